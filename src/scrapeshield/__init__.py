@@ -1,0 +1,45 @@
+"""scrapeshield: ASGI middleware that stops scrapers from harvesting artwork.
+
+from scrapeshield import ScrapeShield, Settings
+app.add_middleware(ScrapeShield, settings=Settings.from_file("scrapeshield.toml"))
+"""
+
+from scrapeshield.bans import Ban
+from scrapeshield.blocklog import BlockEvent
+from scrapeshield.errors import (
+    ConfigurationError,
+    ScrapeShieldError,
+    StoreError,
+    StoreUnavailable,
+)
+from scrapeshield.facts import Facts
+from scrapeshield.middleware import ScrapeShield
+from scrapeshield.rules import blocklist, safelist
+from scrapeshield.settings import PolicyRuleSpec, PolicySettings, RouteGroupSpec, RuleSpec, Settings
+from scrapeshield.shield import Shield
+from scrapeshield.signals import Action, Decision, Signal
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Action",
+    "Ban",
+    "BlockEvent",
+    "ConfigurationError",
+    "Decision",
+    "Facts",
+    "PolicyRuleSpec",
+    "PolicySettings",
+    "RouteGroupSpec",
+    "RuleSpec",
+    "ScrapeShield",
+    "ScrapeShieldError",
+    "Settings",
+    "Shield",
+    "Signal",
+    "StoreError",
+    "StoreUnavailable",
+    "__version__",
+    "blocklist",
+    "safelist",
+]

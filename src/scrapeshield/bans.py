@@ -1,0 +1,77 @@
+"""Bans: a client key shut out for a duration, from escalation, Python or the CLI."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+
+from scrapeshield.store.base import Store
+
+BAN_PREFIX = "ban:"
+
+
+@dataclass(frozen=True, slots=True)
+class Ban:
+    client_key: str
+    until: float
+    reason: str = ""
+    rule: str = "ban/manual"
+    created: float = 0.0
+
+    @property
+    def remaining(self) -> float:
+        return max(0.0, self.until - time.time())
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, client_key: str, raw: str) -> Ban:
+        try:
+            data = json.loads(raw)
+            return cls(
+                client_key=client_key,
+                until=float(data.get("until", 0)),
+                reason=str(data.get("reason", "")),
+                rule=str(data.get("rule", "ban/manual")),
+                created=float(data.get("created", 0)),
+            )
+        except (ValueError, TypeError, AttributeError):
+            return cls(
+                client_key=client_key, until=time.time() + 60, reason="unreadable ban record"
+            )
+
+
+class BanList:
+    """Bans kept in the store (so every worker sharing it enforces them) under `ban:<key>`."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def ban(
+        self, client_key: str, duration: float, *, reason: str = "", rule: str = "ban/manual"
+    ) -> Ban:
+        if duration <= 0:
+            raise ValueError("ban duration must be positive")
+        now = time.time()
+        ban = Ban(client_key, now + duration, reason, rule, now)
+        await self.store.set(BAN_PREFIX + client_key, ban.to_json(), ttl=duration)
+        return ban
+
+    async def unban(self, client_key: str) -> bool:
+        return await self.store.delete(BAN_PREFIX + client_key)
+
+    async def get(self, client_key: str) -> Ban | None:
+        raw = await self.store.get(BAN_PREFIX + client_key)
+        return Ban.from_json(client_key, raw) if raw else None
+
+    async def active(self) -> list[Ban]:
+        keys = await self.store.keys(BAN_PREFIX)
+        values = await self.store.get_many(keys)
+        bans = [
+            Ban.from_json(key.removeprefix(BAN_PREFIX), raw)
+            for key, raw in zip(keys, values, strict=True)
+            if raw
+        ]
+        return sorted(bans, key=lambda b: b.until)

@@ -1,0 +1,149 @@
+"""The block log: every non-allow decision as one JSON line and one entry in the store's stream.
+
+The logger is `scrapeshield.blocklog`; each record's message is the JSON object itself, so any
+log pipeline can parse it. The same object goes to the store's bounded event stream (a Redis
+Stream, or a ring buffer in memory) so `scrapeshield log` can read it from any host.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from scrapeshield.facts import Facts
+from scrapeshield.signals import Decision
+from scrapeshield.store.base import Store, StoredEvent
+
+LOGGER_NAME = "scrapeshield.blocklog"
+logger = logging.getLogger(LOGGER_NAME)
+_MAX_UA_IN_LOG = 512
+
+
+@dataclass(frozen=True, slots=True)
+class BlockEvent:
+    """The schema of one block-log record (see docs/block-log.md)."""
+
+    time: float
+    request_id: str
+    client_key: str
+    client_ip: str | None
+    user_agent: str
+    method: str
+    path: str
+    route_group: str
+    action: str
+    rule: str
+    score: float
+    enforced: bool
+    reasons: list[dict[str, Any]] = field(default_factory=list)
+    event: str = "decision"
+
+    @classmethod
+    def from_decision(
+        cls, decision: Decision, facts: Facts, *, event: str = "decision"
+    ) -> BlockEvent:
+        return cls(
+            time=round(facts.time, 3),
+            request_id=facts.request_id,
+            client_key=facts.client_key,
+            client_ip=str(facts.client_ip) if facts.client_ip else None,
+            user_agent=facts.user_agent[:_MAX_UA_IN_LOG],
+            method=facts.method,
+            path=facts.path,
+            route_group=facts.route_group,
+            action=decision.action.value,
+            rule=decision.rule,
+            score=decision.score,
+            enforced=decision.enforced,
+            reasons=[s.as_dict() for s in decision.reasons],
+            event=event,
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        iso = datetime.fromtimestamp(self.time, UTC).isoformat(timespec="milliseconds")
+        return {
+            "ts": iso.replace("+00:00", "Z"),
+            "time": self.time,
+            "event": self.event,
+            "request_id": self.request_id,
+            "client_key": self.client_key,
+            "client_ip": self.client_ip,
+            "user_agent": self.user_agent,
+            "method": self.method,
+            "path": self.path,
+            "route_group": self.route_group,
+            "action": self.action,
+            "rule": self.rule,
+            "score": self.score,
+            "enforced": self.enforced,
+            "reasons": self.reasons,
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.as_dict(), separators=(",", ":"), ensure_ascii=True)
+
+
+class BlockLog:
+    """Writes events to the logger and the store; a store failure never loses the log line."""
+
+    def __init__(self, store: Store, *, level: str = "WARNING") -> None:
+        self.store = store
+        self.level = logging.getLevelName(level)
+        self.store_failures = 0
+
+    async def write(self, event: BlockEvent) -> None:
+        record = event.as_dict()
+        logger.log(self.level, json.dumps(record, separators=(",", ":")))
+        try:
+            await self.store.append_event(record)
+        except Exception:  # the logger line above is the record of last resort
+            self.store_failures += 1
+
+
+async def read_events(
+    store: Store, *, since: float | None = None, limit: int = 1000
+) -> list[dict[str, Any]]:
+    return [e.data for e in await store.read_events(since=since, limit=limit)]
+
+
+def summarise(events: Iterable[dict[str, Any]], top: int = 10) -> dict[str, Any]:
+    """Counts by action, rule and client (the busiest `top` of each)."""
+    actions: Counter[str] = Counter()
+    rules: Counter[str] = Counter()
+    clients: Counter[str] = Counter()
+    events_by_kind: Counter[str] = Counter()
+    total = 0
+    for event in events:
+        total += 1
+        actions[str(event.get("action"))] += 1
+        rules[str(event.get("rule"))] += 1
+        clients[str(event.get("client_key"))] += 1
+        events_by_kind[str(event.get("event", "decision"))] += 1
+    return {
+        "total": total,
+        "by_event": dict(events_by_kind.most_common()),
+        "by_action": dict(actions.most_common()),
+        "by_rule": dict(rules.most_common(top)),
+        "by_client": dict(clients.most_common(top)),
+    }
+
+
+def stored_to_dicts(events: Iterable[StoredEvent]) -> list[dict[str, Any]]:
+    return [e.data for e in events]
+
+
+def parse_since(text: str, now: float | None = None) -> float:
+    """`90s`, `15m`, `1h`, `2d` (ago) or an epoch number → epoch seconds."""
+    now = time.time() if now is None else now
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+    text = text.strip().lower()
+    if text and text[-1] in units:
+        number = float(text[:-1])
+        return now - number * units[text[-1]]
+    return float(text)

@@ -1,0 +1,38 @@
+"""The `scrapeshield` command: demo, explain, log, ban, unban (one module per subcommand)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from scrapeshield.cli import bans, demo, explain, log
+from scrapeshield.errors import ConfigurationError
+
+COMMANDS = (demo, explain, log, bans)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="scrapeshield", description="Stop scrapers from harvesting your artwork."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in COMMANDS:
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        result: int = args.handler(args)
+    except ConfigurationError as exc:
+        print(f"scrapeshield: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return result
+
+
+__all__ = ["build_parser", "main"]

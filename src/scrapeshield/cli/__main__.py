@@ -1,0 +1,5 @@
+import sys
+
+from scrapeshield.cli import main
+
+sys.exit(main())

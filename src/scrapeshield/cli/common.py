@@ -1,0 +1,41 @@
+"""What every subcommand shares: `--config` and `--store` to find the settings and the store."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from scrapeshield.settings import Settings
+
+
+def add_settings_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE", help="settings TOML file")
+    parser.add_argument(
+        "--store", metavar="URL", help="store URL (memory://, redis://...); overrides settings"
+    )
+
+
+def load_settings(args: argparse.Namespace, **overrides: Any) -> Settings:
+    if args.store:
+        overrides["store_url"] = args.store
+    if args.config:
+        return Settings.from_file(args.config, **overrides)
+    return Settings(**overrides)
+
+
+def parse_duration(text: str) -> float:
+    """`90`, `90s`, `15m`, `1h`, `2d`, `1w` → seconds."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+    value = text.strip().lower()
+    try:
+        if value and value[-1] in units:
+            seconds = float(value[:-1]) * units[value[-1]]
+        else:
+            seconds = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a duration like 30s, 15m, 1h, 2d"
+        ) from None
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError("duration must be positive")
+    return seconds

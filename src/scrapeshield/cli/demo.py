@@ -1,0 +1,47 @@
+"""`scrapeshield demo`: serve the art gallery protected by scrapeshield."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Any
+
+from scrapeshield.cli.common import add_settings_options, load_settings
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("demo", help="serve the demo art gallery protected by scrapeshield")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    add_settings_options(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        import uvicorn
+    except ImportError:
+        print("scrapeshield demo needs uvicorn: pip install 'scrapeshield[demo]'", file=sys.stderr)
+        return 2
+    from scrapeshield.demo.app import create_app
+
+    overrides: dict[str, Any] = {}
+    if not args.config:
+        overrides = {"site_name": "Demo Art Gallery", "terms_url": "/terms"}
+    settings = load_settings(args, **overrides)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    print(
+        f"Demo gallery on http://{args.host}:{args.port}/ (store {settings.store_url}, "
+        f"mode {settings.mode}); block log on stderr as JSON lines",
+        file=sys.stderr,
+    )
+    # proxy_headers off: scrapeshield decides which forwarding headers to trust.
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        proxy_headers=False,
+        log_level="info",
+    )
+    return 0

@@ -1,0 +1,138 @@
+"""Who is the client: the peer, or the address a *trusted* proxy vouches for, grouped into a key.
+
+Forwarding headers are read only when the peer itself is a trusted proxy, and only the one header
+the operator named (a proxy that sets `X-Forwarded-For` passes a client's forged `Forwarded`
+through untouched). The chain is walked right to left, skipping trusted hops; the first untrusted
+address is the client. Malformed entries end the walk at the last address we could verify.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_ip(text: str) -> IPAddress | None:
+    """Parse an address as proxies write it (`[v6]:port`, `v4:port`, quoted); None if invalid."""
+    value = text.strip().strip('"').strip()
+    if not value or len(value) > 64:
+        return None
+    if value.startswith("["):
+        end = value.find("]")
+        if end == -1:
+            return None
+        value = value[1:end]
+    elif value.count(":") == 1:
+        value = value.split(":", 1)[0]
+    if "%" in value:
+        value = value.split("%", 1)[0]
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def forwarded_for(header: str) -> list[str]:
+    """The `for=` values of an RFC 7239 `Forwarded` header, in order (malformed ones as "")."""
+    hops: list[str] = []
+    for element in header.split(","):
+        value = ""
+        for pair in element.split(";"):
+            key, sep, raw = pair.partition("=")
+            if sep and key.strip().lower() == "for":
+                value = raw.strip()
+        hops.append(value)
+    return hops
+
+
+def forwarded_proto(header: str) -> str | None:
+    """The `proto=` of the last element of a `Forwarded` header (the one our proxy added)."""
+    last = header.rsplit(",", 1)[-1]
+    for pair in last.split(";"):
+        key, sep, raw = pair.partition("=")
+        if sep and key.strip().lower() == "proto":
+            return raw.strip().strip('"').lower() or None
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ClientIdentity:
+    ip: IPAddress | None
+    key: str
+    via_proxy: bool
+    scheme: str | None
+
+
+class ClientResolver:
+    """Compiled from settings once; `resolve` is called for every request."""
+
+    __slots__ = ("_header", "_trusted", "_v4_prefix", "_v6_prefix")
+
+    def __init__(
+        self, trusted_proxies: Iterable[str], header: str, ipv4_prefix: int, ipv6_prefix: int
+    ) -> None:
+        self._trusted: tuple[IPNetwork, ...] = tuple(
+            ipaddress.ip_network(cidr, strict=False) for cidr in trusted_proxies
+        )
+        self._header = header
+        self._v4_prefix = ipv4_prefix
+        self._v6_prefix = ipv6_prefix
+
+    def is_trusted(self, address: IPAddress) -> bool:
+        return any(address in network for network in self._trusted)
+
+    def key_for(self, address: IPAddress | None, *, prefix: int | None = None) -> str:
+        """The counting key: an IPv4 address, or the IPv6 network of the configured prefix."""
+        if address is None:
+            return "unknown"
+        if isinstance(address, ipaddress.IPv4Address):
+            bits = self._v4_prefix if prefix is None else min(prefix, 32)
+            if bits == 32:
+                return str(address)
+        else:
+            bits = self._v6_prefix if prefix is None else min(prefix, 128)
+            if bits == 128:
+                return str(address)
+        return str(ipaddress.ip_network(f"{address}/{bits}", strict=False))
+
+    def resolve(self, peer: str | None, headers: Mapping[str, str]) -> ClientIdentity:
+        address = parse_ip(peer) if peer else None
+        if address is None or not self._trusted or not self.is_trusted(address):
+            return ClientIdentity(address, self.key_for(address), False, None)
+        raw = headers.get(self._header)
+        if not raw:
+            return ClientIdentity(address, self.key_for(address), False, None)
+        if self._header == "forwarded":
+            hops = forwarded_for(raw)
+            scheme = forwarded_proto(raw)
+        elif self._header == "x-real-ip":
+            hops = [raw]
+            scheme = _first_proto(headers)
+        else:
+            hops = raw.split(",")
+            scheme = _first_proto(headers)
+        client = address
+        for hop in reversed(hops):
+            parsed = parse_ip(hop)
+            if parsed is None:
+                break
+            client = parsed
+            if not self.is_trusted(parsed):
+                break
+        if scheme not in (None, "http", "https"):
+            scheme = None
+        return ClientIdentity(client, self.key_for(client), client != address, scheme)
+
+
+def _first_proto(headers: Mapping[str, str]) -> str | None:
+    proto = headers.get("x-forwarded-proto")
+    if not proto:
+        return None
+    return proto.rsplit(",", 1)[-1].strip().lower() or None

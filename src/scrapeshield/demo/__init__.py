@@ -1,0 +1,1 @@
+"""The demo art gallery (`scrapeshield demo`)."""

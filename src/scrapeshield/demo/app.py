@@ -1,0 +1,138 @@
+"""The demo: a small art gallery protected by scrapeshield with the given (default) settings."""
+
+from __future__ import annotations
+
+import html
+from importlib import resources
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from scrapeshield.demo.art import ARTWORK_COUNT, artwork, png
+from scrapeshield.middleware import ScrapeShield
+from scrapeshield.settings import Settings
+
+PER_PAGE = 48
+_STATIC = {"gallery.css": "text/css", "gallery.js": "text/javascript"}
+
+
+def _layout(title: str, body: str) -> HTMLResponse:
+    page = (
+        "<!doctype html><html lang=en><head><meta charset=utf-8>"
+        '<meta name=viewport content="width=device-width,initial-scale=1">'
+        f"<title>{html.escape(title)} · Gallery</title>"
+        '<link rel=stylesheet href="/static/gallery.css"><script src="/static/gallery.js" defer>'
+        "</script></head><body><header><a href='/'><strong>Demo Art Gallery</strong></a>"
+        " · protected by scrapeshield</header>"
+        f"<main>{body}</main><footer>Artworks are the artists' own. Scraping, and use for AI "
+        "training, is not permitted: <a href='/terms'>terms of service</a>.</footer></body></html>"
+    )
+    return HTMLResponse(page)
+
+
+async def index(request: Request) -> Response:
+    try:
+        page = max(1, int(request.query_params.get("page", "1")))
+    except ValueError:
+        page = 1
+    pages = (ARTWORK_COUNT + PER_PAGE - 1) // PER_PAGE
+    page = min(page, pages)
+    first = (page - 1) * PER_PAGE + 1
+    cards = []
+    for artwork_id in range(first, min(first + PER_PAGE, ARTWORK_COUNT + 1)):
+        art = artwork(artwork_id)
+        assert art is not None
+        cards.append(
+            f'<a href="/artworks/{art.id}"><img src="/images/{art.id}.png" loading=lazy '
+            f'alt="{html.escape(art.title)}" width=160 height=160><br>'
+            f"{html.escape(art.title)}<br><small>{html.escape(art.artist)}</small></a>"
+        )
+    nav = " ".join(
+        f'<a href="/?page={n}">{n}</a>' if n != page else f"<strong>{n}</strong>"
+        for n in range(1, pages + 1)
+    )
+    body = (
+        f"<h1>Latest artworks</h1><p id=count></p><div class=grid>{''.join(cards)}</div>"
+        f"<nav class=pages>Page: {nav}</nav>"
+    )
+    return _layout("Latest artworks", body)
+
+
+async def artwork_page(request: Request) -> Response:
+    art = artwork(int(request.path_params["artwork_id"]))
+    if art is None:
+        return _layout("Not found", "<h1>No such artwork</h1>")
+    links = []
+    if art.id > 1:
+        links.append(f'<a href="/artworks/{art.id - 1}">← previous</a>')
+    if art.id < ARTWORK_COUNT:
+        links.append(f'<a href="/artworks/{art.id + 1}">next →</a>')
+    body = (
+        f"<article class=artwork><h1>{html.escape(art.title)}</h1>"
+        f"<p>by {html.escape(art.artist)}, {art.year}</p>"
+        f'<img src="/images/{art.id}.png" alt="{html.escape(art.title)}" width=480 height=480>'
+        f"<p>{' · '.join(links)}</p></article>"
+    )
+    return _layout(art.title, body)
+
+
+async def image(request: Request) -> Response:
+    artwork_id = int(request.path_params["artwork_id"])
+    if artwork(artwork_id) is None:
+        return PlainTextResponse("not found", 404)
+    return Response(
+        png(artwork_id), media_type="image/png", headers={"Cache-Control": "public, max-age=86400"}
+    )
+
+
+async def static(request: Request) -> Response:
+    name = request.path_params["name"]
+    if name not in _STATIC:
+        return PlainTextResponse("not found", 404)
+    text = resources.files("scrapeshield.demo").joinpath("static", name).read_text("utf-8")
+    return Response(text, media_type=_STATIC[name])
+
+
+async def api_artworks(request: Request) -> Response:
+    items = [artwork(i) for i in range(1, ARTWORK_COUNT + 1)]
+    return JSONResponse(
+        [{"id": a.id, "title": a.title, "artist": a.artist} for a in items if a is not None]
+    )
+
+
+async def terms(request: Request) -> Response:
+    return _layout(
+        "Terms of service",
+        "<h1>Terms of service</h1><p>Automated collection of artworks (scraping) and their use "
+        "to train machine-learning models are not permitted.</p>",
+    )
+
+
+async def healthz(request: Request) -> Response:
+    return PlainTextResponse("ok")
+
+
+def create_gallery() -> Starlette:
+    """The bare gallery, without protection (benchmarks compare against it)."""
+    return Starlette(
+        routes=[
+            Route("/", index),
+            Route("/artworks/{artwork_id:int}", artwork_page),
+            Route("/images/{artwork_id:int}.png", image),
+            Route("/static/{name}", static),
+            Route("/api/artworks", api_artworks),
+            Route("/terms", terms),
+            Route("/healthz", healthz),
+        ]
+    )
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    """The gallery protected by scrapeshield; with no settings, the demo's defaults."""
+    if settings is None:
+        settings = Settings(site_name="Demo Art Gallery", terms_url="/terms")
+    app = create_gallery()
+    app.add_middleware(ScrapeShield, settings=settings)
+    return app

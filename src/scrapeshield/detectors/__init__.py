@@ -1,0 +1,15 @@
+"""Detectors and the registry that builds them from settings."""
+
+from __future__ import annotations
+
+from scrapeshield.detectors.base import Detector, RequestContext
+from scrapeshield.detectors.basic import BasicUserAgentDetector
+from scrapeshield.settings import Settings
+
+
+def build_detectors(settings: Settings) -> list[Detector]:
+    """Every detector the settings enable, in the order their signals are reported."""
+    return [BasicUserAgentDetector()]
+
+
+__all__ = ["Detector", "RequestContext", "build_detectors"]

@@ -1,0 +1,159 @@
+"""Facts: the immutable view of one request that every stage reads, built once per request."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from http.cookies import CookieError, SimpleCookie
+from typing import Any
+
+from scrapeshield.client import ClientResolver, IPAddress
+from scrapeshield.patterns import GlobSet
+from scrapeshield.settings import RouteGroupSpec, Settings
+
+_MAX_REQUEST_ID = 64
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """What is known about a request before any detector runs; cheap, and never raises."""
+
+    method: str
+    path: str
+    query: str
+    scheme: str
+    http_version: str
+    host: str
+    headers: Mapping[str, str]
+    user_agent: str
+    user_agent_truncated: bool
+    peer: str | None
+    client_ip: IPAddress | None
+    client_key: str
+    route_group: str
+    request_id: str
+    secure_context: bool
+    via_proxy: bool = False
+    time: float = field(default_factory=time.time)
+
+    def header(self, name: str, default: str = "") -> str:
+        return self.headers.get(name.lower(), default)
+
+    def cookie(self, name: str) -> str | None:
+        return parse_cookies(self.headers.get("cookie", "")).get(name)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "method": self.method,
+            "path": self.path,
+            "client_key": self.client_key,
+            "client_ip": str(self.client_ip) if self.client_ip else None,
+            "user_agent": self.user_agent,
+            "route_group": self.route_group,
+            "request_id": self.request_id,
+        }
+
+
+def parse_cookies(header: str) -> dict[str, str]:
+    """Cookie header to dict; a malformed header yields what could be read, never an error."""
+    if not header:
+        return {}
+    cookies: dict[str, str] = {}
+    for chunk in header.split(";"):
+        jar: SimpleCookie = SimpleCookie()
+        try:
+            jar.load(chunk.strip())
+        except CookieError:
+            continue
+        for key, morsel in jar.items():
+            cookies[key] = morsel.value
+    return cookies
+
+
+class RouteMatcher:
+    """Route groups in order; the first group whose globs (and methods) match names the request."""
+
+    __slots__ = ("_groups",)
+
+    def __init__(self, groups: list[RouteGroupSpec]) -> None:
+        self._groups = [
+            (g.name, GlobSet(g.paths), frozenset(m.upper() for m in g.methods)) for g in groups
+        ]
+
+    def group_for(self, method: str, path: str) -> str:
+        for name, globs, methods in self._groups:
+            if (not methods or method in methods) and globs.matches(path):
+                return name
+        return "default"
+
+
+class FactsBuilder:
+    """Everything derived from settings compiled once, so `build` does only per-request work."""
+
+    __slots__ = ("_max_ua", "_resolver", "_routes", "_trust_request_id")
+
+    def __init__(self, settings: Settings) -> None:
+        self._resolver = ClientResolver(
+            settings.trusted_proxies,
+            settings.client_ip_header,
+            settings.ipv4_prefix,
+            settings.ipv6_prefix,
+        )
+        self._routes = RouteMatcher(list(settings.route_groups))
+        self._max_ua = settings.user_agent_max_length
+        self._trust_request_id = settings.trust_request_id
+
+    @property
+    def resolver(self) -> ClientResolver:
+        return self._resolver
+
+    def build(self, scope: Mapping[str, Any]) -> Facts:
+        headers: dict[str, str] = {}
+        for raw_name, raw_value in scope.get("headers") or ():
+            name = raw_name.decode("latin-1").lower()
+            value = raw_value.decode("latin-1")
+            if name in headers:
+                joiner = "; " if name == "cookie" else ", "
+                headers[name] = headers[name] + joiner + value
+            else:
+                headers[name] = value
+        user_agent = headers.get("user-agent", "")
+        truncated = len(user_agent) > self._max_ua
+        if truncated:
+            user_agent = user_agent[: self._max_ua]
+        client = scope.get("client")
+        peer = str(client[0]) if client else None
+        identity = self._resolver.resolve(peer, headers)
+        scheme = identity.scheme or str(scope.get("scheme") or "http")
+        host = headers.get("host", "").lower()
+        hostname = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        secure = scheme in ("https", "wss") or hostname in _LOCAL_HOSTS
+        method = str(scope.get("method") or "GET").upper()
+        path = str(scope.get("path") or "/")
+        raw_query = scope.get("query_string") or b""
+        request_id = ""
+        if self._trust_request_id or identity.via_proxy:
+            candidate = headers.get("x-request-id", "")
+            if 0 < len(candidate) <= _MAX_REQUEST_ID and candidate.isprintable():
+                request_id = candidate
+        return Facts(
+            method=method,
+            path=path,
+            query=raw_query.decode("latin-1"),
+            scheme=scheme,
+            http_version=str(scope.get("http_version") or "1.1"),
+            host=host,
+            headers=headers,
+            user_agent=user_agent,
+            user_agent_truncated=truncated,
+            peer=peer,
+            client_ip=identity.ip,
+            client_key=identity.key,
+            route_group=self._routes.group_for(method, path),
+            request_id=request_id or secrets.token_hex(8),
+            secure_context=secure,
+            via_proxy=identity.via_proxy,
+        )

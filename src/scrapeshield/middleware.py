@@ -1,0 +1,114 @@
+"""ScrapeShield: the pure ASGI middleware. It orchestrates one pass and holds no detection logic.
+
+    app.add_middleware(ScrapeShield, settings=Settings.from_file("scrapeshield.toml"))
+    app = ScrapeShield(django_asgi_app, settings=Settings())
+
+Non-HTTP scopes (websocket, lifespan) pass straight through. The decision is attached to the
+request as `request.state.scrapeshield` (i.e. `scope["state"]["scrapeshield"]`). Nothing here
+raises into the application: an internal error is logged and the request fails open (or closed,
+if configured).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from scrapeshield.facts import Facts
+from scrapeshield.settings import Settings
+from scrapeshield.shield import Shield
+from scrapeshield.signals import Action, Decision
+
+logger = logging.getLogger("scrapeshield")
+
+STATE_KEY = "scrapeshield"
+
+
+class ScrapeShield:
+    def __init__(
+        self, app: ASGIApp, *, settings: Settings | None = None, shield: Shield | None = None
+    ) -> None:
+        self.app = app
+        self.shield = shield if shield is not None else Shield(settings)
+        self.settings = self.shield.settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or self.settings.mode == "off":
+            await self.app(scope, receive, send)
+            return
+        shield = self.shield
+        try:
+            facts = shield.facts(scope)
+        except Exception:
+            logger.exception("scrapeshield could not read the request; passing it through")
+            await self.app(scope, receive, send)
+            return
+
+        endpoint = shield.endpoint_for(facts)
+        if endpoint is not None:
+            await endpoint(facts, scope, receive, send)
+            return
+
+        ctx = shield.context()
+        try:
+            decision = await shield.decide(facts, ctx)
+        except Exception as exc:
+            logger.exception("scrapeshield pipeline failed on request %s", facts.request_id)
+            decision = shield.failure_decision(facts, exc)
+
+        scope.setdefault("state", {})[STATE_KEY] = decision
+        if decision.action is not Action.ALLOW or decision.status is not None:
+            await self._log(decision, facts)
+            if decision.enforced:
+                response = await self._response(decision, facts)
+                if response is not None:
+                    await response(scope, receive, send)
+                    return
+
+        extra = ctx.response_headers
+        if not extra and not shield.response_filters:
+            await self.app(scope, receive, send)
+            return
+        await self.app(scope, receive, self._wrap_send(send, facts, decision, extra))
+
+    async def _log(self, decision: Decision, facts: Facts) -> None:
+        try:
+            await self.shield.log(decision, facts)
+        except Exception:
+            logger.exception("scrapeshield could not write the block log")
+
+    async def _response(self, decision: Decision, facts: Facts) -> ASGIApp | None:
+        try:
+            return await self.shield.response_for(decision, facts)
+        except Exception:
+            logger.exception("scrapeshield responder failed; using the default response")
+            from scrapeshield.actions import default_response
+
+            return default_response(decision, facts, self.settings)
+
+    def _wrap_send(
+        self, send: Send, facts: Facts, decision: Decision, extra: list[tuple[bytes, bytes]]
+    ) -> Send:
+        filters = self.shield.response_filters
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                try:
+                    added = list(extra)
+                    for response_filter in filters:
+                        added += response_filter.headers_for(
+                            facts, decision, message["status"], list(message.get("headers", []))
+                        )
+                    for name, value in added:
+                        headers.append(name.decode("latin-1"), value.decode("latin-1"))
+                except Exception:
+                    logger.exception("scrapeshield could not add response headers")
+            await send(message)
+
+        return send_with_headers
+
+    async def aclose(self) -> None:
+        await self.shield.aclose()

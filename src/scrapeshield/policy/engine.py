@@ -1,0 +1,86 @@
+"""Evaluate signals against the policy: weights, then the first matching rule, else thresholds."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from scrapeshield.patterns import GlobSet
+from scrapeshield.settings import PolicyRuleSpec, PolicySettings
+from scrapeshield.signals import Action, Signal
+
+
+def load_default_policy() -> dict[str, Any]:
+    """The packaged default policy file, parsed."""
+    text = resources.files("scrapeshield.policy").joinpath("default.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    action: Action
+    rule: str
+    score: float
+    reasons: tuple[Signal, ...]
+    retry_after: float | None = None
+    ban_for: float | None = None
+
+
+class _Rule:
+    __slots__ = ("action", "ban_for", "globs", "min_score", "name")
+
+    def __init__(self, spec: PolicyRuleSpec) -> None:
+        self.name = spec.name
+        self.globs = GlobSet(spec.signals)
+        self.action = spec.action
+        self.min_score = spec.min_score
+        self.ban_for = spec.ban_for
+
+
+class Policy:
+    """Compiled once from settings; `evaluate` is a pure function of the signals."""
+
+    def __init__(self, settings: PolicySettings) -> None:
+        default = load_default_policy()
+        specs = list(settings.rules)
+        if settings.use_default_rules:
+            specs += [PolicyRuleSpec(**rule) for rule in default.get("rules", [])]
+        self._rules = tuple(_Rule(spec) for spec in specs)
+        weights: dict[str, float] = dict(default.get("weights", {}))
+        weights.update(settings.weights)
+        # Operator globs first (they were added last), so an operator's override always wins.
+        self._weights = tuple(
+            (GlobSet([pattern]), float(weight)) for pattern, weight in reversed(weights.items())
+        )
+        self.challenge_score = settings.challenge_score
+        self.block_score = settings.block_score
+
+    def weight_of(self, signal: Signal) -> float:
+        for globs, weight in self._weights:
+            if globs.matches(signal.name):
+                return weight
+        return signal.weight
+
+    def evaluate(self, signals: Sequence[Signal]) -> Verdict:
+        weighted = tuple(
+            s
+            if (w := self.weight_of(s)) == s.weight
+            else Signal(s.name, w, s.detail, s.retry_after)
+            for s in signals
+        )
+        score = round(sum(s.weight for s in weighted), 3)
+        for rule in self._rules:
+            if rule.min_score is not None and score < rule.min_score:
+                continue
+            matched = [s for s in weighted if rule.globs.matches(s.name)]
+            if matched:
+                retry = max((s.retry_after for s in matched if s.retry_after), default=None)
+                return Verdict(rule.action, rule.name, score, weighted, retry, rule.ban_for)
+        if score >= self.block_score:
+            return Verdict(Action.BLOCK, "score/block", score, weighted)
+        if score >= self.challenge_score:
+            return Verdict(Action.CHALLENGE, "score/challenge", score, weighted)
+        return Verdict(Action.ALLOW, "allow", score, weighted)

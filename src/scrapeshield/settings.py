@@ -1,0 +1,250 @@
+"""Settings: keyword arguments, `SCRAPESHIELD_*` environment variables, or a TOML file.
+
+Precedence is keyword arguments > environment > file > defaults, so a deployment can override
+one value of a checked-in file with an environment variable. Every problem is collected and
+raised at start-up as one `ConfigurationError` naming each setting.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import tomllib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+from scrapeshield.errors import ConfigurationError
+from scrapeshield.signals import Action
+
+ENV_PREFIX = "SCRAPESHIELD_"
+
+_file_data: ContextVar[dict[str, Any] | None] = ContextVar("_file_data", default=None)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
+
+
+def _check_cidrs(values: list[str]) -> list[str]:
+    for value in values:
+        try:
+            ipaddress.ip_network(value.strip(), strict=False)
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not an IP address or CIDR "
+                "(expected e.g. 10.0.0.0/8 or 2001:db8::/32)"
+            ) from None
+    return [v.strip() for v in values]
+
+
+def _split_commas(value: Any) -> Any:
+    """Let list settings be given in the environment as `a,b` as well as JSON `["a","b"]`."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            import json
+
+            return json.loads(text)
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
+class RuleSpec(_Section):
+    """An operator rule (safelist or blocklist): every condition given must hold.
+
+    Within one condition the listed values are alternatives: `ips = ["10.0.0.0/8", "::1"]`
+    matches either. `headers` maps a header name to a glob its value must match; `when` is a
+    Python callable receiving the request's `Facts` (not settable from TOML or environment).
+    """
+
+    name: str = Field(min_length=1)
+    ips: list[str] = []
+    paths: list[str] = []
+    methods: list[str] = []
+    user_agents: list[str] = []
+    headers: dict[str, str] = {}
+    when: Callable[[Any], bool] | None = None
+
+    _cidrs = field_validator("ips")(_check_cidrs)
+
+    @field_validator("methods")
+    @classmethod
+    def _upper(cls, values: list[str]) -> list[str]:
+        return [v.upper() for v in values]
+
+
+class RouteGroupSpec(_Section):
+    """A named group of routes (by path glob and optionally method) such as `images`."""
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    paths: list[str] = Field(min_length=1)
+    methods: list[str] = []
+
+
+class PolicyRuleSpec(_Section):
+    """`action` when a signal named by `signals` (globs) is present and the score is high enough."""
+
+    name: str = Field(min_length=1)
+    signals: list[str] = Field(min_length=1)
+    action: Action
+    min_score: float | None = None
+    ban_for: float | None = Field(default=None, gt=0)
+
+
+class PolicySettings(_Section):
+    """Score thresholds and rules; the packaged default rules follow the operator's own."""
+
+    challenge_score: float = 40.0
+    block_score: float = 80.0
+    rules: list[PolicyRuleSpec] = []
+    use_default_rules: bool = True
+    weights: dict[str, float] = {}
+
+
+DEFAULT_ROUTE_GROUPS = [
+    RouteGroupSpec(
+        name="images",
+        paths=["/images/*", "*.png", "*.jpg", "*.jpeg", "*.gif", "*.webp", "*.avif"],
+    ),
+    RouteGroupSpec(
+        name="assets", paths=["/static/*", "*.css", "*.js", "*.ico", "*.svg", "*.woff2"]
+    ),
+    RouteGroupSpec(name="api", paths=["/api/*"]),
+]
+
+
+class Settings(BaseSettings):
+    """Everything scrapeshield reads; `Settings()` with nothing set protects a site sensibly."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+        arbitrary_types_allowed=True,
+        validate_default=True,
+    )
+
+    mode: Literal["enforce", "monitor", "off"] = "enforce"
+    site_name: str = "this site"
+    terms_url: str | None = None
+
+    store_url: str = "memory://"
+    store_prefix: str = "scrapeshield:"
+    store_timeout: float = Field(default=0.25, gt=0, le=30)
+    fail_mode: Literal["open", "closed"] = "open"
+    breaker_cooldown: float = Field(default=5.0, gt=0, le=3600)
+    memory_max_keys: int = Field(default=100_000, ge=100)
+    event_stream_maxlen: int = Field(default=10_000, ge=10)
+
+    trusted_proxies: Annotated[list[str], NoDecode] = []
+    client_ip_header: Literal["x-forwarded-for", "forwarded", "x-real-ip"] = "x-forwarded-for"
+    trust_request_id: bool = False
+    ipv4_prefix: int = Field(default=32, ge=8, le=32)
+    ipv6_prefix: int = Field(default=64, ge=32, le=128)
+
+    user_agent_max_length: int = Field(default=512, ge=64, le=16_384)
+    route_groups: list[RouteGroupSpec] = DEFAULT_ROUTE_GROUPS
+    safelist: list[RuleSpec] = []
+    blocklist: list[RuleSpec] = []
+    policy: PolicySettings = PolicySettings()
+    ban_default_duration: float = Field(default=3600.0, gt=0)
+    blocklog_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+
+    responder: Callable[..., Any] | None = Field(default=None, exclude=True)
+
+    _proxies = field_validator("trusted_proxies", mode="before")(_split_commas)
+    _proxy_cidrs = field_validator("trusted_proxies")(_check_cidrs)
+
+    @field_validator("store_url")
+    @classmethod
+    def _store_scheme(cls, value: str) -> str:
+        scheme = value.split("://", 1)[0].lower() if "://" in value else ""
+        if scheme not in {"memory", "redis", "rediss", "unix", "redis+cluster"}:
+            raise ValueError(
+                f"{value!r} is not a store URL (expected memory://, redis://, rediss://, "
+                "unix:// or redis+cluster://)"
+            )
+        return value
+
+    def __init__(self, **values: Any) -> None:
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise ConfigurationError(_describe(exc)) from None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, _FileSource(settings_cls))
+
+    @classmethod
+    def from_file(cls, path: str | Path, **overrides: Any) -> Settings:
+        """Read a TOML file (top-level keys, or a `[scrapeshield]` table)."""
+        path = Path(path)
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigurationError(
+                [f"settings file {str(path)!r}: cannot read ({exc})"]
+            ) from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigurationError(
+                [f"settings file {str(path)!r}: invalid TOML ({exc})"]
+            ) from None
+        if set(data) == {"scrapeshield"} and isinstance(data["scrapeshield"], dict):
+            data = data["scrapeshield"]
+        with _file_values(data):
+            return cls(**overrides)
+
+
+class _FileSource(PydanticBaseSettingsSource):
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return dict(_file_data.get() or {})
+
+
+@contextmanager
+def _file_values(data: dict[str, Any]) -> Iterator[None]:
+    token = _file_data.set(data)
+    try:
+        yield
+    finally:
+        _file_data.reset(token)
+
+
+def _describe(exc: ValidationError) -> list[str]:
+    """One line per problem: dotted setting name, environment variable, and what is expected."""
+    problems = []
+    for error in exc.errors():
+        loc = ".".join(str(part) for part in error["loc"]) or "settings"
+        top = str(error["loc"][0]) if error["loc"] else ""
+        env = f" ({ENV_PREFIX}{top.upper()})" if top and top in Settings.model_fields else ""
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown setting (check the spelling against docs/settings.md)"
+        else:
+            shown = repr(error.get("input"))
+            if len(shown) > 80:
+                shown = shown[:77] + "..."
+            message = f"{message} (got {shown})"
+        problems.append(f"{loc}{env}: {message}")
+    return problems

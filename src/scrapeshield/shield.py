@@ -1,0 +1,245 @@
+"""The decision pipeline, independent of ASGI plumbing, so the middleware and `explain` share it.
+
+    Facts ─► safelist ─► blocklist ─► ban ─► signals ─► policy ─► Decision
+
+Directive endpoints (robots.txt...) are answered by the middleware before this pipeline runs.
+The ban check and every store-using detector are awaited together, so with the Redis store
+their commands leave in one coalesced pipeline: one round trip per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from starlette.types import ASGIApp
+
+from scrapeshield.actions import default_response
+from scrapeshield.bans import Ban, BanList
+from scrapeshield.blocklog import BlockEvent, BlockLog
+from scrapeshield.client import parse_ip
+from scrapeshield.detectors import Detector, RequestContext, build_detectors
+from scrapeshield.directives import Endpoint, build_endpoints, build_response_filters
+from scrapeshield.errors import StoreUnavailable
+from scrapeshield.facts import Facts, FactsBuilder
+from scrapeshield.policy import Policy
+from scrapeshield.rules import RuleList
+from scrapeshield.settings import Settings
+from scrapeshield.signals import Action, Decision, Signal
+from scrapeshield.store import Store, open_store
+
+logger = logging.getLogger("scrapeshield")
+
+ActionHandler = Callable[[Decision, Facts], Awaitable[ASGIApp | None]]
+
+
+class Shield:
+    """Everything compiled from settings once; `decide` runs the per-request pipeline."""
+
+    def __init__(self, settings: Settings | None = None, *, store: Store | None = None) -> None:
+        self.settings = settings if settings is not None else Settings()
+        self.store: Store = store if store is not None else open_store(self.settings)
+        self.facts_builder = FactsBuilder(self.settings)
+        self.safelist = RuleList(self.settings.safelist)
+        self.blocklist = RuleList(self.settings.blocklist)
+        self.policy = Policy(self.settings.policy)
+        self.bans = BanList(self.store)
+        self.blocklog = BlockLog(self.store, level=self.settings.blocklog_level)
+        self.detectors: list[Detector] = build_detectors(self.settings)
+        self.endpoints: list[Endpoint] = build_endpoints(self.settings)
+        self.response_filters = build_response_filters(self.settings)
+        self.action_handlers: dict[Action, ActionHandler] = {}
+        self.enforcing = self.settings.mode == "enforce"
+        self._store_detectors = [d for d in self.detectors if d.uses_store]
+        self._local_detectors = [d for d in self.detectors if not d.uses_store]
+
+    # -- per request ----------------------------------------------------------------------------
+
+    def facts(self, scope: Any) -> Facts:
+        return self.facts_builder.build(scope)
+
+    def endpoint_for(self, facts: Facts) -> Endpoint | None:
+        for endpoint in self.endpoints:
+            if endpoint.matches(facts):
+                return endpoint
+        return None
+
+    def context(self, *, dry_run: bool = False) -> RequestContext:
+        ctx = RequestContext(self.store)
+        ctx.notes["dry_run"] = dry_run
+        return ctx
+
+    async def decide(self, facts: Facts, ctx: RequestContext | None = None) -> Decision:
+        ctx = ctx if ctx is not None else self.context()
+        if name := self.safelist.first_match(facts):
+            return self._decision(facts, Action.ALLOW, f"safelist/{name}")
+        if name := self.blocklist.first_match(facts):
+            signal = Signal(f"blocklist/{name}", 0.0, "operator blocklist rule")
+            return self._decision(facts, Action.BLOCK, f"blocklist/{name}", reasons=(signal,))
+
+        ban, signals = await self._gather(facts, ctx)
+        if ban is not None:
+            signal = Signal("ban/active", 0.0, ban.reason or ban.rule, retry_after=ban.remaining)
+            return self._decision(
+                facts, Action.BLOCK, "ban/active", reasons=(signal,), retry_after=ban.remaining
+            )
+
+        verdict = self.policy.evaluate(signals)
+        decision = self._decision(
+            facts,
+            verdict.action,
+            verdict.rule,
+            score=verdict.score,
+            reasons=verdict.reasons,
+            retry_after=verdict.retry_after,
+            ban_for=verdict.ban_for,
+        )
+        if verdict.action is Action.BAN and self.enforcing and not ctx.notes.get("dry_run"):
+            duration = verdict.ban_for or self.settings.ban_default_duration
+            try:
+                await self.bans.ban(
+                    facts.client_key, duration, reason=verdict.rule, rule=verdict.rule
+                )
+            except StoreUnavailable:
+                ctx.store_failed = True
+        if (
+            ctx.store_failed
+            and self.settings.fail_mode == "closed"
+            and decision.action is Action.ALLOW
+        ):
+            return self._decision(
+                facts,
+                Action.BLOCK,
+                "store/fail-closed",
+                score=verdict.score,
+                reasons=(*verdict.reasons, Signal("store/unavailable", 0.0, "fail_mode=closed")),
+                retry_after=self.settings.breaker_cooldown,
+                status=503,
+            )
+        return decision
+
+    async def _gather(self, facts: Facts, ctx: RequestContext) -> tuple[Ban | None, list[Signal]]:
+        signals: list[Signal] = []
+        for detector in self._local_detectors:
+            signals.extend(await self._run(detector, facts, ctx))
+        ban_check = self._ban_for(facts, ctx)
+        if self._store_detectors:
+            results = await asyncio.gather(
+                ban_check, *(self._run(d, facts, ctx) for d in self._store_detectors)
+            )
+            ban = results[0]
+            for found in results[1:]:
+                signals.extend(found)  # type: ignore[arg-type]
+        else:
+            ban = await ban_check
+        return ban, signals  # type: ignore[return-value]
+
+    async def _ban_for(self, facts: Facts, ctx: RequestContext) -> Ban | None:
+        try:
+            return await self.bans.get(facts.client_key)
+        except StoreUnavailable:
+            ctx.store_failed = True
+            return None
+
+    async def _run(self, detector: Detector, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
+        try:
+            return await detector.detect(facts, ctx)
+        except StoreUnavailable:
+            ctx.store_failed = True
+        except Exception:
+            logger.exception("detector %s failed on request %s", detector.name, facts.request_id)
+        return ()
+
+    def _decision(self, facts: Facts, action: Action, rule: str, **fields: Any) -> Decision:
+        return Decision(
+            action=action,
+            rule=rule,
+            enforced=self.enforcing,
+            client_key=facts.client_key,
+            request_id=facts.request_id,
+            **fields,
+        )
+
+    def failure_decision(self, facts: Facts, error: BaseException) -> Decision:
+        """The decision when the pipeline itself broke: fail open, or closed if configured."""
+        signal = Signal("internal/error", 0.0, type(error).__name__)
+        if self.settings.fail_mode == "closed":
+            return self._decision(
+                facts,
+                Action.BLOCK,
+                "internal/fail-closed",
+                reasons=(signal,),
+                status=503,
+                retry_after=self.settings.breaker_cooldown,
+            )
+        return self._decision(facts, Action.ALLOW, "internal/fail-open", reasons=(signal,))
+
+    async def response_for(self, decision: Decision, facts: Facts) -> ASGIApp:
+        handler = self.action_handlers.get(decision.action)
+        if handler is not None and decision.status is None:
+            custom = await handler(decision, facts)
+            if custom is not None:
+                return custom
+        if self.settings.responder is not None:
+            result = self.settings.responder(decision, facts)
+            if asyncio.iscoroutine(result):
+                result = await result
+            if result is not None:
+                return result  # type: ignore[no-any-return]
+        return default_response(decision, facts, self.settings)
+
+    async def log(self, decision: Decision, facts: Facts, *, event: str = "decision") -> None:
+        await self.blocklog.write(BlockEvent.from_decision(decision, facts, event=event))
+
+    # -- operator actions -----------------------------------------------------------------------
+
+    def client_key_for(self, ip_or_key: str) -> str:
+        """An IP is grouped like a request's (IPv6 to its prefix); anything else is a key."""
+        address = parse_ip(ip_or_key)
+        return self.facts_builder.resolver.key_for(address) if address else ip_or_key.strip()
+
+    async def ban(
+        self, ip: str, duration: float | None = None, *, reason: str = "", rule: str = "ban/manual"
+    ) -> Ban:
+        seconds = duration if duration is not None else self.settings.ban_default_duration
+        return await self.bans.ban(self.client_key_for(ip), seconds, reason=reason, rule=rule)
+
+    async def unban(self, ip: str) -> bool:
+        return await self.bans.unban(self.client_key_for(ip))
+
+    async def aclose(self) -> None:
+        await self.store.aclose()
+
+
+def synthetic_scope(
+    *,
+    method: str = "GET",
+    path: str = "/",
+    ip: str = "203.0.113.7",
+    user_agent: str | None = None,
+    headers: Sequence[tuple[str, str]] = (),
+    scheme: str = "https",
+) -> dict[str, Any]:
+    """An ASGI scope for `explain`: what a request with these properties would look like."""
+    raw: list[tuple[bytes, bytes]] = [(b"host", b"localhost")]
+    if user_agent is not None:
+        raw.append((b"user-agent", user_agent.encode("latin-1", "replace")))
+    raw += [(k.lower().encode("latin-1"), v.encode("latin-1", "replace")) for k, v in headers]
+    path_only, _, query = path.partition("?")
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method.upper(),
+        "scheme": scheme,
+        "path": path_only,
+        "raw_path": path_only.encode(),
+        "query_string": query.encode(),
+        "headers": raw,
+        "client": (ip, 50000),
+        "server": ("localhost", 443),
+        "time": time.time(),
+    }

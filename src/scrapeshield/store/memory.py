@@ -1,0 +1,112 @@
+"""The embedded store for one process: bounded by TTL and by a maximum number of keys.
+
+A flood of distinct clients evicts the least recently used keys instead of growing memory:
+with `max_keys` entries the store holds at most that many counters, however many clients come.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import OrderedDict, deque
+from typing import Any
+
+from scrapeshield.store.base import StoredEvent
+
+
+class MemoryStore:
+    """`Store` in a dict; safe within one event loop (no awaits inside an operation)."""
+
+    name = "memory"
+
+    def __init__(self, *, max_keys: int = 100_000, max_events: int = 10_000) -> None:
+        self._data: OrderedDict[str, tuple[str, float | None]] = OrderedDict()
+        self._max_keys = max_keys
+        self._events: deque[StoredEvent] = deque(maxlen=max_events)
+        self._last_event_ms = 0
+        self._seq = 0
+        self.evictions = 0
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def _live(self, key: str, now: float) -> tuple[str, float | None] | None:
+        entry = self._data.get(key)
+        if entry is None:
+            return None
+        expires = entry[1]
+        if expires is not None and expires <= now:
+            del self._data[key]
+            return None
+        self._data.move_to_end(key)
+        return entry
+
+    def _put(self, key: str, value: str, expires: float | None) -> None:
+        self._data[key] = (value, expires)
+        self._data.move_to_end(key)
+        while len(self._data) > self._max_keys:
+            self._data.popitem(last=False)
+            self.evictions += 1
+
+    async def get(self, key: str) -> str | None:
+        entry = self._live(key, time.time())
+        return entry[0] if entry else None
+
+    async def get_many(self, keys: list[str]) -> list[str | None]:
+        now = time.time()
+        out: list[str | None] = []
+        for key in keys:
+            entry = self._live(key, now)
+            out.append(entry[0] if entry else None)
+        return out
+
+    async def set(self, key: str, value: str, ttl: float | None = None) -> None:
+        self._put(key, value, time.time() + ttl if ttl is not None else None)
+
+    async def delete(self, key: str) -> bool:
+        return self._data.pop(key, None) is not None
+
+    async def incr(self, key: str, amount: int = 1, ttl: float | None = None) -> int:
+        now = time.time()
+        entry = self._live(key, now)
+        if entry is None:
+            value, expires = amount, (now + ttl if ttl is not None else None)
+        else:
+            value, expires = int(entry[0]) + amount, entry[1]
+        self._put(key, str(value), expires)
+        return value
+
+    async def ttl(self, key: str) -> float | None:
+        now = time.time()
+        entry = self._live(key, now)
+        if entry is None or entry[1] is None:
+            return None
+        return max(0.0, entry[1] - now)
+
+    async def keys(self, prefix: str, limit: int = 10_000) -> list[str]:
+        now = time.time()
+        found = [
+            k
+            for k, (_, exp) in list(self._data.items())
+            if k.startswith(prefix) and (exp is None or exp > now)
+        ]
+        return found[:limit]
+
+    async def append_event(self, data: dict[str, Any]) -> None:
+        now_ms = int(time.time() * 1000)
+        if now_ms == self._last_event_ms:
+            self._seq += 1
+        else:
+            self._last_event_ms, self._seq = now_ms, 0
+        record = json.loads(json.dumps(data))
+        self._events.append(StoredEvent(f"{now_ms}-{self._seq}", now_ms / 1000, record))
+
+    async def read_events(self, since: float | None = None, limit: int = 1000) -> list[StoredEvent]:
+        events = [e for e in self._events if since is None or e.time >= since]
+        return events[-limit:] if limit > 0 else []
+
+    async def ping(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        return None

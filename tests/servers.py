@@ -1,0 +1,125 @@
+"""Real servers for tests: redis-server on a free port, uvicorn serving an app in a thread."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_for_port(port: int, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.02)
+    raise RuntimeError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
+
+
+@dataclass
+class RedisServer:
+    """A redis-server process of our own (or an external URL); `stop`/`restart` for outages."""
+
+    port: int
+    process: subprocess.Popen[bytes] | None = None
+    workdir: str | None = None
+    external_url: str | None = None
+    _args: list[str] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return self.external_url or f"redis://127.0.0.1:{self.port}/0"
+
+    @classmethod
+    def external(cls, url: str) -> RedisServer:
+        return cls(port=0, external_url=url)
+
+    @classmethod
+    def start(cls, port: int | None = None) -> RedisServer:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed: run scripts/test, which installs it")
+        server = cls(port=port or free_port(), workdir=tempfile.mkdtemp(prefix="ss-redis-"))
+        server._args = [
+            binary,
+            "--port", str(server.port),
+            "--bind", "127.0.0.1",
+            "--save", "",
+            "--appendonly", "no",
+            "--dir", server.workdir or ".",
+        ]  # fmt: skip
+        server._spawn()
+        return server
+
+    def _spawn(self) -> None:
+        self.process = subprocess.Popen(  # noqa: S603
+            self._args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        wait_for_port(self.port)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self._spawn()
+
+
+class UvicornThread:
+    """Serve an ASGI app with a real uvicorn on 127.0.0.1 in a background thread."""
+
+    def __init__(self, app: Any, **options: Any) -> None:
+        self.port = free_port()
+        config = uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            proxy_headers=False,
+            lifespan="off",
+            **options,
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> UvicornThread:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@contextlib.contextmanager
+def serve(app: Any, **options: Any) -> Iterator[UvicornThread]:
+    with UvicornThread(app, **options) as server:
+        yield server
