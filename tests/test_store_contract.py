@@ -20,7 +20,8 @@ async def test_set_get_delete(store: Store) -> None:
 async def test_set_with_ttl_expires(store: Store) -> None:
     await store.set("short", "x", ttl=0.2)
     remaining = await store.ttl("short")
-    assert remaining is not None and 0 < remaining <= 0.2
+    assert remaining is not None
+    assert 0 < remaining <= 0.2
     await asyncio.sleep(0.3)
     assert await store.get("short") is None
     assert await store.ttl("short") is None
@@ -30,7 +31,8 @@ async def test_incr_sets_ttl_only_on_create(store: Store) -> None:
     assert await store.incr("c", ttl=10) == 1
     assert await store.incr("c", 4, ttl=1000) == 5
     remaining = await store.ttl("c")
-    assert remaining is not None and remaining <= 10
+    assert remaining is not None
+    assert remaining <= 10
     assert await store.incr("plain") == 1
     assert await store.ttl("plain") is None
 
