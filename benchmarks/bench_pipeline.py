@@ -1,6 +1,6 @@
 """Per-request cost of the decision pipeline (memory store), without HTTP.
 
-    .venv/bin/python -m benchmarks.bench_pipeline
+.venv/bin/python -m benchmarks.bench_pipeline
 """
 
 from __future__ import annotations
