@@ -7,7 +7,6 @@ raised at start-up as one `ConfigurationError` naming each setting.
 
 from __future__ import annotations
 
-import ipaddress
 import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -15,7 +14,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -24,6 +23,7 @@ from pydantic_settings import (
 )
 
 from scrapeshield.errors import ConfigurationError
+from scrapeshield.settings_base import Section, check_cidrs, split_commas
 from scrapeshield.signals import Action
 
 ENV_PREFIX = "SCRAPESHIELD_"
@@ -31,35 +31,7 @@ ENV_PREFIX = "SCRAPESHIELD_"
 _file_data: ContextVar[dict[str, Any] | None] = ContextVar("_file_data", default=None)
 
 
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
-
-
-def _check_cidrs(values: list[str]) -> list[str]:
-    for value in values:
-        try:
-            ipaddress.ip_network(value.strip(), strict=False)
-        except ValueError:
-            raise ValueError(
-                f"{value!r} is not an IP address or CIDR "
-                "(expected e.g. 10.0.0.0/8 or 2001:db8::/32)"
-            ) from None
-    return [v.strip() for v in values]
-
-
-def _split_commas(value: Any) -> Any:
-    """Let list settings be given in the environment as `a,b` as well as JSON `["a","b"]`."""
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            import json
-
-            return json.loads(text)
-        return [part.strip() for part in text.split(",") if part.strip()]
-    return value
-
-
-class RuleSpec(_Section):
+class RuleSpec(Section):
     """An operator rule (safelist or blocklist): every condition given must hold.
 
     Within one condition the listed values are alternatives: `ips = ["10.0.0.0/8", "::1"]`
@@ -75,7 +47,7 @@ class RuleSpec(_Section):
     headers: dict[str, str] = {}
     when: Callable[[Any], bool] | None = None
 
-    _cidrs = field_validator("ips")(_check_cidrs)
+    _cidrs = field_validator("ips")(check_cidrs)
 
     @field_validator("methods")
     @classmethod
@@ -83,7 +55,7 @@ class RuleSpec(_Section):
         return [v.upper() for v in values]
 
 
-class RouteGroupSpec(_Section):
+class RouteGroupSpec(Section):
     """A named group of routes (by path glob and optionally method) such as `images`."""
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
@@ -91,7 +63,7 @@ class RouteGroupSpec(_Section):
     methods: list[str] = []
 
 
-class PolicyRuleSpec(_Section):
+class PolicyRuleSpec(Section):
     """`action` when a signal named by `signals` (globs) is present and the score is high enough."""
 
     name: str = Field(min_length=1)
@@ -101,7 +73,7 @@ class PolicyRuleSpec(_Section):
     ban_for: float | None = Field(default=None, gt=0)
 
 
-class PolicySettings(_Section):
+class PolicySettings(Section):
     """Score thresholds and rules; the packaged default rules follow the operator's own."""
 
     challenge_score: float = 40.0
@@ -163,8 +135,8 @@ class Settings(BaseSettings):
 
     responder: Callable[..., Any] | None = Field(default=None, exclude=True)
 
-    _proxies = field_validator("trusted_proxies", mode="before")(_split_commas)
-    _proxy_cidrs = field_validator("trusted_proxies")(_check_cidrs)
+    _proxies = field_validator("trusted_proxies", mode="before")(split_commas)
+    _proxy_cidrs = field_validator("trusted_proxies")(check_cidrs)
 
     @field_validator("store_url")
     @classmethod

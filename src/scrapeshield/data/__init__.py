@@ -1,0 +1,1 @@
+"""Package data: catalogue, IP ranges; each file records its source and date."""
