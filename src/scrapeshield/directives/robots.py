@@ -76,7 +76,21 @@ def parse_robots(text: str) -> ParsedRobots:
             current.lines.append(f"{_canonical(key)}: {value}")
         else:
             other.append(line)
-    return ParsedRobots(groups, sitemaps, other)
+    return ParsedRobots(_combine(groups), sitemaps, other)
+
+
+def _combine(groups: list[Group]) -> list[Group]:
+    """Groups naming the same agents become one (RFC 9309 §2.2.1 asks crawlers to combine them;
+    `urllib.robotparser` reads only the first `*` group, so we do it for them)."""
+    by_agents: dict[frozenset[str], Group] = {}
+    for group in groups:
+        key = frozenset(a.lower() for a in group.agents)
+        if key in by_agents:
+            target = by_agents[key].lines
+            target += [line for line in group.lines if line not in target]
+        else:
+            by_agents[key] = Group(list(group.agents), list(group.lines))
+    return list(by_agents.values())
 
 
 def _canonical(key: str) -> str:
