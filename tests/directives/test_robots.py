@@ -6,6 +6,8 @@ import urllib.robotparser
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from protego import Protego
 
 from scrapeshield import Settings
@@ -172,3 +174,21 @@ def test_robots_file_is_read(tmp_path: Any) -> None:
     path.write_text("User-agent: *\nDisallow: /private/\n", encoding="utf-8")
     text = robots_for(fixture_catalogue(), robots_file=str(path))
     assert not check(text, "browser", "/private/x")
+
+
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=400))
+def test_any_operator_text_renders_and_parses(text: str) -> None:
+    """Garbage in the operator's rules never crashes generation nor lets ClaudeBot in."""
+    rendered = robots_for(fixture_catalogue(), robots_rules=text)
+    assert rendered.endswith("\n")
+    if "user-agent" not in text.lower():
+        assert not check(rendered, "ClaudeBot", "/gallery/1")
+
+
+def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCRAPESHIELD_DIRECTIVES__ROBOTS", "merge")
+    monkeypatch.setenv("SCRAPESHIELD_DIRECTIVES__TRAP_PATHS", '["/trap/"]')
+    section = Settings().directives
+    assert section.robots == "merge"
+    assert section.trap_paths == ["/trap/"]
