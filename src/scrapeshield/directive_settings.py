@@ -8,23 +8,9 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from scrapeshield.catalogue import CATEGORIES
 from scrapeshield.errors import ConfigurationError
 from scrapeshield.settings_base import Section
-
-CATEGORIES = (
-    "ai-training",
-    "ai-search",
-    "ai-assistant",
-    "ai-dataset",
-    "search-engine",
-    "social-preview",
-    "feed-reader",
-    "archiver",
-    "monitor",
-    "scraper-tool",
-    "headless-browser",
-    "other-bot",
-)
 
 
 class Preferences(Section):
