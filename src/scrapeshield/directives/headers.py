@@ -65,8 +65,15 @@ def directive_headers(
     return out
 
 
+_OURS = frozenset({b"x-robots-tag", b"tdm-reservation", b"tdm-policy", b"content-usage"})
+
+
 class DirectiveHeaders:
-    """The ResponseFilter adding the opt-out headers to the app's responses."""
+    """The ResponseFilter adding the opt-out headers to the app's responses.
+
+    When the app set none of these headers (the usual case) the answer depends only on the two
+    preference values, so it is computed once per combination.
+    """
 
     def __init__(
         self, settings: DirectivesSettings, preferences: PreferenceResolver | None = None
@@ -74,6 +81,7 @@ class DirectiveHeaders:
         self.settings = settings
         self.preferences = preferences if preferences is not None else PreferenceResolver(settings)
         self.media = MediaTypes(settings.content_types)
+        self._plain: dict[tuple[bool, bool], Headers] = {}
 
     def headers_for(
         self, facts: Facts, decision: Decision, status: int, headers: Headers
@@ -81,9 +89,17 @@ class DirectiveHeaders:
         if not wants_directives(status, headers, self.media):
             return []
         if not self.preferences.has_hook:
-            return directive_headers(self.preferences.for_path(facts.path), self.settings, headers)
+            return self._for(self.preferences.for_path(facts.path), headers)
         return self._with_hook(facts, headers)
 
     async def _with_hook(self, facts: Facts, headers: Headers) -> Headers:
-        prefs = await self.preferences.for_request(facts)
-        return directive_headers(prefs, self.settings, headers)
+        return self._for(await self.preferences.for_request(facts), headers)
+
+    def _for(self, prefs: Preferences, headers: Headers) -> Headers:
+        if any(name.lower() in _OURS for name, _ in headers):
+            return directive_headers(prefs, self.settings, headers)
+        key = (prefs.train_ai, prefs.search)
+        cached = self._plain.get(key)
+        if cached is None:
+            cached = self._plain[key] = directive_headers(prefs, self.settings)
+        return list(cached)
