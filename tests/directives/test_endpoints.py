@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import urllib.robotparser
+from typing import Any
 
 import httpx
 import pytest
 from protego import Protego
+from starlette.responses import HTMLResponse
 
+from scrapeshield import ScrapeShield, Settings
 from tests.directives.apps import BROWSER, make_app
 from tests.servers import serve
 
@@ -130,3 +133,16 @@ def test_endpoints_can_be_switched_off() -> None:
     with serve(app) as server, httpx.Client(base_url=server.url) as c:
         assert c.get("/.well-known/tdmrep.json", headers={"user-agent": BROWSER}).status_code == 404
         assert c.get("/ai.txt", headers={"user-agent": BROWSER}).status_code == 404
+
+
+def test_merge_mode_ignores_an_html_shell() -> None:
+    async def shell(scope: Any, receive: Any, send: Any) -> None:
+        await HTMLResponse("<html><head><meta content='a:b'></head>app</html>")(
+            scope, receive, send
+        )
+
+    app = ScrapeShield(shell, settings=Settings(directives={"robots": "merge"}))
+    with serve(app) as server, httpx.Client(base_url=server.url) as c:
+        text = c.get("/robots.txt").text
+    assert "<" not in text
+    assert "User-agent: GPTBot" in text

@@ -63,7 +63,6 @@ def parse_robots(text: str) -> ParsedRobots:
         key, sep, value = line.partition(":")
         key, value = key.strip().lower(), value.strip()
         if not sep:
-            other.append(f"# (ignored) {line}")
             continue
         if key == "user-agent":
             if current is None or current.lines:
@@ -181,7 +180,8 @@ class MergedRobots:
     The middleware hands the wrapped app to endpoints in the scope (`APP_SCOPE_KEY`). We call it
     with a plain GET (no conditional or encoding headers, so it answers 200 with identity bytes),
     read at most `MAX_APP_BODY`, and render the app's text as the operator's rules. A non-2xx
-    answer means "no rules of its own". Merged per request: robots.txt is fetched rarely.
+    or non-`text/plain` answer means "no rules of its own". Merged per request: robots.txt is
+    fetched rarely.
     """
 
     MAX_APP_BODY = 512 * 1024  # Google reads the first 500 KiB; RFC 9309 asks for at least that
@@ -212,6 +212,7 @@ class MergedRobots:
         inner["method"] = "GET"
         inner["headers"] = [(k, v) for k, v in scope.get("headers", []) if k.lower() not in drop]
         status = 0
+        content_type = ""
         chunks: list[bytes] = []
         size = 0
 
@@ -219,16 +220,20 @@ class MergedRobots:
             return {"type": "http.request", "body": b"", "more_body": False}
 
         async def send(message: Message) -> None:
-            nonlocal status, size
+            nonlocal status, size, content_type
             if message["type"] == "http.response.start":
                 status = int(message["status"])
+                for name, value in message.get("headers", []):
+                    if name.lower() == b"content-type":
+                        content_type = value.decode("latin-1").lower()
             elif message["type"] == "http.response.body" and size < self.MAX_APP_BODY:
                 body = bytes(message.get("body", b""))[: self.MAX_APP_BODY - size]
                 chunks.append(body)
                 size += len(body)
 
         await app(inner, receive, send)
-        if not 200 <= status < 300:
+        # An app answering every path with its HTML shell (SPAs do) has no robots.txt.
+        if not 200 <= status < 300 or not content_type.startswith("text/plain"):
             return ""
         return b"".join(chunks).decode("utf-8", "replace")
 
