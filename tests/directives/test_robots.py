@@ -192,3 +192,11 @@ def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     section = Settings().directives
     assert section.robots == "merge"
     assert section.trap_paths == ["/trap/"]
+
+
+def test_the_operators_own_usage_lines_win() -> None:
+    rules = "User-agent: *\nContent-Signal: search=yes, ai-train=yes\nContent-Usage: train-ai=y\n"
+    text = robots_for(fixture_catalogue(), robots_rules=rules, paths=[{"prefix": "/x/"}])
+    assert "ai-train=no" not in text
+    assert "Content-Usage: train-ai=n\n" not in text
+    assert "Content-Usage: /x/ train-ai=n" in text  # a slot the operator left open

@@ -148,7 +148,8 @@ def render_robots(
         out += [f"User-agent: {agent}" for agent in group.agents]
         out += [line for line in everyone if line not in group.lines]
         out += group.lines
-        out += [line for line in usage if line not in group.lines]
+        taken = {_slot(line) for line in group.lines}
+        out += [line for line in usage if _slot(line) not in taken]
     named = parsed.named_tokens()
     blocked = [t for t in blocked_tokens(settings, catalogue) if t.lower() not in named]
     if blocked:
@@ -161,6 +162,14 @@ def render_robots(
         out.append("")
         out += [f"Sitemap: {url}" for url in sitemaps]
     return "\n".join(out) + "\n"
+
+
+def _slot(line: str) -> tuple[str, str]:
+    """What a usage line states a preference about: its key, and its path if it names one.
+    The operator's own `Content-Usage`/`Content-Signal` line for a slot wins over ours."""
+    key, _, value = line.partition(":")
+    first = value.split(None, 1)[0] if value.strip() else ""
+    return key.strip().lower(), first if first.startswith("/") else ""
 
 
 def _usage_lines(settings: DirectivesSettings, preferences: PreferenceResolver) -> list[str]:
