@@ -117,7 +117,7 @@ class ScrapeShield:
                 if rewriter is not None:
                     await rewriter.start(message, send)
                     return
-            elif rewriter is not None and message["type"] == "http.response.body":
+            elif rewriter is not None:
                 await rewriter.body(message, send)
                 return
             await send(message)

@@ -110,3 +110,17 @@ def test_artist_opt_in_and_compressed_bodies() -> None:
         assert raw.headers["content-encoding"] == "gzip"
         assert raw.text == PAGE  # httpx decompressed it: untouched by the injector
         assert raw.headers["x-robots-tag"] == "noai, noimageai"  # headers still added
+
+
+async def test_extension_messages_release_the_response_untouched() -> None:
+    sent: list[Any] = []
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    rewriter = HtmlRewriter(SNIPPET.encode(), lookahead=4096)
+    start = {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"9")]}
+    await rewriter.start(start, send)
+    assert sent == []
+    await rewriter.body({"type": "http.response.pathsend", "path": "/srv/page.html"}, send)
+    assert sent == [start, {"type": "http.response.pathsend", "path": "/srv/page.html"}]

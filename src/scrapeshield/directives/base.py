@@ -40,7 +40,8 @@ class ResponseFilter(Protocol):
 
 
 class BodyRewriter(Protocol):
-    """Takes over one response: gets its start and body messages and sends what it chooses."""
+    """Takes over one response: gets its start and every later message (body, and extensions
+    such as `http.response.pathsend`) and sends what it chooses."""
 
     async def start(self, message: Message, send: Send) -> None: ...
 

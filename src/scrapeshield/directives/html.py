@@ -69,6 +69,13 @@ class HtmlRewriter:
         if self.done:
             await send(message)
             return
+        if message["type"] != "http.response.body":  # pathsend, zerocopysend: pass untouched
+            held = bytes(self.buffer)
+            await self._release(send, injected=False)
+            if held:
+                await send({"type": "http.response.body", "body": held, "more_body": True})
+            await send(message)
+            return
         self.buffer += message.get("body", b"")
         more = bool(message.get("more_body", False))
         match = _HEAD.search(self.buffer)
