@@ -11,11 +11,14 @@ if configured).
 
 from __future__ import annotations
 
+import inspect
 import logging
+from typing import Any
 
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from scrapeshield.directives import APP_SCOPE_KEY, BodyRewriter
 from scrapeshield.facts import Facts
 from scrapeshield.settings import Settings
 from scrapeshield.shield import Shield
@@ -48,7 +51,8 @@ class ScrapeShield:
 
         endpoint = shield.endpoint_for(facts)
         if endpoint is not None:
-            await endpoint(facts, scope, receive, send)
+            # A copy carrying the wrapped app, for endpoints that combine with it (robots merge).
+            await endpoint(facts, {**scope, APP_SCOPE_KEY: self.app}, receive, send)
             return
 
         ctx = shield.context()
@@ -92,23 +96,48 @@ class ScrapeShield:
         self, send: Send, facts: Facts, decision: Decision, extra: list[tuple[bytes, bytes]]
     ) -> Send:
         filters = self.shield.response_filters
+        rewriter: BodyRewriter | None = None
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal rewriter
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 try:
                     added = list(extra)
                     for response_filter in filters:
-                        added += response_filter.headers_for(
+                        found = response_filter.headers_for(
                             facts, decision, message["status"], list(message.get("headers", []))
                         )
+                        added += await found if inspect.isawaitable(found) else found
                     for name, value in added:
                         headers.append(name.decode("latin-1"), value.decode("latin-1"))
+                    rewriter = await _body_rewriter(filters, facts, decision, message)
                 except Exception:
                     logger.exception("scrapeshield could not add response headers")
+                if rewriter is not None:
+                    await rewriter.start(message, send)
+                    return
+            elif rewriter is not None:
+                await rewriter.body(message, send)
+                return
             await send(message)
 
         return send_with_headers
 
     async def aclose(self) -> None:
         await self.shield.aclose()
+
+
+async def _body_rewriter(
+    filters: list[Any], facts: Facts, decision: Decision, message: Message
+) -> BodyRewriter | None:
+    """The first rewriter a filter offers for this response (see directives/base.py)."""
+    for response_filter in filters:
+        offer = getattr(response_filter, "body_rewriter", None)
+        if offer is None:
+            continue
+        found = offer(facts, decision, message["status"], list(message.get("headers", [])))
+        rewriter: BodyRewriter | None = await found if inspect.isawaitable(found) else found
+        if rewriter is not None:
+            return rewriter
+    return None

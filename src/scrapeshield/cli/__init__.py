@@ -1,4 +1,4 @@
-"""The `scrapeshield` command: demo, explain, log, ban, unban (one module per subcommand)."""
+"""The `scrapeshield` command, one module per subcommand (demo, explain, log, bans, robots...)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from scrapeshield.cli import bans, demo, explain, log
+from scrapeshield.cli import bans, demo, directives, explain, log, robots
 from scrapeshield.errors import ConfigurationError
 
-COMMANDS = (demo, explain, log, bans)
+COMMANDS = (demo, explain, log, bans, robots, directives)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -3,13 +3,21 @@
 A crawler must always be able to read the rules it is held to, so `robots.txt` and friends are
 served ahead of the safelist/blocklist/ban phases. Response filters add headers (such as
 `X-Robots-Tag`) to what the application sends.
+
+Two optional extensions, both backward compatible:
+- `headers_for` may return an awaitable (the artist preference hook may be async);
+- a filter may also offer `body_rewriter(...)` (sync or async) returning a `BodyRewriter`,
+  which then receives the response start and every body message in place of `send`
+  (the HTML injector uses it). The first filter offering a rewriter for a response wins.
+Endpoints find the wrapped application in their scope under `APP_SCOPE_KEY` (robots merge).
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Protocol
 
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from scrapeshield.facts import Facts
 from scrapeshield.signals import Decision
@@ -26,6 +34,15 @@ class Endpoint(Protocol):
 class ResponseFilter(Protocol):
     def headers_for(
         self, facts: Facts, decision: Decision, status: int, headers: Headers
-    ) -> Headers:
+    ) -> Headers | Awaitable[Headers]:
         """Headers to append to the app's response (may inspect what the app already set)."""
         ...
+
+
+class BodyRewriter(Protocol):
+    """Takes over one response: gets its start and every later message (body, and extensions
+    such as `http.response.pathsend`) and sends what it chooses."""
+
+    async def start(self, message: Message, send: Send) -> None: ...
+
+    async def body(self, message: Message, send: Send) -> None: ...

@@ -1,0 +1,34 @@
+"""`scrapeshield robots`: print the robots.txt scrapeshield serves (and its trap paths)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from scrapeshield.cli.common import add_settings_options, load_settings
+from scrapeshield.directives import generated_robots
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("robots", help="print the generated robots.txt")
+    add_settings_options(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = load_settings(args)
+    mode = settings.directives.robots
+    if mode == "off":
+        print(
+            "scrapeshield: directives.robots is off; the app's robots.txt is served",
+            file=sys.stderr,
+        )
+        return 0
+    if mode == "merge":
+        print(
+            "# directives.robots = merge: the app's own /robots.txt goes first, as operator rules",
+            file=sys.stderr,
+        )
+    sys.stdout.write(generated_robots(settings))
+    return 0

@@ -1,0 +1,136 @@
+"""The `directives` settings section: what robots.txt, the opt-out headers and friends say."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from scrapeshield.catalogue import CATEGORIES
+from scrapeshield.errors import ConfigurationError
+from scrapeshield.settings_base import Section
+
+
+class Preferences(Section):
+    """Content-usage preferences for some content: may it train AI, may it be searched?"""
+
+    train_ai: bool = False
+    search: bool = True
+
+
+class PathPreferences(Preferences):
+    """Preferences for every path starting with `prefix` (the longest matching prefix wins)."""
+
+    prefix: str = Field(min_length=1)
+
+    @field_validator("prefix")
+    @classmethod
+    def _slash(cls, value: str) -> str:
+        if not value.startswith("/") or any(c in value for c in "*$\n\r#"):
+            raise ValueError("must be a plain path prefix starting with '/', no '*', '$' or '#'")
+        return value
+
+
+#: `(facts) -> Preferences | None`, sync or async: an individual artist's choice for a request.
+PreferenceHook = Callable[[Any], "Preferences | Awaitable[Preferences | None] | None"]
+
+
+def _check_path(value: str) -> str:
+    if not value.startswith("/") or any(c in value for c in "\n\r#"):
+        raise ValueError(f"{value!r} must be a path starting with '/' (no newline or '#')")
+    return value
+
+
+class DirectivesSettings(Section):
+    """robots.txt and the AI opt-out signals (docs/directives.md)."""
+
+    robots: Literal["generate", "merge", "off"] = "generate"
+    robots_rules: str = ""
+    robots_file: Path | None = None
+    sitemaps: list[str] = []
+    block_categories: list[str] = ["ai-training", "ai-dataset", "ai-assistant"]
+    block_agents: list[str] = []
+    allow_agents: list[str] = []
+    disallow_paths: list[str] = []
+    trap_paths: list[str] = []
+    robots_max_age: int = Field(default=3600, ge=0, le=86_400 * 7)
+    content_signal: bool = True
+
+    defaults: Preferences = Preferences()
+    paths: list[PathPreferences] = []
+    preference_hook: Callable[..., Any] | None = Field(default=None, exclude=True)
+
+    headers: bool = True
+    noarchive: bool = False
+    tdm_policy_url: str | None = None
+    content_types: list[str] = ["text/html", "image/*"]
+    inject_html: bool = False
+    inject_max_lookahead: int = Field(default=65_536, ge=1024, le=1_048_576)
+
+    tdmrep_json: bool = True
+    ai_txt: bool = True
+    ai_txt_extensions: list[str] = [
+        "jpg", "jpeg", "png", "gif", "webp", "avif", "bmp", "tif", "tiff", "svg", "heic",
+    ]  # fmt: skip
+
+    @field_validator("block_categories")
+    @classmethod
+    def _known_categories(cls, values: list[str]) -> list[str]:
+        unknown = [v for v in values if v not in CATEGORIES]
+        if unknown:
+            raise ValueError(f"unknown categories {unknown} (known: {', '.join(CATEGORIES)})")
+        return values
+
+    @field_validator("block_agents", "allow_agents")
+    @classmethod
+    def _tokens(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if not value.strip() or any(c in value for c in ":#\n\r"):
+                raise ValueError(f"{value!r} is not a robots.txt product token")
+        return [v.strip() for v in values]
+
+    @field_validator("disallow_paths", "trap_paths")
+    @classmethod
+    def _paths(cls, values: list[str]) -> list[str]:
+        return [_check_path(v) for v in values]
+
+    @field_validator("sitemaps", "tdm_policy_url")
+    @classmethod
+    def _urls(cls, value: Any) -> Any:
+        for url in value if isinstance(value, list) else [value]:
+            if url is not None and not str(url).startswith(("https://", "http://")):
+                raise ValueError(f"{url!r} must be an absolute http(s) URL")
+        return value
+
+    @field_validator("content_types")
+    @classmethod
+    def _types(cls, values: list[str]) -> list[str]:
+        for value in values:
+            if "/" not in value:
+                raise ValueError(f"{value!r} is not a media type like text/html or image/*")
+        return [v.lower().strip() for v in values]
+
+    @field_validator("ai_txt_extensions")
+    @classmethod
+    def _extensions(cls, values: list[str]) -> list[str]:
+        cleaned = [v.strip().lstrip(".").lower() for v in values]
+        if any(not v.isalnum() for v in cleaned):
+            raise ValueError("extensions must be alphanumeric, like 'jpg'")
+        return cleaned
+
+    @model_validator(mode="after")
+    def _rules_source(self) -> DirectivesSettings:
+        if self.robots_rules and self.robots_file is not None:
+            raise ValueError("set robots_rules or robots_file, not both")
+        return self
+
+    def operator_rules(self) -> str:
+        """The operator's own robots.txt lines (read from `robots_file` at start-up if given)."""
+        if self.robots_file is None:
+            return self.robots_rules
+        try:
+            return self.robots_file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigurationError([f"directives.robots_file: cannot read ({exc})"]) from None

@@ -1,0 +1,105 @@
+"""Opt-out headers on the app's pages and images: X-Robots-Tag, TDMRep, Content-Usage.
+
+Only on 2xx responses whose media type is configured (text/html, image/* by default), never on
+HEAD-less errors or redirects. The app's own choice wins: a header it already set is not
+repeated, and X-Robots-Tag only gains the tokens the app's value lacks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+
+from scrapeshield.directive_settings import DirectivesSettings, Preferences
+from scrapeshield.directives.base import Headers
+from scrapeshield.directives.preferences import PreferenceResolver
+from scrapeshield.directives.robots import content_usage
+from scrapeshield.facts import Facts
+from scrapeshield.signals import Decision
+
+
+class MediaTypes:
+    """`text/html`, `image/*`... matched against a Content-Type value."""
+
+    __slots__ = ("_exact", "_prefixes")
+
+    def __init__(self, patterns: list[str]) -> None:
+        self._exact = frozenset(p for p in patterns if not p.endswith("/*"))
+        self._prefixes = tuple(p[:-1] for p in patterns if p.endswith("/*"))
+
+    def matches(self, content_type: str) -> bool:
+        media = content_type.split(";", 1)[0].strip().lower()
+        return bool(media) and (media in self._exact or media.startswith(self._prefixes))
+
+
+def header_value(headers: Headers, name: bytes) -> str | None:
+    """All values of one header joined with ', ' (None when absent)."""
+    values = [v.decode("latin-1") for k, v in headers if k.lower() == name]
+    return ", ".join(values) if values else None
+
+
+def wants_directives(status: int, headers: Headers, media: MediaTypes) -> bool:
+    return 200 <= status < 300 and media.matches(header_value(headers, b"content-type") or "")
+
+
+def directive_headers(
+    prefs: Preferences, settings: DirectivesSettings, existing: Headers | None = None
+) -> Headers:
+    """The headers for these preferences, minus what `existing` (the app's headers) already says."""
+    out: Headers = []
+    existing = existing or []
+    present = {k.lower() for k, _ in existing}
+    if not prefs.train_ai:
+        wanted = ["noai", "noimageai"] + (["noarchive"] if settings.noarchive else [])
+        have = {
+            t.strip().lower() for t in (header_value(existing, b"x-robots-tag") or "").split(",")
+        }
+        missing = [t for t in wanted if t not in have]
+        if missing:
+            out.append((b"x-robots-tag", ", ".join(missing).encode()))
+    if b"tdm-reservation" not in present:
+        out.append((b"tdm-reservation", b"0" if prefs.train_ai else b"1"))
+        if not prefs.train_ai and settings.tdm_policy_url and b"tdm-policy" not in present:
+            out.append((b"tdm-policy", settings.tdm_policy_url.encode("latin-1", "replace")))
+    if b"content-usage" not in present:
+        out.append((b"content-usage", content_usage(prefs).encode()))
+    return out
+
+
+_OURS = frozenset({b"x-robots-tag", b"tdm-reservation", b"tdm-policy", b"content-usage"})
+
+
+class DirectiveHeaders:
+    """The ResponseFilter adding the opt-out headers to the app's responses.
+
+    When the app set none of these headers (the usual case) the answer depends only on the two
+    preference values, so it is computed once per combination.
+    """
+
+    def __init__(
+        self, settings: DirectivesSettings, preferences: PreferenceResolver | None = None
+    ) -> None:
+        self.settings = settings
+        self.preferences = preferences if preferences is not None else PreferenceResolver(settings)
+        self.media = MediaTypes(settings.content_types)
+        self._plain: dict[tuple[bool, bool], Headers] = {}
+
+    def headers_for(
+        self, facts: Facts, decision: Decision, status: int, headers: Headers
+    ) -> Headers | Awaitable[Headers]:
+        if not wants_directives(status, headers, self.media):
+            return []
+        if not self.preferences.has_hook:
+            return self._for(self.preferences.for_path(facts.path), headers)
+        return self._with_hook(facts, headers)
+
+    async def _with_hook(self, facts: Facts, headers: Headers) -> Headers:
+        return self._for(await self.preferences.for_request(facts), headers)
+
+    def _for(self, prefs: Preferences, headers: Headers) -> Headers:
+        if any(name.lower() in _OURS for name, _ in headers):
+            return directive_headers(prefs, self.settings, headers)
+        key = (prefs.train_ai, prefs.search)
+        cached = self._plain.get(key)
+        if cached is None:
+            cached = self._plain[key] = directive_headers(prefs, self.settings)
+        return list(cached)
