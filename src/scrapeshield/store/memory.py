@@ -64,7 +64,9 @@ class MemoryStore:
         self._put(key, value, time.time() + ttl if ttl is not None else None)
 
     async def delete(self, key: str) -> bool:
-        return self._data.pop(key, None) is not None
+        live = self._live(key, time.time()) is not None  # an expired key was not there (as Redis)
+        self._data.pop(key, None)
+        return live
 
     async def incr(self, key: str, amount: int = 1, ttl: float | None = None) -> int:
         now = time.time()
