@@ -293,3 +293,19 @@ def test_block_event_caps_the_user_agent() -> None:
     facts = shield.facts(synthetic_scope(user_agent="x" * 5000))
     decision = shield.failure_decision(facts, RuntimeError())
     assert len(BlockEvent.from_decision(decision, facts).user_agent) == 512
+
+
+def test_cli_with_the_store_down_says_so_without_a_traceback() -> None:
+    for args in (["log", "tail"], ["ban", "192.0.2.1"], ["log", "summary", "--json"]):
+        result = cli(*args, "--store", "redis://127.0.0.1:1/0")
+        assert result.returncode == 1, args
+        assert "the store is unavailable" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_since_rejects_non_finite_times() -> None:
+    for value in ("nan", "inf", "-inf", "infh"):
+        with pytest.raises(ValueError, match="not a time"):
+            parse_since(value)
+    result = cli("log", "--since", "nan")
+    assert result.returncode == 2
