@@ -284,3 +284,28 @@ def test_broken_pipeline_with_fail_closed_gives_503(monkeypatch: pytest.MonkeyPa
         response = client.get("/", headers=BROWSER)
     assert response.status_code == 503
     assert response.headers["retry-after"] == "5"
+
+
+def test_a_broken_directive_endpoint_lookup_passes_the_request_through(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Broken:
+        def matches(self, facts: Facts) -> bool:
+            raise RuntimeError("endpoint bug")
+
+        async def __call__(self, *args: Any) -> None:
+            raise AssertionError("never called")
+
+    monkeypatch.setattr(scrapeshield.shield, "build_endpoints", lambda settings: [Broken()])
+    with TestClient(make_app()) as client:
+        response = client.get("/", headers=BROWSER)
+    assert response.status_code == 200
+    assert response.json() == {"decision": None}
+    assert "could not read the request" in caplog.text
+
+
+def test_robots_txt_is_served_before_any_blocking() -> None:
+    with TestClient(make_app(blocklist=BLOCK_ALL)) as client:
+        response = client.get("/robots.txt", headers={"user-agent": "GPTBot/1.0"})
+    assert response.status_code == 200
+    assert "User-agent:" in response.text
