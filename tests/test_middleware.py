@@ -286,7 +286,7 @@ def test_broken_pipeline_with_fail_closed_gives_503(monkeypatch: pytest.MonkeyPa
     assert response.headers["retry-after"] == "5"
 
 
-def test_a_broken_directive_endpoint_lookup_passes_the_request_through(
+def test_a_broken_directive_endpoint_lookup_still_decides(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     class Broken:
@@ -300,8 +300,10 @@ def test_a_broken_directive_endpoint_lookup_passes_the_request_through(
     with TestClient(make_app()) as client:
         response = client.get("/", headers=BROWSER)
     assert response.status_code == 200
-    assert response.json() == {"decision": None}
-    assert "could not read the request" in caplog.text
+    assert response.json()["action"] == "allow"
+    assert "endpoint lookup failed" in caplog.text
+    with TestClient(make_app(blocklist=BLOCK_ALL)) as client:
+        assert client.get("/", headers=BROWSER).status_code == 403
 
 
 def test_robots_txt_is_served_before_any_blocking() -> None:

@@ -41,12 +41,16 @@ class ScrapeShield:
         shield = self.shield
         try:
             facts = shield.facts(scope)
-            endpoint = shield.endpoint_for(facts)
         except Exception:
             logger.exception("scrapeshield could not read the request; passing it through")
             await self.app(scope, receive, send)
             return
 
+        try:
+            endpoint = shield.endpoint_for(facts)
+        except Exception:
+            logger.exception("scrapeshield directive endpoint lookup failed; deciding as usual")
+            endpoint = None
         if endpoint is not None:
             await endpoint(facts, scope, receive, send)
             return
