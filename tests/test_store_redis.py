@@ -100,7 +100,7 @@ async def test_slow_redis_costs_one_timeout_then_fails_fast(
         started = time.monotonic()
         with pytest.raises(StoreUnavailable):
             await store.get("x")
-        assert 0.15 < time.monotonic() - started < 0.6
+        assert 0.15 < time.monotonic() - started < 1.0  # one store_timeout (0.2 s), not more
         assert store.breaker.state is BreakerState.OPEN
         started = time.monotonic()
         for _ in range(20):
