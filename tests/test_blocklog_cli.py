@@ -309,3 +309,13 @@ def test_since_rejects_non_finite_times() -> None:
             parse_since(value)
     result = cli("log", "--since", "nan")
     assert result.returncode == 2
+
+
+def test_console_script_is_installed() -> None:
+    script = os.path.join(os.path.dirname(sys.executable), "scrapeshield")
+    result = subprocess.run(
+        [script, "--help"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0
+    for command in ("demo", "explain", "log", "ban", "unban"):
+        assert command in result.stdout
