@@ -144,3 +144,12 @@ async def test_read_events_since_splits_the_stream(store: Store) -> None:
     events = await store.read_events()
     assert events[0].time <= events[1].time
     assert events[0].id != events[1].id
+
+
+async def test_incr_with_ttl_gives_a_persistent_key_a_ttl(store: Store) -> None:
+    assert await store.incr("persist") == 1
+    assert await store.ttl("persist") is None
+    assert await store.incr("persist", ttl=10) == 2
+    remaining = await store.ttl("persist")
+    assert remaining is not None
+    assert 9 < remaining <= 10

@@ -73,8 +73,10 @@ class MemoryStore:
         entry = self._live(key, now)
         if entry is None:
             value, expires = amount, (now + ttl if ttl is not None else None)
-        else:
+        else:  # as in Redis: a key without expiry gets the TTL; an existing one keeps its own
             value, expires = int(entry[0]) + amount, entry[1]
+            if expires is None and ttl is not None:
+                expires = now + ttl
         self._put(key, str(value), expires)
         return value
 
