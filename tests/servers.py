@@ -32,11 +32,23 @@ def wait_for_port(port: int, timeout: float = 10.0) -> None:
     raise RuntimeError(f"nothing listening on 127.0.0.1:{port} after {timeout}s")
 
 
+def wait_for_unix_socket(path: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX) as sock:
+            sock.settimeout(0.2)
+            sock.connect(path)
+            return
+        time.sleep(0.02)
+    raise RuntimeError(f"nothing listening on {path} after {timeout}s")
+
+
 @dataclass
 class RedisServer:
     """A redis-server process of our own (or an external URL); `stop`/`restart` for outages."""
 
     port: int
+    unix_socket: str | None = None
     process: subprocess.Popen[bytes] | None = None
     workdir: str | None = None
     external_url: str | None = None
@@ -44,6 +56,8 @@ class RedisServer:
 
     @property
     def url(self) -> str:
+        if self.unix_socket:
+            return f"unix://{self.unix_socket}?db=0"
         return self.external_url or f"redis://127.0.0.1:{self.port}/0"
 
     @classmethod
@@ -51,7 +65,8 @@ class RedisServer:
         return cls(port=0, external_url=url)
 
     @classmethod
-    def start(cls, port: int | None = None) -> RedisServer:
+    def start(cls, port: int | None = None, *, unix_socket: bool = False) -> RedisServer:
+        """A fresh redis-server on a free TCP port, or (`unix_socket`) on a socket file only."""
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError("redis-server is not installed: run scripts/test, which installs it")
@@ -64,6 +79,11 @@ class RedisServer:
             "--appendonly", "no",
             "--dir", server.workdir or ".",
         ]  # fmt: skip
+        if unix_socket:
+            server.port = 0
+            server.unix_socket = f"{server.workdir}/redis.sock"
+            server._args[2] = "0"
+            server._args += ["--unixsocket", server.unix_socket, "--unixsocketperm", "700"]
         server._spawn()
         return server
 
@@ -71,7 +91,10 @@ class RedisServer:
         self.process = subprocess.Popen(
             self._args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
-        wait_for_port(self.port)
+        if self.unix_socket:
+            wait_for_unix_socket(self.unix_socket)
+        else:
+            wait_for_port(self.port)
 
     def stop(self) -> None:
         if self.process is not None:
@@ -95,8 +118,7 @@ class UvicornThread:
             port=self.port,
             log_level="warning",
             proxy_headers=False,
-            lifespan="off",
-            **options,
+            **({"lifespan": "off"} | options),
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -74,3 +74,82 @@ async def test_event_stream_order_since_and_bound(store: Store) -> None:
 
 async def test_ping(store: Store) -> None:
     await store.ping()
+
+
+async def test_is_a_store(store: Store) -> None:
+    assert isinstance(store, Store)
+    assert store.name in {"memory", "redis"}
+
+
+async def test_set_overwrites_value_and_ttl(store: Store) -> None:
+    await store.set("o", "1", ttl=10)
+    await store.set("o", "2")
+    assert await store.get("o") == "2"
+    assert await store.ttl("o") is None
+    await store.set("o", "3", ttl=5)
+    remaining = await store.ttl("o")
+    assert remaining is not None
+    assert 4 < remaining <= 5
+
+
+async def test_expired_keys_are_gone_everywhere(store: Store) -> None:
+    await store.set("gone:a", "1", ttl=0.1)
+    await store.set("gone:b", "2", ttl=10)
+    await store.set("gone:c", "3", ttl=0.1)
+    await asyncio.sleep(0.2)
+    assert await store.delete("gone:c") is False
+    assert await store.keys("gone:") == ["gone:b"]
+    assert await store.get_many(["gone:a", "gone:b"]) == [None, "2"]
+    assert await store.delete("gone:a") is False
+    assert await store.ttl("gone:a") is None
+
+
+async def test_incr_amounts_and_existing_ttl_kept(store: Store) -> None:
+    assert await store.incr("n", 5, ttl=10) == 5
+    assert await store.incr("n", -2) == 3
+    remaining = await store.ttl("n")
+    assert remaining is not None
+    assert 9 < remaining <= 10
+
+
+async def test_keys_limit_and_glob_characters_in_prefix(store: Store) -> None:
+    for n in range(5):
+        await store.set(f"p*[x]:{n}", str(n))
+    await store.set("pZ[x]:9", "no")  # would match if `*` were a glob
+    found = await store.keys("p*[x]:")
+    assert sorted(found) == [f"p*[x]:{n}" for n in range(5)]
+    assert len(await store.keys("p*[x]:", limit=2)) == 2
+    assert await store.keys("nothing-here:") == []
+
+
+async def test_values_and_events_round_trip_text(store: Store) -> None:
+    value = '🎨 ünïcödé "quoted" \\ back'
+    await store.set("u", value)
+    assert await store.get("u") == value
+    record = {"ua": value, "reasons": [{"name": "x", "weight": 1.5}], "ok": True, "n": None}
+    await store.append_event(record)
+    [event] = await store.read_events()
+    assert event.data == record
+    assert event.id
+
+
+async def test_read_events_since_splits_the_stream(store: Store) -> None:
+    await store.append_event({"n": 1})
+    await asyncio.sleep(0.05)
+    middle = time.time()
+    await asyncio.sleep(0.05)
+    await store.append_event({"n": 2})
+    assert [e.data["n"] for e in await store.read_events(since=middle)] == [2]
+    assert [e.data["n"] for e in await store.read_events(since=0)] == [1, 2]
+    events = await store.read_events()
+    assert events[0].time <= events[1].time
+    assert events[0].id != events[1].id
+
+
+async def test_incr_with_ttl_gives_a_persistent_key_a_ttl(store: Store) -> None:
+    assert await store.incr("persist") == 1
+    assert await store.ttl("persist") is None
+    assert await store.incr("persist", ttl=10) == 2
+    remaining = await store.ttl("persist")
+    assert remaining is not None
+    assert 9 < remaining <= 10

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -143,7 +144,8 @@ def parse_since(text: str, now: float | None = None) -> float:
     now = time.time() if now is None else now
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
     text = text.strip().lower()
-    if text and text[-1] in units:
-        number = float(text[:-1])
-        return now - number * units[text[-1]]
-    return float(text)
+    unit = units.get(text[-1:], 0)
+    value = now - float(text[:-1]) * unit if unit else float(text)
+    if not math.isfinite(value):  # "nan", "inf" would crash the store query
+        raise ValueError(f"{text!r} is not a time")
+    return value

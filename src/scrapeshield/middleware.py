@@ -49,7 +49,11 @@ class ScrapeShield:
             await self.app(scope, receive, send)
             return
 
-        endpoint = shield.endpoint_for(facts)
+        try:
+            endpoint = shield.endpoint_for(facts)
+        except Exception:
+            logger.exception("scrapeshield directive endpoint lookup failed; deciding as usual")
+            endpoint = None
         if endpoint is not None:
             # A copy carrying the wrapped app, for endpoints that combine with it (robots merge).
             await endpoint(facts, {**scope, APP_SCOPE_KEY: self.app}, receive, send)

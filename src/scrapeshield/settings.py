@@ -170,7 +170,11 @@ class Settings(BaseSettings):
 
     @classmethod
     def from_file(cls, path: str | Path, **overrides: Any) -> Settings:
-        """Read a TOML file (top-level keys, or a `[scrapeshield]` table)."""
+        """Read a TOML file: top-level keys, or a `[scrapeshield]` table.
+
+        When the file has a `[scrapeshield]` table, only that table is read: the rest of the file
+        belongs to the application, so one config file can hold both.
+        """
         path = Path(path)
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -182,7 +186,7 @@ class Settings(BaseSettings):
             raise ConfigurationError(
                 [f"settings file {str(path)!r}: invalid TOML ({exc})"]
             ) from None
-        if set(data) == {"scrapeshield"} and isinstance(data["scrapeshield"], dict):
+        if isinstance(data.get("scrapeshield"), dict):
             data = data["scrapeshield"]
         with _file_values(data):
             return cls(**overrides)

@@ -150,6 +150,8 @@ class Shield:
         except StoreUnavailable:
             ctx.store_failed = True
         except Exception:
+            if self.settings.fail_mode == "closed":
+                raise  # the middleware turns it into the fail-closed decision (503)
             logger.exception("detector %s failed on request %s", detector.name, facts.request_id)
         return ()
 

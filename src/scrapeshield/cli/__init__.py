@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from scrapeshield.cli import bans, demo, directives, explain, log, robots
-from scrapeshield.errors import ConfigurationError
+from scrapeshield.errors import ConfigurationError, StoreError
 
 COMMANDS = (demo, explain, log, bans, robots, directives)
 
@@ -30,6 +30,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigurationError as exc:
         print(f"scrapeshield: {exc}", file=sys.stderr)
         return 2
+    except StoreError as exc:  # e.g. Redis down: say so instead of a traceback
+        print(f"scrapeshield: the store is unavailable: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
     return result

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import sys
 from typing import Any
 
 from scrapeshield.cli.common import add_settings_options, load_settings, parse_duration
@@ -30,9 +31,19 @@ def register(sub: Any) -> None:
     listing.set_defaults(handler=run_list)
 
 
+MEMORY_WARNING = (
+    "scrapeshield: warning: the store is memory://, so this ban lives only in this command's "
+    "process and is gone when it exits; no running site will see it. Use --store redis://... "
+    "(or SCRAPESHIELD_STORE_URL / --config) naming the store your site uses."
+)
+
+
 def _with_shield(args: argparse.Namespace, action: Any) -> Any:
     async def go() -> Any:
-        shield = Shield(load_settings(args))
+        settings = load_settings(args)
+        if settings.store_url.startswith("memory://"):
+            print(MEMORY_WARNING, file=sys.stderr)
+        shield = Shield(settings)
         try:
             return await action(shield)
         finally:

@@ -2,8 +2,9 @@
 
 Adding a detector never touches the middleware: it is listed in `build_detectors`. Detectors
 that touch the store set `uses_store = True`; they run concurrently so their store commands share
-one round trip. A detector that raises yields no signals (logged); one whose store is unavailable
-marks the request so fail-closed mode can act on it.
+one round trip. A detector that raises yields no signals (logged), or with `fail_mode="closed"`
+fails the request closed (503); one whose store is unavailable marks the request so fail-closed
+mode can act on it.
 """
 
 from __future__ import annotations

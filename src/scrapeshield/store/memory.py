@@ -64,15 +64,19 @@ class MemoryStore:
         self._put(key, value, time.time() + ttl if ttl is not None else None)
 
     async def delete(self, key: str) -> bool:
-        return self._data.pop(key, None) is not None
+        live = self._live(key, time.time()) is not None  # an expired key was not there (as Redis)
+        self._data.pop(key, None)
+        return live
 
     async def incr(self, key: str, amount: int = 1, ttl: float | None = None) -> int:
         now = time.time()
         entry = self._live(key, now)
         if entry is None:
             value, expires = amount, (now + ttl if ttl is not None else None)
-        else:
+        else:  # as in Redis: a key without expiry gets the TTL; an existing one keeps its own
             value, expires = int(entry[0]) + amount, entry[1]
+            if expires is None and ttl is not None:
+                expires = now + ttl
         self._put(key, str(value), expires)
         return value
 

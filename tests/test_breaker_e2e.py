@@ -1,0 +1,145 @@
+"""Redis dies under a running site and comes back: no 5xx when failing open, 503 when closed,
+one log line per breaker state change, and enforcement resumes without restarting the app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+import redis
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+from scrapeshield import ScrapeShield, Settings, Shield
+from tests.servers import RedisServer, serve
+
+pytestmark = pytest.mark.slow
+
+BANNED = "198.51.100.7"
+OTHER = "192.0.2.10"
+
+
+async def ok(request: object) -> PlainTextResponse:
+    return PlainTextResponse("ok")
+
+
+@pytest.fixture
+def own_redis() -> Iterator[RedisServer]:
+    server = RedisServer.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def settings_for(server: RedisServer, fail_mode: str) -> Settings:
+    return Settings(
+        store_url=server.url,
+        store_timeout=0.2,
+        breaker_cooldown=0.3,
+        fail_mode=fail_mode,
+        trusted_proxies=["127.0.0.1/32"],  # lets the test pick the client with X-Forwarded-For
+    )
+
+
+def ban_and_persist(server: RedisServer, settings: Settings) -> None:
+    """Ban BANNED through the public API, then SAVE so the ban survives the restart."""
+
+    async def ban() -> None:
+        shield = Shield(settings)
+        try:
+            await shield.ban(BANNED, 600, reason="test")
+        finally:
+            await shield.aclose()
+
+    asyncio.run(ban())
+    admin = redis.Redis.from_url(server.url)
+    try:
+        admin.save()
+    finally:
+        admin.close()
+
+
+def get(client: httpx.Client, ip: str) -> httpx.Response:
+    return client.get("/", headers={"x-forwarded-for": ip, "user-agent": "Mozilla/5.0"})
+
+
+def wait_for_status(client: httpx.Client, ip: str, status: int, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    seen: list[int] = []
+    while time.monotonic() < deadline:
+        seen.append(get(client, ip).status_code)
+        if seen[-1] == status:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"never got {status}; got {sorted(set(seen))}")
+
+
+def breaker_messages(caplog: pytest.LogCaptureFixture, text: str) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.name == "scrapeshield" and text in r.msg]
+
+
+def app_for(settings: Settings) -> Starlette:
+    """The documented way to close the store on shutdown: own the Shield, close it in lifespan."""
+    shield = Shield(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        await shield.aclose()
+
+    app = Starlette(routes=[Route("/", ok)], lifespan=lifespan)
+    app.add_middleware(ScrapeShield, shield=shield)
+    return app
+
+
+def test_fail_open_outage_and_recovery(
+    own_redis: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="scrapeshield")
+    settings = settings_for(own_redis, "open")
+    ban_and_persist(own_redis, settings)
+    app = app_for(settings)
+    with serve(app, lifespan="on") as server, httpx.Client(base_url=server.url) as client:
+        assert get(client, BANNED).status_code == 403
+        assert get(client, OTHER).status_code == 200
+
+        own_redis.stop()
+        statuses = [get(client, ip).status_code for _ in range(15) for ip in (BANNED, OTHER)]
+        assert set(statuses) == {200}  # fail open: the ban cannot be read, nobody gets a 5xx
+        time.sleep(0.4)  # past the cooldown: half-open probes fail and re-open quietly
+        assert {get(client, ip).status_code for ip in (BANNED, OTHER)} == {200}
+        assert len(breaker_messages(caplog, "unavailable")) == 1
+
+        own_redis.restart()
+        wait_for_status(client, BANNED, 403)  # the ban is enforced again, same app
+        assert get(client, OTHER).status_code == 200
+    assert len(breaker_messages(caplog, "unavailable")) == 1
+    assert len(breaker_messages(caplog, "available again")) == 1
+
+
+def test_fail_closed_outage_answers_503_then_recovers(
+    own_redis: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="scrapeshield")
+    settings = settings_for(own_redis, "closed")
+    app = app_for(settings)
+    with serve(app, lifespan="on") as server, httpx.Client(base_url=server.url) as client:
+        assert get(client, OTHER).status_code == 200
+
+        own_redis.stop()
+        for _ in range(10):
+            response = get(client, OTHER)
+            assert response.status_code == 503
+            assert response.headers["retry-after"] == "1"  # ceil(breaker_cooldown=0.3)
+        assert len(breaker_messages(caplog, "unavailable")) == 1
+
+        own_redis.restart()
+        wait_for_status(client, OTHER, 200)
+    assert len(breaker_messages(caplog, "available again")) == 1

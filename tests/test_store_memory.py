@@ -1,0 +1,50 @@
+"""The memory store stays bounded however many distinct clients arrive."""
+
+from __future__ import annotations
+
+from scrapeshield import Settings
+from scrapeshield.store import MemoryStore, open_store
+
+
+async def test_a_million_distinct_keys_stay_within_max_keys() -> None:
+    store = MemoryStore(max_keys=10_000)
+    peak = 0
+    for n in range(1_000_000):
+        await store.incr(f"hits:{n}", ttl=60)
+        if n % 50_000 == 0:
+            peak = max(peak, len(store))
+    assert len(store) == 10_000
+    assert peak <= 10_000
+    assert store.evictions == 990_000
+    # the most recent clients survive, the oldest were evicted
+    assert await store.get("hits:999999") == "1"
+    assert await store.get("hits:0") is None
+
+
+async def test_recently_used_keys_survive_eviction() -> None:
+    store = MemoryStore(max_keys=100)
+    await store.set("ban:keep", "1")
+    for n in range(99):
+        await store.incr(f"c:{n}")
+    assert len(store) == 100
+    assert await store.get("ban:keep") == "1"  # touched: now the most recently used
+    await store.incr("c:new")
+    assert len(store) == 100
+    assert await store.get("ban:keep") == "1"
+    assert await store.get("c:0") is None  # the least recently used went instead
+
+
+async def test_event_ring_buffer_is_bounded() -> None:
+    store = MemoryStore(max_events=10)
+    for n in range(25):
+        await store.append_event({"n": n})
+    events = await store.read_events()
+    assert [e.data["n"] for e in events] == list(range(15, 25))
+    assert len({e.id for e in events}) == 10
+
+
+def test_open_store_honours_the_bounds_in_settings() -> None:
+    store = open_store(Settings(memory_max_keys=500, event_stream_maxlen=20))
+    assert isinstance(store, MemoryStore)
+    assert store._max_keys == 500
+    assert store._events.maxlen == 20

@@ -1,0 +1,118 @@
+"""What only the Redis store does: coalescing, a bounded Stream, unix sockets, timeouts, breaker."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterator
+
+import pytest
+import redis
+from redis.asyncio.cluster import RedisCluster
+
+from scrapeshield import Settings, StoreUnavailable
+from scrapeshield.store import RedisStore, open_store
+from scrapeshield.store.breaker import BreakerState
+from tests.servers import RedisServer
+
+
+@pytest.fixture
+def own_redis() -> Iterator[RedisServer]:
+    """A redis-server this test may pause, stop or restart without disturbing the others."""
+    server = RedisServer.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+async def test_concurrent_commands_share_one_round_trip(redis_url: str, redis_prefix: str) -> None:
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    try:
+        await store.incr("warm", ttl=10)  # loads the script (EVALSHA, then EVAL once)
+        before = store.round_trips
+        results = await asyncio.gather(*(store.incr(f"k{n % 5}", ttl=10) for n in range(50)))
+        assert sorted(results) == sorted([n // 5 + 1 for n in range(50)])
+        assert store.round_trips - before == 1
+    finally:
+        await store.aclose()
+
+
+async def test_event_stream_is_capped_in_redis(redis_url: str, redis_prefix: str) -> None:
+    store = RedisStore(redis_url, prefix=redis_prefix, max_events=100, timeout=2.0)
+    try:
+        for batch in range(6):
+            await asyncio.gather(*(store.append_event({"n": batch}) for _ in range(500)))
+    finally:
+        await store.aclose()
+    raw = redis.Redis.from_url(redis_url)
+    try:
+        length = raw.xlen(redis_prefix + "events")
+    finally:
+        raw.close()
+    # MAXLEN ~ trims whole stream nodes (100 entries each by default): never near 3,000.
+    assert 100 <= length <= 200
+
+
+async def test_unix_socket_url() -> None:
+    server = RedisServer.start(unix_socket=True)
+    try:
+        assert server.url.startswith("unix://")
+        store = open_store(Settings(store_url=server.url, store_timeout=2.0))
+        assert isinstance(store, RedisStore)
+        try:
+            await store.set("a", "1", ttl=10)
+            assert await store.get("a") == "1"
+            assert await store.incr("c", ttl=10) == 1
+            await store.append_event({"ok": True})
+            assert [e.data for e in await store.read_events()] == [{"ok": True}]
+        finally:
+            await store.aclose()
+    finally:
+        server.stop()
+
+
+def test_cluster_url_builds_a_cluster_client_without_io() -> None:
+    store = open_store(Settings(store_url="redis+cluster://127.0.0.1:7000/0"))
+    assert isinstance(store, RedisStore)
+    assert isinstance(store.client, RedisCluster)
+
+
+async def test_password_is_not_logged(caplog: pytest.LogCaptureFixture) -> None:
+    store = RedisStore("redis://:s3cret@127.0.0.1:1/0", timeout=0.2)
+    with pytest.raises(StoreUnavailable):
+        await store.get("x")
+    await store.aclose()
+    assert "s3cret" not in caplog.text
+    assert "***@127.0.0.1:1" in caplog.text
+
+
+async def test_slow_redis_costs_one_timeout_then_fails_fast(
+    own_redis: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="scrapeshield")
+    store = RedisStore(own_redis.url, timeout=0.2, cooldown=0.5)
+    admin = redis.Redis.from_url(own_redis.url)
+    try:
+        await store.ping()
+        admin.client_pause(500, all=True)
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailable):
+            await store.get("x")
+        assert 0.15 < time.monotonic() - started < 1.0  # one store_timeout (0.2 s), not more
+        assert store.breaker.state is BreakerState.OPEN
+        started = time.monotonic()
+        for _ in range(20):
+            with pytest.raises(StoreUnavailable):
+                await store.get("x")
+        assert time.monotonic() - started < 0.1  # the breaker answers without touching Redis
+        await asyncio.sleep(0.6)  # the pause is over, and so is the breaker's cooldown
+        assert await store.get("x") is None
+        assert str(store.breaker.state) == "closed"  # (mypy keeps the narrowing above)
+    finally:
+        admin.close()
+        await store.aclose()
+    messages = [r.getMessage() for r in caplog.records if r.name == "scrapeshield"]
+    assert len([m for m in messages if "unavailable" in m]) == 1
+    assert len([m for m in messages if "available again" in m]) == 1
