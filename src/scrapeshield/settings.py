@@ -22,6 +22,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from scrapeshield.challenge.settings import ChallengeSettings
 from scrapeshield.errors import ConfigurationError
 from scrapeshield.settings_base import Section, check_cidrs, split_commas
 from scrapeshield.signals import Action
@@ -132,6 +133,7 @@ class Settings(BaseSettings):
     policy: PolicySettings = PolicySettings()
     ban_default_duration: float = Field(default=3600.0, gt=0)
     blocklog_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+    challenge: ChallengeSettings = ChallengeSettings()
 
     responder: Callable[..., Any] | None = Field(default=None, exclude=True)
 
