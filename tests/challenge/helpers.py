@@ -26,6 +26,7 @@ def challenge_all(**challenge: Any) -> Settings:
     """Every request scores 0; a challenge threshold below 0 challenges all but passed clients."""
     options: dict[str, Any] = {"secret_keys": [KEY], "difficulty": 8, "max_difficulty": 12}
     options.update(challenge)
+    options["max_difficulty"] = max(options["max_difficulty"], options["difficulty"])
     extra = options.pop("settings", {})
     return Settings(
         site_name="Test Gallery",
