@@ -49,7 +49,11 @@ def main() -> None:
             context = browser.new_context()
             page = context.new_page()
             posted: list[Request] = []
-            page.on("request", posted.append)
+
+            def record(request: Request, seen: list[Request] = posted) -> None:
+                seen.append(request)
+
+            page.on("request", record)
             target = f"http://localhost:{server.port}/artworks/{run + 1}"
             start = time.perf_counter()
             page.goto(target)
