@@ -227,3 +227,12 @@ def test_monitor_mode_issues_nothing() -> None:
     with gallery(settings) as served, navigator(served) as client:
         assert client.get("/artworks/2", headers=NAVIGATE).status_code == 200
         assert served.event_names() == ["decision"]
+
+
+def test_the_pass_cookie_is_secure_over_https() -> None:
+    settings = challenge_all(settings={"trusted_proxies": ["127.0.0.1/32"]})
+    https = {"X-Forwarded-For": "198.51.100.7", "X-Forwarded-Proto": "https"}
+    with gallery(settings) as served, navigator(served) as client:
+        answer = pass_cookie(served, client, **https)
+        assert answer.status_code == 303
+        assert "; secure" in answer.headers["set-cookie"].lower()

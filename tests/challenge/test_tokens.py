@@ -6,12 +6,14 @@ import base64
 import ipaddress
 import json
 import time
+import urllib.parse
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scrapeshield.challenge import pow
+from scrapeshield.challenge.page import safe_return_path
 from scrapeshield.challenge.tokens import Signer, TokenError, binding_for, network_of
 
 KEY_A = b"a" * 32
@@ -165,3 +167,14 @@ def test_difficulty_grows_with_score_and_is_capped() -> None:
     assert bits(1e9) == 22
     assert bits(float("inf")) == 22
     assert bits(float("nan")) == 16
+
+
+@settings(max_examples=500, deadline=None)
+@given(path=st.text(max_size=80), query=st.text(max_size=40))
+def test_return_paths_always_stay_on_this_origin(path: str, query: str) -> None:
+    back = safe_return_path(path, query)
+    assert back.startswith("/")
+    assert not back.startswith("//")
+    assert back.isascii()
+    assert not any(c in back for c in "\\\r\n\t\0 ")
+    assert urllib.parse.urlsplit(back).netloc == ""
