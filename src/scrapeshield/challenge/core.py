@@ -114,19 +114,14 @@ class Challenge:
         back = safe_return_path(facts.path, facts.query)
         nonce = secrets.token_urlsafe(16)
         difficulty = self.difficulty(decision.score)
-        token = self.signer.sign(
-            "pow",
-            {"n": nonce, "d": difficulty, "exp": round(now + c.challenge_ttl, 3), "b": binding,
-             "r": back},
-        )  # fmt: skip
+        bound = {"b": binding, "r": back}
+        expires = round(now + c.challenge_ttl, 3)
+        token = self.signer.sign("pow", {**bound, "n": nonce, "d": difficulty, "exp": expires})
         wait_url = None
         if c.noscript_fallback:
-            wait = self.signer.sign(
-                "wait",
-                {"n": secrets.token_urlsafe(16), "nbf": round(now + c.noscript_wait, 3),
-                 "exp": round(now + c.noscript_wait + c.challenge_ttl, 3), "b": binding,
-                 "r": back},
-            )  # fmt: skip
+            opens = round(now + c.noscript_wait, 3)
+            wait_payload = {**bound, "n": secrets.token_urlsafe(16), "nbf": opens}
+            wait = self.signer.sign("wait", {**wait_payload, "exp": opens + c.challenge_ttl})
             wait_url = f"{c.path}?wait={wait}"
         return challenge_page(
             token=token,
