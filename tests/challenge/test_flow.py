@@ -14,6 +14,7 @@ from scrapeshield.settings import PolicySettings
 from scrapeshield.signals import Action, Signal
 from tests.challenge.conftest import Served, gallery
 from tests.challenge.helpers import BROWSER_UA, NAVIGATE, challenge_all, parse_page, solve
+from tests.servers import free_port
 
 
 def navigator(served: Served) -> httpx.Client:
@@ -236,3 +237,12 @@ def test_the_pass_cookie_is_secure_over_https() -> None:
         answer = pass_cookie(served, client, **https)
         assert answer.status_code == 303
         assert "; secure" in answer.headers["set-cookie"].lower()
+
+
+def test_a_dead_store_never_turns_the_challenge_into_an_error() -> None:
+    dead = f"redis://127.0.0.1:{free_port()}/0"
+    settings = challenge_all(settings={"store_url": dead, "store_timeout": 0.1})
+    with gallery(settings) as served, navigator(served) as client:
+        answer = pass_cookie(served, client)  # replay check unavailable: the answer is accepted
+        assert answer.status_code == 303
+        assert client.get("/artworks/3").status_code == 200
