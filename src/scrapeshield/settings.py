@@ -22,6 +22,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from scrapeshield.challenge.settings import ChallengeSettings
 from scrapeshield.directive_settings import DirectivesSettings
 from scrapeshield.errors import ConfigurationError
 from scrapeshield.settings_base import Section, check_cidrs, split_commas
@@ -134,6 +135,7 @@ class Settings(BaseSettings):
     ban_default_duration: float = Field(default=3600.0, gt=0)
     blocklog_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
     directives: DirectivesSettings = DirectivesSettings()
+    challenge: ChallengeSettings = ChallengeSettings()
 
     responder: Callable[..., Any] | None = Field(default=None, exclude=True)
 

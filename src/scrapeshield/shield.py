@@ -20,6 +20,7 @@ from starlette.types import ASGIApp
 from scrapeshield.actions import default_response
 from scrapeshield.bans import Ban, BanList
 from scrapeshield.blocklog import BlockEvent, BlockLog
+from scrapeshield.challenge.core import install_challenge
 from scrapeshield.client import parse_ip
 from scrapeshield.detectors import Detector, RequestContext, build_detectors
 from scrapeshield.directives import Endpoint, build_endpoints, build_response_filters
@@ -34,6 +35,7 @@ from scrapeshield.store import Store, open_store
 logger = logging.getLogger("scrapeshield")
 
 ActionHandler = Callable[[Decision, Facts], Awaitable[ASGIApp | None]]
+EventNamer = Callable[[Decision, Facts], str]
 
 
 class Shield:
@@ -52,7 +54,10 @@ class Shield:
         self.endpoints: list[Endpoint] = build_endpoints(self.settings)
         self.response_filters = build_response_filters(self.settings)
         self.action_handlers: dict[Action, ActionHandler] = {}
+        # Names the block-log event of a decision by action (e.g. `challenge/issued`).
+        self.log_events: dict[Action, EventNamer] = {}
         self.enforcing = self.settings.mode == "enforce"
+        self.challenge = install_challenge(self) if self.settings.challenge.enabled else None
         self._store_detectors = [d for d in self.detectors if d.uses_store]
         self._local_detectors = [d for d in self.detectors if not d.uses_store]
 
@@ -194,6 +199,8 @@ class Shield:
         return default_response(decision, facts, self.settings)
 
     async def log(self, decision: Decision, facts: Facts, *, event: str = "decision") -> None:
+        if event == "decision" and (namer := self.log_events.get(decision.action)):
+            event = namer(decision, facts)
         await self.blocklog.write(BlockEvent.from_decision(decision, facts, event=event))
 
     # -- operator actions -----------------------------------------------------------------------

@@ -1,0 +1,43 @@
+"""The pass-cookie detector: a valid pass lowers the score; it never overrides a rule.
+
+Rate limits, bans, the blocklist and trap hits decide by rule or phase, not by score, so a
+`challenge/passed` signal cannot lift them. The weight can be changed in `policy.weights`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from scrapeshield.challenge.tokens import TokenError
+from scrapeshield.detectors.base import RequestContext
+from scrapeshield.facts import Facts
+from scrapeshield.signals import Signal
+
+if TYPE_CHECKING:
+    from scrapeshield.challenge.core import Challenge
+
+PASS_WEIGHT = -40.0  # takes a client from the default challenge threshold (40) back to 0
+
+
+class PassDetector:
+    name = "challenge-pass"
+    uses_store = False
+
+    def __init__(self, challenge: Challenge) -> None:
+        self._challenge = challenge
+        self._cookie = challenge.config.cookie_name
+
+    async def detect(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
+        value = facts.cookie(self._cookie)
+        if not value:
+            return ()
+        challenge = self._challenge
+        try:
+            token = challenge.signer.verify("pass", value, binding=challenge.binding(facts))
+        except TokenError as exc:
+            if exc.reason == "expired":
+                return ()
+            return (Signal("challenge/pass-rejected", 0.0, f"pass cookie: {exc.reason}"),)
+        how = str(token.payload.get("m", "pow"))
+        return (Signal("challenge/passed", PASS_WEIGHT, f"valid pass ({how})"),)

@@ -1,0 +1,75 @@
+"""The `challenge` settings section: keys, difficulty, the pass cookie and the no-JS fallback."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import NoDecode
+
+from scrapeshield.settings_base import Section, split_commas
+
+_COOKIE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+MIN_KEY_LENGTH = 16
+
+
+class ChallengeSettings(Section):
+    """How challenged clients prove they run a browser (see docs/challenge.md).
+
+    `secret_keys`: the first signs, every one verifies, so a key is rotated by putting the new
+    one first and dropping the old one after `cookie_ttl`. With none, each process makes a
+    random key at start-up (fine for one worker; several workers need a shared key).
+    """
+
+    enabled: bool = True
+    secret_keys: Annotated[list[SecretStr], NoDecode] = []
+    path: str = Field(default="/.scrapeshield/challenge", pattern=r"^/[A-Za-z0-9_./-]+$")
+    difficulty: int = Field(default=16, ge=1, le=32)
+    difficulty_step: float = Field(default=20.0, gt=0)
+    max_difficulty: int = Field(default=22, ge=1, le=32)
+    challenge_ttl: float = Field(default=300.0, ge=10, le=86_400)
+    status: int = Field(default=403, ge=200, le=599)
+    cookie_name: str = "scrapeshield_pass"
+    cookie_ttl: float = Field(default=86_400.0, ge=60, le=30 * 86_400)
+    ipv4_prefix: int = Field(default=24, ge=8, le=32)
+    ipv6_prefix: int = Field(default=48, ge=16, le=128)
+    noscript_fallback: bool = True
+    noscript_wait: float = Field(default=5.0, ge=1, le=120)
+    json_route_groups: list[str] = ["api", "images", "assets"]
+    replay_protection: bool = True
+
+    _keys = field_validator("secret_keys", mode="before")(split_commas)
+
+    @field_validator("secret_keys")
+    @classmethod
+    def _key_length(cls, keys: list[SecretStr]) -> list[SecretStr]:
+        for index, key in enumerate(keys):
+            if len(key.get_secret_value()) < MIN_KEY_LENGTH:
+                raise ValueError(
+                    f"key #{index + 1} is shorter than {MIN_KEY_LENGTH} characters "
+                    "(make one with: python -c 'import secrets; print(secrets.token_urlsafe())')"
+                )
+        return keys
+
+    @field_validator("cookie_name")
+    @classmethod
+    def _cookie_name(cls, value: str) -> str:
+        if not _COOKIE_NAME.match(value):
+            raise ValueError("a cookie name is 1-64 letters, digits, '_', '.' or '-'")
+        return value
+
+    @field_validator("status")
+    @classmethod
+    def _status(cls, value: int) -> int:
+        if 300 <= value < 400:
+            raise ValueError("a challenge page cannot be a redirect (use 200, 403, 429...)")
+        return value
+
+    @model_validator(mode="after")
+    def _difficulty_range(self) -> ChallengeSettings:
+        if self.max_difficulty < self.difficulty:
+            raise ValueError(
+                f"max_difficulty ({self.max_difficulty}) is below difficulty ({self.difficulty})"
+            )
+        return self

@@ -1,0 +1,116 @@
+"""Signed, expiring tokens bound to a client: challenges, no-JS waits and pass cookies.
+
+    token = base64url(JSON payload) "." base64url(HMAC-SHA256(key, kind "." payload))
+
+The kind is part of the MAC input, so a challenge token can never be presented as a pass
+cookie. The first key signs and every key verifies (rotation); MACs are compared with
+`hmac.compare_digest`. The payload carries a short hash of the client's network and user agent
+(the *binding*), so a token copied to another network or browser fails.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import ipaddress
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from scrapeshield.client import IPAddress
+
+MAX_TOKEN_LENGTH = 2048
+
+
+class TokenError(Exception):
+    """Why a token was rejected; `reason` is a short slug used in signal names and the log."""
+
+    def __init__(self, reason: str, payload: dict[str, Any] | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.payload = payload  # set once the signature is valid (expired, binding)
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def network_of(ip: IPAddress | None, ipv4_prefix: int, ipv6_prefix: int) -> str:
+    """The client's network as the pass is bound to it (a NAT pool or a changing IPv6 suffix
+    stays inside it)."""
+    if ip is None:
+        return "unknown"
+    bits = ipv4_prefix if isinstance(ip, ipaddress.IPv4Address) else ipv6_prefix
+    return str(ipaddress.ip_network(f"{ip}/{bits}", strict=False))
+
+
+def binding_for(network: str, user_agent: str) -> str:
+    """A short, non-secret hash of network and user agent (the MAC protects it)."""
+    digest = hashlib.sha256(f"{network}\n{user_agent}".encode("utf-8", "replace")).digest()
+    return _b64(digest[:12])
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    kind: str
+    payload: dict[str, Any]
+
+    @property
+    def expires(self) -> float:
+        return float(self.payload["exp"])
+
+
+class Signer:
+    """HMAC signing with key rotation; keys are bytes, the first one signs."""
+
+    __slots__ = ("_keys",)
+
+    def __init__(self, keys: Sequence[bytes]) -> None:
+        if not keys:
+            raise ValueError("a Signer needs at least one key")
+        self._keys = tuple(keys)
+
+    def _mac(self, key: bytes, kind: str, body: str) -> bytes:
+        return hmac.new(key, f"{kind}.{body}".encode("ascii"), hashlib.sha256).digest()
+
+    def sign(self, kind: str, payload: dict[str, Any]) -> str:
+        body = _b64(json.dumps(payload, separators=(",", ":"), sort_keys=True).encode())
+        return f"{body}.{_b64(self._mac(self._keys[0], kind, body))}"
+
+    def verify(self, kind: str, token: str, *, binding: str, now: float | None = None) -> Token:
+        """The token's payload, or `TokenError` (malformed, signature, expired, binding)."""
+        if not token or len(token) > MAX_TOKEN_LENGTH or not token.isascii():
+            raise TokenError("malformed")
+        body, dot, mac_text = token.partition(".")
+        if not dot or not body or not mac_text:
+            raise TokenError("malformed")
+        try:
+            mac = _unb64(mac_text)
+            raw = _unb64(body)
+        except (binascii.Error, ValueError):
+            raise TokenError("malformed") from None
+        valid = False
+        for key in self._keys:  # every key is tried, so timing does not reveal which matched
+            valid |= hmac.compare_digest(mac, self._mac(key, kind, body))
+        if not valid:
+            raise TokenError("signature")
+        try:
+            payload = json.loads(raw)
+        except (UnicodeDecodeError, ValueError):
+            raise TokenError("malformed") from None
+        if not isinstance(payload, dict) or not isinstance(payload.get("exp"), int | float):
+            raise TokenError("malformed")
+        now = time.time() if now is None else now
+        if now >= payload["exp"]:
+            raise TokenError("expired", payload)
+        if not hmac.compare_digest(str(payload.get("b", "")).encode(), binding.encode()):
+            raise TokenError("binding", payload)
+        return Token(kind, payload)

@@ -1,0 +1,69 @@
+"""Shared by the challenge tests: settings that challenge everything, and a Python solver."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from scrapeshield.challenge import pow
+from scrapeshield.settings import Settings
+
+KEY = "test-key-0123456789abcdef"
+BROWSER_UA = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
+NAVIGATE = {
+    "User-Agent": BROWSER_UA,
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+}
+
+
+def challenge_all(**challenge: Any) -> Settings:
+    """Every request scores 0; a challenge threshold below 0 challenges all but passed clients."""
+    options: dict[str, Any] = {"secret_keys": [KEY], "difficulty": 8, "max_difficulty": 12}
+    options.update(challenge)
+    options["max_difficulty"] = max(options["max_difficulty"], options["difficulty"])
+    extra = options.pop("settings", {})
+    return Settings(
+        site_name="Test Gallery",
+        terms_url="/terms",
+        policy={"challenge_score": -10},
+        challenge=options,
+        **extra,
+    )
+
+
+@dataclass
+class Page:
+    token: str
+    nonce: str
+    difficulty: int
+    action: str
+    wait_url: str | None
+
+
+def parse_page(text: str) -> Page:
+    token = re.search(r'name="token" value="([^"]+)"', text)
+    config = re.search(r'id="ss-config">([^<]+)</script>', text)
+    action = re.search(r'id="ss-form" method="post" action="([^"]+)"', text)
+    wait = re.search(r'http-equiv="refresh" content="\d+;url=([^"]+)"', text)
+    if not (token and config and action):
+        raise AssertionError("not a challenge page")
+    data = json.loads(config.group(1))
+    return Page(
+        token=html.unescape(token.group(1)),
+        nonce=data["nonce"],
+        difficulty=data["difficulty"],
+        action=html.unescape(action.group(1)),
+        wait_url=html.unescape(wait.group(1)) if wait else None,
+    )
+
+
+def solve(page: Page) -> dict[str, str]:
+    counter = pow.solve(page.nonce, page.difficulty)
+    assert counter is not None
+    return {"token": page.token, "counter": str(counter)}

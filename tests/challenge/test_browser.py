@@ -1,0 +1,115 @@
+"""A real Chromium (Debian's, driven by Playwright) solves the challenge and browses on.
+
+Chromium is launched from /usr/bin/chromium (never `playwright install`); the demo gallery is
+served by uvicorn on 127.0.0.1 and opened as http://localhost, a secure context for WebCrypto.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scrapeshield.demo.app import create_app
+from tests.challenge.conftest import redis_events, serve_closing, shield_of
+from tests.challenge.helpers import challenge_all
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+IMAGES_LOADED = "() => [...document.images].every(i => i.complete && i.naturalWidth > 0)"
+
+
+@pytest.fixture
+def chromium() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not at /usr/bin/chromium (scripts/test installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def test_chromium_solves_once_then_browses_twenty_artworks(
+    chromium: Any, redis_url: str, redis_prefix: str
+) -> None:
+    settings = challenge_all(
+        difficulty=16,
+        max_difficulty=16,
+        settings={"store_url": redis_url, "store_prefix": redis_prefix},
+    )
+    app = create_app(settings)
+    with serve_closing(app, lambda: shield_of(app)) as server:
+        base = f"http://localhost:{server.port}"
+        page = chromium.new_page()
+        images: list[tuple[str, int]] = []
+        page.on(
+            "response",
+            lambda r: images.append((r.url, r.status)) if "/images/" in r.url else None,
+        )
+        started = time.perf_counter()
+        first = page.goto(f"{base}/artworks/7")
+        assert first is not None
+        assert first.status == 403
+        page.wait_for_url(f"{base}/artworks/7", timeout=60_000)
+        page.wait_for_selector("article.artwork", timeout=60_000)
+        solved_in = time.perf_counter() - started
+        page.wait_for_function(IMAGES_LOADED, timeout=10_000)
+        assert [c["name"] for c in page.context.cookies()] == ["scrapeshield_pass"]
+
+        for artwork in range(8, 28):
+            response = page.goto(f"{base}/artworks/{artwork}")
+            assert response is not None
+            assert response.status == 200, artwork
+            assert page.locator("article.artwork img").count() == 1
+            page.wait_for_function(IMAGES_LOADED, timeout=10_000)
+        page.close()
+
+    assert len({url for url, status in images if status == 200}) == 21
+    assert all(status == 200 for _, status in images)
+    events = redis_events(redis_url, redis_prefix)
+    issued = [e for e in events if e["event"] == "challenge/issued"]
+    passed = [e for e in events if e["event"] == "challenge/passed"]
+    assert [e["path"] for e in issued] == ["/artworks/7"]
+    assert len(passed) == 1
+    after = [e for e in events if e["time"] > passed[0]["time"]]
+    assert after == [], "no challenge (or anything else) after the pass"
+    print(f"\nchromium solved the default-difficulty challenge in {solved_in:.2f}s")
+
+
+def test_chromium_without_javascript_gets_through_by_waiting(
+    chromium: Any, redis_url: str, redis_prefix: str
+) -> None:
+    settings = challenge_all(
+        noscript_wait=2, settings={"store_url": redis_url, "store_prefix": redis_prefix}
+    )
+    app = create_app(settings)
+    with serve_closing(app, lambda: shield_of(app)) as server:
+        base = f"http://localhost:{server.port}"
+        context = chromium.new_context(java_script_enabled=False)
+        page = context.new_page()
+        started = time.perf_counter()
+        page.goto(f"{base}/artworks/3")
+        page.wait_for_selector("article.artwork", timeout=20_000)
+        waited = time.perf_counter() - started
+        assert page.url == f"{base}/artworks/3"
+        assert waited >= 2.0
+        context.close()
+    events = [e["event"] for e in redis_events(redis_url, redis_prefix)]
+    assert events.count("challenge/passed") == 1
+    assert "challenge/failed" not in events
