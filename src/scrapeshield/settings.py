@@ -23,6 +23,7 @@ from pydantic_settings import (
 )
 
 from scrapeshield.errors import ConfigurationError
+from scrapeshield.fingerprint_settings import FingerprintSettings
 from scrapeshield.settings_base import Section, check_cidrs, split_commas
 from scrapeshield.signals import Action
 
@@ -130,6 +131,7 @@ class Settings(BaseSettings):
     safelist: list[RuleSpec] = []
     blocklist: list[RuleSpec] = []
     policy: PolicySettings = PolicySettings()
+    fingerprint: FingerprintSettings = FingerprintSettings()
     ban_default_duration: float = Field(default=3600.0, gt=0)
     blocklog_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
 

@@ -1,0 +1,88 @@
+"""Crawler operators' published IP ranges: a packaged, dated snapshot, refreshable at run time.
+
+Formats accepted (the operators' own): Google-style JSON (`prefixes[].ipv4Prefix/ipv6Prefix`,
+also used by Bing, OpenAI, Apple, Perplexity...), `{"cidrs": [...]}`, a JSON list of CIDRs, or
+plain text with one CIDR per line (`#` comments). Unparsable entries are skipped, never fatal.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import tomllib
+from collections.abc import Iterable
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def parse_ranges(text: str) -> list[Network]:
+    """Every CIDR found in a published list, in any of the accepted formats."""
+    try:
+        data: Any = json.loads(text)
+    except ValueError:
+        data = [line.split("#", 1)[0].strip() for line in text.splitlines()]
+    if isinstance(data, dict):
+        if isinstance(data.get("prefixes"), list):
+            data = [
+                p.get("ipv4Prefix") or p.get("ipv6Prefix")
+                for p in data["prefixes"]
+                if isinstance(p, dict)
+            ]
+        else:
+            data = data.get("cidrs", [])
+    return _networks(data if isinstance(data, list) else [])
+
+
+def _networks(values: Iterable[Any]) -> list[Network]:
+    out: list[Network] = []
+    for value in values:
+        if not isinstance(value, str) or not value:
+            continue
+        try:
+            out.append(ipaddress.ip_network(value.strip(), strict=False))
+        except ValueError:
+            continue
+    return out
+
+
+class IPRanges:
+    """Named range lists; `contains(name, ip)` answers whether an address is in a list."""
+
+    def __init__(self, lists: dict[str, list[Network]]) -> None:
+        self._v4 = {n: [x for x in nets if x.version == 4] for n, nets in lists.items()}
+        self._v6 = {n: [x for x in nets if x.version == 6] for n, nets in lists.items()}
+
+    def names(self) -> list[str]:
+        return sorted(self._v4)
+
+    def contains(self, name: str, address: Address) -> bool:
+        table = self._v4 if address.version == 4 else self._v6
+        return any(address in net for net in table.get(name, ()))
+
+
+def manifest() -> dict[str, Any]:
+    """SOURCES.toml: each list's refresh URL and provenance."""
+    text = resources.files("scrapeshield.data").joinpath("ip-ranges/SOURCES.toml").read_text()
+    return tomllib.loads(text)
+
+
+@lru_cache(maxsize=4)
+def load_ip_ranges(data_dir: str | None = None) -> IPRanges:
+    """Every list in the manifest: from `data_dir/ip-ranges/` if refreshed there, else packaged."""
+    packaged = resources.files("scrapeshield.data").joinpath("ip-ranges")
+    lists: dict[str, list[Network]] = {}
+    for name, entry in manifest().items():
+        if not isinstance(entry, dict):
+            continue
+        refreshed = Path(data_dir, "ip-ranges", f"{name}.json") if data_dir else None
+        if refreshed is not None and refreshed.is_file():
+            text = refreshed.read_text("utf-8")
+        else:
+            text = packaged.joinpath(f"{name}.json").read_text("utf-8")
+        lists[name] = parse_ranges(text)
+    return IPRanges(lists)
