@@ -33,7 +33,7 @@ class Match:
 class AgentMatcher:
     """Compiled once per catalogue; `match` is a pure function of the user agent."""
 
-    __slots__ = ("_index",)
+    __slots__ = ("_firsts", "_index")
 
     def __init__(self, catalogue: Catalogue) -> None:
         index: dict[str, list[tuple[tuple[str, ...], Agent, str]]] = {}
@@ -45,23 +45,25 @@ class AgentMatcher:
         for candidates in index.values():
             candidates.sort(key=lambda c: -len(c[0]))  # the longest token wins at one position
         self._index = index
+        self._firsts = frozenset(index)
 
     def match(self, user_agent: str) -> Match | None:
         """The most specific catalogue agent named in the user agent, if any."""
-        found = self.match_all(user_agent)
+        return self.match_words(words(user_agent))
+
+    def match_words(self, ua_words: tuple[str, ...]) -> Match | None:
+        found = self.match_all(ua_words)
         if not found:
             return None
         return max(found, key=lambda m: (_GENERIC.get(m.agent.category, 2), len(m.token)))
 
-    def match_all(self, user_agent: str) -> list[Match]:
-        ua_words = words(user_agent)
+    def match_all(self, ua_words: tuple[str, ...]) -> list[Match]:
+        hits = self._firsts.intersection(ua_words)  # one C-level pass; usually empty
         found: list[Match] = []
-        index = self._index
         for i, word in enumerate(ua_words):
-            candidates = index.get(word)
-            if candidates is None:
+            if word not in hits:
                 continue
-            for seq, agent, token in candidates:
+            for seq, agent, token in self._index[word]:
                 if ua_words[i : i + len(seq)] == seq:
                     found.append(Match(agent, token))
                     break
