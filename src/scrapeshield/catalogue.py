@@ -43,6 +43,7 @@ class Agent:
     verification: str = "none"
     rdns_suffixes: tuple[str, ...] = ()
     ip_ranges: str | None = None
+    signature_agents: tuple[str, ...] = ()  # Web Bot Auth `Signature-Agent` origins
     source: str = ""
     source_date: str = ""
 
@@ -84,6 +85,7 @@ def parse_catalogue(text: str) -> Catalogue:
                 verification=entry.get("verification", "none"),
                 rdns_suffixes=tuple(entry.get("rdns_suffixes", [])),
                 ip_ranges=entry.get("ip_ranges"),
+                signature_agents=tuple(entry.get("signature_agents", [])),
                 source=entry.get("source", ""),
                 source_date=entry.get("source_date", ""),
             )

@@ -58,6 +58,10 @@ _IP_RANGES = {
 }
 
 
+# Agents that sign requests with Web Bot Auth, and the `Signature-Agent` origin they sign as.
+_SIGNATURE_AGENTS = {"ChatGPT Agent": ["https://chatgpt.com"]}
+
+
 def _operator(text: str) -> str:
     """The operator's name only: the first clause, without links or commentary."""
     text = _LINK.sub(r"\1", text).strip()
@@ -86,6 +90,7 @@ def derive_ai_entries(robots: Mapping[str, Any], *, commit: str, date: str) -> l
                 "description": _DESCRIPTIONS[category],
                 "verification": "ip-ranges" if name in _IP_RANGES else "none",
                 "ip_ranges": _IP_RANGES.get(name, ""),
+                "signature_agents": _SIGNATURE_AGENTS.get(name, []),
                 "source": f"{AI_ROBOTS_REPO} robots.json @ {commit}",
                 "source_date": date,
             }

@@ -6,10 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from scrapeshield.cli import bans, demo, explain, log
+from scrapeshield.cli import bans, demo, explain, log, update_data
 from scrapeshield.errors import ConfigurationError
 
-COMMANDS = (demo, explain, log, bans)
+COMMANDS = (demo, explain, log, bans, update_data)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -10,6 +10,7 @@ from scrapeshield.detectors.dnsverify import FCrDNS, Resolver
 from scrapeshield.detectors.headers import HeaderConsistencyDetector
 from scrapeshield.detectors.useragent import EMPTY_UA, UserAgentDetector
 from scrapeshield.detectors.verified import VerifiedBotDetector
+from scrapeshield.detectors.webbotauth import Fetcher, KeyDirectory, WebBotAuthDetector
 from scrapeshield.errors import ConfigurationError
 from scrapeshield.facts import Facts
 from scrapeshield.ipranges import load_ip_ranges
@@ -18,7 +19,9 @@ from scrapeshield.signals import Signal
 from scrapeshield.uaclass import UAClassifier
 
 
-def build_detectors(settings: Settings, *, resolver: Resolver | None = None) -> list[Detector]:
+def build_detectors(
+    settings: Settings, *, resolver: Resolver | None = None, key_fetcher: Fetcher | None = None
+) -> list[Detector]:
     """Every detector the settings enable, in the order their signals are reported.
 
     The user-agent classifier is built once and shared; its parser is warmed here (CPU only,
@@ -36,6 +39,8 @@ def build_detectors(settings: Settings, *, resolver: Resolver | None = None) -> 
     classifier = UAClassifier(catalogue, cache_size=fp.ua_cache_size)
     classifier.warm()
     detectors: list[Detector] = [UserAgentDetector(classifier, fp)]
+    if fp.web_bot_auth:  # before `verified`, which reads its result
+        detectors.append(WebBotAuthDetector(classifier, KeyDirectory(key_fetcher)))
     if fp.header_checks:
         detectors.append(HeaderConsistencyDetector(classifier))
     if fp.verify:

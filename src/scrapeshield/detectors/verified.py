@@ -55,13 +55,16 @@ class VerifiedBotDetector:
         if not isinstance(info, UAInfo):
             info = self.classifier.classify(facts.user_agent)
         agent = info.agent
-        if agent is None or agent.verification == "none" or not self.admits(agent):
+        if agent is None or not self.admits(agent):
+            return ()
+        if agent.verification == "none" and not agent.signature_agents:
             return ()
         if ctx.notes.get("web_bot_auth") == agent.name:
             return (Signal(f"bot/verified/{agent.name}", VERIFIED_WEIGHT, "Web Bot Auth"),)
         ip = facts.client_ip
-        if ip is None:
-            return ()
+        if ip is None or agent.verification == "none":
+            detail = f"{agent.name} signs its requests (Web Bot Auth) and this one is not signed"
+            return (Signal(f"bot/spoofed/{agent.name}", SPOOFED_WEIGHT, detail),)
         if agent.ip_ranges and self.ranges.contains(agent.ip_ranges, ip):
             detail = f"{ip} is in {agent.operator}'s published ranges ({agent.ip_ranges})"
             return (Signal(f"bot/verified/{agent.name}", VERIFIED_WEIGHT, detail),)
