@@ -8,10 +8,10 @@ from __future__ import annotations
 import sys
 
 import user_agents
+from tests.ua_labelled import SCRAPER_TOOLS, bots, measure
 
 from scrapeshield.catalogue import load_catalogue
 from scrapeshield.uaclass import UAClassifier
-from tests.ua_labelled import SCRAPER_TOOLS, bots, measure
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import tomllib
 from importlib import resources
@@ -80,3 +81,15 @@ def test_default_policy_rules_are_well_formed() -> None:
     policy = load_default_policy()
     names = [rule["name"] for rule in policy["rules"]]
     assert names.index("spoofed-crawler") < names.index("verified-bot") < names.index("ai-crawler")
+
+
+def test_range_lookup_boundaries() -> None:
+    from scrapeshield.ipranges import IPRanges
+
+    nets = parse_ranges('{"cidrs": ["10.0.0.0/30", "10.0.0.4/30", "10.0.1.0/24", "2001:db8::/64"]}')
+    ranges = IPRanges({"x": nets})
+    inside = ["10.0.0.0", "10.0.0.7", "10.0.1.255", "2001:db8::1"]
+    outside = ["9.255.255.255", "10.0.0.8", "10.0.2.0", "2001:db8:0:1::"]
+    assert all(ranges.contains("x", ipaddress.ip_address(a)) for a in inside)
+    assert not any(ranges.contains("x", ipaddress.ip_address(a)) for a in outside)
+    assert not ranges.contains("unknown", ipaddress.ip_address("10.0.0.1"))
