@@ -267,3 +267,31 @@ def test_bad_fingerprint_settings_name_the_setting() -> None:
         Settings(fingerprint={"allow_categories": ["ai-everything"]})
     with pytest.raises(ConfigurationError, match=r"fingerprint\.allow_agents"):
         Shield(Settings(fingerprint={"allow_agents": ["NoSuchBot"]}), store=MemoryStore())
+
+
+async def test_concurrent_claims_share_one_lookup_and_floods_are_bounded() -> None:
+    import asyncio
+
+    class Gated(FakeResolver):
+        def __init__(self) -> None:
+            super().__init__({}, {})
+            self.gate = asyncio.Event()
+
+        async def reverse(self, ip: str) -> str | None:
+            self.calls += 1
+            await self.gate.wait()
+            return "crawl.yandex.ru"
+
+        async def forward(self, host: str) -> Sequence[str]:
+            return ["192.0.2.1"]
+
+    resolver = Gated()
+    dns = FCrDNS(resolver, timeout=2.0, max_concurrent=2)
+    same = [asyncio.create_task(dns.verify("192.0.2.1", ("yandex.ru",))) for _ in range(10)]
+    other = asyncio.create_task(dns.verify("192.0.2.2", ("yandex.ru",)))
+    await asyncio.sleep(0.01)
+    assert await dns.verify("192.0.2.3", ("yandex.ru",)) is None  # over the concurrency cap
+    resolver.gate.set()
+    assert await asyncio.gather(*same) == ["crawl.yandex.ru"] * 10
+    assert await other is None  # PTR fine, but the A record does not point back
+    assert resolver.calls == 2

@@ -53,11 +53,14 @@ class FCrDNS:
         timeout: float = 1.0,
         ttl: float = 3600.0,
         max_entries: int = 10_000,
+        max_concurrent: int = 16,
     ) -> None:
         self.resolver: Resolver = resolver or SystemResolver()
         self.timeout = timeout
         self.ttl = ttl
         self.max_entries = max_entries
+        self.max_concurrent = max_concurrent
+        self._inflight: dict[tuple[str, tuple[str, ...]], asyncio.Future[str | None]] = {}
         self._cache: OrderedDict[tuple[str, tuple[str, ...]], tuple[float, str | None]] = (
             OrderedDict()
         )
@@ -68,10 +71,24 @@ class FCrDNS:
         cached = self._cache.get(key)
         if cached is not None and cached[0] > now:
             return cached[1]
+        pending = self._inflight.get(key)
+        if pending is not None:  # the same claim from the same address: share one lookup
+            return await asyncio.shield(pending)
+        if len(self._inflight) >= self.max_concurrent:
+            return None  # a flood of claims must not exhaust the resolver's thread pool
+        future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
         try:
             host = await asyncio.wait_for(self._lookup(ip, suffixes), self.timeout)
         except TimeoutError:
-            return None  # not cached: a slow resolver is not evidence of spoofing forever
+            future.set_result(None)  # not cached: a slow resolver is not proof of spoofing forever
+            return None
+        except BaseException:
+            future.set_result(None)  # waiters see "unverified"; the error is the leader's to log
+            raise
+        finally:
+            del self._inflight[key]
+        future.set_result(host)
         self._cache[key] = (now + self.ttl, host)
         self._cache.move_to_end(key)
         while len(self._cache) > self.max_entries:

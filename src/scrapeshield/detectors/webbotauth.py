@@ -108,7 +108,10 @@ def _parse_jwks(body: bytes) -> dict[str, Ed25519PublicKey]:
     for jwk in json.loads(body).get("keys", []):
         if isinstance(jwk, dict) and jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519":
             x = str(jwk.get("x", ""))
-            keys[jwk_thumbprint(x)] = Ed25519PublicKey.from_public_bytes(_b64url(x))
+            try:
+                keys[jwk_thumbprint(x)] = Ed25519PublicKey.from_public_bytes(_b64url(x))
+            except ValueError:  # one malformed key does not void the others
+                continue
     return keys
 
 
