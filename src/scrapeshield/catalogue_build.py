@@ -44,7 +44,7 @@ _LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 def categorise(name: str, function: str) -> str:
     """scrapeshield's category for an ai.robots.txt entry, from its declared function."""
     for category, pattern in _FUNCTION_RULES:
-        if pattern.search(function) or pattern.search(name):
+        if pattern.search(function):
             return category
     return "ai-training"
 
