@@ -3,6 +3,7 @@
 Uses the npm registry's ordinary client (`npm pack`) for two packages that ship UA lists:
   crawler-user-agents (MIT)  -> bots.tsv      (every example instance, with the list's tags)
   user-agents (BSD-2-Clause) -> browsers.txt  (distinct real-browser user agents it samples)
+  top-user-agents (MIT)      -> browsers.txt  (the most common browser user agents, merged)
 Each package's licence is copied next to the derived file; MANIFEST.toml records versions.
 
     .venv/bin/python scripts/fetch_ua_corpora.py
@@ -19,7 +20,11 @@ from datetime import date
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent.parent / "tests" / "data" / "ua"
-PACKAGES = {"crawler-user-agents": "1.60.0", "user-agents": "2.1.198"}
+PACKAGES = {
+    "crawler-user-agents": "1.60.0",
+    "user-agents": "2.1.198",
+    "top-user-agents": "2.1.138",
+}
 
 
 def fetch(name: str, version: str, into: Path) -> Path:
@@ -57,9 +62,14 @@ def main() -> None:
 
         browsers_pkg = fetch("user-agents", PACKAGES["user-agents"], Path(tmp))
         samples = json.loads((browsers_pkg / "dist" / "user-agents.json").read_text("utf-8"))
-        browsers = sorted({clean(s["userAgent"]) for s in samples if clean(s["userAgent"])})
-        (OUT / "browsers.txt").write_text("".join(f"{ua}\n" for ua in browsers), "utf-8")
+        found = {clean(s["userAgent"]) for s in samples}
         shutil.copy(browsers_pkg / "LICENSE", OUT / "LICENSE.user-agents")
+        top = fetch("top-user-agents", PACKAGES["top-user-agents"], Path(tmp))
+        for name in ("index.json", "desktop.json", "mobile.json"):
+            found |= {clean(ua) for ua in json.loads((top / "src" / name).read_text("utf-8"))}
+        shutil.copy(top / "LICENSE.md", OUT / "LICENSE.top-user-agents")
+        browsers = sorted(found - {""})
+        (OUT / "browsers.txt").write_text("".join(f"{ua}\n" for ua in browsers), "utf-8")
     manifest = [f"# Fetched by scripts/fetch_ua_corpora.py on {date.today().isoformat()}"]
     for name, version in PACKAGES.items():
         manifest.append(f'[{name}]\nversion = "{version}"\nregistry = "npm"')

@@ -34,3 +34,10 @@ def test_every_scraper_tool_headless_and_dataset_downloader_categorised(
 
 def test_browser_false_positives_at_most_0_05_percent(figures: dict[str, float]) -> None:
     assert figures["real browsers (user-agents), flagged as bots"] <= 0.0005
+
+
+def test_the_labelled_set_is_not_vacuous() -> None:
+    figures = measure(UAClassifier(load_catalogue()))
+    assert figures["bots (crawler-user-agents), recall"].total >= 2000
+    assert figures["real browsers (user-agents), flagged as bots"].total >= 900
+    assert figures["ai.robots.txt agents, recognised + categorised"].total == 166

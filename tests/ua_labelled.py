@@ -63,8 +63,17 @@ def bots() -> list[tuple[str, set[str]]]:
     return [(ua, set(tags.split(",")) - {""}) for ua, _, tags in (r.partition("\t") for r in rows)]
 
 
+# Listed by a browser corpus but sent by no browser: relabelled, each with the reason.
+NOT_BROWSERS = {
+    # top-user-agents: a truncated string with no browser product token (every browser sends
+    # Chrome/, Firefox/ or Safari/ after AppleWebKit); a common default of scraping scripts.
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36",
+}
+
+
 def browsers() -> list[str]:
-    return (DATA / "ua" / "browsers.txt").read_text("utf-8").splitlines()
+    rows = (DATA / "ua" / "browsers.txt").read_text("utf-8").splitlines()
+    return [ua for ua in rows if ua not in NOT_BROWSERS]
 
 
 def ai_robots_names() -> list[str]:
