@@ -162,6 +162,37 @@ async def test_key_directory_fetched_over_real_http() -> None:
 
 async def test_garbage_signature_headers_never_crash(shield_for: Any) -> None:
     shield = shield_for(Signer(), allow_categories=["ai-assistant"])
-    junk = [("signature-agent", "\x00\xff"), ("signature-input", "(((;;"), ("signature", "::")]
+    junk = [("signature-agent", f'"{ORIGIN}"'), ("signature-input", "(((;;"), ("signature", "::")]
     decision = await shield.decide(shield.facts(scope(junk)))
     assert "webbotauth/invalid" in {s.name for s in decision.reasons}
+    assert shield.fetch_calls == []  # nothing worth fetching keys for
+
+
+async def test_unknown_signature_agents_are_never_fetched(shield_for: Any) -> None:
+    """A client must not make the server fetch a URL of its choosing (SSRF)."""
+    signer = Signer()
+    shield = shield_for(signer, allow_categories=["ai-assistant"])
+    headers = signer.headers("gallery.example", origin="http://169.254.169.254")
+    decision = await shield.decide(shield.facts(scope(headers)))
+    assert "webbotauth/unknown-agent" in {s.name for s in decision.reasons}
+    assert decision.rule == "spoofed-crawler"
+    assert shield.fetch_calls == []
+
+
+async def test_concurrent_requests_share_one_directory_fetch() -> None:
+    import asyncio
+
+    signer, calls, gate = Signer(), [], asyncio.Event()
+
+    async def fetch(url: str) -> bytes:
+        calls.append(url)
+        await gate.wait()
+        return signer.jwks()
+
+    directory = KeyDirectory(fetch)
+    waiters = [asyncio.create_task(directory.keys(ORIGIN)) for _ in range(20)]
+    await asyncio.sleep(0.01)
+    gate.set()
+    results = await asyncio.gather(*waiters)
+    assert calls == [ORIGIN + DIRECTORY_PATH]
+    assert all(list(keys) == [signer.keyid] for keys in results)

@@ -40,7 +40,8 @@ def build_detectors(
     classifier.warm()
     detectors: list[Detector] = [UserAgentDetector(classifier, fp)]
     if fp.web_bot_auth:  # before `verified`, which reads its result
-        detectors.append(WebBotAuthDetector(classifier, KeyDirectory(key_fetcher)))
+        origins = (o for agent in catalogue.agents for o in agent.signature_agents)
+        detectors.append(WebBotAuthDetector(classifier, KeyDirectory(key_fetcher), origins))
     if fp.header_checks:
         detectors.append(HeaderConsistencyDetector(classifier))
     if fp.verify:

@@ -23,12 +23,13 @@ import re
 import time
 import urllib.request
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from urllib.parse import urlsplit
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from scrapeshield.catalogue import load_catalogue
 from scrapeshield.detectors.base import RequestContext
 from scrapeshield.facts import Facts
 from scrapeshield.signals import Signal
@@ -85,12 +86,21 @@ class KeyDirectory:
         self.ttl = ttl
         self.max_origins = max_origins
         self._cache: OrderedDict[str, tuple[float, dict[str, Ed25519PublicKey]]] = OrderedDict()
+        self._inflight: dict[str, asyncio.Task[dict[str, Ed25519PublicKey]]] = {}
 
     async def keys(self, origin: str) -> dict[str, Ed25519PublicKey]:
-        now = time.monotonic()
         cached = self._cache.get(origin)
-        if cached is not None and cached[0] > now:
+        if cached is not None and cached[0] > time.monotonic():
             return cached[1]
+        task = self._inflight.get(origin)
+        if task is None:  # one fetch per origin, however many requests wait for it
+            task = asyncio.ensure_future(self._fetch(origin))
+            self._inflight[origin] = task
+            task.add_done_callback(lambda _: self._inflight.pop(origin, None))
+        return await asyncio.shield(task)
+
+    async def _fetch(self, origin: str) -> dict[str, Ed25519PublicKey]:
+        now = time.monotonic()
         try:
             keys = _parse_jwks(await self.fetcher(origin.rstrip("/") + DIRECTORY_PATH))
             expiry = now + self.ttl
@@ -152,19 +162,41 @@ def signature_base(facts: Facts, components: list[str], params: str) -> str | No
     return "\n".join(lines)
 
 
+def _signature_agent(facts: Facts) -> str:
+    """The signer's origin from `Signature-Agent` (a string, or the first dictionary member)."""
+    value = facts.headers.get("signature-agent", "").split(",")[0]
+    if not value.lstrip().startswith('"'):
+        value = value.split("=", 1)[-1]
+    return _unquote(value).rstrip("/")
+
+
 class WebBotAuthDetector:
     name = "webbotauth"
     uses_store = False
 
-    def __init__(self, classifier: UAClassifier, directory: KeyDirectory) -> None:
+    def __init__(
+        self,
+        classifier: UAClassifier,
+        directory: KeyDirectory,
+        origins: Iterable[str] | None = None,
+    ) -> None:
         self.classifier = classifier
         self.directory = directory
+        if origins is None:
+            origins = (o for a in load_catalogue().agents for o in a.signature_agents)
+        # Only origins the catalogue names are fetched: a client must not make the server
+        # fetch URLs of its choosing (SSRF, and a slow directory per request).
+        self.origins = frozenset(origins)
 
     async def detect(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
         headers = facts.headers
         if "signature-input" not in headers or "signature" not in headers:
             return ()
-        problem, origin = await self._verify(facts)
+        origin = _signature_agent(facts)
+        if origin not in self.origins:
+            detail = f"signed as {origin[:80]!r}, an origin no catalogue agent names; not checked"
+            return (Signal("webbotauth/unknown-agent", 0.0, detail),)
+        problem = await self._verify(facts, origin)
         if problem:
             return (Signal("webbotauth/invalid", 50.0, problem),)
         info = ctx.notes.get("ua")
@@ -174,40 +206,37 @@ class WebBotAuthDetector:
             ctx.notes["web_bot_auth"] = info.agent.name
         return (Signal("webbotauth/valid", 0.0, f"signed by {origin}"),)
 
-    async def _verify(self, facts: Facts) -> tuple[str, str]:
-        origin = _unquote(facts.headers.get("signature-agent", "").split(",")[0].split("=", 1)[-1])
-        if not origin.startswith(("https://", "http://")):
-            return "missing or malformed Signature-Agent", ""
+    async def _verify(self, facts: Facts, origin: str) -> str:
         members = {
             m.group(1): m.group(2) for m in _MEMBER.finditer(facts.headers["signature-input"])
         }
         chosen = next((k for k, v in members.items() if 'tag="web-bot-auth"' in v), None)
         if chosen is None:
-            return 'no Signature-Input with tag="web-bot-auth"', origin
+            return 'no Signature-Input with tag="web-bot-auth"'
         params = members[chosen]
         inner = params[: params.index(")") + 1]
         values = {k: _unquote(v) for k, v in _PARAM.findall(params[len(inner) :])}
         if values.get("alg", "ed25519") != "ed25519":
-            return f"unsupported alg {values.get('alg')!r}", origin
+            return f"unsupported alg {values.get('alg')!r}"
         now = time.time()
         try:
             created = float(values.get("created", "nan"))
             expires = float(values.get("expires", "inf"))
         except ValueError:
-            return "malformed created/expires", origin
+            return "malformed created/expires"
         if not created <= now + CLOCK_SKEW or expires < now - CLOCK_SKEW:
-            return "signature expired or not yet valid", origin
+            return "signature expired or not yet valid"
         signatures = {m.group(1): m.group(2) for m in _SIG.finditer(facts.headers["signature"])}
         if chosen not in signatures:
-            return f"no Signature for label {chosen!r}", origin
+            return f"no Signature for label {chosen!r}"
         base = signature_base(facts, _COMPONENT.findall(inner), params)
         if base is None:
-            return "a covered component is missing from the request", origin
+            return "a covered component is missing from the request"
         key = (await self.directory.keys(origin)).get(values.get("keyid", ""))
         if key is None:
-            return f"keyid not in {origin}'s key directory", origin
+            return f"keyid not in {origin}'s key directory"
         try:
             key.verify(base64.b64decode(signatures[chosen]), base.encode("utf-8"))
         except (InvalidSignature, ValueError):
-            return "signature does not verify", origin
-        return "", origin
+            return "signature does not verify"
+        return ""
