@@ -8,12 +8,15 @@ from typing import Any
 import pytest
 
 from scrapeshield import Settings
+from scrapeshield.catalogue import load_catalogue
 from scrapeshield.detectors.dnsverify import FCrDNS
 from scrapeshield.detectors.verified import VerifiedBotDetector
 from scrapeshield.errors import ConfigurationError
+from scrapeshield.patterns import GlobSet
 from scrapeshield.shield import Shield
 from scrapeshield.signals import Action, Decision
 from scrapeshield.store import MemoryStore
+from scrapeshield.uaclass import UAClassifier
 
 CHROME = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -295,3 +298,38 @@ async def test_concurrent_claims_share_one_lookup_and_floods_are_bounded() -> No
     assert await asyncio.gather(*same) == ["crawl.yandex.ru"] * 10
     assert await other is None  # PTR fine, but the A record does not point back
     assert resolver.calls == 2
+
+
+async def test_operator_can_reweight_signals() -> None:
+    shield = Shield(Settings(policy={"weights": {"headers/*": 0}}), store=MemoryStore())
+    decision = await decide(shield, scope(CHROME, [("accept", "*/*")], scheme="https"))
+    assert decision.action is Action.ALLOW
+    assert decision.score == 0.0
+    await shield.aclose()
+
+
+def test_policy_weights_match_the_detectors_defaults() -> None:
+    from scrapeshield.detectors import headers, useragent, verified
+    from scrapeshield.policy import Policy
+    from scrapeshield.policy.engine import load_default_policy
+    from scrapeshield.settings import PolicySettings
+    from scrapeshield.signals import Signal
+
+    policy = Policy(PolicySettings())
+    samples = [
+        Signal(f"ua/category/{c}", w, "") for c, w in useragent.CATEGORY_WEIGHTS.items() if w
+    ]
+    samples += [useragent.EMPTY_UA, useragent.OVERSIZED_UA]
+    samples += [Signal("ua/bot-like", useragent.BOT_LIKE_WEIGHT)]
+    samples += [Signal("bot/verified/x", verified.VERIFIED_WEIGHT)]
+    samples += [Signal("bot/spoofed/x", verified.SPOOFED_WEIGHT)]
+    assert all(policy.weight_of(s) == s.weight for s in samples)
+    shield = Shield(Settings(), store=MemoryStore())
+    classifier = UAClassifier(load_catalogue())
+    for ua, extra in ((CHROME, []), (FIREFOX, [("sec-ch-ua", "x")])):
+        facts = shield.facts(scope(ua, extra, scheme="https", http_version="1.0"))
+        samples += headers.check(facts, classifier.classify(ua))
+    assert len({s.name for s in samples if s.name.startswith("headers/")}) == 7
+    assert all(policy.weight_of(s) == s.weight for s in samples)
+    stated = GlobSet(load_default_policy()["weights"])
+    assert [s.name for s in samples if not stated.matches(s.name)] == []
