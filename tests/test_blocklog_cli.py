@@ -24,6 +24,7 @@ from scrapeshield import ScrapeShield, Settings, Shield, blocklist
 from scrapeshield.blocklog import BlockEvent, parse_since, summarise
 from scrapeshield.cli import main as cli_main
 from scrapeshield.store import RedisStore
+from tests.browsers import CHROME_UA, chrome
 from tests.servers import serve
 
 
@@ -81,7 +82,7 @@ def test_a_blocked_request_is_one_log_record_and_one_stream_entry(
         redis_url, redis_prefix, blocklist=[blocklist("no-wget", user_agents=["Wget/*"])]
     )
     with serve(app_for(settings), lifespan="on") as server:
-        allowed = httpx.get(server.url + "/ok", headers={"user-agent": "Mozilla/5.0"})
+        allowed = httpx.get(server.url + "/ok", headers=chrome())
         blocked = httpx.get(
             server.url + "/artworks/7?size=xl",
             headers={"user-agent": "Wget/1.21", "accept": "application/json"},
@@ -154,7 +155,7 @@ def test_log_summary_and_since(
         middle = time.time()
         time.sleep(0.05)
         client.get("/", headers={"user-agent": "curl/8", "x-forwarded-for": "192.0.2.3"})
-        client.get("/", headers={"user-agent": "Mozilla/5.0", "x-forwarded-for": "192.0.2.4"})
+        client.get("/", headers={**chrome(), "x-forwarded-for": "192.0.2.4"})
 
     env = {"SCRAPESHIELD_STORE_URL": redis_url, "SCRAPESHIELD_STORE_PREFIX": redis_prefix}
     result = cli("log", "summary", "--json", env=env)
@@ -202,7 +203,7 @@ def test_ban_and_unban_through_the_cli_are_enforced_by_the_middleware(
     env = {"SCRAPESHIELD_STORE_PREFIX": redis_prefix}
     settings = redis_settings(redis_url, redis_prefix)
     with serve(app_for(settings), lifespan="on") as server:
-        headers = {"user-agent": "Mozilla/5.0", "accept": "application/json"}
+        headers = chrome(Accept="application/json")
         assert httpx.get(server.url + "/", headers=headers).status_code == 200
 
         banned = cli(
@@ -275,7 +276,9 @@ def test_explain_json_with_headers_and_settings(tmp_path: Any) -> None:
     assert data["signals"] == [
         {"name": "blocklist/tokens", "weight": 0.0, "detail": "operator blocklist rule"}
     ]
-    allowed = json.loads(cli("explain", "--json", "--ua", "Mozilla/5.0").stdout)
+    browser = [arg for name, value in chrome().items() if name != "User-Agent"
+               for arg in ("--header", f"{name}: {value}")]  # fmt: skip
+    allowed = json.loads(cli("explain", "--json", "--ua", CHROME_UA, *browser).stdout)
     assert (allowed["action"], allowed["signals"]) == ("allow", [])
     bad = cli("explain", "--header", "no-colon")
     assert bad.returncode != 0

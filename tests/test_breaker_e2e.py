@@ -17,6 +17,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from scrapeshield import ScrapeShield, Settings, Shield
+from tests.browsers import chrome
 from tests.servers import RedisServer, serve
 
 pytestmark = pytest.mark.slow
@@ -67,7 +68,7 @@ def ban_and_persist(server: RedisServer, settings: Settings) -> None:
 
 
 def get(client: httpx.Client, ip: str) -> httpx.Response:
-    return client.get("/", headers={"x-forwarded-for": ip, "user-agent": "Mozilla/5.0"})
+    return client.get("/", headers={**chrome(), "x-forwarded-for": ip})
 
 
 def wait_for_status(client: httpx.Client, ip: str, status: int, timeout: float = 5.0) -> None:

@@ -16,6 +16,7 @@ from starlette.routing import Route
 from scrapeshield import ScrapeShield, Settings, blocklist
 from scrapeshield.client import ClientResolver, forwarded_for, forwarded_proto, parse_ip
 from scrapeshield.facts import FactsBuilder
+from tests.browsers import chrome
 from tests.servers import serve
 
 
@@ -213,7 +214,7 @@ async def whoami(request: Request) -> Response:
 def test_forwarding_headers_through_uvicorn() -> None:
     """uvicorn runs with proxy_headers off; scrapeshield alone decides whom to believe."""
     routes = [Route("/", whoami)]
-    spoofed = {"x-forwarded-for": "198.51.100.7", "user-agent": "Mozilla/5.0"}
+    spoofed = {**chrome(), "x-forwarded-for": "198.51.100.7"}
 
     untrusting = Starlette(routes=routes)
     untrusting.add_middleware(

@@ -11,16 +11,12 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from tests.browsers import chrome
 from tests.servers import free_port, wait_for_port
 
 pytestmark = pytest.mark.slow
 
-BROWSER = {
-    "user-agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/126.0.0.0 Safari/537.36",
-    "accept": "text/html,application/xhtml+xml,*/*;q=0.8",
-    "accept-language": "en-GB,en;q=0.9",
-}
+BROWSER = chrome()
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 

@@ -24,10 +24,11 @@ from scrapeshield import ScrapeShield, Settings, Signal, blocklist
 from scrapeshield.detectors import RequestContext
 from scrapeshield.facts import Facts
 from scrapeshield.signals import Decision
+from tests.browsers import CHROME_UA, chrome
 from tests.servers import serve
 
-BROWSER_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36"
-BROWSER = {"user-agent": BROWSER_UA, "accept": "text/html"}
+BROWSER_UA = CHROME_UA
+BROWSER = chrome()
 BLOCK_ALL = [blocklist("everyone")]
 
 

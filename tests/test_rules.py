@@ -11,6 +11,11 @@ from scrapeshield.shield import synthetic_scope
 from scrapeshield.store import MemoryStore
 
 
+def rules_only(**settings: object) -> Settings:
+    """Settings without fingerprinting: these tests are about the rule phases alone."""
+    return Settings(fingerprint={"enabled": False}, **settings)
+
+
 async def decide(shield: Shield, **request: object) -> tuple[Action, str]:
     decision = await shield.decide(shield.facts(synthetic_scope(**request)))  # type: ignore[arg-type]
     return decision.action, decision.rule
@@ -18,7 +23,7 @@ async def decide(shield: Shield, **request: object) -> tuple[Action, str]:
 
 async def test_safelist_always_wins_and_first_match_names_the_decision() -> None:
     shield = Shield(
-        Settings(
+        rules_only(
             safelist=[safelist("office", ips=["203.0.113.0/24"])],
             blocklist=[
                 blocklist("everything-under-api", paths=["/api/*"]),
@@ -46,7 +51,7 @@ async def test_every_condition_must_hold() -> None:
         headers={"X-Api-Key": "leaked-*"},
         user_agents=["curl/*", "wget/*"],
     )
-    shield = Shield(Settings(blocklist=[rule]))
+    shield = Shield(rules_only(blocklist=[rule]))
     headers = [("x-api-key", "LEAKED-1")]
     full = {"path": "/api/x", "method": "POST", "headers": headers, "user_agent": "Wget/1"}
     assert (await decide(shield, **full))[0] is Action.BLOCK
@@ -65,7 +70,7 @@ async def test_callable_rules_and_a_raising_callable(caplog: pytest.LogCaptureFi
         raise RuntimeError("bug in the operator's rule")
 
     shield = Shield(
-        Settings(
+        rules_only(
             blocklist=[
                 blocklist("broken", when=broken),
                 blocklist("spam", when=lambda facts: "spam" in facts.header("referer")),
@@ -89,7 +94,7 @@ class Flagging:
 async def test_policy_ban_stores_a_ban_that_later_requests_hit() -> None:
     policy = {"rules": [{"name": "flagged", "signals": ["test/*"], "action": "ban", "ban_for": 60}]}
     store = MemoryStore()
-    shield = Shield(Settings(policy=policy), store=store)
+    shield = Shield(rules_only(policy=policy), store=store)
     shield.detectors.append(Flagging())
     shield._local_detectors.append(Flagging())
     assert await decide(shield, ip="192.0.2.9", path="/flag", user_agent="a") == (
@@ -110,7 +115,7 @@ async def test_policy_ban_stores_a_ban_that_later_requests_hit() -> None:
 async def test_monitor_mode_never_stores_a_ban() -> None:
     policy = {"rules": [{"name": "flagged", "signals": ["test/*"], "action": "ban"}]}
     store = MemoryStore()
-    shield = Shield(Settings(policy=policy, mode="monitor"), store=store)
+    shield = Shield(rules_only(policy=policy, mode="monitor"), store=store)
     shield._local_detectors.append(Flagging())
     decision = await shield.decide(shield.facts(synthetic_scope(path="/flag", user_agent="a")))
     assert decision.action is Action.BAN

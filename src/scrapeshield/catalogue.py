@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 CATEGORIES = (
     "ai-training",
@@ -42,6 +43,7 @@ class Agent:
     verification: str = "none"
     rdns_suffixes: tuple[str, ...] = ()
     ip_ranges: str | None = None
+    signature_agents: tuple[str, ...] = ()  # Web Bot Auth `Signature-Agent` origins
     source: str = ""
     source_date: str = ""
 
@@ -83,6 +85,7 @@ def parse_catalogue(text: str) -> Catalogue:
                 verification=entry.get("verification", "none"),
                 rdns_suffixes=tuple(entry.get("rdns_suffixes", [])),
                 ip_ranges=entry.get("ip_ranges"),
+                signature_agents=tuple(entry.get("signature_agents", [])),
                 source=entry.get("source", ""),
                 source_date=entry.get("source_date", ""),
             )
@@ -90,8 +93,13 @@ def parse_catalogue(text: str) -> Catalogue:
     return Catalogue(tuple(agents), str(data.get("source", "")))
 
 
-@lru_cache(maxsize=1)
-def load_catalogue() -> Catalogue:
-    """The packaged catalogue, parsed once per process."""
+@lru_cache(maxsize=4)
+def load_catalogue(data_dir: str | None = None) -> Catalogue:
+    """The catalogue, parsed once per process: from `data_dir` when `scrapeshield update-data`
+    wrote one there (settings `fingerprint.data_dir`), else the packaged snapshot."""
+    if data_dir is not None:
+        refreshed = Path(data_dir) / "agents.toml"
+        if refreshed.is_file():
+            return parse_catalogue(refreshed.read_text("utf-8"))
     text = resources.files("scrapeshield.data").joinpath("agents.toml").read_text("utf-8")
     return parse_catalogue(text)

@@ -25,6 +25,7 @@ from pydantic_settings import (
 from scrapeshield.challenge.settings import ChallengeSettings
 from scrapeshield.directive_settings import DirectivesSettings
 from scrapeshield.errors import ConfigurationError
+from scrapeshield.fingerprint_settings import FingerprintSettings
 from scrapeshield.settings_base import Section, check_cidrs, split_commas
 from scrapeshield.signals import Action
 
@@ -132,6 +133,7 @@ class Settings(BaseSettings):
     safelist: list[RuleSpec] = []
     blocklist: list[RuleSpec] = []
     policy: PolicySettings = PolicySettings()
+    fingerprint: FingerprintSettings = FingerprintSettings()
     ban_default_duration: float = Field(default=3600.0, gt=0)
     blocklog_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
     directives: DirectivesSettings = DirectivesSettings()

@@ -6,6 +6,9 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+CHALLENGE_PASSED = "challenge/passed"
+"""The signal of a valid pass cookie: it satisfies challenges, and lifts nothing else."""
+
 
 class Action(enum.StrEnum):
     """What the middleware does with a request, from mildest to harshest."""

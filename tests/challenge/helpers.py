@@ -10,16 +10,11 @@ from typing import Any
 
 from scrapeshield.challenge import pow
 from scrapeshield.settings import Settings
+from tests.browsers import CHROME_UA, chrome
 
 KEY = "test-key-0123456789abcdef"
-BROWSER_UA = (
-    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/131.0.0.0 Safari/537.36"
-)
-NAVIGATE = {
-    "User-Agent": BROWSER_UA,
-    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
-}
+BROWSER_UA = CHROME_UA
+NAVIGATE = chrome()
 
 
 def challenge_all(**challenge: Any) -> Settings:

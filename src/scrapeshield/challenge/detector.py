@@ -1,7 +1,8 @@
-"""The pass-cookie detector: a valid pass lowers the score; it never overrides a rule.
+"""The pass-cookie detector: a valid pass lowers the score and answers challenges.
 
-Rate limits, bans, the blocklist and trap hits decide by rule or phase, not by score, so a
-`challenge/passed` signal cannot lift them. The weight can be changed in `policy.weights`.
+The policy never challenges a client with a valid pass (by rule or by score), but rate limits,
+bans, the blocklist and blocking rules decide by rule or phase, so a `challenge/passed` signal
+cannot lift them. The weight can be changed in `policy.weights`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING
 from scrapeshield.challenge.tokens import TokenError
 from scrapeshield.detectors.base import RequestContext
 from scrapeshield.facts import Facts
-from scrapeshield.signals import Signal
+from scrapeshield.signals import CHALLENGE_PASSED, Signal
 
 if TYPE_CHECKING:
     from scrapeshield.challenge.core import Challenge
@@ -40,4 +41,4 @@ class PassDetector:
                 return ()
             return (Signal("challenge/pass-rejected", 0.0, f"pass cookie: {exc.reason}"),)
         how = str(token.payload.get("m", "pow"))
-        return (Signal("challenge/passed", PASS_WEIGHT, f"valid pass ({how})"),)
+        return (Signal(CHALLENGE_PASSED, PASS_WEIGHT, f"valid pass ({how})"),)

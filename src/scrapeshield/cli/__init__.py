@@ -6,10 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from scrapeshield.cli import bans, demo, directives, explain, log, robots
+from scrapeshield.cli import bans, demo, directives, explain, log, robots, update_data
 from scrapeshield.errors import ConfigurationError, StoreError
 
-COMMANDS = (demo, explain, log, bans, robots, directives)
+COMMANDS = (demo, explain, log, bans, robots, directives, update_data)
 
 
 def build_parser() -> argparse.ArgumentParser:

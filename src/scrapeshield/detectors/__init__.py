@@ -2,14 +2,67 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from scrapeshield.catalogue import load_catalogue
 from scrapeshield.detectors.base import Detector, RequestContext
-from scrapeshield.detectors.basic import BasicUserAgentDetector
+from scrapeshield.detectors.dnsverify import FCrDNS, Resolver
+from scrapeshield.detectors.headers import HeaderConsistencyDetector
+from scrapeshield.detectors.useragent import EMPTY_UA, UserAgentDetector
+from scrapeshield.detectors.verified import VerifiedBotDetector
+from scrapeshield.detectors.webbotauth import Fetcher, KeyDirectory, WebBotAuthDetector
+from scrapeshield.errors import ConfigurationError
+from scrapeshield.facts import Facts
+from scrapeshield.ipranges import load_ip_ranges
 from scrapeshield.settings import Settings
+from scrapeshield.signals import Signal
+from scrapeshield.uaclass import UAClassifier
 
 
-def build_detectors(settings: Settings) -> list[Detector]:
-    """Every detector the settings enable, in the order their signals are reported."""
-    return [BasicUserAgentDetector()]
+def build_detectors(
+    settings: Settings, *, resolver: Resolver | None = None, key_fetcher: Fetcher | None = None
+) -> list[Detector]:
+    """Every detector the settings enable, in the order their signals are reported.
+
+    The user-agent classifier is built once and shared; its parser is warmed here (CPU only,
+    ~100 ms) so the first request does not pay for compiling ua-parser's regexes.
+    """
+    fp = settings.fingerprint
+    if not fp.enabled:
+        return [_EmptyUADetector()]
+    catalogue = load_catalogue(fp.data_dir)
+    unknown = [n for n in fp.allow_agents if catalogue.by_name(n) is None]
+    if unknown:
+        raise ConfigurationError(
+            [f"fingerprint.allow_agents: {unknown} not in the catalogue (see docs/detection.md)"]
+        )
+    classifier = UAClassifier(catalogue, cache_size=fp.ua_cache_size)
+    classifier.warm()
+    detectors: list[Detector] = [UserAgentDetector(classifier, fp)]
+    if fp.web_bot_auth:  # before `verified`, which reads its result
+        origins = (o for agent in catalogue.agents for o in agent.signature_agents)
+        detectors.append(WebBotAuthDetector(classifier, KeyDirectory(key_fetcher), origins))
+    if fp.header_checks:
+        detectors.append(HeaderConsistencyDetector(classifier))
+    if fp.verify:
+        dns = FCrDNS(
+            resolver,
+            timeout=fp.verify_timeout,
+            ttl=fp.verify_cache_ttl,
+            max_entries=fp.verify_cache_size,
+        )
+        detectors.append(VerifiedBotDetector(classifier, fp, load_ip_ranges(fp.data_dir), dns))
+    return detectors
+
+
+class _EmptyUADetector:
+    """With fingerprinting off, a missing User-Agent is still worth a signal."""
+
+    name = "ua-empty"
+    uses_store = False
+
+    async def detect(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
+        return (EMPTY_UA,) if not facts.user_agent.strip() else ()
 
 
 __all__ = ["Detector", "RequestContext", "build_detectors"]

@@ -10,7 +10,7 @@ from typing import Any
 
 from scrapeshield.patterns import GlobSet
 from scrapeshield.settings import PolicyRuleSpec, PolicySettings
-from scrapeshield.signals import Action, Signal
+from scrapeshield.signals import CHALLENGE_PASSED, Action, Signal
 
 
 def load_default_policy() -> dict[str, Any]:
@@ -72,8 +72,13 @@ class Policy:
             for s in signals
         )
         score = round(sum(s.weight for s in weighted), 3)
+        # A solved challenge answers every challenge (rule or score), never a throttle or block:
+        # otherwise a client the policy challenges would be challenged again after passing.
+        passed = any(s.name == CHALLENGE_PASSED for s in weighted)
         for rule in self._rules:
             if rule.min_score is not None and score < rule.min_score:
+                continue
+            if passed and rule.action is Action.CHALLENGE:
                 continue
             matched = [s for s in weighted if rule.globs.matches(s.name)]
             if matched:
@@ -81,6 +86,6 @@ class Policy:
                 return Verdict(rule.action, rule.name, score, weighted, retry, rule.ban_for)
         if score >= self.block_score:
             return Verdict(Action.BLOCK, "score/block", score, weighted)
-        if score >= self.challenge_score:
+        if score >= self.challenge_score and not passed:
             return Verdict(Action.CHALLENGE, "score/challenge", score, weighted)
         return Verdict(Action.ALLOW, "allow", score, weighted)

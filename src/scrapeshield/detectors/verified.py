@@ -1,0 +1,77 @@
+"""Verified good bots: a request claiming a verifiable agent is checked against the operator's
+published IP ranges, then forward-confirmed reverse DNS.
+
+Only agents the operator admits are verified (by default search engines, social previews, feed
+readers, archivers, monitors; plus `fingerprint.allow_categories` / `allow_agents`): a blocked
+AI crawler is blocked whether or not it is genuine.
+
+  bot/verified/<name>  weight -100: the claim holds; the default policy allows it
+  bot/spoofed/<name>   weight +100: the claim is false (IP outside the ranges, DNS disagrees)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from scrapeshield.catalogue import Agent
+from scrapeshield.detectors.base import RequestContext
+from scrapeshield.detectors.dnsverify import FCrDNS
+from scrapeshield.detectors.useragent import is_allowed
+from scrapeshield.facts import Facts
+from scrapeshield.fingerprint_settings import DEFAULT_VERIFIED, FingerprintSettings
+from scrapeshield.ipranges import IPRanges
+from scrapeshield.signals import Signal
+from scrapeshield.uaclass import UAClassifier, UAInfo
+
+VERIFIED_WEIGHT = -100.0
+SPOOFED_WEIGHT = 100.0
+
+
+class VerifiedBotDetector:
+    name = "verified"
+    uses_store = False
+
+    def __init__(
+        self,
+        classifier: UAClassifier,
+        settings: FingerprintSettings,
+        ranges: IPRanges,
+        dns: FCrDNS,
+    ) -> None:
+        self.classifier = classifier
+        self.settings = settings
+        self.ranges = ranges
+        self.dns = dns
+
+    def admits(self, agent: Agent) -> bool:
+        if agent.category in self.settings.block_categories:
+            return False
+        return agent.category in DEFAULT_VERIFIED or is_allowed(agent, self.settings)
+
+    async def detect(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
+        if not facts.user_agent.strip():
+            return ()
+        info = ctx.notes.get("ua")
+        if not isinstance(info, UAInfo):
+            info = self.classifier.classify(facts.user_agent)
+        agent = info.agent
+        if agent is None or not self.admits(agent):
+            return ()
+        if agent.verification == "none" and not agent.signature_agents:
+            return ()
+        if ctx.notes.get("web_bot_auth") == agent.name:
+            return (Signal(f"bot/verified/{agent.name}", VERIFIED_WEIGHT, "Web Bot Auth"),)
+        ip = facts.client_ip
+        if ip is None or agent.verification == "none":
+            detail = f"{agent.name} signs its requests (Web Bot Auth) and this one is not signed"
+            return (Signal(f"bot/spoofed/{agent.name}", SPOOFED_WEIGHT, detail),)
+        if agent.ip_ranges and self.ranges.contains(agent.ip_ranges, ip):
+            detail = f"{ip} is in {agent.operator}'s published ranges ({agent.ip_ranges})"
+            return (Signal(f"bot/verified/{agent.name}", VERIFIED_WEIGHT, detail),)
+        if agent.rdns_suffixes:
+            host = await self.dns.verify(str(ip), agent.rdns_suffixes)
+            if host is not None:
+                detail = f"{ip} reverse-resolves to {host}, which resolves back to it"
+                return (Signal(f"bot/verified/{agent.name}", VERIFIED_WEIGHT, detail),)
+        detail = f"claims to be {agent.name} ({agent.operator}) but {ip} is not theirs"
+        return (Signal(f"bot/spoofed/{agent.name}", SPOOFED_WEIGHT, detail),)

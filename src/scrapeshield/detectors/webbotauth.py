@@ -1,0 +1,242 @@
+"""Web Bot Auth: RFC 9421 HTTP Message Signatures (Ed25519) with a `Signature-Agent` header.
+
+A signing bot sends `Signature-Agent: "https://signer.example"`, a `Signature-Input` naming
+the covered components (`tag="web-bot-auth"`, `keyid` = the key's RFC 7638 JWK thumbprint,
+`created`/`expires`), and the `Signature`. The key comes from the agent's directory,
+`<origin>/.well-known/http-message-signatures-directory` (a JWKS), fetched with a timeout and
+cached with a TTL. A valid signature whose origin the claimed catalogue agent lists in
+`signature_agents` marks the request verified (`ctx.notes["web_bot_auth"]`, read by the
+verified detector, which still requires the agent to be allowed).
+
+  webbotauth/valid     weight 0: a valid signature (detail: the signer's origin)
+  webbotauth/invalid   weight 50: a signature that does not verify, is expired, or names an
+                       unknown key: a bot pretending to sign
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import re
+import time
+import urllib.request
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from urllib.parse import urlsplit
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from scrapeshield.catalogue import load_catalogue
+from scrapeshield.detectors.base import RequestContext
+from scrapeshield.facts import Facts
+from scrapeshield.signals import Signal
+from scrapeshield.uaclass import UAClassifier, UAInfo
+
+DIRECTORY_PATH = "/.well-known/http-message-signatures-directory"
+MAX_DIRECTORY_BYTES = 64 * 1024
+CLOCK_SKEW = 60.0
+FETCH_TIMEOUT = 2.0
+Fetcher = Callable[[str], Awaitable[bytes]]
+
+_MEMBER = re.compile(r"\s*([a-z*][a-z0-9_.*-]*)=(\([^)]*\)(?:;[^,]*)?)\s*(?:,|$)")
+_PARAM = re.compile(r';\s*([a-z*][a-z0-9_.*-]*)=("(?:[^"\\]|\\.)*"|[^;]*)')
+_COMPONENT = re.compile(r'"([^"]+)"')
+_SIG = re.compile(r"\s*([a-z*][a-z0-9_.*-]*)=:([A-Za-z0-9+/=]*):\s*(?:,|$)")
+
+
+async def url_fetch(url: str) -> bytes:
+    """GET a key directory in a worker thread (bounded size); never blocks the event loop."""
+    parts = urlsplit(url)
+    local = parts.hostname in ("127.0.0.1", "localhost", "::1")
+    if parts.scheme != "https" and not (parts.scheme == "http" and local):
+        raise ValueError(f"key directory {url!r} must be https")
+
+    def get() -> bytes:
+        request = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310
+        with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT) as response:  # noqa: S310
+            body: bytes = response.read(MAX_DIRECTORY_BYTES + 1)
+        if len(body) > MAX_DIRECTORY_BYTES:
+            raise ValueError("key directory too large")
+        return body
+
+    return await asyncio.wait_for(asyncio.to_thread(get), FETCH_TIMEOUT + 0.5)
+
+
+def jwk_thumbprint(x: str) -> str:
+    """RFC 7638 thumbprint of an Ed25519 OKP key: the `keyid` Web Bot Auth signs with."""
+    canonical = json.dumps({"crv": "Ed25519", "kty": "OKP", "x": x}, separators=(",", ":"))
+    digest = hashlib.sha256(canonical.encode()).digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def _b64url(data: str) -> bytes:
+    return base64.urlsafe_b64decode(data + "=" * (-len(data) % 4))
+
+
+class KeyDirectory:
+    """Keys by origin, fetched on demand, cached for `ttl` (failures for a tenth of it)."""
+
+    def __init__(
+        self, fetcher: Fetcher | None = None, *, ttl: float = 3600.0, max_origins: int = 256
+    ) -> None:
+        self.fetcher: Fetcher = fetcher or url_fetch
+        self.ttl = ttl
+        self.max_origins = max_origins
+        self._cache: OrderedDict[str, tuple[float, dict[str, Ed25519PublicKey]]] = OrderedDict()
+        self._inflight: dict[str, asyncio.Task[dict[str, Ed25519PublicKey]]] = {}
+
+    async def keys(self, origin: str) -> dict[str, Ed25519PublicKey]:
+        cached = self._cache.get(origin)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        task = self._inflight.get(origin)
+        if task is None:  # one fetch per origin, however many requests wait for it
+            task = asyncio.ensure_future(self._fetch(origin))
+            self._inflight[origin] = task
+            task.add_done_callback(lambda _: self._inflight.pop(origin, None))
+        return await asyncio.shield(task)
+
+    async def _fetch(self, origin: str) -> dict[str, Ed25519PublicKey]:
+        now = time.monotonic()
+        try:
+            keys = _parse_jwks(await self.fetcher(origin.rstrip("/") + DIRECTORY_PATH))
+            expiry = now + self.ttl
+        except Exception:
+            keys, expiry = {}, now + self.ttl / 10
+        self._cache[origin] = (expiry, keys)
+        self._cache.move_to_end(origin)
+        while len(self._cache) > self.max_origins:
+            self._cache.popitem(last=False)
+        return keys
+
+
+def _parse_jwks(body: bytes) -> dict[str, Ed25519PublicKey]:
+    keys: dict[str, Ed25519PublicKey] = {}
+    for jwk in json.loads(body).get("keys", []):
+        if isinstance(jwk, dict) and jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519":
+            x = str(jwk.get("x", ""))
+            try:
+                keys[jwk_thumbprint(x)] = Ed25519PublicKey.from_public_bytes(_b64url(x))
+            except ValueError:  # one malformed key does not void the others
+                continue
+    return keys
+
+
+def _unquote(value: str) -> str:
+    value = value.strip()
+    return value[1:-1] if len(value) >= 2 and value[0] == value[-1] == '"' else value
+
+
+def _component(name: str, facts: Facts) -> str | None:
+    if name == "@authority":
+        return facts.host
+    if name == "@method":
+        return facts.method
+    if name == "@path":
+        return facts.path
+    if name == "@query":
+        return "?" + facts.query
+    if name == "@scheme":
+        return facts.scheme
+    if name == "@target-uri":
+        query = f"?{facts.query}" if facts.query else ""
+        return f"{facts.scheme}://{facts.host}{facts.path}{query}"
+    if name.startswith("@"):
+        return None
+    value = facts.headers.get(name)
+    return value.strip() if value is not None else None
+
+
+def signature_base(facts: Facts, components: list[str], params: str) -> str | None:
+    """RFC 9421 §2.5 signature base, or None when a covered component is missing."""
+    lines = []
+    for name in components:
+        value = _component(name, facts)
+        if value is None:
+            return None
+        lines.append(f'"{name}": {value}')
+    lines.append(f'"@signature-params": {params}')
+    return "\n".join(lines)
+
+
+def _signature_agent(facts: Facts) -> str:
+    """The signer's origin from `Signature-Agent` (a string, or the first dictionary member)."""
+    value = facts.headers.get("signature-agent", "").split(",")[0]
+    if not value.lstrip().startswith('"'):
+        value = value.split("=", 1)[-1]
+    return _unquote(value).rstrip("/")
+
+
+class WebBotAuthDetector:
+    name = "webbotauth"
+    uses_store = False
+
+    def __init__(
+        self,
+        classifier: UAClassifier,
+        directory: KeyDirectory,
+        origins: Iterable[str] | None = None,
+    ) -> None:
+        self.classifier = classifier
+        self.directory = directory
+        if origins is None:
+            origins = (o for a in load_catalogue().agents for o in a.signature_agents)
+        # Only origins the catalogue names are fetched: a client must not make the server
+        # fetch URLs of its choosing (SSRF, and a slow directory per request).
+        self.origins = frozenset(origins)
+
+    async def detect(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
+        headers = facts.headers
+        if "signature-input" not in headers or "signature" not in headers:
+            return ()
+        origin = _signature_agent(facts)
+        if origin not in self.origins:
+            detail = f"signed as {origin[:80]!r}, an origin no catalogue agent names; not checked"
+            return (Signal("webbotauth/unknown-agent", 0.0, detail),)
+        problem = await self._verify(facts, origin)
+        if problem:
+            return (Signal("webbotauth/invalid", 50.0, problem),)
+        info = ctx.notes.get("ua")
+        if not isinstance(info, UAInfo):
+            info = self.classifier.classify(facts.user_agent)
+        if info.agent is not None and origin in info.agent.signature_agents:
+            ctx.notes["web_bot_auth"] = info.agent.name
+        return (Signal("webbotauth/valid", 0.0, f"signed by {origin}"),)
+
+    async def _verify(self, facts: Facts, origin: str) -> str:
+        members = {
+            m.group(1): m.group(2) for m in _MEMBER.finditer(facts.headers["signature-input"])
+        }
+        chosen = next((k for k, v in members.items() if 'tag="web-bot-auth"' in v), None)
+        if chosen is None:
+            return 'no Signature-Input with tag="web-bot-auth"'
+        params = members[chosen]
+        inner = params[: params.index(")") + 1]
+        values = {k: _unquote(v) for k, v in _PARAM.findall(params[len(inner) :])}
+        if values.get("alg", "ed25519") != "ed25519":
+            return f"unsupported alg {values.get('alg')!r}"
+        now = time.time()
+        try:
+            created = float(values.get("created", "nan"))
+            expires = float(values.get("expires", "inf"))
+        except ValueError:
+            return "malformed created/expires"
+        if not created <= now + CLOCK_SKEW or expires < now - CLOCK_SKEW:
+            return "signature expired or not yet valid"
+        signatures = {m.group(1): m.group(2) for m in _SIG.finditer(facts.headers["signature"])}
+        if chosen not in signatures:
+            return f"no Signature for label {chosen!r}"
+        base = signature_base(facts, _COMPONENT.findall(inner), params)
+        if base is None:
+            return "a covered component is missing from the request"
+        key = (await self.directory.keys(origin)).get(values.get("keyid", ""))
+        if key is None:
+            return f"keyid not in {origin}'s key directory"
+        try:
+            key.verify(base64.b64decode(signatures[chosen]), base.encode("utf-8"))
+        except (InvalidSignature, ValueError):
+            return "signature does not verify"
+        return ""

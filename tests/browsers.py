@@ -1,0 +1,33 @@
+"""What real browsers send, for tests whose subject is ordinary human traffic.
+
+Since the header-consistency detector judges a browser user agent by the headers that browser
+always sends, a test standing in for a person must send them all (on localhost, a secure
+context, Chromium also sends Sec-Fetch-* and client hints).
+"""
+
+from __future__ import annotations
+
+CHROME_UA = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.0.0 Safari/537.36"
+)
+
+CHROME_NAVIGATION = {
+    "User-Agent": CHROME_UA,
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language": "en-GB,en;q=0.9",
+    "Accept-Encoding": "gzip, deflate",
+    "Sec-Fetch-Site": "none",
+    "Sec-Fetch-Mode": "navigate",
+    "Sec-Fetch-Dest": "document",
+    "Sec-CH-UA": '"Chromium";v="131", "Not_A Brand";v="24"',
+    "Sec-CH-UA-Mobile": "?0",
+    "Sec-CH-UA-Platform": '"Linux"',
+}
+
+
+def chrome(**overrides: str) -> dict[str, str]:
+    """Chrome's navigation headers, with some replaced (keys as in CHROME_NAVIGATION)."""
+    headers = dict(CHROME_NAVIGATION)
+    headers.update(overrides)
+    return headers
