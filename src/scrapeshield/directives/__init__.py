@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from scrapeshield.catalogue import Catalogue
+from scrapeshield.catalogue import Catalogue, load_catalogue
 from scrapeshield.directive_settings import DirectivesSettings, PathPreferences, Preferences
 from scrapeshield.directives.aitxt import ai_txt_endpoint
 from scrapeshield.directives.base import BodyRewriter, Endpoint, Headers, ResponseFilter
@@ -28,6 +28,7 @@ def build_endpoints(settings: Any, *, catalogue: Catalogue | None = None) -> lis
     """robots.txt, tdmrep.json and ai.txt as configured (`catalogue`: the packaged one if None)."""
     section = _section(settings)
     preferences = PreferenceResolver(section)
+    catalogue = catalogue if catalogue is not None else _catalogue_for(settings)
     endpoints: list[Endpoint] = []
     robots = robots_endpoint(section, catalogue=catalogue, preferences=preferences)
     if robots is not None:
@@ -53,7 +54,14 @@ def build_response_filters(settings: Any) -> list[ResponseFilter]:
 def generated_robots(settings: Any, *, catalogue: Catalogue | None = None) -> str:
     """The robots.txt `generate` mode serves (merge mode adds the app's own file first)."""
     section = _section(settings)
+    catalogue = catalogue if catalogue is not None else _catalogue_for(settings)
     return render_robots(section, section.operator_rules(), catalogue=catalogue)
+
+
+def _catalogue_for(settings: Any) -> Catalogue:
+    """The catalogue detectors use too: refreshed by `update-data` into fingerprint.data_dir."""
+    fingerprint = getattr(settings, "fingerprint", None)
+    return load_catalogue(getattr(fingerprint, "data_dir", None))
 
 
 def trap_paths(settings: Any) -> list[str]:
