@@ -23,6 +23,7 @@ from pydantic_settings import (
 )
 
 from scrapeshield.errors import ConfigurationError
+from scrapeshield.ratelimit.settings import RateLimitSettings
 from scrapeshield.settings_base import Section, check_cidrs, split_commas
 from scrapeshield.signals import Action
 
@@ -131,6 +132,7 @@ class Settings(BaseSettings):
     blocklist: list[RuleSpec] = []
     policy: PolicySettings = PolicySettings()
     ban_default_duration: float = Field(default=3600.0, gt=0)
+    ratelimit: RateLimitSettings = RateLimitSettings()
     blocklog_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
 
     responder: Callable[..., Any] | None = Field(default=None, exclude=True)
