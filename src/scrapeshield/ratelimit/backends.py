@@ -20,6 +20,8 @@ from limits.aio.strategies import (
     SlidingWindowCounterRateLimiter,
 )
 
+from scrapeshield.bans import BAN_PREFIX
+from scrapeshield.ratelimit.escalation import STRIKE_PREFIX
 from scrapeshield.ratelimit.plan import STRATEGY_CODES, Limit
 from scrapeshield.store.base import Store
 from scrapeshield.store.redis import RedisStore
@@ -44,8 +46,13 @@ class Outcome:
 
 class Limiter(Protocol):
     async def hit(
-        self, limits: tuple[Limit, ...], cost: int, strike_key: str, strike_window: float, dry: bool
-    ) -> Outcome: ...
+        self, limits: tuple[Limit, ...], cost: int, client_key: str, strike_window: float, dry: bool
+    ) -> Outcome:
+        """Test every limit; hit them all if all admit `cost` and neither `dry` nor banned.
+
+        A rejection counts a strike for `client_key` (kept `strike_window` seconds, 0 = off).
+        """
+        ...
 
 
 class RedisLimiter:
@@ -55,9 +62,10 @@ class RedisLimiter:
         self.store = store
 
     async def hit(
-        self, limits: tuple[Limit, ...], cost: int, strike_key: str, strike_window: float, dry: bool
+        self, limits: tuple[Limit, ...], cost: int, client_key: str, strike_window: float, dry: bool
     ) -> Outcome:
-        keys = [lim.storage_key for lim in limits] + [strike_key]
+        keys = [lim.storage_key for lim in limits]
+        keys += [STRIKE_PREFIX + client_key, BAN_PREFIX + client_key]
         args: list[int] = [1 if dry else 0, int(strike_window * 1000)]
         for lim in limits:
             args += [STRATEGY_CODES[lim.strategy], lim.quota, lim.window * 1000, cost]
@@ -88,8 +96,10 @@ class MemoryLimiter:
         }
 
     async def hit(
-        self, limits: tuple[Limit, ...], cost: int, strike_key: str, strike_window: float, dry: bool
+        self, limits: tuple[Limit, ...], cost: int, client_key: str, strike_window: float, dry: bool
     ) -> Outcome:
+        if not dry and await self.store.get(BAN_PREFIX + client_key) is not None:
+            dry = True  # banned: the ban phase blocks it; it spends nothing, earns no strike
         rejected: Limit | None = None
         for lim in limits:
             if not await self._strategies[lim.strategy].test(lim.item, lim.storage_key, cost=cost):
@@ -111,7 +121,7 @@ class MemoryLimiter:
             states.append(state)
         strikes = 0
         if rejected is not None and not dry and strike_window > 0:
-            strikes = await self.store.incr(strike_key, 1, ttl=strike_window)
+            strikes = await self.store.incr(STRIKE_PREFIX + client_key, 1, ttl=strike_window)
         return Outcome(tuple(states), rejected_state, strikes)
 
     async def _wait(self, lim: Limit, cost: int, reset: float) -> float:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from scrapeshield.detectors.base import RequestContext
 from scrapeshield.facts import Facts
 from scrapeshield.ratelimit.backends import Limiter, limiter_for
-from scrapeshield.ratelimit.escalation import STRIKE_PREFIX, Escalation
+from scrapeshield.ratelimit.escalation import Escalation
 from scrapeshield.ratelimit.headers import rate_limit_headers
 from scrapeshield.ratelimit.plan import Planner
 from scrapeshield.ratelimit.settings import RateLimitSettings
@@ -52,7 +52,7 @@ class RateLimitDetector:
         outcome = await self.limiter(ctx.store).hit(
             plan.limits,
             plan.cost,
-            STRIKE_PREFIX + facts.client_key,
+            facts.client_key,
             self.escalation.window,
             dry,
         )

@@ -1,6 +1,8 @@
 -- scrapeshield: check and hit every rate limit of one request atomically, in one call.
 --
--- KEYS[1..n]  base key of each limit (already prefixed); KEYS[n+1] the escalation strike key
+-- KEYS[1..n]  base key of each limit (already prefixed); KEYS[n+1] the escalation strike key;
+--             KEYS[n+2] the client's ban key: a banned client (the ban phase blocks it) spends
+--             nothing and earns no strikes, as in a dry run
 -- ARGV[1]     1 = dry run (test only: nothing is hit, no strike counted), 0 = hit
 -- ARGV[2]     strike window in ms (0 = escalation off)
 -- ARGV[3..]   four numbers per limit: strategy (1 fixed, 2 moving, 3 sliding), quota,
@@ -16,6 +18,9 @@ local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local dry = ARGV[1] == '1'
 local strike_window = tonumber(ARGV[2])
 local n = (#ARGV - 2) / 4
+if redis.call('EXISTS', KEYS[n + 2]) == 1 then
+  dry = true
+end
 
 local function sliding_keys(base, window)
   local index = math.floor(now / window)

@@ -1,0 +1,81 @@
+"""The same scenarios for every strategy on the memory store and a real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from scrapeshield.ratelimit.settings import Strategy
+from scrapeshield.signals import Action
+from scrapeshield.store import Store
+from tests.ratelimit.helpers import group, header, request, shield_for
+
+STRATEGIES: list[Strategy] = ["sliding-window-counter", "moving-window", "fixed-window"]
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+async def test_admits_exactly_the_quota(store: Store, strategy: Strategy) -> None:
+    shield = shield_for(store, strategy=strategy, groups=group("5/minute"))
+    for left in (4, 3, 2, 1, 0):
+        decision, ctx = await request(shield)
+        assert decision.action is Action.ALLOW
+        value = header(ctx, "ratelimit") or ""
+        assert value.startswith(f'"default-client-5-60s";r={left};t=')
+        assert 0 < int(value.rsplit("t=", 1)[1]) <= 60
+    decision, ctx = await request(shield)
+    assert decision.action is Action.THROTTLE
+    assert decision.rule == "rate-limit"
+    assert decision.reasons[-1].name == "ratelimit/default/client"
+    assert decision.retry_after is not None
+    assert 0 < decision.retry_after <= 120
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+async def test_cost_spends_several_units(store: Store, strategy: Strategy) -> None:
+    shield = shield_for(store, strategy=strategy, groups=group("10/minute", cost=3))
+    for expected in (7, 4, 1):
+        decision, ctx = await request(shield)
+        assert decision.action is Action.ALLOW
+        assert f";r={expected};" in (header(ctx, "ratelimit") or "")
+    decision, _ = await request(shield)
+    assert decision.action is Action.THROTTLE
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+async def test_rejected_request_spends_no_limit(store: Store, strategy: Strategy) -> None:
+    shield = shield_for(store, strategy=strategy, groups=group("10/minute;3/hour"))
+    for _ in range(3):
+        assert (await request(shield))[0].action is Action.ALLOW
+    for _ in range(4):
+        assert (await request(shield))[0].action is Action.THROTTLE
+    # The hour limit rejected; the minute limit still has 7 (checked without spending).
+    _, ctx = await request(shield, dry_run=True)
+    policy = header(ctx, "ratelimit-policy")
+    assert policy == '"default-client-10-60s";q=10;w=60, "default-client-3-3600s";q=3;w=3600'
+    outcome = ctx.notes["ratelimit"]["outcome"]
+    assert [s.remaining for s in outcome.states] == [7, 0]
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+async def test_dry_run_spends_nothing(store: Store, strategy: Strategy) -> None:
+    shield = shield_for(store, strategy=strategy, groups=group("2/minute"))
+    for _ in range(5):
+        decision, ctx = await request(shield, dry_run=True)
+        assert decision.action is Action.ALLOW
+        assert ";r=2;" in (header(ctx, "ratelimit") or "")
+    assert (await request(shield))[0].action is Action.ALLOW
+
+
+async def test_windows_expire(store: Store) -> None:
+    async def scenario(strategy: Strategy) -> None:
+        shield = shield_for(store, strategy=strategy, groups=group("2/1 second"))
+        ip = f"198.51.100.{STRATEGIES.index(strategy) + 1}"
+        assert (await request(shield, ip=ip))[0].action is Action.ALLOW
+        assert (await request(shield, ip=ip))[0].action is Action.ALLOW
+        assert (await request(shield, ip=ip))[0].action is Action.THROTTLE
+        # Two windows later every strategy has forgotten the hits.
+        await asyncio.sleep(2.05)
+        assert (await request(shield, ip=ip))[0].action is Action.ALLOW
+
+    await asyncio.gather(*(scenario(s) for s in STRATEGIES))
