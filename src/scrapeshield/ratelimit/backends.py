@@ -1,4 +1,6 @@
-"""Counting: one Lua call on Redis for all of a request's limits, `limits.aio` in memory.
+"""Counting: one Lua call on Redis for all of a request's limits; `limits.aio` in memory.
+
+The default in-memory limiter is `memory.NativeMemoryLimiter` (same algorithms as the script).
 
 Both backends give the same answer for the same hits (a contract test runs every strategy on
 both): a request is admitted only if every limit has room for its cost, and then every limit is
@@ -79,8 +81,8 @@ class RedisLimiter:
         return Outcome(states, rejected, strikes)
 
 
-class MemoryLimiter:
-    """`limits.aio`'s MemoryStorage and strategies; strikes in the shield's store.
+class LimitsMemoryLimiter:
+    """`limits.aio`'s MemoryStorage and strategies (`memory_backend = "limits"`).
 
     Within one event loop the test-then-hit sequence is atomic: MemoryStorage never yields
     between them (its per-key locks are uncontended), so no other request interleaves.
@@ -145,9 +147,3 @@ def sliding_wait(prev: float, cur: float, elapsed: float, lim: Limit, cost: int)
         if cur > 0:
             wait += max(0.0, 1 - room / cur) * window
     return max(wait, 1e-3)
-
-
-def limiter_for(store: Store) -> Limiter:
-    if isinstance(store, RedisStore):
-        return RedisLimiter(store)
-    return MemoryLimiter(store)

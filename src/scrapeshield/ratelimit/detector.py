@@ -14,13 +14,15 @@ from collections.abc import Sequence
 
 from scrapeshield.detectors.base import RequestContext
 from scrapeshield.facts import Facts
-from scrapeshield.ratelimit.backends import Limiter, limiter_for
+from scrapeshield.ratelimit.backends import Limiter, LimitsMemoryLimiter, RedisLimiter
 from scrapeshield.ratelimit.escalation import Escalation
 from scrapeshield.ratelimit.headers import rate_limit_headers
+from scrapeshield.ratelimit.memory import NativeMemoryLimiter
 from scrapeshield.ratelimit.plan import Planner
 from scrapeshield.ratelimit.settings import RateLimitSettings
 from scrapeshield.signals import Signal
 from scrapeshield.store.base import Store
+from scrapeshield.store.redis import RedisStore
 
 PLAN_NOTE = "ratelimit"
 """`ctx.notes` key holding the request's group and the outcome, for other stages and `explain`."""
@@ -30,8 +32,9 @@ class RateLimitDetector:
     name = "ratelimit"
     uses_store = True
 
-    def __init__(self, settings: RateLimitSettings) -> None:
+    def __init__(self, settings: RateLimitSettings, *, max_keys: int = 100_000) -> None:
         self.settings = settings
+        self.max_keys = max_keys
         self.planner = Planner(settings)
         self.escalation = Escalation(settings.escalation)
         self._limiters: dict[int, tuple[Store, Limiter]] = {}
@@ -40,9 +43,16 @@ class RateLimitDetector:
         """One limiter per store (the shield has one store; tests may pass several)."""
         entry = self._limiters.get(id(store))
         if entry is None or entry[0] is not store:
-            entry = (store, limiter_for(store))
+            entry = (store, self._limiter_for(store))
             self._limiters[id(store)] = entry
         return entry[1]
+
+    def _limiter_for(self, store: Store) -> Limiter:
+        if isinstance(store, RedisStore):
+            return RedisLimiter(store)
+        if self.settings.memory_backend == "limits":
+            return LimitsMemoryLimiter(store)
+        return NativeMemoryLimiter(store, max_keys=self.max_keys)
 
     async def detect(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
         plan = self.planner.plan(facts, ctx.notes)

@@ -12,6 +12,7 @@ Remaining counts are in cost units (an original that costs 5 spends 5).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -21,6 +22,15 @@ from scrapeshield.ratelimit.plan import Limit
 
 def policy_name(group: str, limit: Limit) -> str:
     return f"{group}-{limit.scope}-{limit.quota}-{limit.window}s"
+
+
+@functools.lru_cache(maxsize=1024)
+def _policies(group: str, limits: tuple[tuple[str, int, int], ...]) -> bytes:
+    """The RateLimit-Policy value: the same for every request of a group, so computed once."""
+    return ", ".join(
+        f'"{group}-{scope}-{quota}-{window}s";q={quota};w={window}'
+        for scope, quota, window in limits
+    ).encode("latin-1")
 
 
 def closest(states: Sequence[LimitState], rejected: LimitState | None) -> LimitState:
@@ -34,14 +44,14 @@ def rate_limit_headers(
 ) -> list[tuple[bytes, bytes]]:
     if not states:
         return []
-    policies = ", ".join(
-        f'"{policy_name(group, s.limit)}";q={s.limit.quota};w={s.limit.window}' for s in states
+    policies = _policies(
+        group, tuple((s.limit.scope, s.limit.quota, s.limit.window) for s in states)
     )
     chosen = closest(states, rejected)
     reset = max(0, math.ceil(chosen.reset))
     name = policy_name(group, chosen.limit)
     headers = [
-        (b"ratelimit-policy", policies.encode("latin-1")),
+        (b"ratelimit-policy", policies),
         (b"ratelimit", f'"{name}";r={chosen.remaining};t={reset}'.encode("latin-1")),
     ]
     if legacy:

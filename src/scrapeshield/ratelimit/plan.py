@@ -31,28 +31,27 @@ STRATEGY_CODES: dict[Strategy, int] = {
 _MAX_KEY = 64
 
 
-@dataclass(frozen=True, slots=True)
 class Limit:
-    """One limit of one key: `quota` units per `window` seconds with `strategy`."""
+    """One limit of one key: `quota` units per `window` seconds with `strategy`.
 
-    scope: str
-    key: str
-    item: RateLimitItem
-    strategy: Strategy
+    Its counters live under `storage_key`, `rl:<scope>:<group>:<key>:<quota>/<window>s:<code>`
+    (the strategy code keeps a changed strategy from reading another's data structure).
+    """
 
-    @property
-    def quota(self) -> int:
-        return int(self.item.amount)
+    __slots__ = ("item", "key", "quota", "scope", "storage_key", "strategy", "window")
 
-    @property
-    def window(self) -> int:
-        return int(self.item.get_expiry())
+    def __init__(self, scope: str, key: str, item: RateLimitItem, strategy: Strategy) -> None:
+        self.scope = scope
+        self.key = key
+        self.item = item
+        self.strategy: Strategy = strategy
+        self.quota = int(item.amount)
+        self.window = int(item.get_expiry())
+        code = STRATEGY_CODES[strategy]
+        self.storage_key = f"rl:{scope}:{key}:{self.quota}/{self.window}s:{code}"
 
-    @property
-    def storage_key(self) -> str:
-        """`rl:<scope>:<key>:<quota>/<window>s:<strategy>`; limits of a scope share no counters."""
-        code = STRATEGY_CODES[self.strategy]
-        return f"rl:{self.scope}:{self.key}:{self.quota}/{self.window}s:{code}"
+    def __repr__(self) -> str:
+        return f"Limit({self.storage_key!r})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,21 +122,19 @@ class Planner:
         if name is None:
             return None
         group = self._groups[name]
+        strategy = group.strategy
         found: list[Limit] = []
+        # The group is part of every key, so groups never share counters.
         user = self.user_key(facts) if group.user else None
         if user is not None:
-            found += [Limit("user", user, item, group.strategy) for item in group.user]
+            found += [Limit("user", f"{name}:{user}", it, strategy) for it in group.user]
         else:
-            client = self.client_key(facts)
-            found += [Limit("client", client, item, group.strategy) for item in group.client]
+            client = f"{name}:{self.client_key(facts)}"
+            found += [Limit("client", client, it, strategy) for it in group.client]
         if group.network:
-            network = self.network_key(facts)
-            found += [Limit("network", network, item, group.strategy) for item in group.network]
-        # Limits are named by group in the storage key too, so groups never share counters.
-        limited = tuple(
-            Limit(lim.scope, f"{name}:{lim.key}", lim.item, lim.strategy) for lim in found
-        )
-        return Plan(name, group.action, group.cost, limited) if limited else None
+            network = f"{name}:{self.network_key(facts)}"
+            found += [Limit("network", network, it, strategy) for it in group.network]
+        return Plan(name, group.action, group.cost, tuple(found)) if found else None
 
     # -- keys ----------------------------------------------------------------------------------
 
@@ -180,6 +177,9 @@ def _parse(text: str) -> tuple[RateLimitItem, ...]:
 
 
 def _network(address: ipaddress.IPv4Address | ipaddress.IPv6Address, bits: int) -> str:
-    if bits == address.max_prefixlen:
+    """`192.0.2.0/24`, `2001:db8::/48`: the network's text, by integer masking (no parsing)."""
+    size = address.max_prefixlen
+    if bits >= size:
         return str(address)
-    return str(ipaddress.ip_network(f"{address}/{bits}", strict=False))
+    masked = int(address) & (((1 << bits) - 1) << (size - bits))
+    return f"{type(address)(masked)}/{bits}"

@@ -128,6 +128,7 @@ class RateLimitSettings(Section):
     network_ipv6_prefix: int = Field(default=48, ge=16, le=64)
     user: UserKeySpec = UserKeySpec()
     escalation: EscalationSpec = EscalationSpec()
+    memory_backend: Literal["native", "limits"] = "native"
     headers: bool = True
     legacy_headers: bool = False
     bot_groups: dict[str, str] = {}
