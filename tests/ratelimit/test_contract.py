@@ -1,22 +1,48 @@
-"""The same scenarios for every strategy on the memory store and a real Redis."""
+"""The same scenarios for every strategy on every limiter: the native in-memory one, limits'
+MemoryStorage (`memory_backend = "limits"`) and the Lua script on a real Redis."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
+from scrapeshield import Settings, Shield
 from scrapeshield.ratelimit.settings import Strategy
 from scrapeshield.signals import Action
-from scrapeshield.store import Store
-from tests.ratelimit.helpers import group, header, request, shield_for
+from scrapeshield.store import MemoryStore, RedisStore, Store
+from tests.ratelimit.helpers import group, header, request
+from tests.servers import RedisServer
 
 STRATEGIES: list[Strategy] = ["sliding-window-counter", "moving-window", "fixed-window"]
 
 
+@pytest.fixture(params=["native", "limits", "redis"])
+async def backend(
+    request: pytest.FixtureRequest, redis_server: RedisServer, redis_prefix: str
+) -> AsyncIterator[tuple[Store, str]]:
+    """(store, memory_backend): the limiter is chosen from both."""
+    store: Store
+    if request.param == "redis":
+        store = RedisStore(redis_server.url, prefix=redis_prefix, timeout=2.0)
+    else:
+        store = MemoryStore()
+    try:
+        yield store, "limits" if request.param == "limits" else "native"
+    finally:
+        await store.aclose()
+
+
+def shield_for(backend: tuple[Store, str], **ratelimit: Any) -> Shield:
+    store, memory_backend = backend
+    return Shield(Settings(ratelimit={**ratelimit, "memory_backend": memory_backend}), store=store)
+
+
 @pytest.mark.parametrize("strategy", STRATEGIES)
-async def test_admits_exactly_the_quota(store: Store, strategy: Strategy) -> None:
-    shield = shield_for(store, strategy=strategy, groups=group("5/minute"))
+async def test_admits_exactly_the_quota(backend: tuple[Store, str], strategy: Strategy) -> None:
+    shield = shield_for(backend, strategy=strategy, groups=group("5/minute"))
     for left in (4, 3, 2, 1, 0):
         decision, ctx = await request(shield)
         assert decision.action is Action.ALLOW
@@ -32,8 +58,8 @@ async def test_admits_exactly_the_quota(store: Store, strategy: Strategy) -> Non
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
-async def test_cost_spends_several_units(store: Store, strategy: Strategy) -> None:
-    shield = shield_for(store, strategy=strategy, groups=group("10/minute", cost=3))
+async def test_cost_spends_several_units(backend: tuple[Store, str], strategy: Strategy) -> None:
+    shield = shield_for(backend, strategy=strategy, groups=group("10/minute", cost=3))
     for expected in (7, 4, 1):
         decision, ctx = await request(shield)
         assert decision.action is Action.ALLOW
@@ -43,8 +69,10 @@ async def test_cost_spends_several_units(store: Store, strategy: Strategy) -> No
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
-async def test_rejected_request_spends_no_limit(store: Store, strategy: Strategy) -> None:
-    shield = shield_for(store, strategy=strategy, groups=group("10/minute;3/hour"))
+async def test_rejected_request_spends_no_limit(
+    backend: tuple[Store, str], strategy: Strategy
+) -> None:
+    shield = shield_for(backend, strategy=strategy, groups=group("10/minute;3/hour"))
     for _ in range(3):
         assert (await request(shield))[0].action is Action.ALLOW
     for _ in range(4):
@@ -58,8 +86,8 @@ async def test_rejected_request_spends_no_limit(store: Store, strategy: Strategy
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
-async def test_dry_run_spends_nothing(store: Store, strategy: Strategy) -> None:
-    shield = shield_for(store, strategy=strategy, groups=group("2/minute"))
+async def test_dry_run_spends_nothing(backend: tuple[Store, str], strategy: Strategy) -> None:
+    shield = shield_for(backend, strategy=strategy, groups=group("2/minute"))
     for _ in range(5):
         decision, ctx = await request(shield, dry_run=True)
         assert decision.action is Action.ALLOW
@@ -67,9 +95,9 @@ async def test_dry_run_spends_nothing(store: Store, strategy: Strategy) -> None:
     assert (await request(shield))[0].action is Action.ALLOW
 
 
-async def test_windows_expire(store: Store) -> None:
+async def test_windows_expire(backend: tuple[Store, str]) -> None:
     async def scenario(strategy: Strategy) -> None:
-        shield = shield_for(store, strategy=strategy, groups=group("2/1 second"))
+        shield = shield_for(backend, strategy=strategy, groups=group("2/1 second"))
         ip = f"198.51.100.{STRATEGIES.index(strategy) + 1}"
         assert (await request(shield, ip=ip))[0].action is Action.ALLOW
         assert (await request(shield, ip=ip))[0].action is Action.ALLOW

@@ -68,9 +68,11 @@ class RedisLimiter:
     ) -> Outcome:
         keys = [lim.storage_key for lim in limits]
         keys += [STRIKE_PREFIX + client_key, BAN_PREFIX + client_key]
-        args: list[int] = [1 if dry else 0, int(strike_window * 1000)]
-        for lim in limits:
-            args += [STRATEGY_CODES[lim.strategy], lim.quota, lim.window * 1000, cost]
+        spec = " ".join(
+            f"{STRATEGY_CODES[lim.strategy]} {lim.quota} {lim.window * 1000} {cost}"
+            for lim in limits
+        )
+        args = [1 if dry else 0, int(strike_window * 1000), spec]
         raw = await self.store.run_script(HIT_SCRIPT, keys, args)
         rejected_index, strikes = int(raw[0]), int(raw[1])
         states = tuple(

@@ -146,5 +146,4 @@ class NativeMemoryLimiter:
             self._put(cur_key, [cost, now + 2 * window])
         else:
             entry[0] += cost
-        cur, prev, elapsed = self._sliding(key, window, now)
-        return math.floor(prev * (1 - elapsed) + cur), reset
+        return count + cost, reset

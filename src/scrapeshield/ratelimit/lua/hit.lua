@@ -5,8 +5,8 @@
 --             nothing and earns no strikes, as in a dry run
 -- ARGV[1]     1 = dry run (test only: nothing is hit, no strike counted), 0 = hit
 -- ARGV[2]     strike window in ms (0 = escalation off)
--- ARGV[3..]   four numbers per limit: strategy (1 fixed, 2 moving, 3 sliding), quota,
---             window in ms, cost
+-- ARGV[3]     four numbers per limit, space-separated: strategy (1 fixed, 2 moving,
+--             3 sliding), quota, window in ms, cost (one string: cheaper for the client to send)
 --
 -- All limits are tested first; only when every one admits the request are they all hit, so a
 -- request rejected by one limit consumes none. A rejected (non-dry) request counts one strike.
@@ -17,7 +17,11 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local dry = ARGV[1] == '1'
 local strike_window = tonumber(ARGV[2])
-local n = (#ARGV - 2) / 4
+local spec = {}
+for number in string.gmatch(ARGV[3], '%d+') do
+  spec[#spec + 1] = tonumber(number)
+end
+local n = #spec / 4
 if redis.call('EXISTS', KEYS[n + 2]) == 1 then
   dry = true
 end
@@ -84,10 +88,7 @@ local counts, resets = {}, {}
 local rejected = 0
 local wait_ms = 0
 for i = 1, n do
-  local strategy = tonumber(ARGV[i * 4 - 1])
-  local quota = tonumber(ARGV[i * 4])
-  local window = tonumber(ARGV[i * 4 + 1])
-  local cost = tonumber(ARGV[i * 4 + 2])
+  local strategy, quota, window, cost = spec[i * 4 - 3], spec[i * 4 - 2], spec[i * 4 - 1], spec[i * 4]
   local count, reset, wait = state(strategy, KEYS[i], quota, window, cost)
   counts[i], resets[i] = count, reset
   if count + cost > quota and rejected == 0 then
@@ -98,13 +99,11 @@ end
 
 if rejected == 0 and not dry then
   for i = 1, n do
-    local strategy = tonumber(ARGV[i * 4 - 1])
-    local window = tonumber(ARGV[i * 4 + 1])
-    local cost = tonumber(ARGV[i * 4 + 2])
+    local strategy, window, cost = spec[i * 4 - 3], spec[i * 4 - 1], spec[i * 4]
     local base = KEYS[i]
+    -- A counter whose INCRBY returns exactly `cost` was just created: give it its TTL.
     if strategy == 1 then
-      local value = redis.call('INCRBY', base, cost)
-      if value == cost or redis.call('PTTL', base) < 0 then
+      if redis.call('INCRBY', base, cost) == cost then
         redis.call('PEXPIRE', base, window)
         resets[i] = window
       end
@@ -117,12 +116,9 @@ if rejected == 0 and not dry then
       if resets[i] == 0 then resets[i] = window end
     else
       local cur_key = sliding_keys(base, window)
-      local value = redis.call('INCRBY', cur_key, cost)
-      if value == cost or redis.call('PTTL', cur_key) < 0 then
+      if redis.call('INCRBY', cur_key, cost) == cost then
         redis.call('PEXPIRE', cur_key, window * 2)
       end
-      counts[i] = math.floor(sliding_weighted(base, window))
-      counts[i] = counts[i] - cost
     end
     counts[i] = counts[i] + cost
   end
@@ -132,14 +128,14 @@ local strikes = 0
 if rejected > 0 and not dry and strike_window > 0 then
   local key = KEYS[n + 1]
   strikes = redis.call('INCR', key)
-  if strikes == 1 or redis.call('PTTL', key) < 0 then
+  if strikes == 1 then
     redis.call('PEXPIRE', key, strike_window)
   end
 end
 
 local out = {rejected, strikes}
 for i = 1, n do
-  local quota = tonumber(ARGV[i * 4])
+  local quota = spec[i * 4 - 2]
   local remaining = quota - counts[i]
   if remaining < 0 then remaining = 0 end
   out[#out + 1] = remaining
