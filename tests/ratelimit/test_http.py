@@ -17,6 +17,7 @@ def _settings(**store: str) -> Settings:
     return Settings(
         **store,
         ratelimit={
+            "strategy": "fixed-window",
             "groups": {
                 "default": {"limits": "3/minute"},
                 "images": {"paths": ["/images/*"], "limits": "100/minute", "cost": 40},
