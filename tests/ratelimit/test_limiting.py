@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+from scrapeshield import Settings, Shield
 from scrapeshield.bans import BanList
 from scrapeshield.signals import Action
 from scrapeshield.store import Store
@@ -142,3 +143,21 @@ async def test_sliding_window_retry_after_is_when_the_cost_fits(store: Store) ->
     started = time.monotonic()
     assert (await request(shield))[0].action is Action.ALLOW
     assert time.monotonic() - started < 1
+
+
+async def test_monitor_mode_reports_escalation_but_bans_nobody(store: Store) -> None:
+    shield = Shield(
+        Settings(
+            mode="monitor",
+            ratelimit={
+                "strategy": "fixed-window",
+                "groups": group("1/minute"),
+                "escalation": {"throttles": 1},
+            },
+        ),
+        store=store,
+    )
+    assert (await request(shield))[0].allowed
+    decision, _ = await request(shield)
+    assert (decision.rule, decision.enforced) == ("escalation/ban", False)
+    assert await BanList(store).get("203.0.113.7") is None

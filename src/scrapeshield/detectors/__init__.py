@@ -12,7 +12,13 @@ def build_detectors(settings: Settings) -> list[Detector]:
     """Every detector the settings enable, in the order their signals are reported."""
     detectors: list[Detector] = [BasicUserAgentDetector()]
     if settings.ratelimit.enabled:
-        detectors.append(RateLimitDetector(settings.ratelimit, max_keys=settings.memory_max_keys))
+        detectors.append(
+            RateLimitDetector(
+                settings.ratelimit,
+                max_keys=settings.memory_max_keys,
+                monitor=settings.mode == "monitor",
+            )
+        )
     return detectors
 
 

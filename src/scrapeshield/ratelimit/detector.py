@@ -32,9 +32,12 @@ class RateLimitDetector:
     name = "ratelimit"
     uses_store = True
 
-    def __init__(self, settings: RateLimitSettings, *, max_keys: int = 100_000) -> None:
+    def __init__(
+        self, settings: RateLimitSettings, *, max_keys: int = 100_000, monitor: bool = False
+    ) -> None:
         self.settings = settings
         self.max_keys = max_keys
+        self.monitor = monitor  # monitor mode: report the ban escalation would write, write none
         self.planner = Planner(settings)
         self.escalation = Escalation(settings.escalation)
         self._limiters: dict[int, tuple[Store, Limiter]] = {}
@@ -86,8 +89,12 @@ class RateLimitDetector:
         detail = f"{lim.quota} per {lim.window}s ({lim.strategy}) exceeded, cost {plan.cost}"
         signals = [Signal(name, 0.0, detail, retry_after=rejected.reset)]
         if self.escalation.due(outcome.strikes):
-            ban = await self.escalation.ban(ctx.store, facts.client_key, detail)
-            signals.append(
-                Signal("escalation/ban", 0.0, ban.reason, retry_after=ban.until - ban.created)
-            )
+            if self.monitor:
+                duration = self.escalation.duration(1)
+                signals.append(Signal("escalation/ban", 0.0, f"would ban: {detail}", duration))
+            else:
+                ban = await self.escalation.ban(ctx.store, facts.client_key, detail)
+                signals.append(
+                    Signal("escalation/ban", 0.0, ban.reason, retry_after=ban.until - ban.created)
+                )
         return signals
