@@ -73,7 +73,7 @@ class RedisLimiter:
             for lim in limits
         )
         args = [1 if dry else 0, int(strike_window * 1000), spec]
-        raw = await self.store.run_script(HIT_SCRIPT, keys, args)
+        raw = str(await self.store.run_script(HIT_SCRIPT, keys, args)).split()
         rejected_index, strikes = int(raw[0]), int(raw[1])
         states = tuple(
             LimitState(lim, int(raw[2 + 2 * i]), int(raw[3 + 2 * i]) / 1000)
