@@ -9,8 +9,9 @@ import pytest
 from scrapeshield import Settings
 from scrapeshield.errors import ConfigurationError
 from scrapeshield.facts import Facts, FactsBuilder
+from scrapeshield.ratelimit.escalation import Escalation
 from scrapeshield.ratelimit.plan import Planner, safe_key
-from scrapeshield.ratelimit.settings import VERIFIED_BOT_NOTE
+from scrapeshield.ratelimit.settings import VERIFIED_BOT_NOTE, EscalationSpec
 from scrapeshield.shield import synthetic_scope
 
 GROUPS: dict[str, Any] = {
@@ -131,3 +132,11 @@ def test_bad_settings_name_the_setting(ratelimit: dict[str, Any], setting: str) 
     with pytest.raises(ConfigurationError) as info:
         Settings(ratelimit=ratelimit)
     assert setting in str(info.value)
+
+
+def test_ban_durations_escalate_and_are_capped() -> None:
+    escalation = Escalation(EscalationSpec(ban=600, factor=4, max_ban=86_400))
+    assert [escalation.duration(n) for n in (1, 2, 3, 4)] == [600, 2400, 9600, 38400]
+    assert escalation.duration(5) == 86_400
+    assert escalation.duration(10_000) == 86_400  # no overflow however many bans
+    assert Escalation(EscalationSpec(factor=1, ban=60)).duration(50) == 60
