@@ -160,7 +160,8 @@ class Planner:
         if value is None and self._user_cookie:
             value = facts.cookie(self._user_cookie)
         if value is None and self._user_resolve is not None:
-            value = self._user_resolve(facts)
+            resolved = self._user_resolve(facts)
+            value = None if resolved is None else str(resolved)
         return safe_key(value) if value else None
 
 
