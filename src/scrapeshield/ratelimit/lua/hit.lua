@@ -87,7 +87,6 @@ end
 
 local counts, resets = {}, {}
 local rejected = 0
-local wait_ms = 0
 for i = 1, n do
   local strategy, quota, window, cost = spec[i * 4 - 3], spec[i * 4 - 2], spec[i * 4 - 1], spec[i * 4]
   local count, reset, wait = state(strategy, KEYS[i], quota, window, cost)
