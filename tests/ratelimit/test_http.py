@@ -21,6 +21,7 @@ def _settings(**store: str) -> Settings:
             "groups": {
                 "default": {"limits": "3/minute"},
                 "images": {"paths": ["/images/*"], "limits": "100/minute", "cost": 40},
+                "api": {"paths": ["/api/*"], "limits": "1/minute", "action": "block"},
             },
             "exempt": ["/healthz"],
             "legacy_headers": True,
@@ -56,6 +57,12 @@ def test_headers_on_responses_and_429() -> None:
         )
         assert client.get("/images/1.png").status_code == 200
         assert client.get("/images/1.png").status_code == 429
+        # A group that blocks: 403 with the RateLimit fields, and no Retry-After (429/503 only).
+        assert client.get("/api/artworks").status_code == 200
+        blocked = client.get("/api/artworks")
+        assert blocked.status_code == 403
+        assert blocked.headers["ratelimit"].startswith('"api-client-1-60s";r=0;t=')
+        assert "retry-after" not in blocked.headers
         health = client.get("/healthz")
         assert health.status_code == 200
         assert "ratelimit" not in health.headers
