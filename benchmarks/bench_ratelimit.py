@@ -84,18 +84,21 @@ def uvicorn(factory: str, env: dict[str, str]) -> Iterator[str]:
 
 
 def wrk(url: str, seconds: int, connections: int) -> tuple[float, dict[str, int]]:
-    """Requests per second, and the status counts of a short probe."""
+    """Requests per second; status counts and the requests sent (warm-up included)."""
     command = [
         "wrk", "-t1", f"-c{connections}", f"-d{seconds}s",
         "-H", f"User-Agent: {UA}", "-H", "Accept: text/html", url + PATH,
     ]  # fmt: skip
-    subprocess.run([*command[:3], "-d1s", *command[4:]], capture_output=True, check=True)  # warm
+    warm = subprocess.run(
+        [*command[:3], "-d1s", *command[4:]], capture_output=True, text=True, check=True
+    ).stdout
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     match = re.search(r"Requests/sec:\s+([\d.]+)", out)
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     if match is None:
         raise RuntimeError(out)
-    return float(match.group(1)), {"non_2xx": int(non2xx.group(1)) if non2xx else 0}
+    sent = sum(int(m.group(1)) for m in re.finditer(r"(\d+) requests in", warm + out))
+    return float(match.group(1)), {"non_2xx": int(non2xx.group(1)) if non2xx else 0, "sent": sent}
 
 
 async def round_trips(url: str) -> tuple[float, float]:
@@ -149,7 +152,7 @@ def main() -> None:
                     rps, statuses = wrk(base, options.seconds, options.connections)
                 runs[label].append(rps)
                 if label == "protected, redis":
-                    redis_requests += rps * (options.seconds + 1)
+                    redis_requests += statuses["sent"]
                 print(f"  {label:22} {rps:9.0f} req/s  {statuses}", flush=True)
         results = {label: statistics.median(values) for label, values in runs.items()}
         for label, rps in results.items():
