@@ -72,6 +72,8 @@ class ScrapeShield:
             if decision.enforced:
                 response = await self._response(decision, facts)
                 if response is not None:
+                    if ctx.response_headers:  # e.g. RateLimit fields belong on a 429 too
+                        send = _append_headers(send, ctx.response_headers)
                     await response(scope, receive, send)
                     return
 
@@ -145,3 +147,14 @@ async def _body_rewriter(
         if rewriter is not None:
             return rewriter
     return None
+
+
+def _append_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
+    """`send` adding the context's headers to our own responses (no response filters)."""
+
+    async def send_with_headers(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", []), *extra]
+        await send(message)
+
+    return send_with_headers
