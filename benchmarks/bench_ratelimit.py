@@ -32,6 +32,13 @@ from scrapeshield.store import RedisStore
 
 UA = "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0"
 PATH = "/artworks/7"
+# Everything Firefox sends on a navigation, so fingerprinting lets the requests reach the app.
+BROWSER_HEADERS = (
+    f"User-Agent: {UA}",
+    "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language: en-GB,en;q=0.5",
+    "Accept-Encoding: gzip, deflate",
+)
 LIMITS = {"limits": "1000000000/10 seconds;1000000000/hour", "network_limits": "1000000000/hour"}
 
 
@@ -87,7 +94,7 @@ def wrk(url: str, seconds: int, connections: int) -> tuple[float, dict[str, int]
     """Requests per second; status counts and the requests sent (warm-up included)."""
     command = [
         "wrk", "-t1", f"-c{connections}", f"-d{seconds}s",
-        "-H", f"User-Agent: {UA}", "-H", "Accept: text/html", url + PATH,
+        *[arg for header in BROWSER_HEADERS for arg in ("-H", header)], url + PATH,
     ]  # fmt: skip
     warm = subprocess.run(
         [*command[:3], "-d1s", *command[4:]], capture_output=True, text=True, check=True
