@@ -40,3 +40,26 @@ def test_toml_examples_are_valid_settings(page: str, tmp_path: Path) -> None:
         path = tmp_path / f"{n}.toml"
         path.write_text(block, encoding="utf-8")
         Settings.from_file(path)
+
+
+def _links(text: str) -> set[str]:
+    return set(re.findall(r"\]\(([^)#\s]+\.md)\)", text))
+
+
+def test_readme_and_the_docs_index_link_every_page() -> None:
+    pages = {p.name for p in DOCS.glob("*.md")}
+    index = DOCS / "README.md"
+    assert index.is_file(), "docs/ needs an index (docs/README.md)"
+    assert pages - {"README.md"} <= _links(index.read_text(encoding="utf-8"))
+    readme = {Path(link).name for link in _links((ROOT / "README.md").read_text(encoding="utf-8"))}
+    assert pages <= readme, sorted(pages - readme)
+    for link in _links(index.read_text(encoding="utf-8")):
+        assert (DOCS / link).is_file(), link
+
+
+def test_the_api_page_names_every_public_member() -> None:
+    import scrapeshield
+
+    text = (DOCS / "api.md").read_text(encoding="utf-8")
+    for name in scrapeshield.__all__:
+        assert f"`{name}`" in text or f"`{name}(" in text, name

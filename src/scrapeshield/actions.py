@@ -40,7 +40,9 @@ def wants_html(facts: Facts) -> bool:
 
 def default_response(decision: Decision, facts: Facts, settings: Settings) -> Response:
     status = status_for(decision)
-    headers = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+    # No X-Robots-Tag: a refusal is not a page of the site, and `noindex` on a 429 to a verified
+    # crawler must not de-index the page it asked for (only challenge pages say noindex).
+    headers = {"Cache-Control": "no-store"}
     if decision.retry_after is not None and status in (429, 503):
         headers["Retry-After"] = str(max(1, math.ceil(decision.retry_after)))
     title = "Service temporarily unavailable" if status == 503 else _TITLES[decision.action]

@@ -77,13 +77,17 @@ class ClientIdentity:
 class ClientResolver:
     """Compiled from settings once; `resolve` is called for every request."""
 
-    __slots__ = ("_cached", "_header", "_trusted", "_v4_prefix", "_v6_prefix")
+    __slots__ = ("_cached", "_header", "_trusted", "_unix", "_v4_prefix", "_v6_prefix")
 
     def __init__(
         self, trusted_proxies: Iterable[str], header: str, ipv4_prefix: int, ipv6_prefix: int
     ) -> None:
+        proxies = list(trusted_proxies)
+        # `unix`: the server reports no peer (a proxy on a Unix socket); without it every
+        # client behind that proxy would share the one key "unknown" (and its bans).
+        self._unix = "unix" in proxies
         self._trusted: tuple[IPNetwork, ...] = tuple(
-            ipaddress.ip_network(cidr, strict=False) for cidr in trusted_proxies
+            ipaddress.ip_network(cidr, strict=False) for cidr in proxies if cidr != "unix"
         )
         self._header = header
         self._v4_prefix = ipv4_prefix
@@ -111,7 +115,7 @@ class ClientResolver:
 
     def resolve(self, peer: str | None, headers: Mapping[str, str]) -> ClientIdentity:
         """Pure in (peer, forwarding header, proto), so answers are cached (bounded LRU)."""
-        raw = headers.get(self._header) if self._trusted else None
+        raw = headers.get(self._header) if self._trusted or self._unix else None
         proto = headers.get("x-forwarded-proto") if raw and self._header != "forwarded" else None
         if raw is not None and len(raw) > _MAX_CACHED_HEADER:
             return self._resolve(peer, raw, proto)
@@ -119,7 +123,10 @@ class ClientResolver:
 
     def _resolve(self, peer: str | None, raw: str | None, proto: str | None) -> ClientIdentity:
         address = parse_ip(peer) if peer else None
-        if address is None or not self._trusted or not self.is_trusted(address):
+        unix_proxy = not peer and self._unix
+        if not unix_proxy and (
+            address is None or not self._trusted or not self.is_trusted(address)
+        ):
             return ClientIdentity(address, self.key_for(address), False, None)
         if not raw:
             return ClientIdentity(address, self.key_for(address), False, None)

@@ -31,6 +31,7 @@ from scrapeshield.settings_base import Section, check_cidrs, split_commas
 from scrapeshield.signals import Action
 
 ENV_PREFIX = "SCRAPESHIELD_"
+UNIX_PEER = "unix"  # in trusted_proxies: trust a proxy connected over a Unix socket
 
 _file_data: ContextVar[dict[str, Any] | None] = ContextVar("_file_data", default=None)
 
@@ -144,7 +145,13 @@ class Settings(BaseSettings):
     responder: Callable[..., Any] | None = Field(default=None, exclude=True)
 
     _proxies = field_validator("trusted_proxies", mode="before")(split_commas)
-    _proxy_cidrs = field_validator("trusted_proxies")(check_cidrs)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_cidrs(cls, values: list[str]) -> list[str]:
+        """CIDRs, or `unix`: a proxy on a Unix socket, where the ASGI server reports no peer."""
+        unix = [v.strip() for v in values if v.strip() == UNIX_PEER]
+        return unix + check_cidrs([v for v in values if v.strip() != UNIX_PEER])
 
     @field_validator("store_url")
     @classmethod

@@ -21,6 +21,7 @@ import hashlib
 import json
 import re
 import time
+import urllib.error
 import urllib.request
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
@@ -47,6 +48,17 @@ _COMPONENT = re.compile(r'"([^"]+)"')
 _SIG = re.compile(r"\s*([a-z*][a-z0-9_.*-]*)=:([A-Za-z0-9+/=]*):\s*(?:,|$)")
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Redirects are refused: a directory must be served at the origin the catalogue names, not
+    wherever that origin points (another host, plain HTTP, or an address inside our network)."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
 async def url_fetch(url: str) -> bytes:
     """GET a key directory in a worker thread (bounded size); never blocks the event loop."""
     parts = urlsplit(url)
@@ -56,8 +68,12 @@ async def url_fetch(url: str) -> bytes:
 
     def get() -> bytes:
         request = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310
-        with urllib.request.urlopen(request, timeout=FETCH_TIMEOUT) as response:  # noqa: S310
-            body: bytes = response.read(MAX_DIRECTORY_BYTES + 1)
+        try:
+            with _OPENER.open(request, timeout=FETCH_TIMEOUT) as response:
+                body: bytes = response.read(MAX_DIRECTORY_BYTES + 1)
+        except urllib.error.HTTPError as exc:  # incl. a refused redirect; close its socket
+            exc.close()
+            raise ValueError(f"key directory answered {exc.code}") from None
         if len(body) > MAX_DIRECTORY_BYTES:
             raise ValueError("key directory too large")
         return body
