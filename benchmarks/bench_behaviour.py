@@ -1,0 +1,47 @@
+"""Per-request cost of the behaviour and trap detectors (memory store), side by side.
+
+.venv/bin/python -m benchmarks.bench_behaviour
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from tests.browsers import chrome
+
+from scrapeshield import Settings, Shield
+from scrapeshield.shield import synthetic_scope
+
+HEADERS = list(chrome().items())
+
+
+async def per_request(settings: Settings, iterations: int) -> float:
+    shield = Shield(settings)
+    scopes = [
+        synthetic_scope(path=f"/artworks/{n}", ip=f"203.0.113.{n % 200}", headers=HEADERS)
+        for n in range(1, 1001)
+    ]
+    for scope in scopes:
+        await shield.decide(shield.facts(scope))
+    start = time.perf_counter()
+    for i in range(iterations):
+        await shield.decide(shield.facts(scopes[i % len(scopes)]))
+    elapsed = time.perf_counter() - start
+    await shield.aclose()
+    return elapsed / iterations * 1e6
+
+
+async def main(iterations: int = 20_000) -> None:
+    traps = {"trap_paths": ["/artworks/archive-all"]}
+    without = Settings(behaviour={"enabled": False, "trap": False}, directives=traps)
+    with_ = Settings(directives=traps)
+    base = await per_request(without, iterations)
+    full = await per_request(with_, iterations)
+    print(f"pipeline without behaviour/trap: {base:.1f} µs/request")
+    print(f"pipeline with behaviour+trap:    {full:.1f} µs/request")
+    print(f"behaviour+trap cost:             {full - base:.1f} µs/request ({full / base:.2f}x)")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

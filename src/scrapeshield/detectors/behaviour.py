@@ -1,0 +1,120 @@
+"""Behaviour: what an art scraper does that a person's browser does not (docs/behaviour.md).
+
+Per client and fixed window the detector counts page views, full-size image fetches,
+subresources (CSS/JS/fonts and images) and conditional requests, and remembers which numbered
+items (`/artworks/17`, `/images/17.png`) were fetched recently. Every store command of one request
+is issued in the same event-loop tick, so the Redis store sends them as one round trip.
+
+The signals are weak on purpose: each is below the challenge threshold alone, and together they
+stay below the block threshold, so behaviour can at most earn a challenge.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from scrapeshield.behaviour_settings import BehaviourSettings
+from scrapeshield.detectors.base import RequestContext
+from scrapeshield.facts import Facts
+from scrapeshield.signals import Signal
+
+IMAGES_WITHOUT_PAGES = "behaviour/images-without-pages"
+NO_ASSETS = "behaviour/no-assets"
+SEQUENTIAL_IDS = "behaviour/sequential-ids"
+WEIGHTS = {IMAGES_WITHOUT_PAGES: 30.0, NO_ASSETS: 25.0, SEQUENTIAL_IDS: 20.0}
+"""Defaults, also stated in policy/default.toml; their sum (75) stays below block_score (80)."""
+
+_ITEM_ID = re.compile(r"/(\d{1,12})(?:\.[A-Za-z0-9]{1,8})?/?$")
+_SUBRESOURCE_DEST = frozenset({"style", "script", "font", "image"})
+_PAGE_DEST = frozenset({"", "document", "iframe", "frame"})
+
+
+class BehaviourDetector:
+    """Counts a client's page/image/asset mix and numbered walks; signals only past thresholds."""
+
+    name = "behaviour"
+    uses_store = True
+
+    def __init__(self, settings: BehaviourSettings) -> None:
+        self._s = settings
+
+    def _kind(self, facts: Facts) -> str | None:
+        """`page`, `image` or `asset`; None for anything else (API, non-GET, HEAD)."""
+        if facts.method != "GET":
+            return None
+        dest = facts.header("sec-fetch-dest").lower()
+        if facts.route_group == "images":
+            return "image"
+        if facts.route_group == "assets" or dest in _SUBRESOURCE_DEST:
+            return "asset"
+        if facts.route_group == "default" and dest in _PAGE_DEST:
+            return "page"
+        return None
+
+    async def detect(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
+        kind = self._kind(facts)
+        if kind is None:
+            return ()
+        s = self._s
+        client = facts.client_key
+        window = int(facts.time // s.window)
+        base = f"bh:{client}:{window}:"
+        counters = {k: base + k for k in ("page", "image", "asset", "cond")}
+        bumps = {kind: 1}
+        if facts.header("if-none-match") or facts.header("if-modified-since"):
+            bumps["cond"] = 1
+        reads = [counters[k] for k in counters if k not in bumps]
+        item = _ITEM_ID.search(facts.path) if kind in ("page", "image") else None
+        seen_keys: list[str] = []
+        if item is not None:
+            n = int(item.group(1))
+            seen = f"bh:{client}:{kind}-seen:"
+            seen_keys = [seen + str(n - i) for i in range(1, s.sequential_run) if n - i >= 0]
+            reads += seen_keys
+        store = ctx.store
+        dry_run = bool(ctx.notes.get("dry_run"))
+        if dry_run:  # `explain`: read what is there, count this request locally, write nothing
+            values = await store.get_many([counters[k] for k in bumps] + reads)
+            bumped = [_int(v) + 1 for v in values[: len(bumps)]]
+            read_values = values[len(bumps) :]
+        else:
+            ops = [store.incr(counters[k], 1, ttl=s.window) for k in bumps]
+            tail = [store.get_many(reads)] if reads else []
+            marks = []
+            if item is not None:
+                marks.append(store.set(seen + item.group(1), "1", ttl=s.sequential_ttl))
+            results: list[Any] = list(await asyncio.gather(*ops, *tail, *marks))
+            bumped = [int(r) for r in results[: len(bumps)]]
+            read_values = list(results[len(bumps)]) if reads else []
+        count = dict(zip(bumps, bumped, strict=True))
+        for key, value in zip([k for k in counters if k not in bumps], read_values, strict=False):
+            count[key] = _int(value)
+        return self._signals(count, read_values[len(reads) - len(seen_keys) :], seen_keys)
+
+    def _signals(
+        self, count: dict[str, int], seen: list[str | None], seen_keys: list[str]
+    ) -> list[Signal]:
+        s = self._s
+        out: list[Signal] = []
+        pages, images = count.get("page", 0), count.get("image", 0)
+        subresources = count.get("asset", 0) + images + count.get("cond", 0)
+        if images >= s.images_without_pages and pages == 0:
+            detail = f"{images} images and no page in {s.window:g}s"
+            out.append(Signal(IMAGES_WITHOUT_PAGES, WEIGHTS[IMAGES_WITHOUT_PAGES], detail))
+        if pages >= s.no_assets_pages and subresources == 0:
+            detail = f"{pages} pages and no CSS/JS/image in {s.window:g}s"
+            out.append(Signal(NO_ASSETS, WEIGHTS[NO_ASSETS], detail))
+        if seen_keys and len(seen_keys) == s.sequential_run - 1 and all(seen):
+            detail = f"the {s.sequential_run - 1} preceding ids fetched in order recently"
+            out.append(Signal(SEQUENTIAL_IDS, WEIGHTS[SEQUENTIAL_IDS], detail))
+        return out
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(value) if value is not None else 0
+    except ValueError:
+        return 0
