@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from typing import Any
 
 from scrapeshield.behaviour_settings import BehaviourSettings
 from scrapeshield.detectors.base import RequestContext
 from scrapeshield.facts import Facts
 from scrapeshield.signals import Signal
+from scrapeshield.store.memory import MemoryStore
 
 IMAGES_WITHOUT_PAGES = "behaviour/images-without-pages"
 NO_ASSETS = "behaviour/no-assets"
@@ -40,6 +41,10 @@ class BehaviourDetector:
 
     def __init__(self, settings: BehaviourSettings) -> None:
         self._s = settings
+        last = settings.sequential_run - 1
+        # A sample of the preceding ids (the nearest three, then quarters of the run): each read
+        # is a store command, and a walker that fetched these fetched the others too.
+        self._offsets = sorted({1, 2, 3, last // 4, last // 2, last * 3 // 4, last} - {0})
 
     def _kind(self, facts: Facts) -> str | None:
         """`page`, `image` or `asset`; None for anything else (API, non-GET, HEAD)."""
@@ -72,7 +77,7 @@ class BehaviourDetector:
         if item is not None:
             n = int(item.group(1))
             seen = f"bh:{client}:{kind}-seen:"
-            seen_keys = [seen + str(n - i) for i in range(1, s.sequential_run) if n - i >= 0]
+            seen_keys = [seen + str(n - i) for i in self._offsets if n - i >= 0]
             reads += seen_keys
         store = ctx.store
         dry_run = bool(ctx.notes.get("dry_run"))
@@ -81,14 +86,20 @@ class BehaviourDetector:
             bumped = [_int(v) + 1 for v in values[: len(bumps)]]
             read_values = values[len(bumps) :]
         else:
-            ops = [store.incr(counters[k], 1, ttl=s.window) for k in bumps]
-            tail = [store.get_many(reads)] if reads else []
-            marks = []
+            # One flat gather (not get_many, which gathers again a tick later): every command
+            # starts in the same tick and leaves in one Redis pipeline.
+            ops: list[Coroutine[Any, Any, Any]] = [
+                store.incr(counters[k], 1, ttl=s.window) for k in bumps
+            ]
+            ops += [store.get(k) for k in reads]
             if item is not None:
-                marks.append(store.set(seen + item.group(1), "1", ttl=s.sequential_ttl))
-            results: list[Any] = list(await asyncio.gather(*ops, *tail, *marks))
+                ops.append(store.set(seen + item.group(1), "1", ttl=s.sequential_ttl))
+            if isinstance(store, MemoryStore):  # no round trip to share: skip the task overhead
+                results: list[Any] = [await op for op in ops]
+            else:
+                results = list(await asyncio.gather(*ops))
             bumped = [int(r) for r in results[: len(bumps)]]
-            read_values = list(results[len(bumps)]) if reads else []
+            read_values = results[len(bumps) : len(bumps) + len(reads)]
         count = dict(zip(bumps, bumped, strict=True))
         for key, value in zip([k for k in counters if k not in bumps], read_values, strict=False):
             count[key] = _int(value)
@@ -107,8 +118,8 @@ class BehaviourDetector:
         if pages >= s.no_assets_pages and subresources == 0:
             detail = f"{pages} pages and no CSS/JS/image in {s.window:g}s"
             out.append(Signal(NO_ASSETS, WEIGHTS[NO_ASSETS], detail))
-        if seen_keys and len(seen_keys) == s.sequential_run - 1 and all(seen):
-            detail = f"the {s.sequential_run - 1} preceding ids fetched in order recently"
+        if seen_keys and len(seen_keys) == len(self._offsets) and all(seen):
+            detail = f"ids up to {s.sequential_run - 1} before this one all fetched recently"
             out.append(Signal(SEQUENTIAL_IDS, WEIGHTS[SEQUENTIAL_IDS], detail))
         return out
 
