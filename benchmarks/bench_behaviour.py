@@ -34,17 +34,18 @@ async def per_request(settings: Settings, iterations: int) -> float:
 
 async def main(iterations: int = 20_000) -> None:
     traps = {"trap_paths": ["/artworks/archive-all"]}
-    without = Settings(behaviour={"enabled": False, "trap": False}, directives=traps)
-    with_ = Settings(directives=traps)
-    trap_only = Settings(behaviour={"enabled": False}, directives=traps)
+    off = {"enabled": False}  # rate limiting off in all three: only behaviour/trap differ
+    without = Settings(behaviour={"enabled": False, "trap": False}, directives=traps, ratelimit=off)
+    with_ = Settings(directives=traps, ratelimit=off)
+    trap_only = Settings(behaviour={"enabled": False}, directives=traps, ratelimit=off)
     base = await per_request(without, iterations)
     trap = await per_request(trap_only, iterations)
     full = await per_request(with_, iterations)
     # The first store-using detector also makes the shield gather (tasks) instead of awaiting
     # the ban check alone: that shows in the trap-only line.
     print(f"pipeline without behaviour/trap: {base:.1f} µs/request")
-    print(f"pipeline with trap only:         {trap:.1f} µs/request (+{trap - base:.1f})")
-    print(f"pipeline with behaviour+trap:    {full:.1f} µs/request (+{full - base:.1f})")
+    print(f"pipeline with trap only:         {trap:.1f} µs/request ({trap - base:+.1f})")
+    print(f"pipeline with behaviour+trap:    {full:.1f} µs/request ({full - base:+.1f})")
     print(f"behaviour detector alone:        {full - trap:.1f} µs/request")
 
 

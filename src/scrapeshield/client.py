@@ -8,9 +8,13 @@ address is the client. Malformed entries end the walk at the last address we cou
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+
+_CACHE_SIZE = 16_384
+_MAX_CACHED_HEADER = 256  # longer forwarding chains are resolved every time, never cached
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -73,7 +77,7 @@ class ClientIdentity:
 class ClientResolver:
     """Compiled from settings once; `resolve` is called for every request."""
 
-    __slots__ = ("_header", "_trusted", "_v4_prefix", "_v6_prefix")
+    __slots__ = ("_cached", "_header", "_trusted", "_v4_prefix", "_v6_prefix")
 
     def __init__(
         self, trusted_proxies: Iterable[str], header: str, ipv4_prefix: int, ipv6_prefix: int
@@ -84,6 +88,9 @@ class ClientResolver:
         self._header = header
         self._v4_prefix = ipv4_prefix
         self._v6_prefix = ipv6_prefix
+        # Parsing addresses is most of the cost of a request's facts; a flood of distinct
+        # clients only evicts entries, it cannot grow the cache.
+        self._cached = functools.lru_cache(maxsize=_CACHE_SIZE)(self._resolve)
 
     def is_trusted(self, address: IPAddress) -> bool:
         return any(address in network for network in self._trusted)
@@ -103,10 +110,17 @@ class ClientResolver:
         return str(ipaddress.ip_network(f"{address}/{bits}", strict=False))
 
     def resolve(self, peer: str | None, headers: Mapping[str, str]) -> ClientIdentity:
+        """Pure in (peer, forwarding header, proto), so answers are cached (bounded LRU)."""
+        raw = headers.get(self._header) if self._trusted else None
+        proto = headers.get("x-forwarded-proto") if raw and self._header != "forwarded" else None
+        if raw is not None and len(raw) > _MAX_CACHED_HEADER:
+            return self._resolve(peer, raw, proto)
+        return self._cached(peer, raw, proto)
+
+    def _resolve(self, peer: str | None, raw: str | None, proto: str | None) -> ClientIdentity:
         address = parse_ip(peer) if peer else None
         if address is None or not self._trusted or not self.is_trusted(address):
             return ClientIdentity(address, self.key_for(address), False, None)
-        raw = headers.get(self._header)
         if not raw:
             return ClientIdentity(address, self.key_for(address), False, None)
         if self._header == "forwarded":
@@ -114,10 +128,10 @@ class ClientResolver:
             scheme = forwarded_proto(raw)
         elif self._header == "x-real-ip":
             hops = [raw]
-            scheme = _first_proto(headers)
+            scheme = _last_proto(proto)
         else:
             hops = raw.split(",")
-            scheme = _first_proto(headers)
+            scheme = _last_proto(proto)
         client = address
         for hop in reversed(hops):
             parsed = parse_ip(hop)
@@ -131,8 +145,7 @@ class ClientResolver:
         return ClientIdentity(client, self.key_for(client), client != address, scheme)
 
 
-def _first_proto(headers: Mapping[str, str]) -> str | None:
-    proto = headers.get("x-forwarded-proto")
+def _last_proto(proto: str | None) -> str | None:
     if not proto:
         return None
     return proto.rsplit(",", 1)[-1].strip().lower() or None

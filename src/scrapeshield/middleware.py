@@ -15,7 +15,6 @@ import inspect
 import logging
 from typing import Any
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scrapeshield.directives import APP_SCOPE_KEY, BodyRewriter
@@ -72,6 +71,8 @@ class ScrapeShield:
             if decision.enforced:
                 response = await self._response(decision, facts)
                 if response is not None:
+                    if ctx.response_headers:  # e.g. RateLimit fields belong on a 429 too
+                        send = _append_headers(send, ctx.response_headers)
                     await response(scope, receive, send)
                     return
 
@@ -105,16 +106,16 @@ class ScrapeShield:
         async def send_with_headers(message: Message) -> None:
             nonlocal rewriter
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
                 try:
+                    original = list(message.get("headers") or ())
                     added = list(extra)
                     for response_filter in filters:
                         found = response_filter.headers_for(
-                            facts, decision, message["status"], list(message.get("headers", []))
+                            facts, decision, message["status"], original
                         )
                         added += await found if inspect.isawaitable(found) else found
-                    for name, value in added:
-                        headers.append(name.decode("latin-1"), value.decode("latin-1"))
+                    if added:
+                        message["headers"] = original + added
                     rewriter = await _body_rewriter(filters, facts, decision, message)
                 except Exception:
                     logger.exception("scrapeshield could not add response headers")
@@ -145,3 +146,14 @@ async def _body_rewriter(
         if rewriter is not None:
             return rewriter
     return None
+
+
+def _append_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
+    """`send` adding the context's headers to our own responses (no response filters)."""
+
+    async def send_with_headers(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [*message.get("headers", []), *extra]
+        await send(message)
+
+    return send_with_headers

@@ -27,6 +27,7 @@ from scrapeshield.challenge.settings import ChallengeSettings
 from scrapeshield.directive_settings import DirectivesSettings
 from scrapeshield.errors import ConfigurationError
 from scrapeshield.fingerprint_settings import FingerprintSettings
+from scrapeshield.ratelimit.settings import RateLimitSettings
 from scrapeshield.settings_base import Section, check_cidrs, split_commas
 from scrapeshield.signals import Action
 
@@ -136,6 +137,7 @@ class Settings(BaseSettings):
     policy: PolicySettings = PolicySettings()
     fingerprint: FingerprintSettings = FingerprintSettings()
     ban_default_duration: float = Field(default=3600.0, gt=0)
+    ratelimit: RateLimitSettings = RateLimitSettings()
     blocklog_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
     directives: DirectivesSettings = DirectivesSettings()
     challenge: ChallengeSettings = ChallengeSettings()

@@ -60,6 +60,8 @@ class Shield:
         self.challenge = install_challenge(self) if self.settings.challenge.enabled else None
         self._store_detectors = [d for d in self.detectors if d.uses_store]
         self._local_detectors = [d for d in self.detectors if not d.uses_store]
+        # Concurrency only pays where commands are coalesced into shared round trips.
+        self._concurrent = self.store.name != "memory"
 
     # -- per request ----------------------------------------------------------------------------
 
@@ -130,6 +132,13 @@ class Shield:
         signals: list[Signal] = []
         for detector in self._local_detectors:
             signals.extend(await self._run(detector, facts, ctx))
+        if not self._concurrent:
+            # The memory store never waits: awaiting in turn gives the same result without the
+            # cost of a task per detector (~25 µs a request, measured in bench_ratelimit).
+            active = await self._ban_for(facts, ctx)
+            for detector in self._store_detectors:
+                signals.extend(await self._run(detector, facts, ctx))
+            return active, signals
         ban_check = self._ban_for(facts, ctx)
         if self._store_detectors:
             results = await asyncio.gather(

@@ -17,6 +17,7 @@ from scrapeshield.directives import trap_paths
 from scrapeshield.errors import ConfigurationError
 from scrapeshield.facts import Facts
 from scrapeshield.ipranges import load_ip_ranges
+from scrapeshield.ratelimit.detector import RateLimitDetector
 from scrapeshield.settings import Settings
 from scrapeshield.signals import Signal
 from scrapeshield.uaclass import UAClassifier
@@ -30,6 +31,21 @@ def build_detectors(
     The user-agent classifier is built once and shared; its parser is warmed here (CPU only,
     ~100 ms) so the first request does not pay for compiling ua-parser's regexes.
     """
+    detectors = _fingerprint_detectors(settings, resolver, key_fetcher)
+    if settings.ratelimit.enabled:  # after `verified`, whose result picks a verified bot's group
+        detectors.append(
+            RateLimitDetector(
+                settings.ratelimit,
+                max_keys=settings.memory_max_keys,
+                monitor=settings.mode == "monitor",
+            )
+        )
+    return detectors
+
+
+def _fingerprint_detectors(
+    settings: Settings, resolver: Resolver | None, key_fetcher: Fetcher | None
+) -> list[Detector]:
     fp = settings.fingerprint
     if not fp.enabled:
         return [_EmptyUADetector(), *_behaviour_detectors(settings)]

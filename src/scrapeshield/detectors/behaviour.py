@@ -3,7 +3,7 @@
 Per client and fixed window the detector counts page views, full-size image fetches,
 subresources (CSS/JS/fonts and images) and conditional requests, and remembers which numbered
 items (`/artworks/17`, `/images/17.png`) were fetched recently. Every store command of one request
-is issued in the same event-loop tick, so the Redis store sends them as one round trip.
+go to Redis as one script in the request's shared pipeline: no extra round trip.
 
 The signals are weak on purpose: each is below the challenge threshold alone, and together they
 stay below the block threshold, so behaviour can at most earn a challenge.
@@ -11,16 +11,16 @@ stay below the block threshold, so behaviour can at most earn a challenge.
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import Coroutine, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from scrapeshield.behaviour_settings import BehaviourSettings
 from scrapeshield.detectors.base import RequestContext
 from scrapeshield.facts import Facts
 from scrapeshield.signals import Signal
-from scrapeshield.store.memory import MemoryStore
+from scrapeshield.store.base import Store
+from scrapeshield.store.redis import RedisStore
 
 IMAGES_WITHOUT_PAGES = "behaviour/images-without-pages"
 NO_ASSETS = "behaviour/no-assets"
@@ -66,7 +66,7 @@ class BehaviourDetector:
         s = self._s
         client = facts.client_key
         window = int(facts.time // s.window)
-        base = f"bh:{client}:{window}:"
+        base = f"bh:{{{client}}}:{window}:"  # {hash tag}: one Cluster slot for the script
         counters = {k: base + k for k in ("page", "image", "asset", "cond")}
         bumps = {kind: 1}
         if facts.header("if-none-match") or facts.header("if-modified-since"):
@@ -76,7 +76,7 @@ class BehaviourDetector:
         seen_keys: list[str] = []
         if item is not None:
             n = int(item.group(1))
-            seen = f"bh:{client}:{kind}-seen:"
+            seen = f"bh:{{{client}}}:{kind}-seen:"
             seen_keys = [seen + str(n - i) for i in self._offsets if n - i >= 0]
             reads += seen_keys
         store = ctx.store
@@ -86,18 +86,8 @@ class BehaviourDetector:
             bumped = [_int(v) + 1 for v in values[: len(bumps)]]
             read_values = values[len(bumps) :]
         else:
-            # One flat gather (not get_many, which gathers again a tick later): every command
-            # starts in the same tick and leaves in one Redis pipeline.
-            ops: list[Coroutine[Any, Any, Any]] = [
-                store.incr(counters[k], 1, ttl=s.window) for k in bumps
-            ]
-            ops += [store.get(k) for k in reads]
-            if item is not None:
-                ops.append(store.set(seen + item.group(1), "1", ttl=s.sequential_ttl))
-            if isinstance(store, MemoryStore):  # no round trip to share: skip the task overhead
-                results: list[Any] = [await op for op in ops]
-            else:
-                results = list(await asyncio.gather(*ops))
+            mark = (seen + item.group(1)) if item is not None else None
+            results = await self._apply(store, [counters[k] for k in bumps], reads, mark)
             bumped = [int(r) for r in results[: len(bumps)]]
             read_values = results[len(bumps) : len(bumps) + len(reads)]
         count = dict(zip(bumps, bumped, strict=True))
@@ -122,6 +112,40 @@ class BehaviourDetector:
             detail = f"ids up to {s.sequential_run - 1} before this one all fetched recently"
             out.append(Signal(SEQUENTIAL_IDS, WEIGHTS[SEQUENTIAL_IDS], detail))
         return out
+
+    async def _apply(
+        self, store: Store, bumps: list[str], reads: list[str], mark: str | None
+    ) -> list[Any]:
+        """Bump, read and mark: one script on Redis (one command, in the same pipeline as the
+        rest of the request), plain awaits on the memory store (no round trip to share)."""
+        s = self._s
+        if isinstance(store, RedisStore):
+            keys = [*bumps, *reads, *([mark] if mark else [])]
+            window_ms, mark_ms = int(s.window * 1000), int(s.sequential_ttl * 1000)
+            args = [len(bumps), len(reads), window_ms, mark_ms if mark else 0]
+            return list(await store.run_script(_SCRIPT, keys, args))
+        out: list[Any] = [await store.incr(k, 1, ttl=s.window) for k in bumps]
+        out += [await store.get(k) for k in reads]
+        if mark:
+            await store.set(mark, "1", ttl=s.sequential_ttl)
+        return out
+
+
+_SCRIPT = """
+local nb, nr = tonumber(ARGV[1]), tonumber(ARGV[2])
+local out = {}
+for i = 1, nb do
+  local v = redis.call('INCR', KEYS[i])
+  if v == 1 or redis.call('PTTL', KEYS[i]) < 0 then redis.call('PEXPIRE', KEYS[i], ARGV[3]) end
+  out[#out + 1] = v
+end
+for i = nb + 1, nb + nr do
+  local v = redis.call('GET', KEYS[i])
+  if v then out[#out + 1] = v else out[#out + 1] = false end
+end
+if tonumber(ARGV[4]) > 0 then redis.call('SET', KEYS[nb + nr + 1], '1', 'PX', ARGV[4]) end
+return out
+"""
 
 
 def _int(value: str | None) -> int:

@@ -20,6 +20,7 @@ from scrapeshield.detectors.useragent import is_allowed
 from scrapeshield.facts import Facts
 from scrapeshield.fingerprint_settings import DEFAULT_VERIFIED, FingerprintSettings
 from scrapeshield.ipranges import IPRanges
+from scrapeshield.ratelimit.settings import VERIFIED_BOT_NOTE
 from scrapeshield.signals import Signal
 from scrapeshield.uaclass import UAClassifier, UAInfo
 
@@ -49,6 +50,14 @@ class VerifiedBotDetector:
         return agent.category in DEFAULT_VERIFIED or is_allowed(agent, self.settings)
 
     async def detect(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
+        signals = await self._verify(facts, ctx)
+        for signal in signals:
+            if signal.name.startswith("bot/verified/"):
+                # Read by rate limiting: a verified bot is counted only in its own group.
+                ctx.notes[VERIFIED_BOT_NOTE] = signal.name.removeprefix("bot/verified/")
+        return signals
+
+    async def _verify(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
         if not facts.user_agent.strip():
             return ()
         info = ctx.notes.get("ua")

@@ -19,6 +19,9 @@ def load_default_policy() -> dict[str, Any]:
     return tomllib.loads(text)
 
 
+_WEIGHT_CACHE_SIZE = 4096
+
+
 @dataclass(frozen=True, slots=True)
 class Verdict:
     action: Action
@@ -55,14 +58,25 @@ class Policy:
         self._weights = tuple(
             (GlobSet([pattern]), float(weight)) for pattern, weight in reversed(weights.items())
         )
+        self._weight_cache: dict[str, float | None] = {}
         self.challenge_score = settings.challenge_score
         self.block_score = settings.block_score
 
     def weight_of(self, signal: Signal) -> float:
-        for globs, weight in self._weights:
-            if globs.matches(signal.name):
-                return weight
-        return signal.weight
+        """The policy's weight for this signal's name, else the detector's own."""
+        name = signal.name
+        if name in self._weight_cache:
+            override = self._weight_cache[name]
+        else:
+            override = None
+            for globs, weight in self._weights:
+                if globs.matches(signal.name):
+                    override = weight
+                    break
+            if len(self._weight_cache) >= _WEIGHT_CACHE_SIZE:
+                self._weight_cache.clear()  # names come from detectors, but stay bounded anyway
+            self._weight_cache[name] = override
+        return signal.weight if override is None else override
 
     def evaluate(self, signals: Sequence[Signal]) -> Verdict:
         weighted = tuple(

@@ -9,6 +9,7 @@ circuit breaker bound what a slow or dead Redis can cost.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 from typing import Any
@@ -225,6 +226,7 @@ return value
 """
 
 
+@functools.lru_cache(maxsize=64)
 def _sha(source: str) -> str:
     return hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()
 

@@ -1,0 +1,32 @@
+"""App factories for `uvicorn --factory` in the HTTP benchmarks (settings from the environment).
+
+BENCH_STORE_URL selects the store; limits are set far above what the load generator can send, so
+every request takes the full rate-limit path and reaches the app.
+"""
+
+from __future__ import annotations
+
+import os
+
+from starlette.applications import Starlette
+
+from scrapeshield import Settings
+from scrapeshield.demo.app import create_app, create_gallery
+
+HUGE = "1000000000/10 seconds;1000000000/hour"  # the same limits as bench_ratelimit.LIMITS
+
+
+def bare() -> Starlette:
+    return create_gallery()
+
+
+def protected() -> Starlette:
+    settings = Settings(
+        store_url=os.environ.get("BENCH_STORE_URL", "memory://"),
+        store_prefix="bench:",
+        ratelimit={
+            "enabled": os.environ.get("BENCH_RATELIMIT", "on") == "on",
+            "groups": {"default": {"limits": HUGE, "network_limits": HUGE}},
+        },
+    )
+    return create_app(settings)

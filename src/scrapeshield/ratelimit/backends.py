@@ -1,0 +1,151 @@
+"""Counting: one Lua call on Redis for all of a request's limits; `limits.aio` in memory.
+
+The default in-memory limiter is `memory.NativeMemoryLimiter` (same algorithms as the script).
+
+Both backends give the same answer for the same hits (a contract test runs every strategy on
+both): a request is admitted only if every limit has room for its cost, and then every limit is
+hit; a rejected request spends nothing (and counts one escalation strike).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from importlib import resources
+from typing import Protocol
+
+from limits.aio.storage import MemoryStorage
+from limits.aio.strategies import (
+    FixedWindowRateLimiter,
+    MovingWindowRateLimiter,
+    RateLimiter,
+    SlidingWindowCounterRateLimiter,
+)
+
+from scrapeshield.bans import BAN_PREFIX
+from scrapeshield.ratelimit.escalation import STRIKE_PREFIX
+from scrapeshield.ratelimit.plan import STRATEGY_CODES, Limit
+from scrapeshield.store.base import Store
+from scrapeshield.store.redis import RedisStore
+
+HIT_SCRIPT = resources.files("scrapeshield.ratelimit").joinpath("lua", "hit.lua").read_text("utf-8")
+
+
+@dataclass(frozen=True, slots=True)
+class LimitState:
+    limit: Limit
+    remaining: int
+    reset: float
+    """Seconds until the window frees room (for the rejecting limit: room for the cost)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    states: tuple[LimitState, ...]
+    rejected: LimitState | None
+    strikes: int
+
+
+class Limiter(Protocol):
+    async def hit(
+        self, limits: tuple[Limit, ...], cost: int, client_key: str, strike_window: float, dry: bool
+    ) -> Outcome:
+        """Test every limit; hit them all if all admit `cost` and neither `dry` nor banned.
+
+        A rejection counts a strike for `client_key` (kept `strike_window` seconds, 0 = off).
+        """
+        ...
+
+
+class RedisLimiter:
+    """Every limit (and the strike counter) in ONE script call, queued in the shared pipeline."""
+
+    def __init__(self, store: RedisStore) -> None:
+        self.store = store
+
+    async def hit(
+        self, limits: tuple[Limit, ...], cost: int, client_key: str, strike_window: float, dry: bool
+    ) -> Outcome:
+        keys = [lim.storage_key for lim in limits]
+        keys += [STRIKE_PREFIX + client_key, BAN_PREFIX + client_key]
+        spec = " ".join(
+            f"{STRATEGY_CODES[lim.strategy]} {lim.quota} {lim.window * 1000} {cost}"
+            for lim in limits
+        )
+        args = [1 if dry else 0, int(strike_window * 1000), spec]
+        raw = str(await self.store.run_script(HIT_SCRIPT, keys, args)).split()
+        rejected_index, strikes = int(raw[0]), int(raw[1])
+        states = tuple(
+            LimitState(lim, int(raw[2 + 2 * i]), int(raw[3 + 2 * i]) / 1000)
+            for i, lim in enumerate(limits)
+        )
+        rejected = states[rejected_index - 1] if rejected_index else None
+        return Outcome(states, rejected, strikes)
+
+
+class LimitsMemoryLimiter:
+    """`limits.aio`'s MemoryStorage and strategies (`memory_backend = "limits"`).
+
+    Within one event loop the test-then-hit sequence is atomic: MemoryStorage never yields
+    between them (its per-key locks are uncontended), so no other request interleaves.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.storage = MemoryStorage()
+        self._strategies: dict[str, RateLimiter] = {
+            "fixed-window": FixedWindowRateLimiter(self.storage),
+            "moving-window": MovingWindowRateLimiter(self.storage),
+            "sliding-window-counter": SlidingWindowCounterRateLimiter(self.storage),
+        }
+
+    async def hit(
+        self, limits: tuple[Limit, ...], cost: int, client_key: str, strike_window: float, dry: bool
+    ) -> Outcome:
+        if not dry and await self.store.get(BAN_PREFIX + client_key) is not None:
+            dry = True  # banned: the ban phase blocks it; it spends nothing, earns no strike
+        rejected: Limit | None = None
+        for lim in limits:
+            if not await self._strategies[lim.strategy].test(lim.item, lim.storage_key, cost=cost):
+                rejected = lim
+                break
+        if rejected is None and not dry:
+            for lim in limits:
+                await self._strategies[lim.strategy].hit(lim.item, lim.storage_key, cost=cost)
+        now = time.time()
+        states = []
+        rejected_state = None
+        for lim in limits:
+            stats = await self._strategies[lim.strategy].get_window_stats(lim.item, lim.storage_key)
+            reset = max(0.0, stats.reset_time - now)
+            state = LimitState(lim, max(0, stats.remaining), reset)
+            if lim is rejected:
+                state = LimitState(lim, 0, max(await self._wait(lim, cost, reset), 0.001))
+                rejected_state = state
+            states.append(state)
+        strikes = 0
+        if rejected is not None and not dry and strike_window > 0:
+            strikes = await self.store.incr(STRIKE_PREFIX + client_key, 1, ttl=strike_window)
+        return Outcome(tuple(states), rejected_state, strikes)
+
+    async def _wait(self, lim: Limit, cost: int, reset: float) -> float:
+        """Seconds until `cost` fits, as the Lua script computes it (limits reports one unit)."""
+        if lim.strategy != "sliding-window-counter":
+            return reset
+        prev, _, cur, _ = await self.storage.get_sliding_window(
+            lim.item.key_for(lim.storage_key), lim.window
+        )
+        return sliding_wait(prev, cur, (time.time() % lim.window) / lim.window, lim, cost)
+
+
+def sliding_wait(prev: float, cur: float, elapsed: float, lim: Limit, cost: int) -> float:
+    """When the weighted count `prev * (1 - elapsed) + cur` leaves room for `cost` (seconds)."""
+    room = lim.quota - cost
+    window = lim.window
+    if prev > 0 and cur <= room:
+        wait = (1 - (room - cur) / prev) * window - elapsed * window
+    else:
+        wait = window * (1 - elapsed)
+        if cur > 0:
+            wait += max(0.0, 1 - room / cur) * window
+    return max(wait, 1e-3)

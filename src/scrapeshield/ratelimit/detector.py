@@ -1,0 +1,101 @@
+"""The rate-limit detector: one limiter call per request, signals for the policy, headers.
+
+Signals are named `ratelimit/<group>/<scope>` (scope: client, network or user). A group whose
+`action` is `block` or `challenge` appends it (`ratelimit/<group>/<scope>/block`), which the
+default policy maps before its catch-all `ratelimit/*` -> throttle rule. When escalation bans the
+client in this request, an `escalation/ban` signal is added (the default policy's `escalation/ban`
+rule blocks it; afterwards the ban phase does). In dry run (`ctx.notes["dry_run"]`, used by
+`scrapeshield explain`) nothing is hit and no strike is counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from scrapeshield.detectors.base import RequestContext
+from scrapeshield.facts import Facts
+from scrapeshield.ratelimit.backends import Limiter, LimitsMemoryLimiter, RedisLimiter
+from scrapeshield.ratelimit.escalation import Escalation
+from scrapeshield.ratelimit.headers import rate_limit_headers
+from scrapeshield.ratelimit.memory import NativeMemoryLimiter
+from scrapeshield.ratelimit.plan import Planner
+from scrapeshield.ratelimit.settings import VERIFIED_BOT_NOTE, RateLimitSettings
+from scrapeshield.signals import Signal
+from scrapeshield.store.base import Store
+from scrapeshield.store.redis import RedisStore
+
+PLAN_NOTE = "ratelimit"
+"""`ctx.notes` key holding the request's group and the outcome, for other stages and `explain`."""
+
+
+class RateLimitDetector:
+    name = "ratelimit"
+    uses_store = True
+
+    def __init__(
+        self, settings: RateLimitSettings, *, max_keys: int = 100_000, monitor: bool = False
+    ) -> None:
+        self.settings = settings
+        self.max_keys = max_keys
+        self.monitor = monitor  # monitor mode: report the ban escalation would write, write none
+        self.planner = Planner(settings)
+        self.escalation = Escalation(settings.escalation)
+        self._limiters: dict[int, tuple[Store, Limiter]] = {}
+
+    def limiter(self, store: Store) -> Limiter:
+        """One limiter per store (the shield has one store; tests may pass several)."""
+        entry = self._limiters.get(id(store))
+        if entry is None or entry[0] is not store:
+            entry = (store, self._limiter_for(store))
+            self._limiters[id(store)] = entry
+        return entry[1]
+
+    def _limiter_for(self, store: Store) -> Limiter:
+        if isinstance(store, RedisStore):
+            return RedisLimiter(store)
+        if self.settings.memory_backend == "limits":
+            return LimitsMemoryLimiter(store)
+        return NativeMemoryLimiter(store, max_keys=self.max_keys)
+
+    async def detect(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
+        plan = self.planner.plan(facts, ctx.notes)
+        if plan is None:
+            return ()
+        dry = bool(ctx.notes.get("dry_run"))
+        outcome = await self.limiter(ctx.store).hit(
+            plan.limits,
+            plan.cost,
+            facts.client_key,
+            self.escalation.window,
+            dry,
+        )
+        ctx.notes[PLAN_NOTE] = {"group": plan.group, "outcome": outcome}
+        if self.settings.headers:
+            ctx.response_headers.extend(
+                rate_limit_headers(
+                    plan.group,
+                    outcome.states,
+                    outcome.rejected,
+                    legacy=self.settings.legacy_headers,
+                )
+            )
+        rejected = outcome.rejected
+        if rejected is None:
+            return ()
+        lim = rejected.limit
+        name = f"ratelimit/{plan.group}/{lim.scope}"
+        if plan.action != "throttle":
+            name += f"/{plan.action}"
+        detail = f"{lim.quota} per {lim.window}s ({lim.strategy}) exceeded, cost {plan.cost}"
+        signals = [Signal(name, 0.0, detail, retry_after=rejected.reset)]
+        verified = bool(ctx.notes.get(VERIFIED_BOT_NOTE))  # throttled, never banned
+        if not verified and self.escalation.due(outcome.strikes):
+            if self.monitor:
+                duration = self.escalation.duration(1)
+                signals.append(Signal("escalation/ban", 0.0, f"would ban: {detail}", duration))
+            else:
+                ban = await self.escalation.ban(ctx.store, facts.client_key, detail)
+                signals.append(
+                    Signal("escalation/ban", 0.0, ban.reason, retry_after=ban.until - ban.created)
+                )
+        return signals

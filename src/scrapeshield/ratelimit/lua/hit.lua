@@ -1,0 +1,144 @@
+-- scrapeshield: check and hit every rate limit of one request atomically, in one call.
+--
+-- KEYS[1..n]  base key of each limit (already prefixed); KEYS[n+1] the escalation strike key;
+--             KEYS[n+2] the client's ban key: a banned client (the ban phase blocks it) spends
+--             nothing and earns no strikes, as in a dry run
+-- ARGV[1]     1 = dry run (test only: nothing is hit, no strike counted), 0 = hit
+-- ARGV[2]     strike window in ms (0 = escalation off)
+-- ARGV[3]     four numbers per limit, space-separated: strategy (1 fixed, 2 moving,
+--             3 sliding), quota, window in ms, cost (one string: cheaper for the client to send)
+--
+-- All limits are tested first; only when every one admits the request are they all hit, so a
+-- request rejected by one limit consumes none. A rejected (non-dry) request counts one strike.
+-- Time is the Redis server's (one clock for every worker and host). Every key gets a TTL.
+-- Returns one string of integers, 'rejected_index strikes remaining_1 reset_ms_1 ...' (0 =
+-- admitted): one bulk reply is much cheaper for the client to parse than an array.
+
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local dry = ARGV[1] == '1'
+local strike_window = tonumber(ARGV[2])
+local spec = {}
+for number in string.gmatch(ARGV[3], '%d+') do
+  spec[#spec + 1] = tonumber(number)
+end
+local n = #spec / 4
+if redis.call('EXISTS', KEYS[n + 2]) == 1 then
+  dry = true
+end
+
+local function sliding_keys(base, window)
+  local index = math.floor(now / window)
+  return base .. '/' .. index, base .. '/' .. (index - 1), (now % window) / window
+end
+
+local function sliding_weighted(base, window)
+  local cur_key, prev_key, elapsed = sliding_keys(base, window)
+  local cur = tonumber(redis.call('GET', cur_key)) or 0
+  local prev = tonumber(redis.call('GET', prev_key)) or 0
+  return prev * (1 - elapsed) + cur, cur, prev, elapsed
+end
+
+-- Count in the window and, when it cannot admit `cost`, milliseconds until it can.
+local function state(strategy, base, quota, window, cost)
+  if strategy == 1 then
+    local count = tonumber(redis.call('GET', base)) or 0
+    local ttl = redis.call('PTTL', base)
+    if ttl < 0 then ttl = 0 end
+    return count, ttl, ttl
+  elseif strategy == 2 then
+    redis.call('ZREMRANGEBYSCORE', base, '-inf', now - window)
+    local count = redis.call('ZCARD', base)
+    local reset = 0
+    local wait = 0
+    if count > 0 then
+      local oldest = redis.call('ZRANGE', base, 0, 0, 'WITHSCORES')
+      reset = tonumber(oldest[2]) + window - now
+      if count + cost > quota then
+        -- the entry whose expiry frees enough room for `cost`
+        local k = count + cost - quota - 1
+        local entry = redis.call('ZRANGE', base, k, k, 'WITHSCORES')
+        wait = tonumber(entry[2]) + window - now
+      end
+    end
+    return count, reset, wait
+  else
+    local weighted, cur, prev, elapsed = sliding_weighted(base, window)
+    local count = math.floor(weighted)
+    local reset = window * (1 - elapsed)
+    if prev > 0 then
+      local decay = (window * (1 - elapsed)) % (window / prev)
+      if decay < reset then reset = decay end
+    end
+    local wait = 0
+    if count + cost > quota then
+      local room = quota - cost
+      if prev > 0 and cur <= room then
+        wait = (1 - (room - cur) / prev) * window - elapsed * window
+      else
+        wait = window * (1 - elapsed)
+        if cur > 0 then wait = wait + math.max(0, 1 - room / cur) * window end
+      end
+      if wait < 1 then wait = 1 end
+    end
+    return count, math.floor(reset), math.ceil(wait)
+  end
+end
+
+local counts, resets = {}, {}
+local rejected = 0
+for i = 1, n do
+  local strategy, quota, window, cost = spec[i * 4 - 3], spec[i * 4 - 2], spec[i * 4 - 1], spec[i * 4]
+  local count, reset, wait = state(strategy, KEYS[i], quota, window, cost)
+  counts[i], resets[i] = count, reset
+  if count + cost > quota and rejected == 0 then
+    rejected = i
+    resets[i] = wait
+  end
+end
+
+if rejected == 0 and not dry then
+  for i = 1, n do
+    local strategy, window, cost = spec[i * 4 - 3], spec[i * 4 - 1], spec[i * 4]
+    local base = KEYS[i]
+    -- A counter whose INCRBY returns exactly `cost` was just created: give it its TTL.
+    if strategy == 1 then
+      if redis.call('INCRBY', base, cost) == cost then
+        redis.call('PEXPIRE', base, window)
+        resets[i] = window
+      end
+    elseif strategy == 2 then
+      local seq = redis.call('ZCARD', base)
+      for j = 1, cost do
+        redis.call('ZADD', base, now, now .. ':' .. (seq + j))
+      end
+      redis.call('PEXPIRE', base, window)
+      if resets[i] == 0 then resets[i] = window end
+    else
+      local cur_key = sliding_keys(base, window)
+      if redis.call('INCRBY', cur_key, cost) == cost then
+        redis.call('PEXPIRE', cur_key, window * 2)
+      end
+    end
+    counts[i] = counts[i] + cost
+  end
+end
+
+local strikes = 0
+if rejected > 0 and not dry and strike_window > 0 then
+  local key = KEYS[n + 1]
+  strikes = redis.call('INCR', key)
+  if strikes == 1 then
+    redis.call('PEXPIRE', key, strike_window)
+  end
+end
+
+local out = {rejected, strikes}
+for i = 1, n do
+  local quota = spec[i * 4 - 2]
+  local remaining = quota - counts[i]
+  if remaining < 0 then remaining = 0 end
+  out[#out + 1] = string.format('%d', remaining)
+  out[#out + 1] = string.format('%d', math.floor(resets[i]))
+end
+return table.concat(out, ' ')

@@ -1,0 +1,185 @@
+"""Which limits a request spends: its group, its keys (client, network, user) and its cost.
+
+Everything derived from settings is compiled once into a `Planner`; `plan` does per-request work
+only. A request's plan lists every (scope, key, limit) it must fit in; `None` means exempt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import limits
+from limits import RateLimitItem
+
+from scrapeshield.facts import Facts
+from scrapeshield.patterns import GlobSet
+from scrapeshield.ratelimit.settings import (
+    VERIFIED_BOT_NOTE,
+    GroupAction,
+    RateLimitSettings,
+    Strategy,
+)
+
+STRATEGY_CODES: dict[Strategy, int] = {
+    "fixed-window": 1,
+    "moving-window": 2,
+    "sliding-window-counter": 3,
+}
+_MAX_KEY = 64
+
+
+class Limit:
+    """One limit of one key: `quota` units per `window` seconds with `strategy`.
+
+    Its counters live under `storage_key`, `rl:<scope>:<group>:<key>:<quota>/<window>s:<code>`
+    (the strategy code keeps a changed strategy from reading another's data structure).
+    """
+
+    __slots__ = ("item", "key", "quota", "scope", "storage_key", "strategy", "window")
+
+    def __init__(self, scope: str, key: str, item: RateLimitItem, strategy: Strategy) -> None:
+        self.scope = scope
+        self.key = key
+        self.item = item
+        self.strategy: Strategy = strategy
+        self.quota = int(item.amount)
+        self.window = int(item.get_expiry())
+        code = STRATEGY_CODES[strategy]
+        self.storage_key = f"rl:{scope}:{key}:{self.quota}/{self.window}s:{code}"
+
+    def __repr__(self) -> str:
+        return f"Limit({self.storage_key!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    group: str
+    action: GroupAction
+    cost: int
+    limits: tuple[Limit, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    name: str
+    action: GroupAction
+    cost: int
+    strategy: Strategy
+    client: tuple[RateLimitItem, ...]
+    network: tuple[RateLimitItem, ...]
+    user: tuple[RateLimitItem, ...]
+
+
+class Planner:
+    """Compiled from `RateLimitSettings` once; `plan(facts, notes)` per request."""
+
+    def __init__(self, settings: RateLimitSettings) -> None:
+        self.settings = settings
+        self._exempt = GlobSet(settings.exempt)
+        self._groups: dict[str, _Group] = {}
+        self._matchers: list[tuple[str, GlobSet, frozenset[str]]] = []
+        for name, spec in settings.groups.items():
+            self._groups[name] = _Group(
+                name,
+                spec.action,
+                spec.cost,
+                spec.strategy or settings.strategy,
+                _parse(spec.limits),
+                _parse(spec.network_limits),
+                _parse(spec.user_limits),
+            )
+            if spec.paths:
+                self._matchers.append((name, GlobSet(spec.paths), frozenset(spec.methods)))
+        self._bot_groups = dict(settings.bot_groups)
+        user = settings.user
+        self._user_header, self._user_cookie, self._user_resolve = (
+            user.header,
+            user.cookie,
+            user.resolve,
+        )
+
+    def group_for(self, facts: Facts, notes: Mapping[str, object]) -> str | None:
+        """A verified bot's own group (None if it has none); else None if exempt, else the group."""
+        bot = notes.get(VERIFIED_BOT_NOTE)
+        if isinstance(bot, str) and bot:
+            # A verified bot is limited only by the group the operator gave it, else not at all.
+            return self._bot_groups.get(bot) or self._bot_groups.get("*")
+        if self._exempt.matches(facts.path):
+            return None
+        for name, globs, methods in self._matchers:
+            if (not methods or facts.method in methods) and globs.matches(facts.path):
+                return name
+        if facts.route_group in self._groups:
+            return facts.route_group
+        return "default"
+
+    def plan(self, facts: Facts, notes: Mapping[str, object]) -> Plan | None:
+        name = self.group_for(facts, notes)
+        if name is None:
+            return None
+        group = self._groups[name]
+        strategy = group.strategy
+        found: list[Limit] = []
+        # The group is part of every key, so groups never share counters.
+        user = self.user_key(facts) if group.user else None
+        if user is not None:
+            found += [Limit("user", f"{name}:{user}", it, strategy) for it in group.user]
+        else:
+            client = f"{name}:{self.client_key(facts)}"
+            found += [Limit("client", client, it, strategy) for it in group.client]
+        if group.network:
+            network = f"{name}:{self.network_key(facts)}"
+            found += [Limit("network", network, it, strategy) for it in group.network]
+        return Plan(name, group.action, group.cost, tuple(found)) if found else None
+
+    # -- keys ----------------------------------------------------------------------------------
+
+    def client_key(self, facts: Facts) -> str:
+        """IPv4: the foundation's client key; IPv6: the address within `ipv6_prefix`."""
+        address = facts.client_ip
+        if isinstance(address, ipaddress.IPv6Address):
+            return _network(address, self.settings.ipv6_prefix)
+        return facts.client_key
+
+    def network_key(self, facts: Facts) -> str:
+        address = facts.client_ip
+        if isinstance(address, ipaddress.IPv4Address):
+            return _network(address, self.settings.network_ipv4_prefix)
+        if isinstance(address, ipaddress.IPv6Address):
+            return _network(address, self.settings.network_ipv6_prefix)
+        return facts.client_key
+
+    def user_key(self, facts: Facts) -> str | None:
+        value: str | None = None
+        if self._user_header:
+            value = facts.header(self._user_header) or None
+        if value is None and self._user_cookie:
+            value = facts.cookie(self._user_cookie)
+        if value is None and self._user_resolve is not None:
+            resolved = self._user_resolve(facts)
+            value = None if resolved is None else str(resolved)
+        return safe_key(value) if value else None
+
+
+def safe_key(value: str) -> str:
+    """Short printable values as they are (readable in Redis); anything else as a digest."""
+    value = value.strip()
+    if len(value) <= _MAX_KEY and value.isascii() and value.isprintable() and " " not in value:
+        return value
+    return "h-" + hashlib.sha256(value.encode("utf-8", "replace")).hexdigest()[:32]
+
+
+def _parse(text: str) -> tuple[RateLimitItem, ...]:
+    return tuple(limits.parse_many(text)) if text else ()
+
+
+def _network(address: ipaddress.IPv4Address | ipaddress.IPv6Address, bits: int) -> str:
+    """`192.0.2.0/24`, `2001:db8::/48`: the network's text, by integer masking (no parsing)."""
+    size = address.max_prefixlen
+    if bits >= size:
+        return str(address)
+    masked = int(address) & (((1 << bits) - 1) << (size - bits))
+    return f"{type(address)(masked)}/{bits}"

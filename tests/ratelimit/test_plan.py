@@ -1,0 +1,146 @@
+"""Groups, exemptions, keys and cost, resolved from settings without any store."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from scrapeshield import Settings
+from scrapeshield.errors import ConfigurationError
+from scrapeshield.facts import Facts, FactsBuilder
+from scrapeshield.ratelimit.escalation import Escalation
+from scrapeshield.ratelimit.plan import Planner, safe_key
+from scrapeshield.ratelimit.settings import VERIFIED_BOT_NOTE, EscalationSpec
+from scrapeshield.shield import synthetic_scope
+
+GROUPS: dict[str, Any] = {
+    "default": {"limits": "60/minute"},
+    "pages": {"paths": ["/artworks/*"], "limits": "30/minute"},
+    "originals": {"paths": ["/images/*/original"], "limits": "20/hour", "cost": 5},
+    "images": {"limits": "300/minute"},
+    "search": {"paths": ["/search"], "methods": ["get", "POST"], "limits": "10/minute"},
+    "bots": {"limits": "1000/minute"},
+}
+
+
+def planner(**ratelimit: Any) -> tuple[Planner, FactsBuilder]:
+    ratelimit.setdefault("groups", GROUPS)
+    settings = Settings(ratelimit=ratelimit)
+    return Planner(settings.ratelimit), FactsBuilder(settings)
+
+
+def facts(builder: FactsBuilder, path: str = "/", **kw: Any) -> Facts:
+    return builder.build(synthetic_scope(path=path, **kw))
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "expected"),
+    [
+        ("GET", "/artworks/7", "pages"),
+        ("GET", "/images/7/original", "originals"),  # own paths before route groups
+        ("GET", "/images/7.png", "images"),  # route group of the same name
+        ("GET", "/search", "search"),
+        ("DELETE", "/search", "default"),  # method not listed
+        ("GET", "/api/artworks", "default"),  # route group without a limit group
+        ("GET", "/static/gallery.css", "default"),  # not exempt unless listed
+        ("GET", "/terms", "default"),
+    ],
+)
+def test_group_matching(method: str, path: str, expected: str) -> None:
+    plan, builder = planner()
+    assert plan.group_for(facts(builder, path, method=method), {}) == expected
+
+
+def test_exempt_paths_are_explicit() -> None:
+    plan, builder = planner(exempt=["/healthz", "/static/*"])
+    assert plan.plan(facts(builder, "/healthz"), {}) is None
+    assert plan.plan(facts(builder, "/static/gallery.css"), {}) is None
+    assert plan.plan(facts(builder, "/healthz/x"), {}) is not None
+
+
+def test_verified_bot_hook_chooses_its_own_group() -> None:
+    plan, builder = planner(bot_groups={"Googlebot": "bots"}, exempt=["/healthz"])
+    request = facts(builder, "/artworks/1")
+    assert plan.group_for(request, {VERIFIED_BOT_NOTE: "Googlebot"}) == "bots"
+    # a verified bot without a group of its own is not limited at all (never below its group)
+    assert plan.group_for(request, {VERIFIED_BOT_NOTE: "Bingbot"}) is None
+    assert plan.plan(request, {VERIFIED_BOT_NOTE: "Bingbot"}) is None
+    assert plan.group_for(request, {}) == "pages"
+    everyone, _ = planner(bot_groups={"*": "bots"})
+    assert everyone.group_for(request, {VERIFIED_BOT_NOTE: "Bingbot"}) == "bots"
+
+
+def test_cost_and_storage_keys() -> None:
+    plan, builder = planner()
+    found = plan.plan(facts(builder, "/images/3/original", ip="192.0.2.9"), {})
+    assert found is not None
+    assert (found.group, found.cost, found.action) == ("originals", 5, "throttle")
+    assert [lim.storage_key for lim in found.limits] == ["rl:client:originals:192.0.2.9:20/3600s:3"]
+
+
+def test_ipv6_client_key_groups_a_64_by_default_and_is_configurable() -> None:
+    plan, builder = planner()
+    a = plan.client_key(facts(builder, ip="2001:db8:1:2::1"))
+    b = plan.client_key(facts(builder, ip="2001:db8:1:2:ffff::9"))
+    c = plan.client_key(facts(builder, ip="2001:db8:1:3::1"))
+    assert a == b == "2001:db8:1:2::/64"
+    assert c != a
+    wide, builder = planner(ipv6_prefix=48)
+    assert wide.client_key(facts(builder, ip="2001:db8:1:3::1")) == "2001:db8:1::/48"
+    exact, builder = planner(ipv6_prefix=128)
+    assert exact.client_key(facts(builder, ip="2001:db8:1:3::1")) == "2001:db8:1:3::1"
+
+
+@pytest.mark.parametrize("prefix", [47, 129])
+def test_ipv6_prefix_is_bounded(prefix: int) -> None:
+    with pytest.raises(ConfigurationError, match=r"ratelimit\.ipv6_prefix"):
+        Settings(ratelimit={"ipv6_prefix": prefix})
+
+
+def test_network_keys() -> None:
+    plan, builder = planner()
+    assert plan.network_key(facts(builder, ip="192.0.2.77")) == "192.0.2.0/24"
+    assert plan.network_key(facts(builder, ip="2001:db8:1:2::1")) == "2001:db8:1::/48"
+
+
+def test_user_key_from_header_cookie_or_callable() -> None:
+    plan, builder = planner(user={"header": "X-User-Id", "cookie": "uid"})
+    assert plan.user_key(facts(builder, headers=[("x-user-id", "alice")])) == "alice"
+    assert plan.user_key(facts(builder, headers=[("cookie", "a=1; uid=bob")])) == "bob"
+    assert plan.user_key(facts(builder)) is None
+    by_call, builder = planner(user={"resolve": lambda f: f.header("x-auth") or None})
+    assert by_call.user_key(facts(builder, headers=[("x-auth", "carol")])) == "carol"
+
+
+def test_unusual_user_ids_become_digests() -> None:
+    assert safe_key("alice") == "alice"
+    hashed = safe_key("a" * 500)
+    assert hashed.startswith("h-")
+    assert len(hashed) == 34
+    assert safe_key("név ü").startswith("h-")
+
+
+@pytest.mark.parametrize(
+    ("ratelimit", "setting"),
+    [
+        ({"groups": {"pages": {"limits": "1/minute"}}}, "ratelimit.groups"),
+        ({"groups": {"default": {"limits": "lots"}}}, "ratelimit.groups.default.limits"),
+        ({"groups": {"default": {"limits": "2/minute", "cost": 3}}}, "ratelimit.groups.default"),
+        ({"groups": {"default": {"action": "ban"}}}, "ratelimit.groups.default.action"),
+        ({"bot_groups": {"Googlebot": "nope"}}, "ratelimit"),
+        ({"strategy": "token-bucket"}, "ratelimit.strategy"),
+    ],
+)
+def test_bad_settings_name_the_setting(ratelimit: dict[str, Any], setting: str) -> None:
+    with pytest.raises(ConfigurationError) as info:
+        Settings(ratelimit=ratelimit)
+    assert setting in str(info.value)
+
+
+def test_ban_durations_escalate_and_are_capped() -> None:
+    escalation = Escalation(EscalationSpec(ban=600, factor=4, max_ban=86_400))
+    assert [escalation.duration(n) for n in (1, 2, 3, 4)] == [600, 2400, 9600, 38400]
+    assert escalation.duration(5) == 86_400
+    assert escalation.duration(10_000) == 86_400  # no overflow however many bans
+    assert Escalation(EscalationSpec(factor=1, ban=60)).duration(50) == 60
