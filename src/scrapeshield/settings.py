@@ -22,6 +22,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from scrapeshield.behaviour_settings import BehaviourSettings
 from scrapeshield.challenge.settings import ChallengeSettings
 from scrapeshield.directive_settings import DirectivesSettings
 from scrapeshield.errors import ConfigurationError
@@ -141,6 +142,7 @@ class Settings(BaseSettings):
     blocklog_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
     directives: DirectivesSettings = DirectivesSettings()
     challenge: ChallengeSettings = ChallengeSettings()
+    behaviour: BehaviourSettings = BehaviourSettings()
 
     responder: Callable[..., Any] | None = Field(default=None, exclude=True)
 

@@ -24,11 +24,15 @@ def run(args: argparse.Namespace) -> int:
     except ImportError:
         print("scrapeshield demo needs uvicorn: pip install 'scrapeshield[demo]'", file=sys.stderr)
         return 2
-    from scrapeshield.demo.app import create_app
+    from scrapeshield.demo.app import TRAP_PATH, create_app
 
     overrides: dict[str, Any] = {}
     if not args.config:
-        overrides = {"site_name": "Demo Art Gallery", "terms_url": "/terms"}
+        overrides = {
+            "site_name": "Demo Art Gallery",
+            "terms_url": "/terms",
+            "directives": {"trap_paths": [TRAP_PATH]},
+        }
     settings = load_settings(args, **overrides)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     print(

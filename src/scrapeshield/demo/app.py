@@ -11,11 +11,14 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 
 from scrapeshield.demo.art import ARTWORK_COUNT, artwork, png
+from scrapeshield.detectors.trap import trap_link
 from scrapeshield.middleware import ScrapeShield
 from scrapeshield.settings import Settings
 
 PER_PAGE = 48
 _STATIC = {"gallery.css": "text/css", "gallery.js": "text/javascript"}
+TRAP_PATH = "/artworks/archive-all"
+"""The demo's trap: disallowed in robots.txt and linked invisibly from every page."""
 
 
 def _layout(title: str, body: str) -> HTMLResponse:
@@ -26,7 +29,8 @@ def _layout(title: str, body: str) -> HTMLResponse:
         '<link rel=stylesheet href="/static/gallery.css"><script src="/static/gallery.js" defer>'
         "</script></head><body><header><a href='/'><strong>Demo Art Gallery</strong></a>"
         " · protected by scrapeshield</header>"
-        f"<main>{body}</main><footer>Artworks are the artists' own. Scraping, and use for AI "
+        f"<main>{body}</main>{trap_link(TRAP_PATH)}"
+        "<footer>Artworks are the artists' own. Scraping, and use for AI "
         "training, is not permitted: <a href='/terms'>terms of service</a>.</footer></body></html>"
     )
     return HTMLResponse(page)
@@ -132,7 +136,11 @@ def create_gallery() -> Starlette:
 def create_app(settings: Settings | None = None) -> Starlette:
     """The gallery protected by scrapeshield; with no settings, the demo's defaults."""
     if settings is None:
-        settings = Settings(site_name="Demo Art Gallery", terms_url="/terms")
+        settings = Settings(
+            site_name="Demo Art Gallery",
+            terms_url="/terms",
+            directives={"trap_paths": [TRAP_PATH]},
+        )
     app = create_gallery()
     app.add_middleware(ScrapeShield, settings=settings)
     return app

@@ -6,11 +6,14 @@ from collections.abc import Sequence
 
 from scrapeshield.catalogue import load_catalogue
 from scrapeshield.detectors.base import Detector, RequestContext
+from scrapeshield.detectors.behaviour import BehaviourDetector
 from scrapeshield.detectors.dnsverify import FCrDNS, Resolver
 from scrapeshield.detectors.headers import HeaderConsistencyDetector
+from scrapeshield.detectors.trap import TrapDetector
 from scrapeshield.detectors.useragent import EMPTY_UA, UserAgentDetector
 from scrapeshield.detectors.verified import VerifiedBotDetector
 from scrapeshield.detectors.webbotauth import Fetcher, KeyDirectory, WebBotAuthDetector
+from scrapeshield.directives import trap_paths
 from scrapeshield.errors import ConfigurationError
 from scrapeshield.facts import Facts
 from scrapeshield.ipranges import load_ip_ranges
@@ -45,7 +48,7 @@ def _fingerprint_detectors(
 ) -> list[Detector]:
     fp = settings.fingerprint
     if not fp.enabled:
-        return [_EmptyUADetector()]
+        return [_EmptyUADetector(), *_behaviour_detectors(settings)]
     catalogue = load_catalogue(fp.data_dir)
     unknown = [n for n in fp.allow_agents if catalogue.by_name(n) is None]
     if unknown:
@@ -68,7 +71,20 @@ def _fingerprint_detectors(
             max_entries=fp.verify_cache_size,
         )
         detectors.append(VerifiedBotDetector(classifier, fp, load_ip_ranges(fp.data_dir), dns))
+    detectors.extend(_behaviour_detectors(settings))
     return detectors
+
+
+def _behaviour_detectors(settings: Settings) -> list[Detector]:
+    """Trap and behaviour detectors (docs/behaviour.md); independent of fingerprinting."""
+    bh = settings.behaviour
+    out: list[Detector] = []
+    traps = trap_paths(settings)
+    if bh.trap and traps:
+        out.append(TrapDetector(traps, bh.trap_flag_ttl))
+    if bh.enabled:
+        out.append(BehaviourDetector(bh))
+    return out
 
 
 class _EmptyUADetector:

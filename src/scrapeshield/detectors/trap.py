@@ -1,0 +1,59 @@
+"""Trap paths: disallowed for everyone in robots.txt and linked invisibly, so only a client that
+ignores robots.txt and follows links no person can see or reach ever requests one.
+
+A hit is remembered in the store (`trap:<client>` with a TTL) so the client's later requests carry
+`trap/flagged`; the default policy blocks both by rule, which a challenge pass never lifts.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+from scrapeshield.detectors.base import RequestContext
+from scrapeshield.facts import Facts
+from scrapeshield.signals import Signal
+
+TRAP_HIT = "trap/hit"
+TRAP_FLAGGED = "trap/flagged"
+WEIGHTS = {TRAP_HIT: 100.0, TRAP_FLAGGED: 100.0}
+
+
+def is_trap(path: str, trap_paths: Sequence[str]) -> bool:
+    """robots.txt semantics: a Disallow path matches every path it prefixes."""
+    return any(path.startswith(p) for p in trap_paths)
+
+
+class TrapDetector:
+    """`trap/hit` for a trap path; `trap/flagged` for any request from a client that hit one."""
+
+    name = "trap"
+    uses_store = True
+
+    def __init__(self, trap_paths: Sequence[str], flag_ttl: float) -> None:
+        self._paths = tuple(trap_paths)
+        self._ttl = flag_ttl
+
+    async def detect(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
+        key = f"trap:{facts.client_key}"
+        if is_trap(facts.path, self._paths):
+            if self._ttl > 0 and not ctx.notes.get("dry_run"):
+                await ctx.store.set(key, facts.path[:200], ttl=self._ttl)
+            return (Signal(TRAP_HIT, WEIGHTS[TRAP_HIT], facts.path[:200]),)
+        flagged = await ctx.store.get(key)
+        if flagged is None:
+            return ()
+        return (Signal(TRAP_FLAGGED, WEIGHTS[TRAP_FLAGGED], f"hit {flagged}"),)
+
+
+def trap_link(path: str, text: str = "Full archive") -> str:
+    """An `<a>` to a trap path that people never see, reach by keyboard, or hear read out.
+
+    Hidden three ways (the `hidden` attribute, an inline `display:none`, `aria-hidden`), out of the
+    tab order, and `rel=nofollow` so well-behaved crawlers that ignore robots.txt caching still
+    skip it. Only a client that parses HTML for every href and ignores robots.txt follows it.
+    """
+    return (
+        f'<a href="{html.escape(path, quote=True)}" hidden aria-hidden="true" tabindex="-1" '
+        f'rel="nofollow" style="display:none">{html.escape(text)}</a>'
+    )
