@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 
 from scrapeshield import ConfigurationError, Settings, Shield
+from scrapeshield.bans import BanList
 from scrapeshield.shield import synthetic_scope
+from scrapeshield.store import MemoryStore
 
 UA = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -43,3 +45,17 @@ def test_without_unix_the_header_is_not_believed() -> None:
 def test_unix_is_the_only_word_accepted() -> None:
     with pytest.raises(ConfigurationError, match="trusted_proxies"):
         Settings(trusted_proxies=["unix-socket"])
+
+
+async def test_the_shared_unknown_key_is_never_banned(caplog: pytest.LogCaptureFixture) -> None:
+    """Without `unix` trusted, every client behind a socket proxy shares the key 'unknown':
+    banning it would block everyone, so the ban is reported and not stored."""
+    store = MemoryStore()
+    bans = BanList(store)
+    ban = await bans.ban("unknown", 3600, reason="escalation", rule="escalation/ban")
+    assert ban.remaining == 0
+    assert await bans.get("unknown") is None
+    assert await store.keys("ban:") == []
+    assert "not banning client key 'unknown'" in caplog.text
+    await bans.ban("198.51.100.1", 60)
+    assert await bans.get("198.51.100.1") is not None

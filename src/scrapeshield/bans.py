@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import asdict, dataclass
 
 from scrapeshield.store.base import Store
 
 BAN_PREFIX = "ban:"
+UNKNOWN_CLIENT = "unknown"  # the client key when the server reports no peer address
+logger = logging.getLogger("scrapeshield")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,16 @@ class BanList:
         if duration <= 0:
             raise ValueError("ban duration must be positive")
         now = time.time()
+        if client_key == UNKNOWN_CLIENT:
+            # No address (a proxy on a Unix socket not listed in trusted_proxies): this key is
+            # everyone at once, and banning it would shut the whole site. Report, never store.
+            logger.warning(
+                "not banning client key %r (%s): requests arrive without a client address; "
+                'add "unix" to trusted_proxies if a proxy connects over a Unix socket',
+                client_key,
+                rule,
+            )
+            return Ban(client_key, now, reason, rule, now)
         ban = Ban(client_key, now + duration, reason, rule, now)
         await self.store.set(BAN_PREFIX + client_key, ban.to_json(), ttl=duration)
         return ban
