@@ -7,7 +7,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -28,15 +28,6 @@ OTHER = "192.0.2.10"
 
 async def ok(request: object) -> PlainTextResponse:
     return PlainTextResponse("ok")
-
-
-@pytest.fixture
-def own_redis() -> Iterator[RedisServer]:
-    server = RedisServer.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 def settings_for(server: RedisServer, fail_mode: str) -> Settings:

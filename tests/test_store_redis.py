@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterator
 
 import pytest
 import redis
@@ -15,16 +14,6 @@ from scrapeshield import Settings, StoreUnavailable
 from scrapeshield.store import RedisStore, open_store
 from scrapeshield.store.breaker import BreakerState
 from tests.servers import RedisServer
-
-
-@pytest.fixture
-def own_redis() -> Iterator[RedisServer]:
-    """A redis-server this test may pause, stop or restart without disturbing the others."""
-    server = RedisServer.start()
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 async def test_concurrent_commands_share_one_round_trip(redis_url: str, redis_prefix: str) -> None:
