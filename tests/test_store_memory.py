@@ -23,14 +23,14 @@ async def test_a_million_distinct_keys_stay_within_max_keys() -> None:
 
 async def test_recently_used_keys_survive_eviction() -> None:
     store = MemoryStore(max_keys=100)
-    await store.set("ban:keep", "1")
+    await store.set("keep", "1")
     for n in range(99):
         await store.incr(f"c:{n}")
     assert len(store) == 100
-    assert await store.get("ban:keep") == "1"  # touched: now the most recently used
+    assert await store.get("keep") == "1"  # touched: now the most recently used
     await store.incr("c:new")
     assert len(store) == 100
-    assert await store.get("ban:keep") == "1"
+    assert await store.get("keep") == "1"
     assert await store.get("c:0") is None  # the least recently used went instead
 
 
@@ -48,3 +48,19 @@ def test_open_store_honours_the_bounds_in_settings() -> None:
     assert isinstance(store, MemoryStore)
     assert store._max_keys == 500
     assert store._events.maxlen == 20
+
+
+async def test_a_flood_of_counters_cannot_evict_a_ban() -> None:
+    """Bans have a table of their own: rotating through addresses to age out a ban fails."""
+    from scrapeshield.bans import BanList
+
+    store = MemoryStore(max_keys=1000)
+    bans = BanList(store)
+    await bans.ban("198.51.100.66", 3600, reason="scraping")
+    for n in range(50_000):
+        await store.incr(f"rl:client:default:2001:db8:{n:x}::/64", ttl=60)
+    assert await bans.get("198.51.100.66") is not None
+    assert len(store) == 1000 + 1
+    for n in range(200):  # bans are bounded too (a tenth of max_keys, at least 100)
+        await bans.ban(f"203.0.113.{n % 250}:{n}", 3600)
+    assert len(await store.keys("ban:")) == 100

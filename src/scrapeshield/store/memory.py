@@ -2,6 +2,8 @@
 
 A flood of distinct clients evicts the least recently used keys instead of growing memory:
 with `max_keys` entries the store holds at most that many counters, however many clients come.
+Bans live in a table of their own (a tenth of `max_keys`), so such a flood of counters cannot
+evict a ban and let the banned client back in.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import Any
 
 from scrapeshield.store.base import StoredEvent
 
+_BAN_PREFIX = "ban:"  # scrapeshield.bans.BAN_PREFIX (not imported: bans imports the stores)
+
 
 class MemoryStore:
     """`Store` in a dict; safe within one event loop (no awaits inside an operation)."""
@@ -21,31 +25,40 @@ class MemoryStore:
 
     def __init__(self, *, max_keys: int = 100_000, max_events: int = 10_000) -> None:
         self._data: OrderedDict[str, tuple[str, float | None]] = OrderedDict()
+        self._bans: OrderedDict[str, tuple[str, float | None]] = OrderedDict()
         self._max_keys = max_keys
+        self._max_bans = max(100, max_keys // 10)
         self._events: deque[StoredEvent] = deque(maxlen=max_events)
         self._last_event_ms = 0
         self._seq = 0
         self.evictions = 0
 
     def __len__(self) -> int:
-        return len(self._data)
+        return len(self._data) + len(self._bans)
+
+    def _table(self, key: str) -> tuple[OrderedDict[str, tuple[str, float | None]], int]:
+        if key.startswith(_BAN_PREFIX):
+            return self._bans, self._max_bans
+        return self._data, self._max_keys
 
     def _live(self, key: str, now: float) -> tuple[str, float | None] | None:
-        entry = self._data.get(key)
+        table, _ = self._table(key)
+        entry = table.get(key)
         if entry is None:
             return None
         expires = entry[1]
         if expires is not None and expires <= now:
-            del self._data[key]
+            del table[key]
             return None
-        self._data.move_to_end(key)
+        table.move_to_end(key)
         return entry
 
     def _put(self, key: str, value: str, expires: float | None) -> None:
-        self._data[key] = (value, expires)
-        self._data.move_to_end(key)
-        while len(self._data) > self._max_keys:
-            self._data.popitem(last=False)
+        table, bound = self._table(key)
+        table[key] = (value, expires)
+        table.move_to_end(key)
+        while len(table) > bound:
+            table.popitem(last=False)
             self.evictions += 1
 
     async def get(self, key: str) -> str | None:
@@ -65,7 +78,7 @@ class MemoryStore:
 
     async def delete(self, key: str) -> bool:
         live = self._live(key, time.time()) is not None  # an expired key was not there (as Redis)
-        self._data.pop(key, None)
+        self._table(key)[0].pop(key, None)
         return live
 
     async def incr(self, key: str, amount: int = 1, ttl: float | None = None) -> int:
@@ -91,7 +104,7 @@ class MemoryStore:
         now = time.time()
         found = [
             k
-            for k, (_, exp) in list(self._data.items())
+            for k, (_, exp) in [*self._data.items(), *self._bans.items()]
             if k.startswith(prefix) and (exp is None or exp > now)
         ]
         return found[:limit]
