@@ -59,6 +59,7 @@ class Policy:
             (GlobSet([pattern]), float(weight)) for pattern, weight in reversed(weights.items())
         )
         self._weight_cache: dict[str, float | None] = {}
+        self._rule_cache: dict[str, frozenset[int]] = {}
         self.challenge_score = settings.challenge_score
         self.block_score = settings.block_score
 
@@ -78,6 +79,16 @@ class Policy:
             self._weight_cache[name] = override
         return signal.weight if override is None else override
 
+    def _rules_matching(self, name: str) -> frozenset[int]:
+        """Indexes of the rules whose globs match this signal name, cached per name."""
+        found = self._rule_cache.get(name)
+        if found is None:
+            found = frozenset(i for i, rule in enumerate(self._rules) if rule.globs.matches(name))
+            if len(self._rule_cache) >= _WEIGHT_CACHE_SIZE:
+                self._rule_cache.clear()
+            self._rule_cache[name] = found
+        return found
+
     def evaluate(self, signals: Sequence[Signal]) -> Verdict:
         weighted = tuple(
             s
@@ -89,7 +100,12 @@ class Policy:
         # A solved challenge answers every challenge (rule or score), never a throttle or block:
         # otherwise a client the policy challenges would be challenged again after passing.
         passed = any(s.name == CHALLENGE_PASSED for s in weighted)
-        for rule in self._rules:
+        hit: set[int] = set()
+        for signal in weighted:
+            hit |= self._rules_matching(signal.name)
+        for index, rule in enumerate(self._rules):
+            if index not in hit:
+                continue
             if rule.min_score is not None and score < rule.min_score:
                 continue
             if passed and rule.action is Action.CHALLENGE:
