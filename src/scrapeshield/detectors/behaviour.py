@@ -125,7 +125,7 @@ class BehaviourDetector:
             args = [len(bumps), len(reads), window_ms, mark_ms if mark else 0]
             return list(await store.run_script(_SCRIPT, keys, args))
         out: list[Any] = [await store.incr(k, 1, ttl=s.window) for k in bumps]
-        out += await store.get_many(reads)
+        out += [await store.get(k) for k in reads]
         if mark:
             await store.set(mark, "1", ttl=s.sequential_ttl)
         return out
