@@ -15,19 +15,13 @@ import sys
 import time
 
 from playwright.sync_api import Request, sync_playwright
+from tests.browsers import CHROMIUM_ARGS
 from tests.servers import serve
 
 from scrapeshield.demo.app import create_app
 from scrapeshield.settings import Settings
 
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+ARGS = CHROMIUM_ARGS
 
 
 def main() -> None:

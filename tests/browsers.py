@@ -31,3 +31,15 @@ def chrome(**overrides: str) -> dict[str, str]:
     headers = dict(CHROME_NAVIGATION)
     headers.update(overrides)
     return headers
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's; never `playwright install`
+# Root needs --no-sandbox; the rest keep Chromium from reaching for the (absent) internet.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]

@@ -145,3 +145,22 @@ class UvicornThread:
 def serve(app: Any, **options: Any) -> Iterator[UvicornThread]:
     with UvicornThread(app, **options) as server:
         yield server
+
+
+def closing_app(settings: Any, routes: list[Any]) -> Any:
+    """The documented way to close the store on shutdown: own the Shield, close it in lifespan
+    (serve the app with lifespan="on")."""
+    from starlette.applications import Starlette
+
+    from scrapeshield import ScrapeShield, Shield
+
+    shield = Shield(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> Any:
+        yield
+        await shield.aclose()
+
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.add_middleware(ScrapeShield, shield=shield)
+    return app

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -20,12 +18,12 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from scrapeshield import ScrapeShield, Settings, Shield, blocklist
+from scrapeshield import Settings, blocklist
 from scrapeshield.blocklog import BlockEvent, parse_since, summarise
 from scrapeshield.cli import main as cli_main
 from scrapeshield.store import RedisStore
 from tests.browsers import CHROME_UA, chrome
-from tests.servers import serve
+from tests.servers import closing_app, serve
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -45,16 +43,7 @@ async def ok(request: object) -> PlainTextResponse:
 
 
 def app_for(settings: Settings) -> Starlette:
-    """Protected app that closes its store on shutdown (serve it with lifespan="on")."""
-    shield = Shield(settings)
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
-        await shield.aclose()
-
-    app = Starlette(routes=[Route("/", ok), Route("/{path:path}", ok)], lifespan=lifespan)
-    app.add_middleware(ScrapeShield, shield=shield)
+    app: Starlette = closing_app(settings, [Route("/", ok), Route("/{path:path}", ok)])
     return app
 
 

@@ -4,10 +4,8 @@ one log line per breaker state change, and enforcement resumes without restartin
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -16,9 +14,9 @@ from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from scrapeshield import ScrapeShield, Settings, Shield
+from scrapeshield import Settings, Shield
 from tests.browsers import chrome
-from tests.servers import RedisServer, serve
+from tests.servers import RedisServer, closing_app, serve
 
 pytestmark = pytest.mark.slow
 
@@ -78,16 +76,7 @@ def breaker_messages(caplog: pytest.LogCaptureFixture, text: str) -> list[str]:
 
 
 def app_for(settings: Settings) -> Starlette:
-    """The documented way to close the store on shutdown: own the Shield, close it in lifespan."""
-    shield = Shield(settings)
-
-    @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        yield
-        await shield.aclose()
-
-    app = Starlette(routes=[Route("/", ok)], lifespan=lifespan)
-    app.add_middleware(ScrapeShield, shield=shield)
+    app: Starlette = closing_app(settings, [Route("/", ok)])
     return app
 
 

@@ -20,9 +20,9 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from scrapeshield import ScrapeShield, Settings
+from tests.browsers import CHROMIUM, CHROMIUM_ARGS
 from tests.servers import UvicornThread, serve
 
-CHROMIUM = "/usr/bin/chromium"
 CHROME_UA = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/156.0.0.0 Safari/537.36"
@@ -43,9 +43,7 @@ def server() -> Iterator[UvicornThread]:
 
 def chromium(url: str, *extra: str) -> str:
     args = [
-        CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--no-first-run", *extra, "--dump-dom", url,
+        CHROMIUM, "--headless", *CHROMIUM_ARGS, *extra, "--dump-dom", url,
     ]  # fmt: skip
     result = subprocess.run(args, capture_output=True, text=True, timeout=60, check=False)
     return result.stdout

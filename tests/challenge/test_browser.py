@@ -14,20 +14,12 @@ from typing import Any
 import pytest
 
 from scrapeshield.demo.app import create_app
+from tests.browsers import CHROMIUM, CHROMIUM_ARGS
 from tests.challenge.conftest import redis_events, serve_closing, shield_of
 from tests.challenge.helpers import challenge_all
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 IMAGES_LOADED = "() => [...document.images].every(i => i.complete && i.naturalWidth > 0)"
 
 
