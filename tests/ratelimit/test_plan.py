@@ -144,3 +144,27 @@ def test_ban_durations_escalate_and_are_capped() -> None:
     assert escalation.duration(5) == 86_400
     assert escalation.duration(10_000) == 86_400  # no overflow however many bans
     assert Escalation(EscalationSpec(factor=1, ban=60)).duration(50) == 60
+
+
+def test_plans_are_reused_per_client_and_the_cache_is_bounded() -> None:
+    plan, builder = planner(
+        groups={"default": {"limits": "60/minute", "network_limits": "600/hour"}}
+    )
+    plan.max_plans = 50
+    first = plan.plan(facts(builder, ip="192.0.2.9"), {})
+    again = plan.plan(facts(builder, "/terms", ip="192.0.2.9"), {})
+    assert first is not None
+    assert again is first  # same group, same client: the compiled plan, not a new one
+    neighbour = plan.plan(facts(builder, ip="192.0.2.10"), {})
+    assert neighbour is not None
+    assert [lim.storage_key for lim in neighbour.limits] == [
+        "rl:client:default:192.0.2.10:60/60s:3",
+        "rl:network:default:192.0.2.0/24:600/3600s:3",
+    ]
+    assert neighbour.policy == (
+        b'"default-client-60-60s";q=60;w=60, "default-network-600-3600s";q=600;w=3600'
+    )
+    for n in range(1000):
+        plan.plan(facts(builder, ip=f"2001:db8:{n:x}::1"), {})
+    assert len(plan._plans) == 50
+    assert plan.plan(facts(builder, ip="192.0.2.9"), {}) is not first  # evicted, compiled again

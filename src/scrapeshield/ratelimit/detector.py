@@ -40,14 +40,20 @@ class RateLimitDetector:
         self.monitor = monitor  # monitor mode: report the ban escalation would write, write none
         self.planner = Planner(settings)
         self.escalation = Escalation(settings.escalation)
+        self._strike_window = self.escalation.window
         self._limiters: dict[int, tuple[Store, Limiter]] = {}
+        self._last: tuple[Store | None, Limiter | None] = (None, None)
 
     def limiter(self, store: Store) -> Limiter:
         """One limiter per store (the shield has one store; tests may pass several)."""
+        last_store, last = self._last
+        if store is last_store and last is not None:
+            return last
         entry = self._limiters.get(id(store))
         if entry is None or entry[0] is not store:
             entry = (store, self._limiter_for(store))
             self._limiters[id(store)] = entry
+        self._last = entry
         return entry[1]
 
     def _limiter_for(self, store: Store) -> Limiter:
@@ -63,17 +69,13 @@ class RateLimitDetector:
             return ()
         dry = bool(ctx.notes.get("dry_run"))
         outcome = await self.limiter(ctx.store).hit(
-            plan.limits,
-            plan.cost,
-            facts.client_key,
-            self.escalation.window,
-            dry,
+            plan.limits, plan.cost, facts.client_key, self._strike_window, dry
         )
         ctx.notes[PLAN_NOTE] = {"group": plan.group, "outcome": outcome}
         if self.settings.headers:
             ctx.response_headers.extend(
                 rate_limit_headers(
-                    plan.group,
+                    plan.policy,
                     outcome.states,
                     outcome.rejected,
                     legacy=self.settings.legacy_headers,

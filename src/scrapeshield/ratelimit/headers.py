@@ -12,47 +12,49 @@ Remaining counts are in cost units (an original that costs 5 spends 5).
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from scrapeshield.ratelimit.backends import LimitState
-from scrapeshield.ratelimit.plan import Limit
-
-
-def policy_name(group: str, limit: Limit) -> str:
-    return f"{group}-{limit.scope}-{limit.quota}-{limit.window}s"
+if TYPE_CHECKING:  # types only: the planner imports this module to name its policies
+    from scrapeshield.ratelimit.backends import LimitState
+    from scrapeshield.ratelimit.plan import Limit
 
 
-@functools.lru_cache(maxsize=1024)
-def _policies(group: str, limits: tuple[tuple[str, int, int], ...]) -> bytes:
-    """The RateLimit-Policy value: the same for every request of a group, so computed once."""
-    return ", ".join(
-        f'"{group}-{scope}-{quota}-{window}s";q={quota};w={window}'
-        for scope, quota, window in limits
-    ).encode("latin-1")
+def policy_name(group: str, scope: str, quota: int, window: int) -> str:
+    return f"{group}-{scope}-{quota}-{window}s"
+
+
+def policy_field(limits: Sequence[Limit]) -> bytes:
+    """The RateLimit-Policy value of a plan's limits (built with the plan, reused with it)."""
+    return ", ".join(f'"{lim.name}";q={lim.quota};w={lim.window}' for lim in limits).encode(
+        "latin-1"
+    )
 
 
 def closest(states: Sequence[LimitState], rejected: LimitState | None) -> LimitState:
+    """The rejecting limit, else the smallest share of quota left (ties: the latest reset)."""
     if rejected is not None:
         return rejected
-    return min(states, key=lambda s: (s.remaining / max(1, s.limit.quota), -s.reset))
+    chosen = states[0]  # quotas are >= cost >= 1 (checked in settings): no division by zero
+    share, reset = chosen.remaining / chosen.limit.quota, chosen.reset
+    for state in states[1:]:
+        left = state.remaining / state.limit.quota
+        if left < share or (left == share and state.reset > reset):
+            chosen, share, reset = state, left, state.reset
+    return chosen
 
 
 def rate_limit_headers(
-    group: str, states: Sequence[LimitState], rejected: LimitState | None, *, legacy: bool
+    policy: bytes, states: Sequence[LimitState], rejected: LimitState | None, *, legacy: bool
 ) -> list[tuple[bytes, bytes]]:
     if not states:
         return []
-    policies = _policies(
-        group, tuple((s.limit.scope, s.limit.quota, s.limit.window) for s in states)
-    )
     chosen = closest(states, rejected)
     reset = max(0, math.ceil(chosen.reset))
-    name = policy_name(group, chosen.limit)
     headers = [
-        (b"ratelimit-policy", policies),
-        (b"ratelimit", f'"{name}";r={chosen.remaining};t={reset}'.encode("latin-1")),
+        (b"ratelimit-policy", policy),
+        (b"ratelimit", f'"{chosen.limit.name}";r={chosen.remaining};t={reset}'.encode("latin-1")),
     ]
     if legacy:
         headers += [

@@ -2,20 +2,25 @@
 
 Everything derived from settings is compiled once into a `Planner`; `plan` does per-request work
 only. A request's plan lists every (scope, key, limit) it must fit in; `None` means exempt.
+Plans depend only on (group, client address and key, user), so they are kept in a bounded LRU:
+a returning client reuses its `Limit` objects instead of formatting their keys again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import ipaddress
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import limits
 from limits import RateLimitItem
 
+from scrapeshield.client import IPAddress
 from scrapeshield.facts import Facts
 from scrapeshield.patterns import GlobSet
+from scrapeshield.ratelimit.headers import policy_field, policy_name
 from scrapeshield.ratelimit.settings import (
     VERIFIED_BOT_NOTE,
     GroupAction,
@@ -29,26 +34,31 @@ STRATEGY_CODES: dict[Strategy, int] = {
     "sliding-window-counter": 3,
 }
 _MAX_KEY = 64
+PLAN_CACHE_SIZE = 4096
 
 
 class Limit:
     """One limit of one key: `quota` units per `window` seconds with `strategy`.
 
-    Its counters live under `storage_key`, `rl:<scope>:<group>:<key>:<quota>/<window>s:<code>`
-    (the strategy code keeps a changed strategy from reading another's data structure).
+    Its counters live under `storage_key`, `rl:<scope>:<group>:<subject>:<quota>/<window>s:<code>`
+    (the strategy code keeps a changed strategy from reading another's data structure); `name`
+    is its policy name in the RateLimit response fields.
     """
 
-    __slots__ = ("item", "key", "quota", "scope", "storage_key", "strategy", "window")
+    __slots__ = ("item", "key", "name", "quota", "scope", "storage_key", "strategy", "window")
 
-    def __init__(self, scope: str, key: str, item: RateLimitItem, strategy: Strategy) -> None:
+    def __init__(
+        self, group: str, scope: str, subject: str, item: RateLimitItem, strategy: Strategy
+    ) -> None:
         self.scope = scope
-        self.key = key
+        self.key = f"{group}:{subject}"
         self.item = item
         self.strategy: Strategy = strategy
         self.quota = int(item.amount)
         self.window = int(item.get_expiry())
         code = STRATEGY_CODES[strategy]
-        self.storage_key = f"rl:{scope}:{key}:{self.quota}/{self.window}s:{code}"
+        self.storage_key = f"rl:{scope}:{self.key}:{self.quota}/{self.window}s:{code}"
+        self.name = policy_name(group, scope, self.quota, self.window)
 
     def __repr__(self) -> str:
         return f"Limit({self.storage_key!r})"
@@ -60,6 +70,8 @@ class Plan:
     action: GroupAction
     cost: int
     limits: tuple[Limit, ...]
+    policy: bytes
+    """The RateLimit-Policy field value of these limits."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +112,10 @@ class Planner:
             user.cookie,
             user.resolve,
         )
+        self._plans: OrderedDict[tuple[str, str, IPAddress | None, str | None], Plan | None] = (
+            OrderedDict()
+        )
+        self.max_plans = PLAN_CACHE_SIZE
 
     def group_for(self, facts: Facts, notes: Mapping[str, object]) -> str | None:
         """A verified bot's own group (None if it has none); else None if exempt, else the group."""
@@ -120,37 +136,58 @@ class Planner:
         name = self.group_for(facts, notes)
         if name is None:
             return None
+        user = self.user_key(facts) if self._groups[name].user else None
+        key = (name, facts.client_key, facts.client_ip, user)
+        plans = self._plans
+        try:
+            plan = plans[key]
+        except KeyError:
+            plan = plans[key] = self._compile(name, facts.client_key, facts.client_ip, user)
+            if len(plans) > self.max_plans:
+                plans.popitem(last=False)
+        else:
+            plans.move_to_end(key)
+        return plan
+
+    def _compile(
+        self, name: str, client_key: str, address: IPAddress | None, user: str | None
+    ) -> Plan | None:
         group = self._groups[name]
         strategy = group.strategy
         found: list[Limit] = []
         # The group is part of every key, so groups never share counters.
-        user = self.user_key(facts) if group.user else None
         if user is not None:
-            found += [Limit("user", f"{name}:{user}", it, strategy) for it in group.user]
+            found += [Limit(name, "user", user, it, strategy) for it in group.user]
         else:
-            client = f"{name}:{self.client_key(facts)}"
-            found += [Limit("client", client, it, strategy) for it in group.client]
+            client = self._client_key(address, client_key)
+            found += [Limit(name, "client", client, it, strategy) for it in group.client]
         if group.network:
-            network = f"{name}:{self.network_key(facts)}"
-            found += [Limit("network", network, it, strategy) for it in group.network]
-        return Plan(name, group.action, group.cost, tuple(found)) if found else None
+            network = self._network_key(address, client_key)
+            found += [Limit(name, "network", network, it, strategy) for it in group.network]
+        if not found:
+            return None
+        return Plan(name, group.action, group.cost, tuple(found), policy_field(found))
 
     # -- keys ----------------------------------------------------------------------------------
 
     def client_key(self, facts: Facts) -> str:
         """IPv4: the foundation's client key; IPv6: the address within `ipv6_prefix`."""
-        address = facts.client_ip
-        if isinstance(address, ipaddress.IPv6Address):
-            return _network(address, self.settings.ipv6_prefix)
-        return facts.client_key
+        return self._client_key(facts.client_ip, facts.client_key)
 
     def network_key(self, facts: Facts) -> str:
-        address = facts.client_ip
+        return self._network_key(facts.client_ip, facts.client_key)
+
+    def _client_key(self, address: IPAddress | None, client_key: str) -> str:
+        if isinstance(address, ipaddress.IPv6Address):
+            return _network(address, self.settings.ipv6_prefix)
+        return client_key
+
+    def _network_key(self, address: IPAddress | None, client_key: str) -> str:
         if isinstance(address, ipaddress.IPv4Address):
             return _network(address, self.settings.network_ipv4_prefix)
         if isinstance(address, ipaddress.IPv6Address):
             return _network(address, self.settings.network_ipv6_prefix)
-        return facts.client_key
+        return client_key
 
     def user_key(self, facts: Facts) -> str | None:
         value: str | None = None
