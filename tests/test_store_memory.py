@@ -64,3 +64,42 @@ async def test_a_flood_of_counters_cannot_evict_a_ban() -> None:
     for n in range(200):  # bans are bounded too (a tenth of max_keys, at least 100)
         await bans.ban(f"203.0.113.{n % 250}:{n}", 3600)
     assert len(await store.keys("ban:")) == 100
+
+
+async def test_counter_rows_count_expire_and_stay_bounded() -> None:
+    """`counters`: several counters under one key (the behaviour detector's per-window row)."""
+    import asyncio
+
+    store = MemoryStore(max_keys=100)
+    assert store.counters("row:a", 4, (), ttl=60) == [0, 0, 0, 0]
+    assert await store.keys("row:") == []  # reading a missing row creates nothing
+    assert store.counters("row:a", 4, (0, 3), ttl=60) == [1, 0, 0, 1]
+    assert store.counters("row:a", 4, (0,), ttl=60) == [2, 0, 0, 1]
+    assert store.counters("row:a", 4, (), ttl=60) == [2, 0, 0, 1]
+    assert await store.keys("row:") == ["row:a"]
+    assert await store.delete("row:a") is True
+    assert store.counters("row:a", 4, (), ttl=60) == [0, 0, 0, 0]
+    store.counters("row:short", 2, (1,), ttl=0.05)
+    await asyncio.sleep(0.1)
+    assert store.counters("row:short", 2, (), ttl=0.05) == [0, 0]  # expired with its TTL
+    store.counters("row:keep", 1, (0,), ttl=60)
+    for n in range(500):
+        store.counters(f"row:{n}", 1, (0,), ttl=60)
+        if n % 10 == 0:
+            store.counters("row:keep", 1, (), ttl=60)  # read: now the most recently used
+    assert len(store) == 100
+    assert store.counters("row:keep", 1, (), ttl=60) == [1]
+    assert store.counters("row:0", 1, (), ttl=60) == [0]  # the least recently used went
+
+
+async def test_synchronous_api_matches_the_protocol() -> None:
+    store = MemoryStore()
+    assert store.bump("c", 2, ttl=60) == 2
+    assert await store.incr("c", 1, ttl=60) == 3
+    assert store.peek("c") == await store.get("c") == "3"
+    store.put("k", "v", ttl=60)
+    assert await store.get("k") == "v"
+    ttl = await store.ttl("k")
+    assert ttl is not None
+    assert 59 < ttl <= 60
+    assert store.peek("missing") is None

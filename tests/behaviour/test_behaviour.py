@@ -201,3 +201,20 @@ async def test_a_request_costs_one_redis_round_trip(redis_url: str, redis_prefix
         assert await store.keys("bh:")  # the counters were written
     finally:
         await store.aclose()
+
+
+async def test_dry_run_reads_the_counters_and_counts_the_request_itself(store: Store) -> None:
+    """`explain` sees what the next real request would: the stored counts plus this one."""
+    shield = Shield(settings(behaviour={**DAY, "no_assets_pages": 5}), store=store)
+    for n in range(1, 5):
+        assert "behaviour/no-assets" not in names(await decide(shield, f"/artworks/{n}", PAGE))
+    for n in range(20, 23):  # 4 pages stored; this one would be the 5th, whatever it asks
+        scope = synthetic_scope(path=f"/artworks/{n}", headers=list(PAGE.items()))
+        dry = await shield.decide(shield.facts(scope), shield.context(dry_run=True))
+        assert "behaviour/no-assets" in names(dry)
+    real = await decide(shield, "/artworks/5", PAGE)  # the dry runs wrote nothing
+    assert "behaviour/no-assets" in names(real)
+    css = synthetic_scope(path="/static/gallery.css", headers=list(CSS.items()))
+    dry = await shield.decide(shield.facts(css), shield.context(dry_run=True))
+    assert "behaviour/no-assets" not in names(dry)  # 5 pages, and this asset counted locally
+    assert "behaviour/no-assets" in names(await decide(shield, "/artworks/6", PAGE))

@@ -5,6 +5,11 @@ subresources (CSS/JS/fonts and images) and conditional requests, and remembers w
 items (`/artworks/17`, `/images/17.png`) were fetched recently. Every store command of one request
 go to Redis as one script in the request's shared pipeline: no extra round trip.
 
+On the MemoryStore nothing is awaited: a client's four counters of a window are one row
+(`MemoryStore.counters`, one lookup instead of four keys), and the sampled preceding ids are read
+only when the run could be complete, stopping at the first one not seen (reads there cost no
+round trip, so there is nothing to batch).
+
 The signals are weak on purpose: each is below the challenge threshold alone, and together they
 stay below the block threshold, so behaviour can at most earn a challenge.
 """
@@ -20,6 +25,7 @@ from scrapeshield.detectors.base import RequestContext
 from scrapeshield.facts import Facts
 from scrapeshield.signals import Signal
 from scrapeshield.store.base import Store
+from scrapeshield.store.memory import MemoryStore
 from scrapeshield.store.redis import RedisStore
 
 IMAGES_WITHOUT_PAGES = "behaviour/images-without-pages"
@@ -31,6 +37,13 @@ WEIGHTS = {IMAGES_WITHOUT_PAGES: 30.0, NO_ASSETS: 25.0, SEQUENTIAL_IDS: 20.0}
 _ITEM_ID = re.compile(r"/(\d{1,12})(?:\.[A-Za-z0-9]{1,8})?/?$")
 _SUBRESOURCE_DEST = frozenset({"style", "script", "font", "image"})
 _PAGE_DEST = frozenset({"", "document", "iframe", "frame"})
+_COUNTERS = ("page", "image", "asset", "cond")
+_BUMPS = {
+    (kind, conditional): (_COUNTERS.index(kind), 3) if conditional else (_COUNTERS.index(kind),)
+    for kind in ("page", "image", "asset")
+    for conditional in (False, True)
+}
+"""The counters (indices into `_COUNTERS`) a request of a kind bumps, conditional or not."""
 
 
 class BehaviourDetector:
@@ -45,17 +58,20 @@ class BehaviourDetector:
         # A sample of the preceding ids (the nearest three, then quarters of the run): each read
         # is a store command, and a walker that fetched these fetched the others too.
         self._offsets = sorted({1, 2, 3, last // 4, last // 2, last * 3 // 4, last} - {0})
+        self._last = last
+        self._window = f"{settings.window:g}s"
 
     def _kind(self, facts: Facts) -> str | None:
         """`page`, `image` or `asset`; None for anything else (API, non-GET, HEAD)."""
         if facts.method != "GET":
             return None
-        dest = facts.header("sec-fetch-dest").lower()
-        if facts.route_group == "images":
+        group = facts.route_group
+        if group == "images":
             return "image"
-        if facts.route_group == "assets" or dest in _SUBRESOURCE_DEST:
+        dest = facts.headers.get("sec-fetch-dest", "").lower()
+        if group == "assets" or dest in _SUBRESOURCE_DEST:
             return "asset"
-        if facts.route_group == "default" and dest in _PAGE_DEST:
+        if group == "default" and dest in _PAGE_DEST:
             return "page"
         return None
 
@@ -63,52 +79,88 @@ class BehaviourDetector:
         kind = self._kind(facts)
         if kind is None:
             return ()
-        s = self._s
-        client = facts.client_key
-        window = int(facts.time // s.window)
-        base = f"bh:{{{client}}}:{window}:"  # {hash tag}: one Cluster slot for the script
-        counters = {k: base + k for k in ("page", "image", "asset", "cond")}
-        bumps = {kind: 1}
-        if facts.header("if-none-match") or facts.header("if-modified-since"):
-            bumps["cond"] = 1
-        reads = [counters[k] for k in counters if k not in bumps]
-        item = _ITEM_ID.search(facts.path) if kind in ("page", "image") else None
-        seen_keys: list[str] = []
-        if item is not None:
-            n = int(item.group(1))
-            seen = f"bh:{{{client}}}:{kind}-seen:"
-            seen_keys = [seen + str(n - i) for i in self._offsets if n - i >= 0]
-            reads += seen_keys
-        store = ctx.store
+        headers = facts.headers
+        conditional = bool(headers.get("if-none-match") or headers.get("if-modified-since"))
+        item = _ITEM_ID.search(facts.path) if kind != "asset" else None
+        ident = item.group(1) if item is not None else None
+        window = int(facts.time // self._s.window)
         dry_run = bool(ctx.notes.get("dry_run"))
+        store = ctx.store
+        args = (facts.client_key, window, kind, conditional, ident, dry_run)
+        if isinstance(store, MemoryStore):
+            counts, walked = self._count_in_memory(store, *args)
+        else:
+            counts, walked = await self._count(store, *args)
+        return self._signals(counts, walked)
+
+    def _count_in_memory(
+        self,
+        store: MemoryStore,
+        client: str,
+        window: int,
+        kind: str,
+        conditional: bool,
+        ident: str | None,
+        dry_run: bool,
+    ) -> tuple[Sequence[int], bool]:
+        """(page, image, asset, cond) counts and whether the sampled run was all seen."""
+        s = self._s
+        add = _BUMPS[kind, conditional]
+        row = store.counters(f"bh:{{{client}}}:{window}", 4, () if dry_run else add, s.window)
+        if dry_run:  # `explain`: count this request locally, write nothing
+            row = [count + (i in add) for i, count in enumerate(row)]
+        if ident is None:
+            return row, False
+        seen = f"bh:{{{client}}}:{kind}-seen:"
+        if not dry_run:
+            store.put(seen + ident, "1", s.sequential_ttl)
+        n = int(ident)
+        return row, n >= self._last and all(store.peek(seen + str(n - i)) for i in self._offsets)
+
+    async def _count(
+        self,
+        store: Store,
+        client: str,
+        window: int,
+        kind: str,
+        conditional: bool,
+        ident: str | None,
+        dry_run: bool,
+    ) -> tuple[Sequence[int], bool]:
+        """As `_count_in_memory`, with every key read up front: one script on Redis."""
+        base = f"bh:{{{client}}}:{window}:"  # {hash tag}: one Cluster slot for the script
+        bumps = [kind, "cond"] if conditional else [kind]
+        others = [k for k in _COUNTERS if k not in bumps]
+        seen = f"bh:{{{client}}}:{kind}-seen:"
+        n = int(ident) if ident is not None else -1
+        seen_keys = [seen + str(n - i) for i in self._offsets if n - i >= 0]
+        reads = [base + k for k in others] + seen_keys
         if dry_run:  # `explain`: read what is there, count this request locally, write nothing
-            values = await store.get_many([counters[k] for k in bumps] + reads)
+            values = await store.get_many([base + k for k in bumps] + reads)
             bumped = [_int(v) + 1 for v in values[: len(bumps)]]
             read_values = values[len(bumps) :]
         else:
-            mark = (seen + item.group(1)) if item is not None else None
-            results = await self._apply(store, [counters[k] for k in bumps], reads, mark)
+            mark = (seen + ident) if ident is not None else None
+            results = await self._apply(store, [base + k for k in bumps], reads, mark)
             bumped = [int(r) for r in results[: len(bumps)]]
             read_values = results[len(bumps) : len(bumps) + len(reads)]
-        count = dict(zip(bumps, bumped, strict=True))
-        for key, value in zip([k for k in counters if k not in bumps], read_values, strict=False):
-            count[key] = _int(value)
-        return self._signals(count, read_values[len(reads) - len(seen_keys) :], seen_keys)
+        counts = dict(zip(bumps, bumped, strict=True))
+        for key, value in zip(others, read_values, strict=False):
+            counts[key] = _int(value)
+        walked = len(seen_keys) == len(self._offsets) and all(read_values[len(others) :])
+        return [counts[k] for k in _COUNTERS], walked
 
-    def _signals(
-        self, count: dict[str, int], seen: list[str | None], seen_keys: list[str]
-    ) -> list[Signal]:
+    def _signals(self, counts: Sequence[int], walked: bool) -> list[Signal]:
         s = self._s
         out: list[Signal] = []
-        pages, images = count.get("page", 0), count.get("image", 0)
-        subresources = count.get("asset", 0) + images + count.get("cond", 0)
+        pages, images, assets, conditional = counts
         if images >= s.images_without_pages and pages == 0:
-            detail = f"{images} images and no page in {s.window:g}s"
+            detail = f"{images} images and no page in {self._window}"
             out.append(Signal(IMAGES_WITHOUT_PAGES, WEIGHTS[IMAGES_WITHOUT_PAGES], detail))
-        if pages >= s.no_assets_pages and subresources == 0:
-            detail = f"{pages} pages and no CSS/JS/image in {s.window:g}s"
+        if pages >= s.no_assets_pages and assets + images + conditional == 0:
+            detail = f"{pages} pages and no CSS/JS/image in {self._window}"
             out.append(Signal(NO_ASSETS, WEIGHTS[NO_ASSETS], detail))
-        if seen_keys and len(seen_keys) == len(self._offsets) and all(seen):
+        if walked:
             detail = f"ids up to {s.sequential_run - 1} before this one all fetched recently"
             out.append(Signal(SEQUENTIAL_IDS, WEIGHTS[SEQUENTIAL_IDS], detail))
         return out
@@ -117,7 +169,7 @@ class BehaviourDetector:
         self, store: Store, bumps: list[str], reads: list[str], mark: str | None
     ) -> list[Any]:
         """Bump, read and mark: one script on Redis (one command, in the same pipeline as the
-        rest of the request), plain awaits on the memory store (no round trip to share)."""
+        rest of the request), plain protocol awaits on any other store."""
         s = self._s
         if isinstance(store, RedisStore):
             keys = [*bumps, *reads, *([mark] if mark else [])]

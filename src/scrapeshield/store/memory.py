@@ -3,7 +3,8 @@
 A flood of distinct clients evicts the least recently used keys instead of growing memory:
 with `max_keys` entries the store holds at most that many counters, however many clients come.
 Bans live in a table of their own (a tenth of `max_keys`), so such a flood of counters cannot
-evict a ban and let the banned client back in.
+evict a ban and let the banned client back in. Counter rows (`counters`, several counters under
+one key, for in-process callers) have a table of their own too, bounded by `max_keys` like keys.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections import OrderedDict, deque
+from collections.abc import Sequence
 from typing import Any
 
 from scrapeshield.store.base import StoredEvent
@@ -26,6 +28,7 @@ class MemoryStore:
     def __init__(self, *, max_keys: int = 100_000, max_events: int = 10_000) -> None:
         self._data: OrderedDict[str, tuple[str, float | None]] = OrderedDict()
         self._bans: OrderedDict[str, tuple[str, float | None]] = OrderedDict()
+        self._rows: OrderedDict[str, tuple[list[int], float]] = OrderedDict()
         self._max_keys = max_keys
         self._max_bans = max(100, max_keys // 10)
         self._events: deque[StoredEvent] = deque(maxlen=max_events)
@@ -34,15 +37,13 @@ class MemoryStore:
         self.evictions = 0
 
     def __len__(self) -> int:
-        return len(self._data) + len(self._bans)
+        return len(self._data) + len(self._bans) + len(self._rows)
 
-    def _table(self, key: str) -> tuple[OrderedDict[str, tuple[str, float | None]], int]:
-        if key.startswith(_BAN_PREFIX):
-            return self._bans, self._max_bans
-        return self._data, self._max_keys
+    def _table(self, key: str) -> OrderedDict[str, tuple[str, float | None]]:
+        return self._bans if key.startswith(_BAN_PREFIX) else self._data
 
     def _live(self, key: str, now: float) -> tuple[str, float | None] | None:
-        table, _ = self._table(key)
+        table = self._bans if key.startswith(_BAN_PREFIX) else self._data
         entry = table.get(key)
         if entry is None:
             return None
@@ -54,16 +55,75 @@ class MemoryStore:
         return entry
 
     def _put(self, key: str, value: str, expires: float | None) -> None:
-        table, bound = self._table(key)
+        if key.startswith(_BAN_PREFIX):
+            table, bound = self._bans, self._max_bans
+        else:
+            table, bound = self._data, self._max_keys
         table[key] = (value, expires)
         table.move_to_end(key)
         while len(table) > bound:
             table.popitem(last=False)
             self.evictions += 1
 
-    async def get(self, key: str) -> str | None:
+    # -- synchronous API: the same operations without a coroutine, for in-process callers on
+    # the hot path (the limiter's ban check, the behaviour counters); this store never waits.
+
+    def peek(self, key: str) -> str | None:
+        """`get`, synchronously."""
         entry = self._live(key, time.time())
         return entry[0] if entry else None
+
+    def put(self, key: str, value: str, ttl: float | None = None) -> None:
+        """`set`, synchronously."""
+        self._put(key, value, time.time() + ttl if ttl is not None else None)
+
+    def bump(self, key: str, amount: int = 1, ttl: float | None = None) -> int:
+        """`incr`, synchronously."""
+        now = time.time()
+        entry = self._live(key, now)
+        if entry is None:
+            self._put(key, str(amount), now + ttl if ttl is not None else None)
+            return amount
+        # As in Redis: a key without expiry gets the TTL; an existing one keeps its own.
+        value, expires = int(entry[0]) + amount, entry[1]
+        if expires is None and ttl is not None:
+            expires = now + ttl
+        self._table(key)[key] = (str(value), expires)  # `_live` made it the most recent
+        return value
+
+    def counters(self, key: str, size: int, add: Sequence[int], ttl: float) -> list[int]:
+        """A row of `size` counters under one key: one lookup where separate keys cost several.
+
+        Adds 1 to the counter at each index in `add` (creating the row, which expires `ttl`
+        seconds later as an `incr`ed key would) and returns the row, which callers only read.
+        A missing row reads as zeros and is not created when nothing is added. Rows are
+        in-process only (no Store protocol method reads them); `keys` lists them and `delete`
+        removes them.
+        """
+        now = time.time()
+        rows = self._rows
+        entry = rows.get(key)
+        if entry is not None and entry[1] <= now:
+            del rows[key]
+            entry = None
+        if entry is None:
+            if not add:
+                return [0] * size
+            entry = rows[key] = ([0] * size, now + ttl)
+            while len(rows) > self._max_keys:
+                rows.popitem(last=False)
+                self.evictions += 1
+        else:
+            rows.move_to_end(key)
+        row = entry[0]
+        for index in add:
+            row[index] += 1
+        return row
+
+    # -- the Store protocol ---------------------------------------------------------------------
+
+    async def get(self, key: str) -> str | None:
+        return self.peek(key)
 
     async def get_many(self, keys: list[str]) -> list[str | None]:
         now = time.time()
@@ -74,24 +134,17 @@ class MemoryStore:
         return out
 
     async def set(self, key: str, value: str, ttl: float | None = None) -> None:
-        self._put(key, value, time.time() + ttl if ttl is not None else None)
+        self.put(key, value, ttl)
 
     async def delete(self, key: str) -> bool:
-        live = self._live(key, time.time()) is not None  # an expired key was not there (as Redis)
-        self._table(key)[0].pop(key, None)
-        return live
+        now = time.time()
+        live = self._live(key, now) is not None  # an expired key was not there (as Redis)
+        self._table(key).pop(key, None)
+        row = self._rows.pop(key, None)
+        return live or (row is not None and row[1] > now)
 
     async def incr(self, key: str, amount: int = 1, ttl: float | None = None) -> int:
-        now = time.time()
-        entry = self._live(key, now)
-        if entry is None:
-            value, expires = amount, (now + ttl if ttl is not None else None)
-        else:  # as in Redis: a key without expiry gets the TTL; an existing one keeps its own
-            value, expires = int(entry[0]) + amount, entry[1]
-            if expires is None and ttl is not None:
-                expires = now + ttl
-        self._put(key, str(value), expires)
-        return value
+        return self.bump(key, amount, ttl)
 
     async def ttl(self, key: str) -> float | None:
         now = time.time()
@@ -104,7 +157,7 @@ class MemoryStore:
         now = time.time()
         found = [
             k
-            for k, (_, exp) in [*self._data.items(), *self._bans.items()]
+            for k, (_, exp) in [*self._data.items(), *self._bans.items(), *self._rows.items()]
             if k.startswith(prefix) and (exp is None or exp > now)
         ]
         return found[:limit]
