@@ -7,12 +7,15 @@ clients until entries expire. This one costs a few µs per limit, keeps at most 
 counters (least recently used evicted first) and answers exactly like the Redis script (same
 windows, same rounding); `memory_backend = "limits"` selects limits' own storage instead.
 Everything runs without awaiting, so one request's test-then-hit is atomic in its event loop.
+
+A sliding-window limit is one entry, `[window index, count in it, count in the one before]`,
+rolled forward when the clock enters the next window: the same counts as the script's two keys
+per window, found with one lookup. On the MemoryStore the ban check reads its ban table in place.
 """
 
 from __future__ import annotations
 
 import bisect
-import math
 import time
 from collections import OrderedDict
 from typing import Any
@@ -22,14 +25,20 @@ from scrapeshield.ratelimit.backends import LimitState, Outcome, sliding_wait
 from scrapeshield.ratelimit.escalation import STRIKE_PREFIX
 from scrapeshield.ratelimit.plan import Limit
 from scrapeshield.store.base import Store
+from scrapeshield.store.memory import MemoryStore
+
+_Found = tuple[int, float, float, list[Any] | None]
+"""One limit's (count in the window, seconds to its reset, seconds until `cost` fits, entry)."""
 
 
 class NativeMemoryLimiter:
     def __init__(self, store: Store, *, max_keys: int = 100_000) -> None:
         self.store = store
         self.max_keys = max_keys
-        # fixed / sliding: key -> [count, expires]; moving: key -> [sorted timestamps, expires]
+        # fixed: key -> [count, expires]; moving: key -> [sorted timestamps, expires];
+        # sliding: key -> [window index, count in that window, count in the window before]
         self._data: OrderedDict[str, list[Any]] = OrderedDict()
+        self._peek = store.peek if isinstance(store, MemoryStore) else None
 
     def __len__(self) -> int:
         return len(self._data)
@@ -37,30 +46,32 @@ class NativeMemoryLimiter:
     async def hit(
         self, limits: tuple[Limit, ...], cost: int, client_key: str, strike_window: float, dry: bool
     ) -> Outcome:
-        if not dry and await self.store.get(BAN_PREFIX + client_key) is not None:
-            dry = True
+        if not dry:  # banned: the ban phase blocks it; it spends nothing, earns no strike
+            key = BAN_PREFIX + client_key
+            dry = (self._peek(key) if self._peek else await self.store.get(key)) is not None
         now = time.time()
-        counts: list[int] = []
-        resets: list[float] = []
+        found = [self._state(lim, cost, now) for lim in limits]
         rejected = -1
         for i, lim in enumerate(limits):
-            count, reset, wait = self._state(lim, cost, now)
-            counts.append(count)
-            resets.append(reset)
-            if rejected < 0 and count + cost > lim.quota:
+            if found[i][0] + cost > lim.quota:
                 rejected = i
-                resets[i] = wait
+                break
         if rejected < 0 and not dry:
-            for i, lim in enumerate(limits):
-                counts[i], resets[i] = self._hit(lim, cost, now, counts[i], resets[i])
-        states = tuple(
-            LimitState(lim, max(0, lim.quota - counts[i]), resets[i])
-            for i, lim in enumerate(limits)
-        )
+            spent = [self._hit(lim, cost, now, f) for lim, f in zip(limits, found, strict=True)]
+            self._trim()
+            return Outcome(tuple(spent), None, 0)
+        states = [
+            LimitState(lim, max(0, lim.quota - count), reset)
+            for lim, (count, reset, _, _) in zip(limits, found, strict=True)
+        ]
+        if rejected < 0:
+            return Outcome(tuple(states), None, 0)
+        lim, (count, _, wait, _) = limits[rejected], found[rejected]
+        states[rejected] = LimitState(lim, max(0, lim.quota - count), wait)
         strikes = 0
-        if rejected >= 0 and not dry and strike_window > 0:
+        if not dry and strike_window > 0:
             strikes = await self.store.incr(STRIKE_PREFIX + client_key, 1, ttl=strike_window)
-        return Outcome(states, states[rejected] if rejected >= 0 else None, strikes)
+        return Outcome(tuple(states), states[rejected], strikes)
 
     # -- one limit ------------------------------------------------------------------------------
 
@@ -74,76 +85,73 @@ class NativeMemoryLimiter:
         self._data.move_to_end(key)
         return entry
 
-    def _put(self, key: str, entry: list[Any]) -> None:
-        self._data[key] = entry
-        self._data.move_to_end(key)
-        while len(self._data) > self.max_keys:
-            self._data.popitem(last=False)
+    def _trim(self) -> None:
+        """Evict the least recently used entries past `max_keys` (after a request's hits, so
+        none of the entries it holds can be evicted under it)."""
+        data = self._data
+        while len(data) > self.max_keys:
+            data.popitem(last=False)
 
-    def _state(self, lim: Limit, cost: int, now: float) -> tuple[int, float, float]:
-        """(count in the window, seconds to its reset, seconds until `cost` fits)."""
+    def _state(self, lim: Limit, cost: int, now: float) -> _Found:
         window = lim.window
-        key = lim.storage_key
-        if lim.strategy == "fixed-window":
-            entry = self._get(key, now)
-            if entry is None:
-                return 0, 0.0, 0.0
-            ttl = entry[1] - now
-            return entry[0], ttl, ttl
-        if lim.strategy == "moving-window":
-            entry = self._get(key, now)
-            if entry is None:
-                return 0, 0.0, 0.0
-            stamps: list[float] = entry[0]
-            del stamps[: bisect.bisect_right(stamps, now - window)]
-            if not stamps:
-                return 0, 0.0, 0.0
-            count = len(stamps)
-            wait = 0.0
+        if lim.strategy == "sliding-window-counter":
+            data = self._data
+            cur = prev = 0
+            entry = data.get(lim.storage_key)
+            if entry is not None:
+                shift = int(now / window) - entry[0]  # time is positive: int() floors
+                if shift <= 0:  # this window (or a clock stepped back: stay in the newest one)
+                    cur, prev = entry[1], entry[2]
+                    data.move_to_end(lim.storage_key)
+                elif shift == 1:  # the next window: this window's count becomes the previous
+                    prev = entry[1]
+                    entry[0], entry[1], entry[2] = entry[0] + 1, 0, prev
+                    data.move_to_end(lim.storage_key)
+                else:  # both windows are over: the script's keys would have expired
+                    del data[lim.storage_key]
+                    entry = None
+            elapsed = (now % window) / window
+            count = int(prev * (1 - elapsed) + cur)
+            reset = window * (1 - elapsed)
+            if prev > 0:
+                reset = min(reset, reset % (window / prev))
             if count + cost > lim.quota:
-                wait = stamps[count + cost - lim.quota - 1] + window - now
-            return count, stamps[0] + window - now, wait
-        cur, prev, elapsed = self._sliding(key, window, now)
-        count = math.floor(prev * (1 - elapsed) + cur)
-        reset = window * (1 - elapsed)
-        if prev > 0:
-            reset = min(reset, reset % (window / prev))
+                return count, reset, max(sliding_wait(prev, cur, elapsed, lim, cost), 0.001), entry
+            return count, reset, 0.0, entry
+        entry = self._get(lim.storage_key, now)
+        if entry is None:
+            return 0, 0.0, 0.0, None
+        if lim.strategy == "fixed-window":
+            ttl = entry[1] - now
+            return entry[0], ttl, ttl, entry
+        stamps: list[float] = entry[0]  # moving window
+        del stamps[: bisect.bisect_right(stamps, now - window)]
+        if not stamps:
+            return 0, 0.0, 0.0, entry
+        count = len(stamps)
         wait = 0.0
         if count + cost > lim.quota:
-            wait = max(sliding_wait(prev, cur, elapsed, lim, cost), 0.001)
-        return count, reset, wait
+            wait = stamps[count + cost - lim.quota - 1] + window - now
+        return count, stamps[0] + window - now, wait, entry
 
-    def _sliding(self, key: str, window: int, now: float) -> tuple[int, int, float]:
-        index = math.floor(now / window)
-        cur = self._get(f"{key}/{index}", now)
-        prev = self._get(f"{key}/{index - 1}", now)
-        return (cur[0] if cur else 0), (prev[0] if prev else 0), (now % window) / window
-
-    def _hit(
-        self, lim: Limit, cost: int, now: float, count: int, reset: float
-    ) -> tuple[int, float]:
+    def _hit(self, lim: Limit, cost: int, now: float, found: _Found) -> LimitState:
+        """Spend `cost` on the entry `_state` found (or a new one); the limit's state after it."""
+        count, reset, _, entry = found
         window = lim.window
-        key = lim.storage_key
-        if lim.strategy == "fixed-window":
-            entry = self._get(key, now)
+        if lim.strategy == "sliding-window-counter":
             if entry is None:
-                self._put(key, [cost, now + window])
-                return cost, float(window)
+                self._data[lim.storage_key] = entry = [int(now / window), 0, 0]
+            entry[1] += cost
+        elif lim.strategy == "fixed-window":
+            if entry is None:
+                self._data[lim.storage_key] = entry = [0, now + window]
+                reset = float(window)
             entry[0] += cost
-            return entry[0], reset
-        if lim.strategy == "moving-window":
-            entry = self._get(key, now)
+        else:  # moving window
             if entry is None:
-                entry = [[], 0.0]
-                self._put(key, entry)
+                self._data[lim.storage_key] = entry = [[], 0.0]
             entry[0].extend([now] * cost)
             entry[1] = now + window
-            return count + cost, reset or float(window)
-        index = math.floor(now / window)
-        cur_key = f"{key}/{index}"
-        entry = self._get(cur_key, now)
-        if entry is None:
-            self._put(cur_key, [cost, now + 2 * window])
-        else:
-            entry[0] += cost
-        return count + cost, reset
+            reset = reset or float(window)
+        # admitted: count + cost <= quota, so nothing is negative
+        return LimitState(lim, lim.quota - count - cost, reset)

@@ -1,0 +1,110 @@
+"""The native in-memory limiter against a reference model, on a clock the test controls."""
+
+from __future__ import annotations
+
+import math
+import random
+
+import pytest
+
+from scrapeshield import Settings
+from scrapeshield.bans import BanList
+from scrapeshield.facts import FactsBuilder
+from scrapeshield.ratelimit.memory import NativeMemoryLimiter
+from scrapeshield.ratelimit.plan import Limit, Planner
+from scrapeshield.shield import synthetic_scope
+from scrapeshield.signals import Action
+from scrapeshield.store import MemoryStore, Store
+from tests.ratelimit.helpers import group, request, shield_for
+
+
+class Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def time(self) -> float:
+        return self.now
+
+
+def limits_for(text: str, ip: str = "198.51.100.4") -> tuple[Limit, ...]:
+    settings = Settings(ratelimit={"groups": group(text)})
+    facts = FactsBuilder(settings).build(synthetic_scope(ip=ip))
+    plan = Planner(settings.ratelimit).plan(facts, {})
+    assert plan is not None
+    return plan.limits
+
+
+@pytest.mark.parametrize("seed", range(5))
+async def test_sliding_windows_count_as_the_reference_model(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counts per window index, weighted as the Lua script does; gaps of 0-2.5 windows cover
+    the same window, the next one (the entry rolls) and later ones (the entry starts again)."""
+    rng = random.Random(seed)
+    clock = Clock(1_700_000_000.0 + rng.random() * 10)
+    monkeypatch.setattr("scrapeshield.ratelimit.memory.time", clock)
+    limits = limits_for("12/10 seconds;40/minute")
+    limiter = NativeMemoryLimiter(MemoryStore())
+    counts: dict[tuple[str, int], int] = {}
+    for _ in range(400):
+        clock.now += rng.choice([0.0, 0.05, 0.3, 1.0, 4.0, 9.0, 12.0, 25.0]) * rng.random()
+        cost = rng.choice([1, 1, 1, 2, 5])
+        expected = []
+        for lim in limits:
+            index = math.floor(clock.now / lim.window)
+            elapsed = (clock.now % lim.window) / lim.window
+            cur = counts.get((lim.storage_key, index), 0)
+            prev = counts.get((lim.storage_key, index - 1), 0)
+            expected.append(math.floor(prev * (1 - elapsed) + cur))
+        admitted = all(c + cost <= lim.quota for c, lim in zip(expected, limits, strict=True))
+        outcome = await limiter.hit(limits, cost, "198.51.100.4", 0.0, False)
+        assert (outcome.rejected is None) == admitted
+        if admitted:
+            for lim in limits:
+                key = (lim.storage_key, math.floor(clock.now / lim.window))
+                counts[key] = counts.get(key, 0) + cost
+            assert [s.remaining for s in outcome.states] == [
+                lim.quota - c - cost for c, lim in zip(expected, limits, strict=True)
+            ]
+        else:
+            assert [s.remaining for s in outcome.states] == [
+                max(0, lim.quota - c) for c, lim in zip(expected, limits, strict=True)
+            ]
+            assert outcome.rejected is not None
+            assert outcome.rejected.reset > 0
+        assert len(limiter) <= len(limits)  # one entry per sliding-window limit
+
+
+async def test_dry_run_and_rejections_write_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = Clock(1_700_000_000.0)
+    monkeypatch.setattr("scrapeshield.ratelimit.memory.time", clock)
+    limits = limits_for("3/10 seconds")
+    limiter = NativeMemoryLimiter(MemoryStore())
+    assert (await limiter.hit(limits, 1, "c", 0.0, True)).states[0].remaining == 3
+    assert len(limiter) == 0
+    for left in (2, 1, 0):
+        assert (await limiter.hit(limits, 1, "c", 0.0, False)).states[0].remaining == left
+    clock.now += 10.0  # the next window: the 3 hits now weigh as `prev`
+    outcome = await limiter.hit(limits, 1, "c", 0.0, False)
+    assert outcome.rejected is not None  # the window just began: 3 * (1 - 0) weighs 3
+    clock.now += 5.0  # half way: 3 * 0.5 = 1.5 counts as 1 (the rejection spent nothing)
+    assert (await limiter.hit(limits, 1, "c", 0.0, False)).states[0].remaining == 1
+
+
+async def test_entries_stay_within_max_keys() -> None:
+    limiter = NativeMemoryLimiter(MemoryStore(), max_keys=100)
+    for n in range(1000):
+        limits = limits_for("5/minute;50/hour", ip=f"10.{n // 250}.{n % 250}.1")
+        assert (await limiter.hit(limits, 1, str(n), 0.0, False)).rejected is None
+        assert len(limiter) <= 100
+
+
+async def test_a_banned_clients_hits_are_not_counted(store: Store) -> None:
+    shield = shield_for(store, strategy="sliding-window-counter", groups=group("3/hour"))
+    await BanList(store).ban("203.0.113.7", 3600, reason="test")
+    for _ in range(5):
+        assert (await request(shield))[0].rule == "ban/active"
+    await BanList(store).unban("203.0.113.7")
+    for _ in range(3):
+        assert (await request(shield))[0].action is Action.ALLOW
+    assert (await request(shield))[0].action is Action.THROTTLE
