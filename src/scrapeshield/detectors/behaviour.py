@@ -83,14 +83,17 @@ class BehaviourDetector:
         conditional = bool(headers.get("if-none-match") or headers.get("if-modified-since"))
         item = _ITEM_ID.search(facts.path) if kind != "asset" else None
         ident = item.group(1) if item is not None else None
-        window = int(facts.time // self._s.window)
+        client, window = facts.client_key, int(facts.time // self._s.window)
         dry_run = bool(ctx.notes.get("dry_run"))
         store = ctx.store
-        args = (facts.client_key, window, kind, conditional, ident, dry_run)
         if isinstance(store, MemoryStore):
-            counts, walked = self._count_in_memory(store, *args)
+            counts, walked = self._count_in_memory(
+                store, client, window, kind, conditional, ident, dry_run
+            )
         else:
-            counts, walked = await self._count(store, *args)
+            counts, walked = await self._count(
+                store, client, window, kind, conditional, ident, dry_run
+            )
         return self._signals(counts, walked)
 
     def _count_in_memory(

@@ -27,8 +27,8 @@ from scrapeshield.ratelimit.plan import Limit
 from scrapeshield.store.base import Store
 from scrapeshield.store.memory import MemoryStore
 
-_Found = tuple[int, float, float, list[Any] | None]
-"""One limit's (count in the window, seconds to its reset, seconds until `cost` fits, entry)."""
+_Found = tuple[int, float, list[Any] | None]
+"""One limit's (count in the window, seconds to its reset, its entry if it has one)."""
 
 
 class NativeMemoryLimiter:
@@ -50,30 +50,32 @@ class NativeMemoryLimiter:
             key = BAN_PREFIX + client_key
             dry = (self._peek(key) if self._peek else await self.store.get(key)) is not None
         now = time.time()
-        found = [self._state(lim, cost, now) for lim in limits]
+        found = self._states(limits, now)
         rejected = -1
         for i, lim in enumerate(limits):
             if found[i][0] + cost > lim.quota:
                 rejected = i
                 break
         if rejected < 0 and not dry:
-            spent = [self._hit(lim, cost, now, f) for lim, f in zip(limits, found, strict=True)]
-            self._trim()
-            return Outcome(tuple(spent), None, 0)
+            spent = self._spend(limits, found, cost, now)
+            if len(self._data) > self.max_keys:
+                self._trim()
+            return Outcome(spent, None, 0)
         states = [
             LimitState(lim, max(0, lim.quota - count), reset)
-            for lim, (count, reset, _, _) in zip(limits, found, strict=True)
+            for lim, (count, reset, _) in zip(limits, found, strict=True)
         ]
         if rejected < 0:
             return Outcome(tuple(states), None, 0)
-        lim, (count, _, wait, _) = limits[rejected], found[rejected]
-        states[rejected] = LimitState(lim, max(0, lim.quota - count), wait)
+        lim = limits[rejected]
+        wait = self._wait(lim, cost, now, found[rejected])
+        states[rejected] = LimitState(lim, max(0, lim.quota - found[rejected][0]), wait)
         strikes = 0
         if not dry and strike_window > 0:
             strikes = await self.store.incr(STRIKE_PREFIX + client_key, 1, ttl=strike_window)
         return Outcome(tuple(states), states[rejected], strikes)
 
-    # -- one limit ------------------------------------------------------------------------------
+    # -- entries ----------------------------------------------------------------------------------
 
     def _get(self, key: str, now: float) -> list[Any] | None:
         entry = self._data.get(key)
@@ -92,66 +94,81 @@ class NativeMemoryLimiter:
         while len(data) > self.max_keys:
             data.popitem(last=False)
 
-    def _state(self, lim: Limit, cost: int, now: float) -> _Found:
-        window = lim.window
-        if lim.strategy == "sliding-window-counter":
-            data = self._data
+    def _states(self, limits: tuple[Limit, ...], now: float) -> list[_Found]:
+        """Every limit's (count, reset, entry); sliding windows (the default) inline."""
+        data = self._data
+        found: list[_Found] = []
+        for lim in limits:
+            if lim.strategy != "sliding-window-counter":
+                found.append(self._state(lim, now))
+                continue
+            window, key = lim.window, lim.storage_key
+            entry = data.get(key)
             cur = prev = 0
-            entry = data.get(lim.storage_key)
             if entry is not None:
                 shift = int(now / window) - entry[0]  # time is positive: int() floors
                 if shift <= 0:  # this window (or a clock stepped back: stay in the newest one)
                     cur, prev = entry[1], entry[2]
-                    data.move_to_end(lim.storage_key)
+                    data.move_to_end(key)
                 elif shift == 1:  # the next window: this window's count becomes the previous
                     prev = entry[1]
                     entry[0], entry[1], entry[2] = entry[0] + 1, 0, prev
-                    data.move_to_end(lim.storage_key)
+                    data.move_to_end(key)
                 else:  # both windows are over: the script's keys would have expired
-                    del data[lim.storage_key]
+                    del data[key]
                     entry = None
             elapsed = (now % window) / window
-            count = int(prev * (1 - elapsed) + cur)
             reset = window * (1 - elapsed)
             if prev > 0:
                 reset = min(reset, reset % (window / prev))
-            if count + cost > lim.quota:
-                return count, reset, max(sliding_wait(prev, cur, elapsed, lim, cost), 0.001), entry
-            return count, reset, 0.0, entry
+            found.append((int(prev * (1 - elapsed) + cur), reset, entry))
+        return found
+
+    def _state(self, lim: Limit, now: float) -> _Found:
+        """A fixed or moving window's (count, reset, entry)."""
         entry = self._get(lim.storage_key, now)
         if entry is None:
-            return 0, 0.0, 0.0, None
+            return 0, 0.0, None
         if lim.strategy == "fixed-window":
-            ttl = entry[1] - now
-            return entry[0], ttl, ttl, entry
+            return entry[0], entry[1] - now, entry
         stamps: list[float] = entry[0]  # moving window
-        del stamps[: bisect.bisect_right(stamps, now - window)]
-        if not stamps:
-            return 0, 0.0, 0.0, entry
-        count = len(stamps)
-        wait = 0.0
-        if count + cost > lim.quota:
-            wait = stamps[count + cost - lim.quota - 1] + window - now
-        return count, stamps[0] + window - now, wait, entry
+        del stamps[: bisect.bisect_right(stamps, now - lim.window)]
+        return len(stamps), (stamps[0] + lim.window - now if stamps else 0.0), entry
 
-    def _hit(self, lim: Limit, cost: int, now: float, found: _Found) -> LimitState:
-        """Spend `cost` on the entry `_state` found (or a new one); the limit's state after it."""
-        count, reset, _, entry = found
+    def _wait(self, lim: Limit, cost: int, now: float, found: _Found) -> float:
+        """Seconds until the limit that rejected the request has room for `cost`."""
+        count, reset, entry = found
+        if entry is None or lim.strategy == "fixed-window":
+            return reset
+        if lim.strategy == "moving-window":  # the stamp whose expiry frees enough room
+            return float(entry[0][count + cost - lim.quota - 1] + lim.window - now)
         window = lim.window
-        if lim.strategy == "sliding-window-counter":
-            if entry is None:
-                self._data[lim.storage_key] = entry = [int(now / window), 0, 0]
-            entry[1] += cost
-        elif lim.strategy == "fixed-window":
-            if entry is None:
-                self._data[lim.storage_key] = entry = [0, now + window]
-                reset = float(window)
-            entry[0] += cost
-        else:  # moving window
-            if entry is None:
-                self._data[lim.storage_key] = entry = [[], 0.0]
-            entry[0].extend([now] * cost)
-            entry[1] = now + window
-            reset = reset or float(window)
-        # admitted: count + cost <= quota, so nothing is negative
-        return LimitState(lim, lim.quota - count - cost, reset)
+        elapsed = (now % window) / window
+        return max(sliding_wait(entry[2], entry[1], elapsed, lim, cost), 0.001)
+
+    def _spend(
+        self, limits: tuple[Limit, ...], found: list[_Found], cost: int, now: float
+    ) -> tuple[LimitState, ...]:
+        """Spend `cost` on every limit's entry (`_states` found it, or a new one): the states
+        after it. Admitted, so count + cost <= quota: no remaining count is negative."""
+        data = self._data
+        states = []
+        for lim, (count, reset, entry) in zip(limits, found, strict=True):
+            window = lim.window
+            if lim.strategy == "sliding-window-counter":
+                if entry is None:
+                    data[lim.storage_key] = entry = [int(now / window), 0, 0]
+                entry[1] += cost
+            elif lim.strategy == "fixed-window":
+                if entry is None:
+                    data[lim.storage_key] = entry = [0, now + window]
+                    reset = float(window)
+                entry[0] += cost
+            else:  # moving window
+                if entry is None:
+                    data[lim.storage_key] = entry = [[], 0.0]
+                entry[0].extend([now] * cost)
+                entry[1] = now + window
+                reset = reset or float(window)
+            states.append(LimitState(lim, lim.quota - count - cost, reset))
+        return tuple(states)
