@@ -50,12 +50,7 @@ class NativeMemoryLimiter:
             key = BAN_PREFIX + client_key
             dry = (self._peek(key) if self._peek else await self.store.get(key)) is not None
         now = time.time()
-        found = self._states(limits, now)
-        rejected = -1
-        for i, lim in enumerate(limits):
-            if found[i][0] + cost > lim.quota:
-                rejected = i
-                break
+        found, rejected = self._states(limits, cost, now)
         if rejected < 0 and not dry:
             spent = self._spend(limits, found, cost, now)
             if len(self._data) > self.max_keys:
@@ -94,13 +89,17 @@ class NativeMemoryLimiter:
         while len(data) > self.max_keys:
             data.popitem(last=False)
 
-    def _states(self, limits: tuple[Limit, ...], now: float) -> list[_Found]:
-        """Every limit's (count, reset, entry); sliding windows (the default) inline."""
+    def _states(self, limits: tuple[Limit, ...], cost: int, now: float) -> tuple[list[_Found], int]:
+        """Every limit's (count, reset, entry), sliding windows (the default) inline, and the
+        index of the first limit without room for `cost` (-1: admitted)."""
         data = self._data
         found: list[_Found] = []
+        rejected = -1
         for lim in limits:
             if lim.strategy != "sliding-window-counter":
-                found.append(self._state(lim, now))
+                found.append(state := self._state(lim, now))
+                if rejected < 0 and state[0] + cost > lim.quota:
+                    rejected = len(found) - 1
                 continue
             window, key = lim.window, lim.storage_key
             entry = data.get(key)
@@ -121,8 +120,11 @@ class NativeMemoryLimiter:
             reset = window * (1 - elapsed)
             if prev > 0:
                 reset = min(reset, reset % (window / prev))
-            found.append((int(prev * (1 - elapsed) + cur), reset, entry))
-        return found
+            count = int(prev * (1 - elapsed) + cur)
+            if rejected < 0 and count + cost > lim.quota:
+                rejected = len(found)
+            found.append((count, reset, entry))
+        return found, rejected
 
     def _state(self, lim: Limit, now: float) -> _Found:
         """A fixed or moving window's (count, reset, entry)."""

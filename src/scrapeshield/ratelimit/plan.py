@@ -2,15 +2,15 @@
 
 Everything derived from settings is compiled once into a `Planner`; `plan` does per-request work
 only. A request's plan lists every (scope, key, limit) it must fit in; `None` means exempt.
-Plans depend only on (group, client address and key, user), so they are kept in a bounded LRU:
-a returning client reuses its `Limit` objects instead of formatting their keys again.
+Plans depend only on (group, client address and key, user), so they are kept in a bounded cache
+(oldest first out: a hit costs one lookup): a returning client reuses its `Limit` objects
+instead of formatting their keys again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import ipaddress
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -112,9 +112,7 @@ class Planner:
             user.cookie,
             user.resolve,
         )
-        self._plans: OrderedDict[tuple[str, str, IPAddress | None, str | None], Plan | None] = (
-            OrderedDict()
-        )
+        self._plans: dict[tuple[str, str, IPAddress | None, str | None], Plan | None] = {}
         self.max_plans = PLAN_CACHE_SIZE
 
     def group_for(self, facts: Facts, notes: Mapping[str, object]) -> str | None:
@@ -140,13 +138,12 @@ class Planner:
         key = (name, facts.client_key, facts.client_ip, user)
         plans = self._plans
         try:
-            plan = plans[key]
+            return plans[key]
         except KeyError:
-            plan = plans[key] = self._compile(name, facts.client_key, facts.client_ip, user)
-            if len(plans) > self.max_plans:
-                plans.popitem(last=False)
-        else:
-            plans.move_to_end(key)
+            pass
+        if len(plans) >= self.max_plans:
+            del plans[next(iter(plans))]  # the oldest: a client still active is compiled again
+        plan = plans[key] = self._compile(name, facts.client_key, facts.client_ip, user)
         return plan
 
     def _compile(
