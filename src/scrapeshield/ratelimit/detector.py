@@ -41,6 +41,7 @@ class RateLimitDetector:
         self.planner = Planner(settings)
         self.escalation = Escalation(settings.escalation)
         self._strike_window = self.escalation.window
+        self._headers, self._legacy = settings.headers, settings.legacy_headers
         self._limiters: dict[int, tuple[Store, Limiter]] = {}
         self._last: tuple[Store | None, Limiter | None] = (None, None)
 
@@ -72,16 +73,11 @@ class RateLimitDetector:
             plan.limits, plan.cost, facts.client_key, self._strike_window, dry
         )
         ctx.notes[PLAN_NOTE] = {"group": plan.group, "outcome": outcome}
-        if self.settings.headers:
-            ctx.response_headers.extend(
-                rate_limit_headers(
-                    plan.policy,
-                    outcome.states,
-                    outcome.rejected,
-                    legacy=self.settings.legacy_headers,
-                )
-            )
         rejected = outcome.rejected
+        if self._headers:
+            ctx.response_headers += rate_limit_headers(
+                plan.policy, outcome.states, rejected, legacy=self._legacy
+            )
         if rejected is None:
             return ()
         lim = rejected.limit

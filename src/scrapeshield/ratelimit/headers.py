@@ -52,10 +52,8 @@ def rate_limit_headers(
         return []
     chosen = closest(states, rejected)
     reset = max(0, math.ceil(chosen.reset))
-    headers = [
-        (b"ratelimit-policy", policy),
-        (b"ratelimit", f'"{chosen.limit.name}";r={chosen.remaining};t={reset}'.encode("latin-1")),
-    ]
+    field = f'"{chosen.limit.name}";r={chosen.remaining};t={reset}'.encode("latin-1")
+    headers = [(b"ratelimit-policy", policy), (b"ratelimit", field)]
     if legacy:
         headers += [
             (b"x-ratelimit-limit", str(chosen.limit.quota).encode()),

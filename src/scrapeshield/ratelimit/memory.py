@@ -118,8 +118,10 @@ class NativeMemoryLimiter:
                     entry = None
             elapsed = (now % window) / window
             reset = window * (1 - elapsed)
-            if prev > 0:
-                reset = min(reset, reset % (window / prev))
+            if prev > 0:  # the weighted count drops by one every window / prev seconds
+                decay = reset % (window / prev)
+                if decay < reset:
+                    reset = decay
             count = int(prev * (1 - elapsed) + cur)
             if rejected < 0 and count + cost > lim.quota:
                 rejected = len(found)
@@ -156,21 +158,20 @@ class NativeMemoryLimiter:
         data = self._data
         states = []
         for lim, (count, reset, entry) in zip(limits, found, strict=True):
-            window = lim.window
             if lim.strategy == "sliding-window-counter":
                 if entry is None:
-                    data[lim.storage_key] = entry = [int(now / window), 0, 0]
+                    data[lim.storage_key] = entry = [int(now / lim.window), 0, 0]
                 entry[1] += cost
             elif lim.strategy == "fixed-window":
                 if entry is None:
-                    data[lim.storage_key] = entry = [0, now + window]
-                    reset = float(window)
+                    data[lim.storage_key] = entry = [0, now + lim.window]
+                    reset = float(lim.window)
                 entry[0] += cost
             else:  # moving window
                 if entry is None:
                     data[lim.storage_key] = entry = [[], 0.0]
                 entry[0].extend([now] * cost)
-                entry[1] = now + window
-                reset = reset or float(window)
+                entry[1] = now + lim.window
+                reset = reset or float(lim.window)
             states.append(LimitState(lim, lim.quota - count - cost, reset))
         return tuple(states)
