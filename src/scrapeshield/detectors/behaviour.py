@@ -114,11 +114,13 @@ class BehaviourDetector:
             row = [count + (i in add) for i, count in enumerate(row)]
         if ident is None:
             return row, False
-        seen = f"bh:{{{client}}}:{kind}-seen:"
         if not dry_run:
-            store.put(seen + ident, "1", s.sequential_ttl)
+            store.put(f"bh:{{{client}}}:{kind}-seen:{ident}", "1", s.sequential_ttl)
         n = int(ident)
-        return row, n >= self._last and all(store.peek(seen + str(n - i)) for i in self._offsets)
+        if n < self._last:  # the run would start before id 0
+            return row, False
+        seen = f"bh:{{{client}}}:{kind}-seen:"
+        return row, all(store.peek(seen + str(n - i)) for i in self._offsets)
 
     async def _count(
         self,

@@ -54,17 +54,6 @@ class MemoryStore:
         table.move_to_end(key)
         return entry
 
-    def _put(self, key: str, value: str, expires: float | None) -> None:
-        if key.startswith(_BAN_PREFIX):
-            table, bound = self._bans, self._max_bans
-        else:
-            table, bound = self._data, self._max_keys
-        table[key] = (value, expires)
-        table.move_to_end(key)
-        while len(table) > bound:
-            table.popitem(last=False)
-            self.evictions += 1
-
     # -- synchronous API: the same operations without a coroutine, for in-process callers on
     # the hot path (the limiter's ban check, the behaviour counters); this store never waits.
 
@@ -75,14 +64,22 @@ class MemoryStore:
 
     def put(self, key: str, value: str, ttl: float | None = None) -> None:
         """`set`, synchronously."""
-        self._put(key, value, time.time() + ttl if ttl is not None else None)
+        if key.startswith(_BAN_PREFIX):
+            table, bound = self._bans, self._max_bans
+        else:
+            table, bound = self._data, self._max_keys
+        table[key] = (value, time.time() + ttl if ttl is not None else None)
+        table.move_to_end(key)
+        while len(table) > bound:
+            table.popitem(last=False)
+            self.evictions += 1
 
     def bump(self, key: str, amount: int = 1, ttl: float | None = None) -> int:
         """`incr`, synchronously."""
         now = time.time()
         entry = self._live(key, now)
         if entry is None:
-            self._put(key, str(amount), now + ttl if ttl is not None else None)
+            self.put(key, str(amount), ttl)
             return amount
         # As in Redis: a key without expiry gets the TTL; an existing one keeps its own.
         value, expires = int(entry[0]) + amount, entry[1]
