@@ -1,0 +1,105 @@
+"""The Redis store's own connection: replies matched in order, errors kept to their command,
+credentials and database from the URL, a wrong password failing like an outage."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Iterator
+
+import pytest
+import redis
+
+from scrapeshield import StoreUnavailable
+from scrapeshield.errors import StoreError
+from scrapeshield.store import RedisStore
+from scrapeshield.store.breaker import BreakerState
+from tests.servers import RedisServer
+
+
+async def test_replies_reach_their_commands_across_batches_in_flight(
+    redis_url: str, redis_prefix: str
+) -> None:
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    try:
+        await asyncio.gather(*(store.set(f"k{n}", f"v{n}", ttl=10) for n in range(300)))
+
+        async def read(n: int) -> str | None:
+            for _ in range(n % 7):  # spread the reads over several ticks: several batches
+                await asyncio.sleep(0)
+            return await store.get(f"k{n}")
+
+        before = store.round_trips
+        values = await asyncio.gather(*(read(n) for n in range(300)))
+        assert values == [f"v{n}" for n in range(300)]
+        assert 1 < store.round_trips - before <= 7
+    finally:
+        await store.aclose()
+
+
+async def test_an_error_reply_fails_only_its_own_command(redis_url: str, redis_prefix: str) -> None:
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    try:
+        await store.set("text", "not a number", ttl=10)
+        results = await asyncio.gather(
+            store.get("text"), store.incr("text"), store.incr("n"), return_exceptions=True
+        )
+        assert results[0] == "not a number"
+        assert isinstance(results[1], StoreError)
+        assert not isinstance(results[1], StoreUnavailable)
+        assert "not an integer" in str(results[1])
+        assert results[2] == 1
+        assert store.breaker.state is BreakerState.CLOSED
+    finally:
+        await store.aclose()
+
+
+@pytest.fixture
+def acl_user(redis_server: RedisServer) -> Iterator[tuple[str, str]]:
+    name, password = f"ss-{secrets.token_hex(4)}", secrets.token_hex(8)
+    admin = redis.Redis.from_url(redis_server.url)
+    admin.acl_setuser(
+        name, enabled=True, passwords=[f"+{password}"], keys=["t:*"], commands=["+@all"]
+    )
+    yield name, password
+    admin.acl_deluser(name)
+    admin.close()
+
+
+async def test_username_password_and_database_come_from_the_url(
+    redis_server: RedisServer, redis_prefix: str, acl_user: tuple[str, str]
+) -> None:
+    name, password = acl_user
+    url = f"redis://{name}:{password}@127.0.0.1:{redis_server.port}/3"
+    store = RedisStore(url, prefix=redis_prefix, timeout=2.0)
+    try:
+        await store.set("here", "db3", ttl=10)
+        assert await store.get("here") == "db3"
+    finally:
+        await store.aclose()
+    db3 = redis.Redis(port=redis_server.port, db=3, decode_responses=True)
+    db0 = redis.Redis(port=redis_server.port, db=0, decode_responses=True)
+    try:
+        assert db3.get(redis_prefix + "here") == "db3"
+        assert db0.get(redis_prefix + "here") is None
+    finally:
+        db3.close()
+        db0.close()
+
+
+async def test_a_wrong_password_is_an_outage_and_never_logged(
+    redis_server: RedisServer,
+    redis_prefix: str,
+    acl_user: tuple[str, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    name, _ = acl_user
+    url = f"redis://{name}:wrong-s3cret@127.0.0.1:{redis_server.port}/0"
+    store = RedisStore(url, prefix=redis_prefix, timeout=2.0)
+    try:
+        with pytest.raises(StoreUnavailable):
+            await store.get("x")
+        assert store.breaker.state is BreakerState.OPEN
+    finally:
+        await store.aclose()
+    assert "wrong-s3cret" not in caplog.text
