@@ -54,6 +54,31 @@ async def test_an_error_reply_fails_only_its_own_command(redis_url: str, redis_p
         await store.aclose()
 
 
+async def test_a_bad_argument_fails_only_its_caller(redis_url: str, redis_prefix: str) -> None:
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    try:
+        results = await asyncio.gather(
+            store.execute("SET", redis_prefix + "k", None), store.incr("n"), return_exceptions=True
+        )
+        assert isinstance(results[0], StoreError)
+        assert results[1] == 1
+    finally:
+        await store.aclose()
+
+
+async def test_closing_sends_what_is_queued_first(redis_url: str, redis_prefix: str) -> None:
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    writing = asyncio.ensure_future(store.set("late", "1", ttl=10))
+    await asyncio.sleep(0)  # queued, not yet sent
+    await store.aclose()
+    admin = redis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        assert admin.get(redis_prefix + "late") == "1"  # written before the connection closed
+    finally:
+        admin.close()
+    await writing
+
+
 @pytest.fixture
 def acl_user(redis_server: RedisServer) -> Iterator[tuple[str, str]]:
     name, password = f"ss-{secrets.token_hex(4)}", secrets.token_hex(8)

@@ -1,10 +1,11 @@
 """One pipelining connection to one Redis server, in as little client CPU as we can manage.
 
-A batch of commands is packed by hiredis (C) and written at once; Redis answers each connection's
-commands in order, so replies, parsed by hiredis inside `data_received`, are handed to the
-waiting futures first-in first-out. No task runs per batch and nothing is awaited per reply.
-Measured against redis-py's `Pipeline` (pool acquire, per-command Python packing, a timeout
-context and Python parsing per reply): ~100 µs less client CPU per request.
+Commands are packed by hiredis (C) and a batch is written at once; Redis answers each
+connection's commands in order, so replies, parsed by hiredis inside `data_received`, are handed
+to the waiting futures first-in first-out. No task runs per batch and nothing is awaited per
+reply, where redis-py's `Pipeline` acquires a pooled connection, packs in Python and parses each
+reply in Python under a timeout context of its own (~35 µs more client CPU per request, measured
+at 32 concurrent requests).
 
 Each batch has its deadline: a server that does not answer in `timeout` seconds gets the
 connection aborted, and everything waiting on it fails with `StoreUnavailable`. The circuit
@@ -26,10 +27,11 @@ from redis.exceptions import NoScriptError
 from scrapeshield.errors import StoreError, StoreUnavailable
 from scrapeshield.store.breaker import CircuitBreaker
 
+pack = hiredis.pack_command
+"""One command (str, int, float or bytes arguments; anything else: TypeError) as RESP bytes."""
+
 _MORE = object()
 """What hiredis returns when the buffer holds no complete reply (a reply can be None or 0)."""
-
-Command = tuple[Any, ...]
 
 
 class Link(asyncio.Protocol):
@@ -50,11 +52,12 @@ class Link(asyncio.Protocol):
     # -- writing --------------------------------------------------------------------------------
 
     def send(
-        self, commands: list[Command], futures: list[asyncio.Future[Any]], *, counted: bool = True
+        self, commands: list[bytes], futures: list[asyncio.Future[Any]], *, counted: bool = True
     ) -> None:
-        """Write one batch; each future gets its command's reply (or the batch's failure)."""
+        """Write one batch of packed commands; each future gets its command's reply, or the
+        batch's failure. `counted`: report the answered batch to the breaker."""
         assert self.transport is not None  # set by connection_made before `connect` returns
-        self.transport.write(b"".join([hiredis.pack_command(c) for c in commands]))
+        self.transport.write(b"".join(commands))
         self._waiting.extend(futures)
         deadline = self.loop.call_later(self.timeout, self._expire)
         self._batches.append((self._answered + len(self._waiting), deadline, counted))
@@ -69,37 +72,37 @@ class Link(asyncio.Protocol):
         self.transport = transport
 
     def data_received(self, data: bytes) -> None:
-        reader = self._reader
-        reader.feed(data)
-        try:
-            reply = reader.gets()
-        except hiredis.ProtocolError as exc:
-            self.fail(exc)
-            return
-        while reply is not _MORE:
-            future = self._waiting.popleft()
-            self._answered += 1
-            if future.done():  # its request was cancelled
-                pass
-            elif isinstance(reply, hiredis.ReplyError):
-                message = str(reply)
-                if message.startswith("NOSCRIPT"):
-                    future.set_exception(NoScriptError(message))
-                else:
-                    future.set_exception(StoreError(message))
-            else:
-                future.set_result(reply)
-            batches = self._batches
-            if batches[0][0] == self._answered:  # the oldest batch is fully answered
-                _, deadline, counted = batches.popleft()
-                deadline.cancel()
-                if counted:
-                    self.breaker.record_success()
+        self._reader.feed(data)
+        while True:
             try:
-                reply = reader.gets()
+                reply = self._reader.gets()
             except hiredis.ProtocolError as exc:
                 self.fail(exc)
                 return
+            if reply is _MORE:
+                return
+            if not self._waiting:
+                self.fail(ConnectionError("a reply to no command"))
+                return
+            self._answer(self._waiting.popleft(), reply)
+
+    def _answer(self, future: asyncio.Future[Any], reply: Any) -> None:
+        self._answered += 1
+        if future.done():  # its request was cancelled
+            pass
+        elif isinstance(reply, hiredis.ReplyError):
+            message = str(reply)
+            if message.startswith("NOSCRIPT"):
+                future.set_exception(NoScriptError(message))
+            else:
+                future.set_exception(StoreError(message))
+        else:
+            future.set_result(reply)
+        if self._batches[0][0] == self._answered:  # the oldest batch is fully answered
+            _, deadline, counted = self._batches.popleft()
+            deadline.cancel()
+            if counted:
+                self.breaker.record_success()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.fail(exc or ConnectionError("connection closed"))
@@ -157,7 +160,7 @@ async def connect(url: str, breaker: CircuitBreaker, reply_timeout: float) -> Li
         handshake = _handshake(options)
         if handshake:
             futures = [loop.create_future() for _ in handshake]
-            link.send(handshake, futures, counted=False)
+            link.send([pack(c) for c in handshake], futures, counted=False)
             for future in futures:
                 await future
     except BaseException:
@@ -167,8 +170,8 @@ async def connect(url: str, breaker: CircuitBreaker, reply_timeout: float) -> Li
     return link
 
 
-def _handshake(options: dict[str, Any]) -> list[Command]:
-    commands: list[Command] = []
+def _handshake(options: dict[str, Any]) -> list[tuple[Any, ...]]:
+    commands: list[tuple[Any, ...]] = []
     if options.get("password"):
         user = options.get("username")
         password = options["password"]

@@ -23,7 +23,7 @@ from redis.exceptions import NoScriptError, RedisError
 from scrapeshield.errors import StoreError, StoreUnavailable
 from scrapeshield.store.base import StoredEvent
 from scrapeshield.store.breaker import CircuitBreaker
-from scrapeshield.store.link import Command, Link, connect
+from scrapeshield.store.link import Link, connect, pack
 
 _UNAVAILABLE = (RedisError, OSError, TimeoutError, asyncio.TimeoutError)
 
@@ -58,7 +58,7 @@ class RedisStore:
         self.breaker = CircuitBreaker(_safe_url(url), cooldown=cooldown, fail_mode=fail_mode)
         self._client: aioredis.Redis | RedisCluster | None = None
         self._cluster = url.startswith("redis+cluster://")
-        self._commands: list[Command] = []
+        self._commands: list[Any] = []  # packed (bytes), or on Cluster the arguments
         self._futures: list[asyncio.Future[Any]] = []
         self._flush_scheduled = False
         self._link: Link | None = None
@@ -93,9 +93,13 @@ class RedisStore:
         """Run one command in the next shared pipeline; keys in `args` must already be prefixed."""
         if not self.breaker.allow():
             raise StoreUnavailable(f"store {self.breaker.name} unavailable (circuit open)")
+        try:  # packed now: a bad argument fails its own caller, not a whole batch
+            command = args if self._cluster else pack(args)
+        except TypeError as exc:
+            raise StoreError(f"{args[0]}: {exc}") from None
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        self._commands.append(args)
+        self._commands.append(command)
         self._futures.append(future)
         if not self._flush_scheduled:
             self._flush_scheduled = True
@@ -111,9 +115,11 @@ class RedisStore:
             self._flush_cluster()
             return
         link = self._link
-        if link is None or link.closed:
+        loop = asyncio.get_running_loop()
+        if link is None or link.closed or link.loop is not loop:
+            # (a link made in another event loop is left to it: a store serves one loop at a time)
             if self._connecting is None:
-                self._connecting = asyncio.get_running_loop().create_task(self._connect())
+                self._connecting = loop.create_task(self._connect())
             return  # the commands wait; `_connect` sends or fails them
         commands, futures = self._commands, self._futures
         self._commands, self._futures = [], []
@@ -149,7 +155,9 @@ class RedisStore:
         self._flushes.add(task)
         task.add_done_callback(self._flushes.discard)
 
-    async def _pipeline(self, commands: list[Command], futures: list[asyncio.Future[Any]]) -> None:
+    async def _pipeline(
+        self, commands: list[tuple[Any, ...]], futures: list[asyncio.Future[Any]]
+    ) -> None:
         try:
             async with asyncio.timeout(self.timeout):
                 pipe = self.client.pipeline(transaction=False)
@@ -258,13 +266,15 @@ class RedisStore:
         await self.execute("PING")
 
     async def aclose(self) -> None:
+        """Send what is queued, let every reply in flight arrive, then close."""
+        self._flush()
         if self._connecting is not None:
             await asyncio.gather(self._connecting, return_exceptions=True)
         if self._flushes:
             await asyncio.gather(*self._flushes, return_exceptions=True)
-        if self._link is not None:
+        if self._link is not None and self._link.loop is asyncio.get_running_loop():
             await self._link.aclose()
-            self._link = None
+        self._link = None
         if self._client is not None:
             await self._client.aclose()
             self._client = None
