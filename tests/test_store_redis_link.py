@@ -54,6 +54,41 @@ async def test_an_error_reply_fails_only_its_own_command(redis_url: str, redis_p
         await store.aclose()
 
 
+async def test_scripts_are_loaded_again_after_a_script_flush(
+    redis_url: str, redis_prefix: str
+) -> None:
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    admin = redis.Redis.from_url(redis_url)
+    try:
+        assert await store.incr("n", ttl=10) == 1
+        admin.script_flush()  # as after a server restart: EVALSHA answers NOSCRIPT
+        before = store.round_trips
+        assert await store.incr("n", ttl=10) == 2
+        assert store.round_trips - before == 2  # EVALSHA, then EVAL once
+        before = store.round_trips
+        assert await store.incr("n", ttl=10) == 3
+        assert store.round_trips - before == 1
+        assert store.breaker.state is BreakerState.CLOSED
+    finally:
+        admin.close()
+        await store.aclose()
+
+
+async def test_a_connection_the_server_closed_is_replaced_quietly(own_redis: RedisServer) -> None:
+    store = RedisStore(own_redis.url, timeout=2.0)
+    admin = redis.Redis.from_url(own_redis.url)
+    try:
+        await store.set("x", "1", ttl=10)
+        assert admin.client_kill_filter(_type="normal", skipme=True) == 1  # as an idle timeout
+        await asyncio.sleep(0.1)  # the loop sees the connection close
+        assert await store.get("x") == "1"
+        assert store.breaker.state is BreakerState.CLOSED
+        assert store.breaker.failures == 0
+    finally:
+        admin.close()
+        await store.aclose()
+
+
 async def test_a_bad_argument_fails_only_its_caller(redis_url: str, redis_prefix: str) -> None:
     store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
     try:
