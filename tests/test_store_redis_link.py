@@ -1,20 +1,29 @@
 """The Redis store's own connection: replies matched in order, errors kept to their command,
-credentials and database from the URL, a wrong password failing like an outage."""
+credentials and database from the URL, a wrong password failing like an outage, TLS."""
 
 from __future__ import annotations
 
 import asyncio
+import datetime
+import ipaddress
 import secrets
+import shutil
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import redis
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from scrapeshield import StoreUnavailable
 from scrapeshield.errors import StoreError
 from scrapeshield.store import RedisStore
 from scrapeshield.store.breaker import BreakerState
-from tests.servers import RedisServer
+from tests.servers import RedisServer, free_port, wait_for_port
 
 
 async def test_replies_reach_their_commands_across_batches_in_flight(
@@ -163,3 +172,66 @@ async def test_a_wrong_password_is_an_outage_and_never_logged(
     finally:
         await store.aclose()
     assert "wrong-s3cret" not in caplog.text
+
+
+@pytest.fixture
+def tls_redis(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    """A redis-server speaking only TLS, with a self-signed certificate for 127.0.0.1."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    port = free_port()
+    args = [
+        shutil.which("redis-server") or "redis-server",
+        "--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1",
+        "--tls-cert-file", str(cert_file), "--tls-key-file", str(key_file),
+        "--tls-ca-cert-file", str(cert_file), "--tls-auth-clients", "no",
+        "--save", "", "--dir", str(tmp_path),
+    ]  # fmt: skip
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port)
+        yield port, cert_file
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+async def test_tls_verifies_the_server_certificate(tls_redis: tuple[int, Path]) -> None:
+    port, cert_file = tls_redis
+    trusted = RedisStore(f"rediss://127.0.0.1:{port}/0?ssl_ca_certs={cert_file}", timeout=2.0)
+    unverified = RedisStore(f"rediss://127.0.0.1:{port}/0?ssl_cert_reqs=none", timeout=2.0)
+    untrusted = RedisStore(f"rediss://127.0.0.1:{port}/0", timeout=2.0)
+    try:
+        await trusted.set("a", "1", ttl=10)
+        assert await trusted.get("a") == "1"
+        assert await unverified.get("a") == "1"
+        with pytest.raises(StoreUnavailable, match="CERTIFICATE_VERIFY_FAILED"):
+            await untrusted.get("a")  # a self-signed certificate the system does not trust
+    finally:
+        for store in (trusted, unverified, untrusted):
+            await store.aclose()
