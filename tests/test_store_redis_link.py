@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from scrapeshield import StoreUnavailable
-from scrapeshield.errors import StoreError
+from scrapeshield.errors import ConfigurationError, StoreError
 from scrapeshield.store import RedisStore
 from scrapeshield.store.breaker import BreakerState
 from tests.servers import RedisServer, free_port, wait_for_port
@@ -235,3 +235,9 @@ async def test_tls_verifies_the_server_certificate(tls_redis: tuple[int, Path]) 
     finally:
         for store in (trusted, unverified, untrusted):
             await store.aclose()
+
+
+def test_a_bad_url_fails_at_start_up_without_its_password() -> None:
+    with pytest.raises(ConfigurationError, match="store_url: Port could not be cast") as error:
+        RedisStore("redis://:s3cret@127.0.0.1:port/0")
+    assert "s3cret" not in str(error.value)

@@ -23,7 +23,7 @@ from redis.exceptions import NoScriptError, RedisError
 from scrapeshield.errors import StoreError, StoreUnavailable
 from scrapeshield.store.base import StoredEvent
 from scrapeshield.store.breaker import CircuitBreaker
-from scrapeshield.store.link import Link, connect, pack
+from scrapeshield.store.link import Link, connect, pack, parse
 
 _UNAVAILABLE = (RedisError, OSError, TimeoutError, asyncio.TimeoutError)
 
@@ -58,6 +58,11 @@ class RedisStore:
         self.breaker = CircuitBreaker(_safe_url(url), cooldown=cooldown, fail_mode=fail_mode)
         self._client: aioredis.Redis | RedisCluster | None = None
         self._cluster = url.startswith("redis+cluster://")
+        # (a Cluster URL is otherwise a redis:// URL, naming the node to discover the cluster from)
+        self._redis_url = (
+            "redis://" + url.removeprefix("redis+cluster://") if self._cluster else url
+        )
+        self._options = parse(self._redis_url)
         self._commands: list[Any] = []  # packed (bytes), or on Cluster the arguments
         self._futures: list[asyncio.Future[Any]] = []
         self._flush_scheduled = False
@@ -77,8 +82,7 @@ class RedisStore:
                 "socket_connect_timeout": self.timeout,
             }
             if self._cluster:
-                url = "redis://" + self.url.removeprefix("redis+cluster://")
-                self._client = RedisCluster.from_url(url, **options)
+                self._client = RedisCluster.from_url(self._redis_url, **options)
             else:
                 self._client = aioredis.Redis.from_url(self.url, **options)
         return self._client
@@ -129,7 +133,7 @@ class RedisStore:
     async def _connect(self) -> None:
         try:
             async with asyncio.timeout(self.timeout):
-                self._link = await connect(self.url, self.breaker, self.timeout)
+                self._link = await connect(self._options, self.breaker, self.timeout)
         except (*_UNAVAILABLE, StoreError) as exc:
             self.breaker.record_failure(exc)
             self._fail_queued(StoreUnavailable(f"store {self.breaker.name}: {exc!r}"))
