@@ -149,7 +149,7 @@ class Shield:
             ban = await self._ban_for(facts, ctx)
             for task in tasks:
                 signals.extend(await task)
-        except BaseException:  # as asyncio.gather: stop the rest, never leave an error unread
+        except BaseException:  # cancel the unfinished; read the finished ones' errors (none unread)
             for task in tasks:
                 if not task.cancel() and not task.cancelled():
                     task.exception()
