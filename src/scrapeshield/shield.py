@@ -145,17 +145,22 @@ class Shield:
                 except Exception as exc:
                     self._detector_failed(detector, facts, ctx, exc)
             return active, signals
-        ban_check = self._ban_for(facts, ctx)
-        if self._store_detectors:
-            results = await asyncio.gather(
-                ban_check, *(self._run(d, facts, ctx) for d in self._store_detectors)
-            )
-            ban = results[0]
-            for found in results[1:]:
-                signals.extend(found)  # type: ignore[arg-type]
-        else:
-            ban = await ban_check
-        return ban, signals  # type: ignore[return-value]
+        # A task per store-using detector; one turn of the loop lets them queue their commands,
+        # then the ban read joins them: one pipeline, one round trip, no task for the ban.
+        loop = asyncio.get_running_loop()
+        tasks = [loop.create_task(self._run(d, facts, ctx)) for d in self._store_detectors]
+        try:
+            if tasks:
+                await asyncio.sleep(0)
+            ban = await self._ban_for(facts, ctx)
+            for task in tasks:
+                signals.extend(await task)
+        except BaseException:  # cancel the unfinished; read the finished ones' errors (none unread)
+            for task in tasks:
+                if not task.cancel() and not task.cancelled():
+                    task.exception()
+            raise
+        return ban, signals
 
     async def _ban_for(self, facts: Facts, ctx: RequestContext) -> Ban | None:
         try:
