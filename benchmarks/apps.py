@@ -1,7 +1,9 @@
 """App factories for `uvicorn --factory` in the HTTP benchmarks (settings from the environment).
 
 BENCH_STORE_URL selects the store; limits are set far above what the load generator can send, so
-every request takes the full rate-limit path and reaches the app.
+every request takes the full rate-limit path and reaches the app. BENCH_DEFENCES=ratelimit turns
+the other defences off (fingerprinting, behaviour, challenge, directive headers), to measure rate
+limiting on its own; the default, `all`, is the demo as shipped.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ def bare() -> Starlette:
 
 
 def protected() -> Starlette:
+    others = os.environ.get("BENCH_DEFENCES", "all") != "ratelimit"
     settings = Settings(
         store_url=os.environ.get("BENCH_STORE_URL", "memory://"),
         store_prefix="bench:",
@@ -28,5 +31,9 @@ def protected() -> Starlette:
             "enabled": os.environ.get("BENCH_RATELIMIT", "on") == "on",
             "groups": {"default": {"limits": HUGE, "network_limits": HUGE}},
         },
+        fingerprint={"enabled": others},
+        behaviour={"enabled": others},
+        challenge={"enabled": others, "secret_keys": ["benchmark-only-key-" + "0" * 32]},
+        directives={"headers": others},
     )
     return create_app(settings)

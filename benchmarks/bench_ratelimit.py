@@ -145,11 +145,13 @@ def main() -> None:
         print(f"Redis round trips per request: {sequential:.2f} sequential, "
               f"{concurrent:.3f} with 200 concurrent requests")  # fmt: skip
         redis.Redis.from_url(url).config_resetstat()
+        only = {"BENCH_DEFENCES": "ratelimit"}
         variants = [
             ("bare demo", "bare", {}),
-            ("shield, no ratelimit", "protected", {"BENCH_RATELIMIT": "off"}),
-            ("protected, memory", "protected", {"BENCH_STORE_URL": "memory://"}),
-            ("protected, redis", "protected", {"BENCH_STORE_URL": url}),
+            ("ratelimit only, memory", "protected", {**only, "BENCH_STORE_URL": "memory://"}),
+            ("ratelimit only, redis", "protected", {**only, "BENCH_STORE_URL": url}),
+            ("all defences, memory", "protected", {"BENCH_STORE_URL": "memory://"}),
+            ("all defences, redis", "protected", {"BENCH_STORE_URL": url}),
         ]
         runs: dict[str, list[float]] = {label: [] for label, _, _ in variants}
         redis_requests = 0.0
@@ -158,16 +160,16 @@ def main() -> None:
                 with uvicorn(factory, env) as base:
                     rps, statuses = wrk(base, options.seconds, options.connections)
                 runs[label].append(rps)
-                if label == "protected, redis":
+                if label == "all defences, redis":
                     redis_requests += statuses["sent"]
-                print(f"  {label:22} {rps:9.0f} req/s  {statuses}", flush=True)
+                print(f"  {label:24} {rps:9.0f} req/s  {statuses}", flush=True)
         results = {label: statistics.median(values) for label, values in runs.items()}
         for label, rps in results.items():
             print(f"{label:24} {rps:9.0f} req/s (median of {options.rounds})")
         bare = results["bare demo"]
-        print(f"shield without rate limiting: {results['shield, no ratelimit'] / bare:.0%} of bare")
-        print(f"memory: {results['protected, memory'] / bare:.0%} of bare (target 85%)")
-        print(f"redis:  {results['protected, redis'] / bare:.0%} of bare (target 60%)")
+        for label, rps in list(results.items())[1:]:
+            target = "85%" if label.endswith("memory") else "60%"
+            print(f"{label:24} {rps / bare:4.0%} of bare (target {target})")
         print(f"redis commands per request under wrk: {commands_per_request(url, redis_requests)}")
 
 

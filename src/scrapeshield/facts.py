@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
+import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,6 +14,8 @@ from scrapeshield.patterns import GlobSet
 from scrapeshield.settings import RouteGroupSpec, Settings
 
 _MAX_REQUEST_ID = 64
+_ROUTE_CACHE_SIZE = 4096
+_MAX_CACHED_PATH = 256
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 
 
@@ -93,7 +95,7 @@ class RouteMatcher:
 class FactsBuilder:
     """Everything derived from settings compiled once, so `build` does only per-request work."""
 
-    __slots__ = ("_max_ua", "_resolver", "_routes", "_trust_request_id")
+    __slots__ = ("_groups", "_max_ua", "_resolver", "_routes", "_trust_request_id")
 
     def __init__(self, settings: Settings) -> None:
         self._resolver = ClientResolver(
@@ -103,6 +105,7 @@ class FactsBuilder:
             settings.ipv6_prefix,
         )
         self._routes = RouteMatcher(list(settings.route_groups))
+        self._groups: dict[tuple[str, str], str] = {}
         self._max_ua = settings.user_agent_max_length
         self._trust_request_id = settings.trust_request_id
 
@@ -111,15 +114,10 @@ class FactsBuilder:
         return self._resolver
 
     def build(self, scope: Mapping[str, Any]) -> Facts:
-        headers: dict[str, str] = {}
-        for raw_name, raw_value in scope.get("headers") or ():
-            name = raw_name.decode("latin-1").lower()
-            value = raw_value.decode("latin-1")
-            if name in headers:
-                joiner = "; " if name == "cookie" else ", "
-                headers[name] = headers[name] + joiner + value
-            else:
-                headers[name] = value
+        raw_headers = scope.get("headers") or ()
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw_headers}
+        if len(headers) != len(raw_headers):  # a repeated header: join its values
+            headers = _joined(raw_headers)
         user_agent = headers.get("user-agent", "")
         truncated = len(user_agent) > self._max_ua
         if truncated:
@@ -129,31 +127,60 @@ class FactsBuilder:
         identity = self._resolver.resolve(peer, headers)
         scheme = identity.scheme or str(scope.get("scheme") or "http")
         host = headers.get("host", "").lower()
-        hostname = host.rsplit(":", 1)[0] if not host.endswith("]") else host
-        secure = scheme in ("https", "wss") or hostname in _LOCAL_HOSTS
         method = str(scope.get("method") or "GET").upper()
         path = str(scope.get("path") or "/")
-        raw_query = scope.get("query_string") or b""
         request_id = ""
         if self._trust_request_id or identity.via_proxy:
             candidate = headers.get("x-request-id", "")
             if 0 < len(candidate) <= _MAX_REQUEST_ID and candidate.isprintable():
                 request_id = candidate
         return Facts(
-            method=method,
-            path=path,
-            query=raw_query.decode("latin-1"),
-            scheme=scheme,
-            http_version=str(scope.get("http_version") or "1.1"),
-            host=host,
-            headers=headers,
-            user_agent=user_agent,
-            user_agent_truncated=truncated,
-            peer=peer,
-            client_ip=identity.ip,
-            client_key=identity.key,
-            route_group=self._routes.group_for(method, path),
-            request_id=request_id or secrets.token_hex(8),
-            secure_context=secure,
-            via_proxy=identity.via_proxy,
+            method,
+            path,
+            (scope.get("query_string") or b"").decode("latin-1"),
+            scheme,
+            str(scope.get("http_version") or "1.1"),
+            host,
+            headers,
+            user_agent,
+            truncated,
+            peer,
+            identity.ip,
+            identity.key,
+            self._route_group(method, path),
+            request_id or os.urandom(8).hex(),
+            scheme in ("https", "wss") or _is_local(host),
+            identity.via_proxy,
+            time.time(),
         )
+
+    def _route_group(self, method: str, path: str) -> str:
+        """The route group, cached per (method, path): most requests repeat a few pages."""
+        key = (method, path)
+        group = self._groups.get(key)
+        if group is None:
+            group = self._routes.group_for(method, path)
+            if len(self._groups) >= _ROUTE_CACHE_SIZE:  # paths come from clients: stay bounded
+                self._groups.clear()
+            if len(path) <= _MAX_CACHED_PATH:
+                self._groups[key] = group
+        return group
+
+
+def _joined(raw_headers: Any) -> dict[str, str]:
+    """Headers with repeated names joined (`; ` for cookies, `, ` for the rest, per RFC 9110)."""
+    headers: dict[str, str] = {}
+    for raw_name, raw_value in raw_headers:
+        name = raw_name.decode("latin-1").lower()
+        value = raw_value.decode("latin-1")
+        if name in headers:
+            joiner = "; " if name == "cookie" else ", "
+            headers[name] = headers[name] + joiner + value
+        else:
+            headers[name] = value
+    return headers
+
+
+def _is_local(host: str) -> bool:
+    hostname = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    return hostname in _LOCAL_HOSTS

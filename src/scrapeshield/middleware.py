@@ -101,10 +101,14 @@ class ScrapeShield:
         self, send: Send, facts: Facts, decision: Decision, extra: list[tuple[bytes, bytes]]
     ) -> Send:
         filters = self.shield.response_filters
+        rewriting = any(hasattr(f, "body_rewriter") for f in filters)
         rewriter: BodyRewriter | None = None
 
         async def send_with_headers(message: Message) -> None:
             nonlocal rewriter
+            if rewriter is not None:
+                await rewriter.body(message, send)
+                return
             if message["type"] == "http.response.start":
                 try:
                     original = list(message.get("headers") or ())
@@ -116,15 +120,13 @@ class ScrapeShield:
                         added += await found if inspect.isawaitable(found) else found
                     if added:
                         message["headers"] = original + added
-                    rewriter = await _body_rewriter(filters, facts, decision, message)
+                    if rewriting:
+                        rewriter = await _body_rewriter(filters, facts, decision, message)
                 except Exception:
                     logger.exception("scrapeshield could not add response headers")
                 if rewriter is not None:
                     await rewriter.start(message, send)
                     return
-            elif rewriter is not None:
-                await rewriter.body(message, send)
-                return
             await send(message)
 
         return send_with_headers

@@ -131,25 +131,36 @@ class Shield:
     async def _gather(self, facts: Facts, ctx: RequestContext) -> tuple[Ban | None, list[Signal]]:
         signals: list[Signal] = []
         for detector in self._local_detectors:
-            signals.extend(await self._run(detector, facts, ctx))
+            try:  # inline rather than `_run`: one coroutine less per detector and request
+                signals.extend(await detector.detect(facts, ctx))
+            except Exception as exc:
+                self._detector_failed(detector, facts, ctx, exc)
         if not self._concurrent:
             # The memory store never waits: awaiting in turn gives the same result without the
             # cost of a task per detector (~25 µs a request, measured in bench_ratelimit).
             active = await self._ban_for(facts, ctx)
             for detector in self._store_detectors:
-                signals.extend(await self._run(detector, facts, ctx))
+                try:
+                    signals.extend(await detector.detect(facts, ctx))
+                except Exception as exc:
+                    self._detector_failed(detector, facts, ctx, exc)
             return active, signals
-        ban_check = self._ban_for(facts, ctx)
-        if self._store_detectors:
-            results = await asyncio.gather(
-                ban_check, *(self._run(d, facts, ctx) for d in self._store_detectors)
-            )
-            ban = results[0]
-            for found in results[1:]:
-                signals.extend(found)  # type: ignore[arg-type]
-        else:
-            ban = await ban_check
-        return ban, signals  # type: ignore[return-value]
+        # A task per store-using detector; one turn of the loop lets them queue their commands,
+        # then the ban read joins them: one pipeline, one round trip, no task for the ban.
+        loop = asyncio.get_running_loop()
+        tasks = [loop.create_task(self._run(d, facts, ctx)) for d in self._store_detectors]
+        try:
+            if tasks:
+                await asyncio.sleep(0)
+            ban = await self._ban_for(facts, ctx)
+            for task in tasks:
+                signals.extend(await task)
+        except BaseException:  # cancel the unfinished; read the finished ones' errors (none unread)
+            for task in tasks:
+                if not task.cancel() and not task.cancelled():
+                    task.exception()
+            raise
+        return ban, signals
 
     async def _ban_for(self, facts: Facts, ctx: RequestContext) -> Ban | None:
         try:
@@ -161,13 +172,22 @@ class Shield:
     async def _run(self, detector: Detector, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
         try:
             return await detector.detect(facts, ctx)
-        except StoreUnavailable:
-            ctx.store_failed = True
-        except Exception:
-            if self.settings.fail_mode == "closed":
-                raise  # the middleware turns it into the fail-closed decision (503)
-            logger.exception("detector %s failed on request %s", detector.name, facts.request_id)
+        except Exception as exc:
+            self._detector_failed(detector, facts, ctx, exc)
         return ()
+
+    def _detector_failed(
+        self, detector: Detector, facts: Facts, ctx: RequestContext, exc: Exception
+    ) -> None:
+        """A detector that failed yields no signals; fail-closed mode re-raises (503)."""
+        if isinstance(exc, StoreUnavailable):
+            ctx.store_failed = True
+            return
+        if self.settings.fail_mode == "closed":
+            raise exc  # the middleware turns it into the fail-closed decision (503)
+        logger.error(
+            "detector %s failed on request %s", detector.name, facts.request_id, exc_info=exc
+        )
 
     def _decision(self, facts: Facts, action: Action, rule: str, **fields: Any) -> Decision:
         return Decision(

@@ -65,6 +65,7 @@ def directive_headers(
     return out
 
 
+_MAX_CACHED_TYPES = 256
 _OURS = frozenset({b"x-robots-tag", b"tdm-reservation", b"tdm-policy", b"content-usage"})
 
 
@@ -82,11 +83,27 @@ class DirectiveHeaders:
         self.preferences = preferences if preferences is not None else PreferenceResolver(settings)
         self.media = MediaTypes(settings.content_types)
         self._plain: dict[tuple[bool, bool], Headers] = {}
+        self._wanted: dict[bytes, bool] = {}  # Content-Type value -> wants directives
+
+    def _wants(self, status: int, headers: Headers) -> bool:
+        """`wants_directives`, with the media-type answer cached per Content-Type value."""
+        if not 200 <= status < 300:
+            return False
+        types = [v for k, v in headers if k.lower() == b"content-type"]
+        if len(types) != 1:
+            return wants_directives(status, headers, self.media)
+        value = types[0]
+        wanted = self._wanted.get(value)
+        if wanted is None:
+            wanted = self.media.matches(value.decode("latin-1"))
+            if len(self._wanted) < _MAX_CACHED_TYPES:  # values come from the app; stay bounded
+                self._wanted[value] = wanted
+        return wanted
 
     def headers_for(
         self, facts: Facts, decision: Decision, status: int, headers: Headers
     ) -> Headers | Awaitable[Headers]:
-        if not wants_directives(status, headers, self.media):
+        if not self._wants(status, headers):
             return []
         if not self.preferences.has_hook:
             return self._for(self.preferences.for_path(facts.path), headers)

@@ -62,6 +62,8 @@ class Policy:
         self._rule_cache: dict[str, frozenset[int]] = {}
         self.challenge_score = settings.challenge_score
         self.block_score = settings.block_score
+        # Most requests carry no signal at all: their verdict is computed once.
+        self._no_signals = self._evaluate(())
 
     def weight_of(self, signal: Signal) -> float:
         """The policy's weight for this signal's name, else the detector's own."""
@@ -90,6 +92,9 @@ class Policy:
         return found
 
     def evaluate(self, signals: Sequence[Signal]) -> Verdict:
+        return self._evaluate(signals) if signals else self._no_signals
+
+    def _evaluate(self, signals: Sequence[Signal]) -> Verdict:
         weighted = tuple(
             s
             if (w := self.weight_of(s)) == s.weight
@@ -103,9 +108,8 @@ class Policy:
         hit: set[int] = set()
         for signal in weighted:
             hit |= self._rules_matching(signal.name)
-        for index, rule in enumerate(self._rules):
-            if index not in hit:
-                continue
+        for index in sorted(hit):
+            rule = self._rules[index]
             if rule.min_score is not None and score < rule.min_score:
                 continue
             if passed and rule.action is Action.CHALLENGE:

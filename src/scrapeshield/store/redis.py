@@ -1,9 +1,11 @@
-"""The shared store on `redis.asyncio`: every worker and host sees the same counters and bans.
+"""The shared store on Redis: every worker and host sees the same counters and bans.
 
-Round trips, not the server, are the cost (a redis-py round trip is ~60-80 µs of client CPU, a
-pipelined command ~5 µs), so commands are *coalesced*: every command issued in the same event-loop
-tick, by one request or by many concurrent ones, leaves in one pipeline. A short timeout and a
-circuit breaker bound what a slow or dead Redis can cost.
+Round trips, not the server, are the cost, so commands are *coalesced*: every command issued in
+the same event-loop tick, by one request or by many concurrent ones, leaves in one pipeline, on
+one connection of our own (`store.link`: hiredis packs and parses, no task per batch). Redis
+Cluster (`redis+cluster://`) takes redis-py's cluster pipeline instead, which routes each command
+to its shard; `keys` (an operator action) uses redis-py's SCAN. A short timeout and a circuit
+breaker bound what a slow or dead Redis can cost.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from redis.exceptions import NoScriptError, RedisError
 from scrapeshield.errors import StoreError, StoreUnavailable
 from scrapeshield.store.base import StoredEvent
 from scrapeshield.store.breaker import CircuitBreaker
+from scrapeshield.store.link import Link, connect, pack, parse
 
 _UNAVAILABLE = (RedisError, OSError, TimeoutError, asyncio.TimeoutError)
 
@@ -54,9 +57,18 @@ class RedisStore:
         self.max_events = max_events
         self.breaker = CircuitBreaker(_safe_url(url), cooldown=cooldown, fail_mode=fail_mode)
         self._client: aioredis.Redis | RedisCluster | None = None
-        self._pending: list[tuple[tuple[Any, ...], asyncio.Future[Any]]] = []
+        self._cluster = url.startswith("redis+cluster://")
+        # (a Cluster URL is otherwise a redis:// URL, naming the node to discover the cluster from)
+        self._redis_url = (
+            "redis://" + url.removeprefix("redis+cluster://") if self._cluster else url
+        )
+        self._options = parse(self._redis_url)
+        self._commands: list[Any] = []  # packed (bytes), or on Cluster the arguments
+        self._futures: list[asyncio.Future[Any]] = []
         self._flush_scheduled = False
-        self._flushes: set[asyncio.Task[None]] = set()
+        self._link: Link | None = None
+        self._connecting: asyncio.Task[None] | None = None
+        self._flushes: set[asyncio.Task[None]] = set()  # cluster pipelines in flight
         self._events_key = prefix + "events"
         self.round_trips = 0
 
@@ -69,9 +81,8 @@ class RedisStore:
                 "socket_timeout": self.timeout,
                 "socket_connect_timeout": self.timeout,
             }
-            if self.url.startswith("redis+cluster://"):
-                url = "redis://" + self.url.removeprefix("redis+cluster://")
-                self._client = RedisCluster.from_url(url, **options)
+            if self._cluster:
+                self._client = RedisCluster.from_url(self._redis_url, **options)
             else:
                 self._client = aioredis.Redis.from_url(self.url, **options)
         return self._client
@@ -86,43 +97,92 @@ class RedisStore:
         """Run one command in the next shared pipeline; keys in `args` must already be prefixed."""
         if not self.breaker.allow():
             raise StoreUnavailable(f"store {self.breaker.name} unavailable (circuit open)")
+        try:  # packed now: a bad argument fails its own caller, not a whole batch
+            command = args if self._cluster else pack(args)
+        except TypeError as exc:
+            raise StoreError(f"{args[0]}: {exc}") from None
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
-        self._pending.append((args, future))
+        self._commands.append(command)
+        self._futures.append(future)
         if not self._flush_scheduled:
             self._flush_scheduled = True
-            loop.call_soon(self._start_flush)
+            loop.call_soon(self._flush)
         return await future
 
-    def _start_flush(self) -> None:
-        batch, self._pending = self._pending, []
+    def _flush(self) -> None:
+        """Send what this tick queued: one write on the link (connecting it first if needed)."""
         self._flush_scheduled = False
-        if batch:
-            task = asyncio.get_running_loop().create_task(self._flush(batch))
-            self._flushes.add(task)
-            task.add_done_callback(self._flushes.discard)
+        if not self._commands:
+            return
+        if self._cluster:
+            self._flush_cluster()
+            return
+        link = self._link
+        loop = asyncio.get_running_loop()
+        if link is None or link.closed or link.loop is not loop:
+            # (a link made in another event loop is left to it: a store serves one loop at a time)
+            if self._connecting is None:
+                self._connecting = loop.create_task(self._connect())
+            return  # the commands wait; `_connect` sends or fails them
+        commands, futures = self._commands, self._futures
+        self._commands, self._futures = [], []
+        self.round_trips += 1
+        link.send(commands, futures)
 
-    async def _flush(self, batch: list[tuple[tuple[Any, ...], asyncio.Future[Any]]]) -> None:
+    async def _connect(self) -> None:
+        try:
+            async with asyncio.timeout(self.timeout):
+                self._link = await connect(self._options, self.breaker, self.timeout)
+        except (*_UNAVAILABLE, StoreError) as exc:
+            self.breaker.record_failure(exc)
+            self._fail_queued(StoreUnavailable(f"store {self.breaker.name}: {exc!r}"))
+            return
+        except BaseException as exc:  # cancellation or a bug: never leave a request waiting
+            self._fail_queued(StoreError(repr(exc)))
+            raise
+        finally:
+            self._connecting = None
+        self._flush()
+
+    def _fail_queued(self, error: StoreError) -> None:
+        futures, self._commands, self._futures = self._futures, [], []
+        for future in futures:
+            if not future.done():
+                future.set_exception(error)
+
+    def _flush_cluster(self) -> None:
+        """Redis Cluster: redis-py's cluster pipeline routes each command to its shard."""
+        commands, futures = self._commands, self._futures
+        self._commands, self._futures = [], []
+        task = asyncio.get_running_loop().create_task(self._pipeline(commands, futures))
+        self._flushes.add(task)
+        task.add_done_callback(self._flushes.discard)
+
+    async def _pipeline(
+        self, commands: list[tuple[Any, ...]], futures: list[asyncio.Future[Any]]
+    ) -> None:
         try:
             async with asyncio.timeout(self.timeout):
                 pipe = self.client.pipeline(transaction=False)
-                for args, _ in batch:
+                for args in commands:
                     pipe.execute_command(*args)
                 self.round_trips += 1
                 results = await pipe.execute(raise_on_error=False)
         except _UNAVAILABLE as exc:
             self.breaker.record_failure(exc)
-            for _, future in batch:
+            error: StoreError = StoreUnavailable(f"store {self.breaker.name}: {exc!r}")
+            for future in futures:
                 if not future.done():
-                    future.set_exception(StoreUnavailable(f"store {self.breaker.name}: {exc!r}"))
+                    future.set_exception(error)
             return
         except BaseException as exc:  # cancellation or a bug: never leave a request waiting
-            for _, future in batch:
+            for future in futures:
                 if not future.done():
                     future.set_exception(StoreError(repr(exc)))
             raise
         self.breaker.record_success()
-        for (_, future), result in zip(batch, results, strict=True):
+        for future, result in zip(futures, results, strict=True):
             if future.done():
                 continue
             if isinstance(result, NoScriptError):
@@ -210,8 +270,15 @@ class RedisStore:
         await self.execute("PING")
 
     async def aclose(self) -> None:
+        """Send what is queued, let every reply in flight arrive, then close."""
+        self._flush()
+        if self._connecting is not None:
+            await asyncio.gather(self._connecting, return_exceptions=True)
         if self._flushes:
             await asyncio.gather(*self._flushes, return_exceptions=True)
+        if self._link is not None and self._link.loop is asyncio.get_running_loop():
+            await self._link.aclose()
+        self._link = None
         if self._client is not None:
             await self._client.aclose()
             self._client = None

@@ -1,0 +1,36 @@
+"""FactsBuilder: repeated headers, route groups and their bounded cache."""
+
+from __future__ import annotations
+
+from scrapeshield import Settings
+from scrapeshield.facts import FactsBuilder
+from scrapeshield.shield import synthetic_scope
+
+
+def test_repeated_headers_are_joined_cookies_with_semicolons() -> None:
+    builder = FactsBuilder(Settings())
+    scope = synthetic_scope(
+        headers=[("Cookie", "a=1"), ("Accept", "text/html"), ("cookie", "b=2"), ("ACCEPT", "*/*")]
+    )
+    facts = builder.build(scope)
+    assert facts.header("cookie") == "a=1; b=2"
+    assert facts.cookie("b") == "2"
+    assert facts.header("accept") == "text/html, */*"
+
+
+def test_header_names_are_lowercased_without_repeats() -> None:
+    facts = FactsBuilder(Settings()).build(synthetic_scope(headers=[("X-Thing", "1")]))
+    assert facts.headers["x-thing"] == "1"
+
+
+def test_route_group_cache_is_bounded_and_answers_like_the_matcher() -> None:
+    builder = FactsBuilder(Settings())
+    for n in range(10_000):
+        path = f"/images/{n}.png" if n % 2 else f"/page/{n}"
+        facts = builder.build(synthetic_scope(path=path))
+        assert facts.route_group == ("images" if n % 2 else "default")
+    assert len(builder._groups) <= 4096
+    # A long path is answered, not cached.
+    long_path = "/images/" + "x" * 1000 + ".png"
+    assert builder.build(synthetic_scope(path=long_path)).route_group == "images"
+    assert ("GET", long_path) not in builder._groups

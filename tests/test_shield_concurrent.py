@@ -1,0 +1,93 @@
+"""The shield's concurrent phase on Redis: the ban read and every store-using detector in one
+round trip, each detector's failure kept to itself (fail open) or raised once (fail closed)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+
+import scrapeshield.shield
+from scrapeshield import Settings, Shield
+from scrapeshield.detectors import RequestContext
+from scrapeshield.facts import Facts
+from scrapeshield.shield import synthetic_scope
+from scrapeshield.signals import Action, Signal
+from scrapeshield.store import RedisStore
+
+
+class StoreDetector:
+    """Reads the store, then reports a signal or raises."""
+
+    uses_store = True
+
+    def __init__(self, name: str, error: Exception | None = None) -> None:
+        self.name = name
+        self.error = error
+
+    async def detect(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
+        await ctx.store.get(f"seen:{self.name}")
+        if self.error is not None:
+            raise self.error
+        return [Signal(f"test/{self.name}", 1.0, "seen")]
+
+
+async def decide(
+    monkeypatch: pytest.MonkeyPatch,
+    store: RedisStore,
+    detectors: list[StoreDetector],
+    fail_mode: str = "open",
+) -> tuple[Shield, Action, list[str]]:
+    monkeypatch.setattr(scrapeshield.shield, "build_detectors", lambda settings: detectors)
+    shield = Shield(Settings(fail_mode=fail_mode), store=store)
+    await shield.ban("192.0.2.1", 60, reason="test")
+    facts = shield.facts(synthetic_scope(ip="192.0.2.2"))
+    signals = [s.name for s in (await shield._gather(facts, shield.context()))[1]]
+    banned = await shield.decide(shield.facts(synthetic_scope(ip="192.0.2.1")))
+    return shield, banned.action, signals
+
+
+async def test_ban_and_detectors_share_one_round_trip(
+    monkeypatch: pytest.MonkeyPatch, redis_url: str, redis_prefix: str
+) -> None:
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    detectors = [StoreDetector("a"), StoreDetector("b"), StoreDetector("c")]
+    try:
+        shield, banned, signals = await decide(monkeypatch, store, detectors)
+        assert banned is Action.BLOCK
+        assert signals == ["test/a", "test/b", "test/c"]
+        before = store.round_trips
+        decision = await shield.decide(shield.facts(synthetic_scope(ip="192.0.2.1")))
+        assert decision.rule == "ban/active"
+        assert store.round_trips - before == 1
+    finally:
+        await store.aclose()
+
+
+async def test_a_failing_detector_fails_open_alone(
+    monkeypatch: pytest.MonkeyPatch,
+    redis_url: str,
+    redis_prefix: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    detectors = [StoreDetector("a", RuntimeError("detector bug")), StoreDetector("b")]
+    try:
+        _, banned, signals = await decide(monkeypatch, store, detectors)
+    finally:
+        await store.aclose()
+    assert banned is Action.BLOCK  # the ban was still read
+    assert signals == ["test/b"]
+    assert "detector a failed" in caplog.text
+
+
+async def test_a_failing_detector_fails_closed(
+    monkeypatch: pytest.MonkeyPatch, redis_url: str, redis_prefix: str
+) -> None:
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    detectors = [StoreDetector("a"), StoreDetector("b", RuntimeError("detector bug"))]
+    try:
+        with pytest.raises(RuntimeError, match="detector bug"):  # the middleware answers 503
+            await decide(monkeypatch, store, detectors, fail_mode="closed")
+    finally:
+        await store.aclose()

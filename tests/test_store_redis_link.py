@@ -1,0 +1,243 @@
+"""The Redis store's own connection: replies matched in order, errors kept to their command,
+credentials and database from the URL, a wrong password failing like an outage, TLS."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import ipaddress
+import secrets
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from scrapeshield import StoreUnavailable
+from scrapeshield.errors import ConfigurationError, StoreError
+from scrapeshield.store import RedisStore
+from scrapeshield.store.breaker import BreakerState
+from tests.servers import RedisServer, free_port, wait_for_port
+
+
+async def test_replies_reach_their_commands_across_batches_in_flight(
+    redis_url: str, redis_prefix: str
+) -> None:
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    try:
+        await asyncio.gather(*(store.set(f"k{n}", f"v{n}", ttl=10) for n in range(300)))
+
+        async def read(n: int) -> str | None:
+            for _ in range(n % 7):  # spread the reads over several ticks: several batches
+                await asyncio.sleep(0)
+            return await store.get(f"k{n}")
+
+        before = store.round_trips
+        values = await asyncio.gather(*(read(n) for n in range(300)))
+        assert values == [f"v{n}" for n in range(300)]
+        assert 1 < store.round_trips - before <= 7
+    finally:
+        await store.aclose()
+
+
+async def test_an_error_reply_fails_only_its_own_command(redis_url: str, redis_prefix: str) -> None:
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    try:
+        await store.set("text", "not a number", ttl=10)
+        results = await asyncio.gather(
+            store.get("text"), store.incr("text"), store.incr("n"), return_exceptions=True
+        )
+        assert results[0] == "not a number"
+        assert isinstance(results[1], StoreError)
+        assert not isinstance(results[1], StoreUnavailable)
+        assert "not an integer" in str(results[1])
+        assert results[2] == 1
+        assert store.breaker.state is BreakerState.CLOSED
+    finally:
+        await store.aclose()
+
+
+async def test_scripts_are_loaded_again_after_a_script_flush(
+    redis_url: str, redis_prefix: str
+) -> None:
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    admin = redis.Redis.from_url(redis_url)
+    try:
+        assert await store.incr("n", ttl=10) == 1
+        admin.script_flush()  # as after a server restart: EVALSHA answers NOSCRIPT
+        before = store.round_trips
+        assert await store.incr("n", ttl=10) == 2
+        assert store.round_trips - before == 2  # EVALSHA, then EVAL once
+        before = store.round_trips
+        assert await store.incr("n", ttl=10) == 3
+        assert store.round_trips - before == 1
+        assert store.breaker.state is BreakerState.CLOSED
+    finally:
+        admin.close()
+        await store.aclose()
+
+
+async def test_a_connection_the_server_closed_is_replaced_quietly(own_redis: RedisServer) -> None:
+    store = RedisStore(own_redis.url, timeout=2.0)
+    admin = redis.Redis.from_url(own_redis.url)
+    try:
+        await store.set("x", "1", ttl=10)
+        assert admin.client_kill_filter(_type="normal", skipme=True) == 1  # as an idle timeout
+        await asyncio.sleep(0.1)  # the loop sees the connection close
+        assert await store.get("x") == "1"
+        assert store.breaker.state is BreakerState.CLOSED
+        assert store.breaker.failures == 0
+    finally:
+        admin.close()
+        await store.aclose()
+
+
+async def test_a_bad_argument_fails_only_its_caller(redis_url: str, redis_prefix: str) -> None:
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    try:
+        results = await asyncio.gather(
+            store.execute("SET", redis_prefix + "k", None), store.incr("n"), return_exceptions=True
+        )
+        assert isinstance(results[0], StoreError)
+        assert results[1] == 1
+    finally:
+        await store.aclose()
+
+
+async def test_closing_sends_what_is_queued_first(redis_url: str, redis_prefix: str) -> None:
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    writing = asyncio.ensure_future(store.set("late", "1", ttl=10))
+    await asyncio.sleep(0)  # queued, not yet sent
+    await store.aclose()
+    admin = redis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        assert admin.get(redis_prefix + "late") == "1"  # written before the connection closed
+    finally:
+        admin.close()
+    await writing
+
+
+@pytest.fixture
+def acl_user(redis_server: RedisServer) -> Iterator[tuple[str, str]]:
+    name, password = f"ss-{secrets.token_hex(4)}", secrets.token_hex(8)
+    admin = redis.Redis.from_url(redis_server.url)
+    admin.acl_setuser(
+        name, enabled=True, passwords=[f"+{password}"], keys=["t:*"], commands=["+@all"]
+    )
+    yield name, password
+    admin.acl_deluser(name)
+    admin.close()
+
+
+async def test_username_password_and_database_come_from_the_url(
+    redis_server: RedisServer, redis_prefix: str, acl_user: tuple[str, str]
+) -> None:
+    name, password = acl_user
+    url = f"redis://{name}:{password}@127.0.0.1:{redis_server.port}/3"
+    store = RedisStore(url, prefix=redis_prefix, timeout=2.0)
+    try:
+        await store.set("here", "db3", ttl=10)
+        assert await store.get("here") == "db3"
+    finally:
+        await store.aclose()
+    db3 = redis.Redis(port=redis_server.port, db=3, decode_responses=True)
+    db0 = redis.Redis(port=redis_server.port, db=0, decode_responses=True)
+    try:
+        assert db3.get(redis_prefix + "here") == "db3"
+        assert db0.get(redis_prefix + "here") is None
+    finally:
+        db3.close()
+        db0.close()
+
+
+async def test_a_wrong_password_is_an_outage_and_never_logged(
+    redis_server: RedisServer,
+    redis_prefix: str,
+    acl_user: tuple[str, str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    name, _ = acl_user
+    url = f"redis://{name}:wrong-s3cret@127.0.0.1:{redis_server.port}/0"
+    store = RedisStore(url, prefix=redis_prefix, timeout=2.0)
+    try:
+        with pytest.raises(StoreUnavailable):
+            await store.get("x")
+        assert store.breaker.state is BreakerState.OPEN
+    finally:
+        await store.aclose()
+    assert "wrong-s3cret" not in caplog.text
+
+
+@pytest.fixture
+def tls_redis(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    """A redis-server speaking only TLS, with a self-signed certificate for 127.0.0.1."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    port = free_port()
+    args = [
+        shutil.which("redis-server") or "redis-server",
+        "--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1",
+        "--tls-cert-file", str(cert_file), "--tls-key-file", str(key_file),
+        "--tls-ca-cert-file", str(cert_file), "--tls-auth-clients", "no",
+        "--save", "", "--dir", str(tmp_path),
+    ]  # fmt: skip
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port)
+        yield port, cert_file
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+async def test_tls_verifies_the_server_certificate(tls_redis: tuple[int, Path]) -> None:
+    port, cert_file = tls_redis
+    trusted = RedisStore(f"rediss://127.0.0.1:{port}/0?ssl_ca_certs={cert_file}", timeout=2.0)
+    unverified = RedisStore(f"rediss://127.0.0.1:{port}/0?ssl_cert_reqs=none", timeout=2.0)
+    untrusted = RedisStore(f"rediss://127.0.0.1:{port}/0", timeout=2.0)
+    try:
+        await trusted.set("a", "1", ttl=10)
+        assert await trusted.get("a") == "1"
+        assert await unverified.get("a") == "1"
+        with pytest.raises(StoreUnavailable, match="CERTIFICATE_VERIFY_FAILED"):
+            await untrusted.get("a")  # a self-signed certificate the system does not trust
+    finally:
+        for store in (trusted, unverified, untrusted):
+            await store.aclose()
+
+
+def test_a_bad_url_fails_at_start_up_without_its_password() -> None:
+    with pytest.raises(ConfigurationError, match="store_url: Port could not be cast") as error:
+        RedisStore("redis://:s3cret@127.0.0.1:port/0")
+    assert "s3cret" not in str(error.value)
