@@ -142,7 +142,7 @@ class Planner:
         except KeyError:
             pass
         if len(plans) >= self.max_plans:
-            del plans[next(iter(plans))]  # the oldest: a client still active is compiled again
+            plans.pop(next(iter(plans)), None)  # the oldest: if still active, compiled again
         plan = plans[key] = self._compile(name, facts.client_key, facts.client_ip, user)
         return plan
 
