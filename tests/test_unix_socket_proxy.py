@@ -9,6 +9,7 @@ from scrapeshield import ConfigurationError, Settings, Shield
 from scrapeshield.bans import BanList
 from scrapeshield.shield import synthetic_scope
 from scrapeshield.store import MemoryStore
+from tests.browsers import CHROME_UA, chrome
 
 UA = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -59,3 +60,47 @@ async def test_the_shared_unknown_key_is_never_banned(caplog: pytest.LogCaptureF
     assert "not banning client key 'unknown'" in caplog.text
     await bans.ban("198.51.100.1", 60)
     assert await bans.get("198.51.100.1") is not None
+
+
+def _browser(forwarded_for: str | None = None, **extra: str) -> dict[str, object]:
+    """Chrome's navigation headers (so fingerprinting has nothing to say), with no peer
+    address when `forwarded_for` is given (a socket proxy), else from 203.0.113.7."""
+    headers = [(k, v) for k, v in chrome(**extra).items() if k.lower() != "user-agent"]
+    if forwarded_for is not None:
+        headers.append(("x-forwarded-for", forwarded_for))
+    scope = synthetic_scope(user_agent=CHROME_UA, path="/gallery", headers=headers)
+    if forwarded_for is not None:
+        scope["client"] = None
+    return scope
+
+
+def _tight(**extra: object) -> Settings:
+    groups = {
+        "default": {"limits": "3/minute", "network_limits": "5/minute", "user_limits": "4/minute"}
+    }
+    return Settings(ratelimit={"groups": groups, **extra}, behaviour={"no_assets_pages": 5})
+
+
+async def test_unknown_clients_are_not_rate_limited_together(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Counting everyone behind a misconfigured socket proxy as one client would throttle them
+    all at once: such requests skip client and network limits, and the operator is told once."""
+    shield = Shield(_tight())
+    decisions = [await shield.decide(shield.facts(_browser(f"198.51.100.{n}"))) for n in range(30)]
+    assert {d.action for d in decisions} == {"allow"}, {d.rule for d in decisions}
+    assert caplog.text.count("without a client address") == 1
+    # Behaviour counts nothing for them either (no-assets would fire after 5 pages otherwise).
+    assert all(not d.reasons for d in decisions), decisions[-1].reasons
+    # A known client under the same settings is limited as usual.
+    known = [await shield.decide(shield.facts(_browser())) for _ in range(5)]
+    assert known[-1].action == "throttle"
+
+
+async def test_unknown_clients_still_get_user_limits() -> None:
+    shield = Shield(_tight(user={"header": "x-user"}))
+
+    scope = _browser("198.51.100.1", **{"x-user": "alice"})
+    actions = [(await shield.decide(shield.facts(scope))).action for _ in range(6)]
+    assert actions[:4] == ["allow"] * 4
+    assert actions[4] == "throttle"

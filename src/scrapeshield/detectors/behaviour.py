@@ -20,6 +20,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from scrapeshield.bans import UNKNOWN_CLIENT
 from scrapeshield.behaviour_settings import BehaviourSettings
 from scrapeshield.detectors.base import RequestContext
 from scrapeshield.facts import Facts
@@ -77,8 +78,8 @@ class BehaviourDetector:
 
     async def detect(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
         kind = self._kind(facts)
-        if kind is None:
-            return ()
+        if kind is None or facts.client_key == UNKNOWN_CLIENT:
+            return ()  # without an address, everyone's requests would add up as one client's
         headers = facts.headers
         conditional = bool(headers.get("if-none-match") or headers.get("if-modified-since"))
         item = _ITEM_ID.search(facts.path) if kind != "asset" else None

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import limits
 from limits import RateLimitItem
 
+from scrapeshield.bans import UNKNOWN_CLIENT
 from scrapeshield.client import IPAddress
 from scrapeshield.facts import Facts
 from scrapeshield.patterns import GlobSet
@@ -34,6 +36,7 @@ STRATEGY_CODES: dict[Strategy, int] = {
     "sliding-window-counter": 3,
 }
 _MAX_KEY = 64
+logger = logging.getLogger("scrapeshield")
 PLAN_CACHE_SIZE = 4096
 
 
@@ -114,6 +117,7 @@ class Planner:
         )
         self._plans: dict[tuple[str, str, IPAddress | None, str | None], Plan | None] = {}
         self.max_plans = PLAN_CACHE_SIZE
+        self._warned_unknown = False
 
     def group_for(self, facts: Facts, notes: Mapping[str, object]) -> str | None:
         """A verified bot's own group (None if it has none); else None if exempt, else the group."""
@@ -155,15 +159,28 @@ class Planner:
         # The group is part of every key, so groups never share counters.
         if user is not None:
             found += [Limit(name, "user", user, it, strategy) for it in group.user]
+        elif client_key == UNKNOWN_CLIENT:
+            self._warn_unknown()
         else:
             client = self._client_key(address, client_key)
             found += [Limit(name, "client", client, it, strategy) for it in group.client]
-        if group.network:
+        if group.network and client_key != UNKNOWN_CLIENT:
             network = self._network_key(address, client_key)
             found += [Limit(name, "network", network, it, strategy) for it in group.network]
         if not found:
             return None
         return Plan(name, group.action, group.cost, tuple(found), policy_field(found))
+
+    def _warn_unknown(self) -> None:
+        """Requests without a client address are not limited by address: counted under one
+        key, every person behind the same misconfigured proxy would be throttled together."""
+        if not self._warned_unknown:
+            self._warned_unknown = True
+            logger.warning(
+                "scrapeshield: requests arrive without a client address, so rate limits by "
+                "client and network do not apply to them (user limits still do). A proxy on a "
+                'Unix socket? Add "unix" to trusted_proxies.'
+            )
 
     # -- keys ----------------------------------------------------------------------------------
 
