@@ -139,6 +139,7 @@ class Shield:
             # The memory store never waits: awaiting in turn gives the same result without the
             # cost of a task per detector (~25 µs a request, measured in bench_ratelimit).
             active = await self._ban_for(facts, ctx)
+            ctx.banned = active is not None  # the limiter need not read the ban again
             for detector in self._store_detectors:
                 try:
                     signals.extend(await detector.detect(facts, ctx))
