@@ -60,7 +60,7 @@ class RateLimitDetector:
             self._limiters[id(store)] = entry
         limiter = entry[1]
         native = limiter if isinstance(limiter, NativeMemoryLimiter) else None
-        self._last = (store, limiter, native if native and native.synchronous else None)
+        self._last = (store, limiter, native if native is not None and native.synchronous else None)
         return limiter
 
     def _limiter_for(self, store: Store) -> Limiter:
