@@ -190,14 +190,30 @@ class Shield:
             "detector %s failed on request %s", detector.name, facts.request_id, exc_info=exc
         )
 
-    def _decision(self, facts: Facts, action: Action, rule: str, **fields: Any) -> Decision:
+    def _decision(
+        self,
+        facts: Facts,
+        action: Action,
+        rule: str,
+        *,
+        score: float = 0.0,
+        reasons: tuple[Signal, ...] = (),
+        retry_after: float | None = None,
+        ban_for: float | None = None,
+        status: int | None = None,
+    ) -> Decision:
+        # Positional, in Decision's field order: keywords through **fields cost ~0.6 µs more.
         return Decision(
-            action=action,
-            rule=rule,
-            enforced=self.enforcing,
-            client_key=facts.client_key,
-            request_id=facts.request_id,
-            **fields,
+            action,
+            rule,
+            score,
+            reasons,
+            self.enforcing,
+            facts.client_key,
+            facts.request_id,
+            retry_after,
+            ban_for,
+            status,
         )
 
     def failure_decision(self, facts: Facts, error: BaseException) -> Decision:
