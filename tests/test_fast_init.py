@@ -38,6 +38,7 @@ def test_defaults_keywords_and_factories_as_dataclasses_give_them() -> None:
         "extra: 'dict[str, Any]' = <factory>"
     )
     assert list(inspect.signature(Facts).parameters)[-1] == "time"
+    assert Facts.__init__.__module__ == "scrapeshield.facts"
     with pytest.raises(TypeError, match="rule"):
         Decision(Action.ALLOW)  # type: ignore[call-arg]
 
