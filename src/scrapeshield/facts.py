@@ -12,6 +12,7 @@ from typing import Any
 from scrapeshield.client import ClientResolver, IPAddress
 from scrapeshield.patterns import GlobSet
 from scrapeshield.settings import RouteGroupSpec, Settings
+from scrapeshield.signals import fast_init
 
 _MAX_REQUEST_ID = 64
 _ROUTE_CACHE_SIZE = 4096
@@ -19,6 +20,7 @@ _MAX_CACHED_PATH = 256
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Facts:
     """What is known about a request before any detector runs; cheap, and never raises."""

@@ -77,10 +77,11 @@ class ScrapeShield:
                     return
 
         extra = ctx.response_headers
-        if not extra and not shield.response_filters:
-            await self.app(scope, receive, send)
-            return
-        await self.app(scope, receive, self._wrap_send(send, facts, decision, extra))
+        if shield.response_filters:
+            send = self._wrap_send(send, facts, decision, extra)
+        elif extra:  # only the context's headers (e.g. RateLimit): the lighter wrapper
+            send = _append_headers(send, extra)
+        await self.app(scope, receive, send)
 
     async def _log(self, decision: Decision, facts: Facts) -> None:
         try:
@@ -155,7 +156,7 @@ def _append_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
 
     async def send_with_headers(message: Message) -> None:
         if message["type"] == "http.response.start":
-            message["headers"] = [*message.get("headers", []), *extra]
+            message["headers"] = [*(message.get("headers") or ()), *extra]
         await send(message)
 
     return send_with_headers

@@ -139,6 +139,7 @@ class Shield:
             # The memory store never waits: awaiting in turn gives the same result without the
             # cost of a task per detector (~25 µs a request, measured in bench_ratelimit).
             active = await self._ban_for(facts, ctx)
+            ctx.banned = active is not None  # the limiter need not read the ban again
             for detector in self._store_detectors:
                 try:
                     signals.extend(await detector.detect(facts, ctx))
@@ -189,14 +190,30 @@ class Shield:
             "detector %s failed on request %s", detector.name, facts.request_id, exc_info=exc
         )
 
-    def _decision(self, facts: Facts, action: Action, rule: str, **fields: Any) -> Decision:
+    def _decision(
+        self,
+        facts: Facts,
+        action: Action,
+        rule: str,
+        *,
+        score: float = 0.0,
+        reasons: tuple[Signal, ...] = (),
+        retry_after: float | None = None,
+        ban_for: float | None = None,
+        status: int | None = None,
+    ) -> Decision:
+        # Positional, in Decision's field order: keywords through **fields cost ~0.6 µs more.
         return Decision(
-            action=action,
-            rule=rule,
-            enforced=self.enforcing,
-            client_key=facts.client_key,
-            request_id=facts.request_id,
-            **fields,
+            action,
+            rule,
+            score,
+            reasons,
+            self.enforcing,
+            facts.client_key,
+            facts.request_id,
+            retry_after,
+            ban_for,
+            status,
         )
 
     def failure_decision(self, facts: Facts, error: BaseException) -> Decision:

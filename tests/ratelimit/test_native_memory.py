@@ -108,3 +108,40 @@ async def test_a_banned_clients_hits_are_not_counted(store: Store) -> None:
     for _ in range(3):
         assert (await request(shield))[0].action is Action.ALLOW
     assert (await request(shield))[0].action is Action.THROTTLE
+
+
+async def test_the_ban_phases_answer_is_trusted_on_the_memory_store() -> None:
+    """The shield's memory path reads the ban once and hands its answer to the limiter: a
+    context marked banned spends nothing even if the ban is gone from the store, and one
+    marked not banned counts even if a ban appeared after the ban phase read it."""
+    store = MemoryStore()
+    shield = shield_for(store, groups=group("3/hour"))
+    limiter = NativeMemoryLimiter(store)
+    limits = limits_for("3/hour", ip="203.0.113.7")
+    for _ in range(5):
+        outcome = limiter.hit_now(limits, 1, "203.0.113.7", 0.0, False, banned=True)
+        assert outcome.rejected is None
+        assert outcome.states[0].remaining == 3
+    await BanList(store).ban("203.0.113.7", 3600, reason="test")
+    outcome = limiter.hit_now(limits, 1, "203.0.113.7", 0.0, False, banned=False)
+    assert outcome.states[0].remaining == 2  # counted: this request's ban phase found no ban
+    outcome = limiter.hit_now(limits, 1, "203.0.113.7", 0.0, False)  # unknown: read the ban
+    assert outcome.states[0].remaining == 2
+    decision, ctx = await request(shield)
+    assert decision.rule == "ban/active"
+    assert ctx.banned is True
+
+
+async def test_a_request_reads_the_ban_once_on_the_memory_store() -> None:
+    class Counting(MemoryStore):
+        ban_reads = 0
+
+        def peek(self, key: str) -> str | None:
+            self.ban_reads += key.startswith("ban:")
+            return super().peek(key)
+
+    store = Counting()
+    shield = shield_for(store, groups=group("3/hour"))
+    for n in range(1, 4):
+        assert (await request(shield))[0].action is Action.ALLOW
+        assert store.ban_reads == n

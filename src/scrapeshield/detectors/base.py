@@ -26,6 +26,9 @@ class RequestContext:
     response_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
     store_failed: bool = False
     notes: dict[str, Any] = field(default_factory=dict)
+    banned: bool | None = None
+    """Whether the ban phase found a ban, once it has run (before the store detectors on the
+    memory store; None while unknown, e.g. on Redis, where they run concurrently)."""
 
 
 class Detector(Protocol):

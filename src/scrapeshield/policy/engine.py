@@ -10,7 +10,7 @@ from typing import Any
 
 from scrapeshield.patterns import GlobSet
 from scrapeshield.settings import PolicyRuleSpec, PolicySettings
-from scrapeshield.signals import CHALLENGE_PASSED, Action, Signal
+from scrapeshield.signals import CHALLENGE_PASSED, Action, Signal, fast_init
 
 
 def load_default_policy() -> dict[str, Any]:
@@ -22,6 +22,7 @@ def load_default_policy() -> dict[str, Any]:
 _WEIGHT_CACHE_SIZE = 4096
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Verdict:
     action: Action
@@ -95,31 +96,34 @@ class Policy:
         return self._evaluate(signals) if signals else self._no_signals
 
     def _evaluate(self, signals: Sequence[Signal]) -> Verdict:
-        weighted = tuple(
-            s
-            if (w := self.weight_of(s)) == s.weight
-            else Signal(s.name, w, s.detail, s.retry_after)
-            for s in signals
-        )
-        score = round(sum(s.weight for s in weighted), 3)
-        # A solved challenge answers every challenge (rule or score), never a throttle or block:
-        # otherwise a client the policy challenges would be challenged again after passing.
-        passed = any(s.name == CHALLENGE_PASSED for s in weighted)
+        # One pass (no generators: most requests carry one or two signals, where they cost more
+        # than the work): the policy's weights, and the rules each signal's name matches.
+        weighted: list[Signal] = []
         hit: set[int] = set()
-        for signal in weighted:
-            hit |= self._rules_matching(signal.name)
+        passed = False
+        for s in signals:
+            if (w := self.weight_of(s)) != s.weight:
+                s = Signal(s.name, w, s.detail, s.retry_after)
+            weighted.append(s)
+            hit |= self._rules_matching(s.name)
+            # A solved challenge answers every challenge (rule or score), never a throttle or
+            # block: otherwise a client the policy challenges would be challenged again after.
+            passed = passed or s.name == CHALLENGE_PASSED
+        reasons = tuple(weighted)
+        score = round(sum([s.weight for s in reasons]), 3)
         for index in sorted(hit):
             rule = self._rules[index]
             if rule.min_score is not None and score < rule.min_score:
                 continue
             if passed and rule.action is Action.CHALLENGE:
                 continue
-            matched = [s for s in weighted if rule.globs.matches(s.name)]
-            if matched:
-                retry = max((s.retry_after for s in matched if s.retry_after), default=None)
-                return Verdict(rule.action, rule.name, score, weighted, retry, rule.ban_for)
+            retry: float | None = None  # the latest retry_after of the signals it matched
+            for s in reasons:
+                if s.retry_after and index in self._rules_matching(s.name):
+                    retry = s.retry_after if retry is None else max(retry, s.retry_after)
+            return Verdict(rule.action, rule.name, score, reasons, retry, rule.ban_for)
         if score >= self.block_score:
-            return Verdict(Action.BLOCK, "score/block", score, weighted)
+            return Verdict(Action.BLOCK, "score/block", score, reasons)
         if score >= self.challenge_score and not passed:
-            return Verdict(Action.CHALLENGE, "score/challenge", score, weighted)
-        return Verdict(Action.ALLOW, "allow", score, weighted)
+            return Verdict(Action.CHALLENGE, "score/challenge", score, reasons)
+        return Verdict(Action.ALLOW, "allow", score, reasons)

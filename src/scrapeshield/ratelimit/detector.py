@@ -43,19 +43,25 @@ class RateLimitDetector:
         self._strike_window = self.escalation.window
         self._headers, self._legacy = settings.headers, settings.legacy_headers
         self._limiters: dict[int, tuple[Store, Limiter]] = {}
-        self._last: tuple[Store | None, Limiter | None] = (None, None)
+        self._last: tuple[Store | None, Limiter | None, NativeMemoryLimiter | None] = (
+            None,
+            None,
+            None,
+        )
 
     def limiter(self, store: Store) -> Limiter:
         """One limiter per store (the shield has one store; tests may pass several)."""
-        last_store, last = self._last
+        last_store, last, _ = self._last
         if store is last_store and last is not None:
             return last
         entry = self._limiters.get(id(store))
         if entry is None or entry[0] is not store:
             entry = (store, self._limiter_for(store))
             self._limiters[id(store)] = entry
-        self._last = entry
-        return entry[1]
+        limiter = entry[1]
+        native = limiter if isinstance(limiter, NativeMemoryLimiter) else None
+        self._last = (store, limiter, native if native is not None and native.synchronous else None)
+        return limiter
 
     def _limiter_for(self, store: Store) -> Limiter:
         if isinstance(store, RedisStore):
@@ -69,9 +75,16 @@ class RateLimitDetector:
         if plan is None:
             return ()
         dry = bool(ctx.notes.get("dry_run"))
-        outcome = await self.limiter(ctx.store).hit(
-            plan.limits, plan.cost, facts.client_key, self._strike_window, dry
-        )
+        limiter = self.limiter(ctx.store)
+        native = self._last[2]  # on the MemoryStore: no coroutine, no second read of the ban
+        if native is not None:
+            outcome = native.hit_now(
+                plan.limits, plan.cost, facts.client_key, self._strike_window, dry, ctx.banned
+            )
+        else:
+            outcome = await limiter.hit(
+                plan.limits, plan.cost, facts.client_key, self._strike_window, dry
+            )
         ctx.notes[PLAN_NOTE] = {"group": plan.group, "outcome": outcome}
         rejected = outcome.rejected
         if self._headers:

@@ -38,17 +38,52 @@ class NativeMemoryLimiter:
         # fixed: key -> [count, expires]; moving: key -> [sorted timestamps, expires];
         # sliding: key -> [window index, count in that window, count in the window before]
         self._data: OrderedDict[str, list[Any]] = OrderedDict()
-        self._peek = store.peek if isinstance(store, MemoryStore) else None
+        self._memory = store if isinstance(store, MemoryStore) else None
 
     def __len__(self) -> int:
         return len(self._data)
 
+    @property
+    def synchronous(self) -> bool:
+        """True on the MemoryStore: `hit_now` gives `hit`'s answer without a coroutine."""
+        return self._memory is not None
+
     async def hit(
         self, limits: tuple[Limit, ...], cost: int, client_key: str, strike_window: float, dry: bool
     ) -> Outcome:
+        if self._memory is not None:
+            return self.hit_now(limits, cost, client_key, strike_window, dry)
         if not dry:  # banned: the ban phase blocks it; it spends nothing, earns no strike
-            key = BAN_PREFIX + client_key
-            dry = (self._peek(key) if self._peek else await self.store.get(key)) is not None
+            dry = await self.store.get(BAN_PREFIX + client_key) is not None
+        outcome = self._count(limits, cost, dry)
+        if outcome.rejected is not None and not dry and strike_window > 0:
+            outcome.strikes = await self.store.incr(
+                STRIKE_PREFIX + client_key, 1, ttl=strike_window
+            )
+        return outcome
+
+    def hit_now(
+        self,
+        limits: tuple[Limit, ...],
+        cost: int,
+        client_key: str,
+        strike_window: float,
+        dry: bool,
+        banned: bool | None = None,
+    ) -> Outcome:
+        """`hit` on the MemoryStore (`synchronous`), synchronously. `banned`: the ban phase's
+        answer for this request if it has one (then the ban is not read again)."""
+        store = self._memory
+        assert store is not None, "hit_now needs the MemoryStore"
+        if not dry:  # banned: the ban phase blocks it; it spends nothing, earns no strike
+            dry = banned if banned is not None else store.peek(BAN_PREFIX + client_key) is not None
+        outcome = self._count(limits, cost, dry)
+        if outcome.rejected is not None and not dry and strike_window > 0:
+            outcome.strikes = store.bump(STRIKE_PREFIX + client_key, 1, ttl=strike_window)
+        return outcome
+
+    def _count(self, limits: tuple[Limit, ...], cost: int, dry: bool) -> Outcome:
+        """Test every limit and spend `cost` on all if all admit it and not `dry` (strikes: 0)."""
         now = time.time()
         found, rejected = self._states(limits, cost, now)
         if rejected < 0 and not dry:
@@ -65,10 +100,7 @@ class NativeMemoryLimiter:
         lim = limits[rejected]
         wait = self._wait(lim, cost, now, found[rejected])
         states[rejected] = LimitState(lim, max(0, lim.quota - found[rejected][0]), wait)
-        strikes = 0
-        if not dry and strike_window > 0:
-            strikes = await self.store.incr(STRIKE_PREFIX + client_key, 1, ttl=strike_window)
-        return Outcome(tuple(states), states[rejected], strikes)
+        return Outcome(tuple(states), states[rejected], 0)
 
     # -- entries ----------------------------------------------------------------------------------
 
