@@ -26,6 +26,7 @@ from collections.abc import Iterator
 
 import redis
 
+from benchmarks import apps
 from scrapeshield import Settings, Shield
 from scrapeshield.shield import synthetic_scope
 from scrapeshield.store import RedisStore
@@ -39,7 +40,7 @@ BROWSER_HEADERS = (
     "Accept-Language: en-GB,en;q=0.5",
     "Accept-Encoding: gzip, deflate",
 )
-LIMITS = {"limits": "1000000000/10 seconds;1000000000/hour", "network_limits": "1000000000/hour"}
+LIMITS = {"limits": apps.CLIENT_LIMITS, "network_limits": apps.NETWORK_LIMITS}
 
 
 def free_port() -> int:
@@ -111,7 +112,10 @@ def wrk(url: str, seconds: int, connections: int) -> tuple[float, dict[str, int]
 async def round_trips(url: str) -> tuple[float, float]:
     """Round trips per request: sequential requests, and 200 concurrent ones."""
     store = RedisStore(url, prefix="bench-rt:", timeout=2.0)
-    shield = Shield(Settings(ratelimit={"groups": {"default": LIMITS}}), store=store)
+    settings = Settings(
+        ratelimit={"groups": {"default": LIMITS}}, challenge={"secret_keys": [apps.BENCH_KEY]}
+    )
+    shield = Shield(settings, store=store)
     scope = synthetic_scope(path=PATH, user_agent=UA)
     await shield.decide(shield.facts(scope))
     before = store.round_trips
