@@ -43,25 +43,19 @@ class RateLimitDetector:
         self._strike_window = self.escalation.window
         self._headers, self._legacy = settings.headers, settings.legacy_headers
         self._limiters: dict[int, tuple[Store, Limiter]] = {}
-        self._last: tuple[Store | None, Limiter | None, NativeMemoryLimiter | None] = (
-            None,
-            None,
-            None,
-        )
+        self._last: tuple[Store, Limiter] | None = None  # the shield's store, found at once
 
     def limiter(self, store: Store) -> Limiter:
         """One limiter per store (the shield has one store; tests may pass several)."""
-        last_store, last, _ = self._last
-        if store is last_store and last is not None:
-            return last
+        last = self._last
+        if last is not None and last[0] is store:
+            return last[1]
         entry = self._limiters.get(id(store))
         if entry is None or entry[0] is not store:
             entry = (store, self._limiter_for(store))
             self._limiters[id(store)] = entry
-        limiter = entry[1]
-        native = limiter if isinstance(limiter, NativeMemoryLimiter) else None
-        self._last = (store, limiter, native if native is not None and native.synchronous else None)
-        return limiter
+        self._last = entry
+        return entry[1]
 
     def _limiter_for(self, store: Store) -> Limiter:
         if isinstance(store, RedisStore):
@@ -76,9 +70,9 @@ class RateLimitDetector:
             return ()
         dry = bool(ctx.notes.get("dry_run"))
         limiter = self.limiter(ctx.store)
-        native = self._last[2]  # on the MemoryStore: no coroutine, no second read of the ban
-        if native is not None:
-            outcome = native.hit_now(
+        if isinstance(limiter, NativeMemoryLimiter) and limiter.synchronous:
+            # On the MemoryStore: no coroutine, and the ban phase's answer is not read again.
+            outcome = limiter.hit_now(
                 plan.limits, plan.cost, facts.client_key, self._strike_window, dry, ctx.banned
             )
         else:
