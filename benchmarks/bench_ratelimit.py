@@ -15,16 +15,13 @@ import asyncio
 import contextlib
 import os
 import re
-import shutil
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Iterator
 
 import redis
+from tests.servers import RedisServer, free_port, wait_for_port
 
 from benchmarks import apps
 from scrapeshield import Settings, Shield
@@ -43,35 +40,13 @@ BROWSER_HEADERS = (
 LIMITS = {"limits": apps.CLIENT_LIMITS, "network_limits": apps.NETWORK_LIMITS}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_for(port: int, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-            return
-        time.sleep(0.05)
-    raise RuntimeError(f"nothing listening on port {port}")
-
-
 @contextlib.contextmanager
 def redis_server() -> Iterator[str]:
-    port = free_port()
-    workdir = tempfile.mkdtemp(prefix="bench-redis-")
-    binary = shutil.which("redis-server") or "/usr/bin/redis-server"
-    args = [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", workdir]
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL)
+    server = RedisServer.start()
     try:
-        wait_for(port)
-        yield f"redis://127.0.0.1:{port}/0"
+        yield server.url
     finally:
-        process.terminate()
-        process.wait(10)
+        server.stop()
 
 
 @contextlib.contextmanager
@@ -84,7 +59,7 @@ def uvicorn(factory: str, env: dict[str, str]) -> Iterator[str]:
     ]  # fmt: skip
     process = subprocess.Popen(command, env={**os.environ, **env})
     try:
-        wait_for(port)
+        wait_for_port(port, timeout=20)
         yield f"http://127.0.0.1:{port}"
     finally:
         process.terminate()
