@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -73,6 +74,10 @@ class UAInfo:
         return not self.is_bot and self.family != "Other"
 
 
+UA_NOTE = "ua"
+"""`RequestContext.notes` key of the request's `UAInfo`, set by the user-agent detector."""
+
+
 class UAClassifier:
     """Compiled once (catalogue matcher + ua-parser resolver); `classify` is cached per string."""
 
@@ -86,6 +91,12 @@ class UAClassifier:
         """Compile the resolver's regexes now (~100 ms once) rather than on the first request."""
         self.classify("Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0 Safari/537.36")
         self._cache.clear()
+
+    def classify_noted(self, user_agent: str, notes: Mapping[str, object]) -> UAInfo:
+        """The request's classification as the user-agent detector noted it (`notes["ua"]`),
+        else classified here (cached per string): detectors that run later need not repeat it."""
+        info = notes.get(UA_NOTE)
+        return info if isinstance(info, UAInfo) else self.classify(user_agent)
 
     def classify(self, user_agent: str) -> UAInfo:
         cache = self._cache

@@ -83,9 +83,7 @@ class HeaderConsistencyDetector:
     async def detect(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
         if not facts.user_agent.strip():
             return ()
-        info = ctx.notes.get("ua")
-        if not isinstance(info, UAInfo):
-            info = self.classifier.classify(facts.user_agent)
+        info = self.classifier.classify_noted(facts.user_agent, ctx.notes)
         if not info.is_browser:
             return ()
         return check(facts, info)

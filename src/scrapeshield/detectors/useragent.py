@@ -19,7 +19,7 @@ from scrapeshield.detectors.base import RequestContext
 from scrapeshield.facts import Facts
 from scrapeshield.fingerprint_settings import FingerprintSettings
 from scrapeshield.signals import Signal
-from scrapeshield.uaclass import UAClassifier
+from scrapeshield.uaclass import UA_NOTE, UAClassifier
 
 EMPTY_UA = Signal("ua/empty", 50.0, "no User-Agent header: every browser sends one")
 OVERSIZED_UA = Signal("ua/oversized", 30.0, "User-Agent longer than the configured cap")
@@ -62,7 +62,7 @@ class UserAgentDetector:
             return (EMPTY_UA,)
         signals: list[Signal] = [OVERSIZED_UA] if facts.user_agent_truncated else []
         info = self.classifier.classify(facts.user_agent)
-        ctx.notes["ua"] = info
+        ctx.notes[UA_NOTE] = info
         agent = info.agent
         if agent is None:
             if info.bot_reason:

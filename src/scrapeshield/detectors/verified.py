@@ -22,7 +22,7 @@ from scrapeshield.fingerprint_settings import DEFAULT_VERIFIED, FingerprintSetti
 from scrapeshield.ipranges import IPRanges
 from scrapeshield.ratelimit.settings import VERIFIED_BOT_NOTE
 from scrapeshield.signals import Signal
-from scrapeshield.uaclass import UAClassifier, UAInfo
+from scrapeshield.uaclass import UAClassifier
 
 VERIFIED_WEIGHT = -100.0
 SPOOFED_WEIGHT = 100.0
@@ -60,9 +60,7 @@ class VerifiedBotDetector:
     async def _verify(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
         if not facts.user_agent.strip():
             return ()
-        info = ctx.notes.get("ua")
-        if not isinstance(info, UAInfo):
-            info = self.classifier.classify(facts.user_agent)
+        info = self.classifier.classify_noted(facts.user_agent, ctx.notes)
         agent = info.agent
         if agent is None or not self.admits(agent):
             return ()

@@ -34,7 +34,7 @@ from scrapeshield.catalogue import load_catalogue
 from scrapeshield.detectors.base import RequestContext
 from scrapeshield.facts import Facts
 from scrapeshield.signals import Signal
-from scrapeshield.uaclass import UAClassifier, UAInfo
+from scrapeshield.uaclass import UAClassifier
 
 DIRECTORY_PATH = "/.well-known/http-message-signatures-directory"
 MAX_DIRECTORY_BYTES = 64 * 1024
@@ -215,9 +215,7 @@ class WebBotAuthDetector:
         problem = await self._verify(facts, origin)
         if problem:
             return (Signal("webbotauth/invalid", 50.0, problem),)
-        info = ctx.notes.get("ua")
-        if not isinstance(info, UAInfo):
-            info = self.classifier.classify(facts.user_agent)
+        info = self.classifier.classify_noted(facts.user_agent, ctx.notes)
         if info.agent is not None and origin in info.agent.signature_agents:
             ctx.notes["web_bot_auth"] = info.agent.name
         return (Signal("webbotauth/valid", 0.0, f"signed by {origin}"),)
