@@ -16,19 +16,29 @@ from scrapeshield.directives.robots import content_usage
 from scrapeshield.facts import Facts
 from scrapeshield.signals import Decision
 
+_MAX_CACHED_TYPES = 256
+
 
 class MediaTypes:
-    """`text/html`, `image/*`... matched against a Content-Type value."""
+    """`text/html`, `image/*`... matched against a Content-Type value (answers cached per value:
+    an app sends a handful of distinct ones, on every response)."""
 
-    __slots__ = ("_exact", "_prefixes")
+    __slots__ = ("_exact", "_known", "_prefixes")
 
     def __init__(self, patterns: list[str]) -> None:
         self._exact = frozenset(p for p in patterns if not p.endswith("/*"))
         self._prefixes = tuple(p[:-1] for p in patterns if p.endswith("/*"))
+        self._known: dict[str, bool] = {}
 
     def matches(self, content_type: str) -> bool:
+        known = self._known.get(content_type)
+        if known is not None:
+            return known
         media = content_type.split(";", 1)[0].strip().lower()
-        return bool(media) and (media in self._exact or media.startswith(self._prefixes))
+        found = bool(media) and (media in self._exact or media.startswith(self._prefixes))
+        if len(self._known) < _MAX_CACHED_TYPES:  # values come from the app; stay bounded
+            self._known[content_type] = found
+        return found
 
 
 def header_value(headers: Headers, name: bytes) -> str | None:
@@ -65,7 +75,6 @@ def directive_headers(
     return out
 
 
-_MAX_CACHED_TYPES = 256
 _OURS = frozenset({b"x-robots-tag", b"tdm-reservation", b"tdm-policy", b"content-usage"})
 
 
@@ -83,27 +92,11 @@ class DirectiveHeaders:
         self.preferences = preferences if preferences is not None else PreferenceResolver(settings)
         self.media = MediaTypes(settings.content_types)
         self._plain: dict[tuple[bool, bool], Headers] = {}
-        self._wanted: dict[bytes, bool] = {}  # Content-Type value -> wants directives
-
-    def _wants(self, status: int, headers: Headers) -> bool:
-        """`wants_directives`, with the media-type answer cached per Content-Type value."""
-        if not 200 <= status < 300:
-            return False
-        types = [v for k, v in headers if k.lower() == b"content-type"]
-        if len(types) != 1:
-            return wants_directives(status, headers, self.media)
-        value = types[0]
-        wanted = self._wanted.get(value)
-        if wanted is None:
-            wanted = self.media.matches(value.decode("latin-1"))
-            if len(self._wanted) < _MAX_CACHED_TYPES:  # values come from the app; stay bounded
-                self._wanted[value] = wanted
-        return wanted
 
     def headers_for(
         self, facts: Facts, decision: Decision, status: int, headers: Headers
     ) -> Headers | Awaitable[Headers]:
-        if not self._wants(status, headers):
+        if not wants_directives(status, headers, self.media):
             return []
         if not self.preferences.has_hook:
             return self._for(self.preferences.for_path(facts.path), headers)
