@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import ssl
 from collections import deque
+from collections.abc import Iterable
 from typing import Any
 
 import hiredis
@@ -130,11 +131,15 @@ class Link(asyncio.Protocol):
         self._batches.clear()
         if self._waiting:
             self.breaker.record_failure(exc)
-            error = StoreUnavailable(f"store {self.breaker.name}: {exc!r}")
-            for future in self._waiting:
-                if not future.done():
-                    future.set_exception(error)
+            fail_all(self._waiting, StoreUnavailable(f"store {self.breaker.name}: {exc!r}"))
             self._waiting.clear()
+
+
+def fail_all(futures: Iterable[asyncio.Future[Any]], error: BaseException) -> None:
+    """Fail every command still waiting: nobody is left waiting on a batch that went wrong."""
+    for future in futures:
+        if not future.done():
+            future.set_exception(error)
 
 
 def parse(url: str) -> dict[str, Any]:

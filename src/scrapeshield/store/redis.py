@@ -23,7 +23,7 @@ from redis.exceptions import NoScriptError, RedisError
 from scrapeshield.errors import StoreError, StoreUnavailable
 from scrapeshield.store.base import StoredEvent
 from scrapeshield.store.breaker import CircuitBreaker
-from scrapeshield.store.link import Link, connect, pack, parse
+from scrapeshield.store.link import Link, connect, fail_all, pack, parse
 
 _UNAVAILABLE = (RedisError, OSError, TimeoutError, asyncio.TimeoutError)
 
@@ -147,9 +147,7 @@ class RedisStore:
 
     def _fail_queued(self, error: StoreError) -> None:
         futures, self._commands, self._futures = self._futures, [], []
-        for future in futures:
-            if not future.done():
-                future.set_exception(error)
+        fail_all(futures, error)
 
     def _flush_cluster(self) -> None:
         """Redis Cluster: redis-py's cluster pipeline routes each command to its shard."""
@@ -171,15 +169,10 @@ class RedisStore:
                 results = await pipe.execute(raise_on_error=False)
         except _UNAVAILABLE as exc:
             self.breaker.record_failure(exc)
-            error: StoreError = StoreUnavailable(f"store {self.breaker.name}: {exc!r}")
-            for future in futures:
-                if not future.done():
-                    future.set_exception(error)
+            fail_all(futures, StoreUnavailable(f"store {self.breaker.name}: {exc!r}"))
             return
         except BaseException as exc:  # cancellation or a bug: never leave a request waiting
-            for future in futures:
-                if not future.done():
-                    future.set_exception(StoreError(repr(exc)))
+            fail_all(futures, StoreError(repr(exc)))
             raise
         self.breaker.record_success()
         for future, result in zip(futures, results, strict=True):
