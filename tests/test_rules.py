@@ -95,8 +95,7 @@ async def test_policy_ban_stores_a_ban_that_later_requests_hit() -> None:
     policy = {"rules": [{"name": "flagged", "signals": ["test/*"], "action": "ban", "ban_for": 60}]}
     store = MemoryStore()
     shield = Shield(rules_only(policy=policy), store=store)
-    shield.detectors.append(Flagging())
-    shield._local_detectors.append(Flagging())
+    shield.detectors.append(Flagging())  # the MemoryStore runs `detectors` in turn
     assert await decide(shield, ip="192.0.2.9", path="/flag", user_agent="a") == (
         Action.BAN,
         "flagged",
@@ -116,7 +115,7 @@ async def test_monitor_mode_never_stores_a_ban() -> None:
     policy = {"rules": [{"name": "flagged", "signals": ["test/*"], "action": "ban"}]}
     store = MemoryStore()
     shield = Shield(rules_only(policy=policy, mode="monitor"), store=store)
-    shield._local_detectors.append(Flagging())
+    shield.detectors.append(Flagging())
     decision = await shield.decide(shield.facts(synthetic_scope(path="/flag", user_agent="a")))
     assert decision.action is Action.BAN
     assert decision.enforced is False

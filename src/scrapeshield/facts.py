@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
+from random import getrandbits
 from typing import Any
 
 from scrapeshield.client import ClientResolver, IPAddress
@@ -150,7 +150,7 @@ class FactsBuilder:
             identity.ip,
             identity.key,
             self._route_group(method, path),
-            request_id or os.urandom(8).hex(),
+            request_id or f"{getrandbits(64):016x}",
             scheme in ("https", "wss") or _is_local(host),
             identity.via_proxy,
             time.time(),

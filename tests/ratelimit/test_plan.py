@@ -168,3 +168,19 @@ def test_plans_are_reused_per_client_and_the_cache_is_bounded() -> None:
         plan.plan(facts(builder, ip=f"2001:db8:{n:x}::1"), {})
     assert len(plan._plans) == 50
     assert plan.plan(facts(builder, ip="192.0.2.9"), {}) is not first  # evicted, compiled again
+
+
+def test_a_cached_plan_is_only_reused_for_its_own_address() -> None:
+    """Plans are cached by client key; two addresses may share one (the foundation's /64)
+    while the limiter counts them apart (`ipv6_prefix = 128`): each gets its own plan."""
+    plan, builder = planner(ipv6_prefix=128, groups={"default": {"limits": "60/minute"}})
+    keys = []
+    for ip in ("2001:db8::1", "2001:db8::2", "2001:db8::1"):
+        found = plan.plan(facts(builder, ip=ip), {})
+        assert found is not None
+        keys.append(found.limits[0].storage_key)
+    assert keys == [
+        "rl:client:default:2001:db8::1:60/60s:3",
+        "rl:client:default:2001:db8::2:60/60s:3",
+        "rl:client:default:2001:db8::1:60/60s:3",
+    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from scrapeshield.catalogue import load_catalogue
-from scrapeshield.detectors.base import Detector, RequestContext
+from scrapeshield.detectors.base import Detector, Immediate, RequestContext
 from scrapeshield.detectors.behaviour import BehaviourDetector
 from scrapeshield.detectors.dnsverify import FCrDNS, Resolver
 from scrapeshield.detectors.headers import HeaderConsistencyDetector
@@ -87,13 +87,13 @@ def _behaviour_detectors(settings: Settings) -> list[Detector]:
     return out
 
 
-class _EmptyUADetector:
+class _EmptyUADetector(Immediate):
     """With fingerprinting off, a missing User-Agent is still worth a signal."""
 
     name = "ua-empty"
     uses_store = False
 
-    async def detect(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
+    def detect_now(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
         return (EMPTY_UA,) if not facts.user_agent.strip() else ()
 
 

@@ -2,16 +2,18 @@
 
 Adding a detector never touches the middleware: it is listed in `build_detectors`. Detectors
 that touch the store set `uses_store = True`; they run concurrently so their store commands share
-one round trip. A detector that raises yields no signals (logged), or with `fail_mode="closed"`
-fails the request closed (503); one whose store is unavailable marks the request so fail-closed
-mode can act on it.
+one round trip. A detector may also offer `detect_now` (see `Immediate`): on the MemoryStore,
+where nothing waits, the shield calls it and awaits only what it hands back unfinished.
+A detector that raises yields no signals (logged), or with `fail_mode="closed"` fails the
+request closed (503); one whose store is unavailable marks the request so fail-closed mode can
+act on it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeGuard
 
 from scrapeshield.facts import Facts
 from scrapeshield.signals import Signal
@@ -36,3 +38,29 @@ class Detector(Protocol):
     uses_store: bool
 
     async def detect(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]: ...
+
+
+Found = Sequence[Signal] | Awaitable[Sequence[Signal]]
+"""What `detect_now` returns: the signals, or an awaitable of them when it must wait."""
+
+
+def settled(found: Found) -> TypeGuard[Sequence[Signal]]:
+    """True when `found` is the signals themselves (detectors return tuples or lists)."""
+    return type(found) is tuple or type(found) is list
+
+
+class Immediate:
+    """Base for detectors that can usually answer without waiting.
+
+    A subclass writes `detect_now`, which returns its signals, or, when it must wait (a store
+    that is not in memory, a DNS lookup), an awaitable of them: the work is done once either
+    way. `detect` follows from it. The shield calls `detect_now` on its sequential path, which
+    saves a coroutine per detector (this runs on every request).
+    """
+
+    def detect_now(self, facts: Facts, ctx: RequestContext) -> Found:
+        raise NotImplementedError
+
+    async def detect(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
+        found = self.detect_now(facts, ctx)
+        return found if settled(found) else await found  # type: ignore[misc]

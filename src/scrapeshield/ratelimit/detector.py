@@ -12,13 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from scrapeshield.detectors.base import RequestContext
+from scrapeshield.detectors.base import Found, Immediate, RequestContext, settled
 from scrapeshield.facts import Facts
-from scrapeshield.ratelimit.backends import Limiter, LimitsMemoryLimiter, RedisLimiter
+from scrapeshield.ratelimit.backends import Limiter, LimitsMemoryLimiter, Outcome, RedisLimiter
 from scrapeshield.ratelimit.escalation import Escalation
 from scrapeshield.ratelimit.headers import rate_limit_headers
 from scrapeshield.ratelimit.memory import NativeMemoryLimiter
-from scrapeshield.ratelimit.plan import Planner
+from scrapeshield.ratelimit.plan import Plan, Planner
 from scrapeshield.ratelimit.settings import VERIFIED_BOT_NOTE, RateLimitSettings
 from scrapeshield.signals import Signal
 from scrapeshield.store.base import Store
@@ -28,7 +28,7 @@ PLAN_NOTE = "ratelimit"
 """`ctx.notes` key holding the request's group and the outcome, for other stages and `explain`."""
 
 
-class RateLimitDetector:
+class RateLimitDetector(Immediate):
     name = "ratelimit"
     uses_store = True
 
@@ -64,43 +64,71 @@ class RateLimitDetector:
             return LimitsMemoryLimiter(store)
         return NativeMemoryLimiter(store, max_keys=self.max_keys)
 
-    async def detect(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
+    def detect_now(self, facts: Facts, ctx: RequestContext) -> Found:
         plan = self.planner.plan(facts, ctx.notes)
         if plan is None:
             return ()
-        dry = bool(ctx.notes.get("dry_run"))
         limiter = self.limiter(ctx.store)
-        if isinstance(limiter, NativeMemoryLimiter) and limiter.synchronous:
-            # On the MemoryStore: no coroutine, and the ban phase's answer is not read again.
-            outcome = limiter.hit_now(
-                plan.limits, plan.cost, facts.client_key, self._strike_window, dry, ctx.banned
-            )
-        else:
-            outcome = await limiter.hit(
-                plan.limits, plan.cost, facts.client_key, self._strike_window, dry
-            )
+        if not (isinstance(limiter, NativeMemoryLimiter) and limiter.synchronous):
+            return self._detect(plan, facts, ctx, limiter)
+        # On the MemoryStore: no coroutine, and the ban phase's answer is not read again.
+        outcome = limiter.hit_now(
+            plan.limits,
+            plan.cost,
+            facts.client_key,
+            self._strike_window,
+            bool(ctx.notes.get("dry_run")),
+            ctx.banned,
+        )
+        self._report(plan, outcome, ctx)
+        if outcome.rejected is None:
+            return ()
+        return self._signals(plan, outcome, facts, ctx)
+
+    async def _detect(
+        self, plan: Plan, facts: Facts, ctx: RequestContext, limiter: Limiter
+    ) -> Sequence[Signal]:
+        dry = bool(ctx.notes.get("dry_run"))
+        outcome = await limiter.hit(
+            plan.limits, plan.cost, facts.client_key, self._strike_window, dry
+        )
+        self._report(plan, outcome, ctx)
+        if outcome.rejected is None:
+            return ()
+        found = self._signals(plan, outcome, facts, ctx)
+        return found if settled(found) else await found  # type: ignore[misc]
+
+    def _report(self, plan: Plan, outcome: Outcome, ctx: RequestContext) -> None:
+        """The outcome for other stages and `explain`, and the RateLimit response fields."""
         ctx.notes[PLAN_NOTE] = {"group": plan.group, "outcome": outcome}
-        rejected = outcome.rejected
         if self._headers:
             ctx.response_headers += rate_limit_headers(
-                plan.policy, outcome.states, rejected, legacy=self._legacy
+                plan.policy, outcome.states, outcome.rejected, legacy=self._legacy
             )
-        if rejected is None:
-            return ()
+
+    def _signals(self, plan: Plan, outcome: Outcome, facts: Facts, ctx: RequestContext) -> Found:
+        """A rejected request's signals; awaitable when escalation must write a ban."""
+        rejected = outcome.rejected
+        assert rejected is not None
         lim = rejected.limit
         name = f"ratelimit/{plan.group}/{lim.scope}"
         if plan.action != "throttle":
             name += f"/{plan.action}"
         detail = f"{lim.quota} per {lim.window}s ({lim.strategy}) exceeded, cost {plan.cost}"
-        signals = [Signal(name, 0.0, detail, retry_after=rejected.reset)]
+        signal = Signal(name, 0.0, detail, retry_after=rejected.reset)
         verified = bool(ctx.notes.get(VERIFIED_BOT_NOTE))  # throttled, never banned
-        if not verified and self.escalation.due(outcome.strikes):
-            if self.monitor:
-                duration = self.escalation.duration(1)
-                signals.append(Signal("escalation/ban", 0.0, f"would ban: {detail}", duration))
-            else:
-                ban = await self.escalation.ban(ctx.store, facts.client_key, detail)
-                signals.append(
-                    Signal("escalation/ban", 0.0, ban.reason, retry_after=ban.until - ban.created)
-                )
-        return signals
+        if verified or not self.escalation.due(outcome.strikes):
+            return (signal,)
+        if self.monitor:
+            duration = self.escalation.duration(1)
+            return (signal, Signal("escalation/ban", 0.0, f"would ban: {detail}", duration))
+        return self._escalate(signal, facts, ctx, detail)
+
+    async def _escalate(
+        self, signal: Signal, facts: Facts, ctx: RequestContext, detail: str
+    ) -> Sequence[Signal]:
+        ban = await self.escalation.ban(ctx.store, facts.client_key, detail)
+        return (
+            signal,
+            Signal("escalation/ban", 0.0, ban.reason, retry_after=ban.until - ban.created),
+        )

@@ -85,6 +85,10 @@ class NativeMemoryLimiter:
     def _count(self, limits: tuple[Limit, ...], cost: int, dry: bool) -> Outcome:
         """Test every limit and spend `cost` on all if all admit it and not `dry` (strikes: 0)."""
         now = time.time()
+        if not dry and limits and limits[0].sliding:  # a group's limits share one strategy
+            admitted = self._admit_sliding(limits, cost, now)
+            if admitted is not None:
+                return admitted
         found, rejected = self._states(limits, cost, now)
         if rejected < 0 and not dry:
             spent = self._spend(limits, found, cost, now)
@@ -101,6 +105,43 @@ class NativeMemoryLimiter:
         wait = self._wait(lim, cost, now, found[rejected])
         states[rejected] = LimitState(lim, max(0, lim.quota - found[rejected][0]), wait)
         return Outcome(tuple(states), states[rejected], 0)
+
+    def _admit_sliding(self, limits: tuple[Limit, ...], cost: int, now: float) -> Outcome | None:
+        """Sliding windows (the default) admitted in one pass, spending as it goes; None when
+        one has no room, with what was spent taken back (the general path then answers).
+        Nothing awaits in between, so no other request sees the spent units."""
+        data = self._data
+        states: list[LimitState] = []
+        for lim in limits:
+            window, key = lim.window, lim.storage_key
+            index = int(now / window)  # time is positive: int() floors
+            entry = data.get(key)
+            if entry is None:
+                data[key] = entry = [index, 0, 0]
+            else:
+                shift = index - entry[0]
+                if shift == 1:  # the next window: this window's count becomes the previous
+                    entry[0], entry[1], entry[2] = index, 0, entry[1]
+                elif shift > 1:  # both windows are over: the script's keys would have expired
+                    entry[0], entry[1], entry[2] = index, 0, 0
+                data.move_to_end(key)  # shift <= 0: this window (or a clock stepped back)
+            cur, prev = entry[1], entry[2]
+            elapsed = (now % window) / window
+            reset = window * (1 - elapsed)
+            if prev > 0:  # the weighted count drops by one every window / prev seconds
+                decay = reset % (window / prev)
+                if decay < reset:
+                    reset = decay
+            count = int(prev * (1 - elapsed) + cur)
+            if count + cost > lim.quota:
+                for spent in states:  # rare: give back what this request took
+                    data[spent.limit.storage_key][1] -= cost
+                return None
+            entry[1] = cur + cost
+            states.append(LimitState(lim, lim.quota - count - cost, reset))
+        if len(data) > self.max_keys:
+            self._trim()
+        return Outcome(tuple(states), None, 0)
 
     # -- entries ----------------------------------------------------------------------------------
 
