@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
+import pytest
+
 from scrapeshield import Settings
 from scrapeshield.store import MemoryStore, open_store
 
@@ -103,3 +107,15 @@ async def test_synchronous_api_matches_the_protocol() -> None:
     assert ttl is not None
     assert 59 < ttl <= 60
     assert store.peek("missing") is None
+
+
+async def test_peek_ban_reads_a_clients_ban_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    store = MemoryStore()
+    assert store.peek_ban("192.0.2.1") is None  # no ban at all: the fast answer
+    await store.set("ban:192.0.2.1", "record", ttl=60)
+    store.put("other", "x", ttl=60)
+    assert store.peek_ban("192.0.2.1") == "record"
+    assert store.peek_ban("192.0.2.2") is None
+    later = time.time() + 61
+    monkeypatch.setattr("scrapeshield.store.memory.time.time", lambda: later)
+    assert store.peek_ban("192.0.2.1") is None  # expired

@@ -89,7 +89,7 @@ class BanList:
     def peek(self, client_key: str) -> Ban | None:
         """`get`, synchronously (`synchronous` only): every request asks."""
         assert self._memory is not None, "peek needs the MemoryStore"
-        raw = self._memory.peek(BAN_PREFIX + client_key)
+        raw = self._memory.peek_ban(client_key)
         return Ban.from_json(client_key, raw) if raw else None
 
     async def active(self) -> list[Ban]:

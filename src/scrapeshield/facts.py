@@ -18,6 +18,8 @@ _MAX_REQUEST_ID = 64
 _ROUTE_CACHE_SIZE = 4096
 _MAX_CACHED_PATH = 256
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
+_MAX_CACHED_HOSTS = 256
+_SECURE_SCHEMES = frozenset({"https", "wss"})
 
 
 @fast_init
@@ -97,7 +99,7 @@ class RouteMatcher:
 class FactsBuilder:
     """Everything derived from settings compiled once, so `build` does only per-request work."""
 
-    __slots__ = ("_groups", "_max_ua", "_resolver", "_routes", "_trust_request_id")
+    __slots__ = ("_groups", "_local", "_max_ua", "_resolver", "_routes", "_trust_request_id")
 
     def __init__(self, settings: Settings) -> None:
         self._resolver = ClientResolver(
@@ -108,6 +110,7 @@ class FactsBuilder:
         )
         self._routes = RouteMatcher(list(settings.route_groups))
         self._groups: dict[tuple[str, str], str] = {}
+        self._local: dict[str, bool] = {}  # Host value -> is it this machine (a secure context)
         self._max_ua = settings.user_agent_max_length
         self._trust_request_id = settings.trust_request_id
 
@@ -127,21 +130,28 @@ class FactsBuilder:
         client = scope.get("client")
         peer = str(client[0]) if client else None
         identity = self._resolver.resolve(peer, headers)
-        scheme = identity.scheme or str(scope.get("scheme") or "http")
+        # ASGI gives str values here (only `or` guards a server that leaves one out).
+        scheme = identity.scheme or scope.get("scheme") or "http"
         host = headers.get("host", "").lower()
-        method = str(scope.get("method") or "GET").upper()
-        path = str(scope.get("path") or "/")
+        method = (scope.get("method") or "GET").upper()
+        path = scope.get("path") or "/"
+        query = scope.get("query_string")
         request_id = ""
         if self._trust_request_id or identity.via_proxy:
             candidate = headers.get("x-request-id", "")
             if 0 < len(candidate) <= _MAX_REQUEST_ID and candidate.isprintable():
                 request_id = candidate
+        local = self._local.get(host)
+        if local is None:
+            local = _is_local(host)
+            if len(self._local) < _MAX_CACHED_HOSTS:  # Host comes from clients: stay bounded
+                self._local[host] = local
         return Facts(
             method,
             path,
-            (scope.get("query_string") or b"").decode("latin-1"),
+            query.decode("latin-1") if query else "",
             scheme,
-            str(scope.get("http_version") or "1.1"),
+            scope.get("http_version") or "1.1",
             host,
             headers,
             user_agent,
@@ -151,7 +161,7 @@ class FactsBuilder:
             identity.key,
             self._route_group(method, path),
             request_id or f"{getrandbits(64):016x}",
-            scheme in ("https", "wss") or _is_local(host),
+            scheme in _SECURE_SCHEMES or local,
             identity.via_proxy,
             time.time(),
         )

@@ -35,9 +35,10 @@ class ScrapeShield:
         self.app = app
         self.shield = shield if shield is not None else Shield(settings)
         self.settings = self.shield.settings
+        self._off = self.settings.mode == "off"  # settings are frozen
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.settings.mode == "off":
+        if scope["type"] != "http" or self._off:
             await self.app(scope, receive, send)
             return
         shield = self.shield

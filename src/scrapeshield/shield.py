@@ -77,9 +77,7 @@ class Shield:
         return None
 
     def context(self, *, dry_run: bool = False) -> RequestContext:
-        ctx = RequestContext(self.store)
-        ctx.notes["dry_run"] = dry_run
-        return ctx
+        return RequestContext(self.store, [], False, {"dry_run": dry_run})
 
     async def decide(self, facts: Facts, ctx: RequestContext | None = None) -> Decision:
         ctx = ctx if ctx is not None else self.context()

@@ -10,6 +10,7 @@ import pytest
 from scrapeshield import Settings
 from scrapeshield.bans import BanList
 from scrapeshield.facts import FactsBuilder
+from scrapeshield.ratelimit.headers import closest
 from scrapeshield.ratelimit.memory import NativeMemoryLimiter
 from scrapeshield.ratelimit.plan import Limit, Planner
 from scrapeshield.shield import synthetic_scope
@@ -66,6 +67,8 @@ async def test_sliding_windows_count_as_the_reference_model(
             assert [s.remaining for s in outcome.states] == [
                 lim.quota - c - cost for c, lim in zip(expected, limits, strict=True)
             ]
+            # The limiter picks the RateLimit field's limit while counting, as `closest` does.
+            assert outcome.closest is closest(outcome.states, None)
         else:
             assert [s.remaining for s in outcome.states] == [
                 max(0, lim.quota - c) for c, lim in zip(expected, limits, strict=True)
@@ -139,6 +142,10 @@ async def test_a_request_reads_the_ban_once_on_the_memory_store() -> None:
         def peek(self, key: str) -> str | None:
             self.ban_reads += key.startswith("ban:")
             return super().peek(key)
+
+        def peek_ban(self, client_key: str) -> str | None:
+            self.ban_reads += 1
+            return super().peek_ban(client_key)
 
     store = Counting()
     shield = shield_for(store, groups=group("3/hour"))

@@ -10,7 +10,7 @@ from scrapeshield import Settings
 from scrapeshield.errors import ConfigurationError
 from scrapeshield.facts import Facts, FactsBuilder
 from scrapeshield.ratelimit.escalation import Escalation
-from scrapeshield.ratelimit.plan import Planner, safe_key
+from scrapeshield.ratelimit.plan import PLAN_CACHE_SIZE, Planner, safe_key
 from scrapeshield.ratelimit.settings import VERIFIED_BOT_NOTE, EscalationSpec
 from scrapeshield.shield import synthetic_scope
 
@@ -184,3 +184,15 @@ def test_a_cached_plan_is_only_reused_for_its_own_address() -> None:
         "rl:client:default:2001:db8::2:60/60s:3",
         "rl:client:default:2001:db8::1:60/60s:3",
     ]
+
+
+def test_groups_are_cached_per_path_and_the_cache_is_bounded() -> None:
+    plan, builder = planner(exempt=["/healthz"])
+    for n in range(PLAN_CACHE_SIZE + 10):
+        assert plan.group_for(facts(builder, f"/artworks/{n}"), {}) == "pages"
+        assert len(plan._paths) <= PLAN_CACHE_SIZE
+    long_path = "/artworks/" + "9" * 300
+    assert plan.group_for(facts(builder, long_path), {}) == "pages"
+    assert ("GET", long_path, "default") not in plan._paths  # long paths are not kept
+    assert plan.group_for(facts(builder, "/healthz"), {}) is None  # exempt, cached or not
+    assert plan.group_for(facts(builder, "/healthz"), {}) is None

@@ -45,6 +45,8 @@ class Outcome:
     states: tuple[LimitState, ...]
     rejected: LimitState | None
     strikes: int
+    closest: LimitState | None = None
+    """The state the RateLimit field reports, when the limiter found it while counting."""
 
 
 class Limiter(Protocol):

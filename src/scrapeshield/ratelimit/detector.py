@@ -103,7 +103,11 @@ class RateLimitDetector(Immediate):
         ctx.notes[PLAN_NOTE] = {"group": plan.group, "outcome": outcome}
         if self._headers:
             ctx.response_headers += rate_limit_headers(
-                plan.policy, outcome.states, outcome.rejected, legacy=self._legacy
+                plan.policy,
+                outcome.states,
+                outcome.rejected,
+                legacy=self._legacy,
+                chosen=outcome.closest,
             )
 
     def _signals(self, plan: Plan, outcome: Outcome, facts: Facts, ctx: RequestContext) -> Found:

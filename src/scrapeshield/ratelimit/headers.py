@@ -46,13 +46,20 @@ def closest(states: Sequence[LimitState], rejected: LimitState | None) -> LimitS
 
 
 def rate_limit_headers(
-    policy: bytes, states: Sequence[LimitState], rejected: LimitState | None, *, legacy: bool
+    policy: bytes,
+    states: Sequence[LimitState],
+    rejected: LimitState | None,
+    *,
+    legacy: bool,
+    chosen: LimitState | None = None,
 ) -> list[tuple[bytes, bytes]]:
+    """The fields; `chosen` is `closest(states, rejected)` when the limiter already knows it."""
     if not states:
         return []
-    chosen = closest(states, rejected)
+    if chosen is None:
+        chosen = closest(states, rejected)
     reset = max(0, math.ceil(chosen.reset))
-    field = f'"{chosen.limit.name}";r={chosen.remaining};t={reset}'.encode("latin-1")
+    field = chosen.limit.field_prefix + b"%d;t=%d" % (chosen.remaining, reset)
     headers = [(b"ratelimit-policy", policy), (b"ratelimit", field)]
     if legacy:
         headers += [

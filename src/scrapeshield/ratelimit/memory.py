@@ -112,6 +112,8 @@ class NativeMemoryLimiter:
         Nothing awaits in between, so no other request sees the spent units."""
         data = self._data
         states: list[LimitState] = []
+        chosen: LimitState | None = None
+        share = 0.0
         for lim in limits:
             window, key = lim.window, lim.storage_key
             index = int(now / window)  # time is positive: int() floors
@@ -138,10 +140,16 @@ class NativeMemoryLimiter:
                     data[spent.limit.storage_key][1] -= cost
                 return None
             entry[1] = cur + cost
-            states.append(LimitState(lim, lim.quota - count - cost, reset))
+            quota = lim.quota
+            state = LimitState(lim, quota - count - cost, reset)
+            states.append(state)
+            # The RateLimit field's limit: the smallest share left (ties: the latest reset).
+            left = state.remaining / quota
+            if chosen is None or left < share or (left == share and reset > chosen.reset):
+                chosen, share = state, left
         if len(data) > self.max_keys:
             self._trim()
-        return Outcome(tuple(states), None, 0)
+        return Outcome(tuple(states), None, 0, chosen)
 
     # -- entries ----------------------------------------------------------------------------------
 

@@ -38,6 +38,7 @@ STRATEGY_CODES: dict[Strategy, int] = {
 _MAX_KEY = 64
 logger = logging.getLogger("scrapeshield")
 PLAN_CACHE_SIZE = 4096
+_MAX_CACHED_PATH = 256
 
 
 class Limit:
@@ -49,6 +50,7 @@ class Limit:
     """
 
     __slots__ = (
+        "field_prefix",
         "item",
         "key",
         "name",
@@ -73,6 +75,8 @@ class Limit:
         code = STRATEGY_CODES[strategy]
         self.storage_key = f"rl:{scope}:{self.key}:{self.quota}/{self.window}s:{code}"
         self.name = policy_name(group, scope, self.quota, self.window)
+        self.field_prefix = f'"{self.name}";r='.encode("latin-1")
+        """The start of this limit's RateLimit field value (see `headers`)."""
 
     def __repr__(self) -> str:
         return f"Limit({self.storage_key!r})"
@@ -126,6 +130,8 @@ class Planner:
             user.cookie,
             user.resolve,
         )
+        # (method, path, route group) -> group, None if exempt: most requests repeat a few pages
+        self._paths: dict[tuple[str, str, str], str | None] = {}
         self._plans: dict[tuple[str, str, str | None], tuple[IPAddress | None, Plan | None]] = {}
         self.max_plans = PLAN_CACHE_SIZE
         self._warned_unknown = False
@@ -136,6 +142,19 @@ class Planner:
         if isinstance(bot, str) and bot:
             # A verified bot is limited only by the group the operator gave it, else not at all.
             return self._bot_groups.get(bot) or self._bot_groups.get("*")
+        key = (facts.method, facts.path, facts.route_group)
+        try:
+            return self._paths[key]
+        except KeyError:
+            pass
+        name = self._group_of(facts)
+        if len(self._paths) >= PLAN_CACHE_SIZE:  # paths come from clients: stay bounded
+            self._paths.clear()
+        if len(facts.path) <= _MAX_CACHED_PATH:
+            self._paths[key] = name
+        return name
+
+    def _group_of(self, facts: Facts) -> str | None:
         if self._exempt.matches(facts.path):
             return None
         for name, globs, methods in self._matchers:

@@ -62,6 +62,13 @@ class MemoryStore:
         entry = self._live(key, time.time())
         return entry[0] if entry else None
 
+    def peek_ban(self, client_key: str) -> str | None:
+        """`peek` of a client's ban record: every request asks, and most sites have no ban."""
+        if not self._bans:
+            return None
+        entry = self._live(_BAN_PREFIX + client_key, time.time())
+        return entry[0] if entry else None
+
     def put(self, key: str, value: str, ttl: float | None = None) -> None:
         """`set`, synchronously."""
         if key.startswith(_BAN_PREFIX):
