@@ -80,10 +80,10 @@ def _small_int(text: str | None) -> int | None:
 class ChallengeEndpoint:
     def __init__(self, challenge: Challenge) -> None:
         self._challenge = challenge
-        self._path = challenge.config.path
+        self.path = challenge.config.path
 
     def matches(self, facts: Facts) -> bool:
-        return facts.path == self._path
+        return facts.path == self.path
 
     async def __call__(self, facts: Facts, scope: Scope, receive: Receive, send: Send) -> None:
         try:

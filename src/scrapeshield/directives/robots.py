@@ -194,6 +194,7 @@ class MergedRobots:
     """
 
     MAX_APP_BODY = 512 * 1024  # Google reads the first 500 KiB; RFC 9309 asks for at least that
+    path = "/robots.txt"
 
     def __init__(
         self,
@@ -210,7 +211,7 @@ class MergedRobots:
         self._last: tuple[str, float] = ("", 0.0)
 
     def matches(self, facts: Facts) -> bool:
-        return facts.path == "/robots.txt" and facts.method in ("GET", "HEAD")
+        return facts.path == self.path and facts.method in ("GET", "HEAD")
 
     async def app_rules(self, scope: Scope) -> str:
         app: ASGIApp | None = scope.get(APP_SCOPE_KEY)

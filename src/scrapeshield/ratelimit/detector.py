@@ -43,19 +43,25 @@ class RateLimitDetector(Immediate):
         self._strike_window = self.escalation.window
         self._headers, self._legacy = settings.headers, settings.legacy_headers
         self._limiters: dict[int, tuple[Store, Limiter]] = {}
-        self._last: tuple[Store, Limiter] | None = None  # the shield's store, found at once
+        # The shield's store, its limiter, and that limiter if it counts without awaiting.
+        self._last: tuple[Store, Limiter, NativeMemoryLimiter | None] | None = None
 
     def limiter(self, store: Store) -> Limiter:
         """One limiter per store (the shield has one store; tests may pass several)."""
+        return self._last_for(store)[1]
+
+    def _last_for(self, store: Store) -> tuple[Store, Limiter, NativeMemoryLimiter | None]:
         last = self._last
         if last is not None and last[0] is store:
-            return last[1]
+            return last
         entry = self._limiters.get(id(store))
         if entry is None or entry[0] is not store:
             entry = (store, self._limiter_for(store))
             self._limiters[id(store)] = entry
-        self._last = entry
-        return entry[1]
+        limiter = entry[1]
+        now = limiter if isinstance(limiter, NativeMemoryLimiter) and limiter.synchronous else None
+        self._last = last = (store, limiter, now)
+        return last
 
     def _limiter_for(self, store: Store) -> Limiter:
         if isinstance(store, RedisStore):
@@ -68,9 +74,12 @@ class RateLimitDetector(Immediate):
         plan = self.planner.plan(facts, ctx.notes)
         if plan is None:
             return ()
-        limiter = self.limiter(ctx.store)
-        if not (isinstance(limiter, NativeMemoryLimiter) and limiter.synchronous):
-            return self._detect(plan, facts, ctx, limiter)
+        last = self._last
+        if last is None or last[0] is not ctx.store:
+            last = self._last_for(ctx.store)
+        limiter = last[2]
+        if limiter is None:
+            return self._detect(plan, facts, ctx, last[1])
         # On the MemoryStore: no coroutine, and the ban phase's answer is not read again.
         outcome = limiter.hit_now(
             plan.limits,
