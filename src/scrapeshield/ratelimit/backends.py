@@ -40,13 +40,54 @@ class LimitState:
     """Seconds until the window frees room (for the rejecting limit: room for the cost)."""
 
 
-@dataclass(slots=True)
 class Outcome:
-    states: tuple[LimitState, ...]
-    rejected: LimitState | None
-    strikes: int
-    closest: LimitState | None = None
-    """The state the RateLimit field reports, when the limiter found it while counting."""
+    """What one request's hit found: every limit's state, the one that rejected it (if any),
+    and the client's strikes. `closest` is the state the RateLimit field reports, when the
+    limiter found it while counting."""
+
+    __slots__ = ("_figures", "_limits", "_states", "closest", "rejected", "strikes")
+
+    def __init__(
+        self,
+        states: tuple[LimitState, ...],
+        rejected: LimitState | None,
+        strikes: int,
+        closest: LimitState | None = None,
+    ) -> None:
+        self._states: tuple[LimitState, ...] | None = states
+        self._limits: tuple[Limit, ...] = ()
+        self._figures: list[tuple[int, float]] = []
+        self.rejected = rejected
+        self.strikes = strikes
+        self.closest = closest
+
+    @classmethod
+    def admitted(
+        cls, limits: tuple[Limit, ...], figures: list[tuple[int, float]], closest: LimitState
+    ) -> Outcome:
+        """An admitted request's outcome from each limit's (remaining, reset): the states are
+        built only if read (the RateLimit field needs `closest` alone, on every request)."""
+        outcome = cls((), None, 0, closest)
+        outcome._states, outcome._limits, outcome._figures = None, limits, figures
+        return outcome
+
+    @property
+    def states(self) -> tuple[LimitState, ...]:
+        states = self._states
+        if states is None:
+            chosen = self.closest
+            states = self._states = tuple(
+                chosen
+                if chosen is not None and chosen.limit is lim
+                else LimitState(lim, remaining, reset)
+                for lim, (remaining, reset) in zip(self._limits, self._figures, strict=True)
+            )
+        return states
+
+    def __repr__(self) -> str:
+        return (
+            f"Outcome(states={self.states!r}, rejected={self.rejected!r}, strikes={self.strikes})"
+        )
 
 
 class Limiter(Protocol):

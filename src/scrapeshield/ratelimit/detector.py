@@ -111,13 +111,7 @@ class RateLimitDetector(Immediate):
         """The outcome for other stages and `explain`, and the RateLimit response fields."""
         ctx.notes[PLAN_NOTE] = {"group": plan.group, "outcome": outcome}
         if self._headers:
-            ctx.response_headers += rate_limit_headers(
-                plan.policy,
-                outcome.states,
-                outcome.rejected,
-                legacy=self._legacy,
-                chosen=outcome.closest,
-            )
+            ctx.response_headers += rate_limit_headers(plan.policy, outcome, legacy=self._legacy)
 
     def _signals(self, plan: Plan, outcome: Outcome, facts: Facts, ctx: RequestContext) -> Found:
         """A rejected request's signals; awaitable when escalation must write a ban."""

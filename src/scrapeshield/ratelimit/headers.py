@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # types only: the planner imports this module to name its policies
-    from scrapeshield.ratelimit.backends import LimitState
+    from scrapeshield.ratelimit.backends import LimitState, Outcome
     from scrapeshield.ratelimit.plan import Limit
 
 
@@ -46,18 +46,15 @@ def closest(states: Sequence[LimitState], rejected: LimitState | None) -> LimitS
 
 
 def rate_limit_headers(
-    policy: bytes,
-    states: Sequence[LimitState],
-    rejected: LimitState | None,
-    *,
-    legacy: bool,
-    chosen: LimitState | None = None,
+    policy: bytes, outcome: Outcome, *, legacy: bool
 ) -> list[tuple[bytes, bytes]]:
-    """The fields; `chosen` is `closest(states, rejected)` when the limiter already knows it."""
-    if not states:
-        return []
+    """The fields for `outcome` (its `closest` when the limiter found it while counting)."""
+    chosen = outcome.closest
     if chosen is None:
-        chosen = closest(states, rejected)
+        states = outcome.states
+        if not states:
+            return []
+        chosen = closest(states, outcome.rejected)
     reset = max(0, math.ceil(chosen.reset))
     field = chosen.limit.field_prefix + b"%d;t=%d" % (chosen.remaining, reset)
     headers = [(b"ratelimit-policy", policy), (b"ratelimit", field)]

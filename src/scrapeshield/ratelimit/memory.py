@@ -111,45 +111,50 @@ class NativeMemoryLimiter:
         one has no room, with what was spent taken back (the general path then answers).
         Nothing awaits in between, so no other request sees the spent units."""
         data = self._data
-        states: list[LimitState] = []
-        chosen: LimitState | None = None
-        share = 0.0
-        for lim in limits:
+        figures: list[tuple[int, float]] = []
+        chosen = -1
+        share = 2.0  # above any share left: the first limit is chosen
+        for i, lim in enumerate(limits):
             window, key = lim.window, lim.storage_key
             index = int(now / window)  # time is positive: int() floors
             entry = data.get(key)
             if entry is None:
                 data[key] = entry = [index, 0, 0]
+                cur = prev = 0
             else:
-                shift = index - entry[0]
-                if shift == 1:  # the next window: this window's count becomes the previous
-                    entry[0], entry[1], entry[2] = index, 0, entry[1]
-                elif shift > 1:  # both windows are over: the script's keys would have expired
+                data.move_to_end(key)
+                if index <= entry[0]:  # this window (or a clock stepped back: stay in it)
+                    cur, prev = entry[1], entry[2]
+                elif index - entry[0] == 1:  # the next: this window's count becomes the previous
+                    cur, prev = 0, entry[1]
+                    entry[0], entry[1], entry[2] = index, 0, prev
+                else:  # both windows are over: the script's keys would have expired
+                    cur = prev = 0
                     entry[0], entry[1], entry[2] = index, 0, 0
-                data.move_to_end(key)  # shift <= 0: this window (or a clock stepped back)
-            cur, prev = entry[1], entry[2]
             elapsed = (now % window) / window
             reset = window * (1 - elapsed)
-            if prev > 0:  # the weighted count drops by one every window / prev seconds
+            if prev:  # the weighted count drops by one every window / prev seconds
+                count = int(prev * (1 - elapsed) + cur)
                 decay = reset % (window / prev)
                 if decay < reset:
                     reset = decay
-            count = int(prev * (1 - elapsed) + cur)
-            if count + cost > lim.quota:
-                for spent in states:  # rare: give back what this request took
-                    data[spent.limit.storage_key][1] -= cost
+            else:
+                count = cur
+            remaining = lim.quota - count - cost
+            if remaining < 0:
+                for spent in limits[:i]:  # rare: give back what this request took
+                    data[spent.storage_key][1] -= cost
                 return None
             entry[1] = cur + cost
-            quota = lim.quota
-            state = LimitState(lim, quota - count - cost, reset)
-            states.append(state)
+            figures.append((remaining, reset))
             # The RateLimit field's limit: the smallest share left (ties: the latest reset).
-            left = state.remaining / quota
-            if chosen is None or left < share or (left == share and reset > chosen.reset):
-                chosen, share = state, left
+            left = remaining / lim.quota
+            if left < share or (left == share and reset > figures[chosen][1]):
+                chosen, share = i, left
         if len(data) > self.max_keys:
             self._trim()
-        return Outcome(tuple(states), None, 0, chosen)
+        remaining, reset = figures[chosen]
+        return Outcome.admitted(limits, figures, LimitState(limits[chosen], remaining, reset))
 
     # -- entries ----------------------------------------------------------------------------------
 
