@@ -8,7 +8,6 @@ import time
 from dataclasses import asdict, dataclass
 
 from scrapeshield.store.base import Store
-from scrapeshield.store.memory import MemoryStore
 
 BAN_PREFIX = "ban:"
 UNKNOWN_CLIENT = "unknown"  # the client key when the server reports no peer address
@@ -52,7 +51,6 @@ class BanList:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._memory = store if isinstance(store, MemoryStore) else None
 
     async def ban(
         self, client_key: str, duration: float, *, reason: str = "", rule: str = "ban/manual"
@@ -79,17 +77,6 @@ class BanList:
 
     async def get(self, client_key: str) -> Ban | None:
         raw = await self.store.get(BAN_PREFIX + client_key)
-        return Ban.from_json(client_key, raw) if raw else None
-
-    @property
-    def synchronous(self) -> bool:
-        """True on the MemoryStore, where `peek` gives `get`'s answer without a coroutine."""
-        return self._memory is not None
-
-    def peek(self, client_key: str) -> Ban | None:
-        """`get`, synchronously (`synchronous` only): every request asks."""
-        assert self._memory is not None, "peek needs the MemoryStore"
-        raw = self._memory.peek_ban(client_key)
         return Ban.from_json(client_key, raw) if raw else None
 
     async def active(self) -> list[Ban]:

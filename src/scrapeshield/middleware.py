@@ -14,6 +14,7 @@ from __future__ import annotations
 import inspect
 import logging
 from collections.abc import Awaitable
+from functools import partial
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -75,7 +76,7 @@ class ScrapeShield:
                 response = await self._response(decision, facts)
                 if response is not None:
                     if ctx.response_headers:  # e.g. RateLimit fields belong on a 429 too
-                        send = _AppendHeaders(send, ctx.response_headers)
+                        send = partial(_append_headers, ctx.response_headers, send)
                     await response(scope, receive, send)
                     return
 
@@ -83,7 +84,7 @@ class ScrapeShield:
         if shield.response_filters:
             send = self._wrap_send(send, facts, decision, extra)
         elif extra:  # only the context's headers (e.g. RateLimit): the lighter wrapper
-            send = _AppendHeaders(send, extra)
+            send = partial(_append_headers, extra, send)
         await self.app(scope, receive, send)
 
     async def _log(self, decision: Decision, facts: Facts) -> None:
@@ -154,20 +155,14 @@ async def _body_rewriter(
     return None
 
 
-class _AppendHeaders:
+def _append_headers(
+    extra: list[tuple[bytes, bytes]], send: Send, message: Message
+) -> Awaitable[None]:
     """`send` adding the context's headers to the response start (no response filters).
 
-    A plain callable that returns the inner `send`'s awaitable, rather than a coroutine
-    function: no coroutine per message on every response of a limited group.
+    Bound with `partial` and returning the inner `send`'s awaitable, rather than a coroutine
+    function's closure: no coroutine per message, no Python `__init__` per response.
     """
-
-    __slots__ = ("_extra", "_send")
-
-    def __init__(self, send: Send, extra: list[tuple[bytes, bytes]]) -> None:
-        self._send = send
-        self._extra = extra
-
-    def __call__(self, message: Message) -> Awaitable[None]:
-        if message["type"] == "http.response.start":
-            message["headers"] = [*(message.get("headers") or ()), *self._extra]
-        return self._send(message)
+    if message["type"] == "http.response.start":
+        message["headers"] = [*(message.get("headers") or ()), *extra]
+    return send(message)

@@ -23,7 +23,7 @@ from scrapeshield.blocklog import BlockEvent, BlockLog
 from scrapeshield.challenge.core import install_challenge
 from scrapeshield.client import parse_ip
 from scrapeshield.detectors import Detector, RequestContext, build_detectors
-from scrapeshield.detectors.base import Found, settled
+from scrapeshield.detectors.base import Found
 from scrapeshield.directives import Endpoint, build_endpoints, build_response_filters
 from scrapeshield.errors import StoreUnavailable
 from scrapeshield.facts import Facts, FactsBuilder
@@ -31,7 +31,7 @@ from scrapeshield.policy import Policy
 from scrapeshield.rules import RuleList
 from scrapeshield.settings import Settings
 from scrapeshield.signals import Action, Decision, Signal
-from scrapeshield.store import Store, open_store
+from scrapeshield.store import MemoryStore, Store, open_store
 
 logger = logging.getLogger("scrapeshield")
 
@@ -50,6 +50,7 @@ class Shield:
         self.safelist = RuleList(self.settings.safelist)
         self.blocklist = RuleList(self.settings.blocklist)
         self.policy = Policy(self.settings.policy)
+        self._no_signals = self.policy.evaluate(())  # most requests: one verdict, made once
         self.bans = BanList(self.store)
         self.blocklog = BlockLog(self.store, level=self.settings.blocklog_level)
         self.detectors: list[Detector] = build_detectors(self.settings)
@@ -65,7 +66,7 @@ class Shield:
         self._local_detectors = [d for d in self.detectors if not d.uses_store]
         # Concurrency only pays where commands are coalesced into shared round trips; on the
         # MemoryStore nothing waits, so the ban is peeked and the detectors run in turn.
-        self._concurrent = not self.bans.synchronous
+        self._memory = self.store if isinstance(self.store, MemoryStore) else None
         self._listing = bool(self.safelist or self.blocklist)  # most sites list nothing
 
     # -- per request ----------------------------------------------------------------------------
@@ -92,12 +93,14 @@ class Shield:
         ctx = ctx if ctx is not None else self.context()
         if self._listing and (listed := self._listed(facts)) is not None:
             return listed
-        if self._concurrent:
+        memory = self._memory
+        if memory is None:
             ban, signals = await self._gather(facts, ctx)
         else:
             # The MemoryStore never waits: a task per detector would cost ~25 µs a request
             # (measured in bench_ratelimit), and a coroutine per detector ~0.2 µs each.
-            ban = self.bans.peek(facts.client_key)
+            raw = memory.peek_ban(facts.client_key)
+            ban = Ban.from_json(facts.client_key, raw) if raw else None
             ctx.banned = ban is not None  # the limiter need not read the ban again
             signals = []
             await self._detect_in_turn(self.detectors, facts, ctx, signals)
@@ -107,7 +110,7 @@ class Shield:
                 facts, Action.BLOCK, "ban/active", reasons=(signal,), retry_after=ban.remaining
             )
 
-        verdict = self.policy.evaluate(signals)
+        verdict = self.policy.evaluate(signals) if signals else self._no_signals
         decision = Decision(  # as `_decision` does, without the call: every request's path
             verdict.action,
             verdict.rule,
@@ -189,7 +192,10 @@ class Shield:
             try:
                 now = getattr(detector, "detect_now", None)
                 found: Found = detector.detect(facts, ctx) if now is None else now(facts, ctx)
-                signals.extend(found if settled(found) else await found)  # type: ignore[misc]
+                if type(found) is not tuple and type(found) is not list:  # `settled`, inline
+                    found = await found  # type: ignore[misc]
+                if found:
+                    signals.extend(found)  # type: ignore[arg-type]
             except Exception as exc:
                 self._detector_failed(detector, facts, ctx, exc)
 

@@ -94,7 +94,8 @@ class _EmptyUADetector(Immediate):
     uses_store = False
 
     def detect_now(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
-        return (EMPTY_UA,) if not facts.user_agent.strip() else ()
+        user_agent = facts.user_agent
+        return (EMPTY_UA,) if not user_agent or user_agent.isspace() else ()
 
 
 __all__ = ["Detector", "RequestContext", "build_detectors"]

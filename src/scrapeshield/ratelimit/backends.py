@@ -67,8 +67,9 @@ class Outcome:
     ) -> Outcome:
         """An admitted request's outcome from each limit's (remaining, reset): the states are
         built only if read (the RateLimit field needs `closest` alone, on every request)."""
-        outcome = cls((), None, 0, closest)
+        outcome = cls.__new__(cls)  # not __init__: one call fewer on every request
         outcome._states, outcome._limits, outcome._figures = None, limits, figures
+        outcome.rejected, outcome.strikes, outcome.closest = None, 0, closest
         return outcome
 
     @property
