@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from scrapeshield import Settings
-from scrapeshield.facts import FactsBuilder
+from scrapeshield.facts import _PEER_CACHE_SIZE, FactsBuilder
 from scrapeshield.shield import synthetic_scope
 
 
@@ -34,3 +34,21 @@ def test_route_group_cache_is_bounded_and_answers_like_the_matcher() -> None:
     long_path = "/images/" + "x" * 1000 + ".png"
     assert builder.build(synthetic_scope(path=long_path)).route_group == "images"
     assert ("GET", long_path) not in builder._groups
+
+
+def test_identities_are_cached_per_peer_and_the_cache_is_bounded() -> None:
+    builder = FactsBuilder(Settings(ipv6_prefix=64))
+    for n in range(1, _PEER_CACHE_SIZE + 10):
+        facts = builder.build(synthetic_scope(ip=f"2001:db8:{n:x}::7"))
+        assert facts.client_key == f"2001:db8:{n:x}::/64"
+        assert len(builder._peers) <= _PEER_CACHE_SIZE
+    again = builder.build(synthetic_scope(ip="2001:db8:1::8"))
+    assert again.client_key == "2001:db8:1::/64"
+    assert str(again.client_ip) == "2001:db8:1::8"
+
+
+def test_with_a_trusted_proxy_the_forwarded_client_is_used_not_a_cached_peer() -> None:
+    builder = FactsBuilder(Settings(trusted_proxies=["10.0.0.0/8"]))
+    for client in ("198.51.100.1", "198.51.100.2"):
+        scope = synthetic_scope(ip="10.0.0.1", headers=[("x-forwarded-for", client)])
+        assert builder.build(scope).client_key == client

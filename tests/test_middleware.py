@@ -266,10 +266,10 @@ def test_detector_exception_with_fail_closed_gives_503(detector: StaticDetector)
 
 
 def test_broken_pipeline_never_gives_500(monkeypatch: pytest.MonkeyPatch) -> None:
-    async def explode(*args: Any, **kwargs: Any) -> Decision:
+    def explode(*args: Any, **kwargs: Any) -> Decision:  # fails before any await
         raise RuntimeError("pipeline bug")
 
-    monkeypatch.setattr(scrapeshield.shield.Shield, "decide", explode)
+    monkeypatch.setattr(scrapeshield.shield.Shield, "decide_now", explode)
     with TestClient(make_app()) as client:
         response = client.get("/", headers=BROWSER)
     assert response.status_code == 200
@@ -277,10 +277,10 @@ def test_broken_pipeline_never_gives_500(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_broken_pipeline_with_fail_closed_gives_503(monkeypatch: pytest.MonkeyPatch) -> None:
-    async def explode(*args: Any, **kwargs: Any) -> Decision:
+    async def explode(*args: Any, **kwargs: Any) -> Decision:  # fails once awaited
         raise RuntimeError("pipeline bug")
 
-    monkeypatch.setattr(scrapeshield.shield.Shield, "decide", explode)
+    monkeypatch.setattr(scrapeshield.shield.Shield, "decide_now", explode)
     with TestClient(make_app(fail_mode="closed")) as client:
         response = client.get("/", headers=BROWSER)
     assert response.status_code == 503

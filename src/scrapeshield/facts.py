@@ -9,7 +9,7 @@ from http.cookies import CookieError, SimpleCookie
 from random import getrandbits
 from typing import Any
 
-from scrapeshield.client import ClientResolver, IPAddress
+from scrapeshield.client import ClientIdentity, ClientResolver, IPAddress
 from scrapeshield.patterns import GlobSet
 from scrapeshield.settings import RouteGroupSpec, Settings
 from scrapeshield.signals import fast_init
@@ -19,6 +19,7 @@ _ROUTE_CACHE_SIZE = 4096
 _MAX_CACHED_PATH = 256
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 _MAX_CACHED_HOSTS = 256
+_PEER_CACHE_SIZE = 4096
 _SECURE_SCHEMES = frozenset({"https", "wss"})
 
 
@@ -99,7 +100,16 @@ class RouteMatcher:
 class FactsBuilder:
     """Everything derived from settings compiled once, so `build` does only per-request work."""
 
-    __slots__ = ("_groups", "_local", "_max_ua", "_resolver", "_routes", "_trust_request_id")
+    __slots__ = (
+        "_direct",
+        "_groups",
+        "_local",
+        "_max_ua",
+        "_peers",
+        "_resolver",
+        "_routes",
+        "_trust_request_id",
+    )
 
     def __init__(self, settings: Settings) -> None:
         self._resolver = ClientResolver(
@@ -110,6 +120,8 @@ class FactsBuilder:
         )
         self._routes = RouteMatcher(list(settings.route_groups))
         self._groups: dict[tuple[str, str], str] = {}
+        self._direct = not settings.trusted_proxies
+        self._peers: dict[str | None, ClientIdentity] = {}
         self._local: dict[str, bool] = {}  # Host value -> is it this machine (a secure context)
         self._max_ua = settings.user_agent_max_length
         self._trust_request_id = settings.trust_request_id
@@ -129,7 +141,15 @@ class FactsBuilder:
             user_agent = user_agent[: self._max_ua]
         client = scope.get("client")
         peer = str(client[0]) if client else None
-        identity = self._resolver.resolve(peer, headers)
+        if self._direct:  # no proxy is trusted: the peer alone decides (one lookup)
+            identity = self._peers.get(peer)
+            if identity is None:
+                identity = self._resolver.resolve(peer, headers)
+                if len(self._peers) >= _PEER_CACHE_SIZE:  # peers come from clients: bounded
+                    self._peers.clear()
+                self._peers[peer] = identity
+        else:
+            identity = self._resolver.resolve(peer, headers)
         # ASGI gives str values here (only `or` guards a server that leaves one out).
         scheme = identity.scheme or scope.get("scheme") or "http"
         host = headers.get("host", "").lower()
@@ -159,7 +179,7 @@ class FactsBuilder:
             peer,
             identity.ip,
             identity.key,
-            self._route_group(method, path),
+            self._groups.get((method, path)) or self._route_group(method, path),
             request_id or f"{getrandbits(64):016x}",
             scheme in _SECURE_SCHEMES or local,
             identity.via_proxy,

@@ -19,6 +19,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from scrapeshield.detectors import RequestContext
 from scrapeshield.directives import APP_SCOPE_KEY, BodyRewriter
 from scrapeshield.facts import Facts
 from scrapeshield.settings import Settings
@@ -39,6 +40,7 @@ class ScrapeShield:
         self.shield = shield if shield is not None else Shield(settings)
         self.settings = self.shield.settings
         self._off = self.settings.mode == "off"  # settings are frozen
+        self._facts = self.shield.facts_builder.build  # shield.facts, one call fewer
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self._off:
@@ -46,7 +48,7 @@ class ScrapeShield:
             return
         shield = self.shield
         try:
-            facts = shield.facts(scope)
+            facts = self._facts(scope)
         except Exception:
             logger.exception("scrapeshield could not read the request; passing it through")
             await self.app(scope, receive, send)
@@ -62,9 +64,10 @@ class ScrapeShield:
             await endpoint(facts, {**scope, APP_SCOPE_KEY: self.app}, receive, send)
             return
 
-        ctx = shield.context()
+        ctx = RequestContext(shield.store, [], False, {"dry_run": False})  # shield.context()
         try:
-            decision = await shield.decide(facts, ctx)
+            found = shield.decide_now(facts, ctx)
+            decision = found if type(found) is Decision else await found  # type: ignore[misc]
         except Exception as exc:
             logger.exception("scrapeshield pipeline failed on request %s", facts.request_id)
             decision = shield.failure_decision(facts, exc)

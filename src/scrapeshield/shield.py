@@ -27,7 +27,7 @@ from scrapeshield.detectors.base import Found
 from scrapeshield.directives import Endpoint, build_endpoints, build_response_filters
 from scrapeshield.errors import StoreUnavailable
 from scrapeshield.facts import Facts, FactsBuilder
-from scrapeshield.policy import Policy
+from scrapeshield.policy import Policy, Verdict
 from scrapeshield.rules import RuleList
 from scrapeshield.settings import Settings
 from scrapeshield.signals import Action, Decision, Signal
@@ -91,25 +91,72 @@ class Shield:
 
     async def decide(self, facts: Facts, ctx: RequestContext | None = None) -> Decision:
         ctx = ctx if ctx is not None else self.context()
+        found = self.decide_now(facts, ctx)
+        return found if type(found) is Decision else await found  # type: ignore[misc]
+
+    def decide_now(self, facts: Facts, ctx: RequestContext) -> Decision | Awaitable[Decision]:
+        """`decide`, without a coroutine when nothing waits (the MemoryStore, and detectors
+        that answer at once): the decision, or an awaitable of it (the work is done once)."""
         if self._listing and (listed := self._listed(facts)) is not None:
             return listed
         memory = self._memory
         if memory is None:
-            ban, signals = await self._gather(facts, ctx)
-        else:
-            # The MemoryStore never waits: a task per detector would cost ~25 µs a request
-            # (measured in bench_ratelimit), and a coroutine per detector ~0.2 µs each.
-            raw = memory.peek_ban(facts.client_key)
-            ban = Ban.from_json(facts.client_key, raw) if raw else None
-            ctx.banned = ban is not None  # the limiter need not read the ban again
-            signals = []
-            await self._detect_in_turn(self.detectors, facts, ctx, signals)
+            return self._decide_gathered(facts, ctx)
+        # The MemoryStore never waits: a task per detector would cost ~25 µs a request
+        # (measured in bench_ratelimit), and a coroutine per detector ~0.2 µs each.
+        raw = memory.peek_ban(facts.client_key)
+        ban = Ban.from_json(facts.client_key, raw) if raw else None
+        ctx.banned = ban is not None  # the limiter need not read the ban again
+        signals: list[Signal] = []
+        detectors = self.detectors
+        for detector in detectors:
+            try:
+                now = getattr(detector, "detect_now", None)
+                found: Found = detector.detect(facts, ctx) if now is None else now(facts, ctx)
+            except Exception as exc:
+                self._detector_failed(detector, facts, ctx, exc)
+                continue
+            if type(found) is tuple or type(found) is list:  # `settled`, inline
+                if found:
+                    signals.extend(found)
+                continue
+            rest = detectors[detectors.index(detector) + 1 :]  # rare: no enumerate per request
+            return self._decide_later(found, detector, rest, facts, ctx, ban, signals)  # type: ignore[arg-type]
+        return self._conclude(facts, ctx, ban, signals)
+
+    async def _decide_gathered(self, facts: Facts, ctx: RequestContext) -> Decision:
+        ban, signals = await self._gather(facts, ctx)
+        found = self._conclude(facts, ctx, ban, signals)
+        return found if type(found) is Decision else await found  # type: ignore[misc]
+
+    async def _decide_later(
+        self,
+        pending: Awaitable[Sequence[Signal]],
+        detector: Detector,
+        rest: list[Detector],
+        facts: Facts,
+        ctx: RequestContext,
+        ban: Ban | None,
+        signals: list[Signal],
+    ) -> Decision:
+        """`decide_now` from the first detector that handed back an awaitable."""
+        try:
+            signals.extend(await pending)
+        except Exception as exc:
+            self._detector_failed(detector, facts, ctx, exc)
+        await self._detect_in_turn(rest, facts, ctx, signals)
+        found = self._conclude(facts, ctx, ban, signals)
+        return found if type(found) is Decision else await found  # type: ignore[misc]
+
+    def _conclude(
+        self, facts: Facts, ctx: RequestContext, ban: Ban | None, signals: list[Signal]
+    ) -> Decision | Awaitable[Decision]:
+        """The decision from the ban and the signals; awaitable only when a ban is written."""
         if ban is not None:
             signal = Signal("ban/active", 0.0, ban.reason or ban.rule, retry_after=ban.remaining)
             return self._decision(
                 facts, Action.BLOCK, "ban/active", reasons=(signal,), retry_after=ban.remaining
             )
-
         verdict = self.policy.evaluate(signals) if signals else self._no_signals
         decision = Decision(  # as `_decision` does, without the call: every request's path
             verdict.action,
@@ -123,28 +170,34 @@ class Shield:
             verdict.ban_for,
         )
         if verdict.action is _BAN and self.enforcing and not ctx.notes.get("dry_run"):
-            duration = verdict.ban_for or self.settings.ban_default_duration
-            try:
-                await self.bans.ban(
-                    facts.client_key, duration, reason=verdict.rule, rule=verdict.rule
-                )
-            except StoreUnavailable:
-                ctx.store_failed = True
-        if (
-            ctx.store_failed
-            and self.settings.fail_mode == "closed"
-            and decision.action is Action.ALLOW
-        ):
-            return self._decision(
-                facts,
-                Action.BLOCK,
-                "store/fail-closed",
-                score=verdict.score,
-                reasons=(*verdict.reasons, Signal("store/unavailable", 0.0, "fail_mode=closed")),
-                retry_after=self.settings.breaker_cooldown,
-                status=503,
-            )
+            return self._ban_then(facts, ctx, verdict, decision)
+        if ctx.store_failed:
+            return self._failed_closed(facts, verdict, decision)
         return decision
+
+    async def _ban_then(
+        self, facts: Facts, ctx: RequestContext, verdict: Verdict, decision: Decision
+    ) -> Decision:
+        duration = verdict.ban_for or self.settings.ban_default_duration
+        try:
+            await self.bans.ban(facts.client_key, duration, reason=verdict.rule, rule=verdict.rule)
+        except StoreUnavailable:
+            ctx.store_failed = True
+        return self._failed_closed(facts, verdict, decision) if ctx.store_failed else decision
+
+    def _failed_closed(self, facts: Facts, verdict: Verdict, decision: Decision) -> Decision:
+        """The store failed during this request: with fail_mode=closed an allow becomes 503."""
+        if self.settings.fail_mode != "closed" or decision.action is not Action.ALLOW:
+            return decision
+        return self._decision(
+            facts,
+            Action.BLOCK,
+            "store/fail-closed",
+            score=verdict.score,
+            reasons=(*verdict.reasons, Signal("store/unavailable", 0.0, "fail_mode=closed")),
+            retry_after=self.settings.breaker_cooldown,
+            status=503,
+        )
 
     def _listed(self, facts: Facts) -> Decision | None:
         """The operator's safelist, then blocklist: the first matching rule decides."""

@@ -39,6 +39,7 @@ _MAX_KEY = 64
 logger = logging.getLogger("scrapeshield")
 PLAN_CACHE_SIZE = 4096
 _MAX_CACHED_PATH = 256
+_UNCACHED = "\0uncached"  # not a group name (names are checked in settings)
 
 
 class Limit:
@@ -165,7 +166,10 @@ class Planner:
         return "default"
 
     def plan(self, facts: Facts, notes: Mapping[str, object]) -> Plan | None:
-        name = self.group_for(facts, notes)
+        # `group_for`, its cache read inline: this runs on every request.
+        name = self._paths.get((facts.method, facts.path, facts.route_group), _UNCACHED)
+        if name is _UNCACHED or VERIFIED_BOT_NOTE in notes:
+            name = self.group_for(facts, notes)
         if name is None:
             return None
         user = self.user_key(facts) if self._groups[name].user else None
