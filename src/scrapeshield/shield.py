@@ -168,6 +168,8 @@ class Shield:
             facts.request_id,
             verdict.retry_after,
             verdict.ban_for,
+            None,
+            {},  # `extra`: a literal costs less than its default factory
         )
         if verdict.action is _BAN and self.enforcing and not ctx.notes.get("dry_run"):
             return self._ban_then(facts, ctx, verdict, decision)

@@ -16,7 +16,7 @@ from scrapeshield.detectors.base import Found, Immediate, RequestContext, settle
 from scrapeshield.facts import Facts
 from scrapeshield.ratelimit.backends import Limiter, LimitsMemoryLimiter, Outcome, RedisLimiter
 from scrapeshield.ratelimit.escalation import Escalation
-from scrapeshield.ratelimit.headers import rate_limit_headers
+from scrapeshield.ratelimit.headers import add_rate_limit_headers
 from scrapeshield.ratelimit.memory import NativeMemoryLimiter
 from scrapeshield.ratelimit.plan import Plan, Planner
 from scrapeshield.ratelimit.settings import VERIFIED_BOT_NOTE, RateLimitSettings
@@ -111,7 +111,9 @@ class RateLimitDetector(Immediate):
         """The outcome for other stages and `explain`, and the RateLimit response fields."""
         ctx.notes[PLAN_NOTE] = {"group": plan.group, "outcome": outcome}
         if self._headers:
-            ctx.response_headers += rate_limit_headers(plan.policy, outcome, legacy=self._legacy)
+            add_rate_limit_headers(
+                ctx.response_headers, plan.policy_header, outcome, legacy=self._legacy
+            )
 
     def _signals(self, plan: Plan, outcome: Outcome, facts: Facts, ctx: RequestContext) -> Found:
         """A rejected request's signals; awaitable when escalation must write a ban."""

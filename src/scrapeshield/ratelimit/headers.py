@@ -45,23 +45,30 @@ def closest(states: Sequence[LimitState], rejected: LimitState | None) -> LimitS
     return chosen
 
 
-def rate_limit_headers(
-    policy: bytes, outcome: Outcome, *, legacy: bool
-) -> list[tuple[bytes, bytes]]:
-    """The fields for `outcome` (its `closest` when the limiter found it while counting)."""
+def add_rate_limit_headers(
+    headers: list[tuple[bytes, bytes]],
+    policy: tuple[bytes, bytes],
+    outcome: Outcome,
+    *,
+    legacy: bool,
+) -> None:
+    """Append the fields for `outcome` to `headers`; `policy` is the plan's RateLimit-Policy
+    field, built with the plan. The RateLimit field reports `outcome.closest` when the limiter
+    found it while counting."""
     chosen = outcome.closest
     if chosen is None:
         states = outcome.states
         if not states:
-            return []
+            return
         chosen = closest(states, outcome.rejected)
     reset = max(0, math.ceil(chosen.reset))
-    field = chosen.limit.field_prefix + b"%d;t=%d" % (chosen.remaining, reset)
-    headers = [(b"ratelimit-policy", policy), (b"ratelimit", field)]
+    headers.append(policy)
+    headers.append(
+        (b"ratelimit", chosen.limit.field_prefix + b"%d;t=%d" % (chosen.remaining, reset))
+    )
     if legacy:
         headers += [
             (b"x-ratelimit-limit", str(chosen.limit.quota).encode()),
             (b"x-ratelimit-remaining", str(chosen.remaining).encode()),
             (b"x-ratelimit-reset", str(reset).encode()),
         ]
-    return headers

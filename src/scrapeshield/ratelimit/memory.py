@@ -115,10 +115,10 @@ class NativeMemoryLimiter:
         one has no room, with what was spent taken back (the general path then answers).
         Nothing awaits in between, so no other request sees the spent units."""
         data = self._data
-        figures: list[tuple[int, float]] = []
-        chosen = -1
+        figures: list[float] = []  # remaining, reset of each limit in turn (no tuple per limit)
+        chosen = 0
         share = 2.0  # above any share left: the first limit is chosen
-        for i, lim in enumerate(limits):
+        for lim in limits:
             window, key = lim.window, lim.storage_key
             index = int(now / window)  # time is positive: int() floors
             entry = data.get(key)
@@ -146,19 +146,20 @@ class NativeMemoryLimiter:
                 count = cur
             remaining = lim.quota - count - cost
             if remaining < 0:
-                for spent in limits[:i]:  # rare: give back what this request took
+                for spent in limits[: len(figures) // 2]:  # rare: give back what was taken
                     data[spent.storage_key][1] -= cost
                 return None
             entry[1] = cur + cost
-            figures.append((remaining, reset))
             # The RateLimit field's limit: the smallest share left (ties: the latest reset).
             left = remaining / lim.quota
-            if left < share or (left == share and reset > figures[chosen][1]):
-                chosen, share = i, left
+            if left < share or (left == share and reset > figures[2 * chosen + 1]):
+                chosen, share = len(figures) // 2, left
+            figures.append(remaining)
+            figures.append(reset)
         if len(data) > self.max_keys:
             self._trim()
-        remaining, reset = figures[chosen]
-        return Outcome.admitted(limits, figures, LimitState(limits[chosen], remaining, reset))
+        closest = LimitState(limits[chosen], int(figures[2 * chosen]), figures[2 * chosen + 1])
+        return Outcome.admitted(limits, figures, closest)
 
     # -- entries ----------------------------------------------------------------------------------
 

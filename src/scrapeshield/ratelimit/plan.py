@@ -91,6 +91,8 @@ class Plan:
     limits: tuple[Limit, ...]
     policy: bytes
     """The RateLimit-Policy field value of these limits."""
+    policy_header: tuple[bytes, bytes]
+    """The RateLimit-Policy field itself, name and value (made once per plan)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +127,7 @@ class Planner:
             if spec.paths:
                 self._matchers.append((name, GlobSet(spec.paths), frozenset(spec.methods)))
         self._bot_groups = dict(settings.bot_groups)
+        self._user_groups = frozenset(name for name, g in self._groups.items() if g.user)
         user = settings.user
         self._user_header, self._user_cookie, self._user_resolve = (
             user.header,
@@ -172,7 +175,7 @@ class Planner:
             name = self.group_for(facts, notes)
         if name is None:
             return None
-        user = self.user_key(facts) if self._groups[name].user else None
+        user = self.user_key(facts) if name in self._user_groups else None
         # Keyed without the address (an IP address hashes in Python code: ~0.2 µs), which is
         # checked on a hit instead: the resolver hands out one address object per client.
         key = (name, facts.client_key, user)
@@ -206,7 +209,9 @@ class Planner:
             found += [Limit(name, "network", network, it, strategy) for it in group.network]
         if not found:
             return None
-        return Plan(name, group.action, group.cost, tuple(found), policy_field(found))
+        policy = policy_field(found)
+        field = (b"ratelimit-policy", policy)
+        return Plan(name, group.action, group.cost, tuple(found), policy, field)
 
     def _warn_unknown(self) -> None:
         """Requests without a client address are not limited by address: counted under one
