@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from scrapeshield.challenge.tokens import TokenError
-from scrapeshield.detectors.base import RequestContext
+from scrapeshield.detectors.base import Immediate, RequestContext
 from scrapeshield.facts import Facts
 from scrapeshield.signals import CHALLENGE_PASSED, Signal
 
@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 PASS_WEIGHT = -40.0  # takes a client from the default challenge threshold (40) back to 0
 
 
-class PassDetector:
+class PassDetector(Immediate):
     name = "challenge-pass"
     uses_store = False
 
@@ -29,7 +29,7 @@ class PassDetector:
         self._challenge = challenge
         self._cookie = challenge.config.cookie_name
 
-    async def detect(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
+    def detect_now(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
         value = facts.cookie(self._cookie)
         if not value:
             return ()

@@ -17,12 +17,12 @@ stay below the block threshold, so behaviour can at most earn a challenge.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
 from scrapeshield.bans import UNKNOWN_CLIENT
 from scrapeshield.behaviour_settings import BehaviourSettings
-from scrapeshield.detectors.base import RequestContext
+from scrapeshield.detectors.base import Found, Immediate, RequestContext
 from scrapeshield.facts import Facts
 from scrapeshield.signals import Signal
 from scrapeshield.store.base import Store
@@ -47,7 +47,7 @@ _BUMPS = {
 """The counters (indices into `_COUNTERS`) a request of a kind bumps, conditional or not."""
 
 
-class BehaviourDetector:
+class BehaviourDetector(Immediate):
     """Counts a client's page/image/asset mix and numbered walks; signals only past thresholds."""
 
     name = "behaviour"
@@ -76,7 +76,7 @@ class BehaviourDetector:
             return "page"
         return None
 
-    async def detect(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
+    def detect_now(self, facts: Facts, ctx: RequestContext) -> Found:
         kind = self._kind(facts)
         if kind is None or facts.client_key == UNKNOWN_CLIENT:
             return ()  # without an address, everyone's requests would add up as one client's
@@ -91,10 +91,16 @@ class BehaviourDetector:
             counts, walked = self._count_in_memory(
                 store, client, window, kind, conditional, ident, dry_run
             )
-        else:
-            counts, walked = await self._count(
-                store, client, window, kind, conditional, ident, dry_run
-            )
+            return self._signals(counts, walked)
+        return self._signals_later(
+            self._count(store, client, window, kind, conditional, ident, dry_run)
+        )
+
+    async def _signals_later(
+        self, counting: Awaitable[tuple[Sequence[int], bool]]
+    ) -> Sequence[Signal]:
+        """`detect_now` on a store that waits (Redis): one script, then the same signals."""
+        counts, walked = await counting
         return self._signals(counts, walked)
 
     def _count_in_memory(

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from scrapeshield.detectors.base import RequestContext
+from scrapeshield.detectors.base import Immediate, RequestContext
 from scrapeshield.facts import Facts
 from scrapeshield.signals import Signal
 from scrapeshield.uaclass import UAClassifier, UAInfo
@@ -73,14 +73,14 @@ def check(facts: Facts, info: UAInfo) -> list[Signal]:
     return out
 
 
-class HeaderConsistencyDetector:
+class HeaderConsistencyDetector(Immediate):
     name = "headers"
     uses_store = False
 
     def __init__(self, classifier: UAClassifier) -> None:
         self.classifier = classifier
 
-    async def detect(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
+    def detect_now(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
         if not facts.user_agent.strip():
             return ()
         info = self.classifier.classify_noted(facts.user_agent, ctx.notes)

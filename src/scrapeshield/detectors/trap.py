@@ -10,9 +10,10 @@ from __future__ import annotations
 import html
 from collections.abc import Sequence
 
-from scrapeshield.detectors.base import RequestContext
+from scrapeshield.detectors.base import Found, Immediate, RequestContext
 from scrapeshield.facts import Facts
 from scrapeshield.signals import Signal
+from scrapeshield.store.memory import MemoryStore
 
 TRAP_HIT = "trap/hit"
 TRAP_FLAGGED = "trap/flagged"
@@ -24,7 +25,7 @@ def is_trap(path: str, trap_paths: Sequence[str]) -> bool:
     return any(path.startswith(p) for p in trap_paths)
 
 
-class TrapDetector:
+class TrapDetector(Immediate):
     """`trap/hit` for a trap path; `trap/flagged` for any request from a client that hit one."""
 
     name = "trap"
@@ -34,13 +35,28 @@ class TrapDetector:
         self._paths = tuple(trap_paths)
         self._ttl = flag_ttl
 
-    async def detect(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
+    def detect_now(self, facts: Facts, ctx: RequestContext) -> Found:
+        store = ctx.store
+        if not isinstance(store, MemoryStore):
+            return self._detect(facts, ctx)
+        key = f"trap:{facts.client_key}"
+        if is_trap(facts.path, self._paths):
+            if self._ttl > 0 and not ctx.notes.get("dry_run"):
+                store.put(key, facts.path[:200], ttl=self._ttl)
+            return (Signal(TRAP_HIT, WEIGHTS[TRAP_HIT], facts.path[:200]),)
+        return self._flagged(store.peek(key))
+
+    async def _detect(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
+        """`detect_now` on a store that waits (Redis): the same reads and writes, awaited."""
         key = f"trap:{facts.client_key}"
         if is_trap(facts.path, self._paths):
             if self._ttl > 0 and not ctx.notes.get("dry_run"):
                 await ctx.store.set(key, facts.path[:200], ttl=self._ttl)
             return (Signal(TRAP_HIT, WEIGHTS[TRAP_HIT], facts.path[:200]),)
-        flagged = await ctx.store.get(key)
+        return self._flagged(await ctx.store.get(key))
+
+    @staticmethod
+    def _flagged(flagged: str | None) -> Sequence[Signal]:
         if flagged is None:
             return ()
         return (Signal(TRAP_FLAGGED, WEIGHTS[TRAP_FLAGGED], f"hit {flagged}"),)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from scrapeshield.catalogue import Agent
-from scrapeshield.detectors.base import RequestContext
+from scrapeshield.detectors.base import Immediate, RequestContext
 from scrapeshield.facts import Facts
 from scrapeshield.fingerprint_settings import FingerprintSettings
 from scrapeshield.signals import Signal
@@ -47,7 +47,7 @@ def is_allowed(agent: Agent, settings: FingerprintSettings) -> bool:
     return agent.category in settings.allow_categories or agent.name.lower() in allowed_names
 
 
-class UserAgentDetector:
+class UserAgentDetector(Immediate):
     """Classifies the user agent once per distinct string (bounded LRU in `UAClassifier`)."""
 
     name = "useragent"
@@ -57,7 +57,7 @@ class UserAgentDetector:
         self.classifier = classifier
         self.settings = settings
 
-    async def detect(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
+    def detect_now(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
         if not facts.user_agent.strip():
             return (EMPTY_UA,)
         signals: list[Signal] = [OVERSIZED_UA] if facts.user_agent_truncated else []

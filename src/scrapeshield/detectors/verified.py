@@ -11,10 +11,11 @@ AI crawler is blocked whether or not it is genuine.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 
 from scrapeshield.catalogue import Agent
-from scrapeshield.detectors.base import RequestContext
+from scrapeshield.client import IPAddress
+from scrapeshield.detectors.base import Found, Immediate, RequestContext, settled
 from scrapeshield.detectors.dnsverify import FCrDNS
 from scrapeshield.detectors.useragent import is_allowed
 from scrapeshield.facts import Facts
@@ -28,7 +29,7 @@ VERIFIED_WEIGHT = -100.0
 SPOOFED_WEIGHT = 100.0
 
 
-class VerifiedBotDetector:
+class VerifiedBotDetector(Immediate):
     name = "verified"
     uses_store = False
 
@@ -49,15 +50,26 @@ class VerifiedBotDetector:
             return False
         return agent.category in DEFAULT_VERIFIED or is_allowed(agent, self.settings)
 
-    async def detect(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
-        signals = await self._verify(facts, ctx)
+    def detect_now(self, facts: Facts, ctx: RequestContext) -> Found:
+        found = self._verify(facts, ctx)
+        if not settled(found):  # a reverse-DNS check: only for a claimed crawler, cached
+            return self._noted_later(found, ctx)  # type: ignore[arg-type]
+        return self._noted(found, ctx)
+
+    async def _noted_later(
+        self, pending: Awaitable[Sequence[Signal]], ctx: RequestContext
+    ) -> Sequence[Signal]:
+        return self._noted(await pending, ctx)
+
+    @staticmethod
+    def _noted(signals: Sequence[Signal], ctx: RequestContext) -> Sequence[Signal]:
         for signal in signals:
             if signal.name.startswith("bot/verified/"):
                 # Read by rate limiting: a verified bot is counted only in its own group.
                 ctx.notes[VERIFIED_BOT_NOTE] = signal.name.removeprefix("bot/verified/")
         return signals
 
-    async def _verify(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
+    def _verify(self, facts: Facts, ctx: RequestContext) -> Found:
         if not facts.user_agent.strip():
             return ()
         info = self.classifier.classify_noted(facts.user_agent, ctx.notes)
@@ -76,9 +88,17 @@ class VerifiedBotDetector:
             detail = f"{ip} is in {agent.operator}'s published ranges ({agent.ip_ranges})"
             return (Signal(f"bot/verified/{agent.name}", VERIFIED_WEIGHT, detail),)
         if agent.rdns_suffixes:
-            host = await self.dns.verify(str(ip), agent.rdns_suffixes)
-            if host is not None:
-                detail = f"{ip} reverse-resolves to {host}, which resolves back to it"
-                return (Signal(f"bot/verified/{agent.name}", VERIFIED_WEIGHT, detail),)
-        detail = f"claims to be {agent.name} ({agent.operator}) but {ip} is not theirs"
-        return (Signal(f"bot/spoofed/{agent.name}", SPOOFED_WEIGHT, detail),)
+            return self._verify_dns(agent, ip)
+        return _spoofed(agent, ip)
+
+    async def _verify_dns(self, agent: Agent, ip: IPAddress) -> Sequence[Signal]:
+        host = await self.dns.verify(str(ip), agent.rdns_suffixes)
+        if host is not None:
+            detail = f"{ip} reverse-resolves to {host}, which resolves back to it"
+            return (Signal(f"bot/verified/{agent.name}", VERIFIED_WEIGHT, detail),)
+        return _spoofed(agent, ip)
+
+
+def _spoofed(agent: Agent, ip: IPAddress) -> Sequence[Signal]:
+    detail = f"claims to be {agent.name} ({agent.operator}) but {ip} is not theirs"
+    return (Signal(f"bot/spoofed/{agent.name}", SPOOFED_WEIGHT, detail),)

@@ -31,7 +31,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from scrapeshield.catalogue import load_catalogue
-from scrapeshield.detectors.base import RequestContext
+from scrapeshield.detectors.base import Found, Immediate, RequestContext
 from scrapeshield.facts import Facts
 from scrapeshield.signals import Signal
 from scrapeshield.uaclass import UAClassifier
@@ -186,7 +186,7 @@ def _signature_agent(facts: Facts) -> str:
     return _unquote(value).rstrip("/")
 
 
-class WebBotAuthDetector:
+class WebBotAuthDetector(Immediate):
     name = "webbotauth"
     uses_store = False
 
@@ -204,14 +204,19 @@ class WebBotAuthDetector:
         # fetch URLs of its choosing (SSRF, and a slow directory per request).
         self.origins = frozenset(origins)
 
-    async def detect(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
+    def detect_now(self, facts: Facts, ctx: RequestContext) -> Found:
         headers = facts.headers
         if "signature-input" not in headers or "signature" not in headers:
-            return ()
+            return ()  # most requests: unsigned, answered at once
         origin = _signature_agent(facts)
         if origin not in self.origins:
             detail = f"signed as {origin[:80]!r}, an origin no catalogue agent names; not checked"
             return (Signal("webbotauth/unknown-agent", 0.0, detail),)
+        return self._detect_signed(facts, ctx, origin)
+
+    async def _detect_signed(
+        self, facts: Facts, ctx: RequestContext, origin: str
+    ) -> Sequence[Signal]:
         problem = await self._verify(facts, origin)
         if problem:
             return (Signal("webbotauth/invalid", 50.0, problem),)
