@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -22,9 +21,11 @@ from scrapeshield.bans import Ban, BanList
 from scrapeshield.blocklog import BlockEvent, BlockLog
 from scrapeshield.challenge.core import install_challenge
 from scrapeshield.client import parse_ip
+from scrapeshield.detection import detect_in_turn, gather_concurrently
 from scrapeshield.detectors import Detector, RequestContext, build_detectors
 from scrapeshield.detectors.base import Found
 from scrapeshield.directives import Endpoint, build_endpoints, build_response_filters
+from scrapeshield.directives.base import index_endpoints
 from scrapeshield.errors import StoreUnavailable
 from scrapeshield.facts import Facts, FactsBuilder
 from scrapeshield.policy import Policy, Verdict
@@ -32,6 +33,7 @@ from scrapeshield.rules import RuleList
 from scrapeshield.settings import Settings
 from scrapeshield.signals import Action, Decision, Signal
 from scrapeshield.store import MemoryStore, Store, open_store
+from scrapeshield.synthetic import synthetic_scope as synthetic_scope  # its old home
 
 logger = logging.getLogger("scrapeshield")
 
@@ -56,7 +58,7 @@ class Shield:
         self.detectors: list[Detector] = build_detectors(self.settings)
         self.endpoints: list[Endpoint] = build_endpoints(self.settings)
         self.response_filters = build_response_filters(self.settings)
-        self._endpoint_index = _index_endpoints(self.endpoints)
+        self._endpoint_index = index_endpoints(self.endpoints)
         self.action_handlers: dict[Action, ActionHandler] = {}
         # Names the block-log event of a decision by action (e.g. `challenge/issued`).
         self.log_events: dict[Action, EventNamer] = {}
@@ -78,7 +80,7 @@ class Shield:
         endpoints = self.endpoints
         index = self._endpoint_index
         if index[0] is not endpoints or index[1] != len(endpoints):  # the list was changed
-            index = self._endpoint_index = _index_endpoints(endpoints)
+            index = self._endpoint_index = index_endpoints(endpoints)
         if index[2] is not None and facts.path not in index[2]:
             return None  # most requests: no endpoint's path
         for endpoint in endpoints:
@@ -114,7 +116,7 @@ class Shield:
                 now = getattr(detector, "detect_now", None)
                 found: Found = detector.detect(facts, ctx) if now is None else now(facts, ctx)
             except Exception as exc:
-                self._detector_failed(detector, facts, ctx, exc)
+                self._failed(detector, facts, ctx, exc)
                 continue
             if type(found) is tuple or type(found) is list:  # `settled`, inline
                 if found:
@@ -123,6 +125,13 @@ class Shield:
             rest = detectors[detectors.index(detector) + 1 :]  # rare: no enumerate per request
             return self._decide_later(found, detector, rest, facts, ctx, ban, signals)  # type: ignore[arg-type]
         return self._conclude(facts, ctx, ban, signals)
+
+    def _gather(
+        self, facts: Facts, ctx: RequestContext
+    ) -> Awaitable[tuple[Ban | None, list[Signal]]]:
+        """On a store that waits: local detectors, then the store's in one round trip."""
+        local, stored = self._local_detectors, self._store_detectors
+        return gather_concurrently(self.bans, local, stored, facts, ctx, self._failed)
 
     async def _decide_gathered(self, facts: Facts, ctx: RequestContext) -> Decision:
         ban, signals = await self._gather(facts, ctx)
@@ -143,8 +152,8 @@ class Shield:
         try:
             signals.extend(await pending)
         except Exception as exc:
-            self._detector_failed(detector, facts, ctx, exc)
-        await self._detect_in_turn(rest, facts, ctx, signals)
+            self._failed(detector, facts, ctx, exc)
+        await detect_in_turn(rest, facts, ctx, signals, self._failed)
         found = self._conclude(facts, ctx, ban, signals)
         return found if type(found) is Decision else await found  # type: ignore[misc]
 
@@ -210,58 +219,7 @@ class Shield:
             return self._decision(facts, Action.BLOCK, f"blocklist/{name}", reasons=(signal,))
         return None
 
-    async def _gather(self, facts: Facts, ctx: RequestContext) -> tuple[Ban | None, list[Signal]]:
-        """On a store that waits: local detectors, then the store's in one round trip."""
-        signals: list[Signal] = []
-        await self._detect_in_turn(self._local_detectors, facts, ctx, signals)
-        # A task per store-using detector; one turn of the loop lets them queue their commands,
-        # then the ban read joins them: one pipeline, one round trip, no task for the ban.
-        loop = asyncio.get_running_loop()
-        tasks = [loop.create_task(self._run(d, facts, ctx)) for d in self._store_detectors]
-        try:
-            if tasks:
-                await asyncio.sleep(0)
-            ban = await self._ban_for(facts, ctx)
-            for task in tasks:
-                signals.extend(await task)
-        except BaseException:  # cancel the unfinished; read the finished ones' errors (none unread)
-            for task in tasks:
-                if not task.cancel() and not task.cancelled():
-                    task.exception()
-            raise
-        return ban, signals
-
-    async def _ban_for(self, facts: Facts, ctx: RequestContext) -> Ban | None:
-        try:
-            return await self.bans.get(facts.client_key)
-        except StoreUnavailable:
-            ctx.store_failed = True
-            return None
-
-    async def _detect_in_turn(
-        self, detectors: list[Detector], facts: Facts, ctx: RequestContext, signals: list[Signal]
-    ) -> None:
-        """Each detector in turn, its signals added to `signals` (one coroutine for the whole
-        list, and none per detector that answers at once: this is every request's path)."""
-        for detector in detectors:
-            try:
-                now = getattr(detector, "detect_now", None)
-                found: Found = detector.detect(facts, ctx) if now is None else now(facts, ctx)
-                if type(found) is not tuple and type(found) is not list:  # `settled`, inline
-                    found = await found  # type: ignore[misc]
-                if found:
-                    signals.extend(found)  # type: ignore[arg-type]
-            except Exception as exc:
-                self._detector_failed(detector, facts, ctx, exc)
-
-    async def _run(self, detector: Detector, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
-        try:
-            return await detector.detect(facts, ctx)
-        except Exception as exc:
-            self._detector_failed(detector, facts, ctx, exc)
-        return ()
-
-    def _detector_failed(
+    def _failed(
         self, detector: Detector, facts: Facts, ctx: RequestContext, exc: Exception
     ) -> None:
         """A detector that failed yields no signals; fail-closed mode re-raises (503)."""
@@ -351,43 +309,3 @@ class Shield:
 
     async def aclose(self) -> None:
         await self.store.aclose()
-
-
-def _index_endpoints(
-    endpoints: list[Endpoint],
-) -> tuple[list[Endpoint], int, frozenset[str] | None]:
-    """The list, its length, and the paths its endpoints answer (None if one does not say)."""
-    paths = [getattr(endpoint, "path", None) for endpoint in endpoints]
-    known = [path for path in paths if isinstance(path, str)]
-    return endpoints, len(endpoints), frozenset(known) if len(known) == len(paths) else None
-
-
-def synthetic_scope(
-    *,
-    method: str = "GET",
-    path: str = "/",
-    ip: str = "203.0.113.7",
-    user_agent: str | None = None,
-    headers: Sequence[tuple[str, str]] = (),
-    scheme: str = "https",
-) -> dict[str, Any]:
-    """An ASGI scope for `explain`: what a request with these properties would look like."""
-    raw: list[tuple[bytes, bytes]] = [(b"host", b"localhost")]
-    if user_agent is not None:
-        raw.append((b"user-agent", user_agent.encode("latin-1", "replace")))
-    raw += [(k.lower().encode("latin-1"), v.encode("latin-1", "replace")) for k, v in headers]
-    path_only, _, query = path.partition("?")
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method.upper(),
-        "scheme": scheme,
-        "path": path_only,
-        "raw_path": path_only.encode(),
-        "query_string": query.encode(),
-        "headers": raw,
-        "client": (ip, 50000),
-        "server": ("localhost", 443),
-        "time": time.time(),
-    }
