@@ -85,3 +85,13 @@ async def test_a_failing_detect_now_fails_open(caplog: pytest.LogCaptureFixture)
     assert decision.allowed, decision
     assert "test/now" in [s.name for s in decision.reasons]  # the next detector still ran
     assert "detector failing failed" in caplog.text
+
+
+async def test_a_detector_replaced_in_the_list_is_the_one_that_runs() -> None:
+    first, second = Later(), Later()
+    shield = shield_with(first)
+    scope = synthetic_scope(path="/now", user_agent=UA)
+    await shield.decide(shield.facts(scope))
+    shield.detectors[-1] = second  # in place: the same list, the same length
+    await shield.decide(shield.facts(scope))
+    assert (first.calls, second.calls) == (["/now"], ["/now"])

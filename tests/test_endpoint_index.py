@@ -42,6 +42,10 @@ def test_endpoints_are_found_by_path_and_changes_to_the_list_are_seen() -> None:
     assert found(shield, "/extra") is None
     shield.endpoints.append(extra)  # appended after the index was built
     assert found(shield, "/extra") is extra
+    other = Named("/other")
+    shield.endpoints[-1] = other  # replaced in place, same length
+    assert found(shield, "/extra") is None
+    assert found(shield, "/other") is other
     unnamed = Unnamed()
     shield.endpoints = [unnamed]  # replaced: only paths named by every endpoint are skipped
     assert found(shield, "/a/.well-known") is unnamed

@@ -21,6 +21,19 @@ _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 _MAX_CACHED_HOSTS = 256
 _PEER_CACHE_SIZE = 4096
 _SECURE_SCHEMES = frozenset({"https", "wss"})
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+# Field names browsers and crawlers send, as ASGI servers give them (lower case), and decoded.
+_NAMES: dict[bytes, str] = {
+    name.encode("latin-1"): name
+    for name in (
+        "host user-agent accept accept-language accept-encoding connection cookie referer "
+        "upgrade-insecure-requests cache-control pragma dnt te priority if-none-match "
+        "if-modified-since range origin content-type content-length authorization "
+        "sec-fetch-dest sec-fetch-mode sec-fetch-site sec-fetch-user sec-gpc sec-ch-ua "
+        "sec-ch-ua-mobile sec-ch-ua-platform x-forwarded-for x-forwarded-proto x-real-ip "
+        "forwarded x-request-id signature signature-input signature-agent"
+    ).split()
+}
 
 
 @fast_init
@@ -132,7 +145,10 @@ class FactsBuilder:
 
     def build(self, scope: Mapping[str, Any]) -> Facts:
         raw_headers = scope.get("headers") or ()
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw_headers}
+        name = _NAMES.get  # known names, decoded and lower-cased once (two calls fewer each)
+        headers = {
+            name(k) or k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw_headers
+        }
         if len(headers) != len(raw_headers):  # a repeated header: join its values
             headers = _joined(raw_headers)
         user_agent = headers.get("user-agent", "")
@@ -153,7 +169,9 @@ class FactsBuilder:
         # ASGI gives str values here (only `or` guards a server that leaves one out).
         scheme = identity.scheme or scope.get("scheme") or "http"
         host = headers.get("host", "").lower()
-        method = (scope.get("method") or "GET").upper()
+        method = scope.get("method") or "GET"
+        if method not in _METHODS:
+            method = method.upper()
         path = scope.get("path") or "/"
         query = scope.get("query_string")
         request_id = ""

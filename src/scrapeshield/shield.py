@@ -59,6 +59,7 @@ class Shield:
         self.endpoints: list[Endpoint] = build_endpoints(self.settings)
         self.response_filters = build_response_filters(self.settings)
         self._endpoint_index = index_endpoints(self.endpoints)
+        self._runners = _runners_for(self.detectors)
         self.action_handlers: dict[Action, ActionHandler] = {}
         # Names the block-log event of a decision by action (e.g. `challenge/issued`).
         self.log_events: dict[Action, EventNamer] = {}
@@ -79,9 +80,9 @@ class Shield:
     def endpoint_for(self, facts: Facts) -> Endpoint | None:
         endpoints = self.endpoints
         index = self._endpoint_index
-        if index[0] is not endpoints or index[1] != len(endpoints):  # the list was changed
+        if index[0] != endpoints:  # the list was changed (a C-level, identity-first compare)
             index = self._endpoint_index = index_endpoints(endpoints)
-        if index[2] is not None and facts.path not in index[2]:
+        if index[1] is not None and facts.path not in index[1]:
             return None  # most requests: no endpoint's path
         for endpoint in endpoints:
             if endpoint.matches(facts):
@@ -111,10 +112,12 @@ class Shield:
         ctx.banned = ban is not None  # the limiter need not read the ban again
         signals: list[Signal] = []
         detectors = self.detectors
-        for detector in detectors:
+        runners = self._runners
+        if runners[0] != detectors:  # the list was changed (a C-level, identity-first compare)
+            runners = self._runners = _runners_for(detectors)
+        for detector, run in runners[1]:
             try:
-                now = getattr(detector, "detect_now", None)
-                found: Found = detector.detect(facts, ctx) if now is None else now(facts, ctx)
+                found: Found = run(facts, ctx)
             except Exception as exc:
                 self._failed(detector, facts, ctx, exc)
                 continue
@@ -309,3 +312,18 @@ class Shield:
 
     async def aclose(self) -> None:
         await self.store.aclose()
+
+
+Runner = Callable[[Facts, RequestContext], Found]
+
+
+def _runners_for(
+    detectors: list[Detector],
+) -> tuple[list[Detector], list[tuple[Detector, Runner]]]:
+    """A copy of the list, and each detector with its bound `detect_now` (else `detect`):
+    bound once, not looked up and bound again for every detector of every request."""
+    runners: list[tuple[Detector, Runner]] = [
+        (detector, getattr(detector, "detect_now", None) or detector.detect)
+        for detector in detectors
+    ]
+    return list(detectors), runners

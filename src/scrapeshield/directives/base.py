@@ -53,9 +53,9 @@ class BodyRewriter(Protocol):
 
 def index_endpoints(
     endpoints: list[Endpoint],
-) -> tuple[list[Endpoint], int, frozenset[str] | None]:
-    """The list, its length, and the paths its endpoints answer (None if one does not say
+) -> tuple[list[Endpoint], frozenset[str] | None]:
+    """A copy of the list, and the paths its endpoints answer (None if one does not say
     which): the shield skips every endpoint by one set lookup when none can match."""
     paths = [getattr(endpoint, "path", None) for endpoint in endpoints]
     known = [path for path in paths if isinstance(path, str)]
-    return endpoints, len(endpoints), frozenset(known) if len(known) == len(paths) else None
+    return list(endpoints), frozenset(known) if len(known) == len(paths) else None
