@@ -98,4 +98,4 @@ class _EmptyUADetector(Immediate):
         return (EMPTY_UA,) if not user_agent or user_agent.isspace() else ()
 
 
-__all__ = ["Detector", "RequestContext", "build_detectors"]
+__all__ = ["Detector", "Immediate", "RequestContext", "build_detectors"]
