@@ -25,14 +25,45 @@ _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"
 # Field names browsers and crawlers send, as ASGI servers give them (lower case), and decoded.
 _NAMES: dict[bytes, str] = {
     name.encode("latin-1"): name
-    for name in (
-        "host user-agent accept accept-language accept-encoding connection cookie referer "
-        "upgrade-insecure-requests cache-control pragma dnt te priority if-none-match "
-        "if-modified-since range origin content-type content-length authorization "
-        "sec-fetch-dest sec-fetch-mode sec-fetch-site sec-fetch-user sec-gpc sec-ch-ua "
-        "sec-ch-ua-mobile sec-ch-ua-platform x-forwarded-for x-forwarded-proto x-real-ip "
-        "forwarded x-request-id signature signature-input signature-agent"
-    ).split()
+    for name in [
+        "host",
+        "user-agent",
+        "accept",
+        "accept-language",
+        "accept-encoding",
+        "connection",
+        "cookie",
+        "referer",
+        "upgrade-insecure-requests",
+        "cache-control",
+        "pragma",
+        "dnt",
+        "te",
+        "priority",
+        "if-none-match",
+        "if-modified-since",
+        "range",
+        "origin",
+        "content-type",
+        "content-length",
+        "authorization",
+        "sec-fetch-dest",
+        "sec-fetch-mode",
+        "sec-fetch-site",
+        "sec-fetch-user",
+        "sec-gpc",
+        "sec-ch-ua",
+        "sec-ch-ua-mobile",
+        "sec-ch-ua-platform",
+        "x-forwarded-for",
+        "x-forwarded-proto",
+        "x-real-ip",
+        "forwarded",
+        "x-request-id",
+        "signature",
+        "signature-input",
+        "signature-agent",
+    ]
 }
 
 
