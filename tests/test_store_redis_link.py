@@ -237,6 +237,28 @@ async def test_tls_verifies_the_server_certificate(tls_redis: tuple[int, Path]) 
             await store.aclose()
 
 
+async def test_optional_certificates_are_still_checked(tls_redis: tuple[int, Path]) -> None:
+    """`ssl_cert_reqs=optional` (as redis-py reads it): a certificate the server presents is
+    verified, so a self-signed one passes with its CA and fails without it."""
+    port, cert_file = tls_redis
+    base = f"rediss://127.0.0.1:{port}/0?ssl_cert_reqs=optional"
+    trusted = RedisStore(f"{base}&ssl_ca_certs={cert_file}", timeout=2.0)
+    untrusted = RedisStore(base, timeout=2.0)
+    try:
+        await trusted.set("b", "2", ttl=10)
+        assert await trusted.get("b") == "2"
+        with pytest.raises(StoreUnavailable, match="CERTIFICATE_VERIFY_FAILED"):
+            await untrusted.get("b")
+    finally:
+        await trusted.aclose()
+        await untrusted.aclose()
+
+
+def test_an_unknown_ssl_cert_reqs_fails_at_start_up() -> None:
+    with pytest.raises(ConfigurationError, match="store_url: ssl_cert_reqs='maybe'"):
+        RedisStore("rediss://127.0.0.1:6380/0?ssl_cert_reqs=maybe")
+
+
 def test_a_bad_url_fails_at_start_up_without_its_password() -> None:
     with pytest.raises(ConfigurationError, match="store_url: Port could not be cast") as error:
         RedisStore("redis://:s3cret@127.0.0.1:port/0")

@@ -145,9 +145,15 @@ def fail_all(futures: Iterable[asyncio.Future[Any]], error: BaseException) -> No
 def parse(url: str) -> dict[str, Any]:
     """The URL's connection options (no I/O): a bad URL fails at start-up, not per request."""
     try:
-        return dict(parse_url(url))
+        options = dict(parse_url(url))
     except ValueError as exc:  # (redis-py's messages never repeat the URL, nor its password)
         raise ConfigurationError([f"store_url: {exc}"]) from None
+    reqs = str(options.get("ssl_cert_reqs", "required")).lower()
+    if reqs not in _CERT_REQS:
+        raise ConfigurationError(
+            [f"store_url: ssl_cert_reqs={reqs!r}; use none, optional or required"]
+        )
+    return options
 
 
 async def connect(options: dict[str, Any], breaker: CircuitBreaker, reply_timeout: float) -> Link:
@@ -193,11 +199,16 @@ def _handshake(options: dict[str, Any]) -> list[tuple[Any, ...]]:
     return commands
 
 
+_CERT_REQS = {"none": ssl.CERT_NONE, "optional": ssl.CERT_OPTIONAL, "required": ssl.CERT_REQUIRED}
+
+
 def _ssl_context(options: dict[str, Any]) -> ssl.SSLContext:
-    """TLS for `rediss://`: verified against the system CAs, or `ssl_ca_certs`;
-    `ssl_cert_reqs=none` turns verification off, as in redis-py."""
+    """TLS for `rediss://`: verified against the system CAs, or `ssl_ca_certs`.
+    `ssl_cert_reqs` is read as redis-py reads it: `none` turns verification off; `optional`
+    checks a certificate the server presents (a Redis server always presents one)."""
     context = ssl.create_default_context(cafile=options.get("ssl_ca_certs"))
-    if str(options.get("ssl_cert_reqs", "required")).lower() == "none":
+    mode = _CERT_REQS[str(options.get("ssl_cert_reqs", "required")).lower()]  # checked in parse
+    if mode is ssl.CERT_NONE:
         context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
+    context.verify_mode = mode
     return context
