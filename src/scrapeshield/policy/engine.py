@@ -61,6 +61,7 @@ class Policy:
         )
         self._weight_cache: dict[str, float | None] = {}
         self._rule_cache: dict[str, frozenset[int]] = {}
+        self._single: dict[tuple[str, float], Verdict] = {}
         self.challenge_score = settings.challenge_score
         self.block_score = settings.block_score
         # Most requests carry no signal at all: their verdict is computed once.
@@ -93,7 +94,27 @@ class Policy:
         return found
 
     def evaluate(self, signals: Sequence[Signal]) -> Verdict:
-        return self._evaluate(signals) if signals else self._no_signals
+        if not signals:
+            return self._no_signals
+        if len(signals) == 1 and signals[0].retry_after is None:
+            return self._evaluate_one(signals[0])
+        return self._evaluate(signals)
+
+    def _evaluate_one(self, signal: Signal) -> Verdict:
+        """One signal (a page of a walk, a catalogued bot): its verdict depends on its name and
+        weight alone, so the work is done once per (name, weight) and only `reasons` is new."""
+        key = (signal.name, signal.weight)
+        known = self._single.get(key)
+        if known is None:
+            verdict = self._evaluate((signal,))
+            if len(self._single) >= _WEIGHT_CACHE_SIZE:
+                self._single.clear()  # names come from detectors, but stay bounded anyway
+            self._single[key] = verdict
+            return verdict
+        weighted = known.reasons[0]
+        if weighted.detail != signal.detail:  # the same weight, this request's own detail
+            weighted = Signal(signal.name, weighted.weight, signal.detail, None)
+        return Verdict(known.action, known.rule, known.score, (weighted,), None, known.ban_for)
 
     def _evaluate(self, signals: Sequence[Signal]) -> Verdict:
         # One pass (no generators: most requests carry one or two signals, where they cost more
