@@ -3,13 +3,14 @@ round trip, each detector's failure kept to itself (fail open) or raised once (f
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 
 import pytest
 
 import scrapeshield.shield
 from scrapeshield import Settings, Shield
 from scrapeshield.detectors import RequestContext
+from scrapeshield.detectors.base import Found, Immediate, Sent
 from scrapeshield.facts import Facts
 from scrapeshield.shield import synthetic_scope
 from scrapeshield.signals import Action, Signal
@@ -89,5 +90,46 @@ async def test_a_failing_detector_fails_closed(
     try:
         with pytest.raises(RuntimeError, match="detector bug"):  # the middleware answers 503
             await decide(monkeypatch, store, detectors, fail_mode="closed")
+    finally:
+        await store.aclose()
+
+
+class SentDetector(Immediate):
+    """Queues its read at once (`Sent`), as the built-in store detectors do on Redis."""
+
+    uses_store = True
+
+    def __init__(self, name: str, error: Exception | None = None) -> None:
+        self.name = name
+        self.error = error
+
+    def detect_now(self, facts: Facts, ctx: RequestContext) -> Found:
+        assert isinstance(ctx.store, RedisStore)
+        return Sent(self._later(ctx.store.get_soon(f"seen:{self.name}")))
+
+    async def _later(self, reply: Awaitable[str | None]) -> Sequence[Signal]:
+        await reply
+        if self.error is not None:
+            raise self.error
+        return [Signal(f"test/{self.name}", 1.0, "sent")]
+
+
+async def test_sent_and_tasked_detectors_share_one_round_trip_in_order(
+    monkeypatch: pytest.MonkeyPatch, redis_url: str, redis_prefix: str
+) -> None:
+    """Detectors that queue at once need no task; the others get one, started first, so every
+    command still leaves in one pipeline. Signals keep the detectors' order."""
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    detectors = [SentDetector("a"), StoreDetector("b"), SentDetector("c", RuntimeError("bug"))]
+    try:
+        monkeypatch.setattr(scrapeshield.shield, "build_detectors", lambda settings: detectors)
+        shield = Shield(Settings(), store=store)
+        facts = shield.facts(synthetic_scope(ip="192.0.2.2"))
+        await shield._gather(facts, shield.context())  # connected
+        before = store.round_trips
+        ban, signals = await shield._gather(facts, shield.context())
+        assert store.round_trips - before == 1
+        assert ban is None
+        assert [s.name for s in signals] == ["test/a", "test/b"]  # c failed alone (logged)
     finally:
         await store.aclose()

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Awaitable
 from dataclasses import asdict, dataclass
 
 from scrapeshield.store.base import Store
+from scrapeshield.store.redis import RedisStore
 
 BAN_PREFIX = "ban:"
 UNKNOWN_CLIENT = "unknown"  # the client key when the server reports no peer address
@@ -79,6 +81,12 @@ class BanList:
         raw = await self.store.get(BAN_PREFIX + client_key)
         return Ban.from_json(client_key, raw) if raw else None
 
+    def get_soon(self, client_key: str) -> Awaitable[Ban | None]:
+        """`get` with its command queued now on a store that batches (`submit`), else `get`."""
+        if not isinstance(self.store, RedisStore):
+            return self.get(client_key)
+        return _ban_from(client_key, self.store.get_soon(BAN_PREFIX + client_key))
+
     async def active(self) -> list[Ban]:
         keys = await self.store.keys(BAN_PREFIX)
         values = await self.store.get_many(keys)
@@ -88,3 +96,8 @@ class BanList:
             if raw
         ]
         return sorted(bans, key=lambda b: b.until)
+
+
+async def _ban_from(client_key: str, reply: Awaitable[str | None]) -> Ban | None:
+    raw = await reply
+    return Ban.from_json(client_key, raw) if raw else None

@@ -6,10 +6,11 @@ round trip. A detector that raises is handed to the shield's `failed` (logged, o
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import cast
 
 from scrapeshield.bans import Ban, BanList
-from scrapeshield.detectors.base import Detector, Found, RequestContext
+from scrapeshield.detectors.base import Detector, Found, RequestContext, Sent, settled
 from scrapeshield.errors import StoreUnavailable
 from scrapeshield.facts import Facts
 from scrapeshield.signals import Signal
@@ -45,18 +46,42 @@ async def gather_concurrently(
     ctx: RequestContext,
     failed: Failed,
 ) -> tuple[Ban | None, list[Signal]]:
-    """Local detectors in turn, then a task per store-using detector: one turn of the loop lets
-    them queue their commands, and the ban read joins them (one pipeline, no task for it)."""
+    """Local detectors in turn; then every store-using detector, whose commands must leave in
+    one pipeline with the ban read. A detector whose `detect_now` hands back `Sent` has queued
+    its commands already and is simply awaited; any other gets a task, created first, so that
+    it queues its commands before the pipeline is flushed (a task costs several µs)."""
     signals: list[Signal] = []
     await detect_in_turn(local, facts, ctx, signals, failed)
     loop = asyncio.get_running_loop()
-    tasks = [loop.create_task(_run(d, facts, ctx, failed)) for d in store_detectors]
+    started = [  # before any command is queued: their steps then run before the flush
+        None if getattr(d, "detect_now", None) else loop.create_task(_run(d, facts, ctx, failed))
+        for d in store_detectors
+    ]
+    tasks = [task for task in started if task is not None]
+    pending: list[tuple[Detector, Found]] = []
     try:
-        if tasks:
-            await asyncio.sleep(0)
+        for detector, task in zip(store_detectors, started, strict=True):
+            if task is not None:
+                pending.append((detector, task))
+                continue
+            now = detector.detect_now  # type: ignore[attr-defined]
+            try:
+                found: Found = now(facts, ctx)
+            except Exception as exc:
+                failed(detector, facts, ctx, exc)
+                continue
+            if settled(found) or isinstance(found, Sent):  # (signals kept in detector order)
+                pending.append((detector, found))
+            else:  # not queued yet: a task starts it (a second round trip at worst)
+                unsent = cast(Awaitable[Sequence[Signal]], found)
+                tasks.append(loop.create_task(_awaited(detector, unsent, facts, ctx, failed)))
+                pending.append((detector, tasks[-1]))
         ban = await _ban_for(bans, facts, ctx)
-        for task in tasks:
-            signals.extend(await task)
+        for detector, waiting in pending:
+            try:
+                signals.extend(waiting if settled(waiting) else await waiting)  # type: ignore[misc]
+            except Exception as exc:
+                failed(detector, facts, ctx, exc)
     except BaseException:  # cancel the unfinished; read the finished ones' errors (none unread)
         for task in tasks:
             if not task.cancel() and not task.cancelled():
@@ -65,9 +90,24 @@ async def gather_concurrently(
     return ban, signals
 
 
-async def _ban_for(bans: BanList, facts: Facts, ctx: RequestContext) -> Ban | None:
+async def _awaited(
+    detector: Detector,
+    found: Awaitable[Sequence[Signal]],
+    facts: Facts,
+    ctx: RequestContext,
+    failed: Failed,
+) -> Sequence[Signal]:
     try:
-        return await bans.get(facts.client_key)
+        return await found
+    except Exception as exc:
+        failed(detector, facts, ctx, exc)
+    return ()
+
+
+async def _ban_for(bans: BanList, facts: Facts, ctx: RequestContext) -> Ban | None:
+    """The ban read, queued at once on Redis (`get_soon`); a store that is down is noted."""
+    try:
+        return await bans.get_soon(facts.client_key)
     except StoreUnavailable:
         ctx.store_failed = True
         return None

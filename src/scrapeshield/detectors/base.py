@@ -11,7 +11,7 @@ act on it.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeGuard
 
@@ -47,6 +47,20 @@ Found = Sequence[Signal] | Awaitable[Sequence[Signal]]
 def settled(found: Found) -> TypeGuard[Sequence[Signal]]:
     """True when `found` is the signals themselves (detectors return tuples or lists)."""
     return type(found) is tuple or type(found) is list
+
+
+class Sent:
+    """An awaitable whose store commands are already queued (`RedisStore.submit`): the shield
+    awaits it in turn, without a task of its own. Any other awaitable a store-using detector
+    hands back gets a task, so that its commands still join the request's one round trip."""
+
+    __slots__ = ("_awaitable",)
+
+    def __init__(self, awaitable: Awaitable[Sequence[Signal]]) -> None:
+        self._awaitable = awaitable
+
+    def __await__(self) -> Generator[Any, None, Sequence[Signal]]:
+        return self._awaitable.__await__()
 
 
 class Immediate:

@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from scrapeshield.bans import UNKNOWN_CLIENT
 from scrapeshield.behaviour_settings import BehaviourSettings
-from scrapeshield.detectors.base import Found, Immediate, RequestContext
+from scrapeshield.detectors.base import Found, Immediate, RequestContext, Sent
 from scrapeshield.facts import Facts
 from scrapeshield.signals import Signal
 from scrapeshield.store.base import Store
@@ -92,6 +92,9 @@ class BehaviourDetector(Immediate):
                 store, client, window, kind, conditional, ident, dry_run
             )
             return self._signals(counts, walked)
+        if isinstance(store, RedisStore) and not dry_run:  # the script queued now: no task
+            counting = self._count_sent(store, client, window, kind, conditional, ident)
+            return Sent(self._signals_later(counting))
         return self._signals_later(
             self._count(store, client, window, kind, conditional, ident, dry_run)
         )
@@ -129,6 +132,20 @@ class BehaviourDetector(Immediate):
         seen = f"bh:{{{client}}}:{kind}-seen:"
         return row, all(store.peek(seen + str(n - i)) for i in self._offsets)
 
+    def _keys(
+        self, client: str, window: int, kind: str, conditional: bool, ident: str | None
+    ) -> _Keys:
+        """The keys one request bumps, reads and marks (every key read up front for Redis)."""
+        base = f"bh:{{{client}}}:{window}:"  # {hash tag}: one Cluster slot for the script
+        bumps = [kind, "cond"] if conditional else [kind]
+        others = [k for k in _COUNTERS if k not in bumps]
+        seen = f"bh:{{{client}}}:{kind}-seen:"
+        n = int(ident) if ident is not None else -1
+        seen_keys = [seen + str(n - i) for i in self._offsets if n - i >= 0]
+        reads = [base + k for k in others] + seen_keys
+        mark = (seen + ident) if ident is not None else None
+        return _Keys([base + k for k in bumps], bumps, others, reads, len(seen_keys), mark)
+
     async def _count(
         self,
         store: Store,
@@ -139,27 +156,40 @@ class BehaviourDetector(Immediate):
         ident: str | None,
         dry_run: bool,
     ) -> tuple[Sequence[int], bool]:
-        """As `_count_in_memory`, with every key read up front: one script on Redis."""
-        base = f"bh:{{{client}}}:{window}:"  # {hash tag}: one Cluster slot for the script
-        bumps = [kind, "cond"] if conditional else [kind]
-        others = [k for k in _COUNTERS if k not in bumps]
-        seen = f"bh:{{{client}}}:{kind}-seen:"
-        n = int(ident) if ident is not None else -1
-        seen_keys = [seen + str(n - i) for i in self._offsets if n - i >= 0]
-        reads = [base + k for k in others] + seen_keys
+        """As `_count_in_memory`, on any store: one script on Redis."""
+        keys = self._keys(client, window, kind, conditional, ident)
         if dry_run:  # `explain`: read what is there, count this request locally, write nothing
-            values = await store.get_many([base + k for k in bumps] + reads)
-            bumped = [_int(v) + 1 for v in values[: len(bumps)]]
-            read_values = values[len(bumps) :]
-        else:
-            mark = (seen + ident) if ident is not None else None
-            results = await self._apply(store, [base + k for k in bumps], reads, mark)
-            bumped = [int(r) for r in results[: len(bumps)]]
-            read_values = results[len(bumps) : len(bumps) + len(reads)]
-        counts = dict(zip(bumps, bumped, strict=True))
-        for key, value in zip(others, read_values, strict=False):
+            values = await store.get_many(keys.bump_keys + keys.reads)
+            results = [_int(v) + 1 for v in values[: len(keys.bumps)]]
+            return self._tally(keys, [*results, *values[len(keys.bumps) :]])
+        return self._tally(keys, await self._apply(store, keys))
+
+    def _count_sent(
+        self,
+        store: RedisStore,
+        client: str,
+        window: int,
+        kind: str,
+        conditional: bool,
+        ident: str | None,
+    ) -> Awaitable[tuple[Sequence[int], bool]]:
+        """`_count` on Redis with its script queued now (`RedisStore.submit_script`)."""
+        keys = self._keys(client, window, kind, conditional, ident)
+        return self._tallied(keys, store.submit_script(_SCRIPT, *self._script(keys)))
+
+    async def _tallied(self, keys: _Keys, reply: Awaitable[Any]) -> tuple[Sequence[int], bool]:
+        return self._tally(keys, list(await reply))
+
+    def _tally(self, keys: _Keys, results: list[Any]) -> tuple[Sequence[int], bool]:
+        """(page, image, asset, cond) counts and whether the sampled run was all seen, from
+        the bumped counts followed by the read values."""
+        nb = len(keys.bumps)
+        read_values = results[nb : nb + len(keys.reads)]
+        counts = dict(zip(keys.bumps, [int(r) for r in results[:nb]], strict=True))
+        for key, value in zip(keys.others, read_values, strict=False):
             counts[key] = _int(value)
-        walked = len(seen_keys) == len(self._offsets) and all(read_values[len(others) :])
+        seen = read_values[len(keys.others) :]
+        walked = keys.seen == len(self._offsets) and all(seen)
         return [counts[k] for k in _COUNTERS], walked
 
     def _signals(self, counts: Sequence[int], walked: bool) -> list[Signal]:
@@ -177,22 +207,35 @@ class BehaviourDetector(Immediate):
             out.append(Signal(SEQUENTIAL_IDS, WEIGHTS[SEQUENTIAL_IDS], detail))
         return out
 
-    async def _apply(
-        self, store: Store, bumps: list[str], reads: list[str], mark: str | None
-    ) -> list[Any]:
+    def _script(self, keys: _Keys) -> tuple[list[str], list[Any]]:
+        """The Redis script's keys and arguments: bump, read and mark in one command."""
+        s = self._s
+        mark = keys.mark
+        script_keys = [*keys.bump_keys, *keys.reads, *([mark] if mark else [])]
+        window_ms, mark_ms = int(s.window * 1000), int(s.sequential_ttl * 1000)
+        return script_keys, [len(keys.bumps), len(keys.reads), window_ms, mark_ms if mark else 0]
+
+    async def _apply(self, store: Store, keys: _Keys) -> list[Any]:
         """Bump, read and mark: one script on Redis (one command, in the same pipeline as the
         rest of the request), plain protocol awaits on any other store."""
         s = self._s
         if isinstance(store, RedisStore):
-            keys = [*bumps, *reads, *([mark] if mark else [])]
-            window_ms, mark_ms = int(s.window * 1000), int(s.sequential_ttl * 1000)
-            args = [len(bumps), len(reads), window_ms, mark_ms if mark else 0]
-            return list(await store.run_script(_SCRIPT, keys, args))
-        out: list[Any] = [await store.incr(k, 1, ttl=s.window) for k in bumps]
-        out += [await store.get(k) for k in reads]
-        if mark:
-            await store.set(mark, "1", ttl=s.sequential_ttl)
+            return list(await store.run_script(_SCRIPT, *self._script(keys)))
+        out: list[Any] = [await store.incr(k, 1, ttl=s.window) for k in keys.bump_keys]
+        out += [await store.get(k) for k in keys.reads]
+        if keys.mark:
+            await store.set(keys.mark, "1", ttl=s.sequential_ttl)
         return out
+
+
+class _Keys(NamedTuple):
+    bump_keys: list[str]
+    bumps: list[str]
+    others: list[str]
+    reads: list[str]
+    seen: int
+    """How many of the sampled ids before this one exist (all must, for a walk)."""
+    mark: str | None
 
 
 _SCRIPT = """

@@ -8,12 +8,14 @@ A hit is remembered in the store (`trap:<client>` with a TTL) so the client's la
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
+from typing import Any
 
-from scrapeshield.detectors.base import Found, Immediate, RequestContext
+from scrapeshield.detectors.base import Found, Immediate, RequestContext, Sent
 from scrapeshield.facts import Facts
 from scrapeshield.signals import Signal
 from scrapeshield.store.memory import MemoryStore
+from scrapeshield.store.redis import RedisStore
 
 TRAP_HIT = "trap/hit"
 TRAP_FLAGGED = "trap/flagged"
@@ -37,6 +39,8 @@ class TrapDetector(Immediate):
 
     def detect_now(self, facts: Facts, ctx: RequestContext) -> Found:
         store = ctx.store
+        if isinstance(store, RedisStore):
+            return self._detect_sent(store, facts, ctx)
         if not isinstance(store, MemoryStore):
             return self._detect(facts, ctx)
         key = f"trap:{facts.client_key}"
@@ -45,6 +49,19 @@ class TrapDetector(Immediate):
                 store.put(key, facts.path[:200], ttl=self._ttl)
             return (Signal(TRAP_HIT, WEIGHTS[TRAP_HIT], facts.path[:200]),)
         return self._flagged(store.peek(key))
+
+    def _detect_sent(self, store: RedisStore, facts: Facts, ctx: RequestContext) -> Found:
+        """On Redis: the GET or SET queued now, in the request's one round trip."""
+        key = f"trap:{facts.client_key}"
+        if is_trap(facts.path, self._paths):
+            hit = (Signal(TRAP_HIT, WEIGHTS[TRAP_HIT], facts.path[:200]),)
+            if self._ttl > 0 and not ctx.notes.get("dry_run"):
+                return Sent(_after(store.set_soon(key, facts.path[:200], self._ttl), hit))
+            return hit
+        return Sent(self._flagged_later(store.get_soon(key)))
+
+    async def _flagged_later(self, reply: Awaitable[str | None]) -> Sequence[Signal]:
+        return self._flagged(await reply)
 
     async def _detect(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
         """`detect_now` on a store that waits (Redis): the same reads and writes, awaited."""
@@ -60,6 +77,12 @@ class TrapDetector(Immediate):
         if flagged is None:
             return ()
         return (Signal(TRAP_FLAGGED, WEIGHTS[TRAP_FLAGGED], f"hit {flagged}"),)
+
+
+async def _after(reply: Awaitable[Any], signals: Sequence[Signal]) -> Sequence[Signal]:
+    """`signals` once the write is answered (so a failed write reaches the shield)."""
+    await reply
+    return signals
 
 
 def trap_link(path: str, text: str = "Full archive") -> str:

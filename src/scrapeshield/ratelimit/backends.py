@@ -10,9 +10,10 @@ hit; a rejected request spends nothing (and counts one escalation strike).
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from importlib import resources
-from typing import Protocol
+from typing import Any, Protocol
 
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import (
@@ -112,6 +113,12 @@ class RedisLimiter:
     async def hit(
         self, limits: tuple[Limit, ...], cost: int, client_key: str, strike_window: float, dry: bool
     ) -> Outcome:
+        return await self.hit_soon(limits, cost, client_key, strike_window, dry)
+
+    def hit_soon(
+        self, limits: tuple[Limit, ...], cost: int, client_key: str, strike_window: float, dry: bool
+    ) -> Awaitable[Outcome]:
+        """`hit` with its script call queued now (`RedisStore.submit_script`)."""
         keys = [lim.storage_key for lim in limits]
         keys += [STRIKE_PREFIX + client_key, BAN_PREFIX + client_key]
         spec = " ".join(
@@ -119,7 +126,11 @@ class RedisLimiter:
             for lim in limits
         )
         args = [1 if dry else 0, int(strike_window * 1000), spec]
-        raw = str(await self.store.run_script(HIT_SCRIPT, keys, args)).split()
+        return self._outcome(limits, self.store.submit_script(HIT_SCRIPT, keys, args))
+
+    @staticmethod
+    async def _outcome(limits: tuple[Limit, ...], reply: Awaitable[Any]) -> Outcome:
+        raw = str(await reply).split()
         rejected_index, strikes = int(raw[0]), int(raw[1])
         states = tuple(
             LimitState(lim, int(raw[2 + 2 * i]), int(raw[3 + 2 * i]) / 1000)

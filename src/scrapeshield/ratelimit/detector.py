@@ -10,9 +10,9 @@ rule blocks it; afterwards the ban phase does). In dry run (`ctx.notes["dry_run"
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 
-from scrapeshield.detectors.base import Found, Immediate, RequestContext, settled
+from scrapeshield.detectors.base import Found, Immediate, RequestContext, Sent, settled
 from scrapeshield.facts import Facts
 from scrapeshield.ratelimit.backends import Limiter, LimitsMemoryLimiter, Outcome, RedisLimiter
 from scrapeshield.ratelimit.escalation import Escalation
@@ -79,7 +79,14 @@ class RateLimitDetector(Immediate):
             last = self._last_for(ctx.store)
         limiter = last[2]
         if limiter is None:
-            return self._detect(plan, facts, ctx, last[1])
+            other, dry = last[1], bool(ctx.notes.get("dry_run"))
+            key, window = facts.client_key, self._strike_window
+            if isinstance(other, RedisLimiter):  # the script queued now: no task for it
+                hit = other.hit_soon(plan.limits, plan.cost, key, window, dry)
+                return Sent(self._detect(plan, facts, ctx, hit))
+            return self._detect(
+                plan, facts, ctx, other.hit(plan.limits, plan.cost, key, window, dry)
+            )
         # On the MemoryStore: no coroutine, and the ban phase's answer is not read again.
         outcome = limiter.hit_now(
             plan.limits,
@@ -95,12 +102,9 @@ class RateLimitDetector(Immediate):
         return self._signals(plan, outcome, facts, ctx)
 
     async def _detect(
-        self, plan: Plan, facts: Facts, ctx: RequestContext, limiter: Limiter
+        self, plan: Plan, facts: Facts, ctx: RequestContext, hit: Awaitable[Outcome]
     ) -> Sequence[Signal]:
-        dry = bool(ctx.notes.get("dry_run"))
-        outcome = await limiter.hit(
-            plan.limits, plan.cost, facts.client_key, self._strike_window, dry
-        )
+        outcome = await hit
         self._report(plan, outcome, ctx)
         if outcome.rejected is None:
             return ()

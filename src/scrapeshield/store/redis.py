@@ -14,6 +14,7 @@ import asyncio
 import functools
 import hashlib
 import json
+from collections.abc import Awaitable
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -95,6 +96,11 @@ class RedisStore:
 
     async def execute(self, *args: Any) -> Any:
         """Run one command in the next shared pipeline; keys in `args` must already be prefixed."""
+        return await self.submit(*args)
+
+    def submit(self, *args: Any) -> asyncio.Future[Any]:
+        """Queue one command in the next shared pipeline now, and return its reply's future:
+        commands submitted in one turn of the event loop leave together, with no task each."""
         if not self.breaker.allow():
             raise StoreUnavailable(f"store {self.breaker.name} unavailable (circuit open)")
         try:  # packed now: a bad argument fails its own caller, not a whole batch
@@ -108,7 +114,7 @@ class RedisStore:
         if not self._flush_scheduled:
             self._flush_scheduled = True
             loop.call_soon(self._flush)
-        return await future
+        return future
 
     def _flush(self) -> None:
         """Send what this tick queued: one write on the link (connecting it first if needed)."""
@@ -187,18 +193,35 @@ class RedisStore:
 
     async def run_script(self, source: str, keys: list[str], args: list[Any]) -> Any:
         """EVALSHA in the shared pipeline, falling back to EVAL once after a server restart."""
-        sha = _sha(source)
+        return await self.submit_script(source, keys, args)
+
+    def submit_script(self, source: str, keys: list[str], args: list[Any]) -> Awaitable[Any]:
+        """`run_script` with its EVALSHA queued now (see `submit`); await the result."""
         prefixed = [self.prefix + k for k in keys]
+        sent = self.submit("EVALSHA", _sha(source), len(prefixed), *prefixed, *args)
+        return self._script_reply(sent, source, prefixed, args)
+
+    async def _script_reply(
+        self, sent: asyncio.Future[Any], source: str, prefixed: list[str], args: list[Any]
+    ) -> Any:
         try:
-            return await self.execute("EVALSHA", sha, len(prefixed), *prefixed, *args)
+            return await sent
         except NoScriptError:
             return await self.execute("EVAL", source, len(prefixed), *prefixed, *args)
 
     # -- the Store protocol ------------------------------------------------------------------
 
     async def get(self, key: str) -> str | None:
-        value: str | None = await self.execute("GET", self.prefix + key)
+        value: str | None = await self.submit("GET", self.prefix + key)
         return value
+
+    def get_soon(self, key: str) -> asyncio.Future[Any]:
+        """`get` with its command queued now (see `submit`): await the value."""
+        return self.submit("GET", self.prefix + key)
+
+    def set_soon(self, key: str, value: str, ttl: float) -> asyncio.Future[Any]:
+        """`set` (with a ttl) queued now (see `submit`)."""
+        return self.submit("SET", self.prefix + key, value, "PX", max(1, int(ttl * 1000)))
 
     async def get_many(self, keys: list[str]) -> list[str | None]:
         if not keys:
