@@ -3,6 +3,9 @@ round trip, each detector's failure kept to itself (fail open) or raised once (f
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import warnings
 from collections.abc import Awaitable, Sequence
 
 import pytest
@@ -131,5 +134,30 @@ async def test_sent_and_tasked_detectors_share_one_round_trip_in_order(
         assert store.round_trips - before == 1
         assert ban is None
         assert [s.name for s in signals] == ["test/a", "test/b"]  # c failed alone (logged)
+    finally:
+        await store.aclose()
+
+
+async def test_a_cancelled_request_leaves_nothing_unread(redis_url: str, redis_prefix: str) -> None:
+    """Cancelled while its commands are in flight (a shutdown, a timeout), a request leaves no
+    coroutine never awaited and no reply unread: what it queued is drained."""
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    shield = Shield(Settings(challenge={"secret_keys": ["k" * 32]}), store=store)
+    ua = "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0"
+    headers = [("accept", "text/html"), ("sec-fetch-dest", "document")]
+    scope = synthetic_scope(path="/artworks/7", user_agent=ua, headers=headers)
+    try:
+        await shield.decide(shield.facts(scope))  # connected
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for _ in range(10):
+                task = asyncio.ensure_future(shield.decide(shield.facts(scope)))
+                await asyncio.sleep(0)  # queued, not yet answered
+                task.cancel()
+                with pytest.raises(asyncio.CancelledError):
+                    await task
+            await asyncio.sleep(0.2)  # the drained replies arrive
+            gc.collect()
+        assert [str(w.message) for w in caught if "never awaited" in str(w.message)] == []
     finally:
         await store.aclose()

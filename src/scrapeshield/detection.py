@@ -6,6 +6,7 @@ round trip. A detector that raises is handed to the shield's `failed` (logged, o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from typing import cast
 
@@ -16,6 +17,7 @@ from scrapeshield.facts import Facts
 from scrapeshield.signals import Signal
 
 Failed = Callable[[Detector, Facts, RequestContext, Exception], None]
+_DRAINING: set[asyncio.Task[None]] = set()
 
 
 async def detect_in_turn(
@@ -59,6 +61,7 @@ async def gather_concurrently(
     ]
     tasks = [task for task in started if task is not None]
     pending: list[tuple[Detector, Found]] = []
+    awaited = -1  # the index in `pending` last awaited
     try:
         for detector, task in zip(store_detectors, started, strict=True):
             if task is not None:
@@ -78,6 +81,7 @@ async def gather_concurrently(
                 pending.append((detector, tasks[-1]))
         ban = await _ban_for(bans, facts, ctx)
         for detector, waiting in pending:
+            awaited += 1
             try:
                 signals.extend(waiting if settled(waiting) else await waiting)  # type: ignore[misc]
             except Exception as exc:
@@ -86,8 +90,20 @@ async def gather_concurrently(
         for task in tasks:
             if not task.cancel() and not task.cancelled():
                 task.exception()
+        for _, waiting in pending[awaited + 1 :]:  # queued, never awaited: read their replies
+            if isinstance(waiting, Sent):
+                drain = loop.create_task(_drain(waiting))
+                _DRAINING.add(drain)  # held until done: a task nobody holds may be collected
+                drain.add_done_callback(_DRAINING.discard)
         raise
     return ban, signals
+
+
+async def _drain(waiting: Sent) -> None:
+    """Await what a cancelled request queued, so that no reply, error or coroutine is left
+    unread (a reply comes within the store's timeout)."""
+    with contextlib.suppress(BaseException):
+        await waiting
 
 
 async def _awaited(
