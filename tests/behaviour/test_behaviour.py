@@ -10,6 +10,7 @@ from scrapeshield.policy import Policy
 from scrapeshield.settings import PolicySettings, Settings
 from scrapeshield.shield import Shield, synthetic_scope
 from scrapeshield.signals import CHALLENGE_PASSED, Action, Decision, Signal
+from scrapeshield.store import MemoryStore
 from scrapeshield.store.base import Store
 from scrapeshield.store.redis import RedisStore
 from tests.browsers import chrome
@@ -218,3 +219,25 @@ async def test_dry_run_reads_the_counters_and_counts_the_request_itself(store: S
     dry = await shield.decide(shield.facts(css), shield.context(dry_run=True))
     assert "behaviour/no-assets" not in names(dry)  # 5 pages, and this asset counted locally
     assert "behaviour/no-assets" in names(await decide(shield, "/artworks/6", PAGE))
+
+
+class _OtherStore:
+    """A store that is neither the MemoryStore nor Redis (its calls are awaited, one by one)."""
+
+    name = "other"
+
+    def __init__(self) -> None:
+        self._inner = MemoryStore()
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(self._inner, attribute)
+
+
+async def test_the_trap_works_on_any_store() -> None:
+    store: Any = _OtherStore()
+    shield = Shield(settings(), store=store)
+    hit = await decide(shield, TRAP, PAGE)
+    assert (hit.action, hit.rule) == (Action.BLOCK, "trap")
+    later = await decide(shield, "/artworks/2", PAGE)
+    assert "trap/flagged" in names(later)
+    assert await store.get("trap:" + shield.facts(synthetic_scope()).client_key) == TRAP

@@ -38,39 +38,29 @@ class TrapDetector(Immediate):
         self._ttl = flag_ttl
 
     def detect_now(self, facts: Facts, ctx: RequestContext) -> Found:
+        """At once on the MemoryStore; on Redis the GET or SET is queued now (`Sent`), in the
+        request's one round trip; on any other store, awaited."""
         store = ctx.store
+        key = f"trap:{facts.client_key}"
+        if is_trap(facts.path, self._paths):
+            path = facts.path[:200]
+            hit = (Signal(TRAP_HIT, WEIGHTS[TRAP_HIT], path),)
+            if self._ttl <= 0 or ctx.notes.get("dry_run"):
+                return hit
+            if isinstance(store, MemoryStore):
+                store.put(key, path, ttl=self._ttl)
+                return hit
+            if isinstance(store, RedisStore):
+                return Sent(_after(store.set_soon(key, path, self._ttl), hit))
+            return _after(store.set(key, path, ttl=self._ttl), hit)
+        if isinstance(store, MemoryStore):
+            return self._flagged(store.peek(key))
         if isinstance(store, RedisStore):
-            return self._detect_sent(store, facts, ctx)
-        if not isinstance(store, MemoryStore):
-            return self._detect(facts, ctx)
-        key = f"trap:{facts.client_key}"
-        if is_trap(facts.path, self._paths):
-            if self._ttl > 0 and not ctx.notes.get("dry_run"):
-                store.put(key, facts.path[:200], ttl=self._ttl)
-            return (Signal(TRAP_HIT, WEIGHTS[TRAP_HIT], facts.path[:200]),)
-        return self._flagged(store.peek(key))
-
-    def _detect_sent(self, store: RedisStore, facts: Facts, ctx: RequestContext) -> Found:
-        """On Redis: the GET or SET queued now, in the request's one round trip."""
-        key = f"trap:{facts.client_key}"
-        if is_trap(facts.path, self._paths):
-            hit = (Signal(TRAP_HIT, WEIGHTS[TRAP_HIT], facts.path[:200]),)
-            if self._ttl > 0 and not ctx.notes.get("dry_run"):
-                return Sent(_after(store.set_soon(key, facts.path[:200], self._ttl), hit))
-            return hit
-        return Sent(self._flagged_later(store.get_soon(key)))
+            return Sent(self._flagged_later(store.get_soon(key)))
+        return self._flagged_later(store.get(key))
 
     async def _flagged_later(self, reply: Awaitable[str | None]) -> Sequence[Signal]:
         return self._flagged(await reply)
-
-    async def _detect(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
-        """`detect_now` on a store that waits (Redis): the same reads and writes, awaited."""
-        key = f"trap:{facts.client_key}"
-        if is_trap(facts.path, self._paths):
-            if self._ttl > 0 and not ctx.notes.get("dry_run"):
-                await ctx.store.set(key, facts.path[:200], ttl=self._ttl)
-            return (Signal(TRAP_HIT, WEIGHTS[TRAP_HIT], facts.path[:200]),)
-        return self._flagged(await ctx.store.get(key))
 
     @staticmethod
     def _flagged(flagged: str | None) -> Sequence[Signal]:
