@@ -77,10 +77,6 @@ class NativeMemoryLimiter:
         assert store is not None, "hit_now needs the MemoryStore"
         if not dry:  # banned: the ban phase blocks it; it spends nothing, earns no strike
             dry = banned if banned is not None else store.peek(BAN_PREFIX + client_key) is not None
-        if not dry and limits and limits[0].sliding:  # `_count`'s first step, one call sooner
-            admitted = self._admit_sliding(limits, cost, time.time())
-            if admitted is not None:
-                return admitted
         outcome = self._count(limits, cost, dry)
         if outcome.rejected is not None and not dry and strike_window > 0:
             outcome.strikes = store.bump(STRIKE_PREFIX + client_key, 1, ttl=strike_window)
