@@ -89,10 +89,13 @@ class Plan:
     action: GroupAction
     cost: int
     limits: tuple[Limit, ...]
-    policy: bytes
-    """The RateLimit-Policy field value of these limits."""
     policy_header: tuple[bytes, bytes]
-    """The RateLimit-Policy field itself, name and value (made once per plan)."""
+    """The RateLimit-Policy field, name and value (made once per plan)."""
+
+    @property
+    def policy(self) -> bytes:
+        """The RateLimit-Policy field value of these limits."""
+        return self.policy_header[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,9 +212,8 @@ class Planner:
             found += [Limit(name, "network", network, it, strategy) for it in group.network]
         if not found:
             return None
-        policy = policy_field(found)
-        field = (b"ratelimit-policy", policy)
-        return Plan(name, group.action, group.cost, tuple(found), policy, field)
+        field = (b"ratelimit-policy", policy_field(found))
+        return Plan(name, group.action, group.cost, tuple(found), field)
 
     def _warn_unknown(self) -> None:
         """Requests without a client address are not limited by address: counted under one
