@@ -19,7 +19,6 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from scrapeshield.detectors import RequestContext
 from scrapeshield.directives import APP_SCOPE_KEY, BodyRewriter
 from scrapeshield.facts import Facts
 from scrapeshield.settings import Settings
@@ -64,7 +63,7 @@ class ScrapeShield:
             await endpoint(facts, {**scope, APP_SCOPE_KEY: self.app}, receive, send)
             return
 
-        ctx = RequestContext(shield.store, [], False, {"dry_run": False})  # shield.context()
+        ctx = shield.context()
         try:
             found = shield.decide_now(facts, ctx)
             decision = found if type(found) is Decision else await found  # type: ignore[misc]
