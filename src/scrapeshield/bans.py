@@ -78,14 +78,13 @@ class BanList:
         return await self.store.delete(BAN_PREFIX + client_key)
 
     async def get(self, client_key: str) -> Ban | None:
-        raw = await self.store.get(BAN_PREFIX + client_key)
-        return Ban.from_json(client_key, raw) if raw else None
+        return await self.get_soon(client_key)
 
     def get_soon(self, client_key: str) -> Awaitable[Ban | None]:
-        """`get` with its command queued now on a store that batches (`submit`), else `get`."""
-        if not isinstance(self.store, RedisStore):
-            return self.get(client_key)
-        return _ban_from(client_key, self.store.get_soon(BAN_PREFIX + client_key))
+        """`get`, its read queued now on Redis (`submit`): await the ban."""
+        store, key = self.store, BAN_PREFIX + client_key
+        reply = store.get_soon(key) if isinstance(store, RedisStore) else store.get(key)
+        return _ban_from(client_key, reply)
 
     async def active(self) -> list[Ban]:
         keys = await self.store.keys(BAN_PREFIX)
