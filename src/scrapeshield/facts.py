@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from http.cookies import CookieError, SimpleCookie
 from random import getrandbits
 from typing import Any
 
+import msgspec
+
 from scrapeshield.client import ClientIdentity, ClientResolver, IPAddress
 from scrapeshield.patterns import GlobSet
 from scrapeshield.settings import RouteGroupSpec, Settings
-from scrapeshield.signals import fast_init
 
 _MAX_REQUEST_ID = 64
 _ROUTE_CACHE_SIZE = 4096
@@ -67,9 +67,7 @@ _NAMES: dict[bytes, str] = {
 }
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class Facts:
+class Facts(msgspec.Struct, frozen=True):
     """What is known about a request before any detector runs; cheap, and never raises."""
 
     method: str
@@ -88,7 +86,7 @@ class Facts:
     request_id: str
     secure_context: bool
     via_proxy: bool = False
-    time: float = field(default_factory=time.time)
+    time: float = msgspec.field(default_factory=time.time)
 
     def header(self, name: str, default: str = "") -> str:
         return self.headers.get(name.lower(), default)

@@ -12,22 +12,22 @@ act on it.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Generator, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeGuard
+
+import msgspec
 
 from scrapeshield.facts import Facts
 from scrapeshield.signals import Signal
 from scrapeshield.store.base import Store
 
 
-@dataclass(slots=True)
-class RequestContext:
+class RequestContext(msgspec.Struct):
     """Per-request scratch space shared by the stages (never stored on the middleware)."""
 
     store: Store
-    response_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+    response_headers: list[tuple[bytes, bytes]] = msgspec.field(default_factory=list)
     store_failed: bool = False
-    notes: dict[str, Any] = field(default_factory=dict)
+    notes: dict[str, Any] = msgspec.field(default_factory=dict)
     banned: bool | None = None
     """Whether the ban phase found a ban, once it has run (before the store detectors on the
     memory store; None while unknown, e.g. on Redis, where they run concurrently)."""

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+import msgspec
+
 from scrapeshield.patterns import GlobSet
 from scrapeshield.settings import PolicyRuleSpec, PolicySettings
-from scrapeshield.signals import CHALLENGE_PASSED, Action, Signal, fast_init
+from scrapeshield.signals import CHALLENGE_PASSED, Action, Signal
 
 
 def load_default_policy() -> dict[str, Any]:
@@ -22,9 +23,7 @@ def load_default_policy() -> dict[str, Any]:
 _WEIGHT_CACHE_SIZE = 4096
 
 
-@fast_init
-@dataclass(frozen=True, slots=True)
-class Verdict:
+class Verdict(msgspec.Struct, frozen=True):
     action: Action
     rule: str
     score: float

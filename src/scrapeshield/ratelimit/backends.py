@@ -10,11 +10,11 @@ hit; a rejected request spends nothing (and counts one escalation strike).
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Sequence
 from importlib import resources
 from typing import Any, Protocol
 
+import msgspec
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import (
     FixedWindowRateLimiter,
@@ -32,35 +32,24 @@ from scrapeshield.store.redis import RedisStore
 HIT_SCRIPT = resources.files("scrapeshield.ratelimit").joinpath("lua", "hit.lua").read_text("utf-8")
 
 
-# Not frozen: a frozen dataclass's __init__ costs ~0.3 us more (per limit, per request).
-@dataclass(slots=True)
-class LimitState:
+class LimitState(msgspec.Struct, frozen=True):
     limit: Limit
     remaining: int
     reset: float
     """Seconds until the window frees room (for the rejecting limit: room for the cost)."""
 
 
-class Outcome:
+class Outcome(msgspec.Struct):
     """What one request's hit found: every limit's state, the one that rejected it (if any),
     and the client's strikes. `closest` is the state the RateLimit field reports, when the
     limiter found it while counting."""
 
-    __slots__ = ("_figures", "_limits", "_states", "closest", "rejected", "strikes")
-
-    def __init__(
-        self,
-        states: tuple[LimitState, ...],
-        rejected: LimitState | None,
-        strikes: int,
-        closest: LimitState | None = None,
-    ) -> None:
-        self._states: tuple[LimitState, ...] | None = states
-        self._limits: tuple[Limit, ...] = ()
-        self._figures: list[float] = []
-        self.rejected = rejected
-        self.strikes = strikes
-        self.closest = closest
+    _states: tuple[LimitState, ...] | None
+    rejected: LimitState | None
+    strikes: int
+    closest: LimitState | None = None
+    _limits: tuple[Limit, ...] = ()
+    _figures: Sequence[float] = ()
 
     @classmethod
     def admitted(
@@ -69,10 +58,7 @@ class Outcome:
         """An admitted request's outcome from each limit's remaining and reset, in turn in one
         flat list: the states are built only if read (the RateLimit field needs `closest`
         alone, on every request; objects made per request cost more in a server than here)."""
-        outcome = cls.__new__(cls)  # not __init__: one call fewer on every request
-        outcome._states, outcome._limits, outcome._figures = None, limits, figures
-        outcome.rejected, outcome.strikes, outcome.closest = None, 0, closest
-        return outcome
+        return cls(None, None, 0, closest, limits, figures)
 
     @property
     def states(self) -> tuple[LimitState, ...]:
