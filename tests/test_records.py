@@ -37,6 +37,8 @@ def test_records_stay_frozen() -> None:
     with pytest.raises(AttributeError):
         verdict.score = 1.0  # type: ignore[misc]
     assert hash(signal) == hash(Signal("ua/empty", 1.0))  # frozen and comparable: hashable
+    with pytest.raises(TypeError):
+        hash(decision)  # it holds `extra`, a dict (documented in architecture.md)
 
 
 def test_defaults_keywords_and_factories() -> None:
