@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from scrapeshield import Settings
 from scrapeshield.facts import _PEER_CACHE_SIZE, FactsBuilder
 from scrapeshield.shield import synthetic_scope
@@ -52,3 +54,12 @@ def test_with_a_trusted_proxy_the_forwarded_client_is_used_not_a_cached_peer() -
     for client in ("198.51.100.1", "198.51.100.2"):
         scope = synthetic_scope(ip="10.0.0.1", headers=[("x-forwarded-for", client)])
         assert builder.build(scope).client_key == client
+
+
+def test_request_ids_are_16_hex_digits_and_new_each_request() -> None:
+    builder = FactsBuilder(Settings())
+    ids = {builder.build(synthetic_scope()).request_id for _ in range(2000)}
+    assert len(ids) == 2000
+    assert all(re.fullmatch(r"[0-9a-f]{16}", i) for i in ids)
+    # Leading zeros are kept: over 2,000 ids, ~125 start with "0" (one in 16).
+    assert any(i.startswith("0") for i in ids)
