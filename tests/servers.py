@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import random
 import shutil
 import socket
 import subprocess
@@ -164,3 +165,80 @@ def closing_app(settings: Any, routes: list[Any]) -> Any:
     app = Starlette(routes=routes, lifespan=lifespan)
     app.add_middleware(ScrapeShield, shield=shield)
     return app
+
+
+def _free_cluster_port() -> int:
+    """A free port whose cluster bus port (port + 10000) is free too."""
+    for _ in range(200):
+        with socket.socket() as sock, socket.socket() as bus:
+            port = random.randrange(20000, 30000)
+            try:
+                sock.bind(("127.0.0.1", port))
+                bus.bind(("127.0.0.1", port + 10000))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port pair for a Redis Cluster node")
+
+
+@dataclass
+class RedisClusterServers:
+    """A real Redis Cluster on loopback: `size` primaries (no replicas), slots spread by
+    redis-cli, so keys of different slots live on different processes."""
+
+    nodes: list[RedisServer]
+
+    @property
+    def url(self) -> str:
+        return f"redis+cluster://127.0.0.1:{self.nodes[0].port}"
+
+    @classmethod
+    def start(cls, size: int = 3) -> RedisClusterServers:
+        cli = shutil.which("redis-cli")
+        if cli is None:
+            raise RuntimeError("redis-cli is not installed: run scripts/test, which installs it")
+        nodes: list[RedisServer] = []
+        try:
+            for _ in range(size):
+                node = RedisServer(port=_free_cluster_port(), workdir=tempfile.mkdtemp())
+                node._args = [
+                    shutil.which("redis-server") or "redis-server",
+                    "--port", str(node.port), "--bind", "127.0.0.1",
+                    "--save", "", "--appendonly", "no", "--dir", node.workdir or ".",
+                    "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                ]  # fmt: skip
+                node._spawn()
+                nodes.append(node)
+            addresses = [f"127.0.0.1:{n.port}" for n in nodes]
+            create = [cli, "--cluster", "create", *addresses, "--cluster-replicas", "0"]
+            subprocess.run(
+                [*create, "--cluster-yes"],
+                check=True,
+                capture_output=True,
+                timeout=60,
+            )
+            servers = cls(nodes)
+            servers._wait_until_ok(cli)
+            return servers
+        except BaseException:
+            for node in nodes:
+                node.stop()
+            raise
+
+    def _wait_until_ok(self, cli: str, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            states = [
+                subprocess.run(
+                    [cli, "-p", str(n.port), "cluster", "info"], capture_output=True, text=True
+                ).stdout
+                for n in self.nodes
+            ]
+            if all("cluster_state:ok" in s for s in states):
+                return
+            time.sleep(0.1)
+        raise RuntimeError("the Redis Cluster did not reach cluster_state:ok")
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()

@@ -63,7 +63,9 @@ async def test_unix_socket_url() -> None:
 
 
 def test_cluster_url_builds_a_cluster_client_without_io() -> None:
-    store = open_store(Settings(store_url="redis+cluster://127.0.0.1:7000/0"))
+    store = open_store(
+        Settings(store_url="redis+cluster://127.0.0.1:7000/0", store_prefix="s:{s}:")
+    )
     assert isinstance(store, RedisStore)
     assert isinstance(store.client, RedisCluster)
 

@@ -14,7 +14,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     NoDecode,
@@ -166,6 +166,20 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("store_prefix")
+    @classmethod
+    def _cluster_hash_tag(cls, value: str, info: ValidationInfo) -> str:
+        """On Redis Cluster every key must share one slot: a request's limits, strikes and ban
+        are read and written together by one script, which Cluster refuses across slots."""
+        url = str(info.data.get("store_url", ""))
+        if url.lower().startswith("redis+cluster://") and not has_hash_tag(value):
+            raise ValueError(
+                "on Redis Cluster the prefix needs a hash tag, e.g. 'scrapeshield:{ss}:', so that "
+                "every key lands in one slot (the rate limiter's script reads a request's limits, "
+                "strikes and ban together); see docs/store.md#cluster"
+            )
+        return value
+
     def __init__(self, **values: Any) -> None:
         try:
             super().__init__(**values)
@@ -222,6 +236,14 @@ def _file_values(data: dict[str, Any]) -> Iterator[None]:
         yield
     finally:
         _file_data.reset(token)
+
+
+def has_hash_tag(prefix: str) -> bool:
+    """True when `prefix` fixes the Redis Cluster slot of every key that starts with it: a
+    non-empty `{...}` in it (Redis hashes the text between the first `{` and the next `}`)."""
+    start = prefix.find("{")
+    end = prefix.find("}", start + 1) if start >= 0 else -1
+    return end > start + 1
 
 
 def _describe(exc: ValidationError) -> list[str]:
