@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,8 +66,11 @@ class RedisServer:
         return cls(port=0, external_url=url)
 
     @classmethod
-    def start(cls, port: int | None = None, *, unix_socket: bool = False) -> RedisServer:
-        """A fresh redis-server on a free TCP port, or (`unix_socket`) on a socket file only."""
+    def start(
+        cls, port: int | None = None, *, unix_socket: bool = False, extra: Sequence[str] = ()
+    ) -> RedisServer:
+        """A fresh redis-server on a free TCP port, or (`unix_socket`) on a socket file only;
+        `extra`: more server options (e.g. cluster mode)."""
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError("redis-server is not installed: run scripts/test, which installs it")
@@ -79,6 +82,7 @@ class RedisServer:
             "--save", "",
             "--appendonly", "no",
             "--dir", server.workdir or ".",
+            *extra,
         ]  # fmt: skip
         if unix_socket:
             server.port = 0
@@ -200,15 +204,8 @@ class RedisClusterServers:
         nodes: list[RedisServer] = []
         try:
             for _ in range(size):
-                node = RedisServer(port=_free_cluster_port(), workdir=tempfile.mkdtemp())
-                node._args = [
-                    shutil.which("redis-server") or "redis-server",
-                    "--port", str(node.port), "--bind", "127.0.0.1",
-                    "--save", "", "--appendonly", "no", "--dir", node.workdir or ".",
-                    "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-                ]  # fmt: skip
-                node._spawn()
-                nodes.append(node)
+                cluster_mode = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]
+                nodes.append(RedisServer.start(_free_cluster_port(), extra=cluster_mode))
             addresses = [f"127.0.0.1:{n.port}" for n in nodes]
             create = [cli, "--cluster", "create", *addresses, "--cluster-replicas", "0"]
             subprocess.run(
