@@ -19,7 +19,7 @@ import asyncio
 import ssl
 from collections import deque
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import hiredis
 from redis.asyncio.connection import SSLConnection, parse_url
@@ -57,7 +57,9 @@ class Link(asyncio.Protocol):
     ) -> None:
         """Write one batch of packed commands; each future gets its command's reply, or the
         batch's failure. `counted`: report the answered batch to the breaker."""
-        assert self.transport is not None  # set by connection_made before `connect` returns
+        if self.transport is None or self.closed:
+            fail_all(futures, StoreUnavailable(f"store {self.breaker.name}: link not connected"))
+            return
         self.transport.write(b"".join(commands))
         self._waiting.extend(futures)
         deadline = self.loop.call_later(self.timeout, self._expire)
@@ -69,23 +71,22 @@ class Link(asyncio.Protocol):
     # -- reading --------------------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports implement asyncio.Transport's methods without subclassing it
+        self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
-        self._reader.feed(data)
-        while True:
-            try:
+        try:
+            self._reader.feed(data)
+            while True:
                 reply = self._reader.gets()
-            except hiredis.ProtocolError as exc:
-                self.fail(exc)
-                return
-            if reply is _MORE:
-                return
-            if not self._waiting:
-                self.fail(ConnectionError("a reply to no command"))
-                return
-            self._answer(self._waiting.popleft(), reply)
+                if reply is _MORE:
+                    return
+                if not self._waiting:
+                    self.fail(ConnectionError("a reply to no command"))
+                    return
+                self._answer(self._waiting.popleft(), reply)
+        except Exception as exc:  # a protocol error, or a bug: nobody may be left waiting
+            self.fail(exc)
 
     def _answer(self, future: asyncio.Future[Any], reply: Any) -> None:
         self._answered += 1
