@@ -17,6 +17,11 @@ from typing import Any
 import uvicorn
 
 
+LOOPS = ("asyncio", "uvloop")
+"""The event loops production ASGI servers run on: tests of the store or a server take both
+(`@pytest.mark.parametrize("loop", LOOPS)`, then `serve(app, loop=loop)`)."""
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
