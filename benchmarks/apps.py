@@ -9,11 +9,13 @@ limiting on its own; the default, `all`, is the demo as shipped.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from starlette.applications import Starlette
 
-from scrapeshield import Settings
+from scrapeshield import ScrapeShield, Settings, Shield
 from scrapeshield.demo.app import create_app, create_gallery
+from scrapeshield.store import RedisStore
 
 # The demo's `default` shape (a burst and an hourly client limit) plus one network limit, with
 # quotas no load reaches: the same limits as bench_ratelimit.LIMITS.
@@ -27,8 +29,28 @@ def bare() -> Starlette:
 
 
 def protected() -> Starlette:
+    settings = bench_settings()
+    client = os.environ.get("BENCH_REDIS_CLIENT")
+    if client is None:
+        return create_app(settings)
+    app = create_gallery()
+    app.add_middleware(ScrapeShield, shield=Shield(settings, store=redis_store(settings, client)))
+    return app
+
+
+def redis_store(settings: Settings, client: str) -> RedisStore:
+    """The Redis store over the client bench_redis_clients names (`link`, `redis-py`, `glide`)."""
+    options: dict[str, Any] = {"prefix": settings.store_prefix, "timeout": settings.store_timeout}
+    if client == "glide":
+        from benchmarks.redis_clients import GlideStore
+
+        return GlideStore(settings.store_url, **options)
+    return RedisStore(settings.store_url, client=client, **options)
+
+
+def bench_settings() -> Settings:
     others = os.environ.get("BENCH_DEFENCES", "all") != "ratelimit"
-    settings = Settings(
+    return Settings(
         store_url=os.environ.get("BENCH_STORE_URL", "memory://"),
         store_prefix="bench:",
         ratelimit={
@@ -40,4 +62,3 @@ def protected() -> Starlette:
         challenge={"enabled": others, "secret_keys": [BENCH_KEY]},
         directives={"headers": others},
     )
-    return create_app(settings)

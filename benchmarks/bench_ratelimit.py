@@ -18,7 +18,7 @@ import re
 import statistics
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import redis
 from tests.servers import RedisServer, free_port, wait_for_port
@@ -50,12 +50,13 @@ def redis_server() -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def uvicorn(factory: str, env: dict[str, str]) -> Iterator[str]:
+def uvicorn(factory: str, env: dict[str, str], stack: Sequence[str] = ()) -> Iterator[str]:
+    """One uvicorn worker serving `factory`; `stack`: more options, e.g. ("--loop", "uvloop")."""
     port = free_port()
     command = [
         sys.executable, "-m", "uvicorn", f"benchmarks.apps:{factory}", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
-        "--no-proxy-headers", "--no-access-log", "--log-level", "warning",
+        "--no-proxy-headers", "--no-access-log", "--log-level", "warning", *stack,
     ]  # fmt: skip
     process = subprocess.Popen(command, env={**os.environ, **env})
     try:

@@ -51,6 +51,7 @@ class RedisStore:
         cooldown: float = 5.0,
         fail_mode: str = "open",
         max_events: int = 10_000,
+        client: str = "link",
     ) -> None:
         self.url = url
         self.prefix = prefix
@@ -64,6 +65,7 @@ class RedisStore:
             "redis://" + url.removeprefix("redis+cluster://") if self._cluster else url
         )
         self._options = parse(self._redis_url)
+        self._via_link = client == "link" and not self._cluster
         self._commands: list[Any] = []  # packed (bytes), or on Cluster the arguments
         self._futures: list[asyncio.Future[Any]] = []
         self._flush_scheduled = False
@@ -104,7 +106,7 @@ class RedisStore:
         if not self.breaker.allow():
             raise StoreUnavailable(f"store {self.breaker.name} unavailable (circuit open)")
         try:  # packed now: a bad argument fails its own caller, not a whole batch
-            command = args if self._cluster else pack(args)
+            command = pack(args) if self._via_link else args
         except TypeError as exc:
             raise StoreError(f"{args[0]}: {exc}") from None
         loop = asyncio.get_running_loop()
@@ -121,7 +123,7 @@ class RedisStore:
         self._flush_scheduled = False
         if not self._commands:
             return
-        if self._cluster:
+        if not self._via_link:
             self._flush_cluster()
             return
         link = self._link
