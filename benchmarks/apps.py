@@ -39,13 +39,13 @@ def protected() -> Starlette:
 
 
 def redis_store(settings: Settings, client: str) -> RedisStore:
-    """The Redis store over the client bench_redis_clients names (`link`, `redis-py`, `glide`)."""
+    """The Redis store over the client bench_redis_clients names (`redis-py`, `glide`)."""
     options: dict[str, Any] = {"prefix": settings.store_prefix, "timeout": settings.store_timeout}
     if client == "glide":
         from benchmarks.redis_clients import GlideStore
 
         return GlideStore(settings.store_url, **options)
-    return RedisStore(settings.store_url, client=client, **options)
+    return RedisStore(settings.store_url, **options)
 
 
 def bench_settings() -> Settings:

@@ -34,7 +34,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rounds", type=int, default=3)
     options = parser.parse_args()
-    clients = ["link", "redis-py"]
+    clients = ["redis-py"]
     if importlib.util.find_spec("glide") is not None:
         clients.append("glide")
     with redis_server() as url:

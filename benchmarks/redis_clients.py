@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from redis.asyncio.connection import parse_url
 from redis.exceptions import NoScriptError
 
 from scrapeshield.errors import StoreError, StoreUnavailable
 from scrapeshield.store import RedisStore
-from scrapeshield.store.link import fail_all
+from scrapeshield.store.redis import fail_all
 
 
 def _text(value: Any) -> Any:
@@ -26,16 +27,9 @@ class GlideStore(RedisStore):
     """The coalescing RedisStore, each tick's commands sent as one valkey-glide Batch."""
 
     def __init__(self, url: str, **options: Any) -> None:
-        super().__init__(url, client="glide", **options)
+        super().__init__(url, **options)
         self._glide: Any = None
         self._glide_connecting: asyncio.Lock | None = None
-
-    def _flush_cluster(self) -> None:
-        commands, futures = self._commands, self._futures
-        self._commands, self._futures = [], []
-        task = asyncio.get_running_loop().create_task(self._batch(commands, futures))
-        self._flushes.add(task)
-        task.add_done_callback(self._flushes.discard)
 
     async def _connect_glide(self) -> Any:
         from glide import GlideClient, GlideClientConfiguration, NodeAddress, ProtocolVersion
@@ -44,8 +38,9 @@ class GlideStore(RedisStore):
             self._glide_connecting = asyncio.Lock()
         async with self._glide_connecting:
             if self._glide is None:
-                host = self._options.get("host", "127.0.0.1")
-                port = int(self._options.get("port", 6379))
+                options = parse_url(self.url)
+                host = options.get("host", "127.0.0.1")
+                port = int(options.get("port", 6379))
                 config = GlideClientConfiguration(
                     [NodeAddress(host, port)],
                     request_timeout=int(self.timeout * 1000),
@@ -54,7 +49,9 @@ class GlideStore(RedisStore):
                 self._glide = await GlideClient.create(config)
         return self._glide
 
-    async def _batch(self, commands: list[tuple[Any, ...]], futures: list[Any]) -> None:
+    async def _pipeline(
+        self, commands: list[tuple[Any, ...]], futures: list[asyncio.Future[Any]]
+    ) -> None:
         from glide import Batch
 
         try:

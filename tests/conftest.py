@@ -6,14 +6,37 @@ and `redis-server` is not installed, the fixture raises instead of skipping.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 
 import pytest
+import uvloop
 
 from scrapeshield.store import MemoryStore, RedisStore, Store
 from tests.servers import RedisServer
+
+LOOP_FACTORIES: Mapping[str, Callable[[], asyncio.AbstractEventLoop]] = {
+    "asyncio": asyncio.new_event_loop,
+    "uvloop": uvloop.new_event_loop,
+}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "both_loops: run each async test on asyncio and on uvloop (tests.servers.LOOPS)"
+    )
+
+
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item
+) -> Mapping[str, Callable[[], asyncio.AbstractEventLoop]]:
+    """Tests marked `both_loops` (the stores, the breaker) run once per production event loop;
+    the others on asyncio alone (a single factory adds nothing to the test's id)."""
+    if item.get_closest_marker("both_loops"):
+        return LOOP_FACTORIES
+    return {"asyncio": asyncio.new_event_loop}
 
 
 @pytest.fixture(scope="session")

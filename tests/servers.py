@@ -16,7 +16,6 @@ from typing import Any
 
 import uvicorn
 
-
 LOOPS = ("asyncio", "uvloop")
 """The event loops production ASGI servers run on: tests of the store or a server take both
 (`@pytest.mark.parametrize("loop", LOOPS)`, then `serve(app, loop=loop)`)."""

@@ -16,7 +16,7 @@ from starlette.routing import Route
 
 from scrapeshield import Settings, Shield
 from tests.browsers import chrome
-from tests.servers import RedisServer, closing_app, serve
+from tests.servers import LOOPS, RedisServer, closing_app, serve
 
 pytestmark = pytest.mark.slow
 
@@ -80,14 +80,18 @@ def app_for(settings: Settings) -> Starlette:
     return app
 
 
+@pytest.mark.parametrize("loop", LOOPS)
 def test_fail_open_outage_and_recovery(
-    own_redis: RedisServer, caplog: pytest.LogCaptureFixture
+    own_redis: RedisServer, caplog: pytest.LogCaptureFixture, loop: str
 ) -> None:
     caplog.set_level(logging.WARNING, logger="scrapeshield")
     settings = settings_for(own_redis, "open")
     ban_and_persist(own_redis, settings)
     app = app_for(settings)
-    with serve(app, lifespan="on") as server, httpx.Client(base_url=server.url) as client:
+    with (
+        serve(app, lifespan="on", loop=loop) as server,
+        httpx.Client(base_url=server.url) as client,
+    ):
         assert get(client, BANNED).status_code == 403
         assert get(client, OTHER).status_code == 200
 
@@ -105,13 +109,17 @@ def test_fail_open_outage_and_recovery(
     assert len(breaker_messages(caplog, "available again")) == 1
 
 
+@pytest.mark.parametrize("loop", LOOPS)
 def test_fail_closed_outage_answers_503_then_recovers(
-    own_redis: RedisServer, caplog: pytest.LogCaptureFixture
+    own_redis: RedisServer, caplog: pytest.LogCaptureFixture, loop: str
 ) -> None:
     caplog.set_level(logging.WARNING, logger="scrapeshield")
     settings = settings_for(own_redis, "closed")
     app = app_for(settings)
-    with serve(app, lifespan="on") as server, httpx.Client(base_url=server.url) as client:
+    with (
+        serve(app, lifespan="on", loop=loop) as server,
+        httpx.Client(base_url=server.url) as client,
+    ):
         assert get(client, OTHER).status_code == 200
 
         own_redis.stop()

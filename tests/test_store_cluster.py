@@ -18,6 +18,8 @@ from scrapeshield.shield import synthetic_scope
 from scrapeshield.signals import Action
 from tests.servers import RedisClusterServers
 
+pytestmark = pytest.mark.both_loops  # on asyncio and on uvloop
+
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0"
 
 

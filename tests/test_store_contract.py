@@ -5,7 +5,11 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
+
 from scrapeshield.store import Store
+
+pytestmark = pytest.mark.both_loops  # every store, on asyncio and on uvloop
 
 
 async def test_set_get_delete(store: Store) -> None:

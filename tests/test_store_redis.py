@@ -15,6 +15,8 @@ from scrapeshield.store import RedisStore, open_store
 from scrapeshield.store.breaker import BreakerState
 from tests.servers import RedisServer
 
+pytestmark = pytest.mark.both_loops  # on asyncio and on uvloop
+
 
 async def test_concurrent_commands_share_one_round_trip(redis_url: str, redis_prefix: str) -> None:
     store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
@@ -107,3 +109,9 @@ async def test_slow_redis_costs_one_timeout_then_fails_fast(
     messages = [r.getMessage() for r in caplog.records if r.name == "scrapeshield"]
     assert len([m for m in messages if "unavailable" in m]) == 1
     assert len([m for m in messages if "available again" in m]) == 1
+
+
+async def test_the_matrix_runs_on_the_loop_it_names(request: pytest.FixtureRequest) -> None:
+    """`both_loops` really runs on uvloop, not twice on asyncio."""
+    on_uvloop = type(asyncio.get_running_loop()).__module__.startswith("uvloop")
+    assert on_uvloop == ("[uvloop" in request.node.name)

@@ -120,6 +120,7 @@ class Settings(BaseSettings):
     store_url: str = "memory://"
     store_prefix: str = "scrapeshield:"
     store_timeout: float = Field(default=0.25, gt=0, le=30)
+    store_max_connections: int = Field(default=32, ge=1, le=1024)
     fail_mode: Literal["open", "closed"] = "open"
     breaker_cooldown: float = Field(default=5.0, gt=0, le=3600)
     memory_max_keys: int = Field(default=100_000, ge=100)

@@ -21,6 +21,7 @@ def open_store(settings: Settings) -> Store:
         cooldown=settings.breaker_cooldown,
         fail_mode=settings.fail_mode,
         max_events=settings.event_stream_maxlen,
+        max_connections=settings.store_max_connections,
     )
 
 

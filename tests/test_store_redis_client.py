@@ -25,6 +25,8 @@ from scrapeshield.store import RedisStore
 from scrapeshield.store.breaker import BreakerState
 from tests.servers import RedisServer, free_port, wait_for_port
 
+pytestmark = pytest.mark.both_loops  # on asyncio and on uvloop
+
 
 async def test_replies_reach_their_commands_across_batches_in_flight(
     redis_url: str, redis_prefix: str
