@@ -16,11 +16,11 @@ from collections.abc import Callable
 
 import user_agents
 
-from scrapeshield.catalogue import load_catalogue
+from scrapeshield.fingerprint.catalogue import load_catalogue
+from scrapeshield.fingerprint.uaclass import UAClassifier
 from scrapeshield.settings import Settings
 from scrapeshield.shield import Shield, synthetic_scope
 from scrapeshield.store import MemoryStore
-from scrapeshield.uaclass import UAClassifier
 
 CHROME = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "

@@ -1,4 +1,5 @@
-"""Regenerate src/scrapeshield/data/agents.toml from ai.robots.txt's robots.json + manual entries.
+"""Regenerate src/scrapeshield/fingerprint/data/agents.toml from ai.robots.txt's robots.json
+and the manual entries.
 
 .venv/bin/python scripts/build_catalogue.py [ROBOTS_JSON] [--commit SHA] [--date YYYY-MM-DD]
 """
@@ -8,9 +9,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from scrapeshield.catalogue_build import build
+from scrapeshield.fingerprint.catalogue_build import build
 
-DATA = Path(__file__).resolve().parent.parent / "src" / "scrapeshield" / "data"
+DATA = Path(__file__).resolve().parent.parent / "src" / "scrapeshield" / "fingerprint" / "data"
 
 
 def main() -> None:

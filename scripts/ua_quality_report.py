@@ -10,8 +10,8 @@ import sys
 import user_agents
 from tests.ua_labelled import SCRAPER_TOOLS, bots, measure
 
-from scrapeshield.catalogue import load_catalogue
-from scrapeshield.uaclass import UAClassifier
+from scrapeshield.fingerprint.catalogue import load_catalogue
+from scrapeshield.fingerprint.uaclass import UAClassifier
 
 
 def main() -> None:

@@ -8,13 +8,13 @@ import tomllib
 from importlib import resources
 from pathlib import Path
 
-from scrapeshield.catalogue import CATEGORIES, load_catalogue
-from scrapeshield.catalogue_build import build, validate
-from scrapeshield.catalogue_match import AgentMatcher
-from scrapeshield.ipranges import load_ip_ranges, manifest, parse_ranges
+from scrapeshield.fingerprint.catalogue import CATEGORIES, load_catalogue
+from scrapeshield.fingerprint.catalogue_build import build, validate
+from scrapeshield.fingerprint.catalogue_match import AgentMatcher
+from scrapeshield.fingerprint.ipranges import load_ip_ranges, manifest, parse_ranges
 from scrapeshield.policy.engine import load_default_policy
 
-DATA = resources.files("scrapeshield.data")
+DATA = resources.files("scrapeshield.fingerprint.data")
 ROBOTS = Path(__file__).parent / "data" / "ai-robots-txt" / "robots.json"
 
 
@@ -84,7 +84,7 @@ def test_default_policy_rules_are_well_formed() -> None:
 
 
 def test_range_lookup_boundaries() -> None:
-    from scrapeshield.ipranges import IPRanges
+    from scrapeshield.fingerprint.ipranges import IPRanges
 
     nets = parse_ranges('{"cidrs": ["10.0.0.0/30", "10.0.0.4/30", "10.0.1.0/24", "2001:db8::/64"]}')
     ranges = IPRanges({"x": nets})

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import pytest
 
 from scrapeshield import Settings, Shield
-from scrapeshield.detectors.base import Found, Immediate, RequestContext, settled
+from scrapeshield.detector import Found, Immediate, RequestContext, settled
 from scrapeshield.facts import Facts
 from scrapeshield.shield import synthetic_scope
 from scrapeshield.signals import Signal

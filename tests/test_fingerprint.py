@@ -8,15 +8,15 @@ from typing import Any
 import pytest
 
 from scrapeshield import Settings
-from scrapeshield.catalogue import load_catalogue
-from scrapeshield.detectors.dnsverify import FCrDNS
-from scrapeshield.detectors.verified import VerifiedBotDetector
 from scrapeshield.errors import ConfigurationError
+from scrapeshield.fingerprint.catalogue import load_catalogue
+from scrapeshield.fingerprint.dnsverify import FCrDNS
+from scrapeshield.fingerprint.uaclass import UAClassifier
+from scrapeshield.fingerprint.verified import VerifiedBotDetector
 from scrapeshield.patterns import GlobSet
 from scrapeshield.shield import Shield
 from scrapeshield.signals import Action, Decision
 from scrapeshield.store import MemoryStore
-from scrapeshield.uaclass import UAClassifier
 
 CHROME = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -309,7 +309,7 @@ async def test_operator_can_reweight_signals() -> None:
 
 
 def test_policy_weights_match_the_detectors_defaults() -> None:
-    from scrapeshield.detectors import headers, useragent, verified
+    from scrapeshield.fingerprint import headers, useragent, verified
     from scrapeshield.policy import Policy
     from scrapeshield.policy.engine import load_default_policy
     from scrapeshield.settings import PolicySettings

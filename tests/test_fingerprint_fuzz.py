@@ -7,14 +7,14 @@ import asyncio
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scrapeshield.catalogue import load_catalogue
-from scrapeshield.detectors import RequestContext
-from scrapeshield.detectors.headers import check
-from scrapeshield.detectors.webbotauth import KeyDirectory, WebBotAuthDetector
+from scrapeshield.defences import RequestContext
 from scrapeshield.facts import FactsBuilder
+from scrapeshield.fingerprint.catalogue import load_catalogue
+from scrapeshield.fingerprint.headers import check
+from scrapeshield.fingerprint.uaclass import UAClassifier
+from scrapeshield.fingerprint.webbotauth import KeyDirectory, WebBotAuthDetector
 from scrapeshield.settings import Settings
 from scrapeshield.store import MemoryStore
-from scrapeshield.uaclass import UAClassifier
 
 CLASSIFIER = UAClassifier(load_catalogue(), cache_size=64)
 BUILDER = FactsBuilder(Settings())

@@ -21,7 +21,7 @@ from starlette.websockets import WebSocket
 
 import scrapeshield.shield
 from scrapeshield import ScrapeShield, Settings, Signal, blocklist
-from scrapeshield.detectors import RequestContext
+from scrapeshield.defences import RequestContext
 from scrapeshield.facts import Facts
 from scrapeshield.signals import Decision
 from tests.browsers import CHROME_UA, chrome

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from scrapeshield import Action, Settings, Shield, Signal, blocklist, safelist
-from scrapeshield.detectors import RequestContext
+from scrapeshield.defences import RequestContext
 from scrapeshield.facts import Facts
 from scrapeshield.shield import synthetic_scope
 from scrapeshield.store import MemoryStore

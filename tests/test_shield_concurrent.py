@@ -12,8 +12,8 @@ import pytest
 
 import scrapeshield.shield
 from scrapeshield import Settings, Shield
-from scrapeshield.detectors import RequestContext
-from scrapeshield.detectors.base import Found, Immediate, Sent
+from scrapeshield.defences import RequestContext
+from scrapeshield.detector import Found, Immediate, Sent
 from scrapeshield.facts import Facts
 from scrapeshield.shield import synthetic_scope
 from scrapeshield.signals import Action, Signal

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from scrapeshield.catalogue import load_catalogue
-from scrapeshield.uaclass import UAClassifier
+from scrapeshield.fingerprint.catalogue import load_catalogue
+from scrapeshield.fingerprint.uaclass import UAClassifier
 from tests.ua_labelled import measure
 
 

@@ -10,9 +10,9 @@ import pytest
 from starlette.applications import Starlette
 from starlette.staticfiles import StaticFiles
 
-from scrapeshield.catalogue import load_catalogue
 from scrapeshield.cli import main
-from scrapeshield.ipranges import load_ip_ranges, manifest
+from scrapeshield.fingerprint.catalogue import load_catalogue
+from scrapeshield.fingerprint.ipranges import load_ip_ranges, manifest
 from tests.servers import serve
 
 ROBOTS = Path(__file__).parent / "data" / "ai-robots-txt" / "robots.json"

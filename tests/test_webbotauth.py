@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from scrapeshield import Settings
-from scrapeshield.detectors.webbotauth import (
+from scrapeshield.fingerprint.webbotauth import (
     DIRECTORY_PATH,
     KeyDirectory,
     WebBotAuthDetector,

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from scrapeshield.detectors.webbotauth import url_fetch
+from scrapeshield.fingerprint.webbotauth import url_fetch
 
 BODY = b'{"keys": []}'
 

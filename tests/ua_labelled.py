@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from scrapeshield.uaclass import UAClassifier
+from scrapeshield.fingerprint.uaclass import UAClassifier
 
 DATA = Path(__file__).parent / "data"
 

@@ -4,6 +4,7 @@ from scrapeshield import ScrapeShield, Settings
 app.add_middleware(ScrapeShield, settings=Settings.from_file("scrapeshield.toml"))
 """
 
+from scrapeshield import _compat
 from scrapeshield.bans import Ban
 from scrapeshield.blocklog import BlockEvent
 from scrapeshield.errors import (
@@ -20,6 +21,8 @@ from scrapeshield.shield import Shield
 from scrapeshield.signals import Action, Decision, Signal
 
 __version__ = "0.1.0"
+
+_compat.install()  # old module paths (before the packages by concern) work for one release
 
 __all__ = [
     "Action",

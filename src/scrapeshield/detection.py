@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import cast
 
 from scrapeshield.bans import Ban, BanList
-from scrapeshield.detectors.base import Detector, Found, RequestContext, Sent, settled
+from scrapeshield.detector import Detector, Found, RequestContext, Sent, settled
 from scrapeshield.errors import StoreUnavailable
 from scrapeshield.facts import Facts
 from scrapeshield.signals import Signal

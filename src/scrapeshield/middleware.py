@@ -19,7 +19,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from scrapeshield.directives import APP_SCOPE_KEY, BodyRewriter
+from scrapeshield.directives.build import APP_SCOPE_KEY, BodyRewriter
 from scrapeshield.facts import Facts
 from scrapeshield.settings import Settings
 from scrapeshield.shield import Shield

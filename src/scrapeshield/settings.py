@@ -22,11 +22,11 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
-from scrapeshield.behaviour_settings import BehaviourSettings
+from scrapeshield.behaviour.settings import BehaviourSettings
 from scrapeshield.challenge.settings import ChallengeSettings
-from scrapeshield.directive_settings import DirectivesSettings
+from scrapeshield.directives.settings import DirectivesSettings
 from scrapeshield.errors import ConfigurationError
-from scrapeshield.fingerprint_settings import FingerprintSettings
+from scrapeshield.fingerprint.settings import FingerprintSettings
 from scrapeshield.ratelimit.settings import RateLimitSettings
 from scrapeshield.settings_base import Section, check_cidrs, split_commas
 from scrapeshield.signals import Action

@@ -19,13 +19,15 @@ from starlette.types import ASGIApp
 from scrapeshield.actions import default_response
 from scrapeshield.bans import Ban, BanList
 from scrapeshield.blocklog import BlockEvent, BlockLog
-from scrapeshield.challenge.core import install_challenge
+from scrapeshield.challenge.core import Challenge
+from scrapeshield.challenge.detector import PassDetector
+from scrapeshield.challenge.endpoint import ChallengeEndpoint
 from scrapeshield.client import parse_ip
+from scrapeshield.defences import Detector, RequestContext, build_detectors
 from scrapeshield.detection import detect_in_turn, gather_concurrently
-from scrapeshield.detectors import Detector, RequestContext, build_detectors
-from scrapeshield.detectors.base import Found
-from scrapeshield.directives import Endpoint, build_endpoints, build_response_filters
+from scrapeshield.detector import Found
 from scrapeshield.directives.base import index_endpoints
+from scrapeshield.directives.build import Endpoint, build_endpoints, build_response_filters
 from scrapeshield.errors import StoreUnavailable
 from scrapeshield.facts import Facts, FactsBuilder
 from scrapeshield.policy import Policy, Verdict
@@ -64,13 +66,28 @@ class Shield:
         # Names the block-log event of a decision by action (e.g. `challenge/issued`).
         self.log_events: dict[Action, EventNamer] = {}
         self.enforcing = self.settings.mode == "enforce"
-        self.challenge = install_challenge(self) if self.settings.challenge.enabled else None
+        self.challenge = self._install_challenge() if self.settings.challenge.enabled else None
         self._store_detectors = [d for d in self.detectors if d.uses_store]
         self._local_detectors = [d for d in self.detectors if not d.uses_store]
         # Concurrency only pays where commands are coalesced into shared round trips; on the
         # MemoryStore nothing waits, so the ban is peeked and the detectors run in turn.
         self._memory = self.store if isinstance(self.store, MemoryStore) else None
         self._listing = bool(self.safelist or self.blocklist)  # most sites list nothing
+
+    def _install_challenge(self) -> Challenge:
+        """The challenge action: its pass detector, its endpoint, its page and its log events."""
+        challenge = Challenge(
+            self.settings,
+            self.store,
+            threshold=self.policy.challenge_score,
+            log=self.log,
+            enforcing=self.enforcing,
+        )
+        self.detectors.append(PassDetector(challenge))
+        self.endpoints.append(ChallengeEndpoint(challenge))
+        self.action_handlers[Action.CHALLENGE] = challenge.respond
+        self.log_events[Action.CHALLENGE] = challenge.event_for
+        return challenge
 
     # -- per request ----------------------------------------------------------------------------
 

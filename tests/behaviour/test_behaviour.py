@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from scrapeshield.detectors.base import RequestContext
-from scrapeshield.detectors.behaviour import BehaviourDetector
+from scrapeshield.behaviour.detector import BehaviourDetector
+from scrapeshield.detector import RequestContext
 from scrapeshield.policy import Policy
 from scrapeshield.settings import PolicySettings, Settings
 from scrapeshield.shield import Shield, synthetic_scope

@@ -17,7 +17,7 @@ from starlette.responses import (
 from starlette.routing import Route
 
 from scrapeshield import ScrapeShield, Settings, Shield
-from scrapeshield.directives import build_endpoints
+from scrapeshield.directives.build import build_endpoints
 from tests.directives.catalogue_fixture import fixture_catalogue
 
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"

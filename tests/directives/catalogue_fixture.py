@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from scrapeshield.catalogue import Catalogue, parse_catalogue
+from scrapeshield.fingerprint.catalogue import Catalogue, parse_catalogue
 
 FIXTURE_TOML = """
 source = "test fixture"

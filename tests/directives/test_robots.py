@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from protego import Protego
 
 from scrapeshield import Settings
-from scrapeshield.directives import generated_robots, trap_paths
+from scrapeshield.directives.build import generated_robots, trap_paths
 from scrapeshield.directives.robots import parse_robots
 from tests.directives.catalogue_fixture import fixture_catalogue
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from scrapeshield import Settings, Shield
-from scrapeshield.detectors import RequestContext
+from scrapeshield.defences import RequestContext
 from scrapeshield.shield import synthetic_scope
 from scrapeshield.signals import Decision
 from scrapeshield.store import Store

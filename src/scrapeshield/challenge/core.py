@@ -13,26 +13,22 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp
 
-from scrapeshield.challenge.detector import PassDetector
-from scrapeshield.challenge.endpoint import ISSUED, ChallengeEndpoint
 from scrapeshield.challenge.page import challenge_page, is_navigation, refusal, safe_return_path
 from scrapeshield.challenge.pow import difficulty_for
 from scrapeshield.challenge.settings import ChallengeSettings
 from scrapeshield.challenge.tokens import Signer, binding_for, network_of
 from scrapeshield.facts import Facts
 from scrapeshield.settings import Settings
-from scrapeshield.signals import Action, Decision
+from scrapeshield.signals import Decision
 from scrapeshield.store.base import Store
-
-if TYPE_CHECKING:
-    from scrapeshield.shield import Shield
 
 logger = logging.getLogger("scrapeshield")
 
+# The challenge's block-log events (docs/block-log.md).
+ISSUED, PASSED, FAILED = "challenge/issued", "challenge/passed", "challenge/failed"
 REFUSAL_MESSAGE = "Automated access to this site is restricted; open the page in a web browser."
 
 _process_key: bytes | None = None
@@ -77,8 +73,6 @@ class Challenge:
         self.log = log
         self.enforcing = enforcing
         self.json_groups = frozenset(self.config.json_route_groups)
-        self.detector = PassDetector(self)
-        self.endpoint = ChallengeEndpoint(self)
 
     def binding(self, facts: Facts) -> str:
         network = network_of(facts.client_ip, self.config.ipv4_prefix, self.config.ipv6_prefix)
@@ -135,19 +129,3 @@ class Challenge:
             wait_url=wait_url,
             wait_seconds=c.noscript_wait,
         )
-
-
-def install_challenge(shield: Shield) -> Challenge:
-    """Register the challenge's handler, endpoint, detector and log events on a Shield."""
-    challenge = Challenge(
-        shield.settings,
-        shield.store,
-        threshold=shield.policy.challenge_score,
-        log=shield.log,
-        enforcing=shield.enforcing,
-    )
-    shield.detectors.append(challenge.detector)
-    shield.endpoints.append(challenge.endpoint)
-    shield.action_handlers[Action.CHALLENGE] = challenge.respond
-    shield.log_events[Action.CHALLENGE] = challenge.event_for
-    return challenge

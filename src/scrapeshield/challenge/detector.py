@@ -8,15 +8,12 @@ cannot lift them. The weight can be changed in `policy.weights`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
+from scrapeshield.challenge.core import Challenge
 from scrapeshield.challenge.tokens import TokenError
-from scrapeshield.detectors.base import Immediate, RequestContext
+from scrapeshield.detector import Immediate, RequestContext
 from scrapeshield.facts import Facts
 from scrapeshield.signals import CHALLENGE_PASSED, Signal
-
-if TYPE_CHECKING:
-    from scrapeshield.challenge.core import Challenge
 
 PASS_WEIGHT = -40.0  # takes a client from the default challenge threshold (40) back to 0
 

@@ -15,12 +15,13 @@ import logging
 import time
 import urllib.parse
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from scrapeshield.actions import wants_html
+from scrapeshield.challenge.core import FAILED, PASSED, Challenge
 from scrapeshield.challenge.page import failure_page, refusal, safe_return_path
 from scrapeshield.challenge.pow import check, parse_counter
 from scrapeshield.challenge.tokens import TokenError
@@ -28,13 +29,9 @@ from scrapeshield.errors import StoreUnavailable
 from scrapeshield.facts import Facts
 from scrapeshield.signals import Action, Decision, Signal
 
-if TYPE_CHECKING:
-    from scrapeshield.challenge.core import Challenge
-
 logger = logging.getLogger("scrapeshield")
 
 MAX_BODY = 4096
-ISSUED, PASSED, FAILED = "challenge/issued", "challenge/passed", "challenge/failed"
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from scrapeshield.cli.common import add_settings_options, load_settings
-from scrapeshield.directives import generated_robots
+from scrapeshield.directives.build import generated_robots
 
 
 def register(sub: Any) -> None:

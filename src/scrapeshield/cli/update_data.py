@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from scrapeshield.cli.common import add_settings_options, load_settings
-from scrapeshield.data_update import update_data
+from scrapeshield.fingerprint.data_update import update_data
 
 
 def register(sub: Any) -> None:

@@ -10,8 +10,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from scrapeshield.behaviour.trap import trap_link
 from scrapeshield.demo.art import ARTWORK_COUNT, artwork, png
-from scrapeshield.detectors.trap import trap_link
 from scrapeshield.middleware import ScrapeShield
 from scrapeshield.settings import Settings
 

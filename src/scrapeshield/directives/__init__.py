@@ -1,72 +1,28 @@
 """Directives: robots.txt and the AI opt-out signals, served and attached from settings.
 
+Owns robots.txt (with AI rules and the trap path), TDMRep, ai.txt, the `X-Robots-Tag`,
+`TDM-Reservation` and `Content-Usage` response fields, the HTML meta tags, and their settings
+(`[directives]`). The endpoints and filters the shield uses are built in `directives.build`.
 See docs/directives.md for every signal, who honours it and the exact syntax emitted.
+
+May import the pipeline core (`facts`, `signals`, `errors`, `settings_base`) and the crawler
+catalogue (`fingerprint.catalogue`); never `shield` or `middleware`. This root imports only the
+settings section, so `scrapeshield.settings` can import it without a cycle; the other names are
+read from `directives.build` on first use.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
-from scrapeshield.catalogue import Catalogue, load_catalogue
-from scrapeshield.directive_settings import DirectivesSettings, PathPreferences, Preferences
-from scrapeshield.directives.aitxt import ai_txt_endpoint
-from scrapeshield.directives.base import BodyRewriter, Endpoint, Headers, ResponseFilter
-from scrapeshield.directives.headers import DirectiveHeaders
-from scrapeshield.directives.html import HtmlInjector, Markup, meta_tags
-from scrapeshield.directives.preferences import PreferenceResolver
-from scrapeshield.directives.robots import render_robots, robots_endpoint
-from scrapeshield.directives.served import APP_SCOPE_KEY
-from scrapeshield.directives.tdmrep import tdmrep_endpoint
+from scrapeshield.directives.settings import DirectivesSettings, PathPreferences, Preferences
 
 
-def _section(settings: Any) -> DirectivesSettings:
-    section: DirectivesSettings = settings.directives
-    return section
-
-
-def build_endpoints(settings: Any, *, catalogue: Catalogue | None = None) -> list[Endpoint]:
-    """robots.txt, tdmrep.json and ai.txt as configured (`catalogue`: the packaged one if None)."""
-    section = _section(settings)
-    preferences = PreferenceResolver(section)
-    catalogue = catalogue if catalogue is not None else _catalogue_for(settings)
-    endpoints: list[Endpoint] = []
-    robots = robots_endpoint(section, catalogue=catalogue, preferences=preferences)
-    if robots is not None:
-        endpoints.append(robots)
-    if section.tdmrep_json:
-        endpoints.append(tdmrep_endpoint(section, preferences))
-    if section.ai_txt:
-        endpoints.append(ai_txt_endpoint(section, preferences))
-    return endpoints
-
-
-def build_response_filters(settings: Any) -> list[ResponseFilter]:
-    section = _section(settings)
-    preferences = PreferenceResolver(section)
-    filters: list[ResponseFilter] = []
-    if section.headers:
-        filters.append(DirectiveHeaders(section, preferences))
-    if section.inject_html:
-        filters.append(HtmlInjector(section, preferences))
-    return filters
-
-
-def generated_robots(settings: Any, *, catalogue: Catalogue | None = None) -> str:
-    """The robots.txt `generate` mode serves (merge mode adds the app's own file first)."""
-    section = _section(settings)
-    catalogue = catalogue if catalogue is not None else _catalogue_for(settings)
-    return render_robots(section, section.operator_rules(), catalogue=catalogue)
-
-
-def _catalogue_for(settings: Any) -> Catalogue:
-    """The catalogue detectors use too: refreshed by `update-data` into fingerprint.data_dir."""
-    fingerprint = getattr(settings, "fingerprint", None)
-    return load_catalogue(getattr(fingerprint, "data_dir", None))
-
-
-def trap_paths(settings: Any) -> list[str]:
-    """Paths robots.txt disallows for everyone that only a rule-ignoring client would fetch."""
-    return list(_section(settings).trap_paths)
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        return getattr(importlib.import_module("scrapeshield.directives.build"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = [

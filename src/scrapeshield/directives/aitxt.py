@@ -7,9 +7,9 @@ file types (`*.jpg`) the site does not license for AI training.
 
 from __future__ import annotations
 
-from scrapeshield.directive_settings import DirectivesSettings
 from scrapeshield.directives.preferences import PreferenceResolver
 from scrapeshield.directives.served import StaticDocument
+from scrapeshield.directives.settings import DirectivesSettings
 
 AI_TXT_PATH = "/ai.txt"
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 
-from scrapeshield.directive_settings import DirectivesSettings, Preferences
 from scrapeshield.directives.base import Headers
 from scrapeshield.directives.preferences import PreferenceResolver
 from scrapeshield.directives.robots import content_usage
+from scrapeshield.directives.settings import DirectivesSettings, Preferences
 from scrapeshield.facts import Facts
 from scrapeshield.signals import Decision
 

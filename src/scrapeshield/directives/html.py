@@ -17,10 +17,10 @@ import re
 
 from starlette.types import Message, Send
 
-from scrapeshield.directive_settings import DirectivesSettings, Preferences
 from scrapeshield.directives.base import Headers
 from scrapeshield.directives.headers import MediaTypes, header_value, wants_directives
 from scrapeshield.directives.preferences import PreferenceResolver
+from scrapeshield.directives.settings import DirectivesSettings, Preferences
 from scrapeshield.facts import Facts
 from scrapeshield.signals import Decision
 

@@ -6,7 +6,7 @@ import inspect
 import logging
 from typing import Any
 
-from scrapeshield.directive_settings import DirectivesSettings, PathPreferences, Preferences
+from scrapeshield.directives.settings import DirectivesSettings, PathPreferences, Preferences
 from scrapeshield.facts import Facts
 
 logger = logging.getLogger("scrapeshield")

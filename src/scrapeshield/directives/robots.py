@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from scrapeshield.catalogue import Catalogue, load_catalogue
-from scrapeshield.directive_settings import DirectivesSettings, Preferences
 from scrapeshield.directives.preferences import PreferenceResolver
 from scrapeshield.directives.served import (
     APP_SCOPE_KEY,
@@ -23,7 +21,9 @@ from scrapeshield.directives.served import (
     etag_for,
     send_document,
 )
+from scrapeshield.directives.settings import DirectivesSettings, Preferences
 from scrapeshield.facts import Facts
+from scrapeshield.fingerprint.catalogue import Catalogue, load_catalogue
 
 logger = logging.getLogger("scrapeshield")
 

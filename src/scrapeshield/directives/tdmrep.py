@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from scrapeshield.directive_settings import DirectivesSettings, Preferences
 from scrapeshield.directives.preferences import PreferenceResolver
 from scrapeshield.directives.served import StaticDocument
+from scrapeshield.directives.settings import DirectivesSettings, Preferences
 
 TDMREP_PATH = "/.well-known/tdmrep.json"
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Sequence
 
-from scrapeshield.detectors.base import Found, Immediate, RequestContext, Sent, settled
+from scrapeshield.detector import Found, Immediate, RequestContext, Sent, settled
 from scrapeshield.facts import Facts
 from scrapeshield.ratelimit.backends import Limiter, LimitsMemoryLimiter, Outcome, RedisLimiter
 from scrapeshield.ratelimit.escalation import Escalation

@@ -14,22 +14,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # types only: the planner imports this module to name its policies
-    from scrapeshield.ratelimit.backends import LimitState, Outcome
-    from scrapeshield.ratelimit.plan import Limit
-
-
-def policy_name(group: str, scope: str, quota: int, window: int) -> str:
-    return f"{group}-{scope}-{quota}-{window}s"
-
-
-def policy_field(limits: Sequence[Limit]) -> bytes:
-    """The RateLimit-Policy value of a plan's limits (built with the plan, reused with it)."""
-    return ", ".join(f'"{lim.name}";q={lim.quota};w={lim.window}' for lim in limits).encode(
-        "latin-1"
-    )
+from scrapeshield.ratelimit.backends import LimitState, Outcome
 
 
 def closest(states: Sequence[LimitState], rejected: LimitState | None) -> LimitState:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import limits
@@ -22,7 +22,6 @@ from scrapeshield.bans import UNKNOWN_CLIENT
 from scrapeshield.client import IPAddress
 from scrapeshield.facts import Facts
 from scrapeshield.patterns import GlobSet
-from scrapeshield.ratelimit.headers import policy_field, policy_name
 from scrapeshield.ratelimit.settings import (
     VERIFIED_BOT_NOTE,
     GroupAction,
@@ -40,6 +39,17 @@ logger = logging.getLogger("scrapeshield")
 PLAN_CACHE_SIZE = 4096
 _MAX_CACHED_PATH = 256
 _UNCACHED = "\0uncached"  # not a group name (names are checked in settings)
+
+
+def policy_name(group: str, scope: str, quota: int, window: int) -> str:
+    return f"{group}-{scope}-{quota}-{window}s"
+
+
+def policy_field(limits: Sequence[Limit]) -> bytes:
+    """The RateLimit-Policy value of a plan's limits (built with the plan, reused with it)."""
+    return ", ".join(f'"{lim.name}";q={lim.quota};w={lim.window}' for lim in limits).encode(
+        "latin-1"
+    )
 
 
 class Limit:

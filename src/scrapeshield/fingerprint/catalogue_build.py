@@ -14,7 +14,7 @@ import tomllib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from scrapeshield.catalogue import CATEGORIES
+from scrapeshield.fingerprint.catalogue import CATEGORIES
 
 AI_ROBOTS_REPO = "https://github.com/ai-robots-txt/ai.robots.txt"
 AI_ROBOTS_URL = "https://raw.githubusercontent.com/ai-robots-txt/ai.robots.txt/main/robots.json"

@@ -14,6 +14,8 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+DATA = resources.files("scrapeshield.fingerprint.data")  # the packaged catalogue and ranges
+
 CATEGORIES = (
     "ai-training",
     "ai-search",
@@ -101,5 +103,5 @@ def load_catalogue(data_dir: str | None = None) -> Catalogue:
         refreshed = Path(data_dir) / "agents.toml"
         if refreshed.is_file():
             return parse_catalogue(refreshed.read_text("utf-8"))
-    text = resources.files("scrapeshield.data").joinpath("agents.toml").read_text("utf-8")
+    text = DATA.joinpath("agents.toml").read_text("utf-8")
     return parse_catalogue(text)

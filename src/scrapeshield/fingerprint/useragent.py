@@ -14,12 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from scrapeshield.catalogue import Agent
-from scrapeshield.detectors.base import Immediate, RequestContext
+from scrapeshield.detector import Immediate, RequestContext
 from scrapeshield.facts import Facts
-from scrapeshield.fingerprint_settings import FingerprintSettings
+from scrapeshield.fingerprint.catalogue import Agent
+from scrapeshield.fingerprint.settings import FingerprintSettings
+from scrapeshield.fingerprint.uaclass import UA_NOTE, UAClassifier
 from scrapeshield.signals import Signal
-from scrapeshield.uaclass import UA_NOTE, UAClassifier
 
 EMPTY_UA = Signal("ua/empty", 50.0, "no User-Agent header: every browser sends one")
 OVERSIZED_UA = Signal("ua/oversized", 30.0, "User-Agent longer than the configured cap")

@@ -17,6 +17,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+DATA = resources.files("scrapeshield.fingerprint.data")  # the packaged catalogue and ranges
+
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -95,14 +97,18 @@ class IPRanges:
 
 def manifest() -> dict[str, Any]:
     """SOURCES.toml: each list's refresh URL and provenance."""
-    text = resources.files("scrapeshield.data").joinpath("ip-ranges/SOURCES.toml").read_text()
+    text = (
+        resources.files("scrapeshield.fingerprint.data")
+        .joinpath("ip-ranges/SOURCES.toml")
+        .read_text()
+    )
     return tomllib.loads(text)
 
 
 @lru_cache(maxsize=4)
 def load_ip_ranges(data_dir: str | None = None) -> IPRanges:
     """Every list in the manifest: from `data_dir/ip-ranges/` if refreshed there, else packaged."""
-    packaged = resources.files("scrapeshield.data").joinpath("ip-ranges")
+    packaged = DATA.joinpath("ip-ranges")
     lists: dict[str, list[Network]] = {}
     for name, entry in manifest().items():
         if not isinstance(entry, dict):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from scrapeshield.catalogue import CATEGORIES
+from scrapeshield.fingerprint.catalogue import CATEGORIES
 from scrapeshield.settings_base import Section
 
 # Categories whose claims are verified (IP ranges / reverse DNS) and then allowed by default.

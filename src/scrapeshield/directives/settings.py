@@ -8,8 +8,8 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from scrapeshield.catalogue import CATEGORIES
 from scrapeshield.errors import ConfigurationError
+from scrapeshield.fingerprint.catalogue import CATEGORIES
 from scrapeshield.settings_base import Section
 
 

@@ -21,8 +21,8 @@ from collections.abc import Awaitable, Sequence
 from typing import Any, NamedTuple
 
 from scrapeshield.bans import UNKNOWN_CLIENT
-from scrapeshield.behaviour_settings import BehaviourSettings
-from scrapeshield.detectors.base import Found, Immediate, RequestContext, Sent
+from scrapeshield.behaviour.settings import BehaviourSettings
+from scrapeshield.detector import Found, Immediate, RequestContext, Sent
 from scrapeshield.facts import Facts
 from scrapeshield.signals import Signal
 from scrapeshield.store.base import Store

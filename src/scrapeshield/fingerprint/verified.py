@@ -13,17 +13,17 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Sequence
 
-from scrapeshield.catalogue import Agent
 from scrapeshield.client import IPAddress
-from scrapeshield.detectors.base import Found, Immediate, RequestContext, settled
-from scrapeshield.detectors.dnsverify import FCrDNS
-from scrapeshield.detectors.useragent import is_allowed
+from scrapeshield.detector import Found, Immediate, RequestContext, settled
 from scrapeshield.facts import Facts
-from scrapeshield.fingerprint_settings import DEFAULT_VERIFIED, FingerprintSettings
-from scrapeshield.ipranges import IPRanges
+from scrapeshield.fingerprint.catalogue import Agent
+from scrapeshield.fingerprint.dnsverify import FCrDNS
+from scrapeshield.fingerprint.ipranges import IPRanges
+from scrapeshield.fingerprint.settings import DEFAULT_VERIFIED, FingerprintSettings
+from scrapeshield.fingerprint.uaclass import UAClassifier
+from scrapeshield.fingerprint.useragent import is_allowed
 from scrapeshield.ratelimit.settings import VERIFIED_BOT_NOTE
 from scrapeshield.signals import Signal
-from scrapeshield.uaclass import UAClassifier
 
 VERIFIED_WEIGHT = -100.0
 SPOOFED_WEIGHT = 100.0

@@ -18,8 +18,8 @@ from functools import lru_cache
 import ua_parser
 from ua_parser import regex as ua_regex
 
-from scrapeshield.catalogue import Agent, Catalogue
-from scrapeshield.catalogue_match import AgentMatcher, words
+from scrapeshield.fingerprint.catalogue import Agent, Catalogue
+from scrapeshield.fingerprint.catalogue_match import AgentMatcher, words
 
 # Words that only automated clients put in a user agent (browsers never do), matched on the
 # user agent's lower-case alphanumeric words joined by single spaces: exact words, name

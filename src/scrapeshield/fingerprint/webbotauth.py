@@ -30,11 +30,11 @@ from urllib.parse import urlsplit
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from scrapeshield.catalogue import load_catalogue
-from scrapeshield.detectors.base import Found, Immediate, RequestContext
+from scrapeshield.detector import Found, Immediate, RequestContext
 from scrapeshield.facts import Facts
+from scrapeshield.fingerprint.catalogue import load_catalogue
+from scrapeshield.fingerprint.uaclass import UAClassifier
 from scrapeshield.signals import Signal
-from scrapeshield.uaclass import UAClassifier
 
 DIRECTORY_PATH = "/.well-known/http-message-signatures-directory"
 MAX_DIRECTORY_BYTES = 64 * 1024

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from scrapeshield.catalogue import Agent, Catalogue
+from scrapeshield.fingerprint.catalogue import Agent, Catalogue
 
 _WORD = re.compile(r"[a-z0-9]+")
 

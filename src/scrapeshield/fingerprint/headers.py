@@ -23,10 +23,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from scrapeshield.detectors.base import Immediate, RequestContext
+from scrapeshield.detector import Immediate, RequestContext
 from scrapeshield.facts import Facts
+from scrapeshield.fingerprint.uaclass import UAClassifier, UAInfo
 from scrapeshield.signals import Signal
-from scrapeshield.uaclass import UAClassifier, UAInfo
 
 CHROMIUM = frozenset(
     {"Chrome", "Chrome Mobile", "Edge", "Opera", "Brave", "Vivaldi", "Yandex Browser"}

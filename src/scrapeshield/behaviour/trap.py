@@ -11,7 +11,7 @@ import html
 from collections.abc import Awaitable, Sequence
 from typing import Any
 
-from scrapeshield.detectors.base import Found, Immediate, RequestContext, Sent
+from scrapeshield.detector import Found, Immediate, RequestContext, Sent
 from scrapeshield.facts import Facts
 from scrapeshield.signals import Signal
 from scrapeshield.store.memory import MemoryStore

@@ -4,23 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from scrapeshield.catalogue import load_catalogue
-from scrapeshield.detectors.base import Detector, Immediate, RequestContext
-from scrapeshield.detectors.behaviour import BehaviourDetector
-from scrapeshield.detectors.dnsverify import FCrDNS, Resolver
-from scrapeshield.detectors.headers import HeaderConsistencyDetector
-from scrapeshield.detectors.trap import TrapDetector
-from scrapeshield.detectors.useragent import EMPTY_UA, UserAgentDetector
-from scrapeshield.detectors.verified import VerifiedBotDetector
-from scrapeshield.detectors.webbotauth import Fetcher, KeyDirectory, WebBotAuthDetector
-from scrapeshield.directives import trap_paths
+from scrapeshield.behaviour.detector import BehaviourDetector
+from scrapeshield.behaviour.trap import TrapDetector
+from scrapeshield.detector import Detector, Immediate, RequestContext
+from scrapeshield.directives.build import trap_paths
 from scrapeshield.errors import ConfigurationError
 from scrapeshield.facts import Facts
-from scrapeshield.ipranges import load_ip_ranges
+from scrapeshield.fingerprint.catalogue import load_catalogue
+from scrapeshield.fingerprint.dnsverify import FCrDNS, Resolver
+from scrapeshield.fingerprint.headers import HeaderConsistencyDetector
+from scrapeshield.fingerprint.ipranges import load_ip_ranges
+from scrapeshield.fingerprint.uaclass import UAClassifier
+from scrapeshield.fingerprint.useragent import EMPTY_UA, UserAgentDetector
+from scrapeshield.fingerprint.verified import VerifiedBotDetector
+from scrapeshield.fingerprint.webbotauth import Fetcher, KeyDirectory, WebBotAuthDetector
 from scrapeshield.ratelimit.detector import RateLimitDetector
 from scrapeshield.settings import Settings
 from scrapeshield.signals import Signal
-from scrapeshield.uaclass import UAClassifier
 
 
 def build_detectors(

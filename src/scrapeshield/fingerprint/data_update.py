@@ -17,8 +17,10 @@ from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
-from scrapeshield.catalogue_build import AI_ROBOTS_URL, build
-from scrapeshield.ipranges import manifest, parse_ranges
+from scrapeshield.fingerprint.catalogue_build import AI_ROBOTS_URL, build
+from scrapeshield.fingerprint.ipranges import manifest, parse_ranges
+
+DATA = resources.files("scrapeshield.fingerprint.data")  # the packaged catalogue and ranges
 
 MAX_BYTES = 20 * 1024 * 1024
 Fetch = Callable[[str], str]
@@ -60,7 +62,7 @@ def update_data(
     today = datetime.now(UTC).date().isoformat()
     robots_url = f"{mirror.rstrip('/')}/robots.json" if mirror else AI_ROBOTS_URL
     try:
-        manual = resources.files("scrapeshield.data").joinpath("agents_manual.toml").read_text()
+        manual = DATA.joinpath("agents_manual.toml").read_text()
         text = build(fetch(robots_url), manual, commit=f"fetched from {robots_url}", date=today)
         _write_atomic(target / "agents.toml", text)
         report.written.append("agents.toml")
