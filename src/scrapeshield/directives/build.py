@@ -66,22 +66,3 @@ def trap_paths(settings: Any) -> list[str]:
     """Paths robots.txt disallows for everyone that only a rule-ignoring client would fetch."""
     return list(_section(settings).trap_paths)
 
-
-__all__ = [
-    "APP_SCOPE_KEY",
-    "BodyRewriter",
-    "DirectiveHeaders",
-    "DirectivesSettings",
-    "Endpoint",
-    "Headers",
-    "HtmlInjector",
-    "Markup",
-    "PathPreferences",
-    "Preferences",
-    "ResponseFilter",
-    "build_endpoints",
-    "build_response_filters",
-    "generated_robots",
-    "meta_tags",
-    "trap_paths",
-]
