@@ -6,6 +6,7 @@ app.add_middleware(ScrapeShield, settings=Settings.from_file("scrapeshield.toml"
 
 from scrapeshield.bans import Ban
 from scrapeshield.blocklog import BlockEvent
+from scrapeshield.credential_settings import CredentialSpec
 from scrapeshield.errors import (
     ConfigurationError,
     ScrapeShieldError,
@@ -26,6 +27,7 @@ __all__ = [
     "Ban",
     "BlockEvent",
     "ConfigurationError",
+    "CredentialSpec",
     "Decision",
     "Facts",
     "PolicyRuleSpec",
