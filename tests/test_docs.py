@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from scrapeshield import Settings
-from scrapeshield.settings import PolicySettings, RuleSpec
+from scrapeshield.credentials.settings import CredentialSpec
+from scrapeshield.settings import PolicySettings, RouteGroupSpec, RuleSpec
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -26,7 +27,7 @@ def test_the_first_pages_exist() -> None:
 
 def test_every_setting_is_documented() -> None:
     text = all_docs()
-    for model in (Settings, PolicySettings, RuleSpec):
+    for model in (Settings, PolicySettings, RuleSpec, RouteGroupSpec, CredentialSpec):
         for name in model.model_fields:
             documented = f"`{name}`" in text or f"[{name}]" in text or f"[[{name}]]" in text
             assert documented, f"{model.__name__}.{name} is not in docs/ (as `{name}` or [{name}])"

@@ -9,6 +9,7 @@ DOCUMENTED = {
     "Ban",
     "BlockEvent",
     "ConfigurationError",
+    "CredentialSpec",
     "Decision",
     "Facts",
     "PolicyRuleSpec",

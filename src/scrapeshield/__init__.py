@@ -7,6 +7,7 @@ app.add_middleware(ScrapeShield, settings=Settings.from_file("scrapeshield.toml"
 from scrapeshield import _compat
 from scrapeshield.bans import Ban
 from scrapeshield.blocklog import BlockEvent
+from scrapeshield.credentials.settings import CredentialSpec
 from scrapeshield.errors import (
     ConfigurationError,
     ScrapeShieldError,
@@ -29,6 +30,7 @@ __all__ = [
     "Ban",
     "BlockEvent",
     "ConfigurationError",
+    "CredentialSpec",
     "Decision",
     "Facts",
     "PolicyRuleSpec",

@@ -3,7 +3,9 @@
     app.add_middleware(ScrapeShield, settings=Settings.from_file("scrapeshield.toml"))
     app = ScrapeShield(django_asgi_app, settings=Settings())
 
-Non-HTTP scopes (websocket, lifespan) pass straight through. The decision is attached to the
+Non-HTTP scopes (websocket, lifespan) pass straight through, and so do requests for one of the
+`health_paths` (before any directive, detector or store call: a load balancer's probe must never be
+challenged, counted or failed closed). The decision is attached to the
 request as `request.state.scrapeshield` (i.e. `scope["state"]["scrapeshield"]`). Nothing here
 raises into the application: an internal error is logged and the request fails open (or closed,
 if configured).
@@ -19,7 +21,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from scrapeshield.directives.build import APP_SCOPE_KEY, BodyRewriter
+from scrapeshield.directives.base import BodyRewriter
+from scrapeshield.directives.served import APP_SCOPE_KEY
 from scrapeshield.facts import Facts
 from scrapeshield.settings import Settings
 from scrapeshield.shield import Shield
@@ -40,9 +43,14 @@ class ScrapeShield:
         self.settings = self.shield.settings
         self._off = self.settings.mode == "off"  # settings are frozen
         self._facts = self.shield.facts_builder.build  # shield.facts, one call fewer
+        self._health = self.shield.health_paths  # a frozenset: one lookup per request
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self._off:
+            await self.app(scope, receive, send)
+            return
+        if scope.get("path") in self._health:
+            scope.setdefault("state", {})[STATE_KEY] = self.shield.health_decision()
             await self.app(scope, receive, send)
             return
         shield = self.shield

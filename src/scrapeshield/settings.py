@@ -24,6 +24,7 @@ from pydantic_settings import (
 
 from scrapeshield.behaviour.settings import BehaviourSettings
 from scrapeshield.challenge.settings import ChallengeSettings
+from scrapeshield.credentials.settings import CredentialSpec
 from scrapeshield.directives.settings import DirectivesSettings
 from scrapeshield.errors import ConfigurationError
 from scrapeshield.fingerprint.settings import FingerprintSettings
@@ -62,11 +63,18 @@ class RuleSpec(Section):
 
 
 class RouteGroupSpec(Section):
-    """A named group of routes (by path glob and optionally method) such as `images`."""
+    """A named group of routes (by path glob and optionally method) such as `images`.
+
+    `on_challenge`: what a challenge verdict becomes on these routes. `challenge` (the default)
+    sends the challenge; `throttle` never challenges (clients that run no JavaScript: APIs,
+    mobile apps), so the rate limits decide (a 429 over budget, served within it); `block`
+    refuses (403) whatever would have been challenged. Block rules apply either way.
+    """
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     paths: list[str] = Field(min_length=1)
     methods: list[str] = []
+    on_challenge: Literal["challenge", "throttle", "block"] = "challenge"
 
 
 class PolicyRuleSpec(Section):
@@ -97,8 +105,12 @@ DEFAULT_ROUTE_GROUPS = [
     RouteGroupSpec(
         name="assets", paths=["/static/*", "*.css", "*.js", "*.ico", "*.svg", "*.woff2"]
     ),
-    RouteGroupSpec(name="api", paths=["/api/*"]),
+    RouteGroupSpec(name="api", paths=["/api/*"], on_challenge="throttle"),
 ]
+
+DEFAULT_HEALTH_PATHS = ["/healthz", "/livez", "/readyz", "/health"]
+"""Kubernetes' probe paths (`/healthz`, `/livez`, `/readyz`) and the common `/health`."""
+_MAX_HEALTH_PATH = 256
 
 
 class Settings(BaseSettings):
@@ -133,9 +145,11 @@ class Settings(BaseSettings):
     ipv6_prefix: int = Field(default=64, ge=32, le=128)
 
     user_agent_max_length: int = Field(default=512, ge=64, le=16_384)
+    health_paths: Annotated[list[str], NoDecode] = DEFAULT_HEALTH_PATHS
     route_groups: list[RouteGroupSpec] = DEFAULT_ROUTE_GROUPS
     safelist: list[RuleSpec] = []
     blocklist: list[RuleSpec] = []
+    credentials: list[CredentialSpec] = []
     policy: PolicySettings = PolicySettings()
     fingerprint: FingerprintSettings = FingerprintSettings()
     ban_default_duration: float = Field(default=3600.0, gt=0)
@@ -148,6 +162,26 @@ class Settings(BaseSettings):
     responder: Callable[..., Any] | None = Field(default=None, exclude=True)
 
     _proxies = field_validator("trusted_proxies", mode="before")(split_commas)
+    _health_split = field_validator("health_paths", mode="before")(split_commas)
+
+    @field_validator("health_paths")
+    @classmethod
+    def _health_paths(cls, values: list[str]) -> list[str]:
+        """Exact paths (a set lookup per request): no globs, no query, nothing a server would
+        never put in `scope["path"]`."""
+        for value in values:
+            if (
+                not value.startswith("/")
+                or len(value) > _MAX_HEALTH_PATH
+                or any(c in value for c in "*?[#")
+                or not value.isprintable()
+                or any(c.isspace() for c in value)
+            ):
+                raise ValueError(
+                    f"{value!r} is not an exact path (expected e.g. '/healthz': starts with '/', "
+                    f"no glob, query or spaces, at most {_MAX_HEALTH_PATH} characters)"
+                )
+        return values
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -155,6 +189,15 @@ class Settings(BaseSettings):
         """CIDRs, or `unix`: a proxy on a Unix socket, where the ASGI server reports no peer."""
         unix = [v.strip() for v in values if v.strip() == UNIX_PEER]
         return unix + check_cidrs([v for v in values if v.strip() != UNIX_PEER])
+
+    @field_validator("credentials")
+    @classmethod
+    def _credential_names(cls, specs: list[CredentialSpec]) -> list[CredentialSpec]:
+        names = [spec.name for spec in specs]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(f"credential names must be unique (repeated: {repeated})")
+        return specs
 
     @field_validator("store_url")
     @classmethod

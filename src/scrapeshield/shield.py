@@ -1,6 +1,10 @@
 """The decision pipeline, independent of ASGI plumbing, so the middleware and `explain` share it.
 
-    Facts ─► safelist ─► blocklist ─► ban ─► signals ─► policy ─► Decision
+    Facts ─► safelist ─► blocklist ─► first-party credential? ─► CORS preflight? ─►
+        ban ─► signals ─► policy ─► Decision
+
+A request with a valid first-party credential, or a CORS preflight, is decided on a subset of the
+detectors (the rate limiter alone; the user agent alone), and is never challenged.
 
 Directive endpoints (robots.txt...) are answered by the middleware before this pipeline runs.
 The ban check and every store-using detector are awaited together, so with the Redis store
@@ -14,6 +18,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+import msgspec
 from starlette.types import ASGIApp
 
 from scrapeshield.actions import default_response
@@ -23,11 +28,12 @@ from scrapeshield.challenge.core import Challenge
 from scrapeshield.challenge.detector import PassDetector
 from scrapeshield.challenge.endpoint import ChallengeEndpoint
 from scrapeshield.client import parse_ip
+from scrapeshield.credentials.verify import Credentials
 from scrapeshield.defences import Detector, RequestContext, build_detectors
 from scrapeshield.detection import detect_in_turn, gather_concurrently
 from scrapeshield.detector import Found
-from scrapeshield.directives.base import index_endpoints
-from scrapeshield.directives.build import Endpoint, build_endpoints, build_response_filters
+from scrapeshield.directives.base import Endpoint, index_endpoints
+from scrapeshield.directives.build import build_endpoints, build_response_filters
 from scrapeshield.errors import StoreUnavailable
 from scrapeshield.facts import Facts, FactsBuilder
 from scrapeshield.policy import Policy, Verdict
@@ -39,7 +45,19 @@ from scrapeshield.synthetic import synthetic_scope as synthetic_scope  # its old
 
 logger = logging.getLogger("scrapeshield")
 
+HEALTH_RULE = "health"
+PREFLIGHT_RULE = "cors-preflight"
+FIRST_PARTY_PREFIX = "first-party/"
+NO_CHALLENGE_PREFIX = "no-challenge/"
+ON_CHALLENGE_NOTE = "on_challenge"
+"""`ctx.notes` key: what a challenge verdict becomes for this request (see RouteGroupSpec)."""
+# Which detectors decide a request that skips fingerprinting: a first-party client is counted by
+# the rate limiter; a CORS preflight (a browser's, with minimal headers) is judged by its user
+# agent alone (AI crawlers and scraper tools are still refused), and never counted.
+FIRST_PARTY_DETECTORS = frozenset({"ratelimit"})
+PREFLIGHT_DETECTORS = frozenset({"useragent", "ua-empty"})
 _BAN = Action.BAN  # a module global: reading an enum member off its class costs ~60 ns
+_CHALLENGE = Action.CHALLENGE
 ActionHandler = Callable[[Decision, Facts], Awaitable[ASGIApp | None]]
 EventNamer = Callable[[Decision, Facts], str]
 
@@ -73,6 +91,17 @@ class Shield:
         # MemoryStore nothing waits, so the ban is peeked and the detectors run in turn.
         self._memory = self.store if isinstance(self.store, MemoryStore) else None
         self._listing = bool(self.safelist or self.blocklist)  # most sites list nothing
+        self.health_paths = frozenset(self.settings.health_paths)
+        self.credentials = Credentials(self.settings.credentials)
+        # None when no credential is configured: one identity test per request, not a call.
+        self._first_valid = self.credentials.first_valid if self.credentials else None
+        self._on_challenge = {
+            group.name: group.on_challenge
+            for group in self.settings.route_groups
+            if group.on_challenge != "challenge"
+        }
+        self._first_party_detectors = _named(self.detectors, FIRST_PARTY_DETECTORS)
+        self._preflight_detectors = _named(self.detectors, PREFLIGHT_DETECTORS)
 
     def _install_challenge(self) -> Challenge:
         """The challenge action: its pass detector, its endpoint, its page and its log events."""
@@ -106,6 +135,11 @@ class Shield:
                 return endpoint
         return None
 
+    def health_decision(self) -> Decision:
+        """The decision attached to a request for one of `health_paths`, which the middleware
+        passes to the app before anything else runs (an allow, named `health`)."""
+        return Decision(Action.ALLOW, HEALTH_RULE, enforced=self.enforcing)
+
     def context(self, *, dry_run: bool = False) -> RequestContext:
         return RequestContext(self.store, [], False, {"dry_run": dry_run})
 
@@ -119,6 +153,11 @@ class Shield:
         that answer at once): the decision, or an awaitable of it (the work is done once)."""
         if self._listing and (listed := self._listed(facts)) is not None:
             return listed
+        if self._first_valid is not None and (name := self._first_valid(facts)) is not None:
+            rule = FIRST_PARTY_PREFIX + name
+            return self._decide_with(self._first_party_detectors, rule, facts, ctx)
+        if facts.method == "OPTIONS" and _is_preflight(facts):
+            return self._decide_with(self._preflight_detectors, PREFLIGHT_RULE, facts, ctx)
         memory = self._memory
         if memory is None:
             return self._decide_gathered(facts, ctx)
@@ -158,6 +197,20 @@ class Shield:
         found = self._conclude(facts, ctx, ban, signals)
         return found if type(found) is Decision else await found  # type: ignore[misc]
 
+    async def _decide_with(
+        self, detectors: list[Detector], rule: str, facts: Facts, ctx: RequestContext
+    ) -> Decision:
+        """The ban and these detectors only, never a challenge; a plain allow is named `rule`."""
+        ctx.notes[ON_CHALLENGE_NOTE] = "throttle"
+        local = [d for d in detectors if not d.uses_store]
+        stored = [d for d in detectors if d.uses_store]
+        ban, signals = await gather_concurrently(self.bans, local, stored, facts, ctx, self._failed)
+        found = self._conclude(facts, ctx, ban, signals)
+        decision = found if type(found) is Decision else await found  # type: ignore[misc]
+        if decision.action is Action.ALLOW and decision.rule == "allow":
+            return msgspec.structs.replace(decision, rule=rule)
+        return decision
+
     async def _decide_later(
         self,
         pending: Awaitable[Sequence[Signal]],
@@ -187,6 +240,8 @@ class Shield:
                 facts, Action.BLOCK, "ban/active", reasons=(signal,), retry_after=ban.remaining
             )
         verdict = self.policy.evaluate(signals) if signals else self._no_signals
+        if verdict.action is _CHALLENGE:
+            verdict = self._unchallenged(facts, ctx, verdict)
         decision = Decision(  # as `_decision` does, without the call: every request's path
             verdict.action,
             verdict.rule,
@@ -205,6 +260,22 @@ class Shield:
         if ctx.store_failed:
             return self._failed_closed(facts, verdict, decision)
         return decision
+
+    def _unchallenged(self, facts: Facts, ctx: RequestContext, verdict: Verdict) -> Verdict:
+        """A challenge where none may be sent (`on_challenge` of the route group, or a request
+        that skips fingerprinting): `throttle` lets the rate limits decide (a verdict of an
+        exceeded limit throttles, any other allows); `block` refuses."""
+        instead = ctx.notes.get(ON_CHALLENGE_NOTE) or self._on_challenge.get(facts.route_group)
+        if instead is None:
+            return verdict
+        rule = NO_CHALLENGE_PREFIX + verdict.rule
+        if instead == "block":
+            action = Action.BLOCK
+        elif verdict.retry_after is not None:  # a rate limit's (only they set retry_after)
+            action = Action.THROTTLE
+        else:
+            action = Action.ALLOW
+        return msgspec.structs.replace(verdict, action=action, rule=rule)
 
     async def _ban_then(
         self, facts: Facts, ctx: RequestContext, verdict: Verdict, decision: Decision
@@ -332,6 +403,17 @@ class Shield:
 
 
 Runner = Callable[[Facts, RequestContext], Found]
+
+
+def _named(detectors: list[Detector], names: frozenset[str]) -> list[Detector]:
+    return [detector for detector in detectors if detector.name in names]
+
+
+def _is_preflight(facts: Facts) -> bool:
+    """A CORS preflight: OPTIONS with `Origin` and `Access-Control-Request-Method` (Fetch
+    standard); it carries no credentials and returns no content."""
+    headers = facts.headers
+    return "access-control-request-method" in headers and "origin" in headers
 
 
 def _runners_for(

@@ -10,7 +10,7 @@ import pytest
 
 from scrapeshield.challenge.pow import check
 from scrapeshield.policy import Policy
-from scrapeshield.settings import PolicySettings
+from scrapeshield.settings import PolicySettings, RouteGroupSpec, Settings
 from scrapeshield.signals import Action, Signal
 from tests.challenge.conftest import Served, gallery
 from tests.challenge.helpers import BROWSER_UA, NAVIGATE, challenge_all, parse_page, solve
@@ -148,7 +148,12 @@ def test_an_answer_solved_elsewhere_is_refused() -> None:
     ],
 )
 def test_non_navigations_get_json_never_a_page(method: str, path: str, accept: str) -> None:
-    with gallery(challenge_all()) as served, navigator(served) as client:
+    # The default `api` group never challenges (on_challenge = "throttle"); one that does
+    # answers a JSON refusal, never a page.
+    api = RouteGroupSpec(name="api", paths=["/api/*"], on_challenge="challenge")
+    groups = [g for g in Settings().route_groups if g.name != "api"] + [api]
+    settings = challenge_all(settings={"route_groups": groups})
+    with gallery(settings) as served, navigator(served) as client:
         headers = {"User-Agent": BROWSER_UA, "Accept": accept}
         response = client.request(method, path, headers=headers)
         assert response.status_code == 403

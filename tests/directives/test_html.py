@@ -10,8 +10,8 @@ from starlette.applications import Starlette
 from starlette.middleware.gzip import GZipMiddleware
 
 from scrapeshield import ScrapeShield, Settings
-from scrapeshield.directives.build import Preferences, meta_tags
-from scrapeshield.directives.html import HtmlRewriter
+from scrapeshield.directives.html import HtmlRewriter, meta_tags
+from scrapeshield.directives.settings import Preferences
 from tests.directives.apps import BROWSER, PAGE, ROUTES, make_app
 from tests.servers import serve
 

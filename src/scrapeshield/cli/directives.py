@@ -10,7 +10,8 @@ import mimetypes
 from typing import Any
 
 from scrapeshield.cli.common import add_settings_options, load_settings
-from scrapeshield.directives.build import DirectiveHeaders, meta_tags
+from scrapeshield.directives.headers import DirectiveHeaders
+from scrapeshield.directives.html import meta_tags
 from scrapeshield.directives.preferences import PreferenceResolver
 from scrapeshield.facts import FactsBuilder
 from scrapeshield.settings import Settings

@@ -73,11 +73,16 @@ async def _explain(settings: Any, args: argparse.Namespace, headers: list[tuple[
             scheme=args.scheme,
         )
         facts = shield.facts(scope)
-        endpoint = shield.endpoint_for(facts)
-        decision = await shield.decide(facts, shield.context(dry_run=True))
+        health = facts.path in shield.health_paths  # passed through before anything else
+        endpoint = None if health else shield.endpoint_for(facts)
+        if health:
+            decision = shield.health_decision()
+        else:
+            decision = await shield.decide(facts, shield.context(dry_run=True))
         return {
             **facts.as_dict(),
             "directive_endpoint": endpoint is not None,
+            "health_path": health,
             "action": decision.action.value,
             "rule": decision.rule,
             "score": decision.score,

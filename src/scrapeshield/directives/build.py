@@ -6,13 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from scrapeshield.directives.aitxt import ai_txt_endpoint
-from scrapeshield.directives.base import BodyRewriter, Endpoint, Headers, ResponseFilter
+from scrapeshield.directives.base import Endpoint, ResponseFilter
 from scrapeshield.directives.headers import DirectiveHeaders
-from scrapeshield.directives.html import HtmlInjector, Markup, meta_tags
+from scrapeshield.directives.html import HtmlInjector
 from scrapeshield.directives.preferences import PreferenceResolver
 from scrapeshield.directives.robots import render_robots, robots_endpoint
-from scrapeshield.directives.served import APP_SCOPE_KEY
-from scrapeshield.directives.settings import DirectivesSettings, PathPreferences, Preferences
+from scrapeshield.directives.settings import DirectivesSettings
 from scrapeshield.directives.tdmrep import tdmrep_endpoint
 from scrapeshield.fingerprint.catalogue import Catalogue, load_catalogue
 
@@ -65,4 +64,3 @@ def _catalogue_for(settings: Any) -> Catalogue:
 def trap_paths(settings: Any) -> list[str]:
     """Paths robots.txt disallows for everyone that only a rule-ignoring client would fetch."""
     return list(_section(settings).trap_paths)
-

@@ -1,7 +1,7 @@
 """The `ratelimit` settings section: groups of routes with limits, keys, headers, escalation.
 
     [ratelimit]
-    exempt = ["/healthz", "/static/*"]
+    exempt = ["/static/*"]   # not counted, still fingerprinted (probes: top-level health_paths)
 
     [ratelimit.groups.images]
     paths = ["/images/*"]
