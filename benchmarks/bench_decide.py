@@ -1,0 +1,124 @@
+"""Per-request cost of the middleware with every defence, in process (no HTTP), on both loops.
+
+.venv/bin/python -m benchmarks.bench_decide [--requests 20000] [--rounds 5] [--store memory|redis]
+
+Calls the protected demo (benchmarks/apps.py `protected`: limits no load reaches, so every
+request takes the whole path to the app) as an ASGI app, with Firefox's navigation headers, 32
+requests at a time, on asyncio and on uvloop; prints µs per request (median of the rounds) for
+the bare gallery and the protected one. To compare two trees, run it from each, alternately
+(`PYTHONPATH=<tree>/src:<tree>`); the difference of the protected figures is the change's cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import uvloop
+from tests.servers import RedisServer
+
+from benchmarks import apps
+from scrapeshield import ScrapeShield, Shield
+
+HEADERS = [
+    (b"host", b"127.0.0.1:8000"),
+    (b"user-agent", b"Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0"),
+    (b"accept", b"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
+    (b"accept-language", b"en-GB,en;q=0.5"),
+    (b"accept-encoding", b"gzip, deflate"),
+]
+LOOPS: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {
+    "asyncio": asyncio.new_event_loop,
+    "uvloop": uvloop.new_event_loop,
+}
+
+
+def scope() -> dict[str, Any]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/artworks/7",
+        "raw_path": b"/artworks/7",
+        "query_string": b"",
+        "root_path": "",
+        "headers": HEADERS,
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+
+
+async def run(app: Any, requests: int, concurrency: int = 32) -> float:
+    """µs per request, `concurrency` requests in flight at a time."""
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    statuses: list[int] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    async def one() -> None:
+        await app(scope(), receive, send)
+
+    for _ in range(200):  # warm-up
+        await one()
+    started = time.perf_counter()
+    for _ in range(requests // concurrency):
+        await asyncio.gather(*(one() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    if set(statuses) != {200}:
+        raise RuntimeError(f"not every request reached the app: {sorted(set(statuses))}")
+    return elapsed / (requests // concurrency * concurrency) * 1e6
+
+
+async def measure(label: str, requests: int) -> float:
+    if label == "bare":
+        return await run(apps.bare(), requests)
+    shield = Shield(apps.bench_settings())
+    try:
+        return await run(ScrapeShield(apps.bare(), shield=shield), requests)
+    finally:
+        await shield.aclose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=20_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--store", choices=["memory", "redis"], default="memory")
+    options = parser.parse_args()
+    server = RedisServer.start() if options.store == "redis" else None
+    os.environ["BENCH_STORE_URL"] = server.url if server else "memory://"
+    try:
+        results: dict[tuple[str, str], list[float]] = {}
+        for _ in range(options.rounds):
+            for loop_name, factory in LOOPS.items():
+                for label in ("bare", "protected"):
+                    loop = factory()
+                    try:
+                        cost = loop.run_until_complete(measure(label, options.requests))
+                    finally:
+                        loop.close()
+                    results.setdefault((loop_name, label), []).append(cost)
+    finally:
+        if server is not None:
+            server.stop()
+    for (loop_name, label), costs in results.items():
+        print(
+            f"{options.store:6} {loop_name:7} {label:9} {statistics.median(costs):6.1f} µs/request"
+            f"  (rounds: {', '.join(f'{c:.1f}' for c in costs)})"
+        )
+
+
+if __name__ == "__main__":
+    main()
