@@ -12,7 +12,9 @@ import pytest
 
 import scrapeshield.shield
 from scrapeshield import Settings, Shield
+from scrapeshield.bans import Ban
 from scrapeshield.defences import RequestContext
+from scrapeshield.detection import detect, start_early
 from scrapeshield.detector import Found, Immediate, Sent
 from scrapeshield.facts import Facts
 from scrapeshield.shield import synthetic_scope
@@ -36,6 +38,18 @@ class StoreDetector:
         return [Signal(f"test/{self.name}", 1.0, "seen")]
 
 
+async def gather(
+    shield: Shield, facts: Facts, ctx: RequestContext
+) -> tuple[Ban | None, list[Signal]]:
+    """The ban read and every detector, as `Shield.decide_now` runs them (one loop)."""
+    runs = shield._all_runs()
+    started = start_early(runs, facts, ctx, shield._failed) if runs.early else None
+    ban = shield.bans.lookup(facts.client_key)
+    signals = detect(runs, facts, ctx, shield._failed, started)
+    ban = ban if ban is None or isinstance(ban, Ban) else await ban
+    return ban, signals if isinstance(signals, list) else await signals
+
+
 async def decide(
     monkeypatch: pytest.MonkeyPatch,
     store: RedisStore,
@@ -46,7 +60,7 @@ async def decide(
     shield = Shield(Settings(fail_mode=fail_mode), store=store)
     await shield.ban("192.0.2.1", 60, reason="test")
     facts = shield.facts(synthetic_scope(ip="192.0.2.2"))
-    signals = [s.name for s in (await shield._gather(facts, shield.context()))[1]]
+    signals = [s.name for s in (await gather(shield, facts, shield.context()))[1]]
     banned = await shield.decide(shield.facts(synthetic_scope(ip="192.0.2.1")))
     return shield, banned.action, signals
 
@@ -128,9 +142,9 @@ async def test_sent_and_tasked_detectors_share_one_round_trip_in_order(
         monkeypatch.setattr(scrapeshield.shield, "build_detectors", lambda settings: detectors)
         shield = Shield(Settings(), store=store)
         facts = shield.facts(synthetic_scope(ip="192.0.2.2"))
-        await shield._gather(facts, shield.context())  # connected
+        await gather(shield, facts, shield.context())  # connected
         before = store.round_trips
-        ban, signals = await shield._gather(facts, shield.context())
+        ban, signals = await gather(shield, facts, shield.context())
         assert store.round_trips - before == 1
         assert ban is None
         assert [s.name for s in signals] == ["test/a", "test/b"]  # c failed alone (logged)

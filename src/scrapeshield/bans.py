@@ -9,6 +9,7 @@ from collections.abc import Awaitable
 from dataclasses import asdict, dataclass
 
 from scrapeshield.store.base import Store
+from scrapeshield.store.memory import MemoryStore
 from scrapeshield.store.redis import RedisStore
 
 BAN_PREFIX = "ban:"
@@ -79,6 +80,15 @@ class BanList:
 
     async def get(self, client_key: str) -> Ban | None:
         return await self.get_soon(client_key)
+
+    def lookup(self, client_key: str) -> Ban | Awaitable[Ban | None] | None:
+        """The request's ban read: at once on the MemoryStore (nothing waits there), else
+        queued now (`get_soon`) so that it joins the request's one round trip."""
+        store = self.store
+        if isinstance(store, MemoryStore):
+            raw = store.peek_ban(client_key)
+            return Ban.from_json(client_key, raw) if raw else None
+        return self.get_soon(client_key)
 
     def get_soon(self, client_key: str) -> Awaitable[Ban | None]:
         """`get`, its read queued now on Redis (`submit`): await the ban."""

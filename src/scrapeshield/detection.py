@@ -1,135 +1,100 @@
-"""Running detectors: in turn, each awaited only if it must wait, or, on a store that batches
-commands (Redis), concurrently, so that the ban read and every store-using detector share one
-round trip. A detector that raises is handed to the shield's `failed` (logged, or fail closed).
+"""Running the detectors: one loop, for every store.
+
+Each detector is asked once, in order (`detect_now` when it offers one, else `detect`), and
+answers with its signals, or with something to await:
+- `Sent`: its store commands are queued already (Redis). It is awaited after the loop, with every
+  other detector's and the ban read, so the whole request costs one round trip.
+- a store-using detector with only `detect`: started as a task before anything is queued, so its
+  commands join the same round trip, and awaited with the queued ones.
+- anything else (a reverse-DNS check, a key fetch): awaited before the next detector runs,
+  since later detectors may read what it noted (the rate limiter reads `verified`'s result).
+When nothing has to wait (the MemoryStore, detectors that answer at once) the loop runs without a
+coroutine. A detector that raises is handed to `failed` (logged, or the request fails closed).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
-from typing import cast
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import NamedTuple
 
-from scrapeshield.bans import Ban, BanList
-from scrapeshield.detector import Detector, Found, RequestContext, Sent, settled
-from scrapeshield.errors import StoreUnavailable
+from scrapeshield.detector import Detector, Found, RequestContext, Sent
 from scrapeshield.facts import Facts
 from scrapeshield.signals import Signal
 
 Failed = Callable[[Detector, Facts, RequestContext, Exception], None]
+Run = tuple[Detector, Callable[[Facts, RequestContext], Found]]
+Queued = list[tuple[int, Detector, Awaitable[Sequence[Signal]]]]
+Started = dict[int, "asyncio.Task[Sequence[Signal]]"]
+"""Detectors whose commands are queued, with where their signals go in the request's list."""
+
+
+class Runs(NamedTuple):
+    """The detectors with their runners, and which of them start first (see `detect`)."""
+
+    entries: list[Run]
+    early: frozenset[int]
+
+
 _DRAINING: set[asyncio.Task[None]] = set()
 
 
-async def detect_in_turn(
-    detectors: list[Detector],
+def runs_for(detectors: Sequence[Detector]) -> Runs:
+    """Each detector with its bound `detect_now` (else `detect`), bound once, not per request."""
+    entries: list[Run] = [(d, getattr(d, "detect_now", None) or d.detect) for d in detectors]
+    early = frozenset(
+        i for i, d in enumerate(detectors) if d.uses_store and not hasattr(d, "detect_now")
+    )
+    return Runs(entries, early)
+
+
+def detect(
+    runs: Runs,
     facts: Facts,
     ctx: RequestContext,
-    signals: list[Signal],
     failed: Failed,
-) -> None:
-    """Each detector in turn, its signals added to `signals` (`detect_now` when it has one)."""
-    for detector in detectors:
+    started: Started | None = None,
+    start: int = 0,
+    signals: list[Signal] | None = None,
+    queued: Queued | None = None,
+) -> list[Signal] | Awaitable[list[Signal]]:
+    """Every detector from `start` on: the signals in detector order, or an awaitable of them.
+    `started`: what `start_early` started (before anything else was queued)."""
+    if signals is None:
+        signals = []
+    entries = runs.entries
+    for index in range(start, len(entries)):
+        detector, run = entries[index]
         try:
-            now = getattr(detector, "detect_now", None)
-            found: Found = detector.detect(facts, ctx) if now is None else now(facts, ctx)
-            if type(found) is not tuple and type(found) is not list:  # `settled`, inline
-                found = await found  # type: ignore[misc]
-            if found:
-                signals.extend(found)  # type: ignore[arg-type]
+            found = started[index] if started and index in started else run(facts, ctx)
         except Exception as exc:
             failed(detector, facts, ctx, exc)
+            continue
+        if type(found) is tuple or type(found) is list:
+            signals.extend(found)
+        elif isinstance(found, Sent | asyncio.Task):
+            if queued is None:
+                queued = []
+            queued.append((len(signals), detector, found))
+        else:
+            waiting: Awaitable[Sequence[Signal]] = found  # type: ignore[assignment]
+            return _resume(waiting, runs, index, facts, ctx, failed, started, signals, queued)
+    if queued:
+        return _collect(queued, facts, ctx, failed, signals)
+    return signals
 
 
-async def gather_concurrently(
-    bans: BanList,
-    local: list[Detector],
-    store_detectors: list[Detector],
-    facts: Facts,
-    ctx: RequestContext,
-    failed: Failed,
-) -> tuple[Ban | None, list[Signal]]:
-    """Local detectors in turn; then every store-using detector, whose commands must leave in
-    one pipeline with the ban read. A detector whose `detect_now` hands back `Sent` has queued
-    its commands already and is simply awaited; any other gets a task, created first, so that
-    it queues its commands before the pipeline is flushed (a task costs several µs)."""
-    signals: list[Signal] = []
-    await detect_in_turn(local, facts, ctx, signals, failed)
+def start_early(runs: Runs, facts: Facts, ctx: RequestContext, failed: Failed) -> Started:
+    """Tasks for the store detectors that only offer `detect`, created before any command is
+    queued: their first steps then run before the pipeline leaves, and join it."""
     loop = asyncio.get_running_loop()
-    started = [  # before any command is queued: their steps then run before the flush
-        None if getattr(d, "detect_now", None) else loop.create_task(_run(d, facts, ctx, failed))
-        for d in store_detectors
-    ]
-    tasks = [task for task in started if task is not None]
-    pending: list[tuple[Detector, Found]] = []
-    awaited = -1  # the index in `pending` last awaited
-    try:
-        for detector, task in zip(store_detectors, started, strict=True):
-            if task is not None:
-                pending.append((detector, task))
-                continue
-            now = detector.detect_now  # type: ignore[attr-defined]
-            try:
-                found: Found = now(facts, ctx)
-            except Exception as exc:
-                failed(detector, facts, ctx, exc)
-                continue
-            if settled(found) or isinstance(found, Sent):  # (signals kept in detector order)
-                pending.append((detector, found))
-            else:  # not queued yet: a task starts it (a second round trip at worst)
-                unsent = cast(Awaitable[Sequence[Signal]], found)
-                tasks.append(loop.create_task(_awaited(detector, unsent, facts, ctx, failed)))
-                pending.append((detector, tasks[-1]))
-        ban = await _ban_for(bans, facts, ctx)
-        for detector, waiting in pending:
-            awaited += 1
-            try:
-                signals.extend(waiting if settled(waiting) else await waiting)  # type: ignore[misc]
-            except Exception as exc:
-                failed(detector, facts, ctx, exc)
-    except BaseException:  # cancel the unfinished; read the finished ones' errors (none unread)
-        for task in tasks:
-            if not task.cancel() and not task.cancelled():
-                task.exception()
-        for _, waiting in pending[awaited + 1 :]:  # queued, never awaited: read their replies
-            if isinstance(waiting, Sent):
-                drain = loop.create_task(_drain(waiting))
-                _DRAINING.add(drain)  # held until done: a task nobody holds may be collected
-                drain.add_done_callback(_DRAINING.discard)
-        raise
-    return ban, signals
+    return {
+        i: loop.create_task(_guarded(runs.entries[i][0], facts, ctx, failed)) for i in runs.early
+    }
 
 
-async def _drain(waiting: Sent) -> None:
-    """Await what a cancelled request queued, so that no reply, error or coroutine is left
-    unread (a reply comes within the store's timeout)."""
-    with contextlib.suppress(BaseException):
-        await waiting
-
-
-async def _awaited(
-    detector: Detector,
-    found: Awaitable[Sequence[Signal]],
-    facts: Facts,
-    ctx: RequestContext,
-    failed: Failed,
-) -> Sequence[Signal]:
-    try:
-        return await found
-    except Exception as exc:
-        failed(detector, facts, ctx, exc)
-    return ()
-
-
-async def _ban_for(bans: BanList, facts: Facts, ctx: RequestContext) -> Ban | None:
-    """The ban read, queued at once on Redis (`get_soon`); a store that is down is noted."""
-    try:
-        return await bans.get_soon(facts.client_key)
-    except StoreUnavailable:
-        ctx.store_failed = True
-        return None
-
-
-async def _run(
+async def _guarded(
     detector: Detector, facts: Facts, ctx: RequestContext, failed: Failed
 ) -> Sequence[Signal]:
     try:
@@ -137,3 +102,59 @@ async def _run(
     except Exception as exc:
         failed(detector, facts, ctx, exc)
     return ()
+
+
+async def _resume(
+    waiting: Awaitable[Sequence[Signal]],
+    runs: Runs,
+    index: int,
+    facts: Facts,
+    ctx: RequestContext,
+    failed: Failed,
+    started: Started | None,
+    signals: list[Signal],
+    queued: Queued | None,
+) -> list[Signal]:
+    """Await the detector at `index`, then go on with the loop from the next one."""
+    try:
+        signals.extend(await waiting)
+    except Exception as exc:
+        failed(runs.entries[index][0], facts, ctx, exc)
+    except BaseException:  # cancelled: read what the others queued, so no reply is left unread
+        drain(sent for _, _, sent in queued or ())
+        raise
+    rest = detect(runs, facts, ctx, failed, started, index + 1, signals, queued)
+    return rest if type(rest) is list else await rest  # type: ignore[misc]
+
+
+async def _collect(
+    queued: Queued, facts: Facts, ctx: RequestContext, failed: Failed, signals: list[Signal]
+) -> list[Signal]:
+    """The queued detectors' signals, each put back where its detector stands in the order."""
+    found: list[Sequence[Signal]] = []
+    for done, (_, detector, sent) in enumerate(queued):
+        try:
+            found.append(await sent)
+        except Exception as exc:
+            failed(detector, facts, ctx, exc)
+            found.append(())
+        except BaseException:
+            drain(sent for _, _, sent in queued[done + 1 :])
+            raise
+    for (position, _, _), more in zip(reversed(queued), reversed(found), strict=True):
+        signals[position:position] = more
+    return signals
+
+
+def drain(queued: Iterable[Awaitable[object]]) -> None:
+    """Await what a cancelled request queued, in tasks of their own (a reply comes within the
+    store's timeout), so that no reply, error or coroutine is left unread."""
+    for sent in queued:
+        task = asyncio.get_running_loop().create_task(_drain(sent))
+        _DRAINING.add(task)  # held until done: a task nobody holds may be collected
+        task.add_done_callback(_DRAINING.discard)
+
+
+async def _drain(waiting: Awaitable[object]) -> None:
+    with contextlib.suppress(BaseException):
+        await waiting

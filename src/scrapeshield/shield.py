@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import msgspec
@@ -30,8 +30,7 @@ from scrapeshield.challenge.endpoint import ChallengeEndpoint
 from scrapeshield.client import parse_ip
 from scrapeshield.credentials.verify import Credentials
 from scrapeshield.defences import Detector, RequestContext, build_detectors
-from scrapeshield.detection import detect_in_turn, gather_concurrently
-from scrapeshield.detector import Found
+from scrapeshield.detection import Runs, detect, drain, runs_for, start_early
 from scrapeshield.directives.base import Endpoint, index_endpoints
 from scrapeshield.directives.build import build_endpoints, build_response_filters
 from scrapeshield.errors import StoreUnavailable
@@ -40,7 +39,7 @@ from scrapeshield.policy import Policy, Verdict
 from scrapeshield.rules import RuleList
 from scrapeshield.settings import Settings
 from scrapeshield.signals import Action, Decision, Signal
-from scrapeshield.store import MemoryStore, Store, open_store
+from scrapeshield.store import Store, open_store
 from scrapeshield.synthetic import synthetic_scope as synthetic_scope  # its old home
 
 logger = logging.getLogger("scrapeshield")
@@ -56,8 +55,6 @@ ON_CHALLENGE_NOTE = "on_challenge"
 # agent alone (AI crawlers and scraper tools are still refused), and never counted.
 FIRST_PARTY_DETECTORS = frozenset({"ratelimit"})
 PREFLIGHT_DETECTORS = frozenset({"useragent", "ua-empty"})
-_BAN = Action.BAN  # a module global: reading an enum member off its class costs ~60 ns
-_CHALLENGE = Action.CHALLENGE
 ActionHandler = Callable[[Decision, Facts], Awaitable[ASGIApp | None]]
 EventNamer = Callable[[Decision, Facts], str]
 
@@ -79,17 +76,11 @@ class Shield:
         self.endpoints: list[Endpoint] = build_endpoints(self.settings)
         self.response_filters = build_response_filters(self.settings)
         self._endpoint_index = index_endpoints(self.endpoints)
-        self._runners = _runners_for(self.detectors)
         self.action_handlers: dict[Action, ActionHandler] = {}
         # Names the block-log event of a decision by action (e.g. `challenge/issued`).
         self.log_events: dict[Action, EventNamer] = {}
         self.enforcing = self.settings.mode == "enforce"
         self.challenge = self._install_challenge() if self.settings.challenge.enabled else None
-        self._store_detectors = [d for d in self.detectors if d.uses_store]
-        self._local_detectors = [d for d in self.detectors if not d.uses_store]
-        # Concurrency only pays where commands are coalesced into shared round trips; on the
-        # MemoryStore nothing waits, so the ban is peeked and the detectors run in turn.
-        self._memory = self.store if isinstance(self.store, MemoryStore) else None
         self._listing = bool(self.safelist or self.blocklist)  # most sites list nothing
         self.health_paths = frozenset(self.settings.health_paths)
         self.credentials = Credentials(self.settings.credentials)
@@ -100,8 +91,9 @@ class Shield:
             for group in self.settings.route_groups
             if group.on_challenge != "challenge"
         }
-        self._first_party_detectors = _named(self.detectors, FIRST_PARTY_DETECTORS)
-        self._preflight_detectors = _named(self.detectors, PREFLIGHT_DETECTORS)
+        self._runs: tuple[list[Detector], Runs] = ([], runs_for([]))
+        self._first_party_runs = runs_for(_named(self.detectors, FIRST_PARTY_DETECTORS))
+        self._preflight_runs = runs_for(_named(self.detectors, PREFLIGHT_DETECTORS))
 
     def _install_challenge(self) -> Challenge:
         """The challenge action: its pass detector, its endpoint, its page and its log events."""
@@ -150,112 +142,92 @@ class Shield:
 
     def decide_now(self, facts: Facts, ctx: RequestContext) -> Decision | Awaitable[Decision]:
         """`decide`, without a coroutine when nothing waits (the MemoryStore, and detectors
-        that answer at once): the decision, or an awaitable of it (the work is done once)."""
+        that answer at once): the decision, or an awaitable of it (the work is done once).
+
+        The operator's lists decide first. A first-party client with a valid credential, and a
+        CORS preflight, meet only their own detectors and are never challenged. Then the ban read
+        and the detectors: on Redis their commands leave together, one round trip."""
         if self._listing and (listed := self._listed(facts)) is not None:
             return listed
+        runs, allow_rule = self._all_runs(), None
         if self._first_valid is not None and (name := self._first_valid(facts)) is not None:
-            rule = FIRST_PARTY_PREFIX + name
-            return self._decide_with(self._first_party_detectors, rule, facts, ctx)
-        if facts.method == "OPTIONS" and _is_preflight(facts):
-            return self._decide_with(self._preflight_detectors, PREFLIGHT_RULE, facts, ctx)
-        memory = self._memory
-        if memory is None:
-            return self._decide_gathered(facts, ctx)
-        # The MemoryStore never waits: a task per detector would cost ~25 µs a request
-        # (measured in bench_ratelimit), and a coroutine per detector ~0.2 µs each.
-        raw = memory.peek_ban(facts.client_key)
-        ban = Ban.from_json(facts.client_key, raw) if raw else None
-        ctx.banned = ban is not None  # the limiter need not read the ban again
-        signals: list[Signal] = []
-        detectors = self.detectors
-        runners = self._runners
-        if runners[0] != detectors:  # the list was changed (a C-level, identity-first compare)
-            runners = self._runners = _runners_for(detectors)
-        for detector, run in runners[1]:
-            try:
-                found: Found = run(facts, ctx)
-            except Exception as exc:
-                self._failed(detector, facts, ctx, exc)
-                continue
-            if type(found) is tuple or type(found) is list:  # `settled`, inline
-                if found:
-                    signals.extend(found)
-                continue
-            rest = detectors[detectors.index(detector) + 1 :]  # rare: no enumerate per request
-            return self._decide_later(found, detector, rest, facts, ctx, ban, signals)  # type: ignore[arg-type]
-        return self._conclude(facts, ctx, ban, signals)
+            runs, allow_rule = self._first_party_runs, FIRST_PARTY_PREFIX + name
+            ctx.notes[ON_CHALLENGE_NOTE] = "throttle"
+        elif facts.method == "OPTIONS" and _is_preflight(facts):
+            runs, allow_rule = self._preflight_runs, PREFLIGHT_RULE
+            ctx.notes[ON_CHALLENGE_NOTE] = "throttle"
+        started = start_early(runs, facts, ctx, self._failed) if runs.early else None
+        try:
+            ban = self.bans.lookup(facts.client_key)
+        except StoreUnavailable:  # the circuit is open: decided without the store
+            ctx.store_failed, ban = True, None
+        if ban is None or type(ban) is Ban:
+            ctx.banned = ban is not None  # the limiter need not read the ban again
+        signals = detect(runs, facts, ctx, self._failed, started)
+        if type(signals) is list and (ban is None or type(ban) is Ban):
+            return self._conclude(facts, ctx, ban, signals, allow_rule)
+        return self._decide_later(facts, ctx, ban, signals, allow_rule)
 
-    def _gather(
-        self, facts: Facts, ctx: RequestContext
-    ) -> Awaitable[tuple[Ban | None, list[Signal]]]:
-        """On a store that waits: local detectors, then the store's in one round trip."""
-        local, stored = self._local_detectors, self._store_detectors
-        return gather_concurrently(self.bans, local, stored, facts, ctx, self._failed)
-
-    async def _decide_gathered(self, facts: Facts, ctx: RequestContext) -> Decision:
-        ban, signals = await self._gather(facts, ctx)
-        found = self._conclude(facts, ctx, ban, signals)
-        return found if type(found) is Decision else await found  # type: ignore[misc]
-
-    async def _decide_with(
-        self, detectors: list[Detector], rule: str, facts: Facts, ctx: RequestContext
-    ) -> Decision:
-        """The ban and these detectors only, never a challenge; a plain allow is named `rule`."""
-        ctx.notes[ON_CHALLENGE_NOTE] = "throttle"
-        local = [d for d in detectors if not d.uses_store]
-        stored = [d for d in detectors if d.uses_store]
-        ban, signals = await gather_concurrently(self.bans, local, stored, facts, ctx, self._failed)
-        found = self._conclude(facts, ctx, ban, signals)
-        decision = found if type(found) is Decision else await found  # type: ignore[misc]
-        if decision.action is Action.ALLOW and decision.rule == "allow":
-            return msgspec.structs.replace(decision, rule=rule)
-        return decision
+    def _all_runs(self) -> Runs:
+        """Every detector's runner, bound again only when the list was changed."""
+        if self._runs[0] != self.detectors:  # (a C-level, identity-first compare)
+            self._runs = (list(self.detectors), runs_for(self.detectors))
+        return self._runs[1]
 
     async def _decide_later(
         self,
-        pending: Awaitable[Sequence[Signal]],
-        detector: Detector,
-        rest: list[Detector],
+        facts: Facts,
+        ctx: RequestContext,
+        ban: Ban | Awaitable[Ban | None] | None,
+        signals: list[Signal] | Awaitable[list[Signal]],
+        allow_rule: str | None,
+    ) -> Decision:
+        """`decide_now` once the detectors and the ban read that had to wait have answered."""
+        if not isinstance(ban, Ban | None):
+            try:
+                ban = await ban
+            except StoreUnavailable:
+                ctx.store_failed, ban = True, None
+            except BaseException:
+                if not isinstance(signals, list):  # queued: read, so no reply is left unread
+                    drain([signals])
+                raise
+        if not isinstance(signals, list):
+            signals = await signals
+        found = self._conclude(facts, ctx, ban, signals, allow_rule)
+        return found if type(found) is Decision else await found  # type: ignore[misc]
+
+    def _conclude(
+        self,
         facts: Facts,
         ctx: RequestContext,
         ban: Ban | None,
         signals: list[Signal],
-    ) -> Decision:
-        """`decide_now` from the first detector that handed back an awaitable."""
-        try:
-            signals.extend(await pending)
-        except Exception as exc:
-            self._failed(detector, facts, ctx, exc)
-        await detect_in_turn(rest, facts, ctx, signals, self._failed)
-        found = self._conclude(facts, ctx, ban, signals)
-        return found if type(found) is Decision else await found  # type: ignore[misc]
-
-    def _conclude(
-        self, facts: Facts, ctx: RequestContext, ban: Ban | None, signals: list[Signal]
+        allow_rule: str | None = None,
     ) -> Decision | Awaitable[Decision]:
-        """The decision from the ban and the signals; awaitable only when a ban is written."""
+        """The decision from the ban and the signals; awaitable only when a ban is written.
+        `allow_rule` names a plain allow (e.g. `first-party/<name>`)."""
         if ban is not None:
             signal = Signal("ban/active", 0.0, ban.reason or ban.rule, retry_after=ban.remaining)
             return self._decision(
                 facts, Action.BLOCK, "ban/active", reasons=(signal,), retry_after=ban.remaining
             )
         verdict = self.policy.evaluate(signals) if signals else self._no_signals
-        if verdict.action is _CHALLENGE:
+        if verdict.action is Action.CHALLENGE:
             verdict = self._unchallenged(facts, ctx, verdict)
-        decision = Decision(  # as `_decision` does, without the call: every request's path
+        rule = verdict.rule
+        if allow_rule is not None and verdict.action is Action.ALLOW and rule == "allow":
+            rule = allow_rule
+        decision = self._decision(
+            facts,
             verdict.action,
-            verdict.rule,
+            rule,
             verdict.score,
             verdict.reasons,
-            self.enforcing,
-            facts.client_key,
-            facts.request_id,
             verdict.retry_after,
             verdict.ban_for,
-            None,
-            {},  # `extra`: a literal costs less than its default factory
         )
-        if verdict.action is _BAN and self.enforcing and not ctx.notes.get("dry_run"):
+        if verdict.action is Action.BAN and self.enforcing and not ctx.notes.get("dry_run"):
             return self._ban_then(facts, ctx, verdict, decision)
         if ctx.store_failed:
             return self._failed_closed(facts, verdict, decision)
@@ -328,14 +300,13 @@ class Shield:
         facts: Facts,
         action: Action,
         rule: str,
-        *,
         score: float = 0.0,
         reasons: tuple[Signal, ...] = (),
         retry_after: float | None = None,
         ban_for: float | None = None,
         status: int | None = None,
     ) -> Decision:
-        # Positional, in Decision's field order: keywords through **fields cost ~0.6 µs more.
+        """The one place a Decision is built for a request."""
         return Decision(
             action,
             rule,
@@ -347,6 +318,7 @@ class Shield:
             retry_after,
             ban_for,
             status,
+            {},
         )
 
     def failure_decision(self, facts: Facts, error: BaseException) -> Decision:
@@ -402,9 +374,6 @@ class Shield:
         await self.store.aclose()
 
 
-Runner = Callable[[Facts, RequestContext], Found]
-
-
 def _named(detectors: list[Detector], names: frozenset[str]) -> list[Detector]:
     return [detector for detector in detectors if detector.name in names]
 
@@ -414,15 +383,3 @@ def _is_preflight(facts: Facts) -> bool:
     standard); it carries no credentials and returns no content."""
     headers = facts.headers
     return "access-control-request-method" in headers and "origin" in headers
-
-
-def _runners_for(
-    detectors: list[Detector],
-) -> tuple[list[Detector], list[tuple[Detector, Runner]]]:
-    """A copy of the list, and each detector with its bound `detect_now` (else `detect`):
-    bound once, not looked up and bound again for every detector of every request."""
-    runners: list[tuple[Detector, Runner]] = [
-        (detector, getattr(detector, "detect_now", None) or detector.detect)
-        for detector in detectors
-    ]
-    return list(detectors), runners
