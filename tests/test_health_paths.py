@@ -8,6 +8,7 @@ with fail_mode = "closed", or they take every instance out of service.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 
 import httpx
@@ -161,3 +162,25 @@ def test_health_paths_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("SCRAPESHIELD_HEALTH_PATHS", "nope")
     with pytest.raises(ConfigurationError, match="SCRAPESHIELD_HEALTH_PATHS"):
         Settings()
+
+
+def test_explain_names_health_paths_and_api_waivers(capsys: pytest.CaptureFixture[str]) -> None:
+    from scrapeshield.cli import main
+
+    def explain(*args: str) -> dict[str, object]:
+        assert main(["explain", "--json", *args]) == 0
+        found: dict[str, object] = json.loads(capsys.readouterr().out)
+        return found
+
+    health = explain("--ua", "kube-probe/1.31", "--path", "/healthz")
+    assert (health["action"], health["rule"], health["health_path"]) == ("allow", "health", True)
+    page = explain("--ua", "kube-probe/1.31", "--path", "/artworks/1")
+    assert (page["action"], page["health_path"]) == ("challenge", False)
+    api = explain("--ua", "MyArtApp/1.0 (iOS)", "--path", "/api/artworks")
+    assert (api["action"], api["rule"]) == ("allow", "no-challenge/score/challenge")
+    preflight = explain(
+        "--method", "OPTIONS", "--ua", "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 "
+        "Firefox/132.0", "--path", "/artworks/1",
+        "--header", "Origin: https://app.example", "--header", "Access-Control-Request-Method: GET",
+    )  # fmt: skip
+    assert (preflight["action"], preflight["rule"]) == ("allow", "cors-preflight")

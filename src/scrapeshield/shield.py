@@ -18,7 +18,6 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import msgspec
 from starlette.types import ASGIApp
 
 from scrapeshield.actions import default_response
@@ -41,20 +40,20 @@ from scrapeshield.settings import Settings
 from scrapeshield.signals import Action, Decision, Signal
 from scrapeshield.store import Store, open_store
 from scrapeshield.synthetic import synthetic_scope as synthetic_scope  # its old home
+from scrapeshield.waivers import (
+    FIRST_PARTY_DETECTORS,
+    FIRST_PARTY_PREFIX,
+    HEALTH_RULE,
+    ON_CHALLENGE_NOTE,
+    PREFLIGHT_DETECTORS,
+    PREFLIGHT_RULE,
+    is_preflight,
+    named,
+    unchallenged,
+)
 
 logger = logging.getLogger("scrapeshield")
 
-HEALTH_RULE = "health"
-PREFLIGHT_RULE = "cors-preflight"
-FIRST_PARTY_PREFIX = "first-party/"
-NO_CHALLENGE_PREFIX = "no-challenge/"
-ON_CHALLENGE_NOTE = "on_challenge"
-"""`ctx.notes` key: what a challenge verdict becomes for this request (see RouteGroupSpec)."""
-# Which detectors decide a request that skips fingerprinting: a first-party client is counted by
-# the rate limiter; a CORS preflight (a browser's, with minimal headers) is judged by its user
-# agent alone (AI crawlers and scraper tools are still refused), and never counted.
-FIRST_PARTY_DETECTORS = frozenset({"ratelimit"})
-PREFLIGHT_DETECTORS = frozenset({"useragent", "ua-empty"})
 ActionHandler = Callable[[Decision, Facts], Awaitable[ASGIApp | None]]
 EventNamer = Callable[[Decision, Facts], str]
 
@@ -92,8 +91,8 @@ class Shield:
             if group.on_challenge != "challenge"
         }
         self._runs: tuple[list[Detector], Runs] = ([], runs_for([]))
-        self._first_party_runs = runs_for(_named(self.detectors, FIRST_PARTY_DETECTORS))
-        self._preflight_runs = runs_for(_named(self.detectors, PREFLIGHT_DETECTORS))
+        self._first_party_runs = runs_for(named(self.detectors, FIRST_PARTY_DETECTORS))
+        self._preflight_runs = runs_for(named(self.detectors, PREFLIGHT_DETECTORS))
 
     def _install_challenge(self) -> Challenge:
         """The challenge action: its pass detector, its endpoint, its page and its log events."""
@@ -153,7 +152,7 @@ class Shield:
         if self._first_valid is not None and (name := self._first_valid(facts)) is not None:
             runs, allow_rule = self._first_party_runs, FIRST_PARTY_PREFIX + name
             ctx.notes[ON_CHALLENGE_NOTE] = "throttle"
-        elif facts.method == "OPTIONS" and _is_preflight(facts):
+        elif is_preflight(facts):
             runs, allow_rule = self._preflight_runs, PREFLIGHT_RULE
             ctx.notes[ON_CHALLENGE_NOTE] = "throttle"
         started = start_early(runs, facts, ctx, self._failed) if runs.early else None
@@ -234,20 +233,9 @@ class Shield:
         return decision
 
     def _unchallenged(self, facts: Facts, ctx: RequestContext, verdict: Verdict) -> Verdict:
-        """A challenge where none may be sent (`on_challenge` of the route group, or a request
-        that skips fingerprinting): `throttle` lets the rate limits decide (a verdict of an
-        exceeded limit throttles, any other allows); `block` refuses."""
+        """A challenge where none may be sent (waivers.py): the request's or its route group's."""
         instead = ctx.notes.get(ON_CHALLENGE_NOTE) or self._on_challenge.get(facts.route_group)
-        if instead is None:
-            return verdict
-        rule = NO_CHALLENGE_PREFIX + verdict.rule
-        if instead == "block":
-            action = Action.BLOCK
-        elif verdict.retry_after is not None:  # a rate limit's (only they set retry_after)
-            action = Action.THROTTLE
-        else:
-            action = Action.ALLOW
-        return msgspec.structs.replace(verdict, action=action, rule=rule)
+        return verdict if instead is None else unchallenged(verdict, instead)
 
     async def _ban_then(
         self, facts: Facts, ctx: RequestContext, verdict: Verdict, decision: Decision
@@ -372,14 +360,3 @@ class Shield:
 
     async def aclose(self) -> None:
         await self.store.aclose()
-
-
-def _named(detectors: list[Detector], names: frozenset[str]) -> list[Detector]:
-    return [detector for detector in detectors if detector.name in names]
-
-
-def _is_preflight(facts: Facts) -> bool:
-    """A CORS preflight: OPTIONS with `Origin` and `Access-Control-Request-Method` (Fetch
-    standard); it carries no credentials and returns no content."""
-    headers = facts.headers
-    return "access-control-request-method" in headers and "origin" in headers
