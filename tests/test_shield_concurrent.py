@@ -14,7 +14,7 @@ import scrapeshield.shield
 from scrapeshield import Settings, Shield
 from scrapeshield.bans import Ban
 from scrapeshield.defences import RequestContext
-from scrapeshield.detection import detect, start_early
+from scrapeshield.detection import detect, runs_for, start_early
 from scrapeshield.detector import Found, Immediate, Sent
 from scrapeshield.facts import Facts
 from scrapeshield.shield import synthetic_scope
@@ -42,7 +42,7 @@ async def gather(
     shield: Shield, facts: Facts, ctx: RequestContext
 ) -> tuple[Ban | None, list[Signal]]:
     """The ban read and every detector, as `Shield.decide_now` runs them (one loop)."""
-    runs = shield._all_runs()
+    runs = runs_for(shield.detectors)
     started = start_early(runs, facts, ctx, shield._failed) if runs.early else None
     ban = shield.bans.lookup(facts.client_key)
     signals = detect(runs, facts, ctx, shield._failed, started)

@@ -63,16 +63,16 @@ def detect(
     `started`: what `start_early` started (before anything else was queued)."""
     if signals is None:
         signals = []
-    entries = runs.entries
-    for index in range(start, len(entries)):
-        detector, run = entries[index]
+    entries = runs.entries[start:] if start else runs.entries
+    for index, (detector, run) in enumerate(entries, start):
         try:
             found = started[index] if started and index in started else run(facts, ctx)
         except Exception as exc:
             failed(detector, facts, ctx, exc)
             continue
         if type(found) is tuple or type(found) is list:
-            signals.extend(found)
+            if found:  # most detectors, most requests: nothing to say
+                signals.extend(found)
         elif isinstance(found, Sent | asyncio.Task):
             if queued is None:
                 queued = []

@@ -148,7 +148,9 @@ class Shield:
         and the detectors: on Redis their commands leave together, one round trip."""
         if self._listing and (listed := self._listed(facts)) is not None:
             return listed
-        runs, allow_rule = self._all_runs(), None
+        if self._runs[0] != self.detectors:  # the list was changed (identity-first compare)
+            self._runs = (list(self.detectors), runs_for(self.detectors))
+        runs, allow_rule = self._runs[1], None
         if self._first_valid is not None and (name := self._first_valid(facts)) is not None:
             runs, allow_rule = self._first_party_runs, FIRST_PARTY_PREFIX + name
             ctx.notes[ON_CHALLENGE_NOTE] = "throttle"
@@ -166,12 +168,6 @@ class Shield:
         if type(signals) is list and (ban is None or type(ban) is Ban):
             return self._conclude(facts, ctx, ban, signals, allow_rule)
         return self._decide_later(facts, ctx, ban, signals, allow_rule)
-
-    def _all_runs(self) -> Runs:
-        """Every detector's runner, bound again only when the list was changed."""
-        if self._runs[0] != self.detectors:  # (a C-level, identity-first compare)
-            self._runs = (list(self.detectors), runs_for(self.detectors))
-        return self._runs[1]
 
     async def _decide_later(
         self,
