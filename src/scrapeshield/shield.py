@@ -154,7 +154,7 @@ class Shield:
         if self._first_valid is not None and (name := self._first_valid(facts)) is not None:
             runs, allow_rule = self._first_party_runs, FIRST_PARTY_PREFIX + name
             ctx.notes[ON_CHALLENGE_NOTE] = "throttle"
-        elif is_preflight(facts):
+        elif facts.method == "OPTIONS" and is_preflight(facts):  # (a call only for OPTIONS)
             runs, allow_rule = self._preflight_runs, PREFLIGHT_RULE
             ctx.notes[ON_CHALLENGE_NOTE] = "throttle"
         started = start_early(runs, facts, ctx, self._failed) if runs.early else None
