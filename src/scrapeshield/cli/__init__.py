@@ -1,4 +1,8 @@
-"""The `scrapeshield` command, one module per subcommand (demo, explain, log, bans, robots...)."""
+"""The `scrapeshield` command, one module per subcommand (demo, explain, log, bans, robots...).
+
+An application of the library: may import anything in it, and nothing in the library imports
+the CLI.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,10 @@
-"""Stores: `open_store(settings)` picks the backend named by `store_url`."""
+"""Stores: one async protocol (`base.Store`), a bounded in-process `MemoryStore` and the shared
+`RedisStore` (redis-py; coalesced pipelines, a deadline and a circuit breaker); `open_store`
+picks the one `store_url` names.
+
+Owns counters, bans' storage, the event stream and the breaker. May import `errors` and
+`settings` only: every other part of the pipeline may import the store, never the reverse.
+"""
 
 from __future__ import annotations
 
