@@ -62,6 +62,21 @@ AI_DATASET = [
     "(compatible; img2dataset; +https://github.com/rom1504/img2dataset)",
 ]
 AI_RULES = {"ai-crawler", "ai-dataset-downloader"}
+# AI-related agents that a rule other than the AI rules handles, by scrapeshield's choice
+# (docs/detection.md): search engines and previews are verified and allowed, a headless browser
+# is challenged, a scraping framework is blocked as a scraper tool.
+NOT_AI_RULE = {
+    "Applebot": "search-engine: Apple search; AI use is opted out by Applebot-Extended",
+    "PetalBot": "search-engine: Huawei's Petal Search",
+    "facebookexternalhit": "social-preview: link previews",
+    "HeadlessChrome": "headless-browser: Lightpanda, an open-source headless browser anyone runs",
+    "Scrapy": "scraper-tool: a scraping framework, blocked by the scraper-tool rule",
+}
+
+
+def probe(name: str) -> str:
+    """The user agent an agent of this robots.txt name sends, in the common bot form."""
+    return f"Mozilla/5.0 (compatible; {name}/1.0; +https://example.com/bot)"
 
 
 def ai_robots_names() -> list[str]:
@@ -103,6 +118,10 @@ class Judge:
 
     def flagged(self, ua: str) -> bool:
         return self.classifier.classify(ua).is_bot
+
+    def agent_name(self, ua: str) -> str:
+        agent = self.classifier.classify(ua).agent
+        return agent.name if agent else ""
 
     def category(self, ua: str) -> str:
         agent = self.classifier.classify(ua).agent
@@ -147,11 +166,16 @@ def measure(classifier: UAClassifier, halves: tuple[str, ...] = ("eval",)) -> di
     figures: list[Figure] = []
     for half in halves:
         figures += corpus_figures(judge, half, samples)
-    ai = sorted({s.ua for s in samples if s.is_ai} | set(ai_robots_names()))
     names = ai_robots_names()
+    ai = sorted({s.ua for s in samples if s.is_ai} | {probe(n) for n in names})
+    ai = [ua for ua in ai if judge.agent_name(ua) not in NOT_AI_RULE]
     figures += [
         _figure("AI agents blocked by an AI rule", ai, [judge.rule(u) in AI_RULES for u in ai]),
-        _figure("ai.robots.txt agents recognised", names, [bool(judge.category(n)) for n in names]),
+        _figure(
+            "ai.robots.txt agents recognised",
+            names,
+            [bool(judge.category(probe(n))) for n in names],
+        ),
         _figure(
             "scraper tools, category scraper-tool",
             list(SCRAPER_TOOLS),
