@@ -9,10 +9,12 @@ resolver + LRU) and `user_agents.parse` (ua-parser's legacy pure-`re` path) on t
 from __future__ import annotations
 
 import asyncio
+import gzip
 import random
 import string
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import user_agents
 
@@ -28,6 +30,18 @@ CHROME = (
 )
 
 
+def corpus_uas(limit: int = 30_000) -> list[str]:
+    """Distinct real agents of the labelled corpus (browsers, bots, apps), capped like Facts."""
+    path = Path(__file__).resolve().parent.parent / "tests" / "data" / "ua" / "corpus.tsv.gz"
+    if not path.is_file():
+        return []
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        uas = sorted({line.rstrip("\n").split("\t", 3)[3] for line in f})
+    random.Random(3).shuffle(uas)
+    cap = Settings().user_agent_max_length
+    return [ua[:cap] for ua in uas[:limit]]
+
+
 def unique_uas(count: int, length: int, rng: random.Random) -> list[str]:
     """Distinct browser-shaped user agents padded with random words to `length` characters."""
     out = []
@@ -35,6 +49,18 @@ def unique_uas(count: int, length: int, rng: random.Random) -> list[str]:
         pad = "".join(rng.choices(string.ascii_letters + " ;/()._-", k=length))
         out.append((f"{CHROME} {i} {pad}")[:length])
     return out
+
+
+def p99_call(fn: Callable[[str], object], uas: list[str]) -> tuple[float, float]:
+    """Median and 99th percentile of one call each, in µs."""
+    times = []
+    clock = time.perf_counter
+    for ua in uas:
+        start = clock()
+        fn(ua)
+        times.append(clock() - start)
+    times.sort()
+    return times[len(times) // 2] * 1e6, times[int(len(times) * 0.99)] * 1e6
 
 
 def per_call(fn: Callable[[str], object], uas: list[str]) -> float:
@@ -80,13 +106,24 @@ def main() -> None:
     )
     legacy = per_call(user_agents.parse, [f"{CHROME} {i}" for i in range(2000)])
     print(f"never-seen {len(CHROME) + 5}-char UA, user_agents.parse: {legacy:8.1f} µs")
+    corpus = corpus_uas()
+    if corpus:
+        median, p99 = p99_call(classifier.classify, corpus)
+        print(
+            f"never-seen corpus UAs ({len(corpus)}, tests/data/ua): median {median:6.1f} µs,"
+            f" p99 {p99:6.1f} µs"
+        )
     for length in (128, cap, 5000):
         uas = unique_uas(3000, length, rng)
         capped = [ua[:cap] for ua in uas]  # Facts caps the UA before any detector sees it
         ours = per_call(classifier.classify, capped)
+        _, ours_p99 = p99_call(
+            classifier.classify, [f"{ua[:-4]}#{i}" for i, ua in enumerate(capped)]
+        )
         theirs = per_call(user_agents.parse, uas[:200])
         print(
-            f"never-seen {length:>4}-char UA: scrapeshield {ours:8.1f} µs (capped to {cap})"
+            f"never-seen {length:>4}-char UA: scrapeshield {ours:8.1f} µs, p99 {ours_p99:6.1f}"
+            f" (capped to {cap})"
             f" | user_agents.parse {theirs:9.1f} µs | ratio {theirs / ours:6.1f}x"
         )
 

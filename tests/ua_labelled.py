@@ -1,8 +1,8 @@
-"""The labelled user-agent set and its measurement, shared by the quality test and the report.
+"""The quality measurement of user-agent classification, shared by the test and the report.
 
-Sources (tests/data/, each with its licence): crawler-user-agents 1.60.0 (MIT, npm) for bots,
-user-agents 2.1.198 (BSD-2-Clause, npm) for real browsers, ai.robots.txt @ 738c80df2169 (MIT)
-for the AI agents. SCRAPER_TOOLS are the default user agents of the tools, as each sends them.
+The corpus and its labels are in tests/ua_corpus.py. Besides it: the ai.robots.txt names
+(tests/data/ai-robots-txt, MIT), and below the default user agents of scraper tools, headless
+browsers and a dataset downloader, as each tool sends them.
 """
 
 from __future__ import annotations
@@ -12,6 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scrapeshield.fingerprint.uaclass import UAClassifier
+from scrapeshield.fingerprint.useragent import CATEGORY_WEIGHTS
+from scrapeshield.policy.engine import Policy
+from scrapeshield.settings import PolicySettings
+from scrapeshield.signals import Action, Signal
+from tests.ua_corpus import Sample, browser_year, load
 
 DATA = Path(__file__).parent / "data"
 
@@ -56,24 +61,22 @@ AI_DATASET = [
     "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:72.0) Gecko/20100101 Firefox/72.0 "
     "(compatible; img2dataset; +https://github.com/rom1504/img2dataset)",
 ]
-
-
-def bots() -> list[tuple[str, set[str]]]:
-    rows = (DATA / "ua" / "bots.tsv").read_text("utf-8").splitlines()
-    return [(ua, set(tags.split(",")) - {""}) for ua, _, tags in (r.partition("\t") for r in rows)]
-
-
-# Listed by a browser corpus but sent by no browser: relabelled, each with the reason.
-NOT_BROWSERS = {
-    # top-user-agents: a truncated string with no browser product token (every browser sends
-    # Chrome/, Firefox/ or Safari/ after AppleWebKit); a common default of scraping scripts.
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36",
+AI_RULES = {"ai-crawler", "ai-dataset-downloader"}
+# AI-related agents that a rule other than the AI rules handles, by scrapeshield's choice
+# (docs/detection.md): search engines and previews are verified and allowed, a headless browser
+# is challenged, a scraping framework is blocked as a scraper tool.
+NOT_AI_RULE = {
+    "Applebot": "search-engine: Apple search; AI use is opted out by Applebot-Extended",
+    "PetalBot": "search-engine: Huawei's Petal Search",
+    "facebookexternalhit": "social-preview: link previews",
+    "HeadlessChrome": "headless-browser: Lightpanda, an open-source headless browser anyone runs",
+    "Scrapy": "scraper-tool: a scraping framework, blocked by the scraper-tool rule",
 }
 
 
-def browsers() -> list[str]:
-    rows = (DATA / "ua" / "browsers.txt").read_text("utf-8").splitlines()
-    return [ua for ua in rows if ua not in NOT_BROWSERS]
+def probe(name: str) -> str:
+    """The user agent an agent of this robots.txt name sends, in the common bot form."""
+    return f"Mozilla/5.0 (compatible; {name}/1.0; +https://example.com/bot)"
 
 
 def ai_robots_names() -> list[str]:
@@ -91,8 +94,8 @@ class Figure:
     def rate(self) -> float:
         return self.hits / self.total if self.total else 0.0
 
-    def line(self) -> str:  # for the browser figure, `hits` counts false positives
-        return f"{self.name:<44} {self.hits:>5}/{self.total:<5} {100 * self.rate:7.2f}%"
+    def line(self) -> str:  # for a browser figure, `hits` counts false positives
+        return f"{self.name:<52} {self.hits:>6}/{self.total:<6} {100 * self.rate:8.3f}%"
 
 
 def _figure(name: str, items: list[str], ok: list[bool]) -> Figure:
@@ -100,60 +103,93 @@ def _figure(name: str, items: list[str], ok: list[bool]) -> Figure:
     return Figure(name, len(items) - len(misses), len(items), misses)
 
 
-def measure(classifier: UAClassifier) -> dict[str, Figure]:
-    """Recall per labelled group and the browser false-positive rate."""
-    labelled = bots()
-    all_bots = [ua for ua, _ in labelled]
-    ai = [ua for ua, tags in labelled if "ai-crawler" in tags]
-    libs = [ua for ua, tags in labelled if "http-library" in tags]
-    names = ai_robots_names()
-    ai_cats = {"ai-training", "ai-search", "ai-assistant", "ai-dataset"}
+def _flagged(name: str, items: list[str], flagged: list[bool]) -> Figure:
+    """A false-positive figure: `hits` are the flagged items, listed in `misses` too."""
+    bad = [ua for ua, f in zip(items, flagged, strict=True) if f]
+    return Figure(name, len(bad), len(items), bad)
 
-    def cat(ua: str) -> str:
-        agent = classifier.classify(ua).agent
+
+class Judge:
+    """The classifier's reading of an agent, and the default policy's rule for its category."""
+
+    def __init__(self, classifier: UAClassifier) -> None:
+        self.classifier = classifier
+        self.policy = Policy(PolicySettings())
+
+    def flagged(self, ua: str) -> bool:
+        return self.classifier.classify(ua).is_bot
+
+    def agent_name(self, ua: str) -> str:
+        agent = self.classifier.classify(ua).agent
+        return agent.name if agent else ""
+
+    def category(self, ua: str) -> str:
+        agent = self.classifier.classify(ua).agent
         return agent.category if agent else ""
 
-    figures = [
-        _figure(
-            "bots (crawler-user-agents), recall",
-            all_bots,
-            [classifier.classify(u).is_bot for u in all_bots],
+    def rule(self, ua: str) -> str:
+        """The default policy's blocking rule for the agent's category ("" if none blocks)."""
+        category = self.category(ua)
+        if not category:
+            return ""
+        weight = CATEGORY_WEIGHTS.get(category, 45.0)
+        verdict = self.policy.evaluate((Signal(f"ua/category/{category}", weight, ""),))
+        return verdict.rule if verdict.action is Action.BLOCK else ""
+
+
+def corpus_figures(judge: Judge, half: str, samples: tuple[Sample, ...]) -> list[Figure]:
+    """The targets' figures on one half (`dev`, `eval`) of the corpus."""
+    mine = [s for s in samples if s.half == half]
+    browsers = [s.ua for s in mine if s.label == "browser"]
+    recent = [ua for ua in browsers if (browser_year(ua) or 0) >= 2022]
+    in_app = [s.ua for s in mine if s.label == "browser" and "in-app" in s.tags]
+    bots = [s.ua for s in mine if s.label == "bot"]
+    apps = [s.ua for s in mine if s.label == "app"]
+    fake = [s.ua for s in mine if s.label == "synthetic"]
+    flag = judge.flagged
+    return [
+        _flagged(f"browsers flagged [{half}]", browsers, [flag(u) for u in browsers]),
+        _flagged(f"browsers from 2022 on flagged [{half}]", recent, [flag(u) for u in recent]),
+        _flagged(f"  of which in-app browsers flagged [{half}]", in_app, [flag(u) for u in in_app]),
+        _figure(f"bots recalled [{half}]", bots, [flag(u) for u in bots]),
+        _flagged(f"apps (not browsers, no target) flagged [{half}]", apps, [flag(u) for u in apps]),
+        _flagged(
+            f"generated Chrome agents (no target) flagged [{half}]", fake, [flag(u) for u in fake]
         ),
+    ]
+
+
+def measure(classifier: UAClassifier, halves: tuple[str, ...] = ("eval",)) -> dict[str, Figure]:
+    """Every figure: the corpus targets per half, then the AI and tool figures (whole sets)."""
+    judge = Judge(classifier)
+    samples = load()
+    figures: list[Figure] = []
+    for half in halves:
+        figures += corpus_figures(judge, half, samples)
+    names = ai_robots_names()
+    ai = sorted({s.ua for s in samples if s.is_ai} | {probe(n) for n in names})
+    ai = [ua for ua in ai if judge.agent_name(ua) not in NOT_AI_RULE]
+    figures += [
+        _figure("AI agents blocked by an AI rule", ai, [judge.rule(u) in AI_RULES for u in ai]),
         _figure(
-            "AI crawlers (crawler-user-agents), recall",
-            ai,
-            [classifier.classify(u).is_bot for u in ai],
-        ),
-        _figure(
-            "HTTP libraries (crawler-user-agents), recall",
-            libs,
-            [classifier.classify(u).is_bot for u in libs],
-        ),
-        _figure(
-            "ai.robots.txt agents, recognised + categorised", names, [bool(cat(n)) for n in names]
-        ),
-        _figure(
-            "ai.robots.txt agents in an AI category", names, [cat(n) in ai_cats for n in names]
+            "ai.robots.txt agents recognised",
+            names,
+            [bool(judge.category(probe(n))) for n in names],
         ),
         _figure(
             "scraper tools, category scraper-tool",
             list(SCRAPER_TOOLS),
-            [cat(u) == "scraper-tool" for u in SCRAPER_TOOLS],
+            [judge.category(u) == "scraper-tool" for u in SCRAPER_TOOLS],
         ),
         _figure(
             "headless browsers, category headless-browser",
             HEADLESS,
-            [cat(u) == "headless-browser" for u in HEADLESS],
+            [judge.category(u) == "headless-browser" for u in HEADLESS],
         ),
         _figure(
             "dataset downloaders, category ai-dataset",
             AI_DATASET,
-            [cat(u) == "ai-dataset" for u in AI_DATASET],
-        ),
-        _figure(
-            "real browsers (user-agents), flagged as bots",
-            browsers(),
-            [classifier.classify(u).is_bot for u in browsers()],
+            [judge.category(u) == "ai-dataset" for u in AI_DATASET],
         ),
     ]
     return {f.name: f for f in figures}

@@ -58,6 +58,21 @@ _IP_RANGES = {
 }
 
 
+# ai.robots.txt names that are ordinary words in device and app names ("Spider 8" tablets):
+# matched only as a product token with a version, the way such an agent sends it.
+_QUALIFIED = {"Spider": ["Spider/", "Spider;"], "Operator": ["Operator/"], "Cursor": ["Cursor/"],
+              "Trae": ["Trae/"], "Code": ["Code/"]}  # fmt: skip
+
+
+# Spellings of ai.robots.txt agents seen in the wild (Matomo Device Detector's bot fixtures,
+# crawler-user-agents) that differ from the robots.txt token by more than separators.
+_ALIASES = {
+    "ClaudeBot": ["Anthropic-Claude"],
+    "Perplexity-User": ["PerplexityUser"],
+    "Google-Extended": ["Bard-AI", "Gemini-AI"],
+}
+
+
 # Agents that sign requests with Web Bot Auth, and the `Signature-Agent` origin they sign as.
 _SIGNATURE_AGENTS = {"ChatGPT Agent": ["https://chatgpt.com"]}
 
@@ -84,7 +99,7 @@ def derive_ai_entries(robots: Mapping[str, Any], *, commit: str, date: str) -> l
             {
                 "name": name,
                 "category": category,
-                "match": [name],
+                "match": [*_QUALIFIED.get(name, [name]), *_ALIASES.get(name, [])],
                 "robots_token": name,
                 "operator": _operator(str(info.get("operator", ""))),
                 "description": _DESCRIPTIONS[category],

@@ -4,6 +4,12 @@ A user agent is split once into lower-case alphanumeric words; each word is look
 keyed by the first word of every catalogue token, and only those few candidates are compared
 word by word. The cost grows with the user agent's length, not the catalogue's size, and a
 token can never match inside a longer word ("Spider" does not match "TikTokSpider").
+
+Tokens that are ordinary words in device and app names are qualified in the data, the way
+their software really sends them: `Java/` must be followed by a slash and a version
+(`Java/17.0.9`, never the `java_c` or `Java/ASVM` of a J2ME phone), `Spider;` must end a
+comment field, `=Ruby` must be the whole user agent (Ruby's Net::HTTP sends exactly `Ruby`;
+an HTC "Ruby" phone does not).
 """
 
 from __future__ import annotations
@@ -16,12 +22,25 @@ from scrapeshield.fingerprint.catalogue import Agent, Catalogue
 _WORD = re.compile(r"[a-z0-9]+")
 
 # Generic tools rank below named agents when one user agent names several
-# ("http.rb/5.1 (Mastodon/4.2)" is Mastodon's preview fetcher, not a Ruby scraper).
+# ("http.rb/5.1 (Mastodon/4.2)" is Mastodon's preview fetcher, not a Ruby scraper), and a named
+# AI agent above anything else it mentions ("SentiBot (compatible with Googlebot)" is an AI
+# trainer, not Google's search crawler: naming an AI agent can only get a client blocked).
 _GENERIC = {"scraper-tool": 0, "headless-browser": 1}
+_AI = {"ai-training": 3, "ai-search": 3, "ai-assistant": 3, "ai-dataset": 3}
 
 
 def words(text: str) -> tuple[str, ...]:
     return tuple(_WORD.findall(text.lower()))
+
+
+def _qualifier(token: str) -> tuple[str, re.Pattern[str] | None]:
+    """The token's words, and the check its qualifier adds on the lower-cased user agent."""
+    if token.startswith("="):
+        return token[1:], re.compile(r"\A" + re.escape(token[1:].lower().strip()) + r"\Z")
+    if token.endswith(("/", ";")):  # "Java/" with a version; "Spider;" as a comment field
+        version = r"\d" if token.endswith("/") else ""
+        return token, re.compile(r"(?<![a-z0-9])" + re.escape(token.lower()) + version)
+    return token, None
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,12 +55,13 @@ class AgentMatcher:
     __slots__ = ("_firsts", "_index")
 
     def __init__(self, catalogue: Catalogue) -> None:
-        index: dict[str, list[tuple[tuple[str, ...], Agent, str]]] = {}
+        index: dict[str, list[tuple[tuple[str, ...], Agent, str, re.Pattern[str] | None]]] = {}
         for agent in catalogue.agents:
             for token in agent.match:
-                seq = words(token)
+                text, check = _qualifier(token)
+                seq = words(text)
                 if seq:
-                    index.setdefault(seq[0], []).append((seq, agent, token))
+                    index.setdefault(seq[0], []).append((seq, agent, token, check))
         for candidates in index.values():
             candidates.sort(key=lambda c: -len(c[0]))  # the longest token wins at one position
         self._index = index
@@ -49,22 +69,29 @@ class AgentMatcher:
 
     def match(self, user_agent: str) -> Match | None:
         """The most specific catalogue agent named in the user agent, if any."""
-        return self.match_words(words(user_agent))
+        return self.match_words(words(user_agent), user_agent)
 
-    def match_words(self, ua_words: tuple[str, ...]) -> Match | None:
-        found = self.match_all(ua_words)
+    def match_words(self, ua_words: tuple[str, ...], user_agent: str) -> Match | None:
+        found = self.match_all(ua_words, user_agent)
         if not found:
             return None
-        return max(found, key=lambda m: (_GENERIC.get(m.agent.category, 2), len(m.token)))
+        rank = _GENERIC | _AI
+        return max(found, key=lambda m: (rank.get(m.agent.category, 2), len(m.token)))
 
-    def match_all(self, ua_words: tuple[str, ...]) -> list[Match]:
+    def match_all(self, ua_words: tuple[str, ...], user_agent: str) -> list[Match]:
         hits = self._firsts.intersection(ua_words)  # one C-level pass; usually empty
         found: list[Match] = []
+        lowered = ""
         for i, word in enumerate(ua_words):
             if word not in hits:
                 continue
-            for seq, agent, token in self._index[word]:
-                if ua_words[i : i + len(seq)] == seq:
-                    found.append(Match(agent, token))
-                    break
+            for seq, agent, token, check in self._index[word]:
+                if ua_words[i : i + len(seq)] != seq:
+                    continue
+                if check is not None:
+                    lowered = lowered or user_agent.lower().strip()
+                    if not check.search(lowered):
+                        continue
+                found.append(Match(agent, token))
+                break
         return found

@@ -25,22 +25,37 @@ from scrapeshield.fingerprint.catalogue_match import AgentMatcher, words
 # user agent's lower-case alphanumeric words joined by single spaces: exact words, name
 # suffixes ("FooBot", "foo-crawler"), prefixes, and stems anywhere in a word. Every alternative
 # starts with a literal, so `re` scans in C; `\b`-led alternatives cost ~200 µs on 512 chars.
-_EXACT = (
-    "sdk|api|cli|probe|parser|search|proxy|index|indexer|indexing|checker|validator|preview|"
-    "fetch|agent|synthetics?|scan"
-)
+# Ordinary words (index, search, sdk, agent, api, ping, proxy...) are not here: feature phones,
+# in-app browsers and TV boxes carry them. The scan never reads device-model text (below).
+_EXACT = "parser|checker|validator|synthetics?"
 _SUFFIX = (
     "bots?|crawler|spider|scraper|fetcher|checker|monitor|validator|archiver|harvester|indexer|"
-    "scanner|inspector|downloader|preview"
+    "scanner|inspector|downloader"
 )
-_PREFIX = (
-    "crawl|spider|scrap|slurp|archiv|harvest|download|scan|survey|research|audit|synthetic|"
-    "monitor|snapshot|thumbnail|ping|fetch"
-)
+_PREFIX = "crawl|spider|scrap|slurp|harvest|synthetic"
 _BOT_WORDS = re.compile(rf" (?:{_EXACT}) |(?:{_SUFFIX}) | (?:{_PREFIX})|crawl|spider|scrape")
-# A URL or e-mail address in a user agent is the self-identification convention of bots.
+# A URL or e-mail address in a user agent is the self-identification convention of bots: a
+# scheme, `+http`/`+https`, `www.` or `name@domain.tld`, never a bare dotted word (`.NET CLR`,
+# `Telekom.de`, `com.example.app`).
 _CONTACT = re.compile(
-    r"https?://|www\.|\+http|@[a-z0-9-]+\.[a-z]|\(at\)|\[at\]|\.(?:com|net|org|io|fr|de|co)\b"
+    r"https?://|\+https?\b|\bwww\.[a-z0-9-]+\.|[a-z0-9._%+-]@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}"
+    r"|\(at\)|\[at\]"
+)
+# Device-model text: in the platform comment of a browser-form agent, the fields after the
+# Android version ("Mozilla/5.0 (Linux; Android 14; CUBOT KINGKONG 9 Build/...)"), and the
+# device fields in-app browsers append (FBDV/, Model/, Build/, [FB...]).
+_PLATFORM = re.compile(r"\A(?:mozilla|opera)/[0-9.]+ ?\(([^()]*)\)")
+_DEVICE_FIELDS = re.compile(r"\[fb[^\]]*\]|fbdv/[^;)]*|model/[^\s;)]*|build/[^\s;)]*")
+# A browser recognised by structure when ua-parser names no family: a browser-form prefix with
+# a rendering-engine token, or the markers of a feature-phone browser (J2ME, BREW, MAUI...).
+_ENGINE = re.compile(r"gecko/|like gecko|applewebkit|trident/|presto/|khtml|msie \d|webkit")
+# "Mozilla/5.0 (...) AppleWebKit/537.36" and nothing after: a scraping-script default.
+_TRUNCATED = re.compile(r"applewebkit/[0-9.]+\Z")
+_PHONE = re.compile(
+    r"midp-|cldc-|\bj2me\b|\bbrew\b|maui|ucweb|ucbrowser|opera ?mini|netfront|obigo|teleca|"
+    r"dolfin|openwave|up\.browser|up\.link|series ?[0-9]0|symbian|nokia|\bmre/|spreadtrum|"
+    r"mocor|docomo|foma|sonyericsson|\bmot-|samsung|bada/|browser/wap|smart ?tv|chromium|"
+    r"playstation|amigaos|ibrowse|mosaic|opera/9"
 )
 _BROWSER_PREFIX = ("mozilla/", "opera/")
 # ua-parser sees at most this much: a browser's product tokens come first, and the regex cost
@@ -113,7 +128,7 @@ class UAClassifier:
     def _classify(self, user_agent: str) -> UAInfo:
         ua = user_agent.strip()
         ua_words = words(ua)
-        match = self._matcher.match_words(ua_words)
+        match = self._matcher.match_words(ua_words, ua)
         try:  # browser and OS only: device regexes double the cost and add nothing here
             result = self._resolver(ua[:PARSE_CAP], _DOMAINS)
         except Exception:  # a resolver bug must not cost the request; treat as unparsed
@@ -128,12 +143,23 @@ class UAClassifier:
 
 
 def _bot_reason(ua: str, ua_words: tuple[str, ...], family: str) -> str:
-    if _CONTACT.search(ua.lower()):
+    lowered = ua.lower()
+    if _CONTACT.search(lowered):
         return "contains a URL or e-mail address, the self-identification of bots"
-    if found := _BOT_WORDS.search(" " + " ".join(ua_words) + " "):
+    text = lowered
+    if platform := _PLATFORM.match(text):
+        fields = platform.group(1).split(";")
+        android = next((i for i, f in enumerate(fields) if "android" in f), len(fields))
+        text = ";".join(fields[: android + 1]) + text[platform.end() :]
+    text = _DEVICE_FIELDS.sub(" ", text)
+    if found := _BOT_WORDS.search(" " + " ".join(words(text)) + " "):
         return f"contains the bot-like word {found.group(0).strip()!r}"
     if family == "Other":
-        if not ua.lower().startswith(_BROWSER_PREFIX):
-            return "not a browser user agent (no Mozilla/ prefix, no known browser)"
-        return "Mozilla/ prefix but no browser ua-parser knows"
+        if _TRUNCATED.search(lowered):
+            return "ends at its rendering engine: no browser sends a truncated user agent"
+        if _ENGINE.search(lowered) or _PHONE.search(lowered):
+            return ""  # a browser ua-parser does not name: an engine or a phone browser says so
+        if lowered.startswith(_BROWSER_PREFIX):
+            return "Mozilla/ prefix but no browser ua-parser knows and no rendering engine"
+        return "not a browser user agent (no Mozilla/ prefix, no known browser)"
     return ""

@@ -1,0 +1,111 @@
+"""Issue 16's named cases: real devices are not bots, AI agents are blocked, tools are named."""
+
+from __future__ import annotations
+
+import pytest
+
+from scrapeshield.fingerprint.catalogue import load_catalogue
+from scrapeshield.fingerprint.uaclass import UAClassifier
+from tests.ua_labelled import Judge
+
+CLASSIFIER = UAClassifier(load_catalogue())
+JUDGE = Judge(CLASSIFIER)
+
+BROWSERS = [
+    # .NET CLR is not a .net domain
+    "Mozilla/4.0 (compatible; MSIE 8.0; Windows NT 6.1; Trident/4.0; SLCC2; .NET CLR 2.0.50727;"
+    " .NET CLR 3.5.30729)",
+    # carrier names and dotted app ids are not addresses
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like"
+    " Gecko) Mobile/15E148 [FBAN/FBIOS;FBAV/460.0;FBBV/1;FBDV/iPhone14,5;FBMD/iPhone;FBSN/iOS;"
+    "FBSV/17.4;FBSS/3;FBCR/Telekom.de;FBID/phone;FBLC/de_DE;FBOP/5]",
+    "Mozilla/5.0 (Linux; Android 16; SM-S938B Build/BP2A.250605.031; wv) AppleWebKit/537.36"
+    " (KHTML, like Gecko) Version/4.0 Chrome/138.0.7204.63 Mobile Safari/537.36"
+    " YJApp-ANDROID jp.co.yahoo.android.ybrowser/3.81.0",
+    # device models that contain bot words or catalogue words
+    "Mozilla/5.0 (Linux; Android 14; CUBOT KINGKONG 9) AppleWebKit/537.36 (KHTML, like Gecko)"
+    " Chrome/131.0.0.0 Mobile Safari/537.36",
+    "Mozilla/5.0 (Linux; Android 11; Spider 8) AppleWebKit/537.36 (KHTML, like Gecko)"
+    " Chrome/120.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (Linux; Android 10; DART Tab) AppleWebKit/537.36 (KHTML, like Gecko)"
+    " Chrome/120.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (Linux; U; Android 4.0.3; fr-ca; HTC_Ruby Build/IML74K) AppleWebKit/534.30"
+    " (KHTML, like Gecko) Version/4.0 Mobile Safari/534.30",
+    "Mozilla/5.0 (Linux; U; Android 4.1.1; en-us; Nexus S - 4.1.1 - API 16 - 480x800"
+    " Build/JRO03S) AppleWebKit/534.30 (KHTML, like Gecko) Version/4.0 Mobile Safari/534.30",
+    # J2ME and feature phones
+    "K-Touch W98/java_c_5609c Linux/3.4.5+ Android/4.2.2 Release/JDQ39"
+    " Browser/AppleWebKit534.30 Profile/ Configuration/ Mobile Safari/534.30",
+    "Mozilla/5.0 (LG-C199 AppleWebkit/531 Browser/Phantom/V2.0 Widget/LGMW/3.0"
+    " MMS/LG-MMS-V1.0/1.2 Java/ASVM/1.1 Profile/MIDP-2.1 Configuration/CLDC-1.1)",
+]
+
+AI_AGENTS = [
+    "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; Anthropic-Claude/1.0;"
+    " +https://www.anthropic.com)",
+    "Mozilla/5.0 (compatible; xAI-Bot/1.0; +https://x.ai/)",
+    "Mozilla/5.0 (compatible; HuggingFace-Bot/1.0; +https://huggingface.co/)",
+    "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko); compatible; KimiBot/1.0;"
+    " +https://www.kimi.com/policies/kimi-crawlers",
+    "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; MistralAI-Index/1.0;"
+    " +https://docs.mistral.ai/robots)",
+    "PerplexityUser",
+    "SentiBot www.sentibot.eu (compatible with Googlebot)",
+]
+
+TOOLS = {
+    "Xenu Link Sleuth/1.3.8": "other-bot",
+    "WhatWeb/0.5.5": "scraper-tool",
+    "masscan/1.3 (https://github.com/robertdavidgraham/masscan)": "scraper-tool",
+    "htdig/3.1.6 (root@localhost)": "other-bot",
+    "PostmanRuntime/7.36.0": "scraper-tool",
+    "ureq/2.9.1": "scraper-tool",
+    "akka-http/10.2.10": "scraper-tool",
+    "Mozilla/4.0 (compatible; Win32; WinHttp.WinHttpRequest.5)": "scraper-tool",
+    "Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like"
+    " Gecko) Chrome/41.0.2272.96 Mobile Safari/537.36 (compatible; Google-AMPHTML)": "monitor",
+    "Mozilla/5.0 AppleWebKit/537.36 Chrome/139.0.7258.127 Safari/537.36"
+    " Google-Ads-Conversions": "monitor",
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0"
+    " Safari/537.36 DareBoost": "monitor",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko)"
+    " Chrome/109.0.0.0 Safari/537.36 CloudflareObservatory/1.0": "monitor",
+    "Mozilla/5.0 (Windows NT 6.3; WOW64; Trident/7.0; rv:11.0; Catchpoint) like Gecko": "monitor",
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120"
+    " Safari/537.36 DebugBear": "monitor",
+    "Mozilla/5.0 (Unknown; Linux x86_64) AppleWebKit/534.34 (KHTML, like Gecko)"
+    " wkhtmltopdf Safari/534.34": "headless-browser",
+}
+
+
+@pytest.mark.parametrize("ua", BROWSERS)
+def test_real_devices_are_not_flagged(ua: str) -> None:
+    info = CLASSIFIER.classify(ua)
+    assert not info.is_bot, (info.agent, info.bot_reason)
+
+
+@pytest.mark.parametrize("ua", AI_AGENTS)
+def test_ai_agents_in_wild_spellings_are_blocked_by_the_ai_rule(ua: str) -> None:
+    assert JUDGE.rule(ua) == "ai-crawler"
+
+
+@pytest.mark.parametrize(("ua", "category"), TOOLS.items())
+def test_self_named_tools_are_caught(ua: str, category: str) -> None:
+    assert JUDGE.category(ua) == category
+
+
+def test_qualified_tokens_still_match_the_tools() -> None:
+    assert JUDGE.category("Java/17.0.9") == "scraper-tool"
+    assert JUDGE.category("Ruby") == "scraper-tool"
+    assert JUDGE.category("Dart/3.2 (dart:io)") == "scraper-tool"
+    assert JUDGE.category("Mozilla/5.0 (compatible; Spider; +https://www.spider.com/)") == (
+        "ai-training"
+    )
+
+
+def test_contact_heuristic_needs_a_real_address() -> None:
+    assert CLASSIFIER.classify("FooFetch/1.0 (+https://foo.example)").is_bot
+    assert CLASSIFIER.classify("FooFetch/1.0 (ops@foo.example)").is_bot
+    assert CLASSIFIER.classify(
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36"
+    ).is_bot
