@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import random
 import shutil
 import socket
@@ -15,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import uvicorn
-
 
 LOOPS = ("asyncio", "uvloop")
 """The event loops production ASGI servers run on: tests of the store or a server take both
@@ -107,13 +107,22 @@ class RedisServer:
             wait_for_port(self.port)
 
     def stop(self) -> None:
+        """Stop the server and remove its working directory (`restart` makes it anew)."""
         if self.process is not None:
             self.process.terminate()
-            self.process.wait(timeout=10)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
             self.process = None
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
     def restart(self) -> None:
         self.stop()
+        if self.workdir is not None:
+            os.makedirs(self.workdir, exist_ok=True)
         self._spawn()
 
 
