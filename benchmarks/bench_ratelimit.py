@@ -46,7 +46,7 @@ def redis_server() -> Iterator[str]:
     try:
         yield server.url
     finally:
-        server.stop()
+        server.close()
 
 
 @contextlib.contextmanager

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import random
 import shutil
 import socket
@@ -107,7 +106,8 @@ class RedisServer:
             wait_for_port(self.port)
 
     def stop(self) -> None:
-        """Stop the server and remove its working directory (`restart` makes it anew)."""
+        """Stop the server, keeping its working directory (an outage: `restart` brings it back
+        with what it SAVEd). `close` when done with it."""
         if self.process is not None:
             self.process.terminate()
             try:
@@ -116,13 +116,16 @@ class RedisServer:
                 self.process.kill()
                 self.process.wait(timeout=10)
             self.process = None
+
+    def close(self) -> None:
+        """Stop the server for good and remove its `ss-redis-*` working directory."""
+        self.stop()
         if self.workdir is not None:
             shutil.rmtree(self.workdir, ignore_errors=True)
+            self.workdir = None
 
     def restart(self) -> None:
         self.stop()
-        if self.workdir is not None:
-            os.makedirs(self.workdir, exist_ok=True)
         self._spawn()
 
 
@@ -233,7 +236,7 @@ class RedisClusterServers:
             return servers
         except BaseException:
             for node in nodes:
-                node.stop()
+                node.close()
             raise
 
     def _wait_until_ok(self, cli: str, timeout: float = 30.0) -> None:
@@ -252,4 +255,4 @@ class RedisClusterServers:
 
     def stop(self) -> None:
         for node in self.nodes:
-            node.stop()
+            node.close()

@@ -83,4 +83,4 @@ def test_redis_down_is_never_a_500() -> None:
                 assert response.status_code == 200
                 assert "ratelimit" not in response.headers
     finally:
-        redis.stop()
+        redis.close()
