@@ -106,10 +106,23 @@ class RedisServer:
             wait_for_port(self.port)
 
     def stop(self) -> None:
+        """Stop the server, keeping its working directory (an outage: `restart` brings it back
+        with what it SAVEd). `close` when done with it."""
         if self.process is not None:
             self.process.terminate()
-            self.process.wait(timeout=10)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
             self.process = None
+
+    def close(self) -> None:
+        """Stop the server for good and remove its `ss-redis-*` working directory."""
+        self.stop()
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            self.workdir = None
 
     def restart(self) -> None:
         self.stop()
@@ -223,7 +236,7 @@ class RedisClusterServers:
             return servers
         except BaseException:
             for node in nodes:
-                node.stop()
+                node.close()
             raise
 
     def _wait_until_ok(self, cli: str, timeout: float = 30.0) -> None:
@@ -242,4 +255,4 @@ class RedisClusterServers:
 
     def stop(self) -> None:
         for node in self.nodes:
-            node.stop()
+            node.close()

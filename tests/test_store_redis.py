@@ -61,7 +61,7 @@ async def test_unix_socket_url() -> None:
         finally:
             await store.aclose()
     finally:
-        server.stop()
+        server.close()
 
 
 def test_cluster_url_builds_a_cluster_client_without_io() -> None:

@@ -18,6 +18,7 @@ from starlette.routing import Route
 from scrapeshield import Settings
 from scrapeshield.fingerprint.webbotauth import (
     DIRECTORY_PATH,
+    MAX_SIGNATURE_HEADER,
     KeyDirectory,
     WebBotAuthDetector,
     jwk_thumbprint,
@@ -196,3 +197,28 @@ async def test_concurrent_requests_share_one_directory_fetch() -> None:
     results = await asyncio.gather(*waiters)
     assert calls == [ORIGIN + DIRECTORY_PATH]
     assert all(list(keys) == [signer.keyid] for keys in results)
+
+
+async def test_a_signature_after_unparseable_members_still_verifies(shield_for: Any) -> None:
+    """Members are read where they start (after a comma); a bad one is skipped, not retried at
+    every character (which cost seconds for a 64 KiB header)."""
+    signer = Signer()
+    shield = shield_for(signer, allow_categories=["ai-assistant"])
+    headers = dict(signer.headers("gallery.example"))
+    junk = "a" * 5000 + "=(" + "b" * 1000
+    headers["signature-input"] = f"{junk}, other=(x, {headers['signature-input']}"
+    headers["signature"] = f"{junk}, other=:%%:, {headers['signature']}"
+    decision = await shield.decide(shield.facts(scope(list(headers.items()))))
+    assert decision.rule == "verified-bot"
+
+
+async def test_oversized_signature_headers_are_refused_unread(shield_for: Any) -> None:
+    signer = Signer()
+    shield = shield_for(signer, allow_categories=["ai-assistant"])
+    headers = dict(signer.headers("gallery.example"))
+    headers["signature-input"] += ", pad=(" + '"x" ' * (MAX_SIGNATURE_HEADER // 4) + ")"
+    decision = await shield.decide(shield.facts(scope(list(headers.items()))))
+    invalid = [s for s in decision.reasons if s.name == "webbotauth/invalid"]
+    assert invalid
+    assert "over" in invalid[0].detail
+    assert shield.fetch_calls == []

@@ -24,6 +24,7 @@ from scrapeshield.store.base import Store, StoredEvent
 LOGGER_NAME = "scrapeshield.blocklog"
 logger = logging.getLogger(LOGGER_NAME)
 _MAX_UA_IN_LOG = 512
+_MAX_PATH_IN_LOG = 1024  # a 64 KiB path would cost 64 KiB per stream entry (10,000 kept)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +57,7 @@ class BlockEvent:
             client_ip=str(facts.client_ip) if facts.client_ip else None,
             user_agent=facts.user_agent[:_MAX_UA_IN_LOG],
             method=facts.method,
-            path=facts.path,
+            path=facts.path[:_MAX_PATH_IN_LOG],
             route_group=facts.route_group,
             action=decision.action.value,
             rule=decision.rule,

@@ -3,7 +3,8 @@
 Forwarding headers are read only when the peer itself is a trusted proxy, and only the one header
 the operator named (a proxy that sets `X-Forwarded-For` passes a client's forged `Forwarded`
 through untouched). The chain is walked right to left, skipping trusted hops; the first untrusted
-address is the client. Malformed entries end the walk at the last address we could verify.
+address is the client. Malformed entries end the walk at the last address we could verify, and
+so does the `MAX_HOPS`th hop (what lies left of it is never read: a long chain costs no more).
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from dataclasses import dataclass
 
 _CACHE_SIZE = 16_384
 _MAX_CACHED_HEADER = 256  # longer forwarding chains are resolved every time, never cached
+# Hops walked from the right of a forwarding chain. Only hops our own proxies added can be
+# trusted, and no deployment chains this many; the left part is the client's to write.
+MAX_HOPS = 32
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -43,10 +47,12 @@ def parse_ip(text: str) -> IPAddress | None:
     return address
 
 
-def forwarded_for(header: str) -> list[str]:
-    """The `for=` values of an RFC 7239 `Forwarded` header, in order (malformed ones as "")."""
+def forwarded_for(header: str, last: int | None = None) -> list[str]:
+    """The `for=` values of an RFC 7239 `Forwarded` header, in order (malformed ones as ""):
+    of its `last` elements only, if given (the rest is never split or read)."""
     hops: list[str] = []
-    for element in header.split(","):
+    elements = header.split(",") if last is None else header.rsplit(",", last)[-last:]
+    for element in elements:
         value = ""
         for pair in element.split(";"):
             key, sep, raw = pair.partition("=")
@@ -131,13 +137,13 @@ class ClientResolver:
         if not raw:
             return ClientIdentity(address, self.key_for(address), False, None)
         if self._header == "forwarded":
-            hops = forwarded_for(raw)
+            hops = forwarded_for(raw, MAX_HOPS)
             scheme = forwarded_proto(raw)
         elif self._header == "x-real-ip":
             hops = [raw]
             scheme = _last_proto(proto)
         else:
-            hops = raw.split(",")
+            hops = raw.rsplit(",", MAX_HOPS)[-MAX_HOPS:]
             scheme = _last_proto(proto)
         client = address
         for hop in reversed(hops):

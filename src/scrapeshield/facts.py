@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from http.cookies import CookieError, SimpleCookie
 from random import getrandbits
 from typing import Any
 
@@ -15,6 +14,15 @@ from scrapeshield.patterns import GlobSet
 from scrapeshield.settings import RouteGroupSpec, Settings
 
 _MAX_REQUEST_ID = 64
+# A Cookie header longer than this is not searched: the request is served as one without the
+# shield's cookies (no pass, no user key). Browsers cap one cookie at 4 KiB and servers commonly
+# refuse a header line over 8 KiB (nginx), so only a hostile or broken client sends more.
+MAX_COOKIE_HEADER = 32 * 1024
+# A request of more lines than this (a browser sends ~20) is read in two parts: its first
+# MAX_HEADERS lines in full, and of its last _PROXY_TAIL lines only the headers a proxy adds
+# (a proxy puts its own first or appends them last). The lines between are never read.
+MAX_HEADERS = 128
+_PROXY_TAIL = 32
 _ROUTE_CACHE_SIZE = 4096
 _MAX_CACHED_PATH = 256
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
@@ -66,6 +74,12 @@ _NAMES: dict[bytes, str] = {
     ]
 }
 
+# What a trusted proxy adds to a request.
+_PROXY_HEADERS = frozenset(
+    n.encode()
+    for n in ("x-forwarded-for", "x-forwarded-proto", "x-real-ip", "forwarded", "x-request-id")
+)
+
 
 class Facts(msgspec.Struct, frozen=True):
     """What is known about a request before any detector runs; cheap, and never raises."""
@@ -92,7 +106,7 @@ class Facts(msgspec.Struct, frozen=True):
         return self.headers.get(name.lower(), default)
 
     def cookie(self, name: str) -> str | None:
-        return parse_cookies(self.headers.get("cookie", "")).get(name)
+        return find_cookie(self.headers.get("cookie", ""), name)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -106,20 +120,28 @@ class Facts(msgspec.Struct, frozen=True):
         }
 
 
-def parse_cookies(header: str) -> dict[str, str]:
-    """Cookie header to dict; a malformed header yields what could be read, never an error."""
-    if not header:
-        return {}
-    cookies: dict[str, str] = {}
-    for chunk in header.split(";"):
-        jar: SimpleCookie = SimpleCookie()
-        try:
-            jar.load(chunk.strip())
-        except CookieError:
-            continue
-        for key, morsel in jar.items():
-            cookies[key] = morsel.value
-    return cookies
+def find_cookie(header: str, name: str) -> str | None:
+    """The value of cookie `name` in a Cookie header (the last, if repeated), or None.
+
+    Only that cookie is looked for (`str.rfind`, no parse of the others), so the cost is a scan
+    of the header whatever it holds; a header over `MAX_COOKIE_HEADER` is not read at all.
+    """
+    if len(header) > MAX_COOKIE_HEADER or not name:
+        return None
+    needle = name + "="
+    end = len(header)
+    while (at := header.rfind(needle, 0, end)) >= 0:
+        before = at - 1
+        while before >= 0 and header[before] in " \t":
+            before -= 1
+        if before < 0 or header[before] == ";":  # the start of a cookie, not `xname=`
+            stop = header.find(";", at)
+            value = header[at + len(needle) : stop if stop >= 0 else len(header)].strip(" \t")
+            if len(value) >= 2 and value[0] == value[-1] == '"':
+                value = value[1:-1]
+            return value
+        end = at + len(needle) - 1  # a later `name=` inside `xname=`: look further left
+    return None
 
 
 class RouteMatcher:
@@ -174,12 +196,16 @@ class FactsBuilder:
 
     def build(self, scope: Mapping[str, Any]) -> Facts:
         raw_headers = scope.get("headers") or ()
-        name = _NAMES.get  # known names, decoded and lower-cased once (two calls fewer each)
-        headers: dict[str, str] = {}
-        for k, v in raw_headers:  # a loop, not a comprehension: no frame of its own (~0.12 µs)
-            headers[name(k) or k.decode("latin-1").lower()] = v.decode("latin-1")
-        if len(headers) != len(raw_headers):  # a repeated header: join its values
-            headers = _joined(raw_headers)
+        if len(raw_headers) > MAX_HEADERS:  # a flood of header lines: bounded work
+            tail = raw_headers[max(MAX_HEADERS, len(raw_headers) - _PROXY_TAIL) :]
+            headers = _joined(raw_headers[:MAX_HEADERS], tail)
+        else:
+            name = _NAMES.get  # known names, decoded and lower-cased once (two calls fewer each)
+            headers = {}
+            for k, v in raw_headers:  # a loop, not a comprehension: no frame (~0.12 µs)
+                headers[name(k) or k.decode("latin-1").lower()] = v.decode("latin-1")
+            if len(headers) != len(raw_headers):  # a repeated header: join its values
+                headers = _joined(raw_headers, ())
         user_agent = headers.get("user-agent", "")
         truncated = len(user_agent) > self._max_ua
         if truncated:
@@ -247,18 +273,21 @@ class FactsBuilder:
         return group
 
 
-def _joined(raw_headers: Any) -> dict[str, str]:
-    """Headers with repeated names joined (`; ` for cookies, `, ` for the rest, per RFC 9110)."""
-    headers: dict[str, str] = {}
+def _joined(raw_headers: Any, tail: Any) -> dict[str, str]:
+    """Headers with repeated names joined (`; ` for cookies, `, ` for the rest, per RFC 9110),
+    each joined once (no copy per repeat). From `tail`, the last lines of a request longer than
+    `MAX_HEADERS` lines, only the headers a proxy adds are kept."""
+    values: dict[str, list[str]] = {}
     for raw_name, raw_value in raw_headers:
-        name = raw_name.decode("latin-1").lower()
-        value = raw_value.decode("latin-1")
-        if name in headers:
-            joiner = "; " if name == "cookie" else ", "
-            headers[name] = headers[name] + joiner + value
-        else:
-            headers[name] = value
-    return headers
+        name = _NAMES.get(raw_name) or raw_name.decode("latin-1").lower()
+        values.setdefault(name, []).append(raw_value.decode("latin-1"))
+    for raw_name, raw_value in tail:
+        if raw_name in _PROXY_HEADERS:
+            values.setdefault(_NAMES[raw_name], []).append(raw_value.decode("latin-1"))
+    return {
+        name: ("; " if name == "cookie" else ", ").join(parts) if len(parts) > 1 else parts[0]
+        for name, parts in values.items()
+    }
 
 
 def _is_local(host: str) -> bool:

@@ -26,7 +26,6 @@ from scrapeshield.blocklog import BlockEvent, BlockLog
 from scrapeshield.challenge.core import Challenge
 from scrapeshield.challenge.detector import PassDetector
 from scrapeshield.challenge.endpoint import ChallengeEndpoint
-from scrapeshield.client import parse_ip
 from scrapeshield.credentials.verify import Credentials
 from scrapeshield.defences import Detector, RequestContext, build_detectors
 from scrapeshield.detection import Runs, detect, drain, runs_for, start_early
@@ -39,6 +38,7 @@ from scrapeshield.rules import RuleList
 from scrapeshield.settings import Settings
 from scrapeshield.signals import Action, Decision, Signal
 from scrapeshield.store import Store, open_store
+from scrapeshield.support import Support, client_key_of
 from scrapeshield.synthetic import synthetic_scope as synthetic_scope  # its old home
 from scrapeshield.waivers import (
     FIRST_PARTY_DETECTORS,
@@ -340,10 +340,10 @@ class Shield:
 
     # -- operator actions -----------------------------------------------------------------------
 
-    def client_key_for(self, ip_or_key: str) -> str:
-        """An IP is grouped like a request's (IPv6 to its prefix); anything else is a key."""
-        address = parse_ip(ip_or_key)
-        return self.facts_builder.resolver.key_for(address) if address else ip_or_key.strip()
+    def client_key_for(self, target: str) -> str:
+        """An IP grouped like a request's (IPv6 to its prefix), or a network of the key size;
+        anything else raises `support.TargetError` (a ValueError naming what is accepted)."""
+        return client_key_of(target, self.settings)
 
     async def ban(
         self, ip: str, duration: float | None = None, *, reason: str = "", rule: str = "ban/manual"
@@ -351,8 +351,13 @@ class Shield:
         seconds = duration if duration is not None else self.settings.ban_default_duration
         return await self.bans.ban(self.client_key_for(ip), seconds, reason=reason, rule=rule)
 
-    async def unban(self, ip: str) -> bool:
-        return await self.bans.unban(self.client_key_for(ip))
+    async def unban(self, ip: str, *, forget: bool = False) -> bool:
+        """Lift the ban and the trap flag (with `forget`, the escalation history too); True if
+        anything was lifted. See `scrapeshield.support` for the whole support path."""
+        lifted = await Support(self.store, self.settings).lift(
+            self.client_key_for(ip), forget=forget
+        )
+        return bool(lifted)
 
     async def aclose(self) -> None:
         await self.store.aclose()

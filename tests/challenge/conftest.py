@@ -58,10 +58,11 @@ class Served:
 
 
 @contextlib.contextmanager
-def serve_closing(app: ASGIApp, find_shield: Any) -> Iterator[UvicornThread]:
-    """Serve `app`; on exit close its Shield's store on the server's loop."""
+def serve_closing(app: ASGIApp, find_shield: Any, **options: Any) -> Iterator[UvicornThread]:
+    """Serve `app` (`options` for uvicorn, e.g. `loop`); on exit close its Shield's store on
+    the server's loop."""
     recorder = LoopRecorder(app)
-    with serve(recorder) as server:
+    with serve(recorder, **options) as server:
         try:
             yield server
         finally:
@@ -71,9 +72,10 @@ def serve_closing(app: ASGIApp, find_shield: Any) -> Iterator[UvicornThread]:
 
 
 @contextlib.contextmanager
-def gallery(settings: Settings) -> Iterator[Served]:
+def gallery(settings: Settings, **options: Any) -> Iterator[Served]:
     shield = Shield(settings)
-    with serve_closing(ScrapeShield(create_gallery(), shield=shield), lambda: shield) as server:
+    app = ScrapeShield(create_gallery(), shield=shield)
+    with serve_closing(app, lambda: shield, **options) as server:
         yield Served(server, shield)
 
 

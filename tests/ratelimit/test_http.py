@@ -73,7 +73,7 @@ def test_redis_down_is_never_a_500() -> None:
     app = create_app(_settings(store_url=redis.url, store_timeout="0.2"))
     try:
         with (
-            serve(app) as server,
+            serve(app, lifespan="on") as server,  # the app closes its store on shutdown
             httpx.Client(base_url=server.url, headers={"user-agent": UA}) as client,
         ):
             assert client.get("/terms").status_code == 200
@@ -83,4 +83,4 @@ def test_redis_down_is_never_a_500() -> None:
                 assert response.status_code == 200
                 assert "ratelimit" not in response.headers
     finally:
-        redis.stop()
+        redis.close()

@@ -71,15 +71,18 @@ async def test_keys_are_prefixed_and_all_expire(redis_url: str, redis_prefix: st
 async def test_fails_open_when_redis_is_down(redis_prefix: str) -> None:
     server = RedisServer.start()
     store = RedisStore(server.url, prefix=redis_prefix, timeout=0.2, cooldown=30)
-    shield = Shield(Settings(ratelimit={"groups": group("1/minute")}), store=store)
-    assert (await request(shield))[0].action is Action.ALLOW
-    assert (await request(shield))[0].action is Action.THROTTLE
-    server.stop()
-    for _ in range(3):
-        decision, ctx = await request(shield)
-        assert decision.action is Action.ALLOW
-        assert ctx.store_failed
-    await store.aclose()
+    try:
+        shield = Shield(Settings(ratelimit={"groups": group("1/minute")}), store=store)
+        assert (await request(shield))[0].action is Action.ALLOW
+        assert (await request(shield))[0].action is Action.THROTTLE
+        server.stop()
+        for _ in range(3):
+            decision, ctx = await request(shield)
+            assert decision.action is Action.ALLOW
+            assert ctx.store_failed
+    finally:
+        await store.aclose()
+        server.close()
 
 
 async def test_fails_closed_when_configured(redis_prefix: str) -> None:

@@ -36,6 +36,7 @@ WEIGHTS = {IMAGES_WITHOUT_PAGES: 30.0, NO_ASSETS: 25.0, SEQUENTIAL_IDS: 20.0}
 """Defaults, also stated in policy/default.toml; their sum (75) stays below block_score (80)."""
 
 _ITEM_ID = re.compile(r"/(\d{1,12})(?:\.[A-Za-z0-9]{1,8})?/?$")
+_ITEM_TAIL = 32  # the id is at the end: only this tail is searched (a match is <= 24 characters)
 _SUBRESOURCE_DEST = frozenset({"style", "script", "font", "image"})
 _PAGE_DEST = frozenset({"", "document", "iframe", "frame"})
 _COUNTERS = ("page", "image", "asset", "cond")
@@ -82,7 +83,8 @@ class BehaviourDetector(Immediate):
             return ()  # without an address, everyone's requests would add up as one client's
         headers = facts.headers
         conditional = bool(headers.get("if-none-match") or headers.get("if-modified-since"))
-        item = _ITEM_ID.search(facts.path) if kind != "asset" else None
+        path = facts.path
+        item = _ITEM_ID.search(path, max(0, len(path) - _ITEM_TAIL)) if kind != "asset" else None
         ident = item.group(1) if item is not None else None
         client, window = facts.client_key, int(facts.time // self._s.window)
         dry_run = bool(ctx.notes.get("dry_run"))

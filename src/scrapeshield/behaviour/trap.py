@@ -17,6 +17,7 @@ from scrapeshield.signals import Signal
 from scrapeshield.store.memory import MemoryStore
 from scrapeshield.store.redis import RedisStore
 
+TRAP_PREFIX = "trap:"  # the store key of a flagged client: trap:<client key>, value the path
 TRAP_HIT = "trap/hit"
 TRAP_FLAGGED = "trap/flagged"
 WEIGHTS = {TRAP_HIT: 100.0, TRAP_FLAGGED: 100.0}
@@ -41,7 +42,7 @@ class TrapDetector(Immediate):
         """At once on the MemoryStore; on Redis the GET or SET is queued now (`Sent`), in the
         request's one round trip; on any other store, awaited."""
         store = ctx.store
-        key = f"trap:{facts.client_key}"
+        key = TRAP_PREFIX + facts.client_key
         if is_trap(facts.path, self._paths):
             path = facts.path[:200]
             hit = (Signal(TRAP_HIT, WEIGHTS[TRAP_HIT], path),)

@@ -1,4 +1,5 @@
-"""`scrapeshield ban IP --for 1h --reason TEXT`, `unban IP`, and `bans` to list them."""
+"""`scrapeshield ban IP|CIDR --for 1h --reason TEXT`, `unban IP|CIDR [--forget]`, and `bans` to
+list bans and trap flags. The store work is `scrapeshield.support`, usable from an app too."""
 
 from __future__ import annotations
 
@@ -6,81 +7,137 @@ import argparse
 import asyncio
 import json
 import sys
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
+from scrapeshield.bans import Ban, BanList
 from scrapeshield.cli.common import add_settings_options, load_settings, parse_duration
-from scrapeshield.shield import Shield
+from scrapeshield.store import open_store
+from scrapeshield.support import Support, TargetError, client_key_of
+
+T = TypeVar("T")
+TARGET_HELP = "an IP address, or a network of the size clients are keyed by (/32 IPv4, /64 IPv6)"
 
 
 def register(sub: Any) -> None:
     ban = sub.add_parser("ban", help="ban a client address (or IPv6 network) for a duration")
-    ban.add_argument("ip")
+    ban.add_argument("target", metavar="IP|CIDR", help=TARGET_HELP)
     ban.add_argument("--for", dest="duration", type=parse_duration, default=None, help="e.g. 1h")
     ban.add_argument("--reason", default="")
     add_settings_options(ban)
     ban.set_defaults(handler=run_ban)
 
-    unban = sub.add_parser("unban", help="lift a ban")
-    unban.add_argument("ip")
+    unban = sub.add_parser(
+        "unban", help="lift a ban and a trap flag (someone says they are blocked)"
+    )
+    unban.add_argument("target", metavar="IP|CIDR", help=TARGET_HELP)
+    unban.add_argument(
+        "--forget",
+        action="store_true",
+        help="also forget the escalation history (strikes and ban level)",
+    )
     add_settings_options(unban)
     unban.set_defaults(handler=run_unban)
 
-    listing = sub.add_parser("bans", help="list active bans")
+    listing = sub.add_parser("bans", help="list active bans and trap flags")
     listing.add_argument("--json", action="store_true")
     add_settings_options(listing)
     listing.set_defaults(handler=run_list)
 
 
 MEMORY_WARNING = (
-    "scrapeshield: warning: the store is memory://, so this ban lives only in this command's "
-    "process and is gone when it exits; no running site will see it. Use --store redis://... "
-    "(or SCRAPESHIELD_STORE_URL / --config) naming the store your site uses."
+    "scrapeshield: warning: the store is memory://, so what this command reads or changes lives "
+    "only in this command's process and is gone when it exits; no running site sees it. Use "
+    "--store redis://... (or SCRAPESHIELD_STORE_URL / --config) naming the store your site uses."
 )
 
 
-def _with_shield(args: argparse.Namespace, action: Any) -> Any:
-    async def go() -> Any:
-        settings = load_settings(args)
-        if settings.store_url.startswith("memory://"):
-            print(MEMORY_WARNING, file=sys.stderr)
-        shield = Shield(settings)
+def _with_support(args: argparse.Namespace, action: Callable[[Support], Awaitable[T]]) -> T:
+    """Run `action` with a Support over the configured store, closed afterwards."""
+    settings = load_settings(args)
+    if settings.store_url.startswith("memory://"):
+        print(MEMORY_WARNING, file=sys.stderr)
+
+    async def go() -> T:
+        store = open_store(settings)
         try:
-            return await action(shield)
+            return await action(Support(store, settings))
         finally:
-            await shield.aclose()
+            await store.aclose()
 
     return asyncio.run(go())
 
 
+def _client_key(args: argparse.Namespace, command: str) -> str | None:
+    """The validated client key (before any store is opened), or None after saying on stderr
+    what is accepted."""
+    try:
+        return client_key_of(args.target, load_settings(args))
+    except TargetError as exc:
+        print(f"scrapeshield {command}: {exc}", file=sys.stderr)
+        return None
+
+
 def run_ban(args: argparse.Namespace) -> int:
-    ban = _with_shield(args, lambda s: s.ban(args.ip, args.duration, reason=args.reason))
+    key = _client_key(args, "ban")
+    if key is None:
+        return 2
+
+    async def write(support: Support) -> Ban:
+        seconds = args.duration or support.settings.ban_default_duration
+        return await BanList(support.store).ban(key, seconds, reason=args.reason)
+
+    ban = _with_support(args, write)
     print(f"banned {ban.client_key} for {ban.remaining:.0f}s ({ban.reason or 'no reason given'})")
     return 0
 
 
 def run_unban(args: argparse.Namespace) -> int:
-    lifted = _with_shield(args, lambda s: s.unban(args.ip))
-    print(f"unbanned {args.ip}" if lifted else f"{args.ip} was not banned")
+    key = _client_key(args, "unban")
+    if key is None:
+        return 2
+    lifted = _with_support(args, lambda s: s.lift(key, forget=args.forget))
+    done = [
+        text
+        for text, flag in (
+            ("ban lifted", lifted.ban),
+            ("trap flag cleared", lifted.trap),
+            ("escalation history forgotten", lifted.escalation),
+        )
+        if flag
+    ]
+    who = args.target.strip() if key == args.target.strip() else f"{args.target.strip()} ({key})"
+    if lifted.ban:
+        print(f"unbanned {who}: {', '.join(done)}")
+    elif done:
+        print(f"{who} was not banned: {', '.join(done)}")
+    else:
+        print(f"{who} was not banned, nor flagged by a trap")
     return 0 if lifted else 1
 
 
 def run_list(args: argparse.Namespace) -> int:
-    bans = _with_shield(args, lambda s: s.bans.active())
+    async def both(support: Support) -> tuple[Any, Any]:
+        return await support.bans(), await support.trap_flags()
+
+    bans, traps = _with_support(args, both)
+    rows = [
+        {"kind": "ban", "client_key": b.client_key, "until": b.until, "reason": b.reason}
+        | {"rule": b.rule, "remaining": round(b.remaining)}
+        for b in bans
+    ] + [
+        {"kind": "trap", "client_key": t.client_key, "until": t.until, "reason": f"hit {t.path}"}
+        | {"rule": "trap/flagged", "remaining": round(t.remaining)}
+        for t in traps
+    ]
     if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    if not rows:
+        print("no active bans or trap flags")
+    for row in rows:
         print(
-            json.dumps(
-                [
-                    {
-                        "client_key": b.client_key,
-                        "until": b.until,
-                        "reason": b.reason,
-                        "rule": b.rule,
-                    }
-                    for b in bans
-                ],
-                indent=2,
-            )
+            f"{row['kind']:<5} {row['client_key']:<40} {row['remaining']:>8}s  "
+            f"{row['rule']}  {row['reason']}"
         )
-    for ban in [] if args.json else bans:
-        print(f"{ban.client_key:<40} {ban.remaining:>8.0f}s  {ban.rule}  {ban.reason}")
     return 0

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
+from collections.abc import AsyncIterator
 from importlib import resources
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -14,6 +17,7 @@ from scrapeshield.behaviour.trap import trap_link
 from scrapeshield.demo.art import ARTWORK_COUNT, artwork, png
 from scrapeshield.middleware import ScrapeShield
 from scrapeshield.settings import Settings
+from scrapeshield.shield import Shield
 
 PER_PAGE = 48
 _STATIC = {"gallery.css": "text/css", "gallery.js": "text/javascript"}
@@ -118,9 +122,10 @@ async def healthz(request: Request) -> Response:
     return PlainTextResponse("ok")
 
 
-def create_gallery() -> Starlette:
+def create_gallery(lifespan: Any = None) -> Starlette:
     """The bare gallery, without protection (benchmarks compare against it)."""
     return Starlette(
+        lifespan=lifespan,
         routes=[
             Route("/", index),
             Route("/artworks/{artwork_id:int}", artwork_page),
@@ -129,7 +134,7 @@ def create_gallery() -> Starlette:
             Route("/api/artworks", api_artworks),
             Route("/terms", terms),
             Route("/healthz", healthz),
-        ]
+        ],
     )
 
 
@@ -141,6 +146,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
             terms_url="/terms",
             directives={"trap_paths": [TRAP_PATH]},
         )
-    app = create_gallery()
-    app.add_middleware(ScrapeShield, settings=settings)
+    shield = Shield(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        """Close the store on shutdown (a Redis store's connections), on the server's loop."""
+        yield
+        await shield.aclose()
+
+    app = create_gallery(lifespan)
+    app.add_middleware(ScrapeShield, shield=shield)
     return app

@@ -42,10 +42,16 @@ CLOCK_SKEW = 60.0
 FETCH_TIMEOUT = 2.0
 Fetcher = Callable[[str], Awaitable[bytes]]
 
-_MEMBER = re.compile(r"\s*([a-z*][a-z0-9_.*-]*)=(\([^)]*\)(?:;[^,]*)?)\s*(?:,|$)")
-_PARAM = re.compile(r';\s*([a-z*][a-z0-9_.*-]*)=("(?:[^"\\]|\\.)*"|[^;]*)')
+# Dictionary members are matched at the start of the header and after each comma only, and no
+# pattern crosses a comma, so parsing is linear in the header's length (`finditer` retried them
+# at every character: quadratic, seconds for a 64 KiB header).
+_MEMBER = re.compile(r"\s*([a-z*][a-z0-9_.*-]*)=(\([^),]*\)(?:;[^,]*)?)\s*(?:,|$)")
+_PARAM = re.compile(r';\s*([a-z*][a-z0-9_.*-]*)=("(?:[^"\\;,]|\\.)*"|[^;]*)')
 _COMPONENT = re.compile(r'"([^"]+)"')
 _SIG = re.compile(r"\s*([a-z*][a-z0-9_.*-]*)=:([A-Za-z0-9+/=]*):\s*(?:,|$)")
+# A signing bot's Signature-Input and Signature are a few hundred bytes; longer ones are refused
+# unread (`webbotauth/invalid`): no signature is worth verifying at any length a client picks.
+MAX_SIGNATURE_HEADER = 8 * 1024
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -178,6 +184,24 @@ def signature_base(facts: Facts, components: list[str], params: str) -> str | No
     return "\n".join(lines)
 
 
+def _members(pattern: re.Pattern[str], value: str) -> dict[str, str]:
+    """`pattern`'s (name, value) pairs matched where dictionary members start: at the start and
+    after each comma. A member that does not match is skipped to the next comma."""
+    found: dict[str, str] = {}
+    pos, size = 0, len(value)
+    while pos < size:
+        match = pattern.match(value, pos)
+        if match is not None and match.end() > pos:
+            found[match.group(1)] = match.group(2)
+            pos = match.end()
+            continue
+        comma = value.find(",", pos)
+        if comma < 0:
+            break
+        pos = comma + 1
+    return found
+
+
 def _signature_agent(facts: Facts) -> str:
     """The signer's origin from `Signature-Agent` (a string, or the first dictionary member)."""
     value = facts.headers.get("signature-agent", "").split(",")[0]
@@ -226,9 +250,10 @@ class WebBotAuthDetector(Immediate):
         return (Signal("webbotauth/valid", 0.0, f"signed by {origin}"),)
 
     async def _verify(self, facts: Facts, origin: str) -> str:
-        members = {
-            m.group(1): m.group(2) for m in _MEMBER.finditer(facts.headers["signature-input"])
-        }
+        signature_input, signature = facts.headers["signature-input"], facts.headers["signature"]
+        if max(len(signature_input), len(signature)) > MAX_SIGNATURE_HEADER:
+            return f"Signature-Input or Signature over {MAX_SIGNATURE_HEADER} characters"
+        members = _members(_MEMBER, signature_input)
         chosen = next((k for k, v in members.items() if 'tag="web-bot-auth"' in v), None)
         if chosen is None:
             return 'no Signature-Input with tag="web-bot-auth"'
@@ -245,7 +270,7 @@ class WebBotAuthDetector(Immediate):
             return "malformed created/expires"
         if not created <= now + CLOCK_SKEW or expires < now - CLOCK_SKEW:
             return "signature expired or not yet valid"
-        signatures = {m.group(1): m.group(2) for m in _SIG.finditer(facts.headers["signature"])}
+        signatures = _members(_SIG, signature)
         if chosen not in signatures:
             return f"no Signature for label {chosen!r}"
         base = signature_base(facts, _COMPONENT.findall(inner), params)

@@ -1,0 +1,156 @@
+"""Operator support: someone says "I am blocked". Find the request they name, see what holds
+their client key, and lift it, from Python (an admin page) or the CLI (`scrapeshield unban`).
+
+    support = Support(shield.store, shield.settings)
+    key = support.client_key("198.51.100.4")     # an IP, or a network the shield keys by
+    lifted = await support.lift(key, forget=True) # the ban, the trap flag, escalation history
+    event = await support.find_event("3f0c9a1b2c3d4e5f")  # the id on the block page
+
+What holds a client, by store key (all under the store's prefix):
+  ban:<key>         a ban (CLI, policy or escalation)            -> lifted by `lift`
+  trap:<key>        a trap-path hit, blocks until it expires     -> lifted by `lift`
+  rl:strikes:<key>  throttles counted toward an escalation ban   -> forgotten with `forget`
+  rl:bans:<key>     the escalation level (the next ban is longer) -> forgotten with `forget`
+Rate-limit windows and behaviour counters are left alone: they empty within their windows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from scrapeshield.bans import BAN_PREFIX, Ban, BanList
+from scrapeshield.behaviour.trap import TRAP_PREFIX
+from scrapeshield.client import ClientResolver, parse_ip
+from scrapeshield.ratelimit.escalation import LEVEL_PREFIX, STRIKE_PREFIX
+from scrapeshield.settings import Settings
+from scrapeshield.store.base import Store
+
+# `read_events` gives the newest `limit` events; the stream is trimmed approximately (Redis
+# `MAXLEN ~`), so a search asks for more than `event_stream_maxlen` and widens until it has all.
+_SEARCH_MARGIN = 1000
+
+
+class TargetError(ValueError):
+    """An argument that names no client key the shield uses (the message says what would)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TrapFlag:
+    client_key: str
+    path: str
+    until: float
+
+    @property
+    def remaining(self) -> float:
+        return max(0.0, self.until - time.time())
+
+
+@dataclass(frozen=True, slots=True)
+class Lifted:
+    """What `Support.lift` removed for one client key."""
+
+    client_key: str
+    ban: bool = False
+    trap: bool = False
+    escalation: bool = False
+
+    def __bool__(self) -> bool:
+        return self.ban or self.trap or self.escalation
+
+
+def client_key_of(target: str, settings: Settings) -> str:
+    """The client key for an IP address or a CIDR network, grouped as requests are.
+
+    A network is accepted when it is one client key: exactly `ipv4_prefix` (IPv4, default /32)
+    or `ipv6_prefix` (IPv6, default /64) bits, or a single address (/32, /128). Anything else
+    raises `TargetError` naming what is accepted (`list`, a host name, or a /24 when addresses
+    are keyed one by one: keeping out a network is the blocklist's job)."""
+    text = target.strip()
+    resolver = ClientResolver(
+        [], settings.client_ip_header, settings.ipv4_prefix, settings.ipv6_prefix
+    )
+    address = parse_ip(text) if "/" not in text else None
+    if address is not None:
+        return resolver.key_for(address)
+    accepted = (
+        f"an IPv4 or IPv6 address, or a network of the size clients are keyed by "
+        f"(/{settings.ipv4_prefix} for IPv4, /{settings.ipv6_prefix} for IPv6: settings "
+        f"ipv4_prefix, ipv6_prefix)"
+    )
+    if "/" not in text:
+        hint = "; to list bans: scrapeshield bans" if text.lower() == "list" else ""
+        raise TargetError(f"{target!r} is not an IP address or a network; give {accepted}{hint}")
+    try:
+        network = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise TargetError(f"{target!r} is not a network; give {accepted}") from None
+    size = settings.ipv4_prefix if network.version == 4 else settings.ipv6_prefix
+    if network.prefixlen not in (size, network.max_prefixlen):
+        raise TargetError(
+            f"{target!r} is a /{network.prefixlen}, but clients are keyed by /{size} networks "
+            f"here, so it is not one client; give {accepted}. To keep out a larger network, "
+            "list it in a blocklist rule's `ips`"
+        )
+    return resolver.key_for(network.network_address)
+
+
+class Support:
+    """The support operations over the store a site uses (and its settings: key sizes, the
+    event stream's length). Needs no Shield: the CLI opens only the store."""
+
+    def __init__(self, store: Store, settings: Settings | None = None) -> None:
+        self.store = store
+        self.settings = settings if settings is not None else Settings()
+
+    def client_key(self, target: str) -> str:
+        """`client_key_of(target, settings)` with these settings."""
+        return client_key_of(target, self.settings)
+
+    async def lift(self, client_key: str, *, forget: bool = False) -> Lifted:
+        """Lift the ban and the trap flag of `client_key`; with `forget`, also its escalation
+        history (strikes and ban level), so a next throttle does not bring a longer ban."""
+        store = self.store
+        ban, trap = await asyncio.gather(
+            store.delete(BAN_PREFIX + client_key), store.delete(TRAP_PREFIX + client_key)
+        )
+        escalation = False
+        if forget:
+            strikes, level = await asyncio.gather(
+                store.delete(STRIKE_PREFIX + client_key), store.delete(LEVEL_PREFIX + client_key)
+            )
+            escalation = strikes or level
+        return Lifted(client_key, ban, trap, escalation)
+
+    async def bans(self) -> list[Ban]:
+        return await BanList(self.store).active()
+
+    async def trap_flags(self) -> list[TrapFlag]:
+        """Clients flagged by a trap hit, soonest to expire first."""
+        store = self.store
+        keys = await store.keys(TRAP_PREFIX)
+        paths, ttls = await asyncio.gather(
+            store.get_many(keys), asyncio.gather(*(store.ttl(key) for key in keys))
+        )
+        now = time.time()
+        flags = [
+            TrapFlag(key.removeprefix(TRAP_PREFIX), path, now + ttl if ttl is not None else now)
+            for key, path, ttl in zip(keys, paths, ttls, strict=True)
+            if path is not None
+        ]
+        return sorted(flags, key=lambda f: f.until)
+
+    async def find_event(self, request_id: str) -> list[dict[str, Any]]:
+        """Every block-log event of one request (the id on the block or challenge page), from
+        the whole retained event stream; [] when none is kept."""
+        wanted = request_id.strip()
+        limit = self.settings.event_stream_maxlen + _SEARCH_MARGIN
+        while True:
+            events = await self.store.read_events(limit=limit)
+            if len(events) < limit:
+                break
+            limit *= 2  # the stream holds more than this settings file says: read it all
+        return [e.data for e in events if e.data.get("request_id") == wanted]

@@ -1,0 +1,31 @@
+"""The demo app (`create_app`, what `scrapeshield demo` serves) closes its store on shutdown: no
+Redis connection outlives the server (an unclosed one warns at GC, in whatever runs next)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+import redis
+
+from scrapeshield import Settings
+from scrapeshield.demo.app import create_app
+from tests.browsers import chrome
+from tests.servers import LOOPS, RedisServer, serve
+
+
+def clients(admin: redis.Redis) -> int:
+    """Connections the server holds, the admin's own excluded."""
+    return len(admin.client_list()) - 1
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_the_demo_closes_its_redis_connections_on_shutdown(
+    own_redis: RedisServer, loop: str
+) -> None:
+    app = create_app(Settings(store_url=own_redis.url, store_timeout=2.0))
+    with redis.Redis.from_url(own_redis.url) as admin:
+        with serve(app, lifespan="on", loop=loop) as server:
+            response = httpx.get(server.url + "/artworks/3", headers=chrome())
+            assert response.status_code == 200
+            assert clients(admin) >= 1  # the store is connected
+        assert clients(admin) == 0
