@@ -12,6 +12,7 @@ from benchmarks.efficacy.core import Budget, Ledger, Result
 from benchmarks.efficacy.server import demo
 from scrapeshield.demo.art import ARTWORK_COUNT
 
+MIN_RATE_SECONDS = 10.0
 _POLICY = re.compile(r'"(images-[^"]+)";q=(\d+);w=(\d+)')
 
 
@@ -34,6 +35,7 @@ def judge(
     originals = len(ledger.originals)
     seconds = ledger.elapsed
     per_hour = originals / seconds * 3600 if originals and seconds > 0 else None
+
     result = Result(
         name=adversary.name,
         threat=adversary.threat,
@@ -50,7 +52,8 @@ def judge(
         rules=dict(rules.most_common()),
         first_rule=first_rule,
         notes=ledger.notes,
-        per_hour=round(per_hour) if per_hour else None,
+        # a rate from a fraction of a second says nothing about an hour: shown from 10 s up
+        per_hour=round(per_hour) if per_hour and seconds >= MIN_RATE_SECONDS else None,
     )
     target = adversary.target
     if target.person:
@@ -65,16 +68,18 @@ def judge(
         )
         return result
     assert target.originals is not None
-    if originals > target.originals:
-        result.verdict = "FAIL"
-    elif result.ended_by.startswith("wall cap") and originals < ARTWORK_COUNT and per_hour:
+    if result.ended_by.startswith("wall cap") and originals < ARTWORK_COUNT and per_hour:
         quota = _image_quota_per_hour(ledger.policies)
         rate = min(per_hour, quota) if quota else per_hour
         hours = (ARTWORK_COUNT - originals) / rate
         result.projected = (
             f"extrapolated: all {ARTWORK_COUNT} after {_duration(seconds + hours * 3600)} "
-            f"at {rate:,.0f}/h (measured rate, capped by the announced image limits)"
+            f"at {rate:,.0f} originals/h (the measured rate, capped by the tightest image limit "
+            "the server announced in RateLimit-Policy; assumes nothing else stops it later)"
         )
+    if originals > target.originals:
+        result.verdict = "FAIL"
+    elif result.projected:
         result.verdict = "FAIL (extrapolated)"
     else:
         result.verdict = "PASS"
