@@ -16,9 +16,15 @@ MIN_RATE_SECONDS = 10.0
 _POLICY = re.compile(r'"(images-[^"]+)";q=(\d+);w=(\d+)')
 
 
-def _image_quota_per_hour(policies: set[str]) -> float | None:
-    """The tightest image-route limit the server announced, in originals per hour."""
-    rates = [int(q) * 3600 / int(w) for text in policies for _, q, w in _POLICY.findall(text)]
+def _image_quota_per_hour(policies: set[str], wanted: int) -> float | None:
+    """The tightest image-route limit the server announced that `wanted` more originals would
+    run into, in originals per hour (a quota of q per window never binds below q requests)."""
+    rates = [
+        int(q) * 3600 / int(w)
+        for text in policies
+        for _, q, w in _POLICY.findall(text)
+        if int(q) < wanted
+    ]
     return min(rates) if rates else None
 
 
@@ -69,13 +75,13 @@ def judge(
         return result
     assert target.originals is not None
     if result.ended_by.startswith("wall cap") and originals < ARTWORK_COUNT and per_hour:
-        quota = _image_quota_per_hour(ledger.policies)
+        quota = _image_quota_per_hour(ledger.policies, ARTWORK_COUNT - originals)
         rate = min(per_hour, quota) if quota else per_hour
         hours = (ARTWORK_COUNT - originals) / rate
         result.projected = (
             f"extrapolated: all {ARTWORK_COUNT} after {_duration(seconds + hours * 3600)} "
-            f"at {rate:,.0f} originals/h (the measured rate, capped by the tightest image limit "
-            "the server announced in RateLimit-Policy; assumes nothing else stops it later)"
+            f"at {rate:,.0f} originals/h (the measured rate, capped by any image limit of "
+            "RateLimit-Policy the rest would run into; assumes nothing else stops it later)"
         )
     if originals > target.originals:
         result.verdict = "FAIL"

@@ -17,6 +17,7 @@ from benchmarks.efficacy.server import ServerOptions
 from scrapeshield.demo.art import ARTWORK_COUNT
 
 PROXY = ServerOptions(trusted_proxies=("127.0.0.1/32",))
+GIVE_UP = 30  # refusals in a row, as the harvester
 
 
 def loopback(count: int) -> list[Identity]:
@@ -54,7 +55,7 @@ class RequestsSolver(Adversary):
             session.headers["User-Agent"] = chrome().user_agent
             artwork = 1
             refused = 0
-            while artwork <= ARTWORK_COUNT and not ledger.done() and refused < 30:
+            while artwork <= ARTWORK_COUNT and not ledger.done() and refused < GIVE_UP:
                 path = f"/images/{artwork}.png"
                 kind = self._get(session, base_url, path, ledger)
                 if kind == "challenge" and self._solve(session, base_url, artwork, ledger):
@@ -66,6 +67,8 @@ class RequestsSolver(Adversary):
                 refused = 0 if kind == "ok" else refused + 1
                 artwork += 1
         ledger.notes.append(f"challenges solved ({self.mode}): {len(solved)}")
+        if refused >= GIVE_UP:
+            ledger.notes.append(f"gave up after {refused} refusals in a row")
 
     def _get(self, session: requests.Session, base: str, path: str, ledger: Ledger) -> str:
         answer = session.get(base + path, timeout=15, allow_redirects=False)
@@ -191,10 +194,12 @@ class RequestsTwitterbot(RequestsSolver):
         with requests.Session() as session:
             session.headers["User-Agent"] = "Twitterbot/1.0"
             artwork, refused = 1, 0
-            while artwork <= ARTWORK_COUNT and not ledger.done() and refused < 30:
+            while artwork <= ARTWORK_COUNT and not ledger.done() and refused < GIVE_UP:
                 kind = self._get(session, base_url, f"/images/{artwork}.png", ledger)
                 if kind == "throttle":
                     refused += 1
                     continue
                 refused = 0 if kind == "ok" else refused + 1
                 artwork += 1
+            if refused >= GIVE_UP:
+                ledger.notes.append(f"gave up after {refused} refusals in a row")
