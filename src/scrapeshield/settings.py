@@ -98,6 +98,9 @@ class PolicySettings(Section):
 
 
 DEFAULT_ROUTE_GROUPS = [
+    # Previews before originals: an index page shows dozens of thumbnails, and a person browsing
+    # it must not spend what limits and budgets allow for originals.
+    RouteGroupSpec(name="thumbnails", paths=["/thumbs/*", "/thumbnails/*", "/previews/*"]),
     RouteGroupSpec(
         name="images",
         paths=["/images/*", "*.png", "*.jpg", "*.jpeg", "*.gif", "*.webp", "*.avif"],

@@ -36,7 +36,7 @@ class ChallengeSettings(Section):
     ipv6_prefix: int = Field(default=48, ge=16, le=128)
     noscript_fallback: bool = True
     noscript_wait: float = Field(default=5.0, ge=1, le=120)
-    json_route_groups: list[str] = ["api", "images", "assets"]
+    json_route_groups: list[str] = ["api", "images", "thumbnails", "assets"]
     replay_protection: bool = True
 
     _keys = field_validator("secret_keys", mode="before")(split_commas)

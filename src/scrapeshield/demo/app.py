@@ -14,7 +14,7 @@ from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 
 from scrapeshield.behaviour.trap import trap_link
-from scrapeshield.demo.art import ARTWORK_COUNT, artwork, png
+from scrapeshield.demo.art import ARTWORK_COUNT, artwork, png, thumbnail
 from scrapeshield.middleware import ScrapeShield
 from scrapeshield.settings import Settings
 from scrapeshield.shield import Shield
@@ -53,7 +53,7 @@ async def index(request: Request) -> Response:
         art = artwork(artwork_id)
         assert art is not None
         cards.append(
-            f'<a href="/artworks/{art.id}"><img src="/images/{art.id}.png" loading=lazy '
+            f'<a href="/artworks/{art.id}"><img src="/thumbs/{art.id}.png" loading=lazy '
             f'alt="{html.escape(art.title)}" width=160 height=160><br>'
             f"{html.escape(art.title)}<br><small>{html.escape(art.artist)}</small></a>"
         )
@@ -95,12 +95,26 @@ async def image(request: Request) -> Response:
     )
 
 
+async def thumb(request: Request) -> Response:
+    artwork_id = int(request.path_params["artwork_id"])
+    if artwork(artwork_id) is None:
+        return PlainTextResponse("not found", 404)
+    return Response(
+        thumbnail(artwork_id),
+        media_type="image/png",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
 async def static(request: Request) -> Response:
     name = request.path_params["name"]
     if name not in _STATIC:
         return PlainTextResponse("not found", 404)
     text = resources.files("scrapeshield.demo").joinpath("static", name).read_text("utf-8")
-    return Response(text, media_type=_STATIC[name])
+    # cached, as a real site's assets are: a browser fetches them once, not with every page
+    return Response(
+        text, media_type=_STATIC[name], headers={"Cache-Control": "public, max-age=3600"}
+    )
 
 
 async def api_artworks(request: Request) -> Response:
@@ -130,6 +144,7 @@ def create_gallery(lifespan: Any = None) -> Starlette:
             Route("/", index),
             Route("/artworks/{artwork_id:int}", artwork_page),
             Route("/images/{artwork_id:int}.png", image),
+            Route("/thumbs/{artwork_id:int}.png", thumb),
             Route("/static/{name}", static),
             Route("/api/artworks", api_artworks),
             Route("/terms", terms),

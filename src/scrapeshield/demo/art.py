@@ -10,6 +10,7 @@ from functools import lru_cache
 
 ARTWORK_COUNT = 300
 SIZE = 160
+THUMB_STEP = 2  # thumbnails: 80×80
 
 _ADJECTIVES = (
     "Quiet",
@@ -84,11 +85,22 @@ def artwork(artwork_id: int) -> Artwork | None:
 
 @lru_cache(maxsize=ARTWORK_COUNT)
 def png(artwork_id: int) -> bytes:
-    """A SIZE×SIZE RGB PNG: overlapping translucent-looking panels on a vertical gradient.
+    """The original: a SIZE×SIZE RGB PNG of overlapping panels on a vertical gradient."""
+    return _encode(b"".join(b"\x00" + row for row in _rows(artwork_id)), SIZE)
 
-    Built a row at a time with bytearray slice assignment (about 1 ms), so serving a gallery
-    page of thumbnails never stalls the event loop.
-    """
+
+@lru_cache(maxsize=ARTWORK_COUNT)
+def thumbnail(artwork_id: int) -> bytes:
+    """The index's preview: every THUMB_STEP-th pixel of the original, so a person browsing the
+    index fetches thumbnails, and only an artwork's own page shows its original."""
+    rows = _rows(artwork_id)[::THUMB_STEP]
+    small = [b"".join(row[x * 3 : x * 3 + 3] for x in range(0, SIZE, THUMB_STEP)) for row in rows]
+    return _encode(b"".join(b"\x00" + row for row in small), SIZE // THUMB_STEP)
+
+
+def _rows(artwork_id: int) -> list[bytes]:
+    """The original's RGB rows. Built a row at a time with bytearray slice assignment (about
+    1 ms), so serving a gallery page never stalls the event loop."""
     rng = random.Random(artwork_id * 7919)
     top = [rng.randrange(30, 220) for _ in range(3)]
     bottom = [rng.randrange(30, 220) for _ in range(3)]
@@ -98,7 +110,7 @@ def png(artwork_id: int) -> bytes:
         x1, y1 = rng.randrange(x0 + 12, SIZE + 1), rng.randrange(y0 + 12, SIZE + 1)
         colour = bytes(rng.randrange(0, 256) for _ in range(3))
         panels.append((x0, y0, x1, y1, colour))
-    rows = bytearray()
+    rows: list[bytes] = []
     for y in range(SIZE):
         t = y / (SIZE - 1)
         background = bytes(int(a * (1 - t) + b * t) for a, b in zip(top, bottom, strict=True))
@@ -109,9 +121,8 @@ def png(artwork_id: int) -> bytes:
                 fill = b"\xf5\xf0\xe6" if edge else colour
                 row[x0 * 3 : x1 * 3] = fill * (x1 - x0)
                 row[x0 * 3 : x0 * 3 + 3] = row[(x1 - 1) * 3 : x1 * 3] = b"\xf5\xf0\xe6"
-        rows.append(0)
-        rows += row
-    return _encode(bytes(rows))
+        rows.append(bytes(row))
+    return rows
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
@@ -119,8 +130,8 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF)
 
 
-def _encode(raw: bytes) -> bytes:
-    header = struct.pack(">IIBBBBB", SIZE, SIZE, 8, 2, 0, 0, 0)
+def _encode(raw: bytes, size: int) -> bytes:
+    header = struct.pack(">IIBBBBB", size, size, 8, 2, 0, 0, 0)
     return (
         b"\x89PNG\r\n\x1a\n"
         + _chunk(b"IHDR", header)

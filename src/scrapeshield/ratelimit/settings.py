@@ -112,6 +112,7 @@ class EscalationSpec(Section):
 DEFAULT_GROUPS = {
     "default": LimitGroupSpec(limits="60/10 seconds;1000/hour"),
     "images": LimitGroupSpec(limits="300/10 seconds;6000/hour"),
+    "thumbnails": LimitGroupSpec(limits="600/10 seconds;20000/hour"),
     # CSS/JS/fonts: a browser fetches several per page (more with a cold cache); counting them
     # in `default` would throttle a person reading quickly.
     "assets": LimitGroupSpec(limits="600/10 seconds;20000/hour"),
