@@ -31,10 +31,44 @@ CHROME_NAVIGATION = {  # in the order Chromium sends them (fingerprint/data/head
 
 
 def chrome(**overrides: str) -> dict[str, str]:
-    """Chrome's navigation headers, with some replaced (keys as in CHROME_NAVIGATION)."""
-    headers = dict(CHROME_NAVIGATION)
+    """Chrome's navigation headers, with some replaced (keys as in CHROME_NAVIGATION); a
+    Referer goes where Chromium sends it, before Accept-Encoding."""
+    return _ordered(CHROME_NAVIGATION, overrides, before="Accept-Encoding")
+
+
+FIREFOX_UA = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+FIREFOX_NAVIGATION = {  # Firefox's order (curl-impersonate's Firefox 120 capture; MIT)
+    "User-Agent": FIREFOX_UA,
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language": "en-GB,en;q=0.5",
+    "Accept-Encoding": "gzip, deflate, br, zstd",
+    "Upgrade-Insecure-Requests": "1",
+    "Sec-Fetch-Dest": "document",
+    "Sec-Fetch-Mode": "navigate",
+    "Sec-Fetch-Site": "none",
+    "Sec-Fetch-User": "?1",
+}
+
+
+def firefox(**overrides: str) -> dict[str, str]:
+    """Firefox's navigation headers, with some replaced (keys as in FIREFOX_NAVIGATION); a
+    Referer goes where Firefox sends it, after Accept-Encoding."""
+    return _ordered(FIREFOX_NAVIGATION, overrides, before="Upgrade-Insecure-Requests")
+
+
+def _ordered(base: dict[str, str], overrides: dict[str, str], before: str) -> dict[str, str]:
+    headers = dict(base)
+    referer = overrides.pop("Referer", None)
     headers.update(overrides)
-    return headers
+    if referer is None:
+        return headers
+    out: dict[str, str] = {}
+    for name, value in headers.items():
+        if name == before:
+            out["Referer"] = referer
+        out[name] = value
+    out.setdefault("Referer", referer)
+    return out
 
 
 CHROMIUM = "/usr/bin/chromium"  # Debian's; never `playwright install`

@@ -63,7 +63,7 @@ def _fingerprint_detectors(
         origins = (o for agent in catalogue.agents for o in agent.signature_agents)
         detectors.append(WebBotAuthDetector(classifier, KeyDirectory(key_fetcher), origins))
     if fp.header_checks:
-        detectors.append(HeaderConsistencyDetector(classifier))
+        detectors.append(HeaderConsistencyDetector(classifier, header_order=fp.header_order))
     if fp.verify:
         dns = FCrDNS(
             resolver,
