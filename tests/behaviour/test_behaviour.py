@@ -273,3 +273,17 @@ async def test_the_trap_works_on_any_store() -> None:
     later = await decide(shield, "/artworks/2", PAGE)
     assert "trap/flagged" in names(later)
     assert await store.get("trap:" + shield.facts(synthetic_scope()).client_key) == TRAP
+
+
+async def test_a_clients_footprint_is_bounded_whatever_it_fetches() -> None:
+    store = MemoryStore()
+    shield = Shield(settings(), store=store)
+    for n in range(1, 501):
+        await decide(shield, f"/artworks/{n * 7}", PAGE)
+        await decide(shield, f"/images/{n * 7}.png", IMG)
+    detector = next(d for d in shield.detectors if isinstance(d, BehaviourDetector))
+    keys = await store.keys("bh:")
+    assert len(keys) <= 4  # two window rows (this and the previous) and two id lists
+    for kind in ("page-ids", "image-ids"):
+        [key] = [k for k in keys if k.endswith(kind)]
+        assert len(store.recent(key, None, detector.ring_size, 1)) == detector.ring_size

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import TypeVar
 
 from scrapeshield.detector import Immediate, RequestContext
 from scrapeshield.facts import Facts
@@ -48,6 +49,7 @@ _CHROME_VERSION = re.compile(r"Chrome/(\d+)")
 _SAFARI_VERSION = re.compile(r"Version/(\d+)(?:\.(\d+))?")
 _BRAND = re.compile(r'"([^"]{1,64})"\s*;\s*v\s*=\s*"(\d{1,6})')
 _CACHE_SIZE = 4096
+_V = TypeVar("_V")
 
 
 def _major(info: UAInfo) -> int:
@@ -63,7 +65,7 @@ class _Versions:
         self._brands: dict[str, int | None] = {}
 
     @staticmethod
-    def _keep(cache: dict[str, object], key: str, value: object) -> None:
+    def _keep(cache: dict[str, _V], key: str, value: _V) -> None:
         if len(cache) >= _CACHE_SIZE:
             cache.clear()
         cache[key] = value
@@ -73,7 +75,7 @@ class _Versions:
         if found is None:
             m = _CHROME_VERSION.search(user_agent)
             found = int(m.group(1)) if m else 0
-            self._keep(self._chrome, user_agent, found)  # type: ignore[arg-type]
+            self._keep(self._chrome, user_agent, found)
         return found
 
     def safari(self, user_agent: str) -> tuple[int, int]:
@@ -81,7 +83,7 @@ class _Versions:
         if found is None:
             m = _SAFARI_VERSION.search(user_agent)
             found = (int(m.group(1)), int(m.group(2) or 0)) if m else (0, 0)
-            self._keep(self._safari, user_agent, found)  # type: ignore[arg-type]
+            self._keep(self._safari, user_agent, found)
         return found
 
     def chromium_brand(self, sec_ch_ua: str) -> int | None:
@@ -91,7 +93,7 @@ class _Versions:
         version = next(
             (int(v) for brand, v in _BRAND.findall(sec_ch_ua[:512]) if brand == "Chromium"), None
         )
-        self._keep(self._brands, sec_ch_ua, version)  # type: ignore[arg-type]
+        self._keep(self._brands, sec_ch_ua, version)
         return version
 
 
