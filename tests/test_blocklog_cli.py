@@ -265,7 +265,7 @@ def test_explain_json_with_headers_and_settings(tmp_path: Any) -> None:
     assert data["signals"] == [
         {"name": "blocklist/tokens", "weight": 0.0, "detail": "operator blocklist rule"}
     ]
-    browser = [arg for name, value in chrome().items() if name != "User-Agent"
+    browser = [arg for name, value in chrome().items()
                for arg in ("--header", f"{name}: {value}")]  # fmt: skip
     allowed = json.loads(cli("explain", "--json", "--ua", CHROME_UA, *browser).stdout)
     assert (allowed["action"], allowed["signals"]) == ("allow", [])

@@ -21,17 +21,13 @@ from starlette.routing import Route
 from scrapeshield import ConfigurationError, ScrapeShield, Settings, Shield
 from scrapeshield.demo.app import create_app
 from scrapeshield.store import MemoryStore
+from tests.browsers import firefox
 from tests.servers import LOOPS, RedisServer, closing_app, serve
 
 PROBES = ["curl/8.5.0", "kube-probe/1.31", "ELB-HealthChecker/2.0", "GoogleHC/1.0"]
 NAIVE = "python-requests/2.32.3"
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0"
-BROWSER = {
-    "user-agent": FIREFOX,
-    "accept": "text/html",
-    "accept-language": "en",
-    "accept-encoding": "gzip",
-}
+BROWSER = firefox(**{"User-Agent": FIREFOX})
 
 
 async def decision(request: Request) -> JSONResponse:

@@ -9,7 +9,7 @@ from scrapeshield import ConfigurationError, Settings, Shield
 from scrapeshield.bans import BanList
 from scrapeshield.shield import synthetic_scope
 from scrapeshield.store import MemoryStore
-from tests.browsers import CHROME_UA, chrome
+from tests.browsers import chrome
 
 UA = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -65,10 +65,10 @@ async def test_the_shared_unknown_key_is_never_banned(caplog: pytest.LogCaptureF
 def _browser(forwarded_for: str | None = None, **extra: str) -> dict[str, object]:
     """Chrome's navigation headers (so fingerprinting has nothing to say), with no peer
     address when `forwarded_for` is given (a socket proxy), else from 203.0.113.7."""
-    headers = [(k, v) for k, v in chrome(**extra).items() if k.lower() != "user-agent"]
+    headers = list(chrome(**extra).items())
     if forwarded_for is not None:
         headers.append(("x-forwarded-for", forwarded_for))
-    scope = synthetic_scope(user_agent=CHROME_UA, path="/gallery", headers=headers)
+    scope = synthetic_scope(path="/gallery", headers=headers)
     if forwarded_for is not None:
         scope["client"] = None
     return scope

@@ -15,6 +15,7 @@ from scrapeshield.fingerprint.dnsverify import FCrDNS, Resolver
 from scrapeshield.fingerprint.headers import HeaderConsistencyDetector
 from scrapeshield.fingerprint.ipranges import load_ip_ranges
 from scrapeshield.fingerprint.uaclass import UAClassifier
+from scrapeshield.fingerprint.unverified import UnverifiedBotDetector
 from scrapeshield.fingerprint.useragent import EMPTY_UA, UserAgentDetector
 from scrapeshield.fingerprint.verified import VerifiedBotDetector
 from scrapeshield.fingerprint.webbotauth import Fetcher, KeyDirectory, WebBotAuthDetector
@@ -62,7 +63,7 @@ def _fingerprint_detectors(
         origins = (o for agent in catalogue.agents for o in agent.signature_agents)
         detectors.append(WebBotAuthDetector(classifier, KeyDirectory(key_fetcher), origins))
     if fp.header_checks:
-        detectors.append(HeaderConsistencyDetector(classifier))
+        detectors.append(HeaderConsistencyDetector(classifier, header_order=fp.header_order))
     if fp.verify:
         dns = FCrDNS(
             resolver,
@@ -71,6 +72,15 @@ def _fingerprint_detectors(
             max_entries=fp.verify_cache_size,
         )
         detectors.append(VerifiedBotDetector(classifier, fp, load_ip_ranges(fp.data_dir), dns))
+    rl = settings.ratelimit
+    detectors.append(
+        UnverifiedBotDetector(
+            classifier,
+            fp,
+            ipv4_prefix=rl.network_ipv4_prefix,
+            ipv6_prefix=rl.network_ipv6_prefix,
+        )
+    )
     detectors.extend(_behaviour_detectors(settings))
     return detectors
 

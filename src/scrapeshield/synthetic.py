@@ -16,9 +16,12 @@ def synthetic_scope(
     headers: Sequence[tuple[str, str]] = (),
     scheme: str = "https",
 ) -> dict[str, Any]:
-    """An ASGI scope for `explain`: what a request with these properties would look like."""
+    """An ASGI scope for `explain`: what a request with these properties would look like.
+
+    Header order matters (browsers and libraries each have theirs): `headers` keep theirs;
+    `user_agent` goes first unless `headers` name a User-Agent, which then keeps its place."""
     raw: list[tuple[bytes, bytes]] = [(b"host", b"localhost")]
-    if user_agent is not None:
+    if user_agent is not None and not any(k.lower() == "user-agent" for k, _ in headers):
         raw.append((b"user-agent", user_agent.encode("latin-1", "replace")))
     raw += [(k.lower().encode("latin-1"), v.encode("latin-1", "replace")) for k, v in headers]
     path_only, _, query = path.partition("?")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from scrapeshield.behaviour.detector import BehaviourDetector
+from scrapeshield.behaviour.evidence import walk_length
 from scrapeshield.detector import RequestContext
 from scrapeshield.policy import Policy
 from scrapeshield.settings import PolicySettings, Settings
@@ -84,14 +85,45 @@ async def test_an_html_scraper_walking_ids_is_challenged(store: Store) -> None:
     assert other.action is Action.ALLOW  # counters are per client
 
 
-async def test_an_image_scraper_is_challenged_never_blocked(store: Store) -> None:
+async def test_an_image_scraper_is_challenged_then_blocked(store: Store) -> None:
+    """Originals only, embedded-looking (Sec-Fetch-Dest: image): past 60 per page view a
+    challenge; 20 more (harvest_margin) and the harvesting rule blocks, pass or no pass."""
     shield = Shield(settings(behaviour=DAY), store=store)
-    seen = [(await decide(shield, f"/images/{n}.png", IMG)).action for n in range(1, 81)]
-    assert seen[0] is Action.ALLOW
-    assert seen[-1] is Action.CHALLENGE
-    assert Action.BLOCK not in seen
-    last = await decide(shield, "/images/81.png", IMG)
-    assert {"behaviour/images-without-pages", "behaviour/sequential-ids"} <= names(last)
+    seen = [await decide(shield, f"/images/{n}.png", IMG) for n in range(1, 101)]
+    assert all(d.action is Action.ALLOW for d in seen[:60])
+    assert seen[60].action is Action.CHALLENGE
+    assert {"behaviour/images-per-page", "behaviour/sequential-ids"} <= names(seen[60])
+    assert seen[-1].rule == "behaviour/harvesting"
+    assert seen[-1].action is Action.BLOCK
+    passed = Signal(CHALLENGE_PASSED, -40.0)
+    verdict = Policy(PolicySettings()).evaluate([*seen[-1].reasons, passed])
+    assert (verdict.action, verdict.rule) == (Action.BLOCK, "behaviour/harvesting")
+
+
+async def test_padded_descending_and_strided_ids_are_one_walk(store: Store) -> None:
+    shield = Shield(settings(behaviour=DAY), store=store)
+    for walk, ip in [
+        ([f"/artworks/{n:04d}" for n in range(1, 16)], "203.0.113.1"),
+        ([f"/artworks/{n}" for n in range(300, 285, -1)], "203.0.113.2"),
+        ([f"/artworks/{n}" for n in range(7, 7 + 15 * 7, 7)], "203.0.113.3"),
+    ]:
+        decisions = [await decide(shield, path, PAGE, ip=ip) for path in walk]
+        assert "behaviour/sequential-ids" not in names(decisions[-2]), walk
+        assert "behaviour/sequential-ids" in names(decisions[-1]), walk
+
+
+def test_walk_length() -> None:
+    assert walk_length(5, []) == 1
+    assert walk_length(15, list(range(1, 15))) == 15
+    assert walk_length(1, list(range(15, 1, -1))) == 15
+    assert walk_length(30, [3, 6, 9, 12, 15, 18, 21, 24, 27]) == 10
+    # two walks interleaved, and noise: each stride is taken from the last three ids
+    assert (
+        walk_length(10, [1, 101, 2, 102, 3, 103, 4, 104, 5, 105, 6, 106, 7, 107, 8, 108, 9, 109])
+        == 10
+    )
+    assert walk_length(50, [3, 17, 8, 42, 29]) == 3  # 8, 29, 50: chance, far from 15
+    assert walk_length(5, [5, 5, 5]) == 1  # a reload is no walk
 
 
 async def test_one_deep_linked_image_is_allowed(store: Store) -> None:
@@ -102,7 +134,7 @@ async def test_one_deep_linked_image_is_allowed(store: Store) -> None:
 
 
 async def test_dry_run_writes_no_counters(store: Store) -> None:
-    shield = Shield(settings(behaviour={"images_without_pages": 5}), store=store)
+    shield = Shield(settings(behaviour={"images_per_page": 2}), store=store)
     for n in range(1, 10):
         scope = synthetic_scope(path=f"/images/{n}.png", headers=list(IMG.items()))
         await shield.decide(shield.facts(scope), shield.context(dry_run=True))
@@ -149,20 +181,20 @@ def test_a_verified_bot_is_allowed_before_the_trap_and_a_spoof_is_blocked() -> N
     assert spoof.action is Action.BLOCK
 
 
-def test_behaviour_weights_alone_never_block() -> None:
+def test_only_harvesting_blocks_and_walks_never_challenge_alone() -> None:
+    """What a person may trip (a walk by "next", pages from cache) never challenges alone and
+    never blocks together; the image signals challenge; harvesting blocks by rule."""
     policy = Policy(PolicySettings())
-    all_behaviour = [
-        Signal(n, 0.0)
-        for n in (
-            "behaviour/images-without-pages",
-            "behaviour/no-assets",
-            "behaviour/sequential-ids",
-        )
-    ]
-    verdict = policy.evaluate(all_behaviour)
-    assert verdict.action is Action.CHALLENGE
-    for one in all_behaviour:
+    weak = [Signal("behaviour/no-assets", 0.0), Signal("behaviour/sequential-ids", 0.0)]
+    for one in weak:
         assert policy.evaluate([one]).action is Action.ALLOW
+    assert policy.evaluate(weak).action is Action.CHALLENGE
+    for name in ("behaviour/images-per-page", "behaviour/originals-without-page"):
+        everything = [weak[1], Signal(name, 0.0)]  # no-assets is a page's, these an image's
+        assert policy.evaluate([Signal(name, 0.0)]).action is Action.CHALLENGE
+        assert policy.evaluate(everything).action is Action.CHALLENGE
+    harvesting = policy.evaluate([Signal("behaviour/harvesting", 0.0)])
+    assert (harvesting.action, harvesting.rule) == (Action.BLOCK, "behaviour/harvesting")
 
 
 async def test_one_request_is_one_gather_of_store_commands(store: Store) -> None:
@@ -184,8 +216,8 @@ async def test_one_request_is_one_gather_of_store_commands(store: Store) -> None
     facts = shield.facts(synthetic_scope(path="/artworks/20", headers=list(PAGE.items())))
     ctx = RequestContext(store=Recording())
     await detector.detect(facts, ctx)
-    # 3 other counters, 6 sampled preceding ids; one counter bumped; this id marked
-    assert sorted(calls) == ["get"] * 9 + ["incr", "set"]
+    # 4 other counters, the previous window's 5, the recent page ids; one bump; the ids kept
+    assert sorted(calls) == ["get"] * 10 + ["incr", "set"]
 
 
 async def test_a_request_costs_one_redis_round_trip(redis_url: str, redis_prefix: str) -> None:
@@ -241,3 +273,17 @@ async def test_the_trap_works_on_any_store() -> None:
     later = await decide(shield, "/artworks/2", PAGE)
     assert "trap/flagged" in names(later)
     assert await store.get("trap:" + shield.facts(synthetic_scope()).client_key) == TRAP
+
+
+async def test_a_clients_footprint_is_bounded_whatever_it_fetches() -> None:
+    store = MemoryStore()
+    shield = Shield(settings(), store=store)
+    for n in range(1, 501):
+        await decide(shield, f"/artworks/{n * 7}", PAGE)
+        await decide(shield, f"/images/{n * 7}.png", IMG)
+    detector = next(d for d in shield.detectors if isinstance(d, BehaviourDetector))
+    keys = await store.keys("bh:")
+    assert len(keys) <= 4  # two window rows (this and the previous) and two id lists
+    for kind in ("page-ids", "image-ids"):
+        [key] = [k for k in keys if k.endswith(kind)]
+        assert len(store.recent(key, None, detector.ring_size, 1)) == detector.ring_size

@@ -12,6 +12,7 @@ from protego import Protego
 from starlette.responses import HTMLResponse
 
 from scrapeshield import ScrapeShield, Settings
+from tests.browsers import firefox
 from tests.directives.apps import BROWSER, make_app
 from tests.servers import serve
 
@@ -21,7 +22,7 @@ GPTBOT = "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/
 
 def test_robots_is_served_cached_and_conditional() -> None:
     with serve(make_app(trap_paths=["/trap/"])) as server, httpx.Client(base_url=server.url) as c:
-        first = c.get("/robots.txt", headers={"user-agent": BROWSER})
+        first = c.get("/robots.txt", headers=firefox(**{"User-Agent": BROWSER}))
         assert first.status_code == 200
         assert first.headers["content-type"] == "text/plain; charset=utf-8"
         assert "max-age=3600" in first.headers["cache-control"]
@@ -92,7 +93,7 @@ def test_merge_mode_without_an_app_robots_txt() -> None:
 def test_robots_off_lets_the_app_answer() -> None:
     app = make_app(app_robots=True, robots="off")
     with serve(app) as server, httpx.Client(base_url=server.url) as c:
-        text = c.get("/robots.txt", headers={"user-agent": BROWSER}).text
+        text = c.get("/robots.txt", headers=firefox(**{"User-Agent": BROWSER})).text
         assert "scrapeshield" not in text
         assert "Disallow: /app-private/" in text
 
@@ -131,8 +132,13 @@ def test_tdmrep_json_and_ai_txt() -> None:
 def test_endpoints_can_be_switched_off() -> None:
     app = make_app(tdmrep_json=False, ai_txt=False)
     with serve(app) as server, httpx.Client(base_url=server.url) as c:
-        assert c.get("/.well-known/tdmrep.json", headers={"user-agent": BROWSER}).status_code == 404
-        assert c.get("/ai.txt", headers={"user-agent": BROWSER}).status_code == 404
+        assert (
+            c.get(
+                "/.well-known/tdmrep.json", headers=firefox(**{"User-Agent": BROWSER})
+            ).status_code
+            == 404
+        )
+        assert c.get("/ai.txt", headers=firefox(**{"User-Agent": BROWSER})).status_code == 404
 
 
 def test_merge_mode_ignores_an_html_shell() -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from scrapeshield import Facts
 from scrapeshield.directives import Preferences
+from tests.browsers import firefox
 from tests.directives.apps import BROWSER, make_app
 from tests.servers import serve
 
@@ -22,7 +23,7 @@ def directive_headers(response: httpx.Response) -> dict[str, list[str]]:
 
 
 def get(client: httpx.Client, path: str) -> httpx.Response:
-    return client.get(path, headers={"user-agent": BROWSER})
+    return client.get(path, headers=firefox(**{"User-Agent": BROWSER}))
 
 
 def test_pages_and_images_carry_the_opt_out() -> None:

@@ -12,6 +12,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from scrapeshield import ScrapeShield, Settings
 from scrapeshield.directives.html import HtmlRewriter, meta_tags
 from scrapeshield.directives.settings import Preferences
+from tests.browsers import firefox
 from tests.directives.apps import BROWSER, PAGE, ROUTES, make_app
 from tests.servers import serve
 
@@ -75,14 +76,14 @@ def test_injection_through_uvicorn_with_chunked_responses() -> None:
     with serve(make_app(inject_html=True)) as server, httpx.Client(base_url=server.url) as c:
         expected = PAGE.replace("<head>", "<head>" + SNIPPET)
         for path in ("/stream/head", "/stream/title"):
-            response = c.get(path, headers={"user-agent": BROWSER})
+            response = c.get(path, headers=firefox(**{"User-Agent": BROWSER}))
             assert response.headers.get("transfer-encoding") == "chunked", path
             assert response.text == expected, path
-        fixed = c.get("/gallery/1", headers={"user-agent": BROWSER})
+        fixed = c.get("/gallery/1", headers=firefox(**{"User-Agent": BROWSER}))
         assert fixed.text == expected
         assert fixed.headers["content-length"] == str(len(expected.encode()))
-        assert c.get("/missing", headers={"user-agent": BROWSER}).text.count("noai") == 0
-        head = c.head("/gallery/1", headers={"user-agent": BROWSER})
+        assert c.get("/missing", headers=firefox(**{"User-Agent": BROWSER})).text.count("noai") == 0
+        head = c.head("/gallery/1", headers=firefox(**{"User-Agent": BROWSER}))
         assert head.status_code == 200
         assert head.content == b""
 
@@ -96,7 +97,7 @@ def test_artist_opt_in_and_compressed_bodies() -> None:
         serve(make_app(inject_html=True, preference_hook=hook)) as server,
         httpx.Client(base_url=server.url) as c,
     ):
-        alice = c.get("/artists/alice", headers={"user-agent": BROWSER}).text
+        alice = c.get("/artists/alice", headers=firefox(**{"User-Agent": BROWSER})).text
         assert '<meta name="tdm-reservation" content="0">' in alice
         assert "noai" not in alice
 
@@ -105,7 +106,7 @@ def test_artist_opt_in_and_compressed_bodies() -> None:
     with serve(ScrapeShield(inner, settings=settings)) as server:
         raw = httpx.get(
             f"{server.url}/gallery/1",
-            headers={"user-agent": BROWSER, "accept-encoding": "gzip"},
+            headers=firefox(**{"User-Agent": BROWSER, "Accept-Encoding": "gzip"}),
         )
         assert raw.headers["content-encoding"] == "gzip"
         assert raw.text == PAGE  # httpx decompressed it: untouched by the injector

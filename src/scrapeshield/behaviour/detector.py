@@ -1,26 +1,35 @@
 """Behaviour: what an art scraper does that a person's browser does not (docs/behaviour.md).
 
-Per client and fixed window the detector counts page views, full-size image fetches,
-subresources (CSS/JS/fonts and images) and conditional requests, and remembers which numbered
-items (`/artworks/17`, `/images/17.png`) were fetched recently. Every store command of one request
-go to Redis as one script in the request's shared pipeline: no extra round trip.
+Per client the detector keeps, over a sliding window (this fixed window and the previous one,
+weighted), how many pages, originals (the `images` route group), assets and conditional
+requests it made, and how many originals came without their own artwork page shortly before
+and without being embedded; and the latest ids of its pages and of its originals (normalised
+with `int()`, so `/images/0001.png` is work 1), each with its time. `evidence.judge` turns
+that into signals. A client's footprint is two small counter rows and two lists of at most
+`ring_size` ids, whatever it fetches.
 
-On the MemoryStore nothing is awaited: a client's four counters of a window are one row
-(`MemoryStore.counters`, one lookup instead of four keys), and the sampled preceding ids are read
-only when the run could be complete, stopping at the first one not seen (reads there cost no
-round trip, so there is nothing to batch).
-
-The signals are weak on purpose: each is below the challenge threshold alone, and together they
-stay below the block threshold, so behaviour can at most earn a challenge.
+Every store command of one request goes to Redis as one script in the request's shared
+pipeline (queued at once: `Sent`); on the MemoryStore nothing is awaited.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from scrapeshield.bans import UNKNOWN_CLIENT
+from scrapeshield.behaviour.evidence import (
+    ASSET,
+    COND,
+    FIELDS,
+    IMAGE,
+    ORPHAN,
+    PAGE,
+    judge,
+    walk_length,
+)
+from scrapeshield.behaviour.script import SCRIPT
 from scrapeshield.behaviour.settings import BehaviourSettings
 from scrapeshield.detector import Found, Immediate, RequestContext, Sent
 from scrapeshield.facts import Facts
@@ -29,52 +38,36 @@ from scrapeshield.store.base import Store
 from scrapeshield.store.memory import MemoryStore
 from scrapeshield.store.redis import RedisStore
 
-IMAGES_WITHOUT_PAGES = "behaviour/images-without-pages"
-NO_ASSETS = "behaviour/no-assets"
-SEQUENTIAL_IDS = "behaviour/sequential-ids"
-WEIGHTS = {IMAGES_WITHOUT_PAGES: 30.0, NO_ASSETS: 25.0, SEQUENTIAL_IDS: 20.0}
-"""Defaults, also stated in policy/default.toml; their sum (75) stays below block_score (80)."""
-
 _ITEM_ID = re.compile(r"/(\d{1,12})(?:\.[A-Za-z0-9]{1,8})?/?$")
 _ITEM_TAIL = 32  # the id is at the end: only this tail is searched (a match is <= 24 characters)
 _SUBRESOURCE_DEST = frozenset({"style", "script", "font", "image"})
 _PAGE_DEST = frozenset({"", "document", "iframe", "frame"})
-_COUNTERS = ("page", "image", "asset", "cond")
-_BUMPS = {
-    (kind, conditional): (_COUNTERS.index(kind), 3) if conditional else (_COUNTERS.index(kind),)
-    for kind in ("page", "image", "asset")
-    for conditional in (False, True)
-}
-"""The counters (indices into `_COUNTERS`) a request of a kind bumps, conditional or not."""
+_RING_NAMES = {PAGE: "page-ids", IMAGE: "image-ids"}
+_MASK = 0xFFFFFFFF  # memory rings pack (id << 32) | whole seconds
 
 
 class BehaviourDetector(Immediate):
-    """Counts a client's page/image/asset mix and numbered walks; signals only past thresholds."""
+    """Counts a client's page/original/asset mix and its id walks; signals past thresholds."""
 
     name = "behaviour"
     uses_store = True
 
     def __init__(self, settings: BehaviourSettings) -> None:
         self._s = settings
-        last = settings.sequential_run - 1
-        # A sample of the preceding ids (the nearest three, then quarters of the run): each read
-        # is a store command, and a walker that fetched these fetched the others too.
-        self._offsets = sorted({1, 2, 3, last // 4, last // 2, last * 3 // 4, last} - {0})
-        self._last = last
-        self._window = f"{settings.window:g}s"
+        self.ring_size = max(32, 2 * settings.sequential_run)
 
-    def _kind(self, facts: Facts) -> str | None:
-        """`page`, `image` or `asset`; None for anything else (API, non-GET, HEAD)."""
+    def _kind(self, facts: Facts) -> int | None:
+        """PAGE, IMAGE or ASSET; None for anything else (API, non-GET, HEAD)."""
         if facts.method != "GET":
             return None
         group = facts.route_group
         if group == "images":
-            return "image"
+            return IMAGE
         dest = facts.headers.get("sec-fetch-dest", "").lower()
         if group == "assets" or dest in _SUBRESOURCE_DEST:
-            return "asset"
+            return ASSET
         if group == "default" and dest in _PAGE_DEST:
-            return "page"
+            return PAGE
         return None
 
     def detect_now(self, facts: Facts, ctx: RequestContext) -> Found:
@@ -82,183 +75,188 @@ class BehaviourDetector(Immediate):
         if kind is None or facts.client_key == UNKNOWN_CLIENT:
             return ()  # without an address, everyone's requests would add up as one client's
         headers = facts.headers
-        conditional = bool(headers.get("if-none-match") or headers.get("if-modified-since"))
+        bumps = [kind]
+        if headers.get("if-none-match") or headers.get("if-modified-since"):
+            bumps.append(COND)
+        ident: int | None = None
         path = facts.path
-        item = _ITEM_ID.search(path, max(0, len(path) - _ITEM_TAIL)) if kind != "asset" else None
-        ident = item.group(1) if item is not None else None
-        client, window = facts.client_key, int(facts.time // self._s.window)
+        if (
+            kind != ASSET
+            and (item := _ITEM_ID.search(path, max(0, len(path) - _ITEM_TAIL))) is not None
+        ):
+            ident = int(item.group(1))
+        check = kind == IMAGE and ident is not None and not _embedded(facts, ident)
+        request = _Request(facts.client_key, facts.time, kind, bumps, ident, check)
         dry_run = bool(ctx.notes.get("dry_run"))
         store = ctx.store
         if isinstance(store, MemoryStore):
-            counts, walked = self._count_in_memory(
-                store, client, window, kind, conditional, ident, dry_run
-            )
-            return self._signals(counts, walked)
-        if isinstance(store, RedisStore) and not dry_run:  # the script queued now: no task
-            counting = self._count_sent(store, client, window, kind, conditional, ident)
-            return Sent(self._signals_later(counting))
-        return self._signals_later(
-            self._count(store, client, window, kind, conditional, ident, dry_run)
+            return self._in_memory(store, request, dry_run)
+        if isinstance(store, RedisStore):  # the script queued now: no task
+            reply = store.submit_script(*self._script(request, dry_run))
+            return Sent(self._from_script(request, reply, dry_run))
+        return self._on_any_store(store, request, dry_run)
+
+    # -- the MemoryStore: rows and rings in process ---------------------------------------
+
+    def _in_memory(self, store: MemoryStore, r: _Request, dry_run: bool) -> list[Signal]:
+        s = self._s
+        bucket = int(r.now // s.window)
+        base = f"bh:{{{r.client}}}:"
+        ttl = 2 * s.window
+        orphan = r.check and not _page_seen(
+            store.recent(base + _RING_NAMES[PAGE], None, self.ring_size, 0),
+            r.ident,
+            r.now - s.page_memory,
         )
+        bumps = [*r.bumps, ORPHAN] if orphan else r.bumps
+        if dry_run:
+            row = store.counters(f"{base}{bucket}", len(FIELDS), (), ttl)
+            current = [c + (i in bumps) for i, c in enumerate(row)]
+        else:
+            current = store.counters(f"{base}{bucket}", len(FIELDS), bumps, ttl)
+        previous = store.counters(f"{base}{bucket - 1}", len(FIELDS), (), ttl)
+        walk = 1
+        if r.ident is not None:
+            packed = None if dry_run else (r.ident << 32) | int(r.now)
+            ring = store.recent(
+                base + _RING_NAMES[r.kind], packed, self.ring_size, s.sequential_ttl
+            )
+            if packed is not None:
+                ring = ring[:-1]  # as it was before this request
+            cut = r.now - s.sequential_ttl
+            if ring and (ring[0] & _MASK) >= cut:  # oldest first: all of them are recent
+                walk = walk_length(r.ident, [v >> 32 for v in ring])
+            else:
+                walk = walk_length(r.ident, [v >> 32 for v in ring if (v & _MASK) >= cut])
+        return judge(s, r.kind, r.now, current, previous, walk)
 
-    async def _signals_later(
-        self, counting: Awaitable[tuple[Sequence[int], bool]]
+    # -- Redis: one script --------------------------------------------------------------------
+
+    def _script(self, r: _Request, dry_run: bool) -> tuple[str, list[str], list[Any]]:
+        s = self._s
+        bucket = int(r.now // s.window)
+        base = f"bh:{{{r.client}}}:"  # {hash tag}: one Cluster slot for the script
+        keys = [f"{base}{bucket}", f"{base}{bucket - 1}"]
+        push = check = ""
+        if r.ident is not None:
+            keys.append(base + _RING_NAMES[r.kind])
+            push = f"{r.ident}:{int(r.now)}"
+            if r.check:
+                keys.append(base + _RING_NAMES[PAGE])
+                check = str(r.ident)
+        args: list[Any] = [
+            int(2 * s.window * 1000),
+            "".join(FIELDS[b] for b in r.bumps),
+            push,
+            self.ring_size,
+            int(s.sequential_ttl * 1000),
+            check,
+            int(r.now - s.page_memory),
+            "1" if dry_run else "0",
+        ]
+        return SCRIPT, keys, args
+
+    async def _from_script(
+        self, r: _Request, reply: Awaitable[Any], dry_run: bool
     ) -> Sequence[Signal]:
-        """`detect_now` on a store that waits (Redis): one script, then the same signals."""
-        counts, walked = await counting
-        return self._signals(counts, walked)
+        current_raw, previous_raw, ring, orphan = await reply
+        current = [_int(v) for v in current_raw]
+        if dry_run:  # `explain`: the script wrote nothing; count this request here
+            for b in [*r.bumps, ORPHAN] if orphan else r.bumps:
+                current[b] += 1
+        return self._judged(r, current, [_int(v) for v in previous_raw], list(ring or ()))
 
-    def _count_in_memory(
-        self,
-        store: MemoryStore,
-        client: str,
-        window: int,
-        kind: str,
-        conditional: bool,
-        ident: str | None,
-        dry_run: bool,
-    ) -> tuple[Sequence[int], bool]:
-        """(page, image, asset, cond) counts and whether the sampled run was all seen."""
+    def _judged(
+        self, r: _Request, current: list[int], previous: list[int], ring: list[str]
+    ) -> list[Signal]:
+        walk = 1
+        if r.ident is not None:
+            cut = r.now - self._s.sequential_ttl
+            walk = walk_length(r.ident, [i for i, t in _entries(ring) if t >= cut])
+        return judge(self._s, r.kind, r.now, current, previous, walk)
+
+    # -- any other store: the Store protocol, awaited -------------------------------------------
+
+    async def _on_any_store(self, store: Store, r: _Request, dry_run: bool) -> Sequence[Signal]:
         s = self._s
-        add = _BUMPS[kind, conditional]
-        row = store.counters(f"bh:{{{client}}}:{window}", 4, () if dry_run else add, s.window)
-        if dry_run:  # `explain`: count this request locally, write nothing
-            row = [count + (i in add) for i, count in enumerate(row)]
-        if ident is None:
-            return row, False
-        if not dry_run:
-            store.put(f"bh:{{{client}}}:{kind}-seen:{ident}", "1", s.sequential_ttl)
-        n = int(ident)
-        if n < self._last:  # the run would start before id 0
-            return row, False
-        seen = f"bh:{{{client}}}:{kind}-seen:"
-        return row, all(store.peek(seen + str(n - i)) for i in self._offsets)
-
-    def _keys(
-        self, client: str, window: int, kind: str, conditional: bool, ident: str | None
-    ) -> _Keys:
-        """The keys one request bumps, reads and marks (every key read up front for Redis)."""
-        base = f"bh:{{{client}}}:{window}:"  # {hash tag}: one Cluster slot for the script
-        bumps = [kind, "cond"] if conditional else [kind]
-        others = [k for k in _COUNTERS if k not in bumps]
-        seen = f"bh:{{{client}}}:{kind}-seen:"
-        n = int(ident) if ident is not None else -1
-        seen_keys = [seen + str(n - i) for i in self._offsets if n - i >= 0]
-        reads = [base + k for k in others] + seen_keys
-        mark = (seen + ident) if ident is not None else None
-        return _Keys([base + k for k in bumps], bumps, others, reads, len(seen_keys), mark)
-
-    async def _count(
-        self,
-        store: Store,
-        client: str,
-        window: int,
-        kind: str,
-        conditional: bool,
-        ident: str | None,
-        dry_run: bool,
-    ) -> tuple[Sequence[int], bool]:
-        """As `_count_in_memory`, on any store: one script on Redis."""
-        keys = self._keys(client, window, kind, conditional, ident)
-        if dry_run:  # `explain`: read what is there, count this request locally, write nothing
-            values = await store.get_many(keys.bump_keys + keys.reads)
-            results = [_int(v) + 1 for v in values[: len(keys.bumps)]]
-            return self._tally(keys, [*results, *values[len(keys.bumps) :]])
-        return self._tally(keys, await self._apply(store, keys))
-
-    def _count_sent(
-        self,
-        store: RedisStore,
-        client: str,
-        window: int,
-        kind: str,
-        conditional: bool,
-        ident: str | None,
-    ) -> Awaitable[tuple[Sequence[int], bool]]:
-        """`_count` on Redis with its script queued now (`RedisStore.submit_script`)."""
-        keys = self._keys(client, window, kind, conditional, ident)
-        return self._tallied(keys, store.submit_script(_SCRIPT, *self._script(keys)))
-
-    async def _tallied(self, keys: _Keys, reply: Awaitable[Any]) -> tuple[Sequence[int], bool]:
-        return self._tally(keys, list(await reply))
-
-    def _tally(self, keys: _Keys, results: list[Any]) -> tuple[Sequence[int], bool]:
-        """(page, image, asset, cond) counts and whether the sampled run was all seen, from
-        the bumped counts followed by the read values."""
-        nb = len(keys.bumps)
-        read_values = results[nb : nb + len(keys.reads)]
-        counts = dict(zip(keys.bumps, [int(r) for r in results[:nb]], strict=True))
-        for key, value in zip(keys.others, read_values, strict=False):
-            counts[key] = _int(value)
-        seen = read_values[len(keys.others) :]
-        walked = keys.seen == len(self._offsets) and all(seen)
-        return [counts[k] for k in _COUNTERS], walked
-
-    def _signals(self, counts: Sequence[int], walked: bool) -> list[Signal]:
-        s = self._s
-        out: list[Signal] = []
-        pages, images, assets, conditional = counts
-        if images >= s.images_without_pages and pages == 0:
-            detail = f"{images} images and no page in {self._window}"
-            out.append(Signal(IMAGES_WITHOUT_PAGES, WEIGHTS[IMAGES_WITHOUT_PAGES], detail))
-        if pages >= s.no_assets_pages and assets + images + conditional == 0:
-            detail = f"{pages} pages and no CSS/JS/image in {self._window}"
-            out.append(Signal(NO_ASSETS, WEIGHTS[NO_ASSETS], detail))
-        if walked:
-            detail = f"ids up to {s.sequential_run - 1} before this one all fetched recently"
-            out.append(Signal(SEQUENTIAL_IDS, WEIGHTS[SEQUENTIAL_IDS], detail))
-        return out
-
-    def _script(self, keys: _Keys) -> tuple[list[str], list[Any]]:
-        """The Redis script's keys and arguments: bump, read and mark in one command."""
-        s = self._s
-        mark = keys.mark
-        script_keys = [*keys.bump_keys, *keys.reads, *([mark] if mark else [])]
-        window_ms, mark_ms = int(s.window * 1000), int(s.sequential_ttl * 1000)
-        return script_keys, [len(keys.bumps), len(keys.reads), window_ms, mark_ms if mark else 0]
-
-    async def _apply(self, store: Store, keys: _Keys) -> list[Any]:
-        """Bump, read and mark: one script on Redis (one command, in the same pipeline as the
-        rest of the request), plain protocol awaits on any other store."""
-        s = self._s
-        if isinstance(store, RedisStore):
-            return list(await store.run_script(_SCRIPT, *self._script(keys)))
-        out: list[Any] = [await store.incr(k, 1, ttl=s.window) for k in keys.bump_keys]
-        out += [await store.get(k) for k in keys.reads]
-        if keys.mark:
-            await store.set(keys.mark, "1", ttl=s.sequential_ttl)
-        return out
+        bucket = int(r.now // s.window)
+        base = f"bh:{{{r.client}}}:"
+        orphan = False
+        if r.check:
+            pages = _split(await store.get(base + _RING_NAMES[PAGE]))
+            cut = r.now - s.page_memory
+            orphan = not any(i == r.ident and t >= cut for i, t in _entries(pages))
+        bumps = [*r.bumps, ORPHAN] if orphan else r.bumps
+        current = []
+        for i, field in enumerate(FIELDS):
+            key = f"{base}{bucket}:{field}"
+            if i in bumps and not dry_run:
+                current.append(await store.incr(key, 1, ttl=2 * s.window))
+            else:
+                current.append(_int(await store.get(key)) + (i in bumps))
+        previous = [_int(await store.get(f"{base}{bucket - 1}:{f}")) for f in FIELDS]
+        ring: list[str] = []
+        if r.ident is not None:
+            key = base + _RING_NAMES[r.kind]
+            ring = _split(await store.get(key))
+            if not dry_run:
+                kept = [*ring, f"{r.ident}:{int(r.now)}"][-self.ring_size :]
+                await store.set(key, ",".join(kept), ttl=s.sequential_ttl)
+        return self._judged(r, current, previous, ring)
 
 
-class _Keys(NamedTuple):
-    bump_keys: list[str]
-    bumps: list[str]
-    others: list[str]
-    reads: list[str]
-    seen: int
-    """How many of the sampled ids before this one exist (all must, for a walk)."""
-    mark: str | None
+class _Request:
+    __slots__ = ("bumps", "check", "client", "ident", "kind", "now")
+
+    def __init__(
+        self, client: str, now: float, kind: int, bumps: list[int], ident: int | None, check: bool
+    ) -> None:
+        self.client, self.now, self.kind, self.bumps = client, now, kind, bumps
+        self.ident, self.check = ident, check
 
 
-_SCRIPT = """
-local nb, nr = tonumber(ARGV[1]), tonumber(ARGV[2])
-local out = {}
-for i = 1, nb do
-  local v = redis.call('INCR', KEYS[i])
-  if v == 1 or redis.call('PTTL', KEYS[i]) < 0 then redis.call('PEXPIRE', KEYS[i], ARGV[3]) end
-  out[#out + 1] = v
-end
-for i = nb + 1, nb + nr do
-  local v = redis.call('GET', KEYS[i])
-  if v then out[#out + 1] = v else out[#out + 1] = false end
-end
-if tonumber(ARGV[4]) > 0 then redis.call('SET', KEYS[nb + nr + 1], '1', 'PX', ARGV[4]) end
-return out
-"""
+def _embedded(facts: Facts, ident: int) -> bool:
+    """Shown inside a page: fetched as an image, or with a Referer of this site's page that
+    shows it (the work's own page, or a page without an id, such as a listing)."""
+    headers = facts.headers
+    if headers.get("sec-fetch-dest") == "image":
+        return True
+    referer = headers.get("referer", "")
+    _, sep, rest = referer.partition("://")
+    if not sep:
+        return False
+    host, _, path = rest.partition("/")
+    if host.lower() != facts.host:
+        return False
+    path = "/" + path.split("?", 1)[0].split("#", 1)[0]
+    item = _ITEM_ID.search(path)
+    if item is None:
+        return path != facts.path
+    return int(item.group(1)) == ident and path != facts.path
 
 
-def _int(value: str | None) -> int:
+def _page_seen(ring: Sequence[int], ident: int | None, cut: float) -> bool:
+    return any(v >> 32 == ident and (v & _MASK) >= cut for v in ring)
+
+
+def _split(value: str | None) -> list[str]:
+    return value.split(",") if value else []
+
+
+def _entries(ring: Sequence[Any]) -> list[tuple[int, float]]:
+    """`id:seconds` strings as (id, seconds); anything malformed is skipped."""
+    out = []
+    for entry in ring:
+        ident, _, seconds = str(entry).partition(":")
+        try:
+            out.append((int(ident), float(seconds)))
+        except ValueError:
+            continue
+    return out
+
+
+def _int(value: Any) -> int:
     try:
         return int(value) if value is not None else 0
-    except ValueError:
+    except (TypeError, ValueError):
         return 0

@@ -25,11 +25,11 @@ TRAP_PATH = "/artworks/archive-all"
 """The demo's trap: disallowed in robots.txt and linked invisibly from every page."""
 
 
-def _layout(title: str, body: str) -> HTMLResponse:
+def _layout(title: str, body: str, meta: str = "") -> HTMLResponse:
     page = (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         '<meta name=viewport content="width=device-width,initial-scale=1">'
-        f"<title>{html.escape(title)} · Gallery</title>"
+        f"<title>{html.escape(title)} · Gallery</title>{meta}"
         '<link rel=stylesheet href="/static/gallery.css"><script src="/static/gallery.js" defer>'
         "</script></head><body><header><a href='/'><strong>Demo Art Gallery</strong></a>"
         " · protected by scrapeshield</header>"
@@ -83,7 +83,23 @@ async def artwork_page(request: Request) -> Response:
         f'<img src="/images/{art.id}.png" alt="{html.escape(art.title)}" width=480 height=480>'
         f"<p>{' · '.join(links)}</p></article>"
     )
-    return _layout(art.title, body)
+    return _layout(art.title, body, _open_graph(art.title, f"by {art.artist}, {art.year}"))
+
+
+def _open_graph(title: str, description: str) -> str:
+    """The Open Graph tags link previews read (https://ogp.me). No og:image: originals are
+    refused to unverified preview bots; a site serves a preview image from a route group it
+    lists in `fingerprint.unverified_bot_groups`."""
+    tags = {
+        "og:type": "article",
+        "og:site_name": "Demo Art Gallery",
+        "og:title": title,
+        "og:description": description,
+    }
+    return "".join(
+        f'<meta property="{name}" content="{html.escape(value, quote=True)}">'
+        for name, value in tags.items()
+    )
 
 
 async def image(request: Request) -> Response:

@@ -17,14 +17,25 @@ judged by its name, not its headers). Each rule names the browser behaviour it r
                                Sec-CH-UA on secure contexts by default; never judged on plain HTTP.
   headers/firefox-client-hints  Firefox implements no User-Agent Client Hints, so a Firefox UA
                                that sends Sec-CH-UA is a Chromium-based tool in disguise.
+  headers/firefox-no-sec-fetch, headers/safari-no-sec-fetch  Firefox >= 90 and Safari >= 16.4
+                               send Sec-Fetch-* to secure contexts too; never judged on plain HTTP.
+  headers/client-hints-mismatch  Chromium's Sec-CH-UA names the "Chromium" brand with the same
+                               major version as the User-Agent's Chrome/NNN.
+  headers/document-on-image    a browser fetches an image route as `document` only when it is
+                               opened directly (a direct download), never when a page shows it.
+  headers/library-order/<lib>  the fields arrive in an HTTP library's order (header_order.py).
+  headers/order/<family>       the fields this family sends arrive in an order it never uses.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from typing import TypeVar
 
 from scrapeshield.detector import Immediate, RequestContext
 from scrapeshield.facts import Facts
+from scrapeshield.fingerprint.header_order import OrderJudge
 from scrapeshield.fingerprint.uaclass import UAClassifier, UAInfo
 from scrapeshield.signals import Signal
 
@@ -32,14 +43,63 @@ CHROMIUM = frozenset(
     {"Chrome", "Chrome Mobile", "Edge", "Opera", "Brave", "Vivaldi", "Yandex Browser"}
 )
 FIREFOX = frozenset({"Firefox", "Firefox Mobile", "Firefox Beta", "Firefox Nightly"})
+SAFARI = frozenset({"Safari", "Mobile Safari"})
 _PAGE_GROUPS = frozenset({"default", "pages", "page"})
+_CHROME_VERSION = re.compile(r"Chrome/(\d+)")
+_SAFARI_VERSION = re.compile(r"Version/(\d+)(?:\.(\d+))?")
+_BRAND = re.compile(r'"([^"]{1,64})"\s*;\s*v\s*=\s*"(\d{1,6})')
+_CACHE_SIZE = 4096
+_V = TypeVar("_V")
 
 
 def _major(info: UAInfo) -> int:
     return int(info.major) if info.major.isdigit() else 0
 
 
-def check(facts: Facts, info: UAInfo) -> list[Signal]:
+class _Versions:
+    """Per-string answers that cost a regex: cached, bounded (the strings come from clients)."""
+
+    def __init__(self) -> None:
+        self._chrome: dict[str, int] = {}
+        self._safari: dict[str, tuple[int, int]] = {}
+        self._brands: dict[str, int | None] = {}
+
+    @staticmethod
+    def _keep(cache: dict[str, _V], key: str, value: _V) -> None:
+        if len(cache) >= _CACHE_SIZE:
+            cache.clear()
+        cache[key] = value
+
+    def chrome(self, user_agent: str) -> int:
+        found = self._chrome.get(user_agent)
+        if found is None:
+            m = _CHROME_VERSION.search(user_agent)
+            found = int(m.group(1)) if m else 0
+            self._keep(self._chrome, user_agent, found)
+        return found
+
+    def safari(self, user_agent: str) -> tuple[int, int]:
+        found = self._safari.get(user_agent)
+        if found is None:
+            m = _SAFARI_VERSION.search(user_agent)
+            found = (int(m.group(1)), int(m.group(2) or 0)) if m else (0, 0)
+            self._keep(self._safari, user_agent, found)
+        return found
+
+    def chromium_brand(self, sec_ch_ua: str) -> int | None:
+        """The version of the "Chromium" brand in Sec-CH-UA (None when it names none)."""
+        if sec_ch_ua in self._brands:
+            return self._brands[sec_ch_ua]
+        version = next(
+            (int(v) for brand, v in _BRAND.findall(sec_ch_ua[:512]) if brand == "Chromium"), None
+        )
+        self._keep(self._brands, sec_ch_ua, version)
+        return version
+
+
+def check(
+    facts: Facts, info: UAInfo, versions: _Versions | None = None, order: OrderJudge | None = None
+) -> list[Signal]:
     """The header-consistency signals for one request from a browser-looking user agent."""
     h = facts.headers
     out: list[Signal] = []
@@ -59,17 +119,51 @@ def check(facts: Facts, info: UAInfo) -> list[Signal]:
         out.append(Signal("headers/accept-any-navigation", 15.0, f"Accept: {shown} on a page"))
     if facts.http_version == "1.0":
         out.append(Signal("headers/http10", 20.0, "no current browser speaks HTTP/1.0"))
-    chromium = info.family in CHROMIUM and info.os != "iOS"
-    if chromium and facts.secure_context:
-        if _major(info) >= 80 and "sec-fetch-mode" not in h and "sec-fetch-site" not in h:
-            detail = f"{info.family} {info.major} sends Sec-Fetch-* to secure contexts"
-            out.append(Signal("headers/chromium-no-sec-fetch", 25.0, detail))
-        if _major(info) >= 90 and "sec-ch-ua" not in h:
-            detail = f"{info.family} {info.major} sends Sec-CH-UA to secure contexts"
-            out.append(Signal("headers/chromium-no-client-hints", 15.0, detail))
-    if info.family in FIREFOX and "sec-ch-ua" in h:
-        detail = "Firefox sends no client hints; Sec-CH-UA means a Chromium-based client"
-        out.append(Signal("headers/firefox-client-hints", 40.0, detail))
+    versions = versions or _Versions()
+    family = info.family
+    sec_fetch = "sec-fetch-mode" in h or "sec-fetch-site" in h
+    name = ""
+    if family in CHROMIUM and info.os != "iOS":
+        name = "chromium"
+        if facts.secure_context:
+            if _major(info) >= 80 and not sec_fetch:
+                detail = f"{family} {info.major} sends Sec-Fetch-* to secure contexts"
+                out.append(Signal("headers/chromium-no-sec-fetch", 25.0, detail))
+            if _major(info) >= 90 and "sec-ch-ua" not in h:
+                detail = f"{family} {info.major} sends Sec-CH-UA to secure contexts"
+                out.append(Signal("headers/chromium-no-client-hints", 15.0, detail))
+        hints = h.get("sec-ch-ua")
+        if hints is not None:
+            claimed, real = versions.chromium_brand(hints), versions.chrome(facts.user_agent)
+            if real and claimed != real:
+                detail = f"Sec-CH-UA says Chromium {claimed}, the User-Agent Chrome/{real}"
+                out.append(Signal("headers/client-hints-mismatch", 40.0, detail))
+    elif family in FIREFOX:
+        name = "firefox"
+        if "sec-ch-ua" in h:
+            detail = "Firefox sends no client hints; Sec-CH-UA means a Chromium-based client"
+            out.append(Signal("headers/firefox-client-hints", 40.0, detail))
+        if facts.secure_context and _major(info) >= 90 and not sec_fetch:
+            detail = f"Firefox {info.major} sends Sec-Fetch-* to secure contexts"
+            out.append(Signal("headers/firefox-no-sec-fetch", 40.0, detail))
+    elif family in SAFARI:
+        name = "safari"
+        if facts.secure_context and not sec_fetch:
+            version = versions.safari(facts.user_agent)
+            if version >= (16, 4):
+                detail = f"Safari {version[0]}.{version[1]} sends Sec-Fetch-* to secure contexts"
+                out.append(Signal("headers/safari-no-sec-fetch", 40.0, detail))
+    if facts.route_group == "images" and h.get("sec-fetch-dest") == "document":
+        detail = "an original opened as a document: a direct download, not shown by a page"
+        out.append(Signal("headers/document-on-image", 15.0, detail))
+    if order is not None:
+        library, consistent = order.judge(name, h)
+        if library:
+            detail = f"fields in {library}'s order under a {family} User-Agent"
+            out.append(Signal(f"headers/library-order/{library}", 40.0, detail))
+        elif not consistent:
+            detail = f"fields in an order {family} does not send"
+            out.append(Signal(f"headers/order/{name}", 20.0, detail))
     return out
 
 
@@ -77,8 +171,10 @@ class HeaderConsistencyDetector(Immediate):
     name = "headers"
     uses_store = False
 
-    def __init__(self, classifier: UAClassifier) -> None:
+    def __init__(self, classifier: UAClassifier, *, header_order: bool = True) -> None:
         self.classifier = classifier
+        self._versions = _Versions()
+        self._order = OrderJudge() if header_order else None
 
     def detect_now(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
         if not facts.user_agent.strip():
@@ -86,4 +182,4 @@ class HeaderConsistencyDetector(Immediate):
         info = self.classifier.classify_noted(facts.user_agent, ctx.notes)
         if not info.is_browser:
             return ()
-        return check(facts, info)
+        return check(facts, info, self._versions, self._order)

@@ -28,6 +28,10 @@ class FingerprintSettings(Section):
     name (a claim that can be verified still must be); `block_categories` blocks a category the
     default policy would allow. `data_dir` is where `scrapeshield update-data` writes refreshed
     data and where the detectors read it (None: the packaged snapshot only).
+
+    Good bots that cannot be verified (`verification = "none"`) get only the route groups in
+    `unverified_bot_groups` and `unverified_bot_limit` requests per `unverified_bot_window`
+    seconds per network. `header_order` judges the order of a browser's headers.
     """
 
     enabled: bool = True
@@ -42,5 +46,9 @@ class FingerprintSettings(Section):
     ua_cache_size: int = Field(default=4096, ge=16, le=1_000_000)
     web_bot_auth: bool = True
     data_dir: str | None = None
+    unverified_bot_groups: list[str] = ["default"]
+    unverified_bot_limit: int = Field(default=60, ge=1, le=1_000_000)
+    unverified_bot_window: float = Field(default=600.0, ge=1, le=86_400)
+    header_order: bool = True
 
     _allow = field_validator("allow_categories", "block_categories")(_check_categories)

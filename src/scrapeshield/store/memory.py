@@ -124,6 +124,33 @@ class MemoryStore:
             row[index] += 1
         return row
 
+    def recent(self, key: str, value: int | None, size: int, ttl: float) -> list[int]:
+        """The latest `size` values under one key, oldest first, with `value` appended (Redis:
+        RPUSH + LTRIM + PEXPIRE, then LRANGE). Each push renews the TTL; `None` only reads.
+        Lives in the rows' table (bounded by `max_keys`); callers only read the list, at once."""
+        now = time.time()
+        rows = self._rows
+        entry = rows.get(key)
+        if entry is not None and entry[1] <= now:
+            del rows[key]
+            entry = None
+        if value is None:
+            return entry[0] if entry is not None else []
+        if entry is None:
+            values = [value]
+            rows[key] = (values, now + ttl)
+            while len(rows) > self._max_keys:
+                rows.popitem(last=False)
+                self.evictions += 1
+            return values
+        values = entry[0]
+        values.append(value)
+        if len(values) > size:
+            del values[: len(values) - size]
+        rows[key] = (values, now + ttl)
+        rows.move_to_end(key)
+        return values
+
     # -- the Store protocol ---------------------------------------------------------------------
 
     async def get(self, key: str) -> str | None:
