@@ -32,6 +32,7 @@ logger = logging.getLogger("scrapeshield")
 
 STATE_KEY = "scrapeshield"
 _ALLOW = Action.ALLOW  # a module global: reading an enum member off its class costs ~60 ns
+_DECOY = Action.DECOY
 
 
 class ScrapeShield:
@@ -85,7 +86,10 @@ class ScrapeShield:
             if decision.enforced:
                 response = await self._response(decision, facts)
                 if response is not None:
-                    if ctx.response_headers:  # e.g. RateLimit fields belong on a 429 too
+                    if decision.action is _DECOY and shield.response_filters:
+                        # An image as the app would send it: the same directive headers.
+                        send = self._wrap_send(send, facts, decision, ctx.response_headers)
+                    elif ctx.response_headers:  # e.g. RateLimit fields belong on a 429 too
                         send = partial(_append_headers, ctx.response_headers, send)
                     await response(scope, receive, send)
                     return
