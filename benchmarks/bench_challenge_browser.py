@@ -26,7 +26,7 @@ import time
 from typing import Any
 
 from playwright.sync_api import Request, sync_playwright
-from tests.browsers import CHROMIUM, CHROMIUM_ARGS
+from tests.browsers import CHROMIUM, CHROMIUM_ARGS, person_user_agent
 from tests.servers import serve
 
 from scrapeshield.demo.app import create_app
@@ -40,7 +40,7 @@ def _p(values: list[float], q: float) -> float:
 
 def run_once(browser: Any, port: int, artwork: int, rate: int) -> tuple[float, float, int]:
     """(navigation → artwork shown in seconds, the page's own work time, hashes tried)."""
-    context = browser.new_context()
+    context = browser.new_context(user_agent=person_user_agent(browser.version))
     page = context.new_page()
     if rate > 1:
         cdp = context.new_cdp_session(page)

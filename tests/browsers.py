@@ -43,3 +43,14 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+def person_user_agent(version: str) -> str:
+    """The User-Agent a person's (headed) Chromium of this version sends on Linux: headless
+    Chromium says `HeadlessChrome`, a self-declared automation tool that no challenge pass
+    lets in (docs/challenge.md#what-a-pass-answers)."""
+    major = version.split(".", 1)[0]
+    return (
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        f"Chrome/{major}.0.0.0 Safari/537.36"
+    )
