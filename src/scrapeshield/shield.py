@@ -57,6 +57,7 @@ from scrapeshield.waivers import (
 
 logger = logging.getLogger("scrapeshield")
 
+_ALLOW, _CHALLENGE = Action.ALLOW, Action.CHALLENGE  # module globals: cheaper than Action.X
 DECOY_EVENT, TARPIT_EVENT = "decoy", "tarpit"  # block-log events of enforced deterrents
 NO_DECOY_PREFIX = "no-decoy/"  # a decoy verdict off the image routes, made a block
 BUDGET_USE = "budget_use"
@@ -241,13 +242,8 @@ class Shield:
                 facts, Action.BLOCK, "ban/active", reasons=(signal,), retry_after=ban.remaining
             )
         verdict = self.policy.evaluate(signals) if signals else self._no_signals
-        if verdict.action is Action.CHALLENGE:
-            verdict = self._unchallenged(facts, ctx, verdict)
-        elif verdict.action is Action.DECOY and not self.decoy.applies(facts):
-            # A decoy is an image; anywhere else the verdict is a block (docs/actions.md).
-            verdict = msgspec.structs.replace(
-                verdict, action=Action.BLOCK, rule=NO_DECOY_PREFIX + verdict.rule
-            )
+        if verdict.action is not _ALLOW:  # (the allow path: this one test)
+            verdict = self._adjusted(facts, ctx, verdict)
         rule = verdict.rule
         if allow_rule is not None and verdict.action is Action.ALLOW and rule == "allow":
             rule = allow_rule
@@ -260,13 +256,23 @@ class Shield:
             verdict.retry_after,
             verdict.ban_for,
         )
-        if verdict.action is Action.CHALLENGE and (use := ctx.notes.get(BUDGET_USE)) is not None:
+        if verdict.action is _CHALLENGE and (use := ctx.notes.get(BUDGET_USE)) is not None:
             decision.extra[BUDGET_USE] = use  # the challenge's difficulty rises with it
         if verdict.action is Action.BAN and self.enforcing and not ctx.notes.get("dry_run"):
             return self._ban_then(facts, ctx, verdict, decision)
         if ctx.store_failed:
             return self._failed_closed(facts, verdict, decision)
         return decision
+
+    def _adjusted(self, facts: Facts, ctx: RequestContext, verdict: Verdict) -> Verdict:
+        """A challenge where none may be sent, or a decoy where no image is asked for."""
+        if verdict.action is Action.CHALLENGE:
+            return self._unchallenged(facts, ctx, verdict)
+        if verdict.action is Action.DECOY and not self.decoy.applies(facts):
+            # A decoy is an image; anywhere else the verdict is a block (docs/actions.md).
+            rule = NO_DECOY_PREFIX + verdict.rule
+            return msgspec.structs.replace(verdict, action=Action.BLOCK, rule=rule)
+        return verdict
 
     def _unchallenged(self, facts: Facts, ctx: RequestContext, verdict: Verdict) -> Verdict:
         """A challenge where none may be sent (waivers.py): the request's or its route group's."""

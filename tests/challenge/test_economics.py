@@ -142,7 +142,7 @@ def test_a_javascript_pass_opens_originals() -> None:
 @pytest.mark.parametrize("loop", LOOPS)
 @pytest.mark.parametrize(("use", "bits"), [(0.0, 0), (0.5, 0), (0.8, 1), (1.0, 2), (1.5, 4)])
 def test_the_difficulty_rises_with_budget_use(loop: str, use: float, bits: int) -> None:
-    settings = challenge_all(difficulty=10, max_difficulty=20)
+    settings = challenge_all(difficulty=10, max_difficulty=20, difficulty_step=100)
     with (
         gallery(settings, detectors=[BudgetUse(use)], loop=loop) as served,
         httpx.Client(base_url=served.url) as client,

@@ -220,7 +220,7 @@ def test_noscript_fallback_can_be_turned_off() -> None:
 
 
 def test_difficulty_grows_with_the_score() -> None:
-    with gallery(challenge_all()) as served, navigator(served) as client:
+    with gallery(challenge_all(difficulty_step=20)) as served, navigator(served) as client:
         calm = parse_page(client.get("/", headers=NAVIGATE).text)
         empty = client.get("/", headers={"Accept": "text/html", "User-Agent": ""})
         no_agent = parse_page(empty.text)

@@ -26,8 +26,8 @@ class ChallengeSettings(Section):
     secret_keys: Annotated[list[SecretStr], NoDecode] = []
     path: str = Field(default="/.scrapeshield/challenge", pattern=r"^/[A-Za-z0-9_./-]+$")
     difficulty: int = Field(default=16, ge=1, le=32)
-    difficulty_step: float = Field(default=20.0, gt=0)
-    max_difficulty: int = Field(default=22, ge=1, le=32)
+    difficulty_step: float = Field(default=10.0, gt=0)
+    max_difficulty: int = Field(default=20, ge=1, le=32)
     challenge_ttl: float = Field(default=300.0, ge=10, le=86_400)
     status: int = Field(default=403, ge=200, le=599)
     cookie_name: str = "scrapeshield_pass"
