@@ -91,6 +91,17 @@ def test_an_over_budget_scraper_gets_a_decoy_it_cannot_tell_from_an_image(loop: 
     ]
 
 
+def test_a_head_request_gets_the_decoys_headers_without_its_body() -> None:
+    with (
+        gallery(settings(), detectors=[BudgetUse(2.0)]) as served,
+        httpx.Client(base_url=served.url) as client,
+    ):
+        head = client.head("/images/3.png", headers=IMAGE)
+    assert head.status_code == 200
+    assert head.content == b""
+    assert head.headers["content-length"] == str(len(placeholder(".png")[0]))
+
+
 def test_a_decoy_in_monitor_mode_is_logged_and_the_image_served() -> None:
     with (
         gallery(settings(mode="monitor"), detectors=[BudgetUse(2.0)]) as served,
