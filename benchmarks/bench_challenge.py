@@ -1,6 +1,10 @@
 """What the challenge costs: the server per request, and a crawler per request (hashes).
 
-.venv/bin/python -m benchmarks.bench_challenge [challenges]
+.venv/bin/python -m benchmarks.bench_challenge [challenges] [difficulties]
+    e.g. ... 200 14,16,18,20,22
+
+The per-difficulty table is what a scraper pays per pass with the cheapest client we could
+write: Python's hashlib on one core, the nonce prefix hashed once and copied per counter.
 
 A crawler that solves in Python pays 2**difficulty hashes per challenge on average; with a
 pass reused for the cookie's lifetime that is spread over its requests, but a crawler that
@@ -82,8 +86,46 @@ def crawler_costs(difficulty: int, challenges: int) -> None:
         )
 
 
+def fast_solve(nonce: str, difficulty: int) -> int:
+    """The cheapest Python solver: the prefix's hash state copied per counter."""
+    prefix = hashlib.sha256(f"{nonce}:".encode())
+    counter = 0
+    while True:
+        h = prefix.copy()
+        h.update(str(counter).encode())
+        if pow.leading_zero_bits(h.digest()) >= difficulty:
+            return counter
+        counter += 1
+
+
+def python_table(levels: list[int]) -> None:
+    print("| difficulty | solves | Python p50 / p90 / mean (s) | hashes/s |")
+    print("| --- | --- | --- | --- |")
+    for difficulty in levels:
+        solves = max(5, min(60, 2 ** (22 - difficulty)))
+        times: list[float] = []
+        hashes = 0
+        for _ in range(solves):
+            nonce = secrets.token_urlsafe(16)
+            start = time.perf_counter()
+            counter = fast_solve(nonce, difficulty)
+            times.append(time.perf_counter() - start)
+            assert pow.check(nonce, counter, difficulty)
+            hashes += counter + 1
+        ordered = sorted(times)
+        p50, p90 = ordered[len(ordered) // 2], ordered[min(len(ordered) - 1, int(0.9 * solves))]
+        print(
+            f"| {difficulty} | {solves} | {p50:.3f} / {p90:.3f} / {statistics.mean(times):.3f} "
+            f"| {hashes / sum(times):,.0f} |",
+            flush=True,
+        )
+
+
 async def main() -> None:
     challenges = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+    if len(sys.argv) > 2:
+        python_table([int(d) for d in sys.argv[2].split(",")])
+        return
     shield = Shield(Settings(challenge={"secret_keys": ["benchmark-key-0123456789"]}))
     await server_costs(shield)
     crawler_costs(shield.settings.challenge.difficulty, challenges)

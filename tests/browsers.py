@@ -106,7 +106,7 @@ def browse_like_a_person(
     client: Any, artworks: Sequence[int], *, index_images: int = 48, pause: float = 0.0
 ) -> list[tuple[str, int]]:
     """A person in Chromium: the index with its CSS, JS and thumbnails, then artwork pages
-    (each reached from the previous page, its image fetched with the page as Referer unless
+    (each reached from the previous page, its original fetched with the page as Referer unless
     the browser has it cached already), pausing between pages. Returns (path, status) pairs.
 
     `client` is an httpx.Client with `base_url` set; the index shows artworks 1..48."""
@@ -120,9 +120,8 @@ def browse_like_a_person(
     get("/", chrome())
     get("/static/gallery.css", chrome_asset(f"{base}/", "style"))
     get("/static/gallery.js", chrome_asset(f"{base}/", "script"))
-    for n in range(1, index_images + 1):
-        get(f"/images/{n}.png", chrome_image(f"{base}/"))
-        cached.add(n)
+    for n in range(1, index_images + 1):  # the index shows thumbnails, not originals
+        get(f"/thumbs/{n}.png", chrome_image(f"{base}/"))
     previous = f"{base}/"
     for n in artworks:
         time.sleep(pause)
@@ -132,3 +131,14 @@ def browse_like_a_person(
             get(f"/images/{n}.png", chrome_image(previous))
             cached.add(n)
     return seen
+
+
+def person_user_agent(version: str) -> str:
+    """The User-Agent a person's (headed) Chromium of this version sends on Linux: headless
+    Chromium says `HeadlessChrome`, a self-declared automation tool that no challenge pass
+    lets in (docs/challenge.md#what-a-pass-answers)."""
+    major = version.split(".", 1)[0]
+    return (
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        f"Chrome/{major}.0.0.0 Safari/537.36"
+    )

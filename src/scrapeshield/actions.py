@@ -1,5 +1,9 @@
 """Responses for enforced decisions: 403 block/ban, 429 throttle, 503 fail-closed.
 
+`decoy` and `tarpit` have their own handlers (deterrents/): a degraded image on image routes,
+and a delay before the refusal. Without them (their handler declined) they are refusals too:
+403, or 429 for a tarpit that a rate limit decided.
+
 Pages are short, name the site's terms of service and carry the request id, so a person who is
 blocked by mistake can report it. HTML for browsers, JSON for everything else (by `Accept`).
 An operator's `responder(decision, facts)` may return its own ASGI response instead.
@@ -22,13 +26,22 @@ _TITLES = {
     Action.BAN: "Access denied",
     Action.THROTTLE: "Too many requests",
     Action.CHALLENGE: "Verification required",
+    Action.TARPIT: "Access denied",
+    Action.DECOY: "Access denied",
 }
+
+
+# What a refusal calls itself: a tarpit or decoy refusal never names the action.
+_ERRORS = {503: "unavailable", 429: "throttle"}
+_QUIET = {Action.TARPIT: "block", Action.DECOY: "block"}
 
 
 def status_for(decision: Decision) -> int:
     if decision.status is not None:
         return decision.status
     if decision.action is Action.THROTTLE:
+        return 429
+    if decision.action is Action.TARPIT and decision.retry_after is not None:
         return 429
     return 403
 
@@ -45,12 +58,15 @@ def default_response(decision: Decision, facts: Facts, settings: Settings) -> Re
     headers = {"Cache-Control": "no-store"}
     if decision.retry_after is not None and status in (429, 503):
         headers["Retry-After"] = str(max(1, math.ceil(decision.retry_after)))
-    title = "Service temporarily unavailable" if status == 503 else _TITLES[decision.action]
+    if status == 503:
+        title = "Service temporarily unavailable"
+    else:
+        title = _TITLES[Action.THROTTLE] if status == 429 else _TITLES[decision.action]
     reason = _explain(decision, status)
     if wants_html(facts):
         return HTMLResponse(_page(title, reason, decision, settings), status, headers)
     body: dict[str, Any] = {
-        "error": decision.action.value if status != 503 else "unavailable",
+        "error": _ERRORS.get(status) or _QUIET.get(decision.action, decision.action.value),
         "message": reason,
         "request_id": decision.request_id,
     }
@@ -64,7 +80,7 @@ def default_response(decision: Decision, facts: Facts, settings: Settings) -> Re
 def _explain(decision: Decision, status: int) -> str:
     if status == 503:
         return "The site cannot verify requests right now. Please try again shortly."
-    if decision.action is Action.THROTTLE:
+    if status == 429:
         return "You have sent too many requests. Please slow down and try again later."
     if decision.action is Action.CHALLENGE:
         return "Automated access to this site is restricted; please verify you are a person."

@@ -84,7 +84,10 @@ class ScrapeShield:
             if decision.enforced:
                 response = await self._response(decision, facts)
                 if response is not None:
-                    if ctx.response_headers:  # e.g. RateLimit fields belong on a 429 too
+                    if decision.action is Action.DECOY and shield.response_filters:
+                        # An image as the app would send it: the same directive headers.
+                        send = self._wrap_send(send, facts, decision, ctx.response_headers)
+                    elif ctx.response_headers:  # e.g. RateLimit fields belong on a 429 too
                         send = partial(_append_headers, ctx.response_headers, send)
                     await response(scope, receive, send)
                     return

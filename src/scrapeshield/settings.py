@@ -25,6 +25,7 @@ from pydantic_settings import (
 from scrapeshield.behaviour.settings import BehaviourSettings
 from scrapeshield.challenge.settings import ChallengeSettings
 from scrapeshield.credentials.settings import CredentialSpec
+from scrapeshield.deterrents.settings import DecoySettings, TarpitSettings
 from scrapeshield.directives.settings import DirectivesSettings
 from scrapeshield.errors import ConfigurationError
 from scrapeshield.fingerprint.settings import FingerprintSettings
@@ -88,13 +89,21 @@ class PolicyRuleSpec(Section):
 
 
 class PolicySettings(Section):
-    """Score thresholds and rules; the packaged default rules follow the operator's own."""
+    """Score thresholds and rules; the packaged default rules follow the operator's own.
+
+    `tarpit_score` and `decoy_score` (off by default) are thresholds like the other two: the
+    highest threshold the score reaches decides. `pass_answers` (globs) names the signals a
+    challenge pass answers; None takes the packaged list (docs/challenge.md#what-a-pass-answers).
+    """
 
     challenge_score: float = 40.0
     block_score: float = 80.0
+    tarpit_score: float | None = None
+    decoy_score: float | None = None
     rules: list[PolicyRuleSpec] = []
     use_default_rules: bool = True
     weights: dict[str, float] = {}
+    pass_answers: list[str] | None = None
 
 
 DEFAULT_ROUTE_GROUPS = [
@@ -161,6 +170,8 @@ class Settings(BaseSettings):
     directives: DirectivesSettings = DirectivesSettings()
     challenge: ChallengeSettings = ChallengeSettings()
     behaviour: BehaviourSettings = BehaviourSettings()
+    decoy: DecoySettings = DecoySettings()
+    tarpit: TarpitSettings = TarpitSettings()
 
     responder: Callable[..., Any] | None = Field(default=None, exclude=True)
 

@@ -18,6 +18,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import msgspec
 from starlette.types import ASGIApp
 
 from scrapeshield.actions import default_response
@@ -29,6 +30,8 @@ from scrapeshield.challenge.endpoint import ChallengeEndpoint
 from scrapeshield.credentials.verify import Credentials
 from scrapeshield.defences import Detector, RequestContext, build_detectors
 from scrapeshield.detection import Runs, detect, drain, runs_for, start_early
+from scrapeshield.deterrents.decoy import Decoy
+from scrapeshield.deterrents.tarpit import Tarpit
 from scrapeshield.directives.base import Endpoint, index_endpoints
 from scrapeshield.directives.build import build_endpoints, build_response_filters
 from scrapeshield.errors import StoreUnavailable
@@ -54,8 +57,21 @@ from scrapeshield.waivers import (
 
 logger = logging.getLogger("scrapeshield")
 
+_ALLOW, _CHALLENGE = Action.ALLOW, Action.CHALLENGE  # module globals: cheaper than Action.X
+DECOY_EVENT, TARPIT_EVENT = "decoy", "tarpit"  # block-log events of enforced deterrents
+NO_DECOY_PREFIX = "no-decoy/"  # a decoy verdict off the image routes, made a block
+BUDGET_USE = "budget_use"
+"""`ctx.notes` key: the largest used/allowed fraction among the request's budgets (identity)."""
+
 ActionHandler = Callable[[Decision, Facts], Awaitable[ASGIApp | None]]
 EventNamer = Callable[[Decision, Facts], str]
+
+
+def _event_named(event: str) -> EventNamer:
+    def namer(decision: Decision, facts: Facts) -> str:
+        return event if decision.enforced else "decision"
+
+    return namer
 
 
 class Shield:
@@ -80,6 +96,7 @@ class Shield:
         self.log_events: dict[Action, EventNamer] = {}
         self.enforcing = self.settings.mode == "enforce"
         self.challenge = self._install_challenge() if self.settings.challenge.enabled else None
+        self.decoy, self.tarpit = self._install_deterrents()
         self._listing = bool(self.safelist or self.blocklist)  # most sites list nothing
         self.health_paths = frozenset(self.settings.health_paths)
         self.credentials = Credentials(self.settings.credentials)
@@ -108,6 +125,23 @@ class Shield:
         self.action_handlers[Action.CHALLENGE] = challenge.respond
         self.log_events[Action.CHALLENGE] = challenge.event_for
         return challenge
+
+    def _install_deterrents(self) -> tuple[Decoy, Tarpit]:
+        """The decoy and tarpit actions: their responses and block-log events."""
+        decoy = Decoy(self.settings.decoy)
+        tarpit = Tarpit(self.settings.tarpit, threshold=self.policy.challenge_score)
+        self.action_handlers[Action.DECOY] = decoy.respond
+        self.action_handlers[Action.TARPIT] = self._tarpit_response
+        self.log_events[Action.DECOY] = _event_named(DECOY_EVENT)
+        self.log_events[Action.TARPIT] = _event_named(TARPIT_EVENT)
+        return decoy, tarpit
+
+    async def _tarpit_response(self, decision: Decision, facts: Facts) -> ASGIApp:
+        """Held for a delay that grows with the score, then refused: 429 when a rate limit
+        decided (it set `retry_after`), else 403; the operator's `responder` may shape it."""
+        action = Action.THROTTLE if decision.retry_after is not None else Action.BLOCK
+        refusal = await self._refusal(msgspec.structs.replace(decision, action=action), facts)
+        return self.tarpit.hold(refusal, decision.score)
 
     # -- per request ----------------------------------------------------------------------------
 
@@ -208,8 +242,8 @@ class Shield:
                 facts, Action.BLOCK, "ban/active", reasons=(signal,), retry_after=ban.remaining
             )
         verdict = self.policy.evaluate(signals) if signals else self._no_signals
-        if verdict.action is Action.CHALLENGE:
-            verdict = self._unchallenged(facts, ctx, verdict)
+        if verdict.action is not _ALLOW:  # (the allow path: this one test)
+            verdict = self._adjusted(facts, ctx, verdict)
         rule = verdict.rule
         if allow_rule is not None and verdict.action is Action.ALLOW and rule == "allow":
             rule = allow_rule
@@ -222,11 +256,23 @@ class Shield:
             verdict.retry_after,
             verdict.ban_for,
         )
+        if verdict.action is _CHALLENGE and (use := ctx.notes.get(BUDGET_USE)) is not None:
+            decision.extra[BUDGET_USE] = use  # the challenge's difficulty rises with it
         if verdict.action is Action.BAN and self.enforcing and not ctx.notes.get("dry_run"):
             return self._ban_then(facts, ctx, verdict, decision)
         if ctx.store_failed:
             return self._failed_closed(facts, verdict, decision)
         return decision
+
+    def _adjusted(self, facts: Facts, ctx: RequestContext, verdict: Verdict) -> Verdict:
+        """A challenge where none may be sent, or a decoy where no image is asked for."""
+        if verdict.action is Action.CHALLENGE:
+            return self._unchallenged(facts, ctx, verdict)
+        if verdict.action is Action.DECOY and not self.decoy.applies(facts):
+            # A decoy is an image; anywhere else the verdict is a block (docs/actions.md).
+            rule = NO_DECOY_PREFIX + verdict.rule
+            return msgspec.structs.replace(verdict, action=Action.BLOCK, rule=rule)
+        return verdict
 
     def _unchallenged(self, facts: Facts, ctx: RequestContext, verdict: Verdict) -> Verdict:
         """A challenge where none may be sent (waivers.py): the request's or its route group's."""
@@ -325,6 +371,10 @@ class Shield:
             custom = await handler(decision, facts)
             if custom is not None:
                 return custom
+        return await self._refusal(decision, facts)
+
+    async def _refusal(self, decision: Decision, facts: Facts) -> ASGIApp:
+        """The operator's `responder`, else the default page for the decision."""
         if self.settings.responder is not None:
             result = self.settings.responder(decision, facts)
             if asyncio.iscoroutine(result):

@@ -8,7 +8,8 @@ from typing import Any
 import msgspec
 
 CHALLENGE_PASSED = "challenge/passed"
-"""The signal of a valid pass cookie: it satisfies challenges, and lifts nothing else."""
+"""The signal of a valid pass cookie: it answers the doubts a challenge can answer (the policy's
+`pass_answers`), and lifts nothing else."""
 
 
 class Action(enum.StrEnum):
@@ -17,6 +18,8 @@ class Action(enum.StrEnum):
     ALLOW = "allow"
     CHALLENGE = "challenge"
     THROTTLE = "throttle"
+    TARPIT = "tarpit"
+    DECOY = "decoy"
     BLOCK = "block"
     BAN = "ban"
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -49,8 +49,13 @@ class Served:
         self.url = server.url
 
     def events(self) -> list[dict[str, Any]]:
-        """The block log as written (the memory store is a plain structure, safe to read)."""
-        stored = asyncio.run(self.shield.store.read_events(limit=10_000))
+        """The block log as written (the memory store is a plain structure, safe to read; a
+        Redis store is read with a client of its own)."""
+        store = self.shield.store
+        if isinstance(store, RedisStore):
+            settings = self.shield.settings
+            return redis_events(settings.store_url, settings.store_prefix)
+        stored = asyncio.run(store.read_events(limit=10_000))
         return [e.data for e in stored]
 
     def event_names(self) -> list[str]:
@@ -72,8 +77,12 @@ def serve_closing(app: ASGIApp, find_shield: Any, **options: Any) -> Iterator[Uv
 
 
 @contextlib.contextmanager
-def gallery(settings: Settings, **options: Any) -> Iterator[Served]:
+def gallery(
+    settings: Settings, *, detectors: Sequence[Any] = (), **options: Any
+) -> Iterator[Served]:
+    """The demo gallery behind a Shield (with extra `detectors` appended), served by uvicorn."""
     shield = Shield(settings)
+    shield.detectors.extend(detectors)
     app = ScrapeShield(create_gallery(), shield=shield)
     with serve_closing(app, lambda: shield, **options) as server:
         yield Served(server, shield)

@@ -15,6 +15,13 @@ from tests.browsers import CHROME_UA, chrome
 KEY = "test-key-0123456789abcdef"
 BROWSER_UA = CHROME_UA
 NAVIGATE = chrome()
+IMAGE = {
+    **chrome(Accept="image/avif,image/webp,image/apng,image/*,*/*;q=0.8"),
+    "Sec-Fetch-Dest": "image",
+    "Sec-Fetch-Mode": "no-cors",
+    "Sec-Fetch-Site": "same-origin",
+}
+"""What Chrome sends for an <img> of the page."""
 
 
 def challenge_all(**challenge: Any) -> Settings:

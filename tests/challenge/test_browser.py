@@ -14,13 +14,28 @@ from typing import Any
 import pytest
 
 from scrapeshield.demo.app import create_app
-from tests.browsers import CHROMIUM, CHROMIUM_ARGS
+from scrapeshield.settings import Settings
+from tests.browsers import CHROMIUM, CHROMIUM_ARGS, person_user_agent
 from tests.challenge.conftest import redis_events, serve_closing, shield_of
 from tests.challenge.helpers import challenge_all
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 IMAGES_LOADED = "() => [...document.images].every(i => i.complete && i.naturalWidth > 0)"
+
+
+class Person:
+    """A Chromium whose pages send what a person's headed Chromium sends (its User-Agent)."""
+
+    def __init__(self, browser: Any) -> None:
+        self.browser = browser
+        self.user_agent = person_user_agent(browser.version)
+
+    def new_context(self, **options: Any) -> Any:
+        return self.browser.new_context(user_agent=self.user_agent, **options)
+
+    def new_page(self, **options: Any) -> Any:
+        return self.new_context(**options).new_page()
 
 
 @pytest.fixture
@@ -32,7 +47,7 @@ def chromium() -> Iterator[Any]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            yield browser
+            yield Person(browser)
         finally:
             browser.close()
 
@@ -105,3 +120,67 @@ def test_chromium_without_javascript_gets_through_by_waiting(
     events = [e["event"] for e in redis_events(redis_url, redis_prefix)]
     assert events.count("challenge/passed") == 1
     assert "challenge/failed" not in events
+
+
+def test_the_pages_sha256_agrees_with_hashlib(chromium: Any) -> None:
+    """The worker's plain-JavaScript SHA-256 (FIPS 180-4) against Python's, in Chromium itself:
+    empty, one block, the padding edges (55/56/64 bytes), several blocks, non-ASCII."""
+    import hashlib
+
+    from scrapeshield.challenge.page import _asset
+
+    source = _asset("worker.js").split("self.onmessage")[0]
+    messages = ["", "abc", "x" * 55, "y" * 56, "z" * 64, "q" * 130, "nonce-ÄÖ:123456789"]
+    page = chromium.new_page()
+    found = page.evaluate(
+        """([source, messages]) => {
+            const lib = new Function(source + "; return {sha256, H};")();
+            return messages.map((text) => {
+                const bytes = new TextEncoder().encode(text);
+                const buf = new Uint8Array(bytes.length + 72);
+                buf.set(bytes);
+                lib.sha256(buf, bytes.length);
+                return Array.from(lib.H, (w) => (w >>> 0).toString(16).padStart(8, "0")).join("");
+            });
+        }""",
+        [source, messages],
+    )
+    page.close()
+    assert found == [hashlib.sha256(m.encode()).hexdigest() for m in messages]
+
+
+def test_a_person_is_never_decoyed_or_refused_while_browsing(
+    chromium: Any, redis_url: str, redis_prefix: str
+) -> None:
+    """Default policy with the deterrents turned up (decoy and tarpit thresholds just above
+    the challenge's): Chromium browses the index and 20 artworks with their images."""
+    settings = Settings(
+        site_name="Test Gallery",
+        store_url=redis_url,
+        store_prefix=redis_prefix,
+        challenge={"secret_keys": ["test-key-0123456789abcdef"]},
+        policy={"tarpit_score": 45, "decoy_score": 50},
+    )
+    app = create_app(settings)
+    statuses: list[tuple[str, int, str]] = []
+    with serve_closing(app, lambda: shield_of(app)) as server:
+        base = f"http://localhost:{server.port}"
+        page = chromium.new_page()
+        page.on(
+            "response",
+            lambda r: statuses.append((r.url, r.status, r.headers.get("cache-control", ""))),
+        )
+        page.goto(f"{base}/")
+        page.wait_for_function(IMAGES_LOADED, timeout=20_000)
+        for artwork in range(1, 21):
+            response = page.goto(f"{base}/artworks/{artwork}")
+            assert response is not None
+            assert response.status == 200, artwork
+            page.wait_for_function(IMAGES_LOADED, timeout=10_000)
+            page.wait_for_timeout(150)
+        page.close()
+    images = [s for s in statuses if "/images/" in s[0]]
+    assert images
+    assert all(status == 200 for url, status, _ in statuses if "favicon" not in url)
+    assert not [s for s in images if "no-store" in s[2]], "a decoy was sent to a person"
+    assert redis_events(redis_url, redis_prefix) == []

@@ -102,15 +102,17 @@ def test_wrong_or_missing_work_is_refused() -> None:
         ]
 
 
-def test_a_pass_is_bound_to_network_and_user_agent() -> None:
+def test_a_pass_is_bound_to_the_address_and_user_agent() -> None:
+    """The adversary: one pass shared by the addresses of a /24 (or the /64s of a /48)."""
     settings = challenge_all(settings={"trusted_proxies": ["127.0.0.1/32"]})
     home = {"X-Forwarded-For": "198.51.100.7"}
     with gallery(settings) as served, navigator(served) as client:
         assert pass_cookie(served, client, **home).status_code == 303
-        same_net = {**NAVIGATE, "X-Forwarded-For": "198.51.100.200"}
-        assert client.get("/artworks/1", headers=same_net).status_code == 200
-        other_net = {**NAVIGATE, "X-Forwarded-For": "203.0.113.5"}
-        assert client.get("/artworks/1", headers=other_net).status_code == 403
+        assert client.get("/artworks/1", headers={**NAVIGATE, **home}).status_code == 200
+        neighbours = [f"198.51.100.{n}" for n in (1, 8, 200, 254)]
+        for address in [*neighbours, "203.0.113.5"]:
+            moved = {**NAVIGATE, "X-Forwarded-For": address}
+            assert client.get("/artworks/1", headers=moved).status_code == 403, address
         other_ua = {**NAVIGATE, **home, "User-Agent": BROWSER_UA.replace("131", "132")}
         assert client.get("/artworks/1", headers=other_ua).status_code == 403
         rejected = [
@@ -119,7 +121,26 @@ def test_a_pass_is_bound_to_network_and_user_agent() -> None:
             for s in e["reasons"]
             if s["name"] == "challenge/pass-rejected"
         ]
-        assert rejected == ["pass cookie: binding", "pass cookie: binding"]
+        assert rejected == ["pass cookie: binding"] * 6
+
+
+def test_an_ipv6_pass_holds_within_its_64_only() -> None:
+    settings = challenge_all(settings={"trusted_proxies": ["127.0.0.1/32"]})
+    home = {"X-Forwarded-For": "2001:db8:1:2::7"}
+    with gallery(settings) as served, navigator(served) as client:
+        assert pass_cookie(served, client, **home).status_code == 303
+        privacy_address = {**NAVIGATE, "X-Forwarded-For": "2001:db8:1:2:abcd::99"}
+        assert client.get("/artworks/1", headers=privacy_address).status_code == 200
+        other_64 = {**NAVIGATE, "X-Forwarded-For": "2001:db8:1:3::7"}
+        assert client.get("/artworks/1", headers=other_64).status_code == 403
+
+
+def test_the_operator_can_bind_passes_to_a_wider_network() -> None:
+    settings = challenge_all(ipv4_prefix=24, settings={"trusted_proxies": ["127.0.0.1/32"]})
+    with gallery(settings) as served, navigator(served) as client:
+        assert pass_cookie(served, client, **{"X-Forwarded-For": "198.51.100.7"}).status_code == 303
+        same_net = {**NAVIGATE, "X-Forwarded-For": "198.51.100.200"}
+        assert client.get("/artworks/1", headers=same_net).status_code == 200
 
 
 def test_an_answer_solved_elsewhere_is_refused() -> None:
@@ -199,7 +220,7 @@ def test_noscript_fallback_can_be_turned_off() -> None:
 
 
 def test_difficulty_grows_with_the_score() -> None:
-    with gallery(challenge_all()) as served, navigator(served) as client:
+    with gallery(challenge_all(difficulty_step=20)) as served, navigator(served) as client:
         calm = parse_page(client.get("/", headers=NAVIGATE).text)
         empty = client.get("/", headers={"Accept": "text/html", "User-Agent": ""})
         no_agent = parse_page(empty.text)

@@ -13,6 +13,7 @@ from scrapeshield.cli import main
 from scrapeshield.errors import ConfigurationError
 from scrapeshield.settings import Settings
 from scrapeshield.shield import Shield
+from scrapeshield.signals import Action
 from tests.challenge.conftest import gallery
 from tests.challenge.helpers import KEY, NAVIGATE, challenge_all, parse_page, solve
 
@@ -57,8 +58,8 @@ def test_without_keys_one_random_key_per_process(caplog: pytest.LogCaptureFixtur
 def test_disabled_challenge_registers_nothing() -> None:
     shield = Shield(Settings(challenge={"enabled": False}))
     assert shield.challenge is None
-    assert not shield.action_handlers
-    assert not shield.log_events
+    assert Action.CHALLENGE not in shield.action_handlers
+    assert Action.CHALLENGE not in shield.log_events
 
 
 def test_log_summary_counts_challenge_events(

@@ -169,6 +169,18 @@ def test_difficulty_grows_with_score_and_is_capped() -> None:
     assert bits(float("nan")) == 16
 
 
+def test_difficulty_grows_with_budget_use_and_is_capped() -> None:
+    def bits(score: float, use: float) -> int:
+        return pow.difficulty_for(score, 40, base=16, step=10, maximum=20, budget_use=use)
+
+    assert [bits(40, use) for use in (0, 0.5, 0.74, 0.75, 1.0, 1.25)] == [16, 16, 16, 17, 18, 19]
+    assert bits(60, 1.0) == 20  # +2 for the score, +2 for the budget
+    assert bits(79, 1.5) == 20
+    assert bits(40, float("inf")) == 20
+    assert bits(40, float("nan")) == 16
+    assert bits(40, -3) == 16
+
+
 @settings(max_examples=500, deadline=None)
 @given(path=st.text(max_size=80), query=st.text(max_size=40))
 def test_return_paths_always_stay_on_this_origin(path: str, query: str) -> None:

@@ -52,6 +52,12 @@ def signing_keys(settings: ChallengeSettings) -> list[bytes]:
 LogFn = Callable[..., Awaitable[None]]
 
 
+def _budget_use(decision: Decision) -> float:
+    """The identity defences' budget use the shield copied onto a challenge decision."""
+    use = decision.extra.get("budget_use", 0.0)
+    return float(use) if isinstance(use, int | float) else 0.0
+
+
 class Challenge:
     """Compiled from settings once; shared by the handler, the endpoint and the detector."""
 
@@ -87,7 +93,7 @@ class Challenge:
     def is_navigation(self, facts: Facts) -> bool:
         return is_navigation(facts, self.json_groups)
 
-    def difficulty(self, score: float) -> int:
+    def difficulty(self, score: float, budget_use: float = 0.0) -> int:
         c = self.config
         return difficulty_for(
             score,
@@ -95,6 +101,9 @@ class Challenge:
             base=c.difficulty,
             step=c.difficulty_step,
             maximum=c.max_difficulty,
+            budget_use=budget_use,
+            budget_free=c.budget_free,
+            budget_step=c.budget_step,
         )
 
     async def respond(self, decision: Decision, facts: Facts) -> ASGIApp | None:
@@ -106,16 +115,16 @@ class Challenge:
         now = time.time()
         binding = self.binding(facts)
         back = safe_return_path(facts.path, facts.query)
+        # One nonce for the page's work and its no-JS link: one page, one pass (endpoint.py).
         nonce = secrets.token_urlsafe(16)
-        difficulty = self.difficulty(decision.score)
-        bound = {"b": binding, "r": back}
+        difficulty = self.difficulty(decision.score, _budget_use(decision))
         expires = round(now + c.challenge_ttl, 3)
-        token = self.signer.sign("pow", {**bound, "n": nonce, "d": difficulty, "exp": expires})
+        bound = {"b": binding, "r": back, "n": nonce, "exp": expires}
+        token = self.signer.sign("pow", {**bound, "d": difficulty})
         wait_url = None
         if c.noscript_fallback:
             opens = round(now + c.noscript_wait, 3)
-            wait_payload = {**bound, "n": secrets.token_urlsafe(16), "nbf": opens}
-            wait = self.signer.sign("wait", {**wait_payload, "exp": opens + c.challenge_ttl})
+            wait = self.signer.sign("wait", {**bound, "nbf": opens})
             wait_url = f"{c.path}?wait={wait}"
         return challenge_page(
             token=token,

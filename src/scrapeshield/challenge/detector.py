@@ -1,8 +1,11 @@
-"""The pass-cookie detector: a valid pass lowers the score and answers challenges.
+"""The pass-cookie detector: a valid pass answers the doubts a challenge can answer.
 
-The policy never challenges a client with a valid pass (by rule or by score), but rate limits,
-bans, the blocklist and blocking rules decide by rule or phase, so a `challenge/passed` signal
-cannot lift them. The weight can be changed in `policy.weights`.
+`challenge/passed` weighs nothing by itself: the policy counts the signals it answers
+(`pass_answers`: behaviour, a browser's odd headers...) as 0, and a challenge verdict earned
+from anything else (no User-Agent, a self-declared bot or tool, a budget) is not answered.
+Rate limits, bans, the blocklist and blocking rules decide by rule or phase and are never
+lifted. A pass won by waiting (the no-JS fallback) does not count on `noscript_pass_excludes`
+route groups (the originals, by default): there it gives `challenge/pass-limited` instead.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ from scrapeshield.detector import Immediate, RequestContext
 from scrapeshield.facts import Facts
 from scrapeshield.signals import CHALLENGE_PASSED, Signal
 
-PASS_WEIGHT = -40.0  # takes a client from the default challenge threshold (40) back to 0
+PASS_WEIGHT = 0.0  # a pass lowers nothing by itself; the policy offsets what it answers
+PASS_LIMITED = "challenge/pass-limited"  # noqa: S105 (a signal name)
+WAIT = "wait"
 
 
 class PassDetector(Immediate):
@@ -25,6 +30,7 @@ class PassDetector(Immediate):
     def __init__(self, challenge: Challenge) -> None:
         self._challenge = challenge
         self._cookie = challenge.config.cookie_name
+        self._wait_excluded = frozenset(challenge.config.noscript_pass_excludes)
 
     def detect_now(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
         value = facts.cookie(self._cookie)
@@ -38,4 +44,7 @@ class PassDetector(Immediate):
                 return ()
             return (Signal("challenge/pass-rejected", 0.0, f"pass cookie: {exc.reason}"),)
         how = str(token.payload.get("m", "pow"))
+        if how == WAIT and facts.route_group in self._wait_excluded:
+            detail = f"a pass won without JavaScript does not open {facts.route_group}"
+            return (Signal(PASS_LIMITED, 0.0, detail),)
         return (Signal(CHALLENGE_PASSED, PASS_WEIGHT, f"valid pass ({how})"),)

@@ -4,9 +4,11 @@
     GET  {path}?wait=<signed, time-locked token>              (the <noscript> fallback)
 
 It is answered before the pipeline, like robots.txt: a challenged client must be able to
-answer. Each check is cheap (one HMAC per key, one SHA-256) and the body is bounded. A solved
-nonce is recorded in the store until its token expires, so one answer buys one pass; if the
-store is down the answer is still accepted (it is bound to the client and expires anyway).
+answer. Each check is cheap (one HMAC per key, one SHA-256) and the body is bounded. A page's
+work and its no-JS link share one nonce, recorded in the store once redeemed (for
+`challenge_ttl`, the longest either token lives), so one page buys one pass, whichever way it is
+answered; if the store is down the answer is still accepted (it is bound to the client and
+expires anyway).
 """
 
 from __future__ import annotations
@@ -122,7 +124,7 @@ class ChallengeEndpoint:
             return Outcome(False, "malformed", back)
         if not check(nonce, counter, difficulty):
             return Outcome(False, "work", back)
-        if not await self._first_use(nonce, token.expires):
+        if not await self._first_use(nonce):
             return Outcome(False, "replay", back)
         elapsed, hashes = _small_int(form.get("elapsed")), _small_int(form.get("hashes"))
         detail = f"pow d={difficulty} counter={counter} client_ms={elapsed} hashes={hashes}"
@@ -141,16 +143,18 @@ class ChallengeEndpoint:
             return Outcome(False, "malformed", back)
         if time.time() < not_before:
             return Outcome(False, "too-early", back)
-        if not await self._first_use(nonce, token.expires):
+        if not await self._first_use(nonce):
             return Outcome(False, "replay", back)
         return Outcome(True, "ok", back, "noscript wait", "wait")
 
-    async def _first_use(self, nonce: str, expires: float) -> bool:
-        if not self._challenge.config.replay_protection:
+    async def _first_use(self, nonce: str) -> bool:
+        config = self._challenge.config
+        if not config.replay_protection:
             return True
-        ttl = max(1.0, expires - time.time())
         try:
-            uses = await self._challenge.store.incr(f"challenge:used:{nonce}", 1, ttl=ttl)
+            uses = await self._challenge.store.incr(
+                f"challenge:used:{nonce}", 1, ttl=config.challenge_ttl
+            )
         except StoreUnavailable:
             return True  # bound to this client and expiring: a replay buys nothing new
         return uses == 1

@@ -49,11 +49,29 @@ def solve(nonce: str, difficulty: int, *, start: int = 0, limit: int | None = No
     return None
 
 
-def difficulty_for(score: float, threshold: float, *, base: int, step: float, maximum: int) -> int:
-    """`base` bits at the challenge threshold, one more per `step` points above it."""
+def difficulty_for(
+    score: float,
+    threshold: float,
+    *,
+    base: int,
+    step: float,
+    maximum: int,
+    budget_use: float = 0.0,
+    budget_free: float = 0.5,
+    budget_step: float = 0.25,
+) -> int:
+    """`base` bits at the challenge threshold, one more per `step` points above it, and one
+    more per `budget_step` of budget used beyond `budget_free` (a fraction: 1.0 is the whole
+    budget of originals), capped at `maximum`. Each bit doubles the expected work."""
+    extra = 0
     above = score - threshold
-    if math.isnan(above) or above <= 0:
-        return base
-    if math.isinf(above):
+    if math.isinf(above) and above > 0:
         return maximum
-    return min(maximum, base + int(above // step))
+    if not math.isnan(above) and above > 0:
+        extra += int(above // step)
+    spent = budget_use - budget_free
+    if math.isinf(spent) and spent > 0:
+        return maximum
+    if not math.isnan(spent) and spent > 0:
+        extra += int(spent // budget_step)
+    return min(maximum, base + extra)

@@ -8,7 +8,10 @@ import json
 from typing import Any
 
 from scrapeshield.cli.common import add_settings_options, load_settings
+from scrapeshield.deterrents.decoy import extension_for, placeholder
+from scrapeshield.facts import Facts
 from scrapeshield.shield import Shield, synthetic_scope
+from scrapeshield.signals import Action, Decision
 
 
 def register(sub: Any) -> None:
@@ -58,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
         print("signals   (none)")
     print(f"score     {result['score']}")
     print(f"decision  {result['action']}  (rule {result['rule']})")
+    if result.get("response"):
+        print(f"response  {result['response']}")
     return 0
 
 
@@ -89,9 +94,24 @@ async def _explain(settings: Any, args: argparse.Namespace, headers: list[tuple[
             "enforced": decision.enforced,
             "signals": [s.as_dict() for s in decision.reasons],
             "parsed_user_agent": describe_user_agent(facts.user_agent),
+            "response": describe_deterrent(shield, decision, facts),
         }
     finally:
         await shield.aclose()
+
+
+def describe_deterrent(shield: Shield, decision: Decision, facts: Facts) -> str | None:
+    """What a decoy or tarpit decision would send (docs/actions.md)."""
+    if decision.action is Action.DECOY:
+        media_type = placeholder(extension_for(facts))[1]
+        custom = " from decoy.responder" if shield.settings.decoy.responder else ""
+        return f"200 with a decoy image ({media_type}{custom})"
+    if decision.action is Action.TARPIT:
+        status = 429 if decision.retry_after is not None else 403
+        delay = shield.tarpit.delay_for(decision.score)
+        cap = shield.settings.tarpit.max_concurrent
+        return f"held {delay:.1f} s (at most {cap} at once per process), then {status}"
+    return None
 
 
 def describe_user_agent(user_agent: str) -> dict[str, Any] | None:

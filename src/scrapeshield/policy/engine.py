@@ -1,4 +1,10 @@
-"""Evaluate signals against the policy: weights, then the first matching rule, else thresholds."""
+"""Evaluate signals against the policy: weights, then the first matching rule, else thresholds.
+
+A challenge pass (`challenge/passed`) answers only the signals named by `pass_answers`: their
+weight counts as 0 while it is valid. A challenge verdict (rule or score) that a pass holder
+still earns from signals it does not answer is a block (`unanswered/<rule>`): solving the work
+again would prove nothing new, and a page that re-challenges forever helps no one.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +27,8 @@ def load_default_policy() -> dict[str, Any]:
 
 
 _WEIGHT_CACHE_SIZE = 4096
+UNANSWERED_PREFIX = "unanswered/"
+ANSWERED_NOTE = "answered by the challenge pass"
 
 
 class Verdict(msgspec.Struct, frozen=True):
@@ -63,6 +71,26 @@ class Policy:
         self._single: dict[tuple[str, float], Verdict] = {}
         self.challenge_score = settings.challenge_score
         self.block_score = settings.block_score
+        answers = settings.pass_answers
+        if answers is None:
+            answers = list(default.get("pass_answers", []))
+        self._answers = GlobSet(answers)
+        self._answered_cache: dict[str, bool] = {}
+        given = (
+            (settings.block_score, Action.BLOCK),
+            (settings.decoy_score, Action.DECOY),
+            (settings.tarpit_score, Action.TARPIT),
+            (settings.challenge_score, Action.CHALLENGE),
+        )
+        # The highest threshold reached decides; on a tie, the harsher action (listed first).
+        ranked = sorted(
+            (-value, rank, action)
+            for rank, (value, action) in enumerate(given)
+            if value is not None
+        )
+        self._thresholds: tuple[tuple[float, Action, str], ...] = tuple(
+            (-negated, action, f"score/{action.value}") for negated, _, action in ranked
+        )
         # Most requests carry no signal at all: their verdict is computed once.
         self._no_signals = self._evaluate(())
 
@@ -81,6 +109,16 @@ class Policy:
                 self._weight_cache.clear()  # names come from detectors, but stay bounded anyway
             self._weight_cache[name] = override
         return signal.weight if override is None else override
+
+    def answered(self, name: str) -> bool:
+        """Whether a challenge pass answers this signal (`pass_answers`), cached per name."""
+        found = self._answered_cache.get(name)
+        if found is None:
+            found = self._answers.matches(name)
+            if len(self._answered_cache) >= _WEIGHT_CACHE_SIZE:
+                self._answered_cache.clear()
+            self._answered_cache[name] = found
+        return found
 
     def _rules_matching(self, name: str) -> frozenset[int]:
         """Indexes of the rules whose globs match this signal name, cached per name."""
@@ -126,9 +164,11 @@ class Policy:
                 s = Signal(s.name, w, s.detail, s.retry_after)
             weighted.append(s)
             hit |= self._rules_matching(s.name)
-            # A solved challenge answers every challenge (rule or score), never a throttle or
-            # block: otherwise a client the policy challenges would be challenged again after.
+            # A solved challenge answers the challenges its answered signals led to (rule or
+            # score), never a throttle or block.
             passed = passed or s.name == CHALLENGE_PASSED
+        if passed:
+            weighted = self._offset(weighted)
         reasons = tuple(weighted)
         score = round(sum([s.weight for s in reasons]), 3)
         for index in sorted(hit):
@@ -136,14 +176,33 @@ class Policy:
             if rule.min_score is not None and score < rule.min_score:
                 continue
             if passed and rule.action is Action.CHALLENGE:
-                continue
+                matched = [s for s in reasons if index in self._rules_matching(s.name)]
+                if all(self.answered(s.name) for s in matched):
+                    continue  # the pass answers this rule's doubts
+                name = UNANSWERED_PREFIX + rule.name
+                return Verdict(Action.BLOCK, name, score, reasons)
             retry: float | None = None  # the latest retry_after of the signals it matched
             for s in reasons:
                 if s.retry_after and index in self._rules_matching(s.name):
                     retry = s.retry_after if retry is None else max(retry, s.retry_after)
             return Verdict(rule.action, rule.name, score, reasons, retry, rule.ban_for)
-        if score >= self.block_score:
-            return Verdict(Action.BLOCK, "score/block", score, reasons)
-        if score >= self.challenge_score and not passed:
-            return Verdict(Action.CHALLENGE, "score/challenge", score, reasons)
+        for threshold, action, name in self._thresholds:
+            if score < threshold:
+                continue
+            if passed and action is Action.CHALLENGE:
+                # Answered signals count 0 by now: what is left is what the pass cannot answer.
+                if any(s.weight > 0 for s in reasons):
+                    return Verdict(Action.BLOCK, UNANSWERED_PREFIX + name, score, reasons)
+                break
+            return Verdict(action, name, score, reasons)
         return Verdict(Action.ALLOW, "allow", score, reasons)
+
+    def _offset(self, signals: list[Signal]) -> list[Signal]:
+        """With a valid pass: the signals it answers count 0 (named in the detail)."""
+        out = []
+        for s in signals:
+            if s.weight > 0 and self.answered(s.name):
+                detail = f"{s.detail}; {ANSWERED_NOTE}" if s.detail else ANSWERED_NOTE
+                s = Signal(s.name, 0.0, detail, s.retry_after)
+            out.append(s)
+        return out

@@ -4,8 +4,8 @@
   const status = document.getElementById("ss-status");
   const progress = document.getElementById("ss-progress");
   const form = document.getElementById("ss-form");
-  if (!window.Worker || !window.crypto || !window.crypto.subtle) {
-    status.textContent = "This check needs a current browser over a secure (HTTPS) connection.";
+  if (!window.Worker || !window.Blob || !window.URL) {
+    status.textContent = "This check needs a current browser with JavaScript.";
     return;
   }
   const source = document.getElementById("ss-worker").textContent;
