@@ -109,3 +109,45 @@ def test_contact_heuristic_needs_a_real_address() -> None:
     assert CLASSIFIER.classify(
         "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36"
     ).is_bot
+
+
+# Agents no catalogue entry names, caught by structure alone (uaclass: a product token with no
+# browser form, words in the engine's comment, a program in a Mozilla/5.0 `compatible;` comment,
+# a template's placeholder version).
+UNNAMED_BOTS = [
+    "FooClient/1.2.3",
+    "foo-sync",
+    "FooFetch/2.0 (linux-gnu)",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko;"
+    " compatible; FooAgent/1.0) Chrome/120.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (compatible; FooPreview/3.1)",
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/W.X.Y.Z"
+    " Safari/537.36",
+]
+# Not in browser form, or with those structures, yet a person's device or browser.
+DEVICE_AGENTS = [
+    "Dalvik/2.1.0 (Linux; U; Android 13; Pixel 7 Build/TQ3A.230805.001)",
+    "Podcasts/1650.20 CFNetwork/1410.0.3 Darwin/22.6.0",
+    "Roku/DVP-9.10 (519.10E04111A)",
+    "LG-GB230/V100",
+    "SAMSUNG-GT-E2152/E2152XXJK2 NetFront/3.5 Profile/MIDP-2.0 Configuration/CLDC-1.1",
+    "Lynx/2.8.9rel.1 libwww-FM/2.14 SSL-MM/1.4.1 OpenSSL/1.1.1d",
+    "ELinks/0.12~pre6-1ubuntu1 (textmode; Ubuntu; Linux 3.11.0-13-generic i686; 100x25-2)",
+    "Mozilla/5.0 (compatible; MSIE 10.0; Windows Phone 8.0; Trident/6.0; IEMobile/10.0; ARM;"
+    " Touch; NOKIA; Lumia 920)",
+    "Mozilla/5.0 (compatible; Teleca Q7; Brew 3.1.5; U; en) 240X400 LGE AX840",
+    "Mozilla/5.0 (Linux U; En-US) AppleWebKit/528.5 (KHTML, Like Gecko, Safari/528.5 )"
+    " Version/4.0 Kindle/3.0 (screen 600x800; Rotate)",
+]
+
+
+@pytest.mark.parametrize("ua", UNNAMED_BOTS)
+def test_unnamed_bots_are_caught_by_structure(ua: str) -> None:
+    info = CLASSIFIER.classify(ua)
+    assert info.agent is None and info.bot_reason
+
+
+@pytest.mark.parametrize("ua", DEVICE_AGENTS)
+def test_device_agents_without_browser_form_are_not_flagged(ua: str) -> None:
+    info = CLASSIFIER.classify(ua)
+    assert not info.is_bot, (info.agent, info.bot_reason)

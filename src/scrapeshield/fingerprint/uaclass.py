@@ -52,11 +52,38 @@ _ENGINE = re.compile(r"gecko/|like gecko|applewebkit|trident/|presto/|khtml|msie
 # "Mozilla/5.0 (...) AppleWebKit/537.36" and nothing after: a scraping-script default.
 _TRUNCATED = re.compile(r"applewebkit/[0-9.]+\Z")
 _PHONE = re.compile(
-    r"midp-|cldc-|\bj2me\b|\bbrew\b|maui|ucweb|ucbrowser|opera ?mini|netfront|obigo|teleca|"
+    r"midp-|cldc-|\bj2me\b|\bbrew\b|maui|ucweb|uc ?browser|opera ?mini|netfront|obigo|teleca|"
     r"dolfin|openwave|up\.browser|up\.link|series ?[0-9]0|symbian|nokia|\bmre/|spreadtrum|"
     r"mocor|docomo|foma|sonyericsson|\bmot-|samsung|bada/|browser/wap|smart ?tv|chromium|"
-    r"playstation|amigaos|ibrowse|mosaic|opera/9"
+    r"playstation|amigaos|ibrowse|mosaic|opera/9|hotjava"
 )
+# An agent not in browser form (no Mozilla/ or Opera/ prefix) that still belongs to a person's
+# device: Android's and iOS's system HTTP stacks (Dalvik, CFNetwork/Darwin), watches, TVs and
+# set-top boxes, game consoles, feature phones (MIDP profile, MMP, WAP, handset makers' prefixes),
+# text-mode browsers, media players and in-app agents. Anything else in that form is a program
+# naming itself by its product token (curl/8.5, python-requests/2.31, Go-http-client/2.0,
+# WhatsApp/2.19): a tool or a bot, whatever family ua-parser gives it.
+_DEVICE = re.compile(
+    r"android|dalvik|cfnetwork|darwin/|iphone|ipad|ipod|watch ?os|mac ?os ?x|osx|\bios\b|"
+    r"hbbtv|smart-?tv|tizen|webos|kaios|roku|linux/|windows|mozilla/|lynx|\be?links\b|w3m|"
+    r"\bmmp/|profile/|configuration/|\bwap\b|blackberry|\bfban/|\bfbav/|nintendo|xbox|"
+    r"qqbrowser|\bhtc|\blg-|huawei|\bzte|sony|lenovo|alcatel|sharp|kyocera|pantech|sagem|"
+    r"\bsie-|sanyo|player"
+)
+# Structure no browser sends, in browser-form agents (each measured on the corpus' dev half,
+# docs/detection.md): words added after a semicolon to the rendering engine's comment
+# ("(KHTML, like Gecko; compatible; Google-Agent)"; consoles list capabilities after a comma);
+# a program's own name in the `compatible;` comment of a Mozilla/5.0 agent ("(compatible;
+# Google-InspectionTool/1.0)"), where browsers of that era put only MSIE, Konqueror or a
+# platform (feature phones name their browser there too, and are exempt; Mozilla/2-4 agents are
+# not judged: that era's browsers all introduced themselves this way); a template's placeholder
+# for a version ("Chrome/W.X.Y.Z", "Firefox/firefoxversion").
+_ENGINE_COMMENT = re.compile(r"\(khtml, like gecko; ?+[^)]")
+_COMPATIBLE = re.compile(
+    r"\Amozilla/5\.0 \(compatible;\s*+(?!msie|konqueror|ibrowse|polaris|antgalio|teleca|gecko|"
+    r"windows|linux|mac|iemobile|opera|u;)([^;)]+)"
+)
+_PLACEHOLDER = re.compile(r"(?:chrome|firefox|safari|gecko)/(?:[a-z]\.[a-z]|[a-z]{4,})")
 _BROWSER_PREFIX = ("mozilla/", "opera/")
 # ua-parser sees at most this much: a browser's product tokens come first, and the regex cost
 # grows with length. The catalogue matcher still reads the whole (settings-capped) agent.
@@ -154,12 +181,20 @@ def _bot_reason(ua: str, ua_words: tuple[str, ...], family: str) -> str:
     text = _DEVICE_FIELDS.sub(" ", text)
     if found := _BOT_WORDS.search(" " + " ".join(words(text)) + " "):
         return f"contains the bot-like word {found.group(0).strip()!r}"
+    if not lowered.startswith(_BROWSER_PREFIX):
+        if _ENGINE.search(lowered) or _PHONE.search(lowered) or _DEVICE.search(lowered):
+            return ""  # a device's or a browser's own agent in a non-Mozilla form
+        return "a program's own product token: no Mozilla/ form, rendering engine or device"
+    if _ENGINE_COMMENT.search(lowered):
+        return "adds its own words to the rendering engine's comment"
+    if (named := _COMPATIBLE.search(lowered)) and not _PHONE.search(lowered):
+        return f"names itself in a compatible; comment ({named.group(1).strip()!r})"
+    if _PLACEHOLDER.search(lowered):
+        return "a template's placeholder where a browser sends its version"
     if family == "Other":
         if _TRUNCATED.search(lowered):
             return "ends at its rendering engine: no browser sends a truncated user agent"
         if _ENGINE.search(lowered) or _PHONE.search(lowered):
             return ""  # a browser ua-parser does not name: an engine or a phone browser says so
-        if lowered.startswith(_BROWSER_PREFIX):
-            return "Mozilla/ prefix but no browser ua-parser knows and no rendering engine"
-        return "not a browser user agent (no Mozilla/ prefix, no known browser)"
+        return "Mozilla/ prefix but no browser ua-parser knows and no rendering engine"
     return ""
