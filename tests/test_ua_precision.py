@@ -33,6 +33,14 @@ BROWSERS = [
     " (KHTML, like Gecko) Version/4.0 Mobile Safari/534.30",
     "Mozilla/5.0 (Linux; U; Android 4.1.1; en-us; Nexus S - 4.1.1 - API 16 - 480x800"
     " Build/JRO03S) AppleWebKit/534.30 (KHTML, like Gecko) Version/4.0 Mobile Safari/534.30",
+    # Instagram's appended device comment names the phone (a CUBOT here)
+    "Mozilla/5.0 (Linux; Android 14; KINGKONG 9 Build/UP1A.231005.007; wv) AppleWebKit/537.36"
+    " (KHTML, like Gecko) Version/4.0 Chrome/131.0.6778.135 Mobile Safari/537.36 Instagram"
+    " 360.0.0.52.192 Android (34/14; 480dpi; 1080x2400; Cubot; KINGKONG 9; KINGKONG_9; mt6789;"
+    " en_US; 672535977)",
+    # Android 2.x tablet firmware sent a truncated agent; an e-reader's browser
+    "Mozilla/5.0 (Linux; U; Android; en-us; LC0808B Build/FRF91) AppleWebKit/533.1",
+    "nook browser/1.0",
     # J2ME and feature phones
     "K-Touch W98/java_c_5609c Linux/3.4.5+ Android/4.2.2 Release/JDQ39"
     " Browser/AppleWebKit534.30 Profile/ Configuration/ Mobile Safari/534.30",
@@ -144,7 +152,8 @@ DEVICE_AGENTS = [
 @pytest.mark.parametrize("ua", UNNAMED_BOTS)
 def test_unnamed_bots_are_caught_by_structure(ua: str) -> None:
     info = CLASSIFIER.classify(ua)
-    assert info.agent is None and info.bot_reason
+    assert info.agent is None
+    assert info.bot_reason
 
 
 @pytest.mark.parametrize("ua", DEVICE_AGENTS)

@@ -43,13 +43,18 @@ _CONTACT = re.compile(
 )
 # Device-model text: in the platform comment of a browser-form agent, the fields after the
 # Android version ("Mozilla/5.0 (Linux; Android 14; CUBOT KINGKONG 9 Build/...)"), and the
-# device fields in-app browsers append (FBDV/, Model/, Build/, [FB...]).
+# device fields in-app browsers append (FBDV/, Model/, Build/, [FB...], and Instagram's or
+# Threads' "Android (33/13; 320dpi; 720x1440; brand; model; device; chipset; ...)").
 _PLATFORM = re.compile(r"\A(?:mozilla|opera)/[0-9.]+ ?\(([^()]*)\)")
-_DEVICE_FIELDS = re.compile(r"\[fb[^\]]*\]|fbdv/[^;)]*|model/[^\s;)]*|build/[^\s;)]*")
+_DEVICE_FIELDS = re.compile(
+    r"\[fb[^\]]*\]|fbdv/[^;)]*|model/[^\s;)]*|build/[^\s;)]*|android \([0-9]+/[^)]*\)"
+)
 # A browser recognised by structure when ua-parser names no family: a browser-form prefix with
 # a rendering-engine token, or the markers of a feature-phone browser (J2ME, BREW, MAUI...).
 _ENGINE = re.compile(r"gecko/|like gecko|applewebkit|trident/|presto/|khtml|msie \d|webkit")
-# "Mozilla/5.0 (...) AppleWebKit/537.36" and nothing after: a scraping-script default.
+# "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36" and nothing after: a
+# scraping-script default. Not judged on Android: cheap Android 2.x tablets' firmware sent
+# exactly that truncated form ("... Build/FRF91) AppleWebKit/533.1").
 _TRUNCATED = re.compile(r"applewebkit/[0-9.]+\Z")
 _PHONE = re.compile(
     r"midp-|cldc-|\bj2me\b|\bbrew\b|maui|ucweb|uc ?browser|opera ?mini|netfront|obigo|teleca|"
@@ -59,16 +64,16 @@ _PHONE = re.compile(
 )
 # An agent not in browser form (no Mozilla/ or Opera/ prefix) that still belongs to a person's
 # device: Android's and iOS's system HTTP stacks (Dalvik, CFNetwork/Darwin), watches, TVs and
-# set-top boxes, game consoles, feature phones (MIDP profile, MMP, WAP, handset makers' prefixes),
-# text-mode browsers, media players and in-app agents. Anything else in that form is a program
-# naming itself by its product token (curl/8.5, python-requests/2.31, Go-http-client/2.0,
-# WhatsApp/2.19): a tool or a bot, whatever family ua-parser gives it.
+# set-top boxes, game consoles, e-readers, feature phones (MIDP profile, MMP, WAP, handset
+# makers' prefixes), text-mode browsers, media players and in-app agents. Anything else in
+# that form is a program naming itself by its product token (curl/8.5, python-requests/2.31,
+# Go-http-client/2.0, WhatsApp/2.19): a tool or a bot, whatever family ua-parser gives it.
 _DEVICE = re.compile(
     r"android|dalvik|cfnetwork|darwin/|iphone|ipad|ipod|watch ?os|mac ?os ?x|osx|\bios\b|"
     r"hbbtv|smart-?tv|tizen|webos|kaios|roku|linux/|windows|mozilla/|lynx|\be?links\b|w3m|"
     r"\bmmp/|profile/|configuration/|\bwap\b|blackberry|\bfban/|\bfbav/|nintendo|xbox|"
     r"qqbrowser|\bhtc|\blg-|huawei|\bzte|sony|lenovo|alcatel|sharp|kyocera|pantech|sagem|"
-    r"\bsie-|sanyo|player"
+    r"\bsie-|sanyo|player|kindle|\bnook\b|kobo"
 )
 # Structure no browser sends, in browser-form agents (each measured on the corpus' dev half,
 # docs/detection.md): words added after a semicolon to the rendering engine's comment
@@ -192,7 +197,7 @@ def _bot_reason(ua: str, ua_words: tuple[str, ...], family: str) -> str:
     if _PLACEHOLDER.search(lowered):
         return "a template's placeholder where a browser sends its version"
     if family == "Other":
-        if _TRUNCATED.search(lowered):
+        if _TRUNCATED.search(lowered) and "android" not in lowered:
             return "ends at its rendering engine: no browser sends a truncated user agent"
         if _ENGINE.search(lowered) or _PHONE.search(lowered):
             return ""  # a browser ua-parser does not name: an engine or a phone browser says so
