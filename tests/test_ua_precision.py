@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from scrapeshield.fingerprint import uaclass
 from scrapeshield.fingerprint.catalogue import load_catalogue
+from scrapeshield.fingerprint.catalogue_match import words
 from scrapeshield.fingerprint.uaclass import UAClassifier
 from tests.ua_labelled import Judge
 
@@ -160,3 +162,18 @@ def test_unnamed_bots_are_caught_by_structure(ua: str) -> None:
 def test_device_agents_without_browser_form_are_not_flagged(ua: str) -> None:
     info = CLASSIFIER.classify(ua)
     assert not info.is_bot, (info.agent, info.bot_reason)
+
+
+def test_every_bot_word_alternative_has_a_substring_hint() -> None:
+    """The bot-word regex runs only when a hint occurs: a word it can match without one would be
+    silently skipped."""
+    alternatives = "|".join((uaclass._EXACT, uaclass._SUFFIX, uaclass._PREFIX)).split("|")
+    for alternative in alternatives:
+        stem = alternative.replace("s?", "").strip()
+        assert any(hint in stem for hint in uaclass._BOT_WORD_HINTS), stem
+
+
+def test_ascii_words_match_the_catalogue_matchers_words() -> None:
+    for ua in [*BROWSERS, *AI_AGENTS, *TOOLS, *UNNAMED_BOTS, *DEVICE_AGENTS, "Ünïcode/1.0 (x)"]:
+        lowered = ua.strip().lower()
+        assert uaclass._words(lowered) == words(ua.strip())

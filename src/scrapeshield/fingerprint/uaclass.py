@@ -159,8 +159,9 @@ class UAClassifier:
 
     def _classify(self, user_agent: str) -> UAInfo:
         ua = user_agent.strip()
-        ua_words = words(ua)
-        match = self._matcher.match_words(ua_words, ua)
+        lowered = ua.lower()  # once: the matcher, the words and every heuristic read it
+        ua_words = _words(lowered)
+        match = self._matcher.match_words(ua_words, lowered)
         try:  # browser and OS only: device regexes double the cost and add nothing here
             result = self._resolver(ua[:PARSE_CAP], _DOMAINS)
         except Exception:  # a resolver bug must not cost the request; treat as unparsed
@@ -170,22 +171,45 @@ class UAClassifier:
         os_family = result.os.family if result and result.os else "Other"
         reason = ""
         if match is None and ua:
-            reason = _bot_reason(ua, ua_words, family)
+            reason = _bot_reason(lowered, ua_words, family)
         return UAInfo(match.agent if match else None, family, major, os_family, reason)
 
 
-def _bot_reason(ua: str, ua_words: tuple[str, ...], family: str) -> str:
-    lowered = ua.lower()
-    if _CONTACT.search(lowered):
+# Non-alphanumeric ASCII to spaces: on an ASCII agent (nearly all), `translate` + `split` gives
+# the words of `catalogue_match.words` in a third less time than a regex `findall`.
+_SEPARATORS = str.maketrans({c: " " for c in map(chr, range(128)) if not c.isalnum()})
+
+
+def _words(lowered: str) -> tuple[str, ...]:
+    if lowered.isascii():
+        return tuple(lowered.translate(_SEPARATORS).split())
+    return words(lowered)
+
+
+# Cheap substring tests before each costly regex: the regexes can only match where one of these
+# occurs, and a random or ordinary browser agent contains none (`in` scans in C, ~0.1 µs).
+_CONTACT_HINTS = ("http", "www.", "@", "(at)", "[at]")
+_DEVICE_FIELD_HINTS = ("[fb", "fbdv/", "model/", "build/", "android (")
+_BOT_WORD_HINTS = (
+    "bot", "crawl", "spider", "scrap", "fetcher", "checker", "monitor", "validator", "archiver",
+    "harvest", "indexer", "scanner", "inspector", "downloader", "parser", "synthetic", "slurp",
+)  # fmt: skip
+
+
+def _bot_reason(lowered: str, ua_words: tuple[str, ...], family: str) -> str:
+    if any(hint in lowered for hint in _CONTACT_HINTS) and _CONTACT.search(lowered):
         return "contains a URL or e-mail address, the self-identification of bots"
-    text = lowered
-    if platform := _PLATFORM.match(text):
-        fields = platform.group(1).split(";")
-        android = next((i for i, f in enumerate(fields) if "android" in f), len(fields))
-        text = ";".join(fields[: android + 1]) + text[platform.end() :]
-    text = _DEVICE_FIELDS.sub(" ", text)
-    if found := _BOT_WORDS.search(" " + " ".join(words(text)) + " "):
-        return f"contains the bot-like word {found.group(0).strip()!r}"
+    if any(hint in lowered for hint in _BOT_WORD_HINTS):
+        text = lowered
+        if (platform := _PLATFORM.match(text)) and "android" in platform.group(1):
+            fields = platform.group(1).split(";")
+            android = next(i for i, f in enumerate(fields) if "android" in f)
+            text = ";".join(fields[: android + 1]) + text[platform.end() :]
+        if any(hint in text for hint in _DEVICE_FIELD_HINTS):
+            text = _DEVICE_FIELDS.sub(" ", text)
+        text_words = ua_words if text is lowered else _words(text)
+        if found := _BOT_WORDS.search(" " + " ".join(text_words) + " "):
+            return f"contains the bot-like word {found.group(0).strip()!r}"
     if not lowered.startswith(_BROWSER_PREFIX):
         if _ENGINE.search(lowered) or _PHONE.search(lowered) or _DEVICE.search(lowered):
             return ""  # a device's or a browser's own agent in a non-Mozilla form
