@@ -128,6 +128,9 @@ UNNAMED_BOTS = [
     "FooClient/1.2.3",
     "foo-sync",
     "FooFetch/2.0 (linux-gnu)",
+    # platform words do not spare a product ua-parser does not know: anyone can write them
+    "FooApp/1.0 (iOS)",
+    "FooGrab/2.0 (Windows NT 10.0; Win64; x64)",
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko;"
     " compatible; FooAgent/1.0) Chrome/120.0.0.0 Safari/537.36",
     "Mozilla/5.0 (compatible; FooPreview/3.1)",

@@ -63,17 +63,22 @@ _PHONE = re.compile(
     r"playstation|amigaos|ibrowse|mosaic|opera/9|hotjava"
 )
 # An agent not in browser form (no Mozilla/ or Opera/ prefix) that still belongs to a person's
-# device: Android's and iOS's system HTTP stacks (Dalvik, CFNetwork/Darwin), watches, TVs and
-# set-top boxes, game consoles, e-readers, feature phones (MIDP profile, MMP, WAP, handset
-# makers' prefixes), text-mode browsers, media players and in-app agents. Anything else in
-# that form is a program naming itself by its product token (curl/8.5, python-requests/2.31,
-# Go-http-client/2.0, WhatsApp/2.19): a tool or a bot, whatever family ua-parser gives it.
-_DEVICE = re.compile(
-    r"android|dalvik|cfnetwork|darwin/|iphone|ipad|ipod|watch ?os|mac ?os ?x|osx|\bios\b|"
-    r"hbbtv|smart-?tv|tizen|webos|kaios|roku|linux/|windows|mozilla/|lynx|\be?links\b|w3m|"
-    r"\bmmp/|profile/|configuration/|\bwap\b|blackberry|\bfban/|\bfbav/|nintendo|xbox|"
-    r"qqbrowser|\bhtc|\blg-|huawei|\bzte|sony|lenovo|alcatel|sharp|kyocera|pantech|sagem|"
-    r"\bsie-|sanyo|player|kindle|\bnook\b|kobo"
+# device. Hardware markers spare it always: TVs and set-top boxes, consoles, watches, e-readers,
+# feature phones (MIDP profile, MMP, WAP, handset makers' prefixes) and text-mode browsers.
+# Platform words (Android's and iOS's system HTTP stacks, Dalvik, CFNetwork/Darwin, an OS name)
+# spare it only when ua-parser also names the agent: anyone can write "(iOS)" or "(Windows)"
+# after an unknown product token, and an unknown app in that form is challenged as before.
+# Anything else in that form is a program naming itself by its product token (curl/8.5,
+# python-requests/2.31, Go-http-client/2.0, WhatsApp/2.19): a tool or a bot, whatever family
+# ua-parser gives it.
+_HARDWARE = re.compile(
+    r"hbbtv|smart-?tv|tizen|webos|kaios|roku|watch ?os|lynx|\be?links\b|w3m|\bmmp/|profile/|"
+    r"configuration/|\bwap\b|blackberry|nintendo|xbox|\bhtc|\blg-|huawei|\bzte|sony|lenovo|"
+    r"alcatel|sharp|kyocera|pantech|sagem|\bsie-|sanyo|kindle|\bnook\b|kobo"
+)
+_PLATFORM_WORDS = re.compile(
+    r"android|dalvik|cfnetwork|darwin/|iphone|ipad|ipod|mac ?os ?x|osx|\bios\b|linux/|windows|"
+    r"mozilla/|\bfban/|\bfbav/|qqbrowser|player"
 )
 # Structure no browser sends, in browser-form agents (each measured on the corpus' dev half,
 # docs/detection.md): words added after a semicolon to the rendering engine's comment
@@ -211,8 +216,10 @@ def _bot_reason(lowered: str, ua_words: tuple[str, ...], family: str) -> str:
         if found := _BOT_WORDS.search(" " + " ".join(text_words) + " "):
             return f"contains the bot-like word {found.group(0).strip()!r}"
     if not lowered.startswith(_BROWSER_PREFIX):
-        if _ENGINE.search(lowered) or _PHONE.search(lowered) or _DEVICE.search(lowered):
-            return ""  # a device's or a browser's own agent in a non-Mozilla form
+        if _ENGINE.search(lowered) or _PHONE.search(lowered) or _HARDWARE.search(lowered):
+            return ""  # a browser's or a device's own agent in a non-Mozilla form
+        if family != "Other" and _PLATFORM_WORDS.search(lowered):
+            return ""  # Dalvik, CFNetwork/Darwin, an app ua-parser knows on a named platform
         return "a program's own product token: no Mozilla/ form, rendering engine or device"
     if _ENGINE_COMMENT.search(lowered):
         return "adds its own words to the rendering engine's comment"
