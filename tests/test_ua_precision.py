@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from scrapeshield.fingerprint import uaclass
 from scrapeshield.fingerprint.catalogue import load_catalogue
+from scrapeshield.fingerprint.catalogue_match import words
 from scrapeshield.fingerprint.uaclass import UAClassifier
 from tests.ua_labelled import Judge
 
@@ -33,6 +35,14 @@ BROWSERS = [
     " (KHTML, like Gecko) Version/4.0 Mobile Safari/534.30",
     "Mozilla/5.0 (Linux; U; Android 4.1.1; en-us; Nexus S - 4.1.1 - API 16 - 480x800"
     " Build/JRO03S) AppleWebKit/534.30 (KHTML, like Gecko) Version/4.0 Mobile Safari/534.30",
+    # Instagram's appended device comment names the phone (a CUBOT here)
+    "Mozilla/5.0 (Linux; Android 14; KINGKONG 9 Build/UP1A.231005.007; wv) AppleWebKit/537.36"
+    " (KHTML, like Gecko) Version/4.0 Chrome/131.0.6778.135 Mobile Safari/537.36 Instagram"
+    " 360.0.0.52.192 Android (34/14; 480dpi; 1080x2400; Cubot; KINGKONG 9; KINGKONG_9; mt6789;"
+    " en_US; 672535977)",
+    # Android 2.x tablet firmware sent a truncated agent; an e-reader's browser
+    "Mozilla/5.0 (Linux; U; Android; en-us; LC0808B Build/FRF91) AppleWebKit/533.1",
+    "nook browser/1.0",
     # J2ME and feature phones
     "K-Touch W98/java_c_5609c Linux/3.4.5+ Android/4.2.2 Release/JDQ39"
     " Browser/AppleWebKit534.30 Profile/ Configuration/ Mobile Safari/534.30",
@@ -109,3 +119,64 @@ def test_contact_heuristic_needs_a_real_address() -> None:
     assert CLASSIFIER.classify(
         "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36"
     ).is_bot
+
+
+# Agents no catalogue entry names, caught by structure alone (uaclass: a product token with no
+# browser form, words in the engine's comment, a program in a Mozilla/5.0 `compatible;` comment,
+# a template's placeholder version).
+UNNAMED_BOTS = [
+    "FooClient/1.2.3",
+    "foo-sync",
+    "FooFetch/2.0 (linux-gnu)",
+    # platform words do not spare a product ua-parser does not know: anyone can write them
+    "FooApp/1.0 (iOS)",
+    "FooGrab/2.0 (Windows NT 10.0; Win64; x64)",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko;"
+    " compatible; FooAgent/1.0) Chrome/120.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (compatible; FooPreview/3.1)",
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/W.X.Y.Z"
+    " Safari/537.36",
+]
+# Not in browser form, or with those structures, yet a person's device or browser.
+DEVICE_AGENTS = [
+    "Dalvik/2.1.0 (Linux; U; Android 13; Pixel 7 Build/TQ3A.230805.001)",
+    "Podcasts/1650.20 CFNetwork/1410.0.3 Darwin/22.6.0",
+    "Roku/DVP-9.10 (519.10E04111A)",
+    "LG-GB230/V100",
+    "SAMSUNG-GT-E2152/E2152XXJK2 NetFront/3.5 Profile/MIDP-2.0 Configuration/CLDC-1.1",
+    "Lynx/2.8.9rel.1 libwww-FM/2.14 SSL-MM/1.4.1 OpenSSL/1.1.1d",
+    "ELinks/0.12~pre6-1ubuntu1 (textmode; Ubuntu; Linux 3.11.0-13-generic i686; 100x25-2)",
+    "Mozilla/5.0 (compatible; MSIE 10.0; Windows Phone 8.0; Trident/6.0; IEMobile/10.0; ARM;"
+    " Touch; NOKIA; Lumia 920)",
+    "Mozilla/5.0 (compatible; Teleca Q7; Brew 3.1.5; U; en) 240X400 LGE AX840",
+    "Mozilla/5.0 (Linux U; En-US) AppleWebKit/528.5 (KHTML, Like Gecko, Safari/528.5 )"
+    " Version/4.0 Kindle/3.0 (screen 600x800; Rotate)",
+]
+
+
+@pytest.mark.parametrize("ua", UNNAMED_BOTS)
+def test_unnamed_bots_are_caught_by_structure(ua: str) -> None:
+    info = CLASSIFIER.classify(ua)
+    assert info.agent is None
+    assert info.bot_reason
+
+
+@pytest.mark.parametrize("ua", DEVICE_AGENTS)
+def test_device_agents_without_browser_form_are_not_flagged(ua: str) -> None:
+    info = CLASSIFIER.classify(ua)
+    assert not info.is_bot, (info.agent, info.bot_reason)
+
+
+def test_every_bot_word_alternative_has_a_substring_hint() -> None:
+    """The bot-word regex runs only when a hint occurs: a word it can match without one would be
+    silently skipped."""
+    alternatives = "|".join((uaclass._EXACT, uaclass._SUFFIX, uaclass._PREFIX)).split("|")
+    for alternative in alternatives:
+        stem = alternative.replace("s?", "").strip()
+        assert any(hint in stem for hint in uaclass._BOT_WORD_HINTS), stem
+
+
+def test_ascii_words_match_the_catalogue_matchers_words() -> None:
+    for ua in [*BROWSERS, *AI_AGENTS, *TOOLS, *UNNAMED_BOTS, *DEVICE_AGENTS, "Ünïcode/1.0 (x)"]:
+        lowered = ua.strip().lower()
+        assert uaclass._words(lowered) == words(ua.strip())

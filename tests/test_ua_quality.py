@@ -34,16 +34,15 @@ def test_browsers_from_2022_on_false_positives_at_most_0_01_percent(
     assert figures["browsers from 2022 on flagged [eval]"].rate <= 0.0001
 
 
-@PENDING
 def test_bot_recall_at_least_97_percent(figures: dict[str, Figure]) -> None:
     assert figures["bots recalled [eval]"].rate >= 0.97
 
 
 def test_no_regression_below_the_measured_figures(figures: dict[str, Figure]) -> None:
     """The eval-half figures of the last commit that changed them (docs/detection.md)."""
-    assert figures["browsers flagged [eval]"].hits <= 27
-    assert figures["browsers from 2022 on flagged [eval]"].hits <= 2
-    assert figures["bots recalled [eval]"].hits >= 1535
+    assert figures["browsers flagged [eval]"].hits <= 22
+    assert figures["browsers from 2022 on flagged [eval]"].hits <= 1
+    assert figures["bots recalled [eval]"].hits >= 1545
 
 
 def test_every_ai_agent_blocked_by_an_ai_rule(figures: dict[str, Figure]) -> None:
