@@ -28,6 +28,7 @@ from scrapeshield.credentials.settings import CredentialSpec
 from scrapeshield.directives.settings import DirectivesSettings
 from scrapeshield.errors import ConfigurationError
 from scrapeshield.fingerprint.settings import FingerprintSettings
+from scrapeshield.identity.settings import IdentitySettings
 from scrapeshield.ratelimit.settings import RateLimitSettings
 from scrapeshield.settings_base import Section, check_cidrs, split_commas
 from scrapeshield.signals import Action
@@ -158,6 +159,7 @@ class Settings(BaseSettings):
     directives: DirectivesSettings = DirectivesSettings()
     challenge: ChallengeSettings = ChallengeSettings()
     behaviour: BehaviourSettings = BehaviourSettings()
+    identity: IdentitySettings = IdentitySettings()
 
     responder: Callable[..., Any] | None = Field(default=None, exclude=True)
 
