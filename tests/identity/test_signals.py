@@ -44,7 +44,7 @@ async def decide(
 
 
 def cookie_of(ctx: RequestContext) -> str | None:
-    for name, value in ctx.response_headers:
+    for name, value in ctx.app_headers or ():
         if name == b"set-cookie" and value.startswith(b"__ss_vid="):
             return value.decode().split(";")[0]
     return None
@@ -57,7 +57,7 @@ def names(decision: Decision) -> set[str]:
 async def test_a_page_issues_a_token_that_names_the_visitor(store: Store) -> None:
     shield = Shield(settings(), store=store)
     _, ctx = await decide(shield, "/artworks/1", PAGE)
-    field = next(v.decode() for n, v in ctx.response_headers if n == b"set-cookie")
+    field = next(v.decode() for n, v in ctx.app_headers or () if n == b"set-cookie")
     for attribute in ("Path=/", "HttpOnly", "SameSite=Lax", "Max-Age=2592000", "Secure"):
         assert attribute in field  # synthetic requests are https
     cookie = cookie_of(ctx)

@@ -1,7 +1,8 @@
 """The identity detector: the visitor token, originals budgets, issuance, amnesia, pools.
 
 Works on two kinds of request only (everything else costs one cookie lookup):
-- **page** navigations (GET, route group `default`, `Sec-Fetch-Dest` document or absent): a
+- **page** navigations (GET, route group `default`, `Sec-Fetch-Dest` document or absent, an
+  `Accept` that names text/html, as every browser's navigation does): a
   client without a valid token is issued one, unless its address, network or header fingerprint
   has had its allowance of new tokens this window (`identity/issuance-limited`); the budgets are
   read (a visitor at a budget is challenged on the page, where a person can answer, rather than
@@ -98,8 +99,13 @@ class IdentityDetector(Immediate):
         group = facts.route_group
         if group in self._originals:
             return "image"
-        if group == "default" and facts.headers.get("sec-fetch-dest", "") in _PAGE_DEST:
-            return "page"
+        headers = facts.headers
+        if (
+            group == "default"
+            and headers.get("sec-fetch-dest", "") in _PAGE_DEST
+            and "text/html" in headers.get("accept", "")
+        ):
+            return "page"  # a navigation that wants HTML: every browser's says so
         return None
 
     def detect_now(self, facts: Facts, ctx: RequestContext) -> Found:
@@ -111,7 +117,7 @@ class IdentityDetector(Immediate):
             notes[VISITOR_NOTE] = visitor.id
         kind = self._kind(facts)
         if kind is None or facts.client_key == UNKNOWN_CLIENT:
-            return ()
+            return ()  # without an address, everyone's requests would add up as one client's
         plan = self._plan(facts, kind, visitor)
         store, dry = ctx.store, bool(notes.get("dry_run"))
         if isinstance(store, MemoryStore):
@@ -199,8 +205,8 @@ class IdentityDetector(Immediate):
             if over:
                 detail = f"new tokens per {s.window:g}s exceeded by {', '.join(over)}"
                 out.append(Signal(ISSUANCE_LIMITED, WEIGHTS[ISSUANCE_LIMITED], detail))
-            elif not ctx.notes.get("dry_run"):
-                ctx.response_headers.append(self.tokens.issue(facts))
+            elif not ctx.notes.get("dry_run"):  # with the page only (not a refusal)
+                ctx.app_headers = [*(ctx.app_headers or ()), self.tokens.issue(facts)]
         if image and plan.visitor is None:
             out.append(Signal(NO_TOKEN, WEIGHTS[NO_TOKEN], "no valid visitor token"))
         if plan.amnesia:
