@@ -22,7 +22,15 @@ def directive_headers(response: httpx.Response) -> dict[str, list[str]]:
 
 
 def get(client: httpx.Client, path: str) -> httpx.Response:
-    return client.get(path, headers={"user-agent": BROWSER})
+    """A browser's request (its full header set: a user agent alone, with no visitor token,
+    looks like a script on an original, which identity challenges)."""
+    headers = {
+        "user-agent": BROWSER,
+        "accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        "accept-language": "en-GB,en;q=0.5",
+        "accept-encoding": "gzip, deflate",
+    }
+    return client.get(path, headers=headers)
 
 
 def test_pages_and_images_carry_the_opt_out() -> None:
