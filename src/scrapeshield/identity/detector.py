@@ -50,6 +50,7 @@ VERIFIED_BOT_NOTE = "verified_bot"  # ratelimit.settings.VERIFIED_BOT_NOTE (a de
 
 _PAGE_DEST = frozenset({"", "document"})
 _PERIODS = (("hour", 3600.0), ("day", 86_400.0))
+_KEY_CACHE_SIZE = 4096
 
 
 class _Budget(NamedTuple):
@@ -92,6 +93,7 @@ class IdentityDetector(Immediate):
             if settings.budgets.enabled and (allowed := getattr(spec, period)) > 0
         ]
         self._pool = settings.rotating_pool
+        self._keys: dict[tuple[str, str, int], list[tuple[str, float]]] = {}
 
     def _kind(self, facts: Facts) -> str | None:
         if facts.method != "GET":
@@ -133,17 +135,12 @@ class IdentityDetector(Immediate):
 
     def _plan(self, facts: Facts, kind: str, visitor: Visitor | None) -> _Plan:
         s, now, client = self.settings, facts.time, facts.client_key
-        network = self._network(facts)
-        subjects = {
-            "visitor": f"v:{visitor.id}" if visitor is not None else f"a:{client}",
-            "address": client,
-            "network": network,
-        }
         image = kind == "image"
-        queued: list[ops.Op] = []
-        for b in self._budgets:
-            key = f"id:b:{b.scope}:{subjects[b.scope]}:{b.period}{int(now // b.seconds)}"
-            queued.append(("A", key, facts.path, b.seconds) if image else ("C", key, "", 0.0))
+        path = facts.path
+        queued: list[ops.Op] = [
+            ("A", key, path, seconds) if image else ("C", key, "", 0.0)
+            for key, seconds in self._budget_keys(facts, visitor)
+        ]
         pool = self._pool
         young = visitor is None or now - visitor.issued < pool.window
         counted = pool.enabled and young
@@ -158,7 +155,7 @@ class IdentityDetector(Immediate):
         if issuance:
             queued += [
                 ("I", issued_key, "", s.window),
-                ("I", f"id:i:n:{network}:{window}", "", s.window),
+                ("I", f"id:i:n:{self._network(facts)}:{window}", "", s.window),
                 ("I", f"id:i:f:{fingerprint}:{window}", "", s.window),
             ]
         amnesia = image and visitor is None
@@ -215,6 +212,26 @@ class IdentityDetector(Immediate):
                 detail = f"{issued} tokens issued to this address in {s.window:g}s, none returned"
                 out.append(Signal(AMNESIA, WEIGHTS[AMNESIA], detail))
         return out
+
+    def _budget_keys(self, facts: Facts, visitor: Visitor | None) -> list[tuple[str, float]]:
+        """The request's budget keys with their periods, made once per identity and hour (a
+        client's requests in an hour reuse them; the day turns with an hour)."""
+        client = facts.client_key
+        subject = f"v:{visitor.id}" if visitor is not None else f"a:{client}"
+        hour = int(facts.time // 3600)
+        cache_key = (subject, client, hour)
+        keys = self._keys.get(cache_key)
+        if keys is None:
+            subjects = {"visitor": subject, "address": client, "network": self._network(facts)}
+            keys = [
+                (f"id:b:{b.scope}:{subjects[b.scope]}:{b.period}{int(facts.time // b.seconds)}",
+                 b.seconds)
+                for b in self._budgets
+            ]  # fmt: skip
+            if len(self._keys) >= _KEY_CACHE_SIZE:  # clients choose these: stay bounded
+                self._keys.clear()
+            self._keys[cache_key] = keys
+        return keys
 
     def _network(self, facts: Facts) -> str:
         """The client's /24 (IPv4) or /48 (IPv6): the key of network budgets and issuance."""

@@ -23,6 +23,8 @@ from scrapeshield.identity.settings import IdentitySettings
 
 KIND = "visitor"
 _CACHE_SIZE = 4096
+_MISSING = object()
+_MAX_CACHED_HEADER = 1024
 
 
 class Visitor:
@@ -45,6 +47,7 @@ class VisitorTokens:
         self._needle = settings.cookie_name + "="
         self._verified: dict[str, dict[str, Any] | None] = {}
         self._bindings: dict[tuple[str, str], str] = {}
+        self._values: dict[str, str | None] = {}  # Cookie field -> this cookie's value
         self._attributes = f"; Path=/; Max-Age={int(settings.max_age)}; HttpOnly; SameSite=Lax"
 
     def binding(self, facts: Facts) -> str:
@@ -64,11 +67,20 @@ class VisitorTokens:
         header = facts.headers.get("cookie")
         if not header or self._needle not in header:
             return None
+        found = self._values.get(header, _MISSING)
+        if found is not _MISSING:
+            return found  # type: ignore[return-value]
+        value = None
         for part in header.split(";"):
-            name, eq, value = part.strip().partition("=")
+            name, eq, text = part.strip().partition("=")
             if eq and name == self.cookie:
-                return value.strip('"') or None
-        return None
+                value = text.strip('"') or None
+                break
+        if len(header) <= _MAX_CACHED_HEADER:
+            if len(self._values) >= _CACHE_SIZE:  # clients choose these: stay bounded
+                self._values.clear()
+            self._values[header] = value
+        return value
 
     def validate(self, facts: Facts) -> Visitor | None:
         """The visitor a valid token names; None without one (or with a bad one)."""
