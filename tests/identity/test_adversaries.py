@@ -118,3 +118,19 @@ def test_a_pool_across_networks_meets_the_rotating_pool_signal() -> None:
         for browser in pool:
             browser.close()
     assert total <= 100
+
+
+def test_on_redis_the_person_passes_and_the_copy_stops(redis_url: str, redis_prefix: str) -> None:
+    """The same budgets on the shared store (HyperLogLog counts) over real HTTP."""
+    settings = demo_settings(store_url=redis_url, store_prefix=redis_prefix, store_timeout=2.0)
+    with demo(settings) as server:
+        tally = person(server.url, artworks=45)
+        copy = Browser(server.url, source="127.0.0.9")
+        copy.open("/")
+        for artwork in range(1, 301):
+            copy.view(artwork, assets=False)
+        copy.close()
+    assert tally.refused == 0
+    assert tally.challenges <= 1
+    assert len(copy.tally.originals) <= 41  # HyperLogLog counts: within one of exact here
+    assert copy.tally.challenges > 0

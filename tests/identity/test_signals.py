@@ -136,7 +136,8 @@ async def test_budgets_challenge_on_pages_and_refuse_originals(store: Store) -> 
 
 
 async def test_one_browser_build_from_many_new_identities_is_a_pool(store: Store) -> None:
-    shield = Shield(settings(), store=store)
+    # a day's window: the count must not restart at a window's edge during the test
+    shield = Shield(settings(identity={"rotating_pool": {"window": 86_400}}), store=store)
     seen = []
     for n in range(20):
         decision, _ = await decide(shield, "/images/1.png", IMAGE, ip=f"10.{n}.0.1")
@@ -185,3 +186,17 @@ async def test_explain_writes_nothing(store: Store) -> None:
         await shield.decide(facts, ctx)
         assert ctx.notes["budget_use"] == pytest.approx(1 / 40)
     assert await store.keys("id:") == []
+
+
+async def test_rate_limits_can_key_on_the_visitor(store: Store) -> None:
+    groups = {"default": {"limits": "100/minute", "visitor_limits": "2/minute"}}
+    shield = Shield(settings(ratelimit={"groups": groups}), store=store)
+    _, ctx = await decide(shield, "/", PAGE)
+    cookie = cookie_of(ctx)
+    actions = [(await decide(shield, "/terms", PAGE, cookie=cookie))[0].rule for _ in range(3)]
+    assert actions == ["allow", "allow", "rate-limit"]
+    # another visitor at the same address has its own count
+    _, ctx = await decide(shield, "/", {**PAGE, "Accept-Language": "fr"})
+    other = cookie_of(ctx)
+    decision, _ = await decide(shield, "/terms", {**PAGE, "Accept-Language": "fr"}, cookie=other)
+    assert decision.rule == "allow"
