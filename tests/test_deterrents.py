@@ -73,7 +73,7 @@ def test_an_over_budget_scraper_gets_a_decoy_it_cannot_tell_from_an_image(loop: 
     ):
         real = client.get("/images/3.png", headers=IMAGE)
         assert real.status_code == 200
-        budget.use = 1.5
+        budget.use = 2.0
         decoy = client.get("/images/3.png", headers=IMAGE)
         page = client.get("/artworks/3", headers=NAVIGATE)
     assert decoy.status_code == 200
@@ -86,8 +86,8 @@ def test_an_over_budget_scraper_gets_a_decoy_it_cannot_tell_from_an_image(loop: 
     assert page.status_code == 403  # a decoy verdict off the image routes is a block
     events = served.events()
     assert [(e["event"], e["action"], e["rule"]) for e in events] == [
-        ("decoy", "decoy", "budget-decoy"),
-        ("decision", "block", "no-decoy/budget-decoy"),
+        ("decoy", "decoy", "budget-refuse"),
+        ("decision", "block", "no-decoy/budget-refuse"),
     ]
 
 

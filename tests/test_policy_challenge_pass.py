@@ -77,14 +77,18 @@ def test_answered_and_unanswered_doubts_together() -> None:
     )
 
 
-def test_a_pass_never_lifts_a_throttle_block_or_budget_rule() -> None:
+def test_a_pass_never_lifts_a_throttle_block_or_budget_refusal() -> None:
     policy = Policy(PolicySettings())
     limited = Signal("ratelimit/pages/client", 0.0, retry_after=5)
     assert policy.evaluate([limited, PASS]).action is Action.THROTTLE
     ai = Signal("ua/category/ai-training", 100.0)
     assert policy.evaluate([ai, PASS]).action is Action.BLOCK
+    refused = Signal("budget/visitor/hour/refuse", 0.0, "481 originals, refused above 480")
+    assert policy.evaluate([refused, PASS]).action is Action.DECOY
+    # below the refuse mark a budget's challenge is answered: a person solves once, goes on
     budget = Signal("budget/visitor/hour", 0.0, "301 of 300 originals")
-    assert policy.evaluate([budget, PASS]).action is Action.DECOY
+    assert policy.evaluate([budget]).action is Action.CHALLENGE
+    assert policy.evaluate([budget, PASS]).action is Action.ALLOW
 
 
 def test_a_pass_with_no_doubt_left_answers_a_threshold_below_zero() -> None:

@@ -38,7 +38,9 @@ def _settings(url: str, prefix: str) -> Settings:
         store_prefix=prefix,
         store_timeout=2.0,
         ratelimit={
-            "groups": {"default": {"limits": "5/minute", "network_limits": "50/minute"}},
+            "groups": {
+                "default": {"limits": "5/minute", "network_limits": "50/minute", "headers": True}
+            },
             "escalation": {"throttles": 3, "ban": 60},
         },
         fingerprint={"enabled": False},
@@ -104,3 +106,24 @@ async def test_a_ban_written_by_one_shield_blocks_at_the_other(
     decision = await second.decide(_facts(second, ip="203.0.113.5"))
     assert decision.rule == "ban/active"
     assert await second.bans.get("203.0.113.5") is not None
+
+
+async def test_identity_counts_in_the_shared_slot(shields: tuple[Shield, Shield]) -> None:
+    """The identity script (budgets, pools, issuance) on the cluster, from both shields."""
+    from tests.browsers import chrome
+    from tests.identity.helpers import image_headers
+
+    for i in range(4):
+        shield = shields[i % 2]
+        ctx = shield.context()
+        scope = synthetic_scope(
+            path=f"/images/{i}.png", ip="198.51.100.8", headers=list(image_headers("/").items())
+        )
+        decision = await shield.decide(shield.facts(scope), ctx)
+        assert not ctx.store_failed, decision
+        assert ctx.notes["budget_use"] == (i + 1) / 40
+    ctx = shields[0].context()
+    page = synthetic_scope(path="/", ip="198.51.100.8", headers=list(chrome().items()))
+    await shields[0].decide(shields[0].facts(page), ctx)
+    assert not ctx.store_failed
+    assert ctx.app_headers

@@ -157,3 +157,41 @@ async def test_incr_with_ttl_gives_a_persistent_key_a_ttl(store: Store) -> None:
     remaining = await store.ttl("persist")
     assert remaining is not None
     assert 9 < remaining <= 10
+
+
+async def test_distinct_counts_members_once(store: Store) -> None:
+    assert await store.count_distinct("d") == 0
+    for n in range(1, 4):
+        assert await store.add_distinct("d", f"/images/{n}.png", ttl=60) == n
+    assert await store.add_distinct("d", "/images/2.png", ttl=60) == 3
+    assert await store.count_distinct("d") == 3
+    assert await store.count_distinct("other") == 0
+
+
+async def test_distinct_count_is_close_up_to_budgets(store: Store) -> None:
+    """Exact on memory, a HyperLogLog on Redis: within 2% (or 1) up to a few hundred, which
+    is where budgets are read."""
+    for n in range(1, 401):
+        count = await store.add_distinct("many", f"/images/{n}.png", ttl=60)
+        assert abs(count - n) <= max(1, n // 50), (n, count)
+    for n in range(1, 401):  # repeats add nothing
+        await store.add_distinct("many", f"/images/{n}.png", ttl=60)
+    assert abs(await store.count_distinct("many") - 400) <= 8
+
+
+async def test_distinct_ttl_set_on_create_and_expires(store: Store) -> None:
+    await store.add_distinct("dt", "a", ttl=0.3)
+    await store.add_distinct("dt", "b", ttl=1000)  # an existing key keeps its own TTL
+    remaining = await store.ttl("dt")
+    assert remaining is not None
+    assert remaining <= 0.3
+    await asyncio.sleep(0.4)
+    assert await store.count_distinct("dt") == 0
+    assert await store.add_distinct("dt", "c", ttl=10) == 1
+    assert await store.delete("dt") is True
+    assert await store.count_distinct("dt") == 0
+
+
+async def test_distinct_keys_are_listed(store: Store) -> None:
+    await store.add_distinct("id:b:x", "a", ttl=10)
+    assert await store.keys("id:b:") == ["id:b:x"]

@@ -119,3 +119,21 @@ async def test_peek_ban_reads_a_clients_ban_record(monkeypatch: pytest.MonkeyPat
     later = time.time() + 61
     monkeypatch.setattr("scrapeshield.store.memory.time.time", lambda: later)
     assert store.peek_ban("192.0.2.1") is None  # expired
+
+
+def test_distinct_sets_are_bounded() -> None:
+    """A set counts at most DISTINCT_CAP members; all sets together at most 8 * max_keys."""
+    from scrapeshield.store.base import DISTINCT_CAP
+
+    store = MemoryStore(max_keys=100)
+    for n in range(DISTINCT_CAP + 50):
+        count = store.distinct("one", str(n), 60)
+    assert count == DISTINCT_CAP
+    store = MemoryStore(max_keys=100)
+    for client in range(200):
+        for n in range(10):
+            store.distinct(f"c{client}", str(n), 60)
+    assert store._members <= 800
+    assert store.distinct("c199", None) == 10  # the most recent kept
+    assert store.distinct("c0", None) == 0  # the oldest evicted
+    assert store.evictions > 0

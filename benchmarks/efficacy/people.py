@@ -38,7 +38,9 @@ class _Browser:
     cached: set[str] = field(default_factory=set)
     solved: int = 0
 
-    def open(self, path: str, images: list[int]) -> None:
+    def open(self, path: str, images: list[int], folder: str = "images") -> None:
+        """Open a page and what it shows: an index its thumbnails (`folder="thumbs"`), an
+        artwork page its original."""
         answer = self.client.get(path, self.headers.navigation(self.base, self.page))
         if answer.kind == "challenge" and self.solved == 0:
             self._solve(answer.body)
@@ -50,7 +52,7 @@ class _Browser:
                              ("/static/gallery.js", self.headers.script)):  # fmt: skip
             self.client.get(asset, build(self.base, path))
         for artwork in images:
-            url = f"/images/{artwork}.png"
+            url = f"/{folder}/{artwork}.png"
             if url in self.cached:
                 continue  # cacheable for a day: the browser does not ask again
             if self.client.get(url, self.headers.image(self.base, path)).kind == "ok":
@@ -78,7 +80,7 @@ class SimulatedPerson(Adversary):
         rng = random.Random(60)
         browser = _Browser(RawClient(base_url, ledger), chrome(), base_url)
         index_page = 1
-        browser.open("/", index_ids(1)[:IN_VIEW])
+        browser.open("/", index_ids(1)[:IN_VIEW], "thumbs")
         current: int | None = None
         seen = 0
         try:
@@ -90,7 +92,7 @@ class SimulatedPerson(Adversary):
                 elif current is not None and roll < 0.40:
                     index_page = rng.randrange(1, 1 + (ARTWORK_COUNT + PER_PAGE - 1) // PER_PAGE)
                     path = "/" if index_page == 1 else f"/?page={index_page}"
-                    browser.open(path, index_ids(index_page)[:IN_VIEW])
+                    browser.open(path, index_ids(index_page)[:IN_VIEW], "thumbs")
                     continue
                 else:
                     current = rng.choice(index_ids(index_page))

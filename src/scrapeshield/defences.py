@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from scrapeshield.behaviour.detector import BehaviourDetector
 from scrapeshield.behaviour.trap import TrapDetector
+from scrapeshield.challenge.core import signing_keys
 from scrapeshield.detector import Detector, Immediate, RequestContext
 from scrapeshield.directives.build import trap_paths
 from scrapeshield.errors import ConfigurationError
@@ -19,6 +20,7 @@ from scrapeshield.fingerprint.unverified import UnverifiedBotDetector
 from scrapeshield.fingerprint.useragent import EMPTY_UA, UserAgentDetector
 from scrapeshield.fingerprint.verified import VerifiedBotDetector
 from scrapeshield.fingerprint.webbotauth import Fetcher, KeyDirectory, WebBotAuthDetector
+from scrapeshield.identity.detector import IdentityDetector
 from scrapeshield.ratelimit.detector import RateLimitDetector
 from scrapeshield.settings import Settings
 from scrapeshield.signals import Signal
@@ -33,6 +35,8 @@ def build_detectors(
     ~100 ms) so the first request does not pay for compiling ua-parser's regexes.
     """
     detectors = _fingerprint_detectors(settings, resolver, key_fetcher)
+    if settings.identity.enabled:  # after `verified` (skips verified bots), before the limiter
+        detectors.append(IdentityDetector(settings.identity, _identity_keys(settings)))
     if settings.ratelimit.enabled:  # after `verified`, whose result picks a verified bot's group
         detectors.append(
             RateLimitDetector(
@@ -42,6 +46,14 @@ def build_detectors(
             )
         )
     return detectors
+
+
+def _identity_keys(settings: Settings) -> list[bytes]:
+    """The visitor token's keys: its own, else the challenge's (another token kind)."""
+    own = settings.identity.secret_keys
+    if own:
+        return [key.get_secret_value().encode("utf-8") for key in own]
+    return signing_keys(settings.challenge)
 
 
 def _fingerprint_detectors(

@@ -31,6 +31,9 @@ class RequestContext(msgspec.Struct):
     banned: bool | None = None
     """Whether the ban phase found a ban, once it has run (before the store detectors on the
     memory store; None while unknown, e.g. on Redis, where they run concurrently)."""
+    app_headers: list[tuple[bytes, bytes]] | None = None
+    """Fields for the app's response only, never for one the shield answers itself (the visitor
+    token: issued with pages, not with refusals or challenges)."""
 
 
 class Detector(Protocol):

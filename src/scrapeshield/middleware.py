@@ -93,6 +93,8 @@ class ScrapeShield:
                     return
 
         extra = ctx.response_headers
+        if ctx.app_headers:  # (rare: a page that issues a visitor token)
+            extra = [*extra, *ctx.app_headers]
         if shield.response_filters:
             send = self._wrap_send(send, facts, decision, extra)
         elif extra:  # only the context's headers (e.g. RateLimit): the lighter wrapper

@@ -29,6 +29,7 @@ from scrapeshield.deterrents.settings import DecoySettings, TarpitSettings
 from scrapeshield.directives.settings import DirectivesSettings
 from scrapeshield.errors import ConfigurationError
 from scrapeshield.fingerprint.settings import FingerprintSettings
+from scrapeshield.identity.settings import IdentitySettings
 from scrapeshield.ratelimit.settings import RateLimitSettings
 from scrapeshield.settings_base import Section, check_cidrs, split_commas
 from scrapeshield.signals import Action
@@ -172,6 +173,7 @@ class Settings(BaseSettings):
     behaviour: BehaviourSettings = BehaviourSettings()
     decoy: DecoySettings = DecoySettings()
     tarpit: TarpitSettings = TarpitSettings()
+    identity: IdentitySettings = IdentitySettings()
 
     responder: Callable[..., Any] | None = Field(default=None, exclude=True)
 

@@ -33,7 +33,9 @@ PAGE = chrome(**{"Sec-Fetch-Site": "same-origin"})
 
 
 def settings(**extra: Any) -> Settings:
-    """Rate limiting off: these sequences run at machine pace, and behaviour is the subject."""
+    """Rate limiting and identity off: these sequences run at machine pace without a cookie jar,
+    and behaviour is the subject (tests/identity has the person with cookies)."""
+    extra.setdefault("identity", {"enabled": False})
     return Settings(directives={"trap_paths": [TRAP]}, ratelimit={"enabled": False}, **extra)
 
 

@@ -131,7 +131,9 @@ def test_a_pass_holder_who_goes_on_harvesting_is_blocked(
     """Every request is challenged until solved (challenge_all): the harvester solves once, then
     takes originals; the harvesting rule blocks it (a pass answers challenges, not blocks)."""
     caplog.set_level(logging.INFO, logger="scrapeshield.blocklog")
-    settings = challenge_all(settings={"directives": {"trap_paths": [TRAP_PATH]}, **store_settings})
+    # behaviour alone (identity's budgets would refuse these originals with a decoy first)
+    extra = {"directives": {"trap_paths": [TRAP_PATH]}, "identity": {"enabled": False}}
+    settings = challenge_all(settings={**extra, **store_settings})
     client = client_for(settings)
     page = client.get("/", headers=chrome())
     assert page.status_code == 403
@@ -155,8 +157,11 @@ def test_a_pass_holder_who_goes_on_harvesting_is_blocked(
 def test_a_person_is_never_refused(client_for: Any, store_settings: dict[str, Any]) -> None:
     """Index, thumbnails, 60 artworks in random order, then 20 by "next": every answer 200.
 
-    At machine pace, so the rate limits (60 pages per 10 s, not this test's subject) are off."""
-    client = client_for(demo_settings({**store_settings, "ratelimit": {"enabled": False}}))
+    At machine pace, so the rate limits (60 pages per 10 s) are off, and so are identity's
+    budgets (40 originals an hour, then a challenge): neither is this test's subject; the person
+    with every defence on is the efficacy harness's and tests/test_identity*.py's."""
+    off = {"ratelimit": {"enabled": False}, "identity": {"enabled": False}}
+    client = client_for(demo_settings({**store_settings, **off}))
     order = random.Random(3).sample(range(1, 301), 60) + list(range(100, 120))
     seen = browse_like_a_person(client, order, pause=0.001)
     refused = [(path, status) for path, status in seen if status != 200]

@@ -8,10 +8,13 @@ from scrapeshield.detector import Immediate, RequestContext
 from scrapeshield.facts import Facts
 from scrapeshield.signals import Signal
 
+REFUSE_FACTOR = 1.6
+
 
 class BudgetUse(Immediate):
-    """Notes `budget_use` as the identity defences will; over 1.0 on originals, it also emits
-    `budget/visitor/hour` as they will."""
+    """Notes `budget_use` as the identity defences do; over 1.0 on originals it also emits
+    `budget/visitor/hour` (a challenge), and past the refuse mark (identity.refuse_factor,
+    1.6) `budget/visitor/hour/refuse` (a decoy), as they do."""
 
     name = "fake-budget"
     uses_store = False
@@ -22,6 +25,9 @@ class BudgetUse(Immediate):
 
     def detect_now(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
         ctx.notes["budget_use"] = self.use
-        if self.use > 1.0 and facts.route_group in self.groups:
-            return (Signal("budget/visitor/hour", 0.0, f"{self.use:.0%} of the hour's originals"),)
-        return ()
+        if self.use <= 1.0 or facts.route_group not in self.groups:
+            return ()
+        detail = f"{self.use:.0%} of the hour's originals"
+        if self.use > REFUSE_FACTOR:
+            return (Signal("budget/visitor/hour/refuse", 0.0, detail),)
+        return (Signal("budget/visitor/hour", 0.0, detail),)

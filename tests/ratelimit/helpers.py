@@ -46,4 +46,7 @@ def header(ctx: RequestContext, name: str) -> str | None:
 
 
 def group(limits: str, **fields: Any) -> dict[str, Any]:
+    """A `default` group; with the RateLimit fields on (these tests read them; the shipped
+    page groups send none, docs/rate-limiting.md)."""
+    fields.setdefault("headers", True)
     return {"default": {"limits": limits, **fields}}

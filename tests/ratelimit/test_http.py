@@ -7,6 +7,8 @@ import pytest
 
 from scrapeshield import Settings
 from scrapeshield.demo.app import create_app
+from scrapeshield.ratelimit.settings import DEFAULT_GROUPS
+from tests.browsers import chrome
 from tests.ratelimit.helpers import UA
 from tests.servers import RedisServer, serve
 
@@ -19,9 +21,19 @@ def _settings(**store: str) -> Settings:
         ratelimit={
             "strategy": "fixed-window",
             "groups": {
-                "default": {"limits": "3/minute"},
-                "images": {"paths": ["/images/*"], "limits": "100/minute", "cost": 40},
-                "api": {"paths": ["/api/*"], "limits": "1/minute", "action": "block"},
+                "default": {"limits": "3/minute", "headers": True},
+                "images": {
+                    "paths": ["/images/*"],
+                    "limits": "100/minute",
+                    "cost": 40,
+                    "headers": True,
+                },
+                "api": {
+                    "paths": ["/api/*"],
+                    "limits": "1/minute",
+                    "action": "block",
+                    "headers": True,
+                },
             },
             "exempt": ["/healthz"],
             "legacy_headers": True,
@@ -66,6 +78,28 @@ def test_headers_on_responses_and_429() -> None:
         health = client.get("/healthz")
         assert health.status_code == 200
         assert "ratelimit" not in health.headers
+
+
+def test_page_and_image_groups_send_no_pacing_fields_by_default() -> None:
+    """A scraper paces itself by RateLimit: the shipped page and image groups send none, the
+    api group does, and a 429 still says Retry-After."""
+    settings = Settings(ratelimit={"groups": {**DEFAULT_GROUPS, "default": {"limits": "2/minute"}}})
+    with (
+        serve(create_app(settings)) as server,
+        httpx.Client(base_url=server.url, headers=chrome()) as client,
+    ):
+        for path in ("/terms", "/images/1.png"):
+            response = client.get(path)
+            assert response.status_code == 200
+            assert "ratelimit" not in response.headers
+            assert "ratelimit-policy" not in response.headers
+        api = client.get("/api/artworks")
+        assert api.headers["ratelimit-policy"].startswith('"api-client-30-10s"')
+        client.get("/terms")
+        limited = client.get("/terms")
+        assert limited.status_code == 429
+        assert "retry-after" in limited.headers
+        assert "ratelimit" not in limited.headers
 
 
 def test_redis_down_is_never_a_500() -> None:

@@ -1,10 +1,11 @@
 """The rate-limit detector: one limiter call per request, signals for the policy, headers.
 
-Signals are named `ratelimit/<group>/<scope>` (scope: client, network or user). A group whose
-`action` is `block` or `challenge` appends it (`ratelimit/<group>/<scope>/block`), which the
-default policy maps before its catch-all `ratelimit/*` -> throttle rule. When escalation bans the
-client in this request, an `escalation/ban` signal is added (the default policy's `escalation/ban`
-rule blocks it; afterwards the ban phase does). In dry run (`ctx.notes["dry_run"]`, used by
+Signals are named `ratelimit/<group>/<scope>` (scope: client, network, user or visitor). A
+group whose `action` is `block` or `challenge` appends it (`ratelimit/<group>/<scope>/block`),
+which the default policy maps before its catch-all `ratelimit/*` -> throttle rule. When
+escalation bans the client in this request, an `escalation/ban` signal is added (the default
+policy's `escalation/ban` rule blocks it; afterwards the ban phase does). In dry run
+(`ctx.notes["dry_run"]`, used by
 `scrapeshield explain`) nothing is hit and no strike is counted.
 """
 
@@ -112,9 +113,10 @@ class RateLimitDetector(Immediate):
         return found if settled(found) else await found  # type: ignore[misc]
 
     def _report(self, plan: Plan, outcome: Outcome, ctx: RequestContext) -> None:
-        """The outcome for other stages and `explain`, and the RateLimit response fields."""
+        """The outcome for other stages and `explain`, and the RateLimit response fields (on
+        groups with `headers`: elsewhere they would tell a scraper how fast it may go)."""
         ctx.notes[PLAN_NOTE] = {"group": plan.group, "outcome": outcome}
-        if self._headers:
+        if self._headers and plan.headers:
             add_rate_limit_headers(
                 ctx.response_headers, plan.policy_header, outcome, legacy=self._legacy
             )

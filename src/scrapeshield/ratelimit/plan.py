@@ -1,4 +1,4 @@
-"""Which limits a request spends: its group, its keys (client, network, user) and its cost.
+"""Which limits a request spends: its group, its keys (client, network, user, visitor) and cost.
 
 Everything derived from settings is compiled once into a `Planner`; `plan` does per-request work
 only. A request's plan lists every (scope, key, limit) it must fit in; `None` means exempt.
@@ -24,6 +24,7 @@ from scrapeshield.facts import Facts
 from scrapeshield.patterns import GlobSet
 from scrapeshield.ratelimit.settings import (
     VERIFIED_BOT_NOTE,
+    VISITOR_NOTE,
     GroupAction,
     RateLimitSettings,
     Strategy,
@@ -101,6 +102,8 @@ class Plan:
     limits: tuple[Limit, ...]
     policy_header: tuple[bytes, bytes]
     """The RateLimit-Policy field, name and value (made once per plan)."""
+    headers: bool = False
+    """Whether this group's responses carry the RateLimit fields."""
 
     @property
     def policy(self) -> bytes:
@@ -117,6 +120,8 @@ class _Group:
     client: tuple[RateLimitItem, ...]
     network: tuple[RateLimitItem, ...]
     user: tuple[RateLimitItem, ...]
+    visitor: tuple[RateLimitItem, ...] = ()
+    headers: bool = False
 
 
 class Planner:
@@ -136,11 +141,14 @@ class Planner:
                 _parse(spec.limits),
                 _parse(spec.network_limits),
                 _parse(spec.user_limits),
+                _parse(spec.visitor_limits),
+                spec.headers,
             )
             if spec.paths:
                 self._matchers.append((name, GlobSet(spec.paths), frozenset(spec.methods)))
         self._bot_groups = dict(settings.bot_groups)
         self._user_groups = frozenset(name for name, g in self._groups.items() if g.user)
+        self._visitor_groups = frozenset(name for name, g in self._groups.items() if g.visitor)
         user = settings.user
         self._user_header, self._user_cookie, self._user_resolve = (
             user.header,
@@ -149,7 +157,9 @@ class Planner:
         )
         # (method, path, route group) -> group, None if exempt: most requests repeat a few pages
         self._paths: dict[tuple[str, str, str], str | None] = {}
-        self._plans: dict[tuple[str, str, str | None], tuple[IPAddress | None, Plan | None]] = {}
+        self._plans: dict[
+            tuple[str, str, str | None, object], tuple[IPAddress | None, Plan | None]
+        ] = {}
         self.max_plans = PLAN_CACHE_SIZE
         self._warned_unknown = False
 
@@ -189,9 +199,10 @@ class Planner:
         if name is None:
             return None
         user = self.user_key(facts) if name in self._user_groups else None
+        visitor = notes.get(VISITOR_NOTE) if name in self._visitor_groups else None
         # Keyed without the address (an IP address hashes in Python code: ~0.2 µs), which is
         # checked on a hit instead: the resolver hands out one address object per client.
-        key = (name, facts.client_key, user)
+        key = (name, facts.client_key, user, visitor)
         address = facts.client_ip
         plans = self._plans
         cached = plans.get(key)
@@ -199,16 +210,23 @@ class Planner:
             return cached[1]
         if cached is None and len(plans) >= self.max_plans:
             plans.pop(next(iter(plans)), None)  # the oldest: if still active, compiled again
-        plan = self._compile(name, facts.client_key, address, user)
+        plan = self._compile(name, facts.client_key, address, user, visitor)
         plans[key] = (address, plan)
         return plan
 
     def _compile(
-        self, name: str, client_key: str, address: IPAddress | None, user: str | None
+        self,
+        name: str,
+        client_key: str,
+        address: IPAddress | None,
+        user: str | None,
+        visitor: object = None,
     ) -> Plan | None:
         group = self._groups[name]
         strategy = group.strategy
         found: list[Limit] = []
+        if isinstance(visitor, str) and visitor:
+            found += [Limit(name, "visitor", visitor, it, strategy) for it in group.visitor]
         # The group is part of every key, so groups never share counters.
         if user is not None:
             found += [Limit(name, "user", user, it, strategy) for it in group.user]
@@ -223,7 +241,7 @@ class Planner:
         if not found:
             return None
         field = (b"ratelimit-policy", policy_field(found))
-        return Plan(name, group.action, group.cost, tuple(found), field)
+        return Plan(name, group.action, group.cost, tuple(found), field, group.headers)
 
     def _warn_unknown(self) -> None:
         """Requests without a client address are not limited by address: counted under one

@@ -24,6 +24,10 @@ from scrapeshield.settings_base import Section
 Strategy = Literal["sliding-window-counter", "moving-window", "fixed-window"]
 GroupAction = Literal["throttle", "block", "challenge"]
 
+VISITOR_NOTE = "visitor"
+"""`ctx.notes` key of a valid visitor token's id (set by the identity detector, which runs
+before the limiter): groups with `visitor_limits` key on it."""
+
 VERIFIED_BOT_NOTE = "verified_bot"
 """The hook for verified bots: a detector that verified a crawler (reverse DNS, published ranges)
 and runs before the store phase (`uses_store = False`) sets `ctx.notes[VERIFIED_BOT_NOTE]` to the
@@ -49,6 +53,9 @@ class LimitGroupSpec(Section):
 
     A group without `paths` covers the requests of the route group of the same name in
     `settings.route_groups` (images, assets, api...); `default` covers every unmatched path.
+    `visitor_limits` key on the visitor token (identity), when the request holds a valid one.
+    `headers`: send the RateLimit fields on this group's responses. Off by default: a scraper
+    paces itself by them (an oracle); on for the default `api` group, whose clients use them.
     """
 
     paths: list[str] = []
@@ -56,11 +63,15 @@ class LimitGroupSpec(Section):
     limits: str = ""
     network_limits: str = ""
     user_limits: str = ""
+    visitor_limits: str = ""
+    headers: bool = False
     cost: int = Field(default=1, ge=1, le=1000)
     strategy: Strategy | None = None
     action: GroupAction = "throttle"
 
-    _limits = field_validator("limits", "network_limits", "user_limits")(check_limits)
+    _limits = field_validator("limits", "network_limits", "user_limits", "visitor_limits")(
+        check_limits
+    )
 
     @field_validator("methods")
     @classmethod
@@ -69,7 +80,7 @@ class LimitGroupSpec(Section):
 
     @model_validator(mode="after")
     def _cost_fits(self) -> LimitGroupSpec:
-        for text in (self.limits, self.network_limits, self.user_limits):
+        for text in (self.limits, self.network_limits, self.user_limits, self.visitor_limits):
             for item in limits.parse_many(text) if text else ():
                 if item.amount < self.cost:
                     raise ValueError(f"cost {self.cost} exceeds the limit {text!r}")
@@ -110,13 +121,26 @@ class EscalationSpec(Section):
 
 
 DEFAULT_GROUPS = {
-    "default": LimitGroupSpec(limits="60/10 seconds;1000/hour"),
-    "images": LimitGroupSpec(limits="300/10 seconds;6000/hour"),
-    "thumbnails": LimitGroupSpec(limits="600/10 seconds;20000/hour"),
+    # network_limits: a /24 (IPv6 /48) together, above the address, so rotating through a
+    # network's addresses does not multiply the per-address limits (docs/rate-limiting.md;
+    # sized for a busy office or campus NAT: five people at one person's full rate).
+    "default": LimitGroupSpec(
+        limits="60/10 seconds;1000/hour", network_limits="300/10 seconds;5000/hour"
+    ),
+    "images": LimitGroupSpec(
+        limits="300/10 seconds;6000/hour", network_limits="1500/10 seconds;30000/hour"
+    ),
+    "thumbnails": LimitGroupSpec(
+        limits="600/10 seconds;20000/hour", network_limits="3000/10 seconds;100000/hour"
+    ),
     # CSS/JS/fonts: a browser fetches several per page (more with a cold cache); counting them
     # in `default` would throttle a person reading quickly.
-    "assets": LimitGroupSpec(limits="600/10 seconds;20000/hour"),
-    "api": LimitGroupSpec(limits="30/10 seconds;500/hour"),
+    "assets": LimitGroupSpec(
+        limits="600/10 seconds;20000/hour", network_limits="3000/10 seconds;100000/hour"
+    ),
+    "api": LimitGroupSpec(
+        limits="30/10 seconds;500/hour", network_limits="150/10 seconds;2500/hour", headers=True
+    ),
 }
 
 

@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
+DISTINCT_CAP = 4096
+"""The most distinct members a memory store counts per key: above every budget a caller reads
+(a count is exact up to here, which is all a budget needs), so a key's memory stays bounded."""
+
 
 @dataclass(frozen=True, slots=True)
 class StoredEvent:
@@ -35,6 +39,16 @@ class Store(Protocol):
     async def delete(self, key: str) -> bool: ...
 
     async def incr(self, key: str, amount: int = 1, ttl: float | None = None) -> int: ...
+
+    async def add_distinct(self, key: str, member: str, ttl: float | None = None) -> int:
+        """Add `member` to the distinct-count set at `key` and return how many distinct
+        members it holds (TTL set only when the key is created, as with `incr`). Redis: a
+        HyperLogLog (about 1% error); memory: exact up to `DISTINCT_CAP`, then that cap."""
+        ...
+
+    async def count_distinct(self, key: str) -> int:
+        """How many distinct members `add_distinct` put at `key` (0 when missing)."""
+        ...
 
     async def ttl(self, key: str) -> float | None:
         """Seconds until the key expires; None if it is missing or never expires."""

@@ -5,6 +5,9 @@ with `max_keys` entries the store holds at most that many counters, however many
 Bans live in a table of their own (a tenth of `max_keys`), so such a flood of counters cannot
 evict a ban and let the banned client back in. Counter rows (`counters`, several counters under
 one key, for in-process callers) have a table of their own too, bounded by `max_keys` like keys.
+Distinct-count sets (`add_distinct`, the memory stand-in for Redis' HyperLogLog) hold member
+hashes, at most `DISTINCT_CAP` per key and `8 * max_keys` in all (least recently used sets go
+first), so counting the originals of a flood of clients stays bounded too.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from collections import OrderedDict, deque
 from collections.abc import Sequence
 from typing import Any
 
-from scrapeshield.store.base import StoredEvent
+from scrapeshield.store.base import DISTINCT_CAP, StoredEvent
 
 _BAN_PREFIX = "ban:"  # scrapeshield.bans.BAN_PREFIX (not imported: bans imports the stores)
 
@@ -29,6 +32,9 @@ class MemoryStore:
         self._data: OrderedDict[str, tuple[str, float | None]] = OrderedDict()
         self._bans: OrderedDict[str, tuple[str, float | None]] = OrderedDict()
         self._rows: OrderedDict[str, tuple[list[int], float]] = OrderedDict()
+        self._sets: OrderedDict[str, tuple[set[int], float | None]] = OrderedDict()
+        self._members = 0  # in every set together, bounded by `_max_members`
+        self._max_members = 8 * max_keys
         self._max_keys = max_keys
         self._max_bans = max(100, max_keys // 10)
         self._events: deque[StoredEvent] = deque(maxlen=max_events)
@@ -37,7 +43,7 @@ class MemoryStore:
         self.evictions = 0
 
     def __len__(self) -> int:
-        return len(self._data) + len(self._bans) + len(self._rows)
+        return len(self._data) + len(self._bans) + len(self._rows) + len(self._sets)
 
     def _table(self, key: str) -> OrderedDict[str, tuple[str, float | None]]:
         return self._bans if key.startswith(_BAN_PREFIX) else self._data
@@ -151,6 +157,33 @@ class MemoryStore:
         rows.move_to_end(key)
         return values
 
+    def distinct(self, key: str, member: str | None, ttl: float | None = None) -> int:
+        """`add_distinct` synchronously; with `member` None, `count_distinct`."""
+        now = time.time()
+        sets = self._sets
+        entry = sets.get(key)
+        if entry is not None and entry[1] is not None and entry[1] <= now:
+            del sets[key]
+            self._members -= len(entry[0])
+            entry = None
+        if member is None:
+            return len(entry[0]) if entry is not None else 0
+        if entry is None:
+            entry = sets[key] = (set(), now + ttl if ttl is not None else None)
+        else:
+            sets.move_to_end(key)
+        members = entry[0]
+        if len(members) < DISTINCT_CAP:
+            before = len(members)
+            members.add(hash(member))
+            if len(members) != before:
+                self._members += 1
+                while self._members > self._max_members and len(sets) > 1:
+                    _, (old, _) = sets.popitem(last=False)
+                    self._members -= len(old)
+                    self.evictions += 1
+        return len(members)
+
     # -- the Store protocol ---------------------------------------------------------------------
 
     async def get(self, key: str) -> str | None:
@@ -172,14 +205,26 @@ class MemoryStore:
         live = self._live(key, now) is not None  # an expired key was not there (as Redis)
         self._table(key).pop(key, None)
         row = self._rows.pop(key, None)
+        members = self._sets.pop(key, None)
+        if members is not None:
+            self._members -= len(members[0])
+            live = live or members[1] is None or members[1] > now
         return live or (row is not None and row[1] > now)
 
     async def incr(self, key: str, amount: int = 1, ttl: float | None = None) -> int:
         return self.bump(key, amount, ttl)
 
+    async def add_distinct(self, key: str, member: str, ttl: float | None = None) -> int:
+        return self.distinct(key, member, ttl)
+
+    async def count_distinct(self, key: str) -> int:
+        return self.distinct(key, None)
+
     async def ttl(self, key: str) -> float | None:
         now = time.time()
         entry = self._live(key, now)
+        if entry is None and key in self._sets and self.distinct(key, None):
+            entry = (key, self._sets[key][1])
         if entry is None or entry[1] is None:
             return None
         return max(0.0, entry[1] - now)
@@ -188,7 +233,12 @@ class MemoryStore:
         now = time.time()
         found = [
             k
-            for k, (_, exp) in [*self._data.items(), *self._bans.items(), *self._rows.items()]
+            for k, (_, exp) in [
+                *self._data.items(),
+                *self._bans.items(),
+                *self._rows.items(),
+                *self._sets.items(),
+            ]
             if k.startswith(prefix) and (exp is None or exp > now)
         ]
         return found[:limit]

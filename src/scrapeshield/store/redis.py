@@ -259,6 +259,13 @@ class RedisStore:
         value = await self.run_script(_INCR_WITH_TTL, [key], [amount, max(1, int(ttl * 1000))])
         return int(value)
 
+    async def add_distinct(self, key: str, member: str, ttl: float | None = None) -> int:
+        millis = 0 if ttl is None else max(1, int(ttl * 1000))
+        return int(await self.run_script(_ADD_DISTINCT, [key], [member, millis]))
+
+    async def count_distinct(self, key: str) -> int:
+        return int(await self.execute("PFCOUNT", self.prefix + key))
+
     async def ttl(self, key: str) -> float | None:
         millis = int(await self.execute("PTTL", self.prefix + key))
         return None if millis < 0 else millis / 1000
@@ -319,6 +326,14 @@ if value == tonumber(ARGV[1]) or redis.call('PTTL', KEYS[1]) < 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
 return value
+"""
+
+
+_ADD_DISTINCT = """
+local created = redis.call('EXISTS', KEYS[1]) == 0
+redis.call('PFADD', KEYS[1], ARGV[1])
+if created and tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return redis.call('PFCOUNT', KEYS[1])
 """
 
 

@@ -1,0 +1,247 @@
+"""The identity detector: the visitor token, originals budgets, issuance, amnesia, pools.
+
+Works on two kinds of request only (everything else costs one cookie lookup):
+- **page** navigations (GET, route group `default`, `Sec-Fetch-Dest` document or absent, an
+  `Accept` that names text/html, as every browser's navigation does): a
+  client without a valid token is issued one, unless its address, network or header fingerprint
+  has had its allowance of new tokens this window (`identity/issuance-limited`); the budgets are
+  read (a visitor at a budget is challenged on the page, where a person can answer, rather than
+  on an image, where a challenge can only refuse);
+- **original** fetches (GET in `budgets.route_groups`): the original is counted per visitor
+  (the token, or the address without one), per address and per network, hour and day; past a
+  budget `budget/<scope>/<period>` (challenge), past `refuse_factor` times it `.../refuse`
+  (refused). Without a valid token: `identity/no-token`, and `identity/amnesia` when the address
+  was issued more than `amnesia_issued` tokens this window and returned none.
+Young identities (no valid token, or one younger than the pool window) are counted per header
+fingerprint; more than `rotating_pool.identities` of them: `identity/rotating-pool`.
+
+Every store operation of a request is one script on Redis (`ops.py`), in the request's shared
+pipeline; on the MemoryStore nothing waits. `ctx.notes["visitor"]` holds a valid token's id
+(rate limits key on it), `ctx.notes["budget_use"]` the largest used/allowed fraction among the
+request's budgets (the challenge's difficulty reads it).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Awaitable, Sequence
+from typing import NamedTuple
+
+from scrapeshield.bans import UNKNOWN_CLIENT
+from scrapeshield.detector import Found, Immediate, RequestContext, Sent
+from scrapeshield.facts import Facts
+from scrapeshield.identity import ops
+from scrapeshield.identity.fingerprint import header_fingerprint
+from scrapeshield.identity.settings import IdentitySettings
+from scrapeshield.identity.token import Visitor, VisitorTokens
+from scrapeshield.signals import Signal
+from scrapeshield.store.memory import MemoryStore
+from scrapeshield.store.redis import RedisStore
+
+NO_TOKEN = "identity/no-token"  # noqa: S105 (a signal name)
+AMNESIA = "identity/amnesia"
+ISSUANCE_LIMITED = "identity/issuance-limited"
+ROTATING_POOL = "identity/rotating-pool"
+WEIGHTS = {NO_TOKEN: 20.0, AMNESIA: 15.0, ISSUANCE_LIMITED: 15.0, ROTATING_POOL: 40.0}
+"""Defaults, also stated (with the reasons) in policy/default.toml."""
+VISITOR_NOTE = "visitor"
+BUDGET_USE_NOTE = "budget_use"
+VERIFIED_BOT_NOTE = "verified_bot"  # ratelimit.settings.VERIFIED_BOT_NOTE (a defence of its own)
+
+_PAGE_DEST = frozenset({"", "document"})
+_PERIODS = (("hour", 3600.0), ("day", 86_400.0))
+_KEY_CACHE_SIZE = 4096
+
+
+class _Budget(NamedTuple):
+    scope: str
+    period: str
+    seconds: float
+    allowed: int
+    refuse_above: float  # 0: never refused
+
+
+class _Plan(NamedTuple):
+    """What one request queued, and where its answers are in the reply."""
+
+    kind: str
+    ops: list[ops.Op]
+    budgets: list[_Budget]
+    visitor: Visitor | None
+    young: bool
+    pool: bool
+    issuance: bool  # three counters: address, network, fingerprint
+    amnesia: bool  # two reads: issued to the address, returned from it
+
+
+class IdentityDetector(Immediate):
+    name = "identity"
+    uses_store = True
+
+    def __init__(self, settings: IdentitySettings, keys: list[bytes]) -> None:
+        self.settings = settings
+        self.tokens = VisitorTokens(settings, keys)
+        self._originals = frozenset(settings.budgets.route_groups)
+        self._budgets = [
+            _Budget(scope, period, seconds, allowed, allowed * spec.refuse_factor)
+            for scope, spec in (
+                ("visitor", settings.budgets.visitor),
+                ("address", settings.budgets.address),
+                ("network", settings.budgets.network),
+            )
+            for period, seconds in _PERIODS
+            if settings.budgets.enabled and (allowed := getattr(spec, period)) > 0
+        ]
+        self._pool = settings.rotating_pool
+        self._keys: dict[tuple[str, str, int], list[tuple[str, float]]] = {}
+
+    def _kind(self, facts: Facts) -> str | None:
+        if facts.method != "GET":
+            return None
+        group = facts.route_group
+        if group in self._originals:
+            return "image"
+        headers = facts.headers
+        if (
+            group == "default"
+            and headers.get("sec-fetch-dest", "") in _PAGE_DEST
+            and "text/html" in headers.get("accept", "")
+        ):
+            return "page"  # a navigation that wants HTML: every browser's says so
+        return None
+
+    def detect_now(self, facts: Facts, ctx: RequestContext) -> Found:
+        notes = ctx.notes
+        if VERIFIED_BOT_NOTE in notes:
+            return ()  # verified crawlers are limited by their own rate-limit group
+        visitor = self.tokens.validate(facts) if "cookie" in facts.headers else None
+        if visitor is not None:
+            notes[VISITOR_NOTE] = visitor.id
+        kind = self._kind(facts)
+        if kind is None or facts.client_key == UNKNOWN_CLIENT:
+            return ()  # without an address, everyone's requests would add up as one client's
+        plan = self._plan(facts, kind, visitor)
+        store, dry = ctx.store, bool(notes.get("dry_run"))
+        if isinstance(store, MemoryStore):
+            return self._signals(facts, ctx, plan, ops.run_now(store, plan.ops, dry))
+        if isinstance(store, RedisStore) and not dry:
+            return Sent(self._later(facts, ctx, plan, ops.submit(store, plan.ops)))
+        return self._later(facts, ctx, plan, ops.run(store, plan.ops, dry))
+
+    async def _later(
+        self, facts: Facts, ctx: RequestContext, plan: _Plan, reply: Awaitable[Sequence[int]]
+    ) -> Sequence[Signal]:
+        return self._signals(facts, ctx, plan, [int(v) for v in await reply])
+
+    def _plan(self, facts: Facts, kind: str, visitor: Visitor | None) -> _Plan:
+        s, now, client = self.settings, facts.time, facts.client_key
+        image = kind == "image"
+        path = facts.path
+        queued: list[ops.Op] = [
+            ("A", key, path, seconds) if image else ("C", key, "", 0.0)
+            for key, seconds in self._budget_keys(facts, visitor)
+        ]
+        pool = self._pool
+        young = visitor is None or now - visitor.issued < pool.window
+        counted = pool.enabled and young
+        issuance = not image and visitor is None
+        fingerprint = header_fingerprint(facts.headers) if counted or issuance else ""
+        if counted:
+            key = f"id:p:{kind}:{fingerprint}:{int(now // pool.window)}"
+            queued.append(("A", key, client, pool.window))
+        window = int(now // s.window)
+        issued_key = f"id:i:a:{client}:{window}"
+        returned_key = f"id:r:{client}"
+        if issuance:
+            queued += [
+                ("I", issued_key, "", s.window),
+                ("I", f"id:i:n:{self._network(facts)}:{window}", "", s.window),
+                ("I", f"id:i:f:{fingerprint}:{window}", "", s.window),
+            ]
+        amnesia = image and visitor is None
+        if amnesia:
+            queued += [("V", issued_key, "", 0.0), ("G", returned_key, "", 0.0)]
+        if not image and visitor is not None:
+            queued.append(("S", returned_key, "", s.window))
+        return _Plan(kind, queued, self._budgets, visitor, young, counted, issuance, amnesia)
+
+    def _signals(
+        self, facts: Facts, ctx: RequestContext, plan: _Plan, results: Sequence[int]
+    ) -> list[Signal]:
+        s, image = self.settings, plan.kind == "image"
+        out: list[Signal] = []
+        use = 0.0
+        for b, count in zip(plan.budgets, results, strict=False):
+            use = max(use, count / b.allowed)
+            name = f"budget/{b.scope}/{b.period}"
+            if image and b.refuse_above and count > b.refuse_above:
+                detail = f"{count} originals this {b.period}, refused above {b.refuse_above:g}"
+                out.append(Signal(name + "/refuse", 0.0, detail))
+            elif count > b.allowed or (not image and count >= b.allowed):
+                out.append(Signal(name, 0.0, f"{count} originals this {b.period} of {b.allowed}"))
+        ctx.notes[BUDGET_USE_NOTE] = round(use, 3)
+        at = len(plan.budgets)
+        if plan.pool:
+            seen = results[at]
+            at += 1
+            if seen > self._pool.identities:
+                detail = f"{seen} new identities with these headers in {self._pool.window:g}s"
+                out.append(Signal(ROTATING_POOL, WEIGHTS[ROTATING_POOL], detail))
+        if plan.issuance:
+            by_address, by_network, by_fingerprint = results[at : at + 3]
+            at += 3
+            over = [
+                what
+                for what, count, allowed in (
+                    ("address", by_address, s.issuance_per_address),
+                    ("network", by_network, s.issuance_per_network),
+                    ("fingerprint", by_fingerprint, s.issuance_per_fingerprint),
+                )
+                if count > allowed
+            ]
+            if over:
+                detail = f"new tokens per {s.window:g}s exceeded by {', '.join(over)}"
+                out.append(Signal(ISSUANCE_LIMITED, WEIGHTS[ISSUANCE_LIMITED], detail))
+            elif not ctx.notes.get("dry_run"):  # with the page only (not a refusal)
+                ctx.app_headers = [*(ctx.app_headers or ()), self.tokens.issue(facts)]
+        if image and plan.visitor is None:
+            out.append(Signal(NO_TOKEN, WEIGHTS[NO_TOKEN], "no valid visitor token"))
+        if plan.amnesia:
+            issued, returned = results[at : at + 2]
+            if issued > s.amnesia_issued and not returned:
+                detail = f"{issued} tokens issued to this address in {s.window:g}s, none returned"
+                out.append(Signal(AMNESIA, WEIGHTS[AMNESIA], detail))
+        return out
+
+    def _budget_keys(self, facts: Facts, visitor: Visitor | None) -> list[tuple[str, float]]:
+        """The request's budget keys with their periods, made once per identity and hour (a
+        client's requests in an hour reuse them; the day turns with an hour)."""
+        client = facts.client_key
+        subject = f"v:{visitor.id}" if visitor is not None else f"a:{client}"
+        hour = int(facts.time // 3600)
+        cache_key = (subject, client, hour)
+        keys = self._keys.get(cache_key)
+        if keys is None:
+            subjects = {"visitor": subject, "address": client, "network": self._network(facts)}
+            keys = [
+                (f"id:b:{b.scope}:{subjects[b.scope]}:{b.period}{int(facts.time // b.seconds)}",
+                 b.seconds)
+                for b in self._budgets
+            ]  # fmt: skip
+            if len(self._keys) >= _KEY_CACHE_SIZE:  # clients choose these: stay bounded
+                self._keys.clear()
+            self._keys[cache_key] = keys
+        return keys
+
+    def _network(self, facts: Facts) -> str:
+        """The client's /24 (IPv4) or /48 (IPv6): the key of network budgets and issuance."""
+        address, s = facts.client_ip, self.settings
+        if isinstance(address, ipaddress.IPv4Address):
+            bits = s.ipv4_prefix
+        elif isinstance(address, ipaddress.IPv6Address):
+            bits = s.ipv6_prefix
+        else:
+            return facts.client_key
+        size = address.max_prefixlen
+        masked = int(address) & (((1 << bits) - 1) << (size - bits))
+        return f"{type(address)(masked)}/{bits}"

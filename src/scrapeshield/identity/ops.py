@@ -1,0 +1,123 @@
+"""The store operations of one request, queued as a list and run in one go.
+
+    A key member ttl   add a member to a distinct count (HyperLogLog on Redis), then count
+    C key              count distinct members
+    I key ttl          increment a counter (TTL set when created)
+    G key              1 if the key exists, else 0
+    V key              a counter's value (0 when missing)
+    S key ttl          mark a key (set to "1" with a TTL)
+
+On Redis the whole list is one script (`EVALSHA`, queued with `submit_script`), so it joins the
+request's one round trip; on the MemoryStore it runs at once, without a coroutine; on any other
+store through the protocol. In dry run (`scrapeshield explain`) nothing is written: an add is
+read as a count plus one, an increment as the value plus one, a mark is skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+from typing import Any
+
+from scrapeshield.store.base import Store
+from scrapeshield.store.memory import MemoryStore
+from scrapeshield.store.redis import RedisStore
+
+Op = tuple[str, str, str, float]
+"""(code, key, member, ttl seconds): member and ttl are unused ("", 0) where a code has none."""
+
+
+def run_now(store: MemoryStore, ops: list[Op], dry: bool) -> list[int]:
+    out: list[int] = []
+    for code, key, member, ttl in ops:
+        if code == "A":
+            out.append(store.distinct(key, None) + 1 if dry else store.distinct(key, member, ttl))
+        elif code == "C":
+            out.append(store.distinct(key, None))
+        elif code == "I":
+            out.append(int(store.peek(key) or 0) + 1 if dry else store.bump(key, 1, ttl))
+        elif code == "G":
+            out.append(1 if store.peek(key) is not None else 0)
+        elif code == "V":
+            out.append(_int(store.peek(key)))
+        else:
+            if not dry:
+                store.put(key, "1", ttl)
+            out.append(1)
+    return out
+
+
+def submit(store: RedisStore, ops: list[Op]) -> Awaitable[Any]:
+    """The list as one script call, queued now in the shared pipeline."""
+    codes = "".join([op[0] for op in ops])
+    args: list[Any] = [codes]
+    for code, _, member, ttl in ops:
+        if code == "A":
+            args += [member, max(1, int(ttl * 1000))]
+        elif code in "IS":
+            args.append(max(1, int(ttl * 1000)))
+    return store.submit_script(SCRIPT, [op[1] for op in ops], args)
+
+
+async def run(store: Store, ops: list[Op], dry: bool) -> list[int]:
+    """On any store: one script on Redis (unless dry), the protocol elsewhere."""
+    if isinstance(store, MemoryStore):
+        return run_now(store, ops, dry)
+    if isinstance(store, RedisStore) and not dry:
+        return [int(v) for v in await submit(store, ops)]
+    out: list[int] = []
+    for code, key, member, ttl in ops:
+        if code == "A":
+            count = await store.count_distinct(key)
+            out.append(count + 1 if dry else await store.add_distinct(key, member, ttl))
+        elif code == "C":
+            out.append(await store.count_distinct(key))
+        elif code == "I":
+            value = int(await store.get(key) or 0) + 1
+            out.append(value if dry else await store.incr(key, 1, ttl))
+        elif code == "G":
+            out.append(1 if await store.get(key) is not None else 0)
+        elif code == "V":
+            out.append(_int(await store.get(key)))
+        else:
+            if not dry:
+                await store.set(key, "1", ttl)
+            out.append(1)
+    return out
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(value) if value is not None else 0
+    except ValueError:
+        return 0
+
+
+SCRIPT = """
+local codes, a, out = ARGV[1], 2, {}
+for i = 1, #codes do
+  local c, k = string.sub(codes, i, i), KEYS[i]
+  if c == 'A' then
+    local fresh = redis.call('EXISTS', k) == 0
+    redis.call('PFADD', k, ARGV[a])
+    if fresh then redis.call('PEXPIRE', k, ARGV[a + 1]) end
+    a = a + 2
+    out[i] = redis.call('PFCOUNT', k)
+  elseif c == 'C' then
+    out[i] = redis.call('PFCOUNT', k)
+  elseif c == 'I' then
+    local v = redis.call('INCR', k)
+    if v == 1 or redis.call('PTTL', k) < 0 then redis.call('PEXPIRE', k, ARGV[a]) end
+    a = a + 1
+    out[i] = v
+  elseif c == 'G' then
+    out[i] = redis.call('EXISTS', k)
+  elseif c == 'V' then
+    out[i] = tonumber(redis.call('GET', k) or '0') or 0
+  else
+    redis.call('SET', k, '1', 'PX', ARGV[a])
+    a = a + 1
+    out[i] = 1
+  end
+end
+return out
+"""

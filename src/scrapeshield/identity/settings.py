@@ -1,0 +1,92 @@
+"""The `identity` settings section: the visitor token, originals budgets, issuance limits and
+the rotating-pool signal (docs/identity.md gives the reason for every default)."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import NoDecode
+
+from scrapeshield.challenge.settings import MIN_KEY_LENGTH
+from scrapeshield.settings_base import Section, split_commas
+
+_COOKIE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_DAY = 86_400.0
+
+
+class BudgetSpec(Section):
+    """Distinct originals one identity may fetch per clock hour and per day (0: no budget).
+
+    Past a budget the `budget/<scope>/<period>` signal challenges; past `refuse_factor` times
+    the budget, `budget/<scope>/<period>/refuse` refuses (0: never refused, challenge only).
+    """
+
+    hour: int = Field(default=0, ge=0, le=1000)
+    day: int = Field(default=0, ge=0, le=2000)
+    refuse_factor: float = Field(default=1.6, ge=0, le=10)
+
+    @field_validator("refuse_factor")
+    @classmethod
+    def _factor(cls, value: float) -> float:
+        if 0 < value < 1:
+            raise ValueError("refuse_factor is 0 (never refuse) or at least 1")
+        return value
+
+
+class BudgetSettings(Section):
+    """Originals budgets per visitor (token, or the address when there is none), per address
+    and per network. Counted on `route_groups` (the originals); read on page navigations."""
+
+    enabled: bool = True
+    route_groups: list[str] = ["images"]
+    visitor: BudgetSpec = BudgetSpec(hour=40, day=150, refuse_factor=1.6)
+    address: BudgetSpec = BudgetSpec(hour=100, day=400, refuse_factor=1.6)
+    network: BudgetSpec = BudgetSpec(hour=60, day=300, refuse_factor=0)
+
+
+class RotatingPoolSettings(Section):
+    """One header fingerprint from more than `identities` young identities (no valid token, or
+    one younger than `window`) within `window` seconds: `identity/rotating-pool`."""
+
+    enabled: bool = True
+    window: float = Field(default=600.0, ge=10, le=_DAY)
+    identities: int = Field(default=16, ge=2, le=1000)
+
+
+class IdentitySettings(Section):
+    """The visitor token and what keys on it. `secret_keys`: as `challenge.secret_keys` (the
+    first signs, all verify); empty means the challenge's keys (a token kind of its own keeps a
+    pass from being replayed as a visitor token and back)."""
+
+    enabled: bool = True
+    cookie_name: str = "__ss_vid"
+    secret_keys: Annotated[list[SecretStr], NoDecode] = []
+    max_age: float = Field(default=30 * _DAY, ge=3600, le=400 * _DAY)
+    ipv4_prefix: int = Field(default=24, ge=8, le=32)
+    ipv6_prefix: int = Field(default=48, ge=16, le=128)
+    window: float = Field(default=600.0, ge=10, le=_DAY)
+    issuance_per_address: int = Field(default=10, ge=1, le=100_000)
+    issuance_per_network: int = Field(default=30, ge=1, le=1_000_000)
+    issuance_per_fingerprint: int = Field(default=30, ge=1, le=1_000_000)
+    amnesia_issued: int = Field(default=3, ge=1, le=1000)
+    budgets: BudgetSettings = BudgetSettings()
+    rotating_pool: RotatingPoolSettings = RotatingPoolSettings()
+
+    _keys = field_validator("secret_keys", mode="before")(split_commas)
+
+    @field_validator("secret_keys")
+    @classmethod
+    def _key_length(cls, keys: list[SecretStr]) -> list[SecretStr]:
+        for index, key in enumerate(keys):
+            if len(key.get_secret_value()) < MIN_KEY_LENGTH:
+                raise ValueError(f"key #{index + 1} is shorter than {MIN_KEY_LENGTH} characters")
+        return keys
+
+    @field_validator("cookie_name")
+    @classmethod
+    def _cookie_name(cls, value: str) -> str:
+        if not _COOKIE_NAME.match(value):
+            raise ValueError("a cookie name is 1-64 letters, digits, '_', '.' or '-'")
+        return value

@@ -1,0 +1,131 @@
+"""The visitor token: a signed cookie naming one browser, issued with pages.
+
+    payload = {"v": 128-bit random id, "b": binding (network /24 or /48 + user-agent hash),
+               "iat": issued at, "exp": iat + max_age}
+
+Signed by `challenge.tokens.Signer` under the kind `visitor`, which is part of the MAC input, so a
+challenge pass can never be presented as a visitor token, nor a visitor token as a pass. A token
+copied to another network or user agent fails its binding and counts as none.
+
+Verifying is cached per token string (bounded): a browser presents the same cookie on every
+request, and an HMAC plus a JSON parse per request would cost more than the rest of the detector.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+from scrapeshield.challenge.tokens import Signer, TokenError, binding_for, network_of
+from scrapeshield.facts import Facts
+from scrapeshield.identity.settings import IdentitySettings
+
+KIND = "visitor"
+_CACHE_SIZE = 4096
+_MISSING = object()
+_MAX_CACHED_HEADER = 1024
+
+
+class Visitor:
+    """A valid token's id and issue time."""
+
+    __slots__ = ("id", "issued")
+
+    def __init__(self, ident: str, issued: float) -> None:
+        self.id = ident
+        self.issued = issued
+
+
+class VisitorTokens:
+    """Issues and verifies visitor tokens; compiled once from settings."""
+
+    def __init__(self, settings: IdentitySettings, keys: list[bytes]) -> None:
+        self.settings = settings
+        self.signer = Signer(keys)
+        self.cookie = settings.cookie_name
+        self._needle = settings.cookie_name + "="
+        self._verified: dict[str, dict[str, Any] | None] = {}
+        self._bindings: dict[tuple[str, str], str] = {}
+        self._values: dict[str, str | None] = {}  # Cookie field -> this cookie's value
+        self._attributes = f"; Path=/; Max-Age={int(settings.max_age)}; HttpOnly; SameSite=Lax"
+
+    def binding(self, facts: Facts) -> str:
+        key = (facts.client_key, facts.user_agent)
+        found = self._bindings.get(key)
+        if found is None:
+            s = self.settings
+            found = binding_for(network_of(facts.client_ip, s.ipv4_prefix, s.ipv6_prefix), key[1])
+            if len(self._bindings) >= _CACHE_SIZE:  # clients choose these: stay bounded
+                self._bindings.clear()
+            self._bindings[key] = found
+        return found
+
+    def presented(self, facts: Facts) -> str | None:
+        """The cookie's value, read without parsing the whole header (most requests: one
+        substring test)."""
+        header = facts.headers.get("cookie")
+        if not header or self._needle not in header:
+            return None
+        found = self._values.get(header, _MISSING)
+        if found is not _MISSING:
+            return found  # type: ignore[return-value]
+        value = None
+        for part in header.split(";"):
+            name, eq, text = part.strip().partition("=")
+            if eq and name == self.cookie:
+                value = text.strip('"') or None
+                break
+        if len(header) <= _MAX_CACHED_HEADER:
+            if len(self._values) >= _CACHE_SIZE:  # clients choose these: stay bounded
+                self._values.clear()
+            self._values[header] = value
+        return value
+
+    def validate(self, facts: Facts) -> Visitor | None:
+        """The visitor a valid token names; None without one (or with a bad one)."""
+        value = self.presented(facts)
+        if value is None:
+            return None
+        verified = self._verified
+        if value in verified:
+            payload = verified[value]
+        else:
+            payload = _signed_payload(self.signer, value)
+            if len(verified) >= _CACHE_SIZE:
+                verified.clear()
+            verified[value] = payload
+        if payload is None or facts.time >= payload["exp"]:
+            return None
+        if payload.get("b") != self.binding(facts):
+            return None
+        ident, issued = payload.get("v"), payload.get("iat")
+        if not isinstance(ident, str) or not isinstance(issued, int | float):
+            return None
+        return Visitor(ident, float(issued))
+
+    def issue(self, facts: Facts) -> tuple[bytes, bytes]:
+        """A new token as a Set-Cookie field (Secure over HTTPS, as the challenge pass)."""
+        now = int(time.time())
+        payload = {
+            "v": secrets.token_urlsafe(16),
+            "b": self.binding(facts),
+            "iat": now,
+            "exp": now + int(self.settings.max_age),
+        }
+        value = f"{self.cookie}={self.signer.sign(KIND, payload)}{self._attributes}"
+        if facts.scheme == "https":
+            value += "; Secure"
+        return (b"set-cookie", value.encode("latin-1"))
+
+
+def _signed_payload(signer: Signer, token: str) -> dict[str, Any] | None:
+    """The payload when the signature holds (expiry and binding are checked per request):
+    verified against an empty binding, which a signed token never has, so a good signature
+    ends in the `binding` error that carries the payload."""
+    try:
+        signer.verify(KIND, token, binding="")
+    except TokenError as exc:
+        if exc.reason == "binding" and exc.payload is not None:
+            return exc.payload
+    return None

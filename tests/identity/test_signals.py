@@ -1,0 +1,204 @@
+"""The identity detector's token, signals and notes through the real pipeline, on the memory
+store and a real Redis (both loops), in one round trip."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from scrapeshield.challenge.tokens import Signer
+from scrapeshield.detector import RequestContext
+from scrapeshield.settings import Settings
+from scrapeshield.shield import Shield, synthetic_scope
+from scrapeshield.signals import Action, Decision
+from scrapeshield.store.base import Store
+from scrapeshield.store.redis import RedisStore
+from tests.browsers import chrome
+from tests.identity.helpers import KEY, image_headers
+
+pytestmark = pytest.mark.both_loops
+PAGE = chrome()
+IMAGE = image_headers("https://localhost/artworks/1")
+
+
+def settings(**extra: Any) -> Settings:
+    extra.setdefault("ratelimit", {"enabled": False})
+    return Settings(challenge={"secret_keys": [KEY]}, **extra)
+
+
+async def decide(
+    shield: Shield,
+    path: str,
+    headers: dict[str, str],
+    *,
+    ip: str = "203.0.113.7",
+    cookie: str | None = None,
+) -> tuple[Decision, RequestContext]:
+    sent = dict(headers)
+    if cookie:
+        sent["Cookie"] = cookie
+    ctx = shield.context()
+    facts = shield.facts(synthetic_scope(path=path, ip=ip, headers=list(sent.items())))
+    return await shield.decide(facts, ctx), ctx
+
+
+def cookie_of(ctx: RequestContext) -> str | None:
+    for name, value in ctx.app_headers or ():
+        if name == b"set-cookie" and value.startswith(b"__ss_vid="):
+            return value.decode().split(";")[0]
+    return None
+
+
+def names(decision: Decision) -> set[str]:
+    return {s.name for s in decision.reasons}
+
+
+async def test_a_page_issues_a_token_that_names_the_visitor(store: Store) -> None:
+    shield = Shield(settings(), store=store)
+    _, ctx = await decide(shield, "/artworks/1", PAGE)
+    field = next(v.decode() for n, v in ctx.app_headers or () if n == b"set-cookie")
+    for attribute in ("Path=/", "HttpOnly", "SameSite=Lax", "Max-Age=2592000", "Secure"):
+        assert attribute in field  # synthetic requests are https
+    cookie = cookie_of(ctx)
+    assert cookie is not None
+    decision, ctx = await decide(shield, "/images/1.png", IMAGE, cookie=cookie)
+    assert decision.action is Action.ALLOW
+    assert "identity/no-token" not in names(decision)
+    assert isinstance(ctx.notes["visitor"], str)
+    assert ctx.notes["budget_use"] == pytest.approx(1 / 40)
+    # the page with the token issues nothing more
+    _, ctx = await decide(shield, "/artworks/2", PAGE, cookie=cookie)
+    assert cookie_of(ctx) is None
+    # another network, or another user agent: not this visitor's token
+    decision, ctx = await decide(shield, "/images/1.png", IMAGE, cookie=cookie, ip="198.51.100.7")
+    assert "identity/no-token" in names(decision)
+    assert "visitor" not in ctx.notes
+
+
+async def test_no_token_on_an_original_alone_is_served(store: Store) -> None:
+    shield = Shield(settings(), store=store)
+    # a deep link opened in a new tab: a document navigation to an image, and no token yet
+    decision, _ = await decide(shield, "/images/7.png", chrome())
+    assert names(decision) == {"identity/no-token", "headers/document-on-image"}
+    assert decision.action is Action.ALLOW
+
+
+async def test_a_pass_is_not_a_visitor_token_nor_the_reverse(store: Store) -> None:
+    shield = Shield(settings(), store=store)
+    signer = Signer([KEY.encode()])
+    assert shield.challenge is not None
+    facts = shield.facts(synthetic_scope(path="/", headers=list(PAGE.items())))
+    fake = signer.sign("pass", {"v": "x", "b": shield.challenge.binding(facts), "iat": 1,
+                                "exp": 4e9})  # fmt: skip
+    decision, _ = await decide(shield, "/images/1.png", IMAGE, cookie=f"__ss_vid={fake}")
+    assert "identity/no-token" in names(decision)
+    _, ctx = await decide(shield, "/artworks/1", PAGE)
+    token = (cookie_of(ctx) or "").removeprefix("__ss_vid=")
+    decision, _ = await decide(shield, "/artworks/1", PAGE, cookie=f"scrapeshield_pass={token}")
+    assert "challenge/passed" not in names(decision)
+
+
+async def test_amnesia_and_issuance_limits(store: Store) -> None:
+    shield = Shield(settings(), store=store)
+    for _ in range(4):  # four tokens handed out, none returned
+        _, ctx = await decide(shield, "/artworks/1", PAGE)
+        assert cookie_of(ctx) is not None
+    decision, _ = await decide(shield, "/images/1.png", IMAGE)
+    assert {"identity/no-token", "identity/amnesia"} <= names(decision)
+    assert decision.action is Action.ALLOW  # 35: a person refusing cookies looks the same
+    for _ in range(6):  # the address' allowance is 10 new tokens per window
+        _, ctx = await decide(shield, "/artworks/1", PAGE)
+    decision, ctx = await decide(shield, "/artworks/1", PAGE)
+    assert cookie_of(ctx) is None
+    assert "identity/issuance-limited" in names(decision)
+    # another address of the same /24 still gets one; 30 per network
+    _, ctx = await decide(shield, "/artworks/1", PAGE, ip="203.0.113.8")
+    assert cookie_of(ctx) is not None
+
+
+async def test_budgets_challenge_on_pages_and_refuse_originals(store: Store) -> None:
+    shield = Shield(settings(), store=store)
+    _, ctx = await decide(shield, "/", PAGE)
+    cookie = cookie_of(ctx)
+    for n in range(1, 41):
+        decision, ctx = await decide(shield, f"/images/{n}.png", IMAGE, cookie=cookie)
+        assert decision.action is Action.ALLOW, decision
+    assert ctx.notes["budget_use"] == pytest.approx(1.0, abs=0.03)
+    decision, _ = await decide(shield, "/artworks/41", PAGE, cookie=cookie)
+    assert decision.action is Action.CHALLENGE
+    assert decision.rule == "budget"
+    assert "budget/visitor/hour" in names(decision)
+    for n in range(41, 70):
+        decision, _ = await decide(shield, f"/images/{n}.png", IMAGE, cookie=cookie)
+    assert decision.action is Action.DECOY  # an original past the refuse mark: a decoy
+    assert decision.rule == "budget-refuse"
+    assert "budget/visitor/hour/refuse" in names(decision)
+
+
+async def test_one_browser_build_from_many_new_identities_is_a_pool(store: Store) -> None:
+    # a day's window: the count must not restart at a window's edge during the test
+    shield = Shield(settings(identity={"rotating_pool": {"window": 86_400}}), store=store)
+    seen = []
+    for n in range(20):
+        decision, _ = await decide(shield, "/images/1.png", IMAGE, ip=f"10.{n}.0.1")
+        seen.append("identity/rotating-pool" in names(decision))
+    assert seen == [False] * 16 + [True] * 4
+    assert decision.action is Action.CHALLENGE
+    # a client with another header set is not part of it
+    other = {**IMAGE, "Accept-Language": "de-DE,de;q=0.9"}
+    decision, _ = await decide(shield, "/images/1.png", other, ip="10.99.0.1")
+    assert "identity/rotating-pool" not in names(decision)
+
+
+async def test_other_routes_cost_nothing(store: Store) -> None:
+    shield = Shield(settings(), store=store)
+    decision, ctx = await decide(
+        shield, "/static/gallery.css", {**IMAGE, "Sec-Fetch-Dest": "style"}
+    )
+    assert "budget_use" not in ctx.notes
+    assert not names(decision)
+
+
+async def test_one_round_trip_per_request_on_redis(redis_url: str, redis_prefix: str) -> None:
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    try:
+        shield = Shield(Settings(challenge={"secret_keys": [KEY]}), store=store)
+        _, ctx = await decide(shield, "/", PAGE)
+        cookie = cookie_of(ctx)
+        for path, headers, with_cookie in [
+            ("/artworks/1", PAGE, cookie),
+            ("/images/1.png", IMAGE, cookie),
+            ("/images/2.png", IMAGE, None),
+            ("/artworks/2", PAGE, None),
+        ]:
+            before = store.round_trips
+            await decide(shield, path, headers, cookie=with_cookie)
+            assert store.round_trips - before == 1, path
+    finally:
+        await store.aclose()
+
+
+async def test_explain_writes_nothing(store: Store) -> None:
+    shield = Shield(settings(), store=store)
+    for _ in range(3):
+        ctx = shield.context(dry_run=True)
+        facts = shield.facts(synthetic_scope(path="/images/1.png", headers=list(IMAGE.items())))
+        await shield.decide(facts, ctx)
+        assert ctx.notes["budget_use"] == pytest.approx(1 / 40)
+    assert await store.keys("id:") == []
+
+
+async def test_rate_limits_can_key_on_the_visitor(store: Store) -> None:
+    # hour windows: a minute window can roll over between the requests on a loaded machine
+    groups = {"default": {"limits": "100/hour", "visitor_limits": "2/hour"}}
+    shield = Shield(settings(ratelimit={"groups": groups}), store=store)
+    _, ctx = await decide(shield, "/", PAGE)
+    cookie = cookie_of(ctx)
+    actions = [(await decide(shield, "/terms", PAGE, cookie=cookie))[0].rule for _ in range(3)]
+    assert actions == ["allow", "allow", "rate-limit"]
+    # another visitor at the same address has its own count
+    _, ctx = await decide(shield, "/", {**PAGE, "Accept-Language": "fr"})
+    other = cookie_of(ctx)
+    decision, _ = await decide(shield, "/terms", {**PAGE, "Accept-Language": "fr"}, cookie=other)
+    assert decision.rule == "allow"
