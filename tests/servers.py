@@ -140,7 +140,7 @@ class UvicornThread:
             port=self.port,
             log_level="warning",
             proxy_headers=False,
-            **({"lifespan": "off"} | options),
+            **({"lifespan": "auto"} | options),
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

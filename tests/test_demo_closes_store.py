@@ -7,8 +7,8 @@ import httpx
 import pytest
 import redis
 
-from scrapeshield import Settings
-from scrapeshield.demo.app import create_app
+from scrapeshield import ScrapeShield, Settings
+from scrapeshield.demo.app import create_app, create_gallery
 from tests.browsers import chrome
 from tests.servers import LOOPS, RedisServer, serve
 
@@ -28,4 +28,20 @@ def test_the_demo_closes_its_redis_connections_on_shutdown(
             response = httpx.get(server.url + "/artworks/3", headers=chrome())
             assert response.status_code == 200
             assert clients(admin) >= 1  # the store is connected
+        assert clients(admin) == 0
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_a_middleware_built_from_settings_closes_its_store_on_shutdown(
+    own_redis: RedisServer, loop: str
+) -> None:
+    """`app.add_middleware(ScrapeShield, settings=...)`, nothing else wired: the middleware owns
+    its Shield and closes the store when the app's lifespan ends."""
+    app = create_gallery()
+    app.add_middleware(ScrapeShield, settings=Settings(store_url=own_redis.url, store_timeout=2.0))
+    with redis.Redis.from_url(own_redis.url) as admin:
+        with serve(app, lifespan="on", loop=loop) as server:
+            response = httpx.get(server.url + "/artworks/3", headers=chrome())
+            assert response.status_code == 200
+            assert clients(admin) >= 1
         assert clients(admin) == 0

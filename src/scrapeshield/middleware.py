@@ -39,6 +39,7 @@ class ScrapeShield:
     ) -> None:
         self.app = app
         self.shield = shield if shield is not None else Shield(settings)
+        self._owns_shield = shield is None  # then its store is closed here, on shutdown
         self.settings = self.shield.settings
         self._off = self.settings.mode == "off"  # settings are frozen
         self._facts = self.shield.facts_builder.build  # shield.facts, one call fewer
@@ -46,6 +47,8 @@ class ScrapeShield:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self._off:
+            if scope["type"] == "lifespan" and self._owns_shield:
+                send = partial(_closing_on_shutdown, self.shield, send)
             await self.app(scope, receive, send)
             return
         if scope.get("path") in self._health:
@@ -167,6 +170,17 @@ async def _body_rewriter(
         if rewriter is not None:
             return rewriter
     return None
+
+
+async def _closing_on_shutdown(shield: Shield, send: Send, message: Message) -> None:
+    """The app's lifespan `send`: a middleware that built its Shield from settings closes its
+    store (a Redis connection) when the app has shut down, so no app has to wire it."""
+    if message["type"] in ("lifespan.shutdown.complete", "lifespan.shutdown.failed"):
+        try:
+            await shield.aclose()
+        except Exception:
+            logger.exception("scrapeshield could not close its store on shutdown")
+    await send(message)
 
 
 def _append_headers(
