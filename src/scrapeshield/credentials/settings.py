@@ -18,9 +18,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
-from scrapeshield.settings_base import Section, split_commas
+from scrapeshield.settings_base import Section, check_key_lengths, split_commas
 
-MIN_SECRET_LENGTH = 16
 _HEADER_NAME = r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$"  # an RFC 9110 token
 
 
@@ -44,21 +43,12 @@ class CredentialSpec(Section):
 
     _keys = field_validator("secret_keys", mode="before")(split_commas)
 
+    _key_lengths = field_validator("secret_keys")(check_key_lengths)
+
     @field_validator("header")
     @classmethod
     def _lower(cls, value: str) -> str:
         return value.lower()
-
-    @field_validator("secret_keys")
-    @classmethod
-    def _key_length(cls, keys: list[SecretStr]) -> list[SecretStr]:
-        for index, key in enumerate(keys):
-            if len(key.get_secret_value()) < MIN_SECRET_LENGTH:
-                raise ValueError(
-                    f"key #{index + 1} is shorter than {MIN_SECRET_LENGTH} characters "
-                    "(make one with: python -c 'import secrets; print(secrets.token_urlsafe())')"
-                )
-        return keys
 
     @field_validator("verify")
     @classmethod

@@ -3,16 +3,18 @@ the rotating-pool signal (docs/identity.md gives the reason for every default)."
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import NoDecode
 
-from scrapeshield.challenge.settings import MIN_KEY_LENGTH
-from scrapeshield.settings_base import Section, split_commas
+from scrapeshield.settings_base import (
+    Section,
+    check_cookie_name,
+    check_key_lengths,
+    split_commas,
+)
 
-_COOKIE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _DAY = 86_400.0
 
 
@@ -75,18 +77,5 @@ class IdentitySettings(Section):
     rotating_pool: RotatingPoolSettings = RotatingPoolSettings()
 
     _keys = field_validator("secret_keys", mode="before")(split_commas)
-
-    @field_validator("secret_keys")
-    @classmethod
-    def _key_length(cls, keys: list[SecretStr]) -> list[SecretStr]:
-        for index, key in enumerate(keys):
-            if len(key.get_secret_value()) < MIN_KEY_LENGTH:
-                raise ValueError(f"key #{index + 1} is shorter than {MIN_KEY_LENGTH} characters")
-        return keys
-
-    @field_validator("cookie_name")
-    @classmethod
-    def _cookie_name(cls, value: str) -> str:
-        if not _COOKIE_NAME.match(value):
-            raise ValueError("a cookie name is 1-64 letters, digits, '_', '.' or '-'")
-        return value
+    _key_lengths = field_validator("secret_keys")(check_key_lengths)
+    _cookie_name = field_validator("cookie_name")(check_cookie_name)
