@@ -149,18 +149,7 @@ class Ledger:
         policy = headers.get("ratelimit-policy")
         if policy:
             self.policies.add(policy)
-        artwork = image_id(path)
-        if kind == "ok" and status == 200 and artwork is not None:
-            digest = hashlib.sha256(body).hexdigest()
-            if reference_hashes().get(artwork) == digest:
-                self.originals.add(artwork)
-            else:
-                kind = "decoy"
-                self.decoys += 1
-        self.outcomes[kind] += 1
-        if kind != "ok" and self.first_stop is None:
-            self.first_stop, self.first_stop_kind = self.requests, kind
-        return kind
+        return self._count(path, status, hashlib.sha256(body).hexdigest(), kind)
 
     def confirm(self, path: str, body: bytes) -> None:
         """An original's bytes read by the caller from a response the browser recorder may
@@ -179,6 +168,11 @@ class Ledger:
         """For tools that report a body's hash rather than the body (subprocess crawlers)."""
         self.requests += 1
         self.statuses[status] += 1
+        self._count(path, status, digest, kind)
+
+    def _count(self, path: str, status: int, digest: str | None, kind: str) -> str:
+        """An image answered 200 is an original when its bytes are the bare gallery's, else a
+        decoy; then the outcome and the first stop are counted."""
         artwork = image_id(path)
         if kind == "ok" and status == 200 and artwork is not None:
             if reference_hashes().get(artwork) == digest:
@@ -189,6 +183,7 @@ class Ledger:
         self.outcomes[kind] += 1
         if kind != "ok" and self.first_stop is None:
             self.first_stop, self.first_stop_kind = self.requests, kind
+        return kind
 
     @property
     def elapsed(self) -> float:

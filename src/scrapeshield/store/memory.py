@@ -111,20 +111,13 @@ class MemoryStore:
         removes them.
         """
         now = time.time()
-        rows = self._rows
-        entry = rows.get(key)
-        if entry is not None and entry[1] <= now:
-            del rows[key]
-            entry = None
+        entry = self._live_row(key, now)
         if entry is None:
             if not add:
                 return [0] * size
-            entry = rows[key] = ([0] * size, now + ttl)
-            while len(rows) > self._max_keys:
-                rows.popitem(last=False)
-                self.evictions += 1
+            entry = self._new_row(key, [0] * size, now + ttl)
         else:
-            rows.move_to_end(key)
+            self._rows.move_to_end(key)
         row = entry[0]
         for index in add:
             row[index] += 1
@@ -135,27 +128,34 @@ class MemoryStore:
         RPUSH + LTRIM + PEXPIRE, then LRANGE). Each push renews the TTL; `None` only reads.
         Lives in the rows' table (bounded by `max_keys`); callers only read the list, at once."""
         now = time.time()
-        rows = self._rows
-        entry = rows.get(key)
-        if entry is not None and entry[1] <= now:
-            del rows[key]
-            entry = None
+        entry = self._live_row(key, now)
         if value is None:
             return entry[0] if entry is not None else []
         if entry is None:
-            values = [value]
-            rows[key] = (values, now + ttl)
-            while len(rows) > self._max_keys:
-                rows.popitem(last=False)
-                self.evictions += 1
-            return values
+            return self._new_row(key, [value], now + ttl)[0]
         values = entry[0]
         values.append(value)
         if len(values) > size:
             del values[: len(values) - size]
-        rows[key] = (values, now + ttl)
-        rows.move_to_end(key)
+        self._rows[key] = (values, now + ttl)
+        self._rows.move_to_end(key)
         return values
+
+    def _live_row(self, key: str, now: float) -> tuple[list[int], float] | None:
+        """The row under `key`, or None when there is none or it expired (then it is dropped)."""
+        entry = self._rows.get(key)
+        if entry is not None and entry[1] <= now:
+            del self._rows[key]
+            return None
+        return entry
+
+    def _new_row(self, key: str, values: list[int], expires: float) -> tuple[list[int], float]:
+        """Store a new row, evicting the least recently used past `max_keys`."""
+        entry = self._rows[key] = (values, expires)
+        while len(self._rows) > self._max_keys:
+            self._rows.popitem(last=False)
+            self.evictions += 1
+        return entry
 
     def distinct(self, key: str, member: str | None, ttl: float | None = None) -> int:
         """`add_distinct` synchronously; with `member` None, `count_distinct`."""
