@@ -12,14 +12,13 @@ import asyncio
 import json
 import logging
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from scrapeshield.demo.app import TRAP_PATH, create_app
 from scrapeshield.settings import Settings
-from tests.browsers import CHROMIUM, CHROMIUM_ARGS
+from tests.browsers import launched_chromium
 from tests.challenge.conftest import LoopRecorder, shield_of
 from tests.servers import LOOPS, serve
 
@@ -29,16 +28,8 @@ IMAGES_LOADED = "() => [...document.images].every(i => i.complete && i.naturalWi
 
 @pytest.fixture
 def chromium() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not at /usr/bin/chromium (scripts/test installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with launched_chromium() as browser:
+        yield browser
 
 
 @pytest.mark.parametrize("loop", LOOPS)

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from scrapeshield.demo.app import create_app
 from scrapeshield.settings import Settings
-from tests.browsers import CHROMIUM, CHROMIUM_ARGS, person_user_agent
+from tests.browsers import launched_chromium, person_user_agent
 from tests.challenge.conftest import redis_events, serve_closing, shield_of
 from tests.challenge.helpers import challenge_all
 
@@ -40,16 +39,8 @@ class Person:
 
 @pytest.fixture
 def chromium() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Debian's chromium is not at /usr/bin/chromium (scripts/test installs it)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield Person(browser)
-        finally:
-            browser.close()
+    with launched_chromium() as browser:
+        yield Person(browser)
 
 
 def test_chromium_solves_once_then_browses_twenty_artworks(
