@@ -8,7 +8,7 @@ See docs/directives.md for every signal, who honours it and the exact syntax emi
 May import the pipeline core (`facts`, `signals`, `errors`, `settings_base`) and the crawler
 catalogue (`fingerprint.catalogue`); never `shield` or `middleware`. This root imports only the
 settings section, so `scrapeshield.settings` can import it without a cycle; the other names are
-read from `directives.build` on first use.
+imported from their module (`_HOMES`) on first use.
 """
 
 from __future__ import annotations
@@ -19,10 +19,28 @@ from typing import Any
 from scrapeshield.directives.settings import DirectivesSettings, PathPreferences, Preferences
 
 
+_HOMES = {
+    "APP_SCOPE_KEY": "served",
+    "BodyRewriter": "base",
+    "DirectiveHeaders": "headers",
+    "Endpoint": "base",
+    "Headers": "base",
+    "HtmlInjector": "html",
+    "Markup": "html",
+    "ResponseFilter": "base",
+    "build_endpoints": "build",
+    "build_response_filters": "build",
+    "generated_robots": "build",
+    "meta_tags": "html",
+    "trap_paths": "build",
+}
+
+
 def __getattr__(name: str) -> Any:
-    if name in __all__:
-        return getattr(importlib.import_module("scrapeshield.directives.build"), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"scrapeshield.directives.{home}"), name)
 
 
 __all__ = [
