@@ -9,6 +9,7 @@ limiting on its own; the default, `all`, is the demo as shipped.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -57,8 +58,46 @@ def bench_settings() -> Settings:
             "enabled": os.environ.get("BENCH_RATELIMIT", "on") == "on",
             "groups": {"default": {"limits": CLIENT_LIMITS, "network_limits": NETWORK_LIMITS}},
         },
+        # Scores never refuse (as the limits are never reached): every detector does its work on
+        # every request, and the request reaches the app, as a person's does.
+        policy={"challenge_score": 1e9, "block_score": 1e9, "use_default_rules": False},
         fingerprint={"enabled": others},
         behaviour={"enabled": others},
         challenge={"enabled": others, "secret_keys": [BENCH_KEY]},
         directives={"headers": others},
     )
+
+
+class NoOp:
+    """A pure-ASGI middleware that does nothing: the floor any middleware pays."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.app(scope, receive, send)
+
+
+def noop() -> Starlette:
+    app = create_gallery()
+    app.add_middleware(NoOp)
+    return app
+
+
+def slowapi() -> Starlette:
+    """slowapi, the usual Starlette rate limiter, with the same client limits on every route
+    (its limits are keyed by address; it has no network key), on BENCH_STORE_URL."""
+    from slowapi import Limiter
+    from slowapi.middleware import SlowAPIMiddleware
+    from slowapi.util import get_remote_address
+
+    limits: list[str | Callable[..., str]] = [*CLIENT_LIMITS.split(";")]
+    limiter = Limiter(
+        key_func=get_remote_address,
+        default_limits=limits,
+        storage_uri=os.environ.get("BENCH_STORE_URL", "memory://"),
+    )
+    app = create_gallery()
+    app.state.limiter = limiter
+    app.add_middleware(SlowAPIMiddleware)
+    return app

@@ -52,6 +52,15 @@ def redis_server() -> Iterator[str]:
 @contextlib.contextmanager
 def uvicorn(factory: str, env: dict[str, str], stack: Sequence[str] = ()) -> Iterator[str]:
     """One uvicorn worker serving `factory`; `stack`: more options, e.g. ("--loop", "uvloop")."""
+    with uvicorn_process(factory, env, stack) as (base, _):
+        yield base
+
+
+@contextlib.contextmanager
+def uvicorn_process(
+    factory: str, env: dict[str, str], stack: Sequence[str] = ()
+) -> Iterator[tuple[str, int]]:
+    """As `uvicorn`, also giving the server's process id (one worker runs in that process)."""
     port = free_port()
     command = [
         sys.executable, "-m", "uvicorn", f"benchmarks.apps:{factory}", "--factory",
@@ -61,7 +70,7 @@ def uvicorn(factory: str, env: dict[str, str], stack: Sequence[str] = ()) -> Ite
     process = subprocess.Popen(command, env={**os.environ, **env})
     try:
         wait_for_port(port, timeout=20)
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", process.pid
     finally:
         process.terminate()
         process.wait(20)

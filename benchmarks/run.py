@@ -1,0 +1,237 @@
+"""The published figures: every variant side by side, on both production stacks, in one run.
+
+.venv/bin/python -m benchmarks.run [--quick] [--seconds 8] [--rounds 2] [--out docs/benchmarks.md]
+
+Serves the demo gallery (an artwork page, a Firefox navigation's headers) with one uvicorn
+worker per variant and loads it with wrk -t1 -c32 on 127.0.0.1. Variants: the bare gallery, a
+pure-ASGI no-op middleware, slowapi (memory and Redis, the same client limits), scrapeshield with
+rate limiting alone and as shipped (every defence), each on memory and Redis. Stacks: h11 +
+asyncio and httptools + uvloop (`uvicorn[standard]`). The variants alternate for `--rounds`
+rounds and the medians are reported, so a busy neighbour slows every variant alike.
+
+Per variant: requests/s, ratio to bare on the same stack, p50/p99 latency (wrk), the server
+process's CPU µs per request (/proc), and for Redis variants the Redis server's CPU µs per
+request (INFO cpu) and commands per request (INFO commandstats; Lua's own calls included). The
+store's round trips per request are counted in process, sequentially and 200 at a time.
+`--quick` (2 s runs, one round) finishes in about two minutes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import os
+import platform
+import statistics
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import redis
+
+from benchmarks.bench_ratelimit import (
+    PATH,
+    redis_server,
+    round_trips,
+    uvicorn_process,
+)
+
+STACKS = {
+    "h11 + asyncio": ("--http", "h11", "--loop", "asyncio"),
+    "httptools + uvloop": ("--http", "httptools", "--loop", "uvloop"),
+}
+SHIPPED = {"BENCH_DEFENCES": "all"}
+ALONE = {"BENCH_DEFENCES": "ratelimit"}
+# Issue 19's targets, every defence as shipped, as a share of bare on the same stack.
+TARGETS = {
+    ("h11 + asyncio", "scrapeshield as shipped, memory"): 0.85,
+    ("h11 + asyncio", "scrapeshield as shipped, Redis"): 0.75,
+    ("httptools + uvloop", "scrapeshield as shipped, memory"): 0.75,
+    ("httptools + uvloop", "scrapeshield as shipped, Redis"): 0.65,
+}
+TICKS = os.sysconf("SC_CLK_TCK")
+# A link click in Chrome, in the order Debian's Chromium sends it (fingerprint/data/
+# header_captures.toml, `navigate-link`; wrk puts Host first and sends no Connection).
+CHROME = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/156.0.0.0 Safari/537.36"
+)
+BROWSER_HEADERS = (
+    'sec-ch-ua: "Not:A-Brand";v="8", "Chromium";v="156", "Google Chrome";v="156"',
+    "sec-ch-ua-mobile: ?0",
+    'sec-ch-ua-platform: "Linux"',
+    "upgrade-insecure-requests: 1",
+    f"user-agent: {CHROME}",
+    "accept: text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,"
+    "image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7",
+    "sec-fetch-site: same-origin",
+    "sec-fetch-mode: navigate",
+    "sec-fetch-user: ?1",
+    "sec-fetch-dest: document",
+    "referer: http://127.0.0.1/",
+    "accept-encoding: gzip, deflate, br, zstd",
+    "accept-language: en-US,en;q=0.9",
+)
+
+
+@dataclass
+class Runs:
+    rps: list[float] = field(default_factory=list)
+    p50: list[float] = field(default_factory=list)
+    p99: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    redis_cpu: list[float] = field(default_factory=list)
+    commands: list[float] = field(default_factory=list)
+
+
+def variants(url: str) -> list[tuple[str, str, dict[str, str]]]:
+    memory, shared = {"BENCH_STORE_URL": "memory://"}, {"BENCH_STORE_URL": url}
+    return [
+        ("bare", "bare", {}),
+        ("no-op middleware", "noop", {}),
+        ("slowapi, memory", "slowapi", memory),
+        ("slowapi, Redis", "slowapi", shared),
+        ("scrapeshield rate limiting alone, memory", "protected", {**ALONE, **memory}),
+        ("scrapeshield rate limiting alone, Redis", "protected", {**ALONE, **shared}),
+        ("scrapeshield as shipped, memory", "protected", {**SHIPPED, **memory}),
+        ("scrapeshield as shipped, Redis", "protected", {**SHIPPED, **shared}),
+    ]
+
+
+def process_cpu(pid: int) -> float:
+    """User + system CPU seconds of one process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def redis_cpu(client: redis.Redis) -> float:
+    info = client.info("cpu")
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+def redis_commands(client: redis.Redis) -> int:
+    return sum(int(v["calls"]) for v in client.info("commandstats").values())
+
+
+def wrk(base: str, seconds: float, connections: int) -> tuple[float, float, float, int]:
+    """Requests/s, p50 and p99 in ms, and the requests sent in the measured run."""
+    headers = [arg for header in BROWSER_HEADERS for arg in ("-H", header)]
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", *headers]
+    out = subprocess.run([*command, base + PATH], capture_output=True, text=True, check=True)
+    rps = p50 = p99 = 0.0
+    sent = 0
+    for line in out.stdout.splitlines():
+        words = line.split()
+        if line.startswith("Requests/sec:"):
+            rps = float(words[1])
+        elif words[:1] == ["50%"]:
+            p50 = milliseconds(words[1])
+        elif words[:1] == ["99%"]:
+            p99 = milliseconds(words[1])
+        elif "requests in" in line:
+            sent = int(words[0])
+        elif line.strip().startswith("Non-2xx"):
+            raise RuntimeError(f"{base}: refused requests under load:\n{out.stdout}")
+    if not rps:
+        raise RuntimeError(out.stdout + out.stderr)
+    return rps, p50, p99, sent
+
+
+def milliseconds(text: str) -> float:
+    for unit, scale in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+        if text.endswith(unit):
+            return float(text.removesuffix(unit)) * scale
+    raise ValueError(text)
+
+
+def measure(options: argparse.Namespace, url: str) -> dict[tuple[str, str], Runs]:
+    admin = redis.Redis.from_url(url)
+    runs: dict[tuple[str, str], Runs] = {}
+    for round_ in range(options.rounds):
+        for stack, stack_args in STACKS.items():
+            for label, factory, env in variants(url):
+                with uvicorn_process(factory, env, stack_args) as (base, pid):
+                    wrk(base, 1, options.connections)  # warm-up: imports, caches, connections
+                    cpu, rcpu, rcalls = process_cpu(pid), redis_cpu(admin), redis_commands(admin)
+                    rps, p50, p99, sent = wrk(base, options.seconds, options.connections)
+                    cpu = process_cpu(pid) - cpu
+                    rcpu, rcalls = redis_cpu(admin) - rcpu, redis_commands(admin) - rcalls
+                run = runs.setdefault((stack, label), Runs())
+                run.rps.append(rps)
+                run.p50.append(p50)
+                run.p99.append(p99)
+                run.cpu.append(cpu / sent * 1e6)
+                if "Redis" in label:
+                    run.redis_cpu.append(rcpu / sent * 1e6)
+                    run.commands.append((rcalls - 3) / sent)  # less the three INFO calls
+                print(f"round {round_ + 1} {stack:20} {label:42} {rps:8.0f} req/s", flush=True)
+    admin.close()
+    return runs
+
+
+def report(options: argparse.Namespace, runs: dict[tuple[str, str], Runs], trips: str) -> str:
+    commit = subprocess.run(
+        ["git", "log", "-1", "--format=%h (%s)"], capture_output=True, text=True, check=False
+    ).stdout.strip()
+    lines = [
+        "# Benchmarks: what the shield costs, side by side",
+        "",
+        "<!-- generated by `python -m benchmarks.run`; edit benchmarks/run.py -->",
+        "",
+        f"- date: {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
+        f"- commit: {commit[:100]}",
+        f"- machine: {platform.system()} {platform.release()} {platform.machine()}, "
+        f"{os.cpu_count()} CPUs (shared), Python {platform.python_version()}",
+        f"- command: `python -m benchmarks.run{' --quick' if options.quick else ''}`: "
+        f"wrk -t1 -c{options.connections}, {options.seconds:g} s per run, "
+        f"median of {options.rounds} interleaved round(s), one uvicorn worker",
+        f"- store round trips per request (in process): {trips}",
+        "",
+        "| stack | variant | req/s | of bare | p50 ms | p99 ms | server CPU µs/req "
+        "| Redis CPU µs/req | Redis commands/req | target |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    med = statistics.median
+    for stack in STACKS:
+        bare = med(runs[(stack, "bare")].rps)
+        for (row_stack, label), run in runs.items():
+            if row_stack != stack:
+                continue
+            share = med(run.rps) / bare
+            target = TARGETS.get((stack, label))
+            verdict = ""
+            if target is not None:
+                verdict = f"≥{target:.2f} {'met' if share >= target else 'NOT met'}"
+            redis_cells = (
+                f"{med(run.redis_cpu):.1f} | {med(run.commands):.2f}" if run.redis_cpu else "- | -"
+            )
+            lines.append(
+                f"| {stack} | {label} | {med(run.rps):,.0f} | {share:.2f} | {med(run.p50):.2f} "
+                f"| {med(run.p99):.2f} | {med(run.cpu):.0f} | {redis_cells} | {verdict} |"
+            )
+    lines += ["", Path(__file__).with_name("run_notes.md").read_text(encoding="utf-8").strip(), ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="2 s runs, one round (~2 minutes)")
+    parser.add_argument("--seconds", type=float, default=8)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"))
+    options = parser.parse_args()
+    if options.quick:
+        options.seconds, options.rounds = 2, 1
+    with redis_server() as url:
+        sequential, concurrent = asyncio.run(round_trips(url))
+        trips = f"{sequential:.2f} one at a time, {concurrent:.3f} with 200 concurrent requests"
+        runs = measure(options, url)
+    text = report(options, runs, trips)
+    options.out.write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
