@@ -10,8 +10,9 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -261,3 +262,81 @@ class RedisClusterServers:
     def stop(self) -> None:
         for node in self.nodes:
             node.close()
+
+
+@dataclass
+class RedisSentinelServers:
+    """A real Sentinel deployment on loopback: a primary, one replica, and three sentinels
+    (quorum 2) watching service `SERVICE`, with timeouts short enough for a failover in a test."""
+
+    primary: RedisServer
+    replica: RedisServer
+    sentinels: list[RedisServer]
+    SERVICE = "artsite"
+
+    @property
+    def url(self) -> str:
+        hosts = ",".join(f"127.0.0.1:{s.port}" for s in self.sentinels)
+        return f"redis+sentinel://{hosts}/{self.SERVICE}/0"
+
+    @classmethod
+    def start(cls) -> RedisSentinelServers:
+        started: list[RedisServer] = []
+        try:
+            primary = RedisServer.start()
+            started.append(primary)
+            replica = RedisServer.start(extra=["--replicaof", "127.0.0.1", str(primary.port)])
+            started.append(replica)
+            sentinels = []
+            for _ in range(3):
+                port = free_port()
+                workdir = tempfile.mkdtemp(prefix="ss-sentinel-")
+                config = Path(workdir) / "sentinel.conf"
+                config.write_text(
+                    f"port {port}\nbind 127.0.0.1\ndir {workdir}\n"
+                    f"sentinel monitor {cls.SERVICE} 127.0.0.1 {primary.port} 2\n"
+                    f"sentinel down-after-milliseconds {cls.SERVICE} 1000\n"
+                    f"sentinel failover-timeout {cls.SERVICE} 5000\n"
+                    f"sentinel parallel-syncs {cls.SERVICE} 1\n"
+                )
+                sentinel = RedisServer(port=port, workdir=workdir)
+                sentinel._args = [shutil.which("redis-server") or "redis-server", str(config),
+                                  "--sentinel"]  # fmt: skip
+                sentinel._spawn()
+                started.append(sentinel)
+                sentinels.append(sentinel)
+            servers = cls(primary, replica, sentinels)
+            servers.wait_until(lambda info: "status=ok" in info and "slaves=1" in info)
+            return servers
+        except BaseException:
+            for server in started:
+                server.close()
+            raise
+
+    def sentinel_info(self, sentinel: RedisServer) -> str:
+        cli = shutil.which("redis-cli") or "redis-cli"
+        return subprocess.run(
+            [cli, "-p", str(sentinel.port), "info", "sentinel"],
+            capture_output=True, text=True, timeout=10,
+        ).stdout  # fmt: skip
+
+    def wait_until(self, ready: Callable[[str], bool], timeout: float = 30.0) -> None:
+        """Until every sentinel's INFO satisfies `ready` (e.g. it sees the replica)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if all(ready(self.sentinel_info(s)) for s in self.sentinels):
+                return
+            time.sleep(0.1)
+        raise RuntimeError("the sentinels did not agree in time")
+
+    def primary_port(self) -> int:
+        cli = shutil.which("redis-cli") or "redis-cli"
+        out = subprocess.run(
+            [cli, "-p", str(self.sentinels[0].port), "sentinel", "get-master-addr-by-name",
+             self.SERVICE], capture_output=True, text=True, timeout=10,
+        ).stdout.split()  # fmt: skip
+        return int(out[1])
+
+    def close(self) -> None:
+        for server in (*self.sentinels, self.replica, self.primary):
+            server.close()

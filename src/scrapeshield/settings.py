@@ -219,10 +219,10 @@ class Settings(BaseSettings):
     @classmethod
     def _store_scheme(cls, value: str) -> str:
         scheme = value.split("://", 1)[0].lower() if "://" in value else ""
-        if scheme not in {"memory", "redis", "rediss", "unix", "redis+cluster"}:
+        if scheme not in {"memory", "redis", "rediss", "unix", "redis+cluster", "redis+sentinel"}:
             raise ValueError(
                 f"{value!r} is not a store URL (expected memory://, redis://, rediss://, "
-                "unix:// or redis+cluster://)"
+                "unix://, redis+cluster:// or redis+sentinel://)"
             )
         return value
 

@@ -18,7 +18,6 @@ from typing import Any
 
 from scrapeshield.directives.settings import DirectivesSettings, PathPreferences, Preferences
 
-
 _HOMES = {
     "APP_SCOPE_KEY": "served",
     "BodyRewriter": "base",

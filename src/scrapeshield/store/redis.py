@@ -25,10 +25,12 @@ import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
 from redis.asyncio.connection import parse_url
 from redis.asyncio.retry import Retry
+from redis.asyncio.sentinel import Sentinel
 from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError, RedisError
 
 from scrapeshield.errors import ConfigurationError, StoreError, StoreUnavailable
+from scrapeshield.store import sentinel
 from scrapeshield.store.base import StoredEvent
 from scrapeshield.store.breaker import CircuitBreaker
 
@@ -66,7 +68,8 @@ def fail_all(futures: Iterable[asyncio.Future[Any]], error: BaseException) -> No
 
 
 class RedisStore:
-    """`Store` on Redis (or Redis Cluster via `redis+cluster://`), with coalesced pipelines."""
+    """`Store` on Redis (Redis Cluster via `redis+cluster://`, Sentinel via `redis+sentinel://`),
+    with coalesced pipelines."""
 
     name = "redis"
 
@@ -88,12 +91,17 @@ class RedisStore:
         self.max_connections = max_connections
         self.breaker = CircuitBreaker(_safe_url(url), cooldown=cooldown, fail_mode=fail_mode)
         self._cluster = url.startswith("redis+cluster://")
+        self._sentinel = url.startswith(sentinel.SCHEME)
         # (a Cluster URL is otherwise a redis:// URL, naming the node to discover the cluster from)
         self._redis_url = (
             "redis://" + url.removeprefix("redis+cluster://") if self._cluster else url
         )
-        check_url(self._redis_url)
+        if self._sentinel:
+            sentinel.parse(url)
+        else:
+            check_url(self._redis_url)
         self._client: aioredis.Redis | RedisCluster | None = None
+        self._sentinels: Sentinel | None = None
         self._client_loop: asyncio.AbstractEventLoop | None = None
         self._commands: list[tuple[Any, ...]] = []
         self._futures: list[asyncio.Future[Any]] = []
@@ -120,6 +128,13 @@ class RedisStore:
             }
             if self._cluster:
                 self._client = RedisCluster.from_url(self._redis_url, **options)
+            elif self._sentinel:
+                self._client, self._sentinels = sentinel.primary_client(
+                    self.url,
+                    max_connections=self.max_connections,
+                    options=options,
+                    retry=Retry(NoBackoff(), 1),
+                )
             else:
                 # Blocking: past max_connections a pipeline waits (within its deadline) for a
                 # connection rather than opening ever more sockets to a Redis that is slow.
@@ -314,10 +329,13 @@ class RedisStore:
         if self._flushes:
             await asyncio.gather(*self._flushes, return_exceptions=True)
         client, self._client = self._client, None
+        sentinels, self._sentinels = self._sentinels, None
         if client is not None and self._client_loop is asyncio.get_running_loop():
             await client.aclose()
             if isinstance(client, aioredis.Redis):
                 await client.connection_pool.disconnect()
+            if sentinels is not None:
+                await sentinels.aclose()
 
 
 _INCR_WITH_TTL = """
