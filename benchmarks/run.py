@@ -13,6 +13,7 @@ Per variant: requests/s, ratio to bare on the same stack, p50/p99 latency (wrk),
 process's CPU µs per request (/proc), and for Redis variants the Redis server's CPU µs per
 request (INFO cpu) and commands per request (INFO commandstats; Lua's own calls included). The
 store's round trips per request are counted in process, sequentially and 200 at a time.
+Then the bare gallery and scrapeshield as shipped on Redis with 1, 2 and 4 workers.
 `--quick` (2 s runs, one round) finishes in about two minutes.
 """
 
@@ -170,7 +171,37 @@ def measure(options: argparse.Namespace, url: str) -> dict[tuple[str, str], Runs
     return runs
 
 
-def report(options: argparse.Namespace, runs: dict[tuple[str, str], Runs], trips: str) -> str:
+def scaling(options: argparse.Namespace, url: str) -> list[str]:
+    """Throughput with 1, 2 and 4 workers on httptools + uvloop, bare and as shipped on Redis."""
+    rows = [
+        "",
+        "## Workers",
+        "",
+        "httptools + uvloop, one shared Redis; req/s (median of the rounds).",
+        "",
+        "| workers | bare | scrapeshield as shipped, Redis | of bare |",
+        "| ---: | ---: | ---: | ---: |",
+    ]
+    stack = (*STACKS["httptools + uvloop"], "--workers")
+    for count in (1, 2, 4):
+        figures: dict[str, list[float]] = {"bare": [], "shipped": []}
+        for _ in range(options.rounds):
+            for key, factory, env in (
+                ("bare", "bare", {}),
+                ("shipped", "protected", {**SHIPPED, "BENCH_STORE_URL": url}),
+            ):
+                with uvicorn_process(factory, env, (*stack, str(count))) as (base, _):
+                    wrk(base, 1, options.connections)
+                    figures[key].append(wrk(base, options.seconds, options.connections)[0])
+        bare, shipped = (statistics.median(figures[k]) for k in ("bare", "shipped"))
+        rows.append(f"| {count} | {bare:,.0f} | {shipped:,.0f} | {shipped / bare:.2f} |")
+        print(f"workers {count}: bare {bare:.0f}, shipped on Redis {shipped:.0f} req/s", flush=True)
+    return rows
+
+
+def report(
+    options: argparse.Namespace, runs: dict[tuple[str, str], Runs], trips: str, rows: list[str]
+) -> str:
     commit = subprocess.run(
         ["git", "log", "-1", "--format=%h (%s)"], capture_output=True, text=True, check=False
     ).stdout.strip()
@@ -210,6 +241,7 @@ def report(options: argparse.Namespace, runs: dict[tuple[str, str], Runs], trips
                 f"| {stack} | {label} | {med(run.rps):,.0f} | {share:.2f} | {med(run.p50):.2f} "
                 f"| {med(run.p99):.2f} | {med(run.cpu):.0f} | {redis_cells} | {verdict} |"
             )
+    lines += rows
     lines += ["", Path(__file__).with_name("run_notes.md").read_text(encoding="utf-8").strip(), ""]
     return "\n".join(lines)
 
@@ -228,7 +260,8 @@ def main() -> None:
         sequential, concurrent = asyncio.run(round_trips(url))
         trips = f"{sequential:.2f} one at a time, {concurrent:.3f} with 200 concurrent requests"
         runs = measure(options, url)
-    text = report(options, runs, trips)
+        rows = scaling(options, url)
+    text = report(options, runs, trips, rows)
     options.out.write_text(text, encoding="utf-8")
     print(text)
 
