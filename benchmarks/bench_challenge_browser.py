@@ -15,14 +15,26 @@ figure: the measured time plus the run's hashes at the unthrottled hash rate (th
 the same difficulty, measured first) times `rate - 1`, i.e. a CPU `rate` times slower on every
 thread. The `phone` columns are the ones the difficulty curve is chosen from. Needs
 /usr/bin/chromium.
+
+`--cgroup` slows the whole browser instead (needs root and the cgroup v1 `cpu` controller at
+/sys/fs/cgroup/cpu): for each rate a fresh Chromium starts inside a cgroup whose CPU quota is
+the machine's cores divided by the rate, so every thread of every browser process, workers
+included, gets `rate` times less CPU; the server is not slowed. Its *measured* column is then
+the phone figure itself (the *phone* column repeats it). Run it on an otherwise idle machine:
+a quota only bites when the browser could have had more.
 """
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import os
 import re
 import statistics
-import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Request, sync_playwright
@@ -38,11 +50,35 @@ def _p(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def run_once(browser: Any, port: int, artwork: int, rate: int) -> tuple[float, float, int]:
+CGROUPS = Path("/sys/fs/cgroup/cpu")
+PERIOD_US = 100_000
+
+
+@contextlib.contextmanager
+def slowed_chromium(rate: int) -> Iterator[str]:
+    """An executable that starts Debian's Chromium inside a cgroup with `cores / rate` CPUs."""
+    group = CGROUPS / f"scrapeshield-bench-x{rate}"
+    group.mkdir(exist_ok=True)
+    quota = int(PERIOD_US * (os.cpu_count() or 1) / rate)
+    (group / "cpu.cfs_period_us").write_text(str(PERIOD_US))
+    (group / "cpu.cfs_quota_us").write_text(str(quota))
+    with tempfile.TemporaryDirectory() as tmp:
+        wrapper = Path(tmp) / "chromium"
+        wrapper.write_text(f'#!/bin/sh\necho $$ > {group}/cgroup.procs\nexec {CHROMIUM} "$@"\n')
+        wrapper.chmod(0o755)
+        try:
+            yield str(wrapper)
+        finally:
+            (group / "cpu.cfs_quota_us").write_text("-1")
+
+
+def run_once(
+    browser: Any, port: int, artwork: int, rate: int, devtools: bool = True
+) -> tuple[float, float, int]:
     """(navigation → artwork shown in seconds, the page's own work time, hashes tried)."""
     context = browser.new_context(user_agent=person_user_agent(browser.version))
     page = context.new_page()
-    if rate > 1:
+    if rate > 1 and devtools:
         cdp = context.new_cdp_session(page)
         cdp.send("Emulation.setCPUThrottlingRate", {"rate": rate})
     posted: list[Request] = []
@@ -58,17 +94,23 @@ def run_once(browser: Any, port: int, artwork: int, rate: int) -> tuple[float, f
 
 
 def main() -> None:
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 15
-    levels = [int(d) for d in (sys.argv[2] if len(sys.argv) > 2 else "14,16,17,18").split(",")]
-    rates = [int(r) for r in (sys.argv[3] if len(sys.argv) > 3 else "1,4,6").split(",")]
-    print(f"{runs} runs per row, each in a fresh context (no pass cookie)")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("runs", nargs="?", type=int, default=15)
+    parser.add_argument("difficulties", nargs="?", default="14,16,17,18")
+    parser.add_argument("rates", nargs="?", default="1,4,6")
+    parser.add_argument("--cgroup", action="store_true", help="slow the whole browser (root)")
+    options = parser.parse_args()
+    runs = options.runs
+    levels = [int(d) for d in options.difficulties.split(",")]
+    rates = [int(r) for r in options.rates.split(",")]
+    how = "a CPU quota on the whole browser" if options.cgroup else "DevTools CPU throttling"
+    print(f"{runs} runs per row, each in a fresh context (no pass cookie); slowed by {how}")
     print(
         "| difficulty | CPU | measured p50 / p90 (s) | phone p50 / p90 (s) | work p50 (s) "
         "| hashes/s |"
     )
     print("| --- | --- | --- | --- | --- | --- |")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         for difficulty in levels:
             settings = Settings(
                 site_name="Demo Art Gallery",
@@ -82,17 +124,28 @@ def main() -> None:
             with serve(create_app(settings)) as server:
                 unthrottled = 0.0  # hashes per second at ×1, measured first
                 for rate in sorted(rates):
-                    totals: list[float] = []
-                    works: list[float] = []
-                    hashes: list[int] = []
-                    for run in range(runs):
-                        total, work, tried = run_once(browser, server.port, run % 300 + 1, rate)
-                        totals.append(total)
-                        works.append(work)
-                        hashes.append(tried)
+                    with contextlib.ExitStack() as stack:
+                        executable = CHROMIUM
+                        if options.cgroup and rate > 1:
+                            executable = stack.enter_context(slowed_chromium(rate))
+                        browser = playwright.chromium.launch(
+                            executable_path=executable, args=CHROMIUM_ARGS
+                        )
+                        stack.callback(browser.close)
+                        version = browser.version
+                        totals: list[float] = []
+                        works: list[float] = []
+                        hashes: list[int] = []
+                        for run in range(runs):
+                            total, work, tried = run_once(
+                                browser, server.port, run % 300 + 1, rate, not options.cgroup
+                            )
+                            totals.append(total)
+                            works.append(work)
+                            hashes.append(tried)
                     speed = sum(hashes) / max(sum(works), 1e-9)
                     unthrottled = unthrottled or speed
-                    slower = (rate - 1) / unthrottled
+                    slower = 0.0 if options.cgroup else (rate - 1) / unthrottled
                     phones = [t + slower * h for t, h in zip(totals, hashes, strict=True)]
                     print(
                         f"| {difficulty} | ×{rate} | {_p(totals, 0.5):.2f} / {_p(totals, 0.9):.2f} "
@@ -100,8 +153,7 @@ def main() -> None:
                         f"| {statistics.median(works):.2f} | {speed:,.0f} |",
                         flush=True,
                     )
-        print(f"chromium {browser.version}")
-        browser.close()
+        print(f"chromium {version}")
 
 
 if __name__ == "__main__":
