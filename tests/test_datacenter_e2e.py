@@ -23,6 +23,7 @@ from tests.servers import LOOPS, serve
 pytestmark = pytest.mark.slow
 
 AWS_EC2 = "3.5.140.7"  # in 3.5.140.0/22, EC2 in ap-northeast-2 (packaged aws.txt)
+AWS_EC2_V6 = "2600:1f14::1"  # in 2600:1f14::/35, EC2 in us-west-2
 CCBOT_ON_AWS = "18.97.9.170"  # Common Crawl's published CCBot range, inside AWS EC2
 ELSEWHERE = "192.0.2.44"  # no provider's (documentation network)
 CCBOT = "CCBot/2.0 (https://commoncrawl.org/faq/)"
@@ -68,6 +69,10 @@ def test_a_cloud_address_is_a_weighted_signal_never_a_verified_crawlers(
         [signal] = [r for r in body["reasons"] if r["name"] == "network/datacenter"]
         assert signal["detail"] == f"{AWS_EC2} is in Amazon Web Services (EC2)'s published ranges"
 
+        v6 = get(AWS_EC2_V6, chrome()).json()["reasons"]
+        assert [r["detail"] for r in v6] == [
+            f"{AWS_EC2_V6} is in Amazon Web Services (EC2)'s published ranges"
+        ]
         assert get(ELSEWHERE, no_sec_fetch).status_code == 200  # one doubt alone: served
         assert blocklog(caplog) == []
         doubted = get(AWS_EC2, no_sec_fetch)  # the same doubt from a cloud: challenged

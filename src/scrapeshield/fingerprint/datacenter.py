@@ -43,9 +43,10 @@ class DatacenterDetector(Immediate):
 
 
 def datacenter_detector(fp: FingerprintSettings) -> DatacenterDetector:
-    """Built from the settings; an unreadable or malformed operator file is a
-    ConfigurationError naming `fingerprint.datacenter_ranges_file`."""
+    """Built from the settings; an unreadable or malformed operator file (or refreshed data)
+    is a ConfigurationError naming the setting."""
     try:
         return DatacenterDetector(load_provider_ranges(fp.data_dir, fp.datacenter_ranges_file))
     except (OSError, ValueError) as exc:
-        raise ConfigurationError([f"fingerprint.datacenter_ranges_file: {exc}"]) from None
+        setting = "datacenter_ranges_file" if fp.datacenter_ranges_file else "data_dir"
+        raise ConfigurationError([f"fingerprint.{setting}: {exc}"]) from None
