@@ -147,7 +147,7 @@ def test_every_provider_is_documented_and_packaged_compact() -> None:
     assert manifest()["snapshot_date"]
     for name, entry in entries.items():
         assert entry["format"] in FORMATS, name
-        assert all(entry.get(key) for key in ("label", "source", "terms")), name
+        assert all(entry.get(key) for key in ("label", "source", "terms", "date")), name
         lines = DATA.joinpath(f"datacenter/{name}.txt").read_text("utf-8").split()
         assert lines, name
         assert compact(net(line) for line in lines) == lines, f"{name}.txt is not compact"
