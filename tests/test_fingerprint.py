@@ -49,8 +49,8 @@ CHROMIUM_ORDER = [NAVIGATION[0], NAVIGATION[2], NAVIGATION[1]]  # encoding befor
 
 def navigation(ua: str) -> list[tuple[str, str]]:
     """A navigation's Accept* fields in the order this browser sends them (Chromium puts
-    Accept-Encoding before Accept-Language; Firefox after)."""
-    return FIREFOX_ORDER if "Firefox/" in ua else CHROMIUM_ORDER
+    Accept-Encoding before Accept-Language; Firefox and Safari after)."""
+    return CHROMIUM_ORDER if "Chrome/" in ua else FIREFOX_ORDER
 
 
 CHROMIUM_SECURE = [

@@ -166,3 +166,61 @@ def test_the_cheapest_copies_are_refused_and_browsers_are_not(loop: str) -> None
             )
         assert client.get("/artworks/2", headers=chrome()).status_code == 200
         assert client.get("/artworks/2", headers=firefox()).status_code == 200
+
+
+SAFARI_UA = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/18.5 Mobile/15E148 Safari/604.1"
+)
+SAFARI_NAVIGATION = {  # iOS Safari 18.5's order over HTTP/2 (rama's capture, browser_headers.toml)
+    "Sec-Fetch-Dest": "document",
+    "User-Agent": SAFARI_UA,
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Sec-Fetch-Site": "none",
+    "Sec-Fetch-Mode": "navigate",
+    "Accept-Language": "en-GB,en;q=0.9",
+    "Priority": "u=0, i",
+    "Accept-Encoding": "gzip, deflate, br",
+}
+SAFARI_HTTP11 = [  # iOS Safari 18.5's order over HTTP/1.1 (rama's capture)
+    *list(SAFARI_NAVIGATION.items()),
+    ("Connection", "keep-alive"),
+]
+
+
+def as_safari(headers: dict[str, str]) -> list[tuple[str, str]]:
+    """Another client's fields, in its order, under Safari's User-Agent, without the client
+    hints Safari never sends."""
+    return [
+        (k, SAFARI_UA if k == "User-Agent" else v)
+        for k, v in headers.items()
+        if not k.startswith("Sec-CH-")
+    ]
+
+
+async def test_safari_in_its_own_orders_scores_zero() -> None:
+    for headers in (list(SAFARI_NAVIGATION.items()), SAFARI_HTTP11):
+        decision = await decide(headers)
+        assert decision.score == 0.0, decision.reasons
+
+
+@pytest.mark.parametrize(
+    ("label", "headers"),
+    [("chrome", as_safari(chrome())), ("firefox", as_safari(firefox()))],
+)
+async def test_a_safari_user_agent_in_another_browsers_order_is_flagged(
+    label: str, headers: list[tuple[str, str]]
+) -> None:
+    decision = await decide(headers)
+    assert "headers/order/safari" in names(decision), (label, decision.reasons)
+    assert decision.action is Action.ALLOW  # 20 alone: a reordering proxy is not refused
+
+
+async def test_a_safari_user_agent_in_a_librarys_order_is_flagged() -> None:
+    [capture] = [c for c in CAPTURES["library"] if c["name"] == "python-requests+browser-headers"]
+    fields = dict(SAFARI_NAVIGATION, Connection="keep-alive", Host="localhost")
+    by_name = {k.lower(): (k, v) for k, v in fields.items()}
+    headers = [by_name[n] for n in capture["order"] if n in by_name and n != "host"]
+    decision = await decide(headers)
+    assert "headers/library-order/python-requests" in names(decision), decision.reasons
+    assert decision.action is Action.CHALLENGE

@@ -12,6 +12,7 @@ from scrapeshield.directives.build import trap_paths
 from scrapeshield.errors import ConfigurationError
 from scrapeshield.facts import Facts
 from scrapeshield.fingerprint.catalogue import load_catalogue
+from scrapeshield.fingerprint.datacenter import datacenter_detector
 from scrapeshield.fingerprint.dnsverify import FCrDNS, Resolver
 from scrapeshield.fingerprint.headers import HeaderConsistencyDetector
 from scrapeshield.fingerprint.ipranges import load_ip_ranges
@@ -84,6 +85,8 @@ def _fingerprint_detectors(
             max_entries=fp.verify_cache_size,
         )
         detectors.append(VerifiedBotDetector(classifier, fp, load_ip_ranges(fp.data_dir), dns))
+    if fp.datacenter:  # after `verified`: a verified crawler is not counted
+        detectors.append(datacenter_detector(fp))
     rl = settings.ratelimit
     detectors.append(
         UnverifiedBotDetector(

@@ -1,4 +1,4 @@
-"""`scrapeshield update-data`: refresh the bot catalogue and crawler IP ranges."""
+"""`scrapeshield update-data`: refresh the bot catalogue, crawler and cloud-provider IP ranges."""
 
 from __future__ import annotations
 
@@ -12,13 +12,17 @@ from scrapeshield.fingerprint.data_update import update_data
 
 def register(sub: Any) -> None:
     parser = sub.add_parser(
-        "update-data", help="refresh the bot catalogue and crawler IP ranges from their sources"
+        "update-data",
+        help="refresh the bot catalogue, crawler and cloud-provider IP ranges from their sources",
     )
     parser.add_argument(
         "--data-dir", metavar="DIR", help="where to write (default: settings fingerprint.data_dir)"
     )
     parser.add_argument(
-        "--mirror", metavar="URL", help="fetch <URL>/robots.json and <URL>/ip-ranges/<name>.json"
+        "--mirror",
+        metavar="URL",
+        help="fetch <URL>/robots.json, <URL>/ip-ranges/<name>.json and "
+        "<URL>/datacenter/<name>.json|csv instead of the public URLs",
     )
     add_settings_options(parser)
     parser.set_defaults(handler=run)

@@ -16,9 +16,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from scrapeshield.fingerprint.catalogue_build import AI_ROBOTS_URL, build
-from scrapeshield.fingerprint.ipranges import manifest, parse_ranges
+from scrapeshield.fingerprint.datacenter_ranges import compact, parse_provider
+from scrapeshield.fingerprint.datacenter_ranges import manifest as datacenter_manifest
+from scrapeshield.fingerprint.ipranges import Network, manifest, parse_ranges
 
 DATA = resources.files("scrapeshield.fingerprint.data")  # the packaged catalogue and ranges
 
@@ -55,8 +58,9 @@ def _write_atomic(path: Path, text: str) -> None:
 def update_data(
     data_dir: str | Path, *, mirror: str | None = None, fetch: Fetch = http_fetch
 ) -> UpdateReport:
-    """Fetch everything; `mirror` replaces the public URLs by `<mirror>/robots.json` and
-    `<mirror>/ip-ranges/<name>.json` (an internal mirror, or the tests' local server)."""
+    """Fetch everything; `mirror` replaces the public URLs by `<mirror>/robots.json`,
+    `<mirror>/ip-ranges/<name>.json` and `<mirror>/datacenter/<name>.<json|csv>` (an internal
+    mirror, or the tests' local server)."""
     target = Path(data_dir)
     report = UpdateReport()
     today = datetime.now(UTC).date().isoformat()
@@ -80,4 +84,49 @@ def update_data(
             report.written.append(f"ip-ranges/{name}.json")
         except Exception as exc:
             report.failed.append(f"ip-ranges/{name}.json: {exc}")
+    _update_datacenter(target, mirror, fetch, today, report)
     return report
+
+
+def _source_url(mirror: str | None, name: str, entry: dict[str, Any]) -> str:
+    ext = "csv" if entry.get("format") == "csv" else "json"
+    return f"{mirror.rstrip('/')}/datacenter/{name}.{ext}" if mirror else str(entry["url"])
+
+
+def _parsed(text: str, entry: dict[str, Any]) -> list[Network]:
+    """The entry's networks, or ValueError saying what was wrong with the document."""
+    fmt = str(entry.get("format", "csv"))
+    try:
+        networks = parse_provider(text, fmt, entry.get("subset", ()))
+    except ValueError as exc:  # json.JSONDecodeError is one
+        raise ValueError(f"not a {fmt} range document ({exc})") from None
+    if not networks:
+        raise ValueError(f"no IP ranges found in the {fmt} document")
+    return networks
+
+
+def _update_datacenter(
+    target: Path, mirror: str | None, fetch: Fetch, today: str, report: UpdateReport
+) -> None:
+    """Cloud providers' ranges, compacted, minus iCloud Private Relay egress. Without the
+    exclusion list no provider file is replaced (people's relay addresses could slip in)."""
+    data = datacenter_manifest()
+    exclude: list[Network] = []
+    for name, entry in data.get("exclude", {}).items():
+        url = _source_url(mirror, name, entry)
+        try:
+            exclude.extend(_parsed(fetch(url), entry))
+        except Exception as exc:
+            report.failed.append(f"datacenter: exclusion list {name} from {url}: {exc}")
+            return
+    for name, entry in data.get("provider", {}).items():
+        if not entry.get("url"):
+            continue
+        url = _source_url(mirror, name, entry)
+        try:
+            lines = compact(_parsed(fetch(url), entry), exclude)
+            head = f"# {entry.get('label', name)}: fetched from {url} on {today}\n"
+            _write_atomic(target / "datacenter" / f"{name}.txt", head + "\n".join(lines) + "\n")
+            report.written.append(f"datacenter/{name}.txt")
+        except Exception as exc:
+            report.failed.append(f"datacenter/{name}.txt from {url}: {exc}")

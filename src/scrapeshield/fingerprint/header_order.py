@@ -65,9 +65,17 @@ class Family:
     known: frozenset[str]
 
     def order_consistent(self, names: tuple[str, ...]) -> bool:
-        """True when the known names appear in the order of at least one recorded request."""
+        """True when the known names appear in the order of at least one of the recorded
+        requests most like this one (holding the most of its names): a capture without
+        Sec-Fetch-*, made over plain HTTP, says nothing about where a secure request puts
+        them, so it cannot vouch for one that has them."""
         seen = [n for n in names if n in self.known]
-        for positions in self.orders:
+        wanted = set(seen)
+        shared = [len(wanted & p.keys()) for p in self.orders]
+        most = max(shared, default=0)
+        for positions, count in zip(self.orders, shared, strict=True):
+            if count < most:
+                continue
             last = -1
             for name in seen:
                 at = positions.get(name)

@@ -32,6 +32,10 @@ class FingerprintSettings(Section):
     Good bots that cannot be verified (`verification = "none"`) get only the route groups in
     `unverified_bot_groups` and `unverified_bot_limit` requests per `unverified_bot_window`
     seconds per network. `header_order` judges the order of a browser's headers.
+
+    `datacenter` raises `network/datacenter` for an address in a cloud provider's published
+    ranges (its weight is the policy's); `datacenter_ranges_file` adds the operator's own
+    ranges (one CIDR a line, optionally followed by a label), read at start-up.
     """
 
     enabled: bool = True
@@ -50,5 +54,7 @@ class FingerprintSettings(Section):
     unverified_bot_limit: int = Field(default=60, ge=1, le=1_000_000)
     unverified_bot_window: float = Field(default=600.0, ge=1, le=86_400)
     header_order: bool = True
+    datacenter: bool = True
+    datacenter_ranges_file: str | None = None
 
     _allow = field_validator("allow_categories", "block_categories")(_check_categories)
