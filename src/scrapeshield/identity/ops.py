@@ -114,7 +114,11 @@ for i = 1, #codes do
   elseif c == 'C' then
     out[i] = redis.call('PFCOUNT', k)
   elseif c == 'W' then
-    out[i] = redis.call('PFCOUNT', KEYS[i - 1], k)
+    if redis.call('EXISTS', k) == 1 then
+      out[i] = redis.call('PFCOUNT', KEYS[i - 1], k)
+    else  -- most visitors took nothing without a token: a one-key count is cached by Redis
+      out[i] = redis.call('PFCOUNT', KEYS[i - 1])
+    end
   elseif c == 'I' then
     local v = redis.call('INCR', k)
     if v == 1 or redis.call('PTTL', k) < 0 then redis.call('PEXPIRE', k, ARGV[a]) end
