@@ -168,6 +168,21 @@ async def test_distinct_counts_members_once(store: Store) -> None:
     assert await store.count_distinct("other") == 0
 
 
+async def test_distinct_union_counts_shared_members_once(store: Store) -> None:
+    """A young visitor token's budget reads its own originals with its address's tokenless
+    ones of the same period (docs/identity.md): one count over both keys."""
+    for n in (1, 2, 3):
+        await store.add_distinct("u1", f"/images/{n}.png", ttl=60)
+    for n in (3, 4):
+        await store.add_distinct("u2", f"/images/{n}.png", ttl=60)
+    assert await store.count_distinct("u1", "u2") == 4
+    assert await store.count_distinct("u2", "u1") == 4
+    assert await store.count_distinct("u1", "missing") == 3
+    assert await store.count_distinct("missing", "u2") == 2
+    assert await store.count_distinct("missing", "absent") == 0
+    assert await store.count_distinct("u1") == 3  # the keys themselves are unchanged
+
+
 async def test_distinct_count_is_close_up_to_budgets(store: Store) -> None:
     """Exact on memory, a HyperLogLog on Redis: within 2% (or 1) up to a few hundred, which
     is where budgets are read."""

@@ -26,6 +26,9 @@ from benchmarks.efficacy.pauses import ARTWORKS, scaled_pause
 from scrapeshield.demo.art import ARTWORK_COUNT
 
 CHROMIUM = "/usr/bin/chromium"
+GIVE_UP = 30
+"""Artworks in a row whose original did not arrive (refused, a decoy) before the harvester
+stops, as the scripted harvester gives up after 30 refusals in a row."""
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -114,7 +117,8 @@ def _shown(page: Any, timeout: float) -> bool:
 
 @dataclass
 class HeadlessHarvester(Adversary):
-    """Visits every artwork page in random order, so the browser itself loads each original."""
+    """Visits every artwork page in random order, so the browser itself loads each original;
+    gives up after `GIVE_UP` artworks in a row without their original."""
 
     user_agent_fix: bool = False
 
@@ -131,9 +135,15 @@ class HeadlessHarvester(Adversary):
             recorder.attach(page)
             page.goto(f"{base_url}/", wait_until="commit")
             _shown(page, min(30.0, ledger.time_left()))
+            refused = 0
             for artwork in ids:
                 if ledger.done() or not (pacer.before("page") and pacer.before("image")):
                     break
+                if refused >= GIVE_UP:
+                    ledger.notes.append(f"gave up after {refused} artworks in a row without "
+                                        "their original")  # fmt: skip
+                    break
+                before = len(ledger.originals)
                 image = f"/images/{artwork}.png"
                 try:
                     wait = min(30.0, ledger.time_left()) * 1000
@@ -145,6 +155,7 @@ class HeadlessHarvester(Adversary):
                     ledger.confirm(image, got.value.body())  # if the handler lost the body
                 except Exception:  # no image (refused page), or its body was dropped too
                     _shown(page, min(30.0, ledger.time_left()))
+                refused = 0 if len(ledger.originals) > before else refused + 1
             agent = page.evaluate("navigator.userAgent")
         ledger.notes.append(f"User-Agent: {agent}; 429s seen: {pacer.throttled}")
 

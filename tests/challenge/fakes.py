@@ -6,15 +6,16 @@ from collections.abc import Sequence
 
 from scrapeshield.detector import Immediate, RequestContext
 from scrapeshield.facts import Facts
+from scrapeshield.identity.settings import BudgetSettings
 from scrapeshield.signals import Signal
 
-REFUSE_FACTOR = 1.6
+REFUSE_FACTOR = BudgetSettings().visitor.refuse_factor
 
 
 class BudgetUse(Immediate):
     """Notes `budget_use` as the identity defences do; over 1.0 on originals it also emits
-    `budget/visitor/hour` (a challenge), and past the refuse mark (identity.refuse_factor,
-    1.6) `budget/visitor/hour/refuse` (a decoy), as they do."""
+    `budget/visitor/hour` (a challenge), and past the refuse mark (the visitor budget's
+    default refuse_factor) `budget/visitor/hour/refuse` (a decoy), as they do."""
 
     name = "fake-budget"
     uses_store = False

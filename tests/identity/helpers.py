@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from scrapeshield.demo.app import create_app
+from scrapeshield.demo.art import png
 from scrapeshield.settings import Settings
 from tests.browsers import chrome, chrome_asset, chrome_image
 from tests.challenge.helpers import parse_page, solve
@@ -60,6 +61,7 @@ class Tally:
     statuses: list[int] = field(default_factory=list)
     challenges: int = 0
     solved: int = 0
+    decoys: int = 0  # an image answered 200 with other bytes than the artwork's own
 
     @property
     def refused(self) -> int:
@@ -129,8 +131,10 @@ class Browser:
     def image(self, artwork: int) -> int:
         referer = self.base + (self.page or f"/artworks/{artwork}")
         response = self._get(f"/images/{artwork}.png", image_headers(referer))
-        if response.status_code == 200 and response.headers["content-type"] == "image/png":
+        if response.status_code == 200 and response.content == png(artwork):
             self.tally.originals.add(artwork)
+        elif response.status_code == 200:
+            self.tally.decoys += 1
         return response.status_code
 
     def view(self, artwork: int, *, assets: bool = True) -> None:

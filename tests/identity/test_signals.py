@@ -3,12 +3,16 @@ store and a real Redis (both loops), in one round trip."""
 
 from __future__ import annotations
 
+import random
+import time
 from typing import Any
 
 import pytest
 
 from scrapeshield.challenge.tokens import Signer
 from scrapeshield.detector import RequestContext
+from scrapeshield.identity.token import KIND as TOKEN_KIND
+from scrapeshield.identity.token import VisitorTokens
 from scrapeshield.settings import Settings
 from scrapeshield.shield import Shield, synthetic_scope
 from scrapeshield.signals import Action, Decision
@@ -129,8 +133,10 @@ async def test_budgets_challenge_on_pages_and_refuse_originals(store: Store) -> 
     assert decision.action is Action.CHALLENGE
     assert decision.rule == "budget"
     assert "budget/visitor/hour" in names(decision)
-    for n in range(41, 70):
+    for n in range(41, 49):  # a pass answers the budget's challenge up to 48 (1.2 x 40)
         decision, _ = await decide(shield, f"/images/{n}.png", IMAGE, cookie=cookie)
+        assert decision.action is not Action.DECOY, decision
+    decision, _ = await decide(shield, "/images/49.png", IMAGE, cookie=cookie)
     assert decision.action is Action.DECOY  # an original past the refuse mark: a decoy
     assert decision.rule == "budget-refuse"
     assert "budget/visitor/hour/refuse" in names(decision)
@@ -202,3 +208,48 @@ async def test_rate_limits_can_key_on_the_visitor(store: Store) -> None:
     other = cookie_of(ctx)
     decision, _ = await decide(shield, "/terms", {**PAGE, "Accept-Language": "fr"}, cookie=other)
     assert decision.rule == "allow"
+
+
+TOKENLESS = random.Random(14).sample(range(1, 301), 30)  # no constant-stride walk in it
+
+
+async def test_a_token_taken_after_tokenless_originals_starts_no_fresh_budget(
+    store: Store,
+) -> None:
+    """A client takes originals without a token, then opens a page for one: the token's budget
+    this hour holds what its address took without one (the union, each original once)."""
+    shield = Shield(settings(), store=store)
+    for n in TOKENLESS:
+        await decide(shield, f"/images/{n}.png", IMAGE)
+    _, ctx = await decide(shield, "/artworks/1", PAGE)
+    cookie = cookie_of(ctx)
+    assert cookie is not None
+    fresh = [n for n in range(1, 301) if n not in TOKENLESS]
+    decision, ctx = await decide(shield, f"/images/{TOKENLESS[0]}.png", IMAGE, cookie=cookie)
+    assert ctx.notes["budget_use"] == pytest.approx(30 / 40, abs=0.03)  # counted once
+    for n in fresh[:18]:  # 48 in all: up to the refuse mark
+        decision, ctx = await decide(shield, f"/images/{n}.png", IMAGE, cookie=cookie)
+        assert decision.action is not Action.DECOY, decision
+    assert "budget/visitor/hour" in names(decision)
+    decision, _ = await decide(shield, f"/images/{fresh[18]}.png", IMAGE, cookie=cookie)
+    assert decision.action is Action.DECOY
+    assert "budget/visitor/hour/refuse" in names(decision)
+
+
+async def test_a_token_from_an_earlier_hour_keeps_its_own_budget(store: Store) -> None:
+    """A returning visitor's token is not charged for what others at its address took
+    without a token this hour (a deep link, a cookie-less client behind the same NAT)."""
+    shield = Shield(settings(), store=store)
+    for n in random.Random(15).sample(range(1, 299), 45):  # past a visitor's hour (40)
+        await decide(shield, f"/images/{n}.png", IMAGE)
+    facts = shield.facts(synthetic_scope(path="/images/1.png", ip="203.0.113.7",
+                                         headers=list(IMAGE.items())))  # fmt: skip
+    tokens = VisitorTokens(settings().identity, [KEY.encode()])
+    issued = int(time.time()) - 7200
+    payload = {"v": "returning", "b": tokens.binding(facts), "iat": issued,
+               "exp": issued + 86_400}  # fmt: skip
+    cookie = f"__ss_vid={tokens.signer.sign(TOKEN_KIND, payload)}"
+    decision, ctx = await decide(shield, "/images/299.png", IMAGE, cookie=cookie)
+    assert ctx.notes["visitor"] == "returning"
+    assert "budget/network/hour" in names(decision)  # the network's hour is spent...
+    assert not any(name.startswith("budget/visitor") for name in names(decision))  # ...not its

@@ -67,6 +67,7 @@ class _Plan(NamedTuple):
     kind: str
     ops: list[ops.Op]
     budgets: list[_Budget]
+    budget_at: list[int]  # where each budget's count is in the reply
     visitor: Visitor | None
     young: bool
     pool: bool
@@ -137,10 +138,16 @@ class IdentityDetector(Immediate):
         s, now, client = self.settings, facts.time, facts.client_key
         image = kind == "image"
         path = facts.path
-        queued: list[ops.Op] = [
-            ("A", key, path, seconds) if image else ("C", key, "", 0.0)
-            for key, seconds in self._budget_keys(facts, visitor)
-        ]
+        queued: list[ops.Op] = []
+        budget_at: list[int] = []
+        for b, (key, seconds) in zip(self._budgets, self._budget_keys(facts, visitor), strict=True):
+            queued.append(("A", key, path, seconds) if image else ("C", key, "", 0.0))
+            if b.scope == "visitor" and visitor is not None and _same(visitor.issued, now, seconds):
+                # A token issued this period: its budget also holds what its address took
+                # without one this period, so taking a token never starts a fresh budget.
+                queued.append(("W", f"id:b:visitor:a:{client}:{b.period}{int(now // seconds)}",
+                               "", 0.0))  # fmt: skip
+            budget_at.append(len(queued) - 1)
         pool = self._pool
         young = visitor is None or now - visitor.issued < pool.window
         counted = pool.enabled and young
@@ -163,7 +170,9 @@ class IdentityDetector(Immediate):
             queued += [("V", issued_key, "", 0.0), ("G", returned_key, "", 0.0)]
         if not image and visitor is not None:
             queued.append(("S", returned_key, "", s.window))
-        return _Plan(kind, queued, self._budgets, visitor, young, counted, issuance, amnesia)
+        return _Plan(
+            kind, queued, self._budgets, budget_at, visitor, young, counted, issuance, amnesia
+        )
 
     def _signals(
         self, facts: Facts, ctx: RequestContext, plan: _Plan, results: Sequence[int]
@@ -171,7 +180,8 @@ class IdentityDetector(Immediate):
         s, image = self.settings, plan.kind == "image"
         out: list[Signal] = []
         use = 0.0
-        for b, count in zip(plan.budgets, results, strict=False):
+        for b, at in zip(plan.budgets, plan.budget_at, strict=True):
+            count = results[at]
             use = max(use, count / b.allowed)
             name = f"budget/{b.scope}/{b.period}"
             if image and b.refuse_above and count > b.refuse_above:
@@ -180,7 +190,7 @@ class IdentityDetector(Immediate):
             elif count > b.allowed or (not image and count >= b.allowed):
                 out.append(Signal(name, 0.0, f"{count} originals this {b.period} of {b.allowed}"))
         ctx.notes[BUDGET_USE_NOTE] = round(use, 3)
-        at = len(plan.budgets)
+        at = plan.budget_at[-1] + 1 if plan.budget_at else 0
         if plan.pool:
             seen = results[at]
             at += 1
@@ -245,3 +255,8 @@ class IdentityDetector(Immediate):
         size = address.max_prefixlen
         masked = int(address) & (((1 << bits) - 1) << (size - bits))
         return f"{type(address)(masked)}/{bits}"
+
+
+def _same(issued: float, now: float, seconds: float) -> bool:
+    """Whether a token issued at `issued` was issued in the fixed window of `now`."""
+    return int(issued // seconds) == int(now // seconds)

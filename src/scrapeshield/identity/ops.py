@@ -2,6 +2,7 @@
 
     A key member ttl   add a member to a distinct count (HyperLogLog on Redis), then count
     C key              count distinct members
+    W key              count the union of the previous op's distinct count and this one's
     I key ttl          increment a counter (TTL set when created)
     G key              1 if the key exists, else 0
     V key              a counter's value (0 when missing)
@@ -28,11 +29,14 @@ Op = tuple[str, str, str, float]
 
 def run_now(store: MemoryStore, ops: list[Op], dry: bool) -> list[int]:
     out: list[int] = []
+    previous = ""
     for code, key, member, ttl in ops:
         if code == "A":
             out.append(store.distinct(key, None) + 1 if dry else store.distinct(key, member, ttl))
         elif code == "C":
             out.append(store.distinct(key, None))
+        elif code == "W":
+            out.append(store.distinct_union([previous, key]) + (1 if dry else 0))
         elif code == "I":
             out.append(int(store.peek(key) or 0) + 1 if dry else store.bump(key, 1, ttl))
         elif code == "G":
@@ -43,6 +47,7 @@ def run_now(store: MemoryStore, ops: list[Op], dry: bool) -> list[int]:
             if not dry:
                 store.put(key, "1", ttl)
             out.append(1)
+        previous = key
     return out
 
 
@@ -65,12 +70,15 @@ async def run(store: Store, ops: list[Op], dry: bool) -> list[int]:
     if isinstance(store, RedisStore) and not dry:
         return [int(v) for v in await submit(store, ops)]
     out: list[int] = []
+    previous = ""
     for code, key, member, ttl in ops:
         if code == "A":
             count = await store.count_distinct(key)
             out.append(count + 1 if dry else await store.add_distinct(key, member, ttl))
         elif code == "C":
             out.append(await store.count_distinct(key))
+        elif code == "W":
+            out.append(await store.count_distinct(previous, key) + (1 if dry else 0))
         elif code == "I":
             value = int(await store.get(key) or 0) + 1
             out.append(value if dry else await store.incr(key, 1, ttl))
@@ -82,6 +90,7 @@ async def run(store: Store, ops: list[Op], dry: bool) -> list[int]:
             if not dry:
                 await store.set(key, "1", ttl)
             out.append(1)
+        previous = key
     return out
 
 
@@ -104,6 +113,12 @@ for i = 1, #codes do
     out[i] = redis.call('PFCOUNT', k)
   elseif c == 'C' then
     out[i] = redis.call('PFCOUNT', k)
+  elseif c == 'W' then
+    if redis.call('EXISTS', k) == 1 then
+      out[i] = redis.call('PFCOUNT', KEYS[i - 1], k)
+    else  -- most visitors took nothing without a token: a one-key count is cached by Redis
+      out[i] = redis.call('PFCOUNT', KEYS[i - 1])
+    end
   elseif c == 'I' then
     local v = redis.call('INCR', k)
     if v == 1 or redis.call('PTTL', k) < 0 then redis.call('PEXPIRE', k, ARGV[a]) end

@@ -46,8 +46,10 @@ class Store(Protocol):
         HyperLogLog (about 1% error); memory: exact up to `DISTINCT_CAP`, then that cap."""
         ...
 
-    async def count_distinct(self, key: str) -> int:
-        """How many distinct members `add_distinct` put at `key` (0 when missing)."""
+    async def count_distinct(self, key: str, *others: str) -> int:
+        """How many distinct members `add_distinct` put at `key` (0 when missing); with
+        `others`, the size of the union of all those keys' members (a member in two counts
+        once)."""
         ...
 
     async def ttl(self, key: str) -> float | None:

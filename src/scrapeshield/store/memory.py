@@ -157,6 +157,14 @@ class MemoryStore:
             self.evictions += 1
         return entry
 
+    def distinct_union(self, keys: list[str]) -> int:
+        """How many distinct members the sets at `keys` hold together (expired ones: none)."""
+        union: set[int] = set()
+        for key in keys:
+            if self.distinct(key, None):  # drops an expired set
+                union |= self._sets[key][0]
+        return len(union)
+
     def distinct(self, key: str, member: str | None, ttl: float | None = None) -> int:
         """`add_distinct` synchronously; with `member` None, `count_distinct`."""
         now = time.time()
@@ -217,8 +225,8 @@ class MemoryStore:
     async def add_distinct(self, key: str, member: str, ttl: float | None = None) -> int:
         return self.distinct(key, member, ttl)
 
-    async def count_distinct(self, key: str) -> int:
-        return self.distinct(key, None)
+    async def count_distinct(self, key: str, *others: str) -> int:
+        return self.distinct_union([key, *others]) if others else self.distinct(key, None)
 
     async def ttl(self, key: str) -> float | None:
         now = time.time()

@@ -278,8 +278,9 @@ class RedisStore:
         millis = 0 if ttl is None else max(1, int(ttl * 1000))
         return int(await self.run_script(_ADD_DISTINCT, [key], [member, millis]))
 
-    async def count_distinct(self, key: str) -> int:
-        return int(await self.execute("PFCOUNT", self.prefix + key))
+    async def count_distinct(self, key: str, *others: str) -> int:
+        keys = [self.prefix + k for k in (key, *others)]
+        return int(await self.execute("PFCOUNT", *keys))
 
     async def ttl(self, key: str) -> float | None:
         millis = int(await self.execute("PTTL", self.prefix + key))
