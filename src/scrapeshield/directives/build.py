@@ -9,6 +9,7 @@ from scrapeshield.directives.aitxt import ai_txt_endpoint
 from scrapeshield.directives.base import Endpoint, ResponseFilter
 from scrapeshield.directives.headers import DirectiveHeaders
 from scrapeshield.directives.html import HtmlInjector
+from scrapeshield.directives.images import ImageMetadata
 from scrapeshield.directives.preferences import PreferenceResolver
 from scrapeshield.directives.robots import render_robots, robots_endpoint
 from scrapeshield.directives.settings import DirectivesSettings
@@ -45,6 +46,9 @@ def build_response_filters(settings: Any) -> list[ResponseFilter]:
         filters.append(DirectiveHeaders(section, preferences))
     if section.inject_html:
         filters.append(HtmlInjector(section, preferences))
+    if section.image_metadata:
+        terms_url = getattr(settings, "terms_url", None)
+        filters.append(ImageMetadata(section, preferences, terms_url=terms_url))
     return filters
 
 

@@ -18,6 +18,28 @@ class Preferences(Section):
 
     train_ai: bool = False
     search: bool = True
+    # Embedded in served images (image_metadata): a PLUS Data Mining code or URI (default from
+    # train_ai), the terms URL, and the artist's rights statement and credit line.
+    data_mining: str | None = None
+    web_statement: str | None = None
+    rights: str | None = None
+    credit: str | None = None
+
+    @field_validator("data_mining")
+    @classmethod
+    def _data_mining(cls, value: str | None) -> str | None:
+        from scrapeshield.directives.xmp import DATA_MINING_CODES
+
+        if value is None or value.startswith(("https://", "http://")) or value in DATA_MINING_CODES:
+            return value
+        raise ValueError(f"must be a PLUS Data Mining code ({', '.join(DATA_MINING_CODES)}) or URI")
+
+    @field_validator("web_statement")
+    @classmethod
+    def _web_statement(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError(f"{value!r} must be an absolute http(s) URL")
+        return value
 
 
 class PathPreferences(Preferences):
@@ -69,6 +91,11 @@ class DirectivesSettings(Section):
     inject_html: bool = False
     inject_max_lookahead: int = Field(default=65_536, ge=1024, le=1_048_576)
 
+    image_metadata: bool = False
+    image_metadata_groups: list[str] = ["images"]
+    image_max_lookahead: int = Field(default=262_144, ge=1024, le=4_194_304)
+    web_statement_url: str | None = None
+
     tdmrep_json: bool = True
     ai_txt: bool = True
     ai_txt_extensions: list[str] = [
@@ -96,7 +123,7 @@ class DirectivesSettings(Section):
     def _paths(cls, values: list[str]) -> list[str]:
         return [_check_path(v) for v in values]
 
-    @field_validator("sitemaps", "tdm_policy_url")
+    @field_validator("sitemaps", "tdm_policy_url", "web_statement_url")
     @classmethod
     def _urls(cls, value: Any) -> Any:
         for url in value if isinstance(value, list) else [value]:
