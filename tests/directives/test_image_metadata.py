@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 from typing import Any
 
@@ -149,3 +150,13 @@ async def test_decoys_and_other_responses_are_not_rewritten() -> None:
     assert await metadata.body_rewriter(facts, allow, 200, gzip) is None
     thumbs = shield.facts(synthetic_scope(path="/thumbs/1.png"))
     assert await metadata.body_rewriter(thumbs, allow, 200, png_headers) is None
+
+
+def test_the_toml_examples_of_the_directives_page_are_valid(tmp_path: Path) -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "directives.md").read_text("utf-8")
+    blocks = re.findall(r"```toml\n(.*?)```", text, re.DOTALL)
+    assert any("image_metadata" in block for block in blocks)
+    for n, block in enumerate(blocks):
+        path = tmp_path / f"{n}.toml"
+        path.write_text(block, encoding="utf-8")
+        Settings.from_file(path)

@@ -29,6 +29,8 @@ class Edit(NamedTuple):
 MORE: Final = "more"
 PASS: Final = "pass"  # noqa: S105 (a plan, not a password)
 Plan = Edit | Literal["more", "pass"]
+#: The body's first bytes (a memoryview: the planners copy only the header pieces they read).
+Buffer = bytes | memoryview
 #: The packet to write, given the one the file already has (None: it has none); None: give up.
 Builder = Callable[[bytes | None], bytes | None]
 
@@ -71,10 +73,10 @@ def _itxt_text(data: bytes) -> bytes | None:
     return out if not inflater.unconsumed_tail and inflater.eof else None
 
 
-def plan_png(buf: bytes, build: Builder) -> Plan:
+def plan_png(buf: Buffer, build: Builder) -> Plan:
     if len(buf) < len(PNG_SIGNATURE):
-        return MORE if PNG_SIGNATURE.startswith(buf) else PASS
-    if not buf.startswith(PNG_SIGNATURE):
+        return MORE if PNG_SIGNATURE.startswith(bytes(buf)) else PASS
+    if bytes(buf[:8]) != PNG_SIGNATURE:
         return PASS
     pos, existing = len(PNG_SIGNATURE), None
     while True:
@@ -91,12 +93,12 @@ def plan_png(buf: bytes, build: Builder) -> Plan:
         if end > len(buf):
             return MORE
         data = buf[pos + 8 : pos + 8 + length]
-        if zlib.crc32(kind + data) != struct.unpack(">I", buf[end - 4 : end])[0]:
+        if zlib.crc32(data, zlib.crc32(kind)) != struct.unpack(">I", buf[end - 4 : end])[0]:
             return PASS  # damaged already: not ours to touch
-        if kind == b"iTXt" and data.startswith(PNG_XMP_KEYWORD + b"\x00"):
+        if kind == b"iTXt" and bytes(data[:18]) == PNG_XMP_KEYWORD + b"\x00":
             if existing is not None:
                 return PASS  # two packets: which one a reader believes is not ours to decide
-            existing = (pos, end, _itxt_text(data))
+            existing = (pos, end, _itxt_text(bytes(data)))
             if existing[2] is None:
                 return PASS
         pos = end
@@ -107,9 +109,9 @@ def plan_png(buf: bytes, build: Builder) -> Plan:
         return PASS
     chunk = png_xmp_chunk(packet)
     if existing is None:
-        return Edit(buf[:pos] + chunk, pos)
+        return Edit(bytes(buf[:pos]) + chunk, pos)
     start, end, _ = existing
-    return Edit(buf[:start] + chunk + buf[end:pos], pos)
+    return Edit(bytes(buf[:start]) + chunk + bytes(buf[end:pos]), pos)
 
 
 def _leading(marker: int, payload: bytes) -> bool:
@@ -117,10 +119,10 @@ def _leading(marker: int, payload: bytes) -> bool:
     return marker == 0xE0 or (marker == 0xE1 and payload.startswith(b"Exif\x00"))
 
 
-def plan_jpeg(buf: bytes, build: Builder) -> Plan:
+def plan_jpeg(buf: Buffer, build: Builder) -> Plan:
     if len(buf) < 2:
-        return MORE if b"\xff\xd8".startswith(buf) else PASS
-    if not buf.startswith(b"\xff\xd8"):
+        return MORE if b"\xff\xd8".startswith(bytes(buf)) else PASS
+    if bytes(buf[:2]) != b"\xff\xd8":
         return PASS
     pos, insert, leading, existing = 2, 2, True, None
     while True:
@@ -139,11 +141,11 @@ def plan_jpeg(buf: bytes, build: Builder) -> Plan:
         end = pos + 2 + length
         if end > len(buf):
             return MORE
-        payload = buf[pos + 4 : end]
-        if marker == 0xE1 and payload.startswith(JPEG_XMP_NS):
+        payload = bytes(buf[pos + 4 : min(end, pos + 4 + len(JPEG_XMP_NS))])
+        if marker == 0xE1 and payload == JPEG_XMP_NS:
             if existing is not None:
                 return PASS
-            existing = (pos, end, payload[len(JPEG_XMP_NS) :])
+            existing = (pos, end, bytes(buf[pos + 4 + len(JPEG_XMP_NS) : end]))
         leading = leading and _leading(marker, payload)
         if leading:
             insert = end
@@ -156,12 +158,12 @@ def plan_jpeg(buf: bytes, build: Builder) -> Plan:
     segment = b"\xff\xe1" + struct.pack(">H", 2 + len(JPEG_XMP_NS) + len(packet))
     segment += JPEG_XMP_NS + packet
     if existing is None:
-        return Edit(buf[:insert] + segment + buf[insert:pos], pos)
+        return Edit(bytes(buf[:insert]) + segment + bytes(buf[insert:pos]), pos)
     start, end, _ = existing
-    return Edit(buf[:start] + segment + buf[end:pos], pos)
+    return Edit(bytes(buf[:start]) + segment + bytes(buf[end:pos]), pos)
 
 
-PLANNERS: dict[str, Callable[[bytes, Builder], Plan]] = {
+PLANNERS: dict[str, Callable[[Buffer, Builder], Plan]] = {
     "image/png": plan_png,
     "image/apng": plan_png,
     "image/jpeg": plan_jpeg,

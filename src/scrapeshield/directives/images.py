@@ -87,7 +87,8 @@ class ImageRewriter:
         self.tag = fields.tag()
         self.lookahead = lookahead
         self.start_message: Message | None = None
-        self.buffer = bytearray()
+        self.chunks: list[bytes] = []
+        self.size = 0
         self.done = False
 
     def build(self, existing: bytes | None) -> bytes | None:
@@ -101,31 +102,36 @@ class ImageRewriter:
             await send(message)
             return
         if message["type"] != "http.response.body":  # pathsend, zerocopysend: pass untouched
-            held = bytes(self.buffer)
+            held = b"".join(self.chunks)
             await self._release(send, None)
             if held:
                 await send({"type": "http.response.body", "body": held, "more_body": True})
             await send(message)
             return
-        self.buffer += message.get("body", b"")
+        chunk = message.get("body", b"")
+        if chunk:
+            self.chunks.append(chunk)
+            self.size += len(chunk)
         more = bool(message.get("more_body", False))
+        # One chunk (the usual whole-file response) is read in place: no copy of the image.
+        data = self.chunks[0] if len(self.chunks) == 1 else b"".join(self.chunks)
+        self.chunks = [data] if data else []
         try:
-            plan = self.planner(bytes(self.buffer), self.build)
+            plan = self.planner(memoryview(data)[: self.lookahead], self.build)
         except Exception:  # a parser bug must not break the image
             logger.exception("scrapeshield could not read an image's header; sent untouched")
             plan = PASS
-        if plan == MORE and more and len(self.buffer) < self.lookahead:
+        if plan == MORE and more and self.size < self.lookahead:
             return
-        data = bytes(self.buffer)
         edit = plan if isinstance(plan, Edit) else None
         if edit is not None:
-            data = edit.head + data[edit.consumed :]
+            data = b"".join((edit.head, memoryview(data)[edit.consumed :]))
         await self._release(send, edit)
         await send({"type": "http.response.body", "body": data, "more_body": more})
 
     async def _release(self, send: Send, edit: Edit | None) -> None:
         self.done = True
-        self.buffer = bytearray()
+        self.chunks = []
         start = self.start_message
         assert start is not None  # the ASGI contract: start always precedes the body
         if edit is not None:
@@ -185,13 +191,15 @@ class ImageMetadata:
         """The app's scope without Range/If-Range, and If-None-Match without our suffix."""
         if not self.applies(facts):
             return scope
-        tag = b"-" + (await self.fields(facts)).tag().encode() + b'"'
+        tag = b""
+        if facts.header("if-none-match"):  # (the hook runs only when there is a tag to match)
+            tag = b"-" + (await self.fields(facts)).tag().encode() + b'"'
         headers = []
         for name, value in scope.get("headers", []):
             lower = name.lower()
             if lower in _DROPPED_REQUEST:
                 continue
-            if lower == b"if-none-match":
+            if lower == b"if-none-match" and tag:
                 value = value.replace(tag, b'"')
             headers.append((name, value))
         return {**scope, "headers": headers}

@@ -20,6 +20,7 @@ import hashlib
 import html
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from functools import lru_cache
 
 PLUS_VOCAB = "http://ns.useplus.org/ldf/vocab/"
 #: The PLUS Data Mining codes (IPTC Photo Metadata 2023.1, "Data Mining" property).
@@ -85,8 +86,12 @@ class RightsFields:
 
     def tag(self) -> str:
         """A short digest of the values: the ETag suffix of an image carrying them."""
-        digest = hashlib.sha256(repr(self).encode("utf-8")).hexdigest()
-        return "xmp" + digest[:10]
+        return _tag(self)
+
+
+@lru_cache(maxsize=256)  # a site has a few preference sets; artists' are bounded by the LRU
+def _tag(fields: RightsFields) -> str:
+    return "xmp" + hashlib.sha256(repr(fields).encode("utf-8")).hexdigest()[:10]
 
 
 def data_mining_uri(value: str) -> str:
@@ -120,6 +125,7 @@ def _description(fields: RightsFields) -> str:
     return f'<rdf:Description rdf:about="" {declared}{attributes}>{rights}</rdf:Description>'
 
 
+@lru_cache(maxsize=256)
 def xmp_packet(fields: RightsFields) -> bytes:
     """A complete packet (UTF-8) carrying only our properties."""
     return _wrap(f'<rdf:RDF xmlns:rdf="{NS["rdf"]}">{_description(fields)}</rdf:RDF>')
