@@ -12,6 +12,7 @@ from scrapeshield.directives.html import HtmlInjector
 from scrapeshield.directives.images import ImageMetadata
 from scrapeshield.directives.preferences import PreferenceResolver
 from scrapeshield.directives.robots import render_robots, robots_endpoint
+from scrapeshield.directives.rsl import rsl_endpoint
 from scrapeshield.directives.settings import DirectivesSettings
 from scrapeshield.directives.tdmrep import tdmrep_endpoint
 from scrapeshield.fingerprint.catalogue import Catalogue, load_catalogue
@@ -35,6 +36,8 @@ def build_endpoints(settings: Any, *, catalogue: Catalogue | None = None) -> lis
         endpoints.append(tdmrep_endpoint(section, preferences))
     if section.ai_txt:
         endpoints.append(ai_txt_endpoint(section, preferences))
+    if section.rsl:
+        endpoints.append(rsl_endpoint(section, preferences, getattr(settings, "terms_url", None)))
     return endpoints
 
 

@@ -96,6 +96,17 @@ class DirectivesSettings(Section):
     image_max_lookahead: int = Field(default=262_144, ge=1024, le=4_194_304)
     web_statement_url: str | None = None
 
+    rsl: bool = False
+    rsl_path: str = "/license.xml"
+    rsl_base_url: str | None = None
+    rsl_payment_type: (
+        Literal["free", "purchase", "subscription", "training", "crawl", "use", "attribution"]
+        | None
+    ) = None
+    rsl_payment_amount: float | None = Field(default=None, ge=0)
+    rsl_payment_currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    rsl_payment_url: str | None = None
+
     tdmrep_json: bool = True
     ai_txt: bool = True
     ai_txt_extensions: list[str] = [
@@ -123,7 +134,14 @@ class DirectivesSettings(Section):
     def _paths(cls, values: list[str]) -> list[str]:
         return [_check_path(v) for v in values]
 
-    @field_validator("sitemaps", "tdm_policy_url", "web_statement_url")
+    @field_validator("rsl_path")
+    @classmethod
+    def _rsl_path(cls, value: str) -> str:
+        return _check_path(value)
+
+    @field_validator(
+        "sitemaps", "tdm_policy_url", "web_statement_url", "rsl_base_url", "rsl_payment_url"
+    )
     @classmethod
     def _urls(cls, value: Any) -> Any:
         for url in value if isinstance(value, list) else [value]:
@@ -151,6 +169,11 @@ class DirectivesSettings(Section):
     def _rules_source(self) -> DirectivesSettings:
         if self.robots_rules and self.robots_file is not None:
             raise ValueError("set robots_rules or robots_file, not both")
+        if self.rsl and not self.rsl_base_url:
+            raise ValueError(
+                "rsl needs rsl_base_url (e.g. https://art.example): robots.txt's License line "
+                "must be an absolute URL (RSL 1.0)"
+            )
         return self
 
     def operator_rules(self) -> str:
