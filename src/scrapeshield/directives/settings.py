@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Literal
@@ -11,6 +12,11 @@ from pydantic import Field, field_validator, model_validator
 from scrapeshield.errors import ConfigurationError
 from scrapeshield.fingerprint.catalogue import CATEGORIES
 from scrapeshield.settings_base import Section
+
+_OLDER_NAMES = frozenset(
+    {"train-genai", "foundation-model", "automated-processing", "ai-use", "train-ai"}
+)
+logger = logging.getLogger("scrapeshield")
 
 
 class Preferences(Section):
@@ -24,6 +30,28 @@ class Preferences(Section):
     web_statement: str | None = None
     rights: str | None = None
     credit: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _older_aipref_names(cls, data: Any) -> Any:
+        """Category names of earlier aipref vocabulary drafts, mapped to today's (-06)."""
+        if not isinstance(data, dict):
+            return data
+        out = {k.replace("-", "_") if k in _OLDER_NAMES else k: v for k, v in data.items()}
+        for old in ("train_genai", "foundation_model"):  # narrower/renamed forms of train-ai
+            if old in out:
+                value = out.pop(old)
+                out.setdefault("train_ai", value)
+        for old in ("bots", "automated_processing"):  # the parent of both categories
+            if old in out:
+                value = out.pop(old)
+                if value is False:
+                    out.setdefault("train_ai", False)
+                    out.setdefault("search", False)
+        if "ai_use" in out:  # no category today ("AI Input" is still a proposal)
+            out.pop("ai_use")
+            logger.warning("scrapeshield: the aipref 'ai-use' category was dropped; ignored")
+        return out
 
     @field_validator("data_mining")
     @classmethod
