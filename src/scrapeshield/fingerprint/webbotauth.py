@@ -297,15 +297,23 @@ class WebBotAuthDetector(Immediate):
     async def _detect_signed(
         self, facts: Facts, ctx: RequestContext, origin: str
     ) -> Sequence[Signal]:
-        problem = await self._verify(facts, origin)
+        problem, components = await self._verify(facts, origin)
         if problem:
             return (Signal("webbotauth/invalid", 50.0, problem),)
         info = self.classifier.classify_noted(facts.user_agent, ctx.notes)
         if info.agent is not None and origin in info.agent.signature_agents:
             ctx.notes["web_bot_auth"] = info.agent.name
+            # What the signature vouches for (pay per crawl reads its price headers here).
+            ctx.notes["web_bot_auth_covered"] = frozenset(name for name, _ in components)
         return (Signal("webbotauth/valid", 0.0, f"signed by {origin}"),)
 
-    async def _verify(self, facts: Facts, origin: str) -> str:
+    async def _verify(self, facts: Facts, origin: str) -> tuple[str, list[Component]]:
+        """The problem with the signature ("" when it verifies) and what it covers."""
+        components: list[Component] = []
+        problem = await self._check(facts, origin, components)
+        return problem, components
+
+    async def _check(self, facts: Facts, origin: str, components: list[Component]) -> str:
         signature_input, signature = facts.headers["signature-input"], facts.headers["signature"]
         if max(len(signature_input), len(signature)) > MAX_SIGNATURE_HEADER:
             return f"Signature-Input or Signature over {MAX_SIGNATURE_HEADER} characters"
@@ -329,10 +337,11 @@ class WebBotAuthDetector(Immediate):
         signatures = _members(_SIG, signature)
         if chosen not in signatures:
             return f"no Signature for label {chosen!r}"
-        components = covered(inner)
-        if components is None:
+        found = covered(inner)
+        if found is None:
             return "malformed covered components"
-        base = signature_base(facts, components, params)
+        components += found
+        base = signature_base(facts, found, params)
         if base is None:
             return "a covered component is missing from the request"
         key = (await self.directory.keys(origin)).get(values.get("keyid", ""))
