@@ -5,24 +5,26 @@ from __future__ import annotations
 import io
 import subprocess
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
 PLUS = "http://ns.useplus.org/ldf/vocab/"
 
 
-def make(fmt: str, size: int = 48, exif: bool = False) -> bytes:
-    image = Image.new("RGB", (size, size))
-    image.putdata(
-        [((x * 5) % 256, (y * 7) % 256, (x * y) % 256) for y in range(size) for x in range(size)]
-    )
+def make(fmt: str, size: int = 48, exif: bool = False, mode: str = "RGB", **options: Any) -> bytes:
+    """A small picture (a gradient, translucent in RGBA) in `fmt`, with Pillow's `options`."""
+    image = Image.new(mode, (size, size))
+    pixels = [
+        ((x * 5) % 256, (y * 7) % 256, (x * y) % 256, 128) for y in range(size) for x in range(size)
+    ]
+    image.putdata([p[: len(mode)] for p in pixels])
     out = io.BytesIO()
     if exif:
         tags = Image.Exif()
         tags[0x010E] = "exif description"  # ImageDescription
-        image.save(out, fmt, exif=tags)
-    else:
-        image.save(out, fmt)
+        options["exif"] = tags
+    image.save(out, fmt, **options)
     return out.getvalue()
 
 

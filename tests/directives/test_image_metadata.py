@@ -92,6 +92,7 @@ def test_static_files_existing_xmp_etags_and_artists(loop: str, tmp_path: Path) 
     )
     (root / "a.jpg").write_bytes(edited)
     (root / "ann" / "b.png").write_bytes(make("PNG"))
+    (root / "c.webp").write_bytes(make("WEBP", mode="RGBA", lossless=True))
     app = Starlette(routes=[Mount("/images", StaticFiles(directory=root))])
     settings = Settings(
         terms_url="https://art.example/terms",
@@ -128,6 +129,15 @@ def test_static_files_existing_xmp_etags_and_artists(loop: str, tmp_path: Path) 
         assert xmp["rights"] == {"Alt": {"li": {"lang": "x-default", "text": "© Ann Example 2026"}}}
         assert xmp["DataMining"] == PROHIBITED
         assert c.get("/images/missing.png", headers=HEADERS).status_code == 404
+
+        webp = c.get("/images/c.webp", headers=HEADERS)
+        assert webp.headers["content-type"] == "image/webp"
+        assert len(webp.content) == int(webp.headers["content-length"])
+        assert pillow_xmp(webp.content)["DataMining"] == PROHIBITED
+        assert pixels(webp.content) == pixels((root / "c.webp").read_bytes())
+        tags = exiftool(webp.content, ".webp", tmp_path)
+        assert tags["[XMP-plus] DataMining"] == PROHIBITED
+        assert not any("Warning" in key for key in tags)
 
 
 async def test_decoys_and_other_responses_are_not_rewritten() -> None:

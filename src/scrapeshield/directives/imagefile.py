@@ -5,7 +5,8 @@ marker segments before the first non-APPn one) from the start of the body, and a
 - `MORE`: the header is not complete yet (the caller buffers more, up to its bound);
 - `PASS`: not a file we can safely edit (wrong signature, a bad CRC or length, two XMP
   packets, a packet that does not parse, no room): the caller sends the body untouched;
-- an `Edit`: `head` replaces the first `consumed` bytes; every later byte is sent unchanged.
+- an `Edit`: `head` replaces the first `consumed` bytes; every later byte is sent unchanged
+  (then `tail`, if any: WebP, directives/imagewebp.py).
 
 PNG: an `iTXt` chunk with keyword `XML:com.adobe.xmp` (PNG 3rd edition, XMP part 3), uncompressed,
 placed just before the first `IDAT`, or in place of an existing one found before it.
@@ -24,6 +25,7 @@ from typing import Final, Literal, NamedTuple
 class Edit(NamedTuple):
     head: bytes
     consumed: int
+    tail: bytes = b""  # appended after the body's last byte (WebP's XMP chunk)
 
 
 MORE: Final = "more"

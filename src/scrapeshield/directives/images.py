@@ -3,8 +3,9 @@
 `ImageMetadata` is a ResponseFilter: for a 200 PNG or JPEG of a configured route group (the
 originals, `images`), never a decoy, it offers an `ImageRewriter` that holds the response start,
 buffers the body only up to the file's image data (bounded by `image_max_lookahead`), inserts or
-merges the XMP packet (directives/imagefile.py, directives/xmp.py), fixes `Content-Length` and
-suffixes the ETag, then streams every later byte untouched. Anything it cannot parse passes
+merges the XMP packet (directives/imagefile.py, imagewebp.py, xmp.py), fixes `Content-Length`
+and suffixes the ETag, then streams every later byte untouched (WebP: its XMP chunk goes after
+the last one). Anything it cannot parse passes
 through unchanged.
 
 Requests: `Range`/`If-Range` are removed for those routes (byte offsets into the app's file would
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from functools import partial
 from typing import Any
 
 from starlette.types import Message, Scope, Send
@@ -23,6 +25,7 @@ from starlette.types import Message, Scope, Send
 from scrapeshield.directives.base import Headers
 from scrapeshield.directives.headers import header_value
 from scrapeshield.directives.imagefile import MORE, PASS, PLANNERS, Edit
+from scrapeshield.directives.imagewebp import plan_webp
 from scrapeshield.directives.preferences import PreferenceResolver
 from scrapeshield.directives.settings import DirectivesSettings, Preferences
 from scrapeshield.directives.xmp import RightsFields, data_mining_uri, merge_xmp, xmp_packet
@@ -89,6 +92,7 @@ class ImageRewriter:
         self.start_message: Message | None = None
         self.chunks: list[bytes] = []
         self.size = 0
+        self.tail = b""  # still to append after the last body byte
         self.done = False
 
     def build(self, existing: bytes | None) -> bytes | None:
@@ -99,6 +103,13 @@ class ImageRewriter:
 
     async def body(self, message: Message, send: Send) -> None:
         if self.done:
+            if (
+                self.tail
+                and message["type"] == "http.response.body"
+                and not message.get("more_body", False)
+            ):
+                message = {**message, "body": message.get("body", b"") + self.tail}
+                self.tail = b""
             await send(message)
             return
         if message["type"] != "http.response.body":  # pathsend, zerocopysend: pass untouched
@@ -125,7 +136,12 @@ class ImageRewriter:
             return
         edit = plan if isinstance(plan, Edit) else None
         if edit is not None:
-            data = b"".join((edit.head, memoryview(data)[edit.consumed :]))
+            pieces: list[bytes | memoryview] = [edit.head, memoryview(data)[edit.consumed :]]
+            if more:
+                self.tail = edit.tail  # sent with the last body message
+            else:
+                pieces.append(edit.tail)
+            data = b"".join(pieces)
         await self._release(send, edit)
         await send({"type": "http.response.body", "body": data, "more_body": more})
 
@@ -135,7 +151,7 @@ class ImageRewriter:
         start = self.start_message
         assert start is not None  # the ASGI contract: start always precedes the body
         if edit is not None:
-            start = _headers(start, self.tag, len(edit.head) - edit.consumed)
+            start = _headers(start, self.tag, len(edit.head) - edit.consumed + len(edit.tail))
         await send(start)
 
 
@@ -152,6 +168,14 @@ class HeadersOnly:
 
     async def body(self, message: Message, send: Send) -> None:
         await send(message)
+
+
+def _content_length(headers: Headers) -> int | None:
+    value = header_value(headers, b"content-length")
+    try:
+        return int(value) if value is not None and "," not in value else None
+    except ValueError:
+        return None
 
 
 class ImageMetadata:
@@ -212,7 +236,9 @@ class ImageMetadata:
         if status not in (200, 304):
             return None  # errors, redirects, and a 206 the app sent anyway: untouched
         media = (header_value(headers, b"content-type") or "").split(";", 1)[0].strip().lower()
-        planner = PLANNERS.get(media)
+        planner: Any = PLANNERS.get(media)
+        if media == "image/webp":
+            planner = partial(plan_webp, length=_content_length(headers))
         encoding = (header_value(headers, b"content-encoding") or "identity").strip().lower()
         if encoding not in ("", "identity") or (planner is None and status != 304):
             return None  # a 304 need not name its type; the route group says it is an image
