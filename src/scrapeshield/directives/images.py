@@ -35,6 +35,7 @@ from scrapeshield.signals import Action, Decision
 logger = logging.getLogger("scrapeshield")
 
 _DROPPED_REQUEST = (b"range", b"if-range")
+_MAX_CACHED_FIELDS = 256
 
 
 def rights_fields(
@@ -192,6 +193,7 @@ class ImageMetadata:
         self.preferences = preferences if preferences is not None else PreferenceResolver(settings)
         self.terms_url = terms_url
         self.groups = frozenset(settings.image_metadata_groups)
+        self._fields: dict[tuple[Preferences, str, str], RightsFields] = {}
 
     def applies(self, facts: Facts) -> bool:
         return facts.route_group in self.groups and facts.method in ("GET", "HEAD")
@@ -203,12 +205,19 @@ class ImageMetadata:
 
     async def fields(self, facts: Facts) -> RightsFields:
         prefs = await self.preferences.for_request(facts)
+        key = (prefs, facts.scheme, facts.host)
+        fields = self._fields.get(key)
+        if fields is not None:
+            return fields
         fields = rights_fields(prefs, self.settings, self.terms_url)
         if fields.web_statement and fields.web_statement.startswith("/"):
             # A relative terms URL (`terms_url = "/terms"`) means this site: a saved file
             # needs the absolute one.
             absolute = f"{facts.scheme}://{facts.host}{fields.web_statement}"
             fields = dataclasses.replace(fields, web_statement=absolute)
+        if len(self._fields) >= _MAX_CACHED_FIELDS:  # hosts come from clients: stay bounded
+            self._fields.clear()
+        self._fields[key] = fields
         return fields
 
     async def request_scope(self, facts: Facts, scope: Scope) -> Scope:
