@@ -121,6 +121,20 @@ def test_signatures_from_an_independent_signer(loop: str) -> None:
         swapped = signed(url, f'sig1="{ORIGIN}", sig2="{ORIGIN}"', '"signature-agent";key="sig1"')
         swapped.headers["Signature-Agent"] = f'sig1="https://x.example", sig2="{ORIGIN}"'
         assert session.send(swapped, timeout=10).status_code == 403
+        refused = {
+            # a member keyed to another label is not this signature's
+            "other label": (f'other="{ORIGIN}"', '"signature-agent";key="other"'),
+            # only `directory` members name a key directory (jwks_uri, cimd: not supported)
+            "jwks_uri type": (
+                f'sig1="{ORIGIN}/keys.json";type=jwks_uri',
+                '"signature-agent";key="sig1"',
+            ),
+            # the member naming the directory must be signed
+            "uncovered": (f'sig1="{ORIGIN}"', "@method"),
+        }
+        for name, (agent, component) in refused.items():
+            response = session.send(signed(url, agent, component), timeout=10)
+            assert response.status_code == 403, name
 
 
 @pytest.mark.parametrize("loop", LOOPS)

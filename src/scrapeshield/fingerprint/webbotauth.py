@@ -52,7 +52,6 @@ Fetcher = Callable[[str], Awaitable[bytes]]
 # at every character: quadratic, seconds for a 64 KiB header).
 _MEMBER = re.compile(r"\s*([a-z*][a-z0-9_.*-]*)=(\([^),]*\)(?:;[^,]*)?)\s*(?:,|$)")
 _PARAM = re.compile(r';\s*([a-z*][a-z0-9_.*-]*)=("(?:[^"\\;,]|\\.)*"|[^;]*)')
-_AGENT_KEY = re.compile(r'"signature-agent";key="([^"\\]{1,64})"')
 _SIG = re.compile(r"\s*([a-z*][a-z0-9_.*-]*)=:([A-Za-z0-9+/=]*):\s*(?:,|$)")
 # A signing bot's Signature-Input and Signature are a few hundred bytes; longer ones are refused
 # unread (`webbotauth/invalid`): no signature is worth verifying at any length a client picks.
@@ -246,23 +245,33 @@ def _members(pattern: re.Pattern[str], value: str) -> dict[str, str]:
     return found
 
 
+def _label(signature_input: str) -> str | None:
+    """The label of the `Signature-Input` member tagged `web-bot-auth`."""
+    members = _members(_MEMBER, signature_input)
+    return next((k for k, v in members.items() if 'tag="web-bot-auth"' in v), None)
+
+
 def _signature_agent(facts: Facts) -> str:
-    """The signer's origin from `Signature-Agent`: the dictionary member the signature covers
-    (`"signature-agent";key="sig1"`), else its first member; or the older bare string."""
+    """The signer's origin from `Signature-Agent`: the dictionary member keyed to the
+    signature's label (draft-meunier-webbotauth-httpsig-protocol: a verifier must not attribute
+    a signature to another member), of type `directory` (the default; `jwks_uri` and `cimd`
+    members are ignored); or the older bare string, read as that member."""
     value = facts.headers.get("signature-agent", "")
     if len(value) > MAX_SIGNATURE_HEADER:
         return ""
     if value.lstrip().startswith('"'):
         return _unquote(value.split(",")[0]).rstrip("/")
+    signature_input = facts.headers.get("signature-input", "")
+    label = _label(signature_input) if len(signature_input) <= MAX_SIGNATURE_HEADER else None
     try:
         members: Any = http_sf.parse(value.encode("latin-1"), tltype="dictionary")
     except (http_sf.StructuredFieldError, UnicodeEncodeError, ValueError):
         return ""
-    if not isinstance(members, dict) or not members:
+    if label is None or not isinstance(members, dict) or label not in members:
         return ""
-    keyed = _AGENT_KEY.search(facts.headers.get("signature-input", "")[:MAX_SIGNATURE_HEADER])
-    member = members.get(keyed.group(1)) if keyed else next(iter(members.values()))
-    origin = member[0] if member is not None else None
+    origin, parameters = members[label]
+    if str(parameters.get("type", "directory")) != "directory":
+        return ""
     return origin.rstrip("/") if isinstance(origin, str) else ""
 
 
@@ -341,6 +350,10 @@ class WebBotAuthDetector(Immediate):
         if found is None:
             return "malformed covered components"
         components += found
+        legacy = facts.headers.get("signature-agent", "").lstrip().startswith('"')
+        agent: Component = ("signature-agent", {} if legacy else {"key": chosen})
+        if agent not in found:  # the member that names the key directory must be signed
+            return f"the signature does not cover its Signature-Agent member ({chosen!r})"
         base = signature_base(facts, found, params)
         if base is None:
             return "a covered component is missing from the request"
