@@ -56,6 +56,11 @@ _SIG = re.compile(r"\s*([a-z*][a-z0-9_.*-]*)=:([A-Za-z0-9+/=]*):\s*(?:,|$)")
 # A signing bot's Signature-Input and Signature are a few hundred bytes; longer ones are refused
 # unread (`webbotauth/invalid`): no signature is worth verifying at any length a client picks.
 MAX_SIGNATURE_HEADER = 8 * 1024
+# Parsed with http-sf (about 0.6 us a byte for a hostile list of short items), so kept short:
+# a real Signature-Agent is one or two members (~40 bytes each), a real covered-components list
+# a handful of names (~100 bytes).
+MAX_SIGNATURE_AGENT = 512
+MAX_COVERED = 256
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -183,7 +188,7 @@ Component = tuple[str, dict[str, Any]]
 def _keyed(name: str, key: str, facts: Facts) -> str | None:
     """RFC 9421 §2.1.2: the `key` member of a dictionary field, serialized (None if absent)."""
     value = facts.headers.get(name)
-    if value is None:
+    if value is None or len(value) > MAX_SIGNATURE_AGENT:
         return None
     try:
         members: Any = http_sf.parse(value.encode("latin-1"), tltype="dictionary")
@@ -215,6 +220,8 @@ def signature_base(facts: Facts, components: list[Component], params: str) -> st
 
 def covered(inner: str) -> list[Component] | None:
     """The covered components of an inner list `("@authority" "signature-agent";key="a")`."""
+    if len(inner) > MAX_COVERED:
+        return None
     try:
         parsed: Any = http_sf.parse(inner.encode("latin-1"), tltype="list")
     except (http_sf.StructuredFieldError, UnicodeEncodeError, ValueError):
@@ -257,7 +264,7 @@ def _signature_agent(facts: Facts) -> str:
     a signature to another member), of type `directory` (the default; `jwks_uri` and `cimd`
     members are ignored); or the older bare string, read as that member."""
     value = facts.headers.get("signature-agent", "")
-    if len(value) > MAX_SIGNATURE_HEADER:
+    if len(value) > MAX_SIGNATURE_AGENT:
         return ""
     if value.lstrip().startswith('"'):
         return _unquote(value.split(",")[0]).rstrip("/")
@@ -348,7 +355,7 @@ class WebBotAuthDetector(Immediate):
             return f"no Signature for label {chosen!r}"
         found = covered(inner)
         if found is None:
-            return "malformed covered components"
+            return f"malformed covered components (or over {MAX_COVERED} characters)"
         components += found
         legacy = facts.headers.get("signature-agent", "").lstrip().startswith('"')
         agent: Component = ("signature-agent", {} if legacy else {"key": chosen})
