@@ -170,3 +170,41 @@ def test_the_toml_examples_of_the_directives_page_are_valid(tmp_path: Path) -> N
         path = tmp_path / f"{n}.toml"
         path.write_text(block, encoding="utf-8")
         Settings.from_file(path)
+
+
+async def test_streamed_bodies_and_extension_messages() -> None:
+    from scrapeshield.directives.imagefile import plan_png
+    from scrapeshield.directives.images import ImageRewriter
+    from scrapeshield.directives.xmp import RightsFields
+
+    fields = RightsFields(PROHIBITED, 1)
+    data = make("PNG", 32)
+    sent: list[Any] = []
+
+    async def send(message: Any) -> None:
+        sent.append(message)
+
+    # Chunked (no Content-Length): edited, and still without one.
+    rewriter = ImageRewriter(plan_png, fields, 1 << 18)
+    start = {"type": "http.response.start", "status": 200, "headers": [(b"etag", b'W/"1"')]}
+    await rewriter.start(start, send)
+    for i in range(0, len(data), 7):
+        more = i + 7 < len(data)
+        await rewriter.body(
+            {"type": "http.response.body", "body": data[i : i + 7], "more_body": more}, send
+        )
+    headers = dict(sent[0]["headers"])
+    assert b"content-length" not in headers
+    assert headers[b"etag"] == f'W/"1-{fields.tag()}"'.encode()
+    assert headers[b"accept-ranges"] == b"none"
+    body = b"".join(m["body"] for m in sent[1:])
+    assert pillow_xmp(body)["DataMining"] == PROHIBITED
+    assert pixels(body) == pixels(data)
+
+    # pathsend (the server sends the file itself): released untouched.
+    sent.clear()
+    rewriter = ImageRewriter(plan_png, fields, 1 << 18)
+    start = {"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"9")]}
+    await rewriter.start(start, send)
+    await rewriter.body({"type": "http.response.pathsend", "path": "/srv/a.png"}, send)
+    assert sent == [start, {"type": "http.response.pathsend", "path": "/srv/a.png"}]
