@@ -222,3 +222,26 @@ async def test_oversized_signature_headers_are_refused_unread(shield_for: Any) -
     assert invalid
     assert "over" in invalid[0].detail
     assert shield.fetch_calls == []
+
+
+async def test_long_structured_fields_are_not_parsed(shield_for: Any) -> None:
+    """Signature-Agent and the covered-components list are parsed by http-sf only while short:
+    a real one is tens of bytes, a hostile 8 KiB one cost milliseconds."""
+    signer = Signer()
+    shield = shield_for(signer, allow_categories=["ai-assistant"])
+    headers = dict(signer.headers("gallery.example"))
+    padded = headers["signature-input"].replace(
+        '"signature-agent")', '"signature-agent"' + ' "x"' * 80 + ")"
+    )
+    decision = await shield.decide(
+        shield.facts(scope(list({**headers, "signature-input": padded}.items())))
+    )
+    invalid = [s for s in decision.reasons if s.name == "webbotauth/invalid"]
+    assert invalid
+    assert "over 256" in invalid[0].detail
+    agent = "sig1=" + f'"{ORIGIN}"' + ", x=" + '"' + "a" * 600 + '"'
+    decision = await shield.decide(
+        shield.facts(scope(list({**headers, "signature-agent": agent}.items())))
+    )
+    assert "webbotauth/unknown-agent" in {s.name for s in decision.reasons}
+    assert shield.fetch_calls == []

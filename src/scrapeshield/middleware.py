@@ -100,6 +100,7 @@ class ScrapeShield:
             extra = [*extra, *ctx.app_headers]
         if shield.response_filters:
             send = self._wrap_send(send, facts, decision, extra)
+            scope = await _request_scope(shield.response_filters, facts, scope)
         elif extra:  # only the context's headers (e.g. RateLimit): the lighter wrapper
             send = partial(_append_headers, extra, send)
         await self.app(scope, receive, send)
@@ -155,6 +156,19 @@ class ScrapeShield:
 
     async def aclose(self) -> None:
         await self.shield.aclose()
+
+
+async def _request_scope(filters: list[Any], facts: Facts, scope: Scope) -> Scope:
+    """The scope the app sees: a filter may adjust its request headers (`request_scope`, e.g.
+    image metadata drops `Range`, whose offsets would not match the file it sends)."""
+    for response_filter in filters:
+        rewrite = getattr(response_filter, "request_scope", None)
+        if rewrite is not None:
+            try:
+                scope = await rewrite(facts, scope)
+            except Exception:
+                logger.exception("scrapeshield could not adjust the request; passing it as is")
+    return scope
 
 
 async def _body_rewriter(

@@ -25,7 +25,7 @@ from pydantic_settings import (
 from scrapeshield.behaviour.settings import BehaviourSettings
 from scrapeshield.challenge.settings import ChallengeSettings
 from scrapeshield.credentials.settings import CredentialSpec
-from scrapeshield.deterrents.settings import DecoySettings, TarpitSettings
+from scrapeshield.deterrents.settings import DecoySettings, PayPerCrawlSettings, TarpitSettings
 from scrapeshield.directives.settings import DirectivesSettings
 from scrapeshield.errors import ConfigurationError
 from scrapeshield.fingerprint.settings import FingerprintSettings
@@ -174,6 +174,7 @@ class Settings(BaseSettings):
     decoy: DecoySettings = DecoySettings()
     tarpit: TarpitSettings = TarpitSettings()
     identity: IdentitySettings = IdentitySettings()
+    pay_per_crawl: PayPerCrawlSettings = PayPerCrawlSettings()
 
     responder: Callable[..., Any] | None = Field(default=None, exclude=True)
 

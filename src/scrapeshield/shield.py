@@ -31,6 +31,7 @@ from scrapeshield.credentials.verify import Credentials
 from scrapeshield.defences import Detector, RequestContext, build_detectors
 from scrapeshield.detection import Runs, detect, drain, runs_for, start_early
 from scrapeshield.deterrents.decoy import Decoy
+from scrapeshield.deterrents.paycrawl import PayPerCrawl
 from scrapeshield.deterrents.tarpit import Tarpit
 from scrapeshield.directives.base import Endpoint, index_endpoints
 from scrapeshield.directives.build import build_endpoints, build_response_filters
@@ -90,6 +91,8 @@ class Shield:
         self.detectors: list[Detector] = build_detectors(self.settings)
         self.endpoints: list[Endpoint] = build_endpoints(self.settings)
         self.response_filters = build_response_filters(self.settings)
+        pay = self.settings.pay_per_crawl
+        self.pay_per_crawl = PayPerCrawl(pay) if pay.enabled else None
         self._endpoint_index = index_endpoints(self.endpoints)
         self.action_handlers: dict[Action, ActionHandler] = {}
         # Names the block-log event of a decision by action (e.g. `challenge/issued`).
@@ -242,8 +245,11 @@ class Shield:
                 facts, Action.BLOCK, "ban/active", reasons=(signal,), retry_after=ban.remaining
             )
         verdict = self.policy.evaluate(signals) if signals else self._no_signals
+        status = None
         if verdict.action is not _ALLOW:  # (the allow path: this one test)
             verdict = self._adjusted(facts, ctx, verdict)
+            if self.pay_per_crawl is not None:
+                verdict, status = self.pay_per_crawl.consider(facts, ctx, verdict)
         rule = verdict.rule
         if allow_rule is not None and verdict.action is Action.ALLOW and rule == "allow":
             rule = allow_rule
@@ -255,6 +261,7 @@ class Shield:
             verdict.reasons,
             verdict.retry_after,
             verdict.ban_for,
+            status,
         )
         if verdict.action is _CHALLENGE and (use := ctx.notes.get(BUDGET_USE)) is not None:
             decision.extra[BUDGET_USE] = use  # the challenge's difficulty rises with it

@@ -1,8 +1,9 @@
-"""The `decoy` and `tarpit` settings sections (docs/actions.md)."""
+"""The `decoy`, `tarpit` and `pay_per_crawl` settings sections (docs/actions.md)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from pydantic import Field, model_validator
@@ -41,3 +42,17 @@ class TarpitSettings(Section):
                 f"max_delay ({self.max_delay}) is below base_delay ({self.base_delay})"
             )
         return self
+
+
+class PayPerCrawlSettings(Section):
+    """Pay per crawl (off by default): a verified, signed crawler (Web Bot Auth) that would be
+    blocked is answered `402` with `crawler-price` instead, and let in when it offers the price
+    (`crawler-exact-price` / `crawler-max-price`, covered by its signature); each charge is
+    logged on `scrapeshield.charges` for the site to bill. An integration point, not a payment
+    system (docs/actions.md)."""
+
+    enabled: bool = False
+    price: Decimal = Field(default=Decimal("0.01"), gt=0, max_digits=12, decimal_places=6)
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    agents: list[str] = []
+    """Catalogue names offered the price; empty: every verified signed crawler."""

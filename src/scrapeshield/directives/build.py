@@ -9,8 +9,10 @@ from scrapeshield.directives.aitxt import ai_txt_endpoint
 from scrapeshield.directives.base import Endpoint, ResponseFilter
 from scrapeshield.directives.headers import DirectiveHeaders
 from scrapeshield.directives.html import HtmlInjector
+from scrapeshield.directives.images import ImageMetadata
 from scrapeshield.directives.preferences import PreferenceResolver
 from scrapeshield.directives.robots import render_robots, robots_endpoint
+from scrapeshield.directives.rsl import rsl_endpoint
 from scrapeshield.directives.settings import DirectivesSettings
 from scrapeshield.directives.tdmrep import tdmrep_endpoint
 from scrapeshield.fingerprint.catalogue import Catalogue, load_catalogue
@@ -34,6 +36,8 @@ def build_endpoints(settings: Any, *, catalogue: Catalogue | None = None) -> lis
         endpoints.append(tdmrep_endpoint(section, preferences))
     if section.ai_txt:
         endpoints.append(ai_txt_endpoint(section, preferences))
+    if section.rsl:
+        endpoints.append(rsl_endpoint(section, preferences, getattr(settings, "terms_url", None)))
     return endpoints
 
 
@@ -45,6 +49,9 @@ def build_response_filters(settings: Any) -> list[ResponseFilter]:
         filters.append(DirectiveHeaders(section, preferences))
     if section.inject_html:
         filters.append(HtmlInjector(section, preferences))
+    if section.image_metadata:
+        terms_url = getattr(settings, "terms_url", None)
+        filters.append(ImageMetadata(section, preferences, terms_url=terms_url))
     return filters
 
 

@@ -20,6 +20,7 @@ from starlette.types import Message, Send
 from scrapeshield.directives.base import Headers
 from scrapeshield.directives.headers import MediaTypes, header_value, wants_directives
 from scrapeshield.directives.preferences import PreferenceResolver
+from scrapeshield.directives.rsl import RSL_MEDIA_TYPE, license_url
 from scrapeshield.directives.settings import DirectivesSettings, Preferences
 from scrapeshield.facts import Facts
 from scrapeshield.signals import Decision
@@ -37,19 +38,27 @@ class Markup(str):
 
 
 def meta_tags(
-    preferences: Preferences | None = None, *, tdm_policy_url: str | None = None
+    preferences: Preferences | None = None,
+    *,
+    tdm_policy_url: str | None = None,
+    license_url: str | None = None,
 ) -> Markup:
-    """The `<meta>` tags for these preferences (defaults: no AI training)."""
+    """The `<meta>` tags for these preferences (defaults: no AI training), and the RSL licence
+    `<link rel="license">` when `license_url` is given."""
     prefs = preferences if preferences is not None else Preferences()
+    licence = ""
+    if license_url:
+        href = html.escape(license_url)
+        licence = f'<link rel="license" type="{RSL_MEDIA_TYPE}" href="{href}">'
     if prefs.train_ai:
-        return Markup('<meta name="tdm-reservation" content="0">')
+        return Markup('<meta name="tdm-reservation" content="0">' + licence)
     tags = [
         '<meta name="robots" content="noai, noimageai">',
         '<meta name="tdm-reservation" content="1">',
     ]
     if tdm_policy_url:
         tags.append(f'<meta name="tdm-policy" content="{html.escape(tdm_policy_url)}">')
-    return Markup("".join(tags))
+    return Markup("".join(tags) + licence)
 
 
 class HtmlRewriter:
@@ -129,5 +138,9 @@ class HtmlInjector:
         if encoding not in ("", "identity"):
             return None
         prefs = await self.preferences.for_request(facts)
-        snippet = meta_tags(prefs, tdm_policy_url=self.settings.tdm_policy_url)
+        snippet = meta_tags(
+            prefs,
+            tdm_policy_url=self.settings.tdm_policy_url,
+            license_url=license_url(self.settings),
+        )
         return HtmlRewriter(snippet.encode("utf-8"), self.settings.inject_max_lookahead)

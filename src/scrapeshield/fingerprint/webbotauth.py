@@ -1,7 +1,9 @@
 """Web Bot Auth: RFC 9421 HTTP Message Signatures (Ed25519) with a `Signature-Agent` header.
 
-A signing bot sends `Signature-Agent: "https://signer.example"`, a `Signature-Input` naming
-the covered components (`tag="web-bot-auth"`, `keyid` = the key's RFC 7638 JWK thumbprint,
+A signing bot sends `Signature-Agent: sig1="https://signer.example"` (a Structured Field
+dictionary, draft-meunier-web-bot-auth-architecture; the older bare string is still accepted),
+a `Signature-Input` naming the covered components (`"signature-agent";key="sig1"` for the
+member, `tag="web-bot-auth"`, `keyid` = the key's RFC 7638 JWK thumbprint,
 `created`/`expires`), and the `Signature`. The key comes from the agent's directory,
 `<origin>/.well-known/http-message-signatures-directory` (a JWKS), fetched with a timeout and
 cached with a TTL. A valid signature whose origin the claimed catalogue agent lists in
@@ -25,8 +27,10 @@ import urllib.error
 import urllib.request
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
+import http_sf
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -37,6 +41,7 @@ from scrapeshield.fingerprint.uaclass import UAClassifier
 from scrapeshield.signals import Signal
 
 DIRECTORY_PATH = "/.well-known/http-message-signatures-directory"
+DIRECTORY_MEDIA_TYPE = "application/http-message-signatures-directory+json"
 MAX_DIRECTORY_BYTES = 64 * 1024
 CLOCK_SKEW = 60.0
 FETCH_TIMEOUT = 2.0
@@ -47,11 +52,15 @@ Fetcher = Callable[[str], Awaitable[bytes]]
 # at every character: quadratic, seconds for a 64 KiB header).
 _MEMBER = re.compile(r"\s*([a-z*][a-z0-9_.*-]*)=(\([^),]*\)(?:;[^,]*)?)\s*(?:,|$)")
 _PARAM = re.compile(r';\s*([a-z*][a-z0-9_.*-]*)=("(?:[^"\\;,]|\\.)*"|[^;]*)')
-_COMPONENT = re.compile(r'"([^"]+)"')
 _SIG = re.compile(r"\s*([a-z*][a-z0-9_.*-]*)=:([A-Za-z0-9+/=]*):\s*(?:,|$)")
 # A signing bot's Signature-Input and Signature are a few hundred bytes; longer ones are refused
 # unread (`webbotauth/invalid`): no signature is worth verifying at any length a client picks.
 MAX_SIGNATURE_HEADER = 8 * 1024
+# Parsed with http-sf (about 0.6 us a byte for a hostile list of short items), so kept short:
+# a real Signature-Agent is one or two members (~40 bytes each), a real covered-components list
+# a handful of names (~100 bytes).
+MAX_SIGNATURE_AGENT = 512
+MAX_COVERED = 256
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -73,7 +82,8 @@ async def url_fetch(url: str) -> bytes:
         raise ValueError(f"key directory {url!r} must be https")
 
     def get() -> bytes:
-        request = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310
+        accept = f"{DIRECTORY_MEDIA_TYPE}, application/json;q=0.5"
+        request = urllib.request.Request(url, headers={"Accept": accept})  # noqa: S310
         try:
             with _OPENER.open(request, timeout=FETCH_TIMEOUT) as response:
                 body: bytes = response.read(MAX_DIRECTORY_BYTES + 1)
@@ -172,16 +182,56 @@ def _component(name: str, facts: Facts) -> str | None:
     return value.strip() if value is not None else None
 
 
-def signature_base(facts: Facts, components: list[str], params: str) -> str | None:
-    """RFC 9421 §2.5 signature base, or None when a covered component is missing."""
+Component = tuple[str, dict[str, Any]]
+
+
+def _keyed(name: str, key: str, facts: Facts) -> str | None:
+    """RFC 9421 §2.1.2: the `key` member of a dictionary field, serialized (None if absent)."""
+    value = facts.headers.get(name)
+    if value is None or len(value) > MAX_SIGNATURE_AGENT:
+        return None
+    try:
+        members: Any = http_sf.parse(value.encode("latin-1"), tltype="dictionary")
+    except (http_sf.StructuredFieldError, UnicodeEncodeError, ValueError):
+        return None
+    if not isinstance(members, dict) or key not in members:
+        return None
+    serialized: str = http_sf.ser(members[key])
+    return serialized
+
+
+def signature_base(facts: Facts, components: list[Component], params: str) -> str | None:
+    """RFC 9421 §2.5 signature base, or None when a covered component is missing (or uses a
+    parameter other than `key`, which Web Bot Auth does not need)."""
     lines = []
-    for name in components:
-        value = _component(name, facts)
+    for name, parameters in components:
+        if set(parameters) - {"key"} or not isinstance(parameters.get("key", ""), str):
+            return None
+        if "key" in parameters and not name.startswith("@"):
+            value = _keyed(name, parameters["key"], facts)
+        else:
+            value = None if parameters else _component(name, facts)
         if value is None:
             return None
-        lines.append(f'"{name}": {value}')
+        lines.append(f"{http_sf.ser((name, parameters))}: {value}")
     lines.append(f'"@signature-params": {params}')
     return "\n".join(lines)
+
+
+def covered(inner: str) -> list[Component] | None:
+    """The covered components of an inner list `("@authority" "signature-agent";key="a")`."""
+    if len(inner) > MAX_COVERED:
+        return None
+    try:
+        parsed: Any = http_sf.parse(inner.encode("latin-1"), tltype="list")
+    except (http_sf.StructuredFieldError, UnicodeEncodeError, ValueError):
+        return None
+    if len(parsed) != 1 or not isinstance(parsed[0][0], list):
+        return None
+    items = parsed[0][0]
+    if not all(isinstance(value, str) for value, _ in items):
+        return None
+    return [(str(value), dict(params)) for value, params in items]
 
 
 def _members(pattern: re.Pattern[str], value: str) -> dict[str, str]:
@@ -202,12 +252,34 @@ def _members(pattern: re.Pattern[str], value: str) -> dict[str, str]:
     return found
 
 
+def _label(signature_input: str) -> str | None:
+    """The label of the `Signature-Input` member tagged `web-bot-auth`."""
+    members = _members(_MEMBER, signature_input)
+    return next((k for k, v in members.items() if 'tag="web-bot-auth"' in v), None)
+
+
 def _signature_agent(facts: Facts) -> str:
-    """The signer's origin from `Signature-Agent` (a string, or the first dictionary member)."""
-    value = facts.headers.get("signature-agent", "").split(",")[0]
-    if not value.lstrip().startswith('"'):
-        value = value.split("=", 1)[-1]
-    return _unquote(value).rstrip("/")
+    """The signer's origin from `Signature-Agent`: the dictionary member keyed to the
+    signature's label (draft-meunier-webbotauth-httpsig-protocol: a verifier must not attribute
+    a signature to another member), of type `directory` (the default; `jwks_uri` and `cimd`
+    members are ignored); or the older bare string, read as that member."""
+    value = facts.headers.get("signature-agent", "")
+    if len(value) > MAX_SIGNATURE_AGENT:
+        return ""
+    if value.lstrip().startswith('"'):
+        return _unquote(value.split(",")[0]).rstrip("/")
+    signature_input = facts.headers.get("signature-input", "")
+    label = _label(signature_input) if len(signature_input) <= MAX_SIGNATURE_HEADER else None
+    try:
+        members: Any = http_sf.parse(value.encode("latin-1"), tltype="dictionary")
+    except (http_sf.StructuredFieldError, UnicodeEncodeError, ValueError):
+        return ""
+    if label is None or not isinstance(members, dict) or label not in members:
+        return ""
+    origin, parameters = members[label]
+    if str(parameters.get("type", "directory")) != "directory":
+        return ""
+    return origin.rstrip("/") if isinstance(origin, str) else ""
 
 
 class WebBotAuthDetector(Immediate):
@@ -241,15 +313,23 @@ class WebBotAuthDetector(Immediate):
     async def _detect_signed(
         self, facts: Facts, ctx: RequestContext, origin: str
     ) -> Sequence[Signal]:
-        problem = await self._verify(facts, origin)
+        problem, components = await self._verify(facts, origin)
         if problem:
             return (Signal("webbotauth/invalid", 50.0, problem),)
         info = self.classifier.classify_noted(facts.user_agent, ctx.notes)
         if info.agent is not None and origin in info.agent.signature_agents:
             ctx.notes["web_bot_auth"] = info.agent.name
+            # What the signature vouches for (pay per crawl reads its price headers here).
+            ctx.notes["web_bot_auth_covered"] = frozenset(name for name, _ in components)
         return (Signal("webbotauth/valid", 0.0, f"signed by {origin}"),)
 
-    async def _verify(self, facts: Facts, origin: str) -> str:
+    async def _verify(self, facts: Facts, origin: str) -> tuple[str, list[Component]]:
+        """The problem with the signature ("" when it verifies) and what it covers."""
+        components: list[Component] = []
+        problem = await self._check(facts, origin, components)
+        return problem, components
+
+    async def _check(self, facts: Facts, origin: str, components: list[Component]) -> str:
         signature_input, signature = facts.headers["signature-input"], facts.headers["signature"]
         if max(len(signature_input), len(signature)) > MAX_SIGNATURE_HEADER:
             return f"Signature-Input or Signature over {MAX_SIGNATURE_HEADER} characters"
@@ -273,7 +353,15 @@ class WebBotAuthDetector(Immediate):
         signatures = _members(_SIG, signature)
         if chosen not in signatures:
             return f"no Signature for label {chosen!r}"
-        base = signature_base(facts, _COMPONENT.findall(inner), params)
+        found = covered(inner)
+        if found is None:
+            return f"malformed covered components (or over {MAX_COVERED} characters)"
+        components += found
+        legacy = facts.headers.get("signature-agent", "").lstrip().startswith('"')
+        agent: Component = ("signature-agent", {} if legacy else {"key": chosen})
+        if agent not in found:  # the member that names the key directory must be signed
+            return f"the signature does not cover its Signature-Agent member ({chosen!r})"
+        base = signature_base(facts, found, params)
         if base is None:
             return "a covered component is missing from the request"
         key = (await self.directory.keys(origin)).get(values.get("keyid", ""))
