@@ -131,7 +131,6 @@ class Planner:
         self.settings = settings
         self._exempt = GlobSet(settings.exempt)
         self._groups: dict[str, _Group] = {}
-        self._matchers: list[tuple[str, GlobSet, frozenset[str]]] = []
         for name, spec in settings.groups.items():
             self._groups[name] = _Group(
                 name,
@@ -144,8 +143,6 @@ class Planner:
                 _parse(spec.visitor_limits),
                 spec.headers,
             )
-            if spec.paths:
-                self._matchers.append((name, GlobSet(spec.paths), frozenset(spec.methods)))
         self._bot_groups = dict(settings.bot_groups)
         self._user_groups = frozenset(name for name, g in self._groups.items() if g.user)
         self._visitor_groups = frozenset(name for name, g in self._groups.items() if g.visitor)
@@ -184,9 +181,6 @@ class Planner:
     def _group_of(self, facts: Facts) -> str | None:
         if self._exempt.matches(facts.path):
             return None
-        for name, globs, methods in self._matchers:
-            if (not methods or facts.method in methods) and globs.matches(facts.path):
-                return name
         if facts.route_group in self._groups:
             return facts.route_group
         return "default"
