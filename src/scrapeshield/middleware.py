@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from scrapeshield.directives.base import BodyRewriter
 from scrapeshield.directives.served import APP_SCOPE_KEY
 from scrapeshield.facts import Facts
+from scrapeshield.route_index import find_routes
 from scrapeshield.settings import Settings
 from scrapeshield.shield import Shield
 from scrapeshield.signals import Action, Decision
@@ -44,6 +45,9 @@ class ScrapeShield:
         self._off = self.settings.mode == "off"  # settings are frozen
         self._facts = self.shield.facts_builder.build  # shield.facts, one call fewer
         self._health = self.shield.health_paths  # a frozenset: one lookup per request
+        routes = find_routes(app)  # the router under the app's other middleware, if any
+        if routes is not None:
+            self.shield.bind_routes(routes)  # marks read once; a bad one fails here
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self._off:

@@ -21,6 +21,7 @@ from limits import RateLimitItem
 from scrapeshield.bans import UNKNOWN_CLIENT
 from scrapeshield.client import IPAddress
 from scrapeshield.facts import Facts
+from scrapeshield.marks import RouteSpec
 from scrapeshield.patterns import GlobSet
 from scrapeshield.ratelimit.settings import (
     VERIFIED_BOT_NOTE,
@@ -181,9 +182,24 @@ class Planner:
     def _group_of(self, facts: Facts) -> str | None:
         if self._exempt.matches(facts.path):
             return None
+        route = facts.route
+        if route is not None:  # marks in code or [routes.<name>]
+            if route.exempt:
+                return None
+            if route.limit_group is not None:
+                return self._route_group(route.limit_group, route.spec)
         if facts.route_group in self._groups:
             return facts.route_group
         return "default"
+
+    def _route_group(self, name: str, spec: RouteSpec) -> str:
+        """A marked route's own limit group, compiled at its first request (marks are read
+        from the app's routes, which settings do not know)."""
+        if name not in self._groups:
+            items = _parse(spec.limits)
+            strategy = self.settings.strategy
+            self._groups[name] = _Group(name, spec.action, spec.cost, strategy, items, (), (), ())
+        return name
 
     def plan(self, facts: Facts, notes: Mapping[str, object]) -> Plan | None:
         # `group_for`, its cache read inline: this runs on every request.
