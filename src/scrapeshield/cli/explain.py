@@ -14,8 +14,6 @@ from scrapeshield.cli.explain_input import (
     InputError,
     RequestSpec,
     add_input_options,
-    browser_family,
-    browser_headers,
     from_curl,
     from_har,
     load_app,
@@ -26,6 +24,7 @@ from scrapeshield.facts import Facts
 from scrapeshield.route_index import find_routes
 from scrapeshield.shield import Shield, synthetic_scope
 from scrapeshield.signals import Action, Decision
+from scrapeshield.testing import browser_family, browser_headers
 
 DEFAULT_IP = "198.18.0.7"
 """RFC 2544's benchmarking range: in no example of the docs (they use the three TEST-NETs, so a
@@ -96,6 +95,8 @@ def request_spec(args: argparse.Namespace) -> RequestSpec:
     if args.browser_headers:
         agent = next((v for n, v in headers if n.lower() == "user-agent"), "")
         given = {n.lower(): (n, v) for n, v in headers}
+        if browser_family(agent) is None:
+            raise InputError("--browser-headers: the --ua is not a Chromium, Firefox or Safari one")
         browser = browser_headers(agent, secure=spec.scheme == "https")
         ordered = [given.pop(n.lower(), (n, v)) for n, v in browser]
         headers = ordered + list(given.values())

@@ -9,9 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
-import tomllib
 from dataclasses import dataclass, field
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -144,60 +142,6 @@ def from_har(path: str, entry: int) -> RequestSpec:
     except (KeyError, TypeError, AttributeError):
         raise InputError(f"--from-har: entry {entry} has no request with a url") from None
     return spec
-
-
-def browser_family(user_agent: str) -> str | None:
-    """chromium, firefox or safari, by the UA's product tokens (as the header judge names
-    them); None for anything else."""
-    if "Firefox/" in user_agent:
-        return "firefox"
-    if "Chrome/" in user_agent or "Chromium/" in user_agent or "CriOS/" in user_agent:
-        return "chromium"
-    if "Safari/" in user_agent and "Version/" in user_agent:
-        return "safari"
-    return None
-
-
-def browser_headers(user_agent: str, *, secure: bool) -> list[tuple[str, str]]:
-    """The headers a browser of the UA's family sends with a typed navigation, in its recorded
-    order (fingerprint/data: Chromium recorded here, Firefox and Safari from published
-    captures). Over plain HTTP, without Sec-Fetch-* and client hints, as browsers do."""
-    family = browser_family(user_agent)
-    if family is None:
-        raise InputError(
-            "--browser-headers: the user agent is not a Chromium, Firefox or Safari one"
-        )
-    data = tomllib.loads(files("scrapeshield.cli").joinpath("browser_navigation.toml").read_text())
-    entry: dict[str, Any] = data[family]
-    values: dict[str, str] = dict(entry["values"])
-    values["user-agent"] = user_agent
-    if family == "chromium":
-        major = _major(user_agent)
-        values["sec-ch-ua"] = f'"Not:A-Brand";v="24", "Chromium";v="{major}"'
-        values["sec-ch-ua-mobile"] = "?1" if "Mobile" in user_agent else "?0"
-        values["sec-ch-ua-platform"] = f'"{_platform(user_agent)}"'
-    names = [n for n in entry["order"] if secure or not n.startswith("sec-")]
-    return [(name, values[name]) for name in names if name != "host"]
-
-
-def _major(user_agent: str) -> str:
-    for token in ("Chrome/", "Chromium/", "CriOS/"):
-        if token in user_agent:
-            return user_agent.split(token, 1)[1].split(".", 1)[0]
-    return "0"
-
-
-def _platform(user_agent: str) -> str:
-    for needle, platform in (
-        ("Android", "Android"),
-        ("Windows", "Windows"),
-        ("Mac OS X", "macOS"),
-        ("CrOS", "Chrome OS"),
-        ("Linux", "Linux"),
-    ):
-        if needle in user_agent:
-            return platform
-    return "Unknown"
 
 
 def load_app(target: str) -> Any:
