@@ -212,3 +212,33 @@ def test_the_documented_fastapi_example_runs() -> None:
         assert facts.route is not None, path
         assert facts.route.spec.describe() == described
     assert shield.facts(synthetic_scope(path="/v1/artworks/3")).route_group == "api"
+
+
+def test_fastapi_included_routers_are_read_with_their_prefixes() -> None:
+    from fastapi import APIRouter, FastAPI
+
+    inner = APIRouter(prefix="/items")
+
+    @inner.get("/{item_id}")
+    @route.group("api")
+    async def get_item(item_id: int) -> dict[str, int]:
+        return {"id": item_id}
+
+    outer = APIRouter(prefix="/v2")
+    outer.include_router(inner)
+    app = FastAPI()
+
+    @app.get("/v2/items/first")  # registered before the router: the router order holds
+    async def first() -> dict[str, str]:
+        return {}
+
+    app.include_router(outer)
+    shield = Shield(Settings(routes={"first": {"exempt": True}}))
+    shield.bind_routes(app.routes)
+    marked = shield.facts(synthetic_scope(path="/v2/items/3")).route
+    assert marked is not None
+    assert (marked.key, marked.group) == ("get_item", "api")
+    shadowing = shield.facts(synthetic_scope(path="/v2/items/first")).route
+    assert shadowing is not None
+    assert shadowing.exempt
+    assert shield.facts(synthetic_scope(path="/v2/items/3", method="POST")).route is None

@@ -116,12 +116,38 @@ class RouteIndex:
                     continue
                 self._add(prefix + route.path + "/{path:path}", None, name, spec, out)
             elif isinstance(route, Route):
-                name = f"{name_prefix}{route.name}" if route.name else ""
-                if name:
-                    self.names.add(name)
-                spec = _merge(_merge(inherited, named.get(name)), marks_of(route.endpoint))
-                key = name or prefix + route.path
-                self._add(prefix + route.path, route.methods, key, spec, out)
+                self._route(route, route, prefix, name_prefix, inherited, named, out)
+            elif callable(candidates := getattr(route, "effective_candidates", None)):
+                # FastAPI's included router (newer FastAPI): its routes with their full paths
+                for found in candidates():
+                    if callable(getattr(found, "effective_candidates", None)):
+                        self._walk([found], prefix, name_prefix, inherited, named, out)
+                        continue
+                    inner = getattr(found, "starlette_route", None) or found.original_route
+                    if isinstance(inner, Route):
+                        self._route(found, inner, prefix, name_prefix, inherited, named, out)
+
+    def _route(
+        self,
+        found: Any,
+        inner: Route,
+        prefix: str,
+        name_prefix: str,
+        inherited: RouteSpec | None,
+        named: Mapping[str, RouteSpec],
+        out: list[str],
+    ) -> None:
+        """One route: `found` is the route, or FastAPI's effective context of one (whose path,
+        methods, name and endpoint are the route's as included)."""
+        path = getattr(found, "path", None) or inner.path
+        methods = getattr(found, "methods", None) or inner.methods
+        endpoint = getattr(found, "endpoint", None) or inner.endpoint
+        short = getattr(found, "name", None) or inner.name
+        name = f"{name_prefix}{short}" if short else ""
+        if name:
+            self.names.add(name)
+        spec = _merge(_merge(inherited, named.get(name)), marks_of(endpoint))
+        self._add(prefix + path, methods, name or prefix + path, spec, out)
 
     def _add(
         self, path: str, methods: set[str] | None, key: str, spec: RouteSpec | None, out: list[str]
