@@ -6,7 +6,9 @@
 Non-HTTP scopes (websocket, lifespan) pass straight through, and so do requests for one of the
 `health_paths` (before any directive, detector or store call: a load balancer's probe must never be
 challenged, counted or failed closed). The decision is attached to the
-request as `request.state.scrapeshield` (i.e. `scope["state"]["scrapeshield"]`). Nothing here
+request as `request.state.scrapeshield` (i.e. `scope["state"]["scrapeshield"]`). Route marks
+(`scrapeshield.route`, `[routes.<name>]`) are read once here, from the router under the wrapped
+app's middleware (or `scope["app"]` at the first request): see `route_index`. Nothing here
 raises into the application: an internal error is logged and the request fails open (or closed,
 if configured).
 """
