@@ -242,3 +242,30 @@ def test_fastapi_included_routers_are_read_with_their_prefixes() -> None:
     assert shadowing is not None
     assert shadowing.exempt
     assert shield.facts(synthetic_scope(path="/v2/items/3", method="POST")).route is None
+
+
+def test_marks_on_classes_and_partials_are_read() -> None:
+    import functools
+
+    from starlette.endpoints import HTTPEndpoint
+
+    @route.exempt
+    class Status(HTTPEndpoint):
+        async def get(self, request: Request) -> Response:
+            return PlainTextResponse("up")
+
+    @route.limit("1/minute")
+    async def report(request: Request, kind: str) -> Response:
+        return PlainTextResponse(kind)
+
+    found = RouteIndex(
+        [Route("/status", Status), Route("/report", functools.partial(report, kind="x"))],
+        {},
+        GROUPS,
+    )
+    status_mark = found.mark_for("GET", "/status")
+    report_mark = found.mark_for("GET", "/report")
+    assert status_mark is not None
+    assert status_mark.exempt
+    assert report_mark is not None
+    assert report_mark.spec.limits == "1/minute"  # (Starlette names a partial's route "partial")

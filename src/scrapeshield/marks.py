@@ -23,6 +23,7 @@ Arguments are checked when the decorator runs, so a bad limit fails at import.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -92,8 +93,12 @@ class RouteSpec(Section):
 
 
 def marks_of(endpoint: Any) -> RouteSpec | None:
-    """The spec marked on an endpoint (a function, a bound method's function, a class)."""
+    """The spec marked on an endpoint (a function, a bound method's function, a class, or
+    what a `functools.partial` wraps, unless the partial is marked itself)."""
     found = getattr(endpoint, MARK_ATTR, None)
+    while found is None and isinstance(endpoint, functools.partial):
+        endpoint = endpoint.func
+        found = getattr(endpoint, MARK_ATTR, None)
     if found is None:
         found = getattr(getattr(endpoint, "__func__", None), MARK_ATTR, None)
     return found if isinstance(found, RouteSpec) else None
