@@ -114,7 +114,8 @@ class RouteIndex:
                     below = f"{name}:" if name else name_prefix
                     self._walk(route.routes, prefix + route.path, below, spec, named, out)
                     continue
-                self._add(prefix + route.path + "/{path:path}", None, name, spec, out)
+                key = name or prefix + route.path
+                self._add(prefix + route.path + "/{path:path}", None, key, spec, out)
             elif isinstance(route, Route):
                 self._route(route, route, prefix, name_prefix, inherited, named, out)
             elif callable(candidates := getattr(route, "effective_candidates", None)):
