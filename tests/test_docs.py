@@ -33,7 +33,9 @@ def test_every_setting_is_documented() -> None:
             assert documented, f"{model.__name__}.{name} is not in docs/ (as `{name}` or [{name}])"
 
 
-@pytest.mark.parametrize("page", ["README.md", "docs/settings.md"])
+@pytest.mark.parametrize(
+    "page", ["README.md", "docs/settings.md", "docs/rate-limiting.md", "docs/django.md"]
+)
 def test_toml_examples_are_valid_settings(page: str, tmp_path: Path) -> None:
     blocks = TOML_BLOCK.findall((ROOT / page).read_text(encoding="utf-8"))
     assert blocks

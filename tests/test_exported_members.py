@@ -25,6 +25,7 @@ DOCUMENTED = {
     "StoreUnavailable",
     "__version__",
     "blocklist",
+    "route",
     "safelist",
 }
 

@@ -54,9 +54,10 @@ def test_defaults_keywords_and_factories() -> None:
     assert Decision(Action.ALLOW, "r", extra={"a": 1}).extra == {"a": 1}
     assert msgspec.structs.replace(decision, rule="s").rule == "s"
     assert pickle.loads(pickle.dumps(decision)) == decision
-    assert list(inspect.signature(Facts).parameters)[-2:] == ["via_proxy", "time"]
+    assert list(inspect.signature(Facts).parameters)[-3:] == ["via_proxy", "time", "route"]
     facts = _facts()
     assert facts.via_proxy is False
+    assert facts.route is None  # no marked route unless the builder found one
     assert abs(facts.time - _facts().time) < 60  # the default factory: the time of building
     assert _facts(path="/b").path == "/b"
     with pytest.raises(TypeError, match="rule"):

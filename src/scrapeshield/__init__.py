@@ -15,6 +15,7 @@ from scrapeshield.errors import (
     StoreUnavailable,
 )
 from scrapeshield.facts import Facts
+from scrapeshield.marks import route
 from scrapeshield.middleware import ScrapeShield
 from scrapeshield.rules import blocklist, safelist
 from scrapeshield.settings import PolicyRuleSpec, PolicySettings, RouteGroupSpec, RuleSpec, Settings
@@ -46,5 +47,6 @@ __all__ = [
     "StoreUnavailable",
     "__version__",
     "blocklist",
+    "route",
     "safelist",
 ]

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from random import getrandbits
 from typing import Any
 
 import msgspec
 
 from scrapeshield.client import ClientIdentity, ClientResolver, IPAddress
+from scrapeshield.errors import ConfigurationError
 from scrapeshield.patterns import GlobSet
+from scrapeshield.route_index import RouteIndex, RouteMark, find_routes, route_path
 from scrapeshield.settings import RouteGroupSpec, Settings
+
+logger = logging.getLogger("scrapeshield")
 
 _MAX_REQUEST_ID = 64
 # A Cookie header longer than this is not searched: the request is served as one without the
@@ -101,6 +106,9 @@ class Facts(msgspec.Struct, frozen=True):
     secure_context: bool
     via_proxy: bool = False
     time: float = msgspec.field(default_factory=time.time)
+    route: RouteMark | None = None
+    """The marked route the app will route this request to (`route` decorators or
+    `[routes.<name>]`), or None (no marks: the path globs alone decide)."""
 
     def header(self, name: str, default: str = "") -> str:
         return self.headers.get(name.lower(), default)
@@ -116,6 +124,8 @@ class Facts(msgspec.Struct, frozen=True):
             "client_ip": str(self.client_ip) if self.client_ip else None,
             "user_agent": self.user_agent,
             "route_group": self.route_group,
+            "route": self.route.key if self.route is not None else None,
+            "route_marks": self.route.spec.describe() if self.route is not None else None,
             "request_id": self.request_id,
         }
 
@@ -167,8 +177,12 @@ class FactsBuilder:
     __slots__ = (
         "_direct",
         "_groups",
+        "_index",
+        "_known_groups",
         "_local",
+        "_looked_for_routes",
         "_max_ua",
+        "_named",
         "_peers",
         "_resolver",
         "_routes",
@@ -183,7 +197,14 @@ class FactsBuilder:
             settings.ipv6_prefix,
         )
         self._routes = RouteMatcher(list(settings.route_groups))
-        self._groups: dict[tuple[str, str], str] = {}
+        # (method, path) -> (route group, marked route): most requests repeat a few pages
+        self._groups: dict[tuple[str, str], tuple[str, RouteMark | None]] = {}
+        self._named = dict(settings.routes)
+        self._known_groups = frozenset(
+            {"default", *(g.name for g in settings.route_groups), *settings.ratelimit.groups}
+        )
+        self._index: RouteIndex | None = None
+        self._looked_for_routes = False
         self._direct = not settings.trusted_proxies
         self._peers: dict[str | None, ClientIdentity] = {}
         self._local: dict[str, bool] = {}  # Host value -> is it this machine (a secure context)
@@ -193,6 +214,34 @@ class FactsBuilder:
     @property
     def resolver(self) -> ClientResolver:
         return self._resolver
+
+    @property
+    def route_index(self) -> RouteIndex | None:
+        return self._index
+
+    def bind_routes(self, routes: Sequence[Any]) -> None:
+        """Read the app's routes and their marks (raises `ConfigurationError`: a mark's unknown
+        group, a `[routes.<name>]` naming no route)."""
+        self._looked_for_routes = True
+        self._index = RouteIndex(routes, self._named, self._known_groups)
+        self._groups.clear()
+
+    def _find_routes(self, scope: Mapping[str, Any]) -> None:
+        """At the first request, when the routes were not known at start-up: Starlette puts
+        the app in `scope["app"]` before its middleware runs."""
+        self._looked_for_routes = True
+        routes = find_routes(scope.get("app"))
+        if routes is None:
+            if self._named:
+                logger.warning(
+                    "scrapeshield: settings.routes names routes, but the app has no Starlette "
+                    "routes to read them from; they are ignored (use route_groups globs)"
+                )
+            return
+        try:
+            self.bind_routes(routes)
+        except ConfigurationError as exc:
+            logger.error("scrapeshield: route marks are ignored: %s", exc)
 
     def build(self, scope: Mapping[str, Any]) -> Facts:
         raw_headers = scope.get("headers") or ()
@@ -252,25 +301,37 @@ class FactsBuilder:
             peer,
             identity.ip,
             identity.key,
-            self._groups.get((method, path)) or self._route_group(method, path),
+            (found := self._groups.get((method, path)) or self._route(scope, method, path))[0],
             # 16 hex digits, as f"{bits:016x}" gives them, at 40% of its cost (~80 ns, not ~210)
             request_id or getrandbits(64).to_bytes(8).hex(),
             scheme in _SECURE_SCHEMES or local,
             identity.via_proxy,
             time.time(),
+            found[1],
         )
 
-    def _route_group(self, method: str, path: str) -> str:
-        """The route group, cached per (method, path): most requests repeat a few pages."""
-        key = (method, path)
-        group = self._groups.get(key)
-        if group is None:
-            group = self._routes.group_for(method, path)
-            if len(self._groups) >= _ROUTE_CACHE_SIZE:  # paths come from clients: stay bounded
-                self._groups.clear()
-            if len(path) <= _MAX_CACHED_PATH:
-                self._groups[key] = group
-        return group
+    def _route(
+        self, scope: Mapping[str, Any], method: str, path: str
+    ) -> tuple[str, RouteMark | None]:
+        """The route group and marked route, cached per (method, path)."""
+        if not self._looked_for_routes:
+            self._find_routes(scope)
+        index = self._index
+        if index is not None and index.stale():
+            try:
+                self.bind_routes(index.routes)
+            except ConfigurationError as exc:
+                logger.error("scrapeshield: new routes' marks are ignored: %s", exc)
+                index.refresh_size()
+            index = self._index
+        mark = index.mark_for(method, route_path(scope)) if index is not None else None
+        group = (mark.group if mark is not None else None) or self._routes.group_for(method, path)
+        found = (group, mark)
+        if len(self._groups) >= _ROUTE_CACHE_SIZE:  # paths come from clients: stay bounded
+            self._groups.clear()
+        if len(path) <= _MAX_CACHED_PATH:
+            self._groups[(method, path)] = found
+        return found
 
 
 def _joined(raw_headers: Any, tail: Any) -> dict[str, str]:

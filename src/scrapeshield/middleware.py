@@ -6,7 +6,9 @@
 Non-HTTP scopes (websocket, lifespan) pass straight through, and so do requests for one of the
 `health_paths` (before any directive, detector or store call: a load balancer's probe must never be
 challenged, counted or failed closed). The decision is attached to the
-request as `request.state.scrapeshield` (i.e. `scope["state"]["scrapeshield"]`). Nothing here
+request as `request.state.scrapeshield` (i.e. `scope["state"]["scrapeshield"]`). Route marks
+(`scrapeshield.route`, `[routes.<name>]`) are read once here, from the router under the wrapped
+app's middleware (or `scope["app"]` at the first request): see `route_index`. Nothing here
 raises into the application: an internal error is logged and the request fails open (or closed,
 if configured).
 """
@@ -24,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from scrapeshield.directives.base import BodyRewriter
 from scrapeshield.directives.served import APP_SCOPE_KEY
 from scrapeshield.facts import Facts
+from scrapeshield.route_index import find_routes
 from scrapeshield.settings import Settings
 from scrapeshield.shield import Shield
 from scrapeshield.signals import Action, Decision
@@ -44,6 +47,9 @@ class ScrapeShield:
         self._off = self.settings.mode == "off"  # settings are frozen
         self._facts = self.shield.facts_builder.build  # shield.facts, one call fewer
         self._health = self.shield.health_paths  # a frozenset: one lookup per request
+        routes = find_routes(app)  # the router under the app's other middleware, if any
+        if routes is not None:
+            self.shield.bind_routes(routes)  # marks read once; a bad one fails here
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self._off:

@@ -30,6 +30,7 @@ from scrapeshield.directives.settings import DirectivesSettings
 from scrapeshield.errors import ConfigurationError
 from scrapeshield.fingerprint.settings import FingerprintSettings
 from scrapeshield.identity.settings import IdentitySettings
+from scrapeshield.marks import RouteSpec
 from scrapeshield.ratelimit.settings import RateLimitSettings
 from scrapeshield.settings_base import Section, check_cidrs, split_commas
 from scrapeshield.signals import Action
@@ -160,6 +161,7 @@ class Settings(BaseSettings):
     user_agent_max_length: int = Field(default=512, ge=64, le=16_384)
     health_paths: Annotated[list[str], NoDecode] = DEFAULT_HEALTH_PATHS
     route_groups: list[RouteGroupSpec] = DEFAULT_ROUTE_GROUPS
+    routes: dict[str, RouteSpec] = {}
     safelist: list[RuleSpec] = []
     blocklist: list[RuleSpec] = []
     credentials: list[CredentialSpec] = []

@@ -151,6 +151,12 @@ class Shield:
     def facts(self, scope: Any) -> Facts:
         return self.facts_builder.build(scope)
 
+    def bind_routes(self, routes: Any) -> None:
+        """Read per-route marks from a Starlette/FastAPI route list (`app.routes`), once; a
+        mark naming an unknown group, or `[routes.<name>]` naming no route, raises
+        `ConfigurationError`. The middleware calls this with the app it wraps."""
+        self.facts_builder.bind_routes(routes)
+
     def endpoint_for(self, facts: Facts) -> Endpoint | None:
         endpoints = self.endpoints
         index = self._endpoint_index

@@ -7,6 +7,7 @@ from typing import Any
 
 from scrapeshield import Settings, Shield
 from scrapeshield.defences import RequestContext
+from scrapeshield.settings import DEFAULT_ROUTE_GROUPS
 from scrapeshield.shield import synthetic_scope
 from scrapeshield.signals import Decision
 from scrapeshield.store import Store
@@ -14,11 +15,15 @@ from scrapeshield.store import Store
 UA = "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0"
 
 
-def shield_for(store: Store, **ratelimit: Any) -> Shield:
+def shield_for(
+    store: Store, *, route_groups: list[dict[str, Any]] | None = None, **ratelimit: Any
+) -> Shield:
     """Fixed windows unless told otherwise: they start at the first hit, so counts in these
-    tests never depend on where the clock is (the contract suite covers every strategy)."""
+    tests never depend on where the clock is (the contract suite covers every strategy).
+    `route_groups`: added before the default route groups."""
     ratelimit.setdefault("strategy", "fixed-window")
-    return Shield(Settings(ratelimit=ratelimit), store=store)
+    groups = [*(route_groups or ()), *DEFAULT_ROUTE_GROUPS]
+    return Shield(Settings(ratelimit=ratelimit, route_groups=groups), store=store)
 
 
 async def request(

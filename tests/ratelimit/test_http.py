@@ -22,14 +22,12 @@ def _settings(**store: str) -> Settings:
             "strategy": "fixed-window",
             "groups": {
                 "default": {"limits": "3/minute", "headers": True},
-                "images": {
-                    "paths": ["/images/*"],
+                "images": {  # the default route group /images/*
                     "limits": "100/minute",
                     "cost": 40,
                     "headers": True,
                 },
-                "api": {
-                    "paths": ["/api/*"],
+                "api": {  # the default route group /api/*
                     "limits": "1/minute",
                     "action": "block",
                     "headers": True,

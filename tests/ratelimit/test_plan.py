@@ -12,21 +12,28 @@ from scrapeshield.facts import Facts, FactsBuilder
 from scrapeshield.ratelimit.escalation import Escalation
 from scrapeshield.ratelimit.plan import PLAN_CACHE_SIZE, Planner, safe_key
 from scrapeshield.ratelimit.settings import VERIFIED_BOT_NOTE, EscalationSpec
+from scrapeshield.settings import DEFAULT_ROUTE_GROUPS
 from scrapeshield.shield import synthetic_scope
 
 GROUPS: dict[str, Any] = {
     "default": {"limits": "60/minute"},
-    "pages": {"paths": ["/artworks/*"], "limits": "30/minute"},
-    "originals": {"paths": ["/images/*/original"], "limits": "20/hour", "cost": 5},
+    "pages": {"limits": "30/minute"},
+    "originals": {"limits": "20/hour", "cost": 5},
     "images": {"limits": "300/minute"},
-    "search": {"paths": ["/search"], "methods": ["get", "POST"], "limits": "10/minute"},
+    "search": {"limits": "10/minute"},
     "bots": {"limits": "1000/minute"},
 }
+ROUTE_GROUPS: list[dict[str, Any]] = [
+    {"name": "pages", "paths": ["/artworks/*"]},
+    {"name": "originals", "paths": ["/images/*/original"]},
+    {"name": "search", "paths": ["/search"], "methods": ["get", "POST"]},
+    *(group.model_dump() for group in DEFAULT_ROUTE_GROUPS),
+]
 
 
 def planner(**ratelimit: Any) -> tuple[Planner, FactsBuilder]:
     ratelimit.setdefault("groups", GROUPS)
-    settings = Settings(ratelimit=ratelimit)
+    settings = Settings(ratelimit=ratelimit, route_groups=ROUTE_GROUPS)
     return Planner(settings.ratelimit), FactsBuilder(settings)
 
 
@@ -38,7 +45,7 @@ def facts(builder: FactsBuilder, path: str = "/", **kw: Any) -> Facts:
     ("method", "path", "expected"),
     [
         ("GET", "/artworks/7", "pages"),
-        ("GET", "/images/7/original", "originals"),  # own paths before route groups
+        ("GET", "/images/7/original", "originals"),  # the first route group that matches
         ("GET", "/images/7.png", "images"),  # route group of the same name
         ("GET", "/search", "search"),
         ("DELETE", "/search", "default"),  # method not listed
@@ -196,3 +203,15 @@ def test_groups_are_cached_per_path_and_the_cache_is_bounded() -> None:
     assert ("GET", long_path, "default") not in plan._paths  # long paths are not kept
     assert plan.group_for(facts(builder, "/healthz"), {}) is None  # exempt, cached or not
     assert plan.group_for(facts(builder, "/healthz"), {}) is None
+
+
+@pytest.mark.parametrize("key", ["paths", "methods"])
+def test_limit_group_paths_moved_to_route_groups(key: str) -> None:
+    """One way to give paths a group: a limit group's old `paths`/`methods` fail at start-up,
+    naming the setting and its replacement."""
+    with pytest.raises(ConfigurationError) as info:
+        Settings(ratelimit={"groups": {"default": {}, "search": {key: ["/search"]}}})
+    text = str(info.value)
+    assert f"ratelimit.groups.search.{key}: removed" in text
+    assert "route_groups" in text
+    assert "docs/rate-limiting.md#groups" in text

@@ -4,26 +4,50 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import json
+import sys
 from typing import Any
 
 from scrapeshield.cli.common import add_settings_options, load_settings
+from scrapeshield.cli.explain_input import (
+    InputError,
+    RequestSpec,
+    add_input_options,
+    from_curl,
+    from_har,
+    load_app,
+)
 from scrapeshield.deterrents.decoy import extension_for, placeholder
+from scrapeshield.errors import ConfigurationError
 from scrapeshield.facts import Facts
+from scrapeshield.route_index import find_routes
 from scrapeshield.shield import Shield, synthetic_scope
 from scrapeshield.signals import Action, Decision
+from scrapeshield.testing import browser_family, browser_headers
+
+DEFAULT_IP = "198.18.0.7"
+"""RFC 2544's benchmarking range: in no example of the docs (they use the three TEST-NETs, so a
+default there could match a documented safelist), and never a real client."""
+DEFAULT_HOST = "www.example.com"
+"""Not this machine: `localhost` would make plain HTTP a secure context (browsers treat it so)."""
+_BROWSER_HINTS = ("accept", "accept-language", "sec-fetch-mode")
 
 
 def register(sub: Any) -> None:
     parser = sub.add_parser("explain", help="why would this request be allowed or blocked")
     parser.add_argument("--ua", default=None, help="User-Agent (omit for none)")
-    parser.add_argument("--ip", default="203.0.113.7", help="client address")
-    parser.add_argument("--path", default="/")
-    parser.add_argument("--method", default="GET")
-    parser.add_argument("--scheme", default="https", choices=["http", "https"])
+    parser.add_argument(
+        "--ip", default=None, help=f"client address (default {DEFAULT_IP}, in no documented range)"
+    )
+    parser.add_argument("--path", default=None, help="path and query, as sent (default /)")
+    parser.add_argument("--method", default=None, help="default GET")
+    parser.add_argument("--scheme", default=None, choices=["http", "https"], help="default https")
+    parser.add_argument("--host", default=None, help=f"Host header (default {DEFAULT_HOST})")
     parser.add_argument(
         "--header", action="append", default=[], metavar="'Name: value'", help="repeatable"
     )
+    add_input_options(parser)
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     add_settings_options(parser)
     parser.set_defaults(handler=run)
@@ -32,18 +56,75 @@ def register(sub: Any) -> None:
 def parse_header(text: str) -> tuple[str, str]:
     name, sep, value = text.partition(":")
     if not sep or not name.strip():
-        raise SystemExit(f"scrapeshield explain: --header {text!r} is not 'Name: value'")
+        raise InputError(f"--header {text!r} is not 'Name: value'")
     return name.strip(), value.strip()
+
+
+def check_ip(text: str) -> str:
+    try:
+        return str(ipaddress.ip_address(text.strip()))
+    except ValueError:
+        raise InputError(
+            f"--ip {text!r} is not an IP address (e.g. 198.51.100.7 or 2001:db8::7)"
+        ) from None
+
+
+def request_spec(args: argparse.Namespace) -> RequestSpec:
+    """The request to explain: a recorded one (curl, HAR) or the options', options on top."""
+    if args.from_curl and args.from_har:
+        raise InputError("give --from-curl or --from-har, not both")
+    if args.from_curl:
+        spec = from_curl(args.from_curl)
+    elif args.from_har:
+        spec = from_har(args.from_har, args.entry)
+    else:
+        spec = RequestSpec()
+    if args.path is not None:
+        if not args.path.startswith("/"):
+            raise InputError(f"--path {args.path!r} must start with '/'")
+        spec.path = args.path
+    spec.method = (args.method or spec.method).upper()
+    spec.scheme = args.scheme or spec.scheme
+    spec.host = args.host or spec.host
+    headers = list(spec.headers)
+    named = {name.lower() for name, _ in headers}
+    if args.ua is not None and "user-agent" not in named:
+        headers.insert(0, ("User-Agent", args.ua))
+    for name, value in (parse_header(h) for h in args.header):
+        headers = [(n, v) for n, v in headers if n.lower() != name.lower()] + [(name, value)]
+    if args.browser_headers:
+        agent = next((v for n, v in headers if n.lower() == "user-agent"), "")
+        given = {n.lower(): (n, v) for n, v in headers}
+        if browser_family(agent) is None:
+            raise InputError("--browser-headers: the --ua is not a Chromium, Firefox or Safari one")
+        browser = browser_headers(agent, secure=spec.scheme == "https")
+        ordered = [given.pop(n.lower(), (n, v)) for n, v in browser]
+        headers = ordered + list(given.values())
+    spec.headers = headers
+    return spec
 
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings(args)
-    headers = [parse_header(h) for h in args.header]
-    result = asyncio.run(_explain(settings, args, headers))
+    try:
+        spec = request_spec(args)
+        ip = check_ip(args.ip if args.ip is not None else DEFAULT_IP)
+        app = load_app(args.app) if args.app else None
+    except InputError as exc:
+        print(f"scrapeshield explain: {exc}", file=sys.stderr)
+        return 2
+    result = asyncio.run(_explain(settings, spec, ip, app))
+    result["default_ip"] = args.ip is None
+    result["hint"] = browser_hint(result, spec, args)
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
-    print(f"request   {result['method']} {result['path']}  from {result['client_key']}")
+    query = f"?{result['query']}" if result["query"] else ""
+    where = f"{spec.scheme}://{result['host']}"
+    print(f"request   {result['method']} {result['path']}{query}  from {result['client_key']}")
+    print(f"url       {where}{result['path']}{query}  (secure context: {result['secure_context']})")
+    source = f"  (the default --ip {DEFAULT_IP}: pass --ip for another)" if args.ip is None else ""
+    print(f"client    {result['client_ip']}{source}")
     print(f"ua        {result['user_agent'] or '(none)'}")
     parsed = result["parsed_user_agent"]
     if parsed:
@@ -51,7 +132,10 @@ def run(args: argparse.Namespace) -> int:
             f"parsed    {parsed['browser']} on {parsed['os']}, {parsed['device']} "
             f"(user-agents is_bot={parsed['is_bot']})"
         )
+    print(f"headers   {', '.join(result['header_names']) or '(none)'}")
     print(f"group     {result['route_group']}")
+    if result["route"]:
+        print(f"route     {result['route']}: {result['route_marks']}")
     if result["signals"]:
         print("signals")
         for signal in result["signals"]:
@@ -63,19 +147,43 @@ def run(args: argparse.Namespace) -> int:
     print(f"decision  {result['action']}  (rule {result['rule']})")
     if result.get("response"):
         print(f"response  {result['response']}")
+    if result["hint"]:
+        print(f"hint      {result['hint']}")
     return 0
 
 
-async def _explain(settings: Any, args: argparse.Namespace, headers: list[tuple[str, str]]) -> Any:
+def browser_hint(result: dict[str, Any], spec: RequestSpec, args: argparse.Namespace) -> str | None:
+    """A browser's user agent without a browser's headers is judged as what it looks like: a
+    program borrowing a browser's name. Say so, rather than let a block look like a bug."""
+    agent = result["user_agent"]
+    if args.browser_headers or not agent or browser_family(agent) is None:
+        return None
+    names = {name.lower() for name, _ in spec.headers}
+    if all(name in names for name in _BROWSER_HINTS):
+        return None
+    return (
+        "this user agent is a browser's, but a browser's other headers (Accept, "
+        "Accept-Language, Sec-Fetch-*...) were not given, so it is judged as a program using a "
+        "browser's name. Add --browser-headers, or explain a recorded request with --from-curl "
+        "(a browser's 'Copy as cURL') or --from-har."
+    )
+
+
+async def _explain(settings: Any, spec: RequestSpec, ip: str, app: Any) -> Any:
     shield = Shield(settings)
     try:
+        if app is not None:
+            routes = find_routes(app)
+            if routes is None:
+                raise ConfigurationError(["--app: the app has no Starlette routes to read"])
+            shield.bind_routes(routes)
         scope = synthetic_scope(
-            method=args.method,
-            path=args.path,
-            ip=args.ip,
-            user_agent=args.ua,
-            headers=headers,
-            scheme=args.scheme,
+            method=spec.method,
+            path=spec.path,
+            ip=ip,
+            headers=spec.headers,
+            scheme=spec.scheme,
+            host=spec.host or DEFAULT_HOST,
         )
         facts = shield.facts(scope)
         health = facts.path in shield.health_paths  # passed through before anything else
@@ -86,6 +194,11 @@ async def _explain(settings: Any, args: argparse.Namespace, headers: list[tuple[
             decision = await shield.decide(facts, shield.context(dry_run=True))
         return {
             **facts.as_dict(),
+            "host": facts.host,
+            "query": facts.query,
+            "scheme": facts.scheme,
+            "secure_context": facts.secure_context,
+            "header_names": list(facts.headers),
             "directive_endpoint": endpoint is not None,
             "health_path": health,
             "action": decision.action.value,

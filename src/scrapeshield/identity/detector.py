@@ -100,7 +100,7 @@ class IdentityDetector(Immediate):
         if facts.method != "GET":
             return None
         group = facts.route_group
-        if group in self._originals:
+        if group in self._originals or (facts.route is not None and facts.route.budget):
             return "image"
         headers = facts.headers
         if (

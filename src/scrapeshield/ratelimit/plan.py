@@ -21,6 +21,7 @@ from limits import RateLimitItem
 from scrapeshield.bans import UNKNOWN_CLIENT
 from scrapeshield.client import IPAddress
 from scrapeshield.facts import Facts
+from scrapeshield.marks import RouteSpec
 from scrapeshield.patterns import GlobSet
 from scrapeshield.ratelimit.settings import (
     VERIFIED_BOT_NOTE,
@@ -40,6 +41,7 @@ logger = logging.getLogger("scrapeshield")
 PLAN_CACHE_SIZE = 4096
 _MAX_CACHED_PATH = 256
 _UNCACHED = "\0uncached"  # not a group name (names are checked in settings)
+TEST_CLIENT_PEER = "testclient"  # what Starlette's TestClient puts in scope["client"]
 
 
 def policy_name(group: str, scope: str, quota: int, window: int) -> str:
@@ -131,7 +133,6 @@ class Planner:
         self.settings = settings
         self._exempt = GlobSet(settings.exempt)
         self._groups: dict[str, _Group] = {}
-        self._matchers: list[tuple[str, GlobSet, frozenset[str]]] = []
         for name, spec in settings.groups.items():
             self._groups[name] = _Group(
                 name,
@@ -144,8 +145,6 @@ class Planner:
                 _parse(spec.visitor_limits),
                 spec.headers,
             )
-            if spec.paths:
-                self._matchers.append((name, GlobSet(spec.paths), frozenset(spec.methods)))
         self._bot_groups = dict(settings.bot_groups)
         self._user_groups = frozenset(name for name, g in self._groups.items() if g.user)
         self._visitor_groups = frozenset(name for name, g in self._groups.items() if g.visitor)
@@ -184,12 +183,24 @@ class Planner:
     def _group_of(self, facts: Facts) -> str | None:
         if self._exempt.matches(facts.path):
             return None
-        for name, globs, methods in self._matchers:
-            if (not methods or facts.method in methods) and globs.matches(facts.path):
-                return name
+        route = facts.route
+        if route is not None:  # marks in code or [routes.<name>]
+            if route.exempt:
+                return None
+            if route.limit_group is not None:
+                return self._route_group(route.limit_group, route.spec)
         if facts.route_group in self._groups:
             return facts.route_group
         return "default"
+
+    def _route_group(self, name: str, spec: RouteSpec) -> str:
+        """A marked route's own limit group, compiled at its first request (marks are read
+        from the app's routes, which settings do not know)."""
+        if name not in self._groups:
+            items = _parse(spec.limits)
+            strategy = self.settings.strategy
+            self._groups[name] = _Group(name, spec.action, spec.cost, strategy, items, (), (), ())
+        return name
 
     def plan(self, facts: Facts, notes: Mapping[str, object]) -> Plan | None:
         # `group_for`, its cache read inline: this runs on every request.
@@ -210,6 +221,8 @@ class Planner:
             return cached[1]
         if cached is None and len(plans) >= self.max_plans:
             plans.pop(next(iter(plans)), None)  # the oldest: if still active, compiled again
+        if facts.client_key == UNKNOWN_CLIENT and not self._warned_unknown:
+            self._warn_unknown(facts.peer)
         plan = self._compile(name, facts.client_key, address, user, visitor)
         plans[key] = (address, plan)
         return plan
@@ -230,9 +243,7 @@ class Planner:
         # The group is part of every key, so groups never share counters.
         if user is not None:
             found += [Limit(name, "user", user, it, strategy) for it in group.user]
-        elif client_key == UNKNOWN_CLIENT:
-            self._warn_unknown()
-        else:
+        elif client_key != UNKNOWN_CLIENT:
             client = self._client_key(address, client_key)
             found += [Limit(name, "client", client, it, strategy) for it in group.client]
         if group.network and client_key != UNKNOWN_CLIENT:
@@ -243,15 +254,30 @@ class Planner:
         field = (b"ratelimit-policy", policy_field(found))
         return Plan(name, group.action, group.cost, tuple(found), field, group.headers)
 
-    def _warn_unknown(self) -> None:
+    def _warn_unknown(self, peer: str | None) -> None:
         """Requests without a client address are not limited by address: counted under one
-        key, every person behind the same misconfigured proxy would be throttled together."""
-        if not self._warned_unknown:
-            self._warned_unknown = True
+        key, every person behind the same misconfigured proxy would be throttled together.
+        Said once per process, naming the likely cause."""
+        self._warned_unknown = True
+        if peer == TEST_CLIENT_PEER:
+            logger.warning(
+                "scrapeshield: Starlette's TestClient reports the client %r, not an address, so "
+                "rate limits by client and network do not apply in these tests. Give it one: "
+                "TestClient(app, client=scrapeshield.testing.TEST_CLIENT_ADDRESS) "
+                "(docs/testing.md)",
+                peer,
+            )
+        elif peer is None:
             logger.warning(
                 "scrapeshield: requests arrive without a client address, so rate limits by "
                 "client and network do not apply to them (user limits still do). A proxy on a "
                 'Unix socket? Add "unix" to trusted_proxies.'
+            )
+        else:
+            logger.warning(
+                "scrapeshield: the server reports the client %r, which is not an IP address, so "
+                "rate limits by client and network do not apply to it (user limits still do)",
+                peer[:64],
             )
 
     # -- keys ----------------------------------------------------------------------------------

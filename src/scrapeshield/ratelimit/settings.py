@@ -3,8 +3,11 @@
     [ratelimit]
     exempt = ["/static/*"]   # not counted, still fingerprinted (probes: top-level health_paths)
 
-    [ratelimit.groups.images]
+    [[route_groups]]          # which paths are `images`: the one place paths get a group
+    name = "images"
     paths = ["/images/*"]
+
+    [ratelimit.groups.images]  # what the `images` route group may spend
     limits = "300/10 seconds;5000/hour"
     cost = 1
 
@@ -49,17 +52,17 @@ def check_limits(value: str) -> str:
 
 
 class LimitGroupSpec(Section):
-    """One group's limits, per key scope; `paths`/`methods` (globs) say which requests it covers.
+    """One group's limits, per key scope.
 
-    A group without `paths` covers the requests of the route group of the same name in
-    `settings.route_groups` (images, assets, api...); `default` covers every unmatched path.
+    A limit group covers the requests of the route group of the same name (top-level
+    `route_groups`, or a route's `group` in code); `default` covers every other request. Paths are
+    assigned to groups in one place only, `route_groups` (a limit group's own `paths`/`methods`
+    were removed: a start-up error says where they go).
     `visitor_limits` key on the visitor token (identity), when the request holds a valid one.
     `headers`: send the RateLimit fields on this group's responses. Off by default: a scraper
     paces itself by them (an oracle); on for the default `api` group, whose clients use them.
     """
 
-    paths: list[str] = []
-    methods: list[str] = []
     limits: str = ""
     network_limits: str = ""
     user_limits: str = ""
@@ -72,11 +75,6 @@ class LimitGroupSpec(Section):
     _limits = field_validator("limits", "network_limits", "user_limits", "visitor_limits")(
         check_limits
     )
-
-    @field_validator("methods")
-    @classmethod
-    def _upper(cls, values: list[str]) -> list[str]:
-        return [v.upper() for v in values]
 
     @model_validator(mode="after")
     def _cost_fits(self) -> LimitGroupSpec:
@@ -160,6 +158,28 @@ class RateLimitSettings(Section):
     headers: bool = True
     legacy_headers: bool = False
     bot_groups: dict[str, str] = {}
+
+    @field_validator("groups", mode="before")
+    @classmethod
+    def _no_group_paths(cls, groups: Any) -> Any:
+        """`paths`/`methods` on a limit group overlapped `route_groups`; name the replacement."""
+        if not isinstance(groups, dict):
+            return groups
+        moved = [
+            f"ratelimit.groups.{name}.{key}"
+            for name, spec in groups.items()
+            if isinstance(spec, dict)
+            for key in ("paths", "methods")
+            if key in spec
+        ]
+        if moved:
+            raise ValueError(
+                f"{', '.join(moved)}: removed, paths are given groups in one place. Move them to "
+                'the top-level route_groups ([[route_groups]] name = "<group>" paths = [...] '
+                "methods = [...]); the limit group of the same name then applies "
+                "(docs/rate-limiting.md#groups)"
+            )
+        return groups
 
     @field_validator("groups")
     @classmethod
