@@ -94,6 +94,8 @@ class ScrapeShield:
                         send = partial(_append_headers, ctx.response_headers, send)
                     await response(scope, receive, send)
                     return
+        elif decision.reasons and shield.served is not None:  # evidence: a crawler served
+            await self._log_served(decision, facts)
 
         extra = ctx.response_headers
         if ctx.app_headers:  # (rare: a page that issues a visitor token)
@@ -109,6 +111,12 @@ class ScrapeShield:
             await self.shield.log(decision, facts)
         except Exception:
             logger.exception("scrapeshield could not write the block log")
+
+    async def _log_served(self, decision: Decision, facts: Facts) -> None:
+        try:
+            await self.shield.log_served(decision, facts)
+        except Exception:
+            logger.exception("scrapeshield could not record a served request")
 
     async def _response(self, decision: Decision, facts: Facts) -> ASGIApp | None:
         try:

@@ -28,6 +28,7 @@ from scrapeshield.credentials.settings import CredentialSpec
 from scrapeshield.deterrents.settings import DecoySettings, TarpitSettings
 from scrapeshield.directives.settings import DirectivesSettings
 from scrapeshield.errors import ConfigurationError
+from scrapeshield.evidence.settings import EvidenceSettings
 from scrapeshield.fingerprint.settings import FingerprintSettings
 from scrapeshield.identity.settings import IdentitySettings
 from scrapeshield.ratelimit.settings import RateLimitSettings
@@ -174,6 +175,7 @@ class Settings(BaseSettings):
     decoy: DecoySettings = DecoySettings()
     tarpit: TarpitSettings = TarpitSettings()
     identity: IdentitySettings = IdentitySettings()
+    evidence: EvidenceSettings = EvidenceSettings()
 
     responder: Callable[..., Any] | None = Field(default=None, exclude=True)
 
