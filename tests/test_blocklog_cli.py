@@ -187,7 +187,7 @@ def test_log_summary_and_since(
     assert "blocklist/bots" in text
 
     assert cli_main(["log", "--since", "yesterday"]) == 2
-    assert "--since" in capsys.readouterr().out
+    assert "--since" in capsys.readouterr().err  # errors on stderr
 
 
 def test_ban_and_unban_through_the_cli_are_enforced_by_the_middleware(

@@ -205,10 +205,17 @@ def stored_to_dicts(events: Iterable[StoredEvent]) -> list[dict[str, Any]]:
 
 
 def parse_since(text: str, now: float | None = None) -> float:
-    """`90s`, `15m`, `1h`, `2d` (ago) or an epoch number → epoch seconds."""
+    """`90s`, `15m`, `1h`, `2d` (ago), an epoch number, or an ISO 8601 date or time (UTC unless
+    it says otherwise: `2026-12-01`, `2026-12-01T10:00Z`) → epoch seconds."""
     now = time.time() if now is None else now
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
     text = text.strip().lower()
+    if len(text) >= 10 and text[:4].isdigit() and text[4] == "-":
+        try:
+            moment = datetime.fromisoformat(text.upper())
+        except ValueError:
+            raise ValueError(f"{text!r} is not a time") from None
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
     unit = units.get(text[-1:], 0)
     value = now - float(text[:-1]) * unit if unit else float(text)
     if not math.isfinite(value):  # "nan", "inf" would crash the store query

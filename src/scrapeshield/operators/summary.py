@@ -41,8 +41,8 @@ class Summary:
     by_action: dict[str, int] = field(default_factory=dict)
     by_rule: dict[str, int] = field(default_factory=dict)
     by_category: dict[str, int] = field(default_factory=dict)
-    top_clients: dict[str, int] = field(default_factory=dict)
-    top_user_agents: dict[str, int] = field(default_factory=dict)
+    by_client: dict[str, int] = field(default_factory=dict)
+    by_user_agent: dict[str, int] = field(default_factory=dict)
     per_hour: dict[str, int] = field(default_factory=dict)  # "2026-12-03T22:00Z" -> count
 
     def as_dict(self) -> dict[str, Any]:
@@ -85,7 +85,7 @@ async def summarise(events: AsyncIterable[dict[str, Any]], top: int = 10) -> Sum
     out.by_action = dict(counters["action"].most_common())
     out.by_rule = dict(counters["rule"].most_common(top))
     out.by_category = dict(counters["category"].most_common(top))
-    out.top_clients = dict(counters["client"].most_common(top))
-    out.top_user_agents = dict(counters["ua"].most_common(top))
+    out.by_client = dict(counters["client"].most_common(top))
+    out.by_user_agent = dict(counters["ua"].most_common(top))
     out.per_hour = {hour_of(h): hours[h] for h in sorted(hours)}
     return out
