@@ -23,6 +23,7 @@ from scrapeshield.store.base import Store
 PAGE = 500
 MAX_LINE = 1 << 20  # a JSON-lines record is a few KB; longer lines are not ours
 _MAX_FILE_STATES = 1024
+_APPEND_MARGIN = 60.0  # seconds between a request's time and its stream entry, at most
 
 
 class SourceError(Exception):
@@ -140,7 +141,9 @@ class StoreSource:
         self.description = f"the {store.name} store's event stream"
 
     def _first_bound(self, flt: EventFilter) -> str | None:
-        return None if flt.until is None else f"{int(flt.until * 1000) + 1}-0"
+        """Entries are stamped when appended, a little after the request's `time`: the bound
+        leaves a margin, and the filter decides on `time` itself."""
+        return None if flt.until is None else f"{int((flt.until + _APPEND_MARGIN) * 1000)}-0"
 
     async def _pages(self, flt: EventFilter, before: str | None) -> AsyncIterator[list[Any]]:
         while True:
