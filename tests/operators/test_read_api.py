@@ -25,7 +25,6 @@ from scrapeshield.operators import (
 from scrapeshield.operators.sources import MAX_LINE
 from scrapeshield.store import MemoryStore, RedisStore, Store
 
-
 BASE = (time.time() // 3600 - 3) * 3600 + 60  # events' own times: hours before now
 
 
@@ -140,10 +139,13 @@ async def test_client_report_has_ban_trap_and_last_refusal(store: Store) -> None
     report = await client_report(StoreSource(store), key, store=store)
     assert report.total == 2
     assert [e["rule"] for e in report.events] == ["first", "monitor-only"]
-    assert report.last_refusal is not None and report.last_refusal["rule"] == "first"
-    assert report.ban is not None and 590 <= report.ban["remaining"] <= 600
+    assert report.last_refusal is not None
+    assert report.last_refusal["rule"] == "first"
+    assert report.ban is not None
+    assert 590 <= report.ban["remaining"] <= 600
     assert report.ban["reason"] == "scraping"
-    assert report.trap is not None and report.trap["path"] == "/archive/full/1"
+    assert report.trap is not None
+    assert report.trap["path"] == "/archive/full/1"
     assert 290 <= report.trap["remaining"] <= 300
     assert report.strikes == 2
     clean = await client_report(StoreSource(store), "203.0.113.9", store=store)
@@ -181,7 +183,8 @@ async def test_file_source_reads_records_among_other_lines(tmp_path: Path) -> No
     log = tmp_path / "blocklog.jsonl"
     write_log(log, [event(-1, client_key="192.0.2.99")] + [event(n) for n in range(500)])
     source = FileSource(log)
-    assert [e["request_id"] async for e in source.newest_first(EventFilter(client="192.0.2.99"))] == ["r-1"]  # fmt: skip
+    only = EventFilter(client="192.0.2.99")
+    assert [e["request_id"] async for e in source.newest_first(only)] == ["r-1"]
     assert len([e async for e in source.oldest_first(EventFilter())]) == 501
     assert [e["request_id"] for e in await newest(source, EventFilter(), 2)] == ["r498", "r499"]
     assert await source.states(["abc", "missing"]) == {"abc": {"x": 1}}

@@ -25,8 +25,14 @@ ACTION_STYLES = {
 PIPE_WIDTH = 200  # piped output is not wrapped at 80 columns
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """The reader left (`| head`): `cli.main` ends quietly, as for any other write."""
+        raise BrokenPipeError
+
+
 def console(*, stderr: bool = False) -> Console:
-    out = Console(stderr=stderr, highlight=False, markup=False, emoji=False, soft_wrap=True)
+    out = _Console(stderr=stderr, highlight=False, markup=False, emoji=False, soft_wrap=True)
     if not out.is_terminal:
         out.width = PIPE_WIDTH
     return out
