@@ -105,7 +105,7 @@ async def test_paging_reads_at_most_one_page_per_round_trip(big_store: Store) ->
         calls.append(len(rows))
         return rows
 
-    big_store.read_events = counting  # type: ignore[method-assign]
+    big_store.read_events = counting  # type: ignore[method-assign,assignment]
     source = StoreSource(big_store, page=400)
     assert len([e async for e in source.newest_first(EventFilter(client="none"))]) == 0
     assert max(calls) == 400

@@ -12,7 +12,7 @@ import asyncio
 import json
 import os
 from collections import deque
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -121,7 +121,7 @@ class EventSource(Protocol):
 
     def oldest_first(self, flt: EventFilter) -> AsyncIterator[dict[str, Any]]: ...
 
-    def follow(self, flt: EventFilter, interval: float) -> AsyncIterator[dict[str, Any]]: ...
+    def follow(self, flt: EventFilter, interval: float) -> AsyncGenerator[dict[str, Any], None]: ...
 
     async def states(self, ids: list[str]) -> dict[str, dict[str, Any]]: ...
 
@@ -179,7 +179,7 @@ class StoreSource:
 
     async def follow(
         self, flt: EventFilter, interval: float = 1.0
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> AsyncGenerator[dict[str, Any], None]:
         """New events as they arrive (polling every `interval` seconds), forever."""
         newest = await self.store.read_events(limit=1)
         last = newest[-1].id if newest else "0-0"
@@ -279,7 +279,7 @@ class FileSource:
 
     async def follow(
         self, flt: EventFilter, interval: float = 1.0
-    ) -> AsyncIterator[dict[str, Any]]:
+    ) -> AsyncGenerator[dict[str, Any], None]:
         """Lines appended from now on; starts over when the file is truncated or replaced."""
         position = self.path.stat().st_size
         inode = self.path.stat().st_ino
