@@ -112,6 +112,11 @@ def _directives(state: dict[str, Any] | None) -> str:
     version = str(robots.get("etag") or robots.get("mode")).strip('"')[:12]
     parts = [f"robots.txt {version}"]
     parts += [f"{name}: {value}" for name, value in headers.items()]
+    prefs = state.get("preferences") or {}
+    if prefs.get("prefix"):
+        parts.append(f"(paths {prefs['prefix']}*)")
+    if prefs.get("hook"):
+        parts.append("(a preference_hook may override per request)")
     return "; ".join(parts)
 
 
