@@ -71,6 +71,8 @@ class ScrapeShield:
         if endpoint is not None:
             # A copy carrying the wrapped app, for endpoints that combine with it (robots merge).
             await endpoint(facts, {**scope, APP_SCOPE_KEY: self.app}, receive, send)
+            if shield.served is not None and facts.path == "/robots.txt":  # evidence
+                await self._log_served(None, facts)
             return
 
         ctx = shield.context()
@@ -112,9 +114,12 @@ class ScrapeShield:
         except Exception:
             logger.exception("scrapeshield could not write the block log")
 
-    async def _log_served(self, decision: Decision, facts: Facts) -> None:
+    async def _log_served(self, decision: Decision | None, facts: Facts) -> None:
         try:
-            await self.shield.log_served(decision, facts)
+            if decision is None:
+                await self.shield.log_robots_fetch(facts)
+            else:
+                await self.shield.log_served(decision, facts)
         except Exception:
             logger.exception("scrapeshield could not record a served request")
 

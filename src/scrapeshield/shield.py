@@ -35,7 +35,7 @@ from scrapeshield.deterrents.tarpit import Tarpit
 from scrapeshield.directives.base import Endpoint, index_endpoints
 from scrapeshield.directives.build import build_endpoints, build_response_filters
 from scrapeshield.errors import StoreUnavailable
-from scrapeshield.evidence.served import ServedSampler, names_agent
+from scrapeshield.evidence.served import ROBOTS_EVENT, ROBOTS_RULE, ServedSampler, names_agent
 from scrapeshield.evidence.states import DirectiveStates
 from scrapeshield.facts import Facts, FactsBuilder
 from scrapeshield.policy import Policy, Verdict
@@ -142,7 +142,9 @@ class Shield:
                 ttl=section.states_ttl,
                 level=self.blocklog.level,
             )
-        served = ServedSampler(section.served_per_minute) if section.served_per_minute else None
+        served = None
+        if section.served_per_minute:
+            served = ServedSampler(section.served_per_minute, self.settings.fingerprint.data_dir)
         return states, served
 
     def _install_deterrents(self) -> tuple[Decoy, Tarpit]:
@@ -407,12 +409,23 @@ class Shield:
             event = namer(decision, facts)
         directives = await self._directive_state(facts)
         record = BlockEvent.from_decision(decision, facts, event=event, directives=directives)
-        await self.blocklog.write(record, level=logging.INFO if event == SERVED_EVENT else None)
+        quiet = event in (SERVED_EVENT, ROBOTS_EVENT)  # not refusals: INFO
+        await self.blocklog.write(record, level=logging.INFO if quiet else None)
 
     async def log_served(self, decision: Decision, facts: Facts) -> None:
         """An allowed request of a catalogued crawler, within the sample's bound (evidence)."""
         if self.served is not None and names_agent(decision) and self.served.take():
             await self.log(decision, facts, event=SERVED_EVENT)
+
+    async def log_robots_fetch(self, facts: Facts) -> None:
+        """A catalogued crawler fetched robots.txt: the version it read (its directive state),
+        within the sample's bound (evidence)."""
+        if self.served is None or facts.path != "/robots.txt":
+            return
+        reasons = self.served.agent_signals(facts.user_agent)
+        if reasons and self.served.take():
+            decision = self._decision(facts, Action.ALLOW, ROBOTS_RULE, reasons=reasons)
+            await self.log(decision, facts, event=ROBOTS_EVENT)
 
     async def _directive_state(self, facts: Facts) -> str | None:
         """The id of the directive state in force for this response (stored once per state)."""

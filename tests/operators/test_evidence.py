@@ -112,7 +112,8 @@ def test_events_carry_the_directive_state_and_served_samples(
     handler = logging.StreamHandler(buffer)
     handler.setFormatter(JsonFormatter())
     with block_log_to(handler), serve(app_for(settings), loop=loop, lifespan="on") as server:
-        etag = httpx.get(server.url + "/robots.txt").headers["etag"]
+        robots = httpx.get(server.url + "/robots.txt", headers={"user-agent": "Mozilla/5.0"})
+        etag = robots.headers["etag"]  # (not a catalogued agent: no robots/fetched event)
         for path in ("/art/1", "/open/2"):
             assert (
                 httpx.get(server.url + path, headers={"user-agent": "Wget/1.21"}).status_code == 403
@@ -203,6 +204,7 @@ def test_evidence_cli_on_redis_and_on_a_log_file(
     handler = logging.FileHandler(log_file)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     with block_log_to(handler), serve(app_for(settings), lifespan="on") as server:
+        robots = httpx.get(server.url + "/robots.txt", headers={"user-agent": TWITTERBOT})
         httpx.get(server.url + "/gallery/1", headers={"user-agent": TWITTERBOT})
         httpx.get(server.url + "/art/7.png", headers={"user-agent": TWITTERBOT})  # off-limits
     handler.close()
@@ -215,22 +217,24 @@ def test_evidence_cli_on_redis_and_on_a_log_file(
     for source in ([], ["--file", str(log_file)]):
         shown = cli("evidence", "--agent", "twitterbot", *source, env=env)
         assert shown.returncode == 0, shown.stderr
-        assert "2 requests: 1 served, 1 refused" in shown.stdout
+        assert "3 requests: 1 read robots.txt, 1 served, 1 refused" in shown.stdout
         assert "tdm-reservation: 1" in shown.stdout  # the directives in force
         out = tmp_path / f"report{len(source)}.json"
         signed = cli("evidence", "--agent", "Twitterbot", "--out", str(out), *source, env=env)
         assert signed.returncode == 0, signed.stderr
         document = json.loads(out.read_text())
         report = document["report"]
-        assert [e["outcome"] for e in report["events"]] == ["served", "refused"]
-        assert [e["path"] for e in report["events"]] == ["/gallery/1", "/art/7.png"]
+        outcomes = ["read robots.txt", "served", "refused"]
+        assert [e["outcome"] for e in report["events"]] == outcomes
+        assert [e["path"] for e in report["events"]] == ["/robots.txt", "/gallery/1", "/art/7.png"]
         [state] = report["directive_states"].values()
         assert state["headers"]["x-robots-tag"] == "noai, noimageai"
+        assert state["robots_txt"]["etag"] == robots.headers["etag"]  # the version it read
         assert document["signature"]["alg"] == "HMAC-SHA256"
         good = cli("evidence", "verify", str(out), env=env)
         assert good.returncode == 0, good.stderr
         assert "valid: signed with key" in good.stdout
-        document["report"]["events"][1]["outcome"] = "served"
+        document["report"]["events"][2]["outcome"] = "served"
         out.write_text(json.dumps(document))
         bad = cli("evidence", "verify", str(out), env=env)
         assert bad.returncode == 1

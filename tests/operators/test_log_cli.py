@@ -9,6 +9,7 @@ import json
 import os
 import pty
 import re
+import select
 import subprocess
 import sys
 import time
@@ -210,3 +211,30 @@ def test_errors_are_one_line_on_stderr(tmp_path: Path) -> None:
     version = cli("--version")
     assert version.returncode == 0
     assert re.match(r"scrapeshield \d+\.\d+", version.stdout)
+
+
+def test_tail_follow_prints_events_as_they_are_appended(tmp_path: Path) -> None:
+    log = tmp_path / "blocklog.jsonl"
+    log.write_text(json.dumps(event(1, rule="before")) + "\n")
+    with subprocess.Popen(
+        [SCRIPT, "log", "tail", "-f", "-n", "1", "--json", "--file", str(log)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as process:
+        stdout = process.stdout
+        assert stdout is not None
+
+        def next_line() -> dict[str, Any]:
+            ready, _, _ = select.select([stdout], [], [], 60)
+            assert ready, "no line within 60 s"
+            return dict(json.loads(stdout.readline()))
+
+        try:
+            assert next_line()["rule"] == "before"
+            with log.open("a") as handle:
+                handle.write(json.dumps(event(2, rule="after")) + "\n")
+            assert next_line()["rule"] == "after"
+        finally:
+            process.terminate()
+            process.wait(timeout=30)

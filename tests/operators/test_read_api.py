@@ -227,3 +227,28 @@ async def test_memory_store_before_bound_matches_redis_order(store: Store) -> No
     older = await store.read_events(before=rows[3].id, limit=2)
     assert [r.data["n"] for r in older] == [1, 2]
     assert time.time() - rows[0].time < 60
+
+
+async def test_a_cursor_joins_tail_and_follow_without_loss_or_repeat(
+    store: Store, tmp_path: Path
+) -> None:
+    """An event appended between the tail's read and the follow's start is printed once; a
+    burst of more than a page between two polls is read whole."""
+    log = tmp_path / "blocklog.jsonl"
+    log.write_text(json.dumps(event(0)) + "\n")
+    await store.append_event(event(0))
+    for source in (StoreSource(store, page=50), FileSource(log)):
+        cursor = await source.cursor()
+        if isinstance(source, FileSource):
+            with log.open("a") as handle:
+                handle.write("".join(json.dumps(event(n)) + "\n" for n in range(1, 61)))
+        else:
+            for n in range(1, 61):
+                await store.append_event(event(n))
+        tail = await newest(source, EventFilter(), 10, cursor)
+        assert [e["request_id"] for e in tail] == ["r0"]
+        follow = source.follow(EventFilter(), interval=0.01, after=cursor)
+        async with asyncio.timeout(10):
+            got = [(await anext(follow))["request_id"] for _ in range(60)]
+        await follow.aclose()
+        assert got == [f"r{n}" for n in range(1, 61)]

@@ -83,10 +83,11 @@ def _print_event(out: Console, event: dict[str, Any], as_json: bool) -> None:
 
 async def _tail(args: argparse.Namespace, source: EventSource, flt: EventFilter) -> int:
     out = render.console()
-    for event in await newest(source, flt, max(args.limit, 0)):
+    cursor = await source.cursor() if args.follow else None
+    for event in await newest(source, flt, max(args.limit, 0), cursor):
         _print_event(out, event, args.json)
     if args.follow:
-        async for event in source.follow(flt, interval=1.0):
+        async for event in source.follow(flt, interval=1.0, after=cursor):
             _print_event(out, event, args.json)
     return 0
 

@@ -39,7 +39,10 @@ def key_id(key: bytes) -> str:
 
 
 def outcome(event: dict[str, Any]) -> str:
-    """`served` (the content went out), `refused`, or `would-refuse` (monitor mode)."""
+    """`served` (the content went out), `decoy`, `refused`, `served (monitor)`, or `read
+    robots.txt` (the version is its directive state)."""
+    if event.get("event") == "robots/fetched":
+        return "read robots.txt"
     if event.get("action", "allow") == "allow" or event.get("event") == "decoy":
         return "served" if event.get("event") != "decoy" else "decoy"
     return "refused" if event.get("enforced", True) else "served (monitor)"

@@ -8,8 +8,14 @@ a crawler fetching thousands of images a minute cannot flush the block log's bou
 from __future__ import annotations
 
 import time
+from functools import cached_property
 
-from scrapeshield.signals import Decision
+from scrapeshield.fingerprint.catalogue import load_catalogue
+from scrapeshield.fingerprint.catalogue_match import AgentMatcher
+from scrapeshield.signals import Decision, Signal
+
+ROBOTS_EVENT = "robots/fetched"  # a catalogued crawler read robots.txt (which version: evidence)
+ROBOTS_RULE = "directives/robots.txt"
 
 
 def names_agent(decision: Decision) -> bool:
@@ -24,10 +30,9 @@ def names_agent(decision: Decision) -> bool:
 class ServedSampler:
     """At most `per_minute` takes per wall-clock minute."""
 
-    __slots__ = ("_minute", "_taken", "per_minute", "skipped")
-
-    def __init__(self, per_minute: int) -> None:
+    def __init__(self, per_minute: int, data_dir: str | None = None) -> None:
         self.per_minute = per_minute
+        self.data_dir = data_dir
         self._minute = 0
         self._taken = 0
         self.skipped = 0  # over the bound: not recorded
@@ -41,3 +46,16 @@ class ServedSampler:
             return False
         self._taken += 1
         return True
+
+    @cached_property
+    def _matcher(self) -> AgentMatcher:
+        return AgentMatcher(load_catalogue(self.data_dir))
+
+    def agent_signals(self, user_agent: str) -> tuple[Signal, ...]:
+        """`ua/category/<c>` and `bot/<name>` for a catalogued user agent (as the user-agent
+        detector names them), else (); for requests no detector saw (robots.txt)."""
+        match = self._matcher.match(user_agent[:512])
+        if match is None:
+            return ()
+        agent = match.agent
+        return (Signal(f"ua/category/{agent.category}", 0.0), Signal(f"bot/{agent.name}", 0.0))

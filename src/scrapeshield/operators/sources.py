@@ -23,6 +23,7 @@ from scrapeshield.store.base import Store
 PAGE = 500
 MAX_LINE = 1 << 20  # a JSON-lines record is a few KB; longer lines are not ours
 _MAX_FILE_STATES = 1024
+_FOLLOW_PAGES = 20
 _APPEND_MARGIN = 60.0  # seconds between a request's time and its stream entry, at most
 
 
@@ -117,11 +118,20 @@ class EventSource(Protocol):
 
     description: str
 
-    def newest_first(self, flt: EventFilter) -> AsyncIterator[dict[str, Any]]: ...
+    async def cursor(self) -> str:
+        """Where the source ends now: `newest_first(upto=)` stops there, `follow(after=)` starts
+        there, so a `tail -f` neither misses nor repeats an event appended in between."""
+        ...
+
+    def newest_first(
+        self, flt: EventFilter, upto: str | None = None
+    ) -> AsyncIterator[dict[str, Any]]: ...
 
     def oldest_first(self, flt: EventFilter) -> AsyncIterator[dict[str, Any]]: ...
 
-    def follow(self, flt: EventFilter, interval: float) -> AsyncGenerator[dict[str, Any], None]: ...
+    def follow(
+        self, flt: EventFilter, interval: float = 1.0, after: str | None = None
+    ) -> AsyncGenerator[dict[str, Any], None]: ...
 
     async def states(self, ids: list[str]) -> dict[str, dict[str, Any]]: ...
 
@@ -155,8 +165,17 @@ class StoreSource:
                 return
             before = rows[0].id
 
-    async def newest_first(self, flt: EventFilter) -> AsyncIterator[dict[str, Any]]:
-        async for rows in self._pages(flt, self._first_bound(flt)):
+    async def cursor(self) -> str:
+        rows = await self.store.read_events(limit=1)
+        return rows[-1].id if rows else "0-0"
+
+    async def newest_first(
+        self, flt: EventFilter, upto: str | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        bound = self._first_bound(flt)
+        if upto is not None and (bound is None or _order(_next_id(upto)) < _order(bound)):
+            bound = _next_id(upto)
+        async for rows in self._pages(flt, bound):
             for row in reversed(rows):
                 if flt.matches(row.data):
                     yield row.data
@@ -178,21 +197,34 @@ class StoreSource:
                     yield row.data
 
     async def follow(
-        self, flt: EventFilter, interval: float = 1.0
+        self, flt: EventFilter, interval: float = 1.0, after: str | None = None
     ) -> AsyncGenerator[dict[str, Any], None]:
-        """New events as they arrive (polling every `interval` seconds), forever."""
-        newest = await self.store.read_events(limit=1)
-        last = newest[-1].id if newest else "0-0"
+        """Events after the `after` cursor (default: now) as they arrive, polling every
+        `interval` seconds, forever."""
+        last = after if after is not None else await self.cursor()
         while True:
             await asyncio.sleep(interval)
-            since = int(last.split("-", 1)[0]) / 1000
-            rows = await self.store.read_events(since=since, limit=self.page)
-            fresh = [r for r in rows if _order(r.id) > _order(last)]
+            fresh = await self._after(last)
             for row in fresh:
                 if flt.matches(row.data):
                     yield row.data
             if fresh:
                 last = fresh[-1].id
+
+    async def _after(self, last: str) -> list[Any]:
+        """The entries after id `last`, oldest first: pages back until it is reached (at most
+        `_FOLLOW_PAGES` pages: a burst larger than that is skipped, not held)."""
+        since = int(last.split("-", 1)[0]) / 1000
+        pages: list[list[Any]] = []
+        before: str | None = None
+        for _ in range(_FOLLOW_PAGES):
+            rows = await self.store.read_events(since=since, limit=self.page, before=before)
+            fresh = [r for r in rows if _order(r.id) > _order(last)]
+            pages.append(fresh)
+            if len(fresh) < len(rows) or len(rows) < self.page:
+                break
+            before = rows[0].id
+        return [row for page in reversed(pages) for row in page]
 
     async def states(self, ids: list[str]) -> dict[str, dict[str, Any]]:
         return await load_states(self.store, ids)
@@ -258,9 +290,17 @@ class FileSource:
             return None
         return data
 
-    async def oldest_first(self, flt: EventFilter) -> AsyncIterator[dict[str, Any]]:
+    async def cursor(self) -> str:
+        return str(self.path.stat().st_size)
+
+    async def oldest_first(
+        self, flt: EventFilter, end: int | None = None
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Records in file order (up to byte `end`, when given)."""
         with self._open() as handle:
             for count, line in enumerate(self._lines(handle)):
+                if end is not None and handle.tell() > end:
+                    return
                 data = self._record(line)
                 if data is not None and flt.matches(data):
                     yield data
@@ -268,21 +308,23 @@ class FileSource:
                     await asyncio.sleep(0)  # a long file: let a dashboard's loop breathe
 
     async def newest_first(
-        self, flt: EventFilter, keep: int = PAGE * 20
+        self, flt: EventFilter, upto: str | None = None, keep: int = PAGE * 20
     ) -> AsyncIterator[dict[str, Any]]:
         """A file is read forwards; this holds the newest `keep` matches (and yields no more)."""
         kept: deque[dict[str, Any]] = deque(maxlen=keep)
-        async for data in self.oldest_first(flt):
+        async for data in self.oldest_first(flt, None if upto is None else int(upto)):
             kept.append(data)
         while kept:
             yield kept.pop()
 
     async def follow(
-        self, flt: EventFilter, interval: float = 1.0
+        self, flt: EventFilter, interval: float = 1.0, after: str | None = None
     ) -> AsyncGenerator[dict[str, Any], None]:
-        """Lines appended from now on; starts over when the file is truncated or replaced."""
-        position = self.path.stat().st_size
-        inode = self.path.stat().st_ino
+        """Lines appended after the `after` cursor (default: now); starts over when the file
+        is truncated or replaced."""
+        stat = self.path.stat()
+        position = int(after) if after is not None else stat.st_size
+        inode = stat.st_ino
         while True:
             await asyncio.sleep(interval)
             try:
@@ -308,15 +350,17 @@ class FileSource:
         return {i: self._states[i] for i in ids if i in self._states}
 
 
-async def newest(source: EventSource, flt: EventFilter, n: int) -> list[dict[str, Any]]:
-    """The newest `n` matching events, oldest first (a `tail`)."""
+async def newest(
+    source: EventSource, flt: EventFilter, n: int, upto: str | None = None
+) -> list[dict[str, Any]]:
+    """The newest `n` matching events (up to the `upto` cursor), oldest first (a `tail`)."""
     out: list[dict[str, Any]] = []
     if n <= 0:
         return out
     found = (
-        source.newest_first(flt, keep=n)
+        source.newest_first(flt, upto, keep=n)
         if isinstance(source, FileSource)
-        else source.newest_first(flt)
+        else source.newest_first(flt, upto)
     )
     async for data in found:
         out.append(data)
