@@ -238,3 +238,12 @@ def test_tail_follow_prints_events_as_they_are_appended(tmp_path: Path) -> None:
         finally:
             process.terminate()
             process.wait(timeout=30)
+
+
+def test_an_ipv6_address_is_shown_as_its_client_key(tmp_path: Path) -> None:
+    log = tmp_path / "blocklog.jsonl"
+    log.write_text(json.dumps(event(1, client_key="2001:db8:1:2::/64")) + "\n")
+    shown = cli("log", "show", "2001:db8:1:2::99", "--file", str(log))
+    assert shown.stdout.startswith("client 2001:db8:1:2::/64: 1 events")
+    tail = cli("log", "tail", "--client", "2001:db8:1:2::7", "--json", "--file", str(log))
+    assert json.loads(tail.stdout)["client_key"] == "2001:db8:1:2::/64"

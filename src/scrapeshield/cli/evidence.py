@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out and key is None:
         return fail(NO_KEY)
     try:
-        flt = event_filter(args)
+        flt = event_filter(args, settings)
     except ValueError as exc:
         return fail(str(exc))
     query = {

@@ -15,10 +15,11 @@ from rich.console import Console
 from rich.text import Text
 
 from scrapeshield.cli import render
-from scrapeshield.cli.common import add_settings_options
+from scrapeshield.cli.common import add_settings_options, load_settings
 from scrapeshield.cli.sources import (
     add_filter_options,
     add_source_options,
+    client_key,
     event_filter,
     with_source,
 )
@@ -60,8 +61,9 @@ def fail(message: str, code: int = 2) -> int:
 
 def run(args: argparse.Namespace) -> int:
     view = "show" if args.request is not None else args.view
+    settings = load_settings(args)
     try:
-        flt = event_filter(args)
+        flt = event_filter(args, settings)
     except ValueError as exc:
         return fail(str(exc))
     if view == "show":
@@ -154,7 +156,7 @@ def show(args: argparse.Namespace, flt: EventFilter) -> int:
         return asyncio.run(with_source(args, lambda src, _s, t: _request(args, src, wanted, t)))
     if not args.target:
         return fail("give a CLIENT (show 198.51.100.4) or --request ID (the id on the block page)")
-    return asyncio.run(with_source(args, lambda src, store, _t: _client(args, src, store, flt)))
+    return asyncio.run(with_source(args, lambda src, store, s: _client(args, src, store, s, flt)))
 
 
 async def _request(
@@ -201,9 +203,13 @@ def _describe(out: Console, event: dict[str, Any]) -> None:
 
 
 async def _client(
-    args: argparse.Namespace, source: EventSource, store: Store | None, flt: EventFilter
+    args: argparse.Namespace,
+    source: EventSource,
+    store: Store | None,
+    settings: Settings,
+    flt: EventFilter,
 ) -> int:
-    key = args.target.strip()
+    key = client_key(args.target, settings)
     report = await client_report(
         source, key, store=store, recent=max(args.limit, 1), since=flt.since
     )

@@ -11,6 +11,7 @@ from scrapeshield.cli.common import load_settings
 from scrapeshield.operators import EventFilter, EventSource, FileSource, SourceError, StoreSource
 from scrapeshield.settings import Settings
 from scrapeshield.store import Store, open_store
+from scrapeshield.support import TargetError, client_key_of
 
 T = TypeVar("T")
 
@@ -37,8 +38,19 @@ def add_filter_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--event", help="only this event kind (decision, served, ...)")
 
 
-def event_filter(args: argparse.Namespace, **more: object) -> EventFilter:
-    """The filter the options name; `ValueError` naming the option for a bad time."""
+def client_key(target: str, settings: Settings) -> str:
+    """An IP address as requests are keyed (IPv6 to its /64); anything else as given."""
+    try:
+        return client_key_of(target, settings)
+    except TargetError:
+        return target.strip()
+
+
+def event_filter(
+    args: argparse.Namespace, settings: Settings | None = None, **more: object
+) -> EventFilter:
+    """The filter the options name; `ValueError` naming the option for a bad time. With
+    `settings`, `--client` given as an IP address is grouped as requests are."""
     times: dict[str, float | None] = {}
     for name in ("since", "until"):
         text = getattr(args, name, None)
@@ -52,6 +64,8 @@ def event_filter(args: argparse.Namespace, **more: object) -> EventFilter:
         name: getattr(args, name, None)
         for name in ("client", "action", "rule", "category", "path", "agent", "event")
     }
+    if fields["client"] and settings is not None:
+        fields["client"] = client_key(str(fields["client"]), settings)
     return EventFilter(**fields, **times, **more)  # type: ignore[arg-type]
 
 

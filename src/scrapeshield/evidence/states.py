@@ -26,6 +26,7 @@ from scrapeshield.store.base import Store
 STATE_PREFIX = "directives:"
 STATE_EVENT = "directives"  # the block-log record describing one state
 _MAX_STATES = 256  # cached and remembered as written, per process
+_RETRY = 60.0  # seconds before a state the store refused is written (and logged) again
 #: A child of the block logger: its handlers get these records, `scrapeshield.blocklog` events only.
 state_logger = logging.getLogger(LOGGER_NAME + ".directives")
 
@@ -107,8 +108,8 @@ class DirectiveStates:
             emit({**record, "state": state}, self.level, state_logger)
             try:
                 await self.store.set(STATE_PREFIX + sid, json.dumps(state), ttl=self.ttl)
-            except Exception:  # the store is down: write it with a later event
-                self._written.pop(sid, None)
+            except Exception:  # the store is down: try again with an event a minute later
+                self._written[sid] = now - self.ttl / 2 + _RETRY
                 raise
         return sid
 
