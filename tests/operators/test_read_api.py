@@ -252,3 +252,17 @@ async def test_a_cursor_joins_tail_and_follow_without_loss_or_repeat(
             got = [(await anext(follow))["request_id"] for _ in range(60)]
         await follow.aclose()
         assert got == [f"r{n}" for n in range(1, 61)]
+
+
+async def test_client_report_on_a_file_counts_past_ten_thousand(tmp_path: Path) -> None:
+    log = tmp_path / "blocklog.jsonl"
+    with log.open("w") as handle:
+        for n in range(10_050):
+            handle.write(json.dumps(event(n, client_key="192.0.2.1")) + "\n")
+    report = await client_report(FileSource(log), "192.0.2.1", recent=3)
+    assert report.total == 10_050
+    assert [e["request_id"] for e in report.events] == ["r10047", "r10048", "r10049"]
+    assert report.last_refusal is not None
+    assert report.last_refusal["request_id"] == "r10049"
+    summary = await summarise(FileSource(log).any_order(EventFilter()))
+    assert summary.total == 10_050

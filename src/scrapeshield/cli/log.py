@@ -95,7 +95,7 @@ async def _tail(args: argparse.Namespace, source: EventSource, flt: EventFilter)
 
 
 async def _summary(args: argparse.Namespace, source: EventSource, flt: EventFilter) -> int:
-    summary = await summarise(source.oldest_first(flt), top=max(args.top, 1))
+    summary = await summarise(source.any_order(flt), top=max(args.top, 1))
     if args.json:
         print(json.dumps(summary.as_dict(), indent=2))
         return 0

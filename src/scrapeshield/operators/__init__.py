@@ -6,7 +6,7 @@ Every function is async and typed, and reads through an `EventSource`:
 
     source = StoreSource(store)                  # or FileSource("blocklog.jsonl")
     async for event in source.newest_first(EventFilter(client="198.51.100.4")): ...
-    summary = await summarise(source.oldest_first(EventFilter(since=time.time() - 3600)))
+    summary = await summarise(source.any_order(EventFilter(since=time.time() - 3600)))
     report = await client_report(source, "198.51.100.4", store=store)
 
 May import the library (`blocklog`, `bans`, `store`, `evidence`...); nothing in the request path

@@ -4,6 +4,7 @@ left, and why it was last refused (`scrapeshield log show CLIENT`, a dashboard's
 from __future__ import annotations
 
 import asyncio
+import heapq
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -30,6 +31,13 @@ class ClientReport:
         return asdict(self)
 
 
+def _time(event: dict[str, Any]) -> float:
+    try:
+        return float(event.get("time", 0.0))
+    except (TypeError, ValueError):
+        return 0.0
+
+
 def _int(value: str | None) -> int:
     try:
         return int(value or 0)
@@ -48,17 +56,21 @@ async def client_report(
     """The report for `client_key`; the ban, trap and escalation state only when a `store` is
     given (a log file has none)."""
     report = ClientReport(client_key)
-    kept: list[dict[str, Any]] = []
-    async for event in source.newest_first(EventFilter(client=client_key, since=since)):
+    kept: list[tuple[float, int, dict[str, Any]]] = []  # a heap of the newest `recent`
+    last_time = float("-inf")
+    async for event in source.any_order(EventFilter(client=client_key, since=since)):
         report.total += 1
         action = str(event.get("action"))
         report.counts[action] = report.counts.get(action, 0) + 1
+        moment = _time(event)
+        entry = (moment, report.total, event)
         if len(kept) < recent:
-            kept.append(event)
-        if report.last_refusal is None and refused(event):
-            report.last_refusal = event
-    kept.reverse()
-    report.events = kept
+            heapq.heappush(kept, entry)
+        elif recent > 0 and entry[:2] > kept[0][:2]:
+            heapq.heapreplace(kept, entry)
+        if refused(event) and moment >= last_time:
+            report.last_refusal, last_time = event, moment
+    report.events = [event for _, _, event in sorted(kept, key=lambda e: e[:2])]
     if store is not None:
         await _state(store, report)
     return report

@@ -129,6 +129,10 @@ class EventSource(Protocol):
 
     def oldest_first(self, flt: EventFilter) -> AsyncIterator[dict[str, Any]]: ...
 
+    def any_order(self, flt: EventFilter) -> AsyncIterator[dict[str, Any]]:
+        """Every match, in the order cheapest for the source (one pass): for summaries."""
+        ...
+
     def follow(
         self, flt: EventFilter, interval: float = 1.0, after: str | None = None
     ) -> AsyncGenerator[dict[str, Any], None]: ...
@@ -179,6 +183,9 @@ class StoreSource:
             for row in reversed(rows):
                 if flt.matches(row.data):
                     yield row.data
+
+    def any_order(self, flt: EventFilter) -> AsyncIterator[dict[str, Any]]:
+        return self.newest_first(flt)
 
     async def oldest_first(self, flt: EventFilter) -> AsyncIterator[dict[str, Any]]:
         """Two passes: back through the stream noting where each page starts (ids only), then
@@ -293,6 +300,9 @@ class FileSource:
     async def cursor(self) -> str:
         return str(self.path.stat().st_size)
 
+    def any_order(self, flt: EventFilter) -> AsyncIterator[dict[str, Any]]:
+        return self.oldest_first(flt)
+
     async def oldest_first(
         self, flt: EventFilter, end: int | None = None
     ) -> AsyncIterator[dict[str, Any]]:
@@ -310,7 +320,8 @@ class FileSource:
     async def newest_first(
         self, flt: EventFilter, upto: str | None = None, keep: int = PAGE * 20
     ) -> AsyncIterator[dict[str, Any]]:
-        """A file is read forwards; this holds the newest `keep` matches (and yields no more)."""
+        """A file is read forwards; this holds the newest `keep` matches and yields no more
+        (use `any_order` or `oldest_first` for every match)."""
         kept: deque[dict[str, Any]] = deque(maxlen=keep)
         async for data in self.oldest_first(flt, None if upto is None else int(upto)):
             kept.append(data)
