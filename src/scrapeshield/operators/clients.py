@@ -10,7 +10,8 @@ from typing import Any
 
 from scrapeshield.bans import BAN_PREFIX, Ban
 from scrapeshield.behaviour.trap import TRAP_PREFIX
-from scrapeshield.operators.sources import EventFilter, EventSource, refused
+from scrapeshield.operators.filters import EventFilter, refused
+from scrapeshield.operators.sources import EventSource
 from scrapeshield.ratelimit.escalation import LEVEL_PREFIX, STRIKE_PREFIX
 from scrapeshield.store.base import Store
 

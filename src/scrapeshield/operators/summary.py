@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from scrapeshield.operators.sources import category_of, refused
+from scrapeshield.operators.filters import category_of, refused
 
 MAX_DISTINCT = 50_000
 _MAX_HOURS = 24 * 92
