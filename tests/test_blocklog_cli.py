@@ -96,9 +96,13 @@ def test_a_blocked_request_is_one_log_record_and_one_stream_entry(
         "reasons": [
             {"name": "blocklist/no-wget", "weight": 0.0, "detail": "operator blocklist rule"}
         ],
+        "schema": 2,
+        "agent": None,
+        "category": None,
     }
     assert {k: record[k] for k in expected} == expected
-    assert set(record) == {*expected, "ts", "time", "request_id"}
+    assert set(record) == {*expected, "ts", "time", "request_id", "directives"}
+    assert len(record["directives"]) == 16  # the directive state in force (evidence)
     assert record["ts"].endswith("Z")
     assert abs(record["time"] - time.time()) < 30
 
@@ -183,7 +187,7 @@ def test_log_summary_and_since(
     assert "blocklist/bots" in text
 
     assert cli_main(["log", "--since", "yesterday"]) == 2
-    assert "--since" in capsys.readouterr().out
+    assert "--since" in capsys.readouterr().err  # errors on stderr
 
 
 def test_ban_and_unban_through_the_cli_are_enforced_by_the_middleware(

@@ -77,6 +77,8 @@ class ScrapeShield:
         if endpoint is not None:
             # A copy carrying the wrapped app, for endpoints that combine with it (robots merge).
             await endpoint(facts, {**scope, APP_SCOPE_KEY: self.app}, receive, send)
+            if shield.served is not None and facts.path == "/robots.txt":  # evidence
+                await self._log_served(None, facts)
             return
 
         ctx = shield.context()
@@ -100,6 +102,8 @@ class ScrapeShield:
                         send = partial(_append_headers, ctx.response_headers, send)
                     await response(scope, receive, send)
                     return
+        elif decision.reasons and shield.served is not None:  # evidence: a crawler served
+            await self._log_served(decision, facts)
 
         extra = ctx.response_headers
         if ctx.app_headers:  # (rare: a page that issues a visitor token)
@@ -116,6 +120,15 @@ class ScrapeShield:
             await self.shield.log(decision, facts)
         except Exception:
             logger.exception("scrapeshield could not write the block log")
+
+    async def _log_served(self, decision: Decision | None, facts: Facts) -> None:
+        try:
+            if decision is None:
+                await self.shield.log_robots_fetch(facts)
+            else:
+                await self.shield.log_served(decision, facts)
+        except Exception:
+            logger.exception("scrapeshield could not record a served request")
 
     async def _response(self, decision: Decision, facts: Facts) -> ASGIApp | None:
         try:

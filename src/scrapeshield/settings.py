@@ -28,6 +28,7 @@ from scrapeshield.credentials.settings import CredentialSpec
 from scrapeshield.deterrents.settings import DecoySettings, PayPerCrawlSettings, TarpitSettings
 from scrapeshield.directives.settings import DirectivesSettings
 from scrapeshield.errors import ConfigurationError
+from scrapeshield.evidence.settings import EvidenceSettings
 from scrapeshield.fingerprint.settings import FingerprintSettings
 from scrapeshield.identity.settings import IdentitySettings
 from scrapeshield.marks import RouteSpec
@@ -177,6 +178,7 @@ class Settings(BaseSettings):
     tarpit: TarpitSettings = TarpitSettings()
     identity: IdentitySettings = IdentitySettings()
     pay_per_crawl: PayPerCrawlSettings = PayPerCrawlSettings()
+    evidence: EvidenceSettings = EvidenceSettings()
 
     responder: Callable[..., Any] | None = Field(default=None, exclude=True)
 

@@ -7,19 +7,30 @@ the CLI.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 
-from scrapeshield.cli import bans, demo, directives, explain, log, robots, update_data
+from scrapeshield.cli import bans, demo, directives, evidence, explain, log, robots, update_data
 from scrapeshield.errors import ConfigurationError, StoreError
+from scrapeshield.operators import SourceError
 
-COMMANDS = (demo, explain, log, bans, robots, directives, update_data)
+COMMANDS = (demo, explain, log, bans, robots, directives, update_data, evidence)
+
+
+def _version() -> str:
+    try:
+        return version("scrapeshield")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="scrapeshield", description="Stop scrapers from harvesting your artwork."
     )
+    parser.add_argument("--version", action="version", version=f"scrapeshield {_version()}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMANDS:
         module.register(sub)
@@ -37,9 +48,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StoreError as exc:  # e.g. Redis down: say so instead of a traceback
         print(f"scrapeshield: the store is unavailable: {exc}", file=sys.stderr)
         return 1
+    except SourceError as exc:  # a missing log file, a memory store
+        print(f"scrapeshield {args.command}: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # `scrapeshield log tail | head`: the reader left; so do we
+        _silence_stdout()
+        return 141  # 128 + SIGPIPE, as a shell tool killed by it
     except KeyboardInterrupt:
         return 130
     return result
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real stdout (a test's capture): nothing to flush
+        pass
 
 
 __all__ = ["build_parser", "main"]

@@ -1,7 +1,7 @@
-"""`scrapeshield log tail|summary|show`: read the block log back from the store's event stream.
-
-`log show --request ID` finds the events of the request whose id a block or challenge page
-showed ("Reference: ..."), searching the whole retained stream."""
+"""`scrapeshield log tail|summary|show|export`: the block log, from the store's event stream or
+a JSON-lines log file (`--file`). Filters find every match in retention (the stream is paged
+back, never only its newest events); `tail -f` follows live. The reading is
+`scrapeshield.operators`, shared with the dashboard."""
 
 from __future__ import annotations
 
@@ -9,126 +9,244 @@ import argparse
 import asyncio
 import json
 import sys
-from typing import Any
+from typing import Any, TextIO
 
-from scrapeshield.blocklog import parse_since, read_events, summarise
+from rich.console import Console
+from rich.text import Text
+
+from scrapeshield.cli import render
 from scrapeshield.cli.common import add_settings_options, load_settings
-from scrapeshield.store import open_store
-from scrapeshield.support import Support
+from scrapeshield.cli.sources import (
+    add_filter_options,
+    add_source_options,
+    client_key,
+    event_filter,
+    with_source,
+)
+from scrapeshield.operators import (
+    EventFilter,
+    EventSource,
+    client_report,
+    export,
+    newest,
+    summarise,
+)
+from scrapeshield.settings import Settings
+from scrapeshield.store import Store
+
+VIEWS = ("tail", "summary", "show", "export")
 
 
 def register(sub: Any) -> None:
-    parser = sub.add_parser("log", help="tail or summarise the block log")
-    parser.add_argument("view", choices=["tail", "summary", "show"], nargs="?", default="tail")
-    parser.add_argument(
-        "--request", metavar="ID", default=None, help="show: the request id a block page showed"
-    )
-    parser.add_argument("--since", default=None, help="e.g. 15m, 1h, 2d (default: everything)")
-    parser.add_argument("-n", "--limit", type=int, default=50, help="tail: how many events")
-    parser.add_argument("--action", default=None, help="only this action")
-    parser.add_argument("--rule", default=None, help="only rules starting with this")
-    parser.add_argument("--client", default=None, help="only this client key")
+    parser = sub.add_parser("log", help="tail, summarise, search or export the block log")
+    parser.add_argument("view", choices=VIEWS, nargs="?", default="tail")
+    parser.add_argument("target", nargs="?", metavar="CLIENT", help="show: the client key")
+    parser.add_argument("--request", metavar="ID", help="show: the request id a page showed")
+    parser.add_argument("-n", "--limit", type=int, default=50, help="tail/show: how many events")
+    parser.add_argument("-f", "--follow", action="store_true", help="tail: follow new events")
+    parser.add_argument("--top", type=int, default=10, help="summary: how many of each")
+    parser.add_argument("--format", choices=["jsonl", "csv"], default="jsonl", help="export")
+    parser.add_argument("--out", metavar="FILE", help="export: write here (default: stdout)")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
+    add_filter_options(parser)
+    add_source_options(parser)
     add_settings_options(parser)
     parser.set_defaults(handler=run)
 
 
-def _keep(event: dict[str, Any], args: argparse.Namespace) -> bool:
-    if args.action and event.get("action") != args.action:
-        return False
-    if args.rule and not str(event.get("rule", "")).startswith(args.rule):
-        return False
-    return not (args.client and event.get("client_key") != args.client)
-
-
-async def _read(args: argparse.Namespace) -> list[dict[str, Any]]:
-    settings = load_settings(args)
-    store = open_store(settings)
-    try:
-        since = parse_since(args.since) if args.since else None
-        limit = args.limit if args.view == "tail" else settings.event_stream_maxlen
-        events = await read_events(store, since=since, limit=max(limit, 1) * 4)
-    finally:
-        await store.aclose()
-    kept = [e for e in events if _keep(e, args)]
-    return kept[-args.limit :] if args.view == "tail" else kept
+def fail(message: str, code: int = 2) -> int:
+    render.console(stderr=True).print(Text(f"scrapeshield log: {message}", style="red"))
+    return code
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.view == "show" or args.request is not None:
-        return show(args)
+    view = "show" if args.request is not None else args.view
+    settings = load_settings(args)
     try:
-        since_ok = args.since is None or parse_since(args.since) is not None
-    except ValueError:
-        since_ok = False
-    if not since_ok:
-        print(f"scrapeshield log: --since {args.since!r} is not like 15m, 1h, 2d")
-        return 2
-    events = asyncio.run(_read(args))
-    if args.view == "summary":
-        summary = summarise(events)
-        if args.json:
-            print(json.dumps(summary, indent=2))
-        else:
-            print(f"{summary['total']} events")
-            for title in ("by_event", "by_action", "by_rule", "by_client"):
-                print(title.replace("_", " "))
-                for name, count in summary[title].items():
-                    print(f"  {count:>8}  {name}")
-        return 0
-    for event in events:
-        if args.json:
-            print(json.dumps(event, separators=(",", ":")))
-        else:
-            enforced = "" if event.get("enforced", True) else " (monitor)"
-            print(
-                f"{event.get('ts')}  {event.get('action', '?'):<9} {event.get('rule', '?'):<24} "
-                f"{event.get('client_key')}  {event.get('method')} {event.get('path')}  "
-                f"score={event.get('score')}{enforced}  ua={event.get('user_agent', '')[:60]!r}"
-            )
+        flt = event_filter(args, settings)
+    except ValueError as exc:
+        return fail(str(exc))
+    if view == "show":
+        return show(args, flt)
+    if view == "summary":
+        return asyncio.run(with_source(args, lambda src, _s, _t: _summary(args, src, flt)))
+    if view == "export":
+        return _export(args, flt)
+    return asyncio.run(with_source(args, lambda src, _s, _t: _tail(args, src, flt)))
+
+
+def _print_event(out: Console, event: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        out.file.write(json.dumps(event, separators=(",", ":")) + "\n")
+    else:
+        out.print(render.event_line(event))
+    out.file.flush()
+
+
+async def _tail(args: argparse.Namespace, source: EventSource, flt: EventFilter) -> int:
+    out = render.console()
+    cursor = await source.cursor() if args.follow else None
+    for event in await newest(source, flt, max(args.limit, 0), cursor):
+        _print_event(out, event, args.json)
+    if args.follow:
+        async for event in source.follow(flt, interval=1.0, after=cursor):
+            _print_event(out, event, args.json)
     return 0
 
 
-def show(args: argparse.Namespace) -> int:
-    """The events of one request id; 1 (and a message on stderr) when none is kept."""
-    if not args.request or not args.request.strip():
-        print(
-            "scrapeshield log show: give --request ID (the id on the block page)", file=sys.stderr
-        )
-        return 2
-    settings = load_settings(args)
+async def _summary(args: argparse.Namespace, source: EventSource, flt: EventFilter) -> int:
+    summary = await summarise(source.any_order(flt), top=max(args.top, 1))
+    if args.json:
+        print(json.dumps(summary.as_dict(), indent=2))
+        return 0
+    out = render.console()
+    terminal = out.is_terminal
+    span = (
+        f" from {render.when(summary.first)} to {render.when(summary.last)} UTC"
+        if summary.first is not None
+        else ""
+    )
+    out.print(Text(f"{summary.total} events{span} ({source.description})", style="bold"))
+    if summary.total:
+        share = 100 * summary.refused / summary.total
+        line = Text(f"refused {summary.refused} ({share:.1f}%)", style="red")
+        line.append(f"  let through {summary.let_through} ({100 - share:.1f}%)", style="green")
+        line.append("  (monitor-mode decisions and served samples are let through)", style="dim")
+        out.print(line)
+    for title, counts in (
+        ("by event", summary.by_event),
+        ("by action", summary.by_action),
+        ("by rule", summary.by_rule),
+        ("by category", summary.by_category),
+        ("top clients", summary.by_client),
+        ("top user agents", summary.by_user_agent),
+    ):
+        out.print()
+        out.print(render.counts_table(title, counts, summary.total, terminal=terminal))
+    if summary.per_hour:
+        out.print()
+        out.print(Text("per hour (UTC)", style="bold"))
+        for line in render.histogram(summary.per_hour):
+            out.print(line)
+    return 0
 
-    async def find() -> list[dict[str, Any]]:
-        store = open_store(settings)
-        try:
-            return await Support(store, settings).find_event(args.request)
-        finally:
-            await store.aclose()
 
-    events = asyncio.run(find())
-    if not events:
-        print(
-            f"scrapeshield log show: no event with request id {args.request.strip()!r} in the "
-            f"store's event stream ({settings.store_url.split('://')[0]}://, prefix "
-            f"{settings.store_prefix!r}). It may be older than the stream keeps "
+def _export(args: argparse.Namespace, flt: EventFilter) -> int:
+    async def write(source: EventSource, out: TextIO) -> int:
+        return await export(source.oldest_first(flt), out, args.format)
+
+    if not args.out or args.out == "-":
+        asyncio.run(with_source(args, lambda src, _s, _t: write(src, sys.stdout)))
+        return 0
+    try:
+        handle = open(args.out, "w", encoding="utf-8", newline="")  # noqa: SIM115
+    except OSError as exc:
+        return fail(f"cannot write {args.out}: {exc.strerror}", 1)
+    with handle:
+        count = asyncio.run(with_source(args, lambda src, _s, _t: write(src, handle)))
+    print(f"wrote {count} events to {args.out} ({args.format})", file=sys.stderr)
+    return 0
+
+
+def show(args: argparse.Namespace, flt: EventFilter) -> int:
+    if args.request is not None:
+        wanted = args.request.strip()
+        if not wanted:
+            return fail("give --request ID (the id on the block page)")
+        return asyncio.run(with_source(args, lambda src, _s, t: _request(args, src, wanted, t)))
+    if not args.target:
+        return fail("give a CLIENT (show 198.51.100.4) or --request ID (the id on the block page)")
+    return asyncio.run(with_source(args, lambda src, store, s: _client(args, src, store, s, flt)))
+
+
+async def _request(
+    args: argparse.Namespace, source: EventSource, wanted: str, settings: Settings
+) -> int:
+    found = [e async for e in source.newest_first(EventFilter(request_id=wanted))]
+    found.reverse()
+    if not found:
+        return fail(
+            f"no event with request id {wanted!r} in {source.description} "
+            f"(store prefix {settings.store_prefix!r}). It may be older than the stream keeps "
             "(event_stream_maxlen), from another store, or from a request that was allowed.",
-            file=sys.stderr,
+            1,
         )
-        return 1
-    for event in events:
+    out = render.console()
+    for event in found:
         if args.json:
-            print(json.dumps(event, separators=(",", ":")))
+            _print_event(out, event, True)
             continue
-        print(
-            f"{event.get('ts')}  request {event.get('request_id')}  {event.get('event')}\n"
-            f"  client   {event.get('client_key')} (ip {event.get('client_ip')})\n"
-            f"  request  {event.get('method')} {event.get('path')}  "
-            f"group={event.get('route_group')}\n"
-            f"  ua       {event.get('user_agent', '')!r}\n"
-            f"  decision {event.get('action')} by {event.get('rule')}  score={event.get('score')}"
-            f"{'' if event.get('enforced', True) else ' (monitor: not enforced)'}"
+        out.print(Text(f"{render.when(event.get('time'))}  request {render.safe(wanted)}"))
+        _describe(out, event)
+        out.print(f"  to lift a ban or trap flag: scrapeshield unban {event.get('client_key')}")
+    return 0
+
+
+def _describe(out: Console, event: dict[str, Any]) -> None:
+    rows = [
+        ("event", render.safe(event.get("event", "decision"))),
+        ("client", f"{event.get('client_key')} (ip {event.get('client_ip')})"),
+        ("request", f"{render.safe(event.get('method'))} {render.safe(event.get('path'))}"),
+        ("ua", repr(render.safe(event.get("user_agent", "")))),
+    ]
+    for name, value in rows:
+        out.print(Text(f"  {name:<9}{value}"))
+    line = Text("  decision ")
+    line.append_text(render.action_text(event))
+    line.append(f"by {render.safe(event.get('rule'))}  score={event.get('score')}")
+    if not event.get("enforced", True):
+        line.append("  (monitor: not enforced)", style="dim")
+    out.print(line)
+    for reason in event.get("reasons") or []:
+        detail = render.safe(reason.get("detail", ""), 160)
+        out.print(Text(f"    {render.safe(reason.get('name'))} ({reason.get('weight')}): {detail}"))
+
+
+async def _client(
+    args: argparse.Namespace,
+    source: EventSource,
+    store: Store | None,
+    settings: Settings,
+    flt: EventFilter,
+) -> int:
+    key = client_key(args.target, settings)
+    report = await client_report(
+        source, key, store=store, recent=max(args.limit, 1), since=flt.since
+    )
+    if args.json:
+        print(json.dumps(report.as_dict(), indent=2))
+        return 0
+    out = render.console()
+    out.print(
+        Text(
+            f"client {render.safe(key)}: {report.total} events in {source.description}",
+            style="bold",
         )
-        for reason in event.get("reasons") or []:
-            print(f"    {reason.get('name')} ({reason.get('weight')}): {reason.get('detail')}")
-        print(f"  to lift a ban or trap flag: scrapeshield unban {event.get('client_key')}")
+    )
+    if store is not None:
+        if report.ban:
+            text = f"  banned: {render.ago(report.ban['remaining'])} left ({report.ban['rule']}"
+            out.print(
+                Text(text + f"; {render.safe(report.ban['reason']) or 'no reason'})", style="red")
+            )
+        else:
+            out.print(Text("  not banned", style="green"))
+        if report.trap:
+            left = report.trap["remaining"]
+            when = render.ago(left) + " left" if left is not None else "no expiry"
+            out.print(
+                Text(f"  trap flag: hit {render.safe(report.trap['path'])} ({when})", style="red")
+            )
+        out.print(f"  escalation: {report.strikes} strikes, ban level {report.ban_level}")
+    counts = ", ".join(f"{n} {a}" for a, n in sorted(report.counts.items(), key=lambda i: -i[1]))
+    out.print(f"  events by action: {counts or 'none'}")
+    if report.last_refusal is not None:
+        out.print(Text("last refused:", style="bold"))
+        _describe(out, report.last_refusal)
+    if report.events:
+        out.print(Text(f"latest {len(report.events)} events:", style="bold"))
+        for event in report.events:
+            out.print(render.event_line(event))
+    if report.ban or report.trap:
+        out.print(f"to lift the ban and trap flag: scrapeshield unban {key}")
     return 0

@@ -222,6 +222,11 @@ class MergedRobots:
     def matches(self, facts: Facts) -> bool:
         return facts.path == self.path and facts.method in ("GET", "HEAD")
 
+    @property
+    def etag(self) -> str | None:
+        """The ETag of the robots.txt last served (None before the first): evidence records it."""
+        return self._last[0] or None
+
     async def app_rules(self, scope: Scope) -> str:
         app: ASGIApp | None = scope.get(APP_SCOPE_KEY)
         if app is None:

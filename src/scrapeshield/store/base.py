@@ -62,8 +62,12 @@ class Store(Protocol):
 
     async def append_event(self, data: dict[str, Any]) -> None: ...
 
-    async def read_events(self, since: float | None = None, limit: int = 1000) -> list[StoredEvent]:
-        """Events at or after `since` (epoch seconds), oldest first, the newest `limit` of them."""
+    async def read_events(
+        self, since: float | None = None, limit: int = 1000, before: str | None = None
+    ) -> list[StoredEvent]:
+        """Events at or after `since` (epoch seconds), oldest first, the newest `limit` of them;
+        with `before` (an event id), only events older than it: a reader pages back through the
+        whole stream `limit` at a time (scrapeshield.operators)."""
         ...
 
     async def ping(self) -> None: ...

@@ -260,8 +260,13 @@ class MemoryStore:
         record = json.loads(json.dumps(data))
         self._events.append(StoredEvent(f"{now_ms}-{self._seq}", now_ms / 1000, record))
 
-    async def read_events(self, since: float | None = None, limit: int = 1000) -> list[StoredEvent]:
+    async def read_events(
+        self, since: float | None = None, limit: int = 1000, before: str | None = None
+    ) -> list[StoredEvent]:
         events = [e for e in self._events if since is None or e.time >= since]
+        if before is not None:
+            bound = _event_order(before)
+            events = [e for e in events if _event_order(e.id) < bound]
         return events[-limit:] if limit > 0 else []
 
     async def ping(self) -> None:
@@ -269,3 +274,12 @@ class MemoryStore:
 
     async def aclose(self) -> None:
         return None
+
+
+def _event_order(event_id: str) -> tuple[int, int]:
+    """`<ms>-<seq>` as a sortable pair (as Redis orders stream ids); garbage sorts first."""
+    ms, _, seq = event_id.partition("-")
+    try:
+        return int(ms), int(seq or 0)
+    except ValueError:
+        return -1, -1

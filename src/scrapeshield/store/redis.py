@@ -308,9 +308,12 @@ class RedisStore:
             "XADD", self._events_key, "MAXLEN", "~", self.max_events, "*", "e", payload
         )
 
-    async def read_events(self, since: float | None = None, limit: int = 1000) -> list[StoredEvent]:
+    async def read_events(
+        self, since: float | None = None, limit: int = 1000, before: str | None = None
+    ) -> list[StoredEvent]:
         low = "-" if since is None else str(int(since * 1000))
-        rows = await self.execute("XREVRANGE", self._events_key, "+", low, "COUNT", limit)
+        high = "+" if before is None else "(" + before  # exclusive (Redis 6.2+)
+        rows = await self.execute("XREVRANGE", self._events_key, high, low, "COUNT", limit)
         events = []
         for event_id, fields in reversed(rows or []):
             raw = fields.get("e") if isinstance(fields, dict) else _pairs(fields).get("e")
