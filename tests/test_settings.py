@@ -205,3 +205,22 @@ def test_settings_are_immutable() -> None:
     settings = Settings()
     with pytest.raises(Exception, match="frozen"):
         settings.mode = "off"  # type: ignore[misc]
+
+
+def test_a_rejected_secret_is_never_echoed() -> None:
+    """Start-up errors end up in deployment logs: they name the setting, never its value."""
+    with pytest.raises(ConfigurationError) as caught:
+        Settings(challenge={"secret_keys": ["shortsecret"]})
+    assert "shortsecret" not in str(caught.value)
+    assert "SCRAPESHIELD_CHALLENGE__SECRET_KEYS" in str(caught.value)
+    with pytest.raises(ConfigurationError) as caught:
+        Settings(store_url="foo://user:hunter2@db.internal/0")
+    assert "hunter2" not in str(caught.value)
+    assert "user:***@db.internal" in str(caught.value)
+
+
+def test_a_nested_setting_names_its_nested_environment_variable() -> None:
+    with pytest.raises(
+        ConfigurationError, match=r"SCRAPESHIELD_RATELIMIT__GROUPS__DEFAULT__LIMITS"
+    ):
+        Settings(ratelimit={"groups": {"default": {"limits": "nonsense"}}})

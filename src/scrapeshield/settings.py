@@ -7,6 +7,8 @@ raised at start-up as one `ConfigurationError` naming each setting.
 
 from __future__ import annotations
 
+import itertools
+import re
 import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -311,18 +313,28 @@ def has_hash_tag(prefix: str) -> bool:
     return end > start + 1
 
 
+_SECRET_WORDS = ("secret", "password", "token", "signing_key", "secret_keys")
+_URL_PASSWORD = re.compile(r"(://[^:/@\s]*:)[^@\s]*@")
+
+
 def _describe(exc: ValidationError) -> list[str]:
-    """One line per problem: dotted setting name, environment variable, and what is expected."""
+    """One line per problem: dotted setting name, environment variable, and what is expected.
+    A rejected secret is never echoed (keys, passwords, a URL's password), so the message is
+    safe to log."""
     problems = []
     for error in exc.errors():
         loc = ".".join(str(part) for part in error["loc"]) or "settings"
-        top = str(error["loc"][0]) if error["loc"] else ""
-        env = f" ({ENV_PREFIX}{top.upper()})" if top and top in Settings.model_fields else ""
-        message = error["msg"].removeprefix("Value error, ")
+        names = list(itertools.takewhile(lambda part: isinstance(part, str), error["loc"]))
+        env = ""
+        if names and names[0] in Settings.model_fields:
+            env = f" ({ENV_PREFIX}{'__'.join(names).upper()})"
+        message = _URL_PASSWORD.sub(r"\1***@", error["msg"].removeprefix("Value error, "))
         if error["type"] == "extra_forbidden":
             message = "unknown setting (check the spelling against docs/settings.md)"
+        elif any(word in loc.lower() for word in _SECRET_WORDS):
+            message = f"{message} (value not shown: it is a secret)"
         else:
-            shown = repr(error.get("input"))
+            shown = _URL_PASSWORD.sub(r"\1***@", repr(error.get("input")))
             if len(shown) > 80:
                 shown = shown[:77] + "..."
             message = f"{message} (got {shown})"
