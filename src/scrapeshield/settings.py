@@ -324,7 +324,7 @@ def _describe(exc: ValidationError) -> list[str]:
     problems = []
     for error in exc.errors():
         loc = ".".join(str(part) for part in error["loc"]) or "settings"
-        names = list(itertools.takewhile(lambda part: isinstance(part, str), error["loc"]))
+        names = [str(p) for p in itertools.takewhile(lambda p: isinstance(p, str), error["loc"])]
         env = ""
         if names and names[0] in Settings.model_fields:
             env = f" ({ENV_PREFIX}{'__'.join(names).upper()})"
