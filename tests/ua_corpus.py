@@ -38,7 +38,7 @@ CORPUS = Path(__file__).parent / "data" / "ua" / "corpus.tsv.gz"
 
 # Automation engines, whatever a fixture calls them (browscap types HeadlessChrome as a
 # browser): scrapeshield challenges them as headless browsers by design (docs/detection.md).
-AUTOMATION = re.compile(r"HeadlessChrome/|PhantomJS/|SlimerJS/|wkhtmlto(?:pdf|image)")
+AUTOMATION = re.compile(r"HeadlessChrome\b|PhantomJS/|SlimerJS/|wkhtmlto(?:pdf|image)")
 
 # Listed by a browser corpus but sent by no browser: relabelled bot, each with the reason.
 NOT_BROWSERS = {
