@@ -77,7 +77,7 @@ _CLASSIC = re.compile(
 # (X11; I; SunOS 5.5.1 sun4m)": a version, an optional [language], then a platform comment with
 # the encryption-strength field (I, U or N) that only that era's browsers wrote.
 _NETSCAPE = re.compile(
-    r"\Amozilla/[1-4]\.[0-9]+[\w-]* (?:\[[a-z_.-]+\] \(|\((?:[^()]*; )?[iun][;)])"
+    r"\Amozilla/[1-4]\.[0-9]+[\w-]* (?:\[[ a-z_.-]+\] \(|\((?:[^()]*; )?[iun][;)])"
 )
 # An agent not in browser form (no Mozilla/ or Opera/ prefix) that still belongs to a person's
 # device. Hardware markers spare it always: TVs and set-top boxes, consoles, watches, e-readers,
@@ -110,6 +110,9 @@ _COMPATIBLE = re.compile(
     r"\Amozilla/5\.0 \(compatible;\s*+(?!msie|konqueror|ibrowse|polaris|antgalio|teleca|gecko|"
     r"windows|linux|mac|iemobile|opera|u;)([^;)]+)"
 )
+# Internet Explorer's own comment with an add-on's token before "MSIE n" ("(compatible;FW
+# 2.0.4870.p; MSIE 9.0; Windows NT 6.1; ...)"): the browser, not a program naming itself.
+_MSIE_COMMENT = re.compile(r"\Amozilla/5\.0 \(compatible;[^()]*; ?msie [0-9]+\.[0-9]+; ?windows")
 _PLACEHOLDER = re.compile(r"(?<![a-z])(?:chrome|firefox|safari|gecko)/(?:[a-z]\.[a-z]|[a-z]{4,})")
 _BROWSER_PREFIX = ("mozilla/", "opera/")
 # A program's name put before a browser's whole agent ("hackney/1.6.6, Mozilla/5.0 (...)",
@@ -250,7 +253,11 @@ def _bot_reason(lowered: str, ua_words: tuple[str, ...], family: str) -> str:
         return "a program's own product token: no Mozilla/ form, rendering engine or device"
     if _ENGINE_COMMENT.search(lowered):
         return "adds its own words to the rendering engine's comment"
-    if (named := _COMPATIBLE.search(lowered)) and not _marked(lowered):
+    if (
+        (named := _COMPATIBLE.search(lowered))
+        and not _MSIE_COMMENT.match(lowered)
+        and not _marked(lowered)
+    ):
         return f"names itself in a compatible; comment ({named.group(1).strip()!r})"
     if _PLACEHOLDER.search(lowered):
         return "a template's placeholder where a browser sends its version"
