@@ -8,14 +8,15 @@ each with its version and licence). Each agent gets one label:
   sample of traffic; also an agent naming an automation engine (`AUTOMATION`) or listed in
   `NOT_BROWSERS`;
 - else `browser` if a browser source lists it (user-agents' and top-user-agents' traffic
-  samples, Matomo's browsers and in-app browsers, uap-core's device agents in browser form);
+  samples, Matomo's, browscap's, WhichBrowser's, yauaa's and isbot's browsers, Matomo's in-app
+  browsers, uap-core's device agents in browser form);
 - else `app` (apps and players that are not browsers: reported, not held to a target);
 - else `spoofed`: an agent only user-agents' traffic sample lists, and only with a
   navigator.platform its agent contradicts ("DESKTOP", "selenium" or a Windows agent sent from
   "Linux x86_64": a script's or a user-agent switcher's override; scripts/fetch_ua_corpora.py).
   Reported apart, held to no target;
 - `synthetic` instead of `browser` for an agent only user-agents lists whose Chrome build
-  number does not belong to its major version (`synthetic_chrome`): ~147,000 of its agents,
+  number does not belong to its major version (`synthetic_chrome`): ~353,000 of its agents,
   Chrome 41-60 with random builds ("Chrome/58.0.9441.1436"), are a user-agent generator's
   output captured in its traffic sample, not browsers. Reported apart, held to no target.
 
