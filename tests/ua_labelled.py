@@ -146,6 +146,7 @@ def corpus_figures(judge: Judge, half: str, samples: tuple[Sample, ...]) -> list
     bots = [s.ua for s in mine if s.label == "bot"]
     apps = [s.ua for s in mine if s.label == "app"]
     fake = [s.ua for s in mine if s.label == "synthetic"]
+    spoofed = [s.ua for s in mine if s.label == "spoofed"]
     flag = judge.flagged
     return [
         _flagged(f"browsers flagged [{half}]", browsers, [flag(u) for u in browsers]),
@@ -155,6 +156,9 @@ def corpus_figures(judge: Judge, half: str, samples: tuple[Sample, ...]) -> list
         _flagged(f"apps (not browsers, no target) flagged [{half}]", apps, [flag(u) for u in apps]),
         _flagged(
             f"generated Chrome agents (no target) flagged [{half}]", fake, [flag(u) for u in fake]
+        ),
+        _flagged(
+            f"spoofed agents (no target) flagged [{half}]", spoofed, [flag(u) for u in spoofed]
         ),
     ]
 

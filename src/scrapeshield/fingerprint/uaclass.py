@@ -28,9 +28,9 @@ from scrapeshield.fingerprint.catalogue_match import AgentMatcher, words
 # Ordinary words (index, search, sdk, agent, api, ping, proxy...) are not here: feature phones,
 # in-app browsers and TV boxes carry them. The scan never reads device-model text (below).
 _EXACT = "parser|checker|validator|synthetics?"
-_SUFFIX = (
-    "bots?|crawler|spider|scraper|fetcher|checker|monitor|validator|archiver|harvester|indexer|"
-    "scanner|inspector|downloader"
+_SUFFIX = (  # CUBOT is a handset maker, CamScanner a document-scanning app
+    "(?<!cu)bots?|crawler|spider|scraper|fetcher|checker|monitor|validator|archiver|harvester|indexer|"
+    "(?<!cam)scanner|inspector|downloader"
 )
 _PREFIX = "crawl|spider|scrap|slurp|harvest|synthetic"
 _BOT_WORDS = re.compile(rf" (?:{_EXACT}) |(?:{_SUFFIX}) | (?:{_PREFIX})|crawl|spider|scrape")
@@ -51,7 +51,7 @@ _DEVICE_FIELDS = re.compile(
 )
 # A browser recognised by structure when ua-parser names no family: a browser-form prefix with
 # a rendering-engine token, or the markers of a feature-phone browser (J2ME, BREW, MAUI...).
-_ENGINE = re.compile(r"gecko/|like gecko|applewebkit|trident/|presto/|khtml|msie \d|webkit")
+_ENGINE = re.compile(r"gecko/|like gecko|applewebkit|trident/|presto/|khtml|msie \d|webkit|goanna/")
 # "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36" and nothing after: a
 # scraping-script default. Not judged on Android: cheap Android 2.x tablets' firmware sent
 # exactly that truncated form ("... Build/FRF91) AppleWebKit/533.1").
@@ -61,6 +61,23 @@ _PHONE = re.compile(
     r"dolfin|openwave|up\.browser|up\.link|series ?[0-9]0|symbian|nokia|\bmre/|spreadtrum|"
     r"mocor|docomo|foma|sonyericsson|\bmot-|samsung|bada/|browser/wap|smart ?tv|chromium|"
     r"playstation|amigaos|ibrowse|mosaic|opera/9|hotjava"
+)
+# Browsers that name themselves without an engine token ua-parser knows: desktop browsers of
+# the 1990s-2000s and of small platforms (RISC OS, Amiga, BeOS/Haiku, Palm, NeXT), phone and TV
+# browsers (Microsoft Mobile Explorer, UP.Browser, NetFront, Polaris, jig, Espial, ACCESS'
+# AVE-Front). Named, as ua-parser names the common ones.
+_CLASSIC = re.compile(
+    r"oregano|jig browser|icab|omniweb|netsurf|arachne|abrowse|sleipnir|worldwideweb|"
+    r"webexplorer|palmscape|webpro/|acorn|netbox/|dplus|vimprobable|maemo browser|machblue|"
+    r"tazweb|sundance|ave-?front|dreampassport|enavigator|weblight|espial/|inettvbrowser|"
+    r"\bmmef|mobileexplorer/|polaris/|\bup/[0-9]|nf-browser/|wap browser|onebrowser/|winwap|"
+    r"classilla|privacybrowser/|\bamaya/|qtweb|aweb|dillo|webpositive|go\.web/"
+)
+# Netscape Navigator's form (and its clones'): "Mozilla/4.7 [ja] (WinNT; I)", "Mozilla/3.01Gold
+# (X11; I; SunOS 5.5.1 sun4m)": a version, an optional [language], then a platform comment with
+# the encryption-strength field (I, U or N) that only that era's browsers wrote.
+_NETSCAPE = re.compile(
+    r"\Amozilla/[1-4]\.[0-9]+[\w-]* (?:\[[ a-z_.-]+\] \(|\((?:[^()]*; )?[iun][;)])"
 )
 # An agent not in browser form (no Mozilla/ or Opera/ prefix) that still belongs to a person's
 # device. Hardware markers spare it always: TVs and set-top boxes, consoles, watches, e-readers,
@@ -74,7 +91,7 @@ _PHONE = re.compile(
 _HARDWARE = re.compile(
     r"hbbtv|smart-?tv|tizen|webos|kaios|roku|watch ?os|lynx|\be?links\b|w3m|\bmmp/|profile/|"
     r"configuration/|\bwap\b|blackberry|nintendo|xbox|\bhtc|\blg-|huawei|\bzte|sony|lenovo|"
-    r"alcatel|sharp|kyocera|pantech|sagem|\bsie-|sanyo|kindle|\bnook\b|kobo"
+    r"alcatel|sharp|kyocera|pantech|sagem|\bsie-|sanyo|kindle|\bnook\b|kobo|kreatv"
 )
 _PLATFORM_WORDS = re.compile(
     r"android|dalvik|cfnetwork|darwin/|iphone|ipad|ipod|mac ?os ?x|osx|\bios\b|linux/|windows|"
@@ -93,8 +110,14 @@ _COMPATIBLE = re.compile(
     r"\Amozilla/5\.0 \(compatible;\s*+(?!msie|konqueror|ibrowse|polaris|antgalio|teleca|gecko|"
     r"windows|linux|mac|iemobile|opera|u;)([^;)]+)"
 )
-_PLACEHOLDER = re.compile(r"(?:chrome|firefox|safari|gecko)/(?:[a-z]\.[a-z]|[a-z]{4,})")
+# Internet Explorer's own comment with an add-on's token before "MSIE n" ("(compatible;FW
+# 2.0.4870.p; MSIE 9.0; Windows NT 6.1; ...)"): the browser, not a program naming itself.
+_MSIE_COMMENT = re.compile(r"\Amozilla/5\.0 \(compatible;[^()]*; ?msie [0-9]+\.[0-9]+; ?windows")
+_PLACEHOLDER = re.compile(r"(?<![a-z])(?:chrome|firefox|safari|gecko)/(?:[a-z]\.[a-z]|[a-z]{4,})")
 _BROWSER_PREFIX = ("mozilla/", "opera/")
+# A program's name put before a browser's whole agent ("hackney/1.6.6, Mozilla/5.0 (...)",
+# "Thumbor/6.7.5, Mozilla/5.0 ..."): a proxy or library forwarding, or posing as, a browser.
+_PREPENDED = re.compile(r"\A[^()]*, ?mozilla/")
 # ua-parser sees at most this much: a browser's product tokens come first, and the regex cost
 # grows with length. The catalogue matcher still reads the whole (settings-capped) agent.
 PARSE_CAP = 320
@@ -201,6 +224,11 @@ _BOT_WORD_HINTS = (
 )  # fmt: skip
 
 
+def _marked(lowered: str) -> bool:
+    """A phone, TV or classic browser that names itself (positive evidence of a browser)."""
+    return bool(_PHONE.search(lowered) or _CLASSIC.search(lowered))
+
+
 def _bot_reason(lowered: str, ua_words: tuple[str, ...], family: str) -> str:
     if any(hint in lowered for hint in _CONTACT_HINTS) and _CONTACT.search(lowered):
         return "contains a URL or e-mail address, the self-identification of bots"
@@ -216,21 +244,27 @@ def _bot_reason(lowered: str, ua_words: tuple[str, ...], family: str) -> str:
         if found := _BOT_WORDS.search(" " + " ".join(text_words) + " "):
             return f"contains the bot-like word {found.group(0).strip()!r}"
     if not lowered.startswith(_BROWSER_PREFIX):
-        if _ENGINE.search(lowered) or _PHONE.search(lowered) or _HARDWARE.search(lowered):
+        if "mozilla/" in lowered and _PREPENDED.search(lowered):
+            return "a program's name prepended to a browser's user agent"
+        if _ENGINE.search(lowered) or _marked(lowered) or _HARDWARE.search(lowered):
             return ""  # a browser's or a device's own agent in a non-Mozilla form
         if family != "Other" and _PLATFORM_WORDS.search(lowered):
             return ""  # Dalvik, CFNetwork/Darwin, an app ua-parser knows on a named platform
         return "a program's own product token: no Mozilla/ form, rendering engine or device"
     if _ENGINE_COMMENT.search(lowered):
         return "adds its own words to the rendering engine's comment"
-    if (named := _COMPATIBLE.search(lowered)) and not _PHONE.search(lowered):
+    if (
+        (named := _COMPATIBLE.search(lowered))
+        and not _MSIE_COMMENT.match(lowered)
+        and not _marked(lowered)
+    ):
         return f"names itself in a compatible; comment ({named.group(1).strip()!r})"
     if _PLACEHOLDER.search(lowered):
         return "a template's placeholder where a browser sends its version"
     if family == "Other":
         if _TRUNCATED.search(lowered) and "android" not in lowered:
             return "ends at its rendering engine: no browser sends a truncated user agent"
-        if _ENGINE.search(lowered) or _PHONE.search(lowered):
+        if _ENGINE.search(lowered) or _marked(lowered) or _NETSCAPE.search(lowered):
             return ""  # a browser ua-parser does not name: an engine or a phone browser says so
         return "Mozilla/ prefix but no browser ua-parser knows and no rendering engine"
     return ""

@@ -1,0 +1,208 @@
+"""User-agent test fixtures that no registry package ships, read from git repositories.
+
+Each source is pinned to a commit and read with `git show COMMIT:path` from a clone or a bare
+mirror passed as `--git NAME=DIR` (scripts/fetch_ua_corpora.py); a source not passed keeps the
+rows already committed for it. Labels follow each project's own annotation, never ours:
+
+  uap-core (Apache-2.0)       tests/test_device.yaml: device family Spider = bot, an agent in
+                              Mozilla/ or Opera/ form = browser, else app; the Firefox and
+                              Opera Mini string lists = browsers
+  browscap (MIT)              tests/issues/*.php: Crawler true, or Browser_Type Bot,
+                              Bot/Crawler, Offline Browser or Tool = bot; Browser_Type
+                              Browser = browser; any other type (Application, Email Client,
+                              Multimedia Player, Feed Reader, unknown) = app
+  whichbrowser (MIT)          tests/data/**/*.yaml: device type bot = bot; browser type
+                              browser = browser; else app
+  yauaa (Apache-2.0)          analyzer's UserAgents/*.yaml tests: AgentClass Robot, Robot
+                              Mobile, Cloud Application, Testclient or a robot DeviceClass =
+                              bot; AgentClass Browser or Browser Webview = browser; else app.
+                              Left out: AgentClass Hacker and the Hackers-* and
+                              BrokenUseragents* files (injection payloads and deliberately
+                              mangled strings: attack input for the parser, not clients)
+  isbot (Unlicense)           fixtures/crawlers.yml = bots; fixtures/browsers.yml (isbot's
+                              "not a bot" list) = bot in its groups named "... bots" (bots
+                              isbot chooses not to flag), else browser in Mozilla/ or Opera/
+                              form, else app
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+Row = tuple[str, str, str, str]
+BROWSER_FORM = ("Mozilla/", "Opera/")
+
+# name: (repository, commit, licence, licence file)
+GIT = {
+    "uap-core": (
+        "github.com/ua-parser/uap-core",
+        "e3c5e634bee0b14f1a129c991483910739ad9f6c",
+        "Apache-2.0",
+        "LICENSE",
+    ),
+    "browscap": (
+        "github.com/browscap/browscap",
+        "6c0c9208f9314f062c5ac45d933c1a419e05f421",
+        "MIT",
+        "LICENSE",
+    ),
+    "whichbrowser": (
+        "github.com/WhichBrowser/Parser-PHP",
+        "581d614d686bfbec3529ad60562a5213ac5d8d72",
+        "MIT",
+        "LICENSE",
+    ),
+    "yauaa": (
+        "github.com/nielsbasjes/yauaa",
+        "eb28d67a46701bfd59727284cc6a03c50b3403de",
+        "Apache-2.0",
+        "LICENSE",
+    ),
+    "isbot": (
+        "github.com/omrilotan/isbot",
+        "344052da664bde49579e21f1e62349280791efb3",
+        "Unlicense",
+        "LICENSE",
+    ),
+}
+
+
+def clean(ua: object) -> str:
+    return " ".join(str(ua or "").split())
+
+
+def load_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506
+
+
+class Repo:
+    """One pinned commit of a git repository (a clone or a bare mirror)."""
+
+    def __init__(self, git_dir: Path, commit: str) -> None:
+        self.git_dir, self.commit = git_dir, commit
+
+    def _git(self, *args: str) -> str:
+        return subprocess.run(  # noqa: S603
+            ["git", "-C", str(self.git_dir), *args],  # noqa: S607
+            check=True,
+            capture_output=True,
+        ).stdout.decode("utf-8", "replace")
+
+    def read(self, path: str) -> str:
+        return self._git("show", f"{self.commit}:{path}")
+
+    def files(self, under: str, suffix: str) -> list[str]:
+        names = self._git("ls-tree", "-r", "--name-only", self.commit, under).splitlines()
+        return sorted(n for n in names if n.endswith(suffix))
+
+
+def uap_core(repo: Repo) -> Iterator[Row]:
+    for case in load_yaml(repo.read("tests/test_device.yaml"))["test_cases"]:
+        ua = clean(case["user_agent_string"])
+        family = str(case.get("family") or "")
+        label = "bot" if family == "Spider" else "browser" if ua.startswith(BROWSER_FORM) else "app"
+        yield label, "uap-core", f"device:{family}".replace(",", " "), ua
+    for name in ("firefox_user_agent_strings.yaml", "opera_mini_user_agent_strings.yaml"):
+        for case in load_yaml(repo.read(f"test_resources/{name}"))["test_cases"]:
+            yield "browser", "uap-core", name.split("_")[0], clean(case["user_agent_string"])
+
+
+_BROWSCAP_CASE = re.compile(r"'ua' => '((?:[^'\\]|\\.)*)',\s*'properties' => \[(.*?)\n {8}\]", re.S)
+_BROWSCAP_BOT_TYPES = {"Bot", "Bot/Crawler", "Offline Browser", "Tool"}
+
+
+def browscap(repo: Repo) -> Iterator[Row]:
+    for path in repo.files("tests/issues", ".php"):
+        for m in _BROWSCAP_CASE.finditer(repo.read(path)):
+            ua = clean(re.sub(r"\\(['\\])", r"\1", m.group(1)))
+            kind = re.search(r"'Browser_Type' => '([^']*)'", m.group(2))
+            if not kind:
+                continue
+            crawler = "'Crawler' => true" in m.group(2)
+            label = (
+                "bot"
+                if crawler or kind.group(1) in _BROWSCAP_BOT_TYPES
+                else "browser"
+                if kind.group(1) == "Browser"
+                else "app"
+            )
+            yield label, "browscap", f"browscap:{kind.group(1)}", ua
+
+
+def whichbrowser(repo: Repo) -> Iterator[Row]:
+    for path in repo.files("tests/data", ".yaml"):
+        for case in load_yaml(repo.read(path)) or []:
+            headers = case.get("headers")
+            if isinstance(headers, dict):
+                ua = clean(headers.get("User-Agent"))
+            elif isinstance(headers, str) and headers.startswith("User-Agent: "):
+                ua = clean(headers.removeprefix("User-Agent: "))
+            else:
+                continue
+            result = case.get("result") or {}
+            device = str((result.get("device") or {}).get("type") or "")
+            kind = str((result.get("browser") or {}).get("type") or "none")
+            label = "bot" if device == "bot" else "browser" if kind == "browser" else "app"
+            yield label, "whichbrowser", f"whichbrowser:{kind}", ua
+
+
+_YAUAA_BOT_AGENTS = {"Robot", "Robot Mobile", "Cloud Application", "Testclient"}
+_YAUAA_BOT_DEVICES = {"Robot", "Robot Mobile", "Robot Imitator"}
+
+
+def yauaa(repo: Repo) -> Iterator[Row]:
+    for path in repo.files("analyzer/src/main/resources/UserAgents", ".yaml"):
+        if Path(path).name.startswith(("Hackers", "BrokenUseragents")):
+            continue
+        document = load_yaml(repo.read(path))
+        for entry in document.get("config", []) if isinstance(document, dict) else []:
+            test = entry.get("test") if isinstance(entry, dict) else None
+            if not isinstance(test, dict):
+                continue
+            ua = clean((test.get("input") or {}).get("user_agent_string"))
+            expected = test.get("expected") or {}
+            agent = str(expected.get("AgentClass") or "")
+            device = str(expected.get("DeviceClass") or "")
+            if agent == "Hacker":
+                continue
+            label = (
+                "bot"
+                if agent in _YAUAA_BOT_AGENTS or device in _YAUAA_BOT_DEVICES
+                else "browser"
+                if agent in {"Browser", "Browser Webview"}
+                else "app"
+            )
+            yield label, "yauaa", f"yauaa:{agent}".replace(",", " "), ua
+
+
+def isbot(repo: Repo) -> Iterator[Row]:
+    for name, fixed in (("crawlers", "bot"), ("browsers", "")):
+        for group, agents in load_yaml(repo.read(f"fixtures/{name}.yml")).items():
+            title = str(group).split(" - ")[0]  # "ZZZ Insignificat bots - These bots have..."
+            bots = fixed or ("bot" if re.search(r"\bbots\b", title, re.I) else "")
+            for ua in map(clean, agents or []):
+                label = bots or ("browser" if ua.startswith(BROWSER_FORM) else "app")
+                yield label, "isbot", f"isbot:{title}".replace(",", " "), ua
+
+
+READERS: dict[str, Callable[[Repo], Iterator[Row]]] = {
+    "uap-core": uap_core,
+    "browscap": browscap,
+    "whichbrowser": whichbrowser,
+    "yauaa": yauaa,
+    "isbot": isbot,
+}
+
+
+def git_rows(name: str, git_dir: Path, out: Path) -> Iterator[Row]:
+    """The rows of one git source; its licence file is copied beside the corpus."""
+    _, commit, _, licence = GIT[name]
+    repo = Repo(git_dir, commit)
+    (out / f"LICENSE.{name}").write_text(repo.read(licence), "utf-8")
+    yield from READERS[name](repo)
