@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from scrapeshield.directives.base import BodyRewriter
 from scrapeshield.directives.served import APP_SCOPE_KEY
 from scrapeshield.facts import Facts
+from scrapeshield.metrics.timing import Timer, entered
 from scrapeshield.settings import Settings
 from scrapeshield.shield import Shield
 from scrapeshield.signals import Action, Decision
@@ -44,6 +45,10 @@ class ScrapeShield:
         self._off = self.settings.mode == "off"  # settings are frozen
         self._facts = self.shield.facts_builder.build  # shield.facts, one call fewer
         self._health = self.shield.health_paths  # a frozenset: one lookup per request
+        if self.shield.metrics is not None and type(self) is ScrapeShield:
+            # Metrics on: the metered class (below), so with them off nothing of them runs.
+            self.__class__ = _Metered
+            self.app = entered(app)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self._off:
@@ -155,6 +160,22 @@ class ScrapeShield:
 
     async def aclose(self) -> None:
         await self.shield.aclose()
+
+
+class _Metered(ScrapeShield):
+    """ScrapeShield with metrics on: the same pass, timed until the app is entered or
+    scrapeshield's own response starts, and its decision counted (metrics/core.py)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        metrics = self.shield.metrics
+        if scope["type"] != "http" or metrics is None:
+            await super().__call__(scope, receive, send)
+            return
+        timer = Timer(send)
+        try:
+            await super().__call__(scope, receive, timer)
+        finally:
+            metrics.observe(scope, timer.started, timer.responded)
 
 
 async def _body_rewriter(

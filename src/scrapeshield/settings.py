@@ -25,11 +25,13 @@ from pydantic_settings import (
 from scrapeshield.behaviour.settings import BehaviourSettings
 from scrapeshield.challenge.settings import ChallengeSettings
 from scrapeshield.credentials.settings import CredentialSpec
+from scrapeshield.dashboard.settings import DashboardSettings
 from scrapeshield.deterrents.settings import DecoySettings, TarpitSettings
 from scrapeshield.directives.settings import DirectivesSettings
 from scrapeshield.errors import ConfigurationError
 from scrapeshield.fingerprint.settings import FingerprintSettings
 from scrapeshield.identity.settings import IdentitySettings
+from scrapeshield.metrics.settings import MetricsSettings
 from scrapeshield.ratelimit.settings import RateLimitSettings
 from scrapeshield.settings_base import Section, check_cidrs, split_commas
 from scrapeshield.signals import Action
@@ -174,6 +176,8 @@ class Settings(BaseSettings):
     decoy: DecoySettings = DecoySettings()
     tarpit: TarpitSettings = TarpitSettings()
     identity: IdentitySettings = IdentitySettings()
+    metrics: MetricsSettings = MetricsSettings()
+    dashboard: DashboardSettings = DashboardSettings()
 
     responder: Callable[..., Any] | None = Field(default=None, exclude=True)
 
