@@ -57,3 +57,14 @@ def store_settings(kind: str, redis_server: RedisServer, prefix: str) -> dict[st
 
 def bearer() -> dict[str, str]:
     return {"Authorization": f"Bearer {TOKEN}"}
+
+
+async def stored_events(settings: Settings) -> list[dict[str, Any]]:
+    """The block-log events the store holds, read over a store of this loop's own."""
+    from scrapeshield.store import open_store
+
+    store = open_store(settings)
+    try:
+        return [e.data for e in await store.read_events(limit=settings.event_stream_maxlen)]
+    finally:
+        await store.aclose()

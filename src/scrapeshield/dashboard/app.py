@@ -43,7 +43,11 @@ SECURITY_HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"cache-control", b"no-store"),
 ]
-STATIC = {"dashboard.css": "text/css", "dashboard.js": "text/javascript"}
+STATIC = {
+    "dashboard.css": "text/css",
+    "dashboard.js": "text/javascript",
+    "favicon.svg": "image/svg+xml",
+}
 MAX_FORM = 4096
 MISSING_EXTRA = (
     "dashboard: needs the dashboard extra (Jinja2), which is not installed: "
@@ -305,7 +309,8 @@ class _Views:
         name = request.path_params["name"]
         if name not in STATIC:
             return PlainTextResponse("not found", 404)
-        text = resources.files("scrapeshield.dashboard").joinpath("static", name).read_text()
+        static = resources.files("scrapeshield.dashboard").joinpath("static")
+        text = static.joinpath(name).read_text("utf-8")
         return Response(text, media_type=STATIC[name])
 
 
