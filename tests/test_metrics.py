@@ -173,6 +173,13 @@ async def test_registered_on_the_apps_registry_once() -> None:
     await again.aclose()
 
 
+def test_bad_metrics_settings_are_named() -> None:
+    with pytest.raises(ConfigurationError, match=r"metrics\.registry"):
+        Settings(metrics={"enabled": True, "registry": "REGISTRY"})
+    with pytest.raises(ConfigurationError, match=r"metrics\.buckets"):
+        Settings(metrics={"buckets": [0.1, 0.01]})
+
+
 def test_without_the_extra_enabling_metrics_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "prometheus_client", None)  # as if not installed
     monkeypatch.delitem(sys.modules, "scrapeshield.metrics.core", raising=False)

@@ -25,6 +25,15 @@ class MetricsSettings(Section):
     registry: Any = Field(default=None, exclude=True)
     buckets: list[float] = Field(default=list(DEFAULT_BUCKETS), min_length=1, max_length=40)
 
+    @field_validator("registry")
+    @classmethod
+    def _a_registry(cls, value: Any) -> Any:
+        if value is not None and not all(
+            callable(getattr(value, name, None)) for name in ("register", "unregister")
+        ):
+            raise ValueError("expected a prometheus_client CollectorRegistry (Python only)")
+        return value
+
     @field_validator("buckets")
     @classmethod
     def _increasing(cls, values: list[float]) -> list[float]:
