@@ -150,6 +150,11 @@ class DashboardData:
         mark = _id_key(after)
         return [e for e in events if _id_key(e.id) > mark]
 
+    def store_state(self) -> tuple[str, str]:
+        """The store's kind and its circuit breaker's state ('' without a breaker)."""
+        breaker = getattr(getattr(self.store, "breaker", None), "state", None)
+        return str(self.store.name), str(breaker) if breaker is not None else ""
+
     def client_key(self, target: str) -> str:
         """The client key for an address or network (`support.TargetError` otherwise)."""
         return self.support.client_key(target)
