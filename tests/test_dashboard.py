@@ -13,6 +13,7 @@ from starlette.requests import Request
 
 from scrapeshield import ConfigurationError, Settings, Shield
 from scrapeshield.dashboard.app import dashboard_app
+from scrapeshield.store import RedisStore
 from tests.operators_app import MOUNT, STORES, TOKEN, bearer, operators_app, store_settings
 from tests.servers import LOOPS, RedisServer, free_port, serve
 
@@ -173,10 +174,13 @@ def test_the_operators_callable_decides_and_csrf_still_applies(loop: str) -> Non
 @pytest.mark.parametrize("loop", LOOPS)
 def test_an_unreachable_store_is_a_page_not_a_traceback(loop: str) -> None:
     dead = f"redis://127.0.0.1:{free_port()}/0"
-    app, _ = operators_app(settings(store_url=dead, store_timeout=0.2))
+    app, shield = operators_app(settings(store_url=dead, store_timeout=0.2))
     with serve(app, loop=loop) as server, httpx.Client(base_url=server.url) as client:
         for page in ("/", "/bans", "/tail", "/client?key=1.2.3.4"):
             response = client.get(MOUNT + page, headers=bearer())
             assert response.status_code == 503, page
             assert "The store is unavailable" in response.text
         assert client.get(f"{MOUNT}/tail.json", headers=bearer()).status_code == 503
+        # The dashboard read through a store of its own: the site's breaker never saw it.
+        assert isinstance(shield.store, RedisStore)
+        assert shield.store.breaker.failures == 0

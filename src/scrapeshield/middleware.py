@@ -17,6 +17,7 @@ import inspect
 import logging
 from collections.abc import Awaitable
 from functools import partial
+from time import perf_counter
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -24,7 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from scrapeshield.directives.base import BodyRewriter
 from scrapeshield.directives.served import APP_SCOPE_KEY
 from scrapeshield.facts import Facts
-from scrapeshield.metrics.timing import Timer, entered
+from scrapeshield.metrics.timing import entered
 from scrapeshield.settings import Settings
 from scrapeshield.shield import Shield
 from scrapeshield.signals import Action, Decision
@@ -164,18 +165,18 @@ class ScrapeShield:
 
 class _Metered(ScrapeShield):
     """ScrapeShield with metrics on: the same pass, timed until the app is entered or
-    scrapeshield's own response starts, and its decision counted (metrics/core.py)."""
+    scrapeshield's own response is sent, and its decision counted (metrics/core.py)."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         metrics = self.shield.metrics
         if scope["type"] != "http" or metrics is None:
             await super().__call__(scope, receive, send)
             return
-        timer = Timer(send)
+        started = perf_counter()
         try:
-            await super().__call__(scope, receive, timer)
+            await super().__call__(scope, receive, send)
         finally:
-            metrics.observe(scope, timer.started, timer.responded)
+            metrics.observe(scope, started, perf_counter())
 
 
 async def _body_rewriter(

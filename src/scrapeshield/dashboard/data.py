@@ -1,13 +1,20 @@
 """Everything the dashboard reads or changes, over the store's own read methods (the event
 stream, bans, trap flags, escalation counters) and `Support`. One small seam, so the pages can
 later read through a shared operators' API instead.
+
+On Redis every page reads through a store of its own (`reading`), opened for the request with a
+longer deadline and closed after it: reading the whole event stream can take longer than the
+site's `store_timeout`, and a slow read must never open the circuit breaker that the site's
+requests go through.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +24,7 @@ from scrapeshield.blocklog import summarise
 from scrapeshield.ratelimit.escalation import LEVEL_PREFIX, STRIKE_PREFIX
 from scrapeshield.settings import Settings
 from scrapeshield.store.base import Store, StoredEvent
+from scrapeshield.store.redis import RedisStore
 from scrapeshield.support import Lifted, Support, TrapFlag
 
 WINDOWS = {"1h": 3600.0, "6h": 6 * 3600.0, "24h": 86400.0, "7d": 7 * 86400.0}
@@ -24,6 +32,7 @@ BUCKETS = 24  # bars of the blocks-over-time chart
 TOP = 10
 CLIENT_EVENTS = 100  # a client's most recent events shown
 TAIL_LIMIT = 100
+READ_TIMEOUT = 5.0  # seconds: one read of the whole stream (10,000 events: a few MB)
 
 
 @dataclass
@@ -184,3 +193,25 @@ def _id_time(event_id: str | None) -> float | None:
         return None
     ms = _id_key(event_id)[0]
     return ms / 1000 if ms else None
+
+
+@contextlib.asynccontextmanager
+async def reading(store: Store, settings: Settings) -> AsyncIterator[DashboardData]:
+    """`DashboardData` for one request: over the site's store in memory (nothing to wait for),
+    over a Redis store of its own otherwise (its own breaker and deadline), closed after."""
+    if not isinstance(store, RedisStore):
+        yield DashboardData(store, settings)
+        return
+    own = RedisStore(
+        store.url,
+        prefix=store.prefix,
+        timeout=max(store.timeout, READ_TIMEOUT),
+        cooldown=store.breaker.cooldown,
+        fail_mode=store.breaker.fail_mode,
+        max_events=store.max_events,
+        max_connections=2,
+    )
+    try:
+        yield DashboardData(own, settings)
+    finally:
+        await own.aclose()

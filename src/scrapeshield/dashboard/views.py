@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 
 from scrapeshield.dashboard.auth import Access, Auth
 from scrapeshield.dashboard.charts import ORDER, timeline_chart
-from scrapeshield.dashboard.data import WINDOWS, DashboardData
+from scrapeshield.dashboard.data import WINDOWS, DashboardData, reading
 from scrapeshield.errors import StoreError
 from scrapeshield.shield import Shield
 from scrapeshield.support import TargetError
@@ -31,7 +31,7 @@ class Views:
         self.shield = shield
         self.auth = auth
         self.templates = templates
-        self.data = DashboardData(shield.store, shield.settings)
+        self.data = DashboardData(shield.store, shield.settings)  # the site's own store state
         self.config = shield.settings.dashboard
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -102,7 +102,8 @@ class Views:
             return access
         window = request.query_params.get("window", "24h")
         try:
-            overview = await self.data.overview(window)
+            async with reading(self.shield.store, self.shield.settings) as data:
+                overview = await data.overview(window)
         except StoreError as exc:
             return self._unavailable(request, access, exc)
         chart = timeline_chart(overview.timeline, overview.end - overview.start)
@@ -126,7 +127,8 @@ class Views:
             return access
         key = request.query_params.get("key", "")[:100].strip()
         try:
-            view = await self.data.client(key)
+            async with reading(self.shield.store, self.shield.settings) as data:
+                view = await data.client(key)
         except StoreError as exc:
             return self._unavailable(request, access, exc)
         return self._page(request, access, "client.html", {"c": view, "now": time.time()})
@@ -136,7 +138,8 @@ class Views:
         if not isinstance(access, Access):
             return access
         try:
-            bans, traps = await self.data.holds()
+            async with reading(self.shield.store, self.shield.settings) as data:
+                bans, traps = await data.holds()
         except StoreError as exc:
             return self._unavailable(request, access, exc)
         notice = request.query_params.get("notice", "")[:200]
@@ -155,7 +158,8 @@ class Views:
         except TargetError as exc:
             return PlainTextResponse(str(exc), 400)
         try:
-            lifted = await self.data.lift(key, forget=form.get("forget") == "1")
+            async with reading(self.shield.store, self.shield.settings) as data:
+                lifted = await data.lift(key, forget=form.get("forget") == "1")
         except StoreError as exc:
             return self._unavailable(request, access, exc)
         done = [n for n, f in (("ban", lifted.ban), ("trap flag", lifted.trap)) if f]
@@ -172,7 +176,8 @@ class Views:
         if not isinstance(access, Access):
             return access
         try:
-            events = await self.data.tail(None, limit=50)
+            async with reading(self.shield.store, self.shield.settings) as data:
+                events = await data.tail(None, limit=50)
         except StoreError as exc:
             return self._unavailable(request, access, exc)
         context = {
@@ -188,7 +193,8 @@ class Views:
             return access
         after = request.query_params.get("after", "")[:40] or None
         try:
-            events = await self.data.tail(after)
+            async with reading(self.shield.store, self.shield.settings) as data:
+                events = await data.tail(after)
         except StoreError as exc:
             return JSONResponse({"error": str(exc)}, 503)
         return JSONResponse({"events": [{"id": e.id, **e.data} for e in events]})

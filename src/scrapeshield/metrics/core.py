@@ -7,7 +7,7 @@ the shield's log observers; the store's errors and breaker state are read at scr
     scrapeshield_store_errors_total{store}
     scrapeshield_store_breaker_state{store, state}         1 for the current state
     scrapeshield_added_latency_seconds                     until the app is entered, or
-                                                           scrapeshield's own response starts
+                                                           scrapeshield's own response is sent
 """
 
 from __future__ import annotations
@@ -73,7 +73,7 @@ class Metrics:
             self.latency = self._add(
                 Histogram(
                     "scrapeshield_added_latency_seconds",
-                    "Time scrapeshield adds before the app is entered or its own response starts",
+                    "Time scrapeshield adds before the app is entered or its own response is sent",
                     buckets=config.buckets,
                     registry=None,
                 )
@@ -99,17 +99,17 @@ class Metrics:
 
     # -- per request (the metered middleware) -----------------------------------------------
 
-    def observe(self, scope: Scope, started: float, responded: float | None) -> None:
-        """Count the request's decision and time scrapeshield's part of it. A request a
+    def observe(self, scope: Scope, started: float, finished: float) -> None:
+        """Count the request's decision and time scrapeshield's part of it: until the app was
+        entered, else until scrapeshield's own response was sent (`finished`). A request a
         directive or challenge endpoint answered has no decision and is not counted; a tarpit
         holds on purpose, so its delay is not scrapeshield's latency."""
         state = scope.get("state")
         decision = state.get(STATE_KEY) if state else None
         if type(decision) is not Decision:
             return
-        end = scope.get(ENTERED, responded)
-        if end is not None and not (decision.action is Action.TARPIT and decision.enforced):
-            self.latency.observe(max(0.0, end - started))
+        if not (decision.action is Action.TARPIT and decision.enforced):
+            self.latency.observe(max(0.0, scope.get(ENTERED, finished) - started))
         key = (decision.action, decision.rule, decision.enforced, category_of(decision.reasons))
         child = self._children.get(key)
         if child is None:
