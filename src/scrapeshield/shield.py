@@ -398,7 +398,10 @@ class Shield:
         if event == "decision" and (namer := self.log_events.get(decision.action)):
             event = namer(decision, facts)
         for observe in self.log_observers:
-            observe(decision, event)
+            try:
+                observe(decision, event)
+            except Exception:  # an observer never costs the block-log line
+                logger.exception("block-log observer %r failed", observe)
         await self.blocklog.write(BlockEvent.from_decision(decision, facts, event=event))
 
     # -- operator actions -----------------------------------------------------------------------
