@@ -176,7 +176,10 @@ class _Metered(ScrapeShield):
         try:
             await super().__call__(scope, receive, send)
         finally:
-            metrics.observe(scope, started, perf_counter())
+            try:
+                metrics.observe(scope, started, perf_counter())
+            except Exception:  # never into the app
+                logger.exception("scrapeshield could not count the request in its metrics")
 
 
 async def _body_rewriter(
