@@ -65,6 +65,9 @@ def bench_settings() -> Settings:
         behaviour={"enabled": others},
         challenge={"enabled": others, "secret_keys": [BENCH_KEY]},
         directives={"headers": others},
+        # BENCH_METRICS=on: Prometheus metrics on (bench_decide --metrics compares); not named
+        # otherwise, so the same file builds the settings of a tree from before metrics
+        **({"metrics": {"enabled": True}} if os.environ.get("BENCH_METRICS") == "on" else {}),
     )
 
 

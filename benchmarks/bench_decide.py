@@ -1,6 +1,7 @@
 """Per-request cost of the middleware with every defence, in process (no HTTP), on both loops.
 
 .venv/bin/python -m benchmarks.bench_decide [--requests 20000] [--rounds 5] [--store memory|redis]
+    [--metrics]
 
 Calls the protected demo (benchmarks/apps.py `protected`: limits no load reaches, so every
 request takes the whole path to the app) as an ASGI app, with Firefox's navigation headers and
@@ -9,6 +10,7 @@ token counted in its fingerprint's pool, the token's return marked), 32
 requests at a time, on asyncio and on uvloop; prints µs per request (median of the rounds) for
 the bare gallery and the protected one. To compare two trees, run it from each, alternately
 (`PYTHONPATH=<tree>/src:<tree>`); the difference of the protected figures is the change's cost.
+`--metrics` adds a third app, the protected one with Prometheus metrics on (`metered`).
 """
 
 from __future__ import annotations
@@ -22,17 +24,17 @@ from collections.abc import Callable
 from typing import Any
 
 import uvloop
+from tests.browsers import firefox
 from tests.servers import RedisServer
 
 from benchmarks import apps
 from scrapeshield import ScrapeShield, Shield
 
+# Firefox's navigation headers in its order (tests/browsers.py): a person's page view, which
+# the header fingerprints judge as the browser it is (User-Agent second: visitor_cookie binds it).
 HEADERS = [
     (b"host", b"127.0.0.1:8000"),
-    (b"user-agent", b"Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0"),
-    (b"accept", b"text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
-    (b"accept-language", b"en-GB,en;q=0.5"),
-    (b"accept-encoding", b"gzip, deflate"),
+    *((name.lower().encode(), value.encode()) for name, value in firefox().items()),
 ]
 VISITOR_KEY = "bench-visitor-key-0123456789"
 
@@ -105,6 +107,7 @@ async def run(app: Any, requests: int, concurrency: int = 32) -> float:
 async def measure(label: str, requests: int) -> float:
     if label == "bare":
         return await run(apps.bare(), requests)
+    os.environ["BENCH_METRICS"] = "on" if label == "metered" else "off"
     shield = Shield(apps.bench_settings())
     try:
         return await run(ScrapeShield(apps.bare(), shield=shield), requests)
@@ -117,6 +120,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--store", choices=["memory", "redis"], default="memory")
+    parser.add_argument("--metrics", action="store_true", help="also with metrics on")
     options = parser.parse_args()
     HEADERS.append((b"cookie", visitor_cookie()))
     server = RedisServer.start() if options.store == "redis" else None
@@ -125,7 +129,7 @@ def main() -> None:
         results: dict[tuple[str, str], list[float]] = {}
         for _ in range(options.rounds):
             for loop_name, factory in LOOPS.items():
-                for label in ("bare", "protected"):
+                for label in ("bare", "protected", "metered")[: 3 if options.metrics else 2]:
                     loop = factory()
                     try:
                         cost = loop.run_until_complete(measure(label, options.requests))

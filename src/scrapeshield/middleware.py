@@ -19,6 +19,7 @@ import inspect
 import logging
 from collections.abc import Awaitable
 from functools import partial
+from time import perf_counter
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -27,6 +28,7 @@ from scrapeshield.directives.base import BodyRewriter
 from scrapeshield.directives.served import APP_SCOPE_KEY
 from scrapeshield.facts import Facts
 from scrapeshield.route_index import find_routes
+from scrapeshield.metrics.timing import entered
 from scrapeshield.settings import Settings
 from scrapeshield.shield import Shield
 from scrapeshield.signals import Action, Decision
@@ -50,6 +52,10 @@ class ScrapeShield:
         routes = find_routes(app)  # the router under the app's other middleware, if any
         if routes is not None:
             self.shield.bind_routes(routes)  # marks read once; a bad one fails here
+        if self.shield.metrics is not None and type(self) is ScrapeShield:
+            # Metrics on: the metered class (below), so with them off nothing of them runs.
+            self.__class__ = _Metered
+            self.app = entered(app)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self._off:
@@ -188,6 +194,25 @@ async def _request_scope(filters: list[Any], facts: Facts, scope: Scope) -> Scop
             except Exception:
                 logger.exception("scrapeshield could not adjust the request; passing it as is")
     return scope
+
+
+class _Metered(ScrapeShield):
+    """ScrapeShield with metrics on: the same pass, timed until the app is entered or
+    scrapeshield's own response is sent, and its decision counted (metrics/core.py)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        metrics = self.shield.metrics
+        if scope["type"] != "http" or metrics is None:
+            await super().__call__(scope, receive, send)
+            return
+        started = perf_counter()
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            try:
+                metrics.observe(scope, started, perf_counter())
+            except Exception:  # never into the app
+                logger.exception("scrapeshield could not count the request in its metrics")
 
 
 async def _body_rewriter(

@@ -27,6 +27,7 @@ from pydantic_settings import (
 from scrapeshield.behaviour.settings import BehaviourSettings
 from scrapeshield.challenge.settings import ChallengeSettings
 from scrapeshield.credentials.settings import CredentialSpec
+from scrapeshield.dashboard.settings import DashboardSettings
 from scrapeshield.deterrents.settings import DecoySettings, PayPerCrawlSettings, TarpitSettings
 from scrapeshield.directives.settings import DirectivesSettings
 from scrapeshield.errors import ConfigurationError
@@ -34,6 +35,7 @@ from scrapeshield.evidence.settings import EvidenceSettings
 from scrapeshield.fingerprint.settings import FingerprintSettings
 from scrapeshield.identity.settings import IdentitySettings
 from scrapeshield.marks import RouteSpec
+from scrapeshield.metrics.settings import MetricsSettings
 from scrapeshield.ratelimit.settings import RateLimitSettings
 from scrapeshield.settings_base import Section, check_cidrs, split_commas
 from scrapeshield.signals import Action
@@ -181,6 +183,8 @@ class Settings(BaseSettings):
     identity: IdentitySettings = IdentitySettings()
     pay_per_crawl: PayPerCrawlSettings = PayPerCrawlSettings()
     evidence: EvidenceSettings = EvidenceSettings()
+    metrics: MetricsSettings = MetricsSettings()
+    dashboard: DashboardSettings = DashboardSettings()
 
     responder: Callable[..., Any] | None = Field(default=None, exclude=True)
 

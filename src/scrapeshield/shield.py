@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 from starlette.types import ASGIApp
@@ -39,6 +39,7 @@ from scrapeshield.errors import StoreUnavailable
 from scrapeshield.evidence.served import ROBOTS_EVENT, ROBOTS_RULE, ServedSampler, names_agent
 from scrapeshield.evidence.states import DirectiveStates
 from scrapeshield.facts import Facts, FactsBuilder
+from scrapeshield.metrics.setup import open_metrics
 from scrapeshield.policy import Policy, Verdict
 from scrapeshield.rules import RuleList
 from scrapeshield.settings import Settings
@@ -58,6 +59,9 @@ from scrapeshield.waivers import (
     unchallenged,
 )
 
+if TYPE_CHECKING:
+    from scrapeshield.metrics.core import Metrics
+
 logger = logging.getLogger("scrapeshield")
 
 _ALLOW, _CHALLENGE = Action.ALLOW, Action.CHALLENGE  # module globals: cheaper than Action.X
@@ -68,6 +72,7 @@ BUDGET_USE = "budget_use"
 
 ActionHandler = Callable[[Decision, Facts], Awaitable[ASGIApp | None]]
 EventNamer = Callable[[Decision, Facts], str]
+LogObserver = Callable[[Decision, str], None]
 
 
 def _event_named(event: str) -> EventNamer:
@@ -100,6 +105,8 @@ class Shield:
         self.action_handlers: dict[Action, ActionHandler] = {}
         # Names the block-log event of a decision by action (e.g. `challenge/issued`).
         self.log_events: dict[Action, EventNamer] = {}
+        # Told of every block-log event by name (the metrics count challenges with it).
+        self.log_observers: list[LogObserver] = []
         self.enforcing = self.settings.mode == "enforce"
         self.challenge = self._install_challenge() if self.settings.challenge.enabled else None
         self.decoy, self.tarpit = self._install_deterrents()
@@ -116,6 +123,10 @@ class Shield:
         self._runs: tuple[list[Detector], Runs] = ([], runs_for([]))
         self._first_party_runs = runs_for(named(self.detectors, FIRST_PARTY_DETECTORS))
         self._preflight_runs = runs_for(named(self.detectors, PREFLIGHT_DETECTORS))
+        self.metrics: Metrics | None = None  # off by default: then nothing of it runs per request
+        if self.settings.metrics.enabled:
+            self.metrics = open_metrics(self.settings, self.store, self.blocklog)
+            self.log_observers.append(self.metrics.on_event)
 
     def _install_challenge(self) -> Challenge:
         """The challenge action: its pass detector, its endpoint, its page and its log events."""
@@ -420,6 +431,11 @@ class Shield:
     async def log(self, decision: Decision, facts: Facts, *, event: str = "decision") -> None:
         if event == "decision" and (namer := self.log_events.get(decision.action)):
             event = namer(decision, facts)
+        for observe in self.log_observers:
+            try:
+                observe(decision, event)
+            except Exception:  # an observer never costs the block-log line
+                logger.exception("block-log observer %r failed", observe)
         directives = await self._directive_state(facts)
         record = BlockEvent.from_decision(decision, facts, event=event, directives=directives)
         quiet = event in (SERVED_EVENT, ROBOTS_EVENT)  # not refusals: INFO
@@ -472,4 +488,6 @@ class Shield:
         return bool(lifted)
 
     async def aclose(self) -> None:
+        if self.metrics is not None:
+            self.metrics.close()
         await self.store.aclose()

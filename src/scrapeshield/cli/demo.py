@@ -24,7 +24,7 @@ def run(args: argparse.Namespace) -> int:
     except ImportError:
         print("scrapeshield demo needs uvicorn: pip install 'scrapeshield[demo]'", file=sys.stderr)
         return 2
-    from scrapeshield.demo.app import TRAP_PATH, create_app
+    from scrapeshield.demo.app import DASHBOARD_PATH, TRAP_PATH, create_app
 
     overrides: dict[str, Any] = {}
     if not args.config:
@@ -40,6 +40,12 @@ def run(args: argparse.Namespace) -> int:
         f"mode {settings.mode}); block log on stderr as JSON lines",
         file=sys.stderr,
     )
+    if settings.dashboard.tokens:
+        print(
+            f"Dashboard on http://{args.host}:{args.port}{DASHBOARD_PATH}/ (sign in with a "
+            "token from SCRAPESHIELD_DASHBOARD__TOKENS)",
+            file=sys.stderr,
+        )
     # proxy_headers off: scrapeshield decides which forwarding headers to trust.
     uvicorn.run(
         create_app(settings),

@@ -11,7 +11,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from scrapeshield.behaviour.trap import trap_link
 from scrapeshield.demo.art import ARTWORK_COUNT, artwork, png, thumbnail
@@ -21,6 +21,8 @@ from scrapeshield.shield import Shield
 
 PER_PAGE = 48
 _STATIC = {"gallery.css": "text/css", "gallery.js": "text/javascript"}
+DASHBOARD_PATH = "/_scrapeshield"
+"""Where the demo mounts the operators' dashboard when `dashboard.tokens` are set."""
 TRAP_PATH = "/artworks/archive-all"
 """The demo's trap: disallowed in robots.txt and linked invisibly from every page."""
 
@@ -185,6 +187,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
         yield
         await shield.aclose()
 
-    app = create_gallery(lifespan)
-    app.add_middleware(ScrapeShield, shield=shield)
-    return app
+    if not settings.dashboard.tokens:
+        app = create_gallery(lifespan)
+        app.add_middleware(ScrapeShield, shield=shield)
+        return app
+    # With dashboard tokens: the dashboard beside the gallery, outside the shield (so a scraper
+    # of the gallery is not judged by the operators' page views, nor Prometheus by the policy).
+    from scrapeshield.dashboard.app import dashboard_app
+
+    gallery = create_gallery()
+    gallery.add_middleware(ScrapeShield, shield=shield)
+    return Starlette(
+        lifespan=lifespan,
+        routes=[Mount(DASHBOARD_PATH, dashboard_app(shield)), Mount("/", gallery)],
+    )
