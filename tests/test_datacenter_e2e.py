@@ -44,7 +44,11 @@ def app() -> ScrapeShield:
 
 
 def blocklog(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
-    return [json.loads(r.getMessage()) for r in caplog.records if r.name == "scrapeshield.blocklog"]
+    """The refusals logged (not the evidence sample of allowed crawler requests)."""
+    events = [
+        json.loads(r.getMessage()) for r in caplog.records if r.name == "scrapeshield.blocklog"
+    ]
+    return [event for event in events if event["action"] != "allow"]
 
 
 def names(reasons: list[dict[str, Any]]) -> list[str]:

@@ -27,8 +27,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from scrapeshield.directives.base import BodyRewriter
 from scrapeshield.directives.served import APP_SCOPE_KEY
 from scrapeshield.facts import Facts
-from scrapeshield.route_index import find_routes
 from scrapeshield.metrics.timing import entered
+from scrapeshield.route_index import find_routes
 from scrapeshield.settings import Settings
 from scrapeshield.shield import Shield
 from scrapeshield.signals import Action, Decision
