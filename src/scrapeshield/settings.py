@@ -30,6 +30,7 @@ from scrapeshield.directives.settings import DirectivesSettings
 from scrapeshield.errors import ConfigurationError
 from scrapeshield.fingerprint.settings import FingerprintSettings
 from scrapeshield.identity.settings import IdentitySettings
+from scrapeshield.pages.settings import PagesSettings
 from scrapeshield.ratelimit.settings import RateLimitSettings
 from scrapeshield.settings_base import Section, check_cidrs, split_commas
 from scrapeshield.signals import Action
@@ -174,6 +175,7 @@ class Settings(BaseSettings):
     decoy: DecoySettings = DecoySettings()
     tarpit: TarpitSettings = TarpitSettings()
     identity: IdentitySettings = IdentitySettings()
+    pages: PagesSettings = PagesSettings()
 
     responder: Callable[..., Any] | None = Field(default=None, exclude=True)
 
