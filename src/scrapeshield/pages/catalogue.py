@@ -25,6 +25,8 @@ FALLBACK = "en"
 _TAG = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{1,8})*$")
 _MAX_HEADER = 512  # characters of Accept-Language read; browsers send well under 100
 _MAX_RANGES = 16
+EVERYWHERE = frozenset({"site"})
+"""Placeholders every text may use, whatever its English text has."""
 
 
 def language_tag(value: str) -> str:
@@ -102,7 +104,7 @@ def load(directory: str | None) -> dict[str, dict[str, str]]:
                 problems.append(f"{lang}.toml: unknown key {key!r} (the keys are en.toml's)")
                 continue
             try:
-                extra = placeholders(text) - placeholders(english[key])
+                extra = placeholders(text) - placeholders(english[key]) - EVERYWHERE
             except ValueError as exc:
                 problems.append(f"{lang}.toml: {key}: {exc}")
                 continue
@@ -117,20 +119,27 @@ class Texts:
     """One language's texts: `texts("block.title", site=...)` gives escaped markup, falling
     back to English for a key the language lacks."""
 
-    def __init__(self, language: str, texts: Mapping[str, str], english: Mapping[str, str]):
+    def __init__(
+        self,
+        language: str,
+        texts: Mapping[str, str],
+        english: Mapping[str, str],
+        site: str | None = None,
+    ) -> None:
         self.language = language
         self._texts = {**english, **texts}
+        self.site = site if site is not None else self._texts["page.default_site"]
 
     def __call__(self, key: str, /, **values: object) -> Markup:
         text = self._texts.get(key)
         if text is None:
             raise KeyError(f"no page text {key!r}")
         # escape() first, then Markup.format escapes every value: nothing reaches the page raw.
-        return escape(text).format(**values) if values else escape(text)
+        return escape(text).format(**{"site": self.site, **values})
 
     def plain(self, key: str, /, **values: object) -> str:
         """The text with its values, unescaped (for JSON inside a script)."""
-        return self._texts[key].format(**values)
+        return self._texts[key].format(**{"site": self.site, **values})
 
 
 def parse_accept_language(header: str) -> list[str]:

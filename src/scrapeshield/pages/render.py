@@ -114,7 +114,7 @@ def check_templates(template_dir: str) -> None:
             for context in (full, bare):
                 template.render(context)
         except TemplateSyntaxError as exc:
-            problems.append(f"{exc.filename or exc.name or name} line {exc.lineno}: {exc.message}")
+            problems.append(f"{exc.name or name} line {exc.lineno}: {exc.message}")
         except Exception as exc:  # whatever a template can raise while rendering
             problems.append(f"{name}: {type(exc).__name__}: {exc}")
     if problems:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import urllib.parse
 from typing import Annotated
 
-from pydantic import field_validator, model_validator
+from pydantic import ValidationInfo, field_validator
 from pydantic_settings import NoDecode
 
 from scrapeshield.pages import catalogue
@@ -84,21 +84,24 @@ class PagesSettings(Section):
 
     @field_validator("default_language")
     @classmethod
-    def _default(cls, value: str) -> str:
-        return catalogue.language_tag(value)
+    def _default(cls, value: str, info: ValidationInfo) -> str:
+        return _with_catalogues([catalogue.language_tag(value)], info)[0]
 
     @field_validator("languages")
     @classmethod
-    def _languages(cls, values: list[str]) -> list[str]:
-        return [catalogue.language_tag(v) for v in values]
+    def _languages(cls, values: list[str], info: ValidationInfo) -> list[str]:
+        return _with_catalogues([catalogue.language_tag(v) for v in values], info)
 
-    @model_validator(mode="after")
-    def _offered(self) -> PagesSettings:
-        known = catalogue.load(self.catalogue_dir)
-        missing = sorted({*self.languages, self.default_language} - set(known))
-        if missing:
-            raise ValueError(
-                f"no catalogue for {missing} (have {sorted(known)}; add <language>.toml to "
-                "catalogue_dir)"
-            )
-        return self
+
+def _with_catalogues(languages: list[str], info: ValidationInfo) -> list[str]:
+    """The languages, each with a catalogue (packaged, or in a valid `catalogue_dir`)."""
+    if "catalogue_dir" not in info.data:
+        return languages  # catalogue_dir is wrong: reported on its own
+    known = catalogue.load(info.data["catalogue_dir"])
+    missing = sorted(set(languages) - set(known))
+    if missing:
+        raise ValueError(
+            f"no catalogue for {missing} (have {sorted(known)}; add <language>.toml to "
+            "catalogue_dir)"
+        )
+    return languages

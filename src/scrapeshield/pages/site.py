@@ -31,8 +31,9 @@ class Pages:
         english = catalogues[catalogue.FALLBACK]
         self.default_language = config.default_language
         self.languages = offered
+        own_name = None if site_name == DEFAULT_SITE_NAME else site_name
         self._texts = {
-            lang: catalogue.Texts(lang, catalogues[lang], english)
+            lang: catalogue.Texts(lang, catalogues[lang], english, own_name)
             for lang in {*offered, config.default_language}
         }
         # Bounded: a flood of distinct Accept-Language values only churns 256 entries.
@@ -40,7 +41,6 @@ class Pages:
             partial(catalogue.negotiate, offered=offered, default=config.default_language)
         )
         self.env = environment(config.template_dir)
-        self.site_name = None if site_name == DEFAULT_SITE_NAME else site_name
         self.terms_url = terms_url
         self.contact_url = config.contact_url
         self.logo_url = config.logo_url
@@ -62,7 +62,7 @@ class Pages:
             "lang": language,
             "t": texts,
             "status": status,
-            "site_name": self.site_name or texts.plain("page.default_site"),
+            "site_name": texts.site,
             "terms_url": self.terms_url,
             "contact_url": contact,
             "logo_url": self.logo_url,
