@@ -1,6 +1,7 @@
 """axe-core (npm, installed by scripts/setup into .cache/node) finds nothing on the block,
-throttle and challenge pages, in English and Japanese, in a real Chromium; nor on the challenge
-page as a browser without JavaScript shows it.
+throttle and challenge pages (and a failed check's), in English and Japanese, in a real
+Chromium; nor on the challenge page as a browser without JavaScript shows it. (Before these
+pages, axe found landmark-one-main and region, 4 nodes, on both the block and challenge page.)
 
 axe runs with its default rules (WCAG 2 A/AA and best practices: landmarks, contrast, names,
 `lang`). The test fails, never skips, when axe-core is missing: run `bash scripts/setup`.
@@ -84,6 +85,22 @@ def test_axe_finds_nothing(
         if name == "challenge":
             page.wait_for_function("() => window.__submitted === true", timeout=30_000)
             assert page.locator("#ss-status").inner_text() == DONE[language]
+        assert _violations(page, axe_source) == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_axe_finds_nothing_on_a_failed_check(
+    browser: Any, served: Served, axe_source: str, language: str
+) -> None:
+    context = _context(browser, language)
+    try:
+        page = context.new_page()
+        response = page.goto(served.url + "/.scrapeshield/challenge?wait=forged")
+        assert response is not None
+        assert response.status == 403
+        assert page.get_attribute("html", "lang") == language
         assert _violations(page, axe_source) == []
     finally:
         context.close()

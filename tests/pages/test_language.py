@@ -36,3 +36,50 @@ def test_the_language_a_request_asks_for(header: str, language: str) -> None:
 def test_ties_keep_the_order_given_and_the_list_is_bounded() -> None:
     assert parse_accept_language("ja, en, de") == ["ja", "en", "de"]
     assert len(parse_accept_language(",".join(["en"] * 1000))) == 16
+
+
+HOSTILE_ID = '<b id="x">&amp;\'</b>'
+
+
+@pytest.mark.parametrize("name", ["block.html", "throttle.html", "unavailable.html", "failed.html"])
+@pytest.mark.parametrize("language", ["en", "ja"])
+def test_a_cached_page_is_the_page_rendered(name: str, language: str) -> None:
+    """The page cache (packaged templates) gives what rendering gives, hostile values too."""
+    from scrapeshield.pages.render import render
+    from scrapeshield.pages.settings import PagesSettings
+    from scrapeshield.pages.site import Pages
+
+    config = PagesSettings(contact_url="mailto:a@example.org?subject={request_id}")
+    pages = Pages(config, site_name='Art "&" <Co>', terms_url="/terms?a=1&b=2")
+    for request_id in ("0123456789abcdef", HOSTILE_ID, "x"):
+        for retry_after in (None, 30):
+            context = pages.context(language, request_id, 429)
+            context.update(
+                page=name,
+                action="block",
+                retry_after=retry_after,
+                nonce=None,
+                reason="too-early",
+                retry_url='/a?b=1&c="2"',
+            )
+            cached = pages._render(name, context)
+            assert cached == render(pages.env, name, context)
+            assert HOSTILE_ID not in cached
+
+
+def test_a_cached_challenge_page_is_the_page_rendered() -> None:
+    from markupsafe import Markup
+
+    from scrapeshield.pages.render import render, sample_context
+    from scrapeshield.pages.settings import PagesSettings
+    from scrapeshield.pages.site import Pages
+
+    pages = Pages(PagesSettings(), site_name="Art")
+    for n, wait in enumerate(("/c?wait=a&b", None, '/c?wait="x"')):
+        context = {**sample_context("challenge.html"), **pages.context("ja", HOSTILE_ID, 403)}
+        context.update(
+            token=f"tok<{n}>", nonce=f"n{n}", wait_url=wait, config=Markup('{"a":"\\u003c"}')
+        )
+        assert pages._render("challenge.html", context) == render(
+            pages.env, "challenge.html", context
+        )

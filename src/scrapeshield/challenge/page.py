@@ -29,6 +29,13 @@ def _asset(name: str) -> str:
     return resources.files("scrapeshield.challenge").joinpath("static", name).read_text("utf-8")
 
 
+@cache
+def _script(name: str) -> Markup:
+    """A packaged script, as markup (ours, not escaped), made once: the same object on every
+    page, so the page cache hashes it once."""
+    return Markup(_asset(name))  # noqa: S704
+
+
 def is_navigation(facts: Facts, json_groups: frozenset[str]) -> bool:
     """A browser asking for a page: GET, accepts HTML, and not an API/image/asset route."""
     if facts.method not in NAVIGATION_METHODS or facts.route_group in json_groups:
@@ -77,8 +84,7 @@ def challenge_page(
     fresh nonce that the template receives as `nonce`."""
     script_nonce = secrets.token_urlsafe(16)
     language = pages.language(facts)
-    say = pages.texts(language).plain
-    messages = {key: say(f"challenge.{key}") for key in _SCRIPT_TEXTS}
+    messages = pages.script_texts(language)
     config = {"nonce": nonce, "difficulty": difficulty, "messages": messages}
     headers = {
         "Cache-Control": "no-store",
@@ -102,14 +108,11 @@ def challenge_page(
         token=token,
         # Safe by construction: JSON with <, > and & escaped, and the package's own scripts.
         config=Markup(_script_json(config)),  # noqa: S704
-        worker_js=Markup(_asset("worker.js")),  # noqa: S704
-        challenge_js=Markup(_asset("challenge.js")),  # noqa: S704
+        worker_js=_script("worker.js"),
+        challenge_js=_script("challenge.js"),
         wait_url=wait_url,
         wait_seconds=max(1, round(wait_seconds)),
     )
-
-
-_SCRIPT_TEXTS = ("working", "halfway", "done", "unsupported", "error")
 
 
 def refusal(status: int, message: str, request_id: str, terms_url: str | None) -> Response:

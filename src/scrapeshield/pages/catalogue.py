@@ -129,13 +129,19 @@ class Texts:
         self.language = language
         self._texts = {**english, **texts}
         self.site = site if site is not None else self._texts["page.default_site"]
+        self._done: dict[str, Markup] = {}  # texts with only {site} filled in, made once
 
     def __call__(self, key: str, /, **values: object) -> Markup:
+        if not values and (done := self._done.get(key)) is not None:
+            return done
         text = self._texts.get(key)
         if text is None:
             raise KeyError(f"no page text {key!r}")
         # escape() first, then Markup.format escapes every value: nothing reaches the page raw.
-        return escape(text).format(**{"site": self.site, **values})
+        markup = escape(text).format(**{"site": self.site, **values})
+        if not values:
+            self._done[key] = markup  # bounded: one entry per catalogue key
+        return markup
 
     def plain(self, key: str, /, **values: object) -> str:
         """The text with its values, unescaped (for JSON inside a script)."""

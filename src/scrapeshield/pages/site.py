@@ -7,7 +7,7 @@ response = pages.response("block.html", facts, request_id, 403, headers)
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache, partial
 from typing import Any
 
@@ -15,9 +15,12 @@ from starlette.responses import HTMLResponse
 
 from scrapeshield.facts import Facts
 from scrapeshield.pages import catalogue
+from scrapeshield.pages.cache import PageCache
 from scrapeshield.pages.render import environment, render
 from scrapeshield.pages.settings import PagesSettings
 
+SCRIPT_TEXTS = ("working", "halfway", "done", "unsupported", "error")
+"""The challenge texts its script shows (catalogue keys `challenge.<name>`)."""
 DEFAULT_SITE_NAME = "this site"
 """`Settings.site_name`'s default: then the page says "this site" in its own language."""
 
@@ -36,11 +39,18 @@ class Pages:
             lang: catalogue.Texts(lang, catalogues[lang], english, own_name)
             for lang in {*offered, config.default_language}
         }
+        self._script_texts = {
+            lang: {key: texts.plain(f"challenge.{key}") for key in SCRIPT_TEXTS}
+            for lang, texts in self._texts.items()
+        }
         # Bounded: a flood of distinct Accept-Language values only churns 256 entries.
         self._negotiate = lru_cache(maxsize=256)(
             partial(catalogue.negotiate, offered=offered, default=config.default_language)
         )
         self.env = environment(config.template_dir)
+        self._render: Callable[[str, Mapping[str, Any]], str] = partial(render, self.env)
+        if config.template_dir is None:  # only the packaged templates are cached (cache.py)
+            self._render = PageCache(self._render)
         self.terms_url = terms_url
         self.contact_url = config.contact_url
         self.logo_url = config.logo_url
@@ -51,6 +61,10 @@ class Pages:
 
     def texts(self, language: str) -> catalogue.Texts:
         return self._texts[language]
+
+    def script_texts(self, language: str) -> dict[str, str]:
+        """What the challenge's script says as it works, in `language` (made once)."""
+        return self._script_texts[language]
 
     def context(self, language: str, request_id: str, status: int) -> dict[str, Any]:
         """What every page is rendered with (docs/pages.md lists it)."""
@@ -86,4 +100,4 @@ class Pages:
         context.update(page=name.removesuffix(".html"), **values)
         context.setdefault("nonce", None)
         headers = {**headers, "Content-Language": lang, "Vary": "Accept, Accept-Language"}
-        return HTMLResponse(render(self.env, name, context), status, headers)
+        return HTMLResponse(self._render(name, context), status, headers)
