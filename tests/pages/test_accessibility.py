@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 AXE = Path(__file__).resolve().parents[2] / ".cache/node/node_modules/axe-core/axe.min.js"
 LANGUAGES = {"en": "en-GB,en;q=0.9", "ja": "ja,en;q=0.8"}
 NO_SUBMIT = "HTMLFormElement.prototype.submit = function () { window.__submitted = true; };"
-DONE = {"en": "Done. Opening the page…", "ja": "確認が終わりました。ページを開いています…"}
+DONE = {"en": "Done. Opening the page…", "ja": "確認が完了しました。ページを開いています…"}
 RUN_AXE = """async () => {
   const result = await axe.run(document);
   return result.violations.map((v) => ({
@@ -120,7 +120,7 @@ def test_the_challenge_without_javascript_explains_the_wait(
         html = page.content()
     finally:
         fetch.close()
-    assert ("JavaScript is turned off" if language == "en" else "JavaScriptがオフ") in text
+    assert ("JavaScript is turned off" if language == "en" else "JavaScriptが無効") in text
     assert "seconds" in text or "秒" in text
     context = _context(browser, language)
     try:

@@ -3,6 +3,7 @@ one (or any other language) English; a JSON client JSON whatever its language.""
 
 from __future__ import annotations
 
+import json
 import re
 
 import httpx
@@ -41,7 +42,10 @@ def test_a_japanese_browser_sees_japanese_pages(loop: str) -> None:
         assert "約30秒後" in throttled.text
         challenge = client.get(PAGES["challenge"], headers=JAPANESE)
         parse_page(challenge.text)  # still a working challenge: token, config, form
-        assert "確認しています" in challenge.text  # the script's texts, in the config
+        config = re.search(r'id="ss-config">([^<]+)</script>', challenge.text)
+        assert config
+        messages = json.loads(config.group(1))["messages"]  # the script's texts
+        assert messages["working"] == "確認中です…通常1〜2秒で完了します。"
         assert "nonce-" in challenge.headers["content-security-policy"]
 
 

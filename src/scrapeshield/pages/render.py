@@ -67,14 +67,13 @@ def sample_context(name: str) -> dict[str, Any]:
         "contact_url": "mailto:help@example.org",
         "logo_url": "/logo.svg",
         "request_id": "0123456789abcdef",
-        "nonce": "sample-nonce",
+        "nonce": None,
     }
-    if name == "block.html":
-        context["action"] = "block"
-    elif name in ("throttle.html", "unavailable.html"):
-        context["retry_after"] = 30
+    if name in ("block.html", "throttle.html", "unavailable.html"):
+        context.update(action="block", retry_after=30)
     elif name == "challenge.html":
         context.update(
+            nonce="sample-nonce",
             form_action="/.scrapeshield/challenge",
             token="signed-token",  # noqa: S106 (a sample, not a secret)
             config=Markup('{"messages": {}}'),
@@ -103,12 +102,8 @@ def check_templates(template_dir: str) -> None:
     env = environment(template_dir)
     for name in PAGES:
         full = sample_context(name)
-        bare = {
-            **full,
-            **dict.fromkeys(("terms_url", "contact_url", "logo_url", "retry_after")),
-        }
-        if name == "challenge.html":
-            bare["wait_url"] = None
+        optional = ("terms_url", "contact_url", "logo_url", "retry_after", "wait_url")
+        bare = {**full, **dict.fromkeys(k for k in optional if k in full)}
         try:
             template = env.get_template(name)
             for context in (full, bare):
