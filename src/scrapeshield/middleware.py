@@ -143,7 +143,7 @@ class ScrapeShield:
             logger.exception("scrapeshield responder failed; using the default response")
             from scrapeshield.actions import default_response
 
-            return default_response(decision, facts, self.settings)
+            return default_response(decision, facts, self.settings, self.shield.pages)
 
     def _wrap_send(
         self, send: Send, facts: Facts, decision: Decision, extra: list[tuple[bytes, bytes]]

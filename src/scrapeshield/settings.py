@@ -36,6 +36,7 @@ from scrapeshield.fingerprint.settings import FingerprintSettings
 from scrapeshield.identity.settings import IdentitySettings
 from scrapeshield.marks import RouteSpec
 from scrapeshield.metrics.settings import MetricsSettings
+from scrapeshield.pages.settings import PagesSettings
 from scrapeshield.ratelimit.settings import RateLimitSettings
 from scrapeshield.settings_base import Section, check_cidrs, split_commas
 from scrapeshield.signals import Action
@@ -185,6 +186,7 @@ class Settings(BaseSettings):
     evidence: EvidenceSettings = EvidenceSettings()
     metrics: MetricsSettings = MetricsSettings()
     dashboard: DashboardSettings = DashboardSettings()
+    pages: PagesSettings = PagesSettings()
 
     responder: Callable[..., Any] | None = Field(default=None, exclude=True)
 

@@ -40,6 +40,7 @@ from scrapeshield.evidence.served import ROBOTS_EVENT, ROBOTS_RULE, ServedSample
 from scrapeshield.evidence.states import DirectiveStates
 from scrapeshield.facts import Facts, FactsBuilder
 from scrapeshield.metrics.setup import open_metrics
+from scrapeshield.pages.site import Pages
 from scrapeshield.policy import Policy, Verdict
 from scrapeshield.rules import RuleList
 from scrapeshield.settings import Settings
@@ -108,6 +109,11 @@ class Shield:
         # Told of every block-log event by name (the metrics count challenges with it).
         self.log_observers: list[LogObserver] = []
         self.enforcing = self.settings.mode == "enforce"
+        self.pages = Pages(
+            self.settings.pages,
+            site_name=self.settings.site_name,
+            terms_url=self.settings.terms_url,
+        )
         self.challenge = self._install_challenge() if self.settings.challenge.enabled else None
         self.decoy, self.tarpit = self._install_deterrents()
         self._listing = bool(self.safelist or self.blocklist)  # most sites list nothing
@@ -136,6 +142,7 @@ class Shield:
             threshold=self.policy.challenge_score,
             log=self.log,
             enforcing=self.enforcing,
+            pages=self.pages,
         )
         self.detectors.append(PassDetector(challenge))
         self.endpoints.append(ChallengeEndpoint(challenge))
@@ -413,20 +420,36 @@ class Shield:
     async def response_for(self, decision: Decision, facts: Facts) -> ASGIApp:
         handler = self.action_handlers.get(decision.action)
         if handler is not None and decision.status is None:
+            if decision.action is _CHALLENGE and self.settings.responder is not None:
+                # The operator's responder is asked first here too (docs/pages.md); if it
+                # declines or fails, the challenge page is sent, never a page with no puzzle.
+                try:
+                    own = await self._operator_response(decision, facts)
+                except Exception:
+                    logger.exception("scrapeshield responder failed; sending the challenge")
+                    own = None
+                if own is not None:
+                    return own
             custom = await handler(decision, facts)
             if custom is not None:
                 return custom
         return await self._refusal(decision, facts)
 
+    async def _operator_response(self, decision: Decision, facts: Facts) -> ASGIApp | None:
+        responder = self.settings.responder
+        if responder is None:
+            return None
+        result = responder(decision, facts)
+        if asyncio.iscoroutine(result):
+            result = await result
+        return result  # type: ignore[no-any-return]
+
     async def _refusal(self, decision: Decision, facts: Facts) -> ASGIApp:
         """The operator's `responder`, else the default page for the decision."""
-        if self.settings.responder is not None:
-            result = self.settings.responder(decision, facts)
-            if asyncio.iscoroutine(result):
-                result = await result
-            if result is not None:
-                return result  # type: ignore[no-any-return]
-        return default_response(decision, facts, self.settings)
+        result = await self._operator_response(decision, facts)
+        if result is not None:
+            return result
+        return default_response(decision, facts, self.settings, self.pages)
 
     async def log(self, decision: Decision, facts: Facts, *, event: str = "decision") -> None:
         if event == "decision" and (namer := self.log_events.get(decision.action)):

@@ -21,6 +21,7 @@ from scrapeshield.challenge.pow import difficulty_for
 from scrapeshield.challenge.settings import ChallengeSettings
 from scrapeshield.challenge.tokens import Signer, binding_for, network_of
 from scrapeshield.facts import Facts
+from scrapeshield.pages.site import Pages
 from scrapeshield.settings import Settings
 from scrapeshield.signals import Decision
 from scrapeshield.store.base import Store
@@ -69,9 +70,10 @@ class Challenge:
         threshold: float,
         log: LogFn,
         enforcing: bool,
+        pages: Pages,
     ) -> None:
         self.config = settings.challenge
-        self.site_name = settings.site_name
+        self.pages = pages
         self.terms_url = settings.terms_url
         self.signer = Signer(signing_keys(self.config))
         self.store = store
@@ -127,13 +129,13 @@ class Challenge:
             wait = self.signer.sign("wait", {**bound, "nbf": opens})
             wait_url = f"{c.path}?wait={wait}"
         return challenge_page(
+            self.pages,
+            facts,
             token=token,
             nonce=nonce,
             difficulty=difficulty,
             action=c.path,
             status=c.status,
-            site_name=self.site_name,
-            terms_url=self.terms_url,
             request_id=decision.request_id,
             wait_url=wait_url,
             wait_seconds=c.noscript_wait,

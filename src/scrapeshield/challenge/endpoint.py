@@ -104,7 +104,10 @@ class ChallengeEndpoint:
         if not outcome.ok:
             status = 403
             if wants_html(facts):
-                return failure_page(status, outcome.reason, outcome.back, facts.request_id)
+                pages = self._challenge.pages
+                return failure_page(
+                    pages, facts, status, outcome.reason, outcome.back, facts.request_id
+                )
             return refusal(status, f"verification failed: {outcome.reason}", facts.request_id, None)
         return self._pass(facts, outcome)
 

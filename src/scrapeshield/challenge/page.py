@@ -1,23 +1,24 @@
-"""The challenge page and the machine-readable refusal, rendered from package data.
+"""The challenge page and the machine-readable refusal.
 
-The page is self-contained (inline style, script and a blob Web Worker; no third-party
-resources) and carries its own Content-Security-Policy with a per-response script nonce.
+The page (template `challenge.html`, pages/) is self-contained (inline style, script and a blob
+Web Worker; no third-party resources) and carries its own Content-Security-Policy with a
+per-response script nonce. Its script and worker are package data (`static/`).
 """
 
 from __future__ import annotations
 
-import html
 import json
 import secrets
 import urllib.parse
 from functools import cache
 from importlib import resources
-from string import Template
 from typing import Any
 
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from markupsafe import Markup
+from starlette.responses import JSONResponse, Response
 
 from scrapeshield.facts import Facts
+from scrapeshield.pages.site import Pages
 
 NAVIGATION_METHODS = frozenset({"GET"})
 _UNSAFE_PATH = frozenset("\\\r\n\t\0")
@@ -26,6 +27,13 @@ _UNSAFE_PATH = frozenset("\\\r\n\t\0")
 @cache
 def _asset(name: str) -> str:
     return resources.files("scrapeshield.challenge").joinpath("static", name).read_text("utf-8")
+
+
+@cache
+def _script(name: str) -> Markup:
+    """A packaged script, as markup (ours, not escaped), made once: the same object on every
+    page, so the page cache hashes it once."""
+    return Markup(_asset(name))  # noqa: S704
 
 
 def is_navigation(facts: Facts, json_groups: frozenset[str]) -> bool:
@@ -60,47 +68,24 @@ def _script_json(data: dict[str, Any]) -> str:
 
 
 def challenge_page(
+    pages: Pages,
+    facts: Facts,
     *,
     token: str,
     nonce: str,
     difficulty: int,
     action: str,
     status: int,
-    site_name: str,
-    terms_url: str | None,
     request_id: str,
     wait_url: str | None,
     wait_seconds: float,
 ) -> Response:
+    """The page in the request's language (template `challenge.html`); its script runs under a
+    fresh nonce that the template receives as `nonce`."""
     script_nonce = secrets.token_urlsafe(16)
-    site = html.escape(site_name)
-    terms = ""
-    if terms_url:
-        terms = f' See the <a href="{html.escape(terms_url, quote=True)}">terms of service</a>.'
-    refresh = note = ""
-    if wait_url is not None:
-        seconds = max(1, round(wait_seconds))
-        target = html.escape(wait_url, quote=True)
-        refresh = (
-            f'<noscript><meta http-equiv="refresh" content="{seconds};url={target}"></noscript>'
-        )
-        note = (
-            f"<noscript><p>JavaScript is off: you will be taken to the page in about {seconds} "
-            f'seconds. If not, <a href="{target}">continue</a> after waiting.</p></noscript>'
-        )
-    body = Template(_asset("page.html")).substitute(
-        site=site,
-        terms=terms,
-        noscript_refresh=refresh,
-        noscript_note=note,
-        action=html.escape(action, quote=True),
-        token=html.escape(token, quote=True),
-        request_id=html.escape(request_id),
-        config=_script_json({"nonce": nonce, "difficulty": difficulty}),
-        worker=_asset("worker.js"),
-        script_nonce=script_nonce,
-        script=_asset("challenge.js"),
-    )
+    language = pages.language(facts)
+    messages = pages.script_texts(language)
+    config = {"nonce": nonce, "difficulty": difficulty, "messages": messages}
     headers = {
         "Cache-Control": "no-store",
         "X-Robots-Tag": "noindex",
@@ -111,7 +96,23 @@ def challenge_page(
             "base-uri 'none'; frame-ancestors 'none'"
         ),
     }
-    return HTMLResponse(body, status, headers)
+    return pages.response(
+        "challenge.html",
+        facts,
+        request_id,
+        status,
+        headers,
+        language=language,
+        nonce=script_nonce,
+        form_action=action,
+        token=token,
+        # Safe by construction: JSON with <, > and & escaped, and the package's own scripts.
+        config=Markup(_script_json(config)),  # noqa: S704
+        worker_js=_script("worker.js"),
+        challenge_js=_script("challenge.js"),
+        wait_url=wait_url,
+        wait_seconds=max(1, round(wait_seconds)),
+    )
 
 
 def refusal(status: int, message: str, request_id: str, terms_url: str | None) -> Response:
@@ -122,16 +123,11 @@ def refusal(status: int, message: str, request_id: str, terms_url: str | None) -
     return JSONResponse(body, status, {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"})
 
 
-def failure_page(status: int, reason: str, retry_path: str, request_id: str) -> Response:
+def failure_page(
+    pages: Pages, facts: Facts, status: int, reason: str, retry_path: str, request_id: str
+) -> Response:
     """A failed verification: say so and offer a fresh try (no automatic loop)."""
-    retry = html.escape(retry_path, quote=True)
-    page = (
-        "<!doctype html><html lang=en><meta charset=utf-8>"
-        '<meta name=viewport content="width=device-width,initial-scale=1">'
-        "<title>Verification failed</title><body style='font:16px/1.5 system-ui,sans-serif;"
-        "max-width:36em;margin:4em auto;padding:0 1em'><h1>Verification failed</h1>"
-        f"<p>The check could not be verified ({html.escape(reason)}).</p>"
-        f'<p><a href="{retry}">Try again</a>.</p>'
-        f"<p><small>Reference: <code>{html.escape(request_id)}</code></small></p></body></html>"
+    headers = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+    return pages.response(
+        "failed.html", facts, request_id, status, headers, reason=reason, retry_url=retry_path
     )
-    return HTMLResponse(page, status, {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"})

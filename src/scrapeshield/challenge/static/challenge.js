@@ -4,10 +4,16 @@
   const status = document.getElementById("ss-status");
   const progress = document.getElementById("ss-progress");
   const form = document.getElementById("ss-form");
+  const say = config.messages;  // the page's language (pages/catalogues)
+  const needsJs = document.getElementById("ss-needs-js");
+  if (needsJs) needsJs.hidden = true;
   if (!window.Worker || !window.Blob || !window.URL) {
-    status.textContent = "This check needs a current browser with JavaScript.";
+    status.textContent = say.unsupported;
     return;
   }
+  progress.hidden = false;
+  status.textContent = say.working;  // a live region: read out once, not at every step
+  let halfway = false;
   const source = document.getElementById("ss-worker").textContent;
   const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
   const count = Math.max(1, Math.min(navigator.hardwareConcurrency || 2, 4));
@@ -23,7 +29,7 @@
     form.elements.elapsed.value = String(Math.round(performance.now() - started));
     form.elements.hashes.value = String(hashes);
     progress.value = 1;
-    status.textContent = "Done, loading the page…";
+    status.textContent = say.done;
     form.submit();
   };
   for (let i = 0; i < count; i++) {
@@ -35,13 +41,17 @@
         hashes += event.data.progress;
         progress.max = 1;
         progress.value = Math.min(0.95, hashes / expected);
+        if (!halfway && progress.value >= 0.5) {
+          halfway = true;
+          status.textContent = say.halfway;
+        }
         return;
       }
       hashes += event.data.hashes;
       finish(event.data.counter);
     };
     worker.onerror = () => {
-      status.textContent = "Your browser could not run the check; please reload the page.";
+      status.textContent = say.error;
     };
     worker.postMessage({ nonce: config.nonce, difficulty: config.difficulty, start: i, stride: count });
   }
