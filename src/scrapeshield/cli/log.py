@@ -55,8 +55,7 @@ def register(sub: Any) -> None:
 
 
 def fail(message: str, code: int = 2) -> int:
-    render.console(stderr=True).print(Text(f"scrapeshield log: {message}", style="red"))
-    return code
+    return render.fail("log", message, code)
 
 
 def run(args: argparse.Namespace) -> int:

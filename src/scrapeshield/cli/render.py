@@ -38,6 +38,12 @@ def console(*, stderr: bool = False) -> Console:
     return out
 
 
+def fail(command: str, message: str, code: int = 2) -> int:
+    """An error on stderr, in red on a terminal, with the exit status to return."""
+    console(stderr=True).print(Text(f"scrapeshield {command}: {message}", style="red"))
+    return code
+
+
 def safe(value: Any, limit: int | None = None) -> str:
     """Client-controlled text made printable: control characters (ESC...) shown escaped."""
     text = "" if value is None else str(value)

@@ -85,6 +85,16 @@ class Views:
     def _unavailable(self, request: Request, access: Access, exc: StoreError) -> Response:
         return self._page(request, access, "error.html", {"error": str(exc)}, 503)
 
+    async def _posted(self, request: Request) -> tuple[Access, dict[str, str]] | Response:
+        """A state-changing POST's form, once the session and its CSRF token are checked."""
+        access = await self._access(request)
+        if not isinstance(access, Access):
+            return access
+        form = await self._form(request)
+        if not self.auth.csrf_ok(access, form.get("csrf", "")):
+            return PlainTextResponse("invalid or missing CSRF token; reload the page", 403)
+        return access, form
+
     async def _form(self, request: Request) -> dict[str, str]:
         body = b""
         async for chunk in request.stream():
@@ -147,12 +157,10 @@ class Views:
         return self._page(request, access, "bans.html", context)
 
     async def unban(self, request: Request) -> Response:
-        access = await self._access(request)
-        if not isinstance(access, Access):
-            return access
-        form = await self._form(request)
-        if not self.auth.csrf_ok(access, form.get("csrf", "")):
-            return PlainTextResponse("invalid or missing CSRF token; reload the page", 403)
+        checked = await self._posted(request)
+        if isinstance(checked, Response):
+            return checked
+        access, form = checked
         try:
             key = self.data.client_key(form.get("key", ""))
         except TargetError as exc:
@@ -226,12 +234,9 @@ class Views:
         return response
 
     async def logout(self, request: Request) -> Response:
-        access = await self._access(request)
-        if not isinstance(access, Access):
-            return access
-        form = await self._form(request)
-        if not self.auth.csrf_ok(access, form.get("csrf", "")):
-            return PlainTextResponse("invalid or missing CSRF token; reload the page", 403)
+        checked = await self._posted(request)
+        if isinstance(checked, Response):
+            return checked
         response = RedirectResponse(f"{self._base(request)}/login", 303)
         response.delete_cookie(self.config.cookie_name, path=self._base(request) + "/")
         return response
