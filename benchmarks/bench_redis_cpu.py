@@ -27,7 +27,7 @@ import redis
 
 from benchmarks import apps
 from benchmarks.bench_ratelimit import redis_server
-from benchmarks.run import BROWSER_HEADERS
+from benchmarks.run import BROWSER_HEADERS, redis_cpu
 from scrapeshield import Shield
 from scrapeshield.behaviour.script import SCRIPT as BEHAVIOUR
 from scrapeshield.identity.ops import SCRIPT as IDENTITY
@@ -79,7 +79,7 @@ Stats = dict[str, tuple[int, int]]  # command -> (calls, µs)
 
 async def measure(
     url: str, requests: int
-) -> tuple[dict[str, tuple[float, Stats]], dict[str, list[Call]]]:
+) -> tuple[dict[str, tuple[float, float, Stats]], dict[str, list[Call]]]:
     os.environ["BENCH_STORE_URL"] = url
     settings = apps.bench_settings()
     store = RecordingStore(url, prefix=settings.store_prefix, timeout=2.0)
@@ -87,6 +87,7 @@ async def measure(
     admin = redis.Redis.from_url(url, decode_responses=True)
     results = {}
     calls: dict[str, list[Call]] = {}
+    cpus: dict[str, float] = {}
     try:
         for kind, (path, image) in KINDS.items():
             scopes = [
@@ -97,15 +98,18 @@ async def measure(
             for scope in scopes:  # warm up: every address seen once
                 await shield.decide(shield.facts(scope))
             admin.config_resetstat()
+            cpu = redis_cpu(admin)
             store.measuring = True
             trips = store.round_trips
             for n in range(requests):
                 await shield.decide(shield.facts(scopes[n % len(scopes)]))
             per_trip = (store.round_trips - trips) / requests
+            cpus[kind] = (redis_cpu(admin) - cpu) * 1e6 / requests
             stats = admin.info("commandstats")
             calls[kind] = store.calls
             results[kind] = (
                 per_trip,
+                cpus[kind],
                 {
                     k.removeprefix("cmdstat_"): (int(v["calls"]), int(v["usec"]))
                     for k, v in stats.items()
@@ -145,10 +149,11 @@ def main() -> None:
             for source, component in COMPONENTS.items():
                 mine = [c for c in recorded if c[0] == source]
                 split.setdefault(kind, {})[component] = replay(url, mine) if mine else {}
-    for kind, (trips, stats) in results.items():
+    for kind, (trips, cpu, stats) in results.items():
         total_calls = sum(c for c, _ in stats.values())
         evalsha = stats.get("evalsha", (0, 0))
-        print(f"\n{kind}: {trips:.2f} round trips/request, {evalsha[1] / n:.1f} µs Redis CPU "
+        print(f"\n{kind}: Redis server CPU {cpu:.1f} µs/request (INFO cpu, the whole process)")
+        print(f"{kind}: {trips:.2f} round trips/request, {evalsha[1] / n:.1f} µs Redis CPU "
               f"in scripts/request, {sum(u for _, u in stats.values()) / n:.1f} µs in all, "
               f"{total_calls / n:.1f} commands/request (inner calls included)")  # fmt: skip
         for name, (count, usec) in sorted(stats.items(), key=lambda kv: -kv[1][0]):
