@@ -13,8 +13,8 @@
 -- Time is the Redis server's (one clock for every worker and host). Every key gets a TTL.
 -- The ban key and both buckets of every sliding window (the default strategy) are read with
 -- one MGET: a call from Lua costs the server more than the read it makes.
--- Returns one string of integers, 'rejected_index strikes remaining_1 reset_ms_1 ...' (0 =
--- admitted): one bulk reply is much cheaper for the client to parse than an array.
+-- Returns integers: {rejected_index (0 = admitted), strikes, remaining_1, reset_ms_1, ...} (an
+-- array of numbers costs the server less than formatting one string; hiredis parses either).
 
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
@@ -142,7 +142,7 @@ for i = 1, n do
   local quota = spec[i * 4 - 2]
   local remaining = quota - counts[i]
   if remaining < 0 then remaining = 0 end
-  out[#out + 1] = string.format('%d', remaining)
-  out[#out + 1] = string.format('%d', math.floor(resets[i]))
+  out[#out + 1] = remaining
+  out[#out + 1] = resets[i]  -- (Redis returns a number as an integer, its fraction dropped)
 end
-return table.concat(out, ' ')
+return out
