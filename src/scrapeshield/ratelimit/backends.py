@@ -116,7 +116,7 @@ class RedisLimiter:
 
     @staticmethod
     async def _outcome(limits: tuple[Limit, ...], reply: Awaitable[Any]) -> Outcome:
-        raw = str(await reply).split()
+        raw = await reply  # integers: rejected index (0: none), strikes, remaining and reset each
         rejected_index, strikes = int(raw[0]), int(raw[1])
         states = tuple(
             LimitState(lim, int(raw[2 + 2 * i]), int(raw[3 + 2 * i]) / 1000)

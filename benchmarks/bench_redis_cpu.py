@@ -1,0 +1,171 @@
+"""Redis server CPU and commands per request, per script, in process (no HTTP).
+
+.venv/bin/python -m benchmarks.bench_redis_cpu [--requests 2000]
+
+Starts its own redis-server, then runs `shield.decide()` with every defence as in
+`benchmarks/apps.py` (limits and scores out of reach) for two kinds of request, one kind at a
+time: a Chrome link click to an artwork page (the load of `benchmarks/run.py`) and an original
+image fetched from that page. Each request comes from one of 200 addresses (as a crowd of
+visitors would), after one warm-up request per address. Between kinds `CONFIG RESETSTAT`
+clears the server's counters; `INFO commandstats` then gives each command's calls and CPU µs.
+EVALSHA's µs include the commands its script runs; those inner commands are listed by name
+(their µs are part of the script's). To split the scripts' µs by component, every script call
+is recorded and replayed on a second, fresh redis-server one component at a time (warm-up calls
+first, then `CONFIG RESETSTAT`, then the measured ones). Figures vary with the machine; the
+counts do not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+from collections.abc import Awaitable
+from typing import Any
+
+import redis
+
+from benchmarks import apps
+from benchmarks.bench_ratelimit import redis_server
+from benchmarks.run import BROWSER_HEADERS, redis_cpu
+from scrapeshield import Shield
+from scrapeshield.behaviour.script import SCRIPT as BEHAVIOUR
+from scrapeshield.identity.ops import SCRIPT as IDENTITY
+from scrapeshield.ratelimit.backends import HIT_SCRIPT
+from scrapeshield.shield import synthetic_scope
+from scrapeshield.store import RedisStore
+
+COMPONENTS = {HIT_SCRIPT: "ratelimit", IDENTITY: "identity", BEHAVIOUR: "behaviour"}
+Call = tuple[str, list[str], list[Any], bool]  # script, prefixed keys, args, measured?
+
+
+class RecordingStore(RedisStore):
+    """Records each script call (for the per-component replay) as it sends it."""
+
+    calls: list[Call]
+    measuring = False
+
+    def submit_script(self, source: str, keys: list[str], args: list[Any]) -> Awaitable[Any]:
+        self.calls.append((source, [self.prefix + k for k in keys], list(args), self.measuring))
+        return super().submit_script(source, keys, args)
+
+
+_ADMIN = {"evalsha", "script|load", "config|resetstat", "flushall"}
+ADDRESSES = [f"198.51.{n // 100}.{n % 100 + 1}" for n in range(200)]
+
+
+def _headers(image: bool) -> list[tuple[str, str]]:
+    pairs = [tuple(h.split(": ", 1)) for h in BROWSER_HEADERS]
+    if not image:
+        return [(k, v) for k, v in pairs]
+    # what Chrome sends for an <img> on the page (no navigation headers)
+    drop = {"upgrade-insecure-requests", "sec-fetch-user", "accept", "sec-fetch-mode",
+            "sec-fetch-dest", "referer"}  # fmt: skip
+    out = [(k, v) for k, v in pairs if k not in drop]
+    out += [
+        ("accept", "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"),
+        ("sec-fetch-mode", "no-cors"),
+        ("sec-fetch-dest", "image"),
+        ("referer", "http://127.0.0.1/artworks/7"),
+    ]
+    return out
+
+
+KINDS = {"page view": ("/artworks/7", False), "original image": ("/images/7.png", True)}
+
+
+Stats = dict[str, tuple[int, int]]  # command -> (calls, µs)
+
+
+async def measure(
+    url: str, requests: int
+) -> tuple[dict[str, tuple[float, float, Stats]], dict[str, list[Call]]]:
+    os.environ["BENCH_STORE_URL"] = url
+    settings = apps.bench_settings()
+    store = RecordingStore(url, prefix=settings.store_prefix, timeout=2.0)
+    shield = Shield(settings, store=store)
+    admin = redis.Redis.from_url(url, decode_responses=True)
+    results = {}
+    calls: dict[str, list[Call]] = {}
+    cpus: dict[str, float] = {}
+    try:
+        for kind, (path, image) in KINDS.items():
+            scopes = [
+                synthetic_scope(path=path, ip=ip, headers=_headers(image), scheme="http")
+                for ip in ADDRESSES
+            ]
+            store.calls, store.measuring = [], False
+            for scope in scopes:  # warm up: every address seen once
+                await shield.decide(shield.facts(scope))
+            admin.config_resetstat()
+            cpu = redis_cpu(admin)
+            store.measuring = True
+            trips = store.round_trips
+            for n in range(requests):
+                await shield.decide(shield.facts(scopes[n % len(scopes)]))
+            per_trip = (store.round_trips - trips) / requests
+            cpus[kind] = (redis_cpu(admin) - cpu) * 1e6 / requests
+            stats = admin.info("commandstats")
+            calls[kind] = store.calls
+            results[kind] = (
+                per_trip,
+                cpus[kind],
+                {
+                    k.removeprefix("cmdstat_"): (int(v["calls"]), int(v["usec"]))
+                    for k, v in stats.items()
+                    if k != "cmdstat_config|resetstat"
+                },
+            )
+    finally:
+        admin.close()
+        await store.aclose()
+    return results, calls
+
+
+def replay(url: str, calls: list[Call]) -> Stats:
+    """Each call again on a fresh server: the commandstats of the measured ones."""
+    with redis.Redis.from_url(url, decode_responses=True) as client:
+        client.flushall()
+        started = False
+        for source, keys, args, measured in calls:
+            if measured and not started:
+                client.config_resetstat()
+                started = True
+            client.evalsha(client.script_load(source), len(keys), *keys, *args)
+        stats = client.info("commandstats")
+    return {k.removeprefix("cmdstat_"): (int(v["calls"]), int(v["usec"])) for k, v in stats.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=2000)
+    options = parser.parse_args()
+    n = options.requests
+    with redis_server() as url:
+        results, calls = asyncio.run(measure(url, n))
+    split: dict[str, dict[str, Stats]] = {}
+    with redis_server() as url:
+        for kind, recorded in calls.items():
+            for source, component in COMPONENTS.items():
+                mine = [c for c in recorded if c[0] == source]
+                split.setdefault(kind, {})[component] = replay(url, mine) if mine else {}
+    for kind, (trips, cpu, stats) in results.items():
+        total_calls = sum(c for c, _ in stats.values())
+        evalsha = stats.get("evalsha", (0, 0))
+        print(f"\n{kind}: Redis server CPU {cpu:.1f} µs/request (INFO cpu, the whole process)")
+        print(f"{kind}: {trips:.2f} round trips/request, {evalsha[1] / n:.1f} µs Redis CPU "
+              f"in scripts/request, {sum(u for _, u in stats.values()) / n:.1f} µs in all, "
+              f"{total_calls / n:.1f} commands/request (inner calls included)")  # fmt: skip
+        for name, (count, usec) in sorted(stats.items(), key=lambda kv: -kv[1][0]):
+            print(f"  {name:18} {count / n:6.2f} calls/request {usec / max(count, 1):6.2f} µs/call")
+        print("  by component (replayed alone): script µs/request, inner calls/request")
+        for component, parts in split[kind].items():
+            script = parts.get("evalsha", (0, 0))
+            inner = {k: c for k, (c, _) in parts.items() if k not in _ADMIN}
+            listed = ", ".join(f"{k} {c / n:.2f}" for k, c in sorted(inner.items()))
+            print(f"    {component:10} {script[0] / n:.2f} scripts {script[1] / n:6.1f} µs  "
+                  f"{sum(inner.values()) / n:5.1f} inner: {listed}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
