@@ -47,6 +47,7 @@ WEIGHTS = {NO_TOKEN: 20.0, AMNESIA: 15.0, ISSUANCE_LIMITED: 15.0, ROTATING_POOL:
 """Defaults, also stated (with the reasons) in policy/default.toml."""
 VISITOR_NOTE = "visitor"
 VISITOR_HOUR_REFUSE = "budget/visitor/hour/refuse"
+NEWCOMERS_REFUSE = "budget/newcomers/hour/refuse"
 BUDGET_USE_NOTE = "budget_use"
 VERIFIED_BOT_NOTE = "verified_bot"  # ratelimit.settings.VERIFIED_BOT_NOTE (a defence of its own)
 
@@ -76,6 +77,7 @@ class _Plan(NamedTuple):
     issuance: bool  # three counters: address, network, fingerprint
     amnesia: bool  # two reads: issued to the address, returned from it
     spent_at: int  # where the count of this address's refused young tokens is (-1: not read)
+    newcomers_at: int  # where the young identities' count of this network is (-1: not counted)
 
 
 class IdentityDetector(Immediate):
@@ -97,6 +99,7 @@ class IdentityDetector(Immediate):
             if settings.budgets.enabled and (allowed := getattr(spec, period)) > 0
         ]
         self._pool = settings.rotating_pool
+        self._newcomers = settings.budgets.newcomers if settings.budgets.enabled else 0
         self._keys: dict[tuple[str, str, int], list[tuple[str, float]]] = {}
 
     def _kind(self, facts: Facts) -> str | None:
@@ -168,6 +171,13 @@ class IdentityDetector(Immediate):
                 # ...nor does clearing cookies once refused (docs/identity.md#cookie-clearing)
                 queued.append(("C", _spent_key(facts, now), "", 0.0))
                 spent_at = len(queued) - 1
+        newcomers_at = -1
+        if image and self._newcomers and (visitor is None or _same(visitor.issued, now, 3600.0)):
+            # one program rotating fresh identities within a network (docs/identity.md#newcomers)
+            fp = header_fingerprint(facts.headers)
+            key = f"id:b:newcomers:{self._network(facts)}:{fp}:hour{int(now // 3600)}"
+            queued.append(("A", key, path, 3600.0))
+            newcomers_at = len(queued) - 1
         pool = self._pool
         young = visitor is None or now - visitor.issued < pool.window
         counted = pool.enabled and young
@@ -201,6 +211,7 @@ class IdentityDetector(Immediate):
             issuance,
             amnesia,
             spent_at,
+            newcomers_at,
         )
 
     def _signals(
@@ -222,7 +233,11 @@ class IdentityDetector(Immediate):
             elif count > b.allowed or (not image and count >= b.allowed):
                 out.append(Signal(name, 0.0, f"{count} originals this {b.period} of {b.allowed}"))
         ctx.notes[BUDGET_USE_NOTE] = round(use, 3)
-        at = max(plan.budget_at[-1], plan.spent_at) + 1 if plan.budget_at else 0
+        if plan.newcomers_at >= 0 and (count := results[plan.newcomers_at]) > self._newcomers:
+            detail = (f"{count} originals this hour by new identities of this network and "
+                      f"browser build, refused above {self._newcomers}")  # fmt: skip
+            out.append(Signal(NEWCOMERS_REFUSE, 0.0, detail))
+        at = max([-1, *plan.budget_at, plan.spent_at, plan.newcomers_at]) + 1
         if plan.pool:
             seen = results[at]
             at += 1
