@@ -78,6 +78,7 @@ class _Plan(NamedTuple):
     amnesia: bool  # two reads: issued to the address, returned from it
     spent_at: int  # where the count of this address's refused young tokens is (-1: not read)
     newcomers_at: int  # where the young identities' count of this network is (-1: not counted)
+    prev_at: list[int]  # per budget, where the previous hour's count is (-1: a day budget)
 
 
 class IdentityDetector(Immediate):
@@ -153,8 +154,11 @@ class IdentityDetector(Immediate):
         queued: list[ops.Op] = []
         budget_at: list[int] = []
         spent_at = -1
+        prev_at: list[int] = []
         for b, (key, seconds) in zip(self._budgets, self._budget_keys(facts, visitor), strict=True):
-            queued.append(("A", key, path, seconds) if image else ("C", key, "", 0.0))
+            hourly = b.period == "hour"  # kept into the next hour, which weighs it (sliding)
+            ttl = 2 * seconds if hourly else seconds
+            queued.append(("A", key, path, ttl) if image else ("C", key, "", 0.0))
             young_here = visitor is not None and _same(visitor.issued, now, seconds)
             if b.scope == "visitor" and young_here:
                 # A token issued this period: its budget also holds what its address took
@@ -162,6 +166,13 @@ class IdentityDetector(Immediate):
                 queued.append(("W", f"id:b:visitor:a:{client}:{b.period}{int(now // seconds)}",
                                "", 0.0))  # fmt: skip
             budget_at.append(len(queued) - 1)
+            if hourly:  # the previous hour, weighted by the part of it within the last 60 min
+                n = int(now // seconds)
+                subject = key.removesuffix(f"hour{n}")
+                if b.scope == "visitor" and young_here:
+                    subject = f"id:b:visitor:a:{client}:"
+                queued.append(("C", f"{subject}hour{n - 1}", "", 0.0))
+            prev_at.append(len(queued) - 1 if hourly else -1)
             if (
                 b.scope == "visitor"
                 and b.period == "hour"
@@ -212,6 +223,7 @@ class IdentityDetector(Immediate):
             amnesia,
             spent_at,
             newcomers_at,
+            prev_at,
         )
 
     def _signals(
@@ -220,8 +232,11 @@ class IdentityDetector(Immediate):
         s, image = self.settings, plan.kind == "image"
         out: list[Signal] = []
         use = 0.0
-        for b, at in zip(plan.budgets, plan.budget_at, strict=True):
+        weight = 1.0 - (facts.time % 3600.0) / 3600.0  # of the previous clock hour
+        for b, at, prev in zip(plan.budgets, plan.budget_at, plan.prev_at, strict=True):
             count = results[at]
+            if prev >= 0:  # a sliding hour: a session across the hour gets no fresh budget
+                count += round(results[prev] * weight)
             if plan.spent_at >= 0 and b.scope == "visitor" and b.period == "hour":
                 # each token this address and browser build was refused with this hour
                 count += results[plan.spent_at] * math.ceil(b.refuse_above or b.allowed)
@@ -237,7 +252,7 @@ class IdentityDetector(Immediate):
             detail = (f"{count} originals this hour by new identities of this network and "
                       f"browser build, refused above {self._newcomers}")  # fmt: skip
             out.append(Signal(NEWCOMERS_REFUSE, 0.0, detail))
-        at = max([-1, *plan.budget_at, plan.spent_at, plan.newcomers_at]) + 1
+        at = max([-1, *plan.budget_at, *plan.prev_at, plan.spent_at, plan.newcomers_at]) + 1
         if plan.pool:
             seen = results[at]
             at += 1

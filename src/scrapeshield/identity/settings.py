@@ -19,7 +19,7 @@ _DAY = 86_400.0
 
 
 class BudgetSpec(Section):
-    """Distinct originals one identity may fetch per clock hour and per day (0: no budget).
+    """Distinct originals one identity may fetch per sliding hour and per day (0: no budget).
 
     Past a budget the `budget/<scope>/<period>` signal challenges; past `refuse_factor` times
     the budget, `budget/<scope>/<period>/refuse` refuses (0: never refused, challenge only).
