@@ -12,7 +12,7 @@ import hashlib
 import json
 import re
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -22,6 +22,7 @@ from scrapeshield.demo.art import ARTWORK_COUNT
 
 IMAGE_PATH = re.compile(r"^/images/(\d+)\.png$")
 CHALLENGE_MARK = b'id="ss-config"'
+TAIL = 10  # answers that must all be content for a run cut by the wall cap to be extrapolated
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,7 @@ class Ledger:
     unread: Counter[str] = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
     ended: float | None = None
+    last: deque[str] = field(default_factory=lambda: deque(maxlen=TAIL))
 
     def record(self, path: str, status: int, body: bytes | None, headers: dict[str, str]) -> str:
         """Count one answer; returns its class (see `classify`), `decoy`, or `unread` (a
@@ -181,6 +183,7 @@ class Ledger:
                 kind = "decoy"
                 self.decoys += 1
         self.outcomes[kind] += 1
+        self.last.append(kind)
         if kind != "ok" and self.first_stop is None:
             self.first_stop, self.first_stop_kind = self.requests, kind
         return kind
@@ -196,6 +199,11 @@ class Ledger:
             or self.requests >= self.budget.requests
             or self.elapsed >= self.budget.seconds
         )
+
+    def still_served(self) -> bool:
+        """Whether the last `TAIL` answers were all content: only then does the shield still
+        serve the client when the wall cap ends the run, so only then is it extrapolated."""
+        return len(self.last) == TAIL and all(kind == "ok" for kind in self.last)
 
     def time_left(self) -> float:
         return max(0.0, self.budget.seconds - self.elapsed)

@@ -36,6 +36,7 @@ class _Visitor:
     pacer: Pacer
     page: str | None = None
     fresh: bool = True
+    forgotten: int = 0
 
 
 @dataclass
@@ -51,6 +52,7 @@ class Harvester(Adversary):
     solve: str | None = None  # pow | wait | None
     identities: Callable[[], list[Identity]] = field(default=lambda: [Identity()])
     give_up: int = 30
+    forget: bool = False  # clear the cookie jar (token and pass) whenever an original is refused
 
     def run(self, base_url: str, ledger: Ledger) -> None:
         headers = self.headers()
@@ -99,6 +101,9 @@ class Harvester(Adversary):
                 f"just viewing the artwork's page: {outcomes['page-ok']}; failed: "
                 f"{outcomes['failed']}"
             )
+        if self.forget:
+            cleared = sum(v.forgotten for v in visitors)
+            ledger.notes.append(f"cookie jars cleared after a refused original: {cleared}")
         if refused >= self.give_up:
             ledger.notes.append(f"gave up after {refused} refusals in a row")
 
@@ -134,6 +139,9 @@ class Harvester(Adversary):
         name = f"{artwork:04d}" if self.padded else str(artwork)
         referer = visitor.page or "/"
         answer = self._send(visitor, "image", f"/images/{name}.png", headers.image(base, referer))
+        if self.forget and answer is not None and answer.kind in ("decoy", "block"):
+            visitor.client.jar.clear()  # a fresh identity: the next challenge buys a new token
+            visitor.forgotten += 1
         return answer is not None and answer.kind == "ok"
 
     def _solve(self, visitor: _Visitor, headers: HeaderSet, base: str, artwork: int) -> str:

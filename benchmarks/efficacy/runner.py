@@ -8,7 +8,7 @@ from collections import Counter
 from typing import Any
 
 from benchmarks.efficacy.adversary import Adversary
-from benchmarks.efficacy.core import Budget, Ledger, Result
+from benchmarks.efficacy.core import TAIL, Budget, Ledger, Result
 from benchmarks.efficacy.server import demo
 from scrapeshield.demo.art import ARTWORK_COUNT
 
@@ -74,7 +74,13 @@ def judge(
         )
         return result
     assert target.originals is not None
-    if result.ended_by.startswith("wall cap") and originals < ARTWORK_COUNT and per_hour:
+    cut = result.ended_by.startswith("wall cap") and originals < ARTWORK_COUNT and per_hour
+    if cut and not ledger.still_served():
+        result.notes.append(
+            f"wall cap reached, not extrapolated: the last {TAIL} answers were not all content "
+            f"({', '.join(ledger.last) or 'none'})"
+        )
+    elif cut and per_hour:
         quota = _image_quota_per_hour(ledger.policies, ARTWORK_COUNT - originals)
         rate = min(per_hour, quota) if quota else per_hour
         hours = (ARTWORK_COUNT - originals) / rate

@@ -185,6 +185,19 @@ def bypasses() -> list[Adversary]:
                   "Chrome headers, no page views, originals only in order, paced; solves "
                   "the PoW whenever challenged and keeps the pass", headers=chrome,
                   order="ascending", pages=False, index_first=False, assets=False, solve="pow"),
+        Harvester("fake-listing-referer", threat, BROWSERLIKE,
+                  "Chrome headers, never views a page: originals only, in random order, each "
+                  "as an <img> (Sec-Fetch-Dest: image) with the index as Referer, paced",
+                  headers=chrome, pages=False, index_first=False, assets=False),
+        Harvester("pow-cookie-clearing", threat, BROWSERLIKE,
+                  "as chrome-pow-sustained, and clears its cookies (token and pass) whenever "
+                  "an original is refused, so the next challenge buys a fresh identity",
+                  headers=chrome, order="ascending", pages=False, index_first=False,
+                  assets=False, solve="pow", forget=True),
+        Harvester("pow-rotate-5-sources", threat, POOL,
+                  "Chrome headers, 5 loopback source addresses 127.0.0.2-6 (one cookie jar "
+                  "each), page + original per artwork, round robin; solves the PoW whenever "
+                  "challenged", headers=chrome, identities=lambda: loopback(5), solve="pow"),
     ]  # fmt: skip
 
 

@@ -123,7 +123,7 @@ async def test_amnesia_and_issuance_limits(store: Store) -> None:
 
 async def test_budgets_challenge_on_pages_and_refuse_originals(store: Store) -> None:
     shield = Shield(settings(), store=store)
-    _, ctx = await decide(shield, "/", PAGE)
+    _, ctx = await decide(shield, "/artworks/1", PAGE)  # IMAGE's Referer: a page it viewed
     cookie = cookie_of(ctx)
     for n in range(1, 41):
         decision, ctx = await decide(shield, f"/images/{n}.png", IMAGE, cookie=cookie)

@@ -15,6 +15,7 @@ pipeline (queued at once: `Sent`); on the MemoryStore nothing is awaited.
 from __future__ import annotations
 
 import re
+import zlib
 from collections.abc import Awaitable, Sequence
 from typing import Any
 
@@ -44,6 +45,8 @@ _SUBRESOURCE_DEST = frozenset({"style", "script", "font", "image"})
 _PAGE_DEST = frozenset({"", "document", "iframe", "frame"})
 _RING_NAMES = {PAGE: "page-ids", IMAGE: "image-ids"}
 _MASK = 0xFFFFFFFF  # memory rings pack (id << 32) | whole seconds
+LISTINGS = "listings"  # the listing pages (no id) a client viewed: path hashes, latest _LISTED
+_LISTED = 16
 
 
 class BehaviourDetector(Immediate):
@@ -85,8 +88,18 @@ class BehaviourDetector(Immediate):
             and (item := _ITEM_ID.search(path, max(0, len(path) - _ITEM_TAIL))) is not None
         ):
             ident = int(item.group(1))
-        check = kind == IMAGE and ident is not None and not _embedded(facts, ident)
+        claim = _claim(facts) if kind == IMAGE and ident is not None else None
+        # embedded in a page of this site only if this client viewed that page lately; an
+        # <img> without a Referer of this site (a no-referrer policy, another site) cannot say
+        check = (
+            kind == IMAGE
+            and ident is not None
+            and (claim is not None or headers.get("sec-fetch-dest") != "image")
+        )
         request = _Request(facts.client_key, facts.time, kind, bumps, ident, check)
+        request.claim = claim
+        if kind == PAGE and ident is None:
+            request.listing = _path_hash(path)
         dry_run = bool(ctx.notes.get("dry_run"))
         store = ctx.store
         if isinstance(store, MemoryStore):
@@ -103,11 +116,12 @@ class BehaviourDetector(Immediate):
         bucket = int(r.now // s.window)
         base = f"bh:{{{r.client}}}:"
         ttl = 2 * s.window
+        look, wanted = r.looked_up()
         orphan = r.check and not _page_seen(
-            store.recent(base + _RING_NAMES[PAGE], None, self.ring_size, 0),
-            r.ident,
-            r.now - s.page_memory,
+            store.recent(base + look, None, self.ring_size, 0), wanted, r.now - s.page_memory
         )
+        if r.listing is not None and not dry_run:
+            store.recent(base + LISTINGS, (r.listing << 32) | int(r.now), _LISTED, s.page_memory)
         bumps = [*r.bumps, ORPHAN] if orphan else r.bumps
         if dry_run:
             row = store.counters(f"{base}{bucket}", len(FIELDS), (), ttl)
@@ -138,18 +152,23 @@ class BehaviourDetector(Immediate):
         base = f"bh:{{{r.client}}}:"  # {hash tag}: one Cluster slot for the script
         keys = [f"{base}{bucket}", f"{base}{bucket - 1}"]
         push = check = ""
+        size, ttl = self.ring_size, s.sequential_ttl
         if r.ident is not None:
             keys.append(base + _RING_NAMES[r.kind])
             push = f"{r.ident}:{int(r.now)}"
             if r.check:
-                keys.append(base + _RING_NAMES[PAGE])
-                check = str(r.ident)
+                look, wanted = r.looked_up()
+                keys.append(base + look)
+                check = str(wanted)
+        elif r.listing is not None:  # a listing page: remembered in its own short list
+            keys.append(base + LISTINGS)
+            push, size, ttl = f"{r.listing}:{int(r.now)}", _LISTED, s.page_memory
         args: list[Any] = [
             int(2 * s.window * 1000),
             "".join(FIELDS[b] for b in r.bumps),
             push,
-            self.ring_size,
-            int(s.sequential_ttl * 1000),
+            size,
+            int(ttl * 1000),
             check,
             int(r.now - s.page_memory),
             "1" if dry_run else "0",
@@ -183,9 +202,14 @@ class BehaviourDetector(Immediate):
         base = f"bh:{{{r.client}}}:"
         orphan = False
         if r.check:
-            pages = _split(await store.get(base + _RING_NAMES[PAGE]))
+            look, wanted = r.looked_up()
+            pages = _split(await store.get(base + look))
             cut = r.now - s.page_memory
-            orphan = not any(i == r.ident and t >= cut for i, t in _entries(pages))
+            orphan = not any(i == wanted and t >= cut for i, t in _entries(pages))
+        if r.listing is not None and not dry_run:
+            listed = _split(await store.get(base + LISTINGS))
+            kept = [*listed, f"{r.listing}:{int(r.now)}"][-_LISTED:]
+            await store.set(base + LISTINGS, ",".join(kept), ttl=s.page_memory)
         bumps = [*r.bumps, ORPHAN] if orphan else r.bumps
         current = []
         for i, field in enumerate(FIELDS):
@@ -206,33 +230,47 @@ class BehaviourDetector(Immediate):
 
 
 class _Request:
-    __slots__ = ("bumps", "check", "client", "ident", "kind", "now")
+    __slots__ = ("bumps", "check", "claim", "client", "ident", "kind", "listing", "now")
 
     def __init__(
         self, client: str, now: float, kind: int, bumps: list[int], ident: int | None, check: bool
     ) -> None:
         self.client, self.now, self.kind, self.bumps = client, now, kind, bumps
         self.ident, self.check = ident, check
+        self.claim: tuple[str, int] | None = None  # an original: the page its Referer names
+        self.listing: int | None = None  # a page without an id: its path's hash
+
+    def looked_up(self) -> tuple[str, int | None]:
+        """Which list proves this original was shown, and what to find there: the page its
+        Referer names (a listing by its path's hash, a work by its id) among those viewed, else
+        its own page."""
+        if self.claim is not None:
+            return self.claim
+        return _RING_NAMES[PAGE], self.ident
 
 
-def _embedded(facts: Facts, ident: int) -> bool:
-    """Shown inside a page: fetched as an image, or with a Referer of this site's page that
-    shows it (the work's own page, or a page without an id, such as a listing)."""
-    headers = facts.headers
-    if headers.get("sec-fetch-dest") == "image":
-        return True
-    referer = headers.get("referer", "")
+def _claim(facts: Facts) -> tuple[str, int] | None:
+    """The page of this site that the Referer says shows this original: (LISTINGS, the hash
+    of a page without an id) or (the page ring, a work's id); None when it names none. Only a
+    claim: the detector checks that this client viewed that page within `page_memory`."""
+    referer = facts.headers.get("referer", "")
     _, sep, rest = referer.partition("://")
     if not sep:
-        return False
+        return None
     host, _, path = rest.partition("/")
     if host.lower() != facts.host:
-        return False
+        return None
     path = "/" + path.split("?", 1)[0].split("#", 1)[0]
+    if path == facts.path:
+        return None
     item = _ITEM_ID.search(path)
-    if item is None:
-        return path != facts.path
-    return int(item.group(1)) == ident and path != facts.path
+    if item is not None:
+        return _RING_NAMES[PAGE], int(item.group(1))
+    return LISTINGS, _path_hash(path)
+
+
+def _path_hash(path: str) -> int:
+    return zlib.crc32(path.encode("utf-8", "surrogateescape")) & 0x7FFFFFFF
 
 
 def _page_seen(ring: Sequence[int], ident: int | None, cut: float) -> bool:

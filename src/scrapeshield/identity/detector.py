@@ -24,6 +24,7 @@ request's budgets (the challenge's difficulty reads it).
 from __future__ import annotations
 
 import ipaddress
+import math
 from collections.abc import Awaitable, Sequence
 from typing import NamedTuple
 
@@ -45,6 +46,8 @@ ROTATING_POOL = "identity/rotating-pool"
 WEIGHTS = {NO_TOKEN: 20.0, AMNESIA: 15.0, ISSUANCE_LIMITED: 15.0, ROTATING_POOL: 40.0}
 """Defaults, also stated (with the reasons) in policy/default.toml."""
 VISITOR_NOTE = "visitor"
+VISITOR_HOUR_REFUSE = "budget/visitor/hour/refuse"
+NEWCOMERS_REFUSE = "budget/newcomers/hour/refuse"
 BUDGET_USE_NOTE = "budget_use"
 VERIFIED_BOT_NOTE = "verified_bot"  # ratelimit.settings.VERIFIED_BOT_NOTE (a defence of its own)
 
@@ -73,6 +76,9 @@ class _Plan(NamedTuple):
     pool: bool
     issuance: bool  # three counters: address, network, fingerprint
     amnesia: bool  # two reads: issued to the address, returned from it
+    spent_at: int  # where the count of this address's refused young tokens is (-1: not read)
+    newcomers_at: int  # where the young identities' count of this network is (-1: not counted)
+    prev_at: list[int]  # per budget, where the previous hour's count is (-1: a day budget)
 
 
 class IdentityDetector(Immediate):
@@ -94,6 +100,7 @@ class IdentityDetector(Immediate):
             if settings.budgets.enabled and (allowed := getattr(spec, period)) > 0
         ]
         self._pool = settings.rotating_pool
+        self._newcomers = settings.budgets.newcomers if settings.budgets.enabled else 0
         self._keys: dict[tuple[str, str, int], list[tuple[str, float]]] = {}
 
     def _kind(self, facts: Facts) -> str | None:
@@ -124,7 +131,10 @@ class IdentityDetector(Immediate):
         plan = self._plan(facts, kind, visitor)
         store, dry = ctx.store, bool(notes.get("dry_run"))
         if isinstance(store, MemoryStore):
-            return self._signals(facts, ctx, plan, ops.run_now(store, plan.ops, dry))
+            out = self._signals(facts, ctx, plan, ops.run_now(store, plan.ops, dry))
+            if (spend := _spend(facts, plan, out)) is not None:
+                ops.run_now(store, [spend], dry)
+            return out
         if isinstance(store, RedisStore) and not dry:
             return Sent(self._later(facts, ctx, plan, ops.submit(store, plan.ops)))
         return self._later(facts, ctx, plan, ops.run(store, plan.ops, dry))
@@ -132,7 +142,10 @@ class IdentityDetector(Immediate):
     async def _later(
         self, facts: Facts, ctx: RequestContext, plan: _Plan, reply: Awaitable[Sequence[int]]
     ) -> Sequence[Signal]:
-        return self._signals(facts, ctx, plan, [int(v) for v in await reply])
+        out = self._signals(facts, ctx, plan, [int(v) for v in await reply])
+        if (spend := _spend(facts, plan, out)) is not None:
+            await ops.run(ctx.store, [spend], bool(ctx.notes.get("dry_run")))
+        return out
 
     def _plan(self, facts: Facts, kind: str, visitor: Visitor | None) -> _Plan:
         s, now, client = self.settings, facts.time, facts.client_key
@@ -140,14 +153,42 @@ class IdentityDetector(Immediate):
         path = facts.path
         queued: list[ops.Op] = []
         budget_at: list[int] = []
+        spent_at = -1
+        prev_at: list[int] = []
         for b, (key, seconds) in zip(self._budgets, self._budget_keys(facts, visitor), strict=True):
-            queued.append(("A", key, path, seconds) if image else ("C", key, "", 0.0))
-            if b.scope == "visitor" and visitor is not None and _same(visitor.issued, now, seconds):
+            hourly = b.period == "hour"  # kept into the next hour, which weighs it (sliding)
+            ttl = 2 * seconds if hourly else seconds
+            queued.append(("A", key, path, ttl) if image else ("C", key, "", 0.0))
+            young_here = visitor is not None and _same(visitor.issued, now, seconds)
+            if b.scope == "visitor" and young_here:
                 # A token issued this period: its budget also holds what its address took
                 # without one this period, so taking a token never starts a fresh budget.
                 queued.append(("W", f"id:b:visitor:a:{client}:{b.period}{int(now // seconds)}",
                                "", 0.0))  # fmt: skip
             budget_at.append(len(queued) - 1)
+            if hourly:  # the previous hour, weighted by the part of it within the last 60 min
+                n = int(now // seconds)
+                subject = key.removesuffix(f"hour{n}")
+                if b.scope == "visitor" and young_here:
+                    subject = f"id:b:visitor:a:{client}:"
+                queued.append(("C", f"{subject}hour{n - 1}", "", 0.0))
+            prev_at.append(len(queued) - 1 if hourly else -1)
+            if (
+                b.scope == "visitor"
+                and b.period == "hour"
+                and image
+                and (young_here or not visitor)
+            ):
+                # ...nor does clearing cookies once refused (docs/identity.md#cookie-clearing)
+                queued.append(("C", _spent_key(facts, now), "", 0.0))
+                spent_at = len(queued) - 1
+        newcomers_at = -1
+        if image and self._newcomers and (visitor is None or _same(visitor.issued, now, 3600.0)):
+            # one program rotating fresh identities within a network (docs/identity.md#newcomers)
+            fp = header_fingerprint(facts.headers)
+            key = f"id:b:newcomers:{self._network(facts)}:{fp}:hour{int(now // 3600)}"
+            queued.append(("A", key, path, 3600.0))
+            newcomers_at = len(queued) - 1
         pool = self._pool
         young = visitor is None or now - visitor.issued < pool.window
         counted = pool.enabled and young
@@ -171,7 +212,18 @@ class IdentityDetector(Immediate):
         if not image and visitor is not None:
             queued.append(("S", returned_key, "", s.window))
         return _Plan(
-            kind, queued, self._budgets, budget_at, visitor, young, counted, issuance, amnesia
+            kind,
+            queued,
+            self._budgets,
+            budget_at,
+            visitor,
+            young,
+            counted,
+            issuance,
+            amnesia,
+            spent_at,
+            newcomers_at,
+            prev_at,
         )
 
     def _signals(
@@ -180,8 +232,14 @@ class IdentityDetector(Immediate):
         s, image = self.settings, plan.kind == "image"
         out: list[Signal] = []
         use = 0.0
-        for b, at in zip(plan.budgets, plan.budget_at, strict=True):
+        weight = 1.0 - (facts.time % 3600.0) / 3600.0  # of the previous clock hour
+        for b, at, prev in zip(plan.budgets, plan.budget_at, plan.prev_at, strict=True):
             count = results[at]
+            if prev >= 0:  # a sliding hour: a session across the hour gets no fresh budget
+                count += round(results[prev] * weight)
+            if plan.spent_at >= 0 and b.scope == "visitor" and b.period == "hour":
+                # each token this address and browser build was refused with this hour
+                count += results[plan.spent_at] * math.ceil(b.refuse_above or b.allowed)
             use = max(use, count / b.allowed)
             name = f"budget/{b.scope}/{b.period}"
             if image and b.refuse_above and count > b.refuse_above:
@@ -190,7 +248,11 @@ class IdentityDetector(Immediate):
             elif count > b.allowed or (not image and count >= b.allowed):
                 out.append(Signal(name, 0.0, f"{count} originals this {b.period} of {b.allowed}"))
         ctx.notes[BUDGET_USE_NOTE] = round(use, 3)
-        at = plan.budget_at[-1] + 1 if plan.budget_at else 0
+        if plan.newcomers_at >= 0 and (count := results[plan.newcomers_at]) > self._newcomers:
+            detail = (f"{count} originals this hour by new identities of this network and "
+                      f"browser build, refused above {self._newcomers}")  # fmt: skip
+            out.append(Signal(NEWCOMERS_REFUSE, 0.0, detail))
+        at = max([-1, *plan.budget_at, *plan.prev_at, plan.spent_at, plan.newcomers_at]) + 1
         if plan.pool:
             seen = results[at]
             at += 1
@@ -255,6 +317,20 @@ class IdentityDetector(Immediate):
         size = address.max_prefixlen
         masked = int(address) & (((1 << bits) - 1) << (size - bits))
         return f"{type(address)(masked)}/{bits}"
+
+
+def _spent_key(facts: Facts, now: float) -> str:
+    """Young tokens refused this hour at this address with these headers (a distinct count)."""
+    fingerprint = header_fingerprint(facts.headers)
+    return f"id:b:spent:{facts.client_key}:{fingerprint}:hour{int(now // 3600)}"
+
+
+def _spend(facts: Facts, plan: _Plan, out: Sequence[Signal]) -> ops.Op | None:
+    """The write that remembers a token refused at its hourly budget, or None."""
+    visitor = plan.visitor
+    if visitor is None or not any(s.name == VISITOR_HOUR_REFUSE for s in out):
+        return None
+    return ("A", _spent_key(facts, facts.time), visitor.id, 3600.0)
 
 
 def _same(issued: float, now: float, seconds: float) -> bool:

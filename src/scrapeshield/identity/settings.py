@@ -19,7 +19,7 @@ _DAY = 86_400.0
 
 
 class BudgetSpec(Section):
-    """Distinct originals one identity may fetch per clock hour and per day (0: no budget).
+    """Distinct originals one identity may fetch per sliding hour and per day (0: no budget).
 
     Past a budget the `budget/<scope>/<period>` signal challenges; past `refuse_factor` times
     the budget, `budget/<scope>/<period>/refuse` refuses (0: never refused, challenge only).
@@ -49,6 +49,10 @@ class BudgetSettings(Section):
     visitor: BudgetSpec = BudgetSpec(hour=40, day=150, refuse_factor=1.2)
     address: BudgetSpec = BudgetSpec(hour=100, day=400, refuse_factor=1.6)
     network: BudgetSpec = BudgetSpec(hour=40, day=300, refuse_factor=0)
+    # docs/identity.md#newcomers: distinct originals that the young identities (no token, or
+    # one issued this clock hour) of one network and header fingerprint take together per
+    # clock hour; past it their originals are refused (0: off). Two visitors' refuse marks.
+    newcomers: int = Field(default=96, ge=0, le=10_000)
 
 
 class RotatingPoolSettings(Section):

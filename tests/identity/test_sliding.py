@@ -1,0 +1,49 @@
+"""Hourly budgets slide (docs/identity.md#a-sliding-hour): the previous clock hour's count is
+weighed by the part of it still within the last 60 minutes, so a client that takes its hour in
+the last minute of one clock hour gets no fresh hour at the turn; by the end of the next hour
+the old count has faded. Memory store and real Redis, both loops."""
+
+from __future__ import annotations
+
+import random
+import time
+
+import msgspec
+import pytest
+
+from scrapeshield.detector import RequestContext
+from scrapeshield.shield import Shield, synthetic_scope
+from scrapeshield.signals import Action, Decision
+from scrapeshield.store.base import Store
+from tests.identity.test_signals import IMAGE, names, settings
+
+pytestmark = pytest.mark.both_loops
+IDS = random.Random(17).sample(range(1, 301), 60)  # no constant-stride walk in it
+HOUR = int(time.time() // 3600) * 3600.0  # the current clock hour's start
+
+
+async def at(
+    shield: Shield, when: float, path: str, headers: dict[str, str], cookie: str | None = None
+) -> tuple[Decision, RequestContext]:
+    sent = {**headers, **({"Cookie": cookie} if cookie else {})}
+    facts = shield.facts(synthetic_scope(path=path, ip="203.0.113.7", headers=list(sent.items())))
+    facts = msgspec.structs.replace(facts, time=when)
+    ctx = shield.context()
+    return await shield.decide(facts, ctx), ctx
+
+
+async def test_the_turn_of_the_hour_gives_no_fresh_budget(store: Store) -> None:
+    shield = Shield(settings(), store=store)
+    before = HOUR - 30.0  # the last minute of the previous clock hour
+    cookie = None  # the visitor is its address (a token's times are the real clock's)
+    for n in IDS[:48]:
+        decision, _ = await at(shield, before, f"/images/{n}.png", IMAGE, cookie)
+        assert decision.action is not Action.DECOY, decision
+    # ten seconds into the next clock hour: 48 x 0.997 still counts
+    decision, _ = await at(shield, HOUR + 10, f"/images/{IDS[48]}.png", IMAGE, cookie)
+    assert decision.action is Action.DECOY, [(s.name, s.detail) for s in decision.reasons]
+    assert "budget/visitor/hour/refuse" in names(decision)
+    # fifty minutes in, the previous hour weighs 1/6 (8 of 48): the visitor is served again
+    decision, ctx = await at(shield, HOUR + 3000, f"/images/{IDS[49]}.png", IMAGE, cookie)
+    assert decision.action is not Action.DECOY, decision
+    assert ctx.notes["budget_use"] < 0.5
