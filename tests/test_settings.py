@@ -224,3 +224,10 @@ def test_a_nested_setting_names_its_nested_environment_variable() -> None:
         ConfigurationError, match=r"SCRAPESHIELD_RATELIMIT__GROUPS__DEFAULT__LIMITS"
     ):
         Settings(ratelimit={"groups": {"default": {"limits": "nonsense"}}})
+
+
+def test_identity_prefixes_renamed_name_their_replacement() -> None:
+    """One word, one meaning: a bare `ipv6_prefix` is a client's /64; the network is named so."""
+    with pytest.raises(ConfigurationError, match=r"renamed identity\.network_ipv6_prefix"):
+        Settings(identity={"ipv6_prefix": 48})
+    assert Settings(identity={"network_ipv6_prefix": 40}).identity.network_ipv6_prefix == 40

@@ -309,9 +309,9 @@ class IdentityDetector(Immediate):
         """The client's /24 (IPv4) or /48 (IPv6): the key of network budgets and issuance."""
         address, s = facts.client_ip, self.settings
         if isinstance(address, ipaddress.IPv4Address):
-            bits = s.ipv4_prefix
+            bits = s.network_ipv4_prefix
         elif isinstance(address, ipaddress.IPv6Address):
-            bits = s.ipv6_prefix
+            bits = s.network_ipv6_prefix
         else:
             return facts.client_key
         size = address.max_prefixlen

@@ -3,9 +3,9 @@ the rotating-pool signal (docs/identity.md gives the reason for every default)."
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from scrapeshield.settings_base import (
@@ -73,8 +73,10 @@ class IdentitySettings(Section):
     cookie_name: str = "__ss_vid"
     secret_keys: Annotated[list[SecretStr], NoDecode] = []
     max_age: float = Field(default=30 * _DAY, ge=3600, le=400 * _DAY)
-    ipv4_prefix: int = Field(default=24, ge=8, le=32)
-    ipv6_prefix: int = Field(default=48, ge=16, le=128)
+    # The network a token is bound to and budgets count in: named as ratelimit's network prefixes
+    # (`ipv6_prefix` alone means a client's own subscriber network, /64, everywhere else).
+    network_ipv4_prefix: int = Field(default=24, ge=8, le=32)
+    network_ipv6_prefix: int = Field(default=48, ge=16, le=128)
     window: float = Field(default=600.0, ge=10, le=_DAY)
     issuance_per_address: int = Field(default=10, ge=1, le=100_000)
     issuance_per_network: int = Field(default=30, ge=1, le=1_000_000)
@@ -86,3 +88,16 @@ class IdentitySettings(Section):
     _keys = field_validator("secret_keys", mode="before")(split_commas)
     _key_lengths = field_validator("secret_keys")(check_key_lengths)
     _cookie_name = field_validator("cookie_name")(check_cookie_name)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_prefixes(cls, values: Any) -> Any:
+        """`identity.ipv4_prefix`/`ipv6_prefix` were renamed: say so rather than "unknown"."""
+        if isinstance(values, dict):
+            old = [name for name in ("ipv4_prefix", "ipv6_prefix") if name in values]
+            if old:
+                raise ValueError(
+                    ", ".join(f"identity.{name}: renamed identity.network_{name}" for name in old)
+                    + " (the network a visitor token is bound to and budgets count in)"
+                )
+        return values

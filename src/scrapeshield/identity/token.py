@@ -55,7 +55,9 @@ class VisitorTokens:
         found = self._bindings.get(key)
         if found is None:
             s = self.settings
-            found = binding_for(network_of(facts.client_ip, s.ipv4_prefix, s.ipv6_prefix), key[1])
+            found = binding_for(
+                network_of(facts.client_ip, s.network_ipv4_prefix, s.network_ipv6_prefix), key[1]
+            )
             if len(self._bindings) >= _CACHE_SIZE:  # clients choose these: stay bounded
                 self._bindings.clear()
             self._bindings[key] = found
