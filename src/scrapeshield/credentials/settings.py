@@ -6,7 +6,7 @@
     secret_keys = ["<at least 16 characters, shared with the app>"]
 
 A request whose credential is valid is allowed before any fingerprinting (`first-party/<name>`);
-its rate limits and bans still apply. See docs/quickstart.md#api-and-mobile-clients.
+its rate limits and bans still apply. See docs/api-clients.md.
 """
 
 from __future__ import annotations
