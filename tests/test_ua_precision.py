@@ -54,6 +54,10 @@ BROWSERS = [
     " Safari/537.36,gzip(gfe)",
     "Mozilla/4.0 (compatible; MSIE 6.0; Windows NT 5.0; .NET CLR 1.1.4322; FDM) Sleipnir/2.8.4",
     "Mozilla/3.0 (x86 [en] Windows NT 5.1; Sun)",
+    # a classic browser with its home page in its agent; Opera's HTML5 parser build
+    "Mozilla/5.0 (Windows; U; Windows NT 5.2; en-US) AppleWebKit/534.34 (KHTML, like Gecko)"
+    " QtWeb Internet Browser/3.8.5 http://www.QtWeb.net",
+    "Opera/9.80 (Windows NT 6.1; U; Edition Labs HTML5 Parser; xx) Presto/2.9.181 Version/12.00",
 ]
 
 AI_AGENTS = [
@@ -144,6 +148,8 @@ UNNAMED_BOTS = [
     " Safari/537.36",
     # an app's HTTP client listing its compression; a feed reader named ...RSS
     "Snapchat/10.12.0.2 (iPhone8,1; iOS 10.3.2; gzip)",
+    "Mozilla/5.0 (Windows NT 6.1; Win64; x64; rv:77.0) Gecko/20100101 Firefox/77.0"
+    " Time/1710630666672",
     "Mozilla/5.0 (Windows NT 6.1) AppleWebKit/602.1 (KHTML, like Gecko) QuiteRSS/0.18.12"
     " Safari/602.1",
 ]

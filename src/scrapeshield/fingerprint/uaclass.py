@@ -27,7 +27,7 @@ from scrapeshield.fingerprint.catalogue_match import AgentMatcher, words
 # starts with a literal, so `re` scans in C; `\b`-led alternatives cost ~200 µs on 512 chars.
 # Ordinary words (index, search, sdk, agent, api, ping, proxy...) are not here: feature phones,
 # in-app browsers and TV boxes carry them. The scan never reads device-model text (below).
-_EXACT = "parser|checker|validator|synthetics?"
+_EXACT = "checker|validator|synthetics?"
 _SUFFIX = (  # CUBOT is a handset maker, CamScanner a document-scanning app
     "(?<!cu)bots?|crawler|spider|scraper|fetcher|checker|monitor|validator|archiver|harvester|indexer|"
     "(?<!cam)scanner|inspector|downloader"
@@ -119,6 +119,10 @@ _COMPATIBLE = re.compile(
 # Internet Explorer's own comment with an add-on's token before "MSIE n" ("(compatible;FW
 # 2.0.4870.p; MSIE 9.0; Windows NT 6.1; ...)"): the browser, not a program naming itself.
 _MSIE_COMMENT = re.compile(r"\Amozilla/5\.0 \(compatible;[^()]*; ?msie [0-9]+\.[0-9]+; ?windows")
+# A product version that is a millisecond Unix time (13 digits, 2017-2033: "Firefox/77.0
+# Time/1710630666672"), a script's stamp. Ten-digit (second) stamps are not judged: browsers and
+# in-app browsers send build numbers of that length (`ACHEETAHI/2100501066`).
+_MS_STAMP = re.compile(r"/1[5-9][0-9]{11}(?![0-9])")
 _PLACEHOLDER = re.compile(r"(?<![a-z])(?:chrome|firefox|safari|gecko)/(?:[a-z]\.[a-z]|[a-z]{4,})")
 # An app's HTTP client that lists its compression as a comment field ("Snapchat/10.12.0.2
 # (iPhone8,1; iOS 10.3.2; gzip)"). Not ",gzip(gfe)": Google's front end appends that to
@@ -230,7 +234,7 @@ _CONTACT_HINTS = ("http", "www.", "@", "(at)", "[at]")
 _DEVICE_FIELD_HINTS = ("[fb", "fbdv/", "model/", "build/", "android (")
 _BOT_WORD_HINTS = (
     "bot", "crawl", "spider", "scrap", "fetcher", "checker", "monitor", "validator", "archiver",
-    "harvest", "indexer", "scanner", "inspector", "downloader", "parser", "synthetic", "slurp",
+    "harvest", "indexer", "scanner", "inspector", "downloader", "synthetic", "slurp",
     "rss",
 )  # fmt: skip
 
@@ -241,7 +245,11 @@ def _marked(lowered: str) -> bool:
 
 
 def _bot_reason(lowered: str, ua_words: tuple[str, ...], family: str) -> str:
-    if any(hint in lowered for hint in _CONTACT_HINTS) and _CONTACT.search(lowered):
+    if (
+        any(hint in lowered for hint in _CONTACT_HINTS)
+        and _CONTACT.search(lowered)
+        and not _CLASSIC.search(lowered)  # QtWeb, Arachne... wrote their home page in
+    ):
         return "contains a URL or e-mail address, the self-identification of bots"
     if any(hint in lowered for hint in _BOT_WORD_HINTS):
         text = lowered
@@ -274,6 +282,8 @@ def _bot_reason(lowered: str, ua_words: tuple[str, ...], family: str) -> str:
         return f"names itself in a compatible; comment ({named.group(1).strip()!r})"
     if _PLACEHOLDER.search(lowered):
         return "a template's placeholder where a browser sends its version"
+    if _MS_STAMP.search(lowered):
+        return "a millisecond timestamp where a product sends its version"
     if family == "Other":
         if _TRUNCATED.search(lowered) and "android" not in lowered:
             return "ends at its rendering engine: no browser sends a truncated user agent"
