@@ -19,7 +19,7 @@ from scrapeshield.fingerprint.catalogue import load_catalogue
 from scrapeshield.fingerprint.uaclass import UAClassifier
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests package
-from tests.ua_corpus import load
+from tests.ua_corpus import NOISE, load
 from tests.ua_labelled import SCRAPER_TOOLS, measure
 
 
@@ -33,6 +33,12 @@ def main() -> None:
         if show in sys.argv:
             for ua in figure.misses:
                 print(f"    {ua[:200]}")
+    for label in NOISE:  # label noise set apart by tests/ua_corpus.NOISE, on both halves
+        for half in ("dev", "eval"):
+            uas = [s.ua for s in load() if s.label == label and s.half == half]
+            flagged = sum(classifier.classify(ua).is_bot for ua in uas)
+            print(f"{'label noise ' + label + ' (no target) flagged [' + half + ']':<52}"
+                  f" {flagged:>6}/{len(uas):<6}")  # fmt: skip
     bots = [s.ua for s in load() if s.label == "bot"]
     legacy = sum(user_agents.parse(ua).is_bot for ua in bots)
     tools = sum(user_agents.parse(ua).is_bot for ua in SCRAPER_TOOLS)

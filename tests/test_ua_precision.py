@@ -48,6 +48,16 @@ BROWSERS = [
     " Browser/AppleWebKit534.30 Profile/ Configuration/ Mobile Safari/534.30",
     "Mozilla/5.0 (LG-C199 AppleWebkit/531 Browser/Phantom/V2.0 Widget/LGMW/3.0"
     " MMS/LG-MMS-V1.0/1.2 Java/ASVM/1.1 Profile/MIDP-2.1 Configuration/CLDC-1.1)",
+    # Google's front end appends ",gzip(gfe)" to agents it proxies; a download manager's add-on
+    # token in IE's comment; Netscape's form with the [language] inside the platform comment
+    "Mozilla/5.0 (Windows NT 6.1) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/68.0.3440.106"
+    " Safari/537.36,gzip(gfe)",
+    "Mozilla/4.0 (compatible; MSIE 6.0; Windows NT 5.0; .NET CLR 1.1.4322; FDM) Sleipnir/2.8.4",
+    "Mozilla/3.0 (x86 [en] Windows NT 5.1; Sun)",
+    # a classic browser with its home page in its agent; Opera's HTML5 parser build
+    "Mozilla/5.0 (Windows; U; Windows NT 5.2; en-US) AppleWebKit/534.34 (KHTML, like Gecko)"
+    " QtWeb Internet Browser/3.8.5 http://www.QtWeb.net",
+    "Opera/9.80 (Windows NT 6.1; U; Edition Labs HTML5 Parser; xx) Presto/2.9.181 Version/12.00",
 ]
 
 AI_AGENTS = [
@@ -136,6 +146,12 @@ UNNAMED_BOTS = [
     "Mozilla/5.0 (compatible; FooPreview/3.1)",
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/W.X.Y.Z"
     " Safari/537.36",
+    # an app's HTTP client listing its compression; a feed reader named ...RSS
+    "Snapchat/10.12.0.2 (iPhone8,1; iOS 10.3.2; gzip)",
+    "Mozilla/5.0 (Windows NT 6.1; Win64; x64; rv:77.0) Gecko/20100101 Firefox/77.0"
+    " Time/1710630666672",
+    "Mozilla/5.0 (Windows NT 6.1) AppleWebKit/602.1 (KHTML, like Gecko) QuiteRSS/0.18.12"
+    " Safari/602.1",
 ]
 # Not in browser form, or with those structures, yet a person's device or browser.
 DEVICE_AGENTS = [
@@ -170,7 +186,8 @@ def test_device_agents_without_browser_form_are_not_flagged(ua: str) -> None:
 def test_every_bot_word_alternative_has_a_substring_hint() -> None:
     """The bot-word regex runs only when a hint occurs: a word it can match without one would be
     silently skipped."""
-    alternatives = "|".join((uaclass._EXACT, uaclass._SUFFIX, uaclass._PREFIX)).split("|")
+    parts = (uaclass._EXACT, uaclass._SUFFIX, uaclass._PREFIX, uaclass._STEM)
+    alternatives = "|".join(parts).split("|")
     for alternative in alternatives:
         stem = alternative.replace("s?", "").strip()
         assert any(hint in stem for hint in uaclass._BOT_WORD_HINTS), stem

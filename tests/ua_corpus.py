@@ -15,6 +15,7 @@ each with its version and licence). Each agent gets one label:
   navigator.platform its agent contradicts ("DESKTOP", "selenium" or a Windows agent sent from
   "Linux x86_64": a script's or a user-agent switcher's override; scripts/fetch_ua_corpora.py).
   Reported apart, held to no target;
+- `ai-shared` or `garbage` instead of `browser` for label noise (`NOISE`, below);
 - `synthetic` instead of `browser` for an agent only user-agents lists whose Chrome build
   number does not belong to its major version (`synthetic_chrome`): ~353,000 of its agents,
   Chrome 41-60 with random builds ("Chrome/58.0.9441.1436"), are a user-agent generator's
@@ -40,6 +41,19 @@ CORPUS = Path(__file__).parent / "data" / "ua" / "corpus.tsv.gz"
 # Automation engines, whatever a fixture calls them (browscap types HeadlessChrome as a
 # browser): scrapeshield challenges them as headless browsers by design (docs/detection.md).
 AUTOMATION = re.compile(r"HeadlessChrome\b|PhantomJS/|SlimerJS/|wkhtmlto(?:pdf|image)")
+
+# Label noise, by general rules applied to both halves (docs/detection.md), each a label of its
+# own that no target counts:
+# - `ai-shared`: VS Code's Electron shell ("... Code/1.102.0 Chrome/134... Electron/35...").
+#   ai.robots.txt lists `Code` (with name and version) for the editor's AI coding agent, whose
+#   page fetches come from that same shell with the same string as a webview: the agent string
+#   cannot tell the two apart, and the AI rule decides (blocked, by design).
+# - `garbage`: markup or a header's own name in the agent (an injection test, a copied log line:
+#   `"><script src=...>`, `User-Agent: Mozilla/4.07 ...`): sent by a script, not a browser.
+NOISE = {
+    "ai-shared": re.compile(r"\bCode/\d[\d.]* Chrome/[\d.]+ Electron/"),
+    "garbage": re.compile(r"<\s*/?\s*(?:script|x|img|svg)\b|\"><|\AUser-Agent:", re.IGNORECASE),
+}
 
 # Listed by a browser corpus but sent by no browser: relabelled bot, each with the reason.
 NOT_BROWSERS = {
@@ -87,6 +101,8 @@ def load() -> tuple[Sample, ...]:
         sample.label = "bot" if bot else min(found)
         if sample.label == "browser" and sample.sources == {"user-agents"} and synthetic_chrome(ua):
             sample.label = "synthetic"
+        if sample.label == "browser":
+            sample.label = next((n for n, rule in NOISE.items() if rule.search(ua)), "browser")
         if len(found) > 1:
             sample.tags.add("conflict:" + "+".join(sorted(found)))
     return tuple(by_ua.values())

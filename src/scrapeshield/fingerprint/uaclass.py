@@ -27,13 +27,18 @@ from scrapeshield.fingerprint.catalogue_match import AgentMatcher, words
 # starts with a literal, so `re` scans in C; `\b`-led alternatives cost ~200 µs on 512 chars.
 # Ordinary words (index, search, sdk, agent, api, ping, proxy...) are not here: feature phones,
 # in-app browsers and TV boxes carry them. The scan never reads device-model text (below).
-_EXACT = "parser|checker|validator|synthetics?"
+_EXACT = "checker|validator|synthetics?"
 _SUFFIX = (  # CUBOT is a handset maker, CamScanner a document-scanning app
     "(?<!cu)bots?|crawler|spider|scraper|fetcher|checker|monitor|validator|archiver|harvester|indexer|"
     "(?<!cam)scanner|inspector|downloader"
 )
 _PREFIX = "crawl|spider|scrap|slurp|harvest|synthetic"
-_BOT_WORDS = re.compile(rf" (?:{_EXACT}) |(?:{_SUFFIX}) | (?:{_PREFIX})|crawl|spider|scrape")
+# Stems anywhere in a word, and a feed reader's name ending in RSS ("QuiteRSS", "FeeddlerRSS";
+# not the bare word "RSS" of Windows' own feed engine, which browser fixtures list). A download
+# manager's name is not a bot word: add-ons write theirs into the browser's own agent
+# ("...; FDM)", "QQDownload 1.7", "FireDownload/2.0.1"), so only "...downloader" is.
+_STEM = r"crawl|spider|scrape|downloader|[a-z0-9]rss "
+_BOT_WORDS = re.compile(rf" (?:{_EXACT}) |(?:{_SUFFIX}) | (?:{_PREFIX})|{_STEM}")
 # A URL or e-mail address in a user agent is the self-identification convention of bots: a
 # scheme, `+http`/`+https`, `www.` or `name@domain.tld`, never a bare dotted word (`.NET CLR`,
 # `Telekom.de`, `com.example.app`).
@@ -77,7 +82,8 @@ _CLASSIC = re.compile(
 # (X11; I; SunOS 5.5.1 sun4m)": a version, an optional [language], then a platform comment with
 # the encryption-strength field (I, U or N) that only that era's browsers wrote.
 _NETSCAPE = re.compile(
-    r"\Amozilla/[1-4]\.[0-9]+[\w-]* (?:\[[ a-z_.-]+\] \(|\((?:[^()]*; )?[iun][;)])"
+    r"\Amozilla/[1-4]\.[0-9]+[\w-]* (?:\[[ a-z_.-]+\] \(|\((?:[^()]*; )?[iun][;)]"
+    r"|\([^()\[]*\[[a-z]{2}(?:[_-][a-z]{2,3})?\] [^()]*\))"
 )
 # An agent not in browser form (no Mozilla/ or Opera/ prefix) that still belongs to a person's
 # device. Hardware markers spare it always: TVs and set-top boxes, consoles, watches, e-readers,
@@ -113,7 +119,15 @@ _COMPATIBLE = re.compile(
 # Internet Explorer's own comment with an add-on's token before "MSIE n" ("(compatible;FW
 # 2.0.4870.p; MSIE 9.0; Windows NT 6.1; ...)"): the browser, not a program naming itself.
 _MSIE_COMMENT = re.compile(r"\Amozilla/5\.0 \(compatible;[^()]*; ?msie [0-9]+\.[0-9]+; ?windows")
+# A product version that is a millisecond Unix time (13 digits, 2017-2033: "Firefox/77.0
+# Time/1710630666672"), a script's stamp. Ten-digit (second) stamps are not judged: browsers and
+# in-app browsers send build numbers of that length (`ACHEETAHI/2100501066`).
+_MS_STAMP = re.compile(r"/1[5-9][0-9]{11}(?![0-9])")
 _PLACEHOLDER = re.compile(r"(?<![a-z])(?:chrome|firefox|safari|gecko)/(?:[a-z]\.[a-z]|[a-z]{4,})")
+# An app's HTTP client that lists its compression as a comment field ("Snapchat/10.12.0.2
+# (iPhone8,1; iOS 10.3.2; gzip)"). Not ",gzip(gfe)": Google's front end appends that to
+# browsers' agents it proxies.
+_GZIP_FIELD = re.compile(r"[(;] ?gzip\)")
 _BROWSER_PREFIX = ("mozilla/", "opera/")
 # A program's name put before a browser's whole agent ("hackney/1.6.6, Mozilla/5.0 (...)",
 # "Thumbor/6.7.5, Mozilla/5.0 ..."): a proxy or library forwarding, or posing as, a browser.
@@ -220,7 +234,8 @@ _CONTACT_HINTS = ("http", "www.", "@", "(at)", "[at]")
 _DEVICE_FIELD_HINTS = ("[fb", "fbdv/", "model/", "build/", "android (")
 _BOT_WORD_HINTS = (
     "bot", "crawl", "spider", "scrap", "fetcher", "checker", "monitor", "validator", "archiver",
-    "harvest", "indexer", "scanner", "inspector", "downloader", "parser", "synthetic", "slurp",
+    "harvest", "indexer", "scanner", "inspector", "downloader", "synthetic", "slurp",
+    "rss",
 )  # fmt: skip
 
 
@@ -230,7 +245,11 @@ def _marked(lowered: str) -> bool:
 
 
 def _bot_reason(lowered: str, ua_words: tuple[str, ...], family: str) -> str:
-    if any(hint in lowered for hint in _CONTACT_HINTS) and _CONTACT.search(lowered):
+    if (
+        any(hint in lowered for hint in _CONTACT_HINTS)
+        and _CONTACT.search(lowered)
+        and not _CLASSIC.search(lowered)  # QtWeb, Arachne... wrote their home page in
+    ):
         return "contains a URL or e-mail address, the self-identification of bots"
     if any(hint in lowered for hint in _BOT_WORD_HINTS):
         text = lowered
@@ -246,6 +265,8 @@ def _bot_reason(lowered: str, ua_words: tuple[str, ...], family: str) -> str:
     if not lowered.startswith(_BROWSER_PREFIX):
         if "mozilla/" in lowered and _PREPENDED.search(lowered):
             return "a program's name prepended to a browser's user agent"
+        if "gzip" in lowered and _GZIP_FIELD.search(lowered):
+            return "a program's HTTP client naming its compression (gzip): no browser does"
         if _ENGINE.search(lowered) or _marked(lowered) or _HARDWARE.search(lowered):
             return ""  # a browser's or a device's own agent in a non-Mozilla form
         if family != "Other" and _PLATFORM_WORDS.search(lowered):
@@ -261,6 +282,8 @@ def _bot_reason(lowered: str, ua_words: tuple[str, ...], family: str) -> str:
         return f"names itself in a compatible; comment ({named.group(1).strip()!r})"
     if _PLACEHOLDER.search(lowered):
         return "a template's placeholder where a browser sends its version"
+    if _MS_STAMP.search(lowered):
+        return "a millisecond timestamp where a product sends its version"
     if family == "Other":
         if _TRUNCATED.search(lowered) and "android" not in lowered:
             return "ends at its rendering engine: no browser sends a truncated user agent"
