@@ -224,3 +224,27 @@ async def test_a_safari_user_agent_in_a_librarys_order_is_flagged() -> None:
     decision = await decide(headers)
     assert "headers/library-order/python-requests" in names(decision), decision.reasons
     assert decision.action is Action.CHALLENGE
+
+
+@pytest.mark.parametrize(
+    ("dest", "accept"),
+    [("image", "image/webp,image/avif,image/*,*/*;q=0.8"), (None, "image/webp,*/*;q=0.5")],
+)
+async def test_a_safari_image_request_is_not_judged_by_an_order_no_capture_holds(
+    dest: str | None, accept: str
+) -> None:
+    """Safari's captures are navigations, fetch, XHR and posts; its image requests' order is
+    unknown, so a real Safari showing a page's images must not score for it. A library's order
+    under a Safari User-Agent is still recognised."""
+    fields = dict(SAFARI_NAVIGATION, Accept=accept)
+    for key in ("Sec-Fetch-Dest", "Sec-Fetch-Mode", "Sec-Fetch-Site"):
+        fields.pop(key, None)
+    if dest is not None:
+        fields.update(
+            {"Sec-Fetch-Dest": dest, "Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Site": "same-origin"}
+        )
+    shuffled = list(reversed(list(fields.items())))  # an order no capture shows
+    decision = await decide(shuffled)
+    assert "headers/order/safari" not in names(decision), decision.reasons
+    navigation = list(reversed(list(SAFARI_NAVIGATION.items())))
+    assert "headers/order/safari" in names(await decide(navigation))

@@ -30,7 +30,7 @@ judged by its name, not its headers). Each rule names the browser behaviour it r
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TypeVar
 
 from scrapeshield.detector import Immediate, RequestContext
@@ -161,7 +161,7 @@ def check(
         if library:
             detail = f"fields in {library}'s order under a {family} User-Agent"
             out.append(Signal(f"headers/library-order/{library}", 40.0, detail))
-        elif not consistent:
+        elif not consistent and not (name == "safari" and _subresource(h)):
             detail = f"fields in an order {family} does not send"
             out.append(Signal(f"headers/order/{name}", 20.0, detail))
     return out
@@ -183,3 +183,16 @@ class HeaderConsistencyDetector(Immediate):
         if not info.is_browser:
             return ()
         return check(facts, info, self._versions, self._order)
+
+
+_SUBRESOURCES = frozenset({"image", "style", "script", "font", "audio", "video", "track"})
+
+
+def _subresource(h: Mapping[str, str]) -> bool:
+    """An image, stylesheet or script fetched by a page. Safari's published captures hold its
+    navigations, fetch(), XHR and form posts only, so its order for these is unknown: not judged
+    (a library's order is still recognised), lest every image a Safari user views score 20."""
+    dest = h.get("sec-fetch-dest")
+    if dest is not None:
+        return dest in _SUBRESOURCES
+    return h.get("accept", "").startswith(("image/", "text/css"))
