@@ -36,8 +36,8 @@ from scrapeshield.deterrents.tarpit import Tarpit
 from scrapeshield.directives.base import Endpoint, index_endpoints
 from scrapeshield.directives.build import build_endpoints, build_response_filters
 from scrapeshield.errors import StoreUnavailable
-from scrapeshield.evidence.served import ROBOTS_EVENT, ROBOTS_RULE, ServedSampler, names_agent
-from scrapeshield.evidence.states import DirectiveStates
+from scrapeshield.evidence.recorder import Evidence
+from scrapeshield.evidence.served import ROBOTS_EVENT, ROBOTS_RULE
 from scrapeshield.facts import Facts, FactsBuilder
 from scrapeshield.metrics.setup import open_metrics
 from scrapeshield.pages.site import Pages
@@ -102,7 +102,8 @@ class Shield:
         pay = self.settings.pay_per_crawl
         self.pay_per_crawl = PayPerCrawl(pay) if pay.enabled else None
         self._endpoint_index = index_endpoints(self.endpoints)
-        self.directive_states, self.served = self._install_evidence()
+        self.evidence = Evidence(self.settings, self.store, self.endpoints, self.blocklog.level)
+        self.served = self.evidence.served  # the middleware asks whether crawlers are sampled
         self.action_handlers: dict[Action, ActionHandler] = {}
         # Names the block-log event of a decision by action (e.g. `challenge/issued`).
         self.log_events: dict[Action, EventNamer] = {}
@@ -149,24 +150,6 @@ class Shield:
         self.action_handlers[Action.CHALLENGE] = challenge.respond
         self.log_events[Action.CHALLENGE] = challenge.event_for
         return challenge
-
-    def _install_evidence(self) -> tuple[DirectiveStates | None, ServedSampler | None]:
-        """What each event records for takedown evidence (evidence/): the directive state in
-        force, and a bounded sample of what catalogued crawlers were served."""
-        section = self.settings.evidence
-        states = None
-        if section.directive_state:
-            states = DirectiveStates(
-                self.settings.directives,
-                self.store,
-                self.endpoints,
-                ttl=section.states_ttl,
-                level=self.blocklog.level,
-            )
-        served = None
-        if section.served_per_minute:
-            served = ServedSampler(section.served_per_minute, self.settings.fingerprint.data_dir)
-        return states, served
 
     def _install_deterrents(self) -> tuple[Decoy, Tarpit]:
         """The decoy and tarpit actions: their responses and block-log events."""
@@ -459,35 +442,23 @@ class Shield:
                 observe(decision, event)
             except Exception:  # an observer never costs the block-log line
                 logger.exception("block-log observer %r failed", observe)
-        directives = await self._directive_state(facts)
+        directives = await self.evidence.directive_id(facts.path)
         record = BlockEvent.from_decision(decision, facts, event=event, directives=directives)
         quiet = event in (SERVED_EVENT, ROBOTS_EVENT)  # not refusals: INFO
         await self.blocklog.write(record, level=logging.INFO if quiet else None)
 
     async def log_served(self, decision: Decision, facts: Facts) -> None:
         """An allowed request of a catalogued crawler, within the sample's bound (evidence)."""
-        if self.served is not None and names_agent(decision) and self.served.take():
+        if self.evidence.samples_served(decision):
             await self.log(decision, facts, event=SERVED_EVENT)
 
     async def log_robots_fetch(self, facts: Facts) -> None:
         """A catalogued crawler fetched robots.txt: the version it read (its directive state),
         within the sample's bound (evidence)."""
-        if self.served is None or facts.path != "/robots.txt":
-            return
-        reasons = self.served.agent_signals(facts.user_agent)
-        if reasons and self.served.take():
+        reasons = self.evidence.robots_fetch(facts)
+        if reasons:
             decision = self._decision(facts, Action.ALLOW, ROBOTS_RULE, reasons=reasons)
             await self.log(decision, facts, event=ROBOTS_EVENT)
-
-    async def _directive_state(self, facts: Facts) -> str | None:
-        """The id of the directive state in force for this response (stored once per state)."""
-        states = self.directive_states
-        if states is None:
-            return None
-        try:
-            return await states.record(facts.path)
-        except Exception:  # the store is down: the id still names the state (logged above)
-            return states.state_for(facts.path)[0]
 
     # -- operator actions -----------------------------------------------------------------------
 
