@@ -54,6 +54,18 @@ def wait_for_unix_socket(path: str, timeout: float = 10.0) -> None:
     raise RuntimeError(f"nothing listening on {path} after {timeout}s")
 
 
+def stop_process(process: subprocess.Popen[Any], timeout: float = 10) -> None:
+    """Terminate, then kill if it has not exited within `timeout`: a stop never hangs."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=timeout)
+
+
 @dataclass
 class RedisServer:
     """A redis-server process of our own (or an external URL); `stop`/`restart` for outages."""
@@ -115,12 +127,7 @@ class RedisServer:
         """Stop the server, keeping its working directory (an outage: `restart` brings it back
         with what it SAVEd). `close` when done with it."""
         if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+            stop_process(self.process)
             self.process = None
 
     def close(self) -> None:

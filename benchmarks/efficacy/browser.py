@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tests.browsers import CHROMIUM, CHROMIUM_ARGS
+
 from benchmarks.efficacy.adversary import Adversary
 from benchmarks.efficacy.client import Answer, Pacer
 from benchmarks.efficacy.core import BROWSERLIKE, Ledger
@@ -25,18 +27,9 @@ from benchmarks.efficacy.harvest import SEED
 from benchmarks.efficacy.pauses import ARTWORKS, scaled_pause
 from scrapeshield.demo.art import ARTWORK_COUNT
 
-CHROMIUM = "/usr/bin/chromium"
 GIVE_UP = 30
 """Artworks in a row whose original did not arrive (refused, a decoy) before the harvester
 stops, as the scripted harvester gives up after 30 refusals in a row."""
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 class _Recorder:
@@ -80,7 +73,7 @@ def chromium(user_agent_fix: bool) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             options: dict[str, Any] = {}
             if user_agent_fix:
