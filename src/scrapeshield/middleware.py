@@ -49,6 +49,11 @@ class ScrapeShield:
         self._off = self.settings.mode == "off"  # settings are frozen
         self._facts = self.shield.facts_builder.build  # shield.facts, one call fewer
         self._health = self.shield.health_paths  # a frozenset: one lookup per request
+        # Filters that adjust the request the app sees (image metadata drops `Range`), found
+        # once: with none configured, a request pays nothing for them.
+        self._scope_rewriters = [
+            f.request_scope for f in self.shield.response_filters if hasattr(f, "request_scope")
+        ]
         routes = find_routes(app)  # the router under the app's other middleware, if any
         if routes is not None:
             self.shield.bind_routes(routes)  # marks read once; a bad one fails here
@@ -116,7 +121,8 @@ class ScrapeShield:
             extra = [*extra, *ctx.app_headers]
         if shield.response_filters:
             send = self._wrap_send(send, facts, decision, extra)
-            scope = await _request_scope(shield.response_filters, facts, scope)
+            if self._scope_rewriters:
+                scope = await _request_scope(self._scope_rewriters, facts, scope)
         elif extra:  # only the context's headers (e.g. RateLimit): the lighter wrapper
             send = partial(_append_headers, extra, send)
         await self.app(scope, receive, send)
@@ -183,16 +189,14 @@ class ScrapeShield:
         await self.shield.aclose()
 
 
-async def _request_scope(filters: list[Any], facts: Facts, scope: Scope) -> Scope:
+async def _request_scope(rewriters: list[Any], facts: Facts, scope: Scope) -> Scope:
     """The scope the app sees: a filter may adjust its request headers (`request_scope`, e.g.
     image metadata drops `Range`, whose offsets would not match the file it sends)."""
-    for response_filter in filters:
-        rewrite = getattr(response_filter, "request_scope", None)
-        if rewrite is not None:
-            try:
-                scope = await rewrite(facts, scope)
-            except Exception:
-                logger.exception("scrapeshield could not adjust the request; passing it as is")
+    for rewrite in rewriters:
+        try:
+            scope = await rewrite(facts, scope)
+        except Exception:
+            logger.exception("scrapeshield could not adjust the request; passing it as is")
     return scope
 
 
