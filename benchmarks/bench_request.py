@@ -1,0 +1,169 @@
+"""One request's cost in process: the bare gallery beside scrapeshield as shipped, side by side.
+
+.venv/bin/python -m benchmarks.bench_request [--requests 5000] [--rounds 5] [--path /artworks/7]
+    [--image] [--loop asyncio|uvloop] [--profile] [--sort tottime] [--top 40]
+
+Calls the apps of `benchmarks/run.py` (`apps.bare`, `apps.protected`: every defence, memory
+store, limits and scores out of reach, so each request takes a person's whole path to the app)
+as ASGI apps, one request at a time, with the Chrome link click `run` sends (its header order,
+Host first). The apps alternate for `--rounds` rounds after a warm-up and the best round of each
+is printed, so a busy neighbour on a shared machine slows both alike. `--image` asks for an
+original (`/images/7.png`, `Sec-Fetch-Dest: image`). `--profile` runs the shipped app under
+cProfile instead and prints the functions that cost most (`--sort`, `--top`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import pstats
+import time
+from collections.abc import Callable
+from typing import Any
+
+import uvloop
+
+from benchmarks import apps
+from benchmarks.run import BROWSER_HEADERS
+
+LOOPS: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {
+    "asyncio": asyncio.new_event_loop,
+    "uvloop": uvloop.new_event_loop,
+}
+
+
+def headers(image: bool) -> list[tuple[bytes, bytes]]:
+    """`run`'s Chrome headers (wrk puts Host first); for an original, an image's fetch fields."""
+    out = [(b"host", b"127.0.0.1:8000")]
+    for line in BROWSER_HEADERS:
+        name, value = line.split(": ", 1)
+        if image and name == "accept":
+            value = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"
+        elif image and name in ("sec-fetch-mode", "sec-fetch-dest"):
+            value = "no-cors" if name == "sec-fetch-mode" else "image"
+        elif image and name in ("sec-fetch-user", "upgrade-insecure-requests"):
+            continue
+        out.append((name.encode(), value.encode()))
+    return out
+
+
+class Driver:
+    """Calls one ASGI app with the same request, after its lifespan startup."""
+
+    def __init__(self, app: Any, path: str, image: bool) -> None:
+        self.app = app
+        self.statuses: set[int] = set()
+        self.scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": headers(image),
+            "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 8000),
+        }
+        self._lifespan: asyncio.Queue[dict[str, Any]] | None = None
+
+    async def start(self) -> None:
+        inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        await inbox.put({"type": "lifespan.startup"})
+        self._task = asyncio.get_running_loop().create_task(
+            self.app({"type": "lifespan", "asgi": {"version": "3.0"}}, inbox.get, outbox.put)
+        )
+        started = await asyncio.wait_for(outbox.get(), 30)
+        if started["type"] != "lifespan.startup.complete":
+            raise RuntimeError(f"the app did not start: {started}")
+        self._lifespan = inbox
+        self._outbox = outbox
+
+    async def stop(self) -> None:
+        if self._lifespan is not None:
+            await self._lifespan.put({"type": "lifespan.shutdown"})
+            await asyncio.wait_for(self._outbox.get(), 30)
+            await asyncio.wait_for(self._task, 30)
+
+    async def receive(self) -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(self, message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            self.statuses.add(message["status"])
+
+    async def run(self, requests: int) -> float:
+        """µs per request, one at a time (as the header scope is the same, copy what the app
+        may change)."""
+        app, receive, send, scope = self.app, self.receive, self.send, self.scope
+        started = time.perf_counter()
+        for _ in range(requests):
+            await app(dict(scope), receive, send)
+        elapsed = time.perf_counter() - started
+        if self.statuses != {200}:
+            raise RuntimeError(f"not every request reached the app: {sorted(self.statuses)}")
+        return elapsed / requests * 1e6
+
+
+async def compare(options: argparse.Namespace) -> None:
+    drivers = {
+        "bare": Driver(apps.bare(), options.path, options.image),
+        "as shipped": Driver(apps.protected(), options.path, options.image),
+    }
+    for driver in drivers.values():
+        await driver.start()
+        await driver.run(1000)  # warm-up: caches, the UA parser, allocation pools
+    if options.profile:
+        profile = cProfile.Profile()
+        profile.enable()
+        await drivers["as shipped"].run(options.requests)
+        profile.disable()
+        stats = pstats.Stats(profile).strip_dirs().sort_stats(options.sort)
+        stats.print_stats(options.top)
+    else:
+        best = dict.fromkeys(drivers, float("inf"))
+        rounds: dict[str, list[float]] = {name: [] for name in drivers}
+        for _ in range(options.rounds):
+            for name, driver in drivers.items():
+                cost = await driver.run(options.requests)
+                rounds[name].append(cost)
+                best[name] = min(best[name], cost)
+        bare, shipped = best["bare"], best["as shipped"]
+        print(
+            f"{options.loop}, {options.path}{' (image)' if options.image else ''}, "
+            f"{options.requests} requests x {options.rounds} rounds, best round:"
+        )
+        for name in drivers:
+            every = ", ".join(f"{c:.1f}" for c in rounds[name])
+            print(f"  {name:10} {best[name]:6.1f} µs/request  (rounds: {every})")
+        print(f"  scrapeshield adds {shipped - bare:.1f} µs; bare/shipped = {bare / shipped:.2f}")
+    for driver in drivers.values():
+        await driver.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=5000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--path", default="/artworks/7")
+    parser.add_argument("--image", action="store_true", help="an original: /images/7.png")
+    parser.add_argument("--loop", choices=sorted(LOOPS), default="asyncio")
+    parser.add_argument("--profile", action="store_true", help="cProfile the shipped app")
+    parser.add_argument("--sort", default="tottime")
+    parser.add_argument("--top", type=int, default=40)
+    options = parser.parse_args()
+    if options.image and options.path == "/artworks/7":
+        options.path = "/images/7.png"
+    loop = LOOPS[options.loop]()
+    try:
+        loop.run_until_complete(compare(options))
+    finally:
+        loop.close()
+
+
+if __name__ == "__main__":
+    main()
