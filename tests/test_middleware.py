@@ -312,3 +312,52 @@ def test_robots_txt_is_served_before_any_blocking() -> None:
         response = client.get("/robots.txt", headers={"user-agent": "GPTBot/1.0"})
     assert response.status_code == 200
     assert "User-agent:" in response.text
+
+
+# -- response filters that answer at once -----------------------------------------------------
+
+
+class NowFilter:
+    """A response filter that answers at once (`answers_now`), or raises."""
+
+    answers_now = True
+
+    def __init__(self, error: Exception | None = None) -> None:
+        self.error = error
+        self.statuses: list[int] = []
+
+    def headers_for(
+        self, facts: Facts, decision: Decision, status: int, headers: list[tuple[bytes, bytes]]
+    ) -> list[tuple[bytes, bytes]]:
+        if self.error is not None:
+            raise self.error
+        self.statuses.append(status)
+        return [(b"x-now", decision.rule.encode())]
+
+
+def filtered_app(response_filter: Any) -> Starlette:
+    app = Starlette(routes=[Route("/", decision_view)])
+    shield = scrapeshield.shield.Shield(Settings(directives={"headers": False}))
+    shield.response_filters.append(response_filter)
+    app.add_middleware(ScrapeShield, shield=shield)
+    return app
+
+
+def test_a_filter_that_answers_at_once_adds_its_headers_to_the_apps_response() -> None:
+    now = NowFilter()
+    with TestClient(filtered_app(now)) as client:
+        response = client.get("/", headers=BROWSER)
+    assert response.status_code == 200
+    assert response.headers["x-now"] == "allow"
+    assert now.statuses == [200]
+
+
+def test_a_filter_that_answers_at_once_and_raises_never_costs_the_response(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with TestClient(filtered_app(NowFilter(RuntimeError("filter bug")))) as client:
+        response = client.get("/", headers=BROWSER)
+    assert response.status_code == 200
+    assert response.json()["action"] == "allow"
+    assert "x-now" not in response.headers
+    assert "could not add response headers" in caplog.text

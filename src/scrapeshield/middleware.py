@@ -54,6 +54,9 @@ class ScrapeShield:
         self._scope_rewriters = [
             f.request_scope for f in self.shield.response_filters if hasattr(f, "request_scope")
         ]
+        # Filters that only add headers and never wait (the shipped directive headers): added
+        # by a plain function, without a coroutine per response; None when one may do more.
+        self._headers_now = _headers_now(self.shield.response_filters)
         routes = find_routes(app)  # the router under the app's other middleware, if any
         if routes is not None:
             self.shield.bind_routes(routes)  # marks read once; a bad one fails here
@@ -119,7 +122,9 @@ class ScrapeShield:
         extra = ctx.response_headers
         if ctx.app_headers:  # (rare: a page that issues a visitor token)
             extra = [*extra, *ctx.app_headers]
-        if shield.response_filters:
+        if self._headers_now is not None:
+            send = partial(_add_headers, self._headers_now, facts, decision, extra, send)
+        elif shield.response_filters:
             send = self._wrap_send(send, facts, decision, extra)
             if self._scope_rewriters:
                 scope = await _request_scope(self._scope_rewriters, facts, scope)
@@ -243,6 +248,42 @@ async def _closing_on_shutdown(shield: Shield, send: Send, message: Message) -> 
         except Exception:
             logger.exception("scrapeshield could not close its store on shutdown")
     await send(message)
+
+
+def _headers_now(filters: list[Any]) -> list[Any] | None:
+    """Each filter's `headers_for`, when every filter answers at once (`answers_now`) and
+    neither rewrites a body nor adjusts the request; else None (`_wrap_send` handles them)."""
+    if not filters or any(
+        not getattr(f, "answers_now", False)
+        or hasattr(f, "body_rewriter")
+        or hasattr(f, "request_scope")
+        for f in filters
+    ):
+        return None
+    return [f.headers_for for f in filters]
+
+
+def _add_headers(
+    filters: list[Any],
+    facts: Facts,
+    decision: Decision,
+    extra: list[tuple[bytes, bytes]],
+    send: Send,
+    message: Message,
+) -> Awaitable[None]:
+    """`send` adding the context's headers and the filters' to the response start, for filters
+    that answer at once (see `_headers_now`): a plain function bound with `partial`."""
+    if message["type"] == "http.response.start":
+        try:
+            original = list(message.get("headers") or ())
+            added = list(extra)
+            for headers_for in filters:
+                added += headers_for(facts, decision, message["status"], original)
+            if added:
+                message["headers"] = original + added
+        except Exception:
+            logger.exception("scrapeshield could not add response headers")
+    return send(message)
 
 
 def _append_headers(

@@ -82,7 +82,9 @@ class DirectiveHeaders:
     """The ResponseFilter adding the opt-out headers to the app's responses.
 
     When the app set none of these headers (the usual case) the answer depends only on the two
-    preference values, so it is computed once per combination.
+    preference values, so it is built once per combination, not per response. Without an
+    artist preference hook `headers_for` never waits (`answers_now`): the middleware then adds
+    the headers in a plain function, with no coroutine per response.
     """
 
     def __init__(
@@ -92,15 +94,27 @@ class DirectiveHeaders:
         self.preferences = preferences if preferences is not None else PreferenceResolver(settings)
         self.media = MediaTypes(settings.content_types)
         self._plain: dict[tuple[bool, bool], Headers] = {}
+        self.answers_now = not self.preferences.has_hook
 
     def headers_for(
         self, facts: Facts, decision: Decision, status: int, headers: Headers
     ) -> Headers | Awaitable[Headers]:
-        if not wants_directives(status, headers, self.media):
+        if not 200 <= status < 300:
             return []
-        if not self.preferences.has_hook:
-            return self._for(self.preferences.for_path(facts.path), headers)
-        return self._with_hook(facts, headers)
+        content_type: bytes | None = None
+        ours = False  # the app set one of our headers itself: its choice wins
+        for name, value in headers:  # one pass over the app's headers
+            name = name.lower()
+            if name == b"content-type":
+                content_type = value if content_type is None else content_type + b", " + value
+            elif name in _OURS:
+                ours = True
+        if content_type is None or not self.media.matches(content_type.decode("latin-1")):
+            return []
+        if not self.answers_now:
+            return self._with_hook(facts, headers)
+        prefs = self.preferences.for_path(facts.path)
+        return directive_headers(prefs, self.settings, headers) if ours else self._cached(prefs)
 
     async def _with_hook(self, facts: Facts, headers: Headers) -> Headers:
         return self._for(await self.preferences.for_request(facts), headers)
@@ -108,6 +122,9 @@ class DirectiveHeaders:
     def _for(self, prefs: Preferences, headers: Headers) -> Headers:
         if any(name.lower() in _OURS for name, _ in headers):
             return directive_headers(prefs, self.settings, headers)
+        return self._cached(prefs)
+
+    def _cached(self, prefs: Preferences) -> Headers:
         key = (prefs.train_ai, prefs.search)
         cached = self._plain.get(key)
         if cached is None:
