@@ -10,17 +10,24 @@ answers with its signals, or with something to await:
   since later detectors may read what it noted (the rate limiter reads `verified`'s result).
 When nothing has to wait (the MemoryStore, detectors that answer at once) the loop runs without a
 coroutine. A detector that raises is handed to `failed` (logged, or the request fails closed).
+
+Which detectors a request meets is decided once per kind of request, not per request (`Plans`):
+a detector that offers `runs_on(method, route_group, route)` and answers False for a kind (it
+has nothing to do there, e.g. a counter of page views for a POST to the API) is left out of that
+kind's loop altogether.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import NamedTuple
 
 from scrapeshield.detector import Detector, Found, RequestContext, Sent
 from scrapeshield.facts import Facts
+from scrapeshield.route_index import RouteMark
 from scrapeshield.signals import Signal
 
 Failed = Callable[[Detector, Facts, RequestContext, Exception], None]
@@ -38,6 +45,69 @@ class Runs(NamedTuple):
 
 
 _DRAINING: set[asyncio.Task[None]] = set()
+_MAX_PLANS = 1024  # kinds of request: methods come from clients, so the plans stay bounded
+Kind = tuple[str, str, RouteMark | None]
+"""A kind of request: its method, its route group and its marked route (`Facts`)."""
+
+logger = logging.getLogger("scrapeshield")
+
+
+class Plans:
+    """The detectors each kind of request meets, decided once per kind (method, route group,
+    marked route) from the detectors' `runs_on`, then one dict lookup per request.
+
+    A detector without `runs_on` meets every request; one whose `runs_on` raises too (logged
+    once per kind). Built for one list of detectors: `for_list` says whether it still is.
+    """
+
+    __slots__ = ("_all", "_by_kind", "_detectors", "_narrowed")
+
+    def __init__(self, detectors: Sequence[Detector]) -> None:
+        self._detectors = list(detectors)
+        self._all = runs_for(self._detectors)
+        self._by_kind: dict[Kind, Runs] = {}
+        # Only detectors that can decline a kind make plans differ: without any, one for all.
+        self._narrowed = any(callable(getattr(d, "runs_on", None)) for d in self._detectors)
+
+    def for_list(self, detectors: Sequence[Detector]) -> bool:
+        """Whether these plans are for this list (a C-level, identity-first compare)."""
+        return self._detectors == detectors
+
+    @property
+    def every(self) -> Runs:
+        """Every detector (for a request of no particular kind)."""
+        return self._all
+
+    def for_request(self, facts: Facts) -> Runs:
+        if not self._narrowed:
+            return self._all
+        kind = (facts.method, facts.route_group, facts.route)
+        runs = self._by_kind.get(kind)
+        return runs if runs is not None else self._plan(kind)
+
+    def _plan(self, kind: Kind) -> Runs:
+        chosen = [d for d in self._detectors if _runs_on(d, kind)]
+        runs = self._all if len(chosen) == len(self._detectors) else runs_for(chosen)
+        if len(self._by_kind) >= _MAX_PLANS:
+            self._by_kind.clear()
+        self._by_kind[kind] = runs
+        return runs
+
+    def names_for(self, method: str, route_group: str, route: RouteMark | None = None) -> list[str]:
+        """The names of the detectors a kind of request meets, in order (`explain`, tests)."""
+        runs = self._all if not self._narrowed else self._plan((method, route_group, route))
+        return [detector.name for detector, _ in runs.entries]
+
+
+def _runs_on(detector: Detector, kind: Kind) -> bool:
+    runs_on = getattr(detector, "runs_on", None)
+    if runs_on is None:
+        return True
+    try:
+        return bool(runs_on(*kind))
+    except Exception:
+        logger.exception("detector %s could not say whether it runs on %s", detector.name, kind)
+        return True
 
 
 def runs_for(detectors: Sequence[Detector]) -> Runs:

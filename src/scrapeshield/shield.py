@@ -29,7 +29,7 @@ from scrapeshield.challenge.detector import PassDetector
 from scrapeshield.challenge.endpoint import ChallengeEndpoint
 from scrapeshield.credentials.verify import Credentials
 from scrapeshield.defences import Detector, RequestContext, build_detectors
-from scrapeshield.detection import Runs, detect, drain, runs_for, start_early
+from scrapeshield.detection import Plans, detect, drain, runs_for, start_early
 from scrapeshield.deterrents.decoy import Decoy
 from scrapeshield.deterrents.paycrawl import PayPerCrawl
 from scrapeshield.deterrents.tarpit import Tarpit
@@ -127,7 +127,7 @@ class Shield:
             for group in self.settings.route_groups
             if group.on_challenge != "challenge"
         }
-        self._runs: tuple[list[Detector], Runs] = ([], runs_for([]))
+        self._plans = Plans([])  # the detectors per kind of request, built at the first
         self._first_party_runs = runs_for(named(self.detectors, FIRST_PARTY_DETECTORS))
         self._preflight_runs = runs_for(named(self.detectors, PREFLIGHT_DETECTORS))
         self.metrics: Metrics | None = None  # off by default: then nothing of it runs per request
@@ -213,9 +213,9 @@ class Shield:
         and the detectors: on Redis their commands leave together, one round trip."""
         if self._listing and (listed := self._listed(facts)) is not None:
             return listed
-        if self._runs[0] != self.detectors:  # the list was changed (identity-first compare)
-            self._runs = (list(self.detectors), runs_for(self.detectors))
-        runs, allow_rule = self._runs[1], None
+        if not self._plans.for_list(self.detectors):  # new, or the list was changed
+            self._plans = Plans(self.detectors)
+        runs, allow_rule = self._plans.for_request(facts), None
         if self._first_valid is not None and (name := self._first_valid(facts)) is not None:
             runs, allow_rule = self._first_party_runs, FIRST_PARTY_PREFIX + name
             ctx.notes[ON_CHALLENGE_NOTE] = "throttle"
