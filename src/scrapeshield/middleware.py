@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scrapeshield.directives.base import BodyRewriter
 from scrapeshield.directives.served import APP_SCOPE_KEY
+from scrapeshield.evidence.served import names_agent
 from scrapeshield.facts import Facts
 from scrapeshield.metrics.timing import entered
 from scrapeshield.route_index import find_routes
@@ -116,8 +117,8 @@ class ScrapeShield:
                         send = partial(_append_headers, ctx.response_headers, send)
                     await response(scope, receive, send)
                     return
-        elif decision.reasons and shield.served is not None:  # evidence: a crawler served
-            await self._log_served(decision, facts)
+        elif decision.reasons and shield.served is not None and names_agent(decision):
+            await self._log_served(decision, facts)  # evidence: a catalogued crawler served
 
         extra = ctx.response_headers
         if ctx.app_headers:  # (rare: a page that issues a visitor token)
