@@ -1,5 +1,6 @@
-"""A request with one signal takes the policy's cached path: the same verdict as the full
-evaluation, with this request's own signal detail, whatever the name, weight or repeat."""
+"""A request's signals take the policy's cached path (one verdict per combination of names and
+weights): the same verdict as the full evaluation, with this request's own signal details,
+whatever the names, weights or repeats."""
 
 from __future__ import annotations
 
@@ -37,3 +38,19 @@ def test_a_signal_with_retry_after_takes_the_full_path() -> None:
     policy = Policy(PolicySettings())
     signal = Signal("ratelimit/pages/client", 0.0, "limited", retry_after=7.5)
     assert policy.evaluate([signal]).retry_after == 7.5
+
+
+def test_several_signals_get_the_full_evaluations_verdict() -> None:
+    """Two or three signals (a scraper's request often carries several): made once per
+    combination of names and weights, each with this request's details."""
+    policy = Policy(PolicySettings(weights={"x/*": 35.0}, challenge_score=30, block_score=90))
+    weights = [0.0, 20.0, 45.0]
+    for count in (2, 3):
+        for round_, combination in enumerate(
+            itertools.product(itertools.product(NAMES, weights), repeat=count)
+        ):
+            for detail in (f"first {round_}", f"again {round_}"):  # a cache miss, then a hit
+                signals = [Signal(n, w, f"{detail} {i}") for i, (n, w) in enumerate(combination)]
+                fast, full = policy.evaluate(signals), policy._evaluate(signals)
+                assert fast == full
+                assert [s.detail for s in fast.reasons] == [s.detail for s in full.reasons]

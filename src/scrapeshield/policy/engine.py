@@ -68,7 +68,7 @@ class Policy:
         )
         self._weight_cache: dict[str, float | None] = {}
         self._rule_cache: dict[str, frozenset[int]] = {}
-        self._single: dict[tuple[str, float], Verdict] = {}
+        self._known: dict[tuple[tuple[str, float], ...], Verdict] = {}
         self.challenge_score = settings.challenge_score
         self.block_score = settings.block_score
         answers = settings.pass_answers
@@ -133,25 +133,28 @@ class Policy:
     def evaluate(self, signals: Sequence[Signal]) -> Verdict:
         if not signals:
             return self._no_signals
-        if len(signals) == 1 and signals[0].retry_after is None:
-            return self._evaluate_one(signals[0])
-        return self._evaluate(signals)
-
-    def _evaluate_one(self, signal: Signal) -> Verdict:
-        """One signal (a page of a walk, a catalogued bot): its verdict depends on its name and
-        weight alone, so the work is done once per (name, weight) and only `reasons` is new."""
-        key = (signal.name, signal.weight)
-        known = self._single.get(key)
+        # Without a retry_after or a challenge pass, the verdict depends on the signals' names
+        # and weights alone: it is made once per combination, and only `reasons` is new (each
+        # signal with this request's detail).
+        key = []
+        for signal in signals:
+            if signal.retry_after is not None or signal.name == CHALLENGE_PASSED:
+                return self._evaluate(signals)
+            key.append((signal.name, signal.weight))
+        combination = tuple(key)
+        known = self._known.get(combination)
         if known is None:
-            verdict = self._evaluate((signal,))
-            if len(self._single) >= _WEIGHT_CACHE_SIZE:
-                self._single.clear()  # names come from detectors, but stay bounded anyway
-            self._single[key] = verdict
+            verdict = self._evaluate(signals)
+            if len(self._known) >= _WEIGHT_CACHE_SIZE:
+                self._known.clear()  # names come from detectors, but stay bounded anyway
+            self._known[combination] = verdict
             return verdict
-        weighted = known.reasons[0]
-        if weighted.detail != signal.detail:  # the same weight, this request's own detail
-            weighted = Signal(signal.name, weighted.weight, signal.detail, None)
-        return Verdict(known.action, known.rule, known.score, (weighted,), None, known.ban_for)
+        reasons = []
+        for signal, weighted in zip(signals, known.reasons, strict=True):
+            if weighted.weight != signal.weight:  # the policy's weight, this request's detail
+                signal = Signal(signal.name, weighted.weight, signal.detail, None)
+            reasons.append(signal)
+        return Verdict(known.action, known.rule, known.score, tuple(reasons), None, known.ban_for)
 
     def _evaluate(self, signals: Sequence[Signal]) -> Verdict:
         # One pass (no generators: most requests carry one or two signals, where they cost more
