@@ -63,3 +63,23 @@ def test_request_ids_are_16_hex_digits_and_new_each_request() -> None:
     assert all(re.fullmatch(r"[0-9a-f]{16}", i) for i in ids)
     # Leading zeros are kept: over 2,000 ids, ~125 start with "0" (one in 16).
     assert any(i.startswith("0") for i in ids)
+
+
+def test_client_network_is_ipaddress_network_made_once_and_bounded() -> None:
+    import ipaddress
+    import random
+
+    from scrapeshield import facts as facts_module
+    from scrapeshield.facts import _NETWORK_CACHE_SIZE, client_network
+
+    rng = random.Random(19)
+    for _ in range(2 * _NETWORK_CACHE_SIZE):
+        v4 = ipaddress.IPv4Address(rng.getrandbits(32))
+        v6 = ipaddress.IPv6Address(rng.getrandbits(128))
+        for ip, bits in ((v4, 24), (v4, 16), (v6, 48), (v6, 64)):
+            expected = str(ipaddress.ip_network(f"{ip}/{bits}", strict=False))
+            assert client_network(ip, bits, bits) == expected
+            assert client_network(ip, bits, bits) == expected  # cached: the same answer
+        assert client_network(v4, 24, 48).endswith("/24")
+        assert client_network(v6, 24, 48).endswith("/48")
+    assert len(facts_module._networks) <= _NETWORK_CACHE_SIZE

@@ -19,12 +19,11 @@ that can be verified (published ranges, reverse DNS, Web Bot Auth: `verified.py`
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Awaitable, Sequence
 
 from scrapeshield.client import IPAddress
 from scrapeshield.detector import Found, Immediate, RequestContext, Sent
-from scrapeshield.facts import Facts
+from scrapeshield.facts import Facts, client_network
 from scrapeshield.fingerprint.settings import DEFAULT_VERIFIED, FingerprintSettings
 from scrapeshield.fingerprint.uaclass import UAClassifier
 from scrapeshield.fingerprint.useragent import is_allowed
@@ -80,8 +79,7 @@ class UnverifiedBotDetector(Immediate):
     def _counted(self, facts: Facts, ip: IPAddress, ctx: RequestContext, claim: Signal) -> Found:
         """One counter per network and window: at once in memory, queued on Redis."""
         s = self.settings
-        prefix = self._prefixes[ip.version == 6]
-        network = ipaddress.ip_network(f"{ip}/{prefix}", strict=False)
+        network = client_network(ip, *self._prefixes)
         window = int(facts.time // s.unverified_bot_window)
         key = f"ub:{network}:{window}"
         retry = (window + 1) * s.unverified_bot_window - facts.time
