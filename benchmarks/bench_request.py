@@ -1,7 +1,7 @@
 """One request's cost in process: the bare gallery beside scrapeshield as shipped, side by side.
 
 .venv/bin/python -m benchmarks.bench_request [--requests 5000] [--rounds 5] [--path /artworks/7]
-    [--image] [--loop asyncio|uvloop] [--profile] [--sort tottime] [--top 40]
+    [--image] [--loop asyncio|uvloop] [--profile] [--sort tottime] [--top 40] [--breakdown]
 
 Calls the apps of `benchmarks/run.py` (`apps.bare`, `apps.protected`: every defence, memory
 store, limits and scores out of reach, so each request takes a person's whole path to the app)
@@ -11,7 +11,10 @@ is printed, so a busy neighbour on a shared machine slows both alike. Time is th
 time (`time.process_time`), not the wall clock: another process's turn on the core is not
 counted, though what it does to the caches still is. `--image` asks for an
 original (`/images/7.png`, `Sec-Fetch-Dest: image`). `--profile` runs the shipped app under
-cProfile instead and prints the functions that cost most (`--sort`, `--top`).
+cProfile instead and prints the functions that cost most (`--sort`, `--top`). `--breakdown`
+adds, to the same alternation, the shipped app without one defence's detectors at a time (and
+without any): the difference to the shipped app is what that defence costs in the pipeline,
+caches and all, which a detector timed alone in a loop understates.
 """
 
 from __future__ import annotations
@@ -28,7 +31,19 @@ import uvloop
 
 from benchmarks import apps
 from benchmarks.run import BROWSER_HEADERS
+from scrapeshield.middleware import ScrapeShield
 
+# Each defence's detectors by name (defences.build_detectors); `--breakdown` drops one at a time.
+DEFENCES: dict[str, frozenset[str] | None] = {
+    "identity": frozenset({"identity"}),
+    "behaviour": frozenset({"behaviour", "trap"}),
+    "rate limit": frozenset({"ratelimit"}),
+    "fingerprint": frozenset(
+        {"useragent", "webbotauth", "headers", "verified", "datacenter", "unverified"}
+    ),
+    "challenge pass": frozenset({"challenge-pass"}),
+    "every detector": None,
+}
 LOOPS: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {
     "asyncio": asyncio.new_event_loop,
     "uvloop": uvloop.new_event_loop,
@@ -111,11 +126,27 @@ class Driver:
         return elapsed / requests * 1e6
 
 
+def without(defence: str) -> Any:
+    """The shipped app without one defence's detectors (None: without any)."""
+    app = apps.protected()
+    app.middleware_stack = app.build_middleware_stack()
+    middleware: Any = app.middleware_stack
+    while not isinstance(middleware, ScrapeShield):
+        middleware = middleware.app
+    names = DEFENCES[defence]
+    detectors = middleware.shield.detectors
+    detectors[:] = [] if names is None else [d for d in detectors if d.name not in names]
+    return app
+
+
 async def compare(options: argparse.Namespace) -> None:
     drivers = {
         "bare": Driver(apps.bare(), options.path, options.image),
         "as shipped": Driver(apps.protected(), options.path, options.image),
     }
+    if options.breakdown:
+        for defence in DEFENCES:
+            drivers[f"- {defence}"] = Driver(without(defence), options.path, options.image)
     for driver in drivers.values():
         await driver.start()
         await driver.run(1000)  # warm-up: caches, the UA parser, allocation pools
@@ -141,8 +172,12 @@ async def compare(options: argparse.Namespace) -> None:
         )
         for name in drivers:
             every = ", ".join(f"{c:.1f}" for c in rounds[name])
-            print(f"  {name:10} {best[name]:6.1f} µs/request  (rounds: {every})")
+            print(f"  {name:16} {best[name]:6.1f} µs/request  (rounds: {every})")
         print(f"  scrapeshield adds {shipped - bare:.1f} µs; bare/shipped = {bare / shipped:.2f}")
+        for name in drivers:
+            if name.startswith("- "):
+                cost = shipped - best[name]
+                print(f"  {name[2:]:15} costs {cost:5.1f} µs of the shipped request")
     for driver in drivers.values():
         await driver.stop()
 
@@ -157,6 +192,7 @@ def main() -> None:
     parser.add_argument("--profile", action="store_true", help="cProfile the shipped app")
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--breakdown", action="store_true", help="each defence's share")
     options = parser.parse_args()
     if options.image and options.path == "/artworks/7":
         options.path = "/images/7.png"
