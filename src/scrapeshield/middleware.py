@@ -57,6 +57,7 @@ class ScrapeShield:
         ]
         # Filters that only add headers and never wait (the shipped directive headers): added
         # by a plain function, without a coroutine per response; None when one may do more.
+        # Like the scope rewriters, read from `shield.response_filters` once, here.
         self._headers_now = _headers_now(self.shield.response_filters)
         routes = find_routes(app)  # the router under the app's other middleware, if any
         if routes is not None:
