@@ -2,9 +2,10 @@
 
 .venv/bin/python -m benchmarks.bench_cluster [--seconds 5] [--rounds 2] [--connections 32]
 
-Starts a one-primary cluster (every slot on one redis-server) and a three-primary cluster
-(slots spread by redis-cli), then, in turns, one uvicorn worker (httptools + uvloop) serving the
-demo with every defence as shipped (`benchmarks/apps.py`, limits out of reach) on each cluster,
+Starts a one-primary cluster (every slot on one redis-server), a three-primary cluster (slots
+spread by redis-cli) and, for reference, one plain redis-server, then, in turns, one uvicorn
+worker (httptools + uvloop) serving the demo with every defence as shipped
+(`benchmarks/apps.py`, limits out of reach) on each,
 loaded by wrk with a Chrome link click from a crowd of 50,000 addresses in distinct /24
 networks (X-Forwarded-For from a trusted proxy: a Lua script picks one per request). Prints
 req/s and, per primary, Redis server CPU µs per request and its share of the commands
@@ -44,6 +45,16 @@ end
 
 
 @contextlib.contextmanager
+def one_server() -> Iterator[RedisServer]:
+    """Not a cluster: the one-server store, for the cost of Cluster itself."""
+    server = RedisServer.start()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@contextlib.contextmanager
 def one_primary() -> Iterator[RedisClusterServers]:
     """A cluster of one node holding every slot (redis-cli's `create` wants three)."""
     cluster_mode = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"]
@@ -68,14 +79,14 @@ def three_primaries() -> Iterator[RedisClusterServers]:
 
 
 def run(
-    cluster: RedisClusterServers, seconds: float, connections: int, script: str
+    url: str, ports: list[int], seconds: float, connections: int, script: str
 ) -> dict[str, Any]:
     env = {
-        "BENCH_STORE_URL": cluster.url,
+        "BENCH_STORE_URL": url,
         "SCRAPESHIELD_TRUSTED_PROXIES": '["127.0.0.1"]',
     }
     stack = ("--http", "httptools", "--loop", "uvloop")
-    nodes = [redis.Redis(port=n.port, decode_responses=True) for n in cluster.nodes]
+    nodes = [redis.Redis(port=port, decode_responses=True) for port in ports]
     headers = [arg for header in BROWSER_HEADERS for arg in ("-H", header)]
     with uvicorn_process("protected", env, stack) as (base, _):
         command = ["wrk", "-t1", f"-c{connections}", "-s", script, *headers]
@@ -84,7 +95,7 @@ def run(
             node.config_resetstat()
         cpu = [redis_cpu(node) for node in nodes]
         out = subprocess.run(
-            [*command, f"-d{seconds}s", base], capture_output=True, text=True, check=True
+            [*command, f"-d{seconds:g}s", base], capture_output=True, text=True, check=True
         ).stdout
         cpu = [redis_cpu(node) - before for node, before in zip(nodes, cpu, strict=True)]
         commands = [
@@ -110,16 +121,24 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     options = parser.parse_args()
     os.environ.setdefault("PYTHONPATH", str(Path(__file__).resolve().parents[1]))
-    results: dict[str, list[dict[str, Any]]] = {"1 primary": [], "3 primaries": []}
+    results: dict[str, list[dict[str, Any]]] = {
+        "one server (redis://)": [],
+        "1 primary": [],
+        "3 primaries": [],
+    }
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as lua:
         lua.write(CROWD)
     try:
-        with one_primary() as one, three_primaries() as three:
+        with one_server() as server, one_primary() as one, three_primaries() as three:
+            targets = {
+                "one server (redis://)": (server.url, [server.port]),
+                "1 primary": (one.url, [n.port for n in one.nodes]),
+                "3 primaries": (three.url, [n.port for n in three.nodes]),
+            }
             for _ in range(options.rounds):
-                for name, cluster in (("1 primary", one), ("3 primaries", three)):
-                    results[name].append(
-                        run(cluster, options.seconds, options.connections, lua.name)
-                    )
+                for name, (url, ports) in targets.items():
+                    figures = run(url, ports, options.seconds, options.connections, lua.name)
+                    results[name].append(figures)
                     time.sleep(0.5)
     finally:
         os.unlink(lua.name)
