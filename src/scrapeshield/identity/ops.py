@@ -151,8 +151,8 @@ for i = 1, #codes do
       out[i] = redis.call('PFCOUNT', KEYS[i - 1])
     end
   elseif c == 'I' then
-    local v = redis.call('INCR', k)
-    if v == 1 or redis.call('PTTL', k) < 0 then redis.call('PEXPIRE', k, ARGV[a]) end
+    local v = redis.call('INCR', k)  -- created here (1): its TTL, in the same atomic call
+    if v == 1 then redis.call('PEXPIRE', k, ARGV[a]) end
     a = a + 1
     out[i] = v
   elseif c == 'G' then
