@@ -137,9 +137,12 @@ local codes, a, out = ARGV[1], 2, {}
 for i = 1, #codes do
   local c, k = string.sub(codes, i, i), KEYS[i]
   if c == 'A' then
-    local fresh = redis.call('EXISTS', k) == 0
-    redis.call('PFADD', k, ARGV[a])
-    if fresh then redis.call('PEXPIRE', k, ARGV[a + 1]) end
+    -- PFADD answers 1 when it created the key or changed it; only a key it just created has
+    -- no TTL yet (-1): a member already counted (a client's own pool entry, an original seen
+    -- again) costs PFADD and PFCOUNT only
+    if redis.call('PFADD', k, ARGV[a]) == 1 and redis.call('PTTL', k) == -1 then
+      redis.call('PEXPIRE', k, ARGV[a + 1])
+    end
     a = a + 2
     out[i] = redis.call('PFCOUNT', k)
   elseif c == 'C' then
