@@ -9,13 +9,16 @@ primary. On one Redis server (and in memory) the braces are only part of the nam
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 
 
 def tag(subject: str) -> str:
-    """`{subject}` (braces inside a subject become parentheses: they would end the tag)."""
+    """`{subject}`; a subject holding a brace (which would end the tag early) is written as a
+    digest instead, so two subjects never share a name."""
     if "{" in subject or "}" in subject:
-        subject = subject.replace("{", "(").replace("}", ")")
+        digest = hashlib.sha256(subject.encode("utf-8", "replace")).hexdigest()[:32]
+        subject = "b-" + digest
     return "{" + subject + "}"
 
 
