@@ -191,6 +191,23 @@ async def _client_spent(store: RedisStore, address: str) -> int:
     return sum(int(v or 0) for v in values)
 
 
+def _budget_counts(
+    cluster: RedisClusterServers, prefix: str, address: str, network: str
+) -> dict[str, int]:
+    """The hourly originals budgets of an address and its network, read on the cluster (this
+    hour and the previous one: the fetches may straddle an hour)."""
+    hour = int(time.time() // 3600)
+    counts = {}
+    with redis.RedisCluster(host="127.0.0.1", port=cluster.nodes[0].port) as client:
+        for scope, subject in (("address", address), ("network", network)):
+            keys = [
+                prefix + subject_key(f"id:b:{scope}:", subject, f":hour{h}")
+                for h in (hour - 1, hour)
+            ]
+            counts[scope] = sum(int(client.pfcount(k)) for k in keys)
+    return counts
+
+
 def _commands(node: redis.Redis) -> int:
     stats = node.info("commandstats")
     return sum(int(v["calls"]) for k, v in stats.items() if k.startswith("cmdstat_eval"))
@@ -249,10 +266,15 @@ def test_load_spreads_over_every_primary_and_counts_exactly(
                 ).status_code
                 for i in range(7)
             ]
+            for i in range(3):  # three originals from a neighbour: its budgets count three
+                image = chrome_image(server.url + "/artworks/1")
+                client.get(f"/images/{i}.png", headers={**image, "X-Forwarded-For": "10.99.0.2"})
         for worker in workers:
             worker.join(60)
     assert not errors
     assert statuses == [200] * 5 + [429] * 2  # refused exactly past its limit
+    budgets = _budget_counts(cluster, f"spread-{loop}:", "10.99.0.2", "10.99.0.0/24")
+    assert budgets == {"address": 3, "network": 3}, budgets  # each in its subject's slot
     calls = [_commands(node) for node in nodes]
     sizes = [node.dbsize() for node in nodes]
     for node in nodes:
