@@ -1,4 +1,5 @@
-"""Counting: one Lua call on Redis for all of a request's limits; `limits.aio` in memory.
+"""Counting: one Lua call on Redis for all of a request's limits (on Redis Cluster one per
+subject, settled by `split`); `limits.aio` in memory.
 
 The default in-memory limiter is `memory.NativeMemoryLimiter` (same algorithms as the script).
 
