@@ -1,6 +1,6 @@
 """Redis server CPU and commands per request, per script, in process (no HTTP).
 
-.venv/bin/python -m benchmarks.bench_redis_cpu [--requests 2000]
+.venv/bin/python -m benchmarks.bench_redis_cpu [--requests 2000] [--cluster]
 
 Starts its own redis-server, then runs `shield.decide()` with every defence as in
 `benchmarks/apps.py` (limits and scores out of reach) for two kinds of request, one kind at a
@@ -84,7 +84,8 @@ async def measure(
     settings = apps.bench_settings()
     store = RecordingStore(url, prefix=settings.store_prefix, timeout=2.0)
     shield = Shield(settings, store=store)
-    admin = redis.Redis.from_url(url, decode_responses=True)
+    # (a Cluster URL names its one node: the admin client talks to it directly)
+    admin = redis.Redis.from_url(url.replace("redis+cluster://", "redis://"), decode_responses=True)
     results = {}
     calls: dict[str, list[Call]] = {}
     cpus: dict[str, float] = {}
@@ -139,10 +140,21 @@ def replay(url: str, calls: list[Call]) -> Stats:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument(
+        "--cluster",
+        action="store_true",
+        help="on a one-primary Redis Cluster (keys split by subject: one script per subject)",
+    )
     options = parser.parse_args()
     n = options.requests
-    with redis_server() as url:
-        results, calls = asyncio.run(measure(url, n))
+    if options.cluster:
+        from benchmarks.bench_cluster import one_primary
+
+        with one_primary() as cluster:
+            results, calls = asyncio.run(measure(cluster.url, n))
+    else:
+        with redis_server() as url:
+            results, calls = asyncio.run(measure(url, n))
     split: dict[str, dict[str, Stats]] = {}
     with redis_server() as url:
         for kind, recorded in calls.items():

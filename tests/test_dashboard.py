@@ -12,6 +12,8 @@ import pytest
 from starlette.requests import Request
 
 from scrapeshield import ConfigurationError, Settings, Shield
+from scrapeshield.bans import ban_key
+from scrapeshield.behaviour.trap import trap_key
 from scrapeshield.dashboard.app import dashboard_app
 from scrapeshield.store import RedisStore
 from tests.operators_app import MOUNT, STORES, TOKEN, bearer, operators_app, store_settings
@@ -31,15 +33,15 @@ def ban(shield: Shield, loop_runner: Any = asyncio.run) -> None:
 
     async def go() -> None:
         await shield.ban(BANNED, 600, reason="test")
-        await shield.store.set(f"trap:{BANNED}", "/trap", ttl=600)
+        await shield.store.set(trap_key(BANNED), "/trap", ttl=600)
         await shield.store.aclose()  # this loop's connections; the server opens its own
 
     loop_runner(go())
 
 
 async def holds(shield: Shield) -> tuple[bool, bool]:
-    ban_raw = await shield.store.get(f"ban:{BANNED}")
-    trap = await shield.store.get(f"trap:{BANNED}")
+    ban_raw = await shield.store.get(ban_key(BANNED))
+    trap = await shield.store.get(trap_key(BANNED))
     await shield.store.aclose()
     return ban_raw is not None, trap is not None
 

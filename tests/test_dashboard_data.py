@@ -10,7 +10,7 @@ import pytest
 from scrapeshield import Settings
 from scrapeshield.bans import BanList
 from scrapeshield.dashboard.data import BUCKETS, DashboardData, reading
-from scrapeshield.ratelimit.escalation import LEVEL_PREFIX, STRIKE_PREFIX
+from scrapeshield.ratelimit.escalation import level_key, strike_key
 from scrapeshield.store import RedisStore, Store
 
 pytestmark = pytest.mark.both_loops
@@ -27,8 +27,8 @@ async def test_overview_client_and_tail(store: Store) -> None:
         if n % 2:
             await store.append_event(event("198.51.100.2", "challenge", "headless-browser"))
     await BanList(store).ban("198.51.100.1", 600, reason="seen")
-    await store.incr(STRIKE_PREFIX + "198.51.100.1", 3, ttl=300)
-    await store.incr(LEVEL_PREFIX + "198.51.100.1", 1, ttl=3000)
+    await store.incr(strike_key("198.51.100.1"), 3, ttl=300)
+    await store.incr(level_key("198.51.100.1"), 1, ttl=3000)
     data = DashboardData(store, settings)
 
     overview = await data.overview("1h")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from scrapeshield import Action, Settings, Shield, Signal, blocklist, safelist
+from scrapeshield.bans import ban_key
 from scrapeshield.defences import RequestContext
 from scrapeshield.facts import Facts
 from scrapeshield.shield import synthetic_scope
@@ -104,7 +105,7 @@ async def test_policy_ban_stores_a_ban_that_later_requests_hit() -> None:
         Action.BLOCK,
         "ban/active",
     )
-    ttl = await store.ttl("ban:192.0.2.9")
+    ttl = await store.ttl(ban_key("192.0.2.9"))
     assert ttl is not None
     assert 55 < ttl <= 60
     assert await shield.unban("192.0.2.9") is True

@@ -112,7 +112,7 @@ async def test_synchronous_api_matches_the_protocol() -> None:
 async def test_peek_ban_reads_a_clients_ban_record(monkeypatch: pytest.MonkeyPatch) -> None:
     store = MemoryStore()
     assert store.peek_ban("192.0.2.1") is None  # no ban at all: the fast answer
-    await store.set("ban:192.0.2.1", "record", ttl=60)
+    await store.set("ban:{192.0.2.1}", "record", ttl=60)
     store.put("other", "x", ttl=60)
     assert store.peek_ban("192.0.2.1") == "record"
     assert store.peek_ban("192.0.2.2") is None

@@ -12,9 +12,10 @@ import httpx
 import pytest
 
 from scrapeshield import Settings
-from scrapeshield.bans import BanList
+from scrapeshield.bans import BanList, ban_key
+from scrapeshield.behaviour.trap import trap_key
 from scrapeshield.facts import FactsBuilder
-from scrapeshield.ratelimit.escalation import LEVEL_PREFIX, STRIKE_PREFIX
+from scrapeshield.ratelimit.escalation import level_key, strike_key
 from scrapeshield.shield import Shield
 from scrapeshield.store import RedisStore
 from scrapeshield.support import Support, TargetError, client_key_of
@@ -114,11 +115,11 @@ def test_unban_forget_clears_the_escalation_history(redis_url: str, redis_prefix
 
     async def seed(store: RedisStore) -> None:
         await BanList(store).ban(key, 600, reason="ban #3: throttled", rule="escalation/ban")
-        await store.incr(STRIKE_PREFIX + key, 4, ttl=600)
-        await store.incr(LEVEL_PREFIX + key, 3, ttl=600)
+        await store.incr(strike_key(key), 4, ttl=600)
+        await store.incr(level_key(key), 3, ttl=600)
 
     async def history(store: RedisStore) -> list[str | None]:
-        return await store.get_many([STRIKE_PREFIX + key, LEVEL_PREFIX + key, "ban:" + key])
+        return await store.get_many([strike_key(key), level_key(key), ban_key(key)])
 
     run_store(redis_url, redis_prefix, seed)
     plain = cli("unban", key, "--store", redis_url, env=env)
@@ -193,7 +194,7 @@ async def test_the_library_lifts_what_the_cli_lifts(redis_url: str, redis_prefix
     """An app's own admin page: Shield.unban and Support, no CLI."""
     shield = Shield(redis_settings(redis_url, redis_prefix))
     try:
-        await shield.store.set("trap:203.0.113.9", "/archive/full/2", ttl=60)
+        await shield.store.set(trap_key("203.0.113.9"), "/archive/full/2", ttl=60)
         support = Support(shield.store, shield.settings)
         [flag] = await support.trap_flags()
         assert (flag.client_key, flag.path) == ("203.0.113.9", "/archive/full/2")

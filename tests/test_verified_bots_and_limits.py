@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from scrapeshield import Action, Settings, Shield
+from scrapeshield.bans import ban_key
 from scrapeshield.shield import synthetic_scope
 from scrapeshield.store import Store
 
@@ -66,4 +67,4 @@ async def test_control_the_same_limits_ban_an_ordinary_client(store: Store) -> N
     shield = Shield(settings, store=store)
     decisions = await crawl(shield, "198.51.100.10", 12)
     assert any(d.rule in ("escalation/ban", "ban/active") for d in decisions)
-    assert await store.keys("ban:") == ["ban:198.51.100.10"]
+    assert await store.keys("ban:") == [ban_key("198.51.100.10")]

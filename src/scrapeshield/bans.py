@@ -9,12 +9,19 @@ from collections.abc import Awaitable
 from dataclasses import asdict, dataclass
 
 from scrapeshield.store.base import Store
+from scrapeshield.store.keys import subject_key, subject_of
 from scrapeshield.store.memory import MemoryStore
 from scrapeshield.store.redis import RedisStore
 
 BAN_PREFIX = "ban:"
 UNKNOWN_CLIENT = "unknown"  # the client key when the server reports no peer address
 logger = logging.getLogger("scrapeshield")
+
+
+def ban_key(client_key: str) -> str:
+    """`ban:{<client key>}`: tagged by its client, so the rate limiter's script (which reads
+    the ban with the client's counters) finds it in the client's Cluster slot."""
+    return subject_key(BAN_PREFIX, client_key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +57,7 @@ class Ban:
 
 
 class BanList:
-    """Bans kept in the store (so every worker sharing it enforces them) under `ban:<key>`."""
+    """Bans kept in the store (so every worker sharing it enforces them) under `ban:{<key>}`."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -72,11 +79,11 @@ class BanList:
             )
             return Ban(client_key, now, reason, rule, now)
         ban = Ban(client_key, now + duration, reason, rule, now)
-        await self.store.set(BAN_PREFIX + client_key, ban.to_json(), ttl=duration)
+        await self.store.set(ban_key(client_key), ban.to_json(), ttl=duration)
         return ban
 
     async def unban(self, client_key: str) -> bool:
-        return await self.store.delete(BAN_PREFIX + client_key)
+        return await self.store.delete(ban_key(client_key))
 
     async def get(self, client_key: str) -> Ban | None:
         return await self.get_soon(client_key)
@@ -92,7 +99,7 @@ class BanList:
 
     def get_soon(self, client_key: str) -> Awaitable[Ban | None]:
         """`get`, its read queued now on Redis (`submit`): await the ban."""
-        store, key = self.store, BAN_PREFIX + client_key
+        store, key = self.store, ban_key(client_key)
         reply = store.get_soon(key) if isinstance(store, RedisStore) else store.get(key)
         return _ban_from(client_key, reply)
 
@@ -100,7 +107,7 @@ class BanList:
         keys = await self.store.keys(BAN_PREFIX)
         values = await self.store.get_many(keys)
         bans = [
-            Ban.from_json(key.removeprefix(BAN_PREFIX), raw)
+            Ban.from_json(subject_of(key, BAN_PREFIX), raw)
             for key, raw in zip(keys, values, strict=True)
             if raw
         ]

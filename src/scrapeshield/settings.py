@@ -242,14 +242,15 @@ class Settings(BaseSettings):
     @field_validator("store_prefix")
     @classmethod
     def _cluster_hash_tag(cls, value: str, info: ValidationInfo) -> str:
-        """On Redis Cluster every key must share one slot: a request's limits, strikes and ban
-        are read and written together by one script, which Cluster refuses across slots."""
-        url = str(info.data.get("store_url", ""))
-        if url.lower().startswith("redis+cluster://") and not has_hash_tag(value):
+        """Keys carry their subject as their Cluster hash tag (`store.keys`), which spreads them
+        over every primary. A prefix with a tag of its own would pin every key to one slot: still
+        correct, no longer spread (docs/store.md#cluster), so it is allowed. Any other brace
+        (`{}`, an unclosed `{`) would make Cluster hash part of the key's name with its
+        subject, splitting one client's keys over several slots: refused."""
+        if ("{" in value or "}" in value) and not has_hash_tag(value):
             raise ValueError(
-                "on Redis Cluster the prefix needs a hash tag, e.g. 'scrapeshield:{ss}:', so that "
-                "every key lands in one slot (the rate limiter's script reads a request's limits, "
-                "strikes and ban together); see docs/store.md#cluster"
+                "a brace that is not a hash tag ('{}', an unclosed '{') would split a client's "
+                "keys over Redis Cluster slots; remove it (docs/store.md#cluster)"
             )
         return value
 

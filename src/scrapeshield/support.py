@@ -22,12 +22,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from scrapeshield.bans import BAN_PREFIX, Ban, BanList
-from scrapeshield.behaviour.trap import TRAP_PREFIX
+from scrapeshield.bans import Ban, BanList, ban_key
+from scrapeshield.behaviour.trap import TRAP_PREFIX, trap_key
 from scrapeshield.client import ClientResolver, parse_ip
-from scrapeshield.ratelimit.escalation import LEVEL_PREFIX, STRIKE_PREFIX
+from scrapeshield.ratelimit.escalation import level_key, strike_key
 from scrapeshield.settings import Settings
 from scrapeshield.store.base import Store
+from scrapeshield.store.keys import subject_of
 
 # `read_events` gives the newest `limit` events; the stream is trimmed approximately (Redis
 # `MAXLEN ~`), so a search asks for more than `event_stream_maxlen` and widens until it has all.
@@ -115,12 +116,12 @@ class Support:
         history (strikes and ban level), so a next throttle does not bring a longer ban."""
         store = self.store
         ban, trap = await asyncio.gather(
-            store.delete(BAN_PREFIX + client_key), store.delete(TRAP_PREFIX + client_key)
+            store.delete(ban_key(client_key)), store.delete(trap_key(client_key))
         )
         escalation = False
         if forget:
             strikes, level = await asyncio.gather(
-                store.delete(STRIKE_PREFIX + client_key), store.delete(LEVEL_PREFIX + client_key)
+                store.delete(strike_key(client_key)), store.delete(level_key(client_key))
             )
             escalation = strikes or level
         return Lifted(client_key, ban, trap, escalation)
@@ -137,7 +138,7 @@ class Support:
         )
         now = time.time()
         flags = [
-            TrapFlag(key.removeprefix(TRAP_PREFIX), path, now + ttl if ttl is not None else now)
+            TrapFlag(subject_of(key, TRAP_PREFIX), path, now + ttl if ttl is not None else now)
             for key, path, ttl in zip(keys, paths, ttls, strict=True)
             if path is not None
         ]

@@ -6,6 +6,7 @@ from typing import Any
 
 from scrapeshield.behaviour.detector import BehaviourDetector
 from scrapeshield.behaviour.evidence import walk_length
+from scrapeshield.behaviour.trap import trap_key
 from scrapeshield.detector import RequestContext
 from scrapeshield.policy import Policy
 from scrapeshield.settings import PolicySettings, Settings
@@ -153,7 +154,7 @@ async def test_the_trap_blocks_and_is_remembered(store: Store) -> None:
     later = await decide(shield, "/artworks/2", PAGE)
     assert (later.action, later.rule) == (Action.BLOCK, "trap")
     assert "trap/flagged" in names(later)
-    ttl = await store.ttl("trap:" + shield.facts(synthetic_scope()).client_key)
+    ttl = await store.ttl(trap_key(shield.facts(synthetic_scope()).client_key))
     assert ttl is not None
     assert 0 < ttl <= settings().behaviour.trap_flag_ttl
     neighbour = await decide(shield, "/artworks/2", PAGE, ip="198.51.100.9")
@@ -274,7 +275,7 @@ async def test_the_trap_works_on_any_store() -> None:
     assert (hit.action, hit.rule) == (Action.BLOCK, "trap")
     later = await decide(shield, "/artworks/2", PAGE)
     assert "trap/flagged" in names(later)
-    assert await store.get("trap:" + shield.facts(synthetic_scope()).client_key) == TRAP
+    assert await store.get(trap_key(shield.facts(synthetic_scope()).client_key)) == TRAP
 
 
 async def test_a_clients_footprint_is_bounded_whatever_it_fetches() -> None:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from scrapeshield.bans import BanList
-from scrapeshield.behaviour.trap import TRAP_PREFIX
+from scrapeshield.behaviour.trap import trap_key
 from scrapeshield.operators import (
     EventFilter,
     FileSource,
@@ -23,6 +23,7 @@ from scrapeshield.operators import (
     summarise,
 )
 from scrapeshield.operators.sources import MAX_LINE
+from scrapeshield.ratelimit.escalation import strike_key
 from scrapeshield.store import MemoryStore, RedisStore, Store
 
 BASE = (time.time() // 3600 - 3) * 3600 + 60  # events' own times: hours before now
@@ -134,8 +135,8 @@ async def test_client_report_has_ban_trap_and_last_refusal(store: Store) -> None
     await store.append_event(event(1, rule="first"))
     await store.append_event(event(6, rule="monitor-only", enforced=False))
     await BanList(store).ban(key, 600, reason="scraping")
-    await store.set(TRAP_PREFIX + key, "/archive/full/1", ttl=300)
-    await store.incr("rl:strikes:" + key, 2, ttl=60)
+    await store.set(trap_key(key), "/archive/full/1", ttl=300)
+    await store.incr(strike_key(key), 2, ttl=60)
     report = await client_report(StoreSource(store), key, store=store)
     assert report.total == 2
     assert [e["rule"] for e in report.events] == ["first", "monitor-only"]

@@ -83,7 +83,9 @@ def test_cost_and_storage_keys() -> None:
     found = plan.plan(facts(builder, "/images/3/original", ip="192.0.2.9"), {})
     assert found is not None
     assert (found.group, found.cost, found.action) == ("originals", 5, "throttle")
-    assert [lim.storage_key for lim in found.limits] == ["rl:client:originals:192.0.2.9:20/3600s:3"]
+    assert [lim.storage_key for lim in found.limits] == [
+        "rl:client:originals:{192.0.2.9}:20/3600s:3"
+    ]
 
 
 def test_ipv6_client_key_groups_a_64_by_default_and_is_configurable() -> None:
@@ -165,8 +167,8 @@ def test_plans_are_reused_per_client_and_the_cache_is_bounded() -> None:
     neighbour = plan.plan(facts(builder, ip="192.0.2.10"), {})
     assert neighbour is not None
     assert [lim.storage_key for lim in neighbour.limits] == [
-        "rl:client:default:192.0.2.10:60/60s:3",
-        "rl:network:default:192.0.2.0/24:600/3600s:3",
+        "rl:client:default:{192.0.2.10}:60/60s:3",
+        "rl:network:default:{192.0.2.0/24}:600/3600s:3",
     ]
     assert neighbour.policy == (
         b'"default-client-60-60s";q=60;w=60, "default-network-600-3600s";q=600;w=3600'
@@ -187,9 +189,9 @@ def test_a_cached_plan_is_only_reused_for_its_own_address() -> None:
         assert found is not None
         keys.append(found.limits[0].storage_key)
     assert keys == [
-        "rl:client:default:2001:db8::1:60/60s:3",
-        "rl:client:default:2001:db8::2:60/60s:3",
-        "rl:client:default:2001:db8::1:60/60s:3",
+        "rl:client:default:{2001:db8::1}:60/60s:3",
+        "rl:client:default:{2001:db8::2}:60/60s:3",
+        "rl:client:default:{2001:db8::1}:60/60s:3",
     ]
 
 

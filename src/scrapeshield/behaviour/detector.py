@@ -36,6 +36,7 @@ from scrapeshield.detector import Found, Immediate, RequestContext, Sent
 from scrapeshield.facts import Facts
 from scrapeshield.signals import Signal
 from scrapeshield.store.base import Store
+from scrapeshield.store.keys import subject_key
 from scrapeshield.store.memory import MemoryStore
 from scrapeshield.store.redis import RedisStore
 
@@ -114,7 +115,7 @@ class BehaviourDetector(Immediate):
     def _in_memory(self, store: MemoryStore, r: _Request, dry_run: bool) -> list[Signal]:
         s = self._s
         bucket = int(r.now // s.window)
-        base = f"bh:{{{r.client}}}:"
+        base = subject_key("bh:", r.client, ":")
         ttl = 2 * s.window
         look, wanted = r.looked_up()
         orphan = r.check and not _page_seen(
@@ -149,7 +150,7 @@ class BehaviourDetector(Immediate):
     def _script(self, r: _Request, dry_run: bool) -> tuple[str, list[str], list[Any]]:
         s = self._s
         bucket = int(r.now // s.window)
-        base = f"bh:{{{r.client}}}:"  # {hash tag}: one Cluster slot for the script
+        base = subject_key("bh:", r.client, ":")  # the client's Cluster slot: one script
         keys = [f"{base}{bucket}", f"{base}{bucket - 1}"]
         push = check = ""
         size, ttl = self.ring_size, s.sequential_ttl
@@ -199,7 +200,7 @@ class BehaviourDetector(Immediate):
     async def _on_any_store(self, store: Store, r: _Request, dry_run: bool) -> Sequence[Signal]:
         s = self._s
         bucket = int(r.now // s.window)
-        base = f"bh:{{{r.client}}}:"
+        base = subject_key("bh:", r.client, ":")
         orphan = False
         if r.check:
             look, wanted = r.looked_up()

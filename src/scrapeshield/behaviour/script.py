@@ -29,8 +29,13 @@ if ARGV[6] ~= '' and not seen(redis.call('LRANGE', KEYS[4], 0, -1), ARGV[6], ton
   bumps = bumps .. 'o'
 end
 if not dry then
-  for i = 1, #bumps do redis.call('HINCRBY', KEYS[1], string.sub(bumps, i, i), 1) end
-  if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+  -- a field bumped to 1 is new (so is the window's hash when it is its first): (re)start the
+  -- TTL then, not on every request; a window's hash is read only until the next one ends
+  local fresh = false
+  for i = 1, #bumps do
+    if redis.call('HINCRBY', KEYS[1], string.sub(bumps, i, i), 1) == 1 then fresh = true end
+  end
+  if fresh then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 end
 local fields = {'p', 'i', 'a', 'c', 'o'}
 local current = redis.call('HMGET', KEYS[1], unpack(fields))

@@ -1,7 +1,7 @@
 """Trap paths: disallowed for everyone in robots.txt and linked invisibly, so only a client that
 ignores robots.txt and follows links no person can see or reach ever requests one.
 
-A hit is remembered in the store (`trap:<client>` with a TTL) so the client's later requests carry
+A hit is remembered in the store (`trap:{<client>}` with a TTL) so the client's later requests carry
 `trap/flagged`; the default policy blocks both by rule, which a challenge pass never lifts.
 """
 
@@ -14,13 +14,19 @@ from typing import Any
 from scrapeshield.detector import Found, Immediate, RequestContext, Sent
 from scrapeshield.facts import Facts
 from scrapeshield.signals import Signal
+from scrapeshield.store.keys import subject_key
 from scrapeshield.store.memory import MemoryStore
 from scrapeshield.store.redis import RedisStore
 
-TRAP_PREFIX = "trap:"  # the store key of a flagged client: trap:<client key>, value the path
+TRAP_PREFIX = "trap:"  # the store key of a flagged client: trap:{<client key>}, value the path
 TRAP_HIT = "trap/hit"
 TRAP_FLAGGED = "trap/flagged"
 WEIGHTS = {TRAP_HIT: 100.0, TRAP_FLAGGED: 100.0}
+
+
+def trap_key(client_key: str) -> str:
+    """`trap:{<client key>}`: in the client's Cluster slot."""
+    return subject_key(TRAP_PREFIX, client_key)
 
 
 def is_trap(path: str, trap_paths: Sequence[str]) -> bool:
@@ -42,7 +48,7 @@ class TrapDetector(Immediate):
         """At once on the MemoryStore; on Redis the GET or SET is queued now (`Sent`), in the
         request's one round trip; on any other store, awaited."""
         store = ctx.store
-        key = TRAP_PREFIX + facts.client_key
+        key = trap_key(facts.client_key)
         if is_trap(facts.path, self._paths):
             path = facts.path[:200]
             hit = (Signal(TRAP_HIT, WEIGHTS[TRAP_HIT], path),)

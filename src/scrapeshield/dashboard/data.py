@@ -18,10 +18,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from scrapeshield.bans import BAN_PREFIX, Ban
-from scrapeshield.behaviour.trap import TRAP_PREFIX
+from scrapeshield.bans import Ban, ban_key
+from scrapeshield.behaviour.trap import trap_key
 from scrapeshield.blocklog import summarise
-from scrapeshield.ratelimit.escalation import LEVEL_PREFIX, STRIKE_PREFIX
+from scrapeshield.ratelimit.escalation import level_key, strike_key
 from scrapeshield.settings import Settings
 from scrapeshield.store.base import Store, StoredEvent
 from scrapeshield.store.redis import RedisStore
@@ -118,16 +118,16 @@ class DashboardData:
         store = self.store
         ban_raw, trap_path, strikes, level = await store.get_many(
             [
-                BAN_PREFIX + client_key,
-                TRAP_PREFIX + client_key,
-                STRIKE_PREFIX + client_key,
-                LEVEL_PREFIX + client_key,
+                ban_key(client_key),
+                trap_key(client_key),
+                strike_key(client_key),
+                level_key(client_key),
             ]
         )
         trap_ttl, strikes_ttl, level_ttl = await asyncio.gather(
-            store.ttl(TRAP_PREFIX + client_key),
-            store.ttl(STRIKE_PREFIX + client_key),
-            store.ttl(LEVEL_PREFIX + client_key),
+            store.ttl(trap_key(client_key)),
+            store.ttl(strike_key(client_key)),
+            store.ttl(level_key(client_key)),
         )
         now = time.time()
         trap = None

@@ -36,6 +36,7 @@ from scrapeshield.identity.fingerprint import header_fingerprint
 from scrapeshield.identity.settings import IdentitySettings
 from scrapeshield.identity.token import Visitor, VisitorTokens
 from scrapeshield.signals import Signal
+from scrapeshield.store.keys import subject_key
 from scrapeshield.store.memory import MemoryStore
 from scrapeshield.store.redis import RedisStore
 
@@ -163,14 +164,14 @@ class IdentityDetector(Immediate):
             if b.scope == "visitor" and young_here:
                 # A token issued this period: its budget also holds what its address took
                 # without one this period, so taking a token never starts a fresh budget.
-                queued.append(("W", f"id:b:visitor:a:{client}:{b.period}{int(now // seconds)}",
-                               "", 0.0))  # fmt: skip
+                tokenless = subject_key("id:b:visitor:a:", client, f":{b.period}")
+                queued.append(("W", f"{tokenless}{int(now // seconds)}", "", 0.0))
             budget_at.append(len(queued) - 1)
             if hourly:  # the previous hour, weighted by the part of it within the last 60 min
                 n = int(now // seconds)
                 subject = key.removesuffix(f"hour{n}")
                 if b.scope == "visitor" and young_here:
-                    subject = f"id:b:visitor:a:{client}:"
+                    subject = subject_key("id:b:visitor:a:", client, ":")
                 queued.append(("C", f"{subject}hour{n - 1}", "", 0.0))
             prev_at.append(len(queued) - 1 if hourly else -1)
             if (
@@ -186,7 +187,8 @@ class IdentityDetector(Immediate):
         if image and self._newcomers and (visitor is None or _same(visitor.issued, now, 3600.0)):
             # one program rotating fresh identities within a network (docs/identity.md#newcomers)
             fp = header_fingerprint(facts.headers)
-            key = f"id:b:newcomers:{self._network(facts)}:{fp}:hour{int(now // 3600)}"
+            hour = f":hour{int(now // 3600)}"  # tagged by network and fingerprint: spread
+            key = subject_key("id:b:newcomers:", f"{self._network(facts)}:{fp}", hour)
             queued.append(("A", key, path, 3600.0))
             newcomers_at = len(queued) - 1
         pool = self._pool
@@ -195,16 +197,16 @@ class IdentityDetector(Immediate):
         issuance = not image and visitor is None
         fingerprint = header_fingerprint(facts.headers) if counted or issuance else ""
         if counted:
-            key = f"id:p:{kind}:{fingerprint}:{int(now // pool.window)}"
+            key = subject_key(f"id:p:{kind}:", fingerprint, f":{int(now // pool.window)}")
             queued.append(("A", key, client, pool.window))
         window = int(now // s.window)
-        issued_key = f"id:i:a:{client}:{window}"
-        returned_key = f"id:r:{client}"
+        issued_key = subject_key("id:i:a:", client, f":{window}")
+        returned_key = subject_key("id:r:", client)
         if issuance:
             queued += [
                 ("I", issued_key, "", s.window),
-                ("I", f"id:i:n:{self._network(facts)}:{window}", "", s.window),
-                ("I", f"id:i:f:{fingerprint}:{window}", "", s.window),
+                ("I", subject_key("id:i:n:", self._network(facts), f":{window}"), "", s.window),
+                ("I", subject_key("id:i:f:", fingerprint, f":{window}"), "", s.window),
             ]
         amnesia = image and visitor is None
         if amnesia:
@@ -289,17 +291,27 @@ class IdentityDetector(Immediate):
         """The request's budget keys with their periods, made once per identity and hour (a
         client's requests in an hour reuse them; the day turns with an hour)."""
         client = facts.client_key
-        subject = f"v:{visitor.id}" if visitor is not None else f"a:{client}"
+        subject = f"v:{visitor.id}" if visitor is not None else f"a:{client}"  # (cache key)
         hour = int(facts.time // 3600)
         cache_key = (subject, client, hour)
         keys = self._keys.get(cache_key)
         if keys is None:
-            subjects = {"visitor": subject, "address": client, "network": self._network(facts)}
+            # each budget's subject is its key's Cluster hash tag (the visitor id, the address,
+            # the network): a visitor keeps one count across addresses
+            subjects = {
+                "visitor": ("id:b:visitor:v:", visitor.id)
+                if visitor is not None
+                else ("id:b:visitor:a:", client),
+                "address": ("id:b:address:", client),
+                "network": ("id:b:network:", self._network(facts)),
+            }
             keys = [
-                (f"id:b:{b.scope}:{subjects[b.scope]}:{b.period}{int(facts.time // b.seconds)}",
-                 b.seconds)
+                (
+                    subject_key(*subjects[b.scope], f":{b.period}{int(facts.time // b.seconds)}"),
+                    b.seconds,
+                )
                 for b in self._budgets
-            ]  # fmt: skip
+            ]
             if len(self._keys) >= _KEY_CACHE_SIZE:  # clients choose these: stay bounded
                 self._keys.clear()
             self._keys[cache_key] = keys
@@ -322,7 +334,7 @@ class IdentityDetector(Immediate):
 def _spent_key(facts: Facts, now: float) -> str:
     """Young tokens refused this hour at this address with these headers (a distinct count)."""
     fingerprint = header_fingerprint(facts.headers)
-    return f"id:b:spent:{facts.client_key}:{fingerprint}:hour{int(now // 3600)}"
+    return subject_key("id:b:spent:", facts.client_key, f":{fingerprint}:hour{int(now // 3600)}")
 
 
 def _spend(facts: Facts, plan: _Plan, out: Sequence[Signal]) -> ops.Op | None:

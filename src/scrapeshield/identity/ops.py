@@ -9,8 +9,9 @@
     S key ttl          mark a key (set to "1" with a TTL)
 
 On Redis the whole list is one script (`EVALSHA`, queued with `submit_script`), so it joins the
-request's one round trip; on the MemoryStore it runs at once, without a coroutine; on any other
-store through the protocol. In dry run (`scrapeshield explain`) nothing is written: an add is
+request's one round trip (on Redis Cluster, one script per subject, still in that round trip);
+on the MemoryStore it runs at once, without a coroutine; on any other store through the
+protocol. In dry run (`scrapeshield explain`) nothing is written: an add is
 read as a count plus one, an increment as the value plus one, a mark is skipped.
 """
 
@@ -20,6 +21,7 @@ from collections.abc import Awaitable
 from typing import Any
 
 from scrapeshield.store.base import Store
+from scrapeshield.store.keys import by_tag
 from scrapeshield.store.memory import MemoryStore
 from scrapeshield.store.redis import RedisStore
 
@@ -52,7 +54,14 @@ def run_now(store: MemoryStore, ops: list[Op], dry: bool) -> list[int]:
 
 
 def submit(store: RedisStore, ops: list[Op]) -> Awaitable[Any]:
-    """The list as one script call, queued now in the shared pipeline."""
+    """The list as one script call, queued now in the shared pipeline; on Redis Cluster one
+    call per subject (hash tag), all queued now, so still one round trip."""
+    if store.split:
+        return _split(store, ops)
+    return _submit(store, ops)
+
+
+def _submit(store: RedisStore, ops: list[Op]) -> Awaitable[Any]:
     codes = "".join([op[0] for op in ops])
     args: list[Any] = [codes]
     for code, _, member, ttl in ops:
@@ -61,6 +70,28 @@ def submit(store: RedisStore, ops: list[Op]) -> Awaitable[Any]:
         elif code in "IS":
             args.append(max(1, int(ttl * 1000)))
     return store.submit_script(SCRIPT, [op[1] for op in ops], args)
+
+
+def _split(store: RedisStore, ops: list[Op]) -> Awaitable[list[int]]:
+    """One call per hash tag. A union count (`W`) spans two subjects (a young token's budget
+    and what its address took without one): here it is the sum of the two counts, so an
+    original taken both without and with the token counts twice (stricter, never laxer)."""
+    parts = []
+    for positions in by_tag([op[1] for op in ops]):
+        part = [ops[i] if ops[i][0] != "W" else ("C", ops[i][1], "", 0.0) for i in positions]
+        parts.append((positions, _submit(store, part)))
+    return _joined(ops, parts)
+
+
+async def _joined(ops: list[Op], parts: list[tuple[list[int], Awaitable[Any]]]) -> list[int]:
+    out = [0] * len(ops)
+    for positions, reply in parts:
+        for i, value in zip(positions, await reply, strict=True):
+            out[i] = int(value)
+    for i, op in enumerate(ops):
+        if op[0] == "W":
+            out[i] += out[i - 1]
+    return out
 
 
 async def run(store: Store, ops: list[Op], dry: bool) -> list[int]:
@@ -106,9 +137,12 @@ local codes, a, out = ARGV[1], 2, {}
 for i = 1, #codes do
   local c, k = string.sub(codes, i, i), KEYS[i]
   if c == 'A' then
-    local fresh = redis.call('EXISTS', k) == 0
-    redis.call('PFADD', k, ARGV[a])
-    if fresh then redis.call('PEXPIRE', k, ARGV[a + 1]) end
+    -- PFADD answers 1 when it created the key or changed it; only a key it just created has
+    -- no TTL yet (-1): a member already counted (a client's own pool entry, an original seen
+    -- again) costs PFADD and PFCOUNT only
+    if redis.call('PFADD', k, ARGV[a]) == 1 and redis.call('PTTL', k) == -1 then
+      redis.call('PEXPIRE', k, ARGV[a + 1])
+    end
     a = a + 2
     out[i] = redis.call('PFCOUNT', k)
   elseif c == 'C' then
@@ -120,8 +154,8 @@ for i = 1, #codes do
       out[i] = redis.call('PFCOUNT', KEYS[i - 1])
     end
   elseif c == 'I' then
-    local v = redis.call('INCR', k)
-    if v == 1 or redis.call('PTTL', k) < 0 then redis.call('PEXPIRE', k, ARGV[a]) end
+    local v = redis.call('INCR', k)  -- created here (1): its TTL, in the same atomic call
+    if v == 1 then redis.call('PEXPIRE', k, ARGV[a]) end
     a = a + 1
     out[i] = v
   elseif c == 'G' then

@@ -8,11 +8,11 @@ import heapq
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from scrapeshield.bans import BAN_PREFIX, Ban
-from scrapeshield.behaviour.trap import TRAP_PREFIX
+from scrapeshield.bans import Ban, ban_key
+from scrapeshield.behaviour.trap import trap_key
 from scrapeshield.operators.filters import EventFilter, refused
 from scrapeshield.operators.sources import EventSource
-from scrapeshield.ratelimit.escalation import LEVEL_PREFIX, STRIKE_PREFIX
+from scrapeshield.ratelimit.escalation import level_key, strike_key
 from scrapeshield.store.base import Store
 
 
@@ -80,11 +80,11 @@ async def client_report(
 async def _state(store: Store, report: ClientReport) -> None:
     key = report.client_key
     ban_raw, trap_path, trap_ttl, strikes, level = await asyncio.gather(
-        store.get(BAN_PREFIX + key),
-        store.get(TRAP_PREFIX + key),
-        store.ttl(TRAP_PREFIX + key),
-        store.get(STRIKE_PREFIX + key),
-        store.get(LEVEL_PREFIX + key),
+        store.get(ban_key(key)),
+        store.get(trap_key(key)),
+        store.ttl(trap_key(key)),
+        store.get(strike_key(key)),
+        store.get(level_key(key)),
     )
     if ban_raw:
         ban = Ban.from_json(key, ban_raw)

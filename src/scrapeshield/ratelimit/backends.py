@@ -1,4 +1,5 @@
-"""Counting: one Lua call on Redis for all of a request's limits; `limits.aio` in memory.
+"""Counting: one Lua call on Redis for all of a request's limits (on Redis Cluster one per
+subject, settled by `split`); `limits.aio` in memory.
 
 The default in-memory limiter is `memory.NativeMemoryLimiter` (same algorithms as the script).
 
@@ -23,8 +24,9 @@ from limits.aio.strategies import (
     SlidingWindowCounterRateLimiter,
 )
 
-from scrapeshield.bans import BAN_PREFIX
-from scrapeshield.ratelimit.escalation import STRIKE_PREFIX
+from scrapeshield.bans import ban_key
+from scrapeshield.ratelimit import split
+from scrapeshield.ratelimit.escalation import strike_key
 from scrapeshield.ratelimit.plan import STRATEGY_CODES, Limit
 from scrapeshield.store.base import Store
 from scrapeshield.store.redis import RedisStore
@@ -104,22 +106,33 @@ class RedisLimiter:
     def hit_soon(
         self, limits: tuple[Limit, ...], cost: int, client_key: str, strike_window: float, dry: bool
     ) -> Awaitable[Outcome]:
-        """`hit` with its script call queued now (`RedisStore.submit_script`)."""
+        """`hit` with its script call(s) queued now (`RedisStore.submit_script`): one call on
+        one server; on Cluster one per subject (`split`)."""
         keys = [lim.storage_key for lim in limits]
-        keys += [STRIKE_PREFIX + client_key, BAN_PREFIX + client_key]
-        spec = " ".join(
+        window = int(strike_window * 1000)
+        specs = [
             f"{STRATEGY_CODES[lim.strategy]} {lim.quota} {lim.window * 1000} {cost}"
             for lim in limits
-        )
-        args = [1 if dry else 0, int(strike_window * 1000), spec]
-        return self._outcome(limits, self.store.submit_script(HIT_SCRIPT, keys, args))
+        ]
+        client = (strike_key(client_key), ban_key(client_key))
+        if self.store.split:
+            calls = split.plan_calls(keys, specs, client)
+            split.submit(self.store, HIT_SCRIPT, calls, dry, window)
+            costs = [cost] * len(limits)
+            combined = split.combine(self.store, calls, len(limits), costs, dry, window)
+            return self._outcome(limits, combined, 2)
+        args = [1 if dry else 0, window, " ".join(specs), "1"]
+        reply = self.store.submit_script(HIT_SCRIPT, [*keys, *client], args)
+        return self._outcome(limits, reply, 4)
 
     @staticmethod
-    async def _outcome(limits: tuple[Limit, ...], reply: Awaitable[Any]) -> Outcome:
-        raw = await reply  # integers: rejected index (0: none), strikes, remaining and reset each
+    async def _outcome(limits: tuple[Limit, ...], reply: Awaitable[Any], at: int) -> Outcome:
+        """From integers: rejected index (0: none), strikes, then from `at` each limit's
+        remaining and reset (hit.lua puts banned and its time before them: `at` 4)."""
+        raw = await reply
         rejected_index, strikes = int(raw[0]), int(raw[1])
         states = tuple(
-            LimitState(lim, int(raw[2 + 2 * i]), int(raw[3 + 2 * i]) / 1000)
+            LimitState(lim, int(raw[at + 2 * i]), int(raw[at + 1 + 2 * i]) / 1000)
             for i, lim in enumerate(limits)
         )
         rejected = states[rejected_index - 1] if rejected_index else None
@@ -145,7 +158,7 @@ class LimitsMemoryLimiter:
     async def hit(
         self, limits: tuple[Limit, ...], cost: int, client_key: str, strike_window: float, dry: bool
     ) -> Outcome:
-        if not dry and await self.store.get(BAN_PREFIX + client_key) is not None:
+        if not dry and await self.store.get(ban_key(client_key)) is not None:
             dry = True  # banned: the ban phase blocks it; it spends nothing, earns no strike
         rejected: Limit | None = None
         for lim in limits:
@@ -168,7 +181,7 @@ class LimitsMemoryLimiter:
             states.append(state)
         strikes = 0
         if rejected is not None and not dry and strike_window > 0:
-            strikes = await self.store.incr(STRIKE_PREFIX + client_key, 1, ttl=strike_window)
+            strikes = await self.store.incr(strike_key(client_key), 1, ttl=strike_window)
         return Outcome(tuple(states), rejected_state, strikes)
 
     async def _wait(self, lim: Limit, cost: int, reset: float) -> float:

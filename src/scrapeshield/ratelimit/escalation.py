@@ -13,10 +13,21 @@ import math
 from scrapeshield.bans import Ban, BanList
 from scrapeshield.ratelimit.settings import EscalationSpec
 from scrapeshield.store.base import Store
+from scrapeshield.store.keys import subject_key
 
 RULE = "escalation/ban"
 STRIKE_PREFIX = "rl:strikes:"
 LEVEL_PREFIX = "rl:bans:"
+
+
+def strike_key(client_key: str) -> str:
+    """`rl:strikes:{<client key>}`: in the client's Cluster slot, with its counters and ban."""
+    return subject_key(STRIKE_PREFIX, client_key)
+
+
+def level_key(client_key: str) -> str:
+    """`rl:bans:{<client key>}`: how many bans the client had within `forget_after`."""
+    return subject_key(LEVEL_PREFIX, client_key)
 
 
 class Escalation:
@@ -39,9 +50,9 @@ class Escalation:
         return float(min(spec.max_ban, spec.ban * spec.factor**exponent))
 
     async def ban(self, store: Store, client_key: str, detail: str) -> Ban:
-        level = await store.incr(LEVEL_PREFIX + client_key, 1, ttl=self.spec.forget_after)
+        level = await store.incr(level_key(client_key), 1, ttl=self.spec.forget_after)
         duration = self.duration(level)
-        await store.delete(STRIKE_PREFIX + client_key)
+        await store.delete(strike_key(client_key))
         return await BanList(store).ban(
             client_key, duration, reason=f"ban #{level}: {detail}", rule=RULE
         )

@@ -20,9 +20,9 @@ import time
 from collections import OrderedDict
 from typing import Any
 
-from scrapeshield.bans import BAN_PREFIX
+from scrapeshield.bans import ban_key
 from scrapeshield.ratelimit.backends import LimitState, Outcome, sliding_wait
-from scrapeshield.ratelimit.escalation import STRIKE_PREFIX
+from scrapeshield.ratelimit.escalation import strike_key
 from scrapeshield.ratelimit.plan import Limit
 from scrapeshield.store.base import Store
 from scrapeshield.store.memory import MemoryStore
@@ -54,12 +54,10 @@ class NativeMemoryLimiter:
         if self._memory is not None:
             return self.hit_now(limits, cost, client_key, strike_window, dry)
         if not dry:  # banned: the ban phase blocks it; it spends nothing, earns no strike
-            dry = await self.store.get(BAN_PREFIX + client_key) is not None
+            dry = await self.store.get(ban_key(client_key)) is not None
         outcome = self._count(limits, cost, dry)
         if outcome.rejected is not None and not dry and strike_window > 0:
-            outcome.strikes = await self.store.incr(
-                STRIKE_PREFIX + client_key, 1, ttl=strike_window
-            )
+            outcome.strikes = await self.store.incr(strike_key(client_key), 1, ttl=strike_window)
         return outcome
 
     def hit_now(
@@ -76,10 +74,10 @@ class NativeMemoryLimiter:
         store = self._memory
         assert store is not None, "hit_now needs the MemoryStore"
         if not dry:  # banned: the ban phase blocks it; it spends nothing, earns no strike
-            dry = banned if banned is not None else store.peek(BAN_PREFIX + client_key) is not None
+            dry = banned if banned is not None else store.peek(ban_key(client_key)) is not None
         outcome = self._count(limits, cost, dry)
         if outcome.rejected is not None and not dry and strike_window > 0:
-            outcome.strikes = store.bump(STRIKE_PREFIX + client_key, 1, ttl=strike_window)
+            outcome.strikes = store.bump(strike_key(client_key), 1, ttl=strike_window)
         return outcome
 
     def _count(self, limits: tuple[Limit, ...], cost: int, dry: bool) -> Outcome:

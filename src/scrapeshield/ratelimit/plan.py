@@ -30,6 +30,7 @@ from scrapeshield.ratelimit.settings import (
     RateLimitSettings,
     Strategy,
 )
+from scrapeshield.store.keys import subject_key
 
 STRATEGY_CODES: dict[Strategy, int] = {
     "fixed-window": 1,
@@ -58,7 +59,7 @@ def policy_field(limits: Sequence[Limit]) -> bytes:
 class Limit:
     """One limit of one key: `quota` units per `window` seconds with `strategy`.
 
-    Its counters live under `storage_key`, `rl:<scope>:<group>:<subject>:<quota>/<window>s:<code>`
+    Its counters live under `storage_key`, `rl:<scope>:<group>:{<subject>}:<quota>/<window>s:<code>`
     (the strategy code keeps a changed strategy from reading another's data structure); `name`
     is its policy name in the RateLimit response fields.
     """
@@ -87,7 +88,9 @@ class Limit:
         self.quota = int(item.amount)
         self.window = int(item.get_expiry())
         code = STRATEGY_CODES[strategy]
-        self.storage_key = f"rl:{scope}:{self.key}:{self.quota}/{self.window}s:{code}"
+        # the subject is the key's Cluster hash tag: its counters share its slot
+        rest = f":{self.quota}/{self.window}s:{code}"
+        self.storage_key = subject_key(f"rl:{scope}:{group}:", subject, rest)
         self.name = policy_name(group, scope, self.quota, self.window)
         self.field_prefix = f'"{self.name}";r='.encode("latin-1")
         """The start of this limit's RateLimit field value (see `headers`)."""

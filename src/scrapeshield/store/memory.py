@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from scrapeshield.store.base import DISTINCT_CAP, StoredEvent
+from scrapeshield.store.keys import subject_key
 
 _BAN_PREFIX = "ban:"  # scrapeshield.bans.BAN_PREFIX (not imported: bans imports the stores)
 
@@ -72,7 +73,7 @@ class MemoryStore:
         """`peek` of a client's ban record: every request asks, and most sites have no ban."""
         if not self._bans:
             return None
-        entry = self._live(_BAN_PREFIX + client_key, time.time())
+        entry = self._live(subject_key(_BAN_PREFIX, client_key), time.time())
         return entry[0] if entry else None
 
     def put(self, key: str, value: str, ttl: float | None = None) -> None:

@@ -30,7 +30,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError, RedisError
 
 from scrapeshield.errors import ConfigurationError, StoreError, StoreUnavailable
-from scrapeshield.store import sentinel
+from scrapeshield.store import keys, sentinel
 from scrapeshield.store.base import StoredEvent
 from scrapeshield.store.breaker import CircuitBreaker
 
@@ -108,6 +108,9 @@ class RedisStore:
         self._flush_scheduled = False
         self._flushes: set[asyncio.Task[None]] = set()  # pipelines in flight
         self._events_key = prefix + "events"
+        self.split = self._cluster and keys.tag_of(prefix) == prefix
+        """Whether a script's keys must be grouped by subject (`keys.by_tag`), one call per
+        group: on Cluster, unless the prefix pins every key to one slot with a tag of its own."""
         self.round_trips = 0
 
     @property
@@ -279,8 +282,12 @@ class RedisStore:
         return int(await self.run_script(_ADD_DISTINCT, [key], [member, millis]))
 
     async def count_distinct(self, key: str, *others: str) -> int:
-        keys = [self.prefix + k for k in (key, *others)]
-        return int(await self.execute("PFCOUNT", *keys))
+        names = [self.prefix + k for k in (key, *others)]
+        if self.split and len({keys.tag_of(k) for k in names}) > 1:
+            # Cluster refuses a count over slots: the sum (an upper bound of the union)
+            counts = await asyncio.gather(*(self.execute("PFCOUNT", k) for k in names))
+            return sum(int(c) for c in counts)
+        return int(await self.execute("PFCOUNT", *names))
 
     async def ttl(self, key: str) -> float | None:
         millis = int(await self.execute("PTTL", self.prefix + key))

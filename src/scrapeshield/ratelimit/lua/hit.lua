@@ -1,19 +1,23 @@
 -- scrapeshield: check and hit every rate limit of one request atomically, in one call.
 --
--- KEYS[1..n]  base key of each limit (already prefixed); KEYS[n+1] the escalation strike key;
---             KEYS[n+2] the client's ban key: a banned client (the ban phase blocks it) spends
---             nothing and earns no strikes, as in a dry run
+-- KEYS[1..n]  base key of each limit (already prefixed); with ARGV[4] = '1', KEYS[n+1] the
+--             escalation strike key and KEYS[n+2] the client's ban key: a banned client (the
+--             ban phase blocks it) spends nothing and earns no strikes, as in a dry run
 -- ARGV[1]     1 = dry run (test only: nothing is hit, no strike counted), 0 = hit
 -- ARGV[2]     strike window in ms (0 = escalation off)
 -- ARGV[3]     four numbers per limit, space-separated: strategy (1 fixed, 2 moving,
 --             3 sliding), quota, window in ms, cost (one string: cheaper for the client to send)
+-- ARGV[4]     '1' when the strike and ban keys follow the limits' keys, '0' when not (on Redis
+--             Cluster a request's limits are split by subject, one call per slot: only the
+--             client's call holds them; backends.py settles a split request's calls)
 --
 -- All limits are tested first; only when every one admits the request are they all hit, so a
 -- request rejected by one limit consumes none. A rejected (non-dry) request counts one strike.
 -- Time is the Redis server's (one clock for every worker and host). Every key gets a TTL.
 -- The ban key and both buckets of every sliding window (the default strategy) are read with
 -- one MGET: a call from Lua costs the server more than the read it makes.
--- Returns integers: {rejected_index (0 = admitted), strikes, remaining_1, reset_ms_1, ...} (an
+-- Returns integers: {rejected_index (0 = admitted), strikes, banned (1/0), the server's time in
+-- ms (a settle call refunds the buckets of that time), remaining_1, reset_ms_1, ...} (an
 -- array of numbers costs the server less than formatting one string; hiredis parses either).
 
 local t = redis.call('TIME')
@@ -25,9 +29,11 @@ for number in string.gmatch(ARGV[3], '%d+') do
   spec[#spec + 1] = tonumber(number)
 end
 local n = #spec / 4
+local client = ARGV[4] == '1'
 
 -- One read: the ban key, then each sliding window's current and previous bucket.
-local reads, current_key, at = {KEYS[n + 2]}, {}, {}
+local reads, current_key, at = {}, {}, {}
+if client then reads[1] = KEYS[n + 2] end
 for i = 1, n do
   if spec[i * 4 - 3] == 3 then
     local index = math.floor(now / spec[i * 4 - 1])
@@ -37,9 +43,11 @@ for i = 1, n do
     at[i] = #reads - 1
   end
 end
-local values = redis.call('MGET', unpack(reads))
-if values[1] then
+local values, banned = {}, 0
+if #reads > 0 then values = redis.call('MGET', unpack(reads)) end
+if client and values[1] then
   dry = true
+  banned = 1
 end
 
 -- Count in the window and, when it cannot admit `cost`, milliseconds until it can.
@@ -129,7 +137,7 @@ if rejected == 0 and not dry then
 end
 
 local strikes = 0
-if rejected > 0 and not dry and strike_window > 0 then
+if rejected > 0 and not dry and strike_window > 0 and client then
   local key = KEYS[n + 1]
   strikes = redis.call('INCR', key)
   if strikes == 1 then
@@ -137,7 +145,7 @@ if rejected > 0 and not dry and strike_window > 0 then
   end
 end
 
-local out = {rejected, strikes}
+local out = {rejected, strikes, banned, now}
 for i = 1, n do
   local quota = spec[i * 4 - 2]
   local remaining = quota - counts[i]

@@ -1,0 +1,51 @@
+"""Key names by subject: where a key lands on Redis Cluster is decided here, and only here.
+
+Every per-subject key names its subject (a client key, a visitor id, a network, a header
+fingerprint) through `subject_key`, which writes it as a Redis Cluster hash tag: Cluster hashes
+only the text between a key's first `{` and the next `}`. All of one subject's keys share a slot,
+so one script can read and write them together, while different subjects spread over every
+primary. On one Redis server (and in memory) the braces are only part of the name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+
+
+def tag(subject: str) -> str:
+    """`{subject}`; a subject holding a brace (which would end the tag early) is written as a
+    digest instead, so two subjects never share a name."""
+    if "{" in subject or "}" in subject:
+        digest = hashlib.sha256(subject.encode("utf-8", "replace")).hexdigest()[:32]
+        subject = "b-" + digest
+    return "{" + subject + "}"
+
+
+def subject_key(name: str, subject: str, rest: str = "") -> str:
+    """`<name>{<subject>}<rest>`: `ban:{203.0.113.5}`, `rl:client:page:{203.0.113.5}:60/10s:3`."""
+    return f"{name}{tag(subject)}{rest}"
+
+
+def subject_of(key: str, name: str) -> str:
+    """The subject of a key `subject_key(name, subject, "")` made (its braces removed)."""
+    rest = key.removeprefix(name)
+    return rest[1:-1] if rest.startswith("{") and rest.endswith("}") else rest
+
+
+def tag_of(key: str) -> str:
+    """The text Cluster hashes: the first non-empty `{...}`, else the whole key."""
+    start = key.find("{")
+    if start >= 0:
+        end = key.find("}", start + 1)
+        if end > start + 1:
+            return key[start + 1 : end]
+    return key
+
+
+def by_tag(keys: Sequence[str]) -> list[list[int]]:
+    """The positions of `keys` grouped by hash tag (first seen first): one group per slot."""
+    groups: dict[str, list[int]] = {}
+    for i, key in enumerate(keys):
+        groups.setdefault(tag_of(key), []).append(i)
+    return list(groups.values())
