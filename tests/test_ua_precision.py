@@ -131,6 +131,19 @@ def test_contact_heuristic_needs_a_real_address() -> None:
     ).is_bot
 
 
+def test_contact_heuristic_does_not_read_device_model_text() -> None:
+    """A custom ROM's forum in the model field is a device name; `+http` still names a bot."""
+    rom = (
+        "Mozilla/5.0 (Linux; U; Android 2.3.7; de-de; GT-S5830 - Forum: http://forum.example.pl"
+        " Build/GRWK74) AppleWebKit/533.1 (KHTML, like Gecko) Version/4.0 Mobile Safari/533.1"
+    )
+    assert not CLASSIFIER.classify(rom).is_bot
+    assert CLASSIFIER.classify(rom.replace("Forum: http", "Forum: +http")).is_bot
+    assert CLASSIFIER.classify(
+        "Mozilla/5.0 (Android 3.0; YRSpider; +http://www.yunrang.com/yrspider.html)"
+    ).is_bot
+
+
 # Agents no catalogue entry names, caught by structure alone (uaclass: a product token with no
 # browser form, words in the engine's comment, a program in a Mozilla/5.0 `compatible;` comment,
 # a template's placeholder version).

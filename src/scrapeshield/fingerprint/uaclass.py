@@ -244,21 +244,27 @@ def _marked(lowered: str) -> bool:
     return bool(_PHONE.search(lowered) or _CLASSIC.search(lowered))
 
 
+def _without_device(lowered: str) -> str:
+    """The agent without its device-model text (a maker names a phone as it likes)."""
+    text = lowered
+    if (platform := _PLATFORM.match(text)) and "android" in platform.group(1):
+        fields = platform.group(1).split(";")
+        android = next(i for i, f in enumerate(fields) if "android" in f)
+        text = ";".join(fields[: android + 1]) + text[platform.end() :]
+    if any(hint in text for hint in _DEVICE_FIELD_HINTS):
+        text = _DEVICE_FIELDS.sub(" ", text)
+    return text
+
+
 def _bot_reason(lowered: str, ua_words: tuple[str, ...], family: str) -> str:
     if (
         any(hint in lowered for hint in _CONTACT_HINTS)
-        and _CONTACT.search(lowered)
+        and ("+http" in lowered or _CONTACT.search(_without_device(lowered)))
         and not _CLASSIC.search(lowered)  # QtWeb, Arachne... wrote their home page in
     ):
         return "contains a URL or e-mail address, the self-identification of bots"
     if any(hint in lowered for hint in _BOT_WORD_HINTS):
-        text = lowered
-        if (platform := _PLATFORM.match(text)) and "android" in platform.group(1):
-            fields = platform.group(1).split(";")
-            android = next(i for i, f in enumerate(fields) if "android" in f)
-            text = ";".join(fields[: android + 1]) + text[platform.end() :]
-        if any(hint in text for hint in _DEVICE_FIELD_HINTS):
-            text = _DEVICE_FIELDS.sub(" ", text)
+        text = _without_device(lowered)
         text_words = ua_words if text is lowered else _words(text)
         if found := _BOT_WORDS.search(" " + " ".join(text_words) + " "):
             return f"contains the bot-like word {found.group(0).strip()!r}"
