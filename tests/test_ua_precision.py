@@ -165,6 +165,9 @@ UNNAMED_BOTS = [
     " Time/1710630666672",
     "Mozilla/5.0 (Windows NT 6.1) AppleWebKit/602.1 (KHTML, like Gecko) QuiteRSS/0.18.12"
     " Safari/602.1",
+    # a Java runtime's version; a product calling itself a browser but writing "+http"
+    "FooTorrent 5.7.4.0;Windows 10;Java 1.8.0_77",
+    "Mozilla/5.0 (compatible; Foo Agents Browser/1.0; +https://foo.example)",
 ]
 # Not in browser form, or with those structures, yet a person's device or browser.
 DEVICE_AGENTS = [
@@ -180,6 +183,10 @@ DEVICE_AGENTS = [
     "Mozilla/5.0 (compatible; Teleca Q7; Brew 3.1.5; U; en) 240X400 LGE AX840",
     "Mozilla/5.0 (Linux U; En-US) AppleWebKit/528.5 (KHTML, Like Gecko, Safari/528.5 )"
     " Version/4.0 Kindle/3.0 (screen 600x800; Rotate)",
+    # a product named as a browser (its home page is not a bot's "+http"); Opera's own old form
+    "Foo_SETTOPBOX_browser/1.x (Japanese)",
+    "Foo Browser/1.2.789rel1 (http://www.foobrowser.example)",
+    "Opera 7.11",
 ]
 
 
