@@ -78,7 +78,7 @@ _CLASSIC = re.compile(
     r"webexplorer|palmscape|webpro/|acorn|netbox/|dplus|vimprobable|maemo browser|machblue|"
     r"tazweb|sundance|ave-?front|dreampassport|enavigator|weblight|espial/|inettvbrowser|"
     r"\bmmef|mobileexplorer/|polaris/|\bup/[0-9]|nf-browser/|wap browser|onebrowser/|winwap|"
-    r"classilla|privacybrowser/|\bamaya/|qtweb|aweb|dillo|webpositive|go\.web/|[a-z_ ]browser/|"
+    r"classilla|privacybrowser/|\bamaya/|qtweb|aweb|dillo|webpositive|go\.web/|browser/|"
     r"\Aopera [0-9]"
 )
 # Netscape Navigator's form (and its clones'): "Mozilla/4.7 [ja] (WinNT; I)", "Mozilla/3.01Gold
