@@ -19,7 +19,7 @@ from scrapeshield.fingerprint.catalogue import load_catalogue
 from scrapeshield.fingerprint.uaclass import UAClassifier
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests package
-from tests.ua_corpus import NOISE, load
+from tests.ua_corpus import NOISE_LABELS, load
 from tests.ua_labelled import SCRAPER_TOOLS, measure
 
 
@@ -33,7 +33,7 @@ def main() -> None:
         if show in sys.argv:
             for ua in figure.misses:
                 print(f"    {ua[:200]}")
-    for label in NOISE:  # label noise set apart by tests/ua_corpus.NOISE, on both halves
+    for label in NOISE_LABELS:  # label noise set apart by tests/ua_corpus, on both halves
         for half in ("dev", "eval"):
             uas = [s.ua for s in load() if s.label == label and s.half == half]
             flagged = sum(classifier.classify(ua).is_bot for ua in uas)

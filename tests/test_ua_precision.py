@@ -131,6 +131,19 @@ def test_contact_heuristic_needs_a_real_address() -> None:
     ).is_bot
 
 
+def test_contact_heuristic_does_not_read_device_model_text() -> None:
+    """A custom ROM's forum in the model field is a device name; `+http` still names a bot."""
+    rom = (
+        "Mozilla/5.0 (Linux; U; Android 2.3.7; de-de; GT-S5830 - Forum: http://forum.example.pl"
+        " Build/GRWK74) AppleWebKit/533.1 (KHTML, like Gecko) Version/4.0 Mobile Safari/533.1"
+    )
+    assert not CLASSIFIER.classify(rom).is_bot
+    assert CLASSIFIER.classify(rom.replace("Forum: http", "Forum: +http")).is_bot
+    assert CLASSIFIER.classify(
+        "Mozilla/5.0 (Android 3.0; YRSpider; +http://www.yunrang.com/yrspider.html)"
+    ).is_bot
+
+
 # Agents no catalogue entry names, caught by structure alone (uaclass: a product token with no
 # browser form, words in the engine's comment, a program in a Mozilla/5.0 `compatible;` comment,
 # a template's placeholder version).
@@ -152,6 +165,9 @@ UNNAMED_BOTS = [
     " Time/1710630666672",
     "Mozilla/5.0 (Windows NT 6.1) AppleWebKit/602.1 (KHTML, like Gecko) QuiteRSS/0.18.12"
     " Safari/602.1",
+    # a Java runtime's version; a product calling itself a browser but writing "+http"
+    "FooTorrent 5.7.4.0;Windows 10;Java 1.8.0_77",
+    "Mozilla/5.0 (compatible; Foo Agents Browser/1.0; +https://foo.example)",
 ]
 # Not in browser form, or with those structures, yet a person's device or browser.
 DEVICE_AGENTS = [
@@ -167,6 +183,10 @@ DEVICE_AGENTS = [
     "Mozilla/5.0 (compatible; Teleca Q7; Brew 3.1.5; U; en) 240X400 LGE AX840",
     "Mozilla/5.0 (Linux U; En-US) AppleWebKit/528.5 (KHTML, Like Gecko, Safari/528.5 )"
     " Version/4.0 Kindle/3.0 (screen 600x800; Rotate)",
+    # a product named as a browser (its home page is not a bot's "+http"); Opera's own old form
+    "Foo_SETTOPBOX_browser/1.x (Japanese)",
+    "Foo Browser/1.2.789rel1 (http://www.foobrowser.example)",
+    "Opera 7.11",
 ]
 
 

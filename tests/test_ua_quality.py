@@ -30,7 +30,6 @@ def test_browser_false_positives_at_most_0_05_percent(figures: dict[str, Figure]
     assert figures["browsers flagged [eval]"].rate <= 0.0005
 
 
-@PENDING
 def test_browsers_from_2022_on_false_positives_at_most_0_01_percent(
     figures: dict[str, Figure],
 ) -> None:
@@ -44,9 +43,9 @@ def test_bot_recall_at_least_97_percent(figures: dict[str, Figure]) -> None:
 
 def test_no_regression_below_the_measured_figures(figures: dict[str, Figure]) -> None:
     """The eval-half figures of the last commit that changed them (docs/detection.md)."""
-    assert figures["browsers flagged [eval]"].hits <= 77
-    assert figures["browsers from 2022 on flagged [eval]"].hits <= 2
-    assert figures["bots recalled [eval]"].hits >= 2559
+    assert figures["browsers flagged [eval]"].hits <= 63
+    assert figures["browsers from 2022 on flagged [eval]"].hits <= 0
+    assert figures["bots recalled [eval]"].hits >= 2558
 
 
 def test_every_ai_agent_blocked_by_an_ai_rule(figures: dict[str, Figure]) -> None:

@@ -15,7 +15,8 @@ each with its version and licence). Each agent gets one label:
   navigator.platform its agent contradicts ("DESKTOP", "selenium" or a Windows agent sent from
   "Linux x86_64": a script's or a user-agent switcher's override; scripts/fetch_ua_corpora.py).
   Reported apart, held to no target;
-- `ai-shared` or `garbage` instead of `browser` for label noise (`NOISE`, below);
+- `ai-shared`, `garbage` or `named-bot` instead of `browser` for label noise (`NOISE` and
+  `NAMED_BOTS`, below);
 - `synthetic` instead of `browser` for an agent only user-agents lists whose Chrome build
   number does not belong to its major version (`synthetic_chrome`): ~353,000 of its agents,
   Chrome 41-60 with random builds ("Chrome/58.0.9441.1436"), are a user-agent generator's
@@ -54,6 +55,20 @@ NOISE = {
     "ai-shared": re.compile(r"\bCode/\d[\d.]* Chrome/[\d.]+ Electron/"),
     "garbage": re.compile(r"<\s*/?\s*(?:script|x|img|svg)\b|\"><|\AUser-Agent:", re.IGNORECASE),
 }
+# - `named-bot`: an agent a browser source lists but that a named entry of Matomo Device
+#   Detector's bot list (bots.yml, device_detector 6.5.1, not its "Generic Bot" heuristics)
+#   matches: a product that list knows as a bot (`... Safari/537.36; Bytespider`, `(KHTML,
+#   like Gecko; compatible; pageburst)`), an external criterion, not scrapeshield's own
+#   catalogue. Matching 841 patterns takes minutes: scripts/ua_named_bots.py keeps the matches.
+NAMED_BOTS = CORPUS.with_name("named-bots.tsv")
+NOISE_LABELS = (*NOISE, "named-bot")
+
+
+@lru_cache(maxsize=1)
+def named_bots() -> frozenset[str]:
+    lines = NAMED_BOTS.read_text("utf-8").splitlines()
+    return frozenset(line.split("\t", 1)[1] for line in lines if not line.startswith("#"))
+
 
 # Listed by a browser corpus but sent by no browser: relabelled bot, each with the reason.
 NOT_BROWSERS = {
@@ -103,6 +118,8 @@ def load() -> tuple[Sample, ...]:
             sample.label = "synthetic"
         if sample.label == "browser":
             sample.label = next((n for n, rule in NOISE.items() if rule.search(ua)), "browser")
+        if sample.label == "browser" and ua in named_bots():
+            sample.label = "named-bot"
         if len(found) > 1:
             sample.tags.add("conflict:" + "+".join(sorted(found)))
     return tuple(by_ua.values())

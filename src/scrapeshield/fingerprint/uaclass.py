@@ -70,13 +70,16 @@ _PHONE = re.compile(
 # Browsers that name themselves without an engine token ua-parser knows: desktop browsers of
 # the 1990s-2000s and of small platforms (RISC OS, Amiga, BeOS/Haiku, Palm, NeXT), phone and TV
 # browsers (Microsoft Mobile Explorer, UP.Browser, NetFront, Polaris, jig, Espial, ACCESS'
-# AVE-Front). Named, as ua-parser names the common ones.
+# AVE-Front). Named, as ua-parser names the common ones; also any product whose name ends in
+# "browser" ("Avant Browser/1.2", "Aplix_SEGASATURN_browser/1.x") and Opera's own "Opera 7.11".
+# Bot words and a "+http" still win over these names (checked first).
 _CLASSIC = re.compile(
     r"oregano|jig browser|icab|omniweb|netsurf|arachne|abrowse|sleipnir|worldwideweb|"
     r"webexplorer|palmscape|webpro/|acorn|netbox/|dplus|vimprobable|maemo browser|machblue|"
     r"tazweb|sundance|ave-?front|dreampassport|enavigator|weblight|espial/|inettvbrowser|"
     r"\bmmef|mobileexplorer/|polaris/|\bup/[0-9]|nf-browser/|wap browser|onebrowser/|winwap|"
-    r"classilla|privacybrowser/|\bamaya/|qtweb|aweb|dillo|webpositive|go\.web/"
+    r"classilla|privacybrowser/|\bamaya/|qtweb|aweb|dillo|webpositive|go\.web/|browser/|"
+    r"\Aopera [0-9]"
 )
 # Netscape Navigator's form (and its clones'): "Mozilla/4.7 [ja] (WinNT; I)", "Mozilla/3.01Gold
 # (X11; I; SunOS 5.5.1 sun4m)": a version, an optional [language], then a platform comment with
@@ -129,6 +132,9 @@ _PLACEHOLDER = re.compile(r"(?<![a-z])(?:chrome|firefox|safari|gecko)/(?:[a-z]\.
 # browsers' agents it proxies.
 _GZIP_FIELD = re.compile(r"[(;] ?gzip\)")
 _BROWSER_PREFIX = ("mozilla/", "opera/")
+# A Java runtime's version ("Java 1.8.0_77", "Java/1.7.0_45"): a Java program's HTTP stack, not
+# a browser (J2ME phones write MIDP/CLDC profiles, never a JRE version).
+_JAVA_RUNTIME = re.compile(r"\bjava[/ ]1\.[0-9]+\.[0-9]+_[0-9]+")
 # A program's name put before a browser's whole agent ("hackney/1.6.6, Mozilla/5.0 (...)",
 # "Thumbor/6.7.5, Mozilla/5.0 ..."): a proxy or library forwarding, or posing as, a browser.
 _PREPENDED = re.compile(r"\A[^()]*, ?mozilla/")
@@ -244,24 +250,33 @@ def _marked(lowered: str) -> bool:
     return bool(_PHONE.search(lowered) or _CLASSIC.search(lowered))
 
 
+def _without_device(lowered: str) -> str:
+    """The agent without its device-model text (a maker names a phone as it likes)."""
+    text = lowered
+    if (platform := _PLATFORM.match(text)) and "android" in platform.group(1):
+        fields = platform.group(1).split(";")
+        android = next(i for i, f in enumerate(fields) if "android" in f)
+        text = ";".join(fields[: android + 1]) + text[platform.end() :]
+    if any(hint in text for hint in _DEVICE_FIELD_HINTS):
+        text = _DEVICE_FIELDS.sub(" ", text)
+    return text
+
+
 def _bot_reason(lowered: str, ua_words: tuple[str, ...], family: str) -> str:
     if (
         any(hint in lowered for hint in _CONTACT_HINTS)
-        and _CONTACT.search(lowered)
-        and not _CLASSIC.search(lowered)  # QtWeb, Arachne... wrote their home page in
+        and ("+http" in lowered or _CONTACT.search(_without_device(lowered)))
+        # QtWeb, Arachne... wrote their home page in; a bot's "+http" wins over its name
+        and ("+http" in lowered or not _CLASSIC.search(lowered))
     ):
         return "contains a URL or e-mail address, the self-identification of bots"
     if any(hint in lowered for hint in _BOT_WORD_HINTS):
-        text = lowered
-        if (platform := _PLATFORM.match(text)) and "android" in platform.group(1):
-            fields = platform.group(1).split(";")
-            android = next(i for i, f in enumerate(fields) if "android" in f)
-            text = ";".join(fields[: android + 1]) + text[platform.end() :]
-        if any(hint in text for hint in _DEVICE_FIELD_HINTS):
-            text = _DEVICE_FIELDS.sub(" ", text)
+        text = _without_device(lowered)
         text_words = ua_words if text is lowered else _words(text)
         if found := _BOT_WORDS.search(" " + " ".join(text_words) + " "):
             return f"contains the bot-like word {found.group(0).strip()!r}"
+    if "java" in lowered and _JAVA_RUNTIME.search(lowered):
+        return "a Java runtime's version: a Java program's HTTP stack"
     if not lowered.startswith(_BROWSER_PREFIX):
         if "mozilla/" in lowered and _PREPENDED.search(lowered):
             return "a program's name prepended to a browser's user agent"
