@@ -9,6 +9,7 @@ changes. The URL's user and password are the primary's; `?sentinel_password=` (a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -93,7 +94,9 @@ def primary_client(
         sentinel_options["password"] = parsed.sentinel_password
     if parsed.sentinel_username is not None:
         sentinel_options["username"] = parsed.sentinel_username
-    sentinel = Sentinel(parsed.sentinels, sentinel_kwargs=sentinel_options)  # type: ignore[no-untyped-call]
+    # redis-py < 8.2 leaves Sentinel's __init__ untyped: called through a typed name on both
+    make: Callable[..., Sentinel] = Sentinel
+    sentinel = make(parsed.sentinels, sentinel_kwargs=sentinel_options)
     client = sentinel.master_for(
         parsed.service,
         redis_class=aioredis.Redis,
