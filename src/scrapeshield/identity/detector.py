@@ -23,14 +23,13 @@ request's budgets (the challenge's difficulty reads it).
 
 from __future__ import annotations
 
-import ipaddress
 import math
 from collections.abc import Awaitable, Sequence
 from typing import NamedTuple
 
 from scrapeshield.bans import UNKNOWN_CLIENT
 from scrapeshield.detector import Found, Immediate, RequestContext, Sent
-from scrapeshield.facts import Facts
+from scrapeshield.facts import Facts, client_network
 from scrapeshield.identity import ops
 from scrapeshield.identity.fingerprint import header_fingerprint
 from scrapeshield.identity.settings import IdentitySettings
@@ -318,17 +317,12 @@ class IdentityDetector(Immediate):
         return keys
 
     def _network(self, facts: Facts) -> str:
-        """The client's /24 (IPv4) or /48 (IPv6): the key of network budgets and issuance."""
+        """The client's /24 (IPv4) or /48 (IPv6): the key of network budgets and issuance
+        (made once per address by `facts.client_network`, not masked per request)."""
         address, s = facts.client_ip, self.settings
-        if isinstance(address, ipaddress.IPv4Address):
-            bits = s.network_ipv4_prefix
-        elif isinstance(address, ipaddress.IPv6Address):
-            bits = s.network_ipv6_prefix
-        else:
+        if address is None:
             return facts.client_key
-        size = address.max_prefixlen
-        masked = int(address) & (((1 << bits) - 1) << (size - bits))
-        return f"{type(address)(masked)}/{bits}"
+        return client_network(address, s.network_ipv4_prefix, s.network_ipv6_prefix)
 
 
 def _spent_key(facts: Facts, now: float) -> str:
