@@ -9,19 +9,16 @@ from collections.abc import Awaitable
 from dataclasses import asdict, dataclass
 
 from scrapeshield.store.base import Store
-from scrapeshield.store.keys import subject_key, subject_of
+
+# the ban key is defined with the stores (they keep bans apart); named here too, where bans are
+from scrapeshield.store.keys import BAN_PREFIX as BAN_PREFIX
+from scrapeshield.store.keys import ban_key as ban_key
+from scrapeshield.store.keys import subject_of
 from scrapeshield.store.memory import MemoryStore
 from scrapeshield.store.redis import RedisStore
 
-BAN_PREFIX = "ban:"
 UNKNOWN_CLIENT = "unknown"  # the client key when the server reports no peer address
 logger = logging.getLogger("scrapeshield")
-
-
-def ban_key(client_key: str) -> str:
-    """`ban:{<client key>}`: tagged by its client, so the rate limiter's script (which reads
-    the ban with the client's counters) finds it in the client's Cluster slot."""
-    return subject_key(BAN_PREFIX, client_key)
 
 
 @dataclass(frozen=True, slots=True)

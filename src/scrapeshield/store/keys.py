@@ -12,6 +12,16 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 
+BAN_PREFIX = "ban:"
+"""Bans: `ban:{<client key>}`. Here, not in `scrapeshield.bans`, because the stores keep bans
+in a table of their own and `bans` imports the stores."""
+
+
+def ban_key(client_key: str) -> str:
+    """`ban:{<client key>}`: tagged by its client, so the rate limiter's script (which reads
+    the ban with the client's counters) finds it in the client's Cluster slot."""
+    return subject_key(BAN_PREFIX, client_key)
+
 
 def tag(subject: str) -> str:
     """`{subject}`; a subject holding a brace (which would end the tag early) is written as a

@@ -19,9 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from scrapeshield.store.base import DISTINCT_CAP, StoredEvent
-from scrapeshield.store.keys import subject_key
-
-_BAN_PREFIX = "ban:"  # scrapeshield.bans.BAN_PREFIX (not imported: bans imports the stores)
+from scrapeshield.store.keys import BAN_PREFIX, ban_key
 
 
 class MemoryStore:
@@ -47,10 +45,10 @@ class MemoryStore:
         return len(self._data) + len(self._bans) + len(self._rows) + len(self._sets)
 
     def _table(self, key: str) -> OrderedDict[str, tuple[str, float | None]]:
-        return self._bans if key.startswith(_BAN_PREFIX) else self._data
+        return self._bans if key.startswith(BAN_PREFIX) else self._data
 
     def _live(self, key: str, now: float) -> tuple[str, float | None] | None:
-        table = self._bans if key.startswith(_BAN_PREFIX) else self._data
+        table = self._bans if key.startswith(BAN_PREFIX) else self._data
         entry = table.get(key)
         if entry is None:
             return None
@@ -73,12 +71,12 @@ class MemoryStore:
         """`peek` of a client's ban record: every request asks, and most sites have no ban."""
         if not self._bans:
             return None
-        entry = self._live(subject_key(_BAN_PREFIX, client_key), time.time())
+        entry = self._live(ban_key(client_key), time.time())
         return entry[0] if entry else None
 
     def put(self, key: str, value: str, ttl: float | None = None) -> None:
         """`set`, synchronously."""
-        if key.startswith(_BAN_PREFIX):
+        if key.startswith(BAN_PREFIX):
             table, bound = self._bans, self._max_bans
         else:
             table, bound = self._data, self._max_keys
