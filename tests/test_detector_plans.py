@@ -118,3 +118,12 @@ def test_without_runs_on_every_request_meets_every_detector() -> None:
     plans = Plans([Everywhere()])
     assert plans.names_for("POST", "api") == ["everywhere"]
     assert Plans([PagesOnly()]).names_for("POST", "api") == []
+
+
+def test_the_shipped_behaviour_detector_meets_only_gets() -> None:
+    """Behaviour has nothing to do for other methods (no kind): it declines them."""
+    shield = Shield(Settings(), store=MemoryStore())
+    plans = Plans(shield.detectors)
+    gets = plans.names_for("GET", "default")
+    assert "behaviour" in gets
+    assert plans.names_for("POST", "default") == [n for n in gets if n != "behaviour"]

@@ -34,6 +34,7 @@ from scrapeshield.behaviour.script import SCRIPT
 from scrapeshield.behaviour.settings import BehaviourSettings
 from scrapeshield.detector import Found, Immediate, RequestContext, Sent
 from scrapeshield.facts import Facts
+from scrapeshield.route_index import RouteMark
 from scrapeshield.signals import Signal
 from scrapeshield.store.base import Store
 from scrapeshield.store.keys import subject_key
@@ -73,6 +74,11 @@ class BehaviourDetector(Immediate):
         if group == "default" and dest in _PAGE_DEST:
             return PAGE
         return None
+
+    def runs_on(self, method: str, route_group: str, route: RouteMark | None) -> bool:
+        """Only GETs have a kind (`_kind`): other methods never meet this detector
+        (`detection.Plans`), rather than each being asked and answering nothing."""
+        return method == "GET"
 
     def detect_now(self, facts: Facts, ctx: RequestContext) -> Found:
         kind = self._kind(facts)
