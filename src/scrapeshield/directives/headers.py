@@ -99,22 +99,11 @@ class DirectiveHeaders:
     def headers_for(
         self, facts: Facts, decision: Decision, status: int, headers: Headers
     ) -> Headers | Awaitable[Headers]:
-        if not 200 <= status < 300:
-            return []
-        content_type: bytes | None = None
-        ours = False  # the app set one of our headers itself: its choice wins
-        for name, value in headers:  # one pass over the app's headers
-            name = name.lower()
-            if name == b"content-type":
-                content_type = value if content_type is None else content_type + b", " + value
-            elif name in _OURS:
-                ours = True
-        if content_type is None or not self.media.matches(content_type.decode("latin-1")):
+        if not wants_directives(status, headers, self.media):
             return []
         if not self.answers_now:
             return self._with_hook(facts, headers)
-        prefs = self.preferences.for_path(facts.path)
-        return directive_headers(prefs, self.settings, headers) if ours else self._cached(prefs)
+        return self._for(self.preferences.for_path(facts.path), headers)
 
     async def _with_hook(self, facts: Facts, headers: Headers) -> Headers:
         return self._for(await self.preferences.for_request(facts), headers)
