@@ -265,3 +265,32 @@ def test_a_bad_url_fails_at_start_up_without_its_password() -> None:
     with pytest.raises(ConfigurationError, match="store_url: Port could not be cast") as error:
         RedisStore("redis://:s3cret@127.0.0.1:port/0")
     assert "s3cret" not in str(error.value)
+
+
+async def test_pipelines_are_packed_in_c_and_every_value_arrives_exactly(
+    redis_url: str, redis_prefix: str
+) -> None:
+    """The store's connections pack pipelines with hiredis (store/packing.py): text (UTF-8),
+    integers, floats and bytes reach Redis as redis-py's own packing sends them."""
+    from redis.asyncio.connection import Connection
+
+    from scrapeshield.store.packing import packed_in_c
+
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    try:
+        values: list[str | int | float | bytes] = ["é 雪 🐱", -7, 10**20, 1.5, 2.0, 1e-7, b"\x00b"]
+        await asyncio.gather(
+            *(store.execute("SET", f"{redis_prefix}p{i}", v) for i, v in enumerate(values))
+        )
+        got = await asyncio.gather(*(store.get(f"p{i}") for i in range(len(values))))
+        plain = Connection()
+        assert got == [plain.encoder.encode(v).decode() for v in values]
+        pool = store.client.connection_pool  # type: ignore[union-attr]
+        assert pool.connection_class is packed_in_c(Connection)
+        # what hiredis does not take goes to redis-py's packing: the bytes are the same
+        packed = packed_in_c(Connection)()
+        rows = [("SET", "k", memoryview(b"v")), ("CONFIG GET", "maxmemory"), ("GET", "é", 1.5)]
+        assert b"".join(packed.pack_commands(rows)) == b"".join(plain.pack_commands(rows))
+        assert packed.pack_commands(rows[2:]) == [b"".join(plain.pack_commands(rows[2:]))]
+    finally:
+        await store.aclose()

@@ -33,6 +33,7 @@ from scrapeshield.errors import ConfigurationError, StoreError, StoreUnavailable
 from scrapeshield.store import keys, sentinel
 from scrapeshield.store.base import StoredEvent
 from scrapeshield.store.breaker import CircuitBreaker
+from scrapeshield.store.packing import packed_in_c
 
 _UNAVAILABLE = (RedisError, OSError, TimeoutError, asyncio.TimeoutError)
 _CERT_REQS = {"none", "optional", "required"}
@@ -151,6 +152,9 @@ class RedisStore:
                     **options,
                 )
                 self._client = aioredis.Redis(connection_pool=pool)
+            if isinstance(self._client, aioredis.Redis):  # (Cluster pipelines pack their own)
+                own = self._client.connection_pool
+                own.connection_class = packed_in_c(own.connection_class)
             self._client_loop = loop
         return self._client
 
