@@ -283,8 +283,8 @@ async def test_pipelines_are_packed_in_c_and_every_value_arrives_exactly(
             *(store.execute("SET", f"{redis_prefix}p{i}", v) for i, v in enumerate(values))
         )
         got = await asyncio.gather(*(store.get(f"p{i}") for i in range(len(values))))
+        assert got == ["é 雪 🐱", "-7", "100000000000000000000", "1.5", "2.0", "1e-07", "\x00b"]
         plain = Connection()
-        assert got == [plain.encoder.encode(v).decode() for v in values]
         pool = store.client.connection_pool  # type: ignore[union-attr]
         assert pool.connection_class is packed_in_c(Connection)
         # what hiredis does not take goes to redis-py's packing: the bytes are the same
