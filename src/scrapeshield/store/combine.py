@@ -43,11 +43,9 @@ local out, k, a = {}, 0, 1 + 3 * n
 for c = 1, n do
   local h = 3 * c - 1
   local nk, na = tonumber(ARGV[h + 1]), tonumber(ARGV[h + 2])
-  local keys, args = {}, {}
-  for i = 1, nk do keys[i] = KEYS[k + i] end
-  for i = 1, na do args[i] = ARGV[a + i] end
+  local ok, result = pcall(parts[tonumber(ARGV[h])], {unpack(KEYS, k + 1, k + nk)},
+    {unpack(ARGV, a + 1, a + na)})
   k, a = k + nk, a + na
-  local ok, result = pcall(parts[tonumber(ARGV[h])], keys, args)
   if not ok then
     result = {err = tostring(type(result) == 'table' and result.err or result)}
   elseif result == nil then
