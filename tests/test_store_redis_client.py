@@ -294,3 +294,26 @@ async def test_pipelines_are_packed_in_c_and_every_value_arrives_exactly(
         assert packed.pack_commands(rows[2:]) == [b"".join(plain.pack_commands(rows[2:]))]
     finally:
         await store.aclose()
+
+
+async def test_an_argument_redis_cannot_take_fails_its_own_call_only(
+    redis_url: str, redis_prefix: str
+) -> None:
+    """A bool, None or an object fails its caller at once; a str or int subclass is sent as
+    its value; the tick's other calls go on."""
+    import enum
+
+    class Colour(enum.StrEnum):
+        RED = "red"
+
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    try:
+        for bad in (True, None, object(), [1]):
+            with pytest.raises(StoreError, match="cannot send"):
+                store.submit("SET", redis_prefix + "x", bad)
+            with pytest.raises(StoreError, match="cannot send"):
+                store.submit_script("return 1", ["x"], [bad])
+        await store.submit("SET", redis_prefix + "colour", Colour.RED)
+        assert await store.get("colour") == "red"
+    finally:
+        await store.aclose()

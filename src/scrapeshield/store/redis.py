@@ -36,6 +36,7 @@ from scrapeshield.store.packing import packed_in_c
 _UNAVAILABLE = (RedisError, OSError, TimeoutError, asyncio.TimeoutError)
 _CERT_REQS = {"none", "optional", "required"}
 _ARGUMENT_TYPES = (str, bytes, int, float)  # what redis-py encodes (bool excluded below)
+_PLAIN_TYPES = frozenset(_ARGUMENT_TYPES)  # exactly these (a subclass, bool, is checked in turn)
 
 
 def _safe_url(url: str) -> str:
@@ -180,6 +181,8 @@ class RedisStore:
     def _check(self, args: tuple[Any, ...] | list[Any]) -> None:
         if not self.breaker.allow():
             raise StoreUnavailable(f"store {self.breaker.name} unavailable (circuit open)")
+        if set(map(type, args)) <= _PLAIN_TYPES:  # (one pass in C: most calls)
+            return
         for arg in args:  # checked now: a bad argument fails its own caller, not a whole batch
             if not isinstance(arg, _ARGUMENT_TYPES) or isinstance(arg, bool):
                 raise StoreError(f"{args[0]}: cannot send a {type(arg).__name__} to Redis")
