@@ -145,3 +145,39 @@ async def test_a_flushed_script_cache_costs_one_more_round_trip(
         assert sent(admin) == ["evalsha", "eval"]
     finally:
         await store.aclose()
+
+
+async def test_requests_of_different_limits_in_one_call_each_count_their_own(
+    own_redis: RedisServer, admin: redis.Redis
+) -> None:
+    """The parts of one call share the server's time and each parsed limits string
+    (`ARGV.shared`): two shields with different limits on one store, their requests queued in
+    one tick, admit exactly 3 and exactly 5."""
+    store = RedisStore(own_redis.url, prefix="shared:", timeout=2.0)
+    shields = [
+        Shield(
+            Settings(
+                ratelimit={"groups": {"default": {"limits": limits}}},
+                challenge={"secret_keys": ["k" * 32]},
+            ),
+            store=store,
+        )
+        for limits in ("3/minute", "5/minute")
+    ]
+    try:
+        for shield in shields:  # loads the scripts
+            await shield.decide(shield.facts(page_view("198.51.100.1")))
+        sent(admin)
+        decisions = await asyncio.gather(
+            *(
+                shield.decide(shield.facts(page_view(ip)))
+                for shield, ip in ((shields[0], "198.51.100.3"), (shields[1], "198.51.100.4"))
+                for _ in range(8)
+            )
+        )
+        allowed = [d.action is Action.ALLOW for d in decisions]
+        assert sum(allowed[:8]) == 3
+        assert sum(allowed[8:]) == 5
+        assert sent(admin) == ["evalsha"]  # 16 requests' parts: one call
+    finally:
+        await store.aclose()

@@ -7,7 +7,9 @@ store queues them as *parts* and sends each tick's parts as one `EVALSHA` of a s
 their sources (`combined_source`): each concern's Lua stays its own function body (its `KEYS`
 and `ARGV` are its own, sliced from the combined call's), generated here, never copied by hand.
 Each part runs under `pcall`: one part's error fails its own caller only, as a separate call
-would (what it wrote before the error stays written, as with a separate script).
+would (what it wrote before the error stays written, as with a separate script). `ARGV.shared`
+is a table the parts of one call share (alone, a script finds nil there): the rate limiter
+makes the server's time and its parsed limits once per call with it.
 
 Only where every key of a tick can be in one call: one server, Sentinel, or a Cluster whose
 prefix pins every key to one slot. On a spreading Cluster (`RedisStore.split`) each part keeps
@@ -39,12 +41,13 @@ local parts = {
 %s
 }
 local n = tonumber(ARGV[1])
-local out, k, a = {}, 0, 1 + 3 * n
+local out, k, a, shared = {}, 0, 1 + 3 * n, {}
 for c = 1, n do
   local h = 3 * c - 1
   local nk, na = tonumber(ARGV[h + 1]), tonumber(ARGV[h + 2])
-  local ok, result = pcall(parts[tonumber(ARGV[h])], {unpack(KEYS, k + 1, k + nk)},
-    {unpack(ARGV, a + 1, a + na)})
+  local args = {unpack(ARGV, a + 1, a + na)}
+  args.shared = shared
+  local ok, result = pcall(parts[tonumber(ARGV[h])], {unpack(KEYS, k + 1, k + nk)}, args)
   k, a = k + nk, a + na
   if not ok then
     result = {err = tostring(type(result) == 'table' and result.err or result)}

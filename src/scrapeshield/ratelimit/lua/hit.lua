@@ -23,13 +23,25 @@
 -- ms (a settle call refunds the buckets of that time), remaining_1, reset_ms_1, ...} (an
 -- array of numbers costs the server less than formatting one string; hiredis parses either).
 
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- Run as a part of the store's combined call (store/combine.py), ARGV.shared is a table the
+-- call's parts share: the server's time and each parsed limits string are made once per call,
+-- not once per request (the call is atomic: its parts run at one instant). Alone, it is nil.
+local shared = ARGV.shared or {}
+local now = shared.now
+if not now then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  shared.now = now
+end
 local dry = ARGV[1] == '1'
 local strike_window = tonumber(ARGV[2])
-local spec = {}
-for number in string.gmatch(ARGV[3], '%d+') do
-  spec[#spec + 1] = tonumber(number)
+local spec = shared[ARGV[3]]  -- (read only: other parts may hold the same table)
+if not spec then
+  spec = {}
+  for number in string.gmatch(ARGV[3], '%d+') do
+    spec[#spec + 1] = tonumber(number)
+  end
+  shared[ARGV[3]] = spec
 end
 local n = #spec / 4
 local client = ARGV[4] == '1'
