@@ -2,6 +2,7 @@
 
 .venv/bin/python -m benchmarks.bench_request [--requests 5000] [--rounds 5] [--path /artworks/7]
     [--image] [--loop asyncio|uvloop] [--profile] [--sort tottime] [--top 40] [--breakdown]
+    [--concurrency 1] [--store memory|redis]
 
 Calls the apps of `benchmarks/run.py` (`apps.bare`, `apps.protected`: every defence, memory
 store, limits and scores out of reach, so each request takes a person's whole path to the app)
@@ -14,14 +15,18 @@ original (`/images/7.png`, `Sec-Fetch-Dest: image`). `--profile` runs the shippe
 cProfile instead and prints the functions that cost most (`--sort`, `--top`). `--breakdown`
 adds, to the same alternation, the shipped app without one defence's detectors at a time (and
 without any): the difference to the shipped app is what that defence costs in the pipeline,
-caches and all, which a detector timed alone in a loop understates.
+caches and all, which a detector timed alone in a loop understates. `--store redis` starts a
+redis-server of its own for the shipped app's store, and `--concurrency 32` sends 32 requests
+at a time (as wrk -c32 does), so the Redis store's commands are coalesced as under load.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
+import os
 import pstats
 import time
 from collections.abc import Callable
@@ -30,6 +35,7 @@ from typing import Any
 import uvloop
 
 from benchmarks import apps
+from benchmarks.bench_ratelimit import redis_server
 from benchmarks.run import BROWSER_HEADERS
 from scrapeshield.middleware import ScrapeShield
 
@@ -113,14 +119,20 @@ class Driver:
         if message["type"] == "http.response.start":
             self.statuses.add(message["status"])
 
-    async def run(self, requests: int) -> float:
-        """CPU µs per request, one at a time (each request gets its own copy of the scope,
-        which the app may change)."""
+    async def run(self, requests: int, concurrency: int = 1) -> float:
+        """CPU µs per request, `concurrency` at a time (each request gets its own copy of the
+        scope, which the app may change)."""
         app, receive, send, scope = self.app, self.receive, self.send, self.scope
+        each = max(1, requests // concurrency)
+
+        async def one_by_one() -> None:
+            for _ in range(each):
+                await app(dict(scope), receive, send)
+
         started = time.process_time()
-        for _ in range(requests):
-            await app(dict(scope), receive, send)
+        await asyncio.gather(*(one_by_one() for _ in range(concurrency)))
         elapsed = time.process_time() - started
+        requests = each * concurrency
         if self.statuses != {200}:
             raise RuntimeError(f"not every request reached the app: {sorted(self.statuses)}")
         return elapsed / requests * 1e6
@@ -149,11 +161,11 @@ async def compare(options: argparse.Namespace) -> None:
             drivers[f"- {defence}"] = Driver(without(defence), options.path, options.image)
     for driver in drivers.values():
         await driver.start()
-        await driver.run(1000)  # warm-up: caches, the UA parser, allocation pools
+        await driver.run(1000, options.concurrency)  # warm-up: caches, UA parser, connections
     if options.profile:
         profile = cProfile.Profile()
         profile.enable()
-        await drivers["as shipped"].run(options.requests)
+        await drivers["as shipped"].run(options.requests, options.concurrency)
         profile.disable()
         stats = pstats.Stats(profile).strip_dirs().sort_stats(options.sort)
         stats.print_stats(options.top)
@@ -162,12 +174,13 @@ async def compare(options: argparse.Namespace) -> None:
         rounds: dict[str, list[float]] = {name: [] for name in drivers}
         for _ in range(options.rounds):
             for name, driver in drivers.items():
-                cost = await driver.run(options.requests)
+                cost = await driver.run(options.requests, options.concurrency)
                 rounds[name].append(cost)
                 best[name] = min(best[name], cost)
         bare, shipped = best["bare"], best["as shipped"]
         print(
             f"{options.loop}, {options.path}{' (image)' if options.image else ''}, "
+            f"{options.store} store, {options.concurrency} at a time, "
             f"{options.requests} requests x {options.rounds} rounds, best round:"
         )
         for name in drivers:
@@ -193,14 +206,19 @@ def main() -> None:
     parser.add_argument("--sort", default="tottime")
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--breakdown", action="store_true", help="each defence's share")
+    parser.add_argument("--concurrency", type=int, default=1, help="requests at a time")
+    parser.add_argument("--store", choices=("memory", "redis"), default="memory")
     options = parser.parse_args()
     if options.image and options.path == "/artworks/7":
         options.path = "/images/7.png"
-    loop = LOOPS[options.loop]()
-    try:
-        loop.run_until_complete(compare(options))
-    finally:
-        loop.close()
+    with contextlib.ExitStack() as stack:
+        if options.store == "redis":  # a redis-server of its own, for the apps' shields
+            os.environ["BENCH_STORE_URL"] = stack.enter_context(redis_server())
+        loop = LOOPS[options.loop]()
+        try:
+            loop.run_until_complete(compare(options))
+        finally:
+            loop.close()
 
 
 if __name__ == "__main__":

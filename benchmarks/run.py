@@ -14,7 +14,9 @@ process's CPU µs per request (/proc), and for Redis variants the Redis server's
 request (INFO cpu) and commands per request (INFO commandstats; Lua's own calls included). The
 store's round trips per request are counted in process, sequentially and 200 at a time.
 Then the bare gallery and scrapeshield as shipped on Redis with 1, 2 and 4 workers.
-`--quick` (2 s runs, one round) finishes in about two minutes.
+`--quick` (2 s runs, one round) finishes in about two minutes. `--only "shipped"` runs the bare
+app and the variants whose name holds that text, without the workers table (an A/B of two trees:
+`--out` elsewhere, so docs/benchmarks.md stays the published run).
 """
 
 from __future__ import annotations
@@ -118,7 +120,7 @@ def redis_commands(client: redis.Redis) -> int:
 def wrk(base: str, seconds: float, connections: int) -> tuple[float, float, float, int]:
     """Requests/s, p50 and p99 in ms, and the requests sent in the measured run."""
     headers = [arg for header in BROWSER_HEADERS for arg in ("-H", header)]
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", *headers]
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", *headers]
     out = subprocess.run([*command, base + PATH], capture_output=True, text=True, check=True)
     rps = p50 = p99 = 0.0
     sent = 0
@@ -152,6 +154,8 @@ def measure(options: argparse.Namespace, url: str) -> dict[tuple[str, str], Runs
     for round_ in range(options.rounds):
         for stack, stack_args in STACKS.items():
             for label, factory, env in variants(url):
+                if options.only and label != "bare" and options.only not in label:
+                    continue
                 with uvicorn_process(factory, env, stack_args) as (base, pid):
                     wrk(base, 1, options.connections)  # warm-up: imports, caches, connections
                     cpu, rcpu, rcalls = process_cpu(pid), redis_cpu(admin), redis_commands(admin)
@@ -253,6 +257,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"))
+    parser.add_argument(
+        "--only",
+        help="only the variants whose name holds this text (and bare); no workers table",
+    )
     options = parser.parse_args()
     if options.quick:
         options.seconds, options.rounds = 2, 1
@@ -260,7 +268,7 @@ def main() -> None:
         sequential, concurrent = asyncio.run(round_trips(url))
         trips = f"{sequential:.2f} one at a time, {concurrent:.3f} with 200 concurrent requests"
         runs = measure(options, url)
-        rows = scaling(options, url)
+        rows = [] if options.only else scaling(options, url)
     text = report(options, runs, trips, rows)
     options.out.write_text(text, encoding="utf-8")
     print(text)

@@ -265,3 +265,55 @@ def test_a_bad_url_fails_at_start_up_without_its_password() -> None:
     with pytest.raises(ConfigurationError, match="store_url: Port could not be cast") as error:
         RedisStore("redis://:s3cret@127.0.0.1:port/0")
     assert "s3cret" not in str(error.value)
+
+
+async def test_pipelines_are_packed_in_c_and_every_value_arrives_exactly(
+    redis_url: str, redis_prefix: str
+) -> None:
+    """The store's connections pack pipelines with hiredis (store/packing.py): text (UTF-8),
+    integers, floats and bytes reach Redis as redis-py's own packing sends them."""
+    from redis.asyncio.connection import Connection
+
+    from scrapeshield.store.packing import packed_in_c
+
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    try:
+        values: list[str | int | float | bytes] = ["é 雪 🐱", -7, 10**20, 1.5, 2.0, 1e-7, b"\x00b"]
+        await asyncio.gather(
+            *(store.execute("SET", f"{redis_prefix}p{i}", v) for i, v in enumerate(values))
+        )
+        got = await asyncio.gather(*(store.get(f"p{i}") for i in range(len(values))))
+        assert got == ["é 雪 🐱", "-7", "100000000000000000000", "1.5", "2.0", "1e-07", "\x00b"]
+        plain = Connection()
+        pool = store.client.connection_pool  # type: ignore[union-attr]
+        assert pool.connection_class is packed_in_c(Connection)
+        # what hiredis does not take goes to redis-py's packing: the bytes are the same
+        packed = packed_in_c(Connection)()
+        rows = [("SET", "k", memoryview(b"v")), ("CONFIG GET", "maxmemory"), ("GET", "é", 1.5)]
+        assert b"".join(packed.pack_commands(rows)) == b"".join(plain.pack_commands(rows))
+        assert packed.pack_commands(rows[2:]) == [b"".join(plain.pack_commands(rows[2:]))]
+    finally:
+        await store.aclose()
+
+
+async def test_an_argument_redis_cannot_take_fails_its_own_call_only(
+    redis_url: str, redis_prefix: str
+) -> None:
+    """A bool, None or an object fails its caller at once; a str or int subclass is sent as
+    its value; the tick's other calls go on."""
+    import enum
+
+    class Colour(enum.StrEnum):
+        RED = "red"
+
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    try:
+        for bad in (True, None, object(), [1]):
+            with pytest.raises(StoreError, match="cannot send"):
+                store.submit("SET", redis_prefix + "x", bad)
+            with pytest.raises(StoreError, match="cannot send"):
+                store.submit_script("return 1", ["x"], [bad])
+        await store.submit("SET", redis_prefix + "colour", Colour.RED)
+        assert await store.get("colour") == "red"
+    finally:
+        await store.aclose()

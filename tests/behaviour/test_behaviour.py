@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from scrapeshield.behaviour.detector import BehaviourDetector
 from scrapeshield.behaviour.evidence import walk_length
+from scrapeshield.behaviour.script import ENTRY_WIDTH
 from scrapeshield.behaviour.trap import trap_key
 from scrapeshield.detector import RequestContext
 from scrapeshield.policy import Policy
@@ -14,6 +17,7 @@ from scrapeshield.shield import Shield, synthetic_scope
 from scrapeshield.signals import CHALLENGE_PASSED, Action, Decision, Signal
 from scrapeshield.store import MemoryStore
 from scrapeshield.store.base import Store
+from scrapeshield.store.keys import subject_key
 from scrapeshield.store.redis import RedisStore
 from tests.browsers import chrome
 
@@ -287,6 +291,36 @@ async def test_a_clients_footprint_is_bounded_whatever_it_fetches() -> None:
     detector = next(d for d in shield.detectors if isinstance(d, BehaviourDetector))
     keys = await store.keys("bh:")
     assert len(keys) <= 4  # two window rows (this and the previous) and two id lists
-    for kind in ("page-ids", "image-ids"):
+    for kind in ("pages", "images"):
         [key] = [k for k in keys if k.endswith(kind)]
         assert len(store.recent(key, None, detector.ring_size, 1)) == detector.ring_size
+
+
+@pytest.mark.both_loops
+async def test_on_redis_a_ring_is_one_bounded_string_and_finds_a_viewed_page(
+    redis_url: str, redis_prefix: str
+) -> None:
+    """A client's page ids are one string of fixed-width entries (script.RING_ENTRY), the last
+    `ring_size` of them, oldest first; an original whose page is among them is not an orphan,
+    one whose page was pushed out, or never viewed, is (`o` counted)."""
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    try:
+        shield = Shield(settings(), store=store)
+        detector = next(d for d in shield.detectors if isinstance(d, BehaviourDetector))
+        size = detector.ring_size
+        for n in range(1, size + 9):
+            await decide(shield, f"/artworks/{n * 1000}", PAGE)
+        client = shield.facts(synthetic_scope(ip="203.0.113.7")).client_key
+        ring = await store.get(subject_key("bh:", client, ":pages"))
+        assert ring is not None
+        assert len(ring) == size * ENTRY_WIDTH
+        ids = [int(i) for i in ring.split()[1::2]]
+        assert ids == [n * 1000 for n in range(9, size + 9)]
+        bare = {k: v for k, v in IMG.items() if k != "Sec-Fetch-Dest"}  # not embedded: checked
+        for n in (20, 8, 999):  # viewed; pushed out of the ring; never viewed
+            await decide(shield, f"/images/{n * 1000}.png", bare)
+        rows = [k for k in await store.keys("bh:") if k.rsplit(":", 1)[-1].isdigit()]
+        orphans = [await store.execute("HGET", redis_prefix + k, "o") for k in rows]
+        assert sum(int(o or 0) for o in orphans) == 2
+    finally:
+        await store.aclose()

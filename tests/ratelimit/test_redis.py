@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 import redis.asyncio as aioredis
 
 from scrapeshield import Settings, Shield
@@ -102,3 +103,30 @@ async def test_fails_closed_when_configured(redis_prefix: str) -> None:
         "store/fail-closed",
     )
     await store.aclose()
+
+
+@pytest.mark.both_loops
+async def test_a_sliding_window_keeps_two_parity_buckets_each_ending_with_the_next(
+    redis_url: str, redis_prefix: str
+) -> None:
+    """A sliding window's buckets are `<key>/0` and `<key>/1` (hit.lua: no key name built
+    from a number); the bucket a request counts in expires at the last millisecond of the
+    bucket after it, so its parity's name is empty again when that parity comes back."""
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    shield = Shield(Settings(ratelimit={"groups": group("5/minute")}), store=store)
+    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        for _ in range(3):
+            await request(shield, ip="192.0.2.9")
+        seconds, micros = await client.time()
+        index = (seconds * 1000 + micros // 1000) // 60_000
+        mine = redis_prefix + "rl:client:"  # (the prefix holds glob characters: [asyncio])
+        keys = [k async for k in client.scan_iter(match="*rl:client:*") if k.startswith(mine)]
+        assert len(keys) == 1
+        assert keys[0].endswith(f"/{index % 2}")
+        assert await client.get(keys[0]) == "3"
+        expires = await client.pexpiretime(keys[0])
+        assert expires == (index + 2) * 60_000 - 1
+    finally:
+        await client.aclose()
+        await store.aclose()

@@ -14,6 +14,7 @@ pipeline (queued at once: `Sent`); on the MemoryStore nothing is awaited.
 
 from __future__ import annotations
 
+import math
 import re
 import zlib
 from collections.abc import Awaitable, Sequence
@@ -30,7 +31,7 @@ from scrapeshield.behaviour.evidence import (
     judge,
     walk_length,
 )
-from scrapeshield.behaviour.script import SCRIPT
+from scrapeshield.behaviour.script import RING_ENTRY, SCRIPT, SECONDS, SOUGHT
 from scrapeshield.behaviour.settings import BehaviourSettings
 from scrapeshield.detector import Found, Immediate, RequestContext, Sent
 from scrapeshield.facts import Facts
@@ -45,9 +46,9 @@ _ITEM_ID = re.compile(r"/(\d{1,12})(?:\.[A-Za-z0-9]{1,8})?/?$")
 _ITEM_TAIL = 32  # the id is at the end: only this tail is searched (a match is <= 24 characters)
 _SUBRESOURCE_DEST = frozenset({"style", "script", "font", "image"})
 _PAGE_DEST = frozenset({"", "document", "iframe", "frame"})
-_RING_NAMES = {PAGE: "page-ids", IMAGE: "image-ids"}
+_RING_NAMES = {PAGE: "pages", IMAGE: "images"}  # (a Redis string each: script.RING_ENTRY)
 _MASK = 0xFFFFFFFF  # memory rings pack (id << 32) | whole seconds
-LISTINGS = "listings"  # the listing pages (no id) a client viewed: path hashes, latest _LISTED
+LISTINGS = "listed"  # the listing pages (no id) a client viewed: path hashes, latest _LISTED
 _LISTED = 16
 
 
@@ -162,14 +163,15 @@ class BehaviourDetector(Immediate):
         size, ttl = self.ring_size, s.sequential_ttl
         if r.ident is not None:
             keys.append(base + _RING_NAMES[r.kind])
-            push = f"{r.ident}:{int(r.now)}"
+            push = RING_ENTRY.format(seconds=int(r.now), ident=r.ident)
             if r.check:
                 look, wanted = r.looked_up()
                 keys.append(base + look)
-                check = str(wanted)
-        elif r.listing is not None:  # a listing page: remembered in its own short list
+                check = SOUGHT.format(ident=wanted or 0)
+        elif r.listing is not None:  # a listing page: remembered in its own short ring
             keys.append(base + LISTINGS)
-            push, size, ttl = f"{r.listing}:{int(r.now)}", _LISTED, s.page_memory
+            push = RING_ENTRY.format(seconds=int(r.now), ident=r.listing)
+            size, ttl = _LISTED, s.page_memory
         args: list[Any] = [
             int(2 * s.window * 1000),
             "".join(FIELDS[b] for b in r.bumps),
@@ -177,7 +179,7 @@ class BehaviourDetector(Immediate):
             size,
             int(ttl * 1000),
             check,
-            int(r.now - s.page_memory),
+            SECONDS.format(seconds=max(0, int(r.now - s.page_memory))),
             "1" if dry_run else "0",
         ]
         return SCRIPT, keys, args
@@ -190,15 +192,16 @@ class BehaviourDetector(Immediate):
         if dry_run:  # `explain`: the script wrote nothing; count this request here
             for b in [*r.bumps, ORPHAN] if orphan else r.bumps:
                 current[b] += 1
-        return self._judged(r, current, [_int(v) for v in previous_raw], list(ring or ()))
+        recent: list[int] = []
+        if r.ident is not None:
+            recent = _ring_ids(str(ring or ""), r.now - self._s.sequential_ttl)
+        return self._judged(r, current, [_int(v) for v in previous_raw], recent)
 
     def _judged(
-        self, r: _Request, current: list[int], previous: list[int], ring: list[str]
+        self, r: _Request, current: list[int], previous: list[int], recent: list[int]
     ) -> list[Signal]:
-        walk = 1
-        if r.ident is not None:
-            cut = r.now - self._s.sequential_ttl
-            walk = walk_length(r.ident, [i for i, t in _entries(ring) if t >= cut])
+        """The signals, given the ids of this kind fetched within `sequential_ttl`."""
+        walk = 1 if r.ident is None else walk_length(r.ident, recent)
         return judge(self._s, r.kind, r.now, current, previous, walk)
 
     # -- any other store: the Store protocol, awaited -------------------------------------------
@@ -226,14 +229,16 @@ class BehaviourDetector(Immediate):
             else:
                 current.append(_int(await store.get(key)) + (i in bumps))
         previous = [_int(await store.get(f"{base}{bucket - 1}:{f}")) for f in FIELDS]
-        ring: list[str] = []
+        recent: list[int] = []
         if r.ident is not None:
             key = base + _RING_NAMES[r.kind]
             ring = _split(await store.get(key))
             if not dry_run:
                 kept = [*ring, f"{r.ident}:{int(r.now)}"][-self.ring_size :]
                 await store.set(key, ",".join(kept), ttl=s.sequential_ttl)
-        return self._judged(r, current, previous, ring)
+            cut = r.now - s.sequential_ttl
+            recent = [i for i, t in _entries(ring) if t >= cut]
+        return self._judged(r, current, previous, recent)
 
 
 class _Request:
@@ -286,6 +291,21 @@ def _page_seen(ring: Sequence[int], ident: int | None, cut: float) -> bool:
 
 def _split(value: str | None) -> list[str]:
     return value.split(",") if value else []
+
+
+def _ring_ids(ring: str, cut: float) -> list[int]:
+    """The ids of a ring the script returned (`script.RING_ENTRY`, oldest first) fetched at or
+    after `cut`: split once, times compared as ten-digit text; a malformed entry is skipped."""
+    fields = ring.split()
+    since = f"{max(0, math.ceil(cut)):010d}"
+    try:
+        return [int(i) for t, i in zip(fields[::2], fields[1::2], strict=False) if t >= since]
+    except ValueError:  # (only a foreign writer could leave one)
+        return [
+            int(i)
+            for t, i in zip(fields[::2], fields[1::2], strict=False)
+            if len(t) == 10 and t.isdigit() and t >= since and i.isdigit()
+        ]
 
 
 def _entries(ring: Sequence[Any]) -> list[tuple[int, float]]:

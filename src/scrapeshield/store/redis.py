@@ -15,8 +15,6 @@ owning a protocol client across event loops, TLS, RESP3, Sentinel and proxies.
 from __future__ import annotations
 
 import asyncio
-import functools
-import hashlib
 import json
 from collections.abc import Awaitable, Iterable
 from typing import Any
@@ -30,13 +28,15 @@ from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError, RedisError
 
 from scrapeshield.errors import ConfigurationError, StoreError, StoreUnavailable
-from scrapeshield.store import keys, sentinel
+from scrapeshield.store import combine, keys, sentinel
 from scrapeshield.store.base import StoredEvent
 from scrapeshield.store.breaker import CircuitBreaker
+from scrapeshield.store.packing import packed_in_c
 
 _UNAVAILABLE = (RedisError, OSError, TimeoutError, asyncio.TimeoutError)
 _CERT_REQS = {"none", "optional", "required"}
 _ARGUMENT_TYPES = (str, bytes, int, float)  # what redis-py encodes (bool excluded below)
+_PLAIN_TYPES = frozenset(_ARGUMENT_TYPES)  # exactly these (a subclass, bool, is checked in turn)
 
 
 def _safe_url(url: str) -> str:
@@ -105,6 +105,8 @@ class RedisStore:
         self._client_loop: asyncio.AbstractEventLoop | None = None
         self._commands: list[tuple[Any, ...]] = []
         self._futures: list[asyncio.Future[Any]] = []
+        self._parts: list[combine.Part] = []  # script calls of this tick (combine)
+        self._loaded: set[str] = set()  # scripts this store has sent (EVALSHA, not EVAL)
         self._flush_scheduled = False
         self._flushes: set[asyncio.Task[None]] = set()  # pipelines in flight
         self._events_key = prefix + "events"
@@ -151,6 +153,9 @@ class RedisStore:
                     **options,
                 )
                 self._client = aioredis.Redis(connection_pool=pool)
+            if isinstance(self._client, aioredis.Redis):  # (Cluster pipelines pack their own)
+                own = self._client.connection_pool
+                own.connection_class = packed_in_c(own.connection_class)
             self._client_loop = loop
         return self._client
 
@@ -167,23 +172,36 @@ class RedisStore:
     def submit(self, *args: Any) -> asyncio.Future[Any]:
         """Queue one command in the next shared pipeline now, and return its reply's future:
         commands submitted in one turn of the event loop leave together, with no task each."""
+        self._check(args)
+        future: asyncio.Future[Any] = self._schedule().create_future()
+        self._commands.append(args)
+        self._futures.append(future)
+        return future
+
+    def _check(self, args: tuple[Any, ...] | list[Any]) -> None:
         if not self.breaker.allow():
             raise StoreUnavailable(f"store {self.breaker.name} unavailable (circuit open)")
+        if set(map(type, args)) <= _PLAIN_TYPES:  # (one pass in C: most calls)
+            return
         for arg in args:  # checked now: a bad argument fails its own caller, not a whole batch
             if not isinstance(arg, _ARGUMENT_TYPES) or isinstance(arg, bool):
                 raise StoreError(f"{args[0]}: cannot send a {type(arg).__name__} to Redis")
+
+    def _schedule(self) -> asyncio.AbstractEventLoop:
+        """The running loop, with this tick's flush scheduled on it."""
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[Any] = loop.create_future()
-        self._commands.append(args)
-        self._futures.append(future)
         if not self._flush_scheduled:
             self._flush_scheduled = True
             loop.call_soon(self._flush)
-        return future
+        return loop
 
     def _flush(self) -> None:
-        """Send what this tick queued as one pipeline, in a task of its own."""
+        """Send what this tick queued as one pipeline, in a task of its own; the script parts
+        first become their calls (`combine`: one call per `MAX_PARTS` of them)."""
         self._flush_scheduled = False
+        parts, self._parts = self._parts, []
+        for start in range(0, len(parts), combine.MAX_PARTS):
+            self._send_parts(parts[start : start + combine.MAX_PARTS])
         if not self._commands:
             return
         commands, futures = self._commands, self._futures
@@ -191,6 +209,35 @@ class RedisStore:
         task = asyncio.get_running_loop().create_task(self._pipeline(commands, futures))
         self._flushes.add(task)
         task.add_done_callback(self._flushes.discard)
+
+    def _send_parts(self, parts: list[combine.Part], evalsha: bool = True) -> None:
+        """Queue the call running `parts` in this pipeline: EVALSHA once this store has sent
+        the script, else EVAL (its source); after a server restart or a script flush
+        (NOSCRIPT) once more with EVAL, in the next pipeline."""
+        source, args = combine.command(parts)
+        sha = args[1] if args[0] == "EVALSHA" else None
+        if sha is not None and not (evalsha and sha in self._loaded):
+            args = ("EVAL", source, *args[2:])
+        reply: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._commands.append(args)
+        self._futures.append(reply)
+
+        def settle(done: asyncio.Future[Any]) -> None:
+            error = done.exception()
+            if error is None:
+                if sha is not None and sha not in self._loaded:
+                    if len(self._loaded) >= 256:  # bounded whatever scripts come and go
+                        self._loaded.clear()
+                    self._loaded.add(sha)
+                combine.settle(parts, len(parts) > 1, done.result())
+            elif isinstance(error, NoScriptError) and evalsha:
+                self._loaded.discard(sha)
+                self._schedule()
+                self._send_parts(parts, evalsha=False)
+            else:
+                combine.fail(parts, error)
+
+        reply.add_done_callback(settle)
 
     async def _pipeline(
         self, commands: list[tuple[Any, ...]], futures: list[asyncio.Future[Any]]
@@ -230,10 +277,20 @@ class RedisStore:
         return await self.submit_script(source, keys, args)
 
     def submit_script(self, source: str, keys: list[str], args: list[Any]) -> Awaitable[Any]:
-        """`run_script` with its EVALSHA queued now (see `submit`); await the result."""
+        """`run_script` queued now (see `submit`); await the result. On one server a part of
+        this tick's combined script call (`combine`); on a spreading Cluster its own EVALSHA,
+        routed to its keys' slot."""
         prefixed = [self.prefix + k for k in keys]
-        sent = self.submit("EVALSHA", _sha(source), len(prefixed), *prefixed, *args)
+        if not self.split:
+            return self._part(source, prefixed, args)
+        sent = self.submit("EVALSHA", combine.sha(source), len(prefixed), *prefixed, *args)
         return self._script_reply(sent, source, prefixed, args)
+
+    def _part(self, source: str, keys: list[str], args: list[Any]) -> asyncio.Future[Any]:
+        self._check(["EVALSHA", *keys, *args])
+        reply: asyncio.Future[Any] = self._schedule().create_future()
+        self._parts.append(combine.Part(source, keys, args, reply))
+        return reply
 
     async def _script_reply(
         self, sent: asyncio.Future[Any], source: str, prefixed: list[str], args: list[Any]
@@ -250,7 +307,11 @@ class RedisStore:
         return value
 
     def get_soon(self, key: str) -> asyncio.Future[Any]:
-        """`get` with its command queued now (see `submit`): await the value."""
+        """`get` with its command queued now (see `submit`): await the value. On one server a
+        part of this tick's script call (`combine`), so a request's ban and trap reads add no
+        command of their own."""
+        if not self.split:
+            return self._part(combine.GET, [self.prefix + key], [])
         return self.submit("GET", self.prefix + key)
 
     def set_soon(self, key: str, value: str, ttl: float) -> asyncio.Future[Any]:
@@ -364,11 +425,6 @@ redis.call('PFADD', KEYS[1], ARGV[1])
 if created and tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return redis.call('PFCOUNT', KEYS[1])
 """
-
-
-@functools.lru_cache(maxsize=64)
-def _sha(source: str) -> str:
-    return hashlib.sha1(source.encode(), usedforsecurity=False).hexdigest()
 
 
 def _escape_glob(text: str) -> str:

@@ -16,30 +16,47 @@
 -- Time is the Redis server's (one clock for every worker and host). Every key gets a TTL.
 -- The ban key and both buckets of every sliding window (the default strategy) are read with
 -- one MGET: a call from Lua costs the server more than the read it makes.
+-- A sliding window's buckets are `<key>/0` and `<key>/1`, by the parity of the bucket's index:
+-- a bucket expires when the bucket after it ends, so `<key>/<parity>` holds this bucket's
+-- count or nothing, and its name is never built from a number (Lua formats numbers slowly).
 -- Returns integers: {rejected_index (0 = admitted), strikes, banned (1/0), the server's time in
 -- ms (a settle call refunds the buckets of that time), remaining_1, reset_ms_1, ...} (an
 -- array of numbers costs the server less than formatting one string; hiredis parses either).
 
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+-- Run as a part of the store's combined call (store/combine.py), ARGV.shared is a table the
+-- call's parts share: the server's time and each parsed limits string are made once per call,
+-- not once per request (the call is atomic: its parts run at one instant). Alone, it is nil.
+local shared = ARGV.shared or {}
+local now = shared.now
+if not now then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  shared.now = now
+end
 local dry = ARGV[1] == '1'
 local strike_window = tonumber(ARGV[2])
-local spec = {}
-for number in string.gmatch(ARGV[3], '%d+') do
-  spec[#spec + 1] = tonumber(number)
+local spec = shared[ARGV[3]]  -- (read only: other parts may hold the same table)
+if not spec then
+  spec = {}
+  for number in string.gmatch(ARGV[3], '%d+') do
+    spec[#spec + 1] = tonumber(number)
+  end
+  shared[ARGV[3]] = spec
 end
 local n = #spec / 4
 local client = ARGV[4] == '1'
 
 -- One read: the ban key, then each sliding window's current and previous bucket.
-local reads, current_key, at = {}, {}, {}
+local reads, current_key, ends, at = {}, {}, {}, {}
 if client then reads[1] = KEYS[n + 2] end
 for i = 1, n do
   if spec[i * 4 - 3] == 3 then
     local index = math.floor(now / spec[i * 4 - 1])
-    current_key[i] = KEYS[i] .. '/' .. index
+    local even = index % 2 == 0
+    current_key[i] = KEYS[i] .. (even and '/0' or '/1')
     reads[#reads + 1] = current_key[i]
-    reads[#reads + 1] = KEYS[i] .. '/' .. (index - 1)
+    reads[#reads + 1] = KEYS[i] .. (even and '/1' or '/0')
+    ends[i] = (index + 2) * spec[i * 4 - 1] - 1  -- the last ms of the next bucket
     at[i] = #reads - 1
   end
 end
@@ -129,7 +146,7 @@ if rejected == 0 and not dry then
       if resets[i] == 0 then resets[i] = window end
     else
       if redis.call('INCRBY', current_key[i], cost) == cost then
-        redis.call('PEXPIRE', current_key[i], window * 2)
+        redis.call('PEXPIREAT', current_key[i], ends[i])
       end
     end
     counts[i] = counts[i] + cost

@@ -23,7 +23,7 @@ if ARGV[3] == '1' then
   for i = 1, n do
     local strategy, window, cost = spec[i * 4 - 3], spec[i * 4 - 1], spec[i * 4]
     local key = KEYS[i]
-    if strategy == 3 then key = key .. '/' .. math.floor(now / window) end
+    if strategy == 3 then key = key .. (math.floor(now / window) % 2 == 0 and '/0' or '/1') end
     if strategy == 2 then
       local spent = redis.call('ZRANGEBYSCORE', key, now, now, 'LIMIT', 0, cost)
       if #spent > 0 then redis.call('ZREM', key, unpack(spent)) end
