@@ -62,6 +62,7 @@ class _Budget(NamedTuple):
     seconds: float
     allowed: int
     refuse_above: float  # 0: never refused
+    name: str  # of its signal: budget/<scope>/<period>
 
 
 class _Plan(NamedTuple):
@@ -91,7 +92,14 @@ class IdentityDetector(Immediate):
         self.tokens = VisitorTokens(settings, keys)
         self._originals = frozenset(settings.budgets.route_groups)
         self._budgets = [
-            _Budget(scope, period, seconds, allowed, allowed * spec.refuse_factor)
+            _Budget(
+                scope,
+                period,
+                seconds,
+                allowed,
+                allowed * spec.refuse_factor,
+                f"budget/{scope}/{period}",
+            )
             for scope, spec in (
                 ("visitor", settings.budgets.visitor),
                 ("address", settings.budgets.address),
@@ -294,12 +302,12 @@ class IdentityDetector(Immediate):
                 # each token this address and browser build was refused with this hour
                 count += results[plan.spent_at] * math.ceil(b.refuse_above or b.allowed)
             use = max(use, count / b.allowed)
-            name = f"budget/{b.scope}/{b.period}"
             if image and b.refuse_above and count > b.refuse_above:
                 detail = f"{count} originals this {b.period}, refused above {b.refuse_above:g}"
-                out.append(Signal(name + "/refuse", 0.0, detail))
+                out.append(Signal(b.name + "/refuse", 0.0, detail))
             elif count > b.allowed or (not image and count >= b.allowed):
-                out.append(Signal(name, 0.0, f"{count} originals this {b.period} of {b.allowed}"))
+                detail = f"{count} originals this {b.period} of {b.allowed}"
+                out.append(Signal(b.name, 0.0, detail))
         ctx.notes[BUDGET_USE_NOTE] = round(use, 3)
         if plan.newcomers_at >= 0 and (count := results[plan.newcomers_at]) > self._newcomers:
             detail = (f"{count} originals this hour by new identities of this network and "
