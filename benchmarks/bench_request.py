@@ -2,7 +2,7 @@
 
 .venv/bin/python -m benchmarks.bench_request [--requests 5000] [--rounds 5] [--path /artworks/7]
     [--image] [--loop asyncio|uvloop] [--profile] [--sort tottime] [--top 40] [--breakdown]
-    [--concurrency 1] [--store memory|redis]
+    [--concurrency 1] [--store memory|redis] [--cookie]
 
 Calls the apps of `benchmarks/run.py` (`apps.bare`, `apps.protected`: every defence, memory
 store, limits and scores out of reach, so each request takes a person's whole path to the app)
@@ -18,6 +18,8 @@ without any): the difference to the shipped app is what that defence costs in th
 caches and all, which a detector timed alone in a loop understates. `--store redis` starts a
 redis-server of its own for the shipped app's store, and `--concurrency 32` sends 32 requests
 at a time (as wrk -c32 does), so the Redis store's commands are coalesced as under load.
+`--cookie` sends, with every request to every app, the visitor cookie the shipped app issued
+with a first page (a returning person's path: a valid token, no issuance).
 """
 
 from __future__ import annotations
@@ -138,6 +140,22 @@ class Driver:
         return elapsed / requests * 1e6
 
 
+async def visitor_cookie(driver: Driver) -> bytes:
+    """The visitor token the shipped app sets with a page (every app signs with BENCH_KEY)."""
+    found: list[bytes] = []
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            found.extend(v for k, v in message["headers"] if k == b"set-cookie")
+
+    page = Driver(driver.app, "/artworks/7", image=False)  # the started app, a page's scope
+    await page.app(dict(page.scope), page.receive, send)
+    cookie = next((v.split(b";")[0] for v in found if v.startswith(b"__ss_vid=")), None)
+    if cookie is None:
+        raise RuntimeError("the shipped app issued no visitor token")
+    return cookie
+
+
 def without(defence: str) -> Any:
     """The shipped app without one defence's detectors (None: without any)."""
     app = apps.protected()
@@ -161,6 +179,11 @@ async def compare(options: argparse.Namespace) -> None:
             drivers[f"- {defence}"] = Driver(without(defence), options.path, options.image)
     for driver in drivers.values():
         await driver.start()
+    if options.cookie:
+        cookie = await visitor_cookie(drivers["as shipped"])
+        for driver in drivers.values():
+            driver.scope["headers"] = [*driver.scope["headers"], (b"cookie", cookie)]
+    for driver in drivers.values():
         await driver.run(1000, options.concurrency)  # warm-up: caches, UA parser, connections
     if options.profile:
         profile = cProfile.Profile()
@@ -208,6 +231,7 @@ def main() -> None:
     parser.add_argument("--breakdown", action="store_true", help="each defence's share")
     parser.add_argument("--concurrency", type=int, default=1, help="requests at a time")
     parser.add_argument("--store", choices=("memory", "redis"), default="memory")
+    parser.add_argument("--cookie", action="store_true", help="a valid visitor cookie")
     options = parser.parse_args()
     if options.image and options.path == "/artworks/7":
         options.path = "/images/7.png"

@@ -53,7 +53,7 @@ VERIFIED_BOT_NOTE = "verified_bot"  # ratelimit.settings.VERIFIED_BOT_NOTE (a de
 
 _PAGE_DEST = frozenset({"", "document"})
 _PERIODS = (("hour", 3600.0), ("day", 86_400.0))
-_KEY_CACHE_SIZE = 4096
+_PLAN_CACHE_SIZE = 4096
 
 
 class _Budget(NamedTuple):
@@ -62,23 +62,25 @@ class _Budget(NamedTuple):
     seconds: float
     allowed: int
     refuse_above: float  # 0: never refused
+    name: str  # of its signal: budget/<scope>/<period>
 
 
 class _Plan(NamedTuple):
     """What one request queued, and where its answers are in the reply."""
 
     kind: str
-    ops: list[ops.Op]
+    ops: tuple[ops.Op, ...]
+    path_at: tuple[int, ...]  # the adds that take an original's path (per request)
     budgets: list[_Budget]
     budget_at: list[int]  # where each budget's count is in the reply
     visitor: Visitor | None
-    young: bool
     pool: bool
     issuance: bool  # three counters: address, network, fingerprint
     amnesia: bool  # two reads: issued to the address, returned from it
     spent_at: int  # where the count of this address's refused young tokens is (-1: not read)
     newcomers_at: int  # where the young identities' count of this network is (-1: not counted)
     prev_at: list[int]  # per budget, where the previous hour's count is (-1: a day budget)
+    rest_at: int  # where the answers of the pool, issuance and amnesia counters start
 
 
 class IdentityDetector(Immediate):
@@ -90,7 +92,14 @@ class IdentityDetector(Immediate):
         self.tokens = VisitorTokens(settings, keys)
         self._originals = frozenset(settings.budgets.route_groups)
         self._budgets = [
-            _Budget(scope, period, seconds, allowed, allowed * spec.refuse_factor)
+            _Budget(
+                scope,
+                period,
+                seconds,
+                allowed,
+                allowed * spec.refuse_factor,
+                f"budget/{scope}/{period}",
+            )
             for scope, spec in (
                 ("visitor", settings.budgets.visitor),
                 ("address", settings.budgets.address),
@@ -101,7 +110,7 @@ class IdentityDetector(Immediate):
         ]
         self._pool = settings.rotating_pool
         self._newcomers = settings.budgets.newcomers if settings.budgets.enabled else 0
-        self._keys: dict[tuple[str, str, int], list[tuple[str, float]]] = {}
+        self._plans: dict[tuple[object, ...], _Plan] = {}
 
     def _kind(self, facts: Facts) -> str | None:
         if facts.method != "GET":
@@ -128,16 +137,16 @@ class IdentityDetector(Immediate):
         kind = self._kind(facts)
         if kind is None or facts.client_key == UNKNOWN_CLIENT:
             return ()  # without an address, everyone's requests would add up as one client's
-        plan = self._plan(facts, kind, visitor)
+        plan, queued = self._plan(facts, kind, visitor)
         store, dry = ctx.store, bool(notes.get("dry_run"))
         if isinstance(store, MemoryStore):
-            out = self._signals(facts, ctx, plan, ops.run_now(store, plan.ops, dry))
+            out = self._signals(facts, ctx, plan, ops.run_now(store, queued, dry))
             if (spend := _spend(facts, plan, out)) is not None:
                 ops.run_now(store, [spend], dry)
             return out
         if isinstance(store, RedisStore) and not dry:
-            return Sent(self._later(facts, ctx, plan, ops.submit(store, plan.ops)))
-        return self._later(facts, ctx, plan, ops.run(store, plan.ops, dry))
+            return Sent(self._later(facts, ctx, plan, ops.submit(store, queued)))
+        return self._later(facts, ctx, plan, ops.run(store, queued, dry))
 
     async def _later(
         self, facts: Facts, ctx: RequestContext, plan: _Plan, reply: Awaitable[Sequence[int]]
@@ -147,54 +156,104 @@ class IdentityDetector(Immediate):
             await ops.run(ctx.store, [spend], bool(ctx.notes.get("dry_run")))
         return out
 
-    def _plan(self, facts: Facts, kind: str, visitor: Visitor | None) -> _Plan:
+    def _plan(
+        self, facts: Facts, kind: str, visitor: Visitor | None
+    ) -> tuple[_Plan, Sequence[ops.Op]]:
+        """The request's plan and its operations. A plan follows from the kind of request, the
+        identity, its network, the clock hour, the counting windows and the header fingerprint
+        alone, so it is made once for all the requests that share them (a client's pages in a
+        window reuse one); an original's path is written into its adds per request."""
+        now, pool = facts.time, self._pool
+        image = kind == "image"
+        hour = int(now // 3600)
+        young = visitor is None or now - visitor.issued < pool.window
+        fresh = visitor is None or int(visitor.issued // 3600) == hour  # new this clock hour
+        needs_fingerprint = (pool.enabled and young) or (image and fresh) or visitor is None
+        fingerprint = header_fingerprint(facts.headers) if needs_fingerprint else ""
+        key = (
+            kind,
+            facts.client_key,
+            self._network(facts),
+            visitor.id if visitor is not None else "",
+            visitor.issued if visitor is not None else 0.0,
+            hour,
+            young,
+            int(now // pool.window),
+            int(now // self.settings.window),
+            fingerprint,
+        )
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._make_plan(facts, kind, visitor, young, fingerprint)
+            if len(self._plans) >= _PLAN_CACHE_SIZE:  # clients choose these: stay bounded
+                self._plans.clear()
+            self._plans[key] = plan
+        if not plan.path_at:
+            return plan, plan.ops
+        queued = list(plan.ops)
+        for at in plan.path_at:
+            _, key_at, _, ttl = queued[at]
+            queued[at] = ("A", key_at, facts.path, ttl)
+        return plan, queued
+
+    def _make_plan(
+        self, facts: Facts, kind: str, visitor: Visitor | None, young: bool, fingerprint: str
+    ) -> _Plan:
         s, now, client = self.settings, facts.time, facts.client_key
         image = kind == "image"
-        path = facts.path
+        network = self._network(facts)
         queued: list[ops.Op] = []
+        path_at: list[int] = []  # adds whose member is the request's path (an original)
         budget_at: list[int] = []
         spent_at = -1
         prev_at: list[int] = []
-        for b, (key, seconds) in zip(self._budgets, self._budget_keys(facts, visitor), strict=True):
+        # each budget's subject is its key's Cluster hash tag (the visitor id, the address, the
+        # network): a visitor keeps one count across addresses
+        subjects = {
+            "visitor": ("id:b:visitor:v:", visitor.id)
+            if visitor is not None
+            else ("id:b:visitor:a:", client),
+            "address": ("id:b:address:", client),
+            "network": ("id:b:network:", network),
+        }
+        for b in self._budgets:
+            seconds, n = b.seconds, int(now // b.seconds)
+            key = subject_key(*subjects[b.scope], f":{b.period}{n}")
             hourly = b.period == "hour"  # kept into the next hour, which weighs it (sliding)
-            ttl = 2 * seconds if hourly else seconds
-            queued.append(("A", key, path, ttl) if image else ("C", key, "", 0.0))
+            if image:
+                path_at.append(len(queued))
+                queued.append(("A", key, "", 2 * seconds if hourly else seconds))
+            else:
+                queued.append(("C", key, "", 0.0))
             young_here = visitor is not None and _same(visitor.issued, now, seconds)
             if b.scope == "visitor" and young_here:
                 # A token issued this period: its budget also holds what its address took
                 # without one this period, so taking a token never starts a fresh budget.
                 tokenless = subject_key("id:b:visitor:a:", client, f":{b.period}")
-                queued.append(("W", f"{tokenless}{int(now // seconds)}", "", 0.0))
+                queued.append(("W", f"{tokenless}{n}", "", 0.0))
             budget_at.append(len(queued) - 1)
             if hourly:  # the previous hour, weighted by the part of it within the last 60 min
-                n = int(now // seconds)
                 subject = key.removesuffix(f"hour{n}")
                 if b.scope == "visitor" and young_here:
                     subject = subject_key("id:b:visitor:a:", client, ":")
                 queued.append(("C", f"{subject}hour{n - 1}", "", 0.0))
             prev_at.append(len(queued) - 1 if hourly else -1)
-            if (
-                b.scope == "visitor"
-                and b.period == "hour"
-                and image
-                and (young_here or not visitor)
-            ):
+            if b.scope == "visitor" and hourly and image and (young_here or not visitor):
                 # ...nor does clearing cookies once refused (docs/identity.md#cookie-clearing)
-                queued.append(("C", _spent_key(facts, now), "", 0.0))
+                queued.append(("C", _spent_key(client, fingerprint, now), "", 0.0))
                 spent_at = len(queued) - 1
         newcomers_at = -1
         if image and self._newcomers and (visitor is None or _same(visitor.issued, now, 3600.0)):
             # one program rotating fresh identities within a network (docs/identity.md#newcomers)
-            fp = header_fingerprint(facts.headers)
             hour = f":hour{int(now // 3600)}"  # tagged by network and fingerprint: spread
-            key = subject_key("id:b:newcomers:", f"{self._network(facts)}:{fp}", hour)
-            queued.append(("A", key, path, 3600.0))
+            key = subject_key("id:b:newcomers:", f"{network}:{fingerprint}", hour)
+            path_at.append(len(queued))
+            queued.append(("A", key, "", 3600.0))
             newcomers_at = len(queued) - 1
         pool = self._pool
-        young = visitor is None or now - visitor.issued < pool.window
+        rest_at = len(queued)  # the answers of the counters below start here
         counted = pool.enabled and young
         issuance = not image and visitor is None
-        fingerprint = header_fingerprint(facts.headers) if counted or issuance else ""
         if counted:
             key = subject_key(f"id:p:{kind}:", fingerprint, f":{int(now // pool.window)}")
             queued.append(("A", key, client, pool.window))
@@ -204,7 +263,7 @@ class IdentityDetector(Immediate):
         if issuance:
             queued += [
                 ("I", issued_key, "", s.window),
-                ("I", subject_key("id:i:n:", self._network(facts), f":{window}"), "", s.window),
+                ("I", subject_key("id:i:n:", network, f":{window}"), "", s.window),
                 ("I", subject_key("id:i:f:", fingerprint, f":{window}"), "", s.window),
             ]
         amnesia = image and visitor is None
@@ -214,17 +273,18 @@ class IdentityDetector(Immediate):
             queued.append(("S", returned_key, "", s.window))
         return _Plan(
             kind,
-            queued,
+            tuple(queued),
+            tuple(path_at),
             self._budgets,
             budget_at,
             visitor,
-            young,
             counted,
             issuance,
             amnesia,
             spent_at,
             newcomers_at,
             prev_at,
+            rest_at,
         )
 
     def _signals(
@@ -242,18 +302,18 @@ class IdentityDetector(Immediate):
                 # each token this address and browser build was refused with this hour
                 count += results[plan.spent_at] * math.ceil(b.refuse_above or b.allowed)
             use = max(use, count / b.allowed)
-            name = f"budget/{b.scope}/{b.period}"
             if image and b.refuse_above and count > b.refuse_above:
                 detail = f"{count} originals this {b.period}, refused above {b.refuse_above:g}"
-                out.append(Signal(name + "/refuse", 0.0, detail))
+                out.append(Signal(b.name + "/refuse", 0.0, detail))
             elif count > b.allowed or (not image and count >= b.allowed):
-                out.append(Signal(name, 0.0, f"{count} originals this {b.period} of {b.allowed}"))
+                detail = f"{count} originals this {b.period} of {b.allowed}"
+                out.append(Signal(b.name, 0.0, detail))
         ctx.notes[BUDGET_USE_NOTE] = round(use, 3)
         if plan.newcomers_at >= 0 and (count := results[plan.newcomers_at]) > self._newcomers:
             detail = (f"{count} originals this hour by new identities of this network and "
                       f"browser build, refused above {self._newcomers}")  # fmt: skip
             out.append(Signal(NEWCOMERS_REFUSE, 0.0, detail))
-        at = max([-1, *plan.budget_at, *plan.prev_at, plan.spent_at, plan.newcomers_at]) + 1
+        at = plan.rest_at
         if plan.pool:
             seen = results[at]
             at += 1
@@ -286,36 +346,6 @@ class IdentityDetector(Immediate):
                 out.append(Signal(AMNESIA, WEIGHTS[AMNESIA], detail))
         return out
 
-    def _budget_keys(self, facts: Facts, visitor: Visitor | None) -> list[tuple[str, float]]:
-        """The request's budget keys with their periods, made once per identity and hour (a
-        client's requests in an hour reuse them; the day turns with an hour)."""
-        client = facts.client_key
-        subject = f"v:{visitor.id}" if visitor is not None else f"a:{client}"  # (cache key)
-        hour = int(facts.time // 3600)
-        cache_key = (subject, client, hour)
-        keys = self._keys.get(cache_key)
-        if keys is None:
-            # each budget's subject is its key's Cluster hash tag (the visitor id, the address,
-            # the network): a visitor keeps one count across addresses
-            subjects = {
-                "visitor": ("id:b:visitor:v:", visitor.id)
-                if visitor is not None
-                else ("id:b:visitor:a:", client),
-                "address": ("id:b:address:", client),
-                "network": ("id:b:network:", self._network(facts)),
-            }
-            keys = [
-                (
-                    subject_key(*subjects[b.scope], f":{b.period}{int(facts.time // b.seconds)}"),
-                    b.seconds,
-                )
-                for b in self._budgets
-            ]
-            if len(self._keys) >= _KEY_CACHE_SIZE:  # clients choose these: stay bounded
-                self._keys.clear()
-            self._keys[cache_key] = keys
-        return keys
-
     def _network(self, facts: Facts) -> str:
         """The client's /24 (IPv4) or /48 (IPv6): the key of network budgets and issuance
         (made once per address by `facts.client_network`, not masked per request)."""
@@ -325,10 +355,9 @@ class IdentityDetector(Immediate):
         return client_network(address, s.network_ipv4_prefix, s.network_ipv6_prefix)
 
 
-def _spent_key(facts: Facts, now: float) -> str:
+def _spent_key(client: str, fingerprint: str, now: float) -> str:
     """Young tokens refused this hour at this address with these headers (a distinct count)."""
-    fingerprint = header_fingerprint(facts.headers)
-    return subject_key("id:b:spent:", facts.client_key, f":{fingerprint}:hour{int(now // 3600)}")
+    return subject_key("id:b:spent:", client, f":{fingerprint}:hour{int(now // 3600)}")
 
 
 def _spend(facts: Facts, plan: _Plan, out: Sequence[Signal]) -> ops.Op | None:
@@ -336,7 +365,8 @@ def _spend(facts: Facts, plan: _Plan, out: Sequence[Signal]) -> ops.Op | None:
     visitor = plan.visitor
     if visitor is None or not any(s.name == VISITOR_HOUR_REFUSE for s in out):
         return None
-    return ("A", _spent_key(facts, facts.time), visitor.id, 3600.0)
+    key = _spent_key(facts.client_key, header_fingerprint(facts.headers), facts.time)
+    return ("A", key, visitor.id, 3600.0)
 
 
 def _same(issued: float, now: float, seconds: float) -> bool:

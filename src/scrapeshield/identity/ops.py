@@ -17,7 +17,7 @@ read as a count plus one, an increment as the value plus one, a mark is skipped.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
 from scrapeshield.store.base import Store
@@ -29,7 +29,7 @@ Op = tuple[str, str, str, float]
 """(code, key, member, ttl seconds): member and ttl are unused ("", 0) where a code has none."""
 
 
-def run_now(store: MemoryStore, ops: list[Op], dry: bool) -> list[int]:
+def run_now(store: MemoryStore, ops: Sequence[Op], dry: bool) -> list[int]:
     out: list[int] = []
     previous = ""
     for code, key, member, ttl in ops:
@@ -53,7 +53,7 @@ def run_now(store: MemoryStore, ops: list[Op], dry: bool) -> list[int]:
     return out
 
 
-def submit(store: RedisStore, ops: list[Op]) -> Awaitable[Any]:
+def submit(store: RedisStore, ops: Sequence[Op]) -> Awaitable[Any]:
     """The list as one script call, queued now in the shared pipeline; on Redis Cluster one
     call per subject (hash tag), all queued now, so still one round trip."""
     if store.split:
@@ -61,7 +61,7 @@ def submit(store: RedisStore, ops: list[Op]) -> Awaitable[Any]:
     return _submit(store, ops)
 
 
-def _submit(store: RedisStore, ops: list[Op]) -> Awaitable[Any]:
+def _submit(store: RedisStore, ops: Sequence[Op]) -> Awaitable[Any]:
     codes = "".join([op[0] for op in ops])
     args: list[Any] = [codes]
     for code, _, member, ttl in ops:
@@ -72,7 +72,7 @@ def _submit(store: RedisStore, ops: list[Op]) -> Awaitable[Any]:
     return store.submit_script(SCRIPT, [op[1] for op in ops], args)
 
 
-def _split(store: RedisStore, ops: list[Op]) -> Awaitable[list[int]]:
+def _split(store: RedisStore, ops: Sequence[Op]) -> Awaitable[list[int]]:
     """One call per hash tag. A union count (`W`) spans two subjects (a young token's budget
     and what its address took without one): here it is the sum of the two counts, so an
     original taken both without and with the token counts twice (stricter, never laxer)."""
@@ -83,7 +83,7 @@ def _split(store: RedisStore, ops: list[Op]) -> Awaitable[list[int]]:
     return _joined(ops, parts)
 
 
-async def _joined(ops: list[Op], parts: list[tuple[list[int], Awaitable[Any]]]) -> list[int]:
+async def _joined(ops: Sequence[Op], parts: list[tuple[list[int], Awaitable[Any]]]) -> list[int]:
     out = [0] * len(ops)
     for positions, reply in parts:
         for i, value in zip(positions, await reply, strict=True):
@@ -94,7 +94,7 @@ async def _joined(ops: list[Op], parts: list[tuple[list[int], Awaitable[Any]]]) 
     return out
 
 
-async def run(store: Store, ops: list[Op], dry: bool) -> list[int]:
+async def run(store: Store, ops: Sequence[Op], dry: bool) -> list[int]:
     """On any store: one script on Redis (unless dry), the protocol elsewhere."""
     if isinstance(store, MemoryStore):
         return run_now(store, ops, dry)
