@@ -126,7 +126,14 @@ _MSIE_COMMENT = re.compile(r"\Amozilla/5\.0 \(compatible;[^()]*; ?msie [0-9]+\.[
 # Time/1710630666672"), a script's stamp. Ten-digit (second) stamps are not judged: browsers and
 # in-app browsers send build numbers of that length (`ACHEETAHI/2100501066`).
 _MS_STAMP = re.compile(r"/1[5-9][0-9]{11}(?![0-9])")
-_PLACEHOLDER = re.compile(r"(?<![a-z])(?:chrome|firefox|safari|gecko)/(?:[a-z]\.[a-z]|[a-z]{4,})")
+# A template's placeholder is a variable's name: dotted letters ("Chrome/W.X.Y.Z", "Firefox/x.x")
+# or a word naming a version ("Firefox/firefoxversion", "Gecko/geckotrail": MDN's documented
+# form, copied unfilled). Not any word: iOS apps write their own name after "Safari/"
+# ("Mobile/16D57/Safari/anaapl"). Risk: a browser whose vendor wrote a word with "version" or
+# "trail" in it where the version goes (none on the corpus' dev half).
+_PLACEHOLDER = re.compile(
+    r"(?<![a-z])(?:chrome|firefox|safari|gecko)/(?:[a-z]\.[a-z]|[a-z]*(?:version|trail))"
+)
 # An app's HTTP client that lists its compression as a comment field ("Snapchat/10.12.0.2
 # (iPhone8,1; iOS 10.3.2; gzip)"). Not ",gzip(gfe)": Google's front end appends that to
 # browsers' agents it proxies.
