@@ -134,6 +134,13 @@ _MS_STAMP = re.compile(r"/1[5-9][0-9]{11}(?![0-9])")
 _PLACEHOLDER = re.compile(
     r"(?<![a-z])(?:chrome|firefox|safari|gecko)/(?:[a-z]\.[a-z]|[a-z]*(?:version|trail))"
 )
+# Chrome and Firefox have sent "Mozilla/5.0" since their first release: a Mozilla version above
+# 5 beside their version token ("Mozilla/9.9 (...) Gecko/20100101 Firefox/99.9 con_aff/",
+# "Mozilla/6.5 (...) Chrome/68.0.3535.135") is made up by a script. Not judged without those
+# tokens (Konqueror sent Mozilla/6.0, some phones Mozilla/6.0 or their iOS version), nor below
+# 6 ("Mozilla/5 (X11; ...) ... Firefox/23.0 Xfce", a distribution's build). Risk: a tester's or
+# user-agent switcher's string (dev-A: one, "Mozilla/45.4.0 ... Chrome/54 ... WFBTesting").
+_ABOVE_MOZILLA_5 = re.compile(r"\Amozilla/(?:[6-9]|[1-9][0-9])[^ ]* .*\b(?:chrome|firefox)/[0-9]")
 # An app's HTTP client that lists its compression as a comment field ("Snapchat/10.12.0.2
 # (iPhone8,1; iOS 10.3.2; gzip)"). Not ",gzip(gfe)": Google's front end appends that to
 # browsers' agents it proxies.
@@ -306,6 +313,8 @@ def _bot_reason(lowered: str, ua_words: tuple[str, ...], family: str) -> str:
         return "a template's placeholder where a browser sends its version"
     if _MS_STAMP.search(lowered):
         return "a millisecond timestamp where a product sends its version"
+    if not lowered.startswith("mozilla/5.") and _ABOVE_MOZILLA_5.search(lowered):
+        return "a Mozilla/ version above 5 beside Chrome's or Firefox's: made up"
     if family == "Other":
         if _TRUNCATED.search(lowered) and "android" not in lowered:
             return "ends at its rendering engine: no browser sends a truncated user agent"
