@@ -190,6 +190,9 @@ DEVICE_AGENTS = [
     "Foo_SETTOPBOX_browser/1.x (Japanese)",
     "Foo Browser/1.2.789rel1 (http://www.foobrowser.example)",
     "Opera 7.11",
+    # an unknown browser on a classic or hobbyist platform no crawler runs on
+    "FooView/1.0 (RISC OS 4.02)",
+    "Mozilla/3.0 (compatible; FooView/2.1; BeOS)",
     # Mozilla versions other than 5.0 without Chrome's or Firefox's token, or below 6
     "Mozilla/6.0 (compatible; Konqueror/4.2; i686 FreeBSD 6.4; 20060308)",
     "Mozilla/5 (X11; Linux x86_64) AppleWebKit/537.4 (KHTML like Gecko) Arch Linux Firefox/23.0",
