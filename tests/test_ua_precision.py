@@ -159,6 +159,9 @@ UNNAMED_BOTS = [
     "Mozilla/5.0 (compatible; FooPreview/3.1)",
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/W.X.Y.Z"
     " Safari/537.36",
+    "Mozilla/5.0 (platform; rv:geckoversion) Gecko/geckotrail Firefox/firefoxversion",
+    # Chrome and Firefox send Mozilla/5.0: a version above 5 beside theirs is made up
+    "Mozilla/9.9 (Windows NT 10.0; Win64; x64 99.9; rv:99.9) Gecko/20100101 Firefox/99.9 foo/",
     # an app's HTTP client listing its compression; a feed reader named ...RSS
     "Snapchat/10.12.0.2 (iPhone8,1; iOS 10.3.2; gzip)",
     "Mozilla/5.0 (Windows NT 6.1; Win64; x64; rv:77.0) Gecko/20100101 Firefox/77.0"
@@ -187,6 +190,15 @@ DEVICE_AGENTS = [
     "Foo_SETTOPBOX_browser/1.x (Japanese)",
     "Foo Browser/1.2.789rel1 (http://www.foobrowser.example)",
     "Opera 7.11",
+    # an unknown browser on a classic or hobbyist platform no crawler runs on
+    "FooView/1.0 (RISC OS 4.02)",
+    "Mozilla/3.0 (compatible; FooView/2.1; BeOS)",
+    # Mozilla versions other than 5.0 without Chrome's or Firefox's token, or below 6
+    "Mozilla/6.0 (compatible; Konqueror/4.2; i686 FreeBSD 6.4; 20060308)",
+    "Mozilla/5 (X11; Linux x86_64) AppleWebKit/537.4 (KHTML like Gecko) Arch Linux Firefox/23.0",
+    # an iOS app's own name after "Safari/" is not a template's placeholder
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 12_1_4 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like"
+    " Gecko) Mobile/16D57/Safari/fooapp",
 ]
 
 

@@ -24,7 +24,9 @@ each with its version and licence). Each agent gets one label:
 
 The split is by a hash of the agent string, so it is deterministic and independent of the
 source order: `dev` is the half heuristics may be tuned on, `eval` the half the targets are
-asserted on (tests/test_ua_quality.py).
+asserted on (tests/test_ua_quality.py). The dev half is cut again by the same hash into `dev-A`
+(whose misses changes are decided on) and `dev-B` (held out within dev: a change must not hurt
+it), so that a rule fitted to the agents it was read from shows as a dev-A/dev-B gap.
 """
 
 from __future__ import annotations
@@ -97,6 +99,18 @@ class Sample:
 def split(ua: str) -> str:
     """`dev` or `eval`, from the first byte of the agent's BLAKE2b digest."""
     return "dev" if hashlib.blake2b(ua.encode(), digest_size=1).digest()[0] < 128 else "eval"
+
+
+def nested_split(ua: str) -> str:
+    """`dev-A`, `dev-B` or `eval`: the dev half cut in two by the same byte (below 64, 64-127).
+    Changes are decided on dev-A's misses; dev-B, never listed, stands in for unseen agents."""
+    byte = hashlib.blake2b(ua.encode(), digest_size=1).digest()[0]
+    return "dev-A" if byte < 64 else "dev-B" if byte < 128 else "eval"
+
+
+def in_half(sample: Sample, half: str) -> bool:
+    """Whether the sample belongs to `half`: `dev`, `eval`, `dev-A` or `dev-B`."""
+    return (nested_split(sample.ua) if half.startswith("dev-") else sample.half) == half
 
 
 @lru_cache(maxsize=1)

@@ -16,7 +16,7 @@ from scrapeshield.fingerprint.useragent import CATEGORY_WEIGHTS
 from scrapeshield.policy.engine import Policy
 from scrapeshield.settings import PolicySettings
 from scrapeshield.signals import Action, Signal
-from tests.ua_corpus import Sample, browser_year, load
+from tests.ua_corpus import Sample, browser_year, in_half, load
 
 DATA = Path(__file__).parent / "data"
 
@@ -138,8 +138,8 @@ class Judge:
 
 
 def corpus_figures(judge: Judge, half: str, samples: tuple[Sample, ...]) -> list[Figure]:
-    """The targets' figures on one half (`dev`, `eval`) of the corpus."""
-    mine = [s for s in samples if s.half == half]
+    """The targets' figures on one half (`dev`, `eval`, or dev's own halves `dev-A`, `dev-B`)."""
+    mine = [s for s in samples if in_half(s, half)]
     browsers = [s.ua for s in mine if s.label == "browser"]
     recent = [ua for ua in browsers if (browser_year(ua) or 0) >= 2022]
     in_app = [s.ua for s in mine if s.label == "browser" and "in-app" in s.tags]
