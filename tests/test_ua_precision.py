@@ -131,6 +131,31 @@ def test_contact_heuristic_needs_a_real_address() -> None:
     ).is_bot
 
 
+def test_a_browsers_home_page_is_branding_not_a_contact() -> None:
+    """A URL right after a product named "... Browser", or "www." glued into a version, is a
+    browser's branding (real agents of the corpus' dev-A quarter); a URL after any other
+    product, or a "+http", is still a bot's contact."""
+    for browser in (
+        "Mozilla/4.0 (compatible; MSIE 7.0; Windows NT 5.1; i-NavFourF; TuneUp HTML Client"
+        " Embedded Web Browser from: http://bsalsa.com/; .NET CLR 1.1.4322; .NET CLR 2.0.50727)",
+        "Mozilla/5.0 (compatible; MSIE 10.0; Windows NT 5.1; SV1; Multi-Browser 10.1"
+        " (www.multibrowser.de); .NET CLR 1.1.4322)",
+        "Opera/9.80 (J2ME/MIDP; Opera Mini/4.2.14912Mod.By.www.9jamusic.cz.cc/22.387; U; en)"
+        " Presto/2.5.25 Version/10.54",
+    ):
+        assert not CLASSIFIER.classify(browser).is_bot, browser
+    for bot in (
+        "Mozilla/4.0 (compatible; MSIE 7.0; Windows NT 5.1; TencentTraveler ; EmbeddedWB 14.52"
+        " from: http://www.bsalsa.com/ EmbeddedWB 14.52; .NET CLR 2.0.50727)",
+        "Mozilla/4.0 (compatible; MSIE 5.01; Windows NT 5.0; FeedFinder-2.0;"
+        " http://bloggz.se/crawler)",
+        # the home page is spared, not the other URL
+        "Mozilla/4.0 (compatible; MSIE 7.0; Windows NT 5.1; Embedded Web Browser from:"
+        " http://bsalsa.com/; FooGrab/2.0 http://foo.example)",
+    ):
+        assert CLASSIFIER.classify(bot).bot_reason, bot
+
+
 def test_contact_heuristic_does_not_read_device_model_text() -> None:
     """A custom ROM's forum in the model field is a device name; `+http` still names a bot."""
     rom = (

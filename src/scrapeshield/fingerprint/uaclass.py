@@ -46,6 +46,14 @@ _CONTACT = re.compile(
     r"https?://|\+https?\b|\bwww\.[a-z0-9-]+\.|[a-z0-9._%+-]@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}"
     r"|\(at\)|\[at\]"
 )
+# A browser's own branding, not a contact (each read off the corpus' dev-A quarter): a home page
+# written right after a product named "... Browser" ("Embedded Web Browser from:
+# http://bsalsa.com/", "Multi-Browser 10.1 (www.multibrowser.de)"), as QtWeb's and Arachne's
+# are spared by name below; a "www." glued by a dot into a version ("Opera
+# Mini/4.2.14912Mod.By.www.9jamusic.cz.cc/22.387", a modder's signature). Risk: a bot named
+# "... Browser" that writes a plain URL, or a dotted hostname with "www" inside it (dev-A: no
+# bot in either form); a bot's "+http" is still read wherever it is.
+_BRANDING = re.compile(r"browser[^;()/]{0,20}[ (]*(?:from:? )?(?:https?://|www\.)|\.www\.")
 # Device-model text: in the platform comment of a browser-form agent, the fields after the
 # Android version ("Mozilla/5.0 (Linux; Android 14; CUBOT KINGKONG 9 Build/...)"), and the
 # device fields in-app browsers append (FBDV/, Model/, Build/, [FB...], and Instagram's or
@@ -288,10 +296,15 @@ def _without_device(lowered: str) -> str:
     return text
 
 
+def _without_branding(text: str) -> str:
+    """The agent without a browser's home page or a modder's "www." signature (not contacts)."""
+    return _BRANDING.sub(" ", text) if "browser" in text or ".www." in text else text
+
+
 def _bot_reason(lowered: str, ua_words: tuple[str, ...], family: str) -> str:
     if (
         any(hint in lowered for hint in _CONTACT_HINTS)
-        and ("+http" in lowered or _CONTACT.search(_without_device(lowered)))
+        and ("+http" in lowered or _CONTACT.search(_without_branding(_without_device(lowered))))
         # QtWeb, Arachne... wrote their home page in; a bot's "+http" wins over its name
         and ("+http" in lowered or not _CLASSIC.search(lowered))
     ):
