@@ -254,3 +254,21 @@ def test_ascii_words_match_the_catalogue_matchers_words() -> None:
     for ua in [*BROWSERS, *AI_AGENTS, *TOOLS, *UNNAMED_BOTS, *DEVICE_AGENTS, "Ünïcode/1.0 (x)"]:
         lowered = ua.strip().lower()
         assert uaclass._words(lowered) == words(ua.strip())
+
+
+def test_maker_and_platform_names_start_a_word() -> None:
+    """Hardware and classic-platform names spare an agent only where they start a word, as their
+    makers write them: "RestSharp" is no Sharp phone, "macOS/2" no OS/2 (real agents of the
+    corpus' dev-A quarter; the catalogue names these two, the heuristics alone catch them now)."""
+    for tool in ("RestSharp/106.5.4.0", "SiteSucker for macOS/2.10.5"):
+        lowered = tool.lower()
+        assert uaclass._bot_reason(lowered, uaclass._words(lowered), "Other"), tool
+    for device in (
+        "SHARP-TQ-GX10i/1.0 Profile/MIDP-1.0 Configuration/CLDC-1.0 UP.Browser/6.1.0.6.1.d.1"
+        " (GUI) MMP/1.0",
+        "Dalvik/2.1.0 (Linux; U; Android 5.1; Lenovo A2010-a Build/LMY47D)",
+        "Links (0.98; Darwin 6.0 Power Macintosh)",
+    ):
+        assert uaclass._HARDWARE.search(device.lower()), device
+        assert not CLASSIFIER.classify(device).is_bot, device
+    assert uaclass._LEGACY_OS.search("mozilla/2.02e (os/2; i)")  # Netscape 2 on OS/2

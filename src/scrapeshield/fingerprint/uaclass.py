@@ -94,11 +94,12 @@ _CLASSIC = re.compile(
 # neither its name nor an engine token is known (AWeb on AmigaOS, NetSurf on RISC OS, iCab on a
 # PowerPC Mac, Palmscape on a PalmPilot). Structure instead of names: on the corpus' dev-A
 # quarter with the named browsers above left out, it recovers 7 of their 37 browsers and no bot
-# (dev-B: 2 of 50, no bot). Only platforms dev-A's browsers name are listed. Risk: a bot
-# claiming such a platform (none among the dev half's bots in the forms judged here).
+# (dev-B: 2 of 50, no bot). Only platforms dev-A's browsers name are listed. Names start a word
+# ("SiteSucker for macOS/2.10.5" is not OS/2; "TOPSION" no Psion). Risk: a bot claiming such a
+# platform (none among the dev half's bots in the forms judged here).
 _LEGACY_OS = re.compile(
-    r"amiga|morphos|risc ?os|beos\b|haiku|syllable|os/2(?![0-9])|palm ?os|palmpilot|palmsource|"
-    r"psion|68k\b|ppc\b|powerpc"
+    r"(?<![a-z0-9])(?:amiga|morphos|risc ?os|beos\b|haiku|syllable|os/2(?![0-9])|palm ?os|"
+    r"palmpilot|palmsource|psion|68k\b|ppc\b|powerpc)"
 )
 # Netscape Navigator's form (and its clones'): "Mozilla/4.7 [ja] (WinNT; I)", "Mozilla/3.01Gold
 # (X11; I; SunOS 5.5.1 sun4m)": a version, an optional [language], then a platform comment with
@@ -115,11 +116,14 @@ _NETSCAPE = re.compile(
 # after an unknown product token, and an unknown app in that form is challenged as before.
 # Anything else in that form is a program naming itself by its product token (curl/8.5,
 # python-requests/2.31, Go-http-client/2.0, WhatsApp/2.19): a tool or a bot, whatever family
-# ua-parser gives it.
+# ua-parser gives it. Names match where they start a word, as makers write them ("SHARP-TQ-GX10i",
+# "Build/HUAWEILYA-L09"), not inside a tool's name ("RestSharp/106.5", blekkobot's "kobo"); the
+# MIDP profile and TV markers match anywhere ("MIDP-2.0Configuration/", "hdplusSmartTV/1.0").
+# Risk: a device name glued to another word (dev-A: apps only, "0HuaweiG2800", "MessageMe").
 _HARDWARE = re.compile(
-    r"hbbtv|smart-?tv|tizen|webos|kaios|roku|watch ?os|lynx|\be?links\b|w3m|\bmmp/|profile/|"
-    r"configuration/|\bwap\b|blackberry|nintendo|xbox|\bhtc|\blg-|huawei|\bzte|sony|lenovo|"
-    r"alcatel|sharp|kyocera|pantech|sagem|\bsie-|sanyo|kindle|\bnook\b|kobo|kreatv"
+    r"hbbtv|smart-?tv|profile/|configuration/|(?<![a-z0-9])(?:tizen|webos|kaios|roku|watch ?os|"
+    r"lynx|e?links\b|w3m|mmp/|wap\b|blackberry|nintendo|xbox|htc|lg-|huawei|zte|sony|lenovo|"
+    r"alcatel|sharp|kyocera|pantech|sagem|sie-|sanyo|kindle|nook\b|kobo|kreatv)"
 )
 _PLATFORM_WORDS = re.compile(
     r"android|dalvik|cfnetwork|darwin/|iphone|ipad|ipod|mac ?os ?x|osx|\bios\b|linux/|windows|"
