@@ -272,3 +272,16 @@ def test_maker_and_platform_names_start_a_word() -> None:
         assert uaclass._HARDWARE.search(device.lower()), device
         assert not CLASSIFIER.classify(device).is_bot, device
     assert uaclass._LEGACY_OS.search("mozilla/2.02e (os/2; i)")  # Netscape 2 on OS/2
+
+
+def test_an_os_written_as_a_product_version_is_a_librarys() -> None:
+    """requests' old default names the kernel as a product (real dev-A agents): not a platform
+    word that spares an agent ua-parser names; a platform in a comment still is."""
+    for tool, family in (
+        ("python-requests/2.1.0 CPython/2.7.3 Linux/3.2.0-4-amd64", "Python Requests"),
+        ("python-requests/2.19.0 CPython/2.7.13 Windows/8.1", "Python Requests"),
+    ):
+        lowered = tool.lower()
+        assert uaclass._bot_reason(lowered, uaclass._words(lowered), family), tool
+    app = "windows-rss-platform/2.0 (ie 11.0; windows nt 6.1)"  # IE's feed engine, a browser's
+    assert not uaclass._bot_reason(app, uaclass._words(app), "IE")

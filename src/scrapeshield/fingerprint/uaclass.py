@@ -114,6 +114,11 @@ _NETSCAPE = re.compile(
 # Platform words (Android's and iOS's system HTTP stacks, Dalvik, CFNetwork/Darwin, an OS name)
 # spare it only when ua-parser also names the agent: anyone can write "(iOS)" or "(Windows)"
 # after an unknown product token, and an unknown app in that form is challenged as before.
+# An OS written as a product with its kernel or release version ("python-requests/2.1.0
+# CPython/2.7.3 Linux/3.2.0-4-amd64", "... Windows/8.1": requests' default agent before 2.4) is
+# not a platform word: HTTP libraries write it, apps name their platform in a comment. dev-A,
+# heuristics alone: 4 bots more, no browser or app (dev-B: 1 bot). Risk: an app that writes its
+# OS that way (none on the dev half).
 # Anything else in that form is a program naming itself by its product token (curl/8.5,
 # python-requests/2.31, Go-http-client/2.0, WhatsApp/2.19): a tool or a bot, whatever family
 # ua-parser gives it. Names match where they start a word, as makers write them ("SHARP-TQ-GX10i",
@@ -126,7 +131,7 @@ _HARDWARE = re.compile(
     r"alcatel|sharp|kyocera|pantech|sagem|sie-|sanyo|kindle|nook\b|kobo|kreatv)"
 )
 _PLATFORM_WORDS = re.compile(
-    r"android|dalvik|cfnetwork|darwin/|iphone|ipad|ipod|mac ?os ?x|osx|\bios\b|linux/|windows|"
+    r"android|dalvik|cfnetwork|darwin/|iphone|ipad|ipod|mac ?os ?x|osx|\bios\b|windows(?!/)|"
     r"mozilla/|\bfban/|\bfbav/|qqbrowser|player"
 )
 # Structure no browser sends, in browser-form agents (each measured on the corpus' dev half,
