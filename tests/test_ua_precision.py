@@ -285,3 +285,23 @@ def test_an_os_written_as_a_product_version_is_a_librarys() -> None:
         assert uaclass._bot_reason(lowered, uaclass._words(lowered), family), tool
     app = "windows-rss-platform/2.0 (ie 11.0; windows nt 6.1)"  # IE's feed engine, a browser's
     assert not uaclass._bot_reason(app, uaclass._words(app), "IE")
+
+
+def test_preview_and_synthetics_glued_to_a_name_are_bot_words() -> None:
+    """Real dev-A agents the catalogue names, caught by the heuristics alone too; the bare word
+    "preview" (in-app browsers' and TV boxes', round 1) is still not a bot word."""
+    for tool in (
+        "Mozilla/5.0 (compatible; MSIE 10.0; Windows NT 6.2; Trident/6.0) BingPreview/1.0b",
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)"
+        " Chrome/138.0.7204.168 Safari/537.36 DatadogSynthetics",
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)"
+        " Chrome/100.0.4896.60 Safari/537.36 NewRelicSynthetics/1.0",
+    ):
+        lowered = tool.lower()
+        assert "bot-like word" in uaclass._bot_reason(lowered, uaclass._words(lowered), "Chrome")
+    browser = (  # a dev-A Chrome agent with the bare word added
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko)"
+        " Chrome/120.0.0.0 Safari/537.36 Preview"
+    )
+    lowered = browser.lower()
+    assert not uaclass._bot_reason(lowered, uaclass._words(lowered), "Chrome")
