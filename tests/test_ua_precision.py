@@ -305,3 +305,22 @@ def test_preview_and_synthetics_glued_to_a_name_are_bot_words() -> None:
     )
     lowered = browser.lower()
     assert not uaclass._bot_reason(lowered, uaclass._words(lowered), "Chrome")
+
+
+def test_a_page_converters_name_is_a_bot_word() -> None:
+    """Real dev-A agents (khtml2png; wkhtmltoimage, which the catalogue names too); a browser
+    whose words merely contain "png" is not one."""
+    for tool in (
+        "Mozilla/5.0 (X11; Linux i686) AppleWebKit/534.34 (KHTML, like Gecko) khtml2png"
+        " Safari/534.34",
+        "Mozilla/5.0 (X11; BSD Four) AppleWebKit/534.34 (KHTML, like Gecko) wkhtmltoimage"
+        " Safari/534.34",
+    ):
+        lowered = tool.lower()
+        assert "bot-like word" in uaclass._bot_reason(lowered, uaclass._words(lowered), "Safari")
+    browser = (  # a dev-A browser; its words contain "png" but none ends in a converter's name
+        "Mozilla/5.0 (Linux; U; Android 4.0.3; fr-fr; SPNG708 Build/IML74K) AppleWebKit/534.30"
+        " (KHTML, like Gecko) Version/4.0 Mobile Safari/534.30"
+    )
+    assert not uaclass._BOT_WORDS.search(" " + " ".join(uaclass._words(browser.lower())) + " ")
+    assert not CLASSIFIER.classify(browser).is_bot

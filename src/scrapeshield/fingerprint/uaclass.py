@@ -32,10 +32,12 @@ _EXACT = "checker|validator|synthetics?"
 # "DatadogSynthetics", "NewRelicSynthetics/1.0"; the lookbehind keeps the literal first): the
 # bare word "preview" is in in-app browsers' and TV boxes' agents. dev-A: 6 bots the heuristics
 # alone missed, 0 browsers (dev-B: 3 bots, 0 browsers). Risk: a browser or app whose name ends so.
+# A page converter's name ("khtml2png", "wkhtmltoimage", "wkhtmltopdf": a page rendered to a file
+# is a capture, not a reader): dev-A 4 bots the heuristics alone missed, 0 browsers (dev-B: 3, 0).
 _SUFFIX = (  # CUBOT is a handset maker, CamScanner a document-scanning app
     "(?<!cu)bots?|crawler|spider|scraper|fetcher|checker|monitor|validator|archiver|harvester|indexer|"
     "(?<!cam)scanner|inspector|downloader|preview(?<=[a-z0-9]preview)|"
-    "synthetic(?<=[a-z0-9]synthetic)s?"
+    "synthetic(?<=[a-z0-9]synthetic)s?|2png|2pdf|2jpe?g|2image|topdf|topng|toimage"
 )
 _PREFIX = "crawl|spider|scrap|slurp|harvest|synthetic"
 # Stems anywhere in a word, and a feed reader's name ending in RSS ("QuiteRSS", "FeeddlerRSS";
@@ -288,7 +290,7 @@ _DEVICE_FIELD_HINTS = ("[fb", "fbdv/", "model/", "build/", "android (")
 _BOT_WORD_HINTS = (
     "bot", "crawl", "spider", "scrap", "fetcher", "checker", "monitor", "validator", "archiver",
     "harvest", "indexer", "scanner", "inspector", "downloader", "synthetic", "slurp",
-    "rss", "preview",
+    "rss", "preview", "2png", "2pdf", "2jp", "2image", "topdf", "topng", "toimage",
 )  # fmt: skip
 
 
