@@ -324,3 +324,24 @@ def test_a_page_converters_name_is_a_bot_word() -> None:
     )
     assert not uaclass._BOT_WORDS.search(" " + " ".join(uaclass._words(browser.lower())) + " ")
     assert not CLASSIFIER.classify(browser).is_bot
+
+
+def test_a_screen_size_is_a_devices_evidence() -> None:
+    """Phone and in-app browsers report their display (real dev-A agents); the bots that the
+    product-token and no-browser rules catch (real dev-A agents) report none and stay caught."""
+    for device in (
+        "JUC (Linux; U; 2.3.4; zh-cn; GT-S5570; 240*320) UCWEB7.9.0.94/139/352",
+        "LAVA Spark284/MIDP-2.0 Configuration/CLDC-1.1/Screen-240x320",
+        "dv(iPh10,3);pr(UCBrowser/11.3.5.1203);ov(15_4_1);ss(375x812);bt(GJ);pm(0);bv(0);nm(0);",
+    ):
+        assert uaclass._screen(device.lower()), device
+        assert not CLASSIFIER.classify(device).is_bot, device
+    for bot in (
+        "Mozilla/4.0 (compatible; Netcraft Web Server Survey)",
+        "Mozilla/5.0 (Windows NT 5.1) BrokenLinkCheck.com/1.1",
+        "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:66.0) WhatCMS/1.0",
+    ):
+        assert not uaclass._screen(bot.lower()), bot
+        assert CLASSIFIER.classify(bot).bot_reason, bot
+    # an unknown product whose only evidence is its display (the rule alone spares it)
+    assert not CLASSIFIER.classify("FooPhone/1.0 (240x320)").is_bot
