@@ -3,11 +3,12 @@
 .venv/bin/python -m benchmarks.bench_redis_cpu [--requests 2000] [--rounds 3] [--cluster]
 
 Starts its own redis-server, then runs `shield.decide()` with every defence as in
-`benchmarks/apps.py` (limits and scores out of reach) for two kinds of request, one kind at a
-time: a Chrome link click to an artwork page (the load of `benchmarks/run.py`) and an original
-image fetched from that page. Each request comes from one of 200 addresses (as a crowd of
-visitors would), after one warm-up request per address. Between kinds `CONFIG RESETSTAT`
-clears the server's counters; `INFO commandstats` then gives each command's calls and CPU µs.
+`benchmarks/apps.py` (limits and scores out of reach) for three kinds of request, one kind at
+a time: a Chrome link click to an artwork page (the load of `benchmarks/run.py`), an original
+image fetched from that page, and originals each new to their address (a distinct count that
+grows). Each request comes from one of 200 addresses (as a crowd of visitors would), after
+one warm-up request per address. Between kinds `CONFIG RESETSTAT` clears the server's
+counters; `INFO commandstats` then gives each command's calls and CPU µs.
 EVALSHA's µs include the commands its script runs; those inner commands are listed by name
 (their µs are part of the script's). To split the scripts' µs by component, every script call
 is recorded and replayed on a second, fresh redis-server one component at a time (warm-up calls
@@ -72,7 +73,13 @@ def _headers(image: bool) -> list[tuple[str, str]]:
     return out
 
 
-KINDS = {"page view": ("/artworks/7", False), "original image": ("/images/7.png", True)}
+KINDS = {
+    "page view": ("/artworks/7", False),
+    "original image": ("/images/7.png", True),
+    # each request a work its address has not taken before (a scraper's, or a person's first
+    # view of each): every budget's distinct count grows
+    "new original": ("/images/{n}.png", True),
+}
 
 
 Stats = dict[str, tuple[int, int]]  # command -> (calls, µs)
@@ -93,7 +100,9 @@ async def measure(
     try:
         for kind, (path, image) in KINDS.items():
             scopes = [
-                synthetic_scope(path=path, ip=ip, headers=_headers(image), scheme="http")
+                synthetic_scope(
+                    path=path.format(n=0), ip=ip, headers=_headers(image), scheme="http"
+                )
                 for ip in ADDRESSES
             ]
             for round_ in range(rounds):  # the least CPU of `rounds` (same requests each)
@@ -106,7 +115,11 @@ async def measure(
                 store.measuring = True
                 trips = store.round_trips
                 for n in range(requests):
-                    await shield.decide(shield.facts(scopes[n % len(scopes)]))
+                    scope = scopes[n % len(scopes)]
+                    if "{n}" in path:
+                        new = path.format(n=n + 1)
+                        scope = {**scope, "path": new, "raw_path": new.encode()}
+                    await shield.decide(shield.facts(scope))
                 per_trip = (store.round_trips - trips) / requests
                 used = (redis_cpu(admin) - cpu) * 1e6 / requests
                 stats = admin.info("commandstats")
