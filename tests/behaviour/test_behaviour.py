@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 import pytest
 
 from scrapeshield.behaviour.detector import BehaviourDetector
@@ -311,7 +312,8 @@ async def test_on_redis_a_ring_is_one_bounded_string_and_finds_a_viewed_page(
         for n in range(1, size + 9):
             await decide(shield, f"/artworks/{n * 1000}", PAGE)
         client = shield.facts(synthetic_scope(ip="203.0.113.7")).client_key
-        ring = await store.get(subject_key("bh:", client, ":pages"))
+        key = redis_prefix + subject_key("bh:", client)  # the client's one hash
+        ring = await store.execute("HGET", key, "pages")
         assert ring is not None
         assert len(ring) == size * ENTRY_WIDTH
         ids = [int(i) for i in ring.split()[1::2]]
@@ -319,8 +321,35 @@ async def test_on_redis_a_ring_is_one_bounded_string_and_finds_a_viewed_page(
         bare = {k: v for k, v in IMG.items() if k != "Sec-Fetch-Dest"}  # not embedded: checked
         for n in (20, 8, 999):  # viewed; pushed out of the ring; never viewed
             await decide(shield, f"/images/{n * 1000}.png", bare)
-        rows = [k for k in await store.keys("bh:") if k.rsplit(":", 1)[-1].isdigit()]
-        orphans = [await store.execute("HGET", redis_prefix + k, "o") for k in rows]
+        assert await store.keys("bh:") == [subject_key("bh:", client)]
+        orphans = await store.execute("HMGET", key, "o0", "o1")
         assert sum(int(o or 0) for o in orphans) == 2
+        assert 0 < await store.execute("PTTL", key) <= 1_200_000  # 2 x 300 s + 600 s
     finally:
         await store.aclose()
+
+
+@pytest.mark.both_loops
+async def test_windows_turn_the_previous_one_weighs_and_an_older_one_is_gone(
+    store: Store,
+) -> None:
+    """Memory and Redis (where two windows' counters share one hash by the window's parity):
+    30 asset-less pages in one window raise no-assets; early in the next window they still
+    weigh (a sliding window); two windows on, the same parity's old counters are not read."""
+    shield = Shield(settings(behaviour={"window": 100.0}), store=store)
+    start = 1_800_000_100.0  # the start of a window (far in the future)
+
+    async def page(n: int, when: float) -> Decision:
+        scope = synthetic_scope(
+            path=f"/artworks/{n * 7}", ip="203.0.113.7", headers=list(PAGE.items())
+        )
+        facts = msgspec.structs.replace(shield.facts(scope), time=when)
+        return await shield.decide(facts)
+
+    for n in range(30):
+        decision = await page(n, start + 10 + n)
+    assert "behaviour/no-assets" in names(decision)
+    decision = await page(100, start + 101)  # the next window, 1 s in: 30 x 0.99 + 1
+    assert "behaviour/no-assets" in names(decision)
+    decision = await page(101, start + 201)  # two windows on: the previous holds one page
+    assert "behaviour/no-assets" not in names(decision)

@@ -253,3 +253,33 @@ async def test_a_token_from_an_earlier_hour_keeps_its_own_budget(store: Store) -
     assert ctx.notes["visitor"] == "returning"
     assert "budget/network/hour" in names(decision)  # the network's hour is spent...
     assert not any(name.startswith("budget/visitor") for name in names(decision))  # ...not its
+
+
+async def test_every_identity_key_on_redis_expires(own_redis: Any, redis_prefix: str) -> None:
+    """Budgets, pools, newcomers, issuance and the returned mark all get a TTL when created
+    (ops.py sets it once, in the script that creates the key), and none outlives its period:
+    hour keys two hours, the rest their window or a day."""
+    import redis.asyncio as aioredis
+
+    store = RedisStore(own_redis.url, prefix=redis_prefix, timeout=2.0)
+    shield = Shield(settings(), store=store)
+    client = aioredis.Redis.from_url(own_redis.url, decode_responses=True)
+    try:
+        _, ctx = await decide(shield, "/artworks/1", PAGE)
+        cookie = cookie_of(ctx)
+        await decide(shield, "/artworks/2", PAGE, cookie=cookie)
+        for n in range(1, 6):  # originals with and without the token, several members each
+            await decide(shield, f"/images/{n}.png", IMAGE, cookie=cookie)
+            await decide(shield, f"/images/{n}.png", IMAGE, ip="203.0.113.8")
+        keys = [k async for k in client.scan_iter(match="*") if ":id:" in k]
+        kinds = {k.removeprefix(redis_prefix).split("{")[0] for k in keys}
+        assert {"id:b:address:", "id:b:network:", "id:b:visitor:v:", "id:b:visitor:a:"} <= kinds
+        assert {"id:p:page:", "id:p:image:", "id:i:a:", "id:r:", "id:b:newcomers:"} <= kinds
+        for key in keys:
+            ttl = await client.pttl(key)
+            assert 0 < ttl <= 86_400_000, (key, ttl)
+            if ":hour" in key:
+                assert ttl <= 7_200_000, (key, ttl)
+    finally:
+        await client.aclose()
+        await store.aclose()

@@ -12,6 +12,7 @@ import msgspec
 import pytest
 
 from scrapeshield.detector import RequestContext
+from scrapeshield.identity.detector import IdentityDetector
 from scrapeshield.shield import Shield, synthetic_scope
 from scrapeshield.signals import Action, Decision
 from scrapeshield.store.base import Store
@@ -47,3 +48,21 @@ async def test_the_turn_of_the_hour_gives_no_fresh_budget(store: Store) -> None:
     decision, ctx = await at(shield, HOUR + 3000, f"/images/{IDS[49]}.png", IMAGE, cookie)
     assert decision.action is not Action.DECOY, decision
     assert ctx.notes["budget_use"] < 0.5
+
+
+async def test_the_previous_hour_is_read_once_and_still_weighs_on_every_request(
+    store: Store,
+) -> None:
+    """A finished clock hour's count no longer changes, so the detector reads it with the first
+    request of the next hour and keeps it (docs/identity.md#a-sliding-hour): the requests after
+    that one are weighed with it all the same."""
+    shield = Shield(settings(), store=store)
+    for n in IDS[:48]:
+        decision, _ = await at(shield, HOUR - 30.0, f"/images/{n}.png", IMAGE)
+        assert decision.action is not Action.DECOY, decision
+    (detector,) = [d for d in shield.detectors if isinstance(d, IdentityDetector)]
+    for offset, n in ((10.0, IDS[48]), (20.0, IDS[49]), (30.0, IDS[50])):
+        decision, ctx = await at(shield, HOUR + offset, f"/images/{n}.png", IMAGE)
+        assert decision.action is Action.DECOY, (offset, decision.reasons)
+        assert ctx.notes["budget_use"] > 1.2
+    assert 48 in detector._previous.values()  # known: read once

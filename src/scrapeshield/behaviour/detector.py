@@ -50,6 +50,7 @@ _RING_NAMES = {PAGE: "pages", IMAGE: "images"}  # (a Redis string each: script.R
 _MASK = 0xFFFFFFFF  # memory rings pack (id << 32) | whole seconds
 LISTINGS = "listed"  # the listing pages (no id) a client viewed: path hashes, latest _LISTED
 _LISTED = 16
+_BUMPS = "12345"  # the script names a counter by its position in FIELDS (1-based)
 
 
 class BehaviourDetector(Immediate):
@@ -61,6 +62,9 @@ class BehaviourDetector(Immediate):
     def __init__(self, settings: BehaviourSettings) -> None:
         self._s = settings
         self.ring_size = max(32, 2 * settings.sequential_run)
+        # (script.py) two windows' counters and the longest a ring entry counts, in ms
+        longest = max(settings.sequential_ttl, settings.page_memory)
+        self._hash_ttl = int((2 * settings.window + longest) * 1000)
 
     def _kind(self, facts: Facts) -> int | None:
         """PAGE, IMAGE or ASSET; None for anything else (API, non-GET, HEAD)."""
@@ -155,47 +159,51 @@ class BehaviourDetector(Immediate):
     # -- Redis: one script --------------------------------------------------------------------
 
     def _script(self, r: _Request, dry_run: bool) -> tuple[str, list[str], list[Any]]:
+        """The client's one hash (script.py): its Cluster slot is the client's."""
         s = self._s
         bucket = int(r.now // s.window)
-        base = subject_key("bh:", r.client, ":")  # the client's Cluster slot: one script
-        keys = [f"{base}{bucket}", f"{base}{bucket - 1}"]
-        push = check = ""
-        size, ttl = self.ring_size, s.sequential_ttl
+        ring = look = push = check = ""
+        size = self.ring_size
         if r.ident is not None:
-            keys.append(base + _RING_NAMES[r.kind])
+            ring = _RING_NAMES[r.kind]
             push = RING_ENTRY.format(seconds=int(r.now), ident=r.ident)
             if r.check:
                 look, wanted = r.looked_up()
-                keys.append(base + look)
                 check = SOUGHT.format(ident=wanted or 0)
         elif r.listing is not None:  # a listing page: remembered in its own short ring
-            keys.append(base + LISTINGS)
+            ring = LISTINGS
             push = RING_ENTRY.format(seconds=int(r.now), ident=r.listing)
-            size, ttl = _LISTED, s.page_memory
+            size = _LISTED
         args: list[Any] = [
-            int(2 * s.window * 1000),
-            "".join(FIELDS[b] for b in r.bumps),
+            self._hash_ttl,
+            bucket,
+            bucket % 2,
+            "".join(_BUMPS[b] for b in r.bumps),
+            ring,
             push,
             size,
-            int(ttl * 1000),
+            look,
             check,
             SECONDS.format(seconds=max(0, int(r.now - s.page_memory))),
             "1" if dry_run else "0",
         ]
-        return SCRIPT, keys, args
+        return SCRIPT, [subject_key("bh:", r.client)], args
 
     async def _from_script(
         self, r: _Request, reply: Awaitable[Any], dry_run: bool
     ) -> Sequence[Signal]:
-        current_raw, previous_raw, ring, orphan = await reply
-        current = [_int(v) for v in current_raw]
-        if dry_run:  # `explain`: the script wrote nothing; count this request here
-            for b in [*r.bumps, ORPHAN] if orphan else r.bumps:
-                current[b] += 1
+        fields = await reply
+        orphan, ring = fields[13], fields[12]
+        bucket = int(r.now // self._s.window)
+        at = 6 * (bucket % 2)  # this window's parity; the other holds the previous window
+        current = _row(fields[at : at + 6], bucket)
+        previous = _row(fields[6 - at : 12 - at], bucket - 1)
+        for b in [*r.bumps, ORPHAN] if orphan else r.bumps:  # the script's reply is of before
+            current[b] += 1
         recent: list[int] = []
         if r.ident is not None:
             recent = _ring_ids(str(ring or ""), r.now - self._s.sequential_ttl)
-        return self._judged(r, current, [_int(v) for v in previous_raw], recent)
+        return self._judged(r, current, previous, recent)
 
     def _judged(
         self, r: _Request, current: list[int], previous: list[int], recent: list[int]
@@ -287,6 +295,13 @@ def _path_hash(path: str) -> int:
 
 def _page_seen(ring: Sequence[int], ident: int | None, cut: float) -> bool:
     return any(v >> 32 == ident and (v & _MASK) >= cut for v in ring)
+
+
+def _row(fields: Sequence[Any], window: int) -> list[int]:
+    """One parity's five counters, if its `w` names `window`, else zeros (an older window's)."""
+    if _int(fields[5]) != window:
+        return [0] * len(FIELDS)
+    return [_int(v) for v in fields[:5]]
 
 
 def _split(value: str | None) -> list[str]:

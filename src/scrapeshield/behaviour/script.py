@@ -1,19 +1,32 @@
 """The behaviour detector's Redis script: one command per request, in the shared pipeline.
 
-KEYS: this window's counters (a hash), the previous window's, then, for a numbered page or
-original, this kind's ring of recent ids, and for an original that is not embedded the ring of
-recent page ids (is its own page there?).
-ARGV: counter TTL (ms), the fields to bump (one letter each), the entry to push ('' for none),
-the ring's size (entries), its TTL (ms), the id to look for (' <id> ', '' for none), the
-earliest time a page still counts ('<seconds>'), and '1' for a dry run (read only).
-Returns: this window's counters, the previous window's, the ring as it was before the push
-(one string), and 1 when this original had no page (its `o` counter was bumped).
+Everything behaviour keeps of a client on Redis is ONE hash, `bh:{<client>}` (its Cluster slot:
+the client's), so a request reads it with one HMGET and writes it with one HSET:
+- the counters of two windows, by the parity of the window's index: `p0 i0 a0 c0 o0` and
+  `p1 i1 a1 c1 o1` (`evidence.FIELDS`), and `w0`/`w1`, the index of the window each holds. A
+  window's first request finds its parity's `w` naming an older window and starts the five
+  counters again (and renews the hash's TTL); the detector reads the other parity as the
+  previous window only when its `w` names the window before this one;
+- the rings of recent ids: `pages`, `images`, `listed` (listing pages by their path's hash).
 
 A ring is one string of fixed-width entries, oldest first, `RING_ENTRY` (seconds in ten digits,
 the id in twelve, each followed by a space), which the detector formats: the script appends an
 entry and keeps the last `size` by length, finds an id with one plain search (an id field is
 the only run of twelve digits between spaces) and compares times as text (ten digits each), so
 it parses no number of the ring. The detector splits the returned string once.
+
+KEYS: the client's hash.
+ARGV: the hash's TTL (ms), this window's index (text), its parity ('0' or '1'), the counters to
+bump (their positions in `FIELDS`, 1-based, one digit each), the ring to push to ('' for none),
+the entry to push, the ring's size (entries), the ring to look in ('' for none), the id to look
+for (' <id> '), the earliest time a page still counts ('<seconds>'), and '1' for a dry run.
+Returns: the twelve counter fields (`p0`..`w0`, `p1`..`w1`) as they were before this request,
+the pushed ring as it was, and 1 when this original had no page (its `o` counter was bumped).
+
+The hash lives its TTL (two windows and the longest ring memory) from the first request of the
+client's latest window: an idle client's hash expires; an active one's is renewed once a window,
+not on every request. Ring entries older than their memory are skipped by time, so a ring that
+outlives them answers as an expired one would.
 """
 
 RING_ENTRY = "{seconds:010d} {ident:012d} "
@@ -33,32 +46,49 @@ local function seen(ring, sought, cutoff)
     from = at + 1
   end
 end
-local bumps, dry = ARGV[2], ARGV[8] == '1'
+local key, ring_field, look_field = KEYS[1], ARGV[5], ARGV[8]
+local v = redis.call('HMGET', key, 'p0', 'i0', 'a0', 'c0', 'o0', 'w0',
+  'p1', 'i1', 'a1', 'c1', 'o1', 'w1', ring_field, look_field)
 local orphan = 0
-if ARGV[6] ~= '' and not seen(redis.call('GET', KEYS[4]) or '', ARGV[6], ARGV[7]) then
-  orphan = 1
-  bumps = bumps .. 'o'
-end
-if not dry then
-  -- a field bumped to 1 is new (so is the window's hash when it is its first): (re)start the
-  -- TTL then, not on every request; a window's hash is read only until the next one ends
-  local fresh = false
-  for i = 1, #bumps do
-    if redis.call('HINCRBY', KEYS[1], string.sub(bumps, i, i), 1) == 1 then fresh = true end
+if look_field ~= '' and not seen(v[14] or '', ARGV[9], ARGV[10]) then orphan = 1 end
+if ARGV[11] ~= '1' then
+  local names, at
+  if ARGV[3] == '0' then
+    names, at = {'p0', 'i0', 'a0', 'c0', 'o0', 'w0'}, 0
+  else
+    names, at = {'p1', 'i1', 'a1', 'c1', 'o1', 'w1'}, 6
   end
-  if fresh then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-end
-local fields = {'p', 'i', 'a', 'c', 'o'}
-local current = redis.call('HMGET', KEYS[1], unpack(fields))
-local previous = redis.call('HMGET', KEYS[2], unpack(fields))
-local ring = ''
-if ARGV[3] ~= '' then
-  ring = redis.call('GET', KEYS[3]) or ''
-  if not dry then
-    local kept, most = ring .. ARGV[3], tonumber(ARGV[4]) * ENTRY_WIDTH
+  local fresh = v[at + 6] ~= ARGV[2]
+  local counts = {}
+  for f = 1, 5 do
+    counts[f] = fresh and 0 or (tonumber(v[at + f]) or 0)
+  end
+  local bumps = ARGV[4]
+  for j = 1, #bumps do
+    local f = string.byte(bumps, j) - 48
+    counts[f] = counts[f] + 1
+  end
+  if orphan == 1 then counts[5] = counts[5] + 1 end
+  local args = {}
+  for f = 1, 5 do
+    if fresh or counts[f] ~= (tonumber(v[at + f]) or 0) then
+      args[#args + 1] = names[f]
+      args[#args + 1] = counts[f]
+    end
+  end
+  if fresh then
+    args[#args + 1] = names[6]
+    args[#args + 1] = ARGV[2]
+  end
+  if ring_field ~= '' then
+    local kept, most = (v[13] or '') .. ARGV[6], tonumber(ARGV[7]) * ENTRY_WIDTH
     if #kept > most then kept = string.sub(kept, -most) end
-    redis.call('SET', KEYS[3], kept, 'PX', ARGV[5])
+    args[#args + 1] = ring_field
+    args[#args + 1] = kept
   end
+  redis.call('HSET', key, unpack(args))
+  if fresh then redis.call('PEXPIRE', key, ARGV[1]) end
 end
-return {current, previous, ring, orphan}
+v[14] = orphan
+return v
 """.replace("ENTRY_WIDTH", str(ENTRY_WIDTH))

@@ -79,8 +79,11 @@ class _Plan(NamedTuple):
     amnesia: bool  # two reads: issued to the address, returned from it
     spent_at: int  # where the count of this address's refused young tokens is (-1: not read)
     newcomers_at: int  # where the young identities' count of this network is (-1: not counted)
-    prev_at: list[int]  # per budget, where the previous hour's count is (-1: a day budget)
+    prev_at: list[int]  # per budget, where the previous hour's count is (-1: not read)
     rest_at: int  # where the answers of the pool, issuance and amnesia counters start
+    prev_known: list[int]  # per budget, the previous hour's count when known (not read)
+    prev_keys: list[str]  # per budget, the previous hour's key ("" for a day budget)
+    cache_key: tuple[object, ...]  # its key in the plan cache
 
 
 class IdentityDetector(Immediate):
@@ -111,6 +114,9 @@ class IdentityDetector(Immediate):
         self._pool = settings.rotating_pool
         self._newcomers = settings.budgets.newcomers if settings.budgets.enabled else 0
         self._plans: dict[tuple[object, ...], _Plan] = {}
+        self._previous: dict[str, int] = {}
+        """The previous clock hour's counts, by key: an hour's count no longer changes once
+        the hour is over, so each is read once per client and hour, not per request."""
 
     def _kind(self, facts: Facts) -> str | None:
         if facts.method != "GET":
@@ -184,7 +190,7 @@ class IdentityDetector(Immediate):
         )
         plan = self._plans.get(key)
         if plan is None:
-            plan = self._make_plan(facts, kind, visitor, young, fingerprint)
+            plan = self._make_plan(facts, kind, visitor, young, fingerprint, key)
             if len(self._plans) >= _PLAN_CACHE_SIZE:  # clients choose these: stay bounded
                 self._plans.clear()
             self._plans[key] = plan
@@ -197,7 +203,13 @@ class IdentityDetector(Immediate):
         return plan, queued
 
     def _make_plan(
-        self, facts: Facts, kind: str, visitor: Visitor | None, young: bool, fingerprint: str
+        self,
+        facts: Facts,
+        kind: str,
+        visitor: Visitor | None,
+        young: bool,
+        fingerprint: str,
+        cache_key: tuple[object, ...],
     ) -> _Plan:
         s, now, client = self.settings, facts.time, facts.client_key
         image = kind == "image"
@@ -207,6 +219,8 @@ class IdentityDetector(Immediate):
         budget_at: list[int] = []
         spent_at = -1
         prev_at: list[int] = []
+        prev_known: list[int] = []
+        prev_keys: list[str] = []
         # each budget's subject is its key's Cluster hash tag (the visitor id, the address, the
         # network): a visitor keeps one count across addresses
         subjects = {
@@ -232,12 +246,18 @@ class IdentityDetector(Immediate):
                 tokenless = subject_key("id:b:visitor:a:", client, f":{b.period}")
                 queued.append(("W", f"{tokenless}{n}", "", 0.0))
             budget_at.append(len(queued) - 1)
+            known, previous = 0, ""
             if hourly:  # the previous hour, weighted by the part of it within the last 60 min
                 subject = key.removesuffix(f"hour{n}")
                 if b.scope == "visitor" and young_here:
                     subject = subject_key("id:b:visitor:a:", client, ":")
-                queued.append(("C", f"{subject}hour{n - 1}", "", 0.0))
-            prev_at.append(len(queued) - 1 if hourly else -1)
+                previous = f"{subject}hour{n - 1}"
+                known = self._previous.get(previous, -1)
+                if known < 0:  # read with this request, then known (see `_learn`)
+                    queued.append(("C", previous, "", 0.0))
+            prev_at.append(len(queued) - 1 if known < 0 else -1)
+            prev_known.append(max(known, 0))
+            prev_keys.append(previous)
             if b.scope == "visitor" and hourly and image and (young_here or not visitor):
                 # ...nor does clearing cookies once refused (docs/identity.md#cookie-clearing)
                 queued.append(("C", _spent_key(client, fingerprint, now), "", 0.0))
@@ -285,6 +305,9 @@ class IdentityDetector(Immediate):
             newcomers_at,
             prev_at,
             rest_at,
+            prev_known,
+            prev_keys,
+            cache_key,
         )
 
     def _signals(
@@ -294,10 +317,12 @@ class IdentityDetector(Immediate):
         out: list[Signal] = []
         use = 0.0
         weight = 1.0 - (facts.time % 3600.0) / 3600.0  # of the previous clock hour
-        for b, at, prev in zip(plan.budgets, plan.budget_at, plan.prev_at, strict=True):
+        for b, at, prev, known in zip(
+            plan.budgets, plan.budget_at, plan.prev_at, plan.prev_known, strict=True
+        ):
             count = results[at]
-            if prev >= 0:  # a sliding hour: a session across the hour gets no fresh budget
-                count += round(results[prev] * weight)
+            # a sliding hour: a session across the hour gets no fresh budget
+            count += round((results[prev] if prev >= 0 else known) * weight)
             if plan.spent_at >= 0 and b.scope == "visitor" and b.period == "hour":
                 # each token this address and browser build was refused with this hour
                 count += results[plan.spent_at] * math.ceil(b.refuse_above or b.allowed)
@@ -309,6 +334,8 @@ class IdentityDetector(Immediate):
                 detail = f"{count} originals this {b.period} of {b.allowed}"
                 out.append(Signal(b.name, 0.0, detail))
         ctx.notes[BUDGET_USE_NOTE] = round(use, 3)
+        if any(prev >= 0 for prev in plan.prev_at):
+            self._learn(plan, results)
         if plan.newcomers_at >= 0 and (count := results[plan.newcomers_at]) > self._newcomers:
             detail = (f"{count} originals this hour by new identities of this network and "
                       f"browser build, refused above {self._newcomers}")  # fmt: skip
@@ -345,6 +372,17 @@ class IdentityDetector(Immediate):
                 detail = f"{issued} tokens issued to this address in {s.window:g}s, none returned"
                 out.append(Signal(AMNESIA, WEIGHTS[AMNESIA], detail))
         return out
+
+    def _learn(self, plan: _Plan, results: Sequence[int]) -> None:
+        """Keep the previous hour's counts this request read, and drop its plan, so the next
+        plan of its kind reads them no more (bounded: clients choose these keys)."""
+        previous = self._previous
+        if len(previous) >= 4 * _PLAN_CACHE_SIZE:
+            previous.clear()
+        for key, at in zip(plan.prev_keys, plan.prev_at, strict=True):
+            if at >= 0:
+                previous[key] = results[at]
+        self._plans.pop(plan.cache_key, None)
 
     def _network(self, facts: Facts) -> str:
         """The client's /24 (IPv4) or /48 (IPv6): the key of network budgets and issuance

@@ -136,17 +136,19 @@ SCRIPT = """
 local codes, a, out = ARGV[1], 2, {}
 for i = 1, #codes do
   local c, k = string.sub(codes, i, i), KEYS[i]
-  if c == 'A' then
-    -- PFADD answers 1 when it created the key or changed it; only a key it just created has
-    -- no TTL yet (-1): a member already counted (a client's own pool entry, an original seen
+  if c == 'C' then
+    out[i] = redis.call('PFCOUNT', k)
+  elseif c == 'A' then
+    -- PFADD answers 1 when it created the key or changed it; a key it just created counts
+    -- exactly 1 (a HyperLogLog's estimate of one member is 1) and has no TTL yet, so no PTTL
+    -- per new member (a second member in the first one's register may set the TTL once more:
+    -- harmless). A member already counted (a client's own pool entry, an original seen
     -- again) costs PFADD and PFCOUNT only
-    if redis.call('PFADD', k, ARGV[a]) == 1 and redis.call('PTTL', k) == -1 then
-      redis.call('PEXPIRE', k, ARGV[a + 1])
-    end
+    local added = redis.call('PFADD', k, ARGV[a])
+    local count = redis.call('PFCOUNT', k)
+    if added == 1 and count == 1 then redis.call('PEXPIRE', k, ARGV[a + 1]) end
     a = a + 2
-    out[i] = redis.call('PFCOUNT', k)
-  elseif c == 'C' then
-    out[i] = redis.call('PFCOUNT', k)
+    out[i] = count
   elseif c == 'W' then
     if redis.call('EXISTS', k) == 1 then
       out[i] = redis.call('PFCOUNT', KEYS[i - 1], k)

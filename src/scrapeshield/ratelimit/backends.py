@@ -27,10 +27,11 @@ from limits.aio.strategies import (
 from scrapeshield.bans import ban_key
 from scrapeshield.ratelimit import split
 from scrapeshield.ratelimit.escalation import strike_key
-from scrapeshield.ratelimit.plan import STRATEGY_CODES, Limit
+from scrapeshield.ratelimit.plan import Limit
 from scrapeshield.store.base import Store
 from scrapeshield.store.redis import RedisStore
 
+_CALLS_CACHE_SIZE = 4096
 HIT_SCRIPT = resources.files("scrapeshield.ratelimit").joinpath("lua", "hit.lua").read_text("utf-8")
 
 
@@ -97,6 +98,8 @@ class RedisLimiter:
 
     def __init__(self, store: RedisStore) -> None:
         self.store = store
+        self._calls: dict[tuple[tuple[Limit, ...], int, str], tuple[list[str], bytes]] = {}
+        """A client's plan's keys and packed limits: made once per plan, not per request."""
 
     async def hit(
         self, limits: tuple[Limit, ...], cost: int, client_key: str, strike_window: float, dry: bool
@@ -108,22 +111,31 @@ class RedisLimiter:
     ) -> Awaitable[Outcome]:
         """`hit` with its script call(s) queued now (`RedisStore.submit_script`): one call on
         one server; on Cluster one per subject (`split`)."""
-        keys = [lim.storage_key for lim in limits]
         window = int(strike_window * 1000)
-        specs = [
-            f"{STRATEGY_CODES[lim.strategy]} {lim.quota} {lim.window * 1000} {cost}"
-            for lim in limits
-        ]
-        client = (strike_key(client_key), ban_key(client_key))
         if self.store.split:
-            calls = split.plan_calls(keys, specs, client)
+            client = (strike_key(client_key), ban_key(client_key))
+            calls = split.plan_calls(limits, cost, client)
             split.submit(self.store, HIT_SCRIPT, calls, dry, window)
             costs = [cost] * len(limits)
             combined = split.combine(self.store, calls, len(limits), costs, dry, window)
             return self._outcome(limits, combined, 2)
-        args = [1 if dry else 0, window, " ".join(specs), "1"]
-        reply = self.store.submit_script(HIT_SCRIPT, [*keys, *client], args)
+        made = self._calls.get((limits, cost, client_key))
+        if made is None:
+            made = self._make(limits, cost, client_key)
+        keys, spec = made
+        reply = self.store.submit_script(HIT_SCRIPT, keys, [1 if dry else 0, window, spec, "1"])
         return self._outcome(limits, reply, 4)
+
+    def _make(
+        self, limits: tuple[Limit, ...], cost: int, client_key: str
+    ) -> tuple[list[str], bytes]:
+        keys = [key for lim in limits for key in lim.redis_keys]
+        keys += [strike_key(client_key), ban_key(client_key)]
+        made = keys, split.pack_spec(limits, cost)
+        if len(self._calls) >= _CALLS_CACHE_SIZE:  # one per client's plan: stay bounded
+            self._calls.clear()
+        self._calls[(limits, cost, client_key)] = made
+        return made
 
     @staticmethod
     async def _outcome(limits: tuple[Limit, ...], reply: Awaitable[Any], at: int) -> Outcome:

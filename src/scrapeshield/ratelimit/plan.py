@@ -70,8 +70,10 @@ class Limit:
         "key",
         "name",
         "quota",
+        "redis_keys",
         "scope",
         "sliding",
+        "spec",
         "storage_key",
         "strategy",
         "window",
@@ -91,6 +93,14 @@ class Limit:
         # the subject is the key's Cluster hash tag: its counters share its slot
         rest = f":{self.quota}/{self.window}s:{code}"
         self.storage_key = subject_key(f"rl:{scope}:{group}:", subject, rest)
+        self.redis_keys = (
+            (f"{self.storage_key}/0", f"{self.storage_key}/1")
+            if self.sliding
+            else (self.storage_key,)
+        )
+        """Its keys in hit.lua: a sliding window's two buckets (by parity), else the one key."""
+        self.spec = (code, self.quota, self.window * 1000)
+        """Its numbers in hit.lua (strategy code, quota, window in ms), before the cost."""
         self.name = policy_name(group, scope, self.quota, self.window)
         self.field_prefix = f'"{self.name}";r='.encode("latin-1")
         """The start of this limit's RateLimit field value (see `headers`)."""

@@ -16,6 +16,9 @@ from collections.abc import Awaitable, Sequence
 from importlib import resources
 from typing import Any
 
+import msgspec
+
+from scrapeshield.ratelimit.plan import Limit
 from scrapeshield.store.keys import tag_of
 from scrapeshield.store.redis import RedisStore
 
@@ -24,38 +27,46 @@ SETTLE_SCRIPT = (
 )
 
 
+def pack_spec(limits: Sequence[Limit], cost: int) -> bytes:
+    """hit.lua's ARGV[3]: strategy code, quota, window (ms) and cost per limit, as one
+    MessagePack array (the script unpacks it in C)."""
+    return msgspec.msgpack.encode([n for lim in limits for n in (*lim.spec, cost)])
+
+
 class Call:
-    """One subject's part: which limits (positions in the request's plan), its keys, its spec."""
+    """One subject's part: which limits (positions in the request's plan), its keys (the limits'
+    `n_keys`, then the client's strike and ban keys on the client's call), its packed spec."""
 
-    __slots__ = ("client", "keys", "positions", "reply", "spec")
+    __slots__ = ("client", "keys", "n_keys", "positions", "reply", "spec")
 
-    def __init__(self, positions: list[int], keys: list[str], spec: str, client: bool) -> None:
+    def __init__(
+        self, positions: list[int], keys: list[str], n_keys: int, spec: bytes, client: bool
+    ) -> None:
         self.positions = positions
         self.keys = keys
+        self.n_keys = n_keys
         self.spec = spec
         self.client = client
         self.reply: Awaitable[Any] | None = None
 
 
-def plan_calls(
-    keys: Sequence[str], specs: Sequence[str], client_keys: tuple[str, str]
-) -> list[Call]:
+def plan_calls(limits: Sequence[Limit], cost: int, client_keys: tuple[str, str]) -> list[Call]:
     """The limits grouped by hash tag; the client's strike and ban keys join their tag's group
     (or make one of their own)."""
     groups: dict[str, list[int]] = {}
-    for i, key in enumerate(keys):
-        groups.setdefault(tag_of(key), []).append(i)
+    for i, lim in enumerate(limits):
+        groups.setdefault(tag_of(lim.storage_key), []).append(i)
     client_tag = tag_of(client_keys[0])
     groups.setdefault(client_tag, [])
-    return [
-        Call(
-            positions,
-            [keys[i] for i in positions] + (list(client_keys) if tag == client_tag else []),
-            " ".join(specs[i] for i in positions),
-            tag == client_tag,
-        )
-        for tag, positions in groups.items()
-    ]
+    calls = []
+    for tag, positions in groups.items():
+        keys = [key for i in positions for key in limits[i].redis_keys]
+        n_keys = len(keys)
+        if tag == client_tag:
+            keys += client_keys
+        spec = pack_spec([limits[i] for i in positions], cost)
+        calls.append(Call(positions, keys, n_keys, spec, tag == client_tag))
+    return calls
 
 
 def submit(store: RedisStore, script: str, calls: list[Call], dry: bool, window: int) -> None:
@@ -92,10 +103,9 @@ async def combine(
             for position in call.positions:
                 figures[2 * position] += costs[position]
         args = [raw[3], call.spec if spent else "", "1" if spent else "0", window if strike else 0]
-        n_limits = len(call.positions)
-        keys = [*call.keys[:n_limits]] if spent else []
+        keys = [*call.keys[: call.n_keys]] if spent else []
         if strike:
-            keys.append(call.keys[n_limits])  # the strike key (the ban key follows it)
+            keys.append(call.keys[call.n_keys])  # the strike key (the ban key follows it)
         settles.append(store.submit_script(SETTLE_SCRIPT, keys, args))
     for reply in settles:
         strikes = max(strikes, int(await reply))

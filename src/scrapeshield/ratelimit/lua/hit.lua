@@ -1,12 +1,15 @@
 -- scrapeshield: check and hit every rate limit of one request atomically, in one call.
 --
--- KEYS[1..n]  base key of each limit (already prefixed); with ARGV[4] = '1', KEYS[n+1] the
---             escalation strike key and KEYS[n+2] the client's ban key: a banned client (the
---             ban phase blocks it) spends nothing and earns no strikes, as in a dry run
+-- KEYS        each limit's keys in turn: a sliding window (the default strategy) has two,
+--             `<base>/0` and `<base>/1` (its buckets, by the parity of the bucket's index),
+--             fixed and moving windows one, `<base>` (all prefixed); with ARGV[4] = '1', then
+--             the escalation strike key and the client's ban key: a banned client (the ban
+--             phase blocks it) spends nothing and earns no strikes, as in a dry run
 -- ARGV[1]     1 = dry run (test only: nothing is hit, no strike counted), 0 = hit
 -- ARGV[2]     strike window in ms (0 = escalation off)
--- ARGV[3]     four numbers per limit, space-separated: strategy (1 fixed, 2 moving,
---             3 sliding), quota, window in ms, cost (one string: cheaper for the client to send)
+-- ARGV[3]     four numbers per limit, a MessagePack array: strategy (1 fixed, 2 moving,
+--             3 sliding), quota, window in ms, cost (unpacked in C by cmsgpack: parsing text
+--             with gmatch cost the server ~2 us a request)
 -- ARGV[4]     '1' when the strike and ban keys follow the limits' keys, '0' when not (on Redis
 --             Cluster a request's limits are split by subject, one call per slot: only the
 --             client's call holds them; backends.py settles a split request's calls)
@@ -14,11 +17,11 @@
 -- All limits are tested first; only when every one admits the request are they all hit, so a
 -- request rejected by one limit consumes none. A rejected (non-dry) request counts one strike.
 -- Time is the Redis server's (one clock for every worker and host). Every key gets a TTL.
--- The ban key and both buckets of every sliding window (the default strategy) are read with
--- one MGET: a call from Lua costs the server more than the read it makes.
--- A sliding window's buckets are `<key>/0` and `<key>/1`, by the parity of the bucket's index:
--- a bucket expires when the bucket after it ends, so `<key>/<parity>` holds this bucket's
--- count or nothing, and its name is never built from a number (Lua formats numbers slowly).
+-- The ban key and both buckets of every sliding window are read with one MGET: a call from
+-- Lua costs the server more than the read it makes.
+-- A bucket expires when the bucket after it ends, so `<base>/<parity>` holds this bucket's
+-- count or nothing. Both names come from the client (made once per client's plan): the script
+-- builds no key name (joining strings in Lua costs the server ~0.5 us each).
 -- Returns integers: {rejected_index (0 = admitted), strikes, banned (1/0), the server's time in
 -- ms (a settle call refunds the buckets of that time), remaining_1, reset_ms_1, ...} (an
 -- array of numbers costs the server less than formatting one string; hiredis parses either).
@@ -37,32 +40,40 @@ local dry = ARGV[1] == '1'
 local strike_window = tonumber(ARGV[2])
 local spec = shared[ARGV[3]]  -- (read only: other parts may hold the same table)
 if not spec then
-  spec = {}
-  for number in string.gmatch(ARGV[3], '%d+') do
-    spec[#spec + 1] = tonumber(number)
-  end
+  spec = cmsgpack.unpack(ARGV[3])
   shared[ARGV[3]] = spec
 end
 local n = #spec / 4
 local client = ARGV[4] == '1'
 
 -- One read: the ban key, then each sliding window's current and previous bucket.
-local reads, current_key, ends, at = {}, {}, {}, {}
-if client then reads[1] = KEYS[n + 2] end
+local reads, bases, current_key, ends, at = {}, {}, {}, {}, {}
+local k = 1
 for i = 1, n do
   if spec[i * 4 - 3] == 3 then
     local index = math.floor(now / spec[i * 4 - 1])
-    local even = index % 2 == 0
-    current_key[i] = KEYS[i] .. (even and '/0' or '/1')
-    reads[#reads + 1] = current_key[i]
-    reads[#reads + 1] = KEYS[i] .. (even and '/1' or '/0')
+    if index % 2 == 0 then
+      current_key[i] = KEYS[k]
+      reads[#reads + 1] = KEYS[k]
+      reads[#reads + 1] = KEYS[k + 1]
+    else
+      current_key[i] = KEYS[k + 1]
+      reads[#reads + 1] = KEYS[k + 1]
+      reads[#reads + 1] = KEYS[k]
+    end
+    k = k + 2
     ends[i] = (index + 2) * spec[i * 4 - 1] - 1  -- the last ms of the next bucket
     at[i] = #reads - 1
+  else
+    bases[i] = KEYS[k]
+    k = k + 1
   end
 end
+local strike_key, ban = KEYS[k], KEYS[k + 1]
+if client then reads[#reads + 1] = ban end
 local values, banned = {}, 0
 if #reads > 0 then values = redis.call('MGET', unpack(reads)) end
-if client and values[1] then
+if client and values[#reads] then
   dry = true
   banned = 1
 end
@@ -119,7 +130,7 @@ local counts, resets = {}, {}
 local rejected = 0
 for i = 1, n do
   local strategy, quota, window, cost = spec[i * 4 - 3], spec[i * 4 - 2], spec[i * 4 - 1], spec[i * 4]
-  local count, reset, wait = state(i, strategy, KEYS[i], quota, window, cost)
+  local count, reset, wait = state(i, strategy, bases[i], quota, window, cost)
   counts[i], resets[i] = count, reset
   if count + cost > quota and rejected == 0 then
     rejected = i
@@ -130,7 +141,7 @@ end
 if rejected == 0 and not dry then
   for i = 1, n do
     local strategy, window, cost = spec[i * 4 - 3], spec[i * 4 - 1], spec[i * 4]
-    local base = KEYS[i]
+    local base = bases[i]
     -- A counter whose INCRBY returns exactly `cost` was just created: give it its TTL.
     if strategy == 1 then
       if redis.call('INCRBY', base, cost) == cost then
@@ -155,10 +166,9 @@ end
 
 local strikes = 0
 if rejected > 0 and not dry and strike_window > 0 and client then
-  local key = KEYS[n + 1]
-  strikes = redis.call('INCR', key)
+  strikes = redis.call('INCR', strike_key)
   if strikes == 1 then
-    redis.call('PEXPIRE', key, strike_window)
+    redis.call('PEXPIRE', strike_key, strike_window)
   end
 end
 

@@ -5,25 +5,30 @@
 -- this call gives back what this subject's call spent, so a rejected request spends nothing,
 -- and, on the client's slot, counts the strike its own call could not know about.
 --
--- KEYS[1..n]  the limits' base keys, as hit.lua had them; KEYS[n+1] the strike key (optional)
+-- KEYS        the limits' keys, as hit.lua had them (two per sliding window, its buckets by
+--             parity; one per other limit); then the strike key (optional)
 -- ARGV[1]     the server time (ms) hit.lua returned: the buckets it hit
--- ARGV[2]     the limits, as hit.lua's ARGV[3] ('' when this call only counts a strike)
+-- ARGV[2]     the limits, as hit.lua's ARGV[3] (MessagePack; '' when this call only counts a
+--             strike)
 -- ARGV[3]     '1': give back what was spent; '0': it spent nothing
 -- ARGV[4]     strike window in ms (0: no strike to count)
 -- Returns the strike count (0 when none was counted).
 
 local now = tonumber(ARGV[1])
 local spec = {}
-for number in string.gmatch(ARGV[2], '%d+') do
-  spec[#spec + 1] = tonumber(number)
-end
+if ARGV[2] ~= '' then spec = cmsgpack.unpack(ARGV[2]) end
 local n = #spec / 4
 
+local k = 1
 if ARGV[3] == '1' then
   for i = 1, n do
     local strategy, window, cost = spec[i * 4 - 3], spec[i * 4 - 1], spec[i * 4]
-    local key = KEYS[i]
-    if strategy == 3 then key = key .. (math.floor(now / window) % 2 == 0 and '/0' or '/1') end
+    local key = KEYS[k]
+    k = k + 1
+    if strategy == 3 then
+      if math.floor(now / window) % 2 == 1 then key = KEYS[k] end
+      k = k + 1
+    end
     if strategy == 2 then
       local spent = redis.call('ZRANGEBYSCORE', key, now, now, 'LIMIT', 0, cost)
       if #spent > 0 then redis.call('ZREM', key, unpack(spent)) end
@@ -34,9 +39,9 @@ if ARGV[3] == '1' then
 end
 
 local strike_window = tonumber(ARGV[4])
-if strike_window > 0 and KEYS[n + 1] then
-  local strikes = redis.call('INCR', KEYS[n + 1])
-  if strikes == 1 then redis.call('PEXPIRE', KEYS[n + 1], strike_window) end
+if strike_window > 0 and KEYS[k] then
+  local strikes = redis.call('INCR', KEYS[k])
+  if strikes == 1 then redis.call('PEXPIRE', KEYS[k], strike_window) end
   return strikes
 end
 return 0
