@@ -100,6 +100,30 @@ async def test_a_connection_the_server_closed_is_replaced_quietly(own_redis: Red
         await store.aclose()
 
 
+async def test_a_batch_cut_off_by_its_deadline_never_hands_its_reply_to_the_next(
+    own_redis: RedisServer,
+) -> None:
+    """The store keeps the connections it used (store/exchange.py): one whose batch timed out
+    still has that batch's reply coming, so it is disconnected and handed back to the pool
+    (which stays bounded, here at 2, however many batches time out), and no late reply
+    reaches the next batch."""
+    store = RedisStore(own_redis.url, timeout=0.2, cooldown=0.1, max_connections=2)
+    admin = redis.Redis.from_url(own_redis.url)
+    try:
+        await store.set("a", "A")
+        await store.set("b", "B")
+        for _ in range(4):  # more timeouts than the pool has connections
+            admin.client_pause(300, all=True)
+            with pytest.raises(StoreUnavailable):
+                await store.get("a")  # its reply "A" arrives after the deadline
+            await asyncio.sleep(0.35)  # the pause and the breaker's cooldown are over
+            assert await store.get("b") == "B"  # not the late "A"
+        assert await asyncio.gather(*(store.get(k) for k in "ab" * 8)) == ["A", "B"] * 8
+    finally:
+        admin.close()
+        await store.aclose()
+
+
 async def test_a_bad_argument_fails_only_its_caller(redis_url: str, redis_prefix: str) -> None:
     store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
     try:

@@ -31,6 +31,7 @@ from scrapeshield.errors import ConfigurationError, StoreError, StoreUnavailable
 from scrapeshield.store import combine, keys, sentinel
 from scrapeshield.store.base import StoredEvent
 from scrapeshield.store.breaker import CircuitBreaker
+from scrapeshield.store.exchange import Exchange
 from scrapeshield.store.packing import packed_in_c
 
 _UNAVAILABLE = (RedisError, OSError, TimeoutError, asyncio.TimeoutError)
@@ -103,6 +104,7 @@ class RedisStore:
         self._client: aioredis.Redis | RedisCluster | None = None
         self._sentinels: Sentinel | None = None
         self._client_loop: asyncio.AbstractEventLoop | None = None
+        self._exchange: Exchange | None = None  # batches without a Pipeline (not on Cluster)
         self._commands: list[tuple[Any, ...]] = []
         self._futures: list[asyncio.Future[Any]] = []
         self._parts: list[combine.Part] = []  # script calls of this tick (combine)
@@ -126,11 +128,14 @@ class RedisStore:
         except RuntimeError:  # built outside a loop (nothing connects until it is used)
             loop = None
         if self._client is None or self._client_loop is not loop:
+            # Off Cluster the store's deadline bounds every exchange (`Exchange`): no socket
+            # timeout, which would add a timer to every send and read.
             options: dict[str, Any] = {
                 "decode_responses": True,
-                "socket_timeout": self.timeout,
+                "socket_timeout": self.timeout if self._cluster else None,
                 "socket_connect_timeout": self.timeout,
             }
+            self._exchange = None
             if self._cluster:
                 self._client = RedisCluster.from_url(self._redis_url, **options)
             elif self._sentinel:
@@ -156,6 +161,7 @@ class RedisStore:
             if isinstance(self._client, aioredis.Redis):  # (Cluster pipelines pack their own)
                 own = self._client.connection_pool
                 own.connection_class = packed_in_c(own.connection_class)
+                self._exchange = Exchange(own)
             self._client_loop = loop
         return self._client
 
@@ -244,11 +250,15 @@ class RedisStore:
     ) -> None:
         try:
             async with asyncio.timeout(self.timeout):
-                pipe = self.client.pipeline(transaction=False)
-                for args in commands:
-                    pipe.execute_command(*args)
+                client = self.client
                 self.round_trips += 1
-                results = await pipe.execute(raise_on_error=False)
+                if self._exchange is not None:
+                    results = await self._exchange.run(commands)
+                else:  # Cluster: redis-py's pipeline routes each command to its node
+                    pipe = client.pipeline(transaction=False)
+                    for args in commands:
+                        pipe.execute_command(*args)
+                    results = await pipe.execute(raise_on_error=False)
         except asyncio.CancelledError:
             fail_all(futures, StoreUnavailable(f"store {self.breaker.name}: cancelled"))
             raise
@@ -402,7 +412,10 @@ class RedisStore:
             await asyncio.gather(*self._flushes, return_exceptions=True)
         client, self._client = self._client, None
         sentinels, self._sentinels = self._sentinels, None
+        exchange, self._exchange = self._exchange, None
         if client is not None and self._client_loop is asyncio.get_running_loop():
+            if exchange is not None:
+                await exchange.aclose()
             await client.aclose()
             if isinstance(client, aioredis.Redis):
                 await client.connection_pool.disconnect()
