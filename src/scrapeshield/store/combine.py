@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
-from typing import Any, NamedTuple
+from typing import Any
 
 from scrapeshield.errors import StoreError
 
@@ -60,11 +60,9 @@ return out
 """
 
 
-class Part(NamedTuple):
-    source: str
-    keys: list[str]  # prefixed
-    args: list[Any]
-    reply: asyncio.Future[Any]
+Part = tuple[str, list[str], list[Any], "asyncio.Future[Any]"]
+"""One queued script call: its source, its keys (prefixed), its arguments, its caller's reply
+(a plain tuple: one is made per script call of every request)."""
 
 
 @functools.lru_cache(maxsize=256)
@@ -86,16 +84,23 @@ def command(parts: list[Part]) -> tuple[str, tuple[Any, ...]]:
         if source == GET:
             return source, ("GET", keys[0])
         return source, ("EVALSHA", sha(source), len(keys), *keys, *args)
-    sources = tuple(sorted({part.source for part in parts}, key=sha))  # one script per set
-    index = {source: i for i, source in enumerate(sources, 1)}
+    source, digest, index = _layout(frozenset([part[0] for part in parts]))
     header: list[Any] = [len(parts)]
     keys, args = [], []
-    for part in parts:
-        header += (index[part.source], len(part.keys), len(part.args))
-        keys += part.keys
-        args += part.args
-    source = combined_source(sources)
-    return source, ("EVALSHA", sha(source), len(keys), *keys, *header, *args)
+    for part_source, part_keys, part_args, _ in parts:
+        header += (index[part_source], len(part_keys), len(part_args))
+        keys += part_keys
+        args += part_args
+    return source, ("EVALSHA", digest, len(keys), *keys, *header, *args)
+
+
+@functools.lru_cache(maxsize=64)
+def _layout(sources: frozenset[str]) -> tuple[str, str, dict[str, int]]:
+    """The combined script of a set of sources (ordered by digest: one script per set), its
+    digest and each source's index in it; made once per set, not per call."""
+    ordered = tuple(sorted(sources, key=sha))
+    source = combined_source(ordered)
+    return source, sha(source), {s: i for i, s in enumerate(ordered, 1)}
 
 
 def settle(parts: list[Part], combined: bool, reply: Any) -> None:
@@ -108,15 +113,16 @@ def settle(parts: list[Part], combined: bool, reply: Any) -> None:
         fail(parts, StoreError(f"combined script: unexpected reply {reply!r:.100}"))
         return
     for part, value in zip(parts, values, strict=True):
-        if part.reply.done():  # its request was cancelled
+        reply = part[3]
+        if reply.done():  # its request was cancelled
             continue
         if isinstance(value, Exception):
-            part.reply.set_exception(StoreError(str(value)))
+            reply.set_exception(StoreError(str(value)))
         else:
-            part.reply.set_result(value)
+            reply.set_result(value)
 
 
 def fail(parts: list[Part], error: BaseException) -> None:
     for part in parts:
-        if not part.reply.done():
-            part.reply.set_exception(error)
+        if not part[3].done():
+            part[3].set_exception(error)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
@@ -61,7 +61,15 @@ def check_url(url: str) -> None:
         )
 
 
-def fail_all(futures: Iterable[asyncio.Future[Any]], error: BaseException) -> None:
+class Receiver(Protocol):
+    """What takes a command's reply: a caller's future, or a script call's `_Call`."""
+
+    def done(self) -> bool: ...
+    def set_result(self, result: Any, /) -> None: ...
+    def set_exception(self, exception: BaseException, /) -> None: ...
+
+
+def fail_all(futures: Iterable[Receiver], error: BaseException) -> None:
     """Fail every command still waiting: nobody is left waiting on a batch that went wrong."""
     for future in futures:
         if not future.done():
@@ -106,7 +114,7 @@ class RedisStore:
         self._client_loop: asyncio.AbstractEventLoop | None = None
         self._exchange: Exchange | None = None  # batches without a Pipeline (not on Cluster)
         self._commands: list[tuple[Any, ...]] = []
-        self._futures: list[asyncio.Future[Any]] = []
+        self._futures: list[Receiver] = []  # each command's: a caller's future, or a _Call
         self._parts: list[combine.Part] = []  # script calls of this tick (combine)
         self._loaded: set[str] = set()  # scripts this store has sent (EVALSHA, not EVAL)
         self._flush_scheduled = False
@@ -224,30 +232,10 @@ class RedisStore:
         sha = args[1] if args[0] == "EVALSHA" else None
         if sha is not None and not (evalsha and sha in self._loaded):
             args = ("EVAL", source, *args[2:])
-        reply: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._commands.append(args)
-        self._futures.append(reply)
+        self._futures.append(_Call(self, parts, sha, evalsha))
 
-        def settle(done: asyncio.Future[Any]) -> None:
-            error = done.exception()
-            if error is None:
-                if sha is not None and sha not in self._loaded:
-                    if len(self._loaded) >= 256:  # bounded whatever scripts come and go
-                        self._loaded.clear()
-                    self._loaded.add(sha)
-                combine.settle(parts, len(parts) > 1, done.result())
-            elif isinstance(error, NoScriptError) and evalsha:
-                self._loaded.discard(sha)
-                self._schedule()
-                self._send_parts(parts, evalsha=False)
-            else:
-                combine.fail(parts, error)
-
-        reply.add_done_callback(settle)
-
-    async def _pipeline(
-        self, commands: list[tuple[Any, ...]], futures: list[asyncio.Future[Any]]
-    ) -> None:
+    async def _pipeline(self, commands: list[tuple[Any, ...]], futures: list[Receiver]) -> None:
         try:
             async with asyncio.timeout(self.timeout):
                 client = self.client
@@ -297,9 +285,17 @@ class RedisStore:
         return self._script_reply(sent, source, prefixed, args)
 
     def _part(self, source: str, keys: list[str], args: list[Any]) -> asyncio.Future[Any]:
-        self._check(["EVALSHA", *keys, *args])
-        reply: asyncio.Future[Any] = self._schedule().create_future()
-        self._parts.append(combine.Part(source, keys, args, reply))
+        """Queue a part of this tick's script call (`keys` prefixed: text by construction)."""
+        if not self.breaker.allow():
+            raise StoreUnavailable(f"store {self.breaker.name} unavailable (circuit open)")
+        if args and not set(map(type, args)) <= _PLAIN_TYPES:
+            self._check(["EVALSHA", *args])
+        loop = asyncio.get_running_loop()
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            loop.call_soon(self._flush)
+        reply: asyncio.Future[Any] = loop.create_future()
+        self._parts.append((source, keys, args, reply))
         return reply
 
     async def _script_reply(
@@ -421,6 +417,37 @@ class RedisStore:
                 await client.connection_pool.disconnect()
             if sentinels is not None:
                 await sentinels.aclose()
+
+
+class _Call:
+    """Takes one script call's reply and settles its parts there and then (no future of its
+    own, no extra turn of the loop); on NOSCRIPT, sends the call once more as EVAL."""
+
+    __slots__ = ("evalsha", "parts", "sha", "store")
+
+    def __init__(
+        self, store: RedisStore, parts: list[combine.Part], sha: str | None, evalsha: bool
+    ) -> None:
+        self.store, self.parts, self.sha, self.evalsha = store, parts, sha, evalsha
+
+    def done(self) -> bool:
+        return False  # (each part's own future says whether its caller still waits)
+
+    def set_result(self, reply: Any, /) -> None:
+        loaded, sha = self.store._loaded, self.sha
+        if sha is not None and sha not in loaded:
+            if len(loaded) >= 256:  # bounded whatever scripts come and go
+                loaded.clear()
+            loaded.add(sha)
+        combine.settle(self.parts, len(self.parts) > 1, reply)
+
+    def set_exception(self, error: BaseException, /) -> None:
+        if isinstance(error, NoScriptError) and self.evalsha:
+            self.store._loaded.discard(self.sha or "")
+            self.store._schedule()
+            self.store._send_parts(self.parts, evalsha=False)
+        else:
+            combine.fail(self.parts, error)
 
 
 _INCR_WITH_TTL = """
