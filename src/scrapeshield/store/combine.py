@@ -60,9 +60,10 @@ return out
 """
 
 
-Part = tuple[str, list[str], list[Any], "asyncio.Future[Any]"]
-"""One queued script call: its source, its keys (prefixed), its arguments, its caller's reply
-(a plain tuple: one is made per script call of every request)."""
+Part = tuple[str, list[str], list[Any]]
+"""One queued script call: its source, its keys (prefixed), its arguments (a plain tuple: one
+is made per script call of every request; its caller's future is kept apart, as only it waits
+for the reply)."""
 
 
 @functools.lru_cache(maxsize=256)
@@ -80,14 +81,14 @@ def command(parts: list[Part]) -> tuple[str, tuple[Any, ...]]:
     """The source and the `EVALSHA` arguments of one call running `parts` in order: the part's
     own command when it is alone (a plain GET for a read), else the combined script's."""
     if len(parts) == 1:
-        source, keys, args, _ = parts[0]
+        source, keys, args = parts[0]
         if source == GET:
             return source, ("GET", keys[0])
         return source, ("EVALSHA", sha(source), len(keys), *keys, *args)
     source, digest, index = _layout(frozenset([part[0] for part in parts]))
     header: list[Any] = [len(parts)]
     keys, args = [], []
-    for part_source, part_keys, part_args, _ in parts:
+    for part_source, part_keys, part_args in parts:
         header += (index[part_source], len(part_keys), len(part_args))
         keys += part_keys
         args += part_args
@@ -103,26 +104,26 @@ def _layout(sources: frozenset[str]) -> tuple[str, str, dict[str, int]]:
     return source, sha(source), {s: i for i, s in enumerate(ordered, 1)}
 
 
-def settle(parts: list[Part], combined: bool, reply: Any) -> None:
-    """Each part's reply from the call's (an error element fails that part only)."""
-    if not combined:
+def settle(replies: list[asyncio.Future[Any]], reply: Any) -> None:
+    """Each part's reply from the call's (an error element fails that part only); a lone part
+    was sent as itself, so the call's reply is its own."""
+    if len(replies) == 1:
         values = [reply]
-    elif isinstance(reply, list) and len(reply) == len(parts):
+    elif isinstance(reply, list) and len(reply) == len(replies):
         values = reply
     else:
-        fail(parts, StoreError(f"combined script: unexpected reply {reply!r:.100}"))
+        fail(replies, StoreError(f"combined script: unexpected reply {reply!r:.100}"))
         return
-    for part, value in zip(parts, values, strict=True):
-        reply = part[3]
-        if reply.done():  # its request was cancelled
+    for future, value in zip(replies, values, strict=True):
+        if future.done():  # its request was cancelled
             continue
         if isinstance(value, Exception):
-            reply.set_exception(StoreError(str(value)))
+            future.set_exception(StoreError(str(value)))
         else:
-            reply.set_result(value)
+            future.set_result(value)
 
 
-def fail(parts: list[Part], error: BaseException) -> None:
-    for part in parts:
-        if not part[3].done():
-            part[3].set_exception(error)
+def fail(replies: list[asyncio.Future[Any]], error: BaseException) -> None:
+    for future in replies:
+        if not future.done():
+            future.set_exception(error)

@@ -116,6 +116,7 @@ class RedisStore:
         self._commands: list[tuple[Any, ...]] = []
         self._futures: list[Receiver] = []  # each command's: a caller's future, or a _Call
         self._parts: list[combine.Part] = []  # script calls of this tick (combine)
+        self._part_replies: list[asyncio.Future[Any]] = []  # their callers' futures, in turn
         self._loaded: set[str] = set()  # scripts this store has sent (EVALSHA, not EVAL)
         self._flush_scheduled = False
         self._flushes: set[asyncio.Task[None]] = set()  # pipelines in flight
@@ -214,8 +215,10 @@ class RedisStore:
         first become their calls (`combine`: one call per `MAX_PARTS` of them)."""
         self._flush_scheduled = False
         parts, self._parts = self._parts, []
+        replies, self._part_replies = self._part_replies, []
         for start in range(0, len(parts), combine.MAX_PARTS):
-            self._send_parts(parts[start : start + combine.MAX_PARTS])
+            end = start + combine.MAX_PARTS
+            self._send_parts(parts[start:end], replies[start:end])
         if not self._commands:
             return
         commands, futures = self._commands, self._futures
@@ -224,16 +227,19 @@ class RedisStore:
         self._flushes.add(task)
         task.add_done_callback(self._flushes.discard)
 
-    def _send_parts(self, parts: list[combine.Part], evalsha: bool = True) -> None:
+    def _send_parts(self, parts: list[combine.Part], replies: list[asyncio.Future[Any]]) -> None:
         """Queue the call running `parts` in this pipeline: EVALSHA once this store has sent
-        the script, else EVAL (its source); after a server restart or a script flush
-        (NOSCRIPT) once more with EVAL, in the next pipeline."""
+        the script, else EVAL (its source). Only the callers' futures are kept for the reply:
+        the parts' keys and arguments are free once packed into the call."""
         source, args = combine.command(parts)
         sha = args[1] if args[0] == "EVALSHA" else None
-        if sha is not None and not (evalsha and sha in self._loaded):
+        if sha is not None and sha not in self._loaded:
             args = ("EVAL", source, *args[2:])
+        self._queue_call(args, _Call(self, replies, sha, source, args))
+
+    def _queue_call(self, args: tuple[Any, ...], call: _Call) -> None:
         self._commands.append(args)
-        self._futures.append(_Call(self, parts, sha, evalsha))
+        self._futures.append(call)
 
     async def _pipeline(self, commands: list[tuple[Any, ...]], futures: list[Receiver]) -> None:
         try:
@@ -295,7 +301,8 @@ class RedisStore:
             self._flush_scheduled = True
             loop.call_soon(self._flush)
         reply: asyncio.Future[Any] = loop.create_future()
-        self._parts.append((source, keys, args, reply))
+        self._parts.append((source, keys, args))
+        self._part_replies.append(reply)
         return reply
 
     async def _script_reply(
@@ -420,18 +427,25 @@ class RedisStore:
 
 
 class _Call:
-    """Takes one script call's reply and settles its parts there and then (no future of its
-    own, no extra turn of the loop); on NOSCRIPT, sends the call once more as EVAL."""
+    """Takes one script call's reply and settles its callers' futures there and then (no
+    future of its own, no extra turn of the loop); after a server restart or a script flush
+    (NOSCRIPT), sends the call once more as EVAL (its source), in the next pipeline."""
 
-    __slots__ = ("evalsha", "parts", "sha", "store")
+    __slots__ = ("args", "replies", "sha", "source", "store")
 
     def __init__(
-        self, store: RedisStore, parts: list[combine.Part], sha: str | None, evalsha: bool
+        self,
+        store: RedisStore,
+        replies: list[asyncio.Future[Any]],
+        sha: str | None,
+        source: str,
+        args: tuple[Any, ...],
     ) -> None:
-        self.store, self.parts, self.sha, self.evalsha = store, parts, sha, evalsha
+        self.store, self.replies, self.sha, self.source = store, replies, sha, source
+        self.args = args
 
     def done(self) -> bool:
-        return False  # (each part's own future says whether its caller still waits)
+        return False  # (each caller's own future says whether it still waits)
 
     def set_result(self, reply: Any, /) -> None:
         loaded, sha = self.store._loaded, self.sha
@@ -439,15 +453,17 @@ class _Call:
             if len(loaded) >= 256:  # bounded whatever scripts come and go
                 loaded.clear()
             loaded.add(sha)
-        combine.settle(self.parts, len(self.parts) > 1, reply)
+        combine.settle(self.replies, reply)
 
     def set_exception(self, error: BaseException, /) -> None:
-        if isinstance(error, NoScriptError) and self.evalsha:
-            self.store._loaded.discard(self.sha or "")
-            self.store._schedule()
-            self.store._send_parts(self.parts, evalsha=False)
+        store = self.store
+        if isinstance(error, NoScriptError) and self.args[0] == "EVALSHA":
+            store._loaded.discard(self.args[1])
+            store._schedule()
+            args = ("EVAL", self.source, *self.args[2:])
+            store._queue_call(args, _Call(store, self.replies, self.sha, self.source, args))
         else:
-            combine.fail(self.parts, error)
+            combine.fail(self.replies, error)
 
 
 _INCR_WITH_TTL = """
