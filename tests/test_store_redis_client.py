@@ -9,6 +9,7 @@ import ipaddress
 import secrets
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -121,6 +122,28 @@ async def test_a_batch_cut_off_by_its_deadline_never_hands_its_reply_to_the_next
         assert await asyncio.gather(*(store.get(k) for k in "ab" * 8)) == ["A", "B"] * 8
     finally:
         admin.close()
+        await store.aclose()
+
+
+async def test_the_client_gets_a_connection_while_the_store_keeps_them_all(
+    redis_url: str, redis_prefix: str
+) -> None:
+    """Two batches in flight at once leave the store keeping both connections of a pool of 2;
+    `keys` (which scans through redis-py's client) has them handed back rather than wait."""
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0, max_connections=2)
+    try:
+        await store.set("k1", "1")
+        first = store.submit("GET", redis_prefix + "k1")
+        await asyncio.sleep(0)  # the first batch leaves; the second waits for a connection
+        second = store.submit("GET", redis_prefix + "k1")
+        assert await asyncio.gather(first, second) == ["1", "1"]
+        assert store._exchange is not None
+        assert len(store._exchange._idle) == 2
+        started = time.monotonic()
+        assert await store.keys("k") == ["k1"]
+        assert time.monotonic() - started < 1.0
+        assert await store.get("k1") == "1"
+    finally:
         await store.aclose()
 
 

@@ -12,7 +12,8 @@ them) and talks to one with redis-py's public connection calls: `pack_commands` 
 exchange, so the connections carry no socket timeout of their own.
 
 A batch that fails or is cancelled part-way leaves its connection in an unknown state: it is
-disconnected and handed back to the pool, never reused as it is.
+disconnected and handed back to the pool, never reused as it is. Whatever uses the client's
+pool directly (`RedisStore.keys`) first has the kept connections handed back.
 """
 
 from __future__ import annotations
@@ -64,8 +65,9 @@ class Exchange:
         finally:
             await self.pool.release(connection)
 
-    async def aclose(self) -> None:
-        """Hand every kept connection back to the pool (which the client then closes)."""
+    async def release_idle(self) -> None:
+        """Hand every kept connection back to the pool: before closing, and before the client
+        itself needs one (`RedisStore.keys`), so the pool's bound never starves it."""
         idle, self._idle = self._idle, []
         for connection in idle:
             await self._release(connection, False)

@@ -374,7 +374,10 @@ class RedisStore:
         found: list[str] = []
         try:
             async with asyncio.timeout(max(self.timeout, 5.0)):
-                async for key in self.client.scan_iter(match=pattern, count=1000):
+                client = self.client
+                if self._exchange is not None:  # (the pool may be all in the store's hands)
+                    await self._exchange.release_idle()
+                async for key in client.scan_iter(match=pattern, count=1000):
                     found.append(str(key)[len(self.prefix) :])
                     if len(found) >= limit:
                         break
@@ -418,7 +421,7 @@ class RedisStore:
         exchange, self._exchange = self._exchange, None
         if client is not None and self._client_loop is asyncio.get_running_loop():
             if exchange is not None:
-                await exchange.aclose()
+                await exchange.release_idle()
             await client.aclose()
             if isinstance(client, aioredis.Redis):
                 await client.connection_pool.disconnect()
