@@ -136,7 +136,7 @@ async def test_the_client_gets_a_connection_while_the_store_keeps_them_all(
         first = store.submit("GET", redis_prefix + "k1")
         await asyncio.sleep(0)  # the first batch leaves; the second waits for a connection
         second = store.submit("GET", redis_prefix + "k1")
-        assert await asyncio.gather(first, second) == ["1", "1"]
+        assert list(await asyncio.gather(first, second)) == ["1", "1"]
         assert store._exchange is not None
         assert len(store._exchange._idle) == 2
         started = time.monotonic()
