@@ -3,8 +3,9 @@
 Each stack runs as its own process (`uvicorn`, `hypercorn`, `granian`), as a deployment would,
 with the store named by `SCRAPESHIELD_STORE_URL`. Every request must answer within a deadline
 (the uvloop hang of issue 12 answered none), and the server must stop cleanly on SIGTERM.
-Then faults are injected inside the store's pipeline (an exception, a hang) under a real server
-on both loops: the request still answers, within the store's timeout, as fail_mode says.
+Then faults are injected inside the store's exchange with Redis (redis-py's reading of a reply
+raises or hangs) under a real server on both loops: the request still answers, within the store's
+timeout, as fail_mode says.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
-from redis.asyncio.client import Pipeline
+from redis.asyncio.connection import AbstractConnection
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
@@ -105,13 +106,12 @@ async def ok(request: Request) -> PlainTextResponse:
     return PlainTextResponse("ok")
 
 
-async def _raise(self: Pipeline, raise_on_error: bool = True) -> list[Any]:
-    raise RuntimeError("injected inside the store's pipeline")
+async def _raise(self: AbstractConnection, *args: Any, **kwargs: Any) -> Any:
+    raise RuntimeError("injected inside the store's exchange")
 
 
-async def _hang(self: Pipeline, raise_on_error: bool = True) -> list[Any]:
+async def _hang(self: AbstractConnection, *args: Any, **kwargs: Any) -> Any:
     await asyncio.sleep(3600)
-    return []
 
 
 @pytest.mark.parametrize("loop", LOOPS)
@@ -135,7 +135,8 @@ def test_a_fault_inside_the_store_still_answers_within_its_timeout(
         httpx.Client(base_url=server.url, timeout=5.0) as client,
     ):
         assert client.get("/", headers=chrome()).status_code == 200  # healthy first
-        monkeypatch.setattr(Pipeline, "execute", _raise if fault == "raise" else _hang)
+        fault_in = _raise if fault == "raise" else _hang
+        monkeypatch.setattr(AbstractConnection, "read_response", fault_in)
         started = time.monotonic()
         response = client.get("/", headers=chrome())
         elapsed = time.monotonic() - started

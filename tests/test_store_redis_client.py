@@ -9,6 +9,7 @@ import ipaddress
 import secrets
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -97,6 +98,52 @@ async def test_a_connection_the_server_closed_is_replaced_quietly(own_redis: Red
         assert store.breaker.failures == 0
     finally:
         admin.close()
+        await store.aclose()
+
+
+async def test_a_batch_cut_off_by_its_deadline_never_hands_its_reply_to_the_next(
+    own_redis: RedisServer,
+) -> None:
+    """The store keeps the connections it used (store/exchange.py): one whose batch timed out
+    still has that batch's reply coming, so it is disconnected and handed back to the pool
+    (which stays bounded, here at 2, however many batches time out), and no late reply
+    reaches the next batch."""
+    store = RedisStore(own_redis.url, timeout=0.2, cooldown=0.1, max_connections=2)
+    admin = redis.Redis.from_url(own_redis.url)
+    try:
+        await store.set("a", "A")
+        await store.set("b", "B")
+        for _ in range(4):  # more timeouts than the pool has connections
+            admin.client_pause(300, all=True)
+            with pytest.raises(StoreUnavailable):
+                await store.get("a")  # its reply "A" arrives after the deadline
+            await asyncio.sleep(0.35)  # the pause and the breaker's cooldown are over
+            assert await store.get("b") == "B"  # not the late "A"
+        assert await asyncio.gather(*(store.get(k) for k in "ab" * 8)) == ["A", "B"] * 8
+    finally:
+        admin.close()
+        await store.aclose()
+
+
+async def test_the_client_gets_a_connection_while_the_store_keeps_them_all(
+    redis_url: str, redis_prefix: str
+) -> None:
+    """Two batches in flight at once leave the store keeping both connections of a pool of 2;
+    `keys` (which scans through redis-py's client) has them handed back rather than wait."""
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0, max_connections=2)
+    try:
+        await store.set("k1", "1")
+        first = store.submit("GET", redis_prefix + "k1")
+        await asyncio.sleep(0)  # the first batch leaves; the second waits for a connection
+        second = store.submit("GET", redis_prefix + "k1")
+        assert list(await asyncio.gather(first, second)) == ["1", "1"]
+        assert store._exchange is not None
+        assert len(store._exchange._idle) == 2
+        started = time.monotonic()
+        assert await store.keys("k") == ["k1"]
+        assert time.monotonic() - started < 1.0
+        assert await store.get("k1") == "1"
+    finally:
         await store.aclose()
 
 

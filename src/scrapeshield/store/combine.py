@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
-from typing import Any, NamedTuple
+from typing import Any
 
 from scrapeshield.errors import StoreError
 
@@ -60,11 +60,10 @@ return out
 """
 
 
-class Part(NamedTuple):
-    source: str
-    keys: list[str]  # prefixed
-    args: list[Any]
-    reply: asyncio.Future[Any]
+Part = tuple[str, list[str], list[Any]]
+"""One queued script call: its source, its keys (prefixed), its arguments (a plain tuple: one
+is made per script call of every request; its caller's future is kept apart, as only it waits
+for the reply)."""
 
 
 @functools.lru_cache(maxsize=256)
@@ -82,41 +81,49 @@ def command(parts: list[Part]) -> tuple[str, tuple[Any, ...]]:
     """The source and the `EVALSHA` arguments of one call running `parts` in order: the part's
     own command when it is alone (a plain GET for a read), else the combined script's."""
     if len(parts) == 1:
-        source, keys, args, _ = parts[0]
+        source, keys, args = parts[0]
         if source == GET:
             return source, ("GET", keys[0])
         return source, ("EVALSHA", sha(source), len(keys), *keys, *args)
-    sources = tuple(sorted({part.source for part in parts}, key=sha))  # one script per set
-    index = {source: i for i, source in enumerate(sources, 1)}
+    source, digest, index = _layout(frozenset([part[0] for part in parts]))
     header: list[Any] = [len(parts)]
     keys, args = [], []
-    for part in parts:
-        header += (index[part.source], len(part.keys), len(part.args))
-        keys += part.keys
-        args += part.args
-    source = combined_source(sources)
-    return source, ("EVALSHA", sha(source), len(keys), *keys, *header, *args)
+    for part_source, part_keys, part_args in parts:
+        header += (index[part_source], len(part_keys), len(part_args))
+        keys += part_keys
+        args += part_args
+    return source, ("EVALSHA", digest, len(keys), *keys, *header, *args)
 
 
-def settle(parts: list[Part], combined: bool, reply: Any) -> None:
-    """Each part's reply from the call's (an error element fails that part only)."""
-    if not combined:
+@functools.lru_cache(maxsize=64)
+def _layout(sources: frozenset[str]) -> tuple[str, str, dict[str, int]]:
+    """The combined script of a set of sources (ordered by digest: one script per set), its
+    digest and each source's index in it; made once per set, not per call."""
+    ordered = tuple(sorted(sources, key=sha))
+    source = combined_source(ordered)
+    return source, sha(source), {s: i for i, s in enumerate(ordered, 1)}
+
+
+def settle(replies: list[asyncio.Future[Any]], reply: Any) -> None:
+    """Each part's reply from the call's (an error element fails that part only); a lone part
+    was sent as itself, so the call's reply is its own."""
+    if len(replies) == 1:
         values = [reply]
-    elif isinstance(reply, list) and len(reply) == len(parts):
+    elif isinstance(reply, list) and len(reply) == len(replies):
         values = reply
     else:
-        fail(parts, StoreError(f"combined script: unexpected reply {reply!r:.100}"))
+        fail(replies, StoreError(f"combined script: unexpected reply {reply!r:.100}"))
         return
-    for part, value in zip(parts, values, strict=True):
-        if part.reply.done():  # its request was cancelled
+    for future, value in zip(replies, values, strict=True):
+        if future.done():  # its request was cancelled
             continue
         if isinstance(value, Exception):
-            part.reply.set_exception(StoreError(str(value)))
+            future.set_exception(StoreError(str(value)))
         else:
-            part.reply.set_result(value)
+            future.set_result(value)
 
 
-def fail(parts: list[Part], error: BaseException) -> None:
-    for part in parts:
-        if not part.reply.done():
-            part.reply.set_exception(error)
+def fail(replies: list[asyncio.Future[Any]], error: BaseException) -> None:
+    for future in replies:
+        if not future.done():
+            future.set_exception(error)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
@@ -31,6 +31,7 @@ from scrapeshield.errors import ConfigurationError, StoreError, StoreUnavailable
 from scrapeshield.store import combine, keys, sentinel
 from scrapeshield.store.base import StoredEvent
 from scrapeshield.store.breaker import CircuitBreaker
+from scrapeshield.store.exchange import Exchange
 from scrapeshield.store.packing import packed_in_c
 
 _UNAVAILABLE = (RedisError, OSError, TimeoutError, asyncio.TimeoutError)
@@ -60,7 +61,15 @@ def check_url(url: str) -> None:
         )
 
 
-def fail_all(futures: Iterable[asyncio.Future[Any]], error: BaseException) -> None:
+class Receiver(Protocol):
+    """What takes a command's reply: a caller's future, or a script call's `_Call`."""
+
+    def done(self) -> bool: ...
+    def set_result(self, result: Any, /) -> None: ...
+    def set_exception(self, exception: BaseException, /) -> None: ...
+
+
+def fail_all(futures: Iterable[Receiver], error: BaseException) -> None:
     """Fail every command still waiting: nobody is left waiting on a batch that went wrong."""
     for future in futures:
         if not future.done():
@@ -103,9 +112,11 @@ class RedisStore:
         self._client: aioredis.Redis | RedisCluster | None = None
         self._sentinels: Sentinel | None = None
         self._client_loop: asyncio.AbstractEventLoop | None = None
+        self._exchange: Exchange | None = None  # batches without a Pipeline (not on Cluster)
         self._commands: list[tuple[Any, ...]] = []
-        self._futures: list[asyncio.Future[Any]] = []
+        self._futures: list[Receiver] = []  # each command's: a caller's future, or a _Call
         self._parts: list[combine.Part] = []  # script calls of this tick (combine)
+        self._part_replies: list[asyncio.Future[Any]] = []  # their callers' futures, in turn
         self._loaded: set[str] = set()  # scripts this store has sent (EVALSHA, not EVAL)
         self._flush_scheduled = False
         self._flushes: set[asyncio.Task[None]] = set()  # pipelines in flight
@@ -126,11 +137,14 @@ class RedisStore:
         except RuntimeError:  # built outside a loop (nothing connects until it is used)
             loop = None
         if self._client is None or self._client_loop is not loop:
+            # Off Cluster the store's deadline bounds every exchange (`Exchange`): no socket
+            # timeout, which would add a timer to every send and read.
             options: dict[str, Any] = {
                 "decode_responses": True,
-                "socket_timeout": self.timeout,
+                "socket_timeout": self.timeout if self._cluster else None,
                 "socket_connect_timeout": self.timeout,
             }
+            self._exchange = None
             if self._cluster:
                 self._client = RedisCluster.from_url(self._redis_url, **options)
             elif self._sentinel:
@@ -156,6 +170,7 @@ class RedisStore:
             if isinstance(self._client, aioredis.Redis):  # (Cluster pipelines pack their own)
                 own = self._client.connection_pool
                 own.connection_class = packed_in_c(own.connection_class)
+                self._exchange = Exchange(own)
             self._client_loop = loop
         return self._client
 
@@ -200,8 +215,10 @@ class RedisStore:
         first become their calls (`combine`: one call per `MAX_PARTS` of them)."""
         self._flush_scheduled = False
         parts, self._parts = self._parts, []
+        replies, self._part_replies = self._part_replies, []
         for start in range(0, len(parts), combine.MAX_PARTS):
-            self._send_parts(parts[start : start + combine.MAX_PARTS])
+            end = start + combine.MAX_PARTS
+            self._send_parts(parts[start:end], replies[start:end])
         if not self._commands:
             return
         commands, futures = self._commands, self._futures
@@ -210,45 +227,32 @@ class RedisStore:
         self._flushes.add(task)
         task.add_done_callback(self._flushes.discard)
 
-    def _send_parts(self, parts: list[combine.Part], evalsha: bool = True) -> None:
+    def _send_parts(self, parts: list[combine.Part], replies: list[asyncio.Future[Any]]) -> None:
         """Queue the call running `parts` in this pipeline: EVALSHA once this store has sent
-        the script, else EVAL (its source); after a server restart or a script flush
-        (NOSCRIPT) once more with EVAL, in the next pipeline."""
+        the script, else EVAL (its source). Only the callers' futures are kept for the reply:
+        the parts' keys and arguments are free once packed into the call."""
         source, args = combine.command(parts)
         sha = args[1] if args[0] == "EVALSHA" else None
-        if sha is not None and not (evalsha and sha in self._loaded):
+        if sha is not None and sha not in self._loaded:
             args = ("EVAL", source, *args[2:])
-        reply: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._queue_call(args, _Call(self, replies, sha, source, args))
+
+    def _queue_call(self, args: tuple[Any, ...], call: _Call) -> None:
         self._commands.append(args)
-        self._futures.append(reply)
+        self._futures.append(call)
 
-        def settle(done: asyncio.Future[Any]) -> None:
-            error = done.exception()
-            if error is None:
-                if sha is not None and sha not in self._loaded:
-                    if len(self._loaded) >= 256:  # bounded whatever scripts come and go
-                        self._loaded.clear()
-                    self._loaded.add(sha)
-                combine.settle(parts, len(parts) > 1, done.result())
-            elif isinstance(error, NoScriptError) and evalsha:
-                self._loaded.discard(sha)
-                self._schedule()
-                self._send_parts(parts, evalsha=False)
-            else:
-                combine.fail(parts, error)
-
-        reply.add_done_callback(settle)
-
-    async def _pipeline(
-        self, commands: list[tuple[Any, ...]], futures: list[asyncio.Future[Any]]
-    ) -> None:
+    async def _pipeline(self, commands: list[tuple[Any, ...]], futures: list[Receiver]) -> None:
         try:
             async with asyncio.timeout(self.timeout):
-                pipe = self.client.pipeline(transaction=False)
-                for args in commands:
-                    pipe.execute_command(*args)
+                client = self.client
                 self.round_trips += 1
-                results = await pipe.execute(raise_on_error=False)
+                if self._exchange is not None:
+                    results = await self._exchange.run(commands)
+                else:  # Cluster: redis-py's pipeline routes each command to its node
+                    pipe = client.pipeline(transaction=False)
+                    for args in commands:
+                        pipe.execute_command(*args)
+                    results = await pipe.execute(raise_on_error=False)
         except asyncio.CancelledError:
             fail_all(futures, StoreUnavailable(f"store {self.breaker.name}: cancelled"))
             raise
@@ -287,9 +291,18 @@ class RedisStore:
         return self._script_reply(sent, source, prefixed, args)
 
     def _part(self, source: str, keys: list[str], args: list[Any]) -> asyncio.Future[Any]:
-        self._check(["EVALSHA", *keys, *args])
-        reply: asyncio.Future[Any] = self._schedule().create_future()
-        self._parts.append(combine.Part(source, keys, args, reply))
+        """Queue a part of this tick's script call (`keys` prefixed: text by construction)."""
+        if not self.breaker.allow():
+            raise StoreUnavailable(f"store {self.breaker.name} unavailable (circuit open)")
+        if args and not set(map(type, args)) <= _PLAIN_TYPES:
+            self._check(["EVALSHA", *args])
+        loop = asyncio.get_running_loop()
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            loop.call_soon(self._flush)
+        reply: asyncio.Future[Any] = loop.create_future()
+        self._parts.append((source, keys, args))
+        self._part_replies.append(reply)
         return reply
 
     async def _script_reply(
@@ -361,7 +374,10 @@ class RedisStore:
         found: list[str] = []
         try:
             async with asyncio.timeout(max(self.timeout, 5.0)):
-                async for key in self.client.scan_iter(match=pattern, count=1000):
+                client = self.client
+                if self._exchange is not None:  # (the pool may be all in the store's hands)
+                    await self._exchange.release_idle()
+                async for key in client.scan_iter(match=pattern, count=1000):
                     found.append(str(key)[len(self.prefix) :])
                     if len(found) >= limit:
                         break
@@ -402,12 +418,55 @@ class RedisStore:
             await asyncio.gather(*self._flushes, return_exceptions=True)
         client, self._client = self._client, None
         sentinels, self._sentinels = self._sentinels, None
+        exchange, self._exchange = self._exchange, None
         if client is not None and self._client_loop is asyncio.get_running_loop():
+            if exchange is not None:
+                await exchange.release_idle()
             await client.aclose()
             if isinstance(client, aioredis.Redis):
                 await client.connection_pool.disconnect()
             if sentinels is not None:
                 await sentinels.aclose()
+
+
+class _Call:
+    """Takes one script call's reply and settles its callers' futures there and then (no
+    future of its own, no extra turn of the loop); after a server restart or a script flush
+    (NOSCRIPT), sends the call once more as EVAL (its source), in the next pipeline."""
+
+    __slots__ = ("args", "replies", "sha", "source", "store")
+
+    def __init__(
+        self,
+        store: RedisStore,
+        replies: list[asyncio.Future[Any]],
+        sha: str | None,
+        source: str,
+        args: tuple[Any, ...],
+    ) -> None:
+        self.store, self.replies, self.sha, self.source = store, replies, sha, source
+        self.args = args
+
+    def done(self) -> bool:
+        return False  # (each caller's own future says whether it still waits)
+
+    def set_result(self, reply: Any, /) -> None:
+        loaded, sha = self.store._loaded, self.sha
+        if sha is not None and sha not in loaded:
+            if len(loaded) >= 256:  # bounded whatever scripts come and go
+                loaded.clear()
+            loaded.add(sha)
+        combine.settle(self.replies, reply)
+
+    def set_exception(self, error: BaseException, /) -> None:
+        store = self.store
+        if isinstance(error, NoScriptError) and self.args[0] == "EVALSHA":
+            store._loaded.discard(self.args[1])
+            store._schedule()
+            args = ("EVAL", self.source, *self.args[2:])
+            store._queue_call(args, _Call(store, self.replies, self.sha, self.source, args))
+        else:
+            combine.fail(self.replies, error)
 
 
 _INCR_WITH_TTL = """

@@ -1,0 +1,158 @@
+"""What one uvicorn worker spends per request under load, garbage collection included.
+
+.venv/bin/python -m benchmarks.bench_server_gc [--store redis|memory] [--loop uvloop|asyncio]
+    [--seconds 4] [--rounds 2] [--freeze]
+
+Serves `apps.protected` (every defence, limits out of reach: `benchmarks/run.py`'s shipped app)
+with uvicorn *in this process* (httptools + uvloop, or h11 + asyncio), loads it with wrk -t1 -c32
+and the Chrome link click of `run`, and reads, over the measured run: requests/s, this process's
+CPU per request (user and system), how many requests shared one Redis batch, and Python's garbage
+collections (per generation: how many, and their wall time, from `gc.callbacks`).
+
+Why: on Redis the requests suspended across a batch keep their objects alive past gen0
+collections, and the survivors promoted to the oldest generation bring full collections of the
+whole heap (the app, the catalogues, the parsers: ~80,000 tracked objects), which the memory
+store, whose requests do not suspend, almost never triggers. `--freeze` alternates, in the same
+run, rounds where `gc.freeze()` was called after the warm-up (start-up objects moved out of every
+collection), so the two can be compared side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gc
+import os
+import re
+import resource
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import uvicorn
+from tests.servers import free_port
+
+from benchmarks.bench_ratelimit import BROWSER_HEADERS, PATH, redis_server
+from scrapeshield.store import redis as redis_store
+
+_BATCHES = [0]
+
+
+def _count_batches() -> None:
+    """Count the store's batches (one per event-loop tick that queued commands)."""
+    sent = redis_store.RedisStore._pipeline
+
+    async def counted(self: Any, commands: Any, futures: Any) -> None:
+        _BATCHES[0] += 1
+        await sent(self, commands, futures)
+
+    redis_store.RedisStore._pipeline = counted  # type: ignore[method-assign]
+
+
+class Collections:
+    """Garbage collections while active: count and wall time per generation."""
+
+    def __init__(self) -> None:
+        self.count = [0, 0, 0]
+        self.seconds = [0.0, 0.0, 0.0]
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.count[info["generation"]] += 1
+            self.seconds[info["generation"]] += time.perf_counter() - self._started
+
+    @contextlib.contextmanager
+    def active(self) -> Iterator[None]:
+        gc.callbacks.append(self)
+        try:
+            yield
+        finally:
+            gc.callbacks.remove(self)
+
+
+def wrk(url: str, seconds: float) -> tuple[float, int]:
+    command = [
+        "wrk", "-t1", "-c32", f"-d{seconds}s",
+        *[arg for header in BROWSER_HEADERS for arg in ("-H", header)], url + PATH,
+    ]  # fmt: skip
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    sent = re.search(r"(\d+) requests in", out)
+    if rps is None or sent is None or "Non-2xx" in out:
+        raise RuntimeError(out)
+    return float(rps.group(1)), int(sent.group(1))
+
+
+def measure(url: str, seconds: float, freeze: bool) -> str:
+    wrk(url, 1)  # warm-up: imports, caches, connections
+    if freeze:
+        gc.freeze()
+    else:
+        gc.unfreeze()
+    _BATCHES[0] = 0
+    collections = Collections()
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    with collections.active():
+        rps, sent = wrk(url, seconds)
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    user, system = after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
+    per_batch = f"{sent / _BATCHES[0]:5.1f}" if _BATCHES[0] else "    -"
+    counts = "/".join(str(c) for c in collections.count)
+    spent = "/".join(f"{s * 1000:.0f}" for s in collections.seconds)
+    gc_us = sum(collections.seconds) / sent * 1e6
+    return (
+        f"{'gc.freeze()' if freeze else 'as is':11} {rps:8.0f} req/s  "
+        f"CPU {(user + system) / sent * 1e6:4.0f} µs/req (system {system / sent * 1e6:3.0f})  "
+        f"{per_batch} req/batch  collections gen0/1/2 {counts}, ms {spent}, "
+        f"{gc_us:5.1f} µs/req"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--store", choices=("redis", "memory"), default="redis")
+    parser.add_argument("--loop", choices=("uvloop", "asyncio"), default="uvloop")
+    parser.add_argument("--seconds", type=float, default=4)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--freeze", action="store_true", help="also rounds with gc.freeze()")
+    options = parser.parse_args()
+    _count_batches()
+    with contextlib.ExitStack() as stack:
+        url = "memory://" if options.store == "memory" else stack.enter_context(redis_server())
+        os.environ.update(BENCH_STORE_URL=url, BENCH_DEFENCES="all")
+        from benchmarks import apps
+
+        port = free_port()
+        http = "httptools" if options.loop == "uvloop" else "h11"
+        config = uvicorn.Config(
+            apps.protected(), host="127.0.0.1", port=port, loop=options.loop, http=http,
+            log_level="warning", access_log=False, lifespan="on",
+        )  # fmt: skip
+        server = uvicorn.Server(config)
+        lines: list[str] = []
+
+        def drive() -> None:
+            try:
+                while not server.started:
+                    time.sleep(0.05)
+                for _ in range(options.rounds):
+                    for freeze in (False, True) if options.freeze else (False,):
+                        lines.append(measure(f"http://127.0.0.1:{port}", options.seconds, freeze))
+                        print(lines[-1], flush=True)
+            finally:
+                server.should_exit = True
+
+        threading.Thread(target=drive, daemon=True).start()
+        server.run()
+        if not lines:
+            raise RuntimeError("no round completed")
+        print(f"({options.store} store, {http} + {options.loop}, wrk -c32, one worker)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""A tick's commands sent on one of redis-py's own connections, without a Pipeline object.
+
+The store sends one batch per event-loop tick, and under light load a tick carries one request,
+so what a batch costs apart from its commands is paid per request. Through redis-py's `Pipeline`
+that was most of the store's client CPU (measured in `benchmarks/bench_store_client.py`, one
+request at a time): a pipeline object per batch, a connection checked out of the pool and back
+(a condition, a lock, a timeout and pool metrics each way) and a timer per send and per read.
+So the store keeps the connections it has used (checked out of the pool, which still bounds
+them) and talks to one with redis-py's public connection calls: `pack_commands` (hiredis, see
+`packing`), `send_packed_command`, one `read_response` per command, under the connection's own
+`Retry` (a connection the server closed is replaced once). The store's deadline bounds the whole
+exchange, so the connections carry no socket timeout of their own.
+
+A batch that fails or is cancelled part-way leaves its connection in an unknown state: it is
+disconnected and handed back to the pool, never reused as it is. Whatever uses the client's
+pool directly (`RedisStore.keys`) first has the kept connections handed back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from redis.asyncio.connection import AbstractConnection, ConnectionPool
+from redis.exceptions import ResponseError
+
+
+class Exchange:
+    """Batches on the connections of one redis-py pool (one event loop's)."""
+
+    def __init__(self, pool: ConnectionPool) -> None:
+        self.pool = pool
+        self._idle: list[AbstractConnection] = []  # used, healthy, not in the pool's free list
+        self._dropping: set[asyncio.Task[None]] = set()
+
+    async def run(self, commands: Sequence[tuple[Any, ...]]) -> list[Any]:
+        """Each command's reply in order, an error reply as its `ResponseError` (it fails only
+        that command); raises if the batch as a whole failed."""
+        if self._idle:
+            connection = self._idle.pop()
+        else:  # (redis-py < 8.2 leaves it untyped)
+            connection = await self.pool.get_connection()  # type: ignore[no-untyped-call,unused-ignore]
+        try:
+            replies = await connection.retry.call_with_retry(
+                lambda: _exchange(connection, commands),
+                lambda _: connection.disconnect(),
+            )
+        except BaseException:
+            self._drop(connection)
+            raise
+        self._idle.append(connection)
+        return replies
+
+    def _drop(self, connection: AbstractConnection) -> None:
+        """Disconnect and return to the pool, in a task of its own: safe while cancelled."""
+        task = asyncio.get_running_loop().create_task(self._release(connection, True))
+        self._dropping.add(task)
+        task.add_done_callback(self._dropping.discard)
+
+    async def _release(self, connection: AbstractConnection, disconnect: bool) -> None:
+        try:
+            if disconnect:
+                await connection.disconnect(nowait=True)
+        finally:
+            await self.pool.release(connection)
+
+    async def release_idle(self) -> None:
+        """Hand every kept connection back to the pool: before closing, and before the client
+        itself needs one (`RedisStore.keys`), so the pool's bound never starves it."""
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            await self._release(connection, False)
+        if self._dropping:
+            await asyncio.gather(*self._dropping, return_exceptions=True)
+
+
+async def _exchange(
+    connection: AbstractConnection, commands: Sequence[tuple[Any, ...]]
+) -> list[Any]:
+    await connection.send_packed_command(connection.pack_commands(commands), check_health=False)
+    replies: list[Any] = []
+    for _ in commands:
+        try:
+            replies.append(await connection.read_response())
+        except ResponseError as error:  # (read whole: the next reply follows it)
+            replies.append(error)
+    return replies
