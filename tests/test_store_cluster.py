@@ -229,6 +229,10 @@ def test_load_spreads_over_every_primary_and_counts_exactly(
         fingerprint={"enabled": False},
         challenge={"secret_keys": ["cluster-test-key-0123456789"]},
         ratelimit={"groups": {"default": {"limits": "5/minute", "network_limits": "1000/minute"}}},
+        # The crowd shares one header set: its pool is counted (keys spread) but never trips,
+        # else the tracked client, with the same headers, is refused as its member when the
+        # crowd runs ahead of it (seen under load).
+        identity={"rotating_pool": {"identities": 1000}},
     )
 
     async def page(_: Request) -> PlainTextResponse:
