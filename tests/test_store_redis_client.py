@@ -128,8 +128,8 @@ async def test_a_batch_cut_off_by_its_deadline_never_hands_its_reply_to_the_next
 async def test_the_client_gets_a_connection_while_the_store_keeps_them_all(
     redis_url: str, redis_prefix: str
 ) -> None:
-    """Two batches in flight at once leave the store keeping both connections of a pool of 2;
-    `keys` (which scans through redis-py's client) has them handed back rather than wait."""
+    """Two batches in flight at once, on a pool of 2, leave the store keeping connections out
+    of the pool's free list; `keys` (its SCANs on the store's own batches) does not wait."""
     store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0, max_connections=2)
     try:
         await store.set("k1", "1")
@@ -138,12 +138,48 @@ async def test_the_client_gets_a_connection_while_the_store_keeps_them_all(
         second = store.submit("GET", redis_prefix + "k1")
         assert list(await asyncio.gather(first, second)) == ["1", "1"]
         assert store._exchange is not None
-        assert len(store._exchange._idle) == 2
+        assert store._exchange._idle  # kept for the next batch, not in the pool's free list
         started = time.monotonic()
         assert await store.keys("k") == ["k1"]
         assert time.monotonic() - started < 1.0
         assert await store.get("k1") == "1"
     finally:
+        await store.aclose()
+
+
+async def test_scans_and_batches_at_once_share_a_pool_of_two(own_redis: RedisServer) -> None:
+    """The dashboard's Bans page: two scans at once (bans, trap flags) while reads go out, on
+    a pool of 2. A scan's SCAN calls leave on the store's own batches; through redis-py's
+    client they waited, between two SCANs, for a connection the store had kept (seen: the
+    page timed out as 'store unavailable')."""
+    admin = redis.Redis.from_url(own_redis.url)
+    admin.mset({f"filler:{n}": "x" for n in range(6000)})  # several SCAN calls a scan
+    admin.mset({f"p:ban:{n}": "b" for n in range(40)} | {f"p:trap:{n}": "t" for n in range(40)})
+    store = RedisStore(own_redis.url, prefix="p:", timeout=2.0, max_connections=2)
+    stop = asyncio.Event()
+
+    async def reads() -> int:
+        count = 0
+        while not stop.is_set():  # two batches in flight: the store keeps two connections
+            first = asyncio.ensure_future(store.get("ban:1"))
+            await asyncio.sleep(0)
+            await asyncio.gather(first, store.get("ban:2"))
+            count += 1
+        return count
+
+    try:
+        reader = asyncio.ensure_future(reads())
+        for _ in range(10):  # (the old way hung in about one round in three)
+            await asyncio.sleep(0.02)  # reads under way, both connections in the store's hands
+            bans, traps = await asyncio.gather(store.keys("ban:"), store.keys("trap:"))
+            assert sorted(bans) == sorted(f"ban:{n}" for n in range(40))
+            assert sorted(traps) == sorted(f"trap:{n}" for n in range(40))
+        stop.set()
+        assert await reader > 0
+        assert store.breaker.state is BreakerState.CLOSED
+    finally:
+        stop.set()
+        admin.close()
         await store.aclose()
 
 

@@ -12,8 +12,11 @@ them) and talks to one with redis-py's public connection calls: `pack_commands` 
 exchange, so the connections carry no socket timeout of their own.
 
 A batch that fails or is cancelled part-way leaves its connection in an unknown state: it is
-disconnected and handed back to the pool, never reused as it is. Whatever uses the client's
-pool directly (`RedisStore.keys`) first has the kept connections handed back.
+disconnected and handed back to the pool, never reused as it is. When every connection the pool
+allows is out and a batch waits for one, a finished batch hands its connection to the pool
+instead of keeping it (kept, the waiting batch would wait out its deadline). Nothing else takes
+connections from that pool while the store runs (`RedisStore.keys` scans with the store's own
+batches), so the connections kept here can never starve it.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ class Exchange:
     def __init__(self, pool: ConnectionPool) -> None:
         self.pool = pool
         self._idle: list[AbstractConnection] = []  # used, healthy, not in the pool's free list
+        self._waiting = 0  # batches waiting for the pool to give them a connection
         self._dropping: set[asyncio.Task[None]] = set()
 
     async def run(self, commands: Sequence[tuple[Any, ...]]) -> list[Any]:
@@ -39,22 +43,30 @@ class Exchange:
         that command); raises if the batch as a whole failed."""
         if self._idle:
             connection = self._idle.pop()
-        else:  # (redis-py < 8.2 leaves it untyped)
-            connection = await self.pool.get_connection()  # type: ignore[no-untyped-call,unused-ignore]
+        else:
+            self._waiting += 1
+            try:  # (redis-py < 8.2 leaves it untyped)
+                connection = await self.pool.get_connection()  # type: ignore[no-untyped-call,unused-ignore]
+            finally:
+                self._waiting -= 1
         try:
             replies = await connection.retry.call_with_retry(
                 lambda: _exchange(connection, commands),
                 lambda _: connection.disconnect(),
             )
         except BaseException:
-            self._drop(connection)
+            self._hand_back(connection, disconnect=True)
             raise
-        self._idle.append(connection)
+        if self._waiting:  # the pool is all in use: a waiting batch gets this one
+            self._hand_back(connection, disconnect=False)
+        else:
+            self._idle.append(connection)
         return replies
 
-    def _drop(self, connection: AbstractConnection) -> None:
-        """Disconnect and return to the pool, in a task of its own: safe while cancelled."""
-        task = asyncio.get_running_loop().create_task(self._release(connection, True))
+    def _hand_back(self, connection: AbstractConnection, disconnect: bool) -> None:
+        """Return to the pool (disconnected first if its state is unknown), in a task of its
+        own: safe while the caller is cancelled, so the pool never loses a connection."""
+        task = asyncio.get_running_loop().create_task(self._release(connection, disconnect))
         self._dropping.add(task)
         task.add_done_callback(self._dropping.discard)
 
@@ -66,8 +78,7 @@ class Exchange:
             await self.pool.release(connection)
 
     async def release_idle(self) -> None:
-        """Hand every kept connection back to the pool: before closing, and before the client
-        itself needs one (`RedisStore.keys`), so the pool's bound never starves it."""
+        """Hand every kept connection back to the pool, before closing."""
         idle, self._idle = self._idle, []
         for connection in idle:
             await self._release(connection, False)

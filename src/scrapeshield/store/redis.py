@@ -375,12 +375,24 @@ class RedisStore:
         try:
             async with asyncio.timeout(max(self.timeout, 5.0)):
                 client = self.client
-                if self._exchange is not None:  # (the pool may be all in the store's hands)
-                    await self._exchange.release_idle()
-                async for key in client.scan_iter(match=pattern, count=1000):
-                    found.append(str(key)[len(self.prefix) :])
-                    if len(found) >= limit:
+                if self._exchange is None:  # Cluster: redis-py scans every primary
+                    async for key in client.scan_iter(match=pattern, count=1000):
+                        found.append(str(key)[len(self.prefix) :])
+                        if len(found) >= limit:
+                            break
+                    return found
+                # Off Cluster each SCAN is a command of the store's own batches: through the
+                # client's pool a scan waited, between two SCANs, for a connection the store
+                # had kept for its batches (a pool of 2, the dashboard's, hung).
+                cursor = "0"
+                while len(found) < limit:
+                    cursor, page = await self.execute(
+                        "SCAN", cursor, "MATCH", pattern, "COUNT", 1000
+                    )
+                    found.extend(str(key)[len(self.prefix) :] for key in page)
+                    if str(cursor) == "0":
                         break
+                del found[limit:]
         except _UNAVAILABLE as exc:
             self.breaker.record_failure(exc)
             raise self._unavailable(exc) from exc
