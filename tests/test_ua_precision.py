@@ -287,6 +287,12 @@ def test_an_os_written_as_a_product_version_is_a_librarys() -> None:
     assert not uaclass._bot_reason(app, uaclass._words(app), "IE")
 
 
+def _bot_reason(agent: str, family: str) -> str:
+    """The bot heuristics' reason for an agent ('' for none), as the classifier asks them."""
+    lowered = agent.lower()
+    return uaclass._bot_reason(lowered, uaclass._words(lowered), family)
+
+
 def test_preview_and_synthetics_glued_to_a_name_are_bot_words() -> None:
     """Real dev-A agents the catalogue names, caught by the heuristics alone too; the bare word
     "preview" (in-app browsers' and TV boxes', round 1) is still not a bot word."""
@@ -297,14 +303,12 @@ def test_preview_and_synthetics_glued_to_a_name_are_bot_words() -> None:
         "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)"
         " Chrome/100.0.4896.60 Safari/537.36 NewRelicSynthetics/1.0",
     ):
-        lowered = tool.lower()
-        assert "bot-like word" in uaclass._bot_reason(lowered, uaclass._words(lowered), "Chrome")
+        assert "bot-like word" in _bot_reason(tool, "Chrome")
     browser = (  # a dev-A Chrome agent with the bare word added
         "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko)"
         " Chrome/120.0.0.0 Safari/537.36 Preview"
     )
-    lowered = browser.lower()
-    assert not uaclass._bot_reason(lowered, uaclass._words(lowered), "Chrome")
+    assert not _bot_reason(browser, "Chrome")
 
 
 def test_a_page_converters_name_is_a_bot_word() -> None:
@@ -316,8 +320,7 @@ def test_a_page_converters_name_is_a_bot_word() -> None:
         "Mozilla/5.0 (X11; BSD Four) AppleWebKit/534.34 (KHTML, like Gecko) wkhtmltoimage"
         " Safari/534.34",
     ):
-        lowered = tool.lower()
-        assert "bot-like word" in uaclass._bot_reason(lowered, uaclass._words(lowered), "Safari")
+        assert "bot-like word" in _bot_reason(tool, "Safari")
     browser = (  # a dev-A browser; its words contain "png" but none ends in a converter's name
         "Mozilla/5.0 (Linux; U; Android 4.0.3; fr-fr; SPNG708 Build/IML74K) AppleWebKit/534.30"
         " (KHTML, like Gecko) Version/4.0 Mobile Safari/534.30"

@@ -1,11 +1,12 @@
 """The shared store on Redis: every worker and host sees the same counters and bans.
 
 Round trips, not the server, are the cost, so commands are *coalesced*: every command issued in
-the same event-loop tick, by one request or by many concurrent ones, leaves in one redis-py
-pipeline (non-transactional). Redis Cluster (`redis+cluster://`) takes redis-py's cluster
-pipeline, which routes each command to its shard. A deadline on every pipeline and a circuit
-breaker bound what a slow or dead Redis can cost: whatever goes wrong, every command waiting on a
-pipeline is failed with `StoreUnavailable`, so `fail_mode` applies and no request waits forever.
+the same event-loop tick, by one request or by many concurrent ones, leaves in one batch on one
+connection (`exchange`), its script calls as one combined call (`combine`). Redis Cluster
+(`redis+cluster://`) takes redis-py's cluster pipeline, which routes each command to its shard.
+A deadline on every batch and a circuit breaker bound what a slow or dead Redis can cost:
+whatever goes wrong, every command waiting on a batch is failed with `StoreUnavailable`, so
+`fail_mode` applies and no request waits forever.
 
 redis-py, not a protocol client of our own: measured side by side (docs/store.md), a hand-written
 hiredis link was 1.2x faster over HTTP with every defence, short of the 1.5x that would pay for
@@ -21,44 +22,22 @@ from typing import Any, Protocol
 
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
-from redis.asyncio.connection import parse_url
 from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel
 from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError, RedisError
 
-from scrapeshield.errors import ConfigurationError, StoreError, StoreUnavailable
+from scrapeshield.errors import StoreError, StoreUnavailable
 from scrapeshield.store import combine, keys, sentinel
 from scrapeshield.store.base import StoredEvent
 from scrapeshield.store.breaker import CircuitBreaker
 from scrapeshield.store.exchange import Exchange
 from scrapeshield.store.packing import packed_in_c
+from scrapeshield.store.urls import check_url, safe_url
 
 _UNAVAILABLE = (RedisError, OSError, TimeoutError, asyncio.TimeoutError)
-_CERT_REQS = {"none", "optional", "required"}
 _ARGUMENT_TYPES = (str, bytes, int, float)  # what redis-py encodes (bool excluded below)
 _PLAIN_TYPES = frozenset(_ARGUMENT_TYPES)  # exactly these (a subclass, bool, is checked in turn)
-
-
-def _safe_url(url: str) -> str:
-    """The URL without its password, for logs."""
-    if "@" in url:
-        scheme, _, rest = url.partition("://")
-        return f"{scheme}://***@{rest.rsplit('@', 1)[-1]}"
-    return url
-
-
-def check_url(url: str) -> None:
-    """Parse the URL as redis-py will (no I/O): a bad URL fails at start-up, not per request."""
-    try:
-        options = dict(parse_url(url))
-    except ValueError as exc:  # (redis-py's messages never repeat the URL, nor its password)
-        raise ConfigurationError([f"store_url: {exc}"]) from None
-    reqs = str(options.get("ssl_cert_reqs", "required")).lower()
-    if reqs not in _CERT_REQS:
-        raise ConfigurationError(
-            [f"store_url: ssl_cert_reqs={reqs!r}; use none, optional or required"]
-        )
 
 
 class Receiver(Protocol):
@@ -98,7 +77,7 @@ class RedisStore:
         self.timeout = timeout
         self.max_events = max_events
         self.max_connections = max_connections
-        self.breaker = CircuitBreaker(_safe_url(url), cooldown=cooldown, fail_mode=fail_mode)
+        self.breaker = CircuitBreaker(safe_url(url), cooldown=cooldown, fail_mode=fail_mode)
         self._cluster = url.startswith("redis+cluster://")
         self._sentinel = url.startswith(sentinel.SCHEME)
         # (a Cluster URL is otherwise a redis:// URL, naming the node to discover the cluster from)
