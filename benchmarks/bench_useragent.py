@@ -31,10 +31,11 @@ CHROME = (
 
 def corpus_uas(limit: int = 30_000) -> list[str]:
     """Distinct real agents of the labelled corpus (browsers, bots, apps; not the generated or
-    spoofed ones), capped like Facts."""
+    spoofed ones, nor round six's dev-new pool, so the sample stays that of round five), capped
+    like Facts."""
     if not CORPUS.is_file():
         return []
-    uas = sorted(s.ua for s in load() if s.label in {"browser", "bot", "app"})
+    uas = sorted(s.ua for s in load() if s.label in {"browser", "bot", "app"} and not s.new)
     random.Random(3).shuffle(uas)
     cap = Settings().user_agent_max_length
     return [ua[:cap] for ua in uas[:limit]]

@@ -20,10 +20,25 @@ rows already committed for it.
   PyPI user-agents (MIT)              the agents of its tests (bot when the name says so)
   git  uap-core, browscap, WhichBrowser, yauaa, isbot (see scripts/ua_git_sources.py)
 
+Development only (tests/ua_corpus.DEV_ONLY, round six): an agent only these list is in the
+`dev-new` pool; their rows for an agent another source lists are not read.
+
+  PyPI crawlerdetect (MIT)            Crawler-Detect's fixtures (JayBizzle/Crawler-Detect,
+                                      MIT), as the Python port ships them:
+                                      tests/fixtures/user_agent/crawlers.txt = bots,
+                                      devices.txt (agents it must not flag) = browser in
+                                      Mozilla/ or Opera/ form, else app
+  git  woothee, bowser, mobile-detect (see scripts/ua_git_sources.py)
+
 Row: label (browser | bot | app), source, tags (comma-separated), user agent. An agent that
 sources label differently keeps every label; tests/ua_labelled.py resolves conflicts.
 
     .venv/bin/python scripts/fetch_ua_corpora.py [--git uap-core=DIR --git browscap=DIR ...]
+        [--only NAME ...]
+
+`--only NAME` fetches just the named sources; every other source keeps its committed rows and
+its MANIFEST.toml entry (round six added its sources this way, leaving the others' rows as they
+were).
 """
 
 from __future__ import annotations
@@ -36,7 +51,8 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Iterator
+import tomllib
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -47,9 +63,10 @@ from ua_git_sources import GIT, git_rows
 
 OUT = Path(__file__).resolve().parent.parent / "tests" / "data" / "ua"
 CORPUS = OUT / "corpus.tsv.gz"
+MANIFEST = OUT / "MANIFEST.toml"
 CACHE = Path(tempfile.gettempdir()) / "scrapeshield-ua-packages"
 NPM = {"crawler-user-agents": ("1.60.0", "MIT"), "top-user-agents": ("2.1.138", "MIT")}
-PYPI = {"device_detector": "6.5.1", "user-agents": "2.2.0"}
+PYPI = {"device_detector": "6.5.1", "user-agents": "2.2.0", "crawlerdetect": "0.4.2"}
 _BROWSER_FORM = ("Mozilla/", "Opera/")
 _AI_CATEGORIES = {"AI Data Scraper", "AI Search Crawler", "AI Assistant", "AI Agent"}
 
@@ -216,6 +233,16 @@ def user_agents_pypi(tmp: Path) -> Iterator[Row]:
         yield label, "user-agents-python", name, clean(ua)
 
 
+def crawlerdetect(tmp: Path) -> Iterator[Row]:
+    root = pypi_sdist("crawlerdetect", PYPI["crawlerdetect"], tmp)
+    shutil.copy(root / "LICENSE", OUT / "LICENSE.crawlerdetect")
+    fixtures = root / "tests" / "fixtures" / "user_agent"
+    for name, fixed in (("crawlers", "bot"), ("devices", "")):
+        for ua in map(clean, (fixtures / f"{name}.txt").read_text("utf-8").splitlines()):
+            label = fixed or ("browser" if ua.startswith(_BROWSER_FORM) else "app")
+            yield label, "crawlerdetect", f"crawlerdetect:{name}", ua
+
+
 def committed(source: str) -> Iterator[Row]:
     if CORPUS.is_file():
         with gzip.open(CORPUS, "rt", encoding="utf-8") as f:
@@ -223,6 +250,17 @@ def committed(source: str) -> Iterator[Row]:
                 label, src, tags, ua = line.rstrip("\n").split("\t", 3)
                 if src == source:
                     yield label, src, tags, ua
+
+
+# Registry sources by the name their rows carry (npm user-agents is fetched apart, with the
+# list of its releases used).
+REGISTRY: dict[str, Callable[[Path], Iterator[Row]]] = {
+    "crawler-user-agents": crawler_user_agents,
+    "top-user-agents": top_user_agents,
+    "matomo": matomo,
+    "user-agents-python": user_agents_pypi,
+    "crawlerdetect": crawlerdetect,
+}
 
 
 def main() -> None:
@@ -234,21 +272,41 @@ def main() -> None:
         metavar="NAME=DIR",
         help=f"a clone or mirror of a git source ({', '.join(GIT)}), read at its pinned commit",
     )
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="fetch only these sources; the others keep their committed rows",
+    )
     args = parser.parse_args()
     checkouts = dict(arg.split("=", 1) for arg in args.git)
     if unknown := set(checkouts) - set(GIT):
         parser.error(f"unknown git source(s): {', '.join(sorted(unknown))}")
+    fetched = {"user-agents", *REGISTRY, *GIT}
+    if args.only:
+        if unknown := set(args.only) - fetched:
+            parser.error(f"unknown source(s): {', '.join(sorted(unknown))}")
+        fetched = set(args.only)
+    old = tomllib.loads(MANIFEST.read_text("utf-8")) if MANIFEST.is_file() else {}
     OUT.mkdir(parents=True, exist_ok=True)
     rows: set[Row] = set()
     used: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
-        rows.update(user_agents_npm(Path(tmp), used))
-        for fetch in (crawler_user_agents, top_user_agents, matomo, user_agents_pypi):
+        if "user-agents" in fetched:
+            rows.update(user_agents_npm(Path(tmp), used))
+        else:
+            rows.update(committed("user-agents"))
+            used = old["user-agents"]["versions"]
+        for name, fetch in REGISTRY.items():
+            if name not in fetched:
+                rows.update(committed(name))
+                continue
             sub = Path(tmp) / fetch.__name__
             sub.mkdir()
             rows.update(fetch(sub))
     for name in GIT:
-        given = checkouts.get(name)
+        given = checkouts.get(name) if name in fetched else None
         rows.update(git_rows(name, Path(given), OUT) if given else committed(name))
     # One row per (label, source, agent): the same agent seen on many days is one sample.
     unique: dict[tuple[str, str, str], str] = {}
@@ -276,7 +334,11 @@ def main() -> None:
         manifest.append(
             f'[{name}]\nsource = "{repository}"\ncommit = "{commit}"\nlicense = "{licence}"'
         )
-    (OUT / "MANIFEST.toml").write_text("\n".join(manifest) + "\n", "utf-8")
+    manifest.append(
+        f'[crawlerdetect]\nregistry = "PyPI"\nversion = "{PYPI["crawlerdetect"]}"\n'
+        'license = "MIT (the PyPI port; its fixtures are Crawler-Detect\'s, MIT)"'
+    )
+    MANIFEST.write_text("\n".join(manifest) + "\n", "utf-8")
     counts: dict[str, int] = {}
     for label, _, _ in unique:
         counts[label] = counts.get(label, 0) + 1

@@ -23,6 +23,20 @@ rows already committed for it. Labels follow each project's own annotation, neve
                               "not a bot" list) = bot in its groups named "... bots" (bots
                               isbot chooses not to flag), else browser in Mozilla/ or Opera/
                               form, else app
+
+Development-only sources (tests/ua_corpus.DEV_ONLY: added in round six, 2026-12-04; an agent
+only they list is in the `dev-new` pool, and their rows for an agent other sources list are
+not read, so the eval half keeps its agents and labels):
+
+  woothee (Apache-2.0)        testsets/*.yaml: category crawler, or name "HTTP Library" (an
+                              HTTP client, as Matomo's client type library) = bot; category
+                              pc, smartphone, mobilephone or appliance = browser; else (misc,
+                              UNKNOWN: feed readers, Google Desktop) app
+  bowser (MIT)                test/acceptance/useragentstrings.yml: platform type bot = bot;
+                              else browser in Mozilla/ or Opera/ form, else app
+  mobile-detect (MIT)         tests/providers/vendors/*.php: its group "Bot" (or an entry
+                              marked isBot, even commented out) = bot; else browser in
+                              Mozilla/ or Opera/ form, else app
 """
 
 from __future__ import annotations
@@ -68,6 +82,24 @@ GIT = {
         "github.com/omrilotan/isbot",
         "344052da664bde49579e21f1e62349280791efb3",
         "Unlicense",
+        "LICENSE",
+    ),
+    "woothee": (
+        "github.com/woothee/woothee",
+        "998c6ecd1c6b0df770210ba18ca55ee3600e5b80",
+        "Apache-2.0",
+        "README.md",
+    ),
+    "bowser": (
+        "github.com/bowser-js/bowser",
+        "cf397a4b506f59b3cc96e2daeaa4a0a62ae124e4",
+        "MIT",
+        "LICENSE",
+    ),
+    "mobile-detect": (
+        "github.com/serbanghita/Mobile-Detect",
+        "912a6f416e128781537e66b091a88e6c7032220c",
+        "MIT",
         "LICENSE",
     ),
 }
@@ -191,12 +223,63 @@ def isbot(repo: Repo) -> Iterator[Row]:
                 yield label, "isbot", f"isbot:{title}".replace(",", " "), ua
 
 
+_WOOTHEE_BROWSERS = {"pc", "smartphone", "mobilephone", "appliance"}
+
+
+def woothee(repo: Repo) -> Iterator[Row]:
+    for path in repo.files("testsets", ".yaml"):
+        for case in load_yaml(repo.read(path)) or []:
+            ua = clean(case.get("target"))
+            category, name = str(case.get("category") or ""), str(case.get("name") or "")
+            label = (
+                "bot"
+                if category == "crawler" or name == "HTTP Library"
+                else "browser"
+                if category in _WOOTHEE_BROWSERS
+                else "app"
+            )
+            yield label, "woothee", f"woothee:{category}".replace(",", " "), ua
+
+
+def bowser(repo: Repo) -> Iterator[Row]:
+    document = load_yaml(repo.read("test/acceptance/useragentstrings.yml"))
+    for family, cases in document.items():
+        for case in cases or []:
+            ua = clean(case.get("ua"))
+            kind = str(((case.get("spec") or {}).get("platform") or {}).get("type") or "")
+            form = "browser" if ua.startswith(BROWSER_FORM) else "app"
+            label = "bot" if kind == "bot" else form
+            yield label, "bowser", f"bowser:{family}".replace(",", " "), ua
+
+
+# A PHP array key: 'agent' => [...] (single-quoted, with escaped quotes and backslashes); a
+# one-word key whose array opens at the end of its line names a group ('Apple' => [, 'Bot' => [).
+_PHP_KEY = re.compile(r"^\s*'((?:[^'\\]|\\.)*)'\s*=>\s*\[(.*)$", re.M)
+
+
+def mobile_detect(repo: Repo) -> Iterator[Row]:
+    for path in repo.files("tests/providers/vendors", ".php"):
+        group = ""
+        for m in _PHP_KEY.finditer(repo.read(path)):
+            key = clean(re.sub(r"\\(['\\])", r"\1", m.group(1)))
+            if not m.group(2).strip() and "/" not in key and " " not in key:
+                if key not in ("version", "model"):  # an entry's own nested arrays
+                    group = key
+                continue
+            bot = group == "Bot" or "'isBot' => true" in m.group(2)
+            form = "browser" if key.startswith(BROWSER_FORM) else "app"
+            yield "bot" if bot else form, "mobile-detect", f"mobile-detect:{group}", key
+
+
 READERS: dict[str, Callable[[Repo], Iterator[Row]]] = {
     "uap-core": uap_core,
     "browscap": browscap,
     "whichbrowser": whichbrowser,
     "yauaa": yauaa,
     "isbot": isbot,
+    "woothee": woothee,
+    "bowser": bowser,
+    "mobile-detect": mobile_detect,
 }
 
 
@@ -204,5 +287,8 @@ def git_rows(name: str, git_dir: Path, out: Path) -> Iterator[Row]:
     """The rows of one git source; its licence file is copied beside the corpus."""
     _, commit, _, licence = GIT[name]
     repo = Repo(git_dir, commit)
-    (out / f"LICENSE.{name}").write_text(repo.read(licence), "utf-8")
+    text = repo.read(licence)
+    if licence == "README.md":  # woothee states its licence in its README only
+        text = text[text.index("## License") :]
+    (out / f"LICENSE.{name}").write_text(text, "utf-8")
     yield from READERS[name](repo)

@@ -14,6 +14,10 @@ change is decided on dev-A and checked on dev-B before its one eval measurement.
 agent nobody has named yet meets), and with `--misses` lists dev-A's bots they miss: the dev
 quarters' bots were named from their own misses in earlier rounds, so a new structural rule
 shows there, not in the full recall.
+
+`dev-new` (round six) is the pool of agents that only the development-only sources list
+(tests/ua_corpus.DEV_ONLY); it is reported after the dev half(s), and `--misses` lists it too:
+changes are decided on dev-A and dev-new.
 """
 
 from __future__ import annotations
@@ -35,7 +39,8 @@ from tests.ua_labelled import SCRAPER_TOOLS, measure
 def main() -> None:
     start = time.perf_counter()
     classifier = UAClassifier(load_catalogue(), cache_size=1 << 20)
-    halves = ("dev-A", "dev-B", "eval") if "--nested" in sys.argv else ("dev", "eval")
+    nested = "--nested" in sys.argv
+    halves = ("dev-A", "dev-B", "dev-new", "eval") if nested else ("dev", "dev-new", "eval")
     if "--no-eval" in sys.argv:
         halves = halves[:-1]
     figures = measure(classifier, halves=halves)
@@ -78,7 +83,7 @@ def heuristics(halves: tuple[str, ...]) -> None:
         print(f"{'bots caught by the heuristics alone [' + half + ']':<52}"
               f" {len(bots) - len(missed):>6}/{len(bots):<6}"
               f" (browsers flagged by them: {browsers})")  # fmt: skip
-        if half in ("dev", "dev-A") and "--misses" in sys.argv:
+        if half in ("dev", "dev-A", "dev-new") and "--misses" in sys.argv:
             for ua in missed:
                 print(f"    {ua[:200]}")
 

@@ -27,6 +27,11 @@ source order: `dev` is the half heuristics may be tuned on, `eval` the half the 
 asserted on (tests/test_ua_quality.py). The dev half is cut again by the same hash into `dev-A`
 (whose misses changes are decided on) and `dev-B` (held out within dev: a change must not hurt
 it), so that a rule fitted to the agents it was read from shows as a dev-A/dev-B gap.
+
+Round six added sources for development only (`DEV_ONLY`): an agent that only they list forms
+the `dev-new` pool, whatever its hash (changes are decided on dev-A and dev-new); their rows
+for an agent the other sources list are not read, so every agent of dev-A, dev-B and eval keeps
+its half, its label and its tags.
 """
 
 from __future__ import annotations
@@ -65,6 +70,10 @@ NOISE = {
 NAMED_BOTS = CORPUS.with_name("named-bots.tsv")
 NOISE_LABELS = (*NOISE, "named-bot")
 
+# Sources added in round six for development only (docs/detection.md, "Quality"): Crawler-Detect's
+# fixtures (PyPI crawlerdetect), woothee's testsets, bowser's and Mobile-Detect's test agents.
+DEV_ONLY = frozenset({"crawlerdetect", "woothee", "bowser", "mobile-detect"})
+
 
 @lru_cache(maxsize=1)
 def named_bots() -> frozenset[str]:
@@ -86,10 +95,11 @@ class Sample:
     label: str
     sources: set[str] = field(default_factory=set)
     tags: set[str] = field(default_factory=set)
+    new: bool = False  # only DEV_ONLY sources list it: the dev-new pool
 
     @property
     def half(self) -> str:
-        return split(self.ua)
+        return "dev-new" if self.new else split(self.ua)
 
     @property
     def is_ai(self) -> bool:
@@ -109,21 +119,31 @@ def nested_split(ua: str) -> str:
 
 
 def in_half(sample: Sample, half: str) -> bool:
-    """Whether the sample belongs to `half`: `dev`, `eval`, `dev-A` or `dev-B`."""
+    """Whether the sample belongs to `half`: `dev`, `eval`, `dev-A`, `dev-B` or `dev-new`."""
+    if sample.new or half == "dev-new":
+        return sample.new and half == "dev-new"
     return (nested_split(sample.ua) if half.startswith("dev-") else sample.half) == half
 
 
 @lru_cache(maxsize=1)
 def load() -> tuple[Sample, ...]:
-    by_ua: dict[str, Sample] = {}
-    labels: dict[str, set[str]] = {}
+    rows: list[tuple[str, str, str, str]] = []
+    listed: set[str] = set()  # agents a source other than DEV_ONLY lists
     with gzip.open(CORPUS, "rt", encoding="utf-8") as f:
         for line in f:
             label, source, tags, ua = line.rstrip("\n").split("\t", 3)
-            sample = by_ua.setdefault(ua, Sample(ua, label))
-            sample.sources.add(source)
-            sample.tags.update(t for t in tags.split(",") if t)
-            labels.setdefault(ua, set()).add(label)
+            rows.append((label, source, tags, ua))
+            if source not in DEV_ONLY:
+                listed.add(ua)
+    by_ua: dict[str, Sample] = {}
+    labels: dict[str, set[str]] = {}
+    for label, source, tags, ua in rows:
+        if source in DEV_ONLY and ua in listed:
+            continue
+        sample = by_ua.setdefault(ua, Sample(ua, label, new=ua not in listed))
+        sample.sources.add(source)
+        sample.tags.update(t for t in tags.split(",") if t)
+        labels.setdefault(ua, set()).add(label)
     for ua, sample in by_ua.items():
         found = labels[ua]
         bot = "bot" in found or ua in NOT_BROWSERS or bool(AUTOMATION.search(ua))
