@@ -348,3 +348,16 @@ def test_a_screen_size_is_a_devices_evidence() -> None:
         assert CLASSIFIER.classify(bot).bot_reason, bot
     # an unknown product whose only evidence is its display (the rule alone spares it)
     assert not CLASSIFIER.classify("FooPhone/1.0 (240x320)").is_bot
+
+
+def test_an_address_written_out_is_a_contact() -> None:
+    """An e-mail address written out to dodge harvesters ("name at domain.tld", "at domain
+    dot tld": dev-new bots, round six); an "at" before an ordinary word is not."""
+    for bot in (
+        "Mozilla/5.0/Firefox/42.0 (foocrawl at example.com)",
+        "Mozilla/5.0 (Windows NT 6.1; rv:47.0) Gecko/20100101 Firefox/47.0 (ops dot foo at"
+        " example dot org)",
+    ):
+        assert "URL or e-mail" in _bot_reason(bot, "Firefox"), bot
+    browser = "Mozilla/5.0 (Linux; Android 9; Look at me Build/PPR1) AppleWebKit/537.36"
+    assert not _bot_reason(browser + " (KHTML, like Gecko) Chrome/90.0 Mobile Safari/537.36", "")
