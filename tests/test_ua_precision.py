@@ -361,3 +361,15 @@ def test_an_address_written_out_is_a_contact() -> None:
         assert "URL or e-mail" in _bot_reason(bot, "Firefox"), bot
     browser = "Mozilla/5.0 (Linux; Android 9; Look at me Build/PPR1) AppleWebKit/537.36"
     assert not _bot_reason(browser + " (KHTML, like Gecko) Chrome/90.0 Mobile Safari/537.36", "")
+
+
+def test_netscape_with_an_isps_label_is_a_browser() -> None:
+    """A customisation kit's or an ISP's label between Netscape's version and its comment keeps
+    Netscape's form (dev-new browsers, round six); a bot word still names a bot."""
+    for browser in (
+        "Mozilla/4.5 [en]C-CCK-MCD {RuralNet} (Win98; I)",
+        "Mozilla/4.72C-CCK-MCD Caldera Systems OpenLinux [en] (X11; U; Linux 2.2.14 i686)",
+    ):
+        assert uaclass._NETSCAPE.search(browser.lower()), browser
+        assert not CLASSIFIER.classify(browser).is_bot, browser
+    assert CLASSIFIER.classify("Mozilla/4.0 FooCrawler (X11; I)").bot_reason

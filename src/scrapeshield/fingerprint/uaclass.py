@@ -122,10 +122,13 @@ _LEGACY_OS = re.compile(
 _SCREEN = re.compile(r"(?<![0-9])[0-9]{3,4}[*x][0-9]{3,4}(?![0-9])")
 # Netscape Navigator's form (and its clones'): "Mozilla/4.7 [ja] (WinNT; I)", "Mozilla/3.01Gold
 # (X11; I; SunOS 5.5.1 sun4m)": a version, an optional [language], then a platform comment with
-# the encryption-strength field (I, U or N) that only that era's browsers wrote.
+# the encryption-strength field (I, U or N) that only that era's browsers wrote. A label an ISP
+# or a customisation kit put before the comment ("Mozilla/4.5 [en]C-CCK-MCD {RuralNet} (Win98;
+# I)", "Mozilla/4.72C-CCK-MCD Caldera Systems OpenLinux [en] (X11; U; ...)") keeps the form:
+# round six, 2 dev-new browsers, no bot of any dev pool has it.
 _NETSCAPE = re.compile(
-    r"\Amozilla/[1-4]\.[0-9]+[\w-]* (?:\[[ a-z_.-]+\] \(|\((?:[^()]*; )?[iun][;)]"
-    r"|\([^()\[]*\[[a-z]{2}(?:[_-][a-z]{2,3})?\] [^()]*\))"
+    r"\Amozilla/[1-4]\.[0-9]+(?:[\w-]* (?:\[[ a-z_.-]+\] \("
+    r"|\([^()\[]*\[[a-z]{2}(?:[_-][a-z]{2,3})?\] [^()]*\))|[^()]* \((?:[^()]*; )?[iun][;)])"
 )
 # An agent not in browser form (no Mozilla/ or Opera/ prefix) that still belongs to a person's
 # device. Hardware markers spare it always: TVs and set-top boxes, consoles, watches, e-readers,
