@@ -373,3 +373,15 @@ def test_netscape_with_an_isps_label_is_a_browser() -> None:
         assert uaclass._NETSCAPE.search(browser.lower()), browser
         assert not CLASSIFIER.classify(browser).is_bot, browser
     assert CLASSIFIER.classify("Mozilla/4.0 FooCrawler (X11; I)").bot_reason
+
+
+def test_extractors_analyzers_resolvers_and_testers_are_bot_words() -> None:
+    """Names ending so are tools' (dev-new bots, round six); "tester" only glued to a name."""
+    for tool in (
+        "Email%20Extractor/29 CFNetwork/897.15 Darwin/17.5.0 (x86_64)",
+        "Mozilla/5.0 (compatible; MSIE 9.0; Windows NT 6.1; Trident/5.0; Foo_Site_Analyzer)",
+        "Foo Links Resolver",
+        "URLTester/1 CFNetwork/974.1 Darwin/18.0.0 (x86_64)",
+    ):
+        assert "bot-like word" in _bot_reason(tool, "Other"), tool
+    assert "bot-like word" not in _bot_reason("Foo/1.0 (tester build)", "Other")

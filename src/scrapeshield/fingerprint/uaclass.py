@@ -34,10 +34,15 @@ _EXACT = "checker|validator|synthetics?"
 # alone missed, 0 browsers (dev-B: 3 bots, 0 browsers). Risk: a browser or app whose name ends so.
 # A page converter's name ("khtml2png", "wkhtmltoimage", "wkhtmltopdf": a page rendered to a file
 # is a capture, not a reader): dev-A 4 bots the heuristics alone missed, 0 browsers (dev-B: 3, 0).
+# Round six, from dev-new's missed bots: "...extractor" ("Email%20Extractor/29"),
+# "...analyzer" ("Akamai_Site_Analyzer"), "...resolver" ("IDG Twitter Links Resolver") and
+# "...tester" glued to a name ("URLTester/1"): dev-new 8 bots, no browser of dev-A, dev-B or
+# dev-new ends a word so. Risk: an app or browser whose name ends so (none seen).
 _SUFFIX = (  # CUBOT is a handset maker, CamScanner a document-scanning app
     "(?<!cu)bots?|crawler|spider|scraper|fetcher|checker|monitor|validator|archiver|harvester|indexer|"
     "(?<!cam)scanner|inspector|downloader|preview(?<=[a-z0-9]preview)|"
-    "synthetic(?<=[a-z0-9]synthetic)s?|2png|2pdf|2jpe?g|2image|topdf|topng|toimage"
+    "synthetic(?<=[a-z0-9]synthetic)s?|2png|2pdf|2jpe?g|2image|topdf|topng|toimage|"
+    "extractor|analy[sz]er|resolver|tester(?<=[a-z0-9]tester)"
 )
 _PREFIX = "crawl|spider|scrap|slurp|harvest|synthetic"
 # Stems anywhere in a word, and a feed reader's name ending in RSS ("QuiteRSS", "FeeddlerRSS";
@@ -306,6 +311,7 @@ _BOT_WORD_HINTS = (
     "bot", "crawl", "spider", "scrap", "fetcher", "checker", "monitor", "validator", "archiver",
     "harvest", "indexer", "scanner", "inspector", "downloader", "synthetic", "slurp",
     "rss", "preview", "2png", "2pdf", "2jp", "2image", "topdf", "topng", "toimage",
+    "extractor", "analy", "resolver", "tester",
 )  # fmt: skip
 
 
