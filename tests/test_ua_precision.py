@@ -385,3 +385,16 @@ def test_extractors_analyzers_resolvers_and_testers_are_bot_words() -> None:
     ):
         assert "bot-like word" in _bot_reason(tool, "Other"), tool
     assert "bot-like word" not in _bot_reason("Foo/1.0 (tester build)", "Other")
+
+
+def test_a_bot_ua_parser_names_is_a_bot() -> None:
+    """uap-core's regexes name many bots; a bot word in that family is a bot's (WebPageTest's
+    "PTST/276" is "WebPageTest.org bot"), unless the family is copied device-model text."""
+    assert "ua-parser names it" in _bot_reason("Foo/1.0", "Foo Link Checker")
+    assert uaclass._family_bot_word("ptst/276", "WebPageTest.org bot") == "bot"
+    phone = (
+        "Mozilla/5.0 (Linux; Android 7.0; M bot 60 Build/NRD90M) AppleWebKit/537.36 (KHTML,"
+        " like Gecko) Chrome/68.0.3440.91 Mobile Safari/537.36"
+    )
+    assert uaclass._family_bot_word(phone.lower(), "M bot") is None
+    assert not CLASSIFIER.classify(phone).is_bot

@@ -343,6 +343,19 @@ def _without_branding(text: str) -> str:
     return _BRANDING.sub(" ", text) if "browser" in text or ".www." in text else text
 
 
+def _family_bot_word(lowered: str, family: str) -> str | None:
+    """A bot word in the family ua-parser names (uap-core's regexes know many bots:
+    "WebPageTest.org bot" for "PTST/276", "OpenVAS Scanner"), unless the family is device-model
+    text the parser copied ("M bot 60", a phone; "Y!J-BRZ/YATSHA crawler" in a model field)."""
+    family = family.lower()
+    if not any(hint in family for hint in _BOT_WORD_HINTS):
+        return None
+    found = _BOT_WORDS.search(" " + " ".join(_words(family)) + " ")
+    if found is None or (family in lowered and family not in _without_device(lowered)):
+        return None
+    return found.group(0).strip()
+
+
 def _bot_reason(lowered: str, ua_words: tuple[str, ...], family: str) -> str:
     if (
         any(hint in lowered for hint in _CONTACT_HINTS)
@@ -356,6 +369,8 @@ def _bot_reason(lowered: str, ua_words: tuple[str, ...], family: str) -> str:
         text_words = ua_words if text is lowered else _words(text)
         if found := _BOT_WORDS.search(" " + " ".join(text_words) + " "):
             return f"contains the bot-like word {found.group(0).strip()!r}"
+    if (word := _family_bot_word(lowered, family)) is not None:
+        return f"ua-parser names it {family!r}, with the bot-like word {word!r}"
     if "java" in lowered and _JAVA_RUNTIME.search(lowered):
         return "a Java runtime's version: a Java program's HTTP stack"
     if not lowered.startswith(_BROWSER_PREFIX):
