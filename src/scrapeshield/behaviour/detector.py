@@ -50,6 +50,7 @@ _RING_NAMES = {PAGE: "pages", IMAGE: "images"}  # (a Redis string each: script.R
 _MASK = 0xFFFFFFFF  # memory rings pack (id << 32) | whole seconds
 LISTINGS = "listed"  # the listing pages (no id) a client viewed: path hashes, latest _LISTED
 _LISTED = 16
+_ZEROS = [0] * len(FIELDS)  # read only
 _BUMPS = "12345"  # the script names a counter by its position in FIELDS (1-based)
 
 
@@ -64,7 +65,8 @@ class BehaviourDetector(Immediate):
         self.ring_size = max(32, 2 * settings.sequential_run)
         # (script.py) two windows' counters and the longest a ring entry counts, in ms
         longest = max(settings.sequential_ttl, settings.page_memory)
-        self._hash_ttl = int((2 * settings.window + longest) * 1000)
+        self._record_ttl = 2 * settings.window + longest
+        self._hash_ttl = int(self._record_ttl * 1000)
 
     def _kind(self, facts: Facts) -> int | None:
         """PAGE, IMAGE or ASSET; None for anything else (API, non-GET, HEAD)."""
@@ -121,40 +123,45 @@ class BehaviourDetector(Immediate):
             return Sent(self._from_script(request, reply, dry_run))
         return self._on_any_store(store, request, dry_run)
 
-    # -- the MemoryStore: rows and rings in process ---------------------------------------
+    # -- the MemoryStore: one record per client, in process -----------------------------------
 
     def _in_memory(self, store: MemoryStore, r: _Request, dry_run: bool) -> list[Signal]:
+        """The client's one record (`_Tally`, as its one hash on Redis): one lookup."""
         s = self._s
-        bucket = int(r.now // s.window)
-        base = subject_key("bh:", r.client, ":")
-        ttl = 2 * s.window
-        look, wanted = r.looked_up()
-        orphan = r.check and not _page_seen(
-            store.recent(base + look, None, self.ring_size, 0), wanted, r.now - s.page_memory
+        tally = store.record(
+            subject_key("bh:", r.client), self._record_ttl, _Tally, create=not dry_run
         )
-        if r.listing is not None and not dry_run:
-            store.recent(base + LISTINGS, (r.listing << 32) | int(r.now), _LISTED, s.page_memory)
+        if tally is None:  # a dry run for a client with nothing kept
+            tally = _Tally()
+        bucket = int(r.now // s.window)
+        parity = bucket % 2
+        look, wanted = r.looked_up()
+        orphan = r.check and not _page_seen(tally.rings[look], wanted, r.now - s.page_memory)
         bumps = [*r.bumps, ORPHAN] if orphan else r.bumps
+        counts = tally.counts[parity]
+        if tally.windows[parity] != bucket:  # this window's first request: its counters anew
+            counts = [0] * len(FIELDS)
+            if not dry_run:
+                tally.counts[parity], tally.windows[parity] = counts, bucket
         if dry_run:
-            row = store.counters(f"{base}{bucket}", len(FIELDS), (), ttl)
-            current = [c + (i in bumps) for i, c in enumerate(row)]
-        else:
-            current = store.counters(f"{base}{bucket}", len(FIELDS), bumps, ttl)
-        previous = store.counters(f"{base}{bucket - 1}", len(FIELDS), (), ttl)
+            counts = counts.copy()
+        for b in bumps:
+            counts[b] += 1
+        other = 1 - parity
+        previous = tally.counts[other] if tally.windows[other] == bucket - 1 else _ZEROS
+        if r.listing is not None and not dry_run:
+            _push(tally.rings[LISTINGS], (r.listing << 32) | int(r.now), _LISTED)
         walk = 1
         if r.ident is not None:
-            packed = None if dry_run else (r.ident << 32) | int(r.now)
-            ring = store.recent(
-                base + _RING_NAMES[r.kind], packed, self.ring_size, s.sequential_ttl
-            )
-            if packed is not None:
-                ring = ring[:-1]  # as it was before this request
+            ring = tally.rings[_RING_NAMES[r.kind]]
             cut = r.now - s.sequential_ttl
             if ring and (ring[0] & _MASK) >= cut:  # oldest first: all of them are recent
                 walk = walk_length(r.ident, [v >> 32 for v in ring])
             else:
                 walk = walk_length(r.ident, [v >> 32 for v in ring if (v & _MASK) >= cut])
-        return judge(s, r.kind, r.now, current, previous, walk)
+            if not dry_run:
+                _push(ring, (r.ident << 32) | int(r.now), self.ring_size)
+        return judge(s, r.kind, r.now, counts, previous, walk)
 
     # -- Redis: one script --------------------------------------------------------------------
 
@@ -247,6 +254,30 @@ class BehaviourDetector(Immediate):
             cut = r.now - s.sequential_ttl
             recent = [i for i, t in _entries(ring) if t >= cut]
         return self._judged(r, current, previous, recent)
+
+
+class _Tally:
+    """What the MemoryStore keeps of one client (on Redis, the hash `bh:{<client>}`): the
+    counters of two windows by the parity of the window's index, the index each holds, and the
+    rings of recent ids (`(id << 32) | seconds`, oldest first; entries older than their memory
+    are skipped by time)."""
+
+    __slots__ = ("counts", "rings", "windows")
+
+    def __init__(self) -> None:
+        self.windows = [-1, -1]
+        self.counts = [_ZEROS, _ZEROS]  # (replaced, never changed, when a window starts)
+        self.rings: dict[str, list[int]] = {
+            _RING_NAMES[PAGE]: [],
+            _RING_NAMES[IMAGE]: [],
+            LISTINGS: [],
+        }
+
+
+def _push(ring: list[int], value: int, size: int) -> None:
+    ring.append(value)
+    if len(ring) > size:
+        del ring[: len(ring) - size]
 
 
 class _Request:
