@@ -84,6 +84,7 @@ class _Plan(NamedTuple):
     prev_known: list[int]  # per budget, the previous hour's count when known (not read)
     prev_keys: list[str]  # per budget, the previous hour's key ("" for a day budget)
     cache_key: tuple[object, ...]  # its key in the plan cache
+    learns: bool  # whether it reads a previous hour's count (then kept: `_learn`)
 
 
 class IdentityDetector(Immediate):
@@ -176,10 +177,9 @@ class IdentityDetector(Immediate):
         fresh = visitor is None or int(visitor.issued // 3600) == hour  # new this clock hour
         needs_fingerprint = (pool.enabled and young) or (image and fresh) or visitor is None
         fingerprint = header_fingerprint(facts.headers) if needs_fingerprint else ""
-        key = (
+        key = (  # (the client key fixes the network: an address, or an IPv6 /64 within its /48)
             kind,
             facts.client_key,
-            self._network(facts),
             visitor.id if visitor is not None else "",
             visitor.issued if visitor is not None else 0.0,
             hour,
@@ -308,6 +308,7 @@ class IdentityDetector(Immediate):
             prev_known,
             prev_keys,
             cache_key,
+            any(at >= 0 for at in prev_at),
         )
 
     def _signals(
@@ -334,7 +335,7 @@ class IdentityDetector(Immediate):
                 detail = f"{count} originals this {b.period} of {b.allowed}"
                 out.append(Signal(b.name, 0.0, detail))
         ctx.notes[BUDGET_USE_NOTE] = round(use, 3)
-        if any(prev >= 0 for prev in plan.prev_at):
+        if plan.learns:
             self._learn(plan, results)
         if plan.newcomers_at >= 0 and (count := results[plan.newcomers_at]) > self._newcomers:
             detail = (f"{count} originals this hour by new identities of this network and "
