@@ -75,7 +75,7 @@ async def test_records_are_kept_expire_and_stay_bounded() -> None:
     detector's counters and rings), made when missing, kept its TTL from each call."""
     import asyncio
 
-    store = MemoryStore(max_keys=100)
+    store = MemoryStore(max_keys=200)  # records: half of it
 
     def record(key: str, ttl: float = 60) -> list[int]:
         found = store.record(key, ttl, list[int])

@@ -47,10 +47,11 @@ _ITEM_TAIL = 32  # the id is at the end: only this tail is searched (a match is 
 _SUBRESOURCE_DEST = frozenset({"style", "script", "font", "image"})
 _PAGE_DEST = frozenset({"", "document", "iframe", "frame"})
 _RING_NAMES = {PAGE: "pages", IMAGE: "images"}  # (a Redis string each: script.RING_ENTRY)
-_MASK = 0xFFFFFFFF  # memory rings pack (id << 32) | whole seconds
 LISTINGS = "listed"  # the listing pages (no id) a client viewed: path hashes, latest _LISTED
 _LISTED = 16
 _ZEROS = [0] * len(FIELDS)  # read only
+_RINGS = ("pages", "images", LISTINGS)  # (their names on Redis too)
+_Ring = tuple[list[int], list[int]]  # a memory ring: ids and their whole seconds
 _BUMPS = "12345"  # the script names a counter by its position in FIELDS (1-based)
 
 
@@ -136,32 +137,39 @@ class BehaviourDetector(Immediate):
         bucket = int(r.now // s.window)
         parity = bucket % 2
         look, wanted = r.looked_up()
-        orphan = r.check and not _page_seen(tally.rings[look], wanted, r.now - s.page_memory)
+        orphan = r.check and not _seen(getattr(tally, look), wanted, r.now - s.page_memory)
         bumps = [*r.bumps, ORPHAN] if orphan else r.bumps
-        counts = tally.counts[parity]
-        if tally.windows[parity] != bucket:  # this window's first request: its counters anew
-            counts = [0] * len(FIELDS)
-            if not dry_run:
-                tally.counts[parity], tally.windows[parity] = counts, bucket
-        if dry_run:
-            counts = counts.copy()
+        counts, at = tally.counts, 6 * parity  # this window's parity: its five, then its index
+        if counts[at + 5] != bucket:  # this window's first request: its counters anew
+            fresh = [0, 0, 0, 0, 0, bucket]
+            if dry_run:
+                counts = [*counts[:at], *fresh, *counts[at + 6 :]]
+            else:
+                counts[at : at + 6] = fresh
+        current = counts[at : at + 5]
         for b in bumps:
-            counts[b] += 1
-        other = 1 - parity
-        previous = tally.counts[other] if tally.windows[other] == bucket - 1 else _ZEROS
+            current[b] += 1
+        if not dry_run:
+            counts[at : at + 5] = current
+        other = 6 - at
+        previous = counts[other : other + 5] if counts[other + 5] == bucket - 1 else _ZEROS
         if r.listing is not None and not dry_run:
-            _push(tally.rings[LISTINGS], (r.listing << 32) | int(r.now), _LISTED)
+            _push(tally, LISTINGS, r.listing, int(r.now), _LISTED)
         walk = 1
         if r.ident is not None:
-            ring = tally.rings[_RING_NAMES[r.kind]]
-            cut = r.now - s.sequential_ttl
-            if ring and (ring[0] & _MASK) >= cut:  # oldest first: all of them are recent
-                walk = walk_length(r.ident, [v >> 32 for v in ring])
-            else:
-                walk = walk_length(r.ident, [v >> 32 for v in ring if (v & _MASK) >= cut])
+            name = _RING_NAMES[r.kind]
+            ring: _Ring | None = getattr(tally, name)
+            if ring is not None:
+                ids, times = ring
+                cut = r.now - s.sequential_ttl
+                if times[0] >= cut:  # oldest first: all of them are recent
+                    walk = walk_length(r.ident, ids)
+                else:
+                    recent = [i for i, t in zip(ids, times, strict=True) if t >= cut]
+                    walk = walk_length(r.ident, recent)
             if not dry_run:
-                _push(ring, (r.ident << 32) | int(r.now), self.ring_size)
-        return judge(s, r.kind, r.now, counts, previous, walk)
+                _push(tally, name, r.ident, int(r.now), self.ring_size)
+        return judge(s, r.kind, r.now, current, previous, walk)
 
     # -- Redis: one script --------------------------------------------------------------------
 
@@ -258,26 +266,37 @@ class BehaviourDetector(Immediate):
 
 class _Tally:
     """What the MemoryStore keeps of one client (on Redis, the hash `bh:{<client>}`): the
-    counters of two windows by the parity of the window's index, the index each holds, and the
-    rings of recent ids (`(id << 32) | seconds`, oldest first; entries older than their memory
-    are skipped by time)."""
+    counters of two windows by the parity of the window's index, each followed by the index it
+    holds (`p0 i0 a0 c0 o0 w0 p1 ... w1`), and the rings of recent ids (ids and their whole
+    seconds, oldest first, made at the first push; entries older than their memory are skipped
+    by time). Slots, not a dict: a store full of these holds `memory_max_keys / 2` of them."""
 
-    __slots__ = ("counts", "rings", "windows")
+    __slots__ = ("counts", *_RINGS)
 
     def __init__(self) -> None:
-        self.windows = [-1, -1]
-        self.counts = [_ZEROS, _ZEROS]  # (replaced, never changed, when a window starts)
-        self.rings: dict[str, list[int]] = {
-            _RING_NAMES[PAGE]: [],
-            _RING_NAMES[IMAGE]: [],
-            LISTINGS: [],
-        }
+        self.counts = [0, 0, 0, 0, 0, -1, 0, 0, 0, 0, 0, -1]
+        self.pages: _Ring | None = None
+        self.images: _Ring | None = None
+        self.listed: _Ring | None = None
 
 
-def _push(ring: list[int], value: int, size: int) -> None:
-    ring.append(value)
-    if len(ring) > size:
-        del ring[: len(ring) - size]
+def _push(tally: _Tally, name: str, ident: int, now: int, size: int) -> None:
+    ring: _Ring | None = getattr(tally, name)
+    if ring is None:
+        setattr(tally, name, ([ident], [now]))
+        return
+    ids, times = ring
+    ids.append(ident)
+    times.append(now)
+    if len(ids) > size:
+        del ids[0], times[0]
+
+
+def _seen(ring: _Ring | None, ident: int | None, cut: float) -> bool:
+    """Whether `ident` is in the ring at or after `cut`."""
+    if ring is None or ident not in ring[0]:
+        return False
+    return any(i == ident and t >= cut for i, t in zip(*ring, strict=True))
 
 
 class _Request:
@@ -322,10 +341,6 @@ def _claim(facts: Facts) -> tuple[str, int] | None:
 
 def _path_hash(path: str) -> int:
     return zlib.crc32(path.encode("utf-8", "surrogateescape")) & 0x7FFFFFFF
-
-
-def _page_seen(ring: Sequence[int], ident: int | None, cut: float) -> bool:
-    return any(v >> 32 == ident and (v & _MASK) >= cut for v in ring)
 
 
 def _row(fields: Sequence[Any], window: int) -> list[int]:

@@ -5,7 +5,7 @@ with `max_keys` entries the store holds at most that many counters, however many
 Bans live in a table of their own (a tenth of `max_keys`), so such a flood of counters cannot
 evict a ban and let the banned client back in. Records (`record`: a detector's
 state of one client under one key, for in-process callers) have a table of their own too,
-bounded by `max_keys` like keys.
+bounded by half of `max_keys` (each holds what would take several keys).
 Distinct-count sets (`add_distinct`, the memory stand-in for Redis' HyperLogLog) hold member
 hashes, at most `DISTINCT_CAP` per key and `8 * max_keys` in all (least recently used sets go
 first), so counting the originals of a flood of clients stays bounded too.
@@ -38,6 +38,7 @@ class MemoryStore:
         self._members = 0  # in every set together, bounded by `_max_members`
         self._max_members = 8 * max_keys
         self._max_keys = max_keys
+        self._max_records = max(1, max_keys // 2)
         self._max_bans = max(100, max_keys // 10)
         self._events: deque[StoredEvent] = deque(maxlen=max_events)
         self._last_event_ms = 0
@@ -109,9 +110,9 @@ class MemoryStore:
         """A caller's own mutable record under one key (a detector's whole state of one
         client): one lookup per request where separate keys cost several. Made by `new` when
         missing or expired (unless `create` is false: then None), and kept `ttl` seconds from
-        this call. Lives in the records' table, bounded by `max_keys` (least recently used go
-        first). In-process only (no Store protocol method reads it); `keys` lists it and
-        `delete` removes it."""
+        this call. Lives in the records' table, bounded by half of `max_keys` (least recently
+        used go first): a record holds what would take several keys. In-process only (no
+        Store protocol method reads it); `keys` lists it and `delete` removes it."""
         now = time.time()
         rows = self._rows
         entry = rows.get(key)
@@ -123,7 +124,7 @@ class MemoryStore:
             return None
         value = new()
         rows[key] = (value, now + ttl)  # (a new key goes last: the most recent)
-        while len(rows) > self._max_keys:
+        while len(rows) > self._max_records:
             rows.popitem(last=False)
             self.evictions += 1
         return value
