@@ -70,30 +70,38 @@ async def test_a_flood_of_counters_cannot_evict_a_ban() -> None:
     assert len(await store.keys("ban:")) == 100
 
 
-async def test_counter_rows_count_expire_and_stay_bounded() -> None:
-    """`counters`: several counters under one key (the behaviour detector's per-window row)."""
+async def test_records_are_kept_expire_and_stay_bounded() -> None:
+    """`record`: a caller's mutable state of one client under one key (the behaviour
+    detector's counters and rings), made when missing, kept its TTL from each call."""
     import asyncio
 
-    store = MemoryStore(max_keys=100)
-    assert store.counters("row:a", 4, (), ttl=60) == [0, 0, 0, 0]
-    assert await store.keys("row:") == []  # reading a missing row creates nothing
-    assert store.counters("row:a", 4, (0, 3), ttl=60) == [1, 0, 0, 1]
-    assert store.counters("row:a", 4, (0,), ttl=60) == [2, 0, 0, 1]
-    assert store.counters("row:a", 4, (), ttl=60) == [2, 0, 0, 1]
+    store = MemoryStore(max_keys=200)  # records: half of it
+
+    def record(key: str, ttl: float = 60) -> list[int]:
+        found = store.record(key, ttl, list[int])
+        assert found is not None
+        return found
+
+    assert store.record("row:a", 60, list, create=False) is None
+    assert await store.keys("row:") == []  # reading a missing record creates nothing
+    row = record("row:a")
+    assert row == []
+    row.append(1)
+    assert record("row:a") == [1]  # the same object, as the caller left it
     assert await store.keys("row:") == ["row:a"]
     assert await store.delete("row:a") is True
-    assert store.counters("row:a", 4, (), ttl=60) == [0, 0, 0, 0]
-    store.counters("row:short", 2, (1,), ttl=0.05)
+    assert store.record("row:a", 60, list, create=False) is None
+    record("row:short", 0.05).append(2)
     await asyncio.sleep(0.1)
-    assert store.counters("row:short", 2, (), ttl=0.05) == [0, 0]  # expired with its TTL
-    store.counters("row:keep", 1, (0,), ttl=60)
+    assert record("row:short", 0.05) == []  # expired with its TTL: made anew
+    record("row:keep").append(1)
     for n in range(500):
-        store.counters(f"row:{n}", 1, (0,), ttl=60)
+        record(f"row:{n}").append(1)
         if n % 10 == 0:
-            store.counters("row:keep", 1, (), ttl=60)  # read: now the most recently used
+            record("row:keep")  # read: now the most recently used
     assert len(store) == 100
-    assert store.counters("row:keep", 1, (), ttl=60) == [1]
-    assert store.counters("row:0", 1, (), ttl=60) == [0]  # the least recently used went
+    assert record("row:keep") == [1]
+    assert store.record("row:0", 60, list, create=False) is None  # the least recently used went
 
 
 async def test_synchronous_api_matches_the_protocol() -> None:

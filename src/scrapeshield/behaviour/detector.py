@@ -47,9 +47,11 @@ _ITEM_TAIL = 32  # the id is at the end: only this tail is searched (a match is 
 _SUBRESOURCE_DEST = frozenset({"style", "script", "font", "image"})
 _PAGE_DEST = frozenset({"", "document", "iframe", "frame"})
 _RING_NAMES = {PAGE: "pages", IMAGE: "images"}  # (a Redis string each: script.RING_ENTRY)
-_MASK = 0xFFFFFFFF  # memory rings pack (id << 32) | whole seconds
 LISTINGS = "listed"  # the listing pages (no id) a client viewed: path hashes, latest _LISTED
 _LISTED = 16
+_ZEROS = [0] * len(FIELDS)  # read only
+_RINGS = ("pages", "images", LISTINGS)  # (their names on Redis too)
+_Ring = tuple[list[int], list[int]]  # a memory ring: ids and their whole seconds
 _BUMPS = "12345"  # the script names a counter by its position in FIELDS (1-based)
 
 
@@ -64,7 +66,8 @@ class BehaviourDetector(Immediate):
         self.ring_size = max(32, 2 * settings.sequential_run)
         # (script.py) two windows' counters and the longest a ring entry counts, in ms
         longest = max(settings.sequential_ttl, settings.page_memory)
-        self._hash_ttl = int((2 * settings.window + longest) * 1000)
+        self._record_ttl = 2 * settings.window + longest
+        self._hash_ttl = int(self._record_ttl * 1000)
 
     def _kind(self, facts: Facts) -> int | None:
         """PAGE, IMAGE or ASSET; None for anything else (API, non-GET, HEAD)."""
@@ -121,39 +124,51 @@ class BehaviourDetector(Immediate):
             return Sent(self._from_script(request, reply, dry_run))
         return self._on_any_store(store, request, dry_run)
 
-    # -- the MemoryStore: rows and rings in process ---------------------------------------
+    # -- the MemoryStore: one record per client, in process -----------------------------------
 
     def _in_memory(self, store: MemoryStore, r: _Request, dry_run: bool) -> list[Signal]:
+        """The client's one record (`_Tally`, as its one hash on Redis): one lookup."""
         s = self._s
-        bucket = int(r.now // s.window)
-        base = subject_key("bh:", r.client, ":")
-        ttl = 2 * s.window
-        look, wanted = r.looked_up()
-        orphan = r.check and not _page_seen(
-            store.recent(base + look, None, self.ring_size, 0), wanted, r.now - s.page_memory
+        tally = store.record(
+            subject_key("bh:", r.client), self._record_ttl, _Tally, create=not dry_run
         )
-        if r.listing is not None and not dry_run:
-            store.recent(base + LISTINGS, (r.listing << 32) | int(r.now), _LISTED, s.page_memory)
+        if tally is None:  # a dry run for a client with nothing kept
+            tally = _Tally()
+        bucket = int(r.now // s.window)
+        parity = bucket % 2
+        look, wanted = r.looked_up()
+        orphan = r.check and not _seen(getattr(tally, look), wanted, r.now - s.page_memory)
         bumps = [*r.bumps, ORPHAN] if orphan else r.bumps
-        if dry_run:
-            row = store.counters(f"{base}{bucket}", len(FIELDS), (), ttl)
-            current = [c + (i in bumps) for i, c in enumerate(row)]
-        else:
-            current = store.counters(f"{base}{bucket}", len(FIELDS), bumps, ttl)
-        previous = store.counters(f"{base}{bucket - 1}", len(FIELDS), (), ttl)
+        counts, at = tally.counts, 6 * parity  # this window's parity: its five, then its index
+        if counts[at + 5] != bucket:  # this window's first request: its counters anew
+            fresh = [0, 0, 0, 0, 0, bucket]
+            if dry_run:
+                counts = [*counts[:at], *fresh, *counts[at + 6 :]]
+            else:
+                counts[at : at + 6] = fresh
+        current = counts[at : at + 5]
+        for b in bumps:
+            current[b] += 1
+        if not dry_run:
+            counts[at : at + 5] = current
+        other = 6 - at
+        previous = counts[other : other + 5] if counts[other + 5] == bucket - 1 else _ZEROS
+        if r.listing is not None and not dry_run:
+            _push(tally, LISTINGS, r.listing, int(r.now), _LISTED)
         walk = 1
         if r.ident is not None:
-            packed = None if dry_run else (r.ident << 32) | int(r.now)
-            ring = store.recent(
-                base + _RING_NAMES[r.kind], packed, self.ring_size, s.sequential_ttl
-            )
-            if packed is not None:
-                ring = ring[:-1]  # as it was before this request
-            cut = r.now - s.sequential_ttl
-            if ring and (ring[0] & _MASK) >= cut:  # oldest first: all of them are recent
-                walk = walk_length(r.ident, [v >> 32 for v in ring])
-            else:
-                walk = walk_length(r.ident, [v >> 32 for v in ring if (v & _MASK) >= cut])
+            name = _RING_NAMES[r.kind]
+            ring: _Ring | None = getattr(tally, name)
+            if ring is not None:
+                ids, times = ring
+                cut = r.now - s.sequential_ttl
+                if times[0] >= cut:  # oldest first: all of them are recent
+                    walk = walk_length(r.ident, ids)
+                else:
+                    recent = [i for i, t in zip(ids, times, strict=True) if t >= cut]
+                    walk = walk_length(r.ident, recent)
+            if not dry_run:
+                _push(tally, name, r.ident, int(r.now), self.ring_size)
         return judge(s, r.kind, r.now, current, previous, walk)
 
     # -- Redis: one script --------------------------------------------------------------------
@@ -249,6 +264,41 @@ class BehaviourDetector(Immediate):
         return self._judged(r, current, previous, recent)
 
 
+class _Tally:
+    """What the MemoryStore keeps of one client (on Redis, the hash `bh:{<client>}`): the
+    counters of two windows by the parity of the window's index, each followed by the index it
+    holds (`p0 i0 a0 c0 o0 w0 p1 ... w1`), and the rings of recent ids (ids and their whole
+    seconds, oldest first, made at the first push; entries older than their memory are skipped
+    by time). Slots, not a dict: a store full of these holds `memory_max_keys / 2` of them."""
+
+    __slots__ = ("counts", *_RINGS)
+
+    def __init__(self) -> None:
+        self.counts = [0, 0, 0, 0, 0, -1, 0, 0, 0, 0, 0, -1]
+        self.pages: _Ring | None = None
+        self.images: _Ring | None = None
+        self.listed: _Ring | None = None
+
+
+def _push(tally: _Tally, name: str, ident: int, now: int, size: int) -> None:
+    ring: _Ring | None = getattr(tally, name)
+    if ring is None:
+        setattr(tally, name, ([ident], [now]))
+        return
+    ids, times = ring
+    ids.append(ident)
+    times.append(now)
+    if len(ids) > size:
+        del ids[0], times[0]
+
+
+def _seen(ring: _Ring | None, ident: int | None, cut: float) -> bool:
+    """Whether `ident` is in the ring at or after `cut`."""
+    if ring is None or ident not in ring[0]:
+        return False
+    return any(i == ident and t >= cut for i, t in zip(*ring, strict=True))
+
+
 class _Request:
     __slots__ = ("bumps", "check", "claim", "client", "ident", "kind", "listing", "now")
 
@@ -291,10 +341,6 @@ def _claim(facts: Facts) -> tuple[str, int] | None:
 
 def _path_hash(path: str) -> int:
     return zlib.crc32(path.encode("utf-8", "surrogateescape")) & 0x7FFFFFFF
-
-
-def _page_seen(ring: Sequence[int], ident: int | None, cut: float) -> bool:
-    return any(v >> 32 == ident and (v & _MASK) >= cut for v in ring)
 
 
 def _row(fields: Sequence[Any], window: int) -> list[int]:

@@ -65,6 +65,12 @@ class _Budget(NamedTuple):
     name: str  # of its signal: budget/<scope>/<period>
 
 
+_Read = tuple[_Budget, int, int, int, int, int]
+"""A budget, where its count is in the reply, where the previous hour's is (-1: not read),
+the previous hour's when known, where the refused tokens' count is (-1: none), and the count
+above which it signals."""
+
+
 class _Plan(NamedTuple):
     """What one request queued, and where its answers are in the reply."""
 
@@ -84,6 +90,8 @@ class _Plan(NamedTuple):
     prev_known: list[int]  # per budget, the previous hour's count when known (not read)
     prev_keys: list[str]  # per budget, the previous hour's key ("" for a day budget)
     cache_key: tuple[object, ...]  # its key in the plan cache
+    reads: tuple[_Read, ...]  # per budget, where its counts are, and the count that signals
+    learns: bool  # whether it reads a previous hour's count (then kept: `_learn`)
 
 
 class IdentityDetector(Immediate):
@@ -176,10 +184,9 @@ class IdentityDetector(Immediate):
         fresh = visitor is None or int(visitor.issued // 3600) == hour  # new this clock hour
         needs_fingerprint = (pool.enabled and young) or (image and fresh) or visitor is None
         fingerprint = header_fingerprint(facts.headers) if needs_fingerprint else ""
-        key = (
+        key = (  # (the client key fixes the network: an address, or an IPv6 /64 within its /48)
             kind,
             facts.client_key,
-            self._network(facts),
             visitor.id if visitor is not None else "",
             visitor.issued if visitor is not None else 0.0,
             hour,
@@ -308,6 +315,20 @@ class IdentityDetector(Immediate):
             prev_known,
             prev_keys,
             cache_key,
+            tuple(
+                (
+                    b,
+                    at,
+                    prev,
+                    known,
+                    spent_at if b.scope == "visitor" and b.period == "hour" else -1,
+                    b.allowed if image else b.allowed - 1,
+                )
+                for b, at, prev, known in zip(
+                    self._budgets, budget_at, prev_at, prev_known, strict=True
+                )
+            ),
+            any(at >= 0 for at in prev_at),
         )
 
     def _signals(
@@ -317,24 +338,27 @@ class IdentityDetector(Immediate):
         out: list[Signal] = []
         use = 0.0
         weight = 1.0 - (facts.time % 3600.0) / 3600.0  # of the previous clock hour
-        for b, at, prev, known in zip(
-            plan.budgets, plan.budget_at, plan.prev_at, plan.prev_known, strict=True
-        ):
+        for b, at, prev, known, spent, mark in plan.reads:
             count = results[at]
             # a sliding hour: a session across the hour gets no fresh budget
-            count += round((results[prev] if prev >= 0 else known) * weight)
-            if plan.spent_at >= 0 and b.scope == "visitor" and b.period == "hour":
-                # each token this address and browser build was refused with this hour
-                count += results[plan.spent_at] * math.ceil(b.refuse_above or b.allowed)
-            use = max(use, count / b.allowed)
+            if prev >= 0:
+                count += round(results[prev] * weight)
+            elif known:
+                count += round(known * weight)
+            if spent >= 0:  # each token this address and browser build was refused with
+                count += results[spent] * math.ceil(b.refuse_above or b.allowed)  # this hour
+            if count / b.allowed > use:
+                use = count / b.allowed
+            if count <= mark:  # (an original: over its budget; a page view: at it)
+                continue
             if image and b.refuse_above and count > b.refuse_above:
                 detail = f"{count} originals this {b.period}, refused above {b.refuse_above:g}"
                 out.append(Signal(b.name + "/refuse", 0.0, detail))
-            elif count > b.allowed or (not image and count >= b.allowed):
+            else:
                 detail = f"{count} originals this {b.period} of {b.allowed}"
                 out.append(Signal(b.name, 0.0, detail))
         ctx.notes[BUDGET_USE_NOTE] = round(use, 3)
-        if any(prev >= 0 for prev in plan.prev_at):
+        if plan.learns:
             self._learn(plan, results)
         if plan.newcomers_at >= 0 and (count := results[plan.newcomers_at]) > self._newcomers:
             detail = (f"{count} originals this hour by new identities of this network and "

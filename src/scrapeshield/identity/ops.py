@@ -2,7 +2,8 @@
 
     A key member ttl   add a member to a distinct count (HyperLogLog on Redis), then count
     C key              count distinct members
-    W key              count the union of the previous op's distinct count and this one's
+    W key              count the union of the previous op's distinct count and this one's (the
+                       previous op's answer when this one's is empty)
     I key ttl          increment a counter (TTL set when created)
     G key              1 if the key exists, else 0
     V key              a counter's value (0 when missing)
@@ -37,8 +38,11 @@ def run_now(store: MemoryStore, ops: Sequence[Op], dry: bool) -> list[int]:
             out.append(store.distinct(key, None) + 1 if dry else store.distinct(key, member, ttl))
         elif code == "C":
             out.append(store.distinct(key, None))
-        elif code == "W":
-            out.append(store.distinct_union([previous, key]) + (1 if dry else 0))
+        elif code == "W":  # most visitors took nothing without a token: the count just taken
+            if store.distinct(key, None):
+                out.append(store.distinct_union([previous, key]) + (1 if dry else 0))
+            else:
+                out.append(out[-1])
         elif code == "I":
             out.append(int(store.peek(key) or 0) + 1 if dry else store.bump(key, 1, ttl))
         elif code == "G":
@@ -109,7 +113,10 @@ async def run(store: Store, ops: Sequence[Op], dry: bool) -> list[int]:
         elif code == "C":
             out.append(await store.count_distinct(key))
         elif code == "W":
-            out.append(await store.count_distinct(previous, key) + (1 if dry else 0))
+            if await store.count_distinct(key):
+                out.append(await store.count_distinct(previous, key) + (1 if dry else 0))
+            else:
+                out.append(out[-1])
         elif code == "I":
             value = int(await store.get(key) or 0) + 1
             out.append(value if dry else await store.incr(key, 1, ttl))
@@ -152,8 +159,8 @@ for i = 1, #codes do
   elseif c == 'W' then
     if redis.call('EXISTS', k) == 1 then
       out[i] = redis.call('PFCOUNT', KEYS[i - 1], k)
-    else  -- most visitors took nothing without a token: a one-key count is cached by Redis
-      out[i] = redis.call('PFCOUNT', KEYS[i - 1])
+    else  -- most visitors took nothing without a token: the union is the count just taken
+      out[i] = out[i - 1]
     end
   elseif c == 'I' then
     local v = redis.call('INCR', k)  -- created here (1): its TTL, in the same atomic call

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from typing import Any
+from typing import NamedTuple
 
 from scrapeshield.challenge.tokens import Signer, TokenError, binding_for, network_of
 from scrapeshield.facts import Facts
@@ -45,7 +45,7 @@ class VisitorTokens:
         self.signer = Signer(keys)
         self.cookie = settings.cookie_name
         self._needle = settings.cookie_name + "="
-        self._verified: dict[str, dict[str, Any] | None] = {}
+        self._verified: dict[str, _Verified | None] = {}  # by token: what its signature says
         self._bindings: dict[tuple[str, str], str] = {}
         self._values: dict[str, str | None] = {}  # Cookie field -> this cookie's value
         self._attributes = f"; Path=/; Max-Age={int(settings.max_age)}; HttpOnly; SameSite=Lax"
@@ -90,21 +90,14 @@ class VisitorTokens:
         if value is None:
             return None
         verified = self._verified
-        if value in verified:
-            payload = verified[value]
-        else:
-            payload = _signed_payload(self.signer, value)
-            if len(verified) >= _CACHE_SIZE:
+        found = verified.get(value)
+        if found is None and value not in verified:
+            found = verified[value] = _verified(self.signer, value)
+            if len(verified) > _CACHE_SIZE:  # clients choose these: stay bounded
                 verified.clear()
-            verified[value] = payload
-        if payload is None or facts.time >= payload["exp"]:
+        if found is None or facts.time >= found.expires or found.binding != self.binding(facts):
             return None
-        if payload.get("b") != self.binding(facts):
-            return None
-        ident, issued = payload.get("v"), payload.get("iat")
-        if not isinstance(ident, str) or not isinstance(issued, int | float):
-            return None
-        return Visitor(ident, float(issued))
+        return found.visitor
 
     def issue(self, facts: Facts) -> tuple[bytes, bytes]:
         """A new token as a Set-Cookie field (Secure over HTTPS, as the challenge pass)."""
@@ -121,13 +114,31 @@ class VisitorTokens:
         return (b"set-cookie", value.encode("latin-1"))
 
 
-def _signed_payload(signer: Signer, token: str) -> dict[str, Any] | None:
-    """The payload when the signature holds (expiry and binding are checked per request):
-    verified against an empty binding, which a signed token never has, so a good signature
-    ends in the `binding` error that carries the payload."""
+class _Verified(NamedTuple):
+    """What a token with a good signature says (its expiry and binding are checked per
+    request)."""
+
+    visitor: Visitor
+    expires: float
+    binding: str
+
+
+def _verified(signer: Signer, token: str) -> _Verified | None:
+    """The token's visitor, expiry and binding when its signature holds and its payload is
+    well formed: verified against an empty binding, which a signed token never has, so a good
+    signature ends in the `binding` error that carries the payload."""
     try:
         signer.verify(KIND, token, binding="")
     except TokenError as exc:
-        if exc.reason == "binding" and exc.payload is not None:
-            return exc.payload
+        payload = exc.payload if exc.reason == "binding" else None
+        if payload is not None:
+            ident, issued, expires = payload.get("v"), payload.get("iat"), payload.get("exp")
+            binding = payload.get("b")
+            if (
+                isinstance(ident, str)
+                and isinstance(binding, str)
+                and isinstance(issued, int | float)
+                and isinstance(expires, int | float)
+            ):
+                return _Verified(Visitor(ident, float(issued)), float(expires), binding)
     return None

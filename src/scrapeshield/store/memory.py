@@ -3,8 +3,9 @@
 A flood of distinct clients evicts the least recently used keys instead of growing memory:
 with `max_keys` entries the store holds at most that many counters, however many clients come.
 Bans live in a table of their own (a tenth of `max_keys`), so such a flood of counters cannot
-evict a ban and let the banned client back in. Counter rows (`counters`, several counters under
-one key, for in-process callers) have a table of their own too, bounded by `max_keys` like keys.
+evict a ban and let the banned client back in. Records (`record`: a detector's
+state of one client under one key, for in-process callers) have a table of their own too,
+bounded by half of `max_keys` (each holds what would take several keys).
 Distinct-count sets (`add_distinct`, the memory stand-in for Redis' HyperLogLog) hold member
 hashes, at most `DISTINCT_CAP` per key and `8 * max_keys` in all (least recently used sets go
 first), so counting the originals of a flood of clients stays bounded too.
@@ -15,11 +16,13 @@ from __future__ import annotations
 import json
 import time
 from collections import OrderedDict, deque
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from scrapeshield.store.base import DISTINCT_CAP, StoredEvent
 from scrapeshield.store.keys import BAN_PREFIX, ban_key
+
+T = TypeVar("T")
 
 
 class MemoryStore:
@@ -30,11 +33,12 @@ class MemoryStore:
     def __init__(self, *, max_keys: int = 100_000, max_events: int = 10_000) -> None:
         self._data: OrderedDict[str, tuple[str, float | None]] = OrderedDict()
         self._bans: OrderedDict[str, tuple[str, float | None]] = OrderedDict()
-        self._rows: OrderedDict[str, tuple[list[int], float]] = OrderedDict()
+        self._rows: OrderedDict[str, tuple[Any, float]] = OrderedDict()
         self._sets: OrderedDict[str, tuple[set[int], float | None]] = OrderedDict()
         self._members = 0  # in every set together, bounded by `_max_members`
         self._max_members = 8 * max_keys
         self._max_keys = max_keys
+        self._max_records = max(1, max_keys // 2)
         self._max_bans = max(100, max_keys // 10)
         self._events: deque[StoredEvent] = deque(maxlen=max_events)
         self._last_event_ms = 0
@@ -100,69 +104,37 @@ class MemoryStore:
         self._table(key)[key] = (str(value), expires)  # `_live` made it the most recent
         return value
 
-    def counters(self, key: str, size: int, add: Sequence[int], ttl: float) -> list[int]:
-        """A row of `size` counters under one key: one lookup where separate keys cost several.
-
-        Adds 1 to the counter at each index in `add` (creating the row, which expires `ttl`
-        seconds later as an `incr`ed key would) and returns the row, which callers only read.
-        A missing row reads as zeros and is not created when nothing is added. Rows are
-        in-process only (no Store protocol method reads them); `keys` lists them and `delete`
-        removes them.
-        """
+    def record(
+        self, key: str, ttl: float, new: Callable[[], T], *, create: bool = True
+    ) -> T | None:
+        """A caller's own mutable record under one key (a detector's whole state of one
+        client): one lookup per request where separate keys cost several. Made by `new` when
+        missing or expired (unless `create` is false: then None), and kept `ttl` seconds from
+        this call. Lives in the records' table, bounded by half of `max_keys` (least recently
+        used go first): a record holds what would take several keys. In-process only (no
+        Store protocol method reads it); `keys` lists it and `delete` removes it."""
         now = time.time()
-        entry = self._live_row(key, now)
-        if entry is None:
-            if not add:
-                return [0] * size
-            entry = self._new_row(key, [0] * size, now + ttl)
-        else:
-            self._rows.move_to_end(key)
-        row = entry[0]
-        for index in add:
-            row[index] += 1
-        return row
-
-    def recent(self, key: str, value: int | None, size: int, ttl: float) -> list[int]:
-        """The latest `size` values under one key, oldest first, with `value` appended (Redis:
-        RPUSH + LTRIM + PEXPIRE, then LRANGE). Each push renews the TTL; `None` only reads.
-        Lives in the rows' table (bounded by `max_keys`); callers only read the list, at once."""
-        now = time.time()
-        entry = self._live_row(key, now)
-        if value is None:
-            return entry[0] if entry is not None else []
-        if entry is None:
-            return self._new_row(key, [value], now + ttl)[0]
-        values = entry[0]
-        values.append(value)
-        if len(values) > size:
-            del values[: len(values) - size]
-        self._rows[key] = (values, now + ttl)
-        self._rows.move_to_end(key)
-        return values
-
-    def _live_row(self, key: str, now: float) -> tuple[list[int], float] | None:
-        """The row under `key`, or None when there is none or it expired (then it is dropped)."""
-        entry = self._rows.get(key)
-        if entry is not None and entry[1] <= now:
-            del self._rows[key]
+        rows = self._rows
+        entry = rows.get(key)
+        if entry is not None and entry[1] > now:
+            rows[key] = (entry[0], now + ttl)
+            rows.move_to_end(key)
+            return entry[0]  # type: ignore[no-any-return]
+        if not create:
             return None
-        return entry
-
-    def _new_row(self, key: str, values: list[int], expires: float) -> tuple[list[int], float]:
-        """Store a new row, evicting the least recently used past `max_keys`."""
-        entry = self._rows[key] = (values, expires)
-        while len(self._rows) > self._max_keys:
-            self._rows.popitem(last=False)
+        value = new()
+        rows[key] = (value, now + ttl)  # (a new key goes last: the most recent)
+        while len(rows) > self._max_records:
+            rows.popitem(last=False)
             self.evictions += 1
-        return entry
+        return value
 
     def distinct_union(self, keys: list[str]) -> int:
         """How many distinct members the sets at `keys` hold together (expired ones: none)."""
-        union: set[int] = set()
-        for key in keys:
-            if self.distinct(key, None):  # drops an expired set
-                union |= self._sets[key][0]
-        return len(union)
+        found = [self._sets[key][0] for key in keys if self.distinct(key, None)]  # (drops
+        if len(found) == 1:  # an expired set) most unions: one side is empty, nothing to build
+            return len(found[0])
+        return len(set().union(*found))
 
     def distinct(self, key: str, member: str | None, ttl: float | None = None) -> int:
         """`add_distinct` synchronously; with `member` None, `count_distinct`."""
