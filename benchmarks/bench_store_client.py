@@ -1,7 +1,7 @@
 """The Redis store's client-side CPU per request, the app and the detectors left out.
 
 .venv/bin/python -m benchmarks.bench_store_client [--requests 20000] [--rounds 5]
-    [--concurrency 1,4,32] [--loop asyncio|uvloop] [--profile] [--pipeline]
+    [--concurrency 1,4,32] [--loop asyncio|uvloop] [--profile] [--pipeline] [--soon]
 
 Each simulated request queues what a page view with every defence queues on a `RedisStore`
 (`bench_request --store redis` shows these shapes): the ban read (`get_soon`) and three script
