@@ -61,7 +61,8 @@ def settled(found: Found) -> TypeGuard[Sequence[Signal]]:
 class Sent:
     """An awaitable whose store commands are already queued (`RedisStore.submit`): the shield
     awaits it in turn, without a task of its own. Any other awaitable a store-using detector
-    hands back gets a task, so that its commands still join the request's one round trip."""
+    hands back gets a task, so that its commands still join the request's one round trip.
+    (The built-in detectors hand back a `Soon` on one Redis server instead: no coroutine.)"""
 
     __slots__ = ("_awaitable",)
 

@@ -8,7 +8,8 @@ detectors (the rate limiter alone; the user agent alone), and is never challenge
 
 Directive endpoints (robots.txt...) are answered by the middleware before this pipeline runs.
 The ban check and every store-using detector are awaited together, so with the Redis store
-their commands leave in one coalesced pipeline: one round trip per request.
+their commands leave in one coalesced pipeline: one round trip per request, awaited once (the
+tick's batch: store/soon.py), the ban taken from the rate limiter's reply when it read it.
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 
 Round trips, not the server, are the cost, so commands are *coalesced*: every command issued in
 the same event-loop tick, by one request or by many concurrent ones, leaves in one batch on one
-connection (`exchange`), its script calls as one combined call (`combine`). Redis Cluster
+connection (`exchange`), its script calls as one combined call (`combine`). The request path
+queues with `queue_script`/`queue_get`: each reply settles a `Soon` (`soon`), read by the
+caller's function once the tick's batch is done (one future per tick). Redis Cluster
 (`redis+cluster://`) takes redis-py's cluster pipeline, which routes each command to its shard.
 A deadline on every batch and a circuit breaker bound what a slow or dead Redis can cost:
 whatever goes wrong, every command waiting on a batch is failed with `StoreUnavailable`, so
