@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
 import pytest
@@ -13,6 +14,9 @@ import redis
 
 import scrapeshield.ratelimit.backends
 from scrapeshield import Settings, Shield
+from scrapeshield.detector import Found, Immediate, RequestContext, Sent
+from scrapeshield.facts import Facts
+from scrapeshield.signals import Signal
 from scrapeshield.store import RedisStore, combine
 from scrapeshield.store.soon import Soon
 from tests.servers import RedisServer
@@ -136,5 +140,45 @@ async def test_a_failing_part_fails_its_own_soon_only(own_redis: RedisServer) ->
         assert await soons[0] == 1
         with pytest.raises(Exception, match="bad"):
             soons[1].result()
+    finally:
+        await store.aclose()
+
+
+class _Sent(Immediate):
+    """A detector of the awaitable kind (`Sent`), among the built-in ones that answer `Soon`s."""
+
+    name = "sent"
+    uses_store = True
+
+    def detect_now(self, facts: Facts, ctx: RequestContext) -> Found:
+        assert isinstance(ctx.store, RedisStore)
+        return Sent(self._later(ctx.store.get_soon("seen")))
+
+    async def _later(self, reply: Awaitable[Any]) -> Sequence[Signal]:
+        await reply
+        return [Signal("test/sent", 0.0, "read")]
+
+
+async def test_soons_and_awaitables_share_the_round_trip_in_detector_order(
+    own_redis: RedisServer,
+) -> None:
+    """A detector that hands back an awaitable (`Sent`) among those that hand back `Soon`s: one
+    round trip, every detector's signals in detector order; `detect` alone reads a `Soon` too."""
+    store = RedisStore(own_redis.url, prefix="soon-mixed:", timeout=2.0)
+    settings = Settings(ratelimit={"groups": {"default": {"limits": "1/minute"}}}, **SETTINGS)
+    shield = Shield(settings, store=store)
+    limiter = next(d for d in shield.detectors if d.name == "ratelimit")
+    shield.detectors.insert(shield.detectors.index(limiter) + 1, _Sent())
+    try:
+        first = await shield.decide(shield.facts(page_view("198.51.100.6")))
+        assert first.rule == "allow"
+        before = store.round_trips
+        ctx = shield.context()
+        second = await shield.decide(shield.facts(page_view("198.51.100.6")), ctx)
+        assert store.round_trips - before == 1
+        names = [s.name for s in second.reasons]
+        assert names.index("ratelimit/default/client") < names.index("test/sent")
+        alone = await limiter.detect(shield.facts(page_view("198.51.100.6")), shield.context())
+        assert [s.name for s in alone] == ["ratelimit/default/client"]
     finally:
         await store.aclose()
