@@ -241,6 +241,8 @@ class Shield:
         return self._decide_later(facts, ctx, ban, signals, allow_rule)
 
     def _ban_read(self, facts: Facts, ctx: RequestContext) -> Ban | Awaitable[Ban | None] | None:
+        """The ban phase's own read (`BanList.lookup`); None, the store failed, when the circuit
+        is open."""
         try:
             return self.bans.lookup(facts.client_key)
         except StoreUnavailable:  # the circuit is open: decided without the store
