@@ -182,3 +182,25 @@ async def test_soons_and_awaitables_share_the_round_trip_in_detector_order(
         assert [s.name for s in alone] == ["ratelimit/default/client"]
     finally:
         await store.aclose()
+
+
+def test_a_tick_left_by_a_stopped_loop_does_not_block_the_next(own_redis: RedisServer) -> None:
+    """A loop that stops with a command queued and its flush not yet run (a CLI's
+    `asyncio.run`, a test's loop) leaves the store usable from the next loop."""
+    store = RedisStore(own_redis.url, prefix="soon-loops:", timeout=2.0)
+    first = asyncio.new_event_loop()
+
+    def queue_and_stop() -> None:
+        store.queue_get("k", lambda value: value)
+        first.stop()  # before the flush it scheduled runs
+
+    async def use() -> Any:
+        try:
+            return await asyncio.wait_for(store.queue_get("k", lambda value: value or "none"), 5)
+        finally:
+            await store.aclose()
+
+    first.call_soon(queue_and_stop)
+    first.run_forever()
+    first.close()
+    assert asyncio.run(use()) == "none"

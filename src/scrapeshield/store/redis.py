@@ -178,10 +178,14 @@ class RedisStore:
                 raise StoreError(f"{args[0]}: cannot send a {type(arg).__name__} to Redis")
 
     def _schedule(self) -> asyncio.Future[None]:
-        """This tick's future (on the running loop), with the tick's flush scheduled."""
+        """This tick's future (on the running loop), with the tick's flush scheduled. A tick
+        left by a loop that stopped before its flush ran is dropped with what it queued (no
+        one on this loop waits for it)."""
+        loop = asyncio.get_running_loop()
         tick = self._tick
-        if tick is None:
-            loop = asyncio.get_running_loop()
+        if tick is None or tick.get_loop() is not loop:
+            if tick is not None:
+                self._commands, self._futures, self._parts, self._part_replies = [], [], [], []
             tick = self._tick = loop.create_future()
             loop.call_soon(self._flush)
         return tick
