@@ -44,11 +44,11 @@ def _count_batches() -> None:
     """Count the store's batches (one per event-loop tick that queued commands)."""
     sent = redis_store.RedisStore._pipeline
 
-    async def counted(self: Any, commands: Any, futures: Any) -> None:
+    async def counted(self: Any, *batch: Any) -> None:
         _BATCHES[0] += 1
-        await sent(self, commands, futures)
+        await sent(self, *batch)
 
-    redis_store.RedisStore._pipeline = counted  # type: ignore[method-assign]
+    redis_store.RedisStore._pipeline = counted  # type: ignore[method-assign,assignment]
 
 
 class Collections:

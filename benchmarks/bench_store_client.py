@@ -1,7 +1,7 @@
 """The Redis store's client-side CPU per request, the app and the detectors left out.
 
 .venv/bin/python -m benchmarks.bench_store_client [--requests 20000] [--rounds 5]
-    [--concurrency 1,4,32] [--loop asyncio|uvloop] [--profile] [--pipeline]
+    [--concurrency 1,4,32] [--loop asyncio|uvloop] [--profile] [--pipeline] [--soon]
 
 Each simulated request queues what a page view with every defence queues on a `RedisStore`
 (`bench_request --store redis` shows these shapes): the ban read (`get_soon`) and three script
@@ -14,7 +14,9 @@ own. The scripts do no work on the server (a redis-server of its own), so what i
 the store's and redis-py's client CPU: queuing, packing, sending, parsing, settling, waking
 callers. Time is process CPU (`time.process_time`), best of `--rounds`. `--pipeline` alternates,
 in the same run, a second store that sends its batches through redis-py's `Pipeline` (as the
-store did before `store/exchange.py`; its connections still carry no socket timeout).
+store did before `store/exchange.py`; its connections still carry no socket timeout). `--soon`
+alternates a store used as the shield uses it now (`queue_script`: three parts, the ban read
+from the rate limiter's reply, one wait for the batch: store/soon.py).
 """
 
 from __future__ import annotations
@@ -56,14 +58,23 @@ def shapes(client: int) -> list[tuple[str, list[str], list[Any]]]:
     return out
 
 
-async def run(store: RedisStore, requests: int, concurrency: int) -> float:
-    """CPU µs per request, `concurrency` requests at a time."""
+async def run(store: RedisStore, requests: int, concurrency: int, soon: bool = False) -> float:
+    """CPU µs per request, `concurrency` requests at a time. `soon`: as the shield does now
+    (`queue_script`: three parts, the ban read from the first, one wait for the batch)."""
     each = max(1, requests // concurrency)
 
     async def one_by_one(client: int) -> None:
         calls = shapes(client)
         ban = f"ban:{{198.51.{client // 250}.{client % 250}}}"
         for _ in range(each):
+            if soon:
+                soons = [store.queue_script(s, k, a, len) for s, k, a in calls]
+                banned = soons[0].derived(len)
+                await soons[0].tick
+                banned.result()
+                for queued in soons:
+                    queued.result()
+                continue
             replies: list[Awaitable[Any]] = [store.get_soon(ban)]
             replies += [store.submit_script(s, k, a) for s, k, a in calls]
             for reply in replies:
@@ -76,13 +87,15 @@ async def run(store: RedisStore, requests: int, concurrency: int) -> float:
 
 async def main_async(options: argparse.Namespace, url: str) -> None:
     stores = {"store": RedisStore(url, prefix="bench:", timeout=5.0)}
+    if options.soon:
+        stores["Soon"] = RedisStore(url, prefix="bench:", timeout=5.0)
     if options.pipeline:
         stores["Pipeline"] = RedisStore(url, prefix="bench:", timeout=5.0)
     levels = [int(c) for c in options.concurrency.split(",")]
     try:
         for name, store in stores.items():
             for level in levels:
-                await run(store, 2000, level)  # warm-up: scripts loaded, connections open
+                await run(store, 2000, level, name == "Soon")  # warm-up: scripts, connections
             if name == "Pipeline":
                 store._exchange = None  # (the client is made: redis-py's Pipeline from now)
         if options.profile:
@@ -96,8 +109,9 @@ async def main_async(options: argparse.Namespace, url: str) -> None:
         for _ in range(options.rounds):
             for level in levels:
                 for name, store in stores.items():
-                    rounds[name, level].append(await run(store, options.requests, level))
-        print(f"{options.loop}, RedisStore client CPU per request (4 parts), best round:")
+                    cost = await run(store, options.requests, level, name == "Soon")
+                    rounds[name, level].append(cost)
+        print(f"{options.loop}, RedisStore client CPU per request (4 parts; Soon: 3), best round:")
         for (name, level), costs in rounds.items():
             every = ", ".join(f"{c:.1f}" for c in costs)
             print(f"  {name:8} {level:3} at a time  {min(costs):6.1f} µs/request  ({every})")
@@ -114,6 +128,7 @@ def main() -> None:
     parser.add_argument("--loop", choices=sorted(LOOPS), default="uvloop")
     parser.add_argument("--profile", action="store_true", help="cProfile the last level")
     parser.add_argument("--pipeline", action="store_true", help="also redis-py's Pipeline")
+    parser.add_argument("--soon", action="store_true", help="also as the shield queues now")
     options = parser.parse_args()
     with redis_server() as url:
         loop = LOOPS[options.loop]()

@@ -10,7 +10,8 @@ from redis.exceptions import NoScriptError
 
 from scrapeshield.errors import StoreError, StoreUnavailable
 from scrapeshield.store import RedisStore
-from scrapeshield.store.redis import Receiver, fail_all
+from scrapeshield.store.redis import fail_all
+from scrapeshield.store.soon import Receiver
 
 
 def _text(value: Any) -> Any:
@@ -49,7 +50,7 @@ class GlideStore(RedisStore):
                 self._glide = await GlideClient.create(config)
         return self._glide
 
-    async def _pipeline(self, commands: list[tuple[Any, ...]], futures: list[Receiver]) -> None:
+    async def _settle(self, commands: list[tuple[Any, ...]], futures: list[Receiver]) -> None:
         from glide import Batch
 
         try:

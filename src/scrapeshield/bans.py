@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Awaitable
 from dataclasses import asdict, dataclass
+from functools import partial
 
 from scrapeshield.store.base import Store
 
@@ -87,11 +88,13 @@ class BanList:
 
     def lookup(self, client_key: str) -> Ban | Awaitable[Ban | None] | None:
         """The request's ban read: at once on the MemoryStore (nothing waits there), else
-        queued now (`get_soon`) so that it joins the request's one round trip."""
+        queued now so that it joins the request's one round trip (on Redis a `Soon`)."""
         store = self.store
         if isinstance(store, MemoryStore):
             raw = store.peek_ban(client_key)
             return Ban.from_json(client_key, raw) if raw else None
+        if isinstance(store, RedisStore):
+            return store.queue_get(ban_key(client_key), partial(ban_of, client_key))
         return self.get_soon(client_key)
 
     def get_soon(self, client_key: str) -> Awaitable[Ban | None]:
@@ -112,5 +115,9 @@ class BanList:
 
 
 async def _ban_from(client_key: str, reply: Awaitable[str | None]) -> Ban | None:
-    raw = await reply
+    return ban_of(client_key, await reply)
+
+
+def ban_of(client_key: str, raw: str | None) -> Ban | None:
+    """The ban a stored value records, or None (no value)."""
     return Ban.from_json(client_key, raw) if raw else None

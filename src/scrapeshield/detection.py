@@ -1,9 +1,14 @@
 """Running the detectors: one loop, for every store.
 
 Each detector is asked once, in order (`detect_now` when it offers one, else `detect`), and
-answers with its signals, or with something to await:
-- `Sent`: its store commands are queued already (Redis). It is awaited after the loop, with every
-  other detector's and the ban read, so the whole request costs one round trip.
+answers with its signals, or with something to wait for:
+- a `Soon` (store/soon.py): its store command is queued (Redis), with the plain function that
+  turns the reply into its signals. When every waiting detector answered so, the loop hands back
+  a `Pending`: the request waits once for the tick's batch, which carries every reply (and the
+  ban read), then each detector's function runs in turn: no coroutine per detector.
+- `Sent`: its store commands are queued already (Redis), read by a coroutine of its own. It is
+  awaited after the loop, with every other detector's and the ban read, so the whole request
+  still costs one round trip.
 - a store-using detector with only `detect`: started as a task before anything is queued, so its
   commands join the same round trip, and awaited with the queued ones.
 - anything else (a reverse-DNS check, a key fetch): awaited before the next detector runs,
@@ -21,18 +26,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from typing import NamedTuple
+from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
+from typing import Any, NamedTuple
 
-from scrapeshield.detector import Detector, Found, RequestContext, Sent
+from scrapeshield.detector import Detector, Found, RequestContext, Sent, settled
 from scrapeshield.facts import Facts
 from scrapeshield.route_index import RouteMark
 from scrapeshield.signals import Signal
+from scrapeshield.store.soon import Soon
 
 Failed = Callable[[Detector, Facts, RequestContext, Exception], None]
 Run = tuple[Detector, Callable[[Facts, RequestContext], Found]]
-Queued = list[tuple[int, Detector, Awaitable[Sequence[Signal]]]]
+Queued = list[tuple[int, Detector, Awaitable[Any]]]
 Started = dict[int, "asyncio.Task[Sequence[Signal]]"]
 """Detectors whose commands are queued, with where their signals go in the request's list."""
 
@@ -129,7 +136,8 @@ def detect(
     signals: list[Signal] | None = None,
     queued: Queued | None = None,
 ) -> list[Signal] | Awaitable[list[Signal]]:
-    """Every detector from `start` on: the signals in detector order, or an awaitable of them.
+    """Every detector from `start` on: the signals in detector order, or an awaitable of them
+    (a `Pending` when every detector that waits answered with a `Soon`).
     `started`: what `start_early` started (before anything else was queued)."""
     if signals is None:
         signals = []
@@ -143,7 +151,7 @@ def detect(
         if type(found) is tuple or type(found) is list:
             if found:  # most detectors, most requests: nothing to say
                 signals.extend(found)
-        elif isinstance(found, Sent | asyncio.Task):
+        elif isinstance(found, Soon | Sent | asyncio.Task):
             if queued is None:
                 queued = []
             queued.append((len(signals), detector, found))
@@ -151,7 +159,76 @@ def detect(
             waiting: Awaitable[Sequence[Signal]] = found  # type: ignore[assignment]
             return _resume(waiting, runs, index, facts, ctx, failed, started, signals, queued)
     if queued:
+        if all(type(sent) is Soon for _, _, sent in queued):
+            return Pending(queued, facts, ctx, failed, signals)  # type: ignore[arg-type]
         return _collect(queued, facts, ctx, failed, signals)
+    return signals
+
+
+class Pending:
+    """The detectors whose replies come with the tick's batch (`Soon`s): the request waits for
+    that batch once, then each reply becomes its detector's signals, in detector order (a
+    detector's error stays its own: `failed`)."""
+
+    __slots__ = ("ctx", "facts", "failed", "queued", "signals")
+
+    def __init__(
+        self,
+        queued: list[tuple[int, Detector, Soon[Found]]],
+        facts: Facts,
+        ctx: RequestContext,
+        failed: Failed,
+        signals: list[Signal],
+    ) -> None:
+        self.queued, self.facts, self.ctx = queued, facts, ctx
+        self.failed, self.signals = failed, signals
+
+    def __await__(self) -> Generator[Any, None, list[Signal]]:
+        for _, _, soon in self.queued:
+            if not soon.settled:  # (the first waits for the batch; the rest came with it)
+                yield from soon.ready()
+        found = self._finish()
+        if type(found) is list:
+            return found
+        return (yield from found.__await__())  # type: ignore[union-attr]
+
+    def _finish(self) -> list[Signal] | Awaitable[list[Signal]]:
+        """Each detector's signals from its reply; awaitable only when one must still write
+        (an escalation's ban)."""
+        results: list[Found] = []
+        later = False
+        for _, detector, soon in self.queued:
+            try:
+                found = soon.result()
+            except Exception as exc:
+                self.failed(detector, self.facts, self.ctx, exc)
+                found = ()
+            later = later or not settled(found)
+            results.append(found)
+        if later:
+            return self._awaited(results)
+        return _inserted(self.signals, self.queued, results)  # type: ignore[arg-type]
+
+    async def _awaited(self, results: list[Found]) -> list[Signal]:
+        done: list[Sequence[Signal]] = []
+        for (_, detector, _), found in zip(self.queued, results, strict=True):
+            if settled(found):
+                done.append(found)
+                continue
+            try:
+                done.append(await found)  # type: ignore[misc]
+            except Exception as exc:
+                self.failed(detector, self.facts, self.ctx, exc)
+                done.append(())
+        return _inserted(self.signals, self.queued, done)
+
+
+def _inserted(
+    signals: list[Signal], queued: Sequence[tuple[int, Any, Any]], found: list[Sequence[Signal]]
+) -> list[Signal]:
+    """Each queued detector's signals put back where it stands in the order."""
+    for (position, _, _), more in zip(reversed(queued), reversed(found), strict=True):
+        signals[position:position] = more
     return signals
 
 
@@ -204,16 +281,17 @@ async def _collect(
     found: list[Sequence[Signal]] = []
     for done, (_, detector, sent) in enumerate(queued):
         try:
-            found.append(await sent)
+            got = await sent
+            if type(sent) is Soon and not settled(got):  # (a detector's function may write)
+                got = await got
+            found.append(got)
         except Exception as exc:
             failed(detector, facts, ctx, exc)
             found.append(())
         except BaseException:
             drain(sent for _, _, sent in queued[done + 1 :])
             raise
-    for (position, _, _), more in zip(reversed(queued), reversed(found), strict=True):
-        signals[position:position] = more
-    return signals
+    return _inserted(signals, queued, found)
 
 
 def drain(queued: Iterable[Awaitable[object]]) -> None:
@@ -227,4 +305,6 @@ def drain(queued: Iterable[Awaitable[object]]) -> None:
 
 async def _drain(waiting: Awaitable[object]) -> None:
     with contextlib.suppress(BaseException):
-        await waiting
+        found = await waiting
+        if inspect.isawaitable(found):  # a `Soon`'s function that still writes
+            await found

@@ -19,6 +19,7 @@ import msgspec
 from scrapeshield.facts import Facts
 from scrapeshield.signals import Signal
 from scrapeshield.store.base import Store
+from scrapeshield.store.soon import Soon
 
 
 class RequestContext(msgspec.Struct):
@@ -31,6 +32,9 @@ class RequestContext(msgspec.Struct):
     banned: bool | None = None
     """Whether the ban phase found a ban, once it has run (before the store detectors on the
     memory store; None while unknown, e.g. on Redis, where they run concurrently)."""
+    ban_read: Soon[Any] | None = None
+    """The client's ban as a detector's store call reads it (on Redis the rate limiter's
+    script reads the ban key): the ban phase takes this answer rather than a read of its own."""
     app_headers: list[tuple[bytes, bytes]] | None = None
     """Fields for the app's response only, never for one the shield answers itself (the visitor
     token: issued with pages, not with refusals or challenges)."""
@@ -43,8 +47,10 @@ class Detector(Protocol):
     async def detect(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]: ...
 
 
-Found = Sequence[Signal] | Awaitable[Sequence[Signal]]
-"""What `detect_now` returns: the signals, or an awaitable of them when it must wait."""
+Found = Sequence[Signal] | Awaitable[Sequence[Signal]] | Soon[Any]
+"""What `detect_now` returns: the signals, or an awaitable of them when it must wait: on Redis
+a `Soon` of them (its command queued; its reply becomes the signals, which may themselves be
+awaitable, when the tick's batch has settled: `detection.Pending`)."""
 
 
 def settled(found: Found) -> TypeGuard[Sequence[Signal]]:
@@ -55,7 +61,8 @@ def settled(found: Found) -> TypeGuard[Sequence[Signal]]:
 class Sent:
     """An awaitable whose store commands are already queued (`RedisStore.submit`): the shield
     awaits it in turn, without a task of its own. Any other awaitable a store-using detector
-    hands back gets a task, so that its commands still join the request's one round trip."""
+    hands back gets a task, so that its commands still join the request's one round trip.
+    (The built-in detectors hand back a `Soon` on one Redis server instead: no coroutine.)"""
 
     __slots__ = ("_awaitable",)
 
@@ -79,5 +86,7 @@ class Immediate:
         raise NotImplementedError
 
     async def detect(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
-        found = self.detect_now(facts, ctx)
-        return found if settled(found) else await found  # type: ignore[misc]
+        found: Any = self.detect_now(facts, ctx)
+        while not settled(found):  # (a `Soon`'s signals may be awaitable in turn)
+            found = await found
+        return found

@@ -8,7 +8,8 @@ detectors (the rate limiter alone; the user agent alone), and is never challenge
 
 Directive endpoints (robots.txt...) are answered by the middleware before this pipeline runs.
 The ban check and every store-using detector are awaited together, so with the Redis store
-their commands leave in one coalesced pipeline: one round trip per request.
+their commands leave in one coalesced pipeline: one round trip per request, awaited once (the
+tick's batch: store/soon.py), the ban taken from the rate limiter's reply when it read it.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from scrapeshield.deterrents.paycrawl import PayPerCrawl
 from scrapeshield.deterrents.tarpit import Tarpit
 from scrapeshield.directives.base import Endpoint, index_endpoints
 from scrapeshield.directives.build import build_endpoints, build_response_filters
-from scrapeshield.errors import StoreUnavailable
+from scrapeshield.errors import StoreError, StoreUnavailable
 from scrapeshield.evidence.recorder import Evidence
 from scrapeshield.evidence.served import ROBOTS_EVENT, ROBOTS_RULE
 from scrapeshield.facts import Facts, FactsBuilder
@@ -45,7 +46,7 @@ from scrapeshield.policy import Policy, Verdict
 from scrapeshield.rules import RuleList
 from scrapeshield.settings import Settings
 from scrapeshield.signals import Action, Decision, Signal
-from scrapeshield.store import Store, open_store
+from scrapeshield.store import RedisStore, Store, open_store
 from scrapeshield.support import Support, client_key_of
 from scrapeshield.synthetic import synthetic_scope as synthetic_scope  # its old home
 from scrapeshield.waivers import (
@@ -95,6 +96,10 @@ class Shield:
         self.policy = Policy(self.settings.policy)
         self._no_signals = self.policy.evaluate(())  # most requests: one verdict, made once
         self.bans = BanList(self.store)
+        # On Redis the ban is read with the detectors' commands (after them: the rate
+        # limiter's script reads it too, and then it is taken from its reply); elsewhere first,
+        # so that the limiter need not read it again.
+        self._ban_last = isinstance(self.store, RedisStore)
         self.blocklog = BlockLog(self.store, level=self.settings.blocklog_level)
         self.detectors: list[Detector] = build_detectors(self.settings)
         self.endpoints: list[Endpoint] = build_endpoints(self.settings)
@@ -210,7 +215,8 @@ class Shield:
 
         The operator's lists decide first. A first-party client with a valid credential, and a
         CORS preflight, meet only their own detectors and are never challenged. Then the ban read
-        and the detectors: on Redis their commands leave together, one round trip."""
+        and the detectors: on Redis their commands leave together, one round trip, and the ban
+        comes with the rate limiter's reply when its script read it (`ctx.ban_read`)."""
         if self._listing and (listed := self._listed(facts)) is not None:
             return listed
         if not self._plans.for_list(self.detectors):  # new, or the list was changed
@@ -223,16 +229,34 @@ class Shield:
             runs, allow_rule = self._preflight_runs, PREFLIGHT_RULE
             ctx.notes[ON_CHALLENGE_NOTE] = "throttle"
         started = start_early(runs, facts, ctx, self._failed) if runs.early else None
-        try:
-            ban = self.bans.lookup(facts.client_key)
-        except StoreUnavailable:  # the circuit is open: decided without the store
-            ctx.store_failed, ban = True, None
-        if ban is None or type(ban) is Ban:
-            ctx.banned = ban is not None  # the limiter need not read the ban again
+        if not self._ban_last:
+            ban = self._ban_read(facts, ctx)
+            if ban is None or type(ban) is Ban:
+                ctx.banned = ban is not None  # the limiter need not read the ban again
         signals = detect(runs, facts, ctx, self._failed, started)
+        if self._ban_last:
+            ban = ctx.ban_read if ctx.ban_read is not None else self._ban_read(facts, ctx)
         if type(signals) is list and (ban is None or type(ban) is Ban):
             return self._conclude(facts, ctx, ban, signals, allow_rule)
         return self._decide_later(facts, ctx, ban, signals, allow_rule)
+
+    def _ban_read(self, facts: Facts, ctx: RequestContext) -> Ban | Awaitable[Ban | None] | None:
+        """The ban phase's own read (`BanList.lookup`); None, the store failed, when the circuit
+        is open."""
+        try:
+            return self.bans.lookup(facts.client_key)
+        except StoreUnavailable:  # the circuit is open: decided without the store
+            ctx.store_failed = True
+            return None
+
+    async def _ban_alone(self, facts: Facts, ctx: RequestContext) -> Ban | None:
+        """The ban read on its own (a second round trip, only when the script that read it
+        failed)."""
+        try:
+            return await self.bans.get(facts.client_key)
+        except StoreUnavailable:
+            ctx.store_failed = True
+            return None
 
     async def _decide_later(
         self,
@@ -248,6 +272,8 @@ class Shield:
                 ban = await ban
             except StoreUnavailable:
                 ctx.store_failed, ban = True, None
+            except StoreError:  # the limiter's script failed alone (`ctx.ban_read`)
+                ban = await self._ban_alone(facts, ctx)
             except BaseException:
                 if not isinstance(signals, list):  # queued: read, so no reply is left unread
                     drain([signals])

@@ -17,7 +17,8 @@ from __future__ import annotations
 import math
 import re
 import zlib
-from collections.abc import Awaitable, Sequence
+from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from scrapeshield.bans import UNKNOWN_CLIENT
@@ -33,7 +34,7 @@ from scrapeshield.behaviour.evidence import (
 )
 from scrapeshield.behaviour.script import RING_ENTRY, SCRIPT, SECONDS, SOUGHT
 from scrapeshield.behaviour.settings import BehaviourSettings
-from scrapeshield.detector import Found, Immediate, RequestContext, Sent
+from scrapeshield.detector import Found, Immediate, RequestContext
 from scrapeshield.facts import Facts
 from scrapeshield.route_index import RouteMark
 from scrapeshield.signals import Signal
@@ -119,9 +120,8 @@ class BehaviourDetector(Immediate):
         store = ctx.store
         if isinstance(store, MemoryStore):
             return self._in_memory(store, request, dry_run)
-        if isinstance(store, RedisStore):  # the script queued now: no task
-            reply = store.submit_script(*self._script(request, dry_run))
-            return Sent(self._from_script(request, reply, dry_run))
+        if isinstance(store, RedisStore):  # the script queued now, read with the batch
+            return store.queue_script(*self._script(request, dry_run), partial(self._read, request))
         return self._on_any_store(store, request, dry_run)
 
     # -- the MemoryStore: one record per client, in process -----------------------------------
@@ -204,10 +204,8 @@ class BehaviourDetector(Immediate):
         ]
         return SCRIPT, [subject_key("bh:", r.client)], args
 
-    async def _from_script(
-        self, r: _Request, reply: Awaitable[Any], dry_run: bool
-    ) -> Sequence[Signal]:
-        fields = await reply
+    def _read(self, r: _Request, fields: Any) -> list[Signal]:
+        """The signals from the script's reply."""
         orphan, ring = fields[13], fields[12]
         bucket = int(r.now // self._s.window)
         at = 6 * (bucket % 2)  # this window's parity; the other holds the previous window

@@ -63,7 +63,7 @@ class TrapDetector(Immediate):
         if isinstance(store, MemoryStore):
             return self._flagged(store.peek(key))
         if isinstance(store, RedisStore):
-            return Sent(self._flagged_later(store.get_soon(key)))
+            return store.queue_get(key, self._flagged)
         return self._flagged_later(store.get(key))
 
     async def _flagged_later(self, reply: Awaitable[str | None]) -> Sequence[Signal]:

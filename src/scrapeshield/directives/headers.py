@@ -78,6 +78,22 @@ def directive_headers(
 _OURS = frozenset({b"x-robots-tag", b"tdm-reservation", b"tdm-policy", b"content-usage"})
 
 
+def _read(headers: Headers) -> tuple[str, bool]:
+    """The response's Content-Type (its values joined, as `header_value` gives them) and
+    whether it already holds one of our headers: the app's headers read once, not per test."""
+    content_types: list[bytes] = []
+    ours = False
+    for name, value in headers:
+        lower = name.lower()
+        if lower == b"content-type":
+            content_types.append(value)
+        elif lower in _OURS:
+            ours = True
+    if len(content_types) == 1:
+        return content_types[0].decode("latin-1"), ours
+    return b", ".join(content_types).decode("latin-1"), ours
+
+
 class DirectiveHeaders:
     """The ResponseFilter adding the opt-out headers to the app's responses.
 
@@ -99,17 +115,20 @@ class DirectiveHeaders:
     def headers_for(
         self, facts: Facts, decision: Decision, status: int, headers: Headers
     ) -> Headers | Awaitable[Headers]:
-        if not wants_directives(status, headers, self.media):
+        if not 200 <= status < 300:
+            return []
+        content_type, ours = _read(headers)
+        if not self.media.matches(content_type):
             return []
         if not self.answers_now:
-            return self._with_hook(facts, headers)
-        return self._for(self.preferences.for_path(facts.path), headers)
+            return self._with_hook(facts, headers, ours)
+        return self._for(self.preferences.for_path(facts.path), headers, ours)
 
-    async def _with_hook(self, facts: Facts, headers: Headers) -> Headers:
-        return self._for(await self.preferences.for_request(facts), headers)
+    async def _with_hook(self, facts: Facts, headers: Headers, ours: bool) -> Headers:
+        return self._for(await self.preferences.for_request(facts), headers, ours)
 
-    def _for(self, prefs: Preferences, headers: Headers) -> Headers:
-        if any(name.lower() in _OURS for name, _ in headers):
+    def _for(self, prefs: Preferences, headers: Headers, ours: bool) -> Headers:
+        if ours:  # the app set some of them: only what it lacks
             return directive_headers(prefs, self.settings, headers)
         return self._cached(prefs)
 

@@ -20,9 +20,11 @@ that can be verified (published ranges, reverse DNS, Web Bot Auth: `verified.py`
 from __future__ import annotations
 
 from collections.abc import Awaitable, Sequence
+from functools import partial
+from typing import Any
 
 from scrapeshield.client import IPAddress
-from scrapeshield.detector import Found, Immediate, RequestContext, Sent
+from scrapeshield.detector import Found, Immediate, RequestContext
 from scrapeshield.facts import Facts, client_network
 from scrapeshield.fingerprint.settings import DEFAULT_VERIFIED, FingerprintSettings
 from scrapeshield.fingerprint.uaclass import UAClassifier
@@ -88,9 +90,8 @@ class UnverifiedBotDetector(Immediate):
             return self._judged(store.bump(key, 1, s.unverified_bot_window), claim, network, retry)
         if isinstance(store, RedisStore):
             ms = int(s.unverified_bot_window * 1000)
-            return Sent(
-                self._later(store.submit_script(_COUNT, [key], [ms]), claim, network, retry)
-            )
+            then = partial(self._judged_reply, claim, network, retry)
+            return store.queue_script(_COUNT, [key], [ms], then)
         counting = store.incr(key, 1, ttl=s.unverified_bot_window)
         return self._later(counting, claim, network, retry)
 
@@ -98,6 +99,11 @@ class UnverifiedBotDetector(Immediate):
         self, reply: Awaitable[int], claim: Signal, network: object, retry: float
     ) -> Sequence[Signal]:
         return self._judged(int(await reply), claim, network, retry)
+
+    def _judged_reply(
+        self, claim: Signal, network: object, retry: float, count: Any
+    ) -> Sequence[Signal]:
+        return self._judged(int(count), claim, network, retry)
 
     def _judged(self, count: int, claim: Signal, network: object, retry: float) -> Sequence[Signal]:
         s = self.settings

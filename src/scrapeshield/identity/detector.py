@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Awaitable, Sequence
-from typing import NamedTuple
+from functools import partial
+from typing import Any, NamedTuple
 
 from scrapeshield.bans import UNKNOWN_CLIENT
-from scrapeshield.detector import Found, Immediate, RequestContext, Sent
+from scrapeshield.detector import Found, Immediate, RequestContext, Sent, settled
 from scrapeshield.facts import Facts, client_network
 from scrapeshield.identity import ops
 from scrapeshield.identity.fingerprint import header_fingerprint
@@ -158,6 +159,8 @@ class IdentityDetector(Immediate):
             if (spend := _spend(facts, plan, out)) is not None:
                 ops.run_now(store, [spend], dry)
             return out
+        if isinstance(store, RedisStore) and not dry and not store.split:
+            return ops.queue(store, queued, partial(self._from_reply, facts, ctx, plan))
         if isinstance(store, RedisStore) and not dry:
             return Sent(self._later(facts, ctx, plan, ops.submit(store, queued)))
         return self._later(facts, ctx, plan, ops.run(store, queued, dry))
@@ -165,9 +168,14 @@ class IdentityDetector(Immediate):
     async def _later(
         self, facts: Facts, ctx: RequestContext, plan: _Plan, reply: Awaitable[Sequence[int]]
     ) -> Sequence[Signal]:
-        out = self._signals(facts, ctx, plan, [int(v) for v in await reply])
+        found = self._from_reply(facts, ctx, plan, await reply)
+        return found if settled(found) else await found  # type: ignore[misc]
+
+    def _from_reply(self, facts: Facts, ctx: RequestContext, plan: _Plan, reply: Any) -> Found:
+        """The signals; awaitable when a refused token's spending must still be written."""
+        out = self._signals(facts, ctx, plan, [int(v) for v in reply])
         if (spend := _spend(facts, plan, out)) is not None:
-            await ops.run(ctx.store, [spend], bool(ctx.notes.get("dry_run")))
+            return _after(ops.run(ctx.store, [spend], bool(ctx.notes.get("dry_run"))), out)
         return out
 
     def _plan(
@@ -429,6 +437,11 @@ def _spend(facts: Facts, plan: _Plan, out: Sequence[Signal]) -> ops.Op | None:
         return None
     key = _spent_key(facts.client_key, header_fingerprint(facts.headers), facts.time)
     return ("A", key, visitor.id, 3600.0)
+
+
+async def _after(write: Awaitable[object], out: list[Signal]) -> list[Signal]:
+    await write
+    return out
 
 
 def _same(issued: float, now: float, seconds: float) -> bool:

@@ -18,13 +18,16 @@ read as a count plus one, an increment as the value plus one, a mark is skipped.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from scrapeshield.store.base import Store
 from scrapeshield.store.keys import by_tag
 from scrapeshield.store.memory import MemoryStore
 from scrapeshield.store.redis import RedisStore
+from scrapeshield.store.soon import Soon
+
+T = TypeVar("T")
 
 Op = tuple[str, str, str, float]
 """(code, key, member, ttl seconds): member and ttl are unused ("", 0) where a code has none."""
@@ -65,7 +68,15 @@ def submit(store: RedisStore, ops: Sequence[Op]) -> Awaitable[Any]:
     return _submit(store, ops)
 
 
-def _submit(store: RedisStore, ops: Sequence[Op]) -> Awaitable[Any]:
+def queue(store: RedisStore, ops: Sequence[Op], then: Callable[[list[Any]], T]) -> Soon[T]:
+    """The list as one script call queued now (one server, not a spreading Cluster), its reply
+    handed to `then` when the caller reads it (`Soon`): no coroutine."""
+    return _submit(store, ops, then)  # type: ignore[return-value]
+
+
+def _submit(
+    store: RedisStore, ops: Sequence[Op], then: Callable[[list[Any]], Any] | None = None
+) -> Awaitable[Any]:
     codes = "".join([op[0] for op in ops])
     args: list[Any] = [codes]
     for code, _, member, ttl in ops:
@@ -73,6 +84,8 @@ def _submit(store: RedisStore, ops: Sequence[Op]) -> Awaitable[Any]:
             args += [member, max(1, int(ttl * 1000))]
         elif code in "IS":
             args.append(max(1, int(ttl * 1000)))
+    if then is not None:
+        return store.queue_script(SCRIPT, [op[1] for op in ops], args, then)
     return store.submit_script(SCRIPT, [op[1] for op in ops], args)
 
 

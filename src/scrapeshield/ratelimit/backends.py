@@ -11,9 +11,10 @@ hit; a rejected request spends nothing (and counts one escalation strike).
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
 from importlib import resources
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import msgspec
 from limits.aio.storage import MemoryStorage
@@ -24,13 +25,15 @@ from limits.aio.strategies import (
     SlidingWindowCounterRateLimiter,
 )
 
-from scrapeshield.bans import ban_key
+from scrapeshield.bans import Ban, ban_key, ban_of
 from scrapeshield.ratelimit import split
 from scrapeshield.ratelimit.escalation import strike_key
 from scrapeshield.ratelimit.plan import Limit
 from scrapeshield.store.base import Store
 from scrapeshield.store.redis import RedisStore
+from scrapeshield.store.soon import Soon
 
+T = TypeVar("T")
 _CALLS_CACHE_SIZE = 4096
 HIT_SCRIPT = resources.files("scrapeshield.ratelimit").joinpath("lua", "hit.lua").read_text("utf-8")
 
@@ -119,12 +122,32 @@ class RedisLimiter:
             costs = [cost] * len(limits)
             combined = split.combine(self.store, calls, len(limits), costs, dry, window)
             return self._outcome(limits, combined, 2)
+        keys, args = self._call(limits, cost, client_key, window, dry)
+        return self._outcome(limits, self.store.submit_script(HIT_SCRIPT, keys, args), 4)
+
+    def queue(
+        self,
+        limits: tuple[Limit, ...],
+        cost: int,
+        client_key: str,
+        strike_window: float,
+        dry: bool,
+        then: Callable[[Outcome], T],
+    ) -> Soon[T]:
+        """`hit_soon` without a coroutine (one server; not on a spreading Cluster): the
+        script call queued now, its reply turned into the `Outcome` and handed to `then`
+        when the caller reads it (`Soon`)."""
+        keys, args = self._call(limits, cost, client_key, int(strike_window * 1000), dry)
+        return self.store.queue_script(HIT_SCRIPT, keys, args, partial(_then, limits, then))
+
+    def _call(
+        self, limits: tuple[Limit, ...], cost: int, client_key: str, window: int, dry: bool
+    ) -> tuple[list[str], list[Any]]:
         made = self._calls.get((limits, cost, client_key))
         if made is None:
             made = self._make(limits, cost, client_key)
         keys, spec = made
-        reply = self.store.submit_script(HIT_SCRIPT, keys, [1 if dry else 0, window, spec, "1"])
-        return self._outcome(limits, reply, 4)
+        return keys, [1 if dry else 0, window, spec, "1"]
 
     def _make(
         self, limits: tuple[Limit, ...], cost: int, client_key: str
@@ -139,16 +162,29 @@ class RedisLimiter:
 
     @staticmethod
     async def _outcome(limits: tuple[Limit, ...], reply: Awaitable[Any], at: int) -> Outcome:
-        """From integers: rejected index (0: none), strikes, then from `at` each limit's
-        remaining and reset (hit.lua puts banned and its time before them: `at` 4)."""
-        raw = await reply
-        rejected_index, strikes = int(raw[0]), int(raw[1])
-        states = tuple(
-            LimitState(lim, int(raw[at + 2 * i]), int(raw[at + 1 + 2 * i]) / 1000)
-            for i, lim in enumerate(limits)
-        )
-        rejected = states[rejected_index - 1] if rejected_index else None
-        return Outcome(states, rejected, strikes)
+        return outcome_of(limits, await reply, at)
+
+
+def outcome_of(limits: tuple[Limit, ...], raw: Sequence[Any], at: int) -> Outcome:
+    """From integers: rejected index (0: none), strikes, then from `at` each limit's
+    remaining and reset (hit.lua puts banned and its time before them: `at` 4)."""
+    rejected_index, strikes = int(raw[0]), int(raw[1])
+    states = tuple(
+        LimitState(lim, int(raw[at + 2 * i]), int(raw[at + 1 + 2 * i]) / 1000)
+        for i, lim in enumerate(limits)
+    )
+    rejected = states[rejected_index - 1] if rejected_index else None
+    return Outcome(states, rejected, strikes)
+
+
+def ban_in_reply(client_key: str, raw: Sequence[Any]) -> Ban | None:
+    """The client's ban as hit.lua read it (its reply's third element: 0, or the record)."""
+    value = raw[2]
+    return ban_of(client_key, value) if isinstance(value, str) else None
+
+
+def _then(limits: tuple[Limit, ...], then: Callable[[Outcome], T], raw: Sequence[Any]) -> T:
+    return then(outcome_of(limits, raw, 4))
 
 
 class LimitsMemoryLimiter:

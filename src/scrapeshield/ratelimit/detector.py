@@ -12,10 +12,17 @@ policy's `escalation/ban` rule blocks it; afterwards the ban phase does). In dry
 from __future__ import annotations
 
 from collections.abc import Awaitable, Sequence
+from functools import partial
 
 from scrapeshield.detector import Found, Immediate, RequestContext, Sent, settled
 from scrapeshield.facts import Facts
-from scrapeshield.ratelimit.backends import Limiter, LimitsMemoryLimiter, Outcome, RedisLimiter
+from scrapeshield.ratelimit.backends import (
+    Limiter,
+    LimitsMemoryLimiter,
+    Outcome,
+    RedisLimiter,
+    ban_in_reply,
+)
 from scrapeshield.ratelimit.escalation import Escalation
 from scrapeshield.ratelimit.headers import add_rate_limit_headers
 from scrapeshield.ratelimit.memory import NativeMemoryLimiter
@@ -83,6 +90,12 @@ class RateLimitDetector(Immediate):
             other, dry = last[1], bool(ctx.notes.get("dry_run"))
             key, window = facts.client_key, self._strike_window
             if isinstance(other, RedisLimiter):  # the script queued now: no task for it
+                if not other.store.split:  # its reply read when the batch settles
+                    then = partial(self._judged, plan, facts, ctx)
+                    soon = other.queue(plan.limits, plan.cost, key, window, dry, then)
+                    # the script reads the client's ban: the ban phase takes it from its reply
+                    ctx.ban_read = soon.derived(partial(ban_in_reply, key))
+                    return soon
                 hit = other.hit_soon(plan.limits, plan.cost, key, window, dry)
                 return Sent(self._detect(plan, facts, ctx, hit))
             return self._detect(
@@ -105,12 +118,15 @@ class RateLimitDetector(Immediate):
     async def _detect(
         self, plan: Plan, facts: Facts, ctx: RequestContext, hit: Awaitable[Outcome]
     ) -> Sequence[Signal]:
-        outcome = await hit
+        found = self._judged(plan, facts, ctx, await hit)
+        return found if settled(found) else await found  # type: ignore[misc]
+
+    def _judged(self, plan: Plan, facts: Facts, ctx: RequestContext, outcome: Outcome) -> Found:
+        """The signals of a hit's outcome (awaitable when escalation must write a ban)."""
         self._report(plan, outcome, ctx)
         if outcome.rejected is None:
             return ()
-        found = self._signals(plan, outcome, facts, ctx)
-        return found if settled(found) else await found  # type: ignore[misc]
+        return self._signals(plan, outcome, facts, ctx)
 
     def _report(self, plan: Plan, outcome: Outcome, ctx: RequestContext) -> None:
         """The outcome for other stages and `explain`, and the RateLimit response fields (on

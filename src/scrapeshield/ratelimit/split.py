@@ -76,12 +76,17 @@ def submit(store: RedisStore, script: str, calls: list[Call], dry: bool, window:
         call.reply = store.submit_script(script, call.keys, args)
 
 
+def _numbers(reply: Sequence[Any]) -> list[int]:
+    """hit.lua's reply as integers (its `banned`, a ban's record when banned, read as 1)."""
+    return [int(v) if i != 2 else int(v not in (0, None, "")) for i, v in enumerate(reply)]
+
+
 async def combine(
     store: RedisStore, calls: list[Call], n: int, costs: Sequence[int], dry: bool, window: int
 ) -> list[int]:
     """The replies as one hit.lua reply for all `n` limits: {rejected, strikes, remaining and
     reset each}; a refused or banned request's spending given back first."""
-    replies = [[int(v) for v in await call.reply] for call in calls if call.reply is not None]
+    replies = [_numbers(await call.reply) for call in calls if call.reply is not None]
     figures = [0] * (2 * n)
     rejected, strikes, banned = 0, 0, False
     for call, raw in zip(calls, replies, strict=True):

@@ -23,12 +23,12 @@ element for a part that failed).
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import hashlib
 from typing import Any
 
 from scrapeshield.errors import StoreError
+from scrapeshield.store.soon import Receiver
 
 GET = "return redis.call('GET', KEYS[1])"
 """A key's read as a part: the ban and trap reads join the request's one call."""
@@ -104,7 +104,7 @@ def _layout(sources: frozenset[str]) -> tuple[str, str, dict[str, int]]:
     return source, sha(source), {s: i for i, s in enumerate(ordered, 1)}
 
 
-def settle(replies: list[asyncio.Future[Any]], reply: Any) -> None:
+def settle(replies: list[Receiver], reply: Any) -> None:
     """Each part's reply from the call's (an error element fails that part only); a lone part
     was sent as itself, so the call's reply is its own."""
     if len(replies) == 1:
@@ -123,7 +123,7 @@ def settle(replies: list[asyncio.Future[Any]], reply: Any) -> None:
             future.set_result(value)
 
 
-def fail(replies: list[asyncio.Future[Any]], error: BaseException) -> None:
+def fail(replies: list[Receiver], error: BaseException) -> None:
     for future in replies:
         if not future.done():
             future.set_exception(error)

@@ -2,7 +2,9 @@
 
 Round trips, not the server, are the cost, so commands are *coalesced*: every command issued in
 the same event-loop tick, by one request or by many concurrent ones, leaves in one batch on one
-connection (`exchange`), its script calls as one combined call (`combine`). Redis Cluster
+connection (`exchange`), its script calls as one combined call (`combine`). The request path
+queues with `queue_script`/`queue_get`: each reply settles a `Soon` (`soon`), read by the
+caller's function once the tick's batch is done (one future per tick). Redis Cluster
 (`redis+cluster://`) takes redis-py's cluster pipeline, which routes each command to its shard.
 A deadline on every batch and a circuit breaker bound what a slow or dead Redis can cost:
 whatever goes wrong, every command waiting on a batch is failed with `StoreUnavailable`, so
@@ -17,8 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Iterable
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
@@ -33,19 +35,13 @@ from scrapeshield.store.base import StoredEvent
 from scrapeshield.store.breaker import CircuitBreaker
 from scrapeshield.store.exchange import Exchange
 from scrapeshield.store.packing import packed_in_c
+from scrapeshield.store.soon import Receiver, Soon
 from scrapeshield.store.urls import check_url, safe_url
 
 _UNAVAILABLE = (RedisError, OSError, TimeoutError, asyncio.TimeoutError)
 _ARGUMENT_TYPES = (str, bytes, int, float)  # what redis-py encodes (bool excluded below)
 _PLAIN_TYPES = frozenset(_ARGUMENT_TYPES)  # exactly these (a subclass, bool, is checked in turn)
-
-
-class Receiver(Protocol):
-    """What takes a command's reply: a caller's future, or a script call's `_Call`."""
-
-    def done(self) -> bool: ...
-    def set_result(self, result: Any, /) -> None: ...
-    def set_exception(self, exception: BaseException, /) -> None: ...
+T = TypeVar("T")
 
 
 def fail_all(futures: Iterable[Receiver], error: BaseException) -> None:
@@ -95,9 +91,9 @@ class RedisStore:
         self._commands: list[tuple[Any, ...]] = []
         self._futures: list[Receiver] = []  # each command's: a caller's future, or a _Call
         self._parts: list[combine.Part] = []  # script calls of this tick (combine)
-        self._part_replies: list[asyncio.Future[Any]] = []  # their callers' futures, in turn
+        self._part_replies: list[Receiver] = []  # their callers' futures (or Soons), in turn
+        self._tick: asyncio.Future[None] | None = None  # done once this tick's batch settled
         self._loaded: set[str] = set()  # scripts this store has sent (EVALSHA, not EVAL)
-        self._flush_scheduled = False
         self._flushes: set[asyncio.Task[None]] = set()  # pipelines in flight
         self._events_key = prefix + "events"
         self.split = self._cluster and keys.tag_of(prefix) == prefix
@@ -167,7 +163,7 @@ class RedisStore:
         """Queue one command in the next shared pipeline now, and return its reply's future:
         commands submitted in one turn of the event loop leave together, with no task each."""
         self._check(args)
-        future: asyncio.Future[Any] = self._schedule().create_future()
+        future: asyncio.Future[Any] = self._schedule().get_loop().create_future()
         self._commands.append(args)
         self._futures.append(future)
         return future
@@ -181,32 +177,39 @@ class RedisStore:
             if not isinstance(arg, _ARGUMENT_TYPES) or isinstance(arg, bool):
                 raise StoreError(f"{args[0]}: cannot send a {type(arg).__name__} to Redis")
 
-    def _schedule(self) -> asyncio.AbstractEventLoop:
-        """The running loop, with this tick's flush scheduled on it."""
+    def _schedule(self) -> asyncio.Future[None]:
+        """This tick's future (on the running loop), with the tick's flush scheduled. A tick
+        left by a loop that stopped before its flush ran is dropped with what it queued (no
+        one on this loop waits for it)."""
         loop = asyncio.get_running_loop()
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
+        tick = self._tick
+        if tick is None or tick.get_loop() is not loop:
+            if tick is not None:
+                self._commands, self._futures, self._parts, self._part_replies = [], [], [], []
+            tick = self._tick = loop.create_future()
             loop.call_soon(self._flush)
-        return loop
+        return tick
 
     def _flush(self) -> None:
         """Send what this tick queued as one pipeline, in a task of its own; the script parts
         first become their calls (`combine`: one call per `MAX_PARTS` of them)."""
-        self._flush_scheduled = False
+        tick, self._tick = self._tick, None
         parts, self._parts = self._parts, []
         replies, self._part_replies = self._part_replies, []
         for start in range(0, len(parts), combine.MAX_PARTS):
             end = start + combine.MAX_PARTS
             self._send_parts(parts[start:end], replies[start:end])
         if not self._commands:
+            if tick is not None:
+                tick.set_result(None)
             return
         commands, futures = self._commands, self._futures
         self._commands, self._futures = [], []
-        task = asyncio.get_running_loop().create_task(self._pipeline(commands, futures))
+        task = asyncio.get_running_loop().create_task(self._pipeline(commands, futures, tick))
         self._flushes.add(task)
         task.add_done_callback(self._flushes.discard)
 
-    def _send_parts(self, parts: list[combine.Part], replies: list[asyncio.Future[Any]]) -> None:
+    def _send_parts(self, parts: list[combine.Part], replies: list[Receiver]) -> None:
         """Queue the call running `parts` in this pipeline: EVALSHA once this store has sent
         the script, else EVAL (its source). Only the callers' futures are kept for the reply:
         the parts' keys and arguments are free once packed into the call."""
@@ -220,7 +223,21 @@ class RedisStore:
         self._commands.append(args)
         self._futures.append(call)
 
-    async def _pipeline(self, commands: list[tuple[Any, ...]], futures: list[Receiver]) -> None:
+    async def _pipeline(
+        self,
+        commands: list[tuple[Any, ...]],
+        futures: list[Receiver],
+        tick: asyncio.Future[None] | None = None,
+    ) -> None:
+        """Send one batch and settle every reply in it; then `tick` (the requests that queued
+        `Soon`s wait on it), whatever happened."""
+        try:
+            await self._settle(commands, futures)
+        finally:
+            if tick is not None and not tick.done():
+                tick.set_result(None)
+
+    async def _settle(self, commands: list[tuple[Any, ...]], futures: list[Receiver]) -> None:
         try:
             async with asyncio.timeout(self.timeout):
                 client = self.client
@@ -271,18 +288,44 @@ class RedisStore:
 
     def _part(self, source: str, keys: list[str], args: list[Any]) -> asyncio.Future[Any]:
         """Queue a part of this tick's script call (`keys` prefixed: text by construction)."""
+        self._check_part(args)
+        reply: asyncio.Future[Any] = self._schedule().get_loop().create_future()
+        self._parts.append((source, keys, args))
+        self._part_replies.append(reply)
+        return reply
+
+    def _check_part(self, args: list[Any]) -> None:
         if not self.breaker.allow():
             raise StoreUnavailable(f"store {self.breaker.name} unavailable (circuit open)")
         if args and not set(map(type, args)) <= _PLAIN_TYPES:
             self._check(["EVALSHA", *args])
-        loop = asyncio.get_running_loop()
-        if not self._flush_scheduled:
-            self._flush_scheduled = True
-            loop.call_soon(self._flush)
-        reply: asyncio.Future[Any] = loop.create_future()
-        self._parts.append((source, keys, args))
-        self._part_replies.append(reply)
-        return reply
+
+    def queue_script(
+        self, source: str, keys: list[str], args: list[Any], then: Callable[[Any], T]
+    ) -> Soon[T]:
+        """`submit_script` without a future for the caller to await: the reply settles the
+        `Soon` with the tick's batch, and `then` turns it into what the caller wants when the
+        caller reads it (`Soon.result`, after awaiting `Soon.tick` once for all its commands).
+        On a spreading Cluster the call is its own EVALSHA, routed to its keys' slot."""
+        self._check_part(args)
+        soon = Soon(then, self._schedule())
+        part = (source, [self.prefix + k for k in keys], args)
+        if self.split:  # a call of one part: its own command (`combine.command`)
+            self._send_parts([part], [soon])
+        else:
+            self._parts.append(part)
+            self._part_replies.append(soon)
+        return soon
+
+    def queue_get(self, key: str, then: Callable[[str | None], T]) -> Soon[T]:
+        """`get` as `queue_script` queues a script: the value, turned by `then`."""
+        if not self.split:
+            return self.queue_script(combine.GET, [key], [], then)
+        self._check(())
+        soon = Soon(then, self._schedule())
+        self._commands.append(("GET", self.prefix + key))
+        self._futures.append(soon)
+        return soon
 
     async def _script_reply(
         self, sent: asyncio.Future[Any], source: str, prefixed: list[str], args: list[Any]
@@ -430,7 +473,7 @@ class _Call:
     def __init__(
         self,
         store: RedisStore,
-        replies: list[asyncio.Future[Any]],
+        replies: list[Receiver],
         sha: str | None,
         source: str,
         args: tuple[Any, ...],
@@ -453,7 +496,10 @@ class _Call:
         store = self.store
         if isinstance(error, NoScriptError) and self.args[0] == "EVALSHA":
             store._loaded.discard(self.args[1])
-            store._schedule()
+            tick = store._schedule()
+            for reply in self.replies:  # their callers now wait for the next batch
+                if isinstance(reply, Soon):
+                    reply.moved(tick)
             args = ("EVAL", self.source, *self.args[2:])
             store._queue_call(args, _Call(store, self.replies, self.sha, self.source, args))
         else:

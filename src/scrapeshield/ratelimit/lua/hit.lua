@@ -22,9 +22,11 @@
 -- A bucket expires when the bucket after it ends, so `<base>/<parity>` holds this bucket's
 -- count or nothing. Both names come from the client (made once per client's plan): the script
 -- builds no key name (joining strings in Lua costs the server ~0.5 us each).
--- Returns integers: {rejected_index (0 = admitted), strikes, banned (1/0), the server's time in
--- ms (a settle call refunds the buckets of that time), remaining_1, reset_ms_1, ...} (an
--- array of numbers costs the server less than formatting one string; hiredis parses either).
+-- Returns integers: {rejected_index (0 = admitted), strikes, banned, the server's time in ms (a
+-- settle call refunds the buckets of that time), remaining_1, reset_ms_1, ...} (an array of
+-- numbers costs the server less than formatting one string; hiredis parses either). `banned`
+-- is 0, or the ban's record as the ban key holds it: the shield's ban phase takes it from here
+-- rather than reading the key once more (ratelimit/backends.py `ban_in_reply`).
 
 -- Run as a part of the store's combined call (store/combine.py), ARGV.shared is a table the
 -- call's parts share: the server's time and each parsed limits string are made once per call,
@@ -75,7 +77,7 @@ local values, banned = {}, 0
 if #reads > 0 then values = redis.call('MGET', unpack(reads)) end
 if client and values[#reads] then
   dry = true
-  banned = 1
+  banned = values[#reads]
 end
 
 -- Count in the window and, when it cannot admit `cost`, milliseconds until it can.
