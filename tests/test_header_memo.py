@@ -208,10 +208,24 @@ def test_a_flood_of_distinct_header_sets_is_held_within_bounds() -> None:
     for facts in _flood(memo.entries + 500, 8):
         _answers(detector, facts)
     assert 0 < len(memo) <= memo.entries
-    for facts in _flood(200, 64 * 1024):  # 12.8 MB of distinct Accept values
+    for facts in _flood(3000, 1900):  # ~2,000 characters a key: the characters bound the memo
         _answers(detector, facts)
         assert memo.held <= memo.chars
-    assert 0 < len(memo) < 200
+    assert 0 < len(memo) < 2100
+
+
+def test_values_too_long_to_be_worth_hashing_are_judged_each_time() -> None:
+    detector = HeaderConsistencyDetector(CLASSIFIER)
+    judge = OrderJudge()
+    flagged = []
+    for accept in ("*/*" + " " * 4096, "text/html" * 500):  # `Accept: */*` on a page, or not
+        facts = facts_of(chrome(Accept=accept))
+        assert inputs(facts) is None
+        expected = tuple(check(facts, CLASSIFIER.classify(facts.user_agent), judge))
+        assert _answers(detector, facts) == _answers(detector, facts) == expected
+        flagged.append(bool(expected))
+    assert flagged == [True, False]
+    assert len(detector._answers) == 0
 
 
 def test_the_memo_clears_when_full_and_never_holds_an_oversized_key() -> None:

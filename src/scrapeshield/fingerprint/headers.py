@@ -48,6 +48,7 @@ _PAGE_GROUPS = frozenset({"default", "pages", "page"})
 _CHROME_VERSION = re.compile(r"Chrome/(\d+)")
 _SAFARI_VERSION = re.compile(r"Version/(\d+)(?:\.(\d+))?")
 _BRAND = re.compile(r'"([^"]{1,64})"\s*;\s*v\s*=\s*"(\d{1,6})')
+_LONGEST_KEPT = 2048  # characters of Accept, Sec-Fetch-Mode/-Dest, Sec-CH-UA; a browser's: ~300
 
 
 def _major(info: UAInfo) -> int:
@@ -139,7 +140,9 @@ def check(facts: Facts, info: UAInfo, order: OrderJudge | None = None) -> list[S
 
 class HeaderConsistencyDetector(Immediate):
     """`check`, answered once per distinct input: a browser repeats its header set, so a repeat
-    costs building the key (`inputs`) and one lookup."""
+    costs building the key (`inputs`) and one lookup. The user agent is in the key and this
+    detector's classifier (the shield's one) answers the same for it every time, so the answer
+    for a user agent that is no browser's (none) is kept too."""
 
     name = "headers"
     uses_store = False
@@ -150,25 +153,39 @@ class HeaderConsistencyDetector(Immediate):
         self._answers: Memo[tuple[Signal, ...]] = Memo()
 
     def detect_now(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
+        key = inputs(facts)
+        if key is None:
+            return self._judged(facts, ctx)
+        found = self._answers.get(key)
+        if found is None:
+            found = self._judged(facts, ctx)
+            self._answers.put(key, found, _chars(key))
+        return found
+
+    def _judged(self, facts: Facts, ctx: RequestContext) -> tuple[Signal, ...]:
         if not facts.user_agent.strip():
             return ()
         info = self.classifier.classify_noted(facts.user_agent, ctx.notes)
         if not info.is_browser:
             return ()
-        key = inputs(facts)
-        found = self._answers.get(key)
-        if found is None:
-            found = tuple(check(facts, info, self._order))
-            self._answers.put(key, found, _chars(key))
-        return found
+        return tuple(check(facts, info, self._order))
 
 
-def inputs(facts: Facts) -> tuple[object, ...]:
+def inputs(facts: Facts) -> tuple[object, ...] | None:
     """Everything `check` reads, exactly (its `info` follows from the user agent): the field
     names in arrival order (which fields are present, and their order), the values of the four
     fields it reads, and the request's user agent, method, route group, HTTP version and context.
-    tests/test_header_memo.py records what `check` reads and holds it to this list."""
+    tests/test_header_memo.py records what `check` reads and holds it to this list.
+
+    None when the four values are longer than _LONGEST_KEPT in all: a request no browser sends,
+    judged each time, as hashing such values for the memo costs more than `check` does."""
     h = facts.headers
+    accept = h.get("accept", "")  # "" for an absent field too: the names tell which it is
+    mode = h.get("sec-fetch-mode", "")
+    dest = h.get("sec-fetch-dest", "")
+    hints = h.get("sec-ch-ua", "")
+    if len(accept) + len(mode) + len(dest) + len(hints) > _LONGEST_KEPT:
+        return None
     return (
         facts.user_agent,
         facts.method,
@@ -176,10 +193,10 @@ def inputs(facts: Facts) -> tuple[object, ...]:
         facts.http_version,
         facts.secure_context,
         tuple(h),
-        h.get("accept"),
-        h.get("sec-fetch-mode"),
-        h.get("sec-fetch-dest"),
-        h.get("sec-ch-ua"),
+        accept,
+        mode,
+        dest,
+        hints,
     )
 
 
