@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import Any
 
 from scrapeshield.fingerprint.catalogue import DATA
+from scrapeshield.fingerprint.memo import Memo
 
 _ADDED = frozenset({"host", "content-length", "forwarded", "via", "cookie"})
 """Fields proxies add or move (and the cookie, whose place varies with the jar), with x-*, cf-*:
@@ -26,7 +27,6 @@ never part of an order. Libraries are matched on the rest, Connection included: 
 drops the client's Connection makes a library unrecognisable, never a browser a library."""
 _DROPPED = _ADDED | {"connection", "te", "keep-alive"}
 """And the hop-by-hop fields proxies remove or rewrite: browsers' orders are judged without."""
-_CACHE_SIZE = 4096
 
 
 def core_names(names: Iterable[str], dropped: frozenset[str] = _DROPPED) -> tuple[str, ...]:
@@ -137,16 +137,15 @@ class OrderJudge:
 
     def __init__(self, data: HeaderData | None = None) -> None:
         self.data = data or load_header_data()
-        self._cache: dict[tuple[str, tuple[str, ...]], tuple[str, bool]] = {}
+        self._answers: Memo[tuple[str, bool]] = Memo()  # names come from clients: bounded
 
     def judge(self, family: str, headers: Mapping[str, str]) -> tuple[str, bool]:
-        key = (family, tuple(headers))
-        found = self._cache.get(key)
+        names = tuple(headers)
+        key = (family, names)
+        found = self._answers.get(key)
         if found is None:
-            found = self._judge(family, key[1])
-            if len(self._cache) >= _CACHE_SIZE:  # names come from clients: stay bounded
-                self._cache.clear()
-            self._cache[key] = found
+            found = self._judge(family, names)
+            self._answers.put(key, found, sum(map(len, names)))
         return found
 
     def _judge(self, family: str, names: tuple[str, ...]) -> tuple[str, bool]:

@@ -31,11 +31,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import TypeVar
 
 from scrapeshield.detector import Immediate, RequestContext
 from scrapeshield.facts import Facts
 from scrapeshield.fingerprint.header_order import OrderJudge
+from scrapeshield.fingerprint.memo import Memo
 from scrapeshield.fingerprint.uaclass import UAClassifier, UAInfo
 from scrapeshield.signals import Signal
 
@@ -48,58 +48,30 @@ _PAGE_GROUPS = frozenset({"default", "pages", "page"})
 _CHROME_VERSION = re.compile(r"Chrome/(\d+)")
 _SAFARI_VERSION = re.compile(r"Version/(\d+)(?:\.(\d+))?")
 _BRAND = re.compile(r'"([^"]{1,64})"\s*;\s*v\s*=\s*"(\d{1,6})')
-_CACHE_SIZE = 4096
-_V = TypeVar("_V")
+_LONGEST_KEPT = 2048  # characters of Accept, Sec-Fetch-Mode/-Dest, Sec-CH-UA; a browser's: ~300
 
 
 def _major(info: UAInfo) -> int:
     return int(info.major) if info.major.isdigit() else 0
 
 
-class _Versions:
-    """Per-string answers that cost a regex: cached, bounded (the strings come from clients)."""
-
-    def __init__(self) -> None:
-        self._chrome: dict[str, int] = {}
-        self._safari: dict[str, tuple[int, int]] = {}
-        self._brands: dict[str, int | None] = {}
-
-    @staticmethod
-    def _keep(cache: dict[str, _V], key: str, value: _V) -> None:
-        if len(cache) >= _CACHE_SIZE:
-            cache.clear()
-        cache[key] = value
-
-    def chrome(self, user_agent: str) -> int:
-        found = self._chrome.get(user_agent)
-        if found is None:
-            m = _CHROME_VERSION.search(user_agent)
-            found = int(m.group(1)) if m else 0
-            self._keep(self._chrome, user_agent, found)
-        return found
-
-    def safari(self, user_agent: str) -> tuple[int, int]:
-        found = self._safari.get(user_agent)
-        if found is None:
-            m = _SAFARI_VERSION.search(user_agent)
-            found = (int(m.group(1)), int(m.group(2) or 0)) if m else (0, 0)
-            self._keep(self._safari, user_agent, found)
-        return found
-
-    def chromium_brand(self, sec_ch_ua: str) -> int | None:
-        """The version of the "Chromium" brand in Sec-CH-UA (None when it names none)."""
-        if sec_ch_ua in self._brands:
-            return self._brands[sec_ch_ua]
-        version = next(
-            (int(v) for brand, v in _BRAND.findall(sec_ch_ua[:512]) if brand == "Chromium"), None
-        )
-        self._keep(self._brands, sec_ch_ua, version)
-        return version
+def _chrome_version(user_agent: str) -> int:
+    m = _CHROME_VERSION.search(user_agent)
+    return int(m.group(1)) if m else 0
 
 
-def check(
-    facts: Facts, info: UAInfo, versions: _Versions | None = None, order: OrderJudge | None = None
-) -> list[Signal]:
+def _safari_version(user_agent: str) -> tuple[int, int]:
+    m = _SAFARI_VERSION.search(user_agent)
+    return (int(m.group(1)), int(m.group(2) or 0)) if m else (0, 0)
+
+
+def _chromium_brand(sec_ch_ua: str) -> int | None:
+    """The version of the "Chromium" brand in Sec-CH-UA (None when it names none)."""
+    found = _BRAND.findall(sec_ch_ua[:512])
+    return next((int(v) for brand, v in found if brand == "Chromium"), None)
+
+
+def check(facts: Facts, info: UAInfo, order: OrderJudge | None = None) -> list[Signal]:
     """The header-consistency signals for one request from a browser-looking user agent."""
     h = facts.headers
     out: list[Signal] = []
@@ -119,7 +91,6 @@ def check(
         out.append(Signal("headers/accept-any-navigation", 15.0, f"Accept: {shown} on a page"))
     if facts.http_version == "1.0":
         out.append(Signal("headers/http10", 20.0, "no current browser speaks HTTP/1.0"))
-    versions = versions or _Versions()
     family = info.family
     sec_fetch = "sec-fetch-mode" in h or "sec-fetch-site" in h
     name = ""
@@ -134,7 +105,7 @@ def check(
                 out.append(Signal("headers/chromium-no-client-hints", 15.0, detail))
         hints = h.get("sec-ch-ua")
         if hints is not None:
-            claimed, real = versions.chromium_brand(hints), versions.chrome(facts.user_agent)
+            claimed, real = _chromium_brand(hints), _chrome_version(facts.user_agent)
             if real and claimed != real:
                 detail = f"Sec-CH-UA says Chromium {claimed}, the User-Agent Chrome/{real}"
                 out.append(Signal("headers/client-hints-mismatch", 40.0, detail))
@@ -149,7 +120,7 @@ def check(
     elif family in SAFARI:
         name = "safari"
         if facts.secure_context and not sec_fetch:
-            version = versions.safari(facts.user_agent)
+            version = _safari_version(facts.user_agent)
             if version >= (16, 4):
                 detail = f"Safari {version[0]}.{version[1]} sends Sec-Fetch-* to secure contexts"
                 out.append(Signal("headers/safari-no-sec-fetch", 40.0, detail))
@@ -168,21 +139,76 @@ def check(
 
 
 class HeaderConsistencyDetector(Immediate):
+    """`check`, answered once per distinct input: a browser repeats its header set, so a repeat
+    costs building the key (`inputs`) and one lookup. The user agent is in the key and this
+    detector's classifier (the shield's one) answers the same for it every time, so the answer
+    for a user agent that is no browser's (none) is kept too."""
+
     name = "headers"
     uses_store = False
 
     def __init__(self, classifier: UAClassifier, *, header_order: bool = True) -> None:
         self.classifier = classifier
-        self._versions = _Versions()
         self._order = OrderJudge() if header_order else None
+        self._answers: Memo[tuple[Signal, ...]] = Memo()
 
     def detect_now(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
+        key = inputs(facts)
+        if key is None:
+            return self._judged(facts, ctx)
+        found = self._answers.get(key)
+        if found is None:
+            found = self._judged(facts, ctx)
+            self._answers.put(key, found, _chars(key))
+        return found
+
+    def _judged(self, facts: Facts, ctx: RequestContext) -> tuple[Signal, ...]:
         if not facts.user_agent.strip():
             return ()
         info = self.classifier.classify_noted(facts.user_agent, ctx.notes)
         if not info.is_browser:
             return ()
-        return check(facts, info, self._versions, self._order)
+        return tuple(check(facts, info, self._order))
+
+
+def inputs(facts: Facts) -> tuple[object, ...] | None:
+    """Everything `check` reads, exactly (its `info` follows from the user agent): the field
+    names in arrival order (which fields are present, and their order), the values of the four
+    fields it reads, and the request's user agent, method, route group, HTTP version and context.
+    tests/test_header_memo.py records what `check` reads and holds it to this list.
+
+    None when the four values are longer than _LONGEST_KEPT in all: a request no browser sends,
+    judged each time, as hashing such values for the memo costs more than `check` does."""
+    h = facts.headers
+    accept = h.get("accept", "")  # "" for an absent field too: the names tell which it is
+    mode = h.get("sec-fetch-mode", "")
+    dest = h.get("sec-fetch-dest", "")
+    hints = h.get("sec-ch-ua", "")
+    if len(accept) + len(mode) + len(dest) + len(hints) > _LONGEST_KEPT:
+        return None
+    return (
+        facts.user_agent,
+        facts.method,
+        facts.route_group,
+        facts.http_version,
+        facts.secure_context,
+        tuple(h),
+        accept,
+        mode,
+        dest,
+        hints,
+    )
+
+
+def _chars(key: tuple[object, ...]) -> int:
+    """Characters of the client's strings a key holds (counted on a miss only)."""
+    total = 0
+    for part in key:
+        if isinstance(part, str):
+            total += len(part)
+        elif isinstance(part, tuple):
+            total += sum(map(len, part))
+    return total
 
 
 _SUBRESOURCES = frozenset({"image", "style", "script", "font", "audio", "video", "track"})
