@@ -36,7 +36,7 @@ class Exchange:
         self.pool = pool
         self._idle: list[AbstractConnection] = []  # used, healthy, not in the pool's free list
         self._waiting = 0  # batches waiting for the pool to give them a connection
-        self._dropping: set[asyncio.Task[None]] = set()
+        self._handing_back: set[asyncio.Task[None]] = set()  # (kept until done: not collected)
 
     async def run(self, commands: Sequence[tuple[Any, ...]]) -> list[Any]:
         """Each command's reply in order, an error reply as its `ResponseError` (it fails only
@@ -57,7 +57,7 @@ class Exchange:
         except BaseException:
             self._hand_back(connection, disconnect=True)
             raise
-        if self._waiting:  # the pool is all in use: a waiting batch gets this one
+        if self._waiting:  # a batch awaits the pool: this one goes there (it may need it)
             self._hand_back(connection, disconnect=False)
         else:
             self._idle.append(connection)
@@ -67,8 +67,8 @@ class Exchange:
         """Return to the pool (disconnected first if its state is unknown), in a task of its
         own: safe while the caller is cancelled, so the pool never loses a connection."""
         task = asyncio.get_running_loop().create_task(self._release(connection, disconnect))
-        self._dropping.add(task)
-        task.add_done_callback(self._dropping.discard)
+        self._handing_back.add(task)
+        task.add_done_callback(self._handing_back.discard)
 
     async def _release(self, connection: AbstractConnection, disconnect: bool) -> None:
         try:
@@ -82,8 +82,8 @@ class Exchange:
         idle, self._idle = self._idle, []
         for connection in idle:
             await self._release(connection, False)
-        if self._dropping:
-            await asyncio.gather(*self._dropping, return_exceptions=True)
+        if self._handing_back:
+            await asyncio.gather(*self._handing_back, return_exceptions=True)
 
 
 async def _exchange(
