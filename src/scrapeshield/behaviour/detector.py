@@ -222,8 +222,13 @@ class BehaviourDetector(Immediate):
 
     def _read(self, r: _Request, reply: Any) -> list[Signal]:
         """The signals from the script's answer: this window's counters (this request
-        counted), the previous window's, the walk length."""
-        return judge(self._s, r.kind, r.now, reply[:5], reply[5:10], reply[10])
+        counted), the previous window's, the walk length (or, for a walk longer than two ids,
+        the ring, measured here)."""
+        walk = reply[10]
+        if type(walk) is not int:
+            recent = _ring_ids(str(walk), r.now - self._s.sequential_ttl)
+            walk = walk_length(r.ident or 0, recent)
+        return judge(self._s, r.kind, r.now, reply[:5], reply[5:10], walk)
 
     def _judged(
         self, r: _Request, current: list[int], previous: list[int], recent: list[int]
@@ -350,6 +355,21 @@ def _path_hash(path: str) -> int:
 
 def _split(value: str | None) -> list[str]:
     return value.split(",") if value else []
+
+
+def _ring_ids(ring: str, cut: float) -> list[int]:
+    """The ids of a ring the script returned (`script.RING_ENTRY`, oldest first) fetched at or
+    after `cut`: split once, times compared as ten-digit text; a malformed entry is skipped."""
+    fields = ring.split()
+    since = _since(cut)
+    try:
+        return [int(i) for t, i in zip(fields[::2], fields[1::2], strict=False) if t >= since]
+    except ValueError:  # (only a foreign writer could leave one)
+        return [
+            int(i)
+            for t, i in zip(fields[::2], fields[1::2], strict=False)
+            if len(t) == 10 and t.isdigit() and t >= since and i.isdigit()
+        ]
 
 
 def _since(cut: float) -> str:
