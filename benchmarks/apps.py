@@ -15,7 +15,7 @@ from typing import Any
 from starlette.applications import Starlette
 
 from scrapeshield import ScrapeShield, Settings, Shield
-from scrapeshield.demo.app import create_app, create_gallery
+from scrapeshield.demo.app import TRAP_PATH, create_app, create_gallery
 from scrapeshield.store import RedisStore
 
 # The demo's `default` shape (a burst and an hourly client limit) plus one network limit, with
@@ -64,7 +64,12 @@ def bench_settings() -> Settings:
         fingerprint={"enabled": others},
         behaviour={"enabled": others},
         challenge={"enabled": others, "secret_keys": [BENCH_KEY]},
-        directives={"headers": others},
+        # BENCH_TRAPS=on: the demo's trap path too (its flag read on every request); not named
+        # otherwise, so earlier figures still compare
+        directives={
+            "headers": others,
+            **({"trap_paths": [TRAP_PATH]} if os.environ.get("BENCH_TRAPS") else {}),
+        },
         # BENCH_METRICS=on: Prometheus metrics on (bench_decide --metrics compares); not named
         # otherwise, so the same file builds the settings of a tree from before metrics
         **({"metrics": {"enabled": True}} if os.environ.get("BENCH_METRICS") == "on" else {}),

@@ -38,7 +38,7 @@ def record(path: str, requests: int) -> None:
         _, calls = asyncio.run(bench_redis_cpu.measure(url, requests))
     names = bench_redis_cpu.COMPONENTS
     out: Recorded = {
-        kind: [(names[c[0]], c[0], c[1], c[2], c[3]) for c in recorded]
+        kind: [(names.get(c[0], "other"), c[0], c[1], c[2], c[3]) for c in recorded]
         for kind, recorded in calls.items()
     }
     with open(path, "wb") as file:

@@ -26,8 +26,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-from collections.abc import Awaitable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import redis
 
@@ -39,9 +39,16 @@ from scrapeshield.behaviour.script import SCRIPT as BEHAVIOUR
 from scrapeshield.identity.ops import SCRIPT as IDENTITY
 from scrapeshield.ratelimit.backends import HIT_SCRIPT
 from scrapeshield.shield import synthetic_scope
-from scrapeshield.store import RedisStore
+from scrapeshield.store import RedisStore, combine
+from scrapeshield.store.soon import Soon
 
-COMPONENTS = {HIT_SCRIPT: "ratelimit", IDENTITY: "identity", BEHAVIOUR: "behaviour"}
+COMPONENTS = {
+    HIT_SCRIPT: "ratelimit",
+    IDENTITY: "identity",
+    BEHAVIOUR: "behaviour",
+    combine.GET: "reads",  # the ban and trap flags, where no script reads them
+}
+T = TypeVar("T")
 Call = tuple[str, list[str], list[Any], bool]  # script, prefixed keys, args, measured?
 
 
@@ -54,6 +61,13 @@ class RecordingStore(RedisStore):
     def submit_script(self, source: str, keys: list[str], args: list[Any]) -> Awaitable[Any]:
         self.calls.append((source, [self.prefix + k for k in keys], list(args), self.measuring))
         return super().submit_script(source, keys, args)
+
+    def queue_script(
+        self, source: str, keys: list[str], args: list[Any], then: Callable[[Any], T]
+    ) -> Soon[T]:
+        """(the request path's scripts and reads: `queue_get` queues the GET script here)"""
+        self.calls.append((source, [self.prefix + k for k in keys], list(args), self.measuring))
+        return super().queue_script(source, keys, args, then)
 
 
 _ADMIN = {"evalsha", "script|load", "config|resetstat", "flushall"}

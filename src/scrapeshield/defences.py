@@ -105,10 +105,11 @@ def _behaviour_detectors(settings: Settings) -> list[Detector]:
     bh = settings.behaviour
     out: list[Detector] = []
     traps = trap_paths(settings)
-    if bh.trap and traps:
+    trap = bh.trap and bool(traps)
+    if bh.enabled:  # first: on Redis its script reads the trap flag too (`TRAP_READ_NOTE`)
+        out.append(BehaviourDetector(bh, reads_trap=trap))
+    if trap:
         out.append(TrapDetector(traps, bh.trap_flag_ttl))
-    if bh.enabled:
-        out.append(BehaviourDetector(bh))
     return out
 
 

@@ -34,6 +34,7 @@ from scrapeshield.behaviour.evidence import (
 )
 from scrapeshield.behaviour.script import RING_ENTRY, SCRIPT, SECONDS, SOUGHT
 from scrapeshield.behaviour.settings import BehaviourSettings
+from scrapeshield.behaviour.trap import TRAP_READ_NOTE, trap_key
 from scrapeshield.detector import Found, Immediate, RequestContext
 from scrapeshield.facts import Facts
 from scrapeshield.route_index import RouteMark
@@ -62,8 +63,11 @@ class BehaviourDetector(Immediate):
     name = "behaviour"
     uses_store = True
 
-    def __init__(self, settings: BehaviourSettings) -> None:
+    def __init__(self, settings: BehaviourSettings, *, reads_trap: bool = False) -> None:
         self._s = settings
+        self.reads_trap = reads_trap
+        """On Redis, read the client's trap flag in this detector's script, for the trap
+        detector that runs after it (`trap.TRAP_READ_NOTE`): one part of the tick's call less."""
         self.ring_size = max(32, 2 * settings.sequential_run)
         # (script.py) two windows' counters and the longest a ring entry counts, in ms
         longest = max(settings.sequential_ttl, settings.page_memory)
@@ -121,7 +125,11 @@ class BehaviourDetector(Immediate):
         if isinstance(store, MemoryStore):
             return self._in_memory(store, request, dry_run)
         if isinstance(store, RedisStore):  # the script queued now, read with the batch
-            return store.queue_script(*self._script(request, dry_run), partial(self._read, request))
+            keys, args = self._script(request, dry_run)
+            soon = store.queue_script(SCRIPT, keys, args, partial(self._read, request))
+            if self.reads_trap:  # the trap detector (after this one) takes the flag from it
+                ctx.notes[TRAP_READ_NOTE] = soon
+            return soon
         return self._on_any_store(store, request, dry_run)
 
     # -- the MemoryStore: one record per client, in process -----------------------------------
@@ -173,15 +181,18 @@ class BehaviourDetector(Immediate):
 
     # -- Redis: one script --------------------------------------------------------------------
 
-    def _script(self, r: _Request, dry_run: bool) -> tuple[str, list[str], list[Any]]:
-        """The client's one hash (script.py): its Cluster slot is the client's."""
+    def _script(self, r: _Request, dry_run: bool) -> tuple[list[str], list[Any]]:
+        """The keys and arguments of the client's one script call (script.py): its hash, and
+        its trap flag when the trap detector reads it along. Both are in the client's Cluster
+        slot."""
         s = self._s
         bucket = int(r.now // s.window)
-        ring = look = push = check = ""
+        ring = look = push = check = ident = ""
         size = self.ring_size
         if r.ident is not None:
             ring = _RING_NAMES[r.kind]
             push = RING_ENTRY.format(seconds=int(r.now), ident=r.ident)
+            ident = str(r.ident)
             if r.check:
                 look, wanted = r.looked_up()
                 check = SOUGHT.format(ident=wanted or 0)
@@ -199,24 +210,25 @@ class BehaviourDetector(Immediate):
             size,
             look,
             check,
-            SECONDS.format(seconds=max(0, int(r.now - s.page_memory))),
+            _since(r.now - s.page_memory),
             "1" if dry_run else "0",
+            ident,
+            _since(r.now - s.sequential_ttl),
         ]
-        return SCRIPT, [subject_key("bh:", r.client)], args
+        keys = [subject_key("bh:", r.client)]
+        if self.reads_trap:
+            keys.append(trap_key(r.client))
+        return keys, args
 
-    def _read(self, r: _Request, fields: Any) -> list[Signal]:
-        """The signals from the script's reply."""
-        orphan, ring = fields[13], fields[12]
-        bucket = int(r.now // self._s.window)
-        at = 6 * (bucket % 2)  # this window's parity; the other holds the previous window
-        current = _row(fields[at : at + 6], bucket)
-        previous = _row(fields[6 - at : 12 - at], bucket - 1)
-        for b in [*r.bumps, ORPHAN] if orphan else r.bumps:  # the script's reply is of before
-            current[b] += 1
-        recent: list[int] = []
-        if r.ident is not None:
-            recent = _ring_ids(str(ring or ""), r.now - self._s.sequential_ttl)
-        return self._judged(r, current, previous, recent)
+    def _read(self, r: _Request, reply: Any) -> list[Signal]:
+        """The signals from the script's answer: this window's counters (this request
+        counted), the previous window's, the walk length (or, for a walk longer than two ids,
+        the ring, measured here)."""
+        walk = reply[10]
+        if type(walk) is not int:
+            recent = _ring_ids(str(walk), r.now - self._s.sequential_ttl)
+            walk = walk_length(r.ident or 0, recent)
+        return judge(self._s, r.kind, r.now, reply[:5], reply[5:10], walk)
 
     def _judged(
         self, r: _Request, current: list[int], previous: list[int], recent: list[int]
@@ -341,13 +353,6 @@ def _path_hash(path: str) -> int:
     return zlib.crc32(path.encode("utf-8", "surrogateescape")) & 0x7FFFFFFF
 
 
-def _row(fields: Sequence[Any], window: int) -> list[int]:
-    """One parity's five counters, if its `w` names `window`, else zeros (an older window's)."""
-    if _int(fields[5]) != window:
-        return [0] * len(FIELDS)
-    return [_int(v) for v in fields[:5]]
-
-
 def _split(value: str | None) -> list[str]:
     return value.split(",") if value else []
 
@@ -356,7 +361,7 @@ def _ring_ids(ring: str, cut: float) -> list[int]:
     """The ids of a ring the script returned (`script.RING_ENTRY`, oldest first) fetched at or
     after `cut`: split once, times compared as ten-digit text; a malformed entry is skipped."""
     fields = ring.split()
-    since = f"{max(0, math.ceil(cut)):010d}"
+    since = _since(cut)
     try:
         return [int(i) for t, i in zip(fields[::2], fields[1::2], strict=False) if t >= since]
     except ValueError:  # (only a foreign writer could leave one)
@@ -365,6 +370,11 @@ def _ring_ids(ring: str, cut: float) -> list[int]:
             for t, i in zip(fields[::2], fields[1::2], strict=False)
             if len(t) == 10 and t.isdigit() and t >= since and i.isdigit()
         ]
+
+
+def _since(cut: float) -> str:
+    """The earliest whole second at or after `cut`, as the script compares it (ten digits)."""
+    return SECONDS.format(seconds=max(0, math.ceil(cut)))
 
 
 def _entries(ring: Sequence[Any]) -> list[tuple[int, float]]:

@@ -17,11 +17,16 @@ from scrapeshield.signals import Signal
 from scrapeshield.store.keys import subject_key
 from scrapeshield.store.memory import MemoryStore
 from scrapeshield.store.redis import RedisStore
+from scrapeshield.store.soon import Soon
 
 TRAP_PREFIX = "trap:"  # the store key of a flagged client: trap:{<client key>}, value the path
 TRAP_HIT = "trap/hit"
 TRAP_FLAGGED = "trap/flagged"
 WEIGHTS = {TRAP_HIT: 100.0, TRAP_FLAGGED: 100.0}
+TRAP_READ_NOTE = "trap_read"
+"""On Redis, the behaviour detector's script call that also read this request's trap flag (the
+last element of its answer): the trap detector, which runs after it, takes the flag from that
+reply instead of sending a read of its own."""
 
 
 def trap_key(client_key: str) -> str:
@@ -46,7 +51,8 @@ class TrapDetector(Immediate):
 
     def detect_now(self, facts: Facts, ctx: RequestContext) -> Found:
         """At once on the MemoryStore; on Redis the GET or SET is queued now (`Sent`), in the
-        request's one round trip; on any other store, awaited."""
+        request's one round trip, or the flag is taken from the behaviour detector's script,
+        which read it (`TRAP_READ_NOTE`); on any other store, awaited."""
         store = ctx.store
         key = trap_key(facts.client_key)
         if is_trap(facts.path, self._paths):
@@ -63,11 +69,18 @@ class TrapDetector(Immediate):
         if isinstance(store, MemoryStore):
             return self._flagged(store.peek(key))
         if isinstance(store, RedisStore):
+            read: Soon[Any] | None = ctx.notes.pop(TRAP_READ_NOTE, None)
+            if read is not None:  # (its error, as a read's of its own, fails this detector)
+                return read.derived(self._flagged_last)
             return store.queue_get(key, self._flagged)
         return self._flagged_later(store.get(key))
 
     async def _flagged_later(self, reply: Awaitable[str | None]) -> Sequence[Signal]:
         return self._flagged(await reply)
+
+    @classmethod
+    def _flagged_last(cls, reply: Sequence[Any]) -> Sequence[Signal]:
+        return cls._flagged(reply[-1])
 
     @staticmethod
     def _flagged(flagged: str | None) -> Sequence[Signal]:

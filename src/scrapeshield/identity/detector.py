@@ -93,6 +93,7 @@ class _Plan(NamedTuple):
     cache_key: tuple[object, ...]  # its key in the plan cache
     reads: tuple[_Read, ...]  # per budget, where its counts are, and the count that signals
     learns: bool  # whether it reads a previous hour's count (then kept: `_learn`)
+    call: ops.Call  # its script call on Redis, made once (the path put in per request)
 
 
 class IdentityDetector(Immediate):
@@ -152,15 +153,17 @@ class IdentityDetector(Immediate):
         kind = self._kind(facts)
         if kind is None or facts.client_key == UNKNOWN_CLIENT:
             return ()  # without an address, everyone's requests would add up as one client's
-        plan, queued = self._plan(facts, kind, visitor)
+        plan = self._plan(facts, kind, visitor)
         store, dry = ctx.store, bool(notes.get("dry_run"))
+        if isinstance(store, RedisStore) and not dry and not store.split:
+            then = partial(self._from_reply, facts, ctx, plan)
+            return ops.queue_call(store, plan.call, facts.path, then)
+        queued = _queued(plan, facts.path)
         if isinstance(store, MemoryStore):
             out = self._signals(facts, ctx, plan, ops.run_now(store, queued, dry))
             if (spend := _spend(facts, plan, out)) is not None:
                 ops.run_now(store, [spend], dry)
             return out
-        if isinstance(store, RedisStore) and not dry and not store.split:
-            return ops.queue(store, queued, partial(self._from_reply, facts, ctx, plan))
         if isinstance(store, RedisStore) and not dry:
             return Sent(self._later(facts, ctx, plan, ops.submit(store, queued)))
         return self._later(facts, ctx, plan, ops.run(store, queued, dry))
@@ -178,13 +181,12 @@ class IdentityDetector(Immediate):
             return _after(ops.run(ctx.store, [spend], bool(ctx.notes.get("dry_run"))), out)
         return out
 
-    def _plan(
-        self, facts: Facts, kind: str, visitor: Visitor | None
-    ) -> tuple[_Plan, Sequence[ops.Op]]:
-        """The request's plan and its operations. A plan follows from the kind of request, the
+    def _plan(self, facts: Facts, kind: str, visitor: Visitor | None) -> _Plan:
+        """The request's plan. A plan follows from the kind of request, the
         identity, its network, the clock hour, the counting windows and the header fingerprint
         alone, so it is made once for all the requests that share them (a client's pages in a
-        window reuse one); an original's path is written into its adds per request."""
+        window reuse one), with its script call on Redis; an original's path is written into
+        its adds per request (`_queued`, `ops.queue_call`)."""
         now, pool = facts.time, self._pool
         image = kind == "image"
         hour = int(now // 3600)
@@ -209,13 +211,7 @@ class IdentityDetector(Immediate):
             if len(self._plans) >= _PLAN_CACHE_SIZE:  # clients choose these: stay bounded
                 self._plans.clear()
             self._plans[key] = plan
-        if not plan.path_at:
-            return plan, plan.ops
-        queued = list(plan.ops)
-        for at in plan.path_at:
-            _, key_at, _, ttl = queued[at]
-            queued[at] = ("A", key_at, facts.path, ttl)
-        return plan, queued
+        return plan
 
     def _make_plan(
         self,
@@ -337,6 +333,7 @@ class IdentityDetector(Immediate):
                 )
             ),
             any(at >= 0 for at in prev_at),
+            ops.call(queued, path_at),
         )
 
     def _signals(
@@ -423,6 +420,17 @@ class IdentityDetector(Immediate):
         if address is None:
             return facts.client_key
         return client_network(address, s.network_ipv4_prefix, s.network_ipv6_prefix)
+
+
+def _queued(plan: _Plan, path: str) -> Sequence[ops.Op]:
+    """The plan's operations with this request's path in the adds that take it."""
+    if not plan.path_at:
+        return plan.ops
+    queued = list(plan.ops)
+    for at in plan.path_at:
+        _, key, _, ttl = queued[at]
+        queued[at] = ("A", key, path, ttl)
+    return queued
 
 
 def _spent_key(client: str, fingerprint: str, now: float) -> str:

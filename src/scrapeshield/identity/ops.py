@@ -9,7 +9,7 @@
     V key              a counter's value (0 when missing)
     S key ttl          mark a key (set to "1" with a TTL)
 
-On Redis the whole list is one script (`EVALSHA`, queued with `submit_script`), so it joins the
+On Redis the whole list is one script (`EVALSHA`, queued with `queue_script`), so it joins the
 request's one round trip (on Redis Cluster, one script per subject, still in that round trip);
 on the MemoryStore it runs at once, without a coroutine; on any other store through the
 protocol. In dry run (`scrapeshield explain`) nothing is written: an add is
@@ -19,7 +19,7 @@ read as a count plus one, an increment as the value plus one, a mark is skipped.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from scrapeshield.store.base import Store
 from scrapeshield.store.keys import by_tag
@@ -68,25 +68,50 @@ def submit(store: RedisStore, ops: Sequence[Op]) -> Awaitable[Any]:
     return _submit(store, ops)
 
 
-def queue(store: RedisStore, ops: Sequence[Op], then: Callable[[list[Any]], T]) -> Soon[T]:
-    """The list as one script call queued now (one server, not a spreading Cluster), its reply
-    handed to `then` when the caller reads it (`Soon`): no coroutine."""
-    return _submit(store, ops, then)  # type: ignore[return-value]
+class Call(NamedTuple):
+    """The script call of a list of operations, made once for every request that runs the same
+    list: its keys, its arguments, and where in them the members given per request go."""
+
+    keys: list[str]
+    args: list[Any]
+    members_at: tuple[int, ...]
+
+
+def call(ops: Sequence[Op], per_request: Sequence[int] = ()) -> Call:
+    """The call running `ops`; the members of the adds at `per_request` (positions in `ops`)
+    are left to `queue_call` (an original's path)."""
+    args: list[Any] = ["".join([op[0] for op in ops])]
+    members_at = []
+    for i, (code, _, member, ttl) in enumerate(ops):
+        if code == "A":
+            if i in per_request:
+                members_at.append(len(args))
+            args += [member, max(1, int(ttl * 1000))]
+        elif code in "IS":
+            args.append(max(1, int(ttl * 1000)))
+    return Call([op[1] for op in ops], args, tuple(members_at))
+
+
+def queue_call(
+    store: RedisStore, made: Call, member: str, then: Callable[[list[Any]], T]
+) -> Soon[T]:
+    """`queue` for a call made beforehand (`call`), with this request's `member` in its adds
+    left per request (one server, not a spreading Cluster)."""
+    args = made.args
+    if made.members_at:
+        args = args.copy()
+        for at in made.members_at:
+            args[at] = member
+    return store.queue_script(SCRIPT, made.keys, args, then)
 
 
 def _submit(
     store: RedisStore, ops: Sequence[Op], then: Callable[[list[Any]], Any] | None = None
 ) -> Awaitable[Any]:
-    codes = "".join([op[0] for op in ops])
-    args: list[Any] = [codes]
-    for code, _, member, ttl in ops:
-        if code == "A":
-            args += [member, max(1, int(ttl * 1000))]
-        elif code in "IS":
-            args.append(max(1, int(ttl * 1000)))
+    made = call(ops)
     if then is not None:
-        return store.queue_script(SCRIPT, [op[1] for op in ops], args, then)
-    return store.submit_script(SCRIPT, [op[1] for op in ops], args)
+        return store.queue_script(SCRIPT, made.keys, made.args, then)
+    return store.submit_script(SCRIPT, made.keys, made.args)
 
 
 def _split(store: RedisStore, ops: Sequence[Op]) -> Awaitable[list[int]]:
