@@ -18,21 +18,19 @@ owning a protocol client across event loops, TLS, RESP3, Sentinel and proxies.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
-from redis.asyncio.retry import Retry
 from redis.asyncio.sentinel import Sentinel
-from redis.backoff import NoBackoff
 from redis.exceptions import NoScriptError, RedisError
 
 from scrapeshield.errors import StoreError, StoreUnavailable
-from scrapeshield.store import combine, keys, sentinel
+from scrapeshield.store import combine, keys, sentinel, stream
 from scrapeshield.store.base import StoredEvent
 from scrapeshield.store.breaker import CircuitBreaker
+from scrapeshield.store.connect import open_client
 from scrapeshield.store.exchange import Exchange
 from scrapeshield.store.packing import packed_in_c
 from scrapeshield.store.soon import Receiver, Soon
@@ -112,36 +110,13 @@ class RedisStore:
         except RuntimeError:  # built outside a loop (nothing connects until it is used)
             loop = None
         if self._client is None or self._client_loop is not loop:
-            # Off Cluster the store's deadline bounds every exchange (`Exchange`): no socket
-            # timeout, which would add a timer to every send and read.
-            options: dict[str, Any] = {
-                "decode_responses": True,
-                "socket_timeout": self.timeout if self._cluster else None,
-                "socket_connect_timeout": self.timeout,
-            }
+            self._client, self._sentinels = open_client(
+                self.url,
+                self._redis_url,
+                timeout=self.timeout,
+                max_connections=self.max_connections,
+            )
             self._exchange = None
-            if self._cluster:
-                self._client = RedisCluster.from_url(self._redis_url, **options)
-            elif self._sentinel:
-                self._client, self._sentinels = sentinel.primary_client(
-                    self.url,
-                    max_connections=self.max_connections,
-                    options=options,
-                    retry=Retry(NoBackoff(), 1),
-                )
-            else:
-                # Blocking: past max_connections a pipeline waits (within its deadline) for a
-                # connection rather than opening ever more sockets to a Redis that is slow.
-                # One retry on a fresh connection: a pooled connection the server closed (an
-                # idle timeout, a restart) is replaced without failing its batch.
-                pool = aioredis.BlockingConnectionPool.from_url(
-                    self.url,
-                    max_connections=self.max_connections,
-                    timeout=None,
-                    retry=Retry(NoBackoff(), 1),
-                    **options,
-                )
-                self._client = aioredis.Redis(connection_pool=pool)
             if isinstance(self._client, aioredis.Redis):  # (Cluster pipelines pack their own)
                 own = self._client.connection_pool
                 own.connection_class = packed_in_c(own.connection_class)
@@ -421,9 +396,15 @@ class RedisStore:
         return found
 
     async def append_event(self, data: dict[str, Any]) -> None:
-        payload = json.dumps(data, separators=(",", ":"), default=str)
         await self.execute(
-            "XADD", self._events_key, "MAXLEN", "~", self.max_events, "*", "e", payload
+            "XADD",
+            self._events_key,
+            "MAXLEN",
+            "~",
+            self.max_events,
+            "*",
+            stream.FIELD,
+            stream.encode(data),
         )
 
     async def read_events(
@@ -432,15 +413,7 @@ class RedisStore:
         low = "-" if since is None else str(int(since * 1000))
         high = "+" if before is None else "(" + before  # exclusive (Redis 6.2+)
         rows = await self.execute("XREVRANGE", self._events_key, high, low, "COUNT", limit)
-        events = []
-        for event_id, fields in reversed(rows or []):
-            raw = fields.get("e") if isinstance(fields, dict) else _pairs(fields).get("e")
-            try:
-                data = json.loads(raw) if raw else {}
-            except ValueError:
-                data = {"unreadable": raw}
-            events.append(StoredEvent(event_id, int(event_id.split("-", 1)[0]) / 1000, data))
-        return events
+        return stream.decode(rows or [])
 
     async def ping(self) -> None:
         await self.execute("PING")
@@ -525,7 +498,3 @@ return redis.call('PFCOUNT', KEYS[1])
 
 def _escape_glob(text: str) -> str:
     return "".join("\\" + c if c in "*?[]\\" else c for c in text)
-
-
-def _pairs(fields: list[Any]) -> dict[str, Any]:
-    return {str(fields[i]): fields[i + 1] for i in range(0, len(fields) - 1, 2)}
