@@ -14,7 +14,6 @@ tick's batch: store/soon.py), the ban taken from the rate limiter's reply when i
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -22,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 from starlette.types import ASGIApp
 
-from scrapeshield.actions import default_response
 from scrapeshield.bans import Ban, BanList
 from scrapeshield.blocklog import SERVED_EVENT, BlockEvent, BlockLog
 from scrapeshield.challenge.core import Challenge
@@ -43,6 +41,7 @@ from scrapeshield.facts import Facts, FactsBuilder
 from scrapeshield.metrics.setup import open_metrics
 from scrapeshield.pages.site import Pages
 from scrapeshield.policy import Policy, Verdict
+from scrapeshield.responding import ActionHandler, Responses
 from scrapeshield.rules import RuleList
 from scrapeshield.settings import Settings
 from scrapeshield.signals import Action, Decision, Signal
@@ -72,7 +71,6 @@ NO_DECOY_PREFIX = "no-decoy/"  # a decoy verdict off the image routes, made a bl
 BUDGET_USE = "budget_use"
 """`ctx.notes` key: the largest used/allowed fraction among the request's budgets (identity)."""
 
-ActionHandler = Callable[[Decision, Facts], Awaitable[ASGIApp | None]]
 EventNamer = Callable[[Decision, Facts], str]
 LogObserver = Callable[[Decision, str], None]
 
@@ -120,6 +118,7 @@ class Shield:
             site_name=self.settings.site_name,
             terms_url=self.settings.terms_url,
         )
+        self.responses = Responses(self.settings, self.pages, self.action_handlers)
         self.challenge = self._install_challenge() if self.settings.challenge.enabled else None
         self.decoy, self.tarpit = self._install_deterrents()
         self._listing = bool(self.safelist or self.blocklist)  # most sites list nothing
@@ -170,7 +169,9 @@ class Shield:
         """Held for a delay that grows with the score, then refused: 429 when a rate limit
         decided (it set `retry_after`), else 403; the operator's `responder` may shape it."""
         action = Action.THROTTLE if decision.retry_after is not None else Action.BLOCK
-        refusal = await self._refusal(msgspec.structs.replace(decision, action=action), facts)
+        refusal = await self.responses.refusal(
+            msgspec.structs.replace(decision, action=action), facts
+        )
         return self.tarpit.hold(refusal, decision.score)
 
     # -- per request ----------------------------------------------------------------------------
@@ -427,38 +428,7 @@ class Shield:
         return self._decision(facts, Action.ALLOW, "internal/fail-open", reasons=(signal,))
 
     async def response_for(self, decision: Decision, facts: Facts) -> ASGIApp:
-        handler = self.action_handlers.get(decision.action)
-        if handler is not None and decision.status is None:
-            if decision.action is _CHALLENGE and self.settings.responder is not None:
-                # The operator's responder is asked first here too (docs/pages.md); if it
-                # declines or fails, the challenge page is sent, never a page with no puzzle.
-                try:
-                    own = await self._operator_response(decision, facts)
-                except Exception:
-                    logger.exception("scrapeshield responder failed; sending the challenge")
-                    own = None
-                if own is not None:
-                    return own
-            custom = await handler(decision, facts)
-            if custom is not None:
-                return custom
-        return await self._refusal(decision, facts)
-
-    async def _operator_response(self, decision: Decision, facts: Facts) -> ASGIApp | None:
-        responder = self.settings.responder
-        if responder is None:
-            return None
-        result = responder(decision, facts)
-        if asyncio.iscoroutine(result):
-            result = await result
-        return result  # type: ignore[no-any-return]
-
-    async def _refusal(self, decision: Decision, facts: Facts) -> ASGIApp:
-        """The operator's `responder`, else the default page for the decision."""
-        result = await self._operator_response(decision, facts)
-        if result is not None:
-            return result
-        return default_response(decision, facts, self.settings, self.pages)
+        return await self.responses.response_for(decision, facts)
 
     async def log(self, decision: Decision, facts: Facts, *, event: str = "decision") -> None:
         if event == "decision" and (namer := self.log_events.get(decision.action)):
