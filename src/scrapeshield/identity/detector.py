@@ -78,17 +78,13 @@ class _Plan(NamedTuple):
     kind: str
     ops: tuple[ops.Op, ...]
     path_at: tuple[int, ...]  # the adds that take an original's path (per request)
-    budgets: list[_Budget]
-    budget_at: list[int]  # where each budget's count is in the reply
     visitor: Visitor | None
     pool: bool
     issuance: bool  # three counters: address, network, fingerprint
     amnesia: bool  # two reads: issued to the address, returned from it
-    spent_at: int  # where the count of this address's refused young tokens is (-1: not read)
     newcomers_at: int  # where the young identities' count of this network is (-1: not counted)
     prev_at: list[int]  # per budget, where the previous hour's count is (-1: not read)
     rest_at: int  # where the answers of the pool, issuance and amnesia counters start
-    prev_known: list[int]  # per budget, the previous hour's count when known (not read)
     prev_keys: list[str]  # per budget, the previous hour's key ("" for a day budget)
     cache_key: tuple[object, ...]  # its key in the plan cache
     reads: tuple[_Read, ...]  # per budget, where its counts are, and the count that signals
@@ -306,17 +302,13 @@ class IdentityDetector(Immediate):
             kind,
             tuple(queued),
             tuple(path_at),
-            self._budgets,
-            budget_at,
             visitor,
             counted,
             issuance,
             amnesia,
-            spent_at,
             newcomers_at,
             prev_at,
             rest_at,
-            prev_known,
             prev_keys,
             cache_key,
             tuple(
