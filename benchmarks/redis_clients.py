@@ -10,8 +10,7 @@ from redis.exceptions import NoScriptError
 
 from scrapeshield.errors import StoreError, StoreUnavailable
 from scrapeshield.store import RedisStore
-from scrapeshield.store.redis import fail_all
-from scrapeshield.store.soon import Receiver
+from scrapeshield.store.soon import Receiver, fail_all
 
 
 def _text(value: Any) -> Any:

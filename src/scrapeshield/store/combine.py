@@ -28,7 +28,7 @@ import hashlib
 from typing import Any
 
 from scrapeshield.errors import StoreError
-from scrapeshield.store.soon import Receiver
+from scrapeshield.store.soon import Receiver, fail_all
 
 GET = "return redis.call('GET', KEYS[1])"
 """A key's read as a part: the ban and trap reads join the request's one call."""
@@ -112,7 +112,7 @@ def settle(replies: list[Receiver], reply: Any) -> None:
     elif isinstance(reply, list) and len(reply) == len(replies):
         values = reply
     else:
-        fail(replies, StoreError(f"combined script: unexpected reply {reply!r:.100}"))
+        fail_all(replies, StoreError(f"combined script: unexpected reply {reply!r:.100}"))
         return
     for future, value in zip(replies, values, strict=True):
         if future.done():  # its request was cancelled
@@ -121,9 +121,3 @@ def settle(replies: list[Receiver], reply: Any) -> None:
             future.set_exception(StoreError(str(value)))
         else:
             future.set_result(value)
-
-
-def fail(replies: list[Receiver], error: BaseException) -> None:
-    for future in replies:
-        if not future.done():
-            future.set_exception(error)

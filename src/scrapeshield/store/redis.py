@@ -18,7 +18,7 @@ owning a protocol client across event loops, TLS, RESP3, Sentinel and proxies.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import redis.asyncio as aioredis
@@ -33,20 +33,13 @@ from scrapeshield.store.breaker import CircuitBreaker
 from scrapeshield.store.connect import open_client
 from scrapeshield.store.exchange import Exchange
 from scrapeshield.store.packing import packed_in_c
-from scrapeshield.store.soon import Receiver, Soon
+from scrapeshield.store.soon import Receiver, Soon, fail_all
 from scrapeshield.store.urls import check_url, safe_url
 
 _UNAVAILABLE = (RedisError, OSError, TimeoutError, asyncio.TimeoutError)
 _ARGUMENT_TYPES = (str, bytes, int, float)  # what redis-py encodes (bool excluded below)
 _PLAIN_TYPES = frozenset(_ARGUMENT_TYPES)  # exactly these (a subclass, bool, is checked in turn)
 T = TypeVar("T")
-
-
-def fail_all(futures: Iterable[Receiver], error: BaseException) -> None:
-    """Fail every command still waiting: nobody is left waiting on a batch that went wrong."""
-    for future in futures:
-        if not future.done():
-            future.set_exception(error)
 
 
 class RedisStore:
@@ -476,7 +469,7 @@ class _Call:
             args = ("EVAL", self.source, *self.args[2:])
             store._queue_call(args, _Call(store, self.replies, self.sha, self.source, args))
         else:
-            combine.fail(self.replies, error)
+            fail_all(self.replies, error)
 
 
 _INCR_WITH_TTL = """

@@ -17,7 +17,7 @@ own, and nothing runs for a request that was cancelled unless its replies are dr
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterable
 from typing import Any, Generic, Protocol, TypeVar
 
 from scrapeshield.errors import StoreUnavailable
@@ -31,6 +31,13 @@ class Receiver(Protocol):
     def done(self) -> bool: ...
     def set_result(self, result: Any, /) -> None: ...
     def set_exception(self, exception: BaseException, /) -> None: ...
+
+
+def fail_all(receivers: Iterable[Receiver], error: BaseException) -> None:
+    """Fail every reply still awaited: nobody is left waiting on a call or batch that failed."""
+    for receiver in receivers:
+        if not receiver.done():
+            receiver.set_exception(error)
 
 
 class Soon(Generic[T]):
