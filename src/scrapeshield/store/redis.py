@@ -152,11 +152,20 @@ class RedisStore:
         loop = asyncio.get_running_loop()
         tick = self._tick
         if tick is None or tick.get_loop() is not loop:
-            if tick is not None:
-                self._commands, self._futures, self._parts, self._part_replies = [], [], [], []
+            self._drop_stale(loop)
             tick = self._tick = loop.create_future()
             loop.call_soon(self._flush)
         return tick
+
+    def _drop_stale(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Forget what another (stopped or closed) loop left: its tick and what it queued, and
+        its pipelines in flight. Their callers wait on that loop; nothing here can settle them."""
+        tick = self._tick
+        if tick is not None and tick.get_loop() is not loop:
+            self._tick = None
+            self._commands, self._futures, self._parts, self._part_replies = [], [], [], []
+        stale = [task for task in self._flushes if task.get_loop() is not loop]
+        self._flushes.difference_update(stale)
 
     def _flush(self) -> None:
         """Send what this tick queued as one pipeline, in a task of its own; the script parts
@@ -412,7 +421,9 @@ class RedisStore:
         await self.execute("PING")
 
     async def aclose(self) -> None:
-        """Send what is queued, let every pipeline in flight finish, then close."""
+        """Send what is queued, let every pipeline in flight finish, then close. What a loop
+        that has stopped left queued or in flight is dropped, not awaited (`_drop_stale`)."""
+        self._drop_stale(asyncio.get_running_loop())
         self._flush()
         if self._flushes:
             await asyncio.gather(*self._flushes, return_exceptions=True)
