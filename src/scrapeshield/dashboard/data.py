@@ -210,6 +210,7 @@ async def reading(store: Store, settings: Settings) -> AsyncIterator[DashboardDa
         fail_mode=store.breaker.fail_mode,
         max_events=store.max_events,
         max_connections=2,
+        event_shards=store.events.shards,
     )
     try:
         yield DashboardData(own, settings)

@@ -1,0 +1,23 @@
+"""The Redis store's own small scripts (a rate limiter's and a detector's live with them)."""
+
+INCR_WITH_TTL = """
+local value = redis.call('INCRBY', KEYS[1], ARGV[1])
+if value == tonumber(ARGV[1]) or redis.call('PTTL', KEYS[1]) < 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+end
+return value
+"""
+
+
+ADD_DISTINCT = """
+local created = redis.call('EXISTS', KEYS[1]) == 0
+redis.call('PFADD', KEYS[1], ARGV[1])
+if created and tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return redis.call('PFCOUNT', KEYS[1])
+"""
+
+
+AGE_OUT = """
+if redis.call('TTL', KEYS[1]) == -1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return 0
+"""
