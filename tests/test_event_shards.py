@@ -6,7 +6,6 @@ merged in."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,13 +25,9 @@ pytestmark = pytest.mark.both_loops
 CLIENTS = [f"198.51.100.{n}" for n in range(40)]
 
 
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[RedisClusterServers]:
-    servers = RedisClusterServers.start()
-    try:
-        yield servers
-    finally:
-        servers.stop()
+@pytest.fixture
+def cluster(redis_cluster: RedisClusterServers) -> RedisClusterServers:
+    return redis_cluster
 
 
 def _event(n: int) -> dict[str, Any]:

@@ -20,6 +20,13 @@ BAN_PREFIX = "ban:"
 in a table of their own and `bans` imports the stores."""
 
 
+BAN_INDEX = "bans:by-expiry"
+"""The index of active bans on Redis: a sorted set of client keys scored by when their ban ends,
+so listing bans reads it instead of scanning the keyspace. One key, so one slot on Cluster: it
+is written only when a ban is written or lifted, never per request. Not under `ban:` (the memory
+store keeps those in its bans' table, which is its own index)."""
+
+
 def ban_key(client_key: str) -> str:
     """`ban:{<client key>}`: tagged by its client, so the rate limiter's script (which reads
     the ban with the client's counters) finds it in the client's Cluster slot."""

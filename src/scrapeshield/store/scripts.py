@@ -21,3 +21,13 @@ AGE_OUT = """
 if redis.call('TTL', KEYS[1]) == -1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 return 0
 """
+
+
+INDEX_BANS = """
+local ms = tonumber(ARGV[1])
+redis.call('ZADD', KEYS[1], unpack(ARGV, 2))
+if redis.call('PTTL', KEYS[1]) < ms then redis.call('PEXPIRE', KEYS[1], ms) end
+return 0
+"""
+"""The ban index (`keys.BAN_INDEX`): ZADD `score member...` (ARGV[2...]), and keep the index
+until its longest ban ends (ARGV[1], ms), so the index too expires once no ban is left."""
