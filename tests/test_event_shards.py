@@ -6,6 +6,7 @@ merged in."""
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from scrapeshield.store import RedisStore, open_store
 from scrapeshield.store.base import StoredEvent
 from scrapeshield.store.stream import LEGACY_TTL, EventStreams, parse_id
 from tests.servers import RedisClusterServers
+from tests.test_blocklog_cli import cli
 
 pytestmark = pytest.mark.both_loops
 
@@ -174,3 +176,36 @@ async def test_a_pinned_prefix_keeps_one_stream(cluster: RedisClusterServers) ->
 def test_bad_shard_counts_are_refused(bad: object) -> None:
     with pytest.raises(ConfigurationError, match="event_stream_shards"):
         Settings(event_stream_shards=bad)
+
+
+def test_the_log_cli_reads_the_merged_stream(
+    cluster: RedisClusterServers, redis_prefix: str
+) -> None:
+    """`scrapeshield log tail` and `export`, run as an operator runs them, on the Cluster."""
+    settings = Settings(store_url=cluster.url, store_prefix=redis_prefix, store_timeout=5.0)
+
+    async def fill() -> list[dict[str, Any]]:
+        store = open_store(settings)
+        assert isinstance(store, RedisStore)
+        try:
+            for start in range(0, 120, 40):
+                await asyncio.gather(
+                    *(store.append_event(_event(n)) for n in range(start, start + 40))
+                )
+            return [e.data for e in await store.read_events(limit=1000)]
+        finally:
+            await store.aclose()
+
+    merged = asyncio.run(fill())
+    assert len(merged) == 120
+    env = {"SCRAPESHIELD_STORE_PREFIX": redis_prefix}
+    tail = cli("log", "tail", "-n", "5", "--json", "--store", cluster.url, env=env)
+    assert tail.returncode == 0, tail.stderr
+    assert [json.loads(line)["n"] for line in tail.stdout.splitlines()] == [
+        e["n"] for e in merged[-5:]
+    ]
+    export = cli("log", "export", "--store", cluster.url, env=env)
+    assert export.returncode == 0, export.stderr
+    assert [json.loads(line)["n"] for line in export.stdout.splitlines()] == [
+        e["n"] for e in merged
+    ]
