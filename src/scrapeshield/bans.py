@@ -135,27 +135,18 @@ class BanList:
             bans = await self._unindexed()
             start = 0 if after is None else bisect.bisect_right(bans, _order(after), key=_order)
             return bans[start : start + count]
-        index, now = store.prefix + BAN_INDEX, time.time()
-        low = f"({now!r}" if after is None or after.until < now else repr(after.until)
-        _, rows = await asyncio.gather(
-            store.execute("ZREMRANGEBYSCORE", index, "-inf", f"({now!r}"),
-            store.execute(
-                "ZRANGEBYSCORE", index, low, "+inf", "WITHSCORES", "LIMIT", 0, count + _TIES
-            ),
-        )
-        found = _scored(rows)
-        if after is not None:  # (members ending with `after` sort by name: skip those before)
-            found = [f for f in found if (f[1], f[0]) > (after.until, after.client_key)]
-        found = found[:count]
-        values = await store.get_many([ban_key(member) for member, _ in found])
-        gone = [member for (member, _), raw in zip(found, values, strict=True) if not raw]
-        if gone:
-            await store.execute("ZREM", index, *gone)
-        return [
-            Ban.from_json(member, raw)
-            for (member, _), raw in zip(found, values, strict=True)
-            if raw
-        ]
+        while True:  # (again only when every entry read named a ban that is gone)
+            found = await _read_index(store, after, count)
+            values = await store.get_many([ban_key(member) for member, _ in found])
+            gone = [member for (member, _), raw in zip(found, values, strict=True) if not raw]
+            if gone:
+                await store.execute("ZREM", store.prefix + BAN_INDEX, *gone)
+            if len(gone) < len(found) or len(found) < count:
+                return [
+                    Ban.from_json(member, raw)
+                    for (member, _), raw in zip(found, values, strict=True)
+                    if raw
+                ]
 
     async def active(self, limit: int = LIST_LIMIT) -> list[Ban]:
         """Active bans, soonest to end first, at most `limit` of them (read `PAGE` at a time)."""
@@ -205,6 +196,21 @@ class BanList:
             if raw
         ]
         return sorted(bans, key=_order)
+
+
+async def _read_index(store: RedisStore, after: Ban | None, count: int) -> list[tuple[str, float]]:
+    """The next `count` entries of the index after `after`, `(client key, ban end)`; entries
+    of ended bans are pruned first, in the same batch."""
+    index, now = store.prefix + BAN_INDEX, time.time()
+    low = f"({now!r}" if after is None or after.until < now else repr(after.until)
+    _, rows = await asyncio.gather(
+        store.execute("ZREMRANGEBYSCORE", index, "-inf", f"({now!r}"),
+        store.execute("ZRANGEBYSCORE", index, low, "+inf", "WITHSCORES", "LIMIT", 0, count + _TIES),
+    )
+    found = _scored(rows)
+    if after is not None:  # (members ending with `after` sort by name: skip those before)
+        found = [f for f in found if (f[1], f[0]) > (after.until, after.client_key)]
+    return found[:count]
 
 
 async def _index(store: RedisStore, bans: list[Ban]) -> None:
