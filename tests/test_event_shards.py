@@ -160,6 +160,29 @@ async def test_a_flood_of_refusals_appends_on_every_primary(
             raw.delete(legacy, *store.events.keys)
 
 
+async def test_the_bound_holds_on_the_cluster(
+    cluster: RedisClusterServers, request: pytest.FixtureRequest
+) -> None:
+    """`event_stream_maxlen` 40 over 16 shards: 2 each (rounded down), 32 in all."""
+    prefix = f"t:{request.node.name}:"
+    settings = Settings(
+        store_url=cluster.url, store_prefix=prefix, store_timeout=5.0, event_stream_maxlen=40
+    )
+    store = open_store(settings)
+    assert isinstance(store, RedisStore)
+    try:
+        for start in range(0, 400, 80):
+            await asyncio.gather(*(store.append_event(_event(n)) for n in range(start, start + 80)))
+        kept = await store.read_events(limit=10_000)
+        assert len(kept) == 32
+        assert min(e.data["n"] for e in kept) >= 320  # each shard's newest: the last batch's
+        with redis.RedisCluster(host="127.0.0.1", port=cluster.nodes[0].port) as raw:
+            assert [int(raw.xlen(key)) for key in store.events.keys] == [2] * 16
+            raw.delete(*store.events.keys)
+    finally:
+        await store.aclose()
+
+
 async def test_a_pinned_prefix_keeps_one_stream(cluster: RedisClusterServers) -> None:
     """A prefix with its own tag puts every key in one slot: one stream, as on one server."""
     store = open_store(Settings(store_url=cluster.url, store_prefix="{pinned}:", store_timeout=5))
