@@ -15,7 +15,7 @@ import pytest
 import uvloop
 
 from scrapeshield.store import MemoryStore, RedisStore, Store
-from tests.servers import RedisServer
+from tests.servers import RedisClusterServers, RedisServer
 
 LOOP_FACTORIES: Mapping[str, Callable[[], asyncio.AbstractEventLoop]] = {
     "asyncio": asyncio.new_event_loop,
@@ -89,3 +89,13 @@ async def store(
         yield backend
     finally:
         await backend.aclose()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster() -> Iterator[RedisClusterServers]:
+    """One real 3-primary Redis Cluster for the tests that share it (distinct key prefixes)."""
+    servers = RedisClusterServers.start()
+    try:
+        yield servers
+    finally:
+        servers.stop()

@@ -187,6 +187,9 @@ class Settings(BaseSettings):
     metrics: MetricsSettings = MetricsSettings()
     dashboard: DashboardSettings = DashboardSettings()
     pages: PagesSettings = PagesSettings()
+    event_stream_shards: int = Field(default=16, ge=1, le=1024)
+    """Streams the block log is spread over on a Redis Cluster that spreads keys (one key on
+    one server, or on a Cluster pinned by `store_prefix`): docs/block-log.md."""
 
     responder: Callable[..., Any] | None = Field(default=None, exclude=True)
 

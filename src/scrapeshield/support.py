@@ -8,6 +8,7 @@ their client key, and lift it, from Python (an admin page) or the CLI (`scrapesh
 
 What holds a client, by store key (all under the store's prefix):
   ban:<key>         a ban (CLI, policy or escalation)            -> lifted by `lift`
+  bans:by-expiry    the index of bans (Redis; written with them)  -> updated by `lift`
   trap:<key>        a trap-path hit, blocks until it expires     -> lifted by `lift`
   rl:strikes:<key>  throttles counted toward an escalation ban   -> forgotten with `forget`
   rl:bans:<key>     the escalation level (the next ban is longer) -> forgotten with `forget`
@@ -22,7 +23,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from scrapeshield.bans import Ban, BanList, ban_key
+from scrapeshield.bans import LIST_LIMIT, Ban, BanList
 from scrapeshield.behaviour.trap import TRAP_PREFIX, trap_key
 from scrapeshield.client import ClientResolver, parse_ip
 from scrapeshield.ratelimit.escalation import level_key, strike_key
@@ -116,7 +117,7 @@ class Support:
         history (strikes and ban level), so a next throttle does not bring a longer ban."""
         store = self.store
         ban, trap = await asyncio.gather(
-            store.delete(ban_key(client_key)), store.delete(trap_key(client_key))
+            BanList(store).unban(client_key), store.delete(trap_key(client_key))
         )
         escalation = False
         if forget:
@@ -126,8 +127,9 @@ class Support:
             escalation = strikes or level
         return Lifted(client_key, ban, trap, escalation)
 
-    async def bans(self) -> list[Ban]:
-        return await BanList(self.store).active()
+    async def bans(self, limit: int = LIST_LIMIT) -> list[Ban]:
+        """Active bans, soonest to end first, at most `limit` (read from the ban index)."""
+        return await BanList(self.store).active(limit)
 
     async def trap_flags(self) -> list[TrapFlag]:
         """Clients flagged by a trap hit, soonest to expire first."""

@@ -1,5 +1,6 @@
 """`scrapeshield ban IP|CIDR --for 1h --reason TEXT`, `unban IP|CIDR [--forget]`, and `bans` to
-list bans and trap flags. The store work is `scrapeshield.support`, usable from an app too."""
+list bans and trap flags (`--scan`: once, for bans older than the ban index). The store work
+is `scrapeshield.support` and `scrapeshield.bans`, usable from an app too."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from scrapeshield.bans import Ban, BanList
+from scrapeshield.bans import LIST_LIMIT, Ban, BanList
 from scrapeshield.cli.common import add_settings_options, load_settings, parse_duration
 from scrapeshield.store import open_store
 from scrapeshield.support import Support, TargetError, client_key_of
@@ -41,6 +42,12 @@ def register(sub: Any) -> None:
 
     listing = sub.add_parser("bans", help="list active bans and trap flags")
     listing.add_argument("--json", action="store_true")
+    listing.add_argument(
+        "--scan",
+        action="store_true",
+        help="find bans by scanning the keyspace (slow on a large store) and index them: once, "
+        "for bans written before this version kept an index",
+    )
     add_settings_options(listing)
     listing.set_defaults(handler=run_list)
 
@@ -117,10 +124,17 @@ def run_unban(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    async def both(support: Support) -> tuple[Any, Any]:
-        return await support.bans(), await support.trap_flags()
+    async def both(support: Support) -> tuple[Any, Any, int]:
+        listing = BanList(support.store)
+        bans = await (listing.scan() if args.scan else listing.active())
+        total = await listing.count() if len(bans) >= LIST_LIMIT else len(bans)
+        return bans, await support.trap_flags(), total
 
-    bans, traps = _with_support(args, both)
+    bans, traps, total = _with_support(args, both)
+    if args.scan:
+        print(f"scanned the keyspace: {len(bans)} bans found and indexed", file=sys.stderr)
+    if total > len(bans):
+        print(f"showing the {len(bans)} bans ending soonest of {total}", file=sys.stderr)
     rows = [
         {"kind": "ban", "client_key": b.client_key, "until": b.until, "reason": b.reason}
         | {"rule": b.rule, "remaining": round(b.remaining)}

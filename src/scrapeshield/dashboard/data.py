@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from scrapeshield.bans import Ban, ban_key
+from scrapeshield.bans import Ban, BanList, ban_key
 from scrapeshield.behaviour.trap import trap_key
 from scrapeshield.blocklog import summarise
 from scrapeshield.ratelimit.escalation import level_key, strike_key
@@ -32,6 +32,7 @@ BUCKETS = 24  # bars of the blocks-over-time chart
 TOP = 10
 CLIENT_EVENTS = 100  # a client's most recent events shown
 TAIL_LIMIT = 100
+BANS_SHOWN = 500  # bans listed on the page, ending soonest first
 READ_TIMEOUT = 5.0  # seconds: one read of the whole stream (10,000 events: a few MB)
 
 
@@ -145,9 +146,14 @@ class DashboardData:
         )
 
     async def holds(self) -> tuple[list[Ban], list[TrapFlag]]:
-        """Current bans and trap flags, soonest to expire first."""
-        bans, traps = await asyncio.gather(self.support.bans(), self.support.trap_flags())
+        """Current bans (the `BANS_SHOWN` ending soonest, from the ban index) and trap flags,
+        soonest to expire first."""
+        bans, traps = await asyncio.gather(self.support.bans(BANS_SHOWN), self.support.trap_flags())
         return bans, traps
+
+    async def ban_count(self) -> int:
+        """How many bans are active (more than `holds` shows, on a busy day)."""
+        return await BanList(self.store).count()
 
     async def tail(self, after: str | None, limit: int = TAIL_LIMIT) -> list[StoredEvent]:
         """Events newer than the one with id `after` (all recent ones without it), oldest
@@ -210,6 +216,7 @@ async def reading(store: Store, settings: Settings) -> AsyncIterator[DashboardDa
         fail_mode=store.breaker.fail_mode,
         max_events=store.max_events,
         max_connections=2,
+        event_shards=store.events.shards,
     )
     try:
         yield DashboardData(own, settings)

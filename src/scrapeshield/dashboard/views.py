@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 
 from scrapeshield.dashboard.auth import Access, Auth
 from scrapeshield.dashboard.charts import ORDER, timeline_chart
-from scrapeshield.dashboard.data import WINDOWS, DashboardData, reading
+from scrapeshield.dashboard.data import BANS_SHOWN, WINDOWS, DashboardData, reading
 from scrapeshield.errors import StoreError
 from scrapeshield.shield import Shield
 from scrapeshield.support import TargetError
@@ -150,10 +150,11 @@ class Views:
         try:
             async with reading(self.shield.store, self.shield.settings) as data:
                 bans, traps = await data.holds()
+                total = await data.ban_count() if len(bans) >= BANS_SHOWN else len(bans)
         except StoreError as exc:
             return self._unavailable(request, access, exc)
         notice = request.query_params.get("notice", "")[:200]
-        context = {"bans": bans, "traps": traps, "notice": notice}
+        context = {"bans": bans, "ban_total": total, "traps": traps, "notice": notice}
         return self._page(request, access, "bans.html", context)
 
     async def unban(self, request: Request) -> Response:

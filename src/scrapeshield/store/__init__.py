@@ -28,6 +28,7 @@ def open_store(settings: Settings) -> Store:
         fail_mode=settings.fail_mode,
         max_events=settings.event_stream_maxlen,
         max_connections=settings.store_max_connections,
+        event_shards=settings.event_stream_shards,
     )
 
 

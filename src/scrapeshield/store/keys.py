@@ -9,12 +9,22 @@ primary. On one Redis server (and in memory) the braces are only part of the nam
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Sequence
+
+from redis.crc import key_slot
 
 BAN_PREFIX = "ban:"
 """Bans: `ban:{<client key>}`. Here, not in `scrapeshield.bans`, because the stores keep bans
 in a table of their own and `bans` imports the stores."""
+
+
+BAN_INDEX = "bans:by-expiry"
+"""The index of active bans on Redis: a sorted set of client keys scored by when their ban ends,
+so listing bans reads it instead of scanning the keyspace. One key, so one slot on Cluster: it
+is written only when a ban is written or lifted, never per request. Not under `ban:` (the memory
+store keeps those in its bans' table, which is its own index)."""
 
 
 def ban_key(client_key: str) -> str:
@@ -59,3 +69,27 @@ def by_tag(keys: Sequence[str]) -> list[list[int]]:
     for i, key in enumerate(keys):
         groups.setdefault(tag_of(key), []).append(i)
     return list(groups.values())
+
+
+SLOTS = 16384
+"""Redis Cluster's hash slots (`CRC16(tag) mod 16384`)."""
+
+
+@functools.lru_cache(maxsize=8)
+def spread_tags(count: int) -> tuple[str, ...]:
+    """`count` hash tags, the i-th hashing into the i-th of `count` equal runs of slots.
+
+    Clusters give each primary runs of consecutive slots (redis-cli: one run each, of equal
+    size), so tags spread evenly over the slot space land on every primary in proportion to
+    its slots, where `count` arbitrary names could crowd a few. Deterministic: every process
+    computes the same tags (`redis.crc.key_slot`, the client's own CRC16)."""
+    if not 1 <= count <= SLOTS:
+        raise ValueError(f"between 1 and {SLOTS} tags, not {count}")
+    tags = []
+    for i in range(count):
+        low, high = i * SLOTS // count, (i + 1) * SLOTS // count
+        n = 0
+        while not low <= key_slot(f"s{i}.{n}".encode()) < high:
+            n += 1
+        tags.append(f"s{i}.{n}")
+    return tuple(tags)

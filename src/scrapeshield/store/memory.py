@@ -63,6 +63,16 @@ class MemoryStore:
         table.move_to_end(key)
         return entry
 
+    def ban_records(self) -> list[tuple[str, str]]:
+        """Every live ban, `(key, value)`: the bans' table is their index here (bounded by a
+        tenth of `max_keys`), so listing them never walks the counters."""
+        now = time.time()
+        return [
+            (key, value)
+            for key, (value, expires) in self._bans.items()
+            if expires is None or expires > now
+        ]
+
     # -- synchronous API: the same operations without a coroutine, for in-process callers on
     # the hot path (the limiter's ban check, the behaviour counters); this store never waits.
 

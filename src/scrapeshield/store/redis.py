@@ -27,7 +27,7 @@ from redis.asyncio.sentinel import Sentinel
 from redis.exceptions import NoScriptError, RedisError
 
 from scrapeshield.errors import StoreError, StoreUnavailable
-from scrapeshield.store import combine, keys, sentinel, stream
+from scrapeshield.store import combine, keys, scripts, sentinel, stream
 from scrapeshield.store.base import StoredEvent
 from scrapeshield.store.breaker import CircuitBreaker
 from scrapeshield.store.connect import open_client
@@ -58,6 +58,7 @@ class RedisStore:
         fail_mode: str = "open",
         max_events: int = 10_000,
         max_connections: int = 32,
+        event_shards: int = stream.SHARDS,
     ) -> None:
         self.url = url
         self.prefix = prefix
@@ -86,10 +87,12 @@ class RedisStore:
         self._tick: asyncio.Future[None] | None = None  # done once this tick's batch settled
         self._loaded: set[str] = set()  # scripts this store has sent (EVALSHA, not EVAL)
         self._flushes: set[asyncio.Task[None]] = set()  # pipelines in flight
-        self._events_key = prefix + "events"
         self.split = self._cluster and keys.tag_of(prefix) == prefix
         """Whether a script's keys must be grouped by subject (`keys.by_tag`), one call per
         group: on Cluster, unless the prefix pins every key to one slot with a tag of its own."""
+        self.events = stream.EventStreams(prefix, event_shards if self.split else 1, max_events)
+        """The block log's stream(s): `event_shards` shards where keys spread, else one key."""
+        self._legacy_aged = not self.split  # (the pre-shard stream is given its TTL once)
         self.round_trips = 0
 
     @property
@@ -152,11 +155,20 @@ class RedisStore:
         loop = asyncio.get_running_loop()
         tick = self._tick
         if tick is None or tick.get_loop() is not loop:
-            if tick is not None:
-                self._commands, self._futures, self._parts, self._part_replies = [], [], [], []
+            self._drop_stale(loop)
             tick = self._tick = loop.create_future()
             loop.call_soon(self._flush)
         return tick
+
+    def _drop_stale(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Forget what another (stopped or closed) loop left: its tick and what it queued, and
+        its pipelines in flight. Their callers wait on that loop; nothing here can settle them."""
+        tick = self._tick
+        if tick is not None and tick.get_loop() is not loop:
+            self._tick = None
+            self._commands, self._futures, self._parts, self._part_replies = [], [], [], []
+        stale = [task for task in self._flushes if task.get_loop() is not loop]
+        self._flushes.difference_update(stale)
 
     def _flush(self) -> None:
         """Send what this tick queued as one pipeline, in a task of its own; the script parts
@@ -338,12 +350,12 @@ class RedisStore:
     async def incr(self, key: str, amount: int = 1, ttl: float | None = None) -> int:
         if ttl is None:
             return int(await self.execute("INCRBY", self.prefix + key, amount))
-        value = await self.run_script(_INCR_WITH_TTL, [key], [amount, max(1, int(ttl * 1000))])
-        return int(value)
+        millis = max(1, int(ttl * 1000))
+        return int(await self.run_script(scripts.INCR_WITH_TTL, [key], [amount, millis]))
 
     async def add_distinct(self, key: str, member: str, ttl: float | None = None) -> int:
         millis = 0 if ttl is None else max(1, int(ttl * 1000))
-        return int(await self.run_script(_ADD_DISTINCT, [key], [member, millis]))
+        return int(await self.run_script(scripts.ADD_DISTINCT, [key], [member, millis]))
 
     async def count_distinct(self, key: str, *others: str) -> int:
         names = [self.prefix + k for k in (key, *others)]
@@ -389,30 +401,28 @@ class RedisStore:
         return found
 
     async def append_event(self, data: dict[str, Any]) -> None:
-        await self.execute(
-            "XADD",
-            self._events_key,
-            "MAXLEN",
-            "~",
-            self.max_events,
-            "*",
-            stream.FIELD,
-            stream.encode(data),
-        )
+        appended = self.submit(*self.events.append(data))
+        if not self._legacy_aged:  # once per store: the stream no store writes any more
+            self._legacy_aged = True
+            aged = self.submit("EVAL", scripts.AGE_OUT, 1, self.events.legacy, stream.LEGACY_TTL)
+            await asyncio.gather(appended, aged)
+            return
+        await appended
 
     async def read_events(
         self, since: float | None = None, limit: int = 1000, before: str | None = None
     ) -> list[StoredEvent]:
-        low = "-" if since is None else str(int(since * 1000))
-        high = "+" if before is None else "(" + before  # exclusive (Redis 6.2+)
-        rows = await self.execute("XREVRANGE", self._events_key, high, low, "COUNT", limit)
-        return stream.decode(rows or [])
+        """The sources' entries merged in id order (`stream.Merge`): one key off a spreading
+        Cluster, the shards and the pre-shard stream on it."""
+        return await self.events.read(self.submit, since, limit, before)
 
     async def ping(self) -> None:
         await self.execute("PING")
 
     async def aclose(self) -> None:
-        """Send what is queued, let every pipeline in flight finish, then close."""
+        """Send what is queued, let every pipeline in flight finish, then close. What a loop
+        that has stopped left queued or in flight is dropped, not awaited (`_drop_stale`)."""
+        self._drop_stale(asyncio.get_running_loop())
         self._flush()
         if self._flushes:
             await asyncio.gather(*self._flushes, return_exceptions=True)
@@ -470,23 +480,6 @@ class _Call:
             store._queue_call(args, _Call(store, self.replies, self.sha, self.source, args))
         else:
             fail_all(self.replies, error)
-
-
-_INCR_WITH_TTL = """
-local value = redis.call('INCRBY', KEYS[1], ARGV[1])
-if value == tonumber(ARGV[1]) or redis.call('PTTL', KEYS[1]) < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-end
-return value
-"""
-
-
-_ADD_DISTINCT = """
-local created = redis.call('EXISTS', KEYS[1]) == 0
-redis.call('PFADD', KEYS[1], ARGV[1])
-if created and tonumber(ARGV[2]) > 0 then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return redis.call('PFCOUNT', KEYS[1])
-"""
 
 
 def _escape_glob(text: str) -> str:
