@@ -22,6 +22,7 @@ from scrapeshield.fingerprint.useragent import EMPTY_UA, UserAgentDetector
 from scrapeshield.fingerprint.verified import VerifiedBotDetector
 from scrapeshield.fingerprint.webbotauth import Fetcher, KeyDirectory, WebBotAuthDetector
 from scrapeshield.identity.detector import IdentityDetector
+from scrapeshield.lease.protocol import Stateless
 from scrapeshield.ratelimit.detector import RateLimitDetector
 from scrapeshield.settings import Settings
 from scrapeshield.signals import Signal
@@ -113,7 +114,7 @@ def _behaviour_detectors(settings: Settings) -> list[Detector]:
     return out
 
 
-class _EmptyUADetector(Immediate):
+class _EmptyUADetector(Stateless, Immediate):
     """With fingerprinting off, a missing User-Agent is still worth a signal."""
 
     name = "ua-empty"

@@ -34,6 +34,7 @@ from scrapeshield.errors import ConfigurationError
 from scrapeshield.evidence.settings import EvidenceSettings
 from scrapeshield.fingerprint.settings import FingerprintSettings
 from scrapeshield.identity.settings import IdentitySettings
+from scrapeshield.lease.settings import LeaseSettings
 from scrapeshield.marks import RouteSpec
 from scrapeshield.metrics.settings import MetricsSettings
 from scrapeshield.pages.settings import PagesSettings
@@ -187,6 +188,7 @@ class Settings(BaseSettings):
     metrics: MetricsSettings = MetricsSettings()
     dashboard: DashboardSettings = DashboardSettings()
     pages: PagesSettings = PagesSettings()
+    lease: LeaseSettings = LeaseSettings()
 
     responder: Callable[..., Any] | None = Field(default=None, exclude=True)
 

@@ -37,6 +37,7 @@ from scrapeshield.behaviour.settings import BehaviourSettings
 from scrapeshield.behaviour.trap import TRAP_READ_NOTE, trap_key
 from scrapeshield.detector import Found, Immediate, RequestContext
 from scrapeshield.facts import Facts
+from scrapeshield.lease.protocol import UNLIMITED_TERMS, Terms
 from scrapeshield.route_index import RouteMark
 from scrapeshield.signals import Signal
 from scrapeshield.store.base import Store
@@ -92,6 +93,13 @@ class BehaviourDetector(Immediate):
         """Only GETs have a kind (`_kind`): other methods never meet this detector
         (`detection.Plans`), rather than each being asked and answering nothing."""
         return method == "GET"
+
+    def lease_terms(self, facts: Facts, ctx: RequestContext) -> Terms | None:
+        """Only requests it counts nothing for (no page, image or asset: decided by the kind
+        and bound headers); the counting kinds state no headroom (yet)."""
+        if self._kind(facts) is None or facts.client_key == UNKNOWN_CLIENT:
+            return UNLIMITED_TERMS
+        return None
 
     def detect_now(self, facts: Facts, ctx: RequestContext) -> Found:
         kind = self._kind(facts)

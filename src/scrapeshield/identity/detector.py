@@ -35,6 +35,7 @@ from scrapeshield.identity import ops
 from scrapeshield.identity.fingerprint import header_fingerprint
 from scrapeshield.identity.settings import IdentitySettings
 from scrapeshield.identity.token import Visitor, VisitorTokens
+from scrapeshield.lease.protocol import UNLIMITED, UNLIMITED_TERMS, Terms
 from scrapeshield.signals import Signal
 from scrapeshield.store.keys import subject_key
 from scrapeshield.store.memory import MemoryStore
@@ -138,6 +139,16 @@ class IdentityDetector(Immediate):
         ):
             return "page"  # a navigation that wants HTML: every browser's says so
         return None
+
+    def lease_terms(self, facts: Facts, ctx: RequestContext) -> Terms | None:
+        """Only the kinds it does nothing for (not a page or an original): there it reads
+        the visitor token alone, which the lease binds (its cookie) and expires with."""
+        if self._kind(facts) is not None and facts.client_key != UNKNOWN_CLIENT:
+            return None  # pages and originals count: no headroom stated (yet)
+        visitor = self.tokens.validate(facts) if VISITOR_NOTE in ctx.notes else None
+        if visitor is None:
+            return UNLIMITED_TERMS
+        return Terms(UNLIMITED, until=visitor.issued + self.settings.max_age)
 
     def detect_now(self, facts: Facts, ctx: RequestContext) -> Found:
         notes = ctx.notes

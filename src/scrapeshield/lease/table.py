@@ -1,0 +1,222 @@
+"""The lease table: who may skip the detectors, for which kind of request, and what to settle.
+
+Keyed by client key, then kind (method, route group, marked route), so that everything of one
+client ends together (a signal, a ban). Bounded: `max_clients` clients, each lease at most
+`requests` records; the oldest client is settled and evicted first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from scrapeshield.detector import RequestContext
+from scrapeshield.facts import Facts
+from scrapeshield.lease.protocol import Record, Terms
+from scrapeshield.lease.settings import LeaseSettings
+from scrapeshield.store.base import Store
+
+if TYPE_CHECKING:
+    from scrapeshield.detection import Kind, Runs
+
+logger = logging.getLogger("scrapeshield")
+Use = Callable[[Any, Facts, RequestContext, int], None]
+Covers = Callable[[Any, Facts], bool]
+Settle = Callable[[Any, Sequence[Record], Store], "Awaitable[Any] | None"]
+SETTLE_TIMEOUT = 5.0  # seconds: a settle the store does not answer by then is given up (logged)
+
+
+def binding(facts: Facts) -> tuple[Any, ...]:
+    """Every input a detector reads that can differ between two requests of one client of one
+    kind, except the path (per-detector `lease_covers`), the time and the request id (recorded
+    or irrelevant), and the query (read only by Web Bot Auth for a signed request, which gets
+    no lease). tests/test_lease_binding.py fails when a detector reads anything else."""
+    return (
+        facts.client_ip,
+        facts.peer,
+        facts.scheme,
+        facts.http_version,
+        facts.host,
+        facts.secure_context,
+        facts.via_proxy,
+        facts.user_agent,
+        tuple(facts.headers.items()),
+    )
+
+
+class Lease:
+    __slots__ = ("binding", "covers", "left", "records", "settles", "until", "uses")
+
+    def __init__(
+        self,
+        bound: tuple[Any, ...],
+        left: int,
+        until: float,
+        uses: list[tuple[Use, Any]],
+        covers: list[tuple[Covers, Any]],
+        settles: list[tuple[Settle, Any]],
+    ) -> None:
+        self.binding, self.left, self.until = bound, left, until
+        self.uses, self.covers, self.settles = uses, covers, settles
+        self.records: list[Record] = []
+
+
+class Leases:
+    """The shield's leases: `use` per request, `grant` after a clean full evaluation."""
+
+    def __init__(self, settings: LeaseSettings, store: Store) -> None:
+        self.settings = settings
+        self.store = store
+        self._requests, self._seconds = settings.requests, settings.seconds
+        self._table: dict[str, dict[Kind, Lease]] = {}
+        self._sweeper: asyncio.Task[None] | None = None
+        self._reading: set[asyncio.Task[None]] = set()
+        self.granted = self.used = self.settled = 0  # counts, for tests and the benchmark
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+    def use(self, facts: Facts, kind: Kind, ctx: RequestContext) -> bool:
+        """True when a live lease covers this request (then counted and recorded); else any
+        lease of this kind is ended (its requests settled) and the caller evaluates in full."""
+        leases = self._table.get(facts.client_key)
+        if leases is None or (lease := leases.get(kind)) is None:
+            return False
+        if (
+            lease.left
+            and facts.time < lease.until
+            and lease.binding == binding(facts)
+            and all(covers(state, facts) for covers, state in lease.covers)
+        ):
+            lease.left -= 1
+            lease.records.append((facts.time, facts.path))
+            used = len(lease.records)
+            for use, state in lease.uses:
+                use(state, facts, ctx, used)
+            self.used += 1
+            return True
+        del leases[kind]
+        if not leases:
+            del self._table[facts.client_key]
+        self._settle(lease)
+        return False
+
+    def grant(self, facts: Facts, kind: Kind, ctx: RequestContext, runs: Runs) -> None:
+        """After a plain allow with no signal: a lease of the smallest headroom of the kind's
+        detectors, or none when one of them cannot state it."""
+        left, until = self._requests, facts.time + self._seconds
+        uses: list[tuple[Use, Any]] = []
+        covers: list[tuple[Covers, Any]] = []
+        settles: list[tuple[Settle, Any]] = []
+        for detector, _ in runs.entries:
+            terms_of = getattr(detector, "lease_terms", None)
+            terms: Terms | None = terms_of(facts, ctx) if terms_of is not None else None
+            if terms is None:
+                return
+            left = min(left, terms.headroom)
+            if terms.until is not None:
+                until = min(until, terms.until)
+            if (use := getattr(detector, "lease_use", None)) is not None:
+                uses.append((use, terms.state))
+            if (cover := getattr(detector, "lease_covers", None)) is not None:
+                covers.append((cover, terms.state))
+            if (settle := getattr(detector, "lease_settle", None)) is not None:
+                settles.append((settle, terms.state))
+        leases = self._table.get(facts.client_key)
+        if leases is None:
+            if len(self._table) >= self.settings.max_clients:
+                self._evict()
+            leases = self._table[facts.client_key] = {}
+        elif (old := leases.pop(kind, None)) is not None:
+            left -= len(old.records)  # counted elsewhere than in this request's figures
+            self._settle(old)
+        if left <= 0 or until <= facts.time:
+            if not leases:
+                del self._table[facts.client_key]
+            return
+        leases[kind] = Lease(binding(facts), left, until, uses, covers, settles)
+        self.granted += 1
+        if self._sweeper is None:
+            self._start_sweep()
+
+    def end_client(self, client_key: str) -> None:
+        """End (and settle) every lease of a client: it signalled, or was banned."""
+        leases = self._table.pop(client_key, None)
+        if leases:
+            for lease in leases.values():
+                self._settle(lease)
+
+    def _evict(self) -> None:
+        oldest = next(iter(self._table))
+        self.end_client(oldest)
+
+    def _settle(self, lease: Lease) -> None:
+        """Account a lease's requests in each detector that counts; a store reply still to
+        come is read in a task of its own (on Redis it joins this tick's round trip)."""
+        records = lease.records
+        if not records:
+            return
+        self.settled += len(records)
+        for settle, state in lease.settles:
+            try:
+                reply = settle(state, records, self.store)
+            except Exception:
+                logger.exception("lease settle failed (%d requests)", len(records))
+                continue
+            if reply is not None:
+                task = asyncio.get_running_loop().create_task(_read(reply))
+                self._reading.add(task)
+                task.add_done_callback(self._reading.discard)
+
+    def _start_sweep(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no loop (a synchronous caller): settled on the next request
+            return
+        self._sweeper = loop.create_task(self._sweep())
+
+    async def _sweep(self) -> None:
+        """Settle leases that ended with no later request, once per `seconds`."""
+        while True:
+            await asyncio.sleep(self._seconds)
+            try:
+                self.sweep()
+            except Exception:  # never ends the sweep
+                logger.exception("lease sweep failed")
+
+    def sweep(self, now: float | None = None) -> None:
+        """End every lease that is over (expired or used up), settling it."""
+        now = time.time() if now is None else now
+        for client in list(self._table):
+            leases = self._table[client]
+            for kind in [k for k, lease in leases.items() if lease.until <= now or not lease.left]:
+                self._settle(leases.pop(kind))
+            if not leases:
+                del self._table[client]
+
+    async def aclose(self) -> None:
+        """Stop the sweep and settle every lease (nothing is lost on shutdown)."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+            self._sweeper = None
+        for client in list(self._table):
+            self.end_client(client)
+        if self._reading:
+            await asyncio.wait(list(self._reading), timeout=SETTLE_TIMEOUT)
+
+
+async def _read(reply: Awaitable[Any]) -> None:
+    """A settle's store reply, read within a deadline; a failure is logged, never raised."""
+    try:
+        async with asyncio.timeout(SETTLE_TIMEOUT):
+            found = await reply
+            if isinstance(found, Awaitable):
+                await found
+    except Exception:
+        logger.exception("lease settle: the store did not take the deferred requests")
