@@ -44,6 +44,7 @@ def binding(facts: Facts) -> tuple[Any, ...]:
         facts.secure_context,
         facts.via_proxy,
         facts.user_agent,
+        facts.user_agent_truncated,
         tuple(facts.headers.items()),
     )
 
