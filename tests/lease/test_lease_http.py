@@ -146,3 +146,42 @@ def test_sweep_settles_a_lease_nobody_followed(
         keys = _limit_keys(raw, redis_prefix)
         assert sum(int(raw.get(k) or 0) for k in keys) == 3
     raw.close()
+
+
+async def artwork(request: Request) -> Response:
+    """A page that says which signals its request's decision named."""
+    decision = request.state.scrapeshield
+    reasons = ",".join(signal.name for signal in decision.reasons)
+    return Response("<html>art</html>", media_type="text/html", headers={"x-reasons": reasons})
+
+
+def _walk(loop: str, enabled: bool) -> tuple[list[int], Shield]:
+    """24 artwork pages in id order: the pages whose decision named the walk."""
+    settings = Settings(
+        lease={"enabled": enabled, "seconds": 30.0},
+        identity={"rotating_pool": {"enabled": False}},  # a young token is counted: no lease
+    )
+    app = closing_app(settings, [Route("/art/{n:int}", artwork)])
+    shield: Shield = app.user_middleware[0].kwargs["shield"]
+    walked: list[int] = []
+    with (
+        serve(app, loop=loop, lifespan="on") as server,
+        httpx.Client(base_url=server.url, headers=chrome()) as client,
+    ):
+        for n in range(1, 25):
+            response = client.get(f"/art/{n}")
+            assert response.status_code == 200
+            if "behaviour/sequential-ids" in response.headers["x-reasons"]:
+                walked.append(n)
+    return walked, shield
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_a_walk_is_caught_at_the_same_page_with_leases(loop: str) -> None:
+    without, _ = _walk(loop, enabled=False)
+    walked, shield = _walk(loop, enabled=True)
+    assert without[0] == Settings().behaviour.sequential_run  # the 15th id in a row
+    assert walked == without
+    assert shield.leases is not None
+    assert shield.leases.used >= 8  # pages were leased before the walk showed
+    assert shield.leases.settled == shield.leases.used

@@ -22,6 +22,7 @@ from functools import partial
 from typing import Any
 
 from scrapeshield.bans import UNKNOWN_CLIENT
+from scrapeshield.behaviour import leasing
 from scrapeshield.behaviour.evidence import (
     ASSET,
     COND,
@@ -37,7 +38,7 @@ from scrapeshield.behaviour.settings import BehaviourSettings
 from scrapeshield.behaviour.trap import TRAP_READ_NOTE, trap_key
 from scrapeshield.detector import Found, Immediate, RequestContext
 from scrapeshield.facts import Facts
-from scrapeshield.lease.protocol import UNLIMITED_TERMS, Terms
+from scrapeshield.lease.protocol import UNLIMITED_TERMS, Record, Terms
 from scrapeshield.route_index import RouteMark
 from scrapeshield.signals import Signal
 from scrapeshield.store.base import Store
@@ -55,6 +56,7 @@ _LISTED = 16
 _ZEROS = [0] * len(FIELDS)  # read only
 _RINGS = ("pages", "images", LISTINGS)  # (their names on Redis too)
 _Ring = tuple[list[int], list[int]]  # a memory ring: ids and their whole seconds
+_COUNTS_NOTE = "behaviour_counts"  # a page's counters and record, for its lease
 _BUMPS = "12345"  # the script names a counter by its position in FIELDS (1-based)
 
 
@@ -94,12 +96,55 @@ class BehaviourDetector(Immediate):
         (`detection.Plans`), rather than each being asked and answering nothing."""
         return method == "GET"
 
+    # -- leases (docs/leases.md; leasing.py) ----------------------------------------------------
+
     def lease_terms(self, facts: Facts, ctx: RequestContext) -> Terms | None:
-        """Only requests it counts nothing for (no page, image or asset: decided by the kind
-        and bound headers); the counting kinds state no headroom (yet)."""
-        if self._kind(facts) is None or facts.client_key == UNKNOWN_CLIENT:
+        """Requests it counts nothing for (decided by the kind and bound headers): unlimited.
+        Page views on the memory store: the pages that cannot signal (`leasing`); originals,
+        assets, and pages on other stores state none (yet)."""
+        kind = self._kind(facts)
+        if kind is None or facts.client_key == UNKNOWN_CLIENT:
             return UNLIMITED_TERMS
-        return None
+        seen = ctx.notes.get(_COUNTS_NOTE)
+        if kind != PAGE or seen is None:
+            return None
+        current, previous, tally = seen
+        headroom = leasing.page_headroom(self._s, facts.time, current, previous)
+        ring = tally.pages
+        ids, times = (list(ring[0]), [float(t) for t in ring[1]]) if ring else ([], [])
+        headers = facts.headers
+        conditional = headers.get("if-none-match") or headers.get("if-modified-since")
+        bumps = [PAGE, COND] if conditional else [PAGE]
+        return Terms(headroom, None, leasing.PageLease(facts.client_key, bumps, ids, times))
+
+    def lease_covers(self, state: leasing.PageLease | None, facts: Facts) -> bool:
+        if state is None:
+            return True
+        path = facts.path
+        item = _ITEM_ID.search(path, max(0, len(path) - _ITEM_TAIL))
+        ident = int(item.group(1)) if item is not None else None
+        return not leasing.walks_on(self._s, state, ident, facts.time)
+
+    def lease_use(
+        self, state: leasing.PageLease | None, facts: Facts, ctx: RequestContext, used: int
+    ) -> None:
+        if state is not None and state.last is not None:
+            state.ids.append(state.last)
+            state.times.append(facts.time)
+
+    def lease_settle(
+        self, state: leasing.PageLease | None, records: Sequence[Record], store: Store
+    ) -> None:
+        """Each leased page into the client's record, with its time, as it would have been."""
+        if state is None or not isinstance(store, MemoryStore):
+            return
+        for now, path in records:
+            item = _ITEM_ID.search(path, max(0, len(path) - _ITEM_TAIL))
+            ident = int(item.group(1)) if item is not None else None
+            request = _Request(state.client, now, PAGE, state.bumps, ident, False)
+            if ident is None:
+                request.listing = _path_hash(path)
+            self._in_memory(store, request, False, None)
 
     def detect_now(self, facts: Facts, ctx: RequestContext) -> Found:
         kind = self._kind(facts)
@@ -131,7 +176,7 @@ class BehaviourDetector(Immediate):
         dry_run = bool(ctx.notes.get("dry_run"))
         store = ctx.store
         if isinstance(store, MemoryStore):
-            return self._in_memory(store, request, dry_run)
+            return self._in_memory(store, request, dry_run, ctx.notes)
         if isinstance(store, RedisStore):  # the script queued now, read with the batch
             keys, args = self._script(request, dry_run)
             soon = store.queue_script(SCRIPT, keys, args, partial(self._read, request))
@@ -142,8 +187,11 @@ class BehaviourDetector(Immediate):
 
     # -- the MemoryStore: one record per client, in process -----------------------------------
 
-    def _in_memory(self, store: MemoryStore, r: _Request, dry_run: bool) -> list[Signal]:
-        """The client's one record (`_Tally`, as its one hash on Redis): one lookup."""
+    def _in_memory(
+        self, store: MemoryStore, r: _Request, dry_run: bool, notes: dict[str, Any] | None
+    ) -> list[Signal]:
+        """The client's one record (`_Tally`, as its one hash on Redis): one lookup. `notes`:
+        the request's, where a page's counts are left for its lease (`lease_terms`)."""
         s = self._s
         tally = store.record(
             subject_key("bh:", r.client), self._record_ttl, _Tally, create=not dry_run
@@ -185,6 +233,8 @@ class BehaviourDetector(Immediate):
                     walk = walk_length(r.ident, recent)
             if not dry_run:
                 _push(tally, name, r.ident, int(r.now), self.ring_size)
+        if notes is not None and r.kind == PAGE:
+            notes[_COUNTS_NOTE] = (current, previous, tally)
         return judge(s, r.kind, r.now, current, previous, walk)
 
     # -- Redis: one script --------------------------------------------------------------------

@@ -141,11 +141,18 @@ class IdentityDetector(Immediate):
         return None
 
     def lease_terms(self, facts: Facts, ctx: RequestContext) -> Terms | None:
-        """Only the kinds it does nothing for (not a page or an original): there it reads
-        the visitor token alone, which the lease binds (its cookie) and expires with."""
-        if self._kind(facts) is not None and facts.client_key != UNKNOWN_CLIENT:
-            return None  # pages and originals count: no headroom stated (yet)
+        """Kinds it does nothing for but read the visitor token (bound: its cookie):
+        unlimited until the token expires. A page of a visitor with a token that is neither
+        issued nor counted (not young): its budgets are only read, so unlimited too, while
+        under half of every budget is used; originals count, and state none."""
+        kind = self._kind(facts) if facts.client_key != UNKNOWN_CLIENT else None
         visitor = self.tokens.validate(facts) if VISITOR_NOTE in ctx.notes else None
+        if kind is not None:
+            if kind != "page" or visitor is None or VERIFIED_BOT_NOTE in ctx.notes:
+                return None
+            plan = self._plan(facts, kind, visitor)
+            if plan.pool or plan.issuance or ctx.notes.get(BUDGET_USE_NOTE, 0.0) >= 0.5:
+                return None
         if visitor is None:
             return UNLIMITED_TERMS
         return Terms(UNLIMITED, until=visitor.issued + self.settings.max_age)
