@@ -138,13 +138,22 @@ class BehaviourDetector(Immediate):
         """Each leased page into the client's record, with its time, as it would have been."""
         if state is None or not isinstance(store, MemoryStore):
             return
+        # `_in_memory` for each page, its record looked up once (a page: no orphan check)
+        tally = store.record(subject_key("bh:", state.client), self._record_ttl, _Tally)
+        assert tally is not None  # (created)
+        window, counts, bumps, size = self._s.window, tally.counts, state.bumps, self.ring_size
         for now, path in records:
+            bucket = int(now // window)
+            at = 6 * (bucket % 2)
+            if counts[at + 5] != bucket:
+                counts[at : at + 6] = [0, 0, 0, 0, 0, bucket]
+            for b in bumps:
+                counts[at + b] += 1
             item = _ITEM_ID.search(path, max(0, len(path) - _ITEM_TAIL))
-            ident = int(item.group(1)) if item is not None else None
-            request = _Request(state.client, now, PAGE, state.bumps, ident, False)
-            if ident is None:
-                request.listing = _path_hash(path)
-            self._in_memory(store, request, False, None)
+            if item is not None:
+                _push(tally, "pages", int(item.group(1)), int(now), size)
+            else:
+                _push(tally, LISTINGS, _path_hash(path), int(now), _LISTED)
 
     def detect_now(self, facts: Facts, ctx: RequestContext) -> Found:
         kind = self._kind(facts)

@@ -27,6 +27,10 @@ logger = logging.getLogger("scrapeshield")
 Use = Callable[[Any, Facts, RequestContext, int], None]
 Covers = Callable[[Any, Facts], bool]
 Settle = Callable[[Any, Sequence[Record], Store], "Awaitable[Any] | None"]
+Hooks = tuple[
+    Callable[[Facts, RequestContext], "Terms | None"], Use | None, Covers | None, Settle | None
+]
+_MAX_HOOKS = 1024
 SETTLE_TIMEOUT = 5.0  # seconds: a settle the store does not answer by then is given up (logged)
 
 
@@ -76,6 +80,7 @@ class Leases:
         self._table: dict[str, dict[Kind, Lease]] = {}
         self._sweeper: asyncio.Task[None] | None = None
         self._reading: set[asyncio.Task[None]] = set()
+        self._hooks: dict[int, tuple[object, list[Hooks] | None]] = {}
         self.granted = self.used = self.settled = 0  # counts, for tests and the benchmark
 
     def __len__(self) -> int:
@@ -87,12 +92,13 @@ class Leases:
         leases = self._table.get(facts.client_key)
         if leases is None or (lease := leases.get(kind)) is None:
             return False
-        if (
-            lease.left
-            and facts.time < lease.until
-            and lease.binding == binding(facts)
-            and all(covers(state, facts) for covers, state in lease.covers)
-        ):
+        live = lease.left and facts.time < lease.until and lease.binding == binding(facts)
+        if live:
+            for covers, state in lease.covers:
+                if not covers(state, facts):
+                    live = False
+                    break
+        if live:
             lease.left -= 1
             lease.records.append((facts.time, facts.path))
             used = len(lease.records)
@@ -109,23 +115,26 @@ class Leases:
     def grant(self, facts: Facts, kind: Kind, ctx: RequestContext, runs: Runs) -> None:
         """After a plain allow with no signal: a lease of the smallest headroom of the kind's
         detectors, or none when one of them cannot state it."""
+        hooks = self._hooks_of(runs)
+        if hooks is None:
+            return
         left, until = self._requests, facts.time + self._seconds
         uses: list[tuple[Use, Any]] = []
         covers: list[tuple[Covers, Any]] = []
         settles: list[tuple[Settle, Any]] = []
-        for detector, _ in runs.entries:
-            terms_of = getattr(detector, "lease_terms", None)
-            terms: Terms | None = terms_of(facts, ctx) if terms_of is not None else None
+        for terms_of, use, cover, settle in hooks:
+            terms = terms_of(facts, ctx)
             if terms is None:
                 return
-            left = min(left, terms.headroom)
-            if terms.until is not None:
-                until = min(until, terms.until)
-            if (use := getattr(detector, "lease_use", None)) is not None:
+            if terms.headroom < left:
+                left = terms.headroom
+            if terms.until is not None and terms.until < until:
+                until = terms.until
+            if use is not None:
                 uses.append((use, terms.state))
-            if (cover := getattr(detector, "lease_covers", None)) is not None:
+            if cover is not None:
                 covers.append((cover, terms.state))
-            if (settle := getattr(detector, "lease_settle", None)) is not None:
+            if settle is not None:
                 settles.append((settle, terms.state))
         leases = self._table.get(facts.client_key)
         if leases is None:
@@ -143,6 +152,31 @@ class Leases:
         self.granted += 1
         if self._sweeper is None:
             self._start_sweep()
+
+    def _hooks_of(self, runs: Runs) -> list[Hooks] | None:
+        """Each detector's lease methods, found once per plan; None when one has none."""
+        entries = runs.entries
+        found = self._hooks.get(id(entries))
+        if found is not None and found[0] is entries:
+            return found[1]
+        hooks: list[Hooks] | None = []
+        for detector, _ in entries:
+            terms_of = getattr(detector, "lease_terms", None)
+            if terms_of is None or hooks is None:
+                hooks = None
+                continue
+            hooks.append(
+                (
+                    terms_of,
+                    getattr(detector, "lease_use", None),
+                    getattr(detector, "lease_covers", None),
+                    getattr(detector, "lease_settle", None),
+                )
+            )
+        if len(self._hooks) >= _MAX_HOOKS:  # (plans are bounded too: detection._MAX_PLANS)
+            self._hooks.clear()
+        self._hooks[id(entries)] = (entries, hooks)
+        return hooks
 
     def end_client(self, client_key: str) -> None:
         """End (and settle) every lease of a client: it signalled, or was banned."""
