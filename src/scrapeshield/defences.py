@@ -108,7 +108,7 @@ def _behaviour_detectors(settings: Settings) -> list[Detector]:
     traps = trap_paths(settings)
     trap = bh.trap and bool(traps)
     if bh.enabled:  # first: on Redis its script reads the trap flag too (`TRAP_READ_NOTE`)
-        out.append(BehaviourDetector(bh, reads_trap=trap))
+        out.append(BehaviourDetector(bh, reads_trap=trap, leases=settings.lease.enabled))
     if trap:
         out.append(TrapDetector(traps, bh.trap_flag_ttl))
     return out

@@ -155,9 +155,10 @@ async def artwork(request: Request) -> Response:
     return Response("<html>art</html>", media_type="text/html", headers={"x-reasons": reasons})
 
 
-def _walk(loop: str, enabled: bool) -> tuple[list[int], Shield]:
+def _walk(loop: str, enabled: bool, store: dict[str, Any]) -> tuple[list[int], Shield]:
     """24 artwork pages in id order: the pages whose decision named the walk."""
     settings = Settings(
+        **store,
         lease={"enabled": enabled, "seconds": 30.0},
         identity={"rotating_pool": {"enabled": False}},  # a young token is counted: no lease
     )
@@ -176,10 +177,18 @@ def _walk(loop: str, enabled: bool) -> tuple[list[int], Shield]:
     return walked, shield
 
 
+@pytest.mark.parametrize("backend", ["memory", "redis"])
 @pytest.mark.parametrize("loop", LOOPS)
-def test_a_walk_is_caught_at_the_same_page_with_leases(loop: str) -> None:
-    without, _ = _walk(loop, enabled=False)
-    walked, shield = _walk(loop, enabled=True)
+def test_a_walk_is_caught_at_the_same_page_with_leases(
+    loop: str, backend: str, redis_server: RedisServer, redis_prefix: str
+) -> None:
+    def store(run: str) -> dict[str, Any]:
+        if backend == "memory":
+            return {}
+        return {"store_url": redis_server.url, "store_prefix": f"{redis_prefix}{run}:"}
+
+    without, _ = _walk(loop, False, store("off"))
+    walked, shield = _walk(loop, True, store("on"))
     assert without[0] == Settings().behaviour.sequential_run  # the 15th id in a row
     assert walked == without
     assert shield.leases is not None

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from functools import partial
 from typing import Any
 
@@ -66,9 +66,13 @@ class BehaviourDetector(Immediate):
     name = "behaviour"
     uses_store = True
 
-    def __init__(self, settings: BehaviourSettings, *, reads_trap: bool = False) -> None:
+    def __init__(
+        self, settings: BehaviourSettings, *, reads_trap: bool = False, leases: bool = False
+    ) -> None:
         self._s = settings
         self.reads_trap = reads_trap
+        self.lease_ring = leases
+        """On Redis, have the script return a page's ring of ids (a lease checks walks on it)."""
         """On Redis, read the client's trap flag in this detector's script, for the trap
         detector that runs after it (`trap.TRAP_READ_NOTE`): one part of the tick's call less."""
         self.ring_size = max(32, 2 * settings.sequential_run)
@@ -108,10 +112,16 @@ class BehaviourDetector(Immediate):
         seen = ctx.notes.get(_COUNTS_NOTE)
         if kind != PAGE or seen is None:
             return None
-        current, previous, tally = seen
+        current, previous, record = seen
         headroom = leasing.page_headroom(self._s, facts.time, current, previous)
-        ring = tally.pages
-        ids, times = (list(ring[0]), [float(t) for t in ring[1]]) if ring else ([], [])
+        if isinstance(record, _Tally):  # the memory store: the ring after this request
+            ring = record.pages
+            ids, times = (list(ring[0]), list(ring[1])) if ring else ([], [])
+        else:  # Redis: the ring before this request, then its own id
+            text, ident, now = record
+            ids, times = _ring_entries(text)
+            ids.append(ident)
+            times.append(int(now))
         headers = facts.headers
         conditional = headers.get("if-none-match") or headers.get("if-modified-since")
         bumps = [PAGE, COND] if conditional else [PAGE]
@@ -130,14 +140,19 @@ class BehaviourDetector(Immediate):
     ) -> None:
         if state is not None and state.last is not None:
             state.ids.append(state.last)
-            state.times.append(facts.time)
+            state.times.append(int(facts.time))  # whole seconds, as the ring keeps them
 
     def lease_settle(
         self, state: leasing.PageLease | None, records: Sequence[Record], store: Store
-    ) -> None:
-        """Each leased page into the client's record, with its time, as it would have been."""
-        if state is None or not isinstance(store, MemoryStore):
-            return
+    ) -> Awaitable[Any] | None:
+        """Each leased page into the client's record, with its time, as it would have been
+        (on Redis: each page's script queued now, in this tick's round trip)."""
+        if state is None:
+            return None
+        if isinstance(store, RedisStore):
+            return self._settle_on_redis(store, state, records)
+        if not isinstance(store, MemoryStore):
+            return None
         # `_in_memory` for each page, its record looked up once (a page: no orphan check)
         tally = store.record(subject_key("bh:", state.client), self._record_ttl, _Tally)
         assert tally is not None  # (created)
@@ -154,6 +169,22 @@ class BehaviourDetector(Immediate):
                 _push(tally, "pages", int(item.group(1)), int(now), size)
             else:
                 _push(tally, LISTINGS, _path_hash(path), int(now), _LISTED)
+        return None
+
+    def _settle_on_redis(
+        self, store: RedisStore, state: leasing.PageLease, records: Sequence[Record]
+    ) -> Awaitable[Any]:
+        queued = []
+        for now, path in records:
+            item = _ITEM_ID.search(path, max(0, len(path) - _ITEM_TAIL))
+            ident = int(item.group(1)) if item is not None else None
+            request = _Request(state.client, now, PAGE, state.bumps, ident, False)
+            if ident is None:
+                request.listing = _path_hash(path)
+            keys, args = self._script(request, False)
+            args[-1] = "0"  # (no ring wanted back)
+            queued.append(store.queue_script(SCRIPT, keys[:1], args, _ignored))
+        return _all(queued)
 
     def detect_now(self, facts: Facts, ctx: RequestContext) -> Found:
         kind = self._kind(facts)
@@ -188,7 +219,8 @@ class BehaviourDetector(Immediate):
             return self._in_memory(store, request, dry_run, ctx.notes)
         if isinstance(store, RedisStore):  # the script queued now, read with the batch
             keys, args = self._script(request, dry_run)
-            soon = store.queue_script(SCRIPT, keys, args, partial(self._read, request))
+            then = partial(self._read, request, ctx.notes if kind == PAGE else None)
+            soon = store.queue_script(SCRIPT, keys, args, then)
             if self.reads_trap:  # the trap detector (after this one) takes the flag from it
                 ctx.notes[TRAP_READ_NOTE] = soon
             return soon
@@ -281,20 +313,26 @@ class BehaviourDetector(Immediate):
             "1" if dry_run else "0",
             ident,
             _since(r.now - s.sequential_ttl),
+            "1" if self.lease_ring else "0",
         ]
         keys = [subject_key("bh:", r.client)]
         if self.reads_trap:
             keys.append(trap_key(r.client))
         return keys, args
 
-    def _read(self, r: _Request, reply: Any) -> list[Signal]:
+    def _read(self, r: _Request, notes: dict[str, Any] | None, reply: Any) -> list[Signal]:
         """The signals from the script's answer: this window's counters (this request
         counted), the previous window's, the walk length (or, for a walk longer than two ids,
-        the ring, measured here)."""
+        or when leases want it, the ring, measured here). `notes`: a page's, where its counts
+        and ring are left for its lease."""
         walk = reply[10]
+        ring = None
         if type(walk) is not int:
-            recent = _ring_ids(str(walk), r.now - self._s.sequential_ttl)
+            ring = str(walk)
+            recent = _ring_ids(ring, r.now - self._s.sequential_ttl)
             walk = walk_length(r.ident or 0, recent)
+        if notes is not None and ring is not None and self.lease_ring:
+            notes[_COUNTS_NOTE] = (reply[:5], reply[5:10], (ring, r.ident, r.now))
         return judge(self._s, r.kind, r.now, reply[:5], reply[5:10], walk)
 
     def _judged(
@@ -437,6 +475,26 @@ def _ring_ids(ring: str, cut: float) -> list[int]:
             for t, i in zip(fields[::2], fields[1::2], strict=False)
             if len(t) == 10 and t.isdigit() and t >= since and i.isdigit()
         ]
+
+
+def _ring_entries(ring: str) -> tuple[list[int], list[int]]:
+    """A returned ring's ids and whole seconds, oldest first (malformed entries skipped)."""
+    fields = ring.split()
+    ids, times = [], []
+    for t, i in zip(fields[::2], fields[1::2], strict=False):
+        if t.isdigit() and i.isdigit():
+            ids.append(int(i))
+            times.append(int(t))
+    return ids, times
+
+
+def _ignored(reply: Any) -> None:
+    return None
+
+
+async def _all(queued: Sequence[Awaitable[Any]]) -> None:
+    for soon in queued:
+        await soon
 
 
 def _since(cut: float) -> str:

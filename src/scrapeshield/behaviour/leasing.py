@@ -22,7 +22,7 @@ class PageLease:
 
     __slots__ = ("bumps", "client", "ids", "last", "times")
 
-    def __init__(self, client: str, bumps: list[int], ids: list[int], times: list[float]) -> None:
+    def __init__(self, client: str, bumps: list[int], ids: list[int], times: list[int]) -> None:
         self.client, self.bumps, self.ids, self.times = client, bumps, ids, times
         self.last: int | None = None
 
