@@ -38,7 +38,7 @@ from scrapeshield.errors import StoreError, StoreUnavailable
 from scrapeshield.evidence.recorder import Evidence
 from scrapeshield.evidence.served import ROBOTS_EVENT, ROBOTS_RULE
 from scrapeshield.facts import Facts, FactsBuilder
-from scrapeshield.lease.table import Leases
+from scrapeshield.lease.table import open_leases
 from scrapeshield.metrics.setup import open_metrics
 from scrapeshield.pages.site import Pages
 from scrapeshield.policy import Policy, Verdict
@@ -46,7 +46,7 @@ from scrapeshield.responding import ActionHandler, Responses
 from scrapeshield.rules import RuleList
 from scrapeshield.settings import Settings
 from scrapeshield.signals import Action, Decision, Signal
-from scrapeshield.store import MemoryStore, RedisStore, Store, open_store
+from scrapeshield.store import RedisStore, Store, open_store
 from scrapeshield.support import Support, client_key_of
 from scrapeshield.synthetic import synthetic_scope as synthetic_scope  # its old home
 from scrapeshield.waivers import (
@@ -135,13 +135,7 @@ class Shield:
         self._plans = Plans([])  # the detectors per kind of request, built at the first
         self._first_party_runs = runs_for(named(self.detectors, FIRST_PARTY_DETECTORS))
         self._preflight_runs = runs_for(named(self.detectors, PREFLIGHT_DETECTORS))
-        # Leases (docs/leases.md): on the memory and Redis stores, whose ban reads they know.
-        lease = self.settings.lease
-        self.leases = (
-            Leases(lease, self.store)
-            if lease.enabled and isinstance(self.store, MemoryStore | RedisStore)
-            else None
-        )
+        self.leases = open_leases(self.settings.lease, self.store)  # off: None (leases.md)
         self.metrics: Metrics | None = None  # off by default: then nothing of it runs per request
         if self.settings.metrics.enabled:
             self.metrics = open_metrics(self.settings, self.store, self.blocklog)
@@ -230,6 +224,8 @@ class Shield:
             return listed
         if not self._plans.for_list(self.detectors):  # new, or the list was changed
             self._plans = Plans(self.detectors)
+            if self.leases is not None:
+                self.leases.end_all()  # granted by the old list's detectors
         runs, allow_rule = self._plans.for_request(facts), None
         if self._first_valid is not None and (name := self._first_valid(facts)) is not None:
             runs, allow_rule = self._first_party_runs, FIRST_PARTY_PREFIX + name
@@ -239,9 +235,7 @@ class Shield:
             ctx.notes[ON_CHALLENGE_NOTE] = "throttle"
         leases = self.leases
         if leases is not None and allow_rule is None and not ctx.notes.get("dry_run"):
-            # On memory the ban is read at once; on Redis one written elsewhere is seen when
-            # the lease ends (within `lease.seconds`)
-            unbanned = self._ban_last or self._ban_read(facts, ctx) is None
+            unbanned = self._ban_last or self._ban_read(facts, ctx) is None  # (memory: now)
             if unbanned and leases.use(facts, (facts.method, facts.route_group, facts.route), ctx):
                 return self._decision(facts, _ALLOW, "allow")
         started = start_early(runs, facts, ctx, self._failed) if runs.early else None
@@ -335,30 +329,14 @@ class Shield:
         )
         if verdict.action is _CHALLENGE and (use := ctx.notes.get(BUDGET_USE)) is not None:
             decision.extra[BUDGET_USE] = use  # the challenge's difficulty rises with it
-        if self.leases is not None and not ctx.notes.get("dry_run"):
-            self._lease_after(facts, ctx, verdict, decision, allow_rule)
+        if self.leases is not None and not ctx.notes.get("dry_run"):  # (docs/leases.md)
+            clean = verdict is self._no_signals and allow_rule is None and not ctx.store_failed
+            self.leases.judged(facts, ctx, self._plans if clean else None, decision)
         if verdict.action is Action.BAN and self.enforcing and not ctx.notes.get("dry_run"):
             return self._ban_then(facts, ctx, verdict, decision)
         if ctx.store_failed:
             return self._failed_closed(facts, verdict, decision)
         return decision
-
-    def _lease_after(
-        self,
-        facts: Facts,
-        ctx: RequestContext,
-        verdict: Verdict,
-        decision: Decision,
-        allow_rule: str | None,
-    ) -> None:
-        """A plain allow with no signal may be leased; any other decision ends the client's
-        leases (settled first), so a signal anywhere is seen at once in this worker."""
-        assert self.leases is not None
-        if verdict is self._no_signals and allow_rule is None and not ctx.store_failed:
-            kind = (facts.method, facts.route_group, facts.route)
-            self.leases.grant(facts, kind, ctx, self._plans.for_request(facts))
-        elif decision.action is not _ALLOW or decision.reasons:
-            self.leases.end_client(facts.client_key)
 
     def _adjusted(self, facts: Facts, ctx: RequestContext, verdict: Verdict) -> Verdict:
         """A challenge where none may be sent, or a decoy where no image is asked for."""
@@ -501,10 +479,9 @@ class Shield:
         self, ip: str, duration: float | None = None, *, reason: str = "", rule: str = "ban/manual"
     ) -> Ban:
         seconds = duration if duration is not None else self.settings.ban_default_duration
-        key = self.client_key_for(ip)
-        if self.leases is not None:
-            self.leases.end_client(key)  # its leases end here and now
-        return await self.bans.ban(key, seconds, reason=reason, rule=rule)
+        if self.leases is not None:  # its leases end here and now
+            self.leases.end_client(self.client_key_for(ip))
+        return await self.bans.ban(self.client_key_for(ip), seconds, reason=reason, rule=rule)
 
     async def unban(self, ip: str, *, forget: bool = False) -> bool:
         """Lift the ban and the trap flag (with `forget`, the escalation history too); True if

@@ -119,7 +119,7 @@ class BehaviourDetector(Immediate):
             ids, times = (list(ring[0]), list(ring[1])) if ring else ([], [])
         else:  # Redis: the ring before this request, then its own id
             text, ident, now = record
-            ids, times = _ring_entries(text)
+            ids, times = leasing.ring_entries(text)
             ids.append(ident)
             times.append(int(now))
         headers = facts.headers
@@ -183,8 +183,8 @@ class BehaviourDetector(Immediate):
                 request.listing = _path_hash(path)
             keys, args = self._script(request, False)
             args[-1] = "0"  # (no ring wanted back)
-            queued.append(store.queue_script(SCRIPT, keys[:1], args, _ignored))
-        return _all(queued)
+            queued.append(store.queue_script(SCRIPT, keys[:1], args, leasing.ignored))
+        return leasing.each(queued)
 
     def detect_now(self, facts: Facts, ctx: RequestContext) -> Found:
         kind = self._kind(facts)
@@ -475,26 +475,6 @@ def _ring_ids(ring: str, cut: float) -> list[int]:
             for t, i in zip(fields[::2], fields[1::2], strict=False)
             if len(t) == 10 and t.isdigit() and t >= since and i.isdigit()
         ]
-
-
-def _ring_entries(ring: str) -> tuple[list[int], list[int]]:
-    """A returned ring's ids and whole seconds, oldest first (malformed entries skipped)."""
-    fields = ring.split()
-    ids, times = [], []
-    for t, i in zip(fields[::2], fields[1::2], strict=False):
-        if t.isdigit() and i.isdigit():
-            ids.append(int(i))
-            times.append(int(t))
-    return ids, times
-
-
-def _ignored(reply: Any) -> None:
-    return None
-
-
-async def _all(queued: Sequence[Awaitable[Any]]) -> None:
-    for soon in queued:
-        await soon
 
 
 def _since(cut: float) -> str:

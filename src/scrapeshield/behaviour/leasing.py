@@ -10,6 +10,8 @@ a lease. Settling replays each leased page, with its time, into the client's rec
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable, Sequence
+from typing import Any
 
 from scrapeshield.behaviour.evidence import PAGE, walk_length
 from scrapeshield.behaviour.settings import BehaviourSettings
@@ -46,3 +48,23 @@ def walks_on(s: BehaviourSettings, lease: PageLease, ident: int | None, now: flo
 
 def _recent(lease: PageLease, cut: float) -> list[int]:
     return [i for i, t in zip(lease.ids, lease.times, strict=True) if t >= cut]
+
+
+def ring_entries(ring: str) -> tuple[list[int], list[int]]:
+    """A returned ring's ids and whole seconds, oldest first (malformed entries skipped)."""
+    fields = ring.split()
+    ids, times = [], []
+    for t, i in zip(fields[::2], fields[1::2], strict=False):
+        if t.isdigit() and i.isdigit():
+            ids.append(int(i))
+            times.append(int(t))
+    return ids, times
+
+
+def ignored(reply: Any) -> None:
+    return None
+
+
+async def each(queued: Sequence[Awaitable[Any]]) -> None:
+    for soon in queued:
+        await soon

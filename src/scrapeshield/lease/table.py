@@ -18,10 +18,13 @@ from scrapeshield.detector import RequestContext
 from scrapeshield.facts import Facts
 from scrapeshield.lease.protocol import Record, Terms
 from scrapeshield.lease.settings import LeaseSettings
+from scrapeshield.signals import Action, Decision
 from scrapeshield.store.base import Store
+from scrapeshield.store.memory import MemoryStore
+from scrapeshield.store.redis import RedisStore
 
 if TYPE_CHECKING:
-    from scrapeshield.detection import Kind, Runs
+    from scrapeshield.detection import Kind, Plans, Runs
 
 logger = logging.getLogger("scrapeshield")
 Use = Callable[[Any, Facts, RequestContext, int], None]
@@ -32,6 +35,14 @@ Hooks = tuple[
 ]
 _MAX_HOOKS = 1024
 SETTLE_TIMEOUT = 5.0  # seconds: a settle the store does not answer by then is given up (logged)
+
+
+def open_leases(settings: LeaseSettings, store: Store) -> Leases | None:
+    """The shield's leases when enabled, on the memory and Redis stores (whose ban reads the
+    shield knows: read at once on memory, seen within `seconds` on Redis); else None."""
+    if settings.enabled and isinstance(store, MemoryStore | RedisStore):
+        return Leases(settings, store)
+    return None
 
 
 def binding(facts: Facts) -> tuple[Any, ...]:
@@ -112,6 +123,18 @@ class Leases:
         self._settle(lease)
         return False
 
+    def judged(
+        self, facts: Facts, ctx: RequestContext, plans: Plans | None, decision: Decision
+    ) -> None:
+        """After a full evaluation: a plain allow with no signal (`plans`: the shield's) may
+        be leased; any other decision but a plain allow ends the client's leases (settled), so
+        a signal anywhere is seen at once in this worker."""
+        if plans is not None:
+            kind = (facts.method, facts.route_group, facts.route)
+            self.grant(facts, kind, ctx, plans.for_request(facts))
+        elif decision.action is not Action.ALLOW or decision.reasons:
+            self.end_client(facts.client_key)
+
     def grant(self, facts: Facts, kind: Kind, ctx: RequestContext, runs: Runs) -> None:
         """After a plain allow with no signal: a lease of the smallest headroom of the kind's
         detectors, or none when one of them cannot state it."""
@@ -185,6 +208,11 @@ class Leases:
             for lease in leases.values():
                 self._settle(lease)
 
+    def end_all(self) -> None:
+        """End (and settle) every lease: the detectors changed."""
+        for client in list(self._table):
+            self.end_client(client)
+
     def _evict(self) -> None:
         oldest = next(iter(self._table))
         self.end_client(oldest)
@@ -240,8 +268,7 @@ class Leases:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._sweeper
             self._sweeper = None
-        for client in list(self._table):
-            self.end_client(client)
+        self.end_all()
         if self._reading:
             await asyncio.wait(list(self._reading), timeout=SETTLE_TIMEOUT)
 
