@@ -235,8 +235,8 @@ class Shield:
             ctx.notes[ON_CHALLENGE_NOTE] = "throttle"
         leases = self.leases
         if leases is not None and allow_rule is None and not ctx.notes.get("dry_run"):
-            unbanned = self._ban_last or self._ban_read(facts, ctx) is None  # (memory: now)
-            if unbanned and leases.use(facts, (facts.method, facts.route_group, facts.route), ctx):
+            ban_now = None if self._ban_last else self._ban_read  # (memory; Redis: seen later)
+            if leases.use(facts, (facts.method, facts.route_group, facts.route), ctx, ban_now):
                 return self._decision(facts, _ALLOW, "allow")
         started = start_early(runs, facts, ctx, self._failed) if runs.early else None
         if not self._ban_last:

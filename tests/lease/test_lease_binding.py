@@ -120,3 +120,30 @@ def test_the_table_stays_bounded_and_settles_what_it_evicts() -> None:
         assert len(leases) == 0
 
     asyncio.run(run())
+
+
+def test_a_ban_ends_a_lease_at_once_on_memory() -> None:
+    """Written by `Shield.ban` (its leases end) or straight into the store (as another path
+    would): the next request is refused, not allowed by its lease."""
+
+    async def run() -> None:
+        shield = Shield(Settings(lease={"enabled": True}), store=MemoryStore())
+        leases = shield.leases
+        assert leases is not None
+        api = list({**chrome(), "Accept": "application/json"}.items())
+
+        async def decide(ip: str) -> str:
+            scope = synthetic_scope(path="/api/artworks", headers=api, ip=ip)
+            return (await shield.decide(shield.facts(scope), shield.context())).rule
+
+        for ip, ban in (("198.51.100.7", "shield"), ("198.51.100.8", "store")):
+            assert [await decide(ip) for _ in range(3)] == ["allow"] * 3
+            assert leases.used >= 2
+            if ban == "shield":
+                await shield.ban(ip, 60)
+            else:
+                await shield.bans.ban(shield.client_key_for(ip), 60, reason="test", rule="test")
+            assert await decide(ip) == "ban/active"
+        await shield.aclose()
+
+    asyncio.run(run())

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("scrapeshield")
 Use = Callable[[Any, Facts, RequestContext, int], None]
+BanRead = Callable[[Facts, RequestContext], object]
 Covers = Callable[[Any, Facts], bool]
 Settle = Callable[[Any, Sequence[Record], Store], "Awaitable[Any] | None"]
 Hooks = tuple[
@@ -97,9 +98,12 @@ class Leases:
     def __len__(self) -> int:
         return len(self._table)
 
-    def use(self, facts: Facts, kind: Kind, ctx: RequestContext) -> bool:
+    def use(
+        self, facts: Facts, kind: Kind, ctx: RequestContext, banned: BanRead | None = None
+    ) -> bool:
         """True when a live lease covers this request (then counted and recorded); else any
-        lease of this kind is ended (its requests settled) and the caller evaluates in full."""
+        lease of this kind is ended (its requests settled) and the caller evaluates in full.
+        `banned`: the client's ban read at once (the memory store), asked only with a lease."""
         leases = self._table.get(facts.client_key)
         if leases is None or (lease := leases.get(kind)) is None:
             return False
@@ -109,6 +113,8 @@ class Leases:
                 if not covers(state, facts):
                     live = False
                     break
+        if live and banned is not None and banned(facts, ctx) is not None:
+            live = False
         if live:
             lease.left -= 1
             lease.records.append((facts.time, facts.path))
