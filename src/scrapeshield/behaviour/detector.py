@@ -329,8 +329,11 @@ class BehaviourDetector(Immediate):
         ring = None
         if type(walk) is not int:
             ring = str(walk)
-            recent = _ring_ids(ring, r.now - self._s.sequential_ttl)
-            walk = walk_length(r.ident or 0, recent)
+            if ring[:1] == "W":  # a short walk, and the ring for a lease (`lease_ring`)
+                walk, ring = int(ring[1]), ring[2:]
+            else:
+                recent = _ring_ids(ring, r.now - self._s.sequential_ttl)
+                walk = walk_length(r.ident or 0, recent)
         if notes is not None and ring is not None and self.lease_ring:
             notes[_COUNTS_NOTE] = (reply[:5], reply[5:10], (ring, r.ident, r.now))
         return judge(self._s, r.kind, r.now, reply[:5], reply[5:10], walk)
