@@ -147,3 +147,26 @@ def test_a_ban_ends_a_lease_at_once_on_memory() -> None:
         await shield.aclose()
 
     asyncio.run(run())
+
+
+def test_a_dry_run_never_grants_or_uses_a_lease() -> None:
+    """`scrapeshield explain` (a dry run) always runs the whole pipeline."""
+
+    async def run() -> None:
+        shield = Shield(Settings(lease={"enabled": True}), store=MemoryStore())
+        leases = shield.leases
+        assert leases is not None
+        scope = synthetic_scope(
+            path="/api/artworks", headers=list({**chrome(), "Accept": "application/json"}.items())
+        )
+        for _ in range(3):
+            await shield.decide(shield.facts(scope), shield.context(dry_run=True))
+        assert leases.granted == 0
+        await shield.decide(shield.facts(scope), shield.context())
+        assert leases.granted == 1
+        decision = await shield.decide(shield.facts(scope), shield.context(dry_run=True))
+        assert decision.rule == "allow"
+        assert leases.used == 0  # explained in full, not by the lease
+        await shield.aclose()
+
+    asyncio.run(run())
