@@ -233,8 +233,7 @@ class Shield:
         elif facts.method == "OPTIONS" and is_preflight(facts):  # (a call only for OPTIONS)
             runs, allow_rule = self._preflight_runs, PREFLIGHT_RULE
             ctx.notes[ON_CHALLENGE_NOTE] = "throttle"
-        leases = self.leases
-        if leases is not None and allow_rule is None and not ctx.notes.get("dry_run"):
+        if (leases := self.leases) is not None and allow_rule is None:
             ban_now = None if self._ban_last else self._ban_read  # (memory; Redis: seen later)
             if leases.use(facts, (facts.method, facts.route_group, facts.route), ctx, ban_now):
                 return self._decision(facts, _ALLOW, "allow")

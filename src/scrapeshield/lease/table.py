@@ -103,7 +103,12 @@ class Leases:
     ) -> bool:
         """True when a live lease covers this request (then counted and recorded); else any
         lease of this kind is ended (its requests settled) and the caller evaluates in full.
-        `banned`: the client's ban read at once (the memory store), asked only with a lease."""
+        `banned`: the client's ban read at once (the memory store), asked only with a lease.
+        A dry run (`explain`) ends the client's leases: it is explained on counts that include
+        them, by the whole pipeline."""
+        if ctx.notes.get("dry_run"):
+            self.end_client(facts.client_key)
+            return False
         leases = self._table.get(facts.client_key)
         if leases is None or (lease := leases.get(kind)) is None:
             return False

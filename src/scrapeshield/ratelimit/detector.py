@@ -84,6 +84,12 @@ class RateLimitDetector(Immediate):
     # -- leases (docs/leases.md; ratelimit/leasing.py) -----------------------------------------
 
     def lease_terms(self, facts: Facts, ctx: RequestContext) -> Terms | None:
+        """Only where a settle is counted before the next request's hit: in memory at once,
+        on one Redis server in the same pipeline (not the `limits` backend's coroutines, nor a
+        spreading Cluster's split calls, which could land after it)."""
+        _, limiter, now = self._last_for(ctx.store)
+        if now is None and not (isinstance(limiter, RedisLimiter) and not limiter.store.split):
+            return None
         return leasing.terms(self.planner, facts, ctx)
 
     def lease_covers(self, granted: leasing.Granted, facts: Facts) -> bool:
