@@ -135,7 +135,8 @@ class Shield:
         self._plans = Plans([])  # the detectors per kind of request, built at the first
         self._first_party_runs = runs_for(named(self.detectors, FIRST_PARTY_DETECTORS))
         self._preflight_runs = runs_for(named(self.detectors, PREFLIGHT_DETECTORS))
-        self.leases = open_leases(self.settings.lease, self.store)  # off: None (leases.md)
+        rl = self.settings.ratelimit  # leases: off, None (docs/leases.md)
+        self.leases = open_leases(self.settings.lease, self.store, rl.network_prefixes)
         self.metrics: Metrics | None = None  # off by default: then nothing of it runs per request
         if self.settings.metrics.enabled:
             self.metrics = open_metrics(self.settings, self.store, self.blocklog)
@@ -233,9 +234,10 @@ class Shield:
         elif facts.method == "OPTIONS" and is_preflight(facts):  # (a call only for OPTIONS)
             runs, allow_rule = self._preflight_runs, PREFLIGHT_RULE
             ctx.notes[ON_CHALLENGE_NOTE] = "throttle"
-        if (leases := self.leases) is not None and allow_rule is None:
+        if (leases := self.leases) is not None:
             ban_now = None if self._ban_last else self._ban_read  # (memory; Redis: seen later)
-            if leases.use(facts, (facts.method, facts.route_group, facts.route), ctx, ban_now):
+            kind = (facts.method, facts.route_group, facts.route)
+            if leases.use(facts, kind, ctx, ban_now, leasable=allow_rule is None):
                 return self._decision(facts, _ALLOW, "allow")
         started = start_early(runs, facts, ctx, self._failed) if runs.early else None
         if not self._ban_last:

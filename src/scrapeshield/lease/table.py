@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from scrapeshield.detector import RequestContext
-from scrapeshield.facts import Facts
+from scrapeshield.facts import Facts, client_network
 from scrapeshield.lease.protocol import Record, Terms
 from scrapeshield.lease.settings import LeaseSettings
 from scrapeshield.signals import Action, Decision
@@ -38,11 +38,14 @@ _MAX_HOOKS = 1024
 SETTLE_TIMEOUT = 5.0  # seconds: a settle the store does not answer by then is given up (logged)
 
 
-def open_leases(settings: LeaseSettings, store: Store) -> Leases | None:
+def open_leases(
+    settings: LeaseSettings, store: Store, prefixes: tuple[int, int] = (24, 48)
+) -> Leases | None:
     """The shield's leases when enabled, on the memory and Redis stores (whose ban reads the
-    shield knows: read at once on memory, seen within `seconds` on Redis); else None."""
+    shield knows: read at once on memory, seen within `seconds` on Redis); else None.
+    `prefixes`: the network a client shares counters with (the rate limiter's)."""
     if settings.enabled and isinstance(store, MemoryStore | RedisStore):
-        return Leases(settings, store)
+        return Leases(settings, store, prefixes)
     return None
 
 
@@ -85,9 +88,14 @@ class Lease:
 class Leases:
     """The shield's leases: `use` per request, `grant` after a clean full evaluation."""
 
-    def __init__(self, settings: LeaseSettings, store: Store) -> None:
+    def __init__(
+        self, settings: LeaseSettings, store: Store, prefixes: tuple[int, int] = (24, 48)
+    ) -> None:
         self.settings = settings
         self.store = store
+        self._prefixes = prefixes
+        self._by_network: dict[str, set[str]] = {}  # clients holding leases, by network
+        self._network_of: dict[str, str] = {}
         self._requests, self._seconds = settings.requests, settings.seconds
         self._table: dict[str, dict[Kind, Lease]] = {}
         self._sweeper: asyncio.Task[None] | None = None
@@ -99,18 +107,25 @@ class Leases:
         return len(self._table)
 
     def use(
-        self, facts: Facts, kind: Kind, ctx: RequestContext, banned: BanRead | None = None
+        self,
+        facts: Facts,
+        kind: Kind,
+        ctx: RequestContext,
+        banned: BanRead | None = None,
+        leasable: bool = True,
     ) -> bool:
         """True when a live lease covers this request (then counted and recorded); else any
         lease of this kind is ended (its requests settled) and the caller evaluates in full.
         `banned`: the client's ban read at once (the memory store), asked only with a lease.
         A dry run (`explain`) ends the client's leases: it is explained on counts that include
         them, by the whole pipeline."""
-        if ctx.notes.get("dry_run"):
-            self.end_client(facts.client_key)
+        if ctx.notes.get("dry_run") or not leasable:
+            self._end_network(facts)
             return False
         leases = self._table.get(facts.client_key)
         if leases is None or (lease := leases.get(kind)) is None:
+            if self._by_network:
+                self._end_network(facts)
             return False
         live = lease.left and facts.time < lease.until and lease.binding == binding(facts)
         if live:
@@ -128,11 +143,18 @@ class Leases:
                 use(state, facts, ctx, used)
             self.used += 1
             return True
-        del leases[kind]
-        if not leases:
-            del self._table[facts.client_key]
-        self._settle(lease)
+        self._end_network(facts)  # (this lease included)
         return False
+
+    def _end_network(self, facts: Facts) -> None:
+        """A full evaluation follows: every lease of every client of this client's network
+        ends first (settled), so it reads counts that include them, its own other kinds'
+        (behaviour's page ring for an original) and its network's shared ones (network
+        limits and budgets); and no lease outlives a count it was not granted on."""
+        ip = facts.client_ip
+        network = client_network(ip, *self._prefixes) if ip is not None else facts.client_key
+        for client in self._by_network.pop(network, ()):
+            self.end_client(client)
 
     def judged(
         self, facts: Facts, ctx: RequestContext, plans: Plans | None, decision: Decision
@@ -175,12 +197,16 @@ class Leases:
             if len(self._table) >= self.settings.max_clients:
                 self._evict()
             leases = self._table[facts.client_key] = {}
+            ip = facts.client_ip
+            net = client_network(ip, *self._prefixes) if ip is not None else facts.client_key
+            self._by_network.setdefault(net, set()).add(facts.client_key)
+            self._network_of[facts.client_key] = net
         elif (old := leases.pop(kind, None)) is not None:
             left -= len(old.records)  # counted elsewhere than in this request's figures
             self._settle(old)
         if left <= 0 or until <= facts.time:
             if not leases:
-                del self._table[facts.client_key]
+                self.end_client(facts.client_key)
             return
         leases[kind] = Lease(binding(facts), left, until, uses, covers, settles)
         self.granted += 1
@@ -215,6 +241,11 @@ class Leases:
     def end_client(self, client_key: str) -> None:
         """End (and settle) every lease of a client: it signalled, or was banned."""
         leases = self._table.pop(client_key, None)
+        network = self._network_of.pop(client_key, None)
+        if network is not None and (clients := self._by_network.get(network)) is not None:
+            clients.discard(client_key)
+            if not clients:
+                del self._by_network[network]
         if leases:
             for lease in leases.values():
                 self._settle(lease)
@@ -270,7 +301,7 @@ class Leases:
             for kind in [k for k, lease in leases.items() if lease.until <= now or not lease.left]:
                 self._settle(leases.pop(kind))
             if not leases:
-                del self._table[client]
+                self.end_client(client)
 
     async def aclose(self) -> None:
         """Stop the sweep and settle every lease (nothing is lost on shutdown)."""
