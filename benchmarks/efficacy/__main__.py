@@ -16,6 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from benchmarks.efficacy import server
 from benchmarks.efficacy.core import Budget, Result, reference_hashes
 from benchmarks.efficacy.report import details, markdown_table, text_table
 from benchmarks.efficacy.roster import all_adversaries
@@ -84,7 +85,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(ROOT / "docs" / "efficacy.md"),
                         help="markdown output ('-': none)")  # fmt: skip
     parser.add_argument("--list", action="store_true", help="list the adversaries and exit")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting for every demo: SCRAPESHIELD_<NAME> (e.g. "
+                        "LEASE__ENABLED=true)")  # fmt: skip
     args = parser.parse_args(argv)
+    for assignment in args.set:
+        name, sep, value = assignment.partition("=")
+        if not sep or not name:
+            parser.error(f"--set {assignment!r}: expected NAME=VALUE")
+        server.SETTINGS[name.upper()] = value
     roster = all_adversaries()
     if args.list:
         for adversary in roster:

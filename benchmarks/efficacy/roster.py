@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from benchmarks.efficacy import gallerydl, naive, people, scripted
+from benchmarks.efficacy import gallerydl, leasing, naive, people, scripted
 from benchmarks.efficacy.adversary import Adversary
 from benchmarks.efficacy.browser import headless
 
@@ -16,5 +16,6 @@ def all_adversaries() -> list[Adversary]:
         *headless(),
         *scripted.rotation(),
         *scripted.bypasses(),
+        *leasing.adversaries(),
         *people.adversaries(),
     ]

@@ -23,6 +23,8 @@ from typing import Any
 from tests.servers import free_port, stop_process, wait_for_port
 
 BLOCKLOG = " scrapeshield.blocklog "
+SETTINGS: dict[str, str] = {}
+"""`SCRAPESHIELD_*` variables every demo gets (`--set`, e.g. `LEASE__ENABLED=true`)."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class DemoServer:
     def start(self) -> None:
         self.port = self.options.port or free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("SCRAPESHIELD_")}
+        env.update({f"SCRAPESHIELD_{name}": value for name, value in SETTINGS.items()})
         if self.options.trusted_proxies:
             env["SCRAPESHIELD_TRUSTED_PROXIES"] = ",".join(self.options.trusted_proxies)
         if not self.store_url.startswith("memory"):

@@ -22,6 +22,7 @@ from scrapeshield.fingerprint.useragent import EMPTY_UA, UserAgentDetector
 from scrapeshield.fingerprint.verified import VerifiedBotDetector
 from scrapeshield.fingerprint.webbotauth import Fetcher, KeyDirectory, WebBotAuthDetector
 from scrapeshield.identity.detector import IdentityDetector
+from scrapeshield.lease.protocol import Stateless
 from scrapeshield.ratelimit.detector import RateLimitDetector
 from scrapeshield.settings import Settings
 from scrapeshield.signals import Signal
@@ -107,13 +108,13 @@ def _behaviour_detectors(settings: Settings) -> list[Detector]:
     traps = trap_paths(settings)
     trap = bh.trap and bool(traps)
     if bh.enabled:  # first: on Redis its script reads the trap flag too (`TRAP_READ_NOTE`)
-        out.append(BehaviourDetector(bh, reads_trap=trap))
+        out.append(BehaviourDetector(bh, reads_trap=trap, leases=settings.lease.enabled))
     if trap:
         out.append(TrapDetector(traps, bh.trap_flag_ttl))
     return out
 
 
-class _EmptyUADetector(Immediate):
+class _EmptyUADetector(Stateless, Immediate):
     """With fingerprinting off, a missing User-Agent is still worth a signal."""
 
     name = "ua-empty"

@@ -34,6 +34,7 @@ from scrapeshield.errors import ConfigurationError
 from scrapeshield.evidence.settings import EvidenceSettings
 from scrapeshield.fingerprint.settings import FingerprintSettings
 from scrapeshield.identity.settings import IdentitySettings
+from scrapeshield.lease.settings import LeaseSettings
 from scrapeshield.marks import RouteSpec
 from scrapeshield.metrics.settings import MetricsSettings
 from scrapeshield.pages.settings import PagesSettings
@@ -190,6 +191,7 @@ class Settings(BaseSettings):
     event_stream_shards: int = Field(default=16, ge=1, le=1024)
     """Streams the block log is spread over on a Redis Cluster that spreads keys (one key on
     one server, or on a Cluster pinned by `store_prefix`): docs/block-log.md."""
+    lease: LeaseSettings = LeaseSettings()
 
     responder: Callable[..., Any] | None = Field(default=None, exclude=True)
 

@@ -38,6 +38,7 @@ from scrapeshield.errors import StoreError, StoreUnavailable
 from scrapeshield.evidence.recorder import Evidence
 from scrapeshield.evidence.served import ROBOTS_EVENT, ROBOTS_RULE
 from scrapeshield.facts import Facts, FactsBuilder
+from scrapeshield.lease.table import open_leases
 from scrapeshield.metrics.setup import open_metrics
 from scrapeshield.pages.site import Pages
 from scrapeshield.policy import Policy, Verdict
@@ -134,6 +135,8 @@ class Shield:
         self._plans = Plans([])  # the detectors per kind of request, built at the first
         self._first_party_runs = runs_for(named(self.detectors, FIRST_PARTY_DETECTORS))
         self._preflight_runs = runs_for(named(self.detectors, PREFLIGHT_DETECTORS))
+        rl = self.settings.ratelimit  # leases: off, None (docs/leases.md)
+        self.leases = open_leases(self.settings.lease, self.store, rl.network_prefixes)
         self.metrics: Metrics | None = None  # off by default: then nothing of it runs per request
         if self.settings.metrics.enabled:
             self.metrics = open_metrics(self.settings, self.store, self.blocklog)
@@ -222,6 +225,8 @@ class Shield:
             return listed
         if not self._plans.for_list(self.detectors):  # new, or the list was changed
             self._plans = Plans(self.detectors)
+            if self.leases is not None:
+                self.leases.end_all()  # granted by the old list's detectors
         runs, allow_rule = self._plans.for_request(facts), None
         if self._first_valid is not None and (name := self._first_valid(facts)) is not None:
             runs, allow_rule = self._first_party_runs, FIRST_PARTY_PREFIX + name
@@ -229,6 +234,11 @@ class Shield:
         elif facts.method == "OPTIONS" and is_preflight(facts):  # (a call only for OPTIONS)
             runs, allow_rule = self._preflight_runs, PREFLIGHT_RULE
             ctx.notes[ON_CHALLENGE_NOTE] = "throttle"
+        if (leases := self.leases) is not None:
+            ban_now = None if self._ban_last else self._ban_read  # (memory; Redis: seen later)
+            kind = (facts.method, facts.route_group, facts.route)
+            if leases.use(facts, kind, ctx, ban_now, leasable=allow_rule is None):
+                return self._decision(facts, _ALLOW, "allow")
         started = start_early(runs, facts, ctx, self._failed) if runs.early else None
         if not self._ban_last:
             ban = self._ban_read(facts, ctx)
@@ -320,6 +330,9 @@ class Shield:
         )
         if verdict.action is _CHALLENGE and (use := ctx.notes.get(BUDGET_USE)) is not None:
             decision.extra[BUDGET_USE] = use  # the challenge's difficulty rises with it
+        if self.leases is not None and not ctx.notes.get("dry_run"):  # (docs/leases.md)
+            clean = verdict is self._no_signals and allow_rule is None and not ctx.store_failed
+            self.leases.judged(facts, ctx, self._plans if clean else None, decision)
         if verdict.action is Action.BAN and self.enforcing and not ctx.notes.get("dry_run"):
             return self._ban_then(facts, ctx, verdict, decision)
         if ctx.store_failed:
@@ -467,6 +480,8 @@ class Shield:
         self, ip: str, duration: float | None = None, *, reason: str = "", rule: str = "ban/manual"
     ) -> Ban:
         seconds = duration if duration is not None else self.settings.ban_default_duration
+        if self.leases is not None:  # its leases end here and now
+            self.leases.end_client(self.client_key_for(ip))
         return await self.bans.ban(self.client_key_for(ip), seconds, reason=reason, rule=rule)
 
     async def unban(self, ip: str, *, forget: bool = False) -> bool:
@@ -478,6 +493,8 @@ class Shield:
         return bool(lifted)
 
     async def aclose(self) -> None:
+        if self.leases is not None:
+            await self.leases.aclose()  # settled before the store closes
         if self.metrics is not None:
             self.metrics.close()
         await self.store.aclose()

@@ -17,11 +17,12 @@ from __future__ import annotations
 import math
 import re
 import zlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from functools import partial
 from typing import Any
 
 from scrapeshield.bans import UNKNOWN_CLIENT
+from scrapeshield.behaviour import leasing
 from scrapeshield.behaviour.evidence import (
     ASSET,
     COND,
@@ -37,6 +38,7 @@ from scrapeshield.behaviour.settings import BehaviourSettings
 from scrapeshield.behaviour.trap import TRAP_READ_NOTE, trap_key
 from scrapeshield.detector import Found, Immediate, RequestContext
 from scrapeshield.facts import Facts
+from scrapeshield.lease.protocol import UNLIMITED_TERMS, Record, Terms
 from scrapeshield.route_index import RouteMark
 from scrapeshield.signals import Signal
 from scrapeshield.store.base import Store
@@ -54,6 +56,7 @@ _LISTED = 16
 _ZEROS = [0] * len(FIELDS)  # read only
 _RINGS = ("pages", "images", LISTINGS)  # (their names on Redis too)
 _Ring = tuple[list[int], list[int]]  # a memory ring: ids and their whole seconds
+_COUNTS_NOTE = "behaviour_counts"  # a page's counters and record, for its lease
 _BUMPS = "12345"  # the script names a counter by its position in FIELDS (1-based)
 
 
@@ -63,9 +66,13 @@ class BehaviourDetector(Immediate):
     name = "behaviour"
     uses_store = True
 
-    def __init__(self, settings: BehaviourSettings, *, reads_trap: bool = False) -> None:
+    def __init__(
+        self, settings: BehaviourSettings, *, reads_trap: bool = False, leases: bool = False
+    ) -> None:
         self._s = settings
         self.reads_trap = reads_trap
+        self.lease_ring = leases
+        """On Redis, have the script return a page's ring of ids (a lease checks walks on it)."""
         """On Redis, read the client's trap flag in this detector's script, for the trap
         detector that runs after it (`trap.TRAP_READ_NOTE`): one part of the tick's call less."""
         self.ring_size = max(32, 2 * settings.sequential_run)
@@ -92,6 +99,92 @@ class BehaviourDetector(Immediate):
         """Only GETs have a kind (`_kind`): other methods never meet this detector
         (`detection.Plans`), rather than each being asked and answering nothing."""
         return method == "GET"
+
+    # -- leases (docs/leases.md; leasing.py) ----------------------------------------------------
+
+    def lease_terms(self, facts: Facts, ctx: RequestContext) -> Terms | None:
+        """Requests it counts nothing for (decided by the kind and bound headers): unlimited.
+        Page views on the memory store: the pages that cannot signal (`leasing`); originals,
+        assets, and pages on other stores state none (yet)."""
+        kind = self._kind(facts)
+        if kind is None or facts.client_key == UNKNOWN_CLIENT:
+            return UNLIMITED_TERMS
+        seen = ctx.notes.get(_COUNTS_NOTE)
+        if kind != PAGE or seen is None:
+            return None
+        current, previous, record = seen
+        headroom = leasing.page_headroom(self._s, facts.time, current, previous)
+        if isinstance(record, _Tally):  # the memory store: the ring after this request
+            ring = record.pages
+            ids, times = (list(ring[0]), list(ring[1])) if ring else ([], [])
+        else:  # Redis: the ring before this request, then its own id
+            text, ident, now = record
+            ids, times = leasing.ring_entries(text)
+            ids.append(ident)
+            times.append(int(now))
+        headers = facts.headers
+        conditional = headers.get("if-none-match") or headers.get("if-modified-since")
+        bumps = [PAGE, COND] if conditional else [PAGE]
+        return Terms(headroom, None, leasing.PageLease(facts.client_key, bumps, ids, times))
+
+    def lease_covers(self, state: leasing.PageLease | None, facts: Facts) -> bool:
+        if state is None:
+            return True
+        path = facts.path
+        item = _ITEM_ID.search(path, max(0, len(path) - _ITEM_TAIL))
+        ident = int(item.group(1)) if item is not None else None
+        return not leasing.walks_on(self._s, state, ident, facts.time)
+
+    def lease_use(
+        self, state: leasing.PageLease | None, facts: Facts, ctx: RequestContext, used: int
+    ) -> None:
+        if state is not None and state.last is not None:
+            state.ids.append(state.last)
+            state.times.append(int(facts.time))  # whole seconds, as the ring keeps them
+
+    def lease_settle(
+        self, state: leasing.PageLease | None, records: Sequence[Record], store: Store
+    ) -> Awaitable[Any] | None:
+        """Each leased page into the client's record, with its time, as it would have been
+        (on Redis: each page's script queued now, in this tick's round trip)."""
+        if state is None:
+            return None
+        if isinstance(store, RedisStore):
+            return self._settle_on_redis(store, state, records)
+        if not isinstance(store, MemoryStore):
+            return None
+        # `_in_memory` for each page, its record looked up once (a page: no orphan check)
+        tally = store.record(subject_key("bh:", state.client), self._record_ttl, _Tally)
+        assert tally is not None  # (created)
+        window, counts, bumps, size = self._s.window, tally.counts, state.bumps, self.ring_size
+        for now, path in records:
+            bucket = int(now // window)
+            at = 6 * (bucket % 2)
+            if counts[at + 5] != bucket:
+                counts[at : at + 6] = [0, 0, 0, 0, 0, bucket]
+            for b in bumps:
+                counts[at + b] += 1
+            item = _ITEM_ID.search(path, max(0, len(path) - _ITEM_TAIL))
+            if item is not None:
+                _push(tally, "pages", int(item.group(1)), int(now), size)
+            else:
+                _push(tally, LISTINGS, _path_hash(path), int(now), _LISTED)
+        return None
+
+    def _settle_on_redis(
+        self, store: RedisStore, state: leasing.PageLease, records: Sequence[Record]
+    ) -> Awaitable[Any]:
+        queued = []
+        for now, path in records:
+            item = _ITEM_ID.search(path, max(0, len(path) - _ITEM_TAIL))
+            ident = int(item.group(1)) if item is not None else None
+            request = _Request(state.client, now, PAGE, state.bumps, ident, False)
+            if ident is None:
+                request.listing = _path_hash(path)
+            keys, args = self._script(request, False)
+            args[-1] = "0"  # (no ring wanted back)
+            queued.append(store.queue_script(SCRIPT, keys[:1], args, leasing.ignored))
+        return leasing.each(queued)
 
     def detect_now(self, facts: Facts, ctx: RequestContext) -> Found:
         kind = self._kind(facts)
@@ -123,10 +216,11 @@ class BehaviourDetector(Immediate):
         dry_run = bool(ctx.notes.get("dry_run"))
         store = ctx.store
         if isinstance(store, MemoryStore):
-            return self._in_memory(store, request, dry_run)
+            return self._in_memory(store, request, dry_run, ctx.notes)
         if isinstance(store, RedisStore):  # the script queued now, read with the batch
             keys, args = self._script(request, dry_run)
-            soon = store.queue_script(SCRIPT, keys, args, partial(self._read, request))
+            then = partial(self._read, request, ctx.notes if kind == PAGE else None)
+            soon = store.queue_script(SCRIPT, keys, args, then)
             if self.reads_trap:  # the trap detector (after this one) takes the flag from it
                 ctx.notes[TRAP_READ_NOTE] = soon
             return soon
@@ -134,8 +228,11 @@ class BehaviourDetector(Immediate):
 
     # -- the MemoryStore: one record per client, in process -----------------------------------
 
-    def _in_memory(self, store: MemoryStore, r: _Request, dry_run: bool) -> list[Signal]:
-        """The client's one record (`_Tally`, as its one hash on Redis): one lookup."""
+    def _in_memory(
+        self, store: MemoryStore, r: _Request, dry_run: bool, notes: dict[str, Any] | None
+    ) -> list[Signal]:
+        """The client's one record (`_Tally`, as its one hash on Redis): one lookup. `notes`:
+        the request's, where a page's counts are left for its lease (`lease_terms`)."""
         s = self._s
         tally = store.record(
             subject_key("bh:", r.client), self._record_ttl, _Tally, create=not dry_run
@@ -177,6 +274,8 @@ class BehaviourDetector(Immediate):
                     walk = walk_length(r.ident, recent)
             if not dry_run:
                 _push(tally, name, r.ident, int(r.now), self.ring_size)
+        if notes is not None and r.kind == PAGE:
+            notes[_COUNTS_NOTE] = (current, previous, tally)
         return judge(s, r.kind, r.now, current, previous, walk)
 
     # -- Redis: one script --------------------------------------------------------------------
@@ -214,20 +313,29 @@ class BehaviourDetector(Immediate):
             "1" if dry_run else "0",
             ident,
             _since(r.now - s.sequential_ttl),
+            "1" if self.lease_ring else "0",
         ]
         keys = [subject_key("bh:", r.client)]
         if self.reads_trap:
             keys.append(trap_key(r.client))
         return keys, args
 
-    def _read(self, r: _Request, reply: Any) -> list[Signal]:
+    def _read(self, r: _Request, notes: dict[str, Any] | None, reply: Any) -> list[Signal]:
         """The signals from the script's answer: this window's counters (this request
         counted), the previous window's, the walk length (or, for a walk longer than two ids,
-        the ring, measured here)."""
+        or when leases want it, the ring, measured here). `notes`: a page's, where its counts
+        and ring are left for its lease."""
         walk = reply[10]
+        ring = None
         if type(walk) is not int:
-            recent = _ring_ids(str(walk), r.now - self._s.sequential_ttl)
-            walk = walk_length(r.ident or 0, recent)
+            ring = str(walk)
+            if ring[:1] == "W":  # a short walk, and the ring for a lease (`lease_ring`)
+                walk, ring = int(ring[1]), ring[2:]
+            else:
+                recent = _ring_ids(ring, r.now - self._s.sequential_ttl)
+                walk = walk_length(r.ident or 0, recent)
+        if notes is not None and ring is not None and self.lease_ring:
+            notes[_COUNTS_NOTE] = (reply[:5], reply[5:10], (ring, r.ident, r.now))
         return judge(self._s, r.kind, r.now, reply[:5], reply[5:10], walk)
 
     def _judged(

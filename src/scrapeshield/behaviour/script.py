@@ -28,7 +28,9 @@ ARGV: the hash's TTL (ms), this window's index (text), its parity ('0' or '1'), 
 bump (their positions in `FIELDS`, 1-based, one digit each), the ring to push to ('' for none),
 the entry to push, the ring's size (entries), the ring to look in ('' for none), the id to look
 for (' <id> '), the earliest time a page still counts ('<seconds>'), '1' for a dry run, this
-request's id ('' for none: no walk), and the earliest time an id still counts towards a walk.
+request's id ('' for none: no walk), the earliest time an id still counts towards a walk, and
+'1' to have the ring returned whenever the request has an id (leases: a page's lease checks
+walks against it, docs/leases.md): a short walk then comes as `W<walk><ring>`.
 Returns: this window's five counters (this request counted, an orphan original too), the
 previous window's five (zeros when its parity holds an older window), the walk length (1 or 2;
 the ring as it was, for a longer walk), and the trap flag's value (nil when not flagged) when
@@ -105,6 +107,9 @@ for j = 1, #bumped do
   out[f], changed[f] = out[f] + 1, true
 end
 out[11] = ARGV[12] ~= '' and walk(v[13] or '', tonumber(ARGV[12]), ARGV[13]) or 1
+if ARGV[14] == '1' and ARGV[12] ~= '' and type(out[11]) == 'number' then
+  out[11] = 'W' .. out[11] .. (v[13] or '')  -- the ring wanted too: after 'W' and the walk
+end
 if ARGV[11] ~= '1' then
   local args = {}
   for f = 1, 5 do

@@ -13,6 +13,7 @@ from typing import Any
 
 from scrapeshield.detector import Found, Immediate, RequestContext, Sent
 from scrapeshield.facts import Facts
+from scrapeshield.lease.protocol import UNLIMITED_TERMS, Terms
 from scrapeshield.signals import Signal
 from scrapeshield.store.keys import subject_key
 from scrapeshield.store.memory import MemoryStore
@@ -48,6 +49,14 @@ class TrapDetector(Immediate):
     def __init__(self, trap_paths: Sequence[str], flag_ttl: float) -> None:
         self._paths = tuple(trap_paths)
         self._ttl = flag_ttl
+
+    def lease_terms(self, facts: Facts, ctx: RequestContext) -> Terms | None:
+        """The flag is read only; a hit ends the client's leases (it signals), and a trap
+        path is never leased (`lease_covers`)."""
+        return UNLIMITED_TERMS
+
+    def lease_covers(self, state: object, facts: Facts) -> bool:
+        return not is_trap(facts.path, self._paths)
 
     def detect_now(self, facts: Facts, ctx: RequestContext) -> Found:
         """At once on the MemoryStore; on Redis the GET or SET is queued now (`Sent`), in the

@@ -16,6 +16,7 @@ from scrapeshield.challenge.core import Challenge
 from scrapeshield.challenge.tokens import TokenError
 from scrapeshield.detector import Immediate, RequestContext
 from scrapeshield.facts import Facts
+from scrapeshield.lease.protocol import Stateless
 from scrapeshield.signals import CHALLENGE_PASSED, Signal
 
 PASS_WEIGHT = 0.0  # a pass lowers nothing by itself; the policy offsets what it answers
@@ -23,7 +24,7 @@ PASS_LIMITED = "challenge/pass-limited"  # noqa: S105 (a signal name)
 WAIT = "wait"
 
 
-class PassDetector(Immediate):
+class PassDetector(Stateless, Immediate):
     name = "challenge-pass"
     uses_store = False
 

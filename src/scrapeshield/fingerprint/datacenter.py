@@ -17,6 +17,7 @@ from scrapeshield.errors import ConfigurationError
 from scrapeshield.facts import Facts
 from scrapeshield.fingerprint.datacenter_ranges import ProviderRanges, load_provider_ranges
 from scrapeshield.fingerprint.settings import FingerprintSettings
+from scrapeshield.lease.protocol import Stateless
 from scrapeshield.ratelimit.settings import VERIFIED_BOT_NOTE
 from scrapeshield.signals import Signal
 
@@ -24,7 +25,7 @@ DATACENTER = "network/datacenter"
 DATACENTER_WEIGHT = 15.0  # policy/default.toml [weights] states it; the reasoning is there
 
 
-class DatacenterDetector(Immediate):
+class DatacenterDetector(Stateless, Immediate):
     name = "datacenter"
     uses_store = False
 

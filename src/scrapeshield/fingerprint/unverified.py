@@ -29,6 +29,7 @@ from scrapeshield.facts import Facts, client_network
 from scrapeshield.fingerprint.settings import DEFAULT_VERIFIED, FingerprintSettings
 from scrapeshield.fingerprint.uaclass import UAClassifier
 from scrapeshield.fingerprint.useragent import is_allowed
+from scrapeshield.lease.protocol import Stateless
 from scrapeshield.signals import Signal
 from scrapeshield.store.memory import MemoryStore
 from scrapeshield.store.redis import RedisStore
@@ -40,7 +41,7 @@ _COUNT = "local v = redis.call('INCR', KEYS[1]) " + (
 )
 
 
-class UnverifiedBotDetector(Immediate):
+class UnverifiedBotDetector(Stateless, Immediate):
     name = "unverified"
     uses_store = True
 

@@ -22,6 +22,7 @@ from scrapeshield.fingerprint.ipranges import IPRanges
 from scrapeshield.fingerprint.settings import DEFAULT_VERIFIED, FingerprintSettings
 from scrapeshield.fingerprint.uaclass import UAClassifier
 from scrapeshield.fingerprint.useragent import is_allowed
+from scrapeshield.lease.protocol import Stateless
 from scrapeshield.ratelimit.settings import VERIFIED_BOT_NOTE
 from scrapeshield.signals import Signal
 
@@ -29,7 +30,7 @@ VERIFIED_WEIGHT = -100.0
 SPOOFED_WEIGHT = 100.0
 
 
-class VerifiedBotDetector(Immediate):
+class VerifiedBotDetector(Stateless, Immediate):
     name = "verified"
     uses_store = False
 

@@ -38,6 +38,7 @@ from scrapeshield.detector import Found, Immediate, RequestContext
 from scrapeshield.facts import Facts
 from scrapeshield.fingerprint.catalogue import load_catalogue
 from scrapeshield.fingerprint.uaclass import UAClassifier
+from scrapeshield.lease.protocol import UNLIMITED_TERMS, Terms
 from scrapeshield.signals import Signal
 
 DIRECTORY_PATH = "/.well-known/http-message-signatures-directory"
@@ -299,6 +300,12 @@ class WebBotAuthDetector(Immediate):
         # Only origins the catalogue names are fetched: a client must not make the server
         # fetch URLs of its choosing (SSRF, and a slow directory per request).
         self.origins = frozenset(origins)
+
+    def lease_terms(self, facts: Facts, ctx: RequestContext) -> Terms | None:
+        """Unsigned requests only: a signature covers per-request components (the query)."""
+        headers = facts.headers
+        signed = "signature-input" in headers or "signature" in headers
+        return None if signed else UNLIMITED_TERMS
 
     def detect_now(self, facts: Facts, ctx: RequestContext) -> Found:
         headers = facts.headers

@@ -35,6 +35,7 @@ from scrapeshield.identity import ops
 from scrapeshield.identity.fingerprint import header_fingerprint
 from scrapeshield.identity.settings import IdentitySettings
 from scrapeshield.identity.token import Visitor, VisitorTokens
+from scrapeshield.lease.protocol import UNLIMITED, UNLIMITED_TERMS, Terms
 from scrapeshield.signals import Signal
 from scrapeshield.store.keys import subject_key
 from scrapeshield.store.memory import MemoryStore
@@ -55,6 +56,9 @@ VERIFIED_BOT_NOTE = "verified_bot"  # ratelimit.settings.VERIFIED_BOT_NOTE (a de
 _PAGE_DEST = frozenset({"", "document"})
 _PERIODS = (("hour", 3600.0), ("day", 86_400.0))
 _PLAN_CACHE_SIZE = 4096
+_PLAN_NOTE = "identity_plan"  # the request's plan (a page's lease reads it)
+_POOL_NOTE = "identity_pool"  # the young identities this request's pool counted
+_NEVER = 1 << 30
 
 
 class _Budget(NamedTuple):
@@ -139,6 +143,28 @@ class IdentityDetector(Immediate):
             return "page"  # a navigation that wants HTML: every browser's says so
         return None
 
+    def lease_terms(self, facts: Facts, ctx: RequestContext) -> Terms | None:
+        """Kinds it does nothing for but read the visitor token (bound: its cookie):
+        unlimited until the token expires. A page of a visitor with a token that is neither
+        issued: its budgets are only read and a young one's pool entry is a set member that
+        repeats add nothing to, so unlimited too, while under half of every budget and of
+        the pool's threshold are used; originals count, and state none."""
+        kind = self._kind(facts) if facts.client_key != UNKNOWN_CLIENT else None
+        visitor = self.tokens.validate(facts) if VISITOR_NOTE in ctx.notes else None
+        if kind is not None:
+            if kind != "page" or visitor is None or VERIFIED_BOT_NOTE in ctx.notes:
+                return None
+            plan = ctx.notes.get(_PLAN_NOTE) or self._plan(facts, kind, visitor)
+            if plan.issuance or ctx.notes.get(BUDGET_USE_NOTE, 1.0) >= 0.5:
+                return None
+            # a young token's page adds it to its fingerprint's pool: a set, so its repeats
+            # change nothing; leased while the pool is under half its threshold
+            if plan.pool and 2 * ctx.notes.get(_POOL_NOTE, _NEVER) > self._pool.identities:
+                return None
+        if visitor is None:
+            return UNLIMITED_TERMS
+        return Terms(UNLIMITED, until=visitor.issued + self.settings.max_age)
+
     def detect_now(self, facts: Facts, ctx: RequestContext) -> Found:
         notes = ctx.notes
         if VERIFIED_BOT_NOTE in notes:
@@ -149,7 +175,7 @@ class IdentityDetector(Immediate):
         kind = self._kind(facts)
         if kind is None or facts.client_key == UNKNOWN_CLIENT:
             return ()  # without an address, everyone's requests would add up as one client's
-        plan = self._plan(facts, kind, visitor)
+        plan = notes[_PLAN_NOTE] = self._plan(facts, kind, visitor)
         store, dry = ctx.store, bool(notes.get("dry_run"))
         if isinstance(store, RedisStore) and not dry and not store.split:
             then = partial(self._from_reply, facts, ctx, plan)
@@ -365,6 +391,7 @@ class IdentityDetector(Immediate):
         if plan.pool:
             seen = results[at]
             at += 1
+            ctx.notes[_POOL_NOTE] = seen  # (a page's lease reads it)
             if seen > self._pool.identities:
                 detail = f"{seen} new identities with these headers in {self._pool.window:g}s"
                 out.append(Signal(ROTATING_POOL, WEIGHTS[ROTATING_POOL], detail))

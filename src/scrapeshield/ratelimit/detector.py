@@ -13,9 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Sequence
 from functools import partial
+from typing import Any
 
 from scrapeshield.detector import Found, Immediate, RequestContext, Sent, settled
 from scrapeshield.facts import Facts
+from scrapeshield.lease.protocol import Record, Terms
+from scrapeshield.ratelimit import leasing
 from scrapeshield.ratelimit.backends import (
     Limiter,
     LimitsMemoryLimiter,
@@ -77,6 +80,30 @@ class RateLimitDetector(Immediate):
         if self.settings.memory_backend == "limits":
             return LimitsMemoryLimiter(store)
         return NativeMemoryLimiter(store, max_keys=self.max_keys)
+
+    # -- leases (docs/leases.md; ratelimit/leasing.py) -----------------------------------------
+
+    def lease_terms(self, facts: Facts, ctx: RequestContext) -> Terms | None:
+        """Only where a settle is counted before the next request's hit: in memory at once,
+        on one Redis server in the same pipeline (not the `limits` backend's coroutines, nor a
+        spreading Cluster's split calls, which could land after it)."""
+        _, limiter, now = self._last_for(ctx.store)
+        if now is None and not (isinstance(limiter, RedisLimiter) and not limiter.store.split):
+            return None
+        return leasing.terms(self.planner, facts, ctx)
+
+    def lease_covers(self, granted: leasing.Granted, facts: Facts) -> bool:
+        return leasing.covers(self.planner, granted, facts)
+
+    def lease_use(
+        self, granted: leasing.Granted, facts: Facts, ctx: RequestContext, used: int
+    ) -> None:
+        leasing.use(self._legacy if self._headers else None, granted, facts, ctx, used)
+
+    def lease_settle(
+        self, granted: leasing.Granted, records: Sequence[Record], store: Store
+    ) -> Awaitable[Any] | None:
+        return leasing.settle(self.limiter(store), self._strike_window, granted, records)
 
     def detect_now(self, facts: Facts, ctx: RequestContext) -> Found:
         plan = self.planner.plan(facts, ctx.notes)

@@ -159,6 +159,11 @@ class RateLimitSettings(Section):
     legacy_headers: bool = False
     bot_groups: dict[str, str] = {}
 
+    @property
+    def network_prefixes(self) -> tuple[int, int]:
+        """The IPv4 and IPv6 prefixes of a client's network (its network limits' key)."""
+        return (self.network_ipv4_prefix, self.network_ipv6_prefix)
+
     @field_validator("groups", mode="before")
     @classmethod
     def _no_group_paths(cls, groups: Any) -> Any:

@@ -1,0 +1,196 @@
+"""Leases through a real uvicorn, both loops, memory and a real Redis: granted, used, settled;
+a limit still enforced at the same request; changed inputs evaluated in full; `aclose` settles."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+import redis
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from scrapeshield import Settings, Shield
+from tests.browsers import chrome
+from tests.servers import LOOPS, RedisServer, closing_app, serve
+
+pytestmark = pytest.mark.slow
+QUOTA = 10
+API = {**chrome(), "Accept": "application/json"}
+
+
+async def items(request: Request) -> Response:
+    return JSONResponse({"items": []})
+
+
+def _settings(backend: str, redis_server: RedisServer, prefix: str) -> Settings:
+    store: dict[str, Any] = (
+        {"store_url": redis_server.url, "store_prefix": prefix} if backend == "redis" else {}
+    )
+    return Settings(
+        **store,
+        lease={"enabled": True, "requests": 4, "seconds": 5.0},
+        ratelimit={
+            "strategy": "fixed-window",
+            "groups": {
+                "default": {"limits": "100/minute"},
+                "api": {"limits": f"{QUOTA}/minute", "headers": True},
+            },
+        },
+    )
+
+
+def _limit_keys(raw: redis.Redis, prefix: str) -> list[str]:
+    """The api group's counters (the test's prefix holds glob characters: matched here)."""
+    return [k for k in raw.scan_iter("*rl:client:api:*") if k.startswith(prefix)]
+
+
+def _serve(settings: Settings, loop: str) -> tuple[Any, Shield]:
+    app = closing_app(settings, [Route("/api/items", items)])
+    shield: Shield = app.user_middleware[0].kwargs["shield"]
+    return serve(app, loop=loop, lifespan="on"), shield
+
+
+@pytest.mark.parametrize("backend", ["memory", "redis"])
+@pytest.mark.parametrize("loop", LOOPS)
+def test_limit_enforced_at_the_same_request_with_leases(
+    loop: str, backend: str, redis_server: RedisServer, redis_prefix: str
+) -> None:
+    server_cm, shield = _serve(_settings(backend, redis_server, redis_prefix), loop)
+    with server_cm as server, httpx.Client(base_url=server.url, headers=API) as client:
+        remaining = []
+        for _ in range(QUOTA):
+            response = client.get("/api/items")
+            assert response.status_code == 200, response.text
+            remaining.append(response.headers["ratelimit"].split(";r=")[1].split(";")[0])
+        assert remaining == [str(left) for left in range(QUOTA - 1, -1, -1)]
+        assert client.get("/api/items").status_code == 429  # the 11th: as without leases
+        assert client.get("/api/items").status_code == 429
+        leases = shield.leases
+        assert leases is not None
+        assert leases.granted >= 2
+        assert leases.used >= 6
+        assert leases.settled == leases.used  # each counted before the limit was judged
+        # changed inputs: a full evaluation, not a lease's allow (then refused: the limit)
+        assert client.get("/api/items", headers={"user-agent": "other"}).status_code in (403, 429)
+    assert len(leases) == 0
+
+
+@pytest.mark.parametrize("backend", ["memory", "redis"])
+@pytest.mark.parametrize("loop", LOOPS)
+def test_changed_inputs_are_evaluated_in_full(
+    loop: str, backend: str, redis_server: RedisServer, redis_prefix: str
+) -> None:
+    server_cm, shield = _serve(_settings(backend, redis_server, redis_prefix), loop)
+    with server_cm as server, httpx.Client(base_url=server.url, headers=API) as client:
+        assert client.get("/api/items").status_code == 200
+        leases = shield.leases
+        assert leases is not None
+        assert leases.granted == 1
+        assert client.get("/api/items").status_code == 200
+        assert leases.used == 1
+        # another language: a different input, so a full evaluation (which grants anew)
+        other = client.get("/api/items", headers={"accept-language": "de-DE,de;q=0.9"})
+        assert other.status_code == 200
+        assert leases.used == 1
+        assert leases.granted == 2
+        assert leases.settled == 1
+        # a curl user agent signals: no lease, and the client's leases end
+        assert client.get("/api/items", headers={"user-agent": "curl/8.5.0"}).status_code != 200
+        assert len(leases) == 0
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_aclose_settles_on_redis(loop: str, redis_server: RedisServer, redis_prefix: str) -> None:
+    """Five requests, four of them leased and never followed: shutdown counts them all."""
+    server_cm, shield = _serve(_settings("redis", redis_server, redis_prefix), loop)
+    with server_cm as server, httpx.Client(base_url=server.url, headers=API) as client:
+        for _ in range(5):
+            assert client.get("/api/items").status_code == 200
+        leases = shield.leases
+        assert leases is not None
+        assert leases.used == 4
+    assert leases.settled == leases.used
+    assert len(leases) == 0
+    raw = redis.Redis.from_url(redis_server.url, decode_responses=True)
+    keys = _limit_keys(raw, redis_prefix)
+    assert keys, "the limiter's key"
+    assert sum(int(raw.get(k) or 0) for k in keys) == 5
+    raw.close()
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_sweep_settles_a_lease_nobody_followed(
+    loop: str, redis_server: RedisServer, redis_prefix: str
+) -> None:
+    settings = _settings("redis", redis_server, redis_prefix)
+    settings = settings.model_copy(
+        update={"lease": settings.lease.model_copy(update={"seconds": 0.2})}
+    )
+    server_cm, shield = _serve(settings, loop)
+    raw = redis.Redis.from_url(redis_server.url, decode_responses=True)
+    with server_cm as server, httpx.Client(base_url=server.url, headers=API) as client:
+        for _ in range(3):
+            assert client.get("/api/items").status_code == 200
+        leases = shield.leases
+        assert leases is not None
+        assert leases.used == 2
+        deadline = 50
+        while leases.settled < 2 and deadline:
+            asyncio.run(asyncio.sleep(0.05))
+            deadline -= 1
+        assert leases.settled == 2  # by the sweep, the server still running
+        keys = _limit_keys(raw, redis_prefix)
+        assert sum(int(raw.get(k) or 0) for k in keys) == 3
+    raw.close()
+
+
+async def artwork(request: Request) -> Response:
+    """A page that says which signals its request's decision named."""
+    decision = request.state.scrapeshield
+    reasons = ",".join(signal.name for signal in decision.reasons)
+    return Response("<html>art</html>", media_type="text/html", headers={"x-reasons": reasons})
+
+
+def _walk(loop: str, enabled: bool, store: dict[str, Any]) -> tuple[list[int], Shield]:
+    """24 artwork pages in id order: the pages whose decision named the walk."""
+    settings = Settings(
+        **store,
+        lease={"enabled": enabled, "seconds": 30.0},
+        identity={"rotating_pool": {"enabled": False}},  # a young token is counted: no lease
+    )
+    app = closing_app(settings, [Route("/art/{n:int}", artwork)])
+    shield: Shield = app.user_middleware[0].kwargs["shield"]
+    walked: list[int] = []
+    with (
+        serve(app, loop=loop, lifespan="on") as server,
+        httpx.Client(base_url=server.url, headers=chrome()) as client,
+    ):
+        for n in range(1, 25):
+            response = client.get(f"/art/{n}")
+            assert response.status_code == 200
+            if "behaviour/sequential-ids" in response.headers["x-reasons"]:
+                walked.append(n)
+    return walked, shield
+
+
+@pytest.mark.parametrize("backend", ["memory", "redis"])
+@pytest.mark.parametrize("loop", LOOPS)
+def test_a_walk_is_caught_at_the_same_page_with_leases(
+    loop: str, backend: str, redis_server: RedisServer, redis_prefix: str
+) -> None:
+    def store(run: str) -> dict[str, Any]:
+        if backend == "memory":
+            return {}
+        return {"store_url": redis_server.url, "store_prefix": f"{redis_prefix}{run}:"}
+
+    without, _ = _walk(loop, False, store("off"))
+    walked, shield = _walk(loop, True, store("on"))
+    assert without[0] == Settings().behaviour.sequential_run  # the 15th id in a row
+    assert walked == without
+    assert shield.leases is not None
+    assert shield.leases.used >= 8  # pages were leased before the walk showed
+    assert shield.leases.settled == shield.leases.used

@@ -1,0 +1,35 @@
+"""Leases on a real Redis, in process: a leased request costs no round trip, and its settling
+leaves with the next full evaluation's commands, in the same one round trip."""
+
+from __future__ import annotations
+
+from scrapeshield import Settings, Shield
+from scrapeshield.shield import synthetic_scope
+from scrapeshield.store import RedisStore
+from tests.browsers import chrome
+
+
+async def test_leased_requests_cost_no_round_trip_and_settle_in_the_next(
+    redis_url: str, redis_prefix: str
+) -> None:
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    settings = Settings(lease={"enabled": True, "requests": 3, "seconds": 30.0})
+    shield = Shield(settings, store=store)
+    api = list({**chrome(), "Accept": "application/json"}.items())
+    leases = shield.leases
+    assert leases is not None
+    trips = []
+    try:
+        for _ in range(5):
+            before = store.round_trips
+            scope = synthetic_scope(path="/api/artworks", headers=api)
+            decision = await shield.decide(shield.facts(scope), shield.context())
+            assert decision.rule == "allow"
+            trips.append(store.round_trips - before)
+        # granted at the 1st; the 2nd to 4th leased; the 5th settles them with its own hit
+        assert trips == [1, 0, 0, 0, 1]
+        assert leases.used == 3
+        assert leases.settled == 3
+    finally:
+        await shield.aclose()
+        await store.aclose()
