@@ -97,6 +97,17 @@ async def test_an_expired_flag_leaves_the_listing_and_the_index(store: Store) ->
     assert await index_size(store) in (None, 0)
 
 
+async def test_a_write_prunes_ended_entries_unread(store: Store) -> None:
+    """A steady flood of trap hits that no one lists: the index holds the live flags only."""
+    short = Shield(settings(ttl=0.3), store=store)
+    for n in range(5):
+        assert await visit(short, TRAP, f"192.0.2.{n}") == "trap"
+    await asyncio.sleep(0.5)
+    assert await visit(Shield(settings(), store=store), TRAP, "192.0.2.9") == "trap"
+    assert await index_size(store) in (None, 1)  # (pruned by the write: nothing read it)
+    assert [f.client_key for f in await Support(store).trap_flags()] == ["192.0.2.9"]
+
+
 @pytest.mark.parametrize("kind", ["redis", "cluster"])
 async def test_only_a_hit_writes_the_index_in_its_own_round_trip(
     kind: str, request: pytest.FixtureRequest, redis_prefix: str

@@ -3,7 +3,8 @@ flags) that operators list, so a listing reads pages of an index instead of the 
 
 On Redis a sorted set of subjects scored by when their record ends, written in the same batch
 as the record (`index_soon`: the caller's round trip) and when one is lifted (`remove_soon`).
-Entries whose time has passed are pruned by every read; an entry whose record is gone (deleted
+Entries whose time has passed are pruned by every read and every write (so the index holds
+only live entries whether or not anyone lists them); an entry whose record is gone (deleted
 behind the index's back: an earlier version's unban, a manual DEL) when a page meets it. One
 key, so one Cluster slot: only writes of such records touch it (a ban, a trap hit), never an
 ordinary request. In memory the store keeps these records in bounded tables of their own
@@ -50,10 +51,12 @@ def index_soon(
     store: RedisStore, index: str, entries: Sequence[tuple[str, float]]
 ) -> Awaitable[Any]:
     """Queue now the index write of `entries`, `(subject, until)`, in this tick's batch (so it
-    joins the record's write); await the reply. The index lives as long as its longest entry."""
-    keep = max(1000, math.ceil((max(u for _, u in entries) - time.time()) * 1000) + 1000)
+    joins the record's write); await the reply. The index lives as long as its longest entry,
+    and the write prunes ended entries (bounded by the live ones, read or not)."""
+    now = time.time()
+    keep = max(1000, math.ceil((max(u for _, u in entries) - now) * 1000) + 1000)
     pairs = [x for subject, until in entries for x in (repr(until), subject)]
-    return store.submit_script(scripts.INDEX_EXPIRING, [index], [keep, *pairs])
+    return store.submit_script(scripts.INDEX_EXPIRING, [index], [keep, repr(now), *pairs])
 
 
 class ExpiringIndex:
