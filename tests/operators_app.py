@@ -55,6 +55,20 @@ def store_settings(kind: str, redis_server: RedisServer, prefix: str) -> dict[st
     return {"store_url": redis_server.url, "store_prefix": prefix}
 
 
+async def flag(store: Any, client_key: str, path: str, ttl: float) -> None:
+    """Flag `client_key` as the trap detector does on a hit: the flag, and on Redis its index
+    entry (which the dashboard and `scrapeshield bans` list)."""
+    import time
+
+    from scrapeshield.behaviour.trap import trap_key
+    from scrapeshield.support import trap_index
+
+    indexed = trap_index(store).add_soon([(client_key, time.time() + ttl)])
+    await store.set(trap_key(client_key), path, ttl=ttl)
+    if indexed is not None:
+        await indexed
+
+
 def bearer() -> dict[str, str]:
     return {"Authorization": f"Bearer {TOKEN}"}
 

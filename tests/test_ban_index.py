@@ -132,7 +132,7 @@ def test_the_cli_lists_from_the_index_and_scans_once(redis_url: str, redis_prefi
     listed = json.loads(cli("bans", "--json", "--store", redis_url, env=env).stdout)
     assert [r["client_key"] for r in listed] == ["198.51.100.7"]
     scanned = cli("bans", "--scan", "--json", "--store", redis_url, env=env)
-    assert "2 bans found and indexed" in scanned.stderr
+    assert "2 bans and 0 trap flags found and indexed" in scanned.stderr
     assert [r["client_key"] for r in json.loads(scanned.stdout)] == ["198.51.100.7", "192.0.2.9"]
     listed = json.loads(cli("bans", "--json", "--store", redis_url, env=env).stdout)
     assert [r["client_key"] for r in listed] == ["198.51.100.7", "192.0.2.9"]

@@ -16,7 +16,15 @@ from scrapeshield.bans import ban_key
 from scrapeshield.behaviour.trap import trap_key
 from scrapeshield.dashboard.app import dashboard_app
 from scrapeshield.store import RedisStore
-from tests.operators_app import MOUNT, STORES, TOKEN, bearer, operators_app, store_settings
+from tests.operators_app import (
+    MOUNT,
+    STORES,
+    TOKEN,
+    bearer,
+    flag,
+    operators_app,
+    store_settings,
+)
 from tests.servers import LOOPS, RedisServer, free_port, serve
 
 BANNED = "203.0.113.7"
@@ -33,7 +41,7 @@ def ban(shield: Shield, loop_runner: Any = asyncio.run) -> None:
 
     async def go() -> None:
         await shield.ban(BANNED, 600, reason="test")
-        await shield.store.set(trap_key(BANNED), "/trap", ttl=600)
+        await flag(shield.store, BANNED, "/trap", 600)
         await shield.store.aclose()  # this loop's connections; the server opens its own
 
     loop_runner(go())

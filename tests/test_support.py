@@ -13,7 +13,6 @@ import pytest
 
 from scrapeshield import Settings
 from scrapeshield.bans import BanList, ban_key
-from scrapeshield.behaviour.trap import trap_key
 from scrapeshield.facts import FactsBuilder
 from scrapeshield.ratelimit.escalation import level_key, strike_key
 from scrapeshield.shield import Shield
@@ -21,6 +20,7 @@ from scrapeshield.store import RedisStore
 from scrapeshield.support import Support, TargetError, client_key_of
 from scrapeshield.synthetic import synthetic_scope
 from tests.browsers import chrome
+from tests.operators_app import flag
 from tests.servers import LOOPS, serve
 from tests.test_blocklog_cli import app_for, cli, redis_settings
 
@@ -194,11 +194,11 @@ async def test_the_library_lifts_what_the_cli_lifts(redis_url: str, redis_prefix
     """An app's own admin page: Shield.unban and Support, no CLI."""
     shield = Shield(redis_settings(redis_url, redis_prefix))
     try:
-        await shield.store.set(trap_key("203.0.113.9"), "/archive/full/2", ttl=60)
+        await flag(shield.store, "203.0.113.9", "/archive/full/2", 60)
         support = Support(shield.store, shield.settings)
-        [flag] = await support.trap_flags()
-        assert (flag.client_key, flag.path) == ("203.0.113.9", "/archive/full/2")
-        assert 50 < flag.remaining <= 60
+        [flagged] = await support.trap_flags()
+        assert (flagged.client_key, flagged.path) == ("203.0.113.9", "/archive/full/2")
+        assert 50 < flagged.remaining <= 60
         assert await shield.unban("203.0.113.9") is True  # the trap flag alone counts
         assert await support.trap_flags() == []
         assert await shield.unban("203.0.113.9") is False

@@ -10,6 +10,7 @@ What holds a client, by store key (all under the store's prefix):
   ban:<key>         a ban (CLI, policy or escalation)            -> lifted by `lift`
   bans:by-expiry    the index of bans (Redis; written with them)  -> updated by `lift`
   trap:<key>        a trap-path hit, blocks until it expires     -> lifted by `lift`
+  traps:by-expiry   the index of trap flags (Redis; written with them) -> updated by `lift`
   rl:strikes:<key>  throttles counted toward an escalation ban   -> forgotten with `forget`
   rl:bans:<key>     the escalation level (the next ban is longer) -> forgotten with `forget`
 Rate-limit windows and behaviour counters are left alone: they empty within their windows.
@@ -29,11 +30,27 @@ from scrapeshield.client import ClientResolver, parse_ip
 from scrapeshield.ratelimit.escalation import level_key, strike_key
 from scrapeshield.settings import Settings
 from scrapeshield.store.base import Store
-from scrapeshield.store.keys import subject_of
+from scrapeshield.store.expiring import Entry, ExpiringIndex
+from scrapeshield.store.keys import TRAP_INDEX
 
 # `read_events` gives the newest `limit` events; the stream is trimmed approximately (Redis
 # `MAXLEN ~`), so a search asks for more than `event_stream_maxlen` and widens until it has all.
 _SEARCH_MARGIN = 1000
+
+
+def trap_index(store: Store) -> ExpiringIndex:
+    """The trap flags (`trap:{<client key>}`) and their index (`TRAP_INDEX`), which the trap
+    detector writes with each flag."""
+    return ExpiringIndex(store, TRAP_PREFIX, TRAP_INDEX, _flag_until)
+
+
+def _flag_until(path: str, expiry: float | None) -> float:
+    """When a flag ends, as the detector indexed it: when its key expires."""
+    return expiry if expiry is not None else time.time()
+
+
+def _flag(entry: Entry) -> TrapFlag:
+    return TrapFlag(entry.subject, entry.value, entry.until)
 
 
 class TargetError(ValueError):
@@ -116,8 +133,10 @@ class Support:
         """Lift the ban and the trap flag of `client_key`; with `forget`, also its escalation
         history (strikes and ban level), so a next throttle does not bring a longer ban."""
         store = self.store
-        ban, trap = await asyncio.gather(
-            BanList(store).unban(client_key), store.delete(trap_key(client_key))
+        cleared = store.delete(trap_key(client_key))
+        unindexed = trap_index(store).remove_soon([client_key])
+        ban, trap, *_ = await asyncio.gather(
+            BanList(store).unban(client_key), cleared, *([unindexed] if unindexed else [])
         )
         escalation = False
         if forget:
@@ -131,20 +150,19 @@ class Support:
         """Active bans, soonest to end first, at most `limit` (read from the ban index)."""
         return await BanList(self.store).active(limit)
 
-    async def trap_flags(self) -> list[TrapFlag]:
-        """Clients flagged by a trap hit, soonest to expire first."""
-        store = self.store
-        keys = await store.keys(TRAP_PREFIX)
-        paths, ttls = await asyncio.gather(
-            store.get_many(keys), asyncio.gather(*(store.ttl(key) for key in keys))
-        )
-        now = time.time()
-        flags = [
-            TrapFlag(subject_of(key, TRAP_PREFIX), path, now + ttl if ttl is not None else now)
-            for key, path, ttl in zip(keys, paths, ttls, strict=True)
-            if path is not None
-        ]
-        return sorted(flags, key=lambda f: f.until)
+    async def trap_flags(self, limit: int = LIST_LIMIT) -> list[TrapFlag]:
+        """Clients flagged by a trap hit, soonest to expire first, at most `limit` (read from
+        the trap-flag index, a page at a time, as bans are)."""
+        return [_flag(e) for e in await trap_index(self.store).entries(limit)]
+
+    async def trap_count(self) -> int:
+        """How many clients are flagged (more than a listing of `limit` shows)."""
+        return await trap_index(self.store).count()
+
+    async def scan_trap_flags(self, limit: int = LIST_LIMIT) -> list[TrapFlag]:
+        """The one-off for flags set before the index (`scrapeshield bans --scan`): scan the
+        keyspace for them, index each, and return them all, soonest to expire first."""
+        return [_flag(e) for e in await trap_index(self.store).scan(limit)]
 
     async def find_event(self, request_id: str) -> list[dict[str, Any]]:
         """Every block-log event of one request (the id on the block or challenge page), from

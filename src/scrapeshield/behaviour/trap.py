@@ -2,12 +2,16 @@
 ignores robots.txt and follows links no person can see or reach ever requests one.
 
 A hit is remembered in the store (`trap:{<client>}` with a TTL) so the client's later requests carry
-`trap/flagged`; the default policy blocks both by rule, which a challenge pass never lifts.
+`trap/flagged`; the default policy blocks both by rule, which a challenge pass never lifts. On
+Redis the flag is indexed in the same batch (`TRAP_INDEX`), so operators list flags without a
+scan; in memory the store's table of flags is their index.
 """
 
 from __future__ import annotations
 
+import asyncio
 import html
+import time
 from collections.abc import Awaitable, Sequence
 from typing import Any
 
@@ -15,12 +19,13 @@ from scrapeshield.detector import Found, Immediate, RequestContext, Sent
 from scrapeshield.facts import Facts
 from scrapeshield.lease.protocol import UNLIMITED_TERMS, Terms
 from scrapeshield.signals import Signal
-from scrapeshield.store.keys import subject_key
+from scrapeshield.store.expiring import index_soon
+from scrapeshield.store.keys import TRAP_INDEX, subject_key
+from scrapeshield.store.keys import TRAP_PREFIX as TRAP_PREFIX
 from scrapeshield.store.memory import MemoryStore
 from scrapeshield.store.redis import RedisStore
 from scrapeshield.store.soon import Soon
 
-TRAP_PREFIX = "trap:"  # the store key of a flagged client: trap:{<client key>}, value the path
 TRAP_HIT = "trap/hit"
 TRAP_FLAGGED = "trap/flagged"
 WEIGHTS = {TRAP_HIT: 100.0, TRAP_FLAGGED: 100.0}
@@ -73,8 +78,12 @@ class TrapDetector(Immediate):
                 store.put(key, path, ttl=self._ttl)
                 return hit
             if isinstance(store, RedisStore):
-                return Sent(_after(store.set_soon(key, path, self._ttl), hit))
-            return _after(store.set(key, path, ttl=self._ttl), hit)
+                written = store.set_soon(key, path, self._ttl)  # (and its index entry: one batch)
+                indexed = index_soon(
+                    store, TRAP_INDEX, [(facts.client_key, time.time() + self._ttl)]
+                )
+                return Sent(_after(hit, written, indexed))
+            return _after(hit, store.set(key, path, ttl=self._ttl))
         if isinstance(store, MemoryStore):
             return self._flagged(store.peek(key))
         if isinstance(store, RedisStore):
@@ -98,9 +107,9 @@ class TrapDetector(Immediate):
         return (Signal(TRAP_FLAGGED, WEIGHTS[TRAP_FLAGGED], f"hit {flagged}"),)
 
 
-async def _after(reply: Awaitable[Any], signals: Sequence[Signal]) -> Sequence[Signal]:
-    """`signals` once the write is answered (so a failed write reaches the shield)."""
-    await reply
+async def _after(signals: Sequence[Signal], *replies: Awaitable[Any]) -> Sequence[Signal]:
+    """`signals` once the writes are answered (so a failed write reaches the shield)."""
+    await asyncio.gather(*replies)
     return signals
 
 

@@ -1,6 +1,6 @@
 """`scrapeshield ban IP|CIDR --for 1h --reason TEXT`, `unban IP|CIDR [--forget]`, and `bans` to
-list bans and trap flags (`--scan`: once, for bans older than the ban index). The store work
-is `scrapeshield.support` and `scrapeshield.bans`, usable from an app too."""
+list bans and trap flags (`--scan`: once, for bans and flags older than their indexes). The
+store work is `scrapeshield.support` and `scrapeshield.bans`, usable from an app too."""
 
 from __future__ import annotations
 
@@ -45,8 +45,8 @@ def register(sub: Any) -> None:
     listing.add_argument(
         "--scan",
         action="store_true",
-        help="find bans by scanning the keyspace (slow on a large store) and index them: once, "
-        "for bans written before this version kept an index",
+        help="find bans and trap flags by scanning the keyspace (slow on a large store) and "
+        "index them: once, for those written before this version kept their indexes",
     )
     add_settings_options(listing)
     listing.set_defaults(handler=run_list)
@@ -124,17 +124,26 @@ def run_unban(args: argparse.Namespace) -> int:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    async def both(support: Support) -> tuple[Any, Any, int]:
+    async def both(support: Support) -> tuple[Any, Any, int, int]:
         listing = BanList(support.store)
-        bans = await (listing.scan() if args.scan else listing.active())
+        if args.scan:
+            bans, traps = await listing.scan(), await support.scan_trap_flags()
+        else:
+            bans, traps = await listing.active(), await support.trap_flags()
         total = await listing.count() if len(bans) >= LIST_LIMIT else len(bans)
-        return bans, await support.trap_flags(), total
+        flagged = await support.trap_count() if len(traps) >= LIST_LIMIT else len(traps)
+        return bans, traps, total, flagged
 
-    bans, traps, total = _with_support(args, both)
+    bans, traps, total, flagged = _with_support(args, both)
     if args.scan:
-        print(f"scanned the keyspace: {len(bans)} bans found and indexed", file=sys.stderr)
+        print(
+            f"scanned the keyspace: {len(bans)} bans and {len(traps)} trap flags found and indexed",
+            file=sys.stderr,
+        )
     if total > len(bans):
         print(f"showing the {len(bans)} bans ending soonest of {total}", file=sys.stderr)
+    if flagged > len(traps):
+        print(f"showing the {len(traps)} trap flags ending soonest of {flagged}", file=sys.stderr)
     rows = [
         {"kind": "ban", "client_key": b.client_key, "until": b.until, "reason": b.reason}
         | {"rule": b.rule, "remaining": round(b.remaining)}

@@ -146,14 +146,20 @@ class DashboardData:
         )
 
     async def holds(self) -> tuple[list[Ban], list[TrapFlag]]:
-        """Current bans (the `BANS_SHOWN` ending soonest, from the ban index) and trap flags,
-        soonest to expire first."""
-        bans, traps = await asyncio.gather(self.support.bans(BANS_SHOWN), self.support.trap_flags())
+        """Current bans and trap flags, soonest to expire first: the `BANS_SHOWN` ending
+        soonest of each, from their indexes (never a scan of the keyspace)."""
+        bans, traps = await asyncio.gather(
+            self.support.bans(BANS_SHOWN), self.support.trap_flags(BANS_SHOWN)
+        )
         return bans, traps
 
     async def ban_count(self) -> int:
         """How many bans are active (more than `holds` shows, on a busy day)."""
         return await BanList(self.store).count()
+
+    async def trap_count(self) -> int:
+        """How many clients are flagged by a trap (more than `holds` shows, on a busy day)."""
+        return await self.support.trap_count()
 
     async def tail(self, after: str | None, limit: int = TAIL_LIMIT) -> list[StoredEvent]:
         """Events newer than the one with id `after` (all recent ones without it), oldest

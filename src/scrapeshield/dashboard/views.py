@@ -151,10 +151,12 @@ class Views:
             async with reading(self.shield.store, self.shield.settings) as data:
                 bans, traps = await data.holds()
                 total = await data.ban_count() if len(bans) >= BANS_SHOWN else len(bans)
+                flagged = await data.trap_count() if len(traps) >= BANS_SHOWN else len(traps)
         except StoreError as exc:
             return self._unavailable(request, access, exc)
         notice = request.query_params.get("notice", "")[:200]
-        context = {"bans": bans, "ban_total": total, "traps": traps, "notice": notice}
+        context = {"bans": bans, "ban_total": total, "traps": traps, "trap_total": flagged}
+        context["notice"] = notice
         return self._page(request, access, "bans.html", context)
 
     async def unban(self, request: Request) -> Response:

@@ -27,6 +27,17 @@ is written only when a ban is written or lifted, never per request. Not under `b
 store keeps those in its bans' table, which is its own index)."""
 
 
+TRAP_PREFIX = "trap:"
+"""Trap flags: `trap:{<client key>}`, the trap path as value, for `flag_ttl`. Here for the same
+reason as `BAN_PREFIX`: the memory store keeps them in a table of their own (their index)."""
+
+
+TRAP_INDEX = "traps:by-expiry"
+"""The index of trap flags on Redis, as `BAN_INDEX` is of bans: client keys scored by when their
+flag ends. One key, one Cluster slot: written only on a trap hit (a flag set) and on lifting a
+flag, never per request."""
+
+
 def ban_key(client_key: str) -> str:
     """`ban:{<client key>}`: tagged by its client, so the rate limiter's script (which reads
     the ban with the client's counters) finds it in the client's Cluster slot."""

@@ -3,9 +3,11 @@
 A flood of distinct clients evicts the least recently used keys instead of growing memory:
 with `max_keys` entries the store holds at most that many counters, however many clients come.
 Bans live in a table of their own (a tenth of `max_keys`), so such a flood of counters cannot
-evict a ban and let the banned client back in. Records (`record`: a detector's
-state of one client under one key, for in-process callers) have a table of their own too,
-bounded by half of `max_keys` (each holds what would take several keys).
+evict a ban and let the banned client back in; so do trap flags (a table of the same size).
+Each table is also its records' index: listing bans or flags reads it, never the counters.
+Records (`record`: a detector's state of one client under one key, for in-process callers)
+have a table of their own too, bounded by half of `max_keys` (each holds what would take
+several keys).
 Distinct-count sets (`add_distinct`, the memory stand-in for Redis' HyperLogLog) hold member
 hashes, at most `DISTINCT_CAP` per key and `8 * max_keys` in all (least recently used sets go
 first), so counting the originals of a flood of clients stays bounded too.
@@ -20,7 +22,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from scrapeshield.store.base import DISTINCT_CAP, StoredEvent
-from scrapeshield.store.keys import BAN_PREFIX, ban_key
+from scrapeshield.store.keys import BAN_PREFIX, TRAP_PREFIX, ban_key
 
 T = TypeVar("T")
 
@@ -33,6 +35,7 @@ class MemoryStore:
     def __init__(self, *, max_keys: int = 100_000, max_events: int = 10_000) -> None:
         self._data: OrderedDict[str, tuple[str, float | None]] = OrderedDict()
         self._bans: OrderedDict[str, tuple[str, float | None]] = OrderedDict()
+        self._traps: OrderedDict[str, tuple[str, float | None]] = OrderedDict()
         self._rows: OrderedDict[str, tuple[Any, float]] = OrderedDict()
         self._sets: OrderedDict[str, tuple[set[int], float | None]] = OrderedDict()
         self._members = 0  # in every set together, bounded by `_max_members`
@@ -46,13 +49,16 @@ class MemoryStore:
         self.evictions = 0
 
     def __len__(self) -> int:
-        return len(self._data) + len(self._bans) + len(self._rows) + len(self._sets)
+        tables = len(self._data) + len(self._bans) + len(self._traps)
+        return tables + len(self._rows) + len(self._sets)
 
     def _table(self, key: str) -> OrderedDict[str, tuple[str, float | None]]:
-        return self._bans if key.startswith(BAN_PREFIX) else self._data
+        if key.startswith(BAN_PREFIX):
+            return self._bans
+        return self._traps if key.startswith(TRAP_PREFIX) else self._data
 
     def _live(self, key: str, now: float) -> tuple[str, float | None] | None:
-        table = self._bans if key.startswith(BAN_PREFIX) else self._data
+        table = self._table(key)
         entry = table.get(key)
         if entry is None:
             return None
@@ -63,13 +69,15 @@ class MemoryStore:
         table.move_to_end(key)
         return entry
 
-    def ban_records(self) -> list[tuple[str, str]]:
-        """Every live ban, `(key, value)`: the bans' table is their index here (bounded by a
-        tenth of `max_keys`), so listing them never walks the counters."""
+    def records(self, prefix: str) -> list[tuple[str, str, float | None]]:
+        """Every live ban (`BAN_PREFIX`) or trap flag (`TRAP_PREFIX`), `(key, value, expiry)`:
+        their tables are their index here (each bounded by a tenth of `max_keys`), so listing
+        them never walks the counters."""
+        table = self._bans if prefix == BAN_PREFIX else self._traps if prefix == TRAP_PREFIX else {}
         now = time.time()
         return [
-            (key, value)
-            for key, (value, expires) in self._bans.items()
+            (key, value, expires)
+            for key, (value, expires) in table.items()
             if expires is None or expires > now
         ]
 
@@ -90,10 +98,8 @@ class MemoryStore:
 
     def put(self, key: str, value: str, ttl: float | None = None) -> None:
         """`set`, synchronously."""
-        if key.startswith(BAN_PREFIX):
-            table, bound = self._bans, self._max_bans
-        else:
-            table, bound = self._data, self._max_keys
+        table = self._table(key)
+        bound = self._max_keys if table is self._data else self._max_bans
         table[key] = (value, time.time() + ttl if ttl is not None else None)
         table.move_to_end(key)
         while len(table) > bound:
@@ -225,6 +231,7 @@ class MemoryStore:
             for k, (_, exp) in [
                 *self._data.items(),
                 *self._bans.items(),
+                *self._traps.items(),
                 *self._rows.items(),
                 *self._sets.items(),
             ]

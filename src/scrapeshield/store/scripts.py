@@ -23,11 +23,14 @@ return 0
 """
 
 
-INDEX_BANS = """
+INDEX_EXPIRING = """
 local ms = tonumber(ARGV[1])
-redis.call('ZADD', KEYS[1], unpack(ARGV, 2))
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[2])
+redis.call('ZADD', KEYS[1], unpack(ARGV, 3))
 if redis.call('PTTL', KEYS[1]) < ms then redis.call('PEXPIRE', KEYS[1], ms) end
 return 0
 """
-"""The ban index (`keys.BAN_INDEX`): ZADD `score member...` (ARGV[2...]), and keep the index
-until its longest ban ends (ARGV[1], ms), so the index too expires once no ban is left."""
+"""An index of expiring subjects (`store.expiring`: the ban and trap-flag indexes): ZADD `score
+member...` (ARGV[3...]), and keep the index until its longest entry ends (ARGV[1], ms), so the
+index too expires once no entry is left. Entries ended before ARGV[2] (now) go first, so an
+index written all day (a steady flood of trap hits) and never read holds only live entries."""
