@@ -33,6 +33,7 @@ from scrapeshield.behaviour.evidence import (
     judge,
     walk_length,
 )
+from scrapeshield.behaviour.record import LISTINGS, Ring, Tally, push, seen
 from scrapeshield.behaviour.script import RING_ENTRY, SCRIPT, SECONDS, SOUGHT
 from scrapeshield.behaviour.settings import BehaviourSettings
 from scrapeshield.behaviour.trap import TRAP_READ_NOTE, trap_key
@@ -51,11 +52,8 @@ _ITEM_TAIL = 32  # the id is at the end: only this tail is searched (a match is 
 _SUBRESOURCE_DEST = frozenset({"style", "script", "font", "image"})
 _PAGE_DEST = frozenset({"", "document", "iframe", "frame"})
 _RING_NAMES = {PAGE: "pages", IMAGE: "images"}  # (a Redis string each: script.RING_ENTRY)
-LISTINGS = "listed"  # the listing pages (no id) a client viewed: path hashes, latest _LISTED
 _LISTED = 16
 _ZEROS = [0] * len(FIELDS)  # read only
-_RINGS = ("pages", "images", LISTINGS)  # (their names on Redis too)
-_Ring = tuple[list[int], list[int]]  # a memory ring: ids and their whole seconds
 _COUNTS_NOTE = "behaviour_counts"  # a page's counters and record, for its lease
 _BUMPS = "12345"  # the script names a counter by its position in FIELDS (1-based)
 
@@ -114,7 +112,7 @@ class BehaviourDetector(Immediate):
             return None
         current, previous, record = seen
         headroom = leasing.page_headroom(self._s, facts.time, current, previous)
-        if isinstance(record, _Tally):  # the memory store: the ring after this request
+        if isinstance(record, Tally):  # the memory store: the ring after this request
             ring = record.pages
             ids, times = (list(ring[0]), list(ring[1])) if ring else ([], [])
         else:  # Redis: the ring before this request, then its own id
@@ -154,7 +152,7 @@ class BehaviourDetector(Immediate):
         if not isinstance(store, MemoryStore):
             return None
         # `_in_memory` for each page, its record looked up once (a page: no orphan check)
-        tally = store.record(subject_key("bh:", state.client), self._record_ttl, _Tally)
+        tally = store.record(subject_key("bh:", state.client), self._record_ttl, Tally)
         assert tally is not None  # (created)
         window, counts, bumps, size = self._s.window, tally.counts, state.bumps, self.ring_size
         for now, path in records:
@@ -166,9 +164,9 @@ class BehaviourDetector(Immediate):
                 counts[at + b] += 1
             item = _ITEM_ID.search(path, max(0, len(path) - _ITEM_TAIL))
             if item is not None:
-                _push(tally, "pages", int(item.group(1)), int(now), size)
+                push(tally, "pages", int(item.group(1)), int(now), size)
             else:
-                _push(tally, LISTINGS, _path_hash(path), int(now), _LISTED)
+                push(tally, LISTINGS, _path_hash(path), int(now), _LISTED)
         return None
 
     def _settle_on_redis(
@@ -231,18 +229,18 @@ class BehaviourDetector(Immediate):
     def _in_memory(
         self, store: MemoryStore, r: _Request, dry_run: bool, notes: dict[str, Any] | None
     ) -> list[Signal]:
-        """The client's one record (`_Tally`, as its one hash on Redis): one lookup. `notes`:
+        """The client's one record (`Tally`, as its one hash on Redis): one lookup. `notes`:
         the request's, where a page's counts are left for its lease (`lease_terms`)."""
         s = self._s
         tally = store.record(
-            subject_key("bh:", r.client), self._record_ttl, _Tally, create=not dry_run
+            subject_key("bh:", r.client), self._record_ttl, Tally, create=not dry_run
         )
         if tally is None:  # a dry run for a client with nothing kept
-            tally = _Tally()
+            tally = Tally()
         bucket = int(r.now // s.window)
         parity = bucket % 2
         look, wanted = r.looked_up()
-        orphan = r.check and not _seen(getattr(tally, look), wanted, r.now - s.page_memory)
+        orphan = r.check and not seen(getattr(tally, look), wanted, r.now - s.page_memory)
         bumps = [*r.bumps, ORPHAN] if orphan else r.bumps
         counts, at = tally.counts, 6 * parity  # this window's parity: its five, then its index
         if counts[at + 5] != bucket:  # this window's first request: its counters anew
@@ -259,11 +257,11 @@ class BehaviourDetector(Immediate):
         other = 6 - at
         previous = counts[other : other + 5] if counts[other + 5] == bucket - 1 else _ZEROS
         if r.listing is not None and not dry_run:
-            _push(tally, LISTINGS, r.listing, int(r.now), _LISTED)
+            push(tally, LISTINGS, r.listing, int(r.now), _LISTED)
         walk = 1
         if r.ident is not None:
             name = _RING_NAMES[r.kind]
-            ring: _Ring | None = getattr(tally, name)
+            ring: Ring | None = getattr(tally, name)
             if ring is not None:
                 ids, times = ring
                 cut = r.now - s.sequential_ttl
@@ -273,7 +271,7 @@ class BehaviourDetector(Immediate):
                     recent = [i for i, t in zip(ids, times, strict=True) if t >= cut]
                     walk = walk_length(r.ident, recent)
             if not dry_run:
-                _push(tally, name, r.ident, int(r.now), self.ring_size)
+                push(tally, name, r.ident, int(r.now), self.ring_size)
         if notes is not None and r.kind == PAGE:
             notes[_COUNTS_NOTE] = (current, previous, tally)
         return judge(s, r.kind, r.now, current, previous, walk)
@@ -380,41 +378,6 @@ class BehaviourDetector(Immediate):
             cut = r.now - s.sequential_ttl
             recent = [i for i, t in _entries(ring) if t >= cut]
         return self._judged(r, current, previous, recent)
-
-
-class _Tally:
-    """What the MemoryStore keeps of one client (on Redis, the hash `bh:{<client>}`): the
-    counters of two windows by the parity of the window's index, each followed by the index it
-    holds (`p0 i0 a0 c0 o0 w0 p1 ... w1`), and the rings of recent ids (ids and their whole
-    seconds, oldest first, made at the first push; entries older than their memory are skipped
-    by time). Slots, not a dict: a store full of these holds `memory_max_keys / 2` of them."""
-
-    __slots__ = ("counts", *_RINGS)
-
-    def __init__(self) -> None:
-        self.counts = [0, 0, 0, 0, 0, -1, 0, 0, 0, 0, 0, -1]
-        self.pages: _Ring | None = None
-        self.images: _Ring | None = None
-        self.listed: _Ring | None = None
-
-
-def _push(tally: _Tally, name: str, ident: int, now: int, size: int) -> None:
-    ring: _Ring | None = getattr(tally, name)
-    if ring is None:
-        setattr(tally, name, ([ident], [now]))
-        return
-    ids, times = ring
-    ids.append(ident)
-    times.append(now)
-    if len(ids) > size:
-        del ids[0], times[0]
-
-
-def _seen(ring: _Ring | None, ident: int | None, cut: float) -> bool:
-    """Whether `ident` is in the ring at or after `cut`."""
-    if ring is None or ident not in ring[0]:
-        return False
-    return any(i == ident and t >= cut for i, t in zip(*ring, strict=True))
 
 
 class _Request:

@@ -1,0 +1,43 @@
+"""What the MemoryStore keeps of one client for behaviour (`Tally`, as Redis keeps the hash
+`bh:{<client>}`), and the pushes and look-ups of its rings of recent ids."""
+
+from __future__ import annotations
+
+LISTINGS = "listed"  # the listing pages (no id) a client viewed: path hashes (the latest 16)
+RINGS = ("pages", "images", LISTINGS)  # (their names on Redis too)
+Ring = tuple[list[int], list[int]]  # a memory ring: ids and their whole seconds
+
+
+class Tally:
+    """What the MemoryStore keeps of one client (on Redis, the hash `bh:{<client>}`): the
+    counters of two windows by the parity of the window's index, each followed by the index it
+    holds (`p0 i0 a0 c0 o0 w0 p1 ... w1`), and the rings of recent ids (ids and their whole
+    seconds, oldest first, made at the first push; entries older than their memory are skipped
+    by time). Slots, not a dict: a store full of these holds `memory_max_keys / 2` of them."""
+
+    __slots__ = ("counts", *RINGS)
+
+    def __init__(self) -> None:
+        self.counts = [0, 0, 0, 0, 0, -1, 0, 0, 0, 0, 0, -1]
+        self.pages: Ring | None = None
+        self.images: Ring | None = None
+        self.listed: Ring | None = None
+
+
+def push(tally: Tally, name: str, ident: int, now: int, size: int) -> None:
+    ring: Ring | None = getattr(tally, name)
+    if ring is None:
+        setattr(tally, name, ([ident], [now]))
+        return
+    ids, times = ring
+    ids.append(ident)
+    times.append(now)
+    if len(ids) > size:
+        del ids[0], times[0]
+
+
+def seen(ring: Ring | None, ident: int | None, cut: float) -> bool:
+    """Whether `ident` is in the ring at or after `cut`."""
+    if ring is None or ident not in ring[0]:
+        return False
+    return any(i == ident and t >= cut for i, t in zip(*ring, strict=True))
