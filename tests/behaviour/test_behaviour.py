@@ -297,7 +297,7 @@ async def test_a_clients_footprint_is_bounded_whatever_it_fetches() -> None:
         await decide(shield, f"/images/{n * 7}.png", IMG)
     detector = next(d for d in shield.detectors if isinstance(d, BehaviourDetector))
     [key] = await store.keys("bh:")  # one record per client, as one hash on Redis
-    tally: Any = store.record(key, 1, list, create=False)  # the detector's _Tally
+    tally: Any = store.record(key, 1, list, create=False)  # behaviour.record.Tally
     assert tally is not None
     for kind in ("pages", "images"):
         assert len(getattr(tally, kind)[0]) == detector.ring_size  # (ids, times)
