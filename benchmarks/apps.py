@@ -91,7 +91,7 @@ def counted(settings: Settings, out: Path) -> Starlette:
         figures: dict[str, Any] = {"decisions": dict(rules), "signals": dict(signals)}
         if leases is not None:
             figures |= {"granted": leases.granted, "leased": leases.used}
-        out.write_text(json.dumps(figures), encoding="utf-8")
+        out.write_text(json.dumps(figures), encoding="utf-8")  # noqa: ASYNC240 (at shutdown)
 
     app = create_gallery(lifespan)
     app.add_middleware(ScrapeShield, shield=shield)

@@ -39,13 +39,27 @@ from scrapeshield.demo.art import ARTWORK_COUNT
 
 LUA = Path(__file__).with_name("person.lua")
 COOKIE = "__ss_vid"
-PAGES_EACH = 120  # a person's pages in the file; wrk starts again at the top when it runs out
+# A person's distinct artworks: under half of identity's budgets (40 originals an hour per visitor
+# and per network; past half a page gets no lease); wrk starts the file again at the top when it
+# runs out (the same pages again).
+PAGES_EACH = 16
 UA = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/156.0.0.0 Safari/537.36"
 )
 CH_UA = '"Not:A-Brand";v="8", "Chromium";v="156", "Google Chrome";v="156"'
-LANGUAGE = ("accept-encoding", "gzip, deflate, br, zstd"), ("accept-language", "en-US,en;q=0.9")
+# Header fingerprints (identity: more than 16 young visitors of one fingerprint are a rotating
+# pool): people differ by language, so a person's Accept-Language is one of these.
+LANGUAGES = (
+    "en-US,en;q=0.9",
+    "en-GB,en;q=0.9",
+    "de-DE,de;q=0.9,en;q=0.8",
+    "fr-FR,fr;q=0.9,en;q=0.8",
+    "ja-JP,ja;q=0.9,en;q=0.8",
+    "es-ES,es;q=0.9,en;q=0.8",
+    "pt-BR,pt;q=0.9,en;q=0.8",
+    "ko-KR,ko;q=0.9,en;q=0.8",
+)
 NAVIGATE_ACCEPT = (
     "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,image/apng,"
     "*/*;q=0.8,application/signed-exchange;v=b3;q=0.7"
@@ -54,7 +68,11 @@ NAVIGATE_ACCEPT = (
 ASSETS = (
     ("/static/gallery.css", "style", "text/css,*/*;q=0.1"),
     ("/static/gallery.js", "script", "*/*"),
-    ("/images/{id}.png", "image", "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"),
+    (
+        "/images/{id}.png",
+        "image",
+        "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8",
+    ),
 )
 
 
@@ -63,7 +81,14 @@ def address(person: int) -> str:
     return f"10.{person // 250 + 1}.{person % 250}.7"
 
 
-def page(host: str, path: str, referer: str | None) -> list[tuple[str, str]]:
+def language(person: int) -> list[tuple[str, str]]:
+    return [
+        ("accept-encoding", "gzip, deflate, br, zstd"),
+        ("accept-language", LANGUAGES[person % len(LANGUAGES)]),
+    ]
+
+
+def page(host: str, path: str, referer: str | None, person: int) -> list[tuple[str, str]]:
     """A link click (or, with no referer, a typed address) in Chromium, header for header."""
     headers = [
         ("host", host),
@@ -78,10 +103,12 @@ def page(host: str, path: str, referer: str | None) -> list[tuple[str, str]]:
         ("sec-fetch-user", "?1"),
         ("sec-fetch-dest", "document"),
     ]
-    return headers + ([("referer", referer)] if referer else []) + list(LANGUAGE)
+    return headers + ([("referer", referer)] if referer else []) + language(person)
 
 
-def subresource(host: str, dest: str, accept: str, referer: str) -> list[tuple[str, str]]:
+def subresource(
+    host: str, dest: str, accept: str, referer: str, person: int
+) -> list[tuple[str, str]]:
     return [
         ("host", host),
         ("sec-ch-ua-platform", '"Linux"'),
@@ -93,7 +120,7 @@ def subresource(host: str, dest: str, accept: str, referer: str) -> list[tuple[s
         ("sec-fetch-mode", "no-cors"),
         ("sec-fetch-dest", dest),
         ("referer", referer),
-        *LANGUAGE,
+        *language(person),
     ]
 
 
@@ -110,9 +137,9 @@ def views(person: int, host: str, cookie: str) -> Iterator[str]:
     ids = random.Random(person).sample(range(1, ARTWORK_COUNT + 1), PAGES_EACH)
     for artwork_id in ids:
         path = f"/artworks/{artwork_id}"
-        yield raw(path, page(host, path, base + "/"), person, cookie)
+        yield raw(path, page(host, path, base + "/", person), person, cookie)
         for asset, dest, accept in ASSETS:
-            headers = subresource(host, dest, accept, base + path)
+            headers = subresource(host, dest, accept, base + path, person)
             yield raw(asset.format(id=artwork_id), headers, person, cookie)
 
 
@@ -129,10 +156,10 @@ def visitor_cookies(base: str, persons: int) -> list[str]:
     cookies = []
     for person in range(persons):
         host = base.removeprefix("http://")
-        headers = dict(page(host, "/artworks/1", None))
+        headers = dict(page(host, "/artworks/1", None, person))
         headers["x-forwarded-for"] = address(person)
         request = urllib.request.Request(base + "/artworks/1", headers=headers)
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (loopback)
+        with urllib.request.urlopen(request, timeout=10) as response:
             issued = [
                 c.split(";", 1)[0]
                 for c in response.headers.get_all("set-cookie") or []

@@ -14,6 +14,11 @@ process's CPU µs per request (/proc), and for Redis variants the Redis server's
 request (INFO cpu) and commands per request (INFO commandstats; Lua's own calls included). The
 store's round trips per request are counted in process, sequentially and 200 at a time.
 Then the bare gallery and scrapeshield as shipped on Redis with 1, 2 and 4 workers.
+The "person mix" rows load the same apps with benchmarks/person.py's traffic instead: returning
+people, each with its own address and visitor cookie, viewing artwork pages in a random order
+with their stylesheet, script and original (bare, as shipped on memory and Redis, and the same
+with leases on), their ratios to the bare app under the same mix; `--quick` runs them on
+httptools + uvloop only.
 `--quick` (2 s runs, one round) finishes in about two minutes. `--only "shipped"` runs the bare
 app and the variants whose name holds that text, without the workers table (an A/B of two trees:
 `--out` elsewhere, so docs/benchmarks.md stays the published run).
@@ -23,16 +28,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime
+import json
 import os
 import platform
 import statistics
 import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis
 
+from benchmarks import person
 from benchmarks.bench_ratelimit import (
     PATH,
     redis_server,
@@ -53,6 +62,7 @@ TARGETS = {
     ("httptools + uvloop", "scrapeshield as shipped, memory"): 0.75,
     ("httptools + uvloop", "scrapeshield as shipped, Redis"): 0.65,
 }
+QUICK_MIX_STACK = "httptools + uvloop"  # --quick: the person mix on this stack only
 TICKS = os.sysconf("SC_CLK_TCK")
 # A link click in Chrome, in the order Debian's Chromium sends it (fingerprint/data/
 # header_captures.toml, `navigate-link`; wrk puts Host first and sends no Connection).
@@ -86,6 +96,12 @@ class Runs:
     cpu: list[float] = field(default_factory=list)
     redis_cpu: list[float] = field(default_factory=list)
     commands: list[float] = field(default_factory=list)
+    leased: list[float] = field(default_factory=list)  # share of the requests, leases on
+
+
+PERSON = {"BENCH_PERSON": "on"}
+LEASES = {"SCRAPESHIELD_LEASE__ENABLED": "true"}
+MIX = ", person mix"  # in a label: benchmarks/person.py's traffic, compared with bare's
 
 
 def variants(url: str) -> list[tuple[str, str, dict[str, str]]]:
@@ -99,6 +115,19 @@ def variants(url: str) -> list[tuple[str, str, dict[str, str]]]:
         ("scrapeshield rate limiting alone, Redis", "protected", {**ALONE, **shared}),
         ("scrapeshield as shipped, memory", "protected", {**SHIPPED, **memory}),
         ("scrapeshield as shipped, Redis", "protected", {**SHIPPED, **shared}),
+        ("bare" + MIX, "bare", {}),
+        ("scrapeshield as shipped, memory" + MIX, "protected", {**SHIPPED, **memory, **PERSON}),
+        ("scrapeshield as shipped, Redis" + MIX, "protected", {**SHIPPED, **shared, **PERSON}),
+        (
+            "scrapeshield as shipped, memory, leases on" + MIX,
+            "protected",
+            {**SHIPPED, **memory, **PERSON, **LEASES},
+        ),
+        (
+            "scrapeshield as shipped, Redis, leases on" + MIX,
+            "protected",
+            {**SHIPPED, **shared, **PERSON, **LEASES},
+        ),
     ]
 
 
@@ -117,11 +146,18 @@ def redis_commands(client: redis.Redis) -> int:
     return sum(int(v["calls"]) for v in client.info("commandstats").values())
 
 
-def wrk(base: str, seconds: float, connections: int) -> tuple[float, float, float, int]:
-    """Requests/s, p50 and p99 in ms, and the requests sent in the measured run."""
-    headers = [arg for header in BROWSER_HEADERS for arg in ("-H", header)]
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", *headers]
-    out = subprocess.run([*command, base + PATH], capture_output=True, text=True, check=True)
+def wrk(
+    base: str, seconds: float, connections: int, mix: Path | None = None
+) -> tuple[float, float, float, int]:
+    """Requests/s, p50 and p99 in ms, and the requests sent in the measured run; with `mix`,
+    the requests of that file (benchmarks/person.py) instead of one page."""
+    if mix is not None:
+        command = person.wrk_command(base, mix, seconds, connections)
+    else:
+        headers = [arg for header in BROWSER_HEADERS for arg in ("-H", header)]
+        command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", *headers]
+        command.append(base + PATH)
+    out = subprocess.run(command, capture_output=True, text=True, check=True)
     rps = p50 = p99 = 0.0
     sent = 0
     for line in out.stdout.splitlines():
@@ -154,14 +190,33 @@ def measure(options: argparse.Namespace, url: str) -> dict[tuple[str, str], Runs
     for round_ in range(options.rounds):
         for stack, stack_args in STACKS.items():
             for label, factory, env in variants(url):
-                if options.only and label != "bare" and options.only not in label:
+                if options.only and not label.startswith("bare") and options.only not in label:
                     continue
-                with uvicorn_process(factory, env, stack_args) as (base, pid):
-                    wrk(base, 1, options.connections)  # warm-up: imports, caches, connections
+                mixed = label.endswith(MIX)
+                if mixed and options.quick and stack != QUICK_MIX_STACK:
+                    continue
+                with tempfile.TemporaryDirectory() as folder, contextlib.ExitStack() as stack_:
+                    stats = Path(folder, "stats")  # (outlives the server: read once it stopped)
+                    env = (
+                        {**env, "BENCH_STATS": str(stats)} if LEASES.items() <= env.items() else env
+                    )
+                    base, pid = stack_.enter_context(uvicorn_process(factory, env, stack_args))
+                    mix = (
+                        stack_.enter_context(person.requests_file(base, options.connections))
+                        if mixed
+                        else None
+                    )
+                    warm = wrk(base, 1, options.connections, mix)[3]  # imports, caches, connections
                     cpu, rcpu, rcalls = process_cpu(pid), redis_cpu(admin), redis_commands(admin)
-                    rps, p50, p99, sent = wrk(base, options.seconds, options.connections)
+                    rps, p50, p99, sent = wrk(base, options.seconds, options.connections, mix)
                     cpu = process_cpu(pid) - cpu
                     rcpu, rcalls = redis_cpu(admin) - rcpu, redis_commands(admin) - rcalls
+                    stack_.close()  # the server stops: it writes its lease counts
+                    if "BENCH_STATS" in env:
+                        leased = json.loads(stats.read_text())["leased"]
+                        runs.setdefault((stack, label), Runs()).leased.append(
+                            leased / (warm + sent + options.connections)
+                        )
                 run = runs.setdefault((stack, label), Runs())
                 run.rps.append(rps)
                 run.p50.append(p50)
@@ -228,12 +283,15 @@ def report(
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     med = statistics.median
+    leased = []
     for stack in STACKS:
-        bare = med(runs[(stack, "bare")].rps)
         for (row_stack, label), run in runs.items():
             if row_stack != stack:
                 continue
+            bare = med(runs[(stack, "bare" + MIX if label.endswith(MIX) else "bare")].rps)
             share = med(run.rps) / bare
+            if run.leased:
+                leased.append(f"{stack}, {label.removesuffix(MIX)}: {med(run.leased):.1%}")
             target = TARGETS.get((stack, label))
             verdict = ""
             if target is not None:
@@ -245,6 +303,9 @@ def report(
                 f"| {stack} | {label} | {med(run.rps):,.0f} | {share:.2f} | {med(run.p50):.2f} "
                 f"| {med(run.p99):.2f} | {med(run.cpu):.0f} | {redis_cells} | {verdict} |"
             )
+    if leased:
+        lines += ["", "Requests leased, person mix (of every request the server saw):", ""]
+        lines += [f"- {line}" for line in leased]
     lines += rows
     lines += ["", Path(__file__).with_name("run_notes.md").read_text(encoding="utf-8").strip(), ""]
     return "\n".join(lines)
