@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 from benchmarks import apps, person
 
-from tests.conftest import RedisServer
-from tests.servers import LOOPS, serve
+from tests.servers import LOOPS, RedisServer, serve
 
 PERSONS = 8
 
