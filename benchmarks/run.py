@@ -36,8 +36,10 @@ import platform
 import statistics
 import subprocess
 import tempfile
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import redis
 
@@ -97,6 +99,7 @@ class Runs:
     redis_cpu: list[float] = field(default_factory=list)
     commands: list[float] = field(default_factory=list)
     leased: list[float] = field(default_factory=list)  # share of the requests, leases on
+    signals: Counter[str] = field(default_factory=Counter)  # person mix: must stay empty
 
 
 PERSON = {"BENCH_PERSON": "on"}
@@ -184,6 +187,37 @@ def milliseconds(text: str) -> float:
     raise ValueError(text)
 
 
+def served(
+    options: argparse.Namespace,
+    admin: redis.Redis,
+    factory: str,
+    env: dict[str, str],
+    stack: tuple[str, ...],
+    mixed: bool,
+) -> tuple[float, float, float, float, float, int, int, dict[str, Any] | None]:
+    """One variant's measured run: req/s, p50, p99, server CPU s, Redis CPU s and commands, the
+    requests sent; for the shield under the person mix, what it counted (apps.BENCH_STATS)."""
+    with tempfile.TemporaryDirectory() as folder:
+        stats = Path(folder, "stats")  # (outlives the server: read once it stopped)
+        counted = mixed and factory == "protected"
+        if counted:
+            env = {**env, "BENCH_STATS": str(stats), "BENCH_TALLY": "on"}
+        with contextlib.ExitStack() as running:
+            base, pid = running.enter_context(uvicorn_process(factory, env, stack))
+            mix = (
+                running.enter_context(person.requests_file(base, options.connections))
+                if mixed
+                else None
+            )
+            wrk(base, 1, options.connections, mix)  # warm-up: imports, caches, connections
+            cpu, rcpu, rcalls = process_cpu(pid), redis_cpu(admin), redis_commands(admin)
+            rps, p50, p99, sent = wrk(base, options.seconds, options.connections, mix)
+            cpu = process_cpu(pid) - cpu
+            rcpu, rcalls = redis_cpu(admin) - rcpu, redis_commands(admin) - rcalls
+        figures = json.loads(stats.read_text()) if counted else None  # written at shutdown
+    return rps, p50, p99, cpu, rcpu, rcalls, sent, figures
+
+
 def measure(options: argparse.Namespace, url: str) -> dict[tuple[str, str], Runs]:
     admin = redis.Redis.from_url(url)
     runs: dict[tuple[str, str], Runs] = {}
@@ -195,28 +229,16 @@ def measure(options: argparse.Namespace, url: str) -> dict[tuple[str, str], Runs
                 mixed = label.endswith(MIX)
                 if mixed and options.quick and stack != QUICK_MIX_STACK:
                     continue
-                with tempfile.TemporaryDirectory() as folder, contextlib.ExitStack() as stack_:
-                    stats = Path(folder, "stats")  # (outlives the server: read once it stopped)
-                    env = (
-                        {**env, "BENCH_STATS": str(stats)} if LEASES.items() <= env.items() else env
-                    )
-                    base, pid = stack_.enter_context(uvicorn_process(factory, env, stack_args))
-                    mix = (
-                        stack_.enter_context(person.requests_file(base, options.connections))
-                        if mixed
-                        else None
-                    )
-                    warm = wrk(base, 1, options.connections, mix)[3]  # imports, caches, connections
-                    cpu, rcpu, rcalls = process_cpu(pid), redis_cpu(admin), redis_commands(admin)
-                    rps, p50, p99, sent = wrk(base, options.seconds, options.connections, mix)
-                    cpu = process_cpu(pid) - cpu
-                    rcpu, rcalls = redis_cpu(admin) - rcpu, redis_commands(admin) - rcalls
-                    stack_.close()  # the server stops: it writes its lease counts
-                    if "BENCH_STATS" in env:
-                        leased = json.loads(stats.read_text())["leased"]
-                        runs.setdefault((stack, label), Runs()).leased.append(
-                            leased / (warm + sent + options.connections)
-                        )
+                if mixed and "Redis" in label:
+                    admin.flushdb()  # each from the same empty state (the addresses repeat)
+                rps, p50, p99, cpu, rcpu, rcalls, sent, stats = served(
+                    options, admin, factory, env, stack_args, mixed
+                )
+                if stats is not None:
+                    run = runs.setdefault((stack, label), Runs())
+                    run.signals.update(stats["signals"])
+                    if "leased" in stats:
+                        run.leased.append(stats["leased"] / sum(stats["decisions"].values()))
                 run = runs.setdefault((stack, label), Runs())
                 run.rps.append(rps)
                 run.p50.append(p50)
@@ -283,7 +305,7 @@ def report(
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     med = statistics.median
-    leased = []
+    leased, signalled = [], []
     for stack in STACKS:
         for (row_stack, label), run in runs.items():
             if row_stack != stack:
@@ -292,6 +314,8 @@ def report(
             share = med(run.rps) / bare
             if run.leased:
                 leased.append(f"{stack}, {label.removesuffix(MIX)}: {med(run.leased):.1%}")
+            if run.signals:  # the mix is no longer a person's: benchmarks/person.py's check
+                signalled.append(f"{stack}, {label}: {dict(run.signals)}")
             target = TARGETS.get((stack, label))
             verdict = ""
             if target is not None:
@@ -306,6 +330,10 @@ def report(
     if leased:
         lines += ["", "Requests leased, person mix (of every request the server saw):", ""]
         lines += [f"- {line}" for line in leased]
+    if any(label.endswith(MIX) for _, label in runs):
+        lines += ["", "Signals under the person mix (every decision tallied): "]
+        lines[-1] += "SIGNALLED, see below" if signalled else "none: allows only"
+        lines += [f"- {line}" for line in signalled]
     lines += rows
     lines += ["", Path(__file__).with_name("run_notes.md").read_text(encoding="utf-8").strip(), ""]
     return "\n".join(lines)
