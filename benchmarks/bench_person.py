@@ -66,7 +66,11 @@ async def first_pages(app: Any, persons: int) -> list[str]:
 
 
 async def compare(options: argparse.Namespace) -> None:
-    folder = Path(tempfile.mkdtemp(prefix="bench-person-"))
+    with tempfile.TemporaryDirectory(prefix="bench-person-") as folder:
+        await measure(options, Path(folder))
+
+
+async def measure(options: argparse.Namespace, folder: Path) -> None:
     variants: dict[str, Any] = {}
     os.environ.update({"BENCH_STORE_URL": "memory://", "BENCH_PERSON": "on"})
     variants["bare"] = apps.bare()

@@ -20,8 +20,8 @@ with their stylesheet, script and original (bare, as shipped on memory and Redis
 with leases on), their ratios to the bare app under the same mix; `--quick` runs them on
 httptools + uvloop only.
 `--quick` (2 s runs, one round) finishes in about two minutes. `--only "shipped"` runs the bare
-app and the variants whose name holds that text, without the workers table (an A/B of two trees:
-`--out` elsewhere, so docs/benchmarks.md stays the published run).
+app (both mixes) and the variants whose name holds that text, without the workers table (an
+A/B of two trees: `--out` elsewhere, so docs/benchmarks.md stays the published run).
 """
 
 from __future__ import annotations

@@ -11,7 +11,9 @@ from __future__ import annotations
 import http.client
 import itertools
 import json
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from benchmarks import apps, person
@@ -83,3 +85,29 @@ def test_each_person_has_an_address_of_its_own_network_and_a_random_walk() -> No
     first = pages[0::2]  # round-robin: person 0's pages are every other page
     assert len(set(first)) == person.PAGES_EACH
     assert sum(b == a + 1 for a, b in itertools.pairwise(first)) < 3
+
+
+def test_person_lua_sends_the_file_in_order_and_starts_again(tmp_path: Path) -> None:
+    """benchmarks/person.lua (wrk -s) sends each raw request of the file, headers as written,
+    in the file's order, and the file again from the top (wrk may drop the first one)."""
+    seen: list[tuple[str, str, str]] = []
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        headers = dict(scope["headers"])
+        seen.append((scope["path"], headers[b"x-forwarded-for"].decode(), scope["client"][0]))
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    requests = tmp_path / "requests.http"
+    text = "".join(person.raw(f"/p{n}", [("host", "h")], n, "c=1") for n in range(3))
+    requests.write_text(text, encoding="latin-1")
+    with serve(app, lifespan="off") as server:
+        command = person.wrk_command(server.url, requests, 1, 1)
+        out = subprocess.run(command, capture_output=True, text=True, check=True, timeout=30)
+    assert "Non-2xx" not in out.stdout
+    assert len(seen) > 6
+    first = int(seen[0][0].removeprefix("/p"))  # wrk calls request() once before it sends
+    cycle = [(n + first) % 3 for n in range(len(seen))]
+    assert seen == [(f"/p{n}", person.address(n), "127.0.0.1") for n in cycle]
