@@ -6,7 +6,7 @@ the other defences off (fingerprinting, behaviour, challenge, directive headers)
 limiting on its own; the default, `all`, is the demo as shipped. BENCH_PERSON=on trusts
 127.0.0.1 as a proxy (X-Forwarded-For: each person of benchmarks/person.py has its own address);
 BENCH_STATS=<file> writes the shield's lease counts there at shutdown, and with BENCH_TALLY=on
-every decision's rule and signals too (benchmarks.run's person rows: under 1 µs a request).
+every decision's rule and signals too (benchmarks.run's person rows: ~0.1 µs a request).
 """
 
 from __future__ import annotations
