@@ -11,6 +11,9 @@ visitor cookie (from a first page the app served it before the run), and views a
 a random order (not by id), each page followed by its stylesheet, script and original, with
 Chromium's header sets for each (fingerprint/data/header_captures.toml). Each page is reached
 from the gallery index (Referer: the index), so two pages of one person differ only by path.
+People speak one of 8 languages (identity: more than 16 fresh visitors of one header
+fingerprint are a rotating pool) and view 16 artworks each, the file then starting again (more
+than 20 distinct originals in an hour puts identity's budgets past half: no lease).
 
 wrk's Lua (person.lua) sends the requests of a file this module writes, in order, one after the
 other: the persons' requests are interleaved round-robin, so with as many persons as connections
