@@ -3,19 +3,28 @@
 BENCH_STORE_URL selects the store; limits are set far above what the load generator can send, so
 every request takes the full rate-limit path and reaches the app. BENCH_DEFENCES=ratelimit turns
 the other defences off (fingerprinting, behaviour, challenge, directive headers), to measure rate
-limiting on its own; the default, `all`, is the demo as shipped.
+limiting on its own; the default, `all`, is the demo as shipped. BENCH_PERSON=on trusts
+127.0.0.1 as a proxy (X-Forwarded-For: each person of benchmarks/person.py has its own address);
+BENCH_STATS=<file> writes the shield's lease counts there at shutdown, and with BENCH_TALLY=on
+every decision's rule and signals too (benchmarks.run's person rows: ~0.1 µs a request).
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
 
 from scrapeshield import ScrapeShield, Settings, Shield
 from scrapeshield.demo.app import TRAP_PATH, create_app, create_gallery
+from scrapeshield.facts import Facts
+from scrapeshield.signals import Decision
 from scrapeshield.store import RedisStore
 
 # The demo's `default` shape (a burst and an hourly client limit) plus one network limit, with
@@ -32,6 +41,8 @@ def bare() -> Starlette:
 def protected() -> Starlette:
     settings = bench_settings()
     client = os.environ.get("BENCH_REDIS_CLIENT")
+    if stats := os.environ.get("BENCH_STATS"):
+        return counted(settings, Path(stats))
     if client is None:
         return create_app(settings)
     app = create_gallery()
@@ -47,6 +58,49 @@ def redis_store(settings: Settings, client: str) -> RedisStore:
 
         return GlideStore(settings.store_url, **options)
     return RedisStore(settings.store_url, **options)
+
+
+def counted(settings: Settings, out: Path) -> Starlette:
+    """The shipped app (as `create_app`) that writes its lease counts (and, BENCH_TALLY=on, its
+    decisions by rule and its signals by name) to `out` as JSON when the server stops."""
+    shield = Shield(settings)
+    rules: Counter[str] = Counter()
+    signals: Counter[str] = Counter()
+    plain = [0]  # plain allows (no signal), counted apart: the cheap case, a person's
+
+    def note(decision: Decision) -> Decision:
+        if decision.reasons or decision.rule != "allow":
+            rules[f"{decision.action.name.lower()} {decision.rule}"] += 1
+            signals.update(reason.name for reason in decision.reasons)
+        else:
+            plain[0] += 1
+        return decision
+
+    async def later(found: Awaitable[Decision]) -> Decision:
+        return note(await found)
+
+    def tallied(facts: Facts, ctx: Any) -> Decision | Awaitable[Decision]:
+        found = decide_now(facts, ctx)
+        return note(found) if type(found) is Decision else later(found)  # type: ignore[arg-type]
+
+    if os.environ.get("BENCH_TALLY") == "on":
+        decide_now = shield.decide_now
+        shield.decide_now = tallied  # type: ignore[method-assign]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        leases = shield.leases
+        await shield.aclose()
+        rules["allow allow"] += plain[0]
+        figures: dict[str, Any] = {"decisions": +rules, "signals": dict(signals)}
+        if leases is not None:
+            figures |= {"granted": leases.granted, "leased": leases.used}
+        out.write_text(json.dumps(figures), encoding="utf-8")  # noqa: ASYNC240 (at shutdown)
+
+    app = create_gallery(lifespan)
+    app.add_middleware(ScrapeShield, shield=shield)
+    return app
 
 
 def bench_settings() -> Settings:
@@ -73,6 +127,7 @@ def bench_settings() -> Settings:
         # BENCH_METRICS=on: Prometheus metrics on (bench_decide --metrics compares); not named
         # otherwise, so the same file builds the settings of a tree from before metrics
         **({"metrics": {"enabled": True}} if os.environ.get("BENCH_METRICS") == "on" else {}),
+        **({"trusted_proxies": ["127.0.0.1"]} if os.environ.get("BENCH_PERSON") == "on" else {}),
     )
 
 

@@ -14,25 +14,36 @@ process's CPU µs per request (/proc), and for Redis variants the Redis server's
 request (INFO cpu) and commands per request (INFO commandstats; Lua's own calls included). The
 store's round trips per request are counted in process, sequentially and 200 at a time.
 Then the bare gallery and scrapeshield as shipped on Redis with 1, 2 and 4 workers.
+The "person mix" rows load the same apps with benchmarks/person.py's traffic instead: returning
+people, each with its own address and visitor cookie, viewing artwork pages in a random order
+with their stylesheet, script and original (bare, as shipped on memory and Redis, and the same
+with leases on), their ratios to the bare app under the same mix; `--quick` runs them on
+httptools + uvloop only.
 `--quick` (2 s runs, one round) finishes in about two minutes. `--only "shipped"` runs the bare
-app and the variants whose name holds that text, without the workers table (an A/B of two trees:
-`--out` elsewhere, so docs/benchmarks.md stays the published run).
+app (both mixes) and the variants whose name holds that text, without the workers table (an
+A/B of two trees: `--out` elsewhere, so docs/benchmarks.md stays the published run).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime
+import json
 import os
 import platform
 import statistics
 import subprocess
+import tempfile
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import redis
 
+from benchmarks import person
 from benchmarks.bench_ratelimit import (
     PATH,
     redis_server,
@@ -53,6 +64,7 @@ TARGETS = {
     ("httptools + uvloop", "scrapeshield as shipped, memory"): 0.75,
     ("httptools + uvloop", "scrapeshield as shipped, Redis"): 0.65,
 }
+QUICK_MIX_STACK = "httptools + uvloop"  # --quick: the person mix on this stack only
 TICKS = os.sysconf("SC_CLK_TCK")
 # A link click in Chrome, in the order Debian's Chromium sends it (fingerprint/data/
 # header_captures.toml, `navigate-link`; wrk puts Host first and sends no Connection).
@@ -86,6 +98,13 @@ class Runs:
     cpu: list[float] = field(default_factory=list)
     redis_cpu: list[float] = field(default_factory=list)
     commands: list[float] = field(default_factory=list)
+    leased: list[float] = field(default_factory=list)  # share of the requests, leases on
+    signals: Counter[str] = field(default_factory=Counter)  # person mix: must stay empty
+
+
+PERSON = {"BENCH_PERSON": "on"}
+LEASES = {"SCRAPESHIELD_LEASE__ENABLED": "true"}
+MIX = ", person mix"  # in a label: benchmarks/person.py's traffic, compared with bare's
 
 
 def variants(url: str) -> list[tuple[str, str, dict[str, str]]]:
@@ -99,6 +118,19 @@ def variants(url: str) -> list[tuple[str, str, dict[str, str]]]:
         ("scrapeshield rate limiting alone, Redis", "protected", {**ALONE, **shared}),
         ("scrapeshield as shipped, memory", "protected", {**SHIPPED, **memory}),
         ("scrapeshield as shipped, Redis", "protected", {**SHIPPED, **shared}),
+        ("bare" + MIX, "bare", {}),
+        ("scrapeshield as shipped, memory" + MIX, "protected", {**SHIPPED, **memory, **PERSON}),
+        ("scrapeshield as shipped, Redis" + MIX, "protected", {**SHIPPED, **shared, **PERSON}),
+        (
+            "scrapeshield as shipped, memory, leases on" + MIX,
+            "protected",
+            {**SHIPPED, **memory, **PERSON, **LEASES},
+        ),
+        (
+            "scrapeshield as shipped, Redis, leases on" + MIX,
+            "protected",
+            {**SHIPPED, **shared, **PERSON, **LEASES},
+        ),
     ]
 
 
@@ -117,11 +149,18 @@ def redis_commands(client: redis.Redis) -> int:
     return sum(int(v["calls"]) for v in client.info("commandstats").values())
 
 
-def wrk(base: str, seconds: float, connections: int) -> tuple[float, float, float, int]:
-    """Requests/s, p50 and p99 in ms, and the requests sent in the measured run."""
-    headers = [arg for header in BROWSER_HEADERS for arg in ("-H", header)]
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", *headers]
-    out = subprocess.run([*command, base + PATH], capture_output=True, text=True, check=True)
+def wrk(
+    base: str, seconds: float, connections: int, mix: Path | None = None
+) -> tuple[float, float, float, int]:
+    """Requests/s, p50 and p99 in ms, and the requests sent in the measured run; with `mix`,
+    the requests of that file (benchmarks/person.py) instead of one page."""
+    if mix is not None:
+        command = person.wrk_command(base, mix, seconds, connections)
+    else:
+        headers = [arg for header in BROWSER_HEADERS for arg in ("-H", header)]
+        command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", *headers]
+        command.append(base + PATH)
+    out = subprocess.run(command, capture_output=True, text=True, check=True)
     rps = p50 = p99 = 0.0
     sent = 0
     for line in out.stdout.splitlines():
@@ -148,20 +187,58 @@ def milliseconds(text: str) -> float:
     raise ValueError(text)
 
 
+def served(
+    options: argparse.Namespace,
+    admin: redis.Redis,
+    factory: str,
+    env: dict[str, str],
+    stack: tuple[str, ...],
+    mixed: bool,
+) -> tuple[float, float, float, float, float, int, int, dict[str, Any] | None]:
+    """One variant's measured run: req/s, p50, p99, server CPU s, Redis CPU s and commands, the
+    requests sent; for the shield under the person mix, what it counted (apps.BENCH_STATS)."""
+    with tempfile.TemporaryDirectory() as folder:
+        stats = Path(folder, "stats")  # (outlives the server: read once it stopped)
+        counted = mixed and factory == "protected"
+        if counted:
+            env = {**env, "BENCH_STATS": str(stats), "BENCH_TALLY": "on"}
+        with contextlib.ExitStack() as running:
+            base, pid = running.enter_context(uvicorn_process(factory, env, stack))
+            mix = (
+                running.enter_context(person.requests_file(base, options.connections))
+                if mixed
+                else None
+            )
+            wrk(base, 1, options.connections, mix)  # warm-up: imports, caches, connections
+            cpu, rcpu, rcalls = process_cpu(pid), redis_cpu(admin), redis_commands(admin)
+            rps, p50, p99, sent = wrk(base, options.seconds, options.connections, mix)
+            cpu = process_cpu(pid) - cpu
+            rcpu, rcalls = redis_cpu(admin) - rcpu, redis_commands(admin) - rcalls
+        figures = json.loads(stats.read_text()) if counted else None  # written at shutdown
+    return rps, p50, p99, cpu, rcpu, rcalls, sent, figures
+
+
 def measure(options: argparse.Namespace, url: str) -> dict[tuple[str, str], Runs]:
     admin = redis.Redis.from_url(url)
     runs: dict[tuple[str, str], Runs] = {}
     for round_ in range(options.rounds):
         for stack, stack_args in STACKS.items():
             for label, factory, env in variants(url):
-                if options.only and label != "bare" and options.only not in label:
+                if options.only and not label.startswith("bare") and options.only not in label:
                     continue
-                with uvicorn_process(factory, env, stack_args) as (base, pid):
-                    wrk(base, 1, options.connections)  # warm-up: imports, caches, connections
-                    cpu, rcpu, rcalls = process_cpu(pid), redis_cpu(admin), redis_commands(admin)
-                    rps, p50, p99, sent = wrk(base, options.seconds, options.connections)
-                    cpu = process_cpu(pid) - cpu
-                    rcpu, rcalls = redis_cpu(admin) - rcpu, redis_commands(admin) - rcalls
+                mixed = label.endswith(MIX)
+                if mixed and options.quick and stack != QUICK_MIX_STACK:
+                    continue
+                if mixed and "Redis" in label:
+                    admin.flushdb()  # each from the same empty state (the addresses repeat)
+                rps, p50, p99, cpu, rcpu, rcalls, sent, stats = served(
+                    options, admin, factory, env, stack_args, mixed
+                )
+                if stats is not None:
+                    run = runs.setdefault((stack, label), Runs())
+                    run.signals.update(stats["signals"])
+                    if "leased" in stats:
+                        run.leased.append(stats["leased"] / sum(stats["decisions"].values()))
                 run = runs.setdefault((stack, label), Runs())
                 run.rps.append(rps)
                 run.p50.append(p50)
@@ -228,12 +305,17 @@ def report(
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     med = statistics.median
+    leased, signalled = [], []
     for stack in STACKS:
-        bare = med(runs[(stack, "bare")].rps)
         for (row_stack, label), run in runs.items():
             if row_stack != stack:
                 continue
+            bare = med(runs[(stack, "bare" + MIX if label.endswith(MIX) else "bare")].rps)
             share = med(run.rps) / bare
+            if run.leased:
+                leased.append(f"{stack}, {label.removesuffix(MIX)}: {med(run.leased):.1%}")
+            if run.signals:  # the mix is no longer a person's: benchmarks/person.py's check
+                signalled.append(f"{stack}, {label}: {dict(run.signals)}")
             target = TARGETS.get((stack, label))
             verdict = ""
             if target is not None:
@@ -245,6 +327,13 @@ def report(
                 f"| {stack} | {label} | {med(run.rps):,.0f} | {share:.2f} | {med(run.p50):.2f} "
                 f"| {med(run.p99):.2f} | {med(run.cpu):.0f} | {redis_cells} | {verdict} |"
             )
+    if leased:
+        lines += ["", "Requests leased, person mix (of every request the server saw):", ""]
+        lines += [f"- {line}" for line in leased]
+    if any(label.endswith(MIX) for _, label in runs):
+        lines += ["", "Signals under the person mix (every decision tallied): "]
+        lines[-1] += "SIGNALLED, see below" if signalled else "none: allows only"
+        lines += [f"- {line}" for line in signalled]
     lines += rows
     lines += ["", Path(__file__).with_name("run_notes.md").read_text(encoding="utf-8").strip(), ""]
     return "\n".join(lines)
