@@ -447,10 +447,13 @@ class Leases:
                 await self._sweeper
             self._sweeper = None
         self.end_all()
-        if self._reading:  # (a reservation's own task waits for its give-back)
-            await asyncio.wait(list(self._reading), timeout=SETTLE_TIMEOUT)
-        if self._reading:
-            await asyncio.wait(list(self._reading), timeout=SETTLE_TIMEOUT)
+        await self.written()
+
+    async def written(self) -> None:
+        """Every reservation, settle and give-back sent so far answered (or given up)."""
+        for _ in range(2):  # (a reservation's own task waits for its give-back)
+            if self._reading:
+                await asyncio.wait(list(self._reading), timeout=SETTLE_TIMEOUT)
 
 
 async def _read(reply: Awaitable[Any]) -> None:
