@@ -9,7 +9,7 @@ import json
 import os
 from typing import Any
 
-from scrapeshield import Settings
+from scrapeshield import Settings, Shield
 from scrapeshield.demo.app import create_app
 
 
@@ -34,5 +34,5 @@ class WorkerHeader:
 def create() -> Any:
     settings = Settings(**json.loads(os.environ["SCRAPESHIELD_TEST_SETTINGS"]))
     app = create_app(settings)
-    shield = next(m.kwargs["shield"] for m in app.user_middleware if "shield" in m.kwargs)
+    shield: Shield = next(m.kwargs["shield"] for m in app.user_middleware if "shield" in m.kwargs)
     return WorkerHeader(app, shield.leases)
