@@ -34,5 +34,6 @@ class WorkerHeader:
 def create() -> Any:
     settings = Settings(**json.loads(os.environ["SCRAPESHIELD_TEST_SETTINGS"]))
     app = create_app(settings)
-    shield: Shield = next(m.kwargs["shield"] for m in app.user_middleware if "shield" in m.kwargs)
+    shield = next(m.kwargs["shield"] for m in app.user_middleware if "shield" in m.kwargs)
+    assert isinstance(shield, Shield)
     return WorkerHeader(app, shield.leases)
