@@ -154,8 +154,11 @@ class Leases:
             if self._by_network:
                 self._end_network(facts)
             return False
-        if lease.pending and lease.ready is not None and not ctx.notes.get(WAITED_NOTE):
-            return lease.ready
+        if lease.pending:  # not counted yet: wait for it once, else in full (the lease kept)
+            if lease.ready is not None and not ctx.notes.get(WAITED_NOTE):
+                return lease.ready
+            self._end_network(facts, lease)
+            return False
         live = lease.left and facts.time < lease.until and lease.binding == binding(facts)
         if live:
             for covers, state in lease.covers:
