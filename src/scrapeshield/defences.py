@@ -45,6 +45,7 @@ def build_detectors(
                 settings.ratelimit,
                 max_keys=settings.memory_max_keys,
                 monitor=settings.mode == "monitor",
+                lease_requests=settings.lease.requests,
             )
         )
     return detectors

@@ -14,6 +14,7 @@ tick's batch: store/soon.py), the ban taken from the rate limiter's reply when i
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -38,7 +39,7 @@ from scrapeshield.errors import StoreError, StoreUnavailable
 from scrapeshield.evidence.recorder import Evidence
 from scrapeshield.evidence.served import ROBOTS_EVENT, ROBOTS_RULE
 from scrapeshield.facts import Facts, FactsBuilder
-from scrapeshield.lease.table import open_leases
+from scrapeshield.lease.table import SETTLE_TIMEOUT, WAITED_NOTE, open_leases
 from scrapeshield.metrics.setup import open_metrics
 from scrapeshield.pages.site import Pages
 from scrapeshield.policy import Policy, Verdict
@@ -237,8 +238,11 @@ class Shield:
         if (leases := self.leases) is not None:
             ban_now = None if self._ban_last else self._ban_read  # (memory; Redis: seen later)
             kind = (facts.method, facts.route_group, facts.route)
-            if leases.use(facts, kind, ctx, ban_now, leasable=allow_rule is None):
+            used = leases.use(facts, kind, ctx, ban_now, leasable=allow_rule is None)
+            if used is True:
                 return self._decision(facts, _ALLOW, "allow")
+            if used is not False:  # its reservation is on its way (one round trip)
+                return self._after_reservation(used, facts, ctx)
         started = start_early(runs, facts, ctx, self._failed) if runs.early else None
         if not self._ban_last:
             ban = self._ban_read(facts, ctx)
@@ -250,6 +254,16 @@ class Shield:
         if type(signals) is list and (ban is None or type(ban) is Ban):
             return self._conclude(facts, ctx, ban, signals, allow_rule)
         return self._decide_later(facts, ctx, ban, signals, allow_rule)
+
+    async def _after_reservation(
+        self, ready: asyncio.Future[None], facts: Facts, ctx: RequestContext
+    ) -> Decision:
+        """Decided once the lease's reservation has landed (leased, or in full if refused):
+        waited for once, within a deadline (docs/leases.md)."""
+        await asyncio.wait((ready,), timeout=SETTLE_TIMEOUT)
+        ctx.notes[WAITED_NOTE] = True
+        decided = self.decide_now(facts, ctx)
+        return decided if isinstance(decided, Decision) else await decided
 
     def _ban_read(self, facts: Facts, ctx: RequestContext) -> Ban | Awaitable[Ban | None] | None:
         """The ban phase's own read (`BanList.lookup`); None, the store failed, when the circuit

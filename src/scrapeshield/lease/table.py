@@ -31,10 +31,17 @@ Use = Callable[[Any, Facts, RequestContext, int], None]
 BanRead = Callable[[Facts, RequestContext], object]
 Covers = Callable[[Any, Facts], bool]
 Settle = Callable[[Any, Sequence[Record], Store], "Awaitable[Any] | None"]
+Reserve = Callable[[Any, int, Store], "Awaitable[bool] | None"]
 Hooks = tuple[
-    Callable[[Facts, RequestContext], "Terms | None"], Use | None, Covers | None, Settle | None
+    Callable[[Facts, RequestContext], "Terms | None"],
+    Use | None,
+    Covers | None,
+    Settle | None,
+    Reserve | None,
 ]
 _MAX_HOOKS = 1024
+WAITED_NOTE = "lease_waited"
+"""`ctx.notes`: this request waited for its lease's reservation once (never twice)."""
 SETTLE_TIMEOUT = 5.0  # seconds: a settle the store does not answer by then is given up (logged)
 
 
@@ -69,7 +76,23 @@ def binding(facts: Facts) -> tuple[Any, ...]:
 
 
 class Lease:
-    __slots__ = ("binding", "covers", "left", "records", "settles", "until", "uses")
+    """`pending` while a reservation (docs/leases.md, across workers) is on its way: not used
+    until the store has counted it; `ended` when it was settled meanwhile (the reservation is
+    then given back whole when it lands)."""
+
+    __slots__ = (
+        "binding",
+        "covers",
+        "ended",
+        "left",
+        "pending",
+        "ready",
+        "records",
+        "releases",
+        "settles",
+        "until",
+        "uses",
+    )
 
     def __init__(
         self,
@@ -83,6 +106,9 @@ class Lease:
         self.binding, self.left, self.until = bound, left, until
         self.uses, self.covers, self.settles = uses, covers, settles
         self.records: list[Record] = []
+        self.pending = self.ended = False
+        self.ready: asyncio.Future[None] | None = None  # done when the reservation landed
+        self.releases: list[tuple[Settle, Any]] = []  # the settles that give a reservation back
 
 
 class Leases:
@@ -113,12 +139,13 @@ class Leases:
         ctx: RequestContext,
         banned: BanRead | None = None,
         leasable: bool = True,
-    ) -> bool:
+    ) -> bool | asyncio.Future[None]:
         """True when a live lease covers this request (then counted and recorded); else any
         lease of this kind is ended (its requests settled) and the caller evaluates in full.
         `banned`: the client's ban read at once (the memory store), asked only with a lease.
         A dry run (`explain`) ends the client's leases: it is explained on counts that include
-        them, by the whole pipeline."""
+        them, by the whole pipeline. A future: this kind's lease waits for its reservation (one
+        round trip), and so does the request, then asks again (`waited`: it did; in full)."""
         if ctx.notes.get("dry_run") or not leasable:
             self._end_network(facts)
             return False
@@ -126,6 +153,11 @@ class Leases:
         if leases is None or (lease := leases.get(kind)) is None:
             if self._by_network:
                 self._end_network(facts)
+            return False
+        if lease.pending:  # not counted yet: wait for it once, else in full (the lease kept)
+            if lease.ready is not None and not ctx.notes.get(WAITED_NOTE):
+                return lease.ready
+            self._end_network(facts, lease)
             return False
         live = lease.left and facts.time < lease.until and lease.binding == binding(facts)
         if live:
@@ -146,15 +178,19 @@ class Leases:
         self._end_network(facts)  # (this lease included)
         return False
 
-    def _end_network(self, facts: Facts) -> None:
+    def _end_network(self, facts: Facts, keep: Lease | None = None) -> None:
         """A full evaluation follows: every lease of every client of this client's network
         ends first (settled), so it reads counts that include them, its own other kinds'
         (behaviour's page ring for an original) and its network's shared ones (network
         limits and budgets); and no lease outlives a count it was not granted on."""
         ip = facts.client_ip
         network = client_network(ip, *self._prefixes) if ip is not None else facts.client_key
-        for client in self._by_network.pop(network, ()):
-            self.end_client(client)
+        if keep is None:
+            for client in self._by_network.pop(network, ()):
+                self.end_client(client)
+            return
+        for client in list(self._by_network.get(network, ())):
+            self.end_client(client, keep)
 
     def judged(
         self, facts: Facts, ctx: RequestContext, plans: Plans | None, decision: Decision
@@ -178,7 +214,8 @@ class Leases:
         uses: list[tuple[Use, Any]] = []
         covers: list[tuple[Covers, Any]] = []
         settles: list[tuple[Settle, Any]] = []
-        for terms_of, use, cover, settle in hooks:
+        reserves: list[tuple[Reserve, Any, Settle | None]] = []
+        for terms_of, use, cover, settle, reserve in hooks:
             terms = terms_of(facts, ctx)
             if terms is None:
                 return
@@ -192,6 +229,8 @@ class Leases:
                 covers.append((cover, terms.state))
             if settle is not None:
                 settles.append((settle, terms.state))
+            if reserve is not None:
+                reserves.append((reserve, terms.state, settle))
         leases = self._table.get(facts.client_key)
         if leases is None:
             if len(self._table) >= self.settings.max_clients:
@@ -201,6 +240,9 @@ class Leases:
             net = client_network(ip, *self._prefixes) if ip is not None else facts.client_key
             self._by_network.setdefault(net, set()).add(facts.client_key)
             self._network_of[facts.client_key] = net
+        elif (old := leases.get(kind)) is not None and old.pending:
+            self._refresh(old, facts, left, until, uses, covers, settles)
+            return
         elif (old := leases.pop(kind, None)) is not None:
             left -= len(old.records)  # counted elsewhere than in this request's figures
             self._settle(old)
@@ -208,10 +250,78 @@ class Leases:
             if not leases:
                 self.end_client(facts.client_key)
             return
-        leases[kind] = Lease(binding(facts), left, until, uses, covers, settles)
+        lease = leases[kind] = Lease(binding(facts), left, until, uses, covers, settles)
         self.granted += 1
+        if reserves:
+            self._reserve(lease, left, reserves)
         if self._sweeper is None:
             self._start_sweep()
+
+    def _reserve(
+        self, lease: Lease, left: int, reserves: list[tuple[Reserve, Any, Settle | None]]
+    ) -> None:
+        """Have each detector that counts across workers reserve the lease's requests now;
+        the lease is used once every reservation is counted (`_confirm`)."""
+        replies = []
+        for reserve, state, settle in reserves:
+            try:
+                reply = reserve(state, left, self.store)
+            except Exception:
+                logger.exception("lease reservation failed")
+                lease.left = 0
+                continue
+            if reply is not None:
+                replies.append(reply)
+                if settle is not None:
+                    lease.releases.append((settle, state))
+        if replies:
+            lease.pending = True
+            lease.ready = asyncio.get_running_loop().create_future()
+            task = asyncio.get_running_loop().create_task(self._confirm(lease, replies))
+            self._reading.add(task)
+            task.add_done_callback(self._reading.discard)
+
+    async def _confirm(self, lease: Lease, replies: list[Awaitable[bool]]) -> None:
+        """A reservation's replies: the lease goes live when all were counted; refused (a limit,
+        a ban) or failed, it is dead; settled meanwhile, what was counted is given back."""
+        counted = True
+        for reply in replies:
+            try:
+                async with asyncio.timeout(SETTLE_TIMEOUT):
+                    counted = await reply and counted
+            except Exception:
+                logger.exception("lease reservation: the store did not answer")
+                counted = False
+        lease.pending = False
+        if lease.ready is not None and not lease.ready.done():
+            lease.ready.set_result(None)
+        if not counted:
+            lease.left = 0
+        if lease.ended or not counted:  # give back whatever was counted (none used)
+            lease.ended = True
+            pending = self._release(lease)
+            if pending:
+                await asyncio.wait(pending, timeout=SETTLE_TIMEOUT)
+
+    def _refresh(
+        self,
+        old: Lease,
+        facts: Facts,
+        left: int,
+        until: float,
+        uses: list[tuple[Use, Any]],
+        covers: list[tuple[Covers, Any]],
+        settles: list[tuple[Settle, Any]],
+    ) -> None:
+        """A full evaluation while this kind's reservation is on its way: the lease takes this
+        request's fresher terms (binding, headroom, end, the detectors' states) and keeps the
+        reservation's own state (what it counted, and so what it gives back)."""
+        owners = {id(getattr(settle, "__self__", settle)) for settle, _ in old.releases}
+        old.binding = binding(facts)
+        old.left, old.until = min(old.left, left), min(old.until, until)
+        old.uses = _merged(uses, old.uses, owners)
+        old.covers = _merged(covers, old.covers, owners)
+        old.settles = _merged(settles, old.settles, owners)
 
     def _hooks_of(self, runs: Runs) -> list[Hooks] | None:
         """Each detector's lease methods, found once per plan; None when one has none."""
@@ -231,6 +341,7 @@ class Leases:
                     getattr(detector, "lease_use", None),
                     getattr(detector, "lease_covers", None),
                     getattr(detector, "lease_settle", None),
+                    getattr(detector, "lease_reserve", None),
                 )
             )
         if len(self._hooks) >= _MAX_HOOKS:  # (plans are bounded too: detection._MAX_PLANS)
@@ -238,8 +349,14 @@ class Leases:
         self._hooks[id(entries)] = (entries, hooks)
         return hooks
 
-    def end_client(self, client_key: str) -> None:
-        """End (and settle) every lease of a client: it signalled, or was banned."""
+    def end_client(self, client_key: str, keep: Lease | None = None) -> None:
+        """End (and settle) every lease of a client: it signalled, or was banned. `keep`: a
+        lease whose reservation is on its way, kept (a full evaluation of its kind)."""
+        if keep is not None and (held := self._table.get(client_key)) is not None:
+            for kind in [k for k, lease in held.items() if lease is not keep]:
+                self._settle(held.pop(kind))
+            if held:
+                return
         leases = self._table.pop(client_key, None)
         network = self._network_of.pop(client_key, None)
         if network is not None and (clients := self._by_network.get(network)) is not None:
@@ -262,10 +379,15 @@ class Leases:
     def _settle(self, lease: Lease) -> None:
         """Account a lease's requests in each detector that counts; a store reply still to
         come is read in a task of its own (on Redis it joins this tick's round trip)."""
+        if lease.pending:  # given back whole when its reservation lands (`_confirm`)
+            lease.ended = True
+            return
         records = lease.records
         if not records:
+            self._release(lease)
             return
         self.settled += len(records)
+        lease.releases = []  # (given back by its settle)
         for settle, state in lease.settles:
             try:
                 reply = settle(state, records, self.store)
@@ -276,6 +398,23 @@ class Leases:
                 task = asyncio.get_running_loop().create_task(_read(reply))
                 self._reading.add(task)
                 task.add_done_callback(self._reading.discard)
+
+    def _release(self, lease: Lease) -> list[asyncio.Task[None]]:
+        """Give back a lease's reservations whole (it was used for nothing)."""
+        tasks = []
+        releases, lease.releases = lease.releases, []
+        for settle, state in releases:
+            try:
+                reply = settle(state, (), self.store)
+            except Exception:
+                logger.exception("lease give-back failed")
+                continue
+            if reply is not None:
+                task = asyncio.get_running_loop().create_task(_read(reply))
+                self._reading.add(task)
+                task.add_done_callback(self._reading.discard)
+                tasks.append(task)
+        return tasks
 
     def _start_sweep(self) -> None:
         try:
@@ -311,8 +450,13 @@ class Leases:
                 await self._sweeper
             self._sweeper = None
         self.end_all()
-        if self._reading:
-            await asyncio.wait(list(self._reading), timeout=SETTLE_TIMEOUT)
+        await self.written()
+
+    async def written(self) -> None:
+        """Every reservation, settle and give-back sent so far answered (or given up)."""
+        for _ in range(2):  # (a reservation's own task waits for its give-back)
+            if self._reading:
+                await asyncio.wait(list(self._reading), timeout=SETTLE_TIMEOUT)
 
 
 async def _read(reply: Awaitable[Any]) -> None:
@@ -324,3 +468,11 @@ async def _read(reply: Awaitable[Any]) -> None:
                 await found
     except Exception:
         logger.exception("lease settle: the store did not take the deferred requests")
+
+
+def _merged(
+    fresh: list[tuple[Any, Any]], held: list[tuple[Any, Any]], owners: set[int]
+) -> list[Any]:
+    """A refreshed lease's hooks: the fresh terms' states, but a reserving detector's own."""
+    out = [(h, st) for h, st in fresh if id(getattr(h, "__self__", h)) not in owners]
+    return out + [(h, st) for h, st in held if id(getattr(h, "__self__", h)) in owners]

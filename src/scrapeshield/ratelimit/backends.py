@@ -140,6 +140,12 @@ class RedisLimiter:
         keys, args = self._call(limits, cost, client_key, int(strike_window * 1000), dry)
         return self.store.queue_script(HIT_SCRIPT, keys, args, partial(_then, limits, then))
 
+    def call_args(
+        self, limits: tuple[Limit, ...], cost: int, client_key: str
+    ) -> tuple[list[str], list[Any]]:
+        """hit.lua's keys and arguments for one hit with no strike (a lease's reservation)."""
+        return self._call(limits, cost, client_key, 0, False)
+
     def _call(
         self, limits: tuple[Limit, ...], cost: int, client_key: str, window: int, dry: bool
     ) -> tuple[list[str], list[Any]]:

@@ -44,11 +44,17 @@ class RateLimitDetector(Immediate):
     uses_store = True
 
     def __init__(
-        self, settings: RateLimitSettings, *, max_keys: int = 100_000, monitor: bool = False
+        self,
+        settings: RateLimitSettings,
+        *,
+        max_keys: int = 100_000,
+        monitor: bool = False,
+        lease_requests: int = 8,
     ) -> None:
         self.settings = settings
         self.max_keys = max_keys
         self.monitor = monitor  # monitor mode: report the ban escalation would write, write none
+        self._margin = leasing.reserve_margin(lease_requests)  # room a reservation leaves
         self.planner = Planner(settings)
         self.escalation = Escalation(settings.escalation)
         self._strike_window = self.escalation.window
@@ -88,9 +94,21 @@ class RateLimitDetector(Immediate):
         on one Redis server in the same pipeline (not the `limits` backend's coroutines, nor a
         spreading Cluster's split calls, which could land after it)."""
         _, limiter, now = self._last_for(ctx.store)
-        if now is None and not (isinstance(limiter, RedisLimiter) and not limiter.store.split):
-            return None
-        return leasing.terms(self.planner, facts, ctx)
+        if now is not None:  # one process: exact without a reservation
+            return leasing.terms(self.planner, facts, ctx)
+        if isinstance(limiter, RedisLimiter) and not limiter.store.split:  # reserved
+            return leasing.terms(self.planner, facts, ctx, self._margin)
+        return None
+
+    def lease_reserve(
+        self, granted: leasing.Granted, count: int, store: Store
+    ) -> Awaitable[bool] | None:
+        """On Redis the lease's whole cost is counted now (every worker sees it), and its
+        unused part given back at the settle; in memory nothing (one process)."""
+        limiter = self.limiter(store)
+        if isinstance(limiter, RedisLimiter):
+            return leasing.reserve(limiter, granted, count)
+        return None
 
     def lease_covers(self, granted: leasing.Granted, facts: Facts) -> bool:
         return leasing.covers(self.planner, granted, facts)

@@ -1,27 +1,48 @@
 """The rate limiter's part in leases (docs/leases.md): its headroom, its response fields per
-leased request, and the deferred requests counted in one hit of their summed cost."""
+leased request, and the deferred requests counted in one hit of their summed cost.
+
+On Redis a lease is a *reservation*: its whole cost is hit at the grant (hit.lua, checked
+like any request), so every worker counts it at once and no worker can let a client past a
+limit; the lease spends it locally and its unused part is given back at the settle
+(refund.lua). A reservation is made only where it leaves `RESERVE_FACTOR` leases' worth of
+room unreserved (`reserve_margin`): near a limit a client is evaluated in full, as without
+leases (the reasoning about people: docs/leases.md)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Sequence
+from importlib import resources
 from typing import Any
+
+import msgspec
 
 from scrapeshield.detector import RequestContext
 from scrapeshield.facts import Facts
 from scrapeshield.lease.protocol import UNLIMITED, Record, Terms
-from scrapeshield.ratelimit.backends import Limiter, LimitState, Outcome, RedisLimiter
+from scrapeshield.ratelimit.backends import HIT_SCRIPT, Limiter, LimitState, Outcome, RedisLimiter
 from scrapeshield.ratelimit.headers import add_rate_limit_headers
 from scrapeshield.ratelimit.memory import NativeMemoryLimiter
 from scrapeshield.ratelimit.plan import Plan, Planner
 
 _NO_NOTES: dict[str, object] = {}
+RESERVE_FACTOR = 4
+"""A reservation leaves at least this many leases' worth of every limit unreserved."""
+REFUND_SCRIPT = (
+    resources.files("scrapeshield.ratelimit").joinpath("lua", "refund.lua").read_text("utf-8")
+)
+
+
+def reserve_margin(lease_requests: int) -> int:
+    """Requests of room a reservation must leave in every limit (`RESERVE_FACTOR` leases)."""
+    return RESERVE_FACTOR * lease_requests
 
 
 class Granted:
     """What a lease of one client's plan needs: the plan, the states the granting request's
     hit found (remaining after it, reset), and when it was granted."""
 
-    __slots__ = ("at", "client_key", "group", "plan", "states")
+    __slots__ = ("at", "client_key", "ends", "group", "plan", "reserved", "server_ms", "states")
 
     def __init__(
         self,
@@ -33,10 +54,14 @@ class Granted:
     ) -> None:
         self.group, self.plan, self.states, self.at = group, plan, states, at
         self.client_key = client_key
+        self.reserved = 0  # units hit up front (Redis), of which the unused part is given back
+        self.server_ms = 0  # the reservation's server time (its window, for the give-back)
+        self.ends: tuple[int, ...] = ()  # each fixed window's end then (ms), else 0
 
 
-def terms(planner: Planner, facts: Facts, ctx: RequestContext) -> Terms | None:
-    """Headroom: the requests of this plan's cost that still fit in every limit."""
+def terms(planner: Planner, facts: Facts, ctx: RequestContext, margin: int = 0) -> Terms | None:
+    """Headroom: the requests of this plan's cost that still fit in every limit, less
+    `margin` (reserving: the room a reservation must leave unreserved)."""
     group = planner.group_for(facts, ctx.notes)
     note = ctx.notes.get("ratelimit")
     if note is None:  # exempt (no plan): nothing to count
@@ -46,7 +71,9 @@ def terms(planner: Planner, facts: Facts, ctx: RequestContext) -> Terms | None:
     if outcome.rejected is not None or plan is None:
         return None
     states = outcome.states
-    headroom = min(state.remaining // plan.cost for state in states)
+    headroom = min(state.remaining // plan.cost for state in states) - margin
+    if headroom <= 0:
+        return None
     until = facts.time + min(state.reset for state in states)  # a window rolls: counted again
     granted = Granted(plan.group, plan, states, facts.time, facts.client_key)
     return Terms(headroom, until, granted)
@@ -85,6 +112,8 @@ def settle(
     plan = granted.plan
     if plan is None:
         return None
+    if granted.reserved and isinstance(limiter, RedisLimiter):  # counted up front
+        return give_back(limiter, granted, len(records))
     cost, key = plan.cost * len(records), granted.client_key
     if isinstance(limiter, NativeMemoryLimiter) and limiter.synchronous:
         limiter.hit_now(plan.limits, cost, key, window, False)
@@ -96,3 +125,58 @@ def settle(
 
 def _ignored(outcome: Outcome) -> None:
     return None
+
+
+def reserve(limiter: RedisLimiter, granted: Granted, count: int) -> Awaitable[bool] | None:
+    """Hit `count` requests' cost now, as one request (checked by every limit, no strike, the
+    ban read): True once it is counted; False when a limit or a ban refused it (nothing
+    spent). Queued in this tick's round trip."""
+    plan = granted.plan
+    if plan is None:
+        return None
+    units = count * plan.cost
+    keys, args = limiter.call_args(plan.limits, units, granted.client_key)
+    reply = limiter.store.submit_script(HIT_SCRIPT, keys, args)
+    return _reserved(granted, units, reply)
+
+
+async def _reserved(granted: Granted, units: int, reply: Awaitable[Any]) -> bool:
+    raw = await reply
+    if int(raw[0]) or isinstance(raw[2], str | bytes):  # a limit refused it, or a ban
+        return False
+    plan = granted.plan
+    assert plan is not None
+    at = int(raw[3])
+    granted.reserved, granted.server_ms = units, at
+    granted.ends = tuple(
+        at + int(raw[5 + 2 * i]) if lim.spec[0] == 1 else 0 for i, lim in enumerate(plan.limits)
+    )
+    # what the client is told: the shared count now, less its own reservation's unused part
+    # (it has not spent it), so each leased request counts down by its cost
+    granted.states = tuple(
+        LimitState(lim, int(raw[4 + 2 * i]) + units, int(raw[5 + 2 * i]) / 1000)
+        for i, lim in enumerate(plan.limits)
+    )
+    granted.at = time.time()
+    return True
+
+
+def give_back(limiter: RedisLimiter, granted: Granted, used: int) -> Awaitable[Any] | None:
+    """The unused part of the reservation, given back in the window it was counted in (queued:
+    the next round trip)."""
+    plan = granted.plan
+    if plan is None or not granted.reserved:
+        return None
+    units = granted.reserved - used * plan.cost
+    granted.reserved = 0
+    if units <= 0:
+        return None
+    keys = [key for lim in plan.limits for key in lim.redis_keys]
+    spec = msgspec.msgpack.encode(
+        [
+            n
+            for lim, end in zip(plan.limits, granted.ends, strict=True)
+            for n in (lim.spec[0], end, lim.spec[2], units)
+        ]
+    )
+    return limiter.store.submit_script(REFUND_SCRIPT, keys, [granted.server_ms, spec])

@@ -1,0 +1,115 @@
+"""Reservations on a real Redis, in process (docs/leases.md, across workers): a lease's requests
+are counted up front, its unused part given back (after the settle, the sweep and `aclose`,
+whatever the strategy), and near a limit no lease is granted."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from scrapeshield import Settings, Shield
+from scrapeshield.shield import synthetic_scope
+from scrapeshield.store import RedisStore
+from tests.browsers import chrome
+
+API = list({**chrome(), "Accept": "application/json"}.items())
+QUOTA = 40  # requests 4 a lease: a reservation leaves 16 requests' room
+
+
+def _settings(strategy: str, leases: bool) -> Settings:
+    return Settings(
+        lease={"enabled": leases, "requests": 4, "seconds": 30.0},
+        ratelimit={
+            "strategy": strategy,
+            "groups": {"default": {"limits": "100/minute"}, "api": {"limits": f"{QUOTA}/hour"}},
+        },
+    )
+
+
+async def _decide(shield: Shield) -> str:
+    scope = synthetic_scope(path="/api/artworks", headers=API)
+    return (await shield.decide(shield.facts(scope), shield.context())).rule
+
+
+async def _room(redis_url: str, prefix: str, strategy: str) -> int:
+    """How many more requests the shared counters admit (a shield without leases)."""
+    store = RedisStore(redis_url, prefix=prefix, timeout=2.0)
+    shield = Shield(_settings(strategy, False), store=store)
+    try:
+        for n in range(QUOTA + 1):
+            if await _decide(shield) != "allow":
+                return n
+        return QUOTA + 1
+    finally:
+        await shield.aclose()
+        await store.aclose()
+
+
+STRATEGIES = ["fixed-window", "moving-window", "sliding-window-counter"]
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+async def test_a_reservation_is_counted_at_once_and_its_unused_part_given_back_at_aclose(
+    strategy: str, redis_url: str, redis_prefix: str
+) -> None:
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    shield = Shield(_settings(strategy, True), store=store)
+    leases = shield.leases
+    assert leases is not None
+    try:
+        for _ in range(3):  # the 1st granted (4 reserved), the 2nd and 3rd leased
+            assert await _decide(shield) == "allow"
+        assert (leases.granted, leases.used) == (1, 2)
+        # every worker sees the reservation now: 1 + 4 counted, not 3
+        assert await _room(redis_url, redis_prefix, strategy) == QUOTA - 5
+    finally:
+        await shield.aclose()
+        await store.aclose()
+    # the 2 unused given back at shutdown: counted exactly the 3 served and the probe's 35
+    assert await _room(redis_url, redis_prefix, strategy) == 2
+    assert leases.settled == 2
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+async def test_the_sweep_gives_back_what_a_lease_left_unused(
+    strategy: str, redis_url: str, redis_prefix: str
+) -> None:
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    shield = Shield(_settings(strategy, True), store=store)
+    leases = shield.leases
+    assert leases is not None
+    try:
+        for _ in range(2):  # 4 reserved, 1 used
+            assert await _decide(shield) == "allow"
+        assert leases.used == 1
+        leases.sweep(time.time() + 60)  # the lease is over: settled, 3 given back
+        await leases.written()
+        assert len(leases) == 0
+        assert await _room(redis_url, redis_prefix, strategy) == QUOTA - 2
+    finally:
+        await shield.aclose()
+        await store.aclose()
+
+
+async def test_near_the_limit_no_lease_is_granted_and_the_limit_is_exact(
+    redis_url: str, redis_prefix: str
+) -> None:
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    shield = Shield(_settings("sliding-window-counter", True), store=store)
+    leases = shield.leases
+    assert leases is not None
+    rules, granted = [], []
+    try:
+        for _ in range(QUOTA + 2):
+            rules.append(await _decide(shield))
+            granted.append(leases.granted)
+    finally:
+        await shield.aclose()
+        await store.aclose()
+    assert rules == ["allow"] * QUOTA + ["rate-limit"] * 2  # the 41st refused, as without
+    assert leases.used > 0
+    # a grant needs 16 requests' room after its own reservation of up to 4: none once fewer
+    # than 21 remain, so the last 20 requests were all evaluated in full
+    assert granted[-22] == granted[-1]
+    assert leases.settled == leases.used

@@ -1,0 +1,52 @@
+"""A client spread over two real uvicorn workers sharing one real Redis, with leases on: each
+worker's lease is reserved in the shared counts at its grant, so the limit is enforced at
+exactly its request, whichever worker answers (docs/leases.md, across workers)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import redis
+
+from tests.servers import LOOPS
+from tests.test_workers import fetch, settings_for, workers
+
+pytestmark = pytest.mark.slow
+LIMIT = 100
+
+
+@pytest.mark.parametrize("loop", LOOPS)
+def test_a_client_over_two_workers_is_refused_at_exactly_the_limit(
+    loop: str, redis_url: str, redis_prefix: str
+) -> None:
+    prefix = f"{redis_prefix}{loop}:"
+    settings = settings_for(redis_url, prefix)
+    settings["ratelimit"] = {"groups": {"default": {"limits": f"{LIMIT}/minute"}}}
+    settings["lease"] = {"enabled": True}
+    # all within one minute's bucket (the sliding window weighs the last minute's below it)
+    edge = 60 - time.time() % 60
+    if edge < 25:
+        time.sleep(edge + 0.5)
+    with workers(2, loop, settings) as base:
+        # leased while 32 requests' room (4 leases of 8) stays unreserved: the first ~60
+        first = [fetch(base, "/artworks/1", "198.51.100.7") for _ in range(70)]
+        assert {r.status_code for r in first} == {200}
+        # a person's pause: every reservation left unused is given back by then (a lease
+        # lasts 1 s and the sweep runs every 1 s)
+        time.sleep(2.5)
+        last = [fetch(base, "/artworks/1", "198.51.100.7") for _ in range(35)]
+        assert [r.status_code for r in last] == [200] * (LIMIT - 70) + [429] * 5
+    answers = first + last
+    assert len({r.headers["x-worker"] for r in answers}) == 2
+    leased: dict[str, int] = {}
+    for r in answers:
+        worker = r.headers["x-worker"]
+        leased[worker] = max(leased.get(worker, 0), int(r.headers["x-leased"]))
+    assert sum(leased.values()) >= 10, leased  # leases were granted and used
+    raw = redis.Redis.from_url(redis_url, decode_responses=True)
+    try:  # the shared count is exactly the requests served (both workers shut down)
+        keys = [k for k in raw.scan_iter("*rl:client:default:*") if k.startswith(prefix)]
+        assert sum(int(raw.get(k) or 0) for k in keys) == LIMIT
+    finally:
+        raw.close()
