@@ -8,9 +8,12 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+import msgspec
 from starlette.types import ASGIApp
 
 from scrapeshield.actions import default_response
+from scrapeshield.deterrents.decoy import Decoy
+from scrapeshield.deterrents.tarpit import Tarpit
 from scrapeshield.facts import Facts
 from scrapeshield.pages.site import Pages
 from scrapeshield.settings import Settings
@@ -19,6 +22,15 @@ from scrapeshield.signals import Action, Decision
 logger = logging.getLogger("scrapeshield")
 
 ActionHandler = Callable[[Decision, Facts], Awaitable[ASGIApp | None]]
+EventNamer = Callable[[Decision, Facts], str]
+DECOY_EVENT, TARPIT_EVENT = "decoy", "tarpit"  # block-log events of enforced deterrents
+
+
+def event_named(event: str) -> EventNamer:
+    def namer(decision: Decision, facts: Facts) -> str:
+        return event if decision.enforced else "decision"
+
+    return namer
 
 
 class Responses:
@@ -29,6 +41,27 @@ class Responses:
         self, settings: Settings, pages: Pages, handlers: dict[Action, ActionHandler]
     ) -> None:
         self.settings, self.pages, self.handlers = settings, pages, handlers
+        self.tarpit: Tarpit | None = None
+
+    def install_deterrents(
+        self, threshold: float, log_events: dict[Action, EventNamer]
+    ) -> tuple[Decoy, Tarpit]:
+        """The decoy and tarpit actions: their responses and block-log events."""
+        decoy = Decoy(self.settings.decoy)
+        self.tarpit = Tarpit(self.settings.tarpit, threshold=threshold)
+        self.handlers[Action.DECOY] = decoy.respond
+        self.handlers[Action.TARPIT] = self._tarpit_response
+        log_events[Action.DECOY] = event_named(DECOY_EVENT)
+        log_events[Action.TARPIT] = event_named(TARPIT_EVENT)
+        return decoy, self.tarpit
+
+    async def _tarpit_response(self, decision: Decision, facts: Facts) -> ASGIApp:
+        """Held for a delay that grows with the score, then refused: 429 when a rate limit
+        decided (it set `retry_after`), else 403; the operator's `responder` may shape it."""
+        action = Action.THROTTLE if decision.retry_after is not None else Action.BLOCK
+        refusal = await self.refusal(msgspec.structs.replace(decision, action=action), facts)
+        assert self.tarpit is not None  # (installed with this handler)
+        return self.tarpit.hold(refusal, decision.score)
 
     async def response_for(self, decision: Decision, facts: Facts) -> ASGIApp:
         handler = self.handlers.get(decision.action)

@@ -30,9 +30,7 @@ from scrapeshield.challenge.endpoint import ChallengeEndpoint
 from scrapeshield.credentials.verify import Credentials
 from scrapeshield.defences import Detector, RequestContext, build_detectors
 from scrapeshield.detection import Plans, detect, drain, runs_for, start_early
-from scrapeshield.deterrents.decoy import Decoy
 from scrapeshield.deterrents.paycrawl import PayPerCrawl
-from scrapeshield.deterrents.tarpit import Tarpit
 from scrapeshield.directives.base import Endpoint, index_endpoints
 from scrapeshield.directives.build import build_endpoints, build_response_filters
 from scrapeshield.errors import StoreError, StoreUnavailable
@@ -43,7 +41,7 @@ from scrapeshield.lease.table import SETTLE_TIMEOUT, WAITED_NOTE, open_leases
 from scrapeshield.metrics.setup import open_metrics
 from scrapeshield.pages.site import Pages
 from scrapeshield.policy import Policy, Verdict
-from scrapeshield.responding import ActionHandler, Responses
+from scrapeshield.responding import ActionHandler, EventNamer, Responses
 from scrapeshield.rules import RuleList
 from scrapeshield.settings import Settings
 from scrapeshield.signals import Action, Decision, Signal
@@ -68,20 +66,11 @@ if TYPE_CHECKING:
 logger = logging.getLogger("scrapeshield")
 
 _ALLOW, _CHALLENGE = Action.ALLOW, Action.CHALLENGE  # module globals: cheaper than Action.X
-DECOY_EVENT, TARPIT_EVENT = "decoy", "tarpit"  # block-log events of enforced deterrents
 NO_DECOY_PREFIX = "no-decoy/"  # a decoy verdict off the image routes, made a block
 BUDGET_USE = "budget_use"
 """`ctx.notes` key: the largest used/allowed fraction among the request's budgets (identity)."""
 
-EventNamer = Callable[[Decision, Facts], str]
 LogObserver = Callable[[Decision, str], None]
-
-
-def _event_named(event: str) -> EventNamer:
-    def namer(decision: Decision, facts: Facts) -> str:
-        return event if decision.enforced else "decision"
-
-    return namer
 
 
 class Shield:
@@ -122,7 +111,9 @@ class Shield:
         )
         self.responses = Responses(self.settings, self.pages, self.action_handlers)
         self.challenge = self._install_challenge() if self.settings.challenge.enabled else None
-        self.decoy, self.tarpit = self._install_deterrents()
+        self.decoy, self.tarpit = self.responses.install_deterrents(
+            self.policy.challenge_score, self.log_events
+        )
         self._listing = bool(self.safelist or self.blocklist)  # most sites list nothing
         self.health_paths = frozenset(self.settings.health_paths)
         self.credentials = Credentials(self.settings.credentials)
@@ -158,25 +149,6 @@ class Shield:
         self.action_handlers[Action.CHALLENGE] = challenge.respond
         self.log_events[Action.CHALLENGE] = challenge.event_for
         return challenge
-
-    def _install_deterrents(self) -> tuple[Decoy, Tarpit]:
-        """The decoy and tarpit actions: their responses and block-log events."""
-        decoy = Decoy(self.settings.decoy)
-        tarpit = Tarpit(self.settings.tarpit, threshold=self.policy.challenge_score)
-        self.action_handlers[Action.DECOY] = decoy.respond
-        self.action_handlers[Action.TARPIT] = self._tarpit_response
-        self.log_events[Action.DECOY] = _event_named(DECOY_EVENT)
-        self.log_events[Action.TARPIT] = _event_named(TARPIT_EVENT)
-        return decoy, tarpit
-
-    async def _tarpit_response(self, decision: Decision, facts: Facts) -> ASGIApp:
-        """Held for a delay that grows with the score, then refused: 429 when a rate limit
-        decided (it set `retry_after`), else 403; the operator's `responder` may shape it."""
-        action = Action.THROTTLE if decision.retry_after is not None else Action.BLOCK
-        refusal = await self.responses.refusal(
-            msgspec.structs.replace(decision, action=action), facts
-        )
-        return self.tarpit.hold(refusal, decision.score)
 
     # -- per request ----------------------------------------------------------------------------
 
