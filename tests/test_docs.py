@@ -66,3 +66,11 @@ def test_the_api_page_names_every_public_member() -> None:
     text = (DOCS / "api.md").read_text(encoding="utf-8")
     for name in scrapeshield.__all__:
         assert f"`{name}`" in text or f"`{name}(" in text, name
+
+
+def test_every_page_is_in_the_site_nav() -> None:
+    """`mkdocs build --strict` (in .ci/run) refuses a page missing from the nav: caught here."""
+    nav = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^\s*-\s+(?:[^:\n]+:\s+)?([\w.-]+\.md)\s*$", nav, re.MULTILINE))
+    pages = {p.name for p in DOCS.glob("*.md")}
+    assert pages - listed == set()
