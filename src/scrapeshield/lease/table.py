@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
 from scrapeshield.detector import RequestContext
@@ -183,14 +183,18 @@ class Leases:
         ends first (settled), so it reads counts that include them, its own other kinds'
         (behaviour's page ring for an original) and its network's shared ones (network
         limits and budgets); and no lease outlives a count it was not granted on."""
-        ip = facts.client_ip
-        network = client_network(ip, *self._prefixes) if ip is not None else facts.client_key
+        network = self._network(facts)
         if keep is None:
             for client in self._by_network.pop(network, ()):
                 self.end_client(client)
             return
         for client in list(self._by_network.get(network, ())):
             self.end_client(client, keep)
+
+    def _network(self, facts: Facts) -> str:
+        """The network a client shares counters with (the rate limiter's prefixes)."""
+        ip = facts.client_ip
+        return client_network(ip, *self._prefixes) if ip is not None else facts.client_key
 
     def judged(
         self, facts: Facts, ctx: RequestContext, plans: Plans | None, decision: Decision
@@ -236,8 +240,7 @@ class Leases:
             if len(self._table) >= self.settings.max_clients:
                 self._evict()
             leases = self._table[facts.client_key] = {}
-            ip = facts.client_ip
-            net = client_network(ip, *self._prefixes) if ip is not None else facts.client_key
+            net = self._network(facts)
             self._by_network.setdefault(net, set()).add(facts.client_key)
             self._network_of[facts.client_key] = net
         elif (old := leases.get(kind)) is not None and old.pending:
@@ -277,9 +280,7 @@ class Leases:
         if replies:
             lease.pending = True
             lease.ready = asyncio.get_running_loop().create_future()
-            task = asyncio.get_running_loop().create_task(self._confirm(lease, replies))
-            self._reading.add(task)
-            task.add_done_callback(self._reading.discard)
+            self._read_in_task(self._confirm(lease, replies))
 
     async def _confirm(self, lease: Lease, replies: list[Awaitable[bool]]) -> None:
         """A reservation's replies: the lease goes live when all were counted; refused (a limit,
@@ -395,9 +396,7 @@ class Leases:
                 logger.exception("lease settle failed (%d requests)", len(records))
                 continue
             if reply is not None:
-                task = asyncio.get_running_loop().create_task(_read(reply))
-                self._reading.add(task)
-                task.add_done_callback(self._reading.discard)
+                self._read_in_task(_read(reply))
 
     def _release(self, lease: Lease) -> list[asyncio.Task[None]]:
         """Give back a lease's reservations whole (it was used for nothing)."""
@@ -410,11 +409,16 @@ class Leases:
                 logger.exception("lease give-back failed")
                 continue
             if reply is not None:
-                task = asyncio.get_running_loop().create_task(_read(reply))
-                self._reading.add(task)
-                task.add_done_callback(self._reading.discard)
-                tasks.append(task)
+                tasks.append(self._read_in_task(_read(reply)))
         return tasks
+
+    def _read_in_task(self, reading: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """A store reply read in a task of its own, held until done (`written` waits for it;
+        a task nobody holds may be collected)."""
+        task = asyncio.get_running_loop().create_task(reading)
+        self._reading.add(task)
+        task.add_done_callback(self._reading.discard)
+        return task
 
     def _start_sweep(self) -> None:
         try:
