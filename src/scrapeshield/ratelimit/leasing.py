@@ -20,7 +20,14 @@ import msgspec
 from scrapeshield.detector import RequestContext
 from scrapeshield.facts import Facts
 from scrapeshield.lease.protocol import UNLIMITED, Record, Terms
-from scrapeshield.ratelimit.backends import HIT_SCRIPT, Limiter, LimitState, Outcome, RedisLimiter
+from scrapeshield.ratelimit.backends import (
+    HIT_SCRIPT,
+    Limiter,
+    LimitState,
+    Outcome,
+    RedisLimiter,
+    outcome_of,
+)
 from scrapeshield.ratelimit.headers import add_rate_limit_headers
 from scrapeshield.ratelimit.memory import NativeMemoryLimiter
 from scrapeshield.ratelimit.plan import Plan, Planner
@@ -142,20 +149,21 @@ def reserve(limiter: RedisLimiter, granted: Granted, count: int) -> Awaitable[bo
 
 async def _reserved(granted: Granted, units: int, reply: Awaitable[Any]) -> bool:
     raw = await reply
-    if int(raw[0]) or isinstance(raw[2], str | bytes):  # a limit refused it, or a ban
-        return False
     plan = granted.plan
     assert plan is not None
+    outcome = outcome_of(plan.limits, raw, 4)  # (hit.lua: the ban and its time before them)
+    if outcome.rejected is not None or isinstance(raw[2], str | bytes):  # a limit, or a ban
+        return False
     at = int(raw[3])
     granted.reserved, granted.server_ms = units, at
-    granted.ends = tuple(
-        at + int(raw[5 + 2 * i]) if lim.spec[0] == 1 else 0 for i, lim in enumerate(plan.limits)
+    granted.ends = tuple(  # (resets are whole milliseconds)
+        at + round(state.reset * 1000) if state.limit.spec[0] == 1 else 0
+        for state in outcome.states
     )
     # what the client is told: the shared count now, less its own reservation's unused part
     # (it has not spent it), so each leased request counts down by its cost
     granted.states = tuple(
-        LimitState(lim, int(raw[4 + 2 * i]) + units, int(raw[5 + 2 * i]) / 1000)
-        for i, lim in enumerate(plan.limits)
+        LimitState(state.limit, state.remaining + units, state.reset) for state in outcome.states
     )
     granted.at = time.time()
     return True
