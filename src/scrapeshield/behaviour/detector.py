@@ -33,7 +33,7 @@ from scrapeshield.behaviour.evidence import (
     judge,
     walk_length,
 )
-from scrapeshield.behaviour.record import LISTINGS, Ring, Tally, push, seen
+from scrapeshield.behaviour.record import LISTINGS, Ring, Tally, count, push, seen
 from scrapeshield.behaviour.script import RING_ENTRY, SCRIPT, SECONDS, SOUGHT
 from scrapeshield.behaviour.settings import BehaviourSettings
 from scrapeshield.behaviour.trap import TRAP_READ_NOTE, trap_key
@@ -128,10 +128,7 @@ class BehaviourDetector(Immediate):
     def lease_covers(self, state: leasing.PageLease | None, facts: Facts) -> bool:
         if state is None:
             return True
-        path = facts.path
-        item = _ITEM_ID.search(path, max(0, len(path) - _ITEM_TAIL))
-        ident = int(item.group(1)) if item is not None else None
-        return not leasing.walks_on(self._s, state, ident, facts.time)
+        return not leasing.walks_on(self._s, state, _item_id(facts.path), facts.time)
 
     def lease_use(
         self, state: leasing.PageLease | None, facts: Facts, ctx: RequestContext, used: int
@@ -154,17 +151,12 @@ class BehaviourDetector(Immediate):
         # `_in_memory` for each page, its record looked up once (a page: no orphan check)
         tally = store.record(subject_key("bh:", state.client), self._record_ttl, Tally)
         assert tally is not None  # (created)
-        window, counts, bumps, size = self._s.window, tally.counts, state.bumps, self.ring_size
+        window, bumps, size = self._s.window, state.bumps, self.ring_size
         for now, path in records:
-            bucket = int(now // window)
-            at = 6 * (bucket % 2)
-            if counts[at + 5] != bucket:
-                counts[at : at + 6] = [0, 0, 0, 0, 0, bucket]
-            for b in bumps:
-                counts[at + b] += 1
-            item = _ITEM_ID.search(path, max(0, len(path) - _ITEM_TAIL))
-            if item is not None:
-                push(tally, "pages", int(item.group(1)), int(now), size)
+            count(tally.counts, int(now // window), bumps)
+            ident = _item_id(path)
+            if ident is not None:
+                push(tally, "pages", ident, int(now), size)
             else:
                 push(tally, LISTINGS, _path_hash(path), int(now), _LISTED)
         return None
@@ -174,8 +166,7 @@ class BehaviourDetector(Immediate):
     ) -> Awaitable[Any]:
         queued = []
         for now, path in records:
-            item = _ITEM_ID.search(path, max(0, len(path) - _ITEM_TAIL))
-            ident = int(item.group(1)) if item is not None else None
+            ident = _item_id(path)
             request = _Request(state.client, now, PAGE, state.bumps, ident, False)
             if ident is None:
                 request.listing = _path_hash(path)
@@ -192,13 +183,8 @@ class BehaviourDetector(Immediate):
         bumps = [kind]
         if headers.get("if-none-match") or headers.get("if-modified-since"):
             bumps.append(COND)
-        ident: int | None = None
         path = facts.path
-        if (
-            kind != ASSET
-            and (item := _ITEM_ID.search(path, max(0, len(path) - _ITEM_TAIL))) is not None
-        ):
-            ident = int(item.group(1))
+        ident = _item_id(path) if kind != ASSET else None
         claim = _claim(facts) if kind == IMAGE and ident is not None else None
         # embedded in a page of this site only if this client viewed that page lately; an
         # <img> without a Referer of this site (a no-referrer policy, another site) cannot say
@@ -238,22 +224,12 @@ class BehaviourDetector(Immediate):
         if tally is None:  # a dry run for a client with nothing kept
             tally = Tally()
         bucket = int(r.now // s.window)
-        parity = bucket % 2
         look, wanted = r.looked_up()
         orphan = r.check and not seen(getattr(tally, look), wanted, r.now - s.page_memory)
         bumps = [*r.bumps, ORPHAN] if orphan else r.bumps
-        counts, at = tally.counts, 6 * parity  # this window's parity: its five, then its index
-        if counts[at + 5] != bucket:  # this window's first request: its counters anew
-            fresh = [0, 0, 0, 0, 0, bucket]
-            if dry_run:
-                counts = [*counts[:at], *fresh, *counts[at + 6 :]]
-            else:
-                counts[at : at + 6] = fresh
+        counts = list(tally.counts) if dry_run else tally.counts  # (a dry run counts a copy)
+        at = count(counts, bucket, bumps)
         current = counts[at : at + 5]
-        for b in bumps:
-            current[b] += 1
-        if not dry_run:
-            counts[at : at + 5] = current
         other = 6 - at
         previous = counts[other : other + 5] if counts[other + 5] == bucket - 1 else _ZEROS
         if r.listing is not None and not dry_run:
@@ -398,6 +374,12 @@ class _Request:
         if self.claim is not None:
             return self.claim
         return _RING_NAMES[PAGE], self.ident
+
+
+def _item_id(path: str) -> int | None:
+    """The work id at the end of a path (`/artworks/7`, `/images/0001.png`: 1), else None."""
+    item = _ITEM_ID.search(path, max(0, len(path) - _ITEM_TAIL))
+    return int(item.group(1)) if item is not None else None
 
 
 def _claim(facts: Facts) -> tuple[str, int] | None:

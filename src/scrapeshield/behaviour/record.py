@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 LISTINGS = "listed"  # the listing pages (no id) a client viewed: path hashes (the latest 16)
 RINGS = ("pages", "images", LISTINGS)  # (their names on Redis too)
 Ring = tuple[list[int], list[int]]  # a memory ring: ids and their whole seconds
@@ -22,6 +24,17 @@ class Tally:
         self.pages: Ring | None = None
         self.images: Ring | None = None
         self.listed: Ring | None = None
+
+
+def count(counts: list[int], bucket: int, bumps: Sequence[int]) -> int:
+    """Add `bumps` to window `bucket`'s counters in `counts` (a `Tally`'s), anew at the
+    window's first request; where that window's five counters start (6 × its parity)."""
+    at = 6 * (bucket % 2)
+    if counts[at + 5] != bucket:
+        counts[at : at + 6] = [0, 0, 0, 0, 0, bucket]
+    for b in bumps:
+        counts[at + b] += 1
+    return at
 
 
 def push(tally: Tally, name: str, ident: int, now: int, size: int) -> None:
