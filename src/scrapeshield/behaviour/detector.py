@@ -120,9 +120,7 @@ class BehaviourDetector(Immediate):
             ids, times = leasing.ring_entries(text)
             ids.append(ident)
             times.append(int(now))
-        headers = facts.headers
-        conditional = headers.get("if-none-match") or headers.get("if-modified-since")
-        bumps = [PAGE, COND] if conditional else [PAGE]
+        bumps = _bumps(PAGE, facts)
         return Terms(headroom, None, leasing.PageLease(facts.client_key, bumps, ids, times))
 
     def lease_covers(self, state: leasing.PageLease | None, facts: Facts) -> bool:
@@ -180,9 +178,7 @@ class BehaviourDetector(Immediate):
         if kind is None or facts.client_key == UNKNOWN_CLIENT:
             return ()  # without an address, everyone's requests would add up as one client's
         headers = facts.headers
-        bumps = [kind]
-        if headers.get("if-none-match") or headers.get("if-modified-since"):
-            bumps.append(COND)
+        bumps = _bumps(kind, facts)
         path = facts.path
         ident = _item_id(path) if kind != ASSET else None
         claim = _claim(facts) if kind == IMAGE and ident is not None else None
@@ -374,6 +370,14 @@ class _Request:
         if self.claim is not None:
             return self.claim
         return _RING_NAMES[PAGE], self.ident
+
+
+def _bumps(kind: int, facts: Facts) -> list[int]:
+    """The counters a request adds to: its kind's, and the conditional requests' if it is one."""
+    headers = facts.headers
+    if headers.get("if-none-match") or headers.get("if-modified-since"):
+        return [kind, COND]
+    return [kind]
 
 
 def _item_id(path: str) -> int | None:
