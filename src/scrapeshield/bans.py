@@ -91,11 +91,7 @@ class BanList:
         return ban
 
     async def unban(self, client_key: str) -> bool:
-        lifted = self.store.delete(ban_key(client_key))
-        unindexed = self.index.remove_soon([client_key])
-        if unindexed is not None:
-            return bool((await asyncio.gather(lifted, unindexed))[0])
-        return await lifted
+        return await self.index.lift(client_key)
 
     async def get(self, client_key: str) -> Ban | None:
         return await self.get_soon(client_key)

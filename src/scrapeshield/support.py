@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scrapeshield.bans import LIST_LIMIT, Ban, BanList
-from scrapeshield.behaviour.trap import TRAP_PREFIX, trap_key
+from scrapeshield.behaviour.trap import TRAP_PREFIX
 from scrapeshield.client import ClientResolver, parse_ip
 from scrapeshield.ratelimit.escalation import level_key, strike_key
 from scrapeshield.settings import Settings
@@ -133,10 +133,8 @@ class Support:
         """Lift the ban and the trap flag of `client_key`; with `forget`, also its escalation
         history (strikes and ban level), so a next throttle does not bring a longer ban."""
         store = self.store
-        cleared = store.delete(trap_key(client_key))
-        unindexed = trap_index(store).remove_soon([client_key])
-        ban, trap, *_ = await asyncio.gather(
-            BanList(store).unban(client_key), cleared, *([unindexed] if unindexed else [])
+        ban, trap = await asyncio.gather(
+            BanList(store).unban(client_key), trap_index(store).lift(client_key)
         )
         escalation = False
         if forget:

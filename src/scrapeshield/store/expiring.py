@@ -90,6 +90,14 @@ class ExpiringIndex:
             return None
         return store.submit("ZREM", store.prefix + self.index, *subjects)
 
+    async def lift(self, subject: str) -> bool:
+        """Delete a subject's record and its index entry, in one batch: whether it was there."""
+        lifted = self.store.delete(self.key(subject))
+        unindexed = self.remove_soon([subject])
+        if unindexed is None:
+            return await lifted
+        return bool((await asyncio.gather(lifted, unindexed))[0])
+
     async def page(self, after: Cursor | None = None, count: int = PAGE) -> list[Entry]:
         """Up to `count` live entries after `after`, soonest to end first. On Redis one read of
         the index (ended entries pruned in the same batch) and one of the records it names
