@@ -169,27 +169,6 @@ def test_contact_heuristic_does_not_read_device_model_text() -> None:
     ).is_bot
 
 
-def test_a_host_with_a_path_and_no_scheme_is_a_contact() -> None:
-    """A bot's policy page written without the scheme (adbeat's form, round eight); not an app's
-    version after a dotted name, not a ROM's site in the model field, not a classic browser's
-    home page, and not what Google's front end notes after ",gzip(gfe)"."""
-    chrome = "AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36"
-    for bot in (
-        f"Mozilla/5.0 (Windows NT 10.0; Win64; x64) foo-ads.com/policy {chrome}",
-        "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5; rv:126.0) Gecko/20100101 Firefox/126.0"
-        " (see shop.foo.de/about-our-fetcher)",
-    ):
-        assert "host with a path" in _bot_reason(bot, "Chrome"), bot
-    for browser in (
-        f"Mozilla/5.0 (Linux; Android 9; SM-G960F) {chrome} Weather.de/1.7",
-        f"Mozilla/5.0 (Linux; Android 9; SM-G960F rom.foo.de/forum Build/PPR1) {chrome}",
-        f"Mozilla/5.0 (Windows NT 6.1) {chrome},gzip(gfe) (via docs.google.com/viewer)",
-        "Mozilla/5.0 (Windows; U; en-US) AppleWebKit/534.34 (KHTML, like Gecko) QtWeb Internet"
-        " Browser/3.8.5 qtweb.net/download",
-    ):
-        assert not _bot_reason(browser, "Chrome"), browser
-
-
 # Agents no catalogue entry names, caught by structure alone (uaclass: a product token with no
 # browser form, words in the engine's comment, a program in a Mozilla/5.0 `compatible;` comment,
 # a template's placeholder version).

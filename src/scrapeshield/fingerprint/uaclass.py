@@ -61,19 +61,6 @@ _CONTACT = re.compile(
     r"https?://|\+https?\b|\bwww\.[a-z0-9-]+\.|[a-z0-9._%+-]@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}"
     r"|\(at\)|\[at\]| at [a-z0-9-]+(?:\.| dot )(?:com|net|org|[a-z]{2})\b"
 )
-# A host with a path but no scheme ("Mozilla/5.0 (Windows NT 6.1) adbeat.com/policy ...") is
-# a bot's policy page written the short way; a path starting with a digit is an app's
-# version ("Wetter.de/1.7", "radio.de/5.10.3.0"), so the path must start with a letter. Not read
-# after Google's front end's ",gzip(gfe)": what follows is the proxy's note of whom it fetched
-# for ("... Safari/537.36,gzip(gfe) (via docs.google.com/viewer)", a person's document view;
-# 2 dev-new browsers without this).
-# Round eight, decided on the development pools: dev-A 0 browsers (heuristics alone: 7 bots
-# more, all named already), dev-B 0 browsers, 1 bot more, dev-new 0 browsers. Risk: an app or a
-# browser that names a page of its site without the scheme (none of 225,251 dev browsers).
-# (The regex starts with its literal "." so `re` scans in C; the host's last character before it
-# is checked in Python: a leading character class costs ~4 µs on 512 characters.)
-_HOST_PATH = re.compile(r"\.(?:[a-z]{2}|com|net|org|info|biz)/[a-z]")
-_PROXY_NOTE = ",gzip(gfe)"
 # A browser's own branding, not a contact (each read off the corpus' dev-A quarter): a home page
 # written right after a product named "... Browser" ("Embedded Web Browser from:
 # http://bsalsa.com/", "Multi-Browser 10.1 (www.multibrowser.de)"), as QtWeb's and Arachne's
@@ -358,18 +345,6 @@ def _without_branding(text: str) -> str:
     return _BRANDING.sub(" ", text) if "browser" in text or ".www." in text else text
 
 
-def _host_path(lowered: str) -> bool:
-    """A host with a path, no scheme, outside device-model text and a browser's branding."""
-    text = lowered.split(_PROXY_NOTE, 1)[0]
-    if not _HOST_PATH.search(text):  # most agents stop here: a "." then a TLD and "/"
-        return False
-    text = _without_branding(_without_device(text))
-    return any(
-        found.start() and (text[found.start() - 1].isalnum() or text[found.start() - 1] == "-")
-        for found in _HOST_PATH.finditer(text)
-    )
-
-
 def _family_bot_word(lowered: str, family: str) -> str | None:
     """A bot word in the family ua-parser names (uap-core's regexes know many bots:
     "WebPageTest.org bot" for "PTST/276", "OpenVAS Scanner"), unless the family is device-model
@@ -391,8 +366,6 @@ def _bot_reason(lowered: str, ua_words: tuple[str, ...], family: str) -> str:
         and ("+http" in lowered or not _CLASSIC.search(lowered))
     ):
         return "contains a URL or e-mail address, the self-identification of bots"
-    if _host_path(lowered) and not _CLASSIC.search(lowered):
-        return "names a host with a path (a bot's policy page) without the scheme"
     if any(hint in lowered for hint in _BOT_WORD_HINTS):
         text = _without_device(lowered)
         text_words = ua_words if text is lowered else _words(text)
