@@ -150,9 +150,11 @@ class IdentityDetector(Immediate):
         repeats add nothing to, so unlimited too, while under half of every budget and of
         the pool's threshold are used; originals count, and state none."""
         kind = self._kind(facts) if facts.client_key != UNKNOWN_CLIENT else None
+        if kind is not None and kind != "page":  # (before the token's check: no work)
+            return None
         visitor = self.tokens.validate(facts) if VISITOR_NOTE in ctx.notes else None
         if kind is not None:
-            if kind != "page" or visitor is None or VERIFIED_BOT_NOTE in ctx.notes:
+            if visitor is None or VERIFIED_BOT_NOTE in ctx.notes:
                 return None
             plan = ctx.notes.get(_PLAN_NOTE) or self._plan(facts, kind, visitor)
             if plan.issuance or ctx.notes.get(BUDGET_USE_NOTE, 1.0) >= 0.5:
@@ -164,6 +166,14 @@ class IdentityDetector(Immediate):
         if visitor is None:
             return UNLIMITED_TERMS
         return Terms(UNLIMITED, until=visitor.issued + self.settings.max_age)
+
+    def lease_keeps(self, state: object, facts: Facts, ctx: RequestContext) -> bool:
+        """After another request of the client's network: a page's lease held while under half
+        of every budget and of the pool; an original there (`ctx`: its notes) may move them."""
+        notes = ctx.notes
+        use: float = notes.get(BUDGET_USE_NOTE, 0.0)
+        pool: int = notes.get(_POOL_NOTE, 0)
+        return use < 0.5 and 2 * pool <= self._pool.identities
 
     def detect_now(self, facts: Facts, ctx: RequestContext) -> Found:
         notes = ctx.notes
