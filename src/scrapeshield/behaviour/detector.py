@@ -39,7 +39,7 @@ from scrapeshield.behaviour.settings import BehaviourSettings
 from scrapeshield.behaviour.trap import TRAP_READ_NOTE, trap_key
 from scrapeshield.detector import Found, Immediate, RequestContext
 from scrapeshield.facts import Facts
-from scrapeshield.lease.protocol import UNLIMITED, UNLIMITED_TERMS, Record, Terms
+from scrapeshield.lease.protocol import STEADY_TERMS, UNLIMITED, Record, Terms
 from scrapeshield.route_index import RouteMark
 from scrapeshield.signals import Signal
 from scrapeshield.store.base import Store
@@ -106,10 +106,10 @@ class BehaviourDetector(Immediate):
         assets, and pages on other stores state none (yet)."""
         kind = self._kind(facts)
         if kind is None or facts.client_key == UNKNOWN_CLIENT:
-            return UNLIMITED_TERMS
+            return STEADY_TERMS
         if kind == ASSET:
             state = leasing.PageLease(facts.client_key, _bumps(ASSET, facts), [], [], ASSET)
-            return Terms(UNLIMITED, None, state)
+            return Terms(UNLIMITED, None, state, steady=True)
         seen = ctx.notes.get(_COUNTS_NOTE)
         if kind != PAGE or seen is None:
             return None

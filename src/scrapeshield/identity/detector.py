@@ -35,7 +35,7 @@ from scrapeshield.identity import ops
 from scrapeshield.identity.fingerprint import header_fingerprint
 from scrapeshield.identity.settings import IdentitySettings
 from scrapeshield.identity.token import Visitor, VisitorTokens
-from scrapeshield.lease.protocol import UNLIMITED, UNLIMITED_TERMS, Terms
+from scrapeshield.lease.protocol import STEADY_TERMS, UNLIMITED, Terms
 from scrapeshield.signals import Signal
 from scrapeshield.store.keys import subject_key
 from scrapeshield.store.memory import MemoryStore
@@ -163,9 +163,10 @@ class IdentityDetector(Immediate):
             # change nothing; leased while the pool is under half its threshold
             if plan.pool and 2 * ctx.notes.get(_POOL_NOTE, _NEVER) > self._pool.identities:
                 return None
-        if visitor is None:
-            return UNLIMITED_TERMS
-        return Terms(UNLIMITED, until=visitor.issued + self.settings.max_age)
+        if visitor is None:  # (so not a page)
+            return STEADY_TERMS
+        # steady but for a page, whose budgets are read: an original may move them
+        return Terms(UNLIMITED, visitor.issued + self.settings.max_age, steady=kind is None)
 
     def lease_keeps(self, state: object, facts: Facts, ctx: RequestContext) -> bool:
         """After another request of the client's network: a page's lease held while under half

@@ -129,15 +129,17 @@ class Lease:
         self.ready: asyncio.Future[None] | None = None  # done when the reservation landed
         self.releases: list[tuple[Settle, Any]] = []  # the settles that give a reservation back
 
-    def take(self, hook: Hooks, state: Any) -> None:
-        """A detector's hooks, with the state its terms gave."""
+    def take(self, hook: Hooks, terms: Terms) -> None:
+        """A detector's hooks, with the state its terms gave (`steady`: never asked whether
+        it keeps the lease)."""
+        state = terms.state
         if hook.use is not None:
             self.uses.append((hook.use, state))
         if hook.covers is not None:
             self.covers.append((hook.covers, state))
         if hook.admit is not None:
             self.admits.append((hook.admit, state))
-        if hook.keeps is not None:
+        if hook.keeps is not None and not terms.steady:
             self.keeps.append((hook.keeps, state))
         if hook.settle is not None:
             self.settles.append((hook.settle, state))

@@ -40,12 +40,17 @@ Record = tuple[float, str]
 
 
 class Terms(NamedTuple):
+    """`steady`: no other request can change this headroom, so the table never asks this
+    detector's `lease_keeps` for this lease (an asset's count, a request counted at once)."""
+
     headroom: int
     until: float | None = None
     state: Any = None
+    steady: bool = False
 
 
 UNLIMITED_TERMS = Terms(UNLIMITED)
+STEADY_TERMS = Terms(UNLIMITED, steady=True)
 
 
 class Leasable(Protocol):

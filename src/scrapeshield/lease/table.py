@@ -192,7 +192,7 @@ class Leases:
                 lease.left = terms.headroom
             if terms.until is not None and terms.until < lease.until:
                 lease.until = terms.until
-            lease.take(hook, terms.state)
+            lease.take(hook, terms)
             if hook.reserve is not None:
                 reserves.append((hook, terms.state))
         key = ctx.notes.get(KEY_NOTE) or (kind, binding(facts))

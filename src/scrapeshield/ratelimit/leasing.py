@@ -95,7 +95,8 @@ def terms(
     group = planner.group_for(facts, ctx.notes)
     note = ctx.notes.get("ratelimit")
     if note is None:  # exempt (no plan): nothing to count
-        return Terms(UNLIMITED, None, Granted(group, None, (), facts.time, facts.client_key))
+        granted = Granted(group, None, (), facts.time, facts.client_key)
+        return Terms(UNLIMITED, None, granted, steady=True)
     outcome: Outcome = note["outcome"]
     plan = planner.plan(facts, ctx.notes)
     if outcome.rejected is not None or plan is None:
@@ -103,7 +104,7 @@ def terms(
     if live is not None:
         granted = Granted(plan.group, plan, outcome.states, facts.time, facts.client_key)
         granted.live = live
-        return Terms(UNLIMITED, None, granted)
+        return Terms(UNLIMITED, None, granted, steady=True)
     states = outcome.states
     headroom = min(state.remaining // plan.cost for state in states) - margin
     if headroom <= 0:
