@@ -9,6 +9,13 @@ try to turn that into originals:
 - `lease-alternating`: Chrome headers whose Accept-Language changes on every request, so each
   request has other inputs than the lease before it and gets a fresh evaluation (and, when
   clean, a fresh lease): page + original per artwork, paced.
+- `lease-asset-keepalive`: Chrome headers; its stylesheet before every artwork page, so an
+  asset lease (held across the client's other requests) is always alive: stylesheet, page,
+  original per artwork, paced. Leased stylesheets are counted before its next page or original
+  is judged, and add only to the asset count.
+- `lease-referer-varying`: Chrome headers whose Referer names another page of the site on every
+  request (its value is the one field the binding leaves out: no detector reads it for a page
+  or an asset), page + original per artwork, paced.
 """
 
 from __future__ import annotations
@@ -54,6 +61,29 @@ class _Alternating(HeaderSet):
         ]
 
 
+@dataclass
+class AssetKeepalive(Harvester):
+    def _artwork(
+        self, visitor: _Visitor, headers: HeaderSet, base: str, artwork: int, ledger: Ledger
+    ) -> bool:
+        page = visitor.page or "/"
+        self._send(visitor, "asset", "/static/gallery.css", headers.style(base, page))
+        return super()._artwork(visitor, headers, base, artwork, ledger)
+
+
+class _Referring(HeaderSet):
+    """A header set whose Referer names another artwork page with every request it builds."""
+
+    def __init__(self, inner: HeaderSet) -> None:
+        super().__init__(inner.family, inner.source, inner.kinds)
+        object.__setattr__(self, "_turn", [0])
+
+    def _build(self, kind: str, base: str, referer: str | None) -> list[tuple[str, str]]:
+        turn: list[int] = self.__dict__["_turn"]
+        turn[0] += 1
+        return super()._build(kind, base, f"/artworks/{turn[0] % 97 + 1}" if referer else None)
+
+
 def adversaries() -> list[Adversary]:
     threat = "lease exploit"
     return [
@@ -64,4 +94,11 @@ def adversaries() -> list[Adversary]:
                   "Chrome headers with Accept-Language changed on every request (a fresh "
                   "evaluation, and lease, each time), page + original per artwork, paced",
                   headers=lambda: _Alternating(chrome())),
+        AssetKeepalive("lease-asset-keepalive", threat, BROWSERLIKE,
+                       "Chrome headers, its stylesheet before every artwork page (an asset "
+                       "lease always alive), then page + original, paced", headers=chrome),
+        Harvester("lease-referer-varying", threat, BROWSERLIKE,
+                  "Chrome headers with a Referer naming another page on every request (the "
+                  "one value leases do not bind), page + original per artwork, paced",
+                  headers=lambda: _Referring(chrome())),
     ]  # fmt: skip

@@ -11,11 +11,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from scrapeshield.facts import Facts
-from scrapeshield.lease.table import binding
+from scrapeshield.lease.lease import UNBOUND, binding
 from scrapeshield.settings import Settings
 from scrapeshield.shield import Shield, synthetic_scope
 from scrapeshield.store import MemoryStore
-from tests.browsers import chrome, chrome_image
+from tests.browsers import chrome, chrome_asset, chrome_image
 
 PER_REQUEST = {
     "method": "the kind (the table's key)",
@@ -31,12 +31,19 @@ PER_REQUEST = {
 
 
 class _Headers(Mapping[str, str]):
+    """Records "headers" on any read, and `value:<name>` for each field's value read."""
+
     def __init__(self, real: Mapping[str, str], read: set[str]) -> None:
         self._real, self._read = real, read
 
     def __getitem__(self, key: str) -> str:
         self._read.add("headers")
+        self._read.add(f"value:{key}")
         return self._real[key]
+
+    def __contains__(self, key: object) -> bool:  # (a name, not a value)
+        self._read.add("headers")
+        return key in self._real
 
     def __iter__(self) -> Iterator[str]:
         self._read.add("headers")
@@ -68,6 +75,8 @@ def _requests() -> list[tuple[str, dict[str, str]]]:
     page = chrome()
     return [
         ("/art/1", page),
+        ("/art/2", chrome(Referer="https://testserver/art/1")),
+        ("/static/gallery.css", chrome_asset("https://testserver/art/2", "style")),
         ("/images/1.png", chrome_image("https://testserver/art/1")),
         ("/api/artworks", {**page, "Accept": "application/json"}),
         ("/api/artworks", {**page, "Cookie": "sv=abc; ss_pass=x"}),
@@ -77,12 +86,21 @@ def _requests() -> list[tuple[str, dict[str, str]]]:
 def test_the_binding_holds_every_input_the_detectors_read() -> None:
     async def run() -> None:
         shield = Shield(Settings(lease={"enabled": True}), store=MemoryStore())
+        identity = next(d for d in shield.detectors if d.name == "identity")
+        first = shield.facts(synthetic_scope(path="/", headers=list(chrome().items())))
+        token = identity.tokens.issue(first)[1].decode().split(";")[0]  # type: ignore[attr-defined]
         for path, headers in _requests():
+            if "Sec-Fetch-Dest" in headers and headers["Sec-Fetch-Dest"] == "document":
+                headers = {**headers, "Cookie": token}  # a returning visitor's page: leased
             facts = shield.facts(synthetic_scope(path=path, headers=list(headers.items())))
             bound = _Recording(facts)
             binding(bound)  # type: ignore[arg-type]
             assert "headers" in bound.read
             await shield.decide(facts, shield.context())  # the plans, built
+            assert shield.leases is not None
+            held = shield.leases._table.get(facts.client_key, {})
+            kind = (facts.method, facts.route_group, facts.route)
+            leased = any(key[0] == kind for key in held)
             for detector, run in shield._plans.for_request(facts).entries:
                 seen = _Recording(facts)
                 ctx = shield.context()
@@ -92,8 +110,16 @@ def test_the_binding_holds_every_input_the_detectors_read() -> None:
                 terms = getattr(detector, "lease_terms", None)
                 if terms is not None:
                     terms(seen, ctx)
-                missed = seen.read - bound.read - set(PER_REQUEST)
+                values = {name for name in seen.read if name.startswith("value:")}
+                missed = seen.read - values - bound.read - set(PER_REQUEST)
                 assert not missed, f"{detector.name} reads {missed}, which no lease binds"
+                # every value is bound but the Referer's: read only where no lease is held
+                if leased:
+                    assert f"value:{UNBOUND}" not in values, f"{detector.name}: {path}"
+            if path.startswith("/images/"):
+                assert not leased  # (behaviour reads its Referer)
+            else:
+                assert leased, path
 
     asyncio.run(run())
 

@@ -100,12 +100,20 @@ def test_changed_inputs_are_evaluated_in_full(
         assert leases.granted == 1
         assert client.get("/api/items").status_code == 200
         assert leases.used == 1
-        # another language: a different input, so a full evaluation (which grants anew)
-        other = client.get("/api/items", headers={"accept-language": "de-DE,de;q=0.9"})
-        assert other.status_code == 200
-        assert leases.used == 1
-        assert leases.granted == 2
-        assert leases.settled == 1
+        # another language: a different input, so a full evaluation (which grants anew, a
+        # lease of its own: the first one is kept, nothing it holds being changed)
+        german = {"accept-language": "de-DE,de;q=0.9"}
+        assert client.get("/api/items", headers=german).status_code == 200
+        assert (leases.used, leases.granted) == (1, 2)
+        assert client.get("/api/items").status_code == 200
+        assert client.get("/api/items", headers=german).status_code == 200
+        assert (leases.used, leases.granted, leases.settled) == (3, 2, 0)
+        # a Referer: a new field (its name is bound: in full), then only its value changes
+        # (no detector reads it for this kind: leased)
+        for page in ("/a", "/b", "/c"):
+            referred = {**chrome(Referer=f"{server.url}{page}"), "Accept": "application/json"}
+            assert client.get("/api/items", headers=referred).status_code == 200
+        assert (leases.used, leases.granted) == (5, 3)
         # a curl user agent signals: no lease, and the client's leases end
         assert client.get("/api/items", headers={"user-agent": "curl/8.5.0"}).status_code != 200
         assert len(leases) == 0

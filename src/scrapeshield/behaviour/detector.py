@@ -39,7 +39,7 @@ from scrapeshield.behaviour.settings import BehaviourSettings
 from scrapeshield.behaviour.trap import TRAP_READ_NOTE, trap_key
 from scrapeshield.detector import Found, Immediate, RequestContext
 from scrapeshield.facts import Facts
-from scrapeshield.lease.protocol import UNLIMITED_TERMS, Record, Terms
+from scrapeshield.lease.protocol import STEADY_TERMS, UNLIMITED, Record, Terms
 from scrapeshield.route_index import RouteMark
 from scrapeshield.signals import Signal
 from scrapeshield.store.base import Store
@@ -106,12 +106,15 @@ class BehaviourDetector(Immediate):
         assets, and pages on other stores state none (yet)."""
         kind = self._kind(facts)
         if kind is None or facts.client_key == UNKNOWN_CLIENT:
-            return UNLIMITED_TERMS
+            return STEADY_TERMS
+        if kind == ASSET:
+            state = leasing.PageLease(facts.client_key, _bumps(ASSET, facts), [], [], ASSET)
+            return Terms(UNLIMITED, None, state, steady=True)
         seen = ctx.notes.get(_COUNTS_NOTE)
         if kind != PAGE or seen is None:
             return None
         current, previous, record = seen
-        headroom = leasing.page_headroom(self._s, facts.time, current, previous)
+        headroom, until = leasing.page_headroom(self._s, facts.time, current, previous)
         if isinstance(record, Tally):  # the memory store: the ring after this request
             ring = record.pages
             ids, times = (list(ring[0]), list(ring[1])) if ring else ([], [])
@@ -121,12 +124,24 @@ class BehaviourDetector(Immediate):
             ids.append(ident)
             times.append(int(now))
         bumps = _bumps(PAGE, facts)
-        return Terms(headroom, None, leasing.PageLease(facts.client_key, bumps, ids, times))
+        return Terms(headroom, until, leasing.PageLease(facts.client_key, bumps, ids, times))
 
     def lease_covers(self, state: leasing.PageLease | None, facts: Facts) -> bool:
         if state is None:
             return True
+        if state.kind == ASSET:  # (its route group and Sec-Fetch-Dest are in the lease's key)
+            return True
         return not leasing.walks_on(self._s, state, _item_id(facts.path), facts.time)
+
+    def lease_keeps(
+        self, state: leasing.PageLease | None, facts: Facts, ctx: RequestContext
+    ) -> bool:
+        """Counts are per client, and its leased requests are flushed before its other full
+        evaluations; only another page of its own (a count and an id the page lease's headroom
+        and walk check do not hold) ends a page lease."""
+        if state is None or state.kind != PAGE or facts.client_key != state.client:
+            return True
+        return self._kind(facts) != PAGE
 
     def lease_use(
         self, state: leasing.PageLease | None, facts: Facts, ctx: RequestContext, used: int
@@ -138,10 +153,12 @@ class BehaviourDetector(Immediate):
     def lease_settle(
         self, state: leasing.PageLease | None, records: Sequence[Record], store: Store
     ) -> Awaitable[Any] | None:
-        """Each leased page into the client's record, with its time, as it would have been
-        (on Redis: each page's script queued now, in this tick's round trip)."""
-        if state is None:
+        """Each leased page (or asset) not yet flushed into the client's record, with its time,
+        as it would have been (on Redis: each one's script queued now, in this tick's round
+        trip). Also `lease_flush`: before another full evaluation of the client."""
+        if state is None or len(records) <= state.done:
             return None
+        records, state.done = records[state.done :], len(records)
         if isinstance(store, RedisStore):
             return self._settle_on_redis(store, state, records)
         if not isinstance(store, MemoryStore):
@@ -152,6 +169,8 @@ class BehaviourDetector(Immediate):
         window, bumps, size = self._s.window, state.bumps, self.ring_size
         for now, path in records:
             count(tally.counts, int(now // window), bumps)
+            if state.kind == ASSET:
+                continue
             ident = _item_id(path)
             if ident is not None:
                 push(tally, "pages", ident, int(now), size)
@@ -159,14 +178,16 @@ class BehaviourDetector(Immediate):
                 push(tally, LISTINGS, _path_hash(path), int(now), _LISTED)
         return None
 
+    lease_flush = lease_settle
+
     def _settle_on_redis(
         self, store: RedisStore, state: leasing.PageLease, records: Sequence[Record]
     ) -> Awaitable[Any]:
         queued = []
         for now, path in records:
-            ident = _item_id(path)
-            request = _Request(state.client, now, PAGE, state.bumps, ident, False)
-            if ident is None:
+            ident = _item_id(path) if state.kind == PAGE else None
+            request = _Request(state.client, now, state.kind, state.bumps, ident, False)
+            if ident is None and state.kind == PAGE:
                 request.listing = _path_hash(path)
             keys, args = self._script(request, False)
             args[-1] = "0"  # (no ring wanted back)

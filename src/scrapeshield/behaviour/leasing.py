@@ -1,4 +1,7 @@
-"""The behaviour detector's part in leases (docs/leases.md), for page views on the memory store.
+"""The behaviour detector's part in leases (docs/leases.md), for page views and assets.
+
+An asset only adds to the asset count, which no signal fires on (it can only keep `no_assets`
+away): unlimited, its records counted before any other full evaluation of the client.
 
 Headroom: the pages that cannot reach `no_assets_pages` (the weighted page count only falls as
 windows turn, so `pages now + k` bounds it). A walk is checked per leased page: its id against
@@ -13,27 +16,46 @@ import math
 from collections.abc import Awaitable, Sequence
 from typing import Any
 
-from scrapeshield.behaviour.evidence import PAGE, walk_length
+from scrapeshield.behaviour.evidence import ASSET, COND, IMAGE, PAGE, walk_length
 from scrapeshield.behaviour.settings import BehaviourSettings
+
+_RENDERED = (IMAGE, ASSET, COND)
 
 
 class PageLease:
-    """A page lease's state: the bumps its pages make (bound headers fix them), the ids
-    a walk may use (the ring's at the grant, then each leased page's), and the id of the page
-    `covers` last looked at."""
+    """A page's (or an asset's: `kind`) lease state: the bumps its requests make (bound
+    headers fix them), the ids a walk may use (the ring's at the grant, then each leased
+    page's), the id of the page `covers` last looked at, and how many of the lease's records
+    are already in the client's record (`done`: flushed before another full evaluation)."""
 
-    __slots__ = ("bumps", "client", "ids", "last", "times")
+    __slots__ = ("bumps", "client", "done", "ids", "kind", "last", "times")
 
-    def __init__(self, client: str, bumps: list[int], ids: list[int], times: list[int]) -> None:
+    def __init__(
+        self, client: str, bumps: list[int], ids: list[int], times: list[int], kind: int = PAGE
+    ) -> None:
         self.client, self.bumps, self.ids, self.times = client, bumps, ids, times
+        self.kind = kind
         self.last: int | None = None
+        self.done = 0
 
 
-def page_headroom(s: BehaviourSettings, now: float, current: list[int], previous: list[int]) -> int:
-    """Further pages that cannot make `no_assets` signal (this request counted in `current`)."""
-    weight = 1.0 - (now % s.window) / s.window
+def page_headroom(
+    s: BehaviourSettings, now: float, current: list[int], previous: list[int]
+) -> tuple[int, float]:
+    """Further pages that cannot make `no_assets` signal (this request counted in `current`),
+    and the end of this window, which the lease must not outlive. Either the pages stay
+    under `no_assets_pages` (their weighted count only falls), or the CSS/JS/image requests
+    stay at a tenth of them (`evidence.judge`): `10 × rendered − pages`, at the weight that
+    makes it least of the previous window's now and its lowest in this window (0): the
+    expression is linear in the weight, so its least over the window is at one end."""
+    window = s.window
+    weight = 1.0 - (now % window) / window
     pages = current[PAGE] + previous[PAGE] * weight
-    return max(0, math.ceil(s.no_assets_pages - pages) - 1)
+    under = math.ceil(s.no_assets_pages - pages) - 1
+    ten = 10 * sum(current[f] for f in _RENDERED) - current[PAGE]
+    ten_before = 10 * sum(previous[f] for f in _RENDERED) - previous[PAGE]
+    rendered = ten + min(0.0, weight * ten_before)
+    return max(0, under, math.floor(rendered)), (now // window + 1) * window
 
 
 def walks_on(s: BehaviourSettings, lease: PageLease, ident: int | None, now: float) -> bool:

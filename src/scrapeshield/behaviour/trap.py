@@ -63,6 +63,10 @@ class TrapDetector(Immediate):
     def lease_covers(self, state: object, facts: Facts) -> bool:
         return not is_trap(facts.path, self._paths)
 
+    def lease_keeps(self, state: object, facts: Facts, ctx: RequestContext) -> bool:
+        """A trap hit anywhere in the network ends the leases there (flags are read only)."""
+        return not is_trap(facts.path, self._paths)
+
     def detect_now(self, facts: Facts, ctx: RequestContext) -> Found:
         """At once on the MemoryStore; on Redis the GET or SET is queued now (`Sent`), in the
         request's one round trip, or the flag is taken from the behaviour detector's script,

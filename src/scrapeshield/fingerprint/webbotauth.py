@@ -38,7 +38,7 @@ from scrapeshield.detector import Found, Immediate, RequestContext
 from scrapeshield.facts import Facts
 from scrapeshield.fingerprint.catalogue import load_catalogue
 from scrapeshield.fingerprint.uaclass import UAClassifier
-from scrapeshield.lease.protocol import UNLIMITED_TERMS, Terms
+from scrapeshield.lease.protocol import UNLIMITED_TERMS, Terms, always_keeps
 from scrapeshield.signals import Signal
 
 DIRECTORY_PATH = "/.well-known/http-message-signatures-directory"
@@ -300,6 +300,8 @@ class WebBotAuthDetector(Immediate):
         # Only origins the catalogue names are fetched: a client must not make the server
         # fetch URLs of its choosing (SSRF, and a slow directory per request).
         self.origins = frozenset(origins)
+
+    lease_keeps = staticmethod(always_keeps)  # (unsigned: the request alone decides)
 
     def lease_terms(self, facts: Facts, ctx: RequestContext) -> Terms | None:
         """Unsigned requests only: a signature covers per-request components (the query)."""

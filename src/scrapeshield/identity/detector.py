@@ -35,7 +35,7 @@ from scrapeshield.identity import ops
 from scrapeshield.identity.fingerprint import header_fingerprint
 from scrapeshield.identity.settings import IdentitySettings
 from scrapeshield.identity.token import Visitor, VisitorTokens
-from scrapeshield.lease.protocol import UNLIMITED, UNLIMITED_TERMS, Terms
+from scrapeshield.lease.protocol import STEADY_TERMS, UNLIMITED, Terms
 from scrapeshield.signals import Signal
 from scrapeshield.store.keys import subject_key
 from scrapeshield.store.memory import MemoryStore
@@ -150,9 +150,11 @@ class IdentityDetector(Immediate):
         repeats add nothing to, so unlimited too, while under half of every budget and of
         the pool's threshold are used; originals count, and state none."""
         kind = self._kind(facts) if facts.client_key != UNKNOWN_CLIENT else None
+        if kind is not None and kind != "page":  # (before the token's check: no work)
+            return None
         visitor = self.tokens.validate(facts) if VISITOR_NOTE in ctx.notes else None
         if kind is not None:
-            if kind != "page" or visitor is None or VERIFIED_BOT_NOTE in ctx.notes:
+            if visitor is None or VERIFIED_BOT_NOTE in ctx.notes:
                 return None
             plan = ctx.notes.get(_PLAN_NOTE) or self._plan(facts, kind, visitor)
             if plan.issuance or ctx.notes.get(BUDGET_USE_NOTE, 1.0) >= 0.5:
@@ -161,9 +163,18 @@ class IdentityDetector(Immediate):
             # change nothing; leased while the pool is under half its threshold
             if plan.pool and 2 * ctx.notes.get(_POOL_NOTE, _NEVER) > self._pool.identities:
                 return None
-        if visitor is None:
-            return UNLIMITED_TERMS
-        return Terms(UNLIMITED, until=visitor.issued + self.settings.max_age)
+        if visitor is None:  # (so not a page)
+            return STEADY_TERMS
+        # steady but for a page, whose budgets are read: an original may move them
+        return Terms(UNLIMITED, visitor.issued + self.settings.max_age, steady=kind is None)
+
+    def lease_keeps(self, state: object, facts: Facts, ctx: RequestContext) -> bool:
+        """After another request of the client's network: a page's lease held while under half
+        of every budget and of the pool; an original there (`ctx`: its notes) may move them."""
+        notes = ctx.notes
+        use: float = notes.get(BUDGET_USE_NOTE, 0.0)
+        pool: int = notes.get(_POOL_NOTE, 0)
+        return use < 0.5 and 2 * pool <= self._pool.identities
 
     def detect_now(self, facts: Facts, ctx: RequestContext) -> Found:
         notes = ctx.notes

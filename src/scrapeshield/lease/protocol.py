@@ -10,9 +10,17 @@ that cannot make it signal; `until` (epoch seconds) ends the lease sooner (a win
   included), e.g. the RateLimit response fields as they would be without the lease;
 - `lease_covers(state, facts) -> bool`: per leased request, for a detector that reads something the
   binding leaves out (the path): False sends the request to a full evaluation;
+- `lease_admit(state, facts) -> bool`: per leased request, last (after every `lease_covers`):
+  a detector that counts the request at once (the rate limiter in memory) counts it here;
+  False (refused) sends it to a full evaluation, with nothing counted;
 - `lease_settle(state, records, store)`: account the deferred requests (`records`: each one's
   time and path) in one batch; returns None when done, or an awaitable of the store's reply
-  (on Redis a queued command: it joins the next round trip).
+  (on Redis a queued command: it joins the next round trip);
+- `lease_flush(state, records, store)`: as `lease_settle` for the records not yet flushed, the
+  lease going on: asked before another full evaluation of the client, which reads them;
+- `lease_keeps(state, facts, ctx) -> bool`: after a full evaluation of another request of
+  the client's network (`facts`, `ctx`: its own), whether this lease's headroom still holds.
+  A detector without it ends every such lease (the safe answer); `Stateless` keeps.
 """
 
 from __future__ import annotations
@@ -32,12 +40,17 @@ Record = tuple[float, str]
 
 
 class Terms(NamedTuple):
+    """`steady`: no other request can change this headroom, so the table never asks this
+    detector's `lease_keeps` for this lease (an asset's count, a request counted at once)."""
+
     headroom: int
     until: float | None = None
     state: Any = None
+    steady: bool = False
 
 
 UNLIMITED_TERMS = Terms(UNLIMITED)
+STEADY_TERMS = Terms(UNLIMITED, steady=True)
 
 
 class Leasable(Protocol):
@@ -50,8 +63,15 @@ class Settles(Protocol):
     ) -> Awaitable[Any] | None: ...
 
 
+def always_keeps(state: Any, facts: Facts, ctx: RequestContext) -> bool:
+    """`lease_keeps` of a detector that no other request can change (the table skips it)."""
+    return True
+
+
 class Stateless:
     """A mixin for detectors that read the request alone: the same inputs, the same answer."""
+
+    lease_keeps = staticmethod(always_keeps)
 
     def lease_terms(self, facts: Facts, ctx: RequestContext) -> Terms | None:
         return UNLIMITED_TERMS

@@ -94,8 +94,8 @@ class RateLimitDetector(Immediate):
         on one Redis server in the same pipeline (not the `limits` backend's coroutines, nor a
         spreading Cluster's split calls, which could land after it)."""
         _, limiter, now = self._last_for(ctx.store)
-        if now is not None:  # one process: exact without a reservation
-            return leasing.terms(self.planner, facts, ctx)
+        if now is not None:  # one process: each leased request counted at once (`lease_admit`)
+            return leasing.terms(self.planner, facts, ctx, live=now)
         if isinstance(limiter, RedisLimiter) and not limiter.store.split:  # reserved
             return leasing.terms(self.planner, facts, ctx, self._margin)
         return None
@@ -112,6 +112,12 @@ class RateLimitDetector(Immediate):
 
     def lease_covers(self, granted: leasing.Granted, facts: Facts) -> bool:
         return leasing.covers(self.planner, granted, facts)
+
+    def lease_admit(self, granted: leasing.Granted, facts: Facts) -> bool:
+        return leasing.admit(granted, facts)
+
+    def lease_keeps(self, granted: leasing.Granted, facts: Facts, ctx: RequestContext) -> bool:
+        return leasing.keeps(granted, facts, ctx)
 
     def lease_use(
         self, granted: leasing.Granted, facts: Facts, ctx: RequestContext, used: int

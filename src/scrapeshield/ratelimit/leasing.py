@@ -49,7 +49,19 @@ class Granted:
     """What a lease of one client's plan needs: the plan, the states the granting request's
     hit found (remaining after it, reset), and when it was granted."""
 
-    __slots__ = ("at", "client_key", "ends", "group", "plan", "reserved", "server_ms", "states")
+    __slots__ = (
+        "at",
+        "client_key",
+        "ends",
+        "group",
+        "last",
+        "live",
+        "plan",
+        "reserved",
+        "server_ms",
+        "states",
+        "used",
+    )
 
     def __init__(
         self,
@@ -64,19 +76,35 @@ class Granted:
         self.reserved = 0  # units hit up front (Redis), of which the unused part is given back
         self.server_ms = 0  # the reservation's server time (its window, for the give-back)
         self.ends: tuple[int, ...] = ()  # each fixed window's end then (ms), else 0
+        self.live: NativeMemoryLimiter | None = None  # in memory: each request counted at once
+        self.used = 0  # leased requests so far
+        self.last: Outcome | None = None  # in memory: the latest leased request's hit
 
 
-def terms(planner: Planner, facts: Facts, ctx: RequestContext, margin: int = 0) -> Terms | None:
+def terms(
+    planner: Planner,
+    facts: Facts,
+    ctx: RequestContext,
+    margin: int = 0,
+    live: NativeMemoryLimiter | None = None,
+) -> Terms | None:
     """Headroom: the requests of this plan's cost that still fit in every limit, less
-    `margin` (reserving: the room a reservation must leave unreserved)."""
+    `margin` (reserving: the room a reservation must leave unreserved). `live` (in memory):
+    no headroom needed, each leased request is counted at once (`admit`), so the counts are
+    never behind whatever the client's other requests do."""
     group = planner.group_for(facts, ctx.notes)
     note = ctx.notes.get("ratelimit")
     if note is None:  # exempt (no plan): nothing to count
-        return Terms(UNLIMITED, None, Granted(group, None, (), facts.time, facts.client_key))
+        granted = Granted(group, None, (), facts.time, facts.client_key)
+        return Terms(UNLIMITED, None, granted, steady=True)
     outcome: Outcome = note["outcome"]
     plan = planner.plan(facts, ctx.notes)
     if outcome.rejected is not None or plan is None:
         return None
+    if live is not None:
+        granted = Granted(plan.group, plan, outcome.states, facts.time, facts.client_key)
+        granted.live = live
+        return Terms(UNLIMITED, None, granted, steady=True)
     states = outcome.states
     headroom = min(state.remaining // plan.cost for state in states) - margin
     if headroom <= 0:
@@ -91,13 +119,54 @@ def covers(planner: Planner, granted: Granted, facts: Facts) -> bool:
     return planner.group_for(facts, _NO_NOTES) == granted.group
 
 
+def admit(granted: Granted, facts: Facts) -> bool:
+    """In memory, the leased request hit at once (the ban was read by the table): False when a
+    limit refuses it, with nothing spent (a full evaluation follows and answers it)."""
+    plan, live = granted.plan, granted.live
+    if live is None or plan is None:
+        return True
+    outcome = live.hit_now(plan.limits, plan.cost, granted.client_key, 0.0, False, False)
+    if outcome.rejected is not None:
+        return False
+    granted.last = outcome
+    return True
+
+
+def keeps(granted: Granted, facts: Facts, ctx: RequestContext) -> bool:
+    """Every count includes the lease's requests (counted at once in memory, reserved on
+    Redis), so another request cannot make it wrong; on Redis the RateLimit fields take that
+    request's fresher count of the same limits (`use`)."""
+    note = ctx.notes.get("ratelimit")
+    plan = granted.plan
+    if granted.live is not None or plan is None or note is None or not granted.reserved:
+        return True
+    if facts.client_key != granted.client_key or note["group"] != plan.group:
+        return True
+    # what the client is told: that count, less the reservation's unused part, less each
+    # further leased request (`use` subtracts all the leased requests' cost from it)
+    fresh: Outcome = note["outcome"]
+    units = granted.reserved
+    granted.states = tuple(
+        LimitState(state.limit, state.remaining + units, state.reset) for state in fresh.states
+    )
+    granted.at = facts.time
+    return True
+
+
 def use(
     legacy: bool | None, granted: Granted, facts: Facts, ctx: RequestContext, used: int
 ) -> None:
     """The RateLimit fields as the hit would have set them: remaining less `used` costs
-    (`legacy`: the X-RateLimit fields too; None: no fields at all)."""
+    (`legacy`: the X-RateLimit fields too; None: no fields at all); in memory, as this
+    request's own hit set them."""
+    granted.used = used
     plan = granted.plan
     if plan is None or legacy is None or not plan.headers:
+        return
+    if granted.last is not None:  # (in memory)
+        add_rate_limit_headers(
+            ctx.response_headers, plan.policy_header, granted.last, legacy=legacy
+        )
         return
     spent, elapsed = used * plan.cost, facts.time - granted.at
     states = tuple(
@@ -117,10 +186,10 @@ def settle(
 ) -> Awaitable[Any] | None:
     """One hit of the deferred requests' summed cost (on Redis queued: the next round trip)."""
     plan = granted.plan
-    if plan is None:
+    if plan is None or granted.live is not None:  # (in memory: counted at once)
         return None
     if granted.reserved and isinstance(limiter, RedisLimiter):  # counted up front
-        return give_back(limiter, granted, len(records))
+        return give_back(limiter, granted, granted.used)
     cost, key = plan.cost * len(records), granted.client_key
     if isinstance(limiter, NativeMemoryLimiter) and limiter.synchronous:
         limiter.hit_now(plan.limits, cost, key, window, False)

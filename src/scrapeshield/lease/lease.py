@@ -1,0 +1,161 @@
+"""One lease and what it is bound to: the inputs a detector reads, and each detector's hooks.
+
+A lease is keyed by client, kind (method, route group, marked route) and binding, so a
+person's stylesheet and script (one kind, two header sets) each hold one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from scrapeshield.detector import RequestContext
+from scrapeshield.facts import Facts
+from scrapeshield.lease.protocol import Record, Terms, always_keeps
+from scrapeshield.store.base import Store
+
+if TYPE_CHECKING:
+    from scrapeshield.detection import Runs
+
+Use = Callable[[Any, Facts, RequestContext, int], None]
+Covers = Callable[[Any, Facts], bool]
+Keeps = Callable[[Any, Facts, RequestContext], bool]
+Settle = Callable[[Any, Sequence[Record], Store], "Awaitable[Any] | None"]
+Reserve = Callable[[Any, int, Store], "Awaitable[bool] | None"]
+TermsOf = Callable[[Facts, RequestContext], "Terms | None"]
+
+
+class Hooks:
+    """A detector's lease methods, found once per plan (`hooks_of`)."""
+
+    __slots__ = ("admit", "covers", "flush", "keeps", "reserve", "settle", "terms", "use")
+
+    def __init__(self, detector: object, terms: TermsOf) -> None:
+        self.terms = terms
+        self.use: Use | None = getattr(detector, "lease_use", None)
+        self.covers: Covers | None = getattr(detector, "lease_covers", None)
+        self.admit: Covers | None = getattr(detector, "lease_admit", None)
+        self.settle: Settle | None = getattr(detector, "lease_settle", None)
+        self.flush: Settle | None = getattr(detector, "lease_flush", None)
+        self.reserve: Reserve | None = getattr(detector, "lease_reserve", None)
+        keeps = getattr(detector, "lease_keeps", None)
+        # none: another evaluation of the network ends the lease (the safe answer); always: skip
+        self.keeps: Keeps | None = (
+            _ends if keeps is None else None if keeps is always_keeps else keeps
+        )
+
+
+def _ends(state: Any, facts: Facts, ctx: RequestContext) -> bool:
+    return False
+
+
+def hooks_of(runs: Runs) -> list[Hooks] | None:
+    """Each detector's lease methods; None when one has none (no lease for this plan)."""
+    hooks = []
+    for detector, _ in runs.entries:
+        terms = getattr(detector, "lease_terms", None)
+        if terms is None:
+            return None
+        hooks.append(Hooks(detector, terms))
+    return hooks
+
+
+def binding(facts: Facts) -> tuple[Any, ...]:
+    """Every input a detector reads that can differ between two requests of one client of one
+    kind, except the path (per-detector `lease_covers`), the time and the request id (recorded
+    or irrelevant), the query (read only by Web Bot Auth for a signed request, which gets no
+    lease) and the Referer's value (read only for an original, which gets no lease; its name,
+    as every field's, is bound: the order of the names is read). tests/lease/
+    test_lease_binding.py fails when a detector reads anything else."""
+    headers = facts.headers
+    names, values = tuple(headers), tuple(headers.values())
+    if UNBOUND in headers:
+        at = names.index(UNBOUND)
+        values = values[:at] + values[at + 1 :]
+    return (
+        facts.client_ip,
+        facts.peer,
+        facts.scheme,
+        facts.http_version,
+        facts.host,
+        facts.secure_context,
+        facts.via_proxy,
+        facts.user_agent,
+        facts.user_agent_truncated,
+        names,
+        values,
+    )
+
+
+UNBOUND = "referer"
+"""The field whose value the binding leaves out (its name and place are bound)."""
+
+
+class Lease:
+    """`pending` while a reservation (docs/leases.md, across workers) is on its way: not used
+    until the store has counted it; `ended` when it was settled meanwhile (the reservation is
+    then given back whole when it lands). `records` (at most `lease.requests`): every leased
+    request, of which the first `flushed` were handed to the detectors' `lease_flush`."""
+
+    __slots__ = (
+        "admits",
+        "covers",
+        "ended",
+        "flushed",
+        "flushes",
+        "keeps",
+        "left",
+        "pending",
+        "ready",
+        "records",
+        "releases",
+        "settles",
+        "until",
+        "uses",
+    )
+
+    def __init__(self, left: int, until: float) -> None:
+        self.left, self.until = left, until
+        self.uses: list[tuple[Use, Any]] = []
+        self.covers: list[tuple[Covers, Any]] = []
+        self.admits: list[tuple[Covers, Any]] = []
+        self.keeps: list[tuple[Keeps, Any]] = []
+        self.settles: list[tuple[Settle, Any]] = []
+        self.flushes: list[tuple[Settle, Any]] = []
+        self.records: list[Record] = []
+        self.flushed = 0
+        self.pending = self.ended = False
+        self.ready: asyncio.Future[None] | None = None  # done when the reservation landed
+        self.releases: list[tuple[Settle, Any]] = []  # the settles that give a reservation back
+
+    def take(self, hook: Hooks, terms: Terms) -> None:
+        """A detector's hooks, with the state its terms gave (`steady`: never asked whether
+        it keeps the lease)."""
+        state = terms.state
+        if hook.use is not None:
+            self.uses.append((hook.use, state))
+        if hook.covers is not None:
+            self.covers.append((hook.covers, state))
+        if hook.admit is not None:
+            self.admits.append((hook.admit, state))
+        if hook.keeps is not None and not terms.steady:
+            self.keeps.append((hook.keeps, state))
+        if hook.settle is not None:
+            self.settles.append((hook.settle, state))
+        if hook.flush is not None:
+            self.flushes.append((hook.flush, state))
+
+    def covering(self, facts: Facts) -> bool:
+        """Whether the lease is live for this request (its binding matched by the key), each
+        path-reading detector covering it, then each counting one admitting it (counted)."""
+        if not self.left or facts.time >= self.until:
+            return False
+        return all(covers(state, facts) for covers, state in self.covers)
+
+    def admitted(self, facts: Facts) -> bool:
+        return all(admit(state, facts) for admit, state in self.admits)
+
+    def kept(self, facts: Facts, ctx: RequestContext) -> bool:
+        """After another full evaluation in the client's network: still exact."""
+        return all(keeps(state, facts, ctx) for keeps, state in self.keeps)

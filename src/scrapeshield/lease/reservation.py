@@ -1,0 +1,81 @@
+"""A lease's reservation across workers (docs/leases.md): the detectors that count across
+workers (the rate limiter on Redis) count the lease's requests at its grant; the lease is used
+once every reservation is counted, and what is unused is given back at the settle."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from scrapeshield.lease.lease import Hooks, Lease, Settle
+
+logger = logging.getLogger("scrapeshield")
+SETTLE_TIMEOUT = 5.0  # seconds: a settle the store does not answer by then is given up (logged)
+_HOOK_LISTS = ("uses", "covers", "admits", "keeps", "settles", "flushes")
+
+
+def reserve(lease: Lease, reserves: list[tuple[Hooks, Any]], store: Any) -> list[Awaitable[bool]]:
+    """Have each detector that counts across workers reserve the lease's requests now; the
+    replies to read (`confirm`). Each reserving detector's settle gives back its unused part."""
+    replies = []
+    for hook, state in reserves:
+        assert hook.reserve is not None
+        try:
+            reply = hook.reserve(state, lease.left, store)
+        except Exception:
+            logger.exception("lease reservation failed")
+            lease.left = 0
+            continue
+        if reply is not None:
+            replies.append(reply)
+            if hook.settle is not None:
+                lease.releases.append((hook.settle, state))
+    if replies:
+        lease.pending = True
+        lease.ready = asyncio.get_running_loop().create_future()
+    return replies
+
+
+async def confirm(
+    lease: Lease,
+    replies: list[Awaitable[bool]],
+    release: Callable[[Lease], list[asyncio.Task[None]]],
+) -> None:
+    """A reservation's replies: the lease goes live when all were counted; refused (a limit,
+    a ban) or failed, it is dead; settled meanwhile, what was counted is given back."""
+    counted = True
+    for reply in replies:
+        try:
+            async with asyncio.timeout(SETTLE_TIMEOUT):
+                counted = await reply and counted
+        except Exception:
+            logger.exception("lease reservation: the store did not answer")
+            counted = False
+    lease.pending = False
+    if lease.ready is not None and not lease.ready.done():
+        lease.ready.set_result(None)
+    if not counted:
+        lease.left = 0
+    if lease.ended or not counted:  # give back whatever was counted (none used)
+        lease.ended = True
+        pending = release(lease)
+        if pending:
+            await asyncio.wait(pending, timeout=SETTLE_TIMEOUT)
+
+
+def refresh(old: Lease, fresh: Lease) -> None:
+    """A full evaluation while this lease's reservation is on its way: the lease takes that
+    request's fresher terms (headroom, end, the detectors' states) and keeps the reservation's
+    own state (what it counted, and so what it gives back)."""
+    owners = {_owner(settle) for settle, _ in old.releases}
+    old.left, old.until = min(old.left, fresh.left), min(old.until, fresh.until)
+    for name in _HOOK_LISTS:
+        held: list[tuple[Any, Any]] = getattr(old, name)
+        out = [(h, st) for h, st in getattr(fresh, name) if _owner(h) not in owners]
+        setattr(old, name, out + [(h, st) for h, st in held if _owner(h) in owners])
+
+
+def _owner(hook: Settle | Any) -> int:
+    return id(getattr(hook, "__self__", hook))

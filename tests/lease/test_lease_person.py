@@ -1,0 +1,95 @@
+"""A person's traffic with leases on (issue 19): pages and assets are leased across the
+person's other requests, originals are judged in full, and what behaviour counts is what it
+counts without leases (memory and Redis, both loops)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import redis
+
+from scrapeshield import Settings, Shield
+from scrapeshield.behaviour.record import Tally
+from scrapeshield.shield import synthetic_scope
+from scrapeshield.store import MemoryStore, RedisStore
+from scrapeshield.store.keys import subject_key
+from tests.browsers import chrome, chrome_asset, chrome_image
+from tests.servers import LOOPS
+from tests.test_store_stale_loop import _run
+
+INDEX = "https://localhost/"
+ARTWORKS = (7, 3, 12, 5, 20, 9, 15, 1, 18, 11, 4, 16)  # no constant-stride walk
+
+
+def _visit(token: str) -> list[tuple[str, dict[str, str]]]:
+    """Each artwork's page (from the index), its stylesheet, script and original."""
+    out = []
+    for n in ARTWORKS:
+        page = f"{INDEX}artworks/{n}"
+        out += [
+            (f"/artworks/{n}", {**chrome(Referer=INDEX), "Cookie": token}),
+            ("/static/gallery.css", {**chrome_asset(page, "style"), "Cookie": token}),
+            ("/static/gallery.js", {**chrome_asset(page, "script"), "Cookie": token}),
+            (f"/images/{n}.png", {**chrome_image(page), "Cookie": token}),
+        ]
+    return out
+
+
+def _counts(store: Any, client: str, prefix: str, url: str) -> list[int]:
+    """Behaviour's pages, originals and assets for the client, both windows together."""
+    key = subject_key("bh:", client)
+    if isinstance(store, MemoryStore):
+        tally = store.record(key, 600.0, Tally, create=False)
+        assert tally is not None
+        c = tally.counts
+        return [c[f] + c[6 + f] for f in range(3)]
+    raw = redis.Redis.from_url(url, decode_responses=True)
+    try:
+        found = raw.hgetall(prefix + key)
+    finally:
+        raw.close()
+    return [sum(int(found.get(f"{n}{w}", 0)) for w in "01") for n in "pia"]
+
+
+async def _browse(
+    leased: bool, backend: str, url: str, prefix: str
+) -> tuple[list[str], list[list[int]], int]:
+    store: Any = MemoryStore() if backend == "memory" else RedisStore(url, prefix=prefix)
+    settings = Settings(lease={"enabled": leased, "seconds": 30.0})
+    shield = Shield(settings, store=store)
+    identity = next(d for d in shield.detectors if d.name == "identity")
+    first = shield.facts(synthetic_scope(path="/", headers=list(chrome().items())))
+    token = identity.tokens.issue(first)[1].decode().split(";")[0]  # type: ignore[attr-defined]
+    rules, client, seen = [], first.client_key, []
+    try:
+        for path, headers in _visit(token):
+            facts = shield.facts(synthetic_scope(path=path, headers=list(headers.items())))
+            rules.append((await shield.decide(facts, shield.context())).rule)
+            if path.startswith("/images/"):  # what an original's full evaluation counted on
+                seen.append(_counts(store, client, prefix, url))
+        used = shield.leases.used if shield.leases is not None else 0
+        await shield.aclose()
+        return rules, [*seen, _counts(store, client, prefix, url)], used
+    finally:
+        if isinstance(store, RedisStore):
+            await store.aclose()
+
+
+@pytest.mark.parametrize("backend", ["memory", "redis"])
+@pytest.mark.parametrize("loop", LOOPS)
+def test_a_person_is_leased_and_counted_as_without_leases(
+    loop: str, backend: str, redis_url: str, redis_prefix: str
+) -> None:
+    off = _run(loop, _browse(False, backend, redis_url, redis_prefix + "off:"))
+    on = _run(loop, _browse(True, backend, redis_url, redis_prefix + "on:"))
+    assert off[0] == on[0] == ["allow"] * len(ARTWORKS) * 4  # the same decisions
+    n = len(ARTWORKS)
+    # each original was judged on counts that hold every page and asset before it, leased
+    # or not; and after shutdown every page, original and asset is counted
+    assert off[1] == on[1]
+    assert on[1][0] == [1, 1, 2]
+    assert on[1][-1] == [n, n, 2 * n]
+    # the 2nd page on is leased (its lease kept across the stylesheet, script and original),
+    # and so is every stylesheet and script after the first (their leases kept across pages)
+    assert on[2] >= 3 * (n - 2), on[2]
