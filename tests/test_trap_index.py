@@ -86,12 +86,13 @@ async def test_a_trap_hit_is_listed_lifted_and_pruned(store: Store) -> None:
 
 
 async def test_an_expired_flag_leaves_the_listing_and_the_index(store: Store) -> None:
-    shield = Shield(settings(ttl=0.4), store=store)
+    # (1 s: the listing must come before the flag ends, on a loaded machine too)
+    shield = Shield(settings(ttl=1.0), store=store)
     assert await visit(shield, TRAP, "192.0.2.1") == "trap"
     assert [f.client_key for f in await Support(store).trap_flags()] == ["192.0.2.1"]
     if isinstance(store, RedisStore):
-        assert 0 < int(await store.execute("PTTL", store.prefix + TRAP_INDEX)) <= 1500
-    await asyncio.sleep(0.6)
+        assert 0 < int(await store.execute("PTTL", store.prefix + TRAP_INDEX)) <= 2000
+    await asyncio.sleep(1.2)
     assert await Support(store).trap_flags() == []
     assert await Support(store).trap_count() == 0
     assert await index_size(store) in (None, 0)
