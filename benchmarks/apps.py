@@ -2,8 +2,8 @@
 
 BENCH_STORE_URL selects the store; limits are set far above what the load generator can send, so
 every request takes the full rate-limit path and reaches the app. BENCH_DEFENCES=ratelimit turns
-the other defences off (fingerprinting, behaviour, challenge, directive headers), to measure rate
-limiting on its own; the default, `all`, is the demo as shipped. BENCH_PERSON=on trusts
+the other defences off (fingerprinting, identity, behaviour, challenge, directive headers), to
+measure rate limiting on its own; the default, `all`, is the demo as shipped. BENCH_PERSON=on trusts
 127.0.0.1 as a proxy (X-Forwarded-For: each person of benchmarks/person.py has its own address);
 BENCH_STATS=<file> writes the shield's lease counts there at shutdown, and with BENCH_TALLY=on
 every decision's rule and signals too (benchmarks.run's person rows: ~0.1 µs a request).
@@ -116,6 +116,7 @@ def bench_settings() -> Settings:
         # every request, and the request reaches the app, as a person's does.
         policy={"challenge_score": 1e9, "block_score": 1e9, "use_default_rules": False},
         fingerprint={"enabled": others},
+        identity={"enabled": others},  # (its originals budgets are a defence of their own)
         behaviour={"enabled": others},
         challenge={"enabled": others, "secret_keys": [BENCH_KEY]},
         # BENCH_TRAPS=on: the demo's trap path too (its flag read on every request); not named

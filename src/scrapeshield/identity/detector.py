@@ -32,7 +32,7 @@ from scrapeshield.bans import UNKNOWN_CLIENT
 from scrapeshield.detector import Found, Immediate, RequestContext, Sent, settled
 from scrapeshield.facts import Facts, client_network
 from scrapeshield.identity import ops
-from scrapeshield.identity.fingerprint import header_fingerprint
+from scrapeshield.identity.fingerprint import Fingerprints, header_fingerprint
 from scrapeshield.identity.settings import IdentitySettings
 from scrapeshield.identity.token import Visitor, VisitorTokens
 from scrapeshield.lease.protocol import STEADY_TERMS, UNLIMITED, Terms
@@ -124,6 +124,7 @@ class IdentityDetector(Immediate):
         self._pool = settings.rotating_pool
         self._newcomers = settings.budgets.newcomers if settings.budgets.enabled else 0
         self._plans: dict[tuple[object, ...], _Plan] = {}
+        self._fingerprint = Fingerprints()  # part of a plan's key: read on most pages
         self._previous: dict[str, int] = {}
         """The previous clock hour's counts, by key: an hour's count no longer changes once
         the hour is over, so each is read once per client and hour, not per request."""
@@ -226,7 +227,7 @@ class IdentityDetector(Immediate):
         young = visitor is None or now - visitor.issued < pool.window
         fresh = visitor is None or int(visitor.issued // 3600) == hour  # new this clock hour
         needs_fingerprint = (pool.enabled and young) or (image and fresh) or visitor is None
-        fingerprint = header_fingerprint(facts.headers) if needs_fingerprint else ""
+        fingerprint = self._fingerprint(facts.headers) if needs_fingerprint else ""
         key = (  # (the client key fixes the network: an address, or an IPv6 /64 within its /48)
             kind,
             facts.client_key,
