@@ -4,6 +4,7 @@ whatever the strategy), and near a limit no lease is granted."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
@@ -113,3 +114,52 @@ async def test_near_the_limit_no_lease_is_granted_and_the_limit_is_exact(
     # than 21 remain, so the last 20 requests were all evaluated in full
     assert granted[-22] == granted[-1]
     assert leases.settled == leases.used
+
+
+async def _next_bucket(window: float) -> None:
+    """Sleep until a little after the next bucket of a sliding window starts."""
+    now = time.time()
+    await asyncio.sleep((now // window + 1) * window - now + 0.05)
+
+
+@pytest.mark.both_loops
+async def test_a_lease_lasts_to_its_bucket_end_after_a_sliding_window_rolled(
+    redis_url: str, redis_prefix: str
+) -> None:
+    """Once a sliding window's previous bucket holds counts, its reset is the decay of one unit
+    (2 s / 60 = 33 ms here): a lease ended there was over before the client's next request,
+    so on Redis a person's share of leased requests fell from 66% to 25-57% by the run's
+    timing (docs/leases.md). A reservation stays counted whole to its bucket's end."""
+    window = 2.0
+
+    def settings(leases: bool) -> Settings:
+        return Settings(
+            lease={"enabled": leases, "requests": 4, "seconds": 30.0},
+            ratelimit={
+                "strategy": "sliding-window-counter",
+                "groups": {
+                    "default": {"limits": "100/minute"},
+                    "api": {"limits": f"400/{window:.0f} seconds"},
+                },
+            },
+        )
+
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    shield = Shield(settings(True), store=store)
+    leases = shield.leases
+    assert leases is not None
+    try:
+        await _next_bucket(window)
+        filler = Shield(settings(False), store=store)
+        for _ in range(60):  # the bucket that becomes the previous one
+            assert await _decide(filler) == "allow"
+        await filler.aclose()
+        await _next_bucket(window)
+        assert await _decide(shield) == "allow"  # granted: 4 reserved
+        assert (leases.granted, leases.used) == (1, 0)
+        await asyncio.sleep(0.2)  # past the decay's reset, well before the bucket's end
+        assert await _decide(shield) == "allow"
+        assert (leases.granted, leases.used) == (1, 1)
+    finally:
+        await shield.aclose()
+        await store.aclose()
