@@ -18,12 +18,12 @@ API = list({**chrome(), "Accept": "application/json"}.items())
 QUOTA = 40  # requests 4 a lease: a reservation leaves 16 requests' room
 
 
-def _settings(strategy: str, leases: bool) -> Settings:
+def _settings(strategy: str, leases: bool, api: str = f"{QUOTA}/hour") -> Settings:
     return Settings(
         lease={"enabled": leases, "requests": 4, "seconds": 30.0},
         ratelimit={
             "strategy": strategy,
-            "groups": {"default": {"limits": "100/minute"}, "api": {"limits": f"{QUOTA}/hour"}},
+            "groups": {"default": {"limits": "100/minute"}, "api": {"limits": api}},
         },
     )
 
@@ -130,27 +130,14 @@ async def test_a_lease_lasts_to_its_bucket_end_after_a_sliding_window_rolled(
     (2 s / 60 = 33 ms here): a lease ended there was over before the client's next request,
     so on Redis a person's share of leased requests fell from 66% to 25-57% by the run's
     timing (docs/leases.md). A reservation stays counted whole to its bucket's end."""
-    window = 2.0
-
-    def settings(leases: bool) -> Settings:
-        return Settings(
-            lease={"enabled": leases, "requests": 4, "seconds": 30.0},
-            ratelimit={
-                "strategy": "sliding-window-counter",
-                "groups": {
-                    "default": {"limits": "100/minute"},
-                    "api": {"limits": f"400/{window:.0f} seconds"},
-                },
-            },
-        )
-
+    window, limit = 2.0, "400/2 seconds"
     store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
-    shield = Shield(settings(True), store=store)
+    shield = Shield(_settings("sliding-window-counter", True, limit), store=store)
     leases = shield.leases
     assert leases is not None
     try:
         await _next_bucket(window)
-        filler = Shield(settings(False), store=store)
+        filler = Shield(_settings("sliding-window-counter", False, limit), store=store)
         for _ in range(60):  # the bucket that becomes the previous one
             assert await _decide(filler) == "allow"
         await filler.aclose()
