@@ -72,10 +72,11 @@ class _Budget(NamedTuple):
     name: str  # of its signal: budget/<scope>/<period>
 
 
-_Read = tuple[_Budget, int, int, int, int, int, str]
+_Read = tuple[_Budget, int, int, int, int, int, tuple[str, ...]]
 """A budget, where its count is in the reply, where the previous hour's is (-1: not read),
 the previous hour's when known, where the refused tokens' count is (-1: none), the count
-above which it signals, and its subject (its keys without the period)."""
+above which it signals, and its subjects (its keys without the period; a young token's visitor
+budget has two: the token's and its address's tokenless originals)."""
 
 
 class _Plan(NamedTuple):
@@ -291,7 +292,7 @@ class IdentityDetector(Immediate):
             "network": ("id:b:network:", network),
         }
         read = self._budgets if budgets else []
-        unions = False  # a young token's visitor budget: never trusted (it reads two subjects)
+        read_subjects: list[tuple[str, ...]] = []  # per budget (trusted pages)
         for b in read:
             seconds, n = b.seconds, int(now // b.seconds)
             key = subject_key(*subjects[b.scope], f":{b.period}{n}")
@@ -307,7 +308,11 @@ class IdentityDetector(Immediate):
                 # without one this period, so taking a token never starts a fresh budget.
                 tokenless = subject_key("id:b:visitor:a:", client, f":{b.period}")
                 queued.append(("W", f"{tokenless}{n}", "", 0.0))
-                unions = True
+            read_subjects.append(
+                (subject_key(*subjects[b.scope], ":"), subject_key("id:b:visitor:a:", client, ":"))
+                if b.scope == "visitor" and young_here
+                else (subject_key(*subjects[b.scope], ":"),)
+            )
             budget_at.append(len(queued) - 1)
             known, previous = 0, ""
             if hourly:  # the previous hour, weighted by the part of it within the last 60 min
@@ -375,15 +380,15 @@ class IdentityDetector(Immediate):
                     known,
                     spent_at if b.scope == "visitor" and b.period == "hour" else -1,
                     b.allowed if image else b.allowed - 1,
-                    subject_key(*subjects[b.scope], ":"),
+                    own,
                 )
-                for b, at, prev, known in zip(read, budget_at, prev_at, prev_known, strict=True)
+                for b, at, prev, known, own in zip(
+                    read, budget_at, prev_at, prev_known, read_subjects, strict=True
+                )
             ),
             any(at >= 0 for at in prev_at),
             ops.call(queued, path_at),
-            ()
-            if image or unions or not read
-            else tuple(dict.fromkeys(subject_key(*subjects[b.scope], ":") for b in read)),
+            () if image else tuple(dict.fromkeys(s for own in read_subjects for s in own)),
             None,
         )
 
@@ -395,7 +400,7 @@ class IdentityDetector(Immediate):
         use = 0.0
         uses: dict[str, float] = {}  # by subject
         weight = 1.0 - (facts.time % 3600.0) / 3600.0  # of the previous clock hour
-        for b, at, prev, known, spent, mark, subject in plan.reads:
+        for b, at, prev, known, spent, mark, own in plan.reads:
             count = results[at]
             # a sliding hour: a session across the hour gets no fresh budget
             if prev >= 0:
@@ -406,8 +411,9 @@ class IdentityDetector(Immediate):
                 count += results[spent] * math.ceil(b.refuse_above or b.allowed)  # this hour
             if count / b.allowed > use:
                 use = count / b.allowed
-            if count / b.allowed > uses.get(subject, -1.0):
-                uses[subject] = count / b.allowed
+            for subject in own:  # (a union's use is noted for both its subjects: no less)
+                if count / b.allowed > uses.get(subject, -1.0):
+                    uses[subject] = count / b.allowed
             if count <= mark:  # (an original: over its budget; a page view: at it)
                 continue
             if image and b.refuse_above and count > b.refuse_above:
