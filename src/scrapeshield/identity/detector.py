@@ -6,7 +6,8 @@ Works on two kinds of request only (everything else costs one cookie lookup):
   client without a valid token is issued one, unless its address, network or header fingerprint
   has had its allowance of new tokens this window (`identity/issuance-limited`); the budgets are
   read (a visitor at a budget is challenged on the page, where a person can answer, rather than
-  on an image, where a challenge can only refuse);
+  on an image, where a challenge can only refuse), or trusted for a minute while this process
+  read them under half (docs/identity.md#trusted-pages);
 - **original** fetches (GET in `budgets.route_groups`): the original is counted per visitor
   (the token, or the address without one), per address and per network, hour and day; past a
   budget `budget/<scope>/<period>` (challenge), past `refuse_factor` times it `.../refuse`
@@ -131,11 +132,11 @@ class IdentityDetector(Immediate):
         self._plans: dict[tuple[object, ...], _Plan] = {}
         self._fingerprint = Fingerprints()  # part of a plan's key: read on most pages
         self._previous: dict[str, int] = {}
+        """The previous clock hour's counts, by key: an hour's count no longer changes once
+        the hour is over, so each is read once per client and hour, not per request."""
         self._under: dict[str, tuple[float, float]] = {}
         """Budget subjects last read under half of every budget in this process, by subject:
         until when a page may trust that (`_TRUST_SECONDS` after the read) and the use read."""
-        """The previous clock hour's counts, by key: an hour's count no longer changes once
-        the hour is over, so each is read once per client and hour, not per request."""
 
     def _kind(self, facts: Facts) -> str | None:
         if facts.method != "GET":
