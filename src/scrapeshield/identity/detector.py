@@ -6,7 +6,8 @@ Works on two kinds of request only (everything else costs one cookie lookup):
   client without a valid token is issued one, unless its address, network or header fingerprint
   has had its allowance of new tokens this window (`identity/issuance-limited`); the budgets are
   read (a visitor at a budget is challenged on the page, where a person can answer, rather than
-  on an image, where a challenge can only refuse);
+  on an image, where a challenge can only refuse), or trusted for a minute while this process
+  read them under half (docs/identity.md#trusted-pages);
 - **original** fetches (GET in `budgets.route_groups`): the original is counted per visitor
   (the token, or the address without one), per address and per network, hour and day; past a
   budget `budget/<scope>/<period>` (challenge), past `refuse_factor` times it `.../refuse`
@@ -59,6 +60,8 @@ _PLAN_CACHE_SIZE = 4096
 _PLAN_NOTE = "identity_plan"  # the request's plan (a page's lease reads it)
 _POOL_NOTE = "identity_pool"  # the young identities this request's pool counted
 _NEVER = 1 << 30
+_TRUST_SECONDS = 60.0  # a page trusts budgets read under half for this long (docs: trusted pages)
+_TRUST_BELOW = 0.5
 
 
 class _Budget(NamedTuple):
@@ -70,10 +73,11 @@ class _Budget(NamedTuple):
     name: str  # of its signal: budget/<scope>/<period>
 
 
-_Read = tuple[_Budget, int, int, int, int, int]
+_Read = tuple[_Budget, int, int, int, int, int, tuple[str, ...]]
 """A budget, where its count is in the reply, where the previous hour's is (-1: not read),
-the previous hour's when known, where the refused tokens' count is (-1: none), and the count
-above which it signals."""
+the previous hour's when known, where the refused tokens' count is (-1: none), the count
+above which it signals, and its subjects (its keys without the period; a young token's visitor
+budget has two: the token's and its address's tokenless originals)."""
 
 
 class _Plan(NamedTuple):
@@ -94,6 +98,8 @@ class _Plan(NamedTuple):
     reads: tuple[_Read, ...]  # per budget, where its counts are, and the count that signals
     learns: bool  # whether it reads a previous hour's count (then kept: `_learn`)
     call: ops.Call  # its script call on Redis, made once (the path put in per request)
+    subjects: tuple[str, ...]  # the budgets' subjects a page may trust (empty: never trusted)
+    lean: _Plan | None  # the same page without its budgets' reads, when they are trusted
 
 
 class IdentityDetector(Immediate):
@@ -128,6 +134,9 @@ class IdentityDetector(Immediate):
         self._previous: dict[str, int] = {}
         """The previous clock hour's counts, by key: an hour's count no longer changes once
         the hour is over, so each is read once per client and hour, not per request."""
+        self._under: dict[str, tuple[float, float]] = {}
+        """Budget subjects last read under half of every budget in this process, by subject:
+        until when a page may trust that (`_TRUST_SECONDS` after the read) and the use read."""
 
     def _kind(self, facts: Facts) -> str | None:
         if facts.method != "GET":
@@ -187,8 +196,12 @@ class IdentityDetector(Immediate):
         kind = self._kind(facts)
         if kind is None or facts.client_key == UNKNOWN_CLIENT:
             return ()  # without an address, everyone's requests would add up as one client's
-        plan = notes[_PLAN_NOTE] = self._plan(facts, kind, visitor)
+        plan = self._plan(facts, kind, visitor)
         store, dry = ctx.store, bool(notes.get("dry_run"))
+        if plan.lean is not None and not dry and (use := self._trusted(plan, facts.time)) >= 0:
+            notes[BUDGET_USE_NOTE] = use  # a page under half of every budget, read lately
+            plan = plan.lean
+        notes[_PLAN_NOTE] = plan
         if isinstance(store, RedisStore) and not dry and not store.split:
             then = partial(self._from_reply, facts, ctx, plan)
             return ops.queue_call(store, plan.call, facts.path, then)
@@ -242,6 +255,9 @@ class IdentityDetector(Immediate):
         plan = self._plans.get(key)
         if plan is None:
             plan = self._make_plan(facts, kind, visitor, young, fingerprint, key)
+            if plan.subjects:
+                lean = self._make_plan(facts, kind, visitor, young, fingerprint, key, False)
+                plan = plan._replace(lean=lean)
             if len(self._plans) >= _PLAN_CACHE_SIZE:  # clients choose these: stay bounded
                 self._plans.clear()
             self._plans[key] = plan
@@ -255,6 +271,7 @@ class IdentityDetector(Immediate):
         young: bool,
         fingerprint: str,
         cache_key: tuple[object, ...],
+        budgets: bool = True,
     ) -> _Plan:
         s, now, client = self.settings, facts.time, facts.client_key
         image = kind == "image"
@@ -275,7 +292,9 @@ class IdentityDetector(Immediate):
             "address": ("id:b:address:", client),
             "network": ("id:b:network:", network),
         }
-        for b in self._budgets:
+        read = self._budgets if budgets else []
+        read_subjects: list[tuple[str, ...]] = []  # per budget (trusted pages)
+        for b in read:
             seconds, n = b.seconds, int(now // b.seconds)
             key = subject_key(*subjects[b.scope], f":{b.period}{n}")
             hourly = b.period == "hour"  # kept into the next hour, which weighs it (sliding)
@@ -290,6 +309,11 @@ class IdentityDetector(Immediate):
                 # without one this period, so taking a token never starts a fresh budget.
                 tokenless = subject_key("id:b:visitor:a:", client, f":{b.period}")
                 queued.append(("W", f"{tokenless}{n}", "", 0.0))
+            read_subjects.append(
+                (subject_key(*subjects[b.scope], ":"), subject_key("id:b:visitor:a:", client, ":"))
+                if b.scope == "visitor" and young_here
+                else (subject_key(*subjects[b.scope], ":"),)
+            )
             budget_at.append(len(queued) - 1)
             known, previous = 0, ""
             if hourly:  # the previous hour, weighted by the part of it within the last 60 min
@@ -357,13 +381,16 @@ class IdentityDetector(Immediate):
                     known,
                     spent_at if b.scope == "visitor" and b.period == "hour" else -1,
                     b.allowed if image else b.allowed - 1,
+                    own,
                 )
-                for b, at, prev, known in zip(
-                    self._budgets, budget_at, prev_at, prev_known, strict=True
+                for b, at, prev, known, own in zip(
+                    read, budget_at, prev_at, prev_known, read_subjects, strict=True
                 )
             ),
             any(at >= 0 for at in prev_at),
             ops.call(queued, path_at),
+            () if image else tuple(dict.fromkeys(s for own in read_subjects for s in own)),
+            None,
         )
 
     def _signals(
@@ -372,8 +399,9 @@ class IdentityDetector(Immediate):
         s, image = self.settings, plan.kind == "image"
         out: list[Signal] = []
         use = 0.0
+        uses: dict[str, float] = {}  # by subject
         weight = 1.0 - (facts.time % 3600.0) / 3600.0  # of the previous clock hour
-        for b, at, prev, known, spent, mark in plan.reads:
+        for b, at, prev, known, spent, mark, own in plan.reads:
             count = results[at]
             # a sliding hour: a session across the hour gets no fresh budget
             if prev >= 0:
@@ -384,6 +412,9 @@ class IdentityDetector(Immediate):
                 count += results[spent] * math.ceil(b.refuse_above or b.allowed)  # this hour
             if count / b.allowed > use:
                 use = count / b.allowed
+            for subject in own:  # (a union's use is noted for both its subjects: no less)
+                if count / b.allowed > uses.get(subject, -1.0):
+                    uses[subject] = count / b.allowed
             if count <= mark:  # (an original: over its budget; a page view: at it)
                 continue
             if image and b.refuse_above and count > b.refuse_above:
@@ -392,7 +423,10 @@ class IdentityDetector(Immediate):
             else:
                 detail = f"{count} originals this {b.period} of {b.allowed}"
                 out.append(Signal(b.name, 0.0, detail))
-        ctx.notes[BUDGET_USE_NOTE] = round(use, 3)
+        if plan.reads:
+            ctx.notes[BUDGET_USE_NOTE] = round(use, 3)
+            if not ctx.notes.get("dry_run"):
+                self._note(uses, facts.time)
         if plan.learns:
             self._learn(plan, results)
         if plan.newcomers_at >= 0 and (count := results[plan.newcomers_at]) > self._newcomers:
@@ -432,6 +466,29 @@ class IdentityDetector(Immediate):
                 detail = f"{issued} tokens issued to this address in {s.window:g}s, none returned"
                 out.append(Signal(AMNESIA, WEIGHTS[AMNESIA], detail))
         return out
+
+    def _note(self, uses: dict[str, float], now: float) -> None:
+        """Keep which subjects were just read under half of every budget (a page of theirs
+        trusts that for `_TRUST_SECONDS`), and forget those read at or above it."""
+        under = self._under
+        if len(under) >= 4 * _PLAN_CACHE_SIZE:  # clients choose these: stay bounded
+            under.clear()
+        for subject, use in uses.items():
+            if use < _TRUST_BELOW:
+                under[subject] = (now + _TRUST_SECONDS, use)
+            else:
+                under.pop(subject, None)
+
+    def _trusted(self, plan: _Plan, now: float) -> float:
+        """The largest use a page may trust instead of reading its budgets: every subject it
+        reads was read under half of every budget within `_TRUST_SECONDS`; else -1."""
+        use = 0.0
+        for subject in plan.subjects:
+            known = self._under.get(subject)
+            if known is None or now >= known[0]:
+                return -1.0
+            use = max(use, known[1])
+        return round(use, 3)
 
     def _learn(self, plan: _Plan, results: Sequence[int]) -> None:
         """Keep the previous hour's counts this request read, and drop its plan, so the next
