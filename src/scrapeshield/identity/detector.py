@@ -27,15 +27,17 @@ from __future__ import annotations
 import math
 from collections.abc import Awaitable, Sequence
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any
 
 from scrapeshield.bans import UNKNOWN_CLIENT
 from scrapeshield.detector import Found, Immediate, RequestContext, Sent, settled
 from scrapeshield.facts import Facts, client_network
 from scrapeshield.identity import ops
 from scrapeshield.identity.fingerprint import Fingerprints, header_fingerprint
+from scrapeshield.identity.plan import Budget, Plan
 from scrapeshield.identity.settings import IdentitySettings
 from scrapeshield.identity.token import Visitor, VisitorTokens
+from scrapeshield.identity.trust import TrustedReads
 from scrapeshield.lease.protocol import STEADY_TERMS, UNLIMITED, Terms
 from scrapeshield.signals import Signal
 from scrapeshield.store.keys import subject_key
@@ -60,46 +62,6 @@ _PLAN_CACHE_SIZE = 4096
 _PLAN_NOTE = "identity_plan"  # the request's plan (a page's lease reads it)
 _POOL_NOTE = "identity_pool"  # the young identities this request's pool counted
 _NEVER = 1 << 30
-_TRUST_SECONDS = 60.0  # a page trusts budgets read under half for this long (docs: trusted pages)
-_TRUST_BELOW = 0.5
-
-
-class _Budget(NamedTuple):
-    scope: str
-    period: str
-    seconds: float
-    allowed: int
-    refuse_above: float  # 0: never refused
-    name: str  # of its signal: budget/<scope>/<period>
-
-
-_Read = tuple[_Budget, int, int, int, int, int, tuple[str, ...]]
-"""A budget, where its count is in the reply, where the previous hour's is (-1: not read),
-the previous hour's when known, where the refused tokens' count is (-1: none), the count
-above which it signals, and its subjects (its keys without the period; a young token's visitor
-budget has two: the token's and its address's tokenless originals)."""
-
-
-class _Plan(NamedTuple):
-    """What one request queued, and where its answers are in the reply."""
-
-    kind: str
-    ops: tuple[ops.Op, ...]
-    path_at: tuple[int, ...]  # the adds that take an original's path (per request)
-    visitor: Visitor | None
-    pool: bool
-    issuance: bool  # three counters: address, network, fingerprint
-    amnesia: bool  # two reads: issued to the address, returned from it
-    newcomers_at: int  # where the young identities' count of this network is (-1: not counted)
-    prev_at: list[int]  # per budget, where the previous hour's count is (-1: not read)
-    rest_at: int  # where the answers of the pool, issuance and amnesia counters start
-    prev_keys: list[str]  # per budget, the previous hour's key ("" for a day budget)
-    cache_key: tuple[object, ...]  # its key in the plan cache
-    reads: tuple[_Read, ...]  # per budget, where its counts are, and the count that signals
-    learns: bool  # whether it reads a previous hour's count (then kept: `_learn`)
-    call: ops.Call  # its script call on Redis, made once (the path put in per request)
-    subjects: tuple[str, ...]  # the budgets' subjects a page may trust (empty: never trusted)
-    lean: _Plan | None  # the same page without its budgets' reads, when they are trusted
 
 
 class IdentityDetector(Immediate):
@@ -111,7 +73,7 @@ class IdentityDetector(Immediate):
         self.tokens = VisitorTokens(settings, keys)
         self._originals = frozenset(settings.budgets.route_groups)
         self._budgets = [
-            _Budget(
+            Budget(
                 scope,
                 period,
                 seconds,
@@ -129,14 +91,12 @@ class IdentityDetector(Immediate):
         ]
         self._pool = settings.rotating_pool
         self._newcomers = settings.budgets.newcomers if settings.budgets.enabled else 0
-        self._plans: dict[tuple[object, ...], _Plan] = {}
+        self._plans: dict[tuple[object, ...], Plan] = {}
         self._fingerprint = Fingerprints()  # part of a plan's key: read on most pages
         self._previous: dict[str, int] = {}
         """The previous clock hour's counts, by key: an hour's count no longer changes once
         the hour is over, so each is read once per client and hour, not per request."""
-        self._under: dict[str, tuple[float, float]] = {}
-        """Budget subjects last read under half of every budget in this process, by subject:
-        until when a page may trust that (`_TRUST_SECONDS` after the read) and the use read."""
+        self._trust = TrustedReads(4 * _PLAN_CACHE_SIZE)  # (docs: trusted pages)
 
     def _kind(self, facts: Facts) -> str | None:
         if facts.method != "GET":
@@ -198,7 +158,8 @@ class IdentityDetector(Immediate):
             return ()  # without an address, everyone's requests would add up as one client's
         plan = self._plan(facts, kind, visitor)
         store, dry = ctx.store, bool(notes.get("dry_run"))
-        if plan.lean is not None and not dry and (use := self._trusted(plan, facts.time)) >= 0:
+        use = -1.0 if plan.lean is None or dry else self._trust.trusted(plan.subjects, facts.time)
+        if plan.lean is not None and use >= 0:
             notes[BUDGET_USE_NOTE] = use  # a page under half of every budget, read lately
             plan = plan.lean
         notes[_PLAN_NOTE] = plan
@@ -216,19 +177,19 @@ class IdentityDetector(Immediate):
         return self._later(facts, ctx, plan, ops.run(store, queued, dry))
 
     async def _later(
-        self, facts: Facts, ctx: RequestContext, plan: _Plan, reply: Awaitable[Sequence[int]]
+        self, facts: Facts, ctx: RequestContext, plan: Plan, reply: Awaitable[Sequence[int]]
     ) -> Sequence[Signal]:
         found = self._from_reply(facts, ctx, plan, await reply)
         return found if settled(found) else await found  # type: ignore[misc]
 
-    def _from_reply(self, facts: Facts, ctx: RequestContext, plan: _Plan, reply: Any) -> Found:
+    def _from_reply(self, facts: Facts, ctx: RequestContext, plan: Plan, reply: Any) -> Found:
         """The signals; awaitable when a refused token's spending must still be written."""
         out = self._signals(facts, ctx, plan, [int(v) for v in reply])
         if (spend := _spend(facts, plan, out)) is not None:
             return _after(ops.run(ctx.store, [spend], bool(ctx.notes.get("dry_run"))), out)
         return out
 
-    def _plan(self, facts: Facts, kind: str, visitor: Visitor | None) -> _Plan:
+    def _plan(self, facts: Facts, kind: str, visitor: Visitor | None) -> Plan:
         """The request's plan. A plan follows from the kind of request, the
         identity, its network, the clock hour, the counting windows and the header fingerprint
         alone, so it is made once for all the requests that share them (a client's pages in a
@@ -272,7 +233,7 @@ class IdentityDetector(Immediate):
         fingerprint: str,
         cache_key: tuple[object, ...],
         budgets: bool = True,
-    ) -> _Plan:
+    ) -> Plan:
         s, now, client = self.settings, facts.time, facts.client_key
         image = kind == "image"
         network = self._network(facts)
@@ -360,7 +321,7 @@ class IdentityDetector(Immediate):
             queued += [("V", issued_key, "", 0.0), ("G", returned_key, "", 0.0)]
         if not image and visitor is not None:
             queued.append(("S", returned_key, "", s.window))
-        return _Plan(
+        return Plan(
             kind,
             tuple(queued),
             tuple(path_at),
@@ -394,7 +355,7 @@ class IdentityDetector(Immediate):
         )
 
     def _signals(
-        self, facts: Facts, ctx: RequestContext, plan: _Plan, results: Sequence[int]
+        self, facts: Facts, ctx: RequestContext, plan: Plan, results: Sequence[int]
     ) -> list[Signal]:
         s, image = self.settings, plan.kind == "image"
         out: list[Signal] = []
@@ -426,7 +387,7 @@ class IdentityDetector(Immediate):
         if plan.reads:
             ctx.notes[BUDGET_USE_NOTE] = round(use, 3)
             if not ctx.notes.get("dry_run"):
-                self._note(uses, facts.time)
+                self._trust.note(uses, facts.time)
         if plan.learns:
             self._learn(plan, results)
         if plan.newcomers_at >= 0 and (count := results[plan.newcomers_at]) > self._newcomers:
@@ -467,30 +428,7 @@ class IdentityDetector(Immediate):
                 out.append(Signal(AMNESIA, WEIGHTS[AMNESIA], detail))
         return out
 
-    def _note(self, uses: dict[str, float], now: float) -> None:
-        """Keep which subjects were just read under half of every budget (a page of theirs
-        trusts that for `_TRUST_SECONDS`), and forget those read at or above it."""
-        under = self._under
-        if len(under) >= 4 * _PLAN_CACHE_SIZE:  # clients choose these: stay bounded
-            under.clear()
-        for subject, use in uses.items():
-            if use < _TRUST_BELOW:
-                under[subject] = (now + _TRUST_SECONDS, use)
-            else:
-                under.pop(subject, None)
-
-    def _trusted(self, plan: _Plan, now: float) -> float:
-        """The largest use a page may trust instead of reading its budgets: every subject it
-        reads was read under half of every budget within `_TRUST_SECONDS`; else -1."""
-        use = 0.0
-        for subject in plan.subjects:
-            known = self._under.get(subject)
-            if known is None or now >= known[0]:
-                return -1.0
-            use = max(use, known[1])
-        return round(use, 3)
-
-    def _learn(self, plan: _Plan, results: Sequence[int]) -> None:
+    def _learn(self, plan: Plan, results: Sequence[int]) -> None:
         """Keep the previous hour's counts this request read, and drop its plan, so the next
         plan of its kind reads them no more (bounded: clients choose these keys)."""
         previous = self._previous
@@ -510,7 +448,7 @@ class IdentityDetector(Immediate):
         return client_network(address, s.network_ipv4_prefix, s.network_ipv6_prefix)
 
 
-def _queued(plan: _Plan, path: str) -> Sequence[ops.Op]:
+def _queued(plan: Plan, path: str) -> Sequence[ops.Op]:
     """The plan's operations with this request's path in the adds that take it."""
     if not plan.path_at:
         return plan.ops
@@ -526,7 +464,7 @@ def _spent_key(client: str, fingerprint: str, now: float) -> str:
     return subject_key("id:b:spent:", client, f":{fingerprint}:hour{int(now // 3600)}")
 
 
-def _spend(facts: Facts, plan: _Plan, out: Sequence[Signal]) -> ops.Op | None:
+def _spend(facts: Facts, plan: Plan, out: Sequence[Signal]) -> ops.Op | None:
     """The write that remembers a token refused at its hourly budget, or None."""
     visitor = plan.visitor
     if visitor is None or not any(s.name == VISITOR_HOUR_REFUSE for s in out):
