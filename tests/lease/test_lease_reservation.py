@@ -5,7 +5,9 @@ whatever the strategy), and near a limit no lease is granted."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -35,13 +37,21 @@ async def _decide(shield: Shield) -> str:
 
 async def _room(redis_url: str, prefix: str, strategy: str) -> int:
     """How many more requests the shared counters admit (a shield without leases)."""
-    store = RedisStore(redis_url, prefix=prefix, timeout=2.0)
-    shield = Shield(_settings(strategy, False), store=store)
-    try:
+    async with _shield_on(redis_url, prefix, _settings(strategy, False)) as shield:
         for n in range(QUOTA + 1):
             if await _decide(shield) != "allow":
                 return n
         return QUOTA + 1
+
+
+@contextlib.asynccontextmanager
+async def _shield_on(redis_url: str, prefix: str, settings: Settings) -> AsyncIterator[Shield]:
+    """A shield on a store of its own, both closed at the end (the shield first: its leases
+    settle and give back before the store closes)."""
+    store = RedisStore(redis_url, prefix=prefix, timeout=2.0)
+    shield = Shield(settings, store=store)
+    try:
+        yield shield
     finally:
         await shield.aclose()
         await store.aclose()
@@ -54,19 +64,14 @@ STRATEGIES = ["fixed-window", "moving-window", "sliding-window-counter"]
 async def test_a_reservation_is_counted_at_once_and_its_unused_part_given_back_at_aclose(
     strategy: str, redis_url: str, redis_prefix: str
 ) -> None:
-    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
-    shield = Shield(_settings(strategy, True), store=store)
-    leases = shield.leases
-    assert leases is not None
-    try:
+    async with _shield_on(redis_url, redis_prefix, _settings(strategy, True)) as shield:
+        leases = shield.leases
+        assert leases is not None
         for _ in range(3):  # the 1st granted (4 reserved), the 2nd and 3rd leased
             assert await _decide(shield) == "allow"
         assert (leases.granted, leases.used) == (1, 2)
         # every worker sees the reservation now: 1 + 4 counted, not 3
         assert await _room(redis_url, redis_prefix, strategy) == QUOTA - 5
-    finally:
-        await shield.aclose()
-        await store.aclose()
     # the 2 unused given back at shutdown: counted exactly the 3 served and the probe's 35
     assert await _room(redis_url, redis_prefix, strategy) == 2
     assert leases.settled == 2
@@ -76,11 +81,9 @@ async def test_a_reservation_is_counted_at_once_and_its_unused_part_given_back_a
 async def test_the_sweep_gives_back_what_a_lease_left_unused(
     strategy: str, redis_url: str, redis_prefix: str
 ) -> None:
-    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
-    shield = Shield(_settings(strategy, True), store=store)
-    leases = shield.leases
-    assert leases is not None
-    try:
+    async with _shield_on(redis_url, redis_prefix, _settings(strategy, True)) as shield:
+        leases = shield.leases
+        assert leases is not None
         for _ in range(2):  # 4 reserved, 1 used
             assert await _decide(shield) == "allow"
         assert leases.used == 1
@@ -88,26 +91,19 @@ async def test_the_sweep_gives_back_what_a_lease_left_unused(
         await leases.written()
         assert len(leases) == 0
         assert await _room(redis_url, redis_prefix, strategy) == QUOTA - 2
-    finally:
-        await shield.aclose()
-        await store.aclose()
 
 
 async def test_near_the_limit_no_lease_is_granted_and_the_limit_is_exact(
     redis_url: str, redis_prefix: str
 ) -> None:
-    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
-    shield = Shield(_settings("sliding-window-counter", True), store=store)
-    leases = shield.leases
-    assert leases is not None
-    rules, granted = [], []
-    try:
+    settings = _settings("sliding-window-counter", True)
+    async with _shield_on(redis_url, redis_prefix, settings) as shield:
+        leases = shield.leases
+        assert leases is not None
+        rules, granted = [], []
         for _ in range(QUOTA + 2):
             rules.append(await _decide(shield))
             granted.append(leases.granted)
-    finally:
-        await shield.aclose()
-        await store.aclose()
     assert rules == ["allow"] * QUOTA + ["rate-limit"] * 2  # the 41st refused, as without
     assert leases.used > 0
     # a grant needs 16 requests' room after its own reservation of up to 4: none once fewer
@@ -131,13 +127,12 @@ async def test_a_lease_lasts_to_its_bucket_end_after_a_sliding_window_rolled(
     so on Redis a person's share of leased requests fell from 66% to 25-57% by the run's
     timing (docs/leases.md). A reservation stays counted whole to its bucket's end."""
     window, limit = 2.0, "400/2 seconds"
-    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
-    shield = Shield(_settings("sliding-window-counter", True, limit), store=store)
-    leases = shield.leases
-    assert leases is not None
-    try:
+    settings = _settings("sliding-window-counter", True, limit)
+    async with _shield_on(redis_url, redis_prefix, settings) as shield:
+        leases = shield.leases
+        assert leases is not None
         await _next_bucket(window)
-        filler = Shield(_settings("sliding-window-counter", False, limit), store=store)
+        filler = Shield(_settings("sliding-window-counter", False, limit), store=shield.store)
         for _ in range(60):  # the bucket that becomes the previous one
             assert await _decide(filler) == "allow"
         await filler.aclose()
@@ -147,6 +142,3 @@ async def test_a_lease_lasts_to_its_bucket_end_after_a_sliding_window_rolled(
         await asyncio.sleep(0.2)  # past the decay's reset, well before the bucket's end
         assert await _decide(shield) == "allow"
         assert (leases.granted, leases.used) == (1, 1)
-    finally:
-        await shield.aclose()
-        await store.aclose()
