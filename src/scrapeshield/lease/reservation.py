@@ -13,7 +13,7 @@ from scrapeshield.lease.lease import Hooks, Lease, Settle
 
 logger = logging.getLogger("scrapeshield")
 SETTLE_TIMEOUT = 5.0  # seconds: a settle the store does not answer by then is given up (logged)
-_HOOK_LISTS = ("uses", "covers", "admits", "keeps", "settles", "flushes")
+_HOOK_LISTS = ("uses", "covers", "keeps", "settles", "flushes")
 
 
 def reserve(lease: Lease, reserves: list[tuple[Hooks, Any]], store: Any) -> list[Awaitable[bool]]:
