@@ -9,6 +9,7 @@ import time
 import pytest
 
 from scrapeshield import Settings, Shield
+from scrapeshield.lease.table import Leases
 from scrapeshield.shield import synthetic_scope
 from scrapeshield.store import MemoryStore
 from tests.browsers import chrome
@@ -18,7 +19,8 @@ QUOTA = 40  # requests 4 a lease: a reservation leaves 16 requests' room
 STRATEGIES = ["fixed-window", "moving-window", "sliding-window-counter"]
 
 
-def _shield(strategy: str) -> Shield:
+def _shield(strategy: str) -> tuple[Shield, Leases]:
+    """A shield with leases of 4 requests on the MemoryStore, and its lease table."""
     settings = Settings(
         lease={"enabled": True, "requests": 4, "seconds": 30.0},
         ratelimit={
@@ -26,7 +28,9 @@ def _shield(strategy: str) -> Shield:
             "groups": {"default": {"limits": "100/minute"}, "api": {"limits": f"{QUOTA}/hour"}},
         },
     )
-    return Shield(settings, store=MemoryStore())
+    shield = Shield(settings, store=MemoryStore())
+    assert shield.leases is not None
+    return shield, shield.leases
 
 
 async def _decide(shield: Shield) -> str:
@@ -50,9 +54,7 @@ async def _room(shield: Shield) -> int:
 async def test_a_reservation_is_counted_at_once_and_its_unused_part_given_back(
     strategy: str,
 ) -> None:
-    shield = _shield(strategy)
-    leases = shield.leases
-    assert leases is not None
+    shield, leases = _shield(strategy)
     for _ in range(3):  # the 1st granted (4 reserved), the 2nd and 3rd leased
         assert await _decide(shield) == "allow"
     assert (leases.granted, leases.used) == (1, 2)
@@ -65,9 +67,7 @@ async def test_a_reservation_is_counted_at_once_and_its_unused_part_given_back(
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
 async def test_the_sweep_gives_back_what_a_lease_left_unused(strategy: str) -> None:
-    shield = _shield(strategy)
-    leases = shield.leases
-    assert leases is not None
+    shield, leases = _shield(strategy)
     for _ in range(2):  # 4 reserved, 1 used
         assert await _decide(shield) == "allow"
     assert leases.used == 1
@@ -79,9 +79,7 @@ async def test_the_sweep_gives_back_what_a_lease_left_unused(strategy: str) -> N
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
 async def test_near_the_limit_no_lease_is_granted_and_the_limit_is_exact(strategy: str) -> None:
-    shield = _shield(strategy)
-    leases = shield.leases
-    assert leases is not None
+    shield, leases = _shield(strategy)
     rules, granted = [], []
     for _ in range(QUOTA + 2):
         rules.append(await _decide(shield))
