@@ -1,12 +1,14 @@
 """The person mix in process: CPU µs per request, bare, as shipped, and with leases on.
 
-.venv/bin/python -m benchmarks.bench_person [--rounds 5] [--persons 32]
+.venv/bin/python -m benchmarks.bench_person [--rounds 5] [--persons 32] [--kinds]
 
 benchmarks.run's person rows over HTTP swing by 10-30% on a shared machine; this calls the same
 apps (`apps.bare`, `apps.protected` with `BENCH_PERSON=on`, memory store) as ASGI apps with
 benchmarks/person.py's requests, one at a time in the file's order, alternating the apps round
 by round, and prints the best round of each in process CPU µs (`time.process_time`), with the
-leases granted and used (the shield's counts, `apps.BENCH_STATS`).
+leases granted and used (the shield's counts, `apps.BENCH_STATS`). `--kinds`: each request
+timed on its own too, and the best round's CPU µs printed per kind of request (page, asset,
+original), leased and evaluated in full apart (~1 µs a request more, for the timing).
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ import json
 import os
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from benchmarks import apps, person
 from benchmarks.bench_request import Driver
+from scrapeshield.middleware import ScrapeShield
 
 HOST = "127.0.0.1:8000"
 
@@ -85,11 +89,15 @@ async def measure(options: argparse.Namespace, folder: Path) -> None:
         text = person.schedule(HOST, await first_pages(driver.app, options.persons))
         mixes[name] = scopes(text)
     best = dict.fromkeys(drivers, float("inf"))
+    kinds: dict[str, dict[str, float]] = {name: {} for name in drivers}
     for _ in range(options.rounds):
         for name, driver in drivers.items():
             started = time.process_time()
-            for scope in mixes[name]:
-                await driver.app(dict(scope), driver.receive, driver.send)
+            if options.kinds:
+                await by_kind(driver, mixes[name], kinds[name])
+            else:
+                for scope in mixes[name]:
+                    await driver.app(dict(scope), driver.receive, driver.send)
             spent = (time.process_time() - started) / len(mixes[name]) * 1e6
             best[name] = min(best[name], spent)
     for driver in drivers.values():
@@ -105,12 +113,50 @@ async def measure(options: argparse.Namespace, folder: Path) -> None:
             if "granted" in stats:
                 counts = f"  (leases granted {stats['granted']}, requests leased {stats['leased']})"
         print(f"  {name:24} {spent:6.1f}{counts}")
+    for name, found in kinds.items():
+        if found:
+            print(f"  {name}: " + ", ".join(f"{k} {v:.1f}" for k, v in sorted(found.items())))
+
+
+async def by_kind(driver: Driver, mix: list[dict[str, Any]], best: dict[str, float]) -> None:
+    """One round, each request timed: CPU µs per kind of request (leased and in full apart
+    when the app grants leases), kept in `best` where lower than the best round so far."""
+    leases = _leases_of(driver.app)
+    spent: dict[str, float] = {}
+    counts: Counter[str] = Counter()
+    for scope in mix:
+        used = leases.used if leases is not None else 0
+        started = time.process_time()
+        await driver.app(dict(scope), driver.receive, driver.send)
+        took = time.process_time() - started
+        path = scope["path"]
+        kind = "page" if path.startswith("/artworks/") else "asset"
+        kind = "original" if path.startswith("/images/") else kind
+        names = [kind]
+        if leases is not None:
+            names.append(f"{kind} {'leased' if leases.used > used else 'in full'}")
+        for name in names:
+            spent[name] = spent.get(name, 0.0) + took
+            counts[name] += 1
+    for name, total in spent.items():
+        best[name] = min(best.get(name, float("inf")), total / counts[name] * 1e6)
+
+
+def _leases_of(app: Any) -> Any:
+    """The shield's lease table of an app the middleware wraps (None: bare, or leases off)."""
+    layer = getattr(app, "middleware_stack", None)
+    while layer is not None:
+        if isinstance(layer, ScrapeShield):
+            return layer.shield.leases
+        layer = getattr(layer, "app", None)
+    return None
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--persons", type=int, default=32)
+    parser.add_argument("--kinds", action="store_true", help="CPU µs per kind of request too")
     asyncio.run(compare(parser.parse_args()))
 
 

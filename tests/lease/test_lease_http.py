@@ -18,19 +18,14 @@ from tests.browsers import chrome
 from tests.servers import LOOPS, RedisServer, closing_app, serve
 
 pytestmark = pytest.mark.slow
-QUOTA = 10
-REDIS_QUOTA = 40
-"""On Redis a lease is a reservation, made only with 4 leases' worth of room left (16 at 4
-requests a lease): near a limit no lease, so a larger limit for leases to be granted."""
+QUOTA = 40
+"""A lease is a reservation (memory and Redis), made only with 4 leases' worth of room left
+(16 at 4 requests a lease): near a limit no lease, so a limit large enough for leases."""
 API = {**chrome(), "Accept": "application/json"}
 
 
 async def items(request: Request) -> Response:
     return JSONResponse({"items": []})
-
-
-def _quota(backend: str) -> int:
-    return QUOTA if backend == "memory" else REDIS_QUOTA
 
 
 def _settings(backend: str, redis_server: RedisServer, prefix: str) -> Settings:
@@ -44,7 +39,7 @@ def _settings(backend: str, redis_server: RedisServer, prefix: str) -> Settings:
             "strategy": "fixed-window",
             "groups": {
                 "default": {"limits": "100/minute"},
-                "api": {"limits": f"{_quota(backend)}/minute", "headers": True},
+                "api": {"limits": f"{QUOTA}/minute", "headers": True},
             },
         },
     )
@@ -69,7 +64,7 @@ def test_limit_enforced_at_the_same_request_with_leases(
     server_cm, shield = _serve(_settings(backend, redis_server, redis_prefix), loop)
     with server_cm as server, httpx.Client(base_url=server.url, headers=API) as client:
         remaining = []
-        quota = _quota(backend)
+        quota = QUOTA
         for _ in range(quota):
             response = client.get("/api/items")
             assert response.status_code == 200, response.text

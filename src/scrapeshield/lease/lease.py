@@ -22,20 +22,19 @@ Use = Callable[[Any, Facts, RequestContext, int], None]
 Covers = Callable[[Any, Facts], bool]
 Keeps = Callable[[Any, Facts, RequestContext], bool]
 Settle = Callable[[Any, Sequence[Record], Store], "Awaitable[Any] | None"]
-Reserve = Callable[[Any, int, Store], "Awaitable[bool] | None"]
+Reserve = Callable[[Any, int, Store], "Awaitable[bool] | bool | None"]
 TermsOf = Callable[[Facts, RequestContext], "Terms | None"]
 
 
 class Hooks:
     """A detector's lease methods, found once per plan (`hooks_of`)."""
 
-    __slots__ = ("admit", "covers", "flush", "keeps", "reserve", "settle", "terms", "use")
+    __slots__ = ("covers", "flush", "keeps", "reserve", "settle", "terms", "use")
 
     def __init__(self, detector: object, terms: TermsOf) -> None:
         self.terms = terms
         self.use: Use | None = getattr(detector, "lease_use", None)
         self.covers: Covers | None = getattr(detector, "lease_covers", None)
-        self.admit: Covers | None = getattr(detector, "lease_admit", None)
         self.settle: Settle | None = getattr(detector, "lease_settle", None)
         self.flush: Settle | None = getattr(detector, "lease_flush", None)
         self.reserve: Reserve | None = getattr(detector, "lease_reserve", None)
@@ -99,7 +98,6 @@ class Lease:
     request, of which the first `flushed` were handed to the detectors' `lease_flush`."""
 
     __slots__ = (
-        "admits",
         "covers",
         "ended",
         "flushed",
@@ -119,7 +117,6 @@ class Lease:
         self.left, self.until = left, until
         self.uses: list[tuple[Use, Any]] = []
         self.covers: list[tuple[Covers, Any]] = []
-        self.admits: list[tuple[Covers, Any]] = []
         self.keeps: list[tuple[Keeps, Any]] = []
         self.settles: list[tuple[Settle, Any]] = []
         self.flushes: list[tuple[Settle, Any]] = []
@@ -137,8 +134,6 @@ class Lease:
             self.uses.append((hook.use, state))
         if hook.covers is not None:
             self.covers.append((hook.covers, state))
-        if hook.admit is not None:
-            self.admits.append((hook.admit, state))
         if hook.keeps is not None and not terms.steady:
             self.keeps.append((hook.keeps, state))
         if hook.settle is not None:
@@ -148,13 +143,10 @@ class Lease:
 
     def covering(self, facts: Facts) -> bool:
         """Whether the lease is live for this request (its binding matched by the key), each
-        path-reading detector covering it, then each counting one admitting it (counted)."""
+        path-reading detector covering it."""
         if not self.left or facts.time >= self.until:
             return False
         return all(covers(state, facts) for covers, state in self.covers)
-
-    def admitted(self, facts: Facts) -> bool:
-        return all(admit(state, facts) for admit, state in self.admits)
 
     def kept(self, facts: Facts, ctx: RequestContext) -> bool:
         """After another full evaluation in the client's network: still exact."""

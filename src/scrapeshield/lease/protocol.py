@@ -10,9 +10,6 @@ that cannot make it signal; `until` (epoch seconds) ends the lease sooner (a win
   included), e.g. the RateLimit response fields as they would be without the lease;
 - `lease_covers(state, facts) -> bool`: per leased request, for a detector that reads something the
   binding leaves out (the path): False sends the request to a full evaluation;
-- `lease_admit(state, facts) -> bool`: per leased request, last (after every `lease_covers`):
-  a detector that counts the request at once (the rate limiter in memory) counts it here;
-  False (refused) sends it to a full evaluation, with nothing counted;
 - `lease_settle(state, records, store)`: account the deferred requests (`records`: each one's
   time and path) in one batch; returns None when done, or an awaitable of the store's reply
   (on Redis a queued command: it joins the next round trip);

@@ -13,12 +13,13 @@ from scrapeshield.lease.lease import Hooks, Lease, Settle
 
 logger = logging.getLogger("scrapeshield")
 SETTLE_TIMEOUT = 5.0  # seconds: a settle the store does not answer by then is given up (logged)
-_HOOK_LISTS = ("uses", "covers", "admits", "keeps", "settles", "flushes")
+_HOOK_LISTS = ("uses", "covers", "keeps", "settles", "flushes")
 
 
 def reserve(lease: Lease, reserves: list[tuple[Hooks, Any]], store: Any) -> list[Awaitable[bool]]:
     """Have each detector that counts across workers reserve the lease's requests now; the
-    replies to read (`confirm`). Each reserving detector's settle gives back its unused part."""
+    replies to read (`confirm`). Each reserving detector's settle gives back its unused part.
+    A reservation counted at once (in process) answers True or False: nothing to wait for."""
     replies = []
     for hook, state in reserves:
         assert hook.reserve is not None
@@ -28,7 +29,12 @@ def reserve(lease: Lease, reserves: list[tuple[Hooks, Any]], store: Any) -> list
             logger.exception("lease reservation failed")
             lease.left = 0
             continue
-        if reply is not None:
+        if reply is False:  # refused: a limit (nothing spent)
+            lease.left = 0
+        elif reply is True:
+            if hook.settle is not None:
+                lease.releases.append((hook.settle, state))
+        elif reply is not None:
             replies.append(reply)
             if hook.settle is not None:
                 lease.releases.append((hook.settle, state))

@@ -105,11 +105,7 @@ class Leases:
                 return lease.ready
             self._flush(leases)
             return False
-        if (
-            lease.covering(facts)
-            and (banned is None or banned(facts, ctx) is None)
-            and lease.admitted(facts)
-        ):
+        if lease.covering(facts) and (banned is None or banned(facts, ctx) is None):
             lease.left -= 1
             lease.records.append((facts.time, facts.path))
             used = len(lease.records)

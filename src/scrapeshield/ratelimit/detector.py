@@ -90,31 +90,28 @@ class RateLimitDetector(Immediate):
     # -- leases (docs/leases.md; ratelimit/leasing.py) -----------------------------------------
 
     def lease_terms(self, facts: Facts, ctx: RequestContext) -> Terms | None:
-        """Only where a settle is counted before the next request's hit: in memory at once,
-        on one Redis server in the same pipeline (not the `limits` backend's coroutines, nor a
-        spreading Cluster's split calls, which could land after it)."""
+        """Only where a reservation and its give-back are counted before the next request's
+        hit: the native limiter in memory (at once), one Redis server (in the same pipeline);
+        not the `limits` backend's coroutines, nor a spreading Cluster's split calls."""
         _, limiter, now = self._last_for(ctx.store)
-        if now is not None:  # one process: each leased request counted at once (`lease_admit`)
-            return leasing.terms(self.planner, facts, ctx, live=now)
-        if isinstance(limiter, RedisLimiter) and not limiter.store.split:  # reserved
+        if now is not None or (isinstance(limiter, RedisLimiter) and not limiter.store.split):
             return leasing.terms(self.planner, facts, ctx, self._margin)
         return None
 
     def lease_reserve(
         self, granted: leasing.Granted, count: int, store: Store
-    ) -> Awaitable[bool] | None:
-        """On Redis the lease's whole cost is counted now (every worker sees it), and its
-        unused part given back at the settle; in memory nothing (one process)."""
-        limiter = self.limiter(store)
+    ) -> Awaitable[bool] | bool | None:
+        """The lease's whole cost counted now, its unused part given back at the settle: in
+        memory at once (True: counted), on Redis queued (every worker sees it)."""
+        _, limiter, now = self._last_for(store)
+        if now is not None:
+            return leasing.reserve_now(now, granted, count)
         if isinstance(limiter, RedisLimiter):
             return leasing.reserve(limiter, granted, count)
         return None
 
     def lease_covers(self, granted: leasing.Granted, facts: Facts) -> bool:
         return leasing.covers(self.planner, granted, facts)
-
-    def lease_admit(self, granted: leasing.Granted, facts: Facts) -> bool:
-        return leasing.admit(granted, facts)
 
     def lease_keeps(self, granted: leasing.Granted, facts: Facts, ctx: RequestContext) -> bool:
         return leasing.keeps(granted, facts, ctx)

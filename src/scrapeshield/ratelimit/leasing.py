@@ -1,12 +1,14 @@
 """The rate limiter's part in leases (docs/leases.md): its headroom, its response fields per
 leased request, and the deferred requests counted in one hit of their summed cost.
 
-On Redis a lease is a *reservation*: its whole cost is hit at the grant (hit.lua, checked
-like any request), so every worker counts it at once and no worker can let a client past a
-limit; the lease spends it locally and its unused part is given back at the settle
-(refund.lua). A reservation is made only where it leaves `RESERVE_FACTOR` leases' worth of
-room unreserved (`reserve_margin`): near a limit a client is evaluated in full, as without
-leases (the reasoning about people: docs/leases.md)."""
+A lease is a *reservation*: its whole cost is hit at the grant (checked like any request), so
+every later hit counts it at once and no request can take a client past a limit; the lease
+spends it locally, with no hit per leased request, and its unused part is given back at the
+settle. On Redis the hit is hit.lua's (every worker counts it) and the give-back refund.lua's;
+in memory (one process) both are the native limiter's, at once. A reservation is made only
+where it leaves `RESERVE_FACTOR` leases' worth of room unreserved (`reserve_margin`): near a
+limit a client is evaluated in full, as without leases (the reasoning about people, a
+network's many clients among them: docs/leases.md)."""
 
 from __future__ import annotations
 
@@ -52,10 +54,9 @@ class Granted:
     __slots__ = (
         "at",
         "client_key",
+        "counted_at",
         "ends",
         "group",
-        "last",
-        "live",
         "plan",
         "reserved",
         "server_ms",
@@ -73,25 +74,16 @@ class Granted:
     ) -> None:
         self.group, self.plan, self.states, self.at = group, plan, states, at
         self.client_key = client_key
-        self.reserved = 0  # units hit up front (Redis), of which the unused part is given back
-        self.server_ms = 0  # the reservation's server time (its window, for the give-back)
-        self.ends: tuple[int, ...] = ()  # each fixed window's end then (ms), else 0
-        self.live: NativeMemoryLimiter | None = None  # in memory: each request counted at once
+        self.reserved = 0  # units hit up front, of which the unused part is given back
+        self.server_ms = 0  # Redis: the reservation's server time (its window, for the give-back)
+        self.ends: tuple[int, ...] = ()  # Redis: each fixed window's end then (ms), else 0
+        self.counted_at = 0.0  # memory: the reservation's time (its window, for the give-back)
         self.used = 0  # leased requests so far
-        self.last: Outcome | None = None  # in memory: the latest leased request's hit
 
 
-def terms(
-    planner: Planner,
-    facts: Facts,
-    ctx: RequestContext,
-    margin: int = 0,
-    live: NativeMemoryLimiter | None = None,
-) -> Terms | None:
+def terms(planner: Planner, facts: Facts, ctx: RequestContext, margin: int = 0) -> Terms | None:
     """Headroom: the requests of this plan's cost that still fit in every limit, less
-    `margin` (reserving: the room a reservation must leave unreserved). `live` (in memory):
-    no headroom needed, each leased request is counted at once (`admit`), so the counts are
-    never behind whatever the client's other requests do."""
+    `margin` (the room a reservation must leave unreserved)."""
     group = planner.group_for(facts, ctx.notes)
     note = ctx.notes.get("ratelimit")
     if note is None:  # exempt (no plan): nothing to count
@@ -101,17 +93,15 @@ def terms(
     plan = planner.plan(facts, ctx.notes)
     if outcome.rejected is not None or plan is None:
         return None
-    if live is not None:
-        granted = Granted(plan.group, plan, outcome.states, facts.time, facts.client_key)
-        granted.live = live
-        return Terms(UNLIMITED, None, granted, steady=True)
     states = outcome.states
     headroom = min(state.remaining // plan.cost for state in states) - margin
     if headroom <= 0:
         return None
     until = min(counted_until(state, facts.time) for state in states)
     granted = Granted(plan.group, plan, states, facts.time, facts.client_key)
-    return Terms(headroom, until, granted)
+    # the reservation holds whatever other requests do: only the fields it sends would take
+    # another request's fresher count (`keeps`), so without fields nothing need be asked
+    return Terms(headroom, until, granted, steady=not plan.headers)
 
 
 def counted_until(state: LimitState, now: float) -> float:
@@ -133,26 +123,13 @@ def covers(planner: Planner, granted: Granted, facts: Facts) -> bool:
     return planner.group_for(facts, _NO_NOTES) == granted.group
 
 
-def admit(granted: Granted, facts: Facts) -> bool:
-    """In memory, the leased request hit at once (the ban was read by the table): False when a
-    limit refuses it, with nothing spent (a full evaluation follows and answers it)."""
-    plan, live = granted.plan, granted.live
-    if live is None or plan is None:
-        return True
-    outcome = live.hit_now(plan.limits, plan.cost, granted.client_key, 0.0, False, False)
-    if outcome.rejected is not None:
-        return False
-    granted.last = outcome
-    return True
-
-
 def keeps(granted: Granted, facts: Facts, ctx: RequestContext) -> bool:
-    """Every count includes the lease's requests (counted at once in memory, reserved on
-    Redis), so another request cannot make it wrong; on Redis the RateLimit fields take that
-    request's fresher count of the same limits (`use`)."""
+    """Every count includes the lease's requests (reserved), so another request cannot make
+    it wrong; the RateLimit fields take that request's fresher count of the same limits
+    (`use`)."""
     note = ctx.notes.get("ratelimit")
     plan = granted.plan
-    if granted.live is not None or plan is None or note is None or not granted.reserved:
+    if plan is None or note is None or not granted.reserved:
         return True
     if facts.client_key != granted.client_key or note["group"] != plan.group:
         return True
@@ -171,16 +148,10 @@ def use(
     legacy: bool | None, granted: Granted, facts: Facts, ctx: RequestContext, used: int
 ) -> None:
     """The RateLimit fields as the hit would have set them: remaining less `used` costs
-    (`legacy`: the X-RateLimit fields too; None: no fields at all); in memory, as this
-    request's own hit set them."""
+    (`legacy`: the X-RateLimit fields too; None: no fields at all)."""
     granted.used = used
     plan = granted.plan
     if plan is None or legacy is None or not plan.headers:
-        return
-    if granted.last is not None:  # (in memory)
-        add_rate_limit_headers(
-            ctx.response_headers, plan.policy_header, granted.last, legacy=legacy
-        )
         return
     spent, elapsed = used * plan.cost, facts.time - granted.at
     states = tuple(
@@ -200,10 +171,16 @@ def settle(
 ) -> Awaitable[Any] | None:
     """One hit of the deferred requests' summed cost (on Redis queued: the next round trip)."""
     plan = granted.plan
-    if plan is None or granted.live is not None:  # (in memory: counted at once)
+    if plan is None:
         return None
-    if granted.reserved and isinstance(limiter, RedisLimiter):  # counted up front
-        return give_back(limiter, granted, granted.used)
+    if granted.reserved:  # counted up front: the unused part given back
+        if isinstance(limiter, NativeMemoryLimiter):
+            units, granted.reserved = granted.reserved - granted.used * plan.cost, 0
+            if units > 0:
+                limiter.give_back(plan.limits, units, granted.counted_at)
+            return None
+        if isinstance(limiter, RedisLimiter):
+            return give_back(limiter, granted, granted.used)
     cost, key = plan.cost * len(records), granted.client_key
     if isinstance(limiter, NativeMemoryLimiter) and limiter.synchronous:
         limiter.hit_now(plan.limits, cost, key, window, False)
@@ -215,6 +192,25 @@ def settle(
 
 def _ignored(outcome: Outcome) -> None:
     return None
+
+
+def reserve_now(limiter: NativeMemoryLimiter, granted: Granted, count: int) -> bool:
+    """In memory (one process): hit `count` requests' cost now, as one request (checked by
+    every limit, no strike; the grant's request was just found unbanned): True once counted,
+    False when a limit refused it (nothing spent)."""
+    plan = granted.plan
+    if plan is None:
+        return True
+    units, now = count * plan.cost, time.time()
+    outcome = limiter.hit_now(plan.limits, units, granted.client_key, 0.0, False, False, now)
+    if outcome.rejected is not None:
+        return False
+    granted.reserved, granted.counted_at, granted.at = units, now, now
+    # what the client is told: the count now, less its own reservation's unused part
+    granted.states = tuple(
+        LimitState(state.limit, state.remaining + units, state.reset) for state in outcome.states
+    )
+    return True
 
 
 def reserve(limiter: RedisLimiter, granted: Granted, count: int) -> Awaitable[bool] | None:

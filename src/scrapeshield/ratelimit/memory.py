@@ -68,21 +68,25 @@ class NativeMemoryLimiter:
         strike_window: float,
         dry: bool,
         banned: bool | None = None,
+        now: float | None = None,
     ) -> Outcome:
         """`hit` on the MemoryStore (`synchronous`), synchronously. `banned`: the ban phase's
-        answer for this request if it has one (then the ban is not read again)."""
+        answer for this request if it has one (then the ban is not read again); `now`: the
+        hit's time (a lease's reservation keeps it, to give back in the same window)."""
         store = self._memory
         assert store is not None, "hit_now needs the MemoryStore"
         if not dry:  # banned: the ban phase blocks it; it spends nothing, earns no strike
             dry = banned if banned is not None else store.peek(ban_key(client_key)) is not None
-        outcome = self._count(limits, cost, dry)
+        outcome = self._count(limits, cost, dry, now)
         if outcome.rejected is not None and not dry and strike_window > 0:
             outcome.strikes = store.bump(strike_key(client_key), 1, ttl=strike_window)
         return outcome
 
-    def _count(self, limits: tuple[Limit, ...], cost: int, dry: bool) -> Outcome:
+    def _count(
+        self, limits: tuple[Limit, ...], cost: int, dry: bool, now: float | None = None
+    ) -> Outcome:
         """Test every limit and spend `cost` on all if all admit it and not `dry` (strikes: 0)."""
-        now = time.time()
+        now = time.time() if now is None else now
         if not dry and limits and limits[0].sliding:  # a group's limits share one strategy
             admitted = self._admit_sliding(limits, cost, now)
             if admitted is not None:
@@ -154,6 +158,31 @@ class NativeMemoryLimiter:
             self._trim()
         closest = LimitState(limits[chosen], int(figures[2 * chosen]), figures[2 * chosen + 1])
         return Outcome.admitted(limits, figures, closest)
+
+    def give_back(self, limits: tuple[Limit, ...], units: int, at: float) -> None:
+        """Take back `units` spent at `at` (a lease's unused reservation), in the window they
+        were counted in: a fixed window until it ends, a sliding window's bucket while it is
+        the current or the previous one, a moving window's entries of that time; never below
+        zero (as refund.lua on Redis)."""
+        data = self._data
+        for lim in limits:
+            entry = data.get(lim.storage_key)
+            if entry is None:  # expired or evicted: nothing of it is counted any more
+                continue
+            if lim.strategy == "sliding-window-counter":
+                index = int(at / lim.window)
+                if entry[0] == index:
+                    entry[1] = max(0, entry[1] - units)
+                elif entry[0] == index + 1:
+                    entry[2] = max(0, entry[2] - units)
+            elif lim.strategy == "fixed-window":
+                if entry[1] - lim.window <= at < entry[1]:  # the window it was counted in
+                    entry[0] = max(0, entry[0] - units)
+            else:  # moving window: its own stamps
+                stamps: list[float] = entry[0]
+                lo = bisect.bisect_left(stamps, at)
+                hi = min(bisect.bisect_right(stamps, at), lo + units)
+                del stamps[lo:hi]
 
     # -- entries ----------------------------------------------------------------------------------
 
