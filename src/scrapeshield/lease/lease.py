@@ -22,7 +22,7 @@ Use = Callable[[Any, Facts, RequestContext, int], None]
 Covers = Callable[[Any, Facts], bool]
 Keeps = Callable[[Any, Facts, RequestContext], bool]
 Settle = Callable[[Any, Sequence[Record], Store], "Awaitable[Any] | None"]
-Reserve = Callable[[Any, int, Store], "Awaitable[bool] | None"]
+Reserve = Callable[[Any, int, Store], "Awaitable[bool] | bool | None"]
 TermsOf = Callable[[Facts, RequestContext], "Terms | None"]
 
 

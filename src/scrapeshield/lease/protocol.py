@@ -49,6 +49,13 @@ class Terms(NamedTuple):
     steady: bool = False
 
 
+RESERVE_NOTE = "lease_reserve"
+"""`ctx.notes`: the requests a full evaluation may reserve along, in its own hit, for the lease
+it may be granted (set by the lease table where a lease is likely: docs/leases.md)."""
+GIVE_BACK_NOTE = "lease_give_back"
+"""`ctx.notes`: a callable giving back such a reservation when no lease took it (the table calls
+it after the grant: an awaitable of the store's reply, or None)."""
+
 UNLIMITED_TERMS = Terms(UNLIMITED)
 STEADY_TERMS = Terms(UNLIMITED, steady=True)
 

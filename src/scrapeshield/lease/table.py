@@ -19,6 +19,7 @@ from scrapeshield.detector import RequestContext
 from scrapeshield.facts import Facts, client_network
 from scrapeshield.lease import reservation
 from scrapeshield.lease.lease import Hooks, Lease, binding, hooks_of
+from scrapeshield.lease.protocol import GIVE_BACK_NOTE, RESERVE_NOTE
 from scrapeshield.lease.reservation import SETTLE_TIMEOUT
 from scrapeshield.lease.settings import LeaseSettings
 from scrapeshield.signals import Action, Decision
@@ -69,6 +70,7 @@ class Leases:
         self._reading: set[asyncio.Task[None]] = set()
         self._hooks: dict[int, tuple[object, list[Hooks] | None]] = {}
         self._refusers: dict[tuple[int, Kind], int] = {}  # per plan and kind: who said none
+        self._unleased: set[Kind] = set()  # kinds whose latest evaluation got no lease
         self.granted = self.used = self.settled = 0  # counts, for tests and the benchmark
 
     def __len__(self) -> int:
@@ -99,6 +101,7 @@ class Leases:
         lease = leases.get(key)
         if lease is None:
             self._flush(leases)
+            self._reserve_along(kind, ctx)
             return False
         if lease.pending:  # not counted yet: wait for it once, else in full (the lease kept)
             if lease.ready is not None and not ctx.notes.get(WAITED_NOTE):
@@ -122,7 +125,15 @@ class Leases:
             self._flush(leases)
         else:
             self.end_client(facts.client_key)
+        self._reserve_along(kind, ctx)
         return False
+
+    def _reserve_along(self, kind: Kind, ctx: RequestContext) -> None:
+        """A client holding leases is evaluated in full: where this kind was leased last time,
+        its hit may reserve the lease it is likely to be granted (`RESERVE_NOTE`; Redis: no
+        separate reservation, no wait for it)."""
+        if kind not in self._unleased:
+            ctx.notes[RESERVE_NOTE] = self._requests
 
     def _flush(self, leases: dict[Key, Lease]) -> None:
         """Each lease's requests not yet handed over, into the counts the detectors keep
@@ -152,6 +163,9 @@ class Leases:
             self._kept(facts, ctx, kind)
         if plans is not None:
             self.grant(facts, kind, ctx, plans.for_request(facts))
+        give_back = ctx.notes.get(GIVE_BACK_NOTE)  # reserved along: given back if unused
+        if give_back is not None and (reply := give_back()) is not None:
+            self._read_in_task(_read(reply))
 
     def _kept(self, facts: Facts, ctx: RequestContext, kind: Kind) -> None:
         """The leases of this network that this evaluation could make wrong end (settled)."""
@@ -173,12 +187,15 @@ class Leases:
         kind that gets no lease costs one question)."""
         hooks = self._hooks_of(runs)
         if hooks is None:
+            self._no_lease(kind)
             return
         refused = (id(runs.entries), kind)
         first = self._refusers.get(refused, -1)
         asked = hooks[first].terms(facts, ctx) if first >= 0 else None
         if first >= 0 and asked is None:
+            self._no_lease(kind)
             return
+        self._unleased.discard(kind)
         lease = Lease(self._requests, facts.time + self._seconds)
         reserves: list[tuple[Hooks, Any]] = []
         for i, hook in enumerate(hooks):
@@ -187,6 +204,7 @@ class Leases:
                 if len(self._refusers) >= _MAX_HOOKS:
                     self._refusers.clear()
                 self._refusers[refused] = i
+                self._no_lease(kind)
                 return
             if terms.headroom < lease.left:
                 lease.left = terms.headroom
@@ -222,6 +240,11 @@ class Leases:
             self._read_in_task(reservation.confirm(lease, replies, self._release))
         if self._sweeper is None:
             self._start_sweep()
+
+    def _no_lease(self, kind: Kind) -> None:
+        if len(self._unleased) >= _MAX_HOOKS:  # (a flood of methods: bounded)
+            self._unleased.clear()
+        self._unleased.add(kind)
 
     def _hooks_of(self, runs: Runs) -> list[Hooks] | None:
         """Each detector's lease methods, found once per plan; None when one has none."""

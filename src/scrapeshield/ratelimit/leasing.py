@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Sequence
+from functools import partial
 from importlib import resources
 from typing import Any
 
@@ -19,7 +20,7 @@ import msgspec
 
 from scrapeshield.detector import RequestContext
 from scrapeshield.facts import Facts
-from scrapeshield.lease.protocol import UNLIMITED, Record, Terms
+from scrapeshield.lease.protocol import GIVE_BACK_NOTE, UNLIMITED, Record, Terms
 from scrapeshield.ratelimit.backends import (
     HIT_SCRIPT,
     Limiter,
@@ -35,6 +36,8 @@ from scrapeshield.ratelimit.plan import Plan, Planner
 _NO_NOTES: dict[str, object] = {}
 RESERVE_FACTOR = 4
 """A reservation leaves at least this many leases' worth of every limit unreserved."""
+RESERVED_NOTE = "ratelimit_reserved"
+"""`ctx.notes`: the `Granted` of a reservation the request's own hit made (`held`)."""
 REFUND_SCRIPT = (
     resources.files("scrapeshield.ratelimit").joinpath("lua", "refund.lua").read_text("utf-8")
 )
@@ -51,6 +54,7 @@ class Granted:
 
     __slots__ = (
         "at",
+        "claimed",
         "client_key",
         "ends",
         "group",
@@ -79,6 +83,7 @@ class Granted:
         self.live: NativeMemoryLimiter | None = None  # in memory: each request counted at once
         self.used = 0  # leased requests so far
         self.last: Outcome | None = None  # in memory: the latest leased request's hit
+        self.claimed = False  # reserved by the granting request's hit, and taken by its lease
 
 
 def terms(
@@ -107,11 +112,36 @@ def terms(
         return Terms(UNLIMITED, None, granted, steady=True)
     states = outcome.states
     headroom = min(state.remaining // plan.cost for state in states) - margin
+    held: Granted | None = ctx.notes.get(RESERVED_NOTE)
+    if held is not None and held.group != plan.group:
+        held = None
+    if held is not None:  # reserved by this request's own hit
+        headroom = min(headroom, held.reserved // plan.cost)
     if headroom <= 0:
         return None
     until = min(counted_until(state, facts.time) for state in states)
+    if held is not None:
+        return Terms(headroom, until, held)
     granted = Granted(plan.group, plan, states, facts.time, facts.client_key)
     return Terms(headroom, until, granted)
+
+
+def held(
+    limiter: RedisLimiter, plan: Plan, facts: Facts, ctx: RequestContext, outcome: Outcome,
+    units: int, at: int,
+) -> None:  # fmt: skip
+    """The granting request's hit reserved `units` along (`RESERVE_NOTE`): the lease's state,
+    ready (`terms`), and given back after the grant unless a lease took it (`unclaimed`)."""
+    granted = Granted(plan.group, plan, outcome.states, facts.time, facts.client_key)
+    _count(granted, units, at, outcome.states)
+    ctx.notes[RESERVED_NOTE] = granted
+    ctx.notes[GIVE_BACK_NOTE] = partial(unclaimed, limiter, granted)
+
+
+def unclaimed(limiter: RedisLimiter, granted: Granted) -> Awaitable[Any] | None:
+    """A reservation the granting request's hit made, given back whole when no lease took
+    it (queued: the next round trip)."""
+    return None if granted.claimed else give_back(limiter, granted, 0)
 
 
 def counted_until(state: LimitState, now: float) -> float:
@@ -217,13 +247,17 @@ def _ignored(outcome: Outcome) -> None:
     return None
 
 
-def reserve(limiter: RedisLimiter, granted: Granted, count: int) -> Awaitable[bool] | None:
+def reserve(limiter: RedisLimiter, granted: Granted, count: int) -> Awaitable[bool] | bool | None:
     """Hit `count` requests' cost now, as one request (checked by every limit, no strike, the
     ban read): True once it is counted; False when a limit or a ban refused it (nothing
-    spent). Queued in this tick's round trip."""
+    spent). Queued in this tick's round trip. True at once when the granting request's own
+    hit reserved it (`held`): the lease takes it."""
     plan = granted.plan
     if plan is None:
         return None
+    if granted.reserved:
+        granted.claimed = True
+        return True
     units = count * plan.cost
     keys, args = limiter.call_args(plan.limits, units, granted.client_key)
     reply = limiter.store.submit_script(HIT_SCRIPT, keys, args)
@@ -237,12 +271,7 @@ async def _reserved(granted: Granted, units: int, reply: Awaitable[Any]) -> bool
     outcome = outcome_of(plan.limits, raw, 4)  # (hit.lua: the ban and its time before them)
     if outcome.rejected is not None or isinstance(raw[2], str | bytes):  # a limit, or a ban
         return False
-    at = int(raw[3])
-    granted.reserved, granted.server_ms = units, at
-    granted.ends = tuple(  # (resets are whole milliseconds)
-        at + round(state.reset * 1000) if state.limit.spec[0] == 1 else 0
-        for state in outcome.states
-    )
+    _count(granted, units, int(raw[3]), outcome.states)
     # what the client is told: the shared count now, less its own reservation's unused part
     # (it has not spent it), so each leased request counts down by its cost
     granted.states = tuple(
@@ -250,6 +279,15 @@ async def _reserved(granted: Granted, units: int, reply: Awaitable[Any]) -> bool
     )
     granted.at = time.time()
     return True
+
+
+def _count(granted: Granted, units: int, at: int, states: Sequence[LimitState]) -> None:
+    """`units` counted at the server's `at` (ms): what the give-back needs, each fixed
+    window's end among it."""
+    granted.reserved, granted.server_ms = units, at
+    granted.ends = tuple(  # (resets are whole milliseconds)
+        at + round(state.reset * 1000) if state.limit.spec[0] == 1 else 0 for state in states
+    )
 
 
 def give_back(limiter: RedisLimiter, granted: Granted, used: int) -> Awaitable[Any] | None:
