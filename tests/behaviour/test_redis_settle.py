@@ -1,8 +1,9 @@
-"""A lease's requests are handed to behaviour's record on Redis in ONE script call
-(`script.SETTLE`), and the record it leaves is the one a call per request (`script.SCRIPT`, as
-each would have been counted without a lease) leaves: the same hash, field for field, whatever
-the record held before, across window rollovers (the next window, a window skipped), rings cut
-at their size, listing pages and works mixed, conditional requests (real Redis, both loops)."""
+"""A client's leased requests are handed to behaviour's record on Redis in ONE script call
+(`script.SETTLE`: a lease's at its settle, all its leases' at a flush), and the record it
+leaves is the one a call per request (`script.SCRIPT`, as each would have been counted without
+a lease) leaves: the same hash, field for field, whatever the record held before, across window
+rollovers (the next window, a window skipped), rings cut at their size, listing pages and works
+mixed, conditional requests (real Redis, both loops)."""
 
 from __future__ import annotations
 
@@ -78,29 +79,36 @@ async def _settle(
 async def test_one_settle_call_leaves_the_record_one_call_per_request_leaves(
     redis_url: str, redis_prefix: str, seed: int
 ) -> None:
+    """A client's leases (a page's, its assets', several at a flush) in one call."""
     rng = random.Random(seed)
     detector = BehaviourDetector(BehaviourSettings(window=WINDOW), leases=True)
     store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
     try:
         now = START + rng.random() * WINDOW
-        for lease in range(12):
-            kind = rng.choice([PAGE, PAGE, ASSET])
-            bumps = [kind, COND] if rng.random() < 0.2 else [kind]
+        for flush in range(12):
             before = _records(rng, now, rng.randint(0, 3), rng.choice([PAGE, ASSET]))
-            records = _records(rng, before[-1][0] if before else now, rng.randint(1, 40), kind)
-            now = records[-1][0]
-            states = {}
+            now = before[-1][0] if before else now
+            leases: list[tuple[int, list[int], list[Record]]] = []
+            for _ in range(rng.randint(1, 3)):
+                kind = rng.choice([PAGE, PAGE, ASSET])
+                bumps = [kind, COND] if rng.random() < 0.2 else [kind]
+                leases.append((kind, bumps, _records(rng, now, rng.randint(1, 30), kind)))
+            now = max(records[-1][0] for _, _, records in leases)
             for client in ("each", "batched"):
-                state = states[client] = PageLease(client, bumps, [], [], kind)
-                # the record as other requests left it, then the lease's requests
+                # the record as other requests left it, then the leases' requests
                 await _one_by_one(detector, store, PageLease(client, [IMAGE], [], []), before)
+                states = [PageLease(client, bumps, [], [], kind) for kind, bumps, _ in leases]
                 if client == "each":
-                    await _one_by_one(detector, store, state, records)
-                else:
-                    assert await _settle(detector, store, state, records) == len(records)
-                    assert state.done == len(records)
+                    for state, (_, _, records) in zip(states, leases, strict=True):
+                        await _one_by_one(detector, store, state, records)
+                    continue
+                pairs = [(st, records) for st, (_, _, records) in zip(states, leases, strict=True)]
+                together = detector.lease_flush_together(pairs, store)
+                assert together is not None
+                assert await together == sum(len(records) for _, _, records in leases)
+                assert [state.done for state in states] == [len(r) for _, _, r in leases]
             each, batched = await _record(store, "each"), await _record(store, "batched")
-            assert batched == each, (lease, records)
+            assert batched == each, (flush, leases)
         assert any(k in each for k in ("pages", "listed"))
     finally:
         await store.aclose()

@@ -160,7 +160,7 @@ class BehaviourDetector(Immediate):
             return None
         records, state.done = records[state.done :], len(records)
         if isinstance(store, RedisStore):
-            return self._settle_on_redis(store, state, records)
+            return self._settle_on_redis(store, [(state, records)])
         if not isinstance(store, MemoryStore):
             return None
         # `_in_memory` for each page, its record looked up once (a page: no orphan check)
@@ -180,34 +180,54 @@ class BehaviourDetector(Immediate):
 
     lease_flush = lease_settle
 
+    def lease_flush_together(
+        self, leases: Sequence[tuple[leasing.PageLease | None, Sequence[Record]]], store: Store
+    ) -> Awaitable[Any] | None:
+        """`lease_flush` for all of a client's leases at once (the table's flush before a full
+        evaluation of the client): on Redis one script call for all of them."""
+        if not isinstance(store, RedisStore):
+            for state, records in leases:
+                self.lease_settle(state, records, store)  # (in memory: counted, no reply)
+            return None
+        due: dict[str, list[tuple[leasing.PageLease, Sequence[Record]]]] = {}
+        for state, records in leases:
+            if state is not None and len(records) > state.done:
+                due.setdefault(state.client, []).append((state, records[state.done :]))
+                state.done = len(records)
+        calls = [self._settle_on_redis(store, client) for client in due.values()]
+        return calls[0] if len(calls) == 1 else leasing.each(calls) if calls else None
+
     def _settle_on_redis(
-        self, store: RedisStore, state: leasing.PageLease, records: Sequence[Record]
+        self, store: RedisStore, leases: Sequence[tuple[leasing.PageLease, Sequence[Record]]]
     ) -> Awaitable[Any]:
-        """The lease's requests in one script call (script.SETTLE), whatever their number:
-        the record it leaves is the one a call per request (SCRIPT) would leave."""
+        """One client's leased requests in one script call (script.SETTLE), whatever their
+        number: the record it leaves is the one a call per request (SCRIPT) would leave."""
         window = self._s.window
-        pages, listed, buckets = [], [], []
-        for now, path in records:
-            buckets.append(int(now // window))
-            if state.kind != PAGE:
-                continue
-            ident = _item_id(path)
-            if ident is not None:
-                pages.append(RING_ENTRY.format(seconds=int(now), ident=ident))
-            else:  # a listing page: its own short ring, as `_script` keeps it
-                listed.append(RING_ENTRY.format(seconds=int(now), ident=_path_hash(path)))
+        pages: list[str] = []
+        listed: list[str] = []
+        each: list[Any] = []  # per request: its window's index and the counters it bumps
+        for state, records in leases:
+            bumps = "".join(_BUMPS[b] for b in state.bumps)
+            for now, path in records:
+                each += (int(now // window), bumps)
+                if state.kind != PAGE:
+                    continue
+                ident = _item_id(path)
+                if ident is not None:
+                    pages.append(RING_ENTRY.format(seconds=int(now), ident=ident))
+                else:  # a listing page: its own short ring, as `_script` keeps it
+                    listed.append(RING_ENTRY.format(seconds=int(now), ident=_path_hash(path)))
         args: list[Any] = [
             self._hash_ttl,
-            "".join(_BUMPS[b] for b in state.bumps),
             _RING_NAMES[PAGE] if pages else "",
             "".join(pages),
             self.ring_size,
             LISTINGS if listed else "",
             "".join(listed),
             _LISTED,
-            *buckets,
+            *each,
         ]
-        keys = [subject_key("bh:", state.client)]
+        keys = [subject_key("bh:", leases[0][0].client)]
         return store.queue_script(SETTLE, keys, args, int)  # (the requests counted)
 
     def detect_now(self, facts: Facts, ctx: RequestContext) -> Found:

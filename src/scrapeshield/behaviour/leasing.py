@@ -14,6 +14,8 @@ one script call per lease, `script.SETTLE`).
 from __future__ import annotations
 
 import math
+from collections.abc import Awaitable, Sequence
+from typing import Any
 
 from scrapeshield.behaviour.evidence import ASSET, COND, IMAGE, PAGE, walk_length
 from scrapeshield.behaviour.settings import BehaviourSettings
@@ -80,3 +82,9 @@ def ring_entries(ring: str) -> tuple[list[int], list[int]]:
             ids.append(int(i))
             times.append(int(t))
     return ids, times
+
+
+async def each(replies: Sequence[Awaitable[Any]]) -> None:
+    """Several store replies read in turn (a flush of several clients' leases)."""
+    for reply in replies:
+        await reply

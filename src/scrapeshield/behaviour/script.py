@@ -41,15 +41,16 @@ client's latest window: an idle client's hash expires; an active one's is renewe
 not on every request. Ring entries older than their memory are skipped by time, so a ring that
 outlives them answers as an expired one would.
 
-`SETTLE` hands a lease's requests (docs/leases.md) to the same hash in ONE call, however many:
-the hash read once, each request counted in turn exactly as `SCRIPT` would count it (its
-window's counters started again at the window's first request), the ring entries appended and
-cut once (a ring keeps its last `size` entries, so cutting once keeps what cutting after each
-would), one HSET, PEXPIRE when a window started. Nothing is judged, nothing returned but the
-number of requests: the lease's requests were allowed already.
-KEYS: the client's hash. ARGV: the hash's TTL (ms), the counters every request bumps (as
-`SCRIPT`'s), then two rings, each as its field ('' for none), its entries (`RING_ENTRY`, oldest
-first) and its size (entries); then each request's window index (text), in order.
+`SETTLE` hands a client's leased requests (docs/leases.md: those of all its leases at a flush)
+to the same hash in ONE call, however many: the hash read once, each request counted in turn
+exactly as `SCRIPT` would count it (its window's counters started again at the window's first
+request), the ring entries appended and cut once (a ring keeps its last `size` entries, so
+cutting once keeps what cutting after each would), one HSET, PEXPIRE when a window started.
+Nothing is judged, nothing returned but the number of requests: they were allowed already.
+KEYS: the client's hash. ARGV: the hash's TTL (ms), then two rings, each as its field ('' for
+none), its entries (`RING_ENTRY`, in the order `SCRIPT` would have pushed them) and its size
+(entries); then per request, in order, its window's index (text) and the counters it bumps (as
+`SCRIPT`'s).
 """
 
 from scrapeshield.behaviour.evidence import LAGS
@@ -146,20 +147,20 @@ return out
 """.replace("ENTRY_WIDTH", str(ENTRY_WIDTH)).replace("LAGS", str(LAGS))
 
 SETTLE = """
-local key, bumps = KEYS[1], ARGV[2]
+local key = KEYS[1]
 local names = {'p0', 'i0', 'a0', 'c0', 'o0', 'w0', 'p1', 'i1', 'a1', 'c1', 'o1', 'w1'}
 local fields, rings = {unpack(names)}, {}
-for r = 3, 6, 3 do
+for r = 2, 5, 3 do
   if ARGV[r] ~= '' then
     fields[#fields + 1], rings[#rings + 1] = ARGV[r], r
   end
 end
 local v = redis.call('HMGET', key, unpack(fields))
 local changed, fresh = {}, false
-for n = 9, #ARGV do  -- each record in turn, as SCRIPT would count it
-  local w = ARGV[n]
+for n = 8, #ARGV, 2 do  -- each request in turn, as SCRIPT would count it
+  local w, bumps = ARGV[n], ARGV[n + 1]
   local at = (tonumber(w) % 2) * 6
-  if v[at + 6] ~= w then  -- this parity's first record of its window: counted again
+  if v[at + 6] ~= w then  -- this parity's first request of its window: counted again
     for f = 1, 5 do v[at + f], changed[at + f] = 0, true end
     v[at + 6], changed[at + 6], fresh = w, true, true
   end
@@ -183,5 +184,5 @@ for i, r in ipairs(rings) do
 end
 if #args > 0 then redis.call('HSET', key, unpack(args)) end
 if fresh then redis.call('PEXPIRE', key, ARGV[1]) end
-return #ARGV - 8
+return (#ARGV - 7) / 2
 """.replace("ENTRY_WIDTH", str(ENTRY_WIDTH))
