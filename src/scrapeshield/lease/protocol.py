@@ -18,6 +18,11 @@ that cannot make it signal; `until` (epoch seconds) ends the lease sooner (a win
   (on Redis a queued command: it joins the next round trip);
 - `lease_flush(state, records, store)`: as `lease_settle` for the records not yet flushed, the
   lease going on: asked before another full evaluation of the client, which reads them;
+  `lease_flush_together([(state, records), ...], store)`, if defined, takes all of a client's
+  leases at once (on Redis one call for them all);
+- `lease_reserve(state, count, store)`: count the lease's requests across workers now (an
+  awaitable of whether they were counted; True when the granting request's own hit already
+  did, `RESERVE_NOTE`); the settle gives back the unused part;
 - `lease_keeps(state, facts, ctx) -> bool`: after a full evaluation of another request of
   the client's network (`facts`, `ctx`: its own), whether this lease's headroom still holds.
   A detector without it ends every such lease (the safe answer); `Stateless` keeps.
