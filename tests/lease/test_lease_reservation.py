@@ -12,6 +12,9 @@ from collections.abc import AsyncIterator
 import pytest
 
 from scrapeshield import Settings, Shield
+from scrapeshield.detector import RequestContext
+from scrapeshield.lease.table import WAITED_NOTE
+from scrapeshield.ratelimit.leasing import RESERVED_NOTE
 from scrapeshield.shield import synthetic_scope
 from scrapeshield.store import RedisStore
 from tests.browsers import chrome
@@ -142,3 +145,46 @@ async def test_a_lease_lasts_to_its_bucket_end_after_a_sliding_window_rolled(
         await asyncio.sleep(0.2)  # past the decay's reset, well before the bucket's end
         assert await _decide(shield) == "allow"
         assert (leases.granted, leases.used) == (1, 1)
+
+
+async def _decide_in(shield: Shield, headers: list[tuple[str, str]] = API) -> RequestContext:
+    ctx = shield.context()
+    await shield.decide(shield.facts(synthetic_scope(path="/api/artworks", headers=headers)), ctx)
+    return ctx
+
+
+@pytest.mark.both_loops
+@pytest.mark.parametrize("strategy", STRATEGIES)
+async def test_the_granting_hit_carries_the_next_reservation_and_gives_it_back_unused(
+    strategy: str, redis_url: str, redis_prefix: str
+) -> None:
+    """A client holding leases is evaluated in full: its hit reserves the lease it is likely
+    to be granted (no separate call, no wait: the lease is live at once, docs/leases.md);
+    when no lease follows (here a scraper's user agent on the same address: blocked), the
+    reservation is given back at once, in the next round trip, and the counts stay exact."""
+    async with _shield_on(redis_url, redis_prefix, _settings(strategy, True)) as shield:
+        leases = shield.leases
+        assert leases is not None
+        for _ in range(5):  # granted (4 reserved by a call of its own), 4 leased
+            assert (await _decide_in(shield)).notes.get(RESERVED_NOTE) is None
+        assert (leases.granted, leases.used) == (1, 4)
+        ctx = await _decide_in(shield)  # the lease used up: in full, and granted again
+        held = ctx.notes[RESERVED_NOTE]
+        assert (held.reserved, held.claimed, leases.granted) == (4, True, 2)
+        assert WAITED_NOTE not in (await _decide_in(shield)).notes  # leased, not waited for
+        assert leases.used == 5
+        # counted: the 1st, the 1st lease's 4, the 6th and the 2nd lease's 4 (1 used so far)
+        assert await _room(redis_url, redis_prefix, strategy) == QUOTA - 10
+    # the 2nd lease's 3 unused given back at shutdown (the probe took the other 30)
+    assert await _room(redis_url, redis_prefix, strategy) == 3
+    async with _shield_on(redis_url, redis_prefix + "2:", _settings(strategy, True)) as shield:
+        leases = shield.leases
+        assert leases is not None
+        for _ in range(2):  # granted, 1 leased
+            await _decide_in(shield)
+        scraper = [(k, "curl/8.0" if k == "User-Agent" else v) for k, v in API]
+        ctx = await _decide_in(shield, scraper)  # reserved along, then blocked: no lease
+        assert ctx.notes[RESERVED_NOTE].claimed is False
+        await leases.written()
+        assert len(leases) == 0  # (the client's lease ended too: 2 given back)
+        assert await _room(redis_url, redis_prefix + "2:", strategy) == QUOTA - 3

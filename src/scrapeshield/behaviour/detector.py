@@ -34,7 +34,7 @@ from scrapeshield.behaviour.evidence import (
     walk_length,
 )
 from scrapeshield.behaviour.record import LISTINGS, Ring, Tally, count, push, seen
-from scrapeshield.behaviour.script import RING_ENTRY, SCRIPT, SECONDS, SOUGHT
+from scrapeshield.behaviour.script import RING_ENTRY, SCRIPT, SECONDS, SETTLE, SOUGHT
 from scrapeshield.behaviour.settings import BehaviourSettings
 from scrapeshield.behaviour.trap import TRAP_READ_NOTE, trap_key
 from scrapeshield.detector import Found, Immediate, RequestContext
@@ -154,13 +154,13 @@ class BehaviourDetector(Immediate):
         self, state: leasing.PageLease | None, records: Sequence[Record], store: Store
     ) -> Awaitable[Any] | None:
         """Each leased page (or asset) not yet flushed into the client's record, with its time,
-        as it would have been (on Redis: each one's script queued now, in this tick's round
-        trip). Also `lease_flush`: before another full evaluation of the client."""
+        as it would have been (on Redis: one script call for all of them, queued now, in this
+        tick's round trip). Also `lease_flush`: before another full evaluation of the client."""
         if state is None or len(records) <= state.done:
             return None
         records, state.done = records[state.done :], len(records)
         if isinstance(store, RedisStore):
-            return self._settle_on_redis(store, state, records)
+            return self._settle_on_redis(store, [(state, records)])
         if not isinstance(store, MemoryStore):
             return None
         # `_in_memory` for each page, its record looked up once (a page: no orphan check)
@@ -180,19 +180,55 @@ class BehaviourDetector(Immediate):
 
     lease_flush = lease_settle
 
+    def lease_flush_together(
+        self, leases: Sequence[tuple[leasing.PageLease | None, Sequence[Record]]], store: Store
+    ) -> Awaitable[Any] | None:
+        """`lease_flush` for all of a client's leases at once (the table's flush before a full
+        evaluation of the client): on Redis one script call for all of them."""
+        if not isinstance(store, RedisStore):
+            for state, records in leases:
+                self.lease_settle(state, records, store)  # (in memory: counted, no reply)
+            return None
+        due: dict[str, list[tuple[leasing.PageLease, Sequence[Record]]]] = {}
+        for state, records in leases:
+            if state is not None and len(records) > state.done:
+                due.setdefault(state.client, []).append((state, records[state.done :]))
+                state.done = len(records)
+        calls = [self._settle_on_redis(store, client) for client in due.values()]
+        return calls[0] if len(calls) == 1 else leasing.each(calls) if calls else None
+
     def _settle_on_redis(
-        self, store: RedisStore, state: leasing.PageLease, records: Sequence[Record]
+        self, store: RedisStore, leases: Sequence[tuple[leasing.PageLease, Sequence[Record]]]
     ) -> Awaitable[Any]:
-        queued = []
-        for now, path in records:
-            ident = _item_id(path) if state.kind == PAGE else None
-            request = _Request(state.client, now, state.kind, state.bumps, ident, False)
-            if ident is None and state.kind == PAGE:
-                request.listing = _path_hash(path)
-            keys, args = self._script(request, False)
-            args[-1] = "0"  # (no ring wanted back)
-            queued.append(store.queue_script(SCRIPT, keys[:1], args, leasing.ignored))
-        return leasing.each(queued)
+        """One client's leased requests in one script call (script.SETTLE), whatever their
+        number: the record it leaves is the one a call per request (SCRIPT) would leave."""
+        window = self._s.window
+        pages: list[str] = []
+        listed: list[str] = []
+        each: list[Any] = []  # per request: its window's index and the counters it bumps
+        for state, records in leases:
+            bumps = "".join(_BUMPS[b] for b in state.bumps)
+            for now, path in records:
+                each += (int(now // window), bumps)
+                if state.kind != PAGE:
+                    continue
+                ident = _item_id(path)
+                if ident is not None:
+                    pages.append(RING_ENTRY.format(seconds=int(now), ident=ident))
+                else:  # a listing page: its own short ring, as `_script` keeps it
+                    listed.append(RING_ENTRY.format(seconds=int(now), ident=_path_hash(path)))
+        args: list[Any] = [
+            self._hash_ttl,
+            _RING_NAMES[PAGE] if pages else "",
+            "".join(pages),
+            self.ring_size,
+            LISTINGS if listed else "",
+            "".join(listed),
+            _LISTED,
+            *each,
+        ]
+        keys = [subject_key("bh:", leases[0][0].client)]
+        return store.queue_script(SETTLE, keys, args, int)  # (the requests counted)
 
     def detect_now(self, facts: Facts, ctx: RequestContext) -> Found:
         kind = self._kind(facts)

@@ -7,7 +7,8 @@ Headroom: the pages that cannot reach `no_assets_pages` (the weighted page count
 windows turn, so `pages now + k` bounds it). A walk is checked per leased page: its id against
 the ids the client's ring held at the grant plus the leased pages' own ids, so a walk reaching
 `sequential_run` is sent to a full evaluation at the same request it would signal on without
-a lease. Settling replays each leased page, with its time, into the client's record.
+a lease. Settling counts each leased page, with its time, into the client's record (on Redis:
+one script call per lease, `script.SETTLE`).
 """
 
 from __future__ import annotations
@@ -83,10 +84,7 @@ def ring_entries(ring: str) -> tuple[list[int], list[int]]:
     return ids, times
 
 
-def ignored(reply: Any) -> None:
-    return None
-
-
-async def each(queued: Sequence[Awaitable[Any]]) -> None:
-    for soon in queued:
-        await soon
+async def each(replies: Sequence[Awaitable[Any]]) -> None:
+    """Several store replies read in turn (a flush of several clients' leases)."""
+    for reply in replies:
+        await reply

@@ -40,6 +40,17 @@ The hash lives its TTL (two windows and the longest ring memory) from the first 
 client's latest window: an idle client's hash expires; an active one's is renewed once a window,
 not on every request. Ring entries older than their memory are skipped by time, so a ring that
 outlives them answers as an expired one would.
+
+`SETTLE` hands a client's leased requests (docs/leases.md: those of all its leases at a flush)
+to the same hash in ONE call, however many: the hash read once, each request counted in turn
+exactly as `SCRIPT` would count it (its window's counters started again at the window's first
+request), the ring entries appended and cut once (a ring keeps its last `size` entries, so
+cutting once keeps what cutting after each would), one HSET, PEXPIRE when a window started.
+Nothing is judged, nothing returned but the number of requests: they were allowed already.
+KEYS: the client's hash. ARGV: the hash's TTL (ms), then two rings, each as its field ('' for
+none), its entries (`RING_ENTRY`, in the order `SCRIPT` would have pushed them) and its size
+(entries); then per request, in order, its window's index (text) and the counters it bumps (as
+`SCRIPT`'s).
 """
 
 from scrapeshield.behaviour.evidence import LAGS
@@ -134,3 +145,44 @@ end
 if KEYS[2] then out[12] = redis.call('GET', KEYS[2]) end
 return out
 """.replace("ENTRY_WIDTH", str(ENTRY_WIDTH)).replace("LAGS", str(LAGS))
+
+SETTLE = """
+local key = KEYS[1]
+local names = {'p0', 'i0', 'a0', 'c0', 'o0', 'w0', 'p1', 'i1', 'a1', 'c1', 'o1', 'w1'}
+local fields, rings = {unpack(names)}, {}
+for r = 2, 5, 3 do
+  if ARGV[r] ~= '' then
+    fields[#fields + 1], rings[#rings + 1] = ARGV[r], r
+  end
+end
+local v = redis.call('HMGET', key, unpack(fields))
+local changed, fresh = {}, false
+for n = 8, #ARGV, 2 do  -- each request in turn, as SCRIPT would count it
+  local w, bumps = ARGV[n], ARGV[n + 1]
+  local at = (tonumber(w) % 2) * 6
+  if v[at + 6] ~= w then  -- this parity's first request of its window: counted again
+    for f = 1, 5 do v[at + f], changed[at + f] = 0, true end
+    v[at + 6], changed[at + 6], fresh = w, true, true
+  end
+  for j = 1, #bumps do
+    local f = at + string.byte(bumps, j) - 48
+    v[f], changed[f] = (tonumber(v[f]) or 0) + 1, true
+  end
+end
+local args = {}
+for f = 1, 12 do
+  if changed[f] then
+    args[#args + 1] = names[f]
+    args[#args + 1] = v[f]
+  end
+end
+for i, r in ipairs(rings) do
+  local kept, most = (v[12 + i] or '') .. ARGV[r + 1], tonumber(ARGV[r + 2]) * ENTRY_WIDTH
+  if #kept > most then kept = string.sub(kept, -most) end
+  args[#args + 1] = ARGV[r]
+  args[#args + 1] = kept
+end
+if #args > 0 then redis.call('HSET', key, unpack(args)) end
+if fresh then redis.call('PEXPIRE', key, ARGV[1]) end
+return (#ARGV - 7) / 2
+""".replace("ENTRY_WIDTH", str(ENTRY_WIDTH))

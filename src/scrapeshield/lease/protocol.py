@@ -15,6 +15,11 @@ that cannot make it signal; `until` (epoch seconds) ends the lease sooner (a win
   (on Redis a queued command: it joins the next round trip);
 - `lease_flush(state, records, store)`: as `lease_settle` for the records not yet flushed, the
   lease going on: asked before another full evaluation of the client, which reads them;
+  `lease_flush_together([(state, records), ...], store)`, if defined, takes all of a client's
+  leases at once (on Redis one call for them all);
+- `lease_reserve(state, count, store)`: count the lease's requests across workers now (an
+  awaitable of whether they were counted; True when the granting request's own hit already
+  did, `RESERVE_NOTE`); the settle gives back the unused part;
 - `lease_keeps(state, facts, ctx) -> bool`: after a full evaluation of another request of
   the client's network (`facts`, `ctx`: its own), whether this lease's headroom still holds.
   A detector without it ends every such lease (the safe answer); `Stateless` keeps.
@@ -45,6 +50,13 @@ class Terms(NamedTuple):
     state: Any = None
     steady: bool = False
 
+
+RESERVE_NOTE = "lease_reserve"
+"""`ctx.notes`: the requests a full evaluation may reserve along, in its own hit, for the lease
+it may be granted (set by the lease table where a lease is likely: docs/leases.md)."""
+GIVE_BACK_NOTE = "lease_give_back"
+"""`ctx.notes`: a callable giving back such a reservation when no lease took it (the table calls
+it after the grant: an awaitable of the store's reply, or None)."""
 
 UNLIMITED_TERMS = Terms(UNLIMITED)
 STEADY_TERMS = Terms(UNLIMITED, steady=True)

@@ -19,7 +19,8 @@ _HOOK_LISTS = ("uses", "covers", "keeps", "settles", "flushes")
 def reserve(lease: Lease, reserves: list[tuple[Hooks, Any]], store: Any) -> list[Awaitable[bool]]:
     """Have each detector that counts across workers reserve the lease's requests now; the
     replies to read (`confirm`). Each reserving detector's settle gives back its unused part.
-    A reservation counted at once (in process) answers True or False: nothing to wait for."""
+    A reservation counted at once (in process, or on Redis by the granting request's own hit)
+    answers True, or False when refused: nothing to wait for."""
     replies = []
     for hook, state in reserves:
         assert hook.reserve is not None
@@ -29,15 +30,15 @@ def reserve(lease: Lease, reserves: list[tuple[Hooks, Any]], store: Any) -> list
             logger.exception("lease reservation failed")
             lease.left = 0
             continue
-        if reply is False:  # refused: a limit (nothing spent)
-            lease.left = 0
-        elif reply is True:
-            if hook.settle is not None:
-                lease.releases.append((hook.settle, state))
-        elif reply is not None:
+        if reply is None:
+            continue
+        if not isinstance(reply, bool):
             replies.append(reply)
-            if hook.settle is not None:
-                lease.releases.append((hook.settle, state))
+        elif not reply:  # (refused at once)
+            lease.left = 0
+            continue
+        if hook.settle is not None:
+            lease.releases.append((hook.settle, state))
     if replies:
         lease.pending = True
         lease.ready = asyncio.get_running_loop().create_future()

@@ -12,13 +12,14 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
 from scrapeshield.detector import RequestContext
 from scrapeshield.facts import Facts, client_network
 from scrapeshield.lease import reservation
-from scrapeshield.lease.lease import Hooks, Lease, binding, hooks_of
+from scrapeshield.lease.lease import Hooks, Lease, Settle, binding, hooks_of
+from scrapeshield.lease.protocol import GIVE_BACK_NOTE, RESERVE_NOTE, Record
 from scrapeshield.lease.reservation import SETTLE_TIMEOUT
 from scrapeshield.lease.settings import LeaseSettings
 from scrapeshield.signals import Action, Decision
@@ -69,6 +70,7 @@ class Leases:
         self._reading: set[asyncio.Task[None]] = set()
         self._hooks: dict[int, tuple[object, list[Hooks] | None]] = {}
         self._refusers: dict[tuple[int, Kind], int] = {}  # per plan and kind: who said none
+        self._unleased: set[Kind] = set()  # kinds whose latest evaluation got no lease
         self.granted = self.used = self.settled = 0  # counts, for tests and the benchmark
 
     def __len__(self) -> int:
@@ -99,6 +101,7 @@ class Leases:
         lease = leases.get(key)
         if lease is None:
             self._flush(leases)
+            self._reserve_along(kind, ctx)
             return False
         if lease.pending:  # not counted yet: wait for it once, else in full (the lease kept)
             if lease.ready is not None and not ctx.notes.get(WAITED_NOTE):
@@ -118,15 +121,43 @@ class Leases:
             self._flush(leases)
         else:
             self.end_client(facts.client_key)
+        self._reserve_along(kind, ctx)
         return False
+
+    def _reserve_along(self, kind: Kind, ctx: RequestContext) -> None:
+        """A client holding leases is evaluated in full: where this kind was leased last time,
+        its hit may reserve the lease it is likely to be granted (`RESERVE_NOTE`; Redis: no
+        separate reservation, no wait for it)."""
+        if kind not in self._unleased:
+            ctx.notes[RESERVE_NOTE] = self._requests
 
     def _flush(self, leases: dict[Key, Lease]) -> None:
         """Each lease's requests not yet handed over, into the counts the detectors keep
-        (behaviour's record), the leases going on."""
-        for lease in leases.values():
-            if len(lease.records) > lease.flushed:
-                lease.flushed = len(lease.records)
-                self._each(lease.flushes, lease)
+        (behaviour's record), the leases going on: all of the client's leases at once to a
+        detector with `lease_flush_together` (on Redis one call, not one per lease)."""
+        due = [lease for lease in leases.values() if len(lease.records) > lease.flushed]
+        if len(due) == 1:
+            due[0].flushed = len(due[0].records)
+            self._each(due[0].flushes, due[0])
+            return
+        together: dict[Settle, list[tuple[Any, Sequence[Record]]]] = {}
+        for lease in due:
+            lease.flushed = len(lease.records)
+            for flush, state in lease.flushes:
+                together.setdefault(flush, []).append((state, lease.records))
+        for flush, pairs in together.items():
+            whole = getattr(getattr(flush, "__self__", None), "lease_flush_together", None)
+            try:
+                if whole is not None:
+                    replies = [whole(pairs, self.store)]
+                else:
+                    replies = [flush(state, records, self.store) for state, records in pairs]
+            except Exception:
+                logger.exception("lease flush failed (%d leases)", len(pairs))
+                continue
+            for reply in replies:
+                if reply is not None:
+                    self._read_in_task(_read(reply))
 
     def _network(self, facts: Facts) -> str:
         """The network a client shares counters with (the rate limiter's prefixes)."""
@@ -148,6 +179,9 @@ class Leases:
             self._kept(facts, ctx, kind)
         if plans is not None:
             self.grant(facts, kind, ctx, plans.for_request(facts))
+        give_back = ctx.notes.get(GIVE_BACK_NOTE)  # reserved along: given back if unused
+        if give_back is not None and (reply := give_back()) is not None:
+            self._read_in_task(_read(reply))
 
     def _kept(self, facts: Facts, ctx: RequestContext, kind: Kind) -> None:
         """The leases of this network that this evaluation could make wrong end (settled)."""
@@ -169,12 +203,15 @@ class Leases:
         kind that gets no lease costs one question)."""
         hooks = self._hooks_of(runs)
         if hooks is None:
+            self._no_lease(kind)
             return
         refused = (id(runs.entries), kind)
         first = self._refusers.get(refused, -1)
         asked = hooks[first].terms(facts, ctx) if first >= 0 else None
         if first >= 0 and asked is None:
+            self._no_lease(kind)
             return
+        self._unleased.discard(kind)
         lease = Lease(self._requests, facts.time + self._seconds)
         reserves: list[tuple[Hooks, Any]] = []
         for i, hook in enumerate(hooks):
@@ -183,6 +220,7 @@ class Leases:
                 if len(self._refusers) >= _MAX_HOOKS:
                     self._refusers.clear()
                 self._refusers[refused] = i
+                self._no_lease(kind)
                 return
             if terms.headroom < lease.left:
                 lease.left = terms.headroom
@@ -218,6 +256,11 @@ class Leases:
             self._read_in_task(reservation.confirm(lease, replies, self._release))
         if self._sweeper is None:
             self._start_sweep()
+
+    def _no_lease(self, kind: Kind) -> None:
+        if len(self._unleased) >= _MAX_HOOKS:  # (a flood of methods: bounded)
+            self._unleased.clear()
+        self._unleased.add(kind)
 
     def _hooks_of(self, runs: Runs) -> list[Hooks] | None:
         """Each detector's lease methods, found once per plan; None when one has none."""

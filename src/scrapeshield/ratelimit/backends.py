@@ -140,6 +140,23 @@ class RedisLimiter:
         keys, args = self._call(limits, cost, client_key, int(strike_window * 1000), dry)
         return self.store.queue_script(HIT_SCRIPT, keys, args, partial(_then, limits, then))
 
+    def queue_reserving(
+        self,
+        limits: tuple[Limit, ...],
+        cost: int,
+        client_key: str,
+        strike_window: float,
+        reserve: tuple[int, int],
+        then: Callable[[Outcome, int, int], T],
+    ) -> Soon[T]:
+        """`queue` that also reserves `reserve[0]` units (a lease's, docs/leases.md) when
+        every limit then keeps `reserve[1]` units of room: `then` gets the outcome as the
+        request alone would have found it, the units reserved (0: none) and the server's
+        time in ms (what a give-back needs)."""
+        keys, args = self._call(limits, cost, client_key, int(strike_window * 1000), False)
+        args = [*args, *reserve]
+        return self.store.queue_script(HIT_SCRIPT, keys, args, partial(_reserving, limits, then))
+
     def call_args(
         self, limits: tuple[Limit, ...], cost: int, client_key: str
     ) -> tuple[list[str], list[Any]]:
@@ -191,6 +208,22 @@ def ban_in_reply(client_key: str, raw: Sequence[Any]) -> Ban | None:
 
 def _then(limits: tuple[Limit, ...], then: Callable[[Outcome], T], raw: Sequence[Any]) -> T:
     return then(outcome_of(limits, raw, 4))
+
+
+def _reserving(
+    limits: tuple[Limit, ...], then: Callable[[Outcome, int, int], T], raw: Sequence[Any]
+) -> T:
+    """hit.lua's reply with a reservation (its units last): the outcome with the reserved
+    units added back to every remaining (the client has not spent them)."""
+    reserved = int(raw[4 + 2 * len(limits)])
+    outcome = outcome_of(limits, raw, 4)
+    if reserved:
+        states = tuple(
+            LimitState(state.limit, state.remaining + reserved, state.reset)
+            for state in outcome.states
+        )
+        outcome = Outcome(states, None, outcome.strikes)
+    return then(outcome, reserved, int(raw[3]))
 
 
 class LimitsMemoryLimiter:

@@ -17,7 +17,7 @@ from typing import Any
 
 from scrapeshield.detector import Found, Immediate, RequestContext, Sent, settled
 from scrapeshield.facts import Facts
-from scrapeshield.lease.protocol import Record, Terms
+from scrapeshield.lease.protocol import RESERVE_NOTE, Record, Terms
 from scrapeshield.ratelimit import leasing
 from scrapeshield.ratelimit.backends import (
     Limiter,
@@ -139,8 +139,16 @@ class RateLimitDetector(Immediate):
             key, window = facts.client_key, self._strike_window
             if isinstance(other, RedisLimiter):  # the script queued now: no task for it
                 if not other.store.split:  # its reply read when the batch settles
-                    then = partial(self._judged, plan, facts, ctx)
-                    soon = other.queue(plan.limits, plan.cost, key, window, dry, then)
+                    count = ctx.notes.get(RESERVE_NOTE)
+                    if count and not dry:  # a lease likely follows: reserved along
+                        then_ = partial(self._reserving, other, plan, facts, ctx)
+                        room = (count * plan.cost, self._margin * plan.cost)
+                        soon = other.queue_reserving(
+                            plan.limits, plan.cost, key, window, room, then_
+                        )
+                    else:
+                        then = partial(self._judged, plan, facts, ctx)
+                        soon = other.queue(plan.limits, plan.cost, key, window, dry, then)
                     # the script reads the client's ban: the ban phase takes it from its reply
                     ctx.ban_read = soon.derived(partial(ban_in_reply, key))
                     return soon
@@ -168,6 +176,21 @@ class RateLimitDetector(Immediate):
     ) -> Sequence[Signal]:
         found = self._judged(plan, facts, ctx, await hit)
         return found if settled(found) else await found  # type: ignore[misc]
+
+    def _reserving(
+        self,
+        limiter: RedisLimiter,
+        plan: Plan,
+        facts: Facts,
+        ctx: RequestContext,
+        outcome: Outcome,
+        units: int,
+        at: int,
+    ) -> Found:
+        """`_judged`, the reservation the hit made along kept for the lease (`leasing.held`)."""
+        if units:
+            leasing.held(limiter, plan, facts, ctx, outcome, units, at)
+        return self._judged(plan, facts, ctx, outcome)
 
     def _judged(self, plan: Plan, facts: Facts, ctx: RequestContext, outcome: Outcome) -> Found:
         """The signals of a hit's outcome (awaitable when escalation must write a ban)."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Sequence
+from functools import partial
 from importlib import resources
 from typing import Any
 
@@ -21,7 +22,7 @@ import msgspec
 
 from scrapeshield.detector import RequestContext
 from scrapeshield.facts import Facts
-from scrapeshield.lease.protocol import UNLIMITED, Record, Terms
+from scrapeshield.lease.protocol import GIVE_BACK_NOTE, UNLIMITED, Record, Terms
 from scrapeshield.ratelimit.backends import (
     HIT_SCRIPT,
     Limiter,
@@ -37,6 +38,8 @@ from scrapeshield.ratelimit.plan import Plan, Planner
 _NO_NOTES: dict[str, object] = {}
 RESERVE_FACTOR = 4
 """A reservation leaves at least this many leases' worth of every limit unreserved."""
+RESERVED_NOTE = "ratelimit_reserved"
+"""`ctx.notes`: the `Granted` of a reservation the request's own hit made (`held`)."""
 REFUND_SCRIPT = (
     resources.files("scrapeshield.ratelimit").joinpath("lua", "refund.lua").read_text("utf-8")
 )
@@ -53,6 +56,7 @@ class Granted:
 
     __slots__ = (
         "at",
+        "claimed",
         "client_key",
         "counted_at",
         "ends",
@@ -79,6 +83,7 @@ class Granted:
         self.ends: tuple[int, ...] = ()  # Redis: each fixed window's end then (ms), else 0
         self.counted_at = 0.0  # memory: the reservation's time (its window, for the give-back)
         self.used = 0  # leased requests so far
+        self.claimed = False  # reserved by the granting request's hit, and taken by its lease
 
 
 def terms(planner: Planner, facts: Facts, ctx: RequestContext, margin: int = 0) -> Terms | None:
@@ -95,13 +100,39 @@ def terms(planner: Planner, facts: Facts, ctx: RequestContext, margin: int = 0) 
         return None
     states = outcome.states
     headroom = min(state.remaining // plan.cost for state in states) - margin
+    held: Granted | None = ctx.notes.get(RESERVED_NOTE)
+    if held is not None and held.group != plan.group:
+        held = None
+    if held is not None:  # reserved by this request's own hit
+        headroom = min(headroom, held.reserved // plan.cost)
     if headroom <= 0:
         return None
     until = min(counted_until(state, facts.time) for state in states)
-    granted = Granted(plan.group, plan, states, facts.time, facts.client_key)
     # the reservation holds whatever other requests do: only the fields it sends would take
     # another request's fresher count (`keeps`), so without fields nothing need be asked
-    return Terms(headroom, until, granted, steady=not plan.headers)
+    steady = not plan.headers
+    if held is not None:
+        return Terms(headroom, until, held, steady=steady)
+    granted = Granted(plan.group, plan, states, facts.time, facts.client_key)
+    return Terms(headroom, until, granted, steady=steady)
+
+
+def held(
+    limiter: RedisLimiter, plan: Plan, facts: Facts, ctx: RequestContext, outcome: Outcome,
+    units: int, at: int,
+) -> None:  # fmt: skip
+    """The granting request's hit reserved `units` along (`RESERVE_NOTE`): the lease's state,
+    ready (`terms`), and given back after the grant unless a lease took it (`unclaimed`)."""
+    granted = Granted(plan.group, plan, outcome.states, facts.time, facts.client_key)
+    _count(granted, units, at, outcome.states)
+    ctx.notes[RESERVED_NOTE] = granted
+    ctx.notes[GIVE_BACK_NOTE] = partial(unclaimed, limiter, granted)
+
+
+def unclaimed(limiter: RedisLimiter, granted: Granted) -> Awaitable[Any] | None:
+    """A reservation the granting request's hit made, given back whole when no lease took
+    it (queued: the next round trip)."""
+    return None if granted.claimed else give_back(limiter, granted, 0)
 
 
 def counted_until(state: LimitState, now: float) -> float:
@@ -213,13 +244,17 @@ def reserve_now(limiter: NativeMemoryLimiter, granted: Granted, count: int) -> b
     return True
 
 
-def reserve(limiter: RedisLimiter, granted: Granted, count: int) -> Awaitable[bool] | None:
+def reserve(limiter: RedisLimiter, granted: Granted, count: int) -> Awaitable[bool] | bool | None:
     """Hit `count` requests' cost now, as one request (checked by every limit, no strike, the
     ban read): True once it is counted; False when a limit or a ban refused it (nothing
-    spent). Queued in this tick's round trip."""
+    spent). Queued in this tick's round trip. True at once when the granting request's own
+    hit reserved it (`held`): the lease takes it."""
     plan = granted.plan
     if plan is None:
         return None
+    if granted.reserved:
+        granted.claimed = True
+        return True
     units = count * plan.cost
     keys, args = limiter.call_args(plan.limits, units, granted.client_key)
     reply = limiter.store.submit_script(HIT_SCRIPT, keys, args)
@@ -233,12 +268,7 @@ async def _reserved(granted: Granted, units: int, reply: Awaitable[Any]) -> bool
     outcome = outcome_of(plan.limits, raw, 4)  # (hit.lua: the ban and its time before them)
     if outcome.rejected is not None or isinstance(raw[2], str | bytes):  # a limit, or a ban
         return False
-    at = int(raw[3])
-    granted.reserved, granted.server_ms = units, at
-    granted.ends = tuple(  # (resets are whole milliseconds)
-        at + round(state.reset * 1000) if state.limit.spec[0] == 1 else 0
-        for state in outcome.states
-    )
+    _count(granted, units, int(raw[3]), outcome.states)
     # what the client is told: the shared count now, less its own reservation's unused part
     # (it has not spent it), so each leased request counts down by its cost
     granted.states = tuple(
@@ -246,6 +276,15 @@ async def _reserved(granted: Granted, units: int, reply: Awaitable[Any]) -> bool
     )
     granted.at = time.time()
     return True
+
+
+def _count(granted: Granted, units: int, at: int, states: Sequence[LimitState]) -> None:
+    """`units` counted at the server's `at` (ms): what the give-back needs, each fixed
+    window's end among it."""
+    granted.reserved, granted.server_ms = units, at
+    granted.ends = tuple(  # (resets are whole milliseconds)
+        at + round(state.reset * 1000) if state.limit.spec[0] == 1 else 0 for state in states
+    )
 
 
 def give_back(limiter: RedisLimiter, granted: Granted, used: int) -> Awaitable[Any] | None:

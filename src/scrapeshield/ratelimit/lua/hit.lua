@@ -13,6 +13,9 @@
 -- ARGV[4]     '1' when the strike and ban keys follow the limits' keys, '0' when not (on Redis
 --             Cluster a request's limits are split by subject, one call per slot: only the
 --             client's call holds them; backends.py settles a split request's calls)
+-- ARGV[5]     (optional) units to reserve along with an admitted request (a lease's
+--             reservation, docs/leases.md): hit too only when every limit then still has
+--             ARGV[6] units of room (the margin a reservation leaves); else the request alone
 --
 -- All limits are tested first; only when every one admits the request are they all hit, so a
 -- request rejected by one limit consumes none. A rejected (non-dry) request counts one strike.
@@ -23,7 +26,8 @@
 -- count or nothing. Both names come from the client (made once per client's plan): the script
 -- builds no key name (joining strings in Lua costs the server ~0.5 us each).
 -- Returns integers: {rejected_index (0 = admitted), strikes, banned, the server's time in ms (a
--- settle call refunds the buckets of that time), remaining_1, reset_ms_1, ...} (an array of
+-- settle call refunds the buckets of that time), remaining_1, reset_ms_1, ..., and with ARGV[5]
+-- the units reserved (0 or ARGV[5]; counted in the remainings)} (an array of
 -- numbers costs the server less than formatting one string; hiredis parses either). `banned`
 -- is 0, or the ban's record as the ban key holds it: the shield's ban phase takes it from here
 -- rather than reading the key once more (ratelimit/backends.py `ban_in_reply`).
@@ -140,9 +144,18 @@ for i = 1, n do
   end
 end
 
+local reserved = 0
+if rejected == 0 and not dry and ARGV[5] then
+  reserved = tonumber(ARGV[5])
+  local room = reserved + tonumber(ARGV[6])
+  for i = 1, n do
+    if counts[i] + spec[i * 4] + room > spec[i * 4 - 2] then reserved = 0 end
+  end
+end
+
 if rejected == 0 and not dry then
   for i = 1, n do
-    local strategy, window, cost = spec[i * 4 - 3], spec[i * 4 - 1], spec[i * 4]
+    local strategy, window, cost = spec[i * 4 - 3], spec[i * 4 - 1], spec[i * 4] + reserved
     local base = bases[i]
     -- A counter whose INCRBY returns exactly `cost` was just created: give it its TTL.
     if strategy == 1 then
@@ -182,4 +195,5 @@ for i = 1, n do
   out[#out + 1] = remaining
   out[#out + 1] = resets[i]  -- (Redis returns a number as an integer, its fraction dropped)
 end
+if ARGV[5] then out[#out + 1] = reserved end
 return out
