@@ -2,7 +2,7 @@
 
 .venv/bin/python -m benchmarks.bench_request [--requests 5000] [--rounds 5] [--path /artworks/7]
     [--image] [--loop asyncio|uvloop] [--profile] [--sort tottime] [--top 40] [--breakdown]
-    [--concurrency 1] [--store memory|redis] [--cookie]
+    [--concurrency 1] [--store memory|redis] [--cookie] [--socket]
 
 Calls the apps of `benchmarks/run.py` (`apps.bare`, `apps.protected`: every defence, memory
 store, limits and scores out of reach, so each request takes a person's whole path to the app)
@@ -19,7 +19,11 @@ caches and all, which a detector timed alone in a loop understates. `--store red
 redis-server of its own for the shipped app's store, and `--concurrency 32` sends 32 requests
 at a time (as wrk -c32 does), so the Redis store's commands are coalesced as under load.
 `--cookie` sends, with every request to every app, the visitor cookie the shipped app issued
-with a first page (a returning person's path: a valid token, no issuance).
+with a first page (a returning person's path: a valid token, no issuance). `--socket` also
+writes each response (its status line and headers as uvicorn writes them, then its body) through
+a loopback TCP connection and reads it back, as a server does: the kernel's network path between
+requests, which leaves the caches colder for the next one, is what most of the gap between these
+figures and a server's CPU per request under wrk is made of (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import contextlib
 import cProfile
 import os
 import pstats
+import socket
 import time
 from collections.abc import Callable
 from typing import Any
@@ -76,8 +81,9 @@ def headers(image: bool) -> list[tuple[bytes, bytes]]:
 class Driver:
     """Calls one ASGI app with the same request, after its lifespan startup."""
 
-    def __init__(self, app: Any, path: str, image: bool) -> None:
+    def __init__(self, app: Any, path: str, image: bool, wire: bool = False) -> None:
         self.app = app
+        self.wire = loopback_pair() if wire else None
         self.statuses: set[int] = set()
         self.scope = {
             "type": "http",
@@ -109,6 +115,8 @@ class Driver:
         self._outbox = outbox
 
     async def stop(self) -> None:
+        for end in self.wire or ():
+            end.close()
         if self._lifespan is not None:
             await self._lifespan.put({"type": "lifespan.shutdown"})
             await asyncio.wait_for(self._outbox.get(), 30)
@@ -120,6 +128,17 @@ class Driver:
     async def send(self, message: dict[str, Any]) -> None:
         if message["type"] == "http.response.start":
             self.statuses.add(message["status"])
+        if self.wire is not None:  # --socket: through the kernel, as a server's response
+            out, back = self.wire
+            if message["type"] == "http.response.start":
+                fields = b"".join(k + b": " + v + b"\r\n" for k, v in message["headers"])
+                data = b"HTTP/1.1 200 OK\r\n" + fields + b"\r\n"
+            else:
+                data = message.get("body", b"")
+            out.sendall(data)
+            left = len(data)
+            while left:
+                left -= len(back.recv(left))
 
     async def run(self, requests: int, concurrency: int = 1) -> float:
         """CPU µs per request, `concurrency` at a time (each request gets its own copy of the
@@ -138,6 +157,15 @@ class Driver:
         if self.statuses != {200}:
             raise RuntimeError(f"not every request reached the app: {sorted(self.statuses)}")
         return elapsed / requests * 1e6
+
+
+def loopback_pair() -> tuple[socket.socket, socket.socket]:
+    """Both ends of a TCP connection on 127.0.0.1 (blocking: a response is read at once)."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        out = socket.create_connection(server.getsockname()[:2])
+        back, _ = server.accept()
+    out.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return out, back
 
 
 async def visitor_cookie(driver: Driver) -> bytes:
@@ -171,12 +199,13 @@ def without(defence: str) -> Any:
 
 async def compare(options: argparse.Namespace) -> None:
     drivers = {
-        "bare": Driver(apps.bare(), options.path, options.image),
-        "as shipped": Driver(apps.protected(), options.path, options.image),
+        "bare": Driver(apps.bare(), options.path, options.image, options.socket),
+        "as shipped": Driver(apps.protected(), options.path, options.image, options.socket),
     }
     if options.breakdown:
         for defence in DEFENCES:
-            drivers[f"- {defence}"] = Driver(without(defence), options.path, options.image)
+            app = without(defence)
+            drivers[f"- {defence}"] = Driver(app, options.path, options.image, options.socket)
     for driver in drivers.values():
         await driver.start()
     if options.cookie:
@@ -232,6 +261,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=1, help="requests at a time")
     parser.add_argument("--store", choices=("memory", "redis"), default="memory")
     parser.add_argument("--cookie", action="store_true", help="a valid visitor cookie")
+    parser.add_argument("--socket", action="store_true", help="responses through loopback TCP")
     options = parser.parse_args()
     if options.image and options.path == "/artworks/7":
         options.path = "/images/7.png"

@@ -77,7 +77,7 @@ class Collections:
 
 def wrk(url: str, seconds: float) -> tuple[float, int]:
     command = [
-        "wrk", "-t1", "-c32", f"-d{seconds}s",
+        "wrk", "-t1", "-c32", f"-d{seconds:g}s",  # wrk reads "4s", not "4.0s"
         *[arg for header in BROWSER_HEADERS for arg in ("-H", header)], url + PATH,
     ]  # fmt: skip
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout

@@ -21,9 +21,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
+
 from scrapeshield.client import IPAddress
 
 MAX_TOKEN_LENGTH = 2048
+# The payload as `json.dumps(payload, separators=(",", ":"), sort_keys=True)` writes it
+# (ASCII payloads byte for byte), at a tenth of its cost: a visitor token is signed for every
+# page asked without one (~2.5 µs of json.dumps per request under such a load, 0.3 here).
+_payload_json = msgspec.json.Encoder(order="sorted").encode
 
 
 class TokenError(Exception):
@@ -82,7 +88,7 @@ class Signer:
         return hmac.new(key, f"{kind}.{body}".encode("ascii"), hashlib.sha256).digest()
 
     def sign(self, kind: str, payload: dict[str, Any]) -> str:
-        body = _b64(json.dumps(payload, separators=(",", ":"), sort_keys=True).encode())
+        body = _b64(_payload_json(payload))
         return f"{body}.{_b64(self._mac(self._keys[0], kind, body))}"
 
     def verify(self, kind: str, token: str, *, binding: str, now: float | None = None) -> Token:
