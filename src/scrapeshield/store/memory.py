@@ -109,15 +109,17 @@ class MemoryStore:
     def bump(self, key: str, amount: int = 1, ttl: float | None = None) -> int:
         """`incr`, synchronously."""
         now = time.time()
-        entry = self._live(key, now)
-        if entry is None:
-            self.put(key, str(amount), ttl)
+        table = self._table(key)  # (found once: three issuance counters per tokenless page)
+        entry = table.get(key)
+        if entry is None or (entry[1] is not None and entry[1] <= now):
+            self.put(key, str(amount), ttl)  # new, or expired: anew (and the most recent)
             return amount
         # As in Redis: a key without expiry gets the TTL; an existing one keeps its own.
         value, expires = int(entry[0]) + amount, entry[1]
         if expires is None and ttl is not None:
             expires = now + ttl
-        self._table(key)[key] = (str(value), expires)  # `_live` made it the most recent
+        table[key] = (str(value), expires)
+        table.move_to_end(key)
         return value
 
     def record(
