@@ -8,7 +8,7 @@ from scrapeshield.settings_base import Section
 
 
 class LeaseSettings(Section):
-    """How long a clean client may skip the detectors.
+    """How long a clean client may skip the detectors (on by default; docs/leases.md).
 
     `requests`: at most this many requests per lease (each detector may allow fewer);
     `seconds`: a lease ends this long after it was granted (also the longest a ban written by
@@ -16,7 +16,7 @@ class LeaseSettings(Section):
     `max_clients`: leases held at once (a flood of clients evicts the oldest, settled first).
     """
 
-    enabled: bool = False
+    enabled: bool = True
     requests: int = Field(default=8, ge=1, le=1000)
     seconds: float = Field(default=1.0, gt=0, le=60)
     max_clients: int = Field(default=10_000, ge=16, le=10_000_000)
