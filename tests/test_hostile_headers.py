@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scrapeshield import Settings
-from scrapeshield.behaviour.detector import _ITEM_ID, _ITEM_TAIL
+from scrapeshield.behaviour.works import ITEM_ID, ITEM_TAIL
 from scrapeshield.client import MAX_HOPS, ClientResolver, forwarded_for
 from scrapeshield.facts import MAX_COOKIE_HEADER, MAX_HEADERS, FactsBuilder, find_cookie
 from scrapeshield.patterns import GlobSet, glob_to_regex
@@ -154,7 +154,7 @@ def test_globset_shapes() -> None:
     ],
 )
 def test_the_item_id_is_read_from_the_path_s_tail(path: str, item: str | None) -> None:
-    match = _ITEM_ID.search(path, max(0, len(path) - _ITEM_TAIL))
+    match = ITEM_ID.search(path, max(0, len(path) - ITEM_TAIL))
     assert (match.group(1) if match else None) == item
-    whole = _ITEM_ID.search(path)
+    whole = ITEM_ID.search(path)
     assert (whole.group(1) if whole else None) == item  # the same answer as a full search

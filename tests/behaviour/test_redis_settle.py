@@ -11,16 +11,12 @@ import random
 
 import pytest
 
-from scrapeshield.behaviour.detector import (
-    BehaviourDetector,
-    _item_id,
-    _path_hash,
-    _Request,
-)
+from scrapeshield.behaviour.detector import BehaviourDetector, _Request
 from scrapeshield.behaviour.evidence import ASSET, COND, IMAGE, PAGE
 from scrapeshield.behaviour.leasing import PageLease
 from scrapeshield.behaviour.script import SCRIPT
 from scrapeshield.behaviour.settings import BehaviourSettings
+from scrapeshield.behaviour.works import item_id, path_hash
 from scrapeshield.lease.protocol import Record
 from scrapeshield.store.keys import subject_key
 from scrapeshield.store.redis import RedisStore
@@ -35,10 +31,10 @@ async def _one_by_one(
 ) -> None:
     """Each record counted by its own SCRIPT call, as before `SETTLE` (and as without a lease)."""
     for now, path in records:
-        ident = _item_id(path) if state.kind == PAGE else None
+        ident = item_id(path) if state.kind == PAGE else None
         request = _Request(state.client, now, state.kind, state.bumps, ident, False)
         if ident is None and state.kind == PAGE:
-            request.listing = _path_hash(path)
+            request.listing = path_hash(path)
         keys, args = detector._script(request, False)
         await store.run_script(SCRIPT, keys[:1], args)
 

@@ -15,8 +15,6 @@ pipeline (queued at once: `Sent`); on the MemoryStore nothing is awaited.
 from __future__ import annotations
 
 import math
-import re
-import zlib
 from collections.abc import Awaitable, Sequence
 from functools import partial
 from typing import Any
@@ -33,10 +31,11 @@ from scrapeshield.behaviour.evidence import (
     judge,
     walk_length,
 )
-from scrapeshield.behaviour.record import LISTINGS, Ring, Tally, count, push, seen
+from scrapeshield.behaviour.record import LISTINGS, RING_NAMES, Ring, Tally, count, push, seen
 from scrapeshield.behaviour.script import RING_ENTRY, SCRIPT, SECONDS, SETTLE, SOUGHT
 from scrapeshield.behaviour.settings import BehaviourSettings
 from scrapeshield.behaviour.trap import TRAP_READ_NOTE, trap_key
+from scrapeshield.behaviour.works import claim_of, item_id, path_hash
 from scrapeshield.detector import Found, Immediate, RequestContext
 from scrapeshield.facts import Facts
 from scrapeshield.lease.protocol import STEADY_TERMS, UNLIMITED, Record, Terms
@@ -47,11 +46,8 @@ from scrapeshield.store.keys import subject_key
 from scrapeshield.store.memory import MemoryStore
 from scrapeshield.store.redis import RedisStore
 
-_ITEM_ID = re.compile(r"/(\d{1,12})(?:\.[A-Za-z0-9]{1,8})?/?$")
-_ITEM_TAIL = 32  # the id is at the end: only this tail is searched (a match is <= 24 characters)
 _SUBRESOURCE_DEST = frozenset({"style", "script", "font", "image"})
 _PAGE_DEST = frozenset({"", "document", "iframe", "frame"})
-_RING_NAMES = {PAGE: "pages", IMAGE: "images"}  # (a Redis string each: script.RING_ENTRY)
 _LISTED = 16
 _ZEROS = [0] * len(FIELDS)  # read only
 _COUNTS_NOTE = "behaviour_counts"  # a page's counters and record, for its lease
@@ -131,7 +127,7 @@ class BehaviourDetector(Immediate):
             return True
         if state.kind == ASSET:  # (its route group and Sec-Fetch-Dest are in the lease's key)
             return True
-        return not leasing.walks_on(self._s, state, _item_id(facts.path), facts.time)
+        return not leasing.walks_on(self._s, state, item_id(facts.path), facts.time)
 
     def lease_keeps(
         self, state: leasing.PageLease | None, facts: Facts, ctx: RequestContext
@@ -171,11 +167,11 @@ class BehaviourDetector(Immediate):
             count(tally.counts, int(now // window), bumps)
             if state.kind == ASSET:
                 continue
-            ident = _item_id(path)
+            ident = item_id(path)
             if ident is not None:
                 push(tally, "pages", ident, int(now), size)
             else:
-                push(tally, LISTINGS, _path_hash(path), int(now), _LISTED)
+                push(tally, LISTINGS, path_hash(path), int(now), _LISTED)
         return None
 
     lease_flush = lease_settle
@@ -212,14 +208,14 @@ class BehaviourDetector(Immediate):
                 each += (int(now // window), bumps)
                 if state.kind != PAGE:
                     continue
-                ident = _item_id(path)
+                ident = item_id(path)
                 if ident is not None:
                     pages.append(RING_ENTRY.format(seconds=int(now), ident=ident))
                 else:  # a listing page: its own short ring, as `_script` keeps it
-                    listed.append(RING_ENTRY.format(seconds=int(now), ident=_path_hash(path)))
+                    listed.append(RING_ENTRY.format(seconds=int(now), ident=path_hash(path)))
         args: list[Any] = [
             self._hash_ttl,
-            _RING_NAMES[PAGE] if pages else "",
+            RING_NAMES[PAGE] if pages else "",
             "".join(pages),
             self.ring_size,
             LISTINGS if listed else "",
@@ -237,8 +233,8 @@ class BehaviourDetector(Immediate):
         headers = facts.headers
         bumps = _bumps(kind, facts)
         path = facts.path
-        ident = _item_id(path) if kind != ASSET else None
-        claim = _claim(facts) if kind == IMAGE and ident is not None else None
+        ident = item_id(path) if kind != ASSET else None
+        claim = claim_of(facts) if kind == IMAGE and ident is not None else None
         # embedded in a page of this site only if this client viewed that page lately; an
         # <img> without a Referer of this site (a no-referrer policy, another site) cannot say
         check = (
@@ -249,7 +245,7 @@ class BehaviourDetector(Immediate):
         request = _Request(facts.client_key, facts.time, kind, bumps, ident, check)
         request.claim = claim
         if kind == PAGE and ident is None:
-            request.listing = _path_hash(path)
+            request.listing = path_hash(path)
         dry_run = bool(ctx.notes.get("dry_run"))
         store = ctx.store
         if isinstance(store, MemoryStore):
@@ -289,7 +285,7 @@ class BehaviourDetector(Immediate):
             push(tally, LISTINGS, r.listing, int(r.now), _LISTED)
         walk = 1
         if r.ident is not None:
-            name = _RING_NAMES[r.kind]
+            name = RING_NAMES[r.kind]
             ring: Ring | None = getattr(tally, name)
             if ring is not None:
                 ids, times = ring
@@ -316,7 +312,7 @@ class BehaviourDetector(Immediate):
         ring = look = push = check = ident = ""
         size = self.ring_size
         if r.ident is not None:
-            ring = _RING_NAMES[r.kind]
+            ring = RING_NAMES[r.kind]
             push = RING_ENTRY.format(seconds=int(r.now), ident=r.ident)
             ident = str(r.ident)
             if r.check:
@@ -399,7 +395,7 @@ class BehaviourDetector(Immediate):
         previous = [_int(await store.get(f"{base}{bucket - 1}:{f}")) for f in FIELDS]
         recent: list[int] = []
         if r.ident is not None:
-            key = base + _RING_NAMES[r.kind]
+            key = base + RING_NAMES[r.kind]
             ring = _split(await store.get(key))
             if not dry_run:
                 kept = [*ring, f"{r.ident}:{int(r.now)}"][-self.ring_size :]
@@ -426,7 +422,7 @@ class _Request:
         its own page."""
         if self.claim is not None:
             return self.claim
-        return _RING_NAMES[PAGE], self.ident
+        return RING_NAMES[PAGE], self.ident
 
 
 def _bumps(kind: int, facts: Facts) -> list[int]:
@@ -435,36 +431,6 @@ def _bumps(kind: int, facts: Facts) -> list[int]:
     if headers.get("if-none-match") or headers.get("if-modified-since"):
         return [kind, COND]
     return [kind]
-
-
-def _item_id(path: str) -> int | None:
-    """The work id at the end of a path (`/artworks/7`, `/images/0001.png`: 1), else None."""
-    item = _ITEM_ID.search(path, max(0, len(path) - _ITEM_TAIL))
-    return int(item.group(1)) if item is not None else None
-
-
-def _claim(facts: Facts) -> tuple[str, int] | None:
-    """The page of this site that the Referer says shows this original: (LISTINGS, the hash
-    of a page without an id) or (the page ring, a work's id); None when it names none. Only a
-    claim: the detector checks that this client viewed that page within `page_memory`."""
-    referer = facts.headers.get("referer", "")
-    _, sep, rest = referer.partition("://")
-    if not sep:
-        return None
-    host, _, path = rest.partition("/")
-    if host.lower() != facts.host:
-        return None
-    path = "/" + path.split("?", 1)[0].split("#", 1)[0]
-    if path == facts.path:
-        return None
-    item = _ITEM_ID.search(path)
-    if item is not None:
-        return _RING_NAMES[PAGE], int(item.group(1))
-    return LISTINGS, _path_hash(path)
-
-
-def _path_hash(path: str) -> int:
-    return zlib.crc32(path.encode("utf-8", "surrogateescape")) & 0x7FFFFFFF
 
 
 def _split(value: str | None) -> list[str]:

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from scrapeshield.behaviour.evidence import IMAGE, PAGE
+
 LISTINGS = "listed"  # the listing pages (no id) a client viewed: path hashes (the latest 16)
 RINGS = ("pages", "images", LISTINGS)  # (their names on Redis too)
+RING_NAMES = {PAGE: "pages", IMAGE: "images"}  # each kind's ring of ids (script.RING_ENTRY)
 Ring = tuple[list[int], list[int]]  # a memory ring: ids and their whole seconds
 
 
