@@ -188,3 +188,37 @@ async def test_the_granting_hit_carries_the_next_reservation_and_gives_it_back_u
         await leases.written()
         assert len(leases) == 0  # (the client's lease ended too: 2 given back)
         assert await _room(redis_url, redis_prefix + "2:", strategy) == QUOTA - 3
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+async def test_requests_in_flight_together_reserve_once_and_keep_the_live_lease(
+    strategy: str, redis_url: str, redis_prefix: str
+) -> None:
+    """One client's requests in flight at once (one tick's: wrk's 32 connections, a busy
+    NAT's one browser build) once its lease is spent: one of them reserves the next lease
+    along with its hit, and the others' grants keep that lease rather than each replacing the
+    last (a reservation and a give-back apiece). Counted exactly after aclose all the same."""
+    quota = 400
+    settings = _settings(strategy, True, api=f"{quota}/hour")
+    async with _shield_on(redis_url, redis_prefix, settings) as shield:
+        leases = shield.leases
+        assert leases is not None
+        for _ in range(5):  # granted (4 reserved), 3 leased, then spent: in full, re-granted
+            assert await _decide(shield) == "allow"
+        granted = leases.granted
+        rules = await asyncio.gather(*(_decide(shield) for _ in range(24)))
+        assert set(rules) == {"allow"}
+        # one new lease for the requests in flight together (before: a grant replaced it)
+        assert leases.granted - granted == 1, (granted, leases.granted)
+    room_after = await _room_of(redis_url, redis_prefix, strategy, quota)
+    assert room_after == quota - 29
+
+
+async def _room_of(redis_url: str, prefix: str, strategy: str, quota: int) -> int:
+    """`_room` for a quota of its own."""
+    settings = _settings(strategy, False, api=f"{quota}/hour")
+    async with _shield_on(redis_url, prefix, settings) as shield:
+        for n in range(quota + 1):
+            if await _decide(shield) != "allow":
+                return n
+        return quota + 1

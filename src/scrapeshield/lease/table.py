@@ -39,6 +39,7 @@ _MAX_HOOKS = 1024
 _MAX_HELD = 8  # leases one client holds at once (kinds and header sets)
 KEY_NOTE = "lease_key"  # `ctx.notes`: the request's lease key, made once (`use`)
 WAITED_NOTE = "lease_waited"
+RESERVING_NOTE = "lease_reserving"  # `ctx.notes`: this evaluation reserves along (`_reserving`)
 """`ctx.notes`: this request waited for its lease's reservation once (never twice)."""
 
 
@@ -71,6 +72,7 @@ class Leases:
         self._hooks: dict[int, tuple[object, list[Hooks] | None]] = {}
         self._refusers: dict[tuple[int, Kind], int] = {}  # per plan and kind: who said none
         self._unleased: set[Kind] = set()  # kinds whose latest evaluation got no lease
+        self._reserving: dict[tuple[str, Key], float] = {}  # reserving along, until (monotonic)
         self.granted = self.used = self.settled = 0  # counts, for tests and the benchmark
 
     def __len__(self) -> int:
@@ -101,7 +103,7 @@ class Leases:
         lease = leases.get(key)
         if lease is None:
             self._flush(leases)
-            self._reserve_along(kind, ctx)
+            self._reserve_along(facts.client_key, kind, ctx)
             return False
         if lease.pending:  # not counted yet: wait for it once, else in full (the lease kept)
             if lease.ready is not None and not ctx.notes.get(WAITED_NOTE):
@@ -121,15 +123,25 @@ class Leases:
             self._flush(leases)
         else:
             self.end_client(facts.client_key)
-        self._reserve_along(kind, ctx)
+        self._reserve_along(facts.client_key, kind, ctx)
         return False
 
-    def _reserve_along(self, kind: Kind, ctx: RequestContext) -> None:
+    def _reserve_along(self, client_key: str, kind: Kind, ctx: RequestContext) -> None:
         """A client holding leases is evaluated in full: where this kind was leased last time,
         its hit may reserve the lease it is likely to be granted (`RESERVE_NOTE`; Redis: no
         separate reservation, no wait for it)."""
-        if kind not in self._unleased:
-            ctx.notes[RESERVE_NOTE] = self._requests
+        if kind in self._unleased:
+            return
+        # one at a time per client and kind: requests in flight together (one tick's) would
+        # each reserve a lease, and each grant replace the last (the worst case of reservations)
+        reserving, now = (client_key, ctx.notes[KEY_NOTE]), time.monotonic()
+        if self._reserving.get(reserving, 0.0) > now:
+            return
+        if len(self._reserving) >= self.settings.max_clients:  # (clients choose keys: bounded)
+            self._reserving.clear()
+        self._reserving[reserving] = now + SETTLE_TIMEOUT  # (ended by `judged`, else by then)
+        ctx.notes[RESERVING_NOTE] = reserving
+        ctx.notes[RESERVE_NOTE] = self._requests
 
     def _flush(self, leases: dict[Key, Lease]) -> None:
         """Each lease's requests not yet handed over, into the counts the detectors keep
@@ -173,6 +185,8 @@ class Leases:
         (`lease_keeps`); and a plain allow with no signal (`plans`: the shield's) may be
         leased."""
         kind = (facts.method, facts.route_group, facts.route)
+        if (reserving := ctx.notes.get(RESERVING_NOTE)) is not None:
+            self._reserving.pop(reserving, None)
         if plans is None and (decision.action is not Action.ALLOW or decision.reasons):
             self.end_client(facts.client_key)
         if self._by_network:
@@ -241,6 +255,8 @@ class Leases:
         elif (old := leases.get(key)) is not None and old.pending:
             reservation.refresh(old, lease)
             return
+        elif (old := leases.get(key)) is not None and _live(old, facts) and old.kept(facts, ctx):
+            return  # granted by a request in flight with this one: it goes on, not replaced
         elif (old := leases.pop(key, None)) is not None:
             lease.left -= len(old.records)  # counted elsewhere than in this request's figures
             self._settle(old)
@@ -389,3 +405,8 @@ async def _read(reply: Awaitable[Any]) -> None:
                 await found
     except Exception:
         logger.exception("lease settle: the store did not take the deferred requests")
+
+
+def _live(lease: Lease, facts: Facts) -> bool:
+    """Whether a lease still has requests and time left (its paths aside)."""
+    return lease.left > 0 and facts.time < lease.until
