@@ -8,34 +8,18 @@ import time
 
 import pytest
 
-from scrapeshield import Settings, Shield
+from scrapeshield import Shield
 from scrapeshield.lease.table import Leases
-from scrapeshield.shield import synthetic_scope
 from scrapeshield.store import MemoryStore
-from tests.browsers import chrome
-
-API = list({**chrome(), "Accept": "application/json"}.items())
-QUOTA = 40  # requests 4 a lease: a reservation leaves 16 requests' room
-STRATEGIES = ["fixed-window", "moving-window", "sliding-window-counter"]
+from tests.lease.reserving import QUOTA, STRATEGIES, near_the_limit, settings
+from tests.lease.reserving import decide as _decide
 
 
 def _shield(strategy: str) -> tuple[Shield, Leases]:
     """A shield with leases of 4 requests on the MemoryStore, and its lease table."""
-    settings = Settings(
-        lease={"enabled": True, "requests": 4, "seconds": 30.0},
-        ratelimit={
-            "strategy": strategy,
-            "groups": {"default": {"limits": "100/minute"}, "api": {"limits": f"{QUOTA}/hour"}},
-        },
-    )
-    shield = Shield(settings, store=MemoryStore())
+    shield = Shield(settings(strategy, True), store=MemoryStore())
     assert shield.leases is not None
     return shield, shield.leases
-
-
-async def _decide(shield: Shield) -> str:
-    scope = synthetic_scope(path="/api/artworks", headers=API)
-    return (await shield.decide(shield.facts(scope), shield.context())).rule
 
 
 async def _room(shield: Shield) -> int:
@@ -80,13 +64,5 @@ async def test_the_sweep_gives_back_what_a_lease_left_unused(strategy: str) -> N
 @pytest.mark.parametrize("strategy", STRATEGIES)
 async def test_near_the_limit_no_lease_is_granted_and_the_limit_is_exact(strategy: str) -> None:
     shield, leases = _shield(strategy)
-    rules, granted = [], []
-    for _ in range(QUOTA + 2):
-        rules.append(await _decide(shield))
-        granted.append(leases.granted)
-    assert rules == ["allow"] * QUOTA + ["rate-limit"] * 2  # the 41st refused, as without
-    assert leases.used > 0
-    # a grant needs 16 requests' room after its own reservation of up to 4: none once fewer
-    # than 21 remain, so the last 20 requests were all evaluated in full
-    assert granted[-22] == granted[-1]
+    await near_the_limit(shield, leases)
     await shield.aclose()

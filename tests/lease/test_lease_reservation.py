@@ -17,34 +17,19 @@ from scrapeshield.lease.table import WAITED_NOTE
 from scrapeshield.ratelimit.leasing import RESERVED_NOTE
 from scrapeshield.shield import synthetic_scope
 from scrapeshield.store import RedisStore
-from tests.browsers import chrome
-
-API = list({**chrome(), "Accept": "application/json"}.items())
-QUOTA = 40  # requests 4 a lease: a reservation leaves 16 requests' room
-
-
-def _settings(strategy: str, leases: bool, api: str = f"{QUOTA}/hour") -> Settings:
-    return Settings(
-        lease={"enabled": leases, "requests": 4, "seconds": 30.0},
-        ratelimit={
-            "strategy": strategy,
-            "groups": {"default": {"limits": "100/minute"}, "api": {"limits": api}},
-        },
-    )
+from tests.lease.reserving import API, QUOTA, STRATEGIES, near_the_limit
+from tests.lease.reserving import decide as _decide
+from tests.lease.reserving import settings as _settings
 
 
-async def _decide(shield: Shield) -> str:
-    scope = synthetic_scope(path="/api/artworks", headers=API)
-    return (await shield.decide(shield.facts(scope), shield.context())).rule
-
-
-async def _room(redis_url: str, prefix: str, strategy: str) -> int:
+async def _room(redis_url: str, prefix: str, strategy: str, quota: int = QUOTA) -> int:
     """How many more requests the shared counters admit (a shield without leases)."""
-    async with _shield_on(redis_url, prefix, _settings(strategy, False)) as shield:
-        for n in range(QUOTA + 1):
+    settings = _settings(strategy, False, api=f"{quota}/hour")
+    async with _shield_on(redis_url, prefix, settings) as shield:
+        for n in range(quota + 1):
             if await _decide(shield) != "allow":
                 return n
-        return QUOTA + 1
+        return quota + 1
 
 
 @contextlib.asynccontextmanager
@@ -58,9 +43,6 @@ async def _shield_on(redis_url: str, prefix: str, settings: Settings) -> AsyncIt
     finally:
         await shield.aclose()
         await store.aclose()
-
-
-STRATEGIES = ["fixed-window", "moving-window", "sliding-window-counter"]
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
@@ -103,15 +85,7 @@ async def test_near_the_limit_no_lease_is_granted_and_the_limit_is_exact(
     async with _shield_on(redis_url, redis_prefix, settings) as shield:
         leases = shield.leases
         assert leases is not None
-        rules, granted = [], []
-        for _ in range(QUOTA + 2):
-            rules.append(await _decide(shield))
-            granted.append(leases.granted)
-    assert rules == ["allow"] * QUOTA + ["rate-limit"] * 2  # the 41st refused, as without
-    assert leases.used > 0
-    # a grant needs 16 requests' room after its own reservation of up to 4: none once fewer
-    # than 21 remain, so the last 20 requests were all evaluated in full
-    assert granted[-22] == granted[-1]
+        await near_the_limit(shield, leases)
     assert leases.settled == leases.used
 
 
@@ -210,15 +184,5 @@ async def test_requests_in_flight_together_reserve_once_and_keep_the_live_lease(
         assert set(rules) == {"allow"}
         # one new lease for the requests in flight together (before: a grant replaced it)
         assert leases.granted - granted == 1, (granted, leases.granted)
-    room_after = await _room_of(redis_url, redis_prefix, strategy, quota)
+    room_after = await _room(redis_url, redis_prefix, strategy, quota)
     assert room_after == quota - 29
-
-
-async def _room_of(redis_url: str, prefix: str, strategy: str, quota: int) -> int:
-    """`_room` for a quota of its own."""
-    settings = _settings(strategy, False, api=f"{quota}/hour")
-    async with _shield_on(redis_url, prefix, settings) as shield:
-        for n in range(quota + 1):
-            if await _decide(shield) != "allow":
-                return n
-        return quota + 1
