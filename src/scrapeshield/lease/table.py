@@ -39,8 +39,8 @@ _MAX_HOOKS = 1024
 _MAX_HELD = 8  # leases one client holds at once (kinds and header sets)
 KEY_NOTE = "lease_key"  # `ctx.notes`: the request's lease key, made once (`use`)
 WAITED_NOTE = "lease_waited"
-RESERVING_NOTE = "lease_reserving"  # `ctx.notes`: this evaluation reserves along (`_reserving`)
 """`ctx.notes`: this request waited for its lease's reservation once (never twice)."""
+RESERVING_NOTE = "lease_reserving"  # `ctx.notes`: this evaluation reserves along (`_reserving`)
 
 
 def open_leases(
