@@ -164,6 +164,7 @@ async def test_the_granting_hit_carries_the_next_reservation_and_gives_it_back_u
         assert await _room(redis_url, redis_prefix + "2:", strategy) == QUOTA - 3
 
 
+@pytest.mark.both_loops
 @pytest.mark.parametrize("strategy", STRATEGIES)
 async def test_requests_in_flight_together_reserve_once_and_keep_the_live_lease(
     strategy: str, redis_url: str, redis_prefix: str
