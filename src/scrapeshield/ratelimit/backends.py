@@ -45,6 +45,12 @@ class LimitState(msgspec.Struct, frozen=True):
     """Seconds until the window frees room (for the rejecting limit: room for the cost)."""
 
 
+def with_room(states: Sequence[LimitState], units: int) -> tuple[LimitState, ...]:
+    """Each limit's state with `units` more room: what a client with a reservation of that
+    many units outstanding is told (it has not spent them; docs/leases.md)."""
+    return tuple(LimitState(s.limit, s.remaining + units, s.reset) for s in states)
+
+
 class Outcome(msgspec.Struct):
     """What one request's hit found: every limit's state, the one that rejected it (if any),
     and the client's strikes. `closest` is the state the RateLimit field reports, when the
@@ -218,11 +224,7 @@ def _reserving(
     reserved = int(raw[4 + 2 * len(limits)])
     outcome = outcome_of(limits, raw, 4)
     if reserved:
-        states = tuple(
-            LimitState(state.limit, state.remaining + reserved, state.reset)
-            for state in outcome.states
-        )
-        outcome = Outcome(states, None, outcome.strikes)
+        outcome = Outcome(with_room(outcome.states, reserved), None, outcome.strikes)
     return then(outcome, reserved, int(raw[3]))
 
 

@@ -30,6 +30,7 @@ from scrapeshield.ratelimit.backends import (
     Outcome,
     RedisLimiter,
     outcome_of,
+    with_room,
 )
 from scrapeshield.ratelimit.headers import add_rate_limit_headers
 from scrapeshield.ratelimit.memory import NativeMemoryLimiter
@@ -168,9 +169,7 @@ def keeps(granted: Granted, facts: Facts, ctx: RequestContext) -> bool:
     # further leased request (`use` subtracts all the leased requests' cost from it)
     fresh: Outcome = note["outcome"]
     units = granted.reserved
-    granted.states = tuple(
-        LimitState(state.limit, state.remaining + units, state.reset) for state in fresh.states
-    )
+    granted.states = with_room(fresh.states, units)
     granted.at = facts.time
     return True
 
@@ -238,9 +237,7 @@ def reserve_now(limiter: NativeMemoryLimiter, granted: Granted, count: int) -> b
         return False
     granted.reserved, granted.counted_at, granted.at = units, now, now
     # what the client is told: the count now, less its own reservation's unused part
-    granted.states = tuple(
-        LimitState(state.limit, state.remaining + units, state.reset) for state in outcome.states
-    )
+    granted.states = with_room(outcome.states, units)
     return True
 
 
@@ -271,9 +268,7 @@ async def _reserved(granted: Granted, units: int, reply: Awaitable[Any]) -> bool
     _count(granted, units, int(raw[3]), outcome.states)
     # what the client is told: the shared count now, less its own reservation's unused part
     # (it has not spent it), so each leased request counts down by its cost
-    granted.states = tuple(
-        LimitState(state.limit, state.remaining + units, state.reset) for state in outcome.states
-    )
+    granted.states = with_room(outcome.states, units)
     granted.at = time.time()
     return True
 
