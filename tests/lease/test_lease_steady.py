@@ -82,18 +82,22 @@ def _seen(decision: Decision) -> tuple[Any, ...]:
     )
 
 
+def _token(shield: Shield) -> str:
+    """A visitor token's cookie (a page that issues one is not leased)."""
+    identity = next(d for d in shield.detectors if d.name == "identity")
+    first = shield.facts(synthetic_scope(path="/", headers=list(chrome().items())))
+    return identity.tokens.issue(first)[1].decode().split(";")[0]  # type: ignore[attr-defined,no-any-return]
+
+
 async def _decided(
     trace: Trace, leased: bool, backend: str, url: str, prefix: str, **settings: Any
 ) -> tuple[list[tuple[Any, ...]], int]:
     """Each request's decision, and how many were leased."""
     store: Any = MemoryStore() if backend == "memory" else RedisStore(url, prefix=prefix)
     shield = Shield(Settings(lease={"enabled": leased, "seconds": 30.0}, **settings), store=store)
-    identity = next(d for d in shield.detectors if d.name == "identity")
-    first = shield.facts(synthetic_scope(path="/", headers=list(chrome().items())))
-    token = identity.tokens.issue(first)[1].decode().split(";")[0]  # type: ignore[attr-defined]
     seen = []
     try:
-        for path, headers in trace(token):
+        for path, headers in trace(_token(shield)):
             facts = shield.facts(synthetic_scope(path=path, headers=list(headers.items())))
             seen.append(_seen(await shield.decide(facts, shield.context())))
         used = shield.leases.used if shield.leases is not None else 0
@@ -199,3 +203,40 @@ def test_a_scraper_gains_nothing_by_holding_a_steady_signal(
     originals = sum(1 for d in on[:at] if d[0] == "allow") // 3
     assert 10 <= originals < 40, (originals, on[at])
     assert used >= 10, used  # it was leased: the gain it sought, and still nothing more
+
+
+@pytest.mark.parametrize("backend", ["memory", "redis"])
+@pytest.mark.parametrize("loop", LOOPS)
+def test_explain_of_a_leased_client_is_a_full_evaluation(
+    loop: str, backend: str, redis_url: str, redis_prefix: str
+) -> None:
+    """`explain` (a dry run) is never leased: it ends the client's leases and runs every
+    detector, which gives the decision the lease gave."""
+
+    async def explained() -> tuple[tuple[Any, ...], tuple[Any, ...], int, int]:
+        store: Any = (
+            MemoryStore() if backend == "memory" else RedisStore(redis_url, prefix=redis_prefix)
+        )
+        shield = Shield(Settings(lease={"seconds": 30.0}), store=store)
+        leases = shield.leases
+        assert leases is not None
+        headers = _quirky(chrome(Referer=INDEX), _token(shield))
+        scope = list(headers.items())
+        try:
+            for _ in range(3):
+                facts = shield.facts(synthetic_scope(path="/artworks/1", headers=scope))
+                leased = await shield.decide(facts, shield.context())
+            used, held = leases.used, len(leases)
+            facts = shield.facts(synthetic_scope(path="/artworks/1", headers=scope))
+            dry = await shield.decide(facts, shield.context(dry_run=True))
+            assert (leases.used, len(leases)) == (used, 0)  # not leased; its leases ended
+            await shield.aclose()
+            return _seen(leased), _seen(dry), used, held
+        finally:
+            if isinstance(store, RedisStore):
+                await store.aclose()
+
+    leased, dry, used, held = _run(loop, explained())
+    assert (used, held) == (2, 1)
+    assert dry == leased
+    assert leased[:3] == ("allow", "allow", 20.0)
