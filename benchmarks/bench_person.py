@@ -1,6 +1,6 @@
 """The person mix in process: CPU µs per request, bare, as shipped, and with leases on.
 
-.venv/bin/python -m benchmarks.bench_person [--rounds 5] [--persons 32] [--kinds]
+.venv/bin/python -m benchmarks.bench_person [--rounds 5] [--persons 32] [--kinds] [--quirk]
 
 benchmarks.run's person rows over HTTP swing by 10-30% on a shared machine; this calls the same
 apps (`apps.bare`, `apps.protected` with `BENCH_PERSON=on`, memory store) as ASGI apps with
@@ -9,6 +9,8 @@ by round, and prints the best round of each in process CPU µs (`time.process_ti
 leases granted and used (the shield's counts, `apps.BENCH_STATS`). `--kinds`: each request
 timed on its own too, and the best round's CPU µs printed per kind of request (page, asset,
 original), leased and evaluated in full apart (~1 µs a request more, for the timing).
+`--quirk`: the people's browser never sends Accept-Language (a privacy browser's steady signal,
+`headers/no-accept-language`, 20: allowed, and leased since issue 19's steady signals).
 """
 
 from __future__ import annotations
@@ -28,15 +30,18 @@ from benchmarks.bench_request import Driver
 from scrapeshield.middleware import ScrapeShield
 
 HOST = "127.0.0.1:8000"
+QUIRK = "accept-language"  # the field `--quirk` leaves out
 
 
-def scopes(text: str) -> list[dict[str, Any]]:
-    """The ASGI scopes of person.py's raw requests, header for header."""
+def scopes(text: str, quirk: bool = False) -> list[dict[str, Any]]:
+    """The ASGI scopes of person.py's raw requests, header for header (`quirk`: but one)."""
     out = []
     for request in text.split("\r\n\r\n")[:-1]:
         line, *lines = request.split("\r\n")
         method, path, _ = line.split(" ")
         headers = [tuple(h.split(": ", 1)) for h in lines]
+        if quirk:
+            headers = [h for h in headers if h[0].lower() != QUIRK]
         out.append({
             "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
             "method": method, "scheme": "http", "path": path, "raw_path": path.encode(),
@@ -51,7 +56,7 @@ async def receive() -> dict[str, Any]:
     return {"type": "http.request", "body": b"", "more_body": False}
 
 
-async def first_pages(app: Any, persons: int) -> list[str]:
+async def first_pages(app: Any, persons: int, quirk: bool = False) -> list[str]:
     """Each person's visitor cookie, from a first page the app serves it (as person.py's)."""
     cookies = []
     for who in range(persons):
@@ -62,7 +67,7 @@ async def first_pages(app: Any, persons: int) -> list[str]:
                 found.extend(v for k, v in message["headers"] if k == b"set-cookie")
 
         headers = person.page(HOST, "/artworks/1", None, who)
-        (scope,) = scopes(person.raw("/artworks/1", headers, who, None))  # (its address too)
+        (scope,) = scopes(person.raw("/artworks/1", headers, who, None), quirk)  # (its address)
         await app(scope, receive, send)
         issued = [v.split(b";")[0].decode() for v in found if v.startswith(b"__ss_vid=")]
         cookies.append(issued[0] if issued else f"{person.COOKIE}={'x' * 96}")
@@ -86,8 +91,8 @@ async def measure(options: argparse.Namespace, folder: Path) -> None:
     mixes = {}
     for name, driver in drivers.items():
         await driver.start()
-        text = person.schedule(HOST, await first_pages(driver.app, options.persons))
-        mixes[name] = scopes(text)
+        cookies = await first_pages(driver.app, options.persons, options.quirk)
+        mixes[name] = scopes(person.schedule(HOST, cookies), options.quirk)
     best = dict.fromkeys(drivers, float("inf"))
     kinds: dict[str, dict[str, float]] = {name: {} for name in drivers}
     for _ in range(options.rounds):
@@ -104,7 +109,8 @@ async def measure(options: argparse.Namespace, folder: Path) -> None:
         await driver.stop()
         if driver.statuses != {200}:
             raise RuntimeError(f"not every request reached the app: {sorted(driver.statuses)}")
-    print(f"{len(mixes['bare'])} requests a round, {options.persons} people; best of "
+    quirk = ", no Accept-Language" if options.quirk else ""
+    print(f"{len(mixes['bare'])} requests a round, {options.persons} people{quirk}; best of "
           f"{options.rounds} rounds, CPU µs per request (in process, memory store)")  # fmt: skip
     for name, spent in best.items():
         counts = ""
@@ -157,6 +163,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--persons", type=int, default=32)
     parser.add_argument("--kinds", action="store_true", help="CPU µs per kind of request too")
+    parser.add_argument("--quirk", action="store_true", help="no Accept-Language (a signal)")
     asyncio.run(compare(parser.parse_args()))
 
 

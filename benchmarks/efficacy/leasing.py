@@ -16,6 +16,11 @@ try to turn that into originals:
 - `lease-referer-varying`: Chrome headers whose Referer names another page of the site on every
   request (its value is the one field the binding leaves out: no detector reads it for a page
   or an asset), page + original per artwork, paced.
+- `lease-steady-signal`: Chrome headers without Accept-Language, on purpose: a steady signal
+  (`headers/no-accept-language`, 20, allowed), which is leased since issue 19, with the
+  stylesheet before every page (an asset lease always alive, no-assets quiet), page + original
+  per artwork, paced. A leased request gets the decision a full evaluation would: it must take
+  no original more than without leases.
 """
 
 from __future__ import annotations
@@ -84,6 +89,15 @@ class _Referring(HeaderSet):
         return super()._build(kind, base, f"/artworks/{turn[0] % 97 + 1}" if referer else None)
 
 
+def _quirky(inner: HeaderSet) -> HeaderSet:
+    """The same header set without Accept-Language (a privacy browser's steady signal)."""
+    kinds = {
+        kind: tuple(h for h in fields if h[0].lower() != "accept-language")
+        for kind, fields in inner.kinds.items()
+    }
+    return HeaderSet(inner.family, inner.source, kinds)
+
+
 def adversaries() -> list[Adversary]:
     threat = "lease exploit"
     return [
@@ -101,4 +115,8 @@ def adversaries() -> list[Adversary]:
                   "Chrome headers with a Referer naming another page on every request (the "
                   "one value leases do not bind), page + original per artwork, paced",
                   headers=lambda: _Referring(chrome())),
+        AssetKeepalive("lease-steady-signal", threat, BROWSERLIKE,
+                       "Chrome headers without Accept-Language on purpose (a steady signal, "
+                       "leased), its stylesheet before every artwork page, then page + "
+                       "original, paced", headers=lambda: _quirky(chrome())),
     ]  # fmt: skip

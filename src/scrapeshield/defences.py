@@ -22,7 +22,7 @@ from scrapeshield.fingerprint.useragent import EMPTY_UA, UserAgentDetector
 from scrapeshield.fingerprint.verified import VerifiedBotDetector
 from scrapeshield.fingerprint.webbotauth import Fetcher, KeyDirectory, WebBotAuthDetector
 from scrapeshield.identity.detector import IdentityDetector
-from scrapeshield.lease.protocol import Stateless
+from scrapeshield.lease.protocol import Steady
 from scrapeshield.ratelimit.detector import RateLimitDetector
 from scrapeshield.settings import Settings
 from scrapeshield.signals import Signal
@@ -115,7 +115,7 @@ def _behaviour_detectors(settings: Settings) -> list[Detector]:
     return out
 
 
-class _EmptyUADetector(Stateless, Immediate):
+class _EmptyUADetector(Steady, Immediate):
     """With fingerprinting off, a missing User-Agent is still worth a signal."""
 
     name = "ua-empty"

@@ -31,7 +31,7 @@ import logging
 from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
 from typing import Any, NamedTuple
 
-from scrapeshield.detector import Detector, Found, RequestContext, Sent, settled
+from scrapeshield.detector import Detector, Found, RequestContext, Sent, settled, signalled
 from scrapeshield.facts import Facts
 from scrapeshield.route_index import RouteMark
 from scrapeshield.signals import Signal
@@ -151,6 +151,7 @@ def detect(
         if type(found) is tuple or type(found) is list:
             if found:  # most detectors, most requests: nothing to say
                 signals.extend(found)
+                signalled(detector, ctx)
         elif isinstance(found, Soon | Sent | asyncio.Task):
             if queued is None:
                 queued = []
@@ -207,7 +208,7 @@ class Pending:
             results.append(found)
         if later:
             return self._awaited(results)
-        return _inserted(self.signals, self.queued, results)  # type: ignore[arg-type]
+        return _inserted(self.signals, self.queued, results, self.ctx)  # type: ignore[arg-type]
 
     async def _awaited(self, results: list[Found]) -> list[Signal]:
         done: list[Sequence[Signal]] = []
@@ -220,15 +221,20 @@ class Pending:
             except Exception as exc:
                 self.failed(detector, self.facts, self.ctx, exc)
                 done.append(())
-        return _inserted(self.signals, self.queued, done)
+        return _inserted(self.signals, self.queued, done, self.ctx)
 
 
 def _inserted(
-    signals: list[Signal], queued: Sequence[tuple[int, Any, Any]], found: list[Sequence[Signal]]
+    signals: list[Signal],
+    queued: Sequence[tuple[int, Any, Any]],
+    found: list[Sequence[Signal]],
+    ctx: RequestContext,
 ) -> list[Signal]:
     """Each queued detector's signals put back where it stands in the order."""
-    for (position, _, _), more in zip(reversed(queued), reversed(found), strict=True):
-        signals[position:position] = more
+    for (position, detector, _), more in zip(reversed(queued), reversed(found), strict=True):
+        if more:
+            signals[position:position] = more
+            signalled(detector, ctx)
     return signals
 
 
@@ -264,7 +270,9 @@ async def _resume(
 ) -> list[Signal]:
     """Await the detector at `index`, then go on with the loop from the next one."""
     try:
-        signals.extend(await waiting)
+        if more := await waiting:
+            signals.extend(more)
+            signalled(runs.entries[index][0], ctx)
     except Exception as exc:
         failed(runs.entries[index][0], facts, ctx, exc)
     except BaseException:  # cancelled: read what the others queued, so no reply is left unread
@@ -291,7 +299,7 @@ async def _collect(
         except BaseException:
             drain(sent for _, _, sent in queued[done + 1 :])
             raise
-    return _inserted(signals, queued, found)
+    return _inserted(signals, queued, found, ctx)
 
 
 def drain(queued: Iterable[Awaitable[object]]) -> None:

@@ -47,6 +47,18 @@ class Detector(Protocol):
     async def detect(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]: ...
 
 
+UNSTEADY_NOTE = "unsteady_signal"
+"""`ctx.notes`: a detector that does not declare `steady_signals` signalled on this request (set
+by the detection loop), so its allow is not leased (docs/leases.md)."""
+
+
+def signalled(detector: object, ctx: RequestContext) -> None:
+    """A detector gave signals: noted unless it declares them steady (`steady_signals`: they
+    follow from the lease's bound inputs alone, `lease.protocol.Steady`)."""
+    if getattr(detector, "steady_signals", False) is not True:
+        ctx.notes[UNSTEADY_NOTE] = True
+
+
 Found = Sequence[Signal] | Awaitable[Sequence[Signal]] | Soon[Any]
 """What `detect_now` returns: the signals, or an awaitable of them when it must wait: on Redis
 a `Soon` of them (its command queued; its reply becomes the signals, which may themselves be

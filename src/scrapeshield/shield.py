@@ -30,6 +30,7 @@ from scrapeshield.challenge.endpoint import ChallengeEndpoint
 from scrapeshield.credentials.verify import Credentials
 from scrapeshield.defences import Detector, RequestContext, build_detectors
 from scrapeshield.detection import Plans, detect, drain, runs_for, start_early
+from scrapeshield.detector import UNSTEADY_NOTE
 from scrapeshield.deterrents.paycrawl import PayPerCrawl
 from scrapeshield.directives.base import Endpoint, index_endpoints
 from scrapeshield.directives.build import build_endpoints, build_response_filters
@@ -211,10 +212,10 @@ class Shield:
             ban_now = None if self._ban_last else self._ban_read  # (memory; Redis: seen later)
             kind = (facts.method, facts.route_group, facts.route)
             used = leases.use(facts, kind, ctx, ban_now, leasable=allow_rule is None)
-            if used is True:
-                return self._decision(facts, _ALLOW, "allow")
+            if type(used) is Decision:  # the grant's decision, for this request
+                return self._replayed(facts, used)
             if used is not False:  # its reservation is on its way (one round trip)
-                return self._after_reservation(used, facts, ctx)
+                return self._after_reservation(used, facts, ctx)  # type: ignore[arg-type]
         started = start_early(runs, facts, ctx, self._failed) if runs.early else None
         if not self._ban_last:
             ban = self._ban_read(facts, ctx)
@@ -236,6 +237,14 @@ class Shield:
         ctx.notes[WAITED_NOTE] = True
         decided = self.decide_now(facts, ctx)
         return decided if isinstance(decided, Decision) else await decided
+
+    def _replayed(self, facts: Facts, granted: Decision) -> Decision:
+        """A leased request's decision: the grant's, which a full evaluation would give (its
+        inputs bound, its signals steady, every other detector within its headroom)."""
+        d = granted
+        return self._decision(
+            facts, d.action, d.rule, d.score, d.reasons, d.retry_after, d.ban_for, d.status
+        )
 
     def _ban_read(self, facts: Facts, ctx: RequestContext) -> Ban | Awaitable[Ban | None] | None:
         """The ban phase's own read (`BanList.lookup`); None, the store failed, when the circuit
@@ -317,7 +326,13 @@ class Shield:
         if verdict.action is _CHALLENGE and (use := ctx.notes.get(BUDGET_USE)) is not None:
             decision.extra[BUDGET_USE] = use  # the challenge's difficulty rises with it
         if self.leases is not None and not ctx.notes.get("dry_run"):  # (docs/leases.md)
-            clean = verdict is self._no_signals and allow_rule is None and not ctx.store_failed
+            # no signal, or only steady ones (`Steady` detectors: UNSTEADY_NOTE not set)
+            clean = (
+                verdict.action is _ALLOW
+                and UNSTEADY_NOTE not in ctx.notes
+                and allow_rule is None
+                and not ctx.store_failed
+            )
             self.leases.judged(facts, ctx, self._plans if clean else None, decision)
         if verdict.action is Action.BAN and self.enforcing and not ctx.notes.get("dry_run"):
             return self._ban_then(facts, ctx, verdict, decision)

@@ -3,25 +3,30 @@ a limit still enforced at the same request; changed inputs evaluated in full; `a
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
 import httpx
 import pytest
 import redis
+from prometheus_client import CollectorRegistry
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from scrapeshield import Settings, Shield
+from scrapeshield.metrics.settings import MetricsSettings
 from tests.browsers import chrome
 from tests.servers import LOOPS, RedisServer, closing_app, serve
+from tests.test_metrics import _read_redis, stored_events
 
 pytestmark = pytest.mark.slow
 QUOTA = 40
 """A lease is a reservation (memory and Redis), made only with 4 leases' worth of room left
 (16 at 4 requests a lease): near a limit no lease, so a limit large enough for leases."""
 API = {**chrome(), "Accept": "application/json"}
+QUIRK = "headers/no-accept-language"
 
 
 async def items(request: Request) -> Response:
@@ -209,3 +214,66 @@ def test_a_walk_is_caught_at_the_same_page_with_leases(
     assert shield.leases is not None
     assert shield.leases.used >= 8  # pages were leased before the walk showed
     assert shield.leases.settled == shield.leases.used
+
+
+async def told(request: Request) -> Response:
+    """The decision the app was handed (`request.state.scrapeshield`): score and reasons."""
+    decision = request.state.scrapeshield
+    reasons = ";".join(f"{s.name}={s.weight:g}:{s.detail}" for s in decision.reasons)
+    return JSONResponse(
+        {"items": []}, headers={"x-told": f"{decision.rule}|{decision.score:g}|{reasons}"}
+    )
+
+
+def _decisions(registry: CollectorRegistry) -> dict[tuple[str, str], float]:
+    """The metrics' decision counts, by action and rule."""
+    return {
+        (sample.labels["action"], sample.labels["rule"]): sample.value
+        for metric in registry.collect()
+        for sample in metric.samples
+        if sample.name == "scrapeshield_decisions_total"
+    }
+
+
+@pytest.mark.parametrize("backend", ["memory", "redis"])
+@pytest.mark.parametrize("loop", LOOPS)
+def test_a_steady_signal_is_leased_with_its_reasons_fields_and_metrics(
+    loop: str, backend: str, redis_server: RedisServer, redis_prefix: str
+) -> None:
+    """A browser without Accept-Language (20, allowed) is leased: every response, leased or
+    not, hands the app the same decision (its reason and score), the RateLimit fields count
+    down exactly, the limit refuses the 41st, the metrics count every request, and the block
+    log holds only the refusal (allows are not logged)."""
+    registry = CollectorRegistry()
+    settings = _settings(backend, redis_server, redis_prefix).model_copy(
+        update={"metrics": MetricsSettings(enabled=True, registry=registry)}
+    )
+    app = closing_app(settings, [Route("/api/items", told)])
+    shield: Shield = app.user_middleware[0].kwargs["shield"]
+    quirky = {k: v for k, v in API.items() if k != "Accept-Language"}
+    quirk = "headers/no-accept-language=20:Chrome always sends it"
+    with (
+        serve(app, loop=loop, lifespan="on") as server,
+        httpx.Client(base_url=server.url, headers=quirky) as client,
+    ):
+        remaining = []
+        leases = shield.leases
+        assert leases is not None
+        for _ in range(QUOTA):
+            response = client.get("/api/items")
+            assert response.status_code == 200, response.text
+            assert response.headers["x-told"] == f"allow|20|{quirk}"
+            remaining.append(response.headers["ratelimit"].split(";r=")[1].split(";")[0])
+        assert remaining == [str(left) for left in range(QUOTA - 1, -1, -1)]
+        assert client.get("/api/items").status_code == 429
+        assert leases.used >= 6
+        expected = {("allow", "allow"): QUOTA, ("throttle", "rate-limit"): 1}
+        deadline = time.monotonic() + 10.0  # (counted once the response is sent: a moment)
+        while (decisions := _decisions(registry)) != expected and time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert decisions == expected
+    if backend == "memory":
+        events = asyncio.run(stored_events(shield.store))
+    else:
+        events = asyncio.run(_read_redis(redis_server.url, redis_prefix))
+    assert [(e["action"], e["rule"]) for e in events] == [("throttle", "rate-limit")]

@@ -17,7 +17,7 @@ from scrapeshield.errors import ConfigurationError
 from scrapeshield.facts import Facts
 from scrapeshield.fingerprint.datacenter_ranges import ProviderRanges, load_provider_ranges
 from scrapeshield.fingerprint.settings import FingerprintSettings
-from scrapeshield.lease.protocol import Stateless
+from scrapeshield.lease.protocol import Steady
 from scrapeshield.ratelimit.settings import VERIFIED_BOT_NOTE
 from scrapeshield.signals import Signal
 
@@ -25,7 +25,7 @@ DATACENTER = "network/datacenter"
 DATACENTER_WEIGHT = 15.0  # policy/default.toml [weights] states it; the reasoning is there
 
 
-class DatacenterDetector(Stateless, Immediate):
+class DatacenterDetector(Steady, Immediate):
     name = "datacenter"
     uses_store = False
 

@@ -37,7 +37,7 @@ from scrapeshield.facts import Facts
 from scrapeshield.fingerprint.header_order import OrderJudge
 from scrapeshield.fingerprint.memo import Memo
 from scrapeshield.fingerprint.uaclass import UAClassifier, UAInfo
-from scrapeshield.lease.protocol import Stateless
+from scrapeshield.lease.protocol import Steady
 from scrapeshield.signals import Signal
 
 CHROMIUM = frozenset(
@@ -139,7 +139,7 @@ def check(facts: Facts, info: UAInfo, order: OrderJudge | None = None) -> list[S
     return out
 
 
-class HeaderConsistencyDetector(Stateless, Immediate):
+class HeaderConsistencyDetector(Steady, Immediate):
     """`check`, answered once per distinct input: a browser repeats its header set, so a repeat
     costs building the key (`inputs`) and one lookup. The user agent is in the key and this
     detector's classifier (the shield's one) answers the same for it every time, so the answer

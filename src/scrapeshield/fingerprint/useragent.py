@@ -19,7 +19,7 @@ from scrapeshield.facts import Facts
 from scrapeshield.fingerprint.catalogue import Agent
 from scrapeshield.fingerprint.settings import FingerprintSettings
 from scrapeshield.fingerprint.uaclass import UA_NOTE, UAClassifier
-from scrapeshield.lease.protocol import Stateless
+from scrapeshield.lease.protocol import Steady
 from scrapeshield.signals import Signal
 
 EMPTY_UA = Signal("ua/empty", 50.0, "no User-Agent header: every browser sends one")
@@ -48,7 +48,7 @@ def is_allowed(agent: Agent, settings: FingerprintSettings) -> bool:
     return agent.category in settings.allow_categories or agent.name.lower() in allowed_names
 
 
-class UserAgentDetector(Stateless, Immediate):
+class UserAgentDetector(Steady, Immediate):
     """Classifies the user agent once per distinct string (bounded LRU in `UAClassifier`)."""
 
     name = "useragent"

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from scrapeshield.detector import RequestContext
 from scrapeshield.facts import Facts
 from scrapeshield.lease.protocol import Record, Terms, always_keeps
+from scrapeshield.signals import Decision
 from scrapeshield.store.base import Store
 
 if TYPE_CHECKING:
@@ -95,10 +96,13 @@ class Lease:
     """`pending` while a reservation (docs/leases.md, across workers) is on its way: not used
     until the store has counted it; `ended` when it was settled meanwhile (the reservation is
     then given back whole when it lands). `records` (at most `lease.requests`): every leased
-    request, of which the first `flushed` were handed to the detectors' `lease_flush`."""
+    request, of which the first `flushed` were handed to the detectors' `lease_flush`.
+    `decision`: the grant's, which each leased request gets (its action, rule, score and
+    reasons: a full evaluation's, the inputs being bound and every reason steady)."""
 
     __slots__ = (
         "covers",
+        "decision",
         "ended",
         "flushed",
         "flushes",
@@ -113,8 +117,8 @@ class Lease:
         "uses",
     )
 
-    def __init__(self, left: int, until: float) -> None:
-        self.left, self.until = left, until
+    def __init__(self, left: int, until: float, decision: Decision) -> None:
+        self.left, self.until, self.decision = left, until, decision
         self.uses: list[tuple[Use, Any]] = []
         self.covers: list[tuple[Covers, Any]] = []
         self.keeps: list[tuple[Keeps, Any]] = []

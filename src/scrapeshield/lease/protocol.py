@@ -23,12 +23,16 @@ that cannot make it signal; `until` (epoch seconds) ends the lease sooner (a win
 - `lease_keeps(state, facts, ctx) -> bool`: after a full evaluation of another request of
   the client's network (`facts`, `ctx`: its own), whether this lease's headroom still holds.
   A detector without it ends every such lease (the safe answer); `Stateless` keeps.
+
+A lease is granted after an allow whose every signal comes from a detector that declares
+`steady_signals` (`Steady`: its signals follow from the bound inputs alone), every other
+detector silent; a leased request then gets the grant's decision, reasons and all.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Sequence
-from typing import Any, NamedTuple, Protocol
+from typing import Any, ClassVar, NamedTuple, Protocol
 
 from scrapeshield.detector import RequestContext
 from scrapeshield.facts import Facts
@@ -78,9 +82,20 @@ def always_keeps(state: Any, facts: Facts, ctx: RequestContext) -> bool:
 
 
 class Stateless:
-    """A mixin for detectors that read the request alone: the same inputs, the same answer."""
+    """A mixin for detectors that read the request alone when silent: the same inputs, the
+    same answer. Their signals may still be counted (an unverified bot's claim), so a client
+    they signal for gets no lease, unless the detector is `Steady`."""
 
     lease_keeps = staticmethod(always_keeps)
 
     def lease_terms(self, facts: Facts, ctx: RequestContext) -> Terms | None:
         return UNLIMITED_TERMS
+
+
+class Steady(Stateless):
+    """A mixin for detectors whose signals, too, follow from the bound inputs alone (the
+    binding holds every input they read; no count, time, cache expiry or lookup): a client
+    they signal for may be leased, each leased request getting the grant's decision
+    (`detector.steady_signals`)."""
+
+    steady_signals: ClassVar[bool] = True

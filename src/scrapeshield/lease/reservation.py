@@ -78,6 +78,7 @@ def refresh(old: Lease, fresh: Lease) -> None:
     own state (what it counted, and so what it gives back)."""
     owners = {_owner(settle) for settle, _ in old.releases}
     old.left, old.until = min(old.left, fresh.left), min(old.until, fresh.until)
+    old.decision = fresh.decision
     for name in _HOOK_LISTS:
         held: list[tuple[Any, Any]] = getattr(old, name)
         out = [(h, st) for h, st in getattr(fresh, name) if _owner(h) not in owners]

@@ -13,7 +13,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from scrapeshield.detector import RequestContext
 from scrapeshield.facts import Facts, client_network
@@ -85,10 +85,11 @@ class Leases:
         ctx: RequestContext,
         banned: BanRead | None = None,
         leasable: bool = True,
-    ) -> bool | asyncio.Future[None]:
-        """True when a live lease covers this request (then counted and recorded); else a
-        full evaluation follows, so the client's other leases hand it their requests first
-        (`lease_flush`): it reads counts that include every leased request (docs/leases.md).
+    ) -> Decision | Literal[False] | asyncio.Future[None]:
+        """The grant's decision when a live lease covers this request (then counted and
+        recorded), for the shield to give it; False: a full evaluation follows, so the
+        client's other leases hand it their requests first (`lease_flush`): it reads counts
+        that include every leased request (docs/leases.md).
         `banned`: the client's ban read at once (the memory store), asked only with a lease.
         A dry run (`explain`) ends the client's leases: it is explained on counts that include
         them, by the whole pipeline. A future: this lease waits for its reservation (one round
@@ -117,7 +118,7 @@ class Leases:
             for use, state in lease.uses:
                 use(state, facts, ctx, used)
             self.used += 1
-            return True
+            return lease.decision
         self._settle(leases.pop(key))
         if leases:
             self._flush(leases)
@@ -182,8 +183,8 @@ class Leases:
         """After a full evaluation: any decision but a plain allow ends the client's leases
         (settled), so a signal anywhere is seen at once in this worker; the other leases of the
         client's network are kept where every detector says their headroom still holds
-        (`lease_keeps`); and a plain allow with no signal (`plans`: the shield's) may be
-        leased."""
+        (`lease_keeps`); and an allow with no signal, or only steady ones (`plans`: the
+        shield's, given only then), may be leased: its decision is what the lease replays."""
         kind = (facts.method, facts.route_group, facts.route)
         if (reserving := ctx.notes.get(RESERVING_NOTE)) is not None:
             self._reserving.pop(reserving, None)
@@ -192,7 +193,7 @@ class Leases:
         if self._by_network:
             self._kept(facts, ctx, kind)
         if plans is not None:
-            self.grant(facts, kind, ctx, plans.for_request(facts))
+            self.grant(facts, kind, ctx, plans.for_request(facts), decision)
         give_back = ctx.notes.get(GIVE_BACK_NOTE)  # reserved along: given back if unused
         if give_back is not None and (reply := give_back()) is not None:
             self._read_in_task(_read(reply))
@@ -211,10 +212,13 @@ class Leases:
             if not leases:
                 self.end_client(client)
 
-    def grant(self, facts: Facts, kind: Kind, ctx: RequestContext, runs: Runs) -> None:
-        """After a plain allow with no signal: a lease of the smallest headroom of the kind's
-        detectors, or none when one of them cannot state it (asked first the next time: a
-        kind that gets no lease costs one question)."""
+    def grant(
+        self, facts: Facts, kind: Kind, ctx: RequestContext, runs: Runs, decision: Decision
+    ) -> None:
+        """After an allow with no signal but steady ones (`decision`, which the lease's
+        requests get): a lease of the smallest headroom of the kind's detectors, or none when
+        one of them cannot state it (asked first the next time: a kind that gets no lease
+        costs one question)."""
         hooks = self._hooks_of(runs)
         if hooks is None:
             self._no_lease(kind)
@@ -226,7 +230,7 @@ class Leases:
             self._no_lease(kind)
             return
         self._unleased.discard(kind)
-        lease = Lease(self._requests, facts.time + self._seconds)
+        lease = Lease(self._requests, facts.time + self._seconds, decision)
         reserves: list[tuple[Hooks, Any]] = []
         for i, hook in enumerate(hooks):
             terms = asked if i == first else hook.terms(facts, ctx)
