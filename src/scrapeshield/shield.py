@@ -301,9 +301,11 @@ class Shield:
         `allow_rule` names a plain allow (e.g. `first-party/<name>`)."""
         if ban is not None:
             signal = Signal("ban/active", 0.0, ban.reason or ban.rule, retry_after=ban.remaining)
-            return self._decision(
+            banned = self._decision(
                 facts, Action.BLOCK, "ban/active", reasons=(signal,), retry_after=ban.remaining
             )
+            self._judged(facts, ctx, False, banned)  # the client's leases end here
+            return banned
         verdict = self.policy.evaluate(signals) if signals else self._no_signals
         status = None
         if verdict.action is not _ALLOW:  # (the allow path: this one test)
@@ -325,20 +327,26 @@ class Shield:
         )
         if verdict.action is _CHALLENGE and (use := ctx.notes.get(BUDGET_USE)) is not None:
             decision.extra[BUDGET_USE] = use  # the challenge's difficulty rises with it
-        if self.leases is not None and not ctx.notes.get("dry_run"):  # (docs/leases.md)
-            # no signal, or only steady ones (`Steady` detectors: UNSTEADY_NOTE not set)
-            clean = (
-                verdict.action is _ALLOW
-                and UNSTEADY_NOTE not in ctx.notes
-                and allow_rule is None
-                and not ctx.store_failed
-            )
-            self.leases.judged(facts, ctx, self._plans if clean else None, decision)
+        # no signal, or only steady ones (`Steady` detectors: UNSTEADY_NOTE not set)
+        clean = (
+            verdict.action is _ALLOW
+            and UNSTEADY_NOTE not in ctx.notes
+            and allow_rule is None
+            and not ctx.store_failed
+        )
+        self._judged(facts, ctx, clean, decision)
         if verdict.action is Action.BAN and self.enforcing and not ctx.notes.get("dry_run"):
             return self._ban_then(facts, ctx, verdict, decision)
         if ctx.store_failed:
             return self._failed_closed(facts, verdict, decision)
         return decision
+
+    def _judged(self, facts: Facts, ctx: RequestContext, clean: bool, decision: Decision) -> None:
+        """The lease table told of a full evaluation (docs/leases.md): any decision but a plain
+        allow (a ban found by the ban read included) ends the client's leases and gives back
+        what its hit reserved along; a `clean` one may be leased."""
+        if self.leases is not None and not ctx.notes.get("dry_run"):
+            self.leases.judged(facts, ctx, self._plans if clean else None, decision)
 
     def _adjusted(self, facts: Facts, ctx: RequestContext, verdict: Verdict) -> Verdict:
         """A challenge where none may be sent, or a decoy where no image is asked for."""

@@ -8,18 +8,23 @@ mixed, conditional requests (real Redis, both loops)."""
 from __future__ import annotations
 
 import random
+from typing import Any
 
+import msgspec
 import pytest
 
 from scrapeshield.behaviour.detector import BehaviourDetector, _Request
 from scrapeshield.behaviour.evidence import ASSET, COND, IMAGE, PAGE
-from scrapeshield.behaviour.leasing import PageLease
-from scrapeshield.behaviour.script import SCRIPT
+from scrapeshield.behaviour.leasing import PageLease, taken
+from scrapeshield.behaviour.script import SCRIPT, SETTLE
 from scrapeshield.behaviour.settings import BehaviourSettings
 from scrapeshield.behaviour.works import item_id, path_hash
+from scrapeshield.detector import RequestContext
+from scrapeshield.facts import Facts
 from scrapeshield.lease.protocol import Record
 from scrapeshield.store.keys import subject_key
 from scrapeshield.store.redis import RedisStore
+from scrapeshield.store.soon import Soon
 
 pytestmark = pytest.mark.both_loops
 START = 1_800_000_000.0
@@ -71,17 +76,48 @@ async def _settle(
     return int(await settled)
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-async def test_one_settle_call_leaves_the_record_one_call_per_request_leaves(
+def _evaluated(rng: random.Random, client: str, now: float) -> Facts:
+    """A full evaluation after the leases: a work's page, a listing, or an original (its own
+    page checked, or the page its Referer names: a work's or a listing)."""
+    path, group, headers = rng.choice([f"/artworks/{rng.randint(0, 60)}", "/tags/x"]), "default", {}
+    if rng.random() < 0.6:
+        ident = rng.randint(0, 60)
+        path, group, headers = f"/images/{ident}.png", "images", {"sec-fetch-dest": "image"}
+        shown = rng.choice(["", "/", "/tags/cats", f"/artworks/{rng.randint(0, 60)}"])
+        if shown:
+            headers["referer"] = f"http://h{shown}"
+        else:  # opened directly: its own page checked
+            headers = {}
+    facts = Facts(
+        "GET", path, "", "http", "1.1", "h", headers, "ua", False, None, None, client, group, "i",
+        False,
+    )  # fmt: skip
+    return msgspec.structs.replace(facts, time=now)
+
+
+async def _evaluate(
+    detector: BehaviourDetector, store: RedisStore, facts: Facts, ctx: RequestContext
+) -> list[Any]:
+    """The evaluated request's own script call, and its reply."""
+    sent = detector.detect_now(facts, ctx)
+    assert isinstance(sent, Soon)
+    await sent
+    return list(sent.reply)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+async def test_leased_requests_leave_the_record_one_call_per_request_leaves(
     redis_url: str, redis_prefix: str, seed: int
 ) -> None:
-    """A client's leases (a page's, its assets', several at a flush) in one call."""
+    """A client's leases (a page's, its assets', several at a flush) in one call: alone
+    (`SETTLE`, a settle's), or counted first by the next full evaluation's own script call
+    (`lease_flush`: an original takes the page leases only, their assets settled after it)."""
     rng = random.Random(seed)
     detector = BehaviourDetector(BehaviourSettings(window=WINDOW), leases=True)
     store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
     try:
         now = START + rng.random() * WINDOW
-        for flush in range(12):
+        for flush in range(16):
             before = _records(rng, now, rng.randint(0, 3), rng.choice([PAGE, ASSET]))
             now = before[-1][0] if before else now
             leases: list[tuple[int, list[int], list[Record]]] = []
@@ -90,24 +126,45 @@ async def test_one_settle_call_leaves_the_record_one_call_per_request_leaves(
                 bumps = [kind, COND] if rng.random() < 0.2 else [kind]
                 leases.append((kind, bumps, _records(rng, now, rng.randint(1, 30), kind)))
             now = max(records[-1][0] for _, _, records in leases)
-            for client in ("each", "batched"):
+            evaluated = rng.randrange(1 << 30)  # the same request for each client
+            replies = {}
+            for client in ("each", "settled", "merged"):
                 # the record as other requests left it, then the leases' requests
                 await _one_by_one(detector, store, PageLease(client, [IMAGE], [], []), before)
                 states = [PageLease(client, bumps, [], [], kind) for kind, bumps, _ in leases]
-                if client == "each":
-                    for state, (_, _, records) in zip(states, leases, strict=True):
-                        await _one_by_one(detector, store, state, records)
-                    continue
                 pairs = [(st, records) for st, (_, _, records) in zip(states, leases, strict=True)]
-                together = detector.lease_flush_together(pairs, store)
-                assert together is not None
-                assert await together == sum(len(records) for _, _, records in leases)
-                assert [state.done for state in states] == [len(r) for _, _, r in leases]
-            each, batched = await _record(store, "each"), await _record(store, "batched")
-            assert batched == each, (flush, leases)
+                facts = _evaluated(random.Random(evaluated), client, now)
+                read = [p for p in pairs if facts.route_group == "default" or p[0].kind == PAGE]
+                ctx = RequestContext(store)
+                if client == "each":
+                    for state, records in read:
+                        await _one_by_one(detector, store, state, records)
+                        state.done = len(records)
+                elif client == "settled" and read:
+                    assert await _settle_all(detector, store, read) == sum(len(r) for _, r in read)
+                elif client == "merged":
+                    detector.lease_flush(pairs, store, facts, ctx)
+                replies[client] = await _evaluate(detector, store, facts, ctx)
+                assert [s.done for s, _ in read] == [len(r) for _, r in read]
+                later = [(s, r) for s, r in pairs if (s, r) not in read]
+                assert all(state.done == 0 for state, _ in later)  # (an original's: assets wait)
+                for state, records in later:  # settled after it
+                    assert await _settle(detector, store, state, records) == len(records)
+            each, settled = await _record(store, "each"), await _record(store, "settled")
+            assert settled == each, (flush, leases)
+            assert await _record(store, "merged") == each, (flush, leases)
+            assert replies["settled"] == replies["merged"] == replies["each"], flush
         assert any(k in each for k in ("pages", "listed"))
     finally:
         await store.aclose()
+
+
+async def _settle_all(
+    detector: BehaviourDetector, store: RedisStore, pairs: list[tuple[PageLease, list[Record]]]
+) -> int:
+    """Several leases of a client in one `SETTLE` call."""
+    keys, args = detector._settled(taken(pairs))
+    return int(await store.run_script(SETTLE, keys, args))
 
 
 async def test_a_settle_starts_a_window_and_renews_the_record_s_life(

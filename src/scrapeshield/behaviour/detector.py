@@ -51,6 +51,7 @@ _PAGE_DEST = frozenset({"", "document", "iframe", "frame"})
 _LISTED = 16
 _ZEROS = [0] * len(FIELDS)  # read only
 _COUNTS_NOTE = "behaviour_counts"  # a page's counters and record, for its lease
+_LEASED_NOTE = "behaviour_leased"  # the client's leased requests this evaluation reads
 _BUMPS = "12345"  # the script names a counter by its position in FIELDS (1-based)
 
 
@@ -149,55 +150,68 @@ class BehaviourDetector(Immediate):
     def lease_settle(
         self, state: leasing.PageLease | None, records: Sequence[Record], store: Store
     ) -> Awaitable[Any] | None:
-        """Each leased page (or asset) not yet flushed into the client's record, with its time,
-        as it would have been (on Redis: one script call for all of them, queued now, in this
-        tick's round trip). Also `lease_flush`: before another full evaluation of the client."""
-        if state is None or len(records) <= state.done:
+        """Each leased page (or asset) not yet in the client's record, with its time, as it
+        would have been (on Redis: one script call for all of them, queued now, in this tick's
+        round trip)."""
+        taken = leasing.taken([(state, records)])
+        if not taken:
             return None
-        records, state.done = records[state.done :], len(records)
         if isinstance(store, RedisStore):
-            return self._settle_on_redis(store, [(state, records)])
-        if not isinstance(store, MemoryStore):
-            return None
-        # `_in_memory` for each page, its record looked up once (a page: no orphan check)
-        tally = store.record(subject_key("bh:", state.client), self._record_ttl, Tally)
-        assert tally is not None  # (created)
-        window, bumps, size = self._s.window, state.bumps, self.ring_size
-        for now, path in records:
-            count(tally.counts, int(now // window), bumps)
-            if state.kind == ASSET:
-                continue
-            ident = item_id(path)
-            if ident is not None:
-                push(tally, "pages", ident, int(now), size)
-            else:
-                push(tally, LISTINGS, path_hash(path), int(now), _LISTED)
+            return store.queue_script(SETTLE, *self._settled(taken), int)  # (the count)
+        if isinstance(store, MemoryStore):
+            tally = store.record(subject_key("bh:", taken[0][0].client), self._record_ttl, Tally)
+            assert tally is not None  # (created)
+            self._count_leased(tally, taken)
         return None
 
-    lease_flush = lease_settle
+    def lease_flush(
+        self,
+        leases: Sequence[tuple[leasing.PageLease | None, Sequence[Record]]],
+        store: Store,
+        facts: Facts,
+        ctx: RequestContext,
+    ) -> None:
+        """Before a full evaluation of the client: the leased requests it reads, counted first
+        by its own pass over the client's record (`_LEASED_NOTE`; on Redis in its own script
+        call: one call, one read and one write of the hash). An original reads no asset count,
+        so asset leases wait (for a page's evaluation, or their settle); an asset, or a
+        request this detector does not count, reads nothing of them."""
+        kind = self._kind(facts)
+        if kind is None or kind == ASSET or facts.client_key == UNKNOWN_CLIENT:
+            return
+        client = facts.client_key
+        ctx.notes[_LEASED_NOTE] = [
+            (state, records)
+            for state, records in leases
+            if state is not None and state.client == client and (kind == PAGE or state.kind == PAGE)
+        ]
 
-    def lease_flush_together(
-        self, leases: Sequence[tuple[leasing.PageLease | None, Sequence[Record]]], store: Store
-    ) -> Awaitable[Any] | None:
-        """`lease_flush` for all of a client's leases at once (the table's flush before a full
-        evaluation of the client): on Redis one script call for all of them."""
-        if not isinstance(store, RedisStore):
-            for state, records in leases:
-                self.lease_settle(state, records, store)  # (in memory: counted, no reply)
-            return None
-        due: dict[str, list[tuple[leasing.PageLease, Sequence[Record]]]] = {}
+    def _count_leased(
+        self, tally: Tally, leases: Sequence[tuple[leasing.PageLease, Sequence[Record]]]
+    ) -> None:
+        """Leased requests into the client's record in memory, as `_in_memory` counts each."""
+        window, size = self._s.window, self.ring_size
         for state, records in leases:
-            if state is not None and len(records) > state.done:
-                due.setdefault(state.client, []).append((state, records[state.done :]))
-                state.done = len(records)
-        calls = [self._settle_on_redis(store, client) for client in due.values()]
-        return calls[0] if len(calls) == 1 else leasing.each(calls) if calls else None
+            bumps = state.bumps
+            for now, path in records:
+                count(tally.counts, int(now // window), bumps)
+                if state.kind == ASSET:
+                    continue
+                ident = item_id(path)
+                if ident is not None:
+                    push(tally, "pages", ident, int(now), size)
+                else:
+                    push(tally, LISTINGS, path_hash(path), int(now), _LISTED)
 
-    def _settle_on_redis(
-        self, store: RedisStore, leases: Sequence[tuple[leasing.PageLease, Sequence[Record]]]
-    ) -> Awaitable[Any]:
-        """One client's leased requests in one script call (script.SETTLE), whatever their
-        number: the record it leaves is the one a call per request (SCRIPT) would leave."""
+    def _settled(
+        self, leases: Sequence[tuple[leasing.PageLease, Sequence[Record]]]
+    ) -> tuple[list[str], list[Any]]:
+        """`SETTLE`'s keys and arguments: the client's leased requests alone."""
+        return [subject_key("bh:", leases[0][0].client)], [self._hash_ttl, *self._leased(leases)]
+
+    def _leased(self, leases: Sequence[tuple[leasing.PageLease, Sequence[Record]]]) -> list[Any]:
+        """The client's leased requests as the scripts take them (`script._LEASED`), however
+        many: the record they leave is the one a call per request (SCRIPT) would leave."""
         window = self._s.window
         pages: list[str] = []
         listed: list[str] = []
@@ -213,8 +227,7 @@ class BehaviourDetector(Immediate):
                     pages.append(RING_ENTRY.format(seconds=int(now), ident=ident))
                 else:  # a listing page: its own short ring, as `_script` keeps it
                     listed.append(RING_ENTRY.format(seconds=int(now), ident=path_hash(path)))
-        args: list[Any] = [
-            self._hash_ttl,
+        return [
             RING_NAMES[PAGE] if pages else "",
             "".join(pages),
             self.ring_size,
@@ -223,8 +236,6 @@ class BehaviourDetector(Immediate):
             _LISTED,
             *each,
         ]
-        keys = [subject_key("bh:", leases[0][0].client)]
-        return store.queue_script(SETTLE, keys, args, int)  # (the requests counted)
 
     def detect_now(self, facts: Facts, ctx: RequestContext) -> Found:
         kind = self._kind(facts)
@@ -249,9 +260,11 @@ class BehaviourDetector(Immediate):
         dry_run = bool(ctx.notes.get("dry_run"))
         store = ctx.store
         if isinstance(store, MemoryStore):
-            return self._in_memory(store, request, dry_run, ctx.notes)
+            return self._in_memory(store, request, dry_run, ctx.notes, _taken(ctx))
         if isinstance(store, RedisStore):  # the script queued now, read with the batch
             keys, args = self._script(request, dry_run)
+            if leased := _taken(ctx):  # counted first, in this one call
+                args += self._leased(leased)
             then = partial(self._read, request, ctx.notes if kind == PAGE else None)
             soon = store.queue_script(SCRIPT, keys, args, then)
             if self.reads_trap:  # the trap detector (after this one) takes the flag from it
@@ -262,16 +275,24 @@ class BehaviourDetector(Immediate):
     # -- the MemoryStore: one record per client, in process -----------------------------------
 
     def _in_memory(
-        self, store: MemoryStore, r: _Request, dry_run: bool, notes: dict[str, Any] | None
+        self,
+        store: MemoryStore,
+        r: _Request,
+        dry_run: bool,
+        notes: dict[str, Any] | None,
+        leased: Sequence[tuple[leasing.PageLease, Sequence[Record]]] | None = None,
     ) -> list[Signal]:
-        """The client's one record (`Tally`, as its one hash on Redis): one lookup. `notes`:
-        the request's, where a page's counts are left for its lease (`lease_terms`)."""
+        """The client's one record (`Tally`, as its one hash on Redis): one lookup, the
+        client's `leased` requests counted first. `notes`: the request's, where a page's counts
+        are left for its lease (`lease_terms`)."""
         s = self._s
         tally = store.record(
             subject_key("bh:", r.client), self._record_ttl, Tally, create=not dry_run
         )
         if tally is None:  # a dry run for a client with nothing kept
             tally = Tally()
+        if leased:
+            self._count_leased(tally, leased)
         bucket = int(r.now // s.window)
         look, wanted = r.looked_up()
         orphan = r.check and not seen(getattr(tally, look), wanted, r.now - s.page_memory)
@@ -423,6 +444,13 @@ class _Request:
         if self.claim is not None:
             return self.claim
         return RING_NAMES[PAGE], self.ident
+
+
+def _taken(ctx: RequestContext) -> list[tuple[leasing.PageLease, Sequence[Record]]]:
+    """The client's leased requests this evaluation reads (`lease_flush`), taken now (never
+    in a dry run: it ends the client's leases first)."""
+    leased = ctx.notes.pop(_LEASED_NOTE, None)
+    return leasing.taken(leased) if leased else []
 
 
 def _bumps(kind: int, facts: Facts) -> list[int]:

@@ -8,17 +8,18 @@ windows turn, so `pages now + k` bounds it). A walk is checked per leased page: 
 the ids the client's ring held at the grant plus the leased pages' own ids, so a walk reaching
 `sequential_run` is sent to a full evaluation at the same request it would signal on without
 a lease. Settling counts each leased page, with its time, into the client's record (on Redis:
-one script call per lease, `script.SETTLE`).
+one script call per lease, `script.SETTLE`); before a full evaluation of the client, its own
+pass over the record counts the leased requests it reads first (`lease_flush`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Awaitable, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from scrapeshield.behaviour.evidence import ASSET, COND, IMAGE, PAGE, walk_length
 from scrapeshield.behaviour.settings import BehaviourSettings
+from scrapeshield.lease.protocol import Record
 
 _RENDERED = (IMAGE, ASSET, COND)
 
@@ -84,7 +85,13 @@ def ring_entries(ring: str) -> tuple[list[int], list[int]]:
     return ids, times
 
 
-async def each(replies: Sequence[Awaitable[Any]]) -> None:
-    """Several store replies read in turn (a flush of several clients' leases)."""
-    for reply in replies:
-        await reply
+def taken(
+    leases: Sequence[tuple[PageLease | None, Sequence[Record]]],
+) -> list[tuple[PageLease, Sequence[Record]]]:
+    """Each lease's records not yet in the client's record, marked taken now (`done`)."""
+    out = []
+    for state, records in leases:
+        if state is not None and len(records) > state.done:
+            out.append((state, records[state.done :]))
+            state.done = len(records)
+    return out

@@ -28,9 +28,10 @@ ARGV: the hash's TTL (ms), this window's index (text), its parity ('0' or '1'), 
 bump (their positions in `FIELDS`, 1-based, one digit each), the ring to push to ('' for none),
 the entry to push, the ring's size (entries), the ring to look in ('' for none), the id to look
 for (' <id> '), the earliest time a page still counts ('<seconds>'), '1' for a dry run, this
-request's id ('' for none: no walk), the earliest time an id still counts towards a walk, and
+request's id ('' for none: no walk), the earliest time an id still counts towards a walk,
 '1' to have the ring returned whenever the request has an id (leases: a page's lease checks
-walks against it, docs/leases.md): a short walk then comes as `W<walk><ring>`.
+walks against it, docs/leases.md): a short walk then comes as `W<walk><ring>`; then, optionally,
+the client's leased requests this request reads (`_LEASED`, below), counted before it.
 Returns: this window's five counters (this request counted, an orphan original too), the
 previous window's five (zeros when its parity holds an older window), the walk length (1 or 2;
 the ring as it was, for a longer walk), and the trap flag's value (nil when not flagged) when
@@ -41,16 +42,17 @@ client's latest window: an idle client's hash expires; an active one's is renewe
 not on every request. Ring entries older than their memory are skipped by time, so a ring that
 outlives them answers as an expired one would.
 
-`SETTLE` hands a client's leased requests (docs/leases.md: those of all its leases at a flush)
-to the same hash in ONE call, however many: the hash read once, each request counted in turn
-exactly as `SCRIPT` would count it (its window's counters started again at the window's first
-request), the ring entries appended and cut once (a ring keeps its last `size` entries, so
-cutting once keeps what cutting after each would), one HSET, PEXPIRE when a window started.
-Nothing is judged, nothing returned but the number of requests: they were allowed already.
-KEYS: the client's hash. ARGV: the hash's TTL (ms), then two rings, each as its field ('' for
-none), its entries (`RING_ENTRY`, in the order `SCRIPT` would have pushed them) and its size
-(entries); then per request, in order, its window's index (text) and the counters it bumps (as
-`SCRIPT`'s).
+A client's leased requests (docs/leases.md) come to the same hash in one pass, however many
+(`_LEASED`): each counted in turn exactly as `SCRIPT` counts one (its window's counters started
+again at the window's first request), the ring entries appended and cut once (a ring keeps its
+last `size` entries, so cutting once keeps what cutting after each would). Nothing is judged:
+they were allowed already. Their arguments: two rings, each as its field ('' for none), its
+entries (`RING_ENTRY`, in the order `SCRIPT` would have pushed them) and its size (entries);
+then per request, in order, its window's index (text) and the counters it bumps (as
+`SCRIPT`'s). Before a full evaluation of the client they ride in its own `SCRIPT` call (after
+its 14 arguments: counted first, so it reads them; one HMGET, one HSET); a lease's settle sends
+them alone, `SETTLE` (KEYS: the client's hash; ARGV: the hash's TTL (ms), then `_LEASED`'s;
+returns the number of requests).
 """
 
 from scrapeshield.behaviour.evidence import LAGS
@@ -62,7 +64,48 @@ SOUGHT = " {ident:012d} "
 """What `seen` searches for: an id field with the spaces around it."""
 SECONDS = "{seconds:010d}"
 
-SCRIPT = """
+_LEASED = """
+local NAMES = {'p0', 'i0', 'a0', 'c0', 'o0', 'w0', 'p1', 'i1', 'a1', 'c1', 'o1', 'w1'}
+-- the leased requests' rings from ARGV[first]: their fields added to `fields`, their indexes
+local function leased_rings(fields, first)
+  local out = {}
+  for r = first, first + 3, 3 do
+    if ARGV[r] and ARGV[r] ~= '' then
+      fields[#fields + 1], out[#out + 1] = ARGV[r], r
+    end
+  end
+  return out
+end
+-- each leased request from ARGV[first] in turn into the counters `v` (NAMES' order), as SCRIPT
+-- counts one; whether a window started (the hash's TTL renewed)
+local function count_leased(v, changed, first)
+  local fresh = false
+  for n = first, #ARGV, 2 do
+    local w, bumps = ARGV[n], ARGV[n + 1]
+    local at = (tonumber(w) % 2) * 6
+    if v[at + 6] ~= w then  -- this parity's first request of its window: counted again
+      for f = 1, 5 do v[at + f], changed[at + f] = 0, true end
+      v[at + 6], changed[at + 6], fresh = w, true, true
+    end
+    for j = 1, #bumps do
+      local f = at + string.byte(bumps, j) - 48
+      v[f], changed[f] = (tonumber(v[f]) or 0) + 1, true
+    end
+  end
+  return fresh
+end
+-- a ring with entries appended, its last `size` entries kept
+local function cut(ring, entries, size)
+  local kept, most = (ring or '') .. entries, tonumber(size) * ENTRY_WIDTH
+  if #kept > most then kept = string.sub(kept, -most) end
+  return kept
+end
+"""
+
+SCRIPT = (
+    (
+        _LEASED
+        + """
 local function seen(ring, sought, cutoff)
   local from = 1
   while true do
@@ -94,95 +137,93 @@ local function walk(ring, ident, cutoff)
   return best
 end
 local key, ring_field, look_field = KEYS[1], ARGV[5], ARGV[8]
-local v = redis.call('HMGET', key, 'p0', 'i0', 'a0', 'c0', 'o0', 'w0',
-  'p1', 'i1', 'a1', 'c1', 'o1', 'w1', ring_field, look_field)
+local fields = {unpack(NAMES)}
+fields[13], fields[14] = ring_field, look_field
+local leased = leased_rings(fields, 15)
+local v = redis.call('HMGET', key, unpack(fields))
+local rings = {}  -- by field: the leased requests' entries appended
+for i = 13, #fields do rings[fields[i]] = v[i] or '' end
+local changed = {}
+local renew = count_leased(v, changed, 21)
+for _, r in ipairs(leased) do rings[ARGV[r]] = cut(rings[ARGV[r]], ARGV[r + 1], ARGV[r + 2]) end
+local ring = rings[ring_field]
 local bumped = ARGV[4]
-if look_field ~= '' and not seen(v[14] or '', ARGV[9], ARGV[10]) then
+if look_field ~= '' and not seen(rings[look_field], ARGV[9], ARGV[10]) then
   bumped = bumped .. '5'  -- an orphan original
 end
-local names, at, other
-if ARGV[3] == '0' then
-  names, at, other = {'p0', 'i0', 'a0', 'c0', 'o0', 'w0'}, 0, 6
-else
-  names, at, other = {'p1', 'i1', 'a1', 'c1', 'o1', 'w1'}, 6, 0
-end
+local at = ARGV[3] == '0' and 0 or 6
+local other = 6 - at
 local fresh = v[at + 6] ~= ARGV[2]
 local held = v[other + 6] == tostring(tonumber(ARGV[2]) - 1)
-local out, changed = {}, {}
+local out = {}
 for f = 1, 5 do
   out[f] = fresh and 0 or (tonumber(v[at + f]) or 0)
   out[f + 5] = held and (tonumber(v[other + f]) or 0) or 0
 end
 for j = 1, #bumped do
   local f = string.byte(bumped, j) - 48
-  out[f], changed[f] = out[f] + 1, true
+  out[f], changed[at + f] = out[f] + 1, true
 end
-out[11] = ARGV[12] ~= '' and walk(v[13] or '', tonumber(ARGV[12]), ARGV[13]) or 1
+if fresh then
+  for f = 1, 6 do changed[at + f] = true end
+  v[at + 6], renew = ARGV[2], true
+end
+for f = 1, 5 do v[at + f] = out[f] end
+out[11] = ARGV[12] ~= '' and walk(ring, tonumber(ARGV[12]), ARGV[13]) or 1
 if ARGV[14] == '1' and ARGV[12] ~= '' and type(out[11]) == 'number' then
-  out[11] = 'W' .. out[11] .. (v[13] or '')  -- the ring wanted too: after 'W' and the walk
+  out[11] = 'W' .. out[11] .. ring  -- the ring wanted too: after 'W' and the walk
 end
 if ARGV[11] ~= '1' then
   local args = {}
-  for f = 1, 5 do
-    if fresh or changed[f] then
-      args[#args + 1] = names[f]
-      args[#args + 1] = out[f]
+  for f = 1, 12 do
+    if changed[f] then
+      args[#args + 1] = NAMES[f]
+      args[#args + 1] = v[f]
     end
   end
-  if fresh then
-    args[#args + 1] = names[6]
-    args[#args + 1] = ARGV[2]
+  for _, r in ipairs(leased) do
+    if ARGV[r] ~= ring_field then
+      args[#args + 1] = ARGV[r]
+      args[#args + 1] = rings[ARGV[r]]
+    end
   end
   if ring_field ~= '' then
-    local kept, most = (v[13] or '') .. ARGV[6], tonumber(ARGV[7]) * ENTRY_WIDTH
-    if #kept > most then kept = string.sub(kept, -most) end
     args[#args + 1] = ring_field
-    args[#args + 1] = kept
+    args[#args + 1] = cut(ring, ARGV[6], ARGV[7])
   end
   redis.call('HSET', key, unpack(args))
-  if fresh then redis.call('PEXPIRE', key, ARGV[1]) end
+  if renew then redis.call('PEXPIRE', key, ARGV[1]) end
 end
 if KEYS[2] then out[12] = redis.call('GET', KEYS[2]) end
 return out
-""".replace("ENTRY_WIDTH", str(ENTRY_WIDTH)).replace("LAGS", str(LAGS))
+"""
+    )
+    .replace("ENTRY_WIDTH", str(ENTRY_WIDTH))
+    .replace("LAGS", str(LAGS))
+)
 
-SETTLE = """
+SETTLE = (
+    _LEASED
+    + """
 local key = KEYS[1]
-local names = {'p0', 'i0', 'a0', 'c0', 'o0', 'w0', 'p1', 'i1', 'a1', 'c1', 'o1', 'w1'}
-local fields, rings = {unpack(names)}, {}
-for r = 2, 5, 3 do
-  if ARGV[r] ~= '' then
-    fields[#fields + 1], rings[#rings + 1] = ARGV[r], r
-  end
-end
+local fields = {unpack(NAMES)}
+local leased = leased_rings(fields, 2)
 local v = redis.call('HMGET', key, unpack(fields))
-local changed, fresh = {}, false
-for n = 8, #ARGV, 2 do  -- each request in turn, as SCRIPT would count it
-  local w, bumps = ARGV[n], ARGV[n + 1]
-  local at = (tonumber(w) % 2) * 6
-  if v[at + 6] ~= w then  -- this parity's first request of its window: counted again
-    for f = 1, 5 do v[at + f], changed[at + f] = 0, true end
-    v[at + 6], changed[at + 6], fresh = w, true, true
-  end
-  for j = 1, #bumps do
-    local f = at + string.byte(bumps, j) - 48
-    v[f], changed[f] = (tonumber(v[f]) or 0) + 1, true
-  end
-end
+local changed = {}
+local fresh = count_leased(v, changed, 8)
 local args = {}
 for f = 1, 12 do
   if changed[f] then
-    args[#args + 1] = names[f]
+    args[#args + 1] = NAMES[f]
     args[#args + 1] = v[f]
   end
 end
-for i, r in ipairs(rings) do
-  local kept, most = (v[12 + i] or '') .. ARGV[r + 1], tonumber(ARGV[r + 2]) * ENTRY_WIDTH
-  if #kept > most then kept = string.sub(kept, -most) end
+for i, r in ipairs(leased) do
   args[#args + 1] = ARGV[r]
-  args[#args + 1] = kept
+  args[#args + 1] = cut(v[12 + i], ARGV[r + 1], ARGV[r + 2])
 end
 if #args > 0 then redis.call('HSET', key, unpack(args)) end
 if fresh then redis.call('PEXPIRE', key, ARGV[1]) end
 return (#ARGV - 7) / 2
-""".replace("ENTRY_WIDTH", str(ENTRY_WIDTH))
+"""
+).replace("ENTRY_WIDTH", str(ENTRY_WIDTH))

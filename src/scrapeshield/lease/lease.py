@@ -23,6 +23,10 @@ Use = Callable[[Any, Facts, RequestContext, int], None]
 Covers = Callable[[Any, Facts], bool]
 Keeps = Callable[[Any, Facts, RequestContext], bool]
 Settle = Callable[[Any, Sequence[Record], Store], "Awaitable[Any] | None"]
+Flush = Callable[
+    [Sequence[tuple[Any, Sequence[Record]]], Store, Facts, RequestContext],
+    "Awaitable[Any] | None",
+]
 Reserve = Callable[[Any, int, Store], "Awaitable[bool] | bool | None"]
 TermsOf = Callable[[Facts, RequestContext], "Terms | None"]
 
@@ -37,7 +41,7 @@ class Hooks:
         self.use: Use | None = getattr(detector, "lease_use", None)
         self.covers: Covers | None = getattr(detector, "lease_covers", None)
         self.settle: Settle | None = getattr(detector, "lease_settle", None)
-        self.flush: Settle | None = getattr(detector, "lease_flush", None)
+        self.flush: Flush | None = getattr(detector, "lease_flush", None)
         self.reserve: Reserve | None = getattr(detector, "lease_reserve", None)
         keeps = getattr(detector, "lease_keeps", None)
         # none: another evaluation of the network ends the lease (the safe answer); always: skip
@@ -96,7 +100,7 @@ class Lease:
     """`pending` while a reservation (docs/leases.md, across workers) is on its way: not used
     until the store has counted it; `ended` when it was settled meanwhile (the reservation is
     then given back whole when it lands). `records` (at most `lease.requests`): every leased
-    request, of which the first `flushed` were handed to the detectors' `lease_flush`.
+    request (each detector's state says how many it has taken: `lease_flush`).
     `decision`: the grant's, which each leased request gets (its action, rule, score and
     reasons: a full evaluation's, the inputs being bound and every reason steady)."""
 
@@ -104,7 +108,6 @@ class Lease:
         "covers",
         "decision",
         "ended",
-        "flushed",
         "flushes",
         "keeps",
         "left",
@@ -123,9 +126,8 @@ class Lease:
         self.covers: list[tuple[Covers, Any]] = []
         self.keeps: list[tuple[Keeps, Any]] = []
         self.settles: list[tuple[Settle, Any]] = []
-        self.flushes: list[tuple[Settle, Any]] = []
+        self.flushes: list[tuple[Flush, Any]] = []
         self.records: list[Record] = []
-        self.flushed = 0
         self.pending = self.ended = False
         self.ready: asyncio.Future[None] | None = None  # done when the reservation landed
         self.releases: list[tuple[Settle, Any]] = []  # the settles that give a reservation back

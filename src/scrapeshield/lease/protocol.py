@@ -13,10 +13,12 @@ that cannot make it signal; `until` (epoch seconds) ends the lease sooner (a win
 - `lease_settle(state, records, store)`: account the deferred requests (`records`: each one's
   time and path) in one batch; returns None when done, or an awaitable of the store's reply
   (on Redis a queued command: it joins the next round trip);
-- `lease_flush(state, records, store)`: as `lease_settle` for the records not yet flushed, the
-  lease going on: asked before another full evaluation of the client, which reads them;
-  `lease_flush_together([(state, records), ...], store)`, if defined, takes all of a client's
-  leases at once (on Redis one call for them all);
+- `lease_flush([(state, records), ...], store, facts, ctx)`: before another full evaluation
+  of the client (`facts`, `ctx`: its own), every lease of the client holding records, the
+  leases going on: hand over the records that evaluation reads (behaviour: an original reads
+  no asset count, so its asset leases wait), e.g. into the evaluation's own store call (the
+  detector's note in `ctx.notes`: one call, not two); what is not taken now is a later
+  flush's or the settle's (the detector's state says what it took);
 - `lease_reserve(state, count, store)`: count the lease's requests across workers now (an
   awaitable of whether they were counted; True when the granting request's own hit already
   did, `RESERVE_NOTE`); the settle gives back the unused part;

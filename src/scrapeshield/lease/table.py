@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from scrapeshield.detector import RequestContext
 from scrapeshield.facts import Facts, client_network
 from scrapeshield.lease import reservation
-from scrapeshield.lease.lease import Hooks, Lease, Settle, binding, hooks_of
+from scrapeshield.lease.lease import Flush, Hooks, Lease, binding, hooks_of
 from scrapeshield.lease.protocol import GIVE_BACK_NOTE, RESERVE_NOTE, Record
 from scrapeshield.lease.reservation import SETTLE_TIMEOUT
 from scrapeshield.lease.settings import LeaseSettings
@@ -89,7 +89,7 @@ class Leases:
         """The grant's decision when a live lease covers this request (then counted and
         recorded), for the shield to give it; False: a full evaluation follows, so the
         client's other leases hand it their requests first (`lease_flush`): it reads counts
-        that include every leased request (docs/leases.md).
+        that include every leased request it reads (docs/leases.md).
         `banned`: the client's ban read at once (the memory store), asked only with a lease.
         A dry run (`explain`) ends the client's leases: it is explained on counts that include
         them, by the whole pipeline. A future: this lease waits for its reservation (one round
@@ -103,13 +103,13 @@ class Leases:
         key = ctx.notes[KEY_NOTE] = (kind, binding(facts))
         lease = leases.get(key)
         if lease is None:
-            self._flush(leases)
+            self._flush(leases, facts, ctx)
             self._reserve_along(facts.client_key, kind, ctx)
             return False
         if lease.pending:  # not counted yet: wait for it once, else in full (the lease kept)
             if lease.ready is not None and not ctx.notes.get(WAITED_NOTE):
                 return lease.ready
-            self._flush(leases)
+            self._flush(leases, facts, ctx)
             return False
         if lease.covering(facts) and (banned is None or banned(facts, ctx) is None):
             lease.left -= 1
@@ -121,7 +121,7 @@ class Leases:
             return lease.decision
         self._settle(leases.pop(key))
         if leases:
-            self._flush(leases)
+            self._flush(leases, facts, ctx)
         else:
             self.end_client(facts.client_key)
         self._reserve_along(facts.client_key, kind, ctx)
@@ -144,33 +144,24 @@ class Leases:
         ctx.notes[RESERVING_NOTE] = reserving
         ctx.notes[RESERVE_NOTE] = self._requests
 
-    def _flush(self, leases: dict[Key, Lease]) -> None:
-        """Each lease's requests not yet handed over, into the counts the detectors keep
-        (behaviour's record), the leases going on: all of the client's leases at once to a
-        detector with `lease_flush_together` (on Redis one call, not one per lease)."""
-        due = [lease for lease in leases.values() if len(lease.records) > lease.flushed]
-        if len(due) == 1:
-            due[0].flushed = len(due[0].records)
-            self._each(due[0].flushes, due[0])
-            return
-        together: dict[Settle, list[tuple[Any, Sequence[Record]]]] = {}
-        for lease in due:
-            lease.flushed = len(lease.records)
-            for flush, state in lease.flushes:
-                together.setdefault(flush, []).append((state, lease.records))
+    def _flush(self, leases: dict[Key, Lease], facts: Facts, ctx: RequestContext) -> None:
+        """Before a full evaluation of the client (`facts`, `ctx`): each detector that counts
+        is handed all of the client's leases holding records at once, and takes what that
+        evaluation reads (behaviour: into the evaluation's own script call), the leases going
+        on (docs/leases.md)."""
+        together: dict[Flush, list[tuple[Any, Sequence[Record]]]] = {}
+        for lease in leases.values():
+            if lease.records:
+                for flush, state in lease.flushes:
+                    together.setdefault(flush, []).append((state, lease.records))
         for flush, pairs in together.items():
-            whole = getattr(getattr(flush, "__self__", None), "lease_flush_together", None)
             try:
-                if whole is not None:
-                    replies = [whole(pairs, self.store)]
-                else:
-                    replies = [flush(state, records, self.store) for state, records in pairs]
+                reply = flush(pairs, self.store, facts, ctx)
             except Exception:
                 logger.exception("lease flush failed (%d leases)", len(pairs))
                 continue
-            for reply in replies:
-                if reply is not None:
-                    self._read_in_task(_read(reply))
+            if reply is not None:
+                self._read_in_task(_read(reply))
 
     def _network(self, facts: Facts) -> str:
         """The network a client shares counters with (the rate limiter's prefixes)."""
