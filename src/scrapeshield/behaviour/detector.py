@@ -31,8 +31,17 @@ from scrapeshield.behaviour.evidence import (
     judge,
     walk_length,
 )
-from scrapeshield.behaviour.record import LISTINGS, RING_NAMES, Ring, Tally, count, push, seen
-from scrapeshield.behaviour.script import RING_ENTRY, SCRIPT, SECONDS, SETTLE, SOUGHT
+from scrapeshield.behaviour.record import (
+    LISTED_SIZE,
+    LISTINGS,
+    RING_NAMES,
+    Ring,
+    Tally,
+    count,
+    push,
+    seen,
+)
+from scrapeshield.behaviour.script import BUMP_DIGITS, RING_ENTRY, SCRIPT, SECONDS, SETTLE, SOUGHT
 from scrapeshield.behaviour.settings import BehaviourSettings
 from scrapeshield.behaviour.trap import TRAP_READ_NOTE, trap_key
 from scrapeshield.behaviour.works import claim_of, item_id, path_hash
@@ -48,11 +57,9 @@ from scrapeshield.store.redis import RedisStore
 
 _SUBRESOURCE_DEST = frozenset({"style", "script", "font", "image"})
 _PAGE_DEST = frozenset({"", "document", "iframe", "frame"})
-_LISTED = 16
 _ZEROS = [0] * len(FIELDS)  # read only
 _COUNTS_NOTE = "behaviour_counts"  # a page's counters and record, for its lease
 _LEASED_NOTE = "behaviour_leased"  # the client's leased requests this evaluation reads
-_BUMPS = "12345"  # the script names a counter by its position in FIELDS (1-based)
 
 
 class BehaviourDetector(Immediate):
@@ -161,7 +168,7 @@ class BehaviourDetector(Immediate):
         if isinstance(store, MemoryStore):
             tally = store.record(subject_key("bh:", taken[0][0].client), self._record_ttl, Tally)
             assert tally is not None  # (created)
-            self._count_leased(tally, taken)
+            leasing.count_leased(tally, taken, self._s.window, self.ring_size)
         return None
 
     def lease_flush(
@@ -186,56 +193,12 @@ class BehaviourDetector(Immediate):
             if state is not None and state.client == client and (kind == PAGE or state.kind == PAGE)
         ]
 
-    def _count_leased(
-        self, tally: Tally, leases: Sequence[tuple[leasing.PageLease, Sequence[Record]]]
-    ) -> None:
-        """Leased requests into the client's record in memory, as `_in_memory` counts each."""
-        window, size = self._s.window, self.ring_size
-        for state, records in leases:
-            bumps = state.bumps
-            for now, path in records:
-                count(tally.counts, int(now // window), bumps)
-                if state.kind == ASSET:
-                    continue
-                ident = item_id(path)
-                if ident is not None:
-                    push(tally, "pages", ident, int(now), size)
-                else:
-                    push(tally, LISTINGS, path_hash(path), int(now), _LISTED)
-
     def _settled(
         self, leases: Sequence[tuple[leasing.PageLease, Sequence[Record]]]
     ) -> tuple[list[str], list[Any]]:
         """`SETTLE`'s keys and arguments: the client's leased requests alone."""
-        return [subject_key("bh:", leases[0][0].client)], [self._hash_ttl, *self._leased(leases)]
-
-    def _leased(self, leases: Sequence[tuple[leasing.PageLease, Sequence[Record]]]) -> list[Any]:
-        """The client's leased requests as the scripts take them (`script._LEASED`), however
-        many: the record they leave is the one a call per request (SCRIPT) would leave."""
-        window = self._s.window
-        pages: list[str] = []
-        listed: list[str] = []
-        each: list[Any] = []  # per request: its window's index and the counters it bumps
-        for state, records in leases:
-            bumps = "".join(_BUMPS[b] for b in state.bumps)
-            for now, path in records:
-                each += (int(now // window), bumps)
-                if state.kind != PAGE:
-                    continue
-                ident = item_id(path)
-                if ident is not None:
-                    pages.append(RING_ENTRY.format(seconds=int(now), ident=ident))
-                else:  # a listing page: its own short ring, as `_script` keeps it
-                    listed.append(RING_ENTRY.format(seconds=int(now), ident=path_hash(path)))
-        return [
-            RING_NAMES[PAGE] if pages else "",
-            "".join(pages),
-            self.ring_size,
-            LISTINGS if listed else "",
-            "".join(listed),
-            _LISTED,
-            *each,
-        ]
+        args = leasing.script_args(leases, self._s.window, self.ring_size)
+        return [subject_key("bh:", leases[0][0].client)], [self._hash_ttl, *args]
 
     def detect_now(self, facts: Facts, ctx: RequestContext) -> Found:
         kind = self._kind(facts)
@@ -264,7 +227,7 @@ class BehaviourDetector(Immediate):
         if isinstance(store, RedisStore):  # the script queued now, read with the batch
             keys, args = self._script(request, dry_run)
             if leased := _taken(ctx):  # counted first, in this one call
-                args += self._leased(leased)
+                args += leasing.script_args(leased, self._s.window, self.ring_size)
             then = partial(self._read, request, ctx.notes if kind == PAGE else None)
             soon = store.queue_script(SCRIPT, keys, args, then)
             if self.reads_trap:  # the trap detector (after this one) takes the flag from it
@@ -292,7 +255,7 @@ class BehaviourDetector(Immediate):
         if tally is None:  # a dry run for a client with nothing kept
             tally = Tally()
         if leased:
-            self._count_leased(tally, leased)
+            leasing.count_leased(tally, leased, self._s.window, self.ring_size)
         bucket = int(r.now // s.window)
         look, wanted = r.looked_up()
         orphan = r.check and not seen(getattr(tally, look), wanted, r.now - s.page_memory)
@@ -303,7 +266,7 @@ class BehaviourDetector(Immediate):
         other = 6 - at
         previous = counts[other : other + 5] if counts[other + 5] == bucket - 1 else _ZEROS
         if r.listing is not None and not dry_run:
-            push(tally, LISTINGS, r.listing, int(r.now), _LISTED)
+            push(tally, LISTINGS, r.listing, int(r.now), LISTED_SIZE)
         walk = 1
         if r.ident is not None:
             name = RING_NAMES[r.kind]
@@ -342,12 +305,12 @@ class BehaviourDetector(Immediate):
         elif r.listing is not None:  # a listing page: remembered in its own short ring
             ring = LISTINGS
             push = RING_ENTRY.format(seconds=int(r.now), ident=r.listing)
-            size = _LISTED
+            size = LISTED_SIZE
         args: list[Any] = [
             self._hash_ttl,
             bucket,
             bucket % 2,
-            "".join(_BUMPS[b] for b in r.bumps),
+            "".join(BUMP_DIGITS[b] for b in r.bumps),
             ring,
             push,
             size,
@@ -403,7 +366,7 @@ class BehaviourDetector(Immediate):
             orphan = not any(i == wanted and t >= cut for i, t in _entries(pages))
         if r.listing is not None and not dry_run:
             listed = _split(await store.get(base + LISTINGS))
-            kept = [*listed, f"{r.listing}:{int(r.now)}"][-_LISTED:]
+            kept = [*listed, f"{r.listing}:{int(r.now)}"][-LISTED_SIZE:]
             await store.set(base + LISTINGS, ",".join(kept), ttl=s.page_memory)
         bumps = [*r.bumps, ORPHAN] if orphan else r.bumps
         current = []

@@ -16,9 +16,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 
 from scrapeshield.behaviour.evidence import ASSET, COND, IMAGE, PAGE, walk_length
+from scrapeshield.behaviour.record import LISTED_SIZE, LISTINGS, RING_NAMES, Tally, count, push
+from scrapeshield.behaviour.script import BUMP_DIGITS, RING_ENTRY
 from scrapeshield.behaviour.settings import BehaviourSettings
+from scrapeshield.behaviour.works import item_id, path_hash
 from scrapeshield.lease.protocol import Record
 
 _RENDERED = (IMAGE, ASSET, COND)
@@ -95,3 +99,51 @@ def taken(
             out.append((state, records[state.done :]))
             state.done = len(records)
     return out
+
+
+def count_leased(
+    tally: Tally, leases: Sequence[tuple[PageLease, Sequence[Record]]], window: float, size: int
+) -> None:
+    """Leased requests into the client's record in memory, as the detector counts each
+    (`window`: behaviour's, seconds; `size`: the page ring's)."""
+    for state, records in leases:
+        bumps = state.bumps
+        for now, path in records:
+            count(tally.counts, int(now // window), bumps)
+            if state.kind == ASSET:
+                continue
+            ident = item_id(path)
+            if ident is not None:
+                push(tally, RING_NAMES[PAGE], ident, int(now), size)
+            else:
+                push(tally, LISTINGS, path_hash(path), int(now), LISTED_SIZE)
+
+
+def script_args(
+    leases: Sequence[tuple[PageLease, Sequence[Record]]], window: float, size: int
+) -> list[Any]:
+    """The client's leased requests as the scripts take them (`script._LEASED`), however
+    many: the record they leave is the one a call per request (SCRIPT) would leave."""
+    pages: list[str] = []
+    listed: list[str] = []
+    each: list[Any] = []  # per request: its window's index and the counters it bumps
+    for state, records in leases:
+        bumps = "".join(BUMP_DIGITS[b] for b in state.bumps)
+        for now, path in records:
+            each += (int(now // window), bumps)
+            if state.kind != PAGE:
+                continue
+            ident = item_id(path)
+            if ident is not None:
+                pages.append(RING_ENTRY.format(seconds=int(now), ident=ident))
+            else:  # a listing page: its own short ring, as the detector's script keeps it
+                listed.append(RING_ENTRY.format(seconds=int(now), ident=path_hash(path)))
+    return [
+        RING_NAMES[PAGE] if pages else "",
+        "".join(pages),
+        size,
+        LISTINGS if listed else "",
+        "".join(listed),
+        LISTED_SIZE,
+        *each,
+    ]

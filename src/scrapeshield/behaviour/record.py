@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from scrapeshield.behaviour.evidence import IMAGE, PAGE
 
 LISTINGS = "listed"  # the listing pages (no id) a client viewed: path hashes (the latest 16)
+LISTED_SIZE = 16  # (that ring's size, entries)
 RINGS = ("pages", "images", LISTINGS)  # (their names on Redis too)
 RING_NAMES = {PAGE: "pages", IMAGE: "images"}  # each kind's ring of ids (script.RING_ENTRY)
 Ring = tuple[list[int], list[int]]  # a memory ring: ids and their whole seconds

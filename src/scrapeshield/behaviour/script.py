@@ -63,6 +63,8 @@ ENTRY_WIDTH = 24
 SOUGHT = " {ident:012d} "
 """What `seen` searches for: an id field with the spaces around it."""
 SECONDS = "{seconds:010d}"
+BUMP_DIGITS = "12345"
+"""How the scripts name a counter: its position in `evidence.FIELDS` (1-based), one digit."""
 
 _LEASED = """
 local NAMES = {'p0', 'i0', 'a0', 'c0', 'o0', 'w0', 'p1', 'i1', 'a1', 'c1', 'o1', 'w1'}
