@@ -16,18 +16,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 from starlette.types import ASGIApp
 
 from scrapeshield.bans import Ban, BanList
-from scrapeshield.blocklog import SERVED_EVENT, BlockEvent, BlockLog
+from scrapeshield.blocklog import BlockLog
 from scrapeshield.challenge.core import Challenge
 from scrapeshield.challenge.detector import PassDetector
 from scrapeshield.challenge.endpoint import ChallengeEndpoint
 from scrapeshield.credentials.verify import Credentials
+from scrapeshield.decisionlog import DecisionLog, LogObserver
 from scrapeshield.defences import Detector, RequestContext, build_detectors
 from scrapeshield.detection import Plans, detect, drain, runs_for, start_early
 from scrapeshield.detector import UNSTEADY_NOTE
@@ -71,8 +72,6 @@ NO_DECOY_PREFIX = "no-decoy/"  # a decoy verdict off the image routes, made a bl
 BUDGET_USE = "budget_use"
 """`ctx.notes` key: the largest used/allowed fraction among the request's budgets (identity)."""
 
-LogObserver = Callable[[Decision, str], None]
-
 
 class Shield:
     """Everything compiled from settings once; `decide` runs the per-request pipeline."""
@@ -100,10 +99,11 @@ class Shield:
         self.evidence = Evidence(self.settings, self.store, self.endpoints, self.blocklog.level)
         self.served = self.evidence.served  # the middleware asks whether crawlers are sampled
         self.action_handlers: dict[Action, ActionHandler] = {}
+        self.decision_log = DecisionLog(self.blocklog, self.evidence)
         # Names the block-log event of a decision by action (e.g. `challenge/issued`).
-        self.log_events: dict[Action, EventNamer] = {}
+        self.log_events: dict[Action, EventNamer] = self.decision_log.events
         # Told of every block-log event by name (the metrics count challenges with it).
-        self.log_observers: list[LogObserver] = []
+        self.log_observers: list[LogObserver] = self.decision_log.observers
         self.enforcing = self.settings.mode == "enforce"
         self.pages = Pages(
             self.settings.pages,
@@ -241,9 +241,8 @@ class Shield:
     def _replayed(self, facts: Facts, granted: Decision) -> Decision:
         """A leased request's decision: the grant's, which a full evaluation would give (its
         inputs bound, its signals steady, every other detector within its headroom)."""
-        d = granted
-        return self._decision(
-            facts, d.action, d.rule, d.score, d.reasons, d.retry_after, d.ban_for, d.status
+        return msgspec.structs.replace(
+            granted, client_key=facts.client_key, request_id=facts.request_id, extra={}
         )
 
     def _ban_read(self, facts: Facts, ctx: RequestContext) -> Ban | Awaitable[Ban | None] | None:
@@ -453,22 +452,11 @@ class Shield:
         return await self.responses.response_for(decision, facts)
 
     async def log(self, decision: Decision, facts: Facts, *, event: str = "decision") -> None:
-        if event == "decision" and (namer := self.log_events.get(decision.action)):
-            event = namer(decision, facts)
-        for observe in self.log_observers:
-            try:
-                observe(decision, event)
-            except Exception:  # an observer never costs the block-log line
-                logger.exception("block-log observer %r failed", observe)
-        directives = await self.evidence.directive_id(facts.path)
-        record = BlockEvent.from_decision(decision, facts, event=event, directives=directives)
-        quiet = event in (SERVED_EVENT, ROBOTS_EVENT)  # not refusals: INFO
-        await self.blocklog.write(record, level=logging.INFO if quiet else None)
+        await self.decision_log.write(decision, facts, event)
 
     async def log_served(self, decision: Decision, facts: Facts) -> None:
         """An allowed request of a catalogued crawler, within the sample's bound (evidence)."""
-        if self.evidence.samples_served(decision):
-            await self.log(decision, facts, event=SERVED_EVENT)
+        await self.decision_log.served(decision, facts)
 
     async def log_robots_fetch(self, facts: Facts) -> None:
         """A catalogued crawler fetched robots.txt: the version it read (its directive state),
