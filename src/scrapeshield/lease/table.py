@@ -156,12 +156,9 @@ class Leases:
                     together.setdefault(flush, []).append((state, lease.records))
         for flush, pairs in together.items():
             try:
-                reply = flush(pairs, self.store, facts, ctx)
+                flush(pairs, self.store, facts, ctx)
             except Exception:
                 logger.exception("lease flush failed (%d leases)", len(pairs))
-                continue
-            if reply is not None:
-                self._read_in_task(_read(reply))
 
     def _network(self, facts: Facts) -> str:
         """The network a client shares counters with (the rate limiter's prefixes)."""
