@@ -71,8 +71,21 @@ NAMED_BOTS = CORPUS.with_name("named-bots.tsv")
 NOISE_LABELS = (*NOISE, "named-bot")
 
 # Sources added in round six for development only (docs/detection.md, "Quality"): Crawler-Detect's
-# fixtures (PyPI crawlerdetect), woothee's testsets, bowser's and Mobile-Detect's test agents.
-DEV_ONLY = frozenset({"crawlerdetect", "woothee", "bowser", "mobile-detect"})
+# fixtures (PyPI crawlerdetect), woothee's testsets, bowser's and Mobile-Detect's test agents;
+# round nine's: fnando/browser's, ua-parser-js 1.0.41's, Browser.php's and uap-core's other tests.
+DEV_ONLY = frozenset(
+    {
+        "crawlerdetect",
+        "woothee",
+        "bowser",
+        "mobile-detect",
+        # round nine (2026-12-05)
+        "fnando-browser",
+        "ua-parser-js",
+        "browser-php",
+        "uap-core-tests",
+    }
+)
 
 
 @lru_cache(maxsize=1)
