@@ -28,10 +28,10 @@ asserted on (tests/test_ua_quality.py). The dev half is cut again by the same ha
 (whose misses changes are decided on) and `dev-B` (held out within dev: a change must not hurt
 it), so that a rule fitted to the agents it was read from shows as a dev-A/dev-B gap.
 
-Round six added sources for development only (`DEV_ONLY`): an agent that only they list forms
-the `dev-new` pool, whatever its hash (changes are decided on dev-A and dev-new); their rows
-for an agent the other sources list are not read, so every agent of dev-A, dev-B and eval keeps
-its half, its label and its tags.
+Round six added sources for development only (`DEV_ONLY`; round nine four more): an agent
+that only they list forms the `dev-new` pool, whatever its hash (changes are decided on dev-A
+and dev-new); their rows for an agent the other sources list are not read, so every agent of
+dev-A, dev-B and eval keeps its half, its label and its tags.
 """
 
 from __future__ import annotations
