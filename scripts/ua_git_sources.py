@@ -51,6 +51,9 @@ Added in round nine (2026-12-05), development-only as well:
                               type, browser...): type Browser = browser; else (Console) app.
                               Left out: 23 lines of opera.txt that are a web page's links
                               copied with the list ("More Opera 9.64 user agents strings -->>")
+  platform.js (MIT)           bestiejs/platform.js's test/test.js: each case's 'ua' = browser
+                              in Mozilla/ or Opera/ form, else app (it names browsers and
+                              runtimes; no bot type)
   uap-core-tests (Apache-2.0) uap-core's tests/test_ua.yaml, tests/test_os.yaml and
                               test_resources/additional_os_tests.yaml (the pinned uap-core
                               commit; only test_device.yaml and the Firefox and Opera Mini
@@ -143,6 +146,12 @@ GIT = {
         "9d07d6410977d494d7b8ecc2f3c877645c5477d9",
         "MIT",
         "LICENSE.md",
+    ),
+    "platform.js": (
+        "github.com/bestiejs/platform.js",
+        "44978b28a5eaa992cf3e0d57d3fa5d4fb6e1026e",
+        "MIT",
+        "LICENSE",
     ),
     "uap-core-tests": (
         "github.com/ua-parser/uap-core",
@@ -352,6 +361,18 @@ def browser_php(repo: Repo) -> Iterator[Row]:
             yield label, "browser-php", f"browser-php:{fields[1]}:{fields[2]}".replace(",", " "), ua
 
 
+# A case of platform.js's test/test.js: 'title': { 'ua': 'agent', ... 'name': 'browser', ...
+_PLATFORM_JS_CASE = re.compile(
+    r"\{\s*'ua': '((?:[^'\\]|\\.)*)',(?:[^{}]|\{[^{}]*\})*?'name': '([^']*)'"
+)
+
+
+def platform_js(repo: Repo) -> Iterator[Row]:
+    for m in _PLATFORM_JS_CASE.finditer(repo.read("test/test.js")):
+        ua = clean(re.sub(r"\\(.)", r"\1", m.group(1)))
+        yield _browser_form(ua), "platform.js", f"platform.js:{m.group(2)}".replace(",", " "), ua
+
+
 def uap_core_tests(repo: Repo) -> Iterator[Row]:
     names = ("tests/test_ua.yaml", "tests/test_os.yaml", "test_resources/additional_os_tests.yaml")
     for path in (*names, "test_resources/podcasting_user_agent_strings.yaml"):
@@ -375,6 +396,7 @@ READERS: dict[str, Callable[[Repo], Iterator[Row]]] = {
     "fnando-browser": fnando_browser,
     "ua-parser-js": ua_parser_js,
     "browser-php": browser_php,
+    "platform.js": platform_js,
     "uap-core-tests": uap_core_tests,
 }
 

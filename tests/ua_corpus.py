@@ -28,7 +28,7 @@ asserted on (tests/test_ua_quality.py). The dev half is cut again by the same ha
 (whose misses changes are decided on) and `dev-B` (held out within dev: a change must not hurt
 it), so that a rule fitted to the agents it was read from shows as a dev-A/dev-B gap.
 
-Round six added sources for development only (`DEV_ONLY`; round nine four more): an agent
+Round six added sources for development only (`DEV_ONLY`; round nine five more): an agent
 that only they list forms the `dev-new` pool, whatever its hash (changes are decided on dev-A
 and dev-new); their rows for an agent the other sources list are not read, so every agent of
 dev-A, dev-B and eval keeps its half, its label and its tags.
@@ -72,7 +72,8 @@ NOISE_LABELS = (*NOISE, "named-bot")
 
 # Sources added in round six for development only (docs/detection.md, "Quality"): Crawler-Detect's
 # fixtures (PyPI crawlerdetect), woothee's testsets, bowser's and Mobile-Detect's test agents;
-# round nine's: fnando/browser's, ua-parser-js 1.0.41's, Browser.php's and uap-core's other tests.
+# round nine's: fnando/browser's, ua-parser-js 1.0.41's, Browser.php's, platform.js's and uap-core's
+# other tests.
 DEV_ONLY = frozenset(
     {
         "crawlerdetect",
@@ -83,6 +84,7 @@ DEV_ONLY = frozenset(
         "fnando-browser",
         "ua-parser-js",
         "browser-php",
+        "platform.js",
         "uap-core-tests",
     }
 )
