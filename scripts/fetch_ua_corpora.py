@@ -29,6 +29,8 @@ Development only (tests/ua_corpus.DEV_ONLY, round six): an agent only these list
                                       devices.txt (agents it must not flag) = browser in
                                       Mozilla/ or Opera/ form, else app
   git  woothee, bowser, mobile-detect (see scripts/ua_git_sources.py)
+  git  fnando-browser, ua-parser-js (1.0.41, MIT), browser-php, platform.js, uap-core-tests
+       (round nine, 2026-12-05; see scripts/ua_git_sources.py)
 
 Row: label (browser | bot | app), source, tags (comma-separated), user agent. An agent that
 sources label differently keeps every label; tests/ua_labelled.py resolves conflicts.

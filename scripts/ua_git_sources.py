@@ -37,16 +37,43 @@ not read, so the eval half keeps its agents and labels):
   mobile-detect (MIT)         tests/providers/vendors/*.php: its group "Bot" (or an entry
                               marked isBot, even commented out) = bot; else browser in
                               Mozilla/ or Opera/ form, else app
+
+Added in round nine (2026-12-05), development-only as well:
+
+  fnando-browser (MIT)        the Ruby gem `browser`'s test/ua_bots.yml and
+                              test/ua_search_engines.yml = bot; test/ua.yml (the browsers,
+                              apps and devices it parses) = browser in Mozilla/ or Opera/
+                              form, else app
+  ua-parser-js (MIT, 1.0.41;  test/{browser,device,engine,os,cpu}-test.json = browser in
+  2.x is AGPL: not used)      Mozilla/ or Opera/ form, else app; mediaplayer-test.json = app
+                              (1.x has no bot type: it gives browsers only)
+  browser-php (MIT)           cbschuld/Browser.php's tests/lists/*.txt (tab-separated: agent,
+                              type, browser...): type Browser = browser; else (Console) app.
+                              Left out: 23 lines of opera.txt that are a web page's links
+                              copied with the list ("More Opera 9.64 user agents strings -->>")
+  platform.js (MIT)           bestiejs/platform.js's test/test.js: each case's 'ua' = browser
+                              in Mozilla/ or Opera/ form, else app (it names browsers and
+                              runtimes; no bot type)
+  uap-core-tests (Apache-2.0) uap-core's tests/test_ua.yaml, tests/test_os.yaml and
+                              test_resources/additional_os_tests.yaml (the pinned uap-core
+                              commit; only test_device.yaml and the Firefox and Opera Mini
+                              lists were read before): bot when uap-core's device parser says
+                              Spider (the rule the npm sample is labelled by), else browser in
+                              Mozilla/ or Opera/ form, else app; the podcasting list = app.
+                              Its pgts_browser_list (12,500 agents from pgts.com, a third
+                              party's list with no licence of its own) is left out
 """
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import ua_parser
 import yaml
 
 Row = tuple[str, str, str, str]
@@ -100,6 +127,36 @@ GIT = {
         "github.com/serbanghita/Mobile-Detect",
         "912a6f416e128781537e66b091a88e6c7032220c",
         "MIT",
+        "LICENSE",
+    ),
+    "fnando-browser": (
+        "github.com/fnando/browser",
+        "f5dc0c99546133515138a29467eded73d0bb3a48",
+        "MIT",
+        "LICENSE.md",
+    ),
+    "ua-parser-js": (
+        "github.com/faisalman/ua-parser-js (tag 1.0.41)",
+        "90017c98d341788570435b7587ce1f0725022c7a",
+        "MIT",
+        "license.md",
+    ),
+    "browser-php": (
+        "github.com/cbschuld/Browser.php",
+        "9d07d6410977d494d7b8ecc2f3c877645c5477d9",
+        "MIT",
+        "LICENSE.md",
+    ),
+    "platform.js": (
+        "github.com/bestiejs/platform.js",
+        "44978b28a5eaa992cf3e0d57d3fa5d4fb6e1026e",
+        "MIT",
+        "LICENSE",
+    ),
+    "uap-core-tests": (
+        "github.com/ua-parser/uap-core",
+        "e3c5e634bee0b14f1a129c991483910739ad9f6c",
+        "Apache-2.0",
         "LICENSE",
     ),
 }
@@ -271,6 +328,62 @@ def mobile_detect(repo: Repo) -> Iterator[Row]:
             yield "bot" if bot else form, "mobile-detect", f"mobile-detect:{group}", key
 
 
+def _browser_form(ua: str) -> str:
+    return "browser" if ua.startswith(BROWSER_FORM) else "app"
+
+
+def fnando_browser(repo: Repo) -> Iterator[Row]:
+    for name in ("ua_bots", "ua_search_engines", "ua"):
+        for key, ua in (load_yaml(repo.read(f"test/{name}.yml")) or {}).items():
+            ua = clean(ua)
+            label = "bot" if name != "ua" else _browser_form(ua)
+            yield label, "fnando-browser", f"fnando-browser:{name}:{key}".replace(",", " "), ua
+
+
+def ua_parser_js(repo: Repo) -> Iterator[Row]:
+    for name in ("browser", "device", "engine", "os", "cpu", "mediaplayer"):
+        for case in json.loads(repo.read(f"test/{name}-test.json")):
+            ua = clean(case.get("ua"))
+            label = "app" if name == "mediaplayer" else _browser_form(ua)
+            yield label, "ua-parser-js", f"ua-parser-js:{name}", ua
+
+
+def browser_php(repo: Repo) -> Iterator[Row]:
+    for path in repo.files("tests/lists", ".txt"):
+        for line in repo.read(path).splitlines():
+            fields = line.split("\t")
+            if len(fields) < 3:
+                continue
+            ua = clean(fields[0].removeprefix('"').removesuffix('"'))
+            if ua.endswith("user agents strings -->>"):
+                continue  # a web page's link ("More Opera 9.64 user agents strings -->>")
+            label = "browser" if fields[1] == "Browser" else "app"
+            yield label, "browser-php", f"browser-php:{fields[1]}:{fields[2]}".replace(",", " "), ua
+
+
+# A case of platform.js's test/test.js: 'title': { 'ua': 'agent', ... 'name': 'browser', ...
+_PLATFORM_JS_CASE = re.compile(
+    r"\{\s*'ua': '((?:[^'\\]|\\.)*)',(?:[^{}]|\{[^{}]*\})*?'name': '([^']*)'"
+)
+
+
+def platform_js(repo: Repo) -> Iterator[Row]:
+    for m in _PLATFORM_JS_CASE.finditer(repo.read("test/test.js")):
+        ua = clean(re.sub(r"\\(.)", r"\1", m.group(1)))
+        yield _browser_form(ua), "platform.js", f"platform.js:{m.group(2)}".replace(",", " "), ua
+
+
+def uap_core_tests(repo: Repo) -> Iterator[Row]:
+    names = ("tests/test_ua.yaml", "tests/test_os.yaml", "test_resources/additional_os_tests.yaml")
+    for path in (*names, "test_resources/podcasting_user_agent_strings.yaml"):
+        for case in load_yaml(repo.read(path))["test_cases"]:
+            ua = clean(case["user_agent_string"])
+            device = ua_parser.parse_device(ua)
+            spider = device is not None and device.family == "Spider"
+            label = "app" if path not in names else "bot" if spider else _browser_form(ua)
+            yield label, "uap-core-tests", f"uap-core:{Path(path).stem}", ua
+
+
 READERS: dict[str, Callable[[Repo], Iterator[Row]]] = {
     "uap-core": uap_core,
     "browscap": browscap,
@@ -280,6 +393,11 @@ READERS: dict[str, Callable[[Repo], Iterator[Row]]] = {
     "woothee": woothee,
     "bowser": bowser,
     "mobile-detect": mobile_detect,
+    "fnando-browser": fnando_browser,
+    "ua-parser-js": ua_parser_js,
+    "browser-php": browser_php,
+    "platform.js": platform_js,
+    "uap-core-tests": uap_core_tests,
 }
 
 

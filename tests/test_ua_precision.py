@@ -196,6 +196,9 @@ UNNAMED_BOTS = [
     # a Java runtime's version; a product calling itself a browser but writing "+http"
     "FooTorrent 5.7.4.0;Windows 10;Java 1.8.0_77",
     "Mozilla/5.0 (compatible; Foo Agents Browser/1.0; +https://foo.example)",
+    # Internet Explorer claimed without its version (LookSmart's crawler, whose name ua-parser
+    # knows, so no other structure judges it): IE always writes one
+    "Mozilla/4.0 (compatible; MSIE; ZyBorg; Win32)",
 ]
 # Not in browser form, or with those structures, yet a person's device or browser.
 DEVICE_AGENTS = [

@@ -28,10 +28,10 @@ asserted on (tests/test_ua_quality.py). The dev half is cut again by the same ha
 (whose misses changes are decided on) and `dev-B` (held out within dev: a change must not hurt
 it), so that a rule fitted to the agents it was read from shows as a dev-A/dev-B gap.
 
-Round six added sources for development only (`DEV_ONLY`): an agent that only they list forms
-the `dev-new` pool, whatever its hash (changes are decided on dev-A and dev-new); their rows
-for an agent the other sources list are not read, so every agent of dev-A, dev-B and eval keeps
-its half, its label and its tags.
+Round six added sources for development only (`DEV_ONLY`; round nine five more): an agent
+that only they list forms the `dev-new` pool, whatever its hash (changes are decided on dev-A
+and dev-new); their rows for an agent the other sources list are not read, so every agent of
+dev-A, dev-B and eval keeps its half, its label and its tags.
 """
 
 from __future__ import annotations
@@ -71,8 +71,23 @@ NAMED_BOTS = CORPUS.with_name("named-bots.tsv")
 NOISE_LABELS = (*NOISE, "named-bot")
 
 # Sources added in round six for development only (docs/detection.md, "Quality"): Crawler-Detect's
-# fixtures (PyPI crawlerdetect), woothee's testsets, bowser's and Mobile-Detect's test agents.
-DEV_ONLY = frozenset({"crawlerdetect", "woothee", "bowser", "mobile-detect"})
+# fixtures (PyPI crawlerdetect), woothee's testsets, bowser's and Mobile-Detect's test agents;
+# round nine's: fnando/browser's, ua-parser-js 1.0.41's, Browser.php's, platform.js's and uap-core's
+# other tests.
+DEV_ONLY = frozenset(
+    {
+        "crawlerdetect",
+        "woothee",
+        "bowser",
+        "mobile-detect",
+        # round nine (2026-12-05)
+        "fnando-browser",
+        "ua-parser-js",
+        "browser-php",
+        "platform.js",
+        "uap-core-tests",
+    }
+)
 
 
 @lru_cache(maxsize=1)

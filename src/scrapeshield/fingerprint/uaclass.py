@@ -177,6 +177,12 @@ _COMPATIBLE = re.compile(
 # Internet Explorer's own comment with an add-on's token before "MSIE n" ("(compatible;FW
 # 2.0.4870.p; MSIE 9.0; Windows NT 6.1; ...)"): the browser, not a program naming itself.
 _MSIE_COMMENT = re.compile(r"\Amozilla/5\.0 \(compatible;[^()]*; ?msie [0-9]+\.[0-9]+; ?windows")
+# Internet Explorer always writes its version in its comment ("compatible; MSIE 6.0;"); a claim
+# without one ("Mozilla/4.0 (compatible; MSIE; ZyBorg; Win32)", LookSmart's crawler) is a
+# program's imitation (round nine, from dev-new). Risk: a browser or add-on that writes "MSIE;"
+# bare in a compatible; comment: none on any development pool (dev-A, dev-B, dev-new), where
+# "msie" without a version appears only in other places (`(UHISSO msie; Windows NT 10.0; ...)`).
+_MSIE_UNVERSIONED = re.compile(r"\(compatible; ?msie ?[;)]")
 # A product version that is a millisecond Unix time (13 digits, 2017-2033: "Firefox/77.0
 # Time/1710630666672"), a script's stamp. Ten-digit (second) stamps are not judged: browsers and
 # in-app browsers send build numbers of that length (`ACHEETAHI/2100501066`).
@@ -399,6 +405,8 @@ def _bot_reason(lowered: str, ua_words: tuple[str, ...], family: str) -> str:
         return "a template's placeholder where a browser sends its version"
     if _MS_STAMP.search(lowered):
         return "a millisecond timestamp where a product sends its version"
+    if "msie" in lowered and _MSIE_UNVERSIONED.search(lowered):
+        return "claims Internet Explorer without its version: IE always writes one"
     if not lowered.startswith("mozilla/5.") and _ABOVE_MOZILLA_5.search(lowered):
         return "a Mozilla/ version above 5 beside Chrome's or Firefox's: made up"
     if family == "Other":
