@@ -11,6 +11,7 @@ import pytest
 
 from scrapeshield.challenge.tokens import Signer
 from scrapeshield.detector import RequestContext
+from scrapeshield.errors import ConfigurationError
 from scrapeshield.identity.token import KIND as TOKEN_KIND
 from scrapeshield.identity.token import VisitorTokens
 from scrapeshield.settings import Settings
@@ -155,6 +156,20 @@ async def test_one_browser_build_from_many_new_identities_is_a_pool(store: Store
     other = {**IMAGE, "Accept-Language": "de-DE,de;q=0.9"}
     decision, _ = await decide(shield, "/images/1.png", other, ip="10.99.0.1")
     assert "identity/rotating-pool" not in names(decision)
+
+
+async def test_a_busy_site_raises_the_pool_past_a_thousand(store: Store) -> None:
+    # docs/production.md: a site with thousands of new visitors per browser build sets the pool
+    # above them (the bound was 1,000); Redis counts with HyperLogLog (~1% error): margins
+    pool = {"window": 86_400, "identities": 1_100}
+    shield = Shield(settings(identity={"rotating_pool": pool}), store=store)
+    for n in range(1_300):
+        decision, _ = await decide(shield, "/images/1.png", IMAGE, ip=f"10.{n // 250}.{n % 250}.1")
+        if n < 1_000:
+            assert "identity/rotating-pool" not in names(decision), n
+    assert "identity/rotating-pool" in names(decision)
+    with pytest.raises(ConfigurationError, match="identities"):
+        settings(identity={"rotating_pool": {"identities": 1_000_001}})
 
 
 async def test_other_routes_cost_nothing(store: Store) -> None:

@@ -57,11 +57,13 @@ class BudgetSettings(Section):
 
 class RotatingPoolSettings(Section):
     """One header fingerprint from more than `identities` young identities (no valid token, or
-    one younger than `window`) within `window` seconds: `identity/rotating-pool`."""
+    one younger than `window`) within `window` seconds: `identity/rotating-pool`. A busy site
+    has thousands of new visitors on its most common browser builds and raises `identities`
+    past them (docs/production.md); the memory store counts at most 4,096 members a set."""
 
     enabled: bool = True
     window: float = Field(default=600.0, ge=10, le=_DAY)
-    identities: int = Field(default=16, ge=2, le=1000)
+    identities: int = Field(default=16, ge=2, le=1_000_000)
 
 
 class IdentitySettings(Section):
