@@ -1,26 +1,30 @@
 """The person mix at a person's pace, in process: what leases cost or save real page loads.
 
-.venv/bin/python -m benchmarks.bench_pace [--pace 2] [--persons 2000] [--pages 6] [--store redis]
+.venv/bin/python -m benchmarks.bench_pace [--pace 2] [--persons 2000] [--pages 6] [--thumbs 0]
+    [--every-grant] [--store memory|redis]
 
 benchmarks/person.py's mix (and `bench_person`) sends each of 32 people's requests hundreds of
 times a second; a person loads a page with its stylesheet, script and original within a fraction
 of a second, then reads for seconds. Here each of `--persons` people loads `--pages` artwork
-pages (person.py's requests: page, stylesheet, script, original, each person its own address and
-visitor cookie), one page load a burst of its four requests, people taking turns, and no person's
-next page load comes sooner than `--pace` seconds after its previous one (wall clock: the loop
-sleeps when it runs ahead; the CPU of those sleeps, the lease sweep's, is counted apart). Each
-burst goes to the bare app, the shipped app with leases off and with leases on, one after the
-other, so the three see the same traffic at the same time. Printed: CPU µs a request
-(`time.process_time`, each request timed) per variant and kind of request (leased and in full
-apart), the leases granted, used and unused, and the check the figures rest on: every request
-reached the app, and every decision was a plain allow with no signal.
+pages (person.py's requests: page, stylesheet, script, original, and `--thumbs` thumbnails; each
+person its own address and visitor cookie), one page load a burst, people taking turns, and no
+person's next page load comes sooner than `--pace` seconds after its previous one (wall clock:
+the loop sleeps when it runs ahead, and yields between page loads as a server's loop does; the
+lease sweep's CPU is counted apart). Each burst goes to the bare app, the shipped app with
+leases off and with leases on (`--every-grant`: also leases granted whatever the client's pace,
+the design before), one after the other, so they see the same traffic at the same time. Printed:
+CPU µs a request (`time.process_time`, each request timed) per variant and kind of request
+(leased, in full, in full with a lease granted), the leases granted, used and unused, and the
+check the figures rest on: every request reached the app, and every decision was a plain allow
+with no signal. `--store redis`: a redis-server on a free port, a database per variant (the
+CPU printed is this process's, not Redis's).
 
 People are young visitors (their tokens were issued at the start): more than 16 of one header
 fingerprint in 10 minutes are `identity/rotating-pool`, more than 30 new tokens per fingerprint
-`identity/issuance-limited` (docs/identity.md, "a busy site raises them"). A site with
-thousands of visitors an hour on one browser build raises them; so does this benchmark
-(`rotating_pool.identities` 1000, `issuance_per_fingerprint` 100000), and people speak one of
-person.py's 8 languages (at most 1000 young visitors a fingerprint: 8000 people).
+`identity/issuance-limited` (docs/identity.md: a busy site raises them). A site with thousands
+of new visitors an hour on one browser build must raise them; so does this benchmark
+(`rotating_pool.identities` 1000, `issuance_per_fingerprint` 100000), rather than invent
+fingerprints: people speak one of person.py's 8 languages (so at most 8000 people).
 """
 
 from __future__ import annotations
@@ -105,18 +109,20 @@ class Variant:
         return _leases_of(self.driver.app)
 
     async def load(self, who: int, page: int) -> None:
-        """One page load of one person, each request timed (leased and in full apart)."""
+        """One page load of one person, each request timed (leased, in full, and in full with
+        a lease granted apart)."""
         leases = self.leases
         app, receive, send = self.driver.app, self.driver.receive, self.driver.send
         for scope in self.loads[who][page]:
-            used = leases.used if leases is not None else 0
+            used, granted = (leases.used, leases.granted) if leases is not None else (0, 0)
             started = time.process_time()
             await app(dict(scope), receive, send)
             took = time.process_time() - started
             kind = kind_of(scope["path"])
             names = ["all", kind]
             if leases is not None:
-                names.append(f"{kind} {'leased' if leases.used > used else 'in full'}")
+                how = "in full, granted" if leases.granted > granted else "in full"
+                names.append(f"{kind} {'leased' if leases.used > used else how}")
             for name in names:
                 self.spent[name] = self.spent.get(name, 0.0) + took
                 self.counts[name] += 1
@@ -220,7 +226,10 @@ def main() -> None:
     parser.add_argument(
         "--every-grant", action="store_true", help="also leases granted whatever the pace (before)"
     )
-    asyncio.run(compare(parser.parse_args()))
+    options = parser.parse_args()
+    if options.persons > len(person.LANGUAGES) * 1000:  # (rotating_pool.identities' most)
+        parser.error(f"at most {len(person.LANGUAGES) * 1000} people")
+    asyncio.run(compare(options))
 
 
 if __name__ == "__main__":
