@@ -74,7 +74,7 @@ class Leases:
         self._unleased: set[Kind] = set()  # kinds whose latest evaluation got no lease
         self._reserving: dict[tuple[str, Key], float] = {}  # reserving along, until (monotonic)
         # per client and lease key (its hash) whose last lease ended unused: when the client was
-        # last evaluated in full for it (`_idle`, `grant`)
+        # last evaluated in full for it (`_pacing`); the oldest mark goes first when full
         self._idle: dict[tuple[str, int], float] = {}
         self.granted = self.used = self.settled = 0  # counts, for tests and the benchmark
         self.unused = 0  # leases that ended with no request leased
@@ -292,7 +292,7 @@ class Leases:
         client and key idle (`_pacing`), from its grant's time."""
         if not lease.records and not lease.pending and lease.until <= now:
             if len(self._idle) >= self.settings.max_clients:  # (clients choose keys: bounded)
-                self._idle.clear()
+                del self._idle[next(iter(self._idle))]  # the oldest: a busy site's readers stay
             self._idle[(client_key, hash(key))] = lease.until - self._seconds
         self._settle(lease)
 
