@@ -289,7 +289,8 @@ class Leases:
 
     def _ended(self, client_key: str, key: Key, lease: Lease, now: float) -> None:
         """A lease over (expired or used up), settled; one that expired unused marks its
-        client and key idle (`_pacing`), from its grant's time."""
+        client and key idle (`_pacing`), from its grant's time (earlier when a detector's
+        terms ended it sooner than `seconds`: at worst one more full evaluation)."""
         if not lease.records and not lease.pending and lease.until <= now:
             if len(self._idle) >= self.settings.max_clients:  # (clients choose keys: bounded)
                 del self._idle[next(iter(self._idle))]  # the oldest: a busy site's readers stay
