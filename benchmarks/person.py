@@ -145,9 +145,14 @@ def views(person: int, host: str, cookie: str) -> Iterator[str]:
             yield raw(asset.format(id=artwork_id), headers, person, cookie)
 
 
-def schedule(host: str, cookies: list[str]) -> str:
-    """Every person's requests, interleaved round-robin: the file person.lua sends in order."""
+def schedule(host: str, cookies: list[str], paced: bool = False) -> str:
+    """Every person's requests, interleaved round-robin: the file person.lua sends in order.
+    `paced`: page loads interleaved instead (each person's page with its assets together, the
+    people taking turns), so with many people each person's page loads come seconds apart."""
     streams = [views(person, host, cookie) for person, cookie in enumerate(cookies)]
+    if paced:
+        loads = [zip(*[stream] * (1 + len(ASSETS)), strict=True) for stream in streams]
+        return "".join("".join(load) for step in zip(*loads, strict=True) for load in step)
     return "".join(request for step in zip(*streams, strict=True) for request in step)
 
 
@@ -172,9 +177,9 @@ def visitor_cookies(base: str, persons: int) -> list[str]:
 
 
 @contextmanager
-def requests_file(base: str, persons: int) -> Iterator[Path]:
+def requests_file(base: str, persons: int, paced: bool = False) -> Iterator[Path]:
     """The mix for the server at `base` (its own cookies), in a temporary file."""
-    text = schedule(base.removeprefix("http://"), visitor_cookies(base, persons))
+    text = schedule(base.removeprefix("http://"), visitor_cookies(base, persons), paced)
     with tempfile.TemporaryDirectory(prefix="person-") as folder:
         path = Path(folder, "requests.http")
         path.write_text(text, encoding="latin-1")

@@ -18,7 +18,10 @@ The "person mix" rows load the same apps with benchmarks/person.py's traffic ins
 people, each with its own address and visitor cookie, viewing artwork pages in a random order
 with their stylesheet, script and original (bare, as shipped on memory and Redis, leases on as
 shipped, and the same with leases off), their ratios to the bare app under the same mix;
-`--quick` runs them on httptools + uvloop only.
+`--quick` runs them on httptools + uvloop only. `--paced N` (not in the published run) adds the
+"paced mix" rows: N people's page loads in turn (each page with its stylesheet, script and
+original together), so a person's page loads come seconds apart as a reader's do (the spacing
+at the measured rate is printed), bare and as shipped in memory, leases on and off.
 `--quick` (2 s runs, one round) finishes in about two minutes. `--only "shipped"` runs the bare
 app (both mixes) and the variants whose name holds that text, without the workers table (an
 A/B of two trees: `--out` elsewhere, so docs/benchmarks.md stays the published run).
@@ -36,6 +39,7 @@ import platform
 import statistics
 import subprocess
 import tempfile
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -105,6 +109,32 @@ class Runs:
 PERSON = {"BENCH_PERSON": "on"}
 NO_LEASES = {"SCRAPESHIELD_LEASE__ENABLED": "false"}
 MIX = ", person mix"  # in a label: benchmarks/person.py's traffic, compared with bare's
+# `--paced N`: N people's page loads in turn (benchmarks/bench_pace.py over HTTP); so many young
+# visitors of one header fingerprint are a big site's, which raises these (docs/identity.md)
+PACED = ", paced mix"
+BUSY_SITE = {
+    "SCRAPESHIELD_IDENTITY__ROTATING_POOL__IDENTITIES": "1000",
+    "SCRAPESHIELD_IDENTITY__ISSUANCE_PER_FINGERPRINT": "100000",
+}
+
+
+def mix_of(label: str) -> str:
+    """A row's traffic: "" (one page), MIX or PACED; rows compare with bare's under the same."""
+    return next((mix for mix in (MIX, PACED) if label.endswith(mix)), "")
+
+
+def paced_variants() -> list[tuple[str, str, dict[str, str]]]:
+    """`--paced`: bare and as shipped in memory, leases on and off, under the paced mix."""
+    memory = {"BENCH_STORE_URL": "memory://", **PERSON, **BUSY_SITE}
+    return [
+        ("bare" + PACED, "bare", {}),
+        ("scrapeshield as shipped, memory" + PACED, "protected", {**SHIPPED, **memory}),
+        (
+            "scrapeshield as shipped, memory, leases off" + PACED,
+            "protected",
+            {**SHIPPED, **memory, **NO_LEASES},
+        ),
+    ]
 
 
 def variants(url: str) -> list[tuple[str, str, dict[str, str]]]:
@@ -190,6 +220,7 @@ def milliseconds(text: str) -> float:
 def served(
     options: argparse.Namespace,
     admin: redis.Redis,
+    label: str,
     factory: str,
     env: dict[str, str],
     stack: tuple[str, ...],
@@ -204,12 +235,14 @@ def served(
             env = {**env, "BENCH_STATS": str(stats), "BENCH_TALLY": "on"}
         with contextlib.ExitStack() as running:
             base, pid = running.enter_context(uvicorn_process(factory, env, stack))
+            paced = mix_of(label) == PACED
+            persons = options.paced if paced else options.connections
             mix = (
-                running.enter_context(person.requests_file(base, options.connections))
-                if mixed
-                else None
+                running.enter_context(person.requests_file(base, persons, paced)) if mixed else None
             )
             wrk(base, 1, options.connections, mix)  # warm-up: imports, caches, connections
+            if paced:  # the warm-up's leases over (its page loads come again from the top)
+                time.sleep(2.5)
             cpu, rcpu, rcalls = process_cpu(pid), redis_cpu(admin), redis_commands(admin)
             rps, p50, p99, sent = wrk(base, options.seconds, options.connections, mix)
             cpu = process_cpu(pid) - cpu
@@ -223,16 +256,16 @@ def measure(options: argparse.Namespace, url: str) -> dict[tuple[str, str], Runs
     runs: dict[tuple[str, str], Runs] = {}
     for round_ in range(options.rounds):
         for stack, stack_args in STACKS.items():
-            for label, factory, env in variants(url):
+            for label, factory, env in variants(url) + (paced_variants() if options.paced else []):
                 if options.only and not label.startswith("bare") and options.only not in label:
                     continue
-                mixed = label.endswith(MIX)
+                mixed = mix_of(label) != ""
                 if mixed and options.quick and stack != QUICK_MIX_STACK:
                     continue
                 if mixed and "Redis" in label:
                     admin.flushdb()  # each from the same empty state (the addresses repeat)
                 rps, p50, p99, cpu, rcpu, rcalls, sent, stats = served(
-                    options, admin, factory, env, stack_args, mixed
+                    options, admin, label, factory, env, stack_args, mixed
                 )
                 if stats is not None:
                     run = runs.setdefault((stack, label), Runs())
@@ -305,15 +338,18 @@ def report(
         "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     med = statistics.median
-    leased, signalled = [], []
+    leased, signalled, paced = [], [], []
     for stack in STACKS:
         for (row_stack, label), run in runs.items():
             if row_stack != stack:
                 continue
-            bare = med(runs[(stack, "bare" + MIX if label.endswith(MIX) else "bare")].rps)
+            bare = med(runs[(stack, "bare" + mix_of(label))].rps)
             share = med(run.rps) / bare
             if run.leased:
                 leased.append(f"{stack}, {label.removesuffix(MIX)}: {med(run.leased):.1%}")
+            if mix_of(label) == PACED:  # how far apart a person's page loads came
+                apart = options.paced * (1 + len(person.ASSETS)) / med(run.rps)
+                paced.append(f"{stack}, {label.removesuffix(PACED)}: {apart:.1f} s")
             if run.signals:  # the mix is no longer a person's: benchmarks/person.py's check
                 signalled.append(f"{stack}, {label}: {dict(run.signals)}")
             target = TARGETS.get((stack, label))
@@ -330,7 +366,10 @@ def report(
     if leased:
         lines += ["", "Requests leased, person mix (of every request the server saw):", ""]
         lines += [f"- {line}" for line in leased]
-    if any(label.endswith(MIX) for _, label in runs):
+    if paced:
+        lines += ["", f"A person's page loads apart, paced mix ({options.paced} people):", ""]
+        lines += [f"- {line}" for line in paced]
+    if any(mix_of(label) for _, label in runs):
         lines += ["", "Signals under the person mix (every decision tallied): "]
         lines[-1] += "SIGNALLED, see below" if signalled else "none: allows only"
         lines += [f"- {line}" for line in signalled]
@@ -346,6 +385,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"))
+    parser.add_argument(
+        "--paced",
+        type=int,
+        default=0,
+        metavar="PEOPLE",
+        help="also the paced mix of this many people (memory, leases on and off; not published)",
+    )
     parser.add_argument(
         "--only",
         help="only the variants whose name holds this text (and bare); no workers table",

@@ -73,7 +73,11 @@ class Leases:
         self._refusers: dict[tuple[int, Kind], int] = {}  # per plan and kind: who said none
         self._unleased: set[Kind] = set()  # kinds whose latest evaluation got no lease
         self._reserving: dict[tuple[str, Key], float] = {}  # reserving along, until (monotonic)
+        # per client and lease key (its hash) whose last lease ended unused: when the client was
+        # last evaluated in full for it (`_pacing`); the oldest mark goes first when full
+        self._idle: dict[tuple[str, int], float] = {}
         self.granted = self.used = self.settled = 0  # counts, for tests and the benchmark
+        self.unused = 0  # leases that ended with no request leased
 
     def __len__(self) -> int:
         return len(self._table)
@@ -119,7 +123,7 @@ class Leases:
                 use(state, facts, ctx, used)
             self.used += 1
             return lease.decision
-        self._settle(leases.pop(key))
+        self._ended(facts.client_key, key, leases.pop(key), facts.time)
         if leases:
             self._flush(leases, facts, ctx)
         else:
@@ -218,6 +222,9 @@ class Leases:
             self._no_lease(kind)
             return
         self._unleased.discard(kind)
+        key = ctx.notes.get(KEY_NOTE) or (kind, binding(facts))
+        if self._idle and not self._pacing(facts, key):
+            return
         lease = Lease(self._requests, facts.time + self._seconds, decision)
         reserves: list[tuple[Hooks, Any]] = []
         for i, hook in enumerate(hooks):
@@ -235,7 +242,6 @@ class Leases:
             lease.take(hook, terms)
             if hook.reserve is not None:
                 reserves.append((hook, terms.state))
-        key = ctx.notes.get(KEY_NOTE) or (kind, binding(facts))
         leases = self._table.get(facts.client_key)
         if leases is None:
             if len(self._table) >= self.settings.max_clients:
@@ -264,6 +270,32 @@ class Leases:
             self._read_in_task(reservation.confirm(lease, replies, self._release))
         if self._sweeper is None:
             self._start_sweep()
+
+    def _pacing(self, facts: Facts, key: Key) -> bool:
+        """Whether a client whose last lease of this key ended unused comes fast enough now to
+        use one: its previous full evaluation for the key less than `seconds` ago. A person
+        reading between page loads does not: each grant would cost its page, stylesheet and
+        script the terms, the reservation and the settle, for nothing (docs/leases.md, "At a
+        person's pace"). Not granted: this evaluation's time is kept for the next."""
+        idle = (facts.client_key, hash(key))
+        since = self._idle.get(idle)
+        if since is None:
+            return True
+        if facts.time - since < self._seconds:
+            del self._idle[idle]
+            return True
+        self._idle[idle] = facts.time
+        return False
+
+    def _ended(self, client_key: str, key: Key, lease: Lease, now: float) -> None:
+        """A lease over (expired or used up), settled; one that expired unused marks its
+        client and key idle (`_pacing`), from its grant's time (earlier when a detector's
+        terms ended it sooner than `seconds`: at worst one more full evaluation)."""
+        if not lease.records and not lease.pending and lease.until <= now:
+            if len(self._idle) >= self.settings.max_clients:  # (clients choose keys: bounded)
+                del self._idle[next(iter(self._idle))]  # the oldest: a busy site's readers stay
+            self._idle[(client_key, hash(key))] = lease.until - self._seconds
+        self._settle(lease)
 
     def _no_lease(self, kind: Kind) -> None:
         if len(self._unleased) >= _MAX_HOOKS:  # (a flood of methods: bounded)
@@ -304,8 +336,10 @@ class Leases:
         come is read in a task of its own (on Redis it joins this tick's round trip)."""
         if lease.pending:  # given back whole when its reservation lands (`confirm`)
             lease.ended = True
+            self.unused += 1
             return
         if not lease.records:
+            self.unused += 1
             self._release(lease)
             return
         self.settled += len(lease.records)
@@ -367,7 +401,7 @@ class Leases:
         for client in list(self._table):
             leases = self._table[client]
             for key in [k for k, lease in leases.items() if lease.until <= now or not lease.left]:
-                self._settle(leases.pop(key))
+                self._ended(client, key, leases.pop(key), now)
             if not leases:
                 self.end_client(client)
 

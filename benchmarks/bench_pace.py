@@ -1,0 +1,236 @@
+"""The person mix at a person's pace, in process: what leases cost or save real page loads.
+
+.venv/bin/python -m benchmarks.bench_pace [--pace 2] [--persons 2000] [--pages 6] [--thumbs 0]
+    [--every-grant] [--store memory|redis]
+
+benchmarks/person.py's mix (and `bench_person`) sends each of 32 people's requests hundreds of
+times a second; a person loads a page with its stylesheet, script and original within a fraction
+of a second, then reads for seconds. Here each of `--persons` people loads `--pages` artwork
+pages (person.py's requests: page, stylesheet, script, original, and `--thumbs` thumbnails; each
+person its own address and visitor cookie), one page load a burst, people taking turns, and no
+person's next page load comes sooner than `--pace` seconds after its previous one (wall clock:
+the loop sleeps when it runs ahead, and yields between page loads as a server's loop does; the
+lease sweep's CPU is counted apart). Each burst goes to the bare app, the shipped app with
+leases off and with leases on (`--every-grant`: also leases granted whatever the client's pace,
+the design before), one after the other, so they see the same traffic at the same time. Printed:
+CPU µs a request (`time.process_time`, each request timed) per variant and kind of request
+(leased, in full, in full with a lease granted), the leases granted, used and unused, and the
+check the figures rest on: every request reached the app, and every decision was a plain allow
+with no signal. `--store redis`: a redis-server on a free port, a database per variant (the
+CPU printed is this process's, not Redis's).
+
+People are young visitors (their tokens were issued at the start): more than 16 of one header
+fingerprint in 10 minutes are `identity/rotating-pool`, more than 30 new tokens per fingerprint
+`identity/issuance-limited` (docs/identity.md: a busy site raises them). A site with thousands
+of new visitors an hour on one browser build must raise them; so does this benchmark
+(`rotating_pool.identities` 1000, `issuance_per_fingerprint` 100000), rather than invent
+fingerprints: people speak one of person.py's 8 languages (so at most 8000 people).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gc
+import json
+import os
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from benchmarks import apps, person
+from benchmarks.bench_person import HOST, _leases_of, first_pages, scopes
+from benchmarks.bench_request import Driver
+from scrapeshield.demo.art import ARTWORK_COUNT
+
+REQUESTS_EACH = 1 + len(person.ASSETS)  # a page load: the page and its assets
+IMAGE_ACCEPT = person.ASSETS[-1][2]
+BUSY_SITE = {  # docs/identity.md: a site with many new visitors per browser build raises these
+    "SCRAPESHIELD_IDENTITY__ROTATING_POOL__IDENTITIES": "1000",
+    "SCRAPESHIELD_IDENTITY__ISSUANCE_PER_FINGERPRINT": "100000",
+}
+
+
+def page_loads(who: int, cookie: str, pages: int, thumbs: int) -> list[list[dict[str, Any]]]:
+    """A person's page loads: each person.py's page, stylesheet, script and original, then
+    `thumbs` thumbnails of the artworks that follow (an art site's "more like this")."""
+    views = person.views(who, HOST, cookie)
+    loads = []
+    for _ in range(pages):
+        burst = [next(views) for _ in range(REQUESTS_EACH)]
+        page = burst[0].split(" ", 2)[1]
+        first = int(page.rsplit("/", 1)[1])
+        for n in range(thumbs):
+            path = f"/thumbs/{(first + n) % ARTWORK_COUNT + 1}.png"
+            headers = person.subresource(HOST, "image", IMAGE_ACCEPT, f"http://{HOST}{page}", who)
+            burst.append(person.raw(path, headers, who, cookie))
+        loads.append(scopes("".join(burst)))
+    return loads
+
+
+def kind_of(path: str) -> str:
+    if path.startswith("/artworks/"):
+        return "page"
+    if path.startswith("/thumbs/"):
+        return "thumbnail"
+    return "original" if path.startswith("/images/") else "asset"
+
+
+class Variant:
+    """One app, its people's page loads, and its CPU per kind of request."""
+
+    def __init__(self, name: str, app: Any, stats: Path | None) -> None:
+        self.name, self.driver, self.stats = name, Driver(app, "/", image=False), stats
+        self.loads: list[list[list[dict[str, Any]]]] = []  # per person, per page: its burst
+        self.spent: dict[str, float] = {}
+        self.counts: Counter[str] = Counter()
+        self.swept = 0.0  # CPU seconds in the lease sweep (between page loads)
+
+    async def start(self, persons: int, pages: int, thumbs: int) -> None:
+        await self.driver.start()
+        cookies = await first_pages(self.driver.app, persons)
+        self.loads = [page_loads(who, cookie, pages, thumbs) for who, cookie in enumerate(cookies)]
+        if (leases := self.leases) is not None:  # the sweep's CPU, counted apart
+            sweep = leases.sweep
+
+            def timed(now: float | None = None) -> None:
+                started = time.process_time()
+                sweep(now)
+                self.swept += time.process_time() - started
+
+            leases.sweep = timed
+
+    @property
+    def leases(self) -> Any:
+        return _leases_of(self.driver.app)
+
+    async def load(self, who: int, page: int) -> None:
+        """One page load of one person, each request timed (leased, in full, and in full with
+        a lease granted apart)."""
+        leases = self.leases
+        app, receive, send = self.driver.app, self.driver.receive, self.driver.send
+        for scope in self.loads[who][page]:
+            used, granted = (leases.used, leases.granted) if leases is not None else (0, 0)
+            started = time.process_time()
+            await app(dict(scope), receive, send)
+            took = time.process_time() - started
+            kind = kind_of(scope["path"])
+            names = ["all", kind]
+            if leases is not None:
+                how = "in full, granted" if leases.granted > granted else "in full"
+                names.append(f"{kind} {'leased' if leases.used > used else how}")
+            for name in names:
+                self.spent[name] = self.spent.get(name, 0.0) + took
+                self.counts[name] += 1
+
+    def per_request(self, name: str = "all") -> float:
+        return self.spent[name] / self.counts[name] * 1e6
+
+    async def stop(self) -> dict[str, Any]:
+        leases = self.leases
+        await self.driver.stop()  # (every lease settled)
+        held = (leases.granted, leases.used, leases.unused) if leases is not None else None
+        if self.driver.statuses != {200}:
+            raise RuntimeError(f"{self.name}: not every request reached the app")
+        if self.stats is None:
+            return {}
+        figures: dict[str, Any] = json.loads(self.stats.read_text())
+        if figures["signals"] or set(figures["decisions"]) != {"allow allow"}:
+            raise RuntimeError(f"{self.name}: a person was not a plain allow: {figures}")
+        if held is not None:
+            figures["granted"], figures["leased"], figures["unused"] = held
+        return figures
+
+
+async def measure(options: argparse.Namespace, folder: Path, store: str) -> None:
+    os.environ.update({"BENCH_STORE_URL": store, "BENCH_PERSON": "on", "BENCH_TALLY": "on"})
+    os.environ.update(BUSY_SITE)
+    variants = [Variant("bare", apps.bare(), None)]
+    for leases in ("off", "on", "on, every grant")[: 3 if options.every_grant else 2]:
+        os.environ["SCRAPESHIELD_LEASE__ENABLED"] = "false" if leases == "off" else "true"
+        stats = folder / f"leases-{len(variants)}.json"
+        os.environ["BENCH_STATS"] = str(stats)
+        if store != "memory://":  # each its own Redis database: the counts do not mix
+            os.environ["BENCH_STORE_URL"] = f"{store.rsplit('/', 1)[0]}/{1 + len(variants)}"
+        variants.append(Variant(f"as shipped, leases {leases}", apps.protected(), stats))
+    for variant in variants:
+        await variant.start(options.persons, options.pages, options.thumbs)
+    if options.every_grant:  # the design before: a lease for every clean full evaluation
+        variants[-1].leases._pacing = lambda facts, key: True
+    gc.collect()
+    gc.freeze()  # the apps and the people's requests, built: not walked by every collection
+    last = [0.0] * options.persons
+    wall = time.monotonic()
+    for page in range(options.pages):
+        for who in range(options.persons):
+            # (a server's loop runs other tasks between requests: the lease sweep among them)
+            await asyncio.sleep(max(0.0, last[who] + options.pace - time.monotonic()))
+            last[who] = time.monotonic()
+            turn = who % len(variants)  # each variant first as often (a cold cache after a sleep)
+            for variant in variants[turn:] + variants[:turn]:
+                await variant.load(who, page)
+    wall = time.monotonic() - wall
+    figures = [await variant.stop() for variant in variants]
+    each = REQUESTS_EACH + options.thumbs
+    total = options.persons * options.pages * each
+    print(
+        f"{options.persons} people, {options.pages} page loads each ({total} requests a variant, "
+        f"{each} a page load), page loads of one person at least {options.pace:g} s "
+        f"apart ({wall:.0f} s); {store.split(':')[0]} store; CPU µs a request, in process"
+    )
+    for variant, found in zip(variants, figures, strict=True):
+        counts = ""
+        if "granted" in found:
+            swept = variant.swept / total * 1e6
+            counts = (
+                f"  (+{swept:.1f} sweep; leases granted {found['granted']}, "
+                f"unused {found['unused']}, requests leased {found['leased']})"
+            )
+        print(f"  {variant.name:24} {variant.per_request():6.1f}{counts}")
+    for variant in variants:
+        kinds = sorted(k for k in variant.counts if k != "all")
+        shown = (f"{k} {variant.per_request(k):.1f} ({variant.counts[k]})" for k in kinds)
+        print(f"  {variant.name}: " + ", ".join(shown))
+
+
+@contextlib.contextmanager
+def store_url(store: str) -> Iterator[str]:
+    if store == "memory":
+        yield "memory://"
+        return
+    from benchmarks.bench_ratelimit import redis_server
+
+    with redis_server() as url:
+        yield url
+
+
+async def compare(options: argparse.Namespace) -> None:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-pace-") as folder,
+        store_url(options.store) as store,
+    ):
+        await measure(options, Path(folder), store)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pace", type=float, default=2.0, help="seconds between page loads")
+    parser.add_argument("--persons", type=int, default=2000)
+    parser.add_argument("--pages", type=int, default=6, help="page loads per person")
+    parser.add_argument("--thumbs", type=int, default=0, help="thumbnails per page load")
+    parser.add_argument("--store", choices=("memory", "redis"), default="memory")
+    parser.add_argument(
+        "--every-grant", action="store_true", help="also leases granted whatever the pace (before)"
+    )
+    options = parser.parse_args()
+    if options.persons > len(person.LANGUAGES) * 1000:  # (rotating_pool.identities' most)
+        parser.error(f"at most {len(person.LANGUAGES) * 1000} people")
+    asyncio.run(compare(options))
+
+
+if __name__ == "__main__":
+    main()
