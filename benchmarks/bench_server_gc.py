@@ -1,7 +1,7 @@
 """What one uvicorn worker spends per request under load, garbage collection included.
 
 .venv/bin/python -m benchmarks.bench_server_gc [--store redis|memory] [--loop uvloop|asyncio]
-    [--seconds 4] [--rounds 2] [--freeze]
+    [--seconds 4] [--rounds 2] [--freeze] [--paced PEOPLE]
 
 Serves `apps.protected` (every defence, limits out of reach: `benchmarks/run.py`'s shipped app)
 with uvicorn *in this process* (httptools + uvloop, or h11 + asyncio), loads it with wrk -t1 -c32
@@ -14,7 +14,9 @@ collections, and the survivors promoted to the oldest generation bring full coll
 whole heap (the app, the catalogues, the parsers: ~80,000 tracked objects), which the memory
 store, whose requests do not suspend, almost never triggers. `--freeze` alternates, in the same
 run, rounds where `gc.freeze()` was called after the warm-up (start-up objects moved out of every
-collection), so the two can be compared side by side.
+collection), so the two can be compared side by side. `--paced PEOPLE`: `benchmarks.run`'s
+paced mix of that many people instead of the one page (their page loads in turn, seconds apart;
+a busy site's identity settings, `benchmarks.run.BUSY_SITE`).
 """
 
 from __future__ import annotations
@@ -29,12 +31,15 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import uvicorn
 from tests.servers import free_port
 
+from benchmarks import person
 from benchmarks.bench_ratelimit import BROWSER_HEADERS, PATH, redis_server
+from benchmarks.run import BUSY_SITE
 from scrapeshield.store import redis as redis_store
 
 _BATCHES = [0]
@@ -75,11 +80,13 @@ class Collections:
             gc.callbacks.remove(self)
 
 
-def wrk(url: str, seconds: float) -> tuple[float, int]:
+def wrk(url: str, seconds: float, mix: Path | None = None) -> tuple[float, int]:
     command = [
         "wrk", "-t1", "-c32", f"-d{seconds:g}s",  # wrk reads "4s", not "4.0s"
         *[arg for header in BROWSER_HEADERS for arg in ("-H", header)], url + PATH,
     ]  # fmt: skip
+    if mix is not None:  # the paced mix's requests, from person.lua
+        command = person.wrk_command(url, mix, seconds, 32)
     out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     sent = re.search(r"(\d+) requests in", out)
@@ -88,8 +95,8 @@ def wrk(url: str, seconds: float) -> tuple[float, int]:
     return float(rps.group(1)), int(sent.group(1))
 
 
-def measure(url: str, seconds: float, freeze: bool) -> str:
-    wrk(url, 1)  # warm-up: imports, caches, connections
+def measure(url: str, seconds: float, freeze: bool, mix: Path | None = None) -> str:
+    wrk(url, 1, mix)  # warm-up: imports, caches, connections
     if freeze:
         gc.freeze()
     else:
@@ -98,7 +105,7 @@ def measure(url: str, seconds: float, freeze: bool) -> str:
     collections = Collections()
     before = resource.getrusage(resource.RUSAGE_SELF)
     with collections.active():
-        rps, sent = wrk(url, seconds)
+        rps, sent = wrk(url, seconds, mix)
     after = resource.getrusage(resource.RUSAGE_SELF)
     user, system = after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
     per_batch = f"{sent / _BATCHES[0]:5.1f}" if _BATCHES[0] else "    -"
@@ -120,11 +127,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=4)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--freeze", action="store_true", help="also rounds with gc.freeze()")
+    parser.add_argument("--paced", type=int, default=0, metavar="PEOPLE", help="the paced mix")
     options = parser.parse_args()
     _count_batches()
     with contextlib.ExitStack() as stack:
         url = "memory://" if options.store == "memory" else stack.enter_context(redis_server())
         os.environ.update(BENCH_STORE_URL=url, BENCH_DEFENCES="all")
+        if options.paced:
+            os.environ.update(BUSY_SITE, BENCH_PERSON="on")
         from benchmarks import apps
 
         port = free_port()
@@ -140,10 +150,15 @@ def main() -> None:
             try:
                 while not server.started:
                     time.sleep(0.05)
-                for _ in range(options.rounds):
-                    for freeze in (False, True) if options.freeze else (False,):
-                        lines.append(measure(f"http://127.0.0.1:{port}", options.seconds, freeze))
-                        print(lines[-1], flush=True)
+                base = f"http://127.0.0.1:{port}"
+                with contextlib.ExitStack() as mixing:
+                    mix = None
+                    if options.paced:
+                        mix = mixing.enter_context(person.requests_file(base, options.paced, True))
+                    for _ in range(options.rounds):
+                        for freeze in (False, True) if options.freeze else (False,):
+                            lines.append(measure(base, options.seconds, freeze, mix))
+                            print(lines[-1], flush=True)
             finally:
                 server.should_exit = True
 

@@ -18,10 +18,11 @@ The "person mix" rows load the same apps with benchmarks/person.py's traffic ins
 people, each with its own address and visitor cookie, viewing artwork pages in a random order
 with their stylesheet, script and original (bare, as shipped on memory and Redis, leases on as
 shipped, and the same with leases off), their ratios to the bare app under the same mix;
-`--quick` runs them on httptools + uvloop only. `--paced N` (not in the published run) adds the
-"paced mix" rows: N people's page loads in turn (each page with its stylesheet, script and
-original together), so a person's page loads come seconds apart as a reader's do (the spacing
-at the measured rate is printed), bare and as shipped in memory, leases on and off.
+`--quick` runs them on httptools + uvloop only. The "paced mix" rows (`--paced N`, 3,000 people
+by default, none under `--quick` unless given; 0 leaves them out): N people's page loads in turn
+(each page with its stylesheet, script and original together), so a person's page loads come
+seconds apart as a reader's do (the spacing at the measured rate is printed), bare and as
+shipped in memory (leases on and off) and on Redis.
 `--quick` (2 s runs, one round) finishes in about two minutes. `--only "shipped"` runs the bare
 app (both mixes) and the variants whose name holds that text, without the workers table (an
 A/B of two trees: `--out` elsewhere, so docs/benchmarks.md stays the published run).
@@ -112,6 +113,7 @@ MIX = ", person mix"  # in a label: benchmarks/person.py's traffic, compared wit
 # `--paced N`: N people's page loads in turn (benchmarks/bench_pace.py over HTTP); so many young
 # visitors of one header fingerprint are a big site's, which raises these (docs/identity.md)
 PACED = ", paced mix"
+PACED_PEOPLE = 3000  # at ~2,500-6,000 req/s, a person's page loads come ~2-5 s apart
 BUSY_SITE = {
     "SCRAPESHIELD_IDENTITY__ROTATING_POOL__IDENTITIES": "1000",
     "SCRAPESHIELD_IDENTITY__ISSUANCE_PER_FINGERPRINT": "100000",
@@ -123,9 +125,11 @@ def mix_of(label: str) -> str:
     return next((mix for mix in (MIX, PACED) if label.endswith(mix)), "")
 
 
-def paced_variants() -> list[tuple[str, str, dict[str, str]]]:
-    """`--paced`: bare and as shipped in memory, leases on and off, under the paced mix."""
+def paced_variants(url: str) -> list[tuple[str, str, dict[str, str]]]:
+    """`--paced`: bare, and as shipped in memory (leases on and off) and on Redis, under the
+    paced mix."""
     memory = {"BENCH_STORE_URL": "memory://", **PERSON, **BUSY_SITE}
+    shared = {"BENCH_STORE_URL": url, **PERSON, **BUSY_SITE}
     return [
         ("bare" + PACED, "bare", {}),
         ("scrapeshield as shipped, memory" + PACED, "protected", {**SHIPPED, **memory}),
@@ -134,6 +138,7 @@ def paced_variants() -> list[tuple[str, str, dict[str, str]]]:
             "protected",
             {**SHIPPED, **memory, **NO_LEASES},
         ),
+        ("scrapeshield as shipped, Redis" + PACED, "protected", {**SHIPPED, **shared}),
     ]
 
 
@@ -255,8 +260,9 @@ def measure(options: argparse.Namespace, url: str) -> dict[tuple[str, str], Runs
     admin = redis.Redis.from_url(url)
     runs: dict[tuple[str, str], Runs] = {}
     for round_ in range(options.rounds):
+        paced = paced_variants(url) if options.paced else []
         for stack, stack_args in STACKS.items():
-            for label, factory, env in variants(url) + (paced_variants() if options.paced else []):
+            for label, factory, env in variants(url) + paced:
                 if options.only and not label.startswith("bare") and options.only not in label:
                     continue
                 mixed = mix_of(label) != ""
@@ -388,9 +394,9 @@ def main() -> None:
     parser.add_argument(
         "--paced",
         type=int,
-        default=0,
+        default=None,
         metavar="PEOPLE",
-        help="also the paced mix of this many people (memory, leases on and off; not published)",
+        help=f"the paced mix's people ({PACED_PEOPLE}; 0: no paced rows; --quick: 0 unless given)",
     )
     parser.add_argument(
         "--only",
@@ -399,6 +405,8 @@ def main() -> None:
     options = parser.parse_args()
     if options.quick:
         options.seconds, options.rounds = 2, 1
+    if options.paced is None:
+        options.paced = 0 if options.quick else PACED_PEOPLE
     with redis_server() as url:
         sequential, concurrent = asyncio.run(round_trips(url))
         trips = f"{sequential:.2f} one at a time, {concurrent:.3f} with 200 concurrent requests"
