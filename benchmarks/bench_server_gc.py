@@ -129,13 +129,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--freeze", action="store_true", help="also rounds with gc.freeze()")
     parser.add_argument("--paced", type=int, default=0, metavar="PEOPLE", help="the paced mix")
-    parser.add_argument(
-        "--paced-new",
-        type=float,
-        default=person.NEW_SHARE,
-        metavar="FRACTION",
-        help=f"the paced mix's share of new visitors ({person.NEW_SHARE:g}; the rest returning)",
-    )
+    person.add_new_share(parser)
     options = parser.parse_args()
     _count_batches()
     with contextlib.ExitStack() as stack:

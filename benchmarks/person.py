@@ -182,6 +182,24 @@ def visitor_cookies(base: str, persons: int, new: float = 1.0) -> list[str]:
     ]
 
 
+def add_new_share(parser: argparse.ArgumentParser) -> None:
+    """`--paced-new FRACTION`: the paced mix's share of new visitors (NEW_SHARE)."""
+
+    def share(text: str) -> float:
+        value = float(text)
+        if not 0.0 <= value <= 1.0:
+            raise argparse.ArgumentTypeError("a share: 0 to 1")
+        return value
+
+    parser.add_argument(
+        "--paced-new",
+        type=share,
+        default=NEW_SHARE,
+        metavar="FRACTION",
+        help=f"the paced mix's share of new visitors ({NEW_SHARE:g}; the rest returning)",
+    )
+
+
 def is_new(person: int, new: float) -> bool:
     """Whether a person is a new visitor: a `new` share of the people, spread evenly."""
     return int((person + 1) * new) > int(person * new)

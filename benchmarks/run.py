@@ -408,13 +408,7 @@ def main() -> None:
         metavar="PEOPLE",
         help=f"the paced mix's people ({PACED_PEOPLE}; 0: no paced rows; --quick: 0 unless given)",
     )
-    parser.add_argument(
-        "--paced-new",
-        type=float,
-        default=person.NEW_SHARE,
-        metavar="FRACTION",
-        help=f"the paced mix's share of new visitors ({person.NEW_SHARE:g}; the rest returning)",
-    )
+    person.add_new_share(parser)
     parser.add_argument(
         "--only",
         help="only the variants whose name holds this text (and bare); no workers table",
@@ -422,8 +416,6 @@ def main() -> None:
     options = parser.parse_args()
     if options.quick:
         options.seconds, options.rounds = 2, 1
-    if not 0.0 <= options.paced_new <= 1.0:
-        parser.error("--paced-new is a share: 0 to 1")
     if options.paced is None:
         options.paced = 0 if options.quick else PACED_PEOPLE
     with redis_server() as url:
