@@ -1,7 +1,7 @@
 """What one uvicorn worker spends per request under load, garbage collection included.
 
 .venv/bin/python -m benchmarks.bench_server_gc [--store redis|memory] [--loop uvloop|asyncio]
-    [--seconds 4] [--rounds 2] [--freeze] [--paced PEOPLE]
+    [--seconds 4] [--rounds 2] [--freeze] [--paced PEOPLE [--paced-new 0.25]]
 
 Serves `apps.protected` (every defence, limits out of reach: `benchmarks/run.py`'s shipped app)
 with uvicorn *in this process* (httptools + uvloop, or h11 + asyncio), loads it with wrk -t1 -c32
@@ -16,7 +16,8 @@ store, whose requests do not suspend, almost never triggers. `--freeze` alternat
 run, rounds where `gc.freeze()` was called after the warm-up (start-up objects moved out of every
 collection), so the two can be compared side by side. `--paced PEOPLE`: `benchmarks.run`'s
 paced mix of that many people instead of the one page (their page loads in turn, seconds apart;
-a busy site's identity settings, `benchmarks.run.BUSY_SITE`).
+a busy site's identity settings, `benchmarks.run.BUSY_SITE`; `--paced-new`: its share of new
+visitors, the rest returning, as `benchmarks.run`'s).
 """
 
 from __future__ import annotations
@@ -128,6 +129,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--freeze", action="store_true", help="also rounds with gc.freeze()")
     parser.add_argument("--paced", type=int, default=0, metavar="PEOPLE", help="the paced mix")
+    person.add_new_share(parser)
     options = parser.parse_args()
     _count_batches()
     with contextlib.ExitStack() as stack:
@@ -154,7 +156,9 @@ def main() -> None:
                 with contextlib.ExitStack() as mixing:
                     mix = None
                     if options.paced:
-                        mix = mixing.enter_context(person.requests_file(base, options.paced, True))
+                        mix = mixing.enter_context(
+                            person.requests_file(base, options.paced, True, options.paced_new)
+                        )
                     for _ in range(options.rounds):
                         for freeze in (False, True) if options.freeze else (False,):
                             lines.append(measure(base, options.seconds, freeze, mix))

@@ -32,8 +32,9 @@ import json
 import random
 import subprocess
 import tempfile
+import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -41,6 +42,14 @@ from scrapeshield.demo.art import ARTWORK_COUNT
 
 LUA = Path(__file__).with_name("person.lua")
 COOKIE = "__ss_vid"
+PLACEHOLDER = f"{COOKIE}={'x' * 96}"  # the bare app's cookie: a token's length, no token
+# A returning visitor's token: issued two days ago, so older than today and than every window
+# of identity's (the rotating pool's 10 minutes, the newcomers' hour, a token's first day).
+RETURNING_AGE = 2 * 86_400.0
+# The paced mix's new visitors (tokens from a first page just before the run): a quarter. A
+# guess, written down: an art site's requests mostly come from people who come back (a regular
+# views many pages a visit), and a new visitor is "new" to identity only on its first day.
+NEW_SHARE = 0.25
 # A person's distinct artworks: under half of identity's budgets (40 originals an hour per visitor
 # and per network; past half a page gets no lease); wrk starts the file again at the top when it
 # runs out (the same pages again).
@@ -156,30 +165,88 @@ def schedule(host: str, cookies: list[str], paced: bool = False) -> str:
     return "".join(request for step in zip(*streams, strict=True) for request in step)
 
 
-def visitor_cookies(base: str, persons: int) -> list[str]:
-    """Each person's visitor cookie, from a first page the app serves it (a typed address).
-    An app that issues none (the bare gallery) gets a placeholder of a token's length, so both
-    apps read the same bytes."""
-    cookies = []
-    for person in range(persons):
-        host = base.removeprefix("http://")
-        headers = dict(page(host, "/artworks/1", None, person))
-        headers["x-forwarded-for"] = address(person)
-        request = urllib.request.Request(base + "/artworks/1", headers=headers)
-        with urllib.request.urlopen(request, timeout=10) as response:
-            issued = [
-                c.split(";", 1)[0]
-                for c in response.headers.get_all("set-cookie") or []
-                if c.startswith(COOKIE + "=")
-            ]
-        cookies.append(issued[0] if issued else f"{COOKIE}={'x' * 96}")
-    return cookies
+def visitor_cookies(base: str, persons: int, new: float = 1.0) -> list[str]:
+    """Each person's visitor cookie: a new visitor's from a first page the app serves it (a
+    typed address), a returning one's (`new`: the share of new ones) as if the app had issued
+    it RETURNING_AGE ago. An app that issues none (the bare gallery) gets a placeholder of a
+    token's length, so both apps read the same bytes."""
+    first = {p: first_page(base, p) for p in range(persons) if is_new(p, new)}
+    if not first:  # no new visitor: one first page says whether the app issues tokens
+        first[persons] = first_page(base, persons)  # (an address no person of the mix has)
+    if not any(first.values()):
+        return [PLACEHOLDER] * persons
+    returning = returning_cookies() if len(first) < persons else None
+    return [
+        first[p] or PLACEHOLDER if returning is None or p in first else returning(p)
+        for p in range(persons)
+    ]
+
+
+def add_new_share(parser: argparse.ArgumentParser) -> None:
+    """`--paced-new FRACTION`: the paced mix's share of new visitors (NEW_SHARE)."""
+
+    def share(text: str) -> float:
+        value = float(text)
+        if not 0.0 <= value <= 1.0:
+            raise argparse.ArgumentTypeError("a share: 0 to 1")
+        return value
+
+    parser.add_argument(
+        "--paced-new",
+        type=share,
+        default=NEW_SHARE,
+        metavar="FRACTION",
+        help=f"the paced mix's share of new visitors ({NEW_SHARE:g}; the rest returning)",
+    )
+
+
+def is_new(person: int, new: float) -> bool:
+    """Whether a person is a new visitor: a `new` share of the people, spread evenly."""
+    return int((person + 1) * new) > int(person * new)
+
+
+def first_page(base: str, person: int) -> str | None:
+    """The visitor cookie the app issues with a person's first page, if any."""
+    host = base.removeprefix("http://")
+    headers = dict(page(host, "/artworks/1", None, person))
+    headers["x-forwarded-for"] = address(person)
+    request = urllib.request.Request(base + "/artworks/1", headers=headers)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        issued = [
+            c.split(";", 1)[0]
+            for c in response.headers.get_all("set-cookie") or []
+            if c.startswith(COOKIE + "=")
+        ]
+    return issued[0] if issued else None
+
+
+def returning_cookies() -> Callable[[int], str]:
+    """A returning person's cookie: a token the benchmark apps' identity (their key, their
+    binding: the person's network and user agent) issued RETURNING_AGE ago."""
+    from benchmarks.apps import bench_settings
+    from scrapeshield.identity.detector import IdentityDetector
+    from scrapeshield.shield import Shield, synthetic_scope
+    from scrapeshield.store import MemoryStore
+
+    shield = Shield(bench_settings(), store=MemoryStore())  # (only its tokens are used)
+    tokens = next(d for d in shield.detectors if isinstance(d, IdentityDetector)).tokens
+    issued = time.time() - RETURNING_AGE
+
+    def cookie(person: int) -> str:
+        headers = page("localhost", "/artworks/1", None, person)
+        facts = shield.facts(
+            synthetic_scope(path="/artworks/1", ip=address(person), headers=headers)
+        )
+        return tokens.issue(facts, issued=issued)[1].decode("latin-1").split(";", 1)[0]
+
+    return cookie
 
 
 @contextmanager
-def requests_file(base: str, persons: int, paced: bool = False) -> Iterator[Path]:
-    """The mix for the server at `base` (its own cookies), in a temporary file."""
-    text = schedule(base.removeprefix("http://"), visitor_cookies(base, persons), paced)
+def requests_file(base: str, persons: int, paced: bool = False, new: float = 1.0) -> Iterator[Path]:
+    """The mix for the server at `base` (its own cookies; `new`: the share of new visitors), in
+    a temporary file."""
+    text = schedule(base.removeprefix("http://"), visitor_cookies(base, persons, new), paced)
     with tempfile.TemporaryDirectory(prefix="person-") as folder:
         path = Path(folder, "requests.http")
         path.write_text(text, encoding="latin-1")

@@ -22,7 +22,9 @@ shipped, and the same with leases off), their ratios to the bare app under the s
 by default, none under `--quick` unless given; 0 leaves them out): N people's page loads in turn
 (each page with its stylesheet, script and original together), so a person's page loads come
 seconds apart as a reader's do (the spacing at the measured rate is printed), bare and as
-shipped in memory (leases on and off) and on Redis.
+shipped in memory (leases on and off) and on Redis; `--paced-new` of its people (a quarter) are
+new visitors (a token from a first page just before the run), the rest returning ones (a token
+issued two days ago: benchmarks/person.py).
 `--quick` (2 s runs, one round) finishes in about two minutes. `--only "shipped"` runs the bare
 app (both mixes) and the variants whose name holds that text, without the workers table (an
 A/B of two trees: `--out` elsewhere, so docs/benchmarks.md stays the published run).
@@ -242,8 +244,11 @@ def served(
             base, pid = running.enter_context(uvicorn_process(factory, env, stack))
             paced = mix_of(label) == PACED
             persons = options.paced if paced else options.connections
+            new = options.paced_new if paced else 1.0  # (the person mix: first pages, as before)
             mix = (
-                running.enter_context(person.requests_file(base, persons, paced)) if mixed else None
+                running.enter_context(person.requests_file(base, persons, paced, new))
+                if mixed
+                else None
             )
             wrk(base, 1, options.connections, mix)  # warm-up: imports, caches, connections
             if paced:  # the warm-up's leases over (its page loads come again from the top)
@@ -373,7 +378,12 @@ def report(
         lines += ["", "Requests leased, person mix (of every request the server saw):", ""]
         lines += [f"- {line}" for line in leased]
     if paced:
-        lines += ["", f"A person's page loads apart, paced mix ({options.paced} people):", ""]
+        lines += [
+            "",
+            f"A person's page loads apart, paced mix ({options.paced} people, "
+            f"{options.paced_new:.0%} new visitors, the rest returning):",
+            "",
+        ]
         lines += [f"- {line}" for line in paced]
     if any(mix_of(label) for _, label in runs):
         lines += ["", "Signals under the person mix (every decision tallied): "]
@@ -398,6 +408,7 @@ def main() -> None:
         metavar="PEOPLE",
         help=f"the paced mix's people ({PACED_PEOPLE}; 0: no paced rows; --quick: 0 unless given)",
     )
+    person.add_new_share(parser)
     parser.add_argument(
         "--only",
         help="only the variants whose name holds this text (and bare); no workers table",

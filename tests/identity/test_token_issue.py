@@ -1,0 +1,36 @@
+"""`VisitorTokens.issue(facts, issued=...)`: a token for a given issue time (a benchmark's or a
+test's returning visitor), signed and bound as the one issued now, and read back as that old."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from scrapeshield.shield import Shield, synthetic_scope
+from scrapeshield.store.base import Store
+from tests.identity.test_caches import at, identity_of
+from tests.identity.test_signals import PAGE, settings
+
+pytestmark = pytest.mark.both_loops
+
+TWO_DAYS = 2 * 86_400
+
+
+async def test_a_token_issued_days_ago_is_a_returning_visitor(store: Store) -> None:
+    shield = Shield(settings(), store=store)
+    tokens = identity_of(shield).tokens
+    now = time.time()
+    facts = shield.facts(synthetic_scope(path="/", ip="203.0.113.7", headers=list(PAGE.items())))
+    old = tokens.issue(facts, issued=now - TWO_DAYS)[1].decode().split(";")[0]
+    fresh = tokens.issue(facts)[1].decode().split(";")[0]
+    for cookie, issued in ((old, int(now - TWO_DAYS)), (fresh, int(now))):
+        _, ctx = await at(shield, now, "/artworks/1", PAGE, cookie=cookie)
+        assert "visitor" in ctx.notes  # valid: its signature and binding hold
+        headers = [*PAGE.items(), ("Cookie", cookie)]
+        visitor = tokens.validate(shield.facts(synthetic_scope(ip="203.0.113.7", headers=headers)))
+        assert visitor is not None
+        assert abs(visitor.issued - issued) <= 1
+    # bound as any token: another network's request does not present it as a visitor
+    _, ctx = await at(shield, now, "/artworks/1", PAGE, ip="198.51.100.7", cookie=old)
+    assert "visitor" not in ctx.notes
