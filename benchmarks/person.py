@@ -142,8 +142,9 @@ def raw(path: str, headers: list[tuple[str, str]], person: int, cookie: str | No
     return "\r\n".join(lines) + "\r\n\r\n"
 
 
-def views(person: int, host: str, cookie: str) -> Iterator[str]:
-    """A person's page views in a random order, each with its stylesheet, script and original."""
+def views(person: int, host: str, cookie: str, thumbs: int = 0) -> Iterator[str]:
+    """A person's page views in a random order, each with its stylesheet, script and original,
+    then `thumbs` thumbnails of the artworks that follow (an art site's "more like this")."""
     base = f"http://{host}"
     ids = random.Random(person).sample(range(1, ARTWORK_COUNT + 1), PAGES_EACH)
     for artwork_id in ids:
@@ -152,15 +153,21 @@ def views(person: int, host: str, cookie: str) -> Iterator[str]:
         for asset, dest, accept in ASSETS:
             headers = subresource(host, dest, accept, base + path, person)
             yield raw(asset.format(id=artwork_id), headers, person, cookie)
+        for n in range(thumbs):
+            thumb = f"/thumbs/{(artwork_id + n) % ARTWORK_COUNT + 1}.png"
+            headers = subresource(host, "image", ASSETS[-1][2], base + path, person)
+            yield raw(thumb, headers, person, cookie)
 
 
-def schedule(host: str, cookies: list[str], paced: bool = False) -> str:
+def schedule(host: str, cookies: list[str], paced: bool = False, thumbs: int = 0) -> str:
     """Every person's requests, interleaved round-robin: the file person.lua sends in order.
     `paced`: page loads interleaved instead (each person's page with its assets together, the
-    people taking turns), so with many people each person's page loads come seconds apart."""
-    streams = [views(person, host, cookie) for person, cookie in enumerate(cookies)]
+    people taking turns), so with many people each person's page loads come seconds apart.
+    `thumbs`: thumbnails a page load (`views`)."""
+    streams = [views(person, host, cookie, thumbs) for person, cookie in enumerate(cookies)]
     if paced:
-        loads = [zip(*[stream] * (1 + len(ASSETS)), strict=True) for stream in streams]
+        size = 1 + len(ASSETS) + thumbs
+        loads = [zip(*[stream] * size, strict=True) for stream in streams]
         return "".join("".join(load) for step in zip(*loads, strict=True) for load in step)
     return "".join(request for step in zip(*streams, strict=True) for request in step)
 
@@ -243,10 +250,13 @@ def returning_cookies() -> Callable[[int], str]:
 
 
 @contextmanager
-def requests_file(base: str, persons: int, paced: bool = False, new: float = 1.0) -> Iterator[Path]:
-    """The mix for the server at `base` (its own cookies; `new`: the share of new visitors), in
-    a temporary file."""
-    text = schedule(base.removeprefix("http://"), visitor_cookies(base, persons, new), paced)
+def requests_file(
+    base: str, persons: int, paced: bool = False, new: float = 1.0, thumbs: int = 0
+) -> Iterator[Path]:
+    """The mix for the server at `base` (its own cookies; `new`: the share of new visitors;
+    `thumbs`: thumbnails a page load), in a temporary file."""
+    cookies = visitor_cookies(base, persons, new)
+    text = schedule(base.removeprefix("http://"), cookies, paced, thumbs)
     with tempfile.TemporaryDirectory(prefix="person-") as folder:
         path = Path(folder, "requests.http")
         path.write_text(text, encoding="latin-1")

@@ -246,7 +246,9 @@ def served(
             persons = options.paced if paced else options.connections
             new = options.paced_new if paced else 1.0  # (the person mix: first pages, as before)
             mix = (
-                running.enter_context(person.requests_file(base, persons, paced, new))
+                running.enter_context(
+                    person.requests_file(base, persons, paced, new, options.paced_thumbs * paced)
+                )
                 if mixed
                 else None
             )
@@ -359,7 +361,8 @@ def report(
             if run.leased:
                 leased.append(f"{stack}, {label.removesuffix(MIX)}: {med(run.leased):.1%}")
             if mix_of(label) == PACED:  # how far apart a person's page loads came
-                apart = options.paced * (1 + len(person.ASSETS)) / med(run.rps)
+                apart = options.paced * (1 + len(person.ASSETS) + options.paced_thumbs)
+                apart /= med(run.rps)
                 paced.append(f"{stack}, {label.removesuffix(PACED)}: {apart:.1f} s")
             if run.signals:  # the mix is no longer a person's: benchmarks/person.py's check
                 signalled.append(f"{stack}, {label}: {dict(run.signals)}")
@@ -381,7 +384,9 @@ def report(
         lines += [
             "",
             f"A person's page loads apart, paced mix ({options.paced} people, "
-            f"{options.paced_new:.0%} new visitors, the rest returning):",
+            f"{options.paced_new:.0%} new visitors, the rest returning"
+            + (f", {options.paced_thumbs} thumbnails a page load" if options.paced_thumbs else "")
+            + "):",
             "",
         ]
         lines += [f"- {line}" for line in paced]
@@ -409,6 +414,13 @@ def main() -> None:
         help=f"the paced mix's people ({PACED_PEOPLE}; 0: no paced rows; --quick: 0 unless given)",
     )
     person.add_new_share(parser)
+    parser.add_argument(
+        "--paced-thumbs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="thumbnails a page load in the paced mix, through the app (0)",
+    )
     parser.add_argument(
         "--only",
         help="only the variants whose name holds this text (and bare); no workers table",
