@@ -22,7 +22,7 @@ from collections.abc import Callable
 from typing import Any
 
 from benchmarks import apps, person
-from benchmarks.bench_person import HOST, first_pages, scopes
+from benchmarks.bench_person import HOST, first_pages, kind_of, scopes, stopped
 from benchmarks.bench_request import Driver
 from scrapeshield import detection
 from scrapeshield.facts import FactsBuilder
@@ -30,17 +30,12 @@ from scrapeshield.facts import FactsBuilder
 Spent = defaultdict[tuple[str, str], float]
 
 
-def kind_of(path: str) -> str:
-    """bench_person's kinds: a work's page, an original, or an asset."""
-    if path.startswith("/images/"):
-        return "original"
-    return "page" if path.startswith("/artworks/") else "asset"
-
-
 def timed(name: str, run: Callable[..., Any], spent: Spent, kind: list[str]) -> Callable[..., Any]:
-    def timing(*args: Any) -> Any:
+    """`run`, its time added to `spent` under the current request's kind (`kind[0]`)."""
+
+    def timing(*args: Any, **options: Any) -> Any:
         started = time.perf_counter()
-        found = run(*args)
+        found = run(*args, **options)
         spent[kind[0], name] += time.perf_counter() - started
         return found
 
@@ -81,9 +76,7 @@ async def measure(options: argparse.Namespace) -> dict[tuple[str, str], float]:
             spent[kind[0], "request"] += time.perf_counter() - started
         for key, total in spent.items():
             best[key] = min(best.get(key, float("inf")), total / counts[key[0]] * 1e6)
-    await driver.stop()
-    if driver.statuses != {200}:
-        raise RuntimeError(f"not every request reached the app: {sorted(driver.statuses)}")
+    await stopped(driver)
     return best
 
 

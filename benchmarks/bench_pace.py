@@ -44,40 +44,25 @@ from typing import Any
 
 from benchmarks import apps, person
 from benchmarks.bench_person import HOST, _leases_of, first_pages, scopes
+from benchmarks.bench_person import kind_of as person_kind
 from benchmarks.bench_request import Driver
-from scrapeshield.demo.art import ARTWORK_COUNT
+from benchmarks.run import BUSY_SITE
 
 REQUESTS_EACH = 1 + len(person.ASSETS)  # a page load: the page and its assets
-IMAGE_ACCEPT = person.ASSETS[-1][2]
-BUSY_SITE = {  # docs/identity.md: a site with many new visitors per browser build raises these
-    "SCRAPESHIELD_IDENTITY__ROTATING_POOL__IDENTITIES": "1000",
-    "SCRAPESHIELD_IDENTITY__ISSUANCE_PER_FINGERPRINT": "100000",
-}
 
 
 def page_loads(who: int, cookie: str, pages: int, thumbs: int) -> list[list[dict[str, Any]]]:
     """A person's page loads: each person.py's page, stylesheet, script and original, then
-    `thumbs` thumbnails of the artworks that follow (an art site's "more like this")."""
-    views = person.views(who, HOST, cookie)
-    loads = []
-    for _ in range(pages):
-        burst = [next(views) for _ in range(REQUESTS_EACH)]
-        page = burst[0].split(" ", 2)[1]
-        first = int(page.rsplit("/", 1)[1])
-        for n in range(thumbs):
-            path = f"/thumbs/{(first + n) % ARTWORK_COUNT + 1}.png"
-            headers = person.subresource(HOST, "image", IMAGE_ACCEPT, f"http://{HOST}{page}", who)
-            burst.append(person.raw(path, headers, who, cookie))
-        loads.append(scopes("".join(burst)))
-    return loads
+    `thumbs` thumbnails of the artworks that follow (`person.views`)."""
+    views = person.views(who, HOST, cookie, thumbs)
+    return [
+        scopes("".join(next(views) for _ in range(REQUESTS_EACH + thumbs))) for _ in range(pages)
+    ]
 
 
 def kind_of(path: str) -> str:
-    if path.startswith("/artworks/"):
-        return "page"
-    if path.startswith("/thumbs/"):
-        return "thumbnail"
-    return "original" if path.startswith("/images/") else "asset"
+    """bench_person's kinds, and thumbnails."""
+    return "thumbnail" if path.startswith("/thumbs/") else person_kind(path)
 
 
 class Variant:

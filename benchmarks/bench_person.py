@@ -106,9 +106,7 @@ async def measure(options: argparse.Namespace, folder: Path) -> None:
             spent = (time.process_time() - started) / len(mixes[name]) * 1e6
             best[name] = min(best[name], spent)
     for driver in drivers.values():
-        await driver.stop()
-        if driver.statuses != {200}:
-            raise RuntimeError(f"not every request reached the app: {sorted(driver.statuses)}")
+        await stopped(driver)
     quirk = ", no Accept-Language" if options.quirk else ""
     print(f"{len(mixes['bare'])} requests a round, {options.persons} people{quirk}; best of "
           f"{options.rounds} rounds, CPU µs per request (in process, memory store)")  # fmt: skip
@@ -135,9 +133,7 @@ async def by_kind(driver: Driver, mix: list[dict[str, Any]], best: dict[str, flo
         started = time.process_time()
         await driver.app(dict(scope), driver.receive, driver.send)
         took = time.process_time() - started
-        path = scope["path"]
-        kind = "page" if path.startswith("/artworks/") else "asset"
-        kind = "original" if path.startswith("/images/") else kind
+        kind = kind_of(scope["path"])
         names = [kind]
         if leases is not None:
             names.append(f"{kind} {'leased' if leases.used > used else 'in full'}")
@@ -148,14 +144,34 @@ async def by_kind(driver: Driver, mix: list[dict[str, Any]], best: dict[str, flo
         best[name] = min(best.get(name, float("inf")), total / counts[name] * 1e6)
 
 
-def _leases_of(app: Any) -> Any:
-    """The shield's lease table of an app the middleware wraps (None: bare, or leases off)."""
+def kind_of(path: str) -> str:
+    """A request's kind in the person mix: a work's page, an original, or an asset."""
+    if path.startswith("/images/"):
+        return "original"
+    return "page" if path.startswith("/artworks/") else "asset"
+
+
+async def stopped(driver: Driver) -> None:
+    """The driver stopped, every request of the run having reached the app."""
+    await driver.stop()
+    if driver.statuses != {200}:
+        raise RuntimeError(f"not every request reached the app: {sorted(driver.statuses)}")
+
+
+def shield_of(app: Any) -> ScrapeShield | None:
+    """The middleware in an app's stack (None: the bare app)."""
     layer = getattr(app, "middleware_stack", None)
     while layer is not None:
         if isinstance(layer, ScrapeShield):
-            return layer.shield.leases
+            return layer
         layer = getattr(layer, "app", None)
     return None
+
+
+def _leases_of(app: Any) -> Any:
+    """The shield's lease table of an app the middleware wraps (None: bare, or leases off)."""
+    shield = shield_of(app)
+    return shield.shield.leases if shield is not None else None
 
 
 def main() -> None:

@@ -25,8 +25,8 @@ from collections.abc import Callable
 from typing import Any
 
 from benchmarks import apps, person
-from benchmarks.bench_detectors import Spent, kind_of
-from benchmarks.bench_person import HOST, first_pages, scopes
+from benchmarks.bench_detectors import Spent, timed
+from benchmarks.bench_person import HOST, first_pages, kind_of, scopes, shield_of, stopped
 from benchmarks.bench_request import Driver
 from scrapeshield import middleware
 from scrapeshield.facts import FactsBuilder
@@ -35,16 +35,6 @@ from scrapeshield.shield import Shield
 
 KINDS = ("page", "asset", "original")
 PIECES = ("facts", "decide", "lease use", "binding", "covering", "ban read", "replay", "headers")
-
-
-def timed(name: str, run: Callable[..., Any], spent: Spent, kind: list[str]) -> Callable[..., Any]:
-    def timing(*args: Any, **options: Any) -> Any:
-        started = time.perf_counter()
-        found = run(*args, **options)
-        spent[kind[0], name] += time.perf_counter() - started
-        return found
-
-    return timing
 
 
 def timed_app(app: Any, spent: Spent, kind: list[str]) -> Callable[..., Any]:
@@ -66,13 +56,6 @@ def instrument(spent: Spent, kind: list[str]) -> None:
     table.binding = timed("binding", table.binding, spent, kind)
     lease.Lease.covering = timed("covering", lease.Lease.covering, spent, kind)  # type: ignore[method-assign]
     middleware._add_headers = timed("headers", middleware._add_headers, spent, kind)
-
-
-def shield_of(app: Any) -> middleware.ScrapeShield:
-    layer = app.middleware_stack
-    while not isinstance(layer, middleware.ScrapeShield):
-        layer = layer.app
-    return layer
 
 
 async def bare_request(options: argparse.Namespace) -> dict[str, float]:
@@ -104,6 +87,7 @@ async def measure(options: argparse.Namespace) -> dict[tuple[str, str], float]:
     await driver.start()
     mix = scopes(person.schedule(HOST, await first_pages(driver.app, options.persons)))
     shield = shield_of(driver.app)
+    assert shield is not None
     leases = shield.shield.leases
     assert leases is not None
     shield.app = timed_app(shield.app, spent, kind)
@@ -124,9 +108,7 @@ async def measure(options: argparse.Namespace) -> dict[tuple[str, str], float]:
             counts[name] += 1
         for key, total in spent.items():
             best[key] = min(best.get(key, float("inf")), total / counts[key[0]] * 1e6)
-    await driver.stop()
-    if driver.statuses != {200}:
-        raise RuntimeError(f"not every request reached the app: {sorted(driver.statuses)}")
+    await stopped(driver)
     return best
 
 
