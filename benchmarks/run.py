@@ -16,13 +16,13 @@ store's round trips per request are counted in process, sequentially and 200 at 
 Then the bare gallery and scrapeshield as shipped on Redis with 1, 2 and 4 workers.
 The "person mix" rows load the same apps with benchmarks/person.py's traffic instead: returning
 people, each with its own address and visitor cookie, viewing artwork pages in a random order
-with their stylesheet, script and original (bare, as shipped on memory and Redis, leases on as
-shipped, and the same with leases off), their ratios to the bare app under the same mix;
+with their stylesheet, script and original (bare, as shipped on memory and Redis, leases off as
+shipped, and the same with leases on), their ratios to the bare app under the same mix;
 `--quick` runs them on httptools + uvloop only. The "paced mix" rows (`--paced N`, 3,000 people
 by default, none under `--quick` unless given; 0 leaves them out): N people's page loads in turn
 (each page with its stylesheet, script and original together), so a person's page loads come
 seconds apart as a reader's do (the spacing at the measured rate is printed), bare and as
-shipped in memory (leases on and off) and on Redis; `--paced-new` of its people (a quarter) are
+shipped in memory (leases off and on) and on Redis; `--paced-new` of its people (a quarter) are
 new visitors (a token from a first page just before the run), the rest returning ones (a token
 issued two days ago: benchmarks/person.py).
 `--quick` (2 s runs, one round) finishes in about two minutes. `--only "shipped"` runs the bare
@@ -110,7 +110,7 @@ class Runs:
 
 
 PERSON = {"BENCH_PERSON": "on"}
-NO_LEASES = {"SCRAPESHIELD_LEASE__ENABLED": "false"}
+LEASES = {"SCRAPESHIELD_LEASE__ENABLED": "true"}  # off as shipped since 2026-12-05
 MIX = ", person mix"  # in a label: benchmarks/person.py's traffic, compared with bare's
 # `--paced N`: N people's page loads in turn (benchmarks/bench_pace.py over HTTP); so many young
 # visitors of one header fingerprint are a big site's, which raises these (docs/identity.md)
@@ -128,7 +128,7 @@ def mix_of(label: str) -> str:
 
 
 def paced_variants(url: str) -> list[tuple[str, str, dict[str, str]]]:
-    """`--paced`: bare, and as shipped in memory (leases on and off) and on Redis, under the
+    """`--paced`: bare, and as shipped in memory (leases off and on) and on Redis, under the
     paced mix."""
     memory = {"BENCH_STORE_URL": "memory://", **PERSON, **BUSY_SITE}
     shared = {"BENCH_STORE_URL": url, **PERSON, **BUSY_SITE}
@@ -136,9 +136,9 @@ def paced_variants(url: str) -> list[tuple[str, str, dict[str, str]]]:
         ("bare" + PACED, "bare", {}),
         ("scrapeshield as shipped, memory" + PACED, "protected", {**SHIPPED, **memory}),
         (
-            "scrapeshield as shipped, memory, leases off" + PACED,
+            "scrapeshield as shipped, memory, leases on" + PACED,
             "protected",
-            {**SHIPPED, **memory, **NO_LEASES},
+            {**SHIPPED, **memory, **LEASES},
         ),
         ("scrapeshield as shipped, Redis" + PACED, "protected", {**SHIPPED, **shared}),
     ]
@@ -159,14 +159,14 @@ def variants(url: str) -> list[tuple[str, str, dict[str, str]]]:
         ("scrapeshield as shipped, memory" + MIX, "protected", {**SHIPPED, **memory, **PERSON}),
         ("scrapeshield as shipped, Redis" + MIX, "protected", {**SHIPPED, **shared, **PERSON}),
         (
-            "scrapeshield as shipped, memory, leases off" + MIX,
+            "scrapeshield as shipped, memory, leases on" + MIX,
             "protected",
-            {**SHIPPED, **memory, **PERSON, **NO_LEASES},
+            {**SHIPPED, **memory, **PERSON, **LEASES},
         ),
         (
-            "scrapeshield as shipped, Redis, leases off" + MIX,
+            "scrapeshield as shipped, Redis, leases on" + MIX,
             "protected",
-            {**SHIPPED, **shared, **PERSON, **NO_LEASES},
+            {**SHIPPED, **shared, **PERSON, **LEASES},
         ),
     ]
 

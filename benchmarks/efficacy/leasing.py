@@ -21,6 +21,9 @@ try to turn that into originals:
   stylesheet before every page (an asset lease always alive, no-assets quiet), page + original
   per artwork, paced. A leased request gets the decision a full evaluation would: it must take
   no original more than without leases.
+
+Leases are off by default since 2026-12-05 (docs/leases.md): each of these runs its demo with
+them on (`LEASES`), the configuration it attacks.
 """
 
 from __future__ import annotations
@@ -31,6 +34,9 @@ from benchmarks.efficacy.adversary import Adversary
 from benchmarks.efficacy.core import BROWSERLIKE, Ledger
 from benchmarks.efficacy.harvest import Harvester, _Visitor
 from benchmarks.efficacy.headers import HeaderSet, chrome
+from benchmarks.efficacy.server import ServerOptions
+
+LEASES = ServerOptions(leases=True)  # off by default since 2026-12-05: these need them on
 
 LANGUAGES = ("en-US,en;q=0.9", "en-GB,en;q=0.8")
 
@@ -103,20 +109,21 @@ def adversaries() -> list[Adversary]:
     return [
         PageBursts("lease-page-bursts", threat, BROWSERLIKE,
                    "Chrome headers, each artwork page loaded 8 times in a row (riding a "
-                   "lease), then its original, paced", headers=chrome),
+                   "lease), then its original, paced", headers=chrome, options=LEASES),
         Harvester("lease-alternating", threat, BROWSERLIKE,
                   "Chrome headers with Accept-Language changed on every request (a fresh "
                   "evaluation, and lease, each time), page + original per artwork, paced",
-                  headers=lambda: _Alternating(chrome())),
+                  headers=lambda: _Alternating(chrome()), options=LEASES),
         AssetKeepalive("lease-asset-keepalive", threat, BROWSERLIKE,
                        "Chrome headers, its stylesheet before every artwork page (an asset "
-                       "lease always alive), then page + original, paced", headers=chrome),
+                       "lease always alive), then page + original, paced", headers=chrome,
+                       options=LEASES),
         Harvester("lease-referer-varying", threat, BROWSERLIKE,
                   "Chrome headers with a Referer naming another page on every request (the "
                   "one value leases do not bind), page + original per artwork, paced",
-                  headers=lambda: _Referring(chrome())),
+                  headers=lambda: _Referring(chrome()), options=LEASES),
         AssetKeepalive("lease-steady-signal", threat, BROWSERLIKE,
                        "Chrome headers without Accept-Language on purpose (a steady signal, "
                        "leased), its stylesheet before every artwork page, then page + "
-                       "original, paced", headers=lambda: _quirky(chrome())),
+                       "original, paced", headers=lambda: _quirky(chrome()), options=LEASES),
     ]  # fmt: skip

@@ -33,6 +33,7 @@ class ServerOptions:
 
     trusted_proxies: tuple[str, ...] = ()
     port: int | None = None  # gallery-dl's generic extractor drops ports: it needs 80
+    leases: bool = False  # leases are off by default; the lease exploits need them on
 
     def describe(self, store: str) -> str:
         parts = [f"defaults, {store.split('://', 1)[0]} store"]
@@ -40,6 +41,8 @@ class ServerOptions:
             parts.append(f"trusted_proxies={list(self.trusted_proxies)}")
         if self.port:
             parts.append(f"port {self.port}")
+        if self.leases:
+            parts.append("leases on")
         return "; ".join(parts)
 
 
@@ -62,6 +65,8 @@ class DemoServer:
         env.update({f"SCRAPESHIELD_{name}": value for name, value in SETTINGS.items()})
         if self.options.trusted_proxies:
             env["SCRAPESHIELD_TRUSTED_PROXIES"] = ",".join(self.options.trusted_proxies)
+        if self.options.leases:
+            env["SCRAPESHIELD_LEASE__ENABLED"] = "true"
         if not self.store_url.startswith("memory"):
             env["SCRAPESHIELD_STORE_PREFIX"] = f"efficacy:{uuid.uuid4().hex[:12]}:"
         handle, name = tempfile.mkstemp(prefix="efficacy-demo-", suffix=".log")

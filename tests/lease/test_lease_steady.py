@@ -217,7 +217,7 @@ def test_explain_of_a_leased_client_is_a_full_evaluation(
         store: Any = (
             MemoryStore() if backend == "memory" else RedisStore(redis_url, prefix=redis_prefix)
         )
-        shield = Shield(Settings(lease={"seconds": 30.0}), store=store)
+        shield = Shield(Settings(lease={"enabled": True, "seconds": 30.0}), store=store)
         leases = shield.leases
         assert leases is not None
         headers = _quirky(chrome(Referer=INDEX), _token(shield))

@@ -8,7 +8,7 @@ from scrapeshield.settings_base import Section
 
 
 class LeaseSettings(Section):
-    """How long a clean client may skip the detectors (on by default; docs/leases.md).
+    """How long a clean client may skip the detectors (off by default; docs/leases.md).
 
     `requests`: at most this many requests per lease (each detector may allow fewer);
     `seconds`: a lease ends this long after it was granted (also the longest a ban written by
@@ -17,7 +17,7 @@ class LeaseSettings(Section):
     and the most marks of leases that ended unused kept (docs/leases.md, "At a person's pace").
     """
 
-    enabled: bool = True
+    enabled: bool = False
     requests: int = Field(default=8, ge=1, le=1000)
     seconds: float = Field(default=1.0, gt=0, le=60)
     max_clients: int = Field(default=10_000, ge=16, le=10_000_000)
