@@ -16,6 +16,13 @@ is recorded and replayed on a second, fresh redis-server one component at a time
 first, then `CONFIG RESETSTAT`, then the measured ones). Figures vary with the machine; the
 counts do not. On a shared machine another process's turn inflates a run's CPU figures (never
 deflates them), so each measurement runs `--rounds` times and the least is printed.
+`--key-touches` measures instead what a script's keys cost on a server holding 200,000 small
+HyperLogLogs (a busy site's budgets): ten `PFCOUNT`s of ten distinct keys, of one key ten
+times, one `MGET` of the ten, and the empty call with the same ten keys, each pipelined 3,000
+times with keys drawn at random (least of 5 rounds); then, on a server holding 100,000
+clients' rate-limit counters in both layouts, the rate limit's reads and writes of a request
+as keys of their own (as shipped) against one hash per client and per network.
+`--requests` does not apply to it.
 `--concurrency 16` decides 16 requests (of 16 addresses) at a time, as a loaded server does: their
 script calls share each tick's one combined call (its time and parsed limits too), so the
 figures are those of a busy site rather than of one request alone.
@@ -26,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -97,7 +105,11 @@ KINDS = {
     # each request a work its address has not taken before (a scraper's, or a person's first
     # view of each): every budget's distinct count grows
     "new original": ("/images/{n}.png", True),
+    # each request a visitor never seen before (a new address, no token: issued one), as a
+    # quarter of the paced mix's people are: nothing trusted, every key created
+    "new visitor page": ("/artworks/7", False),
 }
+NEW_VISITORS = {"new visitor page"}
 
 
 Stats = dict[str, tuple[int, int]]  # command -> (calls, µs)
@@ -139,6 +151,9 @@ async def measure(
                         if "{n}" in path:
                             new = path.format(n=n + 1)
                             scope = {**scope, "path": new, "raw_path": new.encode()}
+                        if kind in NEW_VISITORS:  # (a /24 of 250 new people each)
+                            ip = f"10.{round_}.{n // 250}.{n % 250 + 1}"
+                            scope = {**scope, "client": (ip, 50000)}
                         batch.append(shield.decide(shield.facts(scope)))
                     await asyncio.gather(*batch)
                 per_trip = (store.round_trips - trips) / requests
@@ -187,6 +202,97 @@ def _replay(url: str, calls: list[Call]) -> Stats:
     return {k.removeprefix("cmdstat_"): (int(v["calls"]), int(v["usec"])) for k, v in stats.items()}
 
 
+TOUCHES = {
+    "PFCOUNT of 10 distinct keys": "for i = 1, #KEYS do redis.call('PFCOUNT', KEYS[i]) end",
+    "PFCOUNT of 1 key, 10 times": "for i = 1, #KEYS do redis.call('PFCOUNT', KEYS[1]) end",
+    "MGET of the 10 keys": "redis.call('MGET', unpack(KEYS))",
+    "empty, the 10 keys handed in": "return 1",
+}
+
+
+def key_touches(url: str, rounds: int = 5, held: int = 200_000) -> dict[str, float]:
+    """µs a script call for each of `TOUCHES`: what touching a key costs, against what a call
+    does with it (a key looked up in a large keyspace misses the CPU's caches)."""
+    rng = random.Random(19)
+
+    def name(i: int) -> str:
+        return f"scrapeshield:id:b:visitor:a:{{198.{i >> 16}.{i >> 8 & 255}.{i & 255}}}:hour1"
+
+    out: dict[str, float] = {}
+    with redis.Redis.from_url(url) as client:
+        pipe = client.pipeline(transaction=False)
+        for i in range(held):
+            pipe.pfadd(name(i), "/images/1.png", "/images/2.png")
+            if i % 5000 == 4999:
+                pipe.execute()
+        pipe.execute()
+        for what, source in TOUCHES.items():
+            sha = client.script_load(source)
+            for _ in range(rounds):
+                client.config_resetstat()
+                for _ in range(3000):
+                    first = rng.randrange(held - 10)
+                    pipe.evalsha(sha, 10, *rng.sample([name(first + i) for i in range(10)], 10))
+                pipe.execute()
+                stat = client.info("commandstats")["cmdstat_evalsha"]
+                used = int(stat["usec"]) / int(stat["calls"])
+                out[what] = min(out.get(what, used), used)
+    return out
+
+
+_FIELDS = ("60/60s:1/0", "60/60s:1/1", "600/3600s:2/0", "600/3600s:2/1", "w1", "w2")
+LAYOUTS = {  # the rate limit's reads and writes of a request (two client windows, one network)
+    "rate limit, 7 keys: MGET + 3 INCRBY": """redis.call('MGET', unpack(KEYS))
+for i = 2, 6, 2 do redis.call('INCRBY', KEYS[i], 1) end""",
+    "one hash a subject, 3 keys: GET + 2 HMGET + 3 HINCRBY": f"""redis.call('GET', KEYS[1])
+redis.call('HMGET', KEYS[2], '{"', '".join(_FIELDS)}')
+redis.call('HMGET', KEYS[3], '{"', '".join(_FIELDS[:2])}', 'w1')
+redis.call('HINCRBY', KEYS[2], '{_FIELDS[0]}', 1)
+redis.call('HINCRBY', KEYS[2], '{_FIELDS[2]}', 1)
+redis.call('HINCRBY', KEYS[3], '{_FIELDS[0]}', 1)""",
+}
+
+
+def layouts(url: str, rounds: int = 5, held: int = 100_000) -> dict[str, float]:
+    """µs a script call for each of `LAYOUTS`, on a server holding `held` clients' counters in
+    both layouts: the rate limit's keys of their own, or one hash per client and network (the
+    window each bucket holds as a field, as Redis 7.0 has no TTL per field)."""
+    rng = random.Random(19)
+
+    def names(i: int, hashed: bool) -> list[str]:
+        client, network = f"198.{i >> 16}.{i >> 8 & 255}.{i & 255}", f"198.{i >> 8}.0/24"
+        c, n = f"rl:client:default:{{{client}}}", f"rl:network:default:{{{network}}}"
+        if hashed:
+            return [f"ban:{{{client}}}", c, n]
+        return [f"ban:{{{client}}}", *(f"{c}:{f}" for f in _FIELDS[:4]),
+                *(f"{n}:{f}" for f in _FIELDS[:2])]  # fmt: skip
+
+    out: dict[str, float] = {}
+    with redis.Redis.from_url(url) as client:
+        pipe = client.pipeline(transaction=False)
+        for i in range(held):
+            for key in names(i, False)[1:]:
+                pipe.set(key, 3, px=3_600_000)
+            _, c, n = names(i, True)
+            pipe.hset(c, mapping=dict.fromkeys(_FIELDS, 3))
+            pipe.hset(n, mapping=dict.fromkeys((*_FIELDS[:2], "w1"), 3))
+            if i % 2000 == 1999:
+                pipe.execute()
+        pipe.execute()
+        for what, source in LAYOUTS.items():
+            sha = client.script_load(source)
+            for _ in range(rounds):
+                client.config_resetstat()
+                for _ in range(3000):
+                    keys = names(rng.randrange(held), what.startswith("one hash"))
+                    pipe.evalsha(sha, len(keys), *keys)
+                pipe.execute()
+                stat = client.info("commandstats")["cmdstat_evalsha"]
+                used = int(stat["usec"]) / int(stat["calls"])
+                out[what] = min(out.get(what, used), used)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=2000)
@@ -197,8 +303,19 @@ def main() -> None:
         action="store_true",
         help="on a one-primary Redis Cluster (keys split by subject: one script per subject)",
     )
+    parser.add_argument(
+        "--key-touches", action="store_true", help="what touching a key costs (no requests)"
+    )
     options = parser.parse_args()
     n = options.requests
+    if options.key_touches:
+        with redis_server() as url:
+            for what, used in key_touches(url, options.rounds).items():
+                print(f"{what:30} {used:6.2f} µs a call")
+        with redis_server() as url:
+            for what, used in layouts(url, options.rounds).items():
+                print(f"{what:54} {used:6.2f} µs a call")
+        return
     if options.cluster:
         from benchmarks.bench_cluster import one_primary
 
