@@ -431,3 +431,17 @@ def test_a_named_agent_wins_over_a_list_of_names() -> None:
     listed = matcher.match("httpssites_power/1 CFNetwork/758.3.15 Darwin/15.4.0")
     assert listed is not None
     assert listed.agent.name in NAME_LISTS
+
+
+def test_a_devices_marker_spares_a_browser_form_agent_without_a_browser() -> None:
+    """Round ten: a hardware marker counts in the no-browser rule of Mozilla-form agents as it
+    does for the others (KaiOS's browser, a dev-new agent), and so does a teaching system's
+    name (Minix); a "compatible" field, where tools name themselves, still loses the spare."""
+    for browser in (
+        "Mozilla/5.0 (Mobile; rv:68.0) KAIOS/3.0",
+        "Mozilla/5.0 (X11; Original ; Minix 3.3 ; rv:3.0)",
+    ):
+        assert not _bot_reason(browser, "Other"), browser
+    assert "no browser" in _bot_reason("Mozilla/5.0 (Mobile; rv:68.0) FOOOS/3.0", "Other")
+    tool = "Mozilla/5.0 (watchOS 6.2; Watch; compatible; sv-watchagent; FooClient 4.5)"
+    assert "no browser" in _bot_reason(tool, "Other")
