@@ -469,7 +469,14 @@ def test_name_patterns_lead_with_a_literal() -> None:
     """An assertion before an alternative ("\\bmmef", "\\Aopera") costs the whole pattern its
     literal scan (round ten: 57-69 µs per search of 512 random characters, 17-24 without), so
     a word start is checked by a lookbehind after the literal."""
-    for pattern in (uaclass._PHONE, uaclass._CLASSIC, uaclass._PLATFORM_WORDS, uaclass._CONTACT):
+    for pattern in (
+        uaclass._PHONE,
+        uaclass._CLASSIC,
+        uaclass._PLATFORM_WORDS,
+        uaclass._CONTACT,
+        uaclass._LEGACY_OS,
+        uaclass._HARDWARE,
+    ):
         for alternative in _alternatives(pattern.pattern):
             assert not alternative.startswith(("\\b", "\\A", "(?<", "(?=", "(?!")), alternative
     assert uaclass._CLASSIC.search("opera 7.11 [en]")

@@ -111,6 +111,21 @@ _CLASSIC = re.compile(
     r"webpositive|go\.web/|browser/|"
     r"opera [0-9](?<=\Aopera [0-9])"
 )
+
+
+def _at_word_start(*names: str) -> str:
+    """Alternatives that match only where a word starts ("sony", not "...sony"), each literal
+    first so `re` keeps its literal scan (a leading lookbehind costs it: per search of 512
+    random characters 26 µs against 18 for _HARDWARE, 12 against 6 for _LEGACY_OS);
+    "name|check" adds a check after the name ("beos|\\b")."""
+    alternatives = []
+    for entry in names:
+        name, _, check = entry.partition("|")
+        literal = re.escape(name)
+        alternatives.append(f"{literal}(?<![a-z0-9]{literal}){check}")
+    return "|".join(alternatives)
+
+
 # Platforms of hobbyist, handheld and classic desktop computers that browsers were written for
 # and crawlers and HTTP libraries were not: an agent naming one is a person's browser even when
 # neither its name nor an engine token is known (AWeb on AmigaOS, NetSurf on RISC OS, iCab on a
@@ -122,9 +137,12 @@ _CLASSIC = re.compile(
 # teaching system ("Mozilla/5.0 (X11; Original ; Minix 3.3 ; rv:3.0)", 1 dev-new browser; no
 # bot or app of any dev pool names it).
 _LEGACY_OS = re.compile(
-    r"(?<![a-z0-9])(?:amiga|morphos|risc ?os|beos\b|haiku|syllable|os/2(?![0-9])|palm ?os|"
-    r"palmpilot|palmsource|psion|68k\b|ppc\b|powerpc|minix\b)"
-)
+    _at_word_start(
+        "amiga", "morphos", "risc os", "riscos", "beos|\\b", "haiku", "syllable",
+        "os/2|(?![0-9])", "palm os", "palmos", "palmpilot", "palmsource", "psion", "68k|\\b",
+        "ppc|\\b", "powerpc", "minix|\\b",
+    )
+)  # fmt: skip
 # A screen size ("240*320", "480x800", "(compatible; ...) 176x220"): phone and TV browsers and
 # in-app browsers report the display they render for; crawlers and HTTP libraries have none to
 # report. Positive evidence for the two rules that flag an agent for lacking a browser's form.
@@ -162,10 +180,14 @@ _NETSCAPE = re.compile(
 # MIDP profile and TV markers match anywhere ("MIDP-2.0Configuration/", "hdplusSmartTV/1.0").
 # Risk: a device name glued to another word (dev-A: apps only, "0HuaweiG2800", "MessageMe").
 _HARDWARE = re.compile(
-    r"hbbtv|smart-?tv|profile/|configuration/|(?<![a-z0-9])(?:tizen|webos|kaios|roku|watch ?os|"
-    r"lynx|e?links\b|w3m|mmp/|wap\b|blackberry|nintendo|xbox|htc|lg-|huawei|zte|sony|lenovo|"
-    r"alcatel|sharp|kyocera|pantech|sagem|sie-|sanyo|kindle|nook\b|kobo|kreatv)"
-)
+    r"hbbtv|smart-?tv|profile/|configuration/|"
+    + _at_word_start(
+        "tizen", "webos", "kaios", "roku", "watch os", "watchos", "lynx", "elinks|\\b",
+        "links|\\b", "w3m", "mmp/", "wap|\\b", "blackberry", "nintendo", "xbox", "htc", "lg-",
+        "huawei", "zte", "sony", "lenovo", "alcatel", "sharp", "kyocera", "pantech", "sagem",
+        "sie-", "sanyo", "kindle", "nook|\\b", "kobo", "kreatv",
+    )
+)  # fmt: skip
 _PLATFORM_WORDS = re.compile(
     r"android|dalvik|cfnetwork|darwin/|iphone|ipad|ipod|mac ?os ?x|osx|ios(?<!\wios)\b|"
     r"windows(?!/)|"
