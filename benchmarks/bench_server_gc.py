@@ -1,7 +1,7 @@
 """What one uvicorn worker spends per request under load, garbage collection included.
 
 .venv/bin/python -m benchmarks.bench_server_gc [--store redis|memory] [--loop uvloop|asyncio]
-    [--seconds 4] [--rounds 2] [--freeze] [--paced PEOPLE [--paced-new 0.25]]
+    [--seconds 4] [--rounds 2] [--freeze] [--paced PEOPLE [--paced-new 0.25]] [--parts]
 
 Serves `apps.protected` (every defence, limits out of reach: `benchmarks/run.py`'s shipped app)
 with uvicorn *in this process* (httptools + uvloop, or h11 + asyncio), loads it with wrk -t1 -c32
@@ -17,7 +17,9 @@ run, rounds where `gc.freeze()` was called after the warm-up (start-up objects m
 collection), so the two can be compared side by side. `--paced PEOPLE`: `benchmarks.run`'s
 paced mix of that many people instead of the one page (their page loads in turn, seconds apart;
 a busy site's identity settings, `benchmarks.run.BUSY_SITE`; `--paced-new`: its share of new
-visitors, the rest returning, as `benchmarks.run`'s).
+visitors, the rest returning, as `benchmarks.run`'s). `--parts`: at the end, the tracked objects
+made since start-up by the part of the middleware that holds them (`benchmarks.gc_parts`), and
+what one full collection takes then.
 """
 
 from __future__ import annotations
@@ -39,7 +41,9 @@ import uvicorn
 from tests.servers import free_port
 
 from benchmarks import person
+from benchmarks.bench_person import shield_of
 from benchmarks.bench_ratelimit import BROWSER_HEADERS, PATH, redis_server
+from benchmarks.gc_parts import Parts
 from benchmarks.run import BUSY_SITE
 from scrapeshield.store import redis as redis_store
 
@@ -121,6 +125,32 @@ def measure(url: str, seconds: float, freeze: bool, mix: Path | None = None) -> 
     )
 
 
+def held(app: Any, parts: Parts) -> str:
+    """The tracked objects made since start-up by part (per client: the address resolver's
+    cache holds one entry per client seen), and what one full collection takes."""
+    gc.unfreeze()
+    shield = shield_of(app)
+    found, unreached, tracked = parts.after(shield)
+    made = sum(found.values()) + sum(unreached.values())
+    clients = max(1, shield.shield.facts_builder._resolver._cached.cache_info().currsize)  # type: ignore[union-attr]
+    lines = [
+        f"tracked objects {tracked}, made since start-up {made} ({made / clients:.1f} a client, "
+        f"{clients} clients), by part (a client):"
+    ]
+    for part, count in found.most_common(25):
+        lines.append(f"  {count:7} {count / clients:6.2f}  {part}")
+    lines.append("  unreached from the middleware: " + ", ".join(
+        f"{name} {count}" for name, count in unreached.most_common(8)
+    ))  # fmt: skip
+    started = time.perf_counter()
+    gc.collect()
+    took = time.perf_counter() - started
+    lines.append(
+        f"a full collection: {took * 1000:.1f} ms ({took / tracked * 1e9:.0f} ns a tracked object)"
+    )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--store", choices=("redis", "memory"), default="redis")
@@ -129,6 +159,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--freeze", action="store_true", help="also rounds with gc.freeze()")
     parser.add_argument("--paced", type=int, default=0, metavar="PEOPLE", help="the paced mix")
+    parser.add_argument("--parts", action="store_true", help="tracked objects by part, at the end")
     person.add_new_share(parser)
     options = parser.parse_args()
     _count_batches()
@@ -141,8 +172,10 @@ def main() -> None:
 
         port = free_port()
         http = "httptools" if options.loop == "uvloop" else "h11"
+        app = apps.protected()
+        parts = Parts()
         config = uvicorn.Config(
-            apps.protected(), host="127.0.0.1", port=port, loop=options.loop, http=http,
+            app, host="127.0.0.1", port=port, loop=options.loop, http=http,
             log_level="warning", access_log=False, lifespan="on",
         )  # fmt: skip
         server = uvicorn.Server(config)
@@ -153,6 +186,8 @@ def main() -> None:
                 while not server.started:
                     time.sleep(0.05)
                 base = f"http://127.0.0.1:{port}"
+                if options.parts:
+                    parts.before()
                 with contextlib.ExitStack() as mixing:
                     mix = None
                     if options.paced:
@@ -163,6 +198,8 @@ def main() -> None:
                         for freeze in (False, True) if options.freeze else (False,):
                             lines.append(measure(base, options.seconds, freeze, mix))
                             print(lines[-1], flush=True)
+                if options.parts:
+                    print(held(app, parts), flush=True)
             finally:
                 server.should_exit = True
 
