@@ -67,14 +67,17 @@ class Collections:
     def __init__(self) -> None:
         self.count = [0, 0, 0]
         self.seconds = [0.0, 0.0, 0.0]
+        self.spans: list[tuple[float, float, int]] = []  # (start, end, generation)
         self._started = 0.0
 
     def __call__(self, phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
             self._started = time.perf_counter()
         else:
+            ended = time.perf_counter()
             self.count[info["generation"]] += 1
-            self.seconds[info["generation"]] += time.perf_counter() - self._started
+            self.seconds[info["generation"]] += ended - self._started
+            self.spans.append((self._started, ended, info["generation"]))
 
     @contextlib.contextmanager
     def active(self) -> Iterator[None]:
@@ -83,6 +86,43 @@ class Collections:
             yield
         finally:
             gc.callbacks.remove(self)
+
+
+class Timed:
+    """The app, each HTTP request's wall time in it (start, end) noted."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.requests: list[tuple[float, float]] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)  # type: ignore[no-any-return]
+        started = time.perf_counter()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.requests.append((started, time.perf_counter()))
+
+
+def slowest(requests: list[tuple[float, float]], collections: Collections) -> str:
+    """p50 and p99 of the requests' time in the app, and what ran while those above the p99
+    ran: a full collection, a gen1 or gen0 one, or none (then: their own work, or waiting)."""
+    times = sorted(end - start for start, end in requests)
+    if not times:
+        return "no request timed"
+    p99 = times[int(len(times) * 0.99)]
+    causes = [0, 0, 0, 0]  # full, gen1, gen0, none
+    for start, end in requests:
+        if end - start < p99:
+            continue
+        during = [g for s, e, g in collections.spans if s < end and e > start]
+        causes[3 - (max(during) + 1) if during else 3] += 1
+    share = "/".join(f"{100 * c / max(sum(causes), 1):.0f}" for c in causes)
+    return (
+        f"in app p50 {times[len(times) // 2] * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms; above "
+        f"the p99, % with a full/gen1/gen0/no collection meanwhile: {share}"
+    )
 
 
 def wrk(url: str, seconds: float, mix: Path | None = None) -> tuple[float, int]:
@@ -100,7 +140,9 @@ def wrk(url: str, seconds: float, mix: Path | None = None) -> tuple[float, int]:
     return float(rps.group(1)), int(sent.group(1))
 
 
-def measure(url: str, seconds: float, freeze: bool, mix: Path | None = None) -> str:
+def measure(
+    url: str, seconds: float, freeze: bool, mix: Path | None = None, timed: Timed | None = None
+) -> str:
     wrk(url, 1, mix)  # warm-up: imports, caches, connections
     if freeze:
         gc.freeze()
@@ -108,6 +150,8 @@ def measure(url: str, seconds: float, freeze: bool, mix: Path | None = None) -> 
         gc.unfreeze()
     _BATCHES[0] = 0
     collections = Collections()
+    if timed is not None:
+        timed.requests.clear()
     before = resource.getrusage(resource.RUSAGE_SELF)
     with collections.active():
         rps, sent = wrk(url, seconds, mix)
@@ -121,7 +165,7 @@ def measure(url: str, seconds: float, freeze: bool, mix: Path | None = None) -> 
         f"{'gc.freeze()' if freeze else 'as is':11} {rps:8.0f} req/s  "
         f"CPU {(user + system) / sent * 1e6:4.0f} µs/req (system {system / sent * 1e6:3.0f})  "
         f"{per_batch} req/batch  collections gen0/1/2 {counts}, ms {spent}, "
-        f"{gc_us:5.1f} µs/req"
+        f"{gc_us:5.1f} µs/req" + (f"\n  {slowest(timed.requests, collections)}" if timed else "")
     )
 
 
@@ -174,8 +218,9 @@ def main() -> None:
         http = "httptools" if options.loop == "uvloop" else "h11"
         app = apps.protected()
         parts = Parts()
+        timed = Timed(app)
         config = uvicorn.Config(
-            app, host="127.0.0.1", port=port, loop=options.loop, http=http,
+            timed, host="127.0.0.1", port=port, loop=options.loop, http=http,
             log_level="warning", access_log=False, lifespan="on",
         )  # fmt: skip
         server = uvicorn.Server(config)
@@ -196,7 +241,7 @@ def main() -> None:
                         )
                     for _ in range(options.rounds):
                         for freeze in (False, True) if options.freeze else (False,):
-                            lines.append(measure(base, options.seconds, freeze, mix))
+                            lines.append(measure(base, options.seconds, freeze, mix, timed))
                             print(lines[-1], flush=True)
                 if options.parts:
                     print(held(app, parts), flush=True)
