@@ -1,7 +1,7 @@
 """What one uvicorn worker spends per request under load, garbage collection included.
 
 .venv/bin/python -m benchmarks.bench_server_gc [--store redis|memory] [--loop uvloop|asyncio]
-    [--seconds 4] [--rounds 2] [--freeze] [--paced PEOPLE [--paced-new 0.25]]
+    [--seconds 4] [--rounds 2] [--freeze] [--paced PEOPLE [--paced-new 0.25]] [--parts]
 
 Serves `apps.protected` (every defence, limits out of reach: `benchmarks/run.py`'s shipped app)
 with uvicorn *in this process* (httptools + uvloop, or h11 + asyncio), loads it with wrk -t1 -c32
@@ -17,7 +17,9 @@ run, rounds where `gc.freeze()` was called after the warm-up (start-up objects m
 collection), so the two can be compared side by side. `--paced PEOPLE`: `benchmarks.run`'s
 paced mix of that many people instead of the one page (their page loads in turn, seconds apart;
 a busy site's identity settings, `benchmarks.run.BUSY_SITE`; `--paced-new`: its share of new
-visitors, the rest returning, as `benchmarks.run`'s).
+visitors, the rest returning, as `benchmarks.run`'s). `--parts`: at the end, the tracked objects
+made since start-up by the part of the middleware that holds them (`benchmarks.gc_parts`), and
+what one full collection takes then.
 """
 
 from __future__ import annotations
@@ -39,7 +41,9 @@ import uvicorn
 from tests.servers import free_port
 
 from benchmarks import person
+from benchmarks.bench_person import shield_of
 from benchmarks.bench_ratelimit import BROWSER_HEADERS, PATH, redis_server
+from benchmarks.gc_parts import Parts
 from benchmarks.run import BUSY_SITE
 from scrapeshield.store import redis as redis_store
 
@@ -63,14 +67,17 @@ class Collections:
     def __init__(self) -> None:
         self.count = [0, 0, 0]
         self.seconds = [0.0, 0.0, 0.0]
+        self.spans: list[tuple[float, float, int]] = []  # (start, end, generation)
         self._started = 0.0
 
     def __call__(self, phase: str, info: dict[str, Any]) -> None:
         if phase == "start":
             self._started = time.perf_counter()
         else:
+            ended = time.perf_counter()
             self.count[info["generation"]] += 1
-            self.seconds[info["generation"]] += time.perf_counter() - self._started
+            self.seconds[info["generation"]] += ended - self._started
+            self.spans.append((self._started, ended, info["generation"]))
 
     @contextlib.contextmanager
     def active(self) -> Iterator[None]:
@@ -79,6 +86,43 @@ class Collections:
             yield
         finally:
             gc.callbacks.remove(self)
+
+
+class Timed:
+    """The app, each HTTP request's wall time in it (start, end) noted."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.requests: list[tuple[float, float]] = []
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)  # type: ignore[no-any-return]
+        started = time.perf_counter()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.requests.append((started, time.perf_counter()))
+
+
+def slowest(requests: list[tuple[float, float]], collections: Collections) -> str:
+    """p50 and p99 of the requests' time in the app, and what ran while those above the p99
+    ran: a full collection, a gen1 or gen0 one, or none (then: their own work, or waiting)."""
+    times = sorted(end - start for start, end in requests)
+    if not times:
+        return "no request timed"
+    p99 = times[int(len(times) * 0.99)]
+    causes = [0, 0, 0, 0]  # full, gen1, gen0, none
+    for start, end in requests:
+        if end - start < p99:
+            continue
+        during = [g for s, e, g in collections.spans if s < end and e > start]
+        causes[3 - (max(during) + 1) if during else 3] += 1
+    share = "/".join(f"{100 * c / max(sum(causes), 1):.0f}" for c in causes)
+    return (
+        f"in app p50 {times[len(times) // 2] * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms; above "
+        f"the p99, % with a full/gen1/gen0/no collection meanwhile: {share}"
+    )
 
 
 def wrk(url: str, seconds: float, mix: Path | None = None) -> tuple[float, int]:
@@ -96,7 +140,9 @@ def wrk(url: str, seconds: float, mix: Path | None = None) -> tuple[float, int]:
     return float(rps.group(1)), int(sent.group(1))
 
 
-def measure(url: str, seconds: float, freeze: bool, mix: Path | None = None) -> str:
+def measure(
+    url: str, seconds: float, freeze: bool, mix: Path | None = None, timed: Timed | None = None
+) -> str:
     wrk(url, 1, mix)  # warm-up: imports, caches, connections
     if freeze:
         gc.freeze()
@@ -104,6 +150,8 @@ def measure(url: str, seconds: float, freeze: bool, mix: Path | None = None) -> 
         gc.unfreeze()
     _BATCHES[0] = 0
     collections = Collections()
+    if timed is not None:
+        timed.requests.clear()
     before = resource.getrusage(resource.RUSAGE_SELF)
     with collections.active():
         rps, sent = wrk(url, seconds, mix)
@@ -117,8 +165,34 @@ def measure(url: str, seconds: float, freeze: bool, mix: Path | None = None) -> 
         f"{'gc.freeze()' if freeze else 'as is':11} {rps:8.0f} req/s  "
         f"CPU {(user + system) / sent * 1e6:4.0f} µs/req (system {system / sent * 1e6:3.0f})  "
         f"{per_batch} req/batch  collections gen0/1/2 {counts}, ms {spent}, "
-        f"{gc_us:5.1f} µs/req"
+        f"{gc_us:5.1f} µs/req" + (f"\n  {slowest(timed.requests, collections)}" if timed else "")
     )
+
+
+def held(app: Any, parts: Parts) -> str:
+    """The tracked objects made since start-up by part (per client: the address resolver's
+    cache holds one entry per client seen), and what one full collection takes."""
+    gc.unfreeze()
+    shield = shield_of(app)
+    found, unreached, tracked = parts.after(shield)
+    made = sum(found.values()) + sum(unreached.values())
+    clients = max(1, shield.shield.facts_builder._resolver._cached.cache_info().currsize)  # type: ignore[union-attr]
+    lines = [
+        f"tracked objects {tracked}, made since start-up {made} ({made / clients:.1f} a client, "
+        f"{clients} clients), by part (a client):"
+    ]
+    for part, count in found.most_common(25):
+        lines.append(f"  {count:7} {count / clients:6.2f}  {part}")
+    lines.append("  unreached from the middleware: " + ", ".join(
+        f"{name} {count}" for name, count in unreached.most_common(8)
+    ))  # fmt: skip
+    started = time.perf_counter()
+    gc.collect()
+    took = time.perf_counter() - started
+    lines.append(
+        f"a full collection: {took * 1000:.1f} ms ({took / tracked * 1e9:.0f} ns a tracked object)"
+    )
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -129,6 +203,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--freeze", action="store_true", help="also rounds with gc.freeze()")
     parser.add_argument("--paced", type=int, default=0, metavar="PEOPLE", help="the paced mix")
+    parser.add_argument("--parts", action="store_true", help="tracked objects by part, at the end")
     person.add_new_share(parser)
     options = parser.parse_args()
     _count_batches()
@@ -141,8 +216,11 @@ def main() -> None:
 
         port = free_port()
         http = "httptools" if options.loop == "uvloop" else "h11"
+        app = apps.protected()
+        parts = Parts()
+        timed = Timed(app)
         config = uvicorn.Config(
-            apps.protected(), host="127.0.0.1", port=port, loop=options.loop, http=http,
+            timed, host="127.0.0.1", port=port, loop=options.loop, http=http,
             log_level="warning", access_log=False, lifespan="on",
         )  # fmt: skip
         server = uvicorn.Server(config)
@@ -153,6 +231,8 @@ def main() -> None:
                 while not server.started:
                     time.sleep(0.05)
                 base = f"http://127.0.0.1:{port}"
+                if options.parts:
+                    parts.before()
                 with contextlib.ExitStack() as mixing:
                     mix = None
                     if options.paced:
@@ -161,8 +241,10 @@ def main() -> None:
                         )
                     for _ in range(options.rounds):
                         for freeze in (False, True) if options.freeze else (False,):
-                            lines.append(measure(base, options.seconds, freeze, mix))
+                            lines.append(measure(base, options.seconds, freeze, mix, timed))
                             print(lines[-1], flush=True)
+                if options.parts:
+                    print(held(app, parts), flush=True)
             finally:
                 server.should_exit = True
 

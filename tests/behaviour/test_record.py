@@ -14,14 +14,14 @@ def every_entry(ring: Ring | None, ident: int | None, cut: float) -> bool:
 
 
 def test_an_old_entry_of_an_id_does_not_hide_a_recent_one() -> None:
-    ring = ([7, 3, 7, 5], [100, 150, 200, 250])
+    ring = ((7, 3, 7, 5), (100, 150, 200, 250))
     assert seen(ring, 7, 180)  # the first 7 is too old, the second is not
     assert not seen(ring, 7, 201)  # both too old
     assert seen(ring, 5, 250)
     assert not seen(ring, 3, 151)
     assert not seen(ring, 9, 0)
     assert not seen(None, 7, 0)
-    assert not seen(([], []), 7, 0)
+    assert not seen(((), ()), 7, 0)
 
 
 def test_it_answers_as_reading_every_entry() -> None:
@@ -29,8 +29,8 @@ def test_it_answers_as_reading_every_entry() -> None:
     for _ in range(20_000):
         size = draw.randint(0, 40)
         ring = (
-            [draw.randint(0, 10) for _ in range(size)],
-            [draw.randint(0, 100) for _ in range(size)],
+            tuple(draw.randint(0, 10) for _ in range(size)),
+            tuple(draw.randint(0, 100) for _ in range(size)),
         )
         ident, cut = draw.choice([None, draw.randint(0, 12)]), draw.randint(0, 110)
         assert seen(ring, ident, cut) == every_entry(ring, ident, cut), (ring, ident, cut)

@@ -260,8 +260,9 @@ class BehaviourDetector(Immediate):
         look, wanted = r.looked_up()
         orphan = r.check and not seen(getattr(tally, look), wanted, r.now - s.page_memory)
         bumps = [*r.bumps, ORPHAN] if orphan else r.bumps
-        counts = list(tally.counts) if dry_run else tally.counts  # (a dry run counts a copy)
-        at = count(counts, bucket, bumps)
+        counts, at = count(tally.counts, bucket, bumps)
+        if not dry_run:  # (a dry run counts a copy)
+            tally.counts = counts
         current = counts[at : at + 5]
         other = 6 - at
         previous = counts[other : other + 5] if counts[other + 5] == bucket - 1 else _ZEROS

@@ -109,7 +109,7 @@ def count_leased(
     for state, records in leases:
         bumps = state.bumps
         for now, path in records:
-            count(tally.counts, int(now // window), bumps)
+            tally.counts = count(tally.counts, int(now // window), bumps)[0]
             if state.kind == ASSET:
                 continue
             ident = item_id(path)

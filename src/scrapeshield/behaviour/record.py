@@ -11,7 +11,8 @@ LISTINGS = "listed"  # the listing pages (no id) a client viewed: path hashes (t
 LISTED_SIZE = 16  # (that ring's size, entries)
 RINGS = ("pages", "images", LISTINGS)  # (their names on Redis too)
 RING_NAMES = {PAGE: "pages", IMAGE: "images"}  # each kind's ring of ids (script.RING_ENTRY)
-Ring = tuple[list[int], list[int]]  # a memory ring: ids and their whole seconds
+Ring = tuple[tuple[int, ...], tuple[int, ...]]  # a memory ring: ids and their whole seconds
+Counts = tuple[int, ...]  # a memory record's counters (see `Tally`)
 
 
 class Tally:
@@ -19,38 +20,34 @@ class Tally:
     counters of two windows by the parity of the window's index, each followed by the index it
     holds (`p0 i0 a0 c0 o0 w0 p1 ... w1`), and the rings of recent ids (ids and their whole
     seconds, oldest first, made at the first push; entries older than their memory are skipped
-    by time). Slots, not a dict: a store full of these holds `memory_max_keys / 2` of them."""
+    by time). Slots, not a dict: a store full of these holds `memory_max_keys / 2` of them.
+    Counters and rings are plain tuples of integers, replaced at each change: a store keeps one
+    record per client, and the garbage collector stops tracking such tuples, where lists would
+    add four tracked containers per client to every full collection (docs/store.md)."""
 
     __slots__ = ("counts", *RINGS)
 
     def __init__(self) -> None:
-        self.counts = [0, 0, 0, 0, 0, -1, 0, 0, 0, 0, 0, -1]
+        self.counts: Counts = (0, 0, 0, 0, 0, -1, 0, 0, 0, 0, 0, -1)
         self.pages: Ring | None = None
         self.images: Ring | None = None
         self.listed: Ring | None = None
 
 
-def count(counts: list[int], bucket: int, bumps: Sequence[int]) -> int:
-    """Add `bumps` to window `bucket`'s counters in `counts` (a `Tally`'s), anew at the
-    window's first request; where that window's five counters start (6 × its parity)."""
+def count(counts: Counts, bucket: int, bumps: Sequence[int]) -> tuple[Counts, int]:
+    """`counts` (a `Tally`'s) with `bumps` added to window `bucket`'s counters, anew at the
+    window's first request, and where that window's five counters start (6 × its parity)."""
     at = 6 * (bucket % 2)
-    if counts[at + 5] != bucket:
-        counts[at : at + 6] = [0, 0, 0, 0, 0, bucket]
+    window = list(counts[at : at + 6]) if counts[at + 5] == bucket else [0, 0, 0, 0, 0, bucket]
     for b in bumps:
-        counts[at + b] += 1
-    return at
+        window[b] += 1
+    return (*counts[:at], *window, *counts[at + 6 :]), at
 
 
 def push(tally: Tally, name: str, ident: int, now: int, size: int) -> None:
     ring: Ring | None = getattr(tally, name)
-    if ring is None:
-        setattr(tally, name, ([ident], [now]))
-        return
-    ids, times = ring
-    ids.append(ident)
-    times.append(now)
-    if len(ids) > size:
-        del ids[0], times[0]
+    ids, times = ring if ring is not None else ((), ())
+    setattr(tally, name, ((*ids, ident)[-size:], (*times, now)[-size:]))
 
 
 def seen(ring: Ring | None, ident: int | None, cut: float) -> bool:

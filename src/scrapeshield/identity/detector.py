@@ -330,13 +330,13 @@ class IdentityDetector(Immediate):
             issuance,
             amnesia,
             newcomers_at,
-            prev_at,
+            tuple(prev_at),
             rest_at,
-            prev_keys,
+            tuple(prev_keys),
             cache_key,
             tuple(
                 (
-                    b,
+                    i,
                     at,
                     prev,
                     known,
@@ -344,8 +344,8 @@ class IdentityDetector(Immediate):
                     b.allowed if image else b.allowed - 1,
                     own,
                 )
-                for b, at, prev, known, own in zip(
-                    read, budget_at, prev_at, prev_known, read_subjects, strict=True
+                for i, (b, at, prev, known, own) in enumerate(
+                    zip(read, budget_at, prev_at, prev_known, read_subjects, strict=True)
                 )
             ),
             any(at >= 0 for at in prev_at),
@@ -362,8 +362,8 @@ class IdentityDetector(Immediate):
         use = 0.0
         uses: dict[str, float] = {}  # by subject
         weight = 1.0 - (facts.time % 3600.0) / 3600.0  # of the previous clock hour
-        for b, at, prev, known, spent, mark, own in plan.reads:
-            count = results[at]
+        for i, at, prev, known, spent, mark, own in plan.reads:
+            b, count = self._budgets[i], results[at]
             # a sliding hour: a session across the hour gets no fresh budget
             if prev >= 0:
                 count += round(results[prev] * weight)

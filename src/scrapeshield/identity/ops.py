@@ -70,10 +70,12 @@ def submit(store: RedisStore, ops: Sequence[Op]) -> Awaitable[Any]:
 
 class Call(NamedTuple):
     """The script call of a list of operations, made once for every request that runs the same
-    list: its keys, its arguments, and where in them the members given per request go."""
+    list: its keys, its arguments, and where in them the members given per request go. Plain
+    tuples: kept per client (in identity's plans), which the garbage collector stops tracking
+    (docs/store.md, "Garbage collection")."""
 
-    keys: list[str]
-    args: list[Any]
+    keys: tuple[str, ...]
+    args: tuple[Any, ...]
     members_at: tuple[int, ...]
 
 
@@ -89,7 +91,7 @@ def call(ops: Sequence[Op], per_request: Sequence[int] = ()) -> Call:
             args += [member, max(1, int(ttl * 1000))]
         elif code in "IS":
             args.append(max(1, int(ttl * 1000)))
-    return Call([op[1] for op in ops], args, tuple(members_at))
+    return Call(tuple([op[1] for op in ops]), tuple(args), tuple(members_at))
 
 
 def queue_call(
@@ -97,21 +99,20 @@ def queue_call(
 ) -> Soon[T]:
     """`queue` for a call made beforehand (`call`), with this request's `member` in its adds
     left per request (one server, not a spreading Cluster)."""
-    args = made.args
-    if made.members_at:
-        args = args.copy()
-        for at in made.members_at:
-            args[at] = member
-    return store.queue_script(SCRIPT, made.keys, args, then)
+    args = list(made.args)
+    for at in made.members_at:
+        args[at] = member
+    return store.queue_script(SCRIPT, list(made.keys), args, then)
 
 
 def _submit(
     store: RedisStore, ops: Sequence[Op], then: Callable[[list[Any]], Any] | None = None
 ) -> Awaitable[Any]:
     made = call(ops)
+    keys, args = list(made.keys), list(made.args)
     if then is not None:
-        return store.queue_script(SCRIPT, made.keys, made.args, then)
-    return store.submit_script(SCRIPT, made.keys, made.args)
+        return store.queue_script(SCRIPT, keys, args, then)
+    return store.submit_script(SCRIPT, keys, args)
 
 
 def _split(store: RedisStore, ops: Sequence[Op]) -> Awaitable[list[int]]:

@@ -18,15 +18,19 @@ class Budget(NamedTuple):
     name: str  # of its signal: budget/<scope>/<period>
 
 
-Read = tuple[Budget, int, int, int, int, int, tuple[str, ...]]
-"""A budget, where its count is in the reply, where the previous hour's is (-1: not read),
-the previous hour's when known, where the refused tokens' count is (-1: none), the count
-above which it signals, and its subjects (its keys without the period; a young token's visitor
-budget has two: the token's and its address's tokenless originals)."""
+Read = tuple[int, int, int, int, int, int, tuple[str, ...]]
+"""A budget (its index in the detector's budgets: a plain tuple of numbers and strings, which
+the garbage collector stops tracking, where a `Budget` in it would keep it tracked), where its
+count is in the reply, where the previous hour's is (-1: not read), the previous hour's when
+known, where the refused tokens' count is (-1: none), the count above which it signals, and its
+subjects (its keys without the period; a young token's visitor budget has two: the token's and
+its address's tokenless originals)."""
 
 
 class Plan(NamedTuple):
-    """What one request queued, and where its answers are in the reply."""
+    """What one request queued, and where its answers are in the reply. Kept per client (the
+    detector's plan cache): its parts are plain tuples of strings and numbers where they can be,
+    which the garbage collector stops tracking (docs/store.md, "Garbage collection")."""
 
     kind: str
     ops: tuple[ops.Op, ...]
@@ -36,9 +40,9 @@ class Plan(NamedTuple):
     issuance: bool  # three counters: address, network, fingerprint
     amnesia: bool  # two reads: issued to the address, returned from it
     newcomers_at: int  # where the young identities' count of this network is (-1: not counted)
-    prev_at: list[int]  # per budget, where the previous hour's count is (-1: not read)
+    prev_at: tuple[int, ...]  # per budget, where the previous hour's count is (-1: not read)
     rest_at: int  # where the answers of the pool, issuance and amnesia counters start
-    prev_keys: list[str]  # per budget, the previous hour's key ("" for a day budget)
+    prev_keys: tuple[str, ...]  # per budget, the previous hour's key ("" for a day budget)
     cache_key: tuple[object, ...]  # its key in the plan cache
     reads: tuple[Read, ...]  # per budget, where its counts are, and the count that signals
     learns: bool  # whether it reads a previous hour's count (then kept: `_learn`)

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -66,7 +67,9 @@ class Leases:
         self._by_network: dict[str, set[str]] = {}  # clients holding leases, by network
         self._network_of: dict[str, str] = {}
         self._requests, self._seconds = settings.requests, settings.seconds
-        self._table: dict[str, dict[Key, Lease]] = {}
+        # (OrderedDicts: the oldest found in O(1) when full, where a dict's `next(iter())`
+        # walks every entry deleted before it: O(max_clients) per new client)
+        self._table: OrderedDict[str, dict[Key, Lease]] = OrderedDict()
         self._sweeper: asyncio.Task[None] | None = None
         self._reading: set[asyncio.Task[None]] = set()
         self._hooks: dict[int, tuple[object, list[Hooks] | None]] = {}
@@ -75,7 +78,7 @@ class Leases:
         self._reserving: dict[tuple[str, Key], float] = {}  # reserving along, until (monotonic)
         # per client and lease key (its hash) whose last lease ended unused: when the client was
         # last evaluated in full for it (`_pacing`); the oldest mark goes first when full
-        self._idle: dict[tuple[str, int], float] = {}
+        self._idle: OrderedDict[tuple[str, int], float] = OrderedDict()
         self.granted = self.used = self.settled = 0  # counts, for tests and the benchmark
         self.unused = 0  # leases that ended with no request leased
 

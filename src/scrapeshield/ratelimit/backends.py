@@ -107,8 +107,9 @@ class RedisLimiter:
 
     def __init__(self, store: RedisStore) -> None:
         self.store = store
-        self._calls: dict[tuple[tuple[Limit, ...], int, str], tuple[list[str], bytes]] = {}
-        """A client's plan's keys and packed limits: made once per plan, not per request."""
+        self._calls: dict[tuple[tuple[Limit, ...], int, str], tuple[tuple[str, ...], bytes]] = {}
+        """A client's plan's keys and packed limits: made once per plan, not per request (a
+        plain tuple of strings and bytes, which the garbage collector stops tracking)."""
 
     async def hit(
         self, limits: tuple[Limit, ...], cost: int, client_key: str, strike_window: float, dry: bool
@@ -176,14 +177,16 @@ class RedisLimiter:
         if made is None:
             made = self._make(limits, cost, client_key)
         keys, spec = made
-        return keys, [1 if dry else 0, window, spec, "1"]
+        return list(keys), [1 if dry else 0, window, spec, "1"]
 
     def _make(
         self, limits: tuple[Limit, ...], cost: int, client_key: str
-    ) -> tuple[list[str], bytes]:
-        keys = [key for lim in limits for key in lim.redis_keys]
-        keys += [strike_key(client_key), ban_key(client_key)]
-        made = keys, split.pack_spec(limits, cost)
+    ) -> tuple[tuple[str, ...], bytes]:
+        client = (strike_key(client_key), ban_key(client_key))
+        made = (
+            (*[key for lim in limits for key in lim.redis_keys], *client),
+            split.pack_spec(limits, cost),
+        )
         if len(self._calls) >= _CALLS_CACHE_SIZE:  # one per client's plan: stay bounded
             self._calls.clear()
         self._calls[(limits, cost, client_key)] = made

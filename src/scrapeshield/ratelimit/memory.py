@@ -8,9 +8,12 @@ counters (least recently used evicted first) and answers exactly like the Redis 
 windows, same rounding); `memory_backend = "limits"` selects limits' own storage instead.
 Everything runs without awaiting, so one request's test-then-hit is atomic in its event loop.
 
-A sliding-window limit is one entry, `[window index, count in it, count in the one before]`,
+A sliding-window limit is one entry, `(window index, count in it, count in the one before)`,
 rolled forward when the clock enters the next window: the same counts as the script's two keys
-per window, found with one lookup. On the MemoryStore the ban check reads its ban table in place.
+per window, found with one lookup. Entries are plain tuples of numbers, replaced at each hit: a
+busy site keeps a few per client, and the garbage collector stops tracking such tuples, where
+lists would be walked by every full collection (docs/store.md, "Garbage collection"). On the
+MemoryStore the ban check reads its ban table in place.
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ from scrapeshield.ratelimit.plan import Limit
 from scrapeshield.store.base import Store
 from scrapeshield.store.memory import MemoryStore
 
-_Found = tuple[int, float, list[Any] | None]
+_Entry = tuple[Any, ...]
+"""A limit's counters (a moving window's: its list of stamps, kept in place, and its expiry)."""
+_Found = tuple[int, float, _Entry | None]
 """One limit's (count in the window, seconds to its reset, its entry if it has one)."""
 
 
@@ -35,9 +40,9 @@ class NativeMemoryLimiter:
     def __init__(self, store: Store, *, max_keys: int = 100_000) -> None:
         self.store = store
         self.max_keys = max_keys
-        # fixed: key -> [count, expires]; moving: key -> [sorted timestamps, expires];
-        # sliding: key -> [window index, count in that window, count in the window before]
-        self._data: OrderedDict[str, list[Any]] = OrderedDict()
+        # fixed: key -> (count, expires); moving: key -> ([sorted timestamps], expires);
+        # sliding: key -> (window index, count in that window, count in the window before)
+        self._data: OrderedDict[str, _Entry] = OrderedDict()
         self._memory = store if isinstance(store, MemoryStore) else None
 
     def __len__(self) -> int:
@@ -120,19 +125,14 @@ class NativeMemoryLimiter:
             window, key = lim.window, lim.storage_key
             index = int(now / window)  # time is positive: int() floors
             entry = data.get(key)
-            if entry is None:
-                data[key] = entry = [index, 0, 0]
-                cur = prev = 0
-            else:
+            cur = prev = 0
+            if entry is not None:
                 data.move_to_end(key)
                 if index <= entry[0]:  # this window (or a clock stepped back: stay in it)
-                    cur, prev = entry[1], entry[2]
+                    index, cur, prev = entry
                 elif index - entry[0] == 1:  # the next: this window's count becomes the previous
-                    cur, prev = 0, entry[1]
-                    entry[0], entry[1], entry[2] = index, 0, prev
-                else:  # both windows are over: the script's keys would have expired
-                    cur = prev = 0
-                    entry[0], entry[1], entry[2] = index, 0, 0
+                    prev = entry[1]
+                # else both windows are over: the script's keys would have expired
             elapsed = (now % window) / window
             reset = window * (1 - elapsed)
             if prev:  # the weighted count drops by one every window / prev seconds
@@ -145,9 +145,10 @@ class NativeMemoryLimiter:
             remaining = lim.quota - count - cost
             if remaining < 0:
                 for spent in limits[: len(figures) // 2]:  # rare: give back what was taken
-                    data[spent.storage_key][1] -= cost
+                    taken = data[spent.storage_key]
+                    data[spent.storage_key] = (taken[0], taken[1] - cost, taken[2])
                 return None
-            entry[1] = cur + cost
+            data[key] = (index, cur + cost, prev)
             # The RateLimit field's limit: the smallest share left (ties: the latest reset).
             left = remaining / lim.quota
             if left < share or (left == share and reset > figures[2 * chosen + 1]):
@@ -169,15 +170,16 @@ class NativeMemoryLimiter:
             entry = data.get(lim.storage_key)
             if entry is None:  # expired or evicted: nothing of it is counted any more
                 continue
+            key = lim.storage_key
             if lim.strategy == "sliding-window-counter":
                 index = int(at / lim.window)
                 if entry[0] == index:
-                    entry[1] = max(0, entry[1] - units)
+                    data[key] = (index, max(0, entry[1] - units), entry[2])
                 elif entry[0] == index + 1:
-                    entry[2] = max(0, entry[2] - units)
+                    data[key] = (entry[0], entry[1], max(0, entry[2] - units))
             elif lim.strategy == "fixed-window":
                 if entry[1] - lim.window <= at < entry[1]:  # the window it was counted in
-                    entry[0] = max(0, entry[0] - units)
+                    data[key] = (max(0, entry[0] - units), entry[1])
             else:  # moving window: its own stamps
                 stamps: list[float] = entry[0]
                 lo = bisect.bisect_left(stamps, at)
@@ -186,7 +188,7 @@ class NativeMemoryLimiter:
 
     # -- entries ----------------------------------------------------------------------------------
 
-    def _get(self, key: str, now: float) -> list[Any] | None:
+    def _get(self, key: str, now: float) -> _Entry | None:
         entry = self._data.get(key)
         if entry is None:
             return None
@@ -225,7 +227,7 @@ class NativeMemoryLimiter:
                     data.move_to_end(key)
                 elif shift == 1:  # the next window: this window's count becomes the previous
                     prev = entry[1]
-                    entry[0], entry[1], entry[2] = entry[0] + 1, 0, prev
+                    data[key] = entry = (entry[0] + 1, 0, prev)
                     data.move_to_end(key)
                 else:  # both windows are over: the script's keys would have expired
                     del data[key]
@@ -272,20 +274,20 @@ class NativeMemoryLimiter:
         data = self._data
         states = []
         for lim, (count, reset, entry) in zip(limits, found, strict=True):
+            key = lim.storage_key
             if lim.strategy == "sliding-window-counter":
                 if entry is None:
-                    data[lim.storage_key] = entry = [int(now / lim.window), 0, 0]
-                entry[1] += cost
+                    entry = (int(now / lim.window), 0, 0)
+                data[key] = (entry[0], entry[1] + cost, entry[2])
             elif lim.strategy == "fixed-window":
                 if entry is None:
-                    data[lim.storage_key] = entry = [0, now + lim.window]
+                    entry = (0, now + lim.window)
                     reset = float(lim.window)
-                entry[0] += cost
-            else:  # moving window
-                if entry is None:
-                    data[lim.storage_key] = entry = [[], 0.0]
-                entry[0].extend([now] * cost)
-                entry[1] = now + lim.window
+                data[key] = (entry[0] + cost, entry[1])
+            else:  # moving window: its list of stamps, in place
+                stamps: list[float] = entry[0] if entry is not None else []
+                stamps.extend([now] * cost)
+                data[key] = (stamps, now + lim.window)
                 reset = reset or float(lim.window)
             states.append(LimitState(lim, lim.quota - count - cost, reset))
         return tuple(states)

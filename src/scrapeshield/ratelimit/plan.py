@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import logging
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -169,9 +170,11 @@ class Planner:
         )
         # (method, path, route group) -> group, None if exempt: most requests repeat a few pages
         self._paths: dict[tuple[str, str, str], str | None] = {}
-        self._plans: dict[
+        # (an OrderedDict: its oldest entry found in O(1); a dict's `next(iter())` skips every
+        # entry deleted before it, O(cache size) per new client once the cache is full)
+        self._plans: OrderedDict[
             tuple[str, str, str | None, object], tuple[IPAddress | None, Plan | None]
-        ] = {}
+        ] = OrderedDict()
         self.max_plans = PLAN_CACHE_SIZE
         self._warned_unknown = False
 

@@ -37,7 +37,11 @@ class MemoryStore:
         self._bans: OrderedDict[str, tuple[str, float | None]] = OrderedDict()
         self._traps: OrderedDict[str, tuple[str, float | None]] = OrderedDict()
         self._rows: OrderedDict[str, tuple[Any, float]] = OrderedDict()
-        self._sets: OrderedDict[str, tuple[set[int], float | None]] = OrderedDict()
+        # A distinct count's members as a dict's keys (values None) and its expiry apart: a
+        # dict of numbers is no container the garbage collector tracks, where a set, or a tuple
+        # holding one, is (a few per client: identity's budgets; docs/store.md).
+        self._sets: OrderedDict[str, dict[int, None]] = OrderedDict()
+        self._set_expiry: dict[str, float | None] = {}
         self._members = 0  # in every set together, bounded by `_max_members`
         self._max_members = 8 * max_keys
         self._max_keys = max_keys
@@ -149,7 +153,7 @@ class MemoryStore:
 
     def distinct_union(self, keys: list[str]) -> int:
         """How many distinct members the sets at `keys` hold together (expired ones: none)."""
-        found = [self._sets[key][0] for key in keys if self.distinct(key, None)]  # (drops
+        found = [self._sets[key] for key in keys if self.distinct(key, None)]  # (drops
         if len(found) == 1:  # an expired set) most unions: one side is empty, nothing to build
             return len(found[0])
         return len(set().union(*found))
@@ -157,29 +161,31 @@ class MemoryStore:
     def distinct(self, key: str, member: str | None, ttl: float | None = None) -> int:
         """`add_distinct` synchronously; with `member` None, `count_distinct`."""
         now = time.time()
-        sets = self._sets
-        entry = sets.get(key)
-        if entry is not None and entry[1] is not None and entry[1] <= now:
-            del sets[key]
-            self._members -= len(entry[0])
-            entry = None
+        sets, expiry = self._sets, self._set_expiry
+        members = sets.get(key)
+        if members is not None and (expires := expiry[key]) is not None and expires <= now:
+            self._drop_set(key)
+            members = None
         if member is None:
-            return len(entry[0]) if entry is not None else 0
-        if entry is None:
-            entry = sets[key] = (set(), now + ttl if ttl is not None else None)
+            return len(members) if members is not None else 0
+        if members is None:
+            members = sets[key] = {}
+            expiry[key] = now + ttl if ttl is not None else None
         else:
             sets.move_to_end(key)
-        members = entry[0]
         if len(members) < DISTINCT_CAP:
             before = len(members)
-            members.add(hash(member))
+            members[hash(member)] = None
             if len(members) != before:
                 self._members += 1
                 while self._members > self._max_members and len(sets) > 1:
-                    _, (old, _) = sets.popitem(last=False)
-                    self._members -= len(old)
+                    self._drop_set(next(iter(sets)))  # the least recently used
                     self.evictions += 1
         return len(members)
+
+    def _drop_set(self, key: str) -> None:
+        self._members -= len(self._sets.pop(key))
+        del self._set_expiry[key]
 
     # -- the Store protocol ---------------------------------------------------------------------
 
@@ -202,10 +208,10 @@ class MemoryStore:
         live = self._live(key, now) is not None  # an expired key was not there (as Redis)
         self._table(key).pop(key, None)
         row = self._rows.pop(key, None)
-        members = self._sets.pop(key, None)
-        if members is not None:
-            self._members -= len(members[0])
-            live = live or members[1] is None or members[1] > now
+        if key in self._sets:
+            expires = self._set_expiry[key]
+            self._drop_set(key)
+            live = live or expires is None or expires > now
         return live or (row is not None and row[1] > now)
 
     async def incr(self, key: str, amount: int = 1, ttl: float | None = None) -> int:
@@ -221,7 +227,7 @@ class MemoryStore:
         now = time.time()
         entry = self._live(key, now)
         if entry is None and key in self._sets and self.distinct(key, None):
-            entry = (key, self._sets[key][1])
+            entry = (key, self._set_expiry[key])
         if entry is None or entry[1] is None:
             return None
         return max(0.0, entry[1] - now)
@@ -235,7 +241,7 @@ class MemoryStore:
                 *self._bans.items(),
                 *self._traps.items(),
                 *self._rows.items(),
-                *self._sets.items(),
+                *[(k, (k, expires)) for k, expires in self._set_expiry.items()],
             ]
             if k.startswith(prefix) and (exp is None or exp > now)
         ]
