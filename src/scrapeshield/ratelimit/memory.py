@@ -122,8 +122,8 @@ class NativeMemoryLimiter:
         figures: list[float] = []  # remaining, reset of each limit in turn (no tuple per limit)
         chosen = 0
         share = 2.0  # above any share left: the first limit is chosen
-        for lim, key in zip(limits, keys, strict=True):
-            window = lim.window
+        for i, lim in enumerate(limits):  # (keys[i]: a zip costs ~0.1 µs a limit more)
+            key, window = keys[i], lim.window
             index = int(now / window)  # time is positive: int() floors
             entry = data.get(key)
             cur = prev = 0
@@ -213,7 +213,8 @@ class NativeMemoryLimiter:
         data = self._data
         found: list[_Found] = []
         rejected = -1
-        for lim, key in zip(limits, keys, strict=True):
+        for i, lim in enumerate(limits):
+            key = keys[i]
             if lim.strategy != "sliding-window-counter":
                 found.append(state := self._state(lim, key, now))
                 if rejected < 0 and state[0] + cost > lim.quota:

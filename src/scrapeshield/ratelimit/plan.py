@@ -215,8 +215,9 @@ class Planner:
         )
         # (method, path, route group) -> group, None if exempt: most requests repeat a few pages
         self._paths: dict[tuple[str, str, str], str | None] = {}
-        # (group, client key, user, visitor, address as an int) -> (rules index, keys, hit.lua's
-        # keys), () without limits: strings and numbers only, which the collector stops tracking.
+        # (group, client key, user, visitor, address as an int or None) -> (rules index, keys,
+        # hit.lua's keys), () without limits: strings and numbers only, which the collector
+        # stops tracking.
         # (An OrderedDict: its oldest entry found in O(1); a dict's `next(iter())` skips every
         # entry deleted before it, O(cache size) per new client once the cache is full.)
         self._plans: OrderedDict[tuple[str, str, str | None, object, int | None], _Keys] = (
@@ -276,17 +277,20 @@ class Planner:
             return None
         user = self.user_key(facts) if name in self._user_groups else None
         visitor = notes.get(VISITOR_NOTE) if name in self._visitor_groups else None
-        address = facts.client_ip
-        # The address as an int (hashed in C; the address object would keep the entry tracked)
-        key = (name, facts.client_key, user, visitor, None if address is None else int(address))
+        address, client_key = facts.client_ip, facts.client_key
+        # A client key of a network (`/`) may hold addresses this planner counts apart: then
+        # the address is part of the key, as an int (the address object would keep the entry
+        # tracked); a key without `/` is its address (or "unknown") already.
+        ip = int(address) if address is not None and "/" in client_key else None
+        key = (name, client_key, user, visitor, ip)
         plans = self._plans
         cached = plans.get(key)
         if cached is None:
             if len(plans) >= self.max_plans:
                 plans.pop(next(iter(plans)), None)  # the oldest: if still active, compiled again
-            if facts.client_key == UNKNOWN_CLIENT and not self._warned_unknown:
+            if client_key == UNKNOWN_CLIENT and not self._warned_unknown:
                 self._warn_unknown(facts.peer)
-            cached = plans[key] = self._compile(name, facts.client_key, address, user, visitor)
+            cached = plans[key] = self._compile(name, client_key, address, user, visitor)
         if not cached:
             return None
         return Plan(self._rules[cached[0]], cached[1], cached[2])
