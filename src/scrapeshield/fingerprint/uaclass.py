@@ -313,6 +313,9 @@ _ODD_LIMIT = 40
 _PREPENDED = re.compile(r"\A[^()]*, ?mozilla/")
 # ua-parser sees at most this much: a browser's product tokens come first, and the regex cost
 # grows with length. The catalogue matcher still reads the whole (settings-capped) agent.
+# On never-seen random words its cost is a few µs with rare spikes of 0.3-1.3 ms (p99 of one
+# call ~330-520 µs at 320 characters, ~40 at 256); 256 would change the family ua-parser gives
+# 29 corpus agents (TikTok's and Outlook's tokens come later), so it stays 320.
 PARSE_CAP = 320
 _DOMAINS = ua_parser.Domain.USER_AGENT | ua_parser.Domain.OS
 
