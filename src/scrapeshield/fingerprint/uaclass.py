@@ -300,12 +300,12 @@ _BROWSER_PREFIX = ("mozilla/", "opera/")
 # A Java runtime's version ("Java 1.8.0_77", "Java/1.7.0_45"): a Java program's HTTP stack, not
 # a browser (J2ME phones write MIDP/CLDC profiles, never a JRE version).
 _JAVA_RUNTIME = re.compile(r"\bjava[/ ]1\.[0-9]+\.[0-9]+_[0-9]+")
-# Punctuation that user agents hardly use: quotes, markup, braces, `@#$%&*=?!|~^\\` and the
-# backtick. Random printable text is a fifth such characters (about 100 in 512); no agent of the
-# labelled corpus that the rules spare holds more than 30 (an HbbTV set's agent with its XML
-# profile list, a percent-encoded Android agent), the few with more are bots or injected markup.
-# Past _ODD_LIMIT the text is no browser's, and the verdict comes before the marker searches
-# (phone, classic browser, platform and device names: ~80 µs of `re` on 512 characters).
+# Punctuation that user agents hardly use: quotes, markup, braces, `@#$%&*=?!|~^`, the backslash and
+# the backtick. Random printable text is a fifth such characters (about 100 in 512); no agent of the
+# labelled corpus that the rules spare holds more than 30 (an HbbTV set's agent with its XML profile
+# list, a percent-encoded Android agent), the few with more are bots or injected markup. Past
+# _ODD_LIMIT the text is no browser's, and the verdict comes before the marker searches (phone,
+# classic browser, platform and device names: ~80 µs of `re` on 512 characters).
 _ODD = re.compile(r"[\"!#$%&'*<=>?@\\^`{|}~]")
 _ODD_LIMIT = 40
 # A program's name put before a browser's whole agent ("hackney/1.6.6, Mozilla/5.0 (...)",
@@ -518,13 +518,13 @@ def _bot_reason(lowered: str, ua_words: tuple[str, ...], family: str) -> str:
         if _TRUNCATED.search(lowered) and "android" not in lowered:
             return "ends at its rendering engine: no browser sends a truncated user agent"
         # A device's hardware marker (a TV, a console, a feature phone: KaiOS's "Mozilla/5.0
-        # (Mobile; rv:68.0) KAIOS/3.0") counts here, in one search with the engines and names,
-        # as it does for agents not in browser form, unless a "compatible" field is there, the
-        # form tools name themselves in ("(watchOS
-        # 6.2; Watch; compatible; sv-watchagent; HTTPClient 4.5)", a dev-A bot only its name
-        # catches). Round ten: dev-new 1 browser, dev-B 2 (counts, seen before the rule was
-        # written) and 1 app each on dev-A and dev-B spared; no bot of any dev pool lost, with
-        # the catalogue or without. Risk: a bot in Mozilla form naming a device (none seen).
+        # (Mobile; rv:68.0) KAIOS/3.0") counts here, in one search with the engines and names, as it
+        # does for agents not in browser form, unless a "compatible" field is there, the form tools
+        # name themselves in ("(watchOS 6.2; Watch; compatible; sv-watchagent; HTTPClient 4.5)", a
+        # dev-A bot only its name catches). Round ten: dev-new 1 browser, dev-B 2 (counts, seen
+        # before the rule was written) and 1 app each on dev-A and dev-B spared; no bot of any dev
+        # pool lost, with the catalogue or without. Risk: a bot in Mozilla form naming a device
+        # (none seen).
         spare = _ENGINE_OR_MARK_OR_DEVICE if "compatible" not in lowered else _ENGINE_OR_MARK
         if spare.search(lowered) or _NETSCAPE.search(lowered):
             return ""  # a browser ua-parser does not name, or a device: its engine or name says so
