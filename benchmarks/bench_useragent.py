@@ -1,4 +1,5 @@
-"""User-agent classification cost: repeated (cached) and never-seen (up to the length cap).
+"""User-agent classification cost: repeated (cached) and never-seen (up to the length cap),
+corpus agents and the hostile ones a flood would send (random text, many fields, parentheses).
 
 Side by side in one run: scrapeshield's classifier (catalogue matcher + ua-parser 1.x Rust
 resolver + LRU) and `user_agents.parse` (ua-parser's legacy pure-`re` path) on the same strings.
@@ -48,6 +49,39 @@ def unique_uas(count: int, length: int, rng: random.Random) -> list[str]:
         pad = "".join(rng.choices(string.ascii_letters + " ;/()._-", k=length))
         out.append((f"{CHROME} {i} {pad}")[:length])
     return out
+
+
+PRINTABLE = string.printable[:95]  # letters, digits, punctuation and the space
+UA_ALPHABET = string.ascii_letters + string.digits + " ;/()._-,:"
+
+
+def _word(rng: random.Random, low: int = 1, high: int = 8) -> str:
+    return "".join(rng.choices(string.ascii_letters, k=rng.randint(low, high)))
+
+
+def hostile_uas(count: int, cap: int, rng: random.Random) -> dict[str, list[str]]:
+    """Never-seen agents a flood can send to make each classification cost most, each as long
+    as the shield classifies (`cap`, Facts' user_agent_max_length): none names a browser or an
+    engine, so each reaches the rules for agents that lack a browser's form (the costliest path:
+    every name and device search reads the whole text)."""
+    lines: dict[str, Callable[[int], str]] = {
+        "random printable": lambda i: "".join(rng.choices(PRINTABLE, k=cap)),
+        "Mozilla/5.0 ( + random printable": lambda i: (
+            "Mozilla/5.0 (" + "".join(rng.choices(PRINTABLE, k=cap))
+        ),
+        "random user-agent characters": lambda i: "".join(rng.choices(UA_ALPHABET, k=cap)),
+        "Mozilla/5.0 ( + many ; fields": lambda i: (
+            "Mozilla/5.0 (" + "; ".join(_word(rng) for _ in range(cap // 4))
+        ),
+        "many parentheses": lambda i: " ".join(
+            f"{_word(rng)}/{i} ({_word(rng)}; ({_word(rng)}))" for _ in range(cap // 12)
+        ),
+        "Mozilla/5.0 (X11) + random words": lambda i: (
+            f"Mozilla/5.0 (X11; {i}) " + " ".join(_word(rng, 3, 10) for _ in range(cap // 5))
+        ),
+        "repeated product token": lambda i: f"Foo/{i} " + "Foo/1.0 " * (cap // 8),
+    }
+    return {name: [make(i)[:cap] for i in range(count)] for name, make in lines.items()}
 
 
 def p99_call(fn: Callable[[str], object], uas: list[str]) -> tuple[float, float]:
@@ -117,6 +151,9 @@ def main() -> None:
             f"never-seen corpus UAs ({len(corpus)}, tests/data/ua): median {median:6.1f} µs,"
             f" p99 {p99:6.1f} µs"
         )
+    for name, uas in hostile_uas(3000, cap, rng).items():
+        median, p99 = p99_call(classifier.classify, uas)
+        print(f"hostile, {name + ':':<36} median {median:6.1f} µs, p99 {p99:6.1f} µs")
     for length in (128, cap, 5000):
         uas = unique_uas(3000, length, rng)
         capped = [ua[:cap] for ua in uas]  # Facts caps the UA before any detector sees it
