@@ -69,7 +69,7 @@ def test_defaults_keywords_and_factories() -> None:
 
 def test_outcome_builds_its_states_when_read() -> None:
     limits = tuple(
-        Limit("g", "client", "k", item, "sliding-window-counter")
+        Limit("g", "client", item, "sliding-window-counter")
         for item in parse_many("10/minute;5/second")
     )
     closest = LimitState(limits[1], 3, 2.0)

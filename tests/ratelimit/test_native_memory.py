@@ -12,7 +12,7 @@ from scrapeshield.bans import BanList
 from scrapeshield.facts import FactsBuilder
 from scrapeshield.ratelimit.headers import closest
 from scrapeshield.ratelimit.memory import NativeMemoryLimiter
-from scrapeshield.ratelimit.plan import Limit, Planner
+from scrapeshield.ratelimit.plan import Plan, Planner
 from scrapeshield.shield import synthetic_scope
 from scrapeshield.signals import Action
 from scrapeshield.store import MemoryStore, Store
@@ -27,12 +27,12 @@ class Clock:
         return self.now
 
 
-def limits_for(text: str, ip: str = "198.51.100.4") -> tuple[Limit, ...]:
+def plan_for(text: str, ip: str = "198.51.100.4") -> Plan:
     settings = Settings(ratelimit={"groups": group(text)})
     facts = FactsBuilder(settings).build(synthetic_scope(ip=ip))
     plan = Planner(settings.ratelimit).plan(facts, {})
     assert plan is not None
-    return plan.limits
+    return plan
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -44,26 +44,27 @@ async def test_sliding_windows_count_as_the_reference_model(
     rng = random.Random(seed)
     clock = Clock(1_700_000_000.0 + rng.random() * 10)
     monkeypatch.setattr("scrapeshield.ratelimit.memory.time", clock)
-    limits = limits_for("12/10 seconds;40/minute")
+    plan = plan_for("12/10 seconds;40/minute")
+    limits = plan.limits
     limiter = NativeMemoryLimiter(MemoryStore())
     counts: dict[tuple[str, int], int] = {}
     for _ in range(400):
         clock.now += rng.choice([0.0, 0.05, 0.3, 1.0, 4.0, 9.0, 12.0, 25.0]) * rng.random()
         cost = rng.choice([1, 1, 1, 2, 5])
         expected = []
-        for lim in limits:
+        for lim, key in zip(limits, plan.keys, strict=True):
             index = math.floor(clock.now / lim.window)
             elapsed = (clock.now % lim.window) / lim.window
-            cur = counts.get((lim.storage_key, index), 0)
-            prev = counts.get((lim.storage_key, index - 1), 0)
+            cur = counts.get((key, index), 0)
+            prev = counts.get((key, index - 1), 0)
             expected.append(math.floor(prev * (1 - elapsed) + cur))
         admitted = all(c + cost <= lim.quota for c, lim in zip(expected, limits, strict=True))
-        outcome = await limiter.hit(limits, cost, "198.51.100.4", 0.0, False)
+        outcome = await limiter.hit(plan, cost, "198.51.100.4", 0.0, False)
         assert (outcome.rejected is None) == admitted
         if admitted:
-            for lim in limits:
-                key = (lim.storage_key, math.floor(clock.now / lim.window))
-                counts[key] = counts.get(key, 0) + cost
+            for lim, key in zip(limits, plan.keys, strict=True):
+                at = (key, math.floor(clock.now / lim.window))
+                counts[at] = counts.get(at, 0) + cost
             assert [s.remaining for s in outcome.states] == [
                 lim.quota - c - cost for c, lim in zip(expected, limits, strict=True)
             ]
@@ -81,7 +82,7 @@ async def test_sliding_windows_count_as_the_reference_model(
 async def test_dry_run_and_rejections_write_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     clock = Clock(1_700_000_000.0)
     monkeypatch.setattr("scrapeshield.ratelimit.memory.time", clock)
-    limits = limits_for("3/10 seconds")
+    limits = plan_for("3/10 seconds")
     limiter = NativeMemoryLimiter(MemoryStore())
     assert (await limiter.hit(limits, 1, "c", 0.0, True)).states[0].remaining == 3
     assert len(limiter) == 0
@@ -97,7 +98,7 @@ async def test_dry_run_and_rejections_write_nothing(monkeypatch: pytest.MonkeyPa
 async def test_entries_stay_within_max_keys() -> None:
     limiter = NativeMemoryLimiter(MemoryStore(), max_keys=100)
     for n in range(1000):
-        limits = limits_for("5/minute;50/hour", ip=f"10.{n // 250}.{n % 250}.1")
+        limits = plan_for("5/minute;50/hour", ip=f"10.{n // 250}.{n % 250}.1")
         assert (await limiter.hit(limits, 1, str(n), 0.0, False)).rejected is None
         assert len(limiter) <= 100
 
@@ -120,7 +121,7 @@ async def test_the_ban_phases_answer_is_trusted_on_the_memory_store() -> None:
     store = MemoryStore()
     shield = shield_for(store, groups=group("3/hour"))
     limiter = NativeMemoryLimiter(store)
-    limits = limits_for("3/hour", ip="203.0.113.7")
+    limits = plan_for("3/hour", ip="203.0.113.7")
     for _ in range(5):
         outcome = limiter.hit_now(limits, 1, "203.0.113.7", 0.0, False, banned=True)
         assert outcome.rejected is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import pytest
@@ -83,9 +84,7 @@ def test_cost_and_storage_keys() -> None:
     found = plan.plan(facts(builder, "/images/3/original", ip="192.0.2.9"), {})
     assert found is not None
     assert (found.group, found.cost, found.action) == ("originals", 5, "throttle")
-    assert [lim.storage_key for lim in found.limits] == [
-        "rl:client:originals:{192.0.2.9}:20/3600s:3"
-    ]
+    assert found.keys == ("rl:client:originals:{192.0.2.9}:20/3600s:3",)
 
 
 def test_ipv6_client_key_groups_a_64_by_default_and_is_configurable() -> None:
@@ -163,20 +162,50 @@ def test_plans_are_reused_per_client_and_the_cache_is_bounded() -> None:
     first = plan.plan(facts(builder, ip="192.0.2.9"), {})
     again = plan.plan(facts(builder, "/terms", ip="192.0.2.9"), {})
     assert first is not None
-    assert again is first  # same group, same client: the compiled plan, not a new one
+    assert again is not None
+    assert again.keys is first.keys  # same group, same client: the cached keys, not new ones
+    assert again.limits is first.limits  # a group's limits are shared by its clients
     neighbour = plan.plan(facts(builder, ip="192.0.2.10"), {})
     assert neighbour is not None
-    assert [lim.storage_key for lim in neighbour.limits] == [
+    assert neighbour.keys == (
         "rl:client:default:{192.0.2.10}:60/60s:3",
         "rl:network:default:{192.0.2.0/24}:600/3600s:3",
-    ]
+    )
+    assert neighbour.limits is first.limits
+    assert neighbour.redis_keys == (
+        "rl:client:default:{192.0.2.10}:60/60s:3/0",
+        "rl:client:default:{192.0.2.10}:60/60s:3/1",
+        "rl:network:default:{192.0.2.0/24}:600/3600s:3/0",
+        "rl:network:default:{192.0.2.0/24}:600/3600s:3/1",
+    )
     assert neighbour.policy == (
         b'"default-client-60-60s";q=60;w=60, "default-network-600-3600s";q=600;w=3600'
     )
     for n in range(1000):
         plan.plan(facts(builder, ip=f"2001:db8:{n:x}::1"), {})
     assert len(plan._plans) == 50
-    assert plan.plan(facts(builder, ip="192.0.2.9"), {}) is not first  # evicted, compiled again
+    compiled = plan.plan(facts(builder, ip="192.0.2.9"), {})
+    assert compiled is not None
+    assert compiled.keys is not first.keys  # evicted, compiled again
+    assert compiled.keys == first.keys
+
+
+def test_a_clients_cached_plan_is_not_tracked_by_the_garbage_collector() -> None:
+    """What the planner keeps per client is strings and numbers in plain tuples, which a
+    collection stops tracking: every full collection would walk tracked objects, for every
+    client (docs/store.md, "Per-client state"). The limits are the group's, shared."""
+    plan, builder = planner(
+        groups={"default": {"limits": "60/minute", "network_limits": "600/hour"}}
+    )
+    found = [plan.plan(facts(builder, ip=f"192.0.2.{n}"), {}) for n in range(1, 40)]
+    assert len(plan._plans) == 39
+    assert len({id(p.limits) for p in found if p is not None}) == 1
+    gc.collect()  # (an entry whose tuples a collection saw after it is untracked by the next)
+    gc.collect()
+    for key, entry in plan._plans.items():
+        assert entry
+        assert not gc.is_tracked(key)
+        assert not gc.is_tracked(entry)
 
 
 def test_a_cached_plan_is_only_reused_for_its_own_address() -> None:
@@ -187,7 +216,7 @@ def test_a_cached_plan_is_only_reused_for_its_own_address() -> None:
     for ip in ("2001:db8::1", "2001:db8::2", "2001:db8::1"):
         found = plan.plan(facts(builder, ip=ip), {})
         assert found is not None
-        keys.append(found.limits[0].storage_key)
+        keys.append(found.keys[0])
     assert keys == [
         "rl:client:default:{2001:db8::1}:60/60s:3",
         "rl:client:default:{2001:db8::2}:60/60s:3",

@@ -28,7 +28,7 @@ from limits.aio.strategies import (
 from scrapeshield.bans import Ban, ban_key, ban_of
 from scrapeshield.ratelimit import split
 from scrapeshield.ratelimit.escalation import strike_key
-from scrapeshield.ratelimit.plan import Limit
+from scrapeshield.ratelimit.plan import Limit, Plan
 from scrapeshield.store.base import Store
 from scrapeshield.store.redis import RedisStore
 from scrapeshield.store.soon import Soon
@@ -93,9 +93,10 @@ class Outcome(msgspec.Struct):
 
 class Limiter(Protocol):
     async def hit(
-        self, limits: tuple[Limit, ...], cost: int, client_key: str, strike_window: float, dry: bool
+        self, plan: Plan, cost: int, client_key: str, strike_window: float, dry: bool
     ) -> Outcome:
-        """Test every limit; hit them all if all admit `cost` and neither `dry` nor banned.
+        """Test every limit of the plan (each under its key); hit them all if all admit `cost`
+        and neither `dry` nor banned.
 
         A rejection counts a strike for `client_key` (kept `strike_window` seconds, 0 = off).
         """
@@ -107,34 +108,36 @@ class RedisLimiter:
 
     def __init__(self, store: RedisStore) -> None:
         self.store = store
-        self._calls: dict[tuple[tuple[Limit, ...], int, str], tuple[tuple[str, ...], bytes]] = {}
-        """A client's plan's keys and packed limits: made once per plan, not per request (a
-        plain tuple of strings and bytes, which the garbage collector stops tracking)."""
+        self._calls: dict[tuple[tuple[str, ...], int, str], tuple[tuple[str, ...], bytes]] = {}
+        """A client's plan's keys and packed limits by its keys (which name the group and each
+        limit's numbers), cost and client: made once per plan, not per request (plain tuples of
+        strings, numbers and bytes, which the garbage collector stops tracking)."""
 
     async def hit(
-        self, limits: tuple[Limit, ...], cost: int, client_key: str, strike_window: float, dry: bool
+        self, plan: Plan, cost: int, client_key: str, strike_window: float, dry: bool
     ) -> Outcome:
-        return await self.hit_soon(limits, cost, client_key, strike_window, dry)
+        return await self.hit_soon(plan, cost, client_key, strike_window, dry)
 
     def hit_soon(
-        self, limits: tuple[Limit, ...], cost: int, client_key: str, strike_window: float, dry: bool
+        self, plan: Plan, cost: int, client_key: str, strike_window: float, dry: bool
     ) -> Awaitable[Outcome]:
         """`hit` with its script call(s) queued now (`RedisStore.submit_script`): one call on
         one server; on Cluster one per subject (`split`)."""
         window = int(strike_window * 1000)
+        limits = plan.limits
         if self.store.split:
             client = (strike_key(client_key), ban_key(client_key))
-            calls = split.plan_calls(limits, cost, client)
+            calls = split.plan_calls(plan, cost, client)
             split.submit(self.store, HIT_SCRIPT, calls, dry, window)
             costs = [cost] * len(limits)
             combined = split.combine(self.store, calls, len(limits), costs, dry, window)
             return self._outcome(limits, combined, 2)
-        keys, args = self._call(limits, cost, client_key, window, dry)
+        keys, args = self._call(plan, cost, client_key, window, dry)
         return self._outcome(limits, self.store.submit_script(HIT_SCRIPT, keys, args), 4)
 
     def queue(
         self,
-        limits: tuple[Limit, ...],
+        plan: Plan,
         cost: int,
         client_key: str,
         strike_window: float,
@@ -144,12 +147,12 @@ class RedisLimiter:
         """`hit_soon` without a coroutine (one server; not on a spreading Cluster): the
         script call queued now, its reply turned into the `Outcome` and handed to `then`
         when the caller reads it (`Soon`)."""
-        keys, args = self._call(limits, cost, client_key, int(strike_window * 1000), dry)
-        return self.store.queue_script(HIT_SCRIPT, keys, args, partial(_then, limits, then))
+        keys, args = self._call(plan, cost, client_key, int(strike_window * 1000), dry)
+        return self.store.queue_script(HIT_SCRIPT, keys, args, partial(_then, plan.limits, then))
 
     def queue_reserving(
         self,
-        limits: tuple[Limit, ...],
+        plan: Plan,
         cost: int,
         client_key: str,
         strike_window: float,
@@ -160,36 +163,30 @@ class RedisLimiter:
         every limit then keeps `reserve[1]` units of room: `then` gets the outcome as the
         request alone would have found it, the units reserved (0: none) and the server's
         time in ms (what a give-back needs)."""
-        keys, args = self._call(limits, cost, client_key, int(strike_window * 1000), False)
+        keys, args = self._call(plan, cost, client_key, int(strike_window * 1000), False)
         args = [*args, *reserve]
-        return self.store.queue_script(HIT_SCRIPT, keys, args, partial(_reserving, limits, then))
+        reply = partial(_reserving, plan.limits, then)
+        return self.store.queue_script(HIT_SCRIPT, keys, args, reply)
 
-    def call_args(
-        self, limits: tuple[Limit, ...], cost: int, client_key: str
-    ) -> tuple[list[str], list[Any]]:
+    def call_args(self, plan: Plan, cost: int, client_key: str) -> tuple[list[str], list[Any]]:
         """hit.lua's keys and arguments for one hit with no strike (a lease's reservation)."""
-        return self._call(limits, cost, client_key, 0, False)
+        return self._call(plan, cost, client_key, 0, False)
 
     def _call(
-        self, limits: tuple[Limit, ...], cost: int, client_key: str, window: int, dry: bool
+        self, plan: Plan, cost: int, client_key: str, window: int, dry: bool
     ) -> tuple[list[str], list[Any]]:
-        made = self._calls.get((limits, cost, client_key))
+        made = self._calls.get((plan.redis_keys, cost, client_key))
         if made is None:
-            made = self._make(limits, cost, client_key)
+            made = self._make(plan, cost, client_key)
         keys, spec = made
         return list(keys), [1 if dry else 0, window, spec, "1"]
 
-    def _make(
-        self, limits: tuple[Limit, ...], cost: int, client_key: str
-    ) -> tuple[tuple[str, ...], bytes]:
+    def _make(self, plan: Plan, cost: int, client_key: str) -> tuple[tuple[str, ...], bytes]:
         client = (strike_key(client_key), ban_key(client_key))
-        made = (
-            (*[key for lim in limits for key in lim.redis_keys], *client),
-            split.pack_spec(limits, cost),
-        )
+        made = ((*plan.redis_keys, *client), split.pack_spec(plan.limits, cost))
         if len(self._calls) >= _CALLS_CACHE_SIZE:  # one per client's plan: stay bounded
             self._calls.clear()
-        self._calls[(limits, cost, client_key)] = made
+        self._calls[(plan.redis_keys, cost, client_key)] = made
         return made
 
     @staticmethod
@@ -248,27 +245,29 @@ class LimitsMemoryLimiter:
         }
 
     async def hit(
-        self, limits: tuple[Limit, ...], cost: int, client_key: str, strike_window: float, dry: bool
+        self, plan: Plan, cost: int, client_key: str, strike_window: float, dry: bool
     ) -> Outcome:
         if not dry and await self.store.get(ban_key(client_key)) is not None:
             dry = True  # banned: the ban phase blocks it; it spends nothing, earns no strike
+        counted = tuple(zip(plan.limits, plan.keys, strict=True))
         rejected: Limit | None = None
-        for lim in limits:
-            if not await self._strategies[lim.strategy].test(lim.item, lim.storage_key, cost=cost):
+        for lim, key in counted:
+            if not await self._strategies[lim.strategy].test(lim.item, key, cost=cost):
                 rejected = lim
                 break
         if rejected is None and not dry:
-            for lim in limits:
-                await self._strategies[lim.strategy].hit(lim.item, lim.storage_key, cost=cost)
+            for lim, key in counted:
+                await self._strategies[lim.strategy].hit(lim.item, key, cost=cost)
         now = time.time()
         states = []
         rejected_state = None
-        for lim in limits:
-            stats = await self._strategies[lim.strategy].get_window_stats(lim.item, lim.storage_key)
+        for lim, key in counted:
+            stats = await self._strategies[lim.strategy].get_window_stats(lim.item, key)
             reset = max(0.0, stats.reset_time - now)
             state = LimitState(lim, max(0, stats.remaining), reset)
             if lim is rejected:
-                state = LimitState(lim, 0, max(await self._wait(lim, cost, reset), 0.001))
+                wait = await self._wait(lim, key, cost, reset)
+                state = LimitState(lim, 0, max(wait, 0.001))
                 rejected_state = state
             states.append(state)
         strikes = 0
@@ -276,13 +275,11 @@ class LimitsMemoryLimiter:
             strikes = await self.store.incr(strike_key(client_key), 1, ttl=strike_window)
         return Outcome(tuple(states), rejected_state, strikes)
 
-    async def _wait(self, lim: Limit, cost: int, reset: float) -> float:
+    async def _wait(self, lim: Limit, key: str, cost: int, reset: float) -> float:
         """Seconds until `cost` fits, as the Lua script computes it (limits reports one unit)."""
         if lim.strategy != "sliding-window-counter":
             return reset
-        prev, _, cur, _ = await self.storage.get_sliding_window(
-            lim.item.key_for(lim.storage_key), lim.window
-        )
+        prev, _, cur, _ = await self.storage.get_sliding_window(lim.item.key_for(key), lim.window)
         return sliding_wait(prev, cur, (time.time() % lim.window) / lim.window, lim, cost)
 
 

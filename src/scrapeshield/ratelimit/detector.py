@@ -143,23 +143,19 @@ class RateLimitDetector(Immediate):
                     if count and not dry:  # a lease likely follows: reserved along
                         then_ = partial(self._reserving, other, plan, facts, ctx)
                         room = (count * plan.cost, self._margin * plan.cost)
-                        soon = other.queue_reserving(
-                            plan.limits, plan.cost, key, window, room, then_
-                        )
+                        soon = other.queue_reserving(plan, plan.cost, key, window, room, then_)
                     else:
                         then = partial(self._judged, plan, facts, ctx)
-                        soon = other.queue(plan.limits, plan.cost, key, window, dry, then)
+                        soon = other.queue(plan, plan.cost, key, window, dry, then)
                     # the script reads the client's ban: the ban phase takes it from its reply
                     ctx.ban_read = soon.derived(partial(ban_in_reply, key))
                     return soon
-                hit = other.hit_soon(plan.limits, plan.cost, key, window, dry)
+                hit = other.hit_soon(plan, plan.cost, key, window, dry)
                 return Sent(self._detect(plan, facts, ctx, hit))
-            return self._detect(
-                plan, facts, ctx, other.hit(plan.limits, plan.cost, key, window, dry)
-            )
+            return self._detect(plan, facts, ctx, other.hit(plan, plan.cost, key, window, dry))
         # On the MemoryStore: no coroutine, and the ban phase's answer is not read again.
         outcome = limiter.hit_now(
-            plan.limits,
+            plan,
             plan.cost,
             facts.client_key,
             self._strike_window,

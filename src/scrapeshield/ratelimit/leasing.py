@@ -207,17 +207,17 @@ def settle(
         if isinstance(limiter, NativeMemoryLimiter):
             units, granted.reserved = granted.reserved - granted.used * plan.cost, 0
             if units > 0:
-                limiter.give_back(plan.limits, units, granted.counted_at)
+                limiter.give_back(plan, units, granted.counted_at)
             return None
         if isinstance(limiter, RedisLimiter):
             return give_back(limiter, granted, granted.used)
     cost, key = plan.cost * len(records), granted.client_key
     if isinstance(limiter, NativeMemoryLimiter) and limiter.synchronous:
-        limiter.hit_now(plan.limits, cost, key, window, False)
+        limiter.hit_now(plan, cost, key, window, False)
         return None
     if isinstance(limiter, RedisLimiter) and not limiter.store.split:
-        return limiter.queue(plan.limits, cost, key, window, False, _ignored)
-    return limiter.hit(plan.limits, cost, key, window, False)
+        return limiter.queue(plan, cost, key, window, False, _ignored)
+    return limiter.hit(plan, cost, key, window, False)
 
 
 def _ignored(outcome: Outcome) -> None:
@@ -232,7 +232,7 @@ def reserve_now(limiter: NativeMemoryLimiter, granted: Granted, count: int) -> b
     if plan is None:
         return True
     units, now = count * plan.cost, time.time()
-    outcome = limiter.hit_now(plan.limits, units, granted.client_key, 0.0, False, False, now)
+    outcome = limiter.hit_now(plan, units, granted.client_key, 0.0, False, False, now)
     if outcome.rejected is not None:
         return False
     granted.reserved, granted.counted_at, granted.at = units, now, now
@@ -253,7 +253,7 @@ def reserve(limiter: RedisLimiter, granted: Granted, count: int) -> Awaitable[bo
         granted.claimed = True
         return True
     units = count * plan.cost
-    keys, args = limiter.call_args(plan.limits, units, granted.client_key)
+    keys, args = limiter.call_args(plan, units, granted.client_key)
     reply = limiter.store.submit_script(HIT_SCRIPT, keys, args)
     return _reserved(granted, units, reply)
 
@@ -292,7 +292,7 @@ def give_back(limiter: RedisLimiter, granted: Granted, used: int) -> Awaitable[A
     granted.reserved = 0
     if units <= 0:
         return None
-    keys = [key for lim in plan.limits for key in lim.redis_keys]
+    keys = list(plan.redis_keys)
     spec = msgspec.msgpack.encode(
         [
             n

@@ -2,9 +2,11 @@
 
 Everything derived from settings is compiled once into a `Planner`; `plan` does per-request work
 only. A request's plan lists every (scope, key, limit) it must fit in; `None` means exempt.
-Plans depend only on (group, client address and key, user), so they are kept in a bounded cache
-(oldest first out: a hit costs one lookup): a returning client reuses its `Limit` objects
-instead of formatting their keys again.
+Plans depend only on (group, client address and key, user, visitor), so their keys are kept in
+a bounded cache (oldest first out: a hit costs one lookup): a returning client reuses its keys
+instead of formatting them again. What a client keeps is a plain tuple of strings and numbers,
+which the garbage collector stops tracking; the `Limit`s and the rest of a plan are shared by
+every client of a group (docs/store.md, "Per-client state").
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ PLAN_CACHE_SIZE = 4096
 _MAX_CACHED_PATH = 256
 _UNCACHED = "\0uncached"  # not a group name (names are checked in settings)
 TEST_CLIENT_PEER = "testclient"  # what Starlette's TestClient puts in scope["client"]
+_Keys = tuple[()] | tuple[int, tuple[str, ...], tuple[str, ...]]
+"""A client's cached plan: its rules' index, its keys, hit.lua's keys; () without limits."""
 
 
 def policy_name(group: str, scope: str, quota: int, window: int) -> str:
@@ -58,86 +62,130 @@ def policy_field(limits: Sequence[Limit]) -> bytes:
 
 
 class Limit:
-    """One limit of one key: `quota` units per `window` seconds with `strategy`.
+    """One limit of a group's scope: `quota` units per `window` seconds with `strategy`, shared
+    by every subject (client, network, user, visitor) it counts.
 
-    Its counters live under `storage_key`, `rl:<scope>:<group>:{<subject>}:<quota>/<window>s:<code>`
-    (the strategy code keeps a changed strategy from reading another's data structure); `name`
-    is its policy name in the RateLimit response fields.
+    A subject's counters live under `storage_key(subject)`,
+    `rl:<scope>:<group>:{<subject>}:<quota>/<window>s:<code>` (the strategy code keeps a changed
+    strategy from reading another's data structure); `name` is its policy name in the RateLimit
+    response fields.
     """
 
     __slots__ = (
         "field_prefix",
         "item",
-        "key",
         "name",
+        "prefix",
         "quota",
-        "redis_keys",
+        "rest",
         "scope",
         "sliding",
         "spec",
-        "storage_key",
         "strategy",
         "window",
     )
 
-    def __init__(
-        self, group: str, scope: str, subject: str, item: RateLimitItem, strategy: Strategy
-    ) -> None:
+    def __init__(self, group: str, scope: str, item: RateLimitItem, strategy: Strategy) -> None:
         self.scope = scope
-        self.key = f"{group}:{subject}"
         self.item = item
         self.strategy: Strategy = strategy
         self.sliding = strategy == "sliding-window-counter"
         self.quota = int(item.amount)
         self.window = int(item.get_expiry())
         code = STRATEGY_CODES[strategy]
-        # the subject is the key's Cluster hash tag: its counters share its slot
-        rest = f":{self.quota}/{self.window}s:{code}"
-        self.storage_key = subject_key(f"rl:{scope}:{group}:", subject, rest)
-        self.redis_keys = (
-            (f"{self.storage_key}/0", f"{self.storage_key}/1")
-            if self.sliding
-            else (self.storage_key,)
-        )
-        """Its keys in hit.lua: a sliding window's two buckets (by parity), else the one key."""
+        self.prefix = f"rl:{scope}:{group}:"
+        self.rest = f":{self.quota}/{self.window}s:{code}"
         self.spec = (code, self.quota, self.window * 1000)
         """Its numbers in hit.lua (strategy code, quota, window in ms), before the cost."""
         self.name = policy_name(group, scope, self.quota, self.window)
         self.field_prefix = f'"{self.name}";r='.encode("latin-1")
         """The start of this limit's RateLimit field value (see `headers`)."""
 
+    def storage_key(self, subject: str) -> str:
+        """The subject's counter key (the subject is its Cluster hash tag: its counters share
+        its slot)."""
+        return subject_key(self.prefix, subject, self.rest)
+
+    def redis_keys(self, storage_key: str) -> tuple[str, ...]:
+        """Its keys in hit.lua: a sliding window's two buckets (by parity), else the one key."""
+        return (f"{storage_key}/0", f"{storage_key}/1") if self.sliding else (storage_key,)
+
     def __repr__(self) -> str:
-        return f"Limit({self.storage_key!r})"
+        return f"Limit({self.name!r})"
 
 
 @dataclass(frozen=True, slots=True)
-class Plan:
+class Rules:
+    """What every client of a group (with the same scopes) shares: built once."""
+
     group: str
     action: GroupAction
     cost: int
     limits: tuple[Limit, ...]
     policy_header: tuple[bytes, bytes]
-    """The RateLimit-Policy field, name and value (made once per plan)."""
-    headers: bool = False
-    """Whether this group's responses carry the RateLimit fields."""
+    headers: bool
+
+
+class Plan:
+    """One request's plan: its group's shared `Rules` and the client's keys, one per limit
+    (`keys`; `redis_keys`: hit.lua's, each limit's in turn). Made per request from the
+    cached keys, and dropped with the request."""
+
+    __slots__ = (
+        "action",
+        "cost",
+        "group",
+        "headers",
+        "keys",
+        "limits",
+        "policy_header",
+        "redis_keys",
+    )
+
+    def __init__(self, rules: Rules, keys: tuple[str, ...], redis_keys: tuple[str, ...]) -> None:
+        self.group = rules.group
+        self.action: GroupAction = rules.action
+        self.cost = rules.cost
+        self.limits = rules.limits
+        self.policy_header = rules.policy_header
+        """The RateLimit-Policy field, name and value (made once per group and scopes)."""
+        self.headers = rules.headers
+        """Whether this group's responses carry the RateLimit fields."""
+        self.keys = keys
+        self.redis_keys = redis_keys
 
     @property
     def policy(self) -> bytes:
         """The RateLimit-Policy field value of these limits."""
         return self.policy_header[1]
 
+    def __repr__(self) -> str:
+        return f"Plan({self.group!r}, {self.keys!r})"
 
-@dataclass(frozen=True, slots=True)
+
 class _Group:
-    name: str
-    action: GroupAction
-    cost: int
-    strategy: Strategy
-    client: tuple[RateLimitItem, ...]
-    network: tuple[RateLimitItem, ...]
-    user: tuple[RateLimitItem, ...]
-    visitor: tuple[RateLimitItem, ...] = ()
-    headers: bool = False
+    """A group's limits by scope, built once (the group is part of every key, so groups never
+    share counters)."""
+
+    __slots__ = ("action", "client", "cost", "headers", "name", "network", "user", "visitor")
+
+    def __init__(
+        self,
+        name: str,
+        action: GroupAction,
+        cost: int,
+        strategy: Strategy,
+        limits: Mapping[str, str],
+        headers: bool = False,
+    ) -> None:
+        self.name = name
+        self.action: GroupAction = action
+        self.cost = cost
+        self.headers = headers
+        self.client, self.network, self.user, self.visitor = (
+            tuple(Limit(name, scope, item, strategy) for item in _parse(limits.get(scope, "")))
+            for scope in ("client", "network", "user", "visitor")
+        )
 
 
 class Planner:
@@ -148,17 +196,14 @@ class Planner:
         self._exempt = GlobSet(settings.exempt)
         self._groups: dict[str, _Group] = {}
         for name, spec in settings.groups.items():
-            self._groups[name] = _Group(
-                name,
-                spec.action,
-                spec.cost,
-                spec.strategy or settings.strategy,
-                _parse(spec.limits),
-                _parse(spec.network_limits),
-                _parse(spec.user_limits),
-                _parse(spec.visitor_limits),
-                spec.headers,
-            )
+            texts = {
+                "client": spec.limits,
+                "network": spec.network_limits,
+                "user": spec.user_limits,
+                "visitor": spec.visitor_limits,
+            }
+            strategy = spec.strategy or settings.strategy
+            self._groups[name] = _Group(name, spec.action, spec.cost, strategy, texts, spec.headers)
         self._bot_groups = dict(settings.bot_groups)
         self._user_groups = frozenset(name for name, g in self._groups.items() if g.user)
         self._visitor_groups = frozenset(name for name, g in self._groups.items() if g.visitor)
@@ -170,11 +215,16 @@ class Planner:
         )
         # (method, path, route group) -> group, None if exempt: most requests repeat a few pages
         self._paths: dict[tuple[str, str, str], str | None] = {}
-        # (an OrderedDict: its oldest entry found in O(1); a dict's `next(iter())` skips every
-        # entry deleted before it, O(cache size) per new client once the cache is full)
-        self._plans: OrderedDict[
-            tuple[str, str, str | None, object], tuple[IPAddress | None, Plan | None]
-        ] = OrderedDict()
+        # (group, client key, user, visitor, address as an int or None) -> (rules index, keys,
+        # hit.lua's keys), () without limits: strings and numbers only, which the collector
+        # stops tracking.
+        # (An OrderedDict: its oldest entry found in O(1); a dict's `next(iter())` skips every
+        # entry deleted before it, O(cache size) per new client once the cache is full.)
+        self._plans: OrderedDict[tuple[str, str, str | None, object, int | None], _Keys] = (
+            OrderedDict()
+        )
+        self._rules: list[Rules] = []
+        self._rules_at: dict[tuple[Limit, ...], int] = {}
         self.max_plans = PLAN_CACHE_SIZE
         self._warned_unknown = False
 
@@ -213,9 +263,9 @@ class Planner:
         """A marked route's own limit group, compiled at its first request (marks are read
         from the app's routes, which settings do not know)."""
         if name not in self._groups:
-            items = _parse(spec.limits)
             strategy = self.settings.strategy
-            self._groups[name] = _Group(name, spec.action, spec.cost, strategy, items, (), (), ())
+            limits = {"client": spec.limits}
+            self._groups[name] = _Group(name, spec.action, spec.cost, strategy, limits)
         return name
 
     def plan(self, facts: Facts, notes: Mapping[str, object]) -> Plan | None:
@@ -227,21 +277,23 @@ class Planner:
             return None
         user = self.user_key(facts) if name in self._user_groups else None
         visitor = notes.get(VISITOR_NOTE) if name in self._visitor_groups else None
-        # Keyed without the address (an IP address hashes in Python code: ~0.2 µs), which is
-        # checked on a hit instead: the resolver hands out one address object per client.
-        key = (name, facts.client_key, user, visitor)
-        address = facts.client_ip
+        address, client_key = facts.client_ip, facts.client_key
+        # A client key of a network (`/`) may hold addresses this planner counts apart: then
+        # the address is part of the key, as an int (the address object would keep the entry
+        # tracked); a key without `/` is its address (or "unknown") already.
+        ip = int(address) if address is not None and "/" in client_key else None
+        key = (name, client_key, user, visitor, ip)
         plans = self._plans
         cached = plans.get(key)
-        if cached is not None and (cached[0] is address or cached[0] == address):
-            return cached[1]
-        if cached is None and len(plans) >= self.max_plans:
-            plans.pop(next(iter(plans)), None)  # the oldest: if still active, compiled again
-        if facts.client_key == UNKNOWN_CLIENT and not self._warned_unknown:
-            self._warn_unknown(facts.peer)
-        plan = self._compile(name, facts.client_key, address, user, visitor)
-        plans[key] = (address, plan)
-        return plan
+        if cached is None:
+            if len(plans) >= self.max_plans:
+                plans.pop(next(iter(plans)), None)  # the oldest: if still active, compiled again
+            if client_key == UNKNOWN_CLIENT and not self._warned_unknown:
+                self._warn_unknown(facts.peer)
+            cached = plans[key] = self._compile(name, client_key, address, user, visitor)
+        if not cached:
+            return None
+        return Plan(self._rules[cached[0]], cached[1], cached[2])
 
     def _compile(
         self,
@@ -250,25 +302,39 @@ class Planner:
         address: IPAddress | None,
         user: str | None,
         visitor: object = None,
-    ) -> Plan | None:
+    ) -> _Keys:
         group = self._groups[name]
-        strategy = group.strategy
-        found: list[Limit] = []
+        found: list[tuple[Limit, str]] = []
         if isinstance(visitor, str) and visitor:
-            found += [Limit(name, "visitor", visitor, it, strategy) for it in group.visitor]
-        # The group is part of every key, so groups never share counters.
+            found += [(lim, visitor) for lim in group.visitor]
         if user is not None:
-            found += [Limit(name, "user", user, it, strategy) for it in group.user]
+            found += [(lim, user) for lim in group.user]
         elif client_key != UNKNOWN_CLIENT:
             client = self._client_key(address, client_key)
-            found += [Limit(name, "client", client, it, strategy) for it in group.client]
+            found += [(lim, client) for lim in group.client]
         if group.network and client_key != UNKNOWN_CLIENT:
             network = self._network_key(address, client_key)
-            found += [Limit(name, "network", network, it, strategy) for it in group.network]
+            found += [(lim, network) for lim in group.network]
         if not found:
-            return None
-        field = (b"ratelimit-policy", policy_field(found))
-        return Plan(name, group.action, group.cost, tuple(found), field, group.headers)
+            return ()
+        limits = tuple(lim for lim, _ in found)
+        keys = tuple(lim.storage_key(subject) for lim, subject in found)
+        redis_keys = tuple(
+            k for lim, key in zip(limits, keys, strict=True) for k in lim.redis_keys(key)
+        )
+        return (self._rules_of(group, limits), keys, redis_keys)
+
+    def _rules_of(self, group: _Group, limits: tuple[Limit, ...]) -> int:
+        """The index of the group's shared rules for these limits (a group has a few sets:
+        with or without a visitor, a user or a client, a network)."""
+        index = self._rules_at.get(limits)
+        if index is None:
+            field = (b"ratelimit-policy", policy_field(limits))
+            self._rules.append(
+                Rules(group.name, group.action, group.cost, limits, field, group.headers)
+            )
+            index = self._rules_at[limits] = len(self._rules) - 1
+        return index
 
     def _warn_unknown(self, peer: str | None) -> None:
         """Requests without a client address are not limited by address: counted under one

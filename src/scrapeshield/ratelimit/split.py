@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 
-from scrapeshield.ratelimit.plan import Limit
+from scrapeshield.ratelimit.plan import Limit, Plan
 from scrapeshield.store.keys import tag_of
 from scrapeshield.store.redis import RedisStore
 
@@ -50,17 +50,18 @@ class Call:
         self.reply: Awaitable[Any] | None = None
 
 
-def plan_calls(limits: Sequence[Limit], cost: int, client_keys: tuple[str, str]) -> list[Call]:
-    """The limits grouped by hash tag; the client's strike and ban keys join their tag's group
-    (or make one of their own)."""
+def plan_calls(plan: Plan, cost: int, client_keys: tuple[str, str]) -> list[Call]:
+    """The plan's limits grouped by their keys' hash tag; the client's strike and ban keys join
+    their tag's group (or make one of their own)."""
+    limits, storage_keys = plan.limits, plan.keys
     groups: dict[str, list[int]] = {}
-    for i, lim in enumerate(limits):
-        groups.setdefault(tag_of(lim.storage_key), []).append(i)
+    for i, key in enumerate(storage_keys):
+        groups.setdefault(tag_of(key), []).append(i)
     client_tag = tag_of(client_keys[0])
     groups.setdefault(client_tag, [])
     calls = []
     for tag, positions in groups.items():
-        keys = [key for i in positions for key in limits[i].redis_keys]
+        keys = [key for i in positions for key in limits[i].redis_keys(storage_keys[i])]
         n_keys = len(keys)
         if tag == client_tag:
             keys += client_keys
