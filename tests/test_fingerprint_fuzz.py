@@ -11,7 +11,7 @@ from scrapeshield.defences import RequestContext
 from scrapeshield.facts import FactsBuilder
 from scrapeshield.fingerprint.catalogue import load_catalogue
 from scrapeshield.fingerprint.headers import check
-from scrapeshield.fingerprint.uaclass import UAClassifier
+from scrapeshield.fingerprint.uaclass import CACHED_AGENT_CHARS, UAClassifier
 from scrapeshield.fingerprint.webbotauth import KeyDirectory, WebBotAuthDetector
 from scrapeshield.settings import Settings
 from scrapeshield.store import MemoryStore
@@ -72,3 +72,24 @@ def test_well_shaped_but_wrong_signature_input_never_raises(
     detector = WebBotAuthDetector(CLASSIFIER, KeyDirectory(directory))
     signals = asyncio.run(detector.detect(facts, RequestContext(MemoryStore())))
     assert [s.name for s in signals] == ["webbotauth/invalid"]
+
+
+def test_a_flood_of_long_agents_keeps_the_cache_within_its_characters() -> None:
+    """The cache counts characters too: `user_agent_max_length` may be 16,384, and 16 entries
+    of that would be 32 times what 16 agents of the default 512 characters hold."""
+    classifier = UAClassifier(load_catalogue(), cache_size=16)
+    bound = 16 * CACHED_AGENT_CHARS
+    long_agents = [f"agent{n}/1.0 " + "x" * 4000 for n in range(40)]
+    for agent in long_agents:
+        first = classifier.classify(agent)
+        assert sum(map(len, classifier._cache)) <= bound
+        assert classifier.classify(agent) == first  # held while it is the newest
+    assert len(classifier._cache) == bound // len(long_agents[0])  # 2 of 4,000-odd characters
+    larger = "y" * (bound + 1)  # larger than the whole cache: answered, not held
+    assert classifier.classify(larger).is_bot
+    assert classifier._cache == {} or sum(map(len, classifier._cache)) <= bound
+    short = [f"tool{n}/1.0" for n in range(40)]  # short agents: the entry count still bounds
+    for agent in short:
+        classifier.classify(agent)
+    assert len(classifier._cache) == 16
+    assert classifier.classify(short[-1]) == classifier._cache[short[-1]]

@@ -349,6 +349,10 @@ UA_NOTE = "ua"
 """`RequestContext.notes` key of the request's `UAInfo`, set by the user-agent detector."""
 
 
+CACHED_AGENT_CHARS = 512
+"""The classification cache holds at most `cache_size` × this many characters of agents."""
+
+
 class UAClassifier:
     """Compiled once (catalogue matcher + ua-parser resolver); `classify` is cached per string."""
 
@@ -357,11 +361,17 @@ class UAClassifier:
         self._resolver = _shared_resolver()
         self._cache: OrderedDict[str, UAInfo] = OrderedDict()
         self._cache_size = cache_size
+        # Characters of agents held: at most what `cache_size` agents of the default length
+        # (512) hold, so raising `user_agent_max_length` (up to 16,384) never multiplies what a
+        # flood of distinct long agents can make the cache keep.
+        self._cache_chars = cache_size * CACHED_AGENT_CHARS
+        self._held = 0
 
     def warm(self) -> None:
         """Compile the resolver's regexes now (~100 ms once) rather than on the first request."""
         self.classify("Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0 Safari/537.36")
         self._cache.clear()
+        self._held = 0
 
     def classify_noted(self, user_agent: str, notes: Mapping[str, object]) -> UAInfo:
         """The request's classification as the user-agent detector noted it (`notes["ua"]`),
@@ -377,8 +387,9 @@ class UAClassifier:
             return info
         info = self._classify(user_agent)
         cache[user_agent] = info
-        if len(cache) > self._cache_size:
-            cache.popitem(last=False)
+        self._held += len(user_agent)
+        while len(cache) > self._cache_size or self._held > self._cache_chars:
+            self._held -= len(cache.popitem(last=False)[0])  # the least recently used
         return info
 
     def _classify(self, user_agent: str) -> UAInfo:
