@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scrapeshield.fingerprint import uaclass
+from scrapeshield.fingerprint import alternation, uaclass
 from scrapeshield.fingerprint.catalogue import load_catalogue
 from scrapeshield.fingerprint.catalogue_match import NAME_LISTS, AgentMatcher, words
 from scrapeshield.fingerprint.uaclass import UAClassifier
@@ -459,7 +459,7 @@ def test_name_patterns_lead_with_a_literal() -> None:
         uaclass._LEGACY_OS,
         uaclass._HARDWARE,
     ):
-        for alternative in uaclass._alternatives(pattern.pattern):
+        for alternative in alternation.alternatives(pattern.pattern):
             assert not alternative.startswith(("\\b", "\\A", "(?<", "(?=", "(?!")), alternative
     assert uaclass._CLASSIC.search("opera 7.11 [en]")
     assert not uaclass._CLASSIC.search("foo opera 7.11")
@@ -491,7 +491,7 @@ def test_random_printable_text_is_no_browser_whatever_it_spells() -> None:
 
 
 def test_grouping_alternatives_by_first_letter_keeps_what_matches() -> None:
-    """`_by_first_letter` regroups a pattern's alternatives; whether a text matches must not
+    """`by_first_letter` regroups a pattern's alternatives; whether a text matches must not
     change, with lookbehinds, classes holding `|` or `)`, escapes and quantified first letters."""
     import random
     import re
@@ -500,7 +500,7 @@ def test_grouping_alternatives_by_first_letter_keeps_what_matches() -> None:
         r"j2me(?<!\wj2me)\b|jig|brew|b[()|]x|\.www\.|a?bc|ab\|c|up/(?<!\wup/)[0-9]|"
         r"up\.b|x{2}y|[0-9](?<![0-9][0-9])[0-9]x|opera [0-9](?<=\Aopera [0-9])"
     )
-    plain, grouped = re.compile(source), uaclass._by_first_letter(source)
+    plain, grouped = re.compile(source), alternation.by_first_letter(source)
     assert grouped.pattern != source
     rng = random.Random(1)
     alphabet = "j2mebrwixgu/p.0123456789abc ()|\\oa"
@@ -508,7 +508,7 @@ def test_grouping_alternatives_by_first_letter_keeps_what_matches() -> None:
     texts += ["opera 7", "x opera 7", "xj2me", "j2me", "ab|c", "b|x", "99x", "1x", "xxy"]
     for text in texts:
         assert bool(plain.search(text)) == bool(grouped.search(text)), text
-    assert uaclass._alternatives(r"a|b[|)]c|(d|e)|f\|g") == ["a", "b[|)]c", "(d|e)", r"f\|g"]
+    assert alternation.alternatives(r"a|b[|)]c|(d|e)|f\|g") == ["a", "b[|)]c", "(d|e)", r"f\|g"]
 
 
 def test_screen_size_needs_a_whole_number_of_three_or_four_digits() -> None:

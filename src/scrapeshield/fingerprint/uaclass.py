@@ -18,54 +18,9 @@ from functools import lru_cache
 import ua_parser
 from ua_parser import regex as ua_regex
 
+from scrapeshield.fingerprint.alternation import at_word_start, by_first_letter
 from scrapeshield.fingerprint.catalogue import Agent, Catalogue
 from scrapeshield.fingerprint.catalogue_match import NAME_LISTS, AgentMatcher, words
-
-
-def _alternatives(pattern: str) -> list[str]:
-    """`pattern`'s top-level alternatives (outside groups and character classes)."""
-    parts: list[str] = []
-    current: list[str] = []
-    depth, in_class, escaped = 0, False, False
-    for char in pattern:
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif in_class:
-            in_class = char != "]" or current[-1] == "["
-        elif char == "[":
-            in_class = True
-        elif char in "()":
-            depth += 1 if char == "(" else -1
-        elif char == "|" and depth == 0:
-            parts.append("".join(current))
-            current = []
-            continue
-        current.append(char)
-    parts.append("".join(current))
-    return parts
-
-
-def _by_first_letter(pattern: str) -> re.Pattern[str]:
-    """`pattern` with its alternatives that start with a letter or digit grouped by it
-    ("acorn|arachne" -> "a(?:corn|rachne)"). `re` tries every alternative at every position of
-    the text; grouped, one test of the first character passes over a whole group. Per search of
-    512 characters of random words, the five name and engine patterns below cost 88 µs together
-    as written, 26 grouped. Whether the text matches is unchanged (the rules ask only that)."""
-    groups: dict[str, list[str]] = {}
-    for alternative in _alternatives(pattern):
-        first = alternative[:1]
-        literal = (
-            first.isalnum() and first.isascii() and alternative[1:2] not in ("?", "*", "+", "{")
-        )
-        groups.setdefault(first if literal else "", []).append(
-            alternative[1:] if literal else alternative
-        )
-    rest = groups.pop("", [])
-    grouped = [f"{first}(?:{'|'.join(tails)})" for first, tails in groups.items()]
-    return re.compile("|".join(grouped + rest))
-
 
 # Words that only automated clients put in a user agent (browsers never do), matched on the
 # user agent's lower-case alphanumeric words joined by single spaces: exact words, name
@@ -130,14 +85,14 @@ _DEVICE_FIELDS = re.compile(
 )
 # A browser recognised by structure when ua-parser names no family: a browser-form prefix with
 # a rendering-engine token, or the markers of a feature-phone browser (J2ME, BREW, MAUI...).
-_ENGINE = _by_first_letter(
+_ENGINE = by_first_letter(
     r"gecko/|like gecko|applewebkit|trident/|presto/|khtml|msie \d|webkit|goanna/"
 )
 # "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36" and nothing after: a
 # scraping-script default. Not judged on Android: cheap Android 2.x tablets' firmware sent
 # exactly that truncated form ("... Build/FRF91) AppleWebKit/533.1").
 _TRUNCATED = re.compile(r"applewebkit/[0-9.]+\Z")
-_PHONE = _by_first_letter(
+_PHONE = by_first_letter(
     r"midp-|cldc-|j2me(?<!\wj2me)\b|brew(?<!\wbrew)\b|maui|ucweb|uc ?browser|opera ?mini|"
     r"netfront|obigo|teleca|dolfin|openwave|up\.browser|up\.link|series ?[0-9]0|symbian|nokia|"
     r"mre/(?<!\wmre/)|spreadtrum|mocor|docomo|foma|sonyericsson|mot-(?<!\wmot-)|samsung|bada/|"
@@ -150,7 +105,7 @@ _PHONE = _by_first_letter(
 # AVE-Front). Named, as ua-parser names the common ones; also any product whose name ends in
 # "browser" ("Avant Browser/1.2", "Aplix_SEGASATURN_browser/1.x") and Opera's own "Opera 7.11".
 # Bot words and a "+http" still win over these names (checked first).
-_CLASSIC = _by_first_letter(
+_CLASSIC = by_first_letter(
     r"oregano|jig browser|icab|omniweb|netsurf|arachne|abrowse|sleipnir|worldwideweb|"
     r"webexplorer|palmscape|webpro/|acorn|netbox/|dplus|vimprobable|maemo browser|machblue|"
     r"tazweb|sundance|ave-?front|dreampassport|enavigator|weblight|espial/|inettvbrowser|"
@@ -159,19 +114,6 @@ _CLASSIC = _by_first_letter(
     r"webpositive|go\.web/|browser/|"
     r"opera [0-9](?<=\Aopera [0-9])"
 )
-
-
-def _at_word_start(*names: str) -> str:
-    """Alternatives that match only where a word starts ("sony", not "...sony"), each literal
-    first so `re` keeps its literal scan (a leading lookbehind costs it: per search of 512
-    random characters 26 µs against 18 for _HARDWARE, 12 against 6 for _LEGACY_OS);
-    "name|check" adds a check after the name ("beos|\\b")."""
-    alternatives = []
-    for entry in names:
-        name, _, check = entry.partition("|")
-        literal = re.escape(name)
-        alternatives.append(f"{literal}(?<![a-z0-9]{literal}){check}")
-    return "|".join(alternatives)
 
 
 # Platforms of hobbyist, handheld and classic desktop computers that browsers were written for
@@ -184,8 +126,8 @@ def _at_word_start(*names: str) -> str:
 # platform (none among the dev half's bots in the forms judged here). Round ten: Minix, the
 # teaching system ("Mozilla/5.0 (X11; Original ; Minix 3.3 ; rv:3.0)", 1 dev-new browser; no
 # bot or app of any dev pool names it).
-_LEGACY_OS = _by_first_letter(
-    _at_word_start(
+_LEGACY_OS = by_first_letter(
+    at_word_start(
         "amiga", "morphos", "risc os", "riscos", "beos|\\b", "haiku", "syllable",
         "os/2|(?![0-9])", "palm os", "palmos", "palmpilot", "palmsource", "psion", "68k|\\b",
         "ppc|\\b", "powerpc", "minix|\\b",
@@ -229,9 +171,9 @@ _NETSCAPE = re.compile(
 # "Build/HUAWEILYA-L09"), not inside a tool's name ("RestSharp/106.5", blekkobot's "kobo"); the
 # MIDP profile and TV markers match anywhere ("MIDP-2.0Configuration/", "hdplusSmartTV/1.0").
 # Risk: a device name glued to another word (dev-A: apps only, "0HuaweiG2800", "MessageMe").
-_HARDWARE = _by_first_letter(
+_HARDWARE = by_first_letter(
     r"hbbtv|smart-?tv|profile/|configuration/|"
-    + _at_word_start(
+    + at_word_start(
         "tizen", "webos", "kaios", "roku", "watch os", "watchos", "lynx", "elinks|\\b",
         "links|\\b", "w3m", "mmp/", "wap|\\b", "blackberry", "nintendo", "xbox", "htc", "lg-",
         "huawei", "zte", "sony", "lenovo", "alcatel", "sharp", "kyocera", "pantech", "sagem",
@@ -241,11 +183,11 @@ _HARDWARE = _by_first_letter(
 # The names and engine tokens that spare an agent, each group searched as one pattern where a
 # rule reads them together (grouped by first letter across the lists: per search of 512
 # characters of random words 26 µs for the five, 47 as five grouped searches, 88 as written).
-_ENGINE_OR_MARK = _by_first_letter(
+_ENGINE_OR_MARK = by_first_letter(
     "|".join(p.pattern for p in (_ENGINE, _PHONE, _CLASSIC, _LEGACY_OS))
 )
-_ENGINE_OR_MARK_OR_DEVICE = _by_first_letter(f"{_ENGINE_OR_MARK.pattern}|{_HARDWARE.pattern}")
-_PLATFORM_WORDS = _by_first_letter(
+_ENGINE_OR_MARK_OR_DEVICE = by_first_letter(f"{_ENGINE_OR_MARK.pattern}|{_HARDWARE.pattern}")
+_PLATFORM_WORDS = by_first_letter(
     r"android|dalvik|cfnetwork|darwin/|iphone|ipad|ipod|mac ?os ?x|osx|ios(?<!\wios)\b|"
     r"windows(?!/)|"
     r"mozilla/|fban/(?<!\wfban/)|fbav/(?<!\wfbav/)|qqbrowser|player"
