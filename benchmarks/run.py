@@ -359,7 +359,7 @@ def report(
             bare = med(runs[(stack, "bare" + mix_of(label))].rps)
             share = med(run.rps) / bare
             if run.leased:
-                leased.append(f"{stack}, {label.removesuffix(MIX)}: {med(run.leased):.1%}")
+                leased.append(f"{stack}, {label}: {med(run.leased):.1%}")
             if mix_of(label) == PACED:  # how far apart a person's page loads came
                 apart = options.paced * (1 + len(person.ASSETS) + options.paced_thumbs)
                 apart /= med(run.rps)
@@ -378,7 +378,7 @@ def report(
                 f"| {med(run.p99):.2f} | {med(run.cpu):.0f} | {redis_cells} | {verdict} |"
             )
     if leased:
-        lines += ["", "Requests leased, person mix (of every request the server saw):", ""]
+        lines += ["", "Requests leased (of every request the server saw):", ""]
         lines += [f"- {line}" for line in leased]
     if paced:
         lines += [
