@@ -187,6 +187,11 @@ _ENGINE_OR_MARK = by_first_letter(
     "|".join(p.pattern for p in (_ENGINE, _PHONE, _CLASSIC, _LEGACY_OS))
 )
 _ENGINE_OR_MARK_OR_DEVICE = by_first_letter(f"{_ENGINE_OR_MARK.pattern}|{_HARDWARE.pattern}")
+# Windows as a desktop app writes its platform, short with version and architecture ("(win10
+# x64)", GOG Galaxy's client; tools write "Windows NT 10.0", "windows/10", "win32"), whatever
+# family ua-parser gives. Round eleven: 3 dev-A and 3 dev-B browsers, no other agent of the dev
+# pools. Risk: a tool writing its platform so (none seen).
+_WINDOWS_SHORT = re.compile(r"\(win(?:7|8|10|11) (?:x64|x86|arm64)\)")
 _PLATFORM_WORDS = by_first_letter(
     r"android|dalvik|cfnetwork|darwin/|iphone|ipad|ipod|mac ?os ?x|osx|ios(?<!\wios)\b|"
     r"windows(?!/)|"
@@ -204,6 +209,13 @@ _ENGINE_COMMENT = re.compile(r"\(khtml, like gecko; ?+[^)]")
 _COMPATIBLE = re.compile(
     r"\Amozilla/5\.0 \(compatible;\s*+(?!msie|konqueror|ibrowse|polaris|antgalio|teleca|gecko|"
     r"windows|linux|mac|iemobile|opera|u;)([^;)]+)"
+)
+# A desktop platform and an engine after the compatible; field, ua-parser naming the browser
+# ("(compatible; StaffsStudentImage; Windows NT 6.3; WOW64; rv:26.0) Gecko/20100101 Firefox/26.0"):
+# a label in a browser's own agent (round eleven: 6 dev-new browsers, no bot of any dev pool).
+# Risk: a bot copying a whole browser agent after its name, with no URL or bot word (none seen).
+_FULL_PLATFORM = re.compile(
+    r"; (?:windows nt|macintosh|intel mac|x11|linux)[^()]*(?:\) (?:gecko/|applewebkit/)|; trident/)"
 )
 # Internet Explorer's own comment with an add-on's token before "MSIE n" ("(compatible;FW
 # 2.0.4870.p; MSIE 9.0; Windows NT 6.1; ...)"): the browser, not a program naming itself.
@@ -440,6 +452,11 @@ def _bot_reason(lowered: str, ua_words: tuple[str, ...], family: str) -> str:
     if "java" in lowered and _JAVA_RUNTIME.search(lowered):
         return "a Java runtime's version: a Java program's HTTP stack"
     if not lowered.startswith(_BROWSER_PREFIX):
+        # The kernel as the product, no app before it ("Darwin/25.6.0 (Watch7,18; watchOS 26.6)
+        # MatomoTrackerSDK/7.8.0"; apps write "App/1.2 CFNetwork/... Darwin/..."). Round eleven:
+        # 5 dev-A, 4 dev-B bots by the heuristics alone, no browser or app. Risk: none seen.
+        if lowered.startswith("darwin/"):
+            return "the operating system's kernel as its product: a library's own request"
         if "mozilla/" in lowered and _PREPENDED.search(lowered):
             return "a program's name prepended to a browser's user agent"
         if "gzip" in lowered and _GZIP_FIELD.search(lowered):
@@ -448,6 +465,8 @@ def _bot_reason(lowered: str, ua_words: tuple[str, ...], family: str) -> str:
             return ""  # a browser's or a device's own agent in a non-Mozilla form
         if _screen(lowered):
             return ""  # a display size: a phone's, a TV's or an app's renderer
+        if "(win" in lowered and _WINDOWS_SHORT.search(lowered):
+            return ""  # a desktop app's own platform field (GOG Galaxy's client)
         if family != "Other" and _PLATFORM_WORDS.search(lowered):
             return ""  # Dalvik, CFNetwork/Darwin, an app ua-parser knows on a named platform
         return "a program's own product token: no Mozilla/ form, rendering engine or device"
@@ -457,6 +476,7 @@ def _bot_reason(lowered: str, ua_words: tuple[str, ...], family: str) -> str:
         (named := _COMPATIBLE.search(lowered))
         and not _MSIE_COMMENT.match(lowered)
         and not _marked(lowered)
+        and not (family != "Other" and _FULL_PLATFORM.search(lowered))
     ):
         return f"names itself in a compatible; comment ({named.group(1).strip()!r})"
     if _PLACEHOLDER.search(lowered):
