@@ -174,9 +174,11 @@ def test_plans_are_reused_per_client_and_the_cache_is_bounded() -> None:
         "rl:network:default:{192.0.2.0/24}:600/3600s:3",
     )
     assert rules is first[0]
-    assert redis_keys == (  # on Redis: one hash per subject for its sliding windows
-        "rl:client:default:{192.0.2.10}:sliding",
-        "rl:network:default:{192.0.2.0/24}:sliding",
+    assert redis_keys == (
+        "rl:client:default:{192.0.2.10}:60/60s:3/0",
+        "rl:client:default:{192.0.2.10}:60/60s:3/1",
+        "rl:network:default:{192.0.2.0/24}:600/3600s:3/0",
+        "rl:network:default:{192.0.2.0/24}:600/3600s:3/1",
     )
     assert rules.policy == (
         b'"default-client-60-60s";q=60;w=60, "default-network-600-3600s";q=600;w=3600'

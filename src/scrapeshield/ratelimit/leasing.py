@@ -34,7 +34,7 @@ from scrapeshield.ratelimit.backends import (
 )
 from scrapeshield.ratelimit.headers import add_rate_limit_headers
 from scrapeshield.ratelimit.memory import NativeMemoryLimiter
-from scrapeshield.ratelimit.plan import Keys, Planner, Rules, key_numbers
+from scrapeshield.ratelimit.plan import Keys, Planner, Rules
 
 _NO_NOTES: dict[str, object] = {}
 RESERVE_FACTOR = 4
@@ -299,12 +299,11 @@ def give_back(limiter: RedisLimiter, granted: Granted, used: int) -> Awaitable[A
     if units <= 0:
         return None
     keys = list(granted.keys[1])
-    limits = rules.limits
     spec = msgspec.msgpack.encode(
         [
             n
-            for lim, end, number in zip(limits, granted.ends, key_numbers(limits), strict=True)
-            for n in (lim.spec[0], end, lim.spec[2], units, number, *lim.fields)
+            for lim, end in zip(rules.limits, granted.ends, strict=True)
+            for n in (lim.spec[0], end, lim.spec[2], units)
         ]
     )
     return limiter.store.submit_script(REFUND_SCRIPT, keys, [granted.server_ms, spec])

@@ -70,17 +70,14 @@ class Limit:
     """One limit of a group's scope: `quota` units per `window` seconds with `strategy`, shared
     by every subject (client, network, user, visitor) it counts.
 
-    A subject's counters are named by `storage_key(subject)`,
+    A subject's counters live under `storage_key(subject)`,
     `rl:<scope>:<group>:{<subject>}:<quota>/<window>s:<code>` (the strategy code keeps a changed
-    strategy from reading another's data structure); on Redis a sliding window's counters are
-    fields of its subject's hash, `rl:<scope>:<group>:{<subject>}:sliding`, shared by the
-    scope's sliding windows (`redis_key`, `fields`). `name` is its policy name in the RateLimit
+    strategy from reading another's data structure); `name` is its policy name in the RateLimit
     response fields.
     """
 
     __slots__ = (
         "field_prefix",
-        "fields",
         "item",
         "name",
         "prefix",
@@ -105,11 +102,6 @@ class Limit:
         self.rest = f":{self.quota}/{self.window}s:{code}"
         self.spec = (code, self.quota, self.window * 1000)
         """Its numbers in hit.lua (strategy code, quota, window in ms), before the cost."""
-        base = f"{self.quota}/{self.window}s"
-        self.fields = (f"{base}:i", f"{base}:c", f"{base}:p") if self.sliding else ("", "", "")
-        """A sliding window's fields in its subject's hash on Redis: the current bucket's
-        index, its count, the count of the bucket before it (a stale bucket reads as 0 by its
-        index: Redis 7.0 has no TTL per field)."""
         self.name = policy_name(group, scope, self.quota, self.window)
         self.field_prefix = f'"{self.name}";r='.encode("latin-1")
         """The start of this limit's RateLimit field value (see `headers`)."""
@@ -119,12 +111,9 @@ class Limit:
         its slot)."""
         return subject_key(self.prefix, subject, self.rest)
 
-    def redis_key(self, storage_key: str) -> str:
-        """Its key in hit.lua: a sliding window's subject's hash (the scope's sliding windows
-        share it), else the counter key itself."""
-        if self.sliding:
-            return storage_key.removesuffix(self.rest) + ":sliding"
-        return storage_key
+    def redis_keys(self, storage_key: str) -> tuple[str, ...]:
+        """Its keys in hit.lua: a sliding window's two buckets (by parity), else the one key."""
+        return (f"{storage_key}/0", f"{storage_key}/1") if self.sliding else (storage_key,)
 
     def __repr__(self) -> str:
         return f"Limit({self.name!r})"
@@ -307,7 +296,9 @@ class Planner:
             return ()
         limits = tuple(lim for lim, _ in found)
         keys = tuple(lim.storage_key(subject) for lim, subject in found)
-        redis_keys = tuple(script_keys(limits, keys))
+        redis_keys = tuple(
+            k for lim, key in zip(limits, keys, strict=True) for k in lim.redis_keys(key)
+        )
         return (keys, redis_keys, self._rules_of(group, limits))
 
     def _rules_of(self, group: _Group, limits: tuple[Limit, ...]) -> int:
@@ -379,26 +370,6 @@ class Planner:
             resolved = self._user_resolve(facts)
             value = None if resolved is None else str(resolved)
         return safe_key(value) if value else None
-
-
-def key_numbers(limits: Sequence[Limit]) -> list[int]:
-    """Each limit's key among hit.lua's keys (from 1): a scope's sliding windows share one (its
-    subject's hash), any other limit has its own."""
-    numbers: list[int] = []
-    at: dict[str | int, int] = {}
-    for i, lim in enumerate(limits):
-        slot = lim.scope if lim.sliding else i
-        numbers.append(at.setdefault(slot, len(at) + 1))
-    return numbers
-
-
-def script_keys(limits: Sequence[Limit], storage_keys: Sequence[str]) -> list[str]:
-    """hit.lua's keys for these limits and their counters' keys, in `key_numbers` order."""
-    keys: list[str] = []
-    for lim, key, number in zip(limits, storage_keys, key_numbers(limits), strict=True):
-        if number > len(keys):
-            keys.append(lim.redis_key(key))
-    return keys
 
 
 def safe_key(value: str) -> str:

@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 
-from scrapeshield.ratelimit.plan import Limit, key_numbers, script_keys
+from scrapeshield.ratelimit.plan import Limit
 from scrapeshield.store.keys import tag_of
 from scrapeshield.store.redis import RedisStore
 
@@ -28,18 +28,9 @@ SETTLE_SCRIPT = (
 
 
 def pack_spec(limits: Sequence[Limit], cost: int) -> bytes:
-    """hit.lua's ARGV[3], one MessagePack array (the script unpacks it in C): per limit its
-    strategy code, quota, window (ms), cost, its key's number and its place among its key's
-    fields; then per key the fields its HMGET reads (a sliding window's three; none else)."""
-    numbers = key_numbers(limits)
-    reads: list[list[str]] = [[] for _ in range(max(numbers, default=0))]
-    flat: list[int] = []
-    for lim, number in zip(limits, numbers, strict=True):
-        fields = reads[number - 1]
-        flat += (*lim.spec, cost, number, len(fields))
-        if lim.sliding:
-            fields += lim.fields
-    return msgspec.msgpack.encode([flat, reads])
+    """hit.lua's ARGV[3]: strategy code, quota, window (ms) and cost per limit, as one
+    MessagePack array (the script unpacks it in C)."""
+    return msgspec.msgpack.encode([n for lim in limits for n in (*lim.spec, cost)])
 
 
 class Call:
@@ -71,7 +62,7 @@ def plan_calls(
     groups.setdefault(client_tag, [])
     calls = []
     for tag, positions in groups.items():
-        keys = script_keys([limits[i] for i in positions], [storage_keys[i] for i in positions])
+        keys = [key for i in positions for key in limits[i].redis_keys(storage_keys[i])]
         n_keys = len(keys)
         if tag == client_tag:
             keys += client_keys

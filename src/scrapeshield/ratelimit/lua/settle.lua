@@ -5,48 +5,43 @@
 -- this call gives back what this subject's call spent, so a rejected request spends nothing,
 -- and, on the client's slot, counts the strike its own call could not know about.
 --
--- KEYS        the limits' keys, as hit.lua had them (a subject's hash for its sliding windows,
---             one key per other limit); then the strike key (optional)
+-- KEYS        the limits' keys, as hit.lua had them (two per sliding window, its buckets by
+--             parity; one per other limit); then the strike key (optional)
 -- ARGV[1]     the server time (ms) hit.lua returned: the buckets it hit
 -- ARGV[2]     the limits, as hit.lua's ARGV[3] (MessagePack; '' when this call only counts a
---             strike, then KEYS holds the strike key alone)
+--             strike)
 -- ARGV[3]     '1': give back what was spent; '0': it spent nothing
 -- ARGV[4]     strike window in ms (0: no strike to count)
 -- Returns the strike count (0 when none was counted).
 
 local now = tonumber(ARGV[1])
-local spec, reads = {}, {}
-if ARGV[2] ~= '' then
-  local packed = cmsgpack.unpack(ARGV[2])
-  spec, reads = packed[1], packed[2]
-end
-local nkeys = #reads
+local spec = {}
+if ARGV[2] ~= '' then spec = cmsgpack.unpack(ARGV[2]) end
+local n = #spec / 4
 
-for i = 1, #spec / 6 do
-  local o = i * 6 - 6
-  local strategy, window, cost, key = spec[o + 1], spec[o + 3], spec[o + 4], KEYS[spec[o + 5]]
-  if ARGV[3] ~= '1' then
-    break  -- nothing spent
-  elseif strategy == 2 then
-    local spent = redis.call('ZRANGEBYSCORE', key, now, now, 'LIMIT', 0, cost)
-    if #spent > 0 then redis.call('ZREM', key, unpack(spent)) end
-  elseif strategy == 1 then
-    if (tonumber(redis.call('GET', key)) or 0) > 0 then redis.call('DECRBY', key, cost) end
-  else  -- the count of the bucket hit.lua hit (its index as hit.lua wrote it)
-    local fields, a = reads[spec[o + 5]], spec[o + 6]
-    local read = redis.call('HMGET', key, fields[a + 1], fields[a + 2])
-    local count = tonumber(read[2]) or 0
-    if tonumber(read[1]) == math.floor(now / window) and count > 0 then
-      if cost > count then cost = count end
-      redis.call('HSET', key, fields[a + 2], count - cost)
+local k = 1
+if ARGV[3] == '1' then
+  for i = 1, n do
+    local strategy, window, cost = spec[i * 4 - 3], spec[i * 4 - 1], spec[i * 4]
+    local key = KEYS[k]
+    k = k + 1
+    if strategy == 3 then
+      if math.floor(now / window) % 2 == 1 then key = KEYS[k] end
+      k = k + 1
+    end
+    if strategy == 2 then
+      local spent = redis.call('ZRANGEBYSCORE', key, now, now, 'LIMIT', 0, cost)
+      if #spent > 0 then redis.call('ZREM', key, unpack(spent)) end
+    elseif (tonumber(redis.call('GET', key)) or 0) > 0 then
+      redis.call('DECRBY', key, cost)
     end
   end
 end
 
 local strike_window = tonumber(ARGV[4])
-if strike_window > 0 and KEYS[nkeys + 1] then
-  local strikes = redis.call('INCR', KEYS[nkeys + 1])
-  if strikes == 1 then redis.call('PEXPIRE', KEYS[nkeys + 1], strike_window) end
+if strike_window > 0 and KEYS[k] then
+  local strikes = redis.call('INCR', KEYS[k])
+  if strikes == 1 then redis.call('PEXPIRE', KEYS[k], strike_window) end
   return strikes
 end
 return 0
