@@ -23,6 +23,10 @@ times with keys drawn at random (least of 5 rounds); then, on a server holding 1
 clients' rate-limit counters in both layouts, the rate limit's reads and writes of a request
 as keys of their own (as shipped) against one hash per client and per network.
 `--requests` does not apply to it.
+`--clients 100000` measures instead the rate limiter's script alone (hit.lua as the limiter calls
+it for a page, `apps`' limits) over a keyspace of that many clients as it builds: server µs a
+call for each 10,000 clients' first calls, and for 3,000 calls of clients already seen after
+each (least of `--rounds`).
 `--concurrency 16` decides 16 requests (of 16 addresses) at a time, as a loaded server does: their
 script calls share each tick's one combined call (its time and parsed limits too), so the
 figures are those of a busy site rather than of one request alone.
@@ -34,7 +38,7 @@ import argparse
 import asyncio
 import os
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
 
 import redis
@@ -44,8 +48,10 @@ from benchmarks.bench_ratelimit import redis_server
 from benchmarks.run import BROWSER_HEADERS, redis_cpu
 from scrapeshield import Shield
 from scrapeshield.behaviour.script import SCRIPT as BEHAVIOUR
+from scrapeshield.facts import FactsBuilder
 from scrapeshield.identity.ops import SCRIPT as IDENTITY
-from scrapeshield.ratelimit.backends import HIT_SCRIPT
+from scrapeshield.ratelimit.backends import HIT_SCRIPT, RedisLimiter
+from scrapeshield.ratelimit.plan import Planner
 from scrapeshield.shield import synthetic_scope
 from scrapeshield.store import RedisStore, combine
 from scrapeshield.store.soon import Soon
@@ -279,6 +285,49 @@ def layouts(url: str, rounds: int = 5, held: int = 100_000) -> dict[str, float]:
         )
 
 
+def many_clients(
+    url: str, clients: int, rounds: int, step: int = 10_000
+) -> tuple[list[float], list[float]]:
+    """hit.lua's server µs a call over `clients` clients (256 to a /24 network) as the keyspace
+    builds: each `step` new clients' first calls, then 3,000 calls of clients seen so far."""
+    os.environ["BENCH_STORE_URL"] = url
+    settings = apps.bench_settings()
+    builder, planner = FactsBuilder(settings), Planner(settings.ratelimit)
+    store = RedisStore(url, prefix=settings.store_prefix)
+    limiter = RedisLimiter(store)
+    rng = random.Random(19)
+
+    def call(i: int) -> tuple[list[str], list[Any]]:
+        address = f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}"
+        facts = builder.build(synthetic_scope(path="/artworks/7", ip=address))
+        found = planner.plan(facts, {})
+        assert found is not None
+        rules, keys = found
+        names, args = limiter.call_args(rules, keys, rules.cost, facts.client_key)
+        return [store.prefix + k for k in names], args
+
+    with redis.Redis.from_url(url) as client:
+        sha, pipe = client.script_load(HIT_SCRIPT), client.pipeline(transaction=False)
+
+        def per_call(indices: Sequence[int]) -> float:
+            client.config_resetstat()
+            for i in indices:
+                keys, args = call(i)
+                pipe.evalsha(sha, len(keys), *keys, *args)
+            pipe.execute()
+            stat = client.info("commandstats")["cmdstat_evalsha"]
+            return int(stat["usec"]) / int(stat["calls"])
+
+        first, again = [], []
+        for start in range(0, clients, step):
+            first.append(per_call(range(start, start + step)))
+            seen = start + step
+            again.append(
+                min(per_call([rng.randrange(seen) for _ in range(3000)]) for _ in range(rounds))
+            )
+    return first, again
+
+
 def _least_per_call(
     client: redis.Redis, scripts: dict[str, str], rounds: int, keys_of: Callable[[str], list[str]]
 ) -> dict[str, float]:
@@ -313,8 +362,18 @@ def main() -> None:
     parser.add_argument(
         "--key-touches", action="store_true", help="what touching a key costs (no requests)"
     )
+    parser.add_argument(
+        "--clients", type=int, default=0, help="the rate limiter's script over this many clients"
+    )
     options = parser.parse_args()
     n = options.requests
+    if options.clients:
+        with redis_server() as url:
+            first, again = many_clients(url, options.clients, options.rounds)
+        print("rate limit script, µs a call, by 10,000 clients")
+        print("  first calls:   ", " ".join(f"{u:5.1f}" for u in first))
+        print("  returning:     ", " ".join(f"{u:5.1f}" for u in again))
+        return
     if options.key_touches:
         with redis_server() as url:
             for what, used in key_touches(url, options.rounds).items():

@@ -12,7 +12,7 @@ from scrapeshield.bans import BanList
 from scrapeshield.facts import FactsBuilder
 from scrapeshield.ratelimit.headers import closest
 from scrapeshield.ratelimit.memory import NativeMemoryLimiter
-from scrapeshield.ratelimit.plan import Plan, Planner
+from scrapeshield.ratelimit.plan import Keys, Planner, Rules
 from scrapeshield.shield import synthetic_scope
 from scrapeshield.signals import Action
 from scrapeshield.store import MemoryStore, Store
@@ -27,7 +27,7 @@ class Clock:
         return self.now
 
 
-def plan_for(text: str, ip: str = "198.51.100.4") -> Plan:
+def plan_for(text: str, ip: str = "198.51.100.4") -> tuple[Rules, Keys]:
     settings = Settings(ratelimit={"groups": group(text)})
     facts = FactsBuilder(settings).build(synthetic_scope(ip=ip))
     plan = Planner(settings.ratelimit).plan(facts, {})
@@ -44,25 +44,25 @@ async def test_sliding_windows_count_as_the_reference_model(
     rng = random.Random(seed)
     clock = Clock(1_700_000_000.0 + rng.random() * 10)
     monkeypatch.setattr("scrapeshield.ratelimit.memory.time", clock)
-    plan = plan_for("12/10 seconds;40/minute")
-    limits = plan.limits
+    rules, keys = plan_for("12/10 seconds;40/minute")
+    limits = rules.limits
     limiter = NativeMemoryLimiter(MemoryStore())
     counts: dict[tuple[str, int], int] = {}
     for _ in range(400):
         clock.now += rng.choice([0.0, 0.05, 0.3, 1.0, 4.0, 9.0, 12.0, 25.0]) * rng.random()
         cost = rng.choice([1, 1, 1, 2, 5])
         expected = []
-        for lim, key in zip(limits, plan.keys, strict=True):
+        for lim, key in zip(limits, keys[0], strict=True):
             index = math.floor(clock.now / lim.window)
             elapsed = (clock.now % lim.window) / lim.window
             cur = counts.get((key, index), 0)
             prev = counts.get((key, index - 1), 0)
             expected.append(math.floor(prev * (1 - elapsed) + cur))
         admitted = all(c + cost <= lim.quota for c, lim in zip(expected, limits, strict=True))
-        outcome = await limiter.hit(plan, cost, "198.51.100.4", 0.0, False)
+        outcome = await limiter.hit(rules, keys, cost, "198.51.100.4", 0.0, False)
         assert (outcome.rejected is None) == admitted
         if admitted:
-            for lim, key in zip(limits, plan.keys, strict=True):
+            for lim, key in zip(limits, keys[0], strict=True):
                 at = (key, math.floor(clock.now / lim.window))
                 counts[at] = counts.get(at, 0) + cost
             assert [s.remaining for s in outcome.states] == [
@@ -84,22 +84,22 @@ async def test_dry_run_and_rejections_write_nothing(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr("scrapeshield.ratelimit.memory.time", clock)
     limits = plan_for("3/10 seconds")
     limiter = NativeMemoryLimiter(MemoryStore())
-    assert (await limiter.hit(limits, 1, "c", 0.0, True)).states[0].remaining == 3
+    assert (await limiter.hit(*limits, 1, "c", 0.0, True)).states[0].remaining == 3
     assert len(limiter) == 0
     for left in (2, 1, 0):
-        assert (await limiter.hit(limits, 1, "c", 0.0, False)).states[0].remaining == left
+        assert (await limiter.hit(*limits, 1, "c", 0.0, False)).states[0].remaining == left
     clock.now += 10.0  # the next window: the 3 hits now weigh as `prev`
-    outcome = await limiter.hit(limits, 1, "c", 0.0, False)
+    outcome = await limiter.hit(*limits, 1, "c", 0.0, False)
     assert outcome.rejected is not None  # the window just began: 3 * (1 - 0) weighs 3
     clock.now += 5.0  # half way: 3 * 0.5 = 1.5 counts as 1 (the rejection spent nothing)
-    assert (await limiter.hit(limits, 1, "c", 0.0, False)).states[0].remaining == 1
+    assert (await limiter.hit(*limits, 1, "c", 0.0, False)).states[0].remaining == 1
 
 
 async def test_entries_stay_within_max_keys() -> None:
     limiter = NativeMemoryLimiter(MemoryStore(), max_keys=100)
     for n in range(1000):
         limits = plan_for("5/minute;50/hour", ip=f"10.{n // 250}.{n % 250}.1")
-        assert (await limiter.hit(limits, 1, str(n), 0.0, False)).rejected is None
+        assert (await limiter.hit(*limits, 1, str(n), 0.0, False)).rejected is None
         assert len(limiter) <= 100
 
 
@@ -123,13 +123,13 @@ async def test_the_ban_phases_answer_is_trusted_on_the_memory_store() -> None:
     limiter = NativeMemoryLimiter(store)
     limits = plan_for("3/hour", ip="203.0.113.7")
     for _ in range(5):
-        outcome = limiter.hit_now(limits, 1, "203.0.113.7", 0.0, False, banned=True)
+        outcome = limiter.hit_now(*limits, 1, "203.0.113.7", 0.0, False, banned=True)
         assert outcome.rejected is None
         assert outcome.states[0].remaining == 3
     await BanList(store).ban("203.0.113.7", 3600, reason="test")
-    outcome = limiter.hit_now(limits, 1, "203.0.113.7", 0.0, False, banned=False)
+    outcome = limiter.hit_now(*limits, 1, "203.0.113.7", 0.0, False, banned=False)
     assert outcome.states[0].remaining == 2  # counted: this request's ban phase found no ban
-    outcome = limiter.hit_now(limits, 1, "203.0.113.7", 0.0, False)  # unknown: read the ban
+    outcome = limiter.hit_now(*limits, 1, "203.0.113.7", 0.0, False)  # unknown: read the ban
     assert outcome.states[0].remaining == 2
     decision, ctx = await request(shield)
     assert decision.rule == "ban/active"

@@ -83,8 +83,9 @@ def test_cost_and_storage_keys() -> None:
     plan, builder = planner()
     found = plan.plan(facts(builder, "/images/3/original", ip="192.0.2.9"), {})
     assert found is not None
-    assert (found.group, found.cost, found.action) == ("originals", 5, "throttle")
-    assert found.keys == ("rl:client:originals:{192.0.2.9}:20/3600s:3",)
+    rules, keys = found
+    assert (rules.group, rules.cost, rules.action) == ("originals", 5, "throttle")
+    assert keys[0] == ("rl:client:originals:{192.0.2.9}:20/3600s:3",)
 
 
 def test_ipv6_client_key_groups_a_64_by_default_and_is_configurable() -> None:
@@ -163,22 +164,23 @@ def test_plans_are_reused_per_client_and_the_cache_is_bounded() -> None:
     again = plan.plan(facts(builder, "/terms", ip="192.0.2.9"), {})
     assert first is not None
     assert again is not None
-    assert again.keys is first.keys  # same group, same client: the cached keys, not new ones
-    assert again.limits is first.limits  # a group's limits are shared by its clients
+    assert again[1] is first[1]  # same group, same client: the cached keys, not new ones
+    assert again[0] is first[0]  # a group's rules are shared by its clients
     neighbour = plan.plan(facts(builder, ip="192.0.2.10"), {})
     assert neighbour is not None
-    assert neighbour.keys == (
+    rules, (keys, redis_keys, _) = neighbour
+    assert keys == (
         "rl:client:default:{192.0.2.10}:60/60s:3",
         "rl:network:default:{192.0.2.0/24}:600/3600s:3",
     )
-    assert neighbour.limits is first.limits
-    assert neighbour.redis_keys == (
+    assert rules is first[0]
+    assert redis_keys == (
         "rl:client:default:{192.0.2.10}:60/60s:3/0",
         "rl:client:default:{192.0.2.10}:60/60s:3/1",
         "rl:network:default:{192.0.2.0/24}:600/3600s:3/0",
         "rl:network:default:{192.0.2.0/24}:600/3600s:3/1",
     )
-    assert neighbour.policy == (
+    assert rules.policy == (
         b'"default-client-60-60s";q=60;w=60, "default-network-600-3600s";q=600;w=3600'
     )
     for n in range(1000):
@@ -186,8 +188,8 @@ def test_plans_are_reused_per_client_and_the_cache_is_bounded() -> None:
     assert len(plan._plans) == 50
     compiled = plan.plan(facts(builder, ip="192.0.2.9"), {})
     assert compiled is not None
-    assert compiled.keys is not first.keys  # evicted, compiled again
-    assert compiled.keys == first.keys
+    assert compiled[1] is not first[1]  # evicted, compiled again
+    assert compiled[1] == first[1]
 
 
 def test_a_clients_cached_plan_is_not_tracked_by_the_garbage_collector() -> None:
@@ -199,7 +201,7 @@ def test_a_clients_cached_plan_is_not_tracked_by_the_garbage_collector() -> None
     )
     found = [plan.plan(facts(builder, ip=f"192.0.2.{n}"), {}) for n in range(1, 40)]
     assert len(plan._plans) == 39
-    assert len({id(p.limits) for p in found if p is not None}) == 1
+    assert len({id(p[0]) for p in found if p is not None}) == 1
     gc.collect()  # (an entry whose tuples a collection saw after it is untracked by the next)
     gc.collect()
     for key, entry in plan._plans.items():
@@ -216,7 +218,7 @@ def test_a_cached_plan_is_only_reused_for_its_own_address() -> None:
     for ip in ("2001:db8::1", "2001:db8::2", "2001:db8::1"):
         found = plan.plan(facts(builder, ip=ip), {})
         assert found is not None
-        keys.append(found.keys[0])
+        keys.append(found[1][0][0])
     assert keys == [
         "rl:client:default:{2001:db8::1}:60/60s:3",
         "rl:client:default:{2001:db8::2}:60/60s:3",

@@ -28,7 +28,7 @@ from limits.aio.strategies import (
 from scrapeshield.bans import Ban, ban_key, ban_of
 from scrapeshield.ratelimit import split
 from scrapeshield.ratelimit.escalation import strike_key
-from scrapeshield.ratelimit.plan import Limit, Plan
+from scrapeshield.ratelimit.plan import Keys, Limit, Rules
 from scrapeshield.store.base import Store
 from scrapeshield.store.redis import RedisStore
 from scrapeshield.store.soon import Soon
@@ -93,10 +93,10 @@ class Outcome(msgspec.Struct):
 
 class Limiter(Protocol):
     async def hit(
-        self, plan: Plan, cost: int, client_key: str, strike_window: float, dry: bool
+        self, rules: Rules, keys: Keys, cost: int, client_key: str, strike_window: float, dry: bool
     ) -> Outcome:
-        """Test every limit of the plan (each under its key); hit them all if all admit `cost`
-        and neither `dry` nor banned.
+        """Test every limit of the rules (each under the client's key in `keys`); hit them all
+        if all admit `cost` and neither `dry` nor banned.
 
         A rejection counts a strike for `client_key` (kept `strike_window` seconds, 0 = off).
         """
@@ -114,30 +114,31 @@ class RedisLimiter:
         strings, numbers and bytes, which the garbage collector stops tracking)."""
 
     async def hit(
-        self, plan: Plan, cost: int, client_key: str, strike_window: float, dry: bool
+        self, rules: Rules, keys: Keys, cost: int, client_key: str, strike_window: float, dry: bool
     ) -> Outcome:
-        return await self.hit_soon(plan, cost, client_key, strike_window, dry)
+        return await self.hit_soon(rules, keys, cost, client_key, strike_window, dry)
 
     def hit_soon(
-        self, plan: Plan, cost: int, client_key: str, strike_window: float, dry: bool
+        self, rules: Rules, keys: Keys, cost: int, client_key: str, strike_window: float, dry: bool
     ) -> Awaitable[Outcome]:
         """`hit` with its script call(s) queued now (`RedisStore.submit_script`): one call on
         one server; on Cluster one per subject (`split`)."""
         window = int(strike_window * 1000)
-        limits = plan.limits
+        limits = rules.limits
         if self.store.split:
             client = (strike_key(client_key), ban_key(client_key))
-            calls = split.plan_calls(plan, cost, client)
+            calls = split.plan_calls(limits, keys[0], cost, client)
             split.submit(self.store, HIT_SCRIPT, calls, dry, window)
             costs = [cost] * len(limits)
             combined = split.combine(self.store, calls, len(limits), costs, dry, window)
             return self._outcome(limits, combined, 2)
-        keys, args = self._call(plan, cost, client_key, window, dry)
-        return self._outcome(limits, self.store.submit_script(HIT_SCRIPT, keys, args), 4)
+        names, args = self._call(rules, keys, cost, client_key, window, dry)
+        return self._outcome(limits, self.store.submit_script(HIT_SCRIPT, names, args), 4)
 
     def queue(
         self,
-        plan: Plan,
+        rules: Rules,
+        keys: Keys,
         cost: int,
         client_key: str,
         strike_window: float,
@@ -147,12 +148,14 @@ class RedisLimiter:
         """`hit_soon` without a coroutine (one server; not on a spreading Cluster): the
         script call queued now, its reply turned into the `Outcome` and handed to `then`
         when the caller reads it (`Soon`)."""
-        keys, args = self._call(plan, cost, client_key, int(strike_window * 1000), dry)
-        return self.store.queue_script(HIT_SCRIPT, keys, args, partial(_then, plan.limits, then))
+        names, args = self._call(rules, keys, cost, client_key, int(strike_window * 1000), dry)
+        reply = partial(_then, rules.limits, then)
+        return self.store.queue_script(HIT_SCRIPT, names, args, reply)
 
     def queue_reserving(
         self,
-        plan: Plan,
+        rules: Rules,
+        keys: Keys,
         cost: int,
         client_key: str,
         strike_window: float,
@@ -163,30 +166,34 @@ class RedisLimiter:
         every limit then keeps `reserve[1]` units of room: `then` gets the outcome as the
         request alone would have found it, the units reserved (0: none) and the server's
         time in ms (what a give-back needs)."""
-        keys, args = self._call(plan, cost, client_key, int(strike_window * 1000), False)
+        names, args = self._call(rules, keys, cost, client_key, int(strike_window * 1000), False)
         args = [*args, *reserve]
-        reply = partial(_reserving, plan.limits, then)
-        return self.store.queue_script(HIT_SCRIPT, keys, args, reply)
+        reply = partial(_reserving, rules.limits, then)
+        return self.store.queue_script(HIT_SCRIPT, names, args, reply)
 
-    def call_args(self, plan: Plan, cost: int, client_key: str) -> tuple[list[str], list[Any]]:
+    def call_args(
+        self, rules: Rules, keys: Keys, cost: int, client_key: str
+    ) -> tuple[list[str], list[Any]]:
         """hit.lua's keys and arguments for one hit with no strike (a lease's reservation)."""
-        return self._call(plan, cost, client_key, 0, False)
+        return self._call(rules, keys, cost, client_key, 0, False)
 
     def _call(
-        self, plan: Plan, cost: int, client_key: str, window: int, dry: bool
+        self, rules: Rules, keys: Keys, cost: int, client_key: str, window: int, dry: bool
     ) -> tuple[list[str], list[Any]]:
-        made = self._calls.get((plan.redis_keys, cost, client_key))
+        made = self._calls.get((keys[1], cost, client_key))
         if made is None:
-            made = self._make(plan, cost, client_key)
-        keys, spec = made
-        return list(keys), [1 if dry else 0, window, spec, "1"]
+            made = self._make(rules, keys[1], cost, client_key)
+        names, spec = made
+        return list(names), [1 if dry else 0, window, spec, "1"]
 
-    def _make(self, plan: Plan, cost: int, client_key: str) -> tuple[tuple[str, ...], bytes]:
+    def _make(
+        self, rules: Rules, redis_keys: tuple[str, ...], cost: int, client_key: str
+    ) -> tuple[tuple[str, ...], bytes]:
         client = (strike_key(client_key), ban_key(client_key))
-        made = ((*plan.redis_keys, *client), split.pack_spec(plan.limits, cost))
+        made = ((*redis_keys, *client), split.pack_spec(rules.limits, cost))
         if len(self._calls) >= _CALLS_CACHE_SIZE:  # one per client's plan: stay bounded
             self._calls.clear()
-        self._calls[(plan.redis_keys, cost, client_key)] = made
+        self._calls[(redis_keys, cost, client_key)] = made
         return made
 
     @staticmethod
@@ -245,11 +252,11 @@ class LimitsMemoryLimiter:
         }
 
     async def hit(
-        self, plan: Plan, cost: int, client_key: str, strike_window: float, dry: bool
+        self, rules: Rules, keys: Keys, cost: int, client_key: str, strike_window: float, dry: bool
     ) -> Outcome:
         if not dry and await self.store.get(ban_key(client_key)) is not None:
             dry = True  # banned: the ban phase blocks it; it spends nothing, earns no strike
-        counted = tuple(zip(plan.limits, plan.keys, strict=True))
+        counted = tuple(zip(rules.limits, keys[0], strict=True))
         rejected: Limit | None = None
         for lim, key in counted:
             if not await self._strategies[lim.strategy].test(lim.item, key, cost=cost):

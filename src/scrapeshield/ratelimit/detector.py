@@ -29,7 +29,7 @@ from scrapeshield.ratelimit.backends import (
 from scrapeshield.ratelimit.escalation import Escalation
 from scrapeshield.ratelimit.headers import add_rate_limit_headers
 from scrapeshield.ratelimit.memory import NativeMemoryLimiter
-from scrapeshield.ratelimit.plan import Plan, Planner
+from scrapeshield.ratelimit.plan import Keys, Planner, Rules
 from scrapeshield.ratelimit.settings import VERIFIED_BOT_NOTE, RateLimitSettings
 from scrapeshield.signals import Signal
 from scrapeshield.store.base import Store
@@ -130,53 +130,58 @@ class RateLimitDetector(Immediate):
         plan = self.planner.plan(facts, ctx.notes)
         if plan is None:
             return ()
+        rules, keys = plan
+        cost = rules.cost
         last = self._last
         if last is None or last[0] is not ctx.store:
             last = self._last_for(ctx.store)
         limiter = last[2]
         if limiter is None:
             other, dry = last[1], bool(ctx.notes.get("dry_run"))
-            key, window = facts.client_key, self._strike_window
+            client, window = facts.client_key, self._strike_window
             if isinstance(other, RedisLimiter):  # the script queued now: no task for it
                 if not other.store.split:  # its reply read when the batch settles
                     count = ctx.notes.get(RESERVE_NOTE)
                     if count and not dry:  # a lease likely follows: reserved along
-                        then_ = partial(self._reserving, other, plan, facts, ctx)
-                        room = (count * plan.cost, self._margin * plan.cost)
-                        soon = other.queue_reserving(plan, plan.cost, key, window, room, then_)
+                        then_ = partial(self._reserving, other, rules, keys, facts, ctx)
+                        room = (count * cost, self._margin * cost)
+                        soon = other.queue_reserving(rules, keys, cost, client, window, room, then_)
                     else:
-                        then = partial(self._judged, plan, facts, ctx)
-                        soon = other.queue(plan, plan.cost, key, window, dry, then)
+                        then = partial(self._judged, rules, facts, ctx)
+                        soon = other.queue(rules, keys, cost, client, window, dry, then)
                     # the script reads the client's ban: the ban phase takes it from its reply
-                    ctx.ban_read = soon.derived(partial(ban_in_reply, key))
+                    ctx.ban_read = soon.derived(partial(ban_in_reply, client))
                     return soon
-                hit = other.hit_soon(plan, plan.cost, key, window, dry)
-                return Sent(self._detect(plan, facts, ctx, hit))
-            return self._detect(plan, facts, ctx, other.hit(plan, plan.cost, key, window, dry))
+                hit = other.hit_soon(rules, keys, cost, client, window, dry)
+                return Sent(self._detect(rules, facts, ctx, hit))
+            hit = other.hit(rules, keys, cost, client, window, dry)
+            return self._detect(rules, facts, ctx, hit)
         # On the MemoryStore: no coroutine, and the ban phase's answer is not read again.
         outcome = limiter.hit_now(
-            plan,
-            plan.cost,
+            rules,
+            keys,
+            cost,
             facts.client_key,
             self._strike_window,
             bool(ctx.notes.get("dry_run")),
             ctx.banned,
         )
-        self._report(plan, outcome, ctx)
+        self._report(rules, outcome, ctx)
         if outcome.rejected is None:
             return ()
-        return self._signals(plan, outcome, facts, ctx)
+        return self._signals(rules, outcome, facts, ctx)
 
     async def _detect(
-        self, plan: Plan, facts: Facts, ctx: RequestContext, hit: Awaitable[Outcome]
+        self, rules: Rules, facts: Facts, ctx: RequestContext, hit: Awaitable[Outcome]
     ) -> Sequence[Signal]:
-        found = self._judged(plan, facts, ctx, await hit)
+        found = self._judged(rules, facts, ctx, await hit)
         return found if settled(found) else await found  # type: ignore[misc]
 
     def _reserving(
         self,
         limiter: RedisLimiter,
-        plan: Plan,
+        rules: Rules,
+        keys: Keys,
         facts: Facts,
         ctx: RequestContext,
         outcome: Outcome,
@@ -185,34 +190,34 @@ class RateLimitDetector(Immediate):
     ) -> Found:
         """`_judged`, the reservation the hit made along kept for the lease (`leasing.held`)."""
         if units:
-            leasing.held(limiter, plan, facts, ctx, outcome, units, at)
-        return self._judged(plan, facts, ctx, outcome)
+            leasing.held(limiter, rules, keys, facts, ctx, outcome, units, at)
+        return self._judged(rules, facts, ctx, outcome)
 
-    def _judged(self, plan: Plan, facts: Facts, ctx: RequestContext, outcome: Outcome) -> Found:
+    def _judged(self, rules: Rules, facts: Facts, ctx: RequestContext, outcome: Outcome) -> Found:
         """The signals of a hit's outcome (awaitable when escalation must write a ban)."""
-        self._report(plan, outcome, ctx)
+        self._report(rules, outcome, ctx)
         if outcome.rejected is None:
             return ()
-        return self._signals(plan, outcome, facts, ctx)
+        return self._signals(rules, outcome, facts, ctx)
 
-    def _report(self, plan: Plan, outcome: Outcome, ctx: RequestContext) -> None:
+    def _report(self, rules: Rules, outcome: Outcome, ctx: RequestContext) -> None:
         """The outcome for other stages and `explain`, and the RateLimit response fields (on
         groups with `headers`: elsewhere they would tell a scraper how fast it may go)."""
-        ctx.notes[PLAN_NOTE] = {"group": plan.group, "outcome": outcome}
-        if self._headers and plan.headers:
+        ctx.notes[PLAN_NOTE] = {"group": rules.group, "outcome": outcome}
+        if self._headers and rules.headers:
             add_rate_limit_headers(
-                ctx.response_headers, plan.policy_header, outcome, legacy=self._legacy
+                ctx.response_headers, rules.policy_header, outcome, legacy=self._legacy
             )
 
-    def _signals(self, plan: Plan, outcome: Outcome, facts: Facts, ctx: RequestContext) -> Found:
+    def _signals(self, rules: Rules, outcome: Outcome, facts: Facts, ctx: RequestContext) -> Found:
         """A rejected request's signals; awaitable when escalation must write a ban."""
         rejected = outcome.rejected
         assert rejected is not None
         lim = rejected.limit
-        name = f"ratelimit/{plan.group}/{lim.scope}"
-        if plan.action != "throttle":
-            name += f"/{plan.action}"
-        detail = f"{lim.quota} per {lim.window}s ({lim.strategy}) exceeded, cost {plan.cost}"
+        name = f"ratelimit/{rules.group}/{lim.scope}"
+        if rules.action != "throttle":
+            name += f"/{rules.action}"
+        detail = f"{lim.quota} per {lim.window}s ({lim.strategy}) exceeded, cost {rules.cost}"
         signal = Signal(name, 0.0, detail, retry_after=rejected.reset)
         verified = bool(ctx.notes.get(VERIFIED_BOT_NOTE))  # throttled, never banned
         if verified or not self.escalation.due(outcome.strikes):

@@ -34,7 +34,7 @@ from scrapeshield.ratelimit.backends import (
 )
 from scrapeshield.ratelimit.headers import add_rate_limit_headers
 from scrapeshield.ratelimit.memory import NativeMemoryLimiter
-from scrapeshield.ratelimit.plan import Plan, Planner
+from scrapeshield.ratelimit.plan import Keys, Planner, Rules
 
 _NO_NOTES: dict[str, object] = {}
 RESERVE_FACTOR = 4
@@ -52,8 +52,8 @@ def reserve_margin(lease_requests: int) -> int:
 
 
 class Granted:
-    """What a lease of one client's plan needs: the plan, the states the granting request's
-    hit found (remaining after it, reset), and when it was granted."""
+    """What a lease of one client's plan needs: its rules and keys, the states the granting
+    request's hit found (remaining after it, reset), and when it was granted."""
 
     __slots__ = (
         "at",
@@ -62,8 +62,9 @@ class Granted:
         "counted_at",
         "ends",
         "group",
-        "plan",
+        "keys",
         "reserved",
+        "rules",
         "server_ms",
         "states",
         "used",
@@ -72,12 +73,14 @@ class Granted:
     def __init__(
         self,
         group: str | None,
-        plan: Plan | None,
+        rules: Rules | None,
+        keys: Keys,
         states: tuple[LimitState, ...],
         at: float,
         client_key: str,
     ) -> None:
-        self.group, self.plan, self.states, self.at = group, plan, states, at
+        self.group, self.rules, self.keys = group, rules, keys
+        self.states, self.at = states, at
         self.client_key = client_key
         self.reserved = 0  # units hit up front, of which the unused part is given back
         self.server_ms = 0  # Redis: the reservation's server time (its window, for the give-back)
@@ -93,38 +96,39 @@ def terms(planner: Planner, facts: Facts, ctx: RequestContext, margin: int = 0) 
     group = planner.group_for(facts, ctx.notes)
     note = ctx.notes.get("ratelimit")
     if note is None:  # exempt (no plan): nothing to count
-        granted = Granted(group, None, (), facts.time, facts.client_key)
+        granted = Granted(group, None, ((), (), -1), (), facts.time, facts.client_key)
         return Terms(UNLIMITED, None, granted, steady=True)
     outcome: Outcome = note["outcome"]
     plan = planner.plan(facts, ctx.notes)
     if outcome.rejected is not None or plan is None:
         return None
+    rules, keys = plan
     states = outcome.states
-    headroom = min(state.remaining // plan.cost for state in states) - margin
+    headroom = min(state.remaining // rules.cost for state in states) - margin
     held: Granted | None = ctx.notes.get(RESERVED_NOTE)
-    if held is not None and held.group != plan.group:
+    if held is not None and held.group != rules.group:
         held = None
     if held is not None:  # reserved by this request's own hit
-        headroom = min(headroom, held.reserved // plan.cost)
+        headroom = min(headroom, held.reserved // rules.cost)
     if headroom <= 0:
         return None
     until = min(counted_until(state, facts.time) for state in states)
     # the reservation holds whatever other requests do: only the fields it sends would take
     # another request's fresher count (`keeps`), so without fields nothing need be asked
-    steady = not plan.headers
+    steady = not rules.headers
     if held is not None:
         return Terms(headroom, until, held, steady=steady)
-    granted = Granted(plan.group, plan, states, facts.time, facts.client_key)
+    granted = Granted(rules.group, rules, keys, states, facts.time, facts.client_key)
     return Terms(headroom, until, granted, steady=steady)
 
 
 def held(
-    limiter: RedisLimiter, plan: Plan, facts: Facts, ctx: RequestContext, outcome: Outcome,
-    units: int, at: int,
+    limiter: RedisLimiter, rules: Rules, keys: Keys, facts: Facts, ctx: RequestContext,
+    outcome: Outcome, units: int, at: int,
 ) -> None:  # fmt: skip
     """The granting request's hit reserved `units` along (`RESERVE_NOTE`): the lease's state,
     ready (`terms`), and given back after the grant unless a lease took it (`unclaimed`)."""
-    granted = Granted(plan.group, plan, outcome.states, facts.time, facts.client_key)
+    granted = Granted(rules.group, rules, keys, outcome.states, facts.time, facts.client_key)
     _count(granted, units, at, outcome.states)
     ctx.notes[RESERVED_NOTE] = granted
     ctx.notes[GIVE_BACK_NOTE] = partial(unclaimed, limiter, granted)
@@ -160,10 +164,10 @@ def keeps(granted: Granted, facts: Facts, ctx: RequestContext) -> bool:
     it wrong; the RateLimit fields take that request's fresher count of the same limits
     (`use`)."""
     note = ctx.notes.get("ratelimit")
-    plan = granted.plan
-    if plan is None or note is None or not granted.reserved:
+    rules = granted.rules
+    if rules is None or note is None or not granted.reserved:
         return True
-    if facts.client_key != granted.client_key or note["group"] != plan.group:
+    if facts.client_key != granted.client_key or note["group"] != rules.group:
         return True
     # what the client is told: that count, less the reservation's unused part, less each
     # further leased request (`use` subtracts all the leased requests' cost from it)
@@ -180,17 +184,17 @@ def use(
     """The RateLimit fields as the hit would have set them: remaining less `used` costs
     (`legacy`: the X-RateLimit fields too; None: no fields at all)."""
     granted.used = used
-    plan = granted.plan
-    if plan is None or legacy is None or not plan.headers:
+    rules = granted.rules
+    if rules is None or legacy is None or not rules.headers:
         return
-    spent, elapsed = used * plan.cost, facts.time - granted.at
+    spent, elapsed = used * rules.cost, facts.time - granted.at
     states = tuple(
         LimitState(s.limit, s.remaining - spent, max(0.0, s.reset - elapsed))
         for s in granted.states
     )
     add_rate_limit_headers(
         ctx.response_headers,
-        plan.policy_header,
+        rules.policy_header,
         Outcome(states, None, 0),
         legacy=legacy,
     )
@@ -200,24 +204,24 @@ def settle(
     limiter: Limiter, window: float, granted: Granted, records: Sequence[Record]
 ) -> Awaitable[Any] | None:
     """One hit of the deferred requests' summed cost (on Redis queued: the next round trip)."""
-    plan = granted.plan
-    if plan is None:
+    rules = granted.rules
+    if rules is None:
         return None
     if granted.reserved:  # counted up front: the unused part given back
         if isinstance(limiter, NativeMemoryLimiter):
-            units, granted.reserved = granted.reserved - granted.used * plan.cost, 0
+            units, granted.reserved = granted.reserved - granted.used * rules.cost, 0
             if units > 0:
-                limiter.give_back(plan, units, granted.counted_at)
+                limiter.give_back(rules, granted.keys, units, granted.counted_at)
             return None
         if isinstance(limiter, RedisLimiter):
             return give_back(limiter, granted, granted.used)
-    cost, key = plan.cost * len(records), granted.client_key
+    cost, key = rules.cost * len(records), granted.client_key
     if isinstance(limiter, NativeMemoryLimiter) and limiter.synchronous:
-        limiter.hit_now(plan, cost, key, window, False)
+        limiter.hit_now(rules, granted.keys, cost, key, window, False)
         return None
     if isinstance(limiter, RedisLimiter) and not limiter.store.split:
-        return limiter.queue(plan, cost, key, window, False, _ignored)
-    return limiter.hit(plan, cost, key, window, False)
+        return limiter.queue(rules, granted.keys, cost, key, window, False, _ignored)
+    return limiter.hit(rules, granted.keys, cost, key, window, False)
 
 
 def _ignored(outcome: Outcome) -> None:
@@ -228,11 +232,13 @@ def reserve_now(limiter: NativeMemoryLimiter, granted: Granted, count: int) -> b
     """In memory (one process): hit `count` requests' cost now, as one request (checked by
     every limit, no strike; the grant's request was just found unbanned): True once counted,
     False when a limit refused it (nothing spent)."""
-    plan = granted.plan
-    if plan is None:
+    rules = granted.rules
+    if rules is None:
         return True
-    units, now = count * plan.cost, time.time()
-    outcome = limiter.hit_now(plan, units, granted.client_key, 0.0, False, False, now)
+    units, now = count * rules.cost, time.time()
+    outcome = limiter.hit_now(
+        rules, granted.keys, units, granted.client_key, 0.0, False, False, now
+    )
     if outcome.rejected is not None:
         return False
     granted.reserved, granted.counted_at, granted.at = units, now, now
@@ -246,23 +252,23 @@ def reserve(limiter: RedisLimiter, granted: Granted, count: int) -> Awaitable[bo
     ban read): True once it is counted; False when a limit or a ban refused it (nothing
     spent). Queued in this tick's round trip. True at once when the granting request's own
     hit reserved it (`held`): the lease takes it."""
-    plan = granted.plan
-    if plan is None:
+    rules = granted.rules
+    if rules is None:
         return None
     if granted.reserved:
         granted.claimed = True
         return True
-    units = count * plan.cost
-    keys, args = limiter.call_args(plan, units, granted.client_key)
+    units = count * rules.cost
+    keys, args = limiter.call_args(rules, granted.keys, units, granted.client_key)
     reply = limiter.store.submit_script(HIT_SCRIPT, keys, args)
     return _reserved(granted, units, reply)
 
 
 async def _reserved(granted: Granted, units: int, reply: Awaitable[Any]) -> bool:
     raw = await reply
-    plan = granted.plan
-    assert plan is not None
-    outcome = outcome_of(plan.limits, raw, 4)  # (hit.lua: the ban and its time before them)
+    rules = granted.rules
+    assert rules is not None
+    outcome = outcome_of(rules.limits, raw, 4)  # (hit.lua: the ban and its time before them)
     if outcome.rejected is not None or isinstance(raw[2], str | bytes):  # a limit, or a ban
         return False
     _count(granted, units, int(raw[3]), outcome.states)
@@ -285,18 +291,18 @@ def _count(granted: Granted, units: int, at: int, states: Sequence[LimitState]) 
 def give_back(limiter: RedisLimiter, granted: Granted, used: int) -> Awaitable[Any] | None:
     """The unused part of the reservation, given back in the window it was counted in (queued:
     the next round trip)."""
-    plan = granted.plan
-    if plan is None or not granted.reserved:
+    rules = granted.rules
+    if rules is None or not granted.reserved:
         return None
-    units = granted.reserved - used * plan.cost
+    units = granted.reserved - used * rules.cost
     granted.reserved = 0
     if units <= 0:
         return None
-    keys = list(plan.redis_keys)
+    keys = list(granted.keys[1])
     spec = msgspec.msgpack.encode(
         [
             n
-            for lim, end in zip(plan.limits, granted.ends, strict=True)
+            for lim, end in zip(rules.limits, granted.ends, strict=True)
             for n in (lim.spec[0], end, lim.spec[2], units)
         ]
     )

@@ -26,7 +26,7 @@ from typing import Any
 from scrapeshield.bans import ban_key
 from scrapeshield.ratelimit.backends import LimitState, Outcome, sliding_wait
 from scrapeshield.ratelimit.escalation import strike_key
-from scrapeshield.ratelimit.plan import Limit, Plan
+from scrapeshield.ratelimit.plan import Keys, Limit, Rules
 from scrapeshield.store.base import Store
 from scrapeshield.store.memory import MemoryStore
 
@@ -54,20 +54,21 @@ class NativeMemoryLimiter:
         return self._memory is not None
 
     async def hit(
-        self, plan: Plan, cost: int, client_key: str, strike_window: float, dry: bool
+        self, rules: Rules, keys: Keys, cost: int, client_key: str, strike_window: float, dry: bool
     ) -> Outcome:
         if self._memory is not None:
-            return self.hit_now(plan, cost, client_key, strike_window, dry)
+            return self.hit_now(rules, keys, cost, client_key, strike_window, dry)
         if not dry:  # banned: the ban phase blocks it; it spends nothing, earns no strike
             dry = await self.store.get(ban_key(client_key)) is not None
-        outcome = self._count(plan, cost, dry)
+        outcome = self._count(rules.limits, keys[0], cost, dry)
         if outcome.rejected is not None and not dry and strike_window > 0:
             outcome.strikes = await self.store.incr(strike_key(client_key), 1, ttl=strike_window)
         return outcome
 
     def hit_now(
         self,
-        plan: Plan,
+        rules: Rules,
+        keys: Keys,
         cost: int,
         client_key: str,
         strike_window: float,
@@ -82,15 +83,21 @@ class NativeMemoryLimiter:
         assert store is not None, "hit_now needs the MemoryStore"
         if not dry:  # banned: the ban phase blocks it; it spends nothing, earns no strike
             dry = banned if banned is not None else store.peek(ban_key(client_key)) is not None
-        outcome = self._count(plan, cost, dry, now)
+        outcome = self._count(rules.limits, keys[0], cost, dry, now)
         if outcome.rejected is not None and not dry and strike_window > 0:
             outcome.strikes = store.bump(strike_key(client_key), 1, ttl=strike_window)
         return outcome
 
-    def _count(self, plan: Plan, cost: int, dry: bool, now: float | None = None) -> Outcome:
+    def _count(
+        self,
+        limits: tuple[Limit, ...],
+        keys: tuple[str, ...],
+        cost: int,
+        dry: bool,
+        now: float | None = None,
+    ) -> Outcome:
         """Test every limit and spend `cost` on all if all admit it and not `dry` (strikes: 0)."""
         now = time.time() if now is None else now
-        limits, keys = plan.limits, plan.keys
         if not dry and limits and limits[0].sliding:  # a group's limits share one strategy
             admitted = self._admit_sliding(limits, keys, cost, now)
             if admitted is not None:
@@ -161,13 +168,13 @@ class NativeMemoryLimiter:
         closest = LimitState(limits[chosen], int(figures[2 * chosen]), figures[2 * chosen + 1])
         return Outcome.admitted(limits, figures, closest)
 
-    def give_back(self, plan: Plan, units: int, at: float) -> None:
+    def give_back(self, rules: Rules, keys: Keys, units: int, at: float) -> None:
         """Take back `units` spent at `at` (a lease's unused reservation), in the window they
         were counted in: a fixed window until it ends, a sliding window's bucket while it is
         the current or the previous one, a moving window's entries of that time; never below
         zero (as refund.lua on Redis)."""
         data = self._data
-        for lim, key in zip(plan.limits, plan.keys, strict=True):
+        for lim, key in zip(rules.limits, keys[0], strict=True):
             entry = data.get(key)
             if entry is None:  # expired or evicted: nothing of it is counted any more
                 continue

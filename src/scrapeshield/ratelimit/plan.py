@@ -4,9 +4,10 @@ Everything derived from settings is compiled once into a `Planner`; `plan` does 
 only. A request's plan lists every (scope, key, limit) it must fit in; `None` means exempt.
 Plans depend only on (group, client address and key, user, visitor), so their keys are kept in
 a bounded cache (oldest first out: a hit costs one lookup): a returning client reuses its keys
-instead of formatting them again. What a client keeps is a plain tuple of strings and numbers,
-which the garbage collector stops tracking; the `Limit`s and the rest of a plan are shared by
-every client of a group (docs/store.md, "Per-client state").
+instead of formatting them again. What a client keeps is a plain tuple of strings and numbers
+(`Keys`), which the garbage collector stops tracking; the group's `Rules` (its `Limit`s, cost,
+action, policy field) are shared by every client of a group, and handed to the limiters beside
+the client's keys: nothing is made per request (docs/store.md, "Per-client state").
 """
 
 from __future__ import annotations
@@ -46,8 +47,12 @@ PLAN_CACHE_SIZE = 4096
 _MAX_CACHED_PATH = 256
 _UNCACHED = "\0uncached"  # not a group name (names are checked in settings)
 TEST_CLIENT_PEER = "testclient"  # what Starlette's TestClient puts in scope["client"]
-_Keys = tuple[()] | tuple[int, tuple[str, ...], tuple[str, ...]]
-"""A client's cached plan: its rules' index, its keys, hit.lua's keys; () without limits."""
+Keys = tuple[tuple[str, ...], tuple[str, ...], int]
+"""A client's keys in a group: each limit's storage key, hit.lua's keys (each limit's in turn),
+and the index of the rules they go with (the planner's). Strings and numbers in plain tuples,
+one level deep, which the garbage collector stops tracking at its next full collection."""
+_Cached = tuple[()] | Keys
+"""A client's cached plan: its keys; () without limits."""
 
 
 def policy_name(group: str, scope: str, quota: int, window: int) -> str:
@@ -116,51 +121,22 @@ class Limit:
 
 @dataclass(frozen=True, slots=True)
 class Rules:
-    """What every client of a group (with the same scopes) shares: built once."""
+    """What every client of a group (with the same scopes) shares: built once. A request's
+    plan is its rules and the client's `Keys`, handed apart (no object made per request)."""
 
     group: str
     action: GroupAction
     cost: int
     limits: tuple[Limit, ...]
     policy_header: tuple[bytes, bytes]
+    """The RateLimit-Policy field, name and value (made once per group and scopes)."""
     headers: bool
-
-
-class Plan:
-    """One request's plan: its group's shared `Rules` and the client's keys, one per limit
-    (`keys`; `redis_keys`: hit.lua's, each limit's in turn). Made per request from the
-    cached keys, and dropped with the request."""
-
-    __slots__ = (
-        "action",
-        "cost",
-        "group",
-        "headers",
-        "keys",
-        "limits",
-        "policy_header",
-        "redis_keys",
-    )
-
-    def __init__(self, rules: Rules, keys: tuple[str, ...], redis_keys: tuple[str, ...]) -> None:
-        self.group = rules.group
-        self.action: GroupAction = rules.action
-        self.cost = rules.cost
-        self.limits = rules.limits
-        self.policy_header = rules.policy_header
-        """The RateLimit-Policy field, name and value (made once per group and scopes)."""
-        self.headers = rules.headers
-        """Whether this group's responses carry the RateLimit fields."""
-        self.keys = keys
-        self.redis_keys = redis_keys
+    """Whether this group's responses carry the RateLimit fields."""
 
     @property
     def policy(self) -> bytes:
         """The RateLimit-Policy field value of these limits."""
         return self.policy_header[1]
-
-    def __repr__(self) -> str:
-        return f"Plan({self.group!r}, {self.keys!r})"
 
 
 class _Group:
@@ -215,12 +191,12 @@ class Planner:
         )
         # (method, path, route group) -> group, None if exempt: most requests repeat a few pages
         self._paths: dict[tuple[str, str, str], str | None] = {}
-        # (group, client key, user, visitor, address as an int or None) -> (rules index, keys,
-        # hit.lua's keys), () without limits: strings and numbers only, which the collector
+        # (group, client key, user, visitor, address as an int or None) -> (keys, hit.lua's
+        # keys, rules index), () without limits: strings and numbers only, which the collector
         # stops tracking.
         # (An OrderedDict: its oldest entry found in O(1); a dict's `next(iter())` skips every
         # entry deleted before it, O(cache size) per new client once the cache is full.)
-        self._plans: OrderedDict[tuple[str, str, str | None, object, int | None], _Keys] = (
+        self._plans: OrderedDict[tuple[str, str, str | None, object, int | None], _Cached] = (
             OrderedDict()
         )
         self._rules: list[Rules] = []
@@ -268,7 +244,8 @@ class Planner:
             self._groups[name] = _Group(name, spec.action, spec.cost, strategy, limits)
         return name
 
-    def plan(self, facts: Facts, notes: Mapping[str, object]) -> Plan | None:
+    def plan(self, facts: Facts, notes: Mapping[str, object]) -> tuple[Rules, Keys] | None:
+        """The request's group's shared rules and the client's keys; None if exempt."""
         # `group_for`, its cache read inline: this runs on every request.
         name = self._paths.get((facts.method, facts.path, facts.route_group), _UNCACHED)
         if name is _UNCACHED or VERIFIED_BOT_NOTE in notes:
@@ -293,7 +270,7 @@ class Planner:
             cached = plans[key] = self._compile(name, client_key, address, user, visitor)
         if not cached:
             return None
-        return Plan(self._rules[cached[0]], cached[1], cached[2])
+        return self._rules[cached[2]], cached
 
     def _compile(
         self,
@@ -302,7 +279,7 @@ class Planner:
         address: IPAddress | None,
         user: str | None,
         visitor: object = None,
-    ) -> _Keys:
+    ) -> _Cached:
         group = self._groups[name]
         found: list[tuple[Limit, str]] = []
         if isinstance(visitor, str) and visitor:
@@ -322,7 +299,7 @@ class Planner:
         redis_keys = tuple(
             k for lim, key in zip(limits, keys, strict=True) for k in lim.redis_keys(key)
         )
-        return (self._rules_of(group, limits), keys, redis_keys)
+        return (keys, redis_keys, self._rules_of(group, limits))
 
     def _rules_of(self, group: _Group, limits: tuple[Limit, ...]) -> int:
         """The index of the group's shared rules for these limits (a group has a few sets:

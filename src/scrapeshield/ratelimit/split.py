@@ -18,7 +18,7 @@ from typing import Any
 
 import msgspec
 
-from scrapeshield.ratelimit.plan import Limit, Plan
+from scrapeshield.ratelimit.plan import Limit
 from scrapeshield.store.keys import tag_of
 from scrapeshield.store.redis import RedisStore
 
@@ -50,10 +50,11 @@ class Call:
         self.reply: Awaitable[Any] | None = None
 
 
-def plan_calls(plan: Plan, cost: int, client_keys: tuple[str, str]) -> list[Call]:
-    """The plan's limits grouped by their keys' hash tag; the client's strike and ban keys join
+def plan_calls(
+    limits: Sequence[Limit], storage_keys: Sequence[str], cost: int, client_keys: tuple[str, str]
+) -> list[Call]:
+    """The limits grouped by their keys' hash tag; the client's strike and ban keys join
     their tag's group (or make one of their own)."""
-    limits, storage_keys = plan.limits, plan.keys
     groups: dict[str, list[int]] = {}
     for i, key in enumerate(storage_keys):
         groups.setdefault(tag_of(key), []).append(i)
