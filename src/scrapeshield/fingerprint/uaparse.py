@@ -29,7 +29,6 @@ from ua_parser.matchers import UserAgentMatcher
 # agent. 256 would change the family ua-parser gives 29 corpus agents (TikTok's and Outlook's
 # tokens come later), so it stays 320.
 PARSE_CAP = 320
-_DOMAINS = ua_parser.Domain.USER_AGENT | ua_parser.Domain.OS
 _GROUP = re.compile(r"\$[0-9]")
 _GLUED_GROUP = re.compile(r"[a-z0-9]\$[0-9]|\$[0-9][a-z0-9]")
 
@@ -75,8 +74,9 @@ class Parsed(Protocol):
 
 
 class ParsedAgent:
-    """ua-parser's answer (browser family and version, OS) for one agent's first `PARSE_CAP`
-    characters, resolved the first time it is read."""
+    """ua-parser's answer for one agent's first `PARSE_CAP` characters: the browser (family and
+    version) and the OS, each resolved the first time it is read (the rules read only the
+    family, and only where they need it; the OS is read for a browser's answer)."""
 
     def __init__(
         self, user_agent: str, resolver: ua_regex.Resolver, self_naming: ua_regex.Resolver
@@ -85,26 +85,28 @@ class ParsedAgent:
         self._resolver = resolver
         self._self_naming = self_naming
 
-    @cached_property
-    def _result(self) -> ua_parser.PartialResult | None:
-        try:  # browser and OS only: device regexes double the cost and add nothing here
-            return self._resolver(self._text, _DOMAINS)
+    def _ask(self, domain: ua_parser.Domain) -> ua_parser.PartialResult | None:
+        try:  # one domain at a time; device regexes double the cost and nothing reads them
+            return self._resolver(self._text, domain)
         except Exception:  # a resolver bug must not cost the request; treat as unparsed
             return None
 
+    @cached_property
+    def _browser(self) -> ua_parser.UserAgent | None:
+        found = self._ask(ua_parser.Domain.USER_AGENT)
+        return found.user_agent if found else None
+
     @property
     def family(self) -> str:
-        found = self._result
-        return found.user_agent.family if found and found.user_agent else "Other"
+        return self._browser.family if self._browser else "Other"
 
     @property
     def major(self) -> str:
-        found = self._result
-        return (found.user_agent.major or "") if found and found.user_agent else ""
+        return (self._browser.major or "") if self._browser else ""
 
-    @property
+    @cached_property
     def os(self) -> str:
-        found = self._result
+        found = self._ask(ua_parser.Domain.OS)
         return found.os.family if found and found.os else "Other"
 
     @cached_property
