@@ -1,8 +1,10 @@
-"""User-agent classification: catalogue match, ua-parser 1.x parse and bot heuristics, cached.
+"""User-agent classification: catalogue match, bot heuristics and ua-parser 1.x parse, cached.
 
 `user_agents.parse` always takes ua-parser's pure-`re` legacy path (hundreds of µs, ~19 ms on a
 5,000-character string), so the parse uses ua-parser 1.x's own API with its Rust resolver
-(`ua-parser-rs`), on a user agent already capped by `Facts` (settings.user_agent_max_length).
+(`ua-parser-rs`), on a user agent already capped by `Facts` (settings.user_agent_max_length),
+and only where its answer is read (`uaparse`): a catalogue agent and most agents the rules flag
+are decided without it.
 Results are cached per user-agent string in a bounded LRU, so a repeated agent costs one dict
 lookup and a flood of unique agents cannot grow memory.
 """
@@ -425,14 +427,17 @@ def _bot_reason(lowered: str, ua_words: tuple[str, ...], parsed: Parsed) -> str:
         text_words = ua_words if text is lowered else _words(text)
         if found := _BOT_WORDS.search(" " + " ".join(text_words) + " "):
             return f"contains the bot-like word {found.group(0).strip()!r}"
-    # The family holds a bot word only if the text does or a rule naming a bot matches.
-    if (hinted or parsed.may_name_a_bot) and (
+    # The family holds a bot word only if the text does or a rule naming a bot matches (asked
+    # first where the family may go unread); a browser-form agent's family is read anyway, by
+    # the rules below or for the answer.
+    browser_form = lowered.startswith(_BROWSER_PREFIX)
+    if (hinted or browser_form or parsed.may_name_a_bot) and (
         word := _family_bot_word(lowered, family := parsed.family)
     ) is not None:
         return f"ua-parser names it {family!r}, with the bot-like word {word!r}"
     if "java" in lowered and _JAVA_RUNTIME.search(lowered):
         return "a Java runtime's version: a Java program's HTTP stack"
-    if not lowered.startswith(_BROWSER_PREFIX):
+    if not browser_form:
         if "mozilla/" in lowered and _PREPENDED.search(lowered):
             return "a program's name prepended to a browser's user agent"
         if "gzip" in lowered and _GZIP_FIELD.search(lowered):
