@@ -340,7 +340,7 @@ class UAClassifier:
         parsed = ParsedAgent(ua, self._resolver, self._self_naming)  # resolved when read
         if ua and (reason := _bot_reason(lowered, ua_words, parsed)):
             return UAInfo(None, "Other", "", "Other", reason)
-        return UAInfo(None, parsed.family, parsed.major, parsed.os, "")
+        return UAInfo(None, *parsed.answer, "")
 
 
 # Non-alphanumeric ASCII to spaces: on an ASCII agent (nearly all), `translate` + `split` gives

@@ -88,26 +88,22 @@ class ParsedAgent:
         self._self_naming = self_naming
 
     @cached_property
-    def _result(self) -> ua_parser.PartialResult | None:
+    def answer(self) -> tuple[str, str, str]:
+        """Browser family, its major version and OS family ("Other", "", "Other" unknown)."""
         try:  # browser and OS in one call; device regexes double the cost and nothing reads them
-            return self._resolver(self._text, _DOMAINS)
+            found = self._resolver(self._text, _DOMAINS)
         except Exception:  # a resolver bug must not cost the request; treat as unparsed
-            return None
+            return "Other", "", "Other"
+        browser, os = found.user_agent, found.os
+        return (
+            browser.family if browser else "Other",
+            (browser.major or "") if browser else "",
+            os.family if os else "Other",
+        )
 
     @property
     def family(self) -> str:
-        found = self._result
-        return found.user_agent.family if found and found.user_agent else "Other"
-
-    @property
-    def major(self) -> str:
-        found = self._result
-        return (found.user_agent.major or "") if found and found.user_agent else ""
-
-    @property
-    def os(self) -> str:
-        found = self._result
-        return found.os.family if found and found.os else "Other"
+        return self.answer[0]
 
     @cached_property
     def may_name_a_bot(self) -> bool:
