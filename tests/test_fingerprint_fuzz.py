@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ua_parser import Domain, PartialResult
 
 from scrapeshield.defences import RequestContext
 from scrapeshield.facts import FactsBuilder
+from scrapeshield.fingerprint import uaclass
 from scrapeshield.fingerprint.catalogue import load_catalogue
 from scrapeshield.fingerprint.headers import check
 from scrapeshield.fingerprint.uaclass import CACHED_AGENT_CHARS, UAClassifier
+from scrapeshield.fingerprint.uaparse import ParsedAgent, self_naming_resolver, shared_resolver
 from scrapeshield.fingerprint.webbotauth import KeyDirectory, WebBotAuthDetector
 from scrapeshield.settings import Settings
 from scrapeshield.store import MemoryStore
@@ -93,3 +97,51 @@ def test_a_flood_of_long_agents_keeps_the_cache_within_its_characters() -> None:
         classifier.classify(agent)
     assert len(classifier._cache) == 16
     assert classifier.classify(short[-1]) == classifier._cache[short[-1]]
+
+
+def test_ua_parser_is_asked_only_where_its_answer_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A flood of never-seen agents must not cost ua-parser's resolver where the rules decide
+    without it (its lazy DFAs' caches fill with random text's states, and the search that meets
+    a clear costs 0.3-1.3 ms): a catalogue agent, punctuation no agent is written in, a bot word,
+    a program's product token. A browser's answer still carries its family, version and OS."""
+    classifier = UAClassifier(load_catalogue(), cache_size=64)
+    asked: list[tuple[str, Domain]] = []
+    resolver = classifier._resolver
+
+    def counted(text: str, domains: Domain) -> PartialResult:
+        asked.append((text, domains))
+        return resolver(text, domains)
+
+    monkeypatch.setattr(classifier, "_resolver", counted)
+    for decided in (
+        "curl/8.5.0",
+        "Foo/1.0",
+        "Mozilla/5.0 (compatible; FooBot/1.0)",
+        "Mozilla/5.0 (X11; 1) " + '"<>{}|~^`\\@#$%&*=?!' * 3,
+    ):
+        assert classifier.classify(decided).is_bot, decided
+        assert classifier.classify(decided).family == "Other"
+    assert asked == []
+    firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"
+    info = classifier.classify(firefox)
+    assert (info.family, info.major, info.os, info.is_browser) == ("Firefox", "120", "Linux", True)
+    assert [text for text, _ in asked] == [firefox]  # browser and OS in one call
+    # A Mozilla-form agent with no engine is judged on ua-parser's family: asked, then flagged.
+    asked.clear()
+    reason = classifier.classify("Mozilla/5.0 (X11; 1) Foo").bot_reason
+    assert "no browser ua-parser knows" in reason
+    assert len(asked) == 1
+
+
+def test_ua_parsers_own_bot_names_are_read_without_a_bot_word_in_the_text() -> None:
+    """uap-core names some bots with words their agents do not hold ("OpenVAS/9.0" is "OpenVAS
+    Scanner"): the family is read for those, whatever the text holds (the catalogue knows
+    OpenVAS; the rules alone must catch it too)."""
+    tool = "OpenVAS/9.0"
+    parsed = ParsedAgent(tool, shared_resolver(), self_naming_resolver(uaclass._BOT_WORD_HINTS))
+    assert parsed.may_name_a_bot
+    lowered = tool.lower()
+    reason = uaclass._bot_reason(lowered, uaclass._words(lowered), parsed)
+    assert reason == "ua-parser names it 'OpenVAS Scanner', with the bot-like word 'scanner'"
+    plain = ParsedAgent("Foo/1.0", shared_resolver(), self_naming_resolver(uaclass._BOT_WORD_HINTS))
+    assert not plain.may_name_a_bot

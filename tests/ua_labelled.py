@@ -83,6 +83,14 @@ def ai_robots_names() -> list[str]:
     return list(json.loads((DATA / "ai-robots-txt" / "robots.json").read_text("utf-8")))
 
 
+@dataclass(frozen=True)
+class Given:
+    """A family as ua-parser would give it, for the bot rules (`uaparse.Parsed`)."""
+
+    family: str
+    may_name_a_bot: bool = True
+
+
 @dataclass
 class Figure:
     name: str

@@ -1,8 +1,10 @@
-"""User-agent classification: catalogue match, ua-parser 1.x parse and bot heuristics, cached.
+"""User-agent classification: catalogue match, bot heuristics and ua-parser 1.x parse, cached.
 
 `user_agents.parse` always takes ua-parser's pure-`re` legacy path (hundreds of µs, ~19 ms on a
 5,000-character string), so the parse uses ua-parser 1.x's own API with its Rust resolver
-(`ua-parser-rs`), on a user agent already capped by `Facts` (settings.user_agent_max_length).
+(`ua-parser-rs`), on a user agent already capped by `Facts` (settings.user_agent_max_length),
+and only where its answer is read (`uaparse`): a catalogue agent and most agents the rules flag
+are decided without it.
 Results are cached per user-agent string in a bounded LRU, so a repeated agent costs one dict
 lookup and a flood of unique agents cannot grow memory.
 """
@@ -13,14 +15,16 @@ import re
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
-
-import ua_parser
-from ua_parser import regex as ua_regex
 
 from scrapeshield.fingerprint.alternation import at_word_start, by_first_letter
 from scrapeshield.fingerprint.catalogue import Agent, Catalogue
 from scrapeshield.fingerprint.catalogue_match import NAME_LISTS, AgentMatcher, words
+from scrapeshield.fingerprint.uaparse import (
+    Parsed,
+    ParsedAgent,
+    self_naming_resolver,
+    shared_resolver,
+)
 
 # Words that only automated clients put in a user agent (browsers never do), matched on the
 # user agent's lower-case alphanumeric words joined by single spaces: exact words, name
@@ -265,24 +269,13 @@ _ODD_LIMIT = 40
 # A program's name put before a browser's whole agent ("hackney/1.6.6, Mozilla/5.0 (...)",
 # "Thumbor/6.7.5, Mozilla/5.0 ..."): a proxy or library forwarding, or posing as, a browser.
 _PREPENDED = re.compile(r"\A[^()]*, ?mozilla/")
-# ua-parser sees at most this much: a browser's product tokens come first, and the regex cost
-# grows with length. The catalogue matcher still reads the whole (settings-capped) agent.
-# On never-seen random words its cost is a few µs with rare spikes of 0.3-1.3 ms (p99 of one
-# call ~330-520 µs at 320 characters, ~40 at 256); 256 would change the family ua-parser gives
-# 29 corpus agents (TikTok's and Outlook's tokens come later), so it stays 320.
-PARSE_CAP = 320
-_DOMAINS = ua_parser.Domain.USER_AGENT | ua_parser.Domain.OS
-
-
-@lru_cache(maxsize=1)
-def _shared_resolver() -> ua_regex.Resolver:
-    """Compiling ua-parser's regexes costs ~0.3 s: once per process, shared (it is stateless)."""
-    return ua_regex.Resolver(ua_parser.load_builtins())
 
 
 @dataclass(frozen=True, slots=True)
 class UAInfo:
-    """What a user agent says about its sender."""
+    """What a user agent says about its sender. `family`, `major` and `os` are ua-parser's for
+    an agent that may be a browser's; for a bot (`is_bot`) they are "Other", "" and "Other":
+    nothing reads them, and the rules decide most bots without asking ua-parser."""
 
     agent: Agent | None
     family: str
@@ -312,7 +305,8 @@ class UAClassifier:
 
     def __init__(self, catalogue: Catalogue, *, cache_size: int = 4096) -> None:
         self._matcher = AgentMatcher(catalogue)
-        self._resolver = _shared_resolver()
+        self._resolver = shared_resolver()
+        self._self_naming = self_naming_resolver(_BOT_WORD_HINTS)
         self._cache: OrderedDict[str, UAInfo] = OrderedDict()
         self._cache_size = cache_size
         # Characters of agents held: at most what `cache_size` agents of the default length
@@ -353,17 +347,12 @@ class UAClassifier:
         match = self._matcher.match_words(ua_words, lowered)
         if match and match.agent.name in NAME_LISTS and lowered.startswith(_BROWSER_PREFIX):
             match = None  # a list's name counts only where a program leads with its own name
-        try:  # browser and OS only: device regexes double the cost and add nothing here
-            result = self._resolver(ua[:PARSE_CAP], _DOMAINS)
-        except Exception:  # a resolver bug must not cost the request; treat as unparsed
-            result = None
-        family = result.user_agent.family if result and result.user_agent else "Other"
-        major = (result.user_agent.major or "") if result and result.user_agent else ""
-        os_family = result.os.family if result and result.os else "Other"
-        reason = ""
-        if match is None and ua:
-            reason = _bot_reason(lowered, ua_words, family)
-        return UAInfo(match.agent if match else None, family, major, os_family, reason)
+        if match is not None:  # a catalogue agent: a bot, whose ua-parser family nothing reads
+            return UAInfo(match.agent, "Other", "", "Other", "")
+        parsed = ParsedAgent(ua, self._resolver, self._self_naming)  # resolved when read
+        if ua and (reason := _bot_reason(lowered, ua_words, parsed)):
+            return UAInfo(None, "Other", "", "Other", reason)
+        return UAInfo(None, *parsed.answer, "")
 
 
 # Non-alphanumeric ASCII to spaces: on an ASCII agent (nearly all), `translate` + `split` gives
@@ -432,7 +421,9 @@ def _family_bot_word(lowered: str, family: str) -> str | None:
     return found.group(0).strip()
 
 
-def _bot_reason(lowered: str, ua_words: tuple[str, ...], family: str) -> str:
+def _bot_reason(lowered: str, ua_words: tuple[str, ...], parsed: Parsed) -> str:
+    """Why an agent the catalogue does not name looks automated ("" for a browser). ua-parser's
+    family is read only by the rules that need it, after those that do not (see uaparse)."""
     if len(lowered) > _ODD_LIMIT and len(_ODD.findall(lowered)) > _ODD_LIMIT:
         return "punctuation no user agent is written in: random text or markup, not a browser"
     if (
@@ -442,16 +433,23 @@ def _bot_reason(lowered: str, ua_words: tuple[str, ...], family: str) -> str:
         and ("+http" in lowered or not _CLASSIC.search(lowered))
     ):
         return "contains a URL or e-mail address, the self-identification of bots"
-    if any(map(lowered.__contains__, _BOT_WORD_HINTS)):
+    hinted = any(map(lowered.__contains__, _BOT_WORD_HINTS))
+    if hinted:
         text = _without_device(lowered)
         text_words = ua_words if text is lowered else _words(text)
         if found := _BOT_WORDS.search(" " + " ".join(text_words) + " "):
             return f"contains the bot-like word {found.group(0).strip()!r}"
-    if (word := _family_bot_word(lowered, family)) is not None:
+    # The family holds a bot word only if the text does or a rule naming a bot matches (asked
+    # first where the family may go unread); a browser-form agent's family is read anyway, by
+    # the rules below or for the answer.
+    browser_form = lowered.startswith(_BROWSER_PREFIX)
+    if (hinted or browser_form or parsed.may_name_a_bot) and (
+        word := _family_bot_word(lowered, family := parsed.family)
+    ) is not None:
         return f"ua-parser names it {family!r}, with the bot-like word {word!r}"
     if "java" in lowered and _JAVA_RUNTIME.search(lowered):
         return "a Java runtime's version: a Java program's HTTP stack"
-    if not lowered.startswith(_BROWSER_PREFIX):
+    if not browser_form:
         # The kernel as the product, no app before it ("Darwin/25.6.0 (Watch7,18; watchOS 26.6)
         # MatomoTrackerSDK/7.8.0"; apps write "App/1.2 CFNetwork/... Darwin/..."). Round eleven:
         # 5 dev-A, 4 dev-B bots by the heuristics alone, no browser or app. Risk: none seen.
@@ -467,7 +465,7 @@ def _bot_reason(lowered: str, ua_words: tuple[str, ...], family: str) -> str:
             return ""  # a display size: a phone's, a TV's or an app's renderer
         if "(win" in lowered and _WINDOWS_SHORT.search(lowered):
             return ""  # a desktop app's own platform field (GOG Galaxy's client)
-        if family != "Other" and _PLATFORM_WORDS.search(lowered):
+        if _PLATFORM_WORDS.search(lowered) and parsed.family != "Other":
             return ""  # Dalvik, CFNetwork/Darwin, an app ua-parser knows on a named platform
         return "a program's own product token: no Mozilla/ form, rendering engine or device"
     if _ENGINE_COMMENT.search(lowered):
@@ -476,7 +474,7 @@ def _bot_reason(lowered: str, ua_words: tuple[str, ...], family: str) -> str:
         (named := _COMPATIBLE.search(lowered))
         and not _MSIE_COMMENT.match(lowered)
         and not _marked(lowered)
-        and not (family != "Other" and _FULL_PLATFORM.search(lowered))
+        and not (_FULL_PLATFORM.search(lowered) and parsed.family != "Other")
     ):
         return f"names itself in a compatible; comment ({named.group(1).strip()!r})"
     if _PLACEHOLDER.search(lowered):
@@ -487,7 +485,7 @@ def _bot_reason(lowered: str, ua_words: tuple[str, ...], family: str) -> str:
         return "claims Internet Explorer without its version: IE always writes one"
     if not lowered.startswith("mozilla/5.") and _ABOVE_MOZILLA_5.search(lowered):
         return "a Mozilla/ version above 5 beside Chrome's or Firefox's: made up"
-    if family == "Other":
+    if parsed.family == "Other":
         if _TRUNCATED.search(lowered) and "android" not in lowered:
             return "ends at its rendering engine: no browser sends a truncated user agent"
         # A device's hardware marker (a TV, a console, a feature phone: KaiOS's "Mozilla/5.0

@@ -1,0 +1,116 @@
+"""ua-parser's answer for one user agent, asked only when something reads it.
+
+The rules of `uaclass` decide most never-seen agents without ua-parser's family: a catalogue
+agent, punctuation no agent is written in, a contact, a bot word, a program's own product token.
+For those the resolver never runs, and nothing reads the family of an agent found to be a bot
+(the header checks read it only for browsers). That matters under a flood of distinct agents:
+ua-parser's Rust resolver (`ua-parser-rs`, on the `regex` crate) answers in a few µs, but random
+text fills its lazy DFAs' caches with states no real agent reaches; a cache that fills is
+cleared, and the search that meets the clear costs 0.3-1.3 ms (mostly uap-core's rule of ~200
+crawler names, with `\\b\\w{0,30}favicon\\w{0,30}\\b` and `Yandex\\w{1,30}` in it). The cost is
+the cache's state, not the input's: the same string re-timed costs 4-8 µs (see
+docs/detection.md, "Hostile agents").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from functools import cached_property, lru_cache
+from typing import Protocol
+
+import ua_parser
+from ua_parser import regex as ua_regex
+from ua_parser.core import Matcher
+from ua_parser.matchers import UserAgentMatcher
+
+# ua-parser sees at most this much: a browser's product tokens come first, and the regex cost
+# grows with length. The catalogue matcher and the rules still read the whole (settings-capped)
+# agent. 256 would change the family ua-parser gives 29 corpus agents (TikTok's and Outlook's
+# tokens come later), so it stays 320.
+PARSE_CAP = 320
+# The OS rides along with the family: asked apart, a browser's answer (the usual one) costs a
+# second call (~1 µs); the OS regexes add ~4 µs to a flagged agent whose family a rule read.
+_DOMAINS = ua_parser.Domain.USER_AGENT | ua_parser.Domain.OS
+_GROUP = re.compile(r"\$[0-9]")
+_GLUED_GROUP = re.compile(r"[a-z0-9]\$[0-9]|\$[0-9][a-z0-9]")
+
+
+@lru_cache(maxsize=1)
+def _matchers() -> ua_parser.Matchers:
+    return ua_parser.load_builtins()  # ~0.25 s: once per process
+
+
+@lru_cache(maxsize=1)
+def shared_resolver() -> ua_regex.Resolver:
+    """Compiling ua-parser's regexes costs ~0.3 s: once per process, shared (it is stateless)."""
+    return ua_regex.Resolver(_matchers())
+
+
+@lru_cache(maxsize=4)
+def self_naming_resolver(words: tuple[str, ...]) -> ua_regex.Resolver:
+    """ua-parser's user-agent rules whose family can hold one of `words` (lower case) that the
+    agent's text does not: written in the rule itself ("PTST/" is "WebPageTest.org bot",
+    "Twitterbot", "OpenVAS Scanner") or glued to a group's text. Every other family is copied
+    from the text (`$1`) or free of them, so where the text holds none of `words` and none of
+    these rules matches, the family holds none either."""
+    rules: list[Matcher[ua_parser.UserAgent]] = [
+        m for m in _matchers()[0] if isinstance(m, UserAgentMatcher) and _names(m.family, words)
+    ]
+    return ua_regex.Resolver((rules, [], []))
+
+
+def _names(family: str, words: Iterable[str]) -> bool:
+    family = family.lower()
+    fixed = _GROUP.sub("\0", family)  # a word found here is in the rule's own text
+    return any(word in fixed for word in words) or bool(_GLUED_GROUP.search(family))
+
+
+class Parsed(Protocol):
+    """What the bot rules read of ua-parser's answer."""
+
+    @property
+    def family(self) -> str: ...
+
+    @property
+    def may_name_a_bot(self) -> bool: ...
+
+
+class ParsedAgent:
+    """ua-parser's answer for one agent's first `PARSE_CAP` characters (browser family and
+    version, OS), resolved the first time it is read."""
+
+    def __init__(
+        self, user_agent: str, resolver: ua_regex.Resolver, self_naming: ua_regex.Resolver
+    ) -> None:
+        self._text = user_agent[:PARSE_CAP]
+        self._resolver = resolver
+        self._self_naming = self_naming
+
+    @cached_property
+    def answer(self) -> tuple[str, str, str]:
+        """Browser family, its major version and OS family ("Other", "", "Other" unknown)."""
+        try:  # browser and OS in one call; device regexes double the cost and nothing reads them
+            found = self._resolver(self._text, _DOMAINS)
+        except Exception:  # a resolver bug must not cost the request; treat as unparsed
+            return "Other", "", "Other"
+        browser, os = found.user_agent, found.os
+        return (
+            browser.family if browser else "Other",
+            (browser.major or "") if browser else "",
+            os.family if os else "Other",
+        )
+
+    @property
+    def family(self) -> str:
+        return self.answer[0]
+
+    @cached_property
+    def may_name_a_bot(self) -> bool:
+        """Whether one of the rules of `self_naming_resolver` matches (whether it is the one
+        that names the agent, `family` says)."""
+        try:
+            found = self._self_naming(self._text, ua_parser.Domain.USER_AGENT)
+        except Exception:  # then the whole resolver is asked
+            return True
+        return found.user_agent is not None
