@@ -5,9 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+import ua_parser
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from ua_parser import Domain, PartialResult
+from ua_parser import regex as ua_regex
 
 from scrapeshield.defences import RequestContext
 from scrapeshield.facts import FactsBuilder
@@ -15,7 +17,12 @@ from scrapeshield.fingerprint import uaclass
 from scrapeshield.fingerprint.catalogue import load_catalogue
 from scrapeshield.fingerprint.headers import check
 from scrapeshield.fingerprint.uaclass import CACHED_AGENT_CHARS, UAClassifier
-from scrapeshield.fingerprint.uaparse import ParsedAgent, self_naming_resolver, shared_resolver
+from scrapeshield.fingerprint.uaparse import (
+    ParsedAgent,
+    is_crawler_rule,
+    self_naming_resolver,
+    shared_resolver,
+)
 from scrapeshield.fingerprint.webbotauth import KeyDirectory, WebBotAuthDetector
 from scrapeshield.settings import Settings
 from scrapeshield.store import MemoryStore
@@ -145,3 +152,32 @@ def test_ua_parsers_own_bot_names_are_read_without_a_bot_word_in_the_text() -> N
     assert reason == "ua-parser names it 'OpenVAS Scanner', with the bot-like word 'scanner'"
     plain = ParsedAgent("Foo/1.0", shared_resolver(), self_naming_resolver(uaclass._BOT_WORD_HINTS))
     assert not plain.may_name_a_bot
+
+
+@pytest.mark.parametrize("name", ["Kraken", "holmes", "WIRE", "YandexFoo"])
+def test_a_crawler_name_does_not_make_a_browser_of_a_mozilla_agent(name: str) -> None:
+    """uap-core's crawler-name rule gave any text naming one of its ~200 crawlers that name as
+    the family, so `Mozilla/5.0 (X11; 1) Kraken` counted as a browser ua-parser knows. The
+    shared resolver is built without it and the two rules for any name ending in a bot word;
+    they stay in ua-parser's own builtins."""
+    agent = f"Mozilla/5.0 (X11; 1) {name}"
+    info = UAClassifier(load_catalogue(), cache_size=4).classify(agent)
+    assert info.is_bot
+    assert not info.is_browser
+    assert "no browser ua-parser knows" in info.bot_reason
+    builtins = ua_parser.load_builtins()
+    assert sum(map(is_crawler_rule, builtins[0])) == 3  # each piece still finds its rule
+    full = ua_regex.Resolver(builtins)(agent, Domain.USER_AGENT).user_agent
+    assert full is not None
+    assert full.family == name
+    assert shared_resolver()(agent, Domain.USER_AGENT).user_agent is None
+
+
+def test_a_phone_named_bot_gets_its_browsers_family() -> None:
+    """uap-core's rule for any name ending in "bot" named this phone's browser "M bot"."""
+    phone = (
+        "Mozilla/5.0 (Linux; Android 7.0; M bot 60 Build/NRD90M) AppleWebKit/537.36 "
+        "(KHTML, like Gecko) Chrome/69.0.3497.100 Mobile Safari/537.36"
+    )
+    info = UAClassifier(load_catalogue(), cache_size=4).classify(phone)
+    assert (info.family, info.major, info.is_browser) == ("Chrome Mobile", "69", True)

@@ -6,10 +6,12 @@ For those the resolver never runs, and nothing reads the family of an agent foun
 (the header checks read it only for browsers). That matters under a flood of distinct agents:
 ua-parser's Rust resolver (`ua-parser-rs`, on the `regex` crate) answers in a few µs, but random
 text fills its lazy DFAs' caches with states no real agent reaches; a cache that fills is
-cleared, and the search that meets the clear costs 0.3-1.3 ms (mostly uap-core's rule of ~200
-crawler names, with `\\b\\w{0,30}favicon\\w{0,30}\\b` and `Yandex\\w{1,30}` in it). The cost is
-the cache's state, not the input's: the same string re-timed costs 4-8 µs (see
-docs/detection.md, "Hostile agents").
+cleared, and the search that meets the clear costs 0.3-1.3 ms. The cost is the cache's state,
+not the input's: the same string re-timed costs 4-8 µs (see docs/detection.md, "Hostile
+agents"). Most of it was uap-core's rule of ~200 crawler names (with
+`\\b\\w{0,30}favicon\\w{0,30}\\b` and `Yandex\\w{1,30}` in it) and its two rules for any name
+ending in a bot word: the shared resolver is built without those three, whose family (a name
+they found in the text) the bot rules do not need.
 """
 
 from __future__ import annotations
@@ -41,10 +43,34 @@ def _matchers() -> ua_parser.Matchers:
     return ua_parser.load_builtins()  # ~0.25 s: once per process
 
 
+# uap-core's rules that name any crawler by the words of its agent, each known by a piece of its
+# own text: on random text their lazy DFAs fill and clear their caches (0.3-1.2 ms a clear, up
+# to 1% of calls on random words), and the family they give (the name they found) is what the
+# text already says. The bot rules read the words themselves.
+_CRAWLER_RULES = (
+    "favicon",  # ~200 crawler names ("Kraken", "holmes", `Yandex\\w{1,30}`, `\\w{0,30}favicon`)
+    "[Aa]rchiver|[Ii]ndexer",  # a name ending in archiver, indexer, scraper, bot, spider, crawl
+    "[^C][^Uu][Bb]ot",  # a name ending in "bot" (not "Cubot", a phone maker)
+)
+
+
+def is_crawler_rule(matcher: Matcher[ua_parser.UserAgent]) -> bool:
+    """One of uap-core's rules of `_CRAWLER_RULES`, whose family is the name it found (`$1`)."""
+    return isinstance(matcher, UserAgentMatcher) and any(
+        piece in matcher.regex for piece in _CRAWLER_RULES
+    )
+
+
 @lru_cache(maxsize=1)
 def shared_resolver() -> ua_regex.Resolver:
-    """Compiling ua-parser's regexes costs ~0.3 s: once per process, shared (it is stateless)."""
-    return ua_regex.Resolver(_matchers())
+    """ua-parser's rules without those naming any crawler (`is_crawler_rule`): their cache
+    clears on random text cost 0.3-1.2 ms, and their family (a name copied from the text) made
+    an agent naming one count as a browser ua-parser knows (`Mozilla/5.0 (X11; 1) Kraken`) and
+    a phone named "M bot 60" something other than the Chrome it runs. Compiling the regexes
+    costs ~0.3 s: once per process, shared (the resolver is stateless)."""
+    browsers, oses, devices = _matchers()
+    kept = [m for m in browsers if not is_crawler_rule(m)]
+    return ua_regex.Resolver((kept, oses, devices))
 
 
 @lru_cache(maxsize=4)
