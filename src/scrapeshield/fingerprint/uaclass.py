@@ -411,7 +411,8 @@ def _without_branding(text: str) -> str:
 def _family_bot_word(lowered: str, family: str) -> str | None:
     """A bot word in the family ua-parser names (uap-core's regexes know many bots:
     "WebPageTest.org bot" for "PTST/276", "OpenVAS Scanner"), unless the family is device-model
-    text the parser copied ("M bot 60", a phone; "Y!J-BRZ/YATSHA crawler" in a model field)."""
+    text the parser copied (a model field's "Y!J-BRZ/YATSHA crawler"; a phone named "M bot 60"
+    was one until the crawler-naming rules left the resolver, uaparse)."""
     family = family.lower()
     if not any(hint in family for hint in _BOT_WORD_HINTS):
         return None
