@@ -104,6 +104,30 @@ async def test_records_are_kept_expire_and_stay_bounded() -> None:
     assert store.record("row:0", 60, list, create=False) is None  # the least recently used went
 
 
+async def test_a_record_replaced_keeps_its_expiry_and_place() -> None:
+    """`replace_record`: a record that is a plain value (behaviour's tally) is replaced, never
+    changed in place; it keeps its expiry and its place among the most recently used."""
+    import asyncio
+
+    store = MemoryStore()
+    store.replace_record("row:none", (1,))
+    assert store.record("row:none", 60, tuple, create=False) is None  # nothing to replace
+    assert store.record("row:old", 0.05, tuple) == ()
+    assert store.record("row:new", 60, tuple) == ()
+    store.replace_record("row:old", (1, 2))  # not made the most recent by it
+    assert store.record("row:old", 0.05, tuple, create=False) == (1, 2)
+    store.replace_record("row:old", (3,))
+    await asyncio.sleep(0.1)
+    assert store.record("row:old", 60, tuple, create=False) is None  # expired with its TTL
+    lru = MemoryStore(max_keys=4)  # records: 2
+    lru.record("row:1", 60, tuple)
+    lru.record("row:2", 60, tuple)
+    lru.replace_record("row:1", (4,))  # still the least recently used
+    lru.record("row:3", 60, tuple)
+    assert lru.record("row:1", 60, tuple, create=False) is None
+    assert lru.record("row:2", 60, tuple, create=False) == ()
+
+
 async def test_synchronous_api_matches_the_protocol() -> None:
     store = MemoryStore()
     assert store.bump("c", 2, ttl=60) == 2

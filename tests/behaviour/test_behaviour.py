@@ -9,6 +9,7 @@ import pytest
 
 from scrapeshield.behaviour.detector import BehaviourDetector
 from scrapeshield.behaviour.evidence import walk_length
+from scrapeshield.behaviour.record import new_tally, ring_of
 from scrapeshield.behaviour.script import ENTRY_WIDTH
 from scrapeshield.behaviour.trap import trap_key
 from scrapeshield.detector import RequestContext
@@ -297,10 +298,12 @@ async def test_a_clients_footprint_is_bounded_whatever_it_fetches() -> None:
         await decide(shield, f"/images/{n * 7}.png", IMG)
     detector = next(d for d in shield.detectors if isinstance(d, BehaviourDetector))
     [key] = await store.keys("bh:")  # one record per client, as one hash on Redis
-    tally: Any = store.record(key, 1, list, create=False)  # behaviour.record.Tally
+    tally = store.record(key, 1, new_tally, create=False)
     assert tally is not None
     for kind in ("pages", "images"):
-        assert len(getattr(tally, kind)[0]) == detector.ring_size  # (ids, times)
+        ring = ring_of(tally, kind)
+        assert ring is not None
+        assert len(ring[0]) == len(ring[1]) == detector.ring_size  # (ids, times)
 
 
 @pytest.mark.both_loops

@@ -11,7 +11,7 @@ import redis
 
 from scrapeshield import Settings, Shield
 from scrapeshield.behaviour.evidence import ASSET, COND, IMAGE, ORPHAN, PAGE, judge
-from scrapeshield.behaviour.record import Tally
+from scrapeshield.behaviour.record import new_tally
 from scrapeshield.behaviour.script import SETTLE
 from scrapeshield.shield import synthetic_scope
 from scrapeshield.store import MemoryStore, RedisStore
@@ -42,9 +42,9 @@ def _counts(store: Any, client: str, prefix: str, url: str) -> list[int]:
     """Behaviour's pages, originals and assets for the client, both windows together."""
     key = subject_key("bh:", client)
     if isinstance(store, MemoryStore):
-        tally = store.record(key, 600.0, Tally, create=False)
+        tally = store.record(key, 600.0, new_tally, create=False)
         assert tally is not None
-        c = tally.counts
+        c = tally[0]
         return [c[f] + c[6 + f] for f in range(3)]
     raw = redis.Redis.from_url(url, decode_responses=True)
     try:

@@ -34,11 +34,12 @@ from scrapeshield.behaviour.evidence import (
 from scrapeshield.behaviour.record import (
     LISTED_SIZE,
     LISTINGS,
+    NEW_TALLY,
     RING_NAMES,
-    Ring,
-    Tally,
     count,
+    new_tally,
     push,
+    ring_of,
     seen,
 )
 from scrapeshield.behaviour.script import BUMP_DIGITS, RING_ENTRY, SCRIPT, SECONDS, SETTLE, SOUGHT
@@ -119,14 +120,13 @@ class BehaviourDetector(Immediate):
             return None
         current, previous, record = seen
         headroom, until = leasing.page_headroom(self._s, facts.time, current, previous)
-        if isinstance(record, Tally):  # the memory store: the ring after this request
-            ring = record.pages
-            ids, times = (list(ring[0]), list(ring[1])) if ring else ([], [])
-        else:  # Redis: the ring before this request, then its own id
-            text, ident, now = record
+        if record is not None and isinstance(record[0], str):
+            text, ident, now = record  # Redis: the ring before this request, then its own id
             ids, times = leasing.ring_entries(text)
             ids.append(ident)
             times.append(int(now))
+        else:  # the memory store: the ring after this request (None: empty)
+            ids, times = (list(record[0]), list(record[1])) if record else ([], [])
         bumps = _bumps(PAGE, facts)
         return Terms(headroom, until, leasing.PageLease(facts.client_key, bumps, ids, times))
 
@@ -166,9 +166,11 @@ class BehaviourDetector(Immediate):
         if isinstance(store, RedisStore):
             return store.queue_script(SETTLE, *self._settled(taken), int)  # (the count)
         if isinstance(store, MemoryStore):
-            tally = store.record(subject_key("bh:", taken[0][0].client), self._record_ttl, Tally)
+            key = subject_key("bh:", taken[0][0].client)
+            tally = store.record(key, self._record_ttl, new_tally)
             assert tally is not None  # (created)
-            leasing.count_leased(tally, taken, self._s.window, self.ring_size)
+            counted = leasing.count_leased(tally, taken, self._s.window, self.ring_size)
+            store.replace_record(key, counted)
         return None
 
     def lease_flush(
@@ -245,33 +247,29 @@ class BehaviourDetector(Immediate):
         notes: dict[str, Any] | None,
         leased: Sequence[tuple[leasing.PageLease, Sequence[Record]]] | None = None,
     ) -> list[Signal]:
-        """The client's one record (`Tally`, as its one hash on Redis): one lookup, the
-        client's `leased` requests counted first. `notes`: the request's, where a page's counts
-        are left for its lease (`lease_terms`)."""
-        s = self._s
-        tally = store.record(
-            subject_key("bh:", r.client), self._record_ttl, Tally, create=not dry_run
-        )
-        if tally is None:  # a dry run for a client with nothing kept
-            tally = Tally()
+        """The client's one record (a `Tally`, as its one hash on Redis): one lookup, the
+        client's `leased` requests counted first, and the record after this request put in its
+        place (not in a dry run). `notes`: the request's, where a page's counts are left for its
+        lease (`lease_terms`)."""
+        s, key = self._s, subject_key("bh:", r.client)
+        tally = store.record(key, self._record_ttl, new_tally, create=not dry_run) or NEW_TALLY
         if leased:
-            leasing.count_leased(tally, leased, self._s.window, self.ring_size)
+            tally = leasing.count_leased(tally, leased, self._s.window, self.ring_size)
         bucket = int(r.now // s.window)
         look, wanted = r.looked_up()
-        orphan = r.check and not seen(getattr(tally, look), wanted, r.now - s.page_memory)
+        orphan = r.check and not seen(ring_of(tally, look), wanted, r.now - s.page_memory)
         bumps = [*r.bumps, ORPHAN] if orphan else r.bumps
-        counts, at = count(tally.counts, bucket, bumps)
-        if not dry_run:  # (a dry run counts a copy)
-            tally.counts = counts
+        counts, at = count(tally[0], bucket, bumps)
+        tally = (counts, *tally[1:])
         current = counts[at : at + 5]
         other = 6 - at
         previous = counts[other : other + 5] if counts[other + 5] == bucket - 1 else _ZEROS
-        if r.listing is not None and not dry_run:
-            push(tally, LISTINGS, r.listing, int(r.now), LISTED_SIZE)
+        if r.listing is not None:
+            tally = push(tally, LISTINGS, r.listing, int(r.now), LISTED_SIZE)
         walk = 1
         if r.ident is not None:
             name = RING_NAMES[r.kind]
-            ring: Ring | None = getattr(tally, name)
+            ring = ring_of(tally, name)
             if ring is not None:
                 ids, times = ring
                 cut = r.now - s.sequential_ttl
@@ -280,10 +278,11 @@ class BehaviourDetector(Immediate):
                 else:
                     recent = [i for i, t in zip(ids, times, strict=True) if t >= cut]
                     walk = walk_length(r.ident, recent)
-            if not dry_run:
-                push(tally, name, r.ident, int(r.now), self.ring_size)
+            tally = push(tally, name, r.ident, int(r.now), self.ring_size)
+        if not dry_run:  # (a dry run counts a copy)
+            store.replace_record(key, tally)
         if notes is not None and r.kind == PAGE:
-            notes[_COUNTS_NOTE] = (current, previous, tally)
+            notes[_COUNTS_NOTE] = (current, previous, ring_of(tally, "pages"))
         return judge(s, r.kind, r.now, current, previous, walk)
 
     # -- Redis: one script --------------------------------------------------------------------

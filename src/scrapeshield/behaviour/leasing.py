@@ -103,20 +103,21 @@ def taken(
 
 def count_leased(
     tally: Tally, leases: Sequence[tuple[PageLease, Sequence[Record]]], window: float, size: int
-) -> None:
-    """Leased requests into the client's record in memory, as the detector counts each
+) -> Tally:
+    """The client's record in memory with its leased requests, as the detector counts each
     (`window`: behaviour's, seconds; `size`: the page ring's)."""
     for state, records in leases:
         bumps = state.bumps
         for now, path in records:
-            tally.counts = count(tally.counts, int(now // window), bumps)[0]
+            tally = (count(tally[0], int(now // window), bumps)[0], *tally[1:])
             if state.kind == ASSET:
                 continue
             ident = item_id(path)
             if ident is not None:
-                push(tally, RING_NAMES[PAGE], ident, int(now), size)
+                tally = push(tally, RING_NAMES[PAGE], ident, int(now), size)
             else:
-                push(tally, LISTINGS, path_hash(path), int(now), LISTED_SIZE)
+                tally = push(tally, LISTINGS, path_hash(path), int(now), LISTED_SIZE)
+    return tally
 
 
 def script_args(

@@ -1,4 +1,4 @@
-"""What the MemoryStore keeps of one client for behaviour (`Tally`, as Redis keeps the hash
+"""What the MemoryStore keeps of one client for behaviour (a `Tally`, as Redis keeps the hash
 `bh:{<client>}`), and the pushes and look-ups of its rings of recent ids."""
 
 from __future__ import annotations
@@ -15,28 +15,31 @@ Ring = tuple[tuple[int, ...], tuple[int, ...]]  # a memory ring: ids and their w
 Counts = tuple[int, ...]  # a memory record's counters (see `Tally`)
 
 
-class Tally:
-    """What the MemoryStore keeps of one client (on Redis, the hash `bh:{<client>}`): the
-    counters of two windows by the parity of the window's index, each followed by the index it
-    holds (`p0 i0 a0 c0 o0 w0 p1 ... w1`), and the rings of recent ids (ids and their whole
-    seconds, oldest first, made at the first push; entries older than their memory are skipped
-    by time). Slots, not a dict: a store full of these holds `memory_max_keys / 2` of them.
-    Counters and rings are plain tuples of integers, replaced at each change: a store keeps one
-    record per client, and the garbage collector stops tracking such tuples, where lists would
-    add four tracked containers per client to every full collection (docs/store.md)."""
+Tally = tuple[Counts, Ring | None, Ring | None, Ring | None]
+"""What the MemoryStore keeps of one client (on Redis, the hash `bh:{<client>}`): the counters
+of two windows by the parity of the window's index, each followed by the index it holds
+(`p0 i0 a0 c0 o0 w0 p1 ... w1`), then the rings of recent ids in `RINGS`' order (ids and their
+whole seconds, oldest first; None until the first push; entries older than their memory are
+skipped by time). A plain tuple of plain tuples of integers, replaced at each change
+(`MemoryStore.replace_record`), never changed in place: a store keeps one per client, and the
+garbage collector stops tracking such tuples, where a class instance or lists would be walked
+by every full collection (docs/store.md, "Per-client state")."""
+NEW_TALLY: Tally = ((0, 0, 0, 0, 0, -1, 0, 0, 0, 0, 0, -1), None, None, None)
 
-    __slots__ = ("counts", *RINGS)
 
-    def __init__(self) -> None:
-        self.counts: Counts = (0, 0, 0, 0, 0, -1, 0, 0, 0, 0, 0, -1)
-        self.pages: Ring | None = None
-        self.images: Ring | None = None
-        self.listed: Ring | None = None
+def new_tally() -> Tally:
+    return NEW_TALLY
+
+
+def ring_of(tally: Tally, name: str) -> Ring | None:
+    """A tally's ring `name` (one of `RINGS`)."""
+    return tally[1:][RINGS.index(name)]
 
 
 def count(counts: Counts, bucket: int, bumps: Sequence[int]) -> tuple[Counts, int]:
-    """`counts` (a `Tally`'s) with `bumps` added to window `bucket`'s counters, anew at the
-    window's first request, and where that window's five counters start (6 × its parity)."""
+    """`counts` (a `Tally`'s first item) with `bumps` added to window `bucket`'s counters,
+    anew at the window's first request, and where that window's five counters start (6 × its
+    parity)."""
     at = 6 * (bucket % 2)
     window = list(counts[at : at + 6]) if counts[at + 5] == bucket else [0, 0, 0, 0, 0, bucket]
     for b in bumps:
@@ -44,10 +47,13 @@ def count(counts: Counts, bucket: int, bumps: Sequence[int]) -> tuple[Counts, in
     return (*counts[:at], *window, *counts[at + 6 :]), at
 
 
-def push(tally: Tally, name: str, ident: int, now: int, size: int) -> None:
-    ring: Ring | None = getattr(tally, name)
-    ids, times = ring if ring is not None else ((), ())
-    setattr(tally, name, ((*ids, ident)[-size:], (*times, now)[-size:]))
+def push(tally: Tally, name: str, ident: int, now: int, size: int) -> Tally:
+    """`tally` with `ident` pushed to ring `name` (the oldest entry dropped past `size`)."""
+    rings = list(tally[1:])
+    at = RINGS.index(name)
+    ids, times = rings[at] or ((), ())
+    rings[at] = ((*ids, ident)[-size:], (*times, now)[-size:])
+    return tally[0], rings[0], rings[1], rings[2]
 
 
 def seen(ring: Ring | None, ident: int | None, cut: float) -> bool:

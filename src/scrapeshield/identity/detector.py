@@ -91,7 +91,7 @@ class IdentityDetector(Immediate):
         ]
         self._pool = settings.rotating_pool
         self._newcomers = settings.budgets.newcomers if settings.budgets.enabled else 0
-        self._plans: dict[tuple[object, ...], Plan] = {}
+        self._plans: dict[tuple[object, ...], tuple[Any, ...]] = {}  # `Plan`s' fields
         self._fingerprint = Fingerprints()  # part of a plan's key: read on most pages
         self._previous: dict[str, int] = {}
         """The previous clock hour's counts, by key: an hour's count no longer changes once
@@ -161,7 +161,7 @@ class IdentityDetector(Immediate):
         use = -1.0 if plan.lean is None or dry else self._trust.trusted(plan.subjects, facts.time)
         if plan.lean is not None and use >= 0:
             notes[BUDGET_USE_NOTE] = use  # a page under half of every budget, read lately
-            plan = plan.lean
+            plan = Plan._make(plan.lean)
         notes[_PLAN_NOTE] = plan
         if isinstance(store, RedisStore) and not dry and not store.split:
             then = partial(self._from_reply, facts, ctx, plan)
@@ -213,16 +213,17 @@ class IdentityDetector(Immediate):
             int(now // self.settings.window),
             fingerprint,
         )
-        plan = self._plans.get(key)
-        if plan is None:
+        kept = self._plans.get(key)
+        if kept is None:
             plan = self._make_plan(facts, kind, visitor, young, fingerprint, key)
             if plan.subjects:
                 lean = self._make_plan(facts, kind, visitor, young, fingerprint, key, False)
-                plan = plan._replace(lean=lean)
+                plan = plan._replace(lean=tuple(lean))
             if len(self._plans) >= _PLAN_CACHE_SIZE:  # clients choose these: stay bounded
                 self._plans.clear()
-            self._plans[key] = plan
-        return plan
+            self._plans[key] = tuple(plan)  # (plain: untracked, where a `Plan` is not)
+            return plan
+        return Plan._make(kept)
 
     def _make_plan(
         self,
@@ -325,7 +326,7 @@ class IdentityDetector(Immediate):
             kind,
             tuple(queued),
             tuple(path_at),
-            visitor,
+            visitor.id if visitor is not None else "",
             counted,
             issuance,
             amnesia,
@@ -334,19 +335,21 @@ class IdentityDetector(Immediate):
             rest_at,
             tuple(prev_keys),
             cache_key,
-            tuple(
-                (
-                    i,
-                    at,
-                    prev,
-                    known,
-                    spent_at if b.scope == "visitor" and b.period == "hour" else -1,
-                    b.allowed if image else b.allowed - 1,
-                    own,
-                )
-                for i, (b, at, prev, known, own) in enumerate(
-                    zip(read, budget_at, prev_at, prev_known, read_subjects, strict=True)
-                )
+            tuple(  # (from a list: a tuple made from a generator exists before its items,
+                [  # and the collector untracks a tuple only after them: one collection later)
+                    (
+                        i,
+                        at,
+                        prev,
+                        known,
+                        spent_at if b.scope == "visitor" and b.period == "hour" else -1,
+                        b.allowed if image else b.allowed - 1,
+                        own,
+                    )
+                    for i, (b, at, prev, known, own) in enumerate(
+                        zip(read, budget_at, prev_at, prev_known, read_subjects, strict=True)
+                    )
+                ]
             ),
             any(at >= 0 for at in prev_at),
             ops.call(queued, path_at),
@@ -419,7 +422,7 @@ class IdentityDetector(Immediate):
                 out.append(Signal(ISSUANCE_LIMITED, WEIGHTS[ISSUANCE_LIMITED], detail))
             elif not ctx.notes.get("dry_run"):  # with the page only (not a refusal)
                 ctx.app_headers = [*(ctx.app_headers or ()), self.tokens.issue(facts)]
-        if image and plan.visitor is None:
+        if image and not plan.visitor:
             out.append(Signal(NO_TOKEN, WEIGHTS[NO_TOKEN], "no valid visitor token"))
         if plan.amnesia:
             issued, returned = results[at : at + 2]
@@ -466,11 +469,10 @@ def _spent_key(client: str, fingerprint: str, now: float) -> str:
 
 def _spend(facts: Facts, plan: Plan, out: Sequence[Signal]) -> ops.Op | None:
     """The write that remembers a token refused at its hourly budget, or None."""
-    visitor = plan.visitor
-    if visitor is None or not any(s.name == VISITOR_HOUR_REFUSE for s in out):
+    if not plan.visitor or not any(s.name == VISITOR_HOUR_REFUSE for s in out):
         return None
     key = _spent_key(facts.client_key, header_fingerprint(facts.headers), facts.time)
-    return ("A", key, visitor.id, 3600.0)
+    return ("A", key, plan.visitor, 3600.0)
 
 
 async def _after(write: Awaitable[object], out: list[Signal]) -> list[Signal]:

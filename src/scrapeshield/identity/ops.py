@@ -19,7 +19,7 @@ read as a count plus one, an increment as the value plus one, a mark is skipped.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 from scrapeshield.store.base import Store
 from scrapeshield.store.keys import by_tag
@@ -68,15 +68,12 @@ def submit(store: RedisStore, ops: Sequence[Op]) -> Awaitable[Any]:
     return _submit(store, ops)
 
 
-class Call(NamedTuple):
-    """The script call of a list of operations, made once for every request that runs the same
-    list: its keys, its arguments, and where in them the members given per request go. Plain
-    tuples: kept per client (in identity's plans), which the garbage collector stops tracking
-    (docs/store.md, "Garbage collection")."""
-
-    keys: tuple[str, ...]
-    args: tuple[Any, ...]
-    members_at: tuple[int, ...]
+Call = tuple[tuple[str, ...], tuple[Any, ...], tuple[int, ...]]
+"""The script call of a list of operations, made once for every request that runs the same
+list: its keys, its arguments, and where in them the members given per request go. A plain
+tuple of strings and numbers: kept per client (in identity's plans), which the garbage
+collector stops tracking, where a named tuple stays tracked (docs/store.md, "Garbage
+collection")."""
 
 
 def call(ops: Sequence[Op], per_request: Sequence[int] = ()) -> Call:
@@ -91,7 +88,7 @@ def call(ops: Sequence[Op], per_request: Sequence[int] = ()) -> Call:
             args += [member, max(1, int(ttl * 1000))]
         elif code in "IS":
             args.append(max(1, int(ttl * 1000)))
-    return Call(tuple([op[1] for op in ops]), tuple(args), tuple(members_at))
+    return tuple([op[1] for op in ops]), tuple(args), tuple(members_at)
 
 
 def queue_call(
@@ -99,20 +96,20 @@ def queue_call(
 ) -> Soon[T]:
     """`queue` for a call made beforehand (`call`), with this request's `member` in its adds
     left per request (one server, not a spreading Cluster)."""
-    args = list(made.args)
-    for at in made.members_at:
+    keys, given, members_at = made
+    args = list(given)
+    for at in members_at:
         args[at] = member
-    return store.queue_script(SCRIPT, list(made.keys), args, then)
+    return store.queue_script(SCRIPT, list(keys), args, then)
 
 
 def _submit(
     store: RedisStore, ops: Sequence[Op], then: Callable[[list[Any]], Any] | None = None
 ) -> Awaitable[Any]:
-    made = call(ops)
-    keys, args = list(made.keys), list(made.args)
+    keys, args, _ = call(ops)
     if then is not None:
-        return store.queue_script(SCRIPT, keys, args, then)
-    return store.submit_script(SCRIPT, keys, args)
+        return store.queue_script(SCRIPT, list(keys), list(args), then)
+    return store.submit_script(SCRIPT, list(keys), list(args))
 
 
 def _split(store: RedisStore, ops: Sequence[Op]) -> Awaitable[list[int]]:

@@ -3,10 +3,9 @@ cached by the detector), apart from the detector that makes and reads it."""
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from scrapeshield.identity import ops
-from scrapeshield.identity.token import Visitor
 
 
 class Budget(NamedTuple):
@@ -29,13 +28,15 @@ its address's tokenless originals)."""
 
 class Plan(NamedTuple):
     """What one request queued, and where its answers are in the reply. Kept per client (the
-    detector's plan cache): its parts are plain tuples of strings and numbers where they can be,
-    which the garbage collector stops tracking (docs/store.md, "Garbage collection")."""
+    detector's plan cache) as a plain tuple of its fields (`tuple(plan)`), each a string, a
+    number or a plain tuple of them, which the garbage collector stops tracking, where a named
+    tuple stays tracked (docs/store.md, "Garbage collection"); a request makes its `Plan` from
+    it (`Plan._make`)."""
 
     kind: str
     ops: tuple[ops.Op, ...]
     path_at: tuple[int, ...]  # the adds that take an original's path (per request)
-    visitor: Visitor | None
+    visitor: str  # a valid token's id ("": none)
     pool: bool
     issuance: bool  # three counters: address, network, fingerprint
     amnesia: bool  # two reads: issued to the address, returned from it
@@ -48,4 +49,5 @@ class Plan(NamedTuple):
     learns: bool  # whether it reads a previous hour's count (then kept: `_learn`)
     call: ops.Call  # its script call on Redis, made once (the path put in per request)
     subjects: tuple[str, ...]  # the budgets' subjects a page may trust (empty: never trusted)
-    lean: Plan | None  # the same page without its budgets' reads, when they are trusted
+    lean: tuple[Any, ...] | None  # the same page without its budgets' reads (a `Plan`'s
+    # fields), when they are trusted

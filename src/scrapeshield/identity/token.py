@@ -9,13 +9,15 @@ copied to another network or user agent fails its binding and counts as none.
 
 Verifying is cached per token string (bounded): a browser presents the same cookie on every
 request, and an HMAC plus a JSON parse per request would cost more than the rest of the detector.
+What the cache keeps is a plain tuple of strings and numbers, which the garbage collector stops
+tracking (a named tuple or a class instance, one per client, would be walked by every full
+collection: docs/store.md); a request's `Visitor` is made from it.
 """
 
 from __future__ import annotations
 
 import secrets
 import time
-from typing import NamedTuple
 
 from scrapeshield.challenge.tokens import Signer, TokenError, binding_for, network_of
 from scrapeshield.facts import Facts
@@ -45,7 +47,7 @@ class VisitorTokens:
         self.signer = Signer(keys)
         self.cookie = settings.cookie_name
         self._needle = settings.cookie_name + "="
-        self._verified: dict[str, _Verified | None] = {}  # by token: what its signature says
+        self._verified: dict[str, Verified | None] = {}  # by token: what its signature says
         self._bindings: dict[tuple[str, str], str] = {}
         self._values: dict[str, str | None] = {}  # Cookie field -> this cookie's value
         self._attributes = f"; Path=/; Max-Age={int(settings.max_age)}; HttpOnly; SameSite=Lax"
@@ -95,9 +97,12 @@ class VisitorTokens:
             found = verified[value] = _verified(self.signer, value)
             if len(verified) > _CACHE_SIZE:  # clients choose these: stay bounded
                 verified.clear()
-        if found is None or facts.time >= found.expires or found.binding != self.binding(facts):
+        if found is None:
             return None
-        return found.visitor
+        ident, issued, expires, binding = found
+        if facts.time >= expires or binding != self.binding(facts):
+            return None
+        return Visitor(ident, issued)
 
     def issue(self, facts: Facts, issued: float | None = None) -> tuple[bytes, bytes]:
         """A new token as a Set-Cookie field (Secure over HTTPS, as the challenge pass).
@@ -115,16 +120,12 @@ class VisitorTokens:
         return (b"set-cookie", value.encode("latin-1"))
 
 
-class _Verified(NamedTuple):
-    """What a token with a good signature says (its expiry and binding are checked per
-    request)."""
-
-    visitor: Visitor
-    expires: float
-    binding: str
+Verified = tuple[str, float, float, str]
+"""What a token with a good signature says: its visitor's id, its issue and expiry times, its
+binding (the expiry and binding are checked per request)."""
 
 
-def _verified(signer: Signer, token: str) -> _Verified | None:
+def _verified(signer: Signer, token: str) -> Verified | None:
     """The token's visitor, expiry and binding when its signature holds and its payload is
     well formed: verified against an empty binding, which a signed token never has, so a good
     signature ends in the `binding` error that carries the payload."""
@@ -137,9 +138,10 @@ def _verified(signer: Signer, token: str) -> _Verified | None:
             binding = payload.get("b")
             if (
                 isinstance(ident, str)
+                and ident  # ("" would read as no token)
                 and isinstance(binding, str)
                 and isinstance(issued, int | float)
                 and isinstance(expires, int | float)
             ):
-                return _Verified(Visitor(ident, float(issued)), float(expires), binding)
+                return ident, float(issued), float(expires), binding
     return None

@@ -129,8 +129,9 @@ class MemoryStore:
     def record(
         self, key: str, ttl: float, new: Callable[[], T], *, create: bool = True
     ) -> T | None:
-        """A caller's own mutable record under one key (a detector's whole state of one
-        client): one lookup per request where separate keys cost several. Made by `new` when
+        """A caller's own record under one key (a detector's whole state of one client),
+        mutable or a plain value replaced with `replace_record`: one lookup per request where
+        separate keys cost several. Made by `new` when
         missing or expired (unless `create` is false: then None), and kept `ttl` seconds from
         this call. Lives in the records' table, bounded by half of `max_keys` (least recently
         used go first): a record holds what would take several keys. In-process only (no
@@ -150,6 +151,14 @@ class MemoryStore:
             rows.popitem(last=False)
             self.evictions += 1
         return value
+
+    def replace_record(self, key: str, value: object) -> None:
+        """Put `value` in place of the record at `key` (a record that is a plain value, never
+        changed in place), which keeps its expiry and its place among the most recently used;
+        nothing when there is none."""
+        entry = self._rows.get(key)
+        if entry is not None:
+            self._rows[key] = (value, entry[1])
 
     def distinct_union(self, keys: list[str]) -> int:
         """How many distinct members the sets at `keys` hold together (expired ones: none)."""
