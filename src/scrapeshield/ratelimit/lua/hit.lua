@@ -20,8 +20,10 @@
 -- All limits are tested first; only when every one admits the request are they all hit, so a
 -- request rejected by one limit consumes none. A rejected (non-dry) request counts one strike.
 -- Time is the Redis server's (one clock for every worker and host). Every key gets a TTL.
--- The ban key and both buckets of every sliding window are read with one MGET: a call from
--- Lua costs the server more than the read it makes.
+-- Every key of the call is read with one MGET, in the order given (the ban, both buckets of
+-- every sliding window, a fixed window's count): a call from Lua costs the server more than
+-- the read it makes, and gathering the keys to read in a table cost more than reading one
+-- more (docs/store.md, "Where the two largest scripts' time goes").
 -- A bucket expires when the bucket after it ends, so `<base>/<parity>` holds this bucket's
 -- count or nothing. Both names come from the client (made once per client's plan): the script
 -- builds no key name (joining strings in Lua costs the server ~0.5 us each).
@@ -55,7 +57,7 @@ local client = ARGV[4] == '1'
 -- One read of every key (the call's keys in turn: a moving window's, not a string, reads as
 -- nil; the strike key's is not used). A sliding window's current bucket is `<base>/<parity of
 -- this bucket's index>`, the other its previous. `at[i]`: limit i's first key.
-local values = redis.call('MGET', unpack(KEYS))
+local values = #KEYS > 0 and redis.call('MGET', unpack(KEYS)) or {}
 local at, k = {}, 1
 for i = 1, n do
   at[i] = k
