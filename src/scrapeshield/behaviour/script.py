@@ -139,7 +139,7 @@ local function walk(ring, ident, cutoff)
   return best
 end
 local key, ring_field, look_field = KEYS[1], ARGV[5], ARGV[8]
-local fields = {unpack(NAMES)}
+local fields = NAMES  -- (this call's own table: the rings' fields follow its twelve)
 fields[13], fields[14] = ring_field, look_field
 local leased = leased_rings(fields, 15)
 local v = redis.call('HMGET', key, unpack(fields))
@@ -156,7 +156,7 @@ end
 local at = ARGV[3] == '0' and 0 or 6
 local other = 6 - at
 local fresh = v[at + 6] ~= ARGV[2]
-local held = v[other + 6] == tostring(tonumber(ARGV[2]) - 1)
+local held = tonumber(v[other + 6]) == tonumber(ARGV[2]) - 1  -- (no number made text)
 local out = {}
 for f = 1, 5 do
   out[f] = fresh and 0 or (tonumber(v[at + f]) or 0)

@@ -20,8 +20,10 @@
 -- All limits are tested first; only when every one admits the request are they all hit, so a
 -- request rejected by one limit consumes none. A rejected (non-dry) request counts one strike.
 -- Time is the Redis server's (one clock for every worker and host). Every key gets a TTL.
--- The ban key and both buckets of every sliding window are read with one MGET: a call from
--- Lua costs the server more than the read it makes.
+-- Every key of the call is read with one MGET, in the order given (the ban, both buckets of
+-- every sliding window, a fixed window's count): a call from Lua costs the server more than
+-- the read it makes, and gathering the keys to read in a table cost more than reading one
+-- more (docs/store.md, "Where the two largest scripts' time goes").
 -- A bucket expires when the bucket after it ends, so `<base>/<parity>` holds this bucket's
 -- count or nothing. Both names come from the client (made once per client's plan): the script
 -- builds no key name (joining strings in Lua costs the server ~0.5 us each).
@@ -52,42 +54,33 @@ end
 local n = #spec / 4
 local client = ARGV[4] == '1'
 
--- One read: the ban key, then each sliding window's current and previous bucket.
-local reads, bases, current_key, ends, at = {}, {}, {}, {}, {}
-local k = 1
+-- One read of every key (the call's keys in turn: a moving window's, not a string, reads as
+-- nil; the strike key's is not used). A sliding window's current bucket is `<base>/<parity of
+-- this bucket's index>`, the other its previous. `at[i]`: limit i's first key.
+local values = #KEYS > 0 and redis.call('MGET', unpack(KEYS)) or {}
+local at, k = {}, 1
 for i = 1, n do
-  if spec[i * 4 - 3] == 3 then
-    local index = math.floor(now / spec[i * 4 - 1])
-    if index % 2 == 0 then
-      current_key[i] = KEYS[k]
-      reads[#reads + 1] = KEYS[k]
-      reads[#reads + 1] = KEYS[k + 1]
-    else
-      current_key[i] = KEYS[k + 1]
-      reads[#reads + 1] = KEYS[k + 1]
-      reads[#reads + 1] = KEYS[k]
-    end
-    k = k + 2
-    ends[i] = (index + 2) * spec[i * 4 - 1] - 1  -- the last ms of the next bucket
-    at[i] = #reads - 1
-  else
-    bases[i] = KEYS[k]
-    k = k + 1
-  end
+  at[i] = k
+  k = k + (spec[i * 4 - 3] == 3 and 2 or 1)
 end
-local strike_key, ban = KEYS[k], KEYS[k + 1]
-if client then reads[#reads + 1] = ban end
-local values, banned = {}, 0
-if #reads > 0 then values = redis.call('MGET', unpack(reads)) end
-if client and values[#reads] then
+local strike_key = KEYS[k]
+local banned = 0
+if client and values[k + 1] then
   dry = true
-  banned = values[#reads]
+  banned = values[k + 1]
+end
+
+-- The key a limit counts in: a sliding window's current bucket, else its one key.
+local function counter(i, window)
+  if spec[i * 4 - 3] == 3 then return at[i] + math.floor(now / window) % 2 end
+  return at[i]
 end
 
 -- Count in the window and, when it cannot admit `cost`, milliseconds until it can.
-local function state(i, strategy, base, quota, window, cost)
+local function state(i, strategy, quota, window, cost)
+  local base = KEYS[at[i]]
   if strategy == 1 then
-    local count = tonumber(redis.call('GET', base)) or 0
+    local count = tonumber(values[at[i]]) or 0
     local ttl = redis.call('PTTL', base)
     if ttl < 0 then ttl = 0 end
     return count, ttl, ttl
@@ -108,8 +101,9 @@ local function state(i, strategy, base, quota, window, cost)
     end
     return count, reset, wait
   else
-    local cur = tonumber(values[at[i]]) or 0
-    local prev = tonumber(values[at[i] + 1]) or 0
+    local current = counter(i, window)
+    local cur = tonumber(values[current]) or 0
+    local prev = tonumber(values[2 * at[i] + 1 - current]) or 0
     local elapsed = (now % window) / window
     local count = math.floor(prev * (1 - elapsed) + cur)
     local reset = window * (1 - elapsed)
@@ -132,15 +126,17 @@ local function state(i, strategy, base, quota, window, cost)
   end
 end
 
-local counts, resets = {}, {}
+-- The reply, {rejected, strikes, banned, now, remaining_1, reset_ms_1, ...}, holds each limit's
+-- count where its remaining goes until the end (one table: tables built per call cost the server).
+local out = {0, 0, banned, now}
 local rejected = 0
 for i = 1, n do
   local strategy, quota, window, cost = spec[i * 4 - 3], spec[i * 4 - 2], spec[i * 4 - 1], spec[i * 4]
-  local count, reset, wait = state(i, strategy, bases[i], quota, window, cost)
-  counts[i], resets[i] = count, reset
+  local count, reset, wait = state(i, strategy, quota, window, cost)
+  out[3 + 2 * i], out[4 + 2 * i] = count, reset
   if count + cost > quota and rejected == 0 then
     rejected = i
-    resets[i] = wait
+    out[4 + 2 * i] = wait
   end
 end
 
@@ -149,19 +145,19 @@ if rejected == 0 and not dry and ARGV[5] then
   reserved = tonumber(ARGV[5])
   local room = reserved + tonumber(ARGV[6])
   for i = 1, n do
-    if counts[i] + spec[i * 4] + room > spec[i * 4 - 2] then reserved = 0 end
+    if out[3 + 2 * i] + spec[i * 4] + room > spec[i * 4 - 2] then reserved = 0 end
   end
 end
 
 if rejected == 0 and not dry then
   for i = 1, n do
     local strategy, window, cost = spec[i * 4 - 3], spec[i * 4 - 1], spec[i * 4] + reserved
-    local base = bases[i]
+    local base = KEYS[counter(i, window)]
     -- A counter whose INCRBY returns exactly `cost` was just created: give it its TTL.
     if strategy == 1 then
       if redis.call('INCRBY', base, cost) == cost then
         redis.call('PEXPIRE', base, window)
-        resets[i] = window
+        out[4 + 2 * i] = window
       end
     elseif strategy == 2 then
       local seq = redis.call('ZCARD', base)
@@ -169,13 +165,13 @@ if rejected == 0 and not dry then
         redis.call('ZADD', base, now, now .. ':' .. (seq + j))
       end
       redis.call('PEXPIRE', base, window)
-      if resets[i] == 0 then resets[i] = window end
+      if out[4 + 2 * i] == 0 then out[4 + 2 * i] = window end
     else
-      if redis.call('INCRBY', current_key[i], cost) == cost then
-        redis.call('PEXPIREAT', current_key[i], ends[i])
+      if redis.call('INCRBY', base, cost) == cost then  -- expires as the next bucket ends
+        redis.call('PEXPIREAT', base, (math.floor(now / window) + 2) * window - 1)
       end
     end
-    counts[i] = counts[i] + cost
+    out[3 + 2 * i] = out[3 + 2 * i] + cost
   end
 end
 
@@ -187,13 +183,11 @@ if rejected > 0 and not dry and strike_window > 0 and client then
   end
 end
 
-local out = {rejected, strikes, banned, now}
+out[1], out[2] = rejected, strikes
 for i = 1, n do
-  local quota = spec[i * 4 - 2]
-  local remaining = quota - counts[i]
+  local remaining = spec[i * 4 - 2] - out[3 + 2 * i]
   if remaining < 0 then remaining = 0 end
-  out[#out + 1] = remaining
-  out[#out + 1] = resets[i]  -- (Redis returns a number as an integer, its fraction dropped)
+  out[3 + 2 * i] = remaining  -- (Redis returns a number as an integer, its fraction dropped)
 end
 if ARGV[5] then out[#out + 1] = reserved end
 return out
