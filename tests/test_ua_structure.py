@@ -3,7 +3,7 @@ the development pools it was decided on, with the near miss it must leave as it 
 
 from __future__ import annotations
 
-from scrapeshield.fingerprint import uaclass
+from scrapeshield.fingerprint import uarules
 from scrapeshield.fingerprint.catalogue import Catalogue, load_catalogue
 from scrapeshield.fingerprint.uaclass import UAClassifier
 from tests.ua_labelled import Given
@@ -14,7 +14,7 @@ BARE = UAClassifier(Catalogue((), "none"))  # the heuristics alone: what an unna
 
 def _bot_reason(agent: str, family: str) -> str:
     lowered = agent.lower()
-    return uaclass._bot_reason(lowered, uaclass._words(lowered), Given(family))
+    return uarules._bot_reason(lowered, uarules._words(lowered), Given(family))
 
 
 def test_a_label_before_a_whole_desktop_browser_agent_is_not_a_program_naming_itself() -> None:

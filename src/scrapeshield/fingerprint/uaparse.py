@@ -1,6 +1,6 @@
 """ua-parser's answer for one user agent, asked only when something reads it.
 
-The rules of `uaclass` decide most never-seen agents without ua-parser's family: a catalogue
+The rules of `uarules` decide most never-seen agents without ua-parser's family: a catalogue
 agent, punctuation no agent is written in, a contact, a bot word, a program's own product token.
 For those the resolver never runs, and nothing reads the family of an agent found to be a bot
 (the header checks read it only for browsers). That matters under a flood of distinct agents:
