@@ -1,5 +1,6 @@
-"""Round eleven's structural rules (docs/detection.md, "Eleventh round"), each on the agents of
-the development pools it was decided on, with the near miss it must leave as it was."""
+"""Structural rules of rounds eleven and twelve (docs/detection.md, "Eleventh round" and
+"Twelfth round"), each on the agents of the development pools it was decided on, with the near
+miss it must leave as it was."""
 
 from __future__ import annotations
 
@@ -65,3 +66,77 @@ def test_the_kernel_as_the_product_is_a_librarys_request() -> None:
     assert BARE.classify(sdk).is_bot
     app = "Foo/1.2 CFNetwork/1240.0.4 Darwin/20.6.0"
     assert not _bot_reason(app, "CFNetwork")
+
+
+# Round twelve (docs/detection.md, "Twelfth round").
+
+
+def test_geckos_bare_token_after_the_platform_comment_is_an_engine() -> None:
+    """2000s distributions' builds wrote "Gecko" without its date (dev-new browsers); the word
+    glued to a name, or inside the comment, is not the engine's token."""
+    for agent in (
+        "Mozilla/5 (Solaris 10) Gecko",
+        "Mozilla/5.0 (X11; U; Gentoo Linux x86_64; pl-PL) Gecko Firefox",
+        "Mozilla/5.0 (X11; U; Linux; i686; en-US; rv:1.6) Gecko Debian/1.6-7",
+    ):
+        assert not _bot_reason(agent, "Other"), agent
+        assert not CLASSIFIER.classify(agent).is_bot, agent
+    for tool in ("Mozilla/5.0 (X11; Linux) GeckoFetch", "Mozilla/5.0 (X11; Gecko; Linux)"):
+        assert "no browser" in _bot_reason(tool, "Other"), tool
+
+
+def test_japans_carriers_are_phone_markers() -> None:
+    """SoftBank's, J-PHONE's and DDI Pocket's handsets name the carrier first (dev-new browsers,
+    a dev-A app); a carrier's crawler is still caught by its bot word and URL."""
+    for agent, family in (
+        ("SoftBank/1.0/821SC/SCJ001/SN000000000000000 Flash/Flash-Lite/2.0", "Other"),
+        ("J-PHONE/2.0/J-P03", "Other"),
+        ("Mozilla/3.0(DDIPOCKET;JRC/AH-J3001V,AH-J3002V/1.0/0100/c50)CNF/2.0", "Other"),
+    ):
+        assert not _bot_reason(agent, family), agent
+    crawler = (
+        "KDDI-CA34 UP.Browser/6.2.0.10.2.2(GUI)MMP/2.0 (compatible; KDDI-Googlebot-Mobile/2.1;"
+        " http://www.google.com/bot.html)"
+    )
+    assert _bot_reason(crawler, "Other")
+    assert "product token" in _bot_reason("SoftBankFetch/1.0", "Other")
+
+
+def test_operas_netscape_era_form_is_a_browser() -> None:
+    """Opera under its own name, or as Mozilla/5.0 with the [language] after the comment, with
+    the encryption field of that era (dev-new browsers); the bare comment is still flagged."""
+    for agent in (
+        "Opera/6.x (Linux 2.4.8-26mdk i686; U) [en]",
+        "Opera/8.xx (Windows NT 5.1; U; en)",
+        "Mozilla/5.0 (NetBSD 1.6.2; U) [en]",
+    ):
+        assert not _bot_reason(agent, "Other"), agent
+    for tool in ("Opera/6.x (Linux 2.4.8-26mdk i686)", "Mozilla/5.0 (NetBSD 1.6.2; U)"):
+        assert "no browser" in _bot_reason(tool, "Other"), tool
+
+
+def test_an_ie_agent_copied_into_ies_comment_is_not_a_contact() -> None:
+    """An embedding component's default agent, URL and all, left in IE's registry entry
+    (dev-new browsers); a URL outside the copy is still the client's contact."""
+    copy = "User-agent: Mozilla/4.0 (compatible; MSIE 6.0; Windows NT 5.1; SV1; http://bsalsa.com)"
+    ie = f"Mozilla/4.0 (compatible; MSIE 8.0; Windows NT 5.1; Trident/4.0; {copy} (none); SLCC2)"
+    assert not _bot_reason(ie, "IE")
+    assert not CLASSIFIER.classify(ie).is_bot
+    tool = f"Mozilla/4.0 (compatible; MSIE 8.0; Windows NT 5.1; {copy}; +http://example.org/bot)"
+    assert "URL" in _bot_reason(tool, "IE")
+    alone = "Mozilla/4.0 (compatible; MSIE 6.0; Windows NT 5.1; SV1; http://example.org)"
+    assert "URL" in _bot_reason(alone, "IE")
+
+
+def test_a_dotted_name_after_a_version_is_a_tool() -> None:
+    """A host or an organisation's dotted product after the browser's tokens (dev-new's
+    "Yandex.Translate", caught by no name); .NET's tokens and a versioned name are not."""
+    chrome = (
+        "Mozilla/5.0 (Windows NT 6.1; WOW64) AppleWebKit/537.36 (KHTML, like Gecko)"
+        " Chrome/48.0.2564.103 Safari/537.36"
+    )
+    for agent in (f"{chrome} Yandex.Translate", f"{chrome} PrintFriendly.com survey"):
+        assert "dotted" in _bot_reason(agent, "Chrome"), agent
+        assert BARE.classify(agent).is_bot, agent
+    for browser in (f"{chrome} NET4.OC", f"{chrome} Yandex.Translate/2.1", f"{chrome} Edg/109.0"):
+        assert not _bot_reason(browser, "Chrome"), browser

@@ -76,8 +76,12 @@ _DEVICE_FIELDS = re.compile(
 )
 # A browser recognised by structure when ua-parser names no family: a browser-form prefix with
 # a rendering-engine token, or the markers of a feature-phone browser (J2ME, BREW, MAUI...).
+# Gecko's token right after the platform comment without its build date ("Mozilla/5 (Solaris 10)
+# Gecko", "(X11; U; Gentoo Linux x86_64; pl-PL) Gecko Firefox", as 2000s distributions' builds
+# wrote it): round twelve, 4 dev-new browsers, no bot or app of any dev pool lost. Risk: a tool
+# writing ") Gecko " to pass, which "Gecko/20100101" does as well today.
 _ENGINE = by_first_letter(
-    r"gecko/|like gecko|applewebkit|trident/|presto/|khtml|msie \d|webkit|goanna/"
+    r"\) gecko(?: |\Z)|gecko/|like gecko|applewebkit|trident/|presto/|khtml|msie \d|webkit|goanna/"
 )
 # "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36" and nothing after: a
 # scraping-script default. Not judged on Android: cheap Android 2.x tablets' firmware sent
@@ -86,10 +90,16 @@ _TRUNCATED = re.compile(r"applewebkit/[0-9.]+\Z")
 _PHONE = by_first_letter(
     r"midp-|cldc-|j2me(?<!\wj2me)\b|brew(?<!\wbrew)\b|maui|ucweb|uc ?browser|opera ?mini|"
     r"netfront|obigo|teleca|dolfin|openwave|up\.browser|up\.link|series ?[0-9]0|symbian|nokia|"
-    r"mre/(?<!\wmre/)|spreadtrum|mocor|docomo|foma|sonyericsson|mot-(?<!\wmot-)|samsung|bada/|"
+    r"mre/(?<!\wmre/)|spreadtrum|mocor|docomo|foma|softbank/|vodafone/|j-phone/|kddi-|ddipocket|willcom|"
+    r"sonyericsson|mot-(?<!\wmot-)|samsung|bada/|"
     r"browser/wap|smart ?tv|chromium|"
     r"playstation|amigaos|ibrowse|mosaic|opera/9|hotjava"
 )
+# Japan's carriers before the handset ("SoftBank/1.0/821SC/...", "J-PHONE/2.0/J-P03",
+# "Mozilla/3.0(DDIPOCKET;JRC/AH-J3001V,...)", as "DoCoMo/2.0" above): round twelve, 2 dev-new
+# browsers, 1 dev-A and 3 dev-B apps; the carriers' names in bots' agents (KDDI-Googlebot-Mobile)
+# come with a bot word or URL, read first. Risk: a tool writing a carrier's name to pass, as it
+# can write "DoCoMo" or "Nokia" today.
 # Browsers that name themselves without an engine token ua-parser knows: desktop browsers of
 # the 1990s-2000s and of small platforms (RISC OS, Amiga, BeOS/Haiku, Palm, NeXT), phone and TV
 # browsers (Microsoft Mobile Explorer, UP.Browser, NetFront, Polaris, jig, Espial, ACCESS'
@@ -140,8 +150,12 @@ _SCREEN = re.compile(r"[0-9](?<![0-9][0-9])[0-9]{2,3}[*x][0-9]{3,4}(?![0-9])")
 # the encryption-strength field (I, U or N) that only that era's browsers wrote. A label an ISP
 # or a customisation kit put before the comment ("Mozilla/4.5 [en]C-CCK-MCD {RuralNet} (Win98;
 # I)", "Mozilla/4.72C-CCK-MCD Caldera Systems OpenLinux [en] (X11; U; ...)") keeps the form:
-# round six, 2 dev-new browsers, no bot of any dev pool has it.
+# round six, 2 dev-new browsers, no bot of any dev pool has it. Opera wrote the same form under
+# its own name, and as "Mozilla/5.0" with the [language] after the comment ("Opera/6.x (Linux
+# 2.4.8-26mdk i686; U) [en]", "Mozilla/5.0 (NetBSD 1.6.2; U) [en]"): round twelve, 5 dev-new
+# browsers, no bot or app of any dev pool has it. Risk: a tool copying that era's form (none seen).
 _NETSCAPE = re.compile(
+    r"\Aopera/[0-9][.0-9x]* \([^()]*; [iun][;)]|\Amozilla/5\.0 \([^()]*; [iun]\) \[[a-z]{2}|"
     r"\Amozilla/[1-4]\.[0-9]+(?:[\w-]* (?:\[[ a-z_.-]+\] \("
     r"|\([^()\[]*\[[a-z]{2}(?:[_-][a-z]{2,3})?\] [^()]*\))|[^()]* \((?:[^()]*; )?[iun][;)])"
 )
@@ -221,6 +235,13 @@ _MSIE_UNVERSIONED = re.compile(r"\(compatible; ?msie ?[;)]")
 # Time/1710630666672"), a script's stamp. Ten-digit (second) stamps are not judged: browsers and
 # in-app browsers send build numbers of that length (`ACHEETAHI/2100501066`).
 _MS_STAMP = re.compile(r"/1[5-9][0-9]{11}(?![0-9])")
+# A name written as a host or an organisation's dotted product ("Safari/537.36 Yandex.Translate",
+# "... Safari/537.36 PrintFriendly.com", "Firefox/2.0.0.11 wprecon.com survey"), a word after a
+# version with no version of its own: browsers and their add-ons write "Name/1.2". Letters only
+# on both sides of the dot (".NET CLR", "NET4.0C" and its misspelling "NET4.OC" stay browsers').
+# Round twelve: dev-B 1 bot more (2 by the heuristics alone), dev-new 2 (4); no browser or app of
+# any dev pool. Risk: a browser or add-on naming itself so (none seen); a tool leaves it out.
+_DOTTED_NAME = re.compile(r" (?<=[0-9] )[a-z]{2,}\.[a-z]{2,}(?![^ ])")
 # A template's placeholder is a variable's name: dotted letters ("Chrome/W.X.Y.Z", "Firefox/x.x")
 # or a word naming a version ("Firefox/firefoxversion", "Gecko/geckotrail": MDN's documented
 # form, copied unfilled). Not any word: iOS apps write their own name after "Safari/"
@@ -305,6 +326,21 @@ def _without_device(lowered: str) -> str:
     return text
 
 
+# A whole Internet Explorer agent copied into IE's own comment (a registry entry an embedding
+# component wrote: "...; Trident/4.0; User-agent: Mozilla/4.0 (compatible; MSIE 6.0; Windows NT
+# 5.1; SV1; http://bsalsa.com) (none); ..."): the copy's home page is the component's, not the
+# client's contact. Round twelve: 7 dev-new browsers, no bot of any dev pool lost. Risk: none
+# for a scraper, which passes the contact rule by writing no URL at all.
+_COPIED_IE = re.compile(r"(?:user-agent: )?mozilla/4\.0 \(compatible; msie [0-9.]+;[^()]*\)")
+
+
+def _without_copied_agent(text: str) -> str:
+    """The agent without a copy of an IE agent written inside it (not the client's contact)."""
+    if text.startswith("mozilla/") and text.count("mozilla/") > 1:
+        return text[:8] + _COPIED_IE.sub(" ", text[8:])
+    return text
+
+
 def _without_branding(text: str) -> str:
     """The agent without a browser's home page or a modder's "www." signature (not contacts)."""
     return _BRANDING.sub(" ", text) if "browser" in text or ".www." in text else text
@@ -331,7 +367,10 @@ def _bot_reason(lowered: str, ua_words: tuple[str, ...], parsed: Parsed) -> str:
         return "punctuation no user agent is written in: random text or markup, not a browser"
     if (
         any(map(lowered.__contains__, _CONTACT_HINTS))
-        and ("+http" in lowered or _CONTACT.search(_without_branding(_without_device(lowered))))
+        and (
+            "+http" in lowered
+            or _CONTACT.search(_without_branding(_without_copied_agent(_without_device(lowered))))
+        )
         # QtWeb, Arachne... wrote their home page in; a bot's "+http" wins over its name
         and ("+http" in lowered or not _CLASSIC.search(lowered))
     ):
@@ -384,6 +423,8 @@ def _bot_reason(lowered: str, ua_words: tuple[str, ...], parsed: Parsed) -> str:
         return "a template's placeholder where a browser sends its version"
     if _MS_STAMP.search(lowered):
         return "a millisecond timestamp where a product sends its version"
+    if lowered.startswith("mozilla/") and _DOTTED_NAME.search(lowered):
+        return "a host or dotted product name after the browser's tokens, with no version"
     if "msie" in lowered and _MSIE_UNVERSIONED.search(lowered):
         return "claims Internet Explorer without its version: IE always writes one"
     if not lowered.startswith("mozilla/5.") and _ABOVE_MOZILLA_5.search(lowered):
