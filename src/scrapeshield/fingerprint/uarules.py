@@ -258,13 +258,15 @@ _ODD_LIMIT = 40
 _PREPENDED = re.compile(r"\A[^()]*, ?mozilla/")
 
 # Non-alphanumeric ASCII to spaces: on an ASCII agent (nearly all), `translate` + `split` gives
-# the words of `catalogue_match.words` in a third less time than a regex `findall`.
-_SEPARATORS = str.maketrans({c: " " for c in map(chr, range(128)) if not c.isalnum()})
+# the words of `catalogue_match.words` in a third less time than a regex `findall`; on its bytes
+# (a table of 256, one C lookup a character; `str.translate` looks each up in a dict) in half
+# the time again (512 random characters: 5.1 -> 2.9 µs; corpus agents 2.6 -> 1.1).
+_SEPARATORS = bytes(c if chr(c).isascii() and chr(c).isalnum() else 32 for c in range(256))
 
 
 def _words(lowered: str) -> tuple[str, ...]:
     if lowered.isascii():
-        return tuple(lowered.translate(_SEPARATORS).split())
+        return tuple(lowered.encode().translate(_SEPARATORS).decode().split())
     return words(lowered)
 
 
@@ -280,6 +282,9 @@ _BOT_WORD_HINTS = (
     "rss", "preview", "2png", "2pdf", "2jp", "2image", "topdf", "topng", "toimage",
     "extractor", "analy", "resolver", "tester",
 )  # fmt: skip
+# The bot-word hints as one search (keyed on vowels, alternation.by_first_letter): 29 `in` tests
+# read 512 characters 29 times, 9 µs; one search 4-5 µs.
+_BOT_WORD_HINT = by_first_letter("|".join(map(re.escape, _BOT_WORD_HINTS)))
 
 
 def _marked(lowered: str) -> bool:
@@ -310,6 +315,19 @@ def _without_branding(text: str) -> str:
     return _BRANDING.sub(" ", text) if "browser" in text or ".www." in text else text
 
 
+def _bot_word(words: tuple[str, ...]) -> str | None:
+    """The first bot word `_BOT_WORDS` finds in `words` joined by spaces, searched only around
+    the words that hold a hint: a bot word lies within one word and the spaces around it, and
+    every one holds a hint, so no other word can match (the whole text costs ~40 µs a search
+    over 512 characters, where `re` tries each alternative at every position)."""
+    joined = " " + " ".join(words) + " "
+    for hint in _BOT_WORD_HINT.finditer(joined):
+        start = joined.rfind(" ", 0, hint.start())  # the word's leading space
+        if found := _BOT_WORDS.search(joined, start, joined.index(" ", hint.end()) + 1):
+            return found.group(0).strip()
+    return None
+
+
 def _family_bot_word(lowered: str, family: str) -> str | None:
     """A bot word in the family ua-parser names (uap-core's regexes know many bots:
     "WebPageTest.org bot" for "PTST/276", "OpenVAS Scanner"), unless the family is device-model
@@ -318,10 +336,10 @@ def _family_bot_word(lowered: str, family: str) -> str | None:
     family = family.lower()
     if not any(hint in family for hint in _BOT_WORD_HINTS):
         return None
-    found = _BOT_WORDS.search(" " + " ".join(_words(family)) + " ")
-    if found is None or (family in lowered and family not in _without_device(lowered)):
+    word = _bot_word(_words(family))
+    if word is None or (family in lowered and family not in _without_device(lowered)):
         return None
-    return found.group(0).strip()
+    return word
 
 
 def _bot_reason(lowered: str, ua_words: tuple[str, ...], parsed: Parsed) -> str:
@@ -336,12 +354,12 @@ def _bot_reason(lowered: str, ua_words: tuple[str, ...], parsed: Parsed) -> str:
         and ("+http" in lowered or not _CLASSIC.search(lowered))
     ):
         return "contains a URL or e-mail address, the self-identification of bots"
-    hinted = any(map(lowered.__contains__, _BOT_WORD_HINTS))
+    hinted = _BOT_WORD_HINT.search(lowered) is not None
     if hinted:
         text = _without_device(lowered)
         text_words = ua_words if text is lowered else _words(text)
-        if found := _BOT_WORDS.search(" " + " ".join(text_words) + " "):
-            return f"contains the bot-like word {found.group(0).strip()!r}"
+        if word := _bot_word(text_words):
+            return f"contains the bot-like word {word!r}"
     # The family holds a bot word only if the text does or a rule naming a bot matches (asked
     # first where the family may go unread); a browser-form agent's family is read anyway, by
     # the rules below or for the answer.
