@@ -132,12 +132,13 @@ def test_ua_parser_is_asked_only_where_its_answer_is_read(monkeypatch: pytest.Mo
     firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"
     info = classifier.classify(firefox)
     assert (info.family, info.major, info.os, info.is_browser) == ("Firefox", "120", "Linux", True)
-    assert [text for text, _ in asked] == [firefox]  # browser and OS in one call
-    # A Mozilla-form agent with no engine is judged on ua-parser's family: asked, then flagged.
+    assert asked == [(firefox, Domain.USER_AGENT), (firefox, Domain.OS)]  # the OS for the answer
+    # A Mozilla-form agent with no engine is judged on ua-parser's family: asked, then flagged,
+    # without its OS (nothing reads a bot's).
     asked.clear()
     reason = classifier.classify("Mozilla/5.0 (X11; 1) Foo").bot_reason
     assert "no browser ua-parser knows" in reason
-    assert len(asked) == 1
+    assert asked == [("Mozilla/5.0 (X11; 1) Foo", Domain.USER_AGENT)]
 
 
 def test_ua_parsers_own_bot_names_are_read_without_a_bot_word_in_the_text() -> None:
