@@ -63,11 +63,13 @@ def test_odd_punctuation_counted_on_bytes_as_by_the_pattern() -> None:
         assert uarules._odd_count(text) == len(uarules._ODD.findall(text)), text
 
 
-def test_one_cue_search_finds_whatever_a_search_it_skips_would() -> None:
+def test_one_cue_search_finds_whatever_a_search_it_stands_for_would() -> None:
     """`_CUE` (and, for agents not in browser form, `_CUE_OR_PLATFORM`) stands for the contact
     hints, the bot-word hints and the name searches: where it finds nothing, the rules skip
-    them all, so it must find something wherever one of them would."""
-    skipped = (uarules._BOT_WORD_HINT, uarules._ENGINE_OR_MARK_OR_DEVICE, uarules._ENGINE_OR_MARK)
+    them, and where it finds something they read from its first match on. So it must find
+    something wherever one of them would, and nothing after any of their first matches."""
+    names = [uarules._BOT_WORD_HINT, uarules._ENGINE_OR_MARK_OR_DEVICE, uarules._ENGINE_OR_MARK]
+    names += [uarules._PHONE, uarules._CLASSIC, uarules._LEGACY_OS]
     rng = random.Random(5)
     pieces = [*uarules._BOT_WORD_HINTS, *uarules._CONTACT_HINTS, "nokia", "gecko/", "khtml", "x"]
     pieces += ["amiga", "xamiga", "htc", "sony", "midp-", "ios", "xios", "iphone", "dalvik", " "]
@@ -76,23 +78,27 @@ def test_one_cue_search_finds_whatever_a_search_it_skips_would() -> None:
     texts += ["".join(rng.choices("abcdefghijklmnopqrstuvwxyz0123456789 ;/()._-", k=80))
               for _ in range(10_000)]  # fmt: skip
     for text in texts:
-        gated = any(p.search(text) for p in skipped) or any(
-            h in text for h in uarules._CONTACT_HINTS if h != "@"
-        )
-        assert bool(uarules._CUE.search(text)) >= gated, text
-        platform = bool(uarules._PLATFORM_WORDS.search(text))
-        assert bool(uarules._CUE_OR_PLATFORM.search(text)) >= (gated or platform), text
+        contact = any(h in text for h in uarules._CONTACT_HINTS if h != "@")
+        cue = uarules._CUE.search(text)
+        assert bool(cue) >= contact, text
+        for pattern in names:
+            assert uarules._after(cue, pattern, text) == bool(pattern.search(text)), text
+        cue = uarules._CUE_OR_PLATFORM.search(text)
+        assert bool(cue) >= contact, text
+        for pattern in (*names, uarules._PLATFORM_WORDS):
+            assert uarules._after(cue, pattern, text) == bool(pattern.search(text)), text
 
 
 class _Counted:
     """A compiled pattern that counts its searches."""
 
     def __init__(self, pattern: re.Pattern[str]) -> None:
-        self.pattern, self.searches = pattern, 0
+        self.pattern, self.searches, self.starts = pattern, 0, list[int]()
 
-    def search(self, text: str) -> re.Match[str] | None:
+    def search(self, text: str, pos: int = 0) -> re.Match[str] | None:
         self.searches += 1
-        return self.pattern.search(text)
+        self.starts.append(pos)
+        return self.pattern.search(text, pos)
 
 
 def test_an_agent_without_a_cue_is_judged_without_the_name_searches(
@@ -120,6 +126,7 @@ def test_an_agent_without_a_cue_is_judged_without_the_name_searches(
     parsed = ParsedAgent(spared, shared_resolver(), self_naming_resolver(uarules._BOT_WORD_HINTS))
     assert uarules._bot_reason(spared, uarules._words(spared), parsed) == ""
     assert counted["_ENGINE_OR_MARK_OR_DEVICE"].searches == 1
+    assert counted["_ENGINE_OR_MARK_OR_DEVICE"].starts == [spared.index("okia")]  # from the cue
 
 
 def test_placeholder_search_starts_at_a_slash_and_matches_what_it_did() -> None:

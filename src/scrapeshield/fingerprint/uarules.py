@@ -331,10 +331,16 @@ def _odd_count(lowered: str) -> int:
     return len(_ODD.findall(lowered))
 
 
-def _marked(lowered: str) -> bool:
+def _after(cue: re.Match[str] | None, pattern: re.Pattern[str], lowered: str) -> bool:
+    """Whether `pattern`, one of the searches `cue` stands for, matches: never where the cue
+    search found nothing, and nowhere before the first cue it found (read from there on)."""
+    return cue is not None and pattern.search(lowered, cue.start()) is not None
+
+
+def _marked(lowered: str, cue: re.Match[str] | None) -> bool:
     """A phone, TV or classic browser that names itself, or a classic platform's (positive
     evidence of a browser)."""
-    return bool(_PHONE.search(lowered) or _CLASSIC.search(lowered) or _LEGACY_OS.search(lowered))
+    return any(_after(cue, pattern, lowered) for pattern in (_PHONE, _CLASSIC, _LEGACY_OS))
 
 
 def _screen(lowered: str) -> bool:
@@ -407,9 +413,9 @@ def _bot_reason(lowered: str, ua_words: tuple[str, ...], parsed: Parsed) -> str:
     if len(lowered) > _ODD_LIMIT and _odd_count(lowered) > _ODD_LIMIT:
         return "punctuation no user agent is written in: random text or markup, not a browser"
     browser_form = lowered.startswith(_BROWSER_PREFIX)
-    cued = (_CUE if browser_form else _CUE_OR_PLATFORM).search(lowered) is not None
+    cue = (_CUE if browser_form else _CUE_OR_PLATFORM).search(lowered)
     if (
-        (cued or "@" in lowered)
+        (cue or "@" in lowered)
         and any(map(lowered.__contains__, _CONTACT_HINTS))
         and (
             "+http" in lowered
@@ -419,7 +425,7 @@ def _bot_reason(lowered: str, ua_words: tuple[str, ...], parsed: Parsed) -> str:
         and ("+http" in lowered or not _CLASSIC.search(lowered))
     ):
         return "contains a URL or e-mail address, the self-identification of bots"
-    hinted = cued and _BOT_WORD_HINT.search(lowered) is not None
+    hinted = _after(cue, _BOT_WORD_HINT, lowered)
     if hinted:
         text = _without_device(lowered)
         text_words = ua_words if text is lowered else _words(text)
@@ -444,13 +450,13 @@ def _bot_reason(lowered: str, ua_words: tuple[str, ...], parsed: Parsed) -> str:
             return "a program's name prepended to a browser's user agent"
         if "gzip" in lowered and _GZIP_FIELD.search(lowered):
             return "a program's HTTP client naming its compression (gzip): no browser does"
-        if cued and _ENGINE_OR_MARK_OR_DEVICE.search(lowered):
+        if _after(cue, _ENGINE_OR_MARK_OR_DEVICE, lowered):
             return ""  # a browser's or a device's own agent in a non-Mozilla form
         if _screen(lowered):
             return ""  # a display size: a phone's, a TV's or an app's renderer
         if "(win" in lowered and _WINDOWS_SHORT.search(lowered):
             return ""  # a desktop app's own platform field (GOG Galaxy's client)
-        if cued and _PLATFORM_WORDS.search(lowered) and parsed.family != "Other":
+        if _after(cue, _PLATFORM_WORDS, lowered) and parsed.family != "Other":
             return ""  # Dalvik, CFNetwork/Darwin, an app ua-parser knows on a named platform
         return "a program's own product token: no Mozilla/ form, rendering engine or device"
     if _ENGINE_COMMENT.search(lowered):
@@ -458,7 +464,7 @@ def _bot_reason(lowered: str, ua_words: tuple[str, ...], parsed: Parsed) -> str:
     if (
         (named := _COMPATIBLE.search(lowered))
         and not _MSIE_COMMENT.match(lowered)
-        and not (cued and _marked(lowered))
+        and not _marked(lowered, cue)
         and not (_FULL_PLATFORM.search(lowered) and parsed.family != "Other")
     ):
         return f"names itself in a compatible; comment ({named.group(1).strip()!r})"
@@ -484,7 +490,7 @@ def _bot_reason(lowered: str, ua_words: tuple[str, ...], parsed: Parsed) -> str:
         # pool lost, with the catalogue or without. Risk: a bot in Mozilla form naming a device
         # (none seen).
         spare = _ENGINE_OR_MARK_OR_DEVICE if "compatible" not in lowered else _ENGINE_OR_MARK
-        if (cued and spare.search(lowered)) or _NETSCAPE.search(lowered):
+        if _after(cue, spare, lowered) or _NETSCAPE.search(lowered):
             return ""  # a browser ua-parser does not name, or a device: its engine or name says so
         if _screen(lowered):
             return ""
