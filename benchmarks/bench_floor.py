@@ -81,29 +81,15 @@ class Floor:
         await self.app(scope, receive, sending)
 
 
-class NoOp:
-    def __init__(self, app: Any) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await self.app(scope, receive, send)
-
-
 def floor() -> Starlette:
     app = create_gallery()
     app.add_middleware(Floor)
     return app
 
 
-def noop() -> Starlette:
-    app = create_gallery()
-    app.add_middleware(NoOp)
-    return app
-
-
 VARIANTS: tuple[tuple[str, str, dict[str, str]], ...] = (
     ("bare", "benchmarks.apps:bare", {}),
-    ("no-op middleware", "benchmarks.bench_floor:noop", {}),
+    ("no-op middleware", "benchmarks.apps:noop", {}),
     ("floor", "benchmarks.bench_floor:floor", {}),
     (
         "scrapeshield as shipped, memory",
