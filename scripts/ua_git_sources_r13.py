@@ -33,7 +33,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 
-from ua_git_sources import BROWSER_FORM, Pinned, Repo, Row, clean
+from ua_git_sources import Pinned, Repo, Row, _browser_form, clean
 
 GIT: dict[str, Pinned] = {
     "php-user-agent": (
@@ -67,10 +67,6 @@ GIT: dict[str, Pinned] = {
         "LICENSE",
     ),
 }
-
-
-def _browser_form(ua: str) -> str:
-    return "browser" if ua.startswith(BROWSER_FORM) else "app"
 
 
 def php_user_agent(repo: Repo) -> Iterator[Row]:
@@ -135,10 +131,15 @@ def uasurfer(repo: Repo) -> Iterator[Row]:
         yield label, "uasurfer", f"uasurfer:{browser}", ua
 
 
+# Each reader by its source's name (the function's, with dashes).
 READERS: dict[str, Callable[[Repo], Iterator[Row]]] = {
-    "php-user-agent": php_user_agent,
-    "jenssegers-agent": jenssegers_agent,
-    "projectdiscovery-useragent": projectdiscovery_useragent,
-    "mileusna-useragent": mileusna_useragent,
-    "uasurfer": uasurfer,
+    reader.__name__.replace("_", "-"): reader
+    for reader in (
+        php_user_agent,
+        jenssegers_agent,
+        projectdiscovery_useragent,
+        mileusna_useragent,
+        uasurfer,
+    )
 }
+assert set(READERS) == set(GIT)
