@@ -38,7 +38,7 @@ Development only (tests/ua_corpus.DEV_ONLY, round six): an agent only these list
                                       says Spider, spoofed when the agent contradicts its
                                       platform), else browser in Mozilla/ or Opera/ form, else app
   git  php-user-agent, jenssegers-agent, projectdiscovery-useragent, mileusna-useragent,
-       uasurfer (round thirteen; see scripts/ua_git_sources_r13.py)
+       uasurfer, http-browserdetect (round thirteen; see scripts/ua_git_sources_r13.py)
 
 Row: label (browser | bot | app), source, tags (comma-separated), user agent. An agent that
 sources label differently keeps every label; tests/ua_labelled.py resolves conflicts.

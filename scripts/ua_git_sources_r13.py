@@ -25,6 +25,11 @@ annotation:
                               Opera/ form, else app. Left out: its cases with an empty
                               expectation (the empty string, "a", "some random string", ")(":
                               parser input, not clients)
+  http-browserdetect          oalders/http-browserdetect's (CPAN HTTP::BrowserDetect)
+  (Perl 5: GPL-1.0-or-later   t/useragents.json and t/more-useragents.json: an agent with a
+  or Artistic-1.0)            `robot` = bot, else browser in Mozilla/ or Opera/ form, else app.
+                              Left out: its robot "malware" (shell and injection payloads:
+                              attack input, not clients, as yauaa's Hackers files)
 """
 
 from __future__ import annotations
@@ -64,6 +69,12 @@ GIT: dict[str, Pinned] = {
         "github.com/avct/uasurfer",
         "a0b2b1af2b48faae0aa591fdbe26cb69651e4a31",
         "Apache-2.0",
+        "LICENSE",
+    ),
+    "http-browserdetect": (
+        "github.com/oalders/http-browserdetect",
+        "5452caa110c3830696311ef34d1c0a7593281cc3",
+        "Perl-5 (GPL-1.0-or-later OR Artistic-1.0)",
         "LICENSE",
     ),
 }
@@ -131,6 +142,17 @@ def uasurfer(repo: Repo) -> Iterator[Row]:
         yield label, "uasurfer", f"uasurfer:{browser}", ua
 
 
+def http_browserdetect(repo: Repo) -> Iterator[Row]:
+    for name in ("useragents", "more-useragents"):
+        for ua, case in json.loads(repo.read(f"t/{name}.json")).items():
+            ua, robot = clean(ua), str(case.get("robot") or "")
+            if robot == "malware":
+                continue  # shell and injection payloads, not clients
+            label = "bot" if robot else _browser_form(ua)
+            kind = robot or str(case.get("browser") or "")
+            yield label, "http-browserdetect", f"browserdetect:{kind}".replace(",", " "), ua
+
+
 # Each reader by its source's name (the function's, with dashes).
 READERS: dict[str, Callable[[Repo], Iterator[Row]]] = {
     reader.__name__.replace("_", "-"): reader
@@ -140,6 +162,7 @@ READERS: dict[str, Callable[[Repo], Iterator[Row]]] = {
         projectdiscovery_useragent,
         mileusna_useragent,
         uasurfer,
+        http_browserdetect,
     )
 }
 assert set(READERS) == set(GIT)

@@ -29,7 +29,7 @@ asserted on (tests/test_ua_quality.py). The dev half is cut again by the same ha
 it), so that a rule fitted to the agents it was read from shows as a dev-A/dev-B gap.
 
 Round six added sources for development only (`DEV_ONLY`; round nine five more, round
-thirteen six): an agent that only they list forms the `dev-new` pool, whatever its hash
+thirteen seven): an agent that only they list forms the `dev-new` pool, whatever its hash
 (changes are decided on dev-A and dev-new); their rows for an agent the other sources list are
 not read, so every agent of dev-A, dev-B and eval keeps its half, its label and its tags.
 """
@@ -74,7 +74,8 @@ NOISE_LABELS = (*NOISE, "named-bot")
 # fixtures (PyPI crawlerdetect), woothee's testsets, bowser's and Mobile-Detect's test agents;
 # round nine's: fnando/browser's, ua-parser-js 1.0.41's, Browser.php's, platform.js's and uap-core's
 # other tests; round thirteen's: fake-useragent's data file, PhpUserAgent's, jenssegers/agent's,
-# projectdiscovery/useragent's, mileusna/useragent's and uasurfer's agents.
+# projectdiscovery/useragent's, mileusna/useragent's, uasurfer's and HTTP::BrowserDetect's
+# agents.
 DEV_ONLY = frozenset(
     {
         "crawlerdetect",
@@ -94,6 +95,7 @@ DEV_ONLY = frozenset(
         "projectdiscovery-useragent",
         "mileusna-useragent",
         "uasurfer",
+        "http-browserdetect",
     }
 )
 
