@@ -288,6 +288,13 @@ _JAVA_RUNTIME = re.compile(r"\bjava[/ ]1\.[0-9]+\.[0-9]+_[0-9]+")
 # A program's name put before a browser's whole agent ("hackney/1.6.6, Mozilla/5.0 (...)",
 # "Thumbor/6.7.5, Mozilla/5.0 ..."): a proxy or library forwarding, or posing as, a browser.
 _PREPENDED = re.compile(r"\A[^()]*, ?mozilla/")
+# The header's own name leading its value ("User-Agent: Mozilla/5.0 (Windows; U; ...) Gecko/...
+# Firefox/3.5"): a header line pasted whole into a script's setting; a browser sends the value
+# only. Round thirteen, from dev-new (HTTP::BrowserDetect's robots): 1 dev-new bot; no browser
+# of any dev pool (the corpus calls a browser source's such agent label noise, `garbage`); 19
+# dev-new apps, each a browser's agent with the same prefix. Risk: a person who pastes the whole
+# header line into a user-agent switcher. A scraper avoids it by writing the value alone.
+_HEADER_NAME = re.compile(r"\Auser-agent ?:")
 # The one search for every cue before the searches it stands for (uacues).
 _CUE, _CUE_OR_PLATFORM = cue_searches(_ENGINE_OR_MARK_OR_DEVICE, _PLATFORM_WORDS)
 
@@ -367,6 +374,8 @@ def _bot_reason(lowered: str, ua_words: tuple[str, ...], parsed: Parsed) -> str:
     family is read only by the rules that need it, after those that do not (see uaparse)."""
     if len(lowered) > _ODD_LIMIT and _odd_count(lowered) > _ODD_LIMIT:
         return "punctuation no user agent is written in: random text or markup, not a browser"
+    if lowered.startswith("user-agent") and _HEADER_NAME.match(lowered):
+        return "the header's own name before its value: a pasted header line, not a browser's"
     browser_form = lowered.startswith(_BROWSER_PREFIX)
     cue = (_CUE if browser_form else _CUE_OR_PLATFORM).search(lowered)
     if (
