@@ -31,6 +31,14 @@ Development only (tests/ua_corpus.DEV_ONLY, round six): an agent only these list
   git  woothee, bowser, mobile-detect (see scripts/ua_git_sources.py)
   git  fnando-browser, ua-parser-js (1.0.41, MIT), browser-php, platform.js, uap-core-tests
        (round nine, 2026-12-05; see scripts/ua_git_sources.py)
+  PyPI fake-useragent (Apache-2.0)    round thirteen: its data file (browsers.jsonl, a
+                                      post-processed sample of Intoli's real-traffic agents
+                                      with each one's navigator.platform): labelled as npm
+                                      user-agents' sample is (bot when uap-core's device parser
+                                      says Spider, spoofed when the agent contradicts its
+                                      platform), else browser in Mozilla/ or Opera/ form, else app
+  git  php-user-agent, jenssegers-agent, projectdiscovery-useragent, mileusna-useragent,
+       uasurfer, http-browserdetect (round thirteen; see scripts/ua_git_sources_r13.py)
 
 Row: label (browser | bot | app), source, tags (comma-separated), user agent. An agent that
 sources label differently keeps every label; tests/ua_labelled.py resolves conflicts.
@@ -59,16 +67,26 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import ua_git_sources
+import ua_git_sources_r13
 import ua_parser
 import yaml
-from ua_git_sources import GIT, git_rows
+from ua_git_sources import git_rows
 
+# Every git source and its reader (round thirteen's in a module of their own).
+GIT = {**ua_git_sources.GIT, **ua_git_sources_r13.GIT}
+READERS = {**ua_git_sources.READERS, **ua_git_sources_r13.READERS}
 OUT = Path(__file__).resolve().parent.parent / "tests" / "data" / "ua"
 CORPUS = OUT / "corpus.tsv.gz"
 MANIFEST = OUT / "MANIFEST.toml"
 CACHE = Path(tempfile.gettempdir()) / "scrapeshield-ua-packages"
 NPM = {"crawler-user-agents": ("1.60.0", "MIT"), "top-user-agents": ("2.1.138", "MIT")}
-PYPI = {"device_detector": "6.5.1", "user-agents": "2.2.0", "crawlerdetect": "0.4.2"}
+PYPI = {
+    "device_detector": "6.5.1",
+    "user-agents": "2.2.0",
+    "crawlerdetect": "0.4.2",
+    "fake-useragent": "2.2.0",
+}
 _BROWSER_FORM = ("Mozilla/", "Opera/")
 _AI_CATEGORIES = {"AI Data Scraper", "AI Search Crawler", "AI Assistant", "AI Agent"}
 
@@ -245,6 +263,20 @@ def crawlerdetect(tmp: Path) -> Iterator[Row]:
             yield label, "crawlerdetect", f"crawlerdetect:{name}", ua
 
 
+def fake_useragent(tmp: Path) -> Iterator[Row]:
+    root = pypi_sdist("fake-useragent", PYPI["fake-useragent"], tmp)
+    shutil.copy(root / "LICENSE", OUT / "LICENSE.fake-useragent")
+    data = root / "src" / "fake_useragent" / "data" / "browsers.jsonl"
+    for line in data.read_text("utf-8").splitlines():
+        entry = json.loads(line)
+        ua, platform = clean(entry.get("useragent")), str(entry.get("platform") or "")
+        label = _label_sample(ua, platform)
+        if label == "browser" and not ua.startswith(_BROWSER_FORM):
+            label = "app"
+        tags = ",".join(str(entry.get(k) or "").replace(",", " ") for k in ("type", "browser"))
+        yield label, "fake-useragent", tags, ua
+
+
 def committed(source: str) -> Iterator[Row]:
     if CORPUS.is_file():
         with gzip.open(CORPUS, "rt", encoding="utf-8") as f:
@@ -262,6 +294,7 @@ REGISTRY: dict[str, Callable[[Path], Iterator[Row]]] = {
     "matomo": matomo,
     "user-agents-python": user_agents_pypi,
     "crawlerdetect": crawlerdetect,
+    "fake-useragent": fake_useragent,
 }
 
 
@@ -309,7 +342,10 @@ def main() -> None:
             rows.update(fetch(sub))
     for name in GIT:
         given = checkouts.get(name) if name in fetched else None
-        rows.update(git_rows(name, Path(given), OUT) if given else committed(name))
+        if given:
+            rows.update(git_rows(name, GIT[name], READERS[name], Path(given), OUT))
+        else:
+            rows.update(committed(name))
     # One row per (label, source, agent): the same agent seen on many days is one sample.
     unique: dict[tuple[str, str, str], str] = {}
     for label, source, tags, ua in sorted(rows):
@@ -339,6 +375,10 @@ def main() -> None:
     manifest.append(
         f'[crawlerdetect]\nregistry = "PyPI"\nversion = "{PYPI["crawlerdetect"]}"\n'
         'license = "MIT (the PyPI port; its fixtures are Crawler-Detect\'s, MIT)"'
+    )
+    manifest.append(
+        f'[fake-useragent]\nregistry = "PyPI"\nversion = "{PYPI["fake-useragent"]}"\n'
+        'license = "Apache-2.0"'
     )
     MANIFEST.write_text("\n".join(manifest) + "\n", "utf-8")
     counts: dict[str, int] = {}

@@ -62,6 +62,8 @@ Added in round nine (2026-12-05), development-only as well:
                               Mozilla/ or Opera/ form, else app; the podcasting list = app.
                               Its pgts_browser_list (12,500 agents from pgts.com, a third
                               party's list with no licence of its own) is left out
+
+Round thirteen's development-only sources are read by scripts/ua_git_sources_r13.py.
 """
 
 from __future__ import annotations
@@ -401,12 +403,17 @@ READERS: dict[str, Callable[[Repo], Iterator[Row]]] = {
 }
 
 
-def git_rows(name: str, git_dir: Path, out: Path) -> Iterator[Row]:
+Pinned = tuple[str, str, str, str]  # repository, commit, licence, licence file
+
+
+def git_rows(
+    name: str, pinned: Pinned, reader: Callable[[Repo], Iterator[Row]], git_dir: Path, out: Path
+) -> Iterator[Row]:
     """The rows of one git source; its licence file is copied beside the corpus."""
-    _, commit, _, licence = GIT[name]
+    _, commit, _, licence = pinned
     repo = Repo(git_dir, commit)
     text = repo.read(licence)
     if licence == "README.md":  # woothee states its licence in its README only
         text = text[text.index("## License") :]
     (out / f"LICENSE.{name}").write_text(text, "utf-8")
-    yield from READERS[name](repo)
+    yield from reader(repo)

@@ -1,10 +1,10 @@
-"""Structural rules of rounds eleven and twelve (docs/detection.md, "Eleventh round" and
-"Twelfth round"), each on the agents of the development pools it was decided on, with the near
+"""Structural rules of rounds eleven to thirteen (docs/detection.md, "Eleventh round" to
+"Thirteenth round"), each on the agents of the development pools it was decided on, with the near
 miss it must leave as it was."""
 
 from __future__ import annotations
 
-from scrapeshield.fingerprint import uarules
+from scrapeshield.fingerprint import uacues, uarules
 from scrapeshield.fingerprint.catalogue import Catalogue, load_catalogue
 from scrapeshield.fingerprint.uaclass import UAClassifier
 from tests.ua_labelled import Given
@@ -15,7 +15,7 @@ BARE = UAClassifier(Catalogue((), "none"))  # the heuristics alone: what an unna
 
 def _bot_reason(agent: str, family: str) -> str:
     lowered = agent.lower()
-    return uarules._bot_reason(lowered, uarules._words(lowered), Given(family))
+    return uarules._bot_reason(lowered, uacues._words(lowered), Given(family))
 
 
 def test_a_label_before_a_whole_desktop_browser_agent_is_not_a_program_naming_itself() -> None:
@@ -140,3 +140,23 @@ def test_a_dotted_name_after_a_version_is_a_tool() -> None:
         assert BARE.classify(agent).is_bot, agent
     for browser in (f"{chrome} NET4.OC", f"{chrome} Yandex.Translate/2.1", f"{chrome} Edg/109.0"):
         assert not _bot_reason(browser, "Chrome"), browser
+
+
+def test_the_headers_own_name_before_its_value_is_a_pasted_line() -> None:
+    """Round thirteen: "User-Agent: " leading the value (dev-new's HTTP::BrowserDetect robot): a
+    header line pasted whole into a script's setting. The name inside a browser's own comment (an
+    IE agent copied into IE's comment) is not at the start, and stays as it was."""
+    pasted = (
+        "User-Agent: Mozilla/5.0 (Windows; U; Windows NT 5.1; en-US; rv:1.9.1) Gecko/20090624"
+        " Firefox/3.5"
+    )
+    for agent in (pasted, pasted.replace("User-Agent: ", "user-agent:")):
+        assert "header's own name" in _bot_reason(agent, "Firefox"), agent
+        assert BARE.classify(agent).is_bot, agent
+    assert not _bot_reason(pasted.removeprefix("User-Agent: "), "Firefox")
+    copied = (
+        "Mozilla/4.0 (compatible; MSIE 8.0; Windows NT 5.1; Trident/4.0; User-agent: Mozilla/4.0"
+        " (compatible; MSIE 6.0; Windows NT 5.1; SV1; http://bsalsa.com) (none); .NET CLR"
+        " 2.0.50727)"
+    )
+    assert not _bot_reason(copied, "IE")

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 
 from scrapeshield.fingerprint.catalogue import Agent, Catalogue
 from scrapeshield.fingerprint.catalogue_match import NAME_LISTS, AgentMatcher
+from scrapeshield.fingerprint.uacues import _BOT_WORD_HINTS, _words
 from scrapeshield.fingerprint.uaparse import ParsedAgent, self_naming_resolver, shared_resolver
-from scrapeshield.fingerprint.uarules import _BOT_WORD_HINTS, _BROWSER_PREFIX, _bot_reason, _words
+from scrapeshield.fingerprint.uarules import _BROWSER_PREFIX, _bot_reason
 
 
 @dataclass(frozen=True, slots=True)

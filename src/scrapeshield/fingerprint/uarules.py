@@ -1,7 +1,8 @@
 """The bot heuristics: why a user agent the catalogue does not name looks automated.
 
 Patterns and the rules that read them (`_bot_reason`), kept apart from the classifier
-(`uaclass`) that matches the catalogue, caches answers and asks ua-parser. Why each rule is
+(`uaclass`) that matches the catalogue, caches answers and asks ua-parser, and from the cheap
+hints and the cue search run before the patterns (`uacues`). Why each rule is
 there, and its false-positive risk, is in the comments beside it and in docs/detection.md.
 """
 
@@ -10,7 +11,19 @@ from __future__ import annotations
 import re
 
 from scrapeshield.fingerprint.alternation import at_word_start, by_first_letter
-from scrapeshield.fingerprint.catalogue_match import words
+from scrapeshield.fingerprint.uacues import (
+    _BOT_WORD_HINT,
+    _CONTACT_HINTS,
+    _DEVICE_FIELD_HINTS,
+    _ODD_LIMIT,
+    _after,
+    _odd_count,
+    cue_searches,
+)
+
+# Re-exported for the tests that call the rules directly.
+from scrapeshield.fingerprint.uacues import _BOT_WORD_HINTS as _BOT_WORD_HINTS
+from scrapeshield.fingerprint.uacues import _words as _words
 from scrapeshield.fingerprint.uaparse import Parsed
 
 # Words that only automated clients put in a user agent (browsers never do), matched on the
@@ -272,69 +285,18 @@ _BROWSER_PREFIX = ("mozilla/", "opera/")
 # A Java runtime's version ("Java 1.8.0_77", "Java/1.7.0_45"): a Java program's HTTP stack, not
 # a browser (J2ME phones write MIDP/CLDC profiles, never a JRE version).
 _JAVA_RUNTIME = re.compile(r"\bjava[/ ]1\.[0-9]+\.[0-9]+_[0-9]+")
-# Punctuation that user agents hardly use: quotes, markup, braces, `@#$%&*=?!|~^`, the backslash and
-# the backtick. Random printable text is a fifth such characters (about 100 in 512); no agent of the
-# labelled corpus that the rules spare holds more than 30 (an HbbTV set's agent with its XML profile
-# list, a percent-encoded Android agent), the few with more are bots or injected markup. Past
-# _ODD_LIMIT the text is no browser's, and the verdict comes before the marker searches (phone,
-# classic browser, platform and device names: ~80 µs of `re` on 512 characters).
-_ODD = re.compile(r"[\"!#$%&'*<=>?@\\^`{|}~]")
-_ODD_LIMIT = 40
-_ODD_BYTES = bytes(c for c in range(128) if _ODD.match(chr(c)))
 # A program's name put before a browser's whole agent ("hackney/1.6.6, Mozilla/5.0 (...)",
 # "Thumbor/6.7.5, Mozilla/5.0 ..."): a proxy or library forwarding, or posing as, a browser.
 _PREPENDED = re.compile(r"\A[^()]*, ?mozilla/")
-
-# Non-alphanumeric ASCII to spaces: on an ASCII agent (nearly all), `translate` + `split` gives
-# the words of `catalogue_match.words` in a third less time than a regex `findall`; on its bytes
-# (a table of 256, one C lookup a character; `str.translate` looks each up in a dict) in half
-# the time again (512 random characters: 5.1 -> 2.9 µs; corpus agents 2.6 -> 1.1).
-_SEPARATORS = bytes(c if chr(c).isascii() and chr(c).isalnum() else 32 for c in range(256))
-
-
-def _words(lowered: str) -> tuple[str, ...]:
-    if lowered.isascii():
-        return tuple(lowered.encode().translate(_SEPARATORS).decode().split())
-    return words(lowered)
-
-
-# Cheap substring tests before each costly regex: the regexes can only match where one of these
-# occurs, and a random or ordinary browser agent contains none (`in` scans in C, ~0.1 µs; over
-# the whole text, `map(text.__contains__, ...)` runs them without a Python frame per hint).
-_CONTACT_HINTS = ("http", "www.", "@", "(at)", "[at]", " at ")
-_DEVICE_FIELD_HINTS = ("[fb", "fbdv/", "model/", "build/", "android (")
-_BOT_WORD_HINTS = (
-    "bot", "crawl", "spider", "scrap", "fetcher", "checker", "monitor", "validator", "archiver",
-    "harvest", "indexer", "scanner", "inspector", "downloader", "synthetic", "slurp",
-    "rss", "preview", "2png", "2pdf", "2jp", "2image", "topdf", "topng", "toimage",
-    "extractor", "analy", "resolver", "tester",
-)  # fmt: skip
-# The bot-word hints as one search (keyed on vowels, alternation.by_first_letter): 29 `in` tests
-# read 512 characters 29 times, 9 µs; one search 4-5 µs (1.5 on a corpus agent, 3.6 so).
-_BOT_WORD_HINT = by_first_letter("|".join(map(re.escape, _BOT_WORD_HINTS)))
-# Every cue a rule searches the whole text for before it can spare or flag an agent (contact
-# hints but "@", an `in` test; bot-word hints; engine, browser and device names; for an agent
-# not in browser form the platform words) as one search: where it finds none, as in ~95% of
-# never-seen random agents, none of those searches can match and none runs (round thirteen:
-# 20-25 µs of separate searches a hostile line's agent, 12-15 as one).
-_CUES = [*(re.escape(h) for h in _CONTACT_HINTS if h != "@"), _BOT_WORD_HINT.pattern]
-_CUE = by_first_letter("|".join([*_CUES, _ENGINE_OR_MARK_OR_DEVICE.pattern]))
-_CUE_OR_PLATFORM = by_first_letter(f"{_CUE.pattern}|{_PLATFORM_WORDS.pattern}")
-
-
-def _odd_count(lowered: str) -> int:
-    """How many of `_ODD`'s characters the text holds: an ASCII text's bytes with them deleted
-    (one C pass: 0.5 µs for 512 characters; `findall` builds a string of each, 1.5-8 µs)."""
-    if lowered.isascii():
-        raw = lowered.encode()
-        return len(raw) - len(raw.translate(None, _ODD_BYTES))
-    return len(_ODD.findall(lowered))
-
-
-def _after(cue: re.Match[str] | None, pattern: re.Pattern[str], lowered: str) -> bool:
-    """Whether `pattern`, one of the searches `cue` stands for, matches: never where the cue
-    search found nothing, and nowhere before the first cue it found (read from there on)."""
-    return cue is not None and pattern.search(lowered, cue.start()) is not None
+# The header's own name leading its value ("User-Agent: Mozilla/5.0 (Windows; U; ...) Gecko/...
+# Firefox/3.5"): a header line pasted whole into a script's setting; a browser sends the value
+# only. Round thirteen, from dev-new (HTTP::BrowserDetect's robots): 1 dev-new bot; no browser
+# of any dev pool (the corpus calls a browser source's such agent label noise, `garbage`); 19
+# dev-new apps, each a browser's agent with the same prefix. Risk: a person who pastes the whole
+# header line into a user-agent switcher. A scraper avoids it by writing the value alone.
+_HEADER_NAME = re.compile(r"\Auser-agent ?:")
+# The one search for every cue before the searches it stands for (uacues).
+_CUE, _CUE_OR_PLATFORM = cue_searches(_ENGINE_OR_MARK_OR_DEVICE, _PLATFORM_WORDS)
 
 
 def _marked(lowered: str, cue: re.Match[str] | None) -> bool:
@@ -399,7 +361,7 @@ def _family_bot_word(lowered: str, family: str) -> str | None:
     text the parser copied (a model field's "Y!J-BRZ/YATSHA crawler"; a phone named "M bot 60"
     was one until the crawler-naming rules left the resolver, uaparse)."""
     family = family.lower()
-    if not any(hint in family for hint in _BOT_WORD_HINTS):
+    if not _BOT_WORD_HINT.search(family):
         return None
     word = _bot_word(_words(family))
     if word is None or (family in lowered and family not in _without_device(lowered)):
@@ -412,6 +374,8 @@ def _bot_reason(lowered: str, ua_words: tuple[str, ...], parsed: Parsed) -> str:
     family is read only by the rules that need it, after those that do not (see uaparse)."""
     if len(lowered) > _ODD_LIMIT and _odd_count(lowered) > _ODD_LIMIT:
         return "punctuation no user agent is written in: random text or markup, not a browser"
+    if lowered.startswith("user-agent") and _HEADER_NAME.match(lowered):
+        return "the header's own name before its value: a pasted header line, not a browser's"
     browser_form = lowered.startswith(_BROWSER_PREFIX)
     cue = (_CUE if browser_form else _CUE_OR_PLATFORM).search(lowered)
     if (
