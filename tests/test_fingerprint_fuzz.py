@@ -13,7 +13,7 @@ from ua_parser import regex as ua_regex
 
 from scrapeshield.defences import RequestContext
 from scrapeshield.facts import FactsBuilder
-from scrapeshield.fingerprint import uarules
+from scrapeshield.fingerprint import uacues, uarules
 from scrapeshield.fingerprint.catalogue import load_catalogue
 from scrapeshield.fingerprint.headers import check
 from scrapeshield.fingerprint.uaclass import CACHED_AGENT_CHARS, UAClassifier
@@ -146,12 +146,12 @@ def test_ua_parsers_own_bot_names_are_read_without_a_bot_word_in_the_text() -> N
     Scanner"): the family is read for those, whatever the text holds (the catalogue knows
     OpenVAS; the rules alone must catch it too)."""
     tool = "OpenVAS/9.0"
-    parsed = ParsedAgent(tool, shared_resolver(), self_naming_resolver(uarules._BOT_WORD_HINTS))
+    parsed = ParsedAgent(tool, shared_resolver(), self_naming_resolver(uacues.BOT_WORD_HINTS))
     assert parsed.may_name_a_bot
     lowered = tool.lower()
-    reason = uarules._bot_reason(lowered, uarules._words(lowered), parsed)
+    reason = uarules._bot_reason(lowered, uacues.agent_words(lowered), parsed)
     assert reason == "ua-parser names it 'OpenVAS Scanner', with the bot-like word 'scanner'"
-    plain = ParsedAgent("Foo/1.0", shared_resolver(), self_naming_resolver(uarules._BOT_WORD_HINTS))
+    plain = ParsedAgent("Foo/1.0", shared_resolver(), self_naming_resolver(uacues.BOT_WORD_HINTS))
     assert not plain.may_name_a_bot
 
 

@@ -60,7 +60,7 @@ def test_bot_words_searched_around_hints_find_what_the_whole_text_does() -> None
 
 def test_odd_punctuation_counted_on_bytes_as_by_the_pattern() -> None:
     for text in ('a"b<>{x}', "plain text", 'é"ü<>' * 3, "\ud800<", "`~|^\\@", ""):
-        assert uacues._odd_count(text) == len(uacues._ODD.findall(text)), text
+        assert uacues.odd_count(text) == len(uacues._ODD.findall(text)), text
 
 
 def test_one_cue_search_finds_whatever_a_search_it_stands_for_would() -> None:
@@ -68,25 +68,25 @@ def test_one_cue_search_finds_whatever_a_search_it_stands_for_would() -> None:
     hints, the bot-word hints and the name searches: where it finds nothing, the rules skip
     them, and where it finds something they read from its first match on. So it must find
     something wherever one of them would, and nothing after any of their first matches."""
-    names = [uacues._BOT_WORD_HINT, uarules._ENGINE_OR_MARK_OR_DEVICE, uarules._ENGINE_OR_MARK]
+    names = [uacues.BOT_WORD_HINT, uarules._ENGINE_OR_MARK_OR_DEVICE, uarules._ENGINE_OR_MARK]
     names += [uarules._PHONE, uarules._CLASSIC, uarules._LEGACY_OS]
     rng = random.Random(5)
-    pieces = [*uarules._BOT_WORD_HINTS, *uacues._CONTACT_HINTS, "nokia", "gecko/", "khtml", "x"]
+    pieces = [*uacues.BOT_WORD_HINTS, *uacues.CONTACT_HINTS, "nokia", "gecko/", "khtml", "x"]
     pieces += ["amiga", "xamiga", "htc", "sony", "midp-", "ios", "xios", "iphone", "dalvik", " "]
     pieces += ["opera 7", "mozilla/", "windows", "windows/", "player", "kindle", "w3m", "lg-"]
     texts = ["".join(rng.choices(pieces, k=rng.randint(1, 4))) for _ in range(30_000)]
     texts += ["".join(rng.choices("abcdefghijklmnopqrstuvwxyz0123456789 ;/()._-", k=80))
               for _ in range(10_000)]  # fmt: skip
     for text in texts:
-        contact = any(h in text for h in uacues._CONTACT_HINTS if h != "@")
+        contact = any(h in text for h in uacues.CONTACT_HINTS if h != "@")
         cue = uarules._CUE.search(text)
         assert bool(cue) >= contact, text
         for pattern in names:
-            assert uacues._after(cue, pattern, text) == bool(pattern.search(text)), text
+            assert uacues.after(cue, pattern, text) == bool(pattern.search(text)), text
         cue = uarules._CUE_OR_PLATFORM.search(text)
         assert bool(cue) >= contact, text
         for pattern in (*names, uarules._PLATFORM_WORDS):
-            assert uacues._after(cue, pattern, text) == bool(pattern.search(text)), text
+            assert uacues.after(cue, pattern, text) == bool(pattern.search(text)), text
 
 
 class _Counted:
@@ -107,7 +107,7 @@ def test_an_agent_without_a_cue_is_judged_without_the_name_searches(
     """Where the one cue search finds nothing, the hints, names, engines, devices and platform
     words are not searched apart (20-25 µs on a never-seen agent of 512 characters); the
     verdict is the one those searches would give."""
-    names = ("_BOT_WORD_HINT", "_ENGINE_OR_MARK_OR_DEVICE", "_ENGINE_OR_MARK", "_PLATFORM_WORDS")
+    names = ("BOT_WORD_HINT", "_ENGINE_OR_MARK_OR_DEVICE", "_ENGINE_OR_MARK", "_PLATFORM_WORDS")
     counted = {name: _Counted(getattr(uarules, name)) for name in names}
     for name, spy in counted.items():
         monkeypatch.setattr(uarules, name, spy)
@@ -117,17 +117,15 @@ def test_an_agent_without_a_cue_is_judged_without_the_name_searches(
     }
     for agent, reason in agents.items():
         lowered = agent.lower()
-        parsed = ParsedAgent(
-            agent, shared_resolver(), self_naming_resolver(uarules._BOT_WORD_HINTS)
-        )
-        assert uarules._bot_reason(lowered, uacues._words(lowered), parsed).startswith(reason)
+        parsed = ParsedAgent(agent, shared_resolver(), self_naming_resolver(uacues.BOT_WORD_HINTS))
+        assert uarules._bot_reason(lowered, uacues.agent_words(lowered), parsed).startswith(reason)
         # the agent's text is not searched (the family ua-parser gives may be, for a bot word)
         assert {name: spy.texts.count(lowered) for name, spy in counted.items()} == dict.fromkeys(
             names, 0
         )
     spared = "Qzv/1.0 (Nokia 3310) Zzk/2".lower()
-    parsed = ParsedAgent(spared, shared_resolver(), self_naming_resolver(uarules._BOT_WORD_HINTS))
-    assert uarules._bot_reason(spared, uacues._words(spared), parsed) == ""
+    parsed = ParsedAgent(spared, shared_resolver(), self_naming_resolver(uacues.BOT_WORD_HINTS))
+    assert uarules._bot_reason(spared, uacues.agent_words(spared), parsed) == ""
     assert counted["_ENGINE_OR_MARK_OR_DEVICE"].texts == [spared]
     assert counted["_ENGINE_OR_MARK_OR_DEVICE"].starts == [spared.index("okia")]  # from the cue
 

@@ -252,13 +252,13 @@ def test_every_bot_word_alternative_has_a_substring_hint() -> None:
     alternatives = "|".join(parts).split("|")
     for alternative in alternatives:
         stem = alternative.replace("s?", "").strip()
-        assert any(hint in stem for hint in uarules._BOT_WORD_HINTS), stem
+        assert any(hint in stem for hint in uacues.BOT_WORD_HINTS), stem
 
 
 def test_ascii_words_match_the_catalogue_matchers_words() -> None:
     for ua in [*BROWSERS, *AI_AGENTS, *TOOLS, *UNNAMED_BOTS, *DEVICE_AGENTS, "Ünïcode/1.0 (x)"]:
         lowered = ua.strip().lower()
-        assert uacues._words(lowered) == words(ua.strip())
+        assert uacues.agent_words(lowered) == words(ua.strip())
 
 
 def test_maker_and_platform_names_start_a_word() -> None:
@@ -267,7 +267,7 @@ def test_maker_and_platform_names_start_a_word() -> None:
     corpus' dev-A quarter; the catalogue names these two, the heuristics alone catch them now)."""
     for tool in ("RestSharp/106.5.4.0", "SiteSucker for macOS/2.10.5"):
         lowered = tool.lower()
-        assert uarules._bot_reason(lowered, uacues._words(lowered), Given("Other")), tool
+        assert uarules._bot_reason(lowered, uacues.agent_words(lowered), Given("Other")), tool
     for device in (
         "SHARP-TQ-GX10i/1.0 Profile/MIDP-1.0 Configuration/CLDC-1.0 UP.Browser/6.1.0.6.1.d.1"
         " (GUI) MMP/1.0",
@@ -287,15 +287,15 @@ def test_an_os_written_as_a_product_version_is_a_librarys() -> None:
         ("python-requests/2.19.0 CPython/2.7.13 Windows/8.1", "Python Requests"),
     ):
         lowered = tool.lower()
-        assert uarules._bot_reason(lowered, uacues._words(lowered), Given(family)), tool
+        assert uarules._bot_reason(lowered, uacues.agent_words(lowered), Given(family)), tool
     app = "windows-rss-platform/2.0 (ie 11.0; windows nt 6.1)"  # IE's feed engine, a browser's
-    assert not uarules._bot_reason(app, uacues._words(app), Given("IE"))
+    assert not uarules._bot_reason(app, uacues.agent_words(app), Given("IE"))
 
 
 def _bot_reason(agent: str, family: str) -> str:
     """The bot heuristics' reason for an agent ('' for none), as the classifier asks them."""
     lowered = agent.lower()
-    return uarules._bot_reason(lowered, uacues._words(lowered), Given(family))
+    return uarules._bot_reason(lowered, uacues.agent_words(lowered), Given(family))
 
 
 def test_preview_and_synthetics_glued_to_a_name_are_bot_words() -> None:
@@ -330,7 +330,7 @@ def test_a_page_converters_name_is_a_bot_word() -> None:
         "Mozilla/5.0 (Linux; U; Android 4.0.3; fr-fr; SPNG708 Build/IML74K) AppleWebKit/534.30"
         " (KHTML, like Gecko) Version/4.0 Mobile Safari/534.30"
     )
-    assert not uarules._BOT_WORDS.search(" " + " ".join(uacues._words(browser.lower())) + " ")
+    assert not uarules._BOT_WORDS.search(" " + " ".join(uacues.agent_words(browser.lower())) + " ")
     assert not CLASSIFIER.classify(browser).is_bot
 
 

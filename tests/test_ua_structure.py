@@ -15,7 +15,7 @@ BARE = UAClassifier(Catalogue((), "none"))  # the heuristics alone: what an unna
 
 def _bot_reason(agent: str, family: str) -> str:
     lowered = agent.lower()
-    return uarules._bot_reason(lowered, uacues._words(lowered), Given(family))
+    return uarules._bot_reason(lowered, uacues.agent_words(lowered), Given(family))
 
 
 def test_a_label_before_a_whole_desktop_browser_agent_is_not_a_program_naming_itself() -> None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from scrapeshield.fingerprint.catalogue import Agent, Catalogue
 from scrapeshield.fingerprint.catalogue_match import NAME_LISTS, AgentMatcher
-from scrapeshield.fingerprint.uacues import _BOT_WORD_HINTS, _words
+from scrapeshield.fingerprint.uacues import BOT_WORD_HINTS, agent_words
 from scrapeshield.fingerprint.uaparse import ParsedAgent, self_naming_resolver, shared_resolver
 from scrapeshield.fingerprint.uarules import _BROWSER_PREFIX, _bot_reason
 
@@ -57,7 +57,7 @@ class UAClassifier:
     def __init__(self, catalogue: Catalogue, *, cache_size: int = 4096) -> None:
         self._matcher = AgentMatcher(catalogue)
         self._resolver = shared_resolver()
-        self._self_naming = self_naming_resolver(_BOT_WORD_HINTS)
+        self._self_naming = self_naming_resolver(BOT_WORD_HINTS)
         self._cache: OrderedDict[str, UAInfo] = OrderedDict()
         self._cache_size = cache_size
         # Characters of agents held: at most what `cache_size` agents of the default length
@@ -94,7 +94,7 @@ class UAClassifier:
     def _classify(self, user_agent: str) -> UAInfo:
         ua = user_agent.strip()
         lowered = ua.lower()  # once: the matcher, the words and every heuristic read it
-        ua_words = _words(lowered)
+        ua_words = agent_words(lowered)
         match = self._matcher.match_words(ua_words, lowered)
         if match and match.agent.name in NAME_LISTS and lowered.startswith(_BROWSER_PREFIX):
             match = None  # a list's name counts only where a program leads with its own name

@@ -1,6 +1,6 @@
 """The cheap tests the bot heuristics (`uarules`) run before their costly searches.
 
-Substring hints, the one cue search that stands for every search of the whole text (`_after`
+Substring hints, the one cue search that stands for every search of the whole text (`after`
 reads a pattern only where the cue search found something, from its first find on), the words
 of an agent and its count of odd punctuation. Moved out of `uarules` (round thirteen) with no
 verdict changed; the patterns the cues stand for stay there.
@@ -17,10 +17,10 @@ from scrapeshield.fingerprint.catalogue_match import words
 # the backtick. Random printable text is a fifth such characters (about 100 in 512); no agent of the
 # labelled corpus that the rules spare holds more than 30 (an HbbTV set's agent with its XML profile
 # list, a percent-encoded Android agent), the few with more are bots or injected markup. Past
-# _ODD_LIMIT the text is no browser's, and the verdict comes before the marker searches (phone,
+# ODD_LIMIT the text is no browser's, and the verdict comes before the marker searches (phone,
 # classic browser, platform and device names: ~80 µs of `re` on 512 characters).
 _ODD = re.compile(r"[\"!#$%&'*<=>?@\\^`{|}~]")
-_ODD_LIMIT = 40
+ODD_LIMIT = 40
 _ODD_BYTES = bytes(c for c in range(128) if _ODD.match(chr(c)))
 
 # Non-alphanumeric ASCII to spaces: on an ASCII agent (nearly all), `translate` + `split` gives
@@ -30,7 +30,7 @@ _ODD_BYTES = bytes(c for c in range(128) if _ODD.match(chr(c)))
 _SEPARATORS = bytes(c if chr(c).isascii() and chr(c).isalnum() else 32 for c in range(256))
 
 
-def _words(lowered: str) -> tuple[str, ...]:
+def agent_words(lowered: str) -> tuple[str, ...]:
     if lowered.isascii():
         return tuple(lowered.encode().translate(_SEPARATORS).decode().split())
     return words(lowered)
@@ -39,9 +39,9 @@ def _words(lowered: str) -> tuple[str, ...]:
 # Cheap substring tests before each costly regex: the regexes can only match where one of these
 # occurs, and a random or ordinary browser agent contains none (`in` scans in C, ~0.1 µs; over
 # the whole text, `map(text.__contains__, ...)` runs them without a Python frame per hint).
-_CONTACT_HINTS = ("http", "www.", "@", "(at)", "[at]", " at ")
-_DEVICE_FIELD_HINTS = ("[fb", "fbdv/", "model/", "build/", "android (")
-_BOT_WORD_HINTS = (
+CONTACT_HINTS = ("http", "www.", "@", "(at)", "[at]", " at ")
+DEVICE_FIELD_HINTS = ("[fb", "fbdv/", "model/", "build/", "android (")
+BOT_WORD_HINTS = (
     "bot", "crawl", "spider", "scrap", "fetcher", "checker", "monitor", "validator", "archiver",
     "harvest", "indexer", "scanner", "inspector", "downloader", "synthetic", "slurp",
     "rss", "preview", "2png", "2pdf", "2jp", "2image", "topdf", "topng", "toimage",
@@ -49,13 +49,13 @@ _BOT_WORD_HINTS = (
 )  # fmt: skip
 # The bot-word hints as one search (keyed on vowels, alternation.by_first_letter): 29 `in` tests
 # read 512 characters 29 times, 9 µs; one search 4-5 µs (1.5 on a corpus agent, 3.6 so).
-_BOT_WORD_HINT = by_first_letter("|".join(map(re.escape, _BOT_WORD_HINTS)))
+BOT_WORD_HINT = by_first_letter("|".join(map(re.escape, BOT_WORD_HINTS)))
 # Every cue a rule searches the whole text for before it can spare or flag an agent (contact
 # hints but "@", an `in` test; bot-word hints; engine, browser and device names; for an agent
 # not in browser form the platform words) as one search: where it finds none, as in ~95% of
 # never-seen random agents, none of those searches can match and none runs (round thirteen:
 # 20-25 µs of separate searches a hostile line's agent, 12-15 as one).
-_CUES = [*(re.escape(h) for h in _CONTACT_HINTS if h != "@"), _BOT_WORD_HINT.pattern]
+_CUES = [*(re.escape(h) for h in CONTACT_HINTS if h != "@"), BOT_WORD_HINT.pattern]
 
 
 def cue_searches(
@@ -67,7 +67,7 @@ def cue_searches(
     return cue, by_first_letter(f"{cue.pattern}|{platforms.pattern}")
 
 
-def _odd_count(lowered: str) -> int:
+def odd_count(lowered: str) -> int:
     """How many of `_ODD`'s characters the text holds: an ASCII text's bytes with them deleted
     (one C pass: 0.5 µs for 512 characters; `findall` builds a string of each, 1.5-8 µs)."""
     if lowered.isascii():
@@ -76,7 +76,7 @@ def _odd_count(lowered: str) -> int:
     return len(_ODD.findall(lowered))
 
 
-def _after(cue: re.Match[str] | None, pattern: re.Pattern[str], lowered: str) -> bool:
+def after(cue: re.Match[str] | None, pattern: re.Pattern[str], lowered: str) -> bool:
     """Whether `pattern`, one of the searches `cue` stands for, matches: never where the cue
     search found nothing, and nowhere before the first cue it found (read from there on)."""
     return cue is not None and pattern.search(lowered, cue.start()) is not None

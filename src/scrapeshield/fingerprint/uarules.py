@@ -12,18 +12,15 @@ import re
 
 from scrapeshield.fingerprint.alternation import at_word_start, by_first_letter
 from scrapeshield.fingerprint.uacues import (
-    _BOT_WORD_HINT,
-    _CONTACT_HINTS,
-    _DEVICE_FIELD_HINTS,
-    _ODD_LIMIT,
-    _after,
-    _odd_count,
+    BOT_WORD_HINT,
+    CONTACT_HINTS,
+    DEVICE_FIELD_HINTS,
+    ODD_LIMIT,
+    after,
+    agent_words,
     cue_searches,
+    odd_count,
 )
-
-# Re-exported for the tests that call the rules directly.
-from scrapeshield.fingerprint.uacues import _BOT_WORD_HINTS as _BOT_WORD_HINTS
-from scrapeshield.fingerprint.uacues import _words as _words
 from scrapeshield.fingerprint.uaparse import Parsed
 
 # Words that only automated clients put in a user agent (browsers never do), matched on the
@@ -302,7 +299,7 @@ _CUE, _CUE_OR_PLATFORM = cue_searches(_ENGINE_OR_MARK_OR_DEVICE, _PLATFORM_WORDS
 def _marked(lowered: str, cue: re.Match[str] | None) -> bool:
     """A phone, TV or classic browser that names itself, or a classic platform's (positive
     evidence of a browser)."""
-    return any(_after(cue, pattern, lowered) for pattern in (_PHONE, _CLASSIC, _LEGACY_OS))
+    return any(after(cue, pattern, lowered) for pattern in (_PHONE, _CLASSIC, _LEGACY_OS))
 
 
 def _screen(lowered: str) -> bool:
@@ -317,7 +314,7 @@ def _without_device(lowered: str) -> str:
         fields = platform.group(1).split(";")
         android = next(i for i, f in enumerate(fields) if "android" in f)
         text = ";".join(fields[: android + 1]) + text[platform.end() :]
-    if any(hint in text for hint in _DEVICE_FIELD_HINTS):
+    if any(hint in text for hint in DEVICE_FIELD_HINTS):
         text = _DEVICE_FIELDS.sub(" ", text)
     return text
 
@@ -348,7 +345,7 @@ def _bot_word(words: tuple[str, ...]) -> str | None:
     every one holds a hint, so no other word can match (the whole text costs ~40 µs a search
     over 512 characters, where `re` tries each alternative at every position)."""
     joined = " " + " ".join(words) + " "
-    for hint in _BOT_WORD_HINT.finditer(joined):
+    for hint in BOT_WORD_HINT.finditer(joined):
         start = joined.rfind(" ", 0, hint.start())  # the word's leading space
         if found := _BOT_WORDS.search(joined, start, joined.index(" ", hint.end()) + 1):
             return found.group(0).strip()
@@ -361,9 +358,9 @@ def _family_bot_word(lowered: str, family: str) -> str | None:
     text the parser copied (a model field's "Y!J-BRZ/YATSHA crawler"; a phone named "M bot 60"
     was one until the crawler-naming rules left the resolver, uaparse)."""
     family = family.lower()
-    if not _BOT_WORD_HINT.search(family):
+    if not BOT_WORD_HINT.search(family):
         return None
-    word = _bot_word(_words(family))
+    word = _bot_word(agent_words(family))
     if word is None or (family in lowered and family not in _without_device(lowered)):
         return None
     return word
@@ -372,7 +369,7 @@ def _family_bot_word(lowered: str, family: str) -> str | None:
 def _bot_reason(lowered: str, ua_words: tuple[str, ...], parsed: Parsed) -> str:
     """Why an agent the catalogue does not name looks automated ("" for a browser). ua-parser's
     family is read only by the rules that need it, after those that do not (see uaparse)."""
-    if len(lowered) > _ODD_LIMIT and _odd_count(lowered) > _ODD_LIMIT:
+    if len(lowered) > ODD_LIMIT and odd_count(lowered) > ODD_LIMIT:
         return "punctuation no user agent is written in: random text or markup, not a browser"
     if lowered.startswith("user-agent") and _HEADER_NAME.match(lowered):
         return "the header's own name before its value: a pasted header line, not a browser's"
@@ -380,7 +377,7 @@ def _bot_reason(lowered: str, ua_words: tuple[str, ...], parsed: Parsed) -> str:
     cue = (_CUE if browser_form else _CUE_OR_PLATFORM).search(lowered)
     if (
         (cue or "@" in lowered)
-        and any(map(lowered.__contains__, _CONTACT_HINTS))
+        and any(map(lowered.__contains__, CONTACT_HINTS))
         and (
             "+http" in lowered
             or _CONTACT.search(_without_branding(_without_copied_agent(_without_device(lowered))))
@@ -389,10 +386,10 @@ def _bot_reason(lowered: str, ua_words: tuple[str, ...], parsed: Parsed) -> str:
         and ("+http" in lowered or not _CLASSIC.search(lowered))
     ):
         return "contains a URL or e-mail address, the self-identification of bots"
-    hinted = _after(cue, _BOT_WORD_HINT, lowered)
+    hinted = after(cue, BOT_WORD_HINT, lowered)
     if hinted:
         text = _without_device(lowered)
-        text_words = ua_words if text is lowered else _words(text)
+        text_words = ua_words if text is lowered else agent_words(text)
         if word := _bot_word(text_words):
             return f"contains the bot-like word {word!r}"
     # The family holds a bot word only if the text does or a rule naming a bot matches (asked
@@ -414,13 +411,13 @@ def _bot_reason(lowered: str, ua_words: tuple[str, ...], parsed: Parsed) -> str:
             return "a program's name prepended to a browser's user agent"
         if "gzip" in lowered and _GZIP_FIELD.search(lowered):
             return "a program's HTTP client naming its compression (gzip): no browser does"
-        if _after(cue, _ENGINE_OR_MARK_OR_DEVICE, lowered):
+        if after(cue, _ENGINE_OR_MARK_OR_DEVICE, lowered):
             return ""  # a browser's or a device's own agent in a non-Mozilla form
         if _screen(lowered):
             return ""  # a display size: a phone's, a TV's or an app's renderer
         if "(win" in lowered and _WINDOWS_SHORT.search(lowered):
             return ""  # a desktop app's own platform field (GOG Galaxy's client)
-        if _after(cue, _PLATFORM_WORDS, lowered) and parsed.family != "Other":
+        if after(cue, _PLATFORM_WORDS, lowered) and parsed.family != "Other":
             return ""  # Dalvik, CFNetwork/Darwin, an app ua-parser knows on a named platform
         return "a program's own product token: no Mozilla/ form, rendering engine or device"
     if _ENGINE_COMMENT.search(lowered):
@@ -454,7 +451,7 @@ def _bot_reason(lowered: str, ua_words: tuple[str, ...], parsed: Parsed) -> str:
         # pool lost, with the catalogue or without. Risk: a bot in Mozilla form naming a device
         # (none seen).
         spare = _ENGINE_OR_MARK_OR_DEVICE if "compatible" not in lowered else _ENGINE_OR_MARK
-        if _after(cue, spare, lowered) or _NETSCAPE.search(lowered):
+        if after(cue, spare, lowered) or _NETSCAPE.search(lowered):
             return ""  # a browser ua-parser does not name, or a device: its engine or name says so
         if _screen(lowered):
             return ""
