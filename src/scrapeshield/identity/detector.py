@@ -25,6 +25,7 @@ request's budgets (the challenge's difficulty reads it).
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Awaitable, Sequence
 from functools import partial
 from typing import Any
@@ -58,7 +59,9 @@ VERIFIED_BOT_NOTE = "verified_bot"  # ratelimit.settings.VERIFIED_BOT_NOTE (a de
 
 _PAGE_DEST = frozenset({"", "document"})
 _PERIODS = (("hour", 3600.0), ("day", 86_400.0))
-_PLAN_CACHE_SIZE = 4096
+_PLAN_CACHE_SIZE = 16_384
+"""Plans kept: a page's and an original's for each of 8,192 clients, a busy site's readers at
+once (the paced mix's 3,000 people hold 6,000); the oldest goes first (docs/identity.md)."""
 _PLAN_NOTE = "identity_plan"  # the request's plan (a page's lease reads it)
 _POOL_NOTE = "identity_pool"  # the young identities this request's pool counted
 _NEVER = 1 << 30
@@ -91,12 +94,13 @@ class IdentityDetector(Immediate):
         ]
         self._pool = settings.rotating_pool
         self._newcomers = settings.budgets.newcomers if settings.budgets.enabled else 0
-        self._plans: dict[tuple[object, ...], tuple[Any, ...]] = {}  # `Plan`s' fields
+        # `Plan`s' fields; oldest out first (an OrderedDict: O(1), docs/store.md)
+        self._plans: OrderedDict[tuple[object, ...], tuple[Any, ...]] = OrderedDict()
         self._fingerprint = Fingerprints()  # part of a plan's key: read on most pages
         self._previous: dict[str, int] = {}
         """The previous clock hour's counts, by key: an hour's count no longer changes once
         the hour is over, so each is read once per client and hour, not per request."""
-        self._trust = TrustedReads(4 * _PLAN_CACHE_SIZE)  # (docs: trusted pages)
+        self._trust = TrustedReads(2 * _PLAN_CACHE_SIZE)  # (a client's ~4 subjects; docs)
 
     def _kind(self, facts: Facts) -> str | None:
         if facts.method != "GET":
@@ -219,9 +223,10 @@ class IdentityDetector(Immediate):
             if plan.subjects:
                 lean = self._make_plan(facts, kind, visitor, young, fingerprint, key, False)
                 plan = plan._replace(lean=tuple(lean))
-            if len(self._plans) >= _PLAN_CACHE_SIZE:  # clients choose these: stay bounded
-                self._plans.clear()
-            self._plans[key] = tuple(plan)  # (plain: untracked, where a `Plan` is not)
+            plans = self._plans
+            while len(plans) >= _PLAN_CACHE_SIZE:  # clients choose these: stay bounded
+                plans.popitem(last=False)  # (the oldest: remade if its client comes back)
+            plans[key] = tuple(plan)  # (plain: untracked, where a `Plan` is not)
             return plan
         return Plan._make(kept)
 
@@ -435,7 +440,7 @@ class IdentityDetector(Immediate):
         """Keep the previous hour's counts this request read, and drop its plan, so the next
         plan of its kind reads them no more (bounded: clients choose these keys)."""
         previous = self._previous
-        if len(previous) >= 4 * _PLAN_CACHE_SIZE:
+        if len(previous) >= 2 * _PLAN_CACHE_SIZE:  # (a client's ~4 hourly keys)
             previous.clear()
         for key, at in zip(plan.prev_keys, plan.prev_at, strict=True):
             if at >= 0:
