@@ -59,9 +59,9 @@ VERIFIED_BOT_NOTE = "verified_bot"  # ratelimit.settings.VERIFIED_BOT_NOTE (a de
 
 _PAGE_DEST = frozenset({"", "document"})
 _PERIODS = (("hour", 3600.0), ("day", 86_400.0))
-_PLAN_CACHE_SIZE = 16_384
-"""Plans kept: a page's and an original's for each of 8,192 clients, a busy site's readers at
-once (the paced mix's 3,000 people hold 6,000); the oldest goes first (docs/identity.md)."""
+_PLAN_CACHE_SIZE = 8192
+"""Plans kept: a page's and an original's for each client whose token is kept (`token.py`,
+4,096; the paced mix's 3,000 people hold 6,000 plans); the oldest goes first."""
 _PLAN_NOTE = "identity_plan"  # the request's plan (a page's lease reads it)
 _POOL_NOTE = "identity_pool"  # the young identities this request's pool counted
 _NEVER = 1 << 30

@@ -24,7 +24,7 @@ from scrapeshield.facts import Facts
 from scrapeshield.identity.settings import IdentitySettings
 
 KIND = "visitor"
-_CACHE_SIZE = 8192  # clients: as many as identity's plans hold (a page's and an original's)
+_CACHE_SIZE = 4096
 _MISSING = object()
 _MAX_CACHED_HEADER = 1024
 
