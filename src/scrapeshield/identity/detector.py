@@ -162,10 +162,10 @@ class IdentityDetector(Immediate):
             return ()  # without an address, everyone's requests would add up as one client's
         plan = self._plan(facts, kind, visitor)
         store, dry = ctx.store, bool(notes.get("dry_run"))
-        use = -1.0 if plan.lean is None or dry else self._trust.trusted(plan.subjects, facts.time)
-        if plan.lean is not None and use >= 0:
+        use = -1.0 if not plan.subjects or dry else self._trust.trusted(plan.subjects, facts.time)
+        if use >= 0:
             notes[BUDGET_USE_NOTE] = use  # a page under half of every budget, read lately
-            plan = Plan._make(plan.lean)
+            plan = self._lean(facts, plan, visitor)
         notes[_PLAN_NOTE] = plan
         if isinstance(store, RedisStore) and not dry and not store.split:
             then = partial(self._from_reply, facts, ctx, plan)
@@ -220,15 +220,23 @@ class IdentityDetector(Immediate):
         kept = self._plans.get(key)
         if kept is None:
             plan = self._make_plan(facts, kind, visitor, young, fingerprint, key)
-            if plan.subjects:
-                lean = self._make_plan(facts, kind, visitor, young, fingerprint, key, False)
-                plan = plan._replace(lean=tuple(lean))
             plans = self._plans
             while len(plans) >= _PLAN_CACHE_SIZE:  # clients choose these: stay bounded
                 plans.popitem(last=False)  # (the oldest: remade if its client comes back)
             plans[key] = tuple(plan)  # (plain: untracked, where a `Plan` is not)
             return plan
         return Plan._make(kept)
+
+    def _lean(self, facts: Facts, plan: Plan, visitor: Visitor | None) -> Plan:
+        """A trusted page's plan: its plan without the budgets' reads, made the first time a
+        page of its plan is trusted (a client's first page never is) and kept with it."""
+        if plan.lean is not None:
+            return Plan._make(plan.lean)
+        key = plan.cache_key  # (its kind, young and fingerprint: what made the plan)
+        lean = self._make_plan(facts, plan.kind, visitor, bool(key[5]), str(key[8]), key, False)
+        if key in self._plans:  # (kept in its place: not made younger)
+            self._plans[key] = tuple(plan._replace(lean=tuple(lean)))
+        return lean
 
     def _make_plan(
         self,
