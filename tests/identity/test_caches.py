@@ -120,7 +120,7 @@ async def test_a_flood_evicts_the_oldest_plans_only(
             await at(shield, now, "/artworks/1", PAGE, ip=ip)
     plans = identity_of(shield)._plans
     assert [key[1] for key in plans] == addresses[-16:]
-    _, ctx = await at(shield, now, "/artworks/2", PAGE, ip=addresses[-1])
+    await at(shield, now, "/artworks/2", PAGE, ip=addresses[-1])
     assert [key[1] for key in plans] == addresses[-16:]  # a hit: nothing made or dropped
 
 
