@@ -1,7 +1,7 @@
 """The person mix at a person's pace, in process: what leases cost or save real page loads.
 
 .venv/bin/python -m benchmarks.bench_pace [--pace 2] [--persons 2000] [--pages 6] [--thumbs 0]
-    [--every-grant] [--store memory|redis]
+    [--every-grant] [--store memory|redis] [--pieces]
 
 benchmarks/person.py's mix (and `bench_person`) sends each of 32 people's requests hundreds of
 times a second; a person loads a page with its stylesheet, script and original within a fraction
@@ -25,6 +25,12 @@ fingerprint in 10 minutes are `identity/rotating-pool`, more than 30 new tokens 
 of new visitors an hour on one browser build must raise them; so does this benchmark
 (`rotating_pool.identities` 1000, `issuance_per_fingerprint` 100000), rather than invent
 fingerprints: people speak one of person.py's 8 languages (so at most 8000 people).
+
+`--pieces`: bare and leases off only; each detector's run and the facts' build timed inside the
+request (`bench_detectors.instrument`, CPU µs per request of each kind, the rest of the request
+printed as "shell": the middleware, the plan, the decision, the response), and the garbage
+collector's CPU during the run apart (`gc.callbacks`). `--persons 32 --pace 0` is the fast
+mix's traffic (`bench_detectors`), the defaults the paced mix's.
 """
 
 from __future__ import annotations
@@ -33,28 +39,34 @@ import argparse
 import asyncio
 import contextlib
 import gc
+import itertools
 import json
 import os
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from benchmarks import apps, person
+from benchmarks.bench_detectors import Spent, instrument
 from benchmarks.bench_person import HOST, _leases_of, first_pages, scopes
 from benchmarks.bench_person import kind_of as person_kind
 from benchmarks.bench_request import Driver
 from benchmarks.run import BUSY_SITE
 
 REQUESTS_EACH = 1 + len(person.ASSETS)  # a page load: the page and its assets
+KINDS = ("page", "asset", "original", "thumbnail")
 
 
 def page_loads(who: int, cookie: str, pages: int, thumbs: int) -> list[list[dict[str, Any]]]:
     """A person's page loads: each person.py's page, stylesheet, script and original, then
-    `thumbs` thumbnails of the artworks that follow (`person.views`)."""
-    views = person.views(who, HOST, cookie, thumbs)
+    `thumbs` thumbnails of the artworks that follow (`person.views`, again from its first page
+    after its last)."""
+    views = itertools.chain.from_iterable(
+        person.views(who, HOST, cookie, thumbs) for _ in itertools.count()
+    )
     return [
         scopes("".join(next(views) for _ in range(REQUESTS_EACH + thumbs))) for _ in range(pages)
     ]
@@ -65,11 +77,56 @@ def kind_of(path: str) -> str:
     return "thumbnail" if path.startswith("/thumbs/") else person_kind(path)
 
 
+class Pieces:
+    """`--pieces`: each detector, the facts' build, the whole request and the garbage
+    collector's passes, timed (`time.perf_counter`) under the current request's kind."""
+
+    def __init__(self) -> None:
+        self.spent: Spent = defaultdict(float)
+        self.counts: Counter[str] = Counter()
+        self.kind = [""]  # the request being timed ("" between requests), as instrument reads it
+        self.collecting = 0.0
+        instrument(self.spent, self.kind)
+        gc.callbacks.append(self.collector)
+
+    def collector(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self.collecting = time.perf_counter()
+        else:
+            self.spent[self.kind[0], f"gc{info['generation']}"] += (
+                time.perf_counter() - self.collecting
+            )
+
+    def mean(self, kind: str) -> dict[str, float]:
+        """Each piece's µs per request of `kind`."""
+        return {n: v / self.counts[kind] * 1e6 for (k, n), v in self.spent.items() if k == kind}
+
+    def report(self) -> None:
+        """µs per request of each kind: the request beyond the bare app's, its pieces and the
+        shell (the rest: middleware, plan, decision, response), and the collector's share."""
+        print("  leases off, µs per request beyond bare's (wall clock inside the request):")
+        for kind in (k for k in KINDS if self.counts[k]):
+            each, bare = self.mean(kind), self.mean(f"bare {kind}")
+            request = each.pop("request") - bare["request"]
+            collected = {n: each.pop(n) for n in sorted(each) if n.startswith("gc")}
+            shell = request - sum(each.values())
+            pieces = sorted([*each.items(), ("shell", shell)], key=lambda p: -p[1])
+            print(
+                f"    {kind:9} {request:.1f} (bare {bare['request']:.1f}): "
+                + ", ".join(f"{name} {value:.1f}" for name, value in pieces)
+                + "; of which collection "
+                + (", ".join(f"{n} {v:.1f}" for n, v in collected.items()) or "none")
+            )
+
+
 class Variant:
     """One app, its people's page loads, and its CPU per kind of request."""
 
-    def __init__(self, name: str, app: Any, stats: Path | None) -> None:
+    def __init__(
+        self, name: str, app: Any, stats: Path | None, pieces: Pieces | None = None
+    ) -> None:
         self.name, self.driver, self.stats = name, Driver(app, "/", image=False), stats
+        self.pieces = pieces
         self.loads: list[list[list[dict[str, Any]]]] = []  # per person, per page: its burst
         self.spent: dict[str, float] = {}
         self.counts: Counter[str] = Counter()
@@ -100,10 +157,17 @@ class Variant:
         app, receive, send = self.driver.app, self.driver.receive, self.driver.send
         for scope in self.loads[who][page]:
             used, granted = (leases.used, leases.granted) if leases is not None else (0, 0)
+            kind = kind_of(scope["path"])
+            if (pieces := self.pieces) is not None:
+                key = kind if self.stats is not None else f"bare {kind}"
+                pieces.kind[0], pieces.counts[key] = key, pieces.counts[key] + 1
+                timed = time.perf_counter()
             started = time.process_time()
             await app(dict(scope), receive, send)
             took = time.process_time() - started
-            kind = kind_of(scope["path"])
+            if pieces is not None:
+                pieces.spent[key, "request"] += time.perf_counter() - timed
+                pieces.kind[0] = ""
             names = ["all", kind]
             if leases is not None:
                 how = "in full, granted" if leases.granted > granted else "in full"
@@ -134,14 +198,17 @@ class Variant:
 async def measure(options: argparse.Namespace, folder: Path, store: str) -> None:
     os.environ.update({"BENCH_STORE_URL": store, "BENCH_PERSON": "on", "BENCH_TALLY": "on"})
     os.environ.update(BUSY_SITE)
+    pieces = Pieces() if options.pieces else None
     variants = [Variant("bare", apps.bare(), None)]
-    for leases in ("off", "on", "on, every grant")[: 3 if options.every_grant else 2]:
+    shipped = 1 if pieces else 3 if options.every_grant else 2
+    for leases in ("off", "on", "on, every grant")[:shipped]:
         os.environ["SCRAPESHIELD_LEASE__ENABLED"] = "false" if leases == "off" else "true"
         stats = folder / f"leases-{len(variants)}.json"
         os.environ["BENCH_STATS"] = str(stats)
         if store != "memory://":  # each its own Redis database: the counts do not mix
             os.environ["BENCH_STORE_URL"] = f"{store.rsplit('/', 1)[0]}/{1 + len(variants)}"
-        variants.append(Variant(f"as shipped, leases {leases}", apps.protected(), stats))
+        variants.append(Variant(f"as shipped, leases {leases}", apps.protected(), stats, pieces))
+    variants[0].pieces = pieces
     for variant in variants:
         await variant.start(options.persons, options.pages, options.thumbs)
     if options.every_grant:  # the design before: a lease for every clean full evaluation
@@ -180,6 +247,8 @@ async def measure(options: argparse.Namespace, folder: Path, store: str) -> None
         kinds = sorted(k for k in variant.counts if k != "all")
         shown = (f"{k} {variant.per_request(k):.1f} ({variant.counts[k]})" for k in kinds)
         print(f"  {variant.name}: " + ", ".join(shown))
+    if pieces is not None:
+        pieces.report()
 
 
 @contextlib.contextmanager
@@ -211,7 +280,12 @@ def main() -> None:
     parser.add_argument(
         "--every-grant", action="store_true", help="also leases granted whatever the pace (before)"
     )
+    parser.add_argument(
+        "--pieces", action="store_true", help="leases off only: each detector's µs, and the rest"
+    )
     options = parser.parse_args()
+    if options.pieces and options.every_grant:
+        parser.error("--pieces measures leases off alone")
     if options.persons > len(person.LANGUAGES) * 1000:  # (rotating_pool.identities' most)
         parser.error(f"at most {len(person.LANGUAGES) * 1000} people")
     asyncio.run(compare(options))

@@ -105,6 +105,25 @@ async def test_a_flood_of_identities_keeps_the_plans_bounded(
     assert 0 < len(identity_of(shield)._plans) <= 16
 
 
+async def test_a_flood_evicts_the_oldest_plans_only(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past its bound the plan cache drops its oldest plans one by one, never every plan at
+    once: the clients seen last keep theirs (a site with more clients than the bound remakes
+    the oldest's only)."""
+    monkeypatch.setattr(identity_detector, "_PLAN_CACHE_SIZE", 16)
+    shield = Shield(settings(), store=store)
+    now = time.time()
+    addresses = [f"198.51.{n}.9" for n in range(40)]
+    for ip in addresses:  # two pages each (the first plan reads the previous hour's counts,
+        for _ in range(2):  # then makes way for one that knows them: `_learn`)
+            await at(shield, now, "/artworks/1", PAGE, ip=ip)
+    plans = identity_of(shield)._plans
+    assert [key[1] for key in plans] == addresses[-16:]
+    await at(shield, now, "/artworks/2", PAGE, ip=addresses[-1])
+    assert [key[1] for key in plans] == addresses[-16:]  # a hit: nothing made or dropped
+
+
 async def test_a_plan_is_reused_only_while_the_token_is_as_young(store: Store) -> None:
     """A token younger than the pool window counts in `identity/rotating-pool`; one original
     later, past that age in the same window and hour, it no longer does."""

@@ -25,6 +25,7 @@ request's budgets (the challenge's difficulty reads it).
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Awaitable, Sequence
 from functools import partial
 from typing import Any
@@ -58,7 +59,9 @@ VERIFIED_BOT_NOTE = "verified_bot"  # ratelimit.settings.VERIFIED_BOT_NOTE (a de
 
 _PAGE_DEST = frozenset({"", "document"})
 _PERIODS = (("hour", 3600.0), ("day", 86_400.0))
-_PLAN_CACHE_SIZE = 4096
+_PLAN_CACHE_SIZE = 8192
+"""Plans kept: a page's and an original's for each client whose token is kept (`token.py`,
+4,096; the paced mix's 3,000 people hold 6,000 plans); the oldest goes first."""
 _PLAN_NOTE = "identity_plan"  # the request's plan (a page's lease reads it)
 _POOL_NOTE = "identity_pool"  # the young identities this request's pool counted
 _NEVER = 1 << 30
@@ -91,12 +94,13 @@ class IdentityDetector(Immediate):
         ]
         self._pool = settings.rotating_pool
         self._newcomers = settings.budgets.newcomers if settings.budgets.enabled else 0
-        self._plans: dict[tuple[object, ...], tuple[Any, ...]] = {}  # `Plan`s' fields
+        # `Plan`s' fields; oldest out first (an OrderedDict: O(1), docs/store.md)
+        self._plans: OrderedDict[tuple[object, ...], tuple[Any, ...]] = OrderedDict()
         self._fingerprint = Fingerprints()  # part of a plan's key: read on most pages
         self._previous: dict[str, int] = {}
         """The previous clock hour's counts, by key: an hour's count no longer changes once
         the hour is over, so each is read once per client and hour, not per request."""
-        self._trust = TrustedReads(4 * _PLAN_CACHE_SIZE)  # (docs: trusted pages)
+        self._trust = TrustedReads(2 * _PLAN_CACHE_SIZE)  # (a client's ~4 subjects; docs)
 
     def _kind(self, facts: Facts) -> str | None:
         if facts.method != "GET":
@@ -158,10 +162,10 @@ class IdentityDetector(Immediate):
             return ()  # without an address, everyone's requests would add up as one client's
         plan = self._plan(facts, kind, visitor)
         store, dry = ctx.store, bool(notes.get("dry_run"))
-        use = -1.0 if plan.lean is None or dry else self._trust.trusted(plan.subjects, facts.time)
-        if plan.lean is not None and use >= 0:
+        use = -1.0 if not plan.subjects or dry else self._trust.trusted(plan.subjects, facts.time)
+        if use >= 0:
             notes[BUDGET_USE_NOTE] = use  # a page under half of every budget, read lately
-            plan = Plan._make(plan.lean)
+            plan = self._lean(facts, plan, visitor)
         notes[_PLAN_NOTE] = plan
         if isinstance(store, RedisStore) and not dry and not store.split:
             then = partial(self._from_reply, facts, ctx, plan)
@@ -216,14 +220,23 @@ class IdentityDetector(Immediate):
         kept = self._plans.get(key)
         if kept is None:
             plan = self._make_plan(facts, kind, visitor, young, fingerprint, key)
-            if plan.subjects:
-                lean = self._make_plan(facts, kind, visitor, young, fingerprint, key, False)
-                plan = plan._replace(lean=tuple(lean))
-            if len(self._plans) >= _PLAN_CACHE_SIZE:  # clients choose these: stay bounded
-                self._plans.clear()
-            self._plans[key] = tuple(plan)  # (plain: untracked, where a `Plan` is not)
+            plans = self._plans
+            while len(plans) >= _PLAN_CACHE_SIZE:  # clients choose these: stay bounded
+                plans.popitem(last=False)  # (the oldest: remade if its client comes back)
+            plans[key] = tuple(plan)  # (plain: untracked, where a `Plan` is not)
             return plan
         return Plan._make(kept)
+
+    def _lean(self, facts: Facts, plan: Plan, visitor: Visitor | None) -> Plan:
+        """A trusted page's plan: its plan without the budgets' reads, made the first time a
+        page of its plan is trusted (a client's first page never is) and kept with it."""
+        if plan.lean is not None:
+            return Plan._make(plan.lean)
+        key = plan.cache_key  # (its kind, young and fingerprint: what made the plan)
+        lean = self._make_plan(facts, plan.kind, visitor, bool(key[5]), str(key[8]), key, False)
+        if key in self._plans:  # (kept in its place: not made younger)
+            self._plans[key] = tuple(plan._replace(lean=tuple(lean)))
+        return lean
 
     def _make_plan(
         self,
@@ -435,7 +448,7 @@ class IdentityDetector(Immediate):
         """Keep the previous hour's counts this request read, and drop its plan, so the next
         plan of its kind reads them no more (bounded: clients choose these keys)."""
         previous = self._previous
-        if len(previous) >= 4 * _PLAN_CACHE_SIZE:
+        if len(previous) >= 2 * _PLAN_CACHE_SIZE:  # (a client's ~4 hourly keys)
             previous.clear()
         for key, at in zip(plan.prev_keys, plan.prev_at, strict=True):
             if at >= 0:

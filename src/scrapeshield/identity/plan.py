@@ -50,4 +50,4 @@ class Plan(NamedTuple):
     call: ops.Call  # its script call on Redis, made once (the path put in per request)
     subjects: tuple[str, ...]  # the budgets' subjects a page may trust (empty: never trusted)
     lean: tuple[Any, ...] | None  # the same page without its budgets' reads (a `Plan`'s
-    # fields), when they are trusted
+    # fields), made the first time they are trusted (None: not yet)
