@@ -71,7 +71,7 @@ import ua_git_sources
 import ua_git_sources_r13
 import ua_parser
 import yaml
-from ua_git_sources import git_rows
+from ua_git_sources import BROWSER_FORM, browser_form, git_rows
 
 # Every git source and its reader (round thirteen's in a module of their own).
 GIT = {**ua_git_sources.GIT, **ua_git_sources_r13.GIT}
@@ -87,7 +87,6 @@ PYPI = {
     "crawlerdetect": "0.4.2",
     "fake-useragent": "2.2.0",
 }
-_BROWSER_FORM = ("Mozilla/", "Opera/")
 _AI_CATEGORIES = {"AI Data Scraper", "AI Search Crawler", "AI Assistant", "AI Agent"}
 
 Row = tuple[str, str, str, str]
@@ -238,7 +237,7 @@ def matomo(tmp: Path) -> Iterator[Row]:
                 yield "browser", "matomo", tags, ua
             elif kind == "library":
                 yield "bot", "matomo", tags + ",http-library", ua
-            elif kind == "mobile app" and ua.startswith(_BROWSER_FORM):
+            elif kind == "mobile app" and ua.startswith(BROWSER_FORM):
                 yield "browser", "matomo", tags + ",in-app", ua
             else:
                 yield "app", "matomo", tags, ua
@@ -259,7 +258,7 @@ def crawlerdetect(tmp: Path) -> Iterator[Row]:
     fixtures = root / "tests" / "fixtures" / "user_agent"
     for name, fixed in (("crawlers", "bot"), ("devices", "")):
         for ua in map(clean, (fixtures / f"{name}.txt").read_text("utf-8").splitlines()):
-            label = fixed or ("browser" if ua.startswith(_BROWSER_FORM) else "app")
+            label = fixed or browser_form(ua)
             yield label, "crawlerdetect", f"crawlerdetect:{name}", ua
 
 
@@ -271,8 +270,8 @@ def fake_useragent(tmp: Path) -> Iterator[Row]:
         entry = json.loads(line)
         ua, platform = clean(entry.get("useragent")), str(entry.get("platform") or "")
         label = _label_sample(ua, platform)
-        if label == "browser" and not ua.startswith(_BROWSER_FORM):
-            label = "app"
+        if label == "browser":
+            label = browser_form(ua)
         tags = ",".join(str(entry.get(k) or "").replace(",", " ") for k in ("type", "browser"))
         yield label, "fake-useragent", tags, ua
 

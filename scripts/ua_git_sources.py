@@ -197,7 +197,7 @@ def uap_core(repo: Repo) -> Iterator[Row]:
     for case in load_yaml(repo.read("tests/test_device.yaml"))["test_cases"]:
         ua = clean(case["user_agent_string"])
         family = str(case.get("family") or "")
-        label = "bot" if family == "Spider" else "browser" if ua.startswith(BROWSER_FORM) else "app"
+        label = "bot" if family == "Spider" else browser_form(ua)
         yield label, "uap-core", f"device:{family}".replace(",", " "), ua
     for name in ("firefox_user_agent_strings.yaml", "opera_mini_user_agent_strings.yaml"):
         for case in load_yaml(repo.read(f"test_resources/{name}"))["test_cases"]:
@@ -278,7 +278,7 @@ def isbot(repo: Repo) -> Iterator[Row]:
             title = str(group).split(" - ")[0]  # "ZZZ Insignificat bots - These bots have..."
             bots = fixed or ("bot" if re.search(r"\bbots\b", title, re.I) else "")
             for ua in map(clean, agents or []):
-                label = bots or ("browser" if ua.startswith(BROWSER_FORM) else "app")
+                label = bots or browser_form(ua)
                 yield label, "isbot", f"isbot:{title}".replace(",", " "), ua
 
 
@@ -306,7 +306,7 @@ def bowser(repo: Repo) -> Iterator[Row]:
         for case in cases or []:
             ua = clean(case.get("ua"))
             kind = str(((case.get("spec") or {}).get("platform") or {}).get("type") or "")
-            form = "browser" if ua.startswith(BROWSER_FORM) else "app"
+            form = browser_form(ua)
             label = "bot" if kind == "bot" else form
             yield label, "bowser", f"bowser:{family}".replace(",", " "), ua
 
@@ -326,11 +326,13 @@ def mobile_detect(repo: Repo) -> Iterator[Row]:
                     group = key
                 continue
             bot = group == "Bot" or "'isBot' => true" in m.group(2)
-            form = "browser" if key.startswith(BROWSER_FORM) else "app"
+            form = browser_form(key)
             yield "bot" if bot else form, "mobile-detect", f"mobile-detect:{group}", key
 
 
-def _browser_form(ua: str) -> str:
+def browser_form(ua: str) -> str:
+    """A browser source's label for an agent not marked a bot: browser in Mozilla/ or Opera/
+    form, else app."""
     return "browser" if ua.startswith(BROWSER_FORM) else "app"
 
 
@@ -338,7 +340,7 @@ def fnando_browser(repo: Repo) -> Iterator[Row]:
     for name in ("ua_bots", "ua_search_engines", "ua"):
         for key, ua in (load_yaml(repo.read(f"test/{name}.yml")) or {}).items():
             ua = clean(ua)
-            label = "bot" if name != "ua" else _browser_form(ua)
+            label = "bot" if name != "ua" else browser_form(ua)
             yield label, "fnando-browser", f"fnando-browser:{name}:{key}".replace(",", " "), ua
 
 
@@ -346,7 +348,7 @@ def ua_parser_js(repo: Repo) -> Iterator[Row]:
     for name in ("browser", "device", "engine", "os", "cpu", "mediaplayer"):
         for case in json.loads(repo.read(f"test/{name}-test.json")):
             ua = clean(case.get("ua"))
-            label = "app" if name == "mediaplayer" else _browser_form(ua)
+            label = "app" if name == "mediaplayer" else browser_form(ua)
             yield label, "ua-parser-js", f"ua-parser-js:{name}", ua
 
 
@@ -372,7 +374,7 @@ _PLATFORM_JS_CASE = re.compile(
 def platform_js(repo: Repo) -> Iterator[Row]:
     for m in _PLATFORM_JS_CASE.finditer(repo.read("test/test.js")):
         ua = clean(re.sub(r"\\(.)", r"\1", m.group(1)))
-        yield _browser_form(ua), "platform.js", f"platform.js:{m.group(2)}".replace(",", " "), ua
+        yield browser_form(ua), "platform.js", f"platform.js:{m.group(2)}".replace(",", " "), ua
 
 
 def uap_core_tests(repo: Repo) -> Iterator[Row]:
@@ -382,7 +384,7 @@ def uap_core_tests(repo: Repo) -> Iterator[Row]:
             ua = clean(case["user_agent_string"])
             device = ua_parser.parse_device(ua)
             spider = device is not None and device.family == "Spider"
-            label = "app" if path not in names else "bot" if spider else _browser_form(ua)
+            label = "app" if path not in names else "bot" if spider else browser_form(ua)
             yield label, "uap-core-tests", f"uap-core:{Path(path).stem}", ua
 
 

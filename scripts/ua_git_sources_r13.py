@@ -38,7 +38,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 
-from ua_git_sources import Pinned, Repo, Row, _browser_form, clean
+from ua_git_sources import Pinned, Repo, Row, browser_form, clean
 
 GIT: dict[str, Pinned] = {
     "php-user-agent": (
@@ -83,7 +83,7 @@ GIT: dict[str, Pinned] = {
 def php_user_agent(repo: Repo) -> Iterator[Row]:
     for ua, case in json.loads(repo.read("tests/user_agents.dist.json")).items():
         ua, classes = clean(ua), case.get("class") or []
-        label = "bot" if "Bots" in classes else _browser_form(ua)
+        label = "bot" if "Bots" in classes else browser_form(ua)
         browser = str(case.get("browser") or "")
         yield label, "php-user-agent", f"php-user-agent:{browser}".replace(",", " "), ua
 
@@ -98,7 +98,7 @@ def jenssegers_agent(repo: Repo) -> Iterator[Row]:
     for array in _PHP_ARRAY.finditer(repo.read("tests/AgentTest.php")):
         for item in _PHP_ITEM.finditer(array.group(2)):
             ua = clean(re.sub(r"\\(['\\])", r"\1", item.group(1)))
-            label = "bot" if array.group(1) == "robots" else _browser_form(ua)
+            label = "bot" if array.group(1) == "robots" else browser_form(ua)
             yield label, "jenssegers-agent", f"jenssegers-agent:{array.group(1)}", ua
 
 
@@ -106,7 +106,7 @@ def projectdiscovery_useragent(repo: Repo) -> Iterator[Row]:
     for entry in json.loads(repo.read("useragent_data.json")):
         ua, tags = clean(entry.get("Raw")), entry.get("Tags") or []
         tag = f"projectdiscovery:{tags[0] if tags else ''}".replace(",", " ")
-        yield _browser_form(ua), "projectdiscovery-useragent", tag, ua
+        yield browser_form(ua), "projectdiscovery-useragent", tag, ua
 
 
 _GO_STRING = r'"((?:[^"\\]|\\.)*)"'
@@ -122,7 +122,7 @@ def _go_unquote(text: str) -> str:
 def mileusna_useragent(repo: Repo) -> Iterator[Row]:
     for row in _MILEUSNA_ROW.finditer(repo.read("ua_test.go")):
         ua, name = _go_unquote(row.group(1)), row.group(3) or row.group(2)
-        label = "bot" if row.group(6) == "bot" else _browser_form(ua)
+        label = "bot" if row.group(6) == "bot" else browser_form(ua)
         yield label, "mileusna-useragent", f"mileusna:{name}".replace(",", " "), ua
 
 
@@ -138,7 +138,7 @@ def uasurfer(repo: Repo) -> Iterator[Row]:
     for case in _UASURFER_CASE.finditer(repo.read("uasurfer_test.go")):
         ua, browser, platform = _go_unquote(case.group(1)), case.group(2), case.group(3)
         bot = browser.endswith("Bot") or platform == "PlatformBot"
-        label = "bot" if bot else _browser_form(ua)
+        label = "bot" if bot else browser_form(ua)
         yield label, "uasurfer", f"uasurfer:{browser}", ua
 
 
@@ -148,7 +148,7 @@ def http_browserdetect(repo: Repo) -> Iterator[Row]:
             ua, robot = clean(ua), str(case.get("robot") or "")
             if robot == "malware":
                 continue  # shell and injection payloads, not clients
-            label = "bot" if robot else _browser_form(ua)
+            label = "bot" if robot else browser_form(ua)
             kind = robot or str(case.get("browser") or "")
             yield label, "http-browserdetect", f"browserdetect:{kind}".replace(",", " "), ua
 
