@@ -199,7 +199,7 @@ async def measure(options: argparse.Namespace, folder: Path, store: str) -> None
     os.environ.update({"BENCH_STORE_URL": store, "BENCH_PERSON": "on", "BENCH_TALLY": "on"})
     os.environ.update(BUSY_SITE)
     pieces = Pieces() if options.pieces else None
-    variants = [Variant("bare", apps.bare(), None)]
+    variants = [Variant("bare", apps.bare(), None, pieces)]
     shipped = 1 if pieces else 3 if options.every_grant else 2
     for leases in ("off", "on", "on, every grant")[:shipped]:
         os.environ["SCRAPESHIELD_LEASE__ENABLED"] = "false" if leases == "off" else "true"
@@ -208,7 +208,6 @@ async def measure(options: argparse.Namespace, folder: Path, store: str) -> None
         if store != "memory://":  # each its own Redis database: the counts do not mix
             os.environ["BENCH_STORE_URL"] = f"{store.rsplit('/', 1)[0]}/{1 + len(variants)}"
         variants.append(Variant(f"as shipped, leases {leases}", apps.protected(), stats, pieces))
-    variants[0].pieces = pieces
     for variant in variants:
         await variant.start(options.persons, options.pages, options.thumbs)
     if options.every_grant:  # the design before: a lease for every clean full evaluation
