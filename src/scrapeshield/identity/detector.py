@@ -62,6 +62,7 @@ _PERIODS = (("hour", 3600.0), ("day", 86_400.0))
 _PLAN_CACHE_SIZE = 8192
 """Plans kept: a page's and an original's for each client whose token is kept (`token.py`,
 4,096; the paced mix's 3,000 people hold 6,000 plans); the oldest goes first."""
+_KEY_YOUNG, _KEY_FINGERPRINT = 5, 8  # their places in `_plan`'s cache key (`_lean` reads them)
 _PLAN_NOTE = "identity_plan"  # the request's plan (a page's lease reads it)
 _POOL_NOTE = "identity_pool"  # the young identities this request's pool counted
 _NEVER = 1 << 30
@@ -233,7 +234,8 @@ class IdentityDetector(Immediate):
         if plan.lean is not None:
             return Plan._make(plan.lean)
         key = plan.cache_key  # (its kind, young and fingerprint: what made the plan)
-        lean = self._make_plan(facts, plan.kind, visitor, bool(key[5]), str(key[8]), key, False)
+        young, fingerprint = bool(key[_KEY_YOUNG]), str(key[_KEY_FINGERPRINT])
+        lean = self._make_plan(facts, plan.kind, visitor, young, fingerprint, key, False)
         if key in self._plans:  # (kept in its place: not made younger)
             self._plans[key] = tuple(plan._replace(lean=tuple(lean)))
         return lean
