@@ -291,7 +291,7 @@ _PREPENDED = re.compile(r"\A[^()]*, ?mozilla/")
 # of any dev pool (the corpus calls a browser source's such agent label noise, `garbage`); 19
 # dev-new apps, each a browser's agent with the same prefix. Risk: a person who pastes the whole
 # header line into a user-agent switcher. A scraper avoids it by writing the value alone.
-_HEADER_NAME = re.compile(r"\Auser-agent ?:")
+_HEADER_NAME = ("user-agent:", "user-agent :")
 # The one search for every cue before the searches it stands for (uacues).
 _CUE, _CUE_OR_PLATFORM = cue_searches(_ENGINE_OR_MARK_OR_DEVICE, _PLATFORM_WORDS)
 
@@ -371,7 +371,7 @@ def _bot_reason(lowered: str, ua_words: tuple[str, ...], parsed: Parsed) -> str:
     family is read only by the rules that need it, after those that do not (see uaparse)."""
     if len(lowered) > ODD_LIMIT and odd_count(lowered) > ODD_LIMIT:
         return "punctuation no user agent is written in: random text or markup, not a browser"
-    if lowered.startswith("user-agent") and _HEADER_NAME.match(lowered):
+    if lowered.startswith(_HEADER_NAME):
         return "the header's own name before its value: a pasted header line, not a browser's"
     browser_form = lowered.startswith(_BROWSER_PREFIX)
     cue = (_CUE if browser_form else _CUE_OR_PLATFORM).search(lowered)
