@@ -46,8 +46,8 @@ def instrument(spent: Spent, kind: list[str]) -> None:
     """Time every detector's run (as `detection.runs_for` binds it) and the facts' build."""
     runs_for = detection.runs_for
 
-    def timed_runs(detectors: Any, steady: Any = None) -> detection.Runs:
-        runs = runs_for(detectors, steady)
+    def timed_runs(detectors: Any) -> detection.Runs:
+        runs = runs_for(detectors)
         entries = [(d, timed(d.name, run, spent, kind)) for d, run in runs.entries]
         return detection.Runs(entries, runs.early)
 

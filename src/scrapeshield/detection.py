@@ -33,7 +33,6 @@ from typing import Any, NamedTuple
 
 from scrapeshield.detector import Detector, Found, RequestContext, Sent, settled, signalled
 from scrapeshield.facts import Facts
-from scrapeshield.fastlane.steady import SteadyTable
 from scrapeshield.route_index import RouteMark
 from scrapeshield.signals import Signal
 from scrapeshield.store.soon import Soon
@@ -66,15 +65,13 @@ class Plans:
 
     A detector without `runs_on` meets every request; one whose `runs_on` raises too (logged
     once per kind). Built for one list of detectors: `for_list` says whether it still is.
-    `fast_lane`: the steady detectors answered from one table (`fastlane.steady`).
     """
 
-    __slots__ = ("_all", "_by_kind", "_detectors", "_narrowed", "_steady")
+    __slots__ = ("_all", "_by_kind", "_detectors", "_narrowed")
 
-    def __init__(self, detectors: Sequence[Detector], *, fast_lane: bool = False) -> None:
+    def __init__(self, detectors: Sequence[Detector]) -> None:
         self._detectors = list(detectors)
-        self._steady = SteadyTable() if fast_lane else None
-        self._all = runs_for(self._detectors, self._steady)
+        self._all = runs_for(self._detectors)
         self._by_kind: dict[Kind, Runs] = {}
         # Only detectors that can decline a kind make plans differ: without any, one for all.
         self._narrowed = any(callable(getattr(d, "runs_on", None)) for d in self._detectors)
@@ -97,7 +94,7 @@ class Plans:
 
     def _plan(self, kind: Kind) -> Runs:
         chosen = [d for d in self._detectors if _runs_on(d, kind)]
-        runs = self._all if len(chosen) == len(self._detectors) else runs_for(chosen, self._steady)
+        runs = self._all if len(chosen) == len(self._detectors) else runs_for(chosen)
         if len(self._by_kind) >= _MAX_PLANS:
             self._by_kind.clear()
         self._by_kind[kind] = runs
@@ -120,26 +117,13 @@ def _runs_on(detector: Detector, kind: Kind) -> bool:
         return True
 
 
-def runs_for(detectors: Sequence[Detector], steady: SteadyTable | None = None) -> Runs:
-    """Each detector with its bound `detect_now` (else `detect`), bound once, not per request;
-    with a `steady` table, each steady detector's answer comes from it (`fastlane.steady`)."""
+def runs_for(detectors: Sequence[Detector]) -> Runs:
+    """Each detector with its bound `detect_now` (else `detect`), bound once, not per request."""
     entries: list[Run] = [(d, getattr(d, "detect_now", None) or d.detect) for d in detectors]
-    if steady is not None:
-        places = [i for i, d in enumerate(detectors) if steady_signals(d)]
-        for slot, i in enumerate(places):
-            detector, run = entries[i]
-            entries[i] = (detector, steady.runs(detector, run, slot, len(places)))
     early = frozenset(
         i for i, d in enumerate(detectors) if d.uses_store and not hasattr(d, "detect_now")
     )
     return Runs(entries, early)
-
-
-def steady_signals(detector: Detector) -> bool:
-    """Whether a detector's signals follow from the request's header lines and address alone
-    (`lease.protocol.Steady`), answered at once (`detect_now`)."""
-    steady = getattr(detector, "steady_signals", False) is True
-    return steady and callable(getattr(detector, "detect_now", None))
 
 
 def detect(

@@ -32,7 +32,6 @@ from scrapeshield.deterrents.settings import DecoySettings, PayPerCrawlSettings,
 from scrapeshield.directives.settings import DirectivesSettings
 from scrapeshield.errors import ConfigurationError
 from scrapeshield.evidence.settings import EvidenceSettings
-from scrapeshield.fastlane.settings import FastLaneSettings
 from scrapeshield.fingerprint.settings import FingerprintSettings
 from scrapeshield.identity.settings import IdentitySettings
 from scrapeshield.lease.settings import LeaseSettings
@@ -193,7 +192,6 @@ class Settings(BaseSettings):
     """Streams the block log is spread over on a Redis Cluster that spreads keys (one key on
     one server, or on a Cluster pinned by `store_prefix`): docs/block-log.md."""
     lease: LeaseSettings = LeaseSettings()
-    fast_lane: FastLaneSettings = FastLaneSettings()
 
     responder: Callable[..., Any] | None = Field(default=None, exclude=True)
 

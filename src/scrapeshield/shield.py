@@ -198,7 +198,7 @@ class Shield:
         if self._listing and (listed := self._listed(facts)) is not None:
             return listed
         if not self._plans.for_list(self.detectors):  # new, or the list was changed
-            self._plans = Plans(self.detectors, fast_lane=self.settings.fast_lane.enabled)
+            self._plans = Plans(self.detectors)
             if self.leases is not None:
                 self.leases.end_all()  # granted by the old list's detectors
         runs, allow_rule = self._plans.for_request(facts), None

@@ -1,6 +1,7 @@
 """The differential harness of the fast lane (docs/architecture.md, "The fast lane"): the same
 requests, in the same order and at the same (fake) times, through two shields that differ only in
-their settings (`fast_lane` on and off), through the ASGI middleware; `Twins.send` fails at the
+their settings (`fast` and `full`: a fast-lane step on and off), through the ASGI middleware, on
+the memory store or Redis; `Twins.send` fails at the
 first request where what the two answered differs, and `Twins.compare_stores` when what they
 stored does.
 
@@ -88,15 +89,14 @@ class Resolver:
         return []
 
 
-def twin_settings(fast_lane: bool, **more: Any) -> Settings:
-    """The shipped settings, with keys of their own (both twins alike) and the fast lane."""
-    return Settings(
-        identity={"secret_keys": [SECRET]},
-        challenge={"secret_keys": [SECRET]},
-        trusted_proxies=["127.0.0.1/32"],
-        fast_lane={"enabled": fast_lane},
-        **more,
-    )
+def twin_settings(**more: Any) -> Settings:
+    """The shipped settings, with keys of their own (both twins alike), and `more`."""
+    base: dict[str, Any] = {
+        "identity": {"secret_keys": [SECRET]},
+        "challenge": {"secret_keys": [SECRET]},
+        "trusted_proxies": ["127.0.0.1/32"],
+    }
+    return Settings(**{**base, **more})
 
 
 async def _app(scope: Any, receive: Any, send: Any) -> None:
@@ -129,7 +129,6 @@ class Twin:
     name: str
     shield: Shield
     app: ScrapeShield
-    tokens: random.Random = field(default_factory=lambda: random.Random(19))
     ids: itertools.count[int] = field(default_factory=itertools.count)
 
     async def send(self, request: Request) -> Seen:
@@ -146,22 +145,35 @@ class Twin:
 
 
 class Twins:
-    """Two shields, `fast_lane` on (`fast`) and off (`full`), fed the same requests."""
+    """Two shields fed the same requests: `fast` (a fast-lane step on: its settings `fast`)
+    and `full` (the pipeline: `full`), both with the `common` settings too. A step compares
+    `Twins(monkeypatch, fast={"<its setting>": ...})`; `stores` makes each twin's store
+    (`MemoryStore` unless told); `server_clock` when that store runs the rate limiter's windows
+    on its own clock (Redis); `expiry_slack`: keys' expiry times compared to that many seconds
+    apart at most, rather than exactly, for a step known to refresh a key's
+    expiry later than the pipeline (leases: `lease.seconds`)."""
 
     def __init__(
         self,
         monkeypatch: pytest.MonkeyPatch,
         stores: Callable[[], Store] = MemoryStore,
-        **settings: Any,
+        *,
+        fast: Mapping[str, Any] | None = None,
+        full: Mapping[str, Any] | None = None,
+        server_clock: bool = False,
+        expiry_slack: float = 0.0,
+        **common: Any,
     ) -> None:
         self.clock = Clock()
-        self.server_clock = False
+        self.server_clock = server_clock
+        self.expiry_slack = expiry_slack
         self.twins = [
-            self._twin("fast", stores(), twin_settings(True, **settings)),
-            self._twin("full", stores(), twin_settings(False, **settings)),
+            self._twin("fast", stores(), twin_settings(**{**common, **(fast or {})})),
+            self._twin("full", stores(), twin_settings(**{**common, **(full or {})})),
         ]
         self._current = self.twins[0]
         self._minting: random.Random | None = None
+        self._drawn = 0
         self.minted: list[str] = []
         monkeypatch.setattr(time, "time", self.clock)
         monkeypatch.setattr("scrapeshield.identity.token.secrets.token_urlsafe", self._token)
@@ -177,8 +189,12 @@ class Twins:
         return Twin(name, shield, ScrapeShield(_app, shield=shield))
 
     def _token(self, size: int = 16) -> str:
-        source = self._minting if self._minting is not None else self._current.tokens
-        return source.randbytes(size).hex()
+        """The request's n-th random token, alike for both twins (a token one of them draws and
+        the other does not leaves the next ones alike)."""
+        if self._minting is not None:
+            return self._minting.randbytes(size).hex()
+        self._drawn += 1
+        return random.Random(f"{self.requests}/{self._drawn}").randbytes(size).hex()
 
     def mint(self, scope: dict[str, Any]) -> str:
         """A visitor cookie for this request's client, as a page issued it before the sequence
@@ -211,7 +227,7 @@ class Twins:
             self.clock.now += request.after
             seen = []
             for twin in self.twins:
-                self._current = twin
+                self._current, self._drawn = twin, 0
                 seen.append(await twin.send(request))
             fast, full = seen if not self.server_clock else _on_server_clock(*seen)
             where = f"request {self.requests} ({request.method} {request.path} from {request.ip})"
@@ -223,16 +239,41 @@ class Twins:
         return answers
 
     async def compare_stores(self) -> None:
+        """What the two stored, once any lease is settled (leases count their requests at the
+        client's next full evaluation, and reserve room ahead: docs/leases.md)."""
+        for twin in self.twins:
+            if (leases := twin.shield.leases) is not None:
+                leases.end_all()
+                await leases.written()
         fast, full = [await stored(twin.shield.store) for twin in self.twins]
+        if self.server_clock:
+            fast, full = _buckets_named(fast), _buckets_named(full)
+        for part in ("data", "rows") if self.expiry_slack and "data" in fast else ():
+            ours, theirs = fast[part], full[part]
+            for key, (value, at) in ours.items():
+                other = theirs.get(key)
+                if (
+                    other is not None
+                    and other[0] == value
+                    and _near(at, other[1], self.expiry_slack)
+                ):
+                    ours[key] = other  # the same value, its expiry within the slack
         for part in fast:
-            assert fast[part] == full[part], f"the stores' {part} differ"
+            ours, theirs = fast[part], full[part]
+            if isinstance(ours, dict) and isinstance(theirs, dict) and ours != theirs:
+                keys = sorted({*ours, *theirs}, key=str)
+                diff = {
+                    k: (ours.get(k), theirs.get(k)) for k in keys if ours.get(k) != theirs.get(k)
+                }
+                raise AssertionError(f"the stores' {part} differ (fast, full): {diff}")
+            assert ours == theirs, f"the stores' {part} differ: {ours} against {theirs}"
 
     async def aclose(self) -> None:
         for twin in self.twins:
             await twin.shield.aclose()
 
 
-async def stored(store: Store) -> Mapping[Any, Any]:
+async def stored(store: Store) -> dict[Any, Any]:
     """What a store holds, comparable across two stores."""
     if isinstance(store, MemoryStore):
         return {
@@ -248,7 +289,22 @@ async def stored(store: Store) -> Mapping[Any, Any]:
     return await redis_contents(store)
 
 
-async def redis_contents(store: RedisStore) -> Mapping[bytes, Any]:
+def _buckets_named(contents: dict[Any, Any]) -> dict[Any, Any]:
+    """The rate limiter's buckets on Redis (`rl:...<window>/<parity>`) by name alone: which
+    bucket a hit lands in follows the server's clock, which the twins read a moment apart (their
+    counts are held to the decisions and the RateLimit fields' remaining counts instead)."""
+    out = {k: v for k, v in contents.items() if not k.startswith(b"rl:")}
+    out[b"rl: buckets"] = sorted({k.rpartition(b"/")[0] for k in contents if k.startswith(b"rl:")})
+    return out
+
+
+def _near(at: float | None, other: float | None, slack: float) -> bool:
+    if at is None or other is None:
+        return at is other
+    return abs(at - other) <= slack
+
+
+async def redis_contents(store: RedisStore) -> dict[Any, Any]:
     """Every key under the store's prefix (without it) with its value and whether it expires;
     streams by length (their entries' ids are the server's clock)."""
     client = redis.asyncio.Redis.from_url(store.url)  # bytes: some values are not text
@@ -279,7 +335,6 @@ async def redis_contents(store: RedisStore) -> Mapping[bytes, Any]:
     return out
 
 
-_NUMBER = re.compile(rb"\d+")
 _SERVER_TIMED = (b"retry-after", b"ratelimit")
 
 
@@ -303,10 +358,10 @@ def _on_server_clock(fast: Seen, full: Seen) -> tuple[Seen, Seen]:
 
 
 def _within_a_second(ours: bytes, theirs: bytes) -> bool:
-    a, b = _NUMBER.findall(ours), _NUMBER.findall(theirs)
-    same_words = _NUMBER.sub(b"", ours) == _NUMBER.sub(b"", theirs)
-    return (
-        same_words
-        and len(a) == len(b)
-        and all(abs(int(x) - int(y)) <= 1 for x, y in zip(a, b, strict=True))
-    )
+    """Retry-After's seconds, or the RateLimit field's `t` (its policy and remaining count
+    exactly), at most a second apart."""
+    head, _, seconds = ours.rpartition(b"t=")
+    other, _, their_seconds = theirs.rpartition(b"t=")
+    if head != other or not seconds.isdigit() or not their_seconds.isdigit():
+        return False
+    return abs(int(seconds) - int(their_seconds)) <= 1

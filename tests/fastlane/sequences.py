@@ -29,16 +29,19 @@ AI_AGENTS = (
 )
 
 
-def persons(count: int, loads: int, cookies: list[str]) -> list[Request]:
+def persons(count: int, loads: int, cookies: list[str], pace: float = 1.0) -> list[Request]:
     """`count` people, `loads` page loads each (page, stylesheet, script, original), taking
-    turns, a second apart (person.py's paced schedule; each its own address and cookie)."""
+    turns, `pace` seconds apart, its assets a quarter of that (person.py's paced schedule; each
+    its own address and cookie)."""
     text = person.schedule(HOST, cookies[:count], paced=True)
     size = 1 + len(person.ASSETS)
     out = []
     for index, scope in enumerate(scopes(text)[: count * loads * size]):
         headers = [(k.decode(), v.decode()) for k, v in scope["headers"]]
         out.append(
-            Request(scope["path"], headers, ip="127.0.0.1", after=0.25 if index % size else 1.0)
+            Request(
+                scope["path"], headers, ip="127.0.0.1", after=pace / 4 if index % size else pace
+            )
         )
     return out
 

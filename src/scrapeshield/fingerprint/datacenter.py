@@ -28,7 +28,6 @@ DATACENTER_WEIGHT = 15.0  # policy/default.toml [weights] states it; the reasoni
 class DatacenterDetector(Steady, Immediate):
     name = "datacenter"
     uses_store = False
-    steady_unless_notes = (VERIFIED_BOT_NOTE,)  # silent for a verified crawler (fastlane.steady)
 
     def __init__(self, ranges: ProviderRanges, weight: float = DATACENTER_WEIGHT) -> None:
         self.ranges = ranges
