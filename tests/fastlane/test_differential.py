@@ -4,7 +4,7 @@ when one of them answers from a stale table."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
@@ -46,6 +46,12 @@ async def _all(twins: Twins) -> Twins:
     return twins
 
 
+def _redis(server: RedisServer, prefix: str) -> Callable[[], RedisStore]:
+    """Each twin's store: the test's Redis, a prefix each."""
+    names = iter(("fast", "full"))
+    return lambda: RedisStore(server.url, prefix=f"{prefix}{next(names)}:", timeout=2.0)
+
+
 async def test_the_twins_agree_on_memory(monkeypatch: pytest.MonkeyPatch) -> None:
     await _all(Twins(monkeypatch))
 
@@ -53,12 +59,7 @@ async def test_the_twins_agree_on_memory(monkeypatch: pytest.MonkeyPatch) -> Non
 async def test_the_twins_agree_on_redis(
     monkeypatch: pytest.MonkeyPatch, redis_server: RedisServer, redis_prefix: str
 ) -> None:
-    names = iter(("fast", "full"))
-
-    def store() -> RedisStore:
-        return RedisStore(redis_server.url, prefix=f"{redis_prefix}{next(names)}:", timeout=2.0)
-
-    await _all(Twins(monkeypatch, store, server_clock=True))
+    await _all(Twins(monkeypatch, _redis(redis_server, redis_prefix), server_clock=True))
 
 
 class _Stale:
@@ -110,24 +111,17 @@ async def test_the_harness_fails_when_the_fast_twin_answers_from_a_stale_table(
 async def test_leases_agree_with_the_pipeline(
     monkeypatch: pytest.MonkeyPatch, redis_server: RedisServer, redis_prefix: str
 ) -> None:
-    """Leases (docs/leases.md: exact by design) on against off, memory and Redis."""
-    names = iter(("fast", "full"))
-
-    def store() -> RedisStore:
-        return RedisStore(redis_server.url, prefix=f"{redis_prefix}{next(names)}:", timeout=2.0)
-
+    """Leases (docs/leases.md: exact by design) on against off, memory and Redis. A leased
+    request does not refresh the expiry of identity's returned-visitor mark (id:r:) or of
+    behaviour's row: it comes up to a lease's second earlier (docs/architecture.md)."""
+    lease = {"lease": {"enabled": True}}
     for on_redis in (False, True):
-        lease = {"lease": {"enabled": True}}
-        # A leased page does not refresh identity's "returned" mark (id:r:): its expiry comes up
-        # to a lease's second earlier (docs/architecture.md, the differential harness).
-        slack = 1.0
-        twins = (
-            Twins(monkeypatch, store, server_clock=True, fast=lease, expiry_slack=slack)
-            if on_redis
-            else Twins(monkeypatch, fast=lease, expiry_slack=slack)
-        )
+        if on_redis:
+            store = _redis(redis_server, redis_prefix)
+            twins = Twins(monkeypatch, store, server_clock=True, fast=lease, expiry_slack=1.0)
+        else:
+            twins = Twins(monkeypatch, fast=lease, expiry_slack=1.0)
         leases = twins.fast.leases
         await _all(twins)
         assert leases is not None
-        print(leases.granted, leases.used)
         assert leases.used > 50
