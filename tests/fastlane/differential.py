@@ -1,0 +1,367 @@
+"""The differential harness of the fast lane (docs/architecture.md, "The fast lane"): the same
+requests, in the same order and at the same (fake) times, through two shields that differ only in
+their settings (`fast` and `full`: a fast-lane step on and off), through the ASGI middleware, on
+the memory store or Redis; `Twins.send` fails at the
+first request where what the two answered differs, and `Twins.compare_stores` when what they
+stored does.
+
+Compared per request: the decision (action, rule, score, status, retry and ban times, every
+reason's name and weight), the response's status and every header the shield adds (the RateLimit
+fields among them), the Set-Cookie values included: the visitor tokens' random ids come from one
+seeded source per shield, and the clock is the harness's. Compared after: the memory store's
+tables (counts, sets, bans, rows) and its events' kinds, or every Redis key under each shield's
+prefix with its value (the streams by length: their ids and request ids are per request).
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import redis.asyncio
+
+from scrapeshield.fingerprint.dnsverify import FCrDNS
+from scrapeshield.middleware import ScrapeShield
+from scrapeshield.settings import Settings
+from scrapeshield.shield import Shield
+from scrapeshield.signals import Decision
+from scrapeshield.store import MemoryStore, RedisStore, Store
+
+STATE_KEY = "scrapeshield"
+SECRET = "differential-test-key-0123456789abcdef"
+
+
+@dataclass
+class Request:
+    """One request of a sequence, `after` seconds after the one before."""
+
+    path: str
+    headers: Sequence[tuple[str, str]]
+    ip: str = "203.0.113.7"
+    method: str = "GET"
+    after: float = 0.5
+
+    def scope(self) -> dict[str, Any]:
+        path, _, query = self.path.partition("?")
+        return {
+            "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
+            "method": self.method, "scheme": "https", "path": path,
+            "raw_path": path.encode(), "query_string": query.encode(), "root_path": "",
+            "client": (self.ip, 50000), "server": ("127.0.0.1", 443),
+            "headers": [(k.lower().encode(), v.encode("latin-1")) for k, v in self.headers],
+        }  # fmt: skip
+
+
+@dataclass
+class Seen:
+    """What one shield answered to one request."""
+
+    decision: tuple[Any, ...] | None
+    status: int
+    headers: list[tuple[bytes, bytes]]
+
+
+class Clock:
+    """`time.time` for the harness: moved by each request's `after`."""
+
+    def __init__(self, start: float = 1_800_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class Resolver:
+    """Reverse and forward DNS as Google's crawlers' addresses answer it; nothing else."""
+
+    async def reverse(self, ip: str) -> str | None:
+        return f"crawl-{ip.replace('.', '-')}.googlebot.com" if ip.startswith("66.249.") else None
+
+    async def forward(self, host: str) -> Sequence[str]:
+        if host.startswith("crawl-") and host.endswith(".googlebot.com"):
+            return [host[6:].split(".")[0].replace("-", ".")]
+        return []
+
+
+def twin_settings(**more: Any) -> Settings:
+    """The shipped settings, with keys of their own (both twins alike), and `more`."""
+    base: dict[str, Any] = {
+        "identity": {"secret_keys": [SECRET]},
+        "challenge": {"secret_keys": [SECRET]},
+        "trusted_proxies": ["127.0.0.1/32"],
+    }
+    return Settings(**{**base, **more})
+
+
+async def _app(scope: Any, receive: Any, send: Any) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"x-app", b"1")]})
+    await send({"type": "http.response.body", "body": b"ok"})
+
+
+async def _receive() -> dict[str, Any]:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+def decision_of(decision: Decision | None) -> tuple[Any, ...] | None:
+    if decision is None:
+        return None
+    reasons = tuple((s.name, s.weight) for s in decision.reasons)
+    return (
+        decision.action,
+        decision.rule,
+        decision.score,
+        decision.status,
+        decision.retry_after,
+        decision.ban_for,
+        decision.enforced,
+        reasons,
+    )
+
+
+@dataclass
+class Twin:
+    name: str
+    shield: Shield
+    app: ScrapeShield
+    ids: itertools.count[int] = field(default_factory=itertools.count)
+
+    async def send(self, request: Request) -> Seen:
+        scope = request.scope()
+        sent: list[MutableMapping[str, Any]] = []
+
+        async def send(message: MutableMapping[str, Any]) -> None:
+            sent.append(message)
+
+        await self.app(scope, _receive, send)
+        start = next(m for m in sent if m["type"] == "http.response.start")
+        decision = scope.get("state", {}).get(STATE_KEY)
+        return Seen(decision_of(decision), start["status"], list(start.get("headers", [])))
+
+
+class Twins:
+    """Two shields fed the same requests: `fast` (a fast-lane step on: its settings `fast`)
+    and `full` (the pipeline: `full`), both with the `common` settings too. A step compares
+    `Twins(monkeypatch, fast={"<its setting>": ...})`; `stores` makes each twin's store
+    (`MemoryStore` unless told); `server_clock` when that store runs the rate limiter's windows
+    on its own clock (Redis); `expiry_slack`: keys' expiry times compared to that many seconds
+    apart at most, rather than exactly, for a step known to refresh a key's
+    expiry later than the pipeline (leases: `lease.seconds`)."""
+
+    def __init__(
+        self,
+        monkeypatch: pytest.MonkeyPatch,
+        stores: Callable[[], Store] = MemoryStore,
+        *,
+        fast: Mapping[str, Any] | None = None,
+        full: Mapping[str, Any] | None = None,
+        server_clock: bool = False,
+        expiry_slack: float = 0.0,
+        **common: Any,
+    ) -> None:
+        self.clock = Clock()
+        self.server_clock = server_clock
+        self.expiry_slack = expiry_slack
+        self.twins = [
+            self._twin("fast", stores(), twin_settings(**{**common, **(fast or {})})),
+            self._twin("full", stores(), twin_settings(**{**common, **(full or {})})),
+        ]
+        self._current = self.twins[0]
+        self._minting: random.Random | None = None
+        self._drawn = 0
+        self.minted: list[str] = []
+        monkeypatch.setattr(time, "time", self.clock)
+        monkeypatch.setattr("scrapeshield.identity.token.secrets.token_urlsafe", self._token)
+        monkeypatch.setattr("scrapeshield.facts.getrandbits", self._request_id)
+        self.requests = 0
+
+    @staticmethod
+    def _twin(name: str, store: Store, settings: Settings) -> Twin:
+        shield = Shield(settings, store=store)
+        for detector in shield.detectors:
+            if detector.name == "verified":
+                detector.dns = FCrDNS(Resolver())  # type: ignore[attr-defined]
+        return Twin(name, shield, ScrapeShield(_app, shield=shield))
+
+    def _token(self, size: int = 16) -> str:
+        """The request's n-th random token, alike for both twins (a token one of them draws and
+        the other does not leaves the next ones alike)."""
+        if self._minting is not None:
+            return self._minting.randbytes(size).hex()
+        self._drawn += 1
+        return random.Random(f"{self.requests}/{self._drawn}").randbytes(size).hex()
+
+    def mint(self, scope: dict[str, Any]) -> str:
+        """A visitor cookie for this request's client, as a page issued it before the sequence
+        (both shields share the key), its id from a source of its own."""
+        identity = next(d for d in self.fast.detectors if d.name == "identity")
+        self._minting = random.Random(len(self.minted))
+        try:
+            issued = identity.tokens.issue(self.fast.facts(scope))  # type: ignore[attr-defined]
+        finally:
+            self._minting = None
+        cookie: str = issued[1].decode().split(";")[0]
+        self.minted.append(cookie)
+        return cookie
+
+    def _request_id(self, bits: int) -> int:
+        return 0 if self._minting is not None else next(self._current.ids)
+
+    @property
+    def fast(self) -> Shield:
+        return self.twins[0].shield
+
+    @property
+    def full(self) -> Shield:
+        return self.twins[1].shield
+
+    async def send(self, requests: Iterable[Request]) -> list[Seen]:
+        """Each request to both shields in turn; fails at the first that differs."""
+        answers = []
+        for request in requests:
+            self.clock.now += request.after
+            seen = []
+            for twin in self.twins:
+                self._current, self._drawn = twin, 0
+                seen.append(await twin.send(request))
+            fast, full = seen if not self.server_clock else _on_server_clock(*seen)
+            where = f"request {self.requests} ({request.method} {request.path} from {request.ip})"
+            assert fast.decision == full.decision, f"{where}: decisions differ: {seen}"
+            assert fast.status == full.status, f"{where}: statuses differ: {seen}"
+            assert fast.headers == full.headers, f"{where}: response headers differ: {seen}"
+            self.requests += 1
+            answers.append(fast)
+        return answers
+
+    async def compare_stores(self) -> None:
+        """What the two stored, once any lease is settled (leases count their requests at the
+        client's next full evaluation, and reserve room ahead: docs/leases.md)."""
+        for twin in self.twins:
+            if (leases := twin.shield.leases) is not None:
+                leases.end_all()
+                await leases.written()
+        fast, full = [await stored(twin.shield.store) for twin in self.twins]
+        if self.server_clock:
+            fast, full = _buckets_named(fast), _buckets_named(full)
+        for part in ("data", "rows") if self.expiry_slack and "data" in fast else ():
+            ours, theirs = fast[part], full[part]
+            for key, (value, at) in ours.items():
+                other = theirs.get(key)
+                if (
+                    other is not None
+                    and other[0] == value
+                    and _near(at, other[1], self.expiry_slack)
+                ):
+                    ours[key] = other  # the same value, its expiry within the slack
+        for part in fast:
+            ours, theirs = fast[part], full[part]
+            if isinstance(ours, dict) and isinstance(theirs, dict) and ours != theirs:
+                keys = sorted({*ours, *theirs}, key=str)
+                diff = {
+                    k: (ours.get(k), theirs.get(k)) for k in keys if ours.get(k) != theirs.get(k)
+                }
+                raise AssertionError(f"the stores' {part} differ (fast, full): {diff}")
+            assert ours == theirs, f"the stores' {part} differ: {ours} against {theirs}"
+
+    async def aclose(self) -> None:
+        for twin in self.twins:
+            await twin.shield.aclose()
+
+
+async def stored(store: Store) -> dict[Any, Any]:
+    """What a store holds, comparable across two stores."""
+    if isinstance(store, MemoryStore):
+        return {
+            "data": dict(store._data),
+            "bans": dict(store._bans),
+            "traps": dict(store._traps),
+            "rows": dict(store._rows),
+            "sets": {k: set(v) for k, v in store._sets.items()},
+            "set_expiry": dict(store._set_expiry),
+            "events": [(event.time, event.data) for event in store._events],
+        }
+    assert isinstance(store, RedisStore)
+    return await redis_contents(store)
+
+
+def _buckets_named(contents: dict[Any, Any]) -> dict[Any, Any]:
+    """The rate limiter's buckets on Redis (`rl:...<window>/<parity>`) by name alone: which
+    bucket a hit lands in follows the server's clock, which the twins read a moment apart (their
+    counts are held to the decisions and the RateLimit fields' remaining counts instead)."""
+    out = {k: v for k, v in contents.items() if not k.startswith(b"rl:")}
+    out[b"rl: buckets"] = sorted({k.rpartition(b"/")[0] for k in contents if k.startswith(b"rl:")})
+    return out
+
+
+def _near(at: float | None, other: float | None, slack: float) -> bool:
+    if at is None or other is None:
+        return at is other
+    return abs(at - other) <= slack
+
+
+async def redis_contents(store: RedisStore) -> dict[Any, Any]:
+    """Every key under the store's prefix (without it) with its value and whether it expires;
+    streams by length (their entries' ids are the server's clock)."""
+    client = redis.asyncio.Redis.from_url(store.url)  # bytes: some values are not text
+    prefix = store.prefix.encode()
+    out: dict[bytes, Any] = {}
+    try:
+        async for key in client.scan_iter(match=re.sub(rb"([\\*?\[\]])", rb"\\\1", prefix) + b"*"):
+            kind = (await client.type(key)).decode()  # type: ignore[union-attr]
+            value: Any
+            if kind == "string":
+                value = await client.get(key)
+            elif kind == "hash":
+                value = await client.hgetall(key)
+            elif kind == "zset":
+                value = await client.zrange(key, 0, -1, withscores=True)
+            elif kind == "set":
+                value = await client.smembers(key)
+            elif kind == "list":
+                value = await client.lrange(key, 0, -1)
+            elif kind == "stream":
+                value = await client.xlen(key)
+            else:
+                value = kind
+            out[key[len(prefix) :]] = (kind, value, await client.pttl(key) > 0)
+    finally:
+        await client.aclose()
+    assert out, f"nothing stored under {store.prefix}"
+    return out
+
+
+_SERVER_TIMED = (b"retry-after", b"ratelimit")
+
+
+def _on_server_clock(fast: Seen, full: Seen) -> tuple[Seen, Seen]:
+    """On Redis the rate limiter's windows run on the server's clock (`TIME`), which the two
+    shields read a moment apart (about a millisecond): its times (the retry time, Retry-After
+    and the RateLimit field's seconds) are held equal within 0.1 s and one second, and then
+    taken as equal; everything else is compared exactly."""
+    if fast.decision is not None and full.decision is not None:
+        ours, theirs = fast.decision[4], full.decision[4]
+        if ours is not None and theirs is not None and abs(ours - theirs) <= 0.1:
+            full = Seen((*full.decision[:4], ours, *full.decision[5:]), full.status, full.headers)
+    if len(fast.headers) == len(full.headers):
+        headers = []
+        for (name, value), (other, theirs) in zip(fast.headers, full.headers, strict=True):
+            if name == other and name in _SERVER_TIMED and _within_a_second(value, theirs):
+                theirs = value
+            headers.append((other, theirs))
+        full = Seen(full.decision, full.status, headers)
+    return fast, full
+
+
+def _within_a_second(ours: bytes, theirs: bytes) -> bool:
+    """Retry-After's seconds, or the RateLimit field's `t` (its policy and remaining count
+    exactly), at most a second apart."""
+    head, _, seconds = ours.rpartition(b"t=")
+    other, _, their_seconds = theirs.rpartition(b"t=")
+    if head != other or not seconds.isdigit() or not their_seconds.isdigit():
+        return False
+    return abs(int(seconds) - int(their_seconds)) <= 1

@@ -1,0 +1,132 @@
+"""The request sequences the differential harness sends: the simulated person
+(benchmarks/person.py's page loads) and in-process versions of the efficacy harness's
+adversaries (benchmarks/efficacy: copied browser headers, a fast and a paced scraper, rotating
+addresses, a header order no browser sends, no user agent, a datacenter address, verified and
+false crawler claims, AI crawlers' user agents)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from benchmarks import person
+from benchmarks.bench_person import scopes
+from benchmarks.efficacy.headers import GO_HTTP_CLIENT, chrome
+
+from tests.fastlane.differential import Request
+
+__all__ = ["ADVERSARIES", "Request", "person"]
+
+HOST = "gallery.test"
+BASE = f"https://{HOST}"
+DATACENTER_IP = "3.5.140.7"  # in AWS's published ranges (tests/test_datacenter.py)
+GOOGLE_IP = "66.249.66.1"
+GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
+_WEBKIT = "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko"
+AI_AGENTS = (
+    f"{_WEBKIT}); compatible; GPTBot/1.2; +https://openai.com/gptbot",
+    f"{_WEBKIT}; compatible; ClaudeBot/1.0; +claudebot@anthropic.com)",
+    "CCBot/2.0 (https://commoncrawl.org/faq/)",
+)
+
+
+def persons(count: int, loads: int, cookies: list[str], pace: float = 1.0) -> list[Request]:
+    """`count` people, `loads` page loads each (page, stylesheet, script, original), taking
+    turns, `pace` seconds apart, its assets a quarter of that (person.py's paced schedule; each
+    its own address and cookie)."""
+    text = person.schedule(HOST, cookies[:count], paced=True)
+    size = 1 + len(person.ASSETS)
+    out = []
+    for index, scope in enumerate(scopes(text)[: count * loads * size]):
+        headers = [(k.decode(), v.decode()) for k, v in scope["headers"]]
+        out.append(
+            Request(
+                scope["path"], headers, ip="127.0.0.1", after=pace / 4 if index % size else pace
+            )
+        )
+    return out
+
+
+def _pages(ip: str, headers: list[tuple[str, str]], count: int, after: float) -> Iterator[Request]:
+    for n in range(count):
+        yield Request(f"/artworks/{n % 40 + 1}", [("Host", HOST), *headers], ip=ip, after=after)
+
+
+def copied_browser(count: int = 120, after: float = 0.05) -> list[Request]:
+    """Chromium's recorded navigation headers, copied, fast: limits, challenges, bans."""
+    return list(_pages("198.51.100.20", chrome().navigation(BASE, "/"), count, after))
+
+
+def paced_scraper(count: int = 40) -> list[Request]:
+    return list(_pages("198.51.100.21", chrome().navigation(BASE, "/"), count, 3.0))
+
+
+def rotating_addresses(count: int = 60) -> list[Request]:
+    headers = chrome().navigation(BASE, "/")
+    return [
+        Request(
+            f"/artworks/{n + 1}",
+            [("Host", HOST), *headers],
+            ip=f"198.51.{n % 3}.{n + 1}",
+            after=0.1,
+        )
+        for n in range(count)
+    ]
+
+
+def header_order(count: int = 30) -> list[Request]:
+    """Chromium's fields in reversed order: an order Chromium never sends."""
+    headers = list(reversed(chrome().navigation(BASE, "/")))
+    return list(_pages("198.51.100.22", headers, count, 0.3))
+
+
+def empty_user_agent(count: int = 20) -> list[Request]:
+    headers = [h for h in chrome().navigation(BASE, "/") if h[0].lower() != "user-agent"]
+    return [*_pages("198.51.100.23", headers, count, 0.3), *_pages("198.51.100.24", [], count, 0.3)]
+
+
+def datacenter(count: int = 30) -> list[Request]:
+    return list(_pages(DATACENTER_IP, chrome().navigation(BASE, "/"), count, 0.3))
+
+
+def crawler_claims(count: int = 20) -> list[Request]:
+    """Googlebot from Google's address (verified) and from others (a false claim, one of them
+    a datacenter's), alternating: the datacenter detector reads the verified detector's note."""
+    ua = [("User-Agent", GOOGLEBOT), ("Accept", "*/*")]
+    out: list[Request] = []
+    for n in range(count):
+        ip = (GOOGLE_IP, "198.51.100.25", DATACENTER_IP)[n % 3]
+        out.extend(_pages(ip, ua, 1, 0.2))
+    return out
+
+
+def ai_crawlers(count: int = 10) -> list[Request]:
+    out: list[Request] = []
+    for n, agent in enumerate(AI_AGENTS):
+        ua = [("User-Agent", agent), ("Accept", "*/*")]
+        out.extend(_pages(f"198.51.100.{30 + n}", ua, count, 0.2))
+    return out
+
+
+def libraries(count: int = 15) -> list[Request]:
+    """Go's and curl's defaults, and a user agent that changes on one address."""
+    out = list(_pages("198.51.100.40", GO_HTTP_CLIENT, count, 0.2))
+    out += _pages("198.51.100.41", [("User-Agent", "curl/8.5.0"), ("Accept", "*/*")], count, 0.2)
+    browser = chrome().navigation(BASE, "/")
+    for n in range(count):
+        agent = AI_AGENTS[0] if n % 2 else chrome().user_agent
+        headers = [(k, agent if k.lower() == "user-agent" else v) for k, v in browser]
+        out.extend(_pages("198.51.100.42", headers, 1, 0.2))
+    return out
+
+
+ADVERSARIES = {
+    "copied-browser": copied_browser,
+    "paced-scraper": paced_scraper,
+    "rotating-addresses": rotating_addresses,
+    "header-order": header_order,
+    "empty-user-agent": empty_user_agent,
+    "datacenter": datacenter,
+    "crawler-claims": crawler_claims,
+    "ai-crawlers": ai_crawlers,
+    "libraries": libraries,
+}

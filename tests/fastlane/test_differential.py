@@ -1,0 +1,127 @@
+"""The differential harness (tests/fastlane/differential.py): two shields that must agree do,
+on the person and the adversaries, memory and Redis, asyncio and uvloop; and the harness fails
+when one of them answers from a stale table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pytest
+
+from scrapeshield.detector import RequestContext
+from scrapeshield.facts import Facts
+from scrapeshield.signals import Signal
+from scrapeshield.store import RedisStore
+from tests.fastlane import sequences
+from tests.fastlane.differential import Twins
+from tests.servers import RedisServer
+
+pytestmark = pytest.mark.both_loops
+
+
+def _cookies(twins: Twins, count: int) -> list[str]:
+    """Visitor tokens of returning people, made by the shields' own (shared) key."""
+    person = sequences.person
+    out = []
+    for who in range(count):
+        headers = [
+            *person.page(sequences.HOST, "/", None, who),
+            ("x-forwarded-for", person.address(who)),
+        ]
+        out.append(twins.mint(sequences.Request("/", headers, ip="127.0.0.1").scope()))
+    return out
+
+
+async def _all(twins: Twins) -> Twins:
+    cookies = _cookies(twins, 6)
+    await twins.send(sequences.persons(6, 4, cookies))  # at a reader's pace
+    await twins.send(sequences.persons(2, 30, cookies, pace=0.1))  # page loads in a hurry
+    await twins.compare_stores()
+    for sequence in sequences.ADVERSARIES.values():
+        await twins.send(sequence())
+        await twins.compare_stores()
+    assert twins.requests > 500
+    await twins.aclose()
+    return twins
+
+
+def _redis(server: RedisServer, prefix: str) -> Callable[[], RedisStore]:
+    """Each twin's store: the test's Redis, a prefix each."""
+    names = iter(("fast", "full"))
+    return lambda: RedisStore(server.url, prefix=f"{prefix}{next(names)}:", timeout=2.0)
+
+
+async def test_the_twins_agree_on_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    await _all(Twins(monkeypatch))
+
+
+async def test_the_twins_agree_on_redis(
+    monkeypatch: pytest.MonkeyPatch, redis_server: RedisServer, redis_prefix: str
+) -> None:
+    await _all(Twins(monkeypatch, _redis(redis_server, redis_prefix), server_clock=True))
+
+
+class _Stale:
+    """A deliberately broken fast lane: the user agent detector's answer kept per address, so a
+    client that changes its user agent is answered with the first one's signals."""
+
+    def __init__(self, detector: Any) -> None:
+        self.detector = detector
+        self.name, self.uses_store = detector.name, False
+        self.steady_signals = True
+        self._kept: dict[object, tuple[Sequence[Signal], dict[str, Any]]] = {}
+
+    def detect_now(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
+        kept = self._kept.get(facts.client_ip)
+        if kept is None:
+            before = dict(ctx.notes)
+            signals = self.detector.detect_now(facts, ctx)
+            written = {k: v for k, v in ctx.notes.items() if before.get(k) is not v}
+            kept = self._kept[facts.client_ip] = (tuple(signals), written)
+        ctx.notes.update(kept[1])
+        return kept[0]
+
+    async def detect(self, facts: Facts, ctx: RequestContext) -> Sequence[Signal]:
+        return self.detect_now(facts, ctx)
+
+
+async def test_the_harness_fails_when_the_fast_twin_answers_from_a_stale_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """It names the request where the two shields part (a user agent changed on one address);
+    the same sequence with the detector unbroken agrees."""
+    for broken in (False, True):
+        twins = Twins(monkeypatch)
+        if broken:
+            detectors = twins.fast.detectors
+            at = next(i for i, d in enumerate(detectors) if d.name == "useragent")
+            detectors[at] = _Stale(detectors[at])
+        if not broken:
+            await twins.send(sequences.libraries())
+        else:
+            with pytest.raises(
+                AssertionError,
+                match=r"request 31 \(GET /artworks/1 from 198.51.100.42\): decisions differ",
+            ):
+                await twins.send(sequences.libraries())
+        await twins.aclose()
+
+
+async def test_leases_agree_with_the_pipeline(
+    monkeypatch: pytest.MonkeyPatch, redis_server: RedisServer, redis_prefix: str
+) -> None:
+    """Leases (docs/leases.md: exact by design) on against off, memory and Redis. A leased
+    request does not refresh the expiry of identity's returned-visitor mark (id:r:) or of
+    behaviour's row: it comes up to a lease's second earlier (docs/architecture.md)."""
+    lease = {"lease": {"enabled": True}}
+    for on_redis in (False, True):
+        if on_redis:
+            store = _redis(redis_server, redis_prefix)
+            twins = Twins(monkeypatch, store, server_clock=True, fast=lease, expiry_slack=1.0)
+        else:
+            twins = Twins(monkeypatch, fast=lease, expiry_slack=1.0)
+        leases = twins.fast.leases
+        await _all(twins)
+        assert leases is not None
+        assert leases.used > 50
