@@ -57,10 +57,12 @@ async def test_a_shared_plan_is_the_clients_own(store: Store) -> None:
     detector = identity_of(shield)
     now = (time.time() // 3600) * 3600 + 1800
     ages = (None, 60.0, 1200.0, 2400.0, 7200.0, 100_000.0)
-    checked = 0
+    checked = known = 0
     for n, age in enumerate(ages * 3):
         ip = f"203.0.{113 + n % 2}.{n + 1}"
         cookie = token(shield, int(now - age), int(now) + 86_400, ip=ip) if age else None
+        if n % 2:  # an original the hour before: its counts are then known, and not 0
+            await at(shield, now - 3600, "/images/5.png", IMAGE, ip=ip, cookie=cookie)
         for path, headers in (("/artworks/1", PAGE), ("/images/2.png", IMAGE)):
             for _ in range(2):  # (the second: the previous hour's counts known)
                 _, ctx = await at(shield, now, path, headers, ip=ip, cookie=cookie)
@@ -80,5 +82,7 @@ async def test_a_shared_plan_is_the_clients_own(store: Store) -> None:
                 )
                 assert shared == own
                 checked += 1
+                known += any(read[3] > 0 for read in own.reads)
     assert checked == len(ages) * 3 * 2 * 2
+    assert known > 10  # (so many plans knew the previous hour's counts)
     assert len(detector._templates) > 10  # (so many shapes were met)
