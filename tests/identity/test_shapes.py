@@ -10,8 +10,8 @@ from typing import Any
 import msgspec
 import pytest
 
-from scrapeshield.identity.detector import IdentityDetector
-from scrapeshield.identity.plan import Plan
+from scrapeshield.identity import detector as identity_detector
+from scrapeshield.identity.plan import Plan, make
 from scrapeshield.shield import Shield, synthetic_scope
 from scrapeshield.store.base import Store
 from tests.identity.test_caches import at, identity_of, token
@@ -21,15 +21,14 @@ pytestmark = pytest.mark.both_loops
 
 
 def counting(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Counts the plans made afresh (`_make_plan`: a template's, or a client's own)."""
+    """Counts the plans made afresh (`plan.make`: a template's, or a client's own)."""
     made = [0]
-    make = IdentityDetector._make_plan
 
-    def counted(self: IdentityDetector, *args: Any, **kwargs: Any) -> Plan:
+    def counted(*args: Any) -> Plan:
         made[0] += 1
-        return make(self, *args, **kwargs)
+        return make(*args)
 
-    monkeypatch.setattr(IdentityDetector, "_make_plan", counted)
+    monkeypatch.setattr(identity_detector, "make", counted)
     return made
 
 
@@ -77,9 +76,11 @@ async def test_a_shared_plan_is_the_clients_own(store: Store) -> None:
                 shared = detector._shaped(
                     facts, plan.kind, visitor, young, fingerprint, (), budgets
                 )
-                own = detector._make_plan(
-                    plan.kind, now, visitor, strings, young, detector._previous, budgets
-                )
+                read = detector._budgets if budgets else []
+                own = make(
+                    shield.settings.identity, read, plan.kind, now, visitor, strings, young,
+                    detector._previous,
+                )  # fmt: skip
                 assert shared == own
                 checked += 1
                 known += any(read[3] > 0 for read in own.reads)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Awaitable, Sequence
 from functools import partial
 from typing import Any
 
@@ -257,10 +257,11 @@ class IdentityDetector(Immediate):
         now, strings = facts.time, (facts.client_key, self._network(facts), fingerprint)
         values = (visitor.id if visitor is not None else "", *strings)
         if not shapes.plain(values):
-            plan = self._make_plan(kind, now, visitor, strings, young, self._previous, budgets)
+            read = self._budgets if budgets else []
+            plan = make(self.settings, read, kind, now, visitor, strings, young, self._previous)
             return plan._replace(cache_key=cache_key)
         issued = visitor.issued if visitor is not None else -1.0
-        shape = (  # all that `_make_plan` branches on, but the previous hours known
+        shape = (  # all that `make` branches on, but the previous hours known
             kind,
             budgets,
             young,
@@ -301,26 +302,13 @@ class IdentityDetector(Immediate):
                 [k for k, m in zip(base.prev_keys, mask, strict=True) if m] if base else [], 0
             )
             strings = (shapes.CLIENT, shapes.NETWORK, shapes.FINGERPRINT)
-            plan = self._make_plan(kind, now, marked, strings, young, counts, bool(shape[1]))
+            read = self._budgets if shape[1] else []
+            plan = make(self.settings, read, kind, now, marked, strings, young, counts)
             found = shapes.Template(plan)
             if len(self._templates) >= _TEMPLATES:  # (a few per window: bounded all the same)
                 self._templates.popitem(last=False)
             self._templates[key] = found
         return found
-
-    def _make_plan(
-        self,
-        kind: str,
-        now: float,
-        visitor: Visitor | None,
-        strings: tuple[str, str, str],
-        young: bool,
-        counts: Mapping[str, int],
-        budgets: bool = True,
-    ) -> Plan:
-        """A plan made afresh (`plan.make`): a shape's template, or a client's own."""
-        read = self._budgets if budgets else []
-        return make(self.settings, read, kind, now, visitor, strings, young, counts)
 
     def _signals(
         self, facts: Facts, ctx: RequestContext, plan: Plan, results: Sequence[int]
