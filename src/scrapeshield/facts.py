@@ -162,8 +162,12 @@ _networks: dict[tuple[int, int, int], str] = {}
 def client_network(ip: IPAddress, ipv4_prefix: int, ipv6_prefix: int) -> str:
     """The network an address belongs to, as `ipaddress` writes it (`192.0.2.0/24`,
     `2001:db8::/48`): the key of per-network counters (identity's issuance and budgets, the
-    unverified-bot counter). Made once per address and prefix, not per request (`ipaddress`
-    masks and formats in Python, ~2 µs); bounded, since addresses come from clients."""
+    unverified-bot counter). An IPv4 network is written from its masked integer (~0.5 µs, so
+    nothing is kept per address); an IPv6 one by `ipaddress` (~3 µs), once per address and
+    prefix: bounded, since addresses come from clients."""
+    if ip.version == 4 and 0 <= ipv4_prefix <= 32:
+        n = int(ip) & (0xFFFFFFFF << (32 - ipv4_prefix)) & 0xFFFFFFFF
+        return f"{n >> 24}.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}/{ipv4_prefix}"
     bits = ipv4_prefix if ip.version == 4 else ipv6_prefix
     key = (int(ip), bits, ip.version)
     found = _networks.get(key)

@@ -33,15 +33,14 @@ from typing import Any
 from scrapeshield.bans import UNKNOWN_CLIENT
 from scrapeshield.detector import Found, Immediate, RequestContext, Sent, settled
 from scrapeshield.facts import Facts, client_network
-from scrapeshield.identity import ops
+from scrapeshield.identity import ops, shapes
 from scrapeshield.identity.fingerprint import Fingerprints, header_fingerprint
-from scrapeshield.identity.plan import Budget, Plan
+from scrapeshield.identity.plan import Budget, Plan, make, same, spent_key
 from scrapeshield.identity.settings import IdentitySettings
 from scrapeshield.identity.token import Visitor, VisitorTokens
 from scrapeshield.identity.trust import TrustedReads
 from scrapeshield.lease.protocol import STEADY_TERMS, UNLIMITED, Terms
 from scrapeshield.signals import Signal
-from scrapeshield.store.keys import subject_key
 from scrapeshield.store.memory import MemoryStore
 from scrapeshield.store.redis import RedisStore
 
@@ -63,6 +62,8 @@ _PLAN_CACHE_SIZE = 8192
 """Plans kept: a page's and an original's for each client whose token is kept (`token.py`,
 4,096; the paced mix's 3,000 people hold 6,000 plans); the oldest goes first."""
 _KEY_YOUNG, _KEY_FINGERPRINT = 5, 8  # their places in `_plan`'s cache key (`_lean` reads them)
+_TEMPLATES = 256
+"""Plan templates kept (`shapes.py`): a few dozen shapes per clock hour at most."""
 _PLAN_NOTE = "identity_plan"  # the request's plan (a page's lease reads it)
 _POOL_NOTE = "identity_pool"  # the young identities this request's pool counted
 _NEVER = 1 << 30
@@ -97,6 +98,7 @@ class IdentityDetector(Immediate):
         self._newcomers = settings.budgets.newcomers if settings.budgets.enabled else 0
         # `Plan`s' fields; oldest out first (an OrderedDict: O(1), docs/store.md)
         self._plans: OrderedDict[tuple[object, ...], tuple[Any, ...]] = OrderedDict()
+        self._templates: OrderedDict[tuple[object, ...], shapes.Template] = OrderedDict()
         self._fingerprint = Fingerprints()  # part of a plan's key: read on most pages
         self._previous: dict[str, int] = {}
         """The previous clock hour's counts, by key: an hour's count no longer changes once
@@ -220,7 +222,7 @@ class IdentityDetector(Immediate):
         )
         kept = self._plans.get(key)
         if kept is None:
-            plan = self._make_plan(facts, kind, visitor, young, fingerprint, key)
+            plan = self._shaped(facts, kind, visitor, young, fingerprint, key)
             plans = self._plans
             while len(plans) >= _PLAN_CACHE_SIZE:  # clients choose these: stay bounded
                 plans.popitem(last=False)  # (the oldest: remade if its client comes back)
@@ -235,12 +237,12 @@ class IdentityDetector(Immediate):
             return Plan._make(plan.lean)
         key = plan.cache_key  # (its kind, young and fingerprint: what made the plan)
         young, fingerprint = bool(key[_KEY_YOUNG]), str(key[_KEY_FINGERPRINT])
-        lean = self._make_plan(facts, plan.kind, visitor, young, fingerprint, key, False)
+        lean = self._shaped(facts, plan.kind, visitor, young, fingerprint, key, False)
         if key in self._plans:  # (kept in its place: not made younger)
             self._plans[key] = tuple(plan._replace(lean=tuple(lean)))
         return lean
 
-    def _make_plan(
+    def _shaped(
         self,
         facts: Facts,
         kind: str,
@@ -250,127 +252,63 @@ class IdentityDetector(Immediate):
         cache_key: tuple[object, ...],
         budgets: bool = True,
     ) -> Plan:
-        s, now, client = self.settings, facts.time, facts.client_key
-        image = kind == "image"
-        network = self._network(facts)
-        queued: list[ops.Op] = []
-        path_at: list[int] = []  # adds whose member is the request's path (an original)
-        budget_at: list[int] = []
-        spent_at = -1
-        prev_at: list[int] = []
-        prev_known: list[int] = []
-        prev_keys: list[str] = []
-        # each budget's subject is its key's Cluster hash tag (the visitor id, the address, the
-        # network): a visitor keeps one count across addresses
-        subjects = {
-            "visitor": ("id:b:visitor:v:", visitor.id)
-            if visitor is not None
-            else ("id:b:visitor:a:", client),
-            "address": ("id:b:address:", client),
-            "network": ("id:b:network:", network),
-        }
-        read = self._budgets if budgets else []
-        read_subjects: list[tuple[str, ...]] = []  # per budget (trusted pages)
-        for b in read:
-            seconds, n = b.seconds, int(now // b.seconds)
-            key = subject_key(*subjects[b.scope], f":{b.period}{n}")
-            hourly = b.period == "hour"  # kept into the next hour, which weighs it (sliding)
-            if image:
-                path_at.append(len(queued))
-                queued.append(("A", key, "", 2 * seconds if hourly else seconds))
-            else:
-                queued.append(("C", key, "", 0.0))
-            young_here = visitor is not None and _same(visitor.issued, now, seconds)
-            if b.scope == "visitor" and young_here:
-                # A token issued this period: its budget also holds what its address took
-                # without one this period, so taking a token never starts a fresh budget.
-                tokenless = subject_key("id:b:visitor:a:", client, f":{b.period}")
-                queued.append(("W", f"{tokenless}{n}", "", 0.0))
-            read_subjects.append(
-                (subject_key(*subjects[b.scope], ":"), subject_key("id:b:visitor:a:", client, ":"))
-                if b.scope == "visitor" and young_here
-                else (subject_key(*subjects[b.scope], ":"),)
-            )
-            budget_at.append(len(queued) - 1)
-            known, previous = 0, ""
-            if hourly:  # the previous hour, weighted by the part of it within the last 60 min
-                subject = key.removesuffix(f"hour{n}")
-                if b.scope == "visitor" and young_here:
-                    subject = subject_key("id:b:visitor:a:", client, ":")
-                previous = f"{subject}hour{n - 1}"
-                known = self._previous.get(previous, -1)
-                if known < 0:  # read with this request, then known (see `_learn`)
-                    queued.append(("C", previous, "", 0.0))
-            prev_at.append(len(queued) - 1 if known < 0 else -1)
-            prev_known.append(max(known, 0))
-            prev_keys.append(previous)
-            if b.scope == "visitor" and hourly and image and (young_here or not visitor):
-                # ...nor does clearing cookies once refused (docs/identity.md#cookie-clearing)
-                queued.append(("C", _spent_key(client, fingerprint, now), "", 0.0))
-                spent_at = len(queued) - 1
-        newcomers_at = -1
-        if image and self._newcomers and (visitor is None or _same(visitor.issued, now, 3600.0)):
-            # one program rotating fresh identities within a network (docs/identity.md#newcomers)
-            hour = f":hour{int(now // 3600)}"  # tagged by network and fingerprint: spread
-            key = subject_key("id:b:newcomers:", f"{network}:{fingerprint}", hour)
-            path_at.append(len(queued))
-            queued.append(("A", key, "", 3600.0))
-            newcomers_at = len(queued) - 1
-        pool = self._pool
-        rest_at = len(queued)  # the answers of the counters below start here
-        counted = pool.enabled and young
-        issuance = not image and visitor is None
-        if counted:
-            key = subject_key(f"id:p:{kind}:", fingerprint, f":{int(now // pool.window)}")
-            queued.append(("A", key, client, pool.window))
-        window = int(now // s.window)
-        issued_key = subject_key("id:i:a:", client, f":{window}")
-        returned_key = subject_key("id:r:", client)
-        if issuance:
-            queued += [
-                ("I", issued_key, "", s.window),
-                ("I", subject_key("id:i:n:", network, f":{window}"), "", s.window),
-                ("I", subject_key("id:i:f:", fingerprint, f":{window}"), "", s.window),
-            ]
-        amnesia = image and visitor is None
-        if amnesia:
-            queued += [("V", issued_key, "", 0.0), ("G", returned_key, "", 0.0)]
-        if not image and visitor is not None:
-            queued.append(("S", returned_key, "", s.window))
-        return Plan(
+        """The client's plan: its shape's template (made once for every client of the shape)
+        with its strings put in (`shapes.py`); made afresh for strings a template cannot take."""
+        now, strings = facts.time, (facts.client_key, self._network(facts), fingerprint)
+        values = (visitor.id if visitor is not None else "", *strings)
+        if not shapes.plain(values):
+            read = self._budgets if budgets else []
+            plan = make(self.settings, read, kind, now, visitor, strings, young, self._previous)
+            return plan._replace(cache_key=cache_key)
+        issued = visitor.issued if visitor is not None else -1.0
+        shape = (  # all that `make` branches on, but the previous hours known
             kind,
-            tuple(queued),
-            tuple(path_at),
-            visitor.id if visitor is not None else "",
-            counted,
-            issuance,
-            amnesia,
-            newcomers_at,
-            tuple(prev_at),
-            rest_at,
-            tuple(prev_keys),
-            cache_key,
-            tuple(  # (from a list: a tuple made from a generator exists before its items,
-                [  # and the collector untracks a tuple only after them: one collection later)
-                    (
-                        i,
-                        at,
-                        prev,
-                        known,
-                        spent_at if b.scope == "visitor" and b.period == "hour" else -1,
-                        b.allowed if image else b.allowed - 1,
-                        own,
-                    )
-                    for i, (b, at, prev, known, own) in enumerate(
-                        zip(read, budget_at, prev_at, prev_known, read_subjects, strict=True)
-                    )
-                ]
-            ),
-            any(at >= 0 for at in prev_at),
-            ops.call(queued, path_at),
-            () if image else tuple(dict.fromkeys(s for own in read_subjects for s in own)),
-            None,
+            budgets,
+            young,
+            visitor is None,
+            same(issued, now, 3600.0),
+            same(issued, now, 86_400.0),
+            int(now // 3600),
+            int(now // 86_400),
+            int(now // self._pool.window),
+            int(now // self.settings.window),
         )
+        template = self._template(shape, (), kind, now, visitor, young)
+        filled = template.strings(values)
+        known = [self._previous.get(k, -1) if k else -1 for k in template.previous(filled)]
+        if any(k >= 0 for k in known):  # (then read no more: a template of its own)
+            mask = tuple(k >= 0 for k in known)
+            template = self._template(shape, mask, kind, now, visitor, young, template)
+            filled = template.strings(values)
+        return template.fill(filled, [max(k, 0) for k in known], cache_key)
+
+    def _template(
+        self,
+        shape: tuple[object, ...],
+        mask: tuple[bool, ...],
+        kind: str,
+        now: float,
+        visitor: Visitor | None,
+        young: bool,
+        base: shapes.Template | None = None,
+    ) -> shapes.Template:
+        """The template of a shape, with the previous hours `mask` marks as known (their
+        counts put in per request); made at the shape's first request, the oldest dropped."""
+        key = (shape, mask)
+        found = self._templates.get(key)
+        if found is None:
+            marked = Visitor(shapes.VISITOR, visitor.issued) if visitor is not None else None
+            counts = dict.fromkeys(
+                [k for k, m in zip(base.prev_keys, mask, strict=True) if m] if base else [], 0
+            )
+            strings = (shapes.CLIENT, shapes.NETWORK, shapes.FINGERPRINT)
+            read = self._budgets if shape[1] else []
+            plan = make(self.settings, read, kind, now, marked, strings, young, counts)
+            found = shapes.Template(plan)
+            if len(self._templates) >= _TEMPLATES:  # (a few per window: bounded all the same)
+                self._templates.popitem(last=False)
+            self._templates[key] = found
+        return found
 
     def _signals(
         self, facts: Facts, ctx: RequestContext, plan: Plan, results: Sequence[int]
@@ -477,24 +415,14 @@ def _queued(plan: Plan, path: str) -> Sequence[ops.Op]:
     return queued
 
 
-def _spent_key(client: str, fingerprint: str, now: float) -> str:
-    """Young tokens refused this hour at this address with these headers (a distinct count)."""
-    return subject_key("id:b:spent:", client, f":{fingerprint}:hour{int(now // 3600)}")
-
-
 def _spend(facts: Facts, plan: Plan, out: Sequence[Signal]) -> ops.Op | None:
     """The write that remembers a token refused at its hourly budget, or None."""
     if not plan.visitor or not any(s.name == VISITOR_HOUR_REFUSE for s in out):
         return None
-    key = _spent_key(facts.client_key, header_fingerprint(facts.headers), facts.time)
+    key = spent_key(facts.client_key, header_fingerprint(facts.headers), facts.time)
     return ("A", key, plan.visitor, 3600.0)
 
 
 async def _after(write: Awaitable[object], out: list[Signal]) -> list[Signal]:
     await write
     return out
-
-
-def _same(issued: float, now: float, seconds: float) -> bool:
-    """Whether a token issued at `issued` was issued in the fixed window of `now`."""
-    return int(issued // seconds) == int(now // seconds)

@@ -3,9 +3,13 @@ cached by the detector), apart from the detector that makes and reads it."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
 from scrapeshield.identity import ops
+from scrapeshield.identity.settings import IdentitySettings
+from scrapeshield.identity.token import Visitor
+from scrapeshield.store.keys import subject_key
 
 
 class Budget(NamedTuple):
@@ -51,3 +55,148 @@ class Plan(NamedTuple):
     subjects: tuple[str, ...]  # the budgets' subjects a page may trust (empty: never trusted)
     lean: tuple[Any, ...] | None  # the same page without its budgets' reads (a `Plan`'s
     # fields), made the first time they are trusted (None: not yet)
+
+
+def make(
+    settings: IdentitySettings,
+    read: Sequence[Budget],
+    kind: str,
+    now: float,
+    visitor: Visitor | None,
+    strings: tuple[str, str, str],
+    young: bool,
+    counts: Mapping[str, int],
+) -> Plan:
+    """A request's plan, made afresh: `read` the budgets it reads, `strings` the client's
+    address, network and header fingerprint, `counts` the previous hours' counts known, by key
+    (a shape's template is made with markers for the strings: `shapes.py`)."""
+    newcomers = settings.budgets.newcomers if settings.budgets.enabled else 0
+    s, image = settings, kind == "image"
+    client, network, fingerprint = strings
+    queued: list[ops.Op] = []
+    path_at: list[int] = []  # adds whose member is the request's path (an original)
+    budget_at: list[int] = []
+    spent_at = -1
+    prev_at: list[int] = []
+    prev_known: list[int] = []
+    prev_keys: list[str] = []
+    # each budget's subject is its key's Cluster hash tag (the visitor id, the address, the
+    # network): a visitor keeps one count across addresses
+    subjects = {
+        "visitor": ("id:b:visitor:v:", visitor.id)
+        if visitor is not None
+        else ("id:b:visitor:a:", client),
+        "address": ("id:b:address:", client),
+        "network": ("id:b:network:", network),
+    }
+    read_subjects: list[tuple[str, ...]] = []  # per budget (trusted pages)
+    for b in read:
+        seconds, n = b.seconds, int(now // b.seconds)
+        key = subject_key(*subjects[b.scope], f":{b.period}{n}")
+        hourly = b.period == "hour"  # kept into the next hour, which weighs it (sliding)
+        if image:
+            path_at.append(len(queued))
+            queued.append(("A", key, "", 2 * seconds if hourly else seconds))
+        else:
+            queued.append(("C", key, "", 0.0))
+        young_here = visitor is not None and same(visitor.issued, now, seconds)
+        if b.scope == "visitor" and young_here:
+            # A token issued this period: its budget also holds what its address took
+            # without one this period, so taking a token never starts a fresh budget.
+            tokenless = subject_key("id:b:visitor:a:", client, f":{b.period}")
+            queued.append(("W", f"{tokenless}{n}", "", 0.0))
+        read_subjects.append(
+            (subject_key(*subjects[b.scope], ":"), subject_key("id:b:visitor:a:", client, ":"))
+            if b.scope == "visitor" and young_here
+            else (subject_key(*subjects[b.scope], ":"),)
+        )
+        budget_at.append(len(queued) - 1)
+        known, previous = 0, ""
+        if hourly:  # the previous hour, weighted by the part of it within the last 60 min
+            subject = key.removesuffix(f"hour{n}")
+            if b.scope == "visitor" and young_here:
+                subject = subject_key("id:b:visitor:a:", client, ":")
+            previous = f"{subject}hour{n - 1}"
+            known = counts.get(previous, -1)
+            if known < 0:  # read with this request, then known (see `_learn`)
+                queued.append(("C", previous, "", 0.0))
+        prev_at.append(len(queued) - 1 if known < 0 else -1)
+        prev_known.append(max(known, 0))
+        prev_keys.append(previous)
+        if b.scope == "visitor" and hourly and image and (young_here or not visitor):
+            # ...nor does clearing cookies once refused (docs/identity.md#cookie-clearing)
+            queued.append(("C", spent_key(client, fingerprint, now), "", 0.0))
+            spent_at = len(queued) - 1
+    newcomers_at = -1
+    if image and newcomers and (visitor is None or same(visitor.issued, now, 3600.0)):
+        # one program rotating fresh identities within a network (docs/identity.md#newcomers)
+        hour = f":hour{int(now // 3600)}"  # tagged by network and fingerprint: spread
+        key = subject_key("id:b:newcomers:", f"{network}:{fingerprint}", hour)
+        path_at.append(len(queued))
+        queued.append(("A", key, "", 3600.0))
+        newcomers_at = len(queued) - 1
+    pool = s.rotating_pool
+    rest_at = len(queued)  # the answers of the counters below start here
+    counted = pool.enabled and young
+    issuance = not image and visitor is None
+    if counted:
+        key = subject_key(f"id:p:{kind}:", fingerprint, f":{int(now // pool.window)}")
+        queued.append(("A", key, client, pool.window))
+    window = int(now // s.window)
+    issued_key = subject_key("id:i:a:", client, f":{window}")
+    returned_key = subject_key("id:r:", client)
+    if issuance:
+        queued += [
+            ("I", issued_key, "", s.window),
+            ("I", subject_key("id:i:n:", network, f":{window}"), "", s.window),
+            ("I", subject_key("id:i:f:", fingerprint, f":{window}"), "", s.window),
+        ]
+    amnesia = image and visitor is None
+    if amnesia:
+        queued += [("V", issued_key, "", 0.0), ("G", returned_key, "", 0.0)]
+    if not image and visitor is not None:
+        queued.append(("S", returned_key, "", s.window))
+    return Plan(
+        kind,
+        tuple(queued),
+        tuple(path_at),
+        visitor.id if visitor is not None else "",
+        counted,
+        issuance,
+        amnesia,
+        newcomers_at,
+        tuple(prev_at),
+        rest_at,
+        tuple(prev_keys),
+        (),
+        tuple(  # (from a list: a tuple made from a generator exists before its items,
+            [  # and the collector untracks a tuple only after them: one collection later)
+                (
+                    i,
+                    at,
+                    prev,
+                    known,
+                    spent_at if b.scope == "visitor" and b.period == "hour" else -1,
+                    b.allowed if image else b.allowed - 1,
+                    own,
+                )
+                for i, (b, at, prev, known, own) in enumerate(
+                    zip(read, budget_at, prev_at, prev_known, read_subjects, strict=True)
+                )
+            ]
+        ),
+        any(at >= 0 for at in prev_at),
+        ops.call(queued, path_at),
+        () if image else tuple(dict.fromkeys(s for own in read_subjects for s in own)),
+        None,
+    )
+
+
+def spent_key(client: str, fingerprint: str, now: float) -> str:
+    """Young tokens refused this hour at this address with these headers (a distinct count)."""
+    return subject_key("id:b:spent:", client, f":{fingerprint}:hour{int(now // 3600)}")
+
+
+def same(issued: float, now: float, seconds: float) -> bool:
+    """Whether a token issued at `issued` was issued in the fixed window of `now`."""
+    return int(issued // seconds) == int(now // seconds)

@@ -19,8 +19,8 @@ from __future__ import annotations
 import secrets
 import time
 
-from scrapeshield.challenge.tokens import Signer, TokenError, binding_for, network_of
-from scrapeshield.facts import Facts
+from scrapeshield.challenge.tokens import Signer, TokenError, binding_for
+from scrapeshield.facts import Facts, client_network
 from scrapeshield.identity.settings import IdentitySettings
 
 KIND = "visitor"
@@ -57,9 +57,13 @@ class VisitorTokens:
         found = self._bindings.get(key)
         if found is None:
             s = self.settings
-            found = binding_for(
-                network_of(facts.client_ip, s.network_ipv4_prefix, s.network_ipv6_prefix), key[1]
+            ip = facts.client_ip  # (the network as `network_of` writes it, without parsing)
+            network = (
+                "unknown"
+                if ip is None
+                else client_network(ip, s.network_ipv4_prefix, s.network_ipv6_prefix)
             )
+            found = binding_for(network, key[1])
             if len(self._bindings) >= _CACHE_SIZE:  # clients choose these: stay bounded
                 self._bindings.clear()
             self._bindings[key] = found

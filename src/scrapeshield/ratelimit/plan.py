@@ -24,7 +24,7 @@ from limits import RateLimitItem
 
 from scrapeshield.bans import UNKNOWN_CLIENT
 from scrapeshield.client import IPAddress
-from scrapeshield.facts import Facts
+from scrapeshield.facts import Facts, client_network
 from scrapeshield.marks import RouteSpec
 from scrapeshield.patterns import GlobSet
 from scrapeshield.ratelimit.settings import (
@@ -385,9 +385,7 @@ def _parse(text: str) -> tuple[RateLimitItem, ...]:
 
 
 def _network(address: ipaddress.IPv4Address | ipaddress.IPv6Address, bits: int) -> str:
-    """`192.0.2.0/24`, `2001:db8::/48`: the network's text, by integer masking (no parsing)."""
-    size = address.max_prefixlen
-    if bits >= size:
+    """`192.0.2.0/24`, `2001:db8::/48`: the network's text, as `ipaddress` writes it."""
+    if bits >= address.max_prefixlen:
         return str(address)
-    masked = int(address) & (((1 << bits) - 1) << (size - bits))
-    return f"{type(address)(masked)}/{bits}"
+    return client_network(address, bits, bits)  # (an IPv4 one from its integer: no parsing)

@@ -1,0 +1,89 @@
+"""Plans by shape (identity/shapes.py): a plan is made once per shape of request and shared by
+every client of that shape, its client's strings put in per request; the plan a client gets is
+the one made for it alone, key for key. Memory store and real Redis, both loops."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import msgspec
+import pytest
+
+from scrapeshield.identity import detector as identity_detector
+from scrapeshield.identity.plan import Plan, make
+from scrapeshield.shield import Shield, synthetic_scope
+from scrapeshield.store.base import Store
+from tests.identity.test_caches import at, identity_of, token
+from tests.identity.test_signals import IMAGE, PAGE, settings
+
+pytestmark = pytest.mark.both_loops
+
+
+def counting(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the plans made afresh (`plan.make`: a template's, or a client's own)."""
+    made = [0]
+
+    def counted(*args: Any) -> Plan:
+        made[0] += 1
+        return make(*args)
+
+    monkeypatch.setattr(identity_detector, "make", counted)
+    return made
+
+
+async def test_many_clients_of_one_shape_share_its_plan(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """200 addresses, each with a page and an original of the same shape: a handful of plans
+    made (one per shape, and one per previous hours known), not one per client."""
+    made = counting(monkeypatch)
+    shield = Shield(settings(), store=store)
+    now = (time.time() // 3600) * 3600 + 1800  # mid-hour: the windows stay put
+    for n in range(200):
+        ip = f"198.51.{n // 250}.{n % 250 + 1}"
+        await at(shield, now, "/artworks/1", PAGE, ip=ip)
+        await at(shield, now, f"/images/{n % 9 + 1}.png", IMAGE, ip=ip)
+    assert len(identity_of(shield)._plans) >= 200  # every client has its plan...
+    assert made[0] <= 8  # ...made from a few shared ones
+
+
+async def test_a_shared_plan_is_the_clients_own(store: Store) -> None:
+    """For clients of every shape (with or without a token, young or not, issued this hour or
+    day or before, the previous hour known or not, budgets read or not), the plan put together
+    from its shape's template is the plan made for the client alone."""
+    shield = Shield(settings(), store=store)
+    detector = identity_of(shield)
+    now = (time.time() // 3600) * 3600 + 1800
+    ages = (None, 60.0, 1200.0, 2400.0, 7200.0, 100_000.0)
+    checked = known = 0
+    for n, age in enumerate(ages * 3):
+        ip = f"203.0.{113 + n % 2}.{n + 1}"
+        cookie = token(shield, int(now - age), int(now) + 86_400, ip=ip) if age else None
+        if n % 2:  # an original the hour before: its counts are then known, and not 0
+            await at(shield, now - 3600, "/images/5.png", IMAGE, ip=ip, cookie=cookie)
+        for path, headers in (("/artworks/1", PAGE), ("/images/2.png", IMAGE)):
+            for _ in range(2):  # (the second: the previous hour's counts known)
+                _, ctx = await at(shield, now, path, headers, ip=ip, cookie=cookie)
+            plan = ctx.notes["identity_plan"]
+            sent = {**headers, **({"Cookie": cookie} if cookie else {})}
+            scope = synthetic_scope(path=path, ip=ip, headers=list(sent.items()))
+            facts = msgspec.structs.replace(shield.facts(scope), time=now)
+            visitor = detector.tokens.validate(facts)
+            young, fingerprint = bool(plan.cache_key[5]), str(plan.cache_key[8])
+            strings = (facts.client_key, detector._network(facts), fingerprint)
+            for budgets in (True, False):
+                shared = detector._shaped(
+                    facts, plan.kind, visitor, young, fingerprint, (), budgets
+                )
+                read = detector._budgets if budgets else []
+                own = make(
+                    shield.settings.identity, read, plan.kind, now, visitor, strings, young,
+                    detector._previous,
+                )  # fmt: skip
+                assert shared == own
+                checked += 1
+                known += any(read[3] > 0 for read in own.reads)
+    assert checked == len(ages) * 3 * 2 * 2
+    assert known > 10  # (so many plans knew the previous hour's counts)
+    assert len(detector._templates) > 10  # (so many shapes were met)
