@@ -7,6 +7,7 @@ both loops."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import msgspec
 import pytest
@@ -140,3 +141,34 @@ async def test_a_plan_is_reused_only_while_the_token_is_as_young(store: Store) -
     decision, ctx = await at(shield, base + 310, "/images/3.png", IMAGE, cookie=cookie)
     assert "visitor" in ctx.notes
     assert "identity/rotating-pool" not in names(decision)  # no longer young
+
+
+async def test_a_flood_drops_the_oldest_verified_tokens_only(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past their bound the token's tables drop their oldest entries one by one: the clients
+    seen last are not verified again (emptied when full, every client was: a flood of new
+    clients made every returning one pay the HMAC and the parse at once)."""
+    monkeypatch.setattr(identity_token, "_CACHE_SIZE", 8)
+    verified = [0]
+    real = identity_token._verified
+
+    def counted(*args: Any) -> Any:
+        verified[0] += 1
+        return real(*args)
+
+    monkeypatch.setattr(identity_token, "_verified", counted)
+    shield = Shield(settings(), store=store)
+    now = time.time()
+    clients = [(f"198.51.{n}.9", int(now) - n) for n in range(20)]
+    cookies = [token(shield, issued, int(now) + 3600, ip) for ip, issued in clients]
+    for (ip, _), cookie in zip(clients, cookies, strict=True):
+        _, ctx = await at(shield, now, "/artworks/1", PAGE, ip=ip, cookie=cookie)
+        assert "visitor" in ctx.notes
+    assert verified[0] == 20
+    for (ip, _), cookie in list(zip(clients, cookies, strict=True))[-6:]:  # the last six return
+        _, ctx = await at(shield, now, "/artworks/2", PAGE, ip=ip, cookie=cookie)
+        assert "visitor" in ctx.notes
+    assert verified[0] == 20  # none verified again
+    tokens = identity_of(shield).tokens
+    assert len(tokens._verified) == len(tokens._bindings) == len(tokens._values) == 8

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import random
 import time
+from types import SimpleNamespace
 
 import msgspec
 import pytest
 
 from scrapeshield.detector import RequestContext
+from scrapeshield.identity import detector as identity_detector
 from scrapeshield.identity.detector import IdentityDetector
 from scrapeshield.shield import Shield, synthetic_scope
 from scrapeshield.signals import Action, Decision
@@ -66,3 +68,15 @@ async def test_the_previous_hour_is_read_once_and_still_weighs_on_every_request(
         assert decision.action is Action.DECOY, (offset, decision.reasons)
         assert ctx.notes["budget_use"] > 1.2
     assert 48 in detector._previous.values()  # known: read once
+
+
+def test_a_flood_drops_the_oldest_previous_hours_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past its bound the table of previous hours' counts drops the count learned longest ago,
+    one by one: the counts learned last stay known (emptied when full, every client read its
+    previous hour again, and each such read made way for a new plan)."""
+    monkeypatch.setattr(identity_detector, "_PLAN_CACHE_SIZE", 4)  # (8 counts kept)
+    detector = IdentityDetector(settings().identity, [b"k" * 32])
+    for n in range(20):
+        learnt = SimpleNamespace(prev_keys=(f"c:{n}",), prev_at=(0,), cache_key=("x", n))
+        detector._learn(learnt, [n])  # type: ignore[arg-type]
+    assert dict(detector._previous) == {f"c:{n}": n for n in range(12, 20)}

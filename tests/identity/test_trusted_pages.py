@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from scrapeshield.identity.trust import TrustedReads
 from scrapeshield.shield import Shield
 from scrapeshield.signals import Decision
 from scrapeshield.store.base import Store
@@ -112,3 +113,18 @@ async def test_a_young_token_trusts_its_address_tokenless_originals_only_under_h
     decision, ctx = await at(shield, START + 7, "/artworks/5", PAGE, cookie=cookie)
     assert not lean(ctx.notes)
     assert AT_BUDGET in names(decision)
+
+
+def test_a_flood_of_subjects_drops_the_oldest_trust_only() -> None:
+    """Past its bound the table of trusted reads drops the subject read longest ago, one by
+    one: the subjects read last stay trusted (emptied when full, every client's next page read
+    its budgets again at once)."""
+    trust = TrustedReads(8)
+    for n in range(20):
+        trust.note({f"budget/visitor/v{n}": 0.1}, 1000.0 + n)
+    assert all(trust.trusted([f"budget/visitor/v{n}"], 1030.0) >= 0 for n in range(12, 20))
+    assert trust.trusted(["budget/visitor/v11"], 1030.0) == -1.0
+    trust.note({"budget/visitor/v12": 0.2}, 1030.0)  # read again: the youngest
+    trust.note({"budget/visitor/v20": 0.1}, 1030.0)
+    assert trust.trusted(["budget/visitor/v12"], 1031.0) == 0.2
+    assert trust.trusted(["budget/visitor/v13"], 1031.0) == -1.0  # the oldest went

@@ -15,7 +15,6 @@ import binascii
 import hashlib
 import hmac
 import ipaddress
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,6 +29,10 @@ MAX_TOKEN_LENGTH = 2048
 # (ASCII payloads byte for byte), at a tenth of its cost: a visitor token is signed for every
 # page asked without one (~2.5 µs of json.dumps per request under such a load, 0.3 here).
 _payload_json = msgspec.json.Encoder(order="sorted").encode
+_read_json = msgspec.json.decode
+"""A payload read back (only once its MAC holds, so only what `_payload_json` wrote): ~0.2 µs
+where `json.loads` took ~2.1, a fourth of a visitor token's first check (docs/architecture.md,
+"Many clients"); a malformed one raises a `ValueError` as `json.loads` does."""
 
 
 class TokenError(Exception):
@@ -109,7 +112,7 @@ class Signer:
         if not valid:
             raise TokenError("signature")
         try:
-            payload = json.loads(raw)
+            payload = _read_json(raw)
         except (UnicodeDecodeError, ValueError):
             raise TokenError("malformed") from None
         if not isinstance(payload, dict) or not isinstance(payload.get("exp"), int | float):

@@ -100,9 +100,10 @@ class IdentityDetector(Immediate):
         self._plans: OrderedDict[tuple[object, ...], tuple[Any, ...]] = OrderedDict()
         self._templates: OrderedDict[tuple[object, ...], shapes.Template] = OrderedDict()
         self._fingerprint = Fingerprints()  # part of a plan's key: read on most pages
-        self._previous: dict[str, int] = {}
+        self._previous: OrderedDict[str, int] = OrderedDict()
         """The previous clock hour's counts, by key: an hour's count no longer changes once
-        the hour is over, so each is read once per client and hour, not per request."""
+        the hour is over, so each is read once per client and hour, not per request (bounded,
+        the oldest learned out first)."""
         self._trust = TrustedReads(2 * _PLAN_CACHE_SIZE)  # (a client's ~4 subjects; docs)
 
     def _kind(self, facts: Facts) -> str | None:
@@ -388,11 +389,11 @@ class IdentityDetector(Immediate):
         """Keep the previous hour's counts this request read, and drop its plan, so the next
         plan of its kind reads them no more (bounded: clients choose these keys)."""
         previous = self._previous
-        if len(previous) >= 2 * _PLAN_CACHE_SIZE:  # (a client's ~4 hourly keys)
-            previous.clear()
         for key, at in zip(plan.prev_keys, plan.prev_at, strict=True):
             if at >= 0:
                 previous[key] = results[at]
+        while len(previous) > 2 * _PLAN_CACHE_SIZE:  # (a client's ~4 hourly keys)
+            previous.popitem(last=False)  # (emptied when full: every client read them again)
         self._plans.pop(plan.cache_key, None)
 
     def _network(self, facts: Facts) -> str:

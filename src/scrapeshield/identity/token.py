@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import secrets
 import time
+from collections import OrderedDict
+from typing import Any
 
 from scrapeshield.challenge.tokens import Signer, TokenError, binding_for
 from scrapeshield.facts import Facts, client_network
@@ -47,9 +49,11 @@ class VisitorTokens:
         self.signer = Signer(keys)
         self.cookie = settings.cookie_name
         self._needle = settings.cookie_name + "="
-        self._verified: dict[str, Verified | None] = {}  # by token: what its signature says
-        self._bindings: dict[tuple[str, str], str] = {}
-        self._values: dict[str, str | None] = {}  # Cookie field -> this cookie's value
+        # Clients choose these: each bounded, its oldest entry dropped for a new one (emptied
+        # when full, a flood of new clients made every returning one miss at once).
+        self._verified: OrderedDict[str, Verified | None] = OrderedDict()  # by token
+        self._bindings: OrderedDict[tuple[str, str], str] = OrderedDict()
+        self._values: OrderedDict[str, str | None] = OrderedDict()  # Cookie field -> value
         self._attributes = f"; Path=/; Max-Age={int(settings.max_age)}; HttpOnly; SameSite=Lax"
 
     def binding(self, facts: Facts) -> str:
@@ -63,10 +67,8 @@ class VisitorTokens:
                 if ip is None
                 else client_network(ip, s.network_ipv4_prefix, s.network_ipv6_prefix)
             )
-            found = binding_for(network, key[1])
-            if len(self._bindings) >= _CACHE_SIZE:  # clients choose these: stay bounded
-                self._bindings.clear()
-            self._bindings[key] = found
+            found = self._bindings[key] = binding_for(network, key[1])
+            _bound(self._bindings)
         return found
 
     def presented(self, facts: Facts) -> str | None:
@@ -85,9 +87,8 @@ class VisitorTokens:
                 value = text.strip('"') or None
                 break
         if len(header) <= _MAX_CACHED_HEADER:
-            if len(self._values) >= _CACHE_SIZE:  # clients choose these: stay bounded
-                self._values.clear()
             self._values[header] = value
+            _bound(self._values)
         return value
 
     def validate(self, facts: Facts) -> Visitor | None:
@@ -99,8 +100,7 @@ class VisitorTokens:
         found = verified.get(value)
         if found is None and value not in verified:
             found = verified[value] = _verified(self.signer, value)
-            if len(verified) > _CACHE_SIZE:  # clients choose these: stay bounded
-                verified.clear()
+            _bound(verified)
         if found is None:
             return None
         ident, issued, expires, binding = found
@@ -127,6 +127,12 @@ class VisitorTokens:
 Verified = tuple[str, float, float, str]
 """What a token with a good signature says: its visitor's id, its issue and expiry times, its
 binding (the expiry and binding are checked per request)."""
+
+
+def _bound(table: OrderedDict[Any, Any]) -> None:
+    """Keep a table to `_CACHE_SIZE` entries: its oldest out (O(1) each, an `OrderedDict`)."""
+    while len(table) > _CACHE_SIZE:
+        table.popitem(last=False)
 
 
 def _verified(signer: Signer, token: str) -> Verified | None:

@@ -8,6 +8,7 @@ cannot be at it a moment later unless many originals were counted meanwhile: so 
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Iterable
 
 SECONDS = 60.0  # a page trusts budgets read under half for this long
@@ -16,22 +17,23 @@ BELOW = 0.5
 
 class TrustedReads:
     """Per subject (a budget key without its period): until when a page may trust its last
-    read, and the use read then. Bounded: clients choose the subjects."""
+    read, and the use read then. Bounded: clients choose the subjects; the subject read
+    longest ago goes first (emptied when full, a flood made every returning client's page
+    read its budgets again at once)."""
 
     def __init__(self, bound: int) -> None:
         self._bound = bound
-        self._under: dict[str, tuple[float, float]] = {}
+        self._under: OrderedDict[str, tuple[float, float]] = OrderedDict()
 
     def note(self, uses: dict[str, float], now: float) -> None:
         """Keep the subjects just read under half of every budget; forget those at or above."""
         under = self._under
-        if len(under) >= self._bound:  # (a flood costs reads, never memory)
-            under.clear()
         for subject, use in uses.items():
+            under.pop(subject, None)  # (read again: the youngest)
             if use < BELOW:
                 under[subject] = (now + SECONDS, use)
-            else:
-                under.pop(subject, None)
+        while len(under) > self._bound:  # (a flood costs reads, never memory)
+            under.popitem(last=False)
 
     def trusted(self, subjects: Iterable[str], now: float) -> float:
         """The largest use a page may trust instead of reading its budgets, when every
