@@ -393,7 +393,7 @@ class IdentityDetector(Immediate):
             if at >= 0:
                 previous[key] = results[at]
         while len(previous) > 2 * _PLAN_CACHE_SIZE:  # (a client's ~4 hourly keys)
-            previous.popitem(last=False)  # (emptied when full: every client read them again)
+            previous.popitem(last=False)  # (not emptied: then every client read them again)
         self._plans.pop(plan.cache_key, None)
 
     def _network(self, facts: Facts) -> str:
