@@ -49,8 +49,8 @@ class VisitorTokens:
         self.signer = Signer(keys)
         self.cookie = settings.cookie_name
         self._needle = settings.cookie_name + "="
-        # Clients choose these: each bounded, its oldest entry dropped for a new one (emptied
-        # when full, a flood of new clients made every returning one miss at once).
+        # Clients choose these: each bounded, its oldest entry dropped for a new one (tables
+        # emptied when full made every returning client miss at once under a flood).
         self._verified: OrderedDict[str, Verified | None] = OrderedDict()  # by token
         self._bindings: OrderedDict[tuple[str, str], str] = OrderedDict()
         self._values: OrderedDict[str, str | None] = OrderedDict()  # Cookie field -> value

@@ -18,8 +18,8 @@ BELOW = 0.5
 class TrustedReads:
     """Per subject (a budget key without its period): until when a page may trust its last
     read, and the use read then. Bounded: clients choose the subjects; the subject read
-    longest ago goes first (emptied when full, a flood made every returning client's page
-    read its budgets again at once)."""
+    longest ago goes first (a table emptied when full made every returning client's page
+    read its budgets again at once, under a flood)."""
 
     def __init__(self, bound: int) -> None:
         self._bound = bound
