@@ -23,7 +23,9 @@ async def test_a_ban_found_by_a_full_evaluation_ends_the_client_s_leases(
     backend: str, redis_url: str, redis_prefix: str
 ) -> None:
     store: Any = (
-        MemoryStore() if backend == "memory" else RedisStore(redis_url, prefix=redis_prefix)
+        MemoryStore()
+        if backend == "memory"
+        else RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
     )
     shield = Shield(Settings(lease={"enabled": True, "seconds": 30.0}), store=store)
     leases = shield.leases

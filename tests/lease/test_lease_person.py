@@ -78,7 +78,9 @@ def _spied(queue_script: Any) -> Any:
 async def _browse(
     leased: bool, backend: str, url: str, prefix: str
 ) -> tuple[list[str], list[list[int]], int, dict[int, Any]]:
-    store: Any = MemoryStore() if backend == "memory" else RedisStore(url, prefix=prefix)
+    store: Any = (
+        MemoryStore() if backend == "memory" else RedisStore(url, prefix=prefix, timeout=2.0)
+    )
     settings = Settings(lease={"enabled": leased, "seconds": 30.0})
     shield = Shield(settings, store=store)
     identity = next(d for d in shield.detectors if d.name == "identity")

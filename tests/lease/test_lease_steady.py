@@ -93,7 +93,9 @@ async def _decided(
     trace: Trace, leased: bool, backend: str, url: str, prefix: str, **settings: Any
 ) -> tuple[list[tuple[Any, ...]], int]:
     """Each request's decision, and how many were leased."""
-    store: Any = MemoryStore() if backend == "memory" else RedisStore(url, prefix=prefix)
+    store: Any = (
+        MemoryStore() if backend == "memory" else RedisStore(url, prefix=prefix, timeout=2.0)
+    )
     shield = Shield(Settings(lease={"enabled": leased, "seconds": 30.0}, **settings), store=store)
     seen = []
     try:
@@ -215,7 +217,9 @@ def test_explain_of_a_leased_client_is_a_full_evaluation(
 
     async def explained() -> tuple[tuple[Any, ...], tuple[Any, ...], int, int]:
         store: Any = (
-            MemoryStore() if backend == "memory" else RedisStore(redis_url, prefix=redis_prefix)
+            MemoryStore()
+            if backend == "memory"
+            else RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
         )
         shield = Shield(Settings(lease={"enabled": True, "seconds": 30.0}), store=store)
         leases = shield.leases
