@@ -257,8 +257,8 @@ class IdentityDetector(Immediate):
         with its strings put in (`shapes.py`); made afresh for strings a template cannot take."""
         now, strings = facts.time, (facts.client_key, self._network(facts), fingerprint)
         values = (visitor.id if visitor is not None else "", *strings)
+        read = self._budgets if budgets else []
         if not shapes.plain(values):
-            read = self._budgets if budgets else []
             plan = make(self.settings, read, kind, now, visitor, strings, young, self._previous)
             return plan._replace(cache_key=cache_key)
         issued = visitor.issued if visitor is not None else -1.0
@@ -274,12 +274,12 @@ class IdentityDetector(Immediate):
             int(now // self._pool.window),
             int(now // self.settings.window),
         )
-        template = self._template(shape, (), kind, now, visitor, young)
+        template = self._template(shape, (), read, kind, now, visitor, young)
         filled = template.strings(values)
         known = [self._previous.get(k, -1) if k else -1 for k in template.previous(filled)]
         if any(k >= 0 for k in known):  # (then read no more: a template of its own)
             mask = tuple(k >= 0 for k in known)
-            template = self._template(shape, mask, kind, now, visitor, young, template)
+            template = self._template(shape, mask, read, kind, now, visitor, young, template)
             filled = template.strings(values)
         return template.fill(filled, [max(k, 0) for k in known], cache_key)
 
@@ -287,6 +287,7 @@ class IdentityDetector(Immediate):
         self,
         shape: tuple[object, ...],
         mask: tuple[bool, ...],
+        read: Sequence[Budget],
         kind: str,
         now: float,
         visitor: Visitor | None,
@@ -294,7 +295,8 @@ class IdentityDetector(Immediate):
         base: shapes.Template | None = None,
     ) -> shapes.Template:
         """The template of a shape, with the previous hours `mask` marks as known (their
-        counts put in per request); made at the shape's first request, the oldest dropped."""
+        counts put in per request; `read` the budgets it reads, as the shape says); made at the
+        shape's first request, the oldest dropped."""
         key = (shape, mask)
         found = self._templates.get(key)
         if found is None:
@@ -303,7 +305,6 @@ class IdentityDetector(Immediate):
                 [k for k, m in zip(base.prev_keys, mask, strict=True) if m] if base else [], 0
             )
             strings = (shapes.CLIENT, shapes.NETWORK, shapes.FINGERPRINT)
-            read = self._budgets if shape[1] else []
             plan = make(self.settings, read, kind, now, marked, strings, young, counts)
             found = shapes.Template(plan)
             if len(self._templates) >= _TEMPLATES:  # (a few per window: bounded all the same)
