@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import re
 import shutil
 import socket
 import subprocess
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import redis.asyncio
 import uvicorn
 
 LOOPS = ("asyncio", "uvloop")
@@ -347,3 +349,35 @@ class RedisSentinelServers:
     def close(self) -> None:
         for server in (*self.sentinels, self.replica, self.primary):
             server.close()
+
+
+async def redis_contents(url: str, prefix: str) -> dict[Any, Any]:
+    """Every key under `prefix` (without it) with its type, its value and whether it expires;
+    streams by length (their entries' ids are the server's clock). Fails on an empty prefix's
+    keyspace, where a comparison of two would mean nothing."""
+    client = redis.asyncio.Redis.from_url(url)  # bytes: some values are not text
+    mine = prefix.encode()
+    out: dict[bytes, Any] = {}
+    try:
+        async for key in client.scan_iter(match=re.sub(rb"([\\*?\[\]])", rb"\\\1", mine) + b"*"):
+            kind = (await client.type(key)).decode()  # type: ignore[union-attr]
+            value: Any
+            if kind == "string":
+                value = await client.get(key)
+            elif kind == "hash":
+                value = await client.hgetall(key)
+            elif kind == "zset":
+                value = await client.zrange(key, 0, -1, withscores=True)
+            elif kind == "set":
+                value = await client.smembers(key)
+            elif kind == "list":
+                value = await client.lrange(key, 0, -1)
+            elif kind == "stream":
+                value = await client.xlen(key)
+            else:
+                value = kind
+            out[key[len(mine) :]] = (kind, value, await client.pttl(key) > 0)
+    finally:
+        await client.aclose()
+    assert out, f"nothing stored under {prefix}"
+    return out

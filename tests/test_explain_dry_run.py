@@ -11,37 +11,16 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-import redis.asyncio as aioredis
 
 from scrapeshield import Settings, Shield
 from scrapeshield.cli import main
 from scrapeshield.shield import synthetic_scope
+from tests.servers import redis_contents
 
 CHROME = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/124.0.0.0 Safari/537.36"
 )
-
-
-async def _snapshot(url: str, prefix: str) -> dict[bytes, object]:
-    client = aioredis.Redis.from_url(url)
-    try:
-        found: dict[bytes, object] = {}
-        async for key in client.scan_iter(match=f"{prefix}*"):
-            kind = await client.type(key)
-            if kind == b"string":
-                found[key] = await client.get(key)
-            elif kind == b"hash":
-                found[key] = await client.hgetall(key)
-            elif kind == b"stream":
-                found[key] = await client.xlen(key)
-            elif kind == b"zset":
-                found[key] = await client.zrange(key, 0, -1, withscores=True)
-            else:
-                found[key] = kind
-        return found
-    finally:
-        await client.aclose()
 
 
 async def _overrun(redis_url: str, redis_prefix: str) -> None:
@@ -63,7 +42,7 @@ def test_explain_writes_nothing(
     monkeypatch.setenv("SCRAPESHIELD_STORE_PREFIX", redis_prefix)
     monkeypatch.setenv("SCRAPESHIELD_CHALLENGE__SECRET_KEYS", "k" * 32)
     asyncio.run(_overrun(redis_url, redis_prefix))
-    before = asyncio.run(_snapshot(redis_url, redis_prefix))
+    before = asyncio.run(redis_contents(redis_url, redis_prefix))
     assert before  # the pipeline did write counters here, so the comparison means something
 
     for argv in (
@@ -74,4 +53,4 @@ def test_explain_writes_nothing(
     ):
         assert main(["explain", "--store", redis_url, *argv]) == 0
 
-    assert asyncio.run(_snapshot(redis_url, redis_prefix)) == before
+    assert asyncio.run(redis_contents(redis_url, redis_prefix)) == before

@@ -17,14 +17,12 @@ from __future__ import annotations
 
 import itertools
 import random
-import re
 import time
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-import redis.asyncio
 
 from scrapeshield.fingerprint.dnsverify import FCrDNS
 from scrapeshield.middleware import ScrapeShield
@@ -32,6 +30,7 @@ from scrapeshield.settings import Settings
 from scrapeshield.shield import Shield
 from scrapeshield.signals import Decision
 from scrapeshield.store import MemoryStore, RedisStore, Store
+from tests.servers import redis_contents
 
 STATE_KEY = "scrapeshield"
 SECRET = "differential-test-key-0123456789abcdef"
@@ -286,7 +285,7 @@ async def stored(store: Store) -> dict[Any, Any]:
             "events": [(event.time, event.data) for event in store._events],
         }
     assert isinstance(store, RedisStore)
-    return await redis_contents(store)
+    return await redis_contents(store.url, store.prefix)
 
 
 def _buckets_named(contents: dict[Any, Any]) -> dict[Any, Any]:
@@ -302,37 +301,6 @@ def _near(at: float | None, other: float | None, slack: float) -> bool:
     if at is None or other is None:
         return at is other
     return abs(at - other) <= slack
-
-
-async def redis_contents(store: RedisStore) -> dict[Any, Any]:
-    """Every key under the store's prefix (without it) with its value and whether it expires;
-    streams by length (their entries' ids are the server's clock)."""
-    client = redis.asyncio.Redis.from_url(store.url)  # bytes: some values are not text
-    prefix = store.prefix.encode()
-    out: dict[bytes, Any] = {}
-    try:
-        async for key in client.scan_iter(match=re.sub(rb"([\\*?\[\]])", rb"\\\1", prefix) + b"*"):
-            kind = (await client.type(key)).decode()  # type: ignore[union-attr]
-            value: Any
-            if kind == "string":
-                value = await client.get(key)
-            elif kind == "hash":
-                value = await client.hgetall(key)
-            elif kind == "zset":
-                value = await client.zrange(key, 0, -1, withscores=True)
-            elif kind == "set":
-                value = await client.smembers(key)
-            elif kind == "list":
-                value = await client.lrange(key, 0, -1)
-            elif kind == "stream":
-                value = await client.xlen(key)
-            else:
-                value = kind
-            out[key[len(prefix) :]] = (kind, value, await client.pttl(key) > 0)
-    finally:
-        await client.aclose()
-    assert out, f"nothing stored under {store.prefix}"
-    return out
 
 
 _SERVER_TIMED = (b"retry-after", b"ratelimit")
