@@ -26,7 +26,7 @@ async def _ok(request: Request) -> Response:
     return JSONResponse({"rule": decision.rule, "action": decision.action.value})
 
 
-@route.limit("2/minute")
+@route.limit("2/day")
 async def login(request: Request) -> Response:
     return await _ok(request)
 
@@ -148,7 +148,7 @@ def _settings() -> Settings:
         behaviour={"enabled": False},
         challenge={"enabled": False},
         identity={"budgets": {"visitor": {"hour": 2, "day": 2, "refuse_factor": 1}}},
-        ratelimit={"groups": {"default": {"limits": "3/minute"}, "api": {"limits": "100/minute"}}},
+        ratelimit={"groups": {"default": {"limits": "3/day"}, "api": {"limits": "100/minute"}}},
     )
 
 
@@ -156,7 +156,7 @@ def _settings() -> Settings:
 def test_marks_act_on_a_real_server(loop: str) -> None:
     with serve(_app(_settings()), loop=loop) as server, httpx.Client(base_url=server.url) as c:
         assert [c.post("/login").status_code for _ in range(3)] == [200, 200, 429]
-        # exempt: far past the default group's 3 a minute
+        # exempt: far past the default group's 3 a day
         assert {c.get("/status").status_code for _ in range(6)} == {200}
         # the api group's own limits, not default's
         assert {c.get("/v1/items/1").status_code for _ in range(6)} == {200}

@@ -43,15 +43,13 @@ def cluster() -> Iterator[RedisClusterServers]:
         servers.stop()
 
 
-def _settings(url: str, prefix: str, network: str = "50/minute") -> Settings:
+def _settings(url: str, prefix: str, network: str = "50/day") -> Settings:
     return Settings(
         store_url=url,
         store_prefix=prefix,
         store_timeout=2.0,
         ratelimit={
-            "groups": {
-                "default": {"limits": "5/minute", "network_limits": network, "headers": True}
-            },
+            "groups": {"default": {"limits": "5/day", "network_limits": network, "headers": True}},
             "escalation": {"throttles": 3, "ban": 60},
         },
         fingerprint={"enabled": False},
@@ -64,7 +62,7 @@ async def shields(
     cluster: RedisClusterServers, request: pytest.FixtureRequest
 ) -> AsyncIterator[tuple[Shield, Shield]]:
     prefix = f"t:{request.node.name}:"  # no test reads another's keys
-    network = getattr(request, "param", "50/minute")
+    network = getattr(request, "param", "50/day")
     first = Shield(_settings(cluster.url, prefix, network))
     second = Shield(_settings(cluster.url, prefix, network))
     try:
@@ -157,7 +155,7 @@ async def test_identity_counts_across_slots(shields: tuple[Shield, Shield]) -> N
 
 
 @pytest.mark.both_loops
-@pytest.mark.parametrize("shields", ["6/minute"], indirect=True)
+@pytest.mark.parametrize("shields", ["6/day"], indirect=True)
 async def test_a_request_another_subject_refuses_spends_nothing(
     shields: tuple[Shield, Shield],
 ) -> None:
@@ -184,9 +182,9 @@ async def test_a_request_another_subject_refuses_spends_nothing(
 
 
 async def _client_spent(store: RedisStore, address: str) -> int:
-    """The client's sliding-window count: this minute's bucket and the previous one's."""
-    base = subject_key("rl:client:default:", address, ":5/60s:3")
-    index = int(time.time() // 60)
+    """The client's sliding-window count: this day's bucket and the previous one's."""
+    base = subject_key("rl:client:default:", address, ":5/86400s:3")
+    index = int(time.time() // 86400)
     values = [await store.get(f"{base}/{i % 2}") for i in (index, index - 1)]  # (parity)
     return sum(int(v or 0) for v in values)
 
@@ -228,7 +226,7 @@ def test_load_spreads_over_every_primary_and_counts_exactly(
         trusted_proxies=["127.0.0.1"],
         fingerprint={"enabled": False},
         challenge={"secret_keys": ["cluster-test-key-0123456789"]},
-        ratelimit={"groups": {"default": {"limits": "5/minute", "network_limits": "1000/minute"}}},
+        ratelimit={"groups": {"default": {"limits": "5/day", "network_limits": "1000/day"}}},
         # The crowd shares one header set: its pool is counted (keys spread) but never trips,
         # else the tracked client, with the same headers, is refused as its member when the
         # crowd runs ahead of it (seen under load).

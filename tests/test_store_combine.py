@@ -66,7 +66,7 @@ async def test_a_page_view_sends_one_command_and_its_limit_counts_exactly(
     settings = Settings(
         store_url=own_redis.url,
         store_prefix="combine:",
-        ratelimit={"groups": {"default": {"limits": "5/minute"}}},
+        ratelimit={"groups": {"default": {"limits": "5/day"}}},
         challenge={"secret_keys": ["k" * 32]},
     )
     shields = [Shield(settings), Shield(settings)]

@@ -90,7 +90,7 @@ def failover_under_load(sentinels: RedisSentinelServers, loop: str) -> None:
         fingerprint={"enabled": False},
         behaviour={"enabled": False},
         identity={"enabled": False},
-        ratelimit={"groups": {"default": {"limits": "5/minute"}}},
+        ratelimit={"groups": {"default": {"limits": "5/day"}}},
     )
 
     async def ok(_: object) -> PlainTextResponse:

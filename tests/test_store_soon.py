@@ -165,7 +165,7 @@ async def test_soons_and_awaitables_share_the_round_trip_in_detector_order(
     """A detector that hands back an awaitable (`Sent`) among those that hand back `Soon`s: one
     round trip, every detector's signals in detector order; `detect` alone reads a `Soon` too."""
     store = RedisStore(own_redis.url, prefix="soon-mixed:", timeout=2.0)
-    settings = Settings(ratelimit={"groups": {"default": {"limits": "1/minute"}}}, **SETTINGS)
+    settings = Settings(ratelimit={"groups": {"default": {"limits": "1/day"}}}, **SETTINGS)
     shield = Shield(settings, store=store)
     limiter = next(d for d in shield.detectors if d.name == "ratelimit")
     shield.detectors.insert(shield.detectors.index(limiter) + 1, _Sent())

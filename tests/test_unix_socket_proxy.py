@@ -75,9 +75,7 @@ def _browser(forwarded_for: str | None = None, **extra: str) -> dict[str, object
 
 
 def _tight(**extra: object) -> Settings:
-    groups = {
-        "default": {"limits": "3/minute", "network_limits": "5/minute", "user_limits": "4/minute"}
-    }
+    groups = {"default": {"limits": "3/day", "network_limits": "5/day", "user_limits": "4/day"}}
     return Settings(ratelimit={"groups": groups, **extra}, behaviour={"no_assets_pages": 5})
 
 

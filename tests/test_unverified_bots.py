@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +17,7 @@ from scrapeshield.shield import Shield, synthetic_scope
 from scrapeshield.signals import Action
 from tests.challenge.conftest import LoopRecorder, shield_of
 from tests.servers import LOOPS, serve
+from tests.windows import wait_for_room
 
 pytestmark = pytest.mark.slow
 TWITTERBOT = "Twitterbot/1.0"
@@ -72,20 +72,14 @@ def test_a_twitterbot_still_gets_an_artwork_page_with_its_open_graph_tags(
         assert health.status_code == 200
 
 
-def clear_of_window_end(window: float, margin: float = 20.0) -> None:
-    """The limit's window is fixed (multiples of `window` since the epoch): wait, at most
-    `margin` s, until 8 requests cannot straddle its end (one did, 0.1 s before it, and failed)."""
-    left = window - time.time() % window
-    if left < margin:
-        time.sleep(left + 0.05)
-
-
 @pytest.mark.parametrize("loop", LOOPS)
 def test_unverified_bots_are_limited_per_network(loop: str, store: dict[str, Any]) -> None:
     """Pages too, within a strict budget per /24: past it, 429 with Retry-After."""
     fingerprint = {"unverified_bot_limit": 5}
     with demo(loop, fingerprint=fingerprint, **store) as url:
-        clear_of_window_end(600.0)
+        # the limit's window is fixed, multiples of 600 s since the epoch: 8 requests clear of
+        # its end (one run's straddled it, 0.1 s before it, and failed)
+        wait_for_room(20.0, 600.0)
         agents = ["Discordbot/2.0", "Slackbot-LinkExpanding 1.0", "WhatsApp/2.23", TWITTERBOT]
         statuses = [
             httpx.get(f"{url}/artworks/{n}", headers={"User-Agent": agents[n % 4]}, timeout=5)

@@ -34,7 +34,7 @@ async def test_a_verified_bot_is_limited_by_its_own_group_and_never_banned(store
         ratelimit={
             "groups": {
                 "default": {"limits": "1000/minute"},
-                "crawlers": {"limits": "5/minute"},
+                "crawlers": {"limits": "5/day"},
             },
             "bot_groups": {"*": "crawlers"},
             "escalation": {"throttles": 2, "window": 60},
@@ -60,7 +60,7 @@ async def test_control_the_same_limits_ban_an_ordinary_client(store: Store) -> N
     settings = Settings(
         fingerprint={"enabled": False},
         ratelimit={
-            "groups": {"default": {"limits": "5/minute"}},
+            "groups": {"default": {"limits": "5/day"}},
             "escalation": {"throttles": 2, "window": 60},
         },
     )

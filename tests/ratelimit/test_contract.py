@@ -15,6 +15,7 @@ from scrapeshield.signals import Action
 from scrapeshield.store import MemoryStore, RedisStore, Store
 from tests.ratelimit.helpers import group, header, request
 from tests.servers import RedisServer
+from tests.windows import room
 
 # Windows are an hour or a day (or short ones the test waits out), so a clock-aligned sliding
 # window almost never turns over during a test (which would let its count decay by one).
@@ -108,4 +109,5 @@ async def test_windows_expire(backend: tuple[Store, str]) -> None:
         await asyncio.sleep(2.05)
         assert (await request(shield, ip=ip))[0].action is Action.ALLOW
 
+    await room(0.5, 1.0)  # the three hits within one window (the sliding counter's floor)
     await asyncio.gather(*(scenario(s) for s in STRATEGIES))

@@ -81,7 +81,7 @@ def test_headers_on_responses_and_429() -> None:
 def test_page_and_image_groups_send_no_pacing_fields_by_default() -> None:
     """A scraper paces itself by RateLimit: the shipped page and image groups send none, the
     api group does, and a 429 still says Retry-After."""
-    settings = Settings(ratelimit={"groups": {**DEFAULT_GROUPS, "default": {"limits": "2/minute"}}})
+    settings = Settings(ratelimit={"groups": {**DEFAULT_GROUPS, "default": {"limits": "2/day"}}})
     with (
         serve(create_app(settings)) as server,
         httpx.Client(base_url=server.url, headers=chrome()) as client,

@@ -10,6 +10,7 @@ from scrapeshield.bans import BanList
 from scrapeshield.signals import Action
 from scrapeshield.store import Store
 from tests.ratelimit.helpers import group, header, request, shield_for
+from tests.windows import room
 
 
 async def test_ipv6_addresses_in_one_64_share_a_counter(store: Store) -> None:
@@ -136,6 +137,7 @@ async def test_sliding_window_retry_after_is_when_the_cost_fits(store: Store) ->
         groups=group("2/2 seconds"),
         escalation={"enabled": False},
     )
+    await room(1.0, 2.0)  # the three hits within one window: the third is refused
     await request(shield)
     await request(shield)
     decision, _ = await request(shield)
