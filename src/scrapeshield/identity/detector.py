@@ -146,10 +146,14 @@ class IdentityDetector(Immediate):
             return STEADY_TERMS
         until = visitor.issued + self.settings.max_age
         returned = None
-        if kind is not None and AT_ONCE_NOTE in ctx.notes:  # a page counted at once
-            if plan.pool:  # other networks' young identities move its pool's count: a lease
-                return None  # outliving a pause would not see them (docs/leases.md)
-            returned = subject_key("id:r:", facts.client_key)  # (its mark renewed: `lease_count`)
+        if kind is not None and (seconds := ctx.notes.get(AT_ONCE_NOTE)) is not None:
+            # a page counted at once: its mark renewed (`lease_count`); a young token's, whose
+            # pool other networks' young identities move, leased only as long as a deferred
+            # lease is (`lease.seconds`), and never into the pool's next window (its own set)
+            returned = subject_key("id:r:", facts.client_key)
+            if plan.pool:
+                window = self._pool.window
+                until = min(until, facts.time + seconds, (facts.time // window + 1) * window)
         # steady but for a page, whose budgets are read: an original may move them
         return Terms(UNLIMITED, until, returned, steady=kind is None)
 

@@ -117,13 +117,15 @@ class Lease:
         "records",
         "releases",
         "settles",
+        "since",
         "until",
         "used",
         "uses",
     )
 
-    def __init__(self, left: int, until: float, decision: Decision) -> None:
+    def __init__(self, left: int, until: float, decision: Decision, since: float = 0.0) -> None:
         self.left, self.until, self.decision = left, until, decision
+        self.since = since  # when it was granted
         self.uses: list[tuple[Use, Any]] = []
         self.covers: list[tuple[Covers, Any]] = []
         self.keeps: list[tuple[Keeps, Any]] = []

@@ -68,9 +68,10 @@ RESERVE_NOTE = "lease_reserve"
 """`ctx.notes`: the requests a full evaluation may reserve along, in its own hit, for the lease
 it may be granted (set by the lease table where a lease is likely: docs/leases.md)."""
 AT_ONCE_NOTE = "lease_at_once"
-"""`ctx.notes`: set while the table asks a grant's terms when leased requests are counted at
-once (`lease_count`): terms need not hold room for deferred counts, nor end with a reservation's
-window."""
+"""`ctx.notes`: `lease.seconds`, set while the table asks a grant's terms when leased requests
+are counted at once (`lease_count`): terms need not hold room for deferred counts, nor end with
+a reservation's window; a detector that cannot see every change to what it reads (counts made
+by other networks) ends its lease within those seconds, as a deferred lease ends."""
 GIVE_BACK_NOTE = "lease_give_back"
 """`ctx.notes`: a callable giving back such a reservation when no lease took it (the table calls
 it after the grant: an awaitable of the store's reply, or None)."""

@@ -228,7 +228,7 @@ class Leases:
             return
         at_once = self._at_once
         if at_once:
-            ctx.notes[AT_ONCE_NOTE] = True
+            ctx.notes[AT_ONCE_NOTE] = self._seconds
         refused = (id(runs.entries), kind)
         first = self._refusers.get(refused, -1)
         asked = hooks[first].terms(facts, ctx) if first >= 0 else None
@@ -240,7 +240,8 @@ class Leases:
         if self._idle and not self._pacing(facts, key):
             return
         # (at once: nothing deferred, so no end of its own; its terms, binding and keeps end it)
-        lease = Lease(self._requests, math.inf if at_once else facts.time + self._seconds, decision)
+        until = math.inf if at_once else facts.time + self._seconds
+        lease = Lease(self._requests, until, decision, facts.time)
         reserves: list[tuple[Hooks, Any]] = []
         for i, hook in enumerate(hooks):
             terms = asked if i == first else hook.terms(facts, ctx)
@@ -306,10 +307,13 @@ class Leases:
         """A lease over (expired or used up), settled; one that expired unused marks its
         client and key idle (`_pacing`), from its grant's time (earlier when a detector's
         terms ended it sooner than `seconds`: at worst one more full evaluation)."""
-        if not lease.used and not lease.pending and lease.until <= now and not self._at_once:
+        if not lease.used and not lease.pending and lease.until <= now:
             if len(self._idle) >= self.settings.max_clients:  # (clients choose keys: bounded)
                 del self._idle[next(iter(self._idle))]  # the oldest: a busy site's readers stay
-            self._idle[(client_key, hash(key))] = lease.until - self._seconds
+            at_once = self._at_once  # (its grant's time: it has no end of its own)
+            self._idle[(client_key, hash(key))] = (
+                lease.since if at_once else lease.until - self._seconds
+            )
         self._settle(lease)
 
     def _no_lease(self, kind: Kind) -> None:
