@@ -207,10 +207,17 @@ class BehaviourDetector(Immediate):
     ) -> bool:
         """Counted at once (`[lease] counts`, the memory store): the leased page or asset
         counted into the client's record as its full evaluation counts it (its record's expiry
-        renewed alike); the lease's terms and walk check keep it from signalling."""
+        renewed alike: `count_leased` counts what `_in_memory` counts for a page or asset
+        that cannot signal); the lease's terms and walk check keep it from signalling."""
         store = ctx.store
         if state is not None and isinstance(store, MemoryStore):
-            self._in_memory(store, self._request(facts, state.kind), False, None)
+            key = subject_key("bh:", state.client)
+            tally = store.record(key, self._record_ttl, new_tally)
+            assert tally is not None  # (created)
+            leased = ((state, ((facts.time, facts.path),)),)
+            store.replace_record(
+                key, leasing.count_leased(tally, leased, self._s.window, self.ring_size)
+            )
         return True
 
     def detect_now(self, facts: Facts, ctx: RequestContext) -> Found:
