@@ -1,7 +1,7 @@
 """The person mix at a person's pace, in process: what leases cost or save real page loads.
 
 .venv/bin/python -m benchmarks.bench_pace [--pace 2] [--persons 2000] [--pages 6] [--thumbs 0]
-    [--every-grant] [--at-once] [--store memory|redis] [--pieces]
+    [--every-grant] [--store memory|redis] [--pieces]
 
 benchmarks/person.py's mix (and `bench_person`) sends each of 32 people's requests hundreds of
 times a second; a person loads a page with its stylesheet, script and original within a fraction
@@ -12,8 +12,7 @@ person's next page load comes sooner than `--pace` seconds after its previous on
 the loop sleeps when it runs ahead, and yields between page loads as a server's loop does; the
 lease sweep's CPU is counted apart). Each burst goes to the bare app, the shipped app with
 leases off and with leases on (`--every-grant`: also leases granted whatever the client's pace,
-the design before; `--at-once`: also leases counted at once, `[lease] counts`), one after the
-other, so they see the same traffic at the same time. Printed:
+the design before), one after the other, so they see the same traffic at the same time. Printed:
 CPU µs a request (`time.process_time`, each request timed) per variant and kind of request
 (leased, in full, in full with a lease granted), the leases granted, used and unused, and the
 check the figures rest on: every request reached the app, and every decision was a plain allow
@@ -201,12 +200,9 @@ async def measure(options: argparse.Namespace, folder: Path, store: str) -> None
     os.environ.update(BUSY_SITE)
     pieces = Pieces() if options.pieces else None
     variants = [Variant("bare", apps.bare(), None, pieces)]
-    kinds = ["off"] if pieces else ["off", "on"]
-    kinds += ["on, every grant"] * bool(options.every_grant and not pieces)
-    kinds += ["on, counted at once"] * bool(options.at_once and not pieces)
-    for leases in kinds:
+    shipped = 1 if pieces else 3 if options.every_grant else 2
+    for leases in ("off", "on", "on, every grant")[:shipped]:
         os.environ["SCRAPESHIELD_LEASE__ENABLED"] = "false" if leases == "off" else "true"
-        os.environ["SCRAPESHIELD_LEASE__COUNTS"] = "at-once" if "at once" in leases else "deferred"
         stats = folder / f"leases-{len(variants)}.json"
         os.environ["BENCH_STATS"] = str(stats)
         if store != "memory://":  # each its own Redis database: the counts do not mix
@@ -215,7 +211,7 @@ async def measure(options: argparse.Namespace, folder: Path, store: str) -> None
     for variant in variants:
         await variant.start(options.persons, options.pages, options.thumbs)
     if options.every_grant:  # the design before: a lease for every clean full evaluation
-        variants[1 + kinds.index("on, every grant")].leases._pacing = lambda facts, key: True
+        variants[-1].leases._pacing = lambda facts, key: True
     gc.collect()
     gc.freeze()  # the apps and the people's requests, built: not walked by every collection
     last = [0.0] * options.persons
@@ -282,9 +278,6 @@ def main() -> None:
     parser.add_argument("--store", choices=("memory", "redis"), default="memory")
     parser.add_argument(
         "--every-grant", action="store_true", help="also leases granted whatever the pace (before)"
-    )
-    parser.add_argument(
-        "--at-once", action="store_true", help="also leases counted at once ([lease] counts)"
     )
     parser.add_argument(
         "--pieces", action="store_true", help="leases off only: each detector's µs, and the rest"

@@ -22,9 +22,9 @@ shipped, and the same with leases on), their ratios to the bare app under the sa
 by default, none under `--quick` unless given; 0 leaves them out): N people's page loads in turn
 (each page with its stylesheet, script and original together), so a person's page loads come
 seconds apart as a reader's do (the spacing at the measured rate is printed), bare and as
-shipped in memory (leases off, on, and on counted at once) and on Redis; `--paced-new` of its
-people (a quarter) are new visitors (a token from a first page just before the run), the rest
-returning ones (a token issued two days ago: benchmarks/person.py).
+shipped in memory (leases off and on) and on Redis; `--paced-new` of its people (a quarter) are
+new visitors (a token from a first page just before the run), the rest returning ones (a token
+issued two days ago: benchmarks/person.py).
 `--quick` (2 s runs, one round) finishes in about two minutes. `--only "shipped"` runs the bare
 app (both mixes) and the variants whose name holds that text, without the workers table (an
 A/B of two trees: `--out` elsewhere, so docs/benchmarks.md stays the published run).
@@ -111,7 +111,6 @@ class Runs:
 
 PERSON = {"BENCH_PERSON": "on"}
 LEASES = {"SCRAPESHIELD_LEASE__ENABLED": "true"}  # off as shipped since 2026-12-05
-AT_ONCE = {"SCRAPESHIELD_LEASE__COUNTS": "at-once"}  # leased requests counted at once (memory)
 MIX = ", person mix"  # in a label: benchmarks/person.py's traffic, compared with bare's
 # `--paced N`: N people's page loads in turn (benchmarks/bench_pace.py over HTTP); so many young
 # visitors of one header fingerprint are a big site's, which raises these (docs/identity.md)
@@ -129,8 +128,8 @@ def mix_of(label: str) -> str:
 
 
 def paced_variants(url: str) -> list[tuple[str, str, dict[str, str]]]:
-    """`--paced`: bare, and as shipped in memory (leases off, on, and on counted at once) and
-    on Redis, under the paced mix."""
+    """`--paced`: bare, and as shipped in memory (leases off and on) and on Redis, under the
+    paced mix."""
     memory = {"BENCH_STORE_URL": "memory://", **PERSON, **BUSY_SITE}
     shared = {"BENCH_STORE_URL": url, **PERSON, **BUSY_SITE}
     return [
@@ -140,11 +139,6 @@ def paced_variants(url: str) -> list[tuple[str, str, dict[str, str]]]:
             "scrapeshield as shipped, memory, leases on" + PACED,
             "protected",
             {**SHIPPED, **memory, **LEASES},
-        ),
-        (
-            "scrapeshield as shipped, memory, leases on, counted at once" + PACED,
-            "protected",
-            {**SHIPPED, **memory, **LEASES, **AT_ONCE},
         ),
         ("scrapeshield as shipped, Redis" + PACED, "protected", {**SHIPPED, **shared}),
     ]

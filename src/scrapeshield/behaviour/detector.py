@@ -202,46 +202,10 @@ class BehaviourDetector(Immediate):
         args = leasing.script_args(leases, self._s.window, self.ring_size)
         return [subject_key("bh:", leases[0][0].client)], [self._hash_ttl, *args]
 
-    def lease_count(
-        self, state: leasing.PageLease | None, facts: Facts, ctx: RequestContext
-    ) -> bool:
-        """Counted at once (`[lease] counts`, the memory store): the leased page or asset
-        counted into the client's record as its full evaluation counts it (its record's expiry
-        renewed alike: `count_leased` counts what `_in_memory` counts for a page or asset
-        that cannot signal); the lease's terms and walk check keep it from signalling."""
-        store = ctx.store
-        if state is not None and isinstance(store, MemoryStore):
-            key = subject_key("bh:", state.client)
-            tally = store.record(key, self._record_ttl, new_tally)
-            assert tally is not None  # (created)
-            leased = ((state, ((facts.time, facts.path),)),)
-            store.replace_record(
-                key, leasing.count_leased(tally, leased, self._s.window, self.ring_size)
-            )
-        return True
-
     def detect_now(self, facts: Facts, ctx: RequestContext) -> Found:
         kind = self._kind(facts)
         if kind is None or facts.client_key == UNKNOWN_CLIENT:
             return ()  # without an address, everyone's requests would add up as one client's
-        request = self._request(facts, kind)
-        dry_run = bool(ctx.notes.get("dry_run"))
-        store = ctx.store
-        if isinstance(store, MemoryStore):
-            return self._in_memory(store, request, dry_run, ctx.notes, _taken(ctx))
-        if isinstance(store, RedisStore):  # the script queued now, read with the batch
-            keys, args = self._script(request, dry_run)
-            if leased := _taken(ctx):  # counted first, in this one call
-                args += leasing.script_args(leased, self._s.window, self.ring_size)
-            then = partial(self._read, request, ctx.notes if kind == PAGE else None)
-            soon = store.queue_script(SCRIPT, keys, args, then)
-            if self.reads_trap:  # the trap detector (after this one) takes the flag from it
-                ctx.notes[TRAP_READ_NOTE] = soon
-            return soon
-        return self._on_any_store(store, request, dry_run)
-
-    def _request(self, facts: Facts, kind: int) -> _Request:
-        """What one request of a kind counts (its bumps, id, claim, listing)."""
         headers = facts.headers
         bumps = _bumps(kind, facts)
         path = facts.path
@@ -258,7 +222,20 @@ class BehaviourDetector(Immediate):
         request.claim = claim
         if kind == PAGE and ident is None:
             request.listing = path_hash(path)
-        return request
+        dry_run = bool(ctx.notes.get("dry_run"))
+        store = ctx.store
+        if isinstance(store, MemoryStore):
+            return self._in_memory(store, request, dry_run, ctx.notes, _taken(ctx))
+        if isinstance(store, RedisStore):  # the script queued now, read with the batch
+            keys, args = self._script(request, dry_run)
+            if leased := _taken(ctx):  # counted first, in this one call
+                args += leasing.script_args(leased, self._s.window, self.ring_size)
+            then = partial(self._read, request, ctx.notes if kind == PAGE else None)
+            soon = store.queue_script(SCRIPT, keys, args, then)
+            if self.reads_trap:  # the trap detector (after this one) takes the flag from it
+                ctx.notes[TRAP_READ_NOTE] = soon
+            return soon
+        return self._on_any_store(store, request, dry_run)
 
     # -- the MemoryStore: one record per client, in process -----------------------------------
 

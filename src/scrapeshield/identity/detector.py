@@ -39,9 +39,8 @@ from scrapeshield.identity.plan import Budget, Plan, make, same, spent_key
 from scrapeshield.identity.settings import IdentitySettings
 from scrapeshield.identity.token import Visitor, VisitorTokens
 from scrapeshield.identity.trust import TrustedReads
-from scrapeshield.lease.protocol import AT_ONCE_NOTE, STEADY_TERMS, UNLIMITED, Terms
+from scrapeshield.lease.protocol import STEADY_TERMS, UNLIMITED, Terms
 from scrapeshield.signals import Signal
-from scrapeshield.store.keys import subject_key
 from scrapeshield.store.memory import MemoryStore
 from scrapeshield.store.redis import RedisStore
 
@@ -144,26 +143,8 @@ class IdentityDetector(Immediate):
                 return None
         if visitor is None:  # (so not a page)
             return STEADY_TERMS
-        until = visitor.issued + self.settings.max_age
-        returned = None
-        if kind is not None and (seconds := ctx.notes.get(AT_ONCE_NOTE)) is not None:
-            # a page counted at once: its mark renewed (`lease_count`); a young token's, whose
-            # pool other networks' young identities move, leased only as long as a deferred
-            # lease is (`lease.seconds`), and never into the pool's next window (its own set)
-            returned = subject_key("id:r:", facts.client_key)
-            if plan.pool:
-                window = self._pool.window
-                until = min(until, facts.time + seconds, (facts.time // window + 1) * window)
         # steady but for a page, whose budgets are read: an original may move them
-        return Terms(UNLIMITED, until, returned, steady=kind is None)
-
-    def lease_count(self, returned: str | None, facts: Facts, ctx: RequestContext) -> bool:
-        """Counted at once (`[lease] counts`, the memory store): a leased page renews the
-        visitor's returned mark, as its full evaluation does (its budgets are only read, its
-        pool entry is already in the window's set)."""
-        if returned is not None and isinstance(ctx.store, MemoryStore):
-            ctx.store.put(returned, "1", self.settings.window)
-        return True
+        return Terms(UNLIMITED, visitor.issued + self.settings.max_age, steady=kind is None)
 
     def lease_keeps(self, state: object, facts: Facts, ctx: RequestContext) -> bool:
         """After another request of the client's network: a page's lease held while under half

@@ -24,7 +24,6 @@ Covers = Callable[[Any, Facts], bool]
 Keeps = Callable[[Any, Facts, RequestContext], bool]
 Settle = Callable[[Any, Sequence[Record], Store], "Awaitable[Any] | None"]
 Flush = Callable[[Sequence[tuple[Any, Sequence[Record]]], Store, Facts, RequestContext], None]
-Count = Callable[[Any, Facts, RequestContext], bool]
 Reserve = Callable[[Any, int, Store], "Awaitable[bool] | bool | None"]
 TermsOf = Callable[[Facts, RequestContext], "Terms | None"]
 
@@ -32,7 +31,7 @@ TermsOf = Callable[[Facts, RequestContext], "Terms | None"]
 class Hooks:
     """A detector's lease methods, found once per plan (`hooks_of`)."""
 
-    __slots__ = ("count", "covers", "first", "flush", "keeps", "reserve", "settle", "terms", "use")
+    __slots__ = ("covers", "flush", "keeps", "reserve", "settle", "terms", "use")
 
     def __init__(self, detector: object, terms: TermsOf) -> None:
         self.terms = terms
@@ -41,8 +40,6 @@ class Hooks:
         self.settle: Settle | None = getattr(detector, "lease_settle", None)
         self.flush: Flush | None = getattr(detector, "lease_flush", None)
         self.reserve: Reserve | None = getattr(detector, "lease_reserve", None)
-        self.count: Count | None = getattr(detector, "lease_count", None)
-        self.first = bool(getattr(detector, "lease_counts_first", False))
         keeps = getattr(detector, "lease_keeps", None)
         # none: another evaluation of the network ends the lease (the safe answer); always: skip
         self.keeps: Keeps | None = (
@@ -105,7 +102,6 @@ class Lease:
     reasons: a full evaluation's, the inputs being bound and every reason steady)."""
 
     __slots__ = (
-        "counts",
         "covers",
         "decision",
         "ended",
@@ -117,44 +113,26 @@ class Lease:
         "records",
         "releases",
         "settles",
-        "since",
         "until",
-        "used",
         "uses",
     )
 
-    def __init__(self, left: int, until: float, decision: Decision, since: float = 0.0) -> None:
+    def __init__(self, left: int, until: float, decision: Decision) -> None:
         self.left, self.until, self.decision = left, until, decision
-        self.since = since  # when it was granted
         self.uses: list[tuple[Use, Any]] = []
         self.covers: list[tuple[Covers, Any]] = []
         self.keeps: list[tuple[Keeps, Any]] = []
         self.settles: list[tuple[Settle, Any]] = []
         self.flushes: list[tuple[Flush, Any]] = []
         self.records: list[Record] = []
-        self.counts: list[tuple[Count, Any]] = []  # counted at once (`lease_count`)
-        self.used = 0  # requests leased (counted at once, or deferred in `records`)
         self.pending = self.ended = False
         self.ready: asyncio.Future[None] | None = None  # done when the reservation landed
         self.releases: list[tuple[Settle, Any]] = []  # the settles that give a reservation back
 
-    def take(self, hook: Hooks, terms: Terms, at_once: bool = False) -> None:
+    def take(self, hook: Hooks, terms: Terms) -> None:
         """A detector's hooks, with the state its terms gave (`steady`: never asked whether
-        it keeps the lease; `at_once`: its requests counted as they come, none deferred)."""
+        it keeps the lease)."""
         state = terms.state
-        if at_once:
-            if hook.count is not None:
-                if hook.first:
-                    self.counts.insert(0, (hook.count, state))
-                else:
-                    self.counts.append((hook.count, state))
-            if hook.use is not None:
-                self.uses.append((hook.use, state))
-            if hook.covers is not None:
-                self.covers.append((hook.covers, state))
-            if hook.keeps is not None and not terms.steady:
-                self.keeps.append((hook.keeps, state))
-            return
         if hook.use is not None:
             self.uses.append((hook.use, state))
         if hook.covers is not None:
@@ -172,11 +150,6 @@ class Lease:
         if not self.left or facts.time >= self.until:
             return False
         return all(covers(state, facts) for covers, state in self.covers)
-
-    def counted(self, facts: Facts, ctx: RequestContext) -> bool:
-        """Counted at once in each detector that counts (False: refused by the first, nothing
-        counted; the request is evaluated in full)."""
-        return all(count(state, facts, ctx) for count, state in self.counts)
 
     def kept(self, facts: Facts, ctx: RequestContext) -> bool:
         """After another full evaluation in the client's network: still exact."""

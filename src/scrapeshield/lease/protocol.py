@@ -23,12 +23,6 @@ that cannot make it signal; `until` (epoch seconds) ends the lease sooner (a win
 - `lease_reserve(state, count, store)`: count the lease's requests across workers now (an
   awaitable of whether they were counted; True when the granting request's own hit already
   did, `RESERVE_NOTE`); the settle gives back the unused part;
-- `lease_count(state, facts, ctx) -> bool`: with `[lease] counts = "at-once"` (the memory
-  store), per leased request, once every detector covers it and the client is not banned:
-  count it now, as its full evaluation would (its counts, times and expiries), instead of
-  deferring it to `lease_settle`/`lease_flush`, which are then never called. False: not
-  counted (nothing spent), the request is evaluated in full; only a detector that sets
-  `lease_counts_first = True` (asked before the others) may answer False;
 - `lease_keeps(state, facts, ctx) -> bool`: after a full evaluation of another request of
   the client's network (`facts`, `ctx`: its own), whether this lease's headroom still holds.
   A detector without it ends every such lease (the safe answer); `Stateless` keeps.
@@ -67,11 +61,6 @@ class Terms(NamedTuple):
 RESERVE_NOTE = "lease_reserve"
 """`ctx.notes`: the requests a full evaluation may reserve along, in its own hit, for the lease
 it may be granted (set by the lease table where a lease is likely: docs/leases.md)."""
-AT_ONCE_NOTE = "lease_at_once"
-"""`ctx.notes`: `lease.seconds`, set while the table asks a grant's terms when leased requests
-are counted at once (`lease_count`): terms need not hold room for deferred counts, nor end with
-a reservation's window; a detector that cannot see every change to what it reads (counts made
-by other networks) ends its lease within those seconds, as a deferred lease ends."""
 GIVE_BACK_NOTE = "lease_give_back"
 """`ctx.notes`: a callable giving back such a reservation when no lease took it (the table calls
 it after the grant: an awaitable of the store's reply, or None)."""

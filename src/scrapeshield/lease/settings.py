@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import Field
 
 from scrapeshield.settings_base import Section
@@ -16,16 +14,10 @@ class LeaseSettings(Section):
     `seconds`: a lease ends this long after it was granted (also the longest a ban written by
     another worker or host, or a count made elsewhere, can go unseen here);
     `max_clients`: leases held at once (a flood of clients evicts the oldest, settled first),
-    and the most marks of leases that ended unused kept (docs/leases.md, "At a person's pace");
-    `counts`: "deferred" (a leased request's counts are applied at the client's next full
-    evaluation or the lease's settle) or "at-once" (on the memory store only: the rate limiter
-    and behaviour count each leased request as its full evaluation would, when it comes, so
-    nothing is deferred and a lease is not ended by `seconds` but by its terms: it outlives a
-    reader's pause; docs/leases.md, "Counted at once"). Ignored on other stores.
+    and the most marks of leases that ended unused kept (docs/leases.md, "At a person's pace").
     """
 
     enabled: bool = False
     requests: int = Field(default=8, ge=1, le=1000)
     seconds: float = Field(default=1.0, gt=0, le=60)
     max_clients: int = Field(default=10_000, ge=16, le=10_000_000)
-    counts: Literal["deferred", "at-once"] = "deferred"

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
@@ -21,7 +20,7 @@ from scrapeshield.detector import RequestContext
 from scrapeshield.facts import Facts, client_network
 from scrapeshield.lease import reservation
 from scrapeshield.lease.lease import Flush, Hooks, Lease, binding, hooks_of
-from scrapeshield.lease.protocol import AT_ONCE_NOTE, GIVE_BACK_NOTE, RESERVE_NOTE, Record
+from scrapeshield.lease.protocol import GIVE_BACK_NOTE, RESERVE_NOTE, Record
 from scrapeshield.lease.reservation import SETTLE_TIMEOUT
 from scrapeshield.lease.settings import LeaseSettings
 from scrapeshield.signals import Action, Decision
@@ -68,8 +67,6 @@ class Leases:
         self._by_network: dict[str, set[str]] = {}  # clients holding leases, by network
         self._network_of: dict[str, str] = {}
         self._requests, self._seconds = settings.requests, settings.seconds
-        # counted at once (docs/leases.md): one process, whose store holds every count and ban
-        self._at_once = settings.counts == "at-once" and isinstance(store, MemoryStore)
         # (OrderedDicts: the oldest found in O(1) when full, where a dict's `next(iter())`
         # walks every entry deleted before it: O(max_clients) per new client)
         self._table: OrderedDict[str, dict[Key, Lease]] = OrderedDict()
@@ -121,15 +118,10 @@ class Leases:
                 return lease.ready
             self._flush(leases, facts, ctx)
             return False
-        if (
-            lease.covering(facts)
-            and (banned is None or banned(facts, ctx) is None)
-            and (not lease.counts or lease.counted(facts, ctx))
-        ):
+        if lease.covering(facts) and (banned is None or banned(facts, ctx) is None):
             lease.left -= 1
-            lease.used = used = lease.used + 1
-            if not self._at_once:  # (deferred: counted at the next full evaluation or settle)
-                lease.records.append((facts.time, facts.path))
+            lease.records.append((facts.time, facts.path))
+            used = len(lease.records)
             for use, state in lease.uses:
                 use(state, facts, ctx, used)
             self.used += 1
@@ -226,9 +218,6 @@ class Leases:
         if hooks is None:
             self._no_lease(kind)
             return
-        at_once = self._at_once
-        if at_once:
-            ctx.notes[AT_ONCE_NOTE] = self._seconds
         refused = (id(runs.entries), kind)
         first = self._refusers.get(refused, -1)
         asked = hooks[first].terms(facts, ctx) if first >= 0 else None
@@ -239,9 +228,7 @@ class Leases:
         key = ctx.notes.get(KEY_NOTE) or (kind, binding(facts))
         if self._idle and not self._pacing(facts, key):
             return
-        # (at once: nothing deferred, so no end of its own; its terms, binding and keeps end it)
-        until = math.inf if at_once else facts.time + self._seconds
-        lease = Lease(self._requests, until, decision, facts.time)
+        lease = Lease(self._requests, facts.time + self._seconds, decision)
         reserves: list[tuple[Hooks, Any]] = []
         for i, hook in enumerate(hooks):
             terms = asked if i == first else hook.terms(facts, ctx)
@@ -255,8 +242,8 @@ class Leases:
                 lease.left = terms.headroom
             if terms.until is not None and terms.until < lease.until:
                 lease.until = terms.until
-            lease.take(hook, terms, at_once)
-            if hook.reserve is not None and not at_once:
+            lease.take(hook, terms)
+            if hook.reserve is not None:
                 reserves.append((hook, terms.state))
         leases = self._table.get(facts.client_key)
         if leases is None:
@@ -307,13 +294,10 @@ class Leases:
         """A lease over (expired or used up), settled; one that expired unused marks its
         client and key idle (`_pacing`), from its grant's time (earlier when a detector's
         terms ended it sooner than `seconds`: at worst one more full evaluation)."""
-        if not lease.used and not lease.pending and lease.until <= now:
+        if not lease.records and not lease.pending and lease.until <= now:
             if len(self._idle) >= self.settings.max_clients:  # (clients choose keys: bounded)
                 del self._idle[next(iter(self._idle))]  # the oldest: a busy site's readers stay
-            at_once = self._at_once  # (its grant's time: it has no end of its own)
-            self._idle[(client_key, hash(key))] = (
-                lease.since if at_once else lease.until - self._seconds
-            )
+            self._idle[(client_key, hash(key))] = lease.until - self._seconds
         self._settle(lease)
 
     def _no_lease(self, kind: Kind) -> None:
@@ -358,8 +342,7 @@ class Leases:
             self.unused += 1
             return
         if not lease.records:
-            if not lease.used:
-                self.unused += 1
+            self.unused += 1
             self._release(lease)
             return
         self.settled += len(lease.records)

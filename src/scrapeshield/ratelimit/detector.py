@@ -17,7 +17,7 @@ from typing import Any
 
 from scrapeshield.detector import Found, Immediate, RequestContext, Sent, settled
 from scrapeshield.facts import Facts
-from scrapeshield.lease.protocol import AT_ONCE_NOTE, RESERVE_NOTE, Record, Terms
+from scrapeshield.lease.protocol import RESERVE_NOTE, Record, Terms
 from scrapeshield.ratelimit import leasing
 from scrapeshield.ratelimit.backends import (
     Limiter,
@@ -94,8 +94,6 @@ class RateLimitDetector(Immediate):
         hit: the native limiter in memory (at once), one Redis server (in the same pipeline);
         not the `limits` backend's coroutines, nor a spreading Cluster's split calls."""
         _, limiter, now = self._last_for(ctx.store)
-        if now is not None and AT_ONCE_NOTE in ctx.notes:  # each leased request hit at once
-            return leasing.terms_at_once(self.planner, facts, ctx)
         if now is not None or (isinstance(limiter, RedisLimiter) and not limiter.store.split):
             return leasing.terms(self.planner, facts, ctx, self._margin)
         return None
@@ -111,22 +109,6 @@ class RateLimitDetector(Immediate):
         if isinstance(limiter, RedisLimiter):
             return leasing.reserve(limiter, granted, count)
         return None
-
-    lease_counts_first = True  # (a refused hit spends nothing: asked before other counts)
-
-    def lease_count(self, granted: leasing.Granted, facts: Facts, ctx: RequestContext) -> bool:
-        """Counted at once: the leased request's own hit, its RateLimit fields from it; False
-        when a limit refuses it (nothing spent: it is evaluated in full)."""
-        if not granted.at_once:  # exempt: nothing to count
-            return True
-        limiter, rules = self._last_for(ctx.store)[2], granted.rules
-        assert limiter is not None  # (`terms_at_once`: the native limiter in memory)
-        assert rules is not None
-        outcome = leasing.count_now(limiter, granted)
-        if outcome is None:
-            return False
-        self._report(rules, outcome, ctx)
-        return True
 
     def lease_covers(self, granted: leasing.Granted, facts: Facts) -> bool:
         return leasing.covers(self.planner, granted, facts)

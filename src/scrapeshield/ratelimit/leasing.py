@@ -57,7 +57,6 @@ class Granted:
 
     __slots__ = (
         "at",
-        "at_once",
         "claimed",
         "client_key",
         "counted_at",
@@ -89,7 +88,6 @@ class Granted:
         self.counted_at = 0.0  # memory: the reservation's time (its window, for the give-back)
         self.used = 0  # leased requests so far
         self.claimed = False  # reserved by the granting request's hit, and taken by its lease
-        self.at_once = False  # each leased request hit as it comes (`count_now`)
 
 
 def terms(planner: Planner, facts: Facts, ctx: RequestContext, margin: int = 0) -> Terms | None:
@@ -122,34 +120,6 @@ def terms(planner: Planner, facts: Facts, ctx: RequestContext, margin: int = 0) 
         return Terms(headroom, until, held, steady=steady)
     granted = Granted(rules.group, rules, keys, states, facts.time, facts.client_key)
     return Terms(headroom, until, granted, steady=steady)
-
-
-def terms_at_once(planner: Planner, facts: Facts, ctx: RequestContext) -> Terms | None:
-    """Counted at once (`[lease] counts`, the native limiter in memory): each leased request is
-    hit as its full evaluation hits it (`count_now`), a hit that a limit would refuse being
-    sent to a full evaluation instead, so no headroom, no end and no reservation are needed;
-    only the group (`covers`) and the request's own plan (its keys: bound) are kept."""
-    note = ctx.notes.get("ratelimit")
-    if note is None:  # exempt (no plan): nothing to count
-        return terms(planner, facts, ctx)
-    plan = planner.plan(facts, ctx.notes)
-    if note["outcome"].rejected is not None or plan is None:
-        return None
-    rules, keys = plan
-    granted = Granted(rules.group, rules, keys, (), facts.time, facts.client_key)
-    granted.at_once = True
-    return Terms(UNLIMITED, None, granted, steady=True)
-
-
-def count_now(limiter: NativeMemoryLimiter, granted: Granted) -> Outcome | None:
-    """A leased request's hit, as its full evaluation's (the client was just found unbanned):
-    its outcome, or None when a limit refused it (nothing spent, no strike: its full
-    evaluation hits again, and strikes)."""
-    rules = granted.rules
-    assert rules is not None  # (an exempt plan's lease is not counted at once)
-    keys, client = granted.keys, granted.client_key
-    outcome = limiter.hit_now(rules, keys, rules.cost, client, 0.0, False, False)
-    return None if outcome.rejected is not None else outcome
 
 
 def held(
@@ -215,7 +185,7 @@ def use(
     (`legacy`: the X-RateLimit fields too; None: no fields at all)."""
     granted.used = used
     rules = granted.rules
-    if rules is None or legacy is None or not rules.headers or granted.at_once:
+    if rules is None or legacy is None or not rules.headers:
         return
     spent, elapsed = used * rules.cost, facts.time - granted.at
     states = tuple(
