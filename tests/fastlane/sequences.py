@@ -7,6 +7,7 @@ false crawler claims, AI crawlers' user agents)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 from benchmarks import person
 from benchmarks.bench_person import scopes
@@ -44,6 +45,17 @@ def persons(count: int, loads: int, cookies: list[str], pace: float = 1.0) -> li
             )
         )
     return out
+
+
+def readers(count: int, loads: int, cookies: list[str]) -> list[Request]:
+    """`persons` at a reader's pace: each person's page load 5 to 30 s after their previous one
+    (the fake clock; the people take turns), its stylesheet, script and original a few
+    hundredths of a second after its page."""
+    size = 1 + len(person.ASSETS)
+    return [
+        replace(r, after=(5.0 + (i // size * 7919) % 26) / count if i % size == 0 else 0.03)
+        for i, r in enumerate(persons(count, loads, cookies))
+    ]
 
 
 def _pages(ip: str, headers: list[tuple[str, str]], count: int, after: float) -> Iterator[Request]:
