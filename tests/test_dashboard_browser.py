@@ -90,6 +90,7 @@ def test_the_dashboard_shows_what_the_store_holds(
         trusted_proxies=["127.0.0.1"],
         store_url=redis_url,
         store_prefix=redis_prefix,
+        store_timeout=2.0,
         metrics={"enabled": True},
         dashboard={"tokens": [TOKEN], "tail_interval": 0.5},
     )

@@ -24,7 +24,7 @@ CHROME = (
 
 
 async def _overrun(redis_url: str, redis_prefix: str) -> None:
-    shield = Shield(Settings(store_url=redis_url, store_prefix=redis_prefix))
+    shield = Shield(Settings(store_url=redis_url, store_prefix=redis_prefix, store_timeout=2.0))
     try:
         ip = "2001:db8:5::7"
         for _ in range(400):  # far over the default page limit: throttles, strikes, a ban

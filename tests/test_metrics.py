@@ -134,7 +134,7 @@ def test_scraped_counts_match_the_requests_and_the_store(
 async def _read_redis(url: str, prefix: str) -> list[dict[str, Any]]:
     from scrapeshield.store import RedisStore
 
-    store = RedisStore(url, prefix=prefix)
+    store = RedisStore(url, prefix=prefix, timeout=2.0)
     try:
         return await stored_events(store)
     finally:
@@ -145,7 +145,9 @@ async def _read_redis(url: str, prefix: str) -> list[dict[str, Any]]:
 def test_an_outage_shows_as_store_errors_and_an_open_breaker(
     loop: str, own_redis: RedisServer
 ) -> None:
-    app, _ = operators_app(settings(store_url=own_redis.url, breaker_cooldown=60))
+    app, _ = operators_app(
+        settings(store_url=own_redis.url, store_timeout=2.0, breaker_cooldown=60)
+    )
     with serve(app, loop=loop) as server, httpx.Client(base_url=server.url) as client:
         assert client.get("/", headers=chrome()).status_code == 200
         before = scrape(client)

@@ -19,6 +19,7 @@ async def test_monitor_mode_writes_no_ban(redis_url: str, redis_prefix: str) -> 
         mode="monitor",
         store_url=redis_url,
         store_prefix=redis_prefix,
+        store_timeout=2.0,
         challenge={"secret_keys": ["k" * 32]},
         policy={"rules": [{"name": "ban-scrapers", "signals": ["ua/category/*"], "action": "ban"}]},
     )

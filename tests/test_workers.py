@@ -98,7 +98,7 @@ def test_workers_share_one_limit_one_budget_and_one_ban_list(
 
 
 async def ban(redis_url: str, prefix: str, address: str) -> None:
-    shield = Shield(Settings(store_url=redis_url, store_prefix=prefix))
+    shield = Shield(Settings(store_url=redis_url, store_prefix=prefix, store_timeout=2.0))
     try:
         await shield.ban(address, 600, reason="test")
     finally:

@@ -149,6 +149,7 @@ def test_a_person_is_never_decoyed_or_refused_while_browsing(
         site_name="Test Gallery",
         store_url=redis_url,
         store_prefix=redis_prefix,
+        store_timeout=2.0,
         challenge={"secret_keys": ["test-key-0123456789abcdef"]},
         policy={"tarpit_score": 45, "decoy_score": 50},
     )
