@@ -47,6 +47,7 @@ def settings_for(redis_url: str, prefix: str) -> dict[str, object]:
     return {
         "store_url": redis_url,
         "store_prefix": prefix,
+        "store_timeout": 2.0,  # exact counts: no fail-open on a slow round trip
         "trusted_proxies": ["127.0.0.1"],
         "challenge": {"secret_keys": ["workers-test-key-0123456789"]},
         "fingerprint": {"enabled": False},
