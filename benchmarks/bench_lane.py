@@ -6,7 +6,8 @@
 `bench_request`'s harness (one request repeated, the visitor cookie the shipped app issued with
 a first page, CPU time, apps alternated, best round): the bare gallery, `bench_floor`'s floor,
 scrapeshield as shipped, and `benchmarks/lane_probe.py`'s probe (every defence as shipped,
-MemoryStore) as built (counting the rate limit's and behaviour's real entries on a hit), without
+MemoryStore) as built (counting the rate limit's and behaviour's real entries on a hit), with a
+budget of 0 (every request a full evaluation: what a miss costs), without
 its counting, and with each of the checks it leaves out added back (`ban`, `identity`,
 `fields`) and all three. With `--cap 32` one request in 33 is a full evaluation (the probe's
 misses are printed). Then the hit path's keys and table lookup alone, in a hot loop.
@@ -43,6 +44,7 @@ async def compare(options: argparse.Namespace) -> None:
         "floor": bench_floor.floor(),
         "as shipped": apps.protected(),
         "probe": probe_app(cap),
+        "probe, every request a miss": probe_app(0),
         "probe, no counting": probe_app(cap, count=frozenset()),
         "probe, rate limit counted": probe_app(cap, count=frozenset({"ratelimit"})),
         "probe, behaviour counted": probe_app(cap, count=frozenset({"behaviour"})),
@@ -58,7 +60,7 @@ async def compare(options: argparse.Namespace) -> None:
     for driver in drivers.values():
         driver.scope["headers"] = [*driver.scope["headers"], (b"cookie", cookie)]
         await driver.run(1000)  # warm-up
-    probes = PROBES[-8:]
+    probes = PROBES[-9:]
     for probe in probes:
         probe.hits = probe.misses = probe.replayed = 0
     best = dict.fromkeys(drivers, float("inf"))

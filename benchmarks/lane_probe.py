@@ -34,6 +34,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from scrapeshield.behaviour.evidence import PAGE
 from scrapeshield.behaviour.record import NEW_TALLY, RING_NAMES, count, new_tally, push
 from scrapeshield.behaviour.works import item_id
 from scrapeshield.middleware import STATE_KEY, ScrapeShield, _append_headers
@@ -209,7 +210,7 @@ class LaneProbe(ScrapeShield):
             entry.rl = (rules.limits, keys[0], rules.policy_header)
             entry.client = client
         entry.bh = caught.get("bh")
-        entry.cookie_page = bool(key[1]) and entry.bh is not None and entry.bh.ident is not None
+        entry.cookie_page = bool(key[1]) and entry.bh is not None and entry.bh.kind == PAGE
         if len(self.table) >= 100_000:
             self.table.clear()
         self.table[key] = entry
