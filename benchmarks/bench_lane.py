@@ -16,6 +16,7 @@ misses are printed). Then the hit path's keys and table lookup alone, in a hot l
 from __future__ import annotations
 
 import argparse
+import asyncio
 import timeit
 from typing import Any
 
@@ -91,23 +92,19 @@ async def compare(options: argparse.Namespace) -> None:
     entry, page = table[key], str(scope["path"])
     count = min(timeit.repeat(lambda: probe._count(entry, page), number=n, repeat=5)) / n * 1e6
     print(f"  hot loop: keys {keys:.2f} µs, the table lookup {look:.2f}, the counting {count:.2f}")
-    for driver in drivers.values():
-        await driver.stop()
+    await asyncio.gather(*(driver.stop() for driver in drivers.values()))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--kind", choices=sorted(PATHS), default="page")
+    parser.add_argument("--cap", type=int, default=32, help="requests a full evaluation serves")
+    parser.add_argument("--loop", choices=sorted(LOOPS), default="uvloop")
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--loop", choices=sorted(LOOPS), default="uvloop")
-    parser.add_argument("--kind", choices=sorted(PATHS), default="page")
-    parser.add_argument("--cap", type=int, default=32)
     options = parser.parse_args()
-    loop = LOOPS[options.loop]()
-    try:
-        loop.run_until_complete(compare(options))
-    finally:
-        loop.close()
+    with asyncio.Runner(loop_factory=LOOPS[options.loop]) as runner:
+        runner.run(compare(options))
 
 
 if __name__ == "__main__":
