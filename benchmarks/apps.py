@@ -132,6 +132,27 @@ def bench_settings() -> Settings:
     )
 
 
+def lane() -> Starlette:
+    """The lane probe (benchmarks/lane_probe.py) on the shipped settings, memory store
+    (BENCH_LANE_CAP, BENCH_LANE_COUNT, BENCH_LANE_EXTRAS); with BENCH_STATS, its hits written
+    there at shutdown in `counted`'s shape, as "leased" (benchmarks.run's leased column)."""
+    from benchmarks import lane_probe
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        if stats := os.environ.get("BENCH_STATS"):
+            probe = lane_probe.PROBES[-1]
+            served = {"allow allow": probe.hits + probe.misses}
+            figures = {"decisions": served, "signals": {}, "granted": 0, "leased": probe.hits}
+            Path(stats).write_text(json.dumps(figures), encoding="utf-8")  # noqa: ASYNC240
+
+    app = create_gallery(lifespan)
+    options = lane_probe.options_from_env()
+    app.add_middleware(lane_probe.LaneProbe, settings=bench_settings(), **options)
+    return app
+
+
 class NoOp:
     """A pure-ASGI middleware that does nothing: the floor any middleware pays."""
 

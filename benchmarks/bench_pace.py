@@ -26,11 +26,12 @@ of new visitors an hour on one browser build must raise them; so does this bench
 (`rotating_pool.identities` 1000, `issuance_per_fingerprint` 100000), rather than invent
 fingerprints: people speak one of person.py's 8 languages (so at most 8000 people).
 
-`--pieces`: bare and leases off only; each detector's run and the facts' build timed inside the
-request (`bench_detectors.instrument`, CPU µs per request of each kind, the rest of the request
-printed as "shell": the middleware, the plan, the decision, the response), and the garbage
-collector's CPU during the run apart (`gc.callbacks`). `--persons 32 --pace 0` is the fast
-mix's traffic (`bench_detectors`), the defaults the paced mix's.
+`--lane`: bare, leases off and benchmarks/lane_probe.py's probe (its requests split into hits
+and full evaluations). `--pieces`: bare and leases off only; each detector's run and the facts'
+build timed inside the request (`bench_detectors.instrument`, CPU µs per request of each
+kind, the rest of the request printed as "shell": the middleware, the plan, the decision, the
+response), and the garbage collector's CPU during the run apart (`gc.callbacks`). `--persons 32
+--pace 0` is the fast mix's traffic (`bench_detectors`), the defaults the paced mix's.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from benchmarks import apps, person
+from benchmarks import apps, lane_probe, person
 from benchmarks.bench_detectors import Spent, instrument
 from benchmarks.bench_person import HOST, _leases_of, first_pages, scopes
 from benchmarks.bench_person import kind_of as person_kind
@@ -57,6 +58,7 @@ from benchmarks.bench_request import Driver
 from benchmarks.run import BUSY_SITE
 
 REQUESTS_EACH = 1 + len(person.ASSETS)  # a page load: the page and its assets
+LANE = "lane probe"  # --lane: its variant
 KINDS = ("page", "asset", "original", "thumbnail")
 
 
@@ -127,6 +129,7 @@ class Variant:
     ) -> None:
         self.name, self.driver, self.stats = name, Driver(app, "/", image=False), stats
         self.pieces = pieces
+        self.probe: Any = None  # --lane: the lane probe, whose hits are counted apart
         self.loads: list[list[list[dict[str, Any]]]] = []  # per person, per page: its burst
         self.spent: dict[str, float] = {}
         self.counts: Counter[str] = Counter()
@@ -134,6 +137,8 @@ class Variant:
 
     async def start(self, persons: int, pages: int, thumbs: int) -> None:
         await self.driver.start()
+        if self.name == LANE:
+            self.probe = lane_probe.PROBES[-1]
         cookies = await first_pages(self.driver.app, persons)
         self.loads = [page_loads(who, cookie, pages, thumbs) for who, cookie in enumerate(cookies)]
         if (leases := self.leases) is not None:  # the sweep's CPU, counted apart
@@ -157,6 +162,7 @@ class Variant:
         app, receive, send = self.driver.app, self.driver.receive, self.driver.send
         for scope in self.loads[who][page]:
             used, granted = (leases.used, leases.granted) if leases is not None else (0, 0)
+            hits = self.probe.hits if self.probe is not None else 0
             kind = kind_of(scope["path"])
             if (pieces := self.pieces) is not None:
                 key = kind if self.stats is not None else f"bare {kind}"
@@ -172,6 +178,8 @@ class Variant:
             if leases is not None:
                 how = "in full, granted" if leases.granted > granted else "in full"
                 names.append(f"{kind} {'leased' if leases.used > used else how}")
+            elif self.probe is not None:
+                names.append(f"{kind} {'hit' if self.probe.hits > hits else 'in full'}")
             for name in names:
                 self.spent[name] = self.spent.get(name, 0.0) + took
                 self.counts[name] += 1
@@ -200,7 +208,7 @@ async def measure(options: argparse.Namespace, folder: Path, store: str) -> None
     os.environ.update(BUSY_SITE)
     pieces = Pieces() if options.pieces else None
     variants = [Variant("bare", apps.bare(), None, pieces)]
-    shipped = 1 if pieces else 3 if options.every_grant else 2
+    shipped = 1 if pieces or options.lane else 3 if options.every_grant else 2
     for leases in ("off", "on", "on, every grant")[:shipped]:
         os.environ["SCRAPESHIELD_LEASE__ENABLED"] = "false" if leases == "off" else "true"
         stats = folder / f"leases-{len(variants)}.json"
@@ -208,6 +216,10 @@ async def measure(options: argparse.Namespace, folder: Path, store: str) -> None
         if store != "memory://":  # each its own Redis database: the counts do not mix
             os.environ["BENCH_STORE_URL"] = f"{store.rsplit('/', 1)[0]}/{1 + len(variants)}"
         variants.append(Variant(f"as shipped, leases {leases}", apps.protected(), stats, pieces))
+    if options.lane:  # the probe: its shutdown writes its hits as a tally of plain allows
+        os.environ["SCRAPESHIELD_LEASE__ENABLED"] = "false"
+        os.environ["BENCH_STATS"] = str(folder / "lane.json")
+        variants.append(Variant(LANE, apps.lane(), folder / "lane.json"))
     for variant in variants:
         await variant.start(options.persons, options.pages, options.thumbs)
     if options.every_grant:  # the design before: a lease for every clean full evaluation
@@ -235,7 +247,9 @@ async def measure(options: argparse.Namespace, folder: Path, store: str) -> None
     )
     for variant, found in zip(variants, figures, strict=True):
         counts = ""
-        if "granted" in found:
+        if variant.probe is not None:
+            counts = f"  (hits {variant.probe.hits / total:.1%} of its requests)"
+        elif "granted" in found:
             swept = variant.swept / total * 1e6
             counts = (
                 f"  (+{swept:.1f} sweep; leases granted {found['granted']}, "
@@ -280,10 +294,13 @@ def main() -> None:
         "--every-grant", action="store_true", help="also leases granted whatever the pace (before)"
     )
     parser.add_argument(
+        "--lane", action="store_true", help="the lane probe (lane_probe.py) beside leases off"
+    )
+    parser.add_argument(
         "--pieces", action="store_true", help="leases off only: each detector's µs, and the rest"
     )
     options = parser.parse_args()
-    if options.pieces and options.every_grant:
+    if options.pieces and (options.every_grant or options.lane):
         parser.error("--pieces measures leases off alone")
     if options.persons > len(person.LANGUAGES) * 1000:  # (rotating_pool.identities' most)
         parser.error(f"at most {len(person.LANGUAGES) * 1000} people")

@@ -26,8 +26,10 @@ shipped in memory (leases off and on) and on Redis; `--paced-new` of its people 
 new visitors (a token from a first page just before the run), the rest returning ones (a token
 issued two days ago: benchmarks/person.py).
 `--quick` (2 s runs, one round) finishes in about two minutes. `--only "shipped"` runs the bare
-app (both mixes) and the variants whose name holds that text, without the workers table (an
-A/B of two trees: `--out` elsewhere, so docs/benchmarks.md stays the published run).
+app (both mixes) and the variants whose name holds that text (`"a|b"`: either), without the
+workers table (an A/B of two trees: `--out` elsewhere, so docs/benchmarks.md stays the published
+run); `--stack` one stack alone. The "lane probe" rows (benchmarks/lane_probe.py: issue 19's
+fast lane's hit path, a probe, neither exact nor shipped) report their hits as leased.
 """
 
 from __future__ import annotations
@@ -141,6 +143,7 @@ def paced_variants(url: str) -> list[tuple[str, str, dict[str, str]]]:
             {**SHIPPED, **memory, **LEASES},
         ),
         ("scrapeshield as shipped, Redis" + PACED, "protected", {**SHIPPED, **shared}),
+        ("lane probe, memory" + PACED, "lane", {**SHIPPED, **memory}),
     ]
 
 
@@ -155,6 +158,8 @@ def variants(url: str) -> list[tuple[str, str, dict[str, str]]]:
         ("scrapeshield rate limiting alone, Redis", "protected", {**ALONE, **shared}),
         ("scrapeshield as shipped, memory", "protected", {**SHIPPED, **memory}),
         ("scrapeshield as shipped, Redis", "protected", {**SHIPPED, **shared}),
+        # benchmarks/lane_probe.py: the fast lane's hit path, a probe (not exact, not shipped)
+        ("lane probe, memory", "lane", {**SHIPPED, **memory}),
         ("bare" + MIX, "bare", {}),
         ("scrapeshield as shipped, memory" + MIX, "protected", {**SHIPPED, **memory, **PERSON}),
         ("scrapeshield as shipped, Redis" + MIX, "protected", {**SHIPPED, **shared, **PERSON}),
@@ -168,6 +173,7 @@ def variants(url: str) -> list[tuple[str, str, dict[str, str]]]:
             "protected",
             {**SHIPPED, **shared, **PERSON, **LEASES},
         ),
+        ("lane probe, memory" + MIX, "lane", {**SHIPPED, **memory, **PERSON}),
     ]
 
 
@@ -237,7 +243,7 @@ def served(
     requests sent; for the shield under the person mix, what it counted (apps.BENCH_STATS)."""
     with tempfile.TemporaryDirectory() as folder:
         stats = Path(folder, "stats")  # (outlives the server: read once it stopped)
-        counted = mixed and factory == "protected"
+        counted = mixed and factory in ("protected", "lane")  # (the probe's hits as leased)
         if counted:
             env = {**env, "BENCH_STATS": str(stats), "BENCH_TALLY": "on"}
         with contextlib.ExitStack() as running:
@@ -263,14 +269,21 @@ def served(
     return rps, p50, p99, cpu, rcpu, rcalls, sent, figures
 
 
+def only(options: argparse.Namespace, label: str) -> bool:
+    """Whether `--only` names this variant (any of its texts between `|`)."""
+    return any(text in label for text in options.only.split("|"))
+
+
 def measure(options: argparse.Namespace, url: str) -> dict[tuple[str, str], Runs]:
     admin = redis.Redis.from_url(url)
     runs: dict[tuple[str, str], Runs] = {}
     for round_ in range(options.rounds):
         paced = paced_variants(url) if options.paced else []
         for stack, stack_args in STACKS.items():
+            if options.stack and options.stack != stack:
+                continue
             for label, factory, env in variants(url) + paced:
-                if options.only and not label.startswith("bare") and options.only not in label:
+                if options.only and not label.startswith("bare") and not only(options, label):
                     continue
                 mixed = mix_of(label) != ""
                 if mixed and options.quick and stack != QUICK_MIX_STACK:
@@ -380,7 +393,7 @@ def report(
                 f"| {verdict} |"
             )
     if leased:
-        lines += ["", "Requests leased (of every request the server saw):", ""]
+        lines += ["", "Requests leased (of every request seen; a lane probe's: its hits):", ""]
         lines += [f"- {line}" for line in leased]
     if paced:
         lines += [
@@ -425,8 +438,10 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        help="only the variants whose name holds this text (and bare); no workers table",
+        help="only the variants whose name holds this text, or one of `a|b` (and bare); no "
+        "workers table",
     )
+    parser.add_argument("--stack", choices=sorted(STACKS), help="this stack alone")
     options = parser.parse_args()
     if options.quick:
         options.seconds, options.rounds = 2, 1
