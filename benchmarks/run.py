@@ -29,7 +29,8 @@ issued two days ago: benchmarks/person.py).
 app (both mixes) and the variants whose name holds that text (`"a|b"`: either), without the
 workers table (an A/B of two trees: `--out` elsewhere, so docs/benchmarks.md stays the published
 run); `--stack` one stack alone. The "lane probe" rows (benchmarks/lane_probe.py: issue 19's
-fast lane's hit path, a probe, neither exact nor shipped) report their hits as leased.
+fast lane's hit path, a probe, neither exact nor shipped) report their hits as leased; `--quick`
+leaves them out unless `--only` names them.
 """
 
 from __future__ import annotations
@@ -288,6 +289,8 @@ def measure(options: argparse.Namespace, url: str) -> dict[tuple[str, str], Runs
                 mixed = mix_of(label) != ""
                 if mixed and options.quick and stack != QUICK_MIX_STACK:
                     continue
+                if factory == "lane" and options.quick and not options.only:
+                    continue  # a probe, not one of issue 19's rows: `--quick` stays under 2 min
                 if mixed and "Redis" in label:
                     admin.flushdb()  # each from the same empty state (the addresses repeat)
                 rps, p50, p99, cpu, rcpu, rcalls, sent, stats = served(
