@@ -14,7 +14,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import ipaddress
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from typing import Any
 import msgspec
 
 from scrapeshield.client import IPAddress
+from scrapeshield.facts import client_network
 
 MAX_TOKEN_LENGTH = 2048
 # The payload as `json.dumps(payload, separators=(",", ":"), sort_keys=True)` writes it
@@ -53,12 +53,10 @@ def _unb64(text: str) -> bytes:
 
 
 def network_of(ip: IPAddress | None, ipv4_prefix: int, ipv6_prefix: int) -> str:
-    """The client's network as the pass is bound to it (a NAT pool or a changing IPv6 suffix
-    stays inside it)."""
-    if ip is None:
-        return "unknown"
-    bits = ipv4_prefix if isinstance(ip, ipaddress.IPv4Address) else ipv6_prefix
-    return str(ipaddress.ip_network(f"{ip}/{bits}", strict=False))
+    """The client's network as a pass or a visitor token is bound to it (a NAT pool or a
+    changing IPv6 suffix stays inside it), in `client_network`'s text (an IPv4 one from its
+    masked integer, no parsing)."""
+    return "unknown" if ip is None else client_network(ip, ipv4_prefix, ipv6_prefix)
 
 
 def binding_for(network: str, user_agent: str) -> str:

@@ -21,8 +21,8 @@ import time
 from collections import OrderedDict
 from typing import Any
 
-from scrapeshield.challenge.tokens import Signer, TokenError, binding_for
-from scrapeshield.facts import Facts, client_network
+from scrapeshield.challenge.tokens import Signer, TokenError, binding_for, network_of
+from scrapeshield.facts import Facts
 from scrapeshield.identity.settings import IdentitySettings
 
 KIND = "visitor"
@@ -61,12 +61,7 @@ class VisitorTokens:
         found = self._bindings.get(key)
         if found is None:
             s = self.settings
-            ip = facts.client_ip  # (the network as `network_of` writes it, without parsing)
-            network = (
-                "unknown"
-                if ip is None
-                else client_network(ip, s.network_ipv4_prefix, s.network_ipv6_prefix)
-            )
+            network = network_of(facts.client_ip, s.network_ipv4_prefix, s.network_ipv6_prefix)
             found = self._bindings[key] = binding_for(network, key[1])
             _bound(self._bindings)
         return found
