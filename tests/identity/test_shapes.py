@@ -87,3 +87,37 @@ async def test_a_shared_plan_is_the_clients_own(store: Store) -> None:
     assert checked == len(ages) * 3 * 2 * 2
     assert known > 10  # (so many plans knew the previous hour's counts)
     assert len(detector._templates) > 10  # (so many shapes were met)
+
+
+async def test_a_pages_lean_plan_is_made_with_it_and_is_the_plan_without_budgets(
+    store: Store,
+) -> None:
+    """A page's plan comes with its plan for trusted pages (`plan.lean`: no second plan at the
+    first trusted page), which is the plan made for the client alone with no budget to read:
+    with or without a token, young or not, the previous hour known or not."""
+    shield = Shield(settings(), store=store)
+    detector = identity_of(shield)
+    now = (time.time() // 3600) * 3600 + 1800
+    checked = 0
+    for n, age in enumerate((None, 60.0, 1200.0, 2400.0, 7200.0, 100_000.0) * 2):
+        ip = f"203.0.{113 + n % 2}.{n + 1}"
+        cookie = token(shield, int(now - age), int(now) + 86_400, ip=ip) if age else None
+        if n % 2:  # an original the hour before: the previous hour's counts are then known
+            await at(shield, now - 3600, "/images/5.png", IMAGE, ip=ip, cookie=cookie)
+        _, ctx = await at(shield, now, "/artworks/1", PAGE, ip=ip, cookie=cookie)
+        plan = ctx.notes["identity_plan"]
+        assert plan.reads and plan.lean is not None  # (the first page: read, not trusted)
+        sent = {**PAGE, **({"Cookie": cookie} if cookie else {})}
+        scope = synthetic_scope(path="/artworks/1", ip=ip, headers=list(sent.items()))
+        facts = msgspec.structs.replace(shield.facts(scope), time=now)
+        visitor = detector.tokens.validate(facts)
+        young, fingerprint = bool(plan.cache_key[5]), str(plan.cache_key[8])
+        strings = (facts.client_key, detector._network(facts), fingerprint)
+        own = make(
+            shield.settings.identity, [], "page", now, visitor, strings, young, detector._previous
+        )
+        assert Plan._make(plan.lean) == own._replace(cache_key=plan.cache_key)
+        _, ctx = await at(shield, now + 1, "/artworks/2", PAGE, ip=ip, cookie=cookie)
+        assert ctx.notes["identity_plan"] == Plan._make(plan.lean)  # (trusted: the lean one)
+        checked += 1
+    assert checked == 12

@@ -35,7 +35,7 @@ from scrapeshield.detector import Found, Immediate, RequestContext, Sent, settle
 from scrapeshield.facts import Facts, client_network
 from scrapeshield.identity import ops, shapes
 from scrapeshield.identity.fingerprint import Fingerprints, header_fingerprint
-from scrapeshield.identity.plan import Budget, Plan, make, same, spent_key
+from scrapeshield.identity.plan import Budget, Plan, lean, make, same, spent_key
 from scrapeshield.identity.settings import IdentitySettings
 from scrapeshield.identity.token import Visitor, VisitorTokens
 from scrapeshield.identity.trust import TrustedReads
@@ -61,7 +61,6 @@ _PERIODS = (("hour", 3600.0), ("day", 86_400.0))
 _PLAN_CACHE_SIZE = 8192
 """Plans kept: a page's and an original's for each client whose token is kept (`token.py`,
 4,096; the paced mix's 3,000 people hold 6,000 plans); the oldest goes first."""
-_KEY_YOUNG, _KEY_FINGERPRINT = 5, 8  # their places in `_plan`'s cache key (`_lean` reads them)
 _TEMPLATES = 256
 """Plan templates kept (`shapes.py`): a few dozen shapes per clock hour at most."""
 _PLAN_NOTE = "identity_plan"  # the request's plan (a page's lease reads it)
@@ -169,7 +168,7 @@ class IdentityDetector(Immediate):
         use = -1.0 if not plan.subjects or dry else self._trust.trusted(plan.subjects, facts.time)
         if use >= 0:
             notes[BUDGET_USE_NOTE] = use  # a page under half of every budget, read lately
-            plan = self._lean(facts, plan, visitor)
+            plan = Plan._make(plan.lean) if plan.lean is not None else lean(plan)  # (made with it)
         notes[_PLAN_NOTE] = plan
         if isinstance(store, RedisStore) and not dry and not store.split:
             then = partial(self._from_reply, facts, ctx, plan)
@@ -224,24 +223,14 @@ class IdentityDetector(Immediate):
         kept = self._plans.get(key)
         if kept is None:
             plan = self._shaped(facts, kind, visitor, young, fingerprint, key)
+            if plan.subjects:  # a page that may be trusted: its plan without the reads, too
+                plan = plan._replace(lean=tuple(lean(plan)))
             plans = self._plans
             while len(plans) >= _PLAN_CACHE_SIZE:  # clients choose these: stay bounded
                 plans.popitem(last=False)  # (the oldest: remade if its client comes back)
             plans[key] = tuple(plan)  # (plain: untracked, where a `Plan` is not)
             return plan
         return Plan._make(kept)
-
-    def _lean(self, facts: Facts, plan: Plan, visitor: Visitor | None) -> Plan:
-        """A trusted page's plan: its plan without the budgets' reads, made the first time a
-        page of its plan is trusted (a client's first page never is) and kept with it."""
-        if plan.lean is not None:
-            return Plan._make(plan.lean)
-        key = plan.cache_key  # (its kind, young and fingerprint: what made the plan)
-        young, fingerprint = bool(key[_KEY_YOUNG]), str(key[_KEY_FINGERPRINT])
-        lean = self._shaped(facts, plan.kind, visitor, young, fingerprint, key, False)
-        if key in self._plans:  # (kept in its place: not made younger)
-            self._plans[key] = tuple(plan._replace(lean=tuple(lean)))
-        return lean
 
     def _shaped(
         self,
