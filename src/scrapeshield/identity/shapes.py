@@ -28,7 +28,8 @@ _SEPARATOR = "\x01"
 
 def plain(values: Sequence[str]) -> bool:
     """Whether a template can take these strings (no brace, no separator)."""
-    return not any("{" in v or "}" in v or _SEPARATOR in v for v in values)
+    text = "".join(values)
+    return "{" not in text and "}" not in text and _SEPARATOR not in text
 
 
 class Template:
