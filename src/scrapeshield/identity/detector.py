@@ -264,13 +264,11 @@ class IdentityDetector(Immediate):
             int(now // self.settings.window),
         )
         template = self._template(shape, (), read, kind, now, visitor, young)
-        filled = template.strings(values)
-        known = [self._previous.get(k, -1) if k else -1 for k in template.previous(filled)]
+        known = [self._previous.get(k, -1) if k else -1 for k in template.previous(values)]
         if any(k >= 0 for k in known):  # (then read no more: a template of its own)
             mask = tuple(k >= 0 for k in known)
             template = self._template(shape, mask, read, kind, now, visitor, young, template)
-            filled = template.strings(values)
-        return template.fill(filled, [max(k, 0) for k in known], cache_key)
+        return template.fill(template.strings(values), [max(k, 0) for k in known], cache_key)
 
     def _template(
         self,
