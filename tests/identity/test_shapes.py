@@ -122,3 +122,45 @@ async def test_a_pages_lean_plan_is_made_with_it_and_is_the_plan_without_budgets
         assert ctx.notes["identity_plan"] == Plan._make(plan.lean)  # (trusted: the lean one)
         checked += 1
     assert checked == 12
+
+
+async def test_a_visitors_plan_outlives_the_turn_of_windows_it_does_not_count_in(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool's and the issuance's windows are part of a plan's key only where it counts in
+    them (a young identity's pool; a tokenless one's issuance and amnesia): across their turn
+    a visitor's plan is kept, and is what a process that never saw the client makes."""
+    hour = (time.time() // 3600) * 3600
+    before, after = hour + 1790, hour + 1810  # (the 600 s windows turn at 1800; the hour does not)
+    for age, kept in ((None, False), (60.0, False), (7200.0, True)):
+        shield = Shield(settings(), store=store)
+        detector = identity_of(shield)
+        made = [0]
+        shaped = detector._shaped
+
+        def counted(*args: Any, shaped: Any = shaped, made: list[int] = made) -> Plan:
+            made[0] += 1
+            plan: Plan = shaped(*args)
+            return plan
+
+        monkeypatch.setattr(detector, "_shaped", counted)
+        cookie = token(shield, int(before - age), int(after) + 86_400) if age else None
+        for path, headers in (("/artworks/1", PAGE), ("/images/2.png", IMAGE)):
+            await at(shield, before - 5, path, headers, cookie=cookie)  # (the previous hour read)
+        plans = []
+        for when in (before, after):
+            made[0] = 0
+            for path, headers in (("/artworks/1", PAGE), ("/images/2.png", IMAGE)):
+                _, ctx = await at(shield, when, path, headers, cookie=cookie)
+                plans.append(ctx.notes["identity_plan"]._replace(lean=None))
+        assert made[0] == (0 if kept else 2)  # (after the turn)
+        if kept:
+            assert plans[:2] == plans[2:]
+            for plan, headers in zip(plans[2:], (PAGE, IMAGE), strict=True):  # made now: the same
+                full = Plan._make(detector._plans[plan.cache_key])._replace(lean=None)
+                sent = list({**headers, "Cookie": cookie or ""}.items())
+                scope = synthetic_scope(ip="203.0.113.7", headers=sent)
+                facts = msgspec.structs.replace(shield.facts(scope), time=after)
+                visitor = detector.tokens.validate(facts)
+                young, fingerprint = bool(full.cache_key[5]), str(full.cache_key[8])
+                assert shaped(facts, full.kind, visitor, young, fingerprint, full.cache_key) == full

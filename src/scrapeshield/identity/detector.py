@@ -197,11 +197,11 @@ class IdentityDetector(Immediate):
         return out
 
     def _plan(self, facts: Facts, kind: str, visitor: Visitor | None) -> Plan:
-        """The request's plan. A plan follows from the kind of request, the
-        identity, its network, the clock hour, the counting windows and the header fingerprint
-        alone, so it is made once for all the requests that share them (a client's pages in a
-        window reuse one), with its script call on Redis; an original's path is written into
-        its adds per request (`_queued`, `ops.queue_call`)."""
+        """The request's plan. A plan follows from the kind of request, the identity, its
+        network, the clock hour, the counting windows it counts in and the header fingerprint
+        alone, so it is made once for all the requests that share them (a client's pages in an
+        hour reuse one), with its script call on Redis; an original's path is written into its
+        adds per request (`_queued`, `ops.queue_call`)."""
         now, pool = facts.time, self._pool
         image = kind == "image"
         hour = int(now // 3600)
@@ -216,8 +216,10 @@ class IdentityDetector(Immediate):
             visitor.issued if visitor is not None else 0.0,
             hour,
             young,
-            int(now // pool.window),
-            int(now // self.settings.window),
+            # the windows only where the plan counts in them (a young identity's pool; a
+            # tokenless one's issuance and amnesia): a visitor's plan outlives their turns
+            int(now // pool.window) if pool.enabled and young else -1,
+            int(now // self.settings.window) if visitor is None else -1,
             fingerprint,
         )
         kept = self._plans.get(key)

@@ -196,18 +196,21 @@ def lean(plan: Plan) -> Plan:
     """A page's plan without its budgets' reads (a trusted page's, docs/identity.md#trusted-pages):
     what `make` makes with no budget to read, taken from the plan itself. A page's budget reads
     come first in its operations and nothing of theirs follows them (no original's path, no
-    newcomers), so what follows `rest_at` is the rest of the plan as it stands."""
-    if plan.kind != "page":
+    newcomers), so what follows `rest_at` is the rest of the plan as it stands; and they are
+    counts (C, W), which take no argument in the script call, so the call's arguments but the
+    operations' codes are the rest's too."""
+    at = plan.rest_at
+    if plan.kind != "page" or any(op[0] not in "CW" for op in plan.ops[:at]):
         raise ValueError(f"only a page's plan has a lean one, not an {plan.kind}'s")
-    queued = plan.ops[plan.rest_at :]
+    keys, args, members_at = plan.call
     return plan._replace(
-        ops=queued,
+        ops=plan.ops[at:],
         prev_at=(),
         rest_at=0,
         prev_keys=(),
         reads=(),
         learns=False,
-        call=ops.call(queued),
+        call=(keys[at:], (args[0][at:], *args[1:]), members_at),
         subjects=(),
         lean=None,
     )
