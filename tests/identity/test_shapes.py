@@ -11,7 +11,7 @@ import msgspec
 import pytest
 
 from scrapeshield.identity import detector as identity_detector
-from scrapeshield.identity.plan import Plan, make
+from scrapeshield.identity.plan import Plan, lean, make
 from scrapeshield.shield import Shield, synthetic_scope
 from scrapeshield.store.base import Store
 from tests.identity.test_caches import at, identity_of, token
@@ -122,6 +122,9 @@ async def test_a_pages_lean_plan_is_made_with_it_and_is_the_plan_without_budgets
         assert ctx.notes["identity_plan"] == Plan._make(plan.lean)  # (trusted: the lean one)
         checked += 1
     assert checked == 12
+    _, ctx = await at(shield, now, "/images/2.png", IMAGE)
+    with pytest.raises(ValueError, match="a lean plan is a page's"):  # (an original has none)
+        lean(ctx.notes["identity_plan"])
 
 
 async def test_a_visitors_plan_outlives_the_turn_of_windows_it_does_not_count_in(

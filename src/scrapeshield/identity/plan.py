@@ -201,7 +201,7 @@ def lean(plan: Plan) -> Plan:
     operations' codes are the rest's too."""
     at = plan.rest_at
     if plan.kind != "page" or any(op[0] not in "CW" for op in plan.ops[:at]):
-        raise ValueError(f"only a page's plan has a lean one, not an {plan.kind}'s")
+        raise ValueError(f"a lean plan is a page's whose reads come first, not this {plan.kind}'s")
     keys, args, members_at = plan.call
     return plan._replace(
         ops=plan.ops[at:],
