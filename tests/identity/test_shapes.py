@@ -11,7 +11,7 @@ import msgspec
 import pytest
 
 from scrapeshield.identity import detector as identity_detector
-from scrapeshield.identity.plan import Plan, make
+from scrapeshield.identity.plan import Plan, lean, make
 from scrapeshield.shield import Shield, synthetic_scope
 from scrapeshield.store.base import Store
 from tests.identity.test_caches import at, identity_of, token
@@ -87,3 +87,83 @@ async def test_a_shared_plan_is_the_clients_own(store: Store) -> None:
     assert checked == len(ages) * 3 * 2 * 2
     assert known > 10  # (so many plans knew the previous hour's counts)
     assert len(detector._templates) > 10  # (so many shapes were met)
+
+
+async def test_a_pages_lean_plan_is_made_with_it_and_is_the_plan_without_budgets(
+    store: Store,
+) -> None:
+    """A page's plan comes with its plan for trusted pages (`plan.lean`: no second plan at the
+    first trusted page), which is the plan made for the client alone with no budget to read:
+    with or without a token, young or not, the previous hour known or not."""
+    shield = Shield(settings(), store=store)
+    detector = identity_of(shield)
+    now = (time.time() // 3600) * 3600 + 1800
+    checked = 0
+    for n, age in enumerate((None, 60.0, 1200.0, 2400.0, 7200.0, 100_000.0) * 2):
+        ip = f"203.0.{113 + n % 2}.{n + 1}"
+        cookie = token(shield, int(now - age), int(now) + 86_400, ip=ip) if age else None
+        if n % 2:  # an original the hour before: the previous hour's counts are then known
+            await at(shield, now - 3600, "/images/5.png", IMAGE, ip=ip, cookie=cookie)
+        _, ctx = await at(shield, now, "/artworks/1", PAGE, ip=ip, cookie=cookie)
+        plan = ctx.notes["identity_plan"]
+        assert plan.reads  # (the first page: read, not trusted)
+        assert plan.lean is not None
+        sent = {**PAGE, **({"Cookie": cookie} if cookie else {})}
+        scope = synthetic_scope(path="/artworks/1", ip=ip, headers=list(sent.items()))
+        facts = msgspec.structs.replace(shield.facts(scope), time=now)
+        visitor = detector.tokens.validate(facts)
+        young, fingerprint = bool(plan.cache_key[5]), str(plan.cache_key[8])
+        strings = (facts.client_key, detector._network(facts), fingerprint)
+        own = make(
+            shield.settings.identity, [], "page", now, visitor, strings, young, detector._previous
+        )
+        assert Plan._make(plan.lean) == own._replace(cache_key=plan.cache_key)
+        _, ctx = await at(shield, now + 1, "/artworks/2", PAGE, ip=ip, cookie=cookie)
+        assert ctx.notes["identity_plan"] == Plan._make(plan.lean)  # (trusted: the lean one)
+        checked += 1
+    assert checked == 12
+    _, ctx = await at(shield, now, "/images/2.png", IMAGE)
+    with pytest.raises(ValueError, match="a lean plan is a page's"):  # (an original has none)
+        lean(ctx.notes["identity_plan"])
+
+
+async def test_a_visitors_plan_outlives_the_turn_of_windows_it_does_not_count_in(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool's and the issuance's windows are part of a plan's key only where it counts in
+    them (a young identity's pool; a tokenless one's issuance and amnesia): across their turn
+    a visitor's plan is kept, and is what a process that never saw the client makes."""
+    hour = (time.time() // 3600) * 3600
+    before, after = hour + 1790, hour + 1810  # (the 600 s windows turn at 1800; the hour does not)
+    for age, kept in ((None, False), (60.0, False), (7200.0, True)):
+        shield = Shield(settings(), store=store)
+        detector = identity_of(shield)
+        made = [0]
+        shaped = detector._shaped
+
+        def counted(*args: Any, shaped: Any = shaped, made: list[int] = made) -> Plan:
+            made[0] += 1
+            plan: Plan = shaped(*args)
+            return plan
+
+        monkeypatch.setattr(detector, "_shaped", counted)
+        cookie = token(shield, int(before - age), int(after) + 86_400) if age else None
+        for path, headers in (("/artworks/1", PAGE), ("/images/2.png", IMAGE)):
+            await at(shield, before - 5, path, headers, cookie=cookie)  # (the previous hour read)
+        plans = []
+        for when in (before, after):
+            made[0] = 0
+            for path, headers in (("/artworks/1", PAGE), ("/images/2.png", IMAGE)):
+                _, ctx = await at(shield, when, path, headers, cookie=cookie)
+                plans.append(ctx.notes["identity_plan"]._replace(lean=None))
+        assert made[0] == (0 if kept else 2)  # (after the turn)
+        if kept:
+            assert plans[:2] == plans[2:]
+            for plan, headers in zip(plans[2:], (PAGE, IMAGE), strict=True):  # made now: the same
+                full = Plan._make(detector._plans[plan.cache_key])._replace(lean=None)
+                sent = list({**headers, "Cookie": cookie or ""}.items())
+                scope = synthetic_scope(ip="203.0.113.7", headers=sent)
+                facts = msgspec.structs.replace(shield.facts(scope), time=after)
+                visitor = detector.tokens.validate(facts)
+                young, fingerprint = bool(full.cache_key[5]), str(full.cache_key[8])
+                assert shaped(facts, full.kind, visitor, young, fingerprint, full.cache_key) == full

@@ -35,7 +35,7 @@ from scrapeshield.detector import Found, Immediate, RequestContext, Sent, settle
 from scrapeshield.facts import Facts, client_network
 from scrapeshield.identity import ops, shapes
 from scrapeshield.identity.fingerprint import Fingerprints, header_fingerprint
-from scrapeshield.identity.plan import Budget, Plan, make, same, spent_key
+from scrapeshield.identity.plan import Budget, Plan, lean, make, same, spent_key
 from scrapeshield.identity.settings import IdentitySettings
 from scrapeshield.identity.token import Visitor, VisitorTokens
 from scrapeshield.identity.trust import TrustedReads
@@ -61,7 +61,6 @@ _PERIODS = (("hour", 3600.0), ("day", 86_400.0))
 _PLAN_CACHE_SIZE = 8192
 """Plans kept: a page's and an original's for each client whose token is kept (`token.py`,
 4,096; the paced mix's 3,000 people hold 6,000 plans); the oldest goes first."""
-_KEY_YOUNG, _KEY_FINGERPRINT = 5, 8  # their places in `_plan`'s cache key (`_lean` reads them)
 _TEMPLATES = 256
 """Plan templates kept (`shapes.py`): a few dozen shapes per clock hour at most."""
 _PLAN_NOTE = "identity_plan"  # the request's plan (a page's lease reads it)
@@ -169,7 +168,7 @@ class IdentityDetector(Immediate):
         use = -1.0 if not plan.subjects or dry else self._trust.trusted(plan.subjects, facts.time)
         if use >= 0:
             notes[BUDGET_USE_NOTE] = use  # a page under half of every budget, read lately
-            plan = self._lean(facts, plan, visitor)
+            plan = Plan._make(plan.lean) if plan.lean is not None else lean(plan)  # (made with it)
         notes[_PLAN_NOTE] = plan
         if isinstance(store, RedisStore) and not dry and not store.split:
             then = partial(self._from_reply, facts, ctx, plan)
@@ -198,11 +197,11 @@ class IdentityDetector(Immediate):
         return out
 
     def _plan(self, facts: Facts, kind: str, visitor: Visitor | None) -> Plan:
-        """The request's plan. A plan follows from the kind of request, the
-        identity, its network, the clock hour, the counting windows and the header fingerprint
-        alone, so it is made once for all the requests that share them (a client's pages in a
-        window reuse one), with its script call on Redis; an original's path is written into
-        its adds per request (`_queued`, `ops.queue_call`)."""
+        """The request's plan. A plan follows from the kind of request, the identity, its
+        network, the clock hour, the counting windows it counts in and the header fingerprint
+        alone, so it is made once for all the requests that share them (a client's pages in an
+        hour reuse one), with its script call on Redis; an original's path is written into its
+        adds per request (`_queued`, `ops.queue_call`)."""
         now, pool = facts.time, self._pool
         image = kind == "image"
         hour = int(now // 3600)
@@ -217,31 +216,23 @@ class IdentityDetector(Immediate):
             visitor.issued if visitor is not None else 0.0,
             hour,
             young,
-            int(now // pool.window),
-            int(now // self.settings.window),
+            # the windows only where the plan counts in them (a young identity's pool; a
+            # tokenless one's issuance and amnesia): a visitor's plan outlives their turns
+            int(now // pool.window) if pool.enabled and young else -1,
+            int(now // self.settings.window) if visitor is None else -1,
             fingerprint,
         )
         kept = self._plans.get(key)
         if kept is None:
             plan = self._shaped(facts, kind, visitor, young, fingerprint, key)
+            if plan.subjects:  # a page that may be trusted: its plan without the reads, too
+                plan = plan._replace(lean=tuple(lean(plan)))
             plans = self._plans
             while len(plans) >= _PLAN_CACHE_SIZE:  # clients choose these: stay bounded
                 plans.popitem(last=False)  # (the oldest: remade if its client comes back)
             plans[key] = tuple(plan)  # (plain: untracked, where a `Plan` is not)
             return plan
         return Plan._make(kept)
-
-    def _lean(self, facts: Facts, plan: Plan, visitor: Visitor | None) -> Plan:
-        """A trusted page's plan: its plan without the budgets' reads, made the first time a
-        page of its plan is trusted (a client's first page never is) and kept with it."""
-        if plan.lean is not None:
-            return Plan._make(plan.lean)
-        key = plan.cache_key  # (its kind, young and fingerprint: what made the plan)
-        young, fingerprint = bool(key[_KEY_YOUNG]), str(key[_KEY_FINGERPRINT])
-        lean = self._shaped(facts, plan.kind, visitor, young, fingerprint, key, False)
-        if key in self._plans:  # (kept in its place: not made younger)
-            self._plans[key] = tuple(plan._replace(lean=tuple(lean)))
-        return lean
 
     def _shaped(
         self,
@@ -275,13 +266,11 @@ class IdentityDetector(Immediate):
             int(now // self.settings.window),
         )
         template = self._template(shape, (), read, kind, now, visitor, young)
-        filled = template.strings(values)
-        known = [self._previous.get(k, -1) if k else -1 for k in template.previous(filled)]
+        known = [self._previous.get(k, -1) if k else -1 for k in template.previous(values)]
         if any(k >= 0 for k in known):  # (then read no more: a template of its own)
             mask = tuple(k >= 0 for k in known)
             template = self._template(shape, mask, read, kind, now, visitor, young, template)
-            filled = template.strings(values)
-        return template.fill(filled, [max(k, 0) for k in known], cache_key)
+        return template.fill(template.strings(values), [max(k, 0) for k in known], cache_key)
 
     def _template(
         self,

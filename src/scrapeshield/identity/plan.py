@@ -54,7 +54,7 @@ class Plan(NamedTuple):
     call: ops.Call  # its script call on Redis, made once (the path put in per request)
     subjects: tuple[str, ...]  # the budgets' subjects a page may trust (empty: never trusted)
     lean: tuple[Any, ...] | None  # the same page without its budgets' reads (a `Plan`'s
-    # fields), made the first time they are trusted (None: not yet)
+    # fields: `lean`), made with a page's plan that has subjects (None: others)
 
 
 def make(
@@ -189,6 +189,30 @@ def make(
         ops.call(queued, path_at),
         () if image else tuple(dict.fromkeys(s for own in read_subjects for s in own)),
         None,
+    )
+
+
+def lean(plan: Plan) -> Plan:
+    """A page's plan without its budgets' reads (a trusted page's, docs/identity.md#trusted-pages):
+    what `make` makes with no budget to read, taken from the plan itself. A page's budget reads
+    come first in its operations and nothing of theirs follows them (no original's path, no
+    newcomers), so what follows `rest_at` is the rest of the plan as it stands; and they are
+    counts (C, W), which take no argument in the script call, so the call's arguments but the
+    operations' codes are the rest's too."""
+    at = plan.rest_at
+    if plan.kind != "page" or any(op[0] not in "CW" for op in plan.ops[:at]):
+        raise ValueError(f"a lean plan is a page's whose reads come first, not this {plan.kind}'s")
+    keys, args, members_at = plan.call
+    return plan._replace(
+        ops=plan.ops[at:],
+        prev_at=(),
+        rest_at=0,
+        prev_keys=(),
+        reads=(),
+        learns=False,
+        call=(keys[at:], (args[0][at:], *args[1:]), members_at),
+        subjects=(),
+        lean=None,
     )
 
 

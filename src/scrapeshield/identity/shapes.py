@@ -15,7 +15,7 @@ plan afresh (`plain`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from scrapeshield.identity.plan import Plan
@@ -28,7 +28,8 @@ _SEPARATOR = "\x01"
 
 def plain(values: Sequence[str]) -> bool:
     """Whether a template can take these strings (no brace, no separator)."""
-    return not any("{" in v or "}" in v or _SEPARATOR in v for v in values)
+    text = "".join(values)
+    return "{" not in text and "}" not in text and _SEPARATOR not in text
 
 
 class Template:
@@ -41,6 +42,7 @@ class Template:
         "_ops",
         "_plan",
         "_prev",
+        "_previous",
         "_reads",
         "_subjects",
         "_visitor",
@@ -66,10 +68,8 @@ class Template:
         self._fills = tuple(
             (i, at(arg)) for i, arg in enumerate(args) if isinstance(arg, str) and "\0" in arg
         )
-        text = _SEPARATOR.join(strings).replace("{", "{{").replace("}", "}}")
-        for n, marker in enumerate(MARKERS):
-            text = text.replace(marker, f"{{{n}}}")
-        self._format = text
+        self._format = _format(strings)
+        self._previous = _format(plan.prev_keys)  # (to learn which are known: `previous`)
 
     @property
     def prev_keys(self) -> tuple[str, ...]:
@@ -78,12 +78,15 @@ class Template:
 
     def strings(self, values: Sequence[str]) -> list[str]:
         """Every string of the plan with the client's `values` (as `MARKERS`) put in, in the
-        order `__init__` met them: what `previous` and `fill` read."""
+        order `__init__` met them: what `fill` reads."""
         return self._format.format(*values).split(_SEPARATOR)
 
-    def previous(self, strings: Sequence[str]) -> list[str]:
-        """The client's previous hours' keys ("" for a day budget)."""
-        return [strings[i] for i in self._prev]
+    def previous(self, values: Sequence[str]) -> list[str]:
+        """The client's previous hours' keys ("" for a day budget), its `values` put in those
+        alone: which counts this process knows decides the template its `strings` come from."""
+        if not self._plan.prev_keys:
+            return []
+        return self._previous.format(*values).split(_SEPARATOR)
 
     def fill(self, s: Sequence[str], known: Sequence[int], cache_key: tuple[object, ...]) -> Plan:
         """The client's plan: `s` its `strings`, `known` its previous hours' counts this
@@ -117,3 +120,12 @@ class Template:
             tuple([s[i] for i in self._subjects]),
             None,
         )
+
+
+def _format(strings: Iterable[str]) -> str:
+    """The strings joined by the separator, as a `str.format` text with the markers its
+    fields (the braces of the strings themselves doubled)."""
+    text = _SEPARATOR.join(strings).replace("{", "{{").replace("}", "}}")
+    for n, marker in enumerate(MARKERS):
+        text = text.replace(marker, f"{{{n}}}")
+    return text

@@ -107,13 +107,13 @@ class VisitorTokens:
         """A new token as a Set-Cookie field (Secure over HTTPS, as the challenge pass).
         `issued`: its issue time (default now), for a benchmark's or a test's returning visitor."""
         now = int(time.time() if issued is None else issued)
-        payload = {
-            "v": secrets.token_urlsafe(16),
-            "b": self.binding(facts),
-            "iat": now,
-            "exp": now + int(self.settings.max_age),
-        }
-        value = f"{self.cookie}={self.signer.sign(KIND, payload)}{self._attributes}"
+        ident, binding = secrets.token_urlsafe(16), self.binding(facts)
+        expires = now + int(self.settings.max_age)
+        token = self.signer.sign(KIND, {"v": ident, "b": binding, "iat": now, "exp": expires})
+        # known good: its first return is not verified again (an HMAC and a parse per client)
+        self._verified[token] = (ident, float(now), float(expires), binding)
+        _bound(self._verified)
+        value = f"{self.cookie}={token}{self._attributes}"
         if facts.scheme == "https":
             value += "; Secure"
         return (b"set-cookie", value.encode("latin-1"))

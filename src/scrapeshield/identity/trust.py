@@ -29,9 +29,11 @@ class TrustedReads:
         """Keep the subjects just read under half of every budget; forget those at or above."""
         under = self._under
         for subject, use in uses.items():
-            under.pop(subject, None)  # (read again: the youngest)
             if use < BELOW:
                 under[subject] = (now + SECONDS, use)
+                under.move_to_end(subject)  # (read again: the youngest)
+            else:
+                under.pop(subject, None)
         while len(under) > self._bound:  # (a flood costs reads, never memory)
             under.popitem(last=False)
 
