@@ -30,7 +30,11 @@ fingerprints: people speak one of person.py's 8 languages (so at most 8000 peopl
 and full evaluations). `--pieces`: bare and leases off only; each detector's run and the facts'
 build timed inside the request (`bench_detectors.instrument`, CPU µs per request of each
 kind, the rest of the request printed as "shell": the middleware, the plan, the decision, the
-response), and the garbage collector's CPU during the run apart (`gc.callbacks`). `--persons 32
+response), and the garbage collector's CPU during the run apart (`gc.callbacks`); then the
+shell's parts (`Pieces.shell`): the endpoint lookup, the request context, `decide_now` outside
+the detectors, the ban read, the conclusion, the header wrapper, the app as the middleware
+calls it against the bare app's request, and the rest (the middleware's own lines, the
+collector, and the probe's own timings: ~0.3 µs each in a loop, ~20 a request). `--persons 32
 --pace 0` is the fast mix's traffic (`bench_detectors`), the defaults the paced mix's.
 """
 
@@ -51,11 +55,13 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import apps, lane_probe, person
-from benchmarks.bench_detectors import Spent, instrument
+from benchmarks.bench_detectors import Spent, instrument, timed
 from benchmarks.bench_person import HOST, _leases_of, first_pages, scopes
 from benchmarks.bench_person import kind_of as person_kind
 from benchmarks.bench_request import Driver
 from benchmarks.run import BUSY_SITE
+from scrapeshield import middleware
+from scrapeshield.shield import Shield
 
 REQUESTS_EACH = 1 + len(person.ASSETS)  # a page load: the page and its assets
 LANE = "lane probe"  # --lane: its variant
@@ -79,9 +85,14 @@ def kind_of(path: str) -> str:
     return "thumbnail" if path.startswith("/thumbs/") else person_kind(path)
 
 
+SHELL = ("endpoint", "context", "decide", "ban read", "conclude", "wrapper", "app")
+"""The shell's parts `--pieces` times (`Pieces.shell`)."""
+
+
 class Pieces:
-    """`--pieces`: each detector, the facts' build, the whole request and the garbage
-    collector's passes, timed (`time.perf_counter`) under the current request's kind."""
+    """`--pieces`: each detector, the facts' build, the shell's parts, the whole request and
+    the garbage collector's passes, timed (`time.perf_counter`) under the current request's
+    kind."""
 
     def __init__(self) -> None:
         self.spent: Spent = defaultdict(float)
@@ -89,7 +100,40 @@ class Pieces:
         self.kind = [""]  # the request being timed ("" between requests), as instrument reads it
         self.collecting = 0.0
         instrument(self.spent, self.kind)
+        self.shell()
         gc.callbacks.append(self.collector)
+
+    def shell(self) -> None:
+        """Time the shell's parts inside the request: the endpoint lookup, the request
+        context, `decide_now` (the detectors, the ban read and the conclusion in it, taken out
+        in `report`), the header wrapper (`middleware._add_headers`, run in the app's `send`),
+        and the wrapped app as the middleware calls it (against the bare app's request)."""
+        spent, kind = self.spent, self.kind
+        for name, method in (
+            ("endpoint", "endpoint_for"),
+            ("context", "context"),
+            ("decide", "decide_now"),
+            ("ban read", "_ban_read"),
+            ("conclude", "_conclude"),
+        ):
+            setattr(Shield, method, timed(name, getattr(Shield, method), spent, kind))
+        middleware._add_headers = timed("wrapper", middleware._add_headers, spent, kind)
+        init = middleware.ScrapeShield.__init__
+
+        def timed_init(shielding: Any, app: Any, **options: Any) -> None:
+            init(shielding, app, **options)
+            inner = shielding.app
+
+            async def timed_app(scope: Any, receive: Any, send: Any) -> None:
+                started = time.perf_counter()
+                try:
+                    await inner(scope, receive, send)
+                finally:
+                    spent[kind[0], "app"] += time.perf_counter() - started
+
+            shielding.app = timed_app
+
+        middleware.ScrapeShield.__init__ = timed_init  # type: ignore[method-assign,assignment]
 
     def collector(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
@@ -111,6 +155,7 @@ class Pieces:
             each, bare = self.mean(kind), self.mean(f"bare {kind}")
             request = each.pop("request") - bare["request"]
             collected = {n: each.pop(n) for n in sorted(each) if n.startswith("gc")}
+            parts = {n: each.pop(n, 0.0) for n in SHELL}
             shell = request - sum(each.values())
             pieces = sorted([*each.items(), ("shell", shell)], key=lambda p: -p[1])
             print(
@@ -118,6 +163,24 @@ class Pieces:
                 + ", ".join(f"{name} {value:.1f}" for name, value in pieces)
                 + "; of which collection "
                 + (", ".join(f"{n} {v:.1f}" for n, v in collected.items()) or "none")
+            )
+            detectors = sum(v for n, v in each.items() if n != "facts")
+            inside = {
+                "endpoint": parts["endpoint"],
+                "context": parts["context"],
+                "decide_now's own": parts["decide"]
+                - detectors
+                - parts["ban read"]
+                - parts["conclude"],
+                "ban read": parts["ban read"],
+                "conclusion": parts["conclude"],
+                "header wrapper": parts["wrapper"],
+                "the app's extra": parts["app"] - parts["wrapper"] - bare["request"],
+            }
+            inside["the rest"] = shell - sum(inside.values())
+            print(
+                f"      shell {shell:.1f}: "
+                + ", ".join(f"{name} {value:.1f}" for name, value in inside.items())
             )
 
 
