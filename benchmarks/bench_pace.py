@@ -61,6 +61,7 @@ from benchmarks.bench_person import kind_of as person_kind
 from benchmarks.bench_request import Driver
 from benchmarks.run import BUSY_SITE
 from scrapeshield import middleware
+from scrapeshield.facts import FactsBuilder
 from scrapeshield.shield import Shield
 
 REQUESTS_EACH = 1 + len(person.ASSETS)  # a page load: the page and its assets
@@ -184,6 +185,54 @@ class Pieces:
             )
 
 
+NO_DETECTOR, FACTS_ALONE = "as shipped, no detector", "facts alone"  # --shell: its variants
+
+
+def without_detectors(app: Any) -> Any:
+    """The shipped app with every detector removed (`bench_request --breakdown`'s "every
+    detector"): the facts, the decision, the response's headers and the middleware remain."""
+    shield: Shield = app.user_middleware[0].kwargs["shield"]
+    shield.detectors.clear()
+    return app
+
+
+class FactsAlone:
+    """A middleware that builds the request's facts (the shipped settings) and nothing else."""
+
+    def __init__(self, app: Any) -> None:
+        self.app, self.build = app, FactsBuilder(apps.bench_settings()).build
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            self.build(scope)
+        await self.app(scope, receive, send)
+
+
+def facts_alone() -> Any:
+    app = apps.bare()
+    app.add_middleware(FactsAlone)
+    return app
+
+
+def shell_rows(variants: list[Variant]) -> None:
+    """`--shell`: CPU µs a request over bare's, per kind, of as shipped, of as shipped with
+    every detector removed (the shell and the facts) and of a middleware building the facts
+    alone; no timing inside the request, so none of `--pieces`' own cost."""
+    each = {v.name: v for v in variants}
+    bare, shipped = each["bare"], each["as shipped, leases off"]
+    shell, facts = each[NO_DETECTOR], each[FACTS_ALONE]
+    print("  CPU µs a request over bare's: as shipped = detectors + shell + facts")
+    for kind in ("all", *KINDS):
+        if not bare.counts[kind]:
+            continue
+        over = {v.name: v.per_request(kind) - bare.per_request(kind) for v in variants}
+        print(
+            f"    {kind:9} {over[shipped.name]:.1f} = detectors "
+            f"{over[shipped.name] - over[shell.name]:.1f} + shell "
+            f"{over[shell.name] - over[facts.name]:.1f} + facts {over[facts.name]:.1f}"
+        )
+
+
 class Variant:
     """One app, its people's page loads, and its CPU per kind of request."""
 
@@ -271,7 +320,7 @@ async def measure(options: argparse.Namespace, folder: Path, store: str) -> None
     os.environ.update(BUSY_SITE)
     pieces = Pieces() if options.pieces else None
     variants = [Variant("bare", apps.bare(), None, pieces)]
-    shipped = 1 if pieces or options.lane else 3 if options.every_grant else 2
+    shipped = 1 if pieces or options.lane or options.shell else 3 if options.every_grant else 2
     for leases in ("off", "on", "on, every grant")[:shipped]:
         os.environ["SCRAPESHIELD_LEASE__ENABLED"] = "false" if leases == "off" else "true"
         stats = folder / f"leases-{len(variants)}.json"
@@ -279,6 +328,12 @@ async def measure(options: argparse.Namespace, folder: Path, store: str) -> None
         if store != "memory://":  # each its own Redis database: the counts do not mix
             os.environ["BENCH_STORE_URL"] = f"{store.rsplit('/', 1)[0]}/{1 + len(variants)}"
         variants.append(Variant(f"as shipped, leases {leases}", apps.protected(), stats, pieces))
+    if options.shell:  # the shell and the facts without any timing (see `shell_rows`)
+        os.environ["BENCH_STATS"] = str(folder / "bare-shell.json")
+        variants.append(
+            Variant(NO_DETECTOR, without_detectors(apps.protected()), folder / "bare-shell.json")
+        )
+        variants.append(Variant(FACTS_ALONE, facts_alone(), None))
     if options.lane:  # the probe: its shutdown writes its hits as a tally of plain allows
         os.environ["SCRAPESHIELD_LEASE__ENABLED"] = "false"
         os.environ["BENCH_STATS"] = str(folder / "lane.json")
@@ -325,6 +380,8 @@ async def measure(options: argparse.Namespace, folder: Path, store: str) -> None
         print(f"  {variant.name}: " + ", ".join(shown))
     if pieces is not None:
         pieces.report()
+    if options.shell:
+        shell_rows(variants)
 
 
 @contextlib.contextmanager
@@ -362,9 +419,16 @@ def main() -> None:
     parser.add_argument(
         "--pieces", action="store_true", help="leases off only: each detector's µs, and the rest"
     )
+    parser.add_argument(
+        "--shell",
+        action="store_true",
+        help="leases off, every detector removed and the facts alone: the shell, untimed",
+    )
     options = parser.parse_args()
-    if options.pieces and (options.every_grant or options.lane):
-        parser.error("--pieces measures leases off alone")
+    if (options.pieces or options.shell) and (options.every_grant or options.lane):
+        parser.error("--pieces and --shell measure leases off alone")
+    if options.pieces and options.shell:
+        parser.error("--shell measures without --pieces' timings")
     if options.persons > len(person.LANGUAGES) * 1000:  # (rotating_pool.identities' most)
         parser.error(f"at most {len(person.LANGUAGES) * 1000} people")
     asyncio.run(compare(options))

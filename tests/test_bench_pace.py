@@ -34,3 +34,20 @@ def test_pieces_prints_the_shells_parts_for_every_kind() -> None:
         assert abs(sum(map(float, found.values())) - float(total)) < 0.2  # (rounding)
         assert float(found["endpoint"]) > 0
         assert float(found["conclusion"]) > 0
+
+
+def test_shell_splits_what_shipped_costs_over_bare_without_timings() -> None:
+    command = [sys.executable, "-m", "benchmarks.bench_pace", "--shell"]
+    options = ["--persons", "6", "--pages", "2", "--pace", "0"]
+    done = subprocess.run(
+        [*command, *options], cwd=ROOT, capture_output=True, text=True, timeout=120, check=True
+    )
+    rows = re.findall(
+        r"^    (\w+) +(-?[\d.]+) = detectors (-?[\d.]+) \+ shell (-?[\d.]+) \+ facts (-?[\d.]+)$",
+        done.stdout,
+        re.MULTILINE,
+    )
+    assert [row[0] for row in rows] == ["all", "page", "asset", "original"], done.stdout
+    for _, total, *parts in rows:
+        assert abs(sum(map(float, parts)) - float(total)) < 0.2  # (rounding)
+    assert "as shipped, no detector" in done.stdout  # (a plain allow each: `Variant.stop`)
