@@ -1,7 +1,7 @@
 """The person mix at a person's pace, in process: what leases cost or save real page loads.
 
 .venv/bin/python -m benchmarks.bench_pace [--pace 2] [--persons 2000] [--pages 6] [--thumbs 0]
-    [--every-grant] [--store memory|redis] [--pieces]
+    [--every-grant] [--store memory|redis] [--pieces | --shell]
 
 benchmarks/person.py's mix (and `bench_person`) sends each of 32 people's requests hundreds of
 times a second; a person loads a page with its stylesheet, script and original within a fraction
@@ -34,8 +34,11 @@ response), and the garbage collector's CPU during the run apart (`gc.callbacks`)
 shell's parts (`Pieces.shell`): the endpoint lookup, the request context, `decide_now` outside
 the detectors, the ban read, the conclusion, the header wrapper, the app as the middleware
 calls it against the bare app's request, and the rest (the middleware's own lines, the
-collector, and the probe's own timings: ~0.3 µs each in a loop, ~20 a request). `--persons 32
---pace 0` is the fast mix's traffic (`bench_detectors`), the defaults the paced mix's.
+collector, and the probe's own timings: ~0.3 µs each in a loop, ~20 a request). `--shell`:
+the same without any timing inside the request: bare, leases off, leases off with every
+detector removed, and a middleware that only builds the facts, side by side; per kind, what
+leases off costs over bare split into detectors + shell + facts. `--persons 32 --pace 0` is
+the fast mix's traffic (`bench_detectors`), the defaults the paced mix's.
 """
 
 from __future__ import annotations
