@@ -1,7 +1,7 @@
 """The person mix at a person's pace, in process: what leases cost or save real page loads.
 
 .venv/bin/python -m benchmarks.bench_pace [--pace 2] [--persons 2000] [--pages 6] [--thumbs 0]
-    [--every-grant] [--store memory|redis] [--pieces]
+    [--every-grant] [--store memory|redis] [--pieces | --shell]
 
 benchmarks/person.py's mix (and `bench_person`) sends each of 32 people's requests hundreds of
 times a second; a person loads a page with its stylesheet, script and original within a fraction
@@ -30,8 +30,15 @@ fingerprints: people speak one of person.py's 8 languages (so at most 8000 peopl
 and full evaluations). `--pieces`: bare and leases off only; each detector's run and the facts'
 build timed inside the request (`bench_detectors.instrument`, CPU µs per request of each
 kind, the rest of the request printed as "shell": the middleware, the plan, the decision, the
-response), and the garbage collector's CPU during the run apart (`gc.callbacks`). `--persons 32
---pace 0` is the fast mix's traffic (`bench_detectors`), the defaults the paced mix's.
+response), and the garbage collector's CPU during the run apart (`gc.callbacks`); then the
+shell's parts (`Pieces.shell`): the endpoint lookup, the request context, `decide_now` outside
+the detectors, the ban read, the conclusion, the header wrapper, the app as the middleware
+calls it against the bare app's request, and the rest (the middleware's own lines, the
+collector, and the probe's own timings: ~0.3 µs each in a loop, ~20 a request). `--shell`:
+the same without any timing inside the request: bare, leases off, leases off with every
+detector removed, and a middleware that only builds the facts, side by side; per kind, what
+leases off costs over bare split into detectors + shell + facts. `--persons 32 --pace 0` is
+the fast mix's traffic (`bench_detectors`), the defaults the paced mix's.
 """
 
 from __future__ import annotations
@@ -51,11 +58,14 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import apps, lane_probe, person
-from benchmarks.bench_detectors import Spent, instrument
+from benchmarks.bench_detectors import Spent, instrument, timed
 from benchmarks.bench_person import HOST, _leases_of, first_pages, scopes
 from benchmarks.bench_person import kind_of as person_kind
 from benchmarks.bench_request import Driver
 from benchmarks.run import BUSY_SITE
+from scrapeshield import middleware
+from scrapeshield.facts import FactsBuilder
+from scrapeshield.shield import Shield
 
 REQUESTS_EACH = 1 + len(person.ASSETS)  # a page load: the page and its assets
 LANE = "lane probe"  # --lane: its variant
@@ -79,9 +89,14 @@ def kind_of(path: str) -> str:
     return "thumbnail" if path.startswith("/thumbs/") else person_kind(path)
 
 
+SHELL = ("endpoint", "context", "decide", "ban read", "conclude", "wrapper", "app")
+"""The shell's parts `--pieces` times (`Pieces.shell`)."""
+
+
 class Pieces:
-    """`--pieces`: each detector, the facts' build, the whole request and the garbage
-    collector's passes, timed (`time.perf_counter`) under the current request's kind."""
+    """`--pieces`: each detector, the facts' build, the shell's parts, the whole request and
+    the garbage collector's passes, timed (`time.perf_counter`) under the current request's
+    kind."""
 
     def __init__(self) -> None:
         self.spent: Spent = defaultdict(float)
@@ -89,7 +104,40 @@ class Pieces:
         self.kind = [""]  # the request being timed ("" between requests), as instrument reads it
         self.collecting = 0.0
         instrument(self.spent, self.kind)
+        self.shell()
         gc.callbacks.append(self.collector)
+
+    def shell(self) -> None:
+        """Time the shell's parts inside the request: the endpoint lookup, the request
+        context, `decide_now` (the detectors, the ban read and the conclusion in it, taken out
+        in `report`), the header wrapper (`middleware._add_headers`, run in the app's `send`),
+        and the wrapped app as the middleware calls it (against the bare app's request)."""
+        spent, kind = self.spent, self.kind
+        for name, method in (
+            ("endpoint", "endpoint_for"),
+            ("context", "context"),
+            ("decide", "decide_now"),
+            ("ban read", "_ban_read"),
+            ("conclude", "_conclude"),
+        ):
+            setattr(Shield, method, timed(name, getattr(Shield, method), spent, kind))
+        middleware._add_headers = timed("wrapper", middleware._add_headers, spent, kind)
+        init = middleware.ScrapeShield.__init__
+
+        def timed_init(shielding: Any, app: Any, **options: Any) -> None:
+            init(shielding, app, **options)
+            inner = shielding.app
+
+            async def timed_app(scope: Any, receive: Any, send: Any) -> None:
+                started = time.perf_counter()
+                try:
+                    await inner(scope, receive, send)
+                finally:
+                    spent[kind[0], "app"] += time.perf_counter() - started
+
+            shielding.app = timed_app
+
+        middleware.ScrapeShield.__init__ = timed_init  # type: ignore[method-assign,assignment]
 
     def collector(self, phase: str, info: dict[str, int]) -> None:
         if phase == "start":
@@ -111,6 +159,7 @@ class Pieces:
             each, bare = self.mean(kind), self.mean(f"bare {kind}")
             request = each.pop("request") - bare["request"]
             collected = {n: each.pop(n) for n in sorted(each) if n.startswith("gc")}
+            parts = {n: each.pop(n, 0.0) for n in SHELL}
             shell = request - sum(each.values())
             pieces = sorted([*each.items(), ("shell", shell)], key=lambda p: -p[1])
             print(
@@ -119,6 +168,72 @@ class Pieces:
                 + "; of which collection "
                 + (", ".join(f"{n} {v:.1f}" for n, v in collected.items()) or "none")
             )
+            detectors = sum(v for n, v in each.items() if n != "facts")
+            inside = {
+                "endpoint": parts["endpoint"],
+                "context": parts["context"],
+                "decide_now's own": parts["decide"]
+                - detectors
+                - parts["ban read"]
+                - parts["conclude"],
+                "ban read": parts["ban read"],
+                "conclusion": parts["conclude"],
+                "header wrapper": parts["wrapper"],
+                "the app's extra": parts["app"] - parts["wrapper"] - bare["request"],
+            }
+            inside["the rest"] = shell - sum(inside.values())
+            print(
+                f"      shell {shell:.1f}: "
+                + ", ".join(f"{name} {value:.1f}" for name, value in inside.items())
+            )
+
+
+NO_DETECTOR, FACTS_ALONE = "as shipped, no detector", "facts alone"  # --shell: its variants
+
+
+def without_detectors(app: Any) -> Any:
+    """The shipped app with every detector removed (`bench_request --breakdown`'s "every
+    detector"): the facts, the decision, the response's headers and the middleware remain."""
+    shield: Shield = app.user_middleware[0].kwargs["shield"]
+    shield.detectors.clear()
+    return app
+
+
+class FactsAlone:
+    """A middleware that builds the request's facts (the shipped settings) and nothing else."""
+
+    def __init__(self, app: Any) -> None:
+        self.app, self.build = app, FactsBuilder(apps.bench_settings()).build
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            self.build(scope)
+        await self.app(scope, receive, send)
+
+
+def facts_alone() -> Any:
+    app = apps.bare()
+    app.add_middleware(FactsAlone)
+    return app
+
+
+def shell_rows(variants: list[Variant]) -> None:
+    """`--shell`: CPU µs a request over bare's, per kind, of as shipped, of as shipped with
+    every detector removed (the shell and the facts) and of a middleware building the facts
+    alone; no timing inside the request, so none of `--pieces`' own cost."""
+    each = {v.name: v for v in variants}
+    bare, shipped = each["bare"], each["as shipped, leases off"]
+    shell, facts = each[NO_DETECTOR], each[FACTS_ALONE]
+    print("  CPU µs a request over bare's: as shipped = detectors + shell + facts")
+    for kind in ("all", *KINDS):
+        if not bare.counts[kind]:
+            continue
+        over = {v.name: v.per_request(kind) - bare.per_request(kind) for v in variants}
+        print(
+            f"    {kind:9} {over[shipped.name]:.1f} = detectors "
+            f"{over[shipped.name] - over[shell.name]:.1f} + shell "
+            f"{over[shell.name] - over[facts.name]:.1f} + facts {over[facts.name]:.1f}"
+        )
 
 
 class Variant:
@@ -208,7 +323,7 @@ async def measure(options: argparse.Namespace, folder: Path, store: str) -> None
     os.environ.update(BUSY_SITE)
     pieces = Pieces() if options.pieces else None
     variants = [Variant("bare", apps.bare(), None, pieces)]
-    shipped = 1 if pieces or options.lane else 3 if options.every_grant else 2
+    shipped = 1 if pieces or options.lane or options.shell else 3 if options.every_grant else 2
     for leases in ("off", "on", "on, every grant")[:shipped]:
         os.environ["SCRAPESHIELD_LEASE__ENABLED"] = "false" if leases == "off" else "true"
         stats = folder / f"leases-{len(variants)}.json"
@@ -216,6 +331,12 @@ async def measure(options: argparse.Namespace, folder: Path, store: str) -> None
         if store != "memory://":  # each its own Redis database: the counts do not mix
             os.environ["BENCH_STORE_URL"] = f"{store.rsplit('/', 1)[0]}/{1 + len(variants)}"
         variants.append(Variant(f"as shipped, leases {leases}", apps.protected(), stats, pieces))
+    if options.shell:  # the shell and the facts without any timing (see `shell_rows`)
+        os.environ["BENCH_STATS"] = str(folder / "bare-shell.json")
+        variants.append(
+            Variant(NO_DETECTOR, without_detectors(apps.protected()), folder / "bare-shell.json")
+        )
+        variants.append(Variant(FACTS_ALONE, facts_alone(), None))
     if options.lane:  # the probe: its shutdown writes its hits as a tally of plain allows
         os.environ["SCRAPESHIELD_LEASE__ENABLED"] = "false"
         os.environ["BENCH_STATS"] = str(folder / "lane.json")
@@ -262,6 +383,8 @@ async def measure(options: argparse.Namespace, folder: Path, store: str) -> None
         print(f"  {variant.name}: " + ", ".join(shown))
     if pieces is not None:
         pieces.report()
+    if options.shell:
+        shell_rows(variants)
 
 
 @contextlib.contextmanager
@@ -299,9 +422,16 @@ def main() -> None:
     parser.add_argument(
         "--pieces", action="store_true", help="leases off only: each detector's µs, and the rest"
     )
+    parser.add_argument(
+        "--shell",
+        action="store_true",
+        help="leases off, every detector removed and the facts alone: the shell, untimed",
+    )
     options = parser.parse_args()
-    if options.pieces and (options.every_grant or options.lane):
-        parser.error("--pieces measures leases off alone")
+    if (options.pieces or options.shell) and (options.every_grant or options.lane):
+        parser.error("--pieces and --shell measure leases off alone")
+    if options.pieces and options.shell:
+        parser.error("--shell measures without --pieces' timings")
     if options.persons > len(person.LANGUAGES) * 1000:  # (rotating_pool.identities' most)
         parser.error(f"at most {len(person.LANGUAGES) * 1000} people")
     asyncio.run(compare(options))
