@@ -97,12 +97,10 @@ def _read(headers: Headers) -> tuple[str, bool]:
 class DirectiveHeaders:
     """The ResponseFilter adding the opt-out headers to the app's responses.
 
-    When the app set none of these headers (the usual case) the answer depends only on the
-    path's preferences: without an artist preference hook it is built here, once per path rule
-    (and once for the defaults), and a response looks its path's up, longest prefix first, as
-    `PreferenceResolver.for_path` does. Without a hook `headers_for` never waits
-    (`answers_now`): the middleware then adds the headers in a plain function, with no
-    coroutine per response.
+    When the app set none of these headers (the usual case) the answer depends only on the two
+    preference values, so it is built once per combination, not per response. Without an
+    artist preference hook `headers_for` never waits (`answers_now`): the middleware then adds
+    the headers in a plain function, with no coroutine per response.
     """
 
     def __init__(
@@ -111,12 +109,8 @@ class DirectiveHeaders:
         self.settings = settings
         self.preferences = preferences if preferences is not None else PreferenceResolver(settings)
         self.media = MediaTypes(settings.content_types)
-        self.answers_now = not self.preferences.has_hook
         self._plain: dict[tuple[bool, bool], Headers] = {}
-        self._by_prefix = [
-            (rule.prefix, directive_headers(rule, settings)) for rule in self.preferences.path_rules
-        ]
-        self._default = directive_headers(self.preferences.defaults, settings)
+        self.answers_now = not self.preferences.has_hook
 
     def headers_for(
         self, facts: Facts, decision: Decision, status: int, headers: Headers
@@ -128,19 +122,18 @@ class DirectiveHeaders:
             return []
         if not self.answers_now:
             return self._with_hook(facts, headers, ours)
-        if ours:  # the app set some of them: only what it lacks
-            return directive_headers(self.preferences.for_path(facts.path), self.settings, headers)
-        path = facts.path
-        for prefix, built in self._by_prefix:
-            if path.startswith(prefix):
-                return list(built)
-        return list(self._default)
+        return self._for(self.preferences.for_path(facts.path), headers, ours)
 
     async def _with_hook(self, facts: Facts, headers: Headers, ours: bool) -> Headers:
-        prefs = await self.preferences.for_request(facts)
-        if ours:
+        return self._for(await self.preferences.for_request(facts), headers, ours)
+
+    def _for(self, prefs: Preferences, headers: Headers, ours: bool) -> Headers:
+        if ours:  # the app set some of them: only what it lacks
             return directive_headers(prefs, self.settings, headers)
-        key = (prefs.train_ai, prefs.search)  # (a hook's answer: built once per pair)
+        return self._cached(prefs)
+
+    def _cached(self, prefs: Preferences) -> Headers:
+        key = (prefs.train_ai, prefs.search)
         cached = self._plain.get(key)
         if cached is None:
             cached = self._plain[key] = directive_headers(prefs, self.settings)
