@@ -61,7 +61,7 @@ from benchmarks import apps, lane_probe, person
 from benchmarks.bench_detectors import Spent, instrument, timed
 from benchmarks.bench_person import HOST, _leases_of, first_pages, scopes
 from benchmarks.bench_person import kind_of as person_kind
-from benchmarks.bench_request import Driver
+from benchmarks.bench_request import Driver, without
 from benchmarks.run import BUSY_SITE
 from scrapeshield import middleware
 from scrapeshield.facts import FactsBuilder
@@ -189,14 +189,6 @@ class Pieces:
 
 
 NO_DETECTOR, FACTS_ALONE = "as shipped, no detector", "facts alone"  # --shell: its variants
-
-
-def without_detectors(app: Any) -> Any:
-    """The shipped app with every detector removed (`bench_request --breakdown`'s "every
-    detector"): the facts, the decision, the response's headers and the middleware remain."""
-    shield: Shield = app.user_middleware[0].kwargs["shield"]
-    shield.detectors.clear()
-    return app
 
 
 class FactsAlone:
@@ -333,9 +325,7 @@ async def measure(options: argparse.Namespace, folder: Path, store: str) -> None
         variants.append(Variant(f"as shipped, leases {leases}", apps.protected(), stats, pieces))
     if options.shell:  # the shell and the facts without any timing (see `shell_rows`)
         os.environ["BENCH_STATS"] = str(folder / "bare-shell.json")
-        variants.append(
-            Variant(NO_DETECTOR, without_detectors(apps.protected()), folder / "bare-shell.json")
-        )
+        variants.append(Variant(NO_DETECTOR, without("every detector"), folder / "bare-shell.json"))
         variants.append(Variant(FACTS_ALONE, facts_alone(), None))
     if options.lane:  # the probe: its shutdown writes its hits as a tally of plain allows
         os.environ["SCRAPESHIELD_LEASE__ENABLED"] = "false"
