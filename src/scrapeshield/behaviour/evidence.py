@@ -64,18 +64,32 @@ def judge(
     walk: int,
 ) -> list[Signal]:
     """The signals for one request of `kind` (PAGE or IMAGE or ASSET), given the counters of
-    the current and previous window (this request counted) and its walk length. The sliding
-    counts are never above both windows' together (the previous one weighs at most 1): below
-    the thresholds by those, as most requests are, nothing is weighed."""
+    the current and previous window (this request counted) and its walk length."""
+    window = s.window
+    weight = 1.0 - (now % window) / window  # the previous window's share: a sliding window
     out: list[Signal] = []
     if kind == IMAGE:
-        if (
-            current[IMAGE] + previous[IMAGE] > max(current[PAGE], 1) * s.images_per_page
-            or current[ORPHAN] + previous[ORPHAN] >= s.originals_without_page
-        ):
-            _images(s, now, current, previous, out)
-    elif kind == PAGE and current[PAGE] + previous[PAGE] >= s.no_assets_pages:
-        weight = 1.0 - (now % s.window) / s.window
+        images = current[IMAGE] + previous[IMAGE] * weight
+        pages = current[PAGE] + previous[PAGE] * weight
+        allowed = max(pages, 1.0) * s.images_per_page
+        orphans = current[ORPHAN] + previous[ORPHAN] * weight
+        harvest = ""
+        if images > allowed:
+            detail = (
+                f"{images:.0f} originals for {pages:.0f} page views (> {s.images_per_page:g} each)"
+            )
+            out.append(Signal(IMAGES_PER_PAGE, WEIGHTS[IMAGES_PER_PAGE], detail))
+            if images > allowed + s.harvest_margin:
+                harvest = detail
+        if orphans >= s.originals_without_page:
+            detail = f"{orphans:.0f} originals without their own page shortly before"
+            if not out:  # one image signal at most: together they would block by score
+                out.append(Signal(ORIGINALS_WITHOUT_PAGE, WEIGHTS[ORIGINALS_WITHOUT_PAGE], detail))
+            if orphans >= s.originals_without_page + s.harvest_margin:
+                harvest = detail
+        if harvest:
+            out.append(Signal(HARVESTING, WEIGHTS[HARVESTING], harvest))
+    elif kind == PAGE:
         pages = current[PAGE] + previous[PAGE] * weight
         if pages >= s.no_assets_pages:
             rendered = sum(current[f] + previous[f] * weight for f in (IMAGE, ASSET, COND))
@@ -86,32 +100,3 @@ def judge(
         detail = f"{walk} ids in a constant-stride walk within {s.sequential_ttl:g}s"
         out.append(Signal(SEQUENTIAL_IDS, WEIGHTS[SEQUENTIAL_IDS], detail))
     return out
-
-
-def _images(
-    s: BehaviourSettings,
-    now: float,
-    current: Sequence[int],
-    previous: Sequence[int],
-    out: list[Signal],
-) -> None:
-    """An original's signals (`judge`), added to `out`."""
-    weight = 1.0 - (now % s.window) / s.window  # the previous window's share: a sliding window
-    images = current[IMAGE] + previous[IMAGE] * weight
-    pages = current[PAGE] + previous[PAGE] * weight
-    allowed = max(pages, 1.0) * s.images_per_page
-    orphans = current[ORPHAN] + previous[ORPHAN] * weight
-    harvest = ""
-    if images > allowed:
-        detail = f"{images:.0f} originals for {pages:.0f} page views (> {s.images_per_page:g} each)"
-        out.append(Signal(IMAGES_PER_PAGE, WEIGHTS[IMAGES_PER_PAGE], detail))
-        if images > allowed + s.harvest_margin:
-            harvest = detail
-    if orphans >= s.originals_without_page:
-        detail = f"{orphans:.0f} originals without their own page shortly before"
-        if not out:  # one image signal at most: together they would block by score
-            out.append(Signal(ORIGINALS_WITHOUT_PAGE, WEIGHTS[ORIGINALS_WITHOUT_PAGE], detail))
-        if orphans >= s.originals_without_page + s.harvest_margin:
-            harvest = detail
-    if harvest:
-        out.append(Signal(HARVESTING, WEIGHTS[HARVESTING], harvest))
