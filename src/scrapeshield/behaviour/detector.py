@@ -62,7 +62,7 @@ from scrapeshield.store.redis import RedisStore
 _SUBRESOURCE_DEST = frozenset({"style", "script", "font", "image"})
 _PAGE_DEST = frozenset({"", "document", "iframe", "frame"})
 _ZEROS = [0] * len(FIELDS)  # read only
-LISTED_AT = RING_AT[LISTINGS]
+_LISTED_AT = RING_AT[LISTINGS]
 _COUNTS_NOTE = "behaviour_counts"  # a page's counters and record, for its lease
 _LEASED_NOTE = "behaviour_leased"  # the client's leased requests this evaluation reads
 
@@ -278,7 +278,7 @@ class BehaviourDetector(Immediate):
                 walk = self._walk(r.ident, ring, now)
             tally = pushed(tally, counts, place, r.ident, int(now), self.ring_size)
         elif r.listing is not None:
-            tally = pushed(tally, counts, LISTED_AT, r.listing, int(now), LISTED_SIZE)
+            tally = pushed(tally, counts, _LISTED_AT, r.listing, int(now), LISTED_SIZE)
         else:
             tally = (counts, tally[1], tally[2], tally[3])
         if not dry_run:  # (a dry run counts a copy)
