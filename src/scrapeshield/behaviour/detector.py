@@ -35,10 +35,13 @@ from scrapeshield.behaviour.record import (
     LISTED_SIZE,
     LISTINGS,
     NEW_TALLY,
+    RING_AT,
     RING_NAMES,
+    Ring,
     count,
     new_tally,
-    push,
+    pushed,
+    ring_at,
     ring_of,
     seen,
 )
@@ -59,6 +62,7 @@ from scrapeshield.store.redis import RedisStore
 _SUBRESOURCE_DEST = frozenset({"style", "script", "font", "image"})
 _PAGE_DEST = frozenset({"", "document", "iframe", "frame"})
 _ZEROS = [0] * len(FIELDS)  # read only
+_LISTED_AT = RING_AT[LISTINGS]
 _COUNTS_NOTE = "behaviour_counts"  # a page's counters and record, for its lease
 _LEASED_NOTE = "behaviour_leased"  # the client's leased requests this evaluation reads
 
@@ -251,39 +255,45 @@ class BehaviourDetector(Immediate):
         client's `leased` requests counted first, and the record after this request put in its
         place (not in a dry run). `notes`: the request's, where a page's counts are left for its
         lease (`lease_terms`)."""
-        s, key = self._s, subject_key("bh:", r.client)
+        s, key, now = self._s, subject_key("bh:", r.client), r.now
         tally = store.record(key, self._record_ttl, new_tally, create=not dry_run) or NEW_TALLY
         if leased:
-            tally = leasing.count_leased(tally, leased, self._s.window, self.ring_size)
-        bucket = int(r.now // s.window)
-        look, wanted = r.looked_up()
-        orphan = r.check and not seen(ring_of(tally, look), wanted, r.now - s.page_memory)
-        bumps = [*r.bumps, ORPHAN] if orphan else r.bumps
+            tally = leasing.count_leased(tally, leased, s.window, self.ring_size)
+        bucket = int(now // s.window)
+        bumps = r.bumps
+        if r.check:
+            look, wanted = r.looked_up()
+            if not seen(ring_of(tally, look), wanted, now - s.page_memory):
+                bumps = [*bumps, ORPHAN]
         counts, at = count(tally[0], bucket, bumps)
-        tally = (counts, *tally[1:])
         current = counts[at : at + 5]
         other = 6 - at
         previous = counts[other : other + 5] if counts[other + 5] == bucket - 1 else _ZEROS
-        if r.listing is not None:
-            tally = push(tally, LISTINGS, r.listing, int(r.now), LISTED_SIZE)
         walk = 1
         if r.ident is not None:
-            name = RING_NAMES[r.kind]
-            ring = ring_of(tally, name)
-            if ring is not None:
-                ids, times = ring
-                cut = r.now - s.sequential_ttl
-                if times[0] >= cut:  # oldest first: all of them are recent
-                    walk = walk_length(r.ident, ids)
-                else:
-                    recent = [i for i, t in zip(ids, times, strict=True) if t >= cut]
-                    walk = walk_length(r.ident, recent)
-            tally = push(tally, name, r.ident, int(r.now), self.ring_size)
+            place = RING_AT[RING_NAMES[r.kind]]
+            ring = ring_at(tally, place)
+            # a walk is never longer than the ring plus this id: a short ring cannot signal
+            if ring is not None and len(ring[0]) + 1 >= s.sequential_run:
+                walk = self._walk(r.ident, ring, now)
+            tally = pushed(tally, counts, place, r.ident, int(now), self.ring_size)
+        elif r.listing is not None:
+            tally = pushed(tally, counts, _LISTED_AT, r.listing, int(now), LISTED_SIZE)
+        else:
+            tally = (counts, tally[1], tally[2], tally[3])
         if not dry_run:  # (a dry run counts a copy)
             store.replace_record(key, tally)
         if notes is not None and r.kind == PAGE:
-            notes[_COUNTS_NOTE] = (current, previous, ring_of(tally, "pages"))
-        return judge(s, r.kind, r.now, current, previous, walk)
+            notes[_COUNTS_NOTE] = (current, previous, tally[1])
+        return judge(s, r.kind, now, current, previous, walk)
+
+    def _walk(self, ident: int, ring: Ring, now: float) -> int:
+        """The walk ending at `ident` among the ring's ids fetched within `sequential_ttl`."""
+        ids, times = ring
+        cut = now - self._s.sequential_ttl
+        if times[0] >= cut:  # oldest first: all of them are recent
+            return walk_length(ident, ids)
+        return walk_length(ident, [i for i, t in zip(ids, times, strict=True) if t >= cut])
 
     # -- Redis: one script --------------------------------------------------------------------
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from scrapeshield.behaviour.evidence import IMAGE, PAGE
 
@@ -31,9 +32,17 @@ def new_tally() -> Tally:
     return NEW_TALLY
 
 
+RING_AT = {name: 1 + i for i, name in enumerate(RINGS)}  # each ring's place in a `Tally`
+
+
 def ring_of(tally: Tally, name: str) -> Ring | None:
     """A tally's ring `name` (one of `RINGS`)."""
-    return tally[1:][RINGS.index(name)]
+    return ring_at(tally, RING_AT[name])
+
+
+def ring_at(tally: Tally, at: int) -> Ring | None:
+    """A tally's ring at `at` (one of `RING_AT`'s places)."""
+    return cast("Ring | None", tally[at])
 
 
 def count(counts: Counts, bucket: int, bumps: Sequence[int]) -> tuple[Counts, int]:
@@ -41,19 +50,29 @@ def count(counts: Counts, bucket: int, bumps: Sequence[int]) -> tuple[Counts, in
     anew at the window's first request, and where that window's five counters start (6 × its
     parity)."""
     at = 6 * (bucket % 2)
-    window = list(counts[at : at + 6]) if counts[at + 5] == bucket else [0, 0, 0, 0, 0, bucket]
+    new = list(counts)
+    if new[at + 5] != bucket:
+        new[at : at + 6] = (0, 0, 0, 0, 0, bucket)
     for b in bumps:
-        window[b] += 1
-    return (*counts[:at], *window, *counts[at + 6 :]), at
+        new[at + b] += 1
+    return tuple(new), at
+
+
+def pushed(tally: Tally, counts: Counts, at: int, ident: int, now: int, size: int) -> Tally:
+    """`tally` with `counts` for its counters and `ident` pushed to its ring at `at` (one of
+    `RING_AT`'s places; the oldest entry dropped past `size`): one new record, built once."""
+    ids, times = ring_at(tally, at) or ((), ())
+    ring = ((*ids, ident)[-size:], (*times, now)[-size:])
+    if at == 1:
+        return counts, ring, tally[2], tally[3]
+    if at == 2:
+        return counts, tally[1], ring, tally[3]
+    return counts, tally[1], tally[2], ring
 
 
 def push(tally: Tally, name: str, ident: int, now: int, size: int) -> Tally:
     """`tally` with `ident` pushed to ring `name` (the oldest entry dropped past `size`)."""
-    rings = list(tally[1:])
-    at = RINGS.index(name)
-    ids, times = rings[at] or ((), ())
-    rings[at] = ((*ids, ident)[-size:], (*times, now)[-size:])
-    return tally[0], rings[0], rings[1], rings[2]
+    return pushed(tally, tally[0], RING_AT[name], ident, now, size)
 
 
 def seen(ring: Ring | None, ident: int | None, cut: float) -> bool:
