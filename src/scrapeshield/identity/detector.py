@@ -66,6 +66,7 @@ _TEMPLATES = 256
 _PLAN_NOTE = "identity_plan"  # the request's plan (a page's lease reads it)
 _POOL_NOTE = "identity_pool"  # the young identities this request's pool counted
 _NEVER = 1 << 30
+_SUBJECTS, _LEAN = Plan._fields.index("subjects"), Plan._fields.index("lean")  # (kept plans')
 
 
 class IdentityDetector(Immediate):
@@ -163,20 +164,21 @@ class IdentityDetector(Immediate):
         kind = self._kind(facts)
         if kind is None or facts.client_key == UNKNOWN_CLIENT:
             return ()  # without an address, everyone's requests would add up as one client's
-        plan = self._plan(facts, kind, visitor)
+        kept = self._kept(facts, kind, visitor)
         store, dry = ctx.store, bool(notes.get("dry_run"))
-        use = -1.0 if not plan.subjects or dry else self._trust.trusted(plan.subjects, facts.time)
+        subjects = kept[_SUBJECTS]
+        use = -1.0 if not subjects or dry else self._trust.trusted(subjects, facts.time)
         if use >= 0:
-            notes[BUDGET_USE_NOTE] = use  # a page under half of every budget, read lately
-            plan = Plan._make(plan.lean) if plan.lean is not None else lean(plan)  # (made with it)
-        notes[_PLAN_NOTE] = plan
+            notes[BUDGET_USE_NOTE] = use  # a page under half of every budget, read lately:
+            kept = kept[_LEAN]  # its plan without the reads (made with the plan)
+        notes[_PLAN_NOTE] = plan = Plan._make(kept)  # (one `Plan` a request: the one it runs)
         if isinstance(store, RedisStore) and not dry and not store.split:
             then = partial(self._from_reply, facts, ctx, plan)
             return ops.queue_call(store, plan.call, facts.path, then)
         queued = _queued(plan, facts.path)
         if isinstance(store, MemoryStore):
             out = self._signals(facts, ctx, plan, ops.run_now(store, queued, dry))
-            if (spend := _spend(facts, plan, out)) is not None:
+            if out and (spend := _spend(facts, plan, out)) is not None:
                 ops.run_now(store, [spend], dry)
             return out
         if isinstance(store, RedisStore) and not dry:
@@ -192,16 +194,22 @@ class IdentityDetector(Immediate):
     def _from_reply(self, facts: Facts, ctx: RequestContext, plan: Plan, reply: Any) -> Found:
         """The signals; awaitable when a refused token's spending must still be written."""
         out = self._signals(facts, ctx, plan, [int(v) for v in reply])
-        if (spend := _spend(facts, plan, out)) is not None:
+        if out and (spend := _spend(facts, plan, out)) is not None:
             return _after(ops.run(ctx.store, [spend], bool(ctx.notes.get("dry_run"))), out)
         return out
 
     def _plan(self, facts: Facts, kind: str, visitor: Visitor | None) -> Plan:
-        """The request's plan. A plan follows from the kind of request, the identity, its
-        network, the clock hour, the counting windows it counts in and the header fingerprint
-        alone, so it is made once for all the requests that share them (a client's pages in an
-        hour reuse one), with its script call on Redis; an original's path is written into its
-        adds per request (`_queued`, `ops.queue_call`)."""
+        """The request's plan (`_kept`)."""
+        return Plan._make(self._kept(facts, kind, visitor))
+
+    def _kept(self, facts: Facts, kind: str, visitor: Visitor | None) -> tuple[Any, ...]:
+        """The request's plan, as the plan cache keeps it: its fields, a `Plan` made from them
+        per request (of the plan it runs: a trusted page's is its `lean` one). A plan follows
+        from the kind of request, the identity, its network, the clock hour, the counting
+        windows it counts in and the header fingerprint alone, so it is made once for all the
+        requests that share them (a client's pages in an hour reuse one), with its script call
+        on Redis; an original's path is written into its adds per request (`_queued`,
+        `ops.queue_call`)."""
         now, pool = facts.time, self._pool
         image = kind == "image"
         hour = int(now // 3600)
@@ -230,9 +238,8 @@ class IdentityDetector(Immediate):
             plans = self._plans
             while len(plans) >= _PLAN_CACHE_SIZE:  # clients choose these: stay bounded
                 plans.popitem(last=False)  # (the oldest: remade if its client comes back)
-            plans[key] = tuple(plan)  # (plain: untracked, where a `Plan` is not)
-            return plan
-        return Plan._make(kept)
+            plans[key] = kept = tuple(plan)  # (plain: untracked, where a `Plan` is not)
+        return kept
 
     def _shaped(
         self,
@@ -318,11 +325,12 @@ class IdentityDetector(Immediate):
                 count += round(known * weight)
             if spent >= 0:  # each token this address and browser build was refused with
                 count += results[spent] * math.ceil(b.refuse_above or b.allowed)  # this hour
-            if count / b.allowed > use:
-                use = count / b.allowed
+            share = count / b.allowed
+            if share > use:
+                use = share
             for subject in own:  # (a union's use is noted for both its subjects: no less)
-                if count / b.allowed > uses.get(subject, -1.0):
-                    uses[subject] = count / b.allowed
+                if share > uses.get(subject, -1.0):
+                    uses[subject] = share
             if count <= mark:  # (an original: over its budget; a page view: at it)
                 continue
             if image and b.refuse_above and count > b.refuse_above:
