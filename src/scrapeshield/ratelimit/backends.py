@@ -51,39 +51,62 @@ def with_room(states: Sequence[LimitState], units: int) -> tuple[LimitState, ...
     return tuple(LimitState(s.limit, s.remaining + units, s.reset) for s in states)
 
 
+def closest(states: Sequence[LimitState], rejected: LimitState | None) -> LimitState:
+    """The rejecting limit, else the smallest share of quota left (ties: the latest reset):
+    the limit the RateLimit field reports."""
+    if rejected is not None:
+        return rejected
+    chosen = states[0]  # quotas are >= cost >= 1 (checked in settings): no division by zero
+    share, reset = chosen.remaining / chosen.limit.quota, chosen.reset
+    for state in states[1:]:
+        left = state.remaining / state.limit.quota
+        if left < share or (left == share and state.reset > reset):
+            chosen, share, reset = state, left, state.reset
+    return chosen
+
+
 class Outcome(msgspec.Struct):
     """What one request's hit found: every limit's state, the one that rejected it (if any),
-    and the client's strikes. `closest` is the state the RateLimit field reports, when the
-    limiter found it while counting."""
+    and the client's strikes."""
 
     _states: tuple[LimitState, ...] | None
     rejected: LimitState | None
     strikes: int
-    closest: LimitState | None = None
     _limits: tuple[Limit, ...] = ()
-    _figures: Sequence[float] = ()
+    _windows: Sequence[tuple[int, int, int]] = ()
+    _cost: int = 0
+    _now: float = 0.0
 
     @classmethod
     def admitted(
-        cls, limits: tuple[Limit, ...], figures: list[float], closest: LimitState
+        cls,
+        limits: tuple[Limit, ...],
+        windows: Sequence[tuple[int, int, int]],
+        cost: int,
+        now: float,
     ) -> Outcome:
-        """An admitted request's outcome from each limit's remaining and reset, in turn in one
-        flat list: the states are built only if read (the RateLimit field needs `closest`
-        alone, on every request; objects made per request cost more in a server than here)."""
-        return cls(None, None, 0, closest, limits, figures)
+        """An admitted request's outcome on sliding windows, from each limit's window after
+        the hit, `(window index, count, previous count)`: the states are worked out only if
+        read (the RateLimit fields, a lease, `explain`; most requests read none)."""
+        return cls(None, None, 0, limits, windows, cost, now)
 
     @property
     def states(self) -> tuple[LimitState, ...]:
         states = self._states
         if states is None:
-            chosen, figures = self.closest, self._figures
-            states = self._states = tuple(
-                chosen
-                if chosen is not None and chosen.limit is lim
-                else LimitState(lim, int(figures[2 * i]), figures[2 * i + 1])
-                for i, lim in enumerate(self._limits)
-            )
+            cost, now = self._cost, self._now
+            found = []
+            for lim, (_, cur, prev) in zip(self._limits, self._windows, strict=True):
+                count, reset = sliding_count(lim, cur - cost, prev, now)  # (as it was before)
+                found.append(LimitState(lim, lim.quota - count - cost, reset))
+            states = self._states = tuple(found)
         return states
+
+    @property
+    def closest(self) -> LimitState | None:
+        """The state the RateLimit field reports (None without limits)."""
+        states = self.states
+        return closest(states, self.rejected) if states else None
 
     def __repr__(self) -> str:
         return (
@@ -288,6 +311,20 @@ class LimitsMemoryLimiter:
             return reset
         prev, _, cur, _ = await self.storage.get_sliding_window(lim.item.key_for(key), lim.window)
         return sliding_wait(prev, cur, (time.time() % lim.window) / lim.window, lim, cost)
+
+
+def sliding_count(lim: Limit, cur: int, prev: int, now: float) -> tuple[int, float]:
+    """A sliding window's weighted count `prev * (1 - elapsed) + cur` (as hit.lua floors it)
+    and the seconds until it drops by one: the window's end, or sooner, as the previous
+    window's count fades by one every `window / prev` seconds."""
+    window = lim.window
+    elapsed = (now % window) / window
+    reset = window * (1 - elapsed)
+    if prev > 0:
+        decay = reset % (window / prev)
+        if decay < reset:
+            reset = decay
+    return int(prev * (1 - elapsed) + cur), reset
 
 
 def sliding_wait(prev: float, cur: float, elapsed: float, lim: Limit, cost: int) -> float:
