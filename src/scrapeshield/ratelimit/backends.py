@@ -56,12 +56,17 @@ def closest(states: Sequence[LimitState], rejected: LimitState | None) -> LimitS
     the limit the RateLimit field reports."""
     if rejected is not None:
         return rejected
-    chosen = states[0]  # quotas are >= cost >= 1 (checked in settings): no division by zero
-    share, reset = chosen.remaining / chosen.limit.quota, chosen.reset
-    for state in states[1:]:
-        left = state.remaining / state.limit.quota
-        if left < share or (left == share and state.reset > reset):
-            chosen, share, reset = state, left, state.reset
+    return states[_closest_at([(s.limit, s.remaining, s.reset) for s in states])]
+
+
+def _closest_at(figures: Sequence[tuple[Limit, int, float]]) -> int:
+    """The index of the smallest share of quota left (ties: the latest reset) among each
+    limit's (limit, remaining, reset)."""
+    chosen, share, reset = 0, 2.0, 0.0  # above any share left: the first limit is chosen
+    for i, (lim, remaining, resets) in enumerate(figures):
+        left = remaining / lim.quota  # quotas are >= cost >= 1 (checked in settings)
+        if left < share or (left == share and resets > reset):
+            chosen, share, reset = i, left, resets
     return chosen
 
 
@@ -76,6 +81,7 @@ class Outcome(msgspec.Struct):
     _windows: Sequence[tuple[int, int, int]] = ()
     _cost: int = 0
     _now: float = 0.0
+    _closest: LimitState | None = None
 
     @classmethod
     def admitted(
@@ -94,19 +100,35 @@ class Outcome(msgspec.Struct):
     def states(self) -> tuple[LimitState, ...]:
         states = self._states
         if states is None:
-            cost, now = self._cost, self._now
-            found = []
-            for lim, (_, cur, prev) in zip(self._limits, self._windows, strict=True):
-                count, reset = sliding_count(lim, cur - cost, prev, now)  # (as it was before)
-                found.append(LimitState(lim, lim.quota - count - cost, reset))
-            states = self._states = tuple(found)
+            chosen = self.closest
+            states = self._states = tuple(
+                chosen if chosen is not None and chosen.limit is lim else LimitState(*figures)
+                for lim, figures in zip(self._limits, self._figures(), strict=True)
+            )
         return states
 
     @property
     def closest(self) -> LimitState | None:
         """The state the RateLimit field reports (None without limits)."""
-        states = self.states
-        return closest(states, self.rejected) if states else None
+        chosen = self._closest
+        if chosen is None:
+            if self._states is None:  # admitted: the one state made of the figures alone
+                figures = self._figures()
+                chosen = LimitState(*figures[_closest_at(figures)])
+            elif self._states:
+                chosen = closest(self._states, self.rejected)
+            self._closest = chosen
+        return chosen
+
+    def _figures(self) -> list[tuple[Limit, int, float]]:
+        """An admitted outcome's (limit, remaining, reset) of each limit, from its window after
+        the hit (the count before it: its count less the cost)."""
+        cost, now = self._cost, self._now
+        figures = []
+        for lim, (_, cur, prev) in zip(self._limits, self._windows, strict=True):
+            count, reset = sliding_count(lim, cur - cost, prev, now)
+            figures.append((lim, lim.quota - count - cost, reset))
+        return figures
 
     def __repr__(self) -> str:
         return (
