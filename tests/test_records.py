@@ -72,11 +72,14 @@ def test_outcome_builds_its_states_when_read() -> None:
         Limit("g", "client", item, "sliding-window-counter")
         for item in parse_many("10/minute;5/second")
     )
-    closest = LimitState(limits[1], 3, 2.0)
-    outcome = Outcome.admitted(limits, [7.0, 5.0, 3.0, 2.0], closest)
+    now = 1_700_000_040.0  # a whole minute: both windows just began (no previous counts)
+    # each limit's window after a hit of cost 1: (window index, count, previous count)
+    outcome = Outcome.admitted(limits, [(int(now // 60), 3, 0), (int(now), 2, 0)], 1, now)
     assert outcome.rejected is None
     assert outcome.strikes == 0
-    assert outcome.states == (LimitState(limits[0], 7, 5.0), closest)
+    closest = outcome.closest  # the smallest share left: 3 of 5 against 7 of 10
+    assert closest == LimitState(limits[1], 3, 1.0)
+    assert outcome.states == (LimitState(limits[0], 7, 60.0), closest)
     assert outcome.states[1] is closest  # read once, then kept
     outcome.strikes = 2  # an Outcome is filled in by the limiter: not frozen
     assert "strikes=2" in repr(outcome)

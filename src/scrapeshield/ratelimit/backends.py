@@ -51,39 +51,84 @@ def with_room(states: Sequence[LimitState], units: int) -> tuple[LimitState, ...
     return tuple(LimitState(s.limit, s.remaining + units, s.reset) for s in states)
 
 
+def closest(states: Sequence[LimitState], rejected: LimitState | None) -> LimitState:
+    """The rejecting limit, else the smallest share of quota left (ties: the latest reset):
+    the limit the RateLimit field reports."""
+    if rejected is not None:
+        return rejected
+    return states[_closest_at([(s.limit, s.remaining, s.reset) for s in states])]
+
+
+def _closest_at(figures: Sequence[tuple[Limit, int, float]]) -> int:
+    """The index of the smallest share of quota left (ties: the latest reset) among each
+    limit's (limit, remaining, reset)."""
+    chosen, share, reset = 0, 2.0, 0.0  # above any share left: the first limit is chosen
+    for i, (lim, remaining, resets) in enumerate(figures):
+        left = remaining / lim.quota  # quotas are >= cost >= 1 (checked in settings)
+        if left < share or (left == share and resets > reset):
+            chosen, share, reset = i, left, resets
+    return chosen
+
+
 class Outcome(msgspec.Struct):
     """What one request's hit found: every limit's state, the one that rejected it (if any),
-    and the client's strikes. `closest` is the state the RateLimit field reports, when the
-    limiter found it while counting."""
+    and the client's strikes."""
 
     _states: tuple[LimitState, ...] | None
     rejected: LimitState | None
     strikes: int
-    closest: LimitState | None = None
     _limits: tuple[Limit, ...] = ()
-    _figures: Sequence[float] = ()
+    _windows: Sequence[tuple[int, int, int]] = ()
+    _cost: int = 0
+    _now: float = 0.0
+    _closest: LimitState | None = None
 
     @classmethod
     def admitted(
-        cls, limits: tuple[Limit, ...], figures: list[float], closest: LimitState
+        cls,
+        limits: tuple[Limit, ...],
+        windows: Sequence[tuple[int, int, int]],
+        cost: int,
+        now: float,
     ) -> Outcome:
-        """An admitted request's outcome from each limit's remaining and reset, in turn in one
-        flat list: the states are built only if read (the RateLimit field needs `closest`
-        alone, on every request; objects made per request cost more in a server than here)."""
-        return cls(None, None, 0, closest, limits, figures)
+        """An admitted request's outcome on sliding windows, from each limit's window after
+        the hit, `(window index, count, previous count)`: the states are worked out only if
+        read (the RateLimit fields, a lease, `explain`; most requests read none)."""
+        return cls(None, None, 0, limits, windows, cost, now)
 
     @property
     def states(self) -> tuple[LimitState, ...]:
         states = self._states
         if states is None:
-            chosen, figures = self.closest, self._figures
+            chosen = self.closest
             states = self._states = tuple(
-                chosen
-                if chosen is not None and chosen.limit is lim
-                else LimitState(lim, int(figures[2 * i]), figures[2 * i + 1])
-                for i, lim in enumerate(self._limits)
+                chosen if chosen is not None and chosen.limit is lim else LimitState(*figures)
+                for lim, figures in zip(self._limits, self._figures(), strict=True)
             )
         return states
+
+    @property
+    def closest(self) -> LimitState | None:
+        """The state the RateLimit field reports (None without limits)."""
+        chosen = self._closest
+        if chosen is None:
+            if self._states is None:  # admitted: the one state made of the figures alone
+                figures = self._figures()
+                chosen = LimitState(*figures[_closest_at(figures)])
+            elif self._states:
+                chosen = closest(self._states, self.rejected)
+            self._closest = chosen
+        return chosen
+
+    def _figures(self) -> list[tuple[Limit, int, float]]:
+        """An admitted outcome's (limit, remaining, reset) of each limit, from its window after
+        the hit (the count before it: its count less the cost)."""
+        cost, now = self._cost, self._now
+        figures = []
+        for lim, (_, cur, prev) in zip(self._limits, self._windows, strict=True):
+            count, reset = sliding_count(lim, cur - cost, prev, now)
+            figures.append((lim, lim.quota - count - cost, reset))
+        return figures
 
     def __repr__(self) -> str:
         return (
@@ -288,6 +333,20 @@ class LimitsMemoryLimiter:
             return reset
         prev, _, cur, _ = await self.storage.get_sliding_window(lim.item.key_for(key), lim.window)
         return sliding_wait(prev, cur, (time.time() % lim.window) / lim.window, lim, cost)
+
+
+def sliding_count(lim: Limit, cur: int, prev: int, now: float) -> tuple[int, float]:
+    """A sliding window's weighted count `prev * (1 - elapsed) + cur` (as hit.lua floors it)
+    and the seconds until it drops by one: the window's end, or sooner, as the previous
+    window's count fades by one every `window / prev` seconds."""
+    window = lim.window
+    elapsed = (now % window) / window
+    reset = window * (1 - elapsed)
+    if prev > 0:
+        decay = reset % (window / prev)
+        if decay < reset:
+            reset = decay
+    return int(prev * (1 - elapsed) + cur), reset
 
 
 def sliding_wait(prev: float, cur: float, elapsed: float, lim: Limit, cost: int) -> float:

@@ -13,22 +13,10 @@ Remaining counts are in cost units (an original that costs 5 spends 5).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
-from scrapeshield.ratelimit.backends import LimitState, Outcome
+from scrapeshield.ratelimit.backends import Outcome, closest
 
-
-def closest(states: Sequence[LimitState], rejected: LimitState | None) -> LimitState:
-    """The rejecting limit, else the smallest share of quota left (ties: the latest reset)."""
-    if rejected is not None:
-        return rejected
-    chosen = states[0]  # quotas are >= cost >= 1 (checked in settings): no division by zero
-    share, reset = chosen.remaining / chosen.limit.quota, chosen.reset
-    for state in states[1:]:
-        left = state.remaining / state.limit.quota
-        if left < share or (left == share and state.reset > reset):
-            chosen, share, reset = state, left, state.reset
-    return chosen
+__all__ = ["add_rate_limit_headers", "closest"]
 
 
 def add_rate_limit_headers(
@@ -39,14 +27,10 @@ def add_rate_limit_headers(
     legacy: bool,
 ) -> None:
     """Append the fields for `outcome` to `headers`; `policy` is the plan's RateLimit-Policy
-    field, built with the plan. The RateLimit field reports `outcome.closest` when the limiter
-    found it while counting."""
+    field, built with the plan."""
     chosen = outcome.closest
     if chosen is None:
-        states = outcome.states
-        if not states:
-            return
-        chosen = closest(states, outcome.rejected)
+        return
     reset = max(0, math.ceil(chosen.reset))
     headers.append(policy)
     headers.append(

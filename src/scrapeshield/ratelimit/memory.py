@@ -24,7 +24,7 @@ from collections import OrderedDict
 from typing import Any
 
 from scrapeshield.bans import ban_key
-from scrapeshield.ratelimit.backends import LimitState, Outcome, sliding_wait
+from scrapeshield.ratelimit.backends import LimitState, Outcome, sliding_count, sliding_wait
 from scrapeshield.ratelimit.escalation import strike_key
 from scrapeshield.ratelimit.plan import Keys, Limit, Rules
 from scrapeshield.store.base import Store
@@ -126,9 +126,7 @@ class NativeMemoryLimiter:
         one has no room, with what was spent taken back (the general path then answers).
         Nothing awaits in between, so no other request sees the spent units."""
         data = self._data
-        figures: list[float] = []  # remaining, reset of each limit in turn (no tuple per limit)
-        chosen = 0
-        share = 2.0  # above any share left: the first limit is chosen
+        windows: list[tuple[int, int, int]] = []  # each limit's window after the hit
         for i, lim in enumerate(limits):  # (keys[i]: a zip costs ~0.1 µs a limit more)
             key, window = keys[i], lim.window
             index = int(now / window)  # time is positive: int() floors
@@ -141,32 +139,17 @@ class NativeMemoryLimiter:
                 elif index - entry[0] == 1:  # the next: this window's count becomes the previous
                     prev = entry[1]
                 # else both windows are over: the script's keys would have expired
-            elapsed = (now % window) / window
-            reset = window * (1 - elapsed)
-            if prev:  # the weighted count drops by one every window / prev seconds
-                count = int(prev * (1 - elapsed) + cur)
-                decay = reset % (window / prev)
-                if decay < reset:
-                    reset = decay
-            else:
-                count = cur
-            remaining = lim.quota - count - cost
-            if remaining < 0:
-                for spent in keys[: len(figures) // 2]:  # rare: give back what was taken
-                    taken = data[spent]
-                    data[spent] = (taken[0], taken[1] - cost, taken[2])
+            # (`sliding_count`'s count inline, without the reset: read only if states are)
+            count = int(prev * (1 - (now % window) / window) + cur) if prev else cur
+            if count + cost > lim.quota:
+                for n, taken in enumerate(windows):  # rare: give back what was taken
+                    data[keys[n]] = (taken[0], taken[1] - cost, taken[2])
                 return None
-            data[key] = (index, cur + cost, prev)
-            # The RateLimit field's limit: the smallest share left (ties: the latest reset).
-            left = remaining / lim.quota
-            if left < share or (left == share and reset > figures[2 * chosen + 1]):
-                chosen, share = len(figures) // 2, left
-            figures.append(remaining)
-            figures.append(reset)
+            data[key] = entry = (index, cur + cost, prev)
+            windows.append(entry)
         if len(data) > self.max_keys:
             self._trim()
-        closest = LimitState(limits[chosen], int(figures[2 * chosen]), figures[2 * chosen + 1])
-        return Outcome.admitted(limits, figures, closest)
+        return Outcome.admitted(limits, windows, cost, now)
 
     def give_back(self, rules: Rules, keys: Keys, units: int, at: float) -> None:
         """Take back `units` spent at `at` (a lease's unused reservation), in the window they
@@ -227,11 +210,10 @@ class NativeMemoryLimiter:
                 if rejected < 0 and state[0] + cost > lim.quota:
                     rejected = len(found) - 1
                 continue
-            window = lim.window
             entry = data.get(key)
             cur = prev = 0
             if entry is not None:
-                shift = int(now / window) - entry[0]  # time is positive: int() floors
+                shift = int(now / lim.window) - entry[0]  # time is positive: int() floors
                 if shift <= 0:  # this window (or a clock stepped back: stay in the newest one)
                     cur, prev = entry[1], entry[2]
                     data.move_to_end(key)
@@ -242,13 +224,7 @@ class NativeMemoryLimiter:
                 else:  # both windows are over: the script's keys would have expired
                     del data[key]
                     entry = None
-            elapsed = (now % window) / window
-            reset = window * (1 - elapsed)
-            if prev > 0:  # the weighted count drops by one every window / prev seconds
-                decay = reset % (window / prev)
-                if decay < reset:
-                    reset = decay
-            count = int(prev * (1 - elapsed) + cur)
+            count, reset = sliding_count(lim, cur, prev, now)
             if rejected < 0 and count + cost > lim.quota:
                 rejected = len(found)
             found.append((count, reset, entry))
