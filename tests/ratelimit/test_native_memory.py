@@ -10,7 +10,7 @@ import pytest
 from scrapeshield import Settings
 from scrapeshield.bans import BanList
 from scrapeshield.facts import FactsBuilder
-from scrapeshield.ratelimit.headers import closest
+from scrapeshield.ratelimit.backends import closest
 from scrapeshield.ratelimit.memory import NativeMemoryLimiter
 from scrapeshield.ratelimit.plan import Keys, Planner, Rules
 from scrapeshield.shield import synthetic_scope

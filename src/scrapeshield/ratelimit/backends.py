@@ -99,11 +99,11 @@ class Outcome(msgspec.Struct):
     @property
     def states(self) -> tuple[LimitState, ...]:
         states = self._states
-        if states is None:
-            chosen = self.closest
+        if states is None:  # admitted: every limit's state from its figures, worked out once
+            figures = self._figures()
+            chosen = self._closest if self._closest is not None else self._chosen(figures)
             states = self._states = tuple(
-                chosen if chosen is not None and chosen.limit is lim else LimitState(*figures)
-                for lim, figures in zip(self._limits, self._figures(), strict=True)
+                chosen if chosen.limit is each[0] else LimitState(*each) for each in figures
             )
         return states
 
@@ -113,11 +113,14 @@ class Outcome(msgspec.Struct):
         chosen = self._closest
         if chosen is None:
             if self._states is None:  # admitted: the one state made of the figures alone
-                figures = self._figures()
-                chosen = LimitState(*figures[_closest_at(figures)])
+                chosen = self._chosen(self._figures())
             elif self._states:
-                chosen = closest(self._states, self.rejected)
-            self._closest = chosen
+                chosen = self._closest = closest(self._states, self.rejected)
+        return chosen
+
+    def _chosen(self, figures: list[tuple[Limit, int, float]]) -> LimitState:
+        """An admitted outcome's closest state, from its figures (`_figures`), kept."""
+        chosen = self._closest = LimitState(*figures[_closest_at(figures)])
         return chosen
 
     def _figures(self) -> list[tuple[Limit, int, float]]:

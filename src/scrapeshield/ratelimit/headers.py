@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import math
 
-from scrapeshield.ratelimit.backends import Outcome, closest
-
-__all__ = ["add_rate_limit_headers", "closest"]
+from scrapeshield.ratelimit.backends import Outcome
 
 
 def add_rate_limit_headers(
