@@ -1,0 +1,197 @@
+"""The lane probe with its hits counted on a compact client record (issue 19's step c, a probe).
+
+Benchmark code only, neither exact nor safe (docs/architecture.md, "The hit path on a compact
+record"). `RecordProbe` is `lane_probe.LaneProbe` with two changes:
+
+- **the key**: (the peer's address, the raw header lines but the Referer as one tuple, the
+  method, the path's first segment). The cookie and X-Forwarded-For are among the lines, so
+  nothing is parsed on a hit (the address behind a proxy is read only at a miss, by the
+  detectors);
+- **the counts**: a hit counts on records the probe keeps itself, one per subject (a client:
+  its rate limit windows, behaviour's counters and rings; a network: its windows), each plain
+  integers in lists, which the table entry references (`_Entry.slots`, `_Entry.record`): the
+  one dict lookup of the entry finds them. The arithmetic is the detectors' own: per limit
+  `NativeMemoryLimiter._admit_sliding`'s (the window index, the current and the previous
+  count), behaviour's `record.count` (two windows of counters by the index's parity) and its
+  ring push (`record.pushed`).
+
+A full evaluation's counts are the detectors': before one, every record a hit changed since the
+last is written back to the detectors' entries (the limiter's windows, behaviour's `Tally`, so
+the evaluation sees every hit, as with the probe counting on them), and after it the records of
+the subjects it counted are read again from them. Inexact where the probe is, and also: a hit
+does not refresh the expiry of behaviour's store record nor move the limiter's keys in their
+LRU order; a limit other than a sliding window is not counted on a hit; `extras` (ban, identity,
+fields) are not offered.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from benchmarks.lane_probe import LaneProbe, _Entry, _Key
+from scrapeshield.behaviour.record import NEW_TALLY, RING_AT, RING_NAMES, new_tally
+from scrapeshield.behaviour.works import item_id
+from scrapeshield.store.keys import subject_key
+
+_Subject = tuple[str, str]  # (kind, name): ("client", "203.0.113.9"), ("network", "…/24")
+
+
+class _Record:
+    """One subject's counts: the rate limiter's windows of its keys (`keys[i]`'s window as
+    `windows[i]`: (index, current, previous)), behaviour's counters (a `Tally`'s twelve) and
+    rings (lists of ids and of whole seconds, None when empty), for a client."""
+
+    __slots__ = ("counts", "dirty", "keys", "rings", "tally_key", "windows")
+
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+        self.windows: list[tuple[int, int, int]] = []
+        self.counts: list[int] | None = None  # behaviour's, once a full evaluation read them
+        self.rings: list[tuple[list[int], list[int]] | None] = [None, None, None]
+        self.tally_key = ""
+        self.dirty = False  # changed by a hit since the detectors' entries were written
+
+
+class RecordProbe(LaneProbe):
+    def __init__(self, app: ASGIApp, **options: Any) -> None:
+        if options.get("extras"):
+            raise ValueError("lane probe with a record: no `extras`")
+        super().__init__(app, **options)
+        self.records: dict[_Subject, _Record] = {}
+        self.dirty: list[_Record] = []  # records a hit changed since the last full evaluation
+
+    def key(self, scope: Scope) -> _Key:
+        """(peer address, header lines but the Referer, method, route kind)."""
+        lines = tuple([line for line in scope["headers"] if line[0] != b"referer"])  # (a list:
+        # ~0.2 µs less than a generator)
+        client = scope.get("client")
+        path: str = scope["path"]
+        return client[0] if client else "", lines, scope["method"], path[: path.find("/", 1)]
+
+    def _count(self, entry: _Entry, path: str) -> list[tuple[bytes, bytes]]:
+        """The hit's counts, on its subjects' records; the headers to add (as stored)."""
+        now = time.time()
+        dirty = self.dirty
+        slots = entry.slots
+        if slots and "ratelimit" in self.counting:
+            taken: list[tuple[list[tuple[int, int, int]], int, tuple[int, int, int]]] = []
+            for record, at, window, quota in slots:
+                windows = record.windows
+                index = int(now / window)
+                last, cur, prev = old = windows[at]
+                if index <= last:  # (as `_admit_sliding`)
+                    index = last
+                elif index - last == 1:
+                    cur, prev = 0, cur
+                else:
+                    cur = prev = 0
+                counted = int(prev * (1 - (now % window) / window) + cur) if prev else cur
+                if counted + 1 > quota:  # no room: the next request runs the full evaluation
+                    entry.budget = 0
+                    for windows, at, old in taken:
+                        windows[at] = old
+                    break
+                windows[at] = (index, cur + 1, prev)
+                taken.append((windows, at, old))
+                if not record.dirty:
+                    record.dirty = True
+                    dirty.append(record)
+        record = entry.record
+        if record is not None and "behaviour" in self.counting:
+            r = entry.bh
+            counts = record.counts
+            bucket = int(now // self._window)
+            at = 6 * (bucket % 2)
+            if counts[at + 5] != bucket:  # (as `record.count`)
+                counts[at : at + 6] = (0, 0, 0, 0, 0, bucket)
+            for b in r.bumps:
+                counts[at + b] += 1
+            place = entry.place
+            if place is not None and (ident := item_id(path)) is not None:
+                ring = record.rings[place]
+                if ring is None:
+                    ring = record.rings[place] = ([], [])
+                ids, times = ring
+                ids.append(ident)
+                times.append(int(now))
+                if len(ids) > self._ring_size:  # (as `record.pushed`: the oldest dropped)
+                    del ids[0], times[0]
+            if not record.dirty:
+                record.dirty = True
+                dirty.append(record)
+        return entry.headers
+
+    async def _full(self, key: _Key, scope: Scope, receive: Receive, send: Send) -> None:
+        """The hits' counts written to the detectors' entries, the full evaluation, and the
+        records of what it counted read again; its entry (if kept) given its records."""
+        self._write_back()
+        await super()._full(key, scope, receive, send)
+        caught = self._caught
+        slots: list[tuple[_Record, int, float, int]] | None = []
+        if (hit := caught.get("rl")) is not None:
+            rules, keys, _, _ = hit
+            data = self._limiter._data
+            for limit, name in zip(rules.limits, keys[0], strict=True):
+                window = data.get(name)
+                if limit.strategy != "sliding-window-counter" or window is None:
+                    slots = None  # (not counted on a hit: see the docstring)
+                    break
+                record = self._record(_subject(name))
+                if name in record.keys:
+                    at = record.keys.index(name)
+                    record.windows[at] = window
+                else:
+                    at = len(record.keys)
+                    record.keys.append(name)
+                    record.windows.append(window)
+                if slots is not None:
+                    slots.append((record, at, float(limit.window), int(limit.quota)))
+        client = None
+        if (r := caught.get("bh")) is not None:
+            client = self._record(("client", r.client))
+            client.tally_key = subject_key("bh:", r.client)
+            tally = self.store.record(client.tally_key, self._ttl, new_tally) or NEW_TALLY
+            client.counts = list(tally[0])
+            client.rings = [
+                None if ring is None else (list(ring[0]), list(ring[1])) for ring in tally[1:]
+            ]
+        entry = self.table.get(key)
+        if entry is not None and entry.budget > 0:
+            entry.slots = tuple(slots or ())
+            entry.record = client
+            if r is not None and r.ident is not None:  # (else no ring: `place` stays None)
+                entry.place = RING_AT[RING_NAMES[r.kind]] - 1
+
+    def _record(self, subject: _Subject) -> _Record:
+        record = self.records.get(subject)
+        if record is None:
+            if len(self.records) >= 100_000:  # (entries hold records: both start again)
+                self._write_back()
+                self.records.clear()
+                self.table.clear()
+            record = self.records[subject] = _Record()
+        return record
+
+    def _write_back(self) -> None:
+        """Every record a hit changed, into the detectors' entries (the limiter's windows,
+        behaviour's `Tally` where the store still holds one)."""
+        data = self._limiter._data if self._limiter is not None else {}
+        for record in self.dirty:
+            record.dirty = False
+            for name, window in zip(record.keys, record.windows, strict=True):
+                data[name] = window
+            if record.counts is not None:
+                rings = (
+                    None if ring is None else (tuple(ring[0]), tuple(ring[1]))
+                    for ring in record.rings
+                )
+                self.store.replace_record(record.tally_key, (tuple(record.counts), *rings))
+        self.dirty.clear()
+
+
+def _subject(name: str) -> _Subject:
+    """A limiter key's subject: 'rl:client:default:{203.0.113.9}:…' → ("client", "203.0.113.9")."""
+    return name.split(":", 2)[1], name[name.index("{") + 1 : name.index("}")]
