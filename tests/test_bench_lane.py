@@ -4,6 +4,7 @@ benchmarks/lane_record.py: its record counts them as the detectors would."""
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 from benchmarks.bench_lane import probe_app
@@ -40,7 +41,7 @@ async def test_the_record_counts_its_hits_as_the_detectors_would(
     the 300 s ones and behaviour's twice, its page ring overflows), to the probe counting on the
     detectors' own entries and to the one counting on its record: after the record is written
     back, every window and behaviour's record are the same, and the record held them."""
-    found = []
+    found: list[tuple[int, int, dict[str, Any], Any]] = []
     clock = [0.0]
     monkeypatch.setattr(time, "time", lambda: clock[0])
     for record in (False, True):
@@ -59,7 +60,7 @@ async def test_the_record_counts_its_hits_as_the_detectors_would(
         finally:
             await driver.stop()
         if isinstance(probe, RecordProbe):
-            held = {
+            held: dict[str, Any] = {
                 name: window
                 for kept in probe.records.values()
                 for name, window in zip(kept.keys, kept.windows, strict=True)
