@@ -42,7 +42,9 @@ _Subject = tuple[str, str]  # (kind, name): ("client", "203.0.113.9"), ("network
 class _Record:
     """One subject's counts: the rate limiter's windows of its keys (`keys[i]`'s window as
     `windows[i]`: (index, current, previous)), behaviour's counters (a `Tally`'s twelve) and
-    rings (lists of ids and of whole seconds, None when empty), for a client."""
+    rings (lists of ids and of whole seconds, None when empty), for a client. (Rings as a
+    `Tally`'s tuples, rebuilt at each push: a hit's counting 2.1 -> 2.8 µs in a hot loop, a
+    miss's reading 2.8 -> 2.3: not kept.)"""
 
     __slots__ = ("counts", "dirty", "keys", "rings", "tally_key", "windows")
 
@@ -62,6 +64,7 @@ class RecordProbe(LaneProbe):
         super().__init__(app, **options)
         self.records: dict[_Subject, _Record] = {}
         self.dirty: list[_Record] = []  # records a hit changed since the last full evaluation
+        self._slot_of: dict[str, tuple[_Record, int]] = {}  # a limiter key's record and place
 
     def key(self, scope: Scope) -> _Key:
         """(peer address, header lines but the Referer, method, route kind)."""
@@ -129,27 +132,35 @@ class RecordProbe(LaneProbe):
         records of what it counted read again; its entry (if kept) given its records."""
         self._write_back()
         await super()._full(key, scope, receive, send)
+        slots, client, place = self._read()
+        entry = self.table.get(key)
+        if entry is not None and entry.budget > 0:
+            entry.slots, entry.record, entry.place = slots, client, place
+
+    def _read(self) -> tuple[tuple[Any, ...], _Record | None, int | None]:
+        """The records of the subjects the full evaluation just counted, read again from the
+        detectors' entries: its limits' slots (record, place, window, quota; none when one is
+        not a sliding window), the client's record (behaviour's), the ring a hit pushes to."""
         caught = self._caught
-        slots: list[tuple[_Record, int, float, int]] | None = []
+        slots: list[tuple[_Record, int, float, int]] = []
         if (hit := caught.get("rl")) is not None:
             rules, keys, _, _ = hit
             data = self._limiter._data
             for limit, name in zip(rules.limits, keys[0], strict=True):
                 window = data.get(name)
                 if limit.strategy != "sliding-window-counter" or window is None:
-                    slots = None  # (not counted on a hit: see the docstring)
+                    slots = []  # (not counted on a hit: see the docstring)
                     break
-                record = self._record(_subject(name))
-                if name in record.keys:
-                    at = record.keys.index(name)
-                    record.windows[at] = window
-                else:
-                    at = len(record.keys)
+                slot = self._slot_of.get(name)
+                if slot is None:  # a new key: its subject's record, and its place there
+                    record = self._record(_subject(name))
+                    slot = self._slot_of[name] = record, len(record.keys)
                     record.keys.append(name)
                     record.windows.append(window)
-                if slots is not None:
-                    slots.append((record, at, float(limit.window), int(limit.quota)))
-        client = None
+                record, at = slot
+                record.windows[at] = window
+                slots.append((record, at, float(limit.window), int(limit.quota)))
+        client = place = None
         if (r := caught.get("bh")) is not None:
             client = self._record(("client", r.client))
             client.tally_key = subject_key("bh:", r.client)
@@ -158,12 +169,9 @@ class RecordProbe(LaneProbe):
             client.rings = [
                 None if ring is None else (list(ring[0]), list(ring[1])) for ring in tally[1:]
             ]
-        entry = self.table.get(key)
-        if entry is not None and entry.budget > 0:
-            entry.slots = tuple(slots or ())
-            entry.record = client
-            if r is not None and r.ident is not None:  # (else no ring: `place` stays None)
-                entry.place = RING_AT[RING_NAMES[r.kind]] - 1
+            if r.ident is not None:
+                place = RING_AT[RING_NAMES[r.kind]] - 1
+        return tuple(slots), client, place
 
     def _record(self, subject: _Subject) -> _Record:
         record = self.records.get(subject)
@@ -171,6 +179,7 @@ class RecordProbe(LaneProbe):
             if len(self.records) >= 100_000:  # (entries hold records: both start again)
                 self._write_back()
                 self.records.clear()
+                self._slot_of.clear()
                 self.table.clear()
             record = self.records[subject] = _Record()
         return record
