@@ -132,24 +132,31 @@ def bench_settings() -> Settings:
     )
 
 
-def lane() -> Starlette:
+def lane(record: bool | None = None) -> Starlette:
     """The lane probe (benchmarks/lane_probe.py) on the shipped settings, memory store
-    (BENCH_LANE_CAP, BENCH_LANE_COUNT, BENCH_LANE_EXTRAS); with BENCH_STATS, its hits written
-    there at shutdown in `counted`'s shape, as "leased" (benchmarks.run's leased column)."""
-    from benchmarks import lane_probe
+    (BENCH_LANE_CAP, BENCH_LANE_COUNT, BENCH_LANE_EXTRAS); with `record` (default:
+    BENCH_LANE_RECORD=on) its variant counting on a compact client record (lane_record.py).
+    With BENCH_STATS, its hits written there at shutdown in `counted`'s shape, as "leased"
+    (benchmarks.run's leased column)."""
+    from benchmarks import lane_probe, lane_record
+
+    stats = os.environ.get("BENCH_STATS")  # (read now: bench_pace makes two probes in turn)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        probe = lane_probe.PROBES[-1]  # (made with the middleware stack, at the first call)
         yield
-        if stats := os.environ.get("BENCH_STATS"):
-            probe = lane_probe.PROBES[-1]
+        if stats:
             served = {"allow allow": probe.hits + probe.misses}
             figures = {"decisions": served, "signals": {}, "granted": 0, "leased": probe.hits}
             Path(stats).write_text(json.dumps(figures), encoding="utf-8")  # noqa: ASYNC240
 
     app = create_gallery(lifespan)
     options = lane_probe.options_from_env()
-    app.add_middleware(lane_probe.LaneProbe, settings=bench_settings(), **options)
+    if record is None:
+        record = os.environ.get("BENCH_LANE_RECORD") == "on"
+    probe = lane_record.RecordProbe if record else lane_probe.LaneProbe
+    app.add_middleware(probe, settings=bench_settings(), **options)
     return app
 
 

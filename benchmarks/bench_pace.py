@@ -26,8 +26,9 @@ of new visitors an hour on one browser build must raise them; so does this bench
 (`rotating_pool.identities` 1000, `issuance_per_fingerprint` 100000), rather than invent
 fingerprints: people speak one of person.py's 8 languages (so at most 8000 people).
 
-`--lane`: bare, leases off and benchmarks/lane_probe.py's probe (its requests split into hits
-and full evaluations). `--pieces`: bare and leases off only; each detector's run and the facts'
+`--lane`: bare, leases off, benchmarks/lane_probe.py's probe and its variant counting on a
+compact client record (benchmarks/lane_record.py), each probe's requests split into hits and
+full evaluations. `--pieces`: bare and leases off only; each detector's run and the facts'
 build timed inside the request (`bench_detectors.instrument`, CPU µs per request of each
 kind, the rest of the request printed as "shell": the middleware, the plan, the decision, the
 response), and the garbage collector's CPU during the run apart (`gc.callbacks`); then the
@@ -69,6 +70,7 @@ from scrapeshield.shield import Shield
 
 REQUESTS_EACH = 1 + len(person.ASSETS)  # a page load: the page and its assets
 LANE = "lane probe"  # --lane: its variant
+LANE_RECORD = "lane probe, record"  # --lane: the probe counting on its record (lane_record.py)
 KINDS = ("page", "asset", "original", "thumbnail")
 
 
@@ -244,7 +246,7 @@ class Variant:
 
     async def start(self, persons: int, pages: int, thumbs: int) -> None:
         await self.driver.start()
-        if self.name == LANE:
+        if self.name in (LANE, LANE_RECORD):
             self.probe = lane_probe.PROBES[-1]
         cookies = await first_pages(self.driver.app, persons)
         self.loads = [page_loads(who, cookie, pages, thumbs) for who, cookie in enumerate(cookies)]
@@ -330,7 +332,9 @@ async def measure(options: argparse.Namespace, folder: Path, store: str) -> None
     if options.lane:  # the probe: its shutdown writes its hits as a tally of plain allows
         os.environ["SCRAPESHIELD_LEASE__ENABLED"] = "false"
         os.environ["BENCH_STATS"] = str(folder / "lane.json")
-        variants.append(Variant(LANE, apps.lane(), folder / "lane.json"))
+        variants.append(Variant(LANE, apps.lane(record=False), folder / "lane.json"))
+        os.environ["BENCH_STATS"] = str(folder / "lane-record.json")
+        variants.append(Variant(LANE_RECORD, apps.lane(record=True), folder / "lane-record.json"))
     for variant in variants:
         await variant.start(options.persons, options.pages, options.thumbs)
     if options.every_grant:  # the design before: a lease for every clean full evaluation
@@ -407,7 +411,9 @@ def main() -> None:
         "--every-grant", action="store_true", help="also leases granted whatever the pace (before)"
     )
     parser.add_argument(
-        "--lane", action="store_true", help="the lane probe (lane_probe.py) beside leases off"
+        "--lane",
+        action="store_true",
+        help="the lane probe (lane_probe.py) and its record (lane_record.py) beside leases off",
     )
     parser.add_argument(
         "--pieces", action="store_true", help="leases off only: each detector's µs, and the rest"

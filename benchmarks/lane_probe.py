@@ -56,7 +56,10 @@ PROBES: list[LaneProbe] = []  # every probe made in this process (apps.lane read
 class _Entry:
     """What a full evaluation left for the hits after it."""
 
-    __slots__ = ("bh", "budget", "client", "cookie_page", "decision", "headers", "rl")
+    __slots__ = (
+        *("bh", "budget", "client", "cookie_page", "decision", "headers", "rl"),
+        *("place", "record", "slots"),  # lane_record.py's: where a hit counts
+    )
 
     def __init__(self, decision: Any, headers: list[tuple[bytes, bytes]], budget: int) -> None:
         self.decision, self.headers, self.budget = decision, headers, budget
@@ -64,6 +67,9 @@ class _Entry:
         self.bh: Any = None  # behaviour's request (client, kind, bumps)
         self.client = ""
         self.cookie_page = False  # a page with a visitor token: identity would mark it
+        self.slots: tuple[Any, ...] = ()  # (record, place, window, quota) per limit
+        self.record: Any = None  # the client's record (behaviour's counts)
+        self.place: int | None = None  # the ring a hit's id is pushed to
 
 
 class LaneProbe(ScrapeShield):

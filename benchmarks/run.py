@@ -29,8 +29,9 @@ issued two days ago: benchmarks/person.py).
 app (both mixes) and the variants whose name holds that text (`"a|b"`: either), without the
 workers table (an A/B of two trees: `--out` elsewhere, so docs/benchmarks.md stays the published
 run); `--stack` one stack alone. The "lane probe" rows (benchmarks/lane_probe.py: issue 19's
-fast lane's hit path, a probe, neither exact nor shipped) report their hits as leased; `--quick`
-leaves them out unless `--only` names them.
+fast lane's hit path, a probe, neither exact nor shipped; "lane probe, record": its variant
+counting on a compact client record, benchmarks/lane_record.py) report their hits as leased;
+`--quick` leaves them out unless `--only` names them.
 """
 
 from __future__ import annotations
@@ -118,6 +119,7 @@ MIX = ", person mix"  # in a label: benchmarks/person.py's traffic, compared wit
 # `--paced N`: N people's page loads in turn (benchmarks/bench_pace.py over HTTP); so many young
 # visitors of one header fingerprint are a big site's, which raises these (docs/identity.md)
 PACED = ", paced mix"
+RECORD = {"BENCH_LANE_RECORD": "on"}  # the lane probe counting on a compact client record
 PACED_PEOPLE = 3000  # at ~2,500-6,000 req/s, a person's page loads come ~2-5 s apart
 BUSY_SITE = {
     "SCRAPESHIELD_IDENTITY__ROTATING_POOL__IDENTITIES": "1000",
@@ -145,6 +147,7 @@ def paced_variants(url: str) -> list[tuple[str, str, dict[str, str]]]:
         ),
         ("scrapeshield as shipped, Redis" + PACED, "protected", {**SHIPPED, **shared}),
         ("lane probe, memory" + PACED, "lane", {**SHIPPED, **memory}),
+        ("lane probe, record, memory" + PACED, "lane", {**SHIPPED, **memory, **RECORD}),
     ]
 
 
@@ -161,6 +164,7 @@ def variants(url: str) -> list[tuple[str, str, dict[str, str]]]:
         ("scrapeshield as shipped, Redis", "protected", {**SHIPPED, **shared}),
         # benchmarks/lane_probe.py: the fast lane's hit path, a probe (not exact, not shipped)
         ("lane probe, memory", "lane", {**SHIPPED, **memory}),
+        ("lane probe, record, memory", "lane", {**SHIPPED, **memory, **RECORD}),
         ("bare" + MIX, "bare", {}),
         ("scrapeshield as shipped, memory" + MIX, "protected", {**SHIPPED, **memory, **PERSON}),
         ("scrapeshield as shipped, Redis" + MIX, "protected", {**SHIPPED, **shared, **PERSON}),
@@ -175,6 +179,7 @@ def variants(url: str) -> list[tuple[str, str, dict[str, str]]]:
             {**SHIPPED, **shared, **PERSON, **LEASES},
         ),
         ("lane probe, memory" + MIX, "lane", {**SHIPPED, **memory, **PERSON}),
+        ("lane probe, record, memory" + MIX, "lane", {**SHIPPED, **memory, **PERSON, **RECORD}),
     ]
 
 
