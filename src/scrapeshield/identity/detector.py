@@ -231,10 +231,8 @@ class IdentityDetector(Immediate):
             fingerprint,
         )
         kept = self._plans.get(key)
-        if kept is None:
-            plan = self._shaped(facts, kind, visitor, young, fingerprint, key)
-            if plan.subjects:  # a page that may be trusted: its plan without the reads, too
-                plan = plan._replace(lean=tuple(lean(plan)))
+        if kept is None:  # (with a page's plan that may be trusted, its lean one: `lean`)
+            plan = self._shaped(facts, kind, visitor, young, fingerprint, key, True, True)
             plans = self._plans
             while len(plans) >= _PLAN_CACHE_SIZE:  # clients choose these: stay bounded
                 plans.popitem(last=False)  # (the oldest: remade if its client comes back)
@@ -250,15 +248,19 @@ class IdentityDetector(Immediate):
         fingerprint: str,
         cache_key: tuple[object, ...],
         budgets: bool = True,
+        with_lean: bool = False,
     ) -> Plan:
         """The client's plan: its shape's template (made once for every client of the shape)
-        with its strings put in (`shapes.py`); made afresh for strings a template cannot take."""
+        with its strings put in (`shapes.py`); made afresh for strings a template cannot take.
+        `with_lean`: a page's that may be trusted comes with its plan without the reads
+        (`plan.lean`: made with it, from the same strings)."""
         now, strings = facts.time, (facts.client_key, self._network(facts), fingerprint)
         values = (visitor.id if visitor is not None else "", *strings)
         read = self._budgets if budgets else []
         if not shapes.plain(values):
             plan = make(self.settings, read, kind, now, visitor, strings, young, self._previous)
-            return plan._replace(cache_key=cache_key)
+            plan = plan._replace(cache_key=cache_key)
+            return plan._replace(lean=tuple(lean(plan))) if with_lean and plan.subjects else plan
         issued = visitor.issued if visitor is not None else -1.0
         shape = (  # all that `make` branches on, but the previous hours known
             kind,
@@ -273,11 +275,13 @@ class IdentityDetector(Immediate):
             int(now // self.settings.window),
         )
         template = self._template(shape, (), read, kind, now, visitor, young)
-        known = [self._previous.get(k, -1) if k else -1 for k in template.previous(values)]
-        if any(k >= 0 for k in known):  # (then read no more: a template of its own)
+        s = template.strings(values)  # (the previous hours' keys first: one `format` a plan)
+        previous = self._previous
+        known = [previous.get(k, -1) if k else -1 for k in template.previous(s)]
+        if any(k >= 0 for k in known):  # (then read no more: a template of its own, same `s`)
             mask = tuple(k >= 0 for k in known)
             template = self._template(shape, mask, read, kind, now, visitor, young, template)
-        return template.fill(template.strings(values), [max(k, 0) for k in known], cache_key)
+        return template.fill(s, [max(k, 0) for k in known], cache_key, with_lean)
 
     def _template(
         self,
@@ -302,7 +306,7 @@ class IdentityDetector(Immediate):
             )
             strings = (shapes.CLIENT, shapes.NETWORK, shapes.FINGERPRINT)
             plan = make(self.settings, read, kind, now, marked, strings, young, counts)
-            found = shapes.Template(plan)
+            found = shapes.Template(plan, base)
             if len(self._templates) >= _TEMPLATES:  # (a few per window: bounded all the same)
                 self._templates.popitem(last=False)
             self._templates[key] = found
