@@ -179,7 +179,7 @@ class IdentityDetector(Immediate):
         if isinstance(store, MemoryStore):
             out = self._signals(facts, ctx, plan, ops.run_now(store, queued, dry))
             if out and (spend := _spend(facts, plan, out)) is not None:
-                ops.run_now(store, [spend], dry)
+                ops.run_now(store, ops.columns([spend]), dry)
             return out
         if isinstance(store, RedisStore) and not dry:
             return Sent(self._later(facts, ctx, plan, ops.submit(store, queued)))
@@ -195,7 +195,8 @@ class IdentityDetector(Immediate):
         """The signals; awaitable when a refused token's spending must still be written."""
         out = self._signals(facts, ctx, plan, [int(v) for v in reply])
         if out and (spend := _spend(facts, plan, out)) is not None:
-            return _after(ops.run(ctx.store, [spend], bool(ctx.notes.get("dry_run"))), out)
+            spending = ops.columns([spend])
+            return _after(ops.run(ctx.store, spending, bool(ctx.notes.get("dry_run"))), out)
         return out
 
     def _plan(self, facts: Facts, kind: str, visitor: Visitor | None) -> Plan:
@@ -407,15 +408,15 @@ class IdentityDetector(Immediate):
         return client_network(address, s.network_ipv4_prefix, s.network_ipv6_prefix)
 
 
-def _queued(plan: Plan, path: str) -> Sequence[ops.Op]:
+def _queued(plan: Plan, path: str) -> ops.Ops:
     """The plan's operations with this request's path in the adds that take it."""
     if not plan.path_at:
         return plan.ops
-    queued = list(plan.ops)
+    codes, keys, given, ttls = plan.ops
+    members = list(given)
     for at in plan.path_at:
-        _, key, _, ttl = queued[at]
-        queued[at] = ("A", key, path, ttl)
-    return queued
+        members[at] = path
+    return codes, keys, tuple(members), ttls
 
 
 def _spend(facts: Facts, plan: Plan, out: Sequence[Signal]) -> ops.Op | None:

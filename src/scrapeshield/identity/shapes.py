@@ -39,6 +39,8 @@ class Template:
 
     __slots__ = ("_args", "_fills", "_format", "_index", "_lean", "_ops", "_owns", "_plan",
                  "_prev", "_reads", "_subjects", "_visitor")  # fmt: skip
+    _index: dict[str, int]  # each string's place
+    _format: str
 
     def __init__(self, plan: Plan, base: Template | None = None) -> None:
         # a template made from another's plan (`base`: its shape's with none of the previous
@@ -50,7 +52,8 @@ class Template:
             return strings.setdefault(text, len(strings))
 
         self._plan = plan
-        self._ops = tuple((code, at(key), at(member), ttl) for code, key, member, ttl in plan.ops)
+        codes, keys, members, ttls = plan.ops
+        self._ops = (codes, tuple(at(key) for key in keys), tuple(at(m) for m in members), ttls)
         self._prev = tuple(at(key) for key in plan.prev_keys)
         owns: dict[tuple[int, ...], int] = {}  # each read's subjects (a few, each made once)
         self._reads = tuple(
@@ -96,7 +99,9 @@ class Template:
         """The client's plan: `s` its `strings`, `known` its previous hours' counts this
         process knows, per budget (0 where none); `with_lean`: with its lean plan, when a
         page's (`plan.lean`, None otherwise)."""
-        ops = tuple([(code, s[key], s[member], ttl) for code, key, member, ttl in self._ops])
+        codes, key_at, member_at, ttls = self._ops
+        keys = tuple([s[i] for i in key_at])  # (its operations' and its call's)
+        ops = (codes, keys, tuple([s[i] for i in member_at]), ttls)
         args: list[Any] = list(self._args)
         for i, string in self._fills:
             args[i] = s[string]
@@ -123,7 +128,7 @@ class Template:
                 ]
             ),
             p.learns,
-            (tuple([op[1] for op in ops]), tuple(args), p.call[2]),
+            (keys, tuple(args), p.call[2]),
             tuple([s[i] for i in self._subjects]),
             tuple(lean.fill(s, (), cache_key)) if with_lean and lean is not None else None,
         )
