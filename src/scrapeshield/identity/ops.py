@@ -49,28 +49,31 @@ def columns(listed: Sequence[Op]) -> Ops:
 
 def run_now(store: MemoryStore, ops: Ops, dry: bool) -> list[int]:
     out: list[int] = []
-    previous = ""
-    for code, key, member, ttl in zip(*ops, strict=True):
+    codes, keys, members, ttls = ops
+    for i, key in enumerate(keys):  # (a member and a TTL read only where the code takes one)
+        code = codes[i]
         if code == "A":
-            out.append(store.distinct(key, None) + 1 if dry else store.distinct(key, member, ttl))
+            if dry:
+                out.append(store.distinct(key, None) + 1)
+            else:
+                out.append(store.distinct(key, members[i], ttls[i]))
         elif code == "C":
             out.append(store.distinct(key, None))
         elif code == "W":  # most visitors took nothing without a token: the count just taken
             if store.distinct(key, None):
-                out.append(store.distinct_union([previous, key]) + (1 if dry else 0))
+                out.append(store.distinct_union([keys[i - 1], key]) + (1 if dry else 0))
             else:
                 out.append(out[-1])
         elif code == "I":
-            out.append(int(store.peek(key) or 0) + 1 if dry else store.bump(key, 1, ttl))
+            out.append(int(store.peek(key) or 0) + 1 if dry else store.bump(key, 1, ttls[i]))
         elif code == "G":
             out.append(1 if store.peek(key) is not None else 0)
         elif code == "V":
             out.append(_int(store.peek(key)))
         else:
             if not dry:
-                store.put(key, "1", ttl)
+                store.put(key, "1", ttls[i])
             out.append(1)
-        previous = key
     return out
 
 
