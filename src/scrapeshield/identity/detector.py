@@ -179,7 +179,7 @@ class IdentityDetector(Immediate):
         if isinstance(store, MemoryStore):
             out = self._signals(facts, ctx, plan, ops.run_now(store, queued, dry))
             if out and (spend := _spend(facts, plan, out)) is not None:
-                ops.run_now(store, [spend], dry)
+                ops.run_now(store, ops.columns([spend]), dry)
             return out
         if isinstance(store, RedisStore) and not dry:
             return Sent(self._later(facts, ctx, plan, ops.submit(store, queued)))
@@ -195,7 +195,8 @@ class IdentityDetector(Immediate):
         """The signals; awaitable when a refused token's spending must still be written."""
         out = self._signals(facts, ctx, plan, [int(v) for v in reply])
         if out and (spend := _spend(facts, plan, out)) is not None:
-            return _after(ops.run(ctx.store, [spend], bool(ctx.notes.get("dry_run"))), out)
+            spending = ops.columns([spend])
+            return _after(ops.run(ctx.store, spending, bool(ctx.notes.get("dry_run"))), out)
         return out
 
     def _plan(self, facts: Facts, kind: str, visitor: Visitor | None) -> Plan:
@@ -231,10 +232,8 @@ class IdentityDetector(Immediate):
             fingerprint,
         )
         kept = self._plans.get(key)
-        if kept is None:
-            plan = self._shaped(facts, kind, visitor, young, fingerprint, key)
-            if plan.subjects:  # a page that may be trusted: its plan without the reads, too
-                plan = plan._replace(lean=tuple(lean(plan)))
+        if kept is None:  # (with a page's plan that may be trusted, its lean one: `lean`)
+            plan = self._shaped(facts, kind, visitor, young, fingerprint, key, True, True)
             plans = self._plans
             while len(plans) >= _PLAN_CACHE_SIZE:  # clients choose these: stay bounded
                 plans.popitem(last=False)  # (the oldest: remade if its client comes back)
@@ -250,15 +249,19 @@ class IdentityDetector(Immediate):
         fingerprint: str,
         cache_key: tuple[object, ...],
         budgets: bool = True,
+        with_lean: bool = False,
     ) -> Plan:
         """The client's plan: its shape's template (made once for every client of the shape)
-        with its strings put in (`shapes.py`); made afresh for strings a template cannot take."""
+        with its strings put in (`shapes.py`); made afresh for strings a template cannot take.
+        `with_lean`: a page's that may be trusted comes with its plan without the reads
+        (`plan.lean`: made with it, from the same strings)."""
         now, strings = facts.time, (facts.client_key, self._network(facts), fingerprint)
         values = (visitor.id if visitor is not None else "", *strings)
         read = self._budgets if budgets else []
         if not shapes.plain(values):
             plan = make(self.settings, read, kind, now, visitor, strings, young, self._previous)
-            return plan._replace(cache_key=cache_key)
+            plan = plan._replace(cache_key=cache_key)
+            return plan._replace(lean=tuple(lean(plan))) if with_lean and plan.subjects else plan
         issued = visitor.issued if visitor is not None else -1.0
         shape = (  # all that `make` branches on, but the previous hours known
             kind,
@@ -273,11 +276,13 @@ class IdentityDetector(Immediate):
             int(now // self.settings.window),
         )
         template = self._template(shape, (), read, kind, now, visitor, young)
-        known = [self._previous.get(k, -1) if k else -1 for k in template.previous(values)]
-        if any(k >= 0 for k in known):  # (then read no more: a template of its own)
+        s = template.strings(values)  # (the previous hours' keys first: one `format` a plan)
+        previous = self._previous
+        known = [previous.get(k, -1) if k else -1 for k in template.previous(s)]
+        if any(k >= 0 for k in known):  # (then read no more: a template of its own, same `s`)
             mask = tuple(k >= 0 for k in known)
             template = self._template(shape, mask, read, kind, now, visitor, young, template)
-        return template.fill(template.strings(values), [max(k, 0) for k in known], cache_key)
+        return template.fill(s, [max(k, 0) for k in known], cache_key, with_lean)
 
     def _template(
         self,
@@ -302,7 +307,7 @@ class IdentityDetector(Immediate):
             )
             strings = (shapes.CLIENT, shapes.NETWORK, shapes.FINGERPRINT)
             plan = make(self.settings, read, kind, now, marked, strings, young, counts)
-            found = shapes.Template(plan)
+            found = shapes.Template(plan, base)
             if len(self._templates) >= _TEMPLATES:  # (a few per window: bounded all the same)
                 self._templates.popitem(last=False)
             self._templates[key] = found
@@ -403,15 +408,15 @@ class IdentityDetector(Immediate):
         return client_network(address, s.network_ipv4_prefix, s.network_ipv6_prefix)
 
 
-def _queued(plan: Plan, path: str) -> Sequence[ops.Op]:
+def _queued(plan: Plan, path: str) -> ops.Ops:
     """The plan's operations with this request's path in the adds that take it."""
     if not plan.path_at:
         return plan.ops
-    queued = list(plan.ops)
+    codes, keys, given, ttls = plan.ops
+    members = list(given)
     for at in plan.path_at:
-        _, key, _, ttl = queued[at]
-        queued[at] = ("A", key, path, ttl)
-    return queued
+        members[at] = path
+    return codes, keys, tuple(members), ttls
 
 
 def _spend(facts: Facts, plan: Plan, out: Sequence[Signal]) -> ops.Op | None:

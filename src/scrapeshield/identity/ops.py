@@ -31,36 +31,53 @@ T = TypeVar("T")
 
 Op = tuple[str, str, str, float]
 """(code, key, member, ttl seconds): member and ttl are unused ("", 0) where a code has none."""
+Ops = tuple[str, tuple[str, ...], tuple[str, ...], tuple[float, ...]]
+"""A list of operations as its script call holds them, in columns: their codes (one letter
+each, in order), keys, members and TTLs. A plan's keys are its call's (one tuple), its codes and
+TTLs its shape's, so a client's plan holds two tuples of operations, not one per operation."""
 
 
-def run_now(store: MemoryStore, ops: Sequence[Op], dry: bool) -> list[int]:
+def columns(listed: Sequence[Op]) -> Ops:
+    """Operations listed one by one, as columns."""
+    return (
+        "".join([op[0] for op in listed]),
+        tuple([op[1] for op in listed]),
+        tuple([op[2] for op in listed]),
+        tuple([op[3] for op in listed]),
+    )
+
+
+def run_now(store: MemoryStore, ops: Ops, dry: bool) -> list[int]:
     out: list[int] = []
-    previous = ""
-    for code, key, member, ttl in ops:
+    codes, keys, members, ttls = ops
+    for i, key in enumerate(keys):  # (a member and a TTL read only where the code takes one)
+        code = codes[i]
         if code == "A":
-            out.append(store.distinct(key, None) + 1 if dry else store.distinct(key, member, ttl))
+            if dry:
+                out.append(store.distinct(key, None) + 1)
+            else:
+                out.append(store.distinct(key, members[i], ttls[i]))
         elif code == "C":
             out.append(store.distinct(key, None))
         elif code == "W":  # most visitors took nothing without a token: the count just taken
             if store.distinct(key, None):
-                out.append(store.distinct_union([previous, key]) + (1 if dry else 0))
+                out.append(store.distinct_union([keys[i - 1], key]) + (1 if dry else 0))
             else:
                 out.append(out[-1])
         elif code == "I":
-            out.append(int(store.peek(key) or 0) + 1 if dry else store.bump(key, 1, ttl))
+            out.append(int(store.peek(key) or 0) + 1 if dry else store.bump(key, 1, ttls[i]))
         elif code == "G":
             out.append(1 if store.peek(key) is not None else 0)
         elif code == "V":
             out.append(_int(store.peek(key)))
         else:
             if not dry:
-                store.put(key, "1", ttl)
+                store.put(key, "1", ttls[i])
             out.append(1)
-        previous = key
     return out
 
 
-def submit(store: RedisStore, ops: Sequence[Op]) -> Awaitable[Any]:
+def submit(store: RedisStore, ops: Ops) -> Awaitable[Any]:
     """The list as one script call, queued now in the shared pipeline; on Redis Cluster one
     call per subject (hash tag), all queued now, so still one round trip."""
     if store.split:
@@ -76,19 +93,20 @@ collector stops tracking, where a named tuple stays tracked (docs/store.md, "Gar
 collection")."""
 
 
-def call(ops: Sequence[Op], per_request: Sequence[int] = ()) -> Call:
-    """The call running `ops`; the members of the adds at `per_request` (positions in `ops`)
-    are left to `queue_call` (an original's path)."""
-    args: list[Any] = ["".join([op[0] for op in ops])]
+def call(ops: Ops, per_request: Sequence[int] = ()) -> Call:
+    """The call running `ops` (its keys the operations' own tuple); the members of the adds at
+    `per_request` (positions in `ops`) are left to `queue_call` (an original's path)."""
+    codes, keys, members, ttls = ops
+    args: list[Any] = [codes]
     members_at = []
-    for i, (code, _, member, ttl) in enumerate(ops):
+    for i, (code, member, ttl) in enumerate(zip(codes, members, ttls, strict=True)):
         if code == "A":
             if i in per_request:
                 members_at.append(len(args))
             args += [member, max(1, int(ttl * 1000))]
         elif code in "IS":
             args.append(max(1, int(ttl * 1000)))
-    return tuple([op[1] for op in ops]), tuple(args), tuple(members_at)
+    return keys, tuple(args), tuple(members_at)
 
 
 def queue_call(
@@ -104,7 +122,7 @@ def queue_call(
 
 
 def _submit(
-    store: RedisStore, ops: Sequence[Op], then: Callable[[list[Any]], Any] | None = None
+    store: RedisStore, ops: Ops, then: Callable[[list[Any]], Any] | None = None
 ) -> Awaitable[Any]:
     keys, args, _ = call(ops)
     if then is not None:
@@ -112,29 +130,33 @@ def _submit(
     return store.submit_script(SCRIPT, list(keys), list(args))
 
 
-def _split(store: RedisStore, ops: Sequence[Op]) -> Awaitable[list[int]]:
+def _split(store: RedisStore, ops: Ops) -> Awaitable[list[int]]:
     """One call per hash tag. A union count (`W`) spans two subjects (a young token's budget
     and what its address took without one): here it is the sum of the two counts, so an
     original taken both without and with the token counts twice (stricter, never laxer)."""
+    listed = list(zip(*ops, strict=True))
     parts = []
-    for positions in by_tag([op[1] for op in ops]):
-        part = [ops[i] if ops[i][0] != "W" else ("C", ops[i][1], "", 0.0) for i in positions]
-        parts.append((positions, _submit(store, part)))
-    return _joined(ops, parts)
+    for positions in by_tag(ops[1]):
+        part = [
+            op if op[0] != "W" else ("C", op[1], "", 0.0)
+            for op in map(listed.__getitem__, positions)
+        ]
+        parts.append((positions, _submit(store, columns(part))))
+    return _joined(ops[0], parts)
 
 
-async def _joined(ops: Sequence[Op], parts: list[tuple[list[int], Awaitable[Any]]]) -> list[int]:
-    out = [0] * len(ops)
+async def _joined(codes: str, parts: list[tuple[list[int], Awaitable[Any]]]) -> list[int]:
+    out = [0] * len(codes)
     for positions, reply in parts:
         for i, value in zip(positions, await reply, strict=True):
             out[i] = int(value)
-    for i, op in enumerate(ops):
-        if op[0] == "W":
+    for i, code in enumerate(codes):
+        if code == "W":
             out[i] += out[i - 1]
     return out
 
 
-async def run(store: Store, ops: Sequence[Op], dry: bool) -> list[int]:
+async def run(store: Store, ops: Ops, dry: bool) -> list[int]:
     """On any store: one script on Redis (unless dry), the protocol elsewhere."""
     if isinstance(store, MemoryStore):
         return run_now(store, ops, dry)
@@ -142,7 +164,7 @@ async def run(store: Store, ops: Sequence[Op], dry: bool) -> list[int]:
         return [int(v) for v in await submit(store, ops)]
     out: list[int] = []
     previous = ""
-    for code, key, member, ttl in ops:
+    for code, key, member, ttl in zip(*ops, strict=True):
         if code == "A":
             count = await store.count_distinct(key)
             out.append(count + 1 if dry else await store.add_distinct(key, member, ttl))

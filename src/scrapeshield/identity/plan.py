@@ -38,7 +38,7 @@ class Plan(NamedTuple):
     it (`Plan._make`)."""
 
     kind: str
-    ops: tuple[ops.Op, ...]
+    ops: ops.Ops  # as columns: codes, keys (the call's), members, TTLs
     path_at: tuple[int, ...]  # the adds that take an original's path (per request)
     visitor: str  # a valid token's id ("": none)
     pool: bool
@@ -158,7 +158,7 @@ def make(
         queued.append(("S", returned_key, "", s.window))
     return Plan(
         kind,
-        tuple(queued),
+        listed := ops.columns(queued),
         tuple(path_at),
         visitor.id if visitor is not None else "",
         counted,
@@ -186,7 +186,7 @@ def make(
             ]
         ),
         any(at >= 0 for at in prev_at),
-        ops.call(queued, path_at),
+        ops.call(listed, path_at),
         () if image else tuple(dict.fromkeys(s for own in read_subjects for s in own)),
         None,
     )
@@ -200,17 +200,19 @@ def lean(plan: Plan) -> Plan:
     counts (C, W), which take no argument in the script call, so the call's arguments but the
     operations' codes are the rest's too."""
     at = plan.rest_at
-    if plan.kind != "page" or any(op[0] not in "CW" for op in plan.ops[:at]):
+    codes, keys, members, ttls = plan.ops
+    if plan.kind != "page" or codes[:at].strip("CW"):
         raise ValueError(f"a lean plan is a page's whose reads come first, not this {plan.kind}'s")
-    keys, args, members_at = plan.call
+    _, args, members_at = plan.call
+    keys = keys[at:]  # (its operations' keys and its call's: one tuple)
     return plan._replace(
-        ops=plan.ops[at:],
+        ops=(codes[at:], keys, members[at:], ttls[at:]),
         prev_at=(),
         rest_at=0,
         prev_keys=(),
         reads=(),
         learns=False,
-        call=(keys[at:], (args[0][at:], *args[1:]), members_at),
+        call=(keys, (args[0][at:], *args[1:]), members_at),
         subjects=(),
         lean=None,
     )

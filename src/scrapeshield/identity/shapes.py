@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from scrapeshield.identity.plan import Plan
+from scrapeshield.identity.plan import Plan, lean
 
 VISITOR, CLIENT, NETWORK, FINGERPRINT = "\0v", "\0a", "\0n", "\0f"
 """The markers of the four strings, in the order `Template.fill` takes them."""
@@ -33,34 +33,34 @@ def plain(values: Sequence[str]) -> bool:
 
 
 class Template:
-    """A plan with markers for the client's strings, and where each of its strings goes."""
+    """A plan with markers for the client's strings, and where each of its strings goes; a
+    page's that may be trusted also holds its lean plan's (`plan.lean`), filled from the same
+    strings."""
 
-    __slots__ = (
-        "_args",
-        "_fills",
-        "_format",
-        "_ops",
-        "_plan",
-        "_prev",
-        "_previous",
-        "_reads",
-        "_subjects",
-        "_visitor",
-    )
+    __slots__ = ("_args", "_fills", "_format", "_index", "_lean", "_ops", "_owns", "_plan",
+                 "_prev", "_reads", "_subjects", "_visitor")  # fmt: skip
+    _index: dict[str, int]  # each string's place
+    _format: str
 
-    def __init__(self, plan: Plan) -> None:
-        strings: dict[str, int] = {}
+    def __init__(self, plan: Plan, base: Template | None = None) -> None:
+        # a template made from another's plan (`base`: its shape's with none of the previous
+        # hours known, or its page's full plan for the lean one) holds none but its base's
+        # strings: it takes their places, so the strings made for the base are its own too
+        strings: dict[str, int] = dict(base._index) if base is not None else {}
 
         def at(text: str) -> int:
             return strings.setdefault(text, len(strings))
 
         self._plan = plan
-        self._ops = tuple((code, at(key), at(member), ttl) for code, key, member, ttl in plan.ops)
+        codes, keys, members, ttls = plan.ops
+        self._ops = (codes, tuple(at(key) for key in keys), tuple(at(m) for m in members), ttls)
         self._prev = tuple(at(key) for key in plan.prev_keys)
+        owns: dict[tuple[int, ...], int] = {}  # each read's subjects (a few, each made once)
         self._reads = tuple(
-            (i, place, prev, spent, mark, tuple(at(s) for s in own))
+            (i, place, prev, spent, mark, owns.setdefault(tuple(at(s) for s in own), len(owns)))
             for i, place, prev, _, spent, mark, own in plan.reads
         )
+        self._owns = tuple(owns)
         self._subjects = tuple(at(s) for s in plan.subjects)
         self._visitor = at(plan.visitor)
         _, args, _ = plan.call
@@ -68,8 +68,11 @@ class Template:
         self._fills = tuple(
             (i, at(arg)) for i, arg in enumerate(args) if isinstance(arg, str) and "\0" in arg
         )
-        self._format = _format(strings)
-        self._previous = _format(plan.prev_keys)  # (to learn which are known: `previous`)
+        if base is not None and len(strings) > len(base._index):
+            raise ValueError("a template made from another holds none but its strings")
+        self._index = strings
+        self._format = base._format if base is not None else _format(strings)
+        self._lean = Template(lean(plan), self) if plan.subjects else None
 
     @property
     def prev_keys(self) -> tuple[str, ...]:
@@ -78,24 +81,33 @@ class Template:
 
     def strings(self, values: Sequence[str]) -> list[str]:
         """Every string of the plan with the client's `values` (as `MARKERS`) put in, in the
-        order `__init__` met them: what `fill` reads."""
+        order `__init__` met them: what `previous` and `fill` read (one `str.format` a plan)."""
         return self._format.format(*values).split(_SEPARATOR)
 
-    def previous(self, values: Sequence[str]) -> list[str]:
-        """The client's previous hours' keys ("" for a day budget), its `values` put in those
-        alone: which counts this process knows decides the template its `strings` come from."""
-        if not self._plan.prev_keys:
-            return []
-        return self._previous.format(*values).split(_SEPARATOR)
+    def previous(self, s: Sequence[str]) -> list[str]:
+        """The client's previous hours' keys ("" for a day budget), from its `strings`: which
+        counts this process knows decides the template its plan is filled from."""
+        return [s[i] for i in self._prev]
 
-    def fill(self, s: Sequence[str], known: Sequence[int], cache_key: tuple[object, ...]) -> Plan:
+    def fill(
+        self,
+        s: Sequence[str],
+        known: Sequence[int],
+        cache_key: tuple[object, ...],
+        with_lean: bool = False,
+    ) -> Plan:
         """The client's plan: `s` its `strings`, `known` its previous hours' counts this
-        process knows, per budget (0 where none)."""
-        ops = tuple([(code, s[key], s[member], ttl) for code, key, member, ttl in self._ops])
+        process knows, per budget (0 where none); `with_lean`: with its lean plan, when a
+        page's (`plan.lean`, None otherwise)."""
+        codes, key_at, member_at, ttls = self._ops
+        keys = tuple([s[i] for i in key_at])  # (its operations' and its call's)
+        ops = (codes, keys, tuple([s[i] for i in member_at]), ttls)
         args: list[Any] = list(self._args)
         for i, string in self._fills:
             args[i] = s[string]
+        owns = [tuple([s[o] for o in own]) for own in self._owns]
         p = self._plan
+        lean = self._lean
         return Plan(
             p.kind,
             ops,
@@ -111,14 +123,14 @@ class Template:
             cache_key,
             tuple(
                 [
-                    (i, place, prev, known[n], spent, mark, tuple([s[o] for o in own]))
+                    (i, place, prev, known[n], spent, mark, owns[own])
                     for n, (i, place, prev, spent, mark, own) in enumerate(self._reads)
                 ]
             ),
             p.learns,
-            (tuple([op[1] for op in ops]), tuple(args), p.call[2]),
+            (keys, tuple(args), p.call[2]),
             tuple([s[i] for i in self._subjects]),
-            None,
+            tuple(lean.fill(s, (), cache_key)) if with_lean and lean is not None else None,
         )
 
 
