@@ -218,66 +218,58 @@ class Measured:
         self.misses: list[float] = []
 
 
-def measure(
-    factory: str, env: dict[str, str], stack: str, seconds: float, headers: tuple[str, ...]
-) -> tuple[float, float, float, float]:
-    """One run of one variant: req/s, CPU µs a request, gen0 collections and misses a 1,000."""
-    port = free_port()
-    command = [
-        sys.executable, "-m", "uvicorn", "benchmarks.bench_floor:served", "--factory",
-        "--host", "127.0.0.1", "--port", str(port), "--workers", "1", "--no-proxy-headers",
-        "--no-access-log", "--log-level", "warning", *STACKS[stack],
-    ]  # fmt: skip
-    with tempfile.TemporaryDirectory() as folder:
-        stats = Path(folder, "stats")
-        server = subprocess.Popen(
-            command,
-            env={**os.environ, **env, "BENCH_FLOOR_APP": factory, "BENCH_FLOOR_STATS": str(stats)},
-        )
-        try:
-            wait_for_port(port, timeout=20)
-            load = ["wrk", "-t1", "-c32", *[a for h in headers for a in ("-H", h)]]
-            url = f"http://127.0.0.1:{port}{PATH}"
-            subprocess.run([*load, "-d1s", url], capture_output=True, check=True, timeout=60)
-            before, cpu = _figures(server, stats), run.process_cpu(server.pid)
-            out = subprocess.run(
-                [*load, f"-d{seconds:g}s", url],
-                capture_output=True, text=True, check=True, timeout=60,
-            ).stdout  # fmt: skip
-            cpu = run.process_cpu(server.pid) - cpu
-            after = _figures(server, stats)
-        finally:
-            server.terminate()
-            server.wait(20)
-    found = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    sent = re.search(r"(\d+) requests in", out)
-    if found is None or sent is None or "Non-2xx" in out:
-        raise RuntimeError(f"wrk printed no rate, or refusals:\n{out}")
-    requests = int(sent.group(1))
-    gen0 = after["collections"][0] - before["collections"][0]
-    misses = after["misses"] - before["misses"]
-    return (
-        float(found.group(1)),
-        cpu / requests * 1e6,
-        gen0 / requests * 1e3,
-        misses / requests * 1e3,
-    )
+class Server:
+    """One variant served by its own uvicorn worker (through `served`) for the whole run."""
 
+    def __init__(self, factory: str, env: dict[str, str], stack: str, folder: str) -> None:
+        self.port = free_port()
+        self.stats = Path(folder, f"stats-{self.port}")
+        command = [
+            sys.executable, "-m", "uvicorn", "benchmarks.bench_floor:served", "--factory",
+            "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1",
+            "--no-proxy-headers", "--no-access-log", "--log-level", "warning", *STACKS[stack],
+        ]  # fmt: skip
+        extra = {"BENCH_FLOOR_APP": factory, "BENCH_FLOOR_STATS": str(self.stats)}
+        self.process = subprocess.Popen(command, env={**os.environ, **env, **extra})
 
-def _figures(server: subprocess.Popen[bytes], stats: Path) -> dict[str, Any]:
-    """What the server writes at SIGUSR1 (`served`)."""
-    stats.unlink(missing_ok=True)
-    server.send_signal(signal.SIGUSR1)
-    for _ in range(200):
-        if stats.exists():
-            try:
-                figures: dict[str, Any] = json.loads(stats.read_text(encoding="utf-8"))
-            except ValueError:  # (being written)
-                pass
-            else:
-                return figures
-        time.sleep(0.01)
-    raise RuntimeError("the server wrote no figures at SIGUSR1")
+    def load(self, seconds: float, headers: tuple[str, ...]) -> tuple[float, float, float, float]:
+        """wrk -t1 -c32 for `seconds`: req/s, CPU µs a request, gen0 collections and probe
+        misses per 1,000 requests."""
+        load = ["wrk", "-t1", "-c32", *[a for h in headers for a in ("-H", h)]]
+        url = f"http://127.0.0.1:{self.port}{PATH}"
+        before, cpu = self.figures(), run.process_cpu(self.process.pid)
+        out = subprocess.run(
+            [*load, f"-d{seconds:g}s", url], capture_output=True, text=True, check=True, timeout=60
+        ).stdout
+        cpu = run.process_cpu(self.process.pid) - cpu
+        after = self.figures()
+        found = re.search(r"Requests/sec:\s+([\d.]+)", out)
+        sent = re.search(r"(\d+) requests in", out)
+        if found is None or sent is None or "Non-2xx" in out:
+            raise RuntimeError(f"wrk printed no rate, or refusals:\n{out}")
+        n = int(sent.group(1))
+        gen0 = after["collections"][0] - before["collections"][0]
+        misses = after["misses"] - before["misses"]
+        return float(found.group(1)), cpu / n * 1e6, gen0 / n * 1e3, misses / n * 1e3
+
+    def figures(self) -> dict[str, Any]:
+        """What the server writes at SIGUSR1 (`served`)."""
+        self.stats.unlink(missing_ok=True)
+        self.process.send_signal(signal.SIGUSR1)
+        for _ in range(500):
+            if self.stats.exists():
+                try:
+                    figures: dict[str, Any] = json.loads(self.stats.read_text(encoding="utf-8"))
+                except ValueError:  # (being written)
+                    pass
+                else:
+                    return figures
+            time.sleep(0.01)
+        raise RuntimeError("the server wrote no figures at SIGUSR1")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(20)
 
 
 def main() -> None:
@@ -289,25 +281,45 @@ def main() -> None:
     options = parser.parse_args()
     variants, headers = SETS[options.variants]
     runs = {name: Measured() for name, _, _ in variants}
-    for _ in range(options.rounds):
-        for name, factory, env in variants:
-            rps, cpu, gen0, misses = measure(factory, env, options.stack, options.seconds, headers)
-            m = runs[name]
-            m.rps.append(rps)
-            m.cpu.append(cpu)
-            m.gen0.append(gen0)
-            m.misses.append(misses)
-    bare_rps, bare_cpu = statistics.median(runs["bare"].rps), statistics.median(runs["bare"].cpu)
+    servers: dict[str, Server] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            for name, factory, env in variants:  # all served at once, loaded in turn
+                servers[name] = Server(factory, env, options.stack, folder)
+            for server in servers.values():
+                wait_for_port(server.port, timeout=30)
+                server.load(1, headers)  # warm-up
+            for _ in range(options.rounds):
+                for name, server in servers.items():
+                    rps, cpu, gen0, misses = server.load(options.seconds, headers)
+                    m = runs[name]
+                    m.rps.append(rps)
+                    m.cpu.append(cpu)
+                    m.gen0.append(gen0)
+                    m.misses.append(misses)
+        finally:
+            for server in servers.values():
+                server.stop()
+    report(options, runs)
+
+
+def report(options: argparse.Namespace, runs: dict[str, Measured]) -> None:
+    """Medians; CPU over bare also as the median of each round's difference with bare's."""
+    bare = runs["bare"]
+    bare_rps, bare_cpu = statistics.median(bare.rps), statistics.median(bare.cpu)
     print(f"{options.stack}, wrk -t1 -c32, {options.seconds:g} s, median of {options.rounds}")
-    print(f"  {'variant':32} {'req/s':>9}  of bare  {'CPU µs':>6} of bare  gen0/1k misses/1k")
+    print(
+        f"  {'variant':32} {'req/s':>9}  of bare  {'CPU µs':>6}  of bare  over bare"
+        "  gen0/1k  misses/1k"
+    )
     for name, m in runs.items():
         rps, cpu = statistics.median(m.rps), statistics.median(m.cpu)
-        each = ", ".join(f"{r:,.0f}" for r in m.rps)
+        over = statistics.median(c - b for c, b in zip(m.cpu, bare.cpu, strict=True))
         cpus = ", ".join(f"{c:.1f}" for c in m.cpu)
         print(
-            f"  {name:32} {rps:9,.0f}  {rps / bare_rps:7.2f}  {cpu:6.1f} {bare_cpu / cpu:7.2f}"
-            f"  {statistics.median(m.gen0):6.2f} {statistics.median(m.misses):9.1f}"
-            f"  ({each}; {cpus})"
+            f"  {name:32} {rps:9,.0f}  {rps / bare_rps:7.2f}  {cpu:6.1f}  {bare_cpu / cpu:7.2f}"
+            f"  {over:+9.1f}  {statistics.median(m.gen0):7.2f}  {statistics.median(m.misses):9.1f}"
+            f"  (CPU: {cpus})"
         )
 
 
