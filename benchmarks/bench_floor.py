@@ -1,7 +1,7 @@
 """What the least a per-request shield can do costs over HTTP: the floor under issue 19's targets.
 
 .venv/bin/python -m benchmarks.bench_floor [--seconds 5] [--rounds 3] [--stack uvloop|h11]
-    [--set floor|hit]
+    [--set floor|hit] [--only "floor|record"]
 
 Serves the demo gallery four ways with one uvicorn worker and loads each with wrk -t1 -c32
 (the artwork page and Firefox's headers of `benchmarks.run`), alternated for `--rounds`: the
@@ -18,12 +18,17 @@ uvloop) is what the rest of a request's work may cost.
 find where such a hit's server CPU goes over HTTP (docs/architecture.md, "Where a hit's server
 CPU goes over HTTP"): `Replay` (the hit's skeleton in a plain middleware: the record's key, one
 table lookup, the decision put in `scope["state"]`, the stored headers added by the shield's
-send wrapper) whole and without each part, and the record probe itself without counting and
-without misses (a cap no load reaches), without counting, and as `benchmarks.run` serves it.
+send wrapper) whole and without each part, and the record probe itself uncounted without
+misses (a cap no load reaches), uncounted, counting without misses, and as `benchmarks.run`
+serves it; then uncounted with every request a miss (cap 0) and scrapeshield as shipped, for a
+miss's cost. `--only "floor|record"`: bare and the variants whose name holds either text.
 
-Per variant: requests/s and ratio to bare (medians), the server's CPU µs a request (user +
-system from /proc over the measured run) and its ratio to bare's, and per 1,000 requests the
-gen0 garbage collections and, for a probe, its misses (read from the server at SIGUSR1).
+Every variant is served at once by its own worker and loaded in turn (short runs alternate
+finely: the shared machine's swings fall on every variant alike). Per variant: requests/s and
+ratio to bare (medians), the server's CPU µs a request (user + system from /proc over the
+measured run), its ratio to bare's and the median of each round's difference with bare's, and
+per 1,000 requests the gen0 garbage collections and, for a probe, its misses (read from the
+server at SIGUSR1).
 """
 
 from __future__ import annotations
@@ -200,6 +205,16 @@ HIT_VARIANTS: _Variants = (
     ("record, uncounted", "benchmarks.apps:lane", _UNCOUNTED),
     ("record, no misses", "benchmarks.apps:lane", {**_RECORD, **_NO_MISS}),
     ("record (as benchmarks.run)", "benchmarks.apps:lane", _RECORD),
+    (
+        "record, uncounted, every one a miss",
+        "benchmarks.apps:lane",
+        {**_UNCOUNTED, "BENCH_LANE_CAP": "0"},
+    ),
+    (
+        "scrapeshield as shipped, memory",
+        "benchmarks.apps:protected",
+        {"BENCH_STORE_URL": "memory://"},
+    ),
 )
 SETS = {
     "floor": (VARIANTS, bench_ratelimit.BROWSER_HEADERS),
@@ -278,8 +293,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--stack", choices=sorted(STACKS), default="uvloop")
     parser.add_argument("--set", choices=sorted(SETS), default="floor", dest="variants")
+    parser.add_argument("--only", default="", help='variants named so ("a|b": either; and bare)')
     options = parser.parse_args()
     variants, headers = SETS[options.variants]
+    if options.only:
+        texts = options.only.split("|")
+        variants = tuple(v for v in variants if v[0] == "bare" or any(t in v[0] for t in texts))
     runs = {name: Measured() for name, _, _ in variants}
     servers: dict[str, Server] = {}
     with tempfile.TemporaryDirectory() as folder:
