@@ -74,12 +74,7 @@ class RecordProbe(LaneProbe):
         self._slot_of: dict[str, tuple[_Record, int]] = {}  # a limiter key's record and place
 
     def key(self, scope: Scope) -> _Key:
-        """(peer address, header lines but the Referer, method, route kind)."""
-        lines = tuple([line for line in scope["headers"] if line[0] != b"referer"])  # (a list:
-        # ~0.2 µs less than a generator)
-        client = scope.get("client")
-        path: str = scope["path"]
-        return client[0] if client else "", lines, scope["method"], path[: path.find("/", 1)]
+        return record_key(scope)
 
     def _count(self, entry: _Entry, path: str) -> list[tuple[bytes, bytes]]:
         """The hit's counts, on its subjects' records; the headers to add (as stored)."""
@@ -203,6 +198,15 @@ class RecordProbe(LaneProbe):
                 )
                 self.store.replace_record(record.tally_key, (tuple(record.counts), *tally))
         self.dirty.clear()
+
+
+def record_key(scope: Scope) -> _Key:
+    """(peer address, header lines but the Referer, method, route kind)."""
+    lines = tuple([line for line in scope["headers"] if line[0] != b"referer"])  # (a list:
+    # ~0.2 µs less than a generator)
+    client = scope.get("client")
+    path: str = scope["path"]
+    return client[0] if client else "", lines, scope["method"], path[: path.find("/", 1)]
 
 
 def _subject(name: str) -> _Subject:
