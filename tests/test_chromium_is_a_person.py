@@ -43,7 +43,11 @@ def test_chromium_browses_the_gallery_without_a_challenge(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="scrapeshield.blocklog")
-    extra = {"store_url": redis_url, "store_prefix": redis_prefix} if store == "redis" else {}
+    extra = (
+        {"store_url": redis_url, "store_prefix": redis_prefix, "store_timeout": 2.0}
+        if store == "redis"
+        else {}
+    )
     # Stricter than the default: any signal of weight >= 10 would challenge, so this shows
     # Chromium scores 0 on every header rule. The listing's thumbnails (ids 1..48 in page
     # order) are a walk (weight 20, never a challenge by default): weighed 0 here.

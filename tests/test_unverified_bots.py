@@ -40,7 +40,8 @@ def demo(loop: str, **extra: Any) -> Iterator[str]:
 def store(request: pytest.FixtureRequest, redis_url: str, redis_prefix: str) -> dict[str, Any]:
     if request.param == "memory":
         return {}
-    return {"store_url": redis_url, "store_prefix": redis_prefix}
+    # not about timeouts: a loaded machine's Redis may answer after the default 0.25 s
+    return {"store_url": redis_url, "store_prefix": redis_prefix, "store_timeout": 2.0}
 
 
 @pytest.mark.parametrize("loop", LOOPS)

@@ -49,7 +49,7 @@ def test_chromium_solves_once_then_browses_twenty_artworks(
     settings = challenge_all(
         difficulty=16,
         max_difficulty=16,
-        settings={"store_url": redis_url, "store_prefix": redis_prefix},
+        settings={"store_url": redis_url, "store_prefix": redis_prefix, "store_timeout": 2.0},
     )
     app = create_app(settings)
     with serve_closing(app, lambda: shield_of(app)) as server:
@@ -94,7 +94,8 @@ def test_chromium_without_javascript_gets_through_by_waiting(
     chromium: Any, redis_url: str, redis_prefix: str
 ) -> None:
     settings = challenge_all(
-        noscript_wait=2, settings={"store_url": redis_url, "store_prefix": redis_prefix}
+        noscript_wait=2,
+        settings={"store_url": redis_url, "store_prefix": redis_prefix, "store_timeout": 2.0},
     )
     app = create_app(settings)
     with serve_closing(app, lambda: shield_of(app)) as server:

@@ -65,7 +65,9 @@ def test_disabled_challenge_registers_nothing() -> None:
 def test_log_summary_counts_challenge_events(
     redis_url: str, redis_prefix: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    settings = challenge_all(settings={"store_url": redis_url, "store_prefix": redis_prefix})
+    settings = challenge_all(
+        settings={"store_url": redis_url, "store_prefix": redis_prefix, "store_timeout": 2.0}
+    )
     with gallery(settings) as served, httpx.Client(base_url=served.url, headers=NAVIGATE) as c:
         for _ in range(2):
             page = parse_page(c.get("/artworks/4").text)

@@ -205,7 +205,13 @@ def test_a_walk_is_caught_at_the_same_page_with_leases(
     def store(run: str) -> dict[str, Any]:
         if backend == "memory":
             return {}
-        return {"store_url": redis_server.url, "store_prefix": f"{redis_prefix}{run}:"}
+        # not about timeouts: a loaded machine's Redis may answer after the default 0.25 s,
+        # and a failed-open page would drop out of the walk
+        return {
+            "store_url": redis_server.url,
+            "store_prefix": f"{redis_prefix}{run}:",
+            "store_timeout": 2.0,
+        }
 
     without, _ = _walk(loop, False, store("off"))
     walked, shield = _walk(loop, True, store("on"))
