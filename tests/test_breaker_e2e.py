@@ -127,6 +127,8 @@ def test_fail_closed_outage_answers_503_then_recovers(
             response = get(client, OTHER)
             assert response.status_code == 503
             assert response.headers["retry-after"] == "1"  # ceil(breaker_cooldown=0.3)
+        time.sleep(0.25)  # refused for longer than store_timeout (0.2 s): the breaker opens
+        assert get(client, OTHER).status_code == 503
         assert len(breaker_messages(caplog, "unavailable")) == 1
 
         own_redis.restart()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from collections import Counter
 from typing import Any
 
@@ -154,6 +155,8 @@ def test_an_outage_shows_as_store_errors_and_an_open_breaker(
         assert total(before, "scrapeshield_store_breaker_state", state="closed") == 1
         own_redis.stop()
         assert client.get("/", headers=chrome()).status_code == 200  # fails open
+        time.sleep(2.1)  # refused for longer than the store's timeout: the next failure opens it
+        assert client.get("/", headers=chrome()).status_code == 200
         after = scrape(client)
     assert total(after, "scrapeshield_store_errors_total", store="redis") >= 1
     assert total(after, "scrapeshield_store_breaker_state", state="open") == 1

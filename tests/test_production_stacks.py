@@ -137,11 +137,14 @@ def test_a_fault_inside_the_store_still_answers_within_its_timeout(
         assert client.get("/", headers=chrome()).status_code == 200  # healthy first
         fault_in = _raise if fault == "raise" else _hang
         monkeypatch.setattr(AbstractConnection, "read_response", fault_in)
-        started = time.monotonic()
-        response = client.get("/", headers=chrome())
-        elapsed = time.monotonic() - started
-        assert response.status_code == status
-        assert elapsed < timeout + 1.0, f"answered after {elapsed:.2f}s"
+        for _ in range(2):  # a moment's failure is tolerated: failing for a timeout is not
+            started = time.monotonic()
+            response = client.get("/", headers=chrome())
+            elapsed = time.monotonic() - started
+            assert response.status_code == status
+            assert elapsed < timeout + 1.0, f"answered after {elapsed:.2f}s"
+            if fault == "raise":
+                time.sleep(timeout)  # a raise fails at once: keep failing for the timeout
         # the breaker is open now: the next request does not wait at all
         started = time.monotonic()
         assert client.get("/", headers=chrome()).status_code == status

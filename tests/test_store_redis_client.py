@@ -249,11 +249,16 @@ async def test_a_wrong_password_is_an_outage_and_never_logged(
 ) -> None:
     name, _ = acl_user
     url = f"redis://{name}:wrong-s3cret@127.0.0.1:{redis_server.port}/0"
-    store = RedisStore(url, prefix=redis_prefix, timeout=2.0)
+    store = RedisStore(url, prefix=redis_prefix, timeout=1.0)
     try:
-        with pytest.raises(StoreUnavailable):
-            await store.get("x")
+        # refused at once, call after call: for longer than the timeout, which opens the breaker
+        deadline = time.monotonic() + 10
+        while store.breaker.state is BreakerState.CLOSED and time.monotonic() < deadline:
+            with pytest.raises(StoreUnavailable):
+                await store.get("x")
+            await asyncio.sleep(0.1)
         assert store.breaker.state is BreakerState.OPEN
+        assert "unavailable" in caplog.text
     finally:
         await store.aclose()
     assert "wrong-s3cret" not in caplog.text

@@ -65,7 +65,9 @@ class RedisStore:
         self.timeout = timeout
         self.max_events = max_events
         self.max_connections = max_connections
-        self.breaker = CircuitBreaker(safe_url(url), cooldown=cooldown, fail_mode=fail_mode)
+        self.breaker = CircuitBreaker(
+            safe_url(url), cooldown=cooldown, fail_mode=fail_mode, tolerance=timeout
+        )
         self._cluster = url.startswith("redis+cluster://")
         self._sentinel = url.startswith(sentinel.SCHEME)
         # (a Cluster URL is otherwise a redis:// URL, naming the node to discover the cluster from)
