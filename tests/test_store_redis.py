@@ -139,6 +139,26 @@ async def test_a_moment_s_stall_costs_only_the_calls_that_waited_on_it(
     assert not [r for r in caplog.records if r.name == "scrapeshield"]
 
 
+async def test_a_failed_probe_opens_the_breaker_again_at_once(own_redis: RedisServer) -> None:
+    """In half-open state there is no tolerance: the probe that fails re-opens the breaker."""
+    store = RedisStore(own_redis.url, timeout=0.2, cooldown=0.3)
+    admin = redis.Redis.from_url(own_redis.url)
+    try:
+        await store.ping()
+        admin.client_pause(1500, all=True)
+        for _ in range(2):
+            with pytest.raises(StoreUnavailable):
+                await store.get("x")
+        assert store.breaker.state is BreakerState.OPEN
+        await asyncio.sleep(0.35)  # past the cooldown: the next call is a probe
+        with pytest.raises(StoreUnavailable):
+            await store.get("x")  # it times out, the pause still on
+        assert store.breaker.state is BreakerState.OPEN
+    finally:
+        admin.close()
+        await store.aclose()
+
+
 async def test_the_matrix_runs_on_the_loop_it_names(request: pytest.FixtureRequest) -> None:
     """`both_loops` really runs on uvloop, not twice on asyncio."""
     on_uvloop = type(asyncio.get_running_loop()).__module__.startswith("uvloop")
