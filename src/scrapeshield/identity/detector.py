@@ -35,12 +35,13 @@ from scrapeshield.detector import Found, Immediate, RequestContext, Sent, settle
 from scrapeshield.facts import Facts, client_network
 from scrapeshield.identity import ops, shapes
 from scrapeshield.identity.fingerprint import Fingerprints, header_fingerprint
-from scrapeshield.identity.plan import Budget, Plan, lean, make, same, spent_key
+from scrapeshield.identity.plan import VISITOR_KEY, Budget, Plan, lean, make, same, spent_key
 from scrapeshield.identity.settings import IdentitySettings
 from scrapeshield.identity.token import Visitor, VisitorTokens
 from scrapeshield.identity.trust import TrustedReads
 from scrapeshield.lease.protocol import STEADY_TERMS, UNLIMITED, Terms
 from scrapeshield.signals import Signal
+from scrapeshield.store.keys import subject_key
 from scrapeshield.store.memory import MemoryStore
 from scrapeshield.store.redis import RedisStore
 
@@ -105,6 +106,7 @@ class IdentityDetector(Immediate):
         the hour is over, so each is read once per client and hour, not per request (bounded,
         the oldest learned out first)."""
         self._trust = TrustedReads(2 * _PLAN_CACHE_SIZE)  # (a client's ~4 subjects; docs)
+        self._visitor_read = any(b.scope == "visitor" for b in self._budgets)
 
     def _kind(self, facts: Facts) -> str | None:
         if facts.method != "GET":
@@ -378,7 +380,11 @@ class IdentityDetector(Immediate):
                 detail = f"new tokens per {s.window:g}s exceeded by {', '.join(over)}"
                 out.append(Signal(ISSUANCE_LIMITED, WEIGHTS[ISSUANCE_LIMITED], detail))
             elif not ctx.notes.get("dry_run"):  # with the page only (not a refusal)
-                ctx.app_headers = [*(ctx.app_headers or ()), self.tokens.issue(facts)]
+                ident, header = self.tokens.issued(facts)
+                ctx.app_headers = [*(ctx.app_headers or ()), header]
+                if self._visitor_read:  # no original can name a token before it exists: its
+                    # budgets are 0 now, as a read here would say (docs: trusted pages)
+                    self._trust.note({subject_key(VISITOR_KEY, ident, ":"): 0.0}, facts.time)
         if image and not plan.visitor:
             out.append(Signal(NO_TOKEN, WEIGHTS[NO_TOKEN], "no valid visitor token"))
         if plan.amnesia:

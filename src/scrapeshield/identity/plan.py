@@ -11,6 +11,8 @@ from scrapeshield.identity.settings import IdentitySettings
 from scrapeshield.identity.token import Visitor
 from scrapeshield.store.keys import subject_key
 
+VISITOR_KEY = "id:b:visitor:v:"  # a token's budgets' keys (their subject: its visitor id)
+
 
 class Budget(NamedTuple):
     scope: str
@@ -83,7 +85,7 @@ def make(
     # each budget's subject is its key's Cluster hash tag (the visitor id, the address, the
     # network): a visitor keeps one count across addresses
     subjects = {
-        "visitor": ("id:b:visitor:v:", visitor.id)
+        "visitor": (VISITOR_KEY, visitor.id)
         if visitor is not None
         else ("id:b:visitor:a:", client),
         "address": ("id:b:address:", client),
