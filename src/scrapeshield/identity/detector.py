@@ -323,6 +323,7 @@ class IdentityDetector(Immediate):
         use = 0.0
         uses: dict[str, float] = {}  # by subject
         weight = 1.0 - (facts.time % 3600.0) / 3600.0  # of the previous clock hour
+        owners = plan.owners
         for i, at, prev, known, spent, mark, own in plan.reads:
             b, count = self._budgets[i], results[at]
             # a sliding hour: a session across the hour gets no fresh budget
@@ -335,8 +336,8 @@ class IdentityDetector(Immediate):
             share = count / b.allowed
             if share > use:
                 use = share
-            for subject in own:  # (a union's use is noted for both its subjects: no less)
-                if share > uses.get(subject, -1.0):
+            for o in own:  # (a union's use is noted for both its subjects: no less)
+                if share > uses.get(subject := owners[o], -1.0):
                     uses[subject] = share
             if count <= mark:  # (an original: over its budget; a page view: at it)
                 continue

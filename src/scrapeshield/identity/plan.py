@@ -23,13 +23,14 @@ class Budget(NamedTuple):
     name: str  # of its signal: budget/<scope>/<period>
 
 
-Read = tuple[int, int, int, int, int, int, tuple[str, ...]]
-"""A budget (its index in the detector's budgets: a plain tuple of numbers and strings, which
-the garbage collector stops tracking, where a `Budget` in it would keep it tracked), where its
-count is in the reply, where the previous hour's is (-1: not read), the previous hour's when
-known, where the refused tokens' count is (-1: none), the count above which it signals, and its
-subjects (its keys without the period; a young token's visitor budget has two: the token's and
-its address's tokenless originals)."""
+Read = tuple[int, int, int, int, int, int, tuple[int, ...]]
+"""A budget (its index in the detector's budgets: a plain tuple of numbers, which the garbage
+collector stops tracking, where a `Budget` in it would keep it tracked), where its count is in
+the reply, where the previous hour's is (-1: not read), the previous hour's when known, where
+the refused tokens' count is (-1: none), the count above which it signals, and where its
+subjects are in the plan's `owners` (a young token's visitor budget has two: the token's and
+its address's tokenless originals). Numbers only, so a shape's rows are every client's whose
+previous hours' counts are 0 (`shapes.py`: no rows made per client)."""
 
 
 class Plan(NamedTuple):
@@ -55,6 +56,7 @@ class Plan(NamedTuple):
     learns: bool  # whether it reads a previous hour's count (then kept: `_learn`)
     call: ops.Call  # its script call on Redis, made once (the path put in per request)
     subjects: tuple[str, ...]  # the budgets' subjects a page may trust (empty: never trusted)
+    owners: tuple[str, ...]  # the budgets' subjects (their keys without the period), each once
     lean: tuple[Any, ...] | None  # the same page without its budgets' reads (a `Plan`'s
     # fields: `lean`), made with a page's plan that has subjects (None: others)
 
@@ -158,6 +160,7 @@ def make(
         queued += [("V", issued_key, "", 0.0), ("G", returned_key, "", 0.0)]
     if not image and visitor is not None:
         queued.append(("S", returned_key, "", s.window))
+    owners = tuple(dict.fromkeys(subject for own in read_subjects for subject in own))
     return Plan(
         kind,
         listed := ops.columns(queued),
@@ -180,7 +183,7 @@ def make(
                     known,
                     spent_at if b.scope == "visitor" and b.period == "hour" else -1,
                     b.allowed if image else b.allowed - 1,
-                    own,
+                    tuple([owners.index(subject) for subject in own]),
                 )
                 for i, (b, at, prev, known, own) in enumerate(
                     zip(read, budget_at, prev_at, prev_known, read_subjects, strict=True)
@@ -189,7 +192,8 @@ def make(
         ),
         any(at >= 0 for at in prev_at),
         ops.call(listed, path_at),
-        () if image else tuple(dict.fromkeys(s for own in read_subjects for s in own)),
+        () if image else owners,
+        owners,
         None,
     )
 
@@ -216,6 +220,7 @@ def lean(plan: Plan) -> Plan:
         learns=False,
         call=(keys, (args[0][at:], *args[1:]), members_at),
         subjects=(),
+        owners=(),
         lean=None,
     )
 
