@@ -35,7 +35,16 @@ from scrapeshield.detector import Found, Immediate, RequestContext, Sent, settle
 from scrapeshield.facts import Facts, client_network
 from scrapeshield.identity import ops, shapes
 from scrapeshield.identity.fingerprint import Fingerprints, header_fingerprint
-from scrapeshield.identity.plan import VISITOR_KEY, Budget, Plan, lean, make, same, spent_key
+from scrapeshield.identity.plan import (
+    VISITOR_KEY,
+    Budget,
+    Plan,
+    lean,
+    learned,
+    make,
+    same,
+    spent_key,
+)
 from scrapeshield.identity.settings import IdentitySettings
 from scrapeshield.identity.token import Visitor, VisitorTokens
 from scrapeshield.identity.trust import TrustedReads
@@ -396,15 +405,17 @@ class IdentityDetector(Immediate):
         return out
 
     def _learn(self, plan: Plan, results: Sequence[int]) -> None:
-        """Keep the previous hour's counts this request read, and drop its plan, so the next
-        plan of its kind reads them no more (bounded: clients choose these keys)."""
+        """Keep the previous hour's counts this request read (bounded: clients choose these
+        keys), and keep its plan as the plan with them known (`learned`), which reads them no
+        more: the client's next request makes no plan (it made one again)."""
         previous = self._previous
         for key, at in zip(plan.prev_keys, plan.prev_at, strict=True):
             if at >= 0:
                 previous[key] = results[at]
         while len(previous) > 2 * _PLAN_CACHE_SIZE:  # (a client's ~4 hourly keys)
             previous.popitem(last=False)  # (not emptied: then every client read them again)
-        self._plans.pop(plan.cache_key, None)
+        if plan.cache_key in self._plans:  # (not if its client's plan went meanwhile)
+            self._plans[plan.cache_key] = tuple(learned(plan, results))
 
     def _network(self, facts: Facts) -> str:
         """The client's /24 (IPv4) or /48 (IPv6): the key of network budgets and issuance

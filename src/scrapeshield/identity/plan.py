@@ -225,6 +225,43 @@ def lean(plan: Plan) -> Plan:
     )
 
 
+def learned(plan: Plan, results: Sequence[int]) -> Plan:
+    """The plan once the previous hours' counts it read (`results`: its reply) are known: what
+    `make` makes with them known, taken from the plan itself. Each such read is a count of its
+    own ("C", right after its budget's), which takes no script argument, so the plan without
+    them only moves the places that follow them."""
+    gone = [at for at in plan.prev_at if at >= 0]
+
+    def place(at: int) -> int:
+        return at - sum(1 for g in gone if g < at) if at >= 0 else at
+
+    codes, keys, members, ttls = plan.ops
+    kept = [i for i in range(len(codes)) if i not in gone]
+    keys = tuple([keys[i] for i in kept])
+    listed = (
+        "".join([codes[i] for i in kept]),
+        keys,
+        tuple([members[i] for i in kept]),
+        tuple([ttls[i] for i in kept]),
+    )
+    _, args, members_at = plan.call
+    return plan._replace(
+        ops=listed,
+        path_at=tuple([place(at) for at in plan.path_at]),
+        newcomers_at=place(plan.newcomers_at),
+        prev_at=(-1,) * len(plan.prev_at),
+        rest_at=plan.rest_at - len(gone),
+        reads=tuple(
+            [
+                (i, place(at), -1, results[prev] if prev >= 0 else known, place(spent), mark, own)
+                for i, at, prev, known, spent, mark, own in plan.reads
+            ]
+        ),
+        learns=False,
+        call=(keys, (listed[0], *args[1:]), members_at),
+    )
+
+
 def spent_key(client: str, fingerprint: str, now: float) -> str:
     """Young tokens refused this hour at this address with these headers (a distinct count)."""
     return subject_key("id:b:spent:", client, f":{fingerprint}:hour{int(now // 3600)}")
