@@ -1,7 +1,7 @@
 """The person mix at a person's pace, in process: what leases cost or save real page loads.
 
 .venv/bin/python -m benchmarks.bench_pace [--pace 2] [--persons 2000] [--pages 6] [--thumbs 0]
-    [--every-grant] [--store memory|redis] [--pieces | --shell]
+    [--every-grant] [--store memory|redis] [--pieces [--first] | --shell]
 
 benchmarks/person.py's mix (and `bench_person`) sends each of 32 people's requests hundreds of
 times a second; a person loads a page with its stylesheet, script and original within a fraction
@@ -38,7 +38,9 @@ calls it against the bare app's request, and the rest (the middleware's own line
 collector, and the probe's own timings: ~0.3 µs each in a loop, ~20 a request). `--shell`:
 the same without any timing inside the request: bare, leases off, leases off with every
 detector removed, and a middleware that only builds the facts, side by side; per kind, what
-leases off costs over bare split into detectors + shell + facts. `--persons 32 --pace 0` is
+leases off costs over bare split into detectors + shell + facts. `--first` (with `--pieces`): each
+person's first page load (its first sights: a new client's first page, assets, original and
+thumbnails) timed apart from the later ones, as `first page` and so on. `--persons 32 --pace 0` is
 the fast mix's traffic (`bench_detectors`), the defaults the paced mix's.
 """
 
@@ -72,6 +74,7 @@ REQUESTS_EACH = 1 + len(person.ASSETS)  # a page load: the page and its assets
 LANE = "lane probe"  # --lane: its variant
 LANE_RECORD = "lane probe, record"  # --lane: the probe counting on its record (lane_record.py)
 KINDS = ("page", "asset", "original", "thumbnail")
+FIRSTS = tuple(f"first {kind}" for kind in KINDS)  # --pieces --first: a person's first page load
 
 
 def page_loads(who: int, cookie: str, pages: int, thumbs: int) -> list[list[dict[str, Any]]]:
@@ -100,7 +103,8 @@ class Pieces:
     the garbage collector's passes, timed (`time.perf_counter`) under the current request's
     kind."""
 
-    def __init__(self) -> None:
+    def __init__(self, first: bool = False) -> None:
+        self.first = first  # a person's first page load apart (`first page`, ...)
         self.spent: Spent = defaultdict(float)
         self.counts: Counter[str] = Counter()
         self.kind = [""]  # the request being timed ("" between requests), as instrument reads it
@@ -157,7 +161,7 @@ class Pieces:
         """µs per request of each kind: the request beyond the bare app's, its pieces and the
         shell (the rest: middleware, plan, decision, response), and the collector's share."""
         print("  leases off, µs per request beyond bare's (wall clock inside the request):")
-        for kind in (k for k in KINDS if self.counts[k]):
+        for kind in (k for k in (*FIRSTS, *KINDS) if self.counts[k]):
             each, bare = self.mean(kind), self.mean(f"bare {kind}")
             request = each.pop("request") - bare["request"]
             collected = {n: each.pop(n) for n in sorted(each) if n.startswith("gc")}
@@ -274,7 +278,8 @@ class Variant:
             hits = self.probe.hits if self.probe is not None else 0
             kind = kind_of(scope["path"])
             if (pieces := self.pieces) is not None:
-                key = kind if self.stats is not None else f"bare {kind}"
+                key = f"first {kind}" if page == 0 and pieces.first else kind
+                key = key if self.stats is not None else f"bare {key}"
                 pieces.kind[0], pieces.counts[key] = key, pieces.counts[key] + 1
                 timed = time.perf_counter()
             started = time.process_time()
@@ -315,7 +320,7 @@ class Variant:
 async def measure(options: argparse.Namespace, folder: Path, store: str) -> None:
     os.environ.update({"BENCH_STORE_URL": store, "BENCH_PERSON": "on", "BENCH_TALLY": "on"})
     os.environ.update(BUSY_SITE)
-    pieces = Pieces() if options.pieces else None
+    pieces = Pieces(options.first) if options.pieces else None
     variants = [Variant("bare", apps.bare(), None, pieces)]
     shipped = 1 if pieces or options.lane or options.shell else 3 if options.every_grant else 2
     for leases in ("off", "on", "on, every grant")[:shipped]:
@@ -419,6 +424,11 @@ def main() -> None:
         "--pieces", action="store_true", help="leases off only: each detector's µs, and the rest"
     )
     parser.add_argument(
+        "--first",
+        action="store_true",
+        help="with --pieces: each person's first page load apart (its first sights)",
+    )
+    parser.add_argument(
         "--shell",
         action="store_true",
         help="leases off, every detector removed and the facts alone: the shell, untimed",
@@ -426,6 +436,8 @@ def main() -> None:
     options = parser.parse_args()
     if (options.pieces or options.shell) and (options.every_grant or options.lane):
         parser.error("--pieces and --shell measure leases off alone")
+    if options.first and not options.pieces:
+        parser.error("--first splits --pieces' figures")
     if options.pieces and options.shell:
         parser.error("--shell measures without --pieces' timings")
     if options.persons > len(person.LANGUAGES) * 1000:  # (rotating_pool.identities' most)

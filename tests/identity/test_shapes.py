@@ -167,3 +167,41 @@ async def test_a_visitors_plan_outlives_the_turn_of_windows_it_does_not_count_in
                 visitor = detector.tokens.validate(facts)
                 young, fingerprint = bool(full.cache_key[5]), str(full.cache_key[8])
                 assert shaped(facts, full.kind, visitor, young, fingerprint, full.cache_key) == full
+
+
+async def test_a_plan_that_learns_the_previous_hour_is_kept_knowing_it(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A client's first plan of the hour reads the previous hour's counts (then known to this
+    process); it is kept as the plan made with them known, so the client's next request makes
+    no plan and reads them no more. A page and an original, each of a visitor of its own."""
+    shield = Shield(settings(), store=store)
+    detector = identity_of(shield)
+    now = (time.time() // 3600) * 3600 + 1800
+    for n, (path, headers) in enumerate((("/artworks/1", PAGE), ("/images/2.png", IMAGE))):
+        ip = f"203.0.{113 + n}.9"
+        cookie = token(shield, int(now - 100_000), int(now) + 86_400, ip=ip)
+        await at(shield, now - 3600, "/images/5.png", IMAGE, ip=ip, cookie=cookie)  # not 0
+        _, ctx = await at(shield, now, path, headers, ip=ip, cookie=cookie)
+        plan = ctx.notes["identity_plan"]
+        assert plan.learns
+        kept = Plan._make(detector._plans[plan.cache_key])
+        sent = {**headers, "Cookie": cookie}
+        scope = synthetic_scope(path=path, ip=ip, headers=list(sent.items()))
+        facts = msgspec.structs.replace(shield.facts(scope), time=now)
+        young, fingerprint = bool(plan.cache_key[5]), str(plan.cache_key[8])
+        strings = (facts.client_key, detector._network(facts), fingerprint)
+        own = make(
+            shield.settings.identity, detector._budgets, plan.kind, now,
+            detector.tokens.validate(facts), strings, young, detector._previous,
+        )  # fmt: skip
+        assert kept._replace(lean=None) == own._replace(cache_key=plan.cache_key)
+        assert kept.lean == plan.lean
+        assert any(read[3] > 0 for read in kept.reads)  # (the previous hour's count: known)
+        assert len(kept.ops[0]) < len(plan.ops[0])
+        made = counting(monkeypatch)
+        monkeypatch.setattr(detector, "_shaped", None)  # (a plan made now would fail)
+        _, ctx = await at(shield, now + 1, path, headers, ip=ip, cookie=cookie)
+        assert ctx.notes["identity_plan"].kind == plan.kind
+        assert made == [0]
+        monkeypatch.undo()

@@ -16,7 +16,7 @@ from scrapeshield.shield import Shield
 from scrapeshield.signals import Decision
 from scrapeshield.store.base import Store
 from tests.identity.test_caches import at, token
-from tests.identity.test_signals import IMAGE, PAGE, names, settings
+from tests.identity.test_signals import IMAGE, PAGE, cookie_of, names, settings
 
 pytestmark = pytest.mark.both_loops
 START = int(time.time() // 3600) * 3600.0 + 600.0  # ten minutes into the clock hour: no turn
@@ -128,3 +128,32 @@ def test_a_flood_of_subjects_drops_the_oldest_trust_only() -> None:
     trust.note({"budget/visitor/v20": 0.1}, 1030.0)
     assert trust.trusted(["budget/visitor/v12"], 1031.0) == 0.2
     assert trust.trusted(["budget/visitor/v13"], 1031.0) == -1.0  # the oldest went
+
+
+async def test_a_token_issued_here_is_trusted_at_nothing_from_its_issue(store: Store) -> None:
+    """No original can name a token before it is issued: this process notes its budgets as
+    read at 0 when it issues it, so its first page (its address read under half by the page
+    that issued it) reads no budget. Another process, which did not issue it, reads them; and
+    the token's originals here are judged, and end the trust, as any visitor's."""
+    shield = Shield(settings(), store=store)
+    _, ctx = await at(shield, START, "/artworks/1", PAGE)  # no token: read, and one issued
+    assert not lean(ctx.notes)
+    cookie = cookie_of(ctx)
+    assert cookie is not None
+    _, ctx = await at(shield, START + 2, "/artworks/2", PAGE, cookie=cookie)
+    assert ctx.notes["visitor"]
+    assert lean(ctx.notes)
+    assert ctx.notes["budget_use"] == 0.0
+    _, ctx = await at(
+        Shield(settings(), store=store), START + 2, "/artworks/2", PAGE, cookie=cookie
+    )
+    assert not lean(ctx.notes)
+    for decision in await originals_with(shield, START + 3, range(1, 41), cookie):  # 40 of 40
+        assert AT_BUDGET not in names(decision)
+    decision, ctx = await at(shield, START + 4, "/artworks/3", PAGE, cookie=cookie)
+    assert not lean(ctx.notes)
+    assert AT_BUDGET in names(decision)
+
+
+async def originals_with(shield: Shield, when: float, ids: range, cookie: str) -> list[Decision]:
+    return [(await at(shield, when, f"/images/{n}.png", IMAGE, cookie=cookie))[0] for n in ids]

@@ -35,12 +35,22 @@ from scrapeshield.detector import Found, Immediate, RequestContext, Sent, settle
 from scrapeshield.facts import Facts, client_network
 from scrapeshield.identity import ops, shapes
 from scrapeshield.identity.fingerprint import Fingerprints, header_fingerprint
-from scrapeshield.identity.plan import Budget, Plan, lean, make, same, spent_key
+from scrapeshield.identity.plan import (
+    VISITOR_KEY,
+    Budget,
+    Plan,
+    lean,
+    learned,
+    make,
+    same,
+    spent_key,
+)
 from scrapeshield.identity.settings import IdentitySettings
 from scrapeshield.identity.token import Visitor, VisitorTokens
 from scrapeshield.identity.trust import TrustedReads
 from scrapeshield.lease.protocol import STEADY_TERMS, UNLIMITED, Terms
 from scrapeshield.signals import Signal
+from scrapeshield.store.keys import subject_key
 from scrapeshield.store.memory import MemoryStore
 from scrapeshield.store.redis import RedisStore
 
@@ -105,6 +115,7 @@ class IdentityDetector(Immediate):
         the hour is over, so each is read once per client and hour, not per request (bounded,
         the oldest learned out first)."""
         self._trust = TrustedReads(2 * _PLAN_CACHE_SIZE)  # (a client's ~4 subjects; docs)
+        self._visitor_read = any(b.scope == "visitor" for b in self._budgets)
 
     def _kind(self, facts: Facts) -> str | None:
         if facts.method != "GET":
@@ -321,6 +332,7 @@ class IdentityDetector(Immediate):
         use = 0.0
         uses: dict[str, float] = {}  # by subject
         weight = 1.0 - (facts.time % 3600.0) / 3600.0  # of the previous clock hour
+        owners = plan.owners
         for i, at, prev, known, spent, mark, own in plan.reads:
             b, count = self._budgets[i], results[at]
             # a sliding hour: a session across the hour gets no fresh budget
@@ -333,8 +345,8 @@ class IdentityDetector(Immediate):
             share = count / b.allowed
             if share > use:
                 use = share
-            for subject in own:  # (a union's use is noted for both its subjects: no less)
-                if share > uses.get(subject, -1.0):
+            for o in own:  # (a union's use is noted for both its subjects: no less)
+                if share > uses.get(subject := owners[o], -1.0):
                     uses[subject] = share
             if count <= mark:  # (an original: over its budget; a page view: at it)
                 continue
@@ -378,7 +390,11 @@ class IdentityDetector(Immediate):
                 detail = f"new tokens per {s.window:g}s exceeded by {', '.join(over)}"
                 out.append(Signal(ISSUANCE_LIMITED, WEIGHTS[ISSUANCE_LIMITED], detail))
             elif not ctx.notes.get("dry_run"):  # with the page only (not a refusal)
-                ctx.app_headers = [*(ctx.app_headers or ()), self.tokens.issue(facts)]
+                ident, header = self.tokens.issued(facts)
+                ctx.app_headers = [*(ctx.app_headers or ()), header]
+                if self._visitor_read:  # no original can name a token before it exists: its
+                    # budgets are 0 now, as a read here would say (docs: trusted pages)
+                    self._trust.note({subject_key(VISITOR_KEY, ident, ":"): 0.0}, facts.time)
         if image and not plan.visitor:
             out.append(Signal(NO_TOKEN, WEIGHTS[NO_TOKEN], "no valid visitor token"))
         if plan.amnesia:
@@ -389,15 +405,17 @@ class IdentityDetector(Immediate):
         return out
 
     def _learn(self, plan: Plan, results: Sequence[int]) -> None:
-        """Keep the previous hour's counts this request read, and drop its plan, so the next
-        plan of its kind reads them no more (bounded: clients choose these keys)."""
+        """Keep the previous hour's counts this request read (bounded: clients choose these
+        keys), and keep its plan as the plan with them known (`learned`), which reads them no
+        more: the client's next request makes no plan (it made one again)."""
         previous = self._previous
         for key, at in zip(plan.prev_keys, plan.prev_at, strict=True):
             if at >= 0:
                 previous[key] = results[at]
         while len(previous) > 2 * _PLAN_CACHE_SIZE:  # (a client's ~4 hourly keys)
             previous.popitem(last=False)  # (not emptied: then every client read them again)
-        self._plans.pop(plan.cache_key, None)
+        if plan.cache_key in self._plans:  # (not if its client's plan went meanwhile)
+            self._plans[plan.cache_key] = tuple(learned(plan, results))
 
     def _network(self, facts: Facts) -> str:
         """The client's /24 (IPv4) or /48 (IPv6): the key of network budgets and issuance

@@ -11,6 +11,8 @@ from scrapeshield.identity.settings import IdentitySettings
 from scrapeshield.identity.token import Visitor
 from scrapeshield.store.keys import subject_key
 
+VISITOR_KEY = "id:b:visitor:v:"  # a token's budgets' keys (their subject: its visitor id)
+
 
 class Budget(NamedTuple):
     scope: str
@@ -21,13 +23,14 @@ class Budget(NamedTuple):
     name: str  # of its signal: budget/<scope>/<period>
 
 
-Read = tuple[int, int, int, int, int, int, tuple[str, ...]]
-"""A budget (its index in the detector's budgets: a plain tuple of numbers and strings, which
-the garbage collector stops tracking, where a `Budget` in it would keep it tracked), where its
-count is in the reply, where the previous hour's is (-1: not read), the previous hour's when
-known, where the refused tokens' count is (-1: none), the count above which it signals, and its
-subjects (its keys without the period; a young token's visitor budget has two: the token's and
-its address's tokenless originals)."""
+Read = tuple[int, int, int, int, int, int, tuple[int, ...]]
+"""A budget (its index in the detector's budgets: a plain tuple of numbers, which the garbage
+collector stops tracking, where a `Budget` in it would keep it tracked), where its count is in
+the reply, where the previous hour's is (-1: not read), the previous hour's when known, where
+the refused tokens' count is (-1: none), the count above which it signals, and where its
+subjects are in the plan's `owners` (a young token's visitor budget has two: the token's and
+its address's tokenless originals). Numbers only, so a shape's rows are every client's whose
+previous hours' counts are 0 (`shapes.py`: no rows made per client)."""
 
 
 class Plan(NamedTuple):
@@ -53,6 +56,7 @@ class Plan(NamedTuple):
     learns: bool  # whether it reads a previous hour's count (then kept: `_learn`)
     call: ops.Call  # its script call on Redis, made once (the path put in per request)
     subjects: tuple[str, ...]  # the budgets' subjects a page may trust (empty: never trusted)
+    owners: tuple[str, ...]  # the budgets' subjects (their keys without the period), each once
     lean: tuple[Any, ...] | None  # the same page without its budgets' reads (a `Plan`'s
     # fields: `lean`), made with a page's plan that has subjects (None: others)
 
@@ -83,7 +87,7 @@ def make(
     # each budget's subject is its key's Cluster hash tag (the visitor id, the address, the
     # network): a visitor keeps one count across addresses
     subjects = {
-        "visitor": ("id:b:visitor:v:", visitor.id)
+        "visitor": (VISITOR_KEY, visitor.id)
         if visitor is not None
         else ("id:b:visitor:a:", client),
         "address": ("id:b:address:", client),
@@ -156,6 +160,7 @@ def make(
         queued += [("V", issued_key, "", 0.0), ("G", returned_key, "", 0.0)]
     if not image and visitor is not None:
         queued.append(("S", returned_key, "", s.window))
+    owners = tuple(dict.fromkeys(subject for own in read_subjects for subject in own))
     return Plan(
         kind,
         listed := ops.columns(queued),
@@ -178,7 +183,7 @@ def make(
                     known,
                     spent_at if b.scope == "visitor" and b.period == "hour" else -1,
                     b.allowed if image else b.allowed - 1,
-                    own,
+                    tuple([owners.index(subject) for subject in own]),
                 )
                 for i, (b, at, prev, known, own) in enumerate(
                     zip(read, budget_at, prev_at, prev_known, read_subjects, strict=True)
@@ -187,7 +192,8 @@ def make(
         ),
         any(at >= 0 for at in prev_at),
         ops.call(listed, path_at),
-        () if image else tuple(dict.fromkeys(s for own in read_subjects for s in own)),
+        () if image else owners,
+        owners,
         None,
     )
 
@@ -214,7 +220,45 @@ def lean(plan: Plan) -> Plan:
         learns=False,
         call=(keys, (args[0][at:], *args[1:]), members_at),
         subjects=(),
+        owners=(),
         lean=None,
+    )
+
+
+def learned(plan: Plan, results: Sequence[int]) -> Plan:
+    """The plan once the previous hours' counts it read (`results`: its reply) are known: what
+    `make` makes with them known, taken from the plan itself. Each such read is a count of its
+    own ("C", right after its budget's), which takes no script argument, so the plan without
+    them only moves the places that follow them."""
+    gone = [at for at in plan.prev_at if at >= 0]
+
+    def place(at: int) -> int:
+        return at - sum(1 for g in gone if g < at) if at >= 0 else at
+
+    codes, keys, members, ttls = plan.ops
+    kept = [i for i in range(len(codes)) if i not in gone]
+    keys = tuple([keys[i] for i in kept])
+    listed = (
+        "".join([codes[i] for i in kept]),
+        keys,
+        tuple([members[i] for i in kept]),
+        tuple([ttls[i] for i in kept]),
+    )
+    _, args, members_at = plan.call
+    return plan._replace(
+        ops=listed,
+        path_at=tuple([place(at) for at in plan.path_at]),
+        newcomers_at=place(plan.newcomers_at),
+        prev_at=(-1,) * len(plan.prev_at),
+        rest_at=plan.rest_at - len(gone),
+        reads=tuple(
+            [
+                (i, place(at), -1, results[prev] if prev >= 0 else known, place(spent), mark, own)
+                for i, at, prev, known, spent, mark, own in plan.reads
+            ]
+        ),
+        learns=False,
+        call=(keys, (listed[0], *args[1:]), members_at),
     )
 
 

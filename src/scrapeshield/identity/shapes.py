@@ -37,8 +37,8 @@ class Template:
     page's that may be trusted also holds its lean plan's (`plan.lean`), filled from the same
     strings."""
 
-    __slots__ = ("_args", "_fills", "_format", "_index", "_lean", "_ops", "_owns", "_plan",
-                 "_prev", "_reads", "_subjects", "_visitor")  # fmt: skip
+    __slots__ = ("_args", "_fills", "_format", "_index", "_lean", "_ops", "_owners", "_plan",
+                 "_prev", "_subjects", "_visitor")  # fmt: skip
     _index: dict[str, int]  # each string's place
     _format: str
 
@@ -55,13 +55,8 @@ class Template:
         codes, keys, members, ttls = plan.ops
         self._ops = (codes, tuple(at(key) for key in keys), tuple(at(m) for m in members), ttls)
         self._prev = tuple(at(key) for key in plan.prev_keys)
-        owns: dict[tuple[int, ...], int] = {}  # each read's subjects (a few, each made once)
-        self._reads = tuple(
-            (i, place, prev, spent, mark, owns.setdefault(tuple(at(s) for s in own), len(owns)))
-            for i, place, prev, _, spent, mark, own in plan.reads
-        )
-        self._owns = tuple(owns)
-        self._subjects = tuple(at(s) for s in plan.subjects)
+        self._owners = tuple(at(s) for s in plan.owners)  # (its reads' rows: numbers only,
+        self._subjects = bool(plan.subjects)  # every known count 0: every such client's)
         self._visitor = at(plan.visitor)
         _, args, _ = plan.call
         self._args = args
@@ -105,9 +100,17 @@ class Template:
         args: list[Any] = list(self._args)
         for i, string in self._fills:
             args[i] = s[string]
-        owns = [tuple([s[o] for o in own]) for own in self._owns]
         p = self._plan
         lean = self._lean
+        owners = tuple([s[i] for i in self._owners])
+        reads = p.reads  # (the shape's rows, but where a previous hour's count is known)
+        if any(known):
+            reads = tuple(
+                [
+                    (i, place, prev, known[n], spent, mark, own)
+                    for n, (i, place, prev, _, spent, mark, own) in enumerate(reads)
+                ]
+            )
         return Plan(
             p.kind,
             ops,
@@ -121,15 +124,11 @@ class Template:
             p.rest_at,
             tuple([s[i] for i in self._prev]),
             cache_key,
-            tuple(
-                [
-                    (i, place, prev, known[n], spent, mark, owns[own])
-                    for n, (i, place, prev, spent, mark, own) in enumerate(self._reads)
-                ]
-            ),
+            reads,
             p.learns,
             (keys, tuple(args), p.call[2]),
-            tuple([s[i] for i in self._subjects]),
+            owners if self._subjects else (),
+            owners,
             tuple(lean.fill(s, (), cache_key)) if with_lean and lean is not None else None,
         )
 

@@ -106,6 +106,10 @@ class VisitorTokens:
     def issue(self, facts: Facts, issued: float | None = None) -> tuple[bytes, bytes]:
         """A new token as a Set-Cookie field (Secure over HTTPS, as the challenge pass).
         `issued`: its issue time (default now), for a benchmark's or a test's returning visitor."""
+        return self.issued(facts, issued)[1]
+
+    def issued(self, facts: Facts, issued: float | None = None) -> tuple[str, tuple[bytes, bytes]]:
+        """`issue`, with the new token's visitor id."""
         now = int(time.time() if issued is None else issued)
         ident, binding = secrets.token_urlsafe(16), self.binding(facts)
         expires = now + int(self.settings.max_age)
@@ -116,7 +120,7 @@ class VisitorTokens:
         value = f"{self.cookie}={token}{self._attributes}"
         if facts.scheme == "https":
             value += "; Secure"
-        return (b"set-cookie", value.encode("latin-1"))
+        return ident, (b"set-cookie", value.encode("latin-1"))
 
 
 Verified = tuple[str, float, float, str]
