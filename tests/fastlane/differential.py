@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+import redis.asyncio
 
 from scrapeshield.fingerprint.dnsverify import FCrDNS
 from scrapeshield.middleware import ScrapeShield
@@ -246,7 +248,8 @@ class Twins:
                 await leases.written()
         fast, full = [await stored(twin.shield.store) for twin in self.twins]
         if self.server_clock:
-            fast, full = _buckets_named(fast), _buckets_named(full)
+            ours, theirs = await _buckets(*[twin.shield.store for twin in self.twins])
+            fast, full = _buckets_named(fast, ours), _buckets_named(full, theirs)
         for part in ("data", "rows") if self.expiry_slack and "data" in fast else ():
             ours, theirs = fast[part], full[part]
             for key, (value, at) in ours.items():
@@ -288,12 +291,73 @@ async def stored(store: Store) -> dict[Any, Any]:
     return await redis_contents(store.url, store.prefix)
 
 
-def _buckets_named(contents: dict[Any, Any]) -> dict[Any, Any]:
+_BUCKETS = """
+local out = {}
+for i, pattern in ipairs(ARGV) do
+  local found = {}
+  for _, key in ipairs(redis.call('KEYS', pattern)) do
+    found[#found + 1] = key
+    found[#found + 1] = redis.call('PTTL', key)
+  end
+  out[i] = found
+end
+return out
+"""
+"""Both twins' rate-limit keys with their times to live, read in one script: the server's clock
+stands still while it runs, so a bucket that expires on the server's clock (a 10 s window's,
+~20 s after its last hit) cannot be present in one twin's read and gone from the other's (read
+key by key, a loaded machine's two reads were seconds apart)."""
+
+_EXPIRING_MS = 2000
+"""A bucket that one twin holds with less than this to live and the other no longer holds is
+taken as the same: the twins wrote it a moment apart (one request's two sends)."""
+
+
+async def _buckets(fast: Store, full: Store) -> tuple[list[bytes], list[bytes]]:
+    """The twins' rate-limit buckets by name (`rl:...<window>`, without the parity), read at one
+    instant of the server; a name only one twin holds, with at most `_EXPIRING_MS` to live, is
+    left out of both (the other's copy expired a moment before)."""
+    assert isinstance(fast, RedisStore)
+    assert isinstance(full, RedisStore)
+    patterns = [_glob_escaped(s.prefix) + "rl:*" for s in (fast, full)]
+    client = redis.asyncio.Redis.from_url(fast.url)
+    try:
+        replies = await client.eval(_BUCKETS, 0, *patterns)
+    finally:
+        await client.aclose()
+    ours, theirs = [
+        _longest_lives(found, store.prefix.encode())
+        for store, found in zip((fast, full), replies, strict=True)
+    ]
+    expiring = {
+        name
+        for name in ours.keys() ^ theirs.keys()
+        if 0 <= max(ours.get(name, -1), theirs.get(name, -1)) <= _EXPIRING_MS
+    }
+    return sorted(ours.keys() - expiring), sorted(theirs.keys() - expiring)
+
+
+def _glob_escaped(prefix: str) -> str:
+    """A test's prefix (it holds `[` and `]`) as a literal in a KEYS pattern."""
+    return re.sub(r"([\\*?\[\]])", r"\\\1", prefix)
+
+
+def _longest_lives(found: Sequence[Any], prefix: bytes) -> dict[bytes, int]:
+    """Each bucket's name with the longest time to live (ms) among its parities' keys."""
+    names: dict[bytes, int] = {}
+    for key, ttl in zip(found[::2], found[1::2], strict=True):
+        name = key[len(prefix) :].rpartition(b"/")[0]
+        names[name] = max(names.get(name, -1), int(ttl))
+    return names
+
+
+def _buckets_named(contents: dict[Any, Any], names: list[bytes]) -> dict[Any, Any]:
     """The rate limiter's buckets on Redis (`rl:...<window>/<parity>`) by name alone: which
     bucket a hit lands in follows the server's clock, which the twins read a moment apart (their
-    counts are held to the decisions and the RateLimit fields' remaining counts instead)."""
+    counts are held to the decisions and the RateLimit fields' remaining counts instead). The
+    names are `_buckets`' (one instant for both twins)."""
     out = {k: v for k, v in contents.items() if not k.startswith(b"rl:")}
-    out[b"rl: buckets"] = sorted({k.rpartition(b"/")[0] for k in contents if k.startswith(b"rl:")})
+    out[b"rl: buckets"] = names
     return out
 
 
