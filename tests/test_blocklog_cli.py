@@ -25,6 +25,11 @@ from scrapeshield.store import RedisStore
 from tests.browsers import CHROME_UA, chrome
 from tests.servers import closing_app, serve
 
+# A loaded machine's Redis may answer a fresh process after the default store_timeout (0.25 s),
+# and the CLI would then say the store is unavailable; no CLI test is about that timeout (a
+# store that is down is one on a closed port, refused at once).
+LOADED_MACHINE = {"SCRAPESHIELD_STORE_TIMEOUT": "2.0"}
+
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """`scrapeshield ...` in its own process, as an operator would run it."""
@@ -33,7 +38,7 @@ def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
         capture_output=True,
         text=True,
         timeout=60,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, **LOADED_MACHINE, **(env or {})},
         check=False,
     )
 

@@ -103,7 +103,9 @@ async def test_slow_redis_costs_two_timeouts_then_fails_fast(
         for _ in range(20):
             with pytest.raises(StoreUnavailable):
                 await store.get("x")
-        assert time.monotonic() - started < 0.1  # the breaker answers without touching Redis
+        # the breaker answers without touching Redis: one call that reached the paused server
+        # would alone take a store_timeout (0.2 s), so that is the bound a loaded machine gets
+        assert time.monotonic() - started < 0.2
         await asyncio.sleep(0.6)  # the pause (0.7 s) is over, and so is the cooldown (0.5 s)
         assert await store.get("x") is None
         assert str(store.breaker.state) == "closed"  # (mypy keeps the narrowing above)

@@ -76,7 +76,9 @@ def test_log_summary_counts_challenge_events(
         page = parse_page(c.get("/artworks/4").text)
         assert c.post(page.action, data={"token": page.token, "counter": "x"}).status_code == 403
     config = tmp_path / "scrapeshield.toml"
-    config.write_text(f'store_url = "{redis_url}"\nstore_prefix = "{redis_prefix}"\n')
+    config.write_text(  # (store_timeout: a loaded machine's Redis may answer after 0.25 s)
+        f'store_url = "{redis_url}"\nstore_prefix = "{redis_prefix}"\nstore_timeout = 2.0\n'
+    )
     assert main(["log", "summary", "--json", "--config", str(config)]) == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["by_event"] == {

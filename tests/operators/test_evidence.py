@@ -30,6 +30,7 @@ from scrapeshield.evidence.report import ReportError, build_report, sign, verify
 from scrapeshield.shield import Shield, synthetic_scope
 from scrapeshield.store import MemoryStore, RedisStore
 from tests.servers import LOOPS, closing_app, serve
+from tests.test_blocklog_cli import LOADED_MACHINE
 from tests.windows import wait_for_room
 
 SCRIPT = os.path.join(os.path.dirname(sys.executable), "scrapeshield")
@@ -99,7 +100,7 @@ def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=60,
-        env={**os.environ, **env},
+        env={**os.environ, **LOADED_MACHINE, **env},
         check=False,
     )
 
