@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
+from collections.abc import AsyncIterator
 
 import pytest
 import redis
@@ -84,15 +86,27 @@ async def test_password_is_not_logged(caplog: pytest.LogCaptureFixture) -> None:
     assert "***@127.0.0.1:1" in caplog.text
 
 
+@contextlib.asynccontextmanager
+async def _paused(
+    server: RedisServer, ms: int, *, store_timeout: float, cooldown: float
+) -> AsyncIterator[RedisStore]:
+    """A connected store on `server`, whose clients (this store's too) are then paused for `ms`."""
+    redis_store = RedisStore(server.url, timeout=store_timeout, cooldown=cooldown)
+    admin = redis.Redis.from_url(server.url)
+    try:
+        await redis_store.ping()
+        admin.client_pause(ms, all=True)
+        yield redis_store
+    finally:
+        admin.close()
+        await redis_store.aclose()
+
+
 async def test_slow_redis_costs_two_timeouts_then_fails_fast(
     own_redis: RedisServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="scrapeshield")
-    store = RedisStore(own_redis.url, timeout=0.2, cooldown=0.5)
-    admin = redis.Redis.from_url(own_redis.url)
-    try:
-        await store.ping()
-        admin.client_pause(700, all=True)
+    async with _paused(own_redis, 700, store_timeout=0.2, cooldown=0.5) as store:
         for _ in range(2):  # the first failure may be a moment's: the second opens the breaker
             started = time.monotonic()
             with pytest.raises(StoreUnavailable):
@@ -109,9 +123,6 @@ async def test_slow_redis_costs_two_timeouts_then_fails_fast(
         await asyncio.sleep(0.6)  # the pause (0.7 s) is over, and so is the cooldown (0.5 s)
         assert await store.get("x") is None
         assert str(store.breaker.state) == "closed"  # (mypy keeps the narrowing above)
-    finally:
-        admin.close()
-        await store.aclose()
     messages = [r.getMessage() for r in caplog.records if r.name == "scrapeshield"]
     assert len([m for m in messages if "unavailable" in m]) == 1
     assert len([m for m in messages if "available again" in m]) == 1
@@ -124,30 +135,19 @@ async def test_a_moment_s_stall_costs_only_the_calls_that_waited_on_it(
     call in flight fails, and the next one, after the stall, is answered (the breaker did not
     open and switch the store off for its cooldown)."""
     caplog.set_level(logging.WARNING, logger="scrapeshield")
-    store = RedisStore(own_redis.url, timeout=0.2, cooldown=30)
-    admin = redis.Redis.from_url(own_redis.url)
-    try:
-        await store.ping()
-        admin.client_pause(300, all=True)
+    async with _paused(own_redis, 300, store_timeout=0.2, cooldown=30) as store:
         with pytest.raises(StoreUnavailable):
             await store.get("x")
         await asyncio.sleep(0.3)  # the stall is over
         assert await store.get("x") is None
         assert store.breaker.state is BreakerState.CLOSED
         assert store.breaker.failures == 1
-    finally:
-        admin.close()
-        await store.aclose()
     assert not [r for r in caplog.records if r.name == "scrapeshield"]
 
 
 async def test_a_failed_probe_opens_the_breaker_again_at_once(own_redis: RedisServer) -> None:
     """In half-open state there is no tolerance: the probe that fails re-opens the breaker."""
-    store = RedisStore(own_redis.url, timeout=0.2, cooldown=0.3)
-    admin = redis.Redis.from_url(own_redis.url)
-    try:
-        await store.ping()
-        admin.client_pause(1500, all=True)
+    async with _paused(own_redis, 1500, store_timeout=0.2, cooldown=0.3) as store:
         for _ in range(2):
             with pytest.raises(StoreUnavailable):
                 await store.get("x")
@@ -156,9 +156,6 @@ async def test_a_failed_probe_opens_the_breaker_again_at_once(own_redis: RedisSe
         with pytest.raises(StoreUnavailable):
             await store.get("x")  # it times out, the pause still on
         assert store.breaker.state is BreakerState.OPEN
-    finally:
-        admin.close()
-        await store.aclose()
 
 
 async def test_the_matrix_runs_on_the_loop_it_names(request: pytest.FixtureRequest) -> None:
