@@ -351,6 +351,11 @@ class RedisSentinelServers:
             server.close()
 
 
+def glob_literal(prefix: str) -> str:
+    """`prefix` as a literal in a SCAN or KEYS pattern (a test's prefix holds `[` and `]`)."""
+    return re.sub(r"([\\*?\[\]])", r"\\\1", prefix)
+
+
 async def redis_contents(url: str, prefix: str) -> dict[Any, Any]:
     """Every key under `prefix` (without it) with its type, its value and whether it expires;
     streams by length (their entries' ids are the server's clock). Fails on an empty prefix's
@@ -359,7 +364,7 @@ async def redis_contents(url: str, prefix: str) -> dict[Any, Any]:
     mine = prefix.encode()
     out: dict[bytes, Any] = {}
     try:
-        async for key in client.scan_iter(match=re.sub(rb"([\\*?\[\]])", rb"\\\1", mine) + b"*"):
+        async for key in client.scan_iter(match=glob_literal(prefix) + "*"):
             kind = (await client.type(key)).decode()  # type: ignore[union-attr]
             value: Any
             if kind == "string":

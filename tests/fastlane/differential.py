@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import itertools
 import random
-import re
 import time
 from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
@@ -32,7 +31,7 @@ from scrapeshield.settings import Settings
 from scrapeshield.shield import Shield
 from scrapeshield.signals import Decision
 from scrapeshield.store import MemoryStore, RedisStore, Store
-from tests.servers import redis_contents
+from tests.servers import glob_literal, redis_contents
 
 STATE_KEY = "scrapeshield"
 SECRET = "differential-test-key-0123456789abcdef"
@@ -319,7 +318,7 @@ async def _buckets(fast: Store, full: Store) -> tuple[list[bytes], list[bytes]]:
     left out of both (the other's copy expired a moment before)."""
     assert isinstance(fast, RedisStore)
     assert isinstance(full, RedisStore)
-    patterns = [_glob_escaped(s.prefix) + "rl:*" for s in (fast, full)]
+    patterns = [glob_literal(s.prefix) + "rl:*" for s in (fast, full)]
     client = redis.asyncio.Redis.from_url(fast.url)
     try:
         replies = await client.eval(_BUCKETS, 0, *patterns)
@@ -335,11 +334,6 @@ async def _buckets(fast: Store, full: Store) -> tuple[list[bytes], list[bytes]]:
         if 0 <= max(ours.get(name, -1), theirs.get(name, -1)) <= _EXPIRING_MS
     }
     return sorted(ours.keys() - expiring), sorted(theirs.keys() - expiring)
-
-
-def _glob_escaped(prefix: str) -> str:
-    """A test's prefix (it holds `[` and `]`) as a literal in a KEYS pattern."""
-    return re.sub(r"([\\*?\[\]])", r"\\\1", prefix)
 
 
 def _longest_lives(found: Sequence[Any], prefix: bytes) -> dict[bytes, int]:
