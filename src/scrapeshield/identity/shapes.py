@@ -38,7 +38,7 @@ class Template:
     strings."""
 
     __slots__ = ("_args", "_fills", "_format", "_index", "_lean", "_ops", "_owners", "_plan",
-                 "_prev", "_subjects", "_visitor")  # fmt: skip
+                 "_prev", "_trusted", "_visitor")  # fmt: skip
     _index: dict[str, int]  # each string's place
     _format: str
 
@@ -55,8 +55,10 @@ class Template:
         codes, keys, members, ttls = plan.ops
         self._ops = (codes, tuple(at(key) for key in keys), tuple(at(m) for m in members), ttls)
         self._prev = tuple(at(key) for key in plan.prev_keys)
-        self._owners = tuple(at(s) for s in plan.owners)  # (its reads' rows: numbers only,
-        self._subjects = bool(plan.subjects)  # every known count 0: every such client's)
+        # its reads' rows are numbers only, so every client of the shape whose previous hours'
+        # counts are 0 shares them; their subjects are the owners, filled per client
+        self._owners = tuple(at(s) for s in plan.owners)
+        self._trusted = bool(plan.subjects)  # whether a page may trust them (its subjects)
         self._visitor = at(plan.visitor)
         _, args, _ = plan.call
         self._args = args
@@ -127,7 +129,7 @@ class Template:
             reads,
             p.learns,
             (keys, tuple(args), p.call[2]),
-            owners if self._subjects else (),
+            owners if self._trusted else (),
             owners,
             tuple(lean.fill(s, (), cache_key)) if with_lean and lean is not None else None,
         )
