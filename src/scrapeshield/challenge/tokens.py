@@ -49,7 +49,13 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    """Only the canonical form `_b64` writes: the decoder alone also takes `/` for `_`, `+` for
+    `-` and other unused low bits in the last character, so one token would have many
+    spellings (a pass copied with one character changed would still verify)."""
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(data) != text:
+        raise ValueError("not canonical base64url")
+    return data
 
 
 def network_of(ip: IPAddress | None, ipv4_prefix: int, ipv6_prefix: int) -> str:
