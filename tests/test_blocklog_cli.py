@@ -219,7 +219,7 @@ def test_ban_and_unban_through_the_cli_are_enforced_by_the_middleware(
         assert "banned 127.0.0.1 for 3600s (scraping)" in banned.stdout
         assert "warning" not in banned.stderr
 
-        listed = json.loads(cli_process("bans", "--json", "--store", redis_url, env=env).stdout)
+        listed = json.loads(cli("bans", "--json", "--store", redis_url, env=env).stdout)
         assert [(b["client_key"], b["reason"]) for b in listed] == [("127.0.0.1", "scraping")]
         assert 3500 < listed[0]["until"] - time.time() <= 3600
 
@@ -232,7 +232,7 @@ def test_ban_and_unban_through_the_cli_are_enforced_by_the_middleware(
         assert "unbanned 127.0.0.1" in lifted.stdout
         assert httpx.get(server.url + "/", headers=headers).status_code == 200
 
-        again = cli_process("unban", "127.0.0.1", "--store", redis_url, env=env)
+        again = cli("unban", "127.0.0.1", "--store", redis_url, env=env)
         assert again.returncode == 1
         assert "was not banned" in again.stdout
 
