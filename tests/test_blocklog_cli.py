@@ -1,4 +1,6 @@
-"""The block log (logger + store stream) and the CLI reading it back, run as a real subprocess."""
+"""The block log (logger + store stream) and the CLI reading it back: in this process (`main`,
+tests/command.py), and as a real subprocess where the test is about one (a ban written by the
+command's own process and enforced by a server; the console script installed)."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from scrapeshield.blocklog import BlockEvent, parse_since, summarise
 from scrapeshield.cli import main as cli_main
 from scrapeshield.store import RedisStore
 from tests.browsers import CHROME_UA, chrome
+from tests.command import run_main
 from tests.servers import closing_app, serve
 
 # A loaded machine's Redis may answer a fresh process after the default store_timeout (0.25 s),
@@ -32,6 +35,11 @@ LOADED_MACHINE = {"SCRAPESHIELD_STORE_TIMEOUT": "2.0"}
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`scrapeshield ...` in this process, with the environment its own process would have."""
+    return run_main(args, {**LOADED_MACHINE, **(env or {})})
+
+
+def cli_process(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """`scrapeshield ...` in its own process, as an operator would run it."""
     return subprocess.run(
         [sys.executable, "-m", "scrapeshield.cli", *args],
@@ -164,7 +172,7 @@ def test_log_summary_and_since(
     assert summary["by_rule"] == {"blocklist/bots": 2, "blocklist/curl": 2}
     assert summary["by_client"] == {"192.0.2.1": 2, "192.0.2.2": 1, "192.0.2.3": 1}
 
-    # The rest in-process (same `main` as the console script) to keep the suite quick.
+    # The same settings set in this process's environment (as an operator's shell would).
     for name, value in env.items():
         monkeypatch.setenv(name, value)
 
@@ -204,7 +212,7 @@ def test_ban_and_unban_through_the_cli_are_enforced_by_the_middleware(
         headers = chrome(Accept="application/json")
         assert httpx.get(server.url + "/", headers=headers).status_code == 200
 
-        banned = cli(
+        banned = cli_process(
             "ban", "127.0.0.1", "--for", "1h", "--reason", "scraping", "--store", redis_url, env=env
         )
         assert banned.returncode == 0, banned.stderr
@@ -219,7 +227,7 @@ def test_ban_and_unban_through_the_cli_are_enforced_by_the_middleware(
         assert response.status_code == 403
         assert response.json()["error"] == "block"
 
-        lifted = cli("unban", "127.0.0.1", "--store", redis_url, env=env)
+        lifted = cli_process("unban", "127.0.0.1", "--store", redis_url, env=env)
         assert lifted.returncode == 0
         assert "unbanned 127.0.0.1" in lifted.stdout
         assert httpx.get(server.url + "/", headers=headers).status_code == 200
@@ -249,7 +257,9 @@ def test_ban_rejects_bad_durations() -> None:
 
 
 def test_explain_text() -> None:
-    result = cli("explain", "--ip", "198.51.100.4", "--path", "/images/3.png", "--method", "head")
+    result = cli_process(
+        "explain", "--ip", "198.51.100.4", "--path", "/images/3.png", "--method", "head"
+    )
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "HEAD /images/3.png  from 198.51.100.4" in out

@@ -29,6 +29,7 @@ from scrapeshield.blocklog import BlockEvent
 from scrapeshield.evidence.report import ReportError, build_report, sign, verify
 from scrapeshield.shield import Shield, synthetic_scope
 from scrapeshield.store import MemoryStore, RedisStore
+from tests.command import run_main
 from tests.servers import LOOPS, closing_app, serve
 from tests.test_blocklog_cli import LOADED_MACHINE
 from tests.windows import wait_for_room
@@ -95,6 +96,12 @@ def stored(url: str, prefix: str, key: str) -> str | None:
 
 
 def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`scrapeshield ...` in this process (tests/command.py)."""
+    return run_main(args, {**LOADED_MACHINE, **env})
+
+
+def cli_process(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`scrapeshield ...` as the console script, in its own process."""
     return subprocess.run(
         [SCRIPT, *args],
         capture_output=True,
@@ -242,7 +249,7 @@ def test_evidence_cli_on_redis_and_on_a_log_file(
         bad = cli("evidence", "verify", str(out), env=env)
         assert bad.returncode == 1
         assert "INVALID" in bad.stderr
-    by_path = json.loads(cli("evidence", "--path", "/art/", "--json", env=env).stdout)
+    by_path = json.loads(cli_process("evidence", "--path", "/art/", "--json", env=env).stdout)
     assert [e["path"] for e in by_path["events"]] == ["/art/7.png"]
     del env["SCRAPESHIELD_EVIDENCE__SIGNING_KEY"]
     nokey = cli("evidence", "--agent", "x", "--out", str(tmp_path / "r.json"), env=env)

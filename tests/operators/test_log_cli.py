@@ -1,5 +1,6 @@
-"""`scrapeshield log` as an operator runs it (a subprocess): against a real Redis and a JSON-lines
-file; closed pipes, NO_COLOR and terminals, a missing file, a memory or unreachable store."""
+"""`scrapeshield log` against a real Redis and a JSON-lines file: closed pipes, NO_COLOR and
+terminals, `tail -f` (the console script in its own process, as an operator runs it), a missing
+file, a memory or unreachable store (in this process, tests/command.py)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import pytest
 
 from scrapeshield.bans import BanList
 from scrapeshield.store import RedisStore
+from tests.command import run_main
 from tests.operators.test_read_api import event
 from tests.test_blocklog_cli import LOADED_MACHINE
 
@@ -28,14 +30,9 @@ COLOUR = re.compile(r"\x1b\[[0-9;]*3[0-7]m|\x1b\[[0-9;]*9[0-7]m|\x1b\[[0-9;]*38;
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [SCRIPT, *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "NO_COLOR": "", **LOADED_MACHINE, **(env or {})},
-        check=False,
-    )
+    """`scrapeshield ...` in this process (tests/command.py), stdout and stderr not a terminal
+    as when piped: a closed pipe, terminals and `tail -f` run the console script below."""
+    return run_main(args, {"NO_COLOR": "", **LOADED_MACHINE, **(env or {})})
 
 
 def seed_redis(url: str, prefix: str, events: list[dict[str, Any]], ban: str | None = None) -> None:
