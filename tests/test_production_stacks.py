@@ -28,7 +28,15 @@ from starlette.routing import Route
 
 from scrapeshield import Settings
 from tests.browsers import chrome
-from tests.servers import LOOPS, RedisServer, closing_app, free_port, serve, wait_for_port
+from tests.servers import (
+    LOADED_STORE_ENV,
+    LOOPS,
+    RedisServer,
+    closing_app,
+    free_port,
+    serve,
+    wait_for_port,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -68,6 +76,7 @@ def served(
         **os.environ,
         "SCRAPESHIELD_STORE_URL": redis_url,
         "SCRAPESHIELD_STORE_PREFIX": redis_prefix,
+        **LOADED_STORE_ENV,
         "SCRAPESHIELD_CHALLENGE__SECRET_KEYS": '["stack-test-key-0123456789abcdef0123"]',
     }
     command = [sys.executable, "-m", tool, *args, *_bind(tool, port), *TARGET[tool]]

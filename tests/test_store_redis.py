@@ -15,13 +15,13 @@ from redis.asyncio.cluster import RedisCluster
 from scrapeshield import Settings, StoreUnavailable
 from scrapeshield.store import RedisStore, open_store
 from scrapeshield.store.breaker import BreakerState
-from tests.servers import RedisServer
+from tests.servers import LOADED_STORE_TIMEOUT, RedisServer, redis_store_settings
 
 pytestmark = pytest.mark.both_loops  # on asyncio and on uvloop
 
 
 async def test_concurrent_commands_share_one_round_trip(redis_url: str, redis_prefix: str) -> None:
-    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=LOADED_STORE_TIMEOUT)
     try:
         await store.incr("warm", ttl=10)  # loads the script (EVALSHA, then EVAL once)
         before = store.round_trips
@@ -33,7 +33,7 @@ async def test_concurrent_commands_share_one_round_trip(redis_url: str, redis_pr
 
 
 async def test_event_stream_is_capped_in_redis(redis_url: str, redis_prefix: str) -> None:
-    store = RedisStore(redis_url, prefix=redis_prefix, max_events=100, timeout=2.0)
+    store = RedisStore(redis_url, prefix=redis_prefix, max_events=100, timeout=LOADED_STORE_TIMEOUT)
     try:
         for batch in range(6):
             await asyncio.gather(*(store.append_event({"n": batch}) for _ in range(500)))
@@ -52,7 +52,7 @@ async def test_unix_socket_url() -> None:
     server = RedisServer.start(unix_socket=True)
     try:
         assert server.url.startswith("unix://")
-        store = open_store(Settings(store_url=server.url, store_timeout=2.0))
+        store = open_store(Settings(**redis_store_settings(server.url)))
         assert isinstance(store, RedisStore)
         try:
             await store.set("a", "1", ttl=10)

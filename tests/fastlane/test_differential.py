@@ -15,7 +15,7 @@ from scrapeshield.signals import Signal
 from scrapeshield.store import RedisStore
 from tests.fastlane import sequences
 from tests.fastlane.differential import Twins
-from tests.servers import RedisServer
+from tests.servers import LOADED_STORE_TIMEOUT, RedisServer
 
 pytestmark = pytest.mark.both_loops
 
@@ -49,7 +49,9 @@ async def _all(twins: Twins) -> Twins:
 def _redis(server: RedisServer, prefix: str) -> Callable[[], RedisStore]:
     """Each twin's store: the test's Redis, a prefix each."""
     names = iter(("fast", "full"))
-    return lambda: RedisStore(server.url, prefix=f"{prefix}{next(names)}:", timeout=2.0)
+    return lambda: RedisStore(
+        server.url, prefix=f"{prefix}{next(names)}:", timeout=LOADED_STORE_TIMEOUT
+    )
 
 
 async def test_the_twins_agree_on_memory(monkeypatch: pytest.MonkeyPatch) -> None:

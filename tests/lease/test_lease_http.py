@@ -18,7 +18,7 @@ from starlette.routing import Route
 from scrapeshield import Settings, Shield
 from scrapeshield.metrics.settings import MetricsSettings
 from tests.browsers import chrome
-from tests.servers import LOOPS, RedisServer, closing_app, serve
+from tests.servers import LOOPS, RedisServer, closing_app, redis_store_settings, serve
 from tests.test_metrics import _read_redis, stored_events
 
 pytestmark = pytest.mark.slow
@@ -35,11 +35,7 @@ async def items(request: Request) -> Response:
 
 def _settings(backend: str, redis_server: RedisServer, prefix: str) -> Settings:
     store: dict[str, Any] = (
-        # a loaded machine's Redis may answer after the default 0.25 s: these tests are not
-        # about timeouts, and a failed-open request would break their counts
-        {"store_url": redis_server.url, "store_prefix": prefix, "store_timeout": 2.0}
-        if backend == "redis"
-        else {}
+        redis_store_settings(redis_server.url, prefix) if backend == "redis" else {}
     )
     return Settings(
         **store,
@@ -207,11 +203,7 @@ def test_a_walk_is_caught_at_the_same_page_with_leases(
             return {}
         # not about timeouts: a loaded machine's Redis may answer after the default 0.25 s,
         # and a failed-open page would drop out of the walk
-        return {
-            "store_url": redis_server.url,
-            "store_prefix": f"{redis_prefix}{run}:",
-            "store_timeout": 2.0,
-        }
+        return redis_store_settings(redis_server.url, f"{redis_prefix}{run}:")
 
     without, _ = _walk(loop, False, store("off"))
     walked, shield = _walk(loop, True, store("on"))

@@ -17,7 +17,7 @@ from scrapeshield.shield import synthetic_scope
 from scrapeshield.store import MemoryStore, RedisStore
 from scrapeshield.store.keys import subject_key
 from tests.browsers import chrome, chrome_asset, chrome_image
-from tests.servers import LOOPS
+from tests.servers import LOADED_STORE_TIMEOUT, LOOPS
 from tests.test_store_stale_loop import _run
 
 INDEX = "https://localhost/"
@@ -79,7 +79,9 @@ async def _browse(
     leased: bool, backend: str, url: str, prefix: str
 ) -> tuple[list[str], list[list[int]], int, dict[int, Any]]:
     store: Any = (
-        MemoryStore() if backend == "memory" else RedisStore(url, prefix=prefix, timeout=2.0)
+        MemoryStore()
+        if backend == "memory"
+        else RedisStore(url, prefix=prefix, timeout=LOADED_STORE_TIMEOUT)
     )
     settings = Settings(lease={"enabled": leased, "seconds": 30.0})
     shield = Shield(settings, store=store)

@@ -17,7 +17,7 @@ from scrapeshield.signals import Decision
 from scrapeshield.store import MemoryStore, RedisStore
 from scrapeshield.synthetic import synthetic_scope
 from tests.browsers import chrome, chrome_asset, chrome_image
-from tests.servers import LOOPS
+from tests.servers import LOADED_STORE_TIMEOUT, LOOPS
 from tests.test_store_stale_loop import _run
 
 INDEX = "https://localhost/"
@@ -94,7 +94,9 @@ async def _decided(
 ) -> tuple[list[tuple[Any, ...]], int]:
     """Each request's decision, and how many were leased."""
     store: Any = (
-        MemoryStore() if backend == "memory" else RedisStore(url, prefix=prefix, timeout=2.0)
+        MemoryStore()
+        if backend == "memory"
+        else RedisStore(url, prefix=prefix, timeout=LOADED_STORE_TIMEOUT)
     )
     shield = Shield(Settings(lease={"enabled": leased, "seconds": 30.0}, **settings), store=store)
     seen = []
@@ -219,7 +221,7 @@ def test_explain_of_a_leased_client_is_a_full_evaluation(
         store: Any = (
             MemoryStore()
             if backend == "memory"
-            else RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+            else RedisStore(redis_url, prefix=redis_prefix, timeout=LOADED_STORE_TIMEOUT)
         )
         shield = Shield(Settings(lease={"enabled": True, "seconds": 30.0}), store=store)
         leases = shield.leases

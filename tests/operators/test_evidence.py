@@ -29,8 +29,14 @@ from scrapeshield.blocklog import BlockEvent
 from scrapeshield.evidence.report import ReportError, build_report, sign, verify
 from scrapeshield.shield import Shield, synthetic_scope
 from scrapeshield.store import MemoryStore, RedisStore
-from tests.servers import LOOPS, closing_app, serve
-from tests.test_blocklog_cli import LOADED_MACHINE
+from tests.servers import (
+    LOADED_STORE_ENV,
+    LOADED_STORE_TIMEOUT,
+    LOOPS,
+    closing_app,
+    redis_store_settings,
+    serve,
+)
 from tests.windows import wait_for_room
 
 SCRIPT = os.path.join(os.path.dirname(sys.executable), "scrapeshield")
@@ -62,9 +68,7 @@ def block_log_to(handler: logging.Handler) -> Iterator[None]:
 
 def settings_for(url: str, prefix: str, **more: Any) -> Settings:
     return Settings(
-        store_url=url,
-        store_prefix=prefix,
-        store_timeout=2.0,
+        **redis_store_settings(url, prefix),
         blocklist=[blocklist("wget", user_agents=["Wget/*"])],
         directives={"paths": [{"prefix": "/open/", "train_ai": True}]},
         evidence={"signing_key": KEY, "served_per_minute": 2},
@@ -74,7 +78,7 @@ def settings_for(url: str, prefix: str, **more: Any) -> Settings:
 
 def read_stream(url: str, prefix: str) -> list[dict[str, Any]]:
     async def go() -> list[dict[str, Any]]:
-        store = RedisStore(url, prefix=prefix, timeout=2.0)
+        store = RedisStore(url, prefix=prefix, timeout=LOADED_STORE_TIMEOUT)
         try:
             return [e.data for e in await store.read_events(limit=10_000)]
         finally:
@@ -85,7 +89,7 @@ def read_stream(url: str, prefix: str) -> list[dict[str, Any]]:
 
 def stored(url: str, prefix: str, key: str) -> str | None:
     async def go() -> str | None:
-        store = RedisStore(url, prefix=prefix, timeout=2.0)
+        store = RedisStore(url, prefix=prefix, timeout=LOADED_STORE_TIMEOUT)
         try:
             return await store.get(key)
         finally:
@@ -100,7 +104,7 @@ def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
         capture_output=True,
         text=True,
         timeout=60,
-        env={**os.environ, **LOADED_MACHINE, **env},
+        env={**os.environ, **LOADED_STORE_ENV, **env},
         check=False,
     )
 

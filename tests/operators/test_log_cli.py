@@ -21,7 +21,7 @@ import pytest
 from scrapeshield.bans import BanList
 from scrapeshield.store import RedisStore
 from tests.operators.test_read_api import event
-from tests.test_blocklog_cli import LOADED_MACHINE
+from tests.servers import LOADED_STORE_ENV
 
 SCRIPT = os.path.join(os.path.dirname(sys.executable), "scrapeshield")
 COLOUR = re.compile(r"\x1b\[[0-9;]*3[0-7]m|\x1b\[[0-9;]*9[0-7]m|\x1b\[[0-9;]*38;")
@@ -33,7 +33,7 @@ def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
         capture_output=True,
         text=True,
         timeout=60,
-        env={**os.environ, "NO_COLOR": "", **LOADED_MACHINE, **(env or {})},
+        env={**os.environ, "NO_COLOR": "", **LOADED_STORE_ENV, **(env or {})},
         check=False,
     )
 
