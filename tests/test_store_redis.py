@@ -106,7 +106,8 @@ async def test_slow_redis_costs_two_timeouts_then_fails_fast(
     own_redis: RedisServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="scrapeshield")
-    async with _paused(own_redis, 700, store_timeout=0.2, cooldown=0.5) as store:
+    # (a pause of 1.2 s: the second call times out well within it, on a loaded machine too)
+    async with _paused(own_redis, 1200, store_timeout=0.2, cooldown=0.5) as store:
         for _ in range(2):  # the first failure may be a moment's: the second opens the breaker
             started = time.monotonic()
             with pytest.raises(StoreUnavailable):
@@ -120,7 +121,7 @@ async def test_slow_redis_costs_two_timeouts_then_fails_fast(
         # the breaker answers without touching Redis: one call that reached the paused server
         # would alone take a store_timeout (0.2 s), so that is the bound a loaded machine gets
         assert time.monotonic() - started < 0.2
-        await asyncio.sleep(0.6)  # the pause (0.7 s) is over, and so is the cooldown (0.5 s)
+        await asyncio.sleep(1.0)  # the pause (1.2 s) is over, and so is the cooldown (0.5 s)
         assert await store.get("x") is None
         assert str(store.breaker.state) == "closed"  # (mypy keeps the narrowing above)
     messages = [r.getMessage() for r in caplog.records if r.name == "scrapeshield"]
@@ -135,10 +136,11 @@ async def test_a_moment_s_stall_costs_only_the_calls_that_waited_on_it(
     call in flight fails, and the next one, after the stall, is answered (the breaker did not
     open and switch the store off for its cooldown)."""
     caplog.set_level(logging.WARNING, logger="scrapeshield")
-    async with _paused(own_redis, 300, store_timeout=0.2, cooldown=30) as store:
+    # (a stall of 1 s, not 0.3: the call must time out within it, on a loaded machine too)
+    async with _paused(own_redis, 1000, store_timeout=0.2, cooldown=30) as store:
         with pytest.raises(StoreUnavailable):
             await store.get("x")
-        await asyncio.sleep(0.3)  # the stall is over
+        await asyncio.sleep(1.0)  # the stall is over
         assert await store.get("x") is None
         assert store.breaker.state is BreakerState.CLOSED
         assert store.breaker.failures == 1

@@ -19,6 +19,7 @@ from scrapeshield.synthetic import synthetic_scope
 from tests.browsers import chrome, chrome_asset, chrome_image
 from tests.servers import LOADED_STORE_TIMEOUT, LOOPS
 from tests.test_store_stale_loop import _run
+from tests.windows import wait_for_room
 
 INDEX = "https://localhost/"
 ARTWORKS = (7, 3, 12, 5, 20, 9, 15, 1, 18, 11, 4, 16)  # no constant-stride walk
@@ -114,6 +115,7 @@ async def _decided(
 
 def _both(loop: str, trace: Trace, backend: str, url: str, prefix: str, **settings: Any) -> Any:
     off = _run(loop, _decided(trace, False, backend, url, prefix + "off:", **settings))
+    wait_for_room(2.0, 10.0)  # no 10 s bucket's end cuts the leases short (test_lease_person)
     on = _run(loop, _decided(trace, True, backend, url, prefix + "on:", **settings))
     assert off[1] == 0
     return off[0], on[0], on[1]

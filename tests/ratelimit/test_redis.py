@@ -76,7 +76,9 @@ async def test_keys_are_prefixed_and_all_expire(own_redis: RedisServer, redis_pr
 
 async def test_fails_open_when_redis_is_down(redis_prefix: str) -> None:
     server = RedisServer.start()
-    store = RedisStore(server.url, prefix=redis_prefix, timeout=0.2, cooldown=30)
+    # (the healthy counts below need a loaded machine's timeout; once stopped, the server's
+    # connections are refused at once, so the outage does not wait for it)
+    store = RedisStore(server.url, prefix=redis_prefix, timeout=LOADED_STORE_TIMEOUT, cooldown=30)
     try:
         shield = Shield(Settings(ratelimit={"groups": group("1/day")}), store=store)
         assert (await request(shield))[0].action is Action.ALLOW
