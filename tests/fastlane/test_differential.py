@@ -34,15 +34,19 @@ def _cookies(twins: Twins, count: int) -> list[str]:
 
 
 async def _all(twins: Twins) -> Twins:
-    cookies = _cookies(twins, 6)
-    await twins.send(sequences.persons(6, 4, cookies))  # at a reader's pace
-    await twins.send(sequences.persons(2, 30, cookies, pace=0.1))  # page loads in a hurry
-    await twins.compare_stores()
-    for sequence in sequences.ADVERSARIES.values():
-        await twins.send(sequence())
+    """Closed whatever happens: a failing twin's Redis connections, left to the collector, would
+    fail the next test (ResourceWarning: loop is closed)."""
+    try:
+        cookies = _cookies(twins, 6)
+        await twins.send(sequences.persons(6, 4, cookies))  # at a reader's pace
+        await twins.send(sequences.persons(2, 30, cookies, pace=0.1))  # page loads in a hurry
         await twins.compare_stores()
-    assert twins.requests > 500
-    await twins.aclose()
+        for sequence in sequences.ADVERSARIES.values():
+            await twins.send(sequence())
+            await twins.compare_stores()
+        assert twins.requests > 500
+    finally:
+        await twins.aclose()
     return twins
 
 
