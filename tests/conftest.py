@@ -15,7 +15,7 @@ import pytest
 import uvloop
 
 from scrapeshield.store import MemoryStore, RedisStore, Store
-from tests.servers import RedisClusterServers, RedisServer
+from tests.servers import LOADED_STORE_TIMEOUT, RedisClusterServers, RedisServer
 from tests.windows import wait_for_room
 
 LOOP_FACTORIES: Mapping[str, Callable[[], asyncio.AbstractEventLoop]] = {
@@ -93,7 +93,9 @@ async def store(
     if request.param == "memory":
         backend: Store = MemoryStore(max_keys=1000, max_events=100)
     else:
-        backend = RedisStore(redis_server.url, prefix=redis_prefix, max_events=100, timeout=2.0)
+        backend = RedisStore(
+            redis_server.url, prefix=redis_prefix, max_events=100, timeout=LOADED_STORE_TIMEOUT
+        )
     try:
         yield backend
     finally:

@@ -15,7 +15,7 @@ from starlette.routing import Mount, Route
 
 from scrapeshield import ScrapeShield, Settings, Shield
 from scrapeshield.dashboard.app import dashboard_app
-from tests.servers import RedisServer
+from tests.servers import RedisServer, redis_store_settings
 
 TOKEN = "dashboard-test-token-0123456789abcdef"
 MOUNT = "/_scrapeshield"
@@ -52,9 +52,7 @@ def store_settings(kind: str, redis_server: RedisServer, prefix: str) -> dict[st
     """Store settings: the memory store, or a real Redis under the test's own prefix."""
     if kind == "memory":
         return {"store_url": "memory://"}
-    # a loaded machine's Redis may answer after the default 0.25 s: failing open would
-    # lose the counts these tests read
-    return {"store_url": redis_server.url, "store_prefix": prefix, "store_timeout": 2.0}
+    return redis_store_settings(redis_server.url, prefix)
 
 
 async def flag(store: Any, client_key: str, path: str, ttl: float) -> None:

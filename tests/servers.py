@@ -144,6 +144,25 @@ class RedisServer:
         self._spawn()
 
 
+LOADED_STORE_TIMEOUT = 2.0
+"""`store_timeout` (RedisStore's `timeout`) of a test that counts or decides through a real
+Redis. On a loaded machine (CI's 2 cores, another suite beside) a round trip can take longer
+than the default 0.25 s; the store then fails open, the breaker opens, and later requests are
+decided without the counts the test asserts. Tests of timeouts, outages and the breaker set
+their own, short, on purpose."""
+
+LOADED_STORE_ENV = {"SCRAPESHIELD_STORE_TIMEOUT": str(LOADED_STORE_TIMEOUT)}
+"""The same for a process of its own (the CLI, a server) that reads its settings from the
+environment."""
+
+
+def redis_store_settings(url: str, prefix: str | None = None, **more: Any) -> dict[str, Any]:
+    """Settings (as keyword arguments) for a store on the real Redis at `url` under `prefix`
+    (the settings' default when None), with LOADED_STORE_TIMEOUT; `more`: other settings."""
+    named = {} if prefix is None else {"store_prefix": prefix}
+    return {"store_url": url, **named, "store_timeout": LOADED_STORE_TIMEOUT, **more}
+
+
 class UvicornThread:
     """Serve an ASGI app with a real uvicorn on 127.0.0.1 in a background thread."""
 

@@ -26,17 +26,18 @@ from scrapeshield.cli import main as cli_main
 from scrapeshield.store import RedisStore
 from tests.browsers import CHROME_UA, chrome
 from tests.command import run_main
-from tests.servers import closing_app, serve
-
-# A loaded machine's Redis may answer a fresh process after the default store_timeout (0.25 s),
-# and the CLI would then say the store is unavailable; no CLI test is about that timeout (a
-# store that is down is one on a closed port, refused at once).
-LOADED_MACHINE = {"SCRAPESHIELD_STORE_TIMEOUT": "2.0"}
+from tests.servers import (
+    LOADED_STORE_ENV,
+    LOADED_STORE_TIMEOUT,
+    closing_app,
+    redis_store_settings,
+    serve,
+)
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """`scrapeshield ...` in this process, with the environment its own process would have."""
-    return run_main(args, {**LOADED_MACHINE, **(env or {})})
+    return run_main(args, {**LOADED_STORE_ENV, **(env or {})})
 
 
 def cli_process(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -46,7 +47,9 @@ def cli_process(*args: str, env: dict[str, str] | None = None) -> subprocess.Com
         capture_output=True,
         text=True,
         timeout=60,
-        env={**os.environ, **LOADED_MACHINE, **(env or {})},
+        # (no CLI test is about the store's timeout: a store that is down is one on a closed
+        # port, refused at once)
+        env={**os.environ, **LOADED_STORE_ENV, **(env or {})},
         check=False,
     )
 
@@ -61,7 +64,7 @@ def app_for(settings: Settings) -> Starlette:
 
 
 def redis_settings(url: str, prefix: str, **more: Any) -> Settings:
-    return Settings(store_url=url, store_prefix=prefix, store_timeout=2.0, **more)
+    return Settings(**redis_store_settings(url, prefix, **more))
 
 
 def blocklog_records(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
@@ -69,7 +72,7 @@ def blocklog_records(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
 
 
 async def stream(url: str, prefix: str) -> list[dict[str, Any]]:
-    store = RedisStore(url, prefix=prefix, timeout=2.0)
+    store = RedisStore(url, prefix=prefix, timeout=LOADED_STORE_TIMEOUT)
     try:
         return [e.data for e in await store.read_events()]
     finally:

@@ -20,7 +20,7 @@ from scrapeshield.demo.app import TRAP_PATH, create_app
 from scrapeshield.settings import Settings
 from tests.browsers import launched_chromium
 from tests.challenge.conftest import LoopRecorder, shield_of
-from tests.servers import LOOPS, serve
+from tests.servers import LOOPS, redis_store_settings, serve
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 IMAGES_LOADED = "() => [...document.images].every(i => i.complete && i.naturalWidth > 0)"
@@ -43,11 +43,7 @@ def test_chromium_browses_the_gallery_without_a_challenge(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="scrapeshield.blocklog")
-    extra = (
-        {"store_url": redis_url, "store_prefix": redis_prefix, "store_timeout": 2.0}
-        if store == "redis"
-        else {}
-    )
+    extra = redis_store_settings(redis_url, redis_prefix) if store == "redis" else {}
     # Stricter than the default: any signal of weight >= 10 would challenge, so this shows
     # Chromium scores 0 on every header rule. The listing's thumbnails (ids 1..48 in page
     # order) are a walk (weight 20, never a challenge by default): weighed 0 here.

@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from scrapeshield import ScrapeShield, Settings, Shield
 from scrapeshield.credentials.verify import sign
-from tests.servers import LOOPS, RedisServer, serve
+from tests.servers import LOOPS, RedisServer, redis_store_settings, serve
 
 ORIGIN = "https://app.example"
 CHROME = (
@@ -156,13 +156,7 @@ def test_shield_outside_preflights_pass_uncounted_but_refusals_lack_cors(loop: s
 def test_preflights_and_first_party_on_redis(
     loop: str, redis_server: RedisServer, redis_prefix: str
 ) -> None:
-    # store_timeout: a loaded machine's Redis may answer after the default 0.25 s, and a
-    # failed-open request would not be counted (the 429 below)
-    shield = Shield(
-        settings(
-            store_url=redis_server.url, store_prefix=f"{redis_prefix}{loop}:", store_timeout=2.0
-        )
-    )
+    shield = Shield(settings(**redis_store_settings(redis_server.url, f"{redis_prefix}{loop}:")))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

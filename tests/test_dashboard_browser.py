@@ -25,7 +25,7 @@ from scrapeshield.settings import Settings
 from scrapeshield.shield import Shield
 from tests.browsers import chrome, launched_chromium
 from tests.operators_app import CHALLENGE_KEY, TOKEN, stored_events
-from tests.servers import LOOPS, serve
+from tests.servers import LOOPS, redis_store_settings, serve
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 T = TypeVar("T")
@@ -88,9 +88,7 @@ def test_the_dashboard_shows_what_the_store_holds(
         directives={"trap_paths": [TRAP_PATH]},
         challenge={"secret_keys": [CHALLENGE_KEY]},
         trusted_proxies=["127.0.0.1"],
-        store_url=redis_url,
-        store_prefix=redis_prefix,
-        store_timeout=2.0,
+        **redis_store_settings(redis_url, redis_prefix),
         metrics={"enabled": True},
         dashboard={"tokens": [TOKEN], "tail_interval": 0.5},
     )

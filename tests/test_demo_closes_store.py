@@ -10,7 +10,7 @@ import redis
 from scrapeshield import ScrapeShield, Settings
 from scrapeshield.demo.app import create_app, create_gallery
 from tests.browsers import chrome
-from tests.servers import LOOPS, RedisServer, serve
+from tests.servers import LOOPS, RedisServer, redis_store_settings, serve
 
 
 def clients(admin: redis.Redis) -> int:
@@ -22,7 +22,7 @@ def clients(admin: redis.Redis) -> int:
 def test_the_demo_closes_its_redis_connections_on_shutdown(
     own_redis: RedisServer, loop: str
 ) -> None:
-    app = create_app(Settings(store_url=own_redis.url, store_timeout=2.0))
+    app = create_app(Settings(**redis_store_settings(own_redis.url)))
     with redis.Redis.from_url(own_redis.url) as admin:
         with serve(app, lifespan="on", loop=loop) as server:
             response = httpx.get(server.url + "/artworks/3", headers=chrome())
@@ -38,7 +38,7 @@ def test_a_middleware_built_from_settings_closes_its_store_on_shutdown(
     """`app.add_middleware(ScrapeShield, settings=...)`, nothing else wired: the middleware owns
     its Shield and closes the store when the app's lifespan ends."""
     app = create_gallery()
-    app.add_middleware(ScrapeShield, settings=Settings(store_url=own_redis.url, store_timeout=2.0))
+    app.add_middleware(ScrapeShield, settings=Settings(**redis_store_settings(own_redis.url)))
     with redis.Redis.from_url(own_redis.url) as admin:
         with serve(app, lifespan="on", loop=loop) as server:
             response = httpx.get(server.url + "/artworks/3", headers=chrome())

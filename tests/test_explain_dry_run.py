@@ -15,7 +15,7 @@ import pytest
 from scrapeshield import Settings, Shield
 from scrapeshield.cli import main
 from scrapeshield.shield import synthetic_scope
-from tests.servers import redis_contents
+from tests.servers import redis_contents, redis_store_settings
 
 CHROME = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -24,7 +24,7 @@ CHROME = (
 
 
 async def _overrun(redis_url: str, redis_prefix: str) -> None:
-    shield = Shield(Settings(store_url=redis_url, store_prefix=redis_prefix, store_timeout=2.0))
+    shield = Shield(Settings(**redis_store_settings(redis_url, redis_prefix)))
     try:
         ip = "2001:db8:5::7"
         for _ in range(400):  # far over the default page limit: throttles, strikes, a ban

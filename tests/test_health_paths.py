@@ -22,7 +22,7 @@ from scrapeshield import ConfigurationError, ScrapeShield, Settings, Shield
 from scrapeshield.demo.app import create_app
 from scrapeshield.store import MemoryStore
 from tests.browsers import firefox
-from tests.servers import LOOPS, RedisServer, closing_app, serve
+from tests.servers import LOOPS, RedisServer, closing_app, redis_store_settings, serve
 
 PROBES = ["curl/8.5.0", "kube-probe/1.31", "ELB-HealthChecker/2.0", "GoogleHC/1.0"]
 NAIVE = "python-requests/2.32.3"
@@ -123,10 +123,9 @@ def test_health_requests_are_never_counted_nor_logged(
 @pytest.mark.parametrize("loop", LOOPS)
 def test_fail_closed_store_down_health_still_200(loop: str, own_redis: RedisServer) -> None:
     settings = Settings(
-        # store_timeout leaves a loaded machine time for the first (stored) request; once the
-        # server is stopped its connections are refused at once, so the 503s do not wait for it.
-        store_url=own_redis.url,
-        store_timeout=2.0,
+        # (a loaded machine's timeout for the first, stored, request; once the server is
+        # stopped its connections are refused at once, so the 503s do not wait for it)
+        **redis_store_settings(own_redis.url),
         breaker_cooldown=0.3,
         fail_mode="closed",
     )

@@ -28,7 +28,7 @@ from tests.operators_app import (
     operators_app,
     store_settings,
 )
-from tests.servers import LOOPS, RedisServer, serve
+from tests.servers import LOADED_STORE_TIMEOUT, LOOPS, RedisServer, redis_store_settings, serve
 
 GPTBOT = "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)"
 HEADLESS = (
@@ -135,7 +135,7 @@ def test_scraped_counts_match_the_requests_and_the_store(
 async def _read_redis(url: str, prefix: str) -> list[dict[str, Any]]:
     from scrapeshield.store import RedisStore
 
-    store = RedisStore(url, prefix=prefix, timeout=2.0)
+    store = RedisStore(url, prefix=prefix, timeout=LOADED_STORE_TIMEOUT)
     try:
         return await stored_events(store)
     finally:
@@ -146,16 +146,15 @@ async def _read_redis(url: str, prefix: str) -> list[dict[str, Any]]:
 def test_an_outage_shows_as_store_errors_and_an_open_breaker(
     loop: str, own_redis: RedisServer
 ) -> None:
-    app, _ = operators_app(
-        settings(store_url=own_redis.url, store_timeout=2.0, breaker_cooldown=60)
-    )
+    app, _ = operators_app(settings(**redis_store_settings(own_redis.url), breaker_cooldown=60))
     with serve(app, loop=loop) as server, httpx.Client(base_url=server.url) as client:
         assert client.get("/", headers=chrome()).status_code == 200
         before = scrape(client)
         assert total(before, "scrapeshield_store_breaker_state", state="closed") == 1
         own_redis.stop()
         assert client.get("/", headers=chrome()).status_code == 200  # fails open
-        time.sleep(2.1)  # refused for longer than the store's timeout: the next failure opens it
+        # refused for longer than the store's timeout: the next failure opens the breaker
+        time.sleep(LOADED_STORE_TIMEOUT + 0.1)
         assert client.get("/", headers=chrome()).status_code == 200
         after = scrape(client)
     assert total(after, "scrapeshield_store_errors_total", store="redis") >= 1

@@ -7,6 +7,7 @@ import redis.asyncio as aioredis
 
 from scrapeshield import Action, Settings, Shield
 from scrapeshield.shield import synthetic_scope
+from tests.servers import redis_store_settings
 
 CHROME = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
@@ -17,9 +18,7 @@ CHROME = (
 async def test_monitor_mode_writes_no_ban(redis_url: str, redis_prefix: str) -> None:
     settings = Settings(
         mode="monitor",
-        store_url=redis_url,
-        store_prefix=redis_prefix,
-        store_timeout=2.0,
+        **redis_store_settings(redis_url, redis_prefix),
         challenge={"secret_keys": ["k" * 32]},
         policy={"rules": [{"name": "ban-scrapers", "signals": ["ua/category/*"], "action": "ban"}]},
     )

@@ -20,6 +20,7 @@ from scrapeshield.facts import Facts
 from scrapeshield.shield import synthetic_scope
 from scrapeshield.signals import Action, Signal
 from scrapeshield.store import RedisStore
+from tests.servers import LOADED_STORE_TIMEOUT
 
 
 class StoreDetector:
@@ -68,7 +69,7 @@ async def decide(
 async def test_ban_and_detectors_share_one_round_trip(
     monkeypatch: pytest.MonkeyPatch, redis_url: str, redis_prefix: str
 ) -> None:
-    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=LOADED_STORE_TIMEOUT)
     detectors = [StoreDetector("a"), StoreDetector("b"), StoreDetector("c")]
     try:
         shield, banned, signals = await decide(monkeypatch, store, detectors)
@@ -88,7 +89,7 @@ async def test_a_failing_detector_fails_open_alone(
     redis_prefix: str,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=LOADED_STORE_TIMEOUT)
     detectors = [StoreDetector("a", RuntimeError("detector bug")), StoreDetector("b")]
     try:
         _, banned, signals = await decide(monkeypatch, store, detectors)
@@ -102,7 +103,7 @@ async def test_a_failing_detector_fails_open_alone(
 async def test_a_failing_detector_fails_closed(
     monkeypatch: pytest.MonkeyPatch, redis_url: str, redis_prefix: str
 ) -> None:
-    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=LOADED_STORE_TIMEOUT)
     detectors = [StoreDetector("a"), StoreDetector("b", RuntimeError("detector bug"))]
     try:
         with pytest.raises(RuntimeError, match="detector bug"):  # the middleware answers 503
@@ -136,7 +137,7 @@ async def test_sent_and_tasked_detectors_share_one_round_trip_in_order(
 ) -> None:
     """Detectors that queue at once need no task; the others get one, started first, so every
     command still leaves in one pipeline. Signals keep the detectors' order."""
-    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=LOADED_STORE_TIMEOUT)
     detectors = [SentDetector("a"), StoreDetector("b"), SentDetector("c", RuntimeError("bug"))]
     try:
         monkeypatch.setattr(scrapeshield.shield, "build_detectors", lambda settings: detectors)
@@ -155,7 +156,7 @@ async def test_sent_and_tasked_detectors_share_one_round_trip_in_order(
 async def test_a_cancelled_request_leaves_nothing_unread(redis_url: str, redis_prefix: str) -> None:
     """Cancelled while its commands are in flight (a shutdown, a timeout), a request leaves no
     coroutine never awaited and no reply unread: what it queued is drained."""
-    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=LOADED_STORE_TIMEOUT)
     shield = Shield(Settings(challenge={"secret_keys": ["k" * 32]}), store=store)
     ua = "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0"
     headers = [("accept", "text/html"), ("sec-fetch-dest", "document")]

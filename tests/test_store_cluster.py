@@ -29,7 +29,7 @@ from scrapeshield.signals import Action
 from scrapeshield.store import RedisStore, open_store
 from scrapeshield.store.keys import subject_key
 from tests.browsers import chrome, chrome_image
-from tests.servers import LOOPS, RedisClusterServers, closing_app, serve
+from tests.servers import LOOPS, RedisClusterServers, closing_app, redis_store_settings, serve
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0"
 
@@ -45,9 +45,7 @@ def cluster() -> Iterator[RedisClusterServers]:
 
 def _settings(url: str, prefix: str, network: str = "50/day") -> Settings:
     return Settings(
-        store_url=url,
-        store_prefix=prefix,
-        store_timeout=2.0,
+        **redis_store_settings(url, prefix),
         ratelimit={
             "groups": {"default": {"limits": "5/day", "network_limits": network, "headers": True}},
             "escalation": {"throttles": 3, "ban": 60},
@@ -220,9 +218,7 @@ def test_load_spreads_over_every_primary_and_counts_exactly(
     fair share of the scripts and holds a fair share of the keys, and one client of the crowd
     is refused exactly at its limit."""
     settings = Settings(
-        store_url=cluster.url,
-        store_prefix=f"spread-{loop}:",
-        store_timeout=2.0,
+        **redis_store_settings(cluster.url, f"spread-{loop}:"),
         trusted_proxies=["127.0.0.1"],
         fingerprint={"enabled": False},
         challenge={"secret_keys": ["cluster-test-key-0123456789"]},

@@ -17,7 +17,7 @@ from scrapeshield.shield import synthetic_scope
 from scrapeshield.signals import Action
 from scrapeshield.store import RedisStore
 from scrapeshield.store.combine import MAX_PARTS
-from tests.servers import RedisServer
+from tests.servers import LOADED_STORE_TIMEOUT, RedisServer, redis_store_settings
 
 pytestmark = pytest.mark.both_loops  # on asyncio and on uvloop
 
@@ -64,9 +64,7 @@ async def test_a_page_view_sends_one_command_and_its_limit_counts_exactly(
     page view leave as ONE call; a limit of 5 admits exactly 5 page views across two shields
     (two workers), and the sixth is throttled."""
     settings = Settings(
-        store_url=own_redis.url,
-        store_prefix="combine:",
-        store_timeout=2.0,  # exact counts: no fail-open on a loaded machine's slow trip
+        **redis_store_settings(own_redis.url, "combine:"),
         ratelimit={"groups": {"default": {"limits": "5/day"}}},
         challenge={"secret_keys": ["k" * 32]},
     )
@@ -93,7 +91,7 @@ async def test_concurrent_calls_share_calls_and_each_part_keeps_its_own_error(
 ) -> None:
     """Reads and scripts queued in one tick are one call (at most MAX_PARTS parts each); a
     part whose command fails (WRONGTYPE) or whose Lua fails fails its own caller only."""
-    store = RedisStore(own_redis.url, prefix="parts:", timeout=2.0)
+    store = RedisStore(own_redis.url, prefix="parts:", timeout=LOADED_STORE_TIMEOUT)
     try:
         await store.execute("HSET", "parts:hash", "f", "v")
         await store.set("text", "t", ttl=60)
@@ -131,7 +129,7 @@ async def test_a_flushed_script_cache_costs_one_more_round_trip(
     own_redis: RedisServer, admin: redis.Redis
 ) -> None:
     """After SCRIPT FLUSH (or a restart) the combined call is sent again with its source."""
-    store = RedisStore(own_redis.url, prefix="flush:", timeout=2.0)
+    store = RedisStore(own_redis.url, prefix="flush:", timeout=LOADED_STORE_TIMEOUT)
     try:
 
         async def tick() -> list[Any]:
@@ -154,7 +152,7 @@ async def test_requests_of_different_limits_in_one_call_each_count_their_own(
     """The parts of one call share the server's time and each parsed limits string
     (`ARGV.shared`): two shields with different limits on one store, their requests queued in
     one tick, admit exactly 3 and exactly 5."""
-    store = RedisStore(own_redis.url, prefix="shared:", timeout=2.0)
+    store = RedisStore(own_redis.url, prefix="shared:", timeout=LOADED_STORE_TIMEOUT)
     shields = [
         Shield(
             Settings(

@@ -15,13 +15,13 @@ from redis.asyncio.cluster import RedisCluster
 from scrapeshield import Settings, StoreUnavailable
 from scrapeshield.store import RedisStore, open_store
 from scrapeshield.store.breaker import BreakerState
-from tests.servers import RedisServer
+from tests.servers import LOADED_STORE_TIMEOUT, RedisServer, redis_store_settings
 
 pytestmark = pytest.mark.both_loops  # on asyncio and on uvloop
 
 
 async def test_concurrent_commands_share_one_round_trip(redis_url: str, redis_prefix: str) -> None:
-    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=LOADED_STORE_TIMEOUT)
     try:
         await store.incr("warm", ttl=10)  # loads the script (EVALSHA, then EVAL once)
         before = store.round_trips
@@ -33,7 +33,7 @@ async def test_concurrent_commands_share_one_round_trip(redis_url: str, redis_pr
 
 
 async def test_event_stream_is_capped_in_redis(redis_url: str, redis_prefix: str) -> None:
-    store = RedisStore(redis_url, prefix=redis_prefix, max_events=100, timeout=2.0)
+    store = RedisStore(redis_url, prefix=redis_prefix, max_events=100, timeout=LOADED_STORE_TIMEOUT)
     try:
         for batch in range(6):
             await asyncio.gather(*(store.append_event({"n": batch}) for _ in range(500)))
@@ -52,7 +52,7 @@ async def test_unix_socket_url() -> None:
     server = RedisServer.start(unix_socket=True)
     try:
         assert server.url.startswith("unix://")
-        store = open_store(Settings(store_url=server.url, store_timeout=2.0))
+        store = open_store(Settings(**redis_store_settings(server.url)))
         assert isinstance(store, RedisStore)
         try:
             await store.set("a", "1", ttl=10)
@@ -106,7 +106,8 @@ async def test_slow_redis_costs_two_timeouts_then_fails_fast(
     own_redis: RedisServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="scrapeshield")
-    async with _paused(own_redis, 700, store_timeout=0.2, cooldown=0.5) as store:
+    # (a pause of 1.2 s: the second call times out well within it, on a loaded machine too)
+    async with _paused(own_redis, 1200, store_timeout=0.2, cooldown=0.5) as store:
         for _ in range(2):  # the first failure may be a moment's: the second opens the breaker
             started = time.monotonic()
             with pytest.raises(StoreUnavailable):
@@ -120,7 +121,7 @@ async def test_slow_redis_costs_two_timeouts_then_fails_fast(
         # the breaker answers without touching Redis: one call that reached the paused server
         # would alone take a store_timeout (0.2 s), so that is the bound a loaded machine gets
         assert time.monotonic() - started < 0.2
-        await asyncio.sleep(0.6)  # the pause (0.7 s) is over, and so is the cooldown (0.5 s)
+        await asyncio.sleep(1.0)  # the pause (1.2 s) is over, and so is the cooldown (0.5 s)
         assert await store.get("x") is None
         assert str(store.breaker.state) == "closed"  # (mypy keeps the narrowing above)
     messages = [r.getMessage() for r in caplog.records if r.name == "scrapeshield"]
@@ -135,10 +136,11 @@ async def test_a_moment_s_stall_costs_only_the_calls_that_waited_on_it(
     call in flight fails, and the next one, after the stall, is answered (the breaker did not
     open and switch the store off for its cooldown)."""
     caplog.set_level(logging.WARNING, logger="scrapeshield")
-    async with _paused(own_redis, 300, store_timeout=0.2, cooldown=30) as store:
+    # (a stall of 1 s, not 0.3: the call must time out within it, on a loaded machine too)
+    async with _paused(own_redis, 1000, store_timeout=0.2, cooldown=30) as store:
         with pytest.raises(StoreUnavailable):
             await store.get("x")
-        await asyncio.sleep(0.3)  # the stall is over
+        await asyncio.sleep(1.0)  # the stall is over
         assert await store.get("x") is None
         assert store.breaker.state is BreakerState.CLOSED
         assert store.breaker.failures == 1

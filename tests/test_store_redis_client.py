@@ -24,7 +24,7 @@ from scrapeshield import StoreUnavailable
 from scrapeshield.errors import ConfigurationError, StoreError
 from scrapeshield.store import RedisStore
 from scrapeshield.store.breaker import BreakerState
-from tests.servers import RedisServer, free_port, wait_for_port
+from tests.servers import LOADED_STORE_TIMEOUT, RedisServer, free_port, wait_for_port
 
 pytestmark = pytest.mark.both_loops  # on asyncio and on uvloop
 
@@ -32,7 +32,7 @@ pytestmark = pytest.mark.both_loops  # on asyncio and on uvloop
 async def test_replies_reach_their_commands_across_batches_in_flight(
     redis_url: str, redis_prefix: str
 ) -> None:
-    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=LOADED_STORE_TIMEOUT)
     try:
         await asyncio.gather(*(store.set(f"k{n}", f"v{n}", ttl=10) for n in range(300)))
 
@@ -50,7 +50,7 @@ async def test_replies_reach_their_commands_across_batches_in_flight(
 
 
 async def test_an_error_reply_fails_only_its_own_command(redis_url: str, redis_prefix: str) -> None:
-    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=LOADED_STORE_TIMEOUT)
     try:
         await store.set("text", "not a number", ttl=10)
         results = await asyncio.gather(
@@ -69,7 +69,7 @@ async def test_an_error_reply_fails_only_its_own_command(redis_url: str, redis_p
 async def test_scripts_are_loaded_again_after_a_script_flush(
     redis_url: str, redis_prefix: str
 ) -> None:
-    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=LOADED_STORE_TIMEOUT)
     admin = redis.Redis.from_url(redis_url)
     try:
         assert await store.incr("n", ttl=10) == 1
@@ -87,7 +87,7 @@ async def test_scripts_are_loaded_again_after_a_script_flush(
 
 
 async def test_a_connection_the_server_closed_is_replaced_quietly(own_redis: RedisServer) -> None:
-    store = RedisStore(own_redis.url, timeout=2.0)
+    store = RedisStore(own_redis.url, timeout=LOADED_STORE_TIMEOUT)
     admin = redis.Redis.from_url(own_redis.url)
     try:
         await store.set("x", "1", ttl=10)
@@ -114,10 +114,11 @@ async def test_a_batch_cut_off_by_its_deadline_never_hands_its_reply_to_the_next
         await store.set("a", "A")
         await store.set("b", "B")
         for _ in range(4):  # more timeouts than the pool has connections
-            admin.client_pause(300, all=True)
+            # (0.8 s: the read times out well within the pause, on a loaded machine too)
+            admin.client_pause(800, all=True)
             with pytest.raises(StoreUnavailable):
                 await store.get("a")  # its reply "A" arrives after the deadline
-            await asyncio.sleep(0.35)  # the pause and the breaker's cooldown are over
+            await asyncio.sleep(0.75)  # the pause and the breaker's cooldown are over
             assert await store.get("b") == "B"  # not the late "A"
         assert await asyncio.gather(*(store.get(k) for k in "ab" * 8)) == ["A", "B"] * 8
     finally:
@@ -130,7 +131,9 @@ async def test_the_client_gets_a_connection_while_the_store_keeps_them_all(
 ) -> None:
     """Two batches in flight at once, on a pool of 2, leave the store keeping connections out
     of the pool's free list; `keys` (its SCANs on the store's own batches) does not wait."""
-    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0, max_connections=2)
+    store = RedisStore(
+        redis_url, prefix=redis_prefix, timeout=LOADED_STORE_TIMEOUT, max_connections=2
+    )
     try:
         await store.set("k1", "1")
         first = store.submit("GET", redis_prefix + "k1")
@@ -155,7 +158,7 @@ async def test_scans_and_batches_at_once_share_a_pool_of_two(own_redis: RedisSer
     admin = redis.Redis.from_url(own_redis.url)
     admin.mset({f"filler:{n}": "x" for n in range(6000)})  # several SCAN calls a scan
     admin.mset({f"p:ban:{n}": "b" for n in range(40)} | {f"p:trap:{n}": "t" for n in range(40)})
-    store = RedisStore(own_redis.url, prefix="p:", timeout=2.0, max_connections=2)
+    store = RedisStore(own_redis.url, prefix="p:", timeout=LOADED_STORE_TIMEOUT, max_connections=2)
     stop = asyncio.Event()
 
     async def reads() -> int:
@@ -184,7 +187,7 @@ async def test_scans_and_batches_at_once_share_a_pool_of_two(own_redis: RedisSer
 
 
 async def test_a_bad_argument_fails_only_its_caller(redis_url: str, redis_prefix: str) -> None:
-    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=LOADED_STORE_TIMEOUT)
     try:
         results = await asyncio.gather(
             store.execute("SET", redis_prefix + "k", None), store.incr("n"), return_exceptions=True
@@ -196,7 +199,7 @@ async def test_a_bad_argument_fails_only_its_caller(redis_url: str, redis_prefix
 
 
 async def test_closing_sends_what_is_queued_first(redis_url: str, redis_prefix: str) -> None:
-    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=LOADED_STORE_TIMEOUT)
     writing = asyncio.ensure_future(store.set("late", "1", ttl=10))
     await asyncio.sleep(0)  # queued, not yet sent
     await store.aclose()
@@ -225,7 +228,7 @@ async def test_username_password_and_database_come_from_the_url(
 ) -> None:
     name, password = acl_user
     url = f"redis://{name}:{password}@127.0.0.1:{redis_server.port}/3"
-    store = RedisStore(url, prefix=redis_prefix, timeout=2.0)
+    store = RedisStore(url, prefix=redis_prefix, timeout=LOADED_STORE_TIMEOUT)
     try:
         await store.set("here", "db3", ttl=10)
         assert await store.get("here") == "db3"
@@ -313,9 +316,13 @@ def tls_redis(tmp_path: Path) -> Iterator[tuple[int, Path]]:
 
 async def test_tls_verifies_the_server_certificate(tls_redis: tuple[int, Path]) -> None:
     port, cert_file = tls_redis
-    trusted = RedisStore(f"rediss://127.0.0.1:{port}/0?ssl_ca_certs={cert_file}", timeout=2.0)
-    unverified = RedisStore(f"rediss://127.0.0.1:{port}/0?ssl_cert_reqs=none", timeout=2.0)
-    untrusted = RedisStore(f"rediss://127.0.0.1:{port}/0", timeout=2.0)
+    trusted = RedisStore(
+        f"rediss://127.0.0.1:{port}/0?ssl_ca_certs={cert_file}", timeout=LOADED_STORE_TIMEOUT
+    )
+    unverified = RedisStore(
+        f"rediss://127.0.0.1:{port}/0?ssl_cert_reqs=none", timeout=LOADED_STORE_TIMEOUT
+    )
+    untrusted = RedisStore(f"rediss://127.0.0.1:{port}/0", timeout=LOADED_STORE_TIMEOUT)
     try:
         await trusted.set("a", "1", ttl=10)
         assert await trusted.get("a") == "1"
@@ -332,8 +339,8 @@ async def test_optional_certificates_are_still_checked(tls_redis: tuple[int, Pat
     verified, so a self-signed one passes with its CA and fails without it."""
     port, cert_file = tls_redis
     base = f"rediss://127.0.0.1:{port}/0?ssl_cert_reqs=optional"
-    trusted = RedisStore(f"{base}&ssl_ca_certs={cert_file}", timeout=2.0)
-    untrusted = RedisStore(base, timeout=2.0)
+    trusted = RedisStore(f"{base}&ssl_ca_certs={cert_file}", timeout=LOADED_STORE_TIMEOUT)
+    untrusted = RedisStore(base, timeout=LOADED_STORE_TIMEOUT)
     try:
         await trusted.set("b", "2", ttl=10)
         assert await trusted.get("b") == "2"
@@ -364,7 +371,7 @@ async def test_pipelines_are_packed_in_c_and_every_value_arrives_exactly(
 
     from scrapeshield.store.packing import packed_in_c
 
-    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=LOADED_STORE_TIMEOUT)
     try:
         values: list[str | int | float | bytes] = ["é 雪 🐱", -7, 10**20, 1.5, 2.0, 1e-7, b"\x00b"]
         await asyncio.gather(
@@ -394,7 +401,7 @@ async def test_an_argument_redis_cannot_take_fails_its_own_call_only(
     class Colour(enum.StrEnum):
         RED = "red"
 
-    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=LOADED_STORE_TIMEOUT)
     try:
         for bad in (True, None, object(), [1]):
             with pytest.raises(StoreError, match="cannot send"):

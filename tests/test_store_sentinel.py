@@ -17,7 +17,14 @@ from starlette.routing import Route
 from scrapeshield import ConfigurationError, Settings
 from scrapeshield.store import RedisStore, open_store
 from scrapeshield.store.sentinel import parse
-from tests.servers import LOOPS, RedisSentinelServers, closing_app, serve
+from tests.servers import (
+    LOADED_STORE_TIMEOUT,
+    LOOPS,
+    RedisSentinelServers,
+    closing_app,
+    redis_store_settings,
+    serve,
+)
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +62,7 @@ def test_bad_urls_fail_at_start_up(url: str) -> None:
 @pytest.mark.both_loops
 async def test_the_store_works_through_the_sentinels(sentinels: RedisSentinelServers) -> None:
     prefix = f"sentinel-basic-{uuid.uuid4().hex}:"
-    store = RedisStore(sentinels.url, prefix=prefix, timeout=2.0)
+    store = RedisStore(sentinels.url, prefix=prefix, timeout=LOADED_STORE_TIMEOUT)
     try:
         assert await store.incr("n", ttl=60) == 1
         await store.set("k", "v", ttl=60)
@@ -81,9 +88,9 @@ def test_a_failover_under_load_costs_no_5xx(loop: str) -> None:
 
 def failover_under_load(sentinels: RedisSentinelServers, loop: str) -> None:
     settings = Settings(
-        store_url=sentinels.url,
-        store_prefix=f"sentinel-failover-{loop}:",
-        store_timeout=0.5,
+        # (the lost primary's connections are refused at once: the outage does not wait for
+        # the timeout, which gives the counts afterwards a loaded machine's round trips)
+        **redis_store_settings(sentinels.url, f"sentinel-failover-{loop}:"),
         breaker_cooldown=0.5,
         trusted_proxies=["127.0.0.1"],
         challenge={"secret_keys": ["sentinel-test-key-0123456789"]},

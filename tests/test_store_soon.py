@@ -19,7 +19,7 @@ from scrapeshield.facts import Facts
 from scrapeshield.signals import Signal
 from scrapeshield.store import RedisStore, combine
 from scrapeshield.store.soon import Soon
-from tests.servers import RedisServer
+from tests.servers import LOADED_STORE_TIMEOUT, RedisServer
 from tests.test_store_combine import page_view
 
 pytestmark = pytest.mark.both_loops  # on asyncio and on uvloop
@@ -46,7 +46,7 @@ async def test_a_page_view_takes_its_ban_from_the_rate_limiters_reply(
 ) -> None:
     """No read of the ban key of its own: hit.lua reads it, and a banned client is refused with
     its ban's reason and time left, in one round trip."""
-    store = RedisStore(own_redis.url, prefix="soon:", timeout=2.0)
+    store = RedisStore(own_redis.url, prefix="soon:", timeout=LOADED_STORE_TIMEOUT)
     shield = Shield(Settings(**SETTINGS), store=store)
     try:
         allowed = await shield.decide(shield.facts(page_view("198.51.100.1")))
@@ -71,7 +71,7 @@ async def test_without_a_limit_the_ban_is_read_on_its_own(
     own_redis: RedisServer, calls: list[list[str]]
 ) -> None:
     """A request the rate limiter does not count (no limit for its group) still meets its ban."""
-    store = RedisStore(own_redis.url, prefix="soon-nolimit:", timeout=2.0)
+    store = RedisStore(own_redis.url, prefix="soon-nolimit:", timeout=LOADED_STORE_TIMEOUT)
     settings = Settings(ratelimit={"enabled": False}, **SETTINGS)
     shield = Shield(settings, store=store)
     try:
@@ -88,7 +88,7 @@ async def test_when_the_limiters_script_fails_the_ban_is_still_read(
     own_redis: RedisServer, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     """The rate limiter's part fails alone (logged) and the ban phase reads the key itself."""
-    store = RedisStore(own_redis.url, prefix="soon-broken:", timeout=2.0)
+    store = RedisStore(own_redis.url, prefix="soon-broken:", timeout=LOADED_STORE_TIMEOUT)
     shield = Shield(Settings(**SETTINGS), store=store)
     try:
         await shield.ban("198.51.100.4", 60, reason="manual")
@@ -107,7 +107,7 @@ async def test_when_the_limiters_script_fails_the_ban_is_still_read(
 
 async def test_queued_calls_are_read_after_a_flushed_script_cache(own_redis: RedisServer) -> None:
     """A `Soon` whose call is sent again (NOSCRIPT) waits for the next batch, then reads."""
-    store = RedisStore(own_redis.url, prefix="soon-flush:", timeout=2.0)
+    store = RedisStore(own_redis.url, prefix="soon-flush:", timeout=LOADED_STORE_TIMEOUT)
     admin = redis.Redis.from_url(own_redis.url)
     incr = "return redis.call('INCR', KEYS[1])"
     try:
@@ -130,13 +130,13 @@ async def test_queued_calls_are_read_after_a_flushed_script_cache(own_redis: Red
 
 async def test_a_failing_part_fails_its_own_soon_only(own_redis: RedisServer) -> None:
     """The tick is done once the batch has settled; a part's error is its caller's alone."""
-    store = RedisStore(own_redis.url, prefix="soon-fail:", timeout=2.0)
+    store = RedisStore(own_redis.url, prefix="soon-fail:", timeout=LOADED_STORE_TIMEOUT)
     try:
         soons: list[Soon[Any]] = [
             store.queue_script("return 1", ["a"], [], lambda reply: reply),
             store.queue_script("return {err = 'bad'}", ["b"], [], lambda reply: reply),
         ]
-        await asyncio.wait_for(asyncio.shield(soons[0].tick), 2.0)
+        await asyncio.wait_for(asyncio.shield(soons[0].tick), 10)  # (a deadline, not a bound)
         assert await soons[0] == 1
         with pytest.raises(Exception, match="bad"):
             soons[1].result()
@@ -164,7 +164,7 @@ async def test_soons_and_awaitables_share_the_round_trip_in_detector_order(
 ) -> None:
     """A detector that hands back an awaitable (`Sent`) among those that hand back `Soon`s: one
     round trip, every detector's signals in detector order; `detect` alone reads a `Soon` too."""
-    store = RedisStore(own_redis.url, prefix="soon-mixed:", timeout=2.0)
+    store = RedisStore(own_redis.url, prefix="soon-mixed:", timeout=LOADED_STORE_TIMEOUT)
     settings = Settings(ratelimit={"groups": {"default": {"limits": "1/day"}}}, **SETTINGS)
     shield = Shield(settings, store=store)
     limiter = next(d for d in shield.detectors if d.name == "ratelimit")
@@ -187,7 +187,7 @@ async def test_soons_and_awaitables_share_the_round_trip_in_detector_order(
 def test_a_tick_left_by_a_stopped_loop_does_not_block_the_next(own_redis: RedisServer) -> None:
     """A loop that stops with a command queued and its flush not yet run (a CLI's
     `asyncio.run`, a test's loop) leaves the store usable from the next loop."""
-    store = RedisStore(own_redis.url, prefix="soon-loops:", timeout=2.0)
+    store = RedisStore(own_redis.url, prefix="soon-loops:", timeout=LOADED_STORE_TIMEOUT)
     first = asyncio.new_event_loop()
 
     def queue_and_stop() -> None:

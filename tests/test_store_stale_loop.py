@@ -12,7 +12,7 @@ import redis.asyncio
 
 from scrapeshield.store import RedisStore
 from tests.conftest import LOOP_FACTORIES
-from tests.servers import LOOPS
+from tests.servers import LOADED_STORE_TIMEOUT, LOOPS
 
 T = TypeVar("T")
 
@@ -30,7 +30,7 @@ def _run(loop: str, coroutine: Coroutine[Any, Any, T]) -> T:
 def test_aclose_on_a_new_loop_drops_a_flush_a_stopped_loop_left(
     loop: str, redis_url: str, redis_prefix: str
 ) -> None:
-    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=LOADED_STORE_TIMEOUT)
     old = LOOP_FACTORIES[loop]()
 
     async def leave_a_flush() -> asyncio.Future[object]:

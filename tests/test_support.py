@@ -21,7 +21,7 @@ from scrapeshield.support import Support, TargetError, client_key_of
 from scrapeshield.synthetic import synthetic_scope
 from tests.browsers import chrome
 from tests.operators_app import flag
-from tests.servers import LOOPS, serve
+from tests.servers import LOADED_STORE_TIMEOUT, LOOPS, serve
 from tests.test_blocklog_cli import app_for, cli, redis_settings
 
 TRAP = "/archive/full/"
@@ -31,7 +31,7 @@ def run_store(url: str, prefix: str, action: Any) -> Any:
     """`action(store)` on a RedisStore of its own, closed afterwards."""
 
     async def go() -> Any:
-        store = RedisStore(url, prefix=prefix, timeout=2.0, max_events=10_000)
+        store = RedisStore(url, prefix=prefix, timeout=LOADED_STORE_TIMEOUT, max_events=10_000)
         try:
             return await action(store)
         finally:

@@ -16,7 +16,7 @@ from scrapeshield.settings import Settings
 from scrapeshield.shield import Shield, synthetic_scope
 from scrapeshield.signals import Action
 from tests.challenge.conftest import LoopRecorder, shield_of
-from tests.servers import LOOPS, serve
+from tests.servers import LOOPS, redis_store_settings, serve
 from tests.windows import wait_for_room
 
 pytestmark = pytest.mark.slow
@@ -40,8 +40,7 @@ def demo(loop: str, **extra: Any) -> Iterator[str]:
 def store(request: pytest.FixtureRequest, redis_url: str, redis_prefix: str) -> dict[str, Any]:
     if request.param == "memory":
         return {}
-    # not about timeouts: a loaded machine's Redis may answer after the default 0.25 s
-    return {"store_url": redis_url, "store_prefix": redis_prefix, "store_timeout": 2.0}
+    return redis_store_settings(redis_url, redis_prefix)
 
 
 @pytest.mark.parametrize("loop", LOOPS)

@@ -16,7 +16,7 @@ import pytest
 
 from scrapeshield import Settings, Shield
 from scrapeshield.demo.art import png
-from tests.servers import LOOPS, free_port, wait_for_port
+from tests.servers import LOOPS, free_port, redis_store_settings, wait_for_port
 
 pytestmark = pytest.mark.slow
 CHROME = (
@@ -45,9 +45,7 @@ def workers(count: int, loop: str, settings: dict[str, object]) -> Iterator[str]
 
 def settings_for(redis_url: str, prefix: str) -> dict[str, object]:
     return {
-        "store_url": redis_url,
-        "store_prefix": prefix,
-        "store_timeout": 2.0,  # exact counts: no fail-open on a slow round trip
+        **redis_store_settings(redis_url, prefix),  # exact counts: no fail-open
         "trusted_proxies": ["127.0.0.1"],
         "challenge": {"secret_keys": ["workers-test-key-0123456789"]},
         "fingerprint": {"enabled": False},
@@ -99,7 +97,7 @@ def test_workers_share_one_limit_one_budget_and_one_ban_list(
 
 
 async def ban(redis_url: str, prefix: str, address: str) -> None:
-    shield = Shield(Settings(store_url=redis_url, store_prefix=prefix, store_timeout=2.0))
+    shield = Shield(Settings(**redis_store_settings(redis_url, prefix)))
     try:
         await shield.ban(address, 600, reason="test")
     finally:

@@ -22,6 +22,7 @@ from scrapeshield.store.base import Store
 from scrapeshield.store.keys import subject_key
 from scrapeshield.store.redis import RedisStore
 from tests.browsers import chrome
+from tests.servers import LOADED_STORE_TIMEOUT
 
 TRAP = "/artworks/archive-all"
 IMG = chrome(
@@ -236,7 +237,7 @@ async def test_one_request_is_one_gather_of_store_commands(store: Store) -> None
 async def test_a_request_costs_one_redis_round_trip(redis_url: str, redis_prefix: str) -> None:
     """Ban check, trap flag and every behaviour counter (one script) leave in one pipeline.
     With leases on (docs/leases.md), a request a lease covers costs none."""
-    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=LOADED_STORE_TIMEOUT)
     try:
         shield = Shield(settings(), store=store)
         await decide(shield, "/artworks/1", PAGE)
@@ -313,7 +314,7 @@ async def test_on_redis_a_ring_is_one_bounded_string_and_finds_a_viewed_page(
     """A client's page ids are one string of fixed-width entries (script.RING_ENTRY), the last
     `ring_size` of them, oldest first; an original whose page is among them is not an orphan,
     one whose page was pushed out, or never viewed, is (`o` counted)."""
-    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=LOADED_STORE_TIMEOUT)
     try:
         shield = Shield(settings(), store=store)
         detector = next(d for d in shield.detectors if isinstance(d, BehaviourDetector))

@@ -23,7 +23,7 @@ from scrapeshield.settings import Settings
 from tests.browsers import browse_like_a_person, chrome, chrome_image
 from tests.challenge.conftest import LoopRecorder, shield_of
 from tests.challenge.helpers import KEY, challenge_all, parse_page, solve
-from tests.servers import LOOPS, serve
+from tests.servers import LOOPS, redis_store_settings, serve
 
 pytestmark = pytest.mark.slow
 Headers = Callable[[str, int], dict[str, str]]
@@ -33,9 +33,8 @@ Headers = Callable[[str, int], dict[str, str]]
 def store_settings(request: pytest.FixtureRequest, redis_url: str, redis_prefix: str) -> Any:
     if request.param == "memory":
         return {}
-    # store_timeout: a loaded machine's Redis may answer after the default 0.25 s, and a
-    # failed-open request is allowed uncounted (a harvester would get more than its due)
-    return {"store_url": redis_url, "store_prefix": redis_prefix, "store_timeout": 2.0}
+    # (a failed-open request is allowed uncounted: a harvester would get more than its due)
+    return redis_store_settings(redis_url, redis_prefix)
 
 
 def demo_settings(store: dict[str, Any]) -> Settings:

@@ -14,6 +14,7 @@ from scrapeshield.shield import Shield, synthetic_scope
 from scrapeshield.store import MemoryStore
 from scrapeshield.store.redis import RedisStore
 from tests.behaviour.test_behaviour import CSS, IMG, PAGE, TRAP, settings
+from tests.servers import LOADED_STORE_TIMEOUT
 
 pytestmark = pytest.mark.both_loops
 START = 1_800_000_000.0
@@ -70,7 +71,7 @@ async def test_redis_judges_as_the_memory_store_does(
     requests = _requests(seed, 700)
     tuned = settings(behaviour={"sequential_run": 4, "originals_without_page": 3})
     memory = Shield(tuned, store=MemoryStore())
-    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=LOADED_STORE_TIMEOUT)
     fired: set[str] = set()
     try:
         redis = Shield(tuned, store=store)

@@ -25,6 +25,7 @@ from scrapeshield.lease.protocol import Record
 from scrapeshield.store.keys import subject_key
 from scrapeshield.store.redis import RedisStore
 from scrapeshield.store.soon import Soon
+from tests.servers import LOADED_STORE_TIMEOUT
 
 pytestmark = pytest.mark.both_loops
 START = 1_800_000_000.0
@@ -114,7 +115,7 @@ async def test_leased_requests_leave_the_record_one_call_per_request_leaves(
     (`lease_flush`: an original takes the page leases only, their assets settled after it)."""
     rng = random.Random(seed)
     detector = BehaviourDetector(BehaviourSettings(window=WINDOW), leases=True)
-    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=LOADED_STORE_TIMEOUT)
     try:
         now = START + rng.random() * WINDOW
         for flush in range(16):
@@ -173,7 +174,7 @@ async def test_a_settle_starts_a_window_and_renews_the_record_s_life(
     """A window's first request counts from zero and renews the hash's TTL; the other window
     is kept (it is the previous one); an asset lease pushes to no ring."""
     detector = BehaviourDetector(BehaviourSettings(window=WINDOW), leases=True)
-    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=LOADED_STORE_TIMEOUT)
     try:
         pages = PageLease("c", [PAGE], [], [])
         assert await _settle(detector, store, pages, [(START, "/artworks/3")]) == 1

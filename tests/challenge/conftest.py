@@ -19,7 +19,7 @@ from scrapeshield.middleware import ScrapeShield
 from scrapeshield.settings import Settings
 from scrapeshield.shield import Shield
 from scrapeshield.store import RedisStore
-from tests.servers import UvicornThread, serve
+from tests.servers import LOADED_STORE_TIMEOUT, UvicornThread, serve
 
 
 class LoopRecorder:
@@ -92,7 +92,7 @@ def redis_events(url: str, prefix: str) -> list[dict[str, Any]]:
     """Read the block log from Redis in a thread of its own (the caller may run a loop)."""
 
     async def read() -> list[dict[str, Any]]:
-        store = RedisStore(url, prefix=prefix, timeout=2.0)
+        store = RedisStore(url, prefix=prefix, timeout=LOADED_STORE_TIMEOUT)
         try:
             return [e.data for e in await store.read_events(limit=10_000)]
         finally:

@@ -17,6 +17,7 @@ from scrapeshield.settings import Settings
 from tests.browsers import launched_chromium, person_user_agent
 from tests.challenge.conftest import redis_events, serve_closing, shield_of
 from tests.challenge.helpers import challenge_all
+from tests.servers import redis_store_settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -49,7 +50,7 @@ def test_chromium_solves_once_then_browses_twenty_artworks(
     settings = challenge_all(
         difficulty=16,
         max_difficulty=16,
-        settings={"store_url": redis_url, "store_prefix": redis_prefix, "store_timeout": 2.0},
+        settings=redis_store_settings(redis_url, redis_prefix),
     )
     app = create_app(settings)
     with serve_closing(app, lambda: shield_of(app)) as server:
@@ -95,7 +96,7 @@ def test_chromium_without_javascript_gets_through_by_waiting(
 ) -> None:
     settings = challenge_all(
         noscript_wait=2,
-        settings={"store_url": redis_url, "store_prefix": redis_prefix, "store_timeout": 2.0},
+        settings=redis_store_settings(redis_url, redis_prefix),
     )
     app = create_app(settings)
     with serve_closing(app, lambda: shield_of(app)) as server:
@@ -148,9 +149,7 @@ def test_a_person_is_never_decoyed_or_refused_while_browsing(
     the challenge's): Chromium browses the index and 20 artworks with their images."""
     settings = Settings(
         site_name="Test Gallery",
-        store_url=redis_url,
-        store_prefix=redis_prefix,
-        store_timeout=2.0,
+        **redis_store_settings(redis_url, redis_prefix),
         challenge={"secret_keys": ["test-key-0123456789abcdef"]},
         policy={"tarpit_score": 45, "decoy_score": 50},
     )

@@ -193,7 +193,8 @@ def test_no_open_redirect(path: str) -> None:
 
 def test_noscript_fallback_is_time_locked() -> None:
     with (
-        gallery(challenge_all(noscript_wait=1)) as served,
+        # (2 s: the early request must come within the wait, on a loaded machine too)
+        gallery(challenge_all(noscript_wait=2)) as served,
         navigator(served) as client,
     ):
         page = parse_page(client.get("/artworks/9", headers=NAVIGATE).text)
@@ -201,7 +202,7 @@ def test_noscript_fallback_is_time_locked() -> None:
         early = client.get(page.wait_url, headers=NAVIGATE)
         assert early.status_code == 403
         assert "too-early" in early.text
-        time.sleep(1.1)
+        time.sleep(2.1)
         late = client.get(page.wait_url, headers=NAVIGATE)
         assert late.status_code == 303
         assert late.headers["location"] == "/artworks/9"

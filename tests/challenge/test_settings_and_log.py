@@ -16,6 +16,7 @@ from scrapeshield.shield import Shield
 from scrapeshield.signals import Action
 from tests.challenge.conftest import gallery
 from tests.challenge.helpers import KEY, NAVIGATE, challenge_all, parse_page, solve
+from tests.servers import LOADED_STORE_TIMEOUT, redis_store_settings
 
 
 @pytest.mark.parametrize(
@@ -65,9 +66,7 @@ def test_disabled_challenge_registers_nothing() -> None:
 def test_log_summary_counts_challenge_events(
     redis_url: str, redis_prefix: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    settings = challenge_all(
-        settings={"store_url": redis_url, "store_prefix": redis_prefix, "store_timeout": 2.0}
-    )
+    settings = challenge_all(settings=redis_store_settings(redis_url, redis_prefix))
     with gallery(settings) as served, httpx.Client(base_url=served.url, headers=NAVIGATE) as c:
         for _ in range(2):
             page = parse_page(c.get("/artworks/4").text)
@@ -76,8 +75,9 @@ def test_log_summary_counts_challenge_events(
         page = parse_page(c.get("/artworks/4").text)
         assert c.post(page.action, data={"token": page.token, "counter": "x"}).status_code == 403
     config = tmp_path / "scrapeshield.toml"
-    config.write_text(  # (store_timeout: a loaded machine's Redis may answer after 0.25 s)
-        f'store_url = "{redis_url}"\nstore_prefix = "{redis_prefix}"\nstore_timeout = 2.0\n'
+    config.write_text(
+        f'store_url = "{redis_url}"\nstore_prefix = "{redis_prefix}"\n'
+        f"store_timeout = {LOADED_STORE_TIMEOUT}\n"
     )
     assert main(["log", "summary", "--json", "--config", str(config)]) == 0
     summary = json.loads(capsys.readouterr().out)

@@ -15,7 +15,7 @@ from scrapeshield.signals import Signal
 from scrapeshield.store import RedisStore
 from tests.fastlane import sequences
 from tests.fastlane.differential import Twins
-from tests.servers import RedisServer
+from tests.servers import LOADED_STORE_TIMEOUT, RedisServer
 
 pytestmark = pytest.mark.both_loops
 
@@ -34,22 +34,28 @@ def _cookies(twins: Twins, count: int) -> list[str]:
 
 
 async def _all(twins: Twins) -> Twins:
-    cookies = _cookies(twins, 6)
-    await twins.send(sequences.persons(6, 4, cookies))  # at a reader's pace
-    await twins.send(sequences.persons(2, 30, cookies, pace=0.1))  # page loads in a hurry
-    await twins.compare_stores()
-    for sequence in sequences.ADVERSARIES.values():
-        await twins.send(sequence())
+    """Closed whatever happens: a failing twin's Redis connections, left to the collector, would
+    fail the next test (ResourceWarning: loop is closed)."""
+    try:
+        cookies = _cookies(twins, 6)
+        await twins.send(sequences.persons(6, 4, cookies))  # at a reader's pace
+        await twins.send(sequences.persons(2, 30, cookies, pace=0.1))  # page loads in a hurry
         await twins.compare_stores()
-    assert twins.requests > 500
-    await twins.aclose()
+        for sequence in sequences.ADVERSARIES.values():
+            await twins.send(sequence())
+            await twins.compare_stores()
+        assert twins.requests > 500
+    finally:
+        await twins.aclose()
     return twins
 
 
 def _redis(server: RedisServer, prefix: str) -> Callable[[], RedisStore]:
     """Each twin's store: the test's Redis, a prefix each."""
     names = iter(("fast", "full"))
-    return lambda: RedisStore(server.url, prefix=f"{prefix}{next(names)}:", timeout=2.0)
+    return lambda: RedisStore(
+        server.url, prefix=f"{prefix}{next(names)}:", timeout=LOADED_STORE_TIMEOUT
+    )
 
 
 async def test_the_twins_agree_on_memory(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from tests.browsers import chrome
 from tests.identity.helpers import Browser, demo, demo_settings, person
-from tests.servers import LOOPS
+from tests.servers import LOOPS, redis_store_settings
 
 
 @pytest.mark.parametrize("loop", LOOPS)
@@ -143,7 +143,7 @@ def test_a_pool_across_networks_meets_the_rotating_pool_signal() -> None:
 
 def test_on_redis_the_person_passes_and_the_copy_stops(redis_url: str, redis_prefix: str) -> None:
     """The same budgets on the shared store (HyperLogLog counts) over real HTTP."""
-    settings = demo_settings(store_url=redis_url, store_prefix=redis_prefix, store_timeout=2.0)
+    settings = demo_settings(**redis_store_settings(redis_url, redis_prefix))
     with demo(settings) as server:
         tally = person(server.url, artworks=46)
         copy = Browser(server.url, source="127.0.0.9")

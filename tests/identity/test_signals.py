@@ -21,6 +21,7 @@ from scrapeshield.store.base import Store
 from scrapeshield.store.redis import RedisStore
 from tests.browsers import chrome
 from tests.identity.helpers import KEY, image_headers
+from tests.servers import LOADED_STORE_TIMEOUT
 
 pytestmark = pytest.mark.both_loops
 PAGE = chrome()
@@ -183,7 +184,7 @@ async def test_other_routes_cost_nothing(store: Store) -> None:
 
 
 async def test_one_round_trip_per_request_on_redis(redis_url: str, redis_prefix: str) -> None:
-    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=LOADED_STORE_TIMEOUT)
     try:
         shield = Shield(Settings(challenge={"secret_keys": [KEY]}), store=store)
         _, ctx = await decide(shield, "/", PAGE)
@@ -277,7 +278,7 @@ async def test_every_identity_key_on_redis_expires(own_redis: Any, redis_prefix:
     hour keys two hours, the rest their window or a day."""
     import redis.asyncio as aioredis
 
-    store = RedisStore(own_redis.url, prefix=redis_prefix, timeout=2.0)
+    store = RedisStore(own_redis.url, prefix=redis_prefix, timeout=LOADED_STORE_TIMEOUT)
     shield = Shield(settings(), store=store)
     client = aioredis.Redis.from_url(own_redis.url, decode_responses=True)
     try:

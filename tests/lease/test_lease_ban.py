@@ -14,6 +14,8 @@ from scrapeshield.shield import synthetic_scope
 from scrapeshield.store import MemoryStore, RedisStore
 from tests.browsers import chrome
 from tests.lease.test_lease_person import _visit
+from tests.servers import LOADED_STORE_TIMEOUT
+from tests.windows import room
 
 pytestmark = pytest.mark.both_loops
 
@@ -25,8 +27,9 @@ async def test_a_ban_found_by_a_full_evaluation_ends_the_client_s_leases(
     store: Any = (
         MemoryStore()
         if backend == "memory"
-        else RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+        else RedisStore(redis_url, prefix=redis_prefix, timeout=LOADED_STORE_TIMEOUT)
     )
+    await room(1.0, 10.0)  # no 10 s bucket's end cuts the lease short (test_lease_person)
     shield = Shield(Settings(lease={"enabled": True, "seconds": 30.0}), store=store)
     leases = shield.leases
     assert leases is not None

@@ -17,6 +17,7 @@ from scrapeshield.settings import Settings
 from scrapeshield.shield import Shield, synthetic_scope
 from scrapeshield.store import MemoryStore
 from tests.browsers import chrome, chrome_asset, chrome_image
+from tests.windows import room
 
 PER_REQUEST = {
     "method": "the kind (the table's key)",
@@ -138,6 +139,7 @@ def test_the_table_stays_bounded_and_settles_what_it_evicts() -> None:
         leases = shield.leases
         assert leases is not None
         api = {**chrome(), "Accept": "application/json"}
+        await room(2.0, 10.0)  # no 10 s bucket's end cuts a lease short (test_lease_person)
         for client in range(200):
             for _ in range(3):  # granted, then used twice
                 ip = f"10.{client}.0.1"  # a network each: no network limit shared
@@ -169,6 +171,7 @@ def test_a_ban_ends_a_lease_at_once_on_memory() -> None:
             scope = synthetic_scope(path="/api/artworks", headers=api, ip=ip)
             return (await shield.decide(shield.facts(scope), shield.context())).rule
 
+        await room(1.0, 10.0)  # no 10 s bucket's end cuts a lease short (test_lease_person)
         for ip, ban in (("198.51.100.7", "shield"), ("198.51.100.8", "store")):
             assert [await decide(ip) for _ in range(3)] == ["allow"] * 3
             assert leases.used >= 2

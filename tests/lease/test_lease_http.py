@@ -18,8 +18,9 @@ from starlette.routing import Route
 from scrapeshield import Settings, Shield
 from scrapeshield.metrics.settings import MetricsSettings
 from tests.browsers import chrome
-from tests.servers import LOOPS, RedisServer, closing_app, serve
+from tests.servers import LOOPS, RedisServer, closing_app, redis_store_settings, serve
 from tests.test_metrics import _read_redis, stored_events
+from tests.windows import wait_for_room
 
 pytestmark = pytest.mark.slow
 QUOTA = 40
@@ -35,11 +36,7 @@ async def items(request: Request) -> Response:
 
 def _settings(backend: str, redis_server: RedisServer, prefix: str) -> Settings:
     store: dict[str, Any] = (
-        # a loaded machine's Redis may answer after the default 0.25 s: these tests are not
-        # about timeouts, and a failed-open request would break their counts
-        {"store_url": redis_server.url, "store_prefix": prefix, "store_timeout": 2.0}
-        if backend == "redis"
-        else {}
+        redis_store_settings(redis_server.url, prefix) if backend == "redis" else {}
     )
     return Settings(
         **store,
@@ -148,7 +145,8 @@ def test_sweep_settles_a_lease_nobody_followed(
 ) -> None:
     settings = _settings("redis", redis_server, redis_prefix)
     settings = settings.model_copy(
-        update={"lease": settings.lease.model_copy(update={"seconds": 0.2})}
+        # (1 s: the 2nd and 3rd requests come within the lease on a loaded machine too)
+        update={"lease": settings.lease.model_copy(update={"seconds": 1.0})}
     )
     server_cm, shield = _serve(settings, loop)
     raw = redis.Redis.from_url(redis_server.url, decode_responses=True)
@@ -158,7 +156,7 @@ def test_sweep_settles_a_lease_nobody_followed(
         leases = shield.leases
         assert leases is not None
         assert leases.used == 2
-        # the sweep runs every 0.2 s; a loaded machine may delay it, so the wait is long
+        # the sweep runs every 1 s; a loaded machine may delay it, so the wait is long
         deadline = time.monotonic() + 10
         while leases.settled < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -207,13 +205,10 @@ def test_a_walk_is_caught_at_the_same_page_with_leases(
             return {}
         # not about timeouts: a loaded machine's Redis may answer after the default 0.25 s,
         # and a failed-open page would drop out of the walk
-        return {
-            "store_url": redis_server.url,
-            "store_prefix": f"{redis_prefix}{run}:",
-            "store_timeout": 2.0,
-        }
+        return redis_store_settings(redis_server.url, f"{redis_prefix}{run}:")
 
     without, _ = _walk(loop, False, store("off"))
+    wait_for_room(3.0, 10.0)  # no 10 s bucket's end cuts the leases short (test_lease_person)
     walked, shield = _walk(loop, True, store("on"))
     assert without[0] == Settings().behaviour.sequential_run  # the 15th id in a row
     assert walked == without

@@ -17,8 +17,9 @@ from scrapeshield.shield import synthetic_scope
 from scrapeshield.store import MemoryStore, RedisStore
 from scrapeshield.store.keys import subject_key
 from tests.browsers import chrome, chrome_asset, chrome_image
-from tests.servers import LOOPS
+from tests.servers import LOADED_STORE_TIMEOUT, LOOPS
 from tests.test_store_stale_loop import _run
+from tests.windows import wait_for_room
 
 INDEX = "https://localhost/"
 ARTWORKS = (7, 3, 12, 5, 20, 9, 15, 1, 18, 11, 4, 16)  # no constant-stride walk
@@ -79,7 +80,9 @@ async def _browse(
     leased: bool, backend: str, url: str, prefix: str
 ) -> tuple[list[str], list[list[int]], int, dict[int, Any]]:
     store: Any = (
-        MemoryStore() if backend == "memory" else RedisStore(url, prefix=prefix, timeout=2.0)
+        MemoryStore()
+        if backend == "memory"
+        else RedisStore(url, prefix=prefix, timeout=LOADED_STORE_TIMEOUT)
     )
     settings = Settings(lease={"enabled": leased, "seconds": 30.0})
     shield = Shield(settings, store=store)
@@ -113,6 +116,10 @@ def test_a_person_is_leased_and_counted_as_without_leases(
     monkeypatch.setattr(RedisStore, "queue_script", _spied(RedisStore.queue_script))
     off = _run(loop, _browse(False, backend, redis_url, redis_prefix + "off:"))
     SETTLES.clear()
+    # a sliding window's lease ends with its 10 s bucket (the default group's): the browse, 0.1 s
+    # here, starts with 2 s of its bucket left, so no bucket's end cuts its leases short on a
+    # loaded machine either (a loaded run crossed one: 24 leased, not 30)
+    wait_for_room(2.0, 10.0)
     on = _run(loop, _browse(True, backend, redis_url, redis_prefix + "on:"))
     # on Redis an original takes the leased pages in its own script call: leased requests
     # are sent alone only at a lease's settle (used up, or at shutdown), not at each original

@@ -20,6 +20,7 @@ from scrapeshield.store import RedisStore
 from tests.lease.reserving import API, QUOTA, STRATEGIES, near_the_limit
 from tests.lease.reserving import decide as _decide
 from tests.lease.reserving import settings as _settings
+from tests.servers import LOADED_STORE_TIMEOUT
 
 
 async def _room(redis_url: str, prefix: str, strategy: str, quota: int = QUOTA) -> int:
@@ -36,7 +37,7 @@ async def _room(redis_url: str, prefix: str, strategy: str, quota: int = QUOTA) 
 async def _shield_on(redis_url: str, prefix: str, settings: Settings) -> AsyncIterator[Shield]:
     """A shield on a store of its own, both closed at the end (the shield first: its leases
     settle and give back before the store closes)."""
-    store = RedisStore(redis_url, prefix=prefix, timeout=2.0)
+    store = RedisStore(redis_url, prefix=prefix, timeout=LOADED_STORE_TIMEOUT)
     shield = Shield(settings, store=store)
     try:
         yield shield

@@ -17,8 +17,9 @@ from scrapeshield.signals import Decision
 from scrapeshield.store import MemoryStore, RedisStore
 from scrapeshield.synthetic import synthetic_scope
 from tests.browsers import chrome, chrome_asset, chrome_image
-from tests.servers import LOOPS
+from tests.servers import LOADED_STORE_TIMEOUT, LOOPS
 from tests.test_store_stale_loop import _run
+from tests.windows import wait_for_room
 
 INDEX = "https://localhost/"
 ARTWORKS = (7, 3, 12, 5, 20, 9, 15, 1, 18, 11, 4, 16)  # no constant-stride walk
@@ -94,7 +95,9 @@ async def _decided(
 ) -> tuple[list[tuple[Any, ...]], int]:
     """Each request's decision, and how many were leased."""
     store: Any = (
-        MemoryStore() if backend == "memory" else RedisStore(url, prefix=prefix, timeout=2.0)
+        MemoryStore()
+        if backend == "memory"
+        else RedisStore(url, prefix=prefix, timeout=LOADED_STORE_TIMEOUT)
     )
     shield = Shield(Settings(lease={"enabled": leased, "seconds": 30.0}, **settings), store=store)
     seen = []
@@ -112,6 +115,7 @@ async def _decided(
 
 def _both(loop: str, trace: Trace, backend: str, url: str, prefix: str, **settings: Any) -> Any:
     off = _run(loop, _decided(trace, False, backend, url, prefix + "off:", **settings))
+    wait_for_room(2.0, 10.0)  # no 10 s bucket's end cuts the leases short (test_lease_person)
     on = _run(loop, _decided(trace, True, backend, url, prefix + "on:", **settings))
     assert off[1] == 0
     return off[0], on[0], on[1]
@@ -219,7 +223,7 @@ def test_explain_of_a_leased_client_is_a_full_evaluation(
         store: Any = (
             MemoryStore()
             if backend == "memory"
-            else RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+            else RedisStore(redis_url, prefix=redis_prefix, timeout=LOADED_STORE_TIMEOUT)
         )
         shield = Shield(Settings(lease={"enabled": True, "seconds": 30.0}), store=store)
         leases = shield.leases

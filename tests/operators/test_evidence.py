@@ -30,8 +30,14 @@ from scrapeshield.evidence.report import ReportError, build_report, sign, verify
 from scrapeshield.shield import Shield, synthetic_scope
 from scrapeshield.store import MemoryStore, RedisStore
 from tests.command import run_main
-from tests.servers import LOOPS, closing_app, serve
-from tests.test_blocklog_cli import LOADED_MACHINE
+from tests.servers import (
+    LOADED_STORE_ENV,
+    LOADED_STORE_TIMEOUT,
+    LOOPS,
+    closing_app,
+    redis_store_settings,
+    serve,
+)
 from tests.windows import wait_for_room
 
 SCRIPT = os.path.join(os.path.dirname(sys.executable), "scrapeshield")
@@ -63,9 +69,7 @@ def block_log_to(handler: logging.Handler) -> Iterator[None]:
 
 def settings_for(url: str, prefix: str, **more: Any) -> Settings:
     return Settings(
-        store_url=url,
-        store_prefix=prefix,
-        store_timeout=2.0,
+        **redis_store_settings(url, prefix),
         blocklist=[blocklist("wget", user_agents=["Wget/*"])],
         directives={"paths": [{"prefix": "/open/", "train_ai": True}]},
         evidence={"signing_key": KEY, "served_per_minute": 2},
@@ -75,7 +79,7 @@ def settings_for(url: str, prefix: str, **more: Any) -> Settings:
 
 def read_stream(url: str, prefix: str) -> list[dict[str, Any]]:
     async def go() -> list[dict[str, Any]]:
-        store = RedisStore(url, prefix=prefix, timeout=2.0)
+        store = RedisStore(url, prefix=prefix, timeout=LOADED_STORE_TIMEOUT)
         try:
             return [e.data for e in await store.read_events(limit=10_000)]
         finally:
@@ -86,7 +90,7 @@ def read_stream(url: str, prefix: str) -> list[dict[str, Any]]:
 
 def stored(url: str, prefix: str, key: str) -> str | None:
     async def go() -> str | None:
-        store = RedisStore(url, prefix=prefix, timeout=2.0)
+        store = RedisStore(url, prefix=prefix, timeout=LOADED_STORE_TIMEOUT)
         try:
             return await store.get(key)
         finally:
@@ -97,7 +101,7 @@ def stored(url: str, prefix: str, key: str) -> str | None:
 
 def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """`scrapeshield ...` in this process (tests/command.py)."""
-    return run_main(args, {**LOADED_MACHINE, **env})
+    return run_main(args, {**LOADED_STORE_ENV, **env})
 
 
 def cli_process(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -107,7 +111,7 @@ def cli_process(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[
         capture_output=True,
         text=True,
         timeout=60,
-        env={**os.environ, **LOADED_MACHINE, **env},
+        env={**os.environ, **LOADED_STORE_ENV, **env},
         check=False,
     )
 

@@ -23,7 +23,7 @@ from scrapeshield.bans import BanList
 from scrapeshield.store import RedisStore
 from tests.command import run_main
 from tests.operators.test_read_api import event
-from tests.test_blocklog_cli import LOADED_MACHINE
+from tests.servers import LOADED_STORE_ENV
 
 SCRIPT = os.path.join(os.path.dirname(sys.executable), "scrapeshield")
 COLOUR = re.compile(r"\x1b\[[0-9;]*3[0-7]m|\x1b\[[0-9;]*9[0-7]m|\x1b\[[0-9;]*38;")
@@ -32,7 +32,7 @@ COLOUR = re.compile(r"\x1b\[[0-9;]*3[0-7]m|\x1b\[[0-9;]*9[0-7]m|\x1b\[[0-9;]*38;
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """`scrapeshield ...` in this process (tests/command.py), stdout and stderr not a terminal
     as when piped: a closed pipe, terminals and `tail -f` run the console script below."""
-    return run_main(args, {"NO_COLOR": "", **LOADED_MACHINE, **(env or {})})
+    return run_main(args, {"NO_COLOR": "", **LOADED_STORE_ENV, **(env or {})})
 
 
 def seed_redis(url: str, prefix: str, events: list[dict[str, Any]], ban: str | None = None) -> None:

@@ -14,7 +14,7 @@ from scrapeshield.ratelimit.settings import Strategy
 from scrapeshield.signals import Action
 from scrapeshield.store import MemoryStore, RedisStore, Store
 from tests.ratelimit.helpers import group, header, request
-from tests.servers import RedisServer
+from tests.servers import LOADED_STORE_TIMEOUT, RedisServer
 from tests.windows import room
 
 # Windows are an hour or a day (or short ones the test waits out), so a clock-aligned sliding
@@ -29,7 +29,7 @@ async def backend(
     """(store, memory_backend): the limiter is chosen from both."""
     store: Store
     if request.param == "redis":
-        store = RedisStore(redis_server.url, prefix=redis_prefix, timeout=2.0)
+        store = RedisStore(redis_server.url, prefix=redis_prefix, timeout=LOADED_STORE_TIMEOUT)
     else:
         store = MemoryStore()
     try:

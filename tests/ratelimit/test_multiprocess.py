@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.ratelimit.helpers import UA
-from tests.servers import free_port, wait_for_port
+from tests.servers import LOADED_STORE_TIMEOUT, free_port, wait_for_port
 
 pytestmark = pytest.mark.slow
 
@@ -39,7 +39,8 @@ def test_four_workers_admit_exactly_100_per_minute(
 ) -> None:
     settings = tmp_path / "scrapeshield.toml"
     settings.write_text(
-        f'store_url = "{redis_url}"\nstore_prefix = "{redis_prefix}"\nstore_timeout = 2.0\n'
+        f'store_url = "{redis_url}"\nstore_prefix = "{redis_prefix}"\n'
+        f"store_timeout = {LOADED_STORE_TIMEOUT}\n"
         f'[ratelimit]\nstrategy = "{strategy}"\n'
         '[ratelimit.groups.default]\nlimits = "100/minute"\n'
         "[ratelimit.escalation]\nenabled = false\n",

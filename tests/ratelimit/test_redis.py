@@ -11,14 +11,14 @@ from scrapeshield import Settings, Shield
 from scrapeshield.signals import Action
 from scrapeshield.store import RedisStore
 from tests.ratelimit.helpers import group, request
-from tests.servers import RedisServer, free_port
+from tests.servers import LOADED_STORE_TIMEOUT, RedisServer, free_port
 from tests.windows import room
 
 
 async def test_one_round_trip_per_request_with_every_limit(
     redis_url: str, redis_prefix: str
 ) -> None:
-    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=LOADED_STORE_TIMEOUT)
     shield = Shield(
         Settings(
             ratelimit={
@@ -44,7 +44,7 @@ async def test_keys_are_prefixed_and_all_expire(own_redis: RedisServer, redis_pr
     # A server of its own: "nothing outside the prefix" then speaks of this shield's keys alone,
     # not of whatever other tests (the efficacy harness's prefixes) left on the shared server.
     redis_url = own_redis.url
-    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=LOADED_STORE_TIMEOUT)
     for strategy in ("sliding-window-counter", "moving-window", "fixed-window"):
         shield = Shield(
             Settings(
@@ -76,7 +76,9 @@ async def test_keys_are_prefixed_and_all_expire(own_redis: RedisServer, redis_pr
 
 async def test_fails_open_when_redis_is_down(redis_prefix: str) -> None:
     server = RedisServer.start()
-    store = RedisStore(server.url, prefix=redis_prefix, timeout=0.2, cooldown=30)
+    # (the healthy counts below need a loaded machine's timeout; once stopped, the server's
+    # connections are refused at once, so the outage does not wait for it)
+    store = RedisStore(server.url, prefix=redis_prefix, timeout=LOADED_STORE_TIMEOUT, cooldown=30)
     try:
         shield = Shield(Settings(ratelimit={"groups": group("1/day")}), store=store)
         assert (await request(shield))[0].action is Action.ALLOW
@@ -113,7 +115,7 @@ async def test_a_sliding_window_keeps_two_parity_buckets_each_ending_with_the_ne
     """A sliding window's buckets are `<key>/0` and `<key>/1` (hit.lua: no key name built
     from a number); the bucket a request counts in expires at the last millisecond of the
     bucket after it, so its parity's name is empty again when that parity comes back."""
-    store = RedisStore(redis_url, prefix=redis_prefix, timeout=2.0)
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=LOADED_STORE_TIMEOUT)
     shield = Shield(Settings(ratelimit={"groups": group("5/minute")}), store=store)
     client = aioredis.Redis.from_url(redis_url, decode_responses=True)
     try:
