@@ -14,11 +14,15 @@ from __future__ import annotations
 import io
 import os
 import subprocess
+import sys
 from collections.abc import Mapping
 from contextlib import redirect_stderr, redirect_stdout
 from unittest import mock
 
 from scrapeshield.cli import main
+from tests.servers import LOADED_STORE_ENV
+
+SCRIPT = os.path.join(os.path.dirname(sys.executable), "scrapeshield")  # the console script
 
 
 def run_main(args: tuple[str, ...], env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
@@ -37,4 +41,24 @@ def run_main(args: tuple[str, ...], env: Mapping[str, str]) -> subprocess.Comple
                 code = 1
     return subprocess.CompletedProcess(
         ["scrapeshield", *args], code, out.getvalue(), err.getvalue()
+    )
+
+
+def cli(*args: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """`scrapeshield ...` in this process, with the environment its own process would have (a
+    loaded machine's store timeout, tests/servers.py, under `env`)."""
+    return run_main(args, {**LOADED_STORE_ENV, **(env or {})})
+
+
+def cli_process(
+    *args: str, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`scrapeshield ...` as the console script, in its own process, as an operator runs it."""
+    return subprocess.run(
+        [SCRIPT, *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **LOADED_STORE_ENV, **(env or {})},
+        check=False,
     )

@@ -17,8 +17,8 @@ from scrapeshield.ratelimit.settings import EscalationSpec
 from scrapeshield.store import MemoryStore, RedisStore, Store
 from scrapeshield.store.keys import BAN_INDEX
 from scrapeshield.support import Support
+from tests.command import cli
 from tests.servers import RedisClusterServers, RedisServer
-from tests.test_blocklog_cli import cli
 
 pytestmark = pytest.mark.both_loops
 

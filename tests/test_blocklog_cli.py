@@ -7,9 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import subprocess
-import sys
 import time
 from typing import Any
 
@@ -25,33 +23,13 @@ from scrapeshield.blocklog import BlockEvent, parse_since, summarise
 from scrapeshield.cli import main as cli_main
 from scrapeshield.store import RedisStore
 from tests.browsers import CHROME_UA, chrome
-from tests.command import run_main
+from tests.command import SCRIPT, cli, cli_process
 from tests.servers import (
-    LOADED_STORE_ENV,
     LOADED_STORE_TIMEOUT,
     closing_app,
     redis_store_settings,
     serve,
 )
-
-
-def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """`scrapeshield ...` in this process, with the environment its own process would have."""
-    return run_main(args, {**LOADED_STORE_ENV, **(env or {})})
-
-
-def cli_process(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    """`scrapeshield ...` in its own process, as an operator would run it."""
-    return subprocess.run(
-        [sys.executable, "-m", "scrapeshield.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        # (no CLI test is about the store's timeout: a store that is down is one on a closed
-        # port, refused at once)
-        env={**os.environ, **LOADED_STORE_ENV, **(env or {})},
-        check=False,
-    )
 
 
 async def ok(request: object) -> PlainTextResponse:
@@ -338,9 +316,8 @@ def test_since_rejects_non_finite_times() -> None:
 
 
 def test_console_script_is_installed() -> None:
-    script = os.path.join(os.path.dirname(sys.executable), "scrapeshield")
     result = subprocess.run(
-        [script, "--help"], capture_output=True, text=True, timeout=60, check=False
+        [SCRIPT, "--help"], capture_output=True, text=True, timeout=60, check=False
     )
     assert result.returncode == 0
     for command in ("demo", "explain", "log", "ban", "unban"):

@@ -19,8 +19,8 @@ from scrapeshield.operators import EventFilter, StoreSource, client_report, newe
 from scrapeshield.store import RedisStore, open_store
 from scrapeshield.store.base import StoredEvent
 from scrapeshield.store.stream import LEGACY_TTL, EventStreams, parse_id
+from tests.command import cli
 from tests.servers import RedisClusterServers
-from tests.test_blocklog_cli import cli
 
 pytestmark = pytest.mark.both_loops
 

@@ -20,9 +20,10 @@ from scrapeshield.store import RedisStore
 from scrapeshield.support import Support, TargetError, client_key_of
 from scrapeshield.synthetic import synthetic_scope
 from tests.browsers import chrome
+from tests.command import cli
 from tests.operators_app import flag
 from tests.servers import LOADED_STORE_TIMEOUT, LOOPS, serve
-from tests.test_blocklog_cli import app_for, cli, redis_settings
+from tests.test_blocklog_cli import app_for, redis_settings
 
 TRAP = "/archive/full/"
 

@@ -21,11 +21,11 @@ from scrapeshield.store import MemoryStore, RedisStore, Store
 from scrapeshield.store.keys import TRAP_INDEX
 from scrapeshield.support import Support, trap_index
 from tests.browsers import chrome
+from tests.command import cli
 from tests.operators_app import MOUNT, TOKEN, bearer, operators_app
 from tests.servers import LOOPS, RedisClusterServers, RedisServer, redis_store_settings, serve
 from tests.test_ban_index import _scans
 from tests.test_ban_index import store as store  # (memory, Redis and Cluster)
-from tests.test_blocklog_cli import cli
 
 pytestmark = pytest.mark.both_loops
 TRAP = "/artworks/archive-all"

@@ -10,9 +10,6 @@ import contextlib
 import io
 import json
 import logging
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,9 +26,8 @@ from scrapeshield.blocklog import BlockEvent
 from scrapeshield.evidence.report import ReportError, build_report, sign, verify
 from scrapeshield.shield import Shield, synthetic_scope
 from scrapeshield.store import MemoryStore, RedisStore
-from tests.command import run_main
+from tests.command import cli, cli_process
 from tests.servers import (
-    LOADED_STORE_ENV,
     LOADED_STORE_TIMEOUT,
     LOOPS,
     closing_app,
@@ -40,7 +36,6 @@ from tests.servers import (
 )
 from tests.windows import wait_for_room
 
-SCRIPT = os.path.join(os.path.dirname(sys.executable), "scrapeshield")
 KEY = "evidence-key-0123456789"
 TWITTERBOT = "Twitterbot/1.0"
 
@@ -97,23 +92,6 @@ def stored(url: str, prefix: str, key: str) -> str | None:
             await store.aclose()
 
     return asyncio.run(go())
-
-
-def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """`scrapeshield ...` in this process (tests/command.py)."""
-    return run_main(args, {**LOADED_STORE_ENV, **env})
-
-
-def cli_process(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    """`scrapeshield ...` as the console script, in its own process."""
-    return subprocess.run(
-        [SCRIPT, *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, **LOADED_STORE_ENV, **env},
-        check=False,
-    )
 
 
 @pytest.mark.parametrize("loop", LOOPS)

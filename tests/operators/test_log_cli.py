@@ -12,7 +12,6 @@ import pty
 import re
 import select
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -21,18 +20,17 @@ import pytest
 
 from scrapeshield.bans import BanList
 from scrapeshield.store import RedisStore
-from tests.command import run_main
+from tests.command import SCRIPT
+from tests.command import cli as command
 from tests.operators.test_read_api import event
-from tests.servers import LOADED_STORE_ENV
 
-SCRIPT = os.path.join(os.path.dirname(sys.executable), "scrapeshield")
 COLOUR = re.compile(r"\x1b\[[0-9;]*3[0-7]m|\x1b\[[0-9;]*9[0-7]m|\x1b\[[0-9;]*38;")
 
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     """`scrapeshield ...` in this process (tests/command.py), stdout and stderr not a terminal
     as when piped: a closed pipe, terminals and `tail -f` run the console script below."""
-    return run_main(args, {"NO_COLOR": "", **LOADED_STORE_ENV, **(env or {})})
+    return command(*args, env={"NO_COLOR": "", **(env or {})})
 
 
 def seed_redis(url: str, prefix: str, events: list[dict[str, Any]], ban: str | None = None) -> None:
