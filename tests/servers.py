@@ -163,6 +163,20 @@ def redis_store_settings(url: str, prefix: str | None = None, **more: Any) -> di
     return {"store_url": url, **named, "store_timeout": LOADED_STORE_TIMEOUT, **more}
 
 
+def wait_for_status(request: Callable[[], Any], status: int, timeout: float = 5.0) -> None:
+    """Sends `request` (an httpx call) until it answers `status`: a loaded machine's first store
+    call, its connection and script, may take longer than a short `store_timeout` and fail open
+    or closed once (one slow call does not open the breaker)."""
+    deadline = time.monotonic() + timeout
+    seen: list[int] = []
+    while time.monotonic() < deadline:
+        seen.append(request().status_code)
+        if seen[-1] == status:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"never got {status}; got {sorted(set(seen))}")
+
+
 class UvicornThread:
     """Serve an ASGI app with a real uvicorn on 127.0.0.1 in a background thread."""
 
