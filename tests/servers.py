@@ -207,7 +207,8 @@ class _PromptServer(uvicorn.Server):
             sock.close()
         for connection in list(self.server_state.connections):
             connection.shutdown()
-        while self.server_state.connections or self.server_state.tasks:
+        # uvicorn's state has no event to wait on: its own loop polls too, every 0.1 s
+        while self.server_state.connections or self.server_state.tasks:  # noqa: ASYNC110
             await asyncio.sleep(0.005)
         for server in self.servers:
             await server.wait_closed()
