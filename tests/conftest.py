@@ -9,9 +9,12 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import ssl
 import time
 from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping
+from typing import Any
 
+import httpx
 import pytest
 import uvloop
 
@@ -81,6 +84,26 @@ def pytest_runtest_makereport(
             )
         )
     return report
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_tls_context() -> Iterator[None]:
+    """Every httpx client builds an SSL context and loads certifi's CA bundle into it (~40 ms
+    here) though the tests only speak plain HTTP on loopback: ~250 clients in one adversary test
+    spent most of its 9 s so. The clients of the test process share one default context
+    (httpx.create_ssl_context's own); a client given its own verify or cert gets its own."""
+    shared = httpx.create_ssl_context()
+
+    def create(
+        verify: ssl.SSLContext | str | bool = True, cert: Any = None, trust_env: bool = True
+    ) -> ssl.SSLContext:
+        if verify is True and cert is None and trust_env:
+            return shared
+        return httpx.create_ssl_context(verify=verify, cert=cert, trust_env=trust_env)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("httpx._transports.default.create_ssl_context", create)
+        yield
 
 
 @pytest.fixture(scope="session")
