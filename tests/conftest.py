@@ -9,8 +9,12 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+import ssl
+import time
+from collections.abc import AsyncIterator, Callable, Generator, Iterator, Mapping
+from typing import Any
 
+import httpx
 import pytest
 import uvloop
 
@@ -28,6 +32,11 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "both_loops: run each async test on asyncio and on uvloop (tests.servers.LOOPS)"
     )
+    config.addinivalue_line(
+        "markers",
+        "clock_hour(seconds=30): the test counts identity's hourly budgets or an hour limit on"
+        " the real clock; it starts once the clock hour has `seconds` left (tests/windows.py)",
+    )
 
 
 def pytest_asyncio_loop_factories(
@@ -40,12 +49,61 @@ def pytest_asyncio_loop_factories(
     return {"asyncio": asyncio.new_event_loop}
 
 
+CLOCK_HOUR_STARTED = pytest.StashKey[float]()
+
+
 @pytest.fixture(autouse=True)
-def _room_in_the_clock_hour() -> None:
-    """Identity's budgets count by clock hour (sliding into the next, floored) and many tests
-    count exactly up to an hour's limit on the real clock: a test starting in an hour's last
-    30 s waits into the next hour (tests/windows.py). At most 30 s once an hour, else none."""
-    wait_for_room(30.0, 3600.0)
+def _room_in_the_clock_hour(request: pytest.FixtureRequest) -> None:
+    """Identity's budgets count by clock hour (sliding into the next, floored), as do hour
+    limits: a test that counts exactly up to one on the real clock is marked `clock_hour` (its
+    module's `pytestmark`) and, starting in the hour's last `seconds`, waits into the next hour
+    (tests/windows.py; at most 30 s once an hour). The others do not wait: one that fails
+    after running across an hour's edge says so in its report (pytest_runtest_makereport)."""
+    marker = request.node.get_closest_marker("clock_hour")
+    if marker is not None:
+        wait_for_room(float(marker.kwargs.get("seconds", 30.0)), 3600.0)
+    request.node.stash[CLOCK_HOUR_STARTED] = time.time()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item,
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failed test without the `clock_hour` mark that ran across a clock hour's edge: say so
+    in its report, so that a test that counts hourly budgets and lacks the mark is found."""
+    report = yield
+    started = item.stash.get(CLOCK_HOUR_STARTED, None)
+    across = started is not None and started // 3600 != time.time() // 3600
+    if report.failed and across and not item.get_closest_marker("clock_hour"):
+        report.sections.append(
+            (
+                "clock hour",
+                "this test ran across a clock hour's edge without the clock_hour mark: if it"
+                " counts identity's hourly budgets or an hour limit on the real clock, mark"
+                " its module `pytestmark = pytest.mark.clock_hour` (tests/conftest.py)",
+            )
+        )
+    return report
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_tls_context() -> Iterator[None]:
+    """Every httpx client builds an SSL context and loads certifi's CA bundle into it (~40 ms
+    here) though the tests only speak plain HTTP on loopback: ~250 clients in one adversary test
+    spent most of its 9 s so. The clients of the test process share one default context
+    (httpx.create_ssl_context's own); a client given its own verify or cert gets its own."""
+    shared = httpx.create_ssl_context()
+
+    def create(
+        verify: ssl.SSLContext | str | bool = True, cert: Any = None, trust_env: bool = True
+    ) -> ssl.SSLContext:
+        if verify is True and cert is None and trust_env:
+            return shared
+        return httpx.create_ssl_context(verify=verify, cert=cert, trust_env=trust_env)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("httpx._transports.default.create_ssl_context", create)
+        yield
 
 
 @pytest.fixture(scope="session")

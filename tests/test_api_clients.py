@@ -19,6 +19,8 @@ from scrapeshield.credentials.verify import sign
 from tests.browsers import chrome
 from tests.servers import LOOPS, serve
 
+pytestmark = pytest.mark.clock_hour
+
 IOS_APP = "MyArtApp/1.0 (iOS)"
 OKHTTP = "okhttp/4.12.0"
 KEY = "a-shared-secret-of-the-app-0001"

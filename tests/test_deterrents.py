@@ -26,6 +26,8 @@ from tests.challenge.fakes import BudgetUse
 from tests.challenge.helpers import IMAGE, KEY, NAVIGATE
 from tests.servers import LOOPS
 
+pytestmark = pytest.mark.clock_hour
+
 TOOL = {"User-Agent": "python-requests/2.32.3", "Accept": "*/*"}
 _PIL_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".gif": "GIF", ".webp": "WEBP", ".avif": "AVIF"}
 

@@ -15,7 +15,7 @@ from benchmarks.efficacy.runner import run_one
 
 from scrapeshield.demo.art import ARTWORK_COUNT
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.clock_hour]
 TINY = Budget(requests=60, seconds=4.0)
 
 

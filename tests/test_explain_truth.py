@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from scrapeshield.cli import main
-from scrapeshield.cli.explain import DEFAULT_IP
+from scrapeshield.cli.parsers import DEFAULT_IP
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROME = (

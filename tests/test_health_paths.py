@@ -24,6 +24,8 @@ from scrapeshield.store import MemoryStore
 from tests.browsers import firefox
 from tests.servers import LOOPS, RedisServer, closing_app, redis_store_settings, serve
 
+pytestmark = pytest.mark.clock_hour
+
 PROBES = ["curl/8.5.0", "kube-probe/1.31", "ELB-HealthChecker/2.0", "GoogleHC/1.0"]
 NAIVE = "python-requests/2.32.3"
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0"

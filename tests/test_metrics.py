@@ -30,6 +30,8 @@ from tests.operators_app import (
 )
 from tests.servers import LOADED_STORE_TIMEOUT, LOOPS, RedisServer, redis_store_settings, serve
 
+pytestmark = pytest.mark.clock_hour
+
 GPTBOT = "Mozilla/5.0 AppleWebKit/537.36 (KHTML, like Gecko; compatible; GPTBot/1.2; +https://openai.com/gptbot)"
 HEADLESS = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "

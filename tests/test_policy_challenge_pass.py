@@ -13,6 +13,8 @@ from scrapeshield.policy import Policy
 from scrapeshield.settings import PolicySettings
 from scrapeshield.signals import CHALLENGE_PASSED, Action, Signal
 
+pytestmark = pytest.mark.clock_hour
+
 PASS = Signal(CHALLENGE_PASSED, 0.0)
 
 

@@ -18,6 +18,8 @@ from scrapeshield.route_index import RouteIndex
 from scrapeshield.shield import synthetic_scope
 from tests.servers import LOOPS, serve
 
+pytestmark = pytest.mark.clock_hour
+
 GROUPS = frozenset({"default", "api", "images"})
 
 

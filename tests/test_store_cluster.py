@@ -31,6 +31,8 @@ from scrapeshield.store.keys import subject_key
 from tests.browsers import chrome, chrome_image
 from tests.servers import LOOPS, RedisClusterServers, closing_app, redis_store_settings, serve
 
+pytestmark = pytest.mark.clock_hour
+
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Gecko/20100101 Firefox/132.0"
 
 

@@ -9,7 +9,8 @@ import pytest
 
 from scrapeshield.store import Store
 
-pytestmark = pytest.mark.both_loops  # every store, on asyncio and on uvloop
+# every store, on asyncio and on uvloop; budgets' and hour limits' counts on the real clock
+pytestmark = [pytest.mark.both_loops, pytest.mark.clock_hour]
 
 SHORT = 1.0
 """A TTL the next calls must come within (a loaded machine's Redis has taken over 0.25 s a

@@ -19,7 +19,7 @@ from tests.challenge.conftest import LoopRecorder, shield_of
 from tests.servers import LOOPS, redis_store_settings, serve
 from tests.windows import wait_for_room
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.clock_hour]
 TWITTERBOT = "Twitterbot/1.0"
 
 

@@ -18,7 +18,7 @@ from scrapeshield import Settings, Shield
 from scrapeshield.demo.art import png
 from tests.servers import LOOPS, free_port, redis_store_settings, wait_for_port
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.clock_hour]
 CHROME = (
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/156.0.0.0 Safari/537.36"

@@ -21,11 +21,12 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from scrapeshield.facts import Facts
-from scrapeshield.signals import Decision, Signal
-from scrapeshield.store.base import Store, StoredEvent
+if TYPE_CHECKING:  # types only: `scrapeshield log` reads the log without the request pipeline
+    from scrapeshield.facts import Facts
+    from scrapeshield.signals import Decision, Signal
+    from scrapeshield.store.base import Store, StoredEvent
 
 LOGGER_NAME = "scrapeshield.blocklog"
 logger = logging.getLogger(LOGGER_NAME)

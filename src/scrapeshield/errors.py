@@ -34,3 +34,9 @@ class StoreError(ScrapeShieldError):
 
 class StoreUnavailable(StoreError):
     """The store cannot be reached in time (or the breaker is open): callers degrade gracefully."""
+
+
+class SourceError(Exception):
+    """An operators' event source that cannot be read (a missing file, a memory store): the
+    message says why. Not a ScrapeShieldError: the request path never raises it. Defined here
+    (and `scrapeshield.operators` gives it) so the CLI catches it without importing the store."""

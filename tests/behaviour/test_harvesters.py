@@ -25,7 +25,7 @@ from tests.challenge.conftest import LoopRecorder, shield_of
 from tests.challenge.helpers import KEY, challenge_all, parse_page, solve
 from tests.servers import LOOPS, redis_store_settings, serve
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.clock_hour]
 Headers = Callable[[str, int], dict[str, str]]
 
 

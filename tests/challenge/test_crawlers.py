@@ -15,7 +15,7 @@ import requests
 from tests.challenge.conftest import gallery
 from tests.challenge.helpers import BROWSER_UA, NAVIGATE, challenge_all, parse_page
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.clock_hour]
 
 ARTWORK = "<article class=artwork>"
 

@@ -28,6 +28,8 @@ from tests.challenge.helpers import (
 )
 from tests.servers import LOOPS
 
+pytestmark = pytest.mark.clock_hour
+
 HTML = {"Accept": "text/html"}
 
 

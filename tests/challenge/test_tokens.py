@@ -16,6 +16,8 @@ from scrapeshield.challenge import pow
 from scrapeshield.challenge.page import safe_return_path
 from scrapeshield.challenge.tokens import Signer, TokenError, binding_for, network_of
 
+pytestmark = pytest.mark.clock_hour
+
 KEY_A = b"a" * 32
 KEY_B = b"b" * 32
 BIND = binding_for("198.51.100.0/24", "Mozilla/5.0")

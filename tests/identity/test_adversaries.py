@@ -12,6 +12,8 @@ from tests.browsers import chrome
 from tests.identity.helpers import Browser, demo, demo_settings, person
 from tests.servers import LOOPS, redis_store_settings
 
+pytestmark = pytest.mark.clock_hour
+
 
 @pytest.mark.parametrize("loop", LOOPS)
 def test_the_person_is_never_refused_and_answers_at_most_one_challenge(loop: str) -> None:

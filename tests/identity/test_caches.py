@@ -22,7 +22,7 @@ from scrapeshield.signals import Decision
 from scrapeshield.store.base import Store
 from tests.identity.test_signals import IMAGE, PAGE, names, settings
 
-pytestmark = pytest.mark.both_loops
+pytestmark = [pytest.mark.both_loops, pytest.mark.clock_hour]
 
 
 async def at(

@@ -19,7 +19,7 @@ from scrapeshield.store.base import Store
 from tests.identity.helpers import KEY, image_headers
 from tests.identity.test_signals import IMAGE, PAGE, cookie_of, decide, names, settings
 
-pytestmark = pytest.mark.both_loops
+pytestmark = [pytest.mark.both_loops, pytest.mark.clock_hour]
 TAKEN = random.Random(16).sample(range(1, 200), 49)  # no constant-stride walk in it
 FRENCH_PAGE = {**PAGE, "Accept-Language": "fr-FR,fr;q=0.9"}
 FRENCH_IMAGE = {**image_headers("https://localhost/artworks/1"), "Accept-Language": "fr-FR,fr"}

@@ -19,7 +19,7 @@ from tests.identity.helpers import KEY
 from tests.identity.test_churn import FRENCH_IMAGE, FRENCH_PAGE
 from tests.identity.test_signals import IMAGE, PAGE, cookie_of, decide, names, settings
 
-pytestmark = pytest.mark.both_loops
+pytestmark = [pytest.mark.both_loops, pytest.mark.clock_hour]
 ADDRESSES = [f"203.0.113.{10 + i}" for i in range(5)]
 REFUSED = "budget/newcomers/hour/refuse"
 

@@ -16,7 +16,7 @@ from scrapeshield.store.base import Store
 from tests.identity.test_caches import at, identity_of, token
 from tests.identity.test_signals import IMAGE, PAGE, settings
 
-pytestmark = pytest.mark.both_loops
+pytestmark = [pytest.mark.both_loops, pytest.mark.clock_hour]
 
 
 async def test_a_plans_operations_are_its_calls_columns(store: Store) -> None:

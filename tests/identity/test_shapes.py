@@ -17,7 +17,7 @@ from scrapeshield.store.base import Store
 from tests.identity.test_caches import at, identity_of, token
 from tests.identity.test_signals import IMAGE, PAGE, settings
 
-pytestmark = pytest.mark.both_loops
+pytestmark = [pytest.mark.both_loops, pytest.mark.clock_hour]
 
 
 def counting(monkeypatch: pytest.MonkeyPatch) -> list[int]:

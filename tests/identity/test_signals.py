@@ -23,7 +23,7 @@ from tests.browsers import chrome
 from tests.identity.helpers import KEY, image_headers
 from tests.servers import LOADED_STORE_TIMEOUT
 
-pytestmark = pytest.mark.both_loops
+pytestmark = [pytest.mark.both_loops, pytest.mark.clock_hour]
 PAGE = chrome()
 IMAGE = image_headers("https://localhost/artworks/1")
 

@@ -20,7 +20,7 @@ from scrapeshield.signals import Action, Decision
 from scrapeshield.store.base import Store
 from tests.identity.test_signals import IMAGE, names, settings
 
-pytestmark = pytest.mark.both_loops
+pytestmark = [pytest.mark.both_loops, pytest.mark.clock_hour]
 IDS = random.Random(17).sample(range(1, 301), 60)  # no constant-stride walk in it
 HOUR = int(time.time() // 3600) * 3600.0  # the current clock hour's start
 

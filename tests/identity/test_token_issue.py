@@ -15,7 +15,7 @@ from scrapeshield.store.base import Store
 from tests.identity.test_caches import at, identity_of
 from tests.identity.test_signals import PAGE, settings
 
-pytestmark = pytest.mark.both_loops
+pytestmark = [pytest.mark.both_loops, pytest.mark.clock_hour]
 
 TWO_DAYS = 2 * 86_400
 

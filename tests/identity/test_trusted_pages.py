@@ -18,7 +18,7 @@ from scrapeshield.store.base import Store
 from tests.identity.test_caches import at, token
 from tests.identity.test_signals import IMAGE, PAGE, cookie_of, names, settings
 
-pytestmark = pytest.mark.both_loops
+pytestmark = [pytest.mark.both_loops, pytest.mark.clock_hour]
 START = int(time.time() // 3600) * 3600.0 + 600.0  # ten minutes into the clock hour: no turn
 AT_BUDGET = "budget/visitor/hour"
 

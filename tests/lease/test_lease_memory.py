@@ -14,6 +14,8 @@ from scrapeshield.store import MemoryStore
 from tests.lease.reserving import QUOTA, STRATEGIES, near_the_limit, settings
 from tests.lease.reserving import decide as _decide
 
+pytestmark = pytest.mark.clock_hour
+
 
 def _shield(strategy: str) -> tuple[Shield, Leases]:
     """A shield with leases of 4 requests on the MemoryStore, and its lease table."""

@@ -8,11 +8,15 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
+
 from scrapeshield import Settings, Shield
 from scrapeshield.lease.table import Leases
 from scrapeshield.shield import synthetic_scope
 from scrapeshield.store import MemoryStore
 from tests.lease.reserving import API
+
+pytestmark = pytest.mark.clock_hour
 
 SECONDS = 0.5  # a lease's life here: slower is a sleep past it, faster two requests in a row
 

@@ -22,6 +22,8 @@ from tests.lease.reserving import decide as _decide
 from tests.lease.reserving import settings as _settings
 from tests.servers import LOADED_STORE_TIMEOUT
 
+pytestmark = pytest.mark.clock_hour
+
 
 async def _room(redis_url: str, prefix: str, strategy: str, quota: int = QUOTA) -> int:
     """How many more requests the shared counters admit (a shield without leases)."""

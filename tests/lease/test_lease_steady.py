@@ -21,6 +21,8 @@ from tests.servers import LOADED_STORE_TIMEOUT, LOOPS
 from tests.test_store_stale_loop import _run
 from tests.windows import wait_for_room
 
+pytestmark = pytest.mark.clock_hour
+
 INDEX = "https://localhost/"
 ARTWORKS = (7, 3, 12, 5, 20, 9, 15, 1, 18, 11, 4, 16)  # no constant-stride walk
 QUIRK = "headers/no-accept-language"  # a privacy browser's: 20, under challenge_score (40)

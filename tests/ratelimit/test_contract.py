@@ -17,6 +17,8 @@ from tests.ratelimit.helpers import group, header, request
 from tests.servers import LOADED_STORE_TIMEOUT, RedisServer
 from tests.windows import room
 
+pytestmark = pytest.mark.clock_hour
+
 # Windows are an hour or a day (or short ones the test waits out), so a clock-aligned sliding
 # window almost never turns over during a test (which would let its count decay by one).
 STRATEGIES: list[Strategy] = ["sliding-window-counter", "moving-window", "fixed-window"]

@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
+
 from scrapeshield import Settings, Shield
 from scrapeshield.bans import BanList
 from scrapeshield.signals import Action
 from scrapeshield.store import Store
 from tests.ratelimit.helpers import group, header, request, shield_for
 from tests.windows import room
+
+pytestmark = pytest.mark.clock_hour
 
 
 async def test_ipv6_addresses_in_one_64_share_a_counter(store: Store) -> None:

@@ -18,6 +18,8 @@ from scrapeshield.signals import Action
 from scrapeshield.store import MemoryStore, Store
 from tests.ratelimit.helpers import group, request, shield_for
 
+pytestmark = pytest.mark.clock_hour
+
 
 class Clock:
     def __init__(self, now: float) -> None:

@@ -16,6 +16,8 @@ from scrapeshield.ratelimit.settings import VERIFIED_BOT_NOTE, EscalationSpec
 from scrapeshield.settings import DEFAULT_ROUTE_GROUPS
 from scrapeshield.shield import synthetic_scope
 
+pytestmark = pytest.mark.clock_hour
+
 GROUPS: dict[str, Any] = {
     "default": {"limits": "60/minute"},
     "pages": {"limits": "30/minute"},

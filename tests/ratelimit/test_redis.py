@@ -14,6 +14,8 @@ from tests.ratelimit.helpers import group, request
 from tests.servers import LOADED_STORE_TIMEOUT, RedisServer, free_port
 from tests.windows import room
 
+pytestmark = pytest.mark.clock_hour
+
 
 async def test_one_round_trip_per_request_with_every_limit(
     redis_url: str, redis_prefix: str

@@ -1,4 +1,5 @@
-"""The `scrapeshield` command, one module per subcommand (demo, explain, log, bans, robots...).
+"""The `scrapeshield` command, one module per subcommand (demo, explain, log, bans, robots...),
+each imported when it runs (the options of all are in `parsers`).
 
 An application of the library: may import anything in it, and nothing in the library imports
 the CLI.
@@ -6,35 +7,12 @@ the CLI.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
 
-from scrapeshield.cli import bans, demo, directives, evidence, explain, log, robots, update_data
-from scrapeshield.errors import ConfigurationError, StoreError
-from scrapeshield.operators import SourceError
-
-COMMANDS = (demo, explain, log, bans, robots, directives, update_data, evidence)
-
-
-def _version() -> str:
-    try:
-        return version("scrapeshield")
-    except PackageNotFoundError:  # run from a source tree that was never installed
-        return "unknown"
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="scrapeshield", description="Stop scrapers from harvesting your artwork."
-    )
-    parser.add_argument("--version", action="version", version=f"scrapeshield {_version()}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in COMMANDS:
-        module.register(sub)
-    return parser
+from scrapeshield.cli.parsers import build_parser
+from scrapeshield.errors import ConfigurationError, SourceError, StoreError
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,44 +12,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from scrapeshield.bans import LIST_LIMIT, Ban, BanList
-from scrapeshield.cli.common import add_settings_options, load_settings, parse_duration
+from scrapeshield.cli.common import load_settings
 from scrapeshield.store import open_store
 from scrapeshield.support import Support, TargetError, client_key_of
 
 T = TypeVar("T")
-TARGET_HELP = "an IP address, or a network of the size clients are keyed by (/32 IPv4, /64 IPv6)"
-
-
-def register(sub: Any) -> None:
-    ban = sub.add_parser("ban", help="ban a client address (or IPv6 network) for a duration")
-    ban.add_argument("target", metavar="IP|CIDR", help=TARGET_HELP)
-    ban.add_argument("--for", dest="duration", type=parse_duration, default=None, help="e.g. 1h")
-    ban.add_argument("--reason", default="")
-    add_settings_options(ban)
-    ban.set_defaults(handler=run_ban)
-
-    unban = sub.add_parser(
-        "unban", help="lift a ban and a trap flag (someone says they are blocked)"
-    )
-    unban.add_argument("target", metavar="IP|CIDR", help=TARGET_HELP)
-    unban.add_argument(
-        "--forget",
-        action="store_true",
-        help="also forget the escalation history (strikes and ban level)",
-    )
-    add_settings_options(unban)
-    unban.set_defaults(handler=run_unban)
-
-    listing = sub.add_parser("bans", help="list active bans and trap flags")
-    listing.add_argument("--json", action="store_true")
-    listing.add_argument(
-        "--scan",
-        action="store_true",
-        help="find bans and trap flags by scanning the keyspace (slow on a large store) and "
-        "index them: once, for those written before this version kept their indexes",
-    )
-    add_settings_options(listing)
-    listing.set_defaults(handler=run_list)
 
 
 MEMORY_WARNING = (

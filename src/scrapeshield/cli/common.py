@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from scrapeshield.settings import Settings
+if TYPE_CHECKING:
+    from scrapeshield.settings import Settings
 
 
 def add_settings_options(parser: argparse.ArgumentParser) -> None:
@@ -16,6 +17,9 @@ def add_settings_options(parser: argparse.ArgumentParser) -> None:
 
 
 def load_settings(args: argparse.Namespace, **overrides: Any) -> Settings:
+    """The settings a subcommand runs with (imported here: `--help` needs none of pydantic)."""
+    from scrapeshield.settings import Settings
+
     if args.store:
         overrides["store_url"] = args.store
     if args.config:

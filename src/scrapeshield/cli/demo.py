@@ -7,15 +7,7 @@ import logging
 import sys
 from typing import Any
 
-from scrapeshield.cli.common import add_settings_options, load_settings
-
-
-def register(sub: Any) -> None:
-    parser = sub.add_parser("demo", help="serve the demo art gallery protected by scrapeshield")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
-    add_settings_options(parser)
-    parser.set_defaults(handler=run)
+from scrapeshield.cli.common import load_settings
 
 
 def run(args: argparse.Namespace) -> int:

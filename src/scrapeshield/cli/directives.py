@@ -9,7 +9,7 @@ import json
 import mimetypes
 from typing import Any
 
-from scrapeshield.cli.common import add_settings_options, load_settings
+from scrapeshield.cli.common import load_settings
 from scrapeshield.directives.headers import DirectiveHeaders
 from scrapeshield.directives.html import meta_tags
 from scrapeshield.directives.preferences import PreferenceResolver
@@ -17,18 +17,6 @@ from scrapeshield.facts import FactsBuilder
 from scrapeshield.settings import Settings
 from scrapeshield.shield import synthetic_scope
 from scrapeshield.signals import Action, Decision
-
-
-def register(sub: Any) -> None:
-    parser = sub.add_parser("directives", help="the opt-out headers a path would get")
-    parser.add_argument("path")
-    parser.add_argument(
-        "--content-type", default=None, help="response type (default: guessed from the path)"
-    )
-    parser.add_argument("--status", type=int, default=200)
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
-    add_settings_options(parser)
-    parser.set_defaults(handler=run)
 
 
 def guess_type(path: str) -> str:

@@ -15,8 +15,8 @@ from typing import Any
 from rich.text import Text
 
 from scrapeshield.cli import render
-from scrapeshield.cli.common import add_settings_options, load_settings
-from scrapeshield.cli.sources import add_source_options, event_filter, with_source
+from scrapeshield.cli.common import load_settings
+from scrapeshield.cli.sources import event_filter, with_source
 from scrapeshield.evidence.report import (
     MAX_EVENTS,
     ReportError,
@@ -33,25 +33,6 @@ NO_KEY = (
     "no key to sign with: set evidence.signing_key (SCRAPESHIELD_EVIDENCE__SIGNING_KEY) or "
     "challenge.secret_keys, as the site does"
 )
-
-
-def register(sub: Any) -> None:
-    parser = sub.add_parser(
-        "evidence", help="what an agent, a client or a work was served or refused (signed)"
-    )
-    parser.add_argument("verify", nargs="?", choices=["verify"], help="verify a report's signature")
-    parser.add_argument("report", nargs="?", metavar="REPORT", help="verify: the report file")
-    parser.add_argument("--agent", help="a catalogue agent (e.g. GPTBot), or text in its UA")
-    parser.add_argument("--client", help="a client key (IP or IPv6 /64)")
-    parser.add_argument("--path", help="a work: a path prefix (e.g. /art/alice/)")
-    parser.add_argument("--since", help="15m, 1h, 2d ago, an epoch time or an ISO date")
-    parser.add_argument("--until", help="as --since")
-    parser.add_argument("-n", "--limit", type=int, default=MAX_EVENTS, help="newest N events")
-    parser.add_argument("--out", metavar="FILE", help="write a signed JSON report here")
-    parser.add_argument("--json", action="store_true", help="print the (unsigned) report")
-    add_source_options(parser)
-    add_settings_options(parser)
-    parser.set_defaults(handler=run)
 
 
 def fail(message: str, code: int = 2) -> int:
@@ -78,7 +59,9 @@ def run(args: argparse.Namespace) -> int:
     } | {"since_epoch": flt.since, "until_epoch": flt.until}
 
     async def collect(source: EventSource, _store: Store | None, s: Settings) -> dict[str, Any]:
-        kept: deque[dict[str, Any]] = deque(maxlen=max(1, args.limit))
+        kept: deque[dict[str, Any]] = deque(
+            maxlen=max(1, MAX_EVENTS if args.limit is None else args.limit)
+        )
         seen = 0
         async for event in source.oldest_first(flt):
             kept.append(event)

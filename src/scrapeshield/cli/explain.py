@@ -9,15 +9,15 @@ import json
 import sys
 from typing import Any
 
-from scrapeshield.cli.common import add_settings_options, load_settings
+from scrapeshield.cli.common import load_settings
 from scrapeshield.cli.explain_input import (
     InputError,
     RequestSpec,
-    add_input_options,
     from_curl,
     from_har,
     load_app,
 )
+from scrapeshield.cli.parsers import DEFAULT_HOST, DEFAULT_IP
 from scrapeshield.deterrents.decoy import extension_for, placeholder
 from scrapeshield.errors import ConfigurationError
 from scrapeshield.facts import Facts
@@ -26,31 +26,7 @@ from scrapeshield.shield import Shield, synthetic_scope
 from scrapeshield.signals import Action, Decision
 from scrapeshield.testing import browser_family, browser_headers
 
-DEFAULT_IP = "198.18.0.7"
-"""RFC 2544's benchmarking range: in no example of the docs (they use the three TEST-NETs, so a
-default there could match a documented safelist), and never a real client."""
-DEFAULT_HOST = "www.example.com"
-"""Not this machine: `localhost` would make plain HTTP a secure context (browsers treat it so)."""
 _BROWSER_HINTS = ("accept", "accept-language", "sec-fetch-mode")
-
-
-def register(sub: Any) -> None:
-    parser = sub.add_parser("explain", help="why would this request be allowed or blocked")
-    parser.add_argument("--ua", default=None, help="User-Agent (omit for none)")
-    parser.add_argument(
-        "--ip", default=None, help=f"client address (default {DEFAULT_IP}, in no documented range)"
-    )
-    parser.add_argument("--path", default=None, help="path and query, as sent (default /)")
-    parser.add_argument("--method", default=None, help="default GET")
-    parser.add_argument("--scheme", default=None, choices=["http", "https"], help="default https")
-    parser.add_argument("--host", default=None, help=f"Host header (default {DEFAULT_HOST})")
-    parser.add_argument(
-        "--header", action="append", default=[], metavar="'Name: value'", help="repeatable"
-    )
-    add_input_options(parser)
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
-    add_settings_options(parser)
-    parser.set_defaults(handler=run)
 
 
 def parse_header(text: str) -> tuple[str, str]:

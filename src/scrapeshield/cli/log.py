@@ -15,10 +15,8 @@ from rich.console import Console
 from rich.text import Text
 
 from scrapeshield.cli import render
-from scrapeshield.cli.common import add_settings_options, load_settings
+from scrapeshield.cli.common import load_settings
 from scrapeshield.cli.sources import (
-    add_filter_options,
-    add_source_options,
     client_key,
     event_filter,
     with_source,
@@ -33,25 +31,6 @@ from scrapeshield.operators import (
 )
 from scrapeshield.settings import Settings
 from scrapeshield.store import Store
-
-VIEWS = ("tail", "summary", "show", "export")
-
-
-def register(sub: Any) -> None:
-    parser = sub.add_parser("log", help="tail, summarise, search or export the block log")
-    parser.add_argument("view", choices=VIEWS, nargs="?", default="tail")
-    parser.add_argument("target", nargs="?", metavar="CLIENT", help="show: the client key")
-    parser.add_argument("--request", metavar="ID", help="show: the request id a page showed")
-    parser.add_argument("-n", "--limit", type=int, default=50, help="tail/show: how many events")
-    parser.add_argument("-f", "--follow", action="store_true", help="tail: follow new events")
-    parser.add_argument("--top", type=int, default=10, help="summary: how many of each")
-    parser.add_argument("--format", choices=["jsonl", "csv"], default="jsonl", help="export")
-    parser.add_argument("--out", metavar="FILE", help="export: write here (default: stdout)")
-    parser.add_argument("--json", action="store_true", help="machine-readable output")
-    add_filter_options(parser)
-    add_source_options(parser)
-    add_settings_options(parser)
-    parser.set_defaults(handler=run)
 
 
 def fail(message: str, code: int = 2) -> int:

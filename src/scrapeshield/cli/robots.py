@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
-from scrapeshield.cli.common import add_settings_options, load_settings
+from scrapeshield.cli.common import load_settings
 from scrapeshield.directives.build import generated_robots
-
-
-def register(sub: Any) -> None:
-    parser = sub.add_parser("robots", help="print the generated robots.txt")
-    add_settings_options(parser)
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -22,22 +22,6 @@ MEMORY_STORE = (
 )
 
 
-def add_source_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--file", metavar="LOG", help="read a JSON-lines block-log file instead")
-
-
-def add_filter_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--since", help="15m, 1h, 2d ago, an epoch time or an ISO date")
-    parser.add_argument("--until", help="as --since")
-    parser.add_argument("--client", help="only this client key (IP or IPv6 /64)")
-    parser.add_argument("--action", help="only this action (block, challenge, ...)")
-    parser.add_argument("--rule", help="only rules starting with this")
-    parser.add_argument("--category", help="only this crawler category (ai-training, ...)")
-    parser.add_argument("--path", help="only paths starting with this")
-    parser.add_argument("--agent", help="only this catalogue agent (e.g. GPTBot)")
-    parser.add_argument("--event", help="only this event kind (decision, served, ...)")
-
-
 def client_key(target: str, settings: Settings) -> str:
     """An IP address as requests are keyed (IPv6 to its /64); anything else as given."""
     try:

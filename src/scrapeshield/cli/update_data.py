@@ -4,28 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
-from scrapeshield.cli.common import add_settings_options, load_settings
+from scrapeshield.cli.common import load_settings
 from scrapeshield.fingerprint.data_update import update_data
-
-
-def register(sub: Any) -> None:
-    parser = sub.add_parser(
-        "update-data",
-        help="refresh the bot catalogue, crawler and cloud-provider IP ranges from their sources",
-    )
-    parser.add_argument(
-        "--data-dir", metavar="DIR", help="where to write (default: settings fingerprint.data_dir)"
-    )
-    parser.add_argument(
-        "--mirror",
-        metavar="URL",
-        help="fetch <URL>/robots.json, <URL>/ip-ranges/<name>.json and "
-        "<URL>/datacenter/<name>.json|csv instead of the public URLs",
-    )
-    add_settings_options(parser)
-    parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:

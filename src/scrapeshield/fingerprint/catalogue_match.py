@@ -14,6 +14,7 @@ an HTC "Ruby" phone does not).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -37,8 +38,11 @@ def words(text: str) -> tuple[str, ...]:
     return tuple(_WORD.findall(text.lower()))
 
 
+@functools.lru_cache(maxsize=4096)
 def _qualifier(token: str) -> tuple[str, re.Pattern[str] | None]:
-    """The token's words, and the check its qualifier adds on the lower-cased user agent."""
+    """The token's words, and the check its qualifier adds on the lower-cased user agent.
+    Kept per token: the catalogue's ~520 qualified tokens are more than `re`'s own cache
+    (512), so each matcher built after the first compiled them all again (~45 ms a Shield)."""
     if token.startswith("="):
         return token[1:], re.compile(r"\A" + re.escape(token[1:].lower().strip()) + r"\Z")
     if token.endswith(("/", ";")):  # "Java/" with a version; "Spider;" as a comment field

@@ -11,16 +11,13 @@ from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+from scrapeshield.errors import SourceError
 from scrapeshield.evidence.states import STATE_EVENT
 from scrapeshield.operators.filters import EventFilter
 from scrapeshield.operators.stream import PAGE
 
 MAX_LINE = 1 << 20  # a JSON-lines record is a few KB; longer lines are not ours
 _MAX_FILE_STATES = 1024
-
-
-class SourceError(Exception):
-    """A source that cannot be read (a missing file, a memory store): the message says why."""
 
 
 def parse_line(line: str) -> dict[str, Any] | None:

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any, Protocol
 
-from scrapeshield.operators.files import MAX_LINE, FileSource, SourceError
+from scrapeshield.errors import SourceError
+from scrapeshield.operators.files import MAX_LINE, FileSource
 from scrapeshield.operators.filters import EventFilter, agent_of, category_of, refused
 from scrapeshield.operators.stream import PAGE, StoreSource
 
