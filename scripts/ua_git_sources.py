@@ -417,5 +417,7 @@ def git_rows(
     text = repo.read(licence)
     if licence == "README.md":  # woothee states its licence in its README only
         text = text[text.index("## License") :]
+    if licence == "dist.ini":  # Parse::HTTP::UserAgent states it in its build settings only
+        text = text.split("\n\n", 1)[0] + "\n"
     (out / f"LICENSE.{name}").write_text(text, "utf-8")
     yield from reader(repo)

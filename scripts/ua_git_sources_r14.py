@@ -26,6 +26,12 @@ annotation:
   httpagentparser (MIT)       shon/httpagentparser's tests.py data (agent, simple, detect):
                               detect's 'bot' True = bot; else browser in Mozilla/ or Opera/
                               form, else app
+  parse-http-useragent        burak/CPAN-Parse-HTTP-UserAgent's t/data files (CPAN
+  (Perl 5: GPL-1.0-or-later   Parse::HTTP::UserAgent; its dist.ini states the licence, which
+  or Artistic-1.0)            LICENSE.parse-http-useragent keeps): each [AGENT] block's first
+                              line that is not a comment; `robot => 1` = bot, else browser in
+                              Mozilla/ or Opera/ form, else app. Left out: the agents its files
+                              comment out (#TODO)
 """
 
 from __future__ import annotations
@@ -79,6 +85,12 @@ GIT: dict[str, Pinned] = {
         "389296c66b2183addb1a53add3ec0c71e16cddfa",
         "MIT",
         "LICENSE.txt",
+    ),
+    "parse-http-useragent": (
+        "github.com/burak/CPAN-Parse-HTTP-UserAgent",
+        "f99fd88e1be51086c302cc6a182738875c0075b0",
+        "Perl-5 (GPL-1.0-or-later OR Artistic-1.0)",
+        "dist.ini",
     ),
 }
 
@@ -166,6 +178,24 @@ def httpagentparser(repo: Repo) -> Iterator[Row]:
         yield label, "httpagentparser", f"httpagentparser:{name}".replace(",", " "), ua
 
 
+_ROBOT = re.compile(r"^\s*'?robot'?\s*=>\s*1\b", re.M)
+
+
+def parse_http_useragent(repo: Repo) -> Iterator[Row]:
+    for path in repo.files("t/data", ""):
+        if path.count("/") < 3:
+            continue  # t/data/README
+        for block in repo.read(path).split("[AGENT]"):
+            lines = [line for line in block.splitlines() if line.strip()]
+            lines = [line for line in lines if not line.lstrip().startswith("#")]
+            if not lines:
+                continue
+            ua = clean(lines[0])
+            label = "bot" if _ROBOT.search("\n".join(lines[1:])) else browser_form(ua)
+            tag = "parse-http-useragent:" + path.removeprefix("t/data/").replace(",", " ")
+            yield label, "parse-http-useragent", tag, ua
+
+
 # Each reader by its source's name (the function's, with dashes).
 READERS: dict[str, Callable[[Repo], Iterator[Row]]] = {
     reader.__name__.replace("_", "-"): reader
@@ -177,6 +207,7 @@ READERS: dict[str, Callable[[Repo], Iterator[Row]]] = {
         gshutler_useragent,
         express_useragent,
         httpagentparser,
+        parse_http_useragent,
     )
 }
 assert set(READERS) == set(GIT)

@@ -28,8 +28,8 @@ asserted on (tests/test_ua_quality.py). The dev half is cut again by the same ha
 (whose misses changes are decided on) and `dev-B` (held out within dev: a change must not hurt
 it), so that a rule fitted to the agents it was read from shows as a dev-A/dev-B gap.
 
-Round six added sources for development only (`DEV_ONLY`; round nine five more, rounds
-thirteen and fourteen seven each): an agent that only they list forms the `dev-new` pool,
+Round six added sources for development only (`DEV_ONLY`; round nine five more, round
+thirteen seven, round fourteen eight): an agent that only they list forms the `dev-new` pool,
 whatever its hash (changes are decided on dev-A and dev-new); their rows for an agent the other
 sources list are not read, so every agent of dev-A, dev-B and eval keeps its half, its label
 and its tags.
@@ -80,7 +80,8 @@ NOISE_LABELS = (*NOISE, "named-bot")
 # other tests; round thirteen's: fake-useragent's data file, PhpUserAgent's, jenssegers/agent's,
 # projectdiscovery/useragent's, mileusna/useragent's, uasurfer's and HTTP::BrowserDetect's
 # agents; round fourteen's: arcjet/well-known-bots', top-crawler-agents', mssola/useragent's,
-# user-agent-utils', gshutler/useragent's, express-useragent's and httpagentparser's.
+# user-agent-utils', gshutler/useragent's, express-useragent's, httpagentparser's and
+# Parse::HTTP::UserAgent's.
 DEV_ONLY = frozenset(
     {
         "crawlerdetect",
@@ -109,6 +110,7 @@ DEV_ONLY = frozenset(
         "gshutler-useragent",
         "express-useragent",
         "httpagentparser",
+        "parse-http-useragent",
     }
 )
 
