@@ -40,8 +40,9 @@ Development only (tests/ua_corpus.DEV_ONLY, round six): an agent only these list
   git  php-user-agent, jenssegers-agent, projectdiscovery-useragent, mileusna-useragent,
        uasurfer, http-browserdetect (round thirteen; see scripts/ua_git_sources_r13.py)
   git  well-known-bots, top-crawler-agents, mssola-useragent, user-agent-utils,
-       gshutler-useragent, express-useragent, httpagentparser, parse-http-useragent (round
-       fourteen, 2026-12-06; see scripts/ua_git_sources_r14.py)
+       gshutler-useragent, express-useragent, httpagentparser, parse-http-useragent,
+       agentzero, voxtechnica-useragent (round fourteen, 2026-12-06; see
+       scripts/ua_git_sources_r14.py)
 
 Row: label (browser | bot | app), source, tags (comma-separated), user agent. An agent that
 sources label differently keeps every label; tests/ua_labelled.py resolves conflicts.

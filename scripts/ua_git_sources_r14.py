@@ -32,6 +32,16 @@ annotation:
                               line that is not a comment; `robot => 1` = bot, else browser in
                               Mozilla/ or Opera/ form, else app. Left out: the agents its files
                               comment out (#TODO)
+  agentzero (MIT)             hexydec/agentzero's tests/*Test.php cases ('agent' => [...]):
+                              'type' => 'robot' = bot; else browser in Mozilla/ or Opera/
+                              form, else app
+  voxtechnica-useragent       voxtechnica/user-agent's cmd/sample_data/user_agents.json: 17,548
+  (MIT)                       distinct agents of one site's page views in 2022 Q2, grouped
+                              by a Java port of Matomo Device Detector ("bot - AhrefsBot",
+                              "browser - Chrome - desktop - Windows"): group bot or library
+                              (an HTTP library, as Matomo's are read above) = bot; browser,
+                              desktop or mobile app = browser in Mozilla/ or Opera/ form (an
+                              app's in-app browser), else app. Left out: its ungrouped entry
 """
 
 from __future__ import annotations
@@ -91,6 +101,18 @@ GIT: dict[str, Pinned] = {
         "f99fd88e1be51086c302cc6a182738875c0075b0",
         "Perl-5 (GPL-1.0-or-later OR Artistic-1.0)",
         "dist.ini",
+    ),
+    "agentzero": (
+        "github.com/hexydec/agentzero",
+        "83c4b5e5c36c11b0cf6f9ce208de31b9112d4fc5",
+        "MIT",
+        "LICENSE",
+    ),
+    "voxtechnica-useragent": (
+        "github.com/voxtechnica/user-agent",
+        "97e26ba251d7f09c3181946d35dc2566b03c9510",
+        "MIT",
+        "LICENSE",
     ),
 }
 
@@ -196,6 +218,30 @@ def parse_http_useragent(repo: Repo) -> Iterator[Row]:
             yield label, "parse-http-useragent", tag, ua
 
 
+# One case of an agentzero test: 'agent' => [ ... ], at three tabs' indent.
+_PHP_CASE = re.compile(r"^\t\t\t'((?:[^'\\]|\\.)*)' => \[(.*?)^\t\t\t\]", re.M | re.S)
+
+
+def agentzero(repo: Repo) -> Iterator[Row]:
+    for path in repo.files("tests", "Test.php"):
+        name = path.removeprefix("tests/").removesuffix("Test.php")
+        for case in _PHP_CASE.finditer(repo.read(path)):
+            ua = clean(re.sub(r"\\(['\\])", r"\1", case.group(1)))
+            robot = re.search(r"'type' => 'robot'", case.group(2))
+            yield "bot" if robot else browser_form(ua), "agentzero", f"agentzero:{name}", ua
+
+
+def voxtechnica_useragent(repo: Repo) -> Iterator[Row]:
+    for group in json.loads(repo.read("cmd/sample_data/user_agents.json")):
+        kind = group["userAgent"].split(" \u2013 ")[0]
+        if not kind:
+            continue  # its ungrouped entry
+        tag = f"voxtechnica:{kind}".replace(",", " ")
+        for ua in map(clean, group["stringCounts"]):
+            label = "bot" if kind in ("bot", "library") else browser_form(ua)
+            yield label, "voxtechnica-useragent", tag, ua
+
+
 # Each reader by its source's name (the function's, with dashes).
 READERS: dict[str, Callable[[Repo], Iterator[Row]]] = {
     reader.__name__.replace("_", "-"): reader
@@ -208,6 +254,8 @@ READERS: dict[str, Callable[[Repo], Iterator[Row]]] = {
         express_useragent,
         httpagentparser,
         parse_http_useragent,
+        agentzero,
+        voxtechnica_useragent,
     )
 }
 assert set(READERS) == set(GIT)

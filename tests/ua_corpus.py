@@ -29,7 +29,7 @@ asserted on (tests/test_ua_quality.py). The dev half is cut again by the same ha
 it), so that a rule fitted to the agents it was read from shows as a dev-A/dev-B gap.
 
 Round six added sources for development only (`DEV_ONLY`; round nine five more, round
-thirteen seven, round fourteen eight): an agent that only they list forms the `dev-new` pool,
+thirteen seven, round fourteen ten): an agent that only they list forms the `dev-new` pool,
 whatever its hash (changes are decided on dev-A and dev-new); their rows for an agent the other
 sources list are not read, so every agent of dev-A, dev-B and eval keeps its half, its label
 and its tags.
@@ -80,8 +80,8 @@ NOISE_LABELS = (*NOISE, "named-bot")
 # other tests; round thirteen's: fake-useragent's data file, PhpUserAgent's, jenssegers/agent's,
 # projectdiscovery/useragent's, mileusna/useragent's, uasurfer's and HTTP::BrowserDetect's
 # agents; round fourteen's: arcjet/well-known-bots', top-crawler-agents', mssola/useragent's,
-# user-agent-utils', gshutler/useragent's, express-useragent's, httpagentparser's and
-# Parse::HTTP::UserAgent's.
+# user-agent-utils', gshutler/useragent's, express-useragent's, httpagentparser's,
+# Parse::HTTP::UserAgent's, agentzero's and voxtechnica/user-agent's.
 DEV_ONLY = frozenset(
     {
         "crawlerdetect",
@@ -111,6 +111,8 @@ DEV_ONLY = frozenset(
         "express-useragent",
         "httpagentparser",
         "parse-http-useragent",
+        "agentzero",
+        "voxtechnica-useragent",
     }
 )
 
