@@ -408,6 +408,13 @@ READERS: dict[str, Callable[[Repo], Iterator[Row]]] = {
 Pinned = tuple[str, str, str, str]  # repository, commit, licence, licence file
 
 
+def readers_by_name(
+    *readers: Callable[[Repo], Iterator[Row]],
+) -> dict[str, Callable[[Repo], Iterator[Row]]]:
+    """Each reader by its source's name: the function's, with dashes (later rounds' modules)."""
+    return {reader.__name__.replace("_", "-"): reader for reader in readers}
+
+
 def git_rows(
     name: str, pinned: Pinned, reader: Callable[[Repo], Iterator[Row]], git_dir: Path, out: Path
 ) -> Iterator[Row]:

@@ -49,9 +49,9 @@ from __future__ import annotations
 import ast
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
-from ua_git_sources import Pinned, Repo, Row, browser_form, clean
+from ua_git_sources import Pinned, Repo, Row, browser_form, clean, readers_by_name
 
 GIT: dict[str, Pinned] = {
     "well-known-bots": (
@@ -242,20 +242,16 @@ def voxtechnica_useragent(repo: Repo) -> Iterator[Row]:
             yield label, "voxtechnica-useragent", tag, ua
 
 
-# Each reader by its source's name (the function's, with dashes).
-READERS: dict[str, Callable[[Repo], Iterator[Row]]] = {
-    reader.__name__.replace("_", "-"): reader
-    for reader in (
-        well_known_bots,
-        top_crawler_agents,
-        mssola_useragent,
-        user_agent_utils,
-        gshutler_useragent,
-        express_useragent,
-        httpagentparser,
-        parse_http_useragent,
-        agentzero,
-        voxtechnica_useragent,
-    )
-}
+READERS = readers_by_name(
+    well_known_bots,
+    top_crawler_agents,
+    mssola_useragent,
+    user_agent_utils,
+    gshutler_useragent,
+    express_useragent,
+    httpagentparser,
+    parse_http_useragent,
+    agentzero,
+    voxtechnica_useragent,
+)
 assert set(READERS) == set(GIT)
