@@ -39,6 +39,10 @@ Development only (tests/ua_corpus.DEV_ONLY, round six): an agent only these list
                                       platform), else browser in Mozilla/ or Opera/ form, else app
   git  php-user-agent, jenssegers-agent, projectdiscovery-useragent, mileusna-useragent,
        uasurfer, http-browserdetect (round thirteen; see scripts/ua_git_sources_r13.py)
+  git  well-known-bots, top-crawler-agents, mssola-useragent, user-agent-utils,
+       gshutler-useragent, express-useragent, httpagentparser, parse-http-useragent,
+       agentzero, voxtechnica-useragent (round fourteen, 2026-12-06; see
+       scripts/ua_git_sources_r14.py)
 
 Row: label (browser | bot | app), source, tags (comma-separated), user agent. An agent that
 sources label differently keeps every label; tests/ua_labelled.py resolves conflicts.
@@ -69,13 +73,14 @@ from typing import Any
 
 import ua_git_sources
 import ua_git_sources_r13
+import ua_git_sources_r14
 import ua_parser
 import yaml
 from ua_git_sources import BROWSER_FORM, browser_form, git_rows
 
-# Every git source and its reader (round thirteen's in a module of their own).
-GIT = {**ua_git_sources.GIT, **ua_git_sources_r13.GIT}
-READERS = {**ua_git_sources.READERS, **ua_git_sources_r13.READERS}
+# Every git source and its reader (rounds thirteen's and fourteen's in modules of their own).
+GIT = {**ua_git_sources.GIT, **ua_git_sources_r13.GIT, **ua_git_sources_r14.GIT}
+READERS = {**ua_git_sources.READERS, **ua_git_sources_r13.READERS, **ua_git_sources_r14.READERS}
 OUT = Path(__file__).resolve().parent.parent / "tests" / "data" / "ua"
 CORPUS = OUT / "corpus.tsv.gz"
 MANIFEST = OUT / "MANIFEST.toml"

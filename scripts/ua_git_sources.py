@@ -408,6 +408,13 @@ READERS: dict[str, Callable[[Repo], Iterator[Row]]] = {
 Pinned = tuple[str, str, str, str]  # repository, commit, licence, licence file
 
 
+def readers_by_name(
+    *readers: Callable[[Repo], Iterator[Row]],
+) -> dict[str, Callable[[Repo], Iterator[Row]]]:
+    """Each reader by its source's name: the function's, with dashes (later rounds' modules)."""
+    return {reader.__name__.replace("_", "-"): reader for reader in readers}
+
+
 def git_rows(
     name: str, pinned: Pinned, reader: Callable[[Repo], Iterator[Row]], git_dir: Path, out: Path
 ) -> Iterator[Row]:
@@ -417,5 +424,7 @@ def git_rows(
     text = repo.read(licence)
     if licence == "README.md":  # woothee states its licence in its README only
         text = text[text.index("## License") :]
+    if licence == "dist.ini":  # Parse::HTTP::UserAgent states it in its build settings only
+        text = text.split("\n\n", 1)[0] + "\n"
     (out / f"LICENSE.{name}").write_text(text, "utf-8")
     yield from reader(repo)

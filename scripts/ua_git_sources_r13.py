@@ -36,9 +36,9 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
-from ua_git_sources import Pinned, Repo, Row, browser_form, clean
+from ua_git_sources import Pinned, Repo, Row, browser_form, clean, readers_by_name
 
 GIT: dict[str, Pinned] = {
     "php-user-agent": (
@@ -153,16 +153,12 @@ def http_browserdetect(repo: Repo) -> Iterator[Row]:
             yield label, "http-browserdetect", f"browserdetect:{kind}".replace(",", " "), ua
 
 
-# Each reader by its source's name (the function's, with dashes).
-READERS: dict[str, Callable[[Repo], Iterator[Row]]] = {
-    reader.__name__.replace("_", "-"): reader
-    for reader in (
-        php_user_agent,
-        jenssegers_agent,
-        projectdiscovery_useragent,
-        mileusna_useragent,
-        uasurfer,
-        http_browserdetect,
-    )
-}
+READERS = readers_by_name(
+    php_user_agent,
+    jenssegers_agent,
+    projectdiscovery_useragent,
+    mileusna_useragent,
+    uasurfer,
+    http_browserdetect,
+)
 assert set(READERS) == set(GIT)

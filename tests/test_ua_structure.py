@@ -1,5 +1,5 @@
-"""Structural rules of rounds eleven to thirteen (docs/detection.md, "Eleventh round" to
-"Thirteenth round"), each on the agents of the development pools it was decided on, with the near
+"""Structural rules of rounds eleven to fourteen (docs/detection.md, "Eleventh round" to
+"Fourteenth round"), each on the agents of the development pools it was decided on, with the near
 miss it must leave as it was."""
 
 from __future__ import annotations
@@ -160,3 +160,46 @@ def test_the_headers_own_name_before_its_value_is_a_pasted_line() -> None:
         " 2.0.50727)"
     )
     assert not _bot_reason(copied, "IE")
+
+
+def test_a_host_alone_as_the_last_comment_after_the_browsers_tokens_is_a_tool() -> None:
+    """Round fourteen: a host alone in the agent's last comment, after a version and words
+    (dev-new's research scanner). An app's package id as its last comment, a host inside IE's
+    comment and a host followed by anything else are not read."""
+    chrome = (
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_11_1) AppleWebKit/537.36 (KHTML, like Gecko)"
+        " Chrome/46.0.2490.86 Safari/537.36"
+    )
+    scanner = f"{chrome} Scanning for research (researchscan.comsys.rwth-aachen.de)"
+    assert "host alone" in _bot_reason(scanner, "Chrome")
+    assert BARE.classify(scanner).is_bot
+    for browser, family in (
+        (f"{chrome} (researchscan.comsys.rwth-aachen.de) Edg/109.0", "Chrome"),
+        (f"{chrome} (Scanning for research; researchscan.comsys.rwth-aachen.de)", "Chrome"),
+        (
+            "Mozilla/5.0 (compatible; MSIE 10.0; Windows NT 5.1; SV1; Multi-Browser 10.1"
+            " (www.multibrowser.de); .NET CLR 1.1.4322)",
+            "IE",
+        ),
+        ("Mozilla/5.0 (Linux; Android 8) (com.eakalin.filmizle)", "Other"),
+    ):
+        assert "host alone" not in _bot_reason(browser, family), browser
+
+
+def test_konquerors_name_and_psions_epoc_are_a_browsers_evidence() -> None:
+    """Round fourteen: Konqueror's name with a version ua-parser does not read and EPOC, Psion's
+    system, are positive evidence of a browser (dev-new's Parse::HTTP::UserAgent agents); a
+    bot word still wins, and a word that only holds them is not read."""
+    for browser in (
+        "Mozilla/5.0 (compatible; Konqueror/3; Linux)",
+        "Mozilla/5.0 (compatible; Konqueror/3; Darwin)",
+        "Opera/v5.12 (EPOC; U) [en]",
+    ):
+        assert not BARE.classify(browser).is_bot, browser
+    for bot in (
+        "Mozilla/5.0 (compatible; Konqueror/3.5; Linux) KHTML/3.5.5 (like Gecko)"
+        " (Exabot-Thumbnails)",
+        "Mozilla/5.0 (compatible; XKonqueror/3; Linux)",
+        "Opera/v5.12 (EPOCH; U) [en]",
+    ):
+        assert BARE.classify(bot).is_bot, bot

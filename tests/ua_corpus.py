@@ -29,9 +29,10 @@ asserted on (tests/test_ua_quality.py). The dev half is cut again by the same ha
 it), so that a rule fitted to the agents it was read from shows as a dev-A/dev-B gap.
 
 Round six added sources for development only (`DEV_ONLY`; round nine five more, round
-thirteen seven): an agent that only they list forms the `dev-new` pool, whatever its hash
-(changes are decided on dev-A and dev-new); their rows for an agent the other sources list are
-not read, so every agent of dev-A, dev-B and eval keeps its half, its label and its tags.
+thirteen seven, round fourteen ten): an agent that only they list forms the `dev-new` pool,
+whatever its hash (changes are decided on dev-A and dev-new); their rows for an agent the other
+sources list are not read, so every agent of dev-A, dev-B and eval keeps its half, its label
+and its tags.
 """
 
 from __future__ import annotations
@@ -78,7 +79,9 @@ NOISE_LABELS = (*NOISE, "named-bot")
 # round nine's: fnando/browser's, ua-parser-js 1.0.41's, Browser.php's, platform.js's and uap-core's
 # other tests; round thirteen's: fake-useragent's data file, PhpUserAgent's, jenssegers/agent's,
 # projectdiscovery/useragent's, mileusna/useragent's, uasurfer's and HTTP::BrowserDetect's
-# agents.
+# agents; round fourteen's: arcjet/well-known-bots', top-crawler-agents', mssola/useragent's,
+# user-agent-utils', gshutler/useragent's, express-useragent's, httpagentparser's,
+# Parse::HTTP::UserAgent's, agentzero's and voxtechnica/user-agent's.
 DEV_ONLY = frozenset(
     {
         "crawlerdetect",
@@ -99,6 +102,17 @@ DEV_ONLY = frozenset(
         "mileusna-useragent",
         "uasurfer",
         "http-browserdetect",
+        # round fourteen (2026-12-06)
+        "well-known-bots",
+        "top-crawler-agents",
+        "mssola-useragent",
+        "user-agent-utils",
+        "gshutler-useragent",
+        "express-useragent",
+        "httpagentparser",
+        "parse-http-useragent",
+        "agentzero",
+        "voxtechnica-useragent",
     }
 )
 
