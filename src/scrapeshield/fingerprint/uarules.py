@@ -258,16 +258,6 @@ _MS_STAMP = re.compile(r"/1[5-9][0-9]{11}(?![0-9])")
 # Round twelve: dev-B 1 bot more (2 by the heuristics alone), dev-new 2 (4); no browser or app of
 # any dev pool. Risk: a browser or add-on naming itself so (none seen); a tool leaves it out.
 _DOTTED_NAME = re.compile(r" (?<=[0-9] )[a-z]{2,}\.[a-z]{2,}(?![^ ])")
-# A host alone in the agent's last comment, after a version and words with no parenthesis
-# ("... Safari/537.36 Scanning for research (researchscan.comsys.rwth-aachen.de)"): a
-# scanner naming where it comes from, as `_DOTTED_NAME`'s hosts do. Only after the browser's
-# versioned tokens, so an app's package id as its last comment ("(Android)(8)...
-# (com.eakalin.filmizle)") and a host inside IE's comment ("Multi-Browser 10.1
-# (www.multibrowser.de);") are not read. Round fourteen, from dev-new: 1 bot (also by the
-# heuristics alone); no browser or app of any dev pool. Risk: a browser add-on that appends
-# its site so (none seen); a scanner leaves it out.
-_HOST_COMMENT = re.compile(r"\((?:[a-z0-9-]+\.)+[a-z]{2,}\)")
-_VERSION_THEN_WORD = re.compile(r"[0-9] ")
 # A template's placeholder is a variable's name: dotted letters ("Chrome/W.X.Y.Z", "Firefox/x.x")
 # or a word naming a version ("Firefox/firefoxversion", "Gecko/geckotrail": MDN's documented
 # form, copied unfilled). Not any word: iOS apps write their own name after "Safari/"
@@ -352,18 +342,6 @@ def _without_copied_agent(text: str) -> str:
 def _without_branding(text: str) -> str:
     """The agent without a browser's home page or a modder's "www." signature (not contacts)."""
     return _BRANDING.sub(" ", text) if "browser" in text or ".www." in text else text
-
-
-def _host_last_comment(lowered: str) -> bool:
-    """`_HOST_COMMENT` as the agent's last comment, after a version and words (searched from
-    the last parenthesis back, so a long agent costs one pass)."""
-    if not lowered.endswith(")"):
-        return False
-    start = lowered.rfind("(")
-    if not _HOST_COMMENT.fullmatch(lowered, start):
-        return False
-    segment = lowered[max(lowered.rfind(")", 0, start), lowered.rfind("(", 0, start)) + 1 : start]
-    return bool(_VERSION_THEN_WORD.search(segment))
 
 
 def _bot_word(words: tuple[str, ...]) -> str | None:
@@ -462,8 +440,6 @@ def _bot_reason(lowered: str, ua_words: tuple[str, ...], parsed: Parsed) -> str:
         return "a millisecond timestamp where a product sends its version"
     if lowered.startswith("mozilla/") and _DOTTED_NAME.search(lowered):
         return "a host or dotted product name after the browser's tokens, with no version"
-    if lowered.startswith("mozilla/") and _host_last_comment(lowered):
-        return "a host alone in its last comment, after the browser's tokens"
     if "msie" in lowered and _MSIE_UNVERSIONED.search(lowered):
         return "claims Internet Explorer without its version: IE always writes one"
     if not lowered.startswith("mozilla/5.") and _ABOVE_MOZILLA_5.search(lowered):
