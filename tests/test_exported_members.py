@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import scrapeshield
 
 DOCUMENTED = {
@@ -42,6 +44,14 @@ def test_every_exported_member_imports_and_is_public() -> None:
         if name != "__version__":
             assert not member.__module__.startswith("scrapeshield._"), name
             assert member.__module__.startswith("scrapeshield"), name
+
+
+def test_the_lazy_names_are_the_exported_ones() -> None:
+    """The package root imports a public name's module on first use (`_HOMES`): every name it
+    can load is exported, and a name it does not know is an AttributeError, not an import."""
+    assert set(scrapeshield._HOMES) | {"__version__"} == DOCUMENTED
+    with pytest.raises(AttributeError, match="no attribute 'Shiled'"):
+        scrapeshield.Shiled  # noqa: B018
 
 
 def test_star_import() -> None:
