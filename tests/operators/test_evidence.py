@@ -188,6 +188,24 @@ def test_signed_reports_verify_and_tampering_fails() -> None:
         verify(sign(report, KEY.encode()), b"another-key-0123456789")
 
 
+def test_a_report_tells_the_requests_in_the_order_they_came() -> None:
+    """An event is written when its request ends, so a robots.txt fetch may reach the log after
+    the page that followed it (CI saw it): the report orders by request time, and its counts
+    follow that order; events without a time keep their order, first."""
+    events: list[dict[str, Any]] = [
+        {"time": 20.0, "action": "allow", "event": "served", "path": "/gallery/1"},
+        {"time": 10.0, "event": "robots/fetched", "path": "/robots.txt"},
+        {"time": 30.0, "action": "block", "event": "decision", "path": "/art/7.png"},
+        {"time": "late", "action": "allow", "event": "served", "path": "/no-time"},
+    ]
+    report = build_report(events, {}, site="gallery", query={})
+    paths = [row["path"] for row in report["events"]]
+    assert paths == ["/no-time", "/robots.txt", "/gallery/1", "/art/7.png"]
+    assert list(report["counts"].items()) == [("served", 2), ("read robots.txt", 1), ("refused", 1)]
+    timed = build_report(events[:3], {}, site="gallery", query={})
+    assert list(timed["counts"]) == ["read robots.txt", "served", "refused"]
+
+
 def test_evidence_cli_on_redis_and_on_a_log_file(
     redis_url: str, redis_prefix: str, tmp_path: Path
 ) -> None:

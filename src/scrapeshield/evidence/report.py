@@ -48,6 +48,12 @@ def outcome(event: dict[str, Any]) -> str:
     return "refused" if event.get("enforced", True) else "served (monitor)"
 
 
+def _when(event: dict[str, Any]) -> float:
+    """An event's request time (0 when it has none: such events keep their order, first)."""
+    when = event.get("time")
+    return float(when) if isinstance(when, int | float) else 0.0
+
+
 def build_report(
     events: list[dict[str, Any]],
     states: dict[str, dict[str, Any]],
@@ -57,10 +63,11 @@ def build_report(
     truncated: bool = False,
 ) -> dict[str, Any]:
     """The report (unsigned): the events trimmed to their evidence fields, with an `outcome`,
-    and the directive states they name."""
+    in the order the requests came (an event is written when its request ends: a robots.txt
+    fetch may be logged after the page that followed it), and the directive states they name."""
     rows = []
     counts: dict[str, int] = {}
-    for event in events:
+    for event in sorted(events, key=_when):
         row = {k: event.get(k) for k in _FIELDS}
         row["outcome"] = result = outcome(event)
         counts[result] = counts.get(result, 0) + 1
