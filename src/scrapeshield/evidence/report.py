@@ -17,6 +17,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from scrapeshield.operators.filters import event_time
+
 REPORT_FORMAT = "scrapeshield-evidence/1"
 ALGORITHM = "HMAC-SHA256"
 MAX_EVENTS = 10_000
@@ -48,12 +50,6 @@ def outcome(event: dict[str, Any]) -> str:
     return "refused" if event.get("enforced", True) else "served (monitor)"
 
 
-def _when(event: dict[str, Any]) -> float:
-    """An event's request time (0 when it has none: such events keep their order, first)."""
-    when = event.get("time")
-    return float(when) if isinstance(when, int | float) else 0.0
-
-
 def build_report(
     events: list[dict[str, Any]],
     states: dict[str, dict[str, Any]],
@@ -67,7 +63,7 @@ def build_report(
     fetch may be logged after the page that followed it), and the directive states they name."""
     rows = []
     counts: dict[str, int] = {}
-    for event in sorted(events, key=_when):
+    for event in sorted(events, key=event_time):  # (none: 0, first, in their order)
         row = {k: event.get(k) for k in _FIELDS}
         row["outcome"] = result = outcome(event)
         counts[result] = counts.get(result, 0) + 1

@@ -10,7 +10,7 @@ from typing import Any
 
 from scrapeshield.bans import Ban, ban_key
 from scrapeshield.behaviour.trap import trap_key
-from scrapeshield.operators.filters import EventFilter, refused
+from scrapeshield.operators.filters import EventFilter, event_time, refused
 from scrapeshield.operators.sources import EventSource
 from scrapeshield.ratelimit.escalation import level_key, strike_key
 from scrapeshield.store.base import Store
@@ -30,13 +30,6 @@ class ClientReport:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def _time(event: dict[str, Any]) -> float:
-    try:
-        return float(event.get("time", 0.0))
-    except (TypeError, ValueError):
-        return 0.0
 
 
 def _int(value: str | None) -> int:
@@ -63,7 +56,7 @@ async def client_report(
         report.total += 1
         action = str(event.get("action"))
         report.counts[action] = report.counts.get(action, 0) + 1
-        moment = _time(event)
+        moment = event_time(event)
         entry = (moment, report.total, event)
         if len(kept) < recent:
             heapq.heappush(kept, entry)

@@ -73,7 +73,7 @@ class EventFilter:
             return False
         if self.agent is not None and not self._agent(e):
             return False
-        t = _time(e)
+        t = event_time(e)
         return (self.since is None or t >= self.since) and (self.until is None or t <= self.until)
 
     def _agent(self, e: dict[str, Any]) -> bool:
@@ -84,7 +84,8 @@ class EventFilter:
         return wanted in str(e.get("user_agent", "")).lower()
 
 
-def _time(e: dict[str, Any]) -> float:
+def event_time(e: dict[str, Any]) -> float:
+    """An event's time, 0 when it has none or not a number (an odd log line)."""
     try:
         return float(e.get("time", 0.0))
     except (TypeError, ValueError):
