@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 import ua_parser
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from ua_parser import Domain, PartialResult
+from ua_parser import Domain
 from ua_parser import regex as ua_regex
 
 from scrapeshield.defences import RequestContext
@@ -115,11 +117,17 @@ def test_ua_parser_is_asked_only_where_its_answer_is_read(monkeypatch: pytest.Mo
     asked: list[tuple[str, Domain]] = []
     resolver = classifier._resolver
 
-    def counted(text: str, domains: Domain) -> PartialResult:
-        asked.append((text, domains))
-        return resolver(text, domains)
+    def counted(extractor: Any, domain: Domain) -> SimpleNamespace:
+        def extract(text: str) -> Any:  # (ua-parser-rs is untyped)
+            asked.append((text, domain))
+            return extractor.extract(text)
 
-    monkeypatch.setattr(classifier, "_resolver", counted)
+        return SimpleNamespace(extract=extract)
+
+    spy = SimpleNamespace(
+        ua=counted(resolver.ua, Domain.USER_AGENT), os=counted(resolver.os, Domain.OS)
+    )
+    monkeypatch.setattr(classifier, "_resolver", spy)
     for decided in (
         "curl/8.5.0",
         "Foo/1.0",

@@ -3,13 +3,22 @@ exactly what it did, so every verdict stays the same."""
 
 from __future__ import annotations
 
+import gzip
+import itertools
 import random
 import re
 
 import pytest
+from ua_parser import Domain
 
 from scrapeshield.fingerprint import alternation, uacues, uarules
-from scrapeshield.fingerprint.uaparse import ParsedAgent, self_naming_resolver, shared_resolver
+from scrapeshield.fingerprint.uaparse import (
+    PARSE_CAP,
+    ParsedAgent,
+    self_naming_resolver,
+    shared_resolver,
+)
+from tests.ua_corpus import CORPUS
 
 
 def test_alternatives_keyed_on_a_vowel_match_what_they_did() -> None:
@@ -145,3 +154,34 @@ def test_placeholder_search_starts_at_a_slash_and_matches_what_it_did() -> None:
     texts += ["chrome/w.x.y.z", "firefox/firefoxversion", "gecko/geckotrail", "xsafari/a.b"]
     for text in texts:
         assert bool(uarules._PLACEHOLDER.search(text)) == bool(name_first.search(text)), text
+
+
+def test_the_extractors_asked_directly_answer_what_the_resolver_does() -> None:
+    """`ParsedAgent` asks ua-parser's Rust extractors without the resolver's wrapping: the same
+    browser family and version, OS family and self-naming verdict as the resolver's answer, on
+    real agents of every kind and on random ones."""
+    with gzip.open(CORPUS, "rt", encoding="utf-8") as rows:  # every 200th row: every source
+        agents = [
+            row.rstrip("\n").split("\t", 3)[3] for row in itertools.islice(rows, 0, None, 200)
+        ]
+    rng = random.Random(16)
+    alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 ;/()._-"
+    agents += ["Mozilla/5.0 (" + "".join(rng.choices(alphabet, k=200)) for _ in range(200)]
+    resolver, naming = shared_resolver(), self_naming_resolver(uacues.BOT_WORD_HINTS)
+    named = 0
+    for agent in agents:
+        parsed = ParsedAgent(agent, resolver, naming)
+        text = agent[:PARSE_CAP]
+        browser = resolver(text, Domain.USER_AGENT).user_agent
+        os = resolver(text, Domain.OS).os
+        expected = (
+            browser.family if browser else "Other",
+            browser.major or "" if browser else "",
+            os.family if os else "Other",
+        )
+        assert parsed.answer == expected, agent
+        names = naming(text, Domain.USER_AGENT).user_agent is not None
+        assert parsed.may_name_a_bot is names, agent
+        named += names
+    assert len(agents) > 3_000  # the corpus was read
+    assert named > 0  # and some agents name a bot
