@@ -119,7 +119,7 @@ async def test_leases_agree_with_the_pipeline(
 ) -> None:
     """Leases (docs/leases.md: exact by design) on against off, memory and Redis. A leased
     request does not refresh the expiry of identity's returned-visitor mark (id:r:) or of
-    behaviour's row: it comes up to a lease's second earlier (docs/architecture.md)."""
+    behaviour's row: it comes up to a lease's second earlier (docs/log/architecture.md)."""
     lease = {"lease": {"enabled": True}}
     for on_redis in (False, True):
         if on_redis:
