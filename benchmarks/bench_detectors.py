@@ -8,7 +8,7 @@ evaluated in full) called with person.py's requests, one at a time; each detecto
 more), and the best round's mean per kind of request (page, asset, original) is printed,
 largest first, beside the whole request's. A piece timed inside the request includes the
 cold caches a request meets, which the same code looped alone does not (about twice the
-loop's figure; docs/architecture.md).
+loop's figure; docs/log/architecture.md).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ uvloop) is what the rest of a request's work may cost.
 
 `--set hit` serves instead the variants between the floor and a lane hit on the compact record
 (`lane_record.RecordProbe`), loaded with `benchmarks.run`'s one page (Chrome's link click), to
-find where such a hit's server CPU goes over HTTP (docs/architecture.md, "Where a hit's server
+find where such a hit's server CPU goes over HTTP (docs/log/architecture.md, "Where a hit's server
 CPU goes over HTTP"): `Replay` (the hit's skeleton in a plain middleware: the record's key, one
 table lookup, the decision put in `scope["state"]`, the stored headers added by the shield's
 send wrapper) whole and without each part, and the record probe itself uncounted without

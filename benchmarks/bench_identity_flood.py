@@ -1,7 +1,7 @@
 """What a flood of distinct clients leaves in memory (tracemalloc): N clients with a visitor
 token, a page and an original each, twice, on the memory store; the memory still held after,
 by the modules that allocated it (identity's, and the key strings of `store/keys.py`) and in
-all. docs/architecture.md, "Many clients".
+all. docs/log/architecture.md, "Many clients".
 
     python -m benchmarks.bench_identity_flood --clients 20000
 """

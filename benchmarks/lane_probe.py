@@ -1,6 +1,6 @@
 """A probe of issue 19's fast lane: how cheap the hit path can be inside the real middleware.
 
-Benchmark code only, neither exact nor safe (docs/architecture.md, "The hit path measured").
+Benchmark code only, neither exact nor safe (docs/log/architecture.md, "The hit path measured").
 `LaneProbe` is `ScrapeShield` (every defence as `benchmarks/apps.py` ships them, MemoryStore)
 with a table in front of it, keyed by (client address: X-Forwarded-For's last hop when
 127.0.0.1 is a trusted proxy, as the person mix's settings say; the visitor cookie's value; the

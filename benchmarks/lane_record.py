@@ -1,6 +1,6 @@
 """The lane probe with its hits counted on a compact client record (issue 19's step c, a probe).
 
-Benchmark code only, neither exact nor safe (docs/architecture.md, "The hit path on a compact
+Benchmark code only, neither exact nor safe (docs/log/architecture.md, "The hit path on a compact
 record"). `RecordProbe` is `lane_probe.LaneProbe` with two changes:
 
 - **the key**: (the peer's address, the raw header lines but the Referer as one tuple, the
@@ -51,7 +51,7 @@ class _Record:
     against 229 with the collector off); the windows in a list of tuples (4 tracked) still
     averaged 141, 133 µs a request against the probe's 134, 127 (arrays: 115, 116 against
     127, 128). Rings as a `Tally`'s tuples rebuilt at each push: a hit's counting 0.7 µs
-    dearer hot (docs/architecture.md, "The hit path on a compact record")."""
+    dearer hot (docs/log/architecture.md, "The hit path on a compact record")."""
 
     __slots__ = ("counts", "dirty", "keys", "rings", "tally_key", "windows")
 

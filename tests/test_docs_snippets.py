@@ -16,7 +16,7 @@ from scrapeshield import Settings
 from scrapeshield.cli import build_parser
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("**/*.md"))]
 BLOCK = re.compile(r"^```(\w+)\n(.*?)^```", re.DOTALL | re.MULTILINE)
 # Blocks that are not a settings file, each tested where it is used.
 NOT_SETTINGS = {

@@ -40,7 +40,7 @@ def signal_names(result: dict[str, Any]) -> set[str]:
 
 
 def test_the_default_ip_is_in_no_documented_range(capsys: pytest.CaptureFixture[str]) -> None:
-    text = "\n".join(p.read_text("utf-8") for p in [ROOT / "README.md", *ROOT.glob("docs/*.md")])
+    text = "\n".join(p.read_text("utf-8") for p in [ROOT / "README.md", *ROOT.glob("docs/**/*.md")])
     found = re.findall(r"\b\d{1,3}(?:\.\d{1,3}){3}(?:/\d{1,2})?\b", text)
     networks = []
     for cidr in found:

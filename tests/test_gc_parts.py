@@ -1,5 +1,5 @@
 """What the middleware keeps per client is left untracked by the garbage collector, which walks
-every tracked object at each full collection (docs/store.md, "Per-client state"): after 200
+every tracked object at each full collection (docs/log/store.md, "Per-client state"): after 200
 clients' pages and originals (one browser build: a busy site's identity settings, as
 `benchmarks.run.BUSY_SITE`), each issued a visitor token, no part of the shield holds a
 tracked object a client once collections have settled (`benchmarks.gc_parts`). Counts objects,

@@ -85,7 +85,7 @@ Resolved = tuple[int, int, str, bool, str | None]
 the integer is 0), its key, whether a proxy vouched for it, and the scheme the proxy saw. A plain
 tuple of numbers and strings, one per client seen, which the garbage collector stops tracking,
 where a `ClientIdentity` and its `IPv4Address` are walked by every full collection
-(docs/store.md, "Per-client state"); a request makes its address from it (`address_of`)."""
+(docs/log/store.md, "Per-client state"); a request makes its address from it (`address_of`)."""
 
 
 def address_of(resolved: Resolved) -> IPAddress | None:

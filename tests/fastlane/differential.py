@@ -1,4 +1,4 @@
-"""The differential harness of the fast lane (docs/architecture.md, "The fast lane"): the same
+"""The differential harness of the fast lane (docs/log/architecture.md, "The fast lane"): the same
 requests, in the same order and at the same (fake) times, through two shields that differ only in
 their settings (`fast` and `full`: a fast-lane step on and off), through the ASGI middleware, on
 the memory store or Redis; `Twins.send` fails at the

@@ -119,7 +119,7 @@ async def test_leases_agree_with_the_pipeline(
 ) -> None:
     """Leases (docs/leases.md: exact by design) on against off, memory and Redis. A leased
     request does not refresh the expiry of identity's returned-visitor mark (id:r:) or of
-    behaviour's row: it comes up to a lease's second earlier (docs/architecture.md)."""
+    behaviour's row: it comes up to a lease's second earlier (docs/log/architecture.md)."""
     lease = {"lease": {"enabled": True}}
     for on_redis in (False, True):
         if on_redis:
@@ -139,7 +139,7 @@ async def test_leases_at_a_readers_pace_agree_and_lease_nothing(
     """People reading 5 to 30 s between page loads (`sequences.readers`), leases on against
     every shortcut off: the twins agree, every expiry too, and not one request is leased (a
     lease ends after `lease.seconds`). A lease counted at once outlives the pause: commit
-    `feda2d8` leased 112 of these 256 requests, the twins agreeing (docs/leases.md, "Counted
+    `feda2d8` leased 112 of these 256 requests, the twins agreeing (docs/log/leases.md, "Counted
     at once": measured and not kept)."""
     twins = Twins(monkeypatch, fast={"lease": {"enabled": True}}, full={})
     leases = twins.fast.leases

@@ -1,4 +1,4 @@
-"""Leases at a client's pace (docs/leases.md, "At a person's pace"): a client whose lease of a
+"""Leases at a client's pace (docs/log/leases.md, "At a person's pace"): a client whose lease of a
 kind and header set ended unused is granted none while its requests of that key come slower
 than a lease lives (each grant would cost it for nothing), is granted one again as soon as it
 comes faster, and gets the same decisions all along; the marks are bounded."""

@@ -197,7 +197,7 @@ def test_plans_are_reused_per_client_and_the_cache_is_bounded() -> None:
 def test_a_clients_cached_plan_is_not_tracked_by_the_garbage_collector() -> None:
     """What the planner keeps per client is strings and numbers in plain tuples, which a
     collection stops tracking: every full collection would walk tracked objects, for every
-    client (docs/store.md, "Per-client state"). The limits are the group's, shared."""
+    client (docs/log/store.md, "Per-client state"). The limits are the group's, shared."""
     plan, builder = planner(
         groups={"default": {"limits": "60/minute", "network_limits": "600/hour"}}
     )

@@ -24,7 +24,7 @@ whole seconds, oldest first; None until the first push; entries older than their
 skipped by time). A plain tuple of plain tuples of integers, replaced at each change
 (`MemoryStore.replace_record`), never changed in place: a store keeps one per client, and the
 garbage collector stops tracking such tuples, where a class instance or lists would be walked
-by every full collection (docs/store.md, "Per-client state")."""
+by every full collection (docs/log/store.md, "Per-client state")."""
 NEW_TALLY: Tally = ((0, 0, 0, 0, 0, -1, 0, 0, 0, 0, 0, -1), None, None, None)
 
 

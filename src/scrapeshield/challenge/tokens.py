@@ -31,7 +31,7 @@ MAX_TOKEN_LENGTH = 2048
 _payload_json = msgspec.json.Encoder(order="sorted").encode
 _read_json = msgspec.json.decode
 """A payload read back (only once its MAC holds, so only what `_payload_json` wrote): ~0.2 µs
-where `json.loads` took ~2.1, a fourth of a visitor token's first check (docs/architecture.md,
+where `json.loads` took ~2.1, a fourth of a visitor token's first check (docs/log/architecture.md,
 "Many clients"); a malformed one raises a `ValueError` as `json.loads` does."""
 
 

@@ -89,7 +89,7 @@ Call = tuple[tuple[str, ...], tuple[Any, ...], tuple[int, ...]]
 """The script call of a list of operations, made once for every request that runs the same
 list: its keys, its arguments, and where in them the members given per request go. A plain
 tuple of strings and numbers: kept per client (in identity's plans), which the garbage
-collector stops tracking, where a named tuple stays tracked (docs/store.md, "Garbage
+collector stops tracking, where a named tuple stays tracked (docs/log/store.md, "Garbage
 collection")."""
 
 

@@ -37,7 +37,7 @@ class Plan(NamedTuple):
     """What one request queued, and where its answers are in the reply. Kept per client (the
     detector's plan cache) as a plain tuple of its fields (`tuple(plan)`), each a string, a
     number or a plain tuple of them, which the garbage collector stops tracking, where a named
-    tuple stays tracked (docs/store.md, "Garbage collection"); a request makes its `Plan` from
+    tuple stays tracked (docs/log/store.md, "Garbage collection"); a request makes its `Plan` from
     it (`Plan._make`)."""
 
     kind: str

@@ -4,7 +4,7 @@ knows) and from four strings of its client (its visitor id, address, network and
 fingerprint). A `Template` is a plan made once per shape with a marker for each of the four,
 shared by every client of that shape; a client's plan is the template with its strings put in,
 by one `str.format` of all the template's strings at once (~15 µs a new client's plan in a
-loop over 3,000 of one shape, where making it afresh cost ~25: docs/architecture.md, "Many
+loop over 3,000 of one shape, where making it afresh cost ~25: docs/log/architecture.md, "Many
 clients").
 
 A marker is put in where `subject_key` writes a subject (`{<subject>}`), so the filled keys are

@@ -14,7 +14,7 @@ class LeaseSettings(Section):
     `seconds`: a lease ends this long after it was granted (also the longest a ban written by
     another worker or host, or a count made elsewhere, can go unseen here);
     `max_clients`: leases held at once (a flood of clients evicts the oldest, settled first),
-    and the most marks of leases that ended unused kept (docs/leases.md, "At a person's pace").
+    and the most marks of leases that ended unused kept (docs/log/leases.md, "At a person's pace").
     """
 
     enabled: bool = False

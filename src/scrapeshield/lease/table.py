@@ -278,7 +278,7 @@ class Leases:
         """Whether a client whose last lease of this key ended unused comes fast enough now to
         use one: its previous full evaluation for the key less than `seconds` ago. A person
         reading between page loads does not: each grant would cost its page, stylesheet and
-        script the terms, the reservation and the settle, for nothing (docs/leases.md, "At a
+        script the terms, the reservation and the settle, for nothing (docs/log/leases.md, "At a
         person's pace"). Not granted: this evaluation's time is kept for the next."""
         idle = (facts.client_key, hash(key))
         since = self._idle.get(idle)

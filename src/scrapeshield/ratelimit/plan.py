@@ -7,7 +7,7 @@ a bounded cache (oldest first out: a hit costs one lookup): a returning client r
 instead of formatting them again. What a client keeps is a plain tuple of strings and numbers
 (`Keys`), which the garbage collector stops tracking; the group's `Rules` (its `Limit`s, cost,
 action, policy field) are shared by every client of a group, and handed to the limiters beside
-the client's keys: nothing is made per request (docs/store.md, "Per-client state").
+the client's keys: nothing is made per request (docs/log/store.md, "Per-client state").
 """
 
 from __future__ import annotations

@@ -10,9 +10,9 @@ A deadline on every batch and a circuit breaker bound what a slow or dead Redis 
 whatever goes wrong, every command waiting on a batch is failed with `StoreUnavailable`, so
 `fail_mode` applies and no request waits forever.
 
-redis-py, not a protocol client of our own: measured side by side (docs/store.md), a hand-written
-hiredis link was 1.2x faster over HTTP with every defence, short of the 1.5x that would pay for
-owning a protocol client across event loops, TLS, RESP3, Sentinel and proxies.
+redis-py, not a protocol client of our own: measured side by side (docs/log/store.md), a
+hand-written hiredis link was 1.2x faster over HTTP with every defence, short of the 1.5x that
+would pay for owning a protocol client across event loops, TLS, RESP3, Sentinel and proxies.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@
 -- Every key of the call is read with one MGET, in the order given (the ban, both buckets of
 -- every sliding window, a fixed window's count): a call from Lua costs the server more than
 -- the read it makes, and gathering the keys to read in a table cost more than reading one
--- more (docs/store.md, "Where the two largest scripts' time goes").
+-- more (docs/log/store.md, "Where the two largest scripts' time goes").
 -- A bucket expires when the bucket after it ends, so `<base>/<parity>` holds this bucket's
 -- count or nothing. Both names come from the client (made once per client's plan): the script
 -- builds no key name (joining strings in Lua costs the server ~0.5 us each).
