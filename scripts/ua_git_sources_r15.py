@@ -27,8 +27,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ua_git_sources import Pinned, Repo, Row, browser_form, clean, load_yaml, matomo_case
-from ua_git_sources import readers_by_name
+from ua_git_sources import (
+    Pinned,
+    Repo,
+    Row,
+    browser_form,
+    clean,
+    load_yaml,
+    matomo_case,
+    readers_by_name,
+)
 
 GIT: dict[str, Pinned] = {
     "matomo-upstream": (

@@ -230,7 +230,9 @@ def test_round_fifteens_catalogue_names_and_whatsapps_two_forms() -> None:
     }
     for agent, name in named.items():
         found = CLASSIFIER.classify(agent)
-        assert found.is_bot and found.agent is not None and found.agent.name == name, agent
+        assert found.is_bot, agent
+        assert found.agent is not None, agent
+        assert found.agent.name == name, agent
     electron = (
         "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)"
         " whatsapp-linux-app/1.0.0 Chrome/120.0.6099.216 Electron/28.1.4 Safari/537.36"
