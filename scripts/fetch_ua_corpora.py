@@ -43,6 +43,8 @@ Development only (tests/ua_corpus.DEV_ONLY, round six): an agent only these list
        gshutler-useragent, express-useragent, httpagentparser, parse-http-useragent,
        agentzero, voxtechnica-useragent (round fourteen, 2026-12-06; see
        scripts/ua_git_sources_r14.py)
+  git  matomo-upstream, coreruleset-scanners (round fifteen, 2026-12-06; see
+       scripts/ua_git_sources_r15.py)
 
 Row: label (browser | bot | app), source, tags (comma-separated), user agent. An agent that
 sources label differently keeps every label; tests/ua_labelled.py resolves conflicts.
@@ -74,13 +76,24 @@ from typing import Any
 import ua_git_sources
 import ua_git_sources_r13
 import ua_git_sources_r14
+import ua_git_sources_r15
 import ua_parser
 import yaml
-from ua_git_sources import BROWSER_FORM, browser_form, git_rows
+from ua_git_sources import browser_form, git_rows, matomo_case
 
 # Every git source and its reader (rounds thirteen's and fourteen's in modules of their own).
-GIT = {**ua_git_sources.GIT, **ua_git_sources_r13.GIT, **ua_git_sources_r14.GIT}
-READERS = {**ua_git_sources.READERS, **ua_git_sources_r13.READERS, **ua_git_sources_r14.READERS}
+GIT = {
+    **ua_git_sources.GIT,
+    **ua_git_sources_r13.GIT,
+    **ua_git_sources_r14.GIT,
+    **ua_git_sources_r15.GIT,
+}
+READERS = {
+    **ua_git_sources.READERS,
+    **ua_git_sources_r13.READERS,
+    **ua_git_sources_r14.READERS,
+    **ua_git_sources_r15.READERS,
+}
 OUT = Path(__file__).resolve().parent.parent / "tests" / "data" / "ua"
 CORPUS = OUT / "corpus.tsv.gz"
 MANIFEST = OUT / "MANIFEST.toml"
@@ -92,7 +105,6 @@ PYPI = {
     "crawlerdetect": "0.4.2",
     "fake-useragent": "2.2.0",
 }
-_AI_CATEGORIES = {"AI Data Scraper", "AI Search Crawler", "AI Assistant", "AI Agent"}
 
 Row = tuple[str, str, str, str]
 
@@ -226,26 +238,7 @@ def matomo(tmp: Path) -> Iterator[Row]:
     for path in sorted(fixtures.glob("*.yml")):
         cases = _load_yaml(path)
         for case in cases if isinstance(cases, list) else []:
-            ua = clean(case.get("user_agent"))
-            if "bot" in case:
-                bot = case["bot"] or {}
-                category = str(bot.get("category") or "")
-                named = ["ai-crawler"] if category in _AI_CATEGORIES else []
-                named += [f"matomo:{category or 'none'}", f"name:{bot.get('name', '')}"]
-                yield "bot", "matomo", ",".join(t.replace(",", " ") for t in named), ua
-                continue
-            client = case.get("client") or {}
-            kind = str(client.get("type") or "none")
-            device = str((case.get("device") or {}).get("type") or "")
-            tags = ",".join(t for t in (f"matomo:{kind}", device) if t)
-            if kind == "browser":
-                yield "browser", "matomo", tags, ua
-            elif kind == "library":
-                yield "bot", "matomo", tags + ",http-library", ua
-            elif kind == "mobile app" and ua.startswith(BROWSER_FORM):
-                yield "browser", "matomo", tags + ",in-app", ua
-            else:
-                yield "app", "matomo", tags, ua
+            yield matomo_case(case, "matomo")
 
 
 def user_agents_pypi(tmp: Path) -> Iterator[Row]:

@@ -336,6 +336,33 @@ def browser_form(ua: str) -> str:
     return "browser" if ua.startswith(BROWSER_FORM) else "app"
 
 
+MATOMO_AI = {"AI Data Scraper", "AI Search Crawler", "AI Assistant", "AI Agent"}
+
+
+def matomo_case(case: dict[str, Any], source: str) -> Row:
+    """One Matomo Device Detector fixture by its own annotation (the PyPI port's, round one, and
+    upstream's, round fifteen): a bot entry = bot; client type browser = browser, library = bot
+    (an HTTP library), a mobile app in Mozilla/ or Opera/ form = browser (in-app); else app."""
+    ua = clean(case.get("user_agent"))
+    if "bot" in case:
+        bot = case["bot"] or {}
+        category = str(bot.get("category") or "")
+        named = ["ai-crawler"] if category in MATOMO_AI else []
+        named += [f"matomo:{category or 'none'}", f"name:{bot.get('name', '')}"]
+        return "bot", source, ",".join(t.replace(",", " ") for t in named), ua
+    client = case.get("client") or {}
+    kind = str(client.get("type") or "none")
+    device = str((case.get("device") or {}).get("type") or "")
+    tags = ",".join(t for t in (f"matomo:{kind}", device) if t)
+    if kind == "browser":
+        return "browser", source, tags, ua
+    if kind == "library":
+        return "bot", source, tags + ",http-library", ua
+    if kind == "mobile app" and ua.startswith(BROWSER_FORM):
+        return "browser", source, tags + ",in-app", ua
+    return "app", source, tags, ua
+
+
 def fnando_browser(repo: Repo) -> Iterator[Row]:
     for name in ("ua_bots", "ua_search_engines", "ua"):
         for key, ua in (load_yaml(repo.read(f"test/{name}.yml")) or {}).items():

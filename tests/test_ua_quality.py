@@ -92,7 +92,7 @@ def test_the_whole_corpus_is_as_large_as_issue_16_asks() -> None:
 def test_the_development_only_sources_never_reach_the_eval_half(
     figures: dict[str, Figure],
 ) -> None:
-    """The development-only sources (DEV_ONLY: rounds six, nine, thirteen and fourteen) add
+    """The development-only sources (DEV_ONLY: rounds six, nine and thirteen to fifteen) add
     agents to the dev-new pool only: an agent another source lists keeps its half, label and
     tags, so eval's denominators stay those of round five (change them only with a rebuild of
     the old sources, in a commit of its own)."""
@@ -101,8 +101,8 @@ def test_the_development_only_sources_never_reach_the_eval_half(
     assert len(new) > 100_000
     assert all(s.half == "dev-new" and s.sources <= DEV_ONLY for s in new)
     assert not any(s.sources & DEV_ONLY for s in samples if not s.new)
-    # every development-only source gives dev-new agents of its own (rounds thirteen's and
-    # fourteen's too)
+    # every development-only source gives dev-new agents of its own (rounds thirteen's to
+    # fifteen's too)
     assert {source for s in new for source in s.sources} == DEV_ONLY
     assert figures["browsers flagged [eval]"].total == 64_671
     assert figures["bots recalled [eval]"].total == 2_653

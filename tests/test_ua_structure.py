@@ -1,5 +1,5 @@
-"""Structural rules of rounds eleven to fourteen (docs/detection.md, "Eleventh round" to
-"Fourteenth round"), each on the agents of the development pools it was decided on, with the near
+"""Structural rules of rounds eleven to fifteen (docs/detection.md, "Eleventh round" to
+"Fifteenth round"), each on the agents of the development pools it was decided on, with the near
 miss it must leave as it was."""
 
 from __future__ import annotations
@@ -142,6 +142,21 @@ def test_a_dotted_name_after_a_version_is_a_tool() -> None:
         assert not _bot_reason(browser, "Chrome"), browser
 
 
+def test_a_dotted_name_before_words_naming_a_browser_is_its_brand() -> None:
+    """Round fifteen: Ask's Android browser writes "Ask.com Mobile Browser" after Chrome's tokens
+    (dev-new, Matomo's fixture); a dotted name followed by words that are not a browser's name
+    is still a tool's."""
+    chrome = (
+        "Mozilla/5.0 (Linux; Android 10; Pixel Build/QP1A.190711.019; wv) AppleWebKit/537.36"
+        " (KHTML, like Gecko) Chrome/76.0.3809.132 Mobile Safari/537.36"
+    )
+    for browser in (f"{chrome} Ask.com Mobile Browser", f"{chrome} Ask.com Browser"):
+        assert not _bot_reason(browser, "Other"), browser
+        assert not BARE.classify(browser).is_bot, browser
+    for agent in (f"{chrome} Ask.com Mobile Reader", f"{chrome} Ask.com Mobile Browsers"):
+        assert "dotted" in _bot_reason(agent, "Other"), agent
+
+
 def test_the_headers_own_name_before_its_value_is_a_pasted_line() -> None:
     """Round thirteen: "User-Agent: " leading the value (dev-new's HTTP::BrowserDetect robot): a
     header line pasted whole into a script's setting. The name inside a browser's own comment (an
@@ -197,3 +212,30 @@ def test_konquerors_name_and_psions_epoc_are_a_browsers_evidence() -> None:
         "Opera/v5.12 (EPOCH; U) [en]",
     ):
         assert BARE.classify(bot).is_bot, bot
+
+
+def test_round_fifteens_catalogue_names_and_whatsapps_two_forms() -> None:
+    """Round fifteen: Havij (CRS's scanner tests) and Apple's nscurl (Matomo's library fixtures)
+    are named; WhatsApp's link-preview token is read in its fetcher's two forms only, so the
+    desktop app's Electron agent (a 2022-on browser of Matomo's fixtures) is no longer taken
+    for the fetcher."""
+    named = {
+        "Mozilla/4.0 (compatible; MSIE 7.0; Windows NT 5.1; SV1; .NET CLR 2.0.50727) Havij": (
+            "Security scanners (Matomo, isbot)"
+        ),
+        "nscurl/3870.100.1 CFNetwork/3870.100.1 Darwin/26.0.0": "curl",
+        "WhatsApp": "WhatsApp",
+        "WhatsApp/2.19.81 A": "WhatsApp",
+        "WhatsApp/2.12.15/i": "WhatsApp",
+    }
+    for agent, name in named.items():
+        found = CLASSIFIER.classify(agent)
+        assert found.is_bot, agent
+        assert found.agent is not None, agent
+        assert found.agent.name == name, agent
+    electron = (
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko)"
+        " whatsapp-linux-app/1.0.0 Chrome/120.0.6099.216 Electron/28.1.4 Safari/537.36"
+    )
+    assert not CLASSIFIER.classify(electron).is_bot
+    assert CLASSIFIER.classify("Mozilla/5.0 (compatible; WhatsApp Bot)").agent is None

@@ -81,7 +81,9 @@ NOISE_LABELS = (*NOISE, "named-bot")
 # projectdiscovery/useragent's, mileusna/useragent's, uasurfer's and HTTP::BrowserDetect's
 # agents; round fourteen's: arcjet/well-known-bots', top-crawler-agents', mssola/useragent's,
 # user-agent-utils', gshutler/useragent's, express-useragent's, httpagentparser's,
-# Parse::HTTP::UserAgent's, agentzero's and voxtechnica/user-agent's.
+# Parse::HTTP::UserAgent's, agentzero's and voxtechnica/user-agent's; round fifteen's: Matomo
+# Device Detector's own fixtures (upstream, with the parser tests the PyPI port lacks) and OWASP
+# CRS's scanner-detection tests.
 DEV_ONLY = frozenset(
     {
         "crawlerdetect",
@@ -113,6 +115,9 @@ DEV_ONLY = frozenset(
         "parse-http-useragent",
         "agentzero",
         "voxtechnica-useragent",
+        # round fifteen (2026-12-06)
+        "matomo-upstream",
+        "coreruleset-scanners",
     }
 )
 

@@ -257,7 +257,13 @@ _MS_STAMP = re.compile(r"/1[5-9][0-9]{11}(?![0-9])")
 # on both sides of the dot (".NET CLR", "NET4.0C" and its misspelling "NET4.OC" stay browsers').
 # Round twelve: dev-B 1 bot more (2 by the heuristics alone), dev-new 2 (4); no browser or app of
 # any dev pool. Risk: a browser or add-on naming itself so (none seen); a tool leaves it out.
-_DOTTED_NAME = re.compile(r" (?<=[0-9] )[a-z]{2,}\.[a-z]{2,}(?![^ ])")
+# Round fifteen: not when the words after it name a browser ("... Safari/537.36 Ask.com Mobile
+# Browser", Matomo's fixture of Ask's Android browser: 1 dev-new browser, no bot of any dev pool
+# lost), as a home page after "... Browser" is branding (`_BRANDING`). Risk: a tool appending
+# "Browser" to pass, which it can as well by leaving the dotted name out.
+_DOTTED_NAME = re.compile(
+    r" (?<=[0-9] )[a-z]{2,}\.[a-z]{2,}(?![^ ])(?!(?: [a-z]+){0,2} browser(?![^ ]))"
+)
 # A template's placeholder is a variable's name: dotted letters ("Chrome/W.X.Y.Z", "Firefox/x.x")
 # or a word naming a version ("Firefox/firefoxversion", "Gecko/geckotrail": MDN's documented
 # form, copied unfilled). Not any word: iOS apps write their own name after "Safari/"
