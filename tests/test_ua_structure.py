@@ -1,4 +1,4 @@
-"""Structural rules of rounds eleven to fifteen (docs/detection.md, "Eleventh round" to
+"""Structural rules of rounds eleven to fifteen (docs/log/detection.md, "Eleventh round" to
 "Fifteenth round"), each on the agents of the development pools it was decided on, with the near
 miss it must leave as it was."""
 
@@ -68,7 +68,7 @@ def test_the_kernel_as_the_product_is_a_librarys_request() -> None:
     assert not _bot_reason(app, "CFNetwork")
 
 
-# Round twelve (docs/detection.md, "Twelfth round").
+# Round twelve (docs/log/detection.md, "Twelfth round").
 
 
 def test_geckos_bare_token_after_the_platform_comment_is_an_engine() -> None:
