@@ -13,24 +13,26 @@ Per variant: requests/s, ratio to bare on the same stack, p50/p99 latency (wrk),
 process's CPU µs per request (/proc), and for Redis variants the Redis server's CPU µs per
 request (INFO cpu) and commands per request (INFO commandstats; Lua's own calls included). The
 store's round trips per request are counted in process, sequentially and 200 at a time.
-Then the bare gallery and scrapeshield as shipped on Redis with 1, 2 and 4 workers.
+Then the bare gallery and scrapeshield as shipped on Redis with 1, 2 and 4 workers (`--quick`: 1
+and 2).
 The "person mix" rows load the same apps with benchmarks/person.py's traffic instead: returning
-people, each with its own address and visitor cookie, viewing artwork pages in a random order
-with their stylesheet, script and original (bare, as shipped on memory and Redis, leases off as
-shipped, and the same with leases on), their ratios to the bare app under the same mix;
-`--quick` runs them on httptools + uvloop only. The "paced mix" rows (`--paced N`, 3,000 people
-by default, none under `--quick` unless given; 0 leaves them out): N people's page loads in turn
-(each page with its stylesheet, script and original together), so a person's page loads come
-seconds apart as a reader's do (the spacing at the measured rate is printed), bare and as
-shipped in memory (leases off and on) and on Redis; `--paced-new` of its people (a quarter) are
-new visitors (a token from a first page just before the run), the rest returning ones (a token
-issued two days ago: benchmarks/person.py).
-`--quick` (2 s runs, one round) finishes in about two minutes. `--only "shipped"` runs the bare
-app (both mixes) and the variants whose name holds that text (`"a|b"`: either), without the
-workers table (an A/B of two trees: `--out` elsewhere, so docs/benchmarks.md stays the published
-run); `--stack` one stack alone. The "lane probe" rows (benchmarks/lane_probe.py: issue 19's
-fast lane's hit path, a probe, neither exact nor shipped; "lane probe, record": its variant
-counting on a compact client record, benchmarks/lane_record.py) report their hits as leased;
+people, each with its own address and visitor cookie, viewing artwork pages in a random order with
+their stylesheet, script and original (bare, as shipped on memory and Redis, leases off as shipped,
+and the same with leases on), their ratios to the bare app under the same mix; `--quick` runs them
+on httptools + uvloop only, without the leases-on rows. The "paced mix" rows (`--paced N`, 3,000
+people by default, none under `--quick` unless given; 0 leaves them out): N people's page loads in
+turn (each page with its stylesheet, script and original together), so a person's page loads come
+seconds apart as a reader's do (the spacing at the measured rate is printed), bare and as shipped
+in memory (leases off and on) and on Redis; `--paced-new` of its people (a quarter) are new
+visitors (a token from a first page just before the run), the rest returning ones (a token issued
+two days ago: benchmarks/person.py). `--quick` (2 s runs, one round) finishes in under two minutes
+on a quiet host (1m45 here on 2026-12-06, 2m15 before the leases-on rows and the 4-worker point
+were left to the full run). `--only "shipped"` runs the bare app (both mixes) and the variants
+whose name holds that text (`"a|b"`: either), without the workers table (an A/B of two trees:
+`--out` elsewhere, so docs/benchmarks.md stays the published run); `--stack` one stack alone. The
+"lane probe" rows (benchmarks/lane_probe.py: issue 19's fast lane's hit path, a probe, neither
+exact nor shipped; "lane probe, record": its variant counting on a compact client record,
+benchmarks/lane_record.py) report their hits as leased;
 `--quick` leaves them out unless `--only` names them.
 """
 
@@ -294,8 +296,9 @@ def measure(options: argparse.Namespace, url: str) -> dict[tuple[str, str], Runs
                 mixed = mix_of(label) != ""
                 if mixed and options.quick and stack != QUICK_MIX_STACK:
                     continue
-                if factory == "lane" and options.quick and not options.only:
-                    continue  # a probe, not one of issue 19's rows: `--quick` stays under 2 min
+                extra = factory == "lane" or "leases on" in label  # a probe; leases are off
+                if extra and options.quick and not options.only:
+                    continue  # not one of issue 19's rows: `--quick` stays under 2 minutes
                 if mixed and "Redis" in label:
                     admin.flushdb()  # each from the same empty state (the addresses repeat)
                 rps, p50, p99, cpu, rcpu, rcalls, sent, stats = served(
@@ -331,7 +334,7 @@ def scaling(options: argparse.Namespace, url: str) -> list[str]:
         "| ---: | ---: | ---: | ---: |",
     ]
     stack = (*STACKS["httptools + uvloop"], "--workers")
-    for count in (1, 2, 4):
+    for count in (1, 2) if options.quick else (1, 2, 4):
         figures: dict[str, list[float]] = {"bare": [], "shipped": []}
         for _ in range(options.rounds):
             for key, factory, env in (
