@@ -53,7 +53,7 @@ def test_bot_recall_at_least_97_percent(figures: dict[str, Figure]) -> None:
 
 def test_no_regression_below_the_measured_figures(figures: dict[str, Figure]) -> None:
     """The eval-half figures of the last commit that changed them (docs/detection.md)."""
-    assert figures["browsers flagged [eval]"].hits <= 46
+    assert figures["browsers flagged [eval]"].hits <= 43
     assert figures["browsers from 2022 on flagged [eval]"].hits <= 0
     assert figures["bots recalled [eval]"].hits >= 2571
 

@@ -251,19 +251,6 @@ _MSIE_UNVERSIONED = re.compile(r"\(compatible; ?msie ?[;)]")
 # Time/1710630666672"), a script's stamp. Ten-digit (second) stamps are not judged: browsers and
 # in-app browsers send build numbers of that length (`ACHEETAHI/2100501066`).
 _MS_STAMP = re.compile(r"/1[5-9][0-9]{11}(?![0-9])")
-# A name written as a host or an organisation's dotted product ("Safari/537.36 Yandex.Translate",
-# "... Safari/537.36 PrintFriendly.com", "Firefox/2.0.0.11 wprecon.com survey"), a word after a
-# version with no version of its own: browsers and their add-ons write "Name/1.2". Letters only
-# on both sides of the dot (".NET CLR", "NET4.0C" and its misspelling "NET4.OC" stay browsers').
-# Round twelve: dev-B 1 bot more (2 by the heuristics alone), dev-new 2 (4); no browser or app of
-# any dev pool. Risk: a browser or add-on naming itself so (none seen); a tool leaves it out.
-# Round fifteen: not when the words after it name a browser ("... Safari/537.36 Ask.com Mobile
-# Browser", Matomo's fixture of Ask's Android browser: 1 dev-new browser, no bot of any dev pool
-# lost), as a home page after "... Browser" is branding (`_BRANDING`). Risk: a tool appending
-# "Browser" to pass, which it can as well by leaving the dotted name out.
-_DOTTED_NAME = re.compile(
-    r" (?<=[0-9] )[a-z]{2,}\.[a-z]{2,}(?![^ ])(?!(?: [a-z]+){0,2} browser(?![^ ]))"
-)
 # A template's placeholder is a variable's name: dotted letters ("Chrome/W.X.Y.Z", "Firefox/x.x")
 # or a word naming a version ("Firefox/firefoxversion", "Gecko/geckotrail": MDN's documented
 # form, copied unfilled). Not any word: iOS apps write their own name after "Safari/"
@@ -444,8 +431,6 @@ def _bot_reason(lowered: str, ua_words: tuple[str, ...], parsed: Parsed) -> str:
         return "a template's placeholder where a browser sends its version"
     if _MS_STAMP.search(lowered):
         return "a millisecond timestamp where a product sends its version"
-    if lowered.startswith("mozilla/") and _DOTTED_NAME.search(lowered):
-        return "a host or dotted product name after the browser's tokens, with no version"
     if "msie" in lowered and _MSIE_UNVERSIONED.search(lowered):
         return "claims Internet Explorer without its version: IE always writes one"
     if not lowered.startswith("mozilla/5.") and _ABOVE_MOZILLA_5.search(lowered):
