@@ -19,11 +19,10 @@ import re
 import sys
 from pathlib import Path
 
-from ua_parser import Domain
-
 from scrapeshield.fingerprint.catalogue import Catalogue, load_catalogue
 from scrapeshield.fingerprint.uaclass import UAClassifier
-from scrapeshield.fingerprint.uaparse import PARSE_CAP, shared_resolver
+from scrapeshield.fingerprint.uacues import BOT_WORD_HINTS
+from scrapeshield.fingerprint.uaparse import ParsedAgent, self_naming_resolver, shared_resolver
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests package
 from tests.ua_corpus import in_half, load
@@ -33,9 +32,11 @@ LISTED = ("dev-A", "dev-new")
 
 
 def ua_family(agent: str) -> str:
-    """The family ua-parser gives the agent (a bot's `UAInfo.family` is "Other")."""
-    found = shared_resolver()(agent.strip()[:PARSE_CAP], Domain.USER_AGENT)
-    return found.user_agent.family if found.user_agent else "Other"
+    """The family ua-parser gives the agent, asked as the classifier asks it (a bot's
+    `UAInfo.family` is "Other")."""
+    return ParsedAgent(
+        agent.strip(), shared_resolver(), self_naming_resolver(BOT_WORD_HINTS)
+    ).family
 
 
 def main() -> None:
