@@ -1,6 +1,6 @@
-"""Structural rules and catalogue names of rounds eleven to sixteen (docs/log/detection.md,
-"Round 11" to "Round 16"), each on the agents of the development pools it was decided on, with
-the near miss it must leave as it was."""
+"""Structural rules of rounds eleven to fifteen (docs/log/detection.md, "Eleventh round" to
+"Fifteenth round"), each on the agents of the development pools it was decided on, with the near
+miss it must leave as it was."""
 
 from __future__ import annotations
 
@@ -227,37 +227,3 @@ def test_round_fifteens_catalogue_names_and_whatsapps_two_forms() -> None:
     )
     assert not CLASSIFIER.classify(electron).is_bot
     assert CLASSIFIER.classify("Mozilla/5.0 (compatible; WhatsApp Bot)").agent is None
-
-
-def test_round_sixteens_translation_proxy_and_feed_readers_are_named() -> None:
-    """Round sixteen: Yandex's translation proxy (an other-bot, as round twelve's dotted-name
-    rule weighed it) and feed readers a person runs (the feed-reader category, as Feedly's:
-    pages and feeds, no originals) are named; Reeder is not, since a phone brand and Reeder's
-    article view (browsers of the development pools) write the name too."""
-    named = {
-        "Mozilla/5.0 (Windows NT 6.1; WOW64) AppleWebKit/537.36 (KHTML, like Gecko)"
-        " Chrome/48.0.2564.103 Safari/537.36 Yandex.Translate": ("Yandex.Translate", "other-bot"),
-        "ReadKit/2.4.0 (Mac OS X Version 10.9.2 (Build 13C64))": (
-            "Feed and podcast readers",
-            "feed-reader",
-        ),
-        "Fiery%20Feeds/272 CFNetwork/1125.2 Darwin/19.4.0 (x86_64)": (
-            "Feed and podcast readers",
-            "feed-reader",
-        ),
-        "Mozilla/5.0 (Windows NT 6.1) AppleWebKit/538.1 (KHTML, like Gecko) QuiteRSS/0.18.12"
-        " Safari/538.1": ("Feed and podcast readers", "feed-reader"),
-    }
-    for agent, (name, category) in named.items():
-        found = CLASSIFIER.classify(agent)
-        assert found.is_bot, agent
-        assert found.agent is not None, agent
-        assert (found.agent.name, found.agent.category) == (name, category), agent
-    for browser in (
-        "Mozilla/5.0 (Linux; Android 7.0; reeder_M10 Plus) AppleWebKit/537.36 (KHTML, like Gecko)"
-        " Chrome/70.0.3538.110 Safari/537.36",
-        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_14_5) AppleWebKit/605.1.15 (KHTML, like Gecko)"
-        " Reeder/3.2.1 Safari/605.1.15",
-    ):
-        assert not CLASSIFIER.classify(browser).is_bot, browser
-    assert CLASSIFIER.classify("Windows-RSS-Platform/2.0 (IE 11.0; Windows NT 6.1)").agent is None
