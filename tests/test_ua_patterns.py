@@ -3,6 +3,7 @@ exactly what it did, so every verdict stays the same."""
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 
@@ -181,3 +182,13 @@ def test_the_extractors_asked_directly_answer_what_the_resolver_does() -> None:
         named += names
     assert len(agents) > 3_000  # the corpus was read
     assert named > 0  # and some agents name a bot
+
+
+def test_screen_size_keyed_on_the_x_finds_what_the_digit_led_search_did() -> None:
+    """`_SCREEN` starts at the "x" (a fast literal scan) and checks the digits behind it; the
+    digit-led form it replaced is the reference, on every text of up to 8 of these characters."""
+    reference = re.compile(r"[0-9](?<![0-9][0-9])[0-9]{2,3}[*x][0-9]{3,4}(?![0-9])")
+    for length in range(1, 9):
+        for chars in itertools.product("0x*a", repeat=length):
+            text = "".join(chars)
+            assert uarules._screen(text) == bool(reference.search(text)), text
