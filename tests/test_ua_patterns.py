@@ -192,3 +192,28 @@ def test_screen_size_keyed_on_the_x_finds_what_the_digit_led_search_did() -> Non
         for chars in itertools.product("0x*a", repeat=length):
             text = "".join(chars)
             assert uarules._screen(text) == bool(reference.search(text)), text
+
+
+def test_grouping_letter_by_letter_moves_no_match_start() -> None:
+    """`by_first_letter` writes the vowel-keyed alternatives as a trie; the cue search's start
+    is where the searches it stands for begin (`uacues.after`), so every text's first match
+    must start where the vowel-keyed alternatives written one after another start it."""
+    source = uarules._ENGINE_OR_MARK_OR_DEVICE.pattern + "|bots?|bot|ate|atom|a(?:t|p)x|e\\)"
+    flat = [
+        alternation.from_vowel(a)
+        for part in alternation.alternatives(source)
+        for a in alternation._flattened(part)
+    ]
+    plain, trie = re.compile("|".join(flat)), alternation.by_first_letter(source)
+    rng = random.Random(5)
+    alphabet = "abotemxp)(;/ kihnlsw2.0"
+    texts = ["".join(rng.choices(alphabet, k=rng.randint(1, 16))) for _ in range(30_000)]
+    texts += [
+        "mozilla/5.0 (linux; android 14; cubot kingkong 9) applewebkit/537.36 (khtml, like gecko)",
+        "opera/9.80 (j2me/midp; opera mini/4.2.14912/870; u; id) presto/2.4.15",
+        "sonyericssonk750i/r1ca browser/semc-browser/4.2 profile/midp-2.0 configuration/cldc-1.1",
+    ]
+    for text in texts:
+        expected = plain.search(text)
+        found = trie.search(text)
+        assert (found and found.start()) == (expected and expected.start()), text
