@@ -5,15 +5,24 @@ Side by side in one run: scrapeshield's classifier (catalogue matcher + ua-parse
 resolver + LRU) and `user_agents.parse` (ua-parser's legacy pure-`re` path) on the same strings.
 
 .venv/bin/python -m benchmarks.bench_useragent
+.venv/bin/python -m benchmarks.bench_useragent --against /work/main/src
+
+`--against` loads another checkout's classifier too (its `src`) and times the two on each
+never-seen agent of the corpus and hostile lines, one after the other in alternating order, so
+both see the same load: figures of separate runs a minute apart differ by more than a change.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import importlib
 import random
 import string
+import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import user_agents
 from tests.ua_corpus import CORPUS, load
@@ -104,11 +113,13 @@ def p99_calls(
         cpu.append(cpu_clock() - cpu_start)
         wall.append(clock() - start)
 
-    def median_p99(times: list[int]) -> tuple[float, float]:
-        times.sort()
-        return times[len(times) // 2] / 1e3, times[int(len(times) * 0.99)] / 1e3
-
     return median_p99(wall), median_p99(cpu)
+
+
+def median_p99(times: list[int]) -> tuple[float, float]:
+    """Median and 99th percentile of nanosecond times, in µs."""
+    times.sort()
+    return times[len(times) // 2] / 1e3, times[int(len(times) * 0.99)] / 1e3
 
 
 def per_call(fn: Callable[[str], object], uas: list[str]) -> float:
@@ -152,7 +163,62 @@ def _line(label: str, classifier: UAClassifier, uas: list[str]) -> str:
     )
 
 
+def classifier_from(src: Path) -> Callable[[str], object]:
+    """`UAClassifier.classify` of the checkout whose package is under `src` (another branch's),
+    imported with its own modules, then this checkout's modules put back: each classifier keeps
+    the functions and data of its own tree."""
+
+    def ours() -> dict[str, object]:
+        return {k: m for k, m in sys.modules.items() if k.split(".")[0] == "scrapeshield"}
+
+    saved = ours()
+    for name in saved:
+        del sys.modules[name]
+    sys.path.insert(0, str(src))
+    try:
+        catalogue = importlib.import_module("scrapeshield.fingerprint.catalogue")
+        uaclass = importlib.import_module("scrapeshield.fingerprint.uaclass")
+        other = uaclass.UAClassifier(catalogue.load_catalogue(), cache_size=4096)
+        other.warm()
+    finally:
+        sys.path.remove(str(src))
+        for name in ours():
+            del sys.modules[name]
+        sys.modules.update(saved)  # type: ignore[arg-type]
+    return other.classify  # type: ignore[no-any-return]
+
+
+def side_by_side(src: Path) -> None:
+    """This checkout's classifier and `src`'s on each never-seen agent, in alternating order."""
+    theirs = classifier_from(src)
+    ours = UAClassifier(load_catalogue(), cache_size=4096)
+    ours.warm()
+    lines = {f"never-seen corpus UAs ({src} / this checkout)": corpus_uas()}
+    cap = Settings().user_agent_max_length
+    lines |= {f"hostile, {k}": v for k, v in hostile_uas(3000, cap, random.Random(7)).items()}
+    clock = time.perf_counter_ns
+    for label, uas in lines.items():
+        times: tuple[list[int], list[int]] = ([], [])
+        for i, ua in enumerate(uas):
+            for side in (0, 1) if i % 2 else (1, 0):
+                classify = theirs if side == 0 else ours.classify
+                start = clock()
+                classify(ua)
+                times[side].append(clock() - start)
+        (a, a99), (b, b99) = (median_p99(t) for t in times)
+        print(
+            f"{label:<46} median {a:6.1f} / {b:6.1f} µs ({b / a:4.2f}x),"
+            f" p99 {a99:6.1f} / {b99:6.1f} µs ({b99 / a99:4.2f}x)"
+        )
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--against", type=Path, help="another checkout's src: side by side")
+    args = parser.parse_args()
+    if args.against:
+        side_by_side(args.against)
+        return
     cap = Settings().user_agent_max_length
     classifier = UAClassifier(load_catalogue(), cache_size=4096)
     classifier.warm()

@@ -3,6 +3,7 @@ exactly what it did, so every verdict stays the same."""
 
 from __future__ import annotations
 
+import itertools
 import random
 import re
 
@@ -181,3 +182,38 @@ def test_the_extractors_asked_directly_answer_what_the_resolver_does() -> None:
         named += names
     assert len(agents) > 3_000  # the corpus was read
     assert named > 0  # and some agents name a bot
+
+
+def test_screen_size_keyed_on_the_x_finds_what_the_digit_led_search_did() -> None:
+    """`_SCREEN` starts at the "x" (a fast literal scan) and checks the digits behind it; the
+    digit-led form it replaced is the reference, on every text of up to 8 of these characters."""
+    reference = re.compile(r"[0-9](?<![0-9][0-9])[0-9]{2,3}[*x][0-9]{3,4}(?![0-9])")
+    for length in range(1, 9):
+        for chars in itertools.product("0x*a", repeat=length):
+            text = "".join(chars)
+            assert uarules._screen(text) == bool(reference.search(text)), text
+
+
+def test_grouping_letter_by_letter_moves_no_match_start() -> None:
+    """`by_first_letter` writes the vowel-keyed alternatives as a trie; the cue search's start
+    is where the searches it stands for begin (`uacues.after`), so every text's first match
+    must start where the vowel-keyed alternatives written one after another start it."""
+    source = uarules._ENGINE_OR_MARK_OR_DEVICE.pattern + "|bots?|bot|ate|atom|a(?:t|p)x|e\\)"
+    flat = [
+        alternation.from_vowel(a)
+        for part in alternation.alternatives(source)
+        for a in alternation._flattened(part)
+    ]
+    plain, trie = re.compile("|".join(flat)), alternation.by_first_letter(source)
+    rng = random.Random(5)
+    alphabet = "abotemxp)(;/ kihnlsw2.0"
+    texts = ["".join(rng.choices(alphabet, k=rng.randint(1, 16))) for _ in range(30_000)]
+    texts += [
+        "mozilla/5.0 (linux; android 14; cubot kingkong 9) applewebkit/537.36 (khtml, like gecko)",
+        "opera/9.80 (j2me/midp; opera mini/4.2.14912/870; u; id) presto/2.4.15",
+        "sonyericssonk750i/r1ca browser/semc-browser/4.2 profile/midp-2.0 configuration/cldc-1.1",
+    ]
+    for text in texts:
+        expected = plain.search(text)
+        found = trie.search(text)
+        assert (found and found.start()) == (expected and expected.start()), text

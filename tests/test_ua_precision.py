@@ -515,7 +515,7 @@ def test_grouping_alternatives_by_first_letter_keeps_what_matches() -> None:
 
 
 def test_screen_size_needs_a_whole_number_of_three_or_four_digits() -> None:
-    for text in ("240x320", "foo 1080*1920;", "a1280x720", "(176x220)"):
-        assert uarules._SCREEN.search(text), text
-    for text in ("12345x720", "1280x72", "1280x72000", "12x720"):
-        assert not uarules._SCREEN.search(text), text
+    for text in ("240x320", "foo 1080*1920;", "a1280x720", "(176x220)", "240*320"):
+        assert uarules._screen(text), text
+    for text in ("12345x720", "1280x72", "1280x72000", "12x720", "240*32", "*320"):
+        assert not uarules._screen(text), text

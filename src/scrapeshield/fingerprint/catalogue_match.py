@@ -94,8 +94,10 @@ class AgentMatcher:
         )
 
     def match_all(self, ua_words: tuple[str, ...], user_agent: str) -> list[Match]:
-        hits = self._firsts.intersection(ua_words)  # one C-level pass; usually empty
+        hits = self._firsts.intersection(ua_words)  # one C-level pass; often empty
         found: list[Match] = []
+        if not hits:  # then no word is worth a look (190 words of a flood's agent: 6 µs)
+            return found
         lowered = ""
         for i, word in enumerate(ua_words):
             if word not in hits:

@@ -157,9 +157,12 @@ _LEGACY_OS = by_first_letter(
 # 470, no bot); with them in, dev-A and dev-B do not change. Risk: a bot that writes a
 # viewport size (none among the dev half's bots these rules catch); a bot can write one to
 # pass, as it can an engine token, and the header rules and rate limits still apply to it.
-# The digit comes first and the lookbehind after it (the same test as a leading "(?<![0-9])",
-# which costs `re` its first-character scan: 8.5 µs per search of 512 random words, 2.4 so).
-_SCREEN = re.compile(r"[0-9](?<![0-9][0-9])[0-9]{2,3}[*x][0-9]{3,4}(?![0-9])")
+# Keyed on the "x" (`_screen` reads a "*" as one), the 3 or 4 digits before it checked behind:
+# led by one literal character, `re` scans for it in a fast C loop; led by a class ("[0-9]",
+# or "[*x]"), it tests every character through its class routine, 3.5-5 µs a search of 512
+# characters (round sixteen: random user-agent characters 6.2 -> 1.1 µs, corpus agents 3.0 ->
+# 0.5). A leading "(?<![0-9])" cost more still (8.5 µs on 512 random words).
+_SCREEN = re.compile(r"x(?<=[0-9]{3}x)(?<![0-9]{5}x)[0-9]{3,4}(?![0-9])")
 # Netscape Navigator's form (and its clones'): "Mozilla/4.7 [ja] (WinNT; I)", "Mozilla/3.01Gold
 # (X11; I; SunOS 5.5.1 sun4m)": a version, an optional [language], then a platform comment with
 # the encryption-strength field (I, U or N) that only that era's browsers wrote. A label an ISP
@@ -301,8 +304,10 @@ def _marked(lowered: str, cue: re.Match[str] | None) -> bool:
 
 
 def _screen(lowered: str) -> bool:
-    """A display size in the agent (a phone's, a TV's, an in-app browser's)."""
-    return ("x" in lowered or "*" in lowered) and bool(_SCREEN.search(lowered))
+    """A display size in the agent (a phone's, a TV's, an in-app browser's): "240x320" or
+    "240*320" (neither sign is a digit, so reading "*" as "x" finds the same sizes)."""
+    text = lowered.replace("*", "x") if "*" in lowered else lowered
+    return "x" in text and bool(_SCREEN.search(text))
 
 
 def _without_device(lowered: str) -> str:
