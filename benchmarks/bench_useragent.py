@@ -5,7 +5,7 @@ Side by side in one run: scrapeshield's classifier (catalogue matcher + ua-parse
 resolver + LRU) and `user_agents.parse` (ua-parser's legacy pure-`re` path) on the same strings.
 
 .venv/bin/python -m benchmarks.bench_useragent
-.venv/bin/python -m benchmarks.bench_useragent --against /work/main/src
+.venv/bin/python -m benchmarks.bench_useragent --against ../main/src
 
 `--against` loads another checkout's classifier too (its `src`) and times the two on each
 never-seen agent of the corpus and hostile lines, one after the other in alternating order, so
