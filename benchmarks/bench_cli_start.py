@@ -20,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -54,21 +55,27 @@ def once(argv: list[str], src: Path | None) -> float:
     if src is not None:  # another checkout: its src before this venv's editable install
         env["PYTHONPATH"] = str(src)
     started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, *argv],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        check=True,
-        timeout=60,
+    proc = subprocess.Popen(
+        [sys.executable, *argv], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    return time.perf_counter() - started
+    # a blocking wait, killed at the deadline: `wait(timeout=)` polls in up-to-50 ms sleeps
+    deadline = threading.Timer(60, proc.kill)
+    deadline.start()
+    try:
+        code = proc.wait()
+    finally:
+        deadline.cancel()
+    elapsed = time.perf_counter() - started
+    if code != 0:
+        raise SystemExit(f"{' '.join(argv)} exited {code}")
+    return elapsed
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=5, help="runs per command (default 5)")
     parser.add_argument("--against", type=Path, help="another checkout's src: side by side")
+    parser.add_argument("--runs", action="store_true", help="also print every run, in order")
     args = parser.parse_args()
     sides: dict[str, Path | None] = {"this": None}
     if args.against:
@@ -88,6 +95,8 @@ def main() -> None:
                 for t in times.values()
             )
             print(f"{name:<38}{cells}", flush=True)
+            for side, runs in times.items() if args.runs else ():
+                print(f"  {side + ' runs':<36}" + " ".join(f"{t * 1000:.0f}" for t in runs))
 
 
 if __name__ == "__main__":
