@@ -6,8 +6,8 @@ Owns counters, bans' storage, the event stream and the breaker. May import `erro
 `settings` only: every other part of the pipeline may import the store, never the reverse.
 
 The two stores are imported on first use (`from scrapeshield.store import RedisStore` works as
-ever): a module that needs only the protocol, `keys` or `expiring` (the operators' commands
-reading a log file) then pays for neither redis-py nor the settings (~0.3 s measured).
+ever): a module that needs only the protocol or `keys` (the operators' commands reading a
+log file) then pays for neither redis-py nor the settings (~0.3 s measured).
 """
 
 from __future__ import annotations
