@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from scrapeshield.blocklog import parse_since
 from scrapeshield.cli.common import load_settings
+from scrapeshield.client import TargetError, client_key_of
 from scrapeshield.operators import EventFilter, EventSource, FileSource, SourceError, StoreSource
 
 if TYPE_CHECKING:
@@ -25,8 +26,6 @@ MEMORY_STORE = (
 
 def client_key(target: str, settings: Settings) -> str:
     """An IP address as requests are keyed (IPv6 to its /64); anything else as given."""
-    from scrapeshield.support import TargetError, client_key_of  # the store's side: redis-py
-
     try:
         return client_key_of(target, settings)
     except TargetError:
