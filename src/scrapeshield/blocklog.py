@@ -33,6 +33,7 @@ logger = logging.getLogger(LOGGER_NAME)
 SCHEMA_VERSION = 2
 """1: the fields up to `reasons`; 2 adds `schema`, `agent`, `category` and `directives`."""
 SERVED_EVENT = "served"  # a sampled allowed request of a known crawler (evidence)
+STATE_EVENT = "directives"  # the record describing one directives state (evidence.states)
 _MAX_UA_IN_LOG = 512
 _MAX_PATH_IN_LOG = 1024  # a 64 KiB path would cost 64 KiB per stream entry (10,000 kept)
 _MAX_ID_IN_LOG = 64  # a trusted X-Request-ID is still the client's (or proxy's) text

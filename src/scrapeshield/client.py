@@ -13,6 +13,10 @@ import functools
 import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from scrapeshield.settings import Settings
 
 _CACHE_SIZE = 16_384
 _MAX_CACHED_HEADER = 256  # longer forwarding chains are resolved every time, never cached
@@ -192,3 +196,43 @@ def _last_proto(proto: str | None) -> str | None:
     if not proto:
         return None
     return proto.rsplit(",", 1)[-1].strip().lower() or None
+
+
+class TargetError(ValueError):
+    """An argument that names no client key the shield uses (the message says what would)."""
+
+
+def client_key_of(target: str, settings: Settings) -> str:
+    """The client key for an IP address or a CIDR network, grouped as requests are.
+
+    A network is accepted when it is one client key: exactly `ipv4_prefix` (IPv4, default /32)
+    or `ipv6_prefix` (IPv6, default /64) bits, or a single address (/32, /128). Anything else
+    raises `TargetError` naming what is accepted (`list`, a host name, or a /24 when addresses
+    are keyed one by one: keeping out a network is the blocklist's job)."""
+    text = target.strip()
+    resolver = ClientResolver(
+        [], settings.client_ip_header, settings.ipv4_prefix, settings.ipv6_prefix
+    )
+    address = parse_ip(text) if "/" not in text else None
+    if address is not None:
+        return resolver.key_for(address)
+    accepted = (
+        f"an IPv4 or IPv6 address, or a network of the size clients are keyed by "
+        f"(/{settings.ipv4_prefix} for IPv4, /{settings.ipv6_prefix} for IPv6: settings "
+        f"ipv4_prefix, ipv6_prefix)"
+    )
+    if "/" not in text:
+        hint = "; to list bans: scrapeshield bans" if text.lower() == "list" else ""
+        raise TargetError(f"{target!r} is not an IP address or a network; give {accepted}{hint}")
+    try:
+        network = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        raise TargetError(f"{target!r} is not a network; give {accepted}") from None
+    size = settings.ipv4_prefix if network.version == 4 else settings.ipv6_prefix
+    if network.prefixlen not in (size, network.max_prefixlen):
+        raise TargetError(
+            f"{target!r} is a /{network.prefixlen}, but clients are keyed by /{size} networks "
+            f"here, so it is not one client; give {accepted}. To keep out a larger network, "
+            "list it in a blocklist rule's `ips`"
+        )
+    return resolver.key_for(network.network_address)

@@ -9,18 +9,14 @@ import argparse
 import asyncio
 import json
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.console import Console
 from rich.text import Text
 
 from scrapeshield.cli import render
-from scrapeshield.cli.common import load_settings
-from scrapeshield.cli.sources import (
-    client_key,
-    event_filter,
-    with_source,
-)
+from scrapeshield.cli.common import load_settings, settings_named
+from scrapeshield.cli.sources import client_key, event_filter, read_events, with_source
 from scrapeshield.operators import (
     EventFilter,
     EventSource,
@@ -29,8 +25,10 @@ from scrapeshield.operators import (
     newest,
     summarise,
 )
-from scrapeshield.settings import Settings
-from scrapeshield.store import Store
+
+if TYPE_CHECKING:
+    from scrapeshield.settings import Settings
+    from scrapeshield.store import Store
 
 
 def fail(message: str, code: int = 2) -> int:
@@ -39,18 +37,22 @@ def fail(message: str, code: int = 2) -> int:
 
 def run(args: argparse.Namespace) -> int:
     view = "show" if args.request is not None else args.view
-    settings = load_settings(args)
+    # a --file alone is read without the settings (their defaults change nothing it prints)
+    uses_settings = view == "show" or args.client or not args.file or settings_named(args)
+    settings = load_settings(args) if uses_settings else None
     try:
         flt = event_filter(args, settings)
     except ValueError as exc:
         return fail(str(exc))
     if view == "show":
-        return show(args, flt)
+        return show(args, flt, settings)
     if view == "summary":
-        return asyncio.run(with_source(args, lambda src, _s, _t: _summary(args, src, flt)))
+        return asyncio.run(
+            read_events(args, lambda src: _summary(args, src, flt), settings=settings)
+        )
     if view == "export":
-        return _export(args, flt)
-    return asyncio.run(with_source(args, lambda src, _s, _t: _tail(args, src, flt)))
+        return _export(args, flt, settings)
+    return asyncio.run(read_events(args, lambda src: _tail(args, src, flt), settings=settings))
 
 
 def _print_event(out: Console, event: dict[str, Any], as_json: bool) -> None:
@@ -109,32 +111,38 @@ async def _summary(args: argparse.Namespace, source: EventSource, flt: EventFilt
     return 0
 
 
-def _export(args: argparse.Namespace, flt: EventFilter) -> int:
+def _export(args: argparse.Namespace, flt: EventFilter, settings: Settings | None) -> int:
     async def write(source: EventSource, out: TextIO) -> int:
         return await export(source.oldest_first(flt), out, args.format)
 
     if not args.out or args.out == "-":
-        asyncio.run(with_source(args, lambda src, _s, _t: write(src, sys.stdout)))
+        asyncio.run(read_events(args, lambda src: write(src, sys.stdout), settings=settings))
         return 0
     try:
         handle = open(args.out, "w", encoding="utf-8", newline="")  # noqa: SIM115
     except OSError as exc:
         return fail(f"cannot write {args.out}: {exc.strerror}", 1)
     with handle:
-        count = asyncio.run(with_source(args, lambda src, _s, _t: write(src, handle)))
+        count = asyncio.run(read_events(args, lambda src: write(src, handle), settings=settings))
     print(f"wrote {count} events to {args.out} ({args.format})", file=sys.stderr)
     return 0
 
 
-def show(args: argparse.Namespace, flt: EventFilter) -> int:
+def show(args: argparse.Namespace, flt: EventFilter, settings: Settings | None) -> int:
     if args.request is not None:
         wanted = args.request.strip()
         if not wanted:
             return fail("give --request ID (the id on the block page)")
-        return asyncio.run(with_source(args, lambda src, _s, t: _request(args, src, wanted, t)))
+        return asyncio.run(
+            with_source(args, lambda src, _s, t: _request(args, src, wanted, t), settings=settings)
+        )
     if not args.target:
         return fail("give a CLIENT (show 198.51.100.4) or --request ID (the id on the block page)")
-    return asyncio.run(with_source(args, lambda src, store, s: _client(args, src, store, s, flt)))
+    return asyncio.run(
+        with_source(
+            args, lambda src, store, s: _client(args, src, store, s, flt), settings=settings
+        )
+    )
 
 
 async def _request(

@@ -8,9 +8,8 @@ the store and the operators' read side, not the shield and its detectors' data).
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from scrapeshield.cli.common import add_settings_options, parse_duration
@@ -187,18 +186,29 @@ def _evidence(sub: Any) -> None:
 COMMANDS = (_demo, _explain, _log, _bans, _robots, _directives, _update_data, _evidence)
 
 
-def _version() -> str:
-    try:
-        return version("scrapeshield")
-    except PackageNotFoundError:  # run from a source tree that was never installed
-        return "unknown"
+class _Version(argparse.Action):
+    """`--version`, as argparse's, with the version looked up only when asked: importing
+    importlib.metadata costs every command ~20 ms."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            installed = version("scrapeshield")
+        except PackageNotFoundError:  # run from a source tree that was never installed
+            installed = "unknown"
+        print(f"scrapeshield {installed}")
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="scrapeshield", description="Stop scrapers from harvesting your artwork."
     )
-    parser.add_argument("--version", action="version", version=f"scrapeshield {_version()}")
+    parser.add_argument("--version", action=_Version, help="show program's version number and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for register in COMMANDS:
         register(sub)

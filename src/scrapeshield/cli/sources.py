@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from scrapeshield.blocklog import parse_since
 from scrapeshield.cli.common import load_settings
+from scrapeshield.client import TargetError, client_key_of
 from scrapeshield.operators import EventFilter, EventSource, FileSource, SourceError, StoreSource
-from scrapeshield.settings import Settings
-from scrapeshield.store import Store, open_store
-from scrapeshield.support import TargetError, client_key_of
+
+if TYPE_CHECKING:
+    from scrapeshield.settings import Settings
+    from scrapeshield.store import Store
 
 T = TypeVar("T")
 
@@ -66,8 +68,23 @@ async def with_source(
         return await action(FileSource(args.file), None, settings)
     if settings.store_url.startswith("memory://"):
         raise SourceError(MEMORY_STORE)
+    from scrapeshield.store import open_store
+
     store = open_store(settings)
     try:
         return await action(StoreSource(store), store, settings)
     finally:
         await store.aclose()
+
+
+async def read_events(
+    args: argparse.Namespace,
+    read: Callable[[EventSource], Awaitable[T]],
+    *,
+    settings: Settings | None = None,
+) -> T:
+    """Run `read` on the `--file`, else on the store's stream (as `with_source`). A file is read
+    without the settings: loading them costs more than reading a thousand events."""
+    if getattr(args, "file", None):
+        return await read(FileSource(args.file))
+    return await with_source(args, lambda source, _store, _s: read(source), settings=settings)

@@ -17,14 +17,13 @@ import logging
 import time
 from typing import Any
 
-from scrapeshield.blocklog import LOGGER_NAME, emit
+from scrapeshield.blocklog import LOGGER_NAME, STATE_EVENT, emit
 from scrapeshield.directives.headers import directive_headers
 from scrapeshield.directives.preferences import PreferenceResolver
 from scrapeshield.directives.settings import DirectivesSettings, Preferences
 from scrapeshield.store.base import Store
 
 STATE_PREFIX = "directives:"
-STATE_EVENT = "directives"  # the block-log record describing one state
 _MAX_STATES = 256  # cached and remembered as written, per process
 _RETRY = 60.0  # seconds before a state the store refused is written (and logged) again
 #: A child of the block logger: its handlers get these records, `scrapeshield.blocklog` events only.

@@ -6,14 +6,13 @@ from __future__ import annotations
 import asyncio
 import heapq
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from scrapeshield.bans import Ban, ban_key
-from scrapeshield.behaviour.trap import trap_key
 from scrapeshield.operators.filters import EventFilter, event_time, refused
 from scrapeshield.operators.sources import EventSource
-from scrapeshield.ratelimit.escalation import level_key, strike_key
-from scrapeshield.store.base import Store
+
+if TYPE_CHECKING:
+    from scrapeshield.store.base import Store
 
 
 @dataclass(slots=True)
@@ -71,6 +70,12 @@ async def client_report(
 
 
 async def _state(store: Store, report: ClientReport) -> None:
+    # imported here, with a store to read: bans, traps and escalation bring redis-py, the
+    # detectors and pydantic (~0.4 s), which a report over a log file never needs
+    from scrapeshield.bans import Ban, ban_key
+    from scrapeshield.behaviour.trap import trap_key
+    from scrapeshield.ratelimit.escalation import level_key, strike_key
+
     key = report.client_key
     ban_raw, trap_path, trap_ttl, strikes, level = await asyncio.gather(
         store.get(ban_key(key)),

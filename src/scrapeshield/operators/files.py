@@ -11,8 +11,8 @@ from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+from scrapeshield.blocklog import STATE_EVENT
 from scrapeshield.errors import SourceError
-from scrapeshield.evidence.states import STATE_EVENT
 from scrapeshield.operators.filters import EventFilter
 from scrapeshield.operators.stream import PAGE
 

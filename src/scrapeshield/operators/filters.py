@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from scrapeshield.evidence.states import STATE_EVENT
+from scrapeshield.blocklog import STATE_EVENT
 
 
 def category_of(event: dict[str, Any]) -> str | None:

@@ -8,7 +8,6 @@ import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
-from scrapeshield.evidence.states import load_states
 from scrapeshield.operators.filters import EventFilter
 from scrapeshield.store.base import Store
 
@@ -111,6 +110,9 @@ class StoreSource:
         return [row for page in reversed(pages) for row in page]
 
     async def states(self, ids: list[str]) -> dict[str, dict[str, Any]]:
+        # here: evidence.states brings the directives and their settings (pydantic, ~0.2 s)
+        from scrapeshield.evidence.states import load_states
+
         return await load_states(self.store, ids)
 
 

@@ -13,8 +13,6 @@ import functools
 import hashlib
 from collections.abc import Sequence
 
-from redis.crc import key_slot
-
 BAN_PREFIX = "ban:"
 """Bans: `ban:{<client key>}`. Here, not in `scrapeshield.bans`, because the stores keep bans
 in a table of their own and `bans` imports the stores."""
@@ -94,6 +92,9 @@ def spread_tags(count: int) -> tuple[str, ...]:
     size), so tags spread evenly over the slot space land on every primary in proportion to
     its slots, where `count` arbitrary names could crowd a few. Deterministic: every process
     computes the same tags (`redis.crc.key_slot`, the client's own CRC16)."""
+    from redis.crc import key_slot  # here: importing redis-py costs ~0.1 s, and the memory
+    # store and the operators' commands use the keys alone
+
     if not 1 <= count <= SLOTS:
         raise ValueError(f"between 1 and {SLOTS} tags, not {count}")
     tags = []
