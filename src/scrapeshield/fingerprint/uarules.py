@@ -80,7 +80,9 @@ _BRANDING = re.compile(r"browser[^;()/]{0,20}[ (]*(?:from:? )?(?:https?://|www\.
 # Android version ("Mozilla/5.0 (Linux; Android 14; CUBOT KINGKONG 9 Build/...)"), and the
 # device fields in-app browsers append (FBDV/, Model/, Build/, [FB...], and Instagram's or
 # Threads' "Android (33/13; 320dpi; 720x1440; brand; model; device; chipset; ...)").
-_PLATFORM = re.compile(r"\A(?:mozilla|opera)/[0-9.]+ ?\(([^()]*)\)")
+# The comment runs to the first parenthesis, so it is read possessively (`*+`): a comment never
+# closed is not read again backwards, a character at a time (`;` fields: 12.5 -> 4.4 µs).
+_PLATFORM = re.compile(r"\A(?:mozilla|opera)/[0-9.]+ ?\(([^()]*+)\)")
 _DEVICE_FIELDS = re.compile(
     r"\[fb[^\]]*\]|fbdv/[^;)]*|model/[^\s;)]*|build/[^\s;)]*|android \([0-9]+/[^)]*\)"
 )
@@ -172,8 +174,12 @@ _SCREEN = re.compile(r"x(?<=[0-9]{3}x)(?<![0-9]{5}x)[0-9]{3,4}(?![0-9])")
 # its own name, and as "Mozilla/5.0" with the [language] after the comment ("Opera/6.x (Linux
 # 2.4.8-26mdk i686; U) [en]", "Mozilla/5.0 (NetBSD 1.6.2; U) [en]"): round twelve, 5 dev-new
 # browsers, no bot or app of any dev pool has it. Risk: a tool copying that era's form (none seen).
+# Mozilla/5.0's comment is read to its first parenthesis at once (`*+`) and its end checked
+# behind (`(?<=; [iun]\))`), the same texts as `[^()]*; [iun]\)`: that one read a comment
+# never closed backwards a character at a time (`;` fields: 7-8 -> 3 µs a search).
 _NETSCAPE = re.compile(
-    r"\Aopera/[0-9][.0-9x]* \([^()]*; [iun][;)]|\Amozilla/5\.0 \([^()]*; [iun]\) \[[a-z]{2}|"
+    r"\Aopera/[0-9][.0-9x]* \([^()]*; [iun][;)]|"
+    r"\Amozilla/5\.0 \([^()]*+\)(?<=; [iun]\)) \[[a-z]{2}|"
     r"\Amozilla/[1-4]\.[0-9]+(?:[\w-]* (?:\[[ a-z_.-]+\] \("
     r"|\([^()\[]*\[[a-z]{2}(?:[_-][a-z]{2,3})?\] [^()]*\))|[^()]* \((?:[^()]*; )?[iun][;)])"
 )
