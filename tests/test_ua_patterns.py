@@ -21,28 +21,35 @@ from tests.ua_corpus import load
 
 
 def test_alternatives_keyed_on_a_vowel_match_what_they_did() -> None:
-    """`by_first_letter` starts each alternative at the first vowel of its leading literal, the
-    letters before it checked by a lookbehind ("nokia" -> "okia(?<=nokia)"), so `re` starts the
+    """`by_first_letter` starts each alternative at the first key letter of its leading literal
+    (a vowel but "u", else h, l, p, r or w), the letters before it checked by a lookbehind
+    ("nokia" -> "okia(?<=nokia)", "slurp" -> "lurp(?<=slurp)"), so `re` starts the
     pattern only at a few characters; a grouped pattern can be grouped again with others (the
     rules combine their name lists). Whether a text matches must not change."""
     source = (
         r"nokia|mac ?os ?x|msie \d|smart-?tv|risc\ os(?<![a-z0-9]risc\ os)|series ?[0-9]0|"
         r"up\.browser|w3m(?<![a-z0-9]w3m)|sony(?<![a-z0-9]sony)|(?:x|y)ab|a\(b\)|khtml|"
-        r"ios(?<!\wios)\b|opera [0-9](?<=\Aopera [0-9])|b[ae]ll|to\ pdf|ei{2}"
+        r"ios(?<!\wios)\b|opera [0-9](?<=\Aopera [0-9])|b[ae]ll|to\ pdf|ei{2}|slurp"
     )
     plain, keyed = re.compile(source), alternation.by_first_letter(source)
     regrouped = alternation.by_first_letter(
         f"{keyed.pattern}|{alternation.by_first_letter('zz').pattern}"
     )
-    assert alternation.from_vowel("nokia") == "okia(?<=nokia)"
-    assert alternation.from_vowel("mac ?os ?x") == "ac(?<=mac) ?os ?x"
-    assert alternation.from_vowel("up\\.browser") == "up\\.browser"  # a vowel first: as written
-    assert {a[0] for a in alternation.alternatives(keyed.pattern)} <= set("aeiouwk(b")
+    assert alternation.from_key("nokia") == "okia(?<=nokia)"
+    assert alternation.from_key("mac ?os ?x") == "ac(?<=mac) ?os ?x"
+    assert alternation.from_key("opera") == "opera"  # a vowel first: as written
+    assert alternation.from_key("up\\.browser") == "owser(?<=up\\.browser)"  # not on "u"
+    assert alternation.from_key("2png") == "png(?<=2png)"  # no vowel: on a consonant of five
+    assert alternation.from_key("khtml") == "html(?<=khtml)"
+    assert alternation.from_key("68k") == "68k"  # none of them: as written
+    assert alternation.from_key(alternation.from_key("2png")) == "png(?<=2png)"
+    assert {a[0] for a in alternation.alternatives(keyed.pattern)} <= set("aeiowhl(b")
     rng = random.Random(2)
     alphabet = "nokiamcsxe dtvrp.bwuhl3y()09 zi"
     texts = ["".join(rng.choices(alphabet, k=rng.randint(1, 14))) for _ in range(40_000)]
     texts += ["nokia", "xnokia", "macosx", "mac os x", "msie 6", "risc os", "xrisc os", "ei", "eii"]
     texts += ["opera 7", "x opera 7", "ios", "xios", "a(b)", "bell", "zz", "to pdf", "sony"]
+    texts += ["slurp", "xslurp", "lurp", "up.browser", "p.browser", "khtml", "html"]
     for text in texts:
         expected = bool(plain.search(text))
         assert bool(keyed.search(text)) == expected, text
@@ -200,7 +207,7 @@ def test_grouping_letter_by_letter_moves_no_match_start() -> None:
     must start where the vowel-keyed alternatives written one after another start it."""
     source = uarules._ENGINE_OR_MARK_OR_DEVICE.pattern + "|bots?|bot|ate|atom|a(?:t|p)x|e\\)"
     flat = [
-        alternation.from_vowel(a)
+        alternation.from_key(a)
         for part in alternation.alternatives(source)
         for a in alternation._flattened(part)
     ]

@@ -99,8 +99,10 @@ _ENGINE = by_first_letter(
 # scraping-script default. Not judged on Android: cheap Android 2.x tablets' firmware sent
 # exactly that truncated form ("... Build/FRF91) AppleWebKit/533.1").
 _TRUNCATED = re.compile(r"applewebkit/[0-9.]+\Z")
+# UC Browser's name is written out both ways ("ucbrowser|uc browser", not "uc ?browser"), so
+# its literal reaches the "o" it is keyed on (alternation.from_key): "uc" alone kept "u".
 _PHONE = by_first_letter(
-    r"midp-|cldc-|j2me(?<!\wj2me)\b|brew(?<!\wbrew)\b|maui|ucweb|uc ?browser|opera ?mini|"
+    r"midp-|cldc-|j2me(?<!\wj2me)\b|brew(?<!\wbrew)\b|maui|ucweb|ucbrowser|uc browser|opera ?mini|"
     r"netfront|obigo|teleca|dolfin|openwave|up\.browser|up\.link|series ?[0-9]0|symbian|nokia|"
     r"mre/(?<!\wmre/)|spreadtrum|mocor|docomo|foma|softbank/|vodafone/|j-phone/|kddi-|ddipocket|willcom|"
     r"sonyericsson|mot-(?<!\wmot-)|samsung|bada/|"
@@ -212,7 +214,7 @@ _HARDWARE = by_first_letter(
 # The names and engine tokens that spare an agent, each group searched as one pattern where a
 # rule reads them together (grouped by first letter across the lists: per search of 512
 # characters of random words 26 µs for the five, 47 as five grouped searches, 88 as written;
-# keyed on vowels since (`alternation.from_vowel`), 12-14 µs on 512 random agent characters).
+# keyed on vowels since (`alternation.from_key`), 12-14 µs on 512 random agent characters).
 _ENGINE_OR_MARK = by_first_letter(
     "|".join(p.pattern for p in (_ENGINE, _PHONE, _CLASSIC, _LEGACY_OS))
 )
