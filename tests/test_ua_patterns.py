@@ -57,10 +57,10 @@ def test_alternatives_keyed_on_a_vowel_match_what_they_did() -> None:
 
 
 def test_bot_words_searched_around_hints_find_what_the_whole_text_does() -> None:
-    """`_bot_word` searches `_BOT_WORDS` only around the words that hold a hint; the word it
-    reports must be the one a search of the whole text finds first."""
-    import random
-
+    """`_bot_word` searches `_BOT_WORDS` only around the words that hold a hint, in the text's
+    own characters with every other one a space (`uacues.spaced`), from the first hint the
+    text's search found on; the word it reports must be the one a search of the words joined
+    by single spaces finds first."""
     rng = random.Random(4)
     pieces = "bot cubot bots crawler xcrawl rss arss preview spider checker synthetics 2png tester"
     pieces += " urltester ab x scan ner"
@@ -70,7 +70,13 @@ def test_bot_words_searched_around_hints_find_what_the_whole_text_does() -> None
             for _ in range(rng.randint(0, 6))
         )
         found = uarules._BOT_WORDS.search(" " + " ".join(words) + " ")
-        assert uarules._bot_word(words) == (found.group(0).strip() if found else None), words
+        expected = found.group(0).strip() if found else None
+        text = "".join(w + rng.choice([" ", "; ", "/", ") (", "-", "."]) for w in words)
+        hint = uacues.BOT_WORD_HINT.search(text)
+        start = hint.start() + 1 if hint else 0
+        assert uarules._bot_word(uacues.spaced(text), start) == expected, text
+        assert uarules._bot_word(uacues.spaced(text)) == expected, text
+        assert uarules._bot_word(uacues.spaced(text + "é")) == expected, text
 
 
 def test_odd_punctuation_counted_on_bytes_as_by_the_pattern() -> None:
@@ -82,7 +88,9 @@ def test_one_cue_search_finds_whatever_a_search_it_stands_for_would() -> None:
     """`_CUE` (and, for agents not in browser form, `_CUE_OR_PLATFORM`) stands for the contact
     hints, the bot-word hints and the name searches: where it finds nothing, the rules skip
     them, and where it finds something they read from its first match on. So it must find
-    something wherever one of them would, and nothing after any of their first matches."""
+    something wherever one of them would, and nothing after any of their first matches: read
+    from there, each finds the match it finds in the whole text (`_bot_reason` starts the
+    bot-word search at the hint's)."""
     names = [uacues.BOT_WORD_HINT, uarules._ENGINE_OR_MARK_OR_DEVICE, uarules._ENGINE_OR_MARK]
     names += [uarules._PHONE, uarules._CLASSIC, uarules._LEGACY_OS]
     rng = random.Random(5)
@@ -97,11 +105,15 @@ def test_one_cue_search_finds_whatever_a_search_it_stands_for_would() -> None:
         cue = uarules._CUE.search(text)
         assert bool(cue) >= contact, text
         for pattern in names:
-            assert uacues.after(cue, pattern, text) == bool(pattern.search(text)), text
+            assert _span(uacues.after(cue, pattern, text)) == _span(pattern.search(text)), text
         cue = uarules._CUE_OR_PLATFORM.search(text)
         assert bool(cue) >= contact, text
         for pattern in (*names, uarules._PLATFORM_WORDS):
-            assert uacues.after(cue, pattern, text) == bool(pattern.search(text)), text
+            assert _span(uacues.after(cue, pattern, text)) == _span(pattern.search(text)), text
+
+
+def _span(found: re.Match[str] | None) -> tuple[int, int] | None:
+    return found.span() if found else None
 
 
 class _Counted:
@@ -133,14 +145,14 @@ def test_an_agent_without_a_cue_is_judged_without_the_name_searches(
     for agent, reason in agents.items():
         lowered = agent.lower()
         parsed = ParsedAgent(agent, shared_resolver(), self_naming_resolver(uacues.BOT_WORD_HINTS))
-        assert uarules._bot_reason(lowered, uacues.agent_words(lowered), parsed).startswith(reason)
+        assert uarules._bot_reason(lowered, parsed).startswith(reason)
         # the agent's text is not searched (the family ua-parser gives may be, for a bot word)
         assert {name: spy.texts.count(lowered) for name, spy in counted.items()} == dict.fromkeys(
             names, 0
         )
     spared = "Qzv/1.0 (Nokia 3310) Zzk/2".lower()
     parsed = ParsedAgent(spared, shared_resolver(), self_naming_resolver(uacues.BOT_WORD_HINTS))
-    assert uarules._bot_reason(spared, uacues.agent_words(spared), parsed) == ""
+    assert uarules._bot_reason(spared, parsed) == ""
     assert counted["_ENGINE_OR_MARK_OR_DEVICE"].texts == [spared]
     assert counted["_ENGINE_OR_MARK_OR_DEVICE"].starts == [spared.index("okia")]  # from the cue
 
