@@ -138,8 +138,8 @@ def by_first_letter(pattern: str) -> re.Pattern[str]:
     as one pattern: 27 µs grouped by first letter, 12 by vowel; round ten: 88 as written;
     round sixteen, grouped letter by letter, the cue search 18-34 -> 15-26 µs on the hostile
     lines, 2.8 -> 1.8 on corpus agents; keyed on four vowels and five consonants, `_VOWELS`).
-    Whether and where the text first matches is unchanged
-    (the rules ask only that); a grouped pattern's `.pattern` can be grouped again."""
+    Whether and where the text first matches is unchanged (the rules ask only that); a grouped
+    pattern's `.pattern` can be grouped again."""
     keyed: list[str] = []
     rest: list[str] = []
     for part in alternatives(pattern):
