@@ -196,6 +196,8 @@ def side_by_side(src: Path) -> None:
     lines = {f"never-seen corpus UAs ({src} / this checkout)": corpus_uas()}
     cap = Settings().user_agent_max_length
     lines |= {f"hostile, {k}": v for k, v in hostile_uas(3000, cap, random.Random(7)).items()}
+    shaped = unique_uas(3000, cap, random.Random(7))  # as main() times them: each one distinct
+    lines[f"never-seen {cap}-char UA"] = [f"{ua[:-4]}#{i}" for i, ua in enumerate(shaped)]
     clock = time.perf_counter_ns
     for label, uas in lines.items():
         times: tuple[list[int], list[int]] = ([], [])

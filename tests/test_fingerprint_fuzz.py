@@ -157,7 +157,7 @@ def test_ua_parsers_own_bot_names_are_read_without_a_bot_word_in_the_text() -> N
     parsed = ParsedAgent(tool, shared_resolver(), self_naming_resolver(uacues.BOT_WORD_HINTS))
     assert parsed.may_name_a_bot
     lowered = tool.lower()
-    reason = uarules._bot_reason(lowered, uacues.agent_words(lowered), parsed)
+    reason = uarules._bot_reason(lowered, parsed)
     assert reason == "ua-parser names it 'OpenVAS Scanner', with the bot-like word 'scanner'"
     plain = ParsedAgent("Foo/1.0", shared_resolver(), self_naming_resolver(uacues.BOT_WORD_HINTS))
     assert not plain.may_name_a_bot

@@ -21,28 +21,35 @@ from tests.ua_corpus import load
 
 
 def test_alternatives_keyed_on_a_vowel_match_what_they_did() -> None:
-    """`by_first_letter` starts each alternative at the first vowel of its leading literal, the
-    letters before it checked by a lookbehind ("nokia" -> "okia(?<=nokia)"), so `re` starts the
+    """`by_first_letter` starts each alternative at the first key letter of its leading literal
+    (a vowel but "u", else h, l, p, r or w), the letters before it checked by a lookbehind
+    ("nokia" -> "okia(?<=nokia)", "slurp" -> "lurp(?<=slurp)"), so `re` starts the
     pattern only at a few characters; a grouped pattern can be grouped again with others (the
     rules combine their name lists). Whether a text matches must not change."""
     source = (
         r"nokia|mac ?os ?x|msie \d|smart-?tv|risc\ os(?<![a-z0-9]risc\ os)|series ?[0-9]0|"
         r"up\.browser|w3m(?<![a-z0-9]w3m)|sony(?<![a-z0-9]sony)|(?:x|y)ab|a\(b\)|khtml|"
-        r"ios(?<!\wios)\b|opera [0-9](?<=\Aopera [0-9])|b[ae]ll|to\ pdf|ei{2}"
+        r"ios(?<!\wios)\b|opera [0-9](?<=\Aopera [0-9])|b[ae]ll|to\ pdf|ei{2}|slurp"
     )
     plain, keyed = re.compile(source), alternation.by_first_letter(source)
     regrouped = alternation.by_first_letter(
         f"{keyed.pattern}|{alternation.by_first_letter('zz').pattern}"
     )
-    assert alternation.from_vowel("nokia") == "okia(?<=nokia)"
-    assert alternation.from_vowel("mac ?os ?x") == "ac(?<=mac) ?os ?x"
-    assert alternation.from_vowel("up\\.browser") == "up\\.browser"  # a vowel first: as written
-    assert {a[0] for a in alternation.alternatives(keyed.pattern)} <= set("aeiouwk(b")
+    assert alternation.from_key("nokia") == "okia(?<=nokia)"
+    assert alternation.from_key("mac ?os ?x") == "ac(?<=mac) ?os ?x"
+    assert alternation.from_key("opera") == "opera"  # a vowel first: as written
+    assert alternation.from_key("up\\.browser") == "owser(?<=up\\.browser)"  # not on "u"
+    assert alternation.from_key("2png") == "png(?<=2png)"  # no vowel: on a consonant of five
+    assert alternation.from_key("khtml") == "html(?<=khtml)"
+    assert alternation.from_key("68k") == "68k"  # none of them: as written
+    assert alternation.from_key(alternation.from_key("2png")) == "png(?<=2png)"
+    assert {a[0] for a in alternation.alternatives(keyed.pattern)} <= set("aeiowhl(b")
     rng = random.Random(2)
     alphabet = "nokiamcsxe dtvrp.bwuhl3y()09 zi"
     texts = ["".join(rng.choices(alphabet, k=rng.randint(1, 14))) for _ in range(40_000)]
     texts += ["nokia", "xnokia", "macosx", "mac os x", "msie 6", "risc os", "xrisc os", "ei", "eii"]
     texts += ["opera 7", "x opera 7", "ios", "xios", "a(b)", "bell", "zz", "to pdf", "sony"]
+    texts += ["slurp", "xslurp", "lurp", "up.browser", "p.browser", "khtml", "html"]
     for text in texts:
         expected = bool(plain.search(text))
         assert bool(keyed.search(text)) == expected, text
@@ -50,10 +57,10 @@ def test_alternatives_keyed_on_a_vowel_match_what_they_did() -> None:
 
 
 def test_bot_words_searched_around_hints_find_what_the_whole_text_does() -> None:
-    """`_bot_word` searches `_BOT_WORDS` only around the words that hold a hint; the word it
-    reports must be the one a search of the whole text finds first."""
-    import random
-
+    """`_bot_word` searches `_BOT_WORDS` only around the words that hold a hint, in the text's
+    own characters with every other one a space (`uacues.spaced`), from the first hint the
+    text's search found on; the word it reports must be the one a search of the words joined
+    by single spaces finds first."""
     rng = random.Random(4)
     pieces = "bot cubot bots crawler xcrawl rss arss preview spider checker synthetics 2png tester"
     pieces += " urltester ab x scan ner"
@@ -63,7 +70,13 @@ def test_bot_words_searched_around_hints_find_what_the_whole_text_does() -> None
             for _ in range(rng.randint(0, 6))
         )
         found = uarules._BOT_WORDS.search(" " + " ".join(words) + " ")
-        assert uarules._bot_word(words) == (found.group(0).strip() if found else None), words
+        expected = found.group(0).strip() if found else None
+        text = "".join(w + rng.choice([" ", "; ", "/", ") (", "-", "."]) for w in words)
+        hint = uacues.BOT_WORD_HINT.search(text)
+        start = hint.start() + 1 if hint else 0
+        assert uarules._bot_word(uacues.spaced(text), start) == expected, text
+        assert uarules._bot_word(uacues.spaced(text)) == expected, text
+        assert uarules._bot_word(uacues.spaced(text + "é")) == expected, text
 
 
 def test_odd_punctuation_counted_on_bytes_as_by_the_pattern() -> None:
@@ -75,7 +88,9 @@ def test_one_cue_search_finds_whatever_a_search_it_stands_for_would() -> None:
     """`_CUE` (and, for agents not in browser form, `_CUE_OR_PLATFORM`) stands for the contact
     hints, the bot-word hints and the name searches: where it finds nothing, the rules skip
     them, and where it finds something they read from its first match on. So it must find
-    something wherever one of them would, and nothing after any of their first matches."""
+    something wherever one of them would, and nothing after any of their first matches: read
+    from there, each finds the match it finds in the whole text (`_bot_reason` starts the
+    bot-word search at the hint's)."""
     names = [uacues.BOT_WORD_HINT, uarules._ENGINE_OR_MARK_OR_DEVICE, uarules._ENGINE_OR_MARK]
     names += [uarules._PHONE, uarules._CLASSIC, uarules._LEGACY_OS]
     rng = random.Random(5)
@@ -90,11 +105,15 @@ def test_one_cue_search_finds_whatever_a_search_it_stands_for_would() -> None:
         cue = uarules._CUE.search(text)
         assert bool(cue) >= contact, text
         for pattern in names:
-            assert uacues.after(cue, pattern, text) == bool(pattern.search(text)), text
+            assert _span(uacues.after(cue, pattern, text)) == _span(pattern.search(text)), text
         cue = uarules._CUE_OR_PLATFORM.search(text)
         assert bool(cue) >= contact, text
         for pattern in (*names, uarules._PLATFORM_WORDS):
-            assert uacues.after(cue, pattern, text) == bool(pattern.search(text)), text
+            assert _span(uacues.after(cue, pattern, text)) == _span(pattern.search(text)), text
+
+
+def _span(found: re.Match[str] | None) -> tuple[int, int] | None:
+    return found.span() if found else None
 
 
 class _Counted:
@@ -126,14 +145,14 @@ def test_an_agent_without_a_cue_is_judged_without_the_name_searches(
     for agent, reason in agents.items():
         lowered = agent.lower()
         parsed = ParsedAgent(agent, shared_resolver(), self_naming_resolver(uacues.BOT_WORD_HINTS))
-        assert uarules._bot_reason(lowered, uacues.agent_words(lowered), parsed).startswith(reason)
+        assert uarules._bot_reason(lowered, parsed).startswith(reason)
         # the agent's text is not searched (the family ua-parser gives may be, for a bot word)
         assert {name: spy.texts.count(lowered) for name, spy in counted.items()} == dict.fromkeys(
             names, 0
         )
     spared = "Qzv/1.0 (Nokia 3310) Zzk/2".lower()
     parsed = ParsedAgent(spared, shared_resolver(), self_naming_resolver(uacues.BOT_WORD_HINTS))
-    assert uarules._bot_reason(spared, uacues.agent_words(spared), parsed) == ""
+    assert uarules._bot_reason(spared, parsed) == ""
     assert counted["_ENGINE_OR_MARK_OR_DEVICE"].texts == [spared]
     assert counted["_ENGINE_OR_MARK_OR_DEVICE"].starts == [spared.index("okia")]  # from the cue
 
@@ -200,7 +219,7 @@ def test_grouping_letter_by_letter_moves_no_match_start() -> None:
     must start where the vowel-keyed alternatives written one after another start it."""
     source = uarules._ENGINE_OR_MARK_OR_DEVICE.pattern + "|bots?|bot|ate|atom|a(?:t|p)x|e\\)"
     flat = [
-        alternation.from_vowel(a)
+        alternation.from_key(a)
         for part in alternation.alternatives(source)
         for a in alternation._flattened(part)
     ]

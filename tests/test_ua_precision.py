@@ -267,7 +267,7 @@ def test_maker_and_platform_names_start_a_word() -> None:
     corpus' dev-A quarter; the catalogue names these two, the heuristics alone catch them now)."""
     for tool in ("RestSharp/106.5.4.0", "SiteSucker for macOS/2.10.5"):
         lowered = tool.lower()
-        assert uarules._bot_reason(lowered, uacues.agent_words(lowered), Given("Other")), tool
+        assert uarules._bot_reason(lowered, Given("Other")), tool
     for device in (
         "SHARP-TQ-GX10i/1.0 Profile/MIDP-1.0 Configuration/CLDC-1.0 UP.Browser/6.1.0.6.1.d.1"
         " (GUI) MMP/1.0",
@@ -287,15 +287,15 @@ def test_an_os_written_as_a_product_version_is_a_librarys() -> None:
         ("python-requests/2.19.0 CPython/2.7.13 Windows/8.1", "Python Requests"),
     ):
         lowered = tool.lower()
-        assert uarules._bot_reason(lowered, uacues.agent_words(lowered), Given(family)), tool
+        assert uarules._bot_reason(lowered, Given(family)), tool
     app = "windows-rss-platform/2.0 (ie 11.0; windows nt 6.1)"  # IE's feed engine, a browser's
-    assert not uarules._bot_reason(app, uacues.agent_words(app), Given("IE"))
+    assert not uarules._bot_reason(app, Given("IE"))
 
 
 def _bot_reason(agent: str, family: str) -> str:
     """The bot heuristics' reason for an agent ('' for none), as the classifier asks them."""
     lowered = agent.lower()
-    return uarules._bot_reason(lowered, uacues.agent_words(lowered), Given(family))
+    return uarules._bot_reason(lowered, Given(family))
 
 
 def test_preview_and_synthetics_glued_to_a_name_are_bot_words() -> None:
@@ -478,7 +478,7 @@ def test_random_printable_text_is_no_browser_whatever_it_spells() -> None:
     for text in (f"HTC-{noise} 240x320", f"Mozilla/5.0 ({noise} WAP KAIOS/3.0", noise):
         reason = CLASSIFIER.classify(text).bot_reason
         assert reason.startswith("punctuation no user agent is written in"), text
-    reason = uarules._bot_reason(noise[:40].lower(), (), Given("Other"))
+    reason = uarules._bot_reason(noise[:40].lower(), Given("Other"))
     assert not reason.startswith("punctuation")
     for device in (
         "HbbTV/1.1.1 (;TechnoTrend Goerler/Kathrein;S-855/S-955/UFS-925;3.2.0.25.08;;) "

@@ -4,7 +4,7 @@ miss it must leave as it was."""
 
 from __future__ import annotations
 
-from scrapeshield.fingerprint import uacues, uarules
+from scrapeshield.fingerprint import uarules
 from scrapeshield.fingerprint.catalogue import Catalogue, load_catalogue
 from scrapeshield.fingerprint.uaclass import UAClassifier
 from tests.ua_labelled import Given
@@ -15,7 +15,7 @@ BARE = UAClassifier(Catalogue((), "none"))  # the heuristics alone: what an unna
 
 def _bot_reason(agent: str, family: str) -> str:
     lowered = agent.lower()
-    return uarules._bot_reason(lowered, uacues.agent_words(lowered), Given(family))
+    return uarules._bot_reason(lowered, Given(family))
 
 
 def test_a_label_before_a_whole_desktop_browser_agent_is_not_a_program_naming_itself() -> None:

