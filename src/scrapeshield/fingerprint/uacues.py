@@ -37,9 +37,10 @@ def agent_words(lowered: str) -> tuple[str, ...]:
 
 
 def spaced(lowered: str) -> str:
-    """The agent's words between spaces, a space first and last: an ASCII text's characters
-    but letters and digits made spaces, each at its own position plus one (so a search can
-    start where one of the text found something); else its words joined by single spaces."""
+    """The agent's words between spaces, a space first and last: in an ASCII text every
+    character other than a letter or a digit made a space, each word at its own position plus
+    one (so a search can start where one of the text found something); else its words joined
+    by single spaces."""
     if lowered.isascii():
         return f" {lowered.encode().translate(_SEPARATORS).decode()} "
     return f" {' '.join(words(lowered))} "
