@@ -10,7 +10,7 @@ from collections.abc import Awaitable
 from dataclasses import asdict, dataclass
 from functools import partial
 
-from scrapeshield.store.base import Store
+from scrapeshield.store.base import Store, on_redis
 from scrapeshield.store.expiring import LIST_LIMIT as LIST_LIMIT
 from scrapeshield.store.expiring import PAGE as PAGE
 from scrapeshield.store.expiring import Entry, ExpiringIndex
@@ -20,7 +20,6 @@ from scrapeshield.store.keys import BAN_INDEX
 from scrapeshield.store.keys import BAN_PREFIX as BAN_PREFIX
 from scrapeshield.store.keys import ban_key as ban_key
 from scrapeshield.store.memory import MemoryStore
-from scrapeshield.store.redis import RedisStore
 
 UNKNOWN_CLIENT = "unknown"  # the client key when the server reports no peer address
 logger = logging.getLogger("scrapeshield")
@@ -103,14 +102,14 @@ class BanList:
         if isinstance(store, MemoryStore):
             raw = store.peek_ban(client_key)
             return Ban.from_json(client_key, raw) if raw else None
-        if isinstance(store, RedisStore):
+        if on_redis(store):
             return store.queue_get(ban_key(client_key), partial(ban_of, client_key))
         return self.get_soon(client_key)
 
     def get_soon(self, client_key: str) -> Awaitable[Ban | None]:
         """`get`, its read queued now on Redis (`submit`): await the ban."""
         store, key = self.store, ban_key(client_key)
-        reply = store.get_soon(key) if isinstance(store, RedisStore) else store.get(key)
+        reply = store.get_soon(key) if on_redis(store) else store.get(key)
         return _ban_from(client_key, reply)
 
     async def page(self, after: Ban | None = None, count: int = PAGE) -> list[Ban]:
