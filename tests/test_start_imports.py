@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from scrapeshield.store import MemoryStore, RedisStore
-from scrapeshield.store.base import on_redis
+from scrapeshield.store.kind import on_redis
 from tests.browsers import chrome
 
 HEAVY = ("redis", "scrapeshield.store.redis", "ua_parser_builtins.matchers")

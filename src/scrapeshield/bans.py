@@ -10,7 +10,7 @@ from collections.abc import Awaitable
 from dataclasses import asdict, dataclass
 from functools import partial
 
-from scrapeshield.store.base import Store, on_redis
+from scrapeshield.store.base import Store
 from scrapeshield.store.expiring import LIST_LIMIT as LIST_LIMIT
 from scrapeshield.store.expiring import PAGE as PAGE
 from scrapeshield.store.expiring import Entry, ExpiringIndex
@@ -19,6 +19,7 @@ from scrapeshield.store.expiring import Entry, ExpiringIndex
 from scrapeshield.store.keys import BAN_INDEX
 from scrapeshield.store.keys import BAN_PREFIX as BAN_PREFIX
 from scrapeshield.store.keys import ban_key as ban_key
+from scrapeshield.store.kind import on_redis
 from scrapeshield.store.memory import MemoryStore
 
 UNKNOWN_CLIENT = "unknown"  # the client key when the server reports no peer address

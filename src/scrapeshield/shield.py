@@ -48,7 +48,7 @@ from scrapeshield.rules import RuleList
 from scrapeshield.settings import Settings
 from scrapeshield.signals import Action, Decision, Signal
 from scrapeshield.store import Store, open_store
-from scrapeshield.store.base import on_redis
+from scrapeshield.store.kind import on_redis
 from scrapeshield.support import Support, client_key_of
 from scrapeshield.synthetic import synthetic_scope as synthetic_scope  # its old home
 from scrapeshield.waivers import (

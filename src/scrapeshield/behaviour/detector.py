@@ -54,8 +54,9 @@ from scrapeshield.facts import Facts
 from scrapeshield.lease.protocol import STEADY_TERMS, UNLIMITED, Record, Terms
 from scrapeshield.route_index import RouteMark
 from scrapeshield.signals import Signal
-from scrapeshield.store.base import Store, on_redis
+from scrapeshield.store.base import Store
 from scrapeshield.store.keys import subject_key
+from scrapeshield.store.kind import on_redis
 from scrapeshield.store.memory import MemoryStore
 
 _SUBRESOURCE_DEST = frozenset({"style", "script", "font", "image"})

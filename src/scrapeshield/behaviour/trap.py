@@ -19,10 +19,10 @@ from scrapeshield.detector import Found, Immediate, RequestContext, Sent
 from scrapeshield.facts import Facts
 from scrapeshield.lease.protocol import UNLIMITED_TERMS, Terms
 from scrapeshield.signals import Signal
-from scrapeshield.store.base import on_redis
 from scrapeshield.store.expiring import index_soon
 from scrapeshield.store.keys import TRAP_INDEX, subject_key
 from scrapeshield.store.keys import TRAP_PREFIX as TRAP_PREFIX
+from scrapeshield.store.kind import on_redis
 from scrapeshield.store.memory import MemoryStore
 from scrapeshield.store.soon import Soon
 

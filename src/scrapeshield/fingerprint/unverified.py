@@ -31,7 +31,7 @@ from scrapeshield.fingerprint.uaclass import UAClassifier
 from scrapeshield.fingerprint.useragent import is_allowed
 from scrapeshield.lease.protocol import Stateless
 from scrapeshield.signals import Signal
-from scrapeshield.store.base import on_redis
+from scrapeshield.store.kind import on_redis
 from scrapeshield.store.memory import MemoryStore
 
 OFF_LIMITS = "bot/unverified/off-limits"

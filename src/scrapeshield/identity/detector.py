@@ -50,8 +50,8 @@ from scrapeshield.identity.token import Visitor, VisitorTokens
 from scrapeshield.identity.trust import TrustedReads
 from scrapeshield.lease.protocol import STEADY_TERMS, UNLIMITED, Terms
 from scrapeshield.signals import Signal
-from scrapeshield.store.base import on_redis
 from scrapeshield.store.keys import subject_key
+from scrapeshield.store.kind import on_redis
 from scrapeshield.store.memory import MemoryStore
 
 NO_TOKEN = "identity/no-token"  # noqa: S105 (a signal name)

@@ -21,8 +21,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from scrapeshield.store.base import Store, on_redis
+from scrapeshield.store.base import Store
 from scrapeshield.store.keys import by_tag
+from scrapeshield.store.kind import on_redis
 from scrapeshield.store.memory import MemoryStore
 from scrapeshield.store.soon import Soon
 

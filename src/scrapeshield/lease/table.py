@@ -24,7 +24,8 @@ from scrapeshield.lease.protocol import GIVE_BACK_NOTE, RESERVE_NOTE, Record
 from scrapeshield.lease.reservation import SETTLE_TIMEOUT
 from scrapeshield.lease.settings import LeaseSettings
 from scrapeshield.signals import Action, Decision
-from scrapeshield.store.base import Store, on_redis
+from scrapeshield.store.base import Store
+from scrapeshield.store.kind import on_redis
 from scrapeshield.store.memory import MemoryStore
 
 if TYPE_CHECKING:

@@ -32,7 +32,8 @@ from scrapeshield.ratelimit.memory import NativeMemoryLimiter
 from scrapeshield.ratelimit.plan import Keys, Planner, Rules
 from scrapeshield.ratelimit.settings import VERIFIED_BOT_NOTE, RateLimitSettings
 from scrapeshield.signals import Signal
-from scrapeshield.store.base import Store, on_redis
+from scrapeshield.store.base import Store
+from scrapeshield.store.kind import on_redis
 
 PLAN_NOTE = "ratelimit"
 """`ctx.notes` key holding the request's group and the outcome, for other stages and `explain`."""

@@ -8,10 +8,7 @@ makes fixed windows and decaying counters cheap.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, TypeGuard, runtime_checkable
-
-if TYPE_CHECKING:
-    from scrapeshield.store.redis import RedisStore
+from typing import Any, Protocol, runtime_checkable
 
 DISTINCT_CAP = 4096
 """The most distinct members a memory store counts per key: above every budget a caller reads
@@ -76,12 +73,3 @@ class Store(Protocol):
     async def ping(self) -> None: ...
 
     async def aclose(self) -> None: ...
-
-
-def on_redis(store: object) -> TypeGuard[RedisStore]:
-    """Whether `store` is a `RedisStore` (whose commands join the tick's batch: `queue_get`,
-    `submit_script`...), as its class says (`RedisStore.on_redis`). The request path asks this
-    rather than `isinstance(store, RedisStore)`, which would import redis-py (~90 ms, ~8 MB a
-    worker) into an app on `memory://`. The class, not the instance, is asked: a wrapper that
-    forwards every attribute to a RedisStore is not one."""
-    return getattr(type(store), "on_redis", False) is True

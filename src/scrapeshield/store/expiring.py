@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from scrapeshield.store import scripts
-from scrapeshield.store.base import Store, on_redis
+from scrapeshield.store.base import Store
 from scrapeshield.store.keys import subject_key, subject_of
+from scrapeshield.store.kind import on_redis
 from scrapeshield.store.memory import MemoryStore
 
 if TYPE_CHECKING:

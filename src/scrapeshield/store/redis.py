@@ -48,7 +48,7 @@ class RedisStore:
 
     name = "redis"
     on_redis: ClassVar[bool] = True
-    """What `store.base.on_redis` reads: the request path tells this store without redis-py."""
+    """What `store.kind.on_redis` reads: the request path tells this store without redis-py."""
 
     def __init__(
         self,
