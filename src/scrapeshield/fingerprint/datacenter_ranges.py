@@ -15,7 +15,6 @@ from __future__ import annotations
 import bisect
 import ipaddress
 import json
-import socket
 import tomllib
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
@@ -23,11 +22,16 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from scrapeshield.fingerprint.ipranges import Address, Network, parse_ranges
+from scrapeshield.fingerprint.ipranges import (
+    Address,
+    Interval,
+    Network,
+    cidr_interval,
+    parse_ranges,
+)
 
 DATA = resources.files("scrapeshield.fingerprint.data")
 FORMATS = ("aws", "google", "oracle", "azure", "csv")
-Interval = tuple[int, int]
 # IANA special-purpose blocks (RFC 6890 and successors): no provider's customer can send from
 # them, yet feeds carry some (Vultr's geofeed lists the documentation networks), and tests and
 # private networks use them. Subtracted from every provider list.
@@ -138,28 +142,6 @@ def _by_version(networks: Iterable[Network]) -> dict[int, list[Interval]]:
     return {v: merge(iv) for v, iv in split.items()}
 
 
-_FAMILIES = {4: (socket.AF_INET, 32), 6: (socket.AF_INET6, 128)}
-
-
-def _cidr_interval(cidr: str) -> tuple[int, Interval]:
-    """`(version, (first, last))` of one CIDR as `ipaddress.ip_network(cidr, strict=False)`
-    reads it: a dotted quad or IPv6 text and a prefix length (`socket.inet_pton` parses the
-    address in C); any other form (no prefix, a netmask, a scope) is left to `ipaddress`."""
-    address, _, prefix = cidr.partition("/")
-    version = 6 if ":" in address else 4
-    family, bits = _FAMILIES[version]
-    if prefix.isascii() and prefix.isdigit() and int(prefix) <= bits and "%" not in address:
-        try:
-            value = int.from_bytes(socket.inet_pton(family, address))
-        except OSError:
-            pass
-        else:
-            host = (1 << (bits - int(prefix))) - 1
-            return version, (value & ~host, value | host)
-    network = ipaddress.ip_network(cidr, strict=False)  # ValueError where it is none
-    return network.version, (int(network.network_address), int(network.broadcast_address))
-
-
 def csv_intervals(text: str) -> dict[int, list[Interval]]:
     """`_by_version(parse_provider(text, "csv"))` without an `ipaddress` object a line: a
     worker loads ~7,300 CIDRs at start, ~0.1 s through `ipaddress` and ~10 ms so."""
@@ -168,7 +150,7 @@ def csv_intervals(text: str) -> dict[int, list[Interval]]:
         cidr = line.split("#", 1)[0].split(",", 1)[0].strip()
         if cidr:
             try:
-                version, interval = _cidr_interval(cidr)
+                version, interval = cidr_interval(cidr)
             except ValueError:
                 continue  # as `_cidrs`: an unparsable entry is skipped
             split[version].append(interval)
