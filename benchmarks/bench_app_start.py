@@ -12,10 +12,14 @@ answer must be 200). Wall times; memory is the process's resident size (VmRSS) a
 (A B A B ...); best and median of `-n` runs, every run with `--runs`.
 
 .venv/bin/python -m benchmarks.bench_app_start [-n 5] [--against <checkout>/src] [--runs]
+.venv/bin/python -m benchmarks.bench_app_start --steps [-n 5] [--against <checkout>/src]
 .venv/bin/python -m benchmarks.bench_app_start --where [--top 25]
 
-`--where` runs once under tracemalloc and prints what Python objects the construction holds by
-file (Rust and C allocations, e.g. ua-parser's compiled regexes, show only in VmRSS). Where the
+`--steps` times each piece of the construction in a fresh process (ua-parser's rules and
+resolver, the catalogue and its matcher, the datacenter and verified crawlers' ranges, then the
+rest of the shield) and the resident memory it adds: medians of `-n` runs. `--where` runs once
+under tracemalloc and prints what Python objects the import and construction hold by file
+(Rust and C allocations, e.g. ua-parser's compiled regexes, show only in VmRSS). Where the
 import's time goes: `.venv/bin/python -X importtime -c "import scrapeshield" 2>&1 | sort -t'|'
 -k2 -n | tail -40`.
 """
@@ -30,6 +34,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -139,12 +144,40 @@ def child(headers_json: str, trace: bool) -> dict[str, Any]:
     return {"times": times, "memory": memory, "statuses": statuses, "redis": "redis" in sys.modules}
 
 
-def once(src: Path | None, headers: str) -> dict[str, Any]:
+def steps_child() -> dict[str, tuple[float, float]]:
+    """What each piece of the construction costs, in the order the shield builds them: (ms,
+    resident MB added). The loaders are cached, so the shield built last reuses them all."""
+    from scrapeshield import ScrapeShield, Settings
+    from scrapeshield.demo.app import create_gallery
+    from scrapeshield.fingerprint import catalogue, datacenter_ranges, ipranges, uacues, uaparse
+    from scrapeshield.fingerprint.catalogue_match import AgentMatcher
+
+    loaded: dict[str, Any] = {}
+    pieces: dict[str, Callable[[], object]] = {
+        "ua-parser rules": uaparse._matchers,
+        "ua-parser resolver": uaparse.shared_resolver,
+        "ua-parser self-naming rules": lambda: uaparse.self_naming_resolver(uacues.BOT_WORD_HINTS),
+        "catalogue": lambda: catalogue.load_catalogue(None),  # (the shield's cache keys)
+        "catalogue matcher": lambda: AgentMatcher(loaded["catalogue"]),
+        "datacenter ranges": lambda: datacenter_ranges.load_provider_ranges(None, None),
+        "verified crawlers' ranges": lambda: ipranges.load_ip_ranges(None),
+        "the rest of the shield": lambda: ScrapeShield(create_gallery(), settings=Settings()),
+    }
+    found = {}
+    for name, build in pieces.items():
+        before, started = resident()[0], time.perf_counter()
+        loaded[name] = build()
+        found[name] = ((time.perf_counter() - started) * 1000, resident()[0] - before)
+    return found
+
+
+def once(src: Path | None, arg: str, mode: str = "--child") -> dict[str, Any]:
+    """One fresh process's figures; `src` another checkout's."""
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith("SCRAPESHIELD_")}
     if src is not None:  # another checkout: its src before this venv's editable install
         env["PYTHONPATH"] = str(src)
     done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.bench_app_start", "--child", headers],
+        [sys.executable, "-m", "benchmarks.bench_app_start", mode, arg],
         env=env, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     if done.returncode != 0:
@@ -173,10 +206,15 @@ def main() -> None:
     parser.add_argument("--runs", action="store_true", help="also print every run, in order")
     parser.add_argument("--where", action="store_true", help="tracemalloc by file, once")
     parser.add_argument("--top", type=int, default=25, help="files --where prints")
+    parser.add_argument("--steps", action="store_true", help="each piece of the construction")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--child-steps", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
         print(json.dumps(child(args.child, trace=False)))
+        return
+    if args.child_steps is not None:
+        print(json.dumps(steps_child()))
         return
     if args.where:
         where(args.top)
@@ -190,8 +228,23 @@ def main() -> None:
     runs: dict[str, list[dict[str, Any]]] = {side: [] for side in sides}
     for _ in range(args.n):
         for side, src in sides.items():
-            runs[side].append(once(src, headers))
-    report(runs, args.runs)
+            runs[side].append(once(src, "", "--child-steps") if args.steps else once(src, headers))
+    if args.steps:
+        report_steps(runs)
+    else:
+        report(runs, args.runs)
+
+
+def report_steps(runs: dict[str, list[dict[str, Any]]]) -> None:
+    """Median ms and resident MB added of each piece, side by side."""
+    print(f"{'':<30}" + "".join(f"{s + ' ms':>14}{s + ' MB':>12}" for s in runs))
+    for name in next(iter(runs.values()))[0]:
+        cells = "".join(
+            f"{statistics.median(r[name][0] for r in rs):>14.1f}"
+            f"{statistics.median(r[name][1] for r in rs):>12.1f}"
+            for rs in runs.values()
+        )
+        print(f"{name:<30}{cells}")
 
 
 def report(runs: dict[str, list[dict[str, Any]]], every: bool) -> None:
