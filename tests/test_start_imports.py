@@ -1,4 +1,4 @@
-"""What a worker on `memory://` (the default store) imports: no redis-py (~90 ms and ~8 MB a
+"""What a worker on `memory://` (the default store) imports: no redis-py (~90 ms and ~7-8 MB a
 worker, benchmarks/bench_app_start.py), and ua-parser's rules as text rather than ~1,300
 compiled Python patterns nothing runs. The demo (its trap path on: the trap's write and read)
 answers a page, a trap hit and a banned client's request in a fresh interpreter, since this one

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 def on_redis(store: object) -> TypeGuard[RedisStore]:
     """Whether `store` is a `RedisStore` (whose commands join the tick's batch: `queue_get`,
     `submit_script`...), as its class says (`RedisStore.on_redis`). The request path asks this
-    rather than `isinstance(store, RedisStore)`, which would import redis-py (~90 ms, ~8 MB a
+    rather than `isinstance(store, RedisStore)`, which would import redis-py (~90 ms, ~7-8 MB a
     worker) into an app on `memory://`. The class, not the instance, is asked: a wrapper that
     forwards every attribute to a RedisStore is not one."""
     return getattr(type(store), "on_redis", False) is True
