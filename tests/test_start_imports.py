@@ -23,22 +23,30 @@ import json, sys
 from starlette.testclient import TestClient
 from scrapeshield.demo.app import TRAP_PATH, create_app
 
-headers = json.loads(sys.argv[2])
+headers, operator = json.loads(sys.argv[2]), json.loads(sys.argv[3])
 with TestClient(create_app(), base_url="https://testserver", client=("198.18.0.10", 50000),
                 headers=headers) as client:
     statuses = [client.get(path).status_code for path in ("/artworks/1", TRAP_PATH, "/")]
+    if operator:  # the dashboard's overview (outside the shield), as its operator
+        statuses.append(client.get("/_scrapeshield/", headers=operator).status_code)
 heavy = {HEAVY!r}
 with open(sys.argv[1], "w") as out:
     json.dump({{"statuses": statuses, "imported": [m for m in heavy if m in sys.modules]}}, out)
 """
 
 
-def probe(tmp_path: Path) -> dict[str, Any]:
-    clean = {k: v for k, v in os.environ.items() if not k.upper().startswith("SCRAPESHIELD_")}
+def probe(tmp_path: Path, token: str | None = None) -> dict[str, Any]:
+    """The demo in a fresh interpreter, with no `SCRAPESHIELD_*` variable but the dashboard's
+    `token` when given."""
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("SCRAPESHIELD_")}
+    operator = {}
+    if token is not None:
+        env["SCRAPESHIELD_DASHBOARD__TOKENS"] = token
+        operator = {"Authorization": f"Bearer {token}"}
     result = tmp_path / "probe.json"
     subprocess.run(
-        [sys.executable, "-c", PROBE, str(result), json.dumps(chrome())],
-        env=clean,
+        [sys.executable, "-c", PROBE, str(result), json.dumps(chrome()), json.dumps(operator)],
+        env=env,
         capture_output=True,
         timeout=120,
         check=True,
@@ -50,6 +58,12 @@ def probe(tmp_path: Path) -> dict[str, Any]:
 def test_a_worker_on_memory_imports_no_redis_py(tmp_path: Path) -> None:
     found = probe(tmp_path)
     assert found["statuses"] == [200, 403, 403]  # a page; the trap; the trapped client after
+    assert found["imported"] == []
+
+
+def test_nor_with_the_dashboard_on(tmp_path: Path) -> None:
+    found = probe(tmp_path, token="an-operators-token-of-32-characters")
+    assert found["statuses"] == [200, 403, 403, 200]
     assert found["imported"] == []
 
 
