@@ -5,9 +5,11 @@ one, and resident memory after each (a site running 8-16 workers per host pays i
 Each run is a fresh interpreter: it imports Starlette (the app's own cost, the baseline), then
 `from scrapeshield import ScrapeShield, Settings` (timed), the demo gallery (not timed), builds
 `ScrapeShield(gallery, settings=Settings())` (timed), runs its lifespan startup and then sends,
-in process, the demo's artwork page with Chrome's navigation headers (`tests/browsers.py`),
-1,000 times, each from a new address in its own /24 (a new visitor: no limit is reached, every
-answer must be 200). Wall times; memory is the process's resident size (VmRSS) and its peak
+in process, the demo's artwork pages with Chrome's navigation headers (`tests/browsers.py`),
+1,000 of them, ten people in turn (each an address in its own /24, with the visitor cookie its
+first page set). The default limits refuse some (60 pages a person per 10 s): the first
+request must be admitted, the warm figure is the admitted pages' median, and the answers are
+printed for each side. Wall times; memory is the process's resident size (VmRSS) and its peak
 (VmHWM) from /proc/self/status. With `--against` another checkout's `src` runs alternately
 (A B A B ...); best and median of `-n` runs, every run with `--runs`.
 
