@@ -11,7 +11,13 @@ from pathlib import Path
 from scrapeshield.fingerprint.catalogue import CATEGORIES, load_catalogue
 from scrapeshield.fingerprint.catalogue_build import build, validate
 from scrapeshield.fingerprint.catalogue_match import AgentMatcher
-from scrapeshield.fingerprint.ipranges import load_ip_ranges, manifest, parse_ranges
+from scrapeshield.fingerprint.ipranges import (
+    IPRanges,
+    load_ip_ranges,
+    manifest,
+    parse_ranges,
+    range_intervals,
+)
 from scrapeshield.policy.engine import load_default_policy
 
 DATA = resources.files("scrapeshield.fingerprint.data")
@@ -83,9 +89,23 @@ def test_default_policy_rules_are_well_formed() -> None:
     assert names.index("spoofed-crawler") < names.index("verified-bot") < names.index("ai-crawler")
 
 
-def test_range_lookup_boundaries() -> None:
-    from scrapeshield.fingerprint.ipranges import IPRanges
+def test_a_worker_loads_the_range_files_as_ipaddress_reads_them() -> None:
+    """`range_intervals` (a worker's start, without an `ipaddress` object a CIDR) gives the
+    tables `parse_ranges` gives, on every packaged list and on forms only `ipaddress` reads."""
+    odd = '{"cidrs": ["1.2.3.4", "10.0.0.0/255.0.0.0", "fe80::1%eth0/64", " 5.6.7.0/24 ", 7,'
+    odd += ' "01.2.3.4/8", "1.2.3.4/33", "2001:db8:::/32", "not-a-cidr", ""]}'
+    names = [n for n, entry in manifest().items() if isinstance(entry, dict)]
+    texts = {n: DATA.joinpath(f"ip-ranges/{n}.json").read_text("utf-8") for n in names}
+    for name, text in {**texts, "odd": odd}.items():
+        fast = IPRanges.of_intervals({name: range_intervals(text)})
+        slow = IPRanges({name: parse_ranges(text)})
+        assert [(t.starts, t.ends) for t in fast._tables[name]] == [
+            (t.starts, t.ends) for t in slow._tables[name]
+        ], name
+    assert sum(map(len, range_intervals(odd).values())) == 4
 
+
+def test_range_lookup_boundaries() -> None:
     nets = parse_ranges('{"cidrs": ["10.0.0.0/30", "10.0.0.4/30", "10.0.1.0/24", "2001:db8::/64"]}')
     ranges = IPRanges({"x": nets})
     inside = ["10.0.0.0", "10.0.0.7", "10.0.1.255", "2001:db8::1"]

@@ -18,7 +18,9 @@ from scrapeshield.fingerprint.datacenter_ranges import (
     FORMATS,
     SPECIAL,
     ProviderRanges,
+    _by_version,
     compact,
+    csv_intervals,
     load_provider_ranges,
     manifest,
     parse_provider,
@@ -151,6 +153,20 @@ def test_every_provider_is_documented_and_packaged_compact() -> None:
         lines = DATA.joinpath(f"datacenter/{name}.txt").read_text("utf-8").split()
         assert lines, name
         assert compact(net(line) for line in lines) == lines, f"{name}.txt is not compact"
+
+
+def test_a_worker_loads_the_files_as_ipaddress_reads_them() -> None:
+    """`csv_intervals` (a worker's start, without an `ipaddress` object a line) gives what
+    `parse_provider` gives on every packaged file, and on forms only `ipaddress` reads (no
+    prefix, a netmask, a scope) or neither does."""
+    odd = (
+        "# a comment\n5.6.7.8/24, CC, region\n1.2.3.4\n10.0.0.0/255.0.0.0\n::ffff:1.2.3.4/120\n"
+        "fe80::1%eth0/64\n01.2.3.4/8\n1.2.3.4/33\n1.2.3.4/+8\n2001:db8:::/32\nnot-a-network\n"
+    )
+    texts = [DATA.joinpath(f"datacenter/{name}.txt").read_text("utf-8") for name in providers()]
+    for text in [*texts, odd]:
+        assert csv_intervals(text) == _by_version(parse_provider(text, "csv"))
+    assert sum(map(len, csv_intervals(odd).values())) == 5
 
 
 def test_the_snapshot_holds_no_special_purpose_network() -> None:

@@ -19,8 +19,8 @@ from scrapeshield.store.expiring import Entry, ExpiringIndex
 from scrapeshield.store.keys import BAN_INDEX
 from scrapeshield.store.keys import BAN_PREFIX as BAN_PREFIX
 from scrapeshield.store.keys import ban_key as ban_key
+from scrapeshield.store.kind import on_redis
 from scrapeshield.store.memory import MemoryStore
-from scrapeshield.store.redis import RedisStore
 
 UNKNOWN_CLIENT = "unknown"  # the client key when the server reports no peer address
 logger = logging.getLogger("scrapeshield")
@@ -103,14 +103,14 @@ class BanList:
         if isinstance(store, MemoryStore):
             raw = store.peek_ban(client_key)
             return Ban.from_json(client_key, raw) if raw else None
-        if isinstance(store, RedisStore):
+        if on_redis(store):
             return store.queue_get(ban_key(client_key), partial(ban_of, client_key))
         return self.get_soon(client_key)
 
     def get_soon(self, client_key: str) -> Awaitable[Ban | None]:
         """`get`, its read queued now on Redis (`submit`): await the ban."""
         store, key = self.store, ban_key(client_key)
-        reply = store.get_soon(key) if isinstance(store, RedisStore) else store.get(key)
+        reply = store.get_soon(key) if on_redis(store) else store.get(key)
         return _ban_from(client_key, reply)
 
     async def page(self, after: Ban | None = None, count: int = PAGE) -> list[Ban]:

@@ -47,7 +47,8 @@ from scrapeshield.responding import ActionHandler, EventNamer, Responses
 from scrapeshield.rules import RuleList
 from scrapeshield.settings import Settings
 from scrapeshield.signals import Action, Decision, Signal
-from scrapeshield.store import RedisStore, Store, open_store
+from scrapeshield.store import Store, open_store
+from scrapeshield.store.kind import on_redis
 from scrapeshield.support import Support, client_key_of
 from scrapeshield.synthetic import synthetic_scope as synthetic_scope  # its old home
 from scrapeshield.waivers import (
@@ -88,7 +89,7 @@ class Shield:
         # On Redis the ban is read with the detectors' commands (after them: the rate
         # limiter's script reads it too, and then it is taken from its reply); elsewhere first,
         # so that the limiter need not read it again.
-        self._ban_last = isinstance(self.store, RedisStore)
+        self._ban_last = on_redis(self.store)
         self.blocklog = BlockLog(self.store, level=self.settings.blocklog_level)
         self.detectors: list[Detector] = build_detectors(self.settings)
         self.endpoints: list[Endpoint] = build_endpoints(self.settings)

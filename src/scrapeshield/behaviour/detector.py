@@ -56,8 +56,8 @@ from scrapeshield.route_index import RouteMark
 from scrapeshield.signals import Signal
 from scrapeshield.store.base import Store
 from scrapeshield.store.keys import subject_key
+from scrapeshield.store.kind import on_redis
 from scrapeshield.store.memory import MemoryStore
-from scrapeshield.store.redis import RedisStore
 
 _SUBRESOURCE_DEST = frozenset({"style", "script", "font", "image"})
 _PAGE_DEST = frozenset({"", "document", "iframe", "frame"})
@@ -167,7 +167,7 @@ class BehaviourDetector(Immediate):
         taken = leasing.taken([(state, records)])
         if not taken:
             return None
-        if isinstance(store, RedisStore):
+        if on_redis(store):
             return store.queue_script(SETTLE, *self._settled(taken), int)  # (the count)
         if isinstance(store, MemoryStore):
             key = subject_key("bh:", taken[0][0].client)
@@ -230,7 +230,7 @@ class BehaviourDetector(Immediate):
         store = ctx.store
         if isinstance(store, MemoryStore):
             return self._in_memory(store, request, dry_run, ctx.notes, _taken(ctx))
-        if isinstance(store, RedisStore):  # the script queued now, read with the batch
+        if on_redis(store):  # the script queued now, read with the batch
             keys, args = self._script(request, dry_run)
             if leased := _taken(ctx):  # counted first, in this one call
                 args += leasing.script_args(leased, self._s.window, self.ring_size)

@@ -22,8 +22,8 @@ from scrapeshield.signals import Signal
 from scrapeshield.store.expiring import index_soon
 from scrapeshield.store.keys import TRAP_INDEX, subject_key
 from scrapeshield.store.keys import TRAP_PREFIX as TRAP_PREFIX
+from scrapeshield.store.kind import on_redis
 from scrapeshield.store.memory import MemoryStore
-from scrapeshield.store.redis import RedisStore
 from scrapeshield.store.soon import Soon
 
 TRAP_HIT = "trap/hit"
@@ -81,7 +81,7 @@ class TrapDetector(Immediate):
             if isinstance(store, MemoryStore):
                 store.put(key, path, ttl=self._ttl)
                 return hit
-            if isinstance(store, RedisStore):
+            if on_redis(store):
                 written = store.set_soon(key, path, self._ttl)  # (and its index entry: one batch)
                 indexed = index_soon(
                     store, TRAP_INDEX, [(facts.client_key, time.time() + self._ttl)]
@@ -90,7 +90,7 @@ class TrapDetector(Immediate):
             return _after(hit, store.set(key, path, ttl=self._ttl))
         if isinstance(store, MemoryStore):
             return self._flagged(store.peek(key))
-        if isinstance(store, RedisStore):
+        if on_redis(store):
             read: Soon[Any] | None = ctx.notes.pop(TRAP_READ_NOTE, None)
             if read is not None:  # (its error, as a read's of its own, fails this detector)
                 return read.derived(self._flagged_last)

@@ -24,7 +24,7 @@ from scrapeshield.blocklog import summarise
 from scrapeshield.ratelimit.escalation import level_key, strike_key
 from scrapeshield.settings import Settings
 from scrapeshield.store.base import Store, StoredEvent
-from scrapeshield.store.redis import RedisStore
+from scrapeshield.store.kind import on_redis
 from scrapeshield.support import Lifted, Support, TrapFlag
 
 WINDOWS = {"1h": 3600.0, "6h": 6 * 3600.0, "24h": 86400.0, "7d": 7 * 86400.0}
@@ -211,9 +211,11 @@ def _id_time(event_id: str | None) -> float | None:
 async def reading(store: Store, settings: Settings) -> AsyncIterator[DashboardData]:
     """`DashboardData` for one request: over the site's store in memory (nothing to wait for),
     over a Redis store of its own otherwise (its own breaker and deadline), closed after."""
-    if not isinstance(store, RedisStore):
+    if not on_redis(store):  # (not `isinstance`: a dashboard on memory imports no redis-py)
         yield DashboardData(store, settings)
         return
+    from scrapeshield.store.redis import RedisStore  # imported already: the site's store is one
+
     own = RedisStore(
         store.url,
         prefix=store.prefix,

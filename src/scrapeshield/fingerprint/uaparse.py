@@ -23,9 +23,9 @@ from functools import lru_cache
 from typing import Protocol
 
 import ua_parser
+from ua_parser import lazy, matchers
 from ua_parser import regex as ua_regex
 from ua_parser.core import Matcher
-from ua_parser.matchers import UserAgentMatcher
 
 # ua-parser sees at most this much: a browser's product tokens come first, and the regex cost
 # grows with length. The catalogue matcher and the rules still read the whole (settings-capped)
@@ -42,7 +42,10 @@ _GLUED_GROUP = re.compile(r"[a-z0-9]\$[0-9]|\$[0-9][a-z0-9]")
 
 @lru_cache(maxsize=1)
 def _matchers() -> ua_parser.Matchers:
-    return ua_parser.load_builtins()  # ~0.25 s: once per process
+    """uap-core's rules as data: the lazy matchers hold each regex as text, which is all the
+    Rust resolver reads (`load_builtins`' eager ones compile ~1,300 Python `re` patterns that
+    nothing runs: ~150 ms and ~1 MB a process)."""
+    return ua_parser.load_lazy_builtins()
 
 
 # uap-core's rules that name any crawler by the words of its agent, each known by a piece of its
@@ -58,7 +61,7 @@ _CRAWLER_RULES = (
 
 def is_crawler_rule(matcher: Matcher[ua_parser.UserAgent]) -> bool:
     """One of uap-core's rules of `_CRAWLER_RULES`, whose family is the name it found (`$1`)."""
-    return isinstance(matcher, UserAgentMatcher) and any(
+    return isinstance(matcher, lazy.UserAgentMatcher | matchers.UserAgentMatcher) and any(
         piece in matcher.regex for piece in _CRAWLER_RULES
     )
 
@@ -68,11 +71,13 @@ def shared_resolver() -> ua_regex.Resolver:
     """ua-parser's rules without those naming any crawler (`is_crawler_rule`): their cache
     clears on random text cost 0.3-1.2 ms, and their family (a name copied from the text) made
     an agent naming one count as a browser ua-parser knows (`Mozilla/5.0 (X11; 1) Kraken`) and
-    a phone named "M bot 60" something other than the Chrome it runs. Compiling the regexes
-    costs ~0.3 s: once per process, shared (the resolver is stateless)."""
-    browsers, oses, devices = _matchers()
+    a phone named "M bot 60" something other than the Chrome it runs. Without the device rules:
+    nothing asks for a device (`ParsedAgent` reads `.ua` and `.os`), and their 633 regexes were
+    ~14 MB of each worker's memory and ~90 ms of its start. Compiling the rest costs ~60 ms:
+    once per process, shared (the resolver is stateless)."""
+    browsers, oses, _devices = _matchers()
     kept = [m for m in browsers if not is_crawler_rule(m)]
-    return ua_regex.Resolver((kept, oses, devices))
+    return ua_regex.Resolver((kept, oses, []))
 
 
 @lru_cache(maxsize=4)
@@ -83,7 +88,9 @@ def self_naming_resolver(words: tuple[str, ...]) -> ua_regex.Resolver:
     from the text (`$1`) or free of them, so where the text holds none of `words` and none of
     these rules matches, the family holds none either."""
     rules: list[Matcher[ua_parser.UserAgent]] = [
-        m for m in _matchers()[0] if isinstance(m, UserAgentMatcher) and _names(m.family, words)
+        m
+        for m in _matchers()[0]
+        if isinstance(m, lazy.UserAgentMatcher) and _names(m.family, words)
     ]
     return ua_regex.Resolver((rules, [], []))
 

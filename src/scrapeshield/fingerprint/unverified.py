@@ -31,8 +31,8 @@ from scrapeshield.fingerprint.uaclass import UAClassifier
 from scrapeshield.fingerprint.useragent import is_allowed
 from scrapeshield.lease.protocol import Stateless
 from scrapeshield.signals import Signal
+from scrapeshield.store.kind import on_redis
 from scrapeshield.store.memory import MemoryStore
-from scrapeshield.store.redis import RedisStore
 
 OFF_LIMITS = "bot/unverified/off-limits"
 OVER_LIMIT = "bot/unverified/over-limit"
@@ -89,7 +89,7 @@ class UnverifiedBotDetector(Stateless, Immediate):
         store = ctx.store
         if isinstance(store, MemoryStore):
             return self._judged(store.bump(key, 1, s.unverified_bot_window), claim, network, retry)
-        if isinstance(store, RedisStore):
+        if on_redis(store):
             ms = int(s.unverified_bot_window * 1000)
             then = partial(self._judged_reply, claim, network, retry)
             return store.queue_script(_COUNT, [key], [ms], then)

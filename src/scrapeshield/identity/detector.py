@@ -51,8 +51,8 @@ from scrapeshield.identity.trust import TrustedReads
 from scrapeshield.lease.protocol import STEADY_TERMS, UNLIMITED, Terms
 from scrapeshield.signals import Signal
 from scrapeshield.store.keys import subject_key
+from scrapeshield.store.kind import on_redis
 from scrapeshield.store.memory import MemoryStore
-from scrapeshield.store.redis import RedisStore
 
 NO_TOKEN = "identity/no-token"  # noqa: S105 (a signal name)
 AMNESIA = "identity/amnesia"
@@ -183,7 +183,7 @@ class IdentityDetector(Immediate):
             notes[BUDGET_USE_NOTE] = use  # a page under half of every budget, read lately:
             kept = kept[_LEAN]  # its plan without the reads (made with the plan)
         notes[_PLAN_NOTE] = plan = Plan._make(kept)  # (one `Plan` a request: the one it runs)
-        if isinstance(store, RedisStore) and not dry and not store.split:
+        if on_redis(store) and not dry and not store.split:
             then = partial(self._from_reply, facts, ctx, plan)
             return ops.queue_call(store, plan.call, facts.path, then)
         queued = _queued(plan, facts.path)
@@ -192,7 +192,7 @@ class IdentityDetector(Immediate):
             if out and (spend := _spend(facts, plan, out)) is not None:
                 ops.run_now(store, ops.columns([spend]), dry)
             return out
-        if isinstance(store, RedisStore) and not dry:
+        if on_redis(store) and not dry:
             return Sent(self._later(facts, ctx, plan, ops.submit(store, queued)))
         return self._later(facts, ctx, plan, ops.run(store, queued, dry))
 

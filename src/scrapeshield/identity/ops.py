@@ -19,13 +19,16 @@ read as a count plus one, an increment as the value plus one, a mark is skipped.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from scrapeshield.store.base import Store
 from scrapeshield.store.keys import by_tag
+from scrapeshield.store.kind import on_redis
 from scrapeshield.store.memory import MemoryStore
-from scrapeshield.store.redis import RedisStore
 from scrapeshield.store.soon import Soon
+
+if TYPE_CHECKING:
+    from scrapeshield.store.redis import RedisStore
 
 T = TypeVar("T")
 
@@ -160,7 +163,7 @@ async def run(store: Store, ops: Ops, dry: bool) -> list[int]:
     """On any store: one script on Redis (unless dry), the protocol elsewhere."""
     if isinstance(store, MemoryStore):
         return run_now(store, ops, dry)
-    if isinstance(store, RedisStore) and not dry:
+    if on_redis(store) and not dry:
         return [int(v) for v in await submit(store, ops)]
     out: list[int] = []
     previous = ""

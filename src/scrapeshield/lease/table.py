@@ -25,8 +25,8 @@ from scrapeshield.lease.reservation import SETTLE_TIMEOUT
 from scrapeshield.lease.settings import LeaseSettings
 from scrapeshield.signals import Action, Decision
 from scrapeshield.store.base import Store
+from scrapeshield.store.kind import on_redis
 from scrapeshield.store.memory import MemoryStore
-from scrapeshield.store.redis import RedisStore
 
 if TYPE_CHECKING:
     from scrapeshield.detection import Kind, Plans, Runs
@@ -50,7 +50,7 @@ def open_leases(
     """The shield's leases when enabled, on the memory and Redis stores (whose ban reads the
     shield knows: read at once on memory, seen within `seconds` on Redis); else None.
     `prefixes`: the network a client shares counters with (the rate limiter's)."""
-    if settings.enabled and isinstance(store, MemoryStore | RedisStore):
+    if settings.enabled and (isinstance(store, MemoryStore) or on_redis(store)):
         return Leases(settings, store, prefixes)
     return None
 

@@ -14,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from importlib import resources
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import msgspec
 from limits.aio.storage import MemoryStorage
@@ -30,8 +30,10 @@ from scrapeshield.ratelimit import split
 from scrapeshield.ratelimit.escalation import strike_key
 from scrapeshield.ratelimit.plan import Keys, Limit, Rules
 from scrapeshield.store.base import Store
-from scrapeshield.store.redis import RedisStore
 from scrapeshield.store.soon import Soon
+
+if TYPE_CHECKING:
+    from scrapeshield.store.redis import RedisStore
 
 T = TypeVar("T")
 _CALLS_CACHE_SIZE = 4096

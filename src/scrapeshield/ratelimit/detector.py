@@ -33,7 +33,7 @@ from scrapeshield.ratelimit.plan import Keys, Planner, Rules
 from scrapeshield.ratelimit.settings import VERIFIED_BOT_NOTE, RateLimitSettings
 from scrapeshield.signals import Signal
 from scrapeshield.store.base import Store
-from scrapeshield.store.redis import RedisStore
+from scrapeshield.store.kind import on_redis
 
 PLAN_NOTE = "ratelimit"
 """`ctx.notes` key holding the request's group and the outcome, for other stages and `explain`."""
@@ -81,7 +81,7 @@ class RateLimitDetector(Immediate):
         return last
 
     def _limiter_for(self, store: Store) -> Limiter:
-        if isinstance(store, RedisStore):
+        if on_redis(store):
             return RedisLimiter(store)
         if self.settings.memory_backend == "limits":
             return LimitsMemoryLimiter(store)

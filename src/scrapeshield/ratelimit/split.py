@@ -14,13 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Sequence
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from scrapeshield.ratelimit.plan import Limit
 from scrapeshield.store.keys import tag_of
-from scrapeshield.store.redis import RedisStore
+
+if TYPE_CHECKING:
+    from scrapeshield.store.redis import RedisStore
 
 SETTLE_SCRIPT = (
     resources.files("scrapeshield.ratelimit").joinpath("lua", "settle.lua").read_text("utf-8")

@@ -20,13 +20,16 @@ import math
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from scrapeshield.store import scripts
 from scrapeshield.store.base import Store
 from scrapeshield.store.keys import subject_key, subject_of
+from scrapeshield.store.kind import on_redis
 from scrapeshield.store.memory import MemoryStore
-from scrapeshield.store.redis import RedisStore
+
+if TYPE_CHECKING:
+    from scrapeshield.store.redis import RedisStore
 
 PAGE = 500  # entries read at a time
 LIST_LIMIT = 10_000  # the most entries a listing returns (`count` says how many there are)
@@ -79,14 +82,14 @@ class ExpiringIndex:
     def add_soon(self, entries: Sequence[tuple[str, float]]) -> Awaitable[Any] | None:
         """`index_soon` on Redis (None elsewhere: nothing to write)."""
         store = self.store
-        if not entries or not isinstance(store, RedisStore):
+        if not entries or not on_redis(store):
             return None
         return index_soon(store, self.index, entries)
 
     def remove_soon(self, subjects: Sequence[str]) -> Awaitable[Any] | None:
         """Queue now the removal of `subjects` from the index (Redis; None elsewhere)."""
         store = self.store
-        if not subjects or not isinstance(store, RedisStore):
+        if not subjects or not on_redis(store):
             return None
         return store.submit("ZREM", store.prefix + self.index, *subjects)
 
@@ -105,7 +108,7 @@ class ExpiringIndex:
         if count <= 0:
             return []
         store = self.store
-        if not isinstance(store, RedisStore):
+        if not on_redis(store):
             entries = await self._unindexed()
             start = 0 if after is None else bisect.bisect_right(entries, after, key=_order)
             return entries[start : start + count]
@@ -135,7 +138,7 @@ class ExpiringIndex:
     async def count(self) -> int:
         """How many entries are live (on Redis, the index's entries not yet ended)."""
         store = self.store
-        if isinstance(store, RedisStore):
+        if on_redis(store):
             key, now = store.prefix + self.index, time.time()
             return int(await store.execute("ZCOUNT", key, f"({now!r}", "+inf"))
         return len(await self._unindexed())
@@ -146,7 +149,7 @@ class ExpiringIndex:
         to end first."""
         found = await self._scanned(limit)
         store = self.store
-        if isinstance(store, RedisStore):
+        if on_redis(store):
             for start in range(0, len(found), PAGE):
                 await index_soon(
                     store, self.index, [(e.subject, e.until) for e in found[start : start + PAGE]]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
@@ -47,6 +47,8 @@ class RedisStore:
     with coalesced pipelines."""
 
     name = "redis"
+    on_redis: ClassVar[bool] = True
+    """What `store.kind.on_redis` reads: the request path tells this store without redis-py."""
 
     def __init__(
         self,
