@@ -13,6 +13,7 @@ from scrapeshield.fingerprint.catalogue_build import build, validate
 from scrapeshield.fingerprint.catalogue_match import AgentMatcher
 from scrapeshield.fingerprint.ipranges import (
     IPRanges,
+    by_version,
     load_ip_ranges,
     manifest,
     parse_ranges,
@@ -97,8 +98,8 @@ def test_a_worker_loads_the_range_files_as_ipaddress_reads_them() -> None:
     names = [n for n, entry in manifest().items() if isinstance(entry, dict)]
     texts = {n: DATA.joinpath(f"ip-ranges/{n}.json").read_text("utf-8") for n in names}
     for name, text in {**texts, "odd": odd}.items():
-        fast = IPRanges.of_intervals({name: range_intervals(text)})
-        slow = IPRanges({name: parse_ranges(text)})
+        fast = IPRanges({name: range_intervals(text)})
+        slow = IPRanges({name: by_version(parse_ranges(text))})
         assert [(t.starts, t.ends) for t in fast._tables[name]] == [
             (t.starts, t.ends) for t in slow._tables[name]
         ], name
@@ -107,7 +108,7 @@ def test_a_worker_loads_the_range_files_as_ipaddress_reads_them() -> None:
 
 def test_range_lookup_boundaries() -> None:
     nets = parse_ranges('{"cidrs": ["10.0.0.0/30", "10.0.0.4/30", "10.0.1.0/24", "2001:db8::/64"]}')
-    ranges = IPRanges({"x": nets})
+    ranges = IPRanges({"x": by_version(nets)})
     inside = ["10.0.0.0", "10.0.0.7", "10.0.1.255", "2001:db8::1"]
     outside = ["9.255.255.255", "10.0.0.8", "10.0.2.0", "2001:db8:0:1::"]
     assert all(ranges.contains("x", ipaddress.ip_address(a)) for a in inside)

@@ -18,7 +18,6 @@ from scrapeshield.fingerprint.datacenter_ranges import (
     FORMATS,
     SPECIAL,
     ProviderRanges,
-    _by_version,
     compact,
     csv_intervals,
     load_provider_ranges,
@@ -26,6 +25,7 @@ from scrapeshield.fingerprint.datacenter_ranges import (
     parse_provider,
     providers,
 )
+from scrapeshield.fingerprint.ipranges import by_version
 from scrapeshield.policy import Policy
 from scrapeshield.ratelimit.settings import VERIFIED_BOT_NOTE
 from scrapeshield.settings import PolicySettings
@@ -113,8 +113,8 @@ def test_compact_subtracts_exclusions_and_special_purpose_blocks() -> None:
 def test_lookup_edges_on_ipv4_and_ipv6() -> None:
     table = ProviderRanges(
         {
-            "A": nets("5.0.0.0/24", "2a01:1::/32"),
-            "B": nets("5.0.1.0/24"),  # adjacent to A's: stays B's
+            "A": by_version(nets("5.0.0.0/24", "2a01:1::/32")),
+            "B": by_version(nets("5.0.1.0/24")),  # adjacent to A's: stays B's
         }
     )
     assert table.lookup(ip("4.255.255.255")) is None
@@ -131,10 +131,12 @@ def test_lookup_edges_on_ipv4_and_ipv6() -> None:
 
 
 def test_overlapping_providers_keep_every_address_covered() -> None:
-    table = ProviderRanges({"big": nets("5.0.0.0/16"), "inner": nets("5.0.3.0/24", "5.0.255.0/24")})
+    inner = nets("5.0.3.0/24", "5.0.255.0/24")
+    table = ProviderRanges({"big": by_version(nets("5.0.0.0/16")), "inner": by_version(inner)})
     assert table.lookup(ip("5.0.3.9")) == "big"  # the earlier-starting range keeps it
     assert table.lookup(ip("5.0.255.255")) == "big"
-    tail = ProviderRanges({"a": nets("5.0.0.0/24"), "b": nets("5.0.0.128/25", "5.0.1.0/25")})
+    b = nets("5.0.0.128/25", "5.0.1.0/25")
+    tail = ProviderRanges({"a": by_version(nets("5.0.0.0/24")), "b": by_version(b)})
     assert tail.lookup(ip("5.0.0.200")) == "a"
     assert tail.lookup(ip("5.0.1.100")) == "b"  # past the overlap, b's own again
     assert len(tail) == 2
@@ -165,7 +167,7 @@ def test_a_worker_loads_the_files_as_ipaddress_reads_them() -> None:
     )
     texts = [DATA.joinpath(f"datacenter/{name}.txt").read_text("utf-8") for name in providers()]
     for text in [*texts, odd]:
-        assert csv_intervals(text) == _by_version(parse_provider(text, "csv"))
+        assert csv_intervals(text) == by_version(parse_provider(text, "csv"))
     assert sum(map(len, csv_intervals(odd).values())) == 5
 
 
@@ -257,7 +259,8 @@ def ctx(**notes: str) -> RequestContext:
 
 
 def test_the_detector_names_the_provider_and_skips_verified_crawlers() -> None:
-    detector = DatacenterDetector(ProviderRanges({"Hoster": nets("5.0.0.0/24", "2a01:1::/32")}))
+    hoster = by_version(nets("5.0.0.0/24", "2a01:1::/32"))
+    detector = DatacenterDetector(ProviderRanges({"Hoster": hoster}))
     shield = Shield(Settings())
     for address in ("5.0.0.9", "2a01:1::9"):
         facts = shield.facts(synthetic_scope(ip=address))

@@ -31,17 +31,9 @@ def parse_ranges(text: str) -> list[Network]:
 
 
 def range_intervals(text: str) -> dict[int, list[Interval]]:
-    """`parse_ranges` as `(first, last)` integer intervals by IP version, without an `ipaddress`
-    object a CIDR (`cidr_interval`): what a worker loads at start (~1,700 CIDRs)."""
-    split: dict[int, list[Interval]] = {4: [], 6: []}
-    for value in _cidr_values(text):
-        if isinstance(value, str) and value:
-            try:
-                version, interval = cidr_interval(value.strip())
-            except ValueError:
-                continue
-            split[version].append(interval)
-    return split
+    """`parse_ranges` as merged integer intervals by IP version (`cidr_intervals`): what a
+    worker loads at start (~1,700 CIDRs)."""
+    return cidr_intervals(v.strip() for v in _cidr_values(text) if isinstance(v, str))
 
 
 def _cidr_values(text: str) -> list[Any]:
@@ -96,18 +88,45 @@ def cidr_interval(cidr: str) -> tuple[int, Interval]:
     return network.version, (int(network.network_address), int(network.broadcast_address))
 
 
+def cidr_intervals(cidrs: Iterable[str]) -> dict[int, list[Interval]]:
+    """The CIDRs' merged intervals by IP version, without an `ipaddress` object a CIDR where
+    `cidr_interval` reads it in C; an empty entry, or one that is no network, is skipped."""
+    split: dict[int, list[Interval]] = {4: [], 6: []}
+    for cidr in filter(None, cidrs):
+        try:
+            version, interval = cidr_interval(cidr)
+        except ValueError:
+            continue
+        split[version].append(interval)
+    return {v: merge(iv) for v, iv in split.items()}
+
+
+def by_version(networks: Iterable[Network]) -> dict[int, list[Interval]]:
+    """`networks` as merged integer intervals by IP version (what the range tables take)."""
+    split: dict[int, list[Interval]] = {4: [], 6: []}
+    for n in networks:
+        split[n.version].append((int(n.network_address), int(n.broadcast_address)))
+    return {v: merge(iv) for v, iv in split.items()}
+
+
+def merge(intervals: Iterable[Interval]) -> list[Interval]:
+    """Sorted, disjoint, non-adjacent intervals covering the same addresses."""
+    out: list[list[int]] = []
+    for start, end in sorted(intervals):
+        if out and start <= out[-1][1] + 1:
+            out[-1][1] = max(out[-1][1], end)
+        else:
+            out.append([start, end])
+    return [(s, e) for s, e in out]
+
+
 class _Intervals:
     """Merged [start, end] integer intervals of one list and IP version; bisect lookup."""
 
     __slots__ = ("ends", "starts")
 
     def __init__(self, intervals: Iterable[Interval]) -> None:
-        merged: list[list[int]] = []
-        for start, end in sorted(intervals):
-            if merged and start <= merged[-1][1] + 1:
-                merged[-1][1] = max(merged[-1][1], end)
-            else:
-                merged.append([start, end])
+        merged = merge(intervals)
         self.starts = [s for s, _ in merged]
         self.ends = [e for _, e in merged]
 
@@ -119,24 +138,12 @@ class _Intervals:
 class IPRanges:
     """Named range lists; `contains(name, ip)` is a binary search (Google's lists hold ~1,000)."""
 
-    def __init__(self, lists: dict[str, list[Network]]) -> None:
+    def __init__(self, lists: dict[str, dict[int, list[Interval]]]) -> None:
+        """From each name's intervals by IP version (`range_intervals`, `by_version`)."""
         self._tables = {
-            name: (
-                _Intervals((int(n[0]), int(n[-1])) for n in nets if n.version == 4),
-                _Intervals((int(n[0]), int(n[-1])) for n in nets if n.version == 6),
-            )
-            for name, nets in lists.items()
+            name: (_Intervals(intervals[4]), _Intervals(intervals[6]))
+            for name, intervals in lists.items()
         }
-
-    @classmethod
-    def of_intervals(cls, lists: dict[str, dict[int, list[Interval]]]) -> IPRanges:
-        """From each name's intervals by IP version (`range_intervals`)."""
-        ranges = cls({})
-        ranges._tables = {
-            name: (_Intervals(by_version[4]), _Intervals(by_version[6]))
-            for name, by_version in lists.items()
-        }
-        return ranges
 
     def names(self) -> list[str]:
         return sorted(self._tables)
@@ -172,4 +179,4 @@ def load_ip_ranges(data_dir: str | None = None) -> IPRanges:
         else:
             text = packaged.joinpath(f"{name}.json").read_text("utf-8")
         lists[name] = range_intervals(text)
-    return IPRanges.of_intervals(lists)
+    return IPRanges(lists)
