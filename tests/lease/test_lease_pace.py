@@ -8,7 +8,6 @@ request, and decisions are the same all along; the table of times is bounded."""
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 
