@@ -280,9 +280,9 @@ class Leases:
         between page loads never is: each grant would cost its page, stylesheet and script the
         terms, the reservation and the settle, for nothing (docs/log/leases.md, "Granted only to
         a client seen again"). A time lost (evicted) costs a grant, never a wasted one."""
-        seen = self._seen
-        since = seen.pop((facts.client_key, hash(key)), None)  # (re-added last: the newest)
-        seen[(facts.client_key, hash(key))] = facts.time
+        seen, pair = self._seen, (facts.client_key, hash(key))
+        since = seen.pop(pair, None)  # (added again last: the most recently seen)
+        seen[pair] = facts.time
         if len(seen) > self.settings.max_clients:  # (clients choose keys: bounded)
             seen.popitem(last=False)  # the least recently seen: a busy site's fast clients stay
         return since is not None and facts.time - since < self._seconds
