@@ -92,6 +92,18 @@ async def test_a_lease_that_ended_unused_is_not_granted_again_at_that_pace() -> 
     await shield.aclose()
 
 
+async def test_a_lease_found_expired_by_its_client_is_not_granted_again_at_that_pace() -> None:
+    shield, leases = _shield()
+    assert [await _decide(shield), await _decide(shield)] == ["allow"] * 2  # granted
+    assert leases._sweeper is not None
+    leases._sweeper.cancel()  # no sweep: the next request finds the lease over
+    await asyncio.sleep(SECONDS * 1.2)
+    assert len(leases) == 1
+    assert await _decide(shield) == "allow"  # in full: the lease ended unused, none granted
+    assert (leases.granted, leases.used, leases.unused, len(leases)) == (1, 0, 1, 0)
+    await shield.aclose()
+
+
 async def test_the_times_are_bounded_by_max_clients_the_least_recently_seen_out() -> None:
     shield, leases = _shield(max_clients=16)
     for n in range(40):  # 40 clients, once each: the 16 seen last kept

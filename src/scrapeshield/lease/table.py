@@ -279,7 +279,8 @@ class Leases:
         previous one of this key; its time is kept for the next either way. A person reading
         between page loads never is: each grant would cost its page, stylesheet and script the
         terms, the reservation and the settle, for nothing (docs/log/leases.md, "Granted only to
-        a client seen again"). A time lost (evicted) costs a grant, never a wasted one."""
+        a client seen again"). A time lost (evicted) costs a grant, never a wasted one; two keys
+        of one hash share a time, which can only grant early (a lease is exact whenever granted)."""
         seen, pair = self._seen, (facts.client_key, hash(key))
         since = seen.pop(pair, None)  # (added again last: the most recently seen)
         seen[pair] = facts.time
