@@ -53,6 +53,21 @@ def test_the_person_is_not_refused() -> None:
     assert result.verdict == "PASS", result.notes
 
 
+@pytest.mark.parametrize(
+    "name", ["lease-referer-varying", "lease-steady-signal", "lease-asset-keepalive"]
+)
+def test_a_lease_exploit_is_stopped_with_leases_on(name: str) -> None:
+    """benchmarks/efficacy/leasing.py's exploits (the quick three; lease-page-bursts and
+    lease-alternating take 10-30 s, in docs/efficacy.md): with a lease granted only to a client
+    seen again within `lease.seconds`, each is still stopped, within the budget, well under
+    the originals a scraper needs."""
+    result = run_one(adversary(name), "memory://", Budget(requests=300, seconds=30.0))
+    assert result.server.endswith("leases on"), result.server
+    assert result.first_stop is not None, result.notes  # stopped, not extrapolated
+    assert result.originals <= 40
+    assert result.verdict == "PASS", result.notes
+
+
 def test_the_table_and_page_are_written_on_redis(tmp_path: Path, redis_url: str) -> None:
     out = tmp_path / "efficacy.md"
     assert main(["--quick", "--seconds", "3", "--only", "curl", "--store", redis_url,

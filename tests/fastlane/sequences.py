@@ -49,13 +49,20 @@ def persons(count: int, loads: int, cookies: list[str], pace: float = 1.0) -> li
 
 def readers(count: int, loads: int, cookies: list[str]) -> list[Request]:
     """`persons` at a reader's pace: each person's page load 5 to 30 s after their previous one
-    (the fake clock; the people take turns), its stylesheet, script and original a few
-    hundredths of a second after its page."""
+    (the fake clock; the people take turns), its page reloaded, its stylesheet, script and
+    original, each a few hundredths of a second after the last (the reload: the client seen
+    again within a lease's life, so granted a lease, which the reading outlives unused)."""
     size = 1 + len(person.ASSETS)
-    return [
-        replace(r, after=(5.0 + (i // size * 7919) % 26) / count if i % size == 0 else 0.03)
-        for i, r in enumerate(persons(count, loads, cookies))
-    ]
+    out = []
+    for i, r in enumerate(persons(count, loads, cookies)):
+        if i % size:
+            out.append(replace(r, after=0.03))
+        else:
+            out += [
+                replace(r, after=(5.0 + (i // size * 7919) % 26) / count),
+                replace(r, after=0.03),
+            ]
+    return out
 
 
 def _pages(ip: str, headers: list[tuple[str, str]], count: int, after: float) -> Iterator[Request]:

@@ -29,13 +29,14 @@ async def decide(shield: Shield) -> str:
 
 
 async def near_the_limit(shield: Shield, leases: Leases) -> None:
-    """The quota's requests and two more: the 41st refused as without leases, and no lease
-    granted once fewer than 21 requests' room remain (16 after a reservation of up to 4), so
-    the last 20 were all evaluated in full."""
+    """The quota's requests and two more: the 41st refused as without leases, and the last
+    lease granted at the 22nd request (19 requests' room before it: its hit, a reservation of
+    2 and the 16 kept unreserved), none after it, so the last 16 allowed were all evaluated in
+    full (the 1st is evaluated in full, a lease granted at the 2nd, then every 5th)."""
     rules, granted = [], []
     for _ in range(QUOTA + 2):
         rules.append(await decide(shield))
         granted.append(leases.granted)
     assert rules == ["allow"] * QUOTA + ["rate-limit"] * 2
     assert leases.used > 0
-    assert granted[-22] == granted[-1]
+    assert granted[-22] < granted[-21] == granted[-1]

@@ -44,15 +44,18 @@ async def test_a_ban_found_by_a_full_evaluation_ends_the_client_s_leases(
         return (await shield.decide(facts, shield.context())).rule
 
     try:
-        # the first artwork (page, stylesheet, script, original), then the second's page: leased
+        # the first artwork (page, stylesheet, script, original), then the second's page:
+        # granted (the client seen again), then the third's: leased
         assert [await rule(n) for n in range(5)] == ["allow"] * 5
+        assert (leases.granted, leases.used, len(leases)) == (1, 0, 1)
+        assert await rule(8) == "allow"
         assert leases.used == 1
         assert len(leases) == 1
         client = shield.facts(scope).client_key
         await shield.bans.ban(client, 60.0, reason="elsewhere")  # not through this shield
-        assert await rule(7) == "ban/active"  # the second original: a full evaluation
+        assert await rule(11) == "ban/active"  # the third original: a full evaluation
         assert len(leases) == 0  # its leases ended (settled)
-        assert await rule(8) == "ban/active"  # the third page: no lease left to allow it
+        assert await rule(12) == "ban/active"  # the fourth page: no lease left to allow it
         assert leases.used == 1
     finally:
         await shield.aclose()

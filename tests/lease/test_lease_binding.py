@@ -101,11 +101,14 @@ def test_the_binding_holds_every_input_the_detectors_read() -> None:
         for path, headers in _requests():
             if "Sec-Fetch-Dest" in headers and headers["Sec-Fetch-Dest"] == "document":
                 headers = {**headers, "Cookie": token}  # a returning visitor's page: leased
-            facts = shield.facts(synthetic_scope(path=path, headers=list(headers.items())))
+            scope = synthetic_scope(path=path, headers=list(headers.items()))
+            facts = shield.facts(scope)
             bound = _Recording(facts)
             binding(bound)  # type: ignore[arg-type]
             assert "headers" in bound.read
             await shield.decide(facts, shield.context())  # the plans, built
+            # seen again: granted (a client's first evaluation of a key is not)
+            await shield.decide(shield.facts(scope), shield.context())
             assert shield.leases is not None
             held = shield.leases._table.get(facts.client_key, {})
             kind = (facts.method, facts.route_group, facts.route)
@@ -141,7 +144,7 @@ def test_the_table_stays_bounded_and_settles_what_it_evicts() -> None:
         api = {**chrome(), "Accept": "application/json"}
         await room(2.0, 10.0)  # no 10 s bucket's end cuts a lease short (test_lease_person)
         for client in range(200):
-            for _ in range(3):  # granted, then used twice
+            for _ in range(4):  # in full, granted, then used twice
                 ip = f"10.{client}.0.1"  # a network each: no network limit shared
                 scope = synthetic_scope(path="/api/artworks", headers=list(api.items()), ip=ip)
                 decision = await shield.decide(shield.facts(scope), shield.context())
@@ -173,7 +176,7 @@ def test_a_ban_ends_a_lease_at_once_on_memory() -> None:
 
         await room(1.0, 10.0)  # no 10 s bucket's end cuts a lease short (test_lease_person)
         for ip, ban in (("198.51.100.7", "shield"), ("198.51.100.8", "store")):
-            assert [await decide(ip) for _ in range(3)] == ["allow"] * 3
+            assert [await decide(ip) for _ in range(4)] == ["allow"] * 4  # in full, granted
             assert leases.used >= 2
             if ban == "shield":
                 await shield.ban(ip, 60)
@@ -197,6 +200,8 @@ def test_a_dry_run_never_grants_or_uses_a_lease() -> None:
         )
         for _ in range(3):
             await shield.decide(shield.facts(scope), shield.context(dry_run=True))
+        assert leases.granted == 0
+        await shield.decide(shield.facts(scope), shield.context())  # in full: the first seen
         assert leases.granted == 0
         await shield.decide(shield.facts(scope), shield.context())
         assert leases.granted == 1

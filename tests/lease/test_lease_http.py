@@ -95,23 +95,27 @@ def test_changed_inputs_are_evaluated_in_full(
 ) -> None:
     server_cm, shield = _serve(_settings(backend, redis_server, redis_prefix), loop)
     with server_cm as server, httpx.Client(base_url=server.url, headers=API) as client:
-        assert client.get("/api/items").status_code == 200
+        assert client.get("/api/items").status_code == 200  # the first: in full, no lease
         leases = shield.leases
         assert leases is not None
+        assert leases.granted == 0
+        assert client.get("/api/items").status_code == 200  # seen again: granted
         assert leases.granted == 1
         assert client.get("/api/items").status_code == 200
         assert leases.used == 1
-        # another language: a different input, so a full evaluation (which grants anew, a
-        # lease of its own: the first one is kept, nothing it holds being changed)
+        # another language: a different input, so a full evaluation (which, the second time,
+        # grants anew, a lease of its own: the first one is kept, nothing it holds changed)
         german = {"accept-language": "de-DE,de;q=0.9"}
+        assert client.get("/api/items", headers=german).status_code == 200
+        assert (leases.used, leases.granted) == (1, 1)
         assert client.get("/api/items", headers=german).status_code == 200
         assert (leases.used, leases.granted) == (1, 2)
         assert client.get("/api/items").status_code == 200
         assert client.get("/api/items", headers=german).status_code == 200
         assert (leases.used, leases.granted, leases.settled) == (3, 2, 0)
-        # a Referer: a new field (its name is bound: in full), then only its value changes
-        # (no detector reads it for this kind: leased)
-        for page in ("/a", "/b", "/c"):
+        # a Referer: a new field (its name is bound: in full, twice for a lease), then only its
+        # value changes (no detector reads it for this kind: granted at /b, leased after)
+        for page in ("/a", "/b", "/c", "/d"):
             referred = {**chrome(Referer=f"{server.url}{page}"), "Accept": "application/json"}
             assert client.get("/api/items", headers=referred).status_code == 200
         assert (leases.used, leases.granted) == (5, 3)
@@ -122,10 +126,10 @@ def test_changed_inputs_are_evaluated_in_full(
 
 @pytest.mark.parametrize("loop", LOOPS)
 def test_aclose_settles_on_redis(loop: str, redis_server: RedisServer, redis_prefix: str) -> None:
-    """Five requests, four of them leased and never followed: shutdown counts them all."""
+    """Six requests, four of them leased and never followed: shutdown counts them all."""
     server_cm, shield = _serve(_settings("redis", redis_server, redis_prefix), loop)
     with server_cm as server, httpx.Client(base_url=server.url, headers=API) as client:
-        for _ in range(5):
+        for _ in range(6):
             assert client.get("/api/items").status_code == 200
         leases = shield.leases
         assert leases is not None
@@ -135,7 +139,7 @@ def test_aclose_settles_on_redis(loop: str, redis_server: RedisServer, redis_pre
     raw = redis.Redis.from_url(redis_server.url, decode_responses=True)
     keys = _limit_keys(raw, redis_prefix)
     assert keys, "the limiter's key"
-    assert sum(int(raw.get(k) or 0) for k in keys) == 5
+    assert sum(int(raw.get(k) or 0) for k in keys) == 6
     raw.close()
 
 
@@ -145,13 +149,13 @@ def test_sweep_settles_a_lease_nobody_followed(
 ) -> None:
     settings = _settings("redis", redis_server, redis_prefix)
     settings = settings.model_copy(
-        # (1 s: the 2nd and 3rd requests come within the lease on a loaded machine too)
+        # (1 s: the 2nd to 4th requests come within the lease on a loaded machine too)
         update={"lease": settings.lease.model_copy(update={"seconds": 1.0})}
     )
     server_cm, shield = _serve(settings, loop)
     raw = redis.Redis.from_url(redis_server.url, decode_responses=True)
     with server_cm as server, httpx.Client(base_url=server.url, headers=API) as client:
-        for _ in range(3):
+        for _ in range(4):  # in full, granted, 2 leased
             assert client.get("/api/items").status_code == 200
         leases = shield.leases
         assert leases is not None
@@ -162,7 +166,7 @@ def test_sweep_settles_a_lease_nobody_followed(
             time.sleep(0.05)
         assert leases.settled == 2  # by the sweep, the server still running
         keys = _limit_keys(raw, redis_prefix)
-        assert sum(int(raw.get(k) or 0) for k in keys) == 3
+        assert sum(int(raw.get(k) or 0) for k in keys) == 4
     raw.close()
 
 

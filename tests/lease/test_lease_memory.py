@@ -41,11 +41,11 @@ async def test_a_reservation_is_counted_at_once_and_its_unused_part_given_back(
     strategy: str,
 ) -> None:
     shield, leases = _shield(strategy)
-    for _ in range(3):  # the 1st granted (4 reserved), the 2nd and 3rd leased
+    for _ in range(4):  # the 1st in full, the 2nd granted (4 reserved), the 3rd and 4th leased
         assert await _decide(shield) == "allow"
     assert (leases.granted, leases.used) == (1, 2)
-    assert await _room(shield) == QUOTA - 5  # 1 + 4 counted, not 3
-    await leases.aclose()  # the 2 unused given back: the 3 served and the probe's 35 counted
+    assert await _room(shield) == QUOTA - 6  # 2 + 4 counted, not 4
+    await leases.aclose()  # the 2 unused given back: the 4 served and the probe's 34 counted
     assert await _room(shield) == 2
     assert leases.settled == 2
     await shield.aclose()
@@ -54,12 +54,12 @@ async def test_a_reservation_is_counted_at_once_and_its_unused_part_given_back(
 @pytest.mark.parametrize("strategy", STRATEGIES)
 async def test_the_sweep_gives_back_what_a_lease_left_unused(strategy: str) -> None:
     shield, leases = _shield(strategy)
-    for _ in range(2):  # 4 reserved, 1 used
+    for _ in range(3):  # in full, then 4 reserved, 1 used
         assert await _decide(shield) == "allow"
     assert leases.used == 1
     leases.sweep(time.time() + 60)  # the lease is over: settled, 3 given back
     assert len(leases) == 0
-    assert await _room(shield) == QUOTA - 2
+    assert await _room(shield) == QUOTA - 3
     await shield.aclose()
 
 

@@ -55,12 +55,12 @@ async def test_a_reservation_is_counted_at_once_and_its_unused_part_given_back_a
     async with _shield_on(redis_url, redis_prefix, _settings(strategy, True)) as shield:
         leases = shield.leases
         assert leases is not None
-        for _ in range(3):  # the 1st granted (4 reserved), the 2nd and 3rd leased
+        for _ in range(4):  # the 1st in full, the 2nd granted (4 reserved), 3rd and 4th leased
             assert await _decide(shield) == "allow"
         assert (leases.granted, leases.used) == (1, 2)
-        # every worker sees the reservation now: 1 + 4 counted, not 3
-        assert await _room(redis_url, redis_prefix, strategy) == QUOTA - 5
-    # the 2 unused given back at shutdown: counted exactly the 3 served and the probe's 35
+        # every worker sees the reservation now: 2 + 4 counted, not 4
+        assert await _room(redis_url, redis_prefix, strategy) == QUOTA - 6
+    # the 2 unused given back at shutdown: counted exactly the 4 served and the probe's 34
     assert await _room(redis_url, redis_prefix, strategy) == 2
     assert leases.settled == 2
 
@@ -72,13 +72,13 @@ async def test_the_sweep_gives_back_what_a_lease_left_unused(
     async with _shield_on(redis_url, redis_prefix, _settings(strategy, True)) as shield:
         leases = shield.leases
         assert leases is not None
-        for _ in range(2):  # 4 reserved, 1 used
+        for _ in range(3):  # in full, then 4 reserved, 1 used
             assert await _decide(shield) == "allow"
         assert leases.used == 1
         leases.sweep(time.time() + 60)  # the lease is over: settled, 3 given back
         await leases.written()
         assert len(leases) == 0
-        assert await _room(redis_url, redis_prefix, strategy) == QUOTA - 2
+        assert await _room(redis_url, redis_prefix, strategy) == QUOTA - 3
 
 
 async def test_near_the_limit_no_lease_is_granted_and_the_limit_is_exact(
@@ -117,6 +117,7 @@ async def test_a_lease_lasts_to_its_bucket_end_after_a_sliding_window_rolled(
             assert await _decide(filler) == "allow"
         await filler.aclose()
         await _next_bucket(window)
+        assert await _decide(shield) == "allow"  # in full (the client's first: no lease)
         assert await _decide(shield) == "allow"  # granted: 4 reserved
         assert (leases.granted, leases.used) == (1, 0)
         await asyncio.sleep(0.2)  # past the decay's reset, well before the bucket's end
@@ -142,7 +143,7 @@ async def test_the_granting_hit_carries_the_next_reservation_and_gives_it_back_u
     async with _shield_on(redis_url, redis_prefix, _settings(strategy, True)) as shield:
         leases = shield.leases
         assert leases is not None
-        for _ in range(5):  # granted (4 reserved by a call of its own), 4 leased
+        for _ in range(6):  # in full, granted (4 reserved by a call of its own), 4 leased
             assert (await _decide_in(shield)).notes.get(RESERVED_NOTE) is None
         assert (leases.granted, leases.used) == (1, 4)
         ctx = await _decide_in(shield)  # the lease used up: in full, and granted again
@@ -150,21 +151,21 @@ async def test_the_granting_hit_carries_the_next_reservation_and_gives_it_back_u
         assert (held.reserved, held.claimed, leases.granted) == (4, True, 2)
         assert WAITED_NOTE not in (await _decide_in(shield)).notes  # leased, not waited for
         assert leases.used == 5
-        # counted: the 1st, the 1st lease's 4, the 6th and the 2nd lease's 4 (1 used so far)
-        assert await _room(redis_url, redis_prefix, strategy) == QUOTA - 10
-    # the 2nd lease's 3 unused given back at shutdown (the probe took the other 30)
+        # counted: the 1st and 2nd, the 1st lease's 4, the 7th and the 2nd lease's 4 (1 used)
+        assert await _room(redis_url, redis_prefix, strategy) == QUOTA - 11
+    # the 2nd lease's 3 unused given back at shutdown (the probe took the other 29)
     assert await _room(redis_url, redis_prefix, strategy) == 3
     async with _shield_on(redis_url, redis_prefix + "2:", _settings(strategy, True)) as shield:
         leases = shield.leases
         assert leases is not None
-        for _ in range(2):  # granted, 1 leased
+        for _ in range(3):  # in full, granted, 1 leased
             await _decide_in(shield)
         scraper = [(k, "curl/8.0" if k == "User-Agent" else v) for k, v in API]
         ctx = await _decide_in(shield, scraper)  # reserved along, then blocked: no lease
         assert ctx.notes[RESERVED_NOTE].claimed is False
         await leases.written()
         assert len(leases) == 0  # (the client's lease ended too: 2 given back)
-        assert await _room(redis_url, redis_prefix + "2:", strategy) == QUOTA - 3
+        assert await _room(redis_url, redis_prefix + "2:", strategy) == QUOTA - 4
 
 
 @pytest.mark.both_loops
@@ -181,7 +182,7 @@ async def test_requests_in_flight_together_reserve_once_and_keep_the_live_lease(
     async with _shield_on(redis_url, redis_prefix, settings) as shield:
         leases = shield.leases
         assert leases is not None
-        for _ in range(5):  # granted (4 reserved), 3 leased, then spent: in full, re-granted
+        for _ in range(6):  # in full, granted (4 reserved), 4 leased: spent
             assert await _decide(shield) == "allow"
         granted = leases.granted
         rules = await asyncio.gather(*(_decide(shield) for _ in range(24)))
@@ -189,4 +190,4 @@ async def test_requests_in_flight_together_reserve_once_and_keep_the_live_lease(
         # one new lease for the requests in flight together (before: a grant replaced it)
         assert leases.granted - granted == 1, (granted, leases.granted)
     room_after = await _room(redis_url, redis_prefix, strategy, quota)
-    assert room_after == quota - 29
+    assert room_after == quota - 30

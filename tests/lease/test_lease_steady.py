@@ -137,7 +137,7 @@ def test_a_steady_signal_is_leased_and_decided_as_without_leases(
     assert all(d[:3] == ("allow", "allow", 20.0) for d in on), on
     assert all(d[3] == ((QUIRK, 20.0, "Chrome always sends it", True),) for d in on)
     n = len(ARTWORKS)
-    assert used >= 3 * (n - 2), used  # as a person with Accept-Language (test_lease_person)
+    assert used >= 3 * (n - 3), used  # as a person with Accept-Language (test_lease_person)
 
 
 @pytest.mark.parametrize("backend", ["memory", "redis"])
@@ -233,7 +233,7 @@ def test_explain_of_a_leased_client_is_a_full_evaluation(
         headers = _quirky(chrome(Referer=INDEX), _token(shield))
         scope = list(headers.items())
         try:
-            for _ in range(3):
+            for _ in range(4):  # in full, granted, leased twice
                 facts = shield.facts(synthetic_scope(path="/artworks/1", headers=scope))
                 leased = await shield.decide(facts, shield.context())
             used, held = leases.used, len(leases)

@@ -14,8 +14,9 @@ class LeaseSettings(Section):
     `seconds`: a lease ends this long after it was granted (also the longest a ban written by
     another worker or host, or a count made elsewhere, can go unseen here);
     `max_clients`: leases held at once (a flood of clients evicts the oldest, settled first),
-    and the most marks of leases that ended unused kept (docs/log/leases.md, "At a person's pace").
-    """
+    and the most times of clean full evaluations kept per client and lease key (a lease goes
+    only to a client seen again within `seconds`: docs/log/leases.md, "Granted only to a client
+    seen again")."""
 
     enabled: bool = False
     requests: int = Field(default=8, ge=1, le=1000)

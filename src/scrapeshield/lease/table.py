@@ -76,9 +76,9 @@ class Leases:
         self._refusers: dict[tuple[int, Kind], int] = {}  # per plan and kind: who said none
         self._unleased: set[Kind] = set()  # kinds whose latest evaluation got no lease
         self._reserving: dict[tuple[str, Key], float] = {}  # reserving along, until (monotonic)
-        # per client and lease key (its hash) whose last lease ended unused: when the client was
-        # last evaluated in full for it (`_pacing`); the oldest mark goes first when full
-        self._idle: OrderedDict[tuple[str, int], float] = OrderedDict()
+        # per client and lease key (its hash): the time of its last clean full evaluation
+        # (`_seen_again`), the least recently seen first out when full; plain values only
+        self._seen: OrderedDict[tuple[str, int], float] = OrderedDict()
         self.granted = self.used = self.settled = 0  # counts, for tests and the benchmark
         self.unused = 0  # leases that ended with no request leased
 
@@ -126,7 +126,7 @@ class Leases:
                 use(state, facts, ctx, used)
             self.used += 1
             return lease.decision
-        self._ended(facts.client_key, key, leases.pop(key), facts.time)
+        self._settle(leases.pop(key))
         if leases:
             self._flush(leases, facts, ctx)
         else:
@@ -226,7 +226,7 @@ class Leases:
             return
         self._unleased.discard(kind)
         key = ctx.notes.get(KEY_NOTE) or (kind, binding(facts))
-        if self._idle and not self._pacing(facts, key):
+        if not self._seen_again(facts, key):
             return
         lease = Lease(self._requests, facts.time + self._seconds, decision)
         reserves: list[tuple[Hooks, Any]] = []
@@ -274,31 +274,19 @@ class Leases:
         if self._sweeper is None:
             self._start_sweep()
 
-    def _pacing(self, facts: Facts, key: Key) -> bool:
-        """Whether a client whose last lease of this key ended unused comes fast enough now to
-        use one: its previous full evaluation for the key less than `seconds` ago. A person
-        reading between page loads does not: each grant would cost its page, stylesheet and
-        script the terms, the reservation and the settle, for nothing (docs/log/leases.md, "At a
-        person's pace"). Not granted: this evaluation's time is kept for the next."""
-        idle = (facts.client_key, hash(key))
-        since = self._idle.get(idle)
-        if since is None:
-            return True
-        if facts.time - since < self._seconds:
-            del self._idle[idle]
-            return True
-        self._idle[idle] = facts.time
-        return False
-
-    def _ended(self, client_key: str, key: Key, lease: Lease, now: float) -> None:
-        """A lease over (expired or used up), settled; one that expired unused marks its
-        client and key idle (`_pacing`), from its grant's time (earlier when a detector's
-        terms ended it sooner than `seconds`: at worst one more full evaluation)."""
-        if not lease.records and not lease.pending and lease.until <= now:
-            if len(self._idle) >= self.settings.max_clients:  # (clients choose keys: bounded)
-                del self._idle[next(iter(self._idle))]  # the oldest: a busy site's readers stay
-            self._idle[(client_key, hash(key))] = lease.until - self._seconds
-        self._settle(lease)
+    def _seen_again(self, facts: Facts, key: Key) -> bool:
+        """Whether this clean full evaluation comes less than `seconds` after the client's
+        previous one of this key; its time is kept for the next either way. A person reading
+        between page loads never is: each grant would cost its page, stylesheet and script the
+        terms, the reservation and the settle, for nothing (docs/log/leases.md, "Granted only to
+        a client seen again"). A time lost (evicted) costs a grant, never a wasted one; two keys
+        of one hash share a time, which can only grant early (a lease is exact whenever granted)."""
+        seen, pair = self._seen, (facts.client_key, hash(key))
+        since = seen.pop(pair, None)  # (added again last: the most recently seen)
+        seen[pair] = facts.time
+        if len(seen) > self.settings.max_clients:  # (clients choose keys: bounded)
+            seen.popitem(last=False)  # the least recently seen: a busy site's fast clients stay
+        return since is not None and facts.time - since < self._seconds
 
     def _no_lease(self, kind: Kind) -> None:
         if len(self._unleased) >= _MAX_HOOKS:  # (a flood of methods: bounded)
@@ -404,7 +392,7 @@ class Leases:
         for client in list(self._table):
             leases = self._table[client]
             for key in [k for k, lease in leases.items() if lease.until <= now or not lease.left]:
-                self._ended(client, key, leases.pop(key), now)
+                self._settle(leases.pop(key))
             if not leases:
                 self.end_client(client)
 
