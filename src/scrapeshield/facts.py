@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from scrapeshield.client import ClientResolver, IPAddress, Resolved, address_of
+from scrapeshield.client import ClientResolver, IPAddress, address_of
 from scrapeshield.errors import ConfigurationError
 from scrapeshield.patterns import GlobSet
 from scrapeshield.route_index import RouteIndex, RouteMark, find_routes, route_path
@@ -32,10 +32,7 @@ _PROXY_TAIL = 32
 _ROUTE_CACHE_SIZE = 4096
 _MAX_CACHED_PATH = 256
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
-_MAX_CACHED_HOSTS = 256
-_PEER_CACHE_SIZE = 4096
 _SECURE_SCHEMES = frozenset({"https", "wss"})
-_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # Field names browsers and crawlers send, as ASGI servers give them (lower case), and decoded.
 _NAMES: dict[bytes, str] = {
     name.encode("latin-1"): name
@@ -200,15 +197,12 @@ class FactsBuilder:
     """Everything derived from settings compiled once, so `build` does only per-request work."""
 
     __slots__ = (
-        "_direct",
         "_groups",
         "_index",
         "_known_groups",
-        "_local",
         "_looked_for_routes",
         "_max_ua",
         "_named",
-        "_peers",
         "_resolver",
         "_routes",
         "_trust_request_id",
@@ -230,9 +224,6 @@ class FactsBuilder:
         )
         self._index: RouteIndex | None = None
         self._looked_for_routes = False
-        self._direct = not settings.trusted_proxies
-        self._peers: dict[str | None, Resolved] = {}  # (plain: one a client, untracked)
-        self._local: dict[str, bool] = {}  # Host value -> is it this machine (a secure context)
         self._max_ua = settings.user_agent_max_length
         self._trust_request_id = settings.trust_request_id
 
@@ -286,22 +277,12 @@ class FactsBuilder:
             user_agent = user_agent[: self._max_ua]
         client = scope.get("client")
         peer = str(client[0]) if client else None
-        if self._direct:  # no proxy is trusted: the peer alone decides (one lookup)
-            resolved = self._peers.get(peer)
-            if resolved is None:
-                resolved = self._resolver.resolved(peer, headers)
-                if len(self._peers) >= _PEER_CACHE_SIZE:  # peers come from clients: bounded
-                    self._peers.clear()
-                self._peers[peer] = resolved
-        else:
-            resolved = self._resolver.resolved(peer, headers)
+        resolved = self._resolver.resolved(peer, headers)
         _, _, client_key, via_proxy, proxy_scheme = resolved
         # ASGI gives str values here (only `or` guards a server that leaves one out).
         scheme = proxy_scheme or scope.get("scheme") or "http"
         host = headers.get("host", "").lower()
-        method = scope.get("method") or "GET"
-        if method not in _METHODS:
-            method = method.upper()
+        method = (scope.get("method") or "GET").upper()
         path = scope.get("path") or "/"
         query = scope.get("query_string")
         request_id = ""
@@ -309,11 +290,6 @@ class FactsBuilder:
             candidate = headers.get("x-request-id", "")
             if 0 < len(candidate) <= _MAX_REQUEST_ID and candidate.isprintable():
                 request_id = candidate
-        local = self._local.get(host)
-        if local is None:
-            local = _is_local(host)
-            if len(self._local) < _MAX_CACHED_HOSTS:  # Host comes from clients: stay bounded
-                self._local[host] = local
         return Facts(
             method,
             path,
@@ -328,9 +304,8 @@ class FactsBuilder:
             address_of(resolved),
             client_key,
             (found := self._groups.get((method, path)) or self._route(scope, method, path))[0],
-            # 16 hex digits, as f"{bits:016x}" gives them, at 40% of its cost (~80 ns, not ~210)
-            request_id or getrandbits(64).to_bytes(8).hex(),
-            scheme in _SECURE_SCHEMES or local,
+            request_id or f"{getrandbits(64):016x}",
+            scheme in _SECURE_SCHEMES or _is_local(host),
             via_proxy,
             time.time(),
             found[1],
