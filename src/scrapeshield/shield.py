@@ -68,7 +68,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("scrapeshield")
 
-_ALLOW, _CHALLENGE = Action.ALLOW, Action.CHALLENGE  # module globals: cheaper than Action.X
 NO_DECOY_PREFIX = "no-decoy/"  # a decoy verdict off the image routes, made a block
 BUDGET_USE = "budget_use"
 """`ctx.notes` key: the largest used/allowed fraction among the request's budgets (identity)."""
@@ -186,7 +185,7 @@ class Shield:
     async def decide(self, facts: Facts, ctx: RequestContext | None = None) -> Decision:
         ctx = ctx if ctx is not None else self.context()
         found = self.decide_now(facts, ctx)
-        return found if type(found) is Decision else await found  # type: ignore[misc]
+        return found if isinstance(found, Decision) else await found
 
     def decide_now(self, facts: Facts, ctx: RequestContext) -> Decision | Awaitable[Decision]:
         """`decide`, without a coroutine when nothing waits (the MemoryStore, and detectors
@@ -206,26 +205,26 @@ class Shield:
         if self._first_valid is not None and (name := self._first_valid(facts)) is not None:
             runs, allow_rule = self._first_party_runs, FIRST_PARTY_PREFIX + name
             ctx.notes[ON_CHALLENGE_NOTE] = "throttle"
-        elif facts.method == "OPTIONS" and is_preflight(facts):  # (a call only for OPTIONS)
+        elif is_preflight(facts):
             runs, allow_rule = self._preflight_runs, PREFLIGHT_RULE
             ctx.notes[ON_CHALLENGE_NOTE] = "throttle"
         if (leases := self.leases) is not None:
             ban_now = None if self._ban_last else self._ban_read  # (memory; Redis: seen later)
             kind = (facts.method, facts.route_group, facts.route)
             used = leases.use(facts, kind, ctx, ban_now, leasable=allow_rule is None)
-            if type(used) is Decision:  # the grant's decision, for this request
+            if isinstance(used, Decision):  # the grant's decision, for this request
                 return self._replayed(facts, used)
             if used is not False:  # its reservation is on its way (one round trip)
-                return self._after_reservation(used, facts, ctx)  # type: ignore[arg-type]
+                return self._after_reservation(used, facts, ctx)
         started = start_early(runs, facts, ctx, self._failed) if runs.early else None
         if not self._ban_last:
             ban = self._ban_read(facts, ctx)
-            if ban is None or type(ban) is Ban:
+            if isinstance(ban, Ban | None):
                 ctx.banned = ban is not None  # the limiter need not read the ban again
         signals = detect(runs, facts, ctx, self._failed, started)
         if self._ban_last:
             ban = ctx.ban_read if ctx.ban_read is not None else self._ban_read(facts, ctx)
-        if type(signals) is list and (ban is None or type(ban) is Ban):
+        if isinstance(signals, list) and isinstance(ban, Ban | None):
             return self._conclude(facts, ctx, ban, signals, allow_rule)
         return self._decide_later(facts, ctx, ban, signals, allow_rule)
 
@@ -287,7 +286,7 @@ class Shield:
         if not isinstance(signals, list):
             signals = await signals
         found = self._conclude(facts, ctx, ban, signals, allow_rule)
-        return found if type(found) is Decision else await found  # type: ignore[misc]
+        return found if isinstance(found, Decision) else await found
 
     def _conclude(
         self,
@@ -308,7 +307,7 @@ class Shield:
             return banned
         verdict = self.policy.evaluate(signals) if signals else self._no_signals
         status = None
-        if verdict.action is not _ALLOW:  # (the allow path: this one test)
+        if verdict.action is not Action.ALLOW:  # (the allow path: this one test)
             verdict = self._adjusted(facts, ctx, verdict)
             if self.pay_per_crawl is not None:
                 verdict, status = self.pay_per_crawl.consider(facts, ctx, verdict)
@@ -325,11 +324,11 @@ class Shield:
             verdict.ban_for,
             status,
         )
-        if verdict.action is _CHALLENGE and (use := ctx.notes.get(BUDGET_USE)) is not None:
+        if verdict.action is Action.CHALLENGE and (use := ctx.notes.get(BUDGET_USE)) is not None:
             decision.extra[BUDGET_USE] = use  # the challenge's difficulty rises with it
         # no signal, or only steady ones (`Steady` detectors: UNSTEADY_NOTE not set)
         clean = (
-            verdict.action is _ALLOW
+            verdict.action is Action.ALLOW
             and UNSTEADY_NOTE not in ctx.notes
             and allow_rule is None
             and not ctx.store_failed
