@@ -127,8 +127,8 @@ class NativeMemoryLimiter:
         Nothing awaits in between, so no other request sees the spent units."""
         data = self._data
         windows: list[tuple[int, int, int]] = []  # each limit's window after the hit
-        for i, lim in enumerate(limits):  # (keys[i]: a zip costs ~0.1 µs a limit more)
-            key, window = keys[i], lim.window
+        for lim, key in zip(limits, keys, strict=True):
+            window = lim.window
             index = int(now / window)  # time is positive: int() floors
             entry = data.get(key)
             cur = prev = 0
@@ -203,8 +203,7 @@ class NativeMemoryLimiter:
         data = self._data
         found: list[_Found] = []
         rejected = -1
-        for i, lim in enumerate(limits):
-            key = keys[i]
+        for lim, key in zip(limits, keys, strict=True):
             if lim.strategy != "sliding-window-counter":
                 found.append(state := self._state(lim, key, now))
                 if rejected < 0 and state[0] + cost > lim.quota:
