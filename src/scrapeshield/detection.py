@@ -141,8 +141,7 @@ def detect(
     `started`: what `start_early` started (before anything else was queued)."""
     if signals is None:
         signals = []
-    entries = runs.entries[start:] if start else runs.entries
-    for index, (detector, run) in enumerate(entries, start):
+    for index, (detector, run) in enumerate(runs.entries[start:], start):
         try:
             found = started[index] if started and index in started else run(facts, ctx)
         except Exception as exc:
