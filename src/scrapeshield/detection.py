@@ -141,13 +141,14 @@ def detect(
     `started`: what `start_early` started (before anything else was queued)."""
     if signals is None:
         signals = []
-    for index, (detector, run) in enumerate(runs.entries[start:], start):
+    entries = runs.entries[start:] if start else runs.entries
+    for index, (detector, run) in enumerate(entries, start):
         try:
             found = started[index] if started and index in started else run(facts, ctx)
         except Exception as exc:
             failed(detector, facts, ctx, exc)
             continue
-        if settled(found):
+        if type(found) is tuple or type(found) is list:  # `settled` inline: 1.2% of a request
             if found:  # most detectors, most requests: nothing to say
                 signals.extend(found)
                 signalled(detector, ctx)

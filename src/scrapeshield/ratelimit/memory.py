@@ -127,8 +127,8 @@ class NativeMemoryLimiter:
         Nothing awaits in between, so no other request sees the spent units."""
         data = self._data
         windows: list[tuple[int, int, int]] = []  # each limit's window after the hit
-        for lim, key in zip(limits, keys, strict=True):
-            window = lim.window
+        for i, lim in enumerate(limits):  # (keys[i]: a zip costs 0.2% of a request more)
+            key, window = keys[i], lim.window
             index = int(now / window)  # time is positive: int() floors
             entry = data.get(key)
             cur = prev = 0
@@ -203,7 +203,8 @@ class NativeMemoryLimiter:
         data = self._data
         found: list[_Found] = []
         rejected = -1
-        for lim, key in zip(limits, keys, strict=True):
+        for i, lim in enumerate(limits):
+            key = keys[i]
             if lim.strategy != "sliding-window-counter":
                 found.append(state := self._state(lim, key, now))
                 if rejected < 0 and state[0] + cost > lim.quota:
