@@ -148,7 +148,7 @@ def detect(
         except Exception as exc:
             failed(detector, facts, ctx, exc)
             continue
-        if type(found) is tuple or type(found) is list:
+        if type(found) is tuple or type(found) is list:  # `settled` inline: 1.2% of a request
             if found:  # most detectors, most requests: nothing to say
                 signals.extend(found)
                 signalled(detector, ctx)
@@ -160,7 +160,7 @@ def detect(
             waiting: Awaitable[Sequence[Signal]] = found  # type: ignore[assignment]
             return _resume(waiting, runs, index, facts, ctx, failed, started, signals, queued)
     if queued:
-        if all(type(sent) is Soon for _, _, sent in queued):
+        if all(isinstance(sent, Soon) for _, _, sent in queued):
             return Pending(queued, facts, ctx, failed, signals)  # type: ignore[arg-type]
         return _collect(queued, facts, ctx, failed, signals)
     return signals
@@ -189,9 +189,9 @@ class Pending:
             if not soon.settled:  # (the first waits for the batch; the rest came with it)
                 yield from soon.ready()
         found = self._finish()
-        if type(found) is list:
+        if isinstance(found, list):
             return found
-        return (yield from found.__await__())  # type: ignore[union-attr]
+        return (yield from found.__await__())
 
     def _finish(self) -> list[Signal] | Awaitable[list[Signal]]:
         """Each detector's signals from its reply; awaitable only when one must still write
@@ -279,7 +279,7 @@ async def _resume(
         drain(sent for _, _, sent in queued or ())
         raise
     rest = detect(runs, facts, ctx, failed, started, index + 1, signals, queued)
-    return rest if type(rest) is list else await rest  # type: ignore[misc]
+    return rest if isinstance(rest, list) else await rest
 
 
 async def _collect(
@@ -290,7 +290,7 @@ async def _collect(
     for done, (_, detector, sent) in enumerate(queued):
         try:
             got = await sent
-            if type(sent) is Soon and not settled(got):  # (a detector's function may write)
+            if isinstance(sent, Soon) and not settled(got):  # (a detector's function may write)
                 got = await got
             found.append(got)
         except Exception as exc:

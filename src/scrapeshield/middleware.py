@@ -48,7 +48,6 @@ class ScrapeShield:
         self._owns_shield = shield is None  # then its store is closed here, on shutdown
         self.settings = self.shield.settings
         self._off = self.settings.mode == "off"  # settings are frozen
-        self._facts = self.shield.facts_builder.build  # shield.facts, one call fewer
         self._health = self.shield.health_paths  # a frozenset: one lookup per request
         # Filters that adjust the request the app sees (image metadata drops `Range`), found
         # once: with none configured, a request pays nothing for them.
@@ -79,7 +78,7 @@ class ScrapeShield:
             return
         shield = self.shield
         try:
-            facts = self._facts(scope)
+            facts = shield.facts(scope)
         except Exception:
             logger.exception("scrapeshield could not read the request; passing it through")
             await self.app(scope, receive, send)
@@ -100,7 +99,7 @@ class ScrapeShield:
         ctx = shield.context()
         try:
             found = shield.decide_now(facts, ctx)
-            decision = found if type(found) is Decision else await found  # type: ignore[misc]
+            decision = found if isinstance(found, Decision) else await found
         except Exception as exc:
             logger.exception("scrapeshield pipeline failed on request %s", facts.request_id)
             decision = shield.failure_decision(facts, exc)

@@ -68,7 +68,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("scrapeshield")
 
-_ALLOW, _CHALLENGE = Action.ALLOW, Action.CHALLENGE  # module globals: cheaper than Action.X
+# Module globals, not Action.X (an enum member read through its class): 0.4% of a request,
+# kept so that the plain forms elsewhere stay within 1.5% (docs/log/architecture.md)
+_ALLOW, _CHALLENGE = Action.ALLOW, Action.CHALLENGE
 NO_DECOY_PREFIX = "no-decoy/"  # a decoy verdict off the image routes, made a block
 BUDGET_USE = "budget_use"
 """`ctx.notes` key: the largest used/allowed fraction among the request's budgets (identity)."""
@@ -186,7 +188,7 @@ class Shield:
     async def decide(self, facts: Facts, ctx: RequestContext | None = None) -> Decision:
         ctx = ctx if ctx is not None else self.context()
         found = self.decide_now(facts, ctx)
-        return found if type(found) is Decision else await found  # type: ignore[misc]
+        return found if isinstance(found, Decision) else await found
 
     def decide_now(self, facts: Facts, ctx: RequestContext) -> Decision | Awaitable[Decision]:
         """`decide`, without a coroutine when nothing waits (the MemoryStore, and detectors
@@ -206,26 +208,26 @@ class Shield:
         if self._first_valid is not None and (name := self._first_valid(facts)) is not None:
             runs, allow_rule = self._first_party_runs, FIRST_PARTY_PREFIX + name
             ctx.notes[ON_CHALLENGE_NOTE] = "throttle"
-        elif facts.method == "OPTIONS" and is_preflight(facts):  # (a call only for OPTIONS)
+        elif is_preflight(facts):
             runs, allow_rule = self._preflight_runs, PREFLIGHT_RULE
             ctx.notes[ON_CHALLENGE_NOTE] = "throttle"
         if (leases := self.leases) is not None:
             ban_now = None if self._ban_last else self._ban_read  # (memory; Redis: seen later)
             kind = (facts.method, facts.route_group, facts.route)
             used = leases.use(facts, kind, ctx, ban_now, leasable=allow_rule is None)
-            if type(used) is Decision:  # the grant's decision, for this request
+            if isinstance(used, Decision):  # the grant's decision, for this request
                 return self._replayed(facts, used)
             if used is not False:  # its reservation is on its way (one round trip)
-                return self._after_reservation(used, facts, ctx)  # type: ignore[arg-type]
+                return self._after_reservation(used, facts, ctx)
         started = start_early(runs, facts, ctx, self._failed) if runs.early else None
         if not self._ban_last:
             ban = self._ban_read(facts, ctx)
-            if ban is None or type(ban) is Ban:
+            if ban is None or isinstance(ban, Ban):
                 ctx.banned = ban is not None  # the limiter need not read the ban again
         signals = detect(runs, facts, ctx, self._failed, started)
         if self._ban_last:
             ban = ctx.ban_read if ctx.ban_read is not None else self._ban_read(facts, ctx)
-        if type(signals) is list and (ban is None or type(ban) is Ban):
+        if isinstance(signals, list) and (ban is None or isinstance(ban, Ban)):
             return self._conclude(facts, ctx, ban, signals, allow_rule)
         return self._decide_later(facts, ctx, ban, signals, allow_rule)
 
@@ -287,7 +289,7 @@ class Shield:
         if not isinstance(signals, list):
             signals = await signals
         found = self._conclude(facts, ctx, ban, signals, allow_rule)
-        return found if type(found) is Decision else await found  # type: ignore[misc]
+        return found if isinstance(found, Decision) else await found
 
     def _conclude(
         self,

@@ -344,7 +344,7 @@ class BehaviourDetector(Immediate):
         and ring are left for its lease."""
         walk = reply[10]
         ring = None
-        if type(walk) is not int:
+        if not isinstance(walk, int):
             ring = str(walk)
             if ring[:1] == "W":  # a short walk, and the ring for a lease (`lease_ring`)
                 walk, ring = int(ring[1]), ring[2:]

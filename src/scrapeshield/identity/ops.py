@@ -141,8 +141,7 @@ def _split(store: RedisStore, ops: Ops) -> Awaitable[list[int]]:
     parts = []
     for positions in by_tag(ops[1]):
         part = [
-            op if op[0] != "W" else ("C", op[1], "", 0.0)
-            for op in map(listed.__getitem__, positions)
+            op if op[0] != "W" else ("C", op[1], "", 0.0) for op in (listed[i] for i in positions)
         ]
         parts.append((positions, _submit(store, columns(part))))
     return _joined(ops[0], parts)

@@ -106,7 +106,7 @@ class Metrics:
         holds on purpose, so its delay is not scrapeshield's latency."""
         state = scope.get("state")
         decision = state.get(STATE_KEY) if state else None
-        if type(decision) is not Decision:
+        if not isinstance(decision, Decision):
             return
         if not (decision.action is Action.TARPIT and decision.enforced):
             self.latency.observe(max(0.0, scope.get(ENTERED, finished) - started))

@@ -157,8 +157,7 @@ class Policy:
         return Verdict(known.action, known.rule, known.score, tuple(reasons), None, known.ban_for)
 
     def _evaluate(self, signals: Sequence[Signal]) -> Verdict:
-        # One pass (no generators: most requests carry one or two signals, where they cost more
-        # than the work): the policy's weights, and the rules each signal's name matches.
+        # One pass: the policy's weights, and the rules each signal's name matches.
         weighted: list[Signal] = []
         hit: set[int] = set()
         passed = False
@@ -173,7 +172,7 @@ class Policy:
         if passed:
             weighted = self._offset(weighted)
         reasons = tuple(weighted)
-        score = round(sum([s.weight for s in reasons]), 3)
+        score = round(sum(s.weight for s in reasons), 3)
         for index in sorted(hit):
             rule = self._rules[index]
             if rule.min_score is not None and score < rule.min_score:

@@ -127,7 +127,7 @@ class NativeMemoryLimiter:
         Nothing awaits in between, so no other request sees the spent units."""
         data = self._data
         windows: list[tuple[int, int, int]] = []  # each limit's window after the hit
-        for i, lim in enumerate(limits):  # (keys[i]: a zip costs ~0.1 µs a limit more)
+        for i, lim in enumerate(limits):  # (keys[i]: a zip costs 0.2% of a request more)
             key, window = keys[i], lim.window
             index = int(now / window)  # time is positive: int() floors
             entry = data.get(key)
@@ -139,7 +139,7 @@ class NativeMemoryLimiter:
                 elif index - entry[0] == 1:  # the next: this window's count becomes the previous
                     prev = entry[1]
                 # else both windows are over: the script's keys would have expired
-            # (`sliding_count`'s count inline, without the reset: read only if states are)
+            # `sliding_count`'s count inline, without the reset: ~0.5 µs a limit (a page: 1.5)
             count = int(prev * (1 - (now % window) / window) + cur) if prev else cur
             if count + cost > lim.quota:
                 for n, taken in enumerate(windows):  # rare: give back what was taken

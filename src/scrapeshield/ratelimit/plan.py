@@ -45,7 +45,6 @@ _MAX_KEY = 64
 logger = logging.getLogger("scrapeshield")
 PLAN_CACHE_SIZE = 4096
 _MAX_CACHED_PATH = 256
-_UNCACHED = "\0uncached"  # not a group name (names are checked in settings)
 TEST_CLIENT_PEER = "testclient"  # what Starlette's TestClient puts in scope["client"]
 Keys = tuple[tuple[str, ...], tuple[str, ...], int]
 """A client's keys in a group: each limit's storage key, hit.lua's keys (each limit's in turn),
@@ -246,10 +245,7 @@ class Planner:
 
     def plan(self, facts: Facts, notes: Mapping[str, object]) -> tuple[Rules, Keys] | None:
         """The request's group's shared rules and the client's keys; None if exempt."""
-        # `group_for`, its cache read inline: this runs on every request.
-        name = self._paths.get((facts.method, facts.path, facts.route_group), _UNCACHED)
-        if name is _UNCACHED or VERIFIED_BOT_NOTE in notes:
-            name = self.group_for(facts, notes)
+        name = self.group_for(facts, notes)
         if name is None:
             return None
         user = self.user_key(facts) if name in self._user_groups else None
