@@ -1,0 +1,177 @@
+"""Instructions a request, counted by valgrind's callgrind: an A/B the host's swings do not move.
+
+.venv/bin/python -m benchmarks.bench_instructions [--requests 1000] [--against <checkout>/src]
+    [--kinds page,cookie,original,bare]
+
+This shared 2-core host runs the same tree's requests 20% slower or faster from one run to the
+next (and doubles every figure in its slow mode), so a change worth under a few percent of a
+request cannot be seen in `bench_request`'s microseconds. The number of instructions a request
+executes barely moves between runs of one tree (0.02-0.13% here), so two trees compare exactly:
+each kind of request runs in a fresh interpreter under `valgrind --tool=callgrind`, which
+counts only inside the measured loop (`--toggle-collect` on the C function of
+`functools.reduce`, which drives it), after 500 warm-up requests; `PYTHONHASHSEED=0`.
+
+Kinds (`benchmarks.apps`' settings: every defence, memory store, limits out of reach): `page`
+the artwork page with `run`'s Chrome headers and no cookie (a new visitor each time: the
+published benchmark's request), `cookie` the same with the visitor cookie the first page was
+issued, `original` the artwork's image with an image fetch's headers, and `bare` the page on the
+bare gallery (the denominator: a request's share is its instructions over the shield's
+request). Each is the whole ASGI request (the middleware, the shield, the app's response), run
+to its end without a turn of the event loop (the memory store never waits); work scheduled for
+later (the lease sweep, a log writer's task) is not counted.
+
+Instructions are not time: a cache miss costs more than an instruction and a division more than
+an add, so a change in data layout (what the garbage collector walks, what a reader's pace
+leaves cold) is measured in time (`bench_pace`, `benchmarks.run`), not here. This is for code
+changes on the request path: their cost, side by side, to a tenth of a percent.
+
+Needs valgrind (Debian: `apt-get install valgrind`; not installed by scripts/setup). Each run
+takes ~20-40 s (valgrind runs Python ~50 times slower).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import functools
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import MutableMapping
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+KINDS = ("page", "cookie", "original", "bare")
+WARM_UP = 500
+_TOTAL = re.compile(r"^(?:summary|totals):\s+(\d+)", re.MULTILINE)
+
+
+def child(kind: str, requests: int) -> None:
+    """In the interpreter valgrind runs: the app, its warm-up, then `requests` requests inside
+    `functools.reduce` (the only stretch callgrind counts)."""
+    from benchmarks import apps
+    from benchmarks.bench_request import headers
+
+    logging.disable(logging.WARNING)
+    app = apps.bare() if kind == "bare" else apps.protected()
+    image = kind == "original"
+    scope: dict[str, Any] = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/images/7.png" if image else "/artworks/7",
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers(image),
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+    issued: list[bytes] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: MutableMapping[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            if message["status"] != 200:
+                raise RuntimeError(f"the request was refused: {message['status']}")
+            issued.extend(v for k, v in message["headers"] if k == b"set-cookie")
+
+    def one(_: object, __: object) -> None:
+        request = app(dict(scope), receive, send)
+        try:
+            request.send(None)
+        except StopIteration:
+            return
+        request.close()
+        raise RuntimeError("the request waited on the event loop: not countable here")
+
+    async def main() -> None:
+        inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        outbox: asyncio.Queue[MutableMapping[str, Any]] = asyncio.Queue()
+        await inbox.put({"type": "lifespan.startup"})
+        lifespan = {"type": "lifespan", "asgi": {"version": "3.0"}}
+        task = asyncio.get_running_loop().create_task(app(lifespan, inbox.get, outbox.put))
+        started = await asyncio.wait_for(outbox.get(), 60)
+        if started["type"] != "lifespan.startup.complete":
+            raise RuntimeError(f"the app did not start: {started}")
+        one(None, None)
+        if kind == "cookie":
+            cookie = next(v.split(b";")[0] for v in issued if v.startswith(b"__ss_vid="))
+            scope["headers"] = [*scope["headers"], (b"cookie", cookie)]
+        for _ in range(WARM_UP):  # (a loop: not counted)
+            one(None, None)
+        await asyncio.sleep(0)  # what the warm-up scheduled runs before the count
+        functools.reduce(one, range(requests), None)  # counted (nothing in src calls reduce)
+        await inbox.put({"type": "lifespan.shutdown"})
+        await asyncio.wait_for(outbox.get(), 60)
+        await asyncio.wait_for(task, 60)
+
+    asyncio.run(main())
+
+
+def count(src: Path, kind: str, requests: int) -> float:
+    """Instructions a request: one run of `child` under callgrind, which counts inside
+    `functools.reduce` only (the measured loop; neither the app nor its server calls it)."""
+    with tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "callgrind.out"
+        command = [
+            "valgrind",
+            "--tool=callgrind",
+            "--collect-atstart=no",
+            "--toggle-collect=functools_reduce",
+            f"--callgrind-out-file={out}",
+            sys.executable,
+            "-m",
+            "benchmarks.bench_instructions",
+            "--child",
+            kind,
+            "--requests",
+            str(requests),
+        ]
+        env = os.environ | {"PYTHONPATH": f"{src}{os.pathsep}{ROOT}", "PYTHONHASHSEED": "0"}
+        subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True, timeout=900)
+        found = _TOTAL.search(out.read_text(encoding="utf-8", errors="replace"))
+    if found is None:
+        raise RuntimeError("no total in callgrind's output")
+    return int(found.group(1)) / requests
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_instructions")
+    parser.add_argument("--requests", type=int, default=1000, help="counted requests a run")
+    parser.add_argument("--against", type=Path, help="another checkout's src: side by side")
+    parser.add_argument("--kinds", default=",".join(KINDS), help=f"of {', '.join(KINDS)}")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.requests)
+        return
+    if shutil.which("valgrind") is None:
+        sys.exit("valgrind is not installed (Debian: apt-get install valgrind)")
+    kinds = [k for k in args.kinds.split(",") if k]
+    if unknown := set(kinds) - set(KINDS):
+        sys.exit(f"unknown kinds: {', '.join(sorted(unknown))}")
+    trees = {"this tree": ROOT / "src"}
+    if args.against:
+        trees["against"] = args.against.resolve()
+    print(f"instructions a request ({args.requests} counted after {WARM_UP} warm-up, callgrind):")
+    found: dict[tuple[str, str], float] = {}
+    for kind in kinds:
+        for name, src in trees.items():
+            found[(name, kind)] = count(src, kind, args.requests)
+            print(f"  {kind:9} {name:10} {found[(name, kind)] / 1000:9.2f}k", flush=True)
+        if args.against:
+            here, there = found[("this tree", kind)], found[("against", kind)]
+            print(f"  {kind:9} this tree / against {here / there:.4f} ({here - there:+,.0f})")
+
+
+if __name__ == "__main__":
+    main()
