@@ -1,7 +1,7 @@
 """Instructions a request, counted by valgrind's callgrind: an A/B the host's swings do not move.
 
 .venv/bin/python -m benchmarks.bench_instructions [--requests 1000] [--against <checkout>/src]
-    [--kinds page,cookie,original,bare]
+    [--kinds page,cookie,original,bare] [--breakdown]
 
 This shared 2-core host runs the same tree's requests 20% slower or faster from one run to the
 next (and doubles every figure in its slow mode), so a change worth under a few percent of a
@@ -19,6 +19,11 @@ bare gallery (the denominator: a request's share is its instructions over the sh
 request). Each is the whole ASGI request (the middleware, the shield, the app's response), run
 to its end without a turn of the event loop (the memory store never waits); work scheduled for
 later (the lease sweep, a log writer's task) is not counted.
+
+`--breakdown` also counts this tree's shield without one defence's detectors at a time, and
+without any (`bench_request --breakdown`'s defences): the difference is what that defence adds
+to the request, caches and all (a visitor cookie is issued by identity, so `cookie` is not
+counted without it).
 
 Instructions are not time: a cache miss costs more than an instruction and a division more than
 an add, so a change in data layout (what the garbage collector walks, what a reader's pace
@@ -45,20 +50,27 @@ from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 
+from benchmarks.bench_request import DEFENCES
+
 ROOT = Path(__file__).resolve().parent.parent
 KINDS = ("page", "cookie", "original", "bare")
 WARM_UP = 500
 _TOTAL = re.compile(r"^(?:summary|totals):\s+(\d+)", re.MULTILINE)
 
 
-def child(kind: str, requests: int) -> None:
-    """In the interpreter valgrind runs: the app, its warm-up, then `requests` requests inside
-    `functools.reduce` (the only stretch callgrind counts)."""
+def child(kind: str, requests: int, without: str | None = None) -> None:
+    """In the interpreter valgrind runs: the app (`without` one defence's detectors), its
+    warm-up, then `requests` requests inside `functools.reduce` (the only stretch callgrind
+    counts)."""
     from benchmarks import apps
     from benchmarks.bench_request import headers
+    from benchmarks.bench_request import without as shield_without
 
     logging.disable(logging.WARNING)
-    app = apps.bare() if kind == "bare" else apps.protected()
+    if kind == "bare":
+        app = apps.bare()
+    else:
+        app = shield_without(without) if without else apps.protected()
     image = kind == "original"
     scope: dict[str, Any] = {
         "type": "http",
@@ -117,7 +129,7 @@ def child(kind: str, requests: int) -> None:
     asyncio.run(main())
 
 
-def count(src: Path, kind: str, requests: int) -> float:
+def count(src: Path, kind: str, requests: int, without: str | None = None) -> float:
     """Instructions a request: one run of `child` under callgrind, which counts inside
     `functools.reduce` only (the measured loop; neither the app nor its server calls it)."""
     with tempfile.TemporaryDirectory() as folder:
@@ -135,6 +147,7 @@ def count(src: Path, kind: str, requests: int) -> float:
             kind,
             "--requests",
             str(requests),
+            *(["--without", without] if without else []),
         ]
         env = os.environ | {"PYTHONPATH": f"{src}{os.pathsep}{ROOT}", "PYTHONHASHSEED": "0"}
         subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True, timeout=900)
@@ -149,10 +162,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1000, help="counted requests a run")
     parser.add_argument("--against", type=Path, help="another checkout's src: side by side")
     parser.add_argument("--kinds", default=",".join(KINDS), help=f"of {', '.join(KINDS)}")
+    parser.add_argument("--breakdown", action="store_true", help="each defence's share too")
     parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--without", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.requests)
+        child(args.child, args.requests, args.without)
         return
     if shutil.which("valgrind") is None:
         sys.exit("valgrind is not installed (Debian: apt-get install valgrind)")
@@ -171,6 +186,13 @@ def main() -> None:
         if args.against:
             here, there = found[("this tree", kind)], found[("against", kind)]
             print(f"  {kind:9} this tree / against {here / there:.4f} ({here - there:+,.0f})")
+        if args.breakdown and kind != "bare":
+            shipped = found[("this tree", kind)]
+            for defence in DEFENCES:
+                if kind == "cookie" and defence in ("identity", "every detector"):
+                    continue  # (the cookie is identity's: without it, none is issued)
+                cost = shipped - count(ROOT / "src", kind, args.requests, defence)
+                print(f"  {kind:9} {defence:16} adds {cost / 1000:8.2f}k", flush=True)
 
 
 if __name__ == "__main__":
