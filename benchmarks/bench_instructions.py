@@ -46,11 +46,10 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import MutableMapping
 from pathlib import Path
-from typing import Any
 
-from benchmarks.bench_request import DEFENCES
+from benchmarks.bench_request import DEFENCES, Driver, visitor_cookie
+from benchmarks.bench_request import without as shield_without
 
 ROOT = Path(__file__).resolve().parent.parent
 KINDS = ("page", "cookie", "original", "bare")
@@ -63,8 +62,6 @@ def child(kind: str, requests: int, without: str | None = None) -> None:
     warm-up, then `requests` requests inside `functools.reduce` (the only stretch callgrind
     counts)."""
     from benchmarks import apps
-    from benchmarks.bench_request import headers
-    from benchmarks.bench_request import without as shield_without
 
     logging.disable(logging.WARNING)
     if kind == "bare":
@@ -72,32 +69,10 @@ def child(kind: str, requests: int, without: str | None = None) -> None:
     else:
         app = shield_without(without) if without else apps.protected()
     image = kind == "original"
-    scope: dict[str, Any] = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": "/images/7.png" if image else "/artworks/7",
-        "query_string": b"",
-        "root_path": "",
-        "headers": headers(image),
-        "client": ("127.0.0.1", 50000),
-        "server": ("127.0.0.1", 8000),
-    }
-    issued: list[bytes] = []
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: MutableMapping[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            if message["status"] != 200:
-                raise RuntimeError(f"the request was refused: {message['status']}")
-            issued.extend(v for k, v in message["headers"] if k == b"set-cookie")
+    driver = Driver(app, "/images/7.png" if image else "/artworks/7", image)
 
     def one(_: object, __: object) -> None:
-        request = app(dict(scope), receive, send)
+        request = driver.app(dict(driver.scope), driver.receive, driver.send)
         try:
             request.send(None)
         except StopIteration:
@@ -106,25 +81,17 @@ def child(kind: str, requests: int, without: str | None = None) -> None:
         raise RuntimeError("the request waited on the event loop: not countable here")
 
     async def main() -> None:
-        inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        outbox: asyncio.Queue[MutableMapping[str, Any]] = asyncio.Queue()
-        await inbox.put({"type": "lifespan.startup"})
-        lifespan = {"type": "lifespan", "asgi": {"version": "3.0"}}
-        task = asyncio.get_running_loop().create_task(app(lifespan, inbox.get, outbox.put))
-        started = await asyncio.wait_for(outbox.get(), 60)
-        if started["type"] != "lifespan.startup.complete":
-            raise RuntimeError(f"the app did not start: {started}")
-        one(None, None)
+        await driver.start()
         if kind == "cookie":
-            cookie = next(v.split(b";")[0] for v in issued if v.startswith(b"__ss_vid="))
-            scope["headers"] = [*scope["headers"], (b"cookie", cookie)]
+            cookie = await visitor_cookie(driver)
+            driver.scope["headers"] = [*driver.scope["headers"], (b"cookie", cookie)]
         for _ in range(WARM_UP):  # (a loop: not counted)
             one(None, None)
         await asyncio.sleep(0)  # what the warm-up scheduled runs before the count
         functools.reduce(one, range(requests), None)  # counted (nothing in src calls reduce)
-        await inbox.put({"type": "lifespan.shutdown"})
-        await asyncio.wait_for(outbox.get(), 60)
-        await asyncio.wait_for(task, 60)
+        await driver.stop()
+        if driver.statuses != {200}:
+            raise RuntimeError(f"not every request reached the app: {sorted(driver.statuses)}")
 
     asyncio.run(main())
 
