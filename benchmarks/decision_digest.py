@@ -24,11 +24,12 @@ import hashlib
 import logging
 import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from tests.fastlane import sequences
-from tests.fastlane.differential import Twins, stored
+from tests.fastlane.differential import Request, Twins, stored
 
 
 def canonical(value: Any) -> Any:
@@ -63,7 +64,7 @@ async def digests() -> list[tuple[str, int, str]]:
                 )
                 for who in range(6)
             ]
-            stages = {
+            stages: dict[str, Callable[[], list[Request]]] = {
                 "persons": lambda: sequences.persons(6, 4, cookies),
                 "hurried": lambda: sequences.persons(2, 30, cookies, pace=0.05),
                 "readers": lambda: sequences.readers(4, 3, cookies),
