@@ -21,8 +21,8 @@ def item_id(path: str) -> int | None:
     """The work id at the end of a path (`/artworks/7`, `/images/0001.png`: 1), else None, as
     `ITEM_ID` finds it: the last segment is 1 to 12 digits, with an extension or not (`.` and
     1 to 8 ASCII letters or digits), before one `/` or none (or, as `$` allows, a newline).
-    Read once per path's tail: most requests repeat a few paths (~4.5k instructions of a
-    page's ~550k less)."""
+    Read once per path's tail (the only part it reads): most requests repeat a few paths
+    (a repeat ~3.8k instructions less; docs/log/behaviour.md, 2026-12-06)."""
     return _tail_id(path[-ITEM_TAIL:])
 
 
