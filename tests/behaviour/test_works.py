@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from scrapeshield.behaviour.works import ITEM_ID, item_id
+from scrapeshield.behaviour.works import ITEM_ID, _tail_id, item_id
 
 
 def _searched(path: str) -> int | None:
@@ -52,3 +52,15 @@ def test_item_id_agrees_with_the_pattern_on_random_paths() -> None:
     for _ in range(20_000):
         path = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 48)))
         assert item_id(path) == _searched(path), path
+
+
+def test_item_id_remembers_a_bounded_number_of_tails() -> None:
+    """Paths come from clients: the memo of tails stays within its size, and a tail it let go
+    is read again alike."""
+    for i in range(6000):
+        assert item_id(f"/artworks/{i}") == i
+        assert item_id("/x" * 40 + f"/{i}.png") == i  # (only the tail is kept)
+    info = _tail_id.cache_info()
+    assert info.maxsize is not None
+    assert info.currsize <= info.maxsize < 12_000
+    assert item_id("/artworks/0") == 0

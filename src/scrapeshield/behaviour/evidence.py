@@ -92,7 +92,11 @@ def judge(
     elif kind == PAGE:
         pages = current[PAGE] + previous[PAGE] * weight
         if pages >= s.no_assets_pages:
-            rendered = sum(current[f] + previous[f] * weight for f in (IMAGE, ASSET, COND))
+            rendered = (  # (written out: a generator's sum costs ~4.6k instructions more)
+                (current[IMAGE] + previous[IMAGE] * weight)
+                + (current[ASSET] + previous[ASSET] * weight)
+                + (current[COND] + previous[COND] * weight)
+            )
             if rendered * 10 < pages:
                 detail = f"{pages:.0f} pages and {rendered:.0f} CSS/JS/image requests"
                 out.append(Signal(NO_ASSETS, WEIGHTS[NO_ASSETS], detail))

@@ -25,6 +25,7 @@ DASHBOARD_PATH = "/_scrapeshield"
 """Where the demo mounts the operators' dashboard when `dashboard.tokens` are set."""
 TRAP_PATH = "/artworks/archive-all"
 """The demo's trap: disallowed in robots.txt and linked invisibly from every page."""
+_TRAP_LINK = trap_link(TRAP_PATH)  # (the same on every page: built once)
 
 
 def _layout(title: str, body: str, meta: str = "") -> HTMLResponse:
@@ -35,7 +36,7 @@ def _layout(title: str, body: str, meta: str = "") -> HTMLResponse:
         '<link rel=stylesheet href="/static/gallery.css"><script src="/static/gallery.js" defer>'
         "</script></head><body><header><a href='/'><strong>Demo Art Gallery</strong></a>"
         " · protected by scrapeshield</header>"
-        f"<main>{body}</main>{trap_link(TRAP_PATH)}"
+        f"<main>{body}</main>{_TRAP_LINK}"
         "<footer>Artworks are the artists' own. Scraping, and use for AI "
         "training, is not permitted: <a href='/terms'>terms of service</a>.</footer></body></html>"
     )
