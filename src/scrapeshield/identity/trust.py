@@ -30,7 +30,7 @@ class TrustedReads:
         under = self._under
         for subject, use in uses.items():
             if use < BELOW:
-                under[subject] = (now + SECONDS, use)
+                under[subject] = (now + SECONDS, round(use, 3))  # (as a page reports it)
                 under.move_to_end(subject)  # (read again: the youngest)
             else:
                 under.pop(subject, None)
@@ -45,5 +45,6 @@ class TrustedReads:
             known = self._under.get(subject)
             if known is None or now >= known[0]:
                 return -1.0
-            use = max(use, known[1])
-        return round(use, 3)
+            if known[1] > use:
+                use = known[1]
+        return use
