@@ -30,7 +30,7 @@ class TrustedReads:
         under = self._under
         for subject, use in uses.items():
             if use < BELOW:
-                under[subject] = (now + SECONDS, round(use, 3))  # (as a page reports it)
+                under[subject] = (now + SECONDS, use)
                 under.move_to_end(subject)  # (read again: the youngest)
             else:
                 under.pop(subject, None)
@@ -47,4 +47,4 @@ class TrustedReads:
                 return -1.0
             if known[1] > use:  # (not `max`: its call ~1.1k instructions a subject)
                 use = known[1]
-        return use
+        return round(use, 3)
