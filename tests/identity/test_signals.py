@@ -118,10 +118,37 @@ async def test_amnesia_and_issuance_limits(store: Store) -> None:
         _, ctx = await decide(shield, "/artworks/1", PAGE)
     decision, ctx = await decide(shield, "/artworks/1", PAGE)
     assert cookie_of(ctx) is None
-    assert "identity/issuance-limited" in names(decision)
+    assert details(decision, "identity/issuance-limited") == [
+        "new tokens per 86400s exceeded by address"  # (the address only: 11 of 10)
+    ]
     # another address of the same /24 still gets one; 30 per network
     _, ctx = await decide(shield, "/artworks/1", PAGE, ip="203.0.113.8")
     assert cookie_of(ctx) is not None
+
+
+def details(decision: Decision, name: str) -> list[str]:
+    return [s.detail for s in decision.reasons if s.name == name]
+
+
+async def test_issuance_limits_name_every_count_over(store: Store) -> None:
+    """The issuance signal names each count over its limit, in the same order, and only
+    those (one signal per set of counts: made once, `detector.py`)."""
+    shield = Shield(
+        settings(identity={"window": 86_400, "issuance_per_address": 2,
+                           "issuance_per_network": 3, "issuance_per_fingerprint": 4}),
+        store=store,
+    )  # fmt: skip
+    found = []
+    for ip in ("203.0.113.1", "203.0.113.1", "203.0.113.1", "203.0.113.2", "203.0.113.2"):
+        decision, ctx = await decide(shield, "/artworks/1", PAGE, ip=ip)
+        found.append((details(decision, "identity/issuance-limited"), cookie_of(ctx) is None))
+    assert found == [
+        ([], False),
+        ([], False),
+        (["new tokens per 86400s exceeded by address"], True),  # 3 of 2
+        (["new tokens per 86400s exceeded by network"], True),  # the network's 4th of 3
+        (["new tokens per 86400s exceeded by network, fingerprint"], True),  # 5 of 4 too
+    ]
 
 
 async def test_budgets_challenge_on_pages_and_refuse_originals(store: Store) -> None:

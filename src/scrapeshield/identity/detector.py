@@ -24,6 +24,7 @@ request's budgets (the challenge's difficulty reads it).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import OrderedDict
 from collections.abc import Awaitable, Sequence
@@ -118,6 +119,23 @@ class IdentityDetector(Immediate):
         the oldest learned out first)."""
         self._trust = TrustedReads(2 * _PLAN_CACHE_SIZE)  # (a client's ~4 subjects; docs)
         self._visitor_read = any(b.scope == "visitor" for b in self._budgets)
+        limits = {
+            "address": settings.issuance_per_address,
+            "network": settings.issuance_per_network,
+            "fingerprint": settings.issuance_per_fingerprint,
+        }
+        self._issuance = tuple(limits.values())
+        # the signal of each set of issuance counts over their limits: made once, not per page
+        self._limited = {
+            over: Signal(
+                ISSUANCE_LIMITED,
+                WEIGHTS[ISSUANCE_LIMITED],
+                f"new tokens per {settings.window:g}s exceeded by "
+                + ", ".join(what for what, o in zip(limits, over, strict=True) if o),
+            )
+            for over in itertools.product((False, True), repeat=len(limits))
+            if any(over)
+        }
 
     def _kind(self, facts: Facts) -> str | None:
         if facts.method != "GET":
@@ -185,15 +203,16 @@ class IdentityDetector(Immediate):
             notes[BUDGET_USE_NOTE] = use  # a page under half of every budget, read lately:
             kept = kept[_LEAN]  # its plan without the reads (made with the plan)
         notes[_PLAN_NOTE] = plan = Plan._make(kept)  # (one `Plan` a request: the one it runs)
+        if isinstance(store, MemoryStore):  # (asked first: `on_redis` of one is ~3k instructions)
+            results = ops.run_now(store, _queued(plan, facts.path), dry)
+            out = self._signals(facts, ctx, plan, results)
+            if out and (spend := _spend(facts, plan, out)) is not None:
+                ops.run_now(store, ops.columns([spend]), dry)
+            return out
         if on_redis(store) and not dry and not store.split:
             then = partial(self._from_reply, facts, ctx, plan)
             return ops.queue_call(store, plan.call, facts.path, then)
         queued = _queued(plan, facts.path)
-        if isinstance(store, MemoryStore):
-            out = self._signals(facts, ctx, plan, ops.run_now(store, queued, dry))
-            if out and (spend := _spend(facts, plan, out)) is not None:
-                ops.run_now(store, ops.columns([spend]), dry)
-            return out
         if on_redis(store) and not dry:
             return Sent(self._later(facts, ctx, plan, ops.submit(store, queued)))
         return self._later(facts, ctx, plan, ops.run(store, queued, dry))
@@ -379,18 +398,10 @@ class IdentityDetector(Immediate):
         if plan.issuance:
             by_address, by_network, by_fingerprint = results[at : at + 3]
             at += 3
-            over = [
-                what
-                for what, count, allowed in (
-                    ("address", by_address, s.issuance_per_address),
-                    ("network", by_network, s.issuance_per_network),
-                    ("fingerprint", by_fingerprint, s.issuance_per_fingerprint),
-                )
-                if count > allowed
-            ]
-            if over:
-                detail = f"new tokens per {s.window:g}s exceeded by {', '.join(over)}"
-                out.append(Signal(ISSUANCE_LIMITED, WEIGHTS[ISSUANCE_LIMITED], detail))
+            address, network, fingerprint = self._issuance
+            over = (by_address > address, by_network > network, by_fingerprint > fingerprint)
+            if limited := self._limited.get(over):
+                out.append(limited)
             elif not ctx.notes.get("dry_run"):  # with the page only (not a refusal)
                 ident, header = self.tokens.issued(facts)
                 ctx.app_headers = [*(ctx.app_headers or ()), header]
