@@ -3,6 +3,8 @@ Redis connection outlives the server (an unclosed one warns at GC, in whatever r
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 import redis
@@ -18,6 +20,17 @@ def clients(admin: redis.Redis) -> int:
     return len(admin.client_list()) - 1
 
 
+def clients_after_close(admin: redis.Redis, deadline: float = 2.0) -> int:
+    """`clients` once the server has seen the closed connections go (it reads a client's close
+    on its next turn: a loaded machine showed one still listed just after the app stopped), or
+    when `deadline` seconds have passed. A connection left open stays: the app, and the store
+    it holds, are alive in the test, so a leak is still counted."""
+    end = time.monotonic() + deadline
+    while (held := clients(admin)) and time.monotonic() < end:
+        time.sleep(0.02)
+    return held
+
+
 @pytest.mark.parametrize("loop", LOOPS)
 def test_the_demo_closes_its_redis_connections_on_shutdown(
     own_redis: RedisServer, loop: str
@@ -28,7 +41,7 @@ def test_the_demo_closes_its_redis_connections_on_shutdown(
             response = httpx.get(server.url + "/artworks/3", headers=chrome())
             assert response.status_code == 200
             assert clients(admin) >= 1  # the store is connected
-        assert clients(admin) == 0
+        assert clients_after_close(admin) == 0
 
 
 @pytest.mark.parametrize("loop", LOOPS)
@@ -44,4 +57,4 @@ def test_a_middleware_built_from_settings_closes_its_store_on_shutdown(
             response = httpx.get(server.url + "/artworks/3", headers=chrome())
             assert response.status_code == 200
             assert clients(admin) >= 1
-        assert clients(admin) == 0
+        assert clients_after_close(admin) == 0
