@@ -203,7 +203,7 @@ class IdentityDetector(Immediate):
             notes[BUDGET_USE_NOTE] = use  # a page under half of every budget, read lately:
             kept = kept[_LEAN]  # its plan without the reads (made with the plan)
         notes[_PLAN_NOTE] = plan = Plan._make(kept)  # (one `Plan` a request: the one it runs)
-        if isinstance(store, MemoryStore):  # (asked first: `on_redis` of one is ~3k instructions)
+        if isinstance(store, MemoryStore):
             results = ops.run_now(store, _queued(plan, facts.path), dry)
             out = self._signals(facts, ctx, plan, results)
             if out and (spend := _spend(facts, plan, out)) is not None:
