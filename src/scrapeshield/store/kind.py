@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING, TypeGuard
 
 if TYPE_CHECKING:
@@ -14,4 +15,13 @@ def on_redis(store: object) -> TypeGuard[RedisStore]:
     rather than `isinstance(store, RedisStore)`, which would import redis-py (~90 ms, ~7-8 MB a
     worker) into an app on `memory://`. The class, not the instance, is asked: a wrapper that
     forwards every attribute to a RedisStore is not one."""
-    return getattr(type(store), "on_redis", False) is True
+    kind: type = type(store)
+    return _redis_class(kind)
+
+
+@cache  # (classes, not clients: a handful a process)
+def _redis_class(kind: type) -> bool:
+    """Asked once a class: a class without `on_redis` (the memory store, an app's own store)
+    makes `getattr` raise and swallow an AttributeError, ~2.3k instructions an ask, several
+    asks a request."""
+    return getattr(kind, "on_redis", False) is True

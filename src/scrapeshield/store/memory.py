@@ -19,7 +19,7 @@ import json
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar
+from typing import Any, TypeVar
 
 from scrapeshield.store.base import DISTINCT_CAP, StoredEvent
 from scrapeshield.store.keys import BAN_PREFIX, TRAP_PREFIX, ban_key
@@ -31,8 +31,6 @@ class MemoryStore:
     """`Store` in a dict; safe within one event loop (no awaits inside an operation)."""
 
     name = "memory"
-    on_redis: ClassVar[bool] = False
-    """What `store.kind.on_redis` reads (present, so that asking costs no AttributeError)."""
 
     def __init__(self, *, max_keys: int = 100_000, max_events: int = 10_000) -> None:
         self._data: OrderedDict[str, tuple[str, float | None]] = OrderedDict()
