@@ -203,16 +203,15 @@ class IdentityDetector(Immediate):
             notes[BUDGET_USE_NOTE] = use  # a page under half of every budget, read lately:
             kept = kept[_LEAN]  # its plan without the reads (made with the plan)
         notes[_PLAN_NOTE] = plan = Plan._make(kept)  # (one `Plan` a request: the one it runs)
-        if isinstance(store, MemoryStore):
-            results = ops.run_now(store, _queued(plan, facts.path), dry)
-            out = self._signals(facts, ctx, plan, results)
-            if out and (spend := _spend(facts, plan, out)) is not None:
-                ops.run_now(store, ops.columns([spend]), dry)
-            return out
         if on_redis(store) and not dry and not store.split:
             then = partial(self._from_reply, facts, ctx, plan)
             return ops.queue_call(store, plan.call, facts.path, then)
         queued = _queued(plan, facts.path)
+        if isinstance(store, MemoryStore):
+            out = self._signals(facts, ctx, plan, ops.run_now(store, queued, dry))
+            if out and (spend := _spend(facts, plan, out)) is not None:
+                ops.run_now(store, ops.columns([spend]), dry)
+            return out
         if on_redis(store) and not dry:
             return Sent(self._later(facts, ctx, plan, ops.submit(store, queued)))
         return self._later(facts, ctx, plan, ops.run(store, queued, dry))
