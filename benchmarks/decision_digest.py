@@ -50,20 +50,7 @@ async def digests() -> list[tuple[str, int, str]]:
     with pytest.MonkeyPatch.context() as monkeypatch:
         twins = Twins(monkeypatch)
         try:
-            people = sequences.person
-            cookies = [
-                twins.mint(
-                    sequences.Request(
-                        "/",
-                        [
-                            *people.page(sequences.HOST, "/", None, who),
-                            ("x-forwarded-for", people.address(who)),
-                        ],
-                        ip="127.0.0.1",
-                    ).scope()
-                )
-                for who in range(6)
-            ]
+            cookies = sequences.returning_cookies(twins, 6)
             stages: dict[str, Callable[[], list[Request]]] = {
                 "persons": lambda: sequences.persons(6, 4, cookies),
                 "hurried": lambda: sequences.persons(2, 30, cookies, pace=0.05),

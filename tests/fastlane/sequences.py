@@ -13,7 +13,7 @@ from benchmarks import person
 from benchmarks.bench_person import scopes
 from benchmarks.efficacy.headers import GO_HTTP_CLIENT, chrome
 
-from tests.fastlane.differential import Request
+from tests.fastlane.differential import Request, Twins
 
 __all__ = ["ADVERSARIES", "Request", "person"]
 
@@ -28,6 +28,16 @@ AI_AGENTS = (
     f"{_WEBKIT}; compatible; ClaudeBot/1.0; +claudebot@anthropic.com)",
     "CCBot/2.0 (https://commoncrawl.org/faq/)",
 )
+
+
+def returning_cookies(twins: Twins, count: int) -> list[str]:
+    """Visitor tokens of `count` returning people (`persons`' addresses), made by the twins' own
+    (shared) key."""
+    out = []
+    for who in range(count):
+        headers = [*person.page(HOST, "/", None, who), ("x-forwarded-for", person.address(who))]
+        out.append(twins.mint(Request("/", headers, ip="127.0.0.1").scope()))
+    return out
 
 
 def persons(count: int, loads: int, cookies: list[str], pace: float = 1.0) -> list[Request]:

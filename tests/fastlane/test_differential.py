@@ -20,24 +20,11 @@ from tests.servers import LOADED_STORE_TIMEOUT, RedisServer
 pytestmark = pytest.mark.both_loops
 
 
-def _cookies(twins: Twins, count: int) -> list[str]:
-    """Visitor tokens of returning people, made by the shields' own (shared) key."""
-    person = sequences.person
-    out = []
-    for who in range(count):
-        headers = [
-            *person.page(sequences.HOST, "/", None, who),
-            ("x-forwarded-for", person.address(who)),
-        ]
-        out.append(twins.mint(sequences.Request("/", headers, ip="127.0.0.1").scope()))
-    return out
-
-
 async def _all(twins: Twins) -> Twins:
     """Closed whatever happens: a failing twin's Redis connections, left to the collector, would
     fail the next test (ResourceWarning: loop is closed)."""
     try:
-        cookies = _cookies(twins, 6)
+        cookies = sequences.returning_cookies(twins, 6)
         await twins.send(sequences.persons(6, 4, cookies))  # at a reader's pace
         # page loads in a hurry (0.05 s: each kind's lease granted at its second request, and
         # used: 60 leased, where 0.1 s leased 48 since a client's first evaluation of a key
@@ -148,7 +135,7 @@ async def test_leases_at_a_readers_pace_agree_and_lease_nothing(
     twins = Twins(monkeypatch, fast={"lease": {"enabled": True}}, full={})
     leases = twins.fast.leases
     assert leases is not None
-    await twins.send(sequences.readers(4, 16, _cookies(twins, 4)))
+    await twins.send(sequences.readers(4, 16, sequences.returning_cookies(twins, 4)))
     await twins.compare_stores()
     await twins.aclose()
     assert twins.requests == 320
