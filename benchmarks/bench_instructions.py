@@ -1,7 +1,7 @@
 """Instructions a request, counted by valgrind's callgrind: an A/B the host's swings do not move.
 
 .venv/bin/python -m benchmarks.bench_instructions [--requests 1000] [--against <checkout>/src]
-    [--kinds page,cookie,original,bare] [--breakdown]
+    [--kinds page,cookie,original,bare,redis-page,redis-cookie,redis-original] [--breakdown]
 
 This shared 2-core host runs the same tree's requests 20% slower or faster from one run to the
 next (and doubles every figure in its slow mode), so a change worth under a few percent of a
@@ -25,6 +25,14 @@ without any (`bench_request --breakdown`'s defences): the difference is what tha
 to the request, caches and all (a visitor cookie is issued by identity, so `cookie` is not
 counted without it).
 
+The `redis-` kinds are the same requests on the Redis store (a fresh redis-server of the bench's
+own for each run): 32 at a time on uvloop, as one uvicorn worker under `wrk -c32` serves them
+(the published "as shipped, Redis" row), each batch run to its end by the loop
+(`run_until_complete`) inside the counted stretch, so the loop's turns, the store's batching,
+its packing and its replies count with the requests; the Redis server's own work does not (a
+process of its own: `bench_redis_cpu` measures it). Their figures move a little more between
+runs of one tree (how replies arrive decides how a tick's work is split).
+
 Instructions are not time: a cache miss costs more than an instruction and a division more than
 an add, so a change in data layout (what the garbage collector walks, what a reader's pace
 leaves cold) is measured in time (`bench_pace`, `benchmarks.run`), not here. This is for code
@@ -38,6 +46,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import functools
 import logging
 import os
@@ -48,12 +57,15 @@ import sys
 import tempfile
 from pathlib import Path
 
+from benchmarks.bench_ratelimit import redis_server
 from benchmarks.bench_request import DEFENCES, Driver, visitor_cookie
 from benchmarks.bench_request import without as shield_without
 
 ROOT = Path(__file__).resolve().parent.parent
-KINDS = ("page", "cookie", "original", "bare")
+KINDS = ("page", "cookie", "original", "bare", "redis-page", "redis-cookie", "redis-original")
 WARM_UP = 500
+AT_ONCE = 32
+"""Requests at a time in the `redis-` kinds."""
 _TOTAL = re.compile(r"^(?:summary|totals):\s+(\d+)", re.MULTILINE)
 
 
@@ -64,6 +76,9 @@ def child(kind: str, requests: int, without: str | None = None) -> None:
     from benchmarks import apps
 
     logging.disable(logging.WARNING)
+    if kind.startswith("redis-"):
+        at_once(kind.removeprefix("redis-"), requests, without)
+        return
     if kind == "bare":
         app = apps.bare()
     else:
@@ -96,11 +111,50 @@ def child(kind: str, requests: int, without: str | None = None) -> None:
     asyncio.run(main())
 
 
+def at_once(kind: str, requests: int, without: str | None) -> None:
+    """`child` on the Redis store (BENCH_STORE_URL): batches of `AT_ONCE` requests, each run by
+    uvloop to its end (`requests` is a whole number of batches)."""
+    import uvloop
+
+    from benchmarks import apps
+
+    loop = uvloop.new_event_loop()
+    asyncio.set_event_loop(loop)
+    app = shield_without(without) if without else apps.protected()
+    image = kind == "original"
+    driver = Driver(app, "/images/7.png" if image else "/artworks/7", image)
+
+    async def batch() -> None:
+        scope, receive, send = driver.scope, driver.receive, driver.send
+        await asyncio.gather(*[driver.app(dict(scope), receive, send) for _ in range(AT_ONCE)])
+
+    def one(_: object, __: object) -> None:
+        loop.run_until_complete(batch())
+
+    loop.run_until_complete(driver.start())
+    if kind == "cookie":
+        cookie = loop.run_until_complete(visitor_cookie(driver))
+        driver.scope["headers"] = [*driver.scope["headers"], (b"cookie", cookie)]
+    for _ in range(WARM_UP // AT_ONCE):  # (a loop: not counted)
+        one(None, None)
+    functools.reduce(one, range(requests // AT_ONCE), None)  # counted
+    loop.run_until_complete(driver.stop())
+    loop.close()
+    if driver.statuses != {200}:
+        raise RuntimeError(f"not every request reached the app: {sorted(driver.statuses)}")
+
+
 def count(src: Path, kind: str, requests: int, without: str | None = None) -> float:
     """Instructions a request: one run of `child` under callgrind, which counts inside
-    `functools.reduce` only (the measured loop; neither the app nor its server calls it)."""
-    with tempfile.TemporaryDirectory() as folder:
+    `functools.reduce` only (the measured loop; neither the app nor its server calls it). A
+    `redis-` kind gets a fresh redis-server for its run (what one tree stored, the next does
+    not find) and whole batches."""
+    with tempfile.TemporaryDirectory() as folder, contextlib.ExitStack() as stack:
         out = Path(folder) / "callgrind.out"
+        env = os.environ | {"PYTHONPATH": f"{src}{os.pathsep}{ROOT}", "PYTHONHASHSEED": "0"}
+        if kind.startswith("redis-"):
+            env["BENCH_STORE_URL"] = stack.enter_context(redis_server())
+            requests = -(-requests // AT_ONCE) * AT_ONCE
         command = [
             "valgrind",
             "--tool=callgrind",
@@ -116,7 +170,6 @@ def count(src: Path, kind: str, requests: int, without: str | None = None) -> fl
             str(requests),
             *(["--without", without] if without else []),
         ]
-        env = os.environ | {"PYTHONPATH": f"{src}{os.pathsep}{ROOT}", "PYTHONHASHSEED": "0"}
         subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True, timeout=900)
         found = _TOTAL.search(out.read_text(encoding="utf-8", errors="replace"))
     if found is None:
@@ -149,17 +202,17 @@ def main() -> None:
     for kind in kinds:
         for name, src in trees.items():
             found[(name, kind)] = count(src, kind, args.requests)
-            print(f"  {kind:9} {name:10} {found[(name, kind)] / 1000:9.2f}k", flush=True)
+            print(f"  {kind:14} {name:10} {found[(name, kind)] / 1000:9.2f}k", flush=True)
         if args.against:
             here, there = found[("this tree", kind)], found[("against", kind)]
-            print(f"  {kind:9} this tree / against {here / there:.4f} ({here - there:+,.0f})")
+            print(f"  {kind:14} this tree / against {here / there:.4f} ({here - there:+,.0f})")
         if args.breakdown and kind != "bare":
             shipped = found[("this tree", kind)]
             for defence in DEFENCES:
-                if kind == "cookie" and defence in ("identity", "every detector"):
+                if kind.endswith("cookie") and defence in ("identity", "every detector"):
                     continue  # (the cookie is identity's: without it, none is issued)
                 cost = shipped - count(ROOT / "src", kind, args.requests, defence)
-                print(f"  {kind:9} {defence:16} adds {cost / 1000:8.2f}k", flush=True)
+                print(f"  {kind:14} {defence:16} adds {cost / 1000:8.2f}k", flush=True)
 
 
 if __name__ == "__main__":

@@ -3,10 +3,11 @@
 redis-py's asyncio connection hands hiredis every argument through a Python encoder, one call
 per argument: ~0.45 µs each, and a page view with every defence sends ~50 arguments (its
 scripts' keys and arguments). hiredis packs the same arguments (str as UTF-8, int, float as
-`repr`, bytes) in C, ~0.05 µs each: measured in process with 32 concurrent requests, the Redis
-store's client CPU fell by ~26 µs a request (docs/log/store.md). Only the connections of the store's
-own pool pack this way, and only pipelines (`pack_commands`); anything hiredis does not take
-(a memoryview, a command name with a space, as in `CONFIG GET`) goes to redis-py's packing.
+`repr`, bytes) in C, ~0.1 µs each (~1,200-1,500 instructions: docs/log/store.md): measured in
+process with 32 concurrent requests, the Redis store's client CPU fell by ~26 µs a request.
+Only the connections of the store's own pool pack this way, and only pipelines
+(`pack_commands`); anything hiredis does not take (a memoryview, a command name with a space,
+as in `CONFIG GET`) goes to redis-py's packing.
 """
 
 from __future__ import annotations
