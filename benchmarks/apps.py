@@ -129,6 +129,9 @@ def bench_settings() -> Settings:
         # otherwise, so the same file builds the settings of a tree from before metrics
         **({"metrics": {"enabled": True}} if os.environ.get("BENCH_METRICS") == "on" else {}),
         **({"trusted_proxies": ["127.0.0.1"]} if os.environ.get("BENCH_PERSON") == "on" else {}),
+        # BENCH_STORE_TIMEOUT: a longer store deadline (bench_instructions' Redis kinds, which
+        # valgrind slows fifty-fold: a reply past 0.25 s would count a fail-open path)
+        **({"store_timeout": float(t)} if (t := os.environ.get("BENCH_STORE_TIMEOUT")) else {}),
     )
 
 

@@ -31,7 +31,7 @@ own for each run): 32 at a time on uvloop, as one uvicorn worker under `wrk -c32
 (`run_until_complete`) inside the counted stretch, so the loop's turns, the store's batching,
 its packing and its replies count with the requests; the Redis server's own work does not (a
 process of its own: `bench_redis_cpu` measures it). Their figures move a little more between
-runs of one tree (how replies arrive decides how a tick's work is split).
+runs of one tree (0.3% here: how replies arrive decides how a tick's work is split).
 
 Instructions are not time: a cache miss costs more than an instruction and a division more than
 an add, so a change in data layout (what the garbage collector walks, what a reader's pace
@@ -113,11 +113,22 @@ def child(kind: str, requests: int, without: str | None = None) -> None:
 
 def at_once(kind: str, requests: int, without: str | None) -> None:
     """`child` on the Redis store (BENCH_STORE_URL): batches of `AT_ONCE` requests, each run by
-    uvloop to its end (`requests` is a whole number of batches)."""
+    uvloop to its end (`requests` is a whole number of batches). Under valgrind a batch takes
+    fifty times as long, so the store's deadline is 30 s (BENCH_STORE_TIMEOUT, set by `count`),
+    and a run in which the store failed even once (a fail-open path counted) is refused."""
     import uvloop
 
     from benchmarks import apps
+    from scrapeshield.store.breaker import CircuitBreaker
 
+    failures: list[BaseException] = []
+    record_failure = CircuitBreaker.record_failure
+
+    def recorded(breaker: CircuitBreaker, error: BaseException) -> None:
+        failures.append(error)
+        record_failure(breaker, error)
+
+    setattr(CircuitBreaker, "record_failure", recorded)  # noqa: B010  (this process only)
     loop = uvloop.new_event_loop()
     asyncio.set_event_loop(loop)
     app = shield_without(without) if without else apps.protected()
@@ -142,6 +153,8 @@ def at_once(kind: str, requests: int, without: str | None) -> None:
     loop.close()
     if driver.statuses != {200}:
         raise RuntimeError(f"not every request reached the app: {sorted(driver.statuses)}")
+    if failures:  # a fail-open path would have been counted: not the request measured
+        raise RuntimeError(f"the store failed {len(failures)} times, first: {failures[0]!r}")
 
 
 def count(src: Path, kind: str, requests: int, without: str | None = None) -> float:
@@ -154,6 +167,7 @@ def count(src: Path, kind: str, requests: int, without: str | None = None) -> fl
         env = os.environ | {"PYTHONPATH": f"{src}{os.pathsep}{ROOT}", "PYTHONHASHSEED": "0"}
         if kind.startswith("redis-"):
             env["BENCH_STORE_URL"] = stack.enter_context(redis_server())
+            env["BENCH_STORE_TIMEOUT"] = "30"  # (valgrind's pace: see `at_once`)
             requests = -(-requests // AT_ONCE) * AT_ONCE
         command = [
             "valgrind",
@@ -170,7 +184,10 @@ def count(src: Path, kind: str, requests: int, without: str | None = None) -> fl
             str(requests),
             *(["--without", without] if without else []),
         ]
-        subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True, timeout=900)
+        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, timeout=900)
+        if done.returncode:
+            tail = done.stderr.decode(errors="replace").strip().splitlines()[-3:]
+            raise RuntimeError(f"{kind} ({src}) failed: " + " / ".join(tail))
         found = _TOTAL.search(out.read_text(encoding="utf-8", errors="replace"))
     if found is None:
         raise RuntimeError("no total in callgrind's output")
