@@ -155,3 +155,24 @@ async def test_a_request_reads_the_ban_once_on_the_memory_store() -> None:
     for n in range(1, 4):
         assert (await request(shield))[0].action is Action.ALLOW
         assert store.ban_reads == n
+
+
+def test_an_admitted_sliding_hit_is_answered_in_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Room for the cost at both windows' whole counts, or only at the weighted count: either
+    way the one-pass path (`_admit_sliding`) admits, and the general path (`_states`) is not
+    asked; it answers only a request that some limit refuses."""
+    rules, keys = plan_for("10/10 seconds")
+    limiter = NativeMemoryLimiter(MemoryStore())
+    start = 1_700_000_000.0
+    for n in range(8):  # 8 of 10 in one window
+        limiter.hit_now(rules, keys, 1, "k", 0.0, False, False, now=start + n * 0.01)
+
+    def general(*_: object) -> None:
+        raise AssertionError("the general path answered an admitted hit")
+
+    monkeypatch.setattr(limiter, "_states", general)
+    nxt = (int(start / 10) + 1) * 10.0
+    # The next window, 80% through it: 8 weighted to 1.6; whole counts 8 + 0 + 1 fit too.
+    assert limiter.hit_now(rules, keys, 1, "k", 0.0, False, False, now=nxt + 8).rejected is None
+    # Whole counts 8 + 1 + 2 = 11 > 10, weighted int(1.6 + 1) + 2 = 4: admitted in one pass.
+    assert limiter.hit_now(rules, keys, 2, "k", 0.0, False, False, now=nxt + 8).rejected is None
