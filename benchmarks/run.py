@@ -7,7 +7,9 @@ worker per variant and loads it with wrk -t1 -c32 on 127.0.0.1. Variants: the ba
 pure-ASGI no-op middleware, slowapi (memory and Redis, the same client limits), scrapeshield with
 rate limiting alone and as shipped (every defence), each on memory and Redis. Stacks: h11 +
 asyncio and httptools + uvloop (`uvicorn[standard]`). The variants alternate for `--rounds`
-rounds and the medians are reported, so a busy neighbour slows every variant alike.
+rounds (every other round in reverse order) and the medians are reported, so a busy neighbour
+slows every variant alike; a ratio to bare is worked out per round and its median and range over
+the rounds are reported.
 
 Per variant: requests/s, ratio to bare on the same stack, p50/p99 latency (wrk), the server
 process's CPU µs per request (/proc), and for Redis variants the Redis server's CPU µs per
@@ -277,6 +279,22 @@ def served(
     return rps, p50, p99, cpu, rcpu, rcalls, sent, figures
 
 
+def paired(variant: list[float], bare: list[float]) -> tuple[float, float, float]:
+    """The median, least and greatest of a round's figure over the same round's bare figure.
+
+    Each round's pair was measured minutes apart at most, while this shared host's speed moves
+    by up to 2x between runs: a ratio of medians taken over all rounds would mix one round's
+    bare with another's variant, so the ratio is paired by round first."""
+    ratios = [a / b for a, b in zip(variant, bare, strict=True)]
+    return statistics.median(ratios), min(ratios), max(ratios)
+
+
+def spread(figures: tuple[float, float, float]) -> str:
+    """`0.49` for one round, `0.49 (0.45-0.53)` for several."""
+    middle, low, high = figures
+    return f"{middle:.2f}" if low == high else f"{middle:.2f} ({low:.2f}-{high:.2f})"
+
+
 def only(options: argparse.Namespace, label: str) -> bool:
     """Whether `--only` names this variant (any of its texts between `|`)."""
     return any(text in label for text in options.only.split("|"))
@@ -290,7 +308,10 @@ def measure(options: argparse.Namespace, url: str) -> dict[tuple[str, str], Runs
         for stack, stack_args in STACKS.items():
             if options.stack and options.stack != stack:
                 continue
-            for label, factory, env in variants(url) + paced:
+            order = variants(url) + paced
+            if round_ % 2:  # every other round backwards: no variant always runs last
+                order.reverse()
+            for label, factory, env in order:
                 if options.only and not label.startswith("bare") and not only(options, label):
                     continue
                 mixed = mix_of(label) != ""
@@ -345,7 +366,8 @@ def scaling(options: argparse.Namespace, url: str) -> list[str]:
                     wrk(base, 1, options.connections)
                     figures[key].append(wrk(base, options.seconds, options.connections)[0])
         bare, shipped = (statistics.median(figures[k]) for k in ("bare", "shipped"))
-        rows.append(f"| {count} | {bare:,.0f} | {shipped:,.0f} | {shipped / bare:.2f} |")
+        share = spread(paired(figures["shipped"], figures["bare"]))
+        rows.append(f"| {count} | {bare:,.0f} | {shipped:,.0f} | {share} |")
         print(f"workers {count}: bare {bare:.0f}, shipped on Redis {shipped:.0f} req/s", flush=True)
     return rows
 
@@ -367,7 +389,8 @@ def report(
         f"{os.cpu_count()} CPUs (shared), Python {platform.python_version()}",
         f"- command: `python -m benchmarks.run{' --quick' if options.quick else ''}`: "
         f"wrk -t1 -c{options.connections}, {options.seconds:g} s per run, "
-        f"median of {options.rounds} interleaved round(s), one uvicorn worker",
+        f"median of {options.rounds} interleaved round(s) (every other one in reverse order), "
+        "one uvicorn worker",
         f"- store round trips per request (in process): {trips}",
         "",
         "| stack | variant | req/s | of bare | p50 ms | p99 ms | server CPU µs/req "
@@ -381,8 +404,9 @@ def report(
             if row_stack != stack:
                 continue
             bare_run = runs[(stack, "bare" + mix_of(label))]
-            share = med(run.rps) / med(bare_run.rps)
-            by_cpu = med(bare_run.cpu) / med(run.cpu)  # steadier than req/s on shared cores
+            shares = paired(run.rps, bare_run.rps)
+            by_cpu = paired(bare_run.cpu, run.cpu)  # steadier than req/s on shared cores
+            share = shares[0]
             if run.leased:
                 leased.append(f"{stack}, {label}: {med(run.leased):.1%}")
             if mix_of(label) == PACED:  # how far apart a person's page loads came
@@ -399,8 +423,9 @@ def report(
                 f"{med(run.redis_cpu):.1f} | {med(run.commands):.2f}" if run.redis_cpu else "- | -"
             )
             lines.append(
-                f"| {stack} | {label} | {med(run.rps):,.0f} | {share:.2f} | {med(run.p50):.2f} "
-                f"| {med(run.p99):.2f} | {med(run.cpu):.0f} | {by_cpu:.2f} | {redis_cells} "
+                f"| {stack} | {label} | {med(run.rps):,.0f} | {spread(shares)} "
+                f"| {med(run.p50):.2f} | {med(run.p99):.2f} | {med(run.cpu):.0f} "
+                f"| {spread(by_cpu)} | {redis_cells} "
                 f"| {verdict} |"
             )
     if leased:

@@ -1,0 +1,23 @@
+"""benchmarks.run's ratios to bare: paired by round, with their range."""
+
+from __future__ import annotations
+
+import pytest
+from benchmarks.run import paired, spread
+
+
+def test_a_ratio_pairs_each_round_with_its_own_bare_run() -> None:
+    # The host ran the second round twice as fast: its variant is at 0.5 of bare as the
+    # first round's, where a ratio of medians would read (400 + 200) / (1000 + 500) = 0.4.
+    assert paired([250, 500], [500, 1000]) == (0.5, 0.5, 0.5)
+    assert paired([100, 300, 200], [400, 400, 400]) == (0.5, 0.25, 0.75)
+
+
+def test_the_spread_is_shown_only_when_rounds_differ() -> None:
+    assert spread((0.49, 0.49, 0.49)) == "0.49"
+    assert spread((0.49, 0.45, 0.53)) == "0.49 (0.45-0.53)"
+
+
+def test_rounds_that_do_not_pair_are_refused() -> None:
+    with pytest.raises(ValueError, match="shorter"):
+        paired([1.0, 2.0], [1.0])
