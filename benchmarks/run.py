@@ -1,6 +1,6 @@
 """The published figures: every variant side by side, on both production stacks, in one run.
 
-.venv/bin/python -m benchmarks.run [--quick] [--seconds 8] [--rounds 2] [--out docs/benchmarks.md]
+.venv/bin/python -m benchmarks.run [--quick] [--seconds 6] [--rounds 3] [--out docs/benchmarks.md]
 
 Serves the demo gallery (an artwork page, a Firefox navigation's headers) with one uvicorn
 worker per variant and loads it with wrk -t1 -c32 on 127.0.0.1. Variants: the bare gallery, a
@@ -453,8 +453,8 @@ def report(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="2 s runs, one round (~2 minutes)")
-    parser.add_argument("--seconds", type=float, default=8)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=6)
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--out", type=Path, default=Path("docs/benchmarks.md"))
     parser.add_argument(
