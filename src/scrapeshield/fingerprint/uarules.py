@@ -337,12 +337,13 @@ def _screen(lowered: str) -> bool:
 def _without_device(lowered: str) -> str:
     """The agent without its device-model text (a maker names a phone as it likes)."""
     text = lowered
-    if (platform := _PLATFORM.match(text)) and "android" in platform.group(1):
-        fields = platform.group(1).split(";")
+    if (platform := _PLATFORM.match(text)) and "android" in (comment := platform.group(1)):
+        fields = comment.split(";")
         android = next(i for i, f in enumerate(fields) if "android" in f)
-        model = next((i for i in range(len(fields) - 1, android, -1) if "build/" in fields[i]), 0)
-        kept = fields[: android + 1] + fields[model + 1 :] if model else fields[: android + 1]
-        text = ";".join(kept) + text[platform.end() :]
+        head = ";".join(fields[: android + 1])  # the comment up to the Android version
+        build = comment.rfind("build/", len(head))  # found in C, not field by field
+        end = comment.find(";", build) if build >= 0 else -1
+        text = head + (comment[end:] if end >= 0 else "") + text[platform.end() :]
     if any(hint in text for hint in DEVICE_FIELD_HINTS):
         text = _DEVICE_FIELDS.sub(" ", text)
     return text
