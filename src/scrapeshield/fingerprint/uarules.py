@@ -332,8 +332,6 @@ def _screen(lowered: str) -> bool:
 # 1 dev-new bot, no browser or app of any dev pool (their ~18,000 browsers with such fields
 # write `wv`, locales and ROM names). Risk: a custom ROM naming itself there with a bot word or a
 # URL (none seen).
-
-
 def _without_device(lowered: str) -> str:
     """The agent without its device-model text (a maker names a phone as it likes)."""
     text = lowered
