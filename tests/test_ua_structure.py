@@ -1,5 +1,5 @@
-"""Structural rules of rounds eleven to fifteen (docs/log/detection.md, "Eleventh round" to
-"Fifteenth round"), each on the agents of the development pools it was decided on, with the near
+"""Structural rules of rounds eleven to seventeen (docs/log/detection.md, "Round 11" to
+"Round 17"), each on the agents of the development pools it was decided on, with the near
 miss it must leave as it was."""
 
 from __future__ import annotations
@@ -227,3 +227,52 @@ def test_round_fifteens_catalogue_names_and_whatsapps_two_forms() -> None:
     )
     assert not CLASSIFIER.classify(electron).is_bot
     assert CLASSIFIER.classify("Mozilla/5.0 (compatible; WhatsApp Bot)").agent is None
+
+
+def test_the_fields_after_an_android_models_build_field_are_read() -> None:
+    """Round seventeen: in an Android comment the fields after the model's `Build/` field are not
+    device-model text (a WebView's `wv`, a locale, a ROM's name), so the rules read them: Yahoo
+    Japan's crawler names itself and its URL there (dev-new). The model field before it, a model
+    written again with its own `Build/`, and a model with no `Build/` stay unread."""
+    yahoo = (
+        "Mozilla/5.0 (Linux; U; Android 2.3.3; ja-jp; sdk Build/GRI34; Y!J-BRZ/YATSHA crawler;"
+        " http://help.yahoo.co.jp/help/jp/search/indexing/indexing-15.html) AppleWebKit/533.1"
+        " (KHTML, like Gecko) Version/4.0 Mobile Safari/533.1"
+    )
+    assert "URL" in _bot_reason(yahoo, "Android")
+    assert BARE.classify(yahoo).is_bot
+    no_url = yahoo.replace(" http://help.yahoo.co.jp/help/jp/search/indexing/indexing-15.html", "")
+    assert "bot-like word 'crawl'" in _bot_reason(no_url, "Android")
+    engine = ") AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/120.0.6099.230 Mobile"
+    for comment in (
+        "Linux; Android 8.1.0; M bot 60 Build/O11019; wv",  # a phone named "M bot 60"
+        "Linux; U; Android 4.0.4; en-us; M bot 60 Build/IMM76D; M bot 60 Build/IMM76D",
+        "Linux; Android 8.1.0; M bot 60",
+        "Linux; U; Android 4.2.2; en-us; GT-I9100 Build/JDQ39; CyanogenMod-10.1",
+        "Linux; Android 14; CUBOT KINGKONG 9 Build/UP1A.231005.007; wv",
+    ):
+        browser = f"Mozilla/5.0 ({comment}{engine} Safari/537.36"
+        assert not _bot_reason(browser, "Chrome Mobile WebView"), browser
+        assert not BARE.classify(browser).is_bot, browser
+
+
+def test_another_browsers_version_in_ies_comment_is_a_made_up_mix() -> None:
+    """Round seventeen: Internet Explorer writes no other browser's or engine's version token
+    in its comment (dev-new's `(compatible; MSIE 9.0; Firefox/50.1) Daum/4.1`). Chrome Frame's
+    token and a browser writing its own after the comment are not such a token."""
+    for bot in (
+        "Mozilla/5.0 (compatible; MSIE 9.0; Firefox/50.1) Daum/4.1",
+        "Mozilla/4.0 (compatible; MSIE 8.0; Windows NT 6.1; Chrome/41.0.2272.101)",
+    ):
+        assert "another browser's version" in _bot_reason(bot, "IE"), bot
+        assert BARE.classify(bot).is_bot, bot
+    for browser in (
+        "Mozilla/4.0 (compatible; MSIE 8.0; Windows NT 6.1; Trident/4.0; chromeframe/11.0.696.57)",
+        "Mozilla/5.0 (compatible; MSIE 9.0; Windows NT 6.1; Trident/5.0) chromeframe/10.0.648.205",
+        "Mozilla/4.0 (compatible; MSIE 6.0; Windows NT 5.1; en) Opera 8.50",
+        "Mozilla/5.0 (compatible; MSIE 9.0; Windows NT 6.1; WOW64; Trident/5.0) Core/1.63.5514.400"
+        " QQBrowser/10.1.1688.400",
+        "Mozilla/4.0 (compatible; MSIE 8.0; Windows NT 6.1; Trident/4.0; SlimChrome/1.0)",  # glued
+    ):
+        assert not _bot_reason(browser, "IE"), browser
+        assert not BARE.classify(browser).is_bot, browser

@@ -77,9 +77,9 @@ _CONTACT = re.compile(
 # bot in either form); a bot's "+http" is still read wherever it is.
 _BRANDING = re.compile(r"browser[^;()/]{0,20}[ (]*(?:from:? )?(?:https?://|www\.)|\.www\.")
 # Device-model text: in the platform comment of a browser-form agent, the fields after the
-# Android version ("Mozilla/5.0 (Linux; Android 14; CUBOT KINGKONG 9 Build/...)"), and the
-# device fields in-app browsers append (FBDV/, Model/, Build/, [FB...], and Instagram's or
-# Threads' "Android (33/13; 320dpi; 720x1440; brand; model; device; chipset; ...)").
+# Android version up to the model's `Build/` field ("Mozilla/5.0 (Linux; Android 14; CUBOT
+# KINGKONG 9 Build/...)"), and the device fields in-app browsers append (FBDV/, Model/, Build/,
+# [FB...], and Instagram's or Threads' "Android (33/13; 320dpi; 720x1440; brand; model; ...)").
 # The comment runs to the first parenthesis, so it is read possessively (`*+`): a comment never
 # closed is not read again backwards, a character at a time (`;` fields: 12.5 -> 4.4 µs).
 _PLATFORM = re.compile(r"\A(?:mozilla|opera)/[0-9.]+ ?\(([^()]*+)\)")
@@ -258,6 +258,14 @@ _MSIE_COMMENT = re.compile(r"\Amozilla/5\.0 \(compatible;[^()]*; ?msie [0-9]+\.[
 # bare in a compatible; comment: none on any development pool (dev-A, dev-B, dev-new), where
 # "msie" without a version appears only in other places (`(UHISSO msie; Windows NT 10.0; ...)`).
 _MSIE_UNVERSIONED = re.compile(r"\(compatible; ?msie ?[;)]")
+# Nor does it write another browser's or engine's version token in that comment ("(compatible;
+# MSIE 9.0; Firefox/50.1) Daum/4.1", a crawler's mix; Chrome Frame writes `chromeframe/`).
+# Round seventeen: 1 dev-new bot, no browser or app of any dev pool has the form. Risk: a
+# user-agent switcher's hand-made string (none seen).
+_MSIE_MIXED = re.compile(
+    r"\(compatible; ?msie [0-9.]+;[^()]*?(?<![a-z])"
+    r"(?:firefox|chrome|safari|applewebkit|gecko)/[0-9]"
+)
 # A product version that is a millisecond Unix time (13 digits, 2017-2033: "Firefox/77.0
 # Time/1710630666672"), a script's stamp. Ten-digit (second) stamps are not judged: browsers and
 # in-app browsers send build numbers of that length (`ACHEETAHI/2100501066`).
@@ -318,13 +326,22 @@ def _screen(lowered: str) -> bool:
     return "x" in text and bool(_SCREEN.search(text))
 
 
+# The fields after the (last) `Build/` field are not the model's: a WebView's `wv`, a locale,
+# a custom ROM's name, or a crawler's own name and URL ("...; sdk Build/GRI34; Y!J-BRZ/YATSHA
+# crawler; http://help.yahoo.co.jp/...)", Yahoo Japan's). Round seventeen: the rules read them,
+# 1 dev-new bot, no browser or app of any dev pool (their ~18,000 browsers with such fields
+# write `wv`, locales and ROM names). Risk: a custom ROM naming itself there with a bot word or a
+# URL (none seen).
 def _without_device(lowered: str) -> str:
     """The agent without its device-model text (a maker names a phone as it likes)."""
     text = lowered
-    if (platform := _PLATFORM.match(text)) and "android" in platform.group(1):
-        fields = platform.group(1).split(";")
+    if (platform := _PLATFORM.match(text)) and "android" in (comment := platform.group(1)):
+        fields = comment.split(";")
         android = next(i for i, f in enumerate(fields) if "android" in f)
-        text = ";".join(fields[: android + 1]) + text[platform.end() :]
+        head = ";".join(fields[: android + 1])  # the comment up to the Android version
+        build = comment.rfind("build/", len(head))  # found in C, not field by field
+        end = comment.find(";", build) if build >= 0 else -1
+        text = head + (comment[end:] if end >= 0 else "") + text[platform.end() :]
     if any(hint in text for hint in DEVICE_FIELD_HINTS):
         text = _DEVICE_FIELDS.sub(" ", text)
     return text
@@ -449,6 +466,8 @@ def _bot_reason(lowered: str, parsed: Parsed) -> str:
         return "a millisecond timestamp where a product sends its version"
     if "msie" in lowered and _MSIE_UNVERSIONED.search(lowered):
         return "claims Internet Explorer without its version: IE always writes one"
+    if "msie" in lowered and _MSIE_MIXED.search(lowered):
+        return "another browser's version in Internet Explorer's comment: a made-up mix"
     if not lowered.startswith("mozilla/5.") and _ABOVE_MOZILLA_5.search(lowered):
         return "a Mozilla/ version above 5 beside Chrome's or Firefox's: made up"
     if parsed.family == "Other":
