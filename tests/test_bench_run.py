@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from benchmarks.run import paired, spread
+from benchmarks.run import judged, paired, spread
 
 
 def test_a_ratio_pairs_each_round_with_its_own_bare_run() -> None:
@@ -21,3 +21,9 @@ def test_the_spread_is_shown_only_when_rounds_differ() -> None:
 def test_rounds_that_do_not_pair_are_refused() -> None:
     with pytest.raises(ValueError, match="shorter"):
         paired([1.0, 2.0], [1.0])
+
+
+def test_a_target_is_met_only_when_every_round_meets_it() -> None:
+    assert judged((0.80, 0.76, 0.90), 0.75) == "met"
+    assert judged((0.80, 0.65, 1.03), 0.75) == "NOT met in every round"
+    assert judged((0.57, 0.54, 0.62), 0.75) == "NOT met"
