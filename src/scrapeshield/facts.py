@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 
-from scrapeshield.client import ClientResolver, IPAddress, Resolved, address_of
+from scrapeshield.client import ClientResolver, IPAddress, address_of
 from scrapeshield.errors import ConfigurationError
 from scrapeshield.patterns import GlobSet
 from scrapeshield.route_index import RouteIndex, RouteMark, find_routes, route_path
@@ -30,7 +30,6 @@ MAX_COOKIE_HEADER = 32 * 1024
 MAX_HEADERS = 128
 _PROXY_TAIL = 32
 _ROUTE_CACHE_SIZE = 4096
-_PEER_CACHE_SIZE = 4096
 _MAX_CACHED_PATH = 256
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 _MAX_CACHED_HOSTS = 256
@@ -199,7 +198,6 @@ class FactsBuilder:
     """Everything derived from settings compiled once, so `build` does only per-request work."""
 
     __slots__ = (
-        "_direct",
         "_groups",
         "_index",
         "_known_groups",
@@ -207,7 +205,6 @@ class FactsBuilder:
         "_looked_for_routes",
         "_max_ua",
         "_named",
-        "_peers",
         "_resolver",
         "_routes",
         "_trust_request_id",
@@ -229,8 +226,6 @@ class FactsBuilder:
         )
         self._index: RouteIndex | None = None
         self._looked_for_routes = False
-        self._direct = not settings.trusted_proxies
-        self._peers: dict[str | None, Resolved] = {}  # (plain: one a client, untracked)
         self._local: dict[str, bool] = {}  # Host value -> is it this machine (a secure context)
         self._max_ua = settings.user_agent_max_length
         self._trust_request_id = settings.trust_request_id
@@ -286,15 +281,7 @@ class FactsBuilder:
             user_agent = user_agent[: self._max_ua]
         client = scope.get("client")
         peer = str(client[0]) if client else None
-        if self._direct:  # no proxy is trusted: the peer alone decides (one lookup, 0.3% of a
-            resolved = self._peers.get(peer)  # request: kept so the plain forms stay in 1.5%)
-            if resolved is None:
-                resolved = self._resolver.resolved(peer, headers)
-                if len(self._peers) >= _PEER_CACHE_SIZE:  # peers come from clients: bounded
-                    self._peers.clear()
-                self._peers[peer] = resolved
-        else:
-            resolved = self._resolver.resolved(peer, headers)
+        resolved = self._resolver.resolved(peer, headers)
         _, _, client_key, via_proxy, proxy_scheme = resolved
         # ASGI gives str values here (only `or` guards a server that leaves one out).
         scheme = proxy_scheme or scope.get("scheme") or "http"
