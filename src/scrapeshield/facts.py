@@ -32,7 +32,6 @@ _PROXY_TAIL = 32
 _ROUTE_CACHE_SIZE = 4096
 _MAX_CACHED_PATH = 256
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
-_MAX_CACHED_HOSTS = 256
 _SECURE_SCHEMES = frozenset({"https", "wss"})
 # Field names browsers and crawlers send, as ASGI servers give them (lower case), and decoded.
 _NAMES: dict[bytes, str] = {
@@ -201,7 +200,6 @@ class FactsBuilder:
         "_groups",
         "_index",
         "_known_groups",
-        "_local",
         "_looked_for_routes",
         "_max_ua",
         "_named",
@@ -226,7 +224,6 @@ class FactsBuilder:
         )
         self._index: RouteIndex | None = None
         self._looked_for_routes = False
-        self._local: dict[str, bool] = {}  # Host value -> is it this machine (a secure context)
         self._max_ua = settings.user_agent_max_length
         self._trust_request_id = settings.trust_request_id
 
@@ -294,11 +291,6 @@ class FactsBuilder:
             candidate = headers.get("x-request-id", "")
             if 0 < len(candidate) <= _MAX_REQUEST_ID and candidate.isprintable():
                 request_id = candidate
-        local = self._local.get(host)  # (0.3% of a request: kept so the plain forms stay in 1.5%)
-        if local is None:
-            local = _is_local(host)
-            if len(self._local) < _MAX_CACHED_HOSTS:  # Host comes from clients: stay bounded
-                self._local[host] = local
         return Facts(
             method,
             path,
@@ -315,7 +307,7 @@ class FactsBuilder:
             (found := self._groups.get((method, path)) or self._route(scope, method, path))[0],
             # 16 hex digits, as f"{bits:016x}" writes them, for ~0.7% of a request less
             request_id or getrandbits(64).to_bytes(8).hex(),
-            scheme in _SECURE_SCHEMES or local,
+            scheme in _SECURE_SCHEMES or _is_local(host),
             via_proxy,
             time.time(),
             found[1],
