@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 
 from scrapeshield import Settings
-from scrapeshield.facts import _PEER_CACHE_SIZE, FactsBuilder
+from scrapeshield.client import _CACHE_SIZE
+from scrapeshield.facts import FactsBuilder
 from scrapeshield.shield import synthetic_scope
 
 
@@ -40,10 +41,10 @@ def test_route_group_cache_is_bounded_and_answers_like_the_matcher() -> None:
 
 def test_identities_are_cached_per_peer_and_the_cache_is_bounded() -> None:
     builder = FactsBuilder(Settings(ipv6_prefix=64))
-    for n in range(1, _PEER_CACHE_SIZE + 10):
+    for n in range(1, _CACHE_SIZE + 10):
         facts = builder.build(synthetic_scope(ip=f"2001:db8:{n:x}::7"))
         assert facts.client_key == f"2001:db8:{n:x}::/64"
-        assert len(builder._peers) <= _PEER_CACHE_SIZE
+    assert builder.resolver._cached.cache_info().currsize == _CACHE_SIZE
     again = builder.build(synthetic_scope(ip="2001:db8:1::8"))
     assert again.client_key == "2001:db8:1::/64"
     assert str(again.client_ip) == "2001:db8:1::8"

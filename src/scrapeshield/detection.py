@@ -148,7 +148,7 @@ def detect(
         except Exception as exc:
             failed(detector, facts, ctx, exc)
             continue
-        if type(found) is tuple or type(found) is list:  # `settled` inline: 1.2% of a request
+        if type(found) is tuple or type(found) is list:  # `settled` inline: 3.9k a request
             if found:  # most detectors, most requests: nothing to say
                 signals.extend(found)
                 signalled(detector, ctx)

@@ -67,7 +67,7 @@ awaitable, when the tick's batch has settled: `detection.Pending`)."""
 
 def settled(found: Found) -> TypeGuard[Sequence[Signal]]:
     """True when `found` is the signals themselves (detectors return tuples or lists)."""
-    return type(found) is tuple or type(found) is list  # (not isinstance: 0.5% of a request)
+    return type(found) is tuple or type(found) is list  # (not isinstance: 3.8-4.1k on Redis)
 
 
 class Sent:

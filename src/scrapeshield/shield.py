@@ -68,8 +68,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("scrapeshield")
 
-# Module globals, not Action.X (an enum member read through its class): 0.4% of a request,
-# kept so that the plain forms elsewhere stay within 1.5% (docs/log/architecture.md)
+# Module globals, not Action.X (an enum member read through its class): 3.0-3.7k instructions
+# a request less (0.6-0.7%; docs/log/architecture.md, 2026-12-07)
 _ALLOW, _CHALLENGE = Action.ALLOW, Action.CHALLENGE
 NO_DECOY_PREFIX = "no-decoy/"  # a decoy verdict off the image routes, made a block
 BUDGET_USE = "budget_use"

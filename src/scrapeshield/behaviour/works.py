@@ -22,7 +22,7 @@ def item_id(path: str) -> int | None:
     `ITEM_ID` finds it: the last segment is 1 to 12 digits, with an extension or not (`.` and
     1 to 8 ASCII letters or digits), before one `/` or none (or, as `$` allows, a newline).
     Read once per path's tail (the only part it reads): most requests repeat a few paths
-    (a repeat ~3.8k instructions less; docs/log/behaviour.md, 2026-12-06)."""
+    (a page 5.1k instructions less; docs/log/architecture.md, 2026-12-07)."""
     return _tail_id(path[-ITEM_TAIL:])
 
 

@@ -9,7 +9,7 @@ of keys, and is cleared when either is reached, so a flood costs recomputation, 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from typing import Generic, TypeVar
 
 _V = TypeVar("_V")
@@ -21,9 +21,6 @@ class Memo(Generic[_V]):
         self.chars = chars
         self._answers: dict[Hashable, _V] = {}
         self._held = 0
-        # the lookup is the dict's own `get` (cleared, never replaced), not a method calling
-        # it: a request looks up two or three memos, ~1k instructions a Python frame
-        self.get: Callable[[Hashable], _V | None] = self._answers.get
 
     def __len__(self) -> int:
         return len(self._answers)
@@ -32,6 +29,9 @@ class Memo(Generic[_V]):
     def held(self) -> int:
         """Characters of keys held now (as the callers counted them)."""
         return self._held
+
+    def get(self, key: Hashable) -> _V | None:
+        return self._answers.get(key)
 
     def put(self, key: Hashable, answer: _V, chars: int) -> None:
         """Keep `answer` for `key`, whose strings are `chars` characters long in all."""

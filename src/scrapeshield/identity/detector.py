@@ -77,8 +77,8 @@ _TEMPLATES = 256
 _PLAN_NOTE = "identity_plan"  # the request's plan (a page's lease reads it)
 _POOL_NOTE = "identity_pool"  # the young identities this request's pool counted
 _NEVER = 1 << 30
-# A kept plan's fields read by place, not from a `Plan` made first: 0.25% of a request, kept so
-# that the plain forms elsewhere stay within 1.5% (docs/log/architecture.md, "The plainest form")
+# A kept plan's fields read by place, not from a `Plan` made first: a page 2.7-2.8k instructions
+# less, just over issue 19's 0.5% (docs/log/architecture.md, 2026-12-07)
 _SUBJECTS, _LEAN = Plan._fields.index("subjects"), Plan._fields.index("lean")
 
 

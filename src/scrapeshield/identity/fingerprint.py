@@ -68,7 +68,7 @@ class Fingerprints:
         self._memo: Memo[str] = Memo(entries, chars)
 
     def __call__(self, headers: Mapping[str, str]) -> str:
-        key = (tuple(headers), *map(headers.get, FIXED))  # (no comprehension's frame: ~1.5k)
+        key = (tuple(headers), *map(headers.get, FIXED))  # (no comprehension's frame: 3.2k)
         found = self._memo.get(key)
         if found is None:
             found = header_fingerprint(headers)

@@ -127,7 +127,7 @@ class NativeMemoryLimiter:
         Nothing awaits in between, so no other request sees the spent units."""
         data = self._data
         windows: list[tuple[int, int, int]] = []  # each limit's window after the hit
-        for i, lim in enumerate(limits):  # (keys[i]: a zip costs 0.2% of a request more)
+        for i, lim in enumerate(limits):  # (keys[i]: a zip, 3.1k instructions a page more)
             key, window = keys[i], lim.window
             index = int(now / window)  # time is positive: int() floors
             entry = data.get(key)

@@ -95,7 +95,7 @@ class MemoryStore:
 
     def peek_ban(self, client_key: str) -> str | None:
         """`peek` of a client's ban record: every request asks, and most sites have no ban (an
-        empty table answers ~0.6 µs sooner than the key's lookup, timeit)."""
+        empty table answers 5.8k instructions sooner than the key's lookup, 2026-12-07)."""
         if not self._bans:
             return None
         entry = self._live(ban_key(client_key), time.time())
