@@ -2,7 +2,7 @@
 
 .venv/bin/python -m benchmarks.run [--quick] [--seconds 6] [--rounds 3] [--out docs/benchmarks.md]
 
-Serves the demo gallery (an artwork page, a Firefox navigation's headers) with one uvicorn
+Serves the demo gallery (an artwork page, a Chrome link click's headers) with one uvicorn
 worker per variant and loads it with wrk -t1 -c32 on 127.0.0.1. Variants: the bare gallery, a
 pure-ASGI no-op middleware, slowapi (memory and Redis, the same client limits), scrapeshield with
 rate limiting alone and as shipped (every defence), each on memory and Redis. Stacks: h11 +
