@@ -8,7 +8,8 @@ list of scopes past their limits is the signal's detail. A leased page does the 
 at once (`count`), so every other client's evaluation reads the counts it would read without
 leases, and its signal is rebuilt from the counters as they stand (`over`), before it is
 counted: the network and fingerprint counters are shared, so another client may have moved
-them. The lease ends at the issuance window's and the pool window's turn (new counters).
+them (a counter past its limit at the grant stays so within its window: not read again). The
+lease ends at the issuance window's and the pool window's turn (new counters).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class Tokenless(NamedTuple):
     member: str  # the client, the pool's member
     pool_ttl: float
     identities: int  # more young identities in the pool than this: it signals
+    passed: tuple[bool, ...]  # the counters past their limits at the grant: they stay so
 
 
 def terms(
@@ -57,6 +59,9 @@ def state_of(plan: Plan, store: MemoryStore, limits: tuple[int, ...], identities
     codes, keys, members, ttls = plan.ops
     counted = [i for i, code in enumerate(codes) if code == "I"]
     at = plan.rest_at if plan.pool else -1
+    passed = tuple(  # (this page counted: a counter only rises within its window)
+        int(store.peek(keys[i]) or 0) > limit for i, limit in zip(counted, limits, strict=True)
+    )
     return Tokenless(
         store,
         tuple(keys[i] for i in counted),
@@ -66,6 +71,7 @@ def state_of(plan: Plan, store: MemoryStore, limits: tuple[int, ...], identities
         members[at] if at >= 0 else "",
         ttls[at] if at >= 0 else 0.0,
         identities,
+        passed,
     )
 
 
@@ -76,9 +82,11 @@ def over(state: Tokenless) -> tuple[bool, ...] | None:
     store = state.store
     if state.pool and store.distinct(state.pool, None) > state.identities:
         return None
+    if all(state.passed):  # (most leases: every counter past its limit, as it stays)
+        return state.passed
     return tuple(
-        int(store.peek(key) or 0) + 1 > limit
-        for key, limit in zip(state.counters, state.limits, strict=True)
+        passed or int(store.peek(key) or 0) + 1 > limit
+        for key, limit, passed in zip(state.counters, state.limits, state.passed, strict=True)
     )
 
 
