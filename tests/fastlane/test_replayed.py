@@ -34,11 +34,11 @@ TARGET_ROW_LEASED = 280
 a change that quietly stops leasing them fails."""
 
 
-FLOORS = {  # leased (71, 24, 759, 104 at 2026-12-07's commit): a change that stops leasing fails
+FLOORS = {  # leased (71, 24, 759, 688 at 2026-12-07's commit): a change that stops leasing fails
     ("shipped", False): 60,
     ("shipped", True): 20,
     ("never-refusing", False): 700,
-    ("never-refusing", True): 90,
+    ("never-refusing", True): 600,
 }
 
 
@@ -114,10 +114,7 @@ async def test_the_harness_names_a_broken_replay(
     elif broken == "one-short":
         monkeypatch.setattr(tokenless, "over", _one_short)
     elif broken == "window":
-        terms = tokenless.terms
-        monkeypatch.setattr(
-            tokenless, "terms", lambda *a: (t := terms(*a))._replace(until=(t.until or 0.0) + 1.0)
-        )
+        monkeypatch.setattr(tokenless, "terms", _a_second_late(tokenless.terms))
     else:
         first = (True, False, False)  # the address's alone, as at the grant of request 10
         monkeypatch.setattr(
@@ -142,3 +139,13 @@ def _one_short(state: tokenless.Tokenless) -> tuple[bool, ...]:
         int(state.store.peek(key) or 0) > limit
         for key, limit in zip(state.counters, state.limits, strict=True)
     )
+
+
+def _a_second_late(terms: Any) -> Any:
+    """`tokenless.terms` with its lease a second past the window's turn."""
+
+    def late(*args: Any) -> Any:
+        found = terms(*args)
+        return found._replace(until=found.until + 1.0) if found is not None else None
+
+    return late
