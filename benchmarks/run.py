@@ -166,13 +166,13 @@ def variants(url: str) -> list[tuple[str, str, dict[str, str]]]:
         ("scrapeshield rate limiting alone, Redis", "protected", {**ALONE, **shared}),
         ("scrapeshield as shipped, memory", "protected", {**SHIPPED, **memory}),
         ("scrapeshield as shipped, Redis", "protected", {**SHIPPED, **shared}),
-        # the one page with leases on: its counted signals replayed (docs/leases.md; memory only:
-        # a page without a token is not leased on Redis)
+        # the one page with leases on: its counted signals replayed (docs/leases.md)
         (
             "scrapeshield as shipped, memory, leases on",
             "protected",
             {**SHIPPED, **memory, **LEASES},
         ),
+        ("scrapeshield as shipped, Redis, leases on", "protected", {**SHIPPED, **shared, **LEASES}),
         # benchmarks/lane_probe.py: the fast lane's hit path, a probe (not exact, not shipped)
         ("lane probe, memory", "lane", {**SHIPPED, **memory}),
         ("lane probe, record, memory", "lane", {**SHIPPED, **memory, **RECORD}),
