@@ -244,3 +244,19 @@ def with_cookie(twins: Twins, count: int = 120) -> list[Request]:
     headers = [*page, ("Cookie", cookie)]
     out = [Request("/artworks/9", headers, ip=COOKIE_IP, after=0.05) for _ in range(count)]
     return _at(twins.clock.now, _edge(twins.clock.now) + 4.0, out)
+
+
+def pool_rotation(now: float, count: int = 40) -> list[Request]:
+    """A cookie-less client leased while issuance is limited (its first 40 pages), then two
+    pages from new addresses of other networks after each of its pages: the same browser
+    build's young identities pass the pool's threshold (16) within one of its leases (granted
+    at under half), and its next page signals `identity/rotating-pool` (the other networks'
+    evaluations keep its lease: its replay reads the pool, in memory from the store, on Redis
+    from this worker's evaluations)."""
+    page = [("Host", HOST), *chrome().navigation(BASE, "/")]
+    out = [Request("/artworks/11", page, ip="192.0.2.60", after=0.02) for _ in range(40)]
+    for n in range(count):
+        out.append(Request("/artworks/12", page, ip=f"100.64.{n}.9", after=0.01))
+        out.append(Request("/artworks/12", page, ip=f"100.65.{n}.9", after=0.01))
+        out.append(Request("/artworks/11", page, ip="192.0.2.60", after=0.01))
+    return _at(now, _edge(now) + 5.0, out)

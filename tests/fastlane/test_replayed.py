@@ -53,6 +53,8 @@ async def _replayed(twins: Twins) -> Twins:
         await twins.compare_stores()
         await twins.send(sequences.with_cookie(twins))
         await twins.compare_stores()
+        await twins.send(sequences.pool_rotation(twins.clock.now))
+        await twins.compare_stores()
     finally:
         await twins.aclose()
     return twins

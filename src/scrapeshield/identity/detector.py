@@ -77,7 +77,6 @@ _TEMPLATES = 256
 _PLAN_NOTE = "identity_plan"  # the request's plan (a page's lease reads it)
 _POOL_NOTE = "identity_pool"  # the young identities this request's pool counted
 _OVER_NOTE = "identity_over"  # which issuance counters this page took past their limits
-_ALL_OVER = (True, True, True)
 _NEVER = 1 << 30
 # A kept plan's fields read by place, not from a `Plan` made first: a page 2.7-2.8k instructions
 # less, just over issue 19's 0.5% (docs/log/architecture.md, 2026-12-07)
@@ -113,6 +112,7 @@ class IdentityDetector(Immediate):
             if settings.budgets.enabled and (allowed := getattr(spec, period)) > 0
         ]
         self._pool = settings.rotating_pool
+        self._pools = tokenless.Pools()  # (a Redis tokenless page's lease reads its pool here)
         self._newcomers = settings.budgets.newcomers if settings.budgets.enabled else 0
         # `Plan`s' fields; oldest out first (an OrderedDict: O(1), docs/store.md)
         self._plans: OrderedDict[tuple[object, ...], tuple[Any, ...]] = OrderedDict()
@@ -203,7 +203,7 @@ class IdentityDetector(Immediate):
         """A leased tokenless page's issuance signal, as its full evaluation would give it
         (False: the pool would signal, so it is evaluated in full; on Redis every counter is
         past its limit, and stays so)."""
-        over = tokenless.over(state) if type(state) is tokenless.Tokenless else _ALL_OVER
+        over = tokenless.over_of(state, self._pools)
         return False if over is None else self._limited.get(over, False)
 
     # a tokenless page's writes: at once in memory, handed over later on Redis (`tokenless`)
@@ -424,7 +424,8 @@ class IdentityDetector(Immediate):
         if plan.pool:
             seen = results[at]
             at += 1
-            ctx.notes[_POOL_NOTE] = seen  # (a page's lease reads it)
+            ctx.notes[_POOL_NOTE] = seen  # (a page's lease reads it; on Redis, `_pools`)
+            self._pools.note(plan.ops[1][plan.rest_at], seen)
             if seen > self._pool.identities:
                 detail = f"{seen} new identities with these headers in {self._pool.window:g}s"
                 out.append(Signal(ROTATING_POOL, WEIGHTS[ROTATING_POOL], detail))

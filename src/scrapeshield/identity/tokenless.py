@@ -13,8 +13,9 @@ lease ends at the issuance window's and the pool window's turn (new counters).
 
 On Redis (`Deferred`) a read or a write per leased page would cost the round trip a lease
 removes, so such a page is leased only once every counter is past its limit (the detail cannot
-change within the window: the counters only rise) and the pool under half its threshold (as a
-young token's page lease): its increments are deferred, handed over before any other full
+change within the window: the counters only rise) and the pool under half its threshold; its
+pool is read per leased page from what this worker's evaluations read of it (`Pools`: only a
+full evaluation adds to it); its increments are deferred, handed over before any other full
 evaluation of the client in the tick's call (an original's amnesia detail counts the address's
 tokens) and at the settle, in one call per counter (`INCRBY`, its TTL set if new).
 """
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import OrderedDict
 from collections.abc import Awaitable, Sequence
 from typing import Any, NamedTuple
 
@@ -52,12 +54,56 @@ class Tokenless(NamedTuple):
 
 
 class Deferred:
-    """A Redis lease's counters, and how many of its records were handed over (`done`)."""
+    """A Redis lease's counters, how many of its records were handed over (`done`), and its
+    pool's key ("": not counted) with the count above which the pool signals."""
 
-    __slots__ = ("counters", "done", "ttl")
+    __slots__ = ("counters", "done", "identities", "pool", "ttl")
 
-    def __init__(self, counters: tuple[str, ...], ttl: float) -> None:
+    def __init__(self, counters: tuple[str, ...], ttl: float, pool: str, identities: int) -> None:
         self.counters, self.ttl, self.done = counters, ttl, 0
+        self.pool, self.identities = pool, identities
+
+
+class Pools:
+    """The largest count of each pool this worker's evaluations read, by key (bounded, the
+    oldest out first). A pool's count rises only with a full evaluation's add (a leased
+    page's is a repeat), so in one worker this is the count a full evaluation would read
+    now: a Redis lease's page reads it instead of the store (`over_deferred`). Another
+    worker's adds are seen here at this worker's next evaluation of that pool."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._seen: OrderedDict[str, int] = OrderedDict()
+        self._size = size
+
+    def note(self, key: str, count: int) -> None:
+        seen = self._seen
+        if count > seen.get(key, -1):
+            seen[key] = count
+            seen.move_to_end(key)
+            if len(seen) > self._size:
+                seen.popitem(last=False)
+
+    def get(self, key: str) -> int | None:
+        return self._seen.get(key)
+
+
+def over_deferred(state: Deferred, pools: Pools) -> tuple[bool, ...] | None:
+    """A Redis lease's page: every counter past its limit (so at the grant, and they only
+    rise), unless its pool holds more young identities than its threshold, or this worker no
+    longer knows its count (forgotten: then evaluated in full, None)."""
+    if state.pool:
+        seen = pools.get(state.pool)
+        if seen is None or seen > state.identities:
+            return None
+    return ALL_OVER
+
+
+ALL_OVER = (True, True, True)
+
+
+def over_of(state: Tokenless | Deferred, pools: Pools) -> tuple[bool, ...] | None:
+    """`over` in memory, `over_deferred` on Redis."""
+    return over_deferred(state, pools) if isinstance(state, Deferred) else over(state)
 
 
 def terms(
@@ -83,7 +129,10 @@ def terms(
             return None
         codes, keys, _, ttls = plan.ops
         counted = [i for i, code in enumerate(codes) if code == "I"]
-        state = Deferred(tuple(keys[i] for i in counted), ttls[counted[0]])
+        pooled_key = keys[plan.rest_at] if plan.pool else ""
+        state = Deferred(
+            tuple(keys[i] for i in counted), ttls[counted[0]], pooled_key, pool.identities
+        )
     else:
         return None
     return Terms(UNLIMITED, until, state, replays=ISSUANCE_LIMITED)
