@@ -166,6 +166,13 @@ def variants(url: str) -> list[tuple[str, str, dict[str, str]]]:
         ("scrapeshield rate limiting alone, Redis", "protected", {**ALONE, **shared}),
         ("scrapeshield as shipped, memory", "protected", {**SHIPPED, **memory}),
         ("scrapeshield as shipped, Redis", "protected", {**SHIPPED, **shared}),
+        # the one page with leases on: its counted signals replayed (docs/leases.md)
+        (
+            "scrapeshield as shipped, memory, leases on",
+            "protected",
+            {**SHIPPED, **memory, **LEASES},
+        ),
+        ("scrapeshield as shipped, Redis, leases on", "protected", {**SHIPPED, **shared, **LEASES}),
         # benchmarks/lane_probe.py: the fast lane's hit path, a probe (not exact, not shipped)
         ("lane probe, memory", "lane", {**SHIPPED, **memory}),
         ("lane probe, record, memory", "lane", {**SHIPPED, **memory, **RECORD}),
@@ -253,9 +260,10 @@ def served(
     requests sent; for the shield under the person mix, what it counted (apps.BENCH_STATS)."""
     with tempfile.TemporaryDirectory() as folder:
         stats = Path(folder, "stats")  # (outlives the server: read once it stopped)
-        counted = mixed and factory in ("protected", "lane")  # (the probe's hits as leased)
+        # (the probe's hits as leased; one page with leases on: its leases alone, no tally)
+        counted = factory in ("protected", "lane") and (mixed or "leases on" in label)
         if counted:
-            env = {**env, "BENCH_STATS": str(stats), "BENCH_TALLY": "on"}
+            env = {**env, "BENCH_STATS": str(stats), **({"BENCH_TALLY": "on"} if mixed else {})}
         with contextlib.ExitStack() as running:
             base, pid = running.enter_context(uvicorn_process(factory, env, stack))
             paced = mix_of(label) == PACED
@@ -268,7 +276,7 @@ def served(
                 if mixed
                 else None
             )
-            wrk(base, 1, options.connections, mix)  # warm-up: imports, caches, connections
+            warm = wrk(base, 1, options.connections, mix)[3]  # warm-up: imports, caches, ...
             if paced:  # the warm-up's leases over (its page loads come again from the top)
                 time.sleep(2.5)
             cpu, rcpu, rcalls = process_cpu(pid), redis_cpu(admin), redis_commands(admin)
@@ -276,6 +284,8 @@ def served(
             cpu = process_cpu(pid) - cpu
             rcpu, rcalls = redis_cpu(admin) - rcpu, redis_commands(admin) - rcalls
         figures = json.loads(stats.read_text()) if counted else None  # written at shutdown
+        if figures is not None:
+            figures["sent"] = warm + sent
     return rps, p50, p99, cpu, rcpu, rcalls, sent, figures
 
 
@@ -305,8 +315,22 @@ def judged(shares: tuple[float, float, float], target: float) -> str:
 
 
 def only(options: argparse.Namespace, label: str) -> bool:
-    """Whether `--only` names this variant (any of its texts between `|`)."""
-    return any(text in label for text in options.only.split("|"))
+    """Whether `--only` names this variant (any of its texts between `|`; one ending in `$`:
+    the variant's name ends so)."""
+    return any(
+        label.endswith(text[:-1]) if text.endswith("$") else text in label
+        for text in options.only.split("|")
+    )
+
+
+def bare_needed(options: argparse.Namespace, label: str, order: list[str]) -> bool:
+    """A bare row runs when a variant `--only` names has its traffic (one page, a mix)."""
+    mix = mix_of(label)
+    return any(
+        mix_of(other) == mix and only(options, other)
+        for other in order
+        if not other.startswith("bare")
+    )
 
 
 def measure(options: argparse.Namespace, url: str) -> dict[tuple[str, str], Runs]:
@@ -321,7 +345,11 @@ def measure(options: argparse.Namespace, url: str) -> dict[tuple[str, str], Runs
             if round_ % 2:  # every other round backwards: no variant always runs last
                 order.reverse()
             for label, factory, env in order:
-                if options.only and not label.startswith("bare") and not only(options, label):
+                if options.only and not (
+                    bare_needed(options, label, [name for name, _, _ in order])
+                    if label.startswith("bare")
+                    else only(options, label)
+                ):
                     continue
                 mixed = mix_of(label) != ""
                 if mixed and options.quick and stack != QUICK_MIX_STACK:
@@ -337,8 +365,9 @@ def measure(options: argparse.Namespace, url: str) -> dict[tuple[str, str], Runs
                 if stats is not None:
                     run = runs.setdefault((stack, label), Runs())
                     run.signals.update(stats["signals"])
-                    if "leased" in stats:
-                        run.leased.append(stats["leased"] / sum(stats["decisions"].values()))
+                    if "leased" in stats:  # (one page: of every request sent, warm-up too)
+                        seen = sum(stats["decisions"].values()) or stats["sent"]
+                        run.leased.append(stats["leased"] / seen)
                 run = runs.setdefault((stack, label), Runs())
                 run.rps.append(rps)
                 run.p50.append(p50)

@@ -27,3 +27,18 @@ def test_a_target_is_met_only_when_every_round_meets_it() -> None:
     assert judged((0.80, 0.76, 0.90), 0.75) == "met"
     assert judged((0.80, 0.65, 1.03), 0.75) == "NOT met in every round"
     assert judged((0.57, 0.54, 0.62), 0.75) == "NOT met"
+
+
+def test_only_names_a_variant_by_its_end_with_a_dollar() -> None:
+    import argparse
+
+    from benchmarks.run import bare_needed, only
+
+    options = argparse.Namespace(only="as shipped, memory$|leases on$")
+    assert only(options, "scrapeshield as shipped, memory")
+    assert only(options, "scrapeshield as shipped, memory, leases on")
+    assert not only(options, "scrapeshield as shipped, memory, person mix")
+    assert not only(options, "scrapeshield as shipped, memory, leases on, person mix")
+    order = ["bare", "bare, person mix", "scrapeshield as shipped, memory, person mix"]
+    assert bare_needed(options, "bare", [*order, "scrapeshield as shipped, memory"])
+    assert not bare_needed(options, "bare, person mix", order)

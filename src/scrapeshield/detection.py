@@ -151,7 +151,7 @@ def detect(
         if type(found) is tuple or type(found) is list:  # `settled` inline: 3.9k a request
             if found:  # most detectors, most requests: nothing to say
                 signals.extend(found)
-                signalled(detector, ctx)
+                signalled(detector, ctx, found)
         elif isinstance(found, Soon | Sent | asyncio.Task):
             if queued is None:
                 queued = []
@@ -234,7 +234,7 @@ def _inserted(
     for (position, detector, _), more in zip(reversed(queued), reversed(found), strict=True):
         if more:
             signals[position:position] = more
-            signalled(detector, ctx)
+            signalled(detector, ctx, more)
     return signals
 
 
@@ -272,7 +272,7 @@ async def _resume(
     try:
         if more := await waiting:
             signals.extend(more)
-            signalled(runs.entries[index][0], ctx)
+            signalled(runs.entries[index][0], ctx, more)
     except Exception as exc:
         failed(runs.entries[index][0], facts, ctx, exc)
     except BaseException:  # cancelled: read what the others queued, so no reply is left unread

@@ -50,13 +50,25 @@ class Detector(Protocol):
 UNSTEADY_NOTE = "unsteady_signal"
 """`ctx.notes`: a detector that does not declare `steady_signals` signalled on this request (set
 by the detection loop), so its allow is not leased (docs/leases.md)."""
+REPLAY_NOTE = "replayed_signals"
+"""`ctx.notes`: the names of the signals given on this request that their detector may replay
+(`replay_signals`): its allow is leased only where the detector's terms replay each of them."""
 
 
-def signalled(detector: object, ctx: RequestContext) -> None:
-    """A detector gave signals: noted unless it declares them steady (`steady_signals`: they
-    follow from the lease's bound inputs alone, `lease.protocol.Steady`)."""
-    if getattr(detector, "steady_signals", False) is not True:
-        ctx.notes[UNSTEADY_NOTE] = True
+def signalled(detector: object, ctx: RequestContext, found: Sequence[Signal] = ()) -> None:
+    """A detector gave signals (`found`): noted unless it declares them steady
+    (`steady_signals`: they follow from the lease's bound inputs alone, `lease.protocol.Steady`)
+    or each is one it can replay (`replay_signals`: then noted by name, `REPLAY_NOTE`)."""
+    if getattr(detector, "steady_signals", False) is True:
+        return
+    replayable = getattr(detector, "replay_signals", None)
+    if replayable and found and all(s.name in replayable for s in found):
+        names: set[str] | None = ctx.notes.get(REPLAY_NOTE)
+        if names is None:
+            names = ctx.notes[REPLAY_NOTE] = set()
+        names.update(s.name for s in found)
+        return
+    ctx.notes[UNSTEADY_NOTE] = True
 
 
 Found = Sequence[Signal] | Awaitable[Sequence[Signal]] | Soon[Any]

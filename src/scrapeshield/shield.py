@@ -131,8 +131,8 @@ class Shield:
         self._plans = Plans([])  # the detectors per kind of request, built at the first
         self._first_party_runs = runs_for(named(self.detectors, FIRST_PARTY_DETECTORS))
         self._preflight_runs = runs_for(named(self.detectors, PREFLIGHT_DETECTORS))
-        rl = self.settings.ratelimit  # leases: off, None (docs/leases.md)
-        self.leases = open_leases(self.settings.lease, self.store, rl.network_prefixes)
+        rl, evaluate = self.settings.ratelimit, self.policy.evaluate  # leases: off, None
+        self.leases = open_leases(self.settings.lease, self.store, rl.network_prefixes, evaluate)
         self.metrics: Metrics | None = None  # off by default: then nothing of it runs per request
         if self.settings.metrics.enabled:
             self.metrics = open_metrics(self.settings, self.store, self.blocklog)

@@ -6,11 +6,12 @@ first request where what the two answered differs, and `Twins.compare_stores` wh
 stored does.
 
 Compared per request: the decision (action, rule, score, status, retry and ban times, every
-reason's name and weight), the response's status and every header the shield adds (the RateLimit
-fields among them), the Set-Cookie values included: the visitor tokens' random ids come from one
-seeded source per shield, and the clock is the harness's. Compared after: the memory store's
-tables (counts, sets, bans, rows) and its events' kinds, or every Redis key under each shield's
-prefix with its value (the streams by length: their ids and request ids are per request).
+reason's name, weight and detail), the response's status and every header the shield adds (the
+RateLimit fields among them), the Set-Cookie values included: the visitor tokens' random ids come
+from one seeded source per shield, and the clock is the harness's. Compared after: the memory
+store's tables (counts, sets, bans, rows) and its events' kinds, or every Redis key under each
+shield's prefix with its value (the streams by length: their ids and request ids are per
+request).
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ async def _receive() -> dict[str, Any]:
 def decision_of(decision: Decision | None) -> tuple[Any, ...] | None:
     if decision is None:
         return None
-    reasons = tuple((s.name, s.weight) for s in decision.reasons)
+    reasons = tuple((s.name, s.weight, s.detail) for s in decision.reasons)
     return (
         decision.action,
         decision.rule,

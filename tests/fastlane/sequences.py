@@ -159,3 +159,103 @@ ADVERSARIES = {
     "ai-crawlers": ai_crawlers,
     "libraries": libraries,
 }
+
+
+# -- counted signals that leases replay (docs/leases.md, "Replayed signals") ------------------
+
+TARGET_IP = "198.51.100.50"
+EDGE = 600.0
+"""Identity's issuance and pool windows (600 s), a multiple of behaviour's (300 s)."""
+
+
+def _edge(now: float) -> float:
+    """The next turn of the 600 s windows after `now` (the harness's clock)."""
+    return (now // EDGE + 1) * EDGE
+
+
+def _at(now: float, start: float, requests: list[Request]) -> list[Request]:
+    """`requests` with the first sent at `start` (the clock at `now` before it)."""
+    return [replace(requests[0], after=start - now), *requests[1:]] if requests else []
+
+
+def target_row(now: float, after: float = 0.05, ip: str = TARGET_IP) -> list[Request]:
+    """benchmarks.run's target row: one cookie-less Chrome page repeated fast, from one address
+    (tokens issued for 10 pages, then `identity/issuance-limited`; from the 30th page
+    `behaviour/no-assets` too), in three bursts: the first just after a turn of the 600 s
+    windows, the second across behaviour's next turn (300 s: its previous window's pages
+    weigh less with each request), the third across the next 600 s turn (issuance, the pool
+    and behaviour all turn: tokens are issued again)."""
+    edge = _edge(now)
+    page = [("Host", HOST), *chrome().navigation(BASE, "/")]
+    out: list[Request] = []
+    for start, count in ((edge + 1.0, 150), (edge + 299.6, 100), (edge + 599.7, 100)):
+        burst = [Request("/artworks/7", page, ip=ip, after=after) for _ in range(count)]
+        out += _at(now, start, burst)
+        now = start + after * (count - 1)
+    return out
+
+
+def mixed_scraper(now: float, count: int = 300) -> list[Request]:
+    """A cookie-less scraper mixing pages (one page over and over, then 20 ids in a row: a walk
+    from the 15th, then ids in no order), an original after every eighth page and a
+    stylesheet after every twelfth request (the odd asset), 0.04 s apart."""
+    ip, pages, out = "198.51.100.51", 0, []
+    navigation = [("Host", HOST), *chrome().navigation(BASE, "/")]
+    for n in range(count):
+        if n % 12 == 11:
+            headers = [("Host", HOST), *chrome().style(BASE, "/artworks/5")]
+            out.append(Request("/static/gallery.css", headers, ip=ip, after=0.04))
+            continue
+        pages += 1
+        ident = 5 if pages <= 60 else 40 + pages if pages <= 80 else (pages * 17) % 97 + 1
+        out.append(Request(f"/artworks/{ident}", navigation, ip=ip, after=0.04))
+        if pages % 8 == 0:
+            headers = [("Host", HOST), *chrome().image(BASE, f"/artworks/{ident}")]
+            out.append(Request(f"/images/{ident:04d}.png", headers, ip=ip, after=0.04))
+    return _at(now, _edge(now) + 2.0, out)
+
+
+def alternating_asset(now: float, count: int = 240) -> list[Request]:
+    """The cheapest try at riding a replayed no-assets: a cookie-less scraper that, once
+    no-assets is signalled (40 pages), fetches its stylesheet after every ninth page (leased
+    too, from its second), so that the signal holds while its asset count moves under the page
+    lease that replays it (any other request of the client ends such a lease: the next page is
+    evaluated in full, on counts that include the stylesheet, as without leases)."""
+    ip, out = "192.0.2.52", []  # (a /24 of its own: the mixed scraper took the network's budget)
+    navigation = [("Host", HOST), *chrome().navigation(BASE, "/")]
+    style = [("Host", HOST), *chrome().style(BASE, "/artworks/3")]
+    for n in range(count):
+        if n >= 40 and n % 10 == 9:
+            out.append(Request("/static/gallery.css", style, ip=ip, after=0.03))
+        else:
+            out.append(Request("/artworks/3", navigation, ip=ip, after=0.03))
+    return _at(now, _edge(now) + 3.0, out)
+
+
+COOKIE_IP = "203.0.113.53"  # (a /24 of its own too)
+
+
+def with_cookie(twins: Twins, count: int = 120) -> list[Request]:
+    """A scraper keeping its visitor token (issued before, by the twins' key) and fetching no
+    assets: no-assets from its 30th page, replayed on Redis too (identity's issuance is not in
+    play)."""
+    page = [("Host", HOST), *chrome().navigation(BASE, "/")]
+    cookie = twins.mint(Request("/artworks/9", page, ip=COOKIE_IP).scope())
+    headers = [*page, ("Cookie", cookie)]
+    out = [Request("/artworks/9", headers, ip=COOKIE_IP, after=0.05) for _ in range(count)]
+    return _at(twins.clock.now, _edge(twins.clock.now) + 4.0, out)
+
+
+def pool_rotation(now: float, count: int = 40) -> list[Request]:
+    """A cookie-less client leased while issuance is limited (its first 40 pages), then two
+    pages from new addresses of other networks after each of its pages: the same browser
+    build's young identities pass the pool's threshold (16) within one of its leases (granted
+    at under half), and its next page signals `identity/rotating-pool` (the other networks'
+    evaluations keep its lease: its replay reads the pool; on Redis it is not leased)."""
+    page = [("Host", HOST), *chrome().navigation(BASE, "/")]
+    out = [Request("/artworks/11", page, ip="192.0.2.60", after=0.02) for _ in range(40)]
+    for n in range(count):
+        out.append(Request("/artworks/12", page, ip=f"100.64.{n}.9", after=0.01))
+        out.append(Request("/artworks/12", page, ip=f"100.65.{n}.9", after=0.01))
+        out.append(Request("/artworks/11", page, ip="192.0.2.60", after=0.01))
+    return _at(now, _edge(now) + 5.0, out)

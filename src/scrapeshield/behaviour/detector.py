@@ -26,6 +26,7 @@ from scrapeshield.behaviour.evidence import (
     COND,
     FIELDS,
     IMAGE,
+    NO_ASSETS,
     ORPHAN,
     PAGE,
     judge,
@@ -49,7 +50,7 @@ from scrapeshield.behaviour.script import BUMP_DIGITS, RING_ENTRY, SCRIPT, SECON
 from scrapeshield.behaviour.settings import BehaviourSettings
 from scrapeshield.behaviour.trap import TRAP_READ_NOTE, trap_key
 from scrapeshield.behaviour.works import claim_of, item_id, path_hash
-from scrapeshield.detector import Found, Immediate, RequestContext
+from scrapeshield.detector import REPLAY_NOTE, Found, Immediate, RequestContext
 from scrapeshield.facts import Facts
 from scrapeshield.lease.protocol import STEADY_TERMS, UNLIMITED, Record, Terms
 from scrapeshield.route_index import RouteMark
@@ -72,6 +73,9 @@ class BehaviourDetector(Immediate):
 
     name = "behaviour"
     uses_store = True
+    replay_signals = frozenset({NO_ASSETS})
+    """A page's no-assets signal is leased, its page count rebuilt per leased page
+    (`lease_replay`)."""
 
     def __init__(
         self, settings: BehaviourSettings, *, reads_trap: bool = False, leases: bool = False
@@ -132,7 +136,24 @@ class BehaviourDetector(Immediate):
         else:  # the memory store: the ring after this request (None: empty)
             ids, times = (list(record[0]), list(record[1])) if record else ([], [])
         bumps = _bumps(PAGE, facts)
-        return Terms(headroom, until, leasing.PageLease(facts.client_key, bumps, ids, times))
+        state = leasing.PageLease(facts.client_key, bumps, ids, times)
+        if NO_ASSETS in ctx.notes.get(REPLAY_NOTE, ()):
+            # replayed from this window's counts (the lease ends with it); any other request of
+            # the client (an asset) moves them, so it ends the lease first (`alone`)
+            state.counts = (list(current), list(previous))
+            return Terms(UNLIMITED, until, state, replays=NO_ASSETS, alone=True)
+        return Terms(headroom, until, state)
+
+    def lease_replay(self, state: leasing.PageLease, facts: Facts, used: int) -> Signal | None:
+        """A leased page's no-assets signal: judged on the grant's counts (this window's, the
+        page counted) with the lease's `used` pages counted too, at this request's time (the
+        previous window's weight falls). Its walk is checked by `lease_covers`."""
+        current, previous = state.counts
+        counts = list(current)
+        for bump in state.bumps:
+            counts[bump] += used
+        found = judge(self._s, PAGE, facts.time, counts, previous, 1)
+        return found[0] if found else None
 
     def lease_covers(self, state: leasing.PageLease | None, facts: Facts) -> bool:
         if state is None:

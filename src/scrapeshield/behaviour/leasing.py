@@ -31,10 +31,11 @@ _RENDERED = (IMAGE, ASSET, COND)
 class PageLease:
     """A page's (or an asset's: `kind`) lease state: the bumps its requests make (bound
     headers fix them), the ids a walk may use (the ring's at the grant, then each leased
-    page's), the id of the page `covers` last looked at, and how many of the lease's records
-    are already in the client's record (`done`: flushed before another full evaluation)."""
+    page's), the id of the page `covers` last looked at, how many of the lease's records
+    are already in the client's record (`done`: flushed before another full evaluation), and
+    a lease replaying no-assets: this window's and the previous one's counts at the grant."""
 
-    __slots__ = ("bumps", "client", "done", "ids", "kind", "last", "times")
+    __slots__ = ("bumps", "client", "counts", "done", "ids", "kind", "last", "times")
 
     def __init__(
         self, client: str, bumps: list[int], ids: list[int], times: list[int], kind: int = PAGE
@@ -43,6 +44,7 @@ class PageLease:
         self.kind = kind
         self.last: int | None = None
         self.done = 0
+        self.counts: tuple[list[int], list[int]] = ([], [])  # a replaying lease's, at the grant
 
 
 def page_headroom(

@@ -29,12 +29,12 @@ import math
 from collections import OrderedDict
 from collections.abc import Awaitable, Sequence
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 from scrapeshield.bans import UNKNOWN_CLIENT
-from scrapeshield.detector import Found, Immediate, RequestContext, Sent, settled
+from scrapeshield.detector import REPLAY_NOTE, Found, Immediate, RequestContext, Sent, settled
 from scrapeshield.facts import Facts, client_network
-from scrapeshield.identity import ops, shapes
+from scrapeshield.identity import ops, shapes, tokenless
 from scrapeshield.identity.fingerprint import Fingerprints, header_fingerprint
 from scrapeshield.identity.plan import (
     VISITOR_KEY,
@@ -57,7 +57,7 @@ from scrapeshield.store.memory import MemoryStore
 
 NO_TOKEN = "identity/no-token"  # noqa: S105 (a signal name)
 AMNESIA = "identity/amnesia"
-ISSUANCE_LIMITED = "identity/issuance-limited"
+ISSUANCE_LIMITED = tokenless.ISSUANCE_LIMITED
 ROTATING_POOL = "identity/rotating-pool"
 WEIGHTS = {NO_TOKEN: 20.0, AMNESIA: 15.0, ISSUANCE_LIMITED: 15.0, ROTATING_POOL: 40.0}
 """Defaults, also stated (with the reasons) in policy/default.toml."""
@@ -85,6 +85,9 @@ _SUBJECTS, _LEAN = Plan._fields.index("subjects"), Plan._fields.index("lean")
 class IdentityDetector(Immediate):
     name = "identity"
     uses_store = True
+    replay_signals = frozenset({ISSUANCE_LIMITED})
+    """A page without a token while issuance is limited is leased on the memory store, its
+    signal rebuilt per leased request from the counters (`tokenless.py`)."""
 
     def __init__(self, settings: IdentitySettings, keys: list[bytes]) -> None:
         self.settings = settings
@@ -163,6 +166,8 @@ class IdentityDetector(Immediate):
             return None
         visitor = self.tokens.validate(facts) if VISITOR_NOTE in ctx.notes else None
         if kind is not None:
+            if visitor is None and ISSUANCE_LIMITED in ctx.notes.get(REPLAY_NOTE, ()):
+                return self._tokenless(facts, ctx)
             if visitor is None or VERIFIED_BOT_NOTE in ctx.notes:
                 return None
             plan = ctx.notes.get(_PLAN_NOTE) or self._plan(facts, kind, visitor)
@@ -176,6 +181,33 @@ class IdentityDetector(Immediate):
             return STEADY_TERMS
         # steady but for a page, whose budgets are read: an original may move them
         return Terms(UNLIMITED, visitor.issued + self.settings.max_age, steady=kind is None)
+
+    def _tokenless(self, facts: Facts, ctx: RequestContext) -> Terms | None:
+        """A page without a token while issuance is limited (this request signalled it): on
+        the memory store, leased with its signal replayed (`tokenless.py`), while under half
+        of every budget."""
+        notes, store = ctx.notes, ctx.store
+        if VERIFIED_BOT_NOTE in notes or notes.get(BUDGET_USE_NOTE, 1.0) >= 0.5:
+            return None
+        plan: Plan | None = notes.get(_PLAN_NOTE)
+        if plan is None or not plan.issuance or not isinstance(store, MemoryStore):
+            return None
+        window = self.settings.window
+        return tokenless.terms(plan, store, facts.time, window, self._issuance, self._pool)
+
+    def lease_replay(
+        self, state: tokenless.Tokenless, facts: Facts, used: int
+    ) -> Signal | Literal[False] | None:
+        """A leased tokenless page's issuance signal, as its full evaluation would give it
+        (False: the pool would signal, so it is evaluated in full)."""
+        over = tokenless.over(state)
+        return False if over is None else self._limited.get(over, False)
+
+    def lease_use(
+        self, state: tokenless.Tokenless | None, facts: Facts, ctx: RequestContext, used: int
+    ) -> None:
+        if state is not None:  # a tokenless page: its counts, as its full evaluation's
+            tokenless.count(state)
 
     def lease_keeps(self, state: object, facts: Facts, ctx: RequestContext) -> bool:
         """After another request of the client's network: a page's lease held while under half

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from scrapeshield.detector import RequestContext
 from scrapeshield.facts import Facts
 from scrapeshield.lease.protocol import Record, Terms, always_keeps
-from scrapeshield.signals import Decision
+from scrapeshield.signals import Decision, Signal
 from scrapeshield.store.base import Store
 
 if TYPE_CHECKING:
@@ -26,12 +26,13 @@ Settle = Callable[[Any, Sequence[Record], Store], "Awaitable[Any] | None"]
 Flush = Callable[[Sequence[tuple[Any, Sequence[Record]]], Store, Facts, RequestContext], None]
 Reserve = Callable[[Any, int, Store], "Awaitable[bool] | bool | None"]
 TermsOf = Callable[[Facts, RequestContext], "Terms | None"]
+Replay = Callable[[Any, Facts, int], "Signal | Literal[False] | None"]
 
 
 class Hooks:
     """A detector's lease methods, found once per plan (`hooks_of`)."""
 
-    __slots__ = ("covers", "flush", "keeps", "reserve", "settle", "terms", "use")
+    __slots__ = ("covers", "flush", "keeps", "replay", "reserve", "settle", "terms", "use")
 
     def __init__(self, detector: object, terms: TermsOf) -> None:
         self.terms = terms
@@ -40,6 +41,7 @@ class Hooks:
         self.settle: Settle | None = getattr(detector, "lease_settle", None)
         self.flush: Flush | None = getattr(detector, "lease_flush", None)
         self.reserve: Reserve | None = getattr(detector, "lease_reserve", None)
+        self.replay: Replay | None = getattr(detector, "lease_replay", None)
         keeps = getattr(detector, "lease_keeps", None)
         # none: another evaluation of the network ends the lease (the safe answer); always: skip
         self.keeps: Keeps | None = (
@@ -99,9 +101,13 @@ class Lease:
     then given back whole when it lands). `records` (at most `lease.requests`): every leased
     request (each detector's state says how many it has taken: `lease_flush`).
     `decision`: the grant's, which each leased request gets (its action, rule, score and
-    reasons: a full evaluation's, the inputs being bound and every reason steady)."""
+    reasons: a full evaluation's, the inputs being bound and every reason steady), but for
+    the signals in `replays` (each its detector's replay, its state and the signal's place in
+    the grant's reasons), rebuilt per leased request; `alone`: any other request of the
+    client ends this lease (a replayed signal reads counts it may move)."""
 
     __slots__ = (
+        "alone",
         "covers",
         "decision",
         "ended",
@@ -112,6 +118,7 @@ class Lease:
         "ready",
         "records",
         "releases",
+        "replays",
         "settles",
         "until",
         "uses",
@@ -128,6 +135,8 @@ class Lease:
         self.pending = self.ended = False
         self.ready: asyncio.Future[None] | None = None  # done when the reservation landed
         self.releases: list[tuple[Settle, Any]] = []  # the settles that give a reservation back
+        self.replays: list[tuple[Replay, Any, int]] = []
+        self.alone = False
 
     def take(self, hook: Hooks, terms: Terms) -> None:
         """A detector's hooks, with the state its terms gave (`steady`: never asked whether
@@ -143,6 +152,17 @@ class Lease:
             self.settles.append((hook.settle, state))
         if hook.flush is not None:
             self.flushes.append((hook.flush, state))
+        if terms.alone:
+            self.alone = True
+
+    def replaying(self, hook: Hooks, terms: Terms) -> bool:
+        """Rebuild the grant's signal its terms name (`replays`) per leased request; False when
+        the detector cannot (no `lease_replay`) or the grant gave no such signal."""
+        at = next((i for i, s in enumerate(self.decision.reasons) if s.name == terms.replays), -1)
+        if hook.replay is None or at < 0:
+            return False
+        self.replays.append((hook.replay, terms.state, at))
+        return True
 
     def covering(self, facts: Facts) -> bool:
         """Whether the lease is live for this request (its binding matched by the key), each

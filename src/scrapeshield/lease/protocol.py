@@ -23,13 +23,21 @@ that cannot make it signal; `until` (epoch seconds) ends the lease sooner (a win
 - `lease_reserve(state, count, store)`: count the lease's requests across workers now (an
   awaitable of whether they were counted; True when the granting request's own hit already
   did, `RESERVE_NOTE`); the settle gives back the unused part;
+- `lease_replay(state, facts, used) -> Signal | None | False`: per leased request (`used`
+  of them, this one included), before it is counted, of a lease whose terms name a signal in
+  `replays`: that signal as a full evaluation of this request would give it (None: it would
+  give none; False: it cannot say, so the request is evaluated in full). Pure: it writes
+  nothing (the request may still go to a full evaluation), `lease_use` does;
 - `lease_keeps(state, facts, ctx) -> bool`: after a full evaluation of another request of
   the client's network (`facts`, `ctx`: its own), whether this lease's headroom still holds.
   A detector without it ends every such lease (the safe answer); `Stateless` keeps.
 
 A lease is granted after an allow whose every signal comes from a detector that declares
-`steady_signals` (`Steady`: its signals follow from the bound inputs alone), every other
-detector silent; a leased request then gets the grant's decision, reasons and all.
+`steady_signals` (`Steady`: its signals follow from the bound inputs alone) or is one the
+detector lists in `replay_signals` and replays (`Terms.replays`), every other detector
+silent; a leased request then gets the grant's decision, reasons and all, each replayed
+signal rebuilt and the decision made from them as the policy makes it (docs/leases.md,
+"Replayed signals").
 """
 
 from __future__ import annotations
@@ -50,12 +58,18 @@ Record = tuple[float, str]
 
 class Terms(NamedTuple):
     """`steady`: no other request can change this headroom, so the table never asks this
-    detector's `lease_keeps` for this lease (an asset's count, a request counted at once)."""
+    detector's `lease_keeps` for this lease (an asset's count, a request counted at once).
+    `replays`: the name of the grant's signal this detector rebuilds per leased request
+    (`lease_replay`; the detector lists it in `replay_signals`); `alone`: that signal reads
+    counts the client's other requests move, so any other request of the client, leased or
+    not, ends this lease (settled) first."""
 
     headroom: int
     until: float | None = None
     state: Any = None
     steady: bool = False
+    replays: str = ""
+    alone: bool = False
 
 
 RESERVE_NOTE = "lease_reserve"

@@ -79,6 +79,7 @@ def refresh(old: Lease, fresh: Lease) -> None:
     owners = {_owner(settle) for settle, _ in old.releases}
     old.left, old.until = min(old.left, fresh.left), min(old.until, fresh.until)
     old.decision = fresh.decision
+    old.replays, old.alone = fresh.replays, fresh.alone  # (its signals, as that request's)
     for name in _HOOK_LISTS:
         held: list[tuple[Any, Any]] = getattr(old, name)
         out = [(h, st) for h, st in getattr(fresh, name) if _owner(h) not in owners]

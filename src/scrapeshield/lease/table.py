@@ -16,11 +16,12 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from scrapeshield.detector import RequestContext
+from scrapeshield.detector import REPLAY_NOTE, RequestContext
 from scrapeshield.facts import Facts, client_network
 from scrapeshield.lease import reservation
 from scrapeshield.lease.lease import Flush, Hooks, Lease, binding, hooks_of
 from scrapeshield.lease.protocol import GIVE_BACK_NOTE, RESERVE_NOTE, Record
+from scrapeshield.lease.replay import Evaluate, replayed
 from scrapeshield.lease.reservation import SETTLE_TIMEOUT
 from scrapeshield.lease.settings import LeaseSettings
 from scrapeshield.signals import Action, Decision
@@ -45,13 +46,17 @@ RESERVING_NOTE = "lease_reserving"  # `ctx.notes`: this evaluation reserves alon
 
 
 def open_leases(
-    settings: LeaseSettings, store: Store, prefixes: tuple[int, int] = (24, 48)
+    settings: LeaseSettings,
+    store: Store,
+    prefixes: tuple[int, int] = (24, 48),
+    evaluate: Evaluate | None = None,
 ) -> Leases | None:
     """The shield's leases when enabled, on the memory and Redis stores (whose ban reads the
     shield knows: read at once on memory, seen within `seconds` on Redis); else None.
-    `prefixes`: the network a client shares counters with (the rate limiter's)."""
+    `prefixes`: the network a client shares counters with (the rate limiter's); `evaluate`:
+    the policy's, for a leased request whose signals are replayed (none: never leased)."""
     if settings.enabled and (isinstance(store, MemoryStore) or on_redis(store)):
-        return Leases(settings, store, prefixes)
+        return Leases(settings, store, prefixes, evaluate)
     return None
 
 
@@ -59,10 +64,15 @@ class Leases:
     """The shield's leases: `use` per request, `judged` after a full evaluation."""
 
     def __init__(
-        self, settings: LeaseSettings, store: Store, prefixes: tuple[int, int] = (24, 48)
+        self,
+        settings: LeaseSettings,
+        store: Store,
+        prefixes: tuple[int, int] = (24, 48),
+        evaluate: Evaluate | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
+        self._evaluate = evaluate
         self._prefixes = prefixes
         self._by_network: dict[str, set[str]] = {}  # clients holding leases, by network
         self._network_of: dict[str, str] = {}
@@ -119,13 +129,19 @@ class Leases:
             self._flush(leases, facts, ctx)
             return False
         if lease.covering(facts) and (banned is None or banned(facts, ctx) is None):
-            lease.left -= 1
-            lease.records.append((facts.time, facts.path))
-            used = len(lease.records)
-            for use, state in lease.uses:
-                use(state, facts, ctx, used)
-            self.used += 1
-            return lease.decision
+            decision: Decision | None = lease.decision
+            if lease.replays:  # (None: a signal it cannot replay, or not an allow: in full)
+                decision = replayed(lease, facts, self._evaluate)
+            if decision is not None:
+                lease.left -= 1
+                lease.records.append((facts.time, facts.path))
+                used = len(lease.records)
+                for use, state in lease.uses:
+                    use(state, facts, ctx, used)
+                self.used += 1
+                if len(leases) > 1:
+                    self._end_alone(leases, key)
+                return decision
         self._settle(leases.pop(key))
         if leases:
             self._flush(leases, facts, ctx)
@@ -133,6 +149,13 @@ class Leases:
             self.end_client(facts.client_key)
         self._reserve_along(facts.client_key, kind, ctx)
         return False
+
+    def _end_alone(self, leases: dict[Key, Lease], key: Key) -> None:
+        """A client's leased request ends (settles) its other leases that replay a signal
+        reading counts this request moves (`Lease.alone`): their next request is evaluated
+        in full, on counts that include this one."""
+        for other in [k for k, lease in leases.items() if lease.alone and k != key]:
+            self._settle(leases.pop(other))
 
     def _reserve_along(self, client_key: str, kind: Kind, ctx: RequestContext) -> None:
         """A client holding leases is evaluated in full: where this kind was leased last time,
@@ -188,7 +211,9 @@ class Leases:
         if self._by_network:
             self._kept(facts, ctx, kind)
         if plans is not None:
-            self.grant(facts, kind, ctx, plans.for_request(facts), decision)
+            granted = self.grant(facts, kind, ctx, plans.for_request(facts), decision)
+            if not granted and REPLAY_NOTE in ctx.notes:  # a counted signal, not replayed
+                self.end_client(facts.client_key)
         give_back = ctx.notes.get(GIVE_BACK_NOTE)  # reserved along: given back if unused
         if give_back is not None and (reply := give_back()) is not None:
             self._read_in_task(_read(reply))
@@ -200,8 +225,11 @@ class Leases:
             leases = self._table[client]
             # (its own lease of this request's key, pending: refreshed by `grant`)
             own = ctx.notes.get(KEY_NOTE) if client == facts.client_key else None
+            alone = client == facts.client_key  # (its `alone` leases end: `_end_alone`)
             for key in [
-                k for k, lease in leases.items() if k != own and not lease.kept(facts, ctx)
+                k
+                for k, lease in leases.items()
+                if k != own and ((alone and lease.alone) or not lease.kept(facts, ctx))
             ]:
                 self._settle(leases.pop(key))
             if not leases:
@@ -209,27 +237,30 @@ class Leases:
 
     def grant(
         self, facts: Facts, kind: Kind, ctx: RequestContext, runs: Runs, decision: Decision
-    ) -> None:
-        """After an allow with no signal but steady ones (`decision`, which the lease's
-        requests get): a lease of the smallest headroom of the kind's detectors, or none when
-        one of them cannot state it (asked first the next time: a kind that gets no lease
-        costs one question)."""
+    ) -> bool:
+        """After an allow with no signal but steady or replayed ones (`decision`, which the
+        lease's requests get, each replayed signal rebuilt): a lease of the smallest headroom
+        of the kind's detectors, or none when one of them cannot state it (asked first the
+        next time: a kind that gets no lease costs one question), or a signal to replay is not
+        replayed by its detector's terms. True when the client holds a lease of this key."""
         hooks = self._hooks_of(runs)
         if hooks is None:
             self._no_lease(kind)
-            return
+            return False
         refused = (id(runs.entries), kind)
         first = self._refusers.get(refused, -1)
         asked = hooks[first].terms(facts, ctx) if first >= 0 else None
         if first >= 0 and asked is None:
             self._no_lease(kind)
-            return
+            return False
         self._unleased.discard(kind)
         key = ctx.notes.get(KEY_NOTE) or (kind, binding(facts))
         if not self._seen_again(facts, key):
-            return
+            return False
         lease = Lease(self._requests, facts.time + self._seconds, decision)
         reserves: list[tuple[Hooks, Any]] = []
+        replay: set[str] = ctx.notes.get(REPLAY_NOTE) or set()
+        replaying = len(replay)
         for i, hook in enumerate(hooks):
             terms = asked if i == first else hook.terms(facts, ctx)
             if terms is None:
@@ -237,7 +268,11 @@ class Leases:
                     self._refusers.clear()
                 self._refusers[refused] = i
                 self._no_lease(kind)
-                return
+                return False
+            if terms.replays:
+                if terms.replays not in replay or not lease.replaying(hook, terms):
+                    return False
+                replaying -= 1
             if terms.headroom < lease.left:
                 lease.left = terms.headroom
             if terms.until is not None and terms.until < lease.until:
@@ -245,6 +280,8 @@ class Leases:
             lease.take(hook, terms)
             if hook.reserve is not None:
                 reserves.append((hook, terms.state))
+        if replaying:  # a signal to replay that no detector's terms replay
+            return False
         leases = self._table.get(facts.client_key)
         if leases is None:
             if len(self._table) >= self.settings.max_clients:
@@ -255,9 +292,9 @@ class Leases:
             self._network_of[facts.client_key] = net
         elif (old := leases.get(key)) is not None and old.pending:
             reservation.refresh(old, lease)
-            return
+            return True
         elif (old := leases.get(key)) is not None and _live(old, facts) and old.kept(facts, ctx):
-            return  # granted by a request in flight with this one: it goes on, not replaced
+            return True  # granted by a request in flight with this one: it goes on, not replaced
         elif (old := leases.pop(key, None)) is not None:
             lease.left -= len(old.records)  # counted elsewhere than in this request's figures
             self._settle(old)
@@ -266,13 +303,14 @@ class Leases:
         if lease.left <= 0 or lease.until <= facts.time:
             if not leases:
                 self.end_client(facts.client_key)
-            return
+            return False
         leases[key] = lease
         self.granted += 1
         if reserves and (replies := reservation.reserve(lease, reserves, self.store)):
             self._read_in_task(reservation.confirm(lease, replies, self._release))
         if self._sweeper is None:
             self._start_sweep()
+        return True
 
     def _seen_again(self, facts: Facts, key: Key) -> bool:
         """Whether this clean full evaluation comes less than `seconds` after the client's
