@@ -51,24 +51,42 @@ UNSTEADY_NOTE = "unsteady_signal"
 """`ctx.notes`: a detector that does not declare `steady_signals` signalled on this request (set
 by the detection loop), so its allow is not leased (docs/leases.md)."""
 REPLAY_NOTE = "replayed_signals"
-"""`ctx.notes`: the names of the signals given on this request that their detector may replay
-(`replay_signals`): its allow is leased only where the detector's terms replay each of them."""
+"""`ctx.notes`: the signals given on this request by detectors that may replay some
+(`replay_signals`), as (detector, signals) pairs, read by name only where a lease may be granted
+(`replayed_names`): with leases off a flagged request pays one append, not the check."""
+_NAMES_NOTE = "replayed_names"  # `replayed_names`' answer, once worked out
 
 
-def signalled(detector: object, ctx: RequestContext, found: Sequence[Signal] = ()) -> None:
+def signalled(detector: object, ctx: RequestContext, found: Sequence[Signal]) -> None:
     """A detector gave signals (`found`): noted unless it declares them steady
-    (`steady_signals`: they follow from the lease's bound inputs alone, `lease.protocol.Steady`)
-    or each is one it can replay (`replay_signals`: then noted by name, `REPLAY_NOTE`)."""
+    (`steady_signals`: they follow from the lease's bound inputs alone, `lease.protocol.Steady`);
+    a detector that may replay some of its signals (`replay_signals`) has them noted for the
+    grant to check (`REPLAY_NOTE`)."""
     if getattr(detector, "steady_signals", False) is True:
         return
-    replayable = getattr(detector, "replay_signals", None)
-    if replayable and found and all(s.name in replayable for s in found):
-        names: set[str] | None = ctx.notes.get(REPLAY_NOTE)
-        if names is None:
-            names = ctx.notes[REPLAY_NOTE] = set()
-        names.update(s.name for s in found)
-        return
-    ctx.notes[UNSTEADY_NOTE] = True
+    if getattr(detector, "replay_signals", None) is None:
+        ctx.notes[UNSTEADY_NOTE] = True
+    else:
+        ctx.notes.setdefault(REPLAY_NOTE, []).append((detector, found))
+
+
+def replayed_names(ctx: RequestContext) -> frozenset[str] | None:
+    """The names of this request's signals noted in `REPLAY_NOTE` (empty: none), or None when
+    one of them is not among its detector's `replay_signals` (then the request is as unsteady
+    as any other detector's signal makes it: not leased). Worked out once a request."""
+    notes = ctx.notes
+    if _NAMES_NOTE in notes:
+        known: frozenset[str] | None = notes[_NAMES_NOTE]
+        return known
+    names: set[str] = set()
+    for detector, signals in notes.get(REPLAY_NOTE, ()):
+        for signal in signals:
+            if signal.name not in detector.replay_signals:
+                notes[_NAMES_NOTE] = None
+                return None
+            names.add(signal.name)
+    notes[_NAMES_NOTE] = found = frozenset(names)
+    return found
 
 
 Found = Sequence[Signal] | Awaitable[Sequence[Signal]] | Soon[Any]

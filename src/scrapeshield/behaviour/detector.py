@@ -50,7 +50,7 @@ from scrapeshield.behaviour.script import BUMP_DIGITS, RING_ENTRY, SCRIPT, SECON
 from scrapeshield.behaviour.settings import BehaviourSettings
 from scrapeshield.behaviour.trap import TRAP_READ_NOTE, trap_key
 from scrapeshield.behaviour.works import claim_of, item_id, path_hash
-from scrapeshield.detector import REPLAY_NOTE, Found, Immediate, RequestContext
+from scrapeshield.detector import Found, Immediate, RequestContext, replayed_names
 from scrapeshield.facts import Facts
 from scrapeshield.lease.protocol import STEADY_TERMS, UNLIMITED, Record, Terms
 from scrapeshield.route_index import RouteMark
@@ -137,7 +137,7 @@ class BehaviourDetector(Immediate):
             ids, times = (list(record[0]), list(record[1])) if record else ([], [])
         bumps = _bumps(PAGE, facts)
         state = leasing.PageLease(facts.client_key, bumps, ids, times)
-        if NO_ASSETS in ctx.notes.get(REPLAY_NOTE, ()):
+        if NO_ASSETS in (replayed_names(ctx) or ()):
             # replayed from this window's counts (the lease ends with it); any other request of
             # the client (an asset) moves them, so it ends the lease first (`alone`)
             state.counts = (list(current), list(previous))

@@ -32,7 +32,7 @@ from functools import partial
 from typing import Any, Literal
 
 from scrapeshield.bans import UNKNOWN_CLIENT
-from scrapeshield.detector import REPLAY_NOTE, Found, Immediate, RequestContext, Sent, settled
+from scrapeshield.detector import Found, Immediate, RequestContext, Sent, replayed_names, settled
 from scrapeshield.facts import Facts, client_network
 from scrapeshield.identity import ops, shapes, tokenless
 from scrapeshield.identity.fingerprint import Fingerprints, header_fingerprint
@@ -166,7 +166,7 @@ class IdentityDetector(Immediate):
             return None
         visitor = self.tokens.validate(facts) if VISITOR_NOTE in ctx.notes else None
         if kind is not None:
-            if visitor is None and ISSUANCE_LIMITED in ctx.notes.get(REPLAY_NOTE, ()):
+            if visitor is None and ISSUANCE_LIMITED in (replayed_names(ctx) or ()):
                 return self._tokenless(facts, ctx)
             if visitor is None or VERIFIED_BOT_NOTE in ctx.notes:
                 return None

@@ -16,7 +16,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
-from scrapeshield.detector import REPLAY_NOTE, RequestContext
+from scrapeshield.detector import REPLAY_NOTE, RequestContext, replayed_names
 from scrapeshield.facts import Facts, client_network
 from scrapeshield.lease import reservation
 from scrapeshield.lease.lease import Flush, Hooks, Lease, binding, hooks_of
@@ -204,6 +204,8 @@ class Leases:
         (`lease_keeps`); and an allow with no signal, or only steady ones (`plans`: the
         shield's, given only then), may be leased: its decision is what the lease replays."""
         kind = (facts.method, facts.route_group, facts.route)
+        if plans is not None and REPLAY_NOTE in ctx.notes and replayed_names(ctx) is None:
+            plans = None  # a signal its detector cannot replay: as unsteady as any other
         if (reserving := ctx.notes.get(RESERVING_NOTE)) is not None:
             self._reserving.pop(reserving, None)
         if plans is None and (decision.action is not Action.ALLOW or decision.reasons):
@@ -259,7 +261,7 @@ class Leases:
             return False
         lease = Lease(self._requests, facts.time + self._seconds, decision)
         reserves: list[tuple[Hooks, Any]] = []
-        replay: set[str] = ctx.notes.get(REPLAY_NOTE) or set()
+        replay = replayed_names(ctx) or frozenset()
         replaying = len(replay)
         for i, hook in enumerate(hooks):
             terms = asked if i == first else hook.terms(facts, ctx)
