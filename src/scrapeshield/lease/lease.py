@@ -120,12 +120,14 @@ class Lease:
         "releases",
         "replays",
         "settles",
+        "size",
         "until",
         "uses",
     )
 
     def __init__(self, left: int, until: float, decision: Decision) -> None:
         self.left, self.until, self.decision = left, until, decision
+        self.size = left  # the requests it was granted at most (before any detector's headroom)
         self.uses: list[tuple[Use, Any]] = []
         self.covers: list[tuple[Covers, Any]] = []
         self.keeps: list[tuple[Keeps, Any]] = []

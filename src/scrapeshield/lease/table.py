@@ -43,6 +43,9 @@ KEY_NOTE = "lease_key"  # `ctx.notes`: the request's lease key, made once (`use`
 WAITED_NOTE = "lease_waited"
 """`ctx.notes`: this request waited for its lease's reservation once (never twice)."""
 RESERVING_NOTE = "lease_reserving"  # `ctx.notes`: this evaluation reserves along (`_reserving`)
+GROW_NOTE = "lease_grow"
+"""`ctx.notes`: the requests of the lease this evaluation may be granted, where its client used
+up its last lease of this key before its time (twice that one's, at most `max_requests`)."""
 
 
 def open_leases(
@@ -77,6 +80,7 @@ class Leases:
         self._by_network: dict[str, set[str]] = {}  # clients holding leases, by network
         self._network_of: dict[str, str] = {}
         self._requests, self._seconds = settings.requests, settings.seconds
+        self._max_requests = max(settings.requests, settings.max_requests)
         # (OrderedDicts: the oldest found in O(1) when full, where a dict's `next(iter())`
         # walks every entry deleted before it: O(max_clients) per new client)
         self._table: OrderedDict[str, dict[Key, Lease]] = OrderedDict()
@@ -142,6 +146,8 @@ class Leases:
                 if len(leases) > 1:
                     self._end_alone(leases, key)
                 return decision
+        if not lease.left and lease.records:  # used up within its time: a fast client
+            ctx.notes[GROW_NOTE] = min(2 * lease.size, self._max_requests)
         self._settle(leases.pop(key))
         if leases:
             self._flush(leases, facts, ctx)
@@ -172,7 +178,7 @@ class Leases:
             self._reserving.clear()
         self._reserving[reserving] = now + SETTLE_TIMEOUT  # (ended by `judged`, else by then)
         ctx.notes[RESERVING_NOTE] = reserving
-        ctx.notes[RESERVE_NOTE] = self._requests
+        ctx.notes[RESERVE_NOTE] = ctx.notes.get(GROW_NOTE, self._requests)
 
     def _flush(self, leases: dict[Key, Lease], facts: Facts, ctx: RequestContext) -> None:
         """Before a full evaluation of the client (`facts`, `ctx`): each detector that counts
@@ -259,7 +265,9 @@ class Leases:
         key = ctx.notes.get(KEY_NOTE) or (kind, binding(facts))
         if not self._seen_again(facts, key):
             return False
-        lease = Lease(self._requests, facts.time + self._seconds, decision)
+        lease = Lease(
+            ctx.notes.get(GROW_NOTE, self._requests), facts.time + self._seconds, decision
+        )
         reserves: list[tuple[Hooks, Any]] = []
         replay = replayed_names(ctx) or frozenset()
         replaying = len(replay)

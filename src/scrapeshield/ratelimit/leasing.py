@@ -8,7 +8,9 @@ settle. On Redis the hit is hit.lua's (every worker counts it) and the give-back
 in memory (one process) both are the native limiter's, at once. A reservation is made only
 where it leaves `RESERVE_FACTOR` leases' worth of room unreserved (`reserve_margin`): near a
 limit a client is evaluated in full, as without leases (the reasoning about people, a
-network's many clients among them: docs/leases.md)."""
+network's many clients among them: docs/leases.md). A lease grown past `lease.requests` (a
+fast client's) reserves at most a `RESERVE_FACTOR + 1`th of the room, so it too leaves
+`RESERVE_FACTOR` times its own size unreserved."""
 
 from __future__ import annotations
 
@@ -104,7 +106,10 @@ def terms(planner: Planner, facts: Facts, ctx: RequestContext, margin: int = 0) 
         return None
     rules, keys = plan
     states = outcome.states
-    headroom = min(state.remaining // rules.cost for state in states) - margin
+    room = min(state.remaining // rules.cost for state in states)
+    headroom = room - margin
+    if headroom > (base := margin // RESERVE_FACTOR):  # a grown lease: a fifth of the room
+        headroom = max(base, min(headroom, room // (RESERVE_FACTOR + 1)))
     held: Granted | None = ctx.notes.get(RESERVED_NOTE)
     if held is not None and held.group != rules.group:
         held = None
