@@ -343,7 +343,7 @@ async def measure(options: argparse.Namespace, folder: Path, store: str) -> None
     for variant in variants:
         await variant.start(options.persons, options.pages, options.thumbs)
     if options.every_grant:  # the design before: a lease for every clean full evaluation
-        variants[-1].leases._seen_again = lambda facts, key: True
+        variants[-1].leases._seen_again = lambda facts, kind: True
     gc.collect()
     gc.freeze()  # the apps and the people's requests, built: not walked by every collection
     last = [0.0] * options.persons

@@ -15,6 +15,7 @@ from scrapeshield import Settings, Shield
 from scrapeshield.lease.table import Leases
 from scrapeshield.shield import synthetic_scope
 from scrapeshield.store import MemoryStore
+from tests.browsers import chrome_asset
 from tests.lease.reserving import API
 
 pytestmark = pytest.mark.clock_hour
@@ -47,6 +48,22 @@ async def test_a_clients_first_clean_evaluation_of_a_key_is_not_granted() -> Non
     assert await _decide(shield) == "allow"
     assert (leases.granted, len(leases)) == (0, 0)
     assert await _decide(shield, "203.0.113.8") == "allow"  # another client: its first too
+    assert leases.granted == 0
+    await shield.aclose()
+
+
+async def test_a_page_loads_stylesheet_and_script_are_not_seen_again() -> None:
+    """Two requests of one kind within a lease's life but of two header sets told apart by
+    Accept and Sec-Fetch-Dest (a page load's stylesheet and script): neither is granted."""
+    shield, leases = _shield()
+    page = "https://gallery.example/artworks/7"
+    for _ in range(3):  # three page loads, slower than a lease lives
+        for path, dest in (("/static/site.css", "style"), ("/static/site.js", "script")):
+            scope = synthetic_scope(
+                path=path, headers=list(chrome_asset(page, dest).items()), ip="203.0.113.9"
+            )
+            assert (await shield.decide(shield.facts(scope), shield.context())).rule == "allow"
+        await _later(leases)
     assert leases.granted == 0
     await shield.aclose()
 
