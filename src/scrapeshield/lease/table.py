@@ -218,8 +218,10 @@ class Leases:
             self.end_client(facts.client_key)
         if self._by_network:
             self._kept(facts, ctx, kind)
-        if plans is not None:
-            granted = self.grant(facts, kind, ctx, plans.for_request(facts), decision)
+        if plans is not None:  # (a reader, never seen again, costs only that question)
+            granted = self._seen_again(facts, kind) and self.grant(
+                facts, kind, ctx, plans.for_request(facts), decision
+            )
             if not granted and REPLAY_NOTE in ctx.notes:  # a counted signal, not replayed
                 self.end_client(facts.client_key)
         give_back = ctx.notes.get(GIVE_BACK_NOTE)  # reserved along: given back if unused
@@ -250,7 +252,8 @@ class Leases:
         lease's requests get, each replayed signal rebuilt): a lease of the smallest headroom
         of the kind's detectors, or none when one of them cannot state it (asked first the
         next time: a kind that gets no lease costs one question), or a signal to replay is not
-        replayed by its detector's terms. True when the client holds a lease of this key."""
+        replayed by its detector's terms. True when the client holds a lease of this key. Asked
+        only for a client seen again (`judged`)."""
         hooks = self._hooks_of(runs)
         if hooks is None:
             self._no_lease(kind)
@@ -262,8 +265,6 @@ class Leases:
             self._no_lease(kind)
             return False
         self._unleased.discard(kind)
-        if not self._seen_again(facts, kind):
-            return False
         key = ctx.notes.get(KEY_NOTE) or (kind, binding(facts))
         lease = Lease(
             ctx.notes.get(GROW_NOTE, self._requests), facts.time + self._seconds, decision
