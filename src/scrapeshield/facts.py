@@ -30,6 +30,11 @@ MAX_COOKIE_HEADER = 32 * 1024
 MAX_HEADERS = 128
 _PROXY_TAIL = 32
 _ROUTE_CACHE_SIZE = 4096
+# Requests whose inputs but the path, the query and the time repeat (a client's same header
+# lines from the same address) get their facts from the last such request's (`FactsBuilder`):
+# at most this many kept, and none for a request of more header lines than _MEMO_LINES.
+_MEMO_SIZE = 1024
+_MEMO_LINES = 40
 _MAX_CACHED_PATH = 256
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
 _SECURE_SCHEMES = frozenset({"https", "wss"})
@@ -202,9 +207,11 @@ class FactsBuilder:
         "_known_groups",
         "_looked_for_routes",
         "_max_ua",
+        "_memo",
         "_named",
         "_resolver",
         "_routes",
+        "_seen",
         "_trust_request_id",
     )
 
@@ -226,6 +233,10 @@ class FactsBuilder:
         self._looked_for_routes = False
         self._max_ua = settings.user_agent_max_length
         self._trust_request_id = settings.trust_request_id
+        # (address, scheme, version, method, header lines) -> facts, and whether their request
+        # id is the request's own (a trusted X-Request-Id header, so the same for every repeat)
+        self._memo: dict[tuple[Any, ...], tuple[Facts, bool]] = {}
+        self._seen: set[int] = set()  # the keys' hashes seen once (plain integers)
 
     @property
     def resolver(self) -> ClientResolver:
@@ -260,7 +271,63 @@ class FactsBuilder:
             logger.error("scrapeshield: route marks are ignored: %s", exc)
 
     def build(self, scope: Mapping[str, Any]) -> Facts:
+        """The request's facts. A request whose address, scheme, HTTP version, method and header
+        lines (every byte, the cookie and the Referer too) repeat one seen twice gets that
+        one's facts with its own path, query, route, request id and time (`_again`): every
+        other field follows from those inputs alone (the client resolver reads the address and
+        the headers), and decoding ~14 header lines into a new dict was most of a build (in
+        process ~7 µs of a leased request: docs/log/architecture.md, "The facts of a
+        repeated request")."""
         raw_headers = scope.get("headers") or ()
+        key = None
+        if len(raw_headers) <= _MEMO_LINES:
+            client = scope.get("client")
+            try:
+                key = (
+                    client[0] if client else None,
+                    scope.get("scheme"),
+                    scope.get("http_version"),
+                    scope.get("method"),
+                    tuple(raw_headers),
+                )
+                found = self._memo.get(key)
+            except TypeError:  # header lines as lists (unhashable): built, not kept
+                key = found = None
+            if found is not None:
+                return self._again(scope, *found)
+        facts, own_id = self._build(scope, raw_headers)
+        if key is not None:
+            # kept at its second sight: a reader's requests rarely repeat (a page load's each
+            # differ), and each kept facts would outlive its request for the collector to walk
+            seen, at = self._seen, hash(key)
+            if at not in seen:
+                if len(seen) >= _MEMO_SIZE * 4:
+                    seen.clear()
+                seen.add(at)
+                return facts
+            if len(self._memo) >= _MEMO_SIZE:  # clients choose their headers: bounded
+                self._memo.clear()
+            self._memo[key] = (facts, own_id)
+        return facts
+
+    def _again(self, scope: Mapping[str, Any], facts: Facts, own_id: bool) -> Facts:
+        """A repeated request's facts: the earlier one's, with this request's path, query,
+        route, request id (unless its header gave it) and time."""
+        method, path = facts.method, scope.get("path") or "/"
+        query = scope.get("query_string")
+        found = self._groups.get((method, path)) or self._route(scope, method, path)
+        return msgspec.structs.replace(
+            facts,
+            path=path,
+            query=query.decode("latin-1") if query else "",
+            route_group=found[0],
+            route=found[1],
+            request_id=facts.request_id if own_id else f"{getrandbits(64):016x}",
+            time=time.time(),
+        )
+
+    def _build(self, scope: Mapping[str, Any], raw_headers: Any) -> tuple[Facts, bool]:
+        """The facts built from the scope, and whether the request id is the request's own."""
         if len(raw_headers) > MAX_HEADERS:  # a flood of header lines: bounded work
             tail = raw_headers[max(MAX_HEADERS, len(raw_headers) - _PROXY_TAIL) :]
             headers = _joined(raw_headers[:MAX_HEADERS], tail)
@@ -291,7 +358,7 @@ class FactsBuilder:
             candidate = headers.get("x-request-id", "")
             if 0 < len(candidate) <= _MAX_REQUEST_ID and candidate.isprintable():
                 request_id = candidate
-        return Facts(
+        facts = Facts(
             method,
             path,
             query.decode("latin-1") if query else "",
@@ -311,6 +378,7 @@ class FactsBuilder:
             time.time(),
             found[1],
         )
+        return facts, bool(request_id)
 
     def _route(
         self, scope: Mapping[str, Any], method: str, path: str
