@@ -251,7 +251,8 @@ def pool_rotation(now: float, count: int = 40) -> list[Request]:
     pages from new addresses of other networks after each of its pages: the same browser
     build's young identities pass the pool's threshold (16) within one of its leases (granted
     at under half), and its next page signals `identity/rotating-pool` (the other networks'
-    evaluations keep its lease: its replay reads the pool; on Redis it is not leased)."""
+    evaluations keep its lease: its replay reads the pool, in memory from the store, on Redis
+    from this worker's evaluations)."""
     page = [("Host", HOST), *chrome().navigation(BASE, "/")]
     out = [Request("/artworks/11", page, ip="192.0.2.60", after=0.02) for _ in range(40)]
     for n in range(count):
