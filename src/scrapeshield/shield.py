@@ -39,7 +39,6 @@ from scrapeshield.errors import StoreError, StoreUnavailable
 from scrapeshield.evidence.recorder import Evidence
 from scrapeshield.evidence.served import ROBOTS_EVENT, ROBOTS_RULE
 from scrapeshield.facts import Facts, FactsBuilder
-from scrapeshield.lease.renewal import unwait
 from scrapeshield.lease.table import SETTLE_TIMEOUT, WAITED_NOTE, open_leases
 from scrapeshield.metrics.setup import open_metrics
 from scrapeshield.pages.site import Pages
@@ -237,11 +236,7 @@ class Shield:
     ) -> Decision:
         """Decided once the lease's reservation has landed (leased, or in full if refused):
         waited for once, within a deadline (docs/leases.md)."""
-        try:
-            await asyncio.wait((ready,), timeout=SETTLE_TIMEOUT)
-        except BaseException:
-            unwait(ctx)  # (cancelled: what was left for it is anyone's again)
-            raise
+        await asyncio.wait((ready,), timeout=SETTLE_TIMEOUT)
         ctx.notes[WAITED_NOTE] = True
         decided = self.decide_now(facts, ctx)
         return decided if isinstance(decided, Decision) else await decided

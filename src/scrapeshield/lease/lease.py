@@ -25,7 +25,6 @@ Keeps = Callable[[Any, Facts, RequestContext], bool]
 Settle = Callable[[Any, Sequence[Record], Store], "Awaitable[Any] | None"]
 Flush = Callable[[Sequence[tuple[Any, Sequence[Record]]], Store, Facts, RequestContext], None]
 Reserve = Callable[[Any, int, Store], "Awaitable[bool] | bool | None"]
-Renew = Callable[[Any, int, Store], "Awaitable[bool] | None"]
 TermsOf = Callable[[Facts, RequestContext], "Terms | None"]
 Replay = Callable[[Any, Facts, int], "Signal | Literal[False] | None"]
 
@@ -33,9 +32,7 @@ Replay = Callable[[Any, Facts, int], "Signal | Literal[False] | None"]
 class Hooks:
     """A detector's lease methods, found once per plan (`hooks_of`)."""
 
-    __slots__ = (
-        "covers", "flush", "keeps", "renew", "replay", "reserve", "settle", "terms", "use",
-    )  # fmt: skip
+    __slots__ = ("covers", "flush", "keeps", "replay", "reserve", "settle", "terms", "use")
 
     def __init__(self, detector: object, terms: TermsOf) -> None:
         self.terms = terms
@@ -44,7 +41,6 @@ class Hooks:
         self.settle: Settle | None = getattr(detector, "lease_settle", None)
         self.flush: Flush | None = getattr(detector, "lease_flush", None)
         self.reserve: Reserve | None = getattr(detector, "lease_reserve", None)
-        self.renew: Renew | None = getattr(detector, "lease_renew", None)
         self.replay: Replay | None = getattr(detector, "lease_replay", None)
         keeps = getattr(detector, "lease_keeps", None)
         # none: another evaluation of the network ends the lease (the safe answer); always: skip
@@ -102,46 +98,36 @@ UNBOUND = "referer"
 class Lease:
     """`pending` while a reservation (docs/leases.md, across workers) is on its way: not used
     until the store has counted it; `ended` when it was settled meanwhile (the reservation is
-    then given back whole when it lands). `records` (at most `lease.requests`; renewed, `cap`):
-    every leased request (each detector's state says how many it has taken: `lease_flush`).
+    then given back whole when it lands). `records` (at most `lease.requests`): every leased
+    request (each detector's state says how many it has taken: `lease_flush`).
     `decision`: the grant's, which each leased request gets (its action, rule, score and
     reasons: a full evaluation's, the inputs being bound and every reason steady), but for
     the signals in `replays` (each its detector's replay, its state and the signal's place in
     the grant's reasons), rebuilt per leased request; `alone`: any other request of the
-    client ends this lease (a replayed signal reads counts it may move).
-    Renewed ahead (Redis; `renewal`): `renews`, the reserving detector's renewal; `chunk`,
-    the requests a renewal adds; `cap`, the most records the grant's terms allow; `coming`,
-    the requests of the renewals on their way, `landing` each (its requests, done when it has
-    landed), in the order sent; `waiting`, the requests waiting for them (or the grant's);
-    `sent`, the records when the last renewal was sent (the client's pace: `renewal.ahead`)."""
+    client ends this lease (a replayed signal reads counts it may move)."""
 
     __slots__ = (
         "alone",
-        "cap",
-        "chunk",
-        "coming",
         "covers",
         "decision",
         "ended",
         "flushes",
         "keeps",
-        "landing",
         "left",
         "pending",
         "ready",
         "records",
         "releases",
-        "renews",
         "replays",
-        "sent",
         "settles",
+        "size",
         "until",
         "uses",
-        "waiting",
     )
 
     def __init__(self, left: int, until: float, decision: Decision) -> None:
         self.left, self.until, self.decision = left, until, decision
+        self.size = left  # the requests it was granted at most (before any detector's headroom)
         self.uses: list[tuple[Use, Any]] = []
         self.covers: list[tuple[Covers, Any]] = []
         self.keeps: list[tuple[Keeps, Any]] = []
@@ -153,11 +139,6 @@ class Lease:
         self.releases: list[tuple[Settle, Any]] = []  # the settles that give a reservation back
         self.replays: list[tuple[Replay, Any, int]] = []
         self.alone = False
-        self.renews: list[tuple[Renew, Any]] = []
-        self.chunk = self.cap = left
-        self.coming = self.waiting = 0
-        self.sent = -1  # (never renewed)
-        self.landing: list[tuple[int, asyncio.Future[None]]] = []
 
     def take(self, hook: Hooks, terms: Terms) -> None:
         """A detector's hooks, with the state its terms gave (`steady`: never asked whether
@@ -190,10 +171,6 @@ class Lease:
         path-reading detector covering it."""
         if not self.left or facts.time >= self.until:
             return False
-        return self.paths(facts)
-
-    def paths(self, facts: Facts) -> bool:
-        """Whether each path-reading detector covers this request."""
         return all(covers(state, facts) for covers, state in self.covers)
 
     def kept(self, facts: Facts, ctx: RequestContext) -> bool:

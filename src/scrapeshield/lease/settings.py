@@ -11,6 +11,10 @@ class LeaseSettings(Section):
     """How long a clean client may skip the detectors (off by default; docs/leases.md).
 
     `requests`: at most this many requests per lease (each detector may allow fewer);
+    `max_requests`: a lease whose client used all of its requests before its time is followed
+    by one of twice as many, up to this (below `requests`: never grown), so a fast client's
+    grants, each a full evaluation, become rare (docs/leases.md, "A lease grows with its
+    client's pace"); after any other end, `requests` again;
     `seconds`: a lease ends this long after it was granted (also the longest a ban written by
     another worker or host, or a count made elsewhere, can go unseen here);
     `max_clients`: leases held at once (a flood of clients evicts the oldest, settled first),
@@ -21,4 +25,5 @@ class LeaseSettings(Section):
     enabled: bool = False
     requests: int = Field(default=8, ge=1, le=1000)
     seconds: float = Field(default=1.0, gt=0, le=60)
+    max_requests: int = Field(default=128, ge=1, le=10_000)
     max_clients: int = Field(default=10_000, ge=16, le=10_000_000)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
@@ -19,10 +18,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from scrapeshield.detector import REPLAY_NOTE, RequestContext, replayed_names
 from scrapeshield.facts import Facts, client_network
-from scrapeshield.lease import renewal, reservation
+from scrapeshield.lease import reservation
 from scrapeshield.lease.lease import Flush, Hooks, Lease, binding, hooks_of
 from scrapeshield.lease.protocol import GIVE_BACK_NOTE, RESERVE_NOTE, Record
-from scrapeshield.lease.renewal import READING, WAITED_NOTE
 from scrapeshield.lease.replay import Evaluate, replayed
 from scrapeshield.lease.reservation import SETTLE_TIMEOUT
 from scrapeshield.lease.settings import LeaseSettings
@@ -42,7 +40,12 @@ Key = tuple["Kind", tuple[Any, ...]]  # a lease's kind and binding
 _MAX_HOOKS = 1024
 _MAX_HELD = 8  # leases one client holds at once (kinds and header sets)
 KEY_NOTE = "lease_key"  # `ctx.notes`: the request's lease key, made once (`use`)
+WAITED_NOTE = "lease_waited"
+"""`ctx.notes`: this request waited for its lease's reservation once (never twice)."""
 RESERVING_NOTE = "lease_reserving"  # `ctx.notes`: this evaluation reserves along (`_reserving`)
+GROW_NOTE = "lease_grow"
+"""`ctx.notes`: the requests of the lease this evaluation may be granted, where its client used
+up its last lease of this key before its time (twice that one's, at most `max_requests`)."""
 
 
 def open_leases(
@@ -77,8 +80,7 @@ class Leases:
         self._by_network: dict[str, set[str]] = {}  # clients holding leases, by network
         self._network_of: dict[str, str] = {}
         self._requests, self._seconds = settings.requests, settings.seconds
-        # a renewed lease's records at most (docs/leases.md, "Renewed ahead")
-        self._max_records = int(os.environ.get("RL_CAP", "16")) * settings.requests
+        self._max_requests = max(settings.requests, settings.max_requests)
         # (OrderedDicts: the oldest found in O(1) when full, where a dict's `next(iter())`
         # walks every entry deleted before it: O(max_clients) per new client)
         self._table: OrderedDict[str, dict[Key, Lease]] = OrderedDict()
@@ -113,7 +115,6 @@ class Leases:
         A dry run (`explain`) ends the client's leases: it is explained on counts that include
         them, by the whole pipeline. A future: this lease waits for its reservation (one round
         trip), and so does the request, then asks again (`WAITED_NOTE`: it did; in full)."""
-        waited = renewal.unwait(ctx)  # (back from waiting: served first)
         leases = self._table.get(facts.client_key)
         if leases is None:
             return False
@@ -126,12 +127,10 @@ class Leases:
             self._flush(leases, facts, ctx)
             self._reserve_along(facts.client_key, kind, ctx)
             return False
-        # not counted yet, or what is left is the waiting requests': wait once
-        spoken = 0 if waited else lease.waiting
-        if lease.pending or (lease.left <= spoken and (lease.coming or spoken)):
-            if (landing := renewal.waits(lease, facts, ctx, self.store)) is not None:
-                return landing
-            self._flush(leases, facts, ctx)  # (else in full, the lease kept)
+        if lease.pending:  # not counted yet: wait for it once, else in full (the lease kept)
+            if lease.ready is not None and not ctx.notes.get(WAITED_NOTE):
+                return lease.ready
+            self._flush(leases, facts, ctx)
             return False
         if lease.covering(facts) and (banned is None or banned(facts, ctx) is None):
             decision: Decision | None = lease.decision
@@ -140,8 +139,6 @@ class Leases:
             if decision is not None:
                 lease.left -= 1
                 lease.records.append((facts.time, facts.path))
-                if lease.renews:
-                    renewal.ahead(lease, self.store)  # counted before it runs out
                 used = len(lease.records)
                 for use, state in lease.uses:
                     use(state, facts, ctx, used)
@@ -149,6 +146,8 @@ class Leases:
                 if len(leases) > 1:
                     self._end_alone(leases, key)
                 return decision
+        if not lease.left and lease.records:  # used up within its time: a fast client
+            ctx.notes[GROW_NOTE] = min(2 * lease.size, self._max_requests)
         self._settle(leases.pop(key))
         if leases:
             self._flush(leases, facts, ctx)
@@ -179,7 +178,7 @@ class Leases:
             self._reserving.clear()
         self._reserving[reserving] = now + SETTLE_TIMEOUT  # (ended by `judged`, else by then)
         ctx.notes[RESERVING_NOTE] = reserving
-        ctx.notes[RESERVE_NOTE] = self._requests
+        ctx.notes[RESERVE_NOTE] = ctx.notes.get(GROW_NOTE, self._requests)
 
     def _flush(self, leases: dict[Key, Lease], facts: Facts, ctx: RequestContext) -> None:
         """Before a full evaluation of the client (`facts`, `ctx`): each detector that counts
@@ -234,9 +233,6 @@ class Leases:
             leases = self._table[client]
             # (its own lease of this request's key, pending: refreshed by `grant`)
             own = ctx.notes.get(KEY_NOTE) if client == facts.client_key else None
-            if own is None and client == facts.client_key:  # (it found no lease: in flight)
-                found = leases.get(key := (kind, binding(facts)))
-                own = key if found is not None and _unused(found) else None
             alone = client == facts.client_key  # (its `alone` leases end: `_end_alone`)
             for key in [
                 k
@@ -269,9 +265,10 @@ class Leases:
         key = ctx.notes.get(KEY_NOTE) or (kind, binding(facts))
         if not self._seen_again(facts, key):
             return False
-        lease = Lease(self._requests, facts.time + self._seconds, decision)
+        lease = Lease(
+            ctx.notes.get(GROW_NOTE, self._requests), facts.time + self._seconds, decision
+        )
         reserves: list[tuple[Hooks, Any]] = []
-        cap = self._max_records  # (the headroom of the detectors that do not reserve)
         replay = replayed_names(ctx) or frozenset()
         replaying = len(replay)
         for i, hook in enumerate(hooks):
@@ -288,8 +285,6 @@ class Leases:
                 replaying -= 1
             if terms.headroom < lease.left:
                 lease.left = terms.headroom
-            if hook.reserve is None and terms.headroom < cap:
-                cap = terms.headroom
             if terms.until is not None and terms.until < lease.until:
                 lease.until = terms.until
             lease.take(hook, terms)
@@ -297,9 +292,6 @@ class Leases:
                 reserves.append((hook, terms.state))
         if replaying:  # a signal to replay that no detector's terms replay
             return False
-        lease.chunk, lease.cap = lease.left, cap
-        if len(reserves) == 1 and (renew := reserves[0][0].renew) is not None:
-            lease.renews = [(renew, reserves[0][1])]
         leases = self._table.get(facts.client_key)
         if leases is None:
             if len(self._table) >= self.settings.max_clients:
@@ -308,14 +300,13 @@ class Leases:
             net = self._network(facts)
             self._by_network.setdefault(net, set()).add(facts.client_key)
             self._network_of[facts.client_key] = net
-        elif (old := leases.get(key)) is not None and _unused(old) and _live(old, facts):
-            reservation.refresh(old, lease)  # (its reservation kept, its terms this request's)
+        elif (old := leases.get(key)) is not None and old.pending:
+            reservation.refresh(old, lease)
             return True
         elif (old := leases.get(key)) is not None and _live(old, facts) and old.kept(facts, ctx):
             return True  # granted by a request in flight with this one: it goes on, not replaced
         elif (old := leases.pop(key, None)) is not None:
             lease.left -= len(old.records)  # counted elsewhere than in this request's figures
-            lease.cap -= len(old.records)
             self._settle(old)
         elif len(leases) >= _MAX_HELD:
             self._settle(leases.pop(next(iter(leases))))
@@ -386,7 +377,6 @@ class Leases:
             lease.ended = True
             self.unused += 1
             return
-        lease.ended = True  # (a renewal still on its way is given back when it lands)
         if not lease.records:
             self.unused += 1
             self._release(lease)
@@ -449,11 +439,7 @@ class Leases:
         now = time.time() if now is None else now
         for client in list(self._table):
             leases = self._table[client]
-            for key in [
-                k
-                for k, lease in leases.items()
-                if lease.until <= now or not (lease.left or lease.coming)
-            ]:
+            for key in [k for k, lease in leases.items() if lease.until <= now or not lease.left]:
                 self._settle(leases.pop(key))
             if not leases:
                 self.end_client(client)
@@ -471,8 +457,8 @@ class Leases:
     async def written(self) -> None:
         """Every reservation, settle and give-back sent so far answered (or given up)."""
         for _ in range(2):  # (a reservation's own task waits for its give-back)
-            if reading := [*self._reading, *READING]:  # (and the renewals on their way)
-                await asyncio.wait(reading, timeout=SETTLE_TIMEOUT)
+            if self._reading:
+                await asyncio.wait(list(self._reading), timeout=SETTLE_TIMEOUT)
 
 
 async def _read(reply: Awaitable[Any]) -> None:
@@ -487,12 +473,5 @@ async def _read(reply: Awaitable[Any]) -> None:
 
 
 def _live(lease: Lease, facts: Facts) -> bool:
-    """Whether a lease still has requests (or a renewal on its way) and time left (its paths
-    aside)."""
-    return (lease.left > 0 or lease.coming > 0) and facts.time < lease.until
-
-
-def _unused(lease: Lease) -> bool:
-    """Whether a lease has leased nothing yet (pending, or just counted): a full evaluation
-    of its key in flight with its grant refreshes it (`reservation.refresh`)."""
-    return lease.pending or not lease.records
+    """Whether a lease still has requests and time left (its paths aside)."""
+    return lease.left > 0 and facts.time < lease.until

@@ -110,13 +110,6 @@ class RateLimitDetector(Immediate):
             return leasing.reserve(limiter, granted, count)
         return None
 
-    def lease_renew(
-        self, granted: leasing.Granted, count: int, store: Store
-    ) -> Awaitable[bool] | None:
-        """`count` more requests of a live lease counted now (Redis: queued), within the same
-        margin as a grant's reservation; None: not renewed (docs/leases.md, "Renewed ahead")."""
-        return leasing.renew(self.limiter(store), granted, count, self._margin)
-
     def lease_covers(self, granted: leasing.Granted, facts: Facts) -> bool:
         return leasing.covers(self.planner, granted, facts)
 

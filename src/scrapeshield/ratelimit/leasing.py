@@ -8,11 +8,12 @@ settle. On Redis the hit is hit.lua's (every worker counts it) and the give-back
 in memory (one process) both are the native limiter's, at once. A reservation is made only
 where it leaves `RESERVE_FACTOR` leases' worth of room unreserved (`reserve_margin`): near a
 limit a client is evaluated in full, as without leases (the reasoning about people, a
-network's many clients among them: docs/leases.md)."""
+network's many clients among them: docs/leases.md). A lease grown past `lease.requests` (a
+fast client's) reserves at most a `RESERVE_FACTOR + 1`th of the room, so it too leaves
+`RESERVE_FACTOR` times its own size unreserved."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Sequence
 from functools import partial
@@ -57,16 +58,13 @@ class Granted:
     request's hit found (remaining after it, reset), and when it was granted."""
 
     __slots__ = (
-        "asked",
         "at",
         "claimed",
         "client_key",
-        "closed",
         "counted_at",
         "ends",
         "group",
         "keys",
-        "parts",
         "reserved",
         "rules",
         "server_ms",
@@ -92,11 +90,6 @@ class Granted:
         self.counted_at = 0.0  # memory: the reservation's time (its window, for the give-back)
         self.used = 0  # leased requests so far
         self.claimed = False  # reserved by the granting request's hit, and taken by its lease
-        # Redis: each reservation (the grant's, then each renewal's), in the order counted:
-        # its units, server time (ms) and fixed windows' ends, for the give-back
-        self.parts: list[tuple[int, int, tuple[int, ...]]] = []
-        self.closed = False  # Redis: given back (a renewal landing after is given back whole)
-        self.asked = 0  # Redis: units of reservations on their way (sent, not yet counted)
 
 
 def terms(planner: Planner, facts: Facts, ctx: RequestContext, margin: int = 0) -> Terms | None:
@@ -113,7 +106,10 @@ def terms(planner: Planner, facts: Facts, ctx: RequestContext, margin: int = 0) 
         return None
     rules, keys = plan
     states = outcome.states
-    headroom = min(state.remaining // rules.cost for state in states) - margin
+    room = min(state.remaining // rules.cost for state in states)
+    headroom = room - margin
+    if headroom > (base := margin // RESERVE_FACTOR):  # a grown lease: a fifth of the room
+        headroom = max(base, min(headroom, room // (RESERVE_FACTOR + 1)))
     held: Granted | None = ctx.notes.get(RESERVED_NOTE)
     if held is not None and held.group != rules.group:
         held = None
@@ -267,39 +263,23 @@ def reserve(limiter: RedisLimiter, granted: Granted, count: int) -> Awaitable[bo
     if granted.reserved:
         granted.claimed = True
         return True
-    return _send(limiter, rules, granted, count * rules.cost)
-
-
-def _send(limiter: RedisLimiter, rules: Rules, granted: Granted, units: int) -> Awaitable[bool]:
+    units = count * rules.cost
     keys, args = limiter.call_args(rules, granted.keys, units, granted.client_key)
     reply = limiter.store.submit_script(HIT_SCRIPT, keys, args)
-    granted.asked += units
-    return _reserved(limiter, granted, units, reply)
+    return _reserved(granted, units, reply)
 
 
-async def _reserved(
-    limiter: RedisLimiter, granted: Granted, units: int, reply: Awaitable[Any]
-) -> bool:
-    """A reservation's reply (the grant's, or a renewal's: `renew`), read in the order sent
-    (one pipeline): True once counted (its part kept for the give-back); refused (a limit, a
-    ban: nothing spent), False."""
-    try:
-        raw = await reply
-    finally:
-        granted.asked -= units
+async def _reserved(granted: Granted, units: int, reply: Awaitable[Any]) -> bool:
+    raw = await reply
     rules = granted.rules
     assert rules is not None
     outcome = outcome_of(rules.limits, raw, 4)  # (hit.lua: the ban and its time before them)
     if outcome.rejected is not None or isinstance(raw[2], str | bytes):  # a limit, or a ban
         return False
-    at = int(raw[3])
-    if granted.closed:  # a renewal counted after the lease was settled: none of it is used
-        await _refund(limiter, rules, granted.keys, units, at, _ends(at, outcome.states))
-        return False
-    _count(granted, units, at, outcome.states)
-    # what the client is told: the shared count now, less every unused unit it holds (it
-    # has not spent them), so each leased request counts down by its cost
-    granted.states = with_room(outcome.states, granted.reserved)
+    _count(granted, units, int(raw[3]), outcome.states)
+    # what the client is told: the shared count now, less its own reservation's unused part
+    # (it has not spent it), so each leased request counts down by its cost
+    granted.states = with_room(outcome.states, units)
     granted.at = time.time()
     return True
 
@@ -307,63 +287,28 @@ async def _reserved(
 def _count(granted: Granted, units: int, at: int, states: Sequence[LimitState]) -> None:
     """`units` counted at the server's `at` (ms): what the give-back needs, each fixed
     window's end among it."""
-    granted.reserved += units
-    if not granted.parts:  # (the first: what a lease without renewals gives back)
-        granted.server_ms, granted.ends = at, _ends(at, states)
-    granted.parts.append((units, at, _ends(at, states)))
-
-
-def _ends(at: int, states: Sequence[LimitState]) -> tuple[int, ...]:
-    """Each fixed window's end (ms) for a hit counted at the server's `at` (else 0)."""
-    return tuple(  # (resets are whole milliseconds)
+    granted.reserved, granted.server_ms = units, at
+    granted.ends = tuple(  # (resets are whole milliseconds)
         at + round(state.reset * 1000) if state.limit.spec[0] == 1 else 0 for state in states
     )
 
 
 def give_back(limiter: RedisLimiter, granted: Granted, used: int) -> Awaitable[Any] | None:
     """The unused part of the reservation, given back in the window it was counted in (queued:
-    the next round trip). A renewed lease's reservations are spent in the order they were
-    counted: each gives back what of it is unused, in its own window."""
+    the next round trip)."""
     rules = granted.rules
-    granted.closed = True
     if rules is None or not granted.reserved:
         return None
-    spent, granted.reserved = used * rules.cost, 0
-    replies = []
-    for units, at, ends in granted.parts:
-        taken = min(units, spent)
-        spent -= taken
-        if units > taken:
-            replies.append(_refund(limiter, rules, granted.keys, units - taken, at, ends))
-    if len(replies) > 1:
-        return asyncio.gather(*replies)
-    return replies[0] if replies else None
-
-
-def _refund(
-    limiter: RedisLimiter, rules: Rules, keys: Keys, units: int, at: int, ends: tuple[int, ...]
-) -> Awaitable[Any]:
+    units = granted.reserved - used * rules.cost
+    granted.reserved = 0
+    if units <= 0:
+        return None
+    keys = list(granted.keys[1])
     spec = msgspec.msgpack.encode(
         [
             n
-            for lim, end in zip(rules.limits, ends, strict=True)
+            for lim, end in zip(rules.limits, granted.ends, strict=True)
             for n in (lim.spec[0], end, lim.spec[2], units)
         ]
     )
-    return limiter.store.submit_script(REFUND_SCRIPT, list(keys[1]), [at, spec])
-
-
-def renew(limiter: Limiter, granted: Granted, count: int, margin: int) -> Awaitable[bool] | None:
-    """A lease's renewal (docs/leases.md, "Renewed ahead"): `count` more requests' cost hit
-    now on Redis as the grant's reservation is (every limit checked, the ban read, no strike),
-    queued in this tick's round trip; None (none sent) where the room the lease's latest count
-    found, less everything it holds or has asked for, would keep less than `margin` requests'
-    room after it, or off Redis (in process a grant's reservation counts at once)."""
-    rules = granted.rules
-    if rules is None or not isinstance(limiter, RedisLimiter) or granted.closed:
-        return None
-    units = count * rules.cost
-    room = min(state.remaining for state in granted.states) - granted.reserved - granted.asked
-    if room - units < margin * rules.cost:
-        return None
-    return _send(limiter, rules, granted, units)
+    return limiter.store.submit_script(REFUND_SCRIPT, keys, [granted.server_ms, spec])
