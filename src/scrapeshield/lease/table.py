@@ -20,7 +20,7 @@ from scrapeshield.detector import REPLAY_NOTE, RequestContext, replayed_names
 from scrapeshield.facts import Facts, client_network
 from scrapeshield.lease import reservation
 from scrapeshield.lease.lease import Flush, Hooks, Lease, binding, hooks_of
-from scrapeshield.lease.protocol import GIVE_BACK_NOTE, RESERVE_NOTE, Record
+from scrapeshield.lease.protocol import GIVE_BACK_NOTE, RESERVE_MORE_NOTE, RESERVE_NOTE, Record
 from scrapeshield.lease.replay import Evaluate, replayed
 from scrapeshield.lease.reservation import SETTLE_TIMEOUT
 from scrapeshield.lease.settings import LeaseSettings
@@ -89,7 +89,9 @@ class Leases:
         self._hooks: dict[int, tuple[object, list[Hooks] | None]] = {}
         self._refusers: dict[tuple[int, Kind], int] = {}  # per plan and kind: who said none
         self._unleased: set[Kind] = set()  # kinds whose latest evaluation got no lease
-        self._reserving: dict[tuple[str, Key], float] = {}  # reserving along, until (monotonic)
+        # reserving along, by client and key: until when (monotonic), and what the requests
+        # of that key waiting for its grant wait for (`_successor`)
+        self._reserving: dict[str, dict[Key, Successor]] = {}
         # per client and lease key (its hash): the time of its last clean full evaluation
         # (`_seen_again`), the least recently seen first out when full; plain values only
         self._seen: OrderedDict[tuple[str, int], float] = OrderedDict()
@@ -117,6 +119,8 @@ class Leases:
         trip), and so does the request, then asks again (`WAITED_NOTE`: it did; in full)."""
         leases = self._table.get(facts.client_key)
         if leases is None:
+            if facts.client_key in self._reserving and leasable:  # (its next lease coming)
+                return self._successor(facts, (kind, binding(facts)), ctx)
             return False
         if ctx.notes.get("dry_run") or not leasable:
             self.end_client(facts.client_key)
@@ -124,6 +128,8 @@ class Leases:
         key = ctx.notes[KEY_NOTE] = (kind, binding(facts))
         lease = leases.get(key)
         if lease is None:
+            if facts.client_key in self._reserving and (waits := self._successor(facts, key, ctx)):
+                return waits
             self._flush(leases, facts, ctx)
             self._reserve_along(facts.client_key, kind, ctx)
             return False
@@ -163,6 +169,34 @@ class Leases:
         for other in [k for k, lease in leases.items() if lease.alone and k != key]:
             self._settle(leases.pop(other))
 
+    def _successor(
+        self, facts: Facts, key: Key, ctx: RequestContext
+    ) -> asyncio.Future[None] | Literal[False]:
+        """A request of a key whose next lease is on its way (a full evaluation reserving along
+        for it, `_reserve_along`): it waits for that evaluation's grant, once (one round trip,
+        which its own full evaluation's call would take), then is leased, or evaluated in
+        full; every request of the key meanwhile waits, so those the lease cannot take are
+        evaluated after those it takes, in the order they came (docs/leases.md, "Waiting for
+        the next lease"). False: nothing on its way (or it waited): in full now."""
+        coming = self._reserving[facts.client_key].get(key)
+        if ctx.notes.get(WAITED_NOTE) or coming is None or coming.until <= time.monotonic():
+            return False
+        # counted into its hit while that is still queued: older than its ban read, and in
+        # flight already (each holds more memory than its record), so past `max_requests`
+        notes = coming.notes
+        more = notes.get(RESERVE_MORE_NOTE)
+        if more is not None and more(1):
+            notes[RESERVE_NOTE] = notes[GROW_NOTE] = notes[RESERVE_NOTE] + 1
+        if coming.ready is None:
+            coming.ready = asyncio.get_running_loop().create_future()
+        return coming.ready
+
+    def _awaited(self, client_key: str, key: Key) -> bool:
+        """Whether a full evaluation reserving along for this key's next lease is on its way."""
+        keys = self._reserving.get(client_key)
+        coming = keys.get(key) if keys is not None else None
+        return coming is not None and coming.until > time.monotonic()
+
     def _reserve_along(self, client_key: str, kind: Kind, ctx: RequestContext) -> None:
         """A client holding leases is evaluated in full: where this kind was leased last time,
         its hit may reserve the lease it is likely to be granted (`RESERVE_NOTE`; Redis: no
@@ -171,13 +205,21 @@ class Leases:
             return
         # one at a time per client and kind: requests in flight together (one tick's) would
         # each reserve a lease, and each grant replace the last (the worst case of reservations)
-        reserving, now = (client_key, ctx.notes[KEY_NOTE]), time.monotonic()
-        if self._reserving.get(reserving, 0.0) > now:
+        key, now = ctx.notes[KEY_NOTE], time.monotonic()
+        keys = self._reserving.get(client_key)
+        if keys is not None and (coming := keys.get(key)) is not None and coming.until > now:
             return
-        if len(self._reserving) >= self.settings.max_clients:  # (clients choose keys: bounded)
-            self._reserving.clear()
-        self._reserving[reserving] = now + SETTLE_TIMEOUT  # (ended by `judged`, else by then)
-        ctx.notes[RESERVING_NOTE] = reserving
+        if keys is None:
+            if len(self._reserving) >= self.settings.max_clients:  # (clients choose: bounded)
+                for stale in self._reserving.values():
+                    _wake(stale)
+                self._reserving.clear()
+            keys = self._reserving[client_key] = {}
+        elif len(keys) >= _MAX_HELD:
+            _wake(keys)
+            keys.clear()
+        keys[key] = Successor(now + SETTLE_TIMEOUT, ctx.notes)  # (ended by `judged`, or then)
+        ctx.notes[RESERVING_NOTE] = (client_key, key)
         ctx.notes[RESERVE_NOTE] = ctx.notes.get(GROW_NOTE, self._requests)
 
     def _flush(self, leases: dict[Key, Lease], facts: Facts, ctx: RequestContext) -> None:
@@ -212,8 +254,12 @@ class Leases:
         kind = (facts.method, facts.route_group, facts.route)
         if plans is not None and REPLAY_NOTE in ctx.notes and replayed_names(ctx) is None:
             plans = None  # a signal its detector cannot replay: as unsteady as any other
+        coming = None
         if (reserving := ctx.notes.get(RESERVING_NOTE)) is not None:
-            self._reserving.pop(reserving, None)
+            keys = self._reserving.get(reserving[0])
+            coming = keys.pop(reserving[1], None) if keys is not None else None
+            if keys is not None and not keys:
+                del self._reserving[reserving[0]]
         if plans is None and (decision.action is not Action.ALLOW or decision.reasons):
             self.end_client(facts.client_key)
         if self._by_network:
@@ -222,6 +268,8 @@ class Leases:
             granted = self.grant(facts, kind, ctx, plans.for_request(facts), decision)
             if not granted and REPLAY_NOTE in ctx.notes:  # a counted signal, not replayed
                 self.end_client(facts.client_key)
+        if coming is not None:
+            _wake({kind: coming})  # (its waiting requests: leased now, or in full)
         give_back = ctx.notes.get(GIVE_BACK_NOTE)  # reserved along: given back if unused
         if give_back is not None and (reply := give_back()) is not None:
             self._read_in_task(_read(reply))
@@ -233,6 +281,9 @@ class Leases:
             leases = self._table[client]
             # (its own lease of this request's key, pending: refreshed by `grant`)
             own = ctx.notes.get(KEY_NOTE) if client == facts.client_key else None
+            if own is None and client == facts.client_key:  # (it found no lease: in flight)
+                found = leases.get(key := (kind, binding(facts)))
+                own = key if found is not None and _unused(found) else None
             alone = client == facts.client_key  # (its `alone` leases end: `_end_alone`)
             for key in [
                 k
@@ -285,6 +336,8 @@ class Leases:
                 replaying -= 1
             if terms.headroom < lease.left:
                 lease.left = terms.headroom
+            if hook.reserve is None and terms.headroom < lease.cap:
+                lease.cap = terms.headroom  # (a reservation's headroom is what it reserved)
             if terms.until is not None and terms.until < lease.until:
                 lease.until = terms.until
             lease.take(hook, terms)
@@ -300,8 +353,8 @@ class Leases:
             net = self._network(facts)
             self._by_network.setdefault(net, set()).add(facts.client_key)
             self._network_of[facts.client_key] = net
-        elif (old := leases.get(key)) is not None and old.pending:
-            reservation.refresh(old, lease)
+        elif (old := leases.get(key)) is not None and _unused(old) and _live(old, facts):
+            reservation.refresh(old, lease)  # (its reservation kept, its terms this request's)
             return True
         elif (old := leases.get(key)) is not None and _live(old, facts) and old.kept(facts, ctx):
             return True  # granted by a request in flight with this one: it goes on, not replaced
@@ -314,6 +367,10 @@ class Leases:
             if not leases:
                 self.end_client(facts.client_key)
             return False
+        if RESERVING_NOTE not in ctx.notes and self._awaited(facts.client_key, key):
+            if not leases:  # its next lease is on its way, reserved along: no other
+                self.end_client(facts.client_key)
+            return True
         leases[key] = lease
         self.granted += 1
         if reserves and (replies := reservation.reserve(lease, reserves, self.store)):
@@ -475,3 +532,28 @@ async def _read(reply: Awaitable[Any]) -> None:
 def _live(lease: Lease, facts: Facts) -> bool:
     """Whether a lease still has requests and time left (its paths aside)."""
     return lease.left > 0 and facts.time < lease.until
+
+
+class Successor:
+    """A full evaluation reserving along for its key's next lease (`Leases._reserve_along`):
+    until when it is awaited (monotonic), its notes, and what the requests waiting for it
+    wait for."""
+
+    __slots__ = ("notes", "ready", "until")
+
+    def __init__(self, until: float, notes: dict[str, Any]) -> None:
+        self.until, self.notes = until, notes
+        self.ready: asyncio.Future[None] | None = None
+
+
+def _wake(keys: dict[Any, Successor]) -> None:
+    """The requests waiting for these next leases go on (leased, or in full)."""
+    for coming in keys.values():
+        if coming.ready is not None and not coming.ready.done():
+            coming.ready.set_result(None)
+
+
+def _unused(lease: Lease) -> bool:
+    """Whether a lease has leased nothing yet (pending, or just counted): a full evaluation
+    of its key in flight with its grant refreshes it (`reservation.refresh`)."""
+    return lease.pending or not lease.records
