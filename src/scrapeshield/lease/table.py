@@ -42,6 +42,8 @@ _MAX_HELD = 8  # leases one client holds at once (kinds and header sets)
 KEY_NOTE = "lease_key"  # `ctx.notes`: the request's lease key, made once (`use`)
 WAITED_NOTE = "lease_waited"
 """`ctx.notes`: this request waited for its lease's reservation once (never twice)."""
+SEQ_NOTE = "lease_seq"  # `ctx.notes`: the request's place in the order they came (`use`)
+FLIGHT_NOTE = "lease_flight"  # `ctx.notes`: this full evaluation of a lease holder (`_in_flight`)
 RESERVING_NOTE = "lease_reserving"  # `ctx.notes`: this evaluation reserves along (`_reserving`)
 GROW_NOTE = "lease_grow"
 """`ctx.notes`: the requests of the lease this evaluation may be granted, where its client used
@@ -92,6 +94,8 @@ class Leases:
         # reserving along, by client and key: until when (monotonic), and what the requests
         # of that key waiting for its grant wait for (`_successor`)
         self._reserving: dict[str, dict[Key, Successor]] = {}
+        self._flights: dict[str, Successor] = {}  # each lease holder's latest full evaluation
+        self._seq = 0  # requests asked about so far (the order they came in: `SEQ_NOTE`)
         # per client and lease key (its hash): the time of its last clean full evaluation
         # (`_seen_again`), the least recently seen first out when full; plain values only
         self._seen: OrderedDict[tuple[str, int], float] = OrderedDict()
@@ -118,26 +122,39 @@ class Leases:
         them, by the whole pipeline. A future: this lease waits for its reservation (one round
         trip), and so does the request, then asks again (`WAITED_NOTE`: it did; in full)."""
         leases = self._table.get(facts.client_key)
+        reserving = facts.client_key in self._reserving
+        if leases is None and not reserving:
+            return False
+        self._seq += 1  # (this request's place in the order they came, from its first ask)
+        ctx.notes.setdefault(SEQ_NOTE, self._seq)
+        if reserving and leasable and (waits := self._successor(facts, kind, ctx)) is not False:
+            return waits  # (its next lease on its way)
         if leases is None:
-            if facts.client_key in self._reserving and leasable:  # (its next lease coming)
-                return self._successor(facts, (kind, binding(facts)), ctx)
             return False
         if ctx.notes.get("dry_run") or not leasable:
             self.end_client(facts.client_key)
             return False
+        if not ctx.notes.get(WAITED_NOTE):  # a lease of any key not counted yet: after it
+            for other in leases.values():
+                if other.pending and other.ready is not None:
+                    return other.ready
         key = ctx.notes[KEY_NOTE] = (kind, binding(facts))
         lease = leases.get(key)
         if lease is None:
-            if facts.client_key in self._reserving and (waits := self._successor(facts, key, ctx)):
-                return waits
             self._flush(leases, facts, ctx)
-            self._reserve_along(facts.client_key, kind, ctx)
-            return False
+            self._reserve_along(facts, kind, ctx)
+            return self._in_flight(facts.client_key, ctx)
         if lease.pending:  # not counted yet: wait for it once, else in full (the lease kept)
             if lease.ready is not None and not ctx.notes.get(WAITED_NOTE):
                 return lease.ready
             self._flush(leases, facts, ctx)
-            return False
+            return self._in_flight(facts.client_key, ctx)
+        if (
+            (lease.alone or lease.keeps)  # a full evaluation in flight may end it: after it
+            and (flight := self._flights.get(facts.client_key)) is not None
+            and flight.seq < ctx.notes[SEQ_NOTE]
+        ):
+            return _waiting(flight)  # (an earlier request's: as often as one is, then leased)
         if lease.covering(facts) and (banned is None or banned(facts, ctx) is None):
             decision: Decision | None = lease.decision
             if lease.replays:  # (None: a signal it cannot replay, or not an allow: in full)
@@ -159,7 +176,20 @@ class Leases:
             self._flush(leases, facts, ctx)
         else:
             self.end_client(facts.client_key)
-        self._reserve_along(facts.client_key, kind, ctx)
+        self._reserve_along(facts, kind, ctx)
+        return self._in_flight(facts.client_key, ctx)
+
+    def _in_flight(self, client_key: str, ctx: RequestContext) -> Literal[False]:
+        """A full evaluation of a client holding leases follows: until it is judged, the
+        client's later requests whose lease it may end (`alone`, or asked whether it keeps)
+        wait for it, so each is leased after it as it came after it (docs/leases.md, "Waiting
+        for the next lease"); False."""
+        if len(self._flights) >= self.settings.max_clients:  # (bounded: woken, forgotten)
+            _wake(self._flights)
+            self._flights.clear()
+        flight = self._flights[client_key] = Successor(0.0, ctx.notes, True)
+        flight.seq = ctx.notes[SEQ_NOTE]
+        ctx.notes[FLIGHT_NOTE] = flight
         return False
 
     def _end_alone(self, leases: dict[Key, Lease], key: Key) -> None:
@@ -170,26 +200,31 @@ class Leases:
             self._settle(leases.pop(other))
 
     def _successor(
-        self, facts: Facts, key: Key, ctx: RequestContext
+        self, facts: Facts, kind: Kind, ctx: RequestContext
     ) -> asyncio.Future[None] | Literal[False]:
-        """A request of a key whose next lease is on its way (a full evaluation reserving along
-        for it, `_reserve_along`): it waits for that evaluation's grant, once (one round trip,
-        which its own full evaluation's call would take), then is leased, or evaluated in
-        full; every request of the key meanwhile waits, so those the lease cannot take are
-        evaluated after those it takes, in the order they came (docs/leases.md, "Waiting for
-        the next lease"). False: nothing on its way (or it waited): in full now."""
-        coming = self._reserving[facts.client_key].get(key)
-        if ctx.notes.get(WAITED_NOTE) or coming is None or coming.until <= time.monotonic():
+        """A request of a client whose next lease of a key is on its way (a full evaluation
+        reserving along for it, `_reserve_along`): it waits for that evaluation's grant, once
+        (one round trip, which its own full evaluation's call would take), then is leased or
+        evaluated in full. Every request of the client meanwhile waits, whatever its key, so
+        each is leased or evaluated after those that came before it, on counts that include
+        them (docs/leases.md, "Waiting for the next lease"); one of that key is counted into
+        the grant's reservation while its hit is queued. False: nothing on its way (or it
+        waited once): as without."""
+        now, keys = time.monotonic(), self._reserving[facts.client_key]
+        awaited = [c for c in keys.values() if c.awaited and c.until > now]
+        if ctx.notes.get(WAITED_NOTE) or not awaited:
             return False
+        key = ctx.notes[KEY_NOTE] = (kind, binding(facts))
+        coming = keys.get(key)
+        if coming is None or coming not in awaited:  # another key's: the latest
+            return _waiting(awaited[-1])
         # counted into its hit while that is still queued: older than its ban read, and in
         # flight already (each holds more memory than its record), so past `max_requests`
         notes = coming.notes
         more = notes.get(RESERVE_MORE_NOTE)
         if more is not None and more(1):
             notes[RESERVE_NOTE] = notes[GROW_NOTE] = notes[RESERVE_NOTE] + 1
-        if coming.ready is None:
-            coming.ready = asyncio.get_running_loop().create_future()
-        return coming.ready
+        return _waiting(coming)
 
     def _awaited(self, client_key: str, key: Key) -> bool:
         """Whether a full evaluation reserving along for this key's next lease is on its way."""
@@ -197,7 +232,7 @@ class Leases:
         coming = keys.get(key) if keys is not None else None
         return coming is not None and coming.until > time.monotonic()
 
-    def _reserve_along(self, client_key: str, kind: Kind, ctx: RequestContext) -> None:
+    def _reserve_along(self, facts: Facts, kind: Kind, ctx: RequestContext) -> None:
         """A client holding leases is evaluated in full: where this kind was leased last time,
         its hit may reserve the lease it is likely to be granted (`RESERVE_NOTE`; Redis: no
         separate reservation, no wait for it)."""
@@ -205,7 +240,7 @@ class Leases:
             return
         # one at a time per client and kind: requests in flight together (one tick's) would
         # each reserve a lease, and each grant replace the last (the worst case of reservations)
-        key, now = ctx.notes[KEY_NOTE], time.monotonic()
+        client_key, key, now = facts.client_key, ctx.notes[KEY_NOTE], time.monotonic()
         keys = self._reserving.get(client_key)
         if keys is not None and (coming := keys.get(key)) is not None and coming.until > now:
             return
@@ -218,7 +253,10 @@ class Leases:
         elif len(keys) >= _MAX_HELD:
             _wake(keys)
             keys.clear()
-        keys[key] = Successor(now + SETTLE_TIMEOUT, ctx.notes)  # (ended by `judged`, or then)
+        # (ended by `judged`, or then); awaited where a grant is likely: its client seen again
+        since = self._seen.get((client_key, hash(key)))
+        awaited = since is not None and facts.time - since < self._seconds
+        keys[key] = Successor(now + SETTLE_TIMEOUT, ctx.notes, awaited)
         ctx.notes[RESERVING_NOTE] = (client_key, key)
         ctx.notes[RESERVE_NOTE] = ctx.notes.get(GROW_NOTE, self._requests)
 
@@ -254,6 +292,10 @@ class Leases:
         kind = (facts.method, facts.route_group, facts.route)
         if plans is not None and REPLAY_NOTE in ctx.notes and replayed_names(ctx) is None:
             plans = None  # a signal its detector cannot replay: as unsteady as any other
+        if (flight := ctx.notes.get(FLIGHT_NOTE)) is not None:  # (the client's latest: gone)
+            if self._flights.get(facts.client_key) is flight:
+                del self._flights[facts.client_key]
+            _wake({kind: flight})
         coming = None
         if (reserving := ctx.notes.get(RESERVING_NOTE)) is not None:
             keys = self._reserving.get(reserving[0])
@@ -536,13 +578,14 @@ def _live(lease: Lease, facts: Facts) -> bool:
 
 class Successor:
     """A full evaluation reserving along for its key's next lease (`Leases._reserve_along`):
-    until when it is awaited (monotonic), its notes, and what the requests waiting for it
-    wait for."""
+    until when (monotonic), its notes, whether the client's other requests wait for it (a
+    grant is likely: its client was seen again) and what they wait for."""
 
-    __slots__ = ("notes", "ready", "until")
+    __slots__ = ("awaited", "notes", "ready", "seq", "until")
 
-    def __init__(self, until: float, notes: dict[str, Any]) -> None:
-        self.until, self.notes = until, notes
+    def __init__(self, until: float, notes: dict[str, Any], awaited: bool) -> None:
+        self.until, self.notes, self.awaited = until, notes, awaited
+        self.seq = 0  # (a full evaluation in flight: its request's place, `SEQ_NOTE`)
         self.ready: asyncio.Future[None] | None = None
 
 
@@ -557,3 +600,10 @@ def _unused(lease: Lease) -> bool:
     """Whether a lease has leased nothing yet (pending, or just counted): a full evaluation
     of its key in flight with its grant refreshes it (`reservation.refresh`)."""
     return lease.pending or not lease.records
+
+
+def _waiting(coming: Successor) -> asyncio.Future[None]:
+    """What a request waiting for that grant waits for."""
+    if coming.ready is None:
+        coming.ready = asyncio.get_running_loop().create_future()
+    return coming.ready
