@@ -175,6 +175,11 @@ class Lease:
             return False
         return all(covers(state, facts) for covers, state in self.covers)
 
+    def unused(self) -> bool:
+        """Whether it has leased nothing yet (pending, or just counted): a full evaluation of
+        its key in flight with its grant refreshes it (`reservation.refresh`)."""
+        return self.pending or not self.records
+
     def kept(self, facts: Facts, ctx: RequestContext) -> bool:
         """After another full evaluation in the client's network: still exact."""
         return all(keeps(state, facts, ctx) for keeps, state in self.keeps)

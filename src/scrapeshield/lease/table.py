@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from scrapeshield.detector import REPLAY_NOTE, RequestContext, replayed_names
 from scrapeshield.facts import Facts, client_network
-from scrapeshield.lease import reservation
+from scrapeshield.lease import order, reservation
 from scrapeshield.lease.lease import Flush, Hooks, Lease, binding, hooks_of
-from scrapeshield.lease.protocol import GIVE_BACK_NOTE, RESERVE_MORE_NOTE, RESERVE_NOTE, Record
+from scrapeshield.lease.order import GROW_NOTE, KEY_NOTE, RESERVING_NOTE, WAITED_NOTE, Order
+from scrapeshield.lease.protocol import GIVE_BACK_NOTE, RESERVE_NOTE, Record
 from scrapeshield.lease.replay import Evaluate, replayed
 from scrapeshield.lease.reservation import SETTLE_TIMEOUT
 from scrapeshield.lease.settings import LeaseSettings
@@ -39,15 +40,6 @@ BanRead = Callable[[Facts, RequestContext], object]
 Key = tuple["Kind", tuple[Any, ...]]  # a lease's kind and binding
 _MAX_HOOKS = 1024
 _MAX_HELD = 8  # leases one client holds at once (kinds and header sets)
-KEY_NOTE = "lease_key"  # `ctx.notes`: the request's lease key, made once (`use`)
-WAITED_NOTE = "lease_waited"
-"""`ctx.notes`: this request waited for its lease's reservation once (never twice)."""
-SEQ_NOTE = "lease_seq"  # `ctx.notes`: the request's place in the order they came (`use`)
-FLIGHT_NOTE = "lease_flight"  # `ctx.notes`: this full evaluation of a lease holder (`_in_flight`)
-RESERVING_NOTE = "lease_reserving"  # `ctx.notes`: this evaluation reserves along (`_reserving`)
-GROW_NOTE = "lease_grow"
-"""`ctx.notes`: the requests of the lease this evaluation may be granted, where its client used
-up its last lease of this key before its time (twice that one's, at most `max_requests`)."""
 
 
 def open_leases(
@@ -93,9 +85,7 @@ class Leases:
         self._unleased: set[Kind] = set()  # kinds whose latest evaluation got no lease
         # reserving along, by client and key: until when (monotonic), and what the requests
         # of that key waiting for its grant wait for (`_successor`)
-        self._reserving: dict[str, dict[Key, Successor]] = {}
-        self._flights: dict[str, Successor] = {}  # each lease holder's latest full evaluation
-        self._seq = 0  # requests asked about so far (the order they came in: `SEQ_NOTE`)
+        self._order = Order(settings.max_clients, _MAX_HELD)  # (docs/leases.md, "Waiting...")
         # per client and lease key (its hash): the time of its last clean full evaluation
         # (`_seen_again`), the least recently seen first out when full; plain values only
         self._seen: OrderedDict[tuple[str, int], float] = OrderedDict()
@@ -122,39 +112,34 @@ class Leases:
         them, by the whole pipeline. A future: this lease waits for its reservation (one round
         trip), and so does the request, then asks again (`WAITED_NOTE`: it did; in full)."""
         leases = self._table.get(facts.client_key)
-        reserving = facts.client_key in self._reserving
+        reserving = facts.client_key in self._order.reserving
         if leases is None and not reserving:
             return False
-        self._seq += 1  # (this request's place in the order they came, from its first ask)
-        ctx.notes.setdefault(SEQ_NOTE, self._seq)
-        if reserving and leasable and (waits := self._successor(facts, kind, ctx)) is not False:
+        self._order.place(ctx)
+        if reserving and leasable and (waits := self._order.successor(facts, kind, ctx)):
             return waits  # (its next lease on its way)
         if leases is None:
             return False
         if ctx.notes.get("dry_run") or not leasable:
             self.end_client(facts.client_key)
             return False
-        if not ctx.notes.get(WAITED_NOTE):  # a lease of any key not counted yet: after it
-            for other in leases.values():
-                if other.pending and other.ready is not None:
-                    return other.ready
+        if (ready := order.pending(leases.values(), ctx)) is not None:
+            return ready  # (a lease of any key not counted yet: after it)
         key = ctx.notes[KEY_NOTE] = (kind, binding(facts))
         lease = leases.get(key)
         if lease is None:
             self._flush(leases, facts, ctx)
             self._reserve_along(facts, kind, ctx)
-            return self._in_flight(facts.client_key, ctx)
+            return self._order.flight(facts.client_key, ctx)  # (waited for: `order`)
         if lease.pending:  # not counted yet: wait for it once, else in full (the lease kept)
             if lease.ready is not None and not ctx.notes.get(WAITED_NOTE):
                 return lease.ready
             self._flush(leases, facts, ctx)
-            return self._in_flight(facts.client_key, ctx)
-        if (
-            (lease.alone or lease.keeps)  # a full evaluation in flight may end it: after it
-            and (flight := self._flights.get(facts.client_key)) is not None
-            and flight.seq < ctx.notes[SEQ_NOTE]
+            return self._order.flight(facts.client_key, ctx)  # (waited for: `order`)
+        if (lease.alone or lease.keeps) and (
+            flight := self._order.before(facts.client_key, ctx)  # (an earlier request's)
         ):
-            return _waiting(flight)  # (an earlier request's: as often as one is, then leased)
+            return flight.waiting()  # (a full evaluation in flight may end it: after it)
         if lease.covering(facts) and (banned is None or banned(facts, ctx) is None):
             decision: Decision | None = lease.decision
             if lease.replays:  # (None: a signal it cannot replay, or not an allow: in full)
@@ -177,20 +162,7 @@ class Leases:
         else:
             self.end_client(facts.client_key)
         self._reserve_along(facts, kind, ctx)
-        return self._in_flight(facts.client_key, ctx)
-
-    def _in_flight(self, client_key: str, ctx: RequestContext) -> Literal[False]:
-        """A full evaluation of a client holding leases follows: until it is judged, the
-        client's later requests whose lease it may end (`alone`, or asked whether it keeps)
-        wait for it, so each is leased after it as it came after it (docs/leases.md, "Waiting
-        for the next lease"); False."""
-        if len(self._flights) >= self.settings.max_clients:  # (bounded: woken, forgotten)
-            _wake(self._flights)
-            self._flights.clear()
-        flight = self._flights[client_key] = Successor(0.0, ctx.notes, True)
-        flight.seq = ctx.notes[SEQ_NOTE]
-        ctx.notes[FLIGHT_NOTE] = flight
-        return False
+        return self._order.flight(facts.client_key, ctx)  # (waited for: `order`)
 
     def _end_alone(self, leases: dict[Key, Lease], key: Key) -> None:
         """A client's leased request ends (settles) its other leases that replay a signal
@@ -198,39 +170,6 @@ class Leases:
         in full, on counts that include this one."""
         for other in [k for k, lease in leases.items() if lease.alone and k != key]:
             self._settle(leases.pop(other))
-
-    def _successor(
-        self, facts: Facts, kind: Kind, ctx: RequestContext
-    ) -> asyncio.Future[None] | Literal[False]:
-        """A request of a client whose next lease of a key is on its way (a full evaluation
-        reserving along for it, `_reserve_along`): it waits for that evaluation's grant, once
-        (one round trip, which its own full evaluation's call would take), then is leased or
-        evaluated in full. Every request of the client meanwhile waits, whatever its key, so
-        each is leased or evaluated after those that came before it, on counts that include
-        them (docs/leases.md, "Waiting for the next lease"); one of that key is counted into
-        the grant's reservation while its hit is queued. False: nothing on its way (or it
-        waited once): as without."""
-        now, keys = time.monotonic(), self._reserving[facts.client_key]
-        awaited = [c for c in keys.values() if c.awaited and c.until > now]
-        if ctx.notes.get(WAITED_NOTE) or not awaited:
-            return False
-        key = ctx.notes[KEY_NOTE] = (kind, binding(facts))
-        coming = keys.get(key)
-        if coming is None or coming not in awaited:  # another key's: the latest
-            return _waiting(awaited[-1])
-        # counted into its hit while that is still queued: older than its ban read, and in
-        # flight already (each holds more memory than its record), so past `max_requests`
-        notes = coming.notes
-        more = notes.get(RESERVE_MORE_NOTE)
-        if more is not None and more(1):
-            notes[RESERVE_NOTE] = notes[GROW_NOTE] = notes[RESERVE_NOTE] + 1
-        return _waiting(coming)
-
-    def _awaited(self, client_key: str, key: Key) -> bool:
-        """Whether a full evaluation reserving along for this key's next lease is on its way."""
-        keys = self._reserving.get(client_key)
-        coming = keys.get(key) if keys is not None else None
-        return coming is not None and coming.until > time.monotonic()
 
     def _reserve_along(self, facts: Facts, kind: Kind, ctx: RequestContext) -> None:
         """A client holding leases is evaluated in full: where this kind was leased last time,
@@ -240,24 +179,13 @@ class Leases:
             return
         # one at a time per client and kind: requests in flight together (one tick's) would
         # each reserve a lease, and each grant replace the last (the worst case of reservations)
-        client_key, key, now = facts.client_key, ctx.notes[KEY_NOTE], time.monotonic()
-        keys = self._reserving.get(client_key)
-        if keys is not None and (coming := keys.get(key)) is not None and coming.until > now:
-            return
-        if keys is None:
-            if len(self._reserving) >= self.settings.max_clients:  # (clients choose: bounded)
-                for stale in self._reserving.values():
-                    _wake(stale)
-                self._reserving.clear()
-            keys = self._reserving[client_key] = {}
-        elif len(keys) >= _MAX_HELD:
-            _wake(keys)
-            keys.clear()
-        # (ended by `judged`, or then); awaited where a grant is likely: its client seen again
+        # (awaited where a grant is likely: its client seen again)
+        client_key, key = facts.client_key, ctx.notes[KEY_NOTE]
         since = self._seen.get((client_key, hash(key)))
-        awaited = since is not None and facts.time - since < self._seconds
-        keys[key] = Successor(now + SETTLE_TIMEOUT, ctx.notes, awaited)
-        ctx.notes[RESERVING_NOTE] = (client_key, key)
+        if not self._order.reserve(
+            client_key, key, ctx, since is not None and facts.time - since < self._seconds
+        ):
+            return
         ctx.notes[RESERVE_NOTE] = ctx.notes.get(GROW_NOTE, self._requests)
 
     def _flush(self, leases: dict[Key, Lease], facts: Facts, ctx: RequestContext) -> None:
@@ -292,16 +220,7 @@ class Leases:
         kind = (facts.method, facts.route_group, facts.route)
         if plans is not None and REPLAY_NOTE in ctx.notes and replayed_names(ctx) is None:
             plans = None  # a signal its detector cannot replay: as unsteady as any other
-        if (flight := ctx.notes.get(FLIGHT_NOTE)) is not None:  # (the client's latest: gone)
-            if self._flights.get(facts.client_key) is flight:
-                del self._flights[facts.client_key]
-            _wake({kind: flight})
-        coming = None
-        if (reserving := ctx.notes.get(RESERVING_NOTE)) is not None:
-            keys = self._reserving.get(reserving[0])
-            coming = keys.pop(reserving[1], None) if keys is not None else None
-            if keys is not None and not keys:
-                del self._reserving[reserving[0]]
+        coming = self._order.judged(facts.client_key, ctx)
         if plans is None and (decision.action is not Action.ALLOW or decision.reasons):
             self.end_client(facts.client_key)
         if self._by_network:
@@ -311,7 +230,7 @@ class Leases:
             if not granted and REPLAY_NOTE in ctx.notes:  # a counted signal, not replayed
                 self.end_client(facts.client_key)
         if coming is not None:
-            _wake({kind: coming})  # (its waiting requests: leased now, or in full)
+            coming.wake()  # (the requests waiting for its grant: leased now, or in full)
         give_back = ctx.notes.get(GIVE_BACK_NOTE)  # reserved along: given back if unused
         if give_back is not None and (reply := give_back()) is not None:
             self._read_in_task(_read(reply))
@@ -325,7 +244,7 @@ class Leases:
             own = ctx.notes.get(KEY_NOTE) if client == facts.client_key else None
             if own is None and client == facts.client_key:  # (it found no lease: in flight)
                 found = leases.get(key := (kind, binding(facts)))
-                own = key if found is not None and _unused(found) else None
+                own = key if found is not None and found.unused() else None
             alone = client == facts.client_key  # (its `alone` leases end: `_end_alone`)
             for key in [
                 k
@@ -395,7 +314,7 @@ class Leases:
             net = self._network(facts)
             self._by_network.setdefault(net, set()).add(facts.client_key)
             self._network_of[facts.client_key] = net
-        elif (old := leases.get(key)) is not None and _unused(old) and _live(old, facts):
+        elif (old := leases.get(key)) is not None and old.unused() and _live(old, facts):
             reservation.refresh(old, lease)  # (its reservation kept, its terms this request's)
             return True
         elif (old := leases.get(key)) is not None and _live(old, facts) and old.kept(facts, ctx):
@@ -409,7 +328,7 @@ class Leases:
             if not leases:
                 self.end_client(facts.client_key)
             return False
-        if RESERVING_NOTE not in ctx.notes and self._awaited(facts.client_key, key):
+        if RESERVING_NOTE not in ctx.notes and self._order.reserves(facts.client_key, key):
             if not leases:  # its next lease is on its way, reserved along: no other
                 self.end_client(facts.client_key)
             return True
@@ -574,36 +493,3 @@ async def _read(reply: Awaitable[Any]) -> None:
 def _live(lease: Lease, facts: Facts) -> bool:
     """Whether a lease still has requests and time left (its paths aside)."""
     return lease.left > 0 and facts.time < lease.until
-
-
-class Successor:
-    """A full evaluation reserving along for its key's next lease (`Leases._reserve_along`):
-    until when (monotonic), its notes, whether the client's other requests wait for it (a
-    grant is likely: its client was seen again) and what they wait for."""
-
-    __slots__ = ("awaited", "notes", "ready", "seq", "until")
-
-    def __init__(self, until: float, notes: dict[str, Any], awaited: bool) -> None:
-        self.until, self.notes, self.awaited = until, notes, awaited
-        self.seq = 0  # (a full evaluation in flight: its request's place, `SEQ_NOTE`)
-        self.ready: asyncio.Future[None] | None = None
-
-
-def _wake(keys: dict[Any, Successor]) -> None:
-    """The requests waiting for these next leases go on (leased, or in full)."""
-    for coming in keys.values():
-        if coming.ready is not None and not coming.ready.done():
-            coming.ready.set_result(None)
-
-
-def _unused(lease: Lease) -> bool:
-    """Whether a lease has leased nothing yet (pending, or just counted): a full evaluation
-    of its key in flight with its grant refreshes it (`reservation.refresh`)."""
-    return lease.pending or not lease.records
-
-
-def _waiting(coming: Successor) -> asyncio.Future[None]:
-    """What a request waiting for that grant waits for."""
-    if coming.ready is None:
-        coming.ready = asyncio.get_running_loop().create_future()
-    return coming.ready
