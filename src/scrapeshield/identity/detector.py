@@ -112,7 +112,9 @@ class IdentityDetector(Immediate):
             if settings.budgets.enabled and (allowed := getattr(spec, period)) > 0
         ]
         self._pool = settings.rotating_pool
-        self._pools = tokenless.Pools()  # (a Redis tokenless page's lease reads its pool here)
+        # a Redis tokenless page's lease reads its pool here: kept from the first such lease's
+        # terms on (leases off, or on the memory store, the evaluations note nothing)
+        self._pools: tokenless.Pools | None = None
         self._newcomers = settings.budgets.newcomers if settings.budgets.enabled else 0
         # `Plan`s' fields; oldest out first (an OrderedDict: O(1), docs/store.md)
         self._plans: OrderedDict[tuple[object, ...], tuple[Any, ...]] = OrderedDict()
@@ -194,6 +196,8 @@ class IdentityDetector(Immediate):
         plan: Plan | None = notes.get(_PLAN_NOTE)
         if plan is None or not plan.issuance:
             return None
+        if self._pools is None and not isinstance(store, MemoryStore):
+            self._pools = tokenless.Pools()  # (noted from the next evaluation on)
         window, seen = self.settings.window, (notes.get(_OVER_NOTE), notes.get(_POOL_NOTE, 0))
         return tokenless.terms(plan, store, facts.time, window, self._issuance, self._pool, seen)
 
@@ -425,7 +429,8 @@ class IdentityDetector(Immediate):
             seen = results[at]
             at += 1
             ctx.notes[_POOL_NOTE] = seen  # (a page's lease reads it; on Redis, `_pools`)
-            self._pools.note(plan.ops[1][plan.rest_at], seen)
+            if self._pools is not None:
+                self._pools.note(plan.ops[1][plan.rest_at], seen)
             if seen > self._pool.identities:
                 detail = f"{seen} new identities with these headers in {self._pool.window:g}s"
                 out.append(Signal(ROTATING_POOL, WEIGHTS[ROTATING_POOL], detail))
@@ -436,7 +441,8 @@ class IdentityDetector(Immediate):
             over = (by_address > address, by_network > network, by_fingerprint > fingerprint)
             if limited := self._limited.get(over):
                 out.append(limited)
-                ctx.notes[_OVER_NOTE] = over  # (a Redis lease reads it)
+                if self._pools is not None:  # (a Redis lease reads it)
+                    ctx.notes[_OVER_NOTE] = over
             elif not ctx.notes.get("dry_run"):  # with the page only (not a refusal)
                 ident, header = self.tokens.issued(facts)
                 ctx.app_headers = [*(ctx.app_headers or ()), header]

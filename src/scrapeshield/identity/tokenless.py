@@ -87,12 +87,12 @@ class Pools:
         return self._seen.get(key)
 
 
-def over_deferred(state: Deferred, pools: Pools) -> tuple[bool, ...] | None:
+def over_deferred(state: Deferred, pools: Pools | None) -> tuple[bool, ...] | None:
     """A Redis lease's page: every counter past its limit (so at the grant, and they only
     rise), unless its pool holds more young identities than its threshold, or this worker no
     longer knows its count (forgotten: then evaluated in full, None)."""
     if state.pool:
-        seen = pools.get(state.pool)
+        seen = pools.get(state.pool) if pools is not None else None
         if seen is None or seen > state.identities:
             return None
     return ALL_OVER
@@ -101,7 +101,7 @@ def over_deferred(state: Deferred, pools: Pools) -> tuple[bool, ...] | None:
 ALL_OVER = (True, True, True)
 
 
-def over_of(state: Tokenless | Deferred, pools: Pools) -> tuple[bool, ...] | None:
+def over_of(state: Tokenless | Deferred, pools: Pools | None) -> tuple[bool, ...] | None:
     """`over` in memory, `over_deferred` on Redis."""
     return over_deferred(state, pools) if isinstance(state, Deferred) else over(state)
 
