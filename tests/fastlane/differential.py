@@ -182,6 +182,7 @@ class Twins:
         ]
         # whose turn it is, and how many tokens it drew: per task when the twins go at once
         self._turn = contextvars.ContextVar("turn", default=(self.twins[0], [0]))
+        self._index = contextvars.ContextVar("index", default=-1)  # (`send_together`)
         self._minting: random.Random | None = None
         self.minted: list[str] = []
         monkeypatch.setattr(time, "time", self.clock)
@@ -204,7 +205,12 @@ class Twins:
             return self._minting.randbytes(size).hex()
         drawn = self._turn.get()[1]
         drawn[0] += 1
-        return random.Random(f"{self.requests}/{drawn[0]}").randbytes(size).hex()
+        index = self._index.get()
+        return (
+            random.Random(f"{self.requests if index < 0 else index}/{drawn[0]}")
+            .randbytes(size)
+            .hex()
+        )
 
     def mint(self, scope: dict[str, Any]) -> str:
         """A visitor cookie for this request's client, as a page issued it before the sequence
@@ -250,6 +256,55 @@ class Twins:
             self.requests += 1
             answers.append(fast)
         return answers
+
+    async def send_together(
+        self, requests: Sequence[Request], at_once: int = 32, gap: float = 1.0
+    ) -> list[Seen]:
+        """The requests `at_once` at a time to each shield, as one client's many connections
+        send them (wrk's 32): each group started in one tick, at one time (the clock moved by
+        its first request's `after`, then by the others' once it is answered; a request more
+        than `gap` seconds after the one before starts a new group), both shields at once;
+        every request's answers compared, in order, once its group is answered."""
+        answers: list[Seen] = []
+        groups: list[list[Request]] = []
+        for request in requests:
+            if not groups or len(groups[-1]) >= at_once or request.after > gap:
+                groups.append([])
+            groups[-1].append(request)
+        for group in groups:
+            self.clock.now += group[0].after
+            if self.server_clock:
+                for pause in pauses(EDGE_ROOM, 10.0, REAL_TIME):
+                    await asyncio.sleep(pause)
+            first = self.requests
+            seen = await asyncio.gather(
+                *(self._group_of(twin, group, first) for twin in self.twins)
+            )
+            self.clock.now += sum(request.after for request in group[1:])
+            for n, (request, fast, full) in enumerate(zip(group, *seen, strict=True)):
+                if self.server_clock:
+                    fast, full = _on_server_clock(fast, full)
+                where = f"request {first + n} ({request.method} {request.path} from {request.ip})"
+                both = (fast, full)
+                assert fast.decision == full.decision, f"{where}: decisions differ: {both}"
+                assert fast.status == full.status, f"{where}: statuses differ: {both}"
+                assert fast.headers == full.headers, f"{where}: response headers differ: {both}"
+                answers.append(fast)
+            self.requests += len(group)
+        return answers
+
+    async def _group_of(self, twin: Twin, group: list[Request], first: int) -> list[Seen]:
+        """One shield's answers to a group sent at once (each request a task of its own, its
+        random draws its own)."""
+        return list(
+            await asyncio.gather(
+                *(self._one_of(twin, request, first + n) for n, request in enumerate(group))
+            )
+        )
+
+    async def _one_of(self, twin: Twin, request: Request, index: int) -> Seen:
+        self._index.set(index)
+        return await self._turn_of(twin, request)
 
     async def _turn_of(self, twin: Twin, request: Request) -> Seen:
         """`twin`'s answer, its random draws counted from the request's first (in a task of its

@@ -251,7 +251,8 @@ def pool_rotation(now: float, count: int = 40) -> list[Request]:
     pages from new addresses of other networks after each of its pages: the same browser
     build's young identities pass the pool's threshold (16) within one of its leases (granted
     at under half), and its next page signals `identity/rotating-pool` (the other networks'
-    evaluations keep its lease: its replay reads the pool; on Redis it is not leased)."""
+    evaluations keep its lease: its replay reads the pool, in memory from the store, on Redis
+    from this worker's evaluations)."""
     page = [("Host", HOST), *chrome().navigation(BASE, "/")]
     out = [Request("/artworks/11", page, ip="192.0.2.60", after=0.02) for _ in range(40)]
     for n in range(count):
@@ -259,3 +260,17 @@ def pool_rotation(now: float, count: int = 40) -> list[Request]:
         out.append(Request("/artworks/12", page, ip=f"100.65.{n}.9", after=0.01))
         out.append(Request("/artworks/11", page, ip="192.0.2.60", after=0.01))
     return _at(now, _edge(now) + 5.0, out)
+
+
+def paging_with_originals(now: float, count: int = 400, every: int = 50) -> list[Request]:
+    """The target row ten times as fast, its original after every `every` pages: sent 32 at a
+    time (`Twins.send_together`) an original comes while the page's next lease is on its way,
+    and reads the counts (the address's tokens, the page ring) its pages move."""
+    ip, out = "198.51.100.52", []
+    page = [("Host", HOST), *chrome().navigation(BASE, "/")]
+    image = [("Host", HOST), *chrome().image(BASE, "/artworks/7")]
+    for n in range(1, count + 1):
+        out.append(Request("/artworks/7", page, ip=ip, after=0.005))
+        if n % every == 0:
+            out.append(Request("/images/0007.png", image, ip=ip, after=0.005))
+    return _at(now, _edge(now) + 3.0, out)

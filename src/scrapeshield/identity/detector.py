@@ -76,6 +76,7 @@ _TEMPLATES = 256
 """Plan templates kept (`shapes.py`): a few dozen shapes per clock hour at most."""
 _PLAN_NOTE = "identity_plan"  # the request's plan (a page's lease reads it)
 _POOL_NOTE = "identity_pool"  # the young identities this request's pool counted
+_OVER_NOTE = "identity_over"  # which issuance counters this page took past their limits
 _NEVER = 1 << 30
 # A kept plan's fields read by place, not from a `Plan` made first: a page 2.7-2.8k instructions
 # less, just over issue 19's 0.5% (docs/log/architecture.md, 2026-12-07)
@@ -111,6 +112,9 @@ class IdentityDetector(Immediate):
             if settings.budgets.enabled and (allowed := getattr(spec, period)) > 0
         ]
         self._pool = settings.rotating_pool
+        # a Redis tokenless page's lease reads its pool here: kept from the first such lease's
+        # terms on (leases off, or on the memory store, the evaluations note nothing)
+        self._pools: tokenless.Pools | None = None
         self._newcomers = settings.budgets.newcomers if settings.budgets.enabled else 0
         # `Plan`s' fields; oldest out first (an OrderedDict: O(1), docs/store.md)
         self._plans: OrderedDict[tuple[object, ...], tuple[Any, ...]] = OrderedDict()
@@ -190,24 +194,26 @@ class IdentityDetector(Immediate):
         if VERIFIED_BOT_NOTE in notes or notes.get(BUDGET_USE_NOTE, 1.0) >= 0.5:
             return None
         plan: Plan | None = notes.get(_PLAN_NOTE)
-        if plan is None or not plan.issuance or not isinstance(store, MemoryStore):
+        if plan is None or not plan.issuance:
             return None
-        window = self.settings.window
-        return tokenless.terms(plan, store, facts.time, window, self._issuance, self._pool)
+        if self._pools is None and not isinstance(store, MemoryStore):
+            self._pools = tokenless.Pools()  # (noted from the next evaluation on)
+        window, seen = self.settings.window, (notes.get(_OVER_NOTE), notes.get(_POOL_NOTE, 0))
+        return tokenless.terms(plan, store, facts.time, window, self._issuance, self._pool, seen)
 
     def lease_replay(
-        self, state: tokenless.Tokenless, facts: Facts, used: int
+        self, state: tokenless.Tokenless | tokenless.Deferred, facts: Facts, used: int
     ) -> Signal | Literal[False] | None:
         """A leased tokenless page's issuance signal, as its full evaluation would give it
-        (False: the pool would signal, so it is evaluated in full)."""
-        over = tokenless.over(state)
+        (False: the pool would signal, so it is evaluated in full; on Redis every counter is
+        past its limit, and stays so)."""
+        over = tokenless.over_of(state, self._pools)
         return False if over is None else self._limited.get(over, False)
 
-    def lease_use(
-        self, state: tokenless.Tokenless | None, facts: Facts, ctx: RequestContext, used: int
-    ) -> None:
-        if state is not None:  # a tokenless page: its counts, as its full evaluation's
-            tokenless.count(state)
+    # a tokenless page's writes: at once in memory, handed over later on Redis (`tokenless`)
+    lease_use = staticmethod(tokenless.lease_use)
+    lease_settle = staticmethod(tokenless.lease_settle)
+    lease_flush = staticmethod(tokenless.lease_flush)
 
     def lease_keeps(self, state: object, facts: Facts, ctx: RequestContext) -> bool:
         """After another request of the client's network: a page's lease held while under half
@@ -422,7 +428,9 @@ class IdentityDetector(Immediate):
         if plan.pool:
             seen = results[at]
             at += 1
-            ctx.notes[_POOL_NOTE] = seen  # (a page's lease reads it)
+            ctx.notes[_POOL_NOTE] = seen  # (a page's lease reads it; on Redis, `_pools`)
+            if self._pools is not None:
+                self._pools.note(plan.ops[1][plan.rest_at], seen)
             if seen > self._pool.identities:
                 detail = f"{seen} new identities with these headers in {self._pool.window:g}s"
                 out.append(Signal(ROTATING_POOL, WEIGHTS[ROTATING_POOL], detail))
@@ -433,6 +441,8 @@ class IdentityDetector(Immediate):
             over = (by_address > address, by_network > network, by_fingerprint > fingerprint)
             if limited := self._limited.get(over):
                 out.append(limited)
+                if self._pools is not None:  # (a Redis lease reads it)
+                    ctx.notes[_OVER_NOTE] = over
             elif not ctx.notes.get("dry_run"):  # with the page only (not a refusal)
                 ident, header = self.tokens.issued(facts)
                 ctx.app_headers = [*(ctx.app_headers or ()), header]

@@ -10,15 +10,32 @@ leases, and its signal is rebuilt from the counters as they stand (`over`), befo
 counted: the network and fingerprint counters are shared, so another client may have moved
 them (a counter past its limit at the grant stays so within its window: not read again). The
 lease ends at the issuance window's and the pool window's turn (new counters).
+
+On Redis (`Deferred`) a read or a write per leased page would cost the round trip a lease
+removes, so such a page is leased only once every counter is past its limit (the detail cannot
+change within the window: the counters only rise) and the pool under half its threshold; its
+pool is read per leased page from what this worker's evaluations read of it (`Pools`: only a
+full evaluation adds to it); its increments are deferred, handed over before any other full
+evaluation of the client in the tick's call (an original's amnesia detail counts the address's
+tokens) and at the settle, in one call per counter (`INCRBY`, its TTL set if new).
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import asyncio
+import contextlib
+from collections import OrderedDict
+from collections.abc import Awaitable, Sequence
+from typing import Any, NamedTuple
 
+from scrapeshield.detector import RequestContext
+from scrapeshield.facts import Facts
 from scrapeshield.identity.plan import Plan
 from scrapeshield.identity.settings import RotatingPoolSettings
-from scrapeshield.lease.protocol import UNLIMITED, Terms
+from scrapeshield.lease.protocol import UNLIMITED, Record, Terms
+from scrapeshield.store import scripts
+from scrapeshield.store.base import Store
+from scrapeshield.store.kind import on_redis
 from scrapeshield.store.memory import MemoryStore
 
 ISSUANCE_LIMITED = "identity/issuance-limited"
@@ -36,21 +53,134 @@ class Tokenless(NamedTuple):
     passed: tuple[bool, ...]  # the counters past their limits at the grant: they stay so
 
 
+class Deferred:
+    """A Redis lease's counters, how many of its records were handed over (`done`), and its
+    pool's key ("": not counted) with the count above which the pool signals."""
+
+    __slots__ = ("counters", "done", "identities", "pool", "ttl")
+
+    def __init__(self, counters: tuple[str, ...], ttl: float, pool: str, identities: int) -> None:
+        self.counters, self.ttl, self.done = counters, ttl, 0
+        self.pool, self.identities = pool, identities
+
+
+class Pools:
+    """The largest count of each pool this worker's evaluations read, by key (bounded, the
+    oldest out first). A pool's count rises only with a full evaluation's add (a leased
+    page's is a repeat), so in one worker this is the count a full evaluation would read
+    now: a Redis lease's page reads it instead of the store (`over_deferred`). Another
+    worker's adds are seen here at this worker's next evaluation of that pool."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._seen: OrderedDict[str, int] = OrderedDict()
+        self._size = size
+
+    def note(self, key: str, count: int) -> None:
+        seen = self._seen
+        if count > seen.get(key, -1):
+            seen[key] = count
+            seen.move_to_end(key)
+            if len(seen) > self._size:
+                seen.popitem(last=False)
+
+    def get(self, key: str) -> int | None:
+        return self._seen.get(key)
+
+
+def over_deferred(state: Deferred, pools: Pools | None) -> tuple[bool, ...] | None:
+    """A Redis lease's page: every counter past its limit (so at the grant, and they only
+    rise), unless its pool holds more young identities than its threshold, or this worker no
+    longer knows its count (forgotten: then evaluated in full, None)."""
+    if state.pool:
+        seen = pools.get(state.pool) if pools is not None else None
+        if seen is None or seen > state.identities:
+            return None
+    return ALL_OVER
+
+
+ALL_OVER = (True, True, True)
+
+
+def over_of(state: Tokenless | Deferred, pools: Pools | None) -> tuple[bool, ...] | None:
+    """`over` in memory, `over_deferred` on Redis."""
+    return over_deferred(state, pools) if isinstance(state, Deferred) else over(state)
+
+
 def terms(
     plan: Plan,
-    store: MemoryStore,
+    store: Store,
     now: float,
     window: float,
     limits: tuple[int, ...],
     pool: RotatingPoolSettings,
-) -> Terms:
+    seen: tuple[tuple[bool, ...] | None, int],
+) -> Terms | None:
     """The lease's terms: until the issuance window (`window`) or the pool's turns (new
-    counters), its signal replayed."""
+    counters), its signal replayed; on Redis only where `seen` (this page's counters past
+    their limits, and the pool's count) allows (`Deferred`)."""
     until = (now // window + 1) * window
     if plan.pool:
         until = min(until, (now // pool.window + 1) * pool.window)
-    state = state_of(plan, store, limits, pool.identities)
+    if isinstance(store, MemoryStore):
+        state: Tokenless | Deferred = state_of(plan, store, limits, pool.identities)
+    elif on_redis(store):
+        over, pooled = seen
+        if over is None or not all(over) or (plan.pool and 2 * pooled > pool.identities):
+            return None
+        codes, keys, _, ttls = plan.ops
+        counted = [i for i, code in enumerate(codes) if code == "I"]
+        pooled_key = keys[plan.rest_at] if plan.pool else ""
+        state = Deferred(
+            tuple(keys[i] for i in counted), ttls[counted[0]], pooled_key, pool.identities
+        )
+    else:
+        return None
     return Terms(UNLIMITED, until, state, replays=ISSUANCE_LIMITED)
+
+
+def hand_over(state: Deferred, records: Sequence[Record], store: Store) -> Awaitable[Any] | None:
+    """The increments of the records not yet handed over, queued now (the tick's call): one
+    `INCRBY` a counter, its TTL set where it is new, as the page's own script would."""
+    count = len(records) - state.done
+    if count <= 0 or not on_redis(store):
+        return None
+    state.done = len(records)
+    millis = max(1, int(state.ttl * 1000))
+    submit = store.submit_script
+    return asyncio.gather(
+        *[submit(scripts.INCR_WITH_TTL, [key], [count, millis]) for key in state.counters]
+    )
+
+
+_READING: set[asyncio.Task[None]] = set()
+
+
+def lease_use(state: object, facts: Facts, ctx: RequestContext, used: int) -> None:
+    """A leased tokenless page in memory: its writes, at once (`count`)."""
+    if type(state) is Tokenless:
+        count(state)
+
+
+def lease_settle(state: object, records: Sequence[Record], store: Store) -> Awaitable[Any] | None:
+    """A Redis lease's increments not handed over yet (`hand_over`)."""
+    return hand_over(state, records, store) if type(state) is Deferred else None
+
+
+def lease_flush(
+    pairs: Sequence[tuple[Any, Sequence[Record]]], store: Store, facts: Facts, ctx: RequestContext
+) -> None:
+    """Before another full evaluation of the client: every Redis lease's increments, queued
+    ahead of that evaluation's own call (their replies read in a task of their own)."""
+    for state, records in pairs:
+        if isinstance(state, Deferred) and (reply := hand_over(state, records, store)):
+            task = asyncio.get_running_loop().create_task(_read(reply))
+            _READING.add(task)  # held until done: a task nobody holds may be collected
+            task.add_done_callback(_READING.discard)
+
+
+async def _read(reply: Awaitable[Any]) -> None:
+    with contextlib.suppress(Exception):  # (the settle's own reply is the table's to log)
+        await reply
 
 
 def state_of(plan: Plan, store: MemoryStore, limits: tuple[int, ...], identities: int) -> Tokenless:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from scrapeshield.detector import RequestContext
 from scrapeshield.facts import Facts
-from scrapeshield.lease.protocol import Record, Terms, always_keeps
+from scrapeshield.lease.protocol import UNLIMITED, Record, Terms, always_keeps
 from scrapeshield.signals import Decision, Signal
 from scrapeshield.store.base import Store
 
@@ -108,6 +108,7 @@ class Lease:
 
     __slots__ = (
         "alone",
+        "cap",
         "covers",
         "decision",
         "ended",
@@ -128,6 +129,7 @@ class Lease:
     def __init__(self, left: int, until: float, decision: Decision) -> None:
         self.left, self.until, self.decision = left, until, decision
         self.size = left  # the requests it was granted at most (before any detector's headroom)
+        self.cap = UNLIMITED  # the headroom of the detectors that do not reserve (`refresh`)
         self.uses: list[tuple[Use, Any]] = []
         self.covers: list[tuple[Covers, Any]] = []
         self.keeps: list[tuple[Keeps, Any]] = []
@@ -172,6 +174,11 @@ class Lease:
         if not self.left or facts.time >= self.until:
             return False
         return all(covers(state, facts) for covers, state in self.covers)
+
+    def unused(self) -> bool:
+        """Whether it has leased nothing yet (pending, or just counted): a full evaluation of
+        its key in flight with its grant refreshes it (`reservation.refresh`)."""
+        return self.pending or not self.records
 
     def kept(self, facts: Facts, ctx: RequestContext) -> bool:
         """After another full evaluation in the client's network: still exact."""

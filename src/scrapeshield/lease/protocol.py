@@ -75,6 +75,10 @@ class Terms(NamedTuple):
 RESERVE_NOTE = "lease_reserve"
 """`ctx.notes`: the requests a full evaluation may reserve along, in its own hit, for the lease
 it may be granted (set by the lease table where a lease is likely: docs/leases.md)."""
+RESERVE_MORE_NOTE = "lease_reserve_more"
+"""`ctx.notes`: set where such a hit is queued, a callable adding `count` requests to what it
+reserves while it is still queued (False once sent: then nothing is added), for the requests
+of the key that wait for that lease (docs/leases.md, "Waiting for the next lease")."""
 GIVE_BACK_NOTE = "lease_give_back"
 """`ctx.notes`: a callable giving back such a reservation when no lease took it (the table calls
 it after the grant: an awaitable of the store's reply, or None)."""

@@ -73,11 +73,13 @@ async def confirm(
 
 
 def refresh(old: Lease, fresh: Lease) -> None:
-    """A full evaluation while this lease's reservation is on its way: the lease takes that
-    request's fresher terms (headroom, end, the detectors' states) and keeps the reservation's
-    own state (what it counted, and so what it gives back)."""
+    """A full evaluation of the lease's key while its reservation is on its way, or landed
+    with nothing leased yet (its grant and that evaluation in flight together): the lease
+    takes that request's fresher terms (headroom, end, the detectors' states) and keeps the
+    reservation's own state (what it counted, and so what it gives back)."""
     owners = {_owner(settle) for settle, _ in old.releases}
-    old.left, old.until = min(old.left, fresh.left), min(old.until, fresh.until)
+    old.left, old.until = min(old.left, fresh.cap), min(old.until, fresh.until)
+    old.cap = min(old.cap, fresh.cap)
     old.decision = fresh.decision
     old.replays, old.alone = fresh.replays, fresh.alone  # (its signals, as that request's)
     for name in _HOOK_LISTS:

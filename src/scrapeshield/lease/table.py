@@ -18,8 +18,9 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from scrapeshield.detector import REPLAY_NOTE, RequestContext, replayed_names
 from scrapeshield.facts import Facts, client_network
-from scrapeshield.lease import reservation
+from scrapeshield.lease import order, reservation
 from scrapeshield.lease.lease import Flush, Hooks, Lease, binding, hooks_of
+from scrapeshield.lease.order import GROW_NOTE, KEY_NOTE, RESERVING_NOTE, WAITED_NOTE, Order
 from scrapeshield.lease.protocol import GIVE_BACK_NOTE, RESERVE_NOTE, Record
 from scrapeshield.lease.replay import Evaluate, replayed
 from scrapeshield.lease.reservation import SETTLE_TIMEOUT
@@ -39,13 +40,6 @@ BanRead = Callable[[Facts, RequestContext], object]
 Key = tuple["Kind", tuple[Any, ...]]  # a lease's kind and binding
 _MAX_HOOKS = 1024
 _MAX_HELD = 8  # leases one client holds at once (kinds and header sets)
-KEY_NOTE = "lease_key"  # `ctx.notes`: the request's lease key, made once (`use`)
-WAITED_NOTE = "lease_waited"
-"""`ctx.notes`: this request waited for its lease's reservation once (never twice)."""
-RESERVING_NOTE = "lease_reserving"  # `ctx.notes`: this evaluation reserves along (`_reserving`)
-GROW_NOTE = "lease_grow"
-"""`ctx.notes`: the requests of the lease this evaluation may be granted, where its client used
-up its last lease of this key before its time (twice that one's, at most `max_requests`)."""
 
 
 def open_leases(
@@ -89,9 +83,9 @@ class Leases:
         self._hooks: dict[int, tuple[object, list[Hooks] | None]] = {}
         self._refusers: dict[tuple[int, Kind], int] = {}  # per plan and kind: who said none
         self._unleased: set[Kind] = set()  # kinds whose latest evaluation got no lease
-        self._reserving: dict[tuple[str, Key], float] = {}  # reserving along, until (monotonic)
-        # per client and lease key (its hash): the time of its last clean full evaluation
-        # (`_seen_again`), the least recently seen first out when full; plain values only
+        # reserving along by client and key, and the requests waiting for it (order.py)
+        self._order = Order(settings.max_clients, _MAX_HELD)  # (docs/leases.md, "Waiting...")
+        # per `_seen_pair`: its last clean full evaluation's time (plain values; LRU when full)
         self._seen: OrderedDict[tuple[str, int], float] = OrderedDict()
         self.granted = self.used = self.settled = 0  # counts, for tests and the benchmark
         self.unused = 0  # leases that ended with no request leased
@@ -116,22 +110,34 @@ class Leases:
         them, by the whole pipeline. A future: this lease waits for its reservation (one round
         trip), and so does the request, then asks again (`WAITED_NOTE`: it did; in full)."""
         leases = self._table.get(facts.client_key)
+        reserving = facts.client_key in self._order.reserving
+        if leases is None and not reserving:
+            return False
+        self._order.place(ctx)
+        if reserving and leasable and (waits := self._order.successor(facts, kind, ctx)):
+            return waits  # (its next lease on its way)
         if leases is None:
             return False
         if ctx.notes.get("dry_run") or not leasable:
             self.end_client(facts.client_key)
             return False
+        if (ready := order.pending(leases.values(), ctx)) is not None:
+            return ready  # (a lease of any key not counted yet: after it)
         key = ctx.notes[KEY_NOTE] = (kind, binding(facts))
         lease = leases.get(key)
         if lease is None:
             self._flush(leases, facts, ctx)
-            self._reserve_along(facts.client_key, kind, ctx)
-            return False
+            self._reserve_along(facts, kind, ctx)
+            return self._order.flight(facts.client_key, ctx)  # (waited for: `order`)
         if lease.pending:  # not counted yet: wait for it once, else in full (the lease kept)
             if lease.ready is not None and not ctx.notes.get(WAITED_NOTE):
                 return lease.ready
             self._flush(leases, facts, ctx)
-            return False
+            return self._order.flight(facts.client_key, ctx)  # (waited for: `order`)
+        if (lease.alone or lease.keeps) and (
+            flight := self._order.before(facts.client_key, ctx)  # (an earlier request's)
+        ):
+            return flight.waiting()  # (a full evaluation in flight may end it: after it)
         if lease.covering(facts) and (banned is None or banned(facts, ctx) is None):
             decision: Decision | None = lease.decision
             if lease.replays:  # (None: a signal it cannot replay, or not an allow: in full)
@@ -153,8 +159,8 @@ class Leases:
             self._flush(leases, facts, ctx)
         else:
             self.end_client(facts.client_key)
-        self._reserve_along(facts.client_key, kind, ctx)
-        return False
+        self._reserve_along(facts, kind, ctx)
+        return self._order.flight(facts.client_key, ctx)  # (waited for: `order`)
 
     def _end_alone(self, leases: dict[Key, Lease], key: Key) -> None:
         """A client's leased request ends (settles) its other leases that replay a signal
@@ -163,21 +169,20 @@ class Leases:
         for other in [k for k, lease in leases.items() if lease.alone and k != key]:
             self._settle(leases.pop(other))
 
-    def _reserve_along(self, client_key: str, kind: Kind, ctx: RequestContext) -> None:
+    def _reserve_along(self, facts: Facts, kind: Kind, ctx: RequestContext) -> None:
         """A client holding leases is evaluated in full: where this kind was leased last time,
         its hit may reserve the lease it is likely to be granted (`RESERVE_NOTE`; Redis: no
         separate reservation, no wait for it)."""
         if kind in self._unleased:
             return
-        # one at a time per client and kind: requests in flight together (one tick's) would
-        # each reserve a lease, and each grant replace the last (the worst case of reservations)
-        reserving, now = (client_key, ctx.notes[KEY_NOTE]), time.monotonic()
-        if self._reserving.get(reserving, 0.0) > now:
+        # one at a time per client and key (each grant would replace the last), awaited where
+        # a grant is likely (its client seen again)
+        client_key, key = facts.client_key, ctx.notes[KEY_NOTE]
+        since = self._seen.get(_seen_pair(facts, kind))
+        if not self._order.reserve(
+            client_key, key, ctx, since is not None and facts.time - since < self._seconds
+        ):
             return
-        if len(self._reserving) >= self.settings.max_clients:  # (clients choose keys: bounded)
-            self._reserving.clear()
-        self._reserving[reserving] = now + SETTLE_TIMEOUT  # (ended by `judged`, else by then)
-        ctx.notes[RESERVING_NOTE] = reserving
         ctx.notes[RESERVE_NOTE] = ctx.notes.get(GROW_NOTE, self._requests)
 
     def _flush(self, leases: dict[Key, Lease], facts: Facts, ctx: RequestContext) -> None:
@@ -212,8 +217,7 @@ class Leases:
         kind = (facts.method, facts.route_group, facts.route)
         if plans is not None and REPLAY_NOTE in ctx.notes and replayed_names(ctx) is None:
             plans = None  # a signal its detector cannot replay: as unsteady as any other
-        if (reserving := ctx.notes.get(RESERVING_NOTE)) is not None:
-            self._reserving.pop(reserving, None)
+        coming = self._order.judged(facts.client_key, ctx)
         if plans is None and (decision.action is not Action.ALLOW or decision.reasons):
             self.end_client(facts.client_key)
         if self._by_network:
@@ -224,6 +228,8 @@ class Leases:
             )
             if not granted and REPLAY_NOTE in ctx.notes:  # a counted signal, not replayed
                 self.end_client(facts.client_key)
+        if coming is not None:
+            coming.wake()  # (the requests waiting for its grant: leased now, or in full)
         give_back = ctx.notes.get(GIVE_BACK_NOTE)  # reserved along: given back if unused
         if give_back is not None and (reply := give_back()) is not None:
             self._read_in_task(_read(reply))
@@ -235,6 +241,9 @@ class Leases:
             leases = self._table[client]
             # (its own lease of this request's key, pending: refreshed by `grant`)
             own = ctx.notes.get(KEY_NOTE) if client == facts.client_key else None
+            if own is None and client == facts.client_key:  # (it found no lease: in flight)
+                found = leases.get(key := (kind, binding(facts)))
+                own = key if found is not None and found.unused() else None
             alone = client == facts.client_key  # (its `alone` leases end: `_end_alone`)
             for key in [
                 k
@@ -286,6 +295,8 @@ class Leases:
                 replaying -= 1
             if terms.headroom < lease.left:
                 lease.left = terms.headroom
+            if hook.reserve is None and terms.headroom < lease.cap:
+                lease.cap = terms.headroom  # (a reservation's headroom is what it reserved)
             if terms.until is not None and terms.until < lease.until:
                 lease.until = terms.until
             lease.take(hook, terms)
@@ -301,8 +312,8 @@ class Leases:
             net = self._network(facts)
             self._by_network.setdefault(net, set()).add(facts.client_key)
             self._network_of[facts.client_key] = net
-        elif (old := leases.get(key)) is not None and old.pending:
-            reservation.refresh(old, lease)
+        elif (old := leases.get(key)) is not None and old.unused() and _live(old, facts):
+            reservation.refresh(old, lease)  # (its reservation kept, its terms this request's)
             return True
         elif (old := leases.get(key)) is not None and _live(old, facts) and old.kept(facts, ctx):
             return True  # granted by a request in flight with this one: it goes on, not replaced
@@ -315,6 +326,10 @@ class Leases:
             if not leases:
                 self.end_client(facts.client_key)
             return False
+        if RESERVING_NOTE not in ctx.notes and self._order.reserves(facts.client_key, key):
+            if not leases:  # its next lease is on its way, reserved along: no other
+                self.end_client(facts.client_key)
+            return True
         leases[key] = lease
         self.granted += 1
         if reserves and (replies := reservation.reserve(lease, reserves, self.store)):
@@ -325,21 +340,11 @@ class Leases:
 
     def _seen_again(self, facts: Facts, kind: Kind) -> bool:
         """Whether this clean full evaluation comes less than `seconds` after the client's
-        previous one of this kind of request; its time is kept for the next either way. A
-        person reading between page loads never is: each grant would cost its page, stylesheet
-        and script the terms, the reservation and the settle, for nothing (docs/log/leases.md,
-        "Granted only to a client seen again"). A kind of request is told apart by its kind and
-        the two header values that differ between a page load's requests (Accept and
-        Sec-Fetch-Dest: a stylesheet's and a script's), not by the whole binding, whose hash
-        over every header value cost a reader's request ~4 µs. A time lost (evicted) costs a
-        grant, never a wasted one; two header sets of one pair share a time, which can only
-        grant early (a lease is exact whenever granted)."""
-        headers = facts.headers
-        seen = self._seen
-        pair = (
-            facts.client_key,
-            hash((kind, headers.get("accept"), headers.get("sec-fetch-dest"))),
-        )
+        previous one of this kind of request (`_seen_pair`); its time kept either way. A person
+        reading between page loads never is: each grant would be wasted (docs/log/leases.md,
+        "Granted only to a client seen again"). A time lost (evicted) costs a grant; two header
+        sets of one pair share a time, which can only grant early (a lease is exact)."""
+        seen, pair = self._seen, _seen_pair(facts, kind)
         since = seen.pop(pair, None)  # (added again last: the most recently seen)
         seen[pair] = facts.time
         if len(seen) > self.settings.max_clients:  # (clients choose keys: bounded)
@@ -480,6 +485,13 @@ async def _read(reply: Awaitable[Any]) -> None:
                 await found
     except Exception:
         logger.exception("lease settle: the store did not take the deferred requests")
+
+
+def _seen_pair(facts: Facts, kind: Kind) -> tuple[str, int]:
+    """A client's key, and its kind with the two header values that tell a page load's requests
+    apart (Accept, Sec-Fetch-Dest): not the binding, whose hash over every value cost ~4 µs."""
+    headers = facts.headers
+    return facts.client_key, hash((kind, headers.get("accept"), headers.get("sec-fetch-dest")))
 
 
 def _live(lease: Lease, facts: Facts) -> bool:

@@ -10,6 +10,7 @@ hit; a rejected request spends nothing (and counts one escalation strike).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
@@ -211,15 +212,17 @@ class RedisLimiter:
         strike_window: float,
         reserve: tuple[int, int],
         then: Callable[[Outcome, int, int], T],
-    ) -> Soon[T]:
+    ) -> tuple[Soon[T], Callable[[int], bool]]:
         """`queue` that also reserves `reserve[0]` units (a lease's, docs/leases.md) when
         every limit then keeps `reserve[1]` units of room: `then` gets the outcome as the
         request alone would have found it, the units reserved (0: none) and the server's
-        time in ms (what a give-back needs)."""
+        time in ms (what a give-back needs). With it, a callable adding units to what it
+        reserves while it is still queued (False once sent)."""
         names, args = self._call(rules, keys, cost, client_key, int(strike_window * 1000), False)
         args = [*args, *reserve]
         reply = partial(_reserving, rules.limits, then)
-        return self.store.queue_script(HIT_SCRIPT, names, args, reply)
+        soon = self.store.queue_script(HIT_SCRIPT, names, args, reply)
+        return soon, partial(_reserve_more, self.store, soon.tick, args)
 
     def call_args(
         self, rules: Rules, keys: Keys, cost: int, client_key: str
@@ -271,6 +274,17 @@ def ban_in_reply(client_key: str, raw: Sequence[Any]) -> Ban | None:
 
 def _then(limits: tuple[Limit, ...], then: Callable[[Outcome], T], raw: Sequence[Any]) -> T:
     return then(outcome_of(limits, raw, 4))
+
+
+def _reserve_more(
+    store: RedisStore, tick: asyncio.Future[None], args: list[Any], units: int
+) -> bool:
+    """`units` more reserved by a hit still queued (its tick not sent yet: the batch's calls
+    are made from their arguments when it is); False once sent."""
+    if not store.queued(tick):
+        return False
+    args[-2] += units
+    return True
 
 
 def _reserving(

@@ -11,13 +11,13 @@ policy's `escalation/ban` rule blocks it; afterwards the ban phase does). In dry
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from typing import Any
 
 from scrapeshield.detector import Found, Immediate, RequestContext, Sent, settled
 from scrapeshield.facts import Facts
-from scrapeshield.lease.protocol import RESERVE_NOTE, Record, Terms
+from scrapeshield.lease.protocol import RESERVE_MORE_NOTE, RESERVE_NOTE, Record, Terms
 from scrapeshield.ratelimit import leasing
 from scrapeshield.ratelimit.backends import (
     Limiter,
@@ -145,7 +145,10 @@ class RateLimitDetector(Immediate):
                     if count and not dry:  # a lease likely follows: reserved along
                         then_ = partial(self._reserving, other, rules, keys, facts, ctx)
                         room = (count * cost, self._margin * cost)
-                        soon = other.queue_reserving(rules, keys, cost, client, window, room, then_)
+                        soon, more = other.queue_reserving(
+                            rules, keys, cost, client, window, room, then_
+                        )
+                        ctx.notes[RESERVE_MORE_NOTE] = partial(_more, more, cost)
                     else:
                         then = partial(self._judged, rules, facts, ctx)
                         soon = other.queue(rules, keys, cost, client, window, dry, then)
@@ -235,3 +238,8 @@ class RateLimitDetector(Immediate):
             signal,
             Signal("escalation/ban", 0.0, ban.reason, retry_after=ban.until - ban.created),
         )
+
+
+def _more(more: Callable[[int], bool], cost: int, count: int) -> bool:
+    """`count` more requests reserved along, while the hit is still queued."""
+    return more(count * cost)

@@ -152,6 +152,11 @@ class RedisStore:
             if not isinstance(arg, _ARGUMENT_TYPES) or isinstance(arg, bool):
                 raise StoreError(f"{args[0]}: cannot send a {type(arg).__name__} to Redis")
 
+    def queued(self, tick: asyncio.Future[None]) -> bool:
+        """Whether that tick's batch is still being queued (not sent: a queued call's
+        arguments may still change)."""
+        return self._tick is tick
+
     def _schedule(self) -> asyncio.Future[None]:
         """This tick's future (on the running loop), with the tick's flush scheduled. A tick
         left by a loop that stopped before its flush ran is dropped with what it queued (no
