@@ -17,7 +17,9 @@ pytestmark = pytest.mark.both_loops
 
 FLOORS = {  # leased: a change that stops leasing one client's connections fails (the shipped
     # policy challenges the target row from its 30th page: its first group's grants come late)
-    ("never-refusing", True): 150,
+    # (Redis: 325 on asyncio, 279 on uvloop at 2026-12-07's merge; 192 when the reserve-along
+    # read its client's seen-again time under another key than `_seen_again` keeps it by)
+    ("never-refusing", True): 240,
     ("never-refusing", False): 600,
 }
 
