@@ -6,11 +6,13 @@ a fifth of a limit's room, so near a limit the limit stays exact, in memory and 
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import pytest
 
 from scrapeshield import Settings, Shield
 from scrapeshield.lease.table import Leases
+from scrapeshield.ratelimit.backends import RedisLimiter
 from scrapeshield.store import MemoryStore, RedisStore
 from tests.lease.reserving import QUOTA, decide
 from tests.servers import LOADED_STORE_TIMEOUT
@@ -108,3 +110,29 @@ async def test_grown_leases_keep_a_limit_exact_on_redis(redis_url: str, redis_pr
     finally:
         await shield.aclose()
         await store.aclose()
+
+
+@pytest.mark.both_loops
+async def test_a_grown_reservation_along_leaves_four_times_its_size_on_redis(
+    redis_url: str, redis_prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On Redis a lease's requests are reserved in its granting request's own hit; a grown one
+    is reserved only where every limit keeps four times its size unreserved."""
+    asked: list[tuple[int, int]] = []
+    queue = RedisLimiter.queue_reserving
+
+    def spied(self: RedisLimiter, *args: Any) -> Any:
+        asked.append(args[5])  # (units to reserve, units of room to leave)
+        return queue(self, *args)
+
+    monkeypatch.setattr(RedisLimiter, "queue_reserving", spied)
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=LOADED_STORE_TIMEOUT)
+    shield = Shield(_settings(100_000), store=store)
+    try:
+        for _ in range(120):
+            assert await decide(shield) == "allow"
+    finally:
+        await shield.aclose()
+        await store.aclose()
+    assert max(units for units, _ in asked) >= 16  # grown
+    assert all(room >= 4 * units for units, room in asked)

@@ -144,7 +144,9 @@ class RateLimitDetector(Immediate):
                     count = ctx.notes.get(RESERVE_NOTE)
                     if count and not dry:  # a lease likely follows: reserved along
                         then_ = partial(self._reserving, other, rules, keys, facts, ctx)
-                        room = (count * cost, self._margin * cost)
+                        # (a grown lease's: leaving RESERVE_FACTOR times its own size)
+                        margin = max(self._margin, leasing.RESERVE_FACTOR * count)
+                        room = (count * cost, margin * cost)
                         soon, more = other.queue_reserving(
                             rules, keys, cost, client, window, room, then_
                         )
