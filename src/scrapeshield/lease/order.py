@@ -36,9 +36,9 @@ RESERVING_NOTE = "lease_reserving"  # `ctx.notes`: this evaluation reserves alon
 
 
 class Awaited:
-    """A full evaluation on its way: until when it is waited for (monotonic; reserving along
-    only), its notes, whether the client's requests wait for it (a grant is likely), its
-    request's place, and what the requests waiting for it wait for (made when one does)."""
+    """A full evaluation on its way: until when it is waited for (monotonic), its notes,
+    whether the client's requests wait for it (a grant is likely), its request's place, and
+    what the requests waiting for it wait for (made when one does)."""
 
     __slots__ = ("awaited", "notes", "ready", "seq", "until")
 
@@ -137,14 +137,17 @@ class Order:
         if len(self.flights) >= self._max_clients:  # (bounded: woken, forgotten)
             _wake(self.flights)
             self.flights.clear()
-        flight = self.flights[client_key] = Awaited(0.0, ctx.notes, True, ctx.notes[SEQ_NOTE])
+        until = time.monotonic() + SETTLE_TIMEOUT  # (one never judged, e.g. failed: forgotten)
+        flight = self.flights[client_key] = Awaited(until, ctx.notes, True, ctx.notes[SEQ_NOTE])
         ctx.notes[FLIGHT_NOTE] = flight
         return False
 
     def before(self, client_key: str, ctx: RequestContext) -> Awaited | None:
         """A lease holder's full evaluation on its way from an earlier request, if any."""
         flight = self.flights.get(client_key)
-        return flight if flight is not None and flight.seq < ctx.notes[SEQ_NOTE] else None
+        if flight is None or flight.seq >= ctx.notes[SEQ_NOTE]:
+            return None
+        return flight if flight.until > time.monotonic() else None
 
     def judged(self, client_key: str, ctx: RequestContext) -> Awaited | None:
         """A full evaluation answered: the requests waiting for it as a lease holder's go on
