@@ -23,7 +23,6 @@ tokens) and at the settle, in one call per counter (`INCRBY`, its TTL set if new
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import OrderedDict
 from collections.abc import Awaitable, Sequence
 from typing import Any, NamedTuple
@@ -127,8 +126,8 @@ def terms(
         over, pooled = seen
         if over is None or not all(over) or (plan.pool and 2 * pooled > pool.identities):
             return None
-        codes, keys, _, ttls = plan.ops
-        counted = [i for i, code in enumerate(codes) if code == "I"]
+        _, keys, _, ttls = plan.ops
+        counted = increments(plan)
         pooled_key = keys[plan.rest_at] if plan.pool else ""
         state = Deferred(
             tuple(keys[i] for i in counted), ttls[counted[0]], pooled_key, pool.identities
@@ -152,9 +151,6 @@ def hand_over(state: Deferred, records: Sequence[Record], store: Store) -> Await
     )
 
 
-_READING: set[asyncio.Task[None]] = set()
-
-
 def lease_use(state: object, facts: Facts, ctx: RequestContext, used: int) -> None:
     """A leased tokenless page in memory: its writes, at once (`count`)."""
     if type(state) is Tokenless:
@@ -168,26 +164,27 @@ def lease_settle(state: object, records: Sequence[Record], store: Store) -> Awai
 
 def lease_flush(
     pairs: Sequence[tuple[Any, Sequence[Record]]], store: Store, facts: Facts, ctx: RequestContext
-) -> None:
+) -> Awaitable[Any] | None:
     """Before another full evaluation of the client: every Redis lease's increments, queued
-    ahead of that evaluation's own call (their replies read in a task of their own)."""
-    for state, records in pairs:
-        if isinstance(state, Deferred) and (reply := hand_over(state, records, store)):
-            task = asyncio.get_running_loop().create_task(_read(reply))
-            _READING.add(task)  # held until done: a task nobody holds may be collected
-            task.add_done_callback(_READING.discard)
+    ahead of that evaluation's own call (the table reads their replies)."""
+    replies = [
+        reply
+        for state, records in pairs
+        if isinstance(state, Deferred) and (reply := hand_over(state, records, store))
+    ]
+    return asyncio.gather(*replies) if replies else None
 
 
-async def _read(reply: Awaitable[Any]) -> None:
-    with contextlib.suppress(Exception):  # (the settle's own reply is the table's to log)
-        await reply
+def increments(plan: Plan) -> list[int]:
+    """The places of the page's issuance counters among its plan's operations."""
+    return [i for i, code in enumerate(plan.ops[0]) if code == "I"]
 
 
 def state_of(plan: Plan, store: MemoryStore, limits: tuple[int, ...], identities: int) -> Tokenless:
     """The writes of the page's plan (a tokenless page's: its pool add, then its three
     increments), as a lease replays them."""
-    codes, keys, members, ttls = plan.ops
-    counted = [i for i, code in enumerate(codes) if code == "I"]
+    _, keys, members, ttls = plan.ops
+    counted = increments(plan)
     at = plan.rest_at if plan.pool else -1
     passed = tuple(  # (this page counted: a counter only rises within its window)
         int(store.peek(keys[i]) or 0) > limit for i, limit in zip(counted, limits, strict=True)

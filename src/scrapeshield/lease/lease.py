@@ -23,7 +23,9 @@ Use = Callable[[Any, Facts, RequestContext, int], None]
 Covers = Callable[[Any, Facts], bool]
 Keeps = Callable[[Any, Facts, RequestContext], bool]
 Settle = Callable[[Any, Sequence[Record], Store], "Awaitable[Any] | None"]
-Flush = Callable[[Sequence[tuple[Any, Sequence[Record]]], Store, Facts, RequestContext], None]
+Flush = Callable[
+    [Sequence[tuple[Any, Sequence[Record]]], Store, Facts, RequestContext], "Awaitable[Any] | None"
+]
 Reserve = Callable[[Any, int, Store], "Awaitable[bool] | bool | None"]
 TermsOf = Callable[[Facts, RequestContext], "Terms | None"]
 Replay = Callable[[Any, Facts, int], "Signal | Literal[False] | None"]

@@ -17,9 +17,10 @@ that cannot make it signal; `until` (epoch seconds) ends the lease sooner (a win
   of the client (`facts`, `ctx`: its own), every lease of the client holding records, the
   leases going on: hand over the records that evaluation reads (behaviour: an original reads
   no asset count, so its asset leases wait), into the evaluation's own store call (the
-  detector's note in `ctx.notes`: one call, not two) or in process; nothing is returned or
-  awaited. What is not taken now is a later flush's or the settle's (the detector's state
-  says what it took);
+  detector's note in `ctx.notes`: one call, not two), in process, or queued ahead of it
+  (then an awaitable of the store's reply, which the table reads as a settle's; else None).
+  What is not taken now is a later flush's or the settle's (the detector's state says what
+  it took);
 - `lease_reserve(state, count, store)`: count the lease's requests across workers now (an
   awaitable of whether they were counted; True when the granting request's own hit already
   did, `RESERVE_NOTE`); the settle gives back the unused part;

@@ -186,20 +186,17 @@ class Leases:
         ctx.notes[RESERVE_NOTE] = ctx.notes.get(GROW_NOTE, self._requests)
 
     def _flush(self, leases: dict[Key, Lease], facts: Facts, ctx: RequestContext) -> None:
-        """Before a full evaluation of the client (`facts`, `ctx`): each detector that counts
-        is handed all of the client's leases holding records at once, and takes what that
-        evaluation reads (behaviour: into the evaluation's own script call), the leases going
-        on (docs/leases.md)."""
+        """Before a full evaluation of the client: each detector that counts is handed all of
+        the client's leases holding records, and takes what that evaluation reads (behaviour:
+        into its own script call; a reply is read as a settle's), the leases going on."""
         together: dict[Flush, list[tuple[Any, Sequence[Record]]]] = {}
         for lease in leases.values():
             if lease.records:
                 for flush, state in lease.flushes:
                     together.setdefault(flush, []).append((state, lease.records))
         for flush, pairs in together.items():
-            try:
-                flush(pairs, self.store, facts, ctx)
-            except Exception:
-                logger.exception("lease flush failed (%d leases)", len(pairs))
+            failed = "lease flush failed (%d leases)"
+            self._read_reply(flush, (pairs, self.store, facts, ctx), failed, len(pairs))
 
     def _network(self, facts: Facts) -> str:
         """The network a client shares counters with (the rate limiter's prefixes)."""
@@ -403,27 +400,31 @@ class Leases:
     def _each(self, hooks: list[tuple[Any, Any]], lease: Lease) -> None:
         records = lease.records
         for settle, state in hooks:
-            try:
-                reply = settle(state, records, self.store)
-            except Exception:
-                logger.exception("lease settle failed (%d requests)", len(records))
-                continue
-            if reply is not None:
-                self._read_in_task(_read(reply))
+            failed = "lease settle failed (%d requests)"
+            self._read_reply(settle, (state, records, self.store), failed, len(records))
 
     def _release(self, lease: Lease) -> list[asyncio.Task[None]]:
         """Give back a lease's reservations whole (it was used for nothing)."""
         tasks = []
         releases, lease.releases = lease.releases, []
         for settle, state in releases:
-            try:
-                reply = settle(state, (), self.store)
-            except Exception:
-                logger.exception("lease give-back failed")
-                continue
-            if reply is not None:
-                tasks.append(self._read_in_task(_read(reply)))
+            task = self._read_reply(settle, (state, (), self.store), "lease give-back failed")
+            if task is not None:
+                tasks.append(task)
         return tasks
+
+    def _read_reply(
+        self, hook: Callable[..., Awaitable[Any] | None], args: tuple[Any, ...], failed: str,
+        *detail: object,
+    ) -> asyncio.Task[None] | None:  # fmt: skip
+        """A hook's store reply (`hook(*args)`) read in a task of its own; a hook that raises is
+        logged (`failed % detail`), never raised."""
+        try:
+            reply = hook(*args)
+        except Exception:
+            logger.exception(failed, *detail)
+            return None
+        return None if reply is None else self._read_in_task(_read(reply))
 
     def _read_in_task(self, reading: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """A store reply read in a task of its own, held until done (`written` waits for it;
