@@ -87,8 +87,8 @@ class IdentityDetector(Immediate):
     name = "identity"
     uses_store = True
     replay_signals = frozenset({ISSUANCE_LIMITED})
-    """A page without a token while issuance is limited is leased on the memory store, its
-    signal rebuilt per leased request from the counters (`tokenless.py`)."""
+    """A page without a token while issuance is limited is leased, its signal rebuilt per
+    leased request (`tokenless.py`: from the counters in memory, unchanging on Redis)."""
 
     def __init__(self, settings: IdentitySettings, keys: list[bytes]) -> None:
         self.settings = settings
@@ -187,14 +187,12 @@ class IdentityDetector(Immediate):
         return Terms(UNLIMITED, visitor.issued + self.settings.max_age, steady=kind is None)
 
     def _tokenless(self, facts: Facts, ctx: RequestContext) -> Terms | None:
-        """A page without a token while issuance is limited (this request signalled it): on
-        the memory store, leased with its signal replayed (`tokenless.py`), while under half
-        of every budget."""
+        """A page without a token while issuance is limited (this request signalled it):
+        leased with its signal replayed while under half of every budget (`tokenless.py`)."""
         notes, store = ctx.notes, ctx.store
-        if VERIFIED_BOT_NOTE in notes or notes.get(BUDGET_USE_NOTE, 1.0) >= 0.5:
-            return None
         plan: Plan | None = notes.get(_PLAN_NOTE)
-        if plan is None or not plan.issuance:
+        use: float = notes.get(BUDGET_USE_NOTE, 1.0)
+        if plan is None or not plan.issuance or VERIFIED_BOT_NOTE in notes or use >= 0.5:
             return None
         if self._pools is None and not isinstance(store, MemoryStore):
             self._pools = tokenless.Pools()  # (noted from the next evaluation on)
@@ -205,8 +203,7 @@ class IdentityDetector(Immediate):
         self, state: tokenless.Tokenless | tokenless.Deferred, facts: Facts, used: int
     ) -> Signal | Literal[False] | None:
         """A leased tokenless page's issuance signal, as its full evaluation would give it
-        (False: the pool would signal, so it is evaluated in full; on Redis every counter is
-        past its limit, and stays so)."""
+        (False: the pool would signal, so it is evaluated in full)."""
         over = tokenless.over_of(state, self._pools)
         return False if over is None else self._limited.get(over, False)
 
@@ -218,10 +215,8 @@ class IdentityDetector(Immediate):
     def lease_keeps(self, state: object, facts: Facts, ctx: RequestContext) -> bool:
         """After another request of the client's network: a page's lease held while under half
         of every budget and of the pool; an original there (`ctx`: its notes) may move them."""
-        notes = ctx.notes
-        use: float = notes.get(BUDGET_USE_NOTE, 0.0)
-        pool: int = notes.get(_POOL_NOTE, 0)
-        return use < 0.5 and 2 * pool <= self._pool.identities
+        use: float = ctx.notes.get(BUDGET_USE_NOTE, 0.0)
+        return use < 0.5 and 2 * ctx.notes.get(_POOL_NOTE, 0) <= self._pool.identities
 
     def detect_now(self, facts: Facts, ctx: RequestContext) -> Found:
         notes = ctx.notes
