@@ -34,7 +34,9 @@ async def visit(shield: Shield, n: int) -> None:
 
 async def test_no_part_keeps_a_tracked_object_a_client(store: Store) -> None:
     busy = {"rotating_pool": {"identities": 1000}, "issuance_per_fingerprint": 100_000}
-    shield = Shield(settings(ratelimit={"enabled": True}, identity=busy), store=store)
+    # (leases of 30 s: each client's second page is seen again, and leased, however loaded)
+    lease = {"seconds": 30.0}
+    shield = Shield(settings(ratelimit={"enabled": True}, identity=busy, lease=lease), store=store)
     await visit(shield, 255)  # (first-request work: caches filled once, not per client)
     parts = Parts()
     parts.before()
