@@ -37,7 +37,6 @@ async def _together(twins: Twins) -> None:
             lambda t: sequences.target_row(t.clock.now, after=0.005),
             lambda t: sequences.paging_with_originals(t.clock.now),
             lambda t: sequences.mixed_scraper(t.clock.now),
-            lambda t: sequences.alternating_asset(t.clock.now),
         ],
     )
 

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import OrderedDict
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from scrapeshield.detector import RequestContext
 from scrapeshield.facts import Facts
@@ -25,16 +24,12 @@ from scrapeshield.lease.lease import Lease, binding
 from scrapeshield.lease.protocol import RESERVE_MORE_NOTE, RESERVE_NOTE
 from scrapeshield.lease.reservation import SETTLE_TIMEOUT
 
-if TYPE_CHECKING:
-    from scrapeshield.detection import Kind
-
 KEY_NOTE = "lease_key"  # `ctx.notes`: the request's lease key, made once (`Leases.use`)
 WAITED_NOTE = "lease_waited"
 """`ctx.notes`: this request waited for its lease's reservation once (never twice)."""
 GROW_NOTE = "lease_grow"
 """`ctx.notes`: the requests of the lease this evaluation may be granted, where its client used
 up its last lease of this key before its time (twice that one's, at most `max_requests`)."""
-BEHIND_NOTE = "lease_behind"  # `ctx.notes`: it waits behind another (`ahead`); had it waited?
 SEQ_NOTE = "lease_seq"  # `ctx.notes`: the request's place in the order they came (`Order.place`)
 FLIGHT_NOTE = "lease_flight"  # `ctx.notes`: this full evaluation of a lease holder's (`flight`)
 RESERVING_NOTE = "lease_reserving"  # `ctx.notes`: this evaluation reserves along (`reserve`)
@@ -70,78 +65,14 @@ class Order:
     def __init__(self, max_clients: int, max_keys: int) -> None:
         self.reserving: dict[str, dict[Any, Awaited]] = {}  # by client and key
         self.flights: dict[str, Awaited] = {}  # each lease holder's latest full evaluation
-        self._leased: OrderedDict[str, int] = OrderedDict()  # each client's latest leased place
-        # each client's requests waiting (by place): what each waits for, until when
-        self.waiting: dict[str, dict[int, tuple[asyncio.Future[None], float]]] = {}
         self._seq = 0  # requests placed so far
         self._max_clients, self._max_keys = max_clients, max_keys
 
     def place(self, ctx: RequestContext) -> int:
-        """The request's place in the order they came, kept from its first ask (a wait behind
-        another, `ahead`, does not spend its one wait for a lease: `WAITED_NOTE` as before)."""
+        """The request's place in the order they came, kept from its first ask."""
         self._seq += 1
         seq: int = ctx.notes.setdefault(SEQ_NOTE, self._seq)
-        if (waited := ctx.notes.pop(BEHIND_NOTE, None)) is not None:
-            ctx.notes[WAITED_NOTE] = waited
         return seq
-
-    def ahead(self, client_key: str, ctx: RequestContext) -> asyncio.Future[None] | None:
-        """What the request waits for when an earlier request of its client still waits (the
-        same: woken after it, so that one goes on first), whatever this one would be: a full
-        evaluation would send its hit first, a leased request's record would be flushed into
-        that one's evaluation."""
-        waiting = self.waiting.get(client_key)
-        if waiting is None:
-            return None
-        seq, now, ahead = ctx.notes[SEQ_NOTE], time.monotonic(), None
-        waiting.pop(seq, None)  # (it waited, and goes on)
-        for place, (waits, until) in list(waiting.items()):
-            if until <= now:  # (never came back: cancelled)
-                del waiting[place]
-            elif place < seq:
-                ahead = waits
-        if not waiting:
-            del self.waiting[client_key]
-        if ahead is None:
-            return None
-        ctx.notes[BEHIND_NOTE] = ctx.notes.get(WAITED_NOTE, False)
-        return self.hold(client_key, ctx, ahead)
-
-    def pending(
-        self, client_key: str, leases: Iterable[Lease], ctx: RequestContext
-    ) -> asyncio.Future[None] | None:
-        """What a request of a client holding a lease not counted yet (its reservation on its
-        way) waits for, whatever its key, so that it comes after that lease's requests; None:
-        it waited once already, or none is pending."""
-        if not ctx.notes.get(WAITED_NOTE):
-            for lease in leases:
-                if lease.pending and lease.ready is not None:
-                    return self.hold(client_key, ctx, lease.ready)
-        return None
-
-    def leased(self, client_key: str, ctx: RequestContext) -> None:
-        """A request of the client was leased (its place kept: `passed`)."""
-        self._leased[client_key] = max(ctx.notes[SEQ_NOTE], self._leased.pop(client_key, 0))
-        if len(self._leased) > self._max_clients:
-            self._leased.popitem(last=False)
-
-    def passed(self, client_key: str, ctx: RequestContext) -> bool:
-        """Whether a later request of the client than this evaluation's was leased before its
-        grant: it would have ended an `alone` lease, so none is granted."""
-        return self._leased.get(client_key, 0) > ctx.notes.get(SEQ_NOTE, 1 << 62)
-
-    def hold(
-        self, client_key: str, ctx: RequestContext, waits: asyncio.Future[None]
-    ) -> asyncio.Future[None]:
-        """The request waits for `waits`, kept until it asks again: the later requests of its
-        client wait behind it (`ahead`)."""
-        waiting = self.waiting.get(client_key)
-        if waiting is None:
-            if len(self.waiting) >= self._max_clients:  # (bounded: forgotten)
-                self.waiting.clear()
-            waiting = self.waiting[client_key] = {}
-        waiting[ctx.notes[SEQ_NOTE]] = (waits, time.monotonic() + SETTLE_TIMEOUT)
-        return waits
 
     def successor(
         self, facts: Facts, kind: Any, ctx: RequestContext
@@ -159,14 +90,14 @@ class Order:
         key = ctx.notes[KEY_NOTE] = (kind, binding(facts))
         coming = self.reserving[facts.client_key].get(key)
         if coming is None or coming not in awaited:  # another key's: the latest
-            return self.hold(facts.client_key, ctx, awaited[-1].waiting())
+            return awaited[-1].waiting()
         # counted into its hit while that is still queued: older than its ban read, and in
         # flight already (each holds more memory than its record), so past `max_requests`
         notes = coming.notes
         more = notes.get(RESERVE_MORE_NOTE)
         if more is not None and more(1):
             notes[RESERVE_NOTE] = notes[GROW_NOTE] = notes[RESERVE_NOTE] + 1
-        return self.hold(facts.client_key, ctx, coming.waiting())
+        return coming.waiting()
 
     def awaited(self, client_key: str) -> list[Awaited]:
         """The client's full evaluations reserving along that its requests wait for."""
@@ -237,13 +168,17 @@ class Order:
         return coming
 
 
+def pending(leases: Iterable[Lease], ctx: RequestContext) -> asyncio.Future[None] | None:
+    """What a request of a client holding a lease not counted yet (its reservation on its
+    way) waits for, whatever its key, so that it comes after that lease's requests; None: it
+    waited once already, or none is pending."""
+    if not ctx.notes.get(WAITED_NOTE):
+        for lease in leases:
+            if lease.pending and lease.ready is not None:
+                return lease.ready
+    return None
+
+
 def _wake(found: dict[Any, Awaited]) -> None:
     for coming in found.values():
         coming.wake()
-
-
-def seen_pair(facts: Facts, kind: Kind) -> tuple[str, int]:
-    """A client's key, and its kind with the two header values that tell a page load's requests
-    apart (Accept, Sec-Fetch-Dest): not the binding, whose hash over every value cost ~4 µs."""
-    headers = facts.headers
-    return facts.client_key, hash((kind, headers.get("accept"), headers.get("sec-fetch-dest")))

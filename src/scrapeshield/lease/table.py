@@ -85,7 +85,7 @@ class Leases:
         self._unleased: set[Kind] = set()  # kinds whose latest evaluation got no lease
         # reserving along by client and key, and the requests waiting for it (order.py)
         self._order = Order(settings.max_clients, _MAX_HELD)  # (docs/leases.md, "Waiting...")
-        # per `order.seen_pair`: its last clean full evaluation's time (plain values; LRU when full)
+        # per `_seen_pair`: its last clean full evaluation's time (plain values; LRU when full)
         self._seen: OrderedDict[tuple[str, int], float] = OrderedDict()
         self.granted = self.used = self.settled = 0  # counts, for tests and the benchmark
         self.unused = 0  # leases that ended with no request leased
@@ -111,19 +111,17 @@ class Leases:
         trip), and so does the request, then asks again (`WAITED_NOTE`: it did; in full)."""
         leases = self._table.get(facts.client_key)
         reserving = facts.client_key in self._order.reserving
-        if leases is None and not reserving and facts.client_key not in self._order.waiting:
+        if leases is None and not reserving:
             return False
         self._order.place(ctx)
         if reserving and leasable and (waits := self._order.successor(facts, kind, ctx)):
             return waits  # (its next lease on its way)
-        if (ahead := self._order.ahead(facts.client_key, ctx)) is not None:
-            return ahead  # (an earlier request of its client waits: after it)
         if leases is None:
             return False
         if ctx.notes.get("dry_run") or not leasable:
             self.end_client(facts.client_key)
             return False
-        if (ready := self._order.pending(facts.client_key, leases.values(), ctx)) is not None:
+        if (ready := order.pending(leases.values(), ctx)) is not None:
             return ready  # (a lease of any key not counted yet: after it)
         key = ctx.notes[KEY_NOTE] = (kind, binding(facts))
         lease = leases.get(key)
@@ -133,13 +131,13 @@ class Leases:
             return self._order.flight(facts.client_key, ctx)  # (waited for: `order`)
         if lease.pending:  # not counted yet: wait for it once, else in full (the lease kept)
             if lease.ready is not None and not ctx.notes.get(WAITED_NOTE):
-                return self._order.hold(facts.client_key, ctx, lease.ready)
+                return lease.ready
             self._flush(leases, facts, ctx)
             return self._order.flight(facts.client_key, ctx)  # (waited for: `order`)
         if (lease.alone or lease.keeps) and (
             flight := self._order.before(facts.client_key, ctx)  # (an earlier request's)
         ):
-            return self._order.hold(facts.client_key, ctx, flight.waiting())  # (may end it)
+            return flight.waiting()  # (a full evaluation in flight may end it: after it)
         if lease.covering(facts) and (banned is None or banned(facts, ctx) is None):
             decision: Decision | None = lease.decision
             if lease.replays:  # (None: a signal it cannot replay, or not an allow: in full)
@@ -151,7 +149,6 @@ class Leases:
                 for use, state in lease.uses:
                     use(state, facts, ctx, used)
                 self.used += 1
-                self._order.leased(facts.client_key, ctx)
                 if len(leases) > 1:
                     self._end_alone(leases, key)
                 return decision
@@ -181,7 +178,7 @@ class Leases:
         # one at a time per client and key (each grant would replace the last), awaited where
         # a grant is likely (its client seen again)
         client_key, key = facts.client_key, ctx.notes[KEY_NOTE]
-        since = self._seen.get(order.seen_pair(facts, kind))
+        since = self._seen.get(_seen_pair(facts, kind))
         if not self._order.reserve(
             client_key, key, ctx, since is not None and facts.time - since < self._seconds
         ):
@@ -302,8 +299,8 @@ class Leases:
             lease.take(hook, terms)
             if hook.reserve is not None:
                 reserves.append((hook, terms.state))
-        if replaying or (lease.alone and self._order.passed(facts.client_key, ctx)):
-            return False  # (a signal no terms replay; a later request leased before: ended it)
+        if replaying:  # a signal to replay that no detector's terms replay
+            return False
         leases = self._table.get(facts.client_key)
         if leases is None:
             if len(self._table) >= self.settings.max_clients:
@@ -340,11 +337,11 @@ class Leases:
 
     def _seen_again(self, facts: Facts, kind: Kind) -> bool:
         """Whether this clean full evaluation comes less than `seconds` after the client's
-        previous one of this kind of request (`order.seen_pair`); its time kept either way. A person
+        previous one of this kind of request (`_seen_pair`); its time kept either way. A person
         reading between page loads never is: each grant would be wasted (docs/log/leases.md,
         "Granted only to a client seen again"). A time lost (evicted) costs a grant; two header
         sets of one pair share a time, which can only grant early (a lease is exact)."""
-        seen, pair = self._seen, order.seen_pair(facts, kind)
+        seen, pair = self._seen, _seen_pair(facts, kind)
         since = seen.pop(pair, None)  # (added again last: the most recently seen)
         seen[pair] = facts.time
         if len(seen) > self.settings.max_clients:  # (clients choose keys: bounded)
@@ -489,6 +486,13 @@ async def _read(reply: Awaitable[Any]) -> None:
                 await found
     except Exception:
         logger.exception("lease settle: the store did not take the deferred requests")
+
+
+def _seen_pair(facts: Facts, kind: Kind) -> tuple[str, int]:
+    """A client's key, and its kind with the two header values that tell a page load's requests
+    apart (Accept, Sec-Fetch-Dest): not the binding, whose hash over every value cost ~4 µs."""
+    headers = facts.headers
+    return facts.client_key, hash((kind, headers.get("accept"), headers.get("sec-fetch-dest")))
 
 
 def _live(lease: Lease, facts: Facts) -> bool:
