@@ -5,6 +5,7 @@ a fifth of a limit's room, so near a limit the limit stays exact, in memory and 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -12,7 +13,7 @@ import pytest
 
 from scrapeshield import Settings, Shield
 from scrapeshield.lease.table import Leases
-from scrapeshield.ratelimit.backends import RedisLimiter
+from scrapeshield.ratelimit.backends import HIT_SCRIPT, RedisLimiter
 from scrapeshield.store import MemoryStore, RedisStore
 from tests.lease.reserving import QUOTA, decide
 from tests.servers import LOADED_STORE_TIMEOUT
@@ -136,3 +137,33 @@ async def test_a_grown_reservation_along_leaves_four_times_its_size_on_redis(
         await store.aclose()
     assert max(units for units, _ in asked) >= 16  # grown
     assert all(room >= 4 * units for units, room in asked)
+
+
+@pytest.mark.both_loops
+async def test_requests_counted_into_a_reservation_along_keep_four_times_its_size_on_redis(
+    redis_url: str, redis_prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The requests of a key in flight while its next lease is reserved along are counted into
+    that reservation (docs/leases.md, "Waiting for the next lease"): the room it leaves grows
+    with it, so it too is reserved only where every limit keeps four times its size."""
+    sent: list[list[Any]] = []
+    queue = RedisStore.queue_script
+
+    def spied(self: RedisStore, source: str, keys: list[str], args: list[Any], then: Any) -> Any:
+        if source == HIT_SCRIPT and len(args) == 6:  # (reserving along: its units, its room)
+            sent.append(args)  # (the batch is made from this list when it is sent)
+        return queue(self, source, keys, args, then)
+
+    monkeypatch.setattr(RedisStore, "queue_script", spied)
+    store = RedisStore(redis_url, prefix=redis_prefix, timeout=LOADED_STORE_TIMEOUT)
+    shield = Shield(_settings(100_000), store=store)
+    try:
+        for _ in range(60):  # grown to 32
+            assert await decide(shield) == "allow"
+        for _ in range(4):  # 24 at once: the lease spent, the next reserved along
+            assert set(await asyncio.gather(*(decide(shield) for _ in range(24)))) == {"allow"}
+    finally:
+        await shield.aclose()
+        await store.aclose()
+    assert any(units > 32 for units, _ in (args[4:] for args in sent))  # counted in
+    assert all(room >= 4 * units for units, room in (args[4:] for args in sent))

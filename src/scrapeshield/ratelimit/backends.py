@@ -212,17 +212,19 @@ class RedisLimiter:
         strike_window: float,
         reserve: tuple[int, int],
         then: Callable[[Outcome, int, int], T],
+        keep: int = 0,
     ) -> tuple[Soon[T], Callable[[int], bool]]:
         """`queue` that also reserves `reserve[0]` units (a lease's, docs/leases.md) when
         every limit then keeps `reserve[1]` units of room: `then` gets the outcome as the
         request alone would have found it, the units reserved (0: none) and the server's
         time in ms (what a give-back needs). With it, a callable adding units to what it
-        reserves while it is still queued (False once sent)."""
+        reserves while it is still queued (False once sent), the room kept growing with
+        them to `keep` times what it reserves (the margin of a grown lease)."""
         names, args = self._call(rules, keys, cost, client_key, int(strike_window * 1000), False)
         args = [*args, *reserve]
         reply = partial(_reserving, rules.limits, then)
         soon = self.store.queue_script(HIT_SCRIPT, names, args, reply)
-        return soon, partial(_reserve_more, self.store, soon.tick, args)
+        return soon, partial(_reserve_more, self.store, soon.tick, args, keep)
 
     def call_args(
         self, rules: Rules, keys: Keys, cost: int, client_key: str
@@ -277,13 +279,15 @@ def _then(limits: tuple[Limit, ...], then: Callable[[Outcome], T], raw: Sequence
 
 
 def _reserve_more(
-    store: RedisStore, tick: asyncio.Future[None], args: list[Any], units: int
+    store: RedisStore, tick: asyncio.Future[None], args: list[Any], keep: int, units: int
 ) -> bool:
     """`units` more reserved by a hit still queued (its tick not sent yet: the batch's calls
-    are made from their arguments when it is); False once sent."""
+    are made from their arguments when it is), the room it leaves at least `keep` times what
+    it reserves; False once sent."""
     if not store.queued(tick):
         return False
     args[-2] += units
+    args[-1] = max(args[-1], keep * args[-2])
     return True
 
 

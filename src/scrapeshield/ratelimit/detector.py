@@ -148,7 +148,7 @@ class RateLimitDetector(Immediate):
                         margin = max(self._margin, leasing.RESERVE_FACTOR * count)
                         room = (count * cost, margin * cost)
                         soon, more = other.queue_reserving(
-                            rules, keys, cost, client, window, room, then_
+                            rules, keys, cost, client, window, room, then_, leasing.RESERVE_FACTOR
                         )
                         ctx.notes[RESERVE_MORE_NOTE] = partial(_more, more, cost)
                     else:
