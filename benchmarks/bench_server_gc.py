@@ -19,7 +19,11 @@ paced mix of that many people instead of the one page (their page loads in turn,
 a busy site's identity settings, `benchmarks.run.BUSY_SITE`; `--paced-new`: its share of new
 visitors, the rest returning, as `benchmarks.run`'s). `--parts`: at the end, the tracked objects
 made since start-up by the part of the middleware that holds them (`benchmarks.gc_parts`), and
-what one full collection takes then.
+what one full collection takes then. `--pieces` (with `--paced`): each detector's run and the
+facts' build timed inside the served requests (`bench_detectors.instrument`, as `bench_pace
+--pieces` in process), by kind of request and by whether its page load was the person's first
+in this process (its page's cookie not seen before, the warm-up's included: a first sight makes
+the client's plans and reads, verifies its token), and the share of page loads that were.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ import resource
 import subprocess
 import threading
 import time
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -41,7 +46,8 @@ import uvicorn
 from tests.servers import free_port
 
 from benchmarks import person
-from benchmarks.bench_person import shield_of
+from benchmarks.bench_detectors import Spent, instrument
+from benchmarks.bench_person import kind_of, shield_of
 from benchmarks.bench_ratelimit import BROWSER_HEADERS, PATH, redis_server
 from benchmarks.gc_parts import Parts
 from benchmarks.run import BUSY_SITE
@@ -105,6 +111,55 @@ class Timed:
             self.requests.append((started, time.perf_counter()))
 
 
+class Sights:
+    """`--pieces`: the detectors and the facts timed by kind of request, a person's first page
+    load in this process (`first page`, ...) apart from its later ones. Each request's timed
+    part runs to its end before the loop turns (the memory store never waits), so the kind
+    noted as it enters holds until its detectors are done."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.spent: Spent = defaultdict(float)
+        self.kind = [""]
+        self.counts: Counter[str] = Counter()
+        self.seen: set[bytes] = set()  # the cookies of the page loads so far
+        self.first = False  # whether the current page load is its person's first
+        instrument(self.spent, self.kind)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            kind = kind_of(scope["path"])
+            if kind == "page":  # (a page load's requests come together: its page first)
+                cookie = next((v for n, v in scope["headers"] if n == b"cookie"), b"")
+                self.first = cookie not in self.seen
+                self.seen.add(cookie)
+            self.kind[0] = key = f"first {kind}" if self.first else kind
+            self.counts[key] += 1
+        await self.app(scope, receive, send)
+
+    def clear(self) -> None:
+        self.spent.clear()
+        self.counts.clear()
+
+    def report(self) -> str:
+        """µs a request of each piece, by kind and sight."""
+        pages = self.counts["page"] + self.counts["first page"]
+        lines = [f"  first sights: {self.counts['first page'] / max(pages, 1):.0%} of page loads"]
+        for key in (f"{first}{kind}" for kind in KINDS for first in ("first ", "")):
+            if not (count := self.counts[key]):
+                continue
+            each = {n: v / count * 1e6 for (k, n), v in self.spent.items() if k == key}
+            pieces = sorted(each.items(), key=lambda p: -p[1])
+            lines.append(
+                f"    {key:14} ({count:5}): {sum(each.values()):6.1f} µs: "
+                + ", ".join(f"{name} {value:.1f}" for name, value in pieces)
+            )
+        return "\n".join(lines)
+
+
+KINDS = ("page", "asset", "original")
+
+
 def slowest(requests: list[tuple[float, float]], collections: Collections) -> str:
     """p50 and p99 of the requests' time in the app, and what ran while those above the p99
     ran: a full collection, a gen1 or gen0 one, or none (then: their own work, or waiting)."""
@@ -141,7 +196,12 @@ def wrk(url: str, seconds: float, mix: Path | None = None) -> tuple[float, int]:
 
 
 def measure(
-    url: str, seconds: float, freeze: bool, mix: Path | None = None, timed: Timed | None = None
+    url: str,
+    seconds: float,
+    freeze: bool,
+    mix: Path | None = None,
+    timed: Timed | None = None,
+    sights: Sights | None = None,
 ) -> str:
     wrk(url, 1, mix)  # warm-up: imports, caches, connections
     if freeze:
@@ -152,6 +212,8 @@ def measure(
     collections = Collections()
     if timed is not None:
         timed.requests.clear()
+    if sights is not None:
+        sights.clear()
     before = resource.getrusage(resource.RUSAGE_SELF)
     with collections.active():
         rps, sent = wrk(url, seconds, mix)
@@ -165,7 +227,9 @@ def measure(
         f"{'gc.freeze()' if freeze else 'as is':11} {rps:8.0f} req/s  "
         f"CPU {(user + system) / sent * 1e6:4.0f} µs/req (system {system / sent * 1e6:3.0f})  "
         f"{per_batch} req/batch  collections gen0/1/2 {counts}, ms {spent}, "
-        f"{gc_us:5.1f} µs/req" + (f"\n  {slowest(timed.requests, collections)}" if timed else "")
+        f"{gc_us:5.1f} µs/req"
+        + (f"\n  {slowest(timed.requests, collections)}" if timed else "")
+        + (f"\n{sights.report()}" if sights else "")
     )
 
 
@@ -215,6 +279,9 @@ def main() -> None:
     parser.add_argument("--freeze", action="store_true", help="also rounds with gc.freeze()")
     parser.add_argument("--paced", type=int, default=0, metavar="PEOPLE", help="the paced mix")
     parser.add_argument("--parts", action="store_true", help="tracked objects by part, at the end")
+    parser.add_argument(
+        "--pieces", action="store_true", help="the detectors timed by kind and first sight"
+    )
     person.add_new_share(parser)
     options = parser.parse_args()
     _count_batches()
@@ -230,8 +297,9 @@ def main() -> None:
         app = apps.protected()
         parts = Parts()
         timed = Timed(app)
+        sights = Sights(timed) if options.pieces else None
         config = uvicorn.Config(
-            timed, host="127.0.0.1", port=port, loop=options.loop, http=http,
+            sights or timed, host="127.0.0.1", port=port, loop=options.loop, http=http,
             log_level="warning", access_log=False, lifespan="on",
         )  # fmt: skip
         server = uvicorn.Server(config)
@@ -252,7 +320,7 @@ def main() -> None:
                         )
                     for _ in range(options.rounds):
                         for freeze in (False, True) if options.freeze else (False,):
-                            lines.append(measure(base, options.seconds, freeze, mix, timed))
+                            lines.append(measure(base, options.seconds, freeze, mix, timed, sights))
                             print(lines[-1], flush=True)
                 if options.parts:
                     print(held(app, parts), flush=True)

@@ -10,7 +10,6 @@ cookie. The first key signs and every key verifies (rotation); MACs are compared
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 import hmac
@@ -44,15 +43,24 @@ class TokenError(Exception):
         self.payload = payload  # set once the signature is valid (expired, binding)
 
 
+# `base64.urlsafe_b64encode` and `urlsafe_b64decode` as the `binascii` calls they make (the
+# module's wrappers, cold, were most of a token's first check: docs/log/architecture.md,
+# "What a reader's first sight costs")
+_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
+_FROM_URLSAFE = bytes.maketrans(b"-_", b"+/")
+
+
 def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    return binascii.b2a_base64(data, newline=False).translate(_TO_URLSAFE).rstrip(b"=").decode()
 
 
 def _unb64(text: str) -> bytes:
     """Only the canonical form `_b64` writes: the decoder alone also takes `/` for `_`, `+` for
     `-` and other unused low bits in the last character, so one token would have many
-    spellings (a pass copied with one character changed would still verify)."""
-    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    spellings (a pass copied with one character changed would still verify). `text` is ASCII
+    (`verify` checks it first; otherwise a `ValueError`, as `urlsafe_b64decode` raises)."""
+    padded = (text + "=" * (-len(text) % 4)).encode("ascii")
+    data = binascii.a2b_base64(padded.translate(_FROM_URLSAFE))
     if _b64(data) != text:
         raise ValueError("not canonical base64url")
     return data
@@ -84,15 +92,21 @@ class Token:
 class Signer:
     """HMAC signing with key rotation; keys are bytes, the first one signs."""
 
-    __slots__ = ("_keys",)
+    __slots__ = ("_keyed", "_keys")
 
     def __init__(self, keys: Sequence[bytes]) -> None:
         if not keys:
             raise ValueError("a Signer needs at least one key")
         self._keys = tuple(keys)
+        # each key's HMAC with the key already put in, copied per MAC (never updated itself):
+        # a new HMAC per token set its key up again, ~2x a copy's cost on a client's first
+        # token (docs/log/architecture.md, "What a reader's first sight costs")
+        self._keyed = {key: hmac.new(key, digestmod=hashlib.sha256) for key in self._keys}
 
     def _mac(self, key: bytes, kind: str, body: str) -> bytes:
-        return hmac.new(key, f"{kind}.{body}".encode("ascii"), hashlib.sha256).digest()
+        mac = self._keyed[key].copy()
+        mac.update(f"{kind}.{body}".encode("ascii"))
+        return mac.digest()
 
     def sign(self, kind: str, payload: dict[str, Any]) -> str:
         body = _b64(_payload_json(payload))
