@@ -7,8 +7,9 @@ person.py's requests, one at a time; each piece of the shell is timed inside the
 (`time.perf_counter`, ~0.1 µs a timing more) and the best round's mean is printed per kind of
 request (page, asset, original), leased and evaluated in full apart, beside the bare app's
 request. The pieces: `facts` (`FactsBuilder.build`), `decide` (`Shield.decide_now`, of which
-`lease use` is `Leases.use`, of which `binding`, `covering` and `ban read`; `replay` the leased
-decision's copy), `headers` (the send wrapper adding the directive headers to the response
+`lease use` is `Leases.use`, of which `binding` (`lease.Bindings`: found per header set),
+`covering`, `ban read` and `replay` (the leased decision, made for the request: `replayed`)),
+`headers` (the send wrapper adding the directive headers to the response
 start, `_add_headers`) and `app` (everything below the shield, `headers` included). What a
 leased request costs over the bare app is `request` less the bare app's; `bench_detectors`
 splits a full evaluation by detector.
@@ -50,10 +51,10 @@ def instrument(spent: Spent, kind: list[str]) -> None:
     """Time the shell's pieces (class and module attributes: the benchmark's process only)."""
     FactsBuilder.build = timed("facts", FactsBuilder.build, spent, kind)  # type: ignore[method-assign]
     Shield.decide_now = timed("decide", Shield.decide_now, spent, kind)  # type: ignore[method-assign]
-    Shield._replayed = timed("replay", Shield._replayed, spent, kind)  # type: ignore[method-assign]
+    table.replayed = timed("replay", table.replayed, spent, kind)  # type: ignore[attr-defined]
     Shield._ban_read = timed("ban read", Shield._ban_read, spent, kind)  # type: ignore[method-assign]
     table.Leases.use = timed("lease use", table.Leases.use, spent, kind)  # type: ignore[method-assign]
-    table.binding = timed("binding", table.binding, spent, kind)
+    lease.Bindings.__call__ = timed("binding", lease.Bindings.__call__, spent, kind)  # type: ignore[method-assign]
     lease.Lease.covering = timed("covering", lease.Lease.covering, spent, kind)  # type: ignore[method-assign]
     middleware._add_headers = timed("headers", middleware._add_headers, spent, kind)
 

@@ -216,7 +216,7 @@ class Shield:
             kind = (facts.method, facts.route_group, facts.route)
             used = leases.use(facts, kind, ctx, ban_now, leasable=allow_rule is None)
             if isinstance(used, Decision):  # the grant's decision, for this request
-                return self._replayed(facts, used)
+                return used
             if used is not False:  # its reservation is on its way (one round trip)
                 return self._after_reservation(used, facts, ctx)
         started = start_early(runs, facts, ctx, self._failed) if runs.early else None
@@ -240,13 +240,6 @@ class Shield:
         ctx.notes[WAITED_NOTE] = True
         decided = self.decide_now(facts, ctx)
         return decided if isinstance(decided, Decision) else await decided
-
-    def _replayed(self, facts: Facts, granted: Decision) -> Decision:
-        """A leased request's decision: the grant's, which a full evaluation would give (its
-        inputs bound, its signals steady, every other detector within its headroom)."""
-        return msgspec.structs.replace(
-            granted, client_key=facts.client_key, request_id=facts.request_id, extra={}
-        )
 
     def _ban_read(self, facts: Facts, ctx: RequestContext) -> Ban | Awaitable[Ban | None] | None:
         """The ban phase's own read (`BanList.lookup`); None, the store failed, when the circuit

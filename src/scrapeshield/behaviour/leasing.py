@@ -19,7 +19,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from scrapeshield.behaviour.evidence import ASSET, COND, IMAGE, PAGE, walk_length
-from scrapeshield.behaviour.record import LISTED_SIZE, LISTINGS, RING_NAMES, Tally, count, push
+from scrapeshield.behaviour.record import (
+    LISTED_SIZE,
+    LISTINGS,
+    RING_NAMES,
+    Tally,
+    count,
+    pushed_all,
+)
 from scrapeshield.behaviour.script import BUMP_DIGITS, RING_ENTRY
 from scrapeshield.behaviour.settings import BehaviourSettings
 from scrapeshield.behaviour.works import item_id, path_hash
@@ -107,18 +114,30 @@ def count_leased(
     tally: Tally, leases: Sequence[tuple[PageLease, Sequence[Record]]], window: float, size: int
 ) -> Tally:
     """The client's record in memory with its leased requests, as the detector counts each
-    (`window`: behaviour's, seconds; `size`: the page ring's)."""
+    (`window`: behaviour's, seconds; `size`: the page ring's). Each ring takes its new entries
+    at once (its last `size` kept, as one push per request would keep them): a lease of 128
+    pages rebuilt the ring 128 times (docs/log/architecture.md, "A leased request's own
+    cost")."""
+    counts = tally[0]
+    pushes: dict[str, tuple[list[int], list[int]]] = {}
     for state, records in leases:
-        bumps = state.bumps
+        bumps, bucket, run = state.bumps, -1, 0  # (a run of requests in one window: one count)
         for now, path in records:
-            tally = (count(tally[0], int(now // window), bumps)[0], *tally[1:])
+            if (within := int(now // window)) != bucket:
+                counts = count(counts, bucket, bumps, run)[0] if run else counts
+                bucket, run = within, 0
+            run += 1
             if state.kind == ASSET:
                 continue
             ident = item_id(path)
-            if ident is not None:
-                tally = push(tally, RING_NAMES[PAGE], ident, int(now), size)
-            else:
-                tally = push(tally, LISTINGS, path_hash(path), int(now), LISTED_SIZE)
+            ring = RING_NAMES[PAGE] if ident is not None else LISTINGS
+            ids, times = pushes.setdefault(ring, ([], []))
+            ids.append(ident if ident is not None else path_hash(path))
+            times.append(int(now))
+        counts = count(counts, bucket, bumps, run)[0] if run else counts
+    tally = (counts, *tally[1:])
+    for ring, (ids, times) in pushes.items():
+        tally = pushed_all(tally, ring, ids, times, size if ring != LISTINGS else LISTED_SIZE)
     return tally
 
 

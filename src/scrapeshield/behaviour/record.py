@@ -45,16 +45,18 @@ def ring_at(tally: Tally, at: int) -> Ring | None:
     return cast("Ring | None", tally[at])
 
 
-def count(counts: Counts, bucket: int, bumps: Sequence[int]) -> tuple[Counts, int]:
-    """`counts` (a `Tally`'s first item) with `bumps` added to window `bucket`'s counters,
-    anew at the window's first request, and where that window's five counters start (6 × its
-    parity)."""
+def count(
+    counts: Counts, bucket: int, bumps: Sequence[int], requests: int = 1
+) -> tuple[Counts, int]:
+    """`counts` (a `Tally`'s first item) with `bumps` added to window `bucket`'s counters (for
+    each of `requests` alike), anew at the window's first request, and where that window's five
+    counters start (6 × its parity)."""
     at = 6 * (bucket % 2)
     new = list(counts)
     if new[at + 5] != bucket:
         new[at : at + 6] = (0, 0, 0, 0, 0, bucket)
     for b in bumps:
-        new[at + b] += 1
+        new[at + b] += requests
     return tuple(new), at
 
 
@@ -73,6 +75,16 @@ def pushed(tally: Tally, counts: Counts, at: int, ident: int, now: int, size: in
 def push(tally: Tally, name: str, ident: int, now: int, size: int) -> Tally:
     """`tally` with `ident` pushed to ring `name` (the oldest entry dropped past `size`)."""
     return pushed(tally, tally[0], RING_AT[name], ident, now, size)
+
+
+def pushed_all(
+    tally: Tally, name: str, ids: Sequence[int], times: Sequence[int], size: int
+) -> Tally:
+    """`push` of each of `ids` (with its time in `times`) in turn, as one new record."""
+    at = RING_AT[name]
+    old_ids, old_times = ring_at(tally, at) or ((), ())
+    ring = ((*old_ids, *ids)[-size:], (*old_times, *times)[-size:])
+    return cast("Tally", (*tally[:at], ring, *tally[at + 1 :]))
 
 
 def seen(ring: Ring | None, ident: int | None, cut: float) -> bool:

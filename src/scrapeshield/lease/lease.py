@@ -7,13 +7,13 @@ person's stylesheet and script (one kind, two header sets) each hold one.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from scrapeshield.detector import RequestContext
 from scrapeshield.facts import Facts
 from scrapeshield.lease.protocol import UNLIMITED, Record, Terms, always_keeps
-from scrapeshield.signals import Decision, Signal
+from scrapeshield.signals import CHALLENGE_PASSED, Decision, Signal
 from scrapeshield.store.base import Store
 
 if TYPE_CHECKING:
@@ -78,6 +78,11 @@ def binding(facts: Facts) -> tuple[Any, ...]:
     if UNBOUND in headers:
         at = names.index(UNBOUND)
         values = values[:at] + values[at + 1 :]
+    return (*_scalars(facts), names, values)
+
+
+def _scalars(facts: Facts) -> tuple[Any, ...]:
+    """The binding's inputs but the header names and values."""
     return (
         facts.client_ip,
         facts.peer,
@@ -88,13 +93,37 @@ def binding(facts: Facts) -> tuple[Any, ...]:
         facts.via_proxy,
         facts.user_agent,
         facts.user_agent_truncated,
-        names,
-        values,
     )
 
 
 UNBOUND = "referer"
 """The field whose value the binding leaves out (its name and place are bound)."""
+_MAX_BOUND = 1024
+
+
+class Bindings:
+    """`binding`, kept per header set: a repeated request's facts share their headers dict
+    (`FactsBuilder`'s memo), so its binding is found and its other inputs compared, rather than
+    its tuples of every header name and value built again (~4% of a leased page's
+    instructions: docs/log/architecture.md, "A leased request's own cost"). Bounded: cleared
+    when full (each entry holds its dict, so no other takes its id meanwhile)."""
+
+    __slots__ = ("_kept",)
+
+    def __init__(self) -> None:
+        self._kept: dict[int, tuple[Mapping[str, str], tuple[Any, ...], tuple[Any, ...]]] = {}
+
+    def __call__(self, facts: Facts) -> tuple[Any, ...]:
+        headers = facts.headers
+        found = self._kept.get(id(headers))
+        scalars = _scalars(facts)
+        if found is not None and found[0] is headers and found[1] == scalars:
+            return found[2]
+        bound = (*scalars, *binding(facts)[-2:])
+        if len(self._kept) >= _MAX_BOUND:
+            self._kept.clear()
+        self._kept[id(headers)] = (headers, scalars, bound)
+        return bound
 
 
 class Lease:
@@ -118,6 +147,7 @@ class Lease:
         "keeps",
         "left",
         "pending",
+        "plain",
         "ready",
         "records",
         "releases",
@@ -143,6 +173,9 @@ class Lease:
         self.releases: list[tuple[Settle, Any]] = []  # the settles that give a reservation back
         self.replays: list[tuple[Replay, Any, int]] = []
         self.alone = False
+        # the grant's verdict holds for a replayed signal of the same weight (no challenge pass,
+        # which rewrites the details of the signals it answers): `replay.replayed`
+        self.plain = all(s.name != CHALLENGE_PASSED for s in decision.reasons)
 
     def take(self, hook: Hooks, terms: Terms) -> None:
         """A detector's hooks, with the state its terms gave (`steady`: never asked whether

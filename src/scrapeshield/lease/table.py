@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from scrapeshield.detector import REPLAY_NOTE, RequestContext, replayed_names
 from scrapeshield.facts import Facts, client_network
 from scrapeshield.lease import order, reservation
-from scrapeshield.lease.lease import Flush, Hooks, Lease, binding, hooks_of
+from scrapeshield.lease.lease import Bindings, Flush, Hooks, Lease, binding, hooks_of
 from scrapeshield.lease.order import GROW_NOTE, KEY_NOTE, RESERVING_NOTE, WAITED_NOTE, Order
 from scrapeshield.lease.protocol import GIVE_BACK_NOTE, RESERVE_NOTE, Record
 from scrapeshield.lease.replay import Evaluate, replayed
@@ -87,6 +87,7 @@ class Leases:
         self._order = Order(settings.max_clients, _MAX_HELD)  # (docs/leases.md, "Waiting...")
         # per `_seen_pair`: its last clean full evaluation's time (plain values; LRU when full)
         self._seen: OrderedDict[tuple[str, int], float] = OrderedDict()
+        self._binding = Bindings()  # (kept per header set)
         self.granted = self.used = self.settled = 0  # counts, for tests and the benchmark
         self.unused = 0  # leases that ended with no request leased
 
@@ -94,15 +95,11 @@ class Leases:
         return len(self._table)
 
     def use(
-        self,
-        facts: Facts,
-        kind: Kind,
-        ctx: RequestContext,
-        banned: BanRead | None = None,
+        self, facts: Facts, kind: Kind, ctx: RequestContext, banned: BanRead | None = None,
         leasable: bool = True,
-    ) -> Decision | Literal[False] | asyncio.Future[None]:
-        """The grant's decision when a live lease covers this request (then counted and
-        recorded), for the shield to give it; False: a full evaluation follows, so the
+    ) -> Decision | Literal[False] | asyncio.Future[None]:  # fmt: skip
+        """The grant's decision, as this request's, when a live lease covers it (then counted
+        and recorded); False: a full evaluation follows, so the
         client's other leases hand it their requests first (`lease_flush`): it reads counts
         that include every leased request it reads (docs/leases.md).
         `banned`: the client's ban read at once (the memory store), asked only with a lease.
@@ -123,7 +120,7 @@ class Leases:
             return False
         if (ready := order.pending(leases.values(), ctx)) is not None:
             return ready  # (a lease of any key not counted yet: after it)
-        key = ctx.notes[KEY_NOTE] = (kind, binding(facts))
+        key = ctx.notes[KEY_NOTE] = (kind, self._binding(facts))
         lease = leases.get(key)
         if lease is None:
             self._flush(leases, facts, ctx)
@@ -138,20 +135,20 @@ class Leases:
             flight := self._order.before(facts.client_key, ctx)  # (an earlier request's)
         ):
             return flight.waiting()  # (a full evaluation in flight may end it: after it)
-        if lease.covering(facts) and (banned is None or banned(facts, ctx) is None):
-            decision: Decision | None = lease.decision
-            if lease.replays:  # (None: a signal it cannot replay, or not an allow: in full)
-                decision = replayed(lease, facts, self._evaluate)
-            if decision is not None:
-                lease.left -= 1
-                lease.records.append((facts.time, facts.path))
-                used = len(lease.records)
-                for use, state in lease.uses:
-                    use(state, facts, ctx, used)
-                self.used += 1
-                if len(leases) > 1:
-                    self._end_alone(leases, key)
-                return decision
+        if (  # (replayed None: a signal it cannot replay, or not an allow: in full)
+            lease.covering(facts)
+            and (banned is None or banned(facts, ctx) is None)
+            and (decision := replayed(lease, facts, self._evaluate)) is not None
+        ):
+            lease.left -= 1
+            lease.records.append((facts.time, facts.path))
+            used = len(lease.records)
+            for use, state in lease.uses:
+                use(state, facts, ctx, used)
+            self.used += 1
+            if len(leases) > 1:
+                self._end_alone(leases, key)
+            return decision
         if not lease.left and lease.records:  # used up within its time: a fast client
             ctx.notes[GROW_NOTE] = min(2 * lease.size, self._max_requests)
         self._settle(leases.pop(key))
