@@ -103,7 +103,9 @@ def counted(settings: Settings, out: Path) -> Starlette:
     return app
 
 
-def bench_settings() -> Settings:
+def bench_settings(leases: bool | None = None) -> Settings:
+    """The benchmarks' settings (BENCH_* variables); `leases` pins `lease.enabled` (None: as
+    shipped, or SCRAPESHIELD_LEASE__ENABLED)."""
     others = os.environ.get("BENCH_DEFENCES", "all") != "ratelimit"
     return Settings(
         store_url=os.environ.get("BENCH_STORE_URL", "memory://"),
@@ -132,6 +134,7 @@ def bench_settings() -> Settings:
         # BENCH_STORE_TIMEOUT: a longer store deadline (bench_instructions' Redis kinds, which
         # valgrind slows fifty-fold: a reply past 0.25 s would count a fail-open path)
         **({"store_timeout": float(t)} if (t := os.environ.get("BENCH_STORE_TIMEOUT")) else {}),
+        **({} if leases is None else {"lease": {"enabled": leases}}),
     )
 
 
@@ -159,7 +162,8 @@ def lane(record: bool | None = None) -> Starlette:
     if record is None:
         record = os.environ.get("BENCH_LANE_RECORD") == "on"
     probe = lane_record.RecordProbe if record else lane_probe.LaneProbe
-    app.add_middleware(probe, settings=bench_settings(), **options)
+    # (leases off: the probe's misses are the pipeline's full evaluations, its hits its own)
+    app.add_middleware(probe, settings=bench_settings(leases=False), **options)
     return app
 
 

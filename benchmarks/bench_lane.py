@@ -44,7 +44,9 @@ def probe_app(
 ) -> Any:
     app = create_gallery()
     probe = RecordProbe if record else LaneProbe
-    app.add_middleware(probe, settings=apps.bench_settings(), cap=cap, count=count, extras=extras)
+    app.add_middleware(
+        probe, settings=apps.bench_settings(leases=False), cap=cap, count=count, extras=extras
+    )
     return app
 
 

@@ -5,7 +5,8 @@
 Serves the demo gallery (an artwork page, a Chrome link click's headers) with one uvicorn
 worker per variant and loads it with wrk -t1 -c32 on 127.0.0.1. Variants: the bare gallery, a
 pure-ASGI no-op middleware, slowapi (memory and Redis, the same client limits), scrapeshield with
-rate limiting alone and as shipped (every defence), each on memory and Redis. Stacks: h11 +
+rate limiting alone and as shipped (every defence, leases on), each on memory and Redis, and as
+shipped with leases off (every request evaluated in full). Stacks: h11 +
 asyncio and httptools + uvloop (`uvicorn[standard]`). The variants alternate for `--rounds`
 rounds (every other round in reverse order) and the medians are reported, so a busy neighbour
 slows every variant alike; a ratio to bare is worked out per round and its median and range over
@@ -19,19 +20,20 @@ Then the bare gallery and scrapeshield as shipped on Redis with 1, 2 and 4 worke
 and 2).
 The "person mix" rows load the same apps with benchmarks/person.py's traffic instead: returning
 people, each with its own address and visitor cookie, viewing artwork pages in a random order with
-their stylesheet, script and original (bare, as shipped on memory and Redis, leases off as shipped,
-and the same with leases on), their ratios to the bare app under the same mix; `--quick` runs them
-on httptools + uvloop only, without the leases-on rows. The "paced mix" rows (`--paced N`, 3,000
+their stylesheet, script and original (bare, as shipped on memory and Redis, and the same with
+leases off), their ratios to the bare app under the same mix; `--quick` runs them on httptools +
+uvloop only, without the leases-off rows. The "paced mix" rows (`--paced N`, 3,000
 people by default, none under `--quick` unless given; 0 leaves them out): N people's page loads in
 turn (each page with its stylesheet, script and original together), so a person's page loads come
 seconds apart as a reader's do (the spacing at the measured rate is printed), bare and as shipped
-in memory (leases off and on) and on Redis; `--paced-new` of its people (a quarter) are new
+in memory (leases on and off) and on Redis; `--paced-new` of its people (a quarter) are new
 visitors (a token from a first page just before the run), the rest returning ones (a token issued
 two days ago: benchmarks/person.py). `--quick` (2 s runs, one round) finishes in under two minutes
-on a quiet host (1m45 here on 2026-12-06, 2m15 before the leases-on rows and the 4-worker point
-were left to the full run). `--only "shipped"` runs the bare app (both mixes) and the variants
-whose name holds that text (`"a|b"`: either), without the workers table (an A/B of two trees:
-`--out` elsewhere, so docs/benchmarks.md stays the published run); `--stack` one stack alone. The
+on a quiet host (1m45 here on 2026-12-06, 2m15 before the leases-on, now leases-off, rows and the
+4-worker point were left to the full run). `--only "shipped"` runs the bare app (both mixes) and
+the variants whose name holds that text (`"a|b"`: either), without the workers table (an A/B of
+two trees: `--out` elsewhere, so docs/benchmarks.md stays the published run); `--stack` one stack
+alone. The
 "lane probe" rows (benchmarks/lane_probe.py: issue 19's fast lane's hit path, a probe, neither
 exact nor shipped; "lane probe, record": its variant counting on a compact client record,
 benchmarks/lane_record.py) report their hits as leased;
@@ -118,7 +120,7 @@ class Runs:
 
 
 PERSON = {"BENCH_PERSON": "on"}
-LEASES = {"SCRAPESHIELD_LEASE__ENABLED": "true"}  # off as shipped since 2026-12-05
+LEASES_OFF = {"SCRAPESHIELD_LEASE__ENABLED": "false"}  # on as shipped since 2026-12-07
 MIX = ", person mix"  # in a label: benchmarks/person.py's traffic, compared with bare's
 # `--paced N`: N people's page loads in turn (benchmarks/bench_pace.py over HTTP); so many young
 # visitors of one header fingerprint are a big site's, which raises these (docs/identity.md)
@@ -137,17 +139,17 @@ def mix_of(label: str) -> str:
 
 
 def paced_variants(url: str) -> list[tuple[str, str, dict[str, str]]]:
-    """`--paced`: bare, and as shipped in memory (leases off and on) and on Redis, under the
-    paced mix."""
+    """`--paced`: bare, and as shipped in memory (leases on, as shipped, and off) and on Redis,
+    under the paced mix."""
     memory = {"BENCH_STORE_URL": "memory://", **PERSON, **BUSY_SITE}
     shared = {"BENCH_STORE_URL": url, **PERSON, **BUSY_SITE}
     return [
         ("bare" + PACED, "bare", {}),
         ("scrapeshield as shipped, memory" + PACED, "protected", {**SHIPPED, **memory}),
         (
-            "scrapeshield as shipped, memory, leases on" + PACED,
+            "scrapeshield as shipped, memory, leases off" + PACED,
             "protected",
-            {**SHIPPED, **memory, **LEASES},
+            {**SHIPPED, **memory, **LEASES_OFF},
         ),
         ("scrapeshield as shipped, Redis" + PACED, "protected", {**SHIPPED, **shared}),
         ("lane probe, memory" + PACED, "lane", {**SHIPPED, **memory}),
@@ -166,13 +168,17 @@ def variants(url: str) -> list[tuple[str, str, dict[str, str]]]:
         ("scrapeshield rate limiting alone, Redis", "protected", {**ALONE, **shared}),
         ("scrapeshield as shipped, memory", "protected", {**SHIPPED, **memory}),
         ("scrapeshield as shipped, Redis", "protected", {**SHIPPED, **shared}),
-        # the one page with leases on: its counted signals replayed (docs/leases.md)
+        # the one page with leases off (on as shipped: docs/leases.md), every request in full
         (
-            "scrapeshield as shipped, memory, leases on",
+            "scrapeshield as shipped, memory, leases off",
             "protected",
-            {**SHIPPED, **memory, **LEASES},
+            {**SHIPPED, **memory, **LEASES_OFF},
         ),
-        ("scrapeshield as shipped, Redis, leases on", "protected", {**SHIPPED, **shared, **LEASES}),
+        (
+            "scrapeshield as shipped, Redis, leases off",
+            "protected",
+            {**SHIPPED, **shared, **LEASES_OFF},
+        ),
         # benchmarks/lane_probe.py: the fast lane's hit path, a probe (not exact, not shipped)
         ("lane probe, memory", "lane", {**SHIPPED, **memory}),
         ("lane probe, record, memory", "lane", {**SHIPPED, **memory, **RECORD}),
@@ -180,14 +186,14 @@ def variants(url: str) -> list[tuple[str, str, dict[str, str]]]:
         ("scrapeshield as shipped, memory" + MIX, "protected", {**SHIPPED, **memory, **PERSON}),
         ("scrapeshield as shipped, Redis" + MIX, "protected", {**SHIPPED, **shared, **PERSON}),
         (
-            "scrapeshield as shipped, memory, leases on" + MIX,
+            "scrapeshield as shipped, memory, leases off" + MIX,
             "protected",
-            {**SHIPPED, **memory, **PERSON, **LEASES},
+            {**SHIPPED, **memory, **PERSON, **LEASES_OFF},
         ),
         (
-            "scrapeshield as shipped, Redis, leases on" + MIX,
+            "scrapeshield as shipped, Redis, leases off" + MIX,
             "protected",
-            {**SHIPPED, **shared, **PERSON, **LEASES},
+            {**SHIPPED, **shared, **PERSON, **LEASES_OFF},
         ),
         ("lane probe, memory" + MIX, "lane", {**SHIPPED, **memory, **PERSON}),
         ("lane probe, record, memory" + MIX, "lane", {**SHIPPED, **memory, **PERSON, **RECORD}),
@@ -260,8 +266,8 @@ def served(
     requests sent; for the shield under the person mix, what it counted (apps.BENCH_STATS)."""
     with tempfile.TemporaryDirectory() as folder:
         stats = Path(folder, "stats")  # (outlives the server: read once it stopped)
-        # (the probe's hits as leased; one page with leases on: its leases alone, no tally)
-        counted = factory in ("protected", "lane") and (mixed or "leases on" in label)
+        # (the probe's hits as leased; one page with leases: its leases alone, no tally)
+        counted = factory in ("protected", "lane") and (mixed or "leases off" not in label)
         if counted:
             env = {**env, "BENCH_STATS": str(stats), **({"BENCH_TALLY": "on"} if mixed else {})}
         with contextlib.ExitStack() as running:
@@ -354,7 +360,7 @@ def measure(options: argparse.Namespace, url: str) -> dict[tuple[str, str], Runs
                 mixed = mix_of(label) != ""
                 if mixed and options.quick and stack != QUICK_MIX_STACK:
                     continue
-                extra = factory == "lane" or "leases on" in label  # a probe; leases are off
+                extra = factory == "lane" or "leases off" in label  # a probe; not as shipped
                 if extra and options.quick and not options.only:
                     continue  # not one of issue 19's rows: `--quick` stays under 2 minutes
                 if mixed and "Redis" in label:

@@ -22,8 +22,8 @@ try to turn that into originals:
   per artwork, paced. A leased request gets the decision a full evaluation would: it must take
   no original more than without leases.
 
-Leases are off by default since 2026-12-05 (docs/leases.md): each of these runs its demo with
-them on (`LEASES`), the configuration it attacks.
+Leases are on by default (again since 2026-12-07, docs/leases.md): each of these still pins
+them on (`LEASES`), the configuration it attacks, whatever the default or `--set` say.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ from benchmarks.efficacy.harvest import Harvester, _Visitor
 from benchmarks.efficacy.headers import HeaderSet, chrome
 from benchmarks.efficacy.server import ServerOptions
 
-LEASES = ServerOptions(leases=True)  # off by default since 2026-12-05: these need them on
+LEASES = ServerOptions(leases=True)  # on by default: pinned, as these attack them
 
 LANGUAGES = ("en-US,en;q=0.9", "en-GB,en;q=0.8")
 

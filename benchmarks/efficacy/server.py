@@ -33,7 +33,7 @@ class ServerOptions:
 
     trusted_proxies: tuple[str, ...] = ()
     port: int | None = None  # gallery-dl's generic extractor drops ports: it needs 80
-    leases: bool = False  # leases are off by default; the lease exploits need them on
+    leases: bool = False  # pinned on (the lease exploits), whatever the default or `--set` say
 
     def describe(self, store: str) -> str:
         parts = [f"defaults, {store.split('://', 1)[0]} store"]

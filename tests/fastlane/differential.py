@@ -153,9 +153,15 @@ class Twin:
         return Seen(decision_of(decision), start["status"], list(start.get("headers", [])))
 
 
+def _pipeline(settings: dict[str, Any]) -> dict[str, Any]:
+    """The full twin's settings: every request evaluated in full (no lease)."""
+    return {**settings, "lease": {**settings.get("lease", {}), "enabled": False}}
+
+
 class Twins:
     """Two shields fed the same requests: `fast` (a fast-lane step on: its settings `fast`)
-    and `full` (the pipeline: `full`), both with the `common` settings too. A step compares
+    and `full` (the pipeline: `full`, leases off whatever the settings say, as leases are on
+    by default), both with the `common` settings too. A step compares
     `Twins(monkeypatch, fast={"<its setting>": ...})`; `stores` makes each twin's store
     (`MemoryStore` unless told); `server_clock` when that store runs the rate limiter's windows
     on its own clock (Redis); `expiry_slack`: keys' expiry times compared to that many seconds
@@ -178,7 +184,7 @@ class Twins:
         self.expiry_slack = expiry_slack
         self.twins = [
             self._twin("fast", stores(), twin_settings(**{**common, **(fast or {})})),
-            self._twin("full", stores(), twin_settings(**{**common, **(full or {})})),
+            self._twin("full", stores(), twin_settings(**_pipeline({**common, **(full or {})}))),
         ]
         # whose turn it is, and how many tokens it drew: per task when the twins go at once
         self._turn = contextvars.ContextVar("turn", default=(self.twins[0], [0]))

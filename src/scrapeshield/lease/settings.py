@@ -8,7 +8,8 @@ from scrapeshield.settings_base import Section
 
 
 class LeaseSettings(Section):
-    """How long a clean client may skip the detectors (off by default; docs/leases.md).
+    """How long a clean client may skip the detectors (on by default since 2026-12-07;
+    docs/leases.md; `enabled = false`: every request evaluated in full).
 
     `requests`: at most this many requests per lease (each detector may allow fewer);
     `max_requests`: a lease whose client used all of its requests before its time is followed
@@ -22,7 +23,7 @@ class LeaseSettings(Section):
     only to a client seen again within `seconds`: docs/log/leases.md, "Granted only to a client
     seen again")."""
 
-    enabled: bool = False
+    enabled: bool = True
     requests: int = Field(default=8, ge=1, le=1000)
     seconds: float = Field(default=1.0, gt=0, le=60)
     max_requests: int = Field(default=128, ge=1, le=10_000)
