@@ -73,12 +73,16 @@ def binding(facts: Facts) -> tuple[Any, ...]:
     lease) and the Referer's value (read only for an original, which gets no lease; its name,
     as every field's, is bound: the order of the names is read). tests/lease/
     test_lease_binding.py fails when a detector reads anything else."""
-    headers = facts.headers
+    return (*_scalars(facts), *_bound_headers(facts.headers))
+
+
+def _bound_headers(headers: Mapping[str, str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The binding's header names, and their values but the Referer's."""
     names, values = tuple(headers), tuple(headers.values())
     if UNBOUND in headers:
         at = names.index(UNBOUND)
         values = values[:at] + values[at + 1 :]
-    return (*_scalars(facts), names, values)
+    return names, values
 
 
 def _scalars(facts: Facts) -> tuple[Any, ...]:
@@ -119,7 +123,7 @@ class Bindings:
         scalars = _scalars(facts)
         if found is not None and found[0] is headers and found[1] == scalars:
             return found[2]
-        bound = (*scalars, *binding(facts)[-2:])
+        bound = (*scalars, *_bound_headers(headers))
         if len(self._kept) >= _MAX_BOUND:
             self._kept.clear()
         self._kept[id(headers)] = (headers, scalars, bound)
