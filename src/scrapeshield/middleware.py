@@ -285,7 +285,9 @@ def _add_directives(
     order (the app's, the context's, the filter's), the filter's a shared tuple."""
     if message["type"] == "http.response.start":
         try:
-            original = list(message.get("headers") or ())
+            original = message.get("headers") or ()
+            if type(original) is not list:  # (any iterable: read once, as a list)
+                original = list(original)
             ours = added(path, message["status"], original)
             if ours or extra:
                 message["headers"] = [*original, *extra, *ours]
