@@ -7,6 +7,7 @@ uvicorn on both loops and both stores, leases on and off, every response's whole
 
 from __future__ import annotations
 
+import itertools
 import random
 from typing import Any
 
@@ -160,18 +161,16 @@ def raw_cases(rng: random.Random, count: int) -> list[tuple[int, Headers]]:
     return cases
 
 
+RUNS = list(itertools.product(LOOPS, ["memory", "redis"], [True, False]))
+"""Both loops, both stores, leases on and off."""
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("leases", [True, False], ids=["leases", "no-leases"])
-@pytest.mark.parametrize("backend", ["memory", "redis"])
-@pytest.mark.parametrize("loop", LOOPS)
+@pytest.mark.parametrize(("loop", "backend", "leases"), RUNS)
 def test_every_responses_headers_are_the_plain_computations(
-    loop: str,
-    backend: str,
-    leases: bool,
-    redis_server: RedisServer,
-    redis_prefix: str,
+    loop: str, backend: str, leases: bool, redis_server: RedisServer, redis_prefix: str,
     monkeypatch: pytest.MonkeyPatch,
-) -> None:
+) -> None:  # fmt: skip
     rng = random.Random(7)
     cases = raw_cases(rng, 40)
     store = redis_store_settings(redis_server.url, redis_prefix) if backend == "redis" else {}
