@@ -116,8 +116,9 @@ class Pieces:
     def shell(self) -> None:
         """Time the shell's parts inside the request: the endpoint lookup, the request
         context, `decide_now` (the detectors, the ban read and the conclusion in it, taken out
-        in `report`), the header wrapper (`middleware._add_headers`, run in the app's `send`),
-        and the wrapped app as the middleware calls it (against the bare app's request)."""
+        in `report`), the header wrapper (`middleware._add_directives`, or `_add_headers` with
+        other filters, run in the app's `send`), and the wrapped app as the middleware calls it
+        (against the bare app's request)."""
         spent, kind = self.spent, self.kind
         for name, method in (
             ("endpoint", "endpoint_for"),
@@ -128,6 +129,7 @@ class Pieces:
         ):
             setattr(Shield, method, timed(name, getattr(Shield, method), spent, kind))
         middleware._add_headers = timed("wrapper", middleware._add_headers, spent, kind)
+        middleware._add_directives = timed("wrapper", middleware._add_directives, spent, kind)
         init = middleware.ScrapeShield.__init__
 
         def timed_init(shielding: Any, app: Any, **options: Any) -> None:

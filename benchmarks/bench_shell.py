@@ -9,10 +9,10 @@ request (page, asset, original), leased and evaluated in full apart, beside the 
 request. The pieces: `facts` (`FactsBuilder.build`), `decide` (`Shield.decide_now`, of which
 `lease use` is `Leases.use`, of which `binding` (`lease.Bindings`: found per header set),
 `covering`, `ban read` and `replay` (the leased decision, made for the request: `replayed`)),
-`headers` (the send wrapper adding the directive headers to the response
-start, `_add_headers`) and `app` (everything below the shield, `headers` included). What a
-leased request costs over the bare app is `request` less the bare app's; `bench_detectors`
-splits a full evaluation by detector.
+`headers` (the send wrapper adding the directive headers to the response start,
+`_add_directives`, or `_add_headers` with other filters) and `app` (everything below the shield,
+`headers` included). What a leased request costs over the bare app is `request` less the bare
+app's; `bench_detectors` splits a full evaluation by detector.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ def instrument(spent: Spent, kind: list[str]) -> None:
     lease.Bindings.__call__ = timed("binding", lease.Bindings.__call__, spent, kind)  # type: ignore[method-assign]
     lease.Lease.covering = timed("covering", lease.Lease.covering, spent, kind)  # type: ignore[method-assign]
     middleware._add_headers = timed("headers", middleware._add_headers, spent, kind)
+    middleware._add_directives = timed("headers", middleware._add_directives, spent, kind)
 
 
 async def bare_request(options: argparse.Namespace) -> dict[str, float]:

@@ -25,6 +25,7 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from scrapeshield.directives.base import BodyRewriter
+from scrapeshield.directives.headers import DirectiveHeaders
 from scrapeshield.directives.served import APP_SCOPE_KEY
 from scrapeshield.evidence.served import names_agent
 from scrapeshield.facts import Facts
@@ -58,6 +59,9 @@ class ScrapeShield:
         # by a plain function, without a coroutine per response; None when one may do more.
         # Like the scope rewriters, read from `shield.response_filters` once, here.
         self._headers_now = _headers_now(self.shield.response_filters)
+        # The shipped case, the directive headers alone: their answer found by dict lookups
+        # (`DirectiveHeaders.added`), a shared tuple, for the path the request was for.
+        self._added = _added(self._headers_now, self.shield.response_filters)
         routes = find_routes(app)  # the router under the app's other middleware, if any
         if routes is not None:
             self.shield.bind_routes(routes)  # marks read once; a bad one fails here
@@ -123,7 +127,9 @@ class ScrapeShield:
         extra = ctx.response_headers
         if ctx.app_headers:  # (rare: a page that issues a visitor token)
             extra = [*extra, *ctx.app_headers]
-        if self._headers_now is not None:
+        if self._added is not None:
+            send = partial(_add_directives, self._added, facts.path, extra, send)
+        elif self._headers_now is not None:
             send = partial(_add_headers, self._headers_now, facts, decision, extra, send)
         elif shield.response_filters:
             send = self._wrap_send(send, facts, decision, extra)
@@ -262,6 +268,32 @@ def _headers_now(filters: list[Any]) -> list[Any] | None:
     ):
         return None
     return [f.headers_for for f in filters]
+
+
+def _added(headers_now: list[Any] | None, filters: list[Any]) -> Any:
+    """The directive headers' `added`, when they are the only filter and answer at once (no
+    preference hook); else None. Their own class only: a subclass may answer otherwise."""
+    if headers_now is None or len(filters) != 1 or type(filters[0]) is not DirectiveHeaders:
+        return None
+    return filters[0].added
+
+
+def _add_directives(
+    added: Any, path: str, extra: list[tuple[bytes, bytes]], send: Send, message: Message
+) -> Awaitable[None]:
+    """`_add_headers` for the directive headers alone (`_added`): the same headers in the same
+    order (the app's, the context's, the filter's), the filter's a shared tuple."""
+    if message["type"] == "http.response.start":
+        try:
+            original = message.get("headers") or ()
+            if type(original) is not list:  # (any iterable: read once, as a list)
+                original = list(original)
+            ours = added(path, message["status"], original)
+            if ours or extra:
+                message["headers"] = [*original, *extra, *ours]
+        except Exception:
+            logger.exception("scrapeshield could not add response headers")
+    return send(message)
 
 
 def _add_headers(

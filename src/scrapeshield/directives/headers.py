@@ -94,13 +94,28 @@ def _read(headers: Headers) -> tuple[str, bool]:
     return b", ".join(content_types).decode("latin-1"), ours
 
 
+_MAX_NAMES = 256
+_CONTENT_TYPE = 1
+_ONE_OF_OURS = 2
+Answer = tuple[tuple[bytes, bytes], ...]
+_NOTHING: Answer = ()
+
+
+def _role(name: bytes) -> int:
+    """What a header name is to `added`, in any case: Content-Type, one of ours, or neither (0)."""
+    lower = name.lower()
+    if lower == b"content-type":
+        return _CONTENT_TYPE
+    return _ONE_OF_OURS if lower in _OURS else 0
+
+
 class DirectiveHeaders:
     """The ResponseFilter adding the opt-out headers to the app's responses.
 
     When the app set none of these headers (the usual case) the answer depends only on the two
     preference values, so it is built once per combination, not per response. Without an
     artist preference hook `headers_for` never waits (`answers_now`): the middleware then adds
-    the headers in a plain function, with no coroutine per response.
+    the headers in a plain function, with no coroutine per response, through `added` (below).
     """
 
     def __init__(
@@ -111,6 +126,13 @@ class DirectiveHeaders:
         self.media = MediaTypes(settings.content_types)
         self._plain: dict[tuple[bool, bool], Headers] = {}
         self.answers_now = not self.preferences.has_hook
+        # `added`'s memos: a header name (as sent) -> its role (`_role`), and per path rule
+        # (and the defaults) a Content-Type's raw bytes -> the encoded answer.
+        self._roles: dict[bytes, int] = {}
+        self._rules: list[tuple[str, dict[bytes, Answer]]] = [
+            (rule.prefix, {}) for rule in self.preferences.path_rules
+        ]
+        self._defaults: dict[bytes, Answer] = {}
 
     def headers_for(
         self, facts: Facts, decision: Decision, status: int, headers: Headers
@@ -138,3 +160,45 @@ class DirectiveHeaders:
         if cached is None:
             cached = self._plain[key] = directive_headers(prefs, self.settings)
         return list(cached)
+
+    def added(self, path: str, status: int, headers: Headers) -> Answer:
+        """`headers_for`'s answer (for a filter that `answers_now`) as a shared tuple: one pass
+        over the header names by dict lookups, then one lookup of the route's table by the raw
+        Content-Type. A response of several Content-Types or one of ours gets the plain
+        computation. Each memo holds at most 256 entries (a flood of distinct names or
+        Content-Types is then worked out per response, never stored)."""
+        if not 200 <= status < 300:
+            return _NOTHING
+        roles = self._roles
+        content_type = None
+        for name, value in headers:
+            try:
+                role = roles[name]
+            except KeyError:
+                role = _role(name)
+                if len(roles) < _MAX_NAMES:
+                    roles[name] = role
+            if role:
+                if role == _ONE_OF_OURS or content_type is not None:
+                    return tuple(self._plain_answer(path, headers))
+                content_type = value
+        if content_type is None:  # (an empty Content-Type matches no media type)
+            return _NOTHING
+        table = self._defaults
+        for prefix, rule_table in self._rules:  # (`for_path`'s order: longest prefix first)
+            if path.startswith(prefix):
+                table = rule_table
+                break
+        found = table.get(content_type)
+        if found is None:
+            found = tuple(self._plain_answer(path, [(b"content-type", content_type)]))
+            if len(table) < _MAX_CACHED_TYPES:
+                table[content_type] = found
+        return found
+
+    def _plain_answer(self, path: str, headers: Headers) -> Headers:
+        """`headers_for`'s computation for a 2xx response, without a hook."""
+        content_type, ours = _read(headers)
+        if not self.media.matches(content_type):
+            return []
+        return self._for(self.preferences.for_path(path), headers, ours)
