@@ -51,4 +51,5 @@ def test_a_replayed_page_is_judged_as_judge_judges_it() -> None:
             wanted = found[0] if found else None
             assert replay(now, used) == wanted, (s, current, previous, bumps, now, used)
             fired, vanished = fired + (wanted is not None), vanished + (wanted is None)
-    assert fired > 10_000 and vanished > 5_000  # (both answers, often)
+    assert fired > 10_000
+    assert vanished > 5_000
