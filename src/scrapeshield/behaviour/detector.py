@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Awaitable, Sequence
 from functools import partial
-from typing import Any
+from typing import Any, Literal
 
 from scrapeshield.bans import UNKNOWN_CLIENT
 from scrapeshield.behaviour import leasing
@@ -140,20 +140,19 @@ class BehaviourDetector(Immediate):
         if NO_ASSETS in (replayed_names(ctx) or ()):
             # replayed from this window's counts (the lease ends with it); any other request of
             # the client (an asset) moves them, so it ends the lease first (`alone`)
-            state.counts = (list(current), list(previous))
+            state.no_assets = leasing.NoAssets(self._s, current, previous, bumps)
             return Terms(UNLIMITED, until, state, replays=NO_ASSETS, alone=True)
         return Terms(headroom, until, state)
 
-    def lease_replay(self, state: leasing.PageLease, facts: Facts, used: int) -> Signal | None:
+    def lease_replay(
+        self, state: leasing.PageLease, facts: Facts, used: int
+    ) -> Signal | Literal[False] | None:
         """A leased page's no-assets signal: judged on the grant's counts (this window's, the
         page counted) with the lease's `used` pages counted too, at this request's time (the
-        previous window's weight falls). Its walk is checked by `lease_covers`."""
-        current, previous = state.counts
-        counts = list(current)
-        for bump in state.bumps:
-            counts[bump] += used
-        found = judge(self._s, PAGE, facts.time, counts, previous, 1)
-        return found[0] if found else None
+        previous window's weight falls), as `judge` does (`leasing.NoAssets`). Its walk is
+        checked by `lease_covers`."""
+        replay = state.no_assets  # (set where it replays; else it cannot say: in full)
+        return False if replay is None else replay(facts.time, used)
 
     def lease_covers(self, state: leasing.PageLease | None, facts: Facts) -> bool:
         if state is None:

@@ -55,6 +55,13 @@ def walk_length(ident: int, recent: Sequence[int]) -> int:
     return best
 
 
+def no_assets_detail(pages: float, rendered: float) -> str:
+    """No-assets' detail. `round` gives the whole number `:.0f` prints (both round half to
+    even, exactly, and neither count is negative), without its float formatting: a leased
+    page builds this detail per request (docs/log/architecture.md, "The replay, measured")."""
+    return f"{round(pages)} pages and {round(rendered)} CSS/JS/image requests"
+
+
 def judge(
     s: BehaviourSettings,
     kind: int,
@@ -98,8 +105,7 @@ def judge(
                 + (current[COND] + previous[COND] * weight)
             )
             if rendered * 10 < pages:
-                detail = f"{pages:.0f} pages and {rendered:.0f} CSS/JS/image requests"
-                out.append(Signal(NO_ASSETS, WEIGHTS[NO_ASSETS], detail))
+                out.append(Signal(NO_ASSETS, WEIGHTS[NO_ASSETS], no_assets_detail(pages, rendered)))
     if walk >= s.sequential_run:
         detail = f"{walk} ids in a constant-stride walk within {s.sequential_ttl:g}s"
         out.append(Signal(SEQUENTIAL_IDS, WEIGHTS[SEQUENTIAL_IDS], detail))

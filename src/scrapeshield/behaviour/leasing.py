@@ -18,7 +18,16 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from scrapeshield.behaviour.evidence import ASSET, COND, IMAGE, PAGE, walk_length
+from scrapeshield.behaviour.evidence import (
+    ASSET,
+    COND,
+    IMAGE,
+    NO_ASSETS,
+    PAGE,
+    WEIGHTS,
+    no_assets_detail,
+    walk_length,
+)
 from scrapeshield.behaviour.record import (
     LISTED_SIZE,
     LISTINGS,
@@ -31,6 +40,7 @@ from scrapeshield.behaviour.script import BUMP_DIGITS, RING_ENTRY
 from scrapeshield.behaviour.settings import BehaviourSettings
 from scrapeshield.behaviour.works import item_id, path_hash
 from scrapeshield.lease.protocol import Record
+from scrapeshield.signals import Signal
 
 _RENDERED = (IMAGE, ASSET, COND)
 
@@ -40,9 +50,9 @@ class PageLease:
     headers fix them), the ids a walk may use (the ring's at the grant, then each leased
     page's), the id of the page `covers` last looked at, how many of the lease's records
     are already in the client's record (`done`: flushed before another full evaluation), and
-    a lease replaying no-assets: this window's and the previous one's counts at the grant."""
+    a lease replaying no-assets: its replay (`NoAssets`, the counts at the grant)."""
 
-    __slots__ = ("bumps", "client", "counts", "done", "ids", "kind", "last", "times")
+    __slots__ = ("bumps", "client", "done", "ids", "kind", "last", "no_assets", "times")
 
     def __init__(
         self, client: str, bumps: list[int], ids: list[int], times: list[int], kind: int = PAGE
@@ -51,7 +61,67 @@ class PageLease:
         self.kind = kind
         self.last: int | None = None
         self.done = 0
-        self.counts: tuple[list[int], list[int]] = ([], [])  # a replaying lease's, at the grant
+        self.no_assets: NoAssets | None = None  # a replaying lease's
+
+
+class NoAssets:
+    """A leased page's no-assets signal, as `evidence.judge` gives it for a page on the
+    grant's counts (this window's, the page counted, and the previous one's) with the lease's
+    `used` pages added: judge's arithmetic, in its order (so the same floats), on counts taken
+    apart once at the grant. Where the previous window rendered nothing (a client that loads
+    no assets) the rendered count is a whole number judge's floats hold exactly, so it is
+    counted in ints, and where a leased page adds nothing to it the detail's end is made once.
+    The replay was ~13k instructions of a leased page's ~26k (docs/log/architecture.md, "The
+    replay, measured"). A walk is never judged here: `judge` is given one id, and
+    `sequential_run` is at least 3."""
+
+    __slots__ = ("at_least", "fields", "page", "rendered", "tail", "window")
+
+    def __init__(
+        self,
+        s: BehaviourSettings,
+        current: Sequence[int],
+        previous: Sequence[int],
+        bumps: list[int],
+    ) -> None:
+        # each counter: (this window's count, what a leased page adds to it, the previous one's)
+        def field(at: int) -> tuple[int, int, int]:
+            return current[at], bumps.count(at), previous[at]
+
+        self.window, self.at_least = float(s.window), float(s.no_assets_pages)
+        self.page = field(PAGE)
+        self.fields = tuple(map(field, _RENDERED))  # (judge's order)
+        # (int + 0.0 is the int's float, and sums of whole floats under 2**53 are exact)
+        whole = (sum(f[0] for f in self.fields), sum(f[1] for f in self.fields))
+        self.rendered = None if any(f[2] for f in self.fields) else whole
+        fixed = self.rendered is not None and not whole[1]  # (the same count every page)
+        self.tail = no_assets_detail(0, whole[0]).removeprefix("0") if fixed else ""
+
+    def __call__(self, now: float, used: int) -> Signal | None:
+        window = self.window
+        weight = 1.0 - (now % window) / window
+        count, step, before = self.page
+        pages = (count + step * used) + before * weight
+        if pages < self.at_least:
+            return None
+        if self.rendered is None:
+            (ci, si, pi), (ca, sa, pa), (cc, sc, pc) = self.fields
+            rendered: float = (
+                ((ci + si * used) + pi * weight)
+                + ((ca + sa * used) + pa * weight)
+                + ((cc + sc * used) + pc * weight)
+            )
+        else:
+            rendered = self.rendered[0] + self.rendered[1] * used
+        if rendered * 10 < pages:
+            detail = (
+                f"{round(pages)}{self.tail}" if self.tail else no_assets_detail(pages, rendered)
+            )
+            return Signal(NO_ASSETS, _NO_ASSETS_WEIGHT, detail)
+        return None
+
+
+_NO_ASSETS_WEIGHT = WEIGHTS[NO_ASSETS]
 
 
 def page_headroom(
