@@ -29,13 +29,22 @@ import math
 from collections import OrderedDict
 from collections.abc import Awaitable, Sequence
 from functools import partial
-from typing import Any, Literal
+from typing import Any
 
 from scrapeshield.bans import UNKNOWN_CLIENT
-from scrapeshield.detector import Found, Immediate, RequestContext, Sent, replayed_names, settled
+from scrapeshield.detector import Found, Immediate, RequestContext, Sent, settled
 from scrapeshield.facts import Facts, client_network
 from scrapeshield.identity import ops, shapes, tokenless
 from scrapeshield.identity.fingerprint import Fingerprints, header_fingerprint
+from scrapeshield.identity.leasing import (
+    BUDGET_USE_NOTE,
+    OVER_NOTE,
+    PLAN_NOTE,
+    POOL_NOTE,
+    VERIFIED_BOT_NOTE,
+    VISITOR_NOTE,
+    LeaseHooks,
+)
 from scrapeshield.identity.plan import (
     VISITOR_KEY,
     Budget,
@@ -49,7 +58,6 @@ from scrapeshield.identity.plan import (
 from scrapeshield.identity.settings import IdentitySettings
 from scrapeshield.identity.token import Visitor, VisitorTokens
 from scrapeshield.identity.trust import TrustedReads
-from scrapeshield.lease.protocol import STEADY_TERMS, UNLIMITED, Terms
 from scrapeshield.signals import Signal
 from scrapeshield.store.keys import subject_key
 from scrapeshield.store.kind import on_redis
@@ -61,11 +69,8 @@ ISSUANCE_LIMITED = tokenless.ISSUANCE_LIMITED
 ROTATING_POOL = "identity/rotating-pool"
 WEIGHTS = {NO_TOKEN: 20.0, AMNESIA: 15.0, ISSUANCE_LIMITED: 15.0, ROTATING_POOL: 40.0}
 """Defaults, also stated (with the reasons) in policy/default.toml."""
-VISITOR_NOTE = "visitor"
 VISITOR_HOUR_REFUSE = "budget/visitor/hour/refuse"
 NEWCOMERS_REFUSE = "budget/newcomers/hour/refuse"
-BUDGET_USE_NOTE = "budget_use"
-VERIFIED_BOT_NOTE = "verified_bot"  # ratelimit.settings.VERIFIED_BOT_NOTE (a defence of its own)
 
 _PAGE_DEST = frozenset({"", "document"})
 _PERIODS = (("hour", 3600.0), ("day", 86_400.0))
@@ -74,16 +79,12 @@ _PLAN_CACHE_SIZE = 8192
 4,096; the paced mix's 3,000 people hold 6,000 plans); the oldest goes first."""
 _TEMPLATES = 256
 """Plan templates kept (`shapes.py`): a few dozen shapes per clock hour at most."""
-_PLAN_NOTE = "identity_plan"  # the request's plan (a page's lease reads it)
-_POOL_NOTE = "identity_pool"  # the young identities this request's pool counted
-_OVER_NOTE = "identity_over"  # which issuance counters this page took past their limits
-_NEVER = 1 << 30
 # A kept plan's fields read by place, not from a `Plan` made first: a page 2.7-2.8k instructions
 # less, just over issue 19's 0.5% (docs/log/architecture.md, 2026-12-07)
 _SUBJECTS, _LEAN = Plan._fields.index("subjects"), Plan._fields.index("lean")
 
 
-class IdentityDetector(Immediate):
+class IdentityDetector(LeaseHooks, Immediate):
     name = "identity"
     uses_store = True
     replay_signals = frozenset({ISSUANCE_LIMITED})
@@ -159,65 +160,6 @@ class IdentityDetector(Immediate):
             return "page"  # a navigation that wants HTML: every browser's says so
         return None
 
-    def lease_terms(self, facts: Facts, ctx: RequestContext) -> Terms | None:
-        """Kinds it does nothing for but read the visitor token (bound: its cookie):
-        unlimited until the token expires. A page of a visitor with a token that is neither
-        issued: its budgets are only read and a young one's pool entry is a set member that
-        repeats add nothing to, so unlimited too, while under half of every budget and of
-        the pool's threshold are used; originals count, and state none."""
-        kind = self._kind(facts) if facts.client_key != UNKNOWN_CLIENT else None
-        if kind is not None and kind != "page":  # (before the token's check: no work)
-            return None
-        visitor = self.tokens.validate(facts) if VISITOR_NOTE in ctx.notes else None
-        if kind is not None:
-            if visitor is None and ISSUANCE_LIMITED in (replayed_names(ctx) or ()):
-                return self._tokenless(facts, ctx)
-            if visitor is None or VERIFIED_BOT_NOTE in ctx.notes:
-                return None
-            plan = ctx.notes.get(_PLAN_NOTE) or self._plan(facts, kind, visitor)
-            if plan.issuance or ctx.notes.get(BUDGET_USE_NOTE, 1.0) >= 0.5:
-                return None
-            # a young token's page adds it to its fingerprint's pool: a set, so its repeats
-            # change nothing; leased while the pool is under half its threshold
-            if plan.pool and 2 * ctx.notes.get(_POOL_NOTE, _NEVER) > self._pool.identities:
-                return None
-        if visitor is None:  # (so not a page)
-            return STEADY_TERMS
-        # steady but for a page, whose budgets are read: an original may move them
-        return Terms(UNLIMITED, visitor.issued + self.settings.max_age, steady=kind is None)
-
-    def _tokenless(self, facts: Facts, ctx: RequestContext) -> Terms | None:
-        """A page without a token while issuance is limited (this request signalled it):
-        leased with its signal replayed while under half of every budget (`tokenless.py`)."""
-        notes, store = ctx.notes, ctx.store
-        plan: Plan | None = notes.get(_PLAN_NOTE)
-        use: float = notes.get(BUDGET_USE_NOTE, 1.0)
-        if plan is None or not plan.issuance or VERIFIED_BOT_NOTE in notes or use >= 0.5:
-            return None
-        if self._pools is None and not isinstance(store, MemoryStore):
-            self._pools = tokenless.Pools()  # (noted from the next evaluation on)
-        window, seen = self.settings.window, (notes.get(_OVER_NOTE), notes.get(_POOL_NOTE, 0))
-        return tokenless.terms(plan, store, facts.time, window, self._issuance, self._pool, seen)
-
-    def lease_replay(
-        self, state: tokenless.Tokenless | tokenless.Deferred, facts: Facts, used: int
-    ) -> Signal | Literal[False] | None:
-        """A leased tokenless page's issuance signal, as its full evaluation would give it
-        (False: the pool would signal, so it is evaluated in full)."""
-        over = tokenless.over_of(state, self._pools)
-        return False if over is None else self._limited.get(over, False)
-
-    # a tokenless page's writes: at once in memory, handed over later on Redis (`tokenless`)
-    lease_use = staticmethod(tokenless.lease_use)
-    lease_settle = staticmethod(tokenless.lease_settle)
-    lease_flush = staticmethod(tokenless.lease_flush)
-
-    def lease_keeps(self, state: object, facts: Facts, ctx: RequestContext) -> bool:
-        """After another request of the client's network: a page's lease held while under half
-        of every budget and of the pool; an original there (`ctx`: its notes) may move them."""
-        use: float = ctx.notes.get(BUDGET_USE_NOTE, 0.0)
-        return use < 0.5 and 2 * ctx.notes.get(_POOL_NOTE, 0) <= self._pool.identities
-
     def detect_now(self, facts: Facts, ctx: RequestContext) -> Found:
         notes = ctx.notes
         if VERIFIED_BOT_NOTE in notes:
@@ -235,7 +177,7 @@ class IdentityDetector(Immediate):
         if use >= 0:
             notes[BUDGET_USE_NOTE] = use  # a page under half of every budget, read lately:
             kept = kept[_LEAN]  # its plan without the reads (made with the plan)
-        notes[_PLAN_NOTE] = plan = Plan._make(kept)  # (one `Plan` a request: the one it runs)
+        notes[PLAN_NOTE] = plan = Plan._make(kept)  # (one `Plan` a request: the one it runs)
         if on_redis(store) and not dry and not store.split:
             then = partial(self._from_reply, facts, ctx, plan)
             return ops.queue_call(store, plan.call, facts.path, then)
@@ -423,7 +365,7 @@ class IdentityDetector(Immediate):
         if plan.pool:
             seen = results[at]
             at += 1
-            ctx.notes[_POOL_NOTE] = seen  # (a page's lease reads it; on Redis, `_pools`)
+            ctx.notes[POOL_NOTE] = seen  # (a page's lease reads it; on Redis, `_pools`)
             if self._pools is not None:
                 self._pools.note(plan.ops[1][plan.rest_at], seen)
             if seen > self._pool.identities:
@@ -437,7 +379,7 @@ class IdentityDetector(Immediate):
             if limited := self._limited.get(over):
                 out.append(limited)
                 if self._pools is not None:  # (a Redis lease reads it)
-                    ctx.notes[_OVER_NOTE] = over
+                    ctx.notes[OVER_NOTE] = over
             elif not ctx.notes.get("dry_run"):  # with the page only (not a refusal)
                 ident, header = self.tokens.issued(facts)
                 ctx.app_headers = [*(ctx.app_headers or ()), header]

@@ -4,12 +4,18 @@
 Such a page's full evaluation reads the budgets (under half at the grant, and kept so by
 `lease_keeps`), adds the client to its fingerprint's pool (a set member: its repeats add
 nothing) and increments the three issuance counters (address, network, fingerprint), whose
-list of scopes past their limits is the signal's detail. A leased page does the same writes
-at once (`count`), so every other client's evaluation reads the counts it would read without
-leases, and its signal is rebuilt from the counters as they stand (`over`), before it is
-counted: the network and fingerprint counters are shared, so another client may have moved
-them (a counter past its limit at the grant stays so within its window: not read again). The
-lease ends at the issuance window's and the pool window's turn (new counters).
+list of scopes past their limits is the signal's detail. A leased page makes no pool add (a
+repeat), and increments at once only the counters still under their limits at the grant
+(`count`): the next page's detail, and every other client's, reads them exactly. A counter
+past its limit at the grant stays so within its window (counters only rise, and the lease ends
+at its turn), so every read of it by another client tells the same (past it) whether or not
+this lease's pages are in it: their increments are deferred (`hand_over_now`), one `bump_kept`
+per counter at the client's next full evaluation (an original's `identity/amnesia` detail
+counts the address's, the client's own) and at the settle, so a store holds up to one lease's
+pages less in a counter that no decision reads but as past its limit (~32k instructions of a
+leased page, docs/log/architecture.md 2026-12-07). Its signal is rebuilt from the counters as
+they stand (`over`), before it is counted. The lease ends at the issuance window's and the
+pool window's turn (new counters).
 
 On Redis (`Deferred`) a read or a write per leased page would cost the round trip a lease
 removes, so such a page is leased only once every counter is past its limit (the detail cannot
@@ -25,7 +31,7 @@ from __future__ import annotations
 import asyncio
 from collections import OrderedDict
 from collections.abc import Awaitable, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 from scrapeshield.detector import RequestContext
 from scrapeshield.facts import Facts
@@ -40,16 +46,40 @@ from scrapeshield.store.memory import MemoryStore
 ISSUANCE_LIMITED = "identity/issuance-limited"
 
 
-class Tokenless(NamedTuple):
-    store: MemoryStore
-    counters: tuple[str, ...]  # the issuance counters: address, network, fingerprint
-    limits: tuple[int, ...]
-    ttl: float  # the counters' (set when one is created)
-    pool: str  # the pool's key ("": not counted)
-    member: str  # the client, the pool's member
-    pool_ttl: float
-    identities: int  # more young identities in the pool than this: it signals
-    passed: tuple[bool, ...]  # the counters past their limits at the grant: they stay so
+class Tokenless:
+    """A memory lease's writes: the counters not past their limits at the grant (`now`:
+    written per leased page), and those past them (`later`: handed over at the next full
+    evaluation of the client or the settle, as `done` records say). Its pool's add is a
+    repeat (the grant's page added the client): no leased page makes it."""
+
+    __slots__ = (
+        "counters",
+        "done",
+        "identities",
+        "later",
+        "limits",
+        "now",
+        "passed",
+        "pool",
+        "store",
+        "ttl",
+    )
+
+    def __init__(
+        self,
+        store: MemoryStore,
+        counters: tuple[str, ...],  # the issuance counters: address, network, fingerprint
+        limits: tuple[int, ...],
+        ttl: float,  # the counters' (set when one is created)
+        pool: str,  # the pool's key ("": not counted)
+        identities: int,  # more young identities in the pool than this: it signals
+        passed: tuple[bool, ...],  # the counters past their limits at the grant: they stay so
+    ) -> None:
+        self.store, self.counters, self.limits, self.ttl = store, counters, limits, ttl
+        self.pool = pool
+        self.identities, self.passed, self.done = identities, passed, 0
+        self.now = tuple(k for k, p in zip(counters, passed, strict=True) if not p)
+        self.later = tuple(k for k, p in zip(counters, passed, strict=True) if p)
 
 
 class Deferred:
@@ -152,21 +182,30 @@ def hand_over(state: Deferred, records: Sequence[Record], store: Store) -> Await
 
 
 def lease_use(state: object, facts: Facts, ctx: RequestContext, used: int) -> None:
-    """A leased tokenless page in memory: its writes, at once (`count`)."""
-    if type(state) is Tokenless:
+    """A leased tokenless page in memory: the writes a later read could tell, at once
+    (`count`)."""
+    if type(state) is Tokenless and state.now:
         count(state)
 
 
 def lease_settle(state: object, records: Sequence[Record], store: Store) -> Awaitable[Any] | None:
-    """A Redis lease's increments not handed over yet (`hand_over`)."""
+    """The increments not handed over yet: a Redis lease's (`hand_over`), a memory one's
+    (`hand_over_now`)."""
+    if type(state) is Tokenless:
+        hand_over_now(state, records)
+        return None
     return hand_over(state, records, store) if type(state) is Deferred else None
 
 
 def lease_flush(
     pairs: Sequence[tuple[Any, Sequence[Record]]], store: Store, facts: Facts, ctx: RequestContext
 ) -> Awaitable[Any] | None:
-    """Before another full evaluation of the client: every Redis lease's increments, queued
-    ahead of that evaluation's own call (the table reads their replies)."""
+    """Before another full evaluation of the client: every lease's increments, a memory
+    lease's written now, a Redis one's queued ahead of that evaluation's own call (the table
+    reads their replies)."""
+    for state, records in pairs:
+        if type(state) is Tokenless:
+            hand_over_now(state, records)
     replies = [
         reply
         for state, records in pairs
@@ -183,7 +222,7 @@ def increments(plan: Plan) -> list[int]:
 def state_of(plan: Plan, store: MemoryStore, limits: tuple[int, ...], identities: int) -> Tokenless:
     """The writes of the page's plan (a tokenless page's: its pool add, then its three
     increments), as a lease replays them."""
-    _, keys, members, ttls = plan.ops
+    _, keys, _, ttls = plan.ops
     counted = increments(plan)
     at = plan.rest_at if plan.pool else -1
     passed = tuple(  # (this page counted: a counter only rises within its window)
@@ -195,8 +234,6 @@ def state_of(plan: Plan, store: MemoryStore, limits: tuple[int, ...], identities
         limits,
         ttls[counted[0]],
         keys[at] if at >= 0 else "",
-        members[at] if at >= 0 else "",
-        ttls[at] if at >= 0 else 0.0,
         identities,
         passed,
     )
@@ -218,9 +255,20 @@ def over(state: Tokenless) -> tuple[bool, ...] | None:
 
 
 def count(state: Tokenless) -> None:
-    """The page's writes, in its plan's order: its pool add, then the three increments."""
+    """A leased page's increments of the counters under their limits at the grant (`now`): the
+    next page's detail, and another client's, reads them."""
     store = state.store
-    if state.pool:
-        store.distinct(state.pool, state.member, state.pool_ttl)
-    for key in state.counters:
+    for key in state.now:
         store.bump(key, 1, state.ttl)
+
+
+def hand_over_now(state: Tokenless, records: Sequence[Record]) -> None:
+    """A memory lease's deferred increments of the records not handed over yet: one per
+    counter past its limit at the grant (`bump_kept`: an expired counter, which no read sees,
+    takes them as it would have at once; none is made anew)."""
+    pending = len(records) - state.done
+    if pending <= 0:
+        return
+    state.done = len(records)
+    for key in state.later:
+        state.store.bump_kept(key, pending)

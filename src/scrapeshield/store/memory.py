@@ -127,6 +127,16 @@ class MemoryStore:
         table.move_to_end(key)
         return value
 
+    def bump_kept(self, key: str, amount: int) -> None:
+        """`bump` of a key as it stands, its expiry kept, expired or not (an expired entry no
+        read sees, made at once, would hold these too); a missing one is left missing. A
+        lease's deferred increments: the key was there at the grant."""
+        table = self._table(key)
+        entry = table.get(key)
+        if entry is not None:
+            table[key] = (str(int(entry[0]) + amount), entry[1])
+            table.move_to_end(key)
+
     def record(
         self, key: str, ttl: float, new: Callable[[], T], *, create: bool = True
     ) -> T | None:
