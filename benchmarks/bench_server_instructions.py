@@ -26,11 +26,10 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tests.servers import free_port
+from tests.servers import free_port, wait_for_port
 
 from benchmarks.run import BROWSER_HEADERS
 
@@ -79,7 +78,8 @@ def totals(tree: Path, app: str, requests: int, cache_sim: bool, folder: Path) -
         command, env=env, cwd=tree, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
-        sock = _connected(port, deadline=time.monotonic() + 400)
+        wait_for_port(port, timeout=400, process=server)  # (valgrind starts it in a minute or more)
+        sock = socket.create_connection(("127.0.0.1", port), timeout=10)
         lines = ["GET /artworks/7 HTTP/1.1", f"host: 127.0.0.1:{port}", *BROWSER_HEADERS]
         request, buffer = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"), b""
         with sock:
@@ -98,17 +98,6 @@ def totals(tree: Path, app: str, requests: int, cache_sim: bool, folder: Path) -
     if found is None:
         raise RuntimeError(f"no totals in valgrind's output for {app}")
     return [int(n) for n in found.group(1).split()]
-
-
-def _connected(port: int, deadline: float) -> socket.socket:
-    """A connection to the server once valgrind has started it (a minute or more)."""
-    while True:
-        try:
-            return socket.create_connection(("127.0.0.1", port), timeout=10)
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(1)
 
 
 def per_request(tree: Path, app: str, cache_sim: bool) -> list[float]:
