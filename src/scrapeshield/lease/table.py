@@ -236,7 +236,7 @@ class Leases:
             # (its own lease of this request's key, pending: refreshed by `grant`)
             own = ctx.notes.get(KEY_NOTE) if client == facts.client_key else None
             if own is None and client == facts.client_key:  # (it found no lease: in flight)
-                found = leases.get(key := (kind, self._binding(facts)))
+                found = leases.get(key := (kind, binding(facts)))
                 own = key if found is not None and found.unused() else None
             alone = client == facts.client_key  # (its `alone` leases end: `_end_alone`)
             for key in [
@@ -268,7 +268,7 @@ class Leases:
             self._no_lease(kind)
             return False
         self._unleased.discard(kind)
-        key = ctx.notes.get(KEY_NOTE) or (kind, self._binding(facts))
+        key = ctx.notes.get(KEY_NOTE) or (kind, binding(facts))
         lease = Lease(
             ctx.notes.get(GROW_NOTE, self._requests), facts.time + self._seconds, decision
         )
