@@ -1,20 +1,22 @@
 """A whole uvicorn worker's instructions a request over HTTP, counted by valgrind.
 
 .venv/bin/python -m benchmarks.bench_server_instructions [--apps bare,protected]
-    [--against <checkout>] [--cache-sim]
+    [--against <checkout>] [--cache-sim] [--connections N]
 
 `bench_instructions` counts a request in process; over HTTP the server's own work (parsing,
 the scope, the send path, the socket) comes on top, and the shield's share of it is what
 `benchmarks.run`'s ratios see. Here the uvicorn process (httptools + uvloop, one worker,
 `benchmarks.apps`' factory) runs under `valgrind --tool=callgrind` (`--cache-sim`: cachegrind,
-its simulated cache misses too) on the fake clock of `bench_instructions` (a `sitecustomize`
-this script writes), and one keep-alive connection sends `run`'s page with Chrome's headers
-one request after another: 300 warm-up and then 200, in one run, or 1,000, in another. The two
-totals' difference over the 800 requests is one request's cost: start-up, warm-up and shutdown
-cancel. One request at a time is not wrk's 32 in flight (the server batches those), so this
-says how many instructions a request takes, not how fast they run (docs/log/architecture.md,
-"The server's instructions over HTTP"). The two apps (or trees) run two at a time, one a core;
-each takes ~3 minutes.
+its simulated cache misses and branch mispredictions too) on the fake clock of
+`bench_instructions` (a `sitecustomize` this script writes), and keep-alive connections send
+`run`'s page with Chrome's headers: 300 warm-up and then 200, in one run, or 1,000, in another.
+The two totals' difference over the 800 requests is one request's cost: start-up, warm-up and
+shutdown cancel. `--connections` (wrk's -c) sends that many requests before reading any answer,
+as wrk's connections keep them in flight; under valgrind's pace the server then finds them all
+waiting at each wakeup, which is the most batching a server can get. This says how many
+instructions a request takes, not how fast they run (docs/log/architecture.md, "The server's
+instructions over HTTP" and "In flight, and branches"). The two apps (or trees) run two at a
+time, one a core; each takes ~3 minutes.
 """
 
 from __future__ import annotations
@@ -36,7 +38,6 @@ from benchmarks.run import BROWSER_HEADERS
 ROOT = Path(__file__).resolve().parent.parent
 WARM_UP = 300
 FEW, MANY = 200, 1000
-EVENTS = ("Ir", "I1mr", "ILmr", "Dr", "D1mr", "DLmr", "Dw", "D1mw", "DLmw")
 _CLOCK = """import itertools, os, time
 if os.environ.get("BENCH_FAKE_CLOCK"):
     _start, _ticks = time.time(), itertools.count()
@@ -59,11 +60,14 @@ def _response(sock: socket.socket, buffer: bytes) -> tuple[bytes, bytes]:
     return head, rest[length:]
 
 
-def totals(tree: Path, app: str, requests: int, cache_sim: bool, folder: Path) -> list[int]:
-    """valgrind's totals (`EVENTS`, or instructions alone) for `WARM_UP + requests` pages."""
+def totals(
+    tree: Path, app: str, requests: int, cache_sim: bool, folder: Path, in_flight: int
+) -> dict[str, int]:
+    """valgrind's totals by event (instructions; `cache_sim`: cachegrind's cache and branch
+    events too) for `WARM_UP + requests` pages."""
     port, out = free_port(), folder / f"{app}-{requests}.out"
     tool = (
-        ["--tool=cachegrind", "--cache-sim=yes", f"--cachegrind-out-file={out}"]
+        ["--tool=cachegrind", "--cache-sim=yes", "--branch-sim=yes", f"--cachegrind-out-file={out}"]
         if cache_sim
         else ["--tool=callgrind", f"--callgrind-out-file={out}"]
     )
@@ -79,35 +83,44 @@ def totals(tree: Path, app: str, requests: int, cache_sim: bool, folder: Path) -
     )
     try:
         wait_for_port(port, timeout=400, process=server)  # (valgrind starts it in a minute or more)
-        sock = socket.create_connection(("127.0.0.1", port), timeout=10)
         lines = ["GET /artworks/7 HTTP/1.1", f"host: 127.0.0.1:{port}", *BROWSER_HEADERS]
-        request, buffer = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"), b""
-        with sock:
-            sock.settimeout(60)
-            for _ in range(WARM_UP + requests):
-                sock.sendall(request)
-                head, buffer = _response(sock, buffer)
-                if not head.startswith(b"HTTP/1.1 200"):
-                    raise RuntimeError(f"{app}: {head.splitlines()[0]!r}, not a 200")
+        request = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        socks = [
+            socket.create_connection(("127.0.0.1", port), timeout=60) for _ in range(in_flight)
+        ]
+        buffers = [b""] * in_flight
+        try:
+            for _ in range((WARM_UP + requests) // in_flight):
+                for sock in socks:  # (every connection's request sent before any answer is read)
+                    sock.sendall(request)
+                for n, sock in enumerate(socks):
+                    head, buffers[n] = _response(sock, buffers[n])
+                    if not head.startswith(b"HTTP/1.1 200"):
+                        raise RuntimeError(f"{app}: {head.splitlines()[0]!r}, not a 200")
+        finally:
+            for sock in socks:
+                sock.close()
         server.terminate()
         server.wait(300)
     finally:
         if server.poll() is None:
             server.kill()
-    found = re.search(r"^(?:summary|totals):\s+(.*)$", out.read_text(), re.MULTILINE)
-    if found is None:
+    text = out.read_text()
+    events = re.search(r"^events:\s+(.*)$", text, re.MULTILINE)
+    found = re.search(r"^(?:summary|totals):\s+(.*)$", text, re.MULTILINE)
+    if events is None or found is None:
         raise RuntimeError(f"no totals in valgrind's output for {app}")
-    return [int(n) for n in found.group(1).split()]
+    return dict(zip(events.group(1).split(), map(int, found.group(1).split()), strict=True))
 
 
-def per_request(tree: Path, app: str, cache_sim: bool) -> list[float]:
+def per_request(tree: Path, app: str, cache_sim: bool, in_flight: int) -> dict[str, float]:
     """One request's events: the two runs' difference over `MANY - FEW` requests."""
     with tempfile.TemporaryDirectory() as name:
         folder = Path(name)
         (folder / "sitecustomize.py").write_text(_CLOCK, encoding="utf-8")
-        few = totals(tree, app, FEW, cache_sim, folder)
-        many = totals(tree, app, MANY, cache_sim, folder)
-    return [(b - a) / (MANY - FEW) for a, b in zip(few, many, strict=True)]
+        few = totals(tree, app, FEW, cache_sim, folder, in_flight)
+        many = totals(tree, app, MANY, cache_sim, folder, in_flight)
+    return {name: (many[name] - few[name]) / (MANY - FEW) for name in many}
 
 
 def main() -> None:
@@ -115,16 +128,26 @@ def main() -> None:
     parser.add_argument("--apps", default="bare,protected", help="benchmarks.apps factories")
     parser.add_argument("--against", type=Path, help="another checkout: its protected app too")
     parser.add_argument("--cache-sim", action="store_true", help="cachegrind's misses too")
+    parser.add_argument(
+        "--connections", type=int, default=1, choices=(1, 2, 4, 5, 10, 20, 25, 50, 100),
+        help="connections with a request in flight at once (wrk's -c; divides the counts)",
+    )  # fmt: skip
     args = parser.parse_args()
     runs = [(ROOT, app) for app in args.apps.split(",") if app]
     if args.against:
         runs.append((args.against.resolve(), "protected"))
     with ThreadPoolExecutor(max_workers=2) as pool:  # (one valgrind a core)
-        found = list(pool.map(lambda run: per_request(run[0], run[1], args.cache_sim), runs))
-    names = EVENTS if args.cache_sim else EVENTS[:1]
-    print(f"a request over HTTP ({MANY - FEW} requests differenced, {WARM_UP} warm-up):")
+        found = list(
+            pool.map(
+                lambda run: per_request(run[0], run[1], args.cache_sim, args.connections), runs
+            )
+        )
+    print(
+        f"a request over HTTP ({MANY - FEW} requests differenced, {WARM_UP} warm-up, "
+        f"{args.connections} connection(s) in flight):"
+    )
     for (tree, app), events in zip(runs, found, strict=True):
-        figures = "  ".join(f"{n} {v / 1000:8.1f}k" for n, v in zip(names, events, strict=True))
+        figures = "  ".join(f"{n} {v / 1000:8.1f}k" for n, v in events.items())
         print(f"  {app:10} {tree.name:12} {figures}")
 
 
