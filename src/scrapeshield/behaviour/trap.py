@@ -17,7 +17,7 @@ from typing import Any
 
 from scrapeshield.detector import Found, Immediate, RequestContext, Sent
 from scrapeshield.facts import Facts
-from scrapeshield.lease.protocol import UNLIMITED, UNLIMITED_TERMS, Terms
+from scrapeshield.lease.protocol import UNLIMITED_TERMS, Terms
 from scrapeshield.signals import Signal
 from scrapeshield.store.expiring import index_soon
 from scrapeshield.store.keys import TRAP_INDEX, subject_key
@@ -45,9 +45,6 @@ def is_trap(path: str, trap_paths: Sequence[str]) -> bool:
     return any(path.startswith(p) for p in trap_paths)
 
 
-_NO_TRAPS = Terms(UNLIMITED, covered=True)
-
-
 class TrapDetector(Immediate):
     """`trap/hit` for a trap path; `trap/flagged` for any request from a client that hit one."""
 
@@ -60,8 +57,8 @@ class TrapDetector(Immediate):
 
     def lease_terms(self, facts: Facts, ctx: RequestContext) -> Terms | None:
         """The flag is read only; a hit ends the client's leases (it signals), and a trap
-        path is never leased (`lease_covers`; without trap paths it holds for every path)."""
-        return UNLIMITED_TERMS if self._paths else _NO_TRAPS
+        path is never leased (`lease_covers`)."""
+        return UNLIMITED_TERMS
 
     def lease_covers(self, state: object, facts: Facts) -> bool:
         return not is_trap(facts.path, self._paths)
