@@ -139,6 +139,7 @@ class BehaviourDetector(Immediate):
         bumps = _bumps(PAGE, facts)
         walk = (self._s.sequential_run, self._s.sequential_ttl)
         state = leasing.PageLease(facts.client_key, bumps, ids, times, PAGE, walk)
+        state.aging = leasing.aging(times, facts.time, walk[1])
         if NO_ASSETS in (replayed_names(ctx) or ()):
             # replayed from this window's counts (the lease ends with it); any other request of
             # the client (an asset) moves them, so it ends the lease first (`alone`)

@@ -42,6 +42,7 @@ from scrapeshield.behaviour.settings import BehaviourSettings
 from scrapeshield.behaviour.works import ITEM_TAIL, item_id, path_hash, tail_id
 from scrapeshield.facts import Facts
 from scrapeshield.lease.protocol import Record
+from scrapeshield.lease.settings import MAX_SECONDS
 from scrapeshield.signals import Signal
 
 _RENDERED = (IMAGE, ASSET, COND)
@@ -53,9 +54,11 @@ class PageLease:
     page's), the id of the page `covers` last looked at, how many of the lease's records
     are already in the client's record (`done`: flushed before another full evaluation), and
     a lease replaying no-assets: its replay (`NoAssets`, the counts at the grant). `run` and
-    `ttl`: the settings' `sequential_run` and `sequential_ttl`, which `page_covers` reads."""
+    `ttl`: the settings' `sequential_run` and `sequential_ttl`, which `page_covers` reads;
+    `aging`: whether an id it holds can pass `ttl` while the lease lives (`aging`)."""
 
     __slots__ = (
+        "aging",
         "bumps",
         "client",
         "done",
@@ -80,6 +83,7 @@ class PageLease:
         self.client, self.bumps, self.ids, self.times = client, bumps, ids, times
         self.kind = kind
         self.run, self.ttl = walk
+        self.aging = bool(times)  # (the safe answer: read the times wherever there are any)
         self.last: int | None = None
         self.done = 0
         self.no_assets: NoAssets | None = None  # a replaying lease's
@@ -178,14 +182,25 @@ def page_covers(lease: PageLease, facts: Facts) -> bool:
     ident = lease.last = tail_id(facts.path[-ITEM_TAIL:])  # (`item_id`)
     if ident is None:
         return True
-    ids, times = lease.ids, lease.times
-    if times and times[0] < (cut := facts.time - lease.ttl):
+    ids = lease.ids
+    if lease.aging and lease.times[0] < (cut := facts.time - lease.ttl):
         ids = _recent(lease, cut)
     for previous in ids[-LAGS:]:
         stride = ident - previous
         if stride and ident - 2 * stride in ids:
             return walk_length(ident, ids) < lease.run
     return True
+
+
+def aging(times: Sequence[int], now: float, ttl: float) -> bool:
+    """Whether the oldest of a page lease's ids (the ring's at the grant, `now`) can be past
+    `ttl` at a request the lease covers (`page_covers` then reads their times; ~1.4k
+    instructions of a leased page). Exact: a lease covers only requests before its `until`,
+    which is at most `now + seconds` (`Leases.grant`, `reservation.refresh`: it only
+    shrinks), `seconds` at most `MAX_SECONDS`; rounding is monotone, so at any such request
+    `time - ttl` is at most `(now + MAX_SECONDS) - ttl`, which the oldest time is not below
+    (the ids are only appended to, so the oldest stays)."""
+    return bool(times) and times[0] < (now + MAX_SECONDS) - ttl
 
 
 def _recent(lease: PageLease, cut: float) -> list[int]:
