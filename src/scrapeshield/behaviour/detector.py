@@ -52,7 +52,7 @@ from scrapeshield.behaviour.trap import TRAP_READ_NOTE, trap_key
 from scrapeshield.behaviour.works import claim_of, item_id, path_hash
 from scrapeshield.detector import Found, Immediate, RequestContext, replayed_names
 from scrapeshield.facts import Facts
-from scrapeshield.lease.protocol import STEADY_TERMS, UNLIMITED, Record, Terms
+from scrapeshield.lease.protocol import UNLIMITED, Record, Terms
 from scrapeshield.route_index import RouteMark
 from scrapeshield.signals import Signal
 from scrapeshield.store.base import Store
@@ -64,6 +64,7 @@ _SUBRESOURCE_DEST = frozenset({"style", "script", "font", "image"})
 _PAGE_DEST = frozenset({"", "document", "iframe", "frame"})
 _ZEROS = [0] * len(FIELDS)  # read only
 _LISTED_AT = RING_AT[LISTINGS]
+_UNREAD = Terms(UNLIMITED, steady=True, covered=True)  # (a request it counts nothing for)
 _COUNTS_NOTE = "behaviour_counts"  # a page's counters and record, for its lease
 _LEASED_NOTE = "behaviour_leased"  # the client's leased requests this evaluation reads
 
@@ -119,10 +120,10 @@ class BehaviourDetector(Immediate):
         assets, and pages on other stores state none (yet)."""
         kind = self._kind(facts)
         if kind is None or facts.client_key == UNKNOWN_CLIENT:
-            return STEADY_TERMS
-        if kind == ASSET:
+            return _UNREAD
+        if kind == ASSET:  # (its route group and Sec-Fetch-Dest are in the lease's key)
             state = leasing.PageLease(facts.client_key, _bumps(ASSET, facts), [], [], ASSET)
-            return Terms(UNLIMITED, None, state, steady=True)
+            return Terms(UNLIMITED, None, state, steady=True, covered=True)
         seen = ctx.notes.get(_COUNTS_NOTE)
         if kind != PAGE or seen is None:
             return None
@@ -136,7 +137,9 @@ class BehaviourDetector(Immediate):
         else:  # the memory store: the ring after this request (None: empty)
             ids, times = (list(record[0]), list(record[1])) if record else ([], [])
         bumps = _bumps(PAGE, facts)
-        state = leasing.PageLease(facts.client_key, bumps, ids, times)
+        walk = (self._s.sequential_run, self._s.sequential_ttl)
+        state = leasing.PageLease(facts.client_key, bumps, ids, times, PAGE, walk)
+        state.aging = leasing.aging(times, facts.time, walk[1])
         if NO_ASSETS in (replayed_names(ctx) or ()):
             # replayed from this window's counts (the lease ends with it); any other request of
             # the client (an asset) moves them, so it ends the lease first (`alone`)
@@ -154,12 +157,9 @@ class BehaviourDetector(Immediate):
         replay = state.no_assets  # (set where it replays; else it cannot say: in full)
         return False if replay is None else replay(facts.time, used)
 
-    def lease_covers(self, state: leasing.PageLease | None, facts: Facts) -> bool:
-        if state is None:
-            return True
-        if state.kind == ASSET:  # (its route group and Sec-Fetch-Dest are in the lease's key)
-            return True
-        return not leasing.walks_on(self._s, state, item_id(facts.path), facts.time)
+    # a page lease's walk check (a plain function, a frame less); a request of no kind and an
+    # asset read nothing here that the lease's key leaves out: their terms are `covered`
+    lease_covers = staticmethod(leasing.page_covers)
 
     def lease_keeps(
         self, state: leasing.PageLease | None, facts: Facts, ctx: RequestContext

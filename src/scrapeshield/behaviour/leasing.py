@@ -22,6 +22,7 @@ from scrapeshield.behaviour.evidence import (
     ASSET,
     COND,
     IMAGE,
+    LAGS,
     NO_ASSETS,
     PAGE,
     WEIGHTS,
@@ -38,8 +39,10 @@ from scrapeshield.behaviour.record import (
 )
 from scrapeshield.behaviour.script import BUMP_DIGITS, RING_ENTRY
 from scrapeshield.behaviour.settings import BehaviourSettings
-from scrapeshield.behaviour.works import item_id, path_hash
+from scrapeshield.behaviour.works import ITEM_TAIL, item_id, path_hash, tail_id
+from scrapeshield.facts import Facts
 from scrapeshield.lease.protocol import Record
+from scrapeshield.lease.settings import MAX_SECONDS
 from scrapeshield.signals import Signal
 
 _RENDERED = (IMAGE, ASSET, COND)
@@ -50,15 +53,37 @@ class PageLease:
     headers fix them), the ids a walk may use (the ring's at the grant, then each leased
     page's), the id of the page `covers` last looked at, how many of the lease's records
     are already in the client's record (`done`: flushed before another full evaluation), and
-    a lease replaying no-assets: its replay (`NoAssets`, the counts at the grant)."""
+    a lease replaying no-assets: its replay (`NoAssets`, the counts at the grant). `run` and
+    `ttl`: the settings' `sequential_run` and `sequential_ttl`, which `page_covers` reads;
+    `aging`: whether an id it holds can pass `ttl` while the lease lives (`aging`)."""
 
-    __slots__ = ("bumps", "client", "done", "ids", "kind", "last", "no_assets", "times")
+    __slots__ = (
+        "aging",
+        "bumps",
+        "client",
+        "done",
+        "ids",
+        "kind",
+        "last",
+        "no_assets",
+        "run",
+        "times",
+        "ttl",
+    )
 
     def __init__(
-        self, client: str, bumps: list[int], ids: list[int], times: list[int], kind: int = PAGE
+        self,
+        client: str,
+        bumps: list[int],
+        ids: list[int],
+        times: list[int],
+        kind: int = PAGE,
+        walk: tuple[int, float] = (3, 0.0),
     ) -> None:
         self.client, self.bumps, self.ids, self.times = client, bumps, ids, times
         self.kind = kind
+        self.run, self.ttl = walk
+        self.aging = bool(times)  # (the safe answer: read the times wherever there are any)
         self.last: int | None = None
         self.done = 0
         self.no_assets: NoAssets | None = None  # a replaying lease's
@@ -143,14 +168,39 @@ def page_headroom(
     return max(0, under, math.floor(rendered)), (now // window + 1) * window
 
 
-def walks_on(s: BehaviourSettings, lease: PageLease, ident: int | None, now: float) -> bool:
-    """Whether the page `ident` could signal a walk: then it is evaluated in full."""
-    lease.last = ident
+def page_covers(lease: PageLease, facts: Facts) -> bool:
+    """A page lease's `lease_covers`: False where the page's id could signal a walk (then it
+    is evaluated in full), on the ids its walk reads (the lease's, those within `ttl`). The
+    id is kept for `lease_use` (`last`). One frame, where `lease_covers`, `walks_on`,
+    `item_id` and `walk_length` were four: ~8k instructions of a leased page.
+
+    Exact: `walk_length` is at least 3 only where, for one of the last `LAGS` ids, the
+    stride to this id is not 0 and this id less twice the stride is among the ids (its loop
+    gives 1 or 2 for every other one), and `run` (`sequential_run`) is at least 3; where one
+    is, `walk_length` itself decides. tests/behaviour/test_walk_covers.py holds it to the
+    full check on random walks."""
+    ident = lease.last = tail_id(facts.path[-ITEM_TAIL:])  # (`item_id`)
     if ident is None:
-        return False
-    cut = now - s.sequential_ttl
-    ids = lease.ids if not lease.times or lease.times[0] >= cut else _recent(lease, cut)
-    return walk_length(ident, ids) >= s.sequential_run
+        return True
+    ids = lease.ids
+    if lease.aging and lease.times[0] < (cut := facts.time - lease.ttl):
+        ids = _recent(lease, cut)
+    for previous in ids[-LAGS:]:
+        stride = ident - previous
+        if stride and ident - 2 * stride in ids:
+            return walk_length(ident, ids) < lease.run
+    return True
+
+
+def aging(times: Sequence[int], now: float, ttl: float) -> bool:
+    """Whether the oldest of a page lease's ids (the ring's at the grant, `now`) can be past
+    `ttl` at a request the lease covers (`page_covers` then reads their times; ~1.4k
+    instructions of a leased page). Exact: a lease covers only requests before its `until`,
+    which is at most `now + seconds` (`Leases.grant`, `reservation.refresh`: it only
+    shrinks), `seconds` at most `MAX_SECONDS`; rounding is monotone, so at any such request
+    `time - ttl` is at most `(now + MAX_SECONDS) - ttl`, which the oldest time is not below
+    (the ids are only appended to, so the oldest stays)."""
+    return bool(times) and times[0] < (now + MAX_SECONDS) - ttl
 
 
 def _recent(lease: PageLease, cut: float) -> list[int]:

@@ -63,7 +63,10 @@ class Terms(NamedTuple):
     `replays`: the name of the grant's signal this detector rebuilds per leased request
     (`lease_replay`; the detector lists it in `replay_signals`); `alone`: that signal reads
     counts the client's other requests move, so any other request of the client, leased or
-    not, ends this lease (settled) first."""
+    not, ends this lease (settled) first. `covered`: the detector's `lease_covers` holds for
+    every request the lease's key lets in (what it reads there is fixed by the kind and the
+    binding), so the lease never asks it (docs/log/architecture.md, "Lease covering, by
+    structure")."""
 
     headroom: int
     until: float | None = None
@@ -71,6 +74,7 @@ class Terms(NamedTuple):
     steady: bool = False
     replays: str = ""
     alone: bool = False
+    covered: bool = False
 
 
 RESERVE_NOTE = "lease_reserve"

@@ -6,6 +6,10 @@ from pydantic import Field
 
 from scrapeshield.settings_base import Section
 
+MAX_SECONDS = 60.0
+"""The longest `seconds`: no lease outlives its grant by more (behaviour's walk check relies
+on it: `behaviour.leasing.aging`)."""
+
 
 class LeaseSettings(Section):
     """How long a clean client may skip the detectors (on by default since 2026-12-07;
@@ -25,6 +29,6 @@ class LeaseSettings(Section):
 
     enabled: bool = True
     requests: int = Field(default=8, ge=1, le=1000)
-    seconds: float = Field(default=1.0, gt=0, le=60)
+    seconds: float = Field(default=1.0, gt=0, le=MAX_SECONDS)
     max_requests: int = Field(default=128, ge=1, le=10_000)
     max_clients: int = Field(default=10_000, ge=16, le=10_000_000)

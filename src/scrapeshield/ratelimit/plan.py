@@ -221,6 +221,11 @@ class Planner:
             self._paths[key] = name
         return name
 
+    def reads_path(self) -> bool:
+        """Whether a request's group (`group_for`, notes aside) can differ between two requests
+        of one method, route group and marked route: only an exempt glob reads the path."""
+        return bool(self._exempt)
+
     def _group_of(self, facts: Facts) -> str | None:
         if self._exempt.matches(facts.path):
             return None
