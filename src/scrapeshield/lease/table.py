@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 __all__ = ["SETTLE_TIMEOUT", "WAITED_NOTE", "Leases", "binding", "open_leases"]
 
 logger = logging.getLogger("scrapeshield")
-BanRead = Callable[[Facts, RequestContext], object]
+BanRead = Callable[[str], object]  # a client key's ban at once: truthy when banned
 Key = tuple["Kind", tuple[Any, ...]]  # a lease's kind and binding
 _MAX_HOOKS = 1024
 _MAX_HELD = 8  # leases one client holds at once (kinds and header sets)
@@ -147,7 +147,7 @@ class Leases:
                     return flight.waiting()  # (a full evaluation in flight may end it)
             if (  # (replayed None: a signal it cannot replay, or not an allow: in full)
                 lease.covering(facts)
-                and (banned is None or banned(facts, ctx) is None)
+                and (banned is None or not banned(client_key))
                 and (decision := replayed(lease, facts, self._evaluate)) is not None
             ):
                 lease.left -= 1
