@@ -338,8 +338,8 @@ class Leases:
             if not leases:  # its next lease is on its way, reserved along: no other
                 self.end_client(facts.client_key)
             return True
-        leases[key] = lease
-        lease.key = key
+        leases[key] = lease  # (its requests found by this one's header set: `use`)
+        lease.key, lease.headers, lease.scalars = key, facts.headers, scalars_of(facts)
         self.granted += 1
         if reserves and (replies := reservation.reserve(lease, reserves, self.store)):
             if lease.ready is not None:  # (counted until it lands: `use` asks `pending`)
