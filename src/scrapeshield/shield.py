@@ -212,7 +212,7 @@ class Shield:
             runs, allow_rule = self._preflight_runs, PREFLIGHT_RULE
             ctx.notes[ON_CHALLENGE_NOTE] = "throttle"
         if (leases := self.leases) is not None:
-            ban_now = None if self._ban_last else self._ban_read  # (memory; Redis: seen later)
+            ban_now = self.bans.peek  # (memory: read at once; Redis: None, seen later)
             kind = (facts.method, facts.route_group, facts.route)
             used = leases.use(facts, kind, ctx, ban_now, leasable=allow_rule is None)
             if isinstance(used, Decision):  # the grant's decision, for this request

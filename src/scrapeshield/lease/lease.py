@@ -73,7 +73,7 @@ def binding(facts: Facts) -> tuple[Any, ...]:
     lease) and the Referer's value (read only for an original, which gets no lease; its name,
     as every field's, is bound: the order of the names is read). tests/lease/
     test_lease_binding.py fails when a detector reads anything else."""
-    return (*_scalars(facts), *_bound_headers(facts.headers))
+    return (*scalars_of(facts), *_bound_headers(facts.headers))
 
 
 def _bound_headers(headers: Mapping[str, str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -85,7 +85,7 @@ def _bound_headers(headers: Mapping[str, str]) -> tuple[tuple[str, ...], tuple[s
     return names, values
 
 
-def _scalars(facts: Facts) -> tuple[Any, ...]:
+def scalars_of(facts: Facts) -> tuple[Any, ...]:
     """The binding's inputs but the header names and values."""
     return (
         facts.client_ip,
@@ -120,7 +120,7 @@ class Bindings:
     def __call__(self, facts: Facts) -> tuple[Any, ...]:
         headers = facts.headers
         found = self._kept.get(id(headers))
-        scalars = _scalars(facts)
+        scalars = scalars_of(facts)
         if found is not None and found[0] is headers and found[1] == scalars:
             return found[2]
         bound = (*scalars, *_bound_headers(headers))
@@ -148,7 +148,9 @@ class Lease:
         "decision",
         "ended",
         "flushes",
+        "headers",
         "keeps",
+        "key",
         "left",
         "pending",
         "plain",
@@ -156,6 +158,7 @@ class Lease:
         "records",
         "releases",
         "replays",
+        "scalars",
         "settles",
         "size",
         "until",
@@ -177,6 +180,11 @@ class Lease:
         self.releases: list[tuple[Settle, Any]] = []  # the settles that give a reservation back
         self.replays: list[tuple[Replay, Any, int]] = []
         self.alone = False
+        self.key: tuple[Any, ...] = ()  # its key in its client's leases (`Leases.grant`)
+        # the header set and other bound inputs (`scalars_of`) of the last request that matched
+        # its key: the next request of that set is matched by them (`Leases.use`)
+        self.headers: Mapping[str, str] | None = None
+        self.scalars: tuple[Any, ...] = ()
         # the grant's verdict holds for a replayed signal of the same weight (no challenge pass,
         # which rewrites the details of the signals it answers): `replay.replayed`
         self.plain = all(s.name != CHALLENGE_PASSED for s in decision.reasons)
@@ -217,6 +225,10 @@ class Lease:
             if not covers(state, facts):
                 return False
         return True
+
+    def live(self, facts: Facts) -> bool:
+        """Whether it still has requests and time left (its paths aside)."""
+        return self.left > 0 and facts.time < self.until
 
     def unused(self) -> bool:
         """Whether it has leased nothing yet (pending, or just counted): a full evaluation of

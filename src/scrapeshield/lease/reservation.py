@@ -90,3 +90,14 @@ def refresh(old: Lease, fresh: Lease) -> None:
 
 def _owner(hook: Settle | Any) -> int:
     return id(getattr(hook, "__self__", hook))
+
+
+async def read(reply: Awaitable[Any]) -> None:
+    """A settle's store reply, read within a deadline; a failure is logged, never raised."""
+    try:
+        async with asyncio.timeout(SETTLE_TIMEOUT):
+            found = await reply
+            if isinstance(found, Awaitable):
+                await found
+    except Exception:
+        logger.exception("lease settle: the store did not take the deferred requests")

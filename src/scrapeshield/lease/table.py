@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from scrapeshield.detector import REPLAY_NOTE, RequestContext, replayed_names
 from scrapeshield.facts import Facts, client_network
 from scrapeshield.lease import order, reservation
-from scrapeshield.lease.lease import Bindings, Flush, Hooks, Lease, binding, hooks_of
+from scrapeshield.lease.lease import Bindings, Flush, Hooks, Lease, binding, hooks_of, scalars_of
 from scrapeshield.lease.order import GROW_NOTE, KEY_NOTE, RESERVING_NOTE, WAITED_NOTE, Order
 from scrapeshield.lease.protocol import GIVE_BACK_NOTE, RESERVE_NOTE, Record
 from scrapeshield.lease.replay import Evaluate, replayed
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 __all__ = ["SETTLE_TIMEOUT", "WAITED_NOTE", "Leases", "binding", "open_leases"]
 
 logger = logging.getLogger("scrapeshield")
-BanRead = Callable[[Facts, RequestContext], object]
+BanRead = Callable[[str], object]  # a client key's ban at once: truthy when banned
 Key = tuple["Kind", tuple[Any, ...]]  # a lease's kind and binding
 _MAX_HOOKS = 1024
 _MAX_HELD = 8  # leases one client holds at once (kinds and header sets)
@@ -88,6 +88,7 @@ class Leases:
         # per `_seen_pair`: its last clean full evaluation's time (plain values; LRU when full)
         self._seen: OrderedDict[tuple[str, int], float] = OrderedDict()
         self._binding = Bindings()  # (kept per header set)
+        self._pending = 0  # leases whose reservation is on its way (`order.pending`)
         self.granted = self.used = self.settled = 0  # counts, for tests and the benchmark
         self.unused = 0  # leases that ended with no request leased
 
@@ -106,58 +107,71 @@ class Leases:
         A dry run (`explain`) ends the client's leases: it is explained on counts that include
         them, by the whole pipeline. A future: this lease waits for its reservation (one round
         trip), and so does the request, then asks again (`WAITED_NOTE`: it did; in full)."""
-        leases = self._table.get(facts.client_key)
-        reserving = facts.client_key in self._order.reserving
-        if leases is None and not reserving:
-            return False
-        self._order.place(ctx)
-        if reserving and leasable and (waits := self._order.successor(facts, kind, ctx)):
-            return waits  # (its next lease on its way)
+        client_key = facts.client_key
+        leases = self._table.get(client_key)
+        if client_key in self._order.reserving:
+            self._order.place(ctx)
+            if leasable and (waits := self._order.successor(facts, kind, ctx)):
+                return waits  # (its next lease on its way)
         if leases is None:
             return False
         if ctx.notes.get("dry_run") or not leasable:
-            self.end_client(facts.client_key)
+            self.end_client(client_key)
             return False
-        if (ready := order.pending(leases.values(), ctx)) is not None:
+        # (placed in the order only where it may wait or be evaluated in full: `place`)
+        if self._pending and (ready := order.pending(leases.values(), ctx)) is not None:
+            self._order.place(ctx)
             return ready  # (a lease of any key not counted yet: after it)
-        key = ctx.notes[KEY_NOTE] = (kind, self._binding(facts))
-        lease = leases.get(key)
-        if lease is None:
-            self._flush(leases, facts, ctx)
-            self._reserve_along(facts, kind, ctx)
-            return self._order.flight(facts.client_key, ctx)  # (waited for: `order`)
-        if lease.pending:  # not counted yet: wait for it once, else in full (the lease kept)
-            if lease.ready is not None and not ctx.notes.get(WAITED_NOTE):
-                return lease.ready
-            self._flush(leases, facts, ctx)
-            return self._order.flight(facts.client_key, ctx)  # (waited for: `order`)
-        if (lease.alone or lease.keeps) and (
-            flight := self._order.before(facts.client_key, ctx)  # (an earlier request's)
-        ):
-            return flight.waiting()  # (a full evaluation in flight may end it: after it)
-        if (  # (replayed None: a signal it cannot replay, or not an allow: in full)
-            lease.covering(facts)
-            and (banned is None or banned(facts, ctx) is None)
-            and (decision := replayed(lease, facts, self._evaluate)) is not None
-        ):
-            lease.left -= 1
-            lease.records.append((facts.time, facts.path))
-            used = len(lease.records)
-            for use, state in lease.uses:
-                use(state, facts, ctx, used)
-            self.used += 1
-            if len(leases) > 1:
-                self._end_alone(leases, key)
-            return decision
-        if not lease.left and lease.records:  # used up within its time: a fast client
-            ctx.notes[GROW_NOTE] = min(2 * lease.size, self._max_requests)
-        self._settle(leases.pop(key))
+        headers, scalars = facts.headers, scalars_of(facts)
+        lease: Lease | None
+        for lease in leases.values():  # (the binding it last matched: found without a hash)
+            if lease.headers is headers and lease.key[0] == kind and lease.scalars == scalars:
+                key = lease.key
+                break
+        else:
+            key = (kind, self._binding(facts))
+            if (found := leases.get(key)) is not None:
+                found.headers, found.scalars = headers, scalars
+            lease = found  # (None: a full evaluation follows, reserving along)
+        ctx.notes[KEY_NOTE] = key
+        if lease is not None:
+            if lease.pending:  # not counted yet: wait for it once, else in full (kept)
+                self._order.place(ctx)
+                if lease.ready is not None and not ctx.notes.get(WAITED_NOTE):
+                    return lease.ready
+                self._flush(leases, facts, ctx)
+                return self._order.flight(client_key, ctx)  # (waited for: `order`)
+            if (lease.alone or lease.keeps) and client_key in self._order.flights:
+                self._order.place(ctx)
+                if flight := self._order.before(client_key, ctx):  # (an earlier request's)
+                    return flight.waiting()  # (a full evaluation in flight may end it)
+            if (  # (replayed None: a signal it cannot replay, or not an allow: in full)
+                lease.covering(facts)
+                and (banned is None or not banned(client_key))
+                and (decision := replayed(lease, facts, self._evaluate)) is not None
+            ):
+                lease.left -= 1
+                lease.records.append((facts.time, facts.path))
+                used = len(lease.records)
+                for use, state in lease.uses:
+                    use(state, facts, ctx, used)
+                self.used += 1
+                if len(leases) > 1:
+                    self._end_alone(leases, key)
+                return decision
+            if not lease.left and lease.records:  # used up within its time: a fast client
+                ctx.notes[GROW_NOTE] = min(2 * lease.size, self._max_requests)
+            self._settle(leases.pop(key))
+        self._order.place(ctx)
         if leases:
             self._flush(leases, facts, ctx)
         else:
-            self.end_client(facts.client_key)
+            self.end_client(client_key)
         self._reserve_along(facts, kind, ctx)
-        return self._order.flight(facts.client_key, ctx)  # (waited for: `order`)
+        return self._order.flight(client_key, ctx)  # (waited for: `order`)
+
+    def _landed(self, _: object) -> None:
+        self._pending -= 1
 
     def _end_alone(self, leases: dict[Key, Lease], key: Key) -> None:
         """A client's leased request ends (settles) its other leases that replay a signal
@@ -226,7 +240,7 @@ class Leases:
             coming.wake()  # (the requests waiting for its grant: leased now, or in full)
         give_back = ctx.notes.get(GIVE_BACK_NOTE)  # reserved along: given back if unused
         if give_back is not None and (reply := give_back()) is not None:
-            self._read_in_task(_read(reply))
+            self._read_in_task(reservation.read(reply))
 
     def _kept(self, facts: Facts, ctx: RequestContext, kind: Kind) -> None:
         """The leases of this network that this evaluation could make wrong end (settled)."""
@@ -306,10 +320,10 @@ class Leases:
             net = self._network(facts)
             self._by_network.setdefault(net, set()).add(facts.client_key)
             self._network_of[facts.client_key] = net
-        elif (old := leases.get(key)) is not None and old.unused() and _live(old, facts):
+        elif (old := leases.get(key)) is not None and old.unused() and old.live(facts):
             reservation.refresh(old, lease)  # (its reservation kept, its terms this request's)
             return True
-        elif (old := leases.get(key)) is not None and _live(old, facts) and old.kept(facts, ctx):
+        elif (old := leases.get(key)) is not None and old.live(facts) and old.kept(facts, ctx):
             return True  # granted by a request in flight with this one: it goes on, not replaced
         elif (old := leases.pop(key, None)) is not None:
             lease.left -= len(old.records)  # counted elsewhere than in this request's figures
@@ -324,9 +338,13 @@ class Leases:
             if not leases:  # its next lease is on its way, reserved along: no other
                 self.end_client(facts.client_key)
             return True
-        leases[key] = lease
+        leases[key] = lease  # (its requests found by this one's header set: `use`)
+        lease.key, lease.headers, lease.scalars = key, facts.headers, scalars_of(facts)
         self.granted += 1
         if reserves and (replies := reservation.reserve(lease, reserves, self.store)):
+            if lease.ready is not None:  # (counted until it lands: `use` asks `pending`)
+                self._pending += 1
+                lease.ready.add_done_callback(self._landed)
             self._read_in_task(reservation.confirm(lease, replies, self._release))
         if self._sweeper is None:
             self._start_sweep()
@@ -421,7 +439,7 @@ class Leases:
         except Exception:
             logger.exception(failed, *detail)
             return None
-        return None if reply is None else self._read_in_task(_read(reply))
+        return None if reply is None else self._read_in_task(reservation.read(reply))
 
     def _read_in_task(self, reading: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         """A store reply read in a task of its own, held until done (`written` waits for it;
@@ -474,24 +492,8 @@ class Leases:
                 await asyncio.wait(list(self._reading), timeout=SETTLE_TIMEOUT)
 
 
-async def _read(reply: Awaitable[Any]) -> None:
-    """A settle's store reply, read within a deadline; a failure is logged, never raised."""
-    try:
-        async with asyncio.timeout(SETTLE_TIMEOUT):
-            found = await reply
-            if isinstance(found, Awaitable):
-                await found
-    except Exception:
-        logger.exception("lease settle: the store did not take the deferred requests")
-
-
 def _seen_pair(facts: Facts, kind: Kind) -> tuple[str, int]:
     """A client's key, and its kind with the two header values that tell a page load's requests
     apart (Accept, Sec-Fetch-Dest): not the binding, whose hash over every value cost ~4 µs."""
     headers = facts.headers
     return facts.client_key, hash((kind, headers.get("accept"), headers.get("sec-fetch-dest")))
-
-
-def _live(lease: Lease, facts: Facts) -> bool:
-    """Whether a lease still has requests and time left (its paths aside)."""
-    return lease.left > 0 and facts.time < lease.until
