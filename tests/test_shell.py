@@ -12,12 +12,13 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.testclient import TestClient
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from scrapeshield import ScrapeShield, Settings, Shield
 from scrapeshield.defences import RequestContext
 from scrapeshield.facts import Facts, FactsBuilder
 from scrapeshield.shield import synthetic_scope
+from scrapeshield.signals import Action, Decision
 from tests.browsers import chrome
 
 SETTINGS = Settings(challenge={"enabled": False})
@@ -150,20 +151,23 @@ def test_the_decision_joins_a_request_state_the_server_gave() -> None:
     middleware = ScrapeShield(app, shield=Shield(SETTINGS))
     statuses: list[int] = []
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> Message:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         if message["type"] == "http.response.start":
             statuses.append(message["status"])
 
     browser = list(chrome().items())
-    given = {"pool": "the app's"}  # (uvicorn gives each request a copy of the lifespan's)
+    given: dict[str, Any] = {
+        "pool": "the app's"
+    }  # (uvicorn gives each request a copy of the lifespan's)
     with_state = {**synthetic_scope(headers=browser), "state": given}
     asyncio.run(middleware(with_state, receive, send))
     asyncio.run(middleware(synthetic_scope(headers=browser), receive, send))
     assert statuses == [200, 200]
     assert states[0] is given
     assert set(given) == {"pool", "scrapeshield"}
-    assert given["scrapeshield"].action.value == "allow"
+    assert isinstance(given["scrapeshield"], Decision)
+    assert given["scrapeshield"].action is Action.ALLOW
     assert set(states[1]) == {"scrapeshield"}
