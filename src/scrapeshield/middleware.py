@@ -96,15 +96,11 @@ class ScrapeShield:
             await self.app(scope, receive, send)
             return
 
-        index = shield.endpoint_index  # most paths are no endpoint's: then no call
-        if index[1] is not None and facts.path not in index[1] and index[0] == shield.endpoints:
+        try:
+            endpoint = shield.endpoint_for(facts)
+        except Exception:
+            logger.exception("scrapeshield directive endpoint lookup failed; deciding as usual")
             endpoint = None
-        else:
-            try:
-                endpoint = shield.endpoint_for(facts)
-            except Exception:
-                logger.exception("scrapeshield directive endpoint lookup failed; deciding as usual")
-                endpoint = None
         if endpoint is not None:
             # A copy carrying the wrapped app, for endpoints that combine with it (robots merge).
             await endpoint(facts, {**scope, APP_SCOPE_KEY: self.app}, receive, send)

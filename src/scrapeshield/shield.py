@@ -98,9 +98,7 @@ class Shield:
         self.response_filters = build_response_filters(self.settings)
         pay = self.settings.pay_per_crawl
         self.pay_per_crawl = PayPerCrawl(pay) if pay.enabled else None
-        # The endpoint list as indexed (a copy) and its endpoints' paths (None: one says none):
-        # the middleware skips `endpoint_for` by it where no endpoint can answer.
-        self.endpoint_index = index_endpoints(self.endpoints)
+        self._endpoint_index = index_endpoints(self.endpoints)
         self.evidence = Evidence(self.settings, self.store, self.endpoints, self.blocklog.level)
         self.served = self.evidence.served  # the middleware asks whether crawlers are sampled
         self.action_handlers: dict[Action, ActionHandler] = {}
@@ -169,9 +167,9 @@ class Shield:
 
     def endpoint_for(self, facts: Facts) -> Endpoint | None:
         endpoints = self.endpoints
-        index = self.endpoint_index
+        index = self._endpoint_index
         if index[0] != endpoints:  # the list was changed (a C-level, identity-first compare)
-            index = self.endpoint_index = index_endpoints(endpoints)
+            index = self._endpoint_index = index_endpoints(endpoints)
         if index[1] is not None and facts.path not in index[1]:
             return None  # most requests: no endpoint's path
         for endpoint in endpoints:
