@@ -134,6 +134,9 @@ class Pieces:
 
         def timed_init(shielding: Any, app: Any, **options: Any) -> None:
             init(shielding, app, **options)
+            # (the middleware makes a plain shield's context itself; here through `context`,
+            # so that its part is timed)
+            shielding._own_context = False
             inner = shielding.app
 
             async def timed_app(scope: Any, receive: Any, send: Any) -> None:

@@ -183,7 +183,9 @@ class Shield:
         return Decision(Action.ALLOW, HEALTH_RULE, enforced=self.enforcing)
 
     def context(self, *, dry_run: bool = False) -> RequestContext:
-        return RequestContext(self.store, [], False, {"dry_run": dry_run})
+        """A request's context; `dry_run` (`explain`) noted, else nothing (as the middleware
+        makes it)."""
+        return RequestContext(self.store, [], False, {"dry_run": True} if dry_run else {})
 
     async def decide(self, facts: Facts, ctx: RequestContext | None = None) -> Decision:
         ctx = ctx if ctx is not None else self.context()
@@ -204,11 +206,11 @@ class Shield:
             self._plans = Plans(self.detectors)
             if self.leases is not None:
                 self.leases.end_all()  # granted by the old list's detectors
-        runs, allow_rule = self._plans.for_request(facts), None
+        runs, allow_rule = None, None
         if self._first_valid is not None and (name := self._first_valid(facts)) is not None:
             runs, allow_rule = self._first_party_runs, FIRST_PARTY_PREFIX + name
             ctx.notes[ON_CHALLENGE_NOTE] = "throttle"
-        elif is_preflight(facts):
+        elif facts.method == "OPTIONS" and is_preflight(facts):
             runs, allow_rule = self._preflight_runs, PREFLIGHT_RULE
             ctx.notes[ON_CHALLENGE_NOTE] = "throttle"
         if (leases := self.leases) is not None:
@@ -219,6 +221,8 @@ class Shield:
                 return used
             if used is not False:  # its reservation is on its way (one round trip)
                 return self._after_reservation(used, facts, ctx)
+        if runs is None:  # the plan of this kind of request (not needed by a leased one)
+            runs = self._plans.for_request(facts)
         started = start_early(runs, facts, ctx, self._failed) if runs.early else None
         if not self._ban_last:
             ban = self._ban_read(facts, ctx)
