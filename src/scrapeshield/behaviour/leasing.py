@@ -22,7 +22,6 @@ from scrapeshield.behaviour.evidence import (
     ASSET,
     COND,
     IMAGE,
-    LAGS,
     NO_ASSETS,
     PAGE,
     WEIGHTS,
@@ -39,7 +38,7 @@ from scrapeshield.behaviour.record import (
 )
 from scrapeshield.behaviour.script import BUMP_DIGITS, RING_ENTRY
 from scrapeshield.behaviour.settings import BehaviourSettings
-from scrapeshield.behaviour.works import ITEM_TAIL, item_id, path_hash, tail_id
+from scrapeshield.behaviour.works import item_id, path_hash
 from scrapeshield.facts import Facts
 from scrapeshield.lease.protocol import Record
 from scrapeshield.lease.settings import MAX_SECONDS
@@ -171,25 +170,16 @@ def page_headroom(
 def page_covers(lease: PageLease, facts: Facts) -> bool:
     """A page lease's `lease_covers`: False where the page's id could signal a walk (then it
     is evaluated in full), on the ids its walk reads (the lease's, those within `ttl`). The
-    id is kept for `lease_use` (`last`). One frame, where `lease_covers`, `walks_on`,
-    `item_id` and `walk_length` were four: ~8k instructions of a leased page.
-
-    Exact: `walk_length` is at least 3 only where, for one of the last `LAGS` ids, the
-    stride to this id is not 0 and this id less twice the stride is among the ids (its loop
-    gives 1 or 2 for every other one), and `run` (`sequential_run`) is at least 3; where one
-    is, `walk_length` itself decides. tests/behaviour/test_walk_covers.py holds it to the
-    full check on random walks."""
-    ident = lease.last = tail_id(facts.path[-ITEM_TAIL:])  # (`item_id`)
+    id is kept for `lease_use` (`last`). A plain function with the settings it reads on the
+    lease: `lease_covers` and `walks_on` were two frames more. tests/behaviour/
+    test_walk_covers.py holds it to the full check on random walks."""
+    ident = lease.last = item_id(facts.path)
     if ident is None:
         return True
     ids = lease.ids
     if lease.aging and lease.times[0] < (cut := facts.time - lease.ttl):
         ids = _recent(lease, cut)
-    for previous in ids[-LAGS:]:
-        stride = ident - previous
-        if stride and ident - 2 * stride in ids:
-            return walk_length(ident, ids) < lease.run
-    return True
+    return walk_length(ident, ids) < lease.run
 
 
 def aging(times: Sequence[int], now: float, ttl: float) -> bool:

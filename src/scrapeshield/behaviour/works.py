@@ -28,8 +28,6 @@ def item_id(path: str) -> int | None:
 
 @functools.lru_cache(maxsize=4096)  # (tails come from clients: bounded, each <= 32 chars)
 def _tail_id(tail: str) -> int | None:
-    """`item_id` of a path's last `ITEM_TAIL` characters (`tail_id`: a leased page's walk
-    check calls it directly, a frame less)."""
     if tail[-1:] == "\n":
         tail = tail[:-1]
     if tail[-1:] == "/":
@@ -41,9 +39,6 @@ def _tail_id(tail: str) -> int | None:
     if dot and not (0 < len(extension) <= 8 and extension.isascii() and extension.isalnum()):
         return None
     return int(digits)
-
-
-tail_id = _tail_id
 
 
 def claim_of(facts: Facts) -> tuple[str, int] | None:
