@@ -165,7 +165,7 @@ def _leases(
     lease's requests mostly within a second of each other (long runs), its window turning
     now and then. Returns the leases (kind, bumps, records) and the time after them."""
     paths = [f"/artworks/{i + 1}" for i in range(works)]
-    paths += [f"/tags/{i}" for i in range(listings)]
+    paths += [f"/tags/t{i}" for i in range(listings)]
     rng.shuffle(paths)
     cuts = sorted(rng.randint(0, len(paths)) for _ in range(rng.randint(0, 2)))
     groups = [paths[a:b] for a, b in zip([0, *cuts], [*cuts, len(paths)], strict=True) if b > a]

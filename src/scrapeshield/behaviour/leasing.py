@@ -302,10 +302,10 @@ def script_args(
     pages, listed = kept(leases, size)
     args: list[Any] = [
         RING_NAMES[PAGE] if pages else "",
-        "".join([RING_ENTRY.format(seconds=t, ident=i) for t, i in pages]),
+        "".join([RING_ENTRY % entry for entry in pages]),
         size,
         LISTINGS if listed else "",
-        "".join([RING_ENTRY.format(seconds=t, ident=i) for t, i in listed]),
+        "".join([RING_ENTRY % entry for entry in listed]),
         LISTED_SIZE,
     ]
     for state, records in leases:

@@ -61,12 +61,13 @@ requests).
 
 from scrapeshield.behaviour.evidence import LAGS
 
-RING_ENTRY = "{seconds:010d} {ident:012d} "
-"""One entry of a ring: `1796000000 000000000017 ` (24 characters)."""
+RING_ENTRY = "%010d %012d "
+"""One entry of a ring, `RING_ENTRY % (seconds, id)`: `1796000000 000000000017 ` (24
+characters). printf-style: a third of the cost of `str.format` with format specs."""
 ENTRY_WIDTH = 24
-SOUGHT = " {ident:012d} "
+SOUGHT = " %012d "
 """What `seen` searches for: an id field with the spaces around it."""
-SECONDS = "{seconds:010d}"
+SECONDS = "%010d"
 BUMP_DIGITS = "12345"
 """How the scripts name a counter: its position in `evidence.FIELDS` (1-based), one digit."""
 
