@@ -327,14 +327,14 @@ class BehaviourDetector(Immediate):
         size = self.ring_size
         if r.ident is not None:
             ring = RING_NAMES[r.kind]
-            push = RING_ENTRY.format(seconds=int(r.now), ident=r.ident)
+            push = RING_ENTRY % (int(r.now), r.ident)
             ident = str(r.ident)
             if r.check:
                 look, wanted = r.looked_up()
-                check = SOUGHT.format(ident=wanted or 0)
+                check = SOUGHT % (wanted or 0)
         elif r.listing is not None:  # a listing page: remembered in its own short ring
             ring = LISTINGS
-            push = RING_ENTRY.format(seconds=int(r.now), ident=r.listing)
+            push = RING_ENTRY % (int(r.now), r.listing)
             size = LISTED_SIZE
         args: list[Any] = [
             self._hash_ttl,
@@ -475,7 +475,7 @@ def _ring_ids(ring: str, cut: float) -> list[int]:
 
 def _since(cut: float) -> str:
     """The earliest whole second at or after `cut`, as the script compares it (ten digits)."""
-    return SECONDS.format(seconds=max(0, math.ceil(cut)))
+    return SECONDS % max(0, math.ceil(cut))
 
 
 def _entries(ring: Sequence[Any]) -> list[tuple[int, float]]:

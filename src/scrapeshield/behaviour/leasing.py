@@ -224,58 +224,92 @@ def count_leased(
     tally: Tally, leases: Sequence[tuple[PageLease, Sequence[Record]]], window: float, size: int
 ) -> Tally:
     """The client's record in memory with its leased requests, as the detector counts each
-    (`window`: behaviour's, seconds; `size`: the page ring's). Each ring takes its new entries
-    at once (its last `size` kept, as one push per request would keep them): a lease of 128
-    pages rebuilt the ring 128 times (docs/log/architecture.md, "A leased request's own
-    cost")."""
+    (`window`: behaviour's, seconds; `size`: the page ring's): a lease's requests by runs
+    (`runs`), each ring's kept entries at once (`kept`), as a count and a push per request
+    would leave them (a lease of 128 pages rebuilt the ring 128 times: docs/log/
+    architecture.md, "A leased request's own cost")."""
     counts = tally[0]
-    pushes: dict[str, tuple[list[int], list[int]]] = {}
     for state, records in leases:
-        bumps, bucket, run = state.bumps, -1, 0  # (a run of requests in one window: one count)
-        for now, path in records:
-            if (within := int(now // window)) != bucket:
-                counts = count(counts, bucket, bumps, run)[0] if run else counts
-                bucket, run = within, 0
-            run += 1
-            if state.kind == ASSET:
-                continue
-            ident = item_id(path)
-            ring = RING_NAMES[PAGE] if ident is not None else LISTINGS
-            ids, times = pushes.setdefault(ring, ([], []))
-            ids.append(ident if ident is not None else path_hash(path))
-            times.append(int(now))
-        counts = count(counts, bucket, bumps, run)[0] if run else counts
+        for bucket, run in runs(records, window):
+            counts = count(counts, bucket, state.bumps, run)[0]
     tally = (counts, *tally[1:])
-    for ring, (ids, times) in pushes.items():
-        tally = pushed_all(tally, ring, ids, times, size if ring != LISTINGS else LISTED_SIZE)
+    pages, listed = kept(leases, size)
+    for ring, entries, most in ((RING_NAMES[PAGE], pages, size), (LISTINGS, listed, LISTED_SIZE)):
+        if entries:
+            times, ids = zip(*entries, strict=True)
+            tally = pushed_all(tally, ring, ids, times, most)
     return tally
+
+
+def runs(records: Sequence[Record], window: float) -> list[tuple[int, int]]:
+    """A lease's requests as runs: (window index, requests) per stretch of consecutive
+    requests in one window. A lease's bumps are fixed, so a run's requests bump the same
+    counters, and counting a run at once (its window's counters started again at its first
+    request, then each bumped counter added its length) is counting each in turn."""
+    out: list[tuple[int, int]] = []
+    bucket, run = -1, 0
+    for now, _ in records:
+        if (within := int(now // window)) != bucket:
+            if run:
+                out.append((bucket, run))
+            bucket, run = within, 0
+        run += 1
+    if run:
+        out.append((bucket, run))
+    return out
+
+
+def kept(
+    leases: Sequence[tuple[PageLease, Sequence[Record]]], size: int
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """The ring entries the leased pages push that their rings keep, as (seconds, id), oldest
+    first: a ring keeps its last entries (the pages' `size`, the listings' `LISTED_SIZE`), so
+    of the entries of all the leases, in the order they would have been pushed, only each
+    ring's last ones (read from the newest back, until both rings are full) can survive."""
+    pages: list[tuple[int, int]] = []
+    listed: list[tuple[int, int]] = []
+    for state, records in reversed(leases):
+        if state.kind != PAGE:
+            continue
+        for now, path in reversed(records):
+            ident = item_id(path)
+            if ident is not None:
+                if len(pages) < size:
+                    pages.append((int(now), ident))
+                elif len(listed) >= LISTED_SIZE:
+                    break
+            elif len(listed) < LISTED_SIZE:  # a listing page: its own short ring
+                listed.append((int(now), path_hash(path)))
+            elif len(pages) >= size:
+                break
+        else:
+            continue
+        break  # (both rings full)
+    pages.reverse()
+    listed.reverse()
+    return pages, listed
 
 
 def script_args(
     leases: Sequence[tuple[PageLease, Sequence[Record]]], window: float, size: int
 ) -> list[Any]:
     """The client's leased requests as the scripts take them (`script._LEASED`), however
-    many: the record they leave is the one a call per request (SCRIPT) would leave."""
-    pages: list[str] = []
-    listed: list[str] = []
-    each: list[Any] = []  # per request: its window's index and the counters it bumps
-    for state, records in leases:
-        bumps = "".join(BUMP_DIGITS[b] for b in state.bumps)
-        for now, path in records:
-            each += (int(now // window), bumps)
-            if state.kind != PAGE:
-                continue
-            ident = item_id(path)
-            if ident is not None:
-                pages.append(RING_ENTRY.format(seconds=int(now), ident=ident))
-            else:  # a listing page: its own short ring, as the detector's script keeps it
-                listed.append(RING_ENTRY.format(seconds=int(now), ident=path_hash(path)))
-    return [
+    many: each ring's kept entries (`kept`), then each lease's runs (`runs`: its window's
+    index, the counters it bumps, its requests). The record they leave is the one a call
+    per request (SCRIPT) would leave; a lease of 128 pages was ~260 arguments, each counted
+    by the script in turn, and 128 entries formatted (docs/log/architecture.md, "Behaviour's
+    leased requests as runs")."""
+    pages, listed = kept(leases, size)
+    args: list[Any] = [
         RING_NAMES[PAGE] if pages else "",
-        "".join(pages),
+        "".join([RING_ENTRY % entry for entry in pages]),
         size,
         LISTINGS if listed else "",
-        "".join(listed),
+        "".join([RING_ENTRY % entry for entry in listed]),
         LISTED_SIZE,
-        *each,
     ]
+    for state, records in leases:
+        bumps = "".join([BUMP_DIGITS[b] for b in state.bumps])
+        for bucket, run in runs(records, window):
+            args += (bucket, bumps, run)
+    return args
