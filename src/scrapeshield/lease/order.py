@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from scrapeshield.detector import RequestContext
 from scrapeshield.facts import Facts
-from scrapeshield.lease.lease import Lease, binding
+from scrapeshield.lease.lease import Bindings, Lease, Wakeup
 from scrapeshield.lease.protocol import RESERVE_MORE_NOTE, RESERVE_NOTE
 from scrapeshield.lease.reservation import SETTLE_TIMEOUT
 
@@ -35,38 +35,27 @@ FLIGHT_NOTE = "lease_flight"  # `ctx.notes`: this full evaluation of a lease hol
 RESERVING_NOTE = "lease_reserving"  # `ctx.notes`: this evaluation reserves along (`reserve`)
 
 
-class Awaited:
+class Awaited(Wakeup):
     """A full evaluation on its way: until when it is waited for (monotonic), its notes,
-    whether the client's requests wait for it (a grant is likely), its request's place, and
-    what the requests waiting for it wait for (made when one does)."""
+    whether the client's requests wait for it (a grant is likely), and its request's place."""
 
-    __slots__ = ("awaited", "notes", "ready", "seq", "until")
+    __slots__ = ("awaited", "notes", "seq")
 
     def __init__(self, until: float, notes: dict[str, Any], awaited: bool, seq: int) -> None:
-        self.until, self.notes, self.awaited, self.seq = until, notes, awaited, seq
-        self.ready: asyncio.Future[None] | None = None
-
-    def waiting(self) -> asyncio.Future[None]:
-        """What a request waiting for it waits for."""
-        if self.ready is None:
-            self.ready = asyncio.get_running_loop().create_future()
-        return self.ready
-
-    def wake(self) -> None:
-        """The requests waiting for it go on (leased, or in full)."""
-        if self.ready is not None and not self.ready.done():
-            self.ready.set_result(None)
+        super().__init__(until)
+        self.notes, self.awaited, self.seq = notes, awaited, seq
 
 
 class Order:
     """The full evaluations on their way that a client's later requests wait for; bounded
     (`max_clients` clients each, at most `max_keys` keys reserving along per client)."""
 
-    def __init__(self, max_clients: int, max_keys: int) -> None:
+    def __init__(self, max_clients: int, max_keys: int, bindings: Bindings | None = None) -> None:
         self.reserving: dict[str, dict[Any, Awaited]] = {}  # by client and key
         self.flights: dict[str, Awaited] = {}  # each lease holder's latest full evaluation
         self._seq = 0  # requests placed so far
         self._max_clients, self._max_keys = max_clients, max_keys
+        self._binding = Bindings() if bindings is None else bindings  # (the table's: shared)
 
     def place(self, ctx: RequestContext) -> int:
         """The request's place in the order they came, kept from its first ask."""
@@ -84,13 +73,18 @@ class Order:
         each is leased or evaluated after those that came before it, on counts that include
         them; one of that key is counted into the grant's reservation while its hit is
         queued. False: nothing on its way (or it waited once): as without."""
-        awaited = self.awaited(facts.client_key)
-        if ctx.notes.get(WAITED_NOTE) or not awaited:
+        if ctx.notes.get(WAITED_NOTE):
             return False
-        key = ctx.notes[KEY_NOTE] = (kind, binding(facts))
-        coming = self.reserving[facts.client_key].get(key)
-        if coming is None or coming not in awaited:  # another key's: the latest
-            return awaited[-1].waiting()
+        keys, now, latest = self.reserving[facts.client_key], time.monotonic(), None
+        for found in keys.values():  # (the latest awaited: no list of them per waiter)
+            if found.awaited and found.until > now:
+                latest = found
+        if latest is None:
+            return False
+        key = ctx.notes[KEY_NOTE] = (kind, self._binding(facts))
+        coming = keys.get(key)
+        if coming is None or not coming.awaited or coming.until <= now:  # another key's
+            return latest.waiting()
         # counted into its hit while that is still queued: older than its ban read, and in
         # flight already (each holds more memory than its record), so past `max_requests`
         notes = coming.notes
@@ -98,11 +92,6 @@ class Order:
         if more is not None and more(1):
             notes[RESERVE_NOTE] = notes[GROW_NOTE] = notes[RESERVE_NOTE] + 1
         return coming.waiting()
-
-    def awaited(self, client_key: str) -> list[Awaited]:
-        """The client's full evaluations reserving along that its requests wait for."""
-        now = time.monotonic()
-        return [c for c in self.reserving[client_key].values() if c.awaited and c.until > now]
 
     def reserves(self, client_key: str, key: Any) -> bool:
         """Whether a full evaluation reserving along for this key's next lease is on its way."""
@@ -175,7 +164,7 @@ def pending(leases: Iterable[Lease], ctx: RequestContext) -> asyncio.Future[None
     if not ctx.notes.get(WAITED_NOTE):
         for lease in leases:
             if lease.pending and lease.ready is not None:
-                return lease.ready
+                return lease.ready.waiting()
     return None
 
 
