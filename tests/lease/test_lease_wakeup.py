@@ -12,7 +12,7 @@ import pytest
 
 from scrapeshield.detector import RequestContext
 from scrapeshield.facts import Facts, FactsBuilder
-from scrapeshield.lease.lease import Wakeup
+from scrapeshield.lease.lease import Bindings, Wakeup, binding
 from scrapeshield.lease.order import KEY_NOTE, WAITED_NOTE, Order
 from scrapeshield.settings import Settings
 from scrapeshield.store import MemoryStore
@@ -84,3 +84,43 @@ async def test_a_waiter_waits_for_its_own_keys_grant_else_the_latest() -> None:
     waited = _ctx()
     waited.notes[WAITED_NOTE] = True
     assert order.successor(facts, page, waited) is False  # (once only)
+
+
+class _Counted(Bindings):
+    """`Bindings`, counting its calls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def __call__(self, facts: Facts) -> tuple[object, ...]:
+        self.calls += 1
+        return super().__call__(facts)
+
+
+async def test_a_waiter_of_the_granting_requests_header_set_is_found_without_a_binding() -> None:
+    builder, bindings = FactsBuilder(Settings()), _Counted()
+    order, page = Order(16, 8, bindings), ("GET", "default", None)
+    scope = synthetic_scope(path="/artworks/7")
+    builder.build(scope)  # (kept at its second sight)
+    granting, same = builder.build(scope), builder.build(scope)
+    assert same.headers is granting.headers  # (the facts memo's: one dict per header set)
+    key = (page, binding(granting))
+    order.reserve(granting.client_key, key, _ctx(), awaited=True, facts=granting)
+    order.reserve(granting.client_key, ("style", ("y",)), _ctx(), awaited=True)  # the latest
+    ctx = _ctx()
+    waits = order.successor(same, page, ctx)
+    assert waits is not False
+    assert bindings.calls == 0
+    assert ctx.notes[KEY_NOTE] == key
+    order.reserving[granting.client_key][key].wake()  # its own key's grant, not the latest
+    await asyncio.sleep(0)
+    assert waits.done()
+    other = builder.build(synthetic_scope(path="/artworks/7", headers=[("accept", "text/css")]))
+    elsewise = _ctx()
+    assert order.successor(other, page, elsewise) is not False  # (the latest's)
+    assert bindings.calls == 1
+    assert elsewise.notes[KEY_NOTE] == (page, binding(other))
+    image = ("GET", "images", None)  # the same header set, another kind: by its binding
+    assert order.successor(same, image, _ctx()) is not False
+    assert bindings.calls == 2

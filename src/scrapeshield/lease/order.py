@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from scrapeshield.detector import RequestContext
 from scrapeshield.facts import Facts
-from scrapeshield.lease.lease import Bindings, Lease, Wakeup
+from scrapeshield.lease.lease import Bindings, Lease, Wakeup, scalars_of
 from scrapeshield.lease.protocol import RESERVE_MORE_NOTE, RESERVE_NOTE
 from scrapeshield.lease.reservation import SETTLE_TIMEOUT
 
@@ -37,13 +37,21 @@ RESERVING_NOTE = "lease_reserving"  # `ctx.notes`: this evaluation reserves alon
 
 class Awaited(Wakeup):
     """A full evaluation on its way: until when it is waited for (monotonic), its notes,
-    whether the client's requests wait for it (a grant is likely), and its request's place."""
+    whether the client's requests wait for it (a grant is likely), and its request's place;
+    reserving along, its key and its request's header set and other bound inputs, by which a
+    request of that key is found without a binding built and hashed (as `Leases.use` finds a
+    lease)."""
 
-    __slots__ = ("awaited", "notes", "seq")
+    __slots__ = ("awaited", "headers", "key", "notes", "scalars", "seq")
 
-    def __init__(self, until: float, notes: dict[str, Any], awaited: bool, seq: int) -> None:
+    def __init__(
+        self, until: float, notes: dict[str, Any], awaited: bool, seq: int, key: Any = None,
+        facts: Facts | None = None,
+    ) -> None:  # fmt: skip
         super().__init__(until)
-        self.notes, self.awaited, self.seq = notes, awaited, seq
+        self.notes, self.awaited, self.seq, self.key = notes, awaited, seq, key
+        self.headers = None if facts is None else facts.headers
+        self.scalars = () if facts is None else scalars_of(facts)
 
 
 class Order:
@@ -75,16 +83,22 @@ class Order:
         queued. False: nothing on its way (or it waited once): as without."""
         if ctx.notes.get(WAITED_NOTE):
             return False
-        keys, now, latest = self.reserving[facts.client_key], time.monotonic(), None
+        keys, now, latest, coming = self.reserving[facts.client_key], time.monotonic(), None, None
+        headers, scalars = facts.headers, None
         for found in keys.values():  # (the latest awaited: no list of them per waiter)
             if found.awaited and found.until > now:
                 latest = found
+                if found.headers is headers and found.key[0] == kind:  # (its header set)
+                    scalars = scalars_of(facts) if scalars is None else scalars
+                    coming = found if found.scalars == scalars else coming
         if latest is None:
             return False
-        key = ctx.notes[KEY_NOTE] = (kind, self._binding(facts))
-        coming = keys.get(key)
-        if coming is None or not coming.awaited or coming.until <= now:  # another key's
-            return latest.waiting()
+        if coming is None:  # not by its header set: by its binding
+            key = ctx.notes[KEY_NOTE] = (kind, self._binding(facts))
+            coming = keys.get(key)
+            if coming is None or not coming.awaited or coming.until <= now:  # another key's
+                return latest.waiting()
+        ctx.notes[KEY_NOTE] = coming.key
         # counted into its hit while that is still queued: older than its ban read, and in
         # flight already (each holds more memory than its record), so past `max_requests`
         notes = coming.notes
@@ -99,9 +113,13 @@ class Order:
         coming = keys.get(key) if keys is not None else None
         return coming is not None and coming.until > time.monotonic()
 
-    def reserve(self, client_key: str, key: Any, ctx: RequestContext, awaited: bool) -> bool:
+    def reserve(
+        self, client_key: str, key: Any, ctx: RequestContext, awaited: bool,
+        facts: Facts | None = None,
+    ) -> bool:  # fmt: skip
         """This full evaluation reserves along for its key's next lease (False: another does
-        already); `awaited`: the client's requests wait for its grant."""
+        already); `awaited`: the client's requests wait for its grant; `facts`: its request's
+        (a request of the same header set found by it)."""
         if self.reserves(client_key, key):
             return False
         keys = self.reserving.get(client_key)
@@ -115,7 +133,7 @@ class Order:
             _wake(keys)
             keys.clear()
         seq = ctx.notes.get(SEQ_NOTE, 0)
-        keys[key] = Awaited(time.monotonic() + SETTLE_TIMEOUT, ctx.notes, awaited, seq)
+        keys[key] = Awaited(time.monotonic() + SETTLE_TIMEOUT, ctx.notes, awaited, seq, key, facts)
         ctx.notes[RESERVING_NOTE] = (client_key, key)
         return True
 

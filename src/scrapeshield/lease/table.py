@@ -191,7 +191,7 @@ class Leases:
         client_key, key = facts.client_key, ctx.notes[KEY_NOTE]
         since = self._seen.get(_seen_pair(facts, kind))
         if not self._order.reserve(
-            client_key, key, ctx, since is not None and facts.time - since < self._seconds
+            client_key, key, ctx, since is not None and facts.time - since < self._seconds, facts
         ):
             return
         ctx.notes[RESERVE_NOTE] = ctx.notes.get(GROW_NOTE, self._requests)
