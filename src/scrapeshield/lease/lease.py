@@ -143,7 +143,7 @@ class Wakeup:
 
     def __init__(self, until: float) -> None:
         self.until, self.woken = until, False
-        self._waiters: list[asyncio.Future[None]] = []
+        self._waiters: list[asyncio.Future[None]] | None = None  # (most have none: made then)
         self._timer: asyncio.TimerHandle | None = None
 
     def waiting(self) -> asyncio.Future[None]:
@@ -153,9 +153,10 @@ class Wakeup:
         if self.woken or (left := self.until - time.monotonic()) <= 0:
             waiter.set_result(None)
             return waiter
-        if self._timer is None:
-            self._timer = loop.call_later(left, self._release)
-        self._waiters.append(waiter)
+        if self._waiters is None:
+            self._timer, self._waiters = loop.call_later(left, self._release), [waiter]
+        else:
+            self._waiters.append(waiter)
         return waiter
 
     def wake(self) -> None:
@@ -167,7 +168,7 @@ class Wakeup:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        waiters, self._waiters = self._waiters, []
+        waiters, self._waiters = self._waiters or (), None
         for waiter in waiters:
             if not waiter.done():  # (cancelled: its request is gone)
                 waiter.set_result(None)
