@@ -12,14 +12,11 @@ from scrapeshield.behaviour.leasing import ring_entries
 
 
 def field_by_field(ring: str) -> tuple[list[int], list[int]]:
-    """What `ring_entries` answers, read the long way: each pair of fields in turn."""
+    """What `ring_entries` answers, read the long way: each whole pair of fields in turn."""
     fields = ring.split()
-    ids, times = [], []
-    for t, i in zip(fields[::2], fields[1::2], strict=False):
-        if t.isdigit() and i.isdigit():
-            ids.append(int(i))
-            times.append(int(t))
-    return ids, times
+    pairs = [(fields[k], fields[k + 1]) for k in range(0, len(fields) - 1, 2)]
+    kept = [(int(i), int(t)) for t, i in pairs if t.isdigit() and i.isdigit()]
+    return [i for i, _ in kept], [t for _, t in kept]
 
 
 def test_a_written_ring_is_read_whole() -> None:
