@@ -39,7 +39,7 @@ from scrapeshield.errors import StoreError, StoreUnavailable
 from scrapeshield.evidence.recorder import Evidence
 from scrapeshield.evidence.served import ROBOTS_EVENT, ROBOTS_RULE
 from scrapeshield.facts import Facts, FactsBuilder
-from scrapeshield.lease.table import SETTLE_TIMEOUT, WAITED_NOTE, open_leases
+from scrapeshield.lease.table import WAITED_NOTE, open_leases
 from scrapeshield.metrics.setup import open_metrics
 from scrapeshield.pages.site import Pages
 from scrapeshield.policy import Policy, Verdict
@@ -238,9 +238,10 @@ class Shield:
     async def _after_reservation(
         self, ready: asyncio.Future[None], facts: Facts, ctx: RequestContext
     ) -> Decision:
-        """Decided once the lease's reservation has landed (leased, or in full if refused):
-        waited for once, within a deadline (docs/leases.md)."""
-        await asyncio.wait((ready,), timeout=SETTLE_TIMEOUT)
+        """Decided once what it waits for (a grant, a reservation, a full evaluation) is done
+        (leased, or in full if refused): waited for once, within that thing's deadline (its
+        `Wakeup`'s timer wakes every waiter at once: docs/leases.md)."""
+        await ready
         ctx.notes[WAITED_NOTE] = True
         decided = self.decide_now(facts, ctx)
         return decided if isinstance(decided, Decision) else await decided

@@ -7,6 +7,7 @@ person's stylesheet and script (one kind, two header sets) each hold one.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -130,6 +131,49 @@ class Bindings:
         return bound
 
 
+class Wakeup:
+    """What the requests waiting for one thing (a grant, a reservation, a full evaluation) wait
+    for: a future each (a waiter cancelled cancels only its own), woken together, with one
+    timer for all of them at the thing's deadline `until` (monotonic), made when the first
+    waits, rather than a timer, a future and a coroutine apiece (`asyncio.wait`: ~31 per lease
+    turnover on Redis, docs/log/architecture.md, "A lease's turnover"). A request that comes
+    after the deadline (or the wake) is not held."""
+
+    __slots__ = ("_timer", "_waiters", "until", "woken")
+
+    def __init__(self, until: float) -> None:
+        self.until, self.woken = until, False
+        self._waiters: list[asyncio.Future[None]] | None = None  # (most have none: made then)
+        self._timer: asyncio.TimerHandle | None = None
+
+    def waiting(self) -> asyncio.Future[None]:
+        """What one more request waiting for it waits for (done at once past its deadline)."""
+        loop = asyncio.get_running_loop()
+        waiter = loop.create_future()
+        if self.woken or (left := self.until - time.monotonic()) <= 0:
+            waiter.set_result(None)
+            return waiter
+        if self._waiters is None:
+            self._timer, self._waiters = loop.call_later(left, self._release), [waiter]
+        else:
+            self._waiters.append(waiter)
+        return waiter
+
+    def wake(self) -> None:
+        """The requests waiting for it go on (leased, or in full)."""
+        self.woken = True
+        self._release()
+
+    def _release(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        waiters, self._waiters = self._waiters or (), None
+        for waiter in waiters:
+            if not waiter.done():  # (cancelled: its request is gone)
+                waiter.set_result(None)
+
+
 class Lease:
     """`pending` while a reservation (docs/leases.md, across workers) is on its way: not used
     until the store has counted it; `ended` when it was settled meanwhile (the reservation is
@@ -176,7 +220,7 @@ class Lease:
         self.flushes: list[tuple[Flush, Any]] = []
         self.records: list[Record] = []
         self.pending = self.ended = False
-        self.ready: asyncio.Future[None] | None = None  # done when the reservation landed
+        self.ready: Wakeup | None = None  # woken when the reservation landed
         self.releases: list[tuple[Settle, Any]] = []  # the settles that give a reservation back
         self.replays: list[tuple[Replay, Any, int]] = []
         self.alone = False

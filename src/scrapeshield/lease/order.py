@@ -20,7 +20,7 @@ from typing import Any, Literal
 
 from scrapeshield.detector import RequestContext
 from scrapeshield.facts import Facts
-from scrapeshield.lease.lease import Lease, binding
+from scrapeshield.lease.lease import Bindings, Lease, Wakeup, scalars_of
 from scrapeshield.lease.protocol import RESERVE_MORE_NOTE, RESERVE_NOTE
 from scrapeshield.lease.reservation import SETTLE_TIMEOUT
 
@@ -35,38 +35,35 @@ FLIGHT_NOTE = "lease_flight"  # `ctx.notes`: this full evaluation of a lease hol
 RESERVING_NOTE = "lease_reserving"  # `ctx.notes`: this evaluation reserves along (`reserve`)
 
 
-class Awaited:
+class Awaited(Wakeup):
     """A full evaluation on its way: until when it is waited for (monotonic), its notes,
-    whether the client's requests wait for it (a grant is likely), its request's place, and
-    what the requests waiting for it wait for (made when one does)."""
+    whether the client's requests wait for it (a grant is likely), and its request's place;
+    reserving along, its key and its request's header set and other bound inputs, by which a
+    request of that key is found without a binding built and hashed (as `Leases.use` finds a
+    lease)."""
 
-    __slots__ = ("awaited", "notes", "ready", "seq", "until")
+    __slots__ = ("awaited", "headers", "key", "notes", "scalars", "seq")
 
-    def __init__(self, until: float, notes: dict[str, Any], awaited: bool, seq: int) -> None:
-        self.until, self.notes, self.awaited, self.seq = until, notes, awaited, seq
-        self.ready: asyncio.Future[None] | None = None
-
-    def waiting(self) -> asyncio.Future[None]:
-        """What a request waiting for it waits for."""
-        if self.ready is None:
-            self.ready = asyncio.get_running_loop().create_future()
-        return self.ready
-
-    def wake(self) -> None:
-        """The requests waiting for it go on (leased, or in full)."""
-        if self.ready is not None and not self.ready.done():
-            self.ready.set_result(None)
+    def __init__(
+        self, until: float, notes: dict[str, Any], awaited: bool, seq: int, key: Any = None,
+        facts: Facts | None = None,
+    ) -> None:  # fmt: skip
+        super().__init__(until)
+        self.notes, self.awaited, self.seq, self.key = notes, awaited, seq, key
+        self.headers = None if facts is None else facts.headers
+        self.scalars = () if facts is None else scalars_of(facts)
 
 
 class Order:
     """The full evaluations on their way that a client's later requests wait for; bounded
     (`max_clients` clients each, at most `max_keys` keys reserving along per client)."""
 
-    def __init__(self, max_clients: int, max_keys: int) -> None:
+    def __init__(self, max_clients: int, max_keys: int, bindings: Bindings | None = None) -> None:
         self.reserving: dict[str, dict[Any, Awaited]] = {}  # by client and key
         self.flights: dict[str, Awaited] = {}  # each lease holder's latest full evaluation
         self._seq = 0  # requests placed so far
         self._max_clients, self._max_keys = max_clients, max_keys
+        self._binding = Bindings() if bindings is None else bindings  # (the table's: shared)
 
     def place(self, ctx: RequestContext) -> int:
         """The request's place in the order they came, kept from its first ask."""
@@ -84,13 +81,24 @@ class Order:
         each is leased or evaluated after those that came before it, on counts that include
         them; one of that key is counted into the grant's reservation while its hit is
         queued. False: nothing on its way (or it waited once): as without."""
-        awaited = self.awaited(facts.client_key)
-        if ctx.notes.get(WAITED_NOTE) or not awaited:
+        if ctx.notes.get(WAITED_NOTE):
             return False
-        key = ctx.notes[KEY_NOTE] = (kind, binding(facts))
-        coming = self.reserving[facts.client_key].get(key)
-        if coming is None or coming not in awaited:  # another key's: the latest
-            return awaited[-1].waiting()
+        keys, now, latest, coming = self.reserving[facts.client_key], time.monotonic(), None, None
+        headers, scalars = facts.headers, None
+        for found in keys.values():  # (the latest awaited: no list of them per waiter)
+            if found.awaited and found.until > now:
+                latest = found
+                if found.headers is headers and found.key[0] == kind:  # (its header set)
+                    scalars = scalars_of(facts) if scalars is None else scalars
+                    coming = found if found.scalars == scalars else coming
+        if latest is None:
+            return False
+        if coming is None:  # not by its header set: by its binding
+            key = ctx.notes[KEY_NOTE] = (kind, self._binding(facts))
+            coming = keys.get(key)
+            if coming is None or not coming.awaited or coming.until <= now:  # another key's
+                return latest.waiting()
+        ctx.notes[KEY_NOTE] = coming.key
         # counted into its hit while that is still queued: older than its ban read, and in
         # flight already (each holds more memory than its record), so past `max_requests`
         notes = coming.notes
@@ -99,20 +107,19 @@ class Order:
             notes[RESERVE_NOTE] = notes[GROW_NOTE] = notes[RESERVE_NOTE] + 1
         return coming.waiting()
 
-    def awaited(self, client_key: str) -> list[Awaited]:
-        """The client's full evaluations reserving along that its requests wait for."""
-        now = time.monotonic()
-        return [c for c in self.reserving[client_key].values() if c.awaited and c.until > now]
-
     def reserves(self, client_key: str, key: Any) -> bool:
         """Whether a full evaluation reserving along for this key's next lease is on its way."""
         keys = self.reserving.get(client_key)
         coming = keys.get(key) if keys is not None else None
         return coming is not None and coming.until > time.monotonic()
 
-    def reserve(self, client_key: str, key: Any, ctx: RequestContext, awaited: bool) -> bool:
+    def reserve(
+        self, client_key: str, key: Any, ctx: RequestContext, awaited: bool,
+        facts: Facts | None = None,
+    ) -> bool:  # fmt: skip
         """This full evaluation reserves along for its key's next lease (False: another does
-        already); `awaited`: the client's requests wait for its grant."""
+        already); `awaited`: the client's requests wait for its grant; `facts`: its request's
+        (a request of the same header set found by it)."""
         if self.reserves(client_key, key):
             return False
         keys = self.reserving.get(client_key)
@@ -126,7 +133,7 @@ class Order:
             _wake(keys)
             keys.clear()
         seq = ctx.notes.get(SEQ_NOTE, 0)
-        keys[key] = Awaited(time.monotonic() + SETTLE_TIMEOUT, ctx.notes, awaited, seq)
+        keys[key] = Awaited(time.monotonic() + SETTLE_TIMEOUT, ctx.notes, awaited, seq, key, facts)
         ctx.notes[RESERVING_NOTE] = (client_key, key)
         return True
 
@@ -175,7 +182,7 @@ def pending(leases: Iterable[Lease], ctx: RequestContext) -> asyncio.Future[None
     if not ctx.notes.get(WAITED_NOTE):
         for lease in leases:
             if lease.pending and lease.ready is not None:
-                return lease.ready
+                return lease.ready.waiting()
     return None
 
 

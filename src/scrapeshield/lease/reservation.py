@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from scrapeshield.lease.lease import Hooks, Lease, Settle
+from scrapeshield.lease.lease import Hooks, Lease, Settle, Wakeup
 
 logger = logging.getLogger("scrapeshield")
 SETTLE_TIMEOUT = 5.0  # seconds: a settle the store does not answer by then is given up (logged)
@@ -41,7 +42,7 @@ def reserve(lease: Lease, reserves: list[tuple[Hooks, Any]], store: Any) -> list
             lease.releases.append((hook.settle, state))
     if replies:
         lease.pending = True
-        lease.ready = asyncio.get_running_loop().create_future()
+        lease.ready = Wakeup(time.monotonic() + SETTLE_TIMEOUT)  # (its waiters' deadline)
     return replies
 
 
@@ -49,9 +50,11 @@ async def confirm(
     lease: Lease,
     replies: list[Awaitable[bool]],
     release: Callable[[Lease], list[asyncio.Task[None]]],
+    landed: Callable[[], None] | None = None,
 ) -> None:
     """A reservation's replies: the lease goes live when all were counted; refused (a limit,
-    a ban) or failed, it is dead; settled meanwhile, what was counted is given back."""
+    a ban) or failed, it is dead; settled meanwhile, what was counted is given back.
+    `landed`: told once the replies are read (the table's count of leases pending)."""
     counted = True
     for reply in replies:
         try:
@@ -61,8 +64,10 @@ async def confirm(
             logger.exception("lease reservation: the store did not answer")
             counted = False
     lease.pending = False
-    if lease.ready is not None and not lease.ready.done():
-        lease.ready.set_result(None)
+    if lease.ready is not None and not lease.ready.woken:
+        lease.ready.wake()
+        if landed is not None:
+            landed()
     if not counted:
         lease.left = 0
     if lease.ended or not counted:  # give back whatever was counted (none used)

@@ -84,10 +84,10 @@ class Leases:
         self._refusers: dict[tuple[int, Kind], int] = {}  # per plan and kind: who said none
         self._unleased: set[Kind] = set()  # kinds whose latest evaluation got no lease
         # reserving along by client and key, and the requests waiting for it (order.py)
-        self._order = Order(settings.max_clients, _MAX_HELD)  # (docs/leases.md, "Waiting...")
+        self._binding = Bindings()  # (kept per header set)
+        self._order = Order(settings.max_clients, _MAX_HELD, self._binding)  # (docs/leases.md)
         # per `_seen_pair`: its last clean full evaluation's time (plain values; LRU when full)
         self._seen: OrderedDict[tuple[str, int], float] = OrderedDict()
-        self._binding = Bindings()  # (kept per header set)
         self._pending = 0  # leases whose reservation is on its way (`order.pending`)
         self.granted = self.used = self.settled = 0  # counts, for tests and the benchmark
         self.unused = 0  # leases that ended with no request leased
@@ -138,7 +138,7 @@ class Leases:
             if lease.pending:  # not counted yet: wait for it once, else in full (kept)
                 self._order.place(ctx)
                 if lease.ready is not None and not ctx.notes.get(WAITED_NOTE):
-                    return lease.ready
+                    return lease.ready.waiting()
                 self._flush(leases, facts, ctx)
                 return self._order.flight(client_key, ctx)  # (waited for: `order`)
             if (lease.alone or lease.keeps) and client_key in self._order.flights:
@@ -170,7 +170,7 @@ class Leases:
         self._reserve_along(facts, kind, ctx)
         return self._order.flight(client_key, ctx)  # (waited for: `order`)
 
-    def _landed(self, _: object) -> None:
+    def _landed(self) -> None:
         self._pending -= 1
 
     def _end_alone(self, leases: dict[Key, Lease], key: Key) -> None:
@@ -191,7 +191,7 @@ class Leases:
         client_key, key = facts.client_key, ctx.notes[KEY_NOTE]
         since = self._seen.get(_seen_pair(facts, kind))
         if not self._order.reserve(
-            client_key, key, ctx, since is not None and facts.time - since < self._seconds
+            client_key, key, ctx, since is not None and facts.time - since < self._seconds, facts
         ):
             return
         ctx.notes[RESERVE_NOTE] = ctx.notes.get(GROW_NOTE, self._requests)
@@ -344,8 +344,7 @@ class Leases:
         if reserves and (replies := reservation.reserve(lease, reserves, self.store)):
             if lease.ready is not None:  # (counted until it lands: `use` asks `pending`)
                 self._pending += 1
-                lease.ready.add_done_callback(self._landed)
-            self._read_in_task(reservation.confirm(lease, replies, self._release))
+            self._read_in_task(reservation.confirm(lease, replies, self._release, self._landed))
         if self._sweeper is None:
             self._start_sweep()
         return True
