@@ -53,6 +53,16 @@ async def test_the_deadline_holds_when_the_grant_never_comes() -> None:
     assert wakeup.waiting().done()  # past its deadline: not held
 
 
+async def test_a_waiter_after_the_timer_is_not_held_whatever_the_loops_clock() -> None:
+    """uvloop's timers run on libuv's millisecond clock, which can fire a little before
+    `time.monotonic` reaches the deadline: a request that comes after the timer released the
+    waiters is not held either (its deadline is then now)."""
+    for _ in range(10):
+        wakeup = Wakeup(time.monotonic() + 0.0105)  # (a fraction of a millisecond)
+        await asyncio.wait_for(wakeup.waiting(), 2.0)
+        assert wakeup.waiting().done()
+
+
 async def test_a_waiter_waits_for_its_own_keys_grant_else_the_latest() -> None:
     facts = _facts()
     order = Order(16, 8)

@@ -154,7 +154,7 @@ class Wakeup:
             waiter.set_result(None)
             return waiter
         if self._waiters is None:
-            self._timer, self._waiters = loop.call_later(left, self._release), [waiter]
+            self._timer, self._waiters = loop.call_later(left, self._expire), [waiter]
         else:
             self._waiters.append(waiter)
         return waiter
@@ -162,6 +162,13 @@ class Wakeup:
     def wake(self) -> None:
         """The requests waiting for it go on (leased, or in full)."""
         self.woken = True
+        self._release()
+
+    def _expire(self) -> None:
+        """Its timer: the deadline has come by the loop's clock, which may run a little ahead
+        of `time.monotonic` (uvloop's is libuv's, in milliseconds), so it is `until` from now
+        on: a request that comes after its waiters were released is not held either."""
+        self.until = min(self.until, time.monotonic())
         self._release()
 
     def _release(self) -> None:
