@@ -1,6 +1,6 @@
-"""A Redis ring's entries (`leasing.ring_entries`, read at each page lease's grant): the ring
-as the scripts write it is read at once (`map`), and any ring gives the lists the field-by-field
-reading gives (a malformed entry skipped, an odd field left, a non-ASCII digit refused)."""
+"""A Redis ring's entries (`leasing.ring_entries`, read at each page lease's grant): any ring
+gives the lists the field-by-field reading gives (a malformed entry skipped, an odd field left,
+a non-ASCII digit refused)."""
 
 from __future__ import annotations
 

@@ -198,14 +198,8 @@ def _recent(lease: PageLease, cut: float) -> list[int]:
 
 
 def ring_entries(ring: str) -> tuple[list[int], list[int]]:
-    """A returned ring's ids and whole seconds, oldest first (malformed entries skipped).
-    A ring of whole entries in ASCII digits (as the scripts write it) is read by `map`, not
-    field by field: the default ring's 32 entries 164k -> 140k instructions, at each page
-    lease's grant on Redis (most of it is `int` itself: docs/log/architecture.md, "A lease's
-    turnover"); the same lists."""
+    """A returned ring's ids and whole seconds, oldest first (malformed entries skipped)."""
     fields = ring.split()
-    if not len(fields) % 2 and (digits := "".join(fields)).isascii() and digits.isdigit():
-        return list(map(int, fields[1::2])), list(map(int, fields[::2]))
     ids, times = [], []
     for t, i in zip(fields[::2], fields[1::2], strict=False):
         if t.isdigit() and i.isdigit():

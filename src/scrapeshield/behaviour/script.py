@@ -104,11 +104,9 @@ local function count_leased(v, changed, first)
   end
   return fresh, requests
 end
--- a ring with entries appended, its last `size` entries kept (entries that fill it replace it)
+-- a ring with entries appended, its last `size` entries kept
 local function cut(ring, entries, size)
-  local most = tonumber(size) * ENTRY_WIDTH
-  if #entries >= most then return string.sub(entries, -most) end
-  local kept = (ring or '') .. entries
+  local kept, most = (ring or '') .. entries, tonumber(size) * ENTRY_WIDTH
   if #kept > most then kept = string.sub(kept, -most) end
   return kept
 end
