@@ -251,9 +251,9 @@ def runs(records: Sequence[Record], window: float) -> list[tuple[int, int]]:
     counters, and counting a run at once (its window's counters started again at its first
     request, then each bumped counter added its length) is counting each in turn. A lease
     lives a second or so and a window is minutes, so its earliest and latest requests nearly
-    always share a window (found by `min` and `max`, in C, whatever the records' order: a
-    request that waited can come after a later one): then every request is in it, one run;
-    else each request's window in turn (~1.5k instructions a leased page less: docs/log/
+    always share a window (found by `min` and `max`, in C, whatever the records' order: the
+    wall clock can be set back): then every request is in it, one run;
+    else each request's window in turn (~1k instructions a leased page less: docs/log/
     architecture.md, "A lease's end, by structure")."""
     if records and int(min(records)[0] // window) == (last := int(max(records)[0] // window)):
         return [(last, len(records))]
