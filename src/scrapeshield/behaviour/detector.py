@@ -174,6 +174,8 @@ class BehaviourDetector(Immediate):
     def lease_use(
         self, state: leasing.PageLease | None, facts: Facts, ctx: RequestContext, used: int
     ) -> None:
+        """A leased page's id and time, appended only here (`leasing.kept` reads them as the
+        records' own entries)."""
         if state is not None and state.last is not None:
             state.ids.append(state.last)
             state.times.append(int(facts.time))  # whole seconds, as the ring keeps them

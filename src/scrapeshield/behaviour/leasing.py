@@ -54,13 +54,16 @@ class PageLease:
     are already in the client's record (`done`: flushed before another full evaluation), and
     a lease replaying no-assets: its replay (`NoAssets`, the counts at the grant). `run` and
     `ttl`: the settings' `sequential_run` and `sequential_ttl`, which `page_covers` reads;
-    `aging`: whether an id it holds can pass `ttl` while the lease lives (`aging`)."""
+    `aging`: whether an id it holds can pass `ttl` while the lease lives (`aging`);
+    `granted`: how many of `ids` (and `times`) the ring held at the grant (`kept` reads the
+    leased pages' entries after them)."""
 
     __slots__ = (
         "aging",
         "bumps",
         "client",
         "done",
+        "granted",
         "ids",
         "kind",
         "last",
@@ -80,6 +83,7 @@ class PageLease:
         walk: tuple[int, float] = (3, 0.0),
     ) -> None:
         self.client, self.bumps, self.ids, self.times = client, bumps, ids, times
+        self.granted = len(ids)
         self.kind = kind
         self.run, self.ttl = walk
         self.aging = bool(times)  # (the safe answer: read the times wherever there are any)
@@ -245,7 +249,14 @@ def runs(records: Sequence[Record], window: float) -> list[tuple[int, int]]:
     """A lease's requests as runs: (window index, requests) per stretch of consecutive
     requests in one window. A lease's bumps are fixed, so a run's requests bump the same
     counters, and counting a run at once (its window's counters started again at its first
-    request, then each bumped counter added its length) is counting each in turn."""
+    request, then each bumped counter added its length) is counting each in turn. A lease
+    lives a second or so and a window is minutes, so its earliest and latest requests nearly
+    always share a window (found by `min` and `max`, in C, whatever the records' order: the
+    wall clock can be set back): then every request is in it, one run;
+    else each request's window in turn (~1k instructions a leased page less: docs/log/
+    architecture.md, "A lease's end, by structure")."""
+    if records and int(min(records)[0] // window) == (last := int(max(records)[0] // window)):
+        return [(last, len(records))]
     out: list[tuple[int, int]] = []
     bucket, run = -1, 0
     for now, _ in records:
@@ -265,7 +276,35 @@ def kept(
     """The ring entries the leased pages push that their rings keep, as (seconds, id), oldest
     first: a ring keeps its last entries (the pages' `size`, the listings' `LISTED_SIZE`), so
     of the entries of all the leases, in the order they would have been pushed, only each
-    ring's last ones (read from the newest back, until both rings are full) can survive."""
+    ring's last ones can survive. Where no leased page was a listing, they are the last of
+    the entries the leases already hold (`_held`); else they are read from the paths."""
+    pages: list[tuple[int, int]] = []
+    for state, records in leases:
+        if state.kind == PAGE and records:
+            held = _held(state, len(records), size)
+            if held is None:
+                return _kept_by_paths(leases, size)
+            pages += held
+    return pages[-size:], []
+
+
+def _held(state: PageLease, fresh: int, size: int) -> zip[tuple[int, int]] | None:
+    """The entries of a page lease's `fresh` records (just taken: its last ones), at most its
+    last `size`, from the ids and times `lease_use` appended after the `granted` ones; None
+    where a record has none (a listing page has no id; records not from `taken`). An id is
+    appended only for a record, so as many as the records taken (`done`) is one for each of
+    them, in order (an `item_id` per path was ~3k instructions a leased page: docs/log/
+    architecture.md, "A lease's end, by structure")."""
+    if len(state.ids) - state.granted != state.done or fresh > state.done:
+        return None
+    last = min(fresh, size)
+    return zip(state.times[-last:], state.ids[-last:], strict=True)
+
+
+def _kept_by_paths(
+    leases: Sequence[tuple[PageLease, Sequence[Record]]], size: int
+) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """`kept` read from the records' paths: from the newest back, until both rings are full."""
     pages: list[tuple[int, int]] = []
     listed: list[tuple[int, int]] = []
     for state, records in reversed(leases):
