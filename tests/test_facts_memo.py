@@ -121,3 +121,43 @@ def test_the_memo_is_bounded_and_long_requests_are_not_kept() -> None:
     for _ in range(3):
         assert builder.build(synthetic_scope(headers=many)).headers["x-0"] == "1"
     assert builder._memo == {}
+
+
+class _Counted(bytes):
+    """A header value that counts its hashes (a bytes subclass: no hash kept)."""
+
+    hashed = 0
+
+    def __hash__(self) -> int:
+        _Counted.hashed += 1
+        return bytes.__hash__(self)
+
+
+def test_a_clients_repeat_is_found_by_its_last_entry_without_hashing_its_lines() -> None:
+    builder = FactsBuilder(_SETTINGS)
+
+    def scope(agent: str) -> dict[str, Any]:
+        found = synthetic_scope(path="/artworks/7")
+        found["headers"] = [*found["headers"], (b"user-agent", _Counted(agent.encode()))]
+        return found
+
+    for _ in range(2):  # kept at the second sight
+        builder.build(scope("a/1"))
+        builder.build(scope("b/1"))
+    _Counted.hashed = 0
+    a = builder.build(scope("a/1"))  # the client's last entry is b's: a's found by its hash
+    assert _Counted.hashed == 1
+    again = builder.build(scope("a/1"))  # now its last: compared, not hashed
+    assert _Counted.hashed == 1
+    assert again.headers is a.headers
+    assert builder.build(scope("b/1")).user_agent == "b/1"  # (hashed: b's own facts)
+    assert _Counted.hashed == 2
+
+
+def test_the_clients_last_entries_are_bounded_with_the_memo() -> None:
+    builder = FactsBuilder(_SETTINGS)
+    for n in range(_MEMO_SIZE * 3):
+        ip = f"203.0.{n // 256}.{n % 256}"
+        for _ in range(2):  # (kept at the second)
+            builder.build(synthetic_scope(ip=ip))
+        assert 0 < len(builder._last) <= len(builder._memo) <= _MEMO_SIZE

@@ -201,6 +201,10 @@ class RouteMatcher:
         return "default"
 
 
+_Kept = tuple[Facts, bool, list[Any]]
+"""A kept request's facts, whether their request id is its own, and its header lines."""
+
+
 class FactsBuilder:
     """Everything derived from settings compiled once, so `build` does only per-request work."""
 
@@ -208,6 +212,7 @@ class FactsBuilder:
         "_groups",
         "_index",
         "_known_groups",
+        "_last",
         "_looked_for_routes",
         "_max_ua",
         "_memo",
@@ -236,10 +241,14 @@ class FactsBuilder:
         self._looked_for_routes = False
         self._max_ua = settings.user_agent_max_length
         self._trust_request_id = settings.trust_request_id
-        # (address, scheme, version, method, header lines) -> facts, and whether their request
-        # id is the request's own (a trusted X-Request-Id header, so the same for every repeat)
-        self._memo: dict[tuple[Any, ...], tuple[Facts, bool]] = {}
+        # (address, scheme, version, method, header lines) -> facts, whether their request id
+        # is the request's own (a trusted X-Request-Id header, so the same for every repeat),
+        # and the header lines as a list
+        self._memo: dict[tuple[Any, ...], _Kept] = {}
         self._seen: set[int] = set()  # the keys' hashes seen once (plain integers)
+        # (address, scheme, version, method) -> the entry of `_memo` it last found: a client's
+        # repeat is found by comparing its header lines with that entry's, not by hashing them
+        self._last: dict[tuple[Any, ...], _Kept] = {}
 
     @property
     def resolver(self) -> ClientResolver:
@@ -286,18 +295,24 @@ class FactsBuilder:
         if len(raw_headers) <= _MEMO_LINES:
             client = scope.get("client")
             try:
-                key = (
+                peer = (
                     client[0] if client else None,
                     scope.get("scheme"),
                     scope.get("http_version"),
                     scope.get("method"),
-                    tuple(raw_headers),
                 )
-                found = self._memo.get(key)
+                # The client's last entry when its lines are equal (one compare of the lines,
+                # which hashing them all costs several times over: server-made bytes are new
+                # objects, their hashes not yet known), else the whole key's.
+                found = self._last.get(peer)
+                if found is None or found[2] != raw_headers:
+                    key = (peer, tuple(raw_headers))
+                    if (found := self._memo.get(key)) is not None:
+                        self._last[peer] = found
             except TypeError:  # header lines as lists (unhashable): built, not kept
                 key = found = None
             if found is not None:  # a repeat: the earlier facts, this request's own fields
-                facts, own_id = found  # (here, not in a method of its own: one call less)
+                facts, own_id, _ = found  # (here, not in a method of its own: one call less)
                 method, path = facts.method, scope.get("path") or "/"
                 query = scope.get("query_string")
                 route = self._groups.get((method, path)) or self._route(scope, method, path)
@@ -324,7 +339,8 @@ class FactsBuilder:
                 return facts
             if len(self._memo) >= _MEMO_SIZE:  # clients choose their headers: bounded
                 self._memo.clear()
-            self._memo[key] = (facts, own_id)
+                self._last.clear()
+            self._memo[key] = self._last[key[0]] = (facts, own_id, list(raw_headers))
         return facts
 
     def _build(self, scope: Mapping[str, Any], raw_headers: Any) -> tuple[Facts, bool]:
