@@ -91,25 +91,3 @@ def test_a_replayed_decision_is_the_policys(weighted: bool) -> None:
             reasons[at] = rebuilt
             lease.replays.append((_giving(rebuilt), None, at))
         assert replayed(lease, facts, policy.evaluate) == _expected(policy, granted, reasons, facts)
-
-
-@pytest.mark.parametrize("first", [False, True])
-def test_a_replay_giving_the_grants_own_signal_leaves_the_others_replayed(first: bool) -> None:
-    """A replay that gives the grant's own signal object (identity's, made once) keeps it, and
-    the lease's other replay is still made and weighed, before it or after it."""
-    policy = _policy(False)
-    facts = FactsBuilder(Settings()).build(synthetic_scope(path="/artworks/7"))
-    made_once = Signal("identity/issuance-limited", 5.0, "new tokens per 3600s exceeded by address")
-    counted = Signal("headers/no-accept-language", 5.0, "30 pages")  # (the shipped policy
-    # challenges issuance and no-assets together: any other name, as replayed does not read it)
-    verdict = policy.evaluate([made_once, counted])
-    assert verdict.action is Action.ALLOW
-    granted = Decision(verdict.action, verdict.rule, verdict.score, verdict.reasons)
-    rebuilt = Signal(counted.name, counted.weight, "31 pages")
-    for later in (rebuilt, None):
-        lease = Lease(8, facts.time + 1, granted)
-        replays = [(_giving(granted.reasons[0]), None, 0), (_giving(later), None, 1)]
-        lease.replays.extend(replays if first else replays[::-1])
-        wanted = _expected(policy, granted, [granted.reasons[0], later], facts)
-        assert replayed(lease, facts, policy.evaluate) == wanted
-        assert wanted.reasons != granted.reasons

@@ -38,25 +38,17 @@ def replayed(lease: Lease, facts: Facts, evaluate: Evaluate | None) -> Decision 
     if evaluate is None:
         return None
     used = len(lease.records) + 1
-    reasons: list[Signal | None] | None = None  # (this request's: made where one differs)
-    same = lease.plain
+    reasons: list[Signal | None] = list(granted.reasons)
+    changed, same = False, lease.plain
     for replay, state, at in lease.replays:
         signal = replay(state, facts, used)
-        was = granted.reasons[at]
-        if signal is was:  # (a signal made once, as identity's: the grant's own)
-            continue
         if signal is False:
             return None
-        if signal is None or signal.name != was.name:
-            same = False  # (a signal gone or renamed: the policy weighs the rest anew)
-        elif signal.detail == was.detail:
-            continue  # (the grant's signal, made again)
-        else:  # the policy weighs it as the grant's: the same name and weight, no retry time
-            same = same and signal.weight == was.weight and signal.retry_after is None
-        if reasons is None:
-            reasons = list(granted.reasons)
-        reasons[at] = signal
-    if reasons is None:
+        was = granted.reasons[at]
+        if signal is None or signal.name != was.name or signal.detail != was.detail:
+            reasons[at], changed = signal, True
+            same = same and signal is not None and _weighs_as(signal, was)
+    if not changed:
         return for_request(granted, facts)
     if same:  # (the grant's verdict: only the details differ)
         return msgspec.structs.replace(
@@ -87,3 +79,9 @@ def for_request(granted: Decision, facts: Facts) -> Decision:
     return msgspec.structs.replace(
         granted, client_key=facts.client_key, request_id=facts.request_id, extra={}
     )
+
+
+def _weighs_as(signal: Signal, was: Signal) -> bool:
+    """Whether the policy weighs `signal` as the grant's `was` (the same name, the weight it
+    was given, no retry time): its verdict is then the grant's."""
+    return signal.name == was.name and signal.weight == was.weight and signal.retry_after is None
