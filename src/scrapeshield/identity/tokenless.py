@@ -115,7 +115,7 @@ class Pools:
     """The largest count of each pool this worker's evaluations read, by key (bounded, the
     oldest out first). A pool's count rises only with a full evaluation's add (a leased
     page's is a repeat), so in one worker this is the count a full evaluation would read
-    now: a Redis lease's page reads it instead of the store (`over_deferred`). Another
+    now: a Redis lease's page reads it instead of the store (`lease_replay`). Another
     worker's adds are seen here at this worker's next evaluation of that pool."""
 
     def __init__(self, size: int = 4096) -> None:
