@@ -1,15 +1,18 @@
-"""A leased page's no-assets signal (`leasing.NoAssets`) is the one `evidence.judge` gives the
-page on the grant's counts with the lease's pages added, at the request's time; and its detail
-(`no_assets_detail`, `round`) prints the whole numbers `:.0f` printed."""
+"""A leased page's no-assets signal (`leasing.replay_no_assets`) is the one `evidence.judge`
+gives the page on the grant's counts with the lease's pages added, at the request's time; and
+its detail (`no_assets_detail`, `round`) prints the whole numbers `:.0f` printed."""
 
 from __future__ import annotations
 
 import math
 import random
 
+import msgspec
+
 from scrapeshield.behaviour.evidence import COND, PAGE, judge, no_assets_detail
-from scrapeshield.behaviour.leasing import NoAssets
+from scrapeshield.behaviour.leasing import NoAssets, PageLease, replay_no_assets
 from scrapeshield.behaviour.settings import BehaviourSettings
+from scrapeshield.facts import Facts
 
 
 def test_the_detail_prints_what_the_float_format_printed() -> None:
@@ -31,7 +34,23 @@ def _counts(draw: random.Random, quiet: bool) -> list[int]:
 
 
 def test_a_replayed_page_is_judged_as_judge_judges_it() -> None:
-    draw, fired, vanished = random.Random(19), 0, 0
+    fired, vanished = _judged(random.Random(19), first_window=False)
+    assert fired > 10_000
+    assert vanished > 5_000
+
+
+def test_a_first_windows_page_is_judged_as_judge_judges_it() -> None:
+    """The previous window empty (no page, nothing rendered): the counts are whole numbers and
+    the time is not read, the signal and its detail judge's all the same."""
+    fired, vanished = _judged(random.Random(23), first_window=True)
+    assert fired > 10_000
+    assert vanished > 5_000
+
+
+def _judged(draw: random.Random, first_window: bool) -> tuple[int, int]:
+    """4,000 drawn leases, 12 pages each, replayed and judged: how many signalled, how many
+    not (each replayed as judge judged it)."""
+    fired, vanished = 0, 0
     for _ in range(4_000):
         s = BehaviourSettings(
             window=draw.choice([10.0, 60.0, 300.0, 457.3]),
@@ -39,8 +58,11 @@ def test_a_replayed_page_is_judged_as_judge_judges_it() -> None:
         )
         current = _counts(draw, quiet=draw.random() < 0.5)
         previous = _counts(draw, quiet=draw.random() < 0.5)
+        if first_window:
+            previous[:4] = [0, 0, 0, 0]  # (orphans aside: no-assets reads none)
         bumps = [PAGE, COND] if draw.random() < 0.3 else [PAGE]
-        replay = NoAssets(s, current, previous, bumps)
+        lease = PageLease("c", bumps, [], [])
+        lease.no_assets = NoAssets(s, current, previous, bumps)
         start = draw.uniform(1.7e9, 1.8e9)
         for used in sorted(draw.sample(range(1, 600), 12)):
             now = start + used * draw.uniform(0.0, 0.05)
@@ -49,7 +71,19 @@ def test_a_replayed_page_is_judged_as_judge_judges_it() -> None:
                 counts[bump] += used
             found = judge(s, PAGE, now, counts, previous, 1)
             wanted = found[0] if found else None
-            assert replay(now, used) == wanted, (s, current, previous, bumps, now, used)
+            found_now = replay_no_assets(lease, _at(now), used)
+            assert found_now == wanted, (s, current, previous, bumps, now, used)
             fired, vanished = fired + (wanted is not None), vanished + (wanted is None)
-    assert fired > 10_000
-    assert vanished > 5_000
+    return fired, vanished
+
+
+def test_a_page_lease_replaying_nothing_cannot_say() -> None:
+    """A page lease granted without no-assets to replay: evaluated in full (False)."""
+    assert replay_no_assets(PageLease("c", [PAGE], [], []), _at(1.7e9), 1) is False
+
+
+def _at(now: float) -> Facts:
+    facts = Facts(
+        "GET", "/", "", "http", "1.1", "h", {}, "ua", False, None, None, "c", "g", "i", False,
+    )  # fmt: skip
+    return msgspec.structs.replace(facts, time=now)

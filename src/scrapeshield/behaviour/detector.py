@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Awaitable, Sequence
 from functools import partial
-from typing import Any, Literal
+from typing import Any
 
 from scrapeshield.bans import UNKNOWN_CLIENT
 from scrapeshield.behaviour import leasing
@@ -147,18 +147,10 @@ class BehaviourDetector(Immediate):
             return Terms(UNLIMITED, until, state, replays=NO_ASSETS, alone=True)
         return Terms(headroom, until, state)
 
-    def lease_replay(
-        self, state: leasing.PageLease, facts: Facts, used: int
-    ) -> Signal | Literal[False] | None:
-        """A leased page's no-assets signal: judged on the grant's counts (this window's, the
-        page counted) with the lease's `used` pages counted too, at this request's time (the
-        previous window's weight falls), as `judge` does (`leasing.NoAssets`). Its walk is
-        checked by `lease_covers`."""
-        replay = state.no_assets  # (set where it replays; else it cannot say: in full)
-        return False if replay is None else replay(facts.time, used)
-
-    # a page lease's walk check (a plain function, a frame less); a request of no kind and an
+    # a leased page's no-assets signal, from the grant's counts (`leasing.NoAssets`), and a
+    # page lease's walk check (plain functions, a frame less); a request of no kind and an
     # asset read nothing here that the lease's key leaves out: their terms are `covered`
+    lease_replay = staticmethod(leasing.replay_no_assets)
     lease_covers = staticmethod(leasing.page_covers)
 
     def lease_keeps(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 from scrapeshield.behaviour.evidence import (
     ASSET,
@@ -93,12 +93,16 @@ class PageLease:
 
 
 class NoAssets:
-    """A leased page's no-assets signal, as `evidence.judge` gives it for a page on the
-    grant's counts (this window's, the page counted, and the previous one's) with the lease's
-    `used` pages added: judge's arithmetic, in its order (so the same floats), on counts taken
-    apart once at the grant. Where the previous window rendered nothing (a client that loads
-    no assets) the rendered count is a whole number judge's floats hold exactly, so it is
-    counted in ints, and where a leased page adds nothing to it the detail's end is made once.
+    """A leased page's no-assets counts (`replay_no_assets`), for the signal `evidence.judge`
+    gives a page on the grant's counts (this window's, the page counted, and the previous
+    one's) with the lease's `used` pages added: judge's arithmetic, in its order (so the same
+    floats), on counts taken apart once at the grant. Where the previous window rendered
+    nothing (a client that loads no assets) the rendered count is a whole number judge's
+    floats hold exactly, so it is counted in ints, and where a leased page adds nothing to it
+    the detail's end is made once; where that window held no page either (a client in its
+    first window, or back after a window's quiet) the page count too, and the time is not
+    read (~1.9k instructions of a leased page: docs/log/architecture.md, "The replay, second
+    pass").
     The replay was ~13k instructions of a leased page's ~26k (docs/log/architecture.md, "The
     replay, measured"). A walk is never judged here: `judge` is given one id, and
     `sequential_run` is at least 3."""
@@ -125,28 +129,45 @@ class NoAssets:
         fixed = self.rendered is not None and not whole[1]  # (the same count every page)
         self.tail = no_assets_detail(0, whole[0]).removeprefix("0") if fixed else ""
 
-    def __call__(self, now: float, used: int) -> Signal | None:
-        window = self.window
-        weight = 1.0 - (now % window) / window
-        count, step, before = self.page
-        pages = (count + step * used) + before * weight
-        if pages < self.at_least:
+
+def replay_no_assets(state: PageLease, facts: Facts, used: int) -> Signal | Literal[False] | None:
+    """A leased page's no-assets signal: judged on the grant's counts (`NoAssets`: this
+    window's, the page counted) with the lease's `used` pages counted too, at this request's
+    time (the previous window's weight falls), as `judge` does; False for a lease that does
+    not replay it (it cannot say: in full). Its walk is checked by `page_covers`. A plain
+    function, the detector's `lease_replay`: a frame less than a method calling the counts'
+    own (a callable object's call cost ~1k instructions more)."""
+    counts = state.no_assets
+    if counts is None:
+        return False
+    count, step, before = counts.page
+    if counts.rendered is not None and not before:  # the previous window empty: whole numbers
+        whole = count + step * used  # (judge's float of it, exactly: `round` not needed)
+        rendered_whole = counts.rendered[0] + counts.rendered[1] * used
+        if whole < counts.at_least or rendered_whole * 10 >= whole:
             return None
-        if self.rendered is None:
-            (ci, si, pi), (ca, sa, pa), (cc, sc, pc) = self.fields
-            rendered: float = (
-                ((ci + si * used) + pi * weight)
-                + ((ca + sa * used) + pa * weight)
-                + ((cc + sc * used) + pc * weight)
-            )
-        else:
-            rendered = self.rendered[0] + self.rendered[1] * used
-        if rendered * 10 < pages:
-            detail = (
-                f"{round(pages)}{self.tail}" if self.tail else no_assets_detail(pages, rendered)
-            )
-            return Signal(NO_ASSETS, _NO_ASSETS_WEIGHT, detail)
+        tail = counts.tail
+        detail = f"{whole}{tail}" if tail else no_assets_detail(whole, rendered_whole)
+        return Signal(NO_ASSETS, _NO_ASSETS_WEIGHT, detail)
+    window = counts.window
+    weight = 1.0 - (facts.time % window) / window
+    pages = (count + step * used) + before * weight
+    if pages < counts.at_least:
         return None
+    if counts.rendered is None:
+        (ci, si, pi), (ca, sa, pa), (cc, sc, pc) = counts.fields
+        rendered: float = (
+            ((ci + si * used) + pi * weight)
+            + ((ca + sa * used) + pa * weight)
+            + ((cc + sc * used) + pc * weight)
+        )
+    else:
+        rendered = counts.rendered[0] + counts.rendered[1] * used
+    if rendered * 10 < pages:
+        tail = counts.tail
+        detail = f"{round(pages)}{tail}" if tail else no_assets_detail(pages, rendered)
+        return Signal(NO_ASSETS, _NO_ASSETS_WEIGHT, detail)
+    return None
 
 
 _NO_ASSETS_WEIGHT = WEIGHTS[NO_ASSETS]

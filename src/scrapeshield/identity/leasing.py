@@ -8,8 +8,6 @@ limited, its signal replayed (`tokenless.py`). Originals count, and are never le
 
 from __future__ import annotations
 
-from typing import Literal
-
 from scrapeshield.bans import UNKNOWN_CLIENT
 from scrapeshield.detector import RequestContext, replayed_names
 from scrapeshield.facts import Facts
@@ -85,17 +83,15 @@ class LeaseHooks:
         if self._pools is None and not isinstance(store, MemoryStore):
             self._pools = tokenless.Pools()  # (noted from the next evaluation on)
         window, seen = self.settings.window, (notes.get(OVER_NOTE), notes.get(POOL_NOTE, 0))
-        return tokenless.terms(plan, store, facts.time, window, self._issuance, self._pool, seen)
+        limits, pools = self._issuance, self._pools
+        return tokenless.terms(
+            plan, store, facts.time, window, limits, self._pool, seen, self._limited, pools
+        )
 
-    def lease_replay(
-        self, state: tokenless.Tokenless | tokenless.Deferred, facts: Facts, used: int
-    ) -> Signal | Literal[False] | None:
-        """A leased tokenless page's issuance signal, as its full evaluation would give it
-        (False: the pool would signal, so it is evaluated in full)."""
-        over = tokenless.over_of(state, self._pools)
-        return False if over is None else self._limited.get(over, False)
-
-    # a tokenless page's writes: at once in memory, handed over later on Redis (`tokenless`)
+    # a tokenless page's signal, rebuilt by a plain function from its state (the detector's
+    # signals and pools are handed to it at the grant: `terms`), a frame less than a method;
+    # and its writes: at once in memory, handed over later on Redis (`tokenless`)
+    lease_replay = staticmethod(tokenless.lease_replay)
     lease_use = staticmethod(tokenless.lease_use)
     lease_settle = staticmethod(tokenless.lease_settle)
     lease_flush = staticmethod(tokenless.lease_flush)

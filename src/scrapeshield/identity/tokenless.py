@@ -30,14 +30,15 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Awaitable, Sequence
-from typing import Any
+from collections.abc import Awaitable, Mapping, Sequence
+from typing import Any, Literal
 
 from scrapeshield.detector import RequestContext
 from scrapeshield.facts import Facts
 from scrapeshield.identity.plan import Plan
 from scrapeshield.identity.settings import RotatingPoolSettings
 from scrapeshield.lease.protocol import UNLIMITED, Record, Terms
+from scrapeshield.signals import Signal
 from scrapeshield.store import scripts
 from scrapeshield.store.base import Store
 from scrapeshield.store.kind import on_redis
@@ -50,17 +51,21 @@ class Tokenless:
     """A memory lease's writes: the counters not past their limits at the grant (`now`:
     written per leased page), and those past them (`later`: handed over at the next full
     evaluation of the client or the settle, as `done` records say). Its pool's add is a
-    repeat (the grant's page added the client): no leased page makes it."""
+    repeat (the grant's page added the client): no leased page makes it. `limited`: the
+    detector's signal for each set of counters past their limits; `signal`: the one every
+    leased page gives where all were past them at the grant (they stay so), else None."""
 
     __slots__ = (
         "counters",
         "done",
         "identities",
         "later",
+        "limited",
         "limits",
         "now",
         "passed",
         "pool",
+        "signal",
         "store",
         "ttl",
     )
@@ -74,30 +79,43 @@ class Tokenless:
         pool: str,  # the pool's key ("": not counted)
         identities: int,  # more young identities in the pool than this: it signals
         passed: tuple[bool, ...],  # the counters past their limits at the grant: they stay so
+        limited: Mapping[tuple[bool, ...], Signal],
     ) -> None:
         self.store, self.counters, self.limits, self.ttl = store, counters, limits, ttl
         self.pool = pool
         self.identities, self.passed, self.done = identities, passed, 0
+        self.limited = limited
+        self.signal = limited[passed] if all(passed) else None
         self.now = tuple(k for k, p in zip(counters, passed, strict=True) if not p)
         self.later = tuple(k for k, p in zip(counters, passed, strict=True) if p)
 
 
 class Deferred:
-    """A Redis lease's counters, how many of its records were handed over (`done`), and its
-    pool's key ("": not counted) with the count above which the pool signals."""
+    """A Redis lease's counters, how many of its records were handed over (`done`), its
+    pool's key ("": not counted) with the count above which the pool signals, where this
+    worker's evaluations note that pool's count (`pools`), and its signal (every counter
+    past its limit: `terms`)."""
 
-    __slots__ = ("counters", "done", "identities", "pool", "ttl")
+    __slots__ = ("counters", "done", "identities", "pool", "pools", "signal", "ttl")
 
-    def __init__(self, counters: tuple[str, ...], ttl: float, pool: str, identities: int) -> None:
+    def __init__(
+        self,
+        counters: tuple[str, ...],
+        ttl: float,
+        pool: str,
+        identities: int,
+        pools: Pools | None,
+        signal: Signal,
+    ) -> None:
         self.counters, self.ttl, self.done = counters, ttl, 0
-        self.pool, self.identities = pool, identities
+        self.pool, self.identities, self.pools, self.signal = pool, identities, pools, signal
 
 
 class Pools:
     """The largest count of each pool this worker's evaluations read, by key (bounded, the
     oldest out first). A pool's count rises only with a full evaluation's add (a leased
     page's is a repeat), so in one worker this is the count a full evaluation would read
-    now: a Redis lease's page reads it instead of the store (`over_deferred`). Another
+    now: a Redis lease's page reads it instead of the store (`lease_replay`). Another
     worker's adds are seen here at this worker's next evaluation of that pool."""
 
     def __init__(self, size: int = 4096) -> None:
@@ -116,23 +134,24 @@ class Pools:
         return self._seen.get(key)
 
 
-def over_deferred(state: Deferred, pools: Pools | None) -> tuple[bool, ...] | None:
-    """A Redis lease's page: every counter past its limit (so at the grant, and they only
-    rise), unless its pool holds more young identities than its threshold, or this worker no
-    longer knows its count (forgotten: then evaluated in full, None)."""
-    if state.pool:
-        seen = pools.get(state.pool) if pools is not None else None
-        if seen is None or seen > state.identities:
-            return None
-    return ALL_OVER
-
-
-ALL_OVER = (True, True, True)
-
-
-def over_of(state: Tokenless | Deferred, pools: Pools | None) -> tuple[bool, ...] | None:
-    """`over` in memory, `over_deferred` on Redis."""
-    return over_deferred(state, pools) if isinstance(state, Deferred) else over(state)
+def lease_replay(state: Tokenless | Deferred, facts: Facts, used: int) -> Signal | Literal[False]:
+    """A leased tokenless page's issuance signal, as its full evaluation would give it (False:
+    it would signal the pool, or give no issuance signal, so it is evaluated in full): in
+    memory from the pool and the counters as they stand (`over`), this page counted; on Redis
+    every counter is past its limit (so at the grant, and they only rise), unless its pool
+    holds more young identities than its threshold, or this worker no longer knows its count
+    (`Pools`: forgotten). A plain function, its detector's `lease_replay` (a frame less)."""
+    if isinstance(state, Deferred):
+        if state.pool:
+            seen = state.pools.get(state.pool) if state.pools is not None else None
+            if seen is None or seen > state.identities:
+                return False
+        return state.signal
+    if state.pool and state.store.distinct(state.pool, None) > state.identities:
+        return False
+    if state.signal is not None:  # (most leases: every counter past its limit, as it stays)
+        return state.signal
+    return state.limited.get(over(state), False)
 
 
 def terms(
@@ -143,15 +162,18 @@ def terms(
     limits: tuple[int, ...],
     pool: RotatingPoolSettings,
     seen: tuple[tuple[bool, ...] | None, int],
+    limited: Mapping[tuple[bool, ...], Signal],
+    pools: Pools | None,
 ) -> Terms | None:
     """The lease's terms: until the issuance window (`window`) or the pool's turns (new
-    counters), its signal replayed; on Redis only where `seen` (this page's counters past
-    their limits, and the pool's count) allows (`Deferred`)."""
+    counters), its signal replayed (`limited`: the detector's signal for each set of counters
+    past their limits); on Redis only where `seen` (this page's counters past their limits,
+    and the pool's count) allows (`Deferred`, its pool read from `pools`)."""
     until = (now // window + 1) * window
     if plan.pool:
         until = min(until, (now // pool.window + 1) * pool.window)
     if isinstance(store, MemoryStore):
-        state: Tokenless | Deferred = state_of(plan, store, limits, pool.identities)
+        state: Tokenless | Deferred = state_of(plan, store, limits, pool.identities, limited)
     elif on_redis(store):
         over, pooled = seen
         if over is None or not all(over) or (plan.pool and 2 * pooled > pool.identities):
@@ -160,7 +182,12 @@ def terms(
         counted = increments(plan)
         pooled_key = keys[plan.rest_at] if plan.pool else ""
         state = Deferred(
-            tuple(keys[i] for i in counted), ttls[counted[0]], pooled_key, pool.identities
+            tuple(keys[i] for i in counted),
+            ttls[counted[0]],
+            pooled_key,
+            pool.identities,
+            pools,
+            limited[over],
         )
     else:
         return None
@@ -219,7 +246,13 @@ def increments(plan: Plan) -> list[int]:
     return [i for i, code in enumerate(plan.ops[0]) if code == "I"]
 
 
-def state_of(plan: Plan, store: MemoryStore, limits: tuple[int, ...], identities: int) -> Tokenless:
+def state_of(
+    plan: Plan,
+    store: MemoryStore,
+    limits: tuple[int, ...],
+    identities: int,
+    limited: Mapping[tuple[bool, ...], Signal],
+) -> Tokenless:
     """The writes of the page's plan (a tokenless page's: its pool add, then its three
     increments), as a lease replays them."""
     _, keys, _, ttls = plan.ops
@@ -236,18 +269,14 @@ def state_of(plan: Plan, store: MemoryStore, limits: tuple[int, ...], identities
         keys[at] if at >= 0 else "",
         identities,
         passed,
+        limited,
     )
 
 
-def over(state: Tokenless) -> tuple[bool, ...] | None:
+def over(state: Tokenless) -> tuple[bool, ...]:
     """Which counters the next page takes past their limits (each counter as it stands, plus
-    this page); None when the pool holds more young identities than its threshold (the full
-    evaluation would signal it)."""
+    this page)."""
     store = state.store
-    if state.pool and store.distinct(state.pool, None) > state.identities:
-        return None
-    if all(state.passed):  # (most leases: every counter past its limit, as it stays)
-        return state.passed
     return tuple(
         passed or int(store.peek(key) or 0) + 1 > limit
         for key, limit, passed in zip(state.counters, state.limits, state.passed, strict=True)
