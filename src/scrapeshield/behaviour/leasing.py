@@ -99,10 +99,7 @@ class NoAssets:
     floats), on counts taken apart once at the grant. Where the previous window rendered
     nothing (a client that loads no assets) the rendered count is a whole number judge's
     floats hold exactly, so it is counted in ints, and where a leased page adds nothing to it
-    the detail's end is made once; where that window held no page either (a client in its
-    first window, or back after a window's quiet) the page count too, and the time is not
-    read (~1.9k instructions of a leased page: docs/log/architecture.md, "The replay, second
-    pass").
+    the detail's end is made once.
     The replay was ~13k instructions of a leased page's ~26k (docs/log/architecture.md, "The
     replay, measured"). A walk is never judged here: `judge` is given one id, and
     `sequential_run` is at least 3."""
@@ -140,17 +137,9 @@ def replay_no_assets(state: PageLease, facts: Facts, used: int) -> Signal | Lite
     counts = state.no_assets
     if counts is None:
         return False
-    count, step, before = counts.page
-    if counts.rendered is not None and not before:  # the previous window empty: whole numbers
-        whole = count + step * used  # (judge's float of it, exactly: `round` not needed)
-        rendered_whole = counts.rendered[0] + counts.rendered[1] * used
-        if whole < counts.at_least or rendered_whole * 10 >= whole:
-            return None
-        tail = counts.tail
-        detail = f"{whole}{tail}" if tail else no_assets_detail(whole, rendered_whole)
-        return Signal(NO_ASSETS, _NO_ASSETS_WEIGHT, detail)
     window = counts.window
     weight = 1.0 - (facts.time % window) / window
+    count, step, before = counts.page
     pages = (count + step * used) + before * weight
     if pages < counts.at_least:
         return None
