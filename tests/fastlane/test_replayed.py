@@ -83,7 +83,10 @@ async def leased_runs(
         twins = leased_twins(monkeypatch, redis, prefix, policy, on_redis)
         leases = twins.fast.leases
         assert leases is not None
-        await run(twins)
+        try:
+            await run(twins)
+        except AssertionError as exc:  # (which store's half differed: the message says)
+            raise AssertionError(f"{'Redis' if on_redis else 'memory'} store: {exc}") from exc
         used[on_redis] = leases.used
     return used
 
