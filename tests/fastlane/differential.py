@@ -460,13 +460,27 @@ def _on_server_clock(fast: Seen, full: Seen) -> tuple[Seen, Seen]:
         if ours is not None and theirs is not None and abs(ours - theirs) <= _RETRY_SLACK:
             full = Seen((*full.decision[:4], ours, *full.decision[5:]), full.status, full.headers)
     if len(fast.headers) == len(full.headers):
-        headers = []
+        headers, digits = [], 0
         for (name, value), (other, theirs) in zip(fast.headers, full.headers, strict=True):
             if name == other and name in _SERVER_TIMED and _within_a_second(value, theirs):
+                if name == b"retry-after":
+                    digits = len(theirs) - len(value)
+                theirs = value
+            elif name == other == b"content-length" and _longer_by(value, theirs, digits):
                 theirs = value
             headers.append((other, theirs))
         full = Seen(full.decision, full.status, headers)
     return fast, full
+
+
+def _longer_by(ours: bytes, theirs: bytes, digits: int) -> bool:
+    """The throttle page's length, `digits` longer on the twin whose Retry-After has that many
+    more digits (taken as equal above): the page says "try again in about N seconds", so 9
+    against 10 s (its retry 9.0 against 9.002 s: the two reads of `TIME` 2 ms apart, rounded
+    up) makes it a byte longer. Only that difference: any other length is compared exactly."""
+    return (
+        bool(digits) and ours.isdigit() and theirs.isdigit() and int(theirs) - int(ours) == digits
+    )
 
 
 def _within_a_second(ours: bytes, theirs: bytes) -> bool:
