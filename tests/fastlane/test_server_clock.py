@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from scrapeshield.signals import Action
-from tests.fastlane.differential import Seen, _on_server_clock
+from tests.fastlane.differential import Request, Seen, Twins, _on_server_clock
 
 REASONS = (
     ("ratelimit/default/client", 0.0, "60 per 10s (sliding-window-counter) exceeded, cost 1"),
@@ -47,3 +49,38 @@ def test_any_other_length_is_still_told_apart() -> None:
     ]:
         fast, full = _on_server_clock(ours, theirs)
         assert fast.headers != full.headers, (ours.headers, theirs.headers)
+
+
+async def test_a_slow_request_widens_the_room_before_a_bucket_edge(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A request that took 0.5 s (a loaded host) makes the next one wait for 1.5 times that
+    before the server's 10 s bucket edge, so both twins' hits land in one bucket; with the fixed
+    0.3 s it was sent 0.7 s before the edge, little more than the last one took.
+    The harness's real clock and sleep are a fake one here (memory stores: nothing reads it)."""
+    twins = Twins(monkeypatch, server_clock=True)
+    clock = [1000.0]  # (10 s to the next edge)
+    sent: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        clock[0] += seconds
+
+    twins.real_time, twins.sleep = lambda: clock[0], sleep
+    send = twins.twins[1].send
+
+    async def slow_once(request: Request) -> Seen:
+        sent.append(clock[0])
+        if len(sent) == 1:
+            clock[0] += 0.5  # (the first request's twins took 0.5 s)
+        return await send(request)
+
+    monkeypatch.setattr(twins.twins[1], "send", slow_once)
+    page = Request("/artworks/1", [("Host", "example.com"), ("Accept", "text/html")])
+    try:
+        await twins.send([page])
+        clock[0] = 1009.3  # (the next request ready 0.7 s before the edge)
+        await twins.send([page])
+    finally:
+        await twins.aclose()
+    assert twins.slowest == pytest.approx(0.5)
+    assert sent[1] > 1010.0, sent  # (sent past the edge, at 1010.05)
