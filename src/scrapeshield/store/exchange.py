@@ -52,34 +52,16 @@ class Exchange:
         before it: at once on a kept connection when none is still to write (nothing can
         come between), else in turn (`_unwritten`)."""
         ahead = self._unwritten
+        written: asyncio.Future[None] | None = None
         if ahead is None and self._idle and self._idle[-1].is_connected:
-            return await self._on(self._idle.pop(), commands, None)
-        written = self._unwritten = asyncio.get_running_loop().create_future()
-        try:
-            if ahead is not None:  # (waited for, never cancelled: later batches wait on it too)
-                await asyncio.wait((ahead,))
-            if self._idle:
-                connection = self._idle.pop()
-            else:
-                self._waiting += 1
-                try:  # (redis-py < 8.2 leaves it untyped)
-                    connection = await self.pool.get_connection()  # type: ignore[no-untyped-call,unused-ignore]
-                finally:
-                    self._waiting -= 1
-            return await self._on(connection, commands, written)
-        finally:
-            if not written.done():  # (failed before writing: the next batch goes on)
-                written.set_result(None)
-            if self._unwritten is written:
-                self._unwritten = None
-
-    async def _on(
-        self,
-        connection: AbstractConnection,
-        commands: Sequence[tuple[Any, ...]],
-        written: asyncio.Future[None] | None,
-    ) -> list[Any]:
-        """The batch's exchange on `connection`, which is then kept, or handed back."""
+            connection = self._idle.pop()
+        else:
+            written = self._unwritten = asyncio.get_running_loop().create_future()
+            try:
+                connection = await self._connection(ahead)
+            except BaseException:
+                self._written(written)
+                raise
         try:
             replies = await connection.retry.call_with_retry(
                 lambda: _exchange(connection, commands, written),
@@ -88,11 +70,35 @@ class Exchange:
         except BaseException:
             self._hand_back(connection, disconnect=True)
             raise
+        finally:
+            if written is not None:
+                self._written(written)
         if self._waiting:  # a batch awaits the pool: this one goes there (it may need it)
             self._hand_back(connection, disconnect=False)
         else:
             self._idle.append(connection)
         return replies
+
+    async def _connection(self, ahead: asyncio.Future[None] | None) -> AbstractConnection:
+        """A connection for a batch that must wait: once the batch before it has written
+        (`ahead`: waited for, never cancelled, as later batches wait on it too)."""
+        if ahead is not None:
+            await asyncio.wait((ahead,))
+        if self._idle:
+            return self._idle.pop()
+        self._waiting += 1
+        try:  # (redis-py < 8.2 leaves it untyped)
+            connection: AbstractConnection = await self.pool.get_connection()  # type: ignore[no-untyped-call,unused-ignore]
+        finally:
+            self._waiting -= 1
+        return connection
+
+    def _written(self, written: asyncio.Future[None]) -> None:
+        """The batch has written, or never will (failed first): the next may write."""
+        if not written.done():
+            written.set_result(None)
+        if self._unwritten is written:
+            self._unwritten = None
 
     def _hand_back(self, connection: AbstractConnection, disconnect: bool) -> None:
         """Return to the pool (disconnected first if its state is unknown), in a task of its
