@@ -17,6 +17,13 @@ allows is out and a batch waits for one, a finished batch hands its connection t
 instead of keeping it (kept, the waiting batch would wait out its deadline). Nothing else takes
 connections from that pool while the store runs (`RedisStore.keys` scans with the store's own
 batches), so the connections kept here can never starve it.
+
+Batches reach Redis in the order the store sent them: one that must wait for a connection
+(the pool's, a new one connecting) is written before any later one. Without that, a lease's
+settle (a leased request's only command) could be overtaken by the client's next full
+evaluation, which then read counts short by the lease's requests (docs/log/store.md, "Batches
+in order"). The one exception: a batch re-sent on a fresh connection after the server closed
+its kept one is written again after the batches sent meanwhile.
 """
 
 from __future__ import annotations
@@ -37,31 +44,61 @@ class Exchange:
         self._idle: list[AbstractConnection] = []  # used, healthy, not in the pool's free list
         self._waiting = 0  # batches waiting for the pool to give them a connection
         self._handing_back: set[asyncio.Task[None]] = set()  # (kept until done: not collected)
+        self._unwritten: asyncio.Future[None] | None = None  # the last batch yet to write
 
     async def run(self, commands: Sequence[tuple[Any, ...]]) -> list[Any]:
         """Each command's reply in order, an error reply as its `ResponseError` (it fails only
-        that command); raises if the batch as a whole failed."""
-        if self._idle:
+        that command); raises if the batch as a whole failed. Written after every batch run
+        before it: at once on a kept connection when none is still to write (nothing can
+        come between), else in turn (`_unwritten`)."""
+        ahead = self._unwritten
+        written: asyncio.Future[None] | None = None
+        if ahead is None and self._idle and self._idle[-1].is_connected:
             connection = self._idle.pop()
         else:
-            self._waiting += 1
-            try:  # (redis-py < 8.2 leaves it untyped)
-                connection = await self.pool.get_connection()  # type: ignore[no-untyped-call,unused-ignore]
-            finally:
-                self._waiting -= 1
+            written = self._unwritten = asyncio.get_running_loop().create_future()
+            try:
+                connection = await self._connection(ahead)
+            except BaseException:
+                self._written(written)
+                raise
         try:
             replies = await connection.retry.call_with_retry(
-                lambda: _exchange(connection, commands),
+                lambda: _exchange(connection, commands, written),
                 lambda _: connection.disconnect(),
             )
         except BaseException:
             self._hand_back(connection, disconnect=True)
             raise
+        finally:
+            if written is not None:
+                self._written(written)
         if self._waiting:  # a batch awaits the pool: this one goes there (it may need it)
             self._hand_back(connection, disconnect=False)
         else:
             self._idle.append(connection)
         return replies
+
+    async def _connection(self, ahead: asyncio.Future[None] | None) -> AbstractConnection:
+        """A connection for a batch that must wait: once the batch before it has written
+        (`ahead`: waited for, never cancelled, as later batches wait on it too)."""
+        if ahead is not None:
+            await asyncio.wait((ahead,))
+        if self._idle:
+            return self._idle.pop()
+        self._waiting += 1
+        try:  # (redis-py < 8.2 leaves it untyped)
+            connection: AbstractConnection = await self.pool.get_connection()  # type: ignore[no-untyped-call,unused-ignore]
+        finally:
+            self._waiting -= 1
+        return connection
+
+    def _written(self, written: asyncio.Future[None]) -> None:
+        """The batch has written, or never will (failed first): the next may write."""
+        if not written.done():
+            written.set_result(None)
+        if self._unwritten is written:
+            self._unwritten = None
 
     def _hand_back(self, connection: AbstractConnection, disconnect: bool) -> None:
         """Return to the pool (disconnected first if its state is unknown), in a task of its
@@ -87,9 +124,13 @@ class Exchange:
 
 
 async def _exchange(
-    connection: AbstractConnection, commands: Sequence[tuple[Any, ...]]
+    connection: AbstractConnection,
+    commands: Sequence[tuple[Any, ...]],
+    written: asyncio.Future[None] | None = None,
 ) -> list[Any]:
     await connection.send_packed_command(connection.pack_commands(commands), check_health=False)
+    if written is not None and not written.done():  # (the next batch may write now)
+        written.set_result(None)
     replies: list[Any] = []
     for _ in commands:
         try:
