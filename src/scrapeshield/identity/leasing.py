@@ -15,7 +15,7 @@ from scrapeshield.identity import tokenless
 from scrapeshield.identity.plan import Plan
 from scrapeshield.identity.settings import IdentitySettings, RotatingPoolSettings
 from scrapeshield.identity.token import Visitor, VisitorTokens
-from scrapeshield.lease.protocol import STEADY_TERMS, UNLIMITED, Terms
+from scrapeshield.lease.protocol import UNLIMITED, Terms
 from scrapeshield.signals import Signal
 from scrapeshield.store.memory import MemoryStore
 
@@ -27,6 +27,8 @@ PLAN_NOTE = "identity_plan"  # the request's plan (a page's lease reads it)
 POOL_NOTE = "identity_pool"  # the young identities this request's pool counted
 OVER_NOTE = "identity_over"  # which issuance counters this page took past their limits
 NEVER = 1 << 30
+# (no state: `lease_use` has nothing to write; only a tokenless page's lease has: `tokenless`)
+_STEADY = Terms(UNLIMITED, steady=True, uses=False)
 
 
 class LeaseHooks:
@@ -68,9 +70,10 @@ class LeaseHooks:
             if plan.pool and 2 * ctx.notes.get(POOL_NOTE, NEVER) > self._pool.identities:
                 return None
         if visitor is None:  # (so not a page)
-            return STEADY_TERMS
+            return _STEADY
         # steady but for a page, whose budgets are read: an original may move them
-        return Terms(UNLIMITED, visitor.issued + self.settings.max_age, steady=kind is None)
+        until = visitor.issued + self.settings.max_age
+        return Terms(UNLIMITED, until, steady=kind is None, uses=False)
 
     def _tokenless(self, facts: Facts, ctx: RequestContext) -> Terms | None:
         """A page without a token while issuance is limited (this request signalled it):

@@ -191,7 +191,9 @@ def terms(
         )
     else:
         return None
-    return Terms(UNLIMITED, until, state, replays=ISSUANCE_LIMITED)
+    # (`lease_use` writes only a memory lease's counters under their limits: `count`)
+    uses = type(state) is Tokenless and bool(state.now)
+    return Terms(UNLIMITED, until, state, replays=ISSUANCE_LIMITED, uses=uses)
 
 
 def hand_over(state: Deferred, records: Sequence[Record], store: Store) -> Awaitable[Any] | None:

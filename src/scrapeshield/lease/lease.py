@@ -242,9 +242,9 @@ class Lease:
 
     def take(self, hook: Hooks, terms: Terms) -> None:
         """A detector's hooks, with the state its terms gave (`steady`: never asked whether
-        it keeps the lease)."""
+        it keeps the lease; `uses` False: its `lease_use` never called)."""
         state = terms.state
-        if hook.use is not None:
+        if hook.use is not None and terms.uses:
             self.uses.append((hook.use, state))
         if hook.covers is not None and not terms.covered:
             self.covers.append((hook.covers, state))

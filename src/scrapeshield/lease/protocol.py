@@ -7,7 +7,8 @@ that cannot make it signal; `until` (epoch seconds) ends the lease sooner (a win
 `state` is the detector's own, handed back to its optional hooks:
 
 - `lease_use(state, facts, ctx, used)`: per leased request (`used` of them so far, this one
-  included), e.g. the RateLimit response fields as they would be without the lease;
+  included), e.g. the RateLimit response fields as they would be without the lease; not
+  called for a lease whose terms say it has nothing to do (`Terms.uses` False);
 - `lease_covers(state, facts) -> bool`: per leased request, for a detector that reads something the
   binding leaves out (the path): False sends the request to a full evaluation;
 - `lease_settle(state, records, store)`: account the deferred requests (`records`: each one's
@@ -66,7 +67,9 @@ class Terms(NamedTuple):
     not, ends this lease (settled) first. `covered`: the detector's `lease_covers` holds for
     every request the lease's key lets in (what it reads there is fixed by the kind and the
     binding), so the lease never asks it (docs/log/architecture.md, "Lease covering, by
-    structure")."""
+    structure"). `uses`: False where the detector's `lease_use` has nothing to do for this
+    lease's requests, so the table never calls it (docs/log/architecture.md, "A leased
+    page's hooks, asked only with work")."""
 
     headroom: int
     until: float | None = None
@@ -75,6 +78,7 @@ class Terms(NamedTuple):
     replays: str = ""
     alone: bool = False
     covered: bool = False
+    uses: bool = True
 
 
 RESERVE_NOTE = "lease_reserve"

@@ -95,7 +95,7 @@ class RateLimitDetector(Immediate):
         not the `limits` backend's coroutines, nor a spreading Cluster's split calls."""
         _, limiter, now = self._last_for(ctx.store)
         if now is not None or (isinstance(limiter, RedisLimiter) and not limiter.store.split):
-            return leasing.terms(self.planner, facts, ctx, self._margin)
+            return leasing.terms(self.planner, facts, ctx, self._margin, self._headers)
         return None
 
     def lease_reserve(

@@ -69,7 +69,6 @@ class Granted:
         "rules",
         "server_ms",
         "states",
-        "used",
     )
 
     def __init__(
@@ -88,18 +87,22 @@ class Granted:
         self.server_ms = 0  # Redis: the reservation's server time (its window, for the give-back)
         self.ends: tuple[int, ...] = ()  # Redis: each fixed window's end then (ms), else 0
         self.counted_at = 0.0  # memory: the reservation's time (its window, for the give-back)
-        self.used = 0  # leased requests so far
         self.claimed = False  # reserved by the granting request's hit, and taken by its lease
 
 
-def terms(planner: Planner, facts: Facts, ctx: RequestContext, margin: int = 0) -> Terms | None:
+def terms(
+    planner: Planner, facts: Facts, ctx: RequestContext, margin: int = 0, fields: bool = True
+) -> Terms | None:
     """Headroom: the requests of this plan's cost that still fit in every limit, less
-    `margin` (the room a reservation must leave unreserved)."""
+    `margin` (the room a reservation must leave unreserved). `fields`: the detector sends
+    RateLimit fields (`headers`); where this plan's are not sent, `use` has nothing to do
+    (`Terms.uses`: the settle counts the lease's records)."""
     group = planner.group_for(facts, ctx.notes)
     note = ctx.notes.get("ratelimit")
     if note is None:  # exempt (no plan): nothing to count
         granted = Granted(group, None, ((), (), -1), (), facts.time, facts.client_key)
-        return Terms(UNLIMITED, None, granted, steady=True, covered=_covered(planner, facts, group))
+        covered = _covered(planner, facts, group)
+        return Terms(UNLIMITED, None, granted, steady=True, covered=covered, uses=False)
     outcome: Outcome = note["outcome"]
     plan = planner.plan(facts, ctx.notes)
     if outcome.rejected is not None or plan is None:
@@ -120,12 +123,12 @@ def terms(planner: Planner, facts: Facts, ctx: RequestContext, margin: int = 0) 
     until = min(counted_until(state, facts.time) for state in states)
     # the reservation holds whatever other requests do: only the fields it sends would take
     # another request's fresher count (`keeps`), so without fields nothing need be asked
-    steady = not rules.headers
+    steady, uses = not rules.headers, fields and bool(rules.headers)
     covered = _covered(planner, facts, rules.group)
     if held is not None:
-        return Terms(headroom, until, held, steady=steady, covered=covered)
+        return Terms(headroom, until, held, steady=steady, covered=covered, uses=uses)
     granted = Granted(rules.group, rules, keys, states, facts.time, facts.client_key)
-    return Terms(headroom, until, granted, steady=steady, covered=covered)
+    return Terms(headroom, until, granted, steady=steady, covered=covered, uses=uses)
 
 
 def _covered(planner: Planner, facts: Facts, group: str | None) -> bool:
@@ -196,8 +199,8 @@ def use(
     legacy: bool | None, granted: Granted, facts: Facts, ctx: RequestContext, used: int
 ) -> None:
     """The RateLimit fields as the hit would have set them: remaining less `used` costs
-    (`legacy`: the X-RateLimit fields too; None: no fields at all)."""
-    granted.used = used
+    (`legacy`: the X-RateLimit fields too; None: no fields at all). Called only where the
+    fields are sent (`Terms.uses`)."""
     rules = granted.rules
     if rules is None or legacy is None or not rules.headers:
         return
@@ -217,18 +220,20 @@ def use(
 def settle(
     limiter: Limiter, window: float, granted: Granted, records: Sequence[Record]
 ) -> Awaitable[Any] | None:
-    """One hit of the deferred requests' summed cost (on Redis queued: the next round trip)."""
+    """One hit of the deferred requests' summed cost (on Redis queued: the next round trip).
+    `records`: every request the lease leased (none where it gives a reservation back whole)."""
     rules = granted.rules
     if rules is None:
         return None
     if granted.reserved:  # counted up front: the unused part given back
+        used = len(records)
         if isinstance(limiter, NativeMemoryLimiter):
-            units, granted.reserved = granted.reserved - granted.used * rules.cost, 0
+            units, granted.reserved = granted.reserved - used * rules.cost, 0
             if units > 0:
                 limiter.give_back(rules, granted.keys, units, granted.counted_at)
             return None
         if isinstance(limiter, RedisLimiter):
-            return give_back(limiter, granted, granted.used)
+            return give_back(limiter, granted, used)
     cost, key = rules.cost * len(records), granted.client_key
     if isinstance(limiter, NativeMemoryLimiter) and limiter.synchronous:
         limiter.hit_now(rules, granted.keys, cost, key, window, False)
