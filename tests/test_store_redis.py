@@ -176,3 +176,23 @@ async def test_the_matrix_runs_on_the_loop_it_names(request: pytest.FixtureReque
     """`both_loops` really runs on uvloop, not twice on asyncio."""
     on_uvloop = type(asyncio.get_running_loop()).__module__.startswith("uvloop")
     assert on_uvloop == ("[uvloop" in request.node.name)
+
+
+def test_the_second_timeout_in_a_row_opens_the_breaker_on_a_millisecond_clock(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The unit under `test_slow_redis_costs_two_timeouts_then_fails_fast` (which failed in CI
+    on uvloop): a call made after the streak's first failure fails a timeout later, less the
+    millisecond an early timer can take; that second failure opens the breaker, and failures
+    of one moment (a few milliseconds apart) do not."""
+    now = [1000.0]
+    monkeypatch.setattr("scrapeshield.store.breaker.time.monotonic", lambda: now[0])
+    store = RedisStore("redis://127.0.0.1:1", timeout=0.2)  # (never connected)
+    breaker = store.breaker
+    breaker.record_failure(TimeoutError())
+    now[0] += 0.005
+    breaker.record_failure(TimeoutError())  # the same moment: another call in flight
+    assert breaker.state is BreakerState.CLOSED
+    now[0] += 0.2 - 0.005 - 0.001  # the next call's timeout, its timer a millisecond early
+    breaker.record_failure(TimeoutError())
+    assert str(breaker.state) == "open"  # (mypy keeps the narrowing above)

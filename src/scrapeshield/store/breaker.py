@@ -9,7 +9,10 @@ Why a tolerance: the calls in flight when Redis stalls once (a fork for a snapsh
 hiccup) or when the event loop itself is held up (a blocking handler) all fail at about the same
 moment, and the next call succeeds. Opening on the first of them would switch enforcement off for
 a whole cooldown on every such moment; the breaker opens only when failures go on, without a
-success, for `tolerance` seconds (the store passes its `store_timeout`). In half-open state the
+success, for `tolerance` seconds. The Redis store passes half its `store_timeout`: a call made
+after a streak's first failure fails a whole timeout later, so the second timeout in a row opens
+the breaker, though a timer may fire a millisecond early (uvloop counts in whole milliseconds;
+a tolerance of the full timeout left that second failure on the edge). In half-open state the
 first failure opens it again at once.
 
 State changes are logged once each (not once per request), on the `scrapeshield` logger.

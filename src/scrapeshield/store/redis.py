@@ -67,8 +67,10 @@ class RedisStore:
         self.timeout = timeout
         self.max_events = max_events
         self.max_connections = max_connections
+        # Half a timeout: one moment's calls fail within it; a call made after the streak's first
+        # failure fails a whole timeout later, on uvloop's millisecond clock too (store/breaker.py).
         self.breaker = CircuitBreaker(
-            safe_url(url), cooldown=cooldown, fail_mode=fail_mode, tolerance=timeout
+            safe_url(url), cooldown=cooldown, fail_mode=fail_mode, tolerance=timeout / 2
         )
         self._cluster = url.startswith("redis+cluster://")
         self._sentinel = url.startswith(sentinel.SCHEME)
