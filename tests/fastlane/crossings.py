@@ -15,14 +15,19 @@ then compared exactly, as before.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import redis.asyncio
 
 from scrapeshield.ratelimit.plan import STRATEGY_CODES
 from scrapeshield.settings import Settings
 from tests.servers import glob_literal
+
+if TYPE_CHECKING:
+    from tests.fastlane.differential import Request
 
 _SLIDING = STRATEGY_CODES["sliding-window-counter"]
 _BUCKET = re.compile(rb":(\d+)/(\d+)s:(\d+)/([01])$")
@@ -60,6 +65,35 @@ async def read_counts(url: str, prefixes: Sequence[str]) -> Counts:
         await client.aclose()
     now, found = int(reply[0]), reply[1:]
     return now, {key: int(count) for key, count in zip(found[::2], found[1::2], strict=True)}
+
+
+def addresses(request: Request) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """The addresses the request's client may be known by: its peer's and every one its
+    X-Forwarded-For names (the harness's proxy is trusted)."""
+    named = [request.ip]
+    for name, value in request.headers:
+        if name.lower() == "x-forwarded-for":
+            named += [part.strip() for part in value.split(",")]
+    return [ipaddress.ip_address(text) for text in named]
+
+
+def of_client(
+    counts: Mapping[bytes, int], known: Sequence[ipaddress.IPv4Address | ipaddress.IPv6Address]
+) -> dict[bytes, int]:
+    """The counters a request of a client `known` by these addresses may hit: an address's or
+    network's that holds one of them, and every other subject's (a visitor's, a user's):
+    another client's verdict turning is no matter for this request."""
+    out = {}
+    for key, count in counts.items():
+        subject = key[key.find(b"{") + 1 : key.find(b"}")].decode()
+        try:
+            network = ipaddress.ip_network(subject, strict=False)
+        except ValueError:
+            out[key] = count
+            continue
+        if any(address in network for address in known):
+            out[key] = count
+    return out
 
 
 def costs(settings: Iterable[Settings]) -> range:

@@ -272,7 +272,7 @@ class Twins:
         for request in requests:
             self.clock.now += request.after
             if self.server_clock:  # at once: their scripts run close together on its clock
-                start = await self._room()
+                start = await self._room(request)
                 seen = list(await asyncio.gather(*(self._turn_of(t, request) for t in self.twins)))
                 self._took(start)
             else:
@@ -325,27 +325,36 @@ class Twins:
     async def _edge_room(self) -> float:
         """Wait until the server's 10 s bucket has the room a request needs (`EDGE_ROOM`, or
         1.5 times the slowest so far); the real time then."""
-        room = min(max(EDGE_ROOM, 1.5 * self.slowest), MOST_ROOM)
-        for pause in pauses(room, 10.0, self.real_time):
-            await self.sleep(pause)
+        await self._waited_for_edge()
         return self.real_time()
 
-    async def _room(self) -> float:
-        """`_edge_room`, and no sliding window's verdict turning (`crossings`) within 1.5 times
-        the slowest request so far (at least `CROSSING_ROOM`): a request sent just before
-        that instant was rejected by the twin that read the server's clock first and admitted
-        by the other. Waited past, the edge checked again; the real time then."""
+    async def _waited_for_edge(self) -> bool:
+        """`_edge_room`'s wait: whether it waited (into the next bucket)."""
+        room = min(max(EDGE_ROOM, 1.5 * self.slowest), MOST_ROOM)
+        waited = False
+        for pause in pauses(room, 10.0, self.real_time):
+            await self.sleep(pause)
+            waited = True
+        return waited
+
+    async def _room(self, request: Request) -> float:
+        """No sliding window of the request's client turning its verdict (`crossings`) within
+        1.5 times the slowest request so far (at least `CROSSING_ROOM`): a request sent just
+        before that instant was rejected by the twin that read the server's clock first and
+        admitted by the other. Waited past, then `_edge_room` (last: past an edge, the next
+        bucket's counts are read again); the real time then."""
         for _ in range(MOST_CROSSINGS):
-            start = await self._edge_room()
-            if self.counts is None:
+            if self.counts is not None:
+                now, counts = await self.counts()
+                counts = crossings.of_client(counts, crossings.addresses(request))
+                room = min(max(CROSSING_ROOM, 1.5 * self.slowest), MOST_ROOM)
+                if wait := crossings.past_crossings(now, counts, self.costs, room):
+                    self.waited += 1
+                    await self.sleep(wait)
+                    continue
+            if not await self._waited_for_edge() or self.counts is None:
                 break
-            room = min(max(CROSSING_ROOM, 1.5 * self.slowest), MOST_ROOM)
-            wait = crossings.past_crossings(*await self.counts(), self.costs, room)
-            if not wait:
-                break
-            self.waited += 1
-            await self.sleep(wait)
-        return start
+        return await self._edge_room()
 
     def _took(self, start: float) -> None:
         self.slowest = max(self.slowest, self.real_time() - start)

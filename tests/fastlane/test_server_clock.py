@@ -90,7 +90,7 @@ async def test_a_slow_request_widens_the_room_before_a_bucket_edge(
     assert sent[1] > 1010.0, sent  # (sent past the edge, at 1010.05)
 
 
-WINDOW = b"rl:client:default:{198.51.100.7}:60/10s:3"  # (60 per 10 s, a sliding window)
+WINDOW = b"rl:client:default:{203.0.113.7}:60/10s:3"  # (60 per 10 s, a sliding window)
 
 
 def fake_server(
@@ -173,3 +173,20 @@ async def test_a_real_difference_is_still_told_apart(monkeypatch: pytest.MonkeyP
         finally:
             await twins.aclose()
         assert twins.waited == (1 if turning else 0)
+
+
+def test_only_the_request_s_client_s_counters_count() -> None:
+    """Its address's and its networks' (the peer's or a forwarded one), and subjects that are
+    no address; another address's verdict turning keeps no request waiting."""
+    keys = [
+        b"rl:client:default:{203.0.113.7}:60/10s:3/0",
+        b"rl:network:default:{203.0.113.0/24}:600/10s:3/0",
+        b"rl:visitor:default:{v1a2b3}:60/10s:3/0",
+        b"rl:client:default:{198.51.100.9}:60/10s:3/0",
+        b"rl:network:default:{198.51.100.0/24}:600/10s:3/0",
+    ]
+    counts = dict.fromkeys(keys, 1)
+    peer = Request("/", [], ip="203.0.113.7")
+    forwarded = Request("/", [("X-Forwarded-For", "203.0.113.7")], ip="127.0.0.1")
+    for request in (peer, forwarded):
+        assert list(crossings.of_client(counts, crossings.addresses(request))) == keys[:3]
