@@ -34,6 +34,7 @@ from scrapeshield.settings import Settings
 from scrapeshield.shield import Shield
 from scrapeshield.signals import Decision
 from scrapeshield.store import MemoryStore, RedisStore, Store
+from tests.fastlane import crossings
 from tests.servers import glob_literal, redis_contents
 from tests.windows import pauses
 
@@ -48,6 +49,11 @@ twin's hit fell past the edge and the other's did not (a throttle on one twin on
 the 0.3-0.4 s to the edge: docs/log/store.md, "Batches in order"). A room of r costs a request
 r²/20 s on average (r/10 of them wait r/2): 4.5 ms at 0.3 s, 50 ms at `MOST_ROOM`."""
 MOST_ROOM = 1.0
+CROSSING_ROOM = 0.02
+"""The least room (s) before the instant a sliding window's verdict turns (`Twins._room`)."""
+MOST_CROSSINGS = 20
+"""Waits past such instants before a request is sent whatever comes next (then compared
+exactly, as every request is)."""
 SECRET = "differential-test-key-0123456789abcdef"
 
 
@@ -200,9 +206,18 @@ class Twins:
         monkeypatch.setattr("scrapeshield.identity.token.secrets.token_urlsafe", self._token)
         monkeypatch.setattr("scrapeshield.facts.getrandbits", self._request_id)
         self.requests = 0
+        self.waited = 0  # the waits past an instant a verdict turns (`_room`)
         self.slowest = 0.0  # the longest a request (or group) to both twins took, real seconds
         self.real_time: Callable[[], float] = REAL_TIME  # (the edge's clock, and its wait)
         self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
+        self.counts: Callable[[], Awaitable[crossings.Counts]] | None = None
+        """The twins' rate-limit counters and the server's time (on Redis), read before each
+        request: no verdict may turn while the twins read the server's clock (`_room`)."""
+        self.costs = crossings.costs(twin.shield.settings for twin in self.twins)
+        on_redis = [t.shield.store for t in self.twins if isinstance(t.shield.store, RedisStore)]
+        if server_clock and len(on_redis) == 2:
+            url, prefixes = on_redis[0].url, [store.prefix for store in on_redis]
+            self.counts = lambda: crossings.read_counts(url, prefixes)
 
     @staticmethod
     def _twin(name: str, store: Store, settings: Settings) -> Twin:
@@ -257,7 +272,7 @@ class Twins:
         for request in requests:
             self.clock.now += request.after
             if self.server_clock:  # at once: their scripts run close together on its clock
-                start = await self._edge_room()
+                start = await self._room(request)
                 seen = list(await asyncio.gather(*(self._turn_of(t, request) for t in self.twins)))
                 self._took(start)
             else:
@@ -310,10 +325,36 @@ class Twins:
     async def _edge_room(self) -> float:
         """Wait until the server's 10 s bucket has the room a request needs (`EDGE_ROOM`, or
         1.5 times the slowest so far); the real time then."""
+        await self._waited_for_edge()
+        return self.real_time()
+
+    async def _waited_for_edge(self) -> bool:
+        """`_edge_room`'s wait: whether it waited (into the next bucket)."""
         room = min(max(EDGE_ROOM, 1.5 * self.slowest), MOST_ROOM)
+        waited = False
         for pause in pauses(room, 10.0, self.real_time):
             await self.sleep(pause)
-        return self.real_time()
+            waited = True
+        return waited
+
+    async def _room(self, request: Request) -> float:
+        """No sliding window of the request's client turning its verdict (`crossings`) within
+        1.5 times the slowest request so far (at least `CROSSING_ROOM`): a request sent just
+        before that instant was rejected by the twin that read the server's clock first and
+        admitted by the other. Waited past, then `_edge_room` (last: past an edge, the next
+        bucket's counts are read again); the real time then."""
+        for _ in range(MOST_CROSSINGS):
+            if self.counts is not None:
+                now, counts = await self.counts()
+                counts = crossings.of_client(counts, crossings.addresses(request))
+                room = min(max(CROSSING_ROOM, 1.5 * self.slowest), MOST_ROOM)
+                if wait := crossings.past_crossings(now, counts, self.costs, room):
+                    self.waited += 1
+                    await self.sleep(wait)
+                    continue
+            if not await self._waited_for_edge() or self.counts is None:
+                break
+        return await self._edge_room()
 
     def _took(self, start: float) -> None:
         self.slowest = max(self.slowest, self.real_time() - start)
